@@ -1,0 +1,163 @@
+/*
+ * NAME
+ *	checkconf - `sendguard check-config [-c FILE]`
+ * SUMMARY
+ *	Exports cmd_check_config().  Loads the configuration with
+ *	conf_load(); on errors prints each "FILE:LINE: message" and a count
+ *	on stderr and returns 2.  Otherwise prints a summary on stdout (mode,
+ *	log, state file, one line per rule, the exemptions) and returns 0.
+ * UNTRUSTED INPUT
+ *	The command line and the config file; conf_load() refuses control
+ *	characters, so every value printed here is plain text.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/cmds.h"
+#include "agent/conf.h"
+
+static const char usage_text[] =
+"usage: sendguard check-config [-c FILE]\n"
+"\n"
+"Reads the configuration (default " SG_DEFAULT_CONF ") and reports every\n"
+"error as FILE:LINE: message (exit 2), or prints a summary of the mode,\n"
+"the log, the state file, each limit rule and the exemptions (exit 0).\n";
+
+static const char *const action_names[] = { "hold", "block", "notify", "exec" };
+
+/* action_name - "hold" for ACT_HOLD, ... */
+static const char *
+action_name(unsigned act)
+{
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		if (act == (1u << i))
+			return (action_names[i]);
+	return ("?");
+}
+
+/*
+ * print_rule - one line:
+ * rule submission: by sasl, messages 100/1h 1000/1d, ips 10/1h; actions hold, block; block_time 1h x2
+ */
+static void
+print_rule(FILE *fp, const struct conf_rule *r)
+{
+	char buf[32];
+	size_t i;
+	int l;
+
+	fprintf(fp, "rule %s: by %s", r->name, conf_by_name(r->by));
+	if (r->nmatch > 0) {
+		fputs(" match", fp);
+		for (i = 0; i < r->nmatch; i++)
+			fprintf(fp, " %s", r->match[i]);
+	}
+	for (l = 0; l < LIM_COUNT; l++) {
+		int first = 1;
+
+		for (i = 0; i < r->nwin; i++) {
+			if ((int)r->win[i].limit != l)
+				continue;
+			if (first)
+				fprintf(fp, ", %s", conf_limit_name((enum conf_limit)l));
+			first = 0;
+			fprintf(fp, " %ld/%s", r->win[i].threshold,
+			    conf_format_duration(r->win[i].seconds, buf, sizeof(buf)));
+		}
+	}
+	fputs("; actions", fp);
+	if (r->nactions == 0)
+		fputs(" none", fp);
+	for (i = 0; i < r->nactions; i++)
+		fprintf(fp, "%s %s", i ? "," : "", action_name(r->action_order[i]));
+	if (r->block_time == 0)
+		fputs("; block_time until unblocked", fp);
+	else
+		fprintf(fp, "; block_time %s",
+		    conf_format_duration(r->block_time, buf, sizeof(buf)));
+	if (r->block_time_factor != 1.0)
+		fprintf(fp, " x%g", r->block_time_factor);
+	fputc('\n', fp);
+}
+
+/* print_summary - what the configuration will do */
+static void
+print_summary(FILE *fp, const struct conf *c)
+{
+	size_t i, j;
+	int by, any = 0;
+
+	fprintf(fp, "mode %s\n", c->mode == MODE_MONITOR ? "monitor" : "enforce");
+	fprintf(fp, "log %s\n", strcmp(c->log, "-") == 0 ? "- (standard input)" : c->log);
+	fprintf(fp, "state %s\n", c->state);
+	if (c->nrules == 0)
+		fputs("rules none (messages are counted, no limit applies)\n", fp);
+	for (i = 0; i < c->nrules; i++)
+		print_rule(fp, &c->rules[i]);
+	for (by = 0; by < BY_COUNT; by++) {
+		if (c->nexempt[by] == 0)
+			continue;
+		any = 1;
+		fprintf(fp, "exempt %s:", conf_by_name((enum conf_by)by));
+		for (j = 0; j < c->nexempt[by]; j++)
+			fprintf(fp, "%s %s", j ? "," : "", c->exempt[by][j]);
+		fputc('\n', fp);
+	}
+	if (!any)
+		fputs("exempt none\n", fp);
+}
+
+/* cmd_check_config - argv[0] is "check-config"; returns the exit code */
+int
+cmd_check_config(int argc, char **argv)
+{
+	const char *path = SG_DEFAULT_CONF;
+	struct conf_errs errs = { NULL, 0 };
+	struct conf *c = NULL;
+	size_t i;
+	int a;
+
+	for (a = 1; a < argc; a++) {
+		const char *arg = argv[a];
+
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			fputs(usage_text, stdout);
+			return (0);
+		}
+		if (strcmp(arg, "-c") == 0) {
+			if (a + 1 >= argc) {
+				fprintf(stderr, "sendguard: check-config: -c needs a FILE\n");
+				fputs(usage_text, stderr);
+				return (EXIT_USAGE);
+			}
+			path = argv[++a];
+		} else if (strncmp(arg, "-c", 2) == 0) {
+			path = arg + 2;
+		} else {
+			fprintf(stderr, "sendguard: check-config: unexpected argument '%s'\n", arg);
+			fputs(usage_text, stderr);
+			return (EXIT_USAGE);
+		}
+	}
+	if (conf_load(path, &c, &errs) != 0) {
+		if (errs.n == 0) {
+			fprintf(stderr, "sendguard: %s: out of memory\n", path);
+			return (EXIT_RUNTIME);
+		}
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		fprintf(stderr, "sendguard: %zu error%s in %s\n", errs.n,
+		    errs.n == 1 ? "" : "s", path);
+		conf_errs_free(&errs);
+		return (EXIT_USAGE);
+	}
+	print_summary(stdout, c);
+	conf_free(c);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("sendguard: check-config: stdout");
+		return (EXIT_RUNTIME);
+	}
+	return (0);
+}

@@ -1,0 +1,23 @@
+/*
+ * NAME
+ *	cmds - the sendguard sub-commands called by main()
+ * SUMMARY
+ *	Each takes the argument vector starting at the command word
+ *	(argv[0] = "audit") and returns the process exit code
+ *	(0 ok, 1 audit found an overrun, 2 usage/config/input error,
+ *	3 runtime failure).  They print their own diagnostics to stderr.
+ */
+#ifndef SG_CMDS_H
+#define SG_CMDS_H
+
+#define EXIT_OVERRUN	1
+#define EXIT_USAGE	2
+#define EXIT_RUNTIME	3
+
+#define SG_DEFAULT_CONF "/etc/sendguard/agent.conf"
+
+int	cmd_audit(int argc, char **argv);		/* agent/audit.c */
+int	cmd_parse(int argc, char **argv);		/* agent/parse_cmd.c */
+int	cmd_check_config(int argc, char **argv);	/* agent/checkconf.c */
+
+#endif

@@ -1,0 +1,174 @@
+/*
+ * NAME
+ *	pipeline - parse -> track -> limits -> store for one line (see pipeline.h)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/pipeline.h"
+
+/* fail - latch the first error */
+static void
+fail(struct pipeline *pl, const char *what, const char *msg)
+{
+	if (!pl->failed)
+		snprintf(pl->err, sizeof(pl->err), "%s: %s", what, msg);
+	pl->failed = 1;
+}
+
+static void
+verdict_cb(void *ctx, const struct limits_verdict *v)
+{
+	struct pipeline *pl = ctx;
+	struct store_verdict sv;
+	char err[256], wb[32];
+
+	pl->verdicts++;
+	if (pl->store != NULL && !pl->failed) {
+		sv.time_us = v->time_us;
+		sv.identity = v->identity;
+		sv.rule = v->rule->name;
+		sv.limit = conf_limit_name(v->win->limit);
+		sv.window = conf_format_duration(v->win->seconds, wb, sizeof(wb));
+		sv.queue_id = v->queue_id;
+		sv.threshold = v->win->threshold;
+		sv.count = v->count;
+		if (store_add_verdict(pl->store, &sv, err, sizeof(err)) < 0)
+			fail(pl, "store", err);
+	}
+	if (pl->report != NULL && report_overrun(pl->report, v) < 0)
+		fail(pl, "report", "out of memory");
+	if (pl->on_verdict != NULL)
+		pl->on_verdict(pl->ctx, v);
+}
+
+/* batch_tick - commit every PIPELINE_BATCH messages */
+static void
+batch_tick(struct pipeline *pl)
+{
+	char err[256];
+
+	if (pl->store == NULL || pl->failed)
+		return;
+	if (!pl->in_txn) {
+		if (store_begin(pl->store, err, sizeof(err)) < 0) {
+			fail(pl, "store", err);
+			return;
+		}
+		pl->in_txn = 1;
+	}
+	if (++pl->batch >= PIPELINE_BATCH) {
+		pl->batch = 0;
+		pl->in_txn = 0;
+		if (store_commit(pl->store, err, sizeof(err)) < 0)
+			fail(pl, "store", err);
+	}
+}
+
+static void
+message_cb(void *ctx, const struct track_msg *m)
+{
+	struct pipeline *pl = ctx;
+	struct store_msg sm;
+	char err[256];
+
+	if (m->time_us < pl->since_us || m->time_us > pl->until_us)
+		return;
+	pl->messages++;
+	if (pl->store != NULL && !pl->failed) {
+		batch_tick(pl);
+		sm.time_us = m->time_us;
+		sm.host = m->host;
+		sm.instance = m->instance;
+		sm.queue_id = m->queue_id;
+		sm.sasl = m->sasl;
+		sm.sender = m->sender;
+		sm.client_ip = m->client_ip;
+		sm.uid = m->uid;
+		sm.nrcpt = m->nrcpt;
+		if (!pl->failed && store_add_message(pl->store, &sm, err, sizeof(err)) < 0)
+			fail(pl, "store", err);
+	}
+	if (pl->report != NULL && report_message(pl->report, m) < 0)
+		fail(pl, "report", "out of memory");
+	if (limits_message(pl->limits, m, verdict_cb, pl) < 0)
+		fail(pl, "limits", "out of memory");
+}
+
+int
+pipeline_init(struct pipeline *pl, const struct conf *conf, struct store *store,
+	      struct report *report, char *err, size_t errlen)
+{
+	memset(pl, 0, sizeof(*pl));
+	pl->conf = conf;
+	pl->store = store;
+	pl->report = report;
+	pl->since_us = INT64_MIN;
+	pl->until_us = INT64_MAX;
+	pl->first_us = INT64_MIN;
+	pl->last_us = INT64_MIN;
+	if ((pl->parser = pf_parser_new(err, errlen)) == NULL)
+		return (-1);
+	if ((pl->track = track_new(0, message_cb, pl)) == NULL ||
+	    (pl->limits = limits_new(conf)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		pipeline_free(pl);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t len)
+{
+	struct pf_event ev;
+	enum pf_hdr h;
+	int64_t t;
+
+	pl->lines++;
+	h = pf_parse(pl->parser, line, len, &ev);
+	if (h == PF_HDR_NONE) {
+		pl->unparsed++;
+		return;
+	}
+	if (h == PF_HDR_SKIP)
+		return;
+	if (pf_clock_resolve(clk, &ev.tm, &t) < 0) {
+		pl->unparsed++;
+		return;
+	}
+	if (pl->first_us == INT64_MIN || t < pl->first_us)
+		pl->first_us = t;
+	if (t > pl->last_us)
+		pl->last_us = t;
+	track_event(pl->track, &ev, t);
+}
+
+int
+pipeline_finish(struct pipeline *pl)
+{
+	char err[256];
+
+	track_flush(pl->track, INT64_MAX);
+	if (pl->store != NULL && pl->in_txn) {
+		pl->in_txn = 0;
+		pl->batch = 0;
+		if (pl->failed)
+			store_rollback(pl->store);
+		else if (store_commit(pl->store, err, sizeof(err)) < 0)
+			fail(pl, "store", err);
+	}
+	return (pl->failed ? -1 : 0);
+}
+
+void
+pipeline_free(struct pipeline *pl)
+{
+	if (pl->parser != NULL)
+		pf_parser_free(pl->parser);
+	track_free(pl->track);
+	limits_free(pl->limits);
+	pl->parser = NULL;
+	pl->track = NULL;
+	pl->limits = NULL;
+}

@@ -1,0 +1,56 @@
+/*
+ * NAME
+ *	pipeline - one log line through parse -> track -> limits -> store
+ * SUMMARY
+ *	The spine shared by `audit` and (later) `run`: pipeline_line() parses
+ *	a line, resolves its time with the caller's per-file clock, feeds the
+ *	tracker, and for each accepted message the tracker emits: filters it
+ *	by --since/--until, stores it, adds it to the report and to the
+ *	limits; each verdict is stored, reported and passed to on_verdict.
+ *	Store writes are grouped into one transaction per batch.
+ *	Errors (out of memory, store failure) are latched in pl->failed with
+ *	a message in pl->err; the caller checks after each file.
+ */
+#ifndef SG_PIPELINE_H
+#define SG_PIPELINE_H
+
+#include <stdint.h>
+
+#include "agent/conf.h"
+#include "agent/limits.h"
+#include "agent/report.h"
+#include "agent/track.h"
+#include "parsers/pf.h"
+#include "store/store.h"
+
+#define PIPELINE_BATCH 5000	/* messages per store transaction */
+
+struct pipeline {
+	const struct conf *conf;
+	struct pf_parser *parser;
+	struct track *track;
+	struct limits *limits;
+	struct store *store;		/* may be NULL */
+	struct report *report;		/* may be NULL */
+	int64_t	since_us, until_us;	/* INT64_MIN / INT64_MAX: no bound */
+	void  (*on_verdict)(void *ctx, const struct limits_verdict *);
+	void   *ctx;
+	/* counters */
+	uint64_t lines, unparsed, messages, verdicts;
+	int64_t	first_us, last_us;
+	/* batching and errors */
+	int	in_txn;
+	unsigned batch;
+	int	failed;
+	char	err[512];
+};
+
+/* pipeline_init - 0, or -1 with err; store and report may be NULL */
+int	pipeline_init(struct pipeline *, const struct conf *, struct store *,
+		      struct report *, char *err, size_t errlen);
+void	pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_t len);
+/* pipeline_finish - emit held-back messages, commit; 0 or -1 (pl->err) */
+int	pipeline_finish(struct pipeline *);
+void	pipeline_free(struct pipeline *);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * NAME
+ *	track - queue-ID correlation: Postfix events -> accepted messages
+ * SUMMARY
+ *	track_event() takes parsed events in log order.  smtpd "client=" and
+ *	pickup "uid=" lines open a message record keyed by (host, instance,
+ *	queue ID); the first qmgr "(queue active)" line completes it and the
+ *	message is emitted once through the callback; "removed" ends the
+ *	record (queue IDs are reused).  Retries of deferred mail, content-
+ *	filter re-injections (linked by "queued as" in either line order, or
+ *	by orig_queue_id / orig_client), postsuper -r requeues (orig_id=),
+ *	bounces and forwarded copies (no client/pickup line) are not emitted.
+ *
+ *	An unauthenticated smtpd message may be a re-injection whose
+ *	hand-off line ("queued as QID") is logged after it, even after its
+ *	"removed".  Such a message is held back for TRACK_LINK_WINDOW of log
+ *	time before it is emitted (or dropped when a hand-off names it).
+ *	Authenticated (sasl) and pickup messages are emitted at once.
+ *
+ *	The table is bounded: records older than TRACK_MAX_AGE (longer than
+ *	Postfix's default maximal_queue_lifetime) or past max_entries are
+ *	dropped oldest first and counted in stats.dropped.
+ * UNTRUSTED INPUT
+ *	Every string of the event.  Identities are folded to lower case.
+ */
+#ifndef SG_TRACK_H
+#define SG_TRACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parsers/pf.h"
+
+#define TRACK_LINK_WINDOW_US	(30LL * 1000000)		/* 30 s */
+#define TRACK_MAX_AGE_US	(6LL * 86400 * 1000000)	/* 6 days */
+
+/* One accepted message.  Strings are valid only during the callback. */
+struct track_msg {
+	int64_t	time_us;		/* its first (queue active) line */
+	const char *host, *instance, *queue_id;
+	const char *sasl;		/* lower case; NULL when not authenticated */
+	const char *sender;		/* lower case; NULL for the null sender */
+	const char *client_ip;		/* lower case; NULL for pickup */
+	long	uid;			/* -1 unless pickup */
+	long	nrcpt;
+};
+
+struct track_stats {
+	uint64_t counted;		/* messages emitted */
+	uint64_t retries;		/* later (queue active) lines of a counted message */
+	uint64_t reinjections;		/* content-filter copies not counted */
+	uint64_t requeues;		/* postsuper -r copies not counted */
+	uint64_t orphans;		/* (queue active) without a client/pickup line: bounces, forwards, before the log */
+	uint64_t dropped;		/* records dropped by age or size */
+};
+
+typedef void (*track_emit_fn)(void *ctx, const struct track_msg *);
+
+struct track;
+
+/* track_new - NULL on ENOMEM.  max_entries 0 means 1,000,000. */
+struct track *track_new(size_t max_entries, track_emit_fn emit, void *ctx);
+void	track_free(struct track *);
+
+/* track_event - feed one parsed line whose resolved time is time_us */
+void	track_event(struct track *, const struct pf_event *, int64_t time_us);
+
+/*
+ * track_flush - emit held-back messages accepted at or before
+ * now_us - TRACK_LINK_WINDOW_US; INT64_MAX emits all (end of input).
+ */
+void	track_flush(struct track *, int64_t now_us);
+
+const struct track_stats *track_stats(const struct track *);
+size_t	track_size(const struct track *);
+
+#endif

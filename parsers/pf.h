@@ -1,0 +1,149 @@
+/*
+ * NAME
+ *	pf - pure Postfix log line parser
+ * SUMMARY
+ *	pf_parse() splits one log line (no trailing newline) into its syslog
+ *	header (time fields, host, syslog name, pid) and, when the text is one
+ *	of the Postfix events sendguard uses, the event kind and its fields.
+ *	No I/O, no global state, no allocation per line: every string in a
+ *	struct pf_event points into the caller's line buffer (pf_str, not
+ *	NUL-terminated) and is valid only as long as that buffer.
+ *	A cheap prefilter rejects lines that cannot matter before any PCRE2
+ *	(JIT) match runs.  The compiled patterns live in struct pf_parser,
+ *	which the caller creates once; pf_parse() uses its match data, so one
+ *	parser serves one thread.
+ * UNTRUSTED INPUT
+ *	Every byte of the line.  Queue IDs are validated ([0-9A-Za-z], at
+ *	most PF_QID_MAX bytes); all other fields are returned as logged and
+ *	must be validated by their consumer before they become keys.
+ */
+#ifndef SG_PF_H
+#define SG_PF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define PF_QID_MAX	32	/* longest queue ID accepted */
+
+struct pf_str {
+	const char *p;		/* NULL when the field is absent */
+	size_t	n;
+};
+
+enum pf_kind {
+	PF_NONE = 0,	/* not a Postfix event sendguard uses */
+	PF_CLIENT,	/* smtpd  QID: client=NAME[ADDR][, sasl_method=..]... */
+	PF_PICKUP,	/* pickup QID: uid=N from=<S>[ orig_id=Q] */
+	PF_ACTIVE,	/* qmgr   QID: from=<S>, size=N, nrcpt=N (queue active) */
+	PF_EXPIRED,	/* qmgr   QID: from=<S>, status=expired, returned to sender */
+	PF_DELIVERY,	/* any    QID: to=<R>, [orig_to=<O>,] relay=X, ... status=S (..) */
+	PF_REMOVED,	/* qmgr|postsuper|cleanup QID: removed[ (reason)] */
+	PF_HOLD,	/* postsuper QID: placed on hold */
+	PF_RELEASE,	/* postsuper QID: released from hold */
+	PF_REJECT,	/* smtpd|cleanup QID|NOQUEUE: reject: ... */
+	PF_SASL_FAIL,	/* smtpd warning: NAME[ADDR]: SASL M authentication failed: .. */
+	PF_BOUNCE,	/* bounce QID: sender non-delivery notification: NEWID */
+	PF_KIND_COUNT
+};
+
+enum pf_hdr {
+	PF_HDR_NONE = 0,	/* not a syslog line we recognise (unparsed) */
+	PF_HDR_SKIP,		/* journalctl "-- Boot ... --" / "-- Logs begin" */
+	PF_HDR_BSD,		/* "Mar  5 08:00:01" (no year, no zone) */
+	PF_HDR_ISO,		/* RFC 3339 / journalctl short-iso(-precise) */
+	PF_HDR_5424		/* "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD" */
+};
+
+/* Broken-down header time, as written in the line. */
+struct pf_tm {
+	int	year;		/* 0: the line has no year (BSD) */
+	int	mon;		/* 1..12 */
+	int	mday, hour, min, sec;
+	int	usec;		/* fraction, scaled to microseconds */
+	int	has_off;	/* 1: off_sec is valid (Z, +hh:mm, +hhmm) */
+	int	off_sec;	/* east of UTC, seconds */
+};
+
+struct pf_event {
+	enum pf_hdr hdr;
+	enum pf_kind kind;
+	struct pf_tm tm;
+	struct pf_str host;
+	struct pf_str instance;		/* first syslog_name component ("postfix") */
+	struct pf_str daemon;		/* last component ("smtpd") */
+	long	pid;			/* -1 when absent */
+	struct pf_str queue_id;		/* validated QID, or absent (NOQUEUE) */
+
+	/* PF_CLIENT (and client of PF_REJECT / PF_SASL_FAIL) */
+	struct pf_str client_name, client_ip;
+	struct pf_str sasl_method, sasl_username, sasl_sender;
+	struct pf_str orig_queue_id;	/* validated */
+	struct pf_str orig_client_name, orig_client_ip;
+
+	/* PF_PICKUP */
+	long	uid;			/* -1 when absent */
+	struct pf_str orig_id;		/* postsuper -r requeue; validated */
+
+	/* PF_PICKUP, PF_ACTIVE, PF_EXPIRED: envelope sender without <> ("" = null sender) */
+	struct pf_str sender;
+	long long size;			/* -1 when absent */
+	long	nrcpt;			/* -1 when absent */
+
+	/* PF_DELIVERY */
+	struct pf_str to, relay, status;
+	struct pf_str queued_as;	/* "queued as NEWID" / "forwarded as NEWID"; validated */
+
+	/* PF_BOUNCE */
+	struct pf_str bounce_id;	/* the NDR's queue ID; validated */
+
+	/* PF_REJECT */
+	int	sasl_login_rejected;	/* "SASL login name rejected" */
+	struct pf_str reject_text;
+};
+
+struct pf_parser;
+
+/* pf_parser_new - compile the patterns; NULL with err filled on failure */
+struct pf_parser *pf_parser_new(char *err, size_t errlen);
+void	pf_parser_free(struct pf_parser *);
+
+/*
+ * pf_parse - parse one line (len bytes, no newline).  Always fills *ev
+ * (zeroed first).  Returns ev->hdr: PF_HDR_NONE for a line whose header is
+ * not recognised, PF_HDR_SKIP for journal markers; otherwise ev->kind says
+ * whether it is a Postfix event sendguard uses.
+ */
+enum pf_hdr pf_parse(struct pf_parser *, const char *line, size_t len,
+		    struct pf_event *ev);
+
+/*
+ * Year inference for headers without a year (BSD).  The caller owns one
+ * struct pf_clock per input file.  year > 0: the file's first BSD line is
+ * in that year and a month that goes backwards by more than six months
+ * (Dec -> Jan) moves to the next year.  year == 0: ref (the file's mtime,
+ * or now for stdin) is the newest time the file can hold, so a line that
+ * would be more than a day after ref belongs to the year before.
+ * BSD times are local time (TZ); lines with a zone offset are exact.
+ */
+struct pf_clock {
+	int	year;		/* --year, 0 for none */
+	time_t	ref;		/* mtime or now, used when year == 0 */
+	int	cur_year;	/* year of the last BSD line, 0 before the first */
+	int	cur_mon;
+	/* cache of the local-time conversion for the last hour seen */
+	int	c_year, c_mon, c_mday, c_hour;
+	int64_t	c_base;
+};
+
+void	pf_clock_init(struct pf_clock *, int year, time_t ref);
+
+/* pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date */
+int	pf_clock_resolve(struct pf_clock *, const struct pf_tm *, int64_t *usec);
+
+const char *pf_kind_name(enum pf_kind);
+
+/* pf_qid_ok - mail_queue_id_ok(): [0-9A-Za-z], 1..PF_QID_MAX bytes */
+int	pf_qid_ok(const char *p, size_t n);
+
+#endif

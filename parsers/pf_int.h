@@ -1,0 +1,35 @@
+/*
+ * NAME
+ *	pf_int - internals shared by parsers/syslog.c and parsers/postfix.c
+ * SUMMARY
+ *	pf_hdr_parse() splits the syslog header off a line; pf_qid_shape()
+ *	checks the Postfix short/long queue ID format.  Not for use outside
+ *	parsers/.
+ * UNTRUSTED INPUT
+ *	Every byte of the line.
+ */
+#ifndef SG_PF_INT_H
+#define SG_PF_INT_H
+
+#include <stddef.h>
+
+#include "parsers/pf.h"
+
+/*
+ * pf_hdr_parse - parse the syslog header of line[0..len) into ev (time,
+ * host, instance, daemon, pid; ev must be zeroed with pid = -1 by the
+ * caller).  Returns the header kind; for PF_HDR_BSD/ISO/5424 *text and
+ * *tlen are the message text after the tag (Solaris "[ID n f.l] " and one
+ * nested header removed).
+ */
+enum pf_hdr pf_hdr_parse(const char *line, size_t len, struct pf_event *ev,
+			 const char **text, size_t *tlen);
+
+/*
+ * pf_qid_shape - 1 when p[0..n) is a Postfix queue ID: short (upper-case
+ * hex, 6 or more) or long (10+ base-52 chars, 'z', 1+ base-51 chars), and
+ * at most PF_QID_MAX bytes.
+ */
+int	pf_qid_shape(const char *p, size_t n);
+
+#endif

@@ -1,0 +1,568 @@
+/*
+ * NAME
+ *	postfix - Postfix event parser: pf_parser_new, pf_parse, pf_kind_name
+ * SUMMARY
+ *	pf_parse() runs the syslog header parser (syslog.c), then a cheap
+ *	prefilter: the daemon (last component of the syslog name) must be a
+ *	Postfix program that logs one of the events in pf.h, and the text
+ *	must start with "warning: ", "NOQUEUE: " or a queue ID and ": "
+ *	followed by one of a few keywords.  Only then does an event parser
+ *	run: PCRE2 (JIT) patterns for delivery, queue-active, pickup, reject
+ *	and SASL-failure lines, hand parsing for the rest.  The smtpd
+ *	"client=" line is parsed from the right (see parse_client) because a
+ *	SASL login may contain any printable text.  All strings returned
+ *	point into the caller's line; nothing is allocated per line.
+ * UNTRUSTED INPUT
+ *	Every byte of the line.  Queue IDs (the event's, orig_queue_id,
+ *	orig_id, queued_as, bounce_id) must have Postfix's short or long
+ *	format or the event (or that field) is dropped.  Other fields are
+ *	returned as logged.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parsers/pf.h"
+#include "parsers/pf_int.h"
+
+#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
+#define LIT(s)		(s), (sizeof(s) - 1)
+
+enum {
+	RE_DELIVERY,
+	RE_ACTIVE,
+	RE_PICKUP,
+	RE_REJECT,
+	RE_SASL,
+	RE_COUNT
+};
+
+/* Anchored patterns, matched against the text after "QID: "/"NOQUEUE: ". */
+static const char *const re_src[RE_COUNT] = {
+	/* to=<R>, [orig_to=<O>, ]relay=X, ..., status=S */
+	"^to=<(.*?)>, (?:orig_to=<(.*?)>, )?relay=([^\\s,]+), (?:.*?, )?"
+	"status=([A-Za-z]+)(?= |$)",
+	/* from=<S>, size=N, nrcpt=N (queue active) */
+	"^from=<(.*)>, size=([0-9]{1,18}), nrcpt=([0-9]{1,9}) \\(queue active\\)$",
+	/* uid=N from=<S>[ orig_id=Q] */
+	"^uid=([0-9]{1,10}) from=<(.*)>(?: orig_id=([0-9A-Za-z]{1,32}))?$",
+	/* reject: VERB from NAME[ADDR][:PORT]: */
+	"^reject: [A-Z][-A-Z]* from ([^\\[\\s]*)\\[([^\\]\\s]+)\\](?::[0-9]+)?: ",
+	/* warning: NAME[ADDR][:PORT]: SASL M authentication failed:[ REASON] */
+	"^warning: ([^\\[\\s]*)\\[([^\\]\\s]+)\\](?::[0-9]+)?: SASL (\\S+) "
+	"authentication failed:(?: (.*))?$",
+};
+
+struct pf_parser {
+	pcre2_code *re[RE_COUNT];
+	int	jit[RE_COUNT];
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jstack;
+};
+
+/* pf_parser_free - release the patterns and match data */
+void
+pf_parser_free(struct pf_parser *ps)
+{
+	int i;
+
+	if (ps == NULL)
+		return;
+	for (i = 0; i < RE_COUNT; i++)
+		pcre2_code_free(ps->re[i]);
+	pcre2_match_data_free(ps->md);
+	pcre2_match_context_free(ps->mctx);
+	pcre2_jit_stack_free(ps->jstack);
+	free(ps);
+}
+
+/* pf_parser_new - compile (and JIT-compile when possible) the patterns */
+struct pf_parser *
+pf_parser_new(char *err, size_t errlen)
+{
+	struct pf_parser *ps;
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE off;
+	int i, rc;
+
+	if ((ps = calloc(1, sizeof(*ps))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (NULL);
+	}
+	for (i = 0; i < RE_COUNT; i++) {
+		ps->re[i] = pcre2_compile((PCRE2_SPTR)re_src[i], PCRE2_ZERO_TERMINATED,
+		    0, &rc, &off, NULL);
+		if (ps->re[i] == NULL) {
+			pcre2_get_error_message(rc, msg, sizeof(msg));
+			snprintf(err, errlen, "pattern %d at %zu: %s", i, (size_t)off,
+			    (const char *)msg);
+			pf_parser_free(ps);
+			return (NULL);
+		}
+		ps->jit[i] = pcre2_jit_compile(ps->re[i], PCRE2_JIT_COMPLETE) == 0;
+	}
+	ps->md = pcre2_match_data_create(8, NULL);
+	ps->mctx = pcre2_match_context_create(NULL);
+	if (ps->md == NULL || ps->mctx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		pf_parser_free(ps);
+		return (NULL);
+	}
+	/* Bound the work a hostile line can cause. */
+	pcre2_set_match_limit(ps->mctx, 200000);
+	if ((ps->jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL)) != NULL)
+		pcre2_jit_stack_assign(ps->mctx, NULL, ps->jstack);
+	return (ps);
+}
+
+/* match - run pattern i on p[0..n); the number of pairs set, <= 0 for no match */
+static int
+match(struct pf_parser *ps, int i, const char *p, size_t n)
+{
+	if (ps->jit[i])
+		return (pcre2_jit_match(ps->re[i], (PCRE2_SPTR)p, n, 0, 0, ps->md, ps->mctx));
+	return (pcre2_match(ps->re[i], (PCRE2_SPTR)p, n, 0, 0, ps->md, ps->mctx));
+}
+
+/* group - capture k of the last match into *s; 0 if it did not take part */
+static int
+group(struct pf_parser *ps, int rc, const char *p, int k, struct pf_str *s)
+{
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ps->md);
+
+	if (k >= rc || ov[2 * k] == PCRE2_UNSET)
+		return (0);
+	s->p = p + ov[2 * k];
+	s->n = ov[2 * k + 1] - ov[2 * k];
+	return (1);
+}
+
+/* dnum - value of the n digits at p (n small enough not to overflow) */
+static long long
+dnum(const char *p, size_t n)
+{
+	long long v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v * 10 + (p[i] - '0');
+	return (v);
+}
+
+/* starts - p[0..n) begins with s[0..sn) */
+static int
+starts(const char *p, size_t n, const char *s, size_t sn)
+{
+	return (n >= sn && memcmp(p, s, sn) == 0);
+}
+
+/* ends - p[0..n) ends with s[0..sn) */
+static int
+ends(const char *p, size_t n, const char *s, size_t sn)
+{
+	return (n >= sn && memcmp(p + n - sn, s, sn) == 0);
+}
+
+/* is_pf_daemon - a Postfix program that logs an event of pf.h */
+static int
+is_pf_daemon(const struct pf_str *d)
+{
+	static const struct {
+		const char *s;
+		size_t	n;
+	} tab[] = {
+		{LIT("smtpd")}, {LIT("qmgr")}, {LIT("cleanup")}, {LIT("smtp")},
+		{LIT("pickup")}, {LIT("postsuper")}, {LIT("bounce")}, {LIT("lmtp")},
+		{LIT("local")}, {LIT("virtual")}, {LIT("pipe")}, {LIT("error")},
+		{LIT("discard")}, {LIT("qmqpd")}, {LIT("oqmgr")}, {LIT("nqmgr")},
+	};
+	size_t i;
+
+	if (d->p == NULL || d->n < 4 || d->n > 9)
+		return (0);
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].n == d->n && tab[i].s[0] == d->p[0] &&
+		    memcmp(tab[i].s, d->p, d->n) == 0)
+			return (1);
+	return (0);
+}
+
+/* namaddr - "NAME[ADDR]" or "NAME[ADDR]:PORT" at p[0..n), exactly; 0 if not */
+static int
+namaddr(const char *p, size_t n, struct pf_str *name, struct pf_str *addr)
+{
+	const char *b = memchr(p, '[', n), *e, *end = p + n;
+
+	if (b == NULL || memchr(p, ' ', (size_t)(b - p)) != NULL)
+		return (0);
+	if ((e = memchr(b + 1, ']', (size_t)(end - b - 1))) == NULL || e == b + 1 ||
+	    memchr(b + 1, ' ', (size_t)(e - b - 1)) != NULL)
+		return (0);
+	if (e + 1 < end) {
+		const char *q = e + 1;
+
+		if (*q != ':' || q + 1 == end)
+			return (0);
+		for (q++; q < end; q++)
+			if (!IS_DIGIT(*q))
+				return (0);
+	}
+	name->p = p, name->n = (size_t)(b - p);
+	addr->p = b + 1, addr->n = (size_t)(e - b - 1);
+	return (1);
+}
+
+/* last_of - the last occurrence of s[0..sn) in p[0..n), or NULL */
+static const char *
+last_of(const char *p, size_t n, const char *s, size_t sn)
+{
+	const char *q, *found = NULL;
+
+	while ((q = memmem(p, n, s, sn)) != NULL) {
+		found = q;
+		n -= (size_t)(q + 1 - p);
+		p = q + 1;
+	}
+	return (found);
+}
+
+/*
+ * parse_client - "NAME[ADDR][, sasl_method=M][, sasl_username=U]
+ * [, sasl_sender=S][, orig_queue_id=Q][, orig_client=NAME[ADDR]]"
+ * (the text after "client=").  The optional trailing fields are taken
+ * off the right end first (each only when its value has the form Postfix
+ * writes), then the left fields are read, and whatever remains after
+ * "sasl_username=" is the login, exactly as logged.  A login that itself
+ * ends in such a trailing field is ambiguous and is split.
+ */
+static int
+parse_client(struct pf_event *ev, const char *p, size_t n)
+{
+	const char *end = p + n, *b, *e, *q, *r;
+	struct pf_str nm, ad;
+	size_t k;
+
+	/* NAME[ADDR][:PORT] */
+	if ((b = memchr(p, '[', n)) == NULL ||
+	    (e = memchr(b, ']', (size_t)(end - b))) == NULL)
+		return (0);
+	q = e + 1;
+	if (q < end && *q == ':')
+		for (q++; q < end && IS_DIGIT(*q); q++)
+			;
+	if (!namaddr(p, (size_t)(q - p), &ev->client_name, &ev->client_ip))
+		return (0);
+
+	/* right end: orig_client, orig_queue_id, sasl_sender */
+	if ((r = last_of(q, (size_t)(end - q), LIT(", orig_client="))) != NULL &&
+	    namaddr(r + 14, (size_t)(end - r - 14), &nm, &ad)) {
+		ev->orig_client_name = nm;
+		ev->orig_client_ip = ad;
+		end = r;
+	}
+	if ((r = last_of(q, (size_t)(end - q), LIT(", orig_queue_id="))) != NULL &&
+	    pf_qid_shape(r + 16, (size_t)(end - r - 16))) {
+		ev->orig_queue_id.p = r + 16;
+		ev->orig_queue_id.n = (size_t)(end - r - 16);
+		end = r;
+	}
+	if ((r = last_of(q, (size_t)(end - q), LIT(", sasl_sender="))) != NULL &&
+	    memchr(r + 14, ' ', (size_t)(end - r - 14)) == NULL) {
+		ev->sasl_sender.p = r + 14;
+		ev->sasl_sender.n = (size_t)(end - r - 14);
+		end = r;
+	}
+
+	/* left end: sasl_method, then the login up to what is left */
+	if (starts(q, (size_t)(end - q), LIT(", sasl_method="))) {
+		q += 14;
+		for (k = 0; q + k < end && q[k] != ',' && q[k] != ' '; k++)
+			;
+		if (k == 0)
+			return (0);
+		ev->sasl_method.p = q;
+		ev->sasl_method.n = k;
+		q += k;
+	}
+	if (starts(q, (size_t)(end - q), LIT(", sasl_username="))) {
+		ev->sasl_username.p = q + 16;
+		ev->sasl_username.n = (size_t)(end - q - 16);
+		q = end;
+	}
+	return (q == end);
+}
+
+/* parse_sasl_fail - "warning: NAME[ADDR]: SASL M authentication failed: R[, sasl_username=U]" */
+static int
+parse_sasl_fail(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
+{
+	struct pf_str why = {p + n, 0};
+	const char *u;
+	int rc;
+
+	if (n < 40 || memmem(p, n, LIT(" authentication failed:")) == NULL)
+		return (0);
+	if ((rc = match(ps, RE_SASL, p, n)) <= 0)
+		return (0);
+	group(ps, rc, p, 1, &ev->client_name);
+	group(ps, rc, p, 2, &ev->client_ip);
+	group(ps, rc, p, 3, &ev->sasl_method);
+	group(ps, rc, p, 4, &why);
+	/* Postfix >= 3.9: the reason (server text) then the client's login. */
+	if ((u = memmem(why.p, why.n, LIT(", sasl_username="))) != NULL) {
+		ev->sasl_username.p = u + 16;
+		ev->sasl_username.n = why.n - (size_t)(u + 16 - why.p);
+		why.n = (size_t)(u - why.p);
+	}
+	ev->reject_text = why;
+	return (1);
+}
+
+/*
+ * sasl_rejected - the reject reply's class is "SASL login name rejected":
+ * the last "<KEY>: " before the first "; from=<" (where the sender and
+ * recipients start) is followed by that class.
+ */
+static int
+sasl_rejected(const char *p, size_t n)
+{
+	const char *f = memmem(p, n, LIT("; from=<")), *k;
+
+	if (f != NULL)
+		n = (size_t)(f - p);
+	if ((k = last_of(p, n, LIT(">: "))) == NULL)
+		return (0);
+	return (starts(k + 3, n - (size_t)(k + 3 - p), LIT("SASL login name rejected")));
+}
+
+/* parse_reject - "reject: ..." from smtpd (client from "VERB from NAME[ADDR]") or cleanup */
+static int
+parse_reject(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
+{
+	int rc;
+
+	if ((rc = match(ps, RE_REJECT, p, n)) > 0) {
+		group(ps, rc, p, 1, &ev->client_name);
+		group(ps, rc, p, 2, &ev->client_ip);
+	}
+	ev->reject_text.p = p + 8;
+	ev->reject_text.n = n - 8;
+	ev->sasl_login_rejected = sasl_rejected(p + 8, n - 8);
+	return (1);
+}
+
+/* parse_delivery - "to=<R>, [orig_to=<O>, ]relay=X, ..., status=S (text)" */
+static int
+parse_delivery(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
+{
+	PCRE2_SIZE *ov;
+	const char *s, *end = p + n, *id;
+	int rc;
+
+	if ((rc = match(ps, RE_DELIVERY, p, n)) <= 0)
+		return (0);
+	group(ps, rc, p, 1, &ev->to);
+	group(ps, rc, p, 3, &ev->relay);
+	group(ps, rc, p, 4, &ev->status);
+	ov = pcre2_get_ovector_pointer(ps->md);
+	s = p + ov[1];
+	/* " (... queued as NEWID)" / " (forwarded as NEWID)" */
+	if (end - s >= 4 && s[0] == ' ' && s[1] == '(' && end[-1] == ')') {
+		for (id = end - 1; id > s && ((*(id - 1) >= '0' && *(id - 1) <= '9') ||
+		    (*(id - 1) >= 'A' && *(id - 1) <= 'Z') ||
+		    (*(id - 1) >= 'a' && *(id - 1) <= 'z')); id--)
+			;
+		if ((ends(s, (size_t)(id - s), LIT(" queued as ")) ||
+		    ends(s, (size_t)(id - s), LIT("(queued as ")) ||
+		    ends(s, (size_t)(id - s), LIT(" forwarded as ")) ||
+		    ends(s, (size_t)(id - s), LIT("(forwarded as "))) &&
+		    pf_qid_shape(id, (size_t)(end - 1 - id))) {
+			ev->queued_as.p = id;
+			ev->queued_as.n = (size_t)(end - 1 - id);
+		}
+	}
+	return (1);
+}
+
+/* parse_from - qmgr "from=<S>, size=N, nrcpt=N (queue active)" or "..., status=expired, returned to sender" */
+static int
+parse_from(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
+{
+	static const char exp[] = ">, status=expired, returned to sender";
+	struct pf_str v = {NULL, 0};
+	int rc;
+
+	if (ends(p, n, LIT(exp))) {
+		ev->sender.p = p + 6;
+		ev->sender.n = n - 6 - (sizeof(exp) - 1);
+		ev->kind = PF_EXPIRED;
+		return (1);
+	}
+	if (!ends(p, n, LIT(" (queue active)")) || (rc = match(ps, RE_ACTIVE, p, n)) <= 0)
+		return (0);
+	group(ps, rc, p, 1, &ev->sender);
+	if (group(ps, rc, p, 2, &v))
+		ev->size = dnum(v.p, v.n);
+	if (group(ps, rc, p, 3, &v))
+		ev->nrcpt = (long)dnum(v.p, v.n);
+	ev->kind = PF_ACTIVE;
+	return (1);
+}
+
+/* parse_pickup - "uid=N from=<S>[ orig_id=Q]" */
+static int
+parse_pickup(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
+{
+	struct pf_str v = {NULL, 0};
+	long long uid;
+	int rc;
+
+	if ((rc = match(ps, RE_PICKUP, p, n)) <= 0)
+		return (0);
+	if (!group(ps, rc, p, 1, &v) || (uid = dnum(v.p, v.n)) > 0x7fffffffLL)
+		return (0);
+	ev->uid = (long)uid;
+	group(ps, rc, p, 2, &ev->sender);
+	if (group(ps, rc, p, 3, &v) && pf_qid_shape(v.p, v.n))
+		ev->orig_id = v;
+	return (1);
+}
+
+/* body - the text after "QID: " (qid non-NULL) or "NOQUEUE: "; sets ev->kind */
+static void
+body(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n, int has_qid)
+{
+	static const char ndr[] = "sender non-delivery notification: ";
+
+	if (n < 6)
+		return;
+	switch (p[0]) {
+	case 'c':
+		if (starts(p, n, LIT("client=")) && parse_client(ev, p + 7, n - 7))
+			ev->kind = PF_CLIENT;
+		return;
+	case 'r':
+		if (starts(p, n, LIT("reject: "))) {
+			if (parse_reject(ps, ev, p, n))
+				ev->kind = PF_REJECT;
+		} else if (!has_qid) {
+			return;
+		} else if (n == 7 && memcmp(p, "removed", 7) == 0) {
+			ev->kind = PF_REMOVED;
+		} else if (starts(p, n, LIT("removed (")) && p[n - 1] == ')') {
+			ev->kind = PF_REMOVED;
+		} else if (n == 18 && memcmp(p, "released from hold", 18) == 0) {
+			ev->kind = PF_RELEASE;
+		}
+		return;
+	}
+	if (!has_qid)
+		return;
+	switch (p[0]) {
+	case 'u':
+		if (starts(p, n, LIT("uid=")) && parse_pickup(ps, ev, p, n))
+			ev->kind = PF_PICKUP;
+		return;
+	case 'f':
+		if (starts(p, n, LIT("from=<")))
+			parse_from(ps, ev, p, n);
+		return;
+	case 't':
+		if (starts(p, n, LIT("to=<")) && parse_delivery(ps, ev, p, n))
+			ev->kind = PF_DELIVERY;
+		return;
+	case 'p':
+		if (n == 14 && memcmp(p, "placed on hold", 14) == 0)
+			ev->kind = PF_HOLD;
+		return;
+	case 's':
+		if (starts(p, n, LIT(ndr)) &&
+		    pf_qid_shape(p + sizeof(ndr) - 1, n - (sizeof(ndr) - 1))) {
+			ev->bounce_id.p = p + sizeof(ndr) - 1;
+			ev->bounce_id.n = n - (sizeof(ndr) - 1);
+			ev->kind = PF_BOUNCE;
+		}
+		return;
+	default:
+		return;
+	}
+}
+
+/* clear_body - forget the event fields of a line that turned out not to match */
+static void
+clear_body(struct pf_event *ev)
+{
+	struct pf_event h = *ev;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr = h.hdr;
+	ev->tm = h.tm;
+	ev->host = h.host;
+	ev->instance = h.instance;
+	ev->daemon = h.daemon;
+	ev->pid = h.pid;
+	ev->uid = -1;
+	ev->size = -1;
+	ev->nrcpt = -1;
+}
+
+/* pf_parse - parse one line; see pf.h */
+enum pf_hdr
+pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev)
+{
+	const char *t, *q, *end;
+	size_t tn;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->pid = -1;
+	ev->uid = -1;
+	ev->size = -1;
+	ev->nrcpt = -1;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	ev->hdr = pf_hdr_parse(line, len, ev, &t, &tn);
+	if (ev->hdr == PF_HDR_NONE || ev->hdr == PF_HDR_SKIP)
+		return (ev->hdr);
+
+	/* Prefilter: a Postfix daemon, and a text that can be an event. */
+	if (tn < 8 || !is_pf_daemon(&ev->daemon))
+		return (ev->hdr);
+	end = t + tn;
+	if (t[0] == 'w') {
+		if (starts(t, tn, LIT("warning: ")) && parse_sasl_fail(ps, ev, t, tn))
+			ev->kind = PF_SASL_FAIL;
+	} else if (t[0] == 'N' && starts(t, tn, LIT("NOQUEUE: "))) {
+		body(ps, ev, t + 9, tn - 9, 0);
+	} else {
+		for (q = t; q < end && q - t <= PF_QID_MAX && ((*q >= '0' && *q <= '9') ||
+		    (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z')); q++)
+			;
+		if (end - q < 2 || q[0] != ':' || q[1] != ' ' ||
+		    !pf_qid_shape(t, (size_t)(q - t)))
+			return (ev->hdr);
+		body(ps, ev, q + 2, (size_t)(end - q - 2), 1);
+		if (ev->kind != PF_NONE) {
+			ev->queue_id.p = t;
+			ev->queue_id.n = (size_t)(q - t);
+		}
+	}
+	if (ev->kind == PF_NONE)
+		clear_body(ev);
+	return (ev->hdr);
+}
+
+/* pf_kind_name - the JSON name of an event kind */
+const char *
+pf_kind_name(enum pf_kind k)
+{
+	static const char *const names[PF_KIND_COUNT] = {
+		"none", "client", "pickup", "active", "expired", "delivery",
+		"removed", "hold", "release", "reject", "sasl_fail", "bounce",
+	};
+
+	return ((unsigned)k < PF_KIND_COUNT ? names[k] : "none");
+}

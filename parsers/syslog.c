@@ -1,0 +1,609 @@
+/*
+ * NAME
+ *	syslog - syslog header parsing, year inference and queue ID checks
+ * SUMMARY
+ *	pf_hdr_parse() (see pf_int.h) recognises the header forms in which
+ *	Postfix lines reach a log file:
+ *	  BSD/RFC 3164   "Mar  5 08:00:01", "Mar 05 ...", "Aug 3 ...",
+ *	                 optional ".uuuuuu" (journalctl short-precise),
+ *	                 optional leading "<PRI>"
+ *	  RFC 3339       "2024-03-05T08:00:01[.f{1,9}](Z|+hh:mm|+hhmm)"
+ *	                 (rsyslog, journalctl short-iso[-precise])
+ *	  RFC 5424       "<PRI>1 TS HOST APP PROCID MSGID SD MSG"
+ *	followed by "host tag[pid]: text".  journalctl marker lines
+ *	("-- Boot ... --", "-- Logs begin at ... --", "-- No entries --")
+ *	are PF_HDR_SKIP.  A Solaris "[ID n facility.level] " token after the
+ *	tag and one nested header (a container's own syslog line inside the
+ *	host's) are removed from the text.
+ *
+ *	pf_clock_init()/pf_clock_resolve() turn the broken-down header time
+ *	into UTC microseconds: lines with an offset are exact, lines without
+ *	one are local time (TZ) through mktime() cached per hour, and BSD
+ *	lines get their year from --year or the file's mtime with Dec->Jan
+ *	rollover detection.
+ *
+ *	pf_qid_ok() is Postfix's mail_queue_id_ok() without '_';
+ *	pf_qid_shape() additionally requires the short or long ID format.
+ * UNTRUSTED INPUT
+ *	Every byte of the line.  Nothing is copied; all fields point into it.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "parsers/pf.h"
+#include "parsers/pf_int.h"
+
+#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
+
+/* num - value of exactly n decimal digits at p, -1 if one is not a digit */
+static int
+num(const char *p, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!IS_DIGIT(p[i]))
+			return (-1);
+		v = v * 10 + (p[i] - '0');
+	}
+	return (v);
+}
+
+/* month_num - 1..12 for "Jan".."Dec" at p (3 bytes available), else 0 */
+static int
+month_num(const char *p)
+{
+	switch (p[0]) {
+	case 'J':
+		if (p[1] == 'a' && p[2] == 'n')
+			return (1);
+		if (p[1] == 'u' && p[2] == 'n')
+			return (6);
+		if (p[1] == 'u' && p[2] == 'l')
+			return (7);
+		return (0);
+	case 'F':
+		return (p[1] == 'e' && p[2] == 'b' ? 2 : 0);
+	case 'M':
+		if (p[1] == 'a' && p[2] == 'r')
+			return (3);
+		if (p[1] == 'a' && p[2] == 'y')
+			return (5);
+		return (0);
+	case 'A':
+		if (p[1] == 'p' && p[2] == 'r')
+			return (4);
+		if (p[1] == 'u' && p[2] == 'g')
+			return (8);
+		return (0);
+	case 'S':
+		return (p[1] == 'e' && p[2] == 'p' ? 9 : 0);
+	case 'O':
+		return (p[1] == 'c' && p[2] == 't' ? 10 : 0);
+	case 'N':
+		return (p[1] == 'o' && p[2] == 'v' ? 11 : 0);
+	case 'D':
+		return (p[1] == 'e' && p[2] == 'c' ? 12 : 0);
+	default:
+		return (0);
+	}
+}
+
+/* hms - "HH:MM:SS" at p (8 bytes available) into tm; -1 if malformed */
+static int
+hms(const char *p, struct pf_tm *tm)
+{
+	if (p[2] != ':' || p[5] != ':')
+		return (-1);
+	tm->hour = num(p, 2);
+	tm->min = num(p + 3, 2);
+	tm->sec = num(p + 6, 2);
+	if (tm->hour < 0 || tm->hour > 23 || tm->min < 0 || tm->min > 59 ||
+	    tm->sec < 0 || tm->sec > 60)
+		return (-1);
+	return (0);
+}
+
+/* fraction - ".d{1,9}" (or ",d{1,9}") at p; returns the end, p if none, NULL if bad */
+static const char *
+fraction(const char *p, const char *end, struct pf_tm *tm)
+{
+	const char *q;
+	int v = 0, nd = 0;
+
+	if (p >= end || (*p != '.' && *p != ','))
+		return (p);
+	for (q = p + 1; q < end && IS_DIGIT(*q); q++, nd++) {
+		if (nd >= 9)
+			return (NULL);
+		if (nd < 6)
+			v = v * 10 + (*q - '0');
+	}
+	if (nd == 0)
+		return (NULL);
+	for (; nd < 6; nd++)
+		v *= 10;
+	tm->usec = v;
+	return (q);
+}
+
+/* parse_bsd - "Mmm [ ]d HH:MM:SS[.f]"; returns the end or NULL */
+static const char *
+parse_bsd(const char *p, const char *end, struct pf_tm *tm)
+{
+	const char *q;
+	int day;
+
+	if (end - p < 14 || (tm->mon = month_num(p)) == 0 || p[3] != ' ')
+		return (NULL);
+	for (q = p + 3; q < end && *q == ' '; q++)
+		;
+	if (end - q >= 2 && IS_DIGIT(q[0]) && IS_DIGIT(q[1]))
+		day = num(q, 2), q += 2;
+	else if (end - q >= 1 && IS_DIGIT(q[0]))
+		day = q[0] - '0', q += 1;
+	else
+		return (NULL);
+	if (day < 1 || day > 31 || end - q < 9 || *q != ' ' || hms(q + 1, tm) < 0)
+		return (NULL);
+	tm->mday = day;
+	tm->year = 0;
+	return (fraction(q + 9, end, tm));
+}
+
+/* parse_iso - "YYYY-MM-DDTHH:MM:SS[.f](Z|+hh:mm|+hhmm|)"; returns the end or NULL */
+static const char *
+parse_iso(const char *p, const char *end, struct pf_tm *tm)
+{
+	const char *q;
+	int hh, mm, sign;
+
+	if (end - p < 19 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't'))
+		return (NULL);
+	tm->year = num(p, 4);
+	tm->mon = num(p + 5, 2);
+	tm->mday = num(p + 8, 2);
+	if (tm->year < 1 || tm->mon < 1 || tm->mon > 12 || tm->mday < 1 || tm->mday > 31 ||
+	    hms(p + 11, tm) < 0)
+		return (NULL);
+	if ((q = fraction(p + 19, end, tm)) == NULL)
+		return (NULL);
+	if (q < end && (*q == 'Z' || *q == 'z')) {
+		tm->has_off = 1;
+		tm->off_sec = 0;
+		return (q + 1);
+	}
+	if (q < end && (*q == '+' || *q == '-')) {
+		sign = *q == '-' ? -1 : 1;
+		if (end - q >= 6 && q[3] == ':') {
+			hh = num(q + 1, 2), mm = num(q + 4, 2);
+			q += 6;
+		} else if (end - q >= 5) {
+			hh = num(q + 1, 2), mm = num(q + 3, 2);
+			q += 5;
+		} else {
+			return (NULL);
+		}
+		if (hh < 0 || hh > 23 || mm < 0 || mm > 59)
+			return (NULL);
+		tm->has_off = 1;
+		tm->off_sec = sign * (hh * 3600 + mm * 60);
+	}
+	return (q);
+}
+
+/* set_prog - split a syslog name into instance (first) and daemon (last component) */
+static void
+set_prog(struct pf_event *ev, const char *s, size_t n)
+{
+	const char *a = memchr(s, '/', n), *b = memrchr(s, '/', n);
+
+	ev->instance.p = s;
+	ev->instance.n = a != NULL ? (size_t)(a - s) : n;
+	ev->daemon.p = b != NULL ? b + 1 : s;
+	ev->daemon.n = n - (size_t)(ev->daemon.p - s);
+}
+
+/* token - a run of non-space bytes at p followed by ' ' or end; NULL if empty */
+static const char *
+token(const char *p, const char *end)
+{
+	const char *q = memchr(p, ' ', (size_t)(end - p));
+
+	if (q == NULL)
+		q = end;
+	return (q == p ? NULL : q);
+}
+
+/* parse_tag - "prog[pid]: " or "prog: " at p; returns the text start or NULL */
+static const char *
+parse_tag(const char *p, const char *end, struct pf_event *ev)
+{
+	const char *s = p;
+	long pid = 0;
+	int nd = 0;
+
+	while (p < end && *p != '[' && *p != ':' && *p != ' ')
+		p++;
+	if (p == s || p == end || *p == ' ')
+		return (NULL);
+	set_prog(ev, s, (size_t)(p - s));
+	if (*p == '[') {
+		for (p++; p < end && IS_DIGIT(*p); p++, nd++) {
+			if (nd >= 10)
+				return (NULL);
+			pid = pid * 10 + (*p - '0');
+		}
+		if (nd == 0 || end - p < 2 || p[0] != ']' || p[1] != ':')
+			return (NULL);
+		ev->pid = pid;
+		p++;
+	}
+	p++;				/* the ':' */
+	if (p < end) {
+		if (*p != ' ')
+			return (NULL);
+		p++;
+	}
+	return (p);
+}
+
+/* skip_sd - RFC 5424 STRUCTURED-DATA ("-" or "[...]..."); returns the end or NULL */
+static const char *
+skip_sd(const char *p, const char *end)
+{
+	int quoted;
+
+	if (p < end && *p == '-')
+		return (p + 1);
+	if (p >= end || *p != '[')
+		return (NULL);
+	while (p < end && *p == '[') {
+		for (p++, quoted = 0; p < end; p++) {
+			if (quoted && *p == '\\' && p + 1 < end)
+				p++;
+			else if (*p == '"')
+				quoted = !quoted;
+			else if (!quoted && *p == ']')
+				break;
+		}
+		if (p >= end)
+			return (NULL);
+		p++;			/* the ']' */
+	}
+	return (p);
+}
+
+/* parse_5424 - the rest of "<PRI>1 TS HOST APP PROCID MSGID SD MSG"; text start or NULL */
+static const char *
+parse_5424(const char *p, const char *end, struct pf_event *ev)
+{
+	const char *q;
+	long pid = 0;
+	int nd;
+
+	if (p < end && *p == '-' && (p + 1 == end || p[1] == ' '))
+		q = p + 1;		/* NILVALUE time: resolve fails later */
+	else if ((q = parse_iso(p, end, &ev->tm)) == NULL)
+		return (NULL);
+	if (q >= end || *q != ' ')
+		return (NULL);
+	p = q + 1;
+	if ((q = token(p, end)) == NULL || q == end)		/* HOSTNAME */
+		return (NULL);
+	if (!(q - p == 1 && *p == '-'))
+		ev->host.p = p, ev->host.n = (size_t)(q - p);
+	p = q + 1;
+	if ((q = token(p, end)) == NULL || q == end)		/* APP-NAME */
+		return (NULL);
+	if (!(q - p == 1 && *p == '-'))
+		set_prog(ev, p, (size_t)(q - p));
+	p = q + 1;
+	if ((q = token(p, end)) == NULL || q == end)		/* PROCID */
+		return (NULL);
+	for (nd = 0; p + nd < q && IS_DIGIT(p[nd]) && nd < 10; nd++)
+		pid = pid * 10 + (p[nd] - '0');
+	if (nd > 0 && p + nd == q)
+		ev->pid = pid;
+	p = q + 1;
+	if ((q = token(p, end)) == NULL || q == end)		/* MSGID */
+		return (NULL);
+	p = q + 1;
+	if ((q = skip_sd(p, end)) == NULL)
+		return (NULL);
+	if (q == end)
+		return (q);
+	if (*q != ' ')
+		return (NULL);
+	q++;
+	if (end - q >= 3 && memcmp(q, "\xef\xbb\xbf", 3) == 0)
+		q += 3;			/* BOM */
+	return (q);
+}
+
+/* skip_solaris - the "[ID 197553 mail.info] " token at the start of the text */
+static const char *
+skip_solaris(const char *p, const char *end)
+{
+	const char *q, *f;
+
+	if (end - p < 4 || memcmp(p, "[ID ", 4) != 0)
+		return (p);
+	for (q = p + 4; q < end && IS_DIGIT(*q); q++)
+		;
+	if (q == p + 4 || q >= end || *q != ' ')
+		return (p);
+	for (f = ++q; q < end && *q != ']' && *q != ' '; q++)
+		;
+	if (q == f || q >= end || *q != ']')
+		return (p);
+	q++;
+	if (q < end) {
+		if (*q != ' ')
+			return (p);
+		q++;
+	}
+	return (q);
+}
+
+/* hdr_one - one header level; depth 0 may strip one nested header */
+static enum pf_hdr
+hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text,
+	size_t *tlen, int depth)
+{
+	const char *p = line, *end = line + len, *q;
+	enum pf_hdr kind;
+	int pri = 0, nd = 0;
+
+	if (len >= 3 && memcmp(p, "-- ", 3) == 0)
+		return (len >= 6 && memcmp(end - 3, " --", 3) == 0 ? PF_HDR_SKIP : PF_HDR_NONE);
+	if (p < end && *p == '<') {
+		for (q = p + 1; q < end && IS_DIGIT(*q) && nd < 3; q++, nd++)
+			pri = pri * 10 + (*q - '0');
+		if (nd == 0 || q >= end || *q != '>' || pri > 191)
+			return (PF_HDR_NONE);
+		p = q + 1;
+		if (end - p >= 2 && p[0] == '1' && p[1] == ' ') {
+			if ((q = parse_5424(p + 2, end, ev)) == NULL)
+				return (PF_HDR_NONE);
+			kind = PF_HDR_5424;
+			goto text;
+		}
+	}
+	if (p < end && IS_DIGIT(*p)) {
+		q = parse_iso(p, end, &ev->tm);
+		kind = PF_HDR_ISO;
+	} else {
+		q = parse_bsd(p, end, &ev->tm);
+		kind = PF_HDR_BSD;
+	}
+	if (q == NULL || q >= end || *q != ' ')
+		return (PF_HDR_NONE);
+	p = q + 1;
+	if ((q = token(p, end)) == NULL || q == end)
+		return (PF_HDR_NONE);
+	ev->host.p = p;
+	ev->host.n = (size_t)(q - p);
+	if ((q = parse_tag(q + 1, end, ev)) == NULL)
+		return (PF_HDR_NONE);
+
+text:
+	q = skip_solaris(q, end);
+	if (depth == 0 && q < end) {
+		struct pf_event in;
+		const char *t2;
+		size_t n2;
+		enum pf_hdr h;
+
+		memset(&in, 0, sizeof(in));
+		in.pid = -1;
+		h = hdr_one(q, (size_t)(end - q), &in, &t2, &n2, 1);
+		if (h != PF_HDR_NONE && h != PF_HDR_SKIP && in.daemon.p != NULL) {
+			if (in.host.p != NULL)
+				ev->host = in.host;
+			ev->instance = in.instance;
+			ev->daemon = in.daemon;
+			ev->pid = in.pid;
+			q = t2;
+			end = t2 + n2;
+		}
+	}
+	*text = q;
+	*tlen = (size_t)(end - q);
+	return (kind);
+}
+
+/* pf_hdr_parse - see pf_int.h */
+enum pf_hdr
+pf_hdr_parse(const char *line, size_t len, struct pf_event *ev, const char **text,
+	     size_t *tlen)
+{
+	return (hdr_one(line, len, ev, text, tlen, 0));
+}
+
+/* is_long_char - the base-52 alphabet of long queue IDs: 0-9 B-Z b-z without vowels */
+static int
+is_long_char(unsigned char c)
+{
+	if (IS_DIGIT(c))
+		return (1);
+	if (!((c >= 'B' && c <= 'Z') || (c >= 'b' && c <= 'z')))
+		return (0);
+	switch (c) {
+	case 'E': case 'I': case 'O': case 'U':
+	case 'e': case 'i': case 'o': case 'u':
+		return (0);
+	default:
+		return (1);
+	}
+}
+
+/* pf_qid_shape - short ([0-9A-F]{6,}) or long queue ID format, at most PF_QID_MAX */
+int
+pf_qid_shape(const char *p, size_t n)
+{
+	const char *z;
+	size_t i, zi;
+
+	if (n < 6 || n > PF_QID_MAX)
+		return (0);
+	for (i = 0; i < n; i++)
+		if (!(IS_DIGIT(p[i]) || (p[i] >= 'A' && p[i] <= 'F')))
+			break;
+	if (i == n)
+		return (1);
+	if ((z = memrchr(p, 'z', n)) == NULL)
+		return (0);
+	zi = (size_t)(z - p);
+	if (zi < 10 || zi + 1 == n)
+		return (0);
+	for (i = 0; i < n; i++)
+		if (!is_long_char((unsigned char)p[i]))
+			return (0);
+	return (1);
+}
+
+/* pf_qid_ok - [0-9A-Za-z], 1..PF_QID_MAX bytes */
+int
+pf_qid_ok(const char *p, size_t n)
+{
+	size_t i;
+
+	if (p == NULL || n == 0 || n > PF_QID_MAX)
+		return (0);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (!(IS_DIGIT(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')))
+			return (0);
+	}
+	return (1);
+}
+
+/* days_from_civil - days since 1970-01-01 of a proleptic Gregorian date */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (era * 146097 + doe - 719468);
+}
+
+/* mdays - days in month m of year y */
+static int
+mdays(int y, int m)
+{
+	static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return (29);
+	return (dm[m - 1]);
+}
+
+/* local_secs - local time (TZ) to epoch seconds, mktime() cached per hour */
+static int
+local_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
+{
+	if (!(c->c_year == y && c->c_mon == tm->mon && c->c_mday == tm->mday &&
+	      c->c_hour == tm->hour)) {
+		struct tm t;
+		time_t r;
+
+		memset(&t, 0, sizeof(t));
+		t.tm_year = y - 1900;
+		t.tm_mon = tm->mon - 1;
+		t.tm_mday = tm->mday;
+		t.tm_hour = tm->hour;
+		t.tm_isdst = -1;
+		if ((r = mktime(&t)) == (time_t)-1)
+			return (-1);
+		c->c_year = y;
+		c->c_mon = tm->mon;
+		c->c_mday = tm->mday;
+		c->c_hour = tm->hour;
+		c->c_base = (int64_t)r;
+	}
+	*out = c->c_base + tm->min * 60 + tm->sec;
+	return (0);
+}
+
+/* to_secs - epoch seconds of tm taken in year y; -1 on a bad date */
+static int
+to_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
+{
+	if (y < 1 || y > 9999 || tm->mon < 1 || tm->mon > 12 || tm->mday < 1 ||
+	    tm->mday > mdays(y, tm->mon))
+		return (-1);
+	if (tm->year != 0 && tm->has_off) {
+		*out = days_from_civil(y, tm->mon, tm->mday) * 86400 + tm->hour * 3600 +
+		    tm->min * 60 + tm->sec - tm->off_sec;
+		return (0);
+	}
+	return (local_secs(c, y, tm, out));
+}
+
+/* pf_clock_init - start year inference for one input file */
+void
+pf_clock_init(struct pf_clock *c, int year, time_t ref)
+{
+	memset(c, 0, sizeof(*c));
+	c->year = year;
+	c->ref = ref;
+}
+
+/* infer_year - the year of a BSD line; updates the rollover state */
+static int
+infer_year(struct pf_clock *c, const struct pf_tm *tm)
+{
+	int y;
+	int64_t s;
+
+	if (c->cur_year == 0) {
+		if (c->year > 0) {
+			y = c->year;
+		} else {
+			struct tm lt;
+			time_t ref = c->ref;
+
+			if (localtime_r(&ref, &lt) == NULL)
+				return (-1);
+			y = lt.tm_year + 1900;
+			if (to_secs(c, y, tm, &s) == 0 && s > (int64_t)c->ref + 86400)
+				y--;
+		}
+		c->cur_year = y;
+		c->cur_mon = tm->mon;
+		return (y);
+	}
+	if (tm->mon + 6 < c->cur_mon) {		/* Dec -> Jan: a new year */
+		c->cur_year++;
+		c->cur_mon = tm->mon;
+		return (c->cur_year);
+	}
+	if (tm->mon > c->cur_mon + 6)		/* a late line of the old year */
+		return (c->cur_year - 1);
+	c->cur_mon = tm->mon;
+	return (c->cur_year);
+}
+
+/* pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date */
+int
+pf_clock_resolve(struct pf_clock *c, const struct pf_tm *tm, int64_t *usec)
+{
+	int64_t s;
+	int y;
+
+	if (tm->mon < 1 || tm->mon > 12)
+		return (-1);
+	y = tm->year != 0 ? tm->year : infer_year(c, tm);
+	if (to_secs(c, y, tm, &s) < 0)
+		return (-1);
+	*usec = s * 1000000 + tm->usec;
+	return (0);
+}

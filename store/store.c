@@ -1,0 +1,861 @@
+/*
+ * NAME
+ *	store - SQLite persistence for sendguard
+ * SUMMARY
+ *	Opens (and creates and migrates) the state database, and reads and
+ *	writes accepted messages, verdicts and the log cursor.  Every SQL
+ *	statement the hot path uses is prepared once in store_open() and reused
+ *	with sqlite3_reset()/sqlite3_clear_bindings().  The schema version lives
+ *	in PRAGMA user_version; migrations[] holds one SQL step per version,
+ *	each applied in its own transaction.  File databases run in WAL mode
+ *	with synchronous=NORMAL; in-memory ones (audits) trade durability for
+ *	speed.  Exports the store_ functions of store.h.
+ * RETURNS
+ *	0 (or a count) on success, -1 with "path: sqlite message" (or
+ *	"path: what: sqlite message") in the caller's err buffer.  Never prints,
+ *	never exits.
+ * UNTRUSTED INPUT
+ *	Every string from the log (host, queue ID, login, sender, address,
+ *	identity, log path) is bound with sqlite3_bind_text() with its exact
+ *	length; no caller-supplied text is ever pasted into SQL.  Bytes are
+ *	stored as given (no UTF-8 validation) and read back byte-exact.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/*
+ * migrations - migrations[i] takes a database from user_version i to i+1.
+ * sql runs for every database; file_sql only for files: it holds the
+ * indexes that serve on-disk look-ups by identity (status, explain), which
+ * an in-memory audit store never makes and which would cost it over half
+ * its insert time.  An in-memory database is built from version 0 by this
+ * very binary every time, so the two kinds never meet in one history; a
+ * later step that touches a file_sql index must say IF EXISTS.
+ * Append new steps; never edit a step that has shipped.
+ */
+static const struct migration {
+	const char *sql, *file_sql;
+} migrations[] = {
+	/* 0 -> 1: the initial schema */
+	{ "CREATE TABLE messages ("
+	  "  id        INTEGER PRIMARY KEY,"
+	  "  time_us   INTEGER NOT NULL,"
+	  "  host      TEXT,"
+	  "  instance  TEXT,"
+	  "  queue_id  TEXT,"
+	  "  sasl      TEXT,"
+	  "  sender    TEXT,"
+	  "  client_ip TEXT,"
+	  "  uid       INTEGER,"
+	  "  nrcpt     INTEGER NOT NULL DEFAULT 0"
+	  ");"
+	  "CREATE INDEX messages_time ON messages(time_us);"
+	  "CREATE TABLE verdicts ("
+	  "  id        INTEGER PRIMARY KEY,"
+	  "  time_us   INTEGER NOT NULL,"
+	  "  identity  TEXT NOT NULL,"
+	  "  rule      TEXT,"
+	  "  lim       TEXT,"
+	  "  win       TEXT,"
+	  "  threshold INTEGER,"
+	  "  count     INTEGER,"
+	  "  queue_id  TEXT"
+	  ");"
+	  "CREATE INDEX verdicts_time ON verdicts(time_us);"
+	  "CREATE INDEX verdicts_identity ON verdicts(identity, time_us);"
+	  "CREATE TABLE cursor ("
+	  "  log         TEXT PRIMARY KEY,"
+	  "  dev         INTEGER NOT NULL,"
+	  "  ino         INTEGER NOT NULL,"
+	  "  offset      INTEGER NOT NULL,"
+	  "  fingerprint TEXT"
+	  ");"
+	  "CREATE TABLE blocks ("
+	  "  identity TEXT PRIMARY KEY,"
+	  "  rule     TEXT,"
+	  "  since_us INTEGER NOT NULL,"
+	  "  until_us INTEGER NOT NULL DEFAULT 0,"
+	  "  count    INTEGER NOT NULL DEFAULT 0,"
+	  "  state    TEXT NOT NULL"
+	  ");"
+	  "CREATE TABLE action_log ("
+	  "  id       INTEGER PRIMARY KEY,"
+	  "  time_us  INTEGER NOT NULL,"
+	  "  identity TEXT NOT NULL,"
+	  "  action   TEXT NOT NULL,"
+	  "  argv     TEXT,"
+	  "  status   INTEGER,"
+	  "  outcome  TEXT"
+	  ");"
+	  "CREATE INDEX action_log_identity ON action_log(identity, time_us);",
+	  /* absent values are never looked up: partial indexes skip them */
+	  "CREATE INDEX messages_sasl ON messages(sasl)"
+	  "  WHERE sasl IS NOT NULL;"
+	  "CREATE INDEX messages_sender ON messages(sender)"
+	  "  WHERE sender IS NOT NULL;"
+	  "CREATE INDEX messages_client_ip ON messages(client_ip)"
+	  "  WHERE client_ip IS NOT NULL;"
+	  "CREATE INDEX messages_uid ON messages(uid)"
+	  "  WHERE uid IS NOT NULL;" },
+};
+
+#define SCHEMA_LATEST ((int) (sizeof(migrations) / sizeof(migrations[0])))
+
+/* The prepared statements, in the order of stmt_sql[]. */
+enum {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_ADD_MSG,
+	ST_ADD_VERDICT,
+	ST_GET_CURSOR,
+	ST_SET_CURSOR,
+	ST_COUNT_MSG,
+	ST_EACH_MSG,
+	ST_EACH_VERDICT,
+	ST_PRUNE_MSG,
+	ST_PRUNE_VERDICT,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_ADD_MSG] = "INSERT INTO messages (time_us, host, instance, queue_id,"
+		       " sasl, sender, client_ip, uid, nrcpt)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_ADD_VERDICT] = "INSERT INTO verdicts (time_us, identity, rule, lim,"
+			   " win, threshold, count, queue_id)"
+			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_GET_CURSOR] = "SELECT dev, ino, offset, fingerprint FROM cursor"
+			  " WHERE log = ?1",
+	[ST_SET_CURSOR] = "INSERT OR REPLACE INTO cursor (log, dev, ino, offset,"
+			  " fingerprint) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_COUNT_MSG] = "SELECT count(*) FROM messages",
+	[ST_EACH_MSG] = "SELECT time_us, host, instance, queue_id, sasl, sender,"
+			" client_ip, uid, nrcpt FROM messages"
+			" WHERE time_us >= ?1 ORDER BY time_us, id",
+	[ST_EACH_VERDICT] = "SELECT time_us, identity, rule, lim, win, threshold,"
+			    " count, queue_id FROM verdicts WHERE time_us >= ?1"
+			    " AND (?2 IS NULL OR identity = ?2)"
+			    " ORDER BY time_us, id",
+	[ST_PRUNE_MSG] = "DELETE FROM messages WHERE time_us < ?1",
+	[ST_PRUNE_VERDICT] = "DELETE FROM verdicts WHERE time_us < ?1",
+};
+
+struct store {
+	sqlite3 *db;
+	char   *path;			/* for messages: the file or ":memory:" */
+	int	readonly;
+	int	memory;			/* an in-memory database */
+	unsigned walking;		/* 1 << ST_EACH_*: that walk is running */
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+/* seterr - format a message into err when there is room for one */
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void) vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * dberr - "path: what: sqlite message" for result code rc.  A full disk or
+ * database gets a message that says so plainly, whatever sqlite3_errmsg()
+ * holds by now.
+ */
+static void
+dberr(const struct store *s, int rc, const char *what, char *err, size_t errlen)
+{
+	const char *msg;
+
+	if ((rc & 0xff) == SQLITE_FULL)
+		msg = "database or disk is full (SQLITE_FULL)";
+	else if (s->db != NULL && (sqlite3_extended_errcode(s->db) == rc
+				   || sqlite3_errcode(s->db) == (rc & 0xff)))
+		msg = sqlite3_errmsg(s->db);
+	else
+		msg = sqlite3_errstr(rc);
+	seterr(err, errlen, "%s: %s: %s", s->path, what, msg);
+}
+
+/* nonempty - NULL for an absent (NULL or "") string */
+static const char *
+nonempty(const char *p)
+{
+	return (p != NULL && *p != 0) ? p : NULL;
+}
+
+/* bind_str - bind p as text with its exact length, or NULL when absent */
+static int
+bind_str(sqlite3_stmt *st, int col, const char *p)
+{
+	size_t	len;
+
+	if ((p = nonempty(p)) == NULL)
+		return sqlite3_bind_null(st, col);
+	len = strlen(p);
+	if (len > (size_t) 0x7fffffff)
+		return SQLITE_TOOBIG;
+	return sqlite3_bind_text(st, col, p, (int) len, SQLITE_STATIC);
+}
+
+/* col_str - a text column as a C string, NULL for SQL NULL */
+static const char *
+col_str(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return NULL;
+	return (const char *) sqlite3_column_text(st, col);
+}
+
+/* done - reset a statement for its next use, dropping the bound values */
+static void
+done(sqlite3_stmt *st)
+{
+	(void) sqlite3_reset(st);
+	(void) sqlite3_clear_bindings(st);
+}
+
+/*
+ * run_write - step a bound statement that returns no rows, then reset it.
+ * Returns 0, or -1 with err filled.
+ */
+static int
+run_write(struct store *s, int which, const char *what, char *err,
+	  size_t errlen)
+{
+	sqlite3_stmt *st = s->st[which];
+	int	rc;
+
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		if (rc == SQLITE_ROW)
+			rc = SQLITE_MISUSE;
+		dberr(s, rc, what, err, errlen);
+		done(st);
+		return -1;
+	}
+	done(st);
+	return 0;
+}
+
+/* exec - run constant SQL text (never caller data); 0 or -1 with err */
+static int
+exec(struct store *s, const char *sql, const char *what, char *err,
+     size_t errlen)
+{
+	int	rc;
+
+	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		dberr(s, rc, what, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+/* pragma_int - the integer one PRAGMA query returns; -1 with err on error */
+static int64_t
+pragma_int(struct store *s, const char *sql, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int64_t	v = -1;
+	int	rc;
+
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		dberr(s, rc, "read schema", err, errlen);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else
+		dberr(s, rc == SQLITE_DONE ? SQLITE_ERROR : rc, "read schema",
+		      err, errlen);
+	(void) sqlite3_finalize(st);
+	return v;
+}
+
+/* set_journal - set the journal mode and check that SQLite took it */
+static int
+set_journal(struct store *s, const char *mode, char *err, size_t errlen)
+{
+	char	sql[64];
+	sqlite3_stmt *st;
+	const char *got;
+	int	rc, ok = 0;
+
+	(void) snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		dberr(s, rc, "set journal mode", err, errlen);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		got = (const char *) sqlite3_column_text(st, 0);
+		if (got != NULL && strcasecmp(got, mode) == 0)
+			ok = 1;
+		else
+			seterr(err, errlen, "%s: cannot set journal mode %s "
+			       "(got %s)", s->path, mode, got ? got : "nothing");
+	} else {
+		dberr(s, rc == SQLITE_DONE ? SQLITE_ERROR : rc,
+		      "set journal mode", err, errlen);
+	}
+	(void) sqlite3_finalize(st);
+	return ok ? 0 : -1;
+}
+
+/*
+ * migrate - bring the schema from its current version to SCHEMA_LATEST,
+ * one transaction per step.  A version newer than ours is refused; a
+ * read-only store must already be current.
+ */
+static int
+migrate(struct store *s, char *err, size_t errlen)
+{
+	char	sql[64];
+	int64_t	v;
+
+	if ((v = pragma_int(s, "PRAGMA user_version", err, errlen)) < 0)
+		return -1;
+	if (v > SCHEMA_LATEST) {
+		seterr(err, errlen, "%s: schema version %lld is newer than this "
+		       "sendguard (%d)", s->path, (long long) v, SCHEMA_LATEST);
+		return -1;
+	}
+	if (s->readonly) {
+		if (v == 0) {
+			seterr(err, errlen, "%s: not a sendguard state database "
+			       "(schema version 0)", s->path);
+			return -1;
+		}
+		if (v < SCHEMA_LATEST) {
+			seterr(err, errlen, "%s: schema version %lld is older than "
+			       "this sendguard (%d); open it read-write once to "
+			       "upgrade", s->path, (long long) v, SCHEMA_LATEST);
+			return -1;
+		}
+		return 0;
+	}
+	for (; v < SCHEMA_LATEST; v++) {
+		if (exec(s, "BEGIN IMMEDIATE", "migrate", err, errlen) < 0)
+			return -1;
+		(void) snprintf(sql, sizeof(sql), "PRAGMA user_version=%lld",
+				(long long) v + 1);
+		if (exec(s, migrations[v].sql, "migrate", err, errlen) < 0
+		    || (!s->memory && migrations[v].file_sql != NULL
+			&& exec(s, migrations[v].file_sql, "migrate", err,
+				errlen) < 0)
+		    || exec(s, sql, "migrate", err, errlen) < 0
+		    || exec(s, "COMMIT", "migrate", err, errlen) < 0) {
+			if (!sqlite3_get_autocommit(s->db))
+				(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
+						    NULL);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* is_memory - whether path names an in-memory database */
+static int
+is_memory(const char *path)
+{
+	return path == NULL || strcmp(path, ":memory:") == 0;
+}
+
+/* store_open - open, create and migrate a store; see store.h */
+int
+store_open(struct store **out, const char *path, int readonly, char *err,
+	   size_t errlen)
+{
+	struct store *s;
+	int	flags, rc, i, mem = is_memory(path);
+
+	*out = NULL;
+	if (mem && readonly) {
+		seterr(err, errlen, ":memory: cannot be opened read-only");
+		return -1;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL
+	    || (s->path = strdup(mem ? ":memory:" : path)) == NULL) {
+		seterr(err, errlen, "%s: %s", mem ? ":memory:" : path,
+		       strerror(errno));
+		free(s);
+		return -1;
+	}
+	s->readonly = readonly;
+	s->memory = mem;
+	flags = readonly ? SQLITE_OPEN_READONLY
+			 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		if (s->db == NULL)
+			seterr(err, errlen, "%s: %s", s->path, sqlite3_errstr(rc));
+		else
+			dberr(s, rc, "open", err, errlen);
+		store_close(s);
+		return -1;
+	}
+	(void) sqlite3_extended_result_codes(s->db, 1);
+	(void) sqlite3_busy_timeout(s->db, 5000);
+
+	if (mem) {
+		if (set_journal(s, "memory", err, errlen) < 0
+		    || exec(s, "PRAGMA synchronous=OFF", "open", err, errlen) < 0)
+			goto fail;
+	} else {
+		/* Reading the header first turns "not a database" into an error here. */
+		if (pragma_int(s, "PRAGMA user_version", err, errlen) < 0)
+			goto fail;
+		if (!readonly && set_journal(s, "wal", err, errlen) < 0)
+			goto fail;
+		if (exec(s, "PRAGMA synchronous=NORMAL", "open", err, errlen) < 0)
+			goto fail;
+	}
+	if (migrate(s, err, errlen) < 0)
+		goto fail;
+
+	for (i = 0; i < ST_COUNT; i++) {
+		rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1,
+					SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+		if (rc != SQLITE_OK) {
+			dberr(s, rc, "prepare", err, errlen);
+			goto fail;
+		}
+	}
+	*out = s;
+	return 0;
+
+fail:
+	store_close(s);
+	return -1;
+}
+
+/* store_close - finalize statements, roll back an open batch, close */
+void
+store_close(struct store *s)
+{
+	int	i;
+
+	if (s == NULL)
+		return;
+	if (s->db != NULL) {
+		if (!sqlite3_get_autocommit(s->db))
+			(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		for (i = 0; i < ST_COUNT; i++)
+			(void) sqlite3_finalize(s->st[i]);
+		(void) sqlite3_close(s->db);
+	}
+	free(s->path);
+	free(s);
+}
+
+/* store_begin - start a write batch (BEGIN IMMEDIATE) */
+int
+store_begin(struct store *s, char *err, size_t errlen)
+{
+	if (!sqlite3_get_autocommit(s->db)) {
+		seterr(err, errlen, "%s: begin: a transaction is already open",
+		       s->path);
+		return -1;
+	}
+	return run_write(s, ST_BEGIN, "begin", err, errlen);
+}
+
+/*
+ * store_commit - commit the batch.  On failure the batch may still be
+ * open; the caller rolls it back.
+ */
+int
+store_commit(struct store *s, char *err, size_t errlen)
+{
+	if (sqlite3_get_autocommit(s->db)) {
+		seterr(err, errlen, "%s: commit: no transaction is open",
+		       s->path);
+		return -1;
+	}
+	return run_write(s, ST_COMMIT, "commit", err, errlen);
+}
+
+/*
+ * store_rollback - discard the batch.  Succeeds when SQLite already rolled
+ * it back by itself (as it may after SQLITE_FULL or SQLITE_IOERR).
+ */
+int
+store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return run_write(s, ST_ROLLBACK, "rollback", NULL, 0);
+}
+
+/* store_add_message - insert one accepted message */
+int
+store_add_message(struct store *s, const struct store_msg *m, char *err,
+		  size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_ADD_MSG];
+	int	rc;
+
+	rc = sqlite3_bind_int64(st, 1, m->time_us);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 2, m->host);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 3, m->instance);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 4, m->queue_id);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 5, m->sasl);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 6, m->sender);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 7, m->client_ip);
+	if (rc == SQLITE_OK)
+		rc = m->uid < 0 ? sqlite3_bind_null(st, 8)
+				: sqlite3_bind_int64(st, 8, m->uid);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 9, m->nrcpt);
+	if (rc != SQLITE_OK) {
+		dberr(s, rc, "add message", err, errlen);
+		done(st);
+		return -1;
+	}
+	return run_write(s, ST_ADD_MSG, "add message", err, errlen);
+}
+
+/* store_add_verdict - insert one overrun */
+int
+store_add_verdict(struct store *s, const struct store_verdict *v, char *err,
+		  size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_ADD_VERDICT];
+	int	rc;
+
+	if (nonempty(v->identity) == NULL) {
+		seterr(err, errlen, "%s: add verdict: no identity", s->path);
+		return -1;
+	}
+	rc = sqlite3_bind_int64(st, 1, v->time_us);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 2, v->identity);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 3, v->rule);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 4, v->limit);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 5, v->window);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 6, v->threshold);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 7, v->count);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 8, v->queue_id);
+	if (rc != SQLITE_OK) {
+		dberr(s, rc, "add verdict", err, errlen);
+		done(st);
+		return -1;
+	}
+	return run_write(s, ST_ADD_VERDICT, "add verdict", err, errlen);
+}
+
+/* store_get_cursor - 1 and *c filled, 0 when the log has no cursor, -1 */
+int
+store_get_cursor(struct store *s, const char *log, struct store_cursor *c,
+		 char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_GET_CURSOR];
+	const char *fp;
+	size_t	len;
+	int	rc;
+
+	if (nonempty(log) == NULL) {
+		seterr(err, errlen, "%s: get cursor: no log name", s->path);
+		return -1;
+	}
+	if ((rc = bind_str(st, 1, log)) != SQLITE_OK) {
+		dberr(s, rc, "get cursor", err, errlen);
+		done(st);
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		done(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		dberr(s, rc, "get cursor", err, errlen);
+		done(st);
+		return -1;
+	}
+	memset(c, 0, sizeof(*c));
+	c->dev = (uint64_t) sqlite3_column_int64(st, 0);
+	c->ino = (uint64_t) sqlite3_column_int64(st, 1);
+	c->offset = (uint64_t) sqlite3_column_int64(st, 2);
+	if ((fp = col_str(st, 3)) != NULL) {
+		len = (size_t) sqlite3_column_bytes(st, 3);
+		if (len >= sizeof(c->fingerprint))
+			len = sizeof(c->fingerprint) - 1;
+		memcpy(c->fingerprint, fp, len);
+		c->fingerprint[len] = 0;
+	}
+	done(st);
+	return 1;
+}
+
+/*
+ * store_set_cursor - insert or overwrite the cursor of one log.  The
+ * unsigned values are stored bit-for-bit in SQLite's signed integers.
+ */
+int
+store_set_cursor(struct store *s, const char *log, const struct store_cursor *c,
+		 char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_SET_CURSOR];
+	size_t	fplen;
+	int	rc;
+
+	if (nonempty(log) == NULL) {
+		seterr(err, errlen, "%s: set cursor: no log name", s->path);
+		return -1;
+	}
+	fplen = strnlen(c->fingerprint, sizeof(c->fingerprint));
+	if (fplen == sizeof(c->fingerprint)) {
+		seterr(err, errlen, "%s: set cursor: fingerprint is not "
+		       "terminated", s->path);
+		return -1;
+	}
+	rc = bind_str(st, 1, log);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, (sqlite3_int64) c->dev);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, (sqlite3_int64) c->ino);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, (sqlite3_int64) c->offset);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 5, c->fingerprint);
+	if (rc != SQLITE_OK) {
+		dberr(s, rc, "set cursor", err, errlen);
+		done(st);
+		return -1;
+	}
+	return run_write(s, ST_SET_CURSOR, "set cursor", err, errlen);
+}
+
+/* store_count_messages - rows in messages, -1 on error */
+int64_t
+store_count_messages(struct store *s)
+{
+	sqlite3_stmt *st = s->st[ST_COUNT_MSG];
+	int64_t	n = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	done(st);
+	return n;
+}
+
+/* fill_msg - the current row of an ST_EACH_MSG statement as a store_msg */
+static void
+fill_msg(sqlite3_stmt *st, struct store_msg *m)
+{
+	m->time_us = sqlite3_column_int64(st, 0);
+	m->host = col_str(st, 1);
+	m->instance = col_str(st, 2);
+	m->queue_id = col_str(st, 3);
+	m->sasl = col_str(st, 4);
+	m->sender = col_str(st, 5);
+	m->client_ip = col_str(st, 6);
+	m->uid = sqlite3_column_type(st, 7) == SQLITE_NULL
+		 ? -1 : (long) sqlite3_column_int64(st, 7);
+	m->nrcpt = (long) sqlite3_column_int64(st, 8);
+}
+
+/*
+ * walk_start - the statement for one walk: the prepared one, or, when a
+ * callback of that same walk asks for another (nested) walk, a new one that
+ * walk_end() finalizes.  NULL with err filled on error.
+ */
+static sqlite3_stmt *
+walk_start(struct store *s, int which, const char *what, char *err,
+	   size_t errlen)
+{
+	sqlite3_stmt *st;
+	int	rc;
+
+	if ((s->walking & (1u << which)) == 0) {
+		s->walking |= 1u << which;
+		return s->st[which];
+	}
+	rc = sqlite3_prepare_v2(s->db, stmt_sql[which], -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		dberr(s, rc, what, err, errlen);
+		return NULL;
+	}
+	return st;
+}
+
+/* walk_end - give back what walk_start() returned */
+static void
+walk_end(struct store *s, int which, sqlite3_stmt *st)
+{
+	if (st == s->st[which]) {
+		done(st);
+		s->walking &= ~(1u << which);
+	} else {
+		(void) sqlite3_finalize(st);
+	}
+}
+
+/*
+ * store_each_message - call cb for each message with time_us >= since_us in
+ * time order (ties in insertion order).  The strings cb sees live until cb
+ * returns.  A non-zero return from cb stops the walk and is returned as is.
+ * cb may call other store functions, even this one.
+ */
+int
+store_each_message(struct store *s, int64_t since_us,
+		   int (*cb)(void *ctx, const struct store_msg *), void *ctx,
+		   char *err, size_t errlen)
+{
+	struct store_msg m;
+	sqlite3_stmt *st;
+	int	rc, ret = 0;
+
+	if ((st = walk_start(s, ST_EACH_MSG, "read messages", err, errlen)) == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, since_us);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_msg(st, &m);
+		if ((ret = cb(ctx, &m)) != 0)
+			break;
+		rc = SQLITE_OK;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		dberr(s, rc, "read messages", err, errlen);
+		ret = -1;
+	}
+	walk_end(s, ST_EACH_MSG, st);
+	return ret;
+}
+
+/*
+ * store_each_verdict - call cb for each verdict with time_us >= since_us,
+ * of one identity or (identity NULL) of all, in time order.  Same contract
+ * as store_each_message().
+ */
+int
+store_each_verdict(struct store *s, const char *identity, int64_t since_us,
+		   int (*cb)(void *ctx, const struct store_verdict *), void *ctx,
+		   char *err, size_t errlen)
+{
+	struct store_verdict v;
+	sqlite3_stmt *st;
+	int	rc, ret = 0;
+
+	if ((st = walk_start(s, ST_EACH_VERDICT, "read verdicts", err,
+			     errlen)) == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, since_us);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 2, identity);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v.time_us = sqlite3_column_int64(st, 0);
+		v.identity = col_str(st, 1);
+		v.rule = col_str(st, 2);
+		v.limit = col_str(st, 3);
+		v.window = col_str(st, 4);
+		v.threshold = (long) sqlite3_column_int64(st, 5);
+		v.count = (long) sqlite3_column_int64(st, 6);
+		v.queue_id = col_str(st, 7);
+		if ((ret = cb(ctx, &v)) != 0)
+			break;
+		rc = SQLITE_OK;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		dberr(s, rc, "read verdicts", err, errlen);
+		ret = -1;
+	}
+	walk_end(s, ST_EACH_VERDICT, st);
+	return ret;
+}
+
+/* store_prune - delete messages and verdicts older than before_us */
+int
+store_prune(struct store *s, int64_t before_us, char *err, size_t errlen)
+{
+	int	rc;
+
+	if ((rc = sqlite3_bind_int64(s->st[ST_PRUNE_MSG], 1, before_us)) != SQLITE_OK
+	    || (rc = sqlite3_bind_int64(s->st[ST_PRUNE_VERDICT], 1, before_us))
+	       != SQLITE_OK) {
+		dberr(s, rc, "prune", err, errlen);
+		done(s->st[ST_PRUNE_MSG]);
+		done(s->st[ST_PRUNE_VERDICT]);
+		return -1;
+	}
+	if (run_write(s, ST_PRUNE_MSG, "prune messages", err, errlen) < 0) {
+		done(s->st[ST_PRUNE_VERDICT]);
+		return -1;
+	}
+	return run_write(s, ST_PRUNE_VERDICT, "prune verdicts", err, errlen);
+}
+
+/* store_limit_size - cap the database at about max_bytes; see store.h */
+int
+store_limit_size(struct store *s, int64_t max_bytes, char *err, size_t errlen)
+{
+	char	sql[64];
+	int64_t	page, pages;
+
+	if (max_bytes <= 0) {
+		seterr(err, errlen, "%s: limit size: %lld is not a size",
+		       s->path, (long long) max_bytes);
+		return -1;
+	}
+	if ((page = pragma_int(s, "PRAGMA page_size", err, errlen)) <= 0)
+		return -1;
+	pages = max_bytes / page;
+	if (pages < 1)
+		pages = 1;
+	if (pages > 0xfffffffe)
+		pages = 0xfffffffe;
+	(void) snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%lld",
+			(long long) pages);
+	if (pragma_int(s, sql, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* store_schema_version - PRAGMA user_version, -1 on error */
+int
+store_schema_version(struct store *s)
+{
+	return (int) pragma_int(s, "PRAGMA user_version", NULL, 0);
+}
+
+/* store_schema_latest - the version this sendguard migrates to */
+int
+store_schema_latest(void)
+{
+	return SCHEMA_LATEST;
+}

@@ -1,0 +1,262 @@
+/*
+ * test_limits - exact sliding windows: verdicts at the right message,
+ * peaks, exemptions, globs; and a randomized check against brute force.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/limits.h"
+
+#define SEC(n) ((int64_t)(n) * 1000000)
+
+struct vlog {
+	int	n;
+	char	ident[32][128];
+	char	qid[32][32];
+	long	count[32];
+	int	limit[32];
+};
+
+static void
+on_verdict(void *ctx, const struct limits_verdict *v)
+{
+	struct vlog *l = ctx;
+
+	if (l->n >= 32)
+		return;
+	snprintf(l->ident[l->n], sizeof(l->ident[0]), "%s", v->identity);
+	snprintf(l->qid[l->n], sizeof(l->qid[0]), "%s", v->queue_id);
+	l->count[l->n] = v->count;
+	l->limit[l->n] = (int)v->win->limit;
+	l->n++;
+}
+
+/* one_rule - a config with one rule; windows as (limit, threshold, seconds) triples */
+static struct conf *
+one_rule(enum conf_by by, const char *match, int nwin, const long (*w)[3])
+{
+	struct conf *c = conf_default();
+	struct conf_rule *r;
+	int i;
+
+	cr_assert_not_null(c);
+	c->rules = calloc(1, sizeof(*c->rules));
+	c->nrules = 1;
+	r = &c->rules[0];
+	snprintf(r->name, sizeof(r->name), "r");
+	r->by = by;
+	if (match) {
+		r->match = calloc(1, sizeof(char *));
+		r->match[0] = strdup(match);
+		r->nmatch = 1;
+	}
+	for (i = 0; i < nwin; i++) {
+		r->win[i].limit = (enum conf_limit)w[i][0];
+		r->win[i].threshold = w[i][1];
+		r->win[i].seconds = w[i][2];
+	}
+	r->nwin = (size_t)nwin;
+	return (c);
+}
+
+static struct track_msg
+msg(int64_t t, const char *qid, const char *sasl, const char *ip, long nrcpt)
+{
+	struct track_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.time_us = t;
+	m.host = "mx";
+	m.instance = "postfix";
+	m.queue_id = qid;
+	m.sasl = sasl;
+	m.client_ip = ip;
+	m.uid = -1;
+	m.nrcpt = nrcpt;
+	return (m);
+}
+
+struct row {
+	const char *name;
+	long	win[3];			/* limit, threshold, seconds */
+	int	n;
+	long	sec[8];			/* message times (s) */
+	const char *ip[8];
+	long	rcpt[8];
+	const char *want;		/* queue IDs of verdicts, "m<i>" for message i */
+};
+
+Test(limits, table)
+{
+	static const struct row tab[] = {
+	{ "4th message in an hour crosses 3/1h", { LIM_MESSAGES, 3, 3600 }, 4,
+	  { 0, 10, 20, 30 }, { 0 }, { 1, 1, 1, 1 }, "m3" },
+	{ "window is (t-W, t]: a message exactly W old has left", { LIM_MESSAGES, 3, 3600 }, 5,
+	  { 0, 1800, 3599, 3600, 3601 }, { 0 }, { 1, 1, 1, 1, 1 }, "m4" },
+	{ "at the threshold is not over it", { LIM_MESSAGES, 3, 60 }, 3,
+	  { 0, 1, 2 }, { 0 }, { 1, 1, 1 }, "" },
+	{ "recipients sum nrcpt", { LIM_RECIPIENTS, 10, 3600 }, 3,
+	  { 0, 1, 2 }, { 0 }, { 4, 4, 4 }, "m2" },
+	{ "ips counts distinct client IPs", { LIM_IPS, 2, 3600 }, 5,
+	  { 0, 1, 2, 3, 4 }, { "192.0.2.1", "192.0.2.2", "192.0.2.1", "192.0.2.2", "192.0.2.3" },
+	  { 1, 1, 1, 1, 1 }, "m4" },
+	{ "over once per episode, again after falling back", { LIM_MESSAGES, 1, 10 }, 6,
+	  { 0, 1, 2, 100, 101, 102 }, { 0 }, { 1, 1, 1, 1, 1, 1 }, "m1 m4" },
+	{ "messages in the same second all count", { LIM_MESSAGES, 2, 1 }, 3,
+	  { 5, 5, 5 }, { 0 }, { 1, 1, 1 }, "m2" },
+	};
+	size_t i;
+	int k;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		const struct row *r = &tab[i];
+		const long w[1][3] = { { r->win[0], r->win[1], r->win[2] } };
+		struct conf *c = one_rule(BY_SASL, NULL, 1, w);
+		struct limits *l = limits_new(c);
+		struct vlog vl;
+		char got[256] = "", qid[8][8];
+		size_t o = 0;
+
+		memset(&vl, 0, sizeof(vl));
+		for (k = 0; k < r->n; k++) {
+			struct track_msg m;
+
+			snprintf(qid[k], sizeof(qid[k]), "m%d", k);
+			m = msg(SEC(r->sec[k]), qid[k], "alice@example.com",
+			    r->ip[k] ? r->ip[k] : NULL, r->rcpt[k]);
+			cr_assert_geq(limits_message(l, &m, on_verdict, &vl), 0);
+		}
+		for (k = 0; k < vl.n; k++) {
+			o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%s", k ? " " : "", vl.qid[k]);
+			cr_expect_str_eq(vl.ident[k], "sasl:alice@example.com");
+		}
+		cr_expect_str_eq(got, r->want, "%s: verdicts [%s], want [%s]", r->name, got, r->want);
+		limits_free(l);
+		conf_free(c);
+	}
+}
+
+Test(limits, exempt_and_match)
+{
+	const long w[1][3] = { { LIM_MESSAGES, 0 + 1, 3600 } };
+	struct conf *c = one_rule(BY_UID, "3?", 1, w);
+	struct limits *l;
+	struct vlog vl;
+	struct track_msg m;
+	int i;
+
+	c->exempt[BY_UID] = calloc(1, sizeof(char *));
+	c->exempt[BY_UID][0] = strdup("35");
+	c->nexempt[BY_UID] = 1;
+	l = limits_new(c);
+	memset(&vl, 0, sizeof(vl));
+	for (i = 0; i < 5; i++) {
+		m = msg(SEC(i), "q", NULL, NULL, 1);
+		m.uid = 33;			/* matches 3? */
+		limits_message(l, &m, on_verdict, &vl);
+		m.uid = 35;			/* matches, but exempt */
+		limits_message(l, &m, on_verdict, &vl);
+		m.uid = 1000;			/* does not match */
+		limits_message(l, &m, on_verdict, &vl);
+	}
+	cr_assert_eq(vl.n, 1);
+	cr_expect_str_eq(vl.ident[0], "uid:33");
+	limits_free(l);
+	conf_free(c);
+}
+
+struct peaks {
+	long	peak[4];
+	int64_t	at[4];
+	int	n;
+};
+
+static void
+on_peak(void *ctx, const struct limits_peak *p)
+{
+	struct peaks *pk = ctx;
+
+	pk->peak[p->win->limit] = p->peak;
+	pk->at[p->win->limit] = p->at_us;
+	pk->n++;
+}
+
+Test(limits, peaks_per_window)
+{
+	const long w[2][3] = { { LIM_MESSAGES, 100, 60 }, { LIM_RECIPIENTS, 100, 60 } };
+	struct conf *c = one_rule(BY_SASL, NULL, 2, w);
+	struct limits *l = limits_new(c);
+	struct vlog vl;
+	struct peaks pk;
+	const long t[] = { 0, 10, 20, 200, 201 };
+	size_t i;
+
+	memset(&vl, 0, sizeof(vl));
+	memset(&pk, 0, sizeof(pk));
+	for (i = 0; i < 5; i++) {
+		struct track_msg m = msg(SEC(t[i]), "q", "bob", NULL, i == 4 ? 50 : 1);
+
+		limits_message(l, &m, on_verdict, &vl);
+	}
+	limits_each_peak(l, on_peak, &pk);
+	cr_expect_eq(pk.peak[LIM_MESSAGES], 3);
+	cr_expect_eq(pk.at[LIM_MESSAGES], SEC(20));
+	cr_expect_eq(pk.peak[LIM_RECIPIENTS], 51);
+	cr_expect_eq(pk.at[LIM_RECIPIENTS], SEC(201));
+	cr_expect_eq(vl.n, 0);
+	limits_free(l);
+	conf_free(c);
+}
+
+/* Randomized: verdicts equal a brute-force count over all earlier messages. */
+Test(limits, matches_brute_force)
+{
+	enum { N = 3000 };
+	const long w[2][3] = { { LIM_MESSAGES, 7, 600 }, { LIM_RECIPIENTS, 25, 3600 } };
+	struct conf *c = one_rule(BY_SASL, NULL, 2, w);
+	struct limits *l = limits_new(c);
+	static int64_t ts[N];
+	static long rc[N];
+	static const char *who[N];
+	const char *users[] = { "a", "b", "c" };
+	int i, j, k, over[3][2] = { { 0 } }, want = 0;
+	int64_t t = 0;
+	struct vlog vl;
+	unsigned seed = 12345;
+
+	memset(&vl, 0, sizeof(vl));
+	for (i = 0; i < N; i++) {
+		char qid[16];
+		struct track_msg m;
+		long cnt[2] = { 0, 0 };
+		int u = rand_r(&seed) % 3;
+
+		t += (rand_r(&seed) % 4 == 0) ? SEC(rand_r(&seed) % 900) : SEC(rand_r(&seed) % 3);
+		ts[i] = t;
+		rc[i] = 1 + rand_r(&seed) % 4;
+		who[i] = users[u];
+		for (j = 0; j <= i; j++) {
+			if (who[j] != who[i])
+				continue;
+			if (ts[j] > t - SEC(600))
+				cnt[0]++;
+			if (ts[j] > t - SEC(3600))
+				cnt[1] += rc[j];
+		}
+		for (k = 0; k < 2; k++) {
+			if (cnt[k] > w[k][1] && !over[u][k])
+				want++;
+			over[u][k] = cnt[k] > w[k][1];
+		}
+		snprintf(qid, sizeof(qid), "Q%d", i);
+		m = msg(t, qid, users[u], NULL, rc[i]);
+		vl.n = 0;
+		limits_message(l, &m, on_verdict, &vl);
+		want -= vl.n;
+		cr_assert_eq(want, 0, "message %d: verdicts differ from brute force", i);
+	}
+	limits_free(l);
+	conf_free(c);
+}

@@ -1,0 +1,1012 @@
+/*
+ * NAME
+ *	test_store - Criterion tests of store/store.c
+ * SUMMARY
+ *	Opening memory and file databases, schema migration and refusal of a
+ *	newer schema, read-only stores, message/verdict/cursor round trips,
+ *	hostile strings stored byte-exact, batches that commit or roll back, a
+ *	full database, pruning, and a timing of 200k inserts (printed to
+ *	stderr, not asserted).  File databases live in a mkdtemp directory that
+ *	each test removes.  The schema version is read and forged through the
+ *	SQLite file header (offset 60, big-endian), so this file needs no
+ *	sqlite3.h.
+ * UNTRUSTED INPUT
+ *	None; the hostile strings are fixed test data.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include <criterion/criterion.h>
+
+#include "store/store.h"
+
+static char tmpdir[64];
+static char dbpath[128];
+
+/* mk_tmpdir - per-test directory for file databases */
+static void
+mk_tmpdir(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sg-store-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
+	snprintf(dbpath, sizeof(dbpath), "%s/state.db", tmpdir);
+}
+
+/* rm_tmpdir - remove the directory and whatever SQLite left in it */
+static void
+rm_tmpdir(void)
+{
+	char	p[512];
+	struct dirent *d;
+	DIR    *dir;
+
+	if (tmpdir[0] == 0 || (dir = opendir(tmpdir)) == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", tmpdir, d->d_name);
+		(void) unlink(p);
+	}
+	closedir(dir);
+	(void) rmdir(tmpdir);
+}
+
+/* open_ok - open a store or fail the test with the store's message */
+static struct store *
+open_ok(const char *path, int readonly)
+{
+	struct store *s = NULL;
+	char	err[512] = "";
+
+	cr_assert_eq(store_open(&s, path, readonly, err, sizeof(err)), 0,
+		     "store_open(%s, ro=%d): %s", path ? path : "NULL", readonly,
+		     err);
+	cr_assert_not_null(s);
+	return s;
+}
+
+/* header_version - user_version from a closed database file's header */
+static long
+header_version(const char *path)
+{
+	unsigned char b[4];
+	int	fd;
+
+	cr_assert((fd = open(path, O_RDONLY)) >= 0, "%s: %s", path,
+		  strerror(errno));
+	cr_assert_eq(pread(fd, b, 4, 60), 4);
+	close(fd);
+	return (long) ((uint32_t) b[0] << 24 | (uint32_t) b[1] << 16
+		       | (uint32_t) b[2] << 8 | b[3]);
+}
+
+/* forge_version - write user_version into a closed database file's header */
+static void
+forge_version(const char *path, uint32_t v)
+{
+	unsigned char b[4] = { v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff,
+			       v & 0xff };
+	int	fd;
+
+	cr_assert((fd = open(path, O_WRONLY)) >= 0, "%s: %s", path,
+		  strerror(errno));
+	cr_assert_eq(pwrite(fd, b, 4, 60), 4);
+	close(fd);
+}
+
+/* write_file - create path with the given bytes */
+static void
+write_file(const char *path, const char *data, size_t len)
+{
+	int	fd;
+
+	cr_assert((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
+	cr_assert_eq(write(fd, data, len), (ssize_t) len);
+	close(fd);
+}
+
+/* A message read back, with its own copies of the strings. */
+struct got {
+	int64_t	time_us;
+	char   *host, *instance, *queue_id, *sasl, *sender, *client_ip;
+	long	uid, nrcpt;
+};
+
+struct gotlist {
+	struct got *v;
+	size_t	n, cap;
+	long	stop_after;		/* >0: return 7 after this many rows */
+};
+
+/* dup_or_null - strdup that keeps NULL */
+static char *
+dup_or_null(const char *p)
+{
+	char   *q;
+
+	if (p == NULL)
+		return NULL;
+	cr_assert_not_null(q = strdup(p));
+	return q;
+}
+
+/* collect - store_each_message callback appending to a gotlist */
+static int
+collect(void *ctx, const struct store_msg *m)
+{
+	struct gotlist *l = ctx;
+	struct got *g;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		cr_assert_not_null(l->v = realloc(l->v, l->cap * sizeof(*l->v)));
+	}
+	g = &l->v[l->n++];
+	g->time_us = m->time_us;
+	g->host = dup_or_null(m->host);
+	g->instance = dup_or_null(m->instance);
+	g->queue_id = dup_or_null(m->queue_id);
+	g->sasl = dup_or_null(m->sasl);
+	g->sender = dup_or_null(m->sender);
+	g->client_ip = dup_or_null(m->client_ip);
+	g->uid = m->uid;
+	g->nrcpt = m->nrcpt;
+	if (l->stop_after > 0 && (long) l->n >= l->stop_after)
+		return 7;
+	return 0;
+}
+
+/* gotlist_free - free a gotlist's copies */
+static void
+gotlist_free(struct gotlist *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].host);
+		free(l->v[i].instance);
+		free(l->v[i].queue_id);
+		free(l->v[i].sasl);
+		free(l->v[i].sender);
+		free(l->v[i].client_ip);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* read_all - every message with time_us >= since */
+static void
+read_all(struct store *s, int64_t since, struct gotlist *l)
+{
+	char	err[512] = "";
+
+	memset(l, 0, sizeof(*l));
+	cr_assert_eq(store_each_message(s, since, collect, l, err, sizeof(err)),
+		     0, "store_each_message: %s", err);
+}
+
+/* msg - a simple message: time, queue ID, login */
+static struct store_msg
+msg(int64_t t, const char *qid, const char *sasl)
+{
+	struct store_msg m = {
+		.time_us = t, .host = "mx1", .instance = "postfix",
+		.queue_id = qid, .sasl = sasl, .sender = "a@example.com",
+		.client_ip = "192.0.2.1", .uid = -1, .nrcpt = 1,
+	};
+	return m;
+}
+
+/* add_ok - insert a message or fail the test */
+static void
+add_ok(struct store *s, const struct store_msg *m)
+{
+	char	err[512] = "";
+
+	cr_assert_eq(store_add_message(s, m, err, sizeof(err)), 0,
+		     "store_add_message: %s", err);
+}
+
+/* str_eq - equal strings, both NULL counting as equal */
+static int
+str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* ---------------------------------------------------------------- open */
+
+Test(store, open_close_and_migrate, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	static const struct {
+		const char *name;
+		int	kind;		/* 0 NULL, 1 ":memory:", 2 new file, 3 empty file */
+	} rows[] = {
+		{ "NULL path is in memory", 0 },
+		{ ":memory: is in memory", 1 },
+		{ "missing file is created at the latest version", 2 },
+		{ "0-byte file (version 0) is migrated", 3 },
+	};
+	size_t	i;
+
+	cr_assert_geq(store_schema_latest(), 1);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *path = rows[i].kind == 0 ? NULL
+				   : rows[i].kind == 1 ? ":memory:" : dbpath;
+		struct store_msg m = msg(1, "Q1", "alice");
+		struct store *s;
+
+		(void) unlink(dbpath);
+		if (rows[i].kind == 3)
+			write_file(dbpath, "", 0);
+		s = open_ok(path, 0);
+		cr_assert_eq(store_schema_version(s), store_schema_latest(),
+			     "%s", rows[i].name);
+		cr_assert_eq(store_count_messages(s), 0, "%s", rows[i].name);
+		add_ok(s, &m);
+		cr_assert_eq(store_count_messages(s), 1, "%s", rows[i].name);
+		store_close(s);
+		if (rows[i].kind >= 2) {
+			cr_assert_eq(access(dbpath, F_OK), 0, "%s", rows[i].name);
+			cr_assert_eq(header_version(dbpath), store_schema_latest(),
+				     "%s: user_version on disk", rows[i].name);
+		}
+	}
+	store_close(NULL);
+}
+
+Test(store, reopen_keeps_data, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	static const int readonly[] = { 0, 1, 0 };
+	struct store_cursor c = { .dev = 8, .ino = 1234, .offset = 999,
+				  .fingerprint = "abc123" }, got;
+	struct store_msg m1 = msg(10, "A1", "alice"), m2 = msg(20, "B2", "bob");
+	struct gotlist l;
+	struct store *s;
+	char	err[512] = "";
+	size_t	i;
+
+	s = open_ok(dbpath, 0);
+	cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+	add_ok(s, &m1);
+	add_ok(s, &m2);
+	cr_assert_eq(store_set_cursor(s, "/var/log/mail.log", &c, err,
+				      sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_commit(s, err, sizeof(err)), 0, "%s", err);
+	store_close(s);
+
+	for (i = 0; i < sizeof(readonly) / sizeof(readonly[0]); i++) {
+		s = open_ok(dbpath, readonly[i]);
+		cr_assert_eq(store_schema_version(s), store_schema_latest());
+		cr_assert_eq(store_count_messages(s), 2, "reopen %zu", i);
+		read_all(s, 0, &l);
+		cr_assert_eq(l.n, 2);
+		cr_assert_str_eq(l.v[0].queue_id, "A1");
+		cr_assert_str_eq(l.v[1].sasl, "bob");
+		gotlist_free(&l);
+		memset(&got, 0, sizeof(got));
+		cr_assert_eq(store_get_cursor(s, "/var/log/mail.log", &got, err,
+					      sizeof(err)), 1, "%s", err);
+		cr_assert_eq(got.offset, 999);
+		cr_assert_str_eq(got.fingerprint, "abc123");
+		store_close(s);
+	}
+}
+
+Test(store, open_refusals, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	enum { NEWER, MISSING, GARBAGE, EMPTY, MEMORY };
+	static const struct {
+		const char *name;
+		int	setup, readonly;
+		const char *want;	/* substring of the error */
+	} rows[] = {
+		{ "newer schema, read-write", NEWER, 0,
+		  "schema version 99 is newer than this sendguard (" },
+		{ "newer schema, read-only", NEWER, 1,
+		  "schema version 99 is newer than this sendguard (" },
+		{ "read-only missing file", MISSING, 1, "unable to open" },
+		{ "not a database", GARBAGE, 0, "not a database" },
+		{ "not a database, read-only", GARBAGE, 1, "not a database" },
+		{ "read-only empty file is not migrated", EMPTY, 1,
+		  "schema version 0" },
+		{ "read-only :memory:", MEMORY, 1, ":memory:" },
+	};
+	char	garbage[4096];
+	size_t	i;
+
+	memset(garbage, 'x', sizeof(garbage));
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct store *s = (struct store *) 1;
+		const char *path = dbpath;
+		char	err[512] = "";
+
+		rm_tmpdir();
+		mk_tmpdir();
+		switch (rows[i].setup) {
+		case NEWER:
+			s = open_ok(dbpath, 0);
+			store_close(s);
+			forge_version(dbpath, 99);
+			break;
+		case GARBAGE:
+			write_file(dbpath, garbage, sizeof(garbage));
+			break;
+		case EMPTY:
+			write_file(dbpath, "", 0);
+			break;
+		case MEMORY:
+			path = ":memory:";
+			break;
+		default:
+			break;
+		}
+		cr_assert_eq(store_open(&s, path, rows[i].readonly, err,
+					sizeof(err)), -1, "%s: opened", rows[i].name);
+		cr_assert_null(s, "%s: *out not cleared", rows[i].name);
+		cr_assert_not_null(strstr(err, rows[i].want),
+				   "%s: error \"%s\" lacks \"%s\"", rows[i].name,
+				   err, rows[i].want);
+		cr_assert_not_null(strstr(err, path), "%s: error \"%s\" lacks "
+				   "the path", rows[i].name, err);
+		if (rows[i].setup == NEWER)
+			cr_assert_eq(header_version(dbpath), 99,
+				     "%s: refused file was changed", rows[i].name);
+		if (rows[i].setup == MISSING)
+			cr_assert_neq(access(dbpath, F_OK), 0,
+				      "%s: file was created", rows[i].name);
+		if (rows[i].setup == EMPTY) {
+			struct stat st;
+
+			cr_assert_eq(stat(dbpath, &st), 0);
+			cr_assert_eq(st.st_size, 0, "%s: file was written",
+				     rows[i].name);
+		}
+	}
+}
+
+Test(store, newer_version_message_names_both, .init = mk_tmpdir,
+     .fini = rm_tmpdir)
+{
+	struct store *s = open_ok(dbpath, 0);
+	char	err[512] = "", want[512];
+
+	store_close(s);
+	forge_version(dbpath, 42);
+	cr_assert_eq(store_open(&s, dbpath, 0, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want),
+		 "%s: schema version 42 is newer than this sendguard (%d)",
+		 dbpath, store_schema_latest());
+	cr_assert_str_eq(err, want);
+}
+
+/* ------------------------------------------------------------ readonly */
+
+Test(store, readonly_refuses_writes, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	enum { MSG, VERDICT, CURSOR, BATCH, PRUNE };
+	static const struct {
+		const char *name;
+		int	op;
+	} rows[] = {
+		{ "add message", MSG },
+		{ "add verdict", VERDICT },
+		{ "set cursor", CURSOR },
+		{ "begin + add message", BATCH },
+		{ "prune", PRUNE },
+	};
+	struct store_msg m = msg(5, "R1", "ro");
+	struct store_verdict v = { .time_us = 5, .identity = "sasl:ro",
+				   .rule = "r", .limit = "messages",
+				   .window = "1h", .threshold = 1, .count = 2 };
+	struct store_cursor c = { .dev = 1, .ino = 2, .offset = 3 };
+	struct store *s;
+	size_t	i;
+
+	s = open_ok(dbpath, 0);
+	add_ok(s, &m);
+	store_close(s);
+
+	s = open_ok(dbpath, 1);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char	err[512] = "";
+		int	rc;
+
+		switch (rows[i].op) {
+		case MSG:
+			rc = store_add_message(s, &m, err, sizeof(err));
+			break;
+		case VERDICT:
+			rc = store_add_verdict(s, &v, err, sizeof(err));
+			break;
+		case CURSOR:
+			rc = store_set_cursor(s, "/l", &c, err, sizeof(err));
+			break;
+		case PRUNE:
+			rc = store_prune(s, 1000, err, sizeof(err));
+			break;
+		default:
+			rc = store_begin(s, err, sizeof(err));
+			if (rc == 0)
+				rc = store_add_message(s, &m, err, sizeof(err));
+			(void) store_rollback(s);
+			break;
+		}
+		cr_assert_eq(rc, -1, "%s succeeded read-only", rows[i].name);
+		cr_assert_not_null(strstr(err, "readonly"), "%s: \"%s\"",
+				   rows[i].name, err);
+		cr_assert_not_null(strstr(err, dbpath), "%s: \"%s\"", rows[i].name,
+				   err);
+		cr_assert_eq(store_count_messages(s), 1, "%s", rows[i].name);
+	}
+	store_close(s);
+	s = open_ok(dbpath, 0);
+	cr_assert_eq(store_count_messages(s), 1);
+	store_close(s);
+}
+
+/* ------------------------------------------------------------ messages */
+
+Test(store, message_order_and_since)
+{
+	/* inserted out of order; ties keep insertion order */
+	static const struct { int64_t t; const char *qid; } ins[] = {
+		{ 300, "C" }, { 100, "A" }, { 200, "B1" }, { 200, "B2" },
+		{ -50, "NEG" }, { INT64_C(4102444800000000), "FAR" },
+	};
+	static const struct {
+		int64_t	since;
+		const char *want;	/* queue IDs in order, space-separated */
+	} rows[] = {
+		{ INT64_MIN, "NEG A B1 B2 C FAR" },
+		{ 0, "A B1 B2 C FAR" },
+		{ 100, "A B1 B2 C FAR" },
+		{ 101, "B1 B2 C FAR" },
+		{ 200, "B1 B2 C FAR" },
+		{ 201, "C FAR" },
+		{ 301, "FAR" },
+		{ INT64_MAX, "" },
+	};
+	struct store *s = open_ok(NULL, 0);
+	size_t	i, j;
+
+	for (i = 0; i < sizeof(ins) / sizeof(ins[0]); i++) {
+		struct store_msg m = msg(ins[i].t, ins[i].qid, "x");
+		add_ok(s, &m);
+	}
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct gotlist l;
+		char	have[256] = "";
+		size_t	off = 0;
+
+		read_all(s, rows[i].since, &l);
+		for (j = 0; j < l.n; j++)
+			off += (size_t) snprintf(have + off, sizeof(have) - off,
+						 "%s%s", j ? " " : "", l.v[j].queue_id);
+		cr_assert_str_eq(have, rows[i].want, "since %lld",
+				 (long long) rows[i].since);
+		gotlist_free(&l);
+	}
+	store_close(s);
+}
+
+Test(store, message_fields_round_trip)
+{
+	static const struct store_msg rows[] = {
+		{ 1, "mx1", "postfix-out", "4XyZ1234", "alice@example.com",
+		  "alice@example.com", "2001:db8::1", 1001, 3 },
+		{ 2, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0 },
+		{ 3, "", "", "", "", "", "", -1, 0 },	/* "" is absent too */
+		{ 4, "h", NULL, "Q", NULL, "<>", NULL, 0, 1 },
+		{ 5, "h", "i", "Q", "s", "x", "10.0.0.1", 2147483647L, 100000 },
+	};
+	struct store *s = open_ok(":memory:", 0);
+	struct gotlist l;
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		add_ok(s, &rows[i]);
+	read_all(s, 0, &l);
+	cr_assert_eq(l.n, sizeof(rows) / sizeof(rows[0]));
+	for (i = 0; i < l.n; i++) {
+		const struct store_msg *w = &rows[i];
+		const struct got *g = &l.v[i];
+#define ABSENT(p) ((p) != NULL && *(p) != 0 ? (p) : NULL)
+		cr_assert_eq(g->time_us, w->time_us, "row %zu", i);
+		cr_assert(str_eq(g->host, ABSENT(w->host)), "row %zu host", i);
+		cr_assert(str_eq(g->instance, ABSENT(w->instance)), "row %zu", i);
+		cr_assert(str_eq(g->queue_id, ABSENT(w->queue_id)), "row %zu", i);
+		cr_assert(str_eq(g->sasl, ABSENT(w->sasl)), "row %zu sasl", i);
+		cr_assert(str_eq(g->sender, ABSENT(w->sender)), "row %zu", i);
+		cr_assert(str_eq(g->client_ip, ABSENT(w->client_ip)), "row %zu", i);
+#undef ABSENT
+		cr_assert_eq(g->uid, w->uid, "row %zu uid", i);
+		cr_assert_eq(g->nrcpt, w->nrcpt, "row %zu nrcpt", i);
+	}
+	gotlist_free(&l);
+	store_close(s);
+}
+
+/* nested - callback that walks the store again from inside a walk */
+static int
+nested(void *ctx, const struct store_msg *m)
+{
+	struct store *s = ctx;
+	struct gotlist inner;
+	char	err[256] = "";
+
+	(void) m;
+	memset(&inner, 0, sizeof(inner));
+	cr_assert_eq(store_each_message(s, 0, collect, &inner, err,
+					sizeof(err)), 0, "%s", err);
+	cr_assert_eq(inner.n, 3);
+	cr_assert_eq(store_count_messages(s), 3);
+	gotlist_free(&inner);
+	return 0;
+}
+
+Test(store, walk_stop_and_nesting)
+{
+	static const struct { long stop_after; int want_rc; size_t want_n; } rows[] = {
+		{ 0, 0, 3 },	/* the callback never stops the walk */
+		{ 1, 7, 1 },	/* its non-zero return is passed back */
+		{ 2, 7, 2 },
+	};
+	struct store *s = open_ok(NULL, 0);
+	char	err[256] = "";
+	size_t	i;
+
+	for (i = 0; i < 3; i++) {
+		struct store_msg m = msg((int64_t) i, "Q", "n");
+		add_ok(s, &m);
+	}
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct gotlist l;
+
+		memset(&l, 0, sizeof(l));
+		l.stop_after = rows[i].stop_after;
+		cr_assert_eq(store_each_message(s, 0, collect, &l, err,
+						sizeof(err)), rows[i].want_rc);
+		cr_assert_eq(l.n, rows[i].want_n, "stop after %ld",
+			     rows[i].stop_after);
+		gotlist_free(&l);
+	}
+	/* after a stopped walk the statement is reusable; nesting works */
+	cr_assert_eq(store_each_message(s, 0, nested, s, err, sizeof(err)), 0,
+		     "%s", err);
+	store_close(s);
+}
+
+/* ------------------------------------------------------------- hostile */
+
+Test(store, hostile_strings_byte_exact, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	static char binary[256], long1000[1001], long64[65];
+	static const char *rows[] = {
+		"it's \"quoted\" `back`",
+		"'); DROP TABLE messages;--",
+		"\"; DROP TABLE cursor; --",
+		"x' OR '1'='1",
+		"?1 ?2 :name @p $v %s %n",
+		"line\nbreak\ttab\rcr",
+		"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x93\xa7",
+		"\xff\xfe invalid utf-8 \xc3\x28 \x80",
+		binary,
+		long1000,
+		long64,
+	};
+	struct store *s;
+	size_t	i;
+	int	pass;
+
+	for (i = 0; i < 255; i++)
+		binary[i] = (char) (i + 1);	/* 0x01 .. 0xff */
+	memset(long1000, 'L', 1000);
+	long1000[500] = '\'';
+	memset(long64, 'f', 64);
+
+	for (pass = 0; pass < 2; pass++) {	/* memory, then file + reopen */
+		struct gotlist l;
+
+		s = open_ok(pass ? dbpath : NULL, 0);
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			struct store_msg m = {
+				.time_us = (int64_t) i, .host = rows[i],
+				.instance = rows[i], .queue_id = rows[i],
+				.sasl = rows[i], .sender = rows[i],
+				.client_ip = rows[i], .uid = (long) i,
+				.nrcpt = 1,
+			};
+			struct store_cursor c = { .dev = i, .ino = i, .offset = i };
+			char	err[512] = "";
+
+			snprintf(c.fingerprint, sizeof(c.fingerprint), "%.64s",
+				 rows[i]);
+			add_ok(s, &m);
+			cr_assert_eq(store_set_cursor(s, rows[i], &c, err,
+						      sizeof(err)), 0, "row %zu: %s",
+				     i, err);
+		}
+		if (pass) {
+			store_close(s);
+			s = open_ok(dbpath, 1);
+		}
+		read_all(s, 0, &l);
+		cr_assert_eq(l.n, sizeof(rows) / sizeof(rows[0]),
+			     "table lost or rows missing");
+		for (i = 0; i < l.n; i++) {
+			const struct got *g = &l.v[i];
+			struct store_cursor c;
+			char	err[512] = "", fp[65];
+
+			cr_assert_eq(g->uid, (long) i);
+			cr_assert_eq(strlen(g->sasl), strlen(rows[i]), "row %zu", i);
+			cr_assert_eq(memcmp(g->sasl, rows[i], strlen(rows[i])), 0,
+				     "row %zu sasl", i);
+			cr_assert_str_eq(g->host, rows[i], "row %zu", i);
+			cr_assert_str_eq(g->instance, rows[i], "row %zu", i);
+			cr_assert_str_eq(g->queue_id, rows[i], "row %zu", i);
+			cr_assert_str_eq(g->sender, rows[i], "row %zu", i);
+			cr_assert_str_eq(g->client_ip, rows[i], "row %zu", i);
+			cr_assert_eq(store_get_cursor(s, rows[i], &c, err,
+						      sizeof(err)), 1,
+				     "row %zu cursor: %s", i, err);
+			cr_assert_eq(c.offset, i, "row %zu: wrong cursor", i);
+			snprintf(fp, sizeof(fp), "%.64s", rows[i]);
+			cr_assert_str_eq(c.fingerprint, fp, "row %zu", i);
+		}
+		gotlist_free(&l);
+		store_close(s);
+	}
+}
+
+/* -------------------------------------------------------------- cursor */
+
+Test(store, cursor_per_log)
+{
+	static const struct {
+		const char *op;		/* "set" or "get" */
+		const char *log;
+		uint64_t dev, ino, offset;
+		const char *fp;
+		int	want;		/* get: 1 found, 0 none */
+	} rows[] = {
+		{ "get", "/var/log/mail.log", 0, 0, 0, "", 0 },
+		{ "set", "/var/log/mail.log", 2049, 131, 4096, "aa11", 0 },
+		{ "set", "/var/log/maillog", 2050, 7, 10, "bb22", 0 },
+		{ "get", "/var/log/mail.log", 2049, 131, 4096, "aa11", 1 },
+		{ "get", "/var/log/maillog", 2050, 7, 10, "bb22", 1 },
+		/* overwrite: new file after rotation, offset restarts */
+		{ "set", "/var/log/mail.log", 2049, 132, 0, "cc33", 0 },
+		{ "get", "/var/log/mail.log", 2049, 132, 0, "cc33", 1 },
+		{ "get", "/var/log/maillog", 2050, 7, 10, "bb22", 1 },
+		/* full unsigned range survives the signed column */
+		{ "set", "-", UINT64_MAX, UINT64_MAX - 1, UINT64_C(1) << 63,
+		  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0 },
+		{ "get", "-", UINT64_MAX, UINT64_MAX - 1, UINT64_C(1) << 63,
+		  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 1 },
+		{ "get", "/var/log/mail.log.1", 0, 0, 0, "", 0 },
+		{ "get", "/VAR/LOG/MAIL.LOG", 0, 0, 0, "", 0 },
+	};
+	struct store *s = open_ok(NULL, 0);
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct store_cursor c;
+		char	err[256] = "";
+
+		memset(&c, 0, sizeof(c));
+		if (strcmp(rows[i].op, "set") == 0) {
+			c.dev = rows[i].dev;
+			c.ino = rows[i].ino;
+			c.offset = rows[i].offset;
+			snprintf(c.fingerprint, sizeof(c.fingerprint), "%s",
+				 rows[i].fp);
+			cr_assert_eq(store_set_cursor(s, rows[i].log, &c, err,
+						      sizeof(err)), 0,
+				     "row %zu: %s", i, err);
+			continue;
+		}
+		cr_assert_eq(store_get_cursor(s, rows[i].log, &c, err,
+					      sizeof(err)), rows[i].want,
+			     "row %zu: %s", i, err);
+		if (rows[i].want != 1)
+			continue;
+		cr_assert_eq(c.dev, rows[i].dev, "row %zu", i);
+		cr_assert_eq(c.ino, rows[i].ino, "row %zu", i);
+		cr_assert_eq(c.offset, rows[i].offset, "row %zu", i);
+		cr_assert_str_eq(c.fingerprint, rows[i].fp, "row %zu", i);
+	}
+	store_close(s);
+}
+
+/* ------------------------------------------------------------- verdict */
+
+struct vlist {
+	char	line[16][160];
+	size_t	n;
+};
+
+/* collect_v - store_each_verdict callback: one summary line per verdict */
+static int
+collect_v(void *ctx, const struct store_verdict *v)
+{
+	struct vlist *l = ctx;
+
+	cr_assert_lt(l->n, 16);
+	snprintf(l->line[l->n++], sizeof(l->line[0]), "%lld %s %s %s %s %ld %ld %s",
+		 (long long) v->time_us, v->identity, v->rule ? v->rule : "-",
+		 v->limit ? v->limit : "-", v->window ? v->window : "-",
+		 v->threshold, v->count, v->queue_id ? v->queue_id : "-");
+	return 0;
+}
+
+Test(store, verdicts)
+{
+	static const struct store_verdict ins[] = {
+		{ 200, "sasl:bob", "submission", "messages", "1h", "1A", 100, 101 },
+		{ 100, "sasl:alice@example.com", "submission", "recipients",
+		  "1d", "2B", 2000, 2001 },
+		{ 300, "sasl:alice@example.com", "submission", "messages", "1h",
+		  NULL, 100, 101 },
+		{ 400, "uid:33", "webapps", "messages", "1h", "3C", 50, 51 },
+	};
+	static const struct {
+		const char *identity;
+		int64_t	since;
+		const char *want[4];
+	} rows[] = {
+		{ NULL, 0, { "100 sasl:alice@example.com submission recipients 1d 2000 2001 2B",
+			     "200 sasl:bob submission messages 1h 100 101 1A",
+			     "300 sasl:alice@example.com submission messages 1h 100 101 -",
+			     "400 uid:33 webapps messages 1h 50 51 3C" } },
+		{ "sasl:alice@example.com", 0,
+		  { "100 sasl:alice@example.com submission recipients 1d 2000 2001 2B",
+		    "300 sasl:alice@example.com submission messages 1h 100 101 -" } },
+		{ "sasl:alice@example.com", 101,
+		  { "300 sasl:alice@example.com submission messages 1h 100 101 -" } },
+		{ NULL, 350, { "400 uid:33 webapps messages 1h 50 51 3C" } },
+		{ "sasl:nobody", 0, { NULL } },
+	};
+	struct store_verdict bad = { .time_us = 1, .identity = "" };
+	struct store *s = open_ok(NULL, 0);
+	char	err[256] = "";
+	size_t	i, j;
+
+	for (i = 0; i < sizeof(ins) / sizeof(ins[0]); i++)
+		cr_assert_eq(store_add_verdict(s, &ins[i], err, sizeof(err)), 0,
+			     "%s", err);
+	cr_assert_eq(store_add_verdict(s, &bad, err, sizeof(err)), -1,
+		     "a verdict without identity was stored");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct vlist l;
+
+		memset(&l, 0, sizeof(l));
+		cr_assert_eq(store_each_verdict(s, rows[i].identity, rows[i].since,
+						collect_v, &l, err, sizeof(err)),
+			     0, "%s", err);
+		for (j = 0; j < 4 && rows[i].want[j] != NULL; j++) {
+			cr_assert_lt(j, l.n, "row %zu: only %zu verdicts", i, l.n);
+			cr_assert_str_eq(l.line[j], rows[i].want[j], "row %zu", i);
+		}
+		cr_assert_eq(l.n, j, "row %zu: %zu verdicts, want %zu", i, l.n, j);
+	}
+	store_close(s);
+}
+
+/* -------------------------------------------------------- transactions */
+
+Test(store, batches_commit_or_roll_back, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	static const struct {
+		const char *name;
+		int	commit;
+		int64_t	want_msgs;	/* after the batch, and after reopen */
+		int	want_cursor;
+	} rows[] = {
+		{ "rollback discards messages and cursor", 0, 3, 0 },
+		{ "commit keeps messages and cursor", 1, 3 + 100, 1 },
+		{ "a later rollback leaves the commit alone", 0, 3 + 100, 1 },
+	};
+	struct store *s = open_ok(dbpath, 0);
+	char	err[512] = "";
+	int64_t	before = 3;
+	size_t	i;
+	int	j;
+
+	for (j = 0; j < 3; j++) {
+		struct store_msg m = msg(j, "PRE", "p");
+		add_ok(s, &m);			/* autocommit, outside a batch */
+	}
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct store_cursor c = { .dev = 1, .ino = 2, .offset = 100 * (i + 1),
+					  .fingerprint = "f" }, got;
+
+		cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+		for (j = 0; j < 100; j++) {
+			struct store_msg m = msg(1000 + j, "B", "b");
+			add_ok(s, &m);
+		}
+		cr_assert_eq(store_set_cursor(s, "/log", &c, err, sizeof(err)), 0,
+			     "%s", err);
+		cr_assert_eq(store_count_messages(s), before + 100,
+			     "%s: the batch is visible inside itself", rows[i].name);
+		if (rows[i].commit)
+			cr_assert_eq(store_commit(s, err, sizeof(err)), 0, "%s", err);
+		else
+			cr_assert_eq(store_rollback(s), 0, "%s", rows[i].name);
+		cr_assert_eq(store_count_messages(s), rows[i].want_msgs, "%s",
+			     rows[i].name);
+		cr_assert_eq(store_get_cursor(s, "/log", &got, err, sizeof(err)),
+			     rows[i].want_cursor, "%s", rows[i].name);
+		store_close(s);
+		s = open_ok(dbpath, 0);
+		cr_assert_eq(store_count_messages(s), rows[i].want_msgs,
+			     "%s (reopened)", rows[i].name);
+		cr_assert_eq(store_get_cursor(s, "/log", &got, err, sizeof(err)),
+			     rows[i].want_cursor, "%s (reopened)", rows[i].name);
+		if (rows[i].want_cursor)
+			cr_assert_eq(got.offset, 200, "%s: cursor of the commit",
+				     rows[i].name);
+		before = rows[i].want_msgs;
+	}
+	store_close(s);
+}
+
+Test(store, transaction_misuse)
+{
+	struct store *s = open_ok(NULL, 0);
+	char	err[256] = "";
+
+	cr_assert_eq(store_rollback(s), 0, "rollback without a batch is a no-op");
+	cr_assert_eq(store_commit(s, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "no transaction"), "%s", err);
+	cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_begin(s, err, sizeof(err)), -1);
+	cr_assert_not_null(strstr(err, "already open"), "%s", err);
+	cr_assert_eq(store_commit(s, err, sizeof(err)), 0, "%s", err);
+	/* an open batch at close is discarded, not committed, and not leaked */
+	cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+	store_close(s);
+}
+
+/* ---------------------------------------------------------- full disk */
+
+Test(store, full_database, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	static char big[1001];
+	struct store *s = open_ok(dbpath, 0);
+	struct store_cursor c = { .dev = 1, .ino = 2, .offset = 10,
+				  .fingerprint = "before" }, got;
+	struct gotlist l;
+	char	err[512] = "";
+	int	i, rc = 0;
+
+	memset(big, 'z', 1000);
+	cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+	for (i = 0; i < 10; i++) {
+		struct store_msg m = msg(i, "OK", "kept");
+		add_ok(s, &m);
+	}
+	cr_assert_eq(store_set_cursor(s, "/log", &c, err, sizeof(err)), 0);
+	cr_assert_eq(store_commit(s, err, sizeof(err)), 0, "%s", err);
+
+	cr_assert_eq(store_limit_size(s, 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+	/* the batch moves the cursor, then fills what room the pages have */
+	c.offset = 99999;
+	rc = store_set_cursor(s, "/log", &c, err, sizeof(err));
+	for (i = 0; i < 20000 && rc == 0; i++) {
+		struct store_msg m = msg(100 + i, "FILL", i < 200 ? "small" : big);
+		rc = store_add_message(s, &m, err, sizeof(err));
+	}
+	cr_assert_eq(rc, -1, "20000 rows fit in a full database");
+	cr_assert_not_null(strstr(err, "full"), "message: %s", err);
+	fprintf(stderr, "DEBUG full: %s (i=%d)\n", err, i);
+	cr_assert_not_null(strstr(err, dbpath), "message: %s", err);
+	cr_assert_eq(store_rollback(s), 0);
+	cr_assert_eq(store_count_messages(s), 10);
+	store_close(s);
+
+	s = open_ok(dbpath, 0);
+	cr_assert_eq(store_count_messages(s), 10);
+	read_all(s, 0, &l);
+	cr_assert_eq(l.n, 10);
+	for (i = 0; i < 10; i++) {
+		cr_assert_eq(l.v[i].time_us, i);
+		cr_assert_str_eq(l.v[i].sasl, "kept");
+	}
+	gotlist_free(&l);
+	cr_assert_eq(store_get_cursor(s, "/log", &got, err, sizeof(err)), 1);
+	cr_assert_eq(got.offset, 10, "cursor moved by a failed batch");
+	cr_assert_str_eq(got.fingerprint, "before");
+	/* without the limit the store takes writes again */
+	cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+	{
+		struct store_msg m = msg(5000, big, big);
+		add_ok(s, &m);
+	}
+	cr_assert_eq(store_commit(s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_count_messages(s), 11);
+	store_close(s);
+}
+
+/* --------------------------------------------------------------- prune */
+
+Test(store, prune)
+{
+	static const struct { int64_t before; int64_t want_msgs; size_t want_v; } rows[] = {
+		{ 0, 10, 10 },		/* nothing older than the first */
+		{ 5, 5, 5 },
+		{ 5, 5, 5 },		/* idempotent */
+		{ 10, 0, 0 },
+	};
+	struct store *s = open_ok(NULL, 0);
+	char	err[256] = "";
+	size_t	i;
+	int	j;
+
+	for (j = 0; j < 10; j++) {
+		struct store_msg m = msg(j, "P", "p");
+		struct store_verdict v = { .time_us = j, .identity = "sasl:p" };
+		add_ok(s, &m);
+		cr_assert_eq(store_add_verdict(s, &v, err, sizeof(err)), 0);
+	}
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct vlist l;
+
+		memset(&l, 0, sizeof(l));
+		cr_assert_eq(store_prune(s, rows[i].before, err, sizeof(err)), 0,
+			     "%s", err);
+		cr_assert_eq(store_count_messages(s), rows[i].want_msgs, "row %zu", i);
+		cr_assert_eq(store_each_verdict(s, NULL, INT64_MIN, collect_v, &l,
+						err, sizeof(err)), 0);
+		cr_assert_eq(l.n, rows[i].want_v, "row %zu", i);
+	}
+	store_close(s);
+}
+
+/* --------------------------------------------------------- performance */
+
+Test(store, insert_200k_in_batches)
+{
+	enum { TOTAL = 200000, BATCH = 5000 };
+	static const char *logins[] = { "alice@example.com", "bob", "carol",
+					 "dave@example.org" };
+	struct store *s = open_ok(":memory:", 0);
+	struct timespec t0, t1;
+	char	err[256] = "", qid[16];
+	double	secs;
+	int	i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < TOTAL; i++) {
+		struct store_msg m = msg((int64_t) i * 1000, qid, logins[i % 4]);
+
+		snprintf(qid, sizeof(qid), "%X", (unsigned) i + 0x100000u);
+		m.uid = i % 7 == 0 ? 33 : -1;
+		if (i % BATCH == 0)
+			cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+		if (store_add_message(s, &m, err, sizeof(err)) != 0)
+			cr_assert_fail("insert %d: %s", i, err);
+		if (i % BATCH == BATCH - 1)
+			cr_assert_eq(store_commit(s, err, sizeof(err)), 0, "%s", err);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fprintf(stderr, "test_store: %d messages in batches of %d into :memory: "
+		"in %.3f s (%.0f/s)\n", TOTAL, BATCH, secs, TOTAL / secs);
+	cr_assert_eq(store_count_messages(s), TOTAL);
+	store_close(s);
+}

@@ -1,0 +1,317 @@
+/*
+ * test_track - queue-ID correlation: what counts, once, and what never does.
+ * Events are built by hand (no parser), one scenario per table row.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/track.h"
+
+#define S(x) ((struct pf_str){ (x), sizeof(x) - 1 })
+#define SEC(n) ((int64_t)(n) * 1000000)
+
+struct got {
+	int	n;
+	char	qid[64][PF_QID_MAX + 1];
+	char	sasl[64][64];
+	char	sender[64][64];
+	long	uid[64];
+	long	nrcpt[64];
+	int64_t	t[64];
+};
+
+static void
+emit(void *ctx, const struct track_msg *m)
+{
+	struct got *g = ctx;
+
+	cr_assert(g->n < 64);
+	snprintf(g->qid[g->n], sizeof(g->qid[0]), "%s", m->queue_id);
+	snprintf(g->sasl[g->n], sizeof(g->sasl[0]), "%s", m->sasl ? m->sasl : "-");
+	snprintf(g->sender[g->n], sizeof(g->sender[0]), "%s", m->sender ? m->sender : "-");
+	g->uid[g->n] = m->uid;
+	g->nrcpt[g->n] = m->nrcpt;
+	g->t[g->n] = m->time_us;
+	g->n++;
+}
+
+static struct pf_event
+base(enum pf_kind k, const char *qid)
+{
+	struct pf_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.hdr = PF_HDR_ISO;
+	e.kind = k;
+	e.host = S("mx");
+	e.instance = S("postfix");
+	e.queue_id = (struct pf_str){ qid, strlen(qid) };
+	e.uid = -1;
+	e.nrcpt = -1;
+	e.size = -1;
+	return (e);
+}
+
+static struct pf_event
+client(const char *qid, const char *ip, const char *login)
+{
+	struct pf_event e = base(PF_CLIENT, qid);
+
+	e.client_ip = (struct pf_str){ ip, strlen(ip) };
+	if (login)
+		e.sasl_username = (struct pf_str){ login, strlen(login) };
+	return (e);
+}
+
+static struct pf_event
+active(const char *qid, const char *from, long nrcpt)
+{
+	struct pf_event e = base(PF_ACTIVE, qid);
+
+	e.sender = (struct pf_str){ from, strlen(from) };
+	e.nrcpt = nrcpt;
+	return (e);
+}
+
+static struct pf_event
+handoff(const char *qid, const char *newid)
+{
+	struct pf_event e = base(PF_DELIVERY, qid);
+
+	e.queued_as = (struct pf_str){ newid, strlen(newid) };
+	e.status = S("sent");
+	return (e);
+}
+
+static struct pf_event
+removed(const char *qid)
+{
+	return (base(PF_REMOVED, qid));
+}
+
+static struct pf_event
+pickup(const char *qid, long uid, const char *orig)
+{
+	struct pf_event e = base(PF_PICKUP, qid);
+
+	e.uid = uid;
+	if (orig)
+		e.orig_id = (struct pf_str){ orig, strlen(orig) };
+	return (e);
+}
+
+struct step {
+	int	sec;
+	struct pf_event ev;
+};
+
+struct scenario {
+	const char *name;
+	struct step steps[12];
+	int	nsteps;
+	const char *want;		/* emitted queue IDs in order, space separated */
+};
+
+static void
+run(const struct scenario *sc, struct got *g, struct track **tp)
+{
+	struct track *t = track_new(0, emit, g);
+	int i;
+
+	cr_assert_not_null(t);
+	memset(g, 0, sizeof(*g));
+	for (i = 0; i < sc->nsteps; i++)
+		track_event(t, &sc->steps[i].ev, SEC(1000 + sc->steps[i].sec));
+	track_flush(t, INT64_MAX);
+	*tp = t;
+}
+
+static void
+check(const struct scenario *sc)
+{
+	struct got g;
+	struct track *t;
+	char buf[512] = "";
+	size_t o = 0;
+	int i;
+
+	run(sc, &g, &t);
+	for (i = 0; i < g.n; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", i ? " " : "", g.qid[i]);
+	cr_expect_str_eq(buf, sc->want, "%s: emitted [%s], want [%s]", sc->name, buf, sc->want);
+	track_free(t);
+}
+
+Test(track, scenarios)
+{
+	const struct scenario tab[] = {
+	{ "sasl message counts once at its first active", {
+		{ 0, client("AAAAAA1", "192.0.2.1", "alice") },
+		{ 1, active("AAAAAA1", "a@x", 2) },
+		{ 2, active("AAAAAA1", "a@x", 2) },	/* retry */
+		{ 3, removed("AAAAAA1") } }, 4, "AAAAAA1" },
+	{ "client line without active is not a message", {
+		{ 0, client("AAAAAA2", "192.0.2.1", "alice") },
+		{ 1, removed("AAAAAA2") } }, 2, "" },
+	{ "queue ID reused after removed counts again", {
+		{ 0, client("AAAAAA3", "192.0.2.1", "alice") },
+		{ 1, active("AAAAAA3", "a@x", 1) },
+		{ 2, removed("AAAAAA3") },
+		{ 3, client("AAAAAA3", "192.0.2.2", "bob") },
+		{ 4, active("AAAAAA3", "b@x", 1) },
+		{ 5, removed("AAAAAA3") } }, 6, "AAAAAA3 AAAAAA3" },
+	{ "active without origin (bounce) is not counted", {
+		{ 0, active("BBBBBB1", "", 1) },
+		{ 1, removed("BBBBBB1") } }, 2, "" },
+	{ "hand-off before the copy: copy not counted", {
+		{ 0, client("CCCCC1", "192.0.2.1", "alice") },
+		{ 1, active("CCCCC1", "a@x", 1) },
+		{ 2, handoff("CCCCC1", "CCCCC2") },
+		{ 3, client("CCCCC2", "127.0.0.1", NULL) },
+		{ 3, active("CCCCC2", "a@x", 1) },
+		{ 4, removed("CCCCC2") } }, 6, "CCCCC1" },
+	{ "copy before its hand-off, even removed first: not counted", {
+		{ 0, client("DDDDD1", "192.0.2.1", "alice") },
+		{ 1, active("DDDDD1", "a@x", 1) },
+		{ 2, client("DDDDD2", "127.0.0.1", NULL) },
+		{ 2, active("DDDDD2", "a@x", 1) },
+		{ 2, removed("DDDDD2") },
+		{ 3, handoff("DDDDD1", "DDDDD2") } }, 6, "DDDDD1" },
+	{ "unauthenticated local SMTP never named by a hand-off counts", {
+		{ 0, client("FFFFF1", "127.0.0.1", NULL) },
+		{ 1, active("FFFFF1", "app@x", 3) },
+		{ 2, removed("FFFFF1") } }, 3, "FFFFF1" },
+	{ "pickup counts; requeue (orig_id) does not", {
+		{ 0, pickup("ABCDE1", 33, NULL) },
+		{ 1, active("ABCDE1", "www@x", 1) },
+		{ 2, pickup("ABCDE2", 0, "ABCDE1") },
+		{ 3, active("ABCDE2", "www@x", 1) } }, 4, "ABCDE1" },
+	{ "hand-off naming an old, removed ID does not touch a counted message", {
+		{ 0, client("GGGGG1", "192.0.2.9", "carol") },
+		{ 1, active("GGGGG1", "c@x", 1) },
+		{ 2, removed("GGGGG1") },
+		{ 100, handoff("ZZZZZ9", "GGGGG1") } }, 4, "GGGGG1" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		check(&tab[i]);
+}
+
+Test(track, orig_queue_id_and_orig_client_are_copies)
+{
+	struct got g;
+	struct track *t = track_new(0, emit, &g);
+	struct pf_event c1 = client("HHHHH1", "127.0.0.1", NULL);
+	struct pf_event c2 = client("HHHHH2", "198.51.100.7", NULL);
+
+	memset(&g, 0, sizeof(g));
+	c1.orig_queue_id = S("HHHHH0");
+	c2.orig_client_ip = S("127.0.0.1");
+	track_event(t, &c1, SEC(1));
+	track_event(t, &(struct pf_event){ 0 }, SEC(1));
+	track_event(t, &c2, SEC(1));
+	{
+		struct pf_event a1 = active("HHHHH1", "x@y", 1), a2 = active("HHHHH2", "x@y", 1);
+
+		track_event(t, &a1, SEC(2));
+		track_event(t, &a2, SEC(2));
+	}
+	track_flush(t, INT64_MAX);
+	cr_expect_eq(g.n, 0, "copies marked by orig_queue_id/orig_client must not count");
+	cr_expect_eq(track_stats(t)->reinjections, 2);
+	track_free(t);
+}
+
+Test(track, identities_folded_and_fields_carried)
+{
+	struct got g;
+	struct track *t = track_new(0, emit, &g);
+	struct pf_event c = client("IIIII1", "2001:DB8::1", "Alice@Example.COM");
+	struct pf_event a = active("IIIII1", "Alice@Example.COM", 7);
+
+	memset(&g, 0, sizeof(g));
+	track_event(t, &c, SEC(10));
+	track_event(t, &a, SEC(11));
+	cr_assert_eq(g.n, 1, "a sasl message is emitted at once, not held back");
+	cr_expect_str_eq(g.sasl[0], "alice@example.com");
+	cr_expect_str_eq(g.sender[0], "alice@example.com");
+	cr_expect_eq(g.nrcpt[0], 7);
+	cr_expect_eq(g.t[0], SEC(11), "a message's time is its first (queue active)");
+	track_free(t);
+}
+
+Test(track, unauthenticated_held_back_for_link_window_only)
+{
+	struct got g;
+	struct track *t = track_new(0, emit, &g);
+	struct pf_event c = client("JJJJJ1", "203.0.113.5", NULL);
+	struct pf_event a = active("JJJJJ1", "someone@example.net", 1);
+	struct pf_event noise = base(PF_NONE, "");
+
+	memset(&g, 0, sizeof(g));
+	noise.queue_id = (struct pf_str){ NULL, 0 };
+	track_event(t, &c, SEC(100));
+	track_event(t, &a, SEC(100));
+	cr_expect_eq(g.n, 0);
+	track_event(t, &noise, SEC(100) + TRACK_LINK_WINDOW_US - 1);
+	cr_expect_eq(g.n, 0, "still inside the link window");
+	track_event(t, &noise, SEC(100) + TRACK_LINK_WINDOW_US);
+	cr_expect_eq(g.n, 1, "released once the log moves past the window");
+	track_free(t);
+}
+
+Test(track, same_qid_on_other_host_or_instance_is_another_message)
+{
+	struct got g;
+	struct track *t = track_new(0, emit, &g);
+	struct pf_event c1 = client("KKKKK1", "192.0.2.1", "alice");
+	struct pf_event c2 = client("KKKKK1", "192.0.2.1", "bob");
+	struct pf_event a1 = active("KKKKK1", "a@x", 1), a2 = active("KKKKK1", "b@x", 1);
+
+	memset(&g, 0, sizeof(g));
+	c2.host = S("mx2");
+	a2.host = S("mx2");
+	track_event(t, &c1, SEC(1));
+	track_event(t, &c2, SEC(1));
+	track_event(t, &a1, SEC(2));
+	track_event(t, &a2, SEC(2));
+	cr_expect_eq(g.n, 2);
+	track_free(t);
+}
+
+Test(track, table_is_bounded)
+{
+	struct got g;
+	struct track *t = track_new(100, emit, &g);
+	char qid[16];
+	int i;
+
+	memset(&g, 0, sizeof(g));
+	for (i = 0; i < 1000; i++) {
+		struct pf_event c;
+
+		snprintf(qid, sizeof(qid), "%08X", i);
+		c = client(qid, "192.0.2.1", "alice");
+		track_event(t, &c, SEC(i));
+	}
+	cr_expect_leq(track_size(t), 100);
+	cr_expect_eq(track_stats(t)->dropped, 900);
+	track_free(t);
+}
+
+Test(track, old_records_dropped_by_age)
+{
+	struct got g;
+	struct track *t = track_new(0, emit, &g);
+	struct pf_event c = client("LLLLL1", "192.0.2.1", "alice");
+	struct pf_event c2 = client("LLLLL2", "192.0.2.1", "alice");
+
+	memset(&g, 0, sizeof(g));
+	track_event(t, &c, SEC(0));
+	track_event(t, &c2, SEC(0) + TRACK_MAX_AGE_US + SEC(1));
+	cr_expect_eq(track_size(t), 1);
+	cr_expect_eq(track_stats(t)->dropped, 1);
+	track_free(t);
+}
