@@ -29,7 +29,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +41,7 @@
 
 #define CONF_LINE_MAX	4096		/* bytes per line */
 #define CONF_ERRS_MAX	100		/* then "too many errors" and stop */
+#define CONF_PATH_MAX	1023		/* bytes of a path */
 #define CONF_ITEM_MAX	255		/* one list item, glob or address */
 #define CONF_ARGV_MAX	64		/* words of the exec command */
 #define CONF_REPLY_MAX	400		/* SMTP reply lines are <= 512 bytes */
@@ -450,8 +450,8 @@ val_path(struct pstate *ps, const struct key *k, char **dst, const char *v)
 	} else if (strchr(v, '\t') != NULL) {
 		ps_err(ps, ps->line, "%s: tab in path", k->name);
 		return (-1);
-	} else if (strlen(v) >= PATH_MAX) {
-		ps_err(ps, ps->line, "%s: path longer than %d bytes", k->name, PATH_MAX - 1);
+	} else if (strlen(v) > CONF_PATH_MAX) {
+		ps_err(ps, ps->line, "%s: path longer than %d bytes", k->name, CONF_PATH_MAX);
 		return (-1);
 	}
 	if (set_str(dst, v) < 0) {

@@ -241,9 +241,9 @@ ov_cmp(const void *a, const void *b)
 	return (x->seq < y->seq ? -1 : x->seq > y->seq);
 }
 
-/* tprint - write s for a terminal: non-printable bytes as \xNN; width pads/cuts */
+/* tprint - write s for a terminal: non-printable bytes as \xNN; cut to width, pad if asked */
 static void
-tprint(FILE *fp, const char *s, int width)
+tprint(FILE *fp, const char *s, int width, int pad)
 {
 	char buf[512];
 	size_t o = 0, i;
@@ -271,7 +271,7 @@ tprint(FILE *fp, const char *s, int width)
 			fprintf(fp, "%.*s", width, buf);
 		return;
 	}
-	if (width > 0)
+	if (width > 0 && pad)
 		fprintf(fp, "%-*s", width, buf);
 	else
 		fputs(buf, fp);
@@ -317,7 +317,7 @@ print_table(struct report *r, struct rident **v, size_t n, const struct report_t
 		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans);
 	fprintf(fp, "\n%-50s %9s %10s %7s\n", "IDENTITY", "MESSAGES", "RECIPIENTS", "IPS");
 	for (i = 0; i < n; i++) {
-		tprint(fp, v[i]->name, 50);
+		tprint(fp, v[i]->name, 50, 1);
 		fprintf(fp, " %9llu %10llu %7llu\n", (unsigned long long)v[i]->messages,
 		    (unsigned long long)v[i]->recipients, (unsigned long long)v[i]->ips);
 	}
@@ -330,7 +330,7 @@ print_table(struct report *r, struct rident **v, size_t n, const struct report_t
 		for (i = 0; i < n; i++) {
 			if (v[i]->npeaks == 0)
 				continue;
-			tprint(fp, v[i]->name, 78);
+			tprint(fp, v[i]->name, 78, 0);
 			putc('\n', fp);
 			for (j = 0; j < v[i]->npeaks; j++) {
 				const struct rpeak *p = &v[i]->peaks[j];
@@ -347,7 +347,7 @@ print_table(struct report *r, struct rident **v, size_t n, const struct report_t
 		const struct roverrun *o = &r->ov[i];
 
 		fprintf(fp, "%s  ", json_time(o->time_us, tb, sizeof(tb)));
-		tprint(fp, o->identity, 56);
+		tprint(fp, o->identity, 56, 0);
 		fprintf(fp, "\n    %s: %s %ld > %ld in %s, crossed by %s\n", o->rule->name,
 		    conf_limit_name(o->win->limit), o->count, o->win->threshold,
 		    conf_format_duration(o->win->seconds, wb, sizeof(wb)), o->queue_id);
@@ -467,10 +467,13 @@ report_print(struct report *r, struct limits *l, const struct report_totals *t,
 	if ((c.v = calloc(hmap_count(r->idents) + 1, sizeof(*c.v))) == NULL)
 		return (-1);
 	hmap_each(r->idents, collect_cb, &c);
-	qsort(c.v, c.n, sizeof(*c.v), ident_cmp);
+	if (c.n > 1)
+		qsort(c.v, c.n, sizeof(*c.v), ident_cmp);
 	for (i = 0; i < c.n; i++)
-		qsort(c.v[i]->peaks, c.v[i]->npeaks, sizeof(struct rpeak), peak_cmp);
-	qsort(r->ov, r->nov, sizeof(*r->ov), ov_cmp);
+		if (c.v[i]->npeaks > 1)
+			qsort(c.v[i]->peaks, c.v[i]->npeaks, sizeof(struct rpeak), peak_cmp);
+	if (r->nov > 1)
+		qsort(r->ov, r->nov, sizeof(*r->ov), ov_cmp);
 	switch (fmt) {
 	case REPORT_JSON:
 		print_json(r, c.v, c.n, t, fp);

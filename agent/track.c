@@ -377,6 +377,20 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		t->emit(t->ctx, &m);
 		return;
 	}
+	/* a hand-off may have named it between its client and active lines */
+	{
+		char lk[512];
+		size_t ln = hn + 1 + qn;
+
+		if (ln < sizeof(lk)) {
+			memcpy(lk, host, hn + 1);
+			memcpy(lk + hn + 1, qid, qn);
+			if (expect_take(t, lk, ln, now)) {
+				t->st.reinjections++;
+				return;
+			}
+		}
+	}
 	/* unauthenticated smtpd: may be a re-injection named later */
 	if ((h = calloc(1, sizeof(*h) + hn + 1 + qn + 1 + in + 1 + qn + 1 + en + 1 + ipn + 1 + sn + 1)) == NULL) {
 		t->st.dropped++;

@@ -158,7 +158,7 @@ lower(char *buf, size_t len, const char *s)
 struct tmsg {				/* a counted message, for the truth */
 	char	qid[32];
 	int	nrcpt;
-	char	ids[4][128];
+	char	ids[4][144];
 	int	nids;
 };
 
@@ -365,12 +365,12 @@ static void
 make_id(char *out, size_t len, int64_t t, int is_long)
 {
 	if (is_long) {
-		char a[16], b[16], c[16];
+		char a[10], b[6], c[8];
 
 		enc52(a, sizeof(a), (uint64_t)(t / USEC), 52, 6);
 		enc52(b, sizeof(b), (uint64_t)(t % USEC), 52, 4);
 		enc52(c, sizeof(c), (uint64_t)rint_in(20000, 6000000), 51, 1);
-		snprintf(out, len, "%sz%s%s", a, b, c);
+		snprintf(out, len, "%s%sz%s", a, b, c);
 	} else if (chance(0.2)) {
 		snprintf(out, len, "%05X%lX", (unsigned)(t % USEC),
 			 (unsigned long)rint_in(0x100000, 0x3FFFFF));
@@ -1301,15 +1301,16 @@ st_noise(int64_t t)
 	} else if (k < 78) {	/* a scanner */
 		static const char *const after[] = { "CONNECT", "EHLO", "STARTTLS", "UNKNOWN" };
 
+		const char *prog = chance(0.5) ? "postfix/smtpd" : "postfix/submission/smtpd";
+		char name[64];
+
 		pid = new_pid();
-		P(t, NULL, chance(0.5) ? "postfix/smtpd" : "postfix/submission/smtpd",
-		  pid, "connect from scanner-%ld.example.net[%s]", rint_in(1, 40), ip);
-		snprintf(buf, sizeof(buf), "lost connection after %s",
-			 after[rint_in(0, 3)]);
-		P(t + ms(100, 3000), NULL, "postfix/smtpd", pid,
-		  "%s from scanner.example.net[%s]", buf, ip);
-		P(t + ms(3001, 3100), NULL, "postfix/smtpd", pid,
-		  "disconnect from scanner.example.net[%s] ehlo=1 commands=1", ip);
+		snprintf(name, sizeof(name), "scanner-%ld.example.net", rint_in(1, 40));
+		P(t, NULL, prog, pid, "connect from %s[%s]", name, ip);
+		P(t + ms(100, 3000), NULL, prog, pid, "lost connection after %s from %s[%s]",
+		  after[rint_in(0, 3)], name, ip);
+		P(t + ms(3001, 3100), NULL, prog, pid,
+		  "disconnect from %s[%s] ehlo=1 commands=1", name, ip);
 	} else if (k < 82) {	/* anvil statistics */
 		if (anvil_pid == 0 || chance(0.2))
 			anvil_pid = new_pid();
@@ -1350,14 +1351,16 @@ st_noise(int64_t t)
 	}
 }
 
-/* st_one - start one story at time t */
+/* st_one - start one story at time t (big: bursts allowed) */
 static void
-st_one(int64_t t)
+st_one(int64_t t, int big)
 {
 	double x = runit();
 	int i;
 
-	if (x < 0.0009) {			/* a stolen login */
+	if (!big && x < 0.0016)
+		x = 0.5;
+	if (x < 0.0004) {			/* a stolen login */
 		struct user *b = NULL;
 
 		for (i = 0; i < 20 && b == NULL; i++) {
@@ -1367,9 +1370,9 @@ st_one(int64_t t)
 				b = u;
 		}
 		st_burst(t, b ? b : &users[0]);
-	} else if (x < 0.0013) {		/* a contact-form spam run */
+	} else if (x < 0.0007) {		/* a contact-form spam run */
 		st_pickup(t, 33, (int)rint_in(40, 160));
-	} else if (x < 0.0016) {		/* the newsletter job */
+	} else if (x < 0.0010) {		/* the newsletter job */
 		int n = (int)rint_in(60, 120);
 
 		while (n > 0) {
@@ -1483,8 +1486,9 @@ emit(FILE *out, FILE *truth, const struct pline *l)
 	if (l->tm != NULL) {
 		int64_t shown = out_fmt == FMT_RFC3339 ? l->t : l->t / USEC * USEC;
 
-		fprintf(truth, "message\t%" PRId64 ".%06d\t%s\t%d\t",
-			shown / USEC, (int)(shown % USEC), l->tm->qid, l->tm->nrcpt);
+		fprintf(truth, "message\t%lld.%06d\t%s\t%d\t",
+			(long long)(shown / USEC), (int)(shown % USEC), l->tm->qid,
+			l->tm->nrcpt);
 		for (i = 0; i < l->tm->nids; i++) {
 			fprintf(truth, "%s%s", i ? "," : "", l->tm->ids[i]);
 			ident_add(l->tm->ids[i], l->tm->nrcpt);
@@ -1603,9 +1607,9 @@ main(int argc, char **argv)
 			emitted++;
 			continue;
 		}
-		if ((long)heap_n + emitted + 2500 >= lines)
+		if ((long)heap_n + emitted + 400 >= lines)
 			break;
-		st_one(next_t);
+		st_one(next_t, (long)heap_n + emitted + 8000 < lines);
 		stories++;
 		avg = (double)pushed_total / (double)stories;
 		next_t += (int64_t)(rexp(avg / rate) * 1e6) + 1;
@@ -1613,10 +1617,10 @@ main(int argc, char **argv)
 	while (heap_n > 0) {
 		struct pline l = heap_pop();
 
-		if (emitted < lines) {
-			emit(out, truth, &l);
-			emitted++;
-		}
+		if (emitted >= lines)
+			die("internal error: queued lines overran --lines");
+		emit(out, truth, &l);
+		emitted++;
 		last_t = l.t;
 		free(l.text);
 		free(l.tm);

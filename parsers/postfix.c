@@ -42,9 +42,13 @@ enum {
 
 /* Anchored patterns, matched against the text after "QID: "/"NOQUEUE: ". */
 static const char *const re_src[RE_COUNT] = {
-	/* to=<R>, [orig_to=<O>, ]relay=X, ..., status=S */
-	"^to=<(.*?)>, (?:orig_to=<(.*?)>, )?relay=([^\\s,]+), (?:.*?, )?"
-	"status=([A-Za-z]+)(?= |$)",
+	/*
+	 * to=<R>, [orig_to=<O>, ]relay=X, [conn_use=N, ]delay=D, ...,
+	 * status=S: the fields between relay and status are name=value
+	 * with no space, comma, quote or angle bracket in the value.
+	 */
+	"^to=<(.*?)>, (?:orig_to=<(.*?)>, )?relay=([^\\s,\"<>@=]+), "
+	"(?:[a-z_]+=[^\\s,\"<>]*, )*status=([A-Za-z]+)(?= |$)",
 	/* from=<S>, size=N, nrcpt=N (queue active) */
 	"^from=<(.*)>, size=([0-9]{1,18}), nrcpt=([0-9]{1,9}) \\(queue active\\)$",
 	/* uid=N from=<S>[ orig_id=Q] */

@@ -176,14 +176,22 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 
 /*
  * dberr - "path: what: sqlite message" for result code rc.  A full disk or
- * database gets a message that says so plainly, whatever sqlite3_errmsg()
+ * database is reported in plain words, whatever sqlite3_errmsg()
  * holds by now.
  */
 static void
 dberr(const struct store *s, int rc, const char *what, char *err, size_t errlen)
 {
 	const char *msg;
+	int	sys;
 
+	if (s->db != NULL && ((rc & 0xff) == SQLITE_CANTOPEN
+			      || (rc & 0xff) == SQLITE_IOERR)
+	    && (sys = sqlite3_system_errno(s->db)) != 0) {
+		seterr(err, errlen, "%s: %s: %s (%s)", s->path, what,
+		       sqlite3_errstr(rc), strerror(sys));
+		return;
+	}
 	if ((rc & 0xff) == SQLITE_FULL)
 		msg = "database or disk is full (SQLITE_FULL)";
 	else if (s->db != NULL && (sqlite3_extended_errcode(s->db) == rc
@@ -255,9 +263,9 @@ run_write(struct store *s, int which, const char *what, char *err,
 	return 0;
 }
 
-/* exec - run constant SQL text (never caller data); 0 or -1 with err */
+/* run_sql - run constant SQL text (never caller data); 0 or -1 with err */
 static int
-exec(struct store *s, const char *sql, const char *what, char *err,
+run_sql(struct store *s, const char *sql, const char *what, char *err,
      size_t errlen)
 {
 	int	rc;
@@ -357,16 +365,16 @@ migrate(struct store *s, char *err, size_t errlen)
 		return 0;
 	}
 	for (; v < SCHEMA_LATEST; v++) {
-		if (exec(s, "BEGIN IMMEDIATE", "migrate", err, errlen) < 0)
+		if (run_sql(s, "BEGIN IMMEDIATE", "migrate", err, errlen) < 0)
 			return -1;
 		(void) snprintf(sql, sizeof(sql), "PRAGMA user_version=%lld",
 				(long long) v + 1);
-		if (exec(s, migrations[v].sql, "migrate", err, errlen) < 0
+		if (run_sql(s, migrations[v].sql, "migrate", err, errlen) < 0
 		    || (!s->memory && migrations[v].file_sql != NULL
-			&& exec(s, migrations[v].file_sql, "migrate", err,
+			&& run_sql(s, migrations[v].file_sql, "migrate", err,
 				errlen) < 0)
-		    || exec(s, sql, "migrate", err, errlen) < 0
-		    || exec(s, "COMMIT", "migrate", err, errlen) < 0) {
+		    || run_sql(s, sql, "migrate", err, errlen) < 0
+		    || run_sql(s, "COMMIT", "migrate", err, errlen) < 0) {
 			if (!sqlite3_get_autocommit(s->db))
 				(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
 						    NULL);
@@ -421,7 +429,7 @@ store_open(struct store **out, const char *path, int readonly, char *err,
 
 	if (mem) {
 		if (set_journal(s, "memory", err, errlen) < 0
-		    || exec(s, "PRAGMA synchronous=OFF", "open", err, errlen) < 0)
+		    || run_sql(s, "PRAGMA synchronous=OFF", "open", err, errlen) < 0)
 			goto fail;
 	} else {
 		/* Reading the header first turns "not a database" into an error here. */
@@ -429,7 +437,7 @@ store_open(struct store **out, const char *path, int readonly, char *err,
 			goto fail;
 		if (!readonly && set_journal(s, "wal", err, errlen) < 0)
 			goto fail;
-		if (exec(s, "PRAGMA synchronous=NORMAL", "open", err, errlen) < 0)
+		if (run_sql(s, "PRAGMA synchronous=NORMAL", "open", err, errlen) < 0)
 			goto fail;
 	}
 	if (migrate(s, err, errlen) < 0)

@@ -256,6 +256,13 @@ Test(store, open_close_and_migrate, .init = mk_tmpdir, .fini = rm_tmpdir)
 		cr_assert_eq(store_count_messages(s), 0, "%s", rows[i].name);
 		add_ok(s, &m);
 		cr_assert_eq(store_count_messages(s), 1, "%s", rows[i].name);
+		if (rows[i].kind >= 2) {	/* a file runs in WAL mode */
+			char	wal[160];
+
+			snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+			cr_assert_eq(access(wal, F_OK), 0, "%s: no %s",
+				     rows[i].name, wal);
+		}
 		store_close(s);
 		if (rows[i].kind >= 2) {
 			cr_assert_eq(access(dbpath, F_OK), 0, "%s", rows[i].name);
@@ -316,7 +323,7 @@ Test(store, open_refusals, .init = mk_tmpdir, .fini = rm_tmpdir)
 		  "schema version 99 is newer than this sendguard (" },
 		{ "newer schema, read-only", NEWER, 1,
 		  "schema version 99 is newer than this sendguard (" },
-		{ "read-only missing file", MISSING, 1, "unable to open" },
+		{ "read-only missing file", MISSING, 1, "No such file or directory" },
 		{ "not a database", GARBAGE, 0, "not a database" },
 		{ "not a database, read-only", GARBAGE, 1, "not a database" },
 		{ "read-only empty file is not migrated", EMPTY, 1,
@@ -913,7 +920,6 @@ Test(store, full_database, .init = mk_tmpdir, .fini = rm_tmpdir)
 	}
 	cr_assert_eq(rc, -1, "20000 rows fit in a full database");
 	cr_assert_not_null(strstr(err, "full"), "message: %s", err);
-	fprintf(stderr, "DEBUG full: %s (i=%d)\n", err, i);
 	cr_assert_not_null(strstr(err, dbpath), "message: %s", err);
 	cr_assert_eq(store_rollback(s), 0);
 	cr_assert_eq(store_count_messages(s), 10);

@@ -178,6 +178,13 @@ Test(track, scenarios)
 		{ 2, active("DDDDD2", "a@x", 1) },
 		{ 2, removed("DDDDD2") },
 		{ 3, handoff("DDDDD1", "DDDDD2") } }, 6, "DDDDD1" },
+	{ "hand-off between the copy's client and active lines: not counted", {
+		{ 0, client("DDDDD3", "192.0.2.1", "alice") },
+		{ 1, active("DDDDD3", "a@x", 1) },
+		{ 2, client("DDDDD4", "127.0.0.1", NULL) },
+		{ 2, handoff("DDDDD3", "DDDDD4") },
+		{ 2, active("DDDDD4", "a@x", 1) },
+		{ 3, removed("DDDDD4") } }, 6, "DDDDD3" },
 	{ "unauthenticated local SMTP never named by a hand-off counts", {
 		{ 0, client("FFFFF1", "127.0.0.1", NULL) },
 		{ 1, active("FFFFF1", "app@x", 3) },

@@ -1,0 +1,240 @@
+/*
+ * test_audit - `sendguard audit` as an administrator runs it: exit codes,
+ * formats, several inputs in order, gzip and stdin, --since/--until,
+ * hostile logins in every output format.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "tests/runcmd.h"
+
+static char dir[64];
+
+#define H "2024-03-01T10:"
+/* alice sends three messages (4AAA01, 4AAA02, 4AAA03), one goes through a content filter */
+static const char log_a[] =
+H "00:00.000000+00:00 mx postfix/submission/smtpd[100]: 4AAA01: client=h.example.net[192.0.2.10], sasl_method=PLAIN, sasl_username=alice@example.com\n"
+H "00:01.000000+00:00 mx postfix/qmgr[50]: 4AAA01: from=<alice@example.com>, size=1000, nrcpt=2 (queue active)\n"
+H "00:02.000000+00:00 mx postfix/10025/smtpd[101]: 4BBB01: client=localhost[127.0.0.1]\n"
+H "00:02.100000+00:00 mx postfix/qmgr[50]: 4BBB01: from=<alice@example.com>, size=1200, nrcpt=2 (queue active)\n"
+H "00:02.200000+00:00 mx postfix/amavis/smtp[102]: 4AAA01: to=<x@example.org>, relay=127.0.0.1[127.0.0.1]:10024, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 4BBB01)\n"
+H "00:02.300000+00:00 mx postfix/qmgr[50]: 4AAA01: removed\n"
+H "10:00.000000+00:00 mx postfix/submission/smtpd[100]: 4AAA02: client=h.example.net[192.0.2.10], sasl_method=PLAIN, sasl_username=Alice@Example.com\n"
+H "10:01.000000+00:00 mx postfix/qmgr[50]: 4AAA02: from=<alice@example.com>, size=1000, nrcpt=1 (queue active)\n";
+static const char log_b[] =
+H "20:00.000000+00:00 mx postfix/submission/smtpd[103]: 4AAA03: client=other.example.net[198.51.100.7], sasl_method=LOGIN, sasl_username=alice@example.com\n"
+H "20:01.000000+00:00 mx postfix/qmgr[50]: 4AAA03: from=<alice@example.com>, size=1000, nrcpt=1 (queue active)\n"
+H "30:00.000000+00:00 mx postfix/pickup[104]: 4CCC01: uid=33 from=<www-data@example.com>\n"
+H "30:01.000000+00:00 mx postfix/qmgr[50]: 4CCC01: from=<www-data@example.com>, size=500, nrcpt=3 (queue active)"; /* no final newline */
+
+static const char conf_2h[] =
+"[limit submission]\n"
+"by = sasl\n"
+"messages = 2/1h\n";
+
+static void
+put(const char *name, const char *data, int gz)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (gz) {
+		gzFile g = gzopen(path, "wb");
+
+		cr_assert_not_null(g);
+		gzwrite(g, data, (unsigned)strlen(data));
+		gzclose(g);
+	} else {
+		FILE *fp = fopen(path, "w");
+
+		cr_assert_not_null(fp);
+		fputs(data, fp);
+		fclose(fp);
+	}
+}
+
+static char *
+p(const char *name)
+{
+	static char bufs[8][256];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(bufs[i], sizeof(bufs[i]), "%s/%s", dir, name);
+	return (bufs[i]);
+}
+
+static void
+setup(void)
+{
+	char both[4096];
+
+	snprintf(dir, sizeof(dir), "/tmp/sg-audit-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	setenv("TZ", "UTC", 1);
+	setenv("SG_NO_DEFAULT_CONF", "1", 1);
+	put("a.log", log_a, 0);
+	put("b.log", log_b, 0);
+	put("b.log.gz", log_b, 1);
+	snprintf(both, sizeof(both), "%s%s", log_a, log_b);
+	put("all.log", both, 0);
+	put("limit.conf", conf_2h, 0);
+	put("broken.conf", "[limit x]\nby = nobody\nmessages = 2/1h\nbogus = 1\n", 0);
+}
+
+static void
+teardown(void)
+{
+	const char *argv[] = { "/bin/rm", "-rf", dir, NULL };
+	struct cmdres r = runcmd(argv, NULL);
+
+	cmdres_free(&r);
+}
+
+#define RUN(...) ({ const char *argv_[] = { sg_bin(), __VA_ARGS__, NULL }; runcmd(argv_, NULL); })
+
+TestSuite(audit, .init = setup, .fini = teardown);
+
+Test(audit, counts_and_overrun_json)
+{
+	struct cmdres r = RUN("audit", "--format", "json", "-c", p("limit.conf"), p("a.log"), p("b.log"));
+
+	cr_expect_eq(r.status, 1, "an overrun exits 1 (stderr: %s)", r.err);
+	cr_expect_not_null(strstr(r.out, "{\"identity\": \"sasl:alice@example.com\", \"messages\": 3, \"recipients\": 4, \"ips\": 2"),
+	    "alice: 3 messages (case folded, filter copy not counted): %s", r.out);
+	cr_expect_not_null(strstr(r.out, "\"identity\": \"uid:33\", \"messages\": 1, \"recipients\": 3"),
+	    "last line without newline still counts: %s", r.out);
+	cr_expect_not_null(strstr(r.out, "\"threshold\": 2, \"count\": 3, \"at\": \"2024-03-01T10:20:01Z\", \"queue_id\": \"4AAA03\""),
+	    "overrun names the crossing message: %s", r.out);
+	cr_expect_null(strstr(r.out, "ip:127.0.0.1"), "the content-filter copy is no one's message");
+	cr_expect_not_null(strstr(r.out, "\"peak\": 3"));
+	cmdres_free(&r);
+}
+
+Test(audit, same_report_from_one_file_split_files_gzip_and_stdin)
+{
+	struct cmdres one = RUN("audit", "--format", "csv", "-c", p("limit.conf"), p("all.log"));
+	struct cmdres two = RUN("audit", "--format", "csv", "-c", p("limit.conf"), p("a.log"), p("b.log.gz"));
+	const char *argv[] = { sg_bin(), "audit", "--format", "csv", "-c", p("limit.conf"), "-", NULL };
+	struct cmdres in = runcmd(argv, p("all.log"));
+
+	cr_expect_eq(one.status, 1);
+	cr_expect_str_eq(two.out, one.out);
+	cr_expect_str_eq(in.out, one.out);
+	cr_expect_not_null(strstr(one.out, "overrun,sasl:alice@example.com,submission,messages,1h,2,,,,3,2024-03-01T10:20:01Z,4AAA03\n"),
+	    "csv overrun row: %s", one.out);
+	cr_expect_not_null(strstr(one.out, "identity,sasl:alice@example.com,,,,,3,4,2,,,\n"));
+	cmdres_free(&one);
+	cmdres_free(&two);
+	cmdres_free(&in);
+}
+
+Test(audit, no_limits_exits_0)
+{
+	struct cmdres r = RUN("audit", p("all.log"));
+
+	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+	cr_expect_not_null(strstr(r.out, "sasl:alice@example.com"));
+	cr_expect_not_null(strstr(r.out, "OVERRUNS: 0"));
+	cmdres_free(&r);
+}
+
+Test(audit, since_until)
+{
+	struct cmdres r = RUN("audit", "--format", "csv", "--since", "2024-03-01T10:05:00Z",
+	    "--until", "2024-03-01 10:25", p("all.log"));
+
+	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+	cr_expect_not_null(strstr(r.out, "identity,sasl:alice@example.com,,,,,2,2,"), "%s", r.out);
+	cr_expect_null(strstr(r.out, "uid:33"), "after --until: %s", r.out);
+	cmdres_free(&r);
+}
+
+struct bad {
+	const char *why;
+	const char *a[6];
+	const char *msg;
+};
+
+Test(audit, usage_and_input_errors_exit_2)
+{
+	struct bad tab[] = {
+		{ "no log", { "audit", NULL }, "no log file" },
+		{ "missing log", { "audit", "/nonexistent/mail.log", NULL }, "/nonexistent/mail.log" },
+		{ "bad format", { "audit", "--format", "xml", "x", NULL }, "--format" },
+		{ "bad since", { "audit", "--since", "yesterday", "x", NULL }, "--since" },
+		{ "bad year", { "audit", "--year", "20x4", "x", NULL }, "--year" },
+		{ "broken config", { "audit", "-c", NULL, "x", NULL }, "broken.conf:2:" },
+		{ "missing config", { "audit", "-c", "/nonexistent.conf", "x", NULL }, "/nonexistent.conf" },
+	};
+	size_t i;
+	int k;
+
+	tab[5].a[2] = p("broken.conf");
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		const char *argv[8] = { sg_bin() };
+		struct cmdres r;
+
+		for (k = 0; tab[i].a[k] != NULL || (i == 5 && k == 2); k++)
+			argv[k + 1] = tab[i].a[k];
+		argv[k + 1] = NULL;
+		r = runcmd(argv, NULL);
+		cr_expect_eq(r.status, 2, "%s: exit %d", tab[i].why, r.status);
+		cr_expect_not_null(strstr(r.err, tab[i].msg), "%s: stderr [%s]", tab[i].why, r.err);
+		cmdres_free(&r);
+	}
+}
+
+Test(audit, help_and_version)
+{
+	struct cmdres h = RUN("audit", "--help");
+	struct cmdres v = RUN("--version");
+	struct cmdres g = RUN("--help");
+
+	cr_expect_eq(h.status, 0);
+	cr_expect_not_null(strstr(h.out, "usage: sendguard audit"));
+	cr_expect_eq(v.status, 0);
+	cr_expect_not_null(strstr(v.out, "sendguard "));
+	cr_expect_eq(g.status, 0);
+	cr_expect_not_null(strstr(g.out, "check-config"));
+	cmdres_free(&h);
+	cmdres_free(&v);
+	cmdres_free(&g);
+}
+
+Test(audit, hostile_login_in_every_format)
+{
+	static const char hostile[] =
+	H "00:00.000000+00:00 mx postfix/smtpd[1]: 5AAA01: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=ev,il \"x\" \x1b[31m=1\n"
+	H "00:01.000000+00:00 mx postfix/qmgr[2]: 5AAA01: from=<>, size=1, nrcpt=1 (queue active)\n";
+	struct cmdres t, j, c;
+
+	put("hostile.log", hostile, 0);
+	t = RUN("audit", p("hostile.log"));
+	j = RUN("audit", "--format", "json", p("hostile.log"));
+	c = RUN("audit", "--format", "csv", p("hostile.log"));
+	cr_expect_null(strchr(t.out, '\x1b'), "no raw escape reaches the terminal: %s", t.out);
+	cr_expect_not_null(strstr(t.out, "sasl:ev,il \"x\" \\x1b[31m=1"), "%s", t.out);
+	cr_expect_not_null(strstr(j.out, "\"sasl:ev,il \\\"x\\\" \\u001b[31m=1\""), "%s", j.out);
+	cr_expect_not_null(strstr(c.out, "identity,\"sasl:ev,il \"\"x\"\" \x1b[31m=1\",,,,,1,1,1"), "%s", c.out);
+	cr_expect_null(strstr(j.out, "sender:"), "the null sender is no identity");
+	cmdres_free(&t);
+	cmdres_free(&j);
+	cmdres_free(&c);
+}
+
+Test(audit, state_file_keeps_the_messages)
+{
+	struct cmdres r = RUN("audit", "--state", p("state.db"), p("all.log"));
+	struct stat st;
+
+	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+	cr_expect_eq(stat(p("state.db"), &st), 0);
+	cr_expect_gt(st.st_size, 0);
+	cmdres_free(&r);
+}

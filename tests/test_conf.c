@@ -1,0 +1,914 @@
+/*
+ * NAME
+ *	test_conf - agent.conf reader, check-config, example and man page
+ * SUMMARY
+ *	Tables of config snippets with the error each must give (file and
+ *	line), of good values and what they become, of globs, durations and
+ *	defaults; agent.conf.example and man/sendguard.conf.5 must agree with
+ *	the key table; `sendguard check-config` is run on sample files.
+ * UNTRUSTED INPUT
+ *	None: the inputs are fixed here and in samples/conf/.
+ */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/conf.h"
+
+/* ---- helpers ---- */
+
+/* write_tmp - text into a new temporary file; its path in path */
+static void
+write_tmp(const char *text, size_t len, char *path, size_t plen)
+{
+	int fd;
+
+	snprintf(path, plen, "/tmp/sg-test-conf-XXXXXX");
+	fd = mkstemp(path);
+	cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* load_text - conf_load() on text written to a temporary file */
+static int
+load_text(const char *text, struct conf **c, struct conf_errs *e, char *path, size_t plen)
+{
+	int rc;
+
+	write_tmp(text, strlen(text), path, plen);
+	rc = conf_load(path, c, e);
+	unlink(path);
+	return (rc);
+}
+
+/* src_path - name relative to the project root, found from the cwd */
+static const char *
+src_path(const char *name, char *buf, size_t len)
+{
+	static const char *const up[] = { "", "../", "../../", "../../../" };
+	size_t i;
+
+	for (i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
+		snprintf(buf, len, "%s%s", up[i], name);
+		if (access(buf, R_OK) == 0)
+			return (buf);
+	}
+	cr_assert_fail("cannot find %s from the current directory", name);
+	return (NULL);
+}
+
+/* read_all - a whole file, NUL-terminated (caller frees) */
+static char *
+read_all(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf;
+	long n;
+
+	cr_assert_not_null(fp, "%s: %s", path, strerror(errno));
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t)n + 1);
+	cr_assert_not_null(buf);
+	cr_assert_eq(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	return (buf);
+}
+
+static void
+join_errs(const struct conf_errs *e, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < e->n && used < len; i++) {
+		int r = snprintf(buf + used, len - used, "  %s\n", e->msg[i]);
+		if (r < 0)
+			break;
+		used += (size_t)r;
+	}
+}
+
+/* ---- errors: one row per mistake, the line it is on, what is said ---- */
+
+struct err_row {
+	const char *name;
+	const char *text;
+	int	line;		/* 0: no line ("path: message") */
+	const char *msg;	/* substring of the message */
+	size_t	nerr;		/* errors the whole text gives */
+};
+
+#define LIM "[limit r]\nby = sasl\n"	/* lines 1-2 of a valid rule start */
+
+static const struct err_row err_rows[] = {
+	{ "unknown key", "[agent]\nbogus = 1\n", 2, "unknown key 'bogus' in [agent]", 1 },
+	{ "unknown key in limit", LIM "messages = 1/1h\nmesages = 2/1h\n", 4, "unknown key 'mesages' in [limit]", 1 },
+	{ "unknown section, keys in it ignored", "[nope]\nx = 1\ny = 2\n", 1, "unknown section [nope]", 1 },
+	{ "unknown action section", "[action frob]\n", 1, "unknown section [action frob]", 1 },
+	{ "section names are lower case", "[Agent]\n", 1, "unknown section [Agent]", 1 },
+	{ "section without ]", "[agent\n", 1, "section header without ']'", 1 },
+	{ "key before any section", "log = /a\n[agent]\n", 1, "'log' is outside of any section", 1 },
+	{ "duplicate key", "[agent]\nlog = /a\n\nlog = /b\n", 4, "log: given twice (first at line 2)", 1 },
+	{ "duplicate key in merged section", "[agent]\nmode = monitor\n[exempt]\n[agent]\nmode = enforce\n", 5, "mode: given twice (first at line 2)", 1 },
+	{ "duplicate key in a rule", LIM "messages = 1/1h\nby = uid\n", 4, "by: given twice (first at line 2)", 1 },
+	{ "not key = value", "[agent]\nlog /var/log/mail.log\n", 2, "expected 'key = value' or '[section]'", 1 },
+	{ "missing key", "[agent]\n = /a\n", 2, "missing key before '='", 1 },
+	{ "empty value", "[agent]\nlog =\n", 2, "log: empty value", 1 },
+	{ "value only a comment", "[agent]\nlog = # none\n", 2, "log: empty value", 1 },
+	{ "control character", "[agent]\nlog = /a\x01z\n", 2, "control character in line", 1 },
+	{ "CR inside a line", "[agent]\nlog = /a\rb\n", 2, "control character in line", 1 },
+	{ "bad enum", "[agent]\nmode = fast\n", 2, "mode: unknown value 'fast' (expected enforce or monitor)", 1 },
+	{ "bad start_at", "[agent]\nstart_at = middle\n", 2, "start_at: unknown value 'middle' (expected end or beginning)", 1 },
+	{ "bad duration unit", "[agent]\nretention = 7x\n", 2, "retention: bad duration '7x'", 1 },
+	{ "negative duration", "[agent]\nretention = -7d\n", 2, "retention: bad duration '-7d'", 1 },
+	{ "duration too short", "[agent]\nretention = 10s\n", 2, "retention: 10s is out of range (1m to 3650d)", 1 },
+	{ "duration too long", "[agent]\nretention = 4000d\n", 2, "retention: 4000d is out of range", 1 },
+	{ "relative program", "[agent]\npostsuper = postsuper\n", 2, "postsuper: program path must be absolute, not 'postsuper'", 1 },
+	{ "relative sendmail", "[agent]\nsendmail = ./sendmail\n", 2, "sendmail: program path must be absolute", 1 },
+	{ "relative state", "[agent]\nstate = state.db\n", 2, "state: path must be absolute, not 'state.db'", 1 },
+	{ "only log may be -", "[agent]\nstate = -\n", 2, "state: path must be absolute, not '-'", 1 },
+	{ "relative map", "[action block]\nsasl_map = sendguard_sasl\n", 2, "sasl_map: path must be absolute", 1 },
+	{ "limit without name", "[limit]\n", 1, "[limit] needs a name", 1 },
+	{ "bad limit name", "[limit a/b]\nby = sasl\nmessages = 1/1h\n", 1, "bad limit name 'a/b'", 1 },
+	{ "limit name too long", "[limit aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\nby = sasl\nmessages = 1/1h\n", 1, "bad limit name", 1 },
+	{ "limit defined twice", LIM "messages = 1/1h\n[limit r]\nby = uid\nmessages = 1/1h\n", 4, "limit 'r' defined twice (first at line 1)", 1 },
+	{ "by missing", "[limit r]\nmessages = 1/1h\n", 1, "limit 'r': 'by' is missing", 1 },
+	{ "no threshold", LIM "actions = hold\n", 1, "limit 'r': no threshold (set messages, recipients or ips)", 1 },
+	{ "empty limit", "[agent]\n[limit r]\n", 2, "limit 'r'", 2 },
+	{ "bad by", "[limit r]\nby = group\nmessages = 1/1h\n", 2, "by: unknown value 'group' (expected sasl, uid, sender or ip)", 1 },
+	{ "window without count", LIM "messages = 100\n", 3, "messages: '100' is not COUNT/WINDOW", 1 },
+	{ "window count zero", LIM "messages = 0/1h\n", 3, "messages: bad count '0'", 1 },
+	{ "window count not a number", LIM "recipients = many/1h\n", 3, "recipients: bad count 'many'", 1 },
+	{ "window count too big", LIM "messages = 99999999999999999999/1h\n", 3, "messages: bad count", 1 },
+	{ "window bad duration", LIM "messages = 10/1y\n", 3, "messages: bad window '1y'", 1 },
+	{ "window zero", LIM "messages = 10/0s\n", 3, "messages: window 0s is out of range", 1 },
+	{ "window empty item", LIM "messages = 10/1h,,20/1d\n", 3, "messages: empty item in list", 1 },
+	{ "window twice", LIM "messages = 10/1h, 20/60m\n", 3, "messages: window 1h given twice", 1 },
+	{ "too many windows", LIM "messages = 1/1s,2/2s,3/3s,4/4s,5/5s,6/6s,7/7s,8/8s,9/9s\n", 3, "messages: 9 windows, at most 8", 1 },
+	{ "eight windows are fine", LIM "messages = 1/1s,2/2s,3/3s,4/4s,5/5s,6/6s,7/7s,8/8s\nrecipients = x\n", 4, "recipients: '", 1 },
+	{ "window longer than retention", LIM "messages = 10/1h, 10/8d\n", 3, "messages: window 8d is longer than retention (7d)", 1 },
+	{ "retention set after the rule", LIM "recipients = 10/2d\n[agent]\nretention = 1d\n", 3, "recipients: window 2d is longer than retention (1d)", 1 },
+	{ "ips with by uid", "[limit r]\nby = uid\nmessages = 1/1h\nips = 3/1h\n", 4, "ips: counts the client IPs of a login or sender; it cannot be used with by = uid", 1 },
+	{ "ips with by ip", "[limit r]\nby = ip\nips = 3/1h\n", 3, "cannot be used with by = ip", 1 },
+	{ "block with by uid", "[limit r]\nby = uid\nmessages = 1/1h\nactions = hold, block\n", 4, "actions: block needs by = sasl or by = sender", 1 },
+	{ "block with by ip", "[limit r]\nby = ip\nactions = block\nmessages = 1/1h\n", 3, "actions: block needs by = sasl or by = sender", 1 },
+	{ "exec without command", LIM "messages = 1/1h\nactions = exec\n", 4, "actions: exec needs 'command' in [action exec]", 1 },
+	{ "unknown action", LIM "messages = 1/1h\nactions = hold, fly\n", 4, "actions: unknown action 'fly' (expected hold, block, notify or exec)", 1 },
+	{ "action twice", LIM "messages = 1/1h\nactions = hold, HOLD\n", 4, "actions: 'hold' listed twice", 1 },
+	{ "bad block_time", LIM "messages = 1/1h\nblock_time = soon\n", 4, "block_time: bad duration 'soon'", 1 },
+	{ "block_time_factor below 1", LIM "messages = 1/1h\nblock_time_factor = 0.5\n", 4, "block_time_factor: 0.5 is out of range (1 to 100)", 1 },
+	{ "block_time_factor not a number", LIM "messages = 1/1h\nblock_time_factor = 2x\n", 4, "block_time_factor: '2x' is not a number", 1 },
+	{ "block_time_factor nan", LIM "messages = 1/1h\nblock_time_factor = nan\n", 4, "block_time_factor: 'nan' is not a number", 1 },
+	{ "match item with a blank", LIM "messages = 1/1h\nmatch = a b, c\n", 4, "match: 'a b' contains a blank", 1 },
+	{ "exempt item with a blank", "[exempt]\nsasl = alice bob\n", 2, "sasl: 'alice bob' contains a blank (separate items with commas)", 1 },
+	{ "exempt empty item", "[exempt]\nuid = 0,,33\n", 2, "uid: empty item in list", 1 },
+	{ "exempt unknown kind", "[exempt]\nuser = alice\n", 2, "unknown key 'user' in [exempt]", 1 },
+	{ "reply with 2xx code", "[action block]\nreply = 250 fine\n", 2, "reply: must start with a 4NN or 5NN SMTP code", 1 },
+	{ "reply with OK", "[action block]\nreply = OK\n", 2, "reply: must start with a 4NN or 5NN SMTP code or with REJECT, DEFER, DEFER_IF_PERMIT or HOLD, not 'OK'", 1 },
+	{ "reply code too long", "[action block]\nreply = 4500 x\n", 2, "reply: must start", 1 },
+	{ "reply with a tab", "[action block]\nreply = 450\tslow down\n", 2, "reply: only printable ASCII", 1 },
+	{ "reply not ASCII", "[action block]\nreply = 450 tr\xc3\xa8s lent\n", 2, "reply: only printable ASCII", 1 },
+	{ "unknown map type", "[action block]\nmap_type = texthash\n", 2, "map_type: unknown value 'texthash' (expected hash, btree, lmdb, cdb, dbm or sdbm)", 1 },
+	{ "notify to two words", "[action notify]\nto = a@example.com b@example.com\n", 2, "to: 'a@example.com b@example.com' is not one mail address", 1 },
+	{ "notify to a list", "[action notify]\nto = a@example.com,b@example.com\n", 2, "is not one mail address", 1 },
+	{ "notify to an option", "[action notify]\nto = -oi\n", 2, "to: '-oi' is not a mail address", 1 },
+	{ "notify to without domain", "[action notify]\nto = root@\n", 2, "to: 'root@' is not a mail address", 1 },
+	{ "relative command", "[action exec]\ncommand = page-oncall %i\n", 2, "command: program must be an absolute path, not 'page-oncall'", 1 },
+	{ "unknown token", "[action exec]\ncommand = /bin/page %i %x\n", 2, "command: unknown token '%x' in '%x'", 1 },
+	{ "lone percent", "[action exec]\ncommand = /bin/page 100%\n", 2, "command: unknown token '%' in '100%'", 1 },
+	{ "token in program path", "[action exec]\ncommand = /usr/bin/%i\n", 2, "command: the program path cannot hold a %-token", 1 },
+	{ "missing file", NULL, 0, "No such file or directory", 1 },
+};
+
+Test(conf, each_error_names_its_file_and_line)
+{
+	size_t i, j;
+
+	for (i = 0; i < sizeof(err_rows) / sizeof(err_rows[0]); i++) {
+		const struct err_row *r = &err_rows[i];
+		struct conf_errs e = { NULL, 0 };
+		struct conf *c = (struct conf *)1;
+		char path[64], prefix[128], all[4096];
+		int rc, found = 0;
+
+		if (r->text == NULL) {
+			snprintf(path, sizeof(path), "/tmp/sg-test-conf-does-not-exist");
+			rc = conf_load(path, &c, &e);
+		} else
+			rc = load_text(r->text, &c, &e, path, sizeof(path));
+		join_errs(&e, all, sizeof(all));
+		cr_expect_eq(rc, -1, "%s: conf_load returned %d", r->name, rc);
+		cr_expect_null(c, "%s: *out must be NULL on error", r->name);
+		cr_expect_eq(e.n, r->nerr, "%s: %zu errors, expected %zu:\n%s",
+		    r->name, e.n, r->nerr, all);
+		if (r->line > 0)
+			snprintf(prefix, sizeof(prefix), "%s:%d: ", path, r->line);
+		else
+			snprintf(prefix, sizeof(prefix), "%s: ", path);
+		for (j = 0; j < e.n; j++)
+			if (strncmp(e.msg[j], prefix, strlen(prefix)) == 0 &&
+			    strstr(e.msg[j] + strlen(prefix), r->msg) != NULL)
+				found = 1;
+		cr_expect(found, "%s: no error \"%s%s\" in:\n%s", r->name, prefix, r->msg, all);
+		conf_errs_free(&e);
+	}
+}
+
+Test(conf, long_line_and_nul_byte)
+{
+	char big[5000], path[64];
+	static const char nul[] = "[agent]\nlog = /a\0b\n";
+	struct conf_errs e = { NULL, 0 };
+	struct conf *c;
+	size_t n;
+
+	n = (size_t)snprintf(big, sizeof(big), "[agent]\nlog = /");
+	memset(big + n, 'a', sizeof(big) - n - 2);
+	big[sizeof(big) - 2] = '\n';
+	big[sizeof(big) - 1] = '\0';
+	cr_assert_eq(load_text(big, &c, &e, path, sizeof(path)), -1);
+	cr_assert_eq(e.n, 1);
+	cr_expect(strstr(e.msg[0], ":2: line longer than 4096 bytes") != NULL, "%s", e.msg[0]);
+	conf_errs_free(&e);
+
+	write_tmp(nul, sizeof(nul) - 1, path, sizeof(path));
+	cr_assert_eq(conf_load(path, &c, &e), -1);
+	unlink(path);
+	cr_assert_eq(e.n, 1);
+	cr_expect(strstr(e.msg[0], ":2: NUL byte in line") != NULL, "%s", e.msg[0]);
+	conf_errs_free(&e);
+}
+
+/* ---- all the errors of a file are collected, in line order ---- */
+
+struct line_msg {
+	int	line;
+	const char *msg;
+};
+
+static const struct line_msg broken_conf[] = {
+	{ 3, "mode: unknown value 'enforcing'" },
+	{ 4, "retention: bad duration '7x'" },
+	{ 5, "postsuper: program path must be absolute" },
+	{ 6, "unknown key 'colour' in [agent]" },
+	{ 10, "messages: '1000' is not COUNT/WINDOW" },
+	{ 11, "actions: 'hold' listed twice" },
+	{ 15, "ips: counts the client IPs" },
+	{ 16, "actions: block needs by = sasl or by = sender" },
+	{ 18, "limit 'nothing': 'by' is missing" },
+	{ 18, "limit 'nothing': no threshold" },
+	{ 21, "sasl: 'a b' contains a blank" },
+	{ 24, "to: '-oi' is not a mail address" },
+};
+
+Test(conf, every_error_of_a_file_is_collected_in_order)
+{
+	struct conf_errs e = { NULL, 0 };
+	struct conf *c;
+	char path[512], prefix[600], all[4096];
+	size_t i, n = sizeof(broken_conf) / sizeof(broken_conf[0]);
+
+	src_path("samples/conf/broken.conf", path, sizeof(path));
+	cr_assert_eq(conf_load(path, &c, &e), -1);
+	join_errs(&e, all, sizeof(all));
+	cr_assert_eq(e.n, n, "%zu errors, expected %zu:\n%s", e.n, n, all);
+	for (i = 0; i < n; i++) {
+		snprintf(prefix, sizeof(prefix), "%s:%d: ", path, broken_conf[i].line);
+		cr_expect(strncmp(e.msg[i], prefix, strlen(prefix)) == 0 &&
+		    strstr(e.msg[i], broken_conf[i].msg) != NULL,
+		    "error %zu is \"%s\", expected \"%s%s\"", i, e.msg[i], prefix, broken_conf[i].msg);
+	}
+	conf_errs_free(&e);
+}
+
+Test(conf, error_count_is_capped)
+{
+	char text[8192], path[64];
+	struct conf_errs e = { NULL, 0 };
+	struct conf *c;
+	size_t used, i;
+
+	used = (size_t)snprintf(text, sizeof(text), "[agent]\n");
+	for (i = 0; i < 300; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used, "k%zu = 1\n", i);
+	cr_assert_eq(load_text(text, &c, &e, path, sizeof(path)), -1);
+	cr_expect_eq(e.n, 101, "%zu errors", e.n);
+	cr_expect(strstr(e.msg[e.n - 1], ":101: too many errors, stopping here") != NULL,
+	    "%s", e.msg[e.n - 1]);
+	conf_errs_free(&e);
+}
+
+/* ---- good values of every type and what they become ---- */
+
+enum field {
+	F_LOG, F_STATE, F_SOCKET, F_PCDIR, F_POSTSUPER, F_MODE, F_START, F_RETENTION,
+	F_MAPTYPE, F_REPLY, F_TO, F_SASLMAP, F_EXEC, F_EXEMPT_SASL, F_EXEMPT_IP,
+	F_R_BY, F_R_MATCH, F_R_WINDOWS, F_R_ACTIONS, F_R_BLOCKTIME, F_R_FACTOR,
+};
+
+struct good_row {
+	const char *name;
+	const char *text;
+	enum field field;
+	const char *want;	/* the field, shown as text */
+};
+
+#define RULE "[limit r]\nby = sasl\nmessages = 10/1h\n"
+
+static const struct good_row good_rows[] = {
+	{ "log path", "[agent]\nlog = /var/log/maillog\n", F_LOG, "/var/log/maillog" },
+	{ "log from stdin", "[agent]\nlog = -\n", F_LOG, "-" },
+	{ "blanks around =", "[agent]\n  log\t=\t/x/y  \n", F_LOG, "/x/y" },
+	{ "no blanks around =", "[agent]\nlog=/x\n", F_LOG, "/x" },
+	{ "trailing comment", "[agent]\nlog = /x # the log\n", F_LOG, "/x" },
+	{ "trailing comment after tab", "[agent]\nlog = /x\t#the log\n", F_LOG, "/x" },
+	{ "# inside a word is kept", "[agent]\nlog = /var/log/mail#1\n", F_LOG, "/var/log/mail#1" },
+	{ "comment lines", "# top\n[agent]\n   # indented\n\nlog = /x\n", F_LOG, "/x" },
+	{ "comment after section", "[agent]   # main\nlog = /x\n", F_LOG, "/x" },
+	{ "CRLF lines", "[agent]\r\nlog = /x\r\n", F_LOG, "/x" },
+	{ "byte order mark", "\xef\xbb\xbf[agent]\nlog = /x\n", F_LOG, "/x" },
+	{ "last line without newline", "[agent]\nlog = /x", F_LOG, "/x" },
+	{ "state", "[agent]\nstate = /srv/sg.db\n", F_STATE, "/srv/sg.db" },
+	{ "socket", "[agent]\nsocket = /tmp/sg.sock\n", F_SOCKET, "/tmp/sg.sock" },
+	{ "postfix_config_dir", "[agent]\npostfix_config_dir = /etc/postfix-out\n", F_PCDIR, "/etc/postfix-out" },
+	{ "postsuper", "[agent]\npostsuper = /usr/local/sbin/postsuper\n", F_POSTSUPER, "/usr/local/sbin/postsuper" },
+	{ "mode monitor", "[agent]\nmode = monitor\n", F_MODE, "monitor" },
+	{ "mode any case", "[agent]\nmode = MONITOR\n", F_MODE, "monitor" },
+	{ "start_at beginning", "[agent]\nstart_at = beginning\n", F_START, "beginning" },
+	{ "retention in days", "[agent]\nretention = 30d\n", F_RETENTION, "2592000" },
+	{ "retention in bare seconds", "[agent]\nretention = 90\n", F_RETENTION, "90" },
+	{ "map_type folded", "[action block]\nmap_type = LMDB\n", F_MAPTYPE, "lmdb" },
+	{ "reply 5xx", "[action block]\nreply = 550 5.7.1 Go away\n", F_REPLY, "550 5.7.1 Go away" },
+	{ "reply code alone", "[action block]\nreply = 421\n", F_REPLY, "421" },
+	{ "reply REJECT", "[action block]\nreply = REJECT too much mail\n", F_REPLY, "REJECT too much mail" },
+	{ "reply defer_if_permit", "[action block]\nreply = defer_if_permit\n", F_REPLY, "defer_if_permit" },
+	{ "reply HOLD", "[action block]\nreply = HOLD\n", F_REPLY, "HOLD" },
+	{ "notify to", "[action notify]\nto = abuse@example.net\n", F_TO, "abuse@example.net" },
+	{ "notify to a local name", "[action notify]\nto = root\n", F_TO, "root" },
+	{ "sasl_map", "[action block]\nsasl_map = /etc/postfix/blocked\n", F_SASLMAP, "/etc/postfix/blocked" },
+	{ "command split on blanks", "[action exec]\ncommand = /bin/page  %i\t%r %c%% %w %q\n", F_EXEC, "/bin/page|%i|%r|%c%%|%w|%q" },
+	{ "command alone", "[action exec]\ncommand = /usr/local/bin/hook\n", F_EXEC, "/usr/local/bin/hook" },
+	{ "exempt lower-cased", "[exempt]\nsasl = Alice@Example.COM, *@Lists.Example.com\n", F_EXEMPT_SASL, "alice@example.com|*@lists.example.com" },
+	{ "exempt ip", "[exempt]\nip = 127.0.0.1,::1 , 2001:DB8::*\n", F_EXEMPT_IP, "127.0.0.1|::1|2001:db8::*" },
+	{ "exempt sections merge", "[exempt]\nsasl = a\n[agent]\n[exempt]\nip = 10.0.0.1\n", F_EXEMPT_IP, "10.0.0.1" },
+	{ "by uid", "[limit r]\nby = uid\nmessages = 1/1h\n", F_R_BY, "uid" },
+	{ "by sender", "[limit r]\nby = Sender\nmessages = 1/1h\n", F_R_BY, "sender" },
+	{ "by ip", "[limit r]\nby = ip\nmessages = 1/1h\n", F_R_BY, "ip" },
+	{ "match lower-cased", RULE "match = Alice@Example.COM, *@B.org\n", F_R_MATCH, "alice@example.com|*@b.org" },
+	{ "no match: every identity", RULE, F_R_MATCH, "" },
+	{ "windows kept in order", RULE "recipients = 500/1h, 2000/1d\n", F_R_WINDOWS, "messages 10/1h|recipients 500/1h|recipients 2000/1d" },
+	{ "windows grouped by limit", "[limit r]\nby = sasl\nips = 5/1h\nmessages = 100/1h, 1000/1d\nrecipients = 10/15m\n", F_R_WINDOWS, "messages 100/1h|messages 1000/1d|recipients 10/15m|ips 5/1h" },
+	{ "window in seconds", "[limit r]\nby = sasl\nmessages = 5/90, 7 / 3600\n", F_R_WINDOWS, "messages 5/90s|messages 7/1h" },
+	{ "window up to retention", "[limit r]\nby = sasl\nmessages = 5/7d\n", F_R_WINDOWS, "messages 5/7d" },
+	{ "actions in listed order", RULE "actions = notify, exec, block, hold\n[action exec]\ncommand = /bin/true\n", F_R_ACTIONS, "notify|exec|block|hold" },
+	{ "actions any case", RULE "actions = Hold\n", F_R_ACTIONS, "hold" },
+	{ "no actions", RULE, F_R_ACTIONS, "" },
+	{ "block for sender", "[limit r]\nby = sender\nmessages = 1/1h\nactions = block\n", F_R_ACTIONS, "block" },
+	{ "block_time default", RULE, F_R_BLOCKTIME, "3600" },
+	{ "block_time forever", RULE "block_time = 0\n", F_R_BLOCKTIME, "0" },
+	{ "block_time 15m", RULE "block_time = 15m\n", F_R_BLOCKTIME, "900" },
+	{ "block_time_factor default", RULE, F_R_FACTOR, "1" },
+	{ "block_time_factor 1.5", RULE "block_time_factor = 1.5\n", F_R_FACTOR, "1.5" },
+	{ "block_time_factor 100", RULE "block_time_factor = 100\n", F_R_FACTOR, "100" },
+};
+
+/* show_list - "a|b|c" */
+static void
+show_list(char **v, size_t n, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", v[i]);
+}
+
+/* show_field - the field of a loaded config as text */
+static void
+show_field(const struct conf *c, enum field f, char *buf, size_t len)
+{
+	static const char *const act[] = { "?", "hold", "block", "?", "notify", "?", "?", "?", "exec" };
+	const struct conf_rule *r = c->nrules ? &c->rules[0] : NULL;
+	char d[32];
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	if (f >= F_R_BY)
+		cr_assert_not_null(r, "no rule loaded");
+	switch (f) {
+	case F_LOG: snprintf(buf, len, "%s", c->log); break;
+	case F_STATE: snprintf(buf, len, "%s", c->state); break;
+	case F_SOCKET: snprintf(buf, len, "%s", c->socket); break;
+	case F_PCDIR: snprintf(buf, len, "%s", c->postfix_config_dir); break;
+	case F_POSTSUPER: snprintf(buf, len, "%s", c->postsuper); break;
+	case F_MODE: snprintf(buf, len, "%s", c->mode == MODE_MONITOR ? "monitor" : "enforce"); break;
+	case F_START: snprintf(buf, len, "%s", c->start_at == START_BEGINNING ? "beginning" : "end"); break;
+	case F_RETENTION: snprintf(buf, len, "%lld", (long long)c->retention); break;
+	case F_MAPTYPE: snprintf(buf, len, "%s", c->map_type); break;
+	case F_REPLY: snprintf(buf, len, "%s", c->reply); break;
+	case F_TO: snprintf(buf, len, "%s", c->notify_to); break;
+	case F_SASLMAP: snprintf(buf, len, "%s", c->sasl_map); break;
+	case F_EXEC:
+		cr_expect_null(c->exec_argv[c->exec_argc], "exec_argv is NULL-terminated");
+		show_list(c->exec_argv, c->exec_argc, buf, len);
+		break;
+	case F_EXEMPT_SASL: show_list(c->exempt[BY_SASL], c->nexempt[BY_SASL], buf, len); break;
+	case F_EXEMPT_IP: show_list(c->exempt[BY_IP], c->nexempt[BY_IP], buf, len); break;
+	case F_R_BY: snprintf(buf, len, "%s", conf_by_name(r->by)); break;
+	case F_R_MATCH: show_list(r->match, r->nmatch, buf, len); break;
+	case F_R_WINDOWS:
+		for (i = 0; i < r->nwin && used < len; i++)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s %ld/%s", i ? "|" : "",
+			    conf_limit_name(r->win[i].limit), r->win[i].threshold,
+			    conf_format_duration(r->win[i].seconds, d, sizeof(d)));
+		break;
+	case F_R_ACTIONS: {
+		unsigned mask = 0;
+
+		for (i = 0; i < r->nactions && used < len; i++) {
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "",
+			    r->action_order[i] < 9 ? act[r->action_order[i]] : "?");
+			mask |= r->action_order[i];
+		}
+		cr_expect_eq(mask, r->actions, "actions mask agrees with action_order");
+		break;
+	}
+	case F_R_BLOCKTIME: snprintf(buf, len, "%lld", (long long)r->block_time); break;
+	case F_R_FACTOR: snprintf(buf, len, "%g", r->block_time_factor); break;
+	}
+}
+
+Test(conf, every_value_type_loads)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(good_rows) / sizeof(good_rows[0]); i++) {
+		const struct good_row *g = &good_rows[i];
+		struct conf_errs e = { NULL, 0 };
+		struct conf *c = NULL;
+		char path[64], got[1024], all[2048];
+		int rc = load_text(g->text, &c, &e, path, sizeof(path));
+
+		join_errs(&e, all, sizeof(all));
+		cr_expect_eq(rc, 0, "%s: errors:\n%s", g->name, all);
+		conf_errs_free(&e);
+		if (rc != 0)
+			continue;
+		cr_expect_str_eq(c->path, path, "%s: path", g->name);
+		show_field(c, g->field, got, sizeof(got));
+		cr_expect_str_eq(got, g->want, "%s: got \"%s\", want \"%s\"", g->name, got, g->want);
+		conf_free(c);
+	}
+}
+
+/* ---- defaults ---- */
+
+struct default_row {
+	enum field field;
+	const char *want;
+};
+
+static const struct default_row default_rows[] = {
+	{ F_LOG, "/var/log/mail.log" },
+	{ F_STATE, "/var/lib/sendguard/state.db" },
+	{ F_SOCKET, "/run/sendguard/control.sock" },
+	{ F_PCDIR, "/etc/postfix" },
+	{ F_POSTSUPER, "/usr/sbin/postsuper" },
+	{ F_MODE, "enforce" },
+	{ F_START, "end" },
+	{ F_RETENTION, "604800" },
+	{ F_MAPTYPE, "hash" },
+	{ F_REPLY, "450 4.7.1 Sending rate limit exceeded, contact the postmaster" },
+	{ F_TO, "postmaster" },
+	{ F_SASLMAP, "/etc/postfix/sendguard_sasl_access" },
+	{ F_EXEMPT_SASL, "" },
+	{ F_EXEMPT_IP, "" },
+};
+
+Test(conf, defaults_from_conf_default_and_an_empty_file)
+{
+	struct conf *d = conf_default(), *c = NULL;
+	struct conf_errs e = { NULL, 0 };
+	char path[64], got[512], got2[512];
+	size_t i;
+
+	cr_assert_not_null(d);
+	cr_expect_null(d->path);
+	cr_expect_eq(d->nrules, 0);
+	cr_expect_eq(d->exec_argc, 0);
+	cr_expect_str_eq(d->postmap, "/usr/sbin/postmap");
+	cr_expect_str_eq(d->postfix, "/usr/sbin/postfix");
+	cr_expect_str_eq(d->sendmail, "/usr/sbin/sendmail");
+	cr_expect_str_eq(d->sender_map, "/etc/postfix/sendguard_sender_access");
+	cr_assert_eq(load_text("# nothing but a comment\n\n", &c, &e, path, sizeof(path)), 0);
+	for (i = 0; i < sizeof(default_rows) / sizeof(default_rows[0]); i++) {
+		show_field(d, default_rows[i].field, got, sizeof(got));
+		show_field(c, default_rows[i].field, got2, sizeof(got2));
+		cr_expect_str_eq(got, default_rows[i].want, "conf_default field %d", default_rows[i].field);
+		cr_expect_str_eq(got2, default_rows[i].want, "empty file field %d", default_rows[i].field);
+	}
+	cr_expect_eq(c->nrules, 0);
+	conf_free(d);
+	conf_free(c);
+}
+
+/* ---- globs ---- */
+
+struct glob_row {
+	const char *conf;	/* [exempt] lines, or a match = line */
+	enum conf_by by;
+	const char *value;
+	int	want;
+};
+
+static const struct glob_row glob_rows[] = {
+	{ "sasl = alice@example.com", BY_SASL, "alice@example.com", 1 },
+	{ "sasl = alice@example.com", BY_SASL, "bob@example.com", 0 },
+	{ "sasl = Alice@Example.com", BY_SASL, "alice@example.com", 1 },
+	{ "sasl = alice@example.com", BY_SASL, "ALICE@Example.com", 1 },	/* case evades nothing */
+	{ "sasl = alice@example.com", BY_SENDER, "alice@example.com", 0 },
+	{ "sasl = *@example.com", BY_SASL, "carol@example.com", 1 },
+	{ "sasl = *@example.com", BY_SASL, "carol@example.com.evil.net", 0 },
+	{ "sasl = *@example.com", BY_SASL, "carol@sub.example.com", 0 },
+	{ "sasl = *@*.example.com", BY_SASL, "carol@sub.example.com", 1 },
+	{ "sender = news?@example.com", BY_SENDER, "news1@example.com", 1 },
+	{ "sender = news?@example.com", BY_SENDER, "news12@example.com", 0 },
+	{ "uid = 0, 33", BY_UID, "33", 1 },
+	{ "uid = 0, 33", BY_UID, "333", 0 },
+	{ "uid = 0, 33", BY_UID, "0", 1 },
+	{ "uid = 10[0-9][0-9]", BY_UID, "1001", 1 },
+	{ "uid = 10[0-9][0-9]", BY_UID, "2001", 0 },
+	{ "ip = 192.0.2.*", BY_IP, "192.0.2.77", 1 },
+	{ "ip = 192.0.2.*", BY_IP, "192.0.20.1", 0 },
+	{ "ip = 2001:DB8::*", BY_IP, "2001:db8::1", 1 },
+	{ "uid = 0", BY_IP, "0", 0 },
+};
+
+Test(conf, exempt_and_match_globs)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(glob_rows) / sizeof(glob_rows[0]); i++) {
+		const struct glob_row *g = &glob_rows[i];
+		const char *pats = strchr(g->conf, '=') + 1;
+		size_t klen = strcspn(g->conf, " ");
+		int same_kind = strlen(conf_by_name(g->by)) == klen &&
+		    strncmp(g->conf, conf_by_name(g->by), klen) == 0;
+		struct conf_errs e = { NULL, 0 };
+		struct conf *c = NULL;
+		char text[512], path[64];
+
+		/* The same patterns in [exempt] and as the match of a rule. */
+		snprintf(text, sizeof(text), "[exempt]\n%s\n[limit r]\nby = %s\nmessages = 1/1h\nmatch =%s\n",
+		    g->conf, conf_by_name(g->by), pats);
+		cr_assert_eq(load_text(text, &c, &e, path, sizeof(path)), 0, "row %zu", i);
+		cr_expect_eq(conf_exempt(c, g->by, g->value), g->want,
+		    "conf_exempt(%s, %s) with %s", conf_by_name(g->by), g->value, g->conf);
+		if (same_kind)
+			cr_expect_eq(conf_rule_match(&c->rules[0], g->value), g->want,
+			    "conf_rule_match(%s) with match = %s", g->value, pats);
+		conf_free(c);
+	}
+}
+
+Test(conf, rule_without_match_applies_to_all)
+{
+	struct conf_errs e = { NULL, 0 };
+	struct conf *c = NULL;
+	char path[64];
+
+	cr_assert_eq(load_text(RULE, &c, &e, path, sizeof(path)), 0);
+	cr_expect_eq(conf_rule_match(&c->rules[0], "anyone@example.org"), 1);
+	cr_expect_eq(conf_exempt(c, BY_SASL, "anyone@example.org"), 0);
+	conf_free(c);
+}
+
+/* ---- durations ---- */
+
+struct dur_row {
+	const char *in;
+	int64_t	secs;		/* -1: rejected */
+	const char *out;	/* conf_format_duration(secs) */
+};
+
+static const struct dur_row dur_rows[] = {
+	{ "0", 0, "0" },
+	{ "90", 90, "90s" },
+	{ "60", 60, "1m" },
+	{ "90s", 90, "90s" },
+	{ "15m", 900, "15m" },
+	{ "90m", 5400, "90m" },
+	{ "1h", 3600, "1h" },
+	{ "36h", 129600, "36h" },
+	{ "24h", 86400, "1d" },
+	{ "7d", 604800, "7d" },
+	{ "3650d", 315360000, "3650d" },
+	{ "", -1, NULL },
+	{ "h", -1, NULL },
+	{ "-5", -1, NULL },
+	{ "+5", -1, NULL },
+	{ " 5", -1, NULL },
+	{ "5 ", -1, NULL },
+	{ "5 m", -1, NULL },
+	{ "1x", -1, NULL },
+	{ "1hh", -1, NULL },
+	{ "1H", -1, NULL },
+	{ "1.5h", -1, NULL },
+	{ "1h30m", -1, NULL },
+	{ "99999999999999999999", -1, NULL },
+	{ "9223372036854775807d", -1, NULL },
+};
+
+Test(conf, duration_parse_and_format_round_trip)
+{
+	size_t i;
+	char buf[32];
+
+	for (i = 0; i < sizeof(dur_rows) / sizeof(dur_rows[0]); i++) {
+		const struct dur_row *d = &dur_rows[i];
+		int64_t got = conf_parse_duration(d->in);
+
+		cr_expect_eq(got, d->secs, "conf_parse_duration(\"%s\") = %lld, want %lld",
+		    d->in, (long long)got, (long long)d->secs);
+		if (d->out == NULL)
+			continue;
+		cr_expect_str_eq(conf_format_duration(d->secs, buf, sizeof(buf)), d->out);
+		cr_expect_eq(conf_parse_duration(buf), d->secs, "round trip of %s", buf);
+	}
+	cr_expect_eq(conf_parse_duration(NULL), -1);
+	cr_expect_str_eq(conf_format_duration(7200, buf, 3), "2h");
+	cr_expect_str_eq(conf_format_duration(86400 * 10, buf, 3), "10");	/* truncated, still a string */
+}
+
+Test(conf, names)
+{
+	static const char *const by[] = { "sasl", "uid", "sender", "ip" };
+	static const char *const lim[] = { "messages", "recipients", "ips" };
+	int i;
+
+	for (i = 0; i < BY_COUNT; i++)
+		cr_expect_str_eq(conf_by_name((enum conf_by)i), by[i]);
+	for (i = 0; i < LIM_COUNT; i++)
+		cr_expect_str_eq(conf_limit_name((enum conf_limit)i), lim[i]);
+	cr_expect_null(conf_key_name(conf_key_count()));
+	cr_expect_null(conf_key_section(conf_key_count()));
+}
+
+/* ---- agent.conf.example and the man page agree with the key table ---- */
+
+/* example_has - 1 when "[section] key" is set in the example text */
+static int
+example_has(char *const *pairs, size_t n, const char *sec, const char *key)
+{
+	char want[128];
+	size_t i;
+
+	snprintf(want, sizeof(want), "%s|%s", sec, key);
+	for (i = 0; i < n; i++)
+		if (strcmp(pairs[i], want) == 0)
+			return (1);
+	return (0);
+}
+
+/* table_has - 1 when the key table has key in section sec */
+static int
+table_has(const char *sec, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < conf_key_count(); i++)
+		if (strcmp(conf_key_section(i), sec) == 0 && strcmp(conf_key_name(i), key) == 0)
+			return (1);
+	return (0);
+}
+
+Test(conf, example_loads_and_documents_every_key)
+{
+	struct conf_errs e = { NULL, 0 };
+	struct conf *c = NULL;
+	char path[512], all[4096], sec[64] = "", *text, *line, *next, *pairs[256];
+	size_t i, npairs = 0;
+	int rc;
+
+	src_path("agent.conf.example", path, sizeof(path));
+	rc = conf_load(path, &c, &e);
+	join_errs(&e, all, sizeof(all));
+	cr_assert_eq(rc, 0, "agent.conf.example:\n%s", all);
+	cr_expect_geq(c->nrules, 1);
+	conf_free(c);
+
+	/* Every "key = value" line of the example, with its section. */
+	text = read_all(path);
+	for (line = text; line != NULL; line = next) {
+		char *p = line + strspn(line, " \t"), *eq;
+		size_t klen;
+
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+
+		if (*p == '#' || *p == '\0')
+			continue;
+		if (*p == '[') {
+			size_t n = strcspn(p + 1, "]");
+
+			snprintf(sec, sizeof(sec), "%.*s", (int)n, p + 1);
+			if (strncmp(sec, "limit ", 6) == 0)
+				sec[5] = '\0';
+			continue;
+		}
+		eq = strchr(p, '=');
+		cr_assert_not_null(eq, "odd line in example: %s", line);
+		klen = strcspn(p, " \t=");
+		cr_assert_lt(npairs, 256);
+		pairs[npairs] = malloc(strlen(sec) + klen + 2);
+		cr_assert_not_null(pairs[npairs]);
+		snprintf(pairs[npairs], strlen(sec) + klen + 2, "%s|%.*s", sec, (int)klen, p);
+		cr_expect(table_has(sec, pairs[npairs] + strlen(sec) + 1),
+		    "example sets \"%s\" which the key table does not know", pairs[npairs]);
+		npairs++;
+	}
+	free(text);
+
+	text = read_all(path);
+	cr_expect_gt(conf_key_count(), 20);
+	for (i = 0; i < conf_key_count(); i++) {
+		char doc[600];
+
+		cr_expect(example_has(pairs, npairs, conf_key_section(i), conf_key_name(i)),
+		    "key [%s] %s is not set in agent.conf.example",
+		    conf_key_section(i), conf_key_name(i));
+		if (conf_key_default(i) == NULL)
+			continue;
+		snprintf(doc, sizeof(doc), "Default: %s\n", conf_key_default(i));
+		cr_expect(strstr(text, doc) != NULL,
+		    "agent.conf.example does not say \"Default: %s\" for %s",
+		    conf_key_default(i), conf_key_name(i));
+	}
+	free(text);
+	for (i = 0; i < npairs; i++)
+		free(pairs[i]);
+}
+
+Test(conf, man_page_documents_every_key)
+{
+	char path[512], want[128], *text;
+	size_t i;
+
+	src_path("man/sendguard.conf.5", path, sizeof(path));
+	text = read_all(path);
+	for (i = 0; i < conf_key_count(); i++) {
+		snprintf(want, sizeof(want), "\n.It Cm %s ", conf_key_name(i));
+		cr_expect(strstr(text, want) != NULL, "man/sendguard.conf.5 lacks \".It Cm %s\"",
+		    conf_key_name(i));
+		if (conf_key_default(i) != NULL && strcmp(conf_key_name(i), "block_time_factor") != 0)
+			cr_expect(strstr(text, conf_key_default(i)) != NULL,
+			    "man page does not give the default %s of %s",
+			    conf_key_default(i), conf_key_name(i));
+	}
+	free(text);
+}
+
+/* ---- sendguard check-config ---- */
+
+struct cli_row {
+	const char *name;
+	const char *args[4];	/* after "check-config"; {name}: name's source path */
+	int	exit;
+	const char *out;	/* substring of stdout, or NULL */
+	const char *err;	/* substring of stderr, or NULL */
+};
+
+static const struct cli_row cli_rows[] = {
+	{ "broken file: first error", { "-c", "{samples/conf/broken.conf}" }, 2, NULL,
+	  "{samples/conf/broken.conf}:3: mode: unknown value 'enforcing'" },
+	{ "broken file: a rule error", { "-c", "{samples/conf/broken.conf}" }, 2, NULL,
+	  "{samples/conf/broken.conf}:16: actions: block needs by = sasl or by = sender" },
+	{ "broken file: the count", { "-c", "{samples/conf/broken.conf}" }, 2, NULL,
+	  "sendguard: 12 errors in {samples/conf/broken.conf}\n" },
+	{ "one error", { "-c", "{samples/conf/needs-exec.conf}" }, 2, NULL,
+	  "{samples/conf/needs-exec.conf}:5: actions: exec needs 'command' in [action exec]\n"
+	  "sendguard: 1 error in " },
+	{ "missing file", { "-c", "/nonexistent/agent.conf" }, 2, NULL,
+	  "/nonexistent/agent.conf: No such file or directory" },
+	{ "good file: mode", { "-c", "{samples/conf/good.conf}" }, 0, "mode enforce\n", NULL },
+	{ "good file: log and state", { "-c", "{samples/conf/good.conf}" }, 0,
+	  "log /var/log/mail.log\nstate /var/lib/sendguard/state.db\n", NULL },
+	{ "good file: rule summary", { "-c", "{samples/conf/good.conf}" }, 0,
+	  "rule submission: by sasl, messages 100/1h 1000/1d, recipients 2000/1d, ips 10/1h; "
+	  "actions hold, block, notify; block_time 1h x2\n", NULL },
+	{ "good file: matched rule", { "-c", "{samples/conf/good.conf}" }, 0,
+	  "rule webapps: by uid match 33 1001, messages 50/1h; actions hold, notify; block_time 1h\n", NULL },
+	{ "good file: exemptions", { "-c", "{samples/conf/good.conf}" }, 0,
+	  "exempt sasl: newsletter@example.com\nexempt uid: 0\n", NULL },
+	{ "-cFILE form", { "-c{samples/conf/minimal.conf}" }, 0,
+	  "mode monitor\nlog - (standard input)\n", NULL },
+	{ "minimal: folded glob", { "-c", "{samples/conf/minimal.conf}" }, 0,
+	  "rule senders: by sender match *@example.com, messages 20/10m; actions none; block_time 1h\n"
+	  "exempt none\n", NULL },
+	{ "CRLF and BOM", { "-c", "{samples/conf/crlf-bom.conf}" }, 0,
+	  "rule a: by ip, messages 5/1m; actions none", NULL },
+	{ "the example", { "-c", "{agent.conf.example}" }, 0,
+	  "exempt ip: 127.0.0.1, ::1\n", NULL },
+	{ "help", { "--help" }, 0, "usage: sendguard check-config [-c FILE]", NULL },
+	{ "-c without file", { "-c" }, 2, NULL, "-c needs a FILE" },
+	{ "unknown option", { "-x" }, 2, NULL, "unexpected argument '-x'" },
+};
+
+/* expand - a "{name}" in "in" replaced by the source path of name */
+static void
+expand(const char *in, char *out, size_t len)
+{
+	const char *open = strchr(in, '{'), *close = open ? strchr(open, '}') : NULL;
+	char src[512], name[256];
+
+	if (open == NULL || close == NULL) {
+		snprintf(out, len, "%s", in);
+		return;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)(close - open - 1), open + 1);
+	src_path(name, src, sizeof(src));
+	snprintf(out, len, "%.*s%s%s", (int)(open - in), in, src, close + 1);
+}
+
+/* run_cli - bin check-config args...; exit code, stdout and stderr */
+static int
+run_cli(const char *bin, char *const *argv, char **out, char **err)
+{
+	char opath[64], epath[64];
+	int ofd, efd, status;
+	pid_t pid;
+
+	snprintf(opath, sizeof(opath), "/tmp/sg-test-conf-outXXXXXX");
+	snprintf(epath, sizeof(epath), "/tmp/sg-test-conf-errXXXXXX");
+	cr_assert((ofd = mkstemp(opath)) >= 0);
+	cr_assert((efd = mkstemp(epath)) >= 0);
+	fflush(NULL);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		dup2(ofd, 1);
+		dup2(efd, 2);
+		execv(bin, argv);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	close(ofd);
+	close(efd);
+	*out = read_all(opath);
+	*err = read_all(epath);
+	unlink(opath);
+	unlink(epath);
+	cr_assert(WIFEXITED(status), "%s did not exit normally", bin);
+	return (WEXITSTATUS(status));
+}
+
+Test(conf, check_config_command)
+{
+	const char *bin = getenv("SG_BIN");
+	size_t i, j;
+
+	if (bin == NULL || *bin == '\0')
+		bin = "build/san/sendguard";
+	if (access(bin, X_OK) != 0)
+		cr_skip_test("no sendguard binary at %s (set SG_BIN)", bin);
+	for (i = 0; i < sizeof(cli_rows) / sizeof(cli_rows[0]); i++) {
+		const struct cli_row *r = &cli_rows[i];
+		char a0[] = "sendguard", a1[] = "check-config";
+		char args[4][600], want[1200], *argv[6], *out, *err;
+		int rc;
+
+		argv[0] = a0;
+		argv[1] = a1;
+		for (j = 0; j < 4 && r->args[j]; j++) {
+			expand(r->args[j], args[j], sizeof(args[j]));
+			argv[2 + j] = args[j];
+		}
+		argv[2 + j] = NULL;
+		rc = run_cli(bin, argv, &out, &err);
+		cr_expect_eq(rc, r->exit, "%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s",
+		    r->name, rc, r->exit, out, err);
+		if (r->out) {
+			expand(r->out, want, sizeof(want));
+			cr_expect(strstr(out, want) != NULL, "%s: stdout lacks \"%s\":\n%s",
+			    r->name, want, out);
+		}
+		if (r->err) {
+			expand(r->err, want, sizeof(want));
+			cr_expect(strstr(err, want) != NULL, "%s: stderr lacks \"%s\":\n%s",
+			    r->name, want, err);
+		}
+		if (r->exit == 2 && r->err && strncmp(r->name, "broken", 6) == 0)
+			cr_expect_str_eq(out, "", "%s: nothing on stdout on errors", r->name);
+		free(out);
+		free(err);
+	}
+}
