@@ -93,9 +93,10 @@ lint:
 	sh tests/lint.sh
 
 install: build/sendguard
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/sendguard
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/sendguard
 	install -m 0755 build/sendguard $(DESTDIR)$(BINDIR)/sendguard
 	install -m 0644 man/sendguard.8 $(DESTDIR)$(MANDIR)/man8/sendguard.8
+	install -m 0644 man/sendguard.conf.5 $(DESTDIR)$(MANDIR)/man5/sendguard.conf.5
 	install -m 0644 agent.conf.example $(DESTDIR)$(SYSCONFDIR)/sendguard/agent.conf.example
 
 clean:
