@@ -79,14 +79,14 @@ enum ktype {
 #define PATH_PROG	2	/* a program: said so in errors */
 
 struct key {
-	enum sec sec;
 	const char *name;
-	enum ktype type;
 	const char *def;	/* NULL: no default */
 	double	min, max;	/* KT_DURATION, KT_FLOAT */
 	size_t	off;		/* target in struct conf, or struct conf_rule */
 	size_t	off_n;		/* KT_LIST, KT_COMMAND: where the count goes */
 	const char *const *words; /* KT_ENUM, KT_WORD */
+	enum sec sec;
+	enum ktype type;
 	int	arg;		/* see enum ktype */
 };
 
@@ -105,37 +105,37 @@ static const char *const limit_words[] = { "messages", "recipients", "ips", NULL
 #define R(f)	offsetof(struct conf_rule, f)
 
 static const struct key keys[] = {
-/*	section      name                  type         default                                  min  max           target                   count                    words          arg */
-	{ SEC_AGENT, "log",                KT_PATH,     "/var/log/mail.log",                     0, 0,            C(log),                  0,                       NULL,          PATH_DASH },
-	{ SEC_AGENT, "state",              KT_PATH,     "/var/lib/sendguard/state.db",           0, 0,            C(state),                0,                       NULL,          0 },
-	{ SEC_AGENT, "mode",               KT_ENUM,     "enforce",                               0, 0,            C(mode),                 0,                       mode_words,    0 },
-	{ SEC_AGENT, "start_at",           KT_ENUM,     "end",                                   0, 0,            C(start_at),             0,                       start_words,   0 },
-	{ SEC_AGENT, "socket",             KT_PATH,     "/run/sendguard/control.sock",           0, 0,            C(socket),               0,                       NULL,          0 },
-	{ SEC_AGENT, "postfix_config_dir", KT_PATH,     "/etc/postfix",                          0, 0,            C(postfix_config_dir),   0,                       NULL,          0 },
-	{ SEC_AGENT, "postsuper",          KT_PATH,     "/usr/sbin/postsuper",                   0, 0,            C(postsuper),            0,                       NULL,          PATH_PROG },
-	{ SEC_AGENT, "postmap",            KT_PATH,     "/usr/sbin/postmap",                     0, 0,            C(postmap),              0,                       NULL,          PATH_PROG },
-	{ SEC_AGENT, "postfix",            KT_PATH,     "/usr/sbin/postfix",                     0, 0,            C(postfix),              0,                       NULL,          PATH_PROG },
-	{ SEC_AGENT, "sendmail",           KT_PATH,     "/usr/sbin/sendmail",                    0, 0,            C(sendmail),             0,                       NULL,          PATH_PROG },
-	{ SEC_AGENT, "retention",          KT_DURATION, "7d",                                    60, DURATION_MAX, C(retention),           0,                       NULL,          0 },
-	{ SEC_LIMIT, "by",                 KT_ENUM,     NULL,                                    0, 0,            R(by),                   0,                       by_words,      0 },
-	{ SEC_LIMIT, "match",              KT_LIST,     NULL,                                    0, 0,            R(match),                R(nmatch),               NULL,          0 },
-	{ SEC_LIMIT, "messages",           KT_WINDOWS,  NULL,                                    1, DURATION_MAX, 0,                       0,                       NULL,          LIM_MESSAGES },
-	{ SEC_LIMIT, "recipients",         KT_WINDOWS,  NULL,                                    1, DURATION_MAX, 0,                       0,                       NULL,          LIM_RECIPIENTS },
-	{ SEC_LIMIT, "ips",                KT_WINDOWS,  NULL,                                    1, DURATION_MAX, 0,                       0,                       NULL,          LIM_IPS },
-	{ SEC_LIMIT, "actions",            KT_ACTIONS,  NULL,                                    0, 0,            0,                       0,                       NULL,          0 },
-	{ SEC_LIMIT, "block_time",         KT_DURATION, "1h",                                    0, DURATION_MAX, R(block_time),           0,                       NULL,          0 },
-	{ SEC_LIMIT, "block_time_factor",  KT_FLOAT,    "1",                                     1, 100,          R(block_time_factor),    0,                       NULL,          0 },
-	{ SEC_EXEMPT, "sasl",              KT_LIST,     NULL,                                    0, 0,            C(exempt[BY_SASL]),      C(nexempt[BY_SASL]),     NULL,          0 },
-	{ SEC_EXEMPT, "uid",               KT_LIST,     NULL,                                    0, 0,            C(exempt[BY_UID]),       C(nexempt[BY_UID]),      NULL,          0 },
-	{ SEC_EXEMPT, "sender",            KT_LIST,     NULL,                                    0, 0,            C(exempt[BY_SENDER]),    C(nexempt[BY_SENDER]),   NULL,          0 },
-	{ SEC_EXEMPT, "ip",                KT_LIST,     NULL,                                    0, 0,            C(exempt[BY_IP]),        C(nexempt[BY_IP]),       NULL,          0 },
-	{ SEC_BLOCK, "sasl_map",           KT_PATH,     "/etc/postfix/sendguard_sasl_access",    0, 0,            C(sasl_map),             0,                       NULL,          0 },
-	{ SEC_BLOCK, "sender_map",         KT_PATH,     "/etc/postfix/sendguard_sender_access",  0, 0,            C(sender_map),           0,                       NULL,          0 },
-	{ SEC_BLOCK, "map_type",           KT_WORD,     "hash",                                  0, 0,            C(map_type),             0,                       maptype_words, 0 },
-	{ SEC_BLOCK, "reply",              KT_REPLY,    "450 4.7.1 Sending rate limit exceeded, contact the postmaster",
-	                                                                                         0, 0,            C(reply),                0,                       NULL,          0 },
-	{ SEC_NOTIFY, "to",                KT_ADDRESS,  "postmaster",                            0, 0,            C(notify_to),            0,                       NULL,          0 },
-	{ SEC_EXEC, "command",             KT_COMMAND,  NULL,                                    0, 0,            C(exec_argv),            C(exec_argc),            NULL,          0 },
+/*	  name                  default                                  min max           target                count                  words          section     type         arg */
+	{ "log",                "/var/log/mail.log",                     0,  0,            C(log),               0,                     NULL,          SEC_AGENT,  KT_PATH,     PATH_DASH },
+	{ "state",              "/var/lib/sendguard/state.db",           0,  0,            C(state),             0,                     NULL,          SEC_AGENT,  KT_PATH,     0 },
+	{ "mode",               "enforce",                               0,  0,            C(mode),              0,                     mode_words,    SEC_AGENT,  KT_ENUM,     0 },
+	{ "start_at",           "end",                                   0,  0,            C(start_at),          0,                     start_words,   SEC_AGENT,  KT_ENUM,     0 },
+	{ "socket",             "/run/sendguard/control.sock",           0,  0,            C(socket),            0,                     NULL,          SEC_AGENT,  KT_PATH,     0 },
+	{ "postfix_config_dir", "/etc/postfix",                          0,  0,            C(postfix_config_dir), 0,                     NULL,          SEC_AGENT,  KT_PATH,     0 },
+	{ "postsuper",          "/usr/sbin/postsuper",                   0,  0,            C(postsuper),         0,                     NULL,          SEC_AGENT,  KT_PATH,     PATH_PROG },
+	{ "postmap",            "/usr/sbin/postmap",                     0,  0,            C(postmap),           0,                     NULL,          SEC_AGENT,  KT_PATH,     PATH_PROG },
+	{ "postfix",            "/usr/sbin/postfix",                     0,  0,            C(postfix),           0,                     NULL,          SEC_AGENT,  KT_PATH,     PATH_PROG },
+	{ "sendmail",           "/usr/sbin/sendmail",                    0,  0,            C(sendmail),          0,                     NULL,          SEC_AGENT,  KT_PATH,     PATH_PROG },
+	{ "retention",          "7d",                                    60, DURATION_MAX, C(retention),         0,                     NULL,          SEC_AGENT,  KT_DURATION, 0 },
+	{ "by",                 NULL,                                    0,  0,            R(by),                0,                     by_words,      SEC_LIMIT,  KT_ENUM,     0 },
+	{ "match",              NULL,                                    0,  0,            R(match),             R(nmatch),             NULL,          SEC_LIMIT,  KT_LIST,     0 },
+	{ "messages",           NULL,                                    1,  DURATION_MAX, 0,                    0,                     NULL,          SEC_LIMIT,  KT_WINDOWS,  LIM_MESSAGES },
+	{ "recipients",         NULL,                                    1,  DURATION_MAX, 0,                    0,                     NULL,          SEC_LIMIT,  KT_WINDOWS,  LIM_RECIPIENTS },
+	{ "ips",                NULL,                                    1,  DURATION_MAX, 0,                    0,                     NULL,          SEC_LIMIT,  KT_WINDOWS,  LIM_IPS },
+	{ "actions",            NULL,                                    0,  0,            0,                    0,                     NULL,          SEC_LIMIT,  KT_ACTIONS,  0 },
+	{ "block_time",         "1h",                                    0,  DURATION_MAX, R(block_time),        0,                     NULL,          SEC_LIMIT,  KT_DURATION, 0 },
+	{ "block_time_factor",  "1",                                     1,  100,          R(block_time_factor), 0,                     NULL,          SEC_LIMIT,  KT_FLOAT,    0 },
+	{ "sasl",               NULL,                                    0,  0,            C(exempt[BY_SASL]),   C(nexempt[BY_SASL]),   NULL,          SEC_EXEMPT, KT_LIST,     0 },
+	{ "uid",                NULL,                                    0,  0,            C(exempt[BY_UID]),    C(nexempt[BY_UID]),    NULL,          SEC_EXEMPT, KT_LIST,     0 },
+	{ "sender",             NULL,                                    0,  0,            C(exempt[BY_SENDER]), C(nexempt[BY_SENDER]), NULL,          SEC_EXEMPT, KT_LIST,     0 },
+	{ "ip",                 NULL,                                    0,  0,            C(exempt[BY_IP]),     C(nexempt[BY_IP]),     NULL,          SEC_EXEMPT, KT_LIST,     0 },
+	{ "sasl_map",           "/etc/postfix/sendguard_sasl_access",    0,  0,            C(sasl_map),          0,                     NULL,          SEC_BLOCK,  KT_PATH,     0 },
+	{ "sender_map",         "/etc/postfix/sendguard_sender_access",  0,  0,            C(sender_map),        0,                     NULL,          SEC_BLOCK,  KT_PATH,     0 },
+	{ "map_type",           "hash",                                  0,  0,            C(map_type),          0,                     maptype_words, SEC_BLOCK,  KT_WORD,     0 },
+	{ "reply",              "450 4.7.1 Sending rate limit exceeded, contact the postmaster",
+	                                                                 0,  0,            C(reply),             0,                     NULL,          SEC_BLOCK,  KT_REPLY,    0 },
+	{ "to",                 "postmaster",                            0,  0,            C(notify_to),         0,                     NULL,          SEC_NOTIFY, KT_ADDRESS,  0 },
+	{ "command",            NULL,                                    0,  0,            C(exec_argv),         C(exec_argc),          NULL,          SEC_EXEC,   KT_COMMAND,  0 },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -392,43 +392,51 @@ conf_format_duration(int64_t seconds, char *buf, size_t len)
 		snprintf(buf, len, "0");
 		return (buf);
 	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+	/* The last unit, 1 second, divides everything. */
+	for (i = 0; i + 1 < sizeof(units) / sizeof(units[0]); i++)
 		if (seconds % units[i].n == 0)
 			break;
+	/* cppcheck-suppress arrayIndexOutOfBounds ; i stops at the last unit */
 	snprintf(buf, len, "%lld%c", (long long)(seconds / units[i].n), units[i].u);
 	return (buf);
 }
 
+/* conf_by_name - "sasl", "uid", "sender", "ip" */
 const char *
 conf_by_name(enum conf_by by)
 {
 	return ((unsigned)by < BY_COUNT ? by_words[by] : "?");
 }
 
+/* conf_limit_name - "messages", "recipients", "ips" */
 const char *
 conf_limit_name(enum conf_limit l)
 {
 	return ((unsigned)l < LIM_COUNT ? limit_words[l] : "?");
 }
 
+/* conf_key_count - rows of the key table */
 size_t
 conf_key_count(void)
 {
 	return (NKEYS);
 }
 
+/* conf_key_name - the key of row i */
 const char *
 conf_key_name(size_t i)
 {
 	return (i < NKEYS ? keys[i].name : NULL);
 }
 
+/* conf_key_section - the section of row i, without a limit name */
 const char *
 conf_key_section(size_t i)
 {
 	return (i < NKEYS ? sec_names[keys[i].sec] : NULL);
 }
 
+/* conf_key_default - the default of row i as written in the file, or NULL */
 const char *
 conf_key_default(size_t i)
 {
@@ -643,7 +651,7 @@ val_windows(struct pstate *ps, const struct key *k, struct conf_rule *r, const c
 	}
 	if (bad)
 		return (-1);
-	for (i = 0; i < n && r->nwin < CONF_MAX_WINDOWS * LIM_COUNT; i++)
+	for (i = 0; i < n && r->nwin < (size_t)CONF_MAX_WINDOWS * LIM_COUNT; i++)
 		r->win[r->nwin++] = w[i];
 	return (0);
 }
@@ -892,6 +900,7 @@ conf_free(struct conf *c)
 	free(c);
 }
 
+/* conf_errs_free - the messages and the array; errs is left empty */
 void
 conf_errs_free(struct conf_errs *e)
 {
@@ -1131,6 +1140,7 @@ sort_windows(struct conf_rule *r)
 	size_t i, n = 0;
 	int l;
 
+	memset(w, 0, sizeof(w));
 	for (l = 0; l < LIM_COUNT; l++)
 		for (i = 0; i < r->nwin; i++)
 			if ((int)r->win[i].limit == l)

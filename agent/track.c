@@ -169,11 +169,13 @@ track_free(struct track *t)
 static void
 evict(struct track *t)
 {
-	while (t->oldest != NULL &&
-	    (hmap_count(t->recs) > t->max_entries ||
-	     (t->now != INT64_MIN && t->oldest->created < t->now - TRACK_MAX_AGE_US))) {
+	struct rec *o;
+
+	while ((o = t->oldest) != NULL &&
+	    (hmap_count(t->recs) >= t->max_entries ||
+	     (t->now != INT64_MIN && o->created < t->now - TRACK_MAX_AGE_US))) {
 		t->st.dropped++;
-		rec_drop(t, t->oldest);
+		rec_drop(t, o);
 	}
 }
 
@@ -190,6 +192,7 @@ rec_open(struct track *t, const char *key, size_t keylen, const struct pf_event 
 
 	if ((old = hmap_get(t->recs, key, keylen)) != NULL)
 		rec_drop(t, old);	/* its "removed" was never logged */
+	evict(t);		/* before linking r, so r itself is never dropped */
 	if ((r = calloc(1, sizeof(*r) + keylen + 1 + sn + 1 + in + 1)) == NULL)
 		return (NULL);
 	memcpy(r->key, key, keylen);
@@ -217,7 +220,6 @@ rec_open(struct track *t, const char *key, size_t keylen, const struct pf_event 
 	else
 		t->oldest = r;
 	t->newest = r;
-	evict(t);
 	return (r);
 }
 
@@ -277,9 +279,8 @@ static void
 emit_held(struct track *t, struct held *h)
 {
 	struct track_msg m;
-	void *cur;
 
-	if ((cur = hmap_get(t->held_ix, h->data, h->linklen)) == h)
+	if (hmap_get(t->held_ix, h->data, h->linklen) == h)
 		hmap_del(t->held_ix, h->data, h->linklen);
 	if (h->reinject) {
 		t->st.reinjections++;

@@ -90,6 +90,17 @@ month_num(const char *p)
 	}
 }
 
+/* max_mday - days in month m of year y (y == 0: any year, so February has 29) */
+static int
+max_mday(int y, int m)
+{
+	static const int dm[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+	if (m == 2 && y != 0 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return (28);
+	return (dm[m - 1]);
+}
+
 /* hms - "HH:MM:SS" at p (8 bytes available) into tm; -1 if malformed */
 static int
 hms(const char *p, struct pf_tm *tm)
@@ -145,7 +156,7 @@ parse_bsd(const char *p, const char *end, struct pf_tm *tm)
 		day = q[0] - '0', q += 1;
 	else
 		return (NULL);
-	if (day < 1 || day > 31 || end - q < 9 || *q != ' ' || hms(q + 1, tm) < 0)
+	if (day < 1 || day > max_mday(0, tm->mon) || end - q < 9 || *q != ' ' || hms(q + 1, tm) < 0)
 		return (NULL);
 	tm->mday = day;
 	tm->year = 0;
@@ -164,7 +175,8 @@ parse_iso(const char *p, const char *end, struct pf_tm *tm)
 	tm->year = num(p, 4);
 	tm->mon = num(p + 5, 2);
 	tm->mday = num(p + 8, 2);
-	if (tm->year < 1 || tm->mon < 1 || tm->mon > 12 || tm->mday < 1 || tm->mday > 31 ||
+	if (tm->year < 1 || tm->mon < 1 || tm->mon > 12 || tm->mday < 1 ||
+	    tm->mday > max_mday(tm->year, tm->mon) ||
 	    hms(p + 11, tm) < 0)
 		return (NULL);
 	if ((q = fraction(p + 19, end, tm)) == NULL)
@@ -495,17 +507,6 @@ days_from_civil(int64_t y, int m, int d)
 	return (era * 146097 + doe - 719468);
 }
 
-/* mdays - days in month m of year y */
-static int
-mdays(int y, int m)
-{
-	static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return (29);
-	return (dm[m - 1]);
-}
-
 /* local_secs - local time (TZ) to epoch seconds, mktime() cached per hour */
 static int
 local_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
@@ -538,7 +539,7 @@ static int
 to_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
 {
 	if (y < 1 || y > 9999 || tm->mon < 1 || tm->mon > 12 || tm->mday < 1 ||
-	    tm->mday > mdays(y, tm->mon))
+	    tm->mday > max_mday(y, tm->mon))
 		return (-1);
 	if (tm->year != 0 && tm->has_off) {
 		*out = days_from_civil(y, tm->mon, tm->mday) * 86400 + tm->hour * 3600 +

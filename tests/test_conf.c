@@ -48,13 +48,19 @@ load_text(const char *text, struct conf **c, struct conf_errs *e, char *path, si
 	return (rc);
 }
 
-/* src_path - name relative to the project root, found from the cwd */
+/* src_path - name relative to the project root: $SG_SRCDIR, or found from the cwd */
 static const char *
 src_path(const char *name, char *buf, size_t len)
 {
 	static const char *const up[] = { "", "../", "../../", "../../../" };
+	const char *top = getenv("SG_SRCDIR");
 	size_t i;
 
+	if (top != NULL && *top != '\0') {
+		snprintf(buf, len, "%s/%s", top, name);
+		if (access(buf, R_OK) == 0)
+			return (buf);
+	}
 	for (i = 0; i < sizeof(up) / sizeof(up[0]); i++) {
 		snprintf(buf, len, "%s%s", up[i], name);
 		if (access(buf, R_OK) == 0)
@@ -83,6 +89,7 @@ read_all(const char *path)
 	return (buf);
 }
 
+/* join_errs - every error message, one per line, for failure reports */
 static void
 join_errs(const struct conf_errs *e, char *buf, size_t len)
 {
@@ -883,7 +890,7 @@ Test(conf, check_config_command)
 	for (i = 0; i < sizeof(cli_rows) / sizeof(cli_rows[0]); i++) {
 		const struct cli_row *r = &cli_rows[i];
 		char a0[] = "sendguard", a1[] = "check-config";
-		char args[4][600], want[1200], *argv[6], *out, *err;
+		char args[4][600], want[1200], *argv[7], *out, *err;
 		int rc;
 
 		argv[0] = a0;
