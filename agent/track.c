@@ -174,8 +174,15 @@ evict(struct track *t)
 	while ((o = t->oldest) != NULL &&
 	    (hmap_count(t->recs) >= t->max_entries ||
 	     (t->now != INT64_MIN && o->created < t->now - TRACK_MAX_AGE_US))) {
+		/* pop the oldest: it has no older neighbour */
+		t->oldest = o->newer;
+		if (t->oldest != NULL)
+			t->oldest->older = NULL;
+		else
+			t->newest = NULL;
+		hmap_del(t->recs, o->key, o->keylen);
+		free(o);
 		t->st.dropped++;
-		rec_drop(t, o);
 	}
 }
 

@@ -70,10 +70,11 @@ struct pf_event {
 	enum pf_kind kind;
 	struct pf_tm tm;
 	struct pf_str host;
-	struct pf_str instance;		/* first syslog_name component ("postfix") */
+	struct pf_str instance;		/* first syslog_name component ("postfix");
+					 * the whole name when it has no '/' */
 	struct pf_str daemon;		/* last component ("smtpd") */
 	long	pid;			/* -1 when absent */
-	struct pf_str queue_id;		/* validated QID, or absent (NOQUEUE) */
+	struct pf_str queue_id;		/* validated QID, or absent (NOQUEUE, PF_NONE) */
 
 	/* PF_CLIENT (and client of PF_REJECT / PF_SASL_FAIL) */
 	struct pf_str client_name, client_ip;
@@ -99,7 +100,8 @@ struct pf_event {
 
 	/* PF_REJECT */
 	int	sasl_login_rejected;	/* "SASL login name rejected" */
-	struct pf_str reject_text;
+	struct pf_str reject_text;	/* PF_REJECT: the text after "reject: ";
+					 * PF_SASL_FAIL: the failure reason */
 };
 
 struct pf_parser;

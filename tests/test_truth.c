@@ -1046,7 +1046,7 @@ ParameterizedTestParameters(truth, audit_matches_truth)
 				   sizeof(truth_cases) / sizeof(truth_cases[0]));
 }
 
-ParameterizedTest(struct truth_case *c, truth, audit_matches_truth, .timeout = 240)
+ParameterizedTest(struct truth_case *c, truth, audit_matches_truth)
 {
 	const char *bin = env_or("SG_BIN", "build/san/sendguard");
 	const char *tools = env_or("SG_TOOLS", "build/bench");
@@ -1194,7 +1194,7 @@ Test(truth, csv_quoting)
 /* ------------------------------------------------------------------ */
 /* the real log shared with the project */
 
-Test(truth, real_logsums_vmail, .timeout = 120)
+Test(truth, real_logsums_vmail)
 {
 	const char *bin = env_or("SG_BIN", "build/san/sendguard");
 	const char *shared = env_or("SG_SHARED", "../shared");
