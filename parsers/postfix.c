@@ -118,7 +118,7 @@ pf_parser_new(char *err, size_t errlen)
 	}
 	/* Bound the work a hostile line can cause. */
 	pcre2_set_match_limit(ps->mctx, 200000);
-	if ((ps->jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL)) != NULL)
+	if ((ps->jstack = pcre2_jit_stack_create((PCRE2_SIZE)32 * 1024, (PCRE2_SIZE)512 * 1024, NULL)) != NULL)
 		pcre2_jit_stack_assign(ps->mctx, NULL, ps->jstack);
 	return (ps);
 }
@@ -137,11 +137,12 @@ static int
 group(struct pf_parser *ps, int rc, const char *p, int k, struct pf_str *s)
 {
 	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ps->md);
+	size_t i = (size_t)k * 2;
 
-	if (k >= rc || ov[2 * k] == PCRE2_UNSET)
+	if (k >= rc || ov[i] == PCRE2_UNSET)
 		return (0);
-	s->p = p + ov[2 * k];
-	s->n = ov[2 * k + 1] - ov[2 * k];
+	s->p = p + ov[i];
+	s->n = ov[i + 1] - ov[i];
 	return (1);
 }
 
@@ -455,9 +456,8 @@ body(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n, int has
 				ev->kind = PF_REJECT;
 		} else if (!has_qid) {
 			return;
-		} else if (n == 7 && memcmp(p, "removed", 7) == 0) {
-			ev->kind = PF_REMOVED;
-		} else if (starts(p, n, LIT("removed (")) && p[n - 1] == ')') {
+		} else if ((n == 7 && memcmp(p, "removed", 7) == 0) ||
+		    (starts(p, n, LIT("removed (")) && p[n - 1] == ')')) {
 			ev->kind = PF_REMOVED;
 		} else if (n == 18 && memcmp(p, "released from hold", 18) == 0) {
 			ev->kind = PF_RELEASE;

@@ -530,7 +530,7 @@ local_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
 		c->c_hour = tm->hour;
 		c->c_base = (int64_t)r;
 	}
-	*out = c->c_base + tm->min * 60 + tm->sec;
+	*out = c->c_base + (int64_t)tm->min * 60 + tm->sec;
 	return (0);
 }
 
@@ -542,8 +542,8 @@ to_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
 	    tm->mday > max_mday(y, tm->mon))
 		return (-1);
 	if (tm->year != 0 && tm->has_off) {
-		*out = days_from_civil(y, tm->mon, tm->mday) * 86400 + tm->hour * 3600 +
-		    tm->min * 60 + tm->sec - tm->off_sec;
+		*out = days_from_civil(y, tm->mon, tm->mday) * 86400 +
+		    (int64_t)tm->hour * 3600 + (int64_t)tm->min * 60 + tm->sec - tm->off_sec;
 		return (0);
 	}
 	return (local_secs(c, y, tm, out));
