@@ -3,9 +3,10 @@
  *	parse_cmd - `sendguard parse [--year Y] [FILE | -]`
  * SUMMARY
  *	cmd_parse() reads one log (plain, gzip or standard input) and prints
- *	one JSON object per input line: "line" (1-based, over-long lines
- *	skipped by the reader still count), "kind", then "unparsed": true for
- *	a line whose header is not recognised, else the header fields
+ *	one JSON object per input line: "line" (1-based), "kind", then
+ *	"unparsed": true for a line whose header is not recognised (plus
+ *	"too_long": true for a line the reader skipped as longer than
+ *	SOURCE_LINE_MAX), else the header fields
  *	("time" in RFC 3339 UTC, "host", "instance", "daemon", "pid") and the
  *	event fields that are present.  Exit 0, or 2 on a usage or input
  *	error, 3 when standard output cannot be written.
@@ -181,9 +182,9 @@ cmd_parse(int argc, char **argv)
 	for (;;) {
 		rc = source_next(src, &line, &len, err, sizeof(err));
 		/* Over-long lines the reader dropped still have a number. */
-		nskip = source_long_lines(src);
-		lineno += nskip - skipped;
-		skipped = nskip;
+		for (nskip = source_long_lines(src); skipped < nskip; skipped++)
+			printf("{\"line\":%llu,\"kind\":\"none\",\"unparsed\":true,"
+			    "\"too_long\":true}\n", ++lineno);
 		if (rc <= 0)
 			break;
 		lineno++;

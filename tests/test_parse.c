@@ -945,3 +945,32 @@ Test(parse, cli)
 	}
 	unlink(tmp);
 }
+
+/* A line longer than the reader's maximum still has its own object and number. */
+Test(parse, cli_long_line)
+{
+	static char out[65536], err[8192];
+	char tmp[] = "/tmp/sg_parse_longXXXXXX";
+	const char *args[] = {"parse", "--year", "2024", tmp, NULL};
+	FILE *fp;
+	int fd, i;
+
+	fd = mkstemp(tmp);
+	cr_assert(fd >= 0);
+	fp = fdopen(fd, "w");
+	cr_assert_not_null(fp);
+	fputs("Mar  5 08:00:01 mx postfix/qmgr[7]: " Q ": removed\n", fp);
+	for (i = 0; i < 20000; i++)
+		putc('x', fp);
+	fputs("\nMar  5 08:00:02 mx postfix/qmgr[7]: 3A1B2C3D4F: removed", fp);
+	fclose(fp);
+	cr_expect_eq(run(args, NULL, out, sizeof(out), err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(out,
+	    "{\"line\":1,\"kind\":\"removed\",\"time\":\"2024-03-05T08:00:01Z\",\"host\":\"mx\","
+	    "\"instance\":\"postfix\",\"daemon\":\"qmgr\",\"pid\":7,\"queue_id\":\"" Q "\"}\n"
+	    "{\"line\":2,\"kind\":\"none\",\"unparsed\":true,\"too_long\":true}\n"
+	    "{\"line\":3,\"kind\":\"removed\",\"time\":\"2024-03-05T08:00:02Z\",\"host\":\"mx\","
+	    "\"instance\":\"postfix\",\"daemon\":\"qmgr\",\"pid\":7,\"queue_id\":\"3A1B2C3D4F\"}\n",
+	    "stdout:\n%s", out);
+	unlink(tmp);
+}
