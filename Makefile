@@ -39,7 +39,7 @@ LIB_OBJ_SAN := $(LIB_SRC:%.c=build/san/%.o)
 TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check unit samples lint install clean tools bench
+.PHONY: all check samples lint install clean tools bench
 all: build/sendguard $(TOOLS)
 
 build/%.o: %.c
@@ -72,16 +72,12 @@ build/bench/%: bench/%.c
 
 tools: $(TOOLS)
 
-# `make check`: every Criterion suite under ASan+UBSan, then the sample diffs.
-check: unit samples
-
-unit: $(TESTS) build/san/sendguard build/sendguard $(TOOLS)
-	@set -e; fail=0; for t in $(TESTS); do \
-		echo "== $$t"; \
-		SG_BIN=$(CURDIR)/build/san/sendguard SG_TOOLS=$(CURDIR)/build/bench \
-		SG_SHARED=$(CURDIR)/../shared ASAN_OPTIONS=detect_leaks=1 \
-		$$t --jobs 2 || fail=1; \
-	done; exit $$fail
+# `make check`: every Criterion suite under ASan+UBSan, then the sample diffs,
+# closing with one line "check: N passed, N failed".
+check: $(TESTS) build/san/sendguard build/sendguard $(TOOLS)
+	@SG_BIN=$(CURDIR)/build/san/sendguard SG_TOOLS=$(CURDIR)/build/bench \
+	SG_SHARED=$(CURDIR)/../shared ASAN_OPTIONS=detect_leaks=1 \
+	sh tests/run.sh $(TESTS)
 
 samples: build/san/sendguard
 	@SG_BIN=$(CURDIR)/build/san/sendguard sh tests/samples.sh
