@@ -116,7 +116,7 @@ Test(limits, table)
 		struct conf *c = one_rule(BY_SASL, NULL, 1, w);
 		struct limits *l = limits_new(c);
 		struct vlog vl;
-		char got[256] = "", qid[8][8];
+		char got[256] = "", qid[8][16];
 		size_t o = 0;
 
 		memset(&vl, 0, sizeof(vl));
