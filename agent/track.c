@@ -9,11 +9,17 @@
  *	  indexed by (host, QID) so a late hand-off line can find them even
  *	  after their "removed";
  *	- expectations: (host, QID) named by a hand-off line before that QID
- *	  appeared, so its client line marks it a re-injection.
+ *	  was accepted, so it is known as a copy when it is.
  *	Hand-offs are matched by host and queue ID, not instance: a hand-off
  *	to another Postfix instance on the same host names that instance's ID.
+ *
+ *	Persistence (the daemon): with track_keep_dirty(t, 1) every change is
+ *	noted in a dirty set; track_persist() writes the net changes since
+ *	its last call (most messages live and die inside one batch and cost
+ *	nothing); track_restore() rebuilds the state at start-up.
  * UNTRUSTED INPUT
  *	Event strings; copied with their lengths, folded to lower case.
+ *	Restored blobs are length-checked; a malformed one is refused.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +46,12 @@ struct rec {
 
 struct held {
 	struct held *next;
+	uint64_t seq;
 	int64_t	time_us;
 	int	reinject;
 	long	uid, nrcpt;
-	const char *host, *instance, *qid, *sasl, *sender, *ip;
-	size_t	linklen;		/* host \0 qid, at link[] */
+	const char *host, *instance, *qid, *sender, *ip;
+	size_t	linklen;		/* host \0 qid, at data[] */
 	char	data[];
 };
 
@@ -60,18 +67,19 @@ struct track {
 	struct rec *oldest, *newest;
 	size_t	max_entries;
 	struct held *hhead, *htail;	/* FIFO */
-	size_t	nheld;
 	struct hmap *held_ix;		/* host \0 qid -> newest struct held */
+	struct hmap *held_seq;		/* seq (8 bytes) -> struct held */
+	uint64_t seq;
 	struct hmap *expect;		/* host \0 qid -> struct expect */
 	struct expect *ehead, *etail;	/* FIFO by time */
-	char	sbuf[SOURCE_LINE_MAX + 1];	/* folded sender */
+	struct hmap *dirty;		/* ns byte + key -> (void *)1, when keeping */
+	int	keep;
 	int64_t	now;			/* newest log time seen */
 	track_emit_fn emit;
 	void   *ctx;
 	struct track_stats st;
+	char	sbuf[SOURCE_LINE_MAX + 1];	/* folded sender */
 };
-
-static void expect_expire(struct track *, int64_t);
 
 /* lower - fold ASCII upper case into dst (n bytes, NUL added) */
 static void
@@ -87,7 +95,7 @@ lower(char *dst, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
-/* mkkey - "host\0instance\0qid" into buf; returns its length or 0 if too long */
+/* mkkey - "host\0instance\0qid" (inst NULL: "host\0qid") into buf; its length, 0 if too long */
 static size_t
 mkkey(char *buf, size_t len, const struct pf_str *host, const struct pf_str *inst,
       const struct pf_str *qid)
@@ -108,6 +116,40 @@ mkkey(char *buf, size_t len, const struct pf_str *host, const struct pf_str *ins
 	return (n + qid->n);
 }
 
+/* mark - note (ns, key) as changed since the last track_persist() */
+static void
+mark(struct track *t, int ns, const void *key, size_t n)
+{
+	char buf[1024];
+	int added;
+
+	if (!t->keep || n + 1 > sizeof(buf))
+		return;
+	buf[0] = (char)ns;
+	memcpy(buf + 1, key, n);
+	(void)hmap_get_or_add(t->dirty, buf, n + 1, &added);
+}
+
+static void
+seqkey(uint64_t seq, unsigned char out[8])
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		out[i] = (unsigned char)(seq & 0xff);
+		seq >>= 8;
+	}
+}
+
+static void
+mark_held(struct track *t, const struct held *h)
+{
+	unsigned char k[8];
+
+	seqkey(h->seq, k);
+	mark(t, TRACK_NS_HELD, k, sizeof(k));
+}
+
 struct track *
 track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 {
@@ -117,8 +159,11 @@ track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 		return (NULL);
 	t->recs = hmap_new();
 	t->held_ix = hmap_new();
+	t->held_seq = hmap_new();
 	t->expect = hmap_new();
-	if (t->recs == NULL || t->held_ix == NULL || t->expect == NULL) {
+	t->dirty = hmap_new();
+	if (t->recs == NULL || t->held_ix == NULL || t->held_seq == NULL ||
+	    t->expect == NULL || t->dirty == NULL) {
 		track_free(t);
 		return (NULL);
 	}
@@ -126,10 +171,38 @@ track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 	t->emit = emit;
 	t->ctx = ctx;
 	t->now = INT64_MIN;
+	t->seq = 1;
 	return (t);
 }
 
-/* rec_unlink - take r out of the age list and the table, free it */
+void
+track_keep_dirty(struct track *t, int on)
+{
+	t->keep = on;
+}
+
+/* rec_link - put r into the table and at the young end of the age list */
+static int
+rec_link(struct track *t, struct rec *r)
+{
+	void **slot;
+	int added;
+
+	if ((slot = hmap_get_or_add(t->recs, r->key, r->keylen, &added)) == NULL)
+		return (-1);
+	*slot = r;
+	r->newer = NULL;
+	r->older = t->newest;
+	if (t->newest)
+		t->newest->newer = r;
+	else
+		t->oldest = r;
+	t->newest = r;
+	mark(t, TRACK_NS_REC, r->key, r->keylen);
+	return (0);
+}
+
+/* rec_drop - take r out of the age list and the table, free it */
 static void
 rec_drop(struct track *t, struct rec *r)
 {
@@ -141,8 +214,29 @@ rec_drop(struct track *t, struct rec *r)
 		r->newer->older = r->older;
 	else
 		t->newest = r->older;
+	mark(t, TRACK_NS_REC, r->key, r->keylen);
 	hmap_del(t->recs, r->key, r->keylen);
 	free(r);
+}
+
+/* expect_expire - forget expectations older than twice the link window */
+static void
+expect_expire(struct track *t, int64_t now)
+{
+	struct expect *e;
+
+	while ((e = t->ehead) != NULL && (now == INT64_MAX ||
+	    e->time_us < now - 2 * TRACK_LINK_WINDOW_US)) {
+		t->ehead = e->next;
+		if (t->ehead == NULL)
+			t->etail = NULL;
+		if (hmap_get(t->expect, e->key, e->n) == e) {
+			hmap_del(t->expect, e->key, e->n);
+			if (now != INT64_MAX)
+				mark(t, TRACK_NS_EXPECT, e->key, e->n);
+		}
+		free(e);
+	}
 }
 
 void
@@ -152,6 +246,7 @@ track_free(struct track *t)
 
 	if (t == NULL)
 		return;
+	t->keep = 0;
 	expect_expire(t, INT64_MAX);
 	while (t->oldest != NULL)
 		rec_drop(t, t->oldest);
@@ -161,11 +256,13 @@ track_free(struct track *t)
 	}
 	hmap_free(t->recs, NULL);
 	hmap_free(t->held_ix, NULL);
+	hmap_free(t->held_seq, NULL);
 	hmap_free(t->expect, NULL);
+	hmap_free(t->dirty, NULL);
 	free(t);
 }
 
-/* evict - drop records past the age or size bound */
+/* evict - drop records past the age or size bound, oldest first */
 static void
 evict(struct track *t)
 {
@@ -180,10 +277,47 @@ evict(struct track *t)
 			t->oldest->older = NULL;
 		else
 			t->newest = NULL;
+		mark(t, TRACK_NS_REC, o->key, o->keylen);
 		hmap_del(t->recs, o->key, o->keylen);
 		free(o);
 		t->st.dropped++;
 	}
+}
+
+/* rec_alloc - a record with its key and identity strings; NULL on ENOMEM */
+static struct rec *
+rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn,
+	  const char *ip, size_t in, int fold)
+{
+	struct rec *r;
+	char *p;
+
+	if ((r = calloc(1, sizeof(*r) + keylen + 1 + sn + 1 + in + 1)) == NULL)
+		return (NULL);
+	memcpy(r->key, key, keylen);
+	r->keylen = keylen;
+	r->uid = -1;
+	p = r->key + keylen + 1;
+	if (sasl != NULL && sn > 0) {
+		r->sasl = p;
+		if (fold)
+			lower(p, sasl, sn);
+		else {
+			memcpy(p, sasl, sn);
+			p[sn] = '\0';
+		}
+		p += sn + 1;
+	}
+	if (ip != NULL && in > 0) {
+		r->ip = p;
+		if (fold)
+			lower(p, ip, in);
+		else {
+			memcpy(p, ip, in);
+			p[in] = '\0';
+		}
+	}
+	return (r);
 }
 
 /* rec_open - a new record for key, replacing any old one; NULL on ENOMEM */
@@ -192,41 +326,18 @@ rec_open(struct track *t, const char *key, size_t keylen, const struct pf_event 
 	 int64_t now)
 {
 	struct rec *r, *old;
-	size_t sn = ev->sasl_username.n, in = ev->client_ip.n;
-	void **slot;
-	int added;
-	char *p;
 
 	if ((old = hmap_get(t->recs, key, keylen)) != NULL)
 		rec_drop(t, old);	/* its "removed" was never logged */
 	evict(t);		/* before linking r, so r itself is never dropped */
-	if ((r = calloc(1, sizeof(*r) + keylen + 1 + sn + 1 + in + 1)) == NULL)
+	if ((r = rec_alloc(key, keylen, ev->sasl_username.p, ev->sasl_username.n,
+	    ev->client_ip.p, ev->client_ip.n, 1)) == NULL)
 		return (NULL);
-	memcpy(r->key, key, keylen);
-	r->keylen = keylen;
 	r->created = now;
-	r->uid = -1;
-	p = r->key + keylen + 1;
-	if (ev->sasl_username.p != NULL && sn > 0) {
-		r->sasl = p;
-		lower(p, ev->sasl_username.p, sn);
-		p += sn + 1;
-	}
-	if (ev->client_ip.p != NULL && in > 0) {
-		r->ip = p;
-		lower(p, ev->client_ip.p, in);
-	}
-	if ((slot = hmap_get_or_add(t->recs, key, keylen, &added)) == NULL) {
+	if (rec_link(t, r) < 0) {
 		free(r);
 		return (NULL);
 	}
-	*slot = r;
-	r->older = t->newest;
-	if (t->newest)
-		t->newest->newer = r;
-	else
-		t->oldest = r;
-	t->newest = r;
 	return (r);
 }
 
@@ -236,10 +347,13 @@ expect_take(struct track *t, const char *lk, size_t ln, int64_t now)
 {
 	struct expect *e = hmap_del(t->expect, lk, ln);
 
-	return (e != NULL && now - e->time_us <= 2 * TRACK_LINK_WINDOW_US);
+	if (e == NULL)
+		return (0);
+	mark(t, TRACK_NS_EXPECT, lk, ln);
+	return (now - e->time_us <= 2 * TRACK_LINK_WINDOW_US);
 }
 
-/* expect_add - remember that a hand-off named (host, qid) */
+/* expect_add - remember that a hand-off named (host, qid) at time now */
 static void
 expect_add(struct track *t, const char *lk, size_t ln, int64_t now)
 {
@@ -256,39 +370,93 @@ expect_add(struct track *t, const char *lk, size_t ln, int64_t now)
 		free(e);
 		return;
 	}
-	*slot = e;
+	*slot = e;		/* an older one with this key stays in the FIFO until it expires */
 	if (t->etail)
 		t->etail->next = e;
 	else
 		t->ehead = e;
 	t->etail = e;
+	mark(t, TRACK_NS_EXPECT, lk, ln);
 }
 
-/* expect_expire - forget expectations older than twice the link window */
-static void
-expect_expire(struct track *t, int64_t now)
+/* put_str - append s (n bytes) + NUL at *pp, folded if asked; returns the copy */
+static const char *
+put_str(char **pp, const char *s, size_t n, int fold)
 {
-	struct expect *e;
+	char *d = *pp;
 
-	while ((e = t->ehead) != NULL && (now == INT64_MAX ||
-	    e->time_us < now - 2 * TRACK_LINK_WINDOW_US)) {
-		t->ehead = e->next;
-		if (t->ehead == NULL)
-			t->etail = NULL;
-		if (hmap_get(t->expect, e->key, e->n) == e)
-			hmap_del(t->expect, e->key, e->n);
-		free(e);
+	if (fold)
+		lower(d, s, n);
+	else {
+		memcpy(d, s, n);
+		d[n] = '\0';
 	}
+	*pp += n + 1;
+	return (d);
 }
 
-/* emit_held - emit or drop one held-back message */
+/* held_add - queue a held-back message (strings copied); NULL on ENOMEM */
+static struct held *
+held_add(struct track *t, uint64_t seq, int64_t time_us, const char *host,
+	 const char *inst, const char *qid, const char *sender, size_t en,
+	 const char *ip, long nrcpt, int reinject)
+{
+	size_t hn = strlen(host), in = strlen(inst), qn = strlen(qid);
+	size_t ipn = ip ? strlen(ip) : 0;
+	unsigned char sk[8];
+	struct held *h;
+	void **slot;
+	int added;
+	char *p;
+
+	if ((h = calloc(1, sizeof(*h) + hn + 1 + qn + 1 + in + 1 + qn + 1 + en + 1 + ipn + 1)) == NULL)
+		return (NULL);
+	p = h->data;
+	h->linklen = hn + 1 + qn;
+	h->host = put_str(&p, host, hn, 0);
+	put_str(&p, qid, qn, 0);
+	h->instance = put_str(&p, inst, in, 0);
+	h->qid = put_str(&p, qid, qn, 0);
+	if (sender != NULL && en > 0)
+		h->sender = put_str(&p, sender, en, 1);
+	if (ip != NULL && ipn > 0)
+		h->ip = put_str(&p, ip, ipn, 0);
+	h->seq = seq;
+	h->time_us = time_us;
+	h->uid = -1;
+	h->nrcpt = nrcpt;
+	h->reinject = reinject;
+	seqkey(seq, sk);
+	if ((slot = hmap_get_or_add(t->held_seq, sk, sizeof(sk), &added)) == NULL) {
+		free(h);
+		return (NULL);
+	}
+	*slot = h;
+	if ((slot = hmap_get_or_add(t->held_ix, h->data, h->linklen, &added)) != NULL)
+		*slot = h;
+	if (t->htail)
+		t->htail->next = h;
+	else
+		t->hhead = h;
+	t->htail = h;
+	if (seq >= t->seq)
+		t->seq = seq + 1;
+	mark_held(t, h);
+	return (h);
+}
+
+/* emit_held - emit or drop one held-back message taken off the FIFO */
 static void
 emit_held(struct track *t, struct held *h)
 {
+	unsigned char sk[8];
 	struct track_msg m;
 
 	if (hmap_get(t->held_ix, h->data, h->linklen) == h)
 		hmap_del(t->held_ix, h->data, h->linklen);
+	seqkey(h->seq, sk);
+	hmap_del(t->held_seq, sk, sizeof(sk));
+	mark_held(t, h);
 	if (h->reinject) {
 		t->st.reinjections++;
 		return;
@@ -298,7 +466,6 @@ emit_held(struct track *t, struct held *h)
 	m.host = h->host;
 	m.instance = h->instance;
 	m.queue_id = h->qid;
-	m.sasl = h->sasl;
 	m.sender = h->sender;
 	m.client_ip = h->ip;
 	m.uid = h->uid;
@@ -317,26 +484,9 @@ track_flush(struct track *t, int64_t now)
 		t->hhead = h->next;
 		if (t->hhead == NULL)
 			t->htail = NULL;
-		t->nheld--;
 		emit_held(t, h);
 		free(h);
 	}
-}
-
-/* copy_str - append s (n bytes) + NUL at *pp, folded; returns the copy */
-static const char *
-copy_str(char **pp, const char *s, size_t n, int fold)
-{
-	char *d = *pp;
-
-	if (fold)
-		lower(d, s, n);
-	else {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	*pp += n + 1;
-	return (d);
 }
 
 /* on_active - the first (queue active) of a record: emit, hold back or skip */
@@ -345,16 +495,13 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 {
 	const char *host = r->key, *inst = host + strlen(host) + 1;
 	const char *qid = inst + strlen(inst) + 1;
-	size_t hn = strlen(host), in = strlen(inst), qn = strlen(qid);
-	size_t sn = r->sasl ? strlen(r->sasl) : 0, ipn = r->ip ? strlen(r->ip) : 0;
-	size_t en = ev->sender.n;
+	size_t hn = strlen(host), qn = strlen(qid);
+	long nrcpt = ev->nrcpt < 0 ? 0 : ev->nrcpt;
 	struct track_msg m;
-	struct held *h;
-	char *p;
-	void **slot;
-	int added;
+	char lk[512];
 
 	r->flags |= F_ACTIVE;
+	mark(t, TRACK_NS_REC, r->key, r->keylen);
 	if (r->flags & F_REINJECT) {
 		if (r->flags & F_REQUEUE)
 			t->st.requeues++;
@@ -369,8 +516,8 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 	if ((r->flags & F_PICKUP) || r->sasl != NULL) {
 		/* authenticated or local: certainly the user's own message */
 		memset(&m, 0, sizeof(m));
-		if (en > 0 && en <= SOURCE_LINE_MAX) {
-			lower(t->sbuf, ev->sender.p, en);
+		if (ev->sender.p != NULL && ev->sender.n > 0 && ev->sender.n <= SOURCE_LINE_MAX) {
+			lower(t->sbuf, ev->sender.p, ev->sender.n);
 			m.sender = t->sbuf;
 		}
 		m.time_us = now;
@@ -380,51 +527,24 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		m.sasl = r->sasl;
 		m.client_ip = r->ip;
 		m.uid = r->uid;
-		m.nrcpt = ev->nrcpt < 0 ? 0 : ev->nrcpt;
+		m.nrcpt = nrcpt;
 		t->st.counted++;
 		t->emit(t->ctx, &m);
 		return;
 	}
 	/* a hand-off may have named it between its client and active lines */
-	{
-		char lk[512];
-		size_t ln = hn + 1 + qn;
-
-		if (ln < sizeof(lk)) {
-			memcpy(lk, host, hn + 1);
-			memcpy(lk + hn + 1, qid, qn);
-			if (expect_take(t, lk, ln, now)) {
-				t->st.reinjections++;
-				return;
-			}
+	if (hn + 1 + qn < sizeof(lk)) {
+		memcpy(lk, host, hn + 1);
+		memcpy(lk + hn + 1, qid, qn);
+		if (expect_take(t, lk, hn + 1 + qn, now)) {
+			t->st.reinjections++;
+			return;
 		}
 	}
 	/* unauthenticated smtpd: may be a re-injection named later */
-	if ((h = calloc(1, sizeof(*h) + hn + 1 + qn + 1 + in + 1 + qn + 1 + en + 1 + ipn + 1 + sn + 1)) == NULL) {
+	if (held_add(t, t->seq, now, host, inst, qid, ev->sender.p, ev->sender.n,
+	    r->ip, nrcpt, 0) == NULL)
 		t->st.dropped++;
-		return;
-	}
-	p = h->data;
-	h->linklen = hn + 1 + qn;
-	h->host = copy_str(&p, host, hn, 0);
-	copy_str(&p, qid, qn, 0);
-	h->instance = copy_str(&p, inst, in, 0);
-	h->qid = copy_str(&p, qid, qn, 0);
-	if (en > 0)
-		h->sender = copy_str(&p, ev->sender.p, en, 1);
-	if (r->ip)
-		h->ip = copy_str(&p, r->ip, ipn, 0);
-	h->time_us = now;
-	h->uid = -1;
-	h->nrcpt = ev->nrcpt < 0 ? 0 : ev->nrcpt;
-	if (t->htail)
-		t->htail->next = h;
-	else
-		t->hhead = h;
-	t->htail = h;
-	t->nheld++;
-	if ((slot = hmap_get_or_add(t->held_ix, h->data, h->linklen, &added)) != NULL)
-		*slot = h;
 }
 
 /* on_handoff - "queued as NEWID": NEWID is a copy, not a new message */
@@ -439,6 +559,7 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now)
 		return;
 	if ((h = hmap_get(t->held_ix, lk, ln)) != NULL) {
 		h->reinject = 1;
+		mark_held(t, h);
 		return;
 	}
 	expect_add(t, lk, ln, now);
@@ -508,6 +629,261 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 	}
 }
 
+/*
+ * Serialization.  Little helpers over a byte cursor; every read checks the
+ * remaining length so a damaged blob is refused, not trusted.
+ */
+struct wbuf {
+	unsigned char *p;
+	size_t	n, cap;
+};
+
+static int
+w_bytes(struct wbuf *w, const void *p, size_t n)
+{
+	if (w->n + n > w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 256;
+		unsigned char *np;
+
+		while (nc < w->n + n)
+			nc *= 2;
+		if ((np = realloc(w->p, nc)) == NULL)
+			return (-1);
+		w->p = np;
+		w->cap = nc;
+	}
+	if (n > 0)
+		memcpy(w->p + w->n, p, n);
+	w->n += n;
+	return (0);
+}
+
+static int
+w_i64(struct wbuf *w, int64_t v)
+{
+	unsigned char b[8];
+	uint64_t u = (uint64_t)v;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(u >> (8 * i));
+	return (w_bytes(w, b, 8));
+}
+
+/* w_str - length (i64, -1 for NULL) then bytes */
+static int
+w_str(struct wbuf *w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (w_i64(w, s ? (int64_t)n : -1) < 0)
+		return (-1);
+	return (w_bytes(w, s, n));
+}
+
+struct rbuf {
+	const unsigned char *p;
+	size_t	n;
+	int	bad;
+};
+
+static int64_t
+r_i64(struct rbuf *r)
+{
+	uint64_t u = 0;
+	int i;
+
+	if (r->n < 8) {
+		r->bad = 1;
+		return (0);
+	}
+	for (i = 0; i < 8; i++)
+		u |= (uint64_t)r->p[i] << (8 * i);
+	r->p += 8;
+	r->n -= 8;
+	return ((int64_t)u);
+}
+
+/* r_str - a string as written by w_str; *len set; NULL for NULL or bad */
+static const char *
+r_str(struct rbuf *r, size_t *len)
+{
+	int64_t n = r_i64(r);
+	const char *s;
+
+	*len = 0;
+	if (r->bad || n < 0)
+		return (NULL);
+	if ((uint64_t)n > r->n || memchr(r->p, '\0', (size_t)n) != NULL) {
+		r->bad = 1;
+		return (NULL);
+	}
+	s = (const char *)r->p;
+	r->p += n;
+	r->n -= (size_t)n;
+	*len = (size_t)n;
+	return (s);
+}
+
+/* persist_one - write or delete one dirty entry */
+struct persist_walk {
+	struct track *t;
+	const struct track_persist_ops *ops;
+	void   *ctx;
+	struct wbuf w;
+	int	failed;
+};
+
+static int
+persist_cb(void *ctx, const char *dk, size_t dn, void *val)
+{
+	struct persist_walk *pw = ctx;
+	struct track *t = pw->t;
+	int ns = (unsigned char)dk[0];
+	const char *key = dk + 1;
+	size_t kn = dn - 1;
+	struct wbuf *w = &pw->w;
+	int r = 0;
+
+	(void)val;
+	w->n = 0;
+	if (ns == TRACK_NS_REC) {
+		struct rec *rec = hmap_get(t->recs, key, kn);
+
+		if (rec == NULL)
+			r = pw->ops->del(pw->ctx, ns, key, kn);
+		else if (w_i64(w, rec->flags) < 0 || w_i64(w, rec->uid) < 0 ||
+		    w_i64(w, rec->created) < 0 || w_str(w, rec->sasl) < 0 ||
+		    w_str(w, rec->ip) < 0)
+			r = -1;
+		else
+			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
+	} else if (ns == TRACK_NS_HELD) {
+		struct held *h = hmap_get(t->held_seq, key, kn);
+
+		if (h == NULL)
+			r = pw->ops->del(pw->ctx, ns, key, kn);
+		else if (w_i64(w, h->time_us) < 0 || w_i64(w, h->reinject) < 0 ||
+		    w_i64(w, h->nrcpt) < 0 || w_str(w, h->host) < 0 ||
+		    w_str(w, h->instance) < 0 || w_str(w, h->qid) < 0 ||
+		    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0)
+			r = -1;
+		else
+			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
+	} else if (ns == TRACK_NS_EXPECT) {
+		struct expect *e = hmap_get(t->expect, key, kn);
+
+		if (e == NULL)
+			r = pw->ops->del(pw->ctx, ns, key, kn);
+		else if (w_i64(w, e->time_us) < 0)
+			r = -1;
+		else
+			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
+	}
+	if (r < 0) {
+		pw->failed = 1;
+		return (1);
+	}
+	return (0);
+}
+
+int
+track_persist(struct track *t, const struct track_persist_ops *ops, void *ctx)
+{
+	struct persist_walk pw;
+
+	memset(&pw, 0, sizeof(pw));
+	pw.t = t;
+	pw.ops = ops;
+	pw.ctx = ctx;
+	hmap_each(t->dirty, persist_cb, &pw);
+	free(pw.w.p);
+	if (pw.failed)
+		return (-1);
+	hmap_free(t->dirty, NULL);
+	if ((t->dirty = hmap_new()) == NULL)
+		return (-1);
+	return (0);
+}
+
+void
+track_forget_dirty(struct track *t)
+{
+	struct hmap *n = hmap_new();
+
+	if (n == NULL)
+		return;
+	hmap_free(t->dirty, NULL);
+	t->dirty = n;
+}
+
+int
+track_restore(struct track *t, int ns, const void *key, size_t kn,
+	      const void *val, size_t vn)
+{
+	struct rbuf rb = { val, vn, 0 };
+	int keep = t->keep, rc = -1;
+
+	t->keep = 0;		/* restoring is not a change */
+	if (ns == TRACK_NS_REC) {
+		int64_t flags = r_i64(&rb), uid = r_i64(&rb), created = r_i64(&rb);
+		size_t sn, in;
+		const char *sasl = r_str(&rb, &sn), *ip = r_str(&rb, &in);
+		struct rec *r;
+
+		if (!rb.bad && rb.n == 0 && kn > 0 && kn < 512 &&
+		    hmap_get(t->recs, key, kn) == NULL &&
+		    (r = rec_alloc(key, kn, sasl, sn, ip, in, 0)) != NULL) {
+			r->flags = (unsigned)flags;
+			r->uid = (long)uid;
+			r->created = created;
+			if (rec_link(t, r) == 0)
+				rc = 0;
+			else
+				free(r);
+		}
+	} else if (ns == TRACK_NS_HELD) {
+		const unsigned char *k = key;
+		int64_t time_us = r_i64(&rb), reinject = r_i64(&rb), nrcpt = r_i64(&rb);
+		size_t hn, in, qn, en, ipn;
+		const char *host = r_str(&rb, &hn), *inst = r_str(&rb, &in);
+		const char *qid = r_str(&rb, &qn), *sender = r_str(&rb, &en);
+		const char *ip = r_str(&rb, &ipn);
+		char hb[256], ib[256], qb[PF_QID_MAX + 1], ipb[256];
+		uint64_t seq = 0;
+		size_t i;
+
+		if (!rb.bad && rb.n == 0 && kn == 8 && host && inst && qid &&
+		    hn < sizeof(hb) && in < sizeof(ib) && qn < sizeof(qb) &&
+		    (ip == NULL || ipn < sizeof(ipb))) {
+			for (i = 0; i < 8; i++)
+				seq = (seq << 8) | k[i];
+			memcpy(hb, host, hn);
+			hb[hn] = '\0';
+			memcpy(ib, inst, in);
+			ib[in] = '\0';
+			memcpy(qb, qid, qn);
+			qb[qn] = '\0';
+			if (ip) {
+				memcpy(ipb, ip, ipn);
+				ipb[ipn] = '\0';
+			}
+			if (held_add(t, seq, time_us, hb, ib, qb, sender, en,
+			    ip ? ipb : NULL, (long)nrcpt, (int)reinject) != NULL)
+				rc = 0;
+		}
+	} else if (ns == TRACK_NS_EXPECT) {
+		int64_t time_us = r_i64(&rb);
+
+		if (!rb.bad && rb.n == 0 && kn > 0 && kn < 512) {
+			expect_add(t, key, kn, time_us);
+			rc = 0;
+		}
+	}
+	t->keep = keep;
+	return (rc);
+}
+
 const struct track_stats *
 track_stats(const struct track *t)
 {
@@ -518,4 +894,10 @@ size_t
 track_size(const struct track *t)
 {
 	return (hmap_count(t->recs));
+}
+
+size_t
+track_held(const struct track *t)
+{
+	return (hmap_count(t->held_seq));
 }

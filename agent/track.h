@@ -73,5 +73,32 @@ void	track_flush(struct track *, int64_t now_us);
 
 const struct track_stats *track_stats(const struct track *);
 size_t	track_size(const struct track *);
+size_t	track_held(const struct track *);	/* messages held back now */
+
+/*
+ * Persistence for the daemon.  Namespaces of the saved state: */
+#define TRACK_NS_REC	1	/* open records, key host \0 instance \0 qid */
+#define TRACK_NS_HELD	2	/* held-back messages, key an 8-byte sequence */
+#define TRACK_NS_EXPECT	3	/* hand-off expectations, key host \0 qid */
+
+struct track_persist_ops {
+	int	(*put)(void *ctx, int ns, const void *key, size_t klen,
+		       const void *val, size_t vlen);
+	int	(*del)(void *ctx, int ns, const void *key, size_t klen);
+};
+
+/* track_keep_dirty - note changes for track_persist() (off by default) */
+void	track_keep_dirty(struct track *, int on);
+/*
+ * track_persist - write the net changes since the last call through ops
+ * (inside the caller's transaction); 0, or -1 when an op failed (the
+ * changes stay noted, so the next call writes them again).
+ */
+int	track_persist(struct track *, const struct track_persist_ops *, void *ctx);
+/* track_forget_dirty - drop the noted changes (after a rollback and reload) */
+void	track_forget_dirty(struct track *);
+/* track_restore - add one saved entry at start-up; -1 for a malformed one */
+int	track_restore(struct track *, int ns, const void *key, size_t klen,
+		      const void *val, size_t vlen);
 
 #endif

@@ -105,6 +105,13 @@ static const struct migration {
 	  "  WHERE client_ip IS NOT NULL;"
 	  "CREATE INDEX messages_uid ON messages(uid)"
 	  "  WHERE uid IS NOT NULL;" },
+	/* 1 -> 2: the tracker's in-flight state, so a restart resumes it */
+	{ "CREATE TABLE track_state ("
+	  "  ns INTEGER NOT NULL,"
+	  "  k  BLOB NOT NULL,"
+	  "  v  BLOB NOT NULL,"
+	  "  PRIMARY KEY (ns, k)"
+	  ") WITHOUT ROWID;", NULL },
 };
 
 #define SCHEMA_LATEST ((int) (sizeof(migrations) / sizeof(migrations[0])))
@@ -123,6 +130,12 @@ enum {
 	ST_EACH_VERDICT,
 	ST_PRUNE_MSG,
 	ST_PRUNE_VERDICT,
+	ST_KV_PUT,
+	ST_KV_DEL,
+	ST_KV_EACH,
+	ST_PRUNE_SOME_MSG,
+	ST_PRUNE_SOME_VERDICT,
+	ST_LAST_TIME,
 	ST_COUNT
 };
 
@@ -150,6 +163,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    " ORDER BY time_us, id",
 	[ST_PRUNE_MSG] = "DELETE FROM messages WHERE time_us < ?1",
 	[ST_PRUNE_VERDICT] = "DELETE FROM verdicts WHERE time_us < ?1",
+	[ST_KV_PUT] = "INSERT OR REPLACE INTO track_state (ns, k, v) VALUES (?1, ?2, ?3)",
+	[ST_KV_DEL] = "DELETE FROM track_state WHERE ns = ?1 AND k = ?2",
+	[ST_KV_EACH] = "SELECT k, v FROM track_state WHERE ns = ?1 ORDER BY k",
+	[ST_PRUNE_SOME_MSG] = "DELETE FROM messages WHERE id IN (SELECT id FROM messages"
+			      " WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)",
+	[ST_PRUNE_SOME_VERDICT] = "DELETE FROM verdicts WHERE id IN (SELECT id FROM verdicts"
+				  " WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)",
+	[ST_LAST_TIME] = "SELECT max(time_us) FROM messages",
 };
 
 struct store {
@@ -866,4 +887,120 @@ int
 store_schema_latest(void)
 {
 	return SCHEMA_LATEST;
+}
+
+/* store_kv_put - insert or replace (ns, key) -> val in track_state */
+int
+store_kv_put(struct store *s, int ns, const void *key, size_t klen,
+	     const void *val, size_t vlen, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_KV_PUT];
+	int	rc;
+
+	if ((rc = sqlite3_bind_int(st, 1, ns)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob(st, 2, key, (int) klen, SQLITE_TRANSIENT)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob(st, 3, vlen ? val : "", (int) vlen, SQLITE_TRANSIENT)) != SQLITE_OK) {
+		dberr(s, rc, "save state", err, errlen);
+		done(st);
+		return -1;
+	}
+	return run_write(s, ST_KV_PUT, "save state", err, errlen);
+}
+
+/* store_kv_del - delete (ns, key) from track_state; absent is not an error */
+int
+store_kv_del(struct store *s, int ns, const void *key, size_t klen, char *err,
+	     size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_KV_DEL];
+	int	rc;
+
+	if ((rc = sqlite3_bind_int(st, 1, ns)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob(st, 2, key, (int) klen, SQLITE_TRANSIENT)) != SQLITE_OK) {
+		dberr(s, rc, "save state", err, errlen);
+		done(st);
+		return -1;
+	}
+	return run_write(s, ST_KV_DEL, "save state", err, errlen);
+}
+
+/*
+ * store_kv_each - call cb for every entry of ns in key order (memcmp);
+ * a non-zero return from cb stops the walk and is returned.
+ */
+int
+store_kv_each(struct store *s, int ns, int (*cb)(void *ctx, const void *key,
+	      size_t klen, const void *val, size_t vlen), void *ctx, char *err,
+	      size_t errlen)
+{
+	sqlite3_stmt *st;
+	int	rc, ret = 0;
+
+	if ((st = walk_start(s, ST_KV_EACH, "read state", err, errlen)) == NULL)
+		return -1;
+	rc = sqlite3_bind_int(st, 1, ns);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *k = sqlite3_column_blob(st, 0);
+		size_t kn = (size_t) sqlite3_column_bytes(st, 0);
+		const void *v = sqlite3_column_blob(st, 1);
+		size_t vn = (size_t) sqlite3_column_bytes(st, 1);
+
+		if ((ret = cb(ctx, k ? k : "", kn, v ? v : "", vn)) != 0)
+			break;
+		rc = SQLITE_OK;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		dberr(s, rc, "read state", err, errlen);
+		ret = -1;
+	}
+	walk_end(s, ST_KV_EACH, st);
+	return ret;
+}
+
+/*
+ * store_prune_some - delete at most limit messages and limit verdicts older
+ * than before_us, oldest first.  Returns how many rows went, or -1.
+ */
+int64_t
+store_prune_some(struct store *s, int64_t before_us, int64_t limit, char *err,
+		 size_t errlen)
+{
+	int64_t	n = 0;
+	int	which[2] = { ST_PRUNE_SOME_MSG, ST_PRUNE_SOME_VERDICT };
+	int	i, rc;
+
+	for (i = 0; i < 2; i++) {
+		sqlite3_stmt *st = s->st[which[i]];
+
+		if ((rc = sqlite3_bind_int64(st, 1, before_us)) != SQLITE_OK ||
+		    (rc = sqlite3_bind_int64(st, 2, limit)) != SQLITE_OK) {
+			dberr(s, rc, "prune", err, errlen);
+			done(st);
+			return -1;
+		}
+		if (run_write(s, which[i], "prune", err, errlen) < 0)
+			return -1;
+		n += sqlite3_changes(s->db);
+	}
+	return n;
+}
+
+/* store_last_message_time - newest message time; 0 with *t = INT64_MIN when none */
+int
+store_last_message_time(struct store *s, int64_t *t, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = s->st[ST_LAST_TIME];
+	int	rc;
+
+	*t = INT64_MIN;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			*t = sqlite3_column_int64(st, 0);
+		done(st);
+		return 0;
+	}
+	dberr(s, rc, "read messages", err, errlen);
+	done(st);
+	return -1;
 }

@@ -104,4 +104,23 @@ int	store_prune(struct store *, int64_t before_us, char *err, size_t errlen);
 int	store_limit_size(struct store *, int64_t max_bytes, char *err,
 			 size_t errlen);
 
+/*
+ * Opaque key/value state for other modules (the tracker's in-flight
+ * records), in namespaces ns; written inside the caller's batch.
+ */
+int	store_kv_put(struct store *, int ns, const void *key, size_t klen,
+		     const void *val, size_t vlen, char *err, size_t errlen);
+int	store_kv_del(struct store *, int ns, const void *key, size_t klen,
+		     char *err, size_t errlen);
+int	store_kv_each(struct store *, int ns, int (*cb)(void *ctx, const void *key,
+		      size_t klen, const void *val, size_t vlen), void *ctx,
+		      char *err, size_t errlen);
+
+/* store_prune_some - delete at most limit old messages and verdicts; rows deleted or -1 */
+int64_t	store_prune_some(struct store *, int64_t before_us, int64_t limit,
+			 char *err, size_t errlen);
+
+/* store_last_message_time - the newest message's time, INT64_MIN when none */
+int	store_last_message_time(struct store *, int64_t *t, char *err, size_t errlen);
+
 #endif
