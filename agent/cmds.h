@@ -19,5 +19,7 @@
 int	cmd_audit(int argc, char **argv);		/* agent/audit.c */
 int	cmd_parse(int argc, char **argv);		/* agent/parse_cmd.c */
 int	cmd_check_config(int argc, char **argv);	/* agent/checkconf.c */
+int	cmd_run(int argc, char **argv);			/* agent/daemon.c */
+int	cmd_status(int argc, char **argv);		/* agent/status.c */
 
 #endif

@@ -362,6 +362,64 @@ limits_each_peak(struct limits *l, void (*cb)(void *, const struct limits_peak *
 	hmap_each(l->states, peak_cb, &pw);
 }
 
+struct count_walk {
+	struct limits *l;
+	int64_t	now;
+	void  (*cb)(void *, const struct limits_count *);
+	void   *ctx;
+};
+
+static int
+count_cb(void *ctx, const char *key, size_t n, void *val)
+{
+	struct count_walk *cw = ctx;
+	struct lstate *s = val;
+	struct limits_count c;
+	size_t i, lo, last;
+
+	(void)key;
+	(void)n;
+	if (s->n == s->start)
+		return (0);
+	last = s->n - 1;
+	for (i = 0; i < s->rule->nwin; i++) {
+		const struct conf_window *w = &s->rule->win[i];
+
+		lo = first_after(s, s->n, cw->now - w->seconds * 1000000);
+		if (lo > last)
+			continue;
+		switch (w->limit) {
+		case LIM_MESSAGES:
+			c.count = (long)(last - lo + 1);
+			break;
+		case LIM_RECIPIENTS:
+			c.count = (long)(s->e[last].cum - (s->e[lo].cum - s->e[lo].nrcpt));
+			break;
+		case LIM_IPS:
+			c.count = distinct_ips(cw->l, s, lo, last);
+			break;
+		default:
+			c.count = 0;
+		}
+		if (c.count <= 0)
+			continue;
+		c.identity = s->ident;
+		c.rule = s->rule;
+		c.win = w;
+		cw->cb(cw->ctx, &c);
+	}
+	return (0);
+}
+
+void
+limits_each_count(struct limits *l, int64_t now, void (*cb)(void *, const struct limits_count *),
+		  void *ctx)
+{
+	struct count_walk cw = { l, now, cb, ctx };
+
+	hmap_each(l->states, count_cb, &cw);
+}
+
 static int
 prune_cb(void *ctx, const char *key, size_t n, void *val)
 {

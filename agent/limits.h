@@ -65,6 +65,18 @@ int	limits_message(struct limits *, const struct track_msg *m,
 void	limits_each_peak(struct limits *, void (*cb)(void *ctx,
 			 const struct limits_peak *), void *ctx);
 
+/* One current value, for limits_each_count(). */
+struct limits_count {
+	const char *identity;
+	const struct conf_rule *rule;
+	const struct conf_window *win;
+	long	count;				/* value in (now - W, now] */
+};
+
+/* limits_each_count - every (identity, rule, window) whose value at now_us is non-zero */
+void	limits_each_count(struct limits *, int64_t now_us, void (*cb)(void *ctx,
+			  const struct limits_count *), void *ctx);
+
 /* limits_prune - free state whose windows are all empty at time now_us */
 void	limits_prune(struct limits *, int64_t now_us);
 size_t	limits_size(const struct limits *);

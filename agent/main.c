@@ -18,8 +18,11 @@ static const char usage_text[] =
 "                      print each line's parsed event as JSON Lines\n"
 "  check-config [-c FILE]\n"
 "                      check the configuration and summarise its rules\n"
-"  run, status, block, unblock, explain\n"
-"                      the daemon and its control commands (not in this release)\n"
+"  run [-c FILE] [-f]  follow the log and count (daemon; -f: foreground, log to stderr)\n"
+"  status [-c FILE] [--json]\n"
+"                      blocked identities and current window counts\n"
+"  block, unblock, explain\n"
+"                      enforcement commands (not in this release)\n"
 "\n"
 "  sendguard COMMAND --help   shows the options of one command.\n"
 "Exit codes: 0 ok; 1 audit found an overrun; 2 usage, config or input error;\n"
@@ -49,8 +52,11 @@ main(int argc, char **argv)
 		return (cmd_parse(argc - 1, argv + 1));
 	if (strcmp(cmd, "check-config") == 0)
 		return (cmd_check_config(argc - 1, argv + 1));
-	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "status") == 0 ||
-	    strcmp(cmd, "block") == 0 || strcmp(cmd, "unblock") == 0 ||
+	if (strcmp(cmd, "run") == 0)
+		return (cmd_run(argc - 1, argv + 1));
+	if (strcmp(cmd, "status") == 0)
+		return (cmd_status(argc - 1, argv + 1));
+	if (strcmp(cmd, "block") == 0 || strcmp(cmd, "unblock") == 0 ||
 	    strcmp(cmd, "explain") == 0) {
 		fprintf(stderr, "sendguard: %s: not available in this release\n", cmd);
 		return (EXIT_USAGE);

@@ -48,7 +48,7 @@ batch_tick(struct pipeline *pl)
 {
 	char err[256];
 
-	if (pl->store == NULL || pl->failed)
+	if (pl->store == NULL || pl->failed || pl->external_txn)
 		return;
 	if (!pl->in_txn) {
 		if (store_begin(pl->store, err, sizeof(err)) < 0) {
@@ -171,4 +171,63 @@ pipeline_free(struct pipeline *pl)
 	pl->parser = NULL;
 	pl->track = NULL;
 	pl->limits = NULL;
+}
+
+int64_t
+pipeline_max_window(const struct conf *c)
+{
+	int64_t m = 0;
+	size_t i, j;
+
+	for (i = 0; i < c->nrules; i++)
+		for (j = 0; j < c->rules[i].nwin; j++)
+			if (c->rules[i].win[j].seconds * 1000000 > m)
+				m = c->rules[i].win[j].seconds * 1000000;
+	return (m);
+}
+
+static void
+no_verdict(void *ctx, const struct limits_verdict *v)
+{
+	(void)ctx;
+	(void)v;
+}
+
+struct rebuild {
+	struct limits *l;
+	int64_t	n;
+};
+
+static int
+rebuild_cb(void *ctx, const struct store_msg *sm)
+{
+	struct rebuild *rb = ctx;
+	struct track_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.time_us = sm->time_us;
+	m.host = sm->host;
+	m.instance = sm->instance;
+	m.queue_id = sm->queue_id;
+	m.sasl = sm->sasl;
+	m.sender = sm->sender;
+	m.client_ip = sm->client_ip;
+	m.uid = sm->uid;
+	m.nrcpt = sm->nrcpt;
+	rb->n++;
+	return (limits_message(rb->l, &m, no_verdict, NULL) < 0 ? -1 : 0);
+}
+
+int64_t
+pipeline_rebuild(struct limits *l, struct store *s, int64_t since_us, char *err, size_t errlen)
+{
+	struct rebuild rb = { l, 0 };
+	int r;
+
+	if ((r = store_each_message(s, since_us, rebuild_cb, &rb, err, errlen)) != 0) {
+		if (r > 0)
+			snprintf(err, errlen, "out of memory");
+		return (-1);
+	}
+	return (rb.n);
 }

@@ -40,6 +40,7 @@ struct pipeline {
 	int64_t	first_us, last_us;
 	/* batching and errors */
 	int	in_txn;
+	int	external_txn;		/* the caller begins and commits (daemon) */
 	unsigned batch;
 	int	failed;
 	char	err[512];
@@ -52,5 +53,16 @@ void	pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_
 /* pipeline_finish - emit held-back messages, commit; 0 or -1 (pl->err) */
 int	pipeline_finish(struct pipeline *);
 void	pipeline_free(struct pipeline *);
+
+/* pipeline_max_window - the longest window of any rule, microseconds (0: none) */
+int64_t	pipeline_max_window(const struct conf *);
+
+/*
+ * pipeline_rebuild - refill l from the stored messages accepted at or after
+ * since_us, raising no verdict (they were raised and stored before).
+ * Returns the number of messages read, or -1 with err.
+ */
+int64_t	pipeline_rebuild(struct limits *l, struct store *s, int64_t since_us,
+			 char *err, size_t errlen);
 
 #endif

@@ -322,3 +322,159 @@ Test(track, old_records_dropped_by_age)
 	cr_expect_eq(track_stats(t)->dropped, 1);
 	track_free(t);
 }
+
+/* A tiny key/value store for the persistence tests. */
+struct kv {
+	int	n;
+	int	ns[256];
+	size_t	kn[256], vn[256];
+	unsigned char k[256][128], v[256][512];
+};
+
+static int
+kv_find(struct kv *s, int ns, const void *key, size_t kn)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->ns[i] == ns && s->kn[i] == kn && memcmp(s->k[i], key, kn) == 0)
+			return (i);
+	return (-1);
+}
+
+static int
+kv_put(void *ctx, int ns, const void *key, size_t kn, const void *val, size_t vn)
+{
+	struct kv *s = ctx;
+	int i = kv_find(s, ns, key, kn);
+
+	cr_assert(kn <= 128 && vn <= 512);
+	if (i < 0) {
+		cr_assert_lt(s->n, 256);
+		i = s->n++;
+	}
+	s->ns[i] = ns;
+	s->kn[i] = kn;
+	s->vn[i] = vn;
+	memcpy(s->k[i], key, kn);
+	memcpy(s->v[i], val, vn);
+	return (0);
+}
+
+static int
+kv_del(void *ctx, int ns, const void *key, size_t kn)
+{
+	struct kv *s = ctx;
+	int i = kv_find(s, ns, key, kn);
+
+	if (i >= 0) {
+		s->n--;
+		s->ns[i] = s->ns[s->n];
+		s->kn[i] = s->kn[s->n];
+		s->vn[i] = s->vn[s->n];
+		memcpy(s->k[i], s->k[s->n], sizeof(s->k[0]));
+		memcpy(s->v[i], s->v[s->n], sizeof(s->v[0]));
+	}
+	return (0);
+}
+
+static const struct track_persist_ops kv_ops = { kv_put, kv_del };
+
+/* restore in key order per namespace, as the store returns it */
+static void
+kv_restore(struct kv *s, struct track *t)
+{
+	int ns, i, j, order[256], n;
+
+	for (ns = 1; ns <= 3; ns++) {
+		n = 0;
+		for (i = 0; i < s->n; i++)
+			if (s->ns[i] == ns)
+				order[n++] = i;
+		for (i = 1; i < n; i++)
+			for (j = i; j > 0; j--) {
+				int a = order[j - 1], b = order[j];
+				size_t m = s->kn[a] < s->kn[b] ? s->kn[a] : s->kn[b];
+				int c = memcmp(s->k[a], s->k[b], m);
+
+				if (c > 0 || (c == 0 && s->kn[a] > s->kn[b])) {
+					order[j - 1] = b;
+					order[j] = a;
+				}
+			}
+		for (i = 0; i < n; i++)
+			cr_assert_eq(track_restore(t, ns, s->k[order[i]], s->kn[order[i]],
+			    s->v[order[i]], s->vn[order[i]]), 0);
+	}
+}
+
+/* Every split point of a mixed sequence: a restart in between changes nothing. */
+Test(track, restart_anywhere_counts_the_same)
+{
+	const struct step seq[] = {
+		{ 0, client("AB0001", "192.0.2.1", "alice") },
+		{ 1, client("AB0002", "127.0.0.1", NULL) },		/* copy, named later */
+		{ 1, pickup("AB0003", 33, NULL) },
+		{ 2, active("AB0001", "a@x", 2) },
+		{ 2, active("AB0002", "a@x", 2) },
+		{ 3, client("AB0004", "203.0.113.9", NULL) },		/* inbound, counts */
+		{ 3, handoff("AB0001", "AB0002") },
+		{ 4, active("AB0003", "www@x", 1) },
+		{ 4, handoff("AB0009", "AB0005") },			/* before the copy */
+		{ 5, client("AB0005", "127.0.0.1", NULL) },
+		{ 5, active("AB0005", "a@x", 1) },
+		{ 6, active("AB0004", "in@y", 1) },
+		{ 7, active("AB0001", "a@x", 2) },			/* retry */
+		{ 8, removed("AB0001") },
+		{ 9, client("AB0001", "192.0.2.2", "bob") },		/* reused ID */
+		{ 10, active("AB0001", "b@x", 1) },
+		{ 100, removed("AB0003") },
+	};
+	const int n = (int)(sizeof(seq) / sizeof(seq[0]));
+	const char *want = "AB0001 AB0003 AB0001 AB0004";	/* AB0004 waits 30 s */
+	int k, i;
+
+	for (k = 0; k <= n; k++) {
+		static struct kv s;
+		struct got g;
+		struct track *a, *b;
+		char buf[256] = "";
+		size_t o = 0;
+
+		memset(&s, 0, sizeof(s));
+		memset(&g, 0, sizeof(g));
+		a = track_new(0, emit, &g);
+		track_keep_dirty(a, 1);
+		for (i = 0; i < k; i++) {
+			track_event(a, &seq[i].ev, SEC(1000 + seq[i].sec));
+			if (i % 3 == 2)
+				cr_assert_eq(track_persist(a, &kv_ops, &s), 0);
+		}
+		cr_assert_eq(track_persist(a, &kv_ops, &s), 0);
+		track_free(a);
+		b = track_new(0, emit, &g);
+		track_keep_dirty(b, 1);
+		kv_restore(&s, b);
+		for (i = k; i < n; i++)
+			track_event(b, &seq[i].ev, SEC(1000 + seq[i].sec));
+		track_flush(b, INT64_MAX);
+		cr_assert_eq(track_persist(b, &kv_ops, &s), 0);
+		for (i = 0; i < g.n; i++)
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", i ? " " : "", g.qid[i]);
+		cr_expect_str_eq(buf, want, "restart after %d events: emitted [%s]", k, buf);
+		track_free(b);
+	}
+}
+
+Test(track, malformed_saved_state_is_refused)
+{
+	struct got g;
+	struct track *t = track_new(0, emit, &g);
+	const unsigned char junk[] = { 1, 2, 3 };
+
+	cr_expect_eq(track_restore(t, TRACK_NS_REC, "mx\0postfix\0AAAAAA", 17, junk, sizeof(junk)), -1);
+	cr_expect_eq(track_restore(t, TRACK_NS_HELD, "12345678", 8, junk, sizeof(junk)), -1);
+	cr_expect_eq(track_restore(t, 99, "k", 1, junk, sizeof(junk)), -1);
+	cr_expect_eq(track_size(t), 0);
+	track_free(t);
+}

@@ -1,0 +1,630 @@
+/*
+ * NAME
+ *	daemon - `sendguard run`: follow the live log and count
+ * SUMMARY
+ *	One event loop (agent/ev) over the log follower's inotify descriptor
+ *	(agent/tail), a signalfd (SIGHUP: reload the configuration keeping
+ *	all counts; SIGTERM/SIGINT: commit and stop), timers and the control
+ *	socket (agent/control).  Every wake reads what the log has, at most
+ *	DAEMON_BATCH lines at a time, through the same pipeline as `audit`;
+ *	each batch is one transaction that holds its messages, its verdicts,
+ *	the tracker's changed in-flight state and the log position after its
+ *	last line.  A crash therefore loses nothing and counts nothing twice:
+ *	the next start restores the tracker, rebuilds the windows from the
+ *	stored messages, and resumes the log at the committed position.
+ *	A failure to write the database stops the daemon (exit 3) with the
+ *	batch rolled back, so a restart resumes cleanly; Postfix never waits
+ *	on sendguard.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/cmds.h"
+#include "agent/conf.h"
+#include "agent/control.h"
+#include "agent/ev.h"
+#include "agent/log.h"
+#include "agent/pipeline.h"
+#include "agent/status.h"
+#include "agent/tail.h"
+#include "store/store.h"
+
+#define DAEMON_BATCH	5000		/* lines per transaction */
+#define IDLE_FLUSH_MS	((TRACK_LINK_WINDOW_US / 1000) + 1000)
+#define PRUNE_MS	60000
+#define PRUNE_ROWS	2000
+
+struct daemon;
+
+struct client {
+	struct daemon *d;
+	int	fd;
+	size_t	n;
+	char	buf[CONTROL_REQ_MAX];
+};
+
+struct daemon {
+	const char *conf_path;
+	struct conf *conf;
+	struct ev *ev;
+	struct store *store;
+	struct tail *tail;
+	struct pipeline pl;
+	int	pl_ok;
+	struct pf_clock clk;
+	int	ctl;
+	int	idle_timer;
+	struct tail_pos pos;
+	int	pos_dirty;
+	int	exit_code;
+};
+
+static const char run_usage[] =
+"usage: sendguard run [-c FILE] [-f]\n"
+"\n"
+"Follow the Postfix log named by `log =` (through rotation and truncation,\n"
+"resuming where it stopped after a restart) and count every accepted message\n"
+"per identity.  -f stays in the foreground and logs to stderr (for systemd\n"
+"Type=simple); otherwise it detaches and logs to syslog (LOG_MAIL).\n"
+"SIGHUP reloads the configuration keeping all counts; SIGTERM stops cleanly.\n";
+
+/* kv_put / kv_del - the tracker's state into the store, inside the batch */
+static int
+kv_put(void *ctx, int ns, const void *k, size_t kn, const void *v, size_t vn)
+{
+	struct daemon *d = ctx;
+	char err[256];
+
+	if (store_kv_put(d->store, ns, k, kn, v, vn, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+kv_del(void *ctx, int ns, const void *k, size_t kn)
+{
+	struct daemon *d = ctx;
+	char err[256];
+
+	if (store_kv_del(d->store, ns, k, kn, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return (-1);
+	}
+	return (0);
+}
+
+static const struct track_persist_ops kv_ops = { kv_put, kv_del };
+
+/* fail_stop - a batch could not be committed: roll it back and stop */
+static void
+fail_stop(struct daemon *d, const char *what)
+{
+	store_rollback(d->store);
+	log_warnx("%s; stopping without the last batch (it is read again at the next start)", what);
+	d->exit_code = EXIT_RUNTIME;
+	ev_stop(d->ev);
+}
+
+/* commit - close the batch: tracker state, cursor, commit */
+static int
+commit(struct daemon *d)
+{
+	struct store_cursor c;
+	char err[512];
+
+	if (d->pl.failed) {
+		fail_stop(d, d->pl.err);
+		return (-1);
+	}
+	if (track_persist(d->pl.track, &kv_ops, d) < 0) {
+		fail_stop(d, "saving the tracker state failed");
+		return (-1);
+	}
+	if (d->pos_dirty && strcmp(d->conf->log, "-") != 0) {
+		c.dev = d->pos.dev;
+		c.ino = d->pos.ino;
+		c.offset = d->pos.offset;
+		snprintf(c.fingerprint, sizeof(c.fingerprint), "%s", d->pos.fp);
+		if (store_set_cursor(d->store, d->conf->log, &c, err, sizeof(err)) < 0) {
+			fail_stop(d, err);
+			return (-1);
+		}
+	}
+	if (store_commit(d->store, err, sizeof(err)) < 0) {
+		fail_stop(d, err);
+		return (-1);
+	}
+	d->pos_dirty = 0;
+	return (0);
+}
+
+static int
+on_line(void *ctx, const char *line, size_t len, const struct tail_pos *after)
+{
+	struct daemon *d = ctx;
+
+	pipeline_line(&d->pl, &d->clk, line, len);
+	d->pos = *after;
+	d->pos_dirty = 1;
+	return (d->pl.failed ? 1 : 0);
+}
+
+/* read_log - read and commit batches until the log has no more */
+static void
+read_log(struct daemon *d)
+{
+	char err[512];
+	long n;
+
+	do {
+		if (store_begin(d->store, err, sizeof(err)) < 0) {
+			fail_stop(d, err);
+			return;
+		}
+		if ((n = tail_read(d->tail, on_line, d, DAEMON_BATCH, err, sizeof(err))) < 0) {
+			log_warnx("%s", err);
+			n = 0;
+		}
+		if (commit(d) < 0)
+			return;
+		if (n > 0 && track_held(d->pl.track) > 0)
+			ev_reset_timer(d->ev, d->idle_timer, IDLE_FLUSH_MS);
+	} while (n >= DAEMON_BATCH);
+	if (tail_eof(d->tail)) {
+		log_info("end of standard input");
+		ev_stop(d->ev);
+	}
+}
+
+static void
+on_tail(struct ev *ev, int fd, int events, void *ctx)
+{
+	(void)ev;
+	(void)fd;
+	(void)events;
+	read_log(ctx);
+}
+
+/* on_idle - the log has been quiet for the link window: release held messages */
+static void
+on_idle(struct ev *ev, int id, void *ctx)
+{
+	struct daemon *d = ctx;
+	char err[512];
+
+	(void)ev;
+	(void)id;
+	if (track_held(d->pl.track) == 0)
+		return;
+	if (store_begin(d->store, err, sizeof(err)) < 0) {
+		fail_stop(d, err);
+		return;
+	}
+	track_flush(d->pl.track, INT64_MAX);
+	commit(d);
+}
+
+/* on_prune - delete rows older than retention, a few thousand at a time */
+static void
+on_prune(struct ev *ev, int id, void *ctx)
+{
+	struct daemon *d = ctx;
+	char err[512];
+	int64_t n;
+	struct timeval tv;
+	int64_t now;
+
+	(void)ev;
+	(void)id;
+	gettimeofday(&tv, NULL);
+	now = (int64_t)tv.tv_sec * 1000000;
+	if (store_begin(d->store, err, sizeof(err)) < 0) {
+		log_warnx("retention: %s", err);
+		return;
+	}
+	n = store_prune_some(d->store, now - d->conf->retention * 1000000, PRUNE_ROWS,
+	    err, sizeof(err));
+	if (n < 0) {
+		log_warnx("retention: %s", err);
+		store_rollback(d->store);
+		return;
+	}
+	if (store_commit(d->store, err, sizeof(err)) < 0) {
+		log_warnx("retention: %s", err);
+		return;
+	}
+	limits_prune(d->pl.limits, status_now(d->pl.last_us));
+	/* more to delete: come back soon instead of stalling the log now */
+	ev_reset_timer(d->ev, id, n >= PRUNE_ROWS ? 200 : PRUNE_MS);
+}
+
+/* rebuild - a limits object for conf, filled from the stored messages */
+static struct limits *
+rebuild(struct daemon *d, const struct conf *conf)
+{
+	struct limits *l;
+	char err[512];
+	int64_t last, n;
+
+	if ((l = limits_new(conf)) == NULL) {
+		log_warnx("out of memory");
+		return (NULL);
+	}
+	if (store_last_message_time(d->store, &last, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		limits_free(l);
+		return (NULL);
+	}
+	if (last == INT64_MIN)
+		return (l);
+	if ((n = pipeline_rebuild(l, d->store, last - pipeline_max_window(conf), err,
+	    sizeof(err))) < 0) {
+		log_warnx("%s", err);
+		limits_free(l);
+		return (NULL);
+	}
+	log_info("windows rebuilt from %lld stored messages", (long long)n);
+	return (l);
+}
+
+/* reload - SIGHUP: a new configuration, the same counts */
+static void
+reload(struct daemon *d)
+{
+	struct conf *nc;
+	struct conf_errs errs = { NULL, 0 };
+	struct limits *nl;
+	size_t k;
+
+	if (conf_load(d->conf_path, &nc, &errs) < 0) {
+		for (k = 0; k < errs.n; k++)
+			log_warnx("%s", errs.msg[k]);
+		log_warnx("configuration not reloaded: %zu error%s in %s; keeping the old one",
+		    errs.n, errs.n == 1 ? "" : "s", d->conf_path);
+		conf_errs_free(&errs);
+		return;
+	}
+	if (strcmp(nc->log, d->conf->log) != 0 || strcmp(nc->state, d->conf->state) != 0 ||
+	    strcmp(nc->socket, d->conf->socket) != 0)
+		log_warnx("log, state and socket changes take effect at the next start");
+	if ((nl = rebuild(d, nc)) == NULL) {
+		log_warnx("configuration not reloaded; keeping the old one");
+		conf_free(nc);
+		return;
+	}
+	/* keep following the same files until a restart */
+	{
+		char *t;
+
+		t = nc->log; nc->log = d->conf->log; d->conf->log = t;
+		t = nc->state; nc->state = d->conf->state; d->conf->state = t;
+		t = nc->socket; nc->socket = d->conf->socket; d->conf->socket = t;
+	}
+	limits_free(d->pl.limits);
+	d->pl.limits = nl;
+	d->pl.conf = nc;
+	conf_free(d->conf);
+	d->conf = nc;
+	log_info("configuration reloaded from %s: %zu rule%s", d->conf_path, nc->nrules,
+	    nc->nrules == 1 ? "" : "s");
+}
+
+static void
+on_signal(struct ev *ev, int signo, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	if (signo == SIGHUP) {
+		reload(d);
+		return;
+	}
+	log_info("signal %d: stopping", signo);
+	ev_stop(ev);
+}
+
+/* answer - run one control request and write the answer */
+static void
+answer(struct daemon *d, int fd, const char *req)
+{
+	struct status_info si;
+	struct timeval tv = { 2, 0 };
+	char *buf = NULL;
+	size_t len = 0, off = 0;
+	FILE *fp;
+	int json;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return;
+	if (strcmp(req, "status json") == 0 || strcmp(req, "status text") == 0 ||
+	    strcmp(req, "status") == 0) {
+		json = strcmp(req, "status json") == 0;
+		memset(&si, 0, sizeof(si));
+		si.running = 1;
+		si.pid = (long)getpid();
+		si.log = d->conf->log;
+		si.state = d->conf->state;
+		si.lines = d->pl.lines;
+		si.last_us = d->pl.last_us;
+		si.mode = d->conf->mode == MODE_MONITOR ? "monitor" : "enforce";
+		status_print(fp, d->pl.limits, status_now(d->pl.last_us), &si, json);
+	} else
+		fputs("error: unknown request\n", fp);
+	fclose(fp);
+	/* the answer is small; a client that does not read gets 2 s */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	while (off < len) {
+		ssize_t w = write(fd, buf + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	free(buf);
+}
+
+static void
+client_close(struct daemon *d, struct client *c)
+{
+	ev_del_fd(d->ev, c->fd);
+	close(c->fd);
+	free(c);
+}
+
+/* on_client - gather one request line, answer it, close */
+static void
+on_client_fd(struct ev *ev, int fd, int events, void *ctx)
+{
+	struct client *c = ctx;
+	struct daemon *d = c->d;
+	ssize_t r;
+	char *nl;
+
+	(void)ev;
+	(void)events;
+	r = read(fd, c->buf + c->n, sizeof(c->buf) - 1 - c->n);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
+		client_close(d, c);
+		return;
+	}
+	c->n += (size_t)r;
+	c->buf[c->n] = '\0';
+	if ((nl = memchr(c->buf, '\n', c->n)) == NULL) {
+		if (c->n >= sizeof(c->buf) - 1) {
+			static const char msg[] = "error: request too long\n";
+
+			if (write(fd, msg, sizeof(msg) - 1) < 0)
+				log_debug("control: %s", strerror(errno));
+			client_close(d, c);
+		}
+		return;
+	}
+	*nl = '\0';
+	if (nl > c->buf && nl[-1] == '\r')
+		nl[-1] = '\0';
+	answer(d, fd, c->buf);
+	client_close(d, c);
+}
+
+static void
+on_accept(struct ev *ev, int fd, int events, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct client *c;
+	int cfd;
+
+	(void)events;
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			close(cfd);
+			continue;
+		}
+		c->fd = cfd;
+		c->d = d;
+		if (ev_add_fd(ev, cfd, EV_READ, on_client_fd, c) < 0) {
+			close(cfd);
+			free(c);
+		}
+	}
+}
+
+static void
+on_note(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_info("%s", msg);
+}
+
+/* restore_cb - one saved tracker entry */
+static int
+restore_cb(void *ctx, const void *k, size_t kn, const void *v, size_t vn)
+{
+	struct daemon *d = ((void **)ctx)[0];
+	int ns = *(int *)((void **)ctx)[1];
+
+	if (track_restore(d->pl.track, ns, k, kn, v, vn) < 0)
+		log_warnx("ignoring a damaged saved tracker entry");
+	return (0);
+}
+
+/* start - everything before the loop; 0 or an exit code */
+static int
+start(struct daemon *d)
+{
+	struct store_cursor c;
+	struct tail_pos pos, *resume = NULL;
+	struct limits *l;
+	char err[512], dir[4096], *slash;
+	int ns, r;
+	void *rctx[2];
+
+	/* the state database (its directory is created if missing) */
+	snprintf(dir, sizeof(dir), "%s", d->conf->state);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		(void)mkdir(dir, 0750);
+	}
+	if (store_open(&d->store, d->conf->state, 0, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return (EXIT_RUNTIME);
+	}
+	if (pipeline_init(&d->pl, d->conf, d->store, NULL, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return (EXIT_RUNTIME);
+	}
+	d->pl_ok = 1;
+	d->pl.external_txn = 1;
+	/* the tracker's in-flight state, then the windows */
+	rctx[0] = d;
+	rctx[1] = &ns;
+	for (ns = TRACK_NS_REC; ns <= TRACK_NS_EXPECT; ns++)
+		if (store_kv_each(d->store, ns, restore_cb, rctx, err, sizeof(err)) < 0) {
+			log_warnx("%s", err);
+			return (EXIT_RUNTIME);
+		}
+	track_keep_dirty(d->pl.track, 1);
+	if ((l = rebuild(d, d->conf)) == NULL)
+		return (EXIT_RUNTIME);
+	limits_free(d->pl.limits);
+	d->pl.limits = l;
+	/* the log, where we stopped */
+	if (strcmp(d->conf->log, "-") != 0) {
+		if ((r = store_get_cursor(d->store, d->conf->log, &c, err, sizeof(err))) < 0) {
+			log_warnx("%s", err);
+			return (EXIT_RUNTIME);
+		}
+		if (r == 1) {
+			memset(&pos, 0, sizeof(pos));
+			pos.dev = c.dev;
+			pos.ino = c.ino;
+			pos.offset = c.offset;
+			snprintf(pos.fp, sizeof(pos.fp), "%s", c.fingerprint);
+			resume = &pos;
+		}
+	}
+	if (tail_open(&d->tail, d->conf->log, resume,
+	    d->conf->start_at == START_BEGINNING ? TAIL_START_BEGINNING : TAIL_START_END,
+	    on_note, d, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return (EXIT_RUNTIME);
+	}
+	pf_clock_init(&d->clk, 0, time(NULL));
+	/* the control socket */
+	if ((d->ctl = control_listen(d->conf->socket, err, sizeof(err))) < 0) {
+		log_warnx("%s", err);
+		return (EXIT_RUNTIME);
+	}
+	/* the loop */
+	if ((d->ev = ev_new()) == NULL ||
+	    ev_add_fd(d->ev, tail_fd(d->tail), EV_READ, on_tail, d) < 0 ||
+	    ev_add_fd(d->ev, d->ctl, EV_READ, on_accept, d) < 0 ||
+	    ev_add_signal(d->ev, SIGHUP, on_signal, d) < 0 ||
+	    ev_add_signal(d->ev, SIGTERM, on_signal, d) < 0 ||
+	    ev_add_signal(d->ev, SIGINT, on_signal, d) < 0 ||
+	    (d->idle_timer = ev_add_timer(d->ev, IDLE_FLUSH_MS, 0, on_idle, d)) < 0 ||
+	    ev_add_timer(d->ev, 1000, 0, on_prune, d) < 0) {
+		log_warn("event loop");
+		return (EXIT_RUNTIME);
+	}
+	return (0);
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct daemon d;
+	struct conf_errs errs = { NULL, 0 };
+	int ch, fg = 0, rc;
+	size_t k;
+
+	memset(&d, 0, sizeof(d));
+	d.conf_path = SG_DEFAULT_CONF;
+	d.ctl = -1;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			d.conf_path = optarg;
+			break;
+		case 'f':
+			fg = 1;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return (0);
+		default:
+			fputs(run_usage, stderr);
+			return (EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "sendguard: run: unexpected argument '%s'\n", argv[optind]);
+		return (EXIT_USAGE);
+	}
+	if (conf_load(d.conf_path, &d.conf, &errs) < 0) {
+		for (k = 0; k < errs.n; k++)
+			fprintf(stderr, "%s\n", errs.msg[k]);
+		fprintf(stderr, "sendguard: %zu error%s in %s\n", errs.n, errs.n == 1 ? "" : "s",
+		    d.conf_path);
+		conf_errs_free(&errs);
+		return (EXIT_USAGE);
+	}
+	log_init(0, 0);			/* start-up errors go to the terminal */
+	signal(SIGPIPE, SIG_IGN);
+	if ((rc = start(&d)) == 0) {
+		if (!fg) {
+			if (daemon(1, 0) < 0) {
+				log_warn("daemon");
+				rc = EXIT_RUNTIME;
+				goto out;
+			}
+			log_init(1, 0);
+		}
+		log_info("started: following %s, state in %s, %zu rule%s, %s mode", d.conf->log,
+		    d.conf->state, d.conf->nrules, d.conf->nrules == 1 ? "" : "s",
+		    d.conf->mode == MODE_MONITOR ? "monitor" : "enforce");
+		read_log(&d);		/* what the log already has */
+		if (d.exit_code == 0 && !tail_eof(d.tail) && ev_run(d.ev) < 0) {
+			log_warn("event loop");
+			d.exit_code = EXIT_RUNTIME;
+		}
+		if (d.exit_code == 0 && tail_eof(d.tail))
+			on_idle(d.ev, 0, &d);	/* standard input ended: count what is held */
+		rc = d.exit_code;
+		log_info("stopped after %llu lines", (unsigned long long)d.pl.lines);
+	}
+out:
+	if (d.ctl >= 0) {
+		close(d.ctl);
+		unlink(d.conf->socket);
+	}
+	ev_free(d.ev);
+	tail_close(d.tail);
+	if (d.pl_ok)
+		pipeline_free(&d.pl);
+	store_close(d.store);
+	conf_free(d.conf);
+	return (rc);
+}

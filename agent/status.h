@@ -1,0 +1,37 @@
+/*
+ * NAME
+ *	status - what `sendguard status` shows, from the daemon or the database
+ * SUMMARY
+ *	status_print() writes the blocked identities (none until enforcement
+ *	lands) and every (identity, rule, window) whose value in the window
+ *	ending at now is non-zero, as JSON (SPEC.md shape) or a table.
+ *	The daemon calls it to answer the control socket; cmd_status() asks
+ *	the daemon, or, when none runs, rebuilds the windows read-only from
+ *	the state database.
+ */
+#ifndef SG_STATUS_H
+#define SG_STATUS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "agent/conf.h"
+#include "agent/limits.h"
+
+struct status_info {
+	int	running;		/* 1: the daemon answers; 0: read from the database */
+	long	pid;
+	const char *log;
+	const char *state;
+	uint64_t lines;			/* lines read since start */
+	int64_t	last_us;		/* newest log time seen, INT64_MIN if none */
+	const char *mode;
+};
+
+int	status_print(FILE *, struct limits *, int64_t now_us,
+		     const struct status_info *, int json);
+
+/* status_now - the end of the windows: the later of the clock and the log */
+int64_t	status_now(int64_t last_log_us);
+
+#endif

@@ -1,0 +1,874 @@
+/*
+ * NAME
+ *	tail - follow a log file by name through rotation and truncation
+ * SUMMARY
+ *	See tail.h for the contract.  One inotify descriptor carries a watch
+ *	on the log's directory (IN_CREATE, IN_MOVED_TO, IN_MOVED_FROM,
+ *	IN_DELETE) and one on the open file (IN_MODIFY, IN_MOVE_SELF,
+ *	IN_DELETE_SELF, IN_ATTRIB, IN_CLOSE_WRITE).  Nothing polls: the
+ *	events only wake the caller; tail_read() then drains them and decides
+ *	from fstat(2) of the open file and stat(2) of the path what happened,
+ *	so a lost or coalesced event (or a call with no event at all, as on
+ *	the start-up pass) never loses a line.
+ *
+ *	Positions.  The offset handed with a line is the byte offset just
+ *	after its newline in the file (dev, ino) it was read from; bytes of a
+ *	partial last line are not consumed until its newline arrives.  Lines
+ *	are read with pread(2) in blocks into one fixed buffer of
+ *	SOURCE_LINE_MAX + 64 KiB; lines are handed out in place.
+ *
+ *	Fingerprint.  The first line of a file (its first SOURCE_LINE_MAX
+ *	bytes if longer) is hashed into 256 bits (four seeded 64-bit lanes).
+ *	On a wake where the file's size or mtime changed, the first line is
+ *	read again (one pread of its known length) and compared: a different
+ *	first line, or a size below what was read, means the file was
+ *	truncated (copytruncate) and it is read again from 0.
+ *
+ *	Rotation by rename.  When the path names another inode than the open
+ *	file, the open file is read to its end and then the new file is
+ *	opened at 0.  While the new file is still empty and the old one is
+ *	still linked, the old file is kept and read: syslog daemons go on
+ *	writing to the renamed file until they are told to reopen, and
+ *	switching at the mere creation of the new file would lose those
+ *	lines.  A watch on the new file wakes us on its first write.  When
+ *	we do switch, a final unterminated line of the old file is handed
+ *	out as a line (it will never be completed).  If the path does not
+ *	exist at all, the old file is kept and read until a new one appears.
+ *	A deleted file (link count 0) is finished and closed, and its name
+ *	is waited for.
+ *
+ *	Copytruncate race.  logrotate's copytruncate copies the file and then
+ *	truncates it; lines written between the copy and the truncation are
+ *	in the copy only, and lines not yet read before the truncation are
+ *	gone from the live file.  Such lines are lost unless the reader had
+ *	read them before the truncation; no reader can avoid that, which is
+ *	why rename rotation (create) is the recommended setup.
+ *
+ *	Resume.  tail_open() with a committed position continues in the same
+ *	file if (dev, ino), the fingerprint and the size agree; otherwise it
+ *	looks for the file among the uncompressed rotated names in the
+ *	directory and finishes it first; otherwise it starts the current
+ *	file at 0 and says (through the note callback) that lines may have
+ *	been lost.
+ * RETURNS
+ *	0 / -1 with the caller's err buffer filled; never prints or exits.
+ * UNTRUSTED INPUT
+ *	File contents are passed through as bytes with their lengths; the
+ *	directory's file names are only compared against the log's name.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/tail.h"
+
+#define BLOCK		(64 * 1024)
+#define BUFSZ		(SOURCE_LINE_MAX + BLOCK)
+#define FILE_MASK	(IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB | IN_CLOSE_WRITE)
+#define DIR_MASK	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
+
+struct tail {
+	char	path[PATH_MAX];
+	char	dir[PATH_MAX];
+	char	base[NAME_MAX + 1];
+	char	cur_name[PATH_MAX];	/* name the open file was opened by (notes) */
+	int	is_stdin, eof;
+	int	ifd, dwd, fwd, pwd;	/* inotify fd; dir, file, pending new file watches */
+	int	fd;			/* open file, -1 while waiting for the log */
+	int	missing_noted;
+	uint64_t dev, ino;
+	uint64_t off;			/* consumed: just after the last line handed out or skipped */
+	char	fp[TAIL_FP_LEN + 1];	/* fingerprint of the open file, "" unknown */
+	size_t	fp_len;			/* bytes hashed */
+	int	fp_nl;			/* the hashed bytes are followed by a newline */
+	off_t	seen_size;
+	struct timespec seen_mtime;
+	char   *buf;			/* BUFSZ bytes; unread data is buf[start..end) */
+	size_t	start, end;
+	int	skipping;		/* inside an over-long line */
+	char   *scratch;		/* SOURCE_LINE_MAX + 1 bytes for first-line reads */
+	tail_note_fn note;
+	void   *nctx;
+	struct tail_stats st;
+};
+
+static void note(struct tail *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* note - hand a formatted note to the caller's callback, if any */
+static void
+note(struct tail *t, const char *fmt, ...)
+{
+	char msg[PATH_MAX * 2 + 256];
+	va_list ap;
+
+	if (t->note == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	t->note(t->nctx, msg);
+}
+
+/* mix64 - final avalanche of a 64-bit lane (murmur3's finaliser constants) */
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return (h);
+}
+
+/* tail_fingerprint - four seeded FNV-1a lanes, finalised, as 64 hex digits */
+void
+tail_fingerprint(const char *line, size_t len, char out[TAIL_FP_LEN + 1])
+{
+	static const uint64_t seed[4] = {
+		0xcbf29ce484222325ULL, 0x9e3779b97f4a7c15ULL,
+		0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL,
+	};
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)line;
+	uint64_t h[4];
+	size_t i;
+	int k, b;
+
+	for (k = 0; k < 4; k++)
+		h[k] = seed[k] ^ ((uint64_t)len * 0x100000001b3ULL);
+	for (i = 0; i < len; i++)
+		for (k = 0; k < 4; k++) {
+			h[k] ^= p[i];
+			h[k] *= 0x100000001b3ULL;
+		}
+	for (k = 0; k < 4; k++) {
+		h[k] = mix64(h[k] + (uint64_t)k);
+		for (b = 0; b < 16; b++)
+			out[k * 16 + b] = hex[(h[k] >> (60 - 4 * b)) & 0xf];
+	}
+	out[TAIL_FP_LEN] = '\0';
+}
+
+/*
+ * first_fp - fingerprint of the first line of fd: 1 known (out, *len, *nl
+ * filled), 0 not yet known (no complete first line), -1 read error.
+ */
+static int
+first_fp(struct tail *t, int fd, char out[TAIL_FP_LEN + 1], size_t *len, int *nl)
+{
+	ssize_t n;
+	char   *p;
+
+	do
+		n = pread(fd, t->scratch, SOURCE_LINE_MAX + 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return (-1);
+	if ((p = memchr(t->scratch, '\n', (size_t)n)) != NULL) {
+		*len = (size_t)(p - t->scratch);
+		*nl = 1;
+	} else if (n > SOURCE_LINE_MAX) {
+		*len = SOURCE_LINE_MAX;	/* over-long first line: its head */
+		*nl = 0;
+	} else {
+		out[0] = '\0';
+		return (0);
+	}
+	tail_fingerprint(t->scratch, *len, out);
+	return (1);
+}
+
+/* fp_learn - fill in the open file's fingerprint if not known yet */
+static void
+fp_learn(struct tail *t)
+{
+	if (t->fp[0] == '\0' && t->fd >= 0 && !t->is_stdin)
+		(void)first_fp(t, t->fd, t->fp, &t->fp_len, &t->fp_nl);
+}
+
+/* fp_same - 1 when the open file still starts with the fingerprinted line */
+static int
+fp_same(struct tail *t)
+{
+	size_t	want = t->fp_len + (t->fp_nl ? 1 : 0);
+	char	fp[TAIL_FP_LEN + 1];
+	ssize_t n;
+
+	do
+		n = pread(t->fd, t->scratch, want, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return (-1);
+	if ((size_t)n != want || memchr(t->scratch, '\n', t->fp_len) != NULL)
+		return (0);
+	if (t->fp_nl && t->scratch[t->fp_len] != '\n')
+		return (0);
+	tail_fingerprint(t->scratch, t->fp_len, fp);
+	return (strcmp(fp, t->fp) == 0);
+}
+
+/* watch_fd - watch the very inode behind fd (immune to renames in between) */
+static int
+watch_fd(struct tail *t, int fd, const char *name)
+{
+	char	proc[64];
+	int	wd;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((wd = inotify_add_watch(t->ifd, proc, FILE_MASK)) < 0)
+		wd = inotify_add_watch(t->ifd, name, FILE_MASK);
+	return (wd);
+}
+
+/* file_drop - close the open file and forget its watch */
+static void
+file_drop(struct tail *t)
+{
+	if (t->fwd >= 0) {
+		(void)inotify_rm_watch(t->ifd, t->fwd);
+		t->fwd = -1;
+	}
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->start = t->end = 0;
+	t->skipping = 0;
+	t->fp[0] = '\0';
+}
+
+/*
+ * file_set - make fd (opened as name, stat st) the open file, read from
+ * off.  -1 when it cannot be watched (the fd is kept: a later wake may
+ * still read it, but appends alone would not wake us).
+ */
+static int
+file_set(struct tail *t, int fd, const struct stat *st, uint64_t off, const char *name,
+    char *err, size_t errlen)
+{
+	int	wd, saved;
+
+	t->fd = fd;
+	t->dev = (uint64_t)st->st_dev;
+	t->ino = (uint64_t)st->st_ino;
+	t->off = off;
+	t->start = t->end = 0;
+	t->skipping = 0;
+	t->seen_size = st->st_size;
+	t->seen_mtime = st->st_mtim;
+	t->fp[0] = '\0';
+	snprintf(t->cur_name, sizeof(t->cur_name), "%s", name);
+	fp_learn(t);
+	wd = watch_fd(t, fd, name);
+	saved = errno;
+	if (t->pwd >= 0 && t->pwd != wd)
+		(void)inotify_rm_watch(t->ifd, t->pwd);
+	t->pwd = -1;
+	t->fwd = wd;
+	if (wd < 0) {
+		snprintf(err, errlen, "%s: inotify watch: %s", name, strerror(saved));
+		return (-1);
+	}
+	return (0);
+}
+
+/* open_reg - open a regular file read-only (relative to dfd): fd, or -1 (errno set) */
+static int
+open_reg(int dfd, const char *name, struct stat *st)
+{
+	int	fd, saved;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return (-1);
+	if (fstat(fd, st) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
+		return (-1);
+	}
+	return (fd);
+}
+
+/* end_boundary - offset just after the last newline before size (0 if none) */
+static uint64_t
+end_boundary(struct tail *t, int fd, uint64_t size)
+{
+	uint64_t at = size;
+	ssize_t n;
+	size_t	chunk;
+	char   *p;
+
+	while (at > 0) {
+		chunk = at > SOURCE_LINE_MAX ? SOURCE_LINE_MAX : (size_t)at;
+		n = pread(fd, t->scratch, chunk, (off_t)(at - chunk));
+		if (n != (ssize_t)chunk)
+			return (0);
+		if ((p = memrchr(t->scratch, '\n', chunk)) != NULL)
+			return (at - chunk + (uint64_t)(p - t->scratch) + 1);
+		at -= chunk;
+	}
+	return (0);
+}
+
+/*
+ * open_path - open the log by its name from offset 0: 1 opened, 0 it does
+ * not exist (yet), -1 error.
+ */
+static int
+open_path(struct tail *t, char *err, size_t errlen)
+{
+	struct stat st;
+	int	fd;
+
+	if ((fd = open_reg(AT_FDCWD, t->path, &st)) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			if (!t->missing_noted)
+				note(t, "%s: does not exist (yet), waiting for it", t->path);
+			t->missing_noted = 1;
+			return (0);
+		}
+		snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
+		return (-1);
+	}
+	if (t->missing_noted) {
+		note(t, "%s: appeared, reading it from the start", t->path);
+		t->st.reopens++;
+	}
+	t->missing_noted = 0;
+	return (file_set(t, fd, &st, 0, t->path, err, errlen) < 0 ? -1 : 1);
+}
+
+/* deliver - hand one line to cb; 1 when reading must stop (cb or max_lines) */
+static int
+deliver(struct tail *t, tail_line_fn cb, void *ctx, const char *line, size_t len,
+    size_t max, long *n)
+{
+	struct tail_pos pos;
+
+	fp_learn(t);
+	pos.dev = t->is_stdin ? 0 : t->dev;
+	pos.ino = t->is_stdin ? 0 : t->ino;
+	pos.offset = t->off;
+	memcpy(pos.fp, t->fp, sizeof(pos.fp));
+	(*n)++;
+	if (cb(ctx, line, len, &pos) != 0)
+		return (1);
+	return (max != 0 && (size_t)*n >= max);
+}
+
+/*
+ * fill - read more bytes into the buffer: >0 bytes read, 0 end of file
+ * (or of stdin), -2 stdin has nothing now, -1 error.
+ */
+static ssize_t
+fill(struct tail *t)
+{
+	struct pollfd pfd;
+	ssize_t n;
+
+	for (;;) {
+		if (t->is_stdin) {
+			pfd.fd = STDIN_FILENO;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			if (poll(&pfd, 1, 0) < 0) {
+				if (errno == EINTR)
+					continue;
+				return (-1);
+			}
+			if (pfd.revents == 0)
+				return (-2);
+			n = read(STDIN_FILENO, t->buf + t->end, BUFSZ - t->end);
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				return (-2);
+		} else {
+			n = pread(t->fd, t->buf + t->end, BUFSZ - t->end,
+			    (off_t)(t->off + t->end));
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return (n);
+	}
+}
+
+/*
+ * read_lines - hand out the complete lines of the open file (or stdin) up
+ * to its end.  final: the file will not grow again, so an unterminated
+ * last line is a line.  Returns 0 at the end, 1 stopped early, -1 error.
+ */
+static int
+read_lines(struct tail *t, tail_line_fn cb, void *ctx, size_t max, long *n,
+    int final, char *err, size_t errlen)
+{
+	const char *p, *nl;
+	size_t	avail, len;
+	ssize_t r;
+
+	for (;;) {
+		while (t->start < t->end) {
+			p = t->buf + t->start;
+			avail = t->end - t->start;
+			if ((nl = memchr(p, '\n', avail)) == NULL) {
+				if (avail > SOURCE_LINE_MAX) {
+					if (!t->skipping)
+						t->st.long_lines++;
+					t->skipping = 1;
+					t->off += avail;
+					t->start = t->end = 0;
+				}
+				break;
+			}
+			len = (size_t)(nl - p);
+			t->start += len + 1;
+			t->off += len + 1;
+			if (t->skipping) {
+				t->skipping = 0;
+				continue;
+			}
+			if (len > SOURCE_LINE_MAX) {
+				t->st.long_lines++;
+				continue;
+			}
+			if (deliver(t, cb, ctx, p, len, max, n))
+				return (1);
+		}
+		if (t->start > 0) {
+			memmove(t->buf, t->buf + t->start, t->end - t->start);
+			t->end -= t->start;
+			t->start = 0;
+		}
+		if ((r = fill(t)) == -2)
+			return (0);
+		if (r < 0) {
+			snprintf(err, errlen, "%s: read: %s",
+			    t->is_stdin ? "-" : t->cur_name, strerror(errno));
+			return (-1);
+		}
+		if (r > 0) {
+			t->end += (size_t)r;
+			continue;
+		}
+		/* end of file */
+		if (t->is_stdin)
+			t->eof = final = 1;
+		if (!final || t->end == 0)
+			return (0);
+		len = t->end;
+		t->off += len;
+		t->start = t->end = 0;
+		if (t->skipping) {
+			t->skipping = 0;
+			return (0);
+		}
+		return (deliver(t, cb, ctx, t->buf, len, max, n));
+	}
+}
+
+/* check_trunc - restart the open file at 0 if it was truncated; -1 error */
+static int
+check_trunc(struct tail *t, char *err, size_t errlen)
+{
+	struct stat st;
+	uint64_t rd = t->off + (t->end - t->start);
+	int	trunc = 0, same;
+
+	if (fstat(t->fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", t->cur_name, strerror(errno));
+		return (-1);
+	}
+	if ((uint64_t)st.st_size < rd) {
+		trunc = 1;
+	} else if (t->fp[0] != '\0' && (st.st_size != t->seen_size
+	    || st.st_mtim.tv_sec != t->seen_mtime.tv_sec
+	    || st.st_mtim.tv_nsec != t->seen_mtime.tv_nsec)) {
+		if ((same = fp_same(t)) < 0) {
+			snprintf(err, errlen, "%s: read: %s", t->cur_name, strerror(errno));
+			return (-1);
+		}
+		trunc = !same;
+	}
+	t->seen_size = st.st_size;
+	t->seen_mtime = st.st_mtim;
+	if (trunc) {
+		note(t, "%s: truncated (copytruncate?) at offset %llu, reading it again from the start",
+		    t->cur_name, (unsigned long long)t->off);
+		t->st.truncations++;
+		t->off = 0;
+		t->start = t->end = 0;
+		t->skipping = 0;
+		t->fp[0] = '\0';
+		fp_learn(t);
+	}
+	return (0);
+}
+
+/* drain_events - empty the inotify queue; the events themselves only wake us */
+static int
+drain_events(struct tail *t, char *err, size_t errlen)
+{
+	char	ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *e;
+	ssize_t n;
+	size_t	i;
+
+	for (;;) {
+		n = read(t->ifd, ev, sizeof(ev));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return (0);
+			snprintf(err, errlen, "%s: inotify: %s", t->path, strerror(errno));
+			return (-1);
+		}
+		if (n == 0)
+			return (0);
+		for (i = 0; i + sizeof(*e) <= (size_t)n; i += sizeof(*e) + e->len) {
+			e = (const struct inotify_event *)(const void *)(ev + i);
+			if (!(e->mask & IN_IGNORED))
+				continue;
+			if (e->wd == t->fwd)
+				t->fwd = -1;
+			else if (e->wd == t->pwd)
+				t->pwd = -1;
+			else if (e->wd == t->dwd) {
+				t->dwd = -1;
+				note(t, "%s: its directory went away; the log can no longer be followed",
+				    t->path);
+			}
+		}
+	}
+}
+
+/*
+ * follow - read the open file to its end, then decide from stat(2) whether
+ * it is still the log; switch to the new file when it is not.  Returns the
+ * number of lines handed out, or -1.
+ */
+static long
+follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t errlen)
+{
+	struct stat st, fst;
+	long	n = 0;
+	int	r, wd;
+
+	for (;;) {
+		if (t->fd < 0 && (r = open_path(t, err, errlen)) <= 0)
+			return (r < 0 ? -1 : n);
+		if (check_trunc(t, err, errlen) < 0)
+			return (-1);
+		if ((r = read_lines(t, cb, ctx, max, &n, 0, err, errlen)) != 0)
+			return (r < 0 ? -1 : n);
+		if (fstat(t->fd, &fst) < 0) {
+			snprintf(err, errlen, "%s: %s", t->cur_name, strerror(errno));
+			return (-1);
+		}
+		if (stat(t->path, &st) < 0) {
+			if (errno != ENOENT && errno != ENOTDIR) {
+				snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
+				return (-1);
+			}
+			if (fst.st_nlink > 0)
+				return (n);	/* renamed away, no new file yet */
+			if ((r = read_lines(t, cb, ctx, max, &n, 1, err, errlen)) != 0)
+				return (r < 0 ? -1 : n);
+			note(t, "%s: deleted; finished the open file at offset %llu, waiting for the log to reappear",
+			    t->path, (unsigned long long)t->off);
+			file_drop(t);
+			t->missing_noted = 1;
+			continue;
+		}
+		if ((uint64_t)st.st_dev == t->dev && (uint64_t)st.st_ino == t->ino)
+			return (n);
+		if (fst.st_nlink > 0 && st.st_size == 0) {
+			/*
+			 * A new, still empty log: the writer may not have
+			 * reopened yet.  Keep the old file and wake on the new
+			 * one's first write; look again after adding the watch
+			 * in case it was written meanwhile.
+			 */
+			wd = inotify_add_watch(t->ifd, t->path, FILE_MASK);
+			if (wd >= 0 && wd != t->pwd) {
+				if (t->pwd >= 0 && t->pwd != t->fwd)
+					(void)inotify_rm_watch(t->ifd, t->pwd);
+				t->pwd = wd;
+				continue;
+			}
+			return (n);
+		}
+		if ((r = read_lines(t, cb, ctx, max, &n, 1, err, errlen)) != 0)
+			return (r < 0 ? -1 : n);
+		if (fst.st_nlink == 0) {
+			note(t, "%s: deleted and created again; finished the old file, reading the new one from the start",
+			    t->path);
+			t->st.reopens++;
+		} else {
+			note(t, "%s: rotated; finished %s at offset %llu, reading the new file from the start",
+			    t->path, t->cur_name, (unsigned long long)t->off);
+			t->st.rotations++;
+		}
+		file_drop(t);
+	}
+}
+
+/* tail_read - drain notifications, follow rotations, hand out lines */
+long
+tail_read(struct tail *t, tail_line_fn cb, void *ctx, size_t max_lines,
+    char *err, size_t errlen)
+{
+	long	n = 0;
+	int	r;
+
+	if (t->is_stdin) {
+		if (t->eof)
+			return (0);
+		r = read_lines(t, cb, ctx, max_lines, &n, 0, err, errlen);
+		return (r < 0 ? -1 : n);
+	}
+	if (drain_events(t, err, errlen) < 0)
+		return (-1);
+	return (follow(t, cb, ctx, max_lines, err, errlen));
+}
+
+/* rotated_name - NAME[.-]anything, not compressed */
+static int
+rotated_name(const struct tail *t, const char *name)
+{
+	static const char *const zext[] = { ".gz", ".bz2", ".xz", ".zst" };
+	size_t	bl = strlen(t->base), nl = strlen(name), el, i;
+
+	if (nl <= bl + 1 || memcmp(name, t->base, bl) != 0)
+		return (0);
+	if (name[bl] != '.' && name[bl] != '-')
+		return (0);
+	for (i = 0; i < sizeof(zext) / sizeof(zext[0]); i++) {
+		el = strlen(zext[i]);
+		if (nl >= el && strcmp(name + nl - el, zext[i]) == 0)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * find_rotated - look in the log's directory for the file of a committed
+ * position under a rotated name; its fd (name and stat filled), or -1.
+ */
+static int
+find_rotated(struct tail *t, const struct tail_pos *pos, char *name, size_t namelen,
+    struct stat *st)
+{
+	const struct dirent *d;
+	char	fp[TAIL_FP_LEN + 1];
+	size_t	flen;
+	int	fd = -1, nl;
+	DIR    *dp;
+
+	if ((dp = opendir(t->dir)) == NULL)
+		return (-1);
+	while (fd < 0 && (d = readdir(dp)) != NULL) {
+		if (!rotated_name(t, d->d_name))
+			continue;
+		if (fstatat(dirfd(dp), d->d_name, st, 0) < 0
+		    || (uint64_t)st->st_dev != pos->dev || (uint64_t)st->st_ino != pos->ino)
+			continue;
+		if ((size_t)snprintf(name, namelen, "%s/%s", t->dir, d->d_name) >= namelen
+		    || (fd = open_reg(dirfd(dp), d->d_name, st)) < 0)
+			continue;
+		if ((uint64_t)st->st_ino != pos->ino || (uint64_t)st->st_size < pos->offset
+		    || (pos->fp[0] != '\0' && (first_fp(t, fd, fp, &flen, &nl) != 1
+		    || strcmp(fp, pos->fp) != 0))) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	closedir(dp);
+	return (fd);
+}
+
+/* start_resume - open the log at a committed position (see the header) */
+static int
+start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errlen)
+{
+	char	name[PATH_MAX], fp[TAIL_FP_LEN + 1];
+	struct stat st;
+	size_t	flen;
+	int	fd, nl, known;
+
+	if ((fd = open_reg(AT_FDCWD, t->path, &st)) >= 0
+	    && (uint64_t)st.st_dev == pos->dev && (uint64_t)st.st_ino == pos->ino) {
+		known = first_fp(t, fd, fp, &flen, &nl);
+		if ((uint64_t)st.st_size >= pos->offset
+		    && (pos->fp[0] == '\0' || (known == 1 && strcmp(fp, pos->fp) == 0))) {
+			note(t, "%s: resuming at offset %llu", t->path,
+			    (unsigned long long)pos->offset);
+			return (file_set(t, fd, &st, pos->offset, t->path, err, errlen));
+		}
+		note(t, "%s: truncated or rewritten while we were down (size %llu, committed offset %llu); reading it from the start",
+		    t->path, (unsigned long long)st.st_size,
+		    (unsigned long long)pos->offset);
+		t->st.truncations++;
+		return (file_set(t, fd, &st, 0, t->path, err, errlen));
+	}
+	if (fd < 0 && errno != ENOENT && errno != ENOTDIR) {
+		snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
+		return (-1);
+	}
+	if (fd >= 0)
+		close(fd);
+	if ((fd = find_rotated(t, pos, name, sizeof(name), &st)) >= 0) {
+		note(t, "%s: rotated while we were down; finishing %s from offset %llu first",
+		    t->path, name, (unsigned long long)pos->offset);
+		t->st.rotations++;
+		return (file_set(t, fd, &st, pos->offset, name, err, errlen));
+	}
+	note(t, "%s: the file of the committed position (inode %llu) is gone or compressed; reading the current log from the start, lines written in between may be lost",
+	    t->path, (unsigned long long)pos->ino);
+	return (open_path(t, err, errlen) < 0 ? -1 : 0);
+}
+
+/* start_fresh - open a log never seen at its end (line boundary) or start */
+static int
+start_fresh(struct tail *t, enum tail_start start, char *err, size_t errlen)
+{
+	struct stat st;
+	int	fd;
+
+	if ((fd = open_reg(AT_FDCWD, t->path, &st)) < 0) {
+		if (errno != ENOENT && errno != ENOTDIR) {
+			snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
+			return (-1);
+		}
+		note(t, "%s: does not exist (yet), waiting for it", t->path);
+		t->missing_noted = 1;
+		return (0);
+	}
+	return (file_set(t, fd, &st, start == TAIL_START_END
+	    ? end_boundary(t, fd, (uint64_t)st.st_size) : 0, t->path, err, errlen));
+}
+
+/* split_path - the log's directory and base name */
+static int
+split_path(struct tail *t, const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	size_t	dl;
+
+	if (snprintf(t->path, sizeof(t->path), "%s", path) >= (int)sizeof(t->path)) {
+		snprintf(err, errlen, "%.64s...: path too long", path);
+		return (-1);
+	}
+	if (slash == NULL) {
+		snprintf(t->dir, sizeof(t->dir), ".");
+		slash = path - 1;
+	} else {
+		dl = (size_t)(slash - path);
+		if (dl == 0)
+			dl = 1;		/* "/name" */
+		memcpy(t->dir, path, dl);
+		t->dir[dl] = '\0';
+	}
+	if (slash[1] == '\0' || strlen(slash + 1) > NAME_MAX) {
+		snprintf(err, errlen, "%s: not a file name", path);
+		return (-1);
+	}
+	snprintf(t->base, sizeof(t->base), "%s", slash + 1);
+	return (0);
+}
+
+/* tail_open - see tail.h */
+int
+tail_open(struct tail **out, const char *path, const struct tail_pos *resume,
+    enum tail_start start, tail_note_fn note_fn, void *nctx, char *err, size_t errlen)
+{
+	struct tail *t;
+
+	*out = NULL;
+	if ((t = calloc(1, sizeof(*t))) == NULL || (t->buf = malloc(BUFSZ)) == NULL
+	    || (t->scratch = malloc(SOURCE_LINE_MAX + 1)) == NULL) {
+		if (t != NULL)
+			free(t->buf);
+		free(t);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return (-1);
+	}
+	t->fd = t->ifd = t->dwd = t->fwd = t->pwd = -1;
+	t->note = note_fn;
+	t->nctx = nctx;
+	if (strcmp(path, "-") == 0) {
+		t->is_stdin = 1;
+		snprintf(t->path, sizeof(t->path), "-");
+		snprintf(t->cur_name, sizeof(t->cur_name), "-");
+		*out = t;
+		return (0);
+	}
+	if (split_path(t, path, err, errlen) < 0)
+		goto fail;
+	if ((t->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: inotify: %s", path, strerror(errno));
+		goto fail;
+	}
+	if ((t->dwd = inotify_add_watch(t->ifd, t->dir, DIR_MASK)) < 0) {
+		snprintf(err, errlen, "%s: cannot watch directory %s: %s", path, t->dir,
+		    strerror(errno));
+		goto fail;
+	}
+	if ((resume != NULL ? start_resume(t, resume, err, errlen)
+	    : start_fresh(t, start, err, errlen)) < 0)
+		goto fail;
+	*out = t;
+	return (0);
+fail:
+	tail_close(t);
+	return (-1);
+}
+
+/* tail_close - release everything; NULL is fine */
+void
+tail_close(struct tail *t)
+{
+	if (t == NULL)
+		return;
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->ifd >= 0)
+		close(t->ifd);
+	free(t->buf);
+	free(t->scratch);
+	free(t);
+}
+
+/* tail_fd - inotify descriptor, or 0 for standard input */
+int
+tail_fd(const struct tail *t)
+{
+	return (t->is_stdin ? STDIN_FILENO : t->ifd);
+}
+
+/* tail_eof - 1 once standard input is exhausted */
+int
+tail_eof(const struct tail *t)
+{
+	return (t->eof);
+}
+
+/* tail_stats - counters since tail_open */
+const struct tail_stats *
+tail_stats(const struct tail *t)
+{
+	return (&t->st);
+}
