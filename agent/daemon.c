@@ -107,6 +107,37 @@ kv_del(void *ctx, int ns, const void *k, size_t kn)
 
 static const struct track_persist_ops kv_ops = { kv_put, kv_del };
 
+/* printable - s for a log line: control and non-ASCII bytes as \xNN */
+static const char *
+printable(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; *s && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return (buf);
+}
+
+/* on_verdict - an identity went over a limit: say so (actions come later) */
+static void
+on_verdict(void *ctx, const struct limits_verdict *v)
+{
+	char id[600], wb[32];
+
+	(void)ctx;
+	log_warnx("over limit: %s: rule %s, %s %ld > %ld in %s, crossed by %s",
+	    printable(v->identity, id, sizeof(id)), v->rule->name,
+	    conf_limit_name(v->win->limit), v->count, v->win->threshold,
+	    conf_format_duration(v->win->seconds, wb, sizeof(wb)), v->queue_id);
+}
+
 /* fail_stop - a batch could not be committed: roll it back and stop */
 static void
 fail_stop(struct daemon *d, const char *what)
@@ -358,6 +389,9 @@ answer(struct daemon *d, int fd, const char *req)
 		si.lines = d->pl.lines;
 		si.last_us = d->pl.last_us;
 		si.mode = d->conf->mode == MODE_MONITOR ? "monitor" : "enforce";
+		si.dev = d->pos.dev;
+		si.ino = d->pos.ino;
+		si.offset = d->pos.offset;
 		status_print(fp, d->pl.limits, status_now(d->pl.last_us), &si, json);
 	} else
 		fputs("error: unknown request\n", fp);
@@ -490,6 +524,8 @@ start(struct daemon *d)
 	}
 	d->pl_ok = 1;
 	d->pl.external_txn = 1;
+	d->pl.on_verdict = on_verdict;
+	d->pl.ctx = d;
 	/* the tracker's in-flight state, then the windows */
 	rctx[0] = d;
 	rctx[1] = &ns;

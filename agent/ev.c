@@ -507,7 +507,9 @@ run_timer(struct ev *ev, int id)
 	uint32_t gen;
 	ssize_t n;
 
-	n = sizeof(count); count = 1;
+	n = read(t->fd, &count, sizeof(count));
+	if (n != (ssize_t)sizeof(count) || count == 0)
+		return;
 	gen = t->gen;
 	t->rearmed = 0;
 	t->cb(ev, id, t->ctx);

@@ -67,18 +67,24 @@ crow_cmp(const void *a, const void *b)
 	return (x->win < y->win ? -1 : x->win > y->win);
 }
 
-/* tty_str - identity for a terminal: control and non-ASCII bytes as \xNN */
-static void
+/* tty_str - identity for a terminal: control and non-ASCII bytes as \xNN; columns written */
+static int
 tty_str(FILE *fp, const char *s)
 {
+	int w = 0;
+
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c < 0x20 || c >= 0x7f || c == '\\')
+		if (c < 0x20 || c >= 0x7f || c == '\\') {
 			fprintf(fp, "\\x%02x", c);
-		else
+			w += 4;
+		} else {
 			putc(c, fp);
+			w++;
+		}
 	}
+	return (w);
 }
 
 int64_t
@@ -119,8 +125,10 @@ status_print(FILE *fp, struct limits *l, int64_t now, const struct status_info *
 		fprintf(fp, "%s],\n \"now\": \"%s\", \"daemon\": {\"running\": %s",
 		    cs.n ? "\n " : "", json_time(now, tb, sizeof(tb)), si->running ? "true" : "false");
 		if (si->running)
-			fprintf(fp, ", \"pid\": %ld, \"lines\": %llu", si->pid,
-			    (unsigned long long)si->lines);
+			fprintf(fp, ", \"pid\": %ld, \"lines\": %llu, \"position\": {\"dev\": %llu, "
+			    "\"ino\": %llu, \"offset\": %llu}", si->pid, (unsigned long long)si->lines,
+			    (unsigned long long)si->dev, (unsigned long long)si->ino,
+			    (unsigned long long)si->offset);
 		fputs(", \"log\": ", fp);
 		json_cstr(fp, si->log);
 		fputs(", \"state\": ", fp);
@@ -147,20 +155,20 @@ status_print(FILE *fp, struct limits *l, int64_t now, const struct status_info *
 		if (cs.n == 0)
 			fputs("COUNTS: none\n", fp);
 		else
-			fprintf(fp, "%-44s %-12s %-10s %6s %8s\n", "IDENTITY", "RULE", "LIMIT",
-			    "WINDOW", "COUNT");
+			fprintf(fp, "%-30s %-10s %-10s %6s %15s\n", "IDENTITY", "RULE", "LIMIT",
+			    "WINDOW", "COUNT/LIMIT");
 		for (i = 0; i < cs.n; i++) {
-			int w = (int)strlen(cs.v[i].identity);
+			char cnt[48];
+			int w = tty_str(fp, cs.v[i].identity);
 
-			tty_str(fp, cs.v[i].identity);
-			if (w > 44 || strpbrk(cs.v[i].identity, "\\\x7f") != NULL)
-				fprintf(fp, "\n%44s", "");
+			if (w > 30)
+				fprintf(fp, "\n%30s", "");
 			else
-				fprintf(fp, "%*s", 44 - w, "");
-			fprintf(fp, " %-12.12s %-10s %6s %8ld / %ld\n",
+				fprintf(fp, "%*s", 30 - w, "");
+			snprintf(cnt, sizeof(cnt), "%ld/%ld", cs.v[i].count, cs.v[i].win->threshold);
+			fprintf(fp, " %-10.10s %-10s %6s %15s\n",
 			    cs.v[i].rule->name, conf_limit_name(cs.v[i].win->limit),
-			    conf_format_duration(cs.v[i].win->seconds, wb, sizeof(wb)),
-			    cs.v[i].count, cs.v[i].win->threshold);
+			    conf_format_duration(cs.v[i].win->seconds, wb, sizeof(wb)), cnt);
 		}
 	}
 	for (i = 0; i < cs.n; i++)

@@ -26,6 +26,7 @@ struct status_info {
 	uint64_t lines;			/* lines read since start */
 	int64_t	last_us;		/* newest log time seen, INT64_MIN if none */
 	const char *mode;
+	uint64_t dev, ino, offset;	/* where the daemon reads (running only) */
 };
 
 int	status_print(FILE *, struct limits *, int64_t now_us,

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -660,6 +661,68 @@ Test(ev, signal_mask_restored)
 		rc = in_child(mask_row, &tab[i]);
 		cr_expect_eq(rc, 0, "%s: child failed check %d", tab[i].name, rc);
 	}
+}
+
+static volatile sig_atomic_t alarms;
+
+/* on_alarm - a plain handler outside the loop */
+static void
+on_alarm(int signo)
+{
+	(void)signo;
+	alarms++;
+}
+
+/* count_fire_cb - a timer that counts and stops the loop */
+static void
+count_fire_cb(struct ev *ev, int id, void *ctx)
+{
+	(void)id;
+	(*(int *)ctx)++;
+	ev_stop(ev);
+}
+
+/*
+ * eintr_child - SIGALRM with a handler (not routed through the loop)
+ * interrupts epoll_wait; ev_run must carry on until its timer fires.
+ */
+static int
+eintr_child(const void *arg)
+{
+	struct sigaction sa;
+	struct itimerval it;
+	struct ev *ev;
+	int fired = 0;
+
+	(void)arg;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;	/* no SA_RESTART */
+	if (sigaction(SIGALRM, &sa, NULL) < 0)
+		return (1);
+	if ((ev = ev_new()) == NULL || ev_add_timer(ev, 400, 0, count_fire_cb, &fired) < 0)
+		return (2);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = 50000;
+	it.it_interval.tv_usec = 50000;
+	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+		return (3);
+	if (ev_run(ev) != 0)
+		return (4);
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	if (fired != 1)
+		return (5);
+	if (alarms < 2)
+		return (6);		/* the test did not interrupt anything */
+	ev_free(ev);
+	return (0);
+}
+
+Test(ev, eintr_is_retried, .timeout = 20)
+{
+	int rc = in_child(eintr_child, NULL);
+
+	cr_expect_eq(rc, 0, "child failed check %d", rc);
 }
 
 /* ---------------------------------------------------------------------- */

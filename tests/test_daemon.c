@@ -1,0 +1,544 @@
+/*
+ * test_daemon - `sendguard run` as an administrator lives with it: the log
+ * is written in random chunks (many ending mid-line) while it is rotated by
+ * rename, copied and truncated, and the daemon is killed and restarted;
+ * `sendguard status --json` must still equal the generator's truth, every
+ * message counted once.  Also: an idle daemon uses no CPU, and SIGHUP
+ * applies a new limit without losing counts and keeps the old
+ * configuration when the new one is broken.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/runcmd.h"
+
+static char dir[64];
+static char logp[128], confp[128], truthp[128], errp[128];
+
+static const char *
+tools(void)
+{
+	const char *t = getenv("SG_TOOLS");
+
+	return (t ? t : "build/bench");
+}
+
+static void
+msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *b;
+	long n;
+
+	cr_assert_not_null(fp, "%s", path);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	b = malloc((size_t)n + 1);
+	cr_assert_eq(fread(b, 1, (size_t)n, fp), (size_t)n);
+	b[n] = '\0';
+	fclose(fp);
+	if (len)
+		*len = (size_t)n;
+	return (b);
+}
+
+static void
+write_conf(const char *extra)
+{
+	FILE *fp = fopen(confp, "w");
+
+	cr_assert_not_null(fp);
+	fprintf(fp, "[agent]\nlog = %s\nstate = %s/state.db\nsocket = %s/ctl.sock\n"
+	    "start_at = beginning\nretention = 30d\n%s", logp, dir, dir, extra);
+	fclose(fp);
+}
+
+static const char count_all[] =
+	"[limit s]\nby = sasl\nmessages = 100000000/30d\nrecipients = 100000000/30d\n"
+	"[limit u]\nby = uid\nmessages = 100000000/30d\nrecipients = 100000000/30d\n"
+	"[limit f]\nby = sender\nmessages = 100000000/30d\nrecipients = 100000000/30d\n"
+	"[limit i]\nby = ip\nmessages = 100000000/30d\nrecipients = 100000000/30d\n";
+
+static void
+setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/sg-daemon-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(logp, sizeof(logp), "%s/mail.log", dir);
+	snprintf(confp, sizeof(confp), "%s/agent.conf", dir);
+	snprintf(truthp, sizeof(truthp), "%s/truth.tsv", dir);
+	snprintf(errp, sizeof(errp), "%s/daemon.err", dir);
+	setenv("TZ", "UTC", 1);
+}
+
+static void
+teardown(void)
+{
+	const char *argv[] = { getenv("SG_KEEP") ? "/bin/true" : "/bin/rm", "-rf", dir, NULL };
+	struct cmdres r = runcmd(argv, NULL);
+
+	cmdres_free(&r);
+}
+
+TestSuite(daemon, .init = setup, .fini = teardown);
+
+/* start - the daemon in the foreground, stderr appended to errp */
+static pid_t
+start(void)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		int e = open(errp, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int n = open("/dev/null", O_RDONLY);
+
+		dup2(n, 0);
+		dup2(e, 1);
+		dup2(e, 2);
+		execl(sg_bin(), sg_bin(), "run", "-f", "-c", confp, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	return (pid);
+}
+
+static void
+stop(pid_t pid, int sig)
+{
+	int st;
+
+	kill(pid, sig);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	if (sig == SIGTERM)
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "clean stop, status %d", st);
+}
+
+/* status - the daemon's JSON (NULL while it does not answer) */
+static char *
+status(void)
+{
+	const char *argv[] = { sg_bin(), "status", "--json", "-c", confp, NULL };
+	struct cmdres r = runcmd(argv, NULL);
+
+	if (r.status != 0 || strstr(r.out, "\"running\": true") == NULL) {
+		cmdres_free(&r);
+		return (NULL);
+	}
+	free(r.err);
+	return (r.out);
+}
+
+static unsigned long long
+jnum(const char *js, const char *key)
+{
+	const char *p = strstr(js, key);
+
+	return (p ? strtoull(p + strlen(key), NULL, 10) : 0);
+}
+
+/* caught_up - the daemon has read path (its current inode) to its end */
+static int
+caught_up(const char *path)
+{
+	struct stat st;
+	char *js = status();
+	int ok;
+
+	if (js == NULL)
+		return (0);
+	ok = stat(path, &st) == 0 && jnum(js, "\"ino\": ") == (unsigned long long)st.st_ino &&
+	    jnum(js, "\"offset\": ") == (unsigned long long)st.st_size;
+	free(js);
+	return (ok);
+}
+
+static void
+wait_caught_up(const char *path)
+{
+	int i;
+
+	for (i = 0; i < 1200 && !caught_up(path); i++)
+		msleep(50);
+	cr_assert(caught_up(path), "the daemon did not catch up with %s", path);
+}
+
+static void
+wait_running(void)
+{
+	char *js = NULL;
+	int i;
+
+	for (i = 0; i < 400 && (js = status()) == NULL; i++)
+		msleep(25);
+	cr_assert_not_null(js, "the daemon never answered:\n%s", slurp(errp, NULL));
+	free(js);
+}
+
+/* The writer: syslog appending to the log, rotated under it. */
+struct writer {
+	const char *data;
+	size_t	len, off;
+	int	fd;
+	int	rot;			/* rotated files so far */
+	int	r1, r2, ct;		/* planned rotations and copytruncate done */
+	unsigned seed;
+	long	unterminated;
+};
+
+static void
+w_open(struct writer *w)
+{
+	w->fd = open(logp, O_WRONLY | O_CREAT | O_APPEND, 0644);
+	cr_assert_geq(w->fd, 0);
+}
+
+/* w_chunk - append the next random-size chunk (often ending mid-line) */
+static void
+w_chunk(struct writer *w)
+{
+	size_t n = 1 + (size_t)rand_r(&w->seed) % 6000;
+
+	if (n > w->len - w->off)
+		n = w->len - w->off;
+	cr_assert_eq(write(w->fd, w->data + w->off, n), (ssize_t)n);
+	w->off += n;
+	if (w->off < w->len && w->data[w->off - 1] != '\n')
+		w->unterminated++;
+}
+
+/* w_line_end - write up to the end of the current line (a rotation point) */
+static void
+w_line_end(struct writer *w)
+{
+	const char *nl = memchr(w->data + w->off, '\n', w->len - w->off);
+	size_t n = nl ? (size_t)(nl - (w->data + w->off)) + 1 : w->len - w->off;
+
+	cr_assert_eq(write(w->fd, w->data + w->off, n), (ssize_t)n);
+	w->off += n;
+}
+
+/*
+ * rotate - as logrotate does by default: mail.log.N -> mail.log.N+1, ...,
+ * mail.log -> mail.log.1; a few more lines reach the old file before the
+ * writer reopens (syslogd has not had its HUP yet).
+ */
+static void
+rotate(struct writer *w)
+{
+	char from[160], to[160];
+	int k;
+
+	w_line_end(w);
+	for (k = w->rot; k >= 1; k--) {
+		snprintf(from, sizeof(from), "%s.%d", logp, k);
+		snprintf(to, sizeof(to), "%s.%d", logp, k + 1);
+		cr_assert_eq(rename(from, to), 0);
+	}
+	snprintf(to, sizeof(to), "%s.1", logp);
+	cr_assert_eq(rename(logp, to), 0);
+	w->rot++;
+	for (k = 0; k < 3 && w->off < w->len; k++)
+		w_line_end(w);
+	close(w->fd);
+	w_open(w);
+}
+
+/* copytruncate - logrotate's copy, then truncate in place; the writer keeps its fd */
+static void
+copytruncate(struct writer *w)
+{
+	char cmd[400];
+	int fd;
+
+	w_line_end(w);
+	wait_caught_up(logp);		/* logrotate's own race: see agent/tail.c */
+	snprintf(cmd, sizeof(cmd), "%s.ct", logp);
+	{
+		const char *argv[] = { "/bin/cp", logp, cmd, NULL };
+		struct cmdres r = runcmd(argv, NULL);
+
+		cr_assert_eq(r.status, 0);
+		cmdres_free(&r);
+	}
+	cr_assert_geq(fd = open(logp, O_WRONLY | O_TRUNC), 0);
+	close(fd);
+}
+
+/* gen - 100,000 lines ending an hour ago, plus a later line that ends the link window */
+static char *
+gen(size_t *len, int lines)
+{
+	char start[32], nlines[32], marker[200], tb[64];
+	time_t now = time(NULL), mt = now - 3600;
+	struct tm tm;
+	struct cmdres r;
+	char *data, *all;
+	const char *argv[] = { NULL, "--lines", nlines, "--seed", "7", "--start", start,
+	    "--rate", "20", "--out", NULL, "--truth", truthp, NULL };
+	char path[200], loggen[300];
+
+	snprintf(loggen, sizeof(loggen), "%s/loggen", tools());
+	snprintf(path, sizeof(path), "%s/gen.log", dir);
+	snprintf(nlines, sizeof(nlines), "%d", lines);
+	snprintf(start, sizeof(start), "%lld", (long long)(now - 2 * 86400));
+	argv[0] = loggen;
+	argv[10] = path;
+	r = runcmd(argv, NULL);
+	cr_assert_eq(r.status, 0, "loggen: %s", r.err);
+	cmdres_free(&r);
+	data = slurp(path, len);
+	gmtime_r(&mt, &tm);
+	strftime(tb, sizeof(tb), "%Y-%m-%dT%H:%M:%S.000000+00:00", &tm);
+	snprintf(marker, sizeof(marker), "%s mail postfix/anvil[9]: statistics: max cache size 1\n", tb);
+	all = malloc(*len + strlen(marker) + 1);
+	memcpy(all, data, *len);
+	memcpy(all + *len, marker, strlen(marker) + 1);
+	*len += strlen(marker);
+	free(data);
+	return (all);
+}
+
+/* compare - every identity of the truth, and nothing else, in status */
+static void
+compare(const char *js)
+{
+	char *truth = slurp(truthp, NULL), *line, *save = NULL;
+	int ids = 0, rows = 0;
+	const char *p;
+
+	for (line = strtok_r(truth, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char id[512], want[700];
+		long msgs, rcpts;
+		char *f1, *f2, *f3;
+
+		if (strncmp(line, "identity\t", 9) != 0)
+			continue;
+		f1 = line + 9;
+		f2 = strchr(f1, '\t');
+		cr_assert_not_null(f2);
+		*f2++ = '\0';
+		f3 = strchr(f2, '\t');
+		*f3++ = '\0';
+		msgs = strtol(f2, NULL, 10);
+		rcpts = strtol(f3, NULL, 10);
+		snprintf(id, sizeof(id), "%s", f1);
+		snprintf(want, sizeof(want), "{\"identity\": \"%s\", \"rule\": \"%c\", \"limit\": "
+		    "\"messages\", \"window\": \"30d\", \"count\": %ld,", id,
+		    id[0] == 's' && id[1] == 'a' ? 's' : id[0] == 'u' ? 'u' : id[0] == 's' ? 'f' : 'i',
+		    msgs);
+		cr_expect_not_null(strstr(js, want), "messages of %s: want %ld", id, msgs);
+		snprintf(want, sizeof(want), "{\"identity\": \"%s\", \"rule\": \"%c\", \"limit\": "
+		    "\"recipients\", \"window\": \"30d\", \"count\": %ld,", id,
+		    id[0] == 's' && id[1] == 'a' ? 's' : id[0] == 'u' ? 'u' : id[0] == 's' ? 'f' : 'i',
+		    rcpts);
+		cr_expect_not_null(strstr(js, want), "recipients of %s: want %ld", id, rcpts);
+		ids++;
+	}
+	for (p = js; (p = strstr(p, "{\"identity\": ")) != NULL; p++)
+		rows++;
+	cr_expect_gt(ids, 100);
+	cr_expect_eq(rows, 2 * ids, "status has %d rows for %d identities", rows, ids);
+	free(truth);
+}
+
+static void
+finish_and_compare(pid_t pid)
+{
+	char *js;
+
+	wait_caught_up(logp);
+	cr_assert_not_null(js = status());
+	compare(js);
+	free(js);
+	stop(pid, SIGTERM);
+}
+
+Test(daemon, chunks_rotations_copytruncate_exact)
+{
+	struct writer w = { 0 };
+	pid_t pid;
+	size_t len;
+
+	w.data = gen(&len, 100000);
+	w.len = len;
+	w.seed = 1234;
+	write_conf(count_all);
+	pid = start();			/* before the log exists: it waits for it */
+	wait_running();
+	w_open(&w);
+	while (w.off < w.len) {
+		double f = (double)w.off / (double)w.len;
+
+		w_chunk(&w);
+		if ((!w.r1 && f > 0.25 && (w.r1 = 1)) || (!w.r2 && f > 0.5 && (w.r2 = 1)))
+			rotate(&w);
+		if (!w.ct && f > 0.75) {
+			copytruncate(&w);
+			w.ct = 1;
+		}
+		if (rand_r(&w.seed) % 8 == 0)
+			msleep(1);
+	}
+	cr_expect_gt(w.unterminated, 100, "many chunks must end mid-line");
+	finish_and_compare(pid);
+	free((void *)(uintptr_t)w.data);
+}
+
+Test(daemon, sigkill_restarts_exact)
+{
+	struct writer w = { 0 };
+	pid_t pid;
+	size_t len;
+	int kills = 0, rotated_down = 0;
+	double next_kill = 0.12;
+
+	w.data = gen(&len, 100000);
+	w.len = len;
+	w.seed = 99;
+	write_conf(count_all);
+	pid = start();
+	wait_running();
+	w_open(&w);
+	while (w.off < w.len) {
+		double f = (double)w.off / (double)w.len;
+
+		w_chunk(&w);
+		if ((!w.r1 && f > 0.3 && (w.r1 = 1)) || (!w.r2 && f > 0.6 && (w.r2 = 1)))
+			rotate(&w);
+		if (!w.ct && f > 0.85) {
+			copytruncate(&w);
+			w.ct = 1;
+		}
+		if (kills < 5 && f > next_kill) {
+			stop(pid, SIGKILL);
+			kills++;
+			next_kill += 0.13 + (rand_r(&w.seed) % 100) / 2000.0;
+			/* write while it is down, once with a rename rotation */
+			w_chunk(&w);
+			if (kills == 3 && !rotated_down) {
+				rotate(&w);
+				w_chunk(&w);
+				rotated_down = 1;
+			}
+			pid = start();
+			if (rand_r(&w.seed) % 2)
+				wait_running();
+		}
+	}
+	cr_expect_eq(kills, 5);
+	cr_expect(rotated_down);
+	wait_running();
+	finish_and_compare(pid);
+	free((void *)(uintptr_t)w.data);
+}
+
+/* cpu_ticks - utime + stime of pid from /proc */
+static long
+cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	long ut = 0, st = 0;
+	int i;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	cr_assert_not_null(fp = fopen(path, "r"));
+	cr_assert_not_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	p = strrchr(buf, ')');
+	cr_assert_not_null(p);
+	/* fields after ")": state(3) ... utime(14) stime(15) */
+	for (i = 3, p += 2; i < 14 && p; i++)
+		p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+	cr_assert_not_null(p);
+	ut = strtol(p, &p, 10);
+	st = strtol(p, NULL, 10);
+	return (ut + st);
+}
+
+Test(daemon, idle_uses_no_cpu)
+{
+	FILE *fp;
+	pid_t pid;
+	long before, after;
+
+	write_conf(count_all);
+	cr_assert_not_null(fp = fopen(logp, "w"));
+	fputs("2026-11-28T10:00:00.000000+00:00 mail postfix/anvil[9]: statistics: x\n", fp);
+	fclose(fp);
+	pid = start();
+	wait_running();
+	msleep(500);
+	before = cpu_ticks(pid);
+	msleep(10000);
+	after = cpu_ticks(pid);
+	cr_expect_leq(after - before, 1, "an idle daemon used %ld clock ticks in 10 s",
+	    after - before);
+	stop(pid, SIGTERM);
+}
+
+Test(daemon, sighup_new_limit_keeps_counts_broken_config_kept)
+{
+	char sample[300], *js, *err;
+	const char *cpargv[] = { "/bin/cp", sample, logp, NULL };
+	struct cmdres r;
+	pid_t pid;
+	FILE *fp;
+
+	snprintf(sample, sizeof(sample), "%s/samples/incident.log",
+	    getenv("SG_SRCDIR") ? getenv("SG_SRCDIR") : ".");
+	r = runcmd(cpargv, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmdres_free(&r);
+	write_conf("[limit s]\nby = sasl\nmessages = 1000000/30d\n");
+	pid = start();
+	wait_running();
+	wait_caught_up(logp);
+	cr_assert_not_null(js = status());
+	cr_expect_not_null(strstr(js, "\"identity\": \"sasl:carol@example.com\", \"rule\": \"s\", "
+	    "\"limit\": \"messages\", \"window\": \"30d\", \"count\": 130, \"threshold\": 1000000}"), "%s", js);
+	free(js);
+
+	write_conf("[limit s]\nby = sasl\nmessages = 100/30d\n");
+	kill(pid, SIGHUP);
+	msleep(300);
+	cr_assert_not_null(js = status());
+	cr_expect_not_null(strstr(js, "\"identity\": \"sasl:carol@example.com\", \"rule\": \"s\", "
+	    "\"limit\": \"messages\", \"window\": \"30d\", \"count\": 130, \"threshold\": 100}"),
+	    "new limit, same count: %s", js);
+	free(js);
+
+	cr_assert_not_null(fp = fopen(confp, "w"));
+	fputs("[agent\nlog = \n[limit s]\nby = nobody\n", fp);
+	fclose(fp);
+	kill(pid, SIGHUP);
+	msleep(300);
+	cr_assert_not_null(js = status(), "still running after a broken reload");
+	cr_expect_not_null(strstr(js, "\"count\": 130, \"threshold\": 100}"), "old config kept: %s", js);
+	free(js);
+	err = slurp(errp, NULL);
+	cr_expect_not_null(strstr(err, "configuration not reloaded"), "%s", err);
+	cr_expect_not_null(strstr(err, "agent.conf:1:"), "errors name file and line: %s", err);
+	free(err);
+	write_conf("[limit s]\nby = sasl\nmessages = 100/30d\n");	/* for a clean stop */
+	stop(pid, SIGTERM);
+}
