@@ -39,7 +39,7 @@ LIB_OBJ_SAN := $(LIB_SRC:%.c=build/san/%.o)
 TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check samples lint install clean tools bench
+.PHONY: all check samples lint install clean tools bench bench-daemon
 all: build/sendguard $(TOOLS)
 
 build/%.o: %.c
@@ -84,6 +84,9 @@ samples: build/san/sendguard
 
 bench: all
 	sh bench/audit-speed.sh
+
+bench-daemon: all
+	sh bench/daemon-latency.sh
 
 lint:
 	sh tests/lint.sh

@@ -444,7 +444,6 @@ ev_add_signal(struct ev *ev, int signo, ev_signal_fn cb, void *ctx)
 {
 	sigset_t one, old, mask;
 	int fd, we_blocked;
-	struct reg *r;
 
 	if (ev == NULL || cb == NULL || signo <= 0 || signo >= NSIG ||
 	    signo == SIGKILL || signo == SIGSTOP) {
@@ -466,7 +465,7 @@ ev_add_signal(struct ev *ev, int signo, ev_signal_fn cb, void *ctx)
 		fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 		if (fd < 0)
 			goto fail;
-		if ((r = reg_add(ev, fd, K_SIGNAL, EV_READ)) == NULL) {
+		if (reg_add(ev, fd, K_SIGNAL, EV_READ) == NULL) {
 			int saved = errno;
 
 			(void)close(fd);
