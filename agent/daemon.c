@@ -235,8 +235,9 @@ on_idle(struct ev *ev, int id, void *ctx)
 	struct daemon *d = ctx;
 	char err[512];
 
-	(void)ev;
-	(void)id;
+	/* keep the one-shot timer alive for read_log() to re-arm (a day is "never") */
+	if (ev != NULL)
+		ev_reset_timer(ev, id, 86400000);
 	if (track_held(d->pl.track) == 0)
 		return;
 	if (store_begin(d->store, err, sizeof(err)) < 0) {
@@ -647,7 +648,7 @@ cmd_run(int argc, char **argv)
 			d.exit_code = EXIT_RUNTIME;
 		}
 		if (d.exit_code == 0 && tail_eof(d.tail))
-			on_idle(d.ev, 0, &d);	/* standard input ended: count what is held */
+			on_idle(NULL, 0, &d);	/* standard input ended: count what is held */
 		rc = d.exit_code;
 		log_info("stopped after %llu lines", (unsigned long long)d.pl.lines);
 	}

@@ -164,6 +164,8 @@ reg_add(struct ev *ev, int fd, enum kind k, int events)
 	if (epoll_ctl(ev->epfd, EPOLL_CTL_ADD, fd, &ee) < 0)
 		return (NULL);
 	r = &ev->regs[fd];
+	if (r->kind != K_FREE)
+		ev->nreg--;	/* stale: the caller closed it without ev_del_fd */
 	memset(r, 0, sizeof(*r));
 	r->kind = k;
 	r->gen = gen;

@@ -79,7 +79,7 @@ fd_cb(struct ev *ev, int fd, int events, void *ctx)
 	ev_stop(ev);
 }
 
-Test(ev, fd_readiness, .timeout = 20)
+Test(ev, fd_readiness)
 {
 	static const struct {
 		const char *name;
@@ -226,7 +226,7 @@ round_timer_cb(struct ev *ev, int id, void *ctx)
 		r->del_rc = ev_del_fd(ev, r->a[0]);
 }
 
-Test(ev, delete_during_round, .timeout = 20)
+Test(ev, delete_during_round)
 {
 	static const struct {
 		const char *name;
@@ -347,7 +347,7 @@ reset_cb(struct ev *ev, int id, void *ctx)
 	s->op_rc |= ev_reset_timer(ev, s->id, s->row->reset_new);
 }
 
-Test(ev, timers, .timeout = 30)
+Test(ev, timers)
 {
 	static const struct trow tab[] = {
 		{ "one-shot fires once", 50, 0, OP_NONE, 0, 0, 400, 1, 1, 40, 300, 0 },
@@ -596,7 +596,7 @@ sig_row(const void *arg)
 	return (0);
 }
 
-Test(ev, signals, .timeout = 30)
+Test(ev, signals)
 {
 	static const struct sigrow tab[] = {
 		{ "raise(SIGUSR1) reaches its callback", { SIGUSR1, 0 }, SEND_RAISE },
@@ -718,7 +718,7 @@ eintr_child(const void *arg)
 	return (0);
 }
 
-Test(ev, eintr_is_retried, .timeout = 20)
+Test(ev, eintr_is_retried)
 {
 	int rc = in_child(eintr_child, NULL);
 
@@ -753,7 +753,7 @@ count_timer_cb(struct ev *ev, int id, void *ctx)
 	((struct stopstate *)ctx)->calls++;
 }
 
-Test(ev, stop, .timeout = 20)
+Test(ev, stop)
 {
 	static const struct {
 		const char *name;
@@ -805,7 +805,7 @@ Test(ev, stop, .timeout = 20)
 /* ---------------------------------------------------------------------- */
 /* an idle loop sleeps */
 
-Test(ev, idle_loop_uses_no_cpu, .timeout = 20)
+Test(ev, idle_loop_uses_no_cpu)
 {
 	struct timespec c0, c1;
 	struct rusage u0, u1;
