@@ -85,6 +85,7 @@ struct tail {
 	int	ifd, dwd, fwd, pwd;	/* inotify fd; dir, file, pending new file watches */
 	int	fd;			/* open file, -1 while waiting for the log */
 	int	missing_noted;
+	int	away_noted;		/* said that we stay on a renamed-away file */
 	uint64_t dev, ino;
 	uint64_t off;			/* consumed: just after the last line handed out or skipped */
 	char	fp[TAIL_FP_LEN + 1];	/* fingerprint of the open file, "" unknown */
@@ -99,8 +100,15 @@ struct tail {
 	tail_note_fn note;
 	void   *nctx;
 	struct tail_stats st;
+	uint64_t visited[64][2];	/* (dev, ino) finished since the log itself was last open */
+	int	nvisited;
 };
 
+static int rotated_name(const struct tail *, const char *);
+static int was_visited(const struct tail *, uint64_t, uint64_t);
+static int older_name(const struct tail *, const char *, const char *);
+static int next_rotated(struct tail *, const struct timespec *, uint64_t, uint64_t, char *,
+    size_t, struct stat *);
 static void note(struct tail *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -267,6 +275,7 @@ file_set(struct tail *t, int fd, const struct stat *st, uint64_t off, const char
 	t->seen_size = st->st_size;
 	t->seen_mtime = st->st_mtim;
 	t->fp[0] = '\0';
+	t->away_noted = 0;
 	snprintf(t->cur_name, sizeof(t->cur_name), "%s", name);
 	fp_learn(t);
 	wd = watch_fd(t, fd, name);
@@ -583,8 +592,14 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 				snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
 				return (-1);
 			}
-			if (fst.st_nlink > 0)
-				return (n);	/* renamed away, no new file yet */
+			if (fst.st_nlink > 0) {
+				/* renamed away, no new file yet */
+				if (!t->away_noted)
+					note(t, "%s: renamed away; reading the old file until a new one appears",
+					    t->path);
+				t->away_noted = 1;
+				return (n);
+			}
 			if ((r = read_lines(t, cb, ctx, max, &n, 1, err, errlen)) != 0)
 				return (r < 0 ? -1 : n);
 			note(t, "%s: deleted; finished the open file at offset %llu, waiting for the log to reappear",
@@ -602,14 +617,19 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 			 * one's first write; look again after adding the watch
 			 * in case it was written meanwhile.
 			 */
-			wd = inotify_add_watch(t->ifd, t->path, FILE_MASK);
-			if (wd >= 0 && wd != t->pwd) {
+			if (!t->away_noted)
+				note(t, "%s: rotated, the new file is still empty; reading the old file until the new one is written",
+				    t->path);
+			t->away_noted = 1;
+			if ((wd = inotify_add_watch(t->ifd, t->path, FILE_MASK)) >= 0) {
+				if (wd == t->pwd)
+					return (n);
 				if (t->pwd >= 0 && t->pwd != t->fwd)
 					(void)inotify_rm_watch(t->ifd, t->pwd);
 				t->pwd = wd;
 				continue;
 			}
-			return (n);
+			/* cannot watch it: switch now rather than sleep through its writes */
 		}
 		if ((r = read_lines(t, cb, ctx, max, &n, 1, err, errlen)) != 0)
 			return (r < 0 ? -1 : n);
@@ -617,12 +637,38 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 			note(t, "%s: deleted and created again; finished the old file, reading the new one from the start",
 			    t->path);
 			t->st.reopens++;
-		} else {
-			note(t, "%s: rotated; finished %s at offset %llu, reading the new file from the start",
-			    t->path, t->cur_name, (unsigned long long)t->off);
-			t->st.rotations++;
+			file_drop(t);
+			continue;
 		}
-		file_drop(t);
+		note(t, "%s: rotated; finished %s at offset %llu", t->path, t->cur_name,
+		    (unsigned long long)t->off);
+		t->st.rotations++;
+		{
+			/*
+			 * Files rotated after this one (several rotations while
+			 * we were down, or while we lagged) come before the log.
+			 */
+			struct timespec was = fst.st_mtim;
+			uint64_t dev = t->dev, ino = t->ino;
+			char name[PATH_MAX];
+			struct stat nst;
+			int nfd;
+
+			file_drop(t);
+			if (t->nvisited < (int)(sizeof(t->visited) / sizeof(t->visited[0]))) {
+				t->visited[t->nvisited][0] = dev;
+				t->visited[t->nvisited][1] = ino;
+				t->nvisited++;
+			}
+			if ((nfd = next_rotated(t, &was, dev, ino, name, sizeof(name), &nst)) >= 0) {
+				note(t, "%s: reading %s, rotated after it, from the start", t->path, name);
+				if (file_set(t, nfd, &nst, 0, name, err, errlen) < 0)
+					return (-1);
+				continue;
+			}
+		}
+		note(t, "%s: reading the new file from the start", t->path);
+		t->nvisited = 0;
 	}
 }
 
@@ -700,6 +746,122 @@ find_rotated(struct tail *t, const struct tail_pos *pos, char *name, size_t name
 	return (fd);
 }
 
+/* was_visited - (dev, ino) was finished since the log itself was last open */
+static int
+was_visited(const struct tail *t, uint64_t dev, uint64_t ino)
+{
+	int i;
+
+	for (i = 0; i < t->nvisited; i++)
+		if (t->visited[i][0] == dev && t->visited[i][1] == ino)
+			return (1);
+	return (0);
+}
+
+/*
+ * older_name - for two rotated files with the same mtime: NAME.2 is older
+ * than NAME.1 (logrotate's numbers count back); other suffixes (dates)
+ * sort forward.
+ */
+static int
+older_name(const struct tail *t, const char *a, const char *b)
+{
+	size_t bl = strlen(t->base);
+	char *ea, *eb;
+	long na = strtol(a + bl + 1, &ea, 10), nb = strtol(b + bl + 1, &eb, 10);
+
+	if (*ea == '\0' && *eb == '\0' && ea != a + bl + 1 && eb != b + bl + 1)
+		return (na > nb);
+	return (strcmp(a, b) < 0);
+}
+
+/*
+ * next_rotated - the rotated file (uncompressed, not the log itself, not
+ * dev/ino) with the oldest mtime after *after; its fd (name, stat filled),
+ * or -1.  A compressed one in that range is noted: its lines are skipped.
+ */
+static int
+next_rotated(struct tail *t, const struct timespec *after, uint64_t dev, uint64_t ino,
+    char *name, size_t namelen, struct stat *st)
+{
+	const struct dirent *d;
+	struct stat cur, s2, best;
+	char	bestname[NAME_MAX + 1] = "";
+	int	have_cur, fd;
+	DIR    *dp;
+
+	memset(&best, 0, sizeof(best));
+	have_cur = stat(t->path, &cur) == 0;
+	if ((dp = opendir(t->dir)) == NULL)
+		return (-1);
+	while ((d = readdir(dp)) != NULL) {
+		size_t bl = strlen(t->base);
+
+		if (strncmp(d->d_name, t->base, bl) != 0 || (d->d_name[bl] != '.' && d->d_name[bl] != '-'))
+			continue;
+		if (fstatat(dirfd(dp), d->d_name, &s2, 0) < 0 || !S_ISREG(s2.st_mode))
+			continue;
+		if (((uint64_t)s2.st_dev == dev && (uint64_t)s2.st_ino == ino) ||
+		    (have_cur && s2.st_dev == cur.st_dev && s2.st_ino == cur.st_ino) ||
+		    was_visited(t, (uint64_t)s2.st_dev, (uint64_t)s2.st_ino))
+			continue;
+		/* equal times are possible: file times are coarser than our reads */
+		if (s2.st_mtim.tv_sec < after->tv_sec || (s2.st_mtim.tv_sec == after->tv_sec &&
+		    s2.st_mtim.tv_nsec < after->tv_nsec))
+			continue;
+		if (!rotated_name(t, d->d_name)) {
+			note(t, "%s: %s/%s was rotated after the file we finished but is compressed; its lines are not read",
+			    t->path, t->dir, d->d_name);
+			continue;
+		}
+		if (bestname[0] == '\0' || s2.st_mtim.tv_sec < best.st_mtim.tv_sec ||
+		    (s2.st_mtim.tv_sec == best.st_mtim.tv_sec && (s2.st_mtim.tv_nsec < best.st_mtim.tv_nsec ||
+		    (s2.st_mtim.tv_nsec == best.st_mtim.tv_nsec && older_name(t, d->d_name, bestname))))) {
+			best = s2;
+			snprintf(bestname, sizeof(bestname), "%s", d->d_name);
+		}
+	}
+	fd = -1;
+	if (bestname[0] != '\0' &&
+	    (size_t)snprintf(name, namelen, "%s/%s", t->dir, bestname) < namelen)
+		fd = open_reg(dirfd(dp), bestname, st);
+	closedir(dp);
+	return (fd);
+}
+
+/*
+ * find_copy - after a copytruncate while we were down: a rotated file
+ * (another inode) whose first line is the committed fingerprint and which
+ * reaches the committed offset: logrotate's copy.  Its fd, or -1.
+ */
+static int
+find_copy(struct tail *t, const struct tail_pos *pos, char *name, size_t namelen,
+    struct stat *st)
+{
+	const struct dirent *d;
+	char	fp[TAIL_FP_LEN + 1];
+	size_t	flen;
+	int	fd = -1, nl;
+	DIR    *dp;
+
+	if (pos->fp[0] == '\0' || (dp = opendir(t->dir)) == NULL)
+		return (-1);
+	while (fd < 0 && (d = readdir(dp)) != NULL) {
+		if (!rotated_name(t, d->d_name))
+			continue;
+		if ((fd = open_reg(dirfd(dp), d->d_name, st)) < 0)
+			continue;
+		if ((uint64_t)st->st_ino == pos->ino || (uint64_t)st->st_size < pos->offset ||
+		    first_fp(t, fd, fp, &flen, &nl) != 1 || strcmp(fp, pos->fp) != 0 ||
+		    (size_t)snprintf(name, namelen, "%s/%s", t->dir, d->d_name) >= namelen) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	closedir(dp);
+	return (fd);
+}
+
 /* start_resume - open the log at a committed position (see the header) */
 static int
 start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errlen)
@@ -718,10 +880,22 @@ start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errle
 			    (unsigned long long)pos->offset);
 			return (file_set(t, fd, &st, pos->offset, t->path, err, errlen));
 		}
+		t->st.truncations++;
+		{
+			struct stat cst;
+			int cfd;
+
+			if ((cfd = find_copy(t, pos, name, sizeof(name), &cst)) >= 0) {
+				/* finish the copy; the log itself comes next, from 0 */
+				close(fd);
+				note(t, "%s: copied and truncated while we were down; finishing the copy %s from offset %llu, then the log from the start",
+				    t->path, name, (unsigned long long)pos->offset);
+				return (file_set(t, cfd, &cst, pos->offset, name, err, errlen));
+			}
+		}
 		note(t, "%s: truncated or rewritten while we were down (size %llu, committed offset %llu); reading it from the start",
 		    t->path, (unsigned long long)st.st_size,
 		    (unsigned long long)pos->offset);
-		t->st.truncations++;
 		return (file_set(t, fd, &st, 0, t->path, err, errlen));
 	}
 	if (fd < 0 && errno != ENOENT && errno != ENOTDIR) {

@@ -4,15 +4,18 @@
  * SUMMARY
  *	tail_open() opens the log at a committed position (or at its start or
  *	end for a log never seen) and watches it with inotify: the directory
- *	(IN_CREATE, IN_MOVED_TO for the log's name) and the file (IN_MODIFY,
- *	IN_MOVE_SELF, IN_DELETE_SELF, IN_ATTRIB).  tail_fd() is the inotify
+ *	(IN_CREATE, IN_MOVED_TO, IN_MOVED_FROM, IN_DELETE) and the file
+ *	(IN_MODIFY, IN_MOVE_SELF, IN_DELETE_SELF, IN_ATTRIB, IN_CLOSE_WRITE).  tail_fd() is the inotify
  *	descriptor for the caller's event loop; on each wake the caller calls
  *	tail_read(), which drains the inotify events and reads to EOF,
  *	handing every complete line to the callback with the position just
  *	after it.
  *
  *	Rotation by rename: the old file is read to its end, then the new
- *	file is opened and read from 0.  Truncation (copytruncate): a size
+ *	file is opened and read from 0 (once it has data: a syslog daemon
+ *	keeps writing to the renamed file until it reopens).  Rotated files
+ *	newer than the one finished (several rotations while we were down or
+ *	lagging) are read in order of modification time before the log.  Truncation (copytruncate): a size
  *	below the offset, or a first line that no longer matches the
  *	fingerprint, restarts at 0.  Delete and recreate: the new file is
  *	opened from 0.  A missing file is waited for (its creation in the
@@ -23,7 +26,10 @@
  *	the path, the old file is looked for among its rotated names in the
  *	same directory (NAME.1, NAME.0, NAME-YYYYMMDD, NAME.YYYYMMDD and the
  *	like: any uncompressed NAME[.-]* with that inode and fingerprint);
- *	if found it is finished from the position first.
+ *	if found it is finished from the position first, then any newer
+ *	rotated files, then the log.  If the log itself was copied and
+ *	truncated while we were down, the copy (a rotated file whose first
+ *	line has the committed fingerprint) is finished first.
  *
  *	path "-" reads standard input (no inotify, no resume: positions are
  *	byte counts of the stream).

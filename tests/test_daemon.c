@@ -23,6 +23,7 @@
 
 static char dir[64];
 static char logp[128], confp[128], truthp[128], errp[128];
+static const char *status_conf;		/* the config `status` reads (default confp) */
 
 static const char *
 tools(void)
@@ -136,7 +137,7 @@ stop(pid_t pid, int sig)
 static char *
 status(void)
 {
-	const char *argv[] = { sg_bin(), "status", "--json", "-c", confp, NULL };
+	const char *argv[] = { sg_bin(), "status", "--json", "-c", status_conf ? status_conf : confp, NULL };
 	struct cmdres r = runcmd(argv, NULL);
 
 	if (r.status != 0 || strstr(r.out, "\"running\": true") == NULL) {
@@ -527,6 +528,16 @@ Test(daemon, sighup_new_limit_keeps_counts_broken_config_kept)
 	    "new limit, same count: %s", js);
 	free(js);
 
+	{
+		/* the client keeps a good copy: a broken file stops `status` too */
+		static char good[160];
+		const char *cp[] = { "/bin/cp", confp, good, NULL };
+
+		snprintf(good, sizeof(good), "%s/good.conf", dir);
+		r = runcmd(cp, NULL);
+		cmdres_free(&r);
+		status_conf = good;
+	}
 	cr_assert_not_null(fp = fopen(confp, "w"));
 	fputs("[agent\nlog = \n[limit s]\nby = nobody\n", fp);
 	fclose(fp);

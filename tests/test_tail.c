@@ -277,14 +277,14 @@ static const struct scen scens[] = {
 		{ HWRITE, 0, "c\n", 0 }, { HCLOSE, 0, 0, 0 },
 		{ APPEND, "log", "d\n", 0 }, { READ, 0, 0, 0 }, { EXPECT, 0, "c|d", 0 },
 		{ APPEND, "log", "e\n", 0 }, { READ, 0, 0, 0 }, { EXPECT, 0, "e", 0 } },
-		1, 0, 0, 0, "rotated" },
+		1, 0, 0, 0, "renamed away" },
 	{ "rename rotation: old file kept while the new one is empty", {
 		{ TOUCH, "log", 0, 0 }, { OPEN, 0, 0, BEG }, { APPEND, "log", "a\n", 0 }, { READ, 0, 0, 0 },
 		{ HOLD, "log", 0, 0 }, { MV, "log", "log.1", 0 }, { TOUCH, "log", 0, 0 },
 		{ READ, 0, 0, 0 }, { HWRITE, 0, "b\n", 0 }, { READ, 0, 0, 0 },
 		{ EXPECT, 0, "a|b", 0 }, { HWRITE, 0, "c\n", 0 }, { HCLOSE, 0, 0, 0 },
 		{ APPEND, "log", "d\n", 0 }, { READ, 0, 0, 0 }, { EXPECT, 0, "c|d", 0 } },
-		1, 0, 0, 0, "rotated" },
+		1, 0, 0, 0, "still empty" },
 	{ "rename rotation: unterminated last line of the old file is a line", {
 		{ TOUCH, "log", 0, 0 }, { OPEN, 0, 0, BEG }, { APPEND, "log", "a\nb", 0 }, { READ, 0, 0, 0 },
 		{ EXPECT, 0, "a", 0 }, { MV, "log", "log.1", 0 }, { APPEND, "log", "c\n", 0 },
@@ -326,6 +326,20 @@ static const struct scen scens[] = {
 		{ RESUME, 0, 0, 0 }, { READ, 0, 0, 0 }, { EXPECT, 0, "a|b|c|d", 0 },
 		{ APPEND, "log", "e\n", 0 }, { READ, 0, 0, 0 }, { EXPECT, 0, "e", 0 } },
 		2, 0, 0, 0, "log.1" },
+	{ "resume after two rotations while down reads each rotated file in order", {
+		{ TOUCH, "log", 0, 0 }, { OPEN, 0, 0, BEG }, { APPEND, "log", "a\n", 0 }, { READ, 0, 0, 0 },
+		{ CLOSE, 0, 0, 0 }, { APPEND, "log", "b\n", 0 }, { MV, "log", "log.1", 0 },
+		{ APPEND, "log", "c\n", 0 }, { MV, "log.1", "log.2", 0 }, { MV, "log", "log.1", 0 },
+		{ APPEND, "log", "d\n", 0 },
+		{ RESUME, 0, 0, 0 }, { READ, 0, 0, 0 }, { EXPECT, 0, "a|b|c|d", 0 },
+		{ APPEND, "log", "e\n", 0 }, { READ, 0, 0, 0 }, { EXPECT, 0, "e", 0 } },
+		3, 0, 0, 0, "rotated after it" },
+	{ "resume after copytruncate while down finishes the copy first", {
+		{ TOUCH, "log", 0, 0 }, { OPEN, 0, 0, BEG }, { APPEND, "log", "aaaa\n", 0 }, { READ, 0, 0, 0 },
+		{ CLOSE, 0, 0, 0 }, { APPEND, "log", "bbbb\n", 0 }, { COPY, "log", "log.1", 0 },
+		{ TRUNC, "log", 0, 0 }, { APPEND, "log", "cccc\n", 0 },
+		{ RESUME, 0, 0, 0 }, { READ, 0, 0, 0 }, { EXPECT, 0, "aaaa|bbbb|cccc", 0 } },
+		1, 1, 0, 0, "finishing the copy" },
 	{ "resume after a dated rotation while down", {
 		{ TOUCH, "log", 0, 0 }, { OPEN, 0, 0, BEG }, { APPEND, "log", "a\n", 0 }, { READ, 0, 0, 0 },
 		{ CLOSE, 0, 0, 0 }, { APPEND, "log", "b\n", 0 }, { MV, "log", "log-20240102", 0 },
