@@ -67,6 +67,7 @@ struct daemon {
 	struct tail_pos pos;
 	int	pos_dirty;
 	int	exit_code;
+	int	stdin_file;		/* log = - from a regular file: no epoll */
 };
 
 static const char run_usage[] =
@@ -567,10 +568,29 @@ start(struct daemon *d)
 		log_warnx("%s", err);
 		return (EXIT_RUNTIME);
 	}
-	/* the loop */
-	if ((d->ev = ev_new()) == NULL ||
-	    ev_add_fd(d->ev, tail_fd(d->tail), EV_READ, on_tail, d) < 0 ||
-	    ev_add_fd(d->ev, d->ctl, EV_READ, on_accept, d) < 0 ||
+	return (0);
+}
+
+/*
+ * start_loop - the event loop, made after detaching: a signalfd's
+ * readiness belongs to the process that created it.
+ */
+static int
+start_loop(struct daemon *d)
+{
+	if ((d->ev = ev_new()) == NULL) {
+		log_warn("event loop");
+		return (EXIT_RUNTIME);
+	}
+	if (ev_add_fd(d->ev, tail_fd(d->tail), EV_READ, on_tail, d) < 0) {
+		/* standard input from a regular file cannot be polled: read it all */
+		if (!(errno == EPERM && strcmp(d->conf->log, "-") == 0)) {
+			log_warn("event loop");
+			return (EXIT_RUNTIME);
+		}
+		d->stdin_file = 1;
+	}
+	if (ev_add_fd(d->ev, d->ctl, EV_READ, on_accept, d) < 0 ||
 	    ev_add_signal(d->ev, SIGHUP, on_signal, d) < 0 ||
 	    ev_add_signal(d->ev, SIGTERM, on_signal, d) < 0 ||
 	    ev_add_signal(d->ev, SIGINT, on_signal, d) < 0 ||
@@ -639,10 +659,14 @@ cmd_run(int argc, char **argv)
 			}
 			log_init(1, 0);
 		}
+		if ((rc = start_loop(&d)) != 0)
+			goto out;
 		log_info("started: following %s, state in %s, %zu rule%s, %s mode", d.conf->log,
 		    d.conf->state, d.conf->nrules, d.conf->nrules == 1 ? "" : "s",
 		    d.conf->mode == MODE_MONITOR ? "monitor" : "enforce");
 		read_log(&d);		/* what the log already has */
+		while (d.stdin_file && d.exit_code == 0 && !tail_eof(d.tail))
+			read_log(&d);
 		if (d.exit_code == 0 && !tail_eof(d.tail) && ev_run(d.ev) < 0) {
 			log_warn("event loop");
 			d.exit_code = EXIT_RUNTIME;

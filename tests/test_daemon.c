@@ -553,3 +553,111 @@ Test(daemon, sighup_new_limit_keeps_counts_broken_config_kept)
 	write_conf("[limit s]\nby = sasl\nmessages = 100/30d\n");	/* for a clean stop */
 	stop(pid, SIGTERM);
 }
+
+static void
+copy_sample(void)
+{
+	char sample[300];
+	const char *cpargv[] = { "/bin/cp", sample, logp, NULL };
+	struct cmdres r;
+
+	snprintf(sample, sizeof(sample), "%s/samples/incident.log",
+	    getenv("SG_SRCDIR") ? getenv("SG_SRCDIR") : ".");
+	r = runcmd(cpargv, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmdres_free(&r);
+}
+
+static const char carol130[] = "{\"identity\": \"sasl:carol@example.com\", \"rule\": \"s\", "
+	"\"limit\": \"messages\", \"window\": \"30d\", \"count\": 130, \"threshold\": 100}";
+
+Test(daemon, socket_private_and_status_from_database_when_stopped)
+{
+	const char *argv[] = { sg_bin(), "status", "--json", "-c", confp, NULL };
+	char sock[160];
+	struct cmdres r;
+	struct stat st;
+	pid_t pid;
+
+	copy_sample();
+	write_conf("[limit s]\nby = sasl\nmessages = 100/30d\n");
+	pid = start();
+	wait_running();
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	cr_assert_eq(stat(sock, &st), 0);
+	cr_expect(S_ISSOCK(st.st_mode));
+	cr_expect_eq(st.st_mode & 0777, 0600, "socket mode %o", (unsigned)(st.st_mode & 0777));
+	wait_caught_up(logp);
+	stop(pid, SIGTERM);
+	cr_expect_neq(stat(sock, &st), 0, "the socket is removed at a clean stop");
+	r = runcmd(argv, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_not_null(strstr(r.out, "\"running\": false"), "%s", r.out);
+	cr_expect_not_null(strstr(r.out, carol130), "counts from the database: %s", r.out);
+	cmdres_free(&r);
+}
+
+Test(daemon, standard_input_counts_and_stops_at_its_end)
+{
+	const char *run[] = { sg_bin(), "run", "-f", "-c", confp, NULL };
+	const char *stat_argv[] = { sg_bin(), "status", "--json", "-c", confp, NULL };
+	struct cmdres r;
+	FILE *fp;
+
+	copy_sample();
+	cr_assert_not_null(fp = fopen(confp, "w"));
+	fprintf(fp, "[agent]\nlog = -\nstate = %s/state.db\nsocket = %s/ctl.sock\nretention = 30d\n"
+	    "[limit s]\nby = sasl\nmessages = 100/30d\n", dir, dir);
+	fclose(fp);
+	r = runcmd(run, logp);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "over limit: sasl:carol@example.com: rule s, messages 101 > 100 in 30d, crossed by 1A48F7E60"),
+	    "the verdict is logged with the crossing queue ID: %s", r.err);
+	cmdres_free(&r);
+	r = runcmd(stat_argv, NULL);
+	cr_expect_not_null(strstr(r.out, carol130), "%s", r.out);
+	cmdres_free(&r);
+}
+
+/* alive - pid exists and is not a zombie (a detached daemon's parent may not reap it here) */
+static int
+alive(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (0);
+	p = fgets(buf, sizeof(buf), fp);
+	fclose(fp);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return (0);
+	return (p[2] != 'Z' && p[2] != 'X');
+}
+
+Test(daemon, detaches_without_f)
+{
+	const char *run[] = { sg_bin(), "run", "-c", confp, NULL };
+	struct cmdres r;
+	char *js;
+	long pid;
+	int i;
+
+	copy_sample();
+	write_conf("[limit s]\nby = sasl\nmessages = 100/30d\n");
+	r = runcmd(run, NULL);
+	cr_expect_eq(r.status, 0, "the starting process returns once the daemon runs: %s", r.err);
+	cmdres_free(&r);
+	wait_running();
+	wait_caught_up(logp);
+	cr_assert_not_null(js = status());
+	cr_expect_not_null(strstr(js, carol130), "%s", js);
+	pid = (long)jnum(js, "\"pid\": ");
+	free(js);
+	cr_assert_gt(pid, 1);
+	kill((pid_t)pid, SIGTERM);
+	for (i = 0; i < 200 && alive((pid_t)pid); i++)
+		msleep(25);
+	cr_expect(!alive((pid_t)pid), "the detached daemon stops on SIGTERM");
+}
