@@ -849,7 +849,7 @@ track_restore(struct track *t, int ns, const void *key, size_t kn,
 		const char *host = r_str(&rb, &hn), *inst = r_str(&rb, &in);
 		const char *qid = r_str(&rb, &qn), *sender = r_str(&rb, &en);
 		const char *ip = r_str(&rb, &ipn);
-		char hb[256], ib[256], qb[PF_QID_MAX + 1], ipb[256];
+		char hb[256], ib[256], qb[PF_QID_MAX + 1], ipb[256] = "";
 		uint64_t seq = 0;
 		size_t i;
 

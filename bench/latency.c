@@ -153,6 +153,7 @@ main(int argc, char **argv)
 	fclose(fp);
 	if ((fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644)) < 0 || pipe(pfd) < 0) {
 		perror("latency");
+		fclose(in);
 		return (1);
 	}
 	if ((pid = fork()) == 0) {

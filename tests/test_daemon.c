@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/store.h"
 #include "tests/runcmd.h"
 
 static char dir[64];
@@ -660,4 +661,43 @@ Test(daemon, detaches_without_f)
 	for (i = 0; i < 200 && alive((pid_t)pid); i++)
 		msleep(25);
 	cr_expect(!alive((pid_t)pid), "the detached daemon stops on SIGTERM");
+}
+
+Test(daemon, retention_prunes_old_rows)
+{
+	struct store *s = NULL;
+	char err[256], db[160];
+	pid_t pid;
+	int i;
+	int64_t n = -1;
+
+	copy_sample();			/* its messages are from 2026-11-20 */
+	cr_assert_not_null(getenv("TZ"));
+	{
+		FILE *fp = fopen(confp, "w");
+
+		cr_assert_not_null(fp);
+		fprintf(fp, "[agent]\nlog = %s\nstate = %s/state.db\nsocket = %s/ctl.sock\n"
+		    "start_at = beginning\nretention = 1d\n[limit s]\nby = sasl\nmessages = 100/1h\n",
+		    logp, dir, dir);
+		fclose(fp);
+	}
+	pid = start();
+	wait_running();
+	wait_caught_up(logp);
+	snprintf(db, sizeof(db), "%s/state.db", dir);
+	for (i = 0; i < 100 && n != 0; i++) {
+		msleep(50);
+		cr_assert_eq(store_open(&s, db, 1, err, sizeof(err)), 0, "%s", err);
+		n = store_count_messages(s);
+		store_close(s);
+	}
+	cr_expect_eq(n, 0, "messages older than retention are deleted (left: %lld)", (long long)n);
+	{
+		char *js = status();
+
+		cr_assert_not_null(js, "still following the log");
+		free(js);
+	}
+	stop(pid, SIGTERM);
 }

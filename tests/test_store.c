@@ -983,6 +983,87 @@ Test(store, prune)
 	store_close(s);
 }
 
+
+Test(store, prune_some_deletes_oldest_first_in_bounded_steps)
+{
+	struct store *s = open_ok(NULL, 0);
+	char	err[256] = "";
+	int64_t	n, last;
+	int	j;
+
+	for (j = 0; j < 25; j++) {
+		struct store_msg m = msg(j, "P", "p");
+		add_ok(s, &m);
+	}
+	/* 20 are older than 20: at most 8 go per call */
+	cr_assert_eq(n = store_prune_some(s, 20, 8, err, sizeof(err)), 8, "%s", err);
+	cr_expect_eq(store_count_messages(s), 17);
+	cr_assert_eq(store_last_message_time(s, &last, err, sizeof(err)), 0);
+	cr_expect_eq(last, 24);
+	cr_assert_eq(store_prune_some(s, 20, 8, err, sizeof(err)), 8);
+	cr_assert_eq(store_prune_some(s, 20, 8, err, sizeof(err)), 4);
+	cr_assert_eq(store_prune_some(s, 20, 8, err, sizeof(err)), 0);
+	cr_expect_eq(store_count_messages(s), 5, "the five at 20..24 stay");
+	store_close(s);
+	s = open_ok(NULL, 0);
+	cr_assert_eq(store_last_message_time(s, &last, err, sizeof(err)), 0);
+	cr_expect_eq(last, INT64_MIN, "no message: INT64_MIN");
+	store_close(s);
+}
+
+struct kvseen {
+	int	n;
+	char	keys[8][16];
+	size_t	vlen[8];
+};
+
+static int
+kv_collect(void *ctx, const void *k, size_t kn, const void *v, size_t vn)
+{
+	struct kvseen *ks = ctx;
+
+	(void) v;
+	cr_assert_lt(ks->n, 8);
+	cr_assert_lt(kn, sizeof(ks->keys[0]));
+	memcpy(ks->keys[ks->n], k, kn);
+	ks->keys[ks->n][kn] = '\0';
+	ks->vlen[ks->n] = vn;
+	ks->n++;
+	return 0;
+}
+
+Test(store, key_value_state_survives_reopen_per_namespace, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	struct store *s = open_ok(dbpath, 0);
+	struct kvseen ks;
+	char	err[256] = "";
+	const unsigned char bin[3] = { 0, 0xff, 1 };
+
+	cr_assert_eq(store_begin(s, err, sizeof(err)), 0);
+	cr_assert_eq(store_kv_put(s, 1, "b", 1, "x", 1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_kv_put(s, 1, "a", 1, bin, sizeof(bin), err, sizeof(err)), 0);
+	cr_assert_eq(store_kv_put(s, 2, "a", 1, "", 0, err, sizeof(err)), 0);
+	cr_assert_eq(store_kv_put(s, 1, "b", 1, "yy", 2, err, sizeof(err)), 0);	/* replace */
+	cr_assert_eq(store_kv_del(s, 2, "zz", 2, err, sizeof(err)), 0);		/* absent: fine */
+	cr_assert_eq(store_commit(s, err, sizeof(err)), 0);
+	store_close(s);
+	s = open_ok(dbpath, 0);
+	memset(&ks, 0, sizeof(ks));
+	cr_assert_eq(store_kv_each(s, 1, kv_collect, &ks, err, sizeof(err)), 0);
+	cr_assert_eq(ks.n, 2);
+	cr_expect_str_eq(ks.keys[0], "a", "key order");
+	cr_expect_eq(ks.vlen[0], 3, "binary value kept whole");
+	cr_expect_eq(ks.vlen[1], 2, "replaced value");
+	cr_assert_eq(store_kv_del(s, 1, "a", 1, err, sizeof(err)), 0);
+	memset(&ks, 0, sizeof(ks));
+	cr_assert_eq(store_kv_each(s, 1, kv_collect, &ks, err, sizeof(err)), 0);
+	cr_expect_eq(ks.n, 1);
+	memset(&ks, 0, sizeof(ks));
+	cr_assert_eq(store_kv_each(s, 2, kv_collect, &ks, err, sizeof(err)), 0);
+	cr_expect_eq(ks.n, 1, "namespaces are apart");
+	store_close(s);
+}
+
 /* --------------------------------------------------------- performance */
 
 Test(store, insert_200k_in_batches)
