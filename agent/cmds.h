@@ -21,5 +21,8 @@ int	cmd_parse(int argc, char **argv);		/* agent/parse_cmd.c */
 int	cmd_check_config(int argc, char **argv);	/* agent/checkconf.c */
 int	cmd_run(int argc, char **argv);			/* agent/daemon.c */
 int	cmd_status(int argc, char **argv);		/* agent/status.c */
+int	cmd_block(int argc, char **argv);		/* agent/enforce_cmd.c */
+int	cmd_unblock(int argc, char **argv);
+int	cmd_explain(int argc, char **argv);
 
 #endif

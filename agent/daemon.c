@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "actions/act.h"
 #include "agent/cmds.h"
 #include "agent/conf.h"
 #include "agent/control.h"
@@ -68,6 +69,7 @@ struct daemon {
 	int	pos_dirty;
 	int	exit_code;
 	int	stdin_file;		/* log = - from a regular file: no epoll */
+	struct act *act;		/* enforcement, made with the loop */
 };
 
 static const char run_usage[] =
@@ -132,11 +134,77 @@ on_verdict(void *ctx, const struct limits_verdict *v)
 {
 	char id[600], wb[32];
 
-	(void)ctx;
+	struct daemon *d = ctx;
+
 	log_warnx("over limit: %s: rule %s, %s %ld > %ld in %s, crossed by %s",
 	    printable(v->identity, id, sizeof(id)), v->rule->name,
 	    conf_limit_name(v->win->limit), v->count, v->win->threshold,
 	    conf_format_duration(v->win->seconds, wb, sizeof(wb)), v->queue_id);
+	if (d->act != NULL)
+		act_verdict(d->act, v);
+}
+
+/* on_message - a new message of a blocked identity is held at once */
+static void
+on_message(void *ctx, const struct track_msg *m)
+{
+	struct daemon *d = ctx;
+
+	if (d->act != NULL)
+		act_message(d->act, m);
+}
+
+/* cstr - a pf_str as a C string in buf */
+static const char *
+cstr(const struct pf_str *s, char *buf, size_t len)
+{
+	size_t n = s->p ? s->n : 0;
+
+	if (n >= len)
+		n = len - 1;
+	if (n)
+		memcpy(buf, s->p, n);
+	buf[n] = '\0';
+	return (buf);
+}
+
+/* on_event - postsuper's own word on what it held or released */
+static void
+on_event(void *ctx, const struct pf_event *ev, int64_t t)
+{
+	struct daemon *d = ctx;
+	char h[256], i[256], q[PF_QID_MAX + 1];
+
+	if (d->act == NULL || ev->queue_id.p == NULL)
+		return;
+	act_hold_event(d->act, cstr(&ev->host, h, sizeof(h)), cstr(&ev->instance, i, sizeof(i)),
+	    cstr(&ev->queue_id, q, sizeof(q)), ev->kind == PF_HOLD ? "held" : "released", t);
+}
+
+/* on_removed - a counted message left the queue */
+static void
+on_removed(void *ctx, const char *host, const char *instance, const char *qid, int64_t t)
+{
+	struct daemon *d = ctx;
+	char err[512];
+
+	if (store_mark_removed(d->store, host, instance, qid, t, err, sizeof(err)) < 0) {
+		snprintf(d->pl.err, sizeof(d->pl.err), "%s", err);
+		d->pl.failed = 1;
+	}
+	if (d->act != NULL && act_is_blocked_any(d->act))
+		act_hold_event(d->act, host, instance, qid, "removed", t);
+}
+
+/* act_log - enforcement's messages into our log */
+static void
+act_log(void *ctx, enum act_level lv, const char *msg)
+{
+	(void)ctx;
+	if (lv == ACT_WARN)
+		log_warnx("%s", msg);
+	else
+		log_info("%s", msg);
 }
 
 /* fail_stop - a batch could not be committed: roll it back and stop */
@@ -179,6 +247,8 @@ commit(struct daemon *d)
 		return (-1);
 	}
 	d->pos_dirty = 0;
+	if (d->act != NULL)
+		act_kick(d->act);	/* what the batch decided, now that it is recorded */
 	return (0);
 }
 
@@ -348,6 +418,8 @@ reload(struct daemon *d)
 	limits_free(d->pl.limits);
 	d->pl.limits = nl;
 	d->pl.conf = nc;
+	if (d->act != NULL)
+		act_set_conf(d->act, nc);
 	conf_free(d->conf);
 	d->conf = nc;
 	log_info("configuration reloaded from %s: %zu rule%s", d->conf_path, nc->nrules,
@@ -365,6 +437,88 @@ on_signal(struct ev *ev, int signo, void *ctx)
 	}
 	log_info("signal %d: stopping", signo);
 	ev_stop(ev);
+}
+
+/* unhex - decode the hex identity of a control request into out */
+static int
+unhex(const char *h, char *out, size_t outlen)
+{
+	size_t n = strlen(h), i;
+
+	if (n == 0 || n % 2 != 0 || n / 2 + 1 > outlen)
+		return (-1);
+	for (i = 0; i < n / 2; i++) {
+		int hi, lo;
+		char c1 = h[2 * i], c2 = h[2 * i + 1];
+
+		hi = c1 >= '0' && c1 <= '9' ? c1 - '0' : c1 >= 'a' && c1 <= 'f' ? c1 - 'a' + 10 : -1;
+		lo = c2 >= '0' && c2 <= '9' ? c2 - '0' : c2 >= 'a' && c2 <= 'f' ? c2 - 'a' + 10 : -1;
+		if (hi < 0 || lo < 0)
+			return (-1);
+		out[i] = (char)(hi * 16 + lo);
+	}
+	out[n / 2] = '\0';
+	return (0);
+}
+
+/*
+ * control_command - "block HEXID SECONDS", "unblock HEXID keep|release|delete",
+ * "explain HEXID".  The identity travels hex-encoded so that no byte of it
+ * can be read as a separator; it is validated like one typed by hand.
+ */
+static void
+control_command(struct daemon *d, const char *req, FILE *fp)
+{
+	char verb[16], hex[2 * 1100], arg[32], raw[1100], id[1100], err[512];
+	const char *why = NULL, *sp1, *sp2;
+	size_t vn, hn;
+	int rc = 0;
+
+	if ((sp1 = strchr(req, ' ')) == NULL || (vn = (size_t)(sp1 - req)) >= sizeof(verb)) {
+		fputs("error: unknown request\n", fp);
+		return;
+	}
+	memcpy(verb, req, vn);
+	verb[vn] = '\0';
+	sp2 = strchr(sp1 + 1, ' ');
+	hn = sp2 ? (size_t)(sp2 - sp1 - 1) : strlen(sp1 + 1);
+	if (hn >= sizeof(hex) || (sp2 && strlen(sp2 + 1) >= sizeof(arg))) {
+		fputs("error: request too long\n", fp);
+		return;
+	}
+	memcpy(hex, sp1 + 1, hn);
+	hex[hn] = '\0';
+	snprintf(arg, sizeof(arg), "%s", sp2 ? sp2 + 1 : "");
+	if (unhex(hex, raw, sizeof(raw)) < 0 || !act_identity_ok(raw, id, sizeof(id), &why)) {
+		fprintf(fp, "error: bad identity: %s\n", why ? why : "not hex");
+		return;
+	}
+	if (strcmp(verb, "block") == 0) {
+		char *end;
+		long long secs = strtoll(arg, &end, 10);
+
+		if (*arg == '\0' || *end != '\0' || secs < 0) {
+			fputs("error: bad duration\n", fp);
+			return;
+		}
+		rc = act_block(d->act, id, secs, fp, err, sizeof(err));
+	} else if (strcmp(verb, "unblock") == 0) {
+		int mode = strcmp(arg, "release") == 0 ? 1 : strcmp(arg, "delete") == 0 ? 2 :
+		    strcmp(arg, "keep") == 0 ? 0 : -1;
+
+		if (mode < 0) {
+			fputs("error: bad unblock mode\n", fp);
+			return;
+		}
+		rc = act_unblock(d->act, id, mode, fp, err, sizeof(err));
+	} else if (strcmp(verb, "explain") == 0) {
+		rc = act_explain(d->store, id, fp, err, sizeof(err));
+	} else {
+		fputs("error: unknown request\n", fp);
+		return;
+	}
+	if (rc < 0)
+		fprintf(fp, "error: %s\n", err);
 }
 
 /* answer - run one control request and write the answer */
@@ -394,9 +548,9 @@ answer(struct daemon *d, int fd, const char *req)
 		si.dev = d->pos.dev;
 		si.ino = d->pos.ino;
 		si.offset = d->pos.offset;
-		status_print(fp, d->pl.limits, status_now(d->pl.last_us), &si, json);
+		status_print(fp, d->pl.limits, d->store, status_now(d->pl.last_us), &si, json);
 	} else
-		fputs("error: unknown request\n", fp);
+		control_command(d, req, fp);
 	fclose(fp);
 	/* the answer is small; a client that does not read gets 2 s */
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -527,7 +681,10 @@ start(struct daemon *d)
 	d->pl_ok = 1;
 	d->pl.external_txn = 1;
 	d->pl.on_verdict = on_verdict;
+	d->pl.on_message = on_message;
+	d->pl.on_event = on_event;
 	d->pl.ctx = d;
+	track_set_removed(d->pl.track, on_removed, d);
 	/* the tracker's in-flight state, then the windows */
 	rctx[0] = d;
 	rctx[1] = &ns;
@@ -598,6 +755,19 @@ start_loop(struct daemon *d)
 	    ev_add_timer(d->ev, 1000, 0, on_prune, d) < 0) {
 		log_warn("event loop");
 		return (EXIT_RUNTIME);
+	}
+	if ((d->act = act_new(d->ev, d->store, d->conf, act_log, d)) == NULL) {
+		log_warnx("out of memory");
+		return (EXIT_RUNTIME);
+	}
+	{
+		char err[512];
+
+		/* the store is the truth: heal the maps and the jobs a crash left */
+		if (act_start(d->act, err, sizeof(err)) < 0) {
+			log_warnx("%s", err);
+			return (EXIT_RUNTIME);
+		}
 	}
 	return (0);
 }
@@ -681,6 +851,7 @@ out:
 		close(d.ctl);
 		unlink(d.conf->socket);
 	}
+	act_free(d.act);
 	ev_free(d.ev);
 	tail_close(d.tail);
 	if (d.pl_ok)

@@ -21,8 +21,10 @@ static const char usage_text[] =
 "  run [-c FILE] [-f]  follow the log and count (daemon; -f: foreground, log to stderr)\n"
 "  status [-c FILE] [--json]\n"
 "                      blocked identities and current window counts\n"
-"  block, unblock, explain\n"
-"                      enforcement commands (not in this release)\n"
+"  block [-c FILE] IDENTITY [--for DURATION]\n"
+"  unblock [-c FILE] IDENTITY [--release-held | --delete-held]\n"
+"  explain [-c FILE] IDENTITY\n"
+"                      block, unblock, and the story behind an identity's state\n"
 "\n"
 "  sendguard COMMAND --help   shows the options of one command.\n"
 "Exit codes: 0 ok; 1 audit found an overrun; 2 usage, config or input error;\n"
@@ -56,11 +58,12 @@ main(int argc, char **argv)
 		return (cmd_run(argc - 1, argv + 1));
 	if (strcmp(cmd, "status") == 0)
 		return (cmd_status(argc - 1, argv + 1));
-	if (strcmp(cmd, "block") == 0 || strcmp(cmd, "unblock") == 0 ||
-	    strcmp(cmd, "explain") == 0) {
-		fprintf(stderr, "sendguard: %s: not available in this release\n", cmd);
-		return (EXIT_USAGE);
-	}
+	if (strcmp(cmd, "block") == 0)
+		return (cmd_block(argc - 1, argv + 1));
+	if (strcmp(cmd, "unblock") == 0)
+		return (cmd_unblock(argc - 1, argv + 1));
+	if (strcmp(cmd, "explain") == 0)
+		return (cmd_explain(argc - 1, argv + 1));
 	fprintf(stderr, "sendguard: unknown command '%s' (see sendguard --help)\n", cmd);
 	return (EXIT_USAGE);
 }

@@ -89,8 +89,14 @@ message_cb(void *ctx, const struct track_msg *m)
 		if (!pl->failed && store_add_message(pl->store, &sm, err, sizeof(err)) < 0)
 			fail(pl, "store", err);
 	}
+	if (pl->store != NULL && m->removed && !pl->failed &&
+	    store_mark_removed(pl->store, m->host, m->instance, m->queue_id, m->time_us,
+	    err, sizeof(err)) < 0)
+		fail(pl, "store", err);
 	if (pl->report != NULL && report_message(pl->report, m) < 0)
 		fail(pl, "report", "out of memory");
+	if (pl->on_message != NULL)
+		pl->on_message(pl->ctx, m);
 	if (limits_message(pl->limits, m, verdict_cb, pl) < 0)
 		fail(pl, "limits", "out of memory");
 }
@@ -142,6 +148,8 @@ pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_
 	if (t > pl->last_us)
 		pl->last_us = t;
 	track_event(pl->track, &ev, t);
+	if (pl->on_event != NULL && (ev.kind == PF_HOLD || ev.kind == PF_RELEASE))
+		pl->on_event(pl->ctx, &ev, t);
 }
 
 int

@@ -370,10 +370,11 @@ print_json(struct report *r, struct rident **v, size_t n, const struct report_to
 		fputs("\"first\": null, \"last\": null, ", fp);
 	if (t->track != NULL)
 		fprintf(fp, "\"counted\": %llu, \"not_counted\": {\"content_filter\": %llu, "
-		    "\"requeued\": %llu, \"no_origin\": %llu}, \"retries\": %llu, ",
+		    "\"requeued\": %llu, \"no_origin\": %llu, \"root_null_sender\": %llu}, "
+		    "\"retries\": %llu, ",
 		    (unsigned long long)t->track->counted, (unsigned long long)t->track->reinjections,
 		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans,
-		    (unsigned long long)t->track->retries);
+		    (unsigned long long)t->track->own, (unsigned long long)t->track->retries);
 	fputs("\n \"identities\": [", fp);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", fp);

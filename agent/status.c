@@ -13,6 +13,7 @@
 #include "agent/json.h"
 #include "agent/pipeline.h"
 #include "agent/status.h"
+#include "actions/act.h"
 #include "store/store.h"
 
 struct crow {
@@ -99,7 +100,8 @@ status_now(int64_t last_log_us)
 }
 
 int
-status_print(FILE *fp, struct limits *l, int64_t now, const struct status_info *si, int json)
+status_print(FILE *fp, struct limits *l, struct store *st, int64_t now,
+	     const struct status_info *si, int json)
 {
 	struct cset cs = { NULL, 0, 0, 0 };
 	char tb[40], wb[32];
@@ -110,7 +112,9 @@ status_print(FILE *fp, struct limits *l, int64_t now, const struct status_info *
 	if (cs.n > 1)
 		qsort(cs.v, cs.n, sizeof(*cs.v), crow_cmp);
 	if (json) {
-		fputs("{\"blocked\": [], \"counts\": [", fp);
+		fputs("{", fp);
+		act_status_json(st, fp, now);
+		fputs(",\n \"counts\": [", fp);
 		for (i = 0; i < cs.n; i++) {
 			fputs(i ? ",\n  " : "\n  ", fp);
 			fputs("{\"identity\": ", fp);
@@ -151,7 +155,9 @@ status_print(FILE *fp, struct limits *l, int64_t now, const struct status_info *
 		if (si->last_us != INT64_MIN)
 			fprintf(fp, "%s: %s\n", si->running ? "Newest log line" : "Newest message",
 			    json_time(si->last_us, tb, sizeof(tb)));
-		fprintf(fp, "Windows ending %s\n\nBLOCKED: none\n\n", json_time(now, tb, sizeof(tb)));
+		fprintf(fp, "Windows ending %s\n\n", json_time(now, tb, sizeof(tb)));
+		act_status_text(st, fp, now);
+		fputc('\n', fp);
 		if (cs.n == 0)
 			fputs("COUNTS: none\n", fp);
 		else
@@ -267,7 +273,7 @@ cmd_status(int argc, char **argv)
 	si.state = conf->state;
 	si.last_us = last;
 	si.mode = conf->mode == MODE_MONITOR ? "monitor" : "enforce";
-	if (status_print(stdout, l, now, &si, json) < 0 || fflush(stdout) != 0)
+	if (status_print(stdout, l, st, now, &si, json) < 0 || fflush(stdout) != 0)
 		rc = EXIT_RUNTIME;
 out:
 	limits_free(l);

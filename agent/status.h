@@ -17,6 +17,7 @@
 
 #include "agent/conf.h"
 #include "agent/limits.h"
+#include "store/store.h"
 
 struct status_info {
 	int	running;		/* 1: the daemon answers; 0: read from the database */
@@ -29,7 +30,8 @@ struct status_info {
 	uint64_t dev, ino, offset;	/* where the daemon reads (running only) */
 };
 
-int	status_print(FILE *, struct limits *, int64_t now_us,
+/* status_print - st (may be NULL) gives the blocked identities and failing actions */
+int	status_print(FILE *, struct limits *, struct store *st, int64_t now_us,
 		     const struct status_info *, int json);
 
 /* status_now - the end of the windows: the later of the clock and the log */

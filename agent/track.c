@@ -33,6 +33,7 @@
 #define F_REINJECT	0x04	/* content-filter copy or requeue: never counted */
 #define F_ACTIVE	0x08	/* first (queue active) seen */
 #define F_REQUEUE	0x10
+#define F_COUNTED	0x20	/* emitted: its removal is reported */
 
 struct rec {
 	struct rec *older, *newer;	/* age list */
@@ -49,6 +50,7 @@ struct held {
 	uint64_t seq;
 	int64_t	time_us;
 	int	reinject;
+	int	removed;		/* its "removed" came while it was held back */
 	long	uid, nrcpt;
 	const char *host, *instance, *qid, *sender, *ip;
 	size_t	linklen;		/* host \0 qid, at data[] */
@@ -77,6 +79,8 @@ struct track {
 	int64_t	now;			/* newest log time seen */
 	track_emit_fn emit;
 	void   *ctx;
+	track_removed_fn removed;
+	void   *rctx;
 	struct track_stats st;
 	char	sbuf[SOURCE_LINE_MAX + 1];	/* folded sender */
 };
@@ -173,6 +177,13 @@ track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 	t->now = INT64_MIN;
 	t->seq = 1;
 	return (t);
+}
+
+void
+track_set_removed(struct track *t, track_removed_fn fn, void *ctx)
+{
+	t->removed = fn;
+	t->rctx = ctx;
 }
 
 void
@@ -470,6 +481,22 @@ emit_held(struct track *t, struct held *h)
 	m.client_ip = h->ip;
 	m.uid = h->uid;
 	m.nrcpt = h->nrcpt;
+	m.removed = h->removed;
+	if (!h->removed) {
+		char key[512];
+		size_t hn = strlen(h->host), in = strlen(h->instance), qn = strlen(h->qid);
+		struct rec *r;
+
+		if (hn + in + qn + 2 < sizeof(key)) {
+			memcpy(key, h->host, hn + 1);
+			memcpy(key + hn + 1, h->instance, in + 1);
+			memcpy(key + hn + 1 + in + 1, h->qid, qn);
+			if ((r = hmap_get(t->recs, key, hn + in + qn + 2)) != NULL) {
+				r->flags |= F_COUNTED;
+				mark(t, TRACK_NS_REC, r->key, r->keylen);
+			}
+		}
+	}
 	t->st.counted++;
 	t->emit(t->ctx, &m);
 }
@@ -513,6 +540,11 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		t->st.orphans++;
 		return;
 	}
+	if ((r->flags & F_PICKUP) && r->uid == 0 && ev->sender.p != NULL && ev->sender.n == 0) {
+		/* root with the null sender: sendguard's own notices (and the like) */
+		t->st.own++;
+		return;
+	}
 	if ((r->flags & F_PICKUP) || r->sasl != NULL) {
 		/* authenticated or local: certainly the user's own message */
 		memset(&m, 0, sizeof(m));
@@ -528,6 +560,7 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		m.client_ip = r->ip;
 		m.uid = r->uid;
 		m.nrcpt = nrcpt;
+		r->flags |= F_COUNTED;
 		t->st.counted++;
 		t->emit(t->ctx, &m);
 		return;
@@ -621,8 +654,26 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 			on_handoff(t, ev, now);
 		break;
 	case PF_REMOVED:
-		if ((r = hmap_get(t->recs, key, kn)) != NULL)
+		if ((r = hmap_get(t->recs, key, kn)) != NULL) {
+			if ((r->flags & F_COUNTED) && t->removed != NULL) {
+				const char *h = r->key, *in = h + strlen(h) + 1;
+
+				t->removed(t->rctx, h, in, in + strlen(in) + 1, now);
+			}
 			rec_drop(t, r);
+		}
+		/* a message still held back: remember, it is emitted as removed */
+		ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
+		if (ln > 0) {
+			struct held *h = hmap_get(t->held_ix, lk, ln);
+
+			if (h != NULL && h->instance != NULL &&
+			    strlen(h->instance) == ev->instance.n &&
+			    memcmp(h->instance, ev->instance.p, ev->instance.n) == 0 && !h->removed) {
+				h->removed = 1;
+				mark_held(t, h);
+			}
+		}
 		break;
 	default:
 		break;
@@ -763,7 +814,7 @@ persist_cb(void *ctx, const char *dk, size_t dn, void *val)
 
 		if (h == NULL)
 			r = pw->ops->del(pw->ctx, ns, key, kn);
-		else if (w_i64(w, h->time_us) < 0 || w_i64(w, h->reinject) < 0 ||
+		else if (w_i64(w, h->time_us) < 0 || w_i64(w, h->reinject | (h->removed << 1)) < 0 ||
 		    w_i64(w, h->nrcpt) < 0 || w_str(w, h->host) < 0 ||
 		    w_str(w, h->instance) < 0 || w_str(w, h->qid) < 0 ||
 		    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0)
@@ -868,9 +919,13 @@ track_restore(struct track *t, int ns, const void *key, size_t kn,
 				memcpy(ipb, ip, ipn);
 				ipb[ipn] = '\0';
 			}
-			if (held_add(t, seq, time_us, hb, ib, qb, sender, en,
-			    ip ? ipb : NULL, (long)nrcpt, (int)reinject) != NULL)
+			struct held *h = held_add(t, seq, time_us, hb, ib, qb, sender, en,
+			    ip ? ipb : NULL, (long)nrcpt, (int)(reinject & 1));
+
+			if (h != NULL) {
+				h->removed = (int)((reinject >> 1) & 1);
 				rc = 0;
+			}
 		}
 	} else if (ns == TRACK_NS_EXPECT) {
 		int64_t time_us = r_i64(&rb);

@@ -9,7 +9,9 @@
  *	record (queue IDs are reused).  Retries of deferred mail, content-
  *	filter re-injections (linked by "queued as" in either line order, or
  *	by orig_queue_id / orig_client), postsuper -r requeues (orig_id=),
- *	bounces and forwarded copies (no client/pickup line) are not emitted.
+ *	bounces and forwarded copies (no client/pickup line) are not emitted,
+ *	nor is mail that root submits with the null sender through pickup
+ *	(how sendguard sends its own notices, so they never count).
  *
  *	An unauthenticated smtpd message may be a re-injection whose
  *	hand-off line ("queued as QID") is logged after it, even after its
@@ -43,6 +45,7 @@ struct track_msg {
 	const char *client_ip;		/* lower case; NULL for pickup */
 	long	uid;			/* -1 unless pickup */
 	long	nrcpt;
+	int	removed;		/* 1: already removed when emitted (held back) */
 };
 
 struct track_stats {
@@ -52,9 +55,13 @@ struct track_stats {
 	uint64_t requeues;		/* postsuper -r copies not counted */
 	uint64_t orphans;		/* (queue active) without a client/pickup line: bounces, forwards, before the log */
 	uint64_t dropped;		/* records dropped by age or size */
+	uint64_t own;			/* root's null-sender mail through pickup: sendguard's notices */
 };
 
 typedef void (*track_emit_fn)(void *ctx, const struct track_msg *);
+/* a counted message's queue file is gone ("removed") */
+typedef void (*track_removed_fn)(void *ctx, const char *host, const char *instance,
+				 const char *queue_id, int64_t time_us);
 
 struct track;
 
@@ -86,6 +93,9 @@ struct track_persist_ops {
 		       const void *val, size_t vlen);
 	int	(*del)(void *ctx, int ns, const void *key, size_t klen);
 };
+
+/* track_set_removed - report the removal of counted messages (the daemon) */
+void	track_set_removed(struct track *, track_removed_fn, void *ctx);
 
 /* track_keep_dirty - note changes for track_persist() (off by default) */
 void	track_keep_dirty(struct track *, int on);

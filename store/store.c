@@ -112,6 +112,24 @@ static const struct migration {
 	  "  v  BLOB NOT NULL,"
 	  "  PRIMARY KEY (ns, k)"
 	  ") WITHOUT ROWID;", NULL },
+	/* 2 -> 3: enforcement: removal of messages, holds, the job queue */
+	{ "ALTER TABLE messages ADD COLUMN removed_us INTEGER;"
+	  "CREATE TABLE holds ("
+	  "  host         TEXT NOT NULL DEFAULT '',"
+	  "  instance     TEXT NOT NULL DEFAULT '',"
+	  "  queue_id     TEXT NOT NULL,"
+	  "  identity     TEXT NOT NULL,"
+	  "  requested_us INTEGER NOT NULL,"
+	  "  changed_us   INTEGER,"
+	  "  state        TEXT NOT NULL,"
+	  "  PRIMARY KEY (host, instance, queue_id)"
+	  ");"
+	  "CREATE INDEX holds_identity ON holds(identity);"
+	  "ALTER TABLE action_log ADD COLUMN stdin BLOB;"
+	  "ALTER TABLE action_log ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE action_log ADD COLUMN next_us INTEGER;"
+	  "CREATE INDEX action_log_status ON action_log(status);",
+	  "CREATE INDEX messages_queue_id ON messages(queue_id);" },
 };
 
 #define SCHEMA_LATEST ((int) (sizeof(migrations) / sizeof(migrations[0])))
@@ -180,6 +198,7 @@ struct store {
 	int	memory;			/* an in-memory database */
 	unsigned walking;		/* 1 << ST_EACH_*: that walk is running */
 	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *xst[32];		/* enforcement statements, prepared on first use */
 };
 
 /* seterr - format a message into err when there is room for one */
@@ -493,6 +512,8 @@ store_close(struct store *s)
 			(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		for (i = 0; i < ST_COUNT; i++)
 			(void) sqlite3_finalize(s->st[i]);
+		for (i = 0; i < (int) (sizeof(s->xst) / sizeof(s->xst[0])); i++)
+			(void) sqlite3_finalize(s->xst[i]);
 		(void) sqlite3_close(s->db);
 	}
 	free(s->path);
@@ -1003,4 +1024,544 @@ store_last_message_time(struct store *s, int64_t *t, char *err, size_t errlen)
 	dberr(s, rc, "read messages", err, errlen);
 	done(st);
 	return -1;
+}
+
+/*
+ * Enforcement: removed messages, blocks, holds and the job queue.
+ * Statements are constant SQL prepared on first use; every value from the
+ * log or the control socket is bound.
+ */
+enum {
+	X_MARK_REMOVED, X_QUEUED_SASL, X_QUEUED_UID, X_QUEUED_SENDER, X_QUEUED_IP,
+	X_RECENT_SASL, X_RECENT_UID, X_RECENT_SENDER, X_RECENT_IP,
+	X_GET_BLOCK, X_PUT_BLOCK, X_EACH_BLOCK, X_ADD_HOLD, X_HOLD_STATE,
+	X_EACH_HOLD, X_COUNT_HOLDS, X_ADD_JOB, X_UPDATE_JOB, X_EACH_JOB,
+	X_EACH_JOB_ID, X_HOLDS_STATE_IDENT, X_COUNT
+};
+
+static const char *const xsql[X_COUNT] = {
+	[X_MARK_REMOVED] = "UPDATE messages SET removed_us = ?1 WHERE queue_id = ?2"
+			   " AND host IS ?3 AND instance IS ?4 AND removed_us IS NULL",
+#define QUEUED(col) "SELECT time_us, host, instance, queue_id, sasl, sender," \
+	" client_ip, uid, nrcpt FROM messages WHERE " col " = ?1 AND time_us >= ?2" \
+	" AND removed_us IS NULL ORDER BY time_us, id"
+	[X_QUEUED_SASL] = QUEUED("sasl"),
+	[X_QUEUED_UID] = QUEUED("uid"),
+	[X_QUEUED_SENDER] = QUEUED("sender"),
+	[X_QUEUED_IP] = QUEUED("client_ip"),
+#define RECENT(col) "SELECT time_us, host, instance, queue_id, sasl, sender," \
+	" client_ip, uid, nrcpt, removed_us FROM (SELECT * FROM messages WHERE " col \
+	" = ?1 ORDER BY time_us DESC, id DESC LIMIT ?2) ORDER BY time_us, id"
+	[X_RECENT_SASL] = RECENT("sasl"),
+	[X_RECENT_UID] = RECENT("uid"),
+	[X_RECENT_SENDER] = RECENT("sender"),
+	[X_RECENT_IP] = RECENT("client_ip"),
+	[X_GET_BLOCK] = "SELECT identity, rule, since_us, until_us, count, state"
+			" FROM blocks WHERE identity = ?1",
+	[X_PUT_BLOCK] = "INSERT OR REPLACE INTO blocks (identity, rule, since_us,"
+			" until_us, count, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[X_EACH_BLOCK] = "SELECT identity, rule, since_us, until_us, count, state"
+			 " FROM blocks WHERE (?1 IS NULL OR state = ?1) ORDER BY identity",
+	[X_ADD_HOLD] = "INSERT OR IGNORE INTO holds (host, instance, queue_id, identity,"
+		       " requested_us, state) VALUES (?1, ?2, ?3, ?4, ?5, 'requested')",
+	[X_HOLD_STATE] = "UPDATE holds SET state = ?1, changed_us = ?2 WHERE queue_id = ?3"
+			 " AND host = ?4 AND (?5 = '' OR instance = ?5)",
+	[X_EACH_HOLD] = "SELECT host, instance, queue_id, identity, requested_us,"
+			" changed_us, state FROM holds WHERE identity = ?1"
+			" AND (?2 IS NULL OR state = ?2) ORDER BY requested_us",
+	[X_COUNT_HOLDS] = "SELECT count(*) FROM holds WHERE identity = ?1"
+			  " AND state IN ('requested', 'held')",
+	[X_ADD_JOB] = "INSERT INTO action_log (time_us, identity, action, argv, stdin,"
+		      " status, outcome, attempts, next_us) VALUES (?1, ?2, ?3, ?4, ?5,"
+		      " ?6, ?7, 0, ?8)",
+	[X_UPDATE_JOB] = "UPDATE action_log SET status = ?2, attempts = ?3, next_us = ?4,"
+			 " outcome = ?5 WHERE id = ?1",
+	[X_EACH_JOB] = "SELECT id, time_us, identity, action, argv, stdin, status,"
+		       " attempts, next_us, outcome FROM action_log WHERE"
+		       " (?1 IS NULL OR identity = ?1) AND (?2 IS NULL OR status = ?2)"
+		       " ORDER BY id",
+	[X_HOLDS_STATE_IDENT] = "UPDATE holds SET state = ?1, changed_us = ?2 WHERE identity = ?3"
+				" AND state IN ('requested', 'held')",
+	[X_EACH_JOB_ID] = "SELECT id, time_us, identity, action, argv, stdin, status,"
+			  " attempts, next_us, outcome FROM action_log WHERE id = ?1",
+};
+
+/* xstmt - the prepared statement i, preparing it on first use */
+static sqlite3_stmt *
+xstmt(struct store *s, int i, char *err, size_t errlen)
+{
+	int	rc;
+
+	if (s->xst[i] != NULL)
+		return s->xst[i];
+	rc = sqlite3_prepare_v3(s->db, xsql[i], -1, SQLITE_PREPARE_PERSISTENT,
+				&s->xst[i], NULL);
+	if (rc != SQLITE_OK) {
+		dberr(s, rc, "prepare", err, errlen);
+		s->xst[i] = NULL;
+		return NULL;
+	}
+	return s->xst[i];
+}
+
+/* xstep_write - step a write statement, reset it; 0 or -1 */
+static int
+xstep_write(struct store *s, sqlite3_stmt *st, int rc, const char *what, char *err,
+	    size_t errlen)
+{
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			rc = SQLITE_MISUSE;
+	}
+	if (rc != SQLITE_DONE) {
+		dberr(s, rc, what, err, errlen);
+		done(st);
+		return -1;
+	}
+	done(st);
+	return 0;
+}
+
+/* bind_str_empty - like bind_str but "" (never NULL) for absent */
+static int
+bind_str_empty(sqlite3_stmt *st, int col, const char *p)
+{
+	return sqlite3_bind_text(st, col, p ? p : "", -1, SQLITE_TRANSIENT);
+}
+
+int
+store_mark_removed(struct store *s, const char *host, const char *instance,
+		   const char *qid, int64_t time_us, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_MARK_REMOVED, err, errlen);
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, time_us);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 2, qid);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 3, host);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 4, instance);
+	return xstep_write(s, st, rc, "mark removed", err, errlen);
+}
+
+/* ident_stmt - the statement of family base for identity "kind:value"; binds ?1 */
+static sqlite3_stmt *
+ident_stmt(struct store *s, int base, const char *identity, char *err, size_t errlen)
+{
+	static const char *const kinds[] = { "sasl:", "uid:", "sender:", "ip:" };
+	sqlite3_stmt *st;
+	size_t	i, n;
+	int	rc;
+
+	for (i = 0; i < 4; i++) {
+		n = strlen(kinds[i]);
+		if (strncmp(identity, kinds[i], n) == 0)
+			break;
+	}
+	if (i == 4 || identity[n] == '\0') {
+		seterr(err, errlen, "%s: not an identity (sasl:, uid:, sender: or ip:)",
+		       identity);
+		return NULL;
+	}
+	if ((st = xstmt(s, base + (int) i, err, errlen)) == NULL)
+		return NULL;
+	if (i == 1) {
+		char   *end;
+		long long uid = strtoll(identity + n, &end, 10);
+
+		if (*end != '\0') {
+			seterr(err, errlen, "%s: not a uid", identity);
+			return NULL;
+		}
+		rc = sqlite3_bind_int64(st, 1, uid);
+	} else
+		rc = sqlite3_bind_text(st, 1, identity + n, -1, SQLITE_TRANSIENT);
+	if (rc != SQLITE_OK) {
+		dberr(s, rc, "bind", err, errlen);
+		done(st);
+		return NULL;
+	}
+	return st;
+}
+
+static int
+walk_msgs(struct store *s, sqlite3_stmt *st, int with_removed,
+	  int (*cb)(void *, const struct store_msg *), void *ctx, const char *what,
+	  char *err, size_t errlen)
+{
+	struct store_msg m;
+	int	rc, ret = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&m, 0, sizeof(m));
+		fill_msg(st, &m);
+		m.removed_us = with_removed && sqlite3_column_type(st, 9) != SQLITE_NULL
+		    ? sqlite3_column_int64(st, 9) : 0;
+		if ((ret = cb(ctx, &m)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		dberr(s, rc, what, err, errlen);
+		ret = -1;
+	}
+	done(st);
+	return ret;
+}
+
+int
+store_each_queued(struct store *s, const char *identity, int64_t since_us,
+		  int (*cb)(void *, const struct store_msg *), void *ctx, char *err,
+		  size_t errlen)
+{
+	sqlite3_stmt *st = ident_stmt(s, X_QUEUED_SASL, identity, err, errlen);
+
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 2, since_us) != SQLITE_OK) {
+		done(st);
+		return -1;
+	}
+	return walk_msgs(s, st, 0, cb, ctx, "read queued messages", err, errlen);
+}
+
+int
+store_each_recent(struct store *s, const char *identity, int limit,
+		  int (*cb)(void *, const struct store_msg *), void *ctx, char *err,
+		  size_t errlen)
+{
+	sqlite3_stmt *st = ident_stmt(s, X_RECENT_SASL, identity, err, errlen);
+
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_int(st, 2, limit) != SQLITE_OK) {
+		done(st);
+		return -1;
+	}
+	return walk_msgs(s, st, 1, cb, ctx, "read messages", err, errlen);
+}
+
+static void
+fill_block(sqlite3_stmt *st, struct store_block *b)
+{
+	b->identity = col_str(st, 0);
+	b->rule = col_str(st, 1);
+	b->since_us = sqlite3_column_int64(st, 2);
+	b->until_us = sqlite3_column_int64(st, 3);
+	b->count = (long) sqlite3_column_int64(st, 4);
+	b->state = col_str(st, 5);
+}
+
+int
+store_get_block(struct store *s, const char *identity, struct store_block *b,
+		char *buf, size_t buflen, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_GET_BLOCK, err, errlen);
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	if ((rc = sqlite3_bind_text(st, 1, identity, -1, SQLITE_TRANSIENT)) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_ROW) {
+		if (rc == SQLITE_DONE) {
+			done(st);
+			return 0;
+		}
+		dberr(s, rc, "read block", err, errlen);
+		done(st);
+		return -1;
+	}
+	fill_block(st, b);
+	/* copy the strings out: the row goes at done() */
+	{
+		const char *id = b->identity ? b->identity : "", *ru = b->rule ? b->rule : "";
+		const char *sta = b->state ? b->state : "";
+		size_t	a = strlen(id) + 1, c = strlen(ru) + 1, d = strlen(sta) + 1;
+
+		if (a + c + d > buflen) {
+			seterr(err, errlen, "%s: read block: identity too long", s->path);
+			done(st);
+			return -1;
+		}
+		memcpy(buf, id, a);
+		memcpy(buf + a, ru, c);
+		memcpy(buf + a + c, sta, d);
+		b->identity = buf;
+		b->rule = buf + a;
+		b->state = buf + a + c;
+	}
+	done(st);
+	return 1;
+}
+
+int
+store_put_block(struct store *s, const struct store_block *b, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_PUT_BLOCK, err, errlen);
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, b->identity, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 2, b->rule);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 3, b->since_us);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, b->until_us);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, b->count);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 6, b->state, -1, SQLITE_TRANSIENT);
+	return xstep_write(s, st, rc, "save block", err, errlen);
+}
+
+int
+store_each_block(struct store *s, const char *state,
+		 int (*cb)(void *, const struct store_block *), void *ctx, char *err,
+		 size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_EACH_BLOCK, err, errlen);
+	struct store_block b;
+	int	rc, ret = 0;
+
+	if (st == NULL)
+		return -1;
+	rc = bind_str(st, 1, state);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fill_block(st, &b);
+		if ((ret = cb(ctx, &b)) != 0)
+			break;
+		rc = SQLITE_OK;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		dberr(s, rc, "read blocks", err, errlen);
+		ret = -1;
+	}
+	done(st);
+	return ret;
+}
+
+int
+store_add_hold(struct store *s, const struct store_hold *h, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_ADD_HOLD, err, errlen);
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	rc = bind_str_empty(st, 1, h->host);
+	if (rc == SQLITE_OK)
+		rc = bind_str_empty(st, 2, h->instance);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 3, h->queue_id, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 4, h->identity, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, h->requested_us);
+	return xstep_write(s, st, rc, "save hold", err, errlen);
+}
+
+int
+store_hold_state(struct store *s, const char *host, const char *instance,
+		 const char *qid, const char *state, int64_t time_us, char *err,
+		 size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_HOLD_STATE, err, errlen);
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, time_us);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 3, qid, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = bind_str_empty(st, 4, host);
+	if (rc == SQLITE_OK)
+		rc = bind_str_empty(st, 5, instance);
+	return xstep_write(s, st, rc, "save hold", err, errlen);
+}
+
+int
+store_each_hold(struct store *s, const char *identity, const char *state,
+		int (*cb)(void *, const struct store_hold *), void *ctx, char *err,
+		size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_EACH_HOLD, err, errlen);
+	struct store_hold h;
+	int	rc, ret = 0;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, identity, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 2, state);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		h.host = col_str(st, 0);
+		h.instance = col_str(st, 1);
+		h.queue_id = col_str(st, 2);
+		h.identity = col_str(st, 3);
+		h.requested_us = sqlite3_column_int64(st, 4);
+		h.changed_us = sqlite3_column_type(st, 5) == SQLITE_NULL ? 0 :
+		    sqlite3_column_int64(st, 5);
+		h.state = col_str(st, 6);
+		if ((ret = cb(ctx, &h)) != 0)
+			break;
+		rc = SQLITE_OK;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		dberr(s, rc, "read holds", err, errlen);
+		ret = -1;
+	}
+	done(st);
+	return ret;
+}
+
+int64_t
+store_count_holds(struct store *s, const char *identity)
+{
+	sqlite3_stmt *st = xstmt(s, X_COUNT_HOLDS, NULL, 0);
+	int64_t	n = -1;
+
+	if (st == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, identity, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	done(st);
+	return n;
+}
+
+int64_t
+store_add_job(struct store *s, const struct store_job *j, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_ADD_JOB, err, errlen);
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, j->time_us);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 2, j->identity ? j->identity : "", -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 3, j->action, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_blob(st, 4, j->argv ? j->argv : "", (int) j->argv_len,
+				       SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = j->stdin_data ? sqlite3_bind_blob(st, 5, j->stdin_data,
+		    (int) j->stdin_len, SQLITE_TRANSIENT) : sqlite3_bind_null(st, 5);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 6, j->status, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 7, j->outcome);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 8, j->next_us);
+	if (xstep_write(s, st, rc, "save action", err, errlen) < 0)
+		return -1;
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+int
+store_update_job(struct store *s, int64_t id, const char *status, int attempts,
+		 int64_t next_us, const char *outcome, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_UPDATE_JOB, err, errlen);
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 3, attempts);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 4, next_us);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 5, outcome);
+	return xstep_write(s, st, rc, "save action", err, errlen);
+}
+
+static int
+walk_jobs(struct store *s, sqlite3_stmt *st, int rc,
+	  int (*cb)(void *, const struct store_job *), void *ctx, char *err, size_t errlen)
+{
+	struct store_job j;
+	int	ret = 0;
+
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&j, 0, sizeof(j));
+		j.id = sqlite3_column_int64(st, 0);
+		j.time_us = sqlite3_column_int64(st, 1);
+		j.identity = col_str(st, 2);
+		j.action = col_str(st, 3);
+		j.argv = sqlite3_column_blob(st, 4);
+		j.argv_len = (size_t) sqlite3_column_bytes(st, 4);
+		j.stdin_data = sqlite3_column_blob(st, 5);
+		j.stdin_len = (size_t) sqlite3_column_bytes(st, 5);
+		j.status = col_str(st, 6);
+		j.attempts = sqlite3_column_int(st, 7);
+		j.next_us = sqlite3_column_int64(st, 8);
+		j.outcome = col_str(st, 9);
+		if ((ret = cb(ctx, &j)) != 0)
+			break;
+		rc = SQLITE_OK;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		dberr(s, rc, "read actions", err, errlen);
+		ret = -1;
+	}
+	done(st);
+	return ret;
+}
+
+int
+store_each_job(struct store *s, const char *identity, const char *status,
+	       int (*cb)(void *, const struct store_job *), void *ctx, char *err,
+	       size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_EACH_JOB, err, errlen);
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	rc = bind_str(st, 1, identity);
+	if (rc == SQLITE_OK)
+		rc = bind_str(st, 2, status);
+	return walk_jobs(s, st, rc, cb, ctx, err, errlen);
+}
+
+int
+store_get_job(struct store *s, int64_t id, int (*cb)(void *, const struct store_job *),
+	      void *ctx, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_EACH_JOB_ID, err, errlen);
+
+	if (st == NULL)
+		return -1;
+	return walk_jobs(s, st, sqlite3_bind_int64(st, 1, id), cb, ctx, err, errlen);
+}
+
+int
+store_holds_set_state(struct store *s, const char *identity, const char *state,
+		      int64_t time_us, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_HOLDS_STATE_IDENT, err, errlen);
+	int	rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, time_us);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 3, identity, -1, SQLITE_TRANSIENT);
+	return xstep_write(s, st, rc, "save hold", err, errlen);
 }

@@ -26,6 +26,7 @@ struct store_msg {
 	const char *sasl, *sender, *client_ip;
 	long	uid;			/* -1 when absent */
 	long	nrcpt;
+	int64_t	removed_us;		/* store_each_recent only: 0 while queued */
 };
 
 /* One overrun. */
@@ -122,5 +123,82 @@ int64_t	store_prune_some(struct store *, int64_t before_us, int64_t limit,
 
 /* store_last_message_time - the newest message's time, INT64_MIN when none */
 int	store_last_message_time(struct store *, int64_t *t, char *err, size_t errlen);
+
+/*
+ * Enforcement.  Identities are "kind:value" (sasl:, uid:, sender:, ip:).
+ */
+struct store_block {
+	const char *identity, *rule;
+	int64_t	since_us, until_us;	/* until 0: until unblocked by hand */
+	long	count;			/* times blocked, for repeat offenders */
+	const char *state;		/* "blocked", "expired", "unblocked" */
+};
+
+struct store_hold {
+	const char *host, *instance, *queue_id, *identity;
+	int64_t	requested_us, changed_us;
+	const char *state;		/* "requested", "held", "released", "deleted", "removed" */
+};
+
+/* One external program run (its intent first, then its outcome). */
+struct store_job {
+	int64_t	id, time_us;
+	const char *identity, *action;	/* "hold", "map", "reload", "notify", "exec", "release", "delete" */
+	const void *argv;		/* NUL-separated argv */
+	size_t	argv_len;
+	const void *stdin_data;		/* NULL: none */
+	size_t	stdin_len;
+	const char *status;		/* "pending", "ok", "failed", "monitor" */
+	int	attempts;
+	int64_t	next_us;		/* when a pending job may run (again) */
+	const char *outcome;
+};
+
+/* store_mark_removed - the queued message (host, instance, qid) is gone */
+int	store_mark_removed(struct store *, const char *host, const char *instance,
+			   const char *qid, int64_t time_us, char *err, size_t errlen);
+/* store_each_queued - messages of identity accepted since since_us and not removed */
+int	store_each_queued(struct store *, const char *identity, int64_t since_us,
+			  int (*cb)(void *ctx, const struct store_msg *), void *ctx,
+			  char *err, size_t errlen);
+/* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
+int	store_each_recent(struct store *, const char *identity, int limit,
+			  int (*cb)(void *ctx, const struct store_msg *), void *ctx,
+			  char *err, size_t errlen);
+
+/* store_get_block - 1 and *b (strings copied into buf), 0 when none, -1 */
+int	store_get_block(struct store *, const char *identity, struct store_block *b,
+			char *buf, size_t buflen, char *err, size_t errlen);
+int	store_put_block(struct store *, const struct store_block *, char *err, size_t errlen);
+/* store_each_block - blocks in state (NULL: all), by identity */
+int	store_each_block(struct store *, const char *state,
+			 int (*cb)(void *ctx, const struct store_block *), void *ctx,
+			 char *err, size_t errlen);
+
+/* store_add_hold - a hold requested (ignored when that queue file is already recorded) */
+int	store_add_hold(struct store *, const struct store_hold *, char *err, size_t errlen);
+/* store_hold_state - what postsuper logged for a queue file (instance "" matches any) */
+int	store_hold_state(struct store *, const char *host, const char *instance,
+			 const char *qid, const char *state, int64_t time_us,
+			 char *err, size_t errlen);
+int	store_each_hold(struct store *, const char *identity, const char *state,
+			int (*cb)(void *ctx, const struct store_hold *), void *ctx,
+			char *err, size_t errlen);
+/* store_holds_set_state - every requested or held hold of identity to state */
+int	store_holds_set_state(struct store *, const char *identity, const char *state,
+			      int64_t time_us, char *err, size_t errlen);
+/* store_count_holds - the identity's holds requested or confirmed; -1 on error */
+int64_t	store_count_holds(struct store *, const char *identity);
+
+/* store_add_job - its id, or -1 */
+int64_t	store_add_job(struct store *, const struct store_job *, char *err, size_t errlen);
+int	store_update_job(struct store *, int64_t id, const char *status, int attempts,
+			 int64_t next_us, const char *outcome, char *err, size_t errlen);
+/* store_each_job - jobs of identity (NULL: all) in status (NULL: any), oldest first */
+int	store_each_job(struct store *, const char *identity, const char *status,
+		       int (*cb)(void *ctx, const struct store_job *), void *ctx,
+		       char *err, size_t errlen);
+int	store_get_job(struct store *, int64_t id, int (*cb)(void *ctx,
+		      const struct store_job *), void *ctx, char *err, size_t errlen);
 
 #endif

@@ -478,3 +478,60 @@ Test(track, malformed_saved_state_is_refused)
 	cr_expect_eq(track_size(t), 0);
 	track_free(t);
 }
+
+struct rm_log {
+	int	n;
+	char	qid[8][PF_QID_MAX + 1];
+};
+
+static void
+on_removed(void *ctx, const char *host, const char *inst, const char *qid, int64_t t)
+{
+	struct rm_log *l = ctx;
+
+	(void)t;
+	cr_expect_str_eq(host, "mx");
+	cr_expect_str_eq(inst, "postfix");
+	snprintf(l->qid[l->n++], sizeof(l->qid[0]), "%s", qid);
+}
+
+static int held_removed_flag = -1;
+
+static void
+emit_flag(void *ctx, const struct track_msg *m)
+{
+	emit(ctx, m);
+	if (strcmp(m->queue_id, "RM0003") == 0)
+		held_removed_flag = m->removed;
+}
+
+Test(track, removal_of_counted_messages_is_reported)
+{
+	struct got g;
+	struct rm_log rl;
+	struct track *t;
+	const struct step seq[] = {
+		{ 0, client("RM0001", "192.0.2.1", "alice") },
+		{ 1, active("RM0001", "a@x", 1) },
+		{ 2, removed("RM0001") },			/* counted: reported */
+		{ 3, active("RM0002", "", 1) },		/* orphan (bounce) */
+		{ 4, removed("RM0002") },			/* not counted: not reported */
+		{ 5, client("RM0003", "203.0.113.5", NULL) },
+		{ 6, active("RM0003", "in@y", 1) },		/* held back */
+		{ 7, removed("RM0003") },			/* before it is emitted */
+	};
+	size_t i;
+
+	memset(&g, 0, sizeof(g));
+	memset(&rl, 0, sizeof(rl));
+	t = track_new(0, emit_flag, &g);
+	track_set_removed(t, on_removed, &rl);
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+		track_event(t, &seq[i].ev, SEC(seq[i].sec));
+	track_flush(t, INT64_MAX);
+	cr_assert_eq(rl.n, 1);
+	cr_expect_str_eq(rl.qid[0], "RM0001");
+	cr_assert_eq(g.n, 2);
+	cr_expect_eq(held_removed_flag, 1, "a held-back message removed meanwhile is emitted as removed");
+	track_free(t);
+}

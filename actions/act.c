@@ -1,0 +1,1655 @@
+/*
+ * NAME
+ *	act - enforcement (see act.h)
+ * SUMMARY
+ *	Jobs: one external program run each, recorded in action_log first
+ *	("pending"), then with its outcome ("ok", or "pending" with a later
+ *	next_us while retries last, then "failed").  Map rewrites are not
+ *	jobs: the maps are derived from the blocks table whenever it changed
+ *	(debounced), then one postmap job per map, then one reload job.
+ *	Block states: "blocked" (held and in the access map), "holding"
+ *	(held only: the identity cannot or need not be a map key),
+ *	"expired", "unblocked".
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "actions/act.h"
+#include "actions/blockmap.h"
+#include "actions/run.h"
+#include "agent/hmap.h"
+#include "agent/json.h"
+#include "parsers/pf.h"
+
+#define MAX_RUNNING	4
+#define IDENT_MAX	1024
+
+enum job_kind { JOB_PROG = 0, JOB_POSTMAP, JOB_RELOAD };
+
+struct job {
+	struct job *next;
+	int64_t	id;
+	enum job_kind kind;
+	char	action[16];
+	char   *identity;
+	char  **argv;
+	char   *in;
+	size_t	inlen;
+	int	attempts;
+	int64_t	next_us;
+	int	running;
+};
+
+struct binfo {
+	int64_t	until_us;	/* 0: until unblocked */
+	int	mapped;
+};
+
+struct qlist {
+	char  **q;
+	size_t	n, cap;
+};
+
+struct act {
+	struct ev *ev;
+	struct runner *runner;
+	struct store *store;
+	const struct conf *conf;
+	act_log_fn log;
+	void   *lctx;
+	struct job *queue;		/* started, waiting or to start */
+	struct job *fresh;		/* queued in the current batch */
+	int	nrunning;
+	struct hmap *blocked;		/* identity -> struct binfo */
+	struct hmap *newholds;		/* identity -> struct qlist, this batch */
+	int	maps_dirty, maps_busy, postmaps_left, postmap_failed;
+	int	reload_wanted, reload_running;
+	int	debounce_timer, expiry_timer, retry_timer;
+	char	hostname[256];
+};
+
+static void start_jobs(struct act *);
+static void maps_sync(struct act *);
+
+static int64_t
+now_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return ((int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+say(struct act *a, enum act_level lv, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (a->log != NULL)
+		a->log(a->lctx, lv, buf);
+}
+
+/* vis - s for a log line: control and non-ASCII bytes as \xNN, cut at len */
+static const char *
+vis(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; s != NULL && *s && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	buf[o] = '\0';
+	return (buf);
+}
+
+int
+act_identity_ok(const char *in, char *out, size_t outlen, const char **why)
+{
+	static const char *const kinds[] = { "sasl:", "uid:", "sender:", "ip:" };
+	size_t i, n = strlen(in), k;
+	const char *v;
+
+	for (k = 0; k < 4; k++)
+		if (strncmp(in, kinds[k], strlen(kinds[k])) == 0)
+			break;
+	if (k == 4) {
+		*why = "an identity starts with sasl:, uid:, sender: or ip:";
+		return (0);
+	}
+	v = in + strlen(kinds[k]);
+	if (*v == '\0') {
+		*why = "the value after the kind is empty";
+		return (0);
+	}
+	if (n > IDENT_MAX || n + 1 > outlen) {
+		*why = "longer than 1024 bytes";
+		return (0);
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			*why = "contains a control character";
+			return (0);
+		}
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+	}
+	out[n] = '\0';
+	if (k == 1) {
+		for (i = strlen(kinds[1]); i < n; i++)
+			if (out[i] < '0' || out[i] > '9') {
+				*why = "a uid is a number";
+				return (0);
+			}
+	}
+	return (1);
+}
+
+/* value_of - the part after "kind:" */
+static const char *
+value_of(const char *identity)
+{
+	const char *c = strchr(identity, ':');
+
+	return (c ? c + 1 : identity);
+}
+
+/* mappable - 1 when identity can go into an access map (why filled otherwise) */
+static int
+mappable(const char *identity, const char **why)
+{
+	if (strncmp(identity, "sasl:", 5) != 0 && strncmp(identity, "sender:", 7) != 0) {
+		*why = "only sasl and sender identities can be blocked through an access map";
+		return (0);
+	}
+	return (blockmap_key_ok(value_of(identity), why));
+}
+
+struct act *
+act_new(struct ev *ev, struct store *store, const struct conf *conf, act_log_fn log,
+	void *lctx)
+{
+	struct act *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return (NULL);
+	a->ev = ev;
+	a->store = store;
+	a->conf = conf;
+	a->log = log;
+	a->lctx = lctx;
+	a->debounce_timer = a->expiry_timer = a->retry_timer = -1;
+	if ((a->blocked = hmap_new()) == NULL || (a->newholds = hmap_new()) == NULL ||
+	    (ev != NULL && (a->runner = runner_new(ev)) == NULL)) {
+		act_free(a);
+		return (NULL);
+	}
+	if (gethostname(a->hostname, sizeof(a->hostname)) < 0)
+		snprintf(a->hostname, sizeof(a->hostname), "localhost");
+	a->hostname[sizeof(a->hostname) - 1] = '\0';
+	return (a);
+}
+
+static void
+job_free(struct job *j)
+{
+	size_t i;
+
+	if (j == NULL)
+		return;
+	for (i = 0; j->argv && j->argv[i]; i++)
+		free(j->argv[i]);
+	free(j->argv);
+	free(j->identity);
+	free(j->in);
+	free(j);
+}
+
+static void
+qlist_free(void *v)
+{
+	struct qlist *q = v;
+	size_t i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < q->n; i++)
+		free(q->q[i]);
+	free(q->q);
+	free(q);
+}
+
+void
+act_free(struct act *a)
+{
+	struct job *j, *next;
+
+	if (a == NULL)
+		return;
+	runner_free(a->runner);
+	for (j = a->queue; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	for (j = a->fresh; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	if (a->ev != NULL) {
+		if (a->debounce_timer >= 0)
+			ev_del_timer(a->ev, a->debounce_timer);
+		if (a->expiry_timer >= 0)
+			ev_del_timer(a->ev, a->expiry_timer);
+		if (a->retry_timer >= 0)
+			ev_del_timer(a->ev, a->retry_timer);
+	}
+	hmap_free(a->blocked, free);
+	hmap_free(a->newholds, qlist_free);
+	free(a);
+}
+
+void
+act_set_conf(struct act *a, const struct conf *c)
+{
+	a->conf = c;
+}
+
+/* argv_blob - argv as NUL-separated bytes for the action log */
+static char *
+argv_blob(char *const argv[], size_t *len)
+{
+	size_t n = 0, i, o = 0;
+	char *b;
+
+	for (i = 0; argv[i]; i++)
+		n += strlen(argv[i]) + 1;
+	if ((b = malloc(n + 1)) == NULL)
+		return (NULL);
+	for (i = 0; argv[i]; i++) {
+		size_t l = strlen(argv[i]) + 1;
+
+		memcpy(b + o, argv[i], l);
+		o += l;
+	}
+	*len = o;
+	return (b);
+}
+
+/* argv_dup - a NULL-terminated copy */
+static char **
+argv_dup(const char *const argv[])
+{
+	size_t n = 0, i;
+	char **v;
+
+	while (argv[n])
+		n++;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++)
+		if ((v[i] = strdup(argv[i])) == NULL) {
+			while (i > 0)
+				free(v[--i]);
+			free(v);
+			return (NULL);
+		}
+	return (v);
+}
+
+/*
+ * queue_job - record a program run in the action log and queue it (to start
+ * at act_kick).  In monitor mode it is logged and recorded as "monitor".
+ * Takes ownership of argv and in.
+ */
+static void
+queue_job(struct act *a, enum job_kind kind, const char *action, const char *identity,
+	  char **argv, char *in, size_t inlen)
+{
+	struct store_job sj;
+	struct job *j, **pp;
+	char err[512], text[2048], idv[256];
+	size_t blen = 0;
+	char *blob;
+
+	run_argv_text((const char *const *)argv, text, sizeof(text));
+	memset(&sj, 0, sizeof(sj));
+	sj.time_us = now_us();
+	sj.identity = identity ? identity : "";
+	sj.action = action;
+	blob = argv_blob(argv, &blen);
+	sj.argv = blob;
+	sj.argv_len = blen;
+	sj.stdin_data = in;
+	sj.stdin_len = inlen;
+	sj.status = a->conf->mode == MODE_MONITOR ? "monitor" : "pending";
+	sj.next_us = sj.time_us;
+	if (a->conf->mode == MODE_MONITOR) {
+		sj.outcome = "not run (mode = monitor)";
+		say(a, ACT_INFO, "monitor: %s for %s: would run %s%s", action,
+		    vis(identity ? identity : "-", idv, sizeof(idv)), text,
+		    in ? " (queue IDs on standard input)" : "");
+	}
+	if ((sj.id = store_add_job(a->store, &sj, err, sizeof(err))) < 0)
+		say(a, ACT_WARN, "recording %s: %s", action, err);
+	free(blob);
+	if (a->conf->mode == MODE_MONITOR) {
+		char **v;
+
+		for (v = argv; v && *v; v++)
+			free(*v);
+		free(argv);
+		free(in);
+		return;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL || (identity &&
+	    (j->identity = strdup(identity)) == NULL)) {
+		free(j);
+		say(a, ACT_WARN, "%s: out of memory", action);
+		return;
+	}
+	j->id = sj.id;
+	j->kind = kind;
+	snprintf(j->action, sizeof(j->action), "%s", action);
+	j->argv = argv;
+	j->in = in;
+	j->inlen = inlen;
+	j->next_us = sj.time_us;
+	for (pp = &a->fresh; *pp; pp = &(*pp)->next)
+		;
+	*pp = j;
+}
+
+/* prog - argv for one of the Postfix programs, with -c (or -C) config_dir */
+static char **
+prog(const struct act *a, const char *path, const char *cflag, const char *const rest[])
+{
+	const char *v[16];
+	size_t n = 0, i;
+
+	v[n++] = path;
+	if (a->conf->postfix_config_dir != NULL && cflag != NULL) {
+		v[n++] = cflag;
+		v[n++] = a->conf->postfix_config_dir;
+	}
+	for (i = 0; rest[i] && n < 15; i++)
+		v[n++] = rest[i];
+	v[n] = NULL;
+	return (argv_dup(v));
+}
+
+/* postsuper_job - postsuper -h|-H|-d - with the queue IDs on stdin */
+static void
+postsuper_job(struct act *a, const char *action, const char *flag, const char *identity,
+	      const char *const qids[], size_t n)
+{
+	const char *rest[] = { flag, "-", NULL };
+	size_t len = 0, skipped = 0;
+	char *in, idv[256];
+
+	if (n == 0)
+		return;
+	if ((in = hold_stdin(qids, n, &len, &skipped)) == NULL) {
+		say(a, ACT_WARN, "%s for %s: no valid queue ID", action,
+		    vis(identity, idv, sizeof(idv)));
+		return;
+	}
+	if (skipped > 0)
+		say(a, ACT_WARN, "%s for %s: %zu invalid queue IDs left out", action,
+		    vis(identity, idv, sizeof(idv)), skipped);
+	queue_job(a, JOB_PROG, action, identity, prog(a, a->conf->postsuper, "-c", rest), in, len);
+}
+
+/* Queued messages of an identity. */
+struct qcollect {
+	struct act *a;
+	const char *identity;
+	struct qlist ql;
+	int	failed;
+};
+
+static int
+qpush(struct qlist *q, const char *qid)
+{
+	if (q->n == q->cap) {
+		size_t nc = q->cap ? q->cap * 2 : 16;
+		char **nq = realloc(q->q, nc * sizeof(*nq));
+
+		if (nq == NULL)
+			return (-1);
+		q->q = nq;
+		q->cap = nc;
+	}
+	if ((q->q[q->n] = strdup(qid)) == NULL)
+		return (-1);
+	q->n++;
+	return (0);
+}
+
+static int
+queued_cb(void *ctx, const struct store_msg *m)
+{
+	struct qcollect *qc = ctx;
+	struct store_hold h;
+	char err[256];
+
+	if (m->queue_id == NULL || !pf_qid_ok(m->queue_id, strlen(m->queue_id)))
+		return (0);
+	if (qc->a->conf->mode != MODE_MONITOR) {
+		memset(&h, 0, sizeof(h));
+		h.host = m->host;
+		h.instance = m->instance;
+		h.queue_id = m->queue_id;
+		h.identity = qc->identity;
+		h.requested_us = now_us();
+		if (store_add_hold(qc->a->store, &h, err, sizeof(err)) < 0) {
+			say(qc->a, ACT_WARN, "%s", err);
+			qc->failed = 1;
+			return (1);
+		}
+	}
+	if (qpush(&qc->ql, m->queue_id) < 0) {
+		qc->failed = 1;
+		return (1);
+	}
+	return (0);
+}
+
+/* hold_queued - hold identity's accepted, not removed messages; how many */
+static size_t
+hold_queued(struct act *a, const char *identity, int64_t log_now, struct qlist *out)
+{
+	struct qcollect qc;
+	char err[512];
+	size_t n;
+
+	memset(&qc, 0, sizeof(qc));
+	qc.a = a;
+	qc.identity = identity;
+	if (store_each_queued(a->store, identity, log_now - TRACK_MAX_AGE_US, queued_cb, &qc,
+	    err, sizeof(err)) < 0)
+		say(a, ACT_WARN, "%s", err);
+	postsuper_job(a, "hold", "-h", identity, (const char *const *)qc.ql.q, qc.ql.n);
+	n = qc.ql.n;
+	if (out != NULL)
+		*out = qc.ql;
+	else {
+		struct qlist *tmp = malloc(sizeof(*tmp));
+
+		if (tmp != NULL) {
+			*tmp = qc.ql;
+			qlist_free(tmp);
+		}
+	}
+	return (n);
+}
+
+/* block_remember - the in-memory view of the blocked identities */
+static void
+block_remember(struct act *a, const char *identity, int64_t until, int mapped)
+{
+	void **slot;
+	int added;
+	struct binfo *b;
+
+	if ((slot = hmap_get_or_add(a->blocked, identity, strlen(identity), &added)) == NULL)
+		return;
+	if (added && (*slot = calloc(1, sizeof(struct binfo))) == NULL) {
+		hmap_del(a->blocked, identity, strlen(identity));
+		return;
+	}
+	b = *slot;
+	b->until_us = until;
+	b->mapped = mapped;
+}
+
+int
+act_is_blocked_any(struct act *a)
+{
+	return (hmap_count(a->blocked) > 0);
+}
+
+int
+act_is_blocked(struct act *a, const char *identity)
+{
+	struct binfo *b = hmap_get(a->blocked, identity, strlen(identity));
+
+	return (b != NULL && (b->until_us == 0 || b->until_us > now_us()));
+}
+
+/* arm - (re)arm timer *id to fire after ms, creating it on first use */
+static void
+arm(struct act *a, int *id, uint64_t ms, ev_timer_fn cb)
+{
+	if (a->ev == NULL)
+		return;
+	if (*id >= 0 && ev_reset_timer(a->ev, *id, ms) == 0)
+		return;
+	*id = ev_add_timer(a->ev, ms, 0, cb, a);
+}
+
+static void on_expiry(struct ev *, int, void *);
+
+/* expiry_rearm - the timer at the earliest block end */
+struct minwalk {
+	int64_t	min;
+};
+
+static int
+min_cb(void *ctx, const char *k, size_t n, void *v)
+{
+	struct minwalk *mw = ctx;
+	struct binfo *b = v;
+
+	(void)k;
+	(void)n;
+	if (b->until_us > 0 && (mw->min == 0 || b->until_us < mw->min))
+		mw->min = b->until_us;
+	return (0);
+}
+
+static void
+expiry_rearm(struct act *a)
+{
+	struct minwalk mw = { 0 };
+	int64_t d;
+
+	hmap_each(a->blocked, min_cb, &mw);
+	if (mw.min == 0) {
+		if (a->ev != NULL && a->expiry_timer >= 0)
+			ev_reset_timer(a->ev, a->expiry_timer, 86400000ULL * 365);
+		return;
+	}
+	d = (mw.min - now_us()) / 1000 + 1;
+	arm(a, &a->expiry_timer, d > 0 ? (uint64_t)d : 1, on_expiry);
+}
+
+/* block_duration - rule block_time grown by factor for repeat offenders */
+static int64_t
+block_duration(const struct conf_rule *r, long count)
+{
+	double d;
+
+	if (r == NULL || r->block_time == 0)
+		return (0);
+	d = (double)r->block_time * pow(r->block_time_factor, (double)(count - 1));
+	if (d > 10.0 * 365 * 86400)
+		d = 10.0 * 365 * 86400;
+	return ((int64_t)d * 1000000);
+}
+
+/* maps_later - the maps changed: rewrite them after the debounce */
+static void
+on_debounce(struct ev *ev, int id, void *ctx)
+{
+	struct act *a = ctx;
+
+	(void)ev;
+	(void)id;
+	maps_sync(a);
+	start_jobs(a);
+}
+
+static void
+maps_later(struct act *a)
+{
+	a->maps_dirty = 1;
+	if (a->ev != NULL)
+		arm(a, &a->debounce_timer, ACT_DEBOUNCE_MS, on_debounce);
+}
+
+/* notify_job - compose the report and queue sendmail */
+static void
+notify_job(struct act *a, const struct notify_info *ni)
+{
+	const char *rest[] = { "-i", "-f", "<>", "--", a->conf->notify_to, NULL };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return;
+	notify_compose(fp, ni);
+	fclose(fp);
+	queue_job(a, JOB_PROG, "notify", ni->identity, prog(a, a->conf->sendmail, "-C", rest),
+	    buf, len);
+}
+
+/* exec_job - the admin's command with %i %r %c %w %q */
+static void
+exec_job(struct act *a, const char *identity, const char *rule, long count,
+	 const char *window, const struct qlist *ql)
+{
+	struct exec_vars ev;
+	char **argv = NULL, err[256], *qids = NULL;
+	size_t i, len = 0;
+	FILE *fp;
+
+	if (a->conf->exec_argv == NULL || a->conf->exec_argc == 0)
+		return;
+	if ((fp = open_memstream(&qids, &len)) == NULL)
+		return;
+	for (i = 0; ql != NULL && i < ql->n; i++)
+		fprintf(fp, "%s%s", i ? "," : "", ql->q[i]);
+	fclose(fp);
+	ev.identity = identity;
+	ev.rule = rule;
+	ev.count = count;
+	ev.window = window;
+	ev.qids = qids;
+	if (exec_expand((const char *const *)a->conf->exec_argv, a->conf->exec_argc, &ev, &argv,
+	    err, sizeof(err)) < 0) {
+		say(a, ACT_WARN, "exec: %s", err);
+		free(qids);
+		return;
+	}
+	free(qids);
+	queue_job(a, JOB_PROG, "exec", identity, argv, NULL, 0);
+}
+
+/* decide - put identity into the blocked state and queue its actions */
+static void
+decide(struct act *a, const char *identity, const struct conf_rule *rule,
+       const char *rulename, unsigned order_mask, const unsigned char *order, size_t norder,
+       int64_t seconds, const struct limits_verdict *v, FILE *out)
+{
+	struct store_block prior, b;
+	char pbuf[2048], err[512], idv[256], wb[32], acts[1024] = "", tb[40];
+	const char *why = NULL;
+	int have, mapped, want_map = (order_mask & ACT_BLOCK) != 0;
+	int64_t now = now_us(), dur;
+	struct qlist ql = { NULL, 0, 0 };
+	size_t i, nheld = 0, ao = 0;
+
+	vis(identity, idv, sizeof(idv));
+	have = store_get_block(a->store, identity, &prior, pbuf, sizeof(pbuf), err, sizeof(err));
+	if (have < 0)
+		say(a, ACT_WARN, "%s", err);
+	memset(&b, 0, sizeof(b));
+	b.identity = identity;
+	b.rule = rulename;
+	b.since_us = now;
+	b.count = have == 1 ? prior.count + 1 : 1;
+	dur = v != NULL ? block_duration(rule, b.count) : seconds * 1000000;
+	b.until_us = dur > 0 ? now + dur : 0;
+	mapped = want_map && mappable(identity, &why);
+	if (want_map && !mapped)
+		say(a, ACT_WARN, "%s is not written to the access map: %s; its mail is still held",
+		    idv, why);
+	b.state = mapped ? "blocked" : "holding";
+	if (a->conf->mode != MODE_MONITOR) {
+		if (store_put_block(a->store, &b, err, sizeof(err)) < 0)
+			say(a, ACT_WARN, "%s", err);
+		block_remember(a, identity, b.until_us, mapped);
+		expiry_rearm(a);
+	}
+	if (v != NULL)
+		say(a, ACT_WARN, "%sblocking %s: rule %s, %s %ld > %ld in %s, crossed by %s; "
+		    "block %ld for %s", a->conf->mode == MODE_MONITOR ? "monitor: would be " : "",
+		    idv, rulename, conf_limit_name(v->win->limit), v->count, v->win->threshold,
+		    conf_format_duration(v->win->seconds, wb, sizeof(wb)), v->queue_id, b.count,
+		    b.until_us ? conf_format_duration(dur / 1000000, tb, sizeof(tb)) : "ever");
+	for (i = 0; i < norder; i++) {
+		switch (order[i]) {
+		case ACT_HOLD:
+			nheld = hold_queued(a, identity, v ? v->time_us : now, &ql);
+			ao += (size_t)snprintf(acts + ao, sizeof(acts) - ao, "%shold: %zu queued "
+			    "message%s put on hold", ao ? "; " : "", nheld, nheld == 1 ? "" : "s");
+			break;
+		case ACT_BLOCK:
+			if (mapped)
+				maps_later(a);
+			ao += (size_t)snprintf(acts + ao, sizeof(acts) - ao, "%sblock: %s", ao ? "; " : "",
+			    mapped ? "added to the access map" : why ? why : "not mappable");
+			break;
+		case ACT_NOTIFY:
+			ao += (size_t)snprintf(acts + ao, sizeof(acts) - ao, "%snotify: %s", ao ? "; " : "",
+			    a->conf->notify_to ? a->conf->notify_to : "-");
+			break;
+		case ACT_EXEC:
+			ao += (size_t)snprintf(acts + ao, sizeof(acts) - ao, "%sexec", ao ? "; " : "");
+			break;
+		default:
+			break;
+		}
+		if (ao >= sizeof(acts))
+			ao = sizeof(acts) - 1;
+	}
+	for (i = 0; i < norder; i++) {
+		if (order[i] == ACT_NOTIFY && a->conf->notify_to != NULL) {
+			struct notify_info ni;
+
+			memset(&ni, 0, sizeof(ni));
+			ni.identity = identity;
+			ni.rule = rulename;
+			ni.limit = v ? conf_limit_name(v->win->limit) : "manual";
+			ni.window = v ? conf_format_duration(v->win->seconds, wb, sizeof(wb)) : "-";
+			ni.threshold = v ? v->win->threshold : 0;
+			ni.count = v ? v->count : 0;
+			ni.first_qid = ql.n ? ql.q[0] : (v ? v->queue_id : NULL);
+			ni.last_qid = ql.n ? ql.q[ql.n - 1] : (v ? v->queue_id : NULL);
+			ni.time_us = v ? v->time_us : now;
+			ni.actions = acts;
+			ni.hostname = a->hostname;
+			ni.from = "MAILER-DAEMON";
+			ni.to = a->conf->notify_to;
+			ni.monitor = a->conf->mode == MODE_MONITOR;
+			notify_job(a, &ni);
+		} else if (order[i] == ACT_EXEC) {
+			exec_job(a, identity, rulename, v ? v->count : 0,
+			    v ? conf_format_duration(v->win->seconds, wb, sizeof(wb)) : "-", &ql);
+		}
+	}
+	if (out != NULL)
+		fprintf(out, "%s: %s%s%s\n", idv, acts, b.until_us ? "; until " : "; until unblocked",
+		    b.until_us ? json_time(b.until_us, tb, sizeof(tb)) : "");
+	{
+		struct qlist *tmp = malloc(sizeof(*tmp));
+
+		if (tmp != NULL) {
+			*tmp = ql;
+			qlist_free(tmp);
+		}
+	}
+}
+
+void
+act_verdict(struct act *a, const struct limits_verdict *v)
+{
+	const struct conf_rule *r = v->rule;
+
+	if (act_is_blocked(a, v->identity))
+		return;		/* one overrun, one set of actions */
+	decide(a, v->identity, r, r->name, r->actions, r->action_order, r->nactions, 0, v, NULL);
+}
+
+void
+act_message(struct act *a, const struct track_msg *m)
+{
+	char buf[SG_IDENT_KEY_MAX], err[256];
+	const char *id;
+	struct store_hold h;
+	struct qlist *q;
+	void **slot;
+	int k, added;
+
+	if (hmap_count(a->blocked) == 0 || m->removed || m->queue_id == NULL ||
+	    !pf_qid_ok(m->queue_id, strlen(m->queue_id)))
+		return;
+	for (k = 0; k < BY_COUNT; k++) {
+		if ((id = limits_ident(m, (enum conf_by)k, buf, sizeof(buf))) == NULL ||
+		    !act_is_blocked(a, id))
+			continue;
+		memset(&h, 0, sizeof(h));
+		h.host = m->host;
+		h.instance = m->instance;
+		h.queue_id = m->queue_id;
+		h.identity = id;
+		h.requested_us = now_us();
+		if (store_add_hold(a->store, &h, err, sizeof(err)) < 0)
+			say(a, ACT_WARN, "%s", err);
+		if ((slot = hmap_get_or_add(a->newholds, id, strlen(id), &added)) == NULL)
+			continue;
+		if (added && (*slot = calloc(1, sizeof(struct qlist))) == NULL) {
+			hmap_del(a->newholds, id, strlen(id));
+			continue;
+		}
+		q = *slot;
+		qpush(q, m->queue_id);
+		break;		/* one hold per message */
+	}
+}
+
+void
+act_hold_event(struct act *a, const char *host, const char *instance, const char *qid,
+	       const char *state, int64_t t)
+{
+	char err[256];
+
+	if (store_hold_state(a->store, host, instance, qid, state, t, err, sizeof(err)) < 0)
+		say(a, ACT_WARN, "%s", err);
+}
+
+/* maps_sync - write the map files from the store's blocks, then postmap */
+struct mapkeys {
+	const char **sasl, **sender;
+	size_t	ns, nf, cap;
+	char  **own;
+	size_t	nown;
+};
+
+static int
+keys_cb(void *ctx, const struct store_block *b)
+{
+	struct mapkeys *mk = ctx;
+	const char *why;
+	char *v;
+
+	if (b->identity == NULL || !mappable(b->identity, &why))
+		return (0);
+	if (b->until_us != 0 && b->until_us <= now_us())
+		return (0);
+	if (mk->nown == mk->cap) {
+		size_t nc = mk->cap ? mk->cap * 2 : 32;
+		char **no = realloc(mk->own, nc * sizeof(*no));
+		const char **ns = realloc(mk->sasl, nc * sizeof(*ns));
+		const char **nf;
+
+		if (no == NULL || ns == NULL) {
+			free(no == mk->own ? NULL : no);
+			return (1);
+		}
+		mk->own = no;
+		mk->sasl = ns;
+		if ((nf = realloc(mk->sender, nc * sizeof(*nf))) == NULL)
+			return (1);
+		mk->sender = nf;
+		mk->cap = nc;
+	}
+	if ((v = strdup(value_of(b->identity))) == NULL)
+		return (1);
+	mk->own[mk->nown++] = v;
+	if (strncmp(b->identity, "sasl:", 5) == 0)
+		mk->sasl[mk->ns++] = v;
+	else
+		mk->sender[mk->nf++] = v;
+	return (0);
+}
+
+static void
+maps_sync(struct act *a)
+{
+	struct mapkeys mk;
+	char err[512], spec[4200];
+	const char *paths[2] = { a->conf->sasl_map, a->conf->sender_map };
+	size_t i;
+
+	if (!a->maps_dirty || a->conf->mode == MODE_MONITOR)
+		return;
+	if (a->maps_busy) {
+		return;		/* again when the running postmap/reload ends */
+	}
+	a->maps_dirty = 0;
+	memset(&mk, 0, sizeof(mk));
+	if (store_each_block(a->store, "blocked", keys_cb, &mk, err, sizeof(err)) != 0) {
+		say(a, ACT_WARN, "reading blocks: %s", err);
+		a->maps_dirty = 1;
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		const char *const *keys = (const char *const *)(i == 0 ? mk.sasl : mk.sender);
+		size_t n = i == 0 ? mk.ns : mk.nf;
+		const char *rest[] = { spec, NULL };
+
+		if (paths[i] == NULL)
+			continue;
+		if (blockmap_write(paths[i], keys, n, a->conf->reply, err, sizeof(err)) < 0) {
+			say(a, ACT_WARN, "%s", err);
+			continue;
+		}
+		snprintf(spec, sizeof(spec), "%s:%s", a->conf->map_type ? a->conf->map_type : "hash",
+		    paths[i]);
+		a->maps_busy = 1;
+		a->postmaps_left++;
+		queue_job(a, JOB_POSTMAP, "postmap", NULL, prog(a, a->conf->postmap, "-c", rest),
+		    NULL, 0);
+	}
+out:
+	for (i = 0; i < mk.nown; i++)
+		free(mk.own[i]);
+	free(mk.own);
+	free(mk.sasl);
+	free(mk.sender);
+}
+
+/* reload_job - postfix reload, one at a time */
+static void
+reload_job(struct act *a)
+{
+	const char *rest[] = { "reload", NULL };
+
+	if (a->reload_running) {
+		a->reload_wanted = 1;
+		return;
+	}
+	a->reload_running = 1;
+	a->maps_busy = 1;
+	queue_job(a, JOB_RELOAD, "reload", NULL, prog(a, a->conf->postfix, "-c", rest), NULL, 0);
+}
+
+static int64_t
+backoff_us(int attempts)
+{
+	static const int secs[] = { 5, 15, 60, 300, 900, 1800, 3600 };
+	int i = attempts - 1;
+
+	if (i < 0)
+		i = 0;
+	if (i >= (int)(sizeof(secs) / sizeof(secs[0])))
+		i = (int)(sizeof(secs) / sizeof(secs[0])) - 1;
+	return ((int64_t)secs[i] * 1000000);
+}
+
+static void job_done(void *ctx, const struct run_result *r);
+
+struct jctx {
+	struct act *a;
+	struct job *j;
+};
+
+/* unlink_job - take j off the queue */
+static void
+unlink_job(struct act *a, struct job *j)
+{
+	struct job **pp;
+
+	for (pp = &a->queue; *pp; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			return;
+		}
+}
+
+static void on_retry(struct ev *, int, void *);
+
+/* finish - a job's outcome: record, log, retry or chain */
+static void
+finish(struct act *a, struct job *j, const struct run_result *r)
+{
+	char what[256], err[512], text[1024], outcome[1200], idv[256];
+	const char *status;
+	int ok = run_ok(r);
+	int64_t next = 0;
+
+	run_describe(r, what, sizeof(what));
+	run_argv_text((const char *const *)j->argv, text, sizeof(text));
+	j->attempts++;
+	if (ok)
+		status = "ok";
+	else if (j->attempts < ACT_MAX_ATTEMPTS && j->kind == JOB_PROG) {
+		status = "pending";
+		next = now_us() + backoff_us(j->attempts);
+	} else
+		status = "failed";
+	snprintf(outcome, sizeof(outcome), "%s%s%.900s", what, r->err[0] ? ": " : "", r->err);
+	if (store_update_job(a->store, j->id, status, j->attempts, next, outcome, err,
+	    sizeof(err)) < 0)
+		say(a, ACT_WARN, "%s", err);
+	vis(j->identity ? j->identity : "-", idv, sizeof(idv));
+	if (ok)
+		say(a, ACT_INFO, "%s for %s: %s: ok%s%.300s", j->action, idv, text,
+		    r->out[0] ? "; said: " : "", r->out);
+	else
+		say(a, ACT_WARN, "%s for %s: %s: %s%s%.500s%s", j->action, idv, text, what,
+		    r->err[0] ? "; stderr: " : "", r->err,
+		    next ? "; will retry" : "; giving up");
+	j->running = 0;
+	a->nrunning--;
+	if (!ok && next) {
+		j->next_us = next;
+		return;		/* stays queued */
+	}
+	unlink_job(a, j);
+	if (j->kind == JOB_POSTMAP) {
+		if (!ok)
+			a->postmap_failed = 1;
+		if (--a->postmaps_left == 0) {
+			if (!a->postmap_failed)
+				reload_job(a);
+			else {
+				a->maps_busy = 0;
+				a->maps_dirty = 1;	/* try the whole rewrite again later */
+				arm(a, &a->debounce_timer, 60000, on_debounce);
+			}
+			a->postmap_failed = 0;
+		}
+	} else if (j->kind == JOB_RELOAD) {
+		a->reload_running = 0;
+		a->maps_busy = 0;
+		if (!ok) {
+			a->maps_dirty = 1;
+			arm(a, &a->debounce_timer, 60000, on_debounce);
+		} else if (a->reload_wanted) {
+			a->reload_wanted = 0;
+			reload_job(a);
+		}
+		if (a->maps_dirty && !a->maps_busy)
+			maps_sync(a);
+	}
+	job_free(j);
+}
+
+static void
+job_done(void *ctx, const struct run_result *r)
+{
+	struct jctx *jc = ctx;
+	struct act *a = jc->a;
+
+	finish(a, jc->j, r);
+	free(jc);
+	start_jobs(a);
+}
+
+/* start_jobs - move fresh jobs to the queue and start what may start */
+static void
+start_jobs(struct act *a)
+{
+	struct job *j, **pp, *next;
+	int64_t now = now_us(), soonest = 0;
+	char err[512];
+
+	for (pp = &a->queue; *pp; pp = &(*pp)->next)
+		;
+	*pp = a->fresh;
+	a->fresh = NULL;
+	for (j = a->queue; j; j = next) {
+		next = j->next;
+		if (j->running)
+			continue;
+		if (j->next_us > now) {
+			if (soonest == 0 || j->next_us < soonest)
+				soonest = j->next_us;
+			continue;
+		}
+		if (a->ev == NULL) {
+			struct run_result *r = calloc(1, sizeof(*r));
+
+			if (r == NULL)
+				return;
+			if (run_sync((const char *const *)j->argv, j->in, j->inlen, ACT_TIMEOUT_MS, r,
+			    err, sizeof(err)) < 0) {
+				r->exited = 1;
+				r->status = 127;
+				snprintf(r->err, sizeof(r->err), "%s", err);
+			}
+			j->running = 1;
+			a->nrunning++;
+			finish(a, j, r);
+			free(r);
+			next = a->queue;	/* the queue may have changed */
+			continue;
+		}
+		if (a->nrunning >= MAX_RUNNING)
+			break;
+		{
+			struct jctx *jc = calloc(1, sizeof(*jc));
+
+			if (jc == NULL)
+				break;
+			jc->a = a;
+			jc->j = j;
+			if (run_start(a->runner, (const char *const *)j->argv, j->in, j->inlen,
+			    ACT_TIMEOUT_MS, job_done, jc, err, sizeof(err)) < 0) {
+				struct run_result r;
+
+				free(jc);
+				memset(&r, 0, sizeof(r));
+				r.exited = 1;
+				r.status = 127;
+				snprintf(r.err, sizeof(r.err), "%s", err);
+				j->running = 1;
+				a->nrunning++;
+				finish(a, j, &r);
+				continue;
+			}
+			j->running = 1;
+			a->nrunning++;
+		}
+	}
+	if (soonest > 0 && a->ev != NULL) {
+		int64_t d = (soonest - now) / 1000 + 1;
+
+		arm(a, &a->retry_timer, (uint64_t)(d > 0 ? d : 1), on_retry);
+	}
+}
+
+static void
+on_retry(struct ev *ev, int id, void *ctx)
+{
+	(void)ev;
+	(void)id;
+	start_jobs(ctx);
+}
+
+static int
+newhold_cb(void *ctx, const char *key, size_t n, void *val)
+{
+	struct act *a = ctx;
+	struct qlist *q = val;
+
+	(void)n;
+	postsuper_job(a, "hold", "-h", key, (const char *const *)q->q, q->n);
+	return (0);
+}
+
+void
+act_kick(struct act *a)
+{
+	if (hmap_count(a->newholds) > 0) {
+		struct hmap *m = a->newholds, *fresh = hmap_new();
+
+		if (fresh != NULL) {
+			a->newholds = fresh;
+			hmap_each(m, newhold_cb, a);
+			hmap_free(m, qlist_free);
+		}
+	}
+	if (a->ev == NULL && a->maps_dirty)
+		maps_sync(a);
+	start_jobs(a);
+}
+
+/* expire - end the blocks that are due */
+struct expwalk {
+	struct act *a;
+	int64_t	now;
+	char  **ids;
+	size_t	n, cap;
+};
+
+static int
+exp_cb(void *ctx, const char *k, size_t n, void *v)
+{
+	struct expwalk *ew = ctx;
+	struct binfo *b = v;
+
+	(void)n;
+	if (b->until_us == 0 || b->until_us > ew->now)
+		return (0);
+	if (ew->n == ew->cap) {
+		size_t nc = ew->cap ? ew->cap * 2 : 8;
+		char **ni = realloc(ew->ids, nc * sizeof(*ni));
+
+		if (ni == NULL)
+			return (1);
+		ew->ids = ni;
+		ew->cap = nc;
+	}
+	if ((ew->ids[ew->n] = strdup(k)) != NULL)
+		ew->n++;
+	return (0);
+}
+
+static void
+expire(struct act *a)
+{
+	struct expwalk ew;
+	struct store_block b;
+	char buf[2048], err[512], idv[256];
+	size_t i;
+	int started = 0;
+
+	memset(&ew, 0, sizeof(ew));
+	ew.a = a;
+	ew.now = now_us();
+	hmap_each(a->blocked, exp_cb, &ew);
+	for (i = 0; i < ew.n; i++) {
+		struct binfo *bi = hmap_del(a->blocked, ew.ids[i], strlen(ew.ids[i]));
+
+		if (!started && store_begin(a->store, err, sizeof(err)) == 0)
+			started = 1;
+		if (store_get_block(a->store, ew.ids[i], &b, buf, sizeof(buf), err, sizeof(err)) == 1) {
+			b.state = "expired";
+			if (store_put_block(a->store, &b, err, sizeof(err)) < 0)
+				say(a, ACT_WARN, "%s", err);
+		}
+		if (bi != NULL && bi->mapped)
+			maps_later(a);
+		say(a, ACT_INFO, "block of %s expired; mail it had queued stays on hold "
+		    "(sendguard unblock --release-held or --delete-held)",
+		    vis(ew.ids[i], idv, sizeof(idv)));
+		free(bi);
+		free(ew.ids[i]);
+	}
+	free(ew.ids);
+	if (started && store_commit(a->store, err, sizeof(err)) < 0)
+		say(a, ACT_WARN, "%s", err);
+	expiry_rearm(a);
+	if (a->ev == NULL && a->maps_dirty)
+		maps_sync(a);
+}
+
+static void
+on_expiry(struct ev *ev, int id, void *ctx)
+{
+	struct act *a = ctx;
+
+	(void)ev;
+	(void)id;
+	expire(a);
+	start_jobs(a);
+}
+
+/* act_start - heal from the store */
+static int
+load_cb(void *ctx, const struct store_block *b)
+{
+	struct act *a = ctx;
+
+	if (b->identity == NULL || b->state == NULL)
+		return (0);
+	if (strcmp(b->state, "blocked") == 0 || strcmp(b->state, "holding") == 0)
+		block_remember(a, b->identity, b->until_us, strcmp(b->state, "blocked") == 0);
+	return (0);
+}
+
+/* split_argv - the NUL-separated argv of the action log */
+static char **
+split_argv(const void *blob, size_t len)
+{
+	const char *p = blob, *end = p + len;
+	size_t n = 0, i;
+	char **v;
+
+	for (i = 0; i < len; i++)
+		if (p[i] == '\0')
+			n++;
+	if (n == 0 || (v = calloc(n + 1, sizeof(*v))) == NULL)
+		return (NULL);
+	for (i = 0; i < n && p < end; i++) {
+		size_t l = strnlen(p, (size_t)(end - p));
+
+		if ((v[i] = strndup(p, l)) == NULL)
+			break;
+		p += l + 1;
+	}
+	return (v);
+}
+
+static int
+pending_cb(void *ctx, const struct store_job *sj)
+{
+	struct act *a = ctx;
+	struct job *j, **pp;
+
+	if (sj->action == NULL || strcmp(sj->action, "postmap") == 0 ||
+	    strcmp(sj->action, "reload") == 0) {
+		char err[256];
+
+		/* maps are rewritten from the blocks at start anyway */
+		store_update_job(a->store, sj->id, "failed", sj->attempts, 0,
+		    "superseded by the maps rewritten at start", err, sizeof(err));
+		return (0);
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return (0);
+	j->id = sj->id;
+	j->kind = JOB_PROG;
+	snprintf(j->action, sizeof(j->action), "%s", sj->action);
+	j->identity = sj->identity ? strdup(sj->identity) : NULL;
+	j->argv = split_argv(sj->argv, sj->argv_len);
+	if (sj->stdin_data != NULL && sj->stdin_len > 0 && (j->in = malloc(sj->stdin_len)) != NULL) {
+		memcpy(j->in, sj->stdin_data, sj->stdin_len);
+		j->inlen = sj->stdin_len;
+	}
+	j->attempts = sj->attempts;
+	j->next_us = sj->next_us;
+	if (j->argv == NULL || j->argv[0] == NULL) {
+		job_free(j);
+		return (0);
+	}
+	for (pp = &a->fresh; *pp; pp = &(*pp)->next)
+		;
+	*pp = j;
+	return (0);
+}
+
+int
+act_start(struct act *a, char *err, size_t errlen)
+{
+	struct stat st;
+	int nblocked;
+
+	if (store_each_block(a->store, NULL, load_cb, a, err, errlen) != 0)
+		return (-1);
+	nblocked = (int)hmap_count(a->blocked);
+	expire(a);
+	if (a->conf->mode != MODE_MONITOR) {
+		/* the store is the truth: the maps say what it says */
+		if (nblocked > 0 || (a->conf->sasl_map && stat(a->conf->sasl_map, &st) == 0) ||
+		    (a->conf->sender_map && stat(a->conf->sender_map, &st) == 0)) {
+			a->maps_dirty = 1;
+			maps_sync(a);
+		}
+		if (store_each_job(a->store, NULL, "pending", pending_cb, a, err, errlen) != 0)
+			return (-1);
+	}
+	expiry_rearm(a);
+	start_jobs(a);
+	return (0);
+}
+
+/* By hand. */
+int
+act_block(struct act *a, const char *identity, int64_t seconds, FILE *out, char *err,
+	  size_t errlen)
+{
+	static const unsigned char order[] = { ACT_HOLD, ACT_BLOCK };
+	unsigned mask = ACT_HOLD;
+
+	if (strncmp(identity, "sasl:", 5) == 0 || strncmp(identity, "sender:", 7) == 0)
+		mask |= ACT_BLOCK;
+	if (store_begin(a->store, err, errlen) < 0)
+		return (-1);
+	decide(a, identity, NULL, "manual", mask, order, (mask & ACT_BLOCK) ? 2 : 1, seconds,
+	    NULL, out);
+	if (store_commit(a->store, err, errlen) < 0)
+		return (-1);
+	act_kick(a);
+	return (0);
+}
+
+struct heldwalk {
+	struct qlist ql;
+	struct act *a;
+	const char *newstate;
+};
+
+static int
+held_cb(void *ctx, const struct store_hold *h)
+{
+	struct heldwalk *hw = ctx;
+
+	if (h->state == NULL || (strcmp(h->state, "requested") != 0 && strcmp(h->state, "held") != 0))
+		return (0);
+	return (qpush(&hw->ql, h->queue_id) < 0);
+}
+
+int
+act_unblock(struct act *a, const char *identity, int mode, FILE *out, char *err,
+	    size_t errlen)
+{
+	struct store_block b;
+	struct heldwalk hw;
+	char buf[2048], idv[256];
+	struct binfo *bi;
+	int have;
+	size_t i;
+
+	vis(identity, idv, sizeof(idv));
+	if (store_begin(a->store, err, errlen) < 0)
+		return (-1);
+	have = store_get_block(a->store, identity, &b, buf, sizeof(buf), err, errlen);
+	if (have < 0) {
+		store_rollback(a->store);
+		return (-1);
+	}
+	if (have == 1 && (strcmp(b.state, "blocked") == 0 || strcmp(b.state, "holding") == 0)) {
+		int was_mapped = strcmp(b.state, "blocked") == 0;
+
+		b.state = "unblocked";
+		if (store_put_block(a->store, &b, err, errlen) < 0) {
+			store_rollback(a->store);
+			return (-1);
+		}
+		if (was_mapped)
+			maps_later(a);
+		fprintf(out, "%s: unblocked%s\n", idv, was_mapped ? "; removed from the access map" : "");
+		say(a, ACT_INFO, "%s unblocked by hand", idv);
+	} else
+		fprintf(out, "%s: was not blocked\n", idv);
+	if ((bi = hmap_del(a->blocked, identity, strlen(identity))) != NULL)
+		free(bi);
+	expiry_rearm(a);
+	memset(&hw, 0, sizeof(hw));
+	hw.a = a;
+	if (mode != 0) {
+		if (store_each_hold(a->store, identity, NULL, held_cb, &hw, err, errlen) != 0) {
+			store_rollback(a->store);
+			return (-1);
+		}
+		postsuper_job(a, mode == 1 ? "release" : "delete", mode == 1 ? "-H" : "-d",
+		    identity, (const char *const *)hw.ql.q, hw.ql.n);
+		if (hw.ql.n > 0 && store_holds_set_state(a->store, identity,
+		    mode == 1 ? "released" : "deleted", now_us(), err, errlen) < 0) {
+			store_rollback(a->store);
+			return (-1);
+		}
+		fprintf(out, "%s: %zu held message%s %s\n", idv, hw.ql.n, hw.ql.n == 1 ? "" : "s",
+		    mode == 1 ? "released (postsuper -H)" : "deleted (postsuper -d)");
+	}
+	for (i = 0; i < hw.ql.n; i++)
+		free(hw.ql.q[i]);
+	free(hw.ql.q);
+	if (store_commit(a->store, err, errlen) < 0)
+		return (-1);
+	act_kick(a);
+	return (0);
+}
+
+/* act_explain - the story of one identity, from the store */
+struct ex {
+	FILE   *fp;
+	int	n;
+};
+
+static int
+ex_msg(void *ctx, const struct store_msg *m)
+{
+	struct ex *e = ctx;
+	char tb[40], tb2[40];
+
+	fprintf(e->fp, "  %s  %-16s %ld rcpt  %s%s\n", json_time(m->time_us, tb, sizeof(tb)),
+	    m->queue_id ? m->queue_id : "-", m->nrcpt,
+	    m->removed_us ? "removed " : "queued",
+	    m->removed_us ? json_time(m->removed_us, tb2, sizeof(tb2)) : "");
+	e->n++;
+	return (0);
+}
+
+static int
+ex_verdict(void *ctx, const struct store_verdict *v)
+{
+	struct ex *e = ctx;
+	char tb[40];
+
+	fprintf(e->fp, "  %s  rule %s: %s %ld > %ld in %s, crossed by %s\n",
+	    json_time(v->time_us, tb, sizeof(tb)), v->rule ? v->rule : "-",
+	    v->limit ? v->limit : "-", v->count, v->threshold, v->window ? v->window : "-",
+	    v->queue_id ? v->queue_id : "-");
+	e->n++;
+	return (0);
+}
+
+static int
+ex_hold(void *ctx, const struct store_hold *h)
+{
+	struct ex *e = ctx;
+	char tb[40];
+
+	fprintf(e->fp, "  %-16s %-9s requested %s\n", h->queue_id ? h->queue_id : "-",
+	    h->state ? h->state : "-", json_time(h->requested_us, tb, sizeof(tb)));
+	e->n++;
+	return (0);
+}
+
+static int
+ex_job(void *ctx, const struct store_job *j)
+{
+	struct ex *e = ctx;
+	char tb[40], text[1024], out[600];
+	char **argv = split_argv(j->argv, j->argv_len);
+	size_t i;
+
+	run_argv_text((const char *const *)(argv ? argv : (char *[]){ NULL }), text, sizeof(text));
+	fprintf(e->fp, "  %s  %-8s %-8s tries %d  %s\n", json_time(j->time_us, tb, sizeof(tb)),
+	    j->action ? j->action : "-", j->status ? j->status : "-", j->attempts, text);
+	if (j->outcome != NULL)
+		fprintf(e->fp, "      %s\n", vis(j->outcome, out, sizeof(out)));
+	for (i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+	e->n++;
+	return (0);
+}
+
+int
+act_explain(struct store *st, const char *identity, FILE *fp, char *err, size_t errlen)
+{
+	struct store_block b;
+	struct ex e = { fp, 0 };
+	char buf[2048], idv[256], tb[40], tb2[40];
+	int have;
+
+	fprintf(fp, "%s\n", vis(identity, idv, sizeof(idv)));
+	if ((have = store_get_block(st, identity, &b, buf, sizeof(buf), err, errlen)) < 0)
+		return (-1);
+	if (have == 1)
+		fprintf(fp, "state: %s (rule %s) since %s until %s; blocked %ld time%s\n", b.state,
+		    b.rule ? b.rule : "-", json_time(b.since_us, tb, sizeof(tb)),
+		    b.until_us ? json_time(b.until_us, tb2, sizeof(tb2)) : "unblocked by hand",
+		    b.count, b.count == 1 ? "" : "s");
+	else
+		fputs("state: never blocked\n", fp);
+	fputs("\nlimits crossed:\n", fp);
+	if (store_each_verdict(st, identity, INT64_MIN, ex_verdict, &e, err, errlen) != 0)
+		return (-1);
+	if (e.n == 0)
+		fputs("  none\n", fp);
+	e.n = 0;
+	fputs("\nlatest messages (50 at most):\n", fp);
+	if (store_each_recent(st, identity, 50, ex_msg, &e, err, errlen) != 0)
+		return (-1);
+	if (e.n == 0)
+		fputs("  none\n", fp);
+	e.n = 0;
+	fputs("\nholds:\n", fp);
+	if (store_each_hold(st, identity, NULL, ex_hold, &e, err, errlen) != 0)
+		return (-1);
+	if (e.n == 0)
+		fputs("  none\n", fp);
+	e.n = 0;
+	fputs("\nactions and outcomes:\n", fp);
+	if (store_each_job(st, identity, NULL, ex_job, &e, err, errlen) != 0)
+		return (-1);
+	if (e.n == 0)
+		fputs("  none\n", fp);
+	return (0);
+}
+
+/* status: the blocked identities and the failing actions */
+struct stw {
+	struct store *st;
+	FILE   *fp;
+	int64_t	now;
+	int	n, json;
+};
+
+static int
+st_block(void *ctx, const struct store_block *b)
+{
+	struct stw *w = ctx;
+	char tb[40], tb2[40], idv[256];
+	int64_t held;
+
+	if (b->state == NULL || (strcmp(b->state, "blocked") != 0 && strcmp(b->state, "holding") != 0))
+		return (0);
+	if (b->until_us != 0 && b->until_us <= w->now)
+		return (0);
+	held = store_count_holds(w->st, b->identity);
+	if (w->json) {
+		fputs(w->n ? ",\n  " : "\n  ", w->fp);
+		fputs("{\"identity\": ", w->fp);
+		json_cstr(w->fp, b->identity);
+		fputs(", \"rule\": ", w->fp);
+		json_cstr(w->fp, b->rule);
+		fprintf(w->fp, ", \"since\": \"%s\", \"until\": ", json_time(b->since_us, tb, sizeof(tb)));
+		if (b->until_us)
+			fprintf(w->fp, "\"%s\"", json_time(b->until_us, tb2, sizeof(tb2)));
+		else
+			fputs("null", w->fp);
+		fprintf(w->fp, ", \"held\": %lld, \"in_map\": %s, \"times\": %ld}", (long long)held,
+		    strcmp(b->state, "blocked") == 0 ? "true" : "false", b->count);
+	} else
+		fprintf(w->fp, "%s\n    rule %s since %s until %s, %lld held%s\n",
+		    vis(b->identity, idv, sizeof(idv)), b->rule ? b->rule : "-",
+		    json_time(b->since_us, tb, sizeof(tb)),
+		    b->until_us ? json_time(b->until_us, tb2, sizeof(tb2)) : "unblocked by hand",
+		    (long long)held, strcmp(b->state, "blocked") == 0 ? ", in the access map" : "");
+	w->n++;
+	return (0);
+}
+
+static int
+st_job(void *ctx, const struct store_job *j)
+{
+	struct stw *w = ctx;
+	char tb[40], idv[256], out[600];
+
+	if (j->status == NULL || (strcmp(j->status, "failed") != 0 && j->attempts == 0))
+		return (0);
+	if (w->json) {
+		fputs(w->n ? ",\n  " : "\n  ", w->fp);
+		fprintf(w->fp, "{\"id\": %lld, \"time\": \"%s\", \"identity\": ", (long long)j->id,
+		    json_time(j->time_us, tb, sizeof(tb)));
+		json_cstr(w->fp, j->identity);
+		fputs(", \"action\": ", w->fp);
+		json_cstr(w->fp, j->action);
+		fputs(", \"status\": ", w->fp);
+		json_cstr(w->fp, j->status);
+		fprintf(w->fp, ", \"attempts\": %d, \"outcome\": ", j->attempts);
+		json_cstr(w->fp, j->outcome);
+		fputc('}', w->fp);
+	} else
+		fprintf(w->fp, "%s %s for %s: %s after %d tr%s: %s\n", json_time(j->time_us, tb, sizeof(tb)),
+		    j->action ? j->action : "-", vis(j->identity ? j->identity : "-", idv, sizeof(idv)),
+		    j->status, j->attempts, j->attempts == 1 ? "y" : "ies",
+		    vis(j->outcome ? j->outcome : "", out, sizeof(out)));
+	w->n++;
+	return (0);
+}
+
+int
+act_status_json(struct store *st, FILE *fp, int64_t now)
+{
+	struct stw w = { st, fp, now, 0, 1 };
+	char err[256];
+
+	fputs("\"blocked\": [", fp);
+	if (st != NULL)
+		store_each_block(st, NULL, st_block, &w, err, sizeof(err));
+	fputs(w.n ? "\n ],\n \"failing_actions\": [" : "],\n \"failing_actions\": [", fp);
+	w.n = 0;
+	if (st != NULL)
+		store_each_job(st, NULL, "pending", st_job, &w, err, sizeof(err));
+	if (st != NULL)
+		store_each_job(st, NULL, "failed", st_job, &w, err, sizeof(err));
+	fputs(w.n ? "\n ]" : "]", fp);
+	return (0);
+}
+
+int
+act_status_text(struct store *st, FILE *fp, int64_t now)
+{
+	struct stw w = { st, fp, now, 0, 0 };
+	char err[256];
+
+	fputs("BLOCKED:\n", fp);
+	if (st != NULL)
+		store_each_block(st, NULL, st_block, &w, err, sizeof(err));
+	if (w.n == 0)
+		fputs("  none\n", fp);
+	w.n = 0;
+	if (st != NULL) {
+		store_each_job(st, NULL, "pending", st_job, &w, err, sizeof(err));
+		store_each_job(st, NULL, "failed", st_job, &w, err, sizeof(err));
+	}
+	if (w.n > 0)
+		fputs("(actions above are failing or failed; see sendguard explain)\n", fp);
+	return (0);
+}

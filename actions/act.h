@@ -1,0 +1,98 @@
+/*
+ * NAME
+ *	act - enforcement: verdicts become blocks, holds, map entries,
+ *	notifications and exec runs, recorded in the store
+ * SUMMARY
+ *	The daemon hands act every verdict (act_verdict) and every accepted
+ *	message (act_message) inside its batch transaction; act records its
+ *	intent there (the block, the holds, one action_log row per program
+ *	run) and queues the programs.  After the batch commits the daemon
+ *	calls act_kick(), which starts them through the runner: never a
+ *	shell, a time limit each, outcome recorded, failures retried with
+ *	backoff.  Map files are rewritten from the store's blocks (atomic),
+ *	then postmap, then one debounced `postfix reload` for a burst.
+ *	Blocks expire on a timer; a repeat offender's block time grows by the
+ *	rule's factor.  In monitor mode every decision is made and logged as
+ *	what would run; nothing runs and no block is recorded.
+ *	The store is the truth: act_start() expires what is due, rewrites the
+ *	maps from the store and re-queues jobs left pending by a crash.
+ *	With ev == NULL (command-line tools) programs run synchronously.
+ * RETURNS
+ *	0 / -1 with err; it logs through the caller's log function and never
+ *	exits.
+ * UNTRUSTED INPUT
+ *	Identities and queue IDs from the log or the control socket: an
+ *	identity must pass act_identity_ok() to be acted on by hand, must pass
+ *	blockmap_key_ok() to become a map key (else it is held, not mapped,
+ *	and the log says why), queue IDs must pass pf_qid_ok() before they
+ *	reach postsuper; everything reaches programs as separate argv
+ *	elements or stdin lines, never a shell.
+ */
+#ifndef SG_ACT_H
+#define SG_ACT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "agent/conf.h"
+#include "agent/ev.h"
+#include "agent/limits.h"
+#include "agent/track.h"
+#include "store/store.h"
+
+#define ACT_TIMEOUT_MS	30000	/* time limit of one program run */
+#define ACT_MAX_ATTEMPTS 8	/* then a job is "failed" */
+#define ACT_DEBOUNCE_MS	1000	/* map rewrite and reload after a burst */
+
+enum act_level { ACT_INFO, ACT_WARN };
+typedef void (*act_log_fn)(void *ctx, enum act_level, const char *msg);
+
+struct act;
+
+struct act *act_new(struct ev *ev, struct store *, const struct conf *,
+		    act_log_fn log, void *lctx);
+void	act_free(struct act *);
+/* act_set_conf - after a reload (the old conf may be freed after this returns) */
+void	act_set_conf(struct act *, const struct conf *);
+
+/* act_start - heal from the store (expire, rewrite maps, re-queue pending jobs); call outside a batch */
+int	act_start(struct act *, char *err, size_t errlen);
+
+/* inside the daemon's batch transaction */
+void	act_verdict(struct act *, const struct limits_verdict *);
+void	act_message(struct act *, const struct track_msg *);
+void	act_hold_event(struct act *, const char *host, const char *instance,
+		       const char *qid, const char *state, int64_t time_us);
+
+/* act_kick - start what the batch queued (after its commit) */
+void	act_kick(struct act *);
+
+/*
+ * By hand (control socket or command line); each runs its own store
+ * transaction.  seconds 0: until unblocked.  mode for unblock: 0 keep
+ * held mail on hold, 1 release it (postsuper -H), 2 delete it (-d).
+ */
+int	act_block(struct act *, const char *identity, int64_t seconds, FILE *out,
+		  char *err, size_t errlen);
+int	act_unblock(struct act *, const char *identity, int mode, FILE *out,
+		    char *err, size_t errlen);
+/* act_explain - what the store knows about identity, as text */
+int	act_explain(struct store *, const char *identity, FILE *out, char *err, size_t errlen);
+
+/* act_is_blocked_any - 1 when some identity is blocked (holds may be pending) */
+int	act_is_blocked_any(struct act *);
+/* act_is_blocked - 1 when identity is blocked now */
+int	act_is_blocked(struct act *, const char *identity);
+
+/* act_status_json - the "blocked" array and the "actions" failures of status --json */
+int	act_status_json(struct store *, FILE *out, int64_t now_us);
+int	act_status_text(struct store *, FILE *out, int64_t now_us);
+
+/*
+ * act_identity_ok - a well-formed identity typed by an admin: kind
+ * sasl|uid|sender|ip, a non-empty value of at most 1024 bytes without
+ * control characters; folded to lower case into out.
+ */
+int	act_identity_ok(const char *in, char *out, size_t outlen, const char **why);
+
+#endif
