@@ -1071,7 +1071,8 @@ start_jobs(struct act *a)
 
 			if (r == NULL)
 				return;
-			if (run_sync((const char *const *)j->argv, j->in, j->inlen, ACT_TIMEOUT_MS, r,
+			if (run_sync((const char *const *)j->argv, j->in, j->inlen,
+			    (unsigned)(a->conf->action_timeout > 0 ? a->conf->action_timeout * 1000 : ACT_TIMEOUT_MS), r,
 			    err, sizeof(err)) < 0) {
 				r->exited = 1;
 				r->status = 127;
@@ -1094,7 +1095,7 @@ start_jobs(struct act *a)
 			jc->a = a;
 			jc->j = j;
 			if (run_start(a->runner, (const char *const *)j->argv, j->in, j->inlen,
-			    ACT_TIMEOUT_MS, job_done, jc, err, sizeof(err)) < 0) {
+			    (unsigned)(a->conf->action_timeout > 0 ? a->conf->action_timeout * 1000 : ACT_TIMEOUT_MS), job_done, jc, err, sizeof(err)) < 0) {
 				struct run_result r;
 
 				free(jc);

@@ -61,6 +61,7 @@ struct conf {
 	enum conf_mode mode;
 	enum conf_start start_at;
 	int64_t	retention;		/* seconds */
+	int64_t	action_timeout;		/* seconds one external program may run */
 	/* [limit NAME] */
 	struct conf_rule *rules;
 	size_t	nrules;
