@@ -316,8 +316,11 @@ capture(char *buf, size_t *len, size_t *dropped, const char *data, size_t n)
 	size_t room = RUN_OUT_MAX - *len, i, take;
 
 	take = n < room ? n : room;
-	for (i = 0; i < take; i++)
-		buf[*len + i] = data[i] == '\0' ? '?' : data[i];
+	for (i = 0; i < take; i++) {
+		buf[*len + i] = data[i];
+		if (data[i] == '\0')
+			buf[*len + i] = '?';
+	}
 	*len += take;
 	buf[*len] = '\0';
 	*dropped += n - take;
@@ -460,8 +463,6 @@ proc_kill(struct proc *p)
 
 /* ---------------------------------------------------------------------- */
 /* asynchronous: the caller's event loop */
-
-static void child_fd_cb(struct ev *, int, int, void *);
 
 /* runner_enter - one of our loop callbacks starts */
 static void
@@ -670,16 +671,26 @@ child_fd_cb(struct ev *ev, int fd, int events, void *ctx)
 			child_close(c, P_IN);
 	} else if (proc_read(&c->p, which)) {
 		child_close(c, which);
-		if (c->p.reaped && !child_open(c))
-			child_finish(c);
+		if (!child_open(c)) {
+			if (c->p.reaped)
+				child_finish(c);
+			else if (proc_try_reap(&c->p))
+				child_reaped(c);	/* exited, SIGCHLD not yet seen */
+		}
 	}
 	(void)runner_leave(r);
 }
 
-/* runner_new - a runner over loop ev; registers SIGCHLD with it.  NULL on failure */
+/*
+ * runner_new - a runner over loop ev; registers SIGCHLD with it (one
+ * runner per loop: the loop has one SIGCHLD callback).  A SIGCHLD that is
+ * ignored (SIG_IGN or SA_NOCLDWAIT) would discard exit statuses and the
+ * signal itself, so it is set back to the default.  NULL on failure.
+ */
 struct runner *
 runner_new(struct ev *ev)
 {
+	struct sigaction sa;
 	struct runner *r;
 
 	if (ev == NULL) {
@@ -689,6 +700,13 @@ runner_new(struct ev *ev)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return (NULL);
 	r->ev = ev;
+	if (sigaction(SIGCHLD, NULL, &sa) == 0 &&
+	    (sa.sa_handler == SIG_IGN || (sa.sa_flags & SA_NOCLDWAIT))) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		(void)sigemptyset(&sa.sa_mask);
+		(void)sigaction(SIGCHLD, &sa, NULL);
+	}
 	if (ev_add_signal(ev, SIGCHLD, sigchld_cb, r) < 0) {
 		int saved = errno;
 

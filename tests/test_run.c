@@ -369,6 +369,7 @@ struct arow {
 	long	max_ms;			/* 0: GUARD_MS */
 	long	min_ms;
 	check_fn check;
+	int	ign_chld;		/* the process ignores SIGCHLD before runner_new */
 };
 
 /* row_argv - the argv of row a (strings in bufs) */
@@ -545,6 +546,8 @@ static const struct arow arows[] = {
 	{ .name = "a grandchild holding stdout does not hold up the result",
 	  .script = "sleep 30 & echo $! > \"$1/pid\"; echo bye; exit 0", .tmo = 20000,
 	  .exited = 1, .out = "bye\n", .max_ms = 3000, .check = check_grandchild_reap },
+	{ .name = "SIGCHLD ignored by the process: the exit status still arrives",
+	  .script = "exit 3", .exited = 1, .status = 3, .ign_chld = 1 },
 	{ .name = "missing program: ENOENT, status 127",
 	  .prog = "missing", .exited = 1, .status = 127, .exec_errno = ENOENT, .out = "" },
 	{ .name = "program not executable: EACCES, status 127",
@@ -582,6 +585,8 @@ arow_run(const void *arg)
 		in = pattern(BIG_IN);
 		inlen = BIG_IN;
 	}
+	if (a->ign_chld)
+		signal(SIGCHLD, SIG_IGN);
 	row_argv(a, dir, argv, bufs);
 	rc = run_one(argv, in, inlen, a->tmo, res);
 	if (rc == 0) {

@@ -1,0 +1,1259 @@
+/*
+ * test_enforce - `sendguard run` enforcing limits as an administrator sees
+ * it: the daemon runs stand-in postsuper, postmap, postfix, sendmail and an
+ * exec recorder (shell scripts that append their argv, one element a line,
+ * and their standard input to calls.log), and the tests check which queue
+ * IDs were held, what the access map holds, how many reloads a burst
+ * causes, that hostile logins reach no shell and no map, unblock with
+ * release/delete (daemon running or not), expiry and repeat offenders,
+ * monitor mode, a crash between recording a block and running postmap,
+ * and failing or hanging programs being retried.
+ */
+#include <criterion/criterion.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/runcmd.h"
+
+static char dir[64];
+static char logp[128], confp[128], errp[128], callsp[128], etcd[128];
+static char saslmap[160], sendermap[160];
+static time_t base;		/* log time of the scenarios' first line */
+
+#define DEFAULT_REPLY "450 4.7.1 Sending rate limit exceeded, contact the postmaster"
+
+static void
+msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* slurp_path - the file's bytes, NUL-terminated; NULL when it does not exist */
+static char *
+slurp_path(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	char *b;
+
+	if (fd < 0)
+		return (NULL);
+	b = slurp_fd(fd);
+	close(fd);
+	return (b);
+}
+
+static int
+file_has(const char *path, const char *needle)
+{
+	char *b = slurp_path(path);
+	int ok = b != NULL && strstr(b, needle) != NULL;
+
+	free(b);
+	return (ok);
+}
+
+static long
+file_size(const char *path)
+{
+	struct stat st;
+
+	return (stat(path, &st) == 0 ? (long)st.st_size : 0);
+}
+
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return (lstat(path, &st) == 0);
+}
+
+static void
+touch(const char *name)
+{
+	char p[200];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	cr_assert_geq(fd = open(p, O_WRONLY | O_CREAT, 0644), 0);
+	close(fd);
+}
+
+static void
+unflag(const char *name)
+{
+	char p[200];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	unlink(p);
+}
+
+/* stand-in - a Postfix program that records its argv and stdin */
+static void
+write_standin(const char *name)
+{
+	char p[200];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/bin/%s", dir, name);
+	cr_assert_not_null(fp = fopen(p, "w"));
+	fprintf(fp, "#!/bin/sh\n"
+	    "D='%s'\nN='%s'\n"
+	    "t=\"$D/rec.$$\"\n"
+	    "{ printf '== %%s\\n' \"$N\"; printf '%%s\\n' \"$@\"; echo '-- stdin'; cat; echo '-- end'; } > \"$t\"\n"
+	    "cat \"$t\" >> \"$D/calls.log\"; rm -f \"$t\"\n"
+	    "i=0\n"
+	    "while [ -e \"$D/hang-$N\" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
+	    "if [ -e \"$D/fail-$N\" ]; then echo \"stand-in $N refuses: fail flag set\" >&2; exit 1; fi\n"
+	    "exit 0\n", dir, name);
+	fclose(fp);
+	cr_assert_eq(chmod(p, 0755), 0);
+}
+
+/*
+ * setup - a temporary directory whose name has no upper case letter:
+ * sendguard folds SASL logins to lower case, and the hostile logins name
+ * files in this directory, which must be the same path after folding.
+ */
+static void
+setup(void)
+{
+	char p[200];
+	int i, j, lower = 0;
+
+	for (i = 0; i < 2000 && !lower; i++) {
+		snprintf(dir, sizeof(dir), "/tmp/sg-enf-XXXXXX");
+		cr_assert_not_null(mkdtemp(dir));
+		for (lower = 1, j = 0; dir[j]; j++)
+			if (isupper((unsigned char)dir[j]))
+				lower = 0;
+		if (!lower)
+			rmdir(dir);
+	}
+	cr_assert(lower, "no lower-case temporary directory");
+	snprintf(logp, sizeof(logp), "%s/mail.log", dir);
+	snprintf(confp, sizeof(confp), "%s/agent.conf", dir);
+	snprintf(errp, sizeof(errp), "%s/daemon.err", dir);
+	snprintf(callsp, sizeof(callsp), "%s/calls.log", dir);
+	snprintf(etcd, sizeof(etcd), "%s/etc", dir);
+	snprintf(saslmap, sizeof(saslmap), "%s/sasl_access", etcd);
+	snprintf(sendermap, sizeof(sendermap), "%s/sender_access", etcd);
+	cr_assert_eq(mkdir(etcd, 0755), 0);
+	snprintf(p, sizeof(p), "%s/bin", dir);
+	cr_assert_eq(mkdir(p, 0755), 0);
+	write_standin("postsuper");
+	write_standin("postmap");
+	write_standin("postfix");
+	write_standin("sendmail");
+	write_standin("exec");
+	setenv("TZ", "UTC", 1);
+	base = time(NULL) - 1800;
+}
+
+static void
+teardown(void)
+{
+	const char *argv[] = { getenv("SG_KEEP") ? "/bin/true" : "/bin/rm", "-rf", dir, NULL };
+	struct cmdres r;
+
+	unflag("hang-postsuper");	/* let a hanging stand-in go */
+	unflag("hang-postmap");
+	r = runcmd(argv, NULL);
+	cmdres_free(&r);
+}
+
+TestSuite(enforce, .init = setup, .fini = teardown);
+
+/* Configuration */
+struct cf {
+	const char *agent;		/* extra [agent] lines */
+	const char *messages;		/* default 3/1h */
+	const char *actions;		/* default hold, block */
+	const char *block_time;		/* default 1h */
+	const char *factor;		/* default 2 */
+	const char *blockx;		/* extra [action block] lines */
+};
+
+static void
+write_conf(const struct cf *c)
+{
+	FILE *fp = fopen(confp, "w");
+
+	cr_assert_not_null(fp);
+	fprintf(fp, "[agent]\nlog = %s\nstate = %s/state.db\nsocket = %s/ctl.sock\n"
+	    "start_at = beginning\nretention = 30d\npostfix_config_dir = %s\n"
+	    "postsuper = %s/bin/postsuper\npostmap = %s/bin/postmap\npostfix = %s/bin/postfix\n"
+	    "sendmail = %s/bin/sendmail\n%s\n"
+	    "[limit s]\nby = sasl\nmessages = %s\nactions = %s\nblock_time = %s\n"
+	    "block_time_factor = %s\n\n"
+	    "[action block]\nsasl_map = %s\nsender_map = %s\n%s\n"
+	    "[action notify]\nto = postmaster@example.com\n\n"
+	    "[action exec]\ncommand = %s/bin/exec %%i %%r %%c %%w\n",
+	    logp, dir, dir, etcd, dir, dir, dir, dir, c->agent ? c->agent : "",
+	    c->messages ? c->messages : "3/1h", c->actions ? c->actions : "hold, block",
+	    c->block_time ? c->block_time : "1h", c->factor ? c->factor : "2", saslmap, sendermap,
+	    c->blockx ? c->blockx : "", dir);
+	fclose(fp);
+}
+
+/* The daemon */
+static pid_t
+start(void)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		int e = open(errp, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int n = open("/dev/null", O_RDONLY);
+
+		dup2(n, 0);
+		dup2(e, 1);
+		dup2(e, 2);
+		execl(sg_bin(), sg_bin(), "run", "-f", "-c", confp, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	return (pid);
+}
+
+static void
+stop(pid_t pid, int sig)
+{
+	int st;
+
+	kill(pid, sig);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	if (sig == SIGTERM)
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "clean stop, status %d", st);
+}
+
+/* status_any - status --json whether or not the daemon runs (caller frees) */
+static char *
+status_any(void)
+{
+	const char *argv[] = { sg_bin(), "status", "--json", "-c", confp, NULL };
+	struct cmdres r = runcmd(argv, NULL);
+
+	if (r.status != 0) {
+		cmdres_free(&r);
+		return (NULL);
+	}
+	free(r.err);
+	return (r.out);
+}
+
+/* status - the running daemon's JSON (NULL while it does not answer) */
+static char *
+status(void)
+{
+	char *js = status_any();
+
+	if (js != NULL && strstr(js, "\"running\": true") == NULL) {
+		free(js);
+		return (NULL);
+	}
+	return (js);
+}
+
+static unsigned long long
+jnum(const char *js, const char *key)
+{
+	const char *p = strstr(js, key);
+
+	return (p ? strtoull(p + strlen(key), NULL, 10) : 0);
+}
+
+static int
+caught_up(void)
+{
+	struct stat st;
+	char *js = status();
+	int ok;
+
+	if (js == NULL)
+		return (0);
+	ok = stat(logp, &st) == 0 && jnum(js, "\"ino\": ") == (unsigned long long)st.st_ino &&
+	    jnum(js, "\"offset\": ") == (unsigned long long)st.st_size;
+	free(js);
+	return (ok);
+}
+
+static void
+wait_caught_up(void)
+{
+	int i;
+
+	for (i = 0; i < 400 && !caught_up(); i++)
+		msleep(50);
+	cr_assert(caught_up(), "the daemon did not catch up with the log:\n%s", slurp_path(errp));
+}
+
+static void
+wait_running(void)
+{
+	char *js = NULL;
+	int i;
+
+	for (i = 0; i < 400 && (js = status()) == NULL; i++)
+		msleep(25);
+	cr_assert_not_null(js, "the daemon never answered:\n%s", slurp_path(errp));
+	free(js);
+}
+
+/* wait_file - until path contains needle; 1 when it does */
+static int
+wait_file(const char *path, const char *needle, long ms)
+{
+	long t;
+
+	for (t = 0; t < ms; t += 50) {
+		if (file_has(path, needle))
+			return (1);
+		msleep(50);
+	}
+	return (file_has(path, needle));
+}
+
+/* section - the text of status JSON from key up to the next array key */
+static char *
+section(const char *js, const char *key)
+{
+	const char *p = strstr(js, key), *e;
+	char *s;
+
+	if (p == NULL)
+		return (strdup(""));
+	e = strstr(p + strlen(key), "\": [");
+	if (e == NULL)
+		e = p + strlen(p);
+	s = strndup(p, (size_t)(e - p));
+	return (s);
+}
+
+/* blocked_entry - the status "blocked" object of identity (caller frees; NULL if none) */
+static char *
+blocked_entry(const char *js, const char *identity)
+{
+	char *sec = section(js, "\"blocked\": ["), want[1200], *p, *e, *r = NULL;
+
+	snprintf(want, sizeof(want), "{\"identity\": \"%s\"", identity);
+	if ((p = strstr(sec, want)) != NULL && (e = strchr(p, '}')) != NULL)
+		r = strndup(p, (size_t)(e - p + 1));
+	free(sec);
+	return (r);
+}
+
+/* wait_blocked - until status lists identity as blocked; its entry */
+static char *
+wait_blocked(const char *identity, long ms)
+{
+	char *js, *b = NULL;
+	long t;
+
+	for (t = 0; t <= ms && b == NULL; t += 50) {
+		if ((js = status()) != NULL) {
+			b = blocked_entry(js, identity);
+			free(js);
+		}
+		if (b == NULL)
+			msleep(50);
+	}
+	return (b);
+}
+
+/* Log lines */
+static FILE *logfp;
+
+static void
+log_open(void)
+{
+	cr_assert_not_null(logfp = fopen(logp, "a"));
+}
+
+static void
+log_close(void)
+{
+	fclose(logfp);
+	logfp = NULL;
+}
+
+static void
+stamp(char *buf, size_t len, time_t t)
+{
+	static unsigned us;
+	struct tm tm;
+	char tb[32];
+
+	gmtime_r(&t, &tm);
+	strftime(tb, sizeof(tb), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06u+00:00", tb, us++ % 1000000);
+}
+
+/* msg - an accepted message of login: the smtpd line and the qmgr line (where it counts) */
+static void
+msg(time_t t, const char *qid, const char *login)
+{
+	char tb[64];
+	int own = logfp == NULL;
+
+	if (own)
+		log_open();
+	stamp(tb, sizeof(tb), t);
+	fprintf(logfp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[192.0.2.10], "
+	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, login);
+	stamp(tb, sizeof(tb), t);
+	fprintf(logfp, "%s mx postfix/qmgr[50]: %s: from=<a@example.com>, size=100, nrcpt=1 "
+	    "(queue active)\n", tb, qid);
+	if (own)
+		log_close();
+}
+
+/* line - any other line: "removed", "placed on hold" */
+static void
+line(time_t t, const char *daemon, const char *qid, const char *what)
+{
+	char tb[64];
+	int own = logfp == NULL;
+
+	if (own)
+		log_open();
+	stamp(tb, sizeof(tb), t);
+	fprintf(logfp, "%s mx postfix/%s: %s: %s\n", tb, daemon, qid, what);
+	if (own)
+		log_close();
+}
+
+/*
+ * The calls the stand-ins recorded: "== NAME", one argv element a line,
+ * "-- stdin", the standard input, "-- end".
+ */
+struct call {
+	char   *name;
+	char  **arg;
+	int	narg;
+	char  **in;
+	int	nin;
+};
+
+struct calls {
+	struct call *c;
+	int	n;
+	char   *buf;
+};
+
+static void
+push(char ***v, int *n, char *s)
+{
+	*v = realloc(*v, (size_t)(*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+/* calls_load - records from byte offset 'from' of calls.log on */
+static void
+calls_load(struct calls *cs, long from)
+{
+	char *all = slurp_path(callsp), *p, *nl;
+	int state = 0;			/* 0 between, 1 args, 2 stdin */
+	struct call *c = NULL;
+
+	memset(cs, 0, sizeof(*cs));
+	if (all == NULL) {
+		cs->buf = NULL;
+		return;
+	}
+	if (from > (long)strlen(all))
+		from = (long)strlen(all);
+	cs->buf = strdup(all + from);
+	free(all);
+	for (p = cs->buf; *p; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		if (state == 0 && strncmp(p, "== ", 3) == 0) {
+			cs->c = realloc(cs->c, (size_t)(cs->n + 1) * sizeof(*cs->c));
+			c = &cs->c[cs->n++];
+			memset(c, 0, sizeof(*c));
+			c->name = p + 3;
+			state = 1;
+		} else if (state == 1 && strcmp(p, "-- stdin") == 0)
+			state = 2;
+		else if (state == 1)
+			push(&c->arg, &c->narg, p);
+		else if (state == 2 && strcmp(p, "-- end") == 0)
+			state = 0;
+		else if (state == 2)
+			push(&c->in, &c->nin, p);
+	}
+}
+
+static void
+calls_free(struct calls *cs)
+{
+	int i;
+
+	for (i = 0; i < cs->n; i++) {
+		free(cs->c[i].arg);
+		free(cs->c[i].in);
+	}
+	free(cs->c);
+	free(cs->buf);
+}
+
+static int
+has_arg(const struct call *c, const char *a)
+{
+	int i;
+
+	for (i = 0; i < c->narg; i++)
+		if (strcmp(c->arg[i], a) == 0)
+			return (1);
+	return (0);
+}
+
+/* ncalls - calls of name (with argument flag if not NULL) since offset */
+static int
+ncalls(const char *name, const char *flag, long from)
+{
+	struct calls cs;
+	int i, n = 0;
+
+	calls_load(&cs, from);
+	for (i = 0; i < cs.n; i++)
+		if (strcmp(cs.c[i].name, name) == 0 && (flag == NULL || has_arg(&cs.c[i], flag)))
+			n++;
+	calls_free(&cs);
+	return (n);
+}
+
+static int
+wait_ncalls(const char *name, const char *flag, long from, int atleast, long ms)
+{
+	long t;
+
+	for (t = 0; t < ms && ncalls(name, flag, from) < atleast; t += 50)
+		msleep(50);
+	return (ncalls(name, flag, from) >= atleast);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/*
+ * stdin_union - the sorted set of standard input lines fed to name calls
+ * having argument flag, since offset, one a line (caller frees)
+ */
+static char *
+stdin_union(const char *name, const char *flag, long from)
+{
+	struct calls cs;
+	char **v = NULL, *out;
+	int i, j, n = 0;
+	size_t len = 1, o = 0;
+
+	calls_load(&cs, from);
+	for (i = 0; i < cs.n; i++)
+		if (strcmp(cs.c[i].name, name) == 0 && has_arg(&cs.c[i], flag))
+			for (j = 0; j < cs.c[i].nin; j++)
+				push(&v, &n, cs.c[i].in[j]);
+	if (n > 0)
+		qsort(v, (size_t)n, sizeof(*v), cmp_str);
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	out = malloc(len);
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(v[i], v[i - 1]) == 0)
+			continue;
+		o += (size_t)snprintf(out + o, len - o, "%s\n", v[i]);
+	}
+	free(v);
+	calls_free(&cs);
+	return (out);
+}
+
+/* call_is - some call of name since offset has exactly the argv given (NULL-terminated) */
+static int
+call_is(long from, const char *name, ...)
+{
+	struct calls cs;
+	const char *want[16];
+	va_list ap;
+	int i, j, nw = 0, ok = 0;
+
+	va_start(ap, name);
+	while (nw < 16 && (want[nw] = va_arg(ap, const char *)) != NULL)
+		nw++;
+	va_end(ap);
+	calls_load(&cs, from);
+	for (i = 0; i < cs.n && !ok; i++) {
+		if (strcmp(cs.c[i].name, name) != 0 || cs.c[i].narg != nw)
+			continue;
+		for (j = 0; j < nw && strcmp(cs.c[i].arg[j], want[j]) == 0; j++)
+			;
+		ok = j == nw;
+	}
+	calls_free(&cs);
+	return (ok);
+}
+
+/* map_entries - the map's lines after its '#' header, or NULL when there is no map */
+static char *
+map_entries(const char *path, int *headers)
+{
+	char *b = slurp_path(path), *p;
+	int h = 0;
+
+	if (b == NULL)
+		return (NULL);
+	for (p = b; *p == '#'; h++) {
+		char *nl = strchr(p, '\n');
+
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	if (headers)
+		*headers = h;
+	memmove(b, p, strlen(p) + 1);
+	return (b);
+}
+
+/* wait_map - until the map's entries are exactly want */
+static int
+wait_map(const char *want, long ms)
+{
+	char *m;
+	long t;
+	int ok = 0;
+
+	for (t = 0; t <= ms && !ok; t += 50) {
+		m = map_entries(saslmap, NULL);
+		ok = m != NULL && strcmp(m, want) == 0;
+		free(m);
+		if (!ok)
+			msleep(50);
+	}
+	return (ok);
+}
+
+/* rfc3339 - seconds since the epoch of "YYYY-MM-DDTHH:MM:SSZ" */
+static time_t
+rfc3339(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	cr_assert_not_null(strptime(s, "%Y-%m-%dT%H:%M:%S", &tm), "time %s", s);
+	return (timegm(&tm));
+}
+
+static time_t
+jtime(const char *entry, const char *key)
+{
+	const char *p = strstr(entry, key);
+
+	cr_assert_not_null(p, "%s in %s", key, entry);
+	return (rfc3339(p + strlen(key)));
+}
+
+static struct cmdres
+sg(const char *cmd, const char *identity, const char *opt)
+{
+	const char *argv[] = { sg_bin(), cmd, "-c", confp, identity, opt, NULL };
+
+	return (runcmd(argv, NULL));
+}
+
+/* alice_scenario - scenario 1's log up to the crossing message A00004 */
+static void
+alice_scenario(void)
+{
+	log_open();
+	msg(base, "A00001", "alice@example.com");
+	msg(base + 1, "A00002", "alice@example.com");
+	line(base + 2, "qmgr[50]", "A00001", "removed");
+	line(base + 3, "qmgr[50]", "A00002", "removed");
+	msg(base + 4, "B00001", "bob@example.com");
+	msg(base + 5, "A00003", "alice@example.com");
+	msg(base + 6, "B00002", "bob@example.com");
+	msg(base + 7, "A00004", "alice@example.com");
+	log_close();
+}
+
+/* 1: the held queue IDs are exactly the identity's queued ones, then its new ones */
+Test(enforce, holds_exactly_queued_and_new_mail_maps_and_reloads)
+{
+	struct cf c = { .actions = "hold, block, notify" };
+	char *u, *m, *e, *js, want[300], *err;
+	int headers = -1;
+	pid_t pid;
+
+	write_conf(&c);
+	alice_scenario();
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	cr_assert(wait_ncalls("postsuper", "-h", 0, 1, 5000), "no hold ran:\n%s", slurp_path(errp));
+	msg(base + 8, "A00005", "alice@example.com");	/* new mail while blocked */
+	wait_caught_up();
+	for (int i = 0; i < 100; i++) {
+		u = stdin_union("postsuper", "-h", 0);
+		if (strstr(u, "A00005"))
+			break;
+		free(u);
+		u = NULL;
+		msleep(50);
+	}
+	if (u == NULL)
+		u = stdin_union("postsuper", "-h", 0);
+	cr_expect_str_eq(u, "A00003\nA00004\nA00005\n",
+	    "held: only alice's queued (A3, the crossing A4) and new (A5) mail");
+	free(u);
+	cr_expect(call_is(0, "postsuper", "-c", etcd, "-h", "-", NULL), "postsuper -c DIR -h -");
+
+	snprintf(want, sizeof(want), "alice@example.com %s\n", DEFAULT_REPLY);
+	cr_expect(wait_map(want, 5000), "the map holds exactly alice with the default reply: %s",
+	    (m = map_entries(saslmap, NULL)) ? m : "(no map)");
+	m = map_entries(saslmap, &headers);
+	cr_expect_eq(headers, 2, "a two-line # header");
+	free(m);
+	snprintf(want, sizeof(want), "hash:%s", saslmap);
+	cr_expect(wait_ncalls("postfix", "reload", 0, 1, 5000), "postfix reload ran");
+	cr_expect(call_is(0, "postmap", "-c", etcd, want, NULL), "postmap -c DIR hash:%s", saslmap);
+	cr_expect(call_is(0, "postfix", "-c", etcd, "reload", NULL), "postfix -c DIR reload");
+	cr_expect(wait_ncalls("sendmail", NULL, 0, 1, 5000), "the postmaster was notified");
+	cr_expect(call_is(0, "sendmail", "-C", etcd, "-i", "-f", "<>", "--", "postmaster@example.com",
+	    NULL), "sendmail -C DIR -i -f <> -- postmaster@example.com");
+	cr_expect_eq(ncalls("sendmail", NULL, 0), 1, "one report per overrun, not per message");
+	u = stdin_union("sendmail", "postmaster@example.com", 0);
+	cr_expect_not_null(strstr(u, "To: postmaster@example.com\n"), "%s", u);
+	cr_expect_not_null(strstr(u, "Auto-Submitted: auto-generated\n"), "%s", u);
+	cr_expect_not_null(strstr(u, "sasl:alice@example.com"), "the report names alice: %s", u);
+	cr_expect_null(strstr(u, "bob@"), "the report does not name bob: %s", u);
+	free(u);
+
+	cr_assert_not_null(js = status());
+	e = blocked_entry(js, "sasl:alice@example.com");
+	cr_expect_not_null(e, "alice is listed as blocked: %s", js);
+	if (e != NULL) {
+		cr_expect_not_null(strstr(e, "\"in_map\": true"), "%s", e);
+		cr_expect_not_null(strstr(e, "\"rule\": \"s\""), "%s", e);
+	}
+	cr_expect_null(blocked_entry(js, "sasl:bob@example.com"), "bob is not blocked: %s", js);
+	free(e);
+	free(js);
+	err = slurp_path(errp);
+	cr_expect_not_null(strstr(err, "crossed by A00004"), "the log names the crossing message: %s", err);
+	free(err);
+	stop(pid, SIGTERM);
+
+	/* explain, from the database: the crossing, the holds, the actions and outcomes */
+	{
+		struct cmdres r = sg("explain", "sasl:alice@example.com", NULL);
+		char *h = strstr(r.out, "holds:"), *a = h ? strstr(h, "actions") : NULL;
+
+		cr_expect_eq(r.status, 0, "%s", r.err);
+		cr_expect_not_null(strstr(r.out, "crossed by A00004"), "%s", r.out);
+		cr_expect(h != NULL && a != NULL, "explain has holds and actions: %s", r.out);
+		if (h != NULL && a != NULL) {
+			*a = '\0';
+			cr_expect(strstr(h, "A00003") && strstr(h, "A00004") && strstr(h, "A00005") &&
+			    !strstr(h, "A00001") && !strstr(h, "A00002") && !strstr(h, "B0000"),
+			    "explain's holds are A3, A4, A5: %s", h);
+			*a = 'a';
+			cr_expect_not_null(strstr(a, "notify"), "explain lists the notify run: %s", a);
+			cr_expect_not_null(strstr(a, "ok"), "with its outcome: %s", a);
+		}
+		cmdres_free(&r);
+	}
+}
+
+/* 2: fifty blocks in the same second: few reloads, one map with every key */
+Test(enforce, burst_of_blocks_is_debounced)
+{
+	struct cf c = { .blockx = "reply = 554 5.7.1 go away\n" };
+	char qid[16], login[64], *want, *m;
+	size_t o = 0;
+	int i, k, reloads;
+	pid_t pid;
+
+	write_conf(&c);
+	pid = start();
+	wait_running();
+	msleep(300);
+	want = malloc(50 * 64);
+	log_open();
+	for (i = 0; i < 50; i++) {
+		snprintf(login, sizeof(login), "u%02d@burst.example", i);
+		for (k = 0; k < 4; k++) {
+			snprintf(qid, sizeof(qid), "C%02X%03X", i, k + 1);
+			msg(base + 60, qid, login);
+		}
+		o += (size_t)snprintf(want + o, 50 * 64 - o, "%s 554 5.7.1 go away\n", login);
+	}
+	log_close();			/* one write: the whole burst at once */
+	wait_caught_up();
+	cr_expect(wait_map(want, 10000), "the map has all 50 keys:\n%s",
+	    (m = map_entries(saslmap, NULL)) ? m : "(no map)");
+	msleep(2500);			/* any late reload */
+	reloads = ncalls("postfix", "reload", 0);
+	cr_expect_geq(reloads, 1, "Postfix was reloaded");
+	cr_expect_leq(reloads, 3, "50 blocks in one second caused %d reloads", reloads);
+	free(want);
+	stop(pid, SIGTERM);
+}
+
+/* 3: hostile logins reach no shell and no map, are held, and exec gets each as one element */
+Test(enforce, hostile_logins)
+{
+	struct cf c = { .actions = "hold, block, exec" };
+	char logins[9][1100], qid[16], want[2000], *m, *err, *u, p[200];
+	const char *mappable[] = { NULL, NULL, NULL };
+	char unsafe_short[4][200];
+	struct calls cs;
+	int i, k, j, nl = 0, found, nnot = 0;
+	pid_t pid;
+
+	snprintf(logins[nl++], sizeof(logins[0]), "evil OK");
+	snprintf(logins[nl++], sizeof(logins[0]), "x@y.example 550");
+	snprintf(logins[nl++], sizeof(logins[0]), "$(touch %s/p1)@h", dir);
+	snprintf(logins[nl++], sizeof(logins[0]), "`>%s/p2`@h", dir);
+	snprintf(logins[nl++], sizeof(logins[0]), "a;touch %s/p3", dir);
+	snprintf(logins[nl++], sizeof(logins[0]), "b;>%s/p4", dir);
+	memset(logins[nl], 'l', 990);
+	snprintf(logins[nl++] + 990, 100, "@long.example");
+	snprintf(logins[nl++], sizeof(logins[0]), "#hash@h");
+	snprintf(logins[nl++], sizeof(logins[0]), "plain@example.com");
+	snprintf(unsafe_short[0], sizeof(unsafe_short[0]), "evil ok");
+	snprintf(unsafe_short[1], sizeof(unsafe_short[1]), "x@y.example 550");
+	snprintf(unsafe_short[2], sizeof(unsafe_short[2]), "a;touch %s/p3", dir);
+	snprintf(unsafe_short[3], sizeof(unsafe_short[3]), "#hash@h");
+	mappable[0] = logins[3];	/* no whitespace: a valid key as itself */
+	mappable[1] = logins[5];
+	mappable[2] = logins[8];
+
+	write_conf(&c);
+	log_open();
+	for (i = 0; i < nl; i++)
+		for (k = 0; k < 4; k++) {
+			snprintf(qid, sizeof(qid), "D%02X%03X", i, k + 1);
+			msg(base + 10 * i + k, qid, logins[i]);
+		}
+	log_close();
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	cr_expect(wait_ncalls("exec", NULL, 0, nl, 8000), "exec ran for every login");
+
+	/* the map: exactly the mappable logins, as themselves, sorted */
+	{
+		const char *s[3] = { mappable[0], mappable[1], mappable[2] };
+		size_t o = 0;
+
+		qsort(s, 3, sizeof(s[0]), cmp_str);
+		for (i = 0; i < 3; i++)
+			o += (size_t)snprintf(want + o, sizeof(want) - o, "%s %s\n", s[i], DEFAULT_REPLY);
+	}
+	cr_expect(wait_map(want, 5000), "map keys are exactly the safe logins:\nwant:\n%s\ngot:\n%s", want,
+	    (m = map_entries(saslmap, NULL)) ? m : "(no map)");
+
+	/* every login's mail was held */
+	u = stdin_union("postsuper", "-h", 0);
+	for (i = 0; i < nl; i++)
+		for (k = 0; k < 4; k++) {
+			char q[20];
+
+			snprintf(qid, sizeof(qid), "D%02X%03X", i, k + 1);
+			snprintf(q, sizeof(q), "%s\n", qid);
+			cr_expect_not_null(strstr(u, q), "%s of login %d (%.40s) was held", qid, i, logins[i]);
+		}
+	free(u);
+
+	/* exec got each identity as one argv element, byte for byte (logins are folded) */
+	calls_load(&cs, 0);
+	for (i = 0; i < nl; i++) {
+		char id[1200];
+
+		snprintf(id, sizeof(id), "sasl:%s", logins[i]);
+		for (j = 0; id[j]; j++)
+			id[j] = (char)tolower((unsigned char)id[j]);
+		for (found = 0, j = 0; j < cs.n; j++)
+			if (strcmp(cs.c[j].name, "exec") == 0 && cs.c[j].narg == 4 &&
+			    strcmp(cs.c[j].arg[0], id) == 0 && strcmp(cs.c[j].arg[1], "s") == 0 &&
+			    strcmp(cs.c[j].arg[2], "4") == 0 && strcmp(cs.c[j].arg[3], "1h") == 0)
+				found = 1;
+		cr_expect(found, "exec argv is [%.60s, s, 4, 1h] with the identity as one element", id);
+	}
+	calls_free(&cs);
+
+	/* nothing was run through a shell */
+	for (i = 1; i <= 4; i++) {
+		snprintf(p, sizeof(p), "%s/p%d", dir, i);
+		cr_expect(!exists(p), "%s was created: a login reached a shell", p);
+	}
+
+	/* the log says why the unsafe ones are not in the map */
+	err = slurp_path(errp);
+	for (m = err; (m = strstr(m, "is not written to the access map")) != NULL; m++)
+		nnot++;
+	cr_expect_geq(nnot, 6, "six unsafe logins, %d said so:\n%s", nnot, err);
+	for (i = 0; i < 4; i++) {
+		char said[300];
+
+		snprintf(said, sizeof(said), "sasl:%s is not written to the access map", unsafe_short[i]);
+		cr_expect_not_null(strstr(err, said), "the log says: %s", said);
+	}
+	free(err);
+	{
+		char *js = status(), *e;
+
+		cr_assert_not_null(js);
+		e = blocked_entry(js, "sasl:evil ok");
+		cr_expect(e != NULL && strstr(e, "\"in_map\": false"), "evil ok blocked, not in map: %s", js);
+		free(e);
+		free(js);
+	}
+	stop(pid, SIGTERM);
+	for (i = 1; i <= 4; i++) {
+		snprintf(p, sizeof(p), "%s/p%d", dir, i);
+		cr_expect(!exists(p), "%s was created: a login reached a shell", p);
+	}
+}
+
+/* offender - four messages of login (crossing 3/1h), qids P<n>00001..4 */
+static void
+offender(const char *login, int n, time_t t, char qids[4][16])
+{
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		snprintf(qids[k], 16, "%c%05X", 'A' + n, k + 1);
+		msg(t + k, qids[k], login);
+	}
+}
+
+/* 4: unblock with --release-held / --delete-held, the daemon running or not */
+Test(enforce, unblock_release_and_delete_held)
+{
+	struct cf c = { 0 };
+	char q[3][4][16], want[3][200], *u, *m, *js, *e;
+	const char *who[3] = { "alice@example.com", "carol@example.com", "dave@example.com" };
+	struct cmdres r;
+	long off;
+	int i, k;
+	pid_t pid;
+
+	write_conf(&c);
+	for (i = 0; i < 3; i++) {
+		offender(who[i], i, base + 20 * i, q[i]);
+		snprintf(want[i], sizeof(want[i]), "%s\n%s\n%s\n%s\n", q[i][0], q[i][1], q[i][2], q[i][3]);
+	}
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	for (i = 0; i < 3; i++) {
+		char id[80];
+
+		snprintf(id, sizeof(id), "sasl:%s", who[i]);
+		e = wait_blocked(id, 5000);
+		cr_assert_not_null(e, "%s blocked:\n%s", id, slurp_path(errp));
+		free(e);
+	}
+	cr_assert(wait_ncalls("postsuper", "-h", 0, 1, 5000));
+	for (int t = 0; t < 100; t++) {
+		u = stdin_union("postsuper", "-h", 0);
+		k = strstr(u, q[2][3]) != NULL && strstr(u, q[0][3]) != NULL && strstr(u, q[1][3]) != NULL;
+		free(u);
+		if (k)
+			break;
+		msleep(50);
+	}
+	for (i = 0; i < 3; i++)		/* postsuper confirms the holds */
+		for (k = 0; k < 4; k++)
+			line(base + 100, "postsuper[77]", q[i][k], "placed on hold");
+	wait_caught_up();
+	cr_assert(wait_map("alice@example.com " DEFAULT_REPLY "\ncarol@example.com " DEFAULT_REPLY
+	    "\ndave@example.com " DEFAULT_REPLY "\n", 5000), "all three mapped");
+
+	/* release alice's held mail */
+	off = file_size(callsp);
+	r = sg("unblock", "sasl:alice@example.com", "--release-held");
+	cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
+	cmdres_free(&r);
+	cr_expect(wait_ncalls("postsuper", "-H", off, 1, 5000), "postsuper -H ran");
+	u = stdin_union("postsuper", "-H", off);
+	cr_expect_str_eq(u, want[0], "released exactly alice's held mail");
+	free(u);
+	cr_expect(call_is(off, "postsuper", "-c", etcd, "-H", "-", NULL), "postsuper -c DIR -H -");
+	cr_expect_eq(ncalls("postsuper", "-d", 0), 0, "nothing deleted");
+
+	/* delete carol's */
+	off = file_size(callsp);
+	r = sg("unblock", "sasl:carol@example.com", "--delete-held");
+	cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
+	cmdres_free(&r);
+	cr_expect(wait_ncalls("postsuper", "-d", off, 1, 5000), "postsuper -d ran");
+	u = stdin_union("postsuper", "-d", off);
+	cr_expect_str_eq(u, want[1], "deleted exactly carol's held mail");
+	free(u);
+	cr_expect(call_is(off, "postsuper", "-c", etcd, "-d", "-", NULL), "postsuper -c DIR -d -");
+	cr_expect(wait_map("dave@example.com " DEFAULT_REPLY "\n", 5000), "alice and carol left the map: %s",
+	    (m = map_entries(saslmap, NULL)) ? m : "(no map)");
+	cr_assert_not_null(js = status());
+	cr_expect_null(blocked_entry(js, "sasl:alice@example.com"), "alice no longer blocked: %s", js);
+	cr_expect_null(blocked_entry(js, "sasl:carol@example.com"), "carol no longer blocked: %s", js);
+	cr_expect_not_null(e = blocked_entry(js, "sasl:dave@example.com"), "dave still blocked: %s", js);
+	free(e);
+	free(js);
+	stop(pid, SIGTERM);
+
+	/* no daemon: the command changes the database and runs the programs itself */
+	off = file_size(callsp);
+	r = sg("unblock", "sasl:dave@example.com", "--release-held");
+	cr_expect_eq(r.status, 0, "unblock without a daemon: %s%s", r.out, r.err);
+	cmdres_free(&r);
+	u = stdin_union("postsuper", "-H", off);
+	cr_expect_str_eq(u, want[2], "released exactly dave's held mail");
+	free(u);
+	snprintf(want[0], sizeof(want[0]), "hash:%s", saslmap);
+	cr_expect(call_is(off, "postmap", "-c", etcd, want[0], NULL), "the map was rebuilt");
+	m = map_entries(saslmap, NULL);
+	cr_expect(m != NULL && strstr(m, "dave@") == NULL, "dave left the map: %s", m ? m : "(no map)");
+	free(m);
+	cr_assert_not_null(js = status_any());
+	cr_expect_null(blocked_entry(js, "sasl:dave@example.com"), "dave no longer blocked: %s", js);
+	free(js);
+}
+
+/* 5: a block expires on time; a repeat offender is blocked factor times longer */
+Test(enforce, expiry_and_repeat_offender)
+{
+	struct cf c = { .messages = "3/1m", .block_time = "2s", .factor = "3" };
+	char q[4][16], *e, *err, *l;
+	int seen = 0, t;
+	pid_t pid;
+
+	write_conf(&c);
+	offender("alice@example.com", 0, base, q);
+	pid = start();
+	wait_running();
+	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000), "%s", slurp_path(errp));
+	cr_expect_eq(jtime(e, "\"until\": \"") - jtime(e, "\"since\": \""), 2, "first block: 2 s: %s", e);
+	cr_expect_not_null(strstr(e, "\"times\": 1"), "%s", e);
+	free(e);
+	for (t = 0; t < 80 && !seen; t++) {	/* the map holds alice during the block */
+		seen = file_has(saslmap, "alice@example.com ");
+		if (!seen)
+			msleep(25);
+	}
+	cr_expect(seen, "alice was in the map during her block");
+	cr_expect(wait_file(errp, "expired", 6000), "the log says the block expired");
+	err = slurp_path(errp);
+	l = strstr(err, "block of sasl:alice@example.com expired");
+	cr_expect_not_null(l, "%s", err);
+	free(err);
+	cr_expect(wait_map("", 4000), "the map was rewritten without alice: %s",
+	    (l = map_entries(saslmap, NULL)) ? l : "(no map)");
+	e = status();
+	cr_assert_not_null(e);
+	cr_expect_null(blocked_entry(e, "sasl:alice@example.com"), "not blocked after expiry: %s", e);
+	free(e);
+
+	offender("alice@example.com", 1, base + 300, q);	/* 5 minutes later in log time */
+	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000), "%s", slurp_path(errp));
+	cr_expect_eq(jtime(e, "\"until\": \"") - jtime(e, "\"since\": \""), 6, "second block: 2 s * 3: %s", e);
+	cr_expect_not_null(strstr(e, "\"times\": 2"), "%s", e);
+	free(e);
+	stop(pid, SIGTERM);
+}
+
+/* 6: monitor mode decides everything and runs nothing */
+Test(enforce, monitor_mode_runs_nothing)
+{
+	struct cf c = { .agent = "mode = monitor\n", .actions = "hold, block, notify, exec" };
+	char *js, *err;
+	pid_t pid;
+
+	write_conf(&c);
+	alice_scenario();
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	msg(base + 8, "A00005", "alice@example.com");
+	wait_caught_up();
+	cr_expect(wait_file(errp, "would run", 5000), "the log says what would run");
+	msleep(1500);			/* past the map debounce */
+	err = slurp_path(errp);
+	cr_expect_not_null(strstr(err, "monitor:"), "%s", err);
+	{
+		/* the block action too: which map it would change and rebuild */
+		char *l, *save = NULL;
+		int said = 0;
+
+		for (l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			if (strstr(l, "monitor:") && strstr(l, "would run") &&
+			    (strstr(l, "postmap") || strstr(l, "sasl_access")))
+				said = 1;
+		cr_expect(said, "monitor mode says it would run postmap for the access map:\n%s",
+		    slurp_path(errp));
+	}
+	free(err);
+	cr_expect_eq(file_size(callsp), 0, "no program ran:\n%s", slurp_path(callsp));
+	cr_expect(!exists(saslmap), "no map was written");
+	cr_assert_not_null(js = status());
+	cr_expect_null(blocked_entry(js, "sasl:alice@example.com"), "no block recorded: %s", js);
+	cr_expect_not_null(strstr(js, "\"identity\": \"sasl:alice@example.com\", \"rule\": \"s\", "
+	    "\"limit\": \"messages\", \"window\": \"1h\", \"count\": 5"), "same counts: %s", js);
+	free(js);
+	stop(pid, SIGTERM);
+}
+
+/* 7: killed between recording the block and finishing postmap: done at restart */
+Test(enforce, restart_reruns_pending_postmap)
+{
+	struct cf c = { 0 };
+	char want[300], *m;
+	long off;
+	pid_t pid;
+
+	write_conf(&c);
+	pid = start();
+	wait_running();
+	msleep(1500);			/* whatever the start does with an empty store */
+	touch("hang-postmap");
+	off = file_size(callsp);
+	alice_scenario();
+	cr_assert(wait_ncalls("postmap", NULL, off, 1, 5000), "postmap started:\n%s", slurp_path(errp));
+	stop(pid, SIGKILL);
+	unflag("hang-postmap");
+	msleep(300);			/* the orphaned stand-in ends */
+	off = file_size(callsp);
+	pid = start();
+	wait_running();
+	snprintf(want, sizeof(want), "hash:%s", saslmap);
+	cr_expect(wait_ncalls("postmap", want, off, 1, 5000), "postmap ran after the restart:\n%s",
+	    slurp_path(callsp));
+	cr_expect(wait_ncalls("postfix", "reload", off, 1, 5000), "postfix reload ran after the restart");
+	snprintf(want, sizeof(want), "alice@example.com %s\n", DEFAULT_REPLY);
+	cr_expect(wait_map(want, 3000), "the map holds alice: %s",
+	    (m = map_entries(saslmap, NULL)) ? m : "(no map)");
+	stop(pid, SIGTERM);
+}
+
+/* failing_hold - status's failing_actions entry for alice's hold, or NULL */
+static char *
+failing_hold(void)
+{
+	char *js = status(), *sec, *p, *e, *r = NULL;
+
+	if (js == NULL)
+		return (NULL);
+	sec = section(js, "\"failing_actions\": [");
+	if ((p = strstr(sec, "\"action\": \"hold\"")) != NULL) {
+		while (p > sec && *p != '{')
+			p--;
+		if ((e = strchr(p, '}')) != NULL)
+			r = strndup(p, (size_t)(e - p + 1));
+	}
+	free(sec);
+	free(js);
+	return (r);
+}
+
+static int
+no_failing(void)
+{
+	char *js = status();
+	int ok = js != NULL && strstr(js, "\"failing_actions\": []") != NULL;
+
+	free(js);
+	return (ok);
+}
+
+/* 8: a failing postsuper is reported and retried; the log is followed meanwhile */
+Test(enforce, failing_postsuper_retried)
+{
+	struct cf c = { 0 };
+	char *f = NULL, *js, *u;
+	int t;
+	pid_t pid;
+
+	write_conf(&c);
+	touch("fail-postsuper");
+	pid = start();
+	wait_running();
+	alice_scenario();
+	for (t = 0; t < 100 && (f == NULL || strstr(f, "refuses") == NULL); t++) {
+		free(f);
+		if ((f = failing_hold()) == NULL || strstr(f, "refuses") == NULL)
+			msleep(50);
+	}
+	cr_assert_not_null(f, "failing_actions lists the hold:\n%s", slurp_path(errp));
+	cr_expect_not_null(strstr(f, "\"identity\": \"sasl:alice@example.com\""), "%s", f);
+	cr_expect_not_null(strstr(f, "stand-in postsuper refuses: fail flag set"),
+	    "the outcome has the program's stderr: %s", f);
+	cr_expect(jnum(f, "\"attempts\": ") >= 1, "%s", f);
+	free(f);
+	cr_expect(file_has(errp, "stand-in postsuper refuses"), "the daemon logs the stderr");
+
+	msg(base + 30, "E00001", "erin@example.com");		/* still following the log */
+	msg(base + 31, "E00002", "erin@example.com");
+	wait_caught_up();
+	cr_assert_not_null(js = status());
+	cr_expect_not_null(strstr(js, "\"identity\": \"sasl:erin@example.com\", \"rule\": \"s\", "
+	    "\"limit\": \"messages\", \"window\": \"1h\", \"count\": 2"), "erin counted: %s", js);
+	free(js);
+
+	unflag("fail-postsuper");
+	for (t = 0; t < 400 && !no_failing(); t++)
+		msleep(50);
+	cr_expect(no_failing(), "the retried hold succeeded within 20 s:\n%s", slurp_path(errp));
+	cr_expect_geq(ncalls("postsuper", "-h", 0), 2, "postsuper was run again");
+	u = stdin_union("postsuper", "-h", 0);
+	cr_expect_str_eq(u, "A00003\nA00004\n", "the retry holds the same mail");
+	free(u);
+	stop(pid, SIGTERM);
+}
+
+/* 8b: a hanging postsuper is killed at action_timeout and reported */
+Test(enforce, hanging_postsuper_times_out)
+{
+	struct cf c = { .agent = "action_timeout = 1s\n" };
+	char *f = NULL;
+	int t;
+	pid_t pid;
+
+	write_conf(&c);
+	pid = start();
+	wait_running();
+	msleep(300);
+	touch("hang-postsuper");
+	alice_scenario();
+	for (t = 0; t < 160 && (f == NULL || strstr(f, "timed out") == NULL); t++) {
+		free(f);
+		if ((f = failing_hold()) == NULL || strstr(f, "timed out") == NULL)
+			msleep(50);
+	}
+	cr_expect(f != NULL && strstr(f, "timed out") != NULL,
+	    "the hold is listed as timed out: %s\n%s", f ? f : "(none)", slurp_path(errp));
+	free(f);
+	unflag("hang-postsuper");
+	for (t = 0; t < 400 && !no_failing(); t++)
+		msleep(50);
+	cr_expect(no_failing(), "the retried hold succeeded:\n%s", slurp_path(errp));
+	stop(pid, SIGTERM);
+}
