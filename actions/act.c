@@ -45,6 +45,7 @@ struct job {
 	int	attempts;
 	int64_t	next_us;
 	int	running;
+	void   *jc;		/* the runner's context while running */
 };
 
 struct binfo {
@@ -242,9 +243,10 @@ act_free(struct act *a)
 
 	if (a == NULL)
 		return;
-	runner_free(a->runner);
+	runner_free(a->runner);		/* kills what runs; no callback */
 	for (j = a->queue; j; j = next) {
 		next = j->next;
+		free(j->jc);
 		job_free(j);
 	}
 	for (j = a->fresh; j; j = next) {
@@ -343,7 +345,8 @@ queue_job(struct act *a, enum job_kind kind, const char *action, const char *ide
 		sj.outcome = "not run (mode = monitor)";
 		say(a, ACT_INFO, "monitor: %s for %s: would run %s%s", action,
 		    vis(identity ? identity : "-", idv, sizeof(idv)), text,
-		    in ? " (queue IDs on standard input)" : "");
+		    in == NULL ? "" : strcmp(action, "notify") == 0 ? " (the report on standard input)" :
+		    " (queue IDs on standard input)");
 	}
 	if ((sj.id = store_add_job(a->store, &sj, err, sizeof(err))) < 0)
 		say(a, ACT_WARN, "recording %s: %s", action, err);
@@ -516,6 +519,12 @@ block_remember(struct act *a, const char *identity, int64_t until, int mapped)
 	b = *slot;
 	b->until_us = until;
 	b->mapped = mapped;
+}
+
+int
+act_running(const struct act *a)
+{
+	return (a->nrunning);
 }
 
 int
@@ -712,7 +721,16 @@ decide(struct act *a, const char *identity, const struct conf_rule *rule,
 			    "message%s put on hold", ao ? "; " : "", nheld, nheld == 1 ? "" : "s");
 			break;
 		case ACT_BLOCK:
-			if (mapped)
+			if (mapped && a->conf->mode == MODE_MONITOR) {
+				const char *map = strncmp(identity, "sasl:", 5) == 0 ?
+				    a->conf->sasl_map : a->conf->sender_map;
+
+				say(a, ACT_INFO, "monitor: block for %s: would write \"%s %s\" to %s, "
+				    "then run %s -c %s %s:%s and %s -c %s reload", idv, value_of(identity),
+				    a->conf->reply, map ? map : "-", a->conf->postmap,
+				    a->conf->postfix_config_dir, a->conf->map_type ? a->conf->map_type : "hash",
+				    map ? map : "-", a->conf->postfix, a->conf->postfix_config_dir);
+			} else if (mapped)
 				maps_later(a);
 			ao += (size_t)snprintf(acts + ao, sizeof(acts) - ao, "%sblock: %s", ao ? "; " : "",
 			    mapped ? "added to the access map" : why ? why : "not mappable");
@@ -1040,6 +1058,7 @@ job_done(void *ctx, const struct run_result *r)
 	struct jctx *jc = ctx;
 	struct act *a = jc->a;
 
+	jc->j->jc = NULL;
 	finish(a, jc->j, r);
 	free(jc);
 	start_jobs(a);
@@ -1094,6 +1113,7 @@ start_jobs(struct act *a)
 				break;
 			jc->a = a;
 			jc->j = j;
+			j->jc = jc;
 			if (run_start(a->runner, (const char *const *)j->argv, j->in, j->inlen,
 			    (unsigned)(a->conf->action_timeout > 0 ? a->conf->action_timeout * 1000 : ACT_TIMEOUT_MS), job_done, jc, err, sizeof(err)) < 0) {
 				struct run_result r;

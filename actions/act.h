@@ -79,6 +79,8 @@ int	act_unblock(struct act *, const char *identity, int mode, FILE *out,
 /* act_explain - what the store knows about identity, as text */
 int	act_explain(struct store *, const char *identity, FILE *out, char *err, size_t errlen);
 
+/* act_running - program runs not yet finished */
+int	act_running(const struct act *);
 /* act_is_blocked_any - 1 when some identity is blocked (holds may be pending) */
 int	act_is_blocked_any(struct act *);
 /* act_is_blocked - 1 when identity is blocked now */

@@ -70,6 +70,7 @@ struct daemon {
 	int	exit_code;
 	int	stdin_file;		/* log = - from a regular file: no epoll */
 	struct act *act;		/* enforcement, made with the loop */
+	int	drain_ticks;
 };
 
 static const char run_usage[] =
@@ -772,6 +773,30 @@ start_loop(struct daemon *d)
 	return (0);
 }
 
+/* drain - at a stop, let running programs finish (5 s at most; the rest run again at the next start) */
+static void
+on_drain_tick(struct ev *ev, int id, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	(void)id;
+	if (d->act == NULL || act_running(d->act) == 0 || --d->drain_ticks <= 0)
+		ev_stop(ev);
+}
+
+static void
+drain(struct daemon *d)
+{
+	if (d->act == NULL || d->ev == NULL)
+		return;
+	act_kick(d->act);
+	if (act_running(d->act) == 0)
+		return;
+	d->drain_ticks = 50;
+	if (ev_add_timer(d->ev, 100, 1, on_drain_tick, d) >= 0)
+		(void)ev_run(d->ev);
+}
+
 int
 cmd_run(int argc, char **argv)
 {
@@ -843,6 +868,7 @@ cmd_run(int argc, char **argv)
 		}
 		if (d.exit_code == 0 && tail_eof(d.tail))
 			on_idle(NULL, 0, &d);	/* standard input ended: count what is held */
+		drain(&d);
 		rc = d.exit_code;
 		log_info("stopped after %llu lines", (unsigned long long)d.pl.lines);
 	}

@@ -163,6 +163,18 @@ setup(void)
 	base = time(NULL) - 1800;
 }
 
+/* keep - a string for an assertion message, freed at teardown */
+static char *kept[64];
+static int nkept;
+
+static const char *
+keep(char *p)
+{
+	if (nkept < 64)
+		kept[nkept++] = p;
+	return (p ? p : "(none)");
+}
+
 static void
 teardown(void)
 {
@@ -173,6 +185,8 @@ teardown(void)
 	unflag("hang-postmap");
 	r = runcmd(argv, NULL);
 	cmdres_free(&r);
+	while (nkept > 0)
+		free(kept[--nkept]);
 }
 
 TestSuite(enforce, .init = setup, .fini = teardown);
@@ -298,7 +312,7 @@ wait_caught_up(void)
 
 	for (i = 0; i < 400 && !caught_up(); i++)
 		msleep(50);
-	cr_assert(caught_up(), "the daemon did not catch up with the log:\n%s", slurp_path(errp));
+	cr_assert(caught_up(), "the daemon did not catch up with the log:\n%s", keep(slurp_path(errp)));
 }
 
 static void
@@ -309,7 +323,7 @@ wait_running(void)
 
 	for (i = 0; i < 400 && (js = status()) == NULL; i++)
 		msleep(25);
-	cr_assert_not_null(js, "the daemon never answered:\n%s", slurp_path(errp));
+	cr_assert_not_null(js, "the daemon never answered:\n%s", keep(slurp_path(errp)));
 	free(js);
 }
 
@@ -707,7 +721,7 @@ Test(enforce, holds_exactly_queued_and_new_mail_maps_and_reloads)
 	pid = start();
 	wait_running();
 	wait_caught_up();
-	cr_assert(wait_ncalls("postsuper", "-h", 0, 1, 5000), "no hold ran:\n%s", slurp_path(errp));
+	cr_assert(wait_ncalls("postsuper", "-h", 0, 1, 5000), "no hold ran:\n%s", keep(slurp_path(errp)));
 	msg(base + 8, "A00005", "alice@example.com");	/* new mail while blocked */
 	wait_caught_up();
 	for (int i = 0; i < 100; i++) {
@@ -727,7 +741,7 @@ Test(enforce, holds_exactly_queued_and_new_mail_maps_and_reloads)
 
 	snprintf(want, sizeof(want), "alice@example.com %s\n", DEFAULT_REPLY);
 	cr_expect(wait_map(want, 5000), "the map holds exactly alice with the default reply: %s",
-	    (m = map_entries(saslmap, NULL)) ? m : "(no map)");
+	    keep(map_entries(saslmap, NULL)));
 	m = map_entries(saslmap, &headers);
 	cr_expect_eq(headers, 2, "a two-line # header");
 	free(m);
@@ -786,7 +800,7 @@ Test(enforce, holds_exactly_queued_and_new_mail_maps_and_reloads)
 Test(enforce, burst_of_blocks_is_debounced)
 {
 	struct cf c = { .blockx = "reply = 554 5.7.1 go away\n" };
-	char qid[16], login[64], *want, *m;
+	char qid[16], login[64], *want;
 	size_t o = 0;
 	int i, k, reloads;
 	pid_t pid;
@@ -808,7 +822,7 @@ Test(enforce, burst_of_blocks_is_debounced)
 	log_close();			/* one write: the whole burst at once */
 	wait_caught_up();
 	cr_expect(wait_map(want, 10000), "the map has all 50 keys:\n%s",
-	    (m = map_entries(saslmap, NULL)) ? m : "(no map)");
+	    keep(map_entries(saslmap, NULL)));
 	msleep(2500);			/* any late reload */
 	reloads = ncalls("postfix", "reload", 0);
 	cr_expect_geq(reloads, 1, "Postfix was reloaded");
@@ -869,7 +883,7 @@ Test(enforce, hostile_logins)
 			o += (size_t)snprintf(want + o, sizeof(want) - o, "%s %s\n", s[i], DEFAULT_REPLY);
 	}
 	cr_expect(wait_map(want, 5000), "map keys are exactly the safe logins:\nwant:\n%s\ngot:\n%s", want,
-	    (m = map_entries(saslmap, NULL)) ? m : "(no map)");
+	    keep(map_entries(saslmap, NULL)));
 
 	/* every login's mail was held */
 	u = stdin_union("postsuper", "-h", 0);
@@ -970,7 +984,7 @@ Test(enforce, unblock_release_and_delete_held)
 
 		snprintf(id, sizeof(id), "sasl:%s", who[i]);
 		e = wait_blocked(id, 5000);
-		cr_assert_not_null(e, "%s blocked:\n%s", id, slurp_path(errp));
+		cr_assert_not_null(e, "%s blocked:\n%s", id, keep(slurp_path(errp)));
 		free(e);
 	}
 	cr_assert(wait_ncalls("postsuper", "-h", 0, 1, 5000));
@@ -1012,7 +1026,7 @@ Test(enforce, unblock_release_and_delete_held)
 	free(u);
 	cr_expect(call_is(off, "postsuper", "-c", etcd, "-d", "-", NULL), "postsuper -c DIR -d -");
 	cr_expect(wait_map("dave@example.com " DEFAULT_REPLY "\n", 5000), "alice and carol left the map: %s",
-	    (m = map_entries(saslmap, NULL)) ? m : "(no map)");
+	    keep(map_entries(saslmap, NULL)));
 	cr_assert_not_null(js = status());
 	cr_expect_null(blocked_entry(js, "sasl:alice@example.com"), "alice no longer blocked: %s", js);
 	cr_expect_null(blocked_entry(js, "sasl:carol@example.com"), "carol no longer blocked: %s", js);
@@ -1051,7 +1065,7 @@ Test(enforce, expiry_and_repeat_offender)
 	offender("alice@example.com", 0, base, q);
 	pid = start();
 	wait_running();
-	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000), "%s", slurp_path(errp));
+	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000), "%s", keep(slurp_path(errp)));
 	cr_expect_eq(jtime(e, "\"until\": \"") - jtime(e, "\"since\": \""), 2, "first block: 2 s: %s", e);
 	cr_expect_not_null(strstr(e, "\"times\": 1"), "%s", e);
 	free(e);
@@ -1067,14 +1081,14 @@ Test(enforce, expiry_and_repeat_offender)
 	cr_expect_not_null(l, "%s", err);
 	free(err);
 	cr_expect(wait_map("", 4000), "the map was rewritten without alice: %s",
-	    (l = map_entries(saslmap, NULL)) ? l : "(no map)");
+	    keep(map_entries(saslmap, NULL)));
 	e = status();
 	cr_assert_not_null(e);
 	cr_expect_null(blocked_entry(e, "sasl:alice@example.com"), "not blocked after expiry: %s", e);
 	free(e);
 
 	offender("alice@example.com", 1, base + 300, q);	/* 5 minutes later in log time */
-	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000), "%s", slurp_path(errp));
+	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000), "%s", keep(slurp_path(errp)));
 	cr_expect_eq(jtime(e, "\"until\": \"") - jtime(e, "\"since\": \""), 6, "second block: 2 s * 3: %s", e);
 	cr_expect_not_null(strstr(e, "\"times\": 2"), "%s", e);
 	free(e);
@@ -1109,10 +1123,10 @@ Test(enforce, monitor_mode_runs_nothing)
 			    (strstr(l, "postmap") || strstr(l, "sasl_access")))
 				said = 1;
 		cr_expect(said, "monitor mode says it would run postmap for the access map:\n%s",
-		    slurp_path(errp));
+		    keep(slurp_path(errp)));
 	}
 	free(err);
-	cr_expect_eq(file_size(callsp), 0, "no program ran:\n%s", slurp_path(callsp));
+	cr_expect_eq(file_size(callsp), 0, "no program ran:\n%s", keep(slurp_path(callsp)));
 	cr_expect(!exists(saslmap), "no map was written");
 	cr_assert_not_null(js = status());
 	cr_expect_null(blocked_entry(js, "sasl:alice@example.com"), "no block recorded: %s", js);
@@ -1126,7 +1140,7 @@ Test(enforce, monitor_mode_runs_nothing)
 Test(enforce, restart_reruns_pending_postmap)
 {
 	struct cf c = { 0 };
-	char want[300], *m;
+	char want[300];
 	long off;
 	pid_t pid;
 
@@ -1137,7 +1151,7 @@ Test(enforce, restart_reruns_pending_postmap)
 	touch("hang-postmap");
 	off = file_size(callsp);
 	alice_scenario();
-	cr_assert(wait_ncalls("postmap", NULL, off, 1, 5000), "postmap started:\n%s", slurp_path(errp));
+	cr_assert(wait_ncalls("postmap", NULL, off, 1, 5000), "postmap started:\n%s", keep(slurp_path(errp)));
 	stop(pid, SIGKILL);
 	unflag("hang-postmap");
 	msleep(300);			/* the orphaned stand-in ends */
@@ -1146,11 +1160,11 @@ Test(enforce, restart_reruns_pending_postmap)
 	wait_running();
 	snprintf(want, sizeof(want), "hash:%s", saslmap);
 	cr_expect(wait_ncalls("postmap", want, off, 1, 5000), "postmap ran after the restart:\n%s",
-	    slurp_path(callsp));
+	    keep(slurp_path(callsp)));
 	cr_expect(wait_ncalls("postfix", "reload", off, 1, 5000), "postfix reload ran after the restart");
 	snprintf(want, sizeof(want), "alice@example.com %s\n", DEFAULT_REPLY);
 	cr_expect(wait_map(want, 3000), "the map holds alice: %s",
-	    (m = map_entries(saslmap, NULL)) ? m : "(no map)");
+	    keep(map_entries(saslmap, NULL)));
 	stop(pid, SIGTERM);
 }
 
@@ -1202,7 +1216,7 @@ Test(enforce, failing_postsuper_retried)
 		if ((f = failing_hold()) == NULL || strstr(f, "refuses") == NULL)
 			msleep(50);
 	}
-	cr_assert_not_null(f, "failing_actions lists the hold:\n%s", slurp_path(errp));
+	cr_assert_not_null(f, "failing_actions lists the hold:\n%s", keep(slurp_path(errp)));
 	cr_expect_not_null(strstr(f, "\"identity\": \"sasl:alice@example.com\""), "%s", f);
 	cr_expect_not_null(strstr(f, "stand-in postsuper refuses: fail flag set"),
 	    "the outcome has the program's stderr: %s", f);
@@ -1221,7 +1235,7 @@ Test(enforce, failing_postsuper_retried)
 	unflag("fail-postsuper");
 	for (t = 0; t < 400 && !no_failing(); t++)
 		msleep(50);
-	cr_expect(no_failing(), "the retried hold succeeded within 20 s:\n%s", slurp_path(errp));
+	cr_expect(no_failing(), "the retried hold succeeded within 20 s:\n%s", keep(slurp_path(errp)));
 	cr_expect_geq(ncalls("postsuper", "-h", 0), 2, "postsuper was run again");
 	u = stdin_union("postsuper", "-h", 0);
 	cr_expect_str_eq(u, "A00003\nA00004\n", "the retry holds the same mail");
@@ -1249,11 +1263,46 @@ Test(enforce, hanging_postsuper_times_out)
 			msleep(50);
 	}
 	cr_expect(f != NULL && strstr(f, "timed out") != NULL,
-	    "the hold is listed as timed out: %s\n%s", f ? f : "(none)", slurp_path(errp));
+	    "the hold is listed as timed out: %s\n%s", f ? f : "(none)", keep(slurp_path(errp)));
 	free(f);
 	unflag("hang-postsuper");
 	for (t = 0; t < 400 && !no_failing(); t++)
 		msleep(50);
-	cr_expect(no_failing(), "the retried hold succeeded:\n%s", slurp_path(errp));
+	cr_expect(no_failing(), "the retried hold succeeded:\n%s", keep(slurp_path(errp)));
+	stop(pid, SIGTERM);
+}
+
+/* 7b: stopped (SIGTERM) while postsuper runs: a clean, quick stop, and the hold is run at the restart */
+Test(enforce, sigterm_during_hold_reruns_it_at_restart)
+{
+	struct cf c = { 0 };
+	struct timespec t0, t1;
+	char *u;
+	long off;
+	pid_t pid;
+
+	write_conf(&c);
+	pid = start();
+	wait_running();
+	msleep(300);
+	touch("hang-postsuper");
+	alice_scenario();
+	cr_assert(wait_ncalls("postsuper", "-h", 0, 1, 5000), "postsuper started:\n%s",
+	    keep(slurp_path(errp)));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	stop(pid, SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_expect_lt(t1.tv_sec - t0.tv_sec, 10, "SIGTERM took %ld s with a program running",
+	    (long)(t1.tv_sec - t0.tv_sec));
+	unflag("hang-postsuper");
+	msleep(300);
+	off = file_size(callsp);
+	pid = start();
+	wait_running();
+	cr_expect(wait_ncalls("postsuper", "-h", off, 1, 5000), "the pending hold ran after the restart:\n%s",
+	    keep(slurp_path(errp)));
+	u = stdin_union("postsuper", "-h", off);
+	cr_expect_str_eq(u, "A00003\nA00004\n", "the same mail is held");
+	free(u);
 	stop(pid, SIGTERM);
 }
