@@ -39,7 +39,7 @@ LIB_OBJ_SAN := $(LIB_SRC:%.c=build/san/%.o)
 TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check samples lint install clean tools bench bench-daemon
+.PHONY: all check samples lint install clean tools bench bench-daemon e2e
 all: build/sendguard $(TOOLS)
 
 build/%.o: %.c
@@ -84,6 +84,12 @@ samples: build/san/sendguard
 
 bench: all
 	sh bench/audit-speed.sh
+
+# `make e2e`: a throwaway Postfix + Cyrus SASL instance on 127.0.0.1, driven by
+# swaks and sendmail, with sendguard enforcing through the real programs.
+# As root; packages from `sh .ci/install-deps --e2e`.
+e2e: build/sendguard
+	bash tests/e2e/run.sh
 
 bench-daemon: all
 	sh bench/daemon-latency.sh
