@@ -1137,6 +1137,9 @@ start_jobs(struct act *a)
 
 		arm(a, &a->retry_timer, (uint64_t)(d > 0 ? d : 1), on_retry);
 	}
+	/* without a loop, what the runs just queued (postmap -> reload) runs now */
+	if (a->ev == NULL && a->fresh != NULL)
+		start_jobs(a);
 }
 
 static void
