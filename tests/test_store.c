@@ -512,11 +512,11 @@ Test(store, message_fields_round_trip)
 {
 	static const struct store_msg rows[] = {
 		{ 1, "mx1", "postfix-out", "4XyZ1234", "alice@example.com",
-		  "alice@example.com", "2001:db8::1", 1001, 3 },
-		{ 2, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0 },
-		{ 3, "", "", "", "", "", "", -1, 0 },	/* "" is absent too */
-		{ 4, "h", NULL, "Q", NULL, "<>", NULL, 0, 1 },
-		{ 5, "h", "i", "Q", "s", "x", "10.0.0.1", 2147483647L, 100000 },
+		  "alice@example.com", "2001:db8::1", 1001, 3, 0 },
+		{ 2, NULL, NULL, NULL, NULL, NULL, NULL, -1, 0, 0 },
+		{ 3, "", "", "", "", "", "", -1, 0, 0 },	/* "" is absent too */
+		{ 4, "h", NULL, "Q", NULL, "<>", NULL, 0, 1, 0 },
+		{ 5, "h", "i", "Q", "s", "x", "10.0.0.1", 2147483647L, 100000, 0 },
 	};
 	struct store *s = open_ok(":memory:", 0);
 	struct gotlist l;
