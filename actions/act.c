@@ -864,15 +864,14 @@ keys_cb(void *ctx, const struct store_block *b)
 		return (0);
 	if (mk->nown == mk->cap) {
 		size_t nc = mk->cap ? mk->cap * 2 : 32;
-		char **no = realloc(mk->own, nc * sizeof(*no));
-		const char **ns = realloc(mk->sasl, nc * sizeof(*ns));
-		const char **nf;
+		char **no;
+		const char **ns, **nf;
 
-		if (no == NULL || ns == NULL) {
-			free(no == mk->own ? NULL : no);
+		if ((no = realloc(mk->own, nc * sizeof(*no))) == NULL)
 			return (1);
-		}
 		mk->own = no;
+		if ((ns = realloc(mk->sasl, nc * sizeof(*ns))) == NULL)
+			return (1);
 		mk->sasl = ns;
 		if ((nf = realloc(mk->sender, nc * sizeof(*nf))) == NULL)
 			return (1);
