@@ -124,7 +124,6 @@ block_time = 1h
 
 [limit local]
 by = uid
-match = 33
 messages = 5/1h
 actions = hold, notify
 block_time = 1h
@@ -223,7 +222,12 @@ for i in $(seq 7); do
 		/usr/sbin/sendmail -C "$D/etc" -f www-data@test.example victim$i@example.org
 done
 check "4: the web user's mail is on hold" wait_for 20 held_all www-data@test.example 6
+check "4: status shows uid:33 blocked by the uid rule" sh -c "'$SG' status --json -c '$D/sg/agent.conf' | grep -q '\"identity\": \"uid:33\", \"rule\": \"local\"'"
 check "4: a notice was recorded" sh -c "'$SG' explain -c '$D/sg/agent.conf' uid:33 | grep -q 'notify .*ok'"
+# postqueue -j shows the null sender as MAILER-DAEMON; pickup logs uid=0 from=<>
+check "4: the notices are in Postfix's queue, from <> to the postmaster" wait_for 10 sh -c "[ \$(postqueue -c '$D/etc' -j | grep '\"sender\": \"MAILER-DAEMON\"' | grep -c 'postmaster@test.example') -ge 2 ]"
+check "4: pickup logged them as uid=0 from=<>" grep -q 'postfix/pickup\[[0-9]*\]: [0-9A-F]*: uid=0 from=<>' "$D/maillog"
+check "4: sendguard's own notices were not counted (root, null sender)" sh -c "! '$SG' status --json -c '$D/sg/agent.conf' | grep -q '\"identity\": \"uid:0\"'"
 
 # 5. sendguard killed (SIGKILL) during carol's flood, restarted: each action once, counts right
 for i in 1 2 3; do send carol >/dev/null; done
