@@ -6,7 +6,8 @@
  *
  *	Starts `SENDGUARD run -f` on WORKDIR/mail.log (config written to
  *	WORKDIR/agent.conf with low limits so that many identities cross
- *	them), then appends LOG_IN to WORKDIR/mail.log at a steady rate
+ *	them, in monitor mode so that no real postsuper or postfix is run
+ *	on the machine's own mail system), then appends LOG_IN to WORKDIR/mail.log at a steady rate
  *	(default 20,000 lines/s, in 1 ms slices), noting the wall time at
  *	which each qmgr "(queue active)" line was written.  The daemon's
  *	stderr is read as it comes; for every "over limit: ... crossed by QID"
@@ -145,7 +146,7 @@ main(int argc, char **argv)
 		return (1);
 	}
 	fprintf(fp, "[agent]\nlog = %s\nstate = %s/state.db\nsocket = %s/ctl.sock\n"
-	    "start_at = beginning\nretention = 7d\n"
+	    "start_at = beginning\nretention = 7d\nmode = monitor\n"
 	    "[limit s]\nby = sasl\nmessages = 3/10m, 1000/1d\nrecipients = 10/10m\nips = 2/1h\n"
 	    "[limit u]\nby = uid\nmessages = 5/10m\n"
 	    "[limit f]\nby = sender\nmessages = 5/10m\n"
@@ -195,8 +196,11 @@ main(int argc, char **argv)
 		fclose(fp);
 	}
 	kill(pid, SIGTERM);
-	drain(pfd[0], buf, &have, sizeof(buf));
-	waitpid(pid, &status, 0);
+	/* keep reading its stderr until it exits, or it may block writing */
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		drain(pfd[0], buf, &have, sizeof(buf));
+		usleep(10000);
+	}
 	qsort(lat, nlat, sizeof(*lat), dcmp);
 	qsort(lat2, nlat2, sizeof(*lat2), dcmp);
 	printf("lines: %ld in %.1f s (%.0f lines/s)\n", lines, end - start,
