@@ -86,13 +86,10 @@ message_cb(void *ctx, const struct track_msg *m)
 		sm.client_ip = m->client_ip;
 		sm.uid = m->uid;
 		sm.nrcpt = m->nrcpt;
+		sm.removed_us = m->removed ? m->time_us : 0;	/* removed while held back */
 		if (!pl->failed && store_add_message(pl->store, &sm, err, sizeof(err)) < 0)
 			fail(pl, "store", err);
 	}
-	if (pl->store != NULL && m->removed && !pl->failed &&
-	    store_mark_removed(pl->store, m->host, m->instance, m->queue_id, m->time_us,
-	    err, sizeof(err)) < 0)
-		fail(pl, "store", err);
 	if (pl->report != NULL && report_message(pl->report, m) < 0)
 		fail(pl, "report", "out of memory");
 	if (pl->on_message != NULL)

@@ -7,13 +7,16 @@
 # on it and on its gzip copy under /usr/bin/time (Debian package `time`).
 # Prints one line per run:
 #   plain: lines: N  seconds: S  lines/s: R  peak RSS: M MiB
-# Environment: BENCH_LINES (default 1000000), BENCH_SEED (default 42).
+# Environment: BENCH_LINES (default 1000000), BENCH_SEED (default 42),
+# BENCH_BUDGET (default 500000 lines/s: below it the script exits 1).
 # The temporary directory is removed on exit.
 set -eu
 
 cd "$(dirname "$0")/.."
 lines=${BENCH_LINES:-1000000}
 seed=${BENCH_SEED:-42}
+# the timing budget: fail below this many lines per second (BENCH_BUDGET)
+budget=${BENCH_BUDGET:-500000}
 bin=build/sendguard
 gen=build/bench/loggen
 
@@ -43,13 +46,19 @@ measure() {
 		exit 1
 	fi
 	# the last line of -o is ours; earlier ones may be "Command exited ..."
-	tail -n 1 "$tmp/time" | awk -v label="$1" -v n="$lines" '{
+	tail -n 1 "$tmp/time" | awk -v label="$1" -v n="$lines" -v budget="$budget" '{
 		s = $1; kib = $2
-		rate = (s > 0) ? n / s : 0
+		rate = (s > 0) ? n / s : n
 		printf "%s: lines: %d  seconds: %.2f  lines/s: %.0f  peak RSS: %.1f MiB\n",
 			label, n, s, rate, kib / 1024
-	}'
+		if (rate < budget) {
+			printf "audit-speed: %s is below the budget of %d lines/s\n", label, budget
+			exit 1
+		}
+	}' || fail=1
 }
+fail=0
 
 measure plain "$tmp/mail.log"
 measure gzip "$tmp/mail.log.gz"
+exit $fail

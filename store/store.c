@@ -162,8 +162,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_ADD_MSG] = "INSERT INTO messages (time_us, host, instance, queue_id,"
-		       " sasl, sender, client_ip, uid, nrcpt)"
-		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		       " sasl, sender, client_ip, uid, nrcpt, removed_us)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_ADD_VERDICT] = "INSERT INTO verdicts (time_us, identity, rule, lim,"
 			   " win, threshold, count, queue_id)"
 			   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -585,6 +585,9 @@ store_add_message(struct store *s, const struct store_msg *m, char *err,
 				: sqlite3_bind_int64(st, 8, m->uid);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 9, m->nrcpt);
+	if (rc == SQLITE_OK)
+		rc = m->removed_us > 0 ? sqlite3_bind_int64(st, 10, m->removed_us)
+				       : sqlite3_bind_null(st, 10);
 	if (rc != SQLITE_OK) {
 		dberr(s, rc, "add message", err, errlen);
 		done(st);

@@ -26,7 +26,7 @@ struct store_msg {
 	const char *sasl, *sender, *client_ip;
 	long	uid;			/* -1 when absent */
 	long	nrcpt;
-	int64_t	removed_us;		/* store_each_recent only: 0 while queued */
+	int64_t	removed_us;		/* 0 while queued (read back by store_each_recent) */
 };
 
 /* One overrun. */
