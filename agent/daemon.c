@@ -129,7 +129,7 @@ printable(const char *s, char *buf, size_t len)
 	return (buf);
 }
 
-/* on_verdict - an identity went over a limit: say so (actions come later) */
+/* on_verdict - an identity went over a limit: log it and hand it to enforcement */
 static void
 on_verdict(void *ctx, const struct limits_verdict *v)
 {

@@ -18,7 +18,7 @@ static const char usage_text[] =
 "                      print each line's parsed event as JSON Lines\n"
 "  check-config [-c FILE]\n"
 "                      check the configuration and summarise its rules\n"
-"  run [-c FILE] [-f]  follow the log and count (daemon; -f: foreground, log to stderr)\n"
+"  run [-c FILE] [-f]  follow the log, count and enforce (daemon; -f: foreground)\n"
 "  status [-c FILE] [--json]\n"
 "                      blocked identities and current window counts\n"
 "  block [-c FILE] IDENTITY [--for DURATION]\n"
