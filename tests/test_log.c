@@ -1,0 +1,50 @@
+/*
+ * test_log - diagnostics on stderr: the text as given (never a format), the
+ * reason appended by log_warn, debug only when verbose.
+ */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <errno.h>
+
+#include "agent/log.h"
+
+static void
+redirect(void)
+{
+	cr_redirect_stderr();
+}
+
+Test(log, text_is_data_not_a_format, .init = redirect)
+{
+	const char *hostile = "login %s%n%x with percent";
+
+	log_init(0, 0);
+	log_warnx("over limit: %s", hostile);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("sendguard: over limit: login %s%n%x with percent\n");
+}
+
+Test(log, warn_appends_the_reason, .init = redirect)
+{
+	log_init(0, 0);
+	errno = ENOENT;
+	log_warn("%s", "/var/log/mail.log");
+	fflush(stderr);
+	cr_assert_stderr_eq_str("sendguard: /var/log/mail.log: No such file or directory\n");
+}
+
+Test(log, debug_only_when_verbose, .init = redirect)
+{
+	log_init(0, 0);
+	log_debug("quiet");
+	log_init(0, 1);
+	log_debug("loud");
+	fflush(stderr);
+	cr_assert_stderr_eq_str("sendguard: loud\n");
+}
+
+Test(log, fatalx_exits_with_the_code, .init = redirect, .exit_code = 2)
+{
+	log_init(0, 0);
+	fatalx(2, "%s", "config: 3 errors");
+}
