@@ -6,7 +6,10 @@
 #ifndef SG_TEST_RUNCMD_H
 #define SG_TEST_RUNCMD_H
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +96,69 @@ cmdres_free(struct cmdres *r)
 {
 	free(r->out);
 	free(r->err);
+}
+
+/* sg_msleep - sleep ms milliseconds, through signals */
+static inline void
+sg_msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* sg_jnum - the number after key in a JSON text (0 when absent) */
+static inline unsigned long long
+sg_jnum(const char *js, const char *key)
+{
+	const char *p = strstr(js, key);
+
+	return (p ? strtoull(p + strlen(key), NULL, 10) : 0);
+}
+
+/* sg_spawn_daemon - `sendguard run -f -c conf`, stdout and stderr appended to errpath */
+static inline pid_t
+sg_spawn_daemon(const char *conf, const char *errpath)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		int e = open(errpath, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int n = open("/dev/null", O_RDONLY);
+
+		dup2(n, 0);
+		dup2(e, 1);
+		dup2(e, 2);
+		execl(sg_bin(), sg_bin(), "run", "-f", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	return (pid);
+}
+
+/* sg_kill_wait - send sig and reap; the wait status, or -1 */
+static inline int
+sg_kill_wait(pid_t pid, int sig)
+{
+	int st;
+
+	kill(pid, sig);
+	return (waitpid(pid, &st, 0) == pid ? st : -1);
+}
+
+/* sg_status_json - `status --json -c conf` output (caller frees), NULL if it failed */
+static inline char *
+sg_status_json(const char *conf)
+{
+	const char *argv[] = { sg_bin(), "status", "--json", "-c", conf, NULL };
+	struct cmdres r = runcmd(argv, NULL);
+
+	if (r.status != 0) {
+		cmdres_free(&r);
+		return (NULL);
+	}
+	free(r.err);
+	return (r.out);
 }
 
 #endif

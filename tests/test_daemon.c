@@ -34,14 +34,7 @@ tools(void)
 	return (t ? t : "build/bench");
 }
 
-static void
-msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
+#define msleep sg_msleep
 
 static char *
 slurp(const char *path, size_t *len)
@@ -107,18 +100,8 @@ TestSuite(daemon, .init = setup, .fini = teardown);
 static pid_t
 start(void)
 {
-	pid_t pid;
+	pid_t pid = sg_spawn_daemon(confp, errp);
 
-	if ((pid = fork()) == 0) {
-		int e = open(errp, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		int n = open("/dev/null", O_RDONLY);
-
-		dup2(n, 0);
-		dup2(e, 1);
-		dup2(e, 2);
-		execl(sg_bin(), sg_bin(), "run", "-f", "-c", confp, (char *)NULL);
-		_exit(127);
-	}
 	cr_assert_gt(pid, 0);
 	return (pid);
 }
@@ -126,10 +109,9 @@ start(void)
 static void
 stop(pid_t pid, int sig)
 {
-	int st;
+	int st = sg_kill_wait(pid, sig);
 
-	kill(pid, sig);
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert_neq(st, -1);
 	if (sig == SIGTERM)
 		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "clean stop, status %d", st);
 }
@@ -138,24 +120,16 @@ stop(pid_t pid, int sig)
 static char *
 status(void)
 {
-	const char *argv[] = { sg_bin(), "status", "--json", "-c", status_conf ? status_conf : confp, NULL };
-	struct cmdres r = runcmd(argv, NULL);
+	char *js = sg_status_json(status_conf ? status_conf : confp);
 
-	if (r.status != 0 || strstr(r.out, "\"running\": true") == NULL) {
-		cmdres_free(&r);
+	if (js != NULL && strstr(js, "\"running\": true") == NULL) {
+		free(js);
 		return (NULL);
 	}
-	free(r.err);
-	return (r.out);
+	return (js);
 }
 
-static unsigned long long
-jnum(const char *js, const char *key)
-{
-	const char *p = strstr(js, key);
-
-	return (p ? strtoull(p + strlen(key), NULL, 10) : 0);
-}
+#define jnum sg_jnum
 
 /* caught_up - the daemon has read path (its current inode) to its end */
 static int

@@ -33,14 +33,7 @@ static pid_t daemon_pid;	/* the running daemon, killed at teardown if a test fai
 
 #define DEFAULT_REPLY "450 4.7.1 Sending rate limit exceeded, contact the postmaster"
 
-static void
-msleep(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
+#define msleep sg_msleep
 
 /* slurp_path - the file's bytes, NUL-terminated; NULL when it does not exist */
 static char *
@@ -233,18 +226,8 @@ write_conf(const struct cf *c)
 static pid_t
 start(void)
 {
-	pid_t pid;
+	pid_t pid = sg_spawn_daemon(confp, errp);
 
-	if ((pid = fork()) == 0) {
-		int e = open(errp, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		int n = open("/dev/null", O_RDONLY);
-
-		dup2(n, 0);
-		dup2(e, 1);
-		dup2(e, 2);
-		execl(sg_bin(), sg_bin(), "run", "-f", "-c", confp, (char *)NULL);
-		_exit(127);
-	}
 	cr_assert_gt(pid, 0);
 	daemon_pid = pid;
 	return (pid);
@@ -253,10 +236,9 @@ start(void)
 static void
 stop(pid_t pid, int sig)
 {
-	int st;
+	int st = sg_kill_wait(pid, sig);
 
-	kill(pid, sig);
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert_neq(st, -1);
 	daemon_pid = 0;
 	if (sig == SIGTERM)
 		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "clean stop, status %d", st);
@@ -266,15 +248,7 @@ stop(pid_t pid, int sig)
 static char *
 status_any(void)
 {
-	const char *argv[] = { sg_bin(), "status", "--json", "-c", confp, NULL };
-	struct cmdres r = runcmd(argv, NULL);
-
-	if (r.status != 0) {
-		cmdres_free(&r);
-		return (NULL);
-	}
-	free(r.err);
-	return (r.out);
+	return (sg_status_json(confp));
 }
 
 /* status - the running daemon's JSON (NULL while it does not answer) */
@@ -290,13 +264,7 @@ status(void)
 	return (js);
 }
 
-static unsigned long long
-jnum(const char *js, const char *key)
-{
-	const char *p = strstr(js, key);
-
-	return (p ? strtoull(p + strlen(key), NULL, 10) : 0);
-}
+#define jnum sg_jnum
 
 static int
 caught_up(void)
