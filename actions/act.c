@@ -46,6 +46,8 @@ struct job {
 	int64_t	next_us;
 	int	running;
 	void   *jc;		/* the runner's context while running */
+	struct notify_info *ni;	/* notify: composed again with the outcomes */
+	int64_t	first_id;	/* notify: the first run of its decision */
 };
 
 struct binfo {
@@ -73,6 +75,7 @@ struct act {
 	int	maps_dirty, maps_busy, postmaps_left, postmap_failed;
 	int	reload_wanted, reload_running;
 	int	debounce_timer, expiry_timer, retry_timer;
+	int64_t	decision_first_id;	/* first run recorded by the current decision */
 	char	hostname[256];
 };
 
@@ -219,6 +222,7 @@ job_free(struct job *j)
 	free(j->argv);
 	free(j->identity);
 	free(j->in);
+	free(j->ni);
 	free(j);
 }
 
@@ -319,7 +323,7 @@ argv_dup(const char *const argv[])
  * at act_kick).  In monitor mode it is logged and recorded as "monitor".
  * Takes ownership of argv and in.
  */
-static void
+static struct job *
 queue_job(struct act *a, enum job_kind kind, const char *action, const char *identity,
 	  char **argv, char *in, size_t inlen)
 {
@@ -350,6 +354,8 @@ queue_job(struct act *a, enum job_kind kind, const char *action, const char *ide
 	}
 	if ((sj.id = store_add_job(a->store, &sj, err, sizeof(err))) < 0)
 		say(a, ACT_WARN, "recording %s: %s", action, err);
+	else if (a->decision_first_id == 0)
+		a->decision_first_id = sj.id;
 	free(blob);
 	if (a->conf->mode == MODE_MONITOR) {
 		char **v;
@@ -358,13 +364,13 @@ queue_job(struct act *a, enum job_kind kind, const char *action, const char *ide
 			free(*v);
 		free(argv);
 		free(in);
-		return;
+		return (NULL);
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL || (identity &&
 	    (j->identity = strdup(identity)) == NULL)) {
 		free(j);
 		say(a, ACT_WARN, "%s: out of memory", action);
-		return;
+		return (NULL);
 	}
 	j->id = sj.id;
 	j->kind = kind;
@@ -376,6 +382,7 @@ queue_job(struct act *a, enum job_kind kind, const char *action, const char *ide
 	for (pp = &a->fresh; *pp; pp = &(*pp)->next)
 		;
 	*pp = j;
+	return (j);
 }
 
 /* prog - argv for one of the Postfix programs, with -c (or -C) config_dir */
@@ -622,6 +629,39 @@ maps_later(struct act *a)
 		arm(a, &a->debounce_timer, ACT_DEBOUNCE_MS, on_debounce);
 }
 
+/* ni_copy - a notify_info with its strings in one allocation */
+static struct notify_info *
+ni_copy(const struct notify_info *ni)
+{
+	const char *const src[] = { ni->identity, ni->rule, ni->limit, ni->window, ni->first_qid,
+	    ni->last_qid, ni->actions, ni->hostname, ni->from, ni->to };
+	const char **dst[10];
+	struct notify_info *c;
+	size_t n = sizeof(*c), i, l;
+	char *p;
+
+	for (i = 0; i < 10; i++)
+		n += src[i] ? strlen(src[i]) + 1 : 0;
+	if ((c = calloc(1, n)) == NULL)
+		return (NULL);
+	*c = *ni;
+	dst[0] = &c->identity; dst[1] = &c->rule; dst[2] = &c->limit; dst[3] = &c->window;
+	dst[4] = &c->first_qid; dst[5] = &c->last_qid; dst[6] = &c->actions;
+	dst[7] = &c->hostname; dst[8] = &c->from; dst[9] = &c->to;
+	p = (char *)(c + 1);
+	for (i = 0; i < 10; i++) {
+		if (src[i] == NULL) {
+			*dst[i] = NULL;
+			continue;
+		}
+		l = strlen(src[i]) + 1;
+		memcpy(p, src[i], l);
+		*dst[i] = p;
+		p += l;
+	}
+	return (c);
+}
+
 /* notify_job - compose the report and queue sendmail */
 static void
 notify_job(struct act *a, const struct notify_info *ni)
@@ -629,14 +669,19 @@ notify_job(struct act *a, const struct notify_info *ni)
 	const char *rest[] = { "-i", "-f", "<>", "--", a->conf->notify_to, NULL };
 	char *buf = NULL;
 	size_t len = 0;
+	struct job *j;
 	FILE *fp;
 
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		return;
 	notify_compose(fp, ni);
 	fclose(fp);
-	queue_job(a, JOB_PROG, "notify", ni->identity, prog(a, a->conf->sendmail, "-C", rest),
-	    buf, len);
+	if ((j = queue_job(a, JOB_PROG, "notify", ni->identity, prog(a, a->conf->sendmail, "-C",
+	    rest), buf, len)) == NULL)
+		return;
+	/* keep what it says, to tell the outcomes of the runs before it */
+	j->first_id = a->decision_first_id ? a->decision_first_id : j->id;
+	j->ni = ni_copy(ni);
 }
 
 /* exec_job - the admin's command with %i %r %c %w %q */
@@ -686,6 +731,7 @@ decide(struct act *a, const char *identity, const struct conf_rule *rule,
 	size_t i, nheld = 0, ao = 0;
 
 	vis(identity, idv, sizeof(idv));
+	a->decision_first_id = 0;
 	have = store_get_block(a->store, identity, &prior, pbuf, sizeof(pbuf), err, sizeof(err));
 	if (have < 0)
 		say(a, ACT_WARN, "%s", err);
@@ -1063,6 +1109,79 @@ job_done(void *ctx, const struct run_result *r)
 	start_jobs(a);
 }
 
+/*
+ * notify_ready - 1 when the runs decided with this notice have run once
+ * (a run waiting for a retry counts: the report says it failed).  Then the
+ * report is composed again with their outcomes.
+ */
+struct outc {
+	int64_t	from, to;
+	FILE   *fp;
+	int	n;
+};
+
+static int
+outc_cb(void *ctx, const struct store_job *sj)
+{
+	struct outc *o = ctx;
+	char v[400];
+
+	if (sj->id < o->from || sj->id >= o->to)
+		return (0);
+	fprintf(o->fp, "%s%s: %s%s%s", o->n++ ? "; " : "", sj->action ? sj->action : "-",
+	    sj->status ? sj->status : "-", sj->outcome ? " (" : "",
+	    sj->outcome ? vis(sj->outcome, v, sizeof(v)) : "");
+	if (sj->outcome)
+		fputc(')', o->fp);
+	return (0);
+}
+
+static int
+notify_ready(struct act *a, struct job *j)
+{
+	struct job *k;
+	struct outc o;
+	struct notify_info ni;
+	char *acts = NULL, *msg = NULL, err[256];
+	size_t alen = 0, mlen = 0;
+	FILE *fp;
+
+	for (k = a->queue; k; k = k->next)
+		if (k != j && k->id >= j->first_id && k->id < j->id && k->identity != NULL &&
+		    j->identity != NULL && strcmp(k->identity, j->identity) == 0 &&
+		    (k->running || k->attempts == 0))
+			return (0);
+	if ((fp = open_memstream(&acts, &alen)) == NULL)
+		return (1);
+	fprintf(fp, "%s", j->ni->actions ? j->ni->actions : "");
+	o.from = j->first_id;
+	o.to = j->id;
+	o.fp = fp;
+	o.n = 0;
+	fputs("; outcomes: ", fp);
+	store_each_job(a->store, j->identity, NULL, outc_cb, &o, err, sizeof(err));
+	if (o.n == 0)
+		fputs("none run", fp);
+	fclose(fp);
+	ni = *j->ni;
+	ni.actions = acts;
+	if ((fp = open_memstream(&msg, &mlen)) != NULL) {
+		if (notify_compose(fp, &ni) == 0) {
+			fclose(fp);
+			free(j->in);
+			j->in = msg;
+			j->inlen = mlen;
+			msg = NULL;
+		} else
+			fclose(fp);
+	}
+	free(msg);
+	free(acts);
+	free(j->ni);		/* composed: from now on an ordinary run */
+	j->ni = NULL;
+	return (1);
+}
+
 /* start_jobs - move fresh jobs to the queue and start what may start */
 static void
 start_jobs(struct act *a)
@@ -1084,6 +1203,8 @@ start_jobs(struct act *a)
 				soonest = j->next_us;
 			continue;
 		}
+		if (j->ni != NULL && !notify_ready(a, j))
+			continue;	/* the runs it reports on have not run yet */
 		if (a->ev == NULL) {
 			struct run_result *r = calloc(1, sizeof(*r));
 

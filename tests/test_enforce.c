@@ -734,6 +734,8 @@ Test(enforce, holds_exactly_queued_and_new_mail_maps_and_reloads)
 	cr_expect_not_null(strstr(u, "Auto-Submitted: auto-generated\n"), "%s", u);
 	cr_expect_not_null(strstr(u, "sasl:alice@example.com"), "the report names alice: %s", u);
 	cr_expect_null(strstr(u, "bob@"), "the report does not name bob: %s", u);
+	cr_expect_not_null(strstr(u, "outcomes: hold: ok (exit 0)"),
+	    "the report tells how the hold it reports went: %s", u);
 	free(u);
 
 	cr_assert_not_null(js = status());
