@@ -481,6 +481,11 @@ control_command(struct daemon *d, const char *req, FILE *fp)
 	}
 	memcpy(verb, req, vn);
 	verb[vn] = '\0';
+	if (strcmp(verb, "block") != 0 && strcmp(verb, "unblock") != 0 &&
+	    strcmp(verb, "explain") != 0) {
+		fputs("error: unknown request\n", fp);
+		return;
+	}
 	sp2 = strchr(sp1 + 1, ' ');
 	hn = sp2 ? (size_t)(sp2 - sp1 - 1) : strlen(sp1 + 1);
 	if (hn >= sizeof(hex) || (sp2 && strlen(sp2 + 1) >= sizeof(arg))) {

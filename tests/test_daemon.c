@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -673,5 +675,71 @@ Test(daemon, retention_prunes_old_rows)
 		cr_assert_not_null(js, "still following the log");
 		free(js);
 	}
+	stop(pid, SIGTERM);
+}
+
+/* raw_request - one line to the control socket, the whole answer back */
+static char *
+raw_request(const char *sock, const char *req, size_t len)
+{
+	struct sockaddr_un sun;
+	char *buf = malloc(65536);
+	size_t n = 0;
+	ssize_t r;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	if (write(fd, req, len) < 0)
+		cr_log_warn("write: %s", strerror(errno));
+	while (n < 65535 && (r = read(fd, buf + n, 65535 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	close(fd);
+	return (buf);
+}
+
+Test(daemon, control_socket_refuses_malformed_requests)
+{
+	static const struct {
+		const char *req;
+		size_t	len;
+		const char *want;
+	} tab[] = {
+		{ "reboot now\n", 11, "error: unknown request" },
+		{ "block zz 60\n", 12, "error: bad identity" },			/* not hex */
+		{ "block 73617331 60\n", 18, "error: bad identity" },		/* "sas1": no kind */
+		{ "block 7361736c3a610a62 60\n", 26, "error: bad identity" },	/* "sasl:a\nb" */
+		{ "block 7361736c3a61 -5\n", 22, "error: bad duration" },
+		{ "block 7361736c3a61 6x\n", 22, "error: bad duration" },
+		{ "unblock 7361736c3a61 explode\n", 29, "error: bad unblock mode" },
+		{ "status json;rm -rf /\n", 21, "error: unknown request" },
+	};
+	char sock[160], *ans, *js, big[3000];
+	size_t i;
+	pid_t pid;
+
+	copy_sample();
+	write_conf("[limit s]\nby = sasl\nmessages = 1000/30d\n");
+	pid = start();
+	wait_running();
+	snprintf(sock, sizeof(sock), "%s/ctl.sock", dir);
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		ans = raw_request(sock, tab[i].req, tab[i].len);
+		cr_expect_not_null(strstr(ans, tab[i].want), "request %zu: answer [%s], want [%s]",
+		    i, ans, tab[i].want);
+		free(ans);
+	}
+	memset(big, 'a', sizeof(big));
+	big[sizeof(big) - 1] = '\n';
+	ans = raw_request(sock, big, sizeof(big));
+	cr_expect_not_null(strstr(ans, "error: request too long"), "%s", ans);
+	free(ans);
+	cr_assert_not_null(js = status(), "the daemon still answers");
+	cr_expect_not_null(strstr(js, "\"blocked\": []"), "nothing was blocked: %s", js);
+	free(js);
 	stop(pid, SIGTERM);
 }
