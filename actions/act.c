@@ -7,9 +7,11 @@
  *	next_us while retries last, then "failed").  Map rewrites are not
  *	jobs: the maps are derived from the blocks table whenever it changed
  *	(debounced), then one postmap job per map, then one reload job.
- *	Block states: "blocked" (held and in the access map), "holding"
- *	(held only: the identity cannot or need not be a map key),
- *	"expired", "unblocked".
+ *	Block states while blocked: "blocked" (in the access map, new mail
+ *	held), "holding" (new mail held, not in a map: the rule has no block
+ *	action or the identity is not a safe key), "mapped" (in the map, the
+ *	rule has no hold action), "noted" (neither: notify/exec only); then
+ *	"expired" or "unblocked".
  */
 #include <errno.h>
 #include <math.h>
@@ -53,7 +55,34 @@ struct job {
 struct binfo {
 	int64_t	until_us;	/* 0: until unblocked */
 	int	mapped;
+	int	hold;		/* its new messages are held */
 };
+
+/* The block states (see above). */
+static int
+state_active(const char *st)
+{
+	return (st != NULL && (strcmp(st, "blocked") == 0 || strcmp(st, "holding") == 0 ||
+	    strcmp(st, "mapped") == 0 || strcmp(st, "noted") == 0));
+}
+
+static int
+state_mapped(const char *st)
+{
+	return (st != NULL && (strcmp(st, "blocked") == 0 || strcmp(st, "mapped") == 0));
+}
+
+static int
+state_holds(const char *st)
+{
+	return (st != NULL && (strcmp(st, "blocked") == 0 || strcmp(st, "holding") == 0));
+}
+
+static const char *
+state_name(int mapped, int hold)
+{
+	return (mapped ? (hold ? "blocked" : "mapped") : (hold ? "holding" : "noted"));
+}
 
 struct qlist {
 	char  **q;
@@ -511,7 +540,7 @@ hold_queued(struct act *a, const char *identity, int64_t log_now, struct qlist *
 
 /* block_remember - the in-memory view of the blocked identities */
 static void
-block_remember(struct act *a, const char *identity, int64_t until, int mapped)
+block_remember(struct act *a, const char *identity, int64_t until, int mapped, int hold)
 {
 	void **slot;
 	int added;
@@ -526,6 +555,7 @@ block_remember(struct act *a, const char *identity, int64_t until, int mapped)
 	b = *slot;
 	b->until_us = until;
 	b->mapped = mapped;
+	b->hold = hold;
 }
 
 int
@@ -746,11 +776,11 @@ decide(struct act *a, const char *identity, const struct conf_rule *rule,
 	if (want_map && !mapped)
 		say(a, ACT_WARN, "%s is not written to the access map: %s; its mail is still held",
 		    idv, why);
-	b.state = mapped ? "blocked" : "holding";
+	b.state = state_name(mapped, (order_mask & ACT_HOLD) != 0);
 	if (a->conf->mode != MODE_MONITOR) {
 		if (store_put_block(a->store, &b, err, sizeof(err)) < 0)
 			say(a, ACT_WARN, "%s", err);
-		block_remember(a, identity, b.until_us, mapped);
+		block_remember(a, identity, b.until_us, mapped, (order_mask & ACT_HOLD) != 0);
 		expiry_rearm(a);
 	}
 	if (v != NULL)
@@ -856,8 +886,11 @@ act_message(struct act *a, const struct track_msg *m)
 	    !pf_qid_ok(m->queue_id, strlen(m->queue_id)))
 		return;
 	for (k = 0; k < BY_COUNT; k++) {
+		struct binfo *bi;
+
 		if ((id = limits_ident(m, (enum conf_by)k, buf, sizeof(buf))) == NULL ||
-		    !act_is_blocked(a, id))
+		    !act_is_blocked(a, id) ||
+		    (bi = hmap_get(a->blocked, id, strlen(id))) == NULL || !bi->hold)
 			continue;
 		memset(&h, 0, sizeof(h));
 		h.host = m->host;
@@ -904,7 +937,7 @@ keys_cb(void *ctx, const struct store_block *b)
 	const char *why;
 	char *v;
 
-	if (b->identity == NULL || !mappable(b->identity, &why))
+	if (b->identity == NULL || !state_mapped(b->state) || !mappable(b->identity, &why))
 		return (0);
 	if (b->until_us != 0 && b->until_us <= now_us())
 		return (0);
@@ -949,7 +982,7 @@ maps_sync(struct act *a)
 	}
 	a->maps_dirty = 0;
 	memset(&mk, 0, sizeof(mk));
-	if (store_each_block(a->store, "blocked", keys_cb, &mk, err, sizeof(err)) != 0) {
+	if (store_each_block(a->store, NULL, keys_cb, &mk, err, sizeof(err)) != 0) {
 		say(a, ACT_WARN, "reading blocks: %s", err);
 		a->maps_dirty = 1;
 		goto out;
@@ -1354,9 +1387,12 @@ expire(struct act *a)
 		}
 		if (bi != NULL && bi->mapped)
 			maps_later(a);
-		say(a, ACT_INFO, "block of %s expired; mail it had queued stays on hold "
-		    "(sendguard unblock --release-held or --delete-held)",
-		    vis(ew.ids[i], idv, sizeof(idv)));
+		if (bi != NULL && bi->hold)
+			say(a, ACT_INFO, "block of %s expired; mail it had queued stays on hold "
+			    "(sendguard unblock --release-held or --delete-held)",
+			    vis(ew.ids[i], idv, sizeof(idv)));
+		else
+			say(a, ACT_INFO, "block of %s expired", vis(ew.ids[i], idv, sizeof(idv)));
 		free(bi);
 		free(ew.ids[i]);
 	}
@@ -1387,8 +1423,9 @@ load_cb(void *ctx, const struct store_block *b)
 
 	if (b->identity == NULL || b->state == NULL)
 		return (0);
-	if (strcmp(b->state, "blocked") == 0 || strcmp(b->state, "holding") == 0)
-		block_remember(a, b->identity, b->until_us, strcmp(b->state, "blocked") == 0);
+	if (state_active(b->state))
+		block_remember(a, b->identity, b->until_us, state_mapped(b->state),
+		    state_holds(b->state));
 	return (0);
 }
 
@@ -1533,8 +1570,8 @@ act_unblock(struct act *a, const char *identity, int mode, FILE *out, char *err,
 		store_rollback(a->store);
 		return (-1);
 	}
-	if (have == 1 && (strcmp(b.state, "blocked") == 0 || strcmp(b.state, "holding") == 0)) {
-		int was_mapped = strcmp(b.state, "blocked") == 0;
+	if (have == 1 && state_active(b.state)) {
+		int was_mapped = state_mapped(b.state);
 
 		b.state = "unblocked";
 		if (store_put_block(a->store, &b, err, errlen) < 0) {
@@ -1654,7 +1691,10 @@ act_explain(struct store *st, const char *identity, FILE *fp, char *err, size_t 
 	if ((have = store_get_block(st, identity, &b, buf, sizeof(buf), err, errlen)) < 0)
 		return (-1);
 	if (have == 1)
-		fprintf(fp, "state: %s (rule %s) since %s until %s; blocked %ld time%s\n", b.state,
+		fprintf(fp, "state: %s%s (rule %s) since %s until %s; blocked %ld time%s\n", b.state,
+		    !state_active(b.state) ? "" : state_mapped(b.state) ?
+		    (state_holds(b.state) ? ": in the access map, new mail held" : ": in the access map") :
+		    (state_holds(b.state) ? ": new mail held, not in a map" : ": noted only"),
 		    b.rule ? b.rule : "-", json_time(b.since_us, tb, sizeof(tb)),
 		    b.until_us ? json_time(b.until_us, tb2, sizeof(tb2)) : "unblocked by hand",
 		    b.count, b.count == 1 ? "" : "s");
@@ -1701,7 +1741,7 @@ st_block(void *ctx, const struct store_block *b)
 	char tb[40], tb2[40], idv[256];
 	int64_t held;
 
-	if (b->state == NULL || (strcmp(b->state, "blocked") != 0 && strcmp(b->state, "holding") != 0))
+	if (!state_active(b->state))
 		return (0);
 	if (b->until_us != 0 && b->until_us <= w->now)
 		return (0);
@@ -1717,14 +1757,15 @@ st_block(void *ctx, const struct store_block *b)
 			fprintf(w->fp, "\"%s\"", json_time(b->until_us, tb2, sizeof(tb2)));
 		else
 			fputs("null", w->fp);
-		fprintf(w->fp, ", \"held\": %lld, \"in_map\": %s, \"times\": %ld}", (long long)held,
-		    strcmp(b->state, "blocked") == 0 ? "true" : "false", b->count);
+		fprintf(w->fp, ", \"held\": %lld, \"in_map\": %s, \"holds_new\": %s, \"times\": %ld}",
+		    (long long)held, state_mapped(b->state) ? "true" : "false",
+		    state_holds(b->state) ? "true" : "false", b->count);
 	} else
 		fprintf(w->fp, "%s\n    rule %s since %s until %s, %lld held%s\n",
 		    vis(b->identity, idv, sizeof(idv)), b->rule ? b->rule : "-",
 		    json_time(b->since_us, tb, sizeof(tb)),
 		    b->until_us ? json_time(b->until_us, tb2, sizeof(tb2)) : "unblocked by hand",
-		    (long long)held, strcmp(b->state, "blocked") == 0 ? ", in the access map" : "");
+		    (long long)held, state_mapped(b->state) ? ", in the access map" : "");
 	w->n++;
 	return (0);
 }

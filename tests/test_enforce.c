@@ -1284,3 +1284,30 @@ Test(enforce, sigterm_during_hold_reruns_it_at_restart)
 	free(u);
 	stop(pid, SIGTERM);
 }
+
+/* A rule without the hold action blocks (and maps) but holds nothing. */
+Test(enforce, no_hold_action_holds_nothing)
+{
+	struct cf c = { .actions = "block, notify" };
+	char want[300], *js, *e;
+	pid_t pid;
+
+	write_conf(&c);
+	alice_scenario();
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	snprintf(want, sizeof(want), "alice@example.com %s\n", DEFAULT_REPLY);
+	cr_expect(wait_map(want, 5000), "alice is in the map: %s", keep(map_entries(saslmap, NULL)));
+	msg(base + 8, "A00005", "alice@example.com");	/* new mail while blocked */
+	wait_caught_up();
+	msleep(500);
+	cr_expect_eq(ncalls("postsuper", NULL, 0), 0, "no postsuper run without the hold action");
+	cr_assert_not_null(js = status());
+	e = blocked_entry(js, "sasl:alice@example.com");
+	cr_assert_not_null(e, "alice is blocked: %s", js);
+	cr_expect_not_null(strstr(e, "\"in_map\": true, \"holds_new\": false"), "%s", e);
+	free(e);
+	free(js);
+	stop(pid, SIGTERM);
+}
