@@ -141,7 +141,6 @@ cmd_audit(int argc, char **argv)
 	int64_t since = INT64_MIN, until = INT64_MAX;
 	long year = 0;
 	struct conf *conf = NULL;
-	struct conf_errs errs = { NULL, 0 };
 	struct store *store = NULL;
 	struct report *rep = NULL;
 	struct pipeline pl;
@@ -150,7 +149,6 @@ cmd_audit(int argc, char **argv)
 	char err[512];
 	int ch, i, rc = 0, tty = isatty(STDERR_FILENO), pl_ok = 0;
 	char *end;
-	size_t k;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:f:y:h", opts, NULL)) != -1) {
@@ -213,14 +211,8 @@ cmd_audit(int argc, char **argv)
 	    access(SG_DEFAULT_CONF, F_OK) == 0)
 		cfile = SG_DEFAULT_CONF;
 	if (cfile != NULL) {
-		if (conf_load(cfile, &conf, &errs) < 0) {
-			for (k = 0; k < errs.n; k++)
-				fprintf(stderr, "%s\n", errs.msg[k]);
-			fprintf(stderr, "sendguard: audit: %zu error%s in %s\n", errs.n,
-			    errs.n == 1 ? "" : "s", cfile);
-			conf_errs_free(&errs);
-			return (EXIT_USAGE);
-		}
+		if ((rc = cmd_load_conf(cfile, &conf)) != 0)
+			return (rc);
 	} else if ((conf = conf_default()) == NULL) {
 		fprintf(stderr, "sendguard: audit: out of memory\n");
 		return (EXIT_RUNTIME);

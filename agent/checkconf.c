@@ -114,10 +114,8 @@ int
 cmd_check_config(int argc, char **argv)
 {
 	const char *path = SG_DEFAULT_CONF;
-	struct conf_errs errs = { NULL, 0 };
 	struct conf *c = NULL;
-	size_t i;
-	int a;
+	int a, rc;
 
 	for (a = 1; a < argc; a++) {
 		const char *arg = argv[a];
@@ -141,18 +139,8 @@ cmd_check_config(int argc, char **argv)
 			return (EXIT_USAGE);
 		}
 	}
-	if (conf_load(path, &c, &errs) != 0) {
-		if (errs.n == 0) {
-			fprintf(stderr, "sendguard: %s: out of memory\n", path);
-			return (EXIT_RUNTIME);
-		}
-		for (i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
-		fprintf(stderr, "sendguard: %zu error%s in %s\n", errs.n,
-		    errs.n == 1 ? "" : "s", path);
-		conf_errs_free(&errs);
-		return (EXIT_USAGE);
-	}
+	if ((rc = cmd_load_conf(path, &c)) != 0)
+		return (rc);
 	print_summary(stdout, c);
 	conf_free(c);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

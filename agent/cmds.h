@@ -19,6 +19,10 @@
 int	cmd_audit(int argc, char **argv);		/* agent/audit.c */
 int	cmd_parse(int argc, char **argv);		/* agent/parse_cmd.c */
 int	cmd_check_config(int argc, char **argv);	/* agent/checkconf.c */
+struct conf;
+/* cmd_load_conf - agent/cmdutil.c: 0, or the exit code after printing every error */
+int	cmd_load_conf(const char *path, struct conf **out);
+
 int	cmd_run(int argc, char **argv);			/* agent/daemon.c */
 int	cmd_status(int argc, char **argv);		/* agent/status.c */
 int	cmd_block(int argc, char **argv);		/* agent/enforce_cmd.c */

@@ -812,9 +812,7 @@ cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon d;
-	struct conf_errs errs = { NULL, 0 };
 	int ch, fg = 0, rc;
-	size_t k;
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = SG_DEFAULT_CONF;
@@ -840,14 +838,8 @@ cmd_run(int argc, char **argv)
 		fprintf(stderr, "sendguard: run: unexpected argument '%s'\n", argv[optind]);
 		return (EXIT_USAGE);
 	}
-	if (conf_load(d.conf_path, &d.conf, &errs) < 0) {
-		for (k = 0; k < errs.n; k++)
-			fprintf(stderr, "%s\n", errs.msg[k]);
-		fprintf(stderr, "sendguard: %zu error%s in %s\n", errs.n, errs.n == 1 ? "" : "s",
-		    d.conf_path);
-		conf_errs_free(&errs);
-		return (EXIT_USAGE);
-	}
+	if ((rc = cmd_load_conf(d.conf_path, &d.conf)) != 0)
+		return (rc);
 	log_init(0, 0);			/* start-up errors go to the terminal */
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = start(&d)) == 0) {

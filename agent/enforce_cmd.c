@@ -102,12 +102,10 @@ enforce(int argc, char **argv, const char *verb)
 	const char *cfile = SG_DEFAULT_CONF, *why = NULL, *mode = "keep";
 	char id[1100], err[512], secs[32] = "0", *req;
 	struct conf *conf = NULL;
-	struct conf_errs errs = { NULL, 0 };
 	struct store *st = NULL;
 	struct act *a = NULL;
 	int ch, rc = 0;
 	int64_t dur = 0;
-	size_t k;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
@@ -147,12 +145,8 @@ enforce(int argc, char **argv, const char *verb)
 		fprintf(stderr, "sendguard: %s: not an identity: %s\n", verb, why);
 		return (EXIT_USAGE);
 	}
-	if (conf_load(cfile, &conf, &errs) < 0) {
-		for (k = 0; k < errs.n; k++)
-			fprintf(stderr, "%s\n", errs.msg[k]);
-		conf_errs_free(&errs);
-		return (EXIT_USAGE);
-	}
+	if ((rc = cmd_load_conf(cfile, &conf)) != 0)
+		return (rc);
 	req = request(verb, id, strcmp(verb, "block") == 0 ? secs :
 	    strcmp(verb, "unblock") == 0 ? mode : NULL);
 	if (req == NULL) {

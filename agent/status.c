@@ -202,14 +202,12 @@ cmd_status(int argc, char **argv)
 	};
 	const char *cfile = SG_DEFAULT_CONF;
 	struct conf *conf = NULL;
-	struct conf_errs errs = { NULL, 0 };
 	struct store *st = NULL;
 	struct limits *l = NULL;
 	struct status_info si;
 	char err[512];
 	int ch, json = 0, r, rc = 0;
 	int64_t last, now;
-	size_t k;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
@@ -232,12 +230,8 @@ cmd_status(int argc, char **argv)
 		fprintf(stderr, "sendguard: status: unexpected argument '%s'\n", argv[optind]);
 		return (EXIT_USAGE);
 	}
-	if (conf_load(cfile, &conf, &errs) < 0) {
-		for (k = 0; k < errs.n; k++)
-			fprintf(stderr, "%s\n", errs.msg[k]);
-		conf_errs_free(&errs);
-		return (EXIT_USAGE);
-	}
+	if ((rc = cmd_load_conf(cfile, &conf)) != 0)
+		return (rc);
 	r = control_request(conf->socket, json ? "status json" : "status text", stdout,
 	    err, sizeof(err));
 	if (r == 0) {
