@@ -28,6 +28,7 @@
 #include "actions/run.h"
 #include "agent/hmap.h"
 #include "agent/json.h"
+#include "agent/log.h"
 #include "parsers/pf.h"
 
 #define MAX_RUNNING	4
@@ -131,24 +132,6 @@ say(struct act *a, enum act_level lv, const char *fmt, ...)
 	va_end(ap);
 	if (a->log != NULL)
 		a->log(a->lctx, lv, buf);
-}
-
-/* vis - s for a log line: control and non-ASCII bytes as \xNN, cut at len */
-static const char *
-vis(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	for (; s != NULL && *s && o + 5 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-	return (buf);
 }
 
 int
@@ -377,7 +360,7 @@ queue_job(struct act *a, enum job_kind kind, const char *action, const char *ide
 	if (a->conf->mode == MODE_MONITOR) {
 		sj.outcome = "not run (mode = monitor)";
 		say(a, ACT_INFO, "monitor: %s for %s: would run %s%s", action,
-		    vis(identity ? identity : "-", idv, sizeof(idv)), text,
+		    log_vis(identity ? identity : "-", idv, sizeof(idv)), text,
 		    in == NULL ? "" : strcmp(action, "notify") == 0 ? " (the report on standard input)" :
 		    " (queue IDs on standard input)");
 	}
@@ -445,12 +428,12 @@ postsuper_job(struct act *a, const char *action, const char *flag, const char *i
 		return;
 	if ((in = hold_stdin(qids, n, &len, &skipped)) == NULL) {
 		say(a, ACT_WARN, "%s for %s: no valid queue ID", action,
-		    vis(identity, idv, sizeof(idv)));
+		    log_vis(identity, idv, sizeof(idv)));
 		return;
 	}
 	if (skipped > 0)
 		say(a, ACT_WARN, "%s for %s: %zu invalid queue IDs left out", action,
-		    vis(identity, idv, sizeof(idv)), skipped);
+		    log_vis(identity, idv, sizeof(idv)), skipped);
 	queue_job(a, JOB_PROG, action, identity, prog(a, a->conf->postsuper, "-c", rest), in, len);
 }
 
@@ -760,7 +743,7 @@ decide(struct act *a, const char *identity, const struct conf_rule *rule,
 	struct qlist ql = { NULL, 0, 0 };
 	size_t i, nheld = 0, ao = 0;
 
-	vis(identity, idv, sizeof(idv));
+	log_vis(identity, idv, sizeof(idv));
 	a->decision_first_id = 0;
 	have = store_get_block(a->store, identity, &prior, pbuf, sizeof(pbuf), err, sizeof(err));
 	if (have < 0)
@@ -1086,7 +1069,7 @@ finish(struct act *a, struct job *j, const struct run_result *r)
 	if (store_update_job(a->store, j->id, status, j->attempts, next, outcome, err,
 	    sizeof(err)) < 0)
 		say(a, ACT_WARN, "%s", err);
-	vis(j->identity ? j->identity : "-", idv, sizeof(idv));
+	log_vis(j->identity ? j->identity : "-", idv, sizeof(idv));
 	if (ok)
 		say(a, ACT_INFO, "%s for %s: %s: ok%s%.300s", j->action, idv, text,
 		    r->out[0] ? "; said: " : "", r->out);
@@ -1163,7 +1146,7 @@ outc_cb(void *ctx, const struct store_job *sj)
 		return (0);
 	fprintf(o->fp, "%s%s: %s%s%s", o->n++ ? "; " : "", sj->action ? sj->action : "-",
 	    sj->status ? sj->status : "-", sj->outcome ? " (" : "",
-	    sj->outcome ? vis(sj->outcome, v, sizeof(v)) : "");
+	    sj->outcome ? log_vis(sj->outcome, v, sizeof(v)) : "");
 	if (sj->outcome)
 		fputc(')', o->fp);
 	return (0);
@@ -1390,9 +1373,9 @@ expire(struct act *a)
 		if (bi != NULL && bi->hold)
 			say(a, ACT_INFO, "block of %s expired; mail it had queued stays on hold "
 			    "(sendguard unblock --release-held or --delete-held)",
-			    vis(ew.ids[i], idv, sizeof(idv)));
+			    log_vis(ew.ids[i], idv, sizeof(idv)));
 		else
-			say(a, ACT_INFO, "block of %s expired", vis(ew.ids[i], idv, sizeof(idv)));
+			say(a, ACT_INFO, "block of %s expired", log_vis(ew.ids[i], idv, sizeof(idv)));
 		free(bi);
 		free(ew.ids[i]);
 	}
@@ -1562,7 +1545,7 @@ act_unblock(struct act *a, const char *identity, int mode, FILE *out, char *err,
 	int have;
 	size_t i;
 
-	vis(identity, idv, sizeof(idv));
+	log_vis(identity, idv, sizeof(idv));
 	if (store_begin(a->store, err, errlen) < 0)
 		return (-1);
 	have = store_get_block(a->store, identity, &b, buf, sizeof(buf), err, errlen);
@@ -1671,7 +1654,7 @@ ex_job(void *ctx, const struct store_job *j)
 	fprintf(e->fp, "  %s  %-8s %-8s tries %d  %s\n", json_time(j->time_us, tb, sizeof(tb)),
 	    j->action ? j->action : "-", j->status ? j->status : "-", j->attempts, text);
 	if (j->outcome != NULL)
-		fprintf(e->fp, "      %s\n", vis(j->outcome, out, sizeof(out)));
+		fprintf(e->fp, "      %s\n", log_vis(j->outcome, out, sizeof(out)));
 	for (i = 0; argv && argv[i]; i++)
 		free(argv[i]);
 	free(argv);
@@ -1687,7 +1670,7 @@ act_explain(struct store *st, const char *identity, FILE *fp, char *err, size_t 
 	char buf[2048], idv[256], tb[40], tb2[40];
 	int have;
 
-	fprintf(fp, "%s\n", vis(identity, idv, sizeof(idv)));
+	fprintf(fp, "%s\n", log_vis(identity, idv, sizeof(idv)));
 	if ((have = store_get_block(st, identity, &b, buf, sizeof(buf), err, errlen)) < 0)
 		return (-1);
 	if (have == 1)
@@ -1762,7 +1745,7 @@ st_block(void *ctx, const struct store_block *b)
 		    state_holds(b->state) ? "true" : "false", b->count);
 	} else
 		fprintf(w->fp, "%s\n    rule %s since %s until %s, %lld held%s\n",
-		    vis(b->identity, idv, sizeof(idv)), b->rule ? b->rule : "-",
+		    log_vis(b->identity, idv, sizeof(idv)), b->rule ? b->rule : "-",
 		    json_time(b->since_us, tb, sizeof(tb)),
 		    b->until_us ? json_time(b->until_us, tb2, sizeof(tb2)) : "unblocked by hand",
 		    (long long)held, state_mapped(b->state) ? ", in the access map" : "");
@@ -1792,9 +1775,9 @@ st_job(void *ctx, const struct store_job *j)
 		fputc('}', w->fp);
 	} else
 		fprintf(w->fp, "%s %s for %s: %s after %d tr%s: %s\n", json_time(j->time_us, tb, sizeof(tb)),
-		    j->action ? j->action : "-", vis(j->identity ? j->identity : "-", idv, sizeof(idv)),
+		    j->action ? j->action : "-", log_vis(j->identity ? j->identity : "-", idv, sizeof(idv)),
 		    j->status, j->attempts, j->attempts == 1 ? "y" : "ies",
-		    vis(j->outcome ? j->outcome : "", out, sizeof(out)));
+		    log_vis(j->outcome ? j->outcome : "", out, sizeof(out)));
 	w->n++;
 	return (0);
 }

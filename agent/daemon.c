@@ -111,24 +111,6 @@ kv_del(void *ctx, int ns, const void *k, size_t kn)
 
 static const struct track_persist_ops kv_ops = { kv_put, kv_del };
 
-/* printable - s for a log line: control and non-ASCII bytes as \xNN */
-static const char *
-printable(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	for (; *s && o + 5 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o] = '\0';
-	return (buf);
-}
-
 /* on_verdict - an identity went over a limit: log it and hand it to enforcement */
 static void
 on_verdict(void *ctx, const struct limits_verdict *v)
@@ -138,7 +120,7 @@ on_verdict(void *ctx, const struct limits_verdict *v)
 	struct daemon *d = ctx;
 
 	log_warnx("over limit: %s: rule %s, %s %ld > %ld in %s, crossed by %s",
-	    printable(v->identity, id, sizeof(id)), v->rule->name,
+	    log_vis(v->identity, id, sizeof(id)), v->rule->name,
 	    conf_limit_name(v->win->limit), v->count, v->win->threshold,
 	    conf_format_duration(v->win->seconds, wb, sizeof(wb)), v->queue_id);
 	if (d->act != NULL)

@@ -13,6 +13,24 @@
 static int log_syslog;
 static int log_verbose;
 
+const char *
+log_vis(const char *s, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (; s != NULL && *s && o + 5 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c >= 0x7f || c == '\\')
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
+		else
+			buf[o++] = (char)c;
+	}
+	if (len > 0)
+		buf[o] = '\0';
+	return (buf);
+}
+
 void
 log_init(int to_syslog, int verbose)
 {

@@ -9,8 +9,15 @@
 #define SG_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 void	log_init(int to_syslog, int verbose);
+/*
+ * log_vis - s made safe for one log line (or a terminal): control bytes,
+ * bytes >= 0x7f and backslash as \xNN; cut to fit len.  Returns buf.
+ * Pure: libraries may use it to build their messages.
+ */
+const char *log_vis(const char *s, char *buf, size_t len);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

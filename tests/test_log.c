@@ -48,3 +48,24 @@ Test(log, fatalx_exits_with_the_code, .init = redirect, .exit_code = 2)
 	log_init(0, 0);
 	fatalx(2, "%s", "config: 3 errors");
 }
+
+Test(log, vis_makes_any_text_one_safe_line)
+{
+	static const struct {
+		const char *in;
+		size_t	len;
+		const char *want;
+	} tab[] = {
+		{ "alice@example.com", 64, "alice@example.com" },
+		{ "evil\nNov 28 mx forged: line", 64, "evil\\x0aNov 28 mx forged: line" },
+		{ "\x1b[31mred", 64, "\\x1b[31mred" },
+		{ "a\\b", 64, "a\\x5cb" },
+		{ "caf\xc3\xa9", 64, "caf\\xc3\\xa9" },
+		{ "abcdefghij", 8, "abc" },		/* cut to fit, never past len */
+	};
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		cr_expect_str_eq(log_vis(tab[i].in, buf, tab[i].len), tab[i].want, "row %zu", i);
+}
