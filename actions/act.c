@@ -107,6 +107,7 @@ struct act {
 	int	debounce_timer, expiry_timer, retry_timer;
 	int64_t	decision_first_id;	/* first run recorded by the current decision */
 	char	hostname[256];
+	struct act_hooks hooks;		/* the limits' owner */
 };
 
 static void start_jobs(struct act *);
@@ -286,6 +287,55 @@ void
 act_set_conf(struct act *a, const struct conf *c)
 {
 	a->conf = c;
+}
+
+void
+act_set_hooks(struct act *a, const struct act_hooks *h)
+{
+	a->hooks = *h;
+}
+
+/* log_clock - the log's clock, else the wall clock */
+static int64_t
+log_clock(const struct act *a)
+{
+	return (a->hooks.clock != NULL ? a->hooks.clock(a->hooks.ctx) : now_us());
+}
+
+/*
+ * rearm_at - where the limits of a block ending at log time end re-arm:
+ * then, but never later than just after the newest line read (a log
+ * clock behind the wall clock must not leave its next messages uncounted)
+ */
+static int64_t
+rearm_at(const struct act *a, int64_t end)
+{
+	int64_t lognow = log_clock(a);
+
+	return (end > lognow ? lognow + 1 : end);
+}
+
+/* act_restore_limits - restore_cb: one stored block into the limits */
+static int
+restore_cb(void *ctx, const struct store_block *b)
+{
+	struct limits *l = ctx;
+
+	if (b->identity == NULL || b->state == NULL)
+		return (0);
+	return (limits_restore_block(l, b->identity, b->count, state_active(b->state),
+	    b->log_until_us != 0 ? b->log_until_us : b->until_us,
+	    b->ended_us != 0 ? b->ended_us : INT64_MIN) < 0);
+}
+
+int
+act_restore_limits(struct store *st, struct limits *l, char *err, size_t errlen)
+{
+	int r = store_each_block(st, NULL, restore_cb, l, err, errlen);
+
+	if (r > 0)
+		snprintf(err, errlen, "out of memory");
+	return (r != 0 ? -1 : 0);
 }
 
 /* argv_blob - argv as NUL-separated bytes for the action log */
@@ -608,20 +658,6 @@ expiry_rearm(struct act *a)
 	arm(a, &a->expiry_timer, d > 0 ? (uint64_t)d : 1, on_expiry);
 }
 
-/* block_duration - rule block_time grown by factor for repeat offenders */
-static int64_t
-block_duration(const struct conf_rule *r, long count)
-{
-	double d;
-
-	if (r == NULL || r->block_time == 0)
-		return (0);
-	d = (double)r->block_time * pow(r->block_time_factor, (double)(count - 1));
-	if (d > 10.0 * 365 * 86400)
-		d = 10.0 * 365 * 86400;
-	return ((int64_t)d * 1000000);
-}
-
 /* maps_later - the maps changed: rewrite them after the debounce */
 static void
 on_debounce(struct ev *ev, int id, void *ctx)
@@ -731,8 +767,7 @@ exec_job(struct act *a, const char *identity, const char *rule, long count,
 
 /* decide - put identity into the blocked state and queue its actions */
 static void
-decide(struct act *a, const char *identity, const struct conf_rule *rule,
-       const char *rulename, unsigned order_mask, const unsigned char *order, size_t norder,
+decide(struct act *a, const char *identity, const char *rulename, unsigned order_mask, const unsigned char *order, size_t norder,
        int64_t seconds, const struct limits_verdict *v, FILE *out)
 {
 	struct store_block prior, b;
@@ -751,9 +786,17 @@ decide(struct act *a, const char *identity, const struct conf_rule *rule,
 	memset(&b, 0, sizeof(b));
 	b.identity = identity;
 	b.rule = rulename;
+	b.ended_us = have == 1 ? prior.ended_us : 0;	/* the end of the one before */
 	b.since_us = now;
 	b.count = have == 1 ? prior.count + 1 : 1;
-	dur = v != NULL ? block_duration(rule, b.count) : seconds * 1000000;
+	/* the pipeline began the block on the log's clock; a block by hand begins now */
+	if (v != NULL) {
+		dur = v->block_until_us != 0 ? v->block_until_us - v->time_us : 0;
+		b.log_until_us = v->block_until_us;
+	} else {
+		dur = seconds * 1000000;
+		b.log_until_us = dur > 0 ? log_clock(a) + dur : 0;
+	}
 	b.until_us = dur > 0 ? now + dur : 0;
 	mapped = want_map && mappable(identity, &why);
 	if (want_map && !mapped)
@@ -850,9 +893,9 @@ act_verdict(struct act *a, const struct limits_verdict *v)
 {
 	const struct conf_rule *r = v->rule;
 
-	if (act_is_blocked(a, v->identity))
+	if (!v->blocks || act_is_blocked(a, v->identity))
 		return;		/* one overrun, one set of actions */
-	decide(a, v->identity, r, r->name, r->actions, r->action_order, r->nactions, 0, v, NULL);
+	decide(a, v->identity, r->name, r->actions, r->action_order, r->nactions, 0, v, NULL);
 }
 
 void
@@ -1365,8 +1408,11 @@ expire(struct act *a)
 			started = 1;
 		if (store_get_block(a->store, ew.ids[i], &b, buf, sizeof(buf), err, sizeof(err)) == 1) {
 			b.state = "expired";
+			b.ended_us = rearm_at(a, b.log_until_us != 0 ? b.log_until_us : b.until_us);
 			if (store_put_block(a->store, &b, err, sizeof(err)) < 0)
 				say(a, ACT_WARN, "%s", err);
+			if (a->hooks.on_end != NULL)
+				a->hooks.on_end(a->hooks.ctx, ew.ids[i], b.ended_us);
 		}
 		if (bi != NULL && bi->mapped)
 			maps_later(a);
@@ -1505,13 +1551,19 @@ act_block(struct act *a, const char *identity, int64_t seconds, FILE *out, char 
 {
 	static const unsigned char order[] = { ACT_HOLD, ACT_BLOCK };
 	unsigned mask = ACT_HOLD;
+	struct store_block b;
+	char buf[2048];
 
 	if (strncmp(identity, "sasl:", 5) == 0 || strncmp(identity, "sender:", 7) == 0)
 		mask |= ACT_BLOCK;
 	if (store_begin(a->store, err, errlen) < 0)
 		return (-1);
-	decide(a, identity, NULL, "manual", mask, order, (mask & ACT_BLOCK) ? 2 : 1, seconds,
+	decide(a, identity, "manual", mask, order, (mask & ACT_BLOCK) ? 2 : 1, seconds,
 	    NULL, out);
+	if (a->hooks.on_block != NULL && a->conf->mode != MODE_MONITOR &&
+	    store_get_block(a->store, identity, &b, buf, sizeof(buf), err, errlen) == 1)
+		a->hooks.on_block(a->hooks.ctx, identity, b.log_until_us != 0 ?
+		    b.log_until_us - seconds * 1000000 : log_clock(a), b.log_until_us);
 	if (store_commit(a->store, err, errlen) < 0)
 		return (-1);
 	act_kick(a);
@@ -1557,14 +1609,18 @@ act_unblock(struct act *a, const char *identity, int mode, FILE *out, char *err,
 		int was_mapped = state_mapped(b.state);
 
 		b.state = "unblocked";
+		b.ended_us = rearm_at(a, now_us());
 		if (store_put_block(a->store, &b, err, errlen) < 0) {
 			store_rollback(a->store);
 			return (-1);
 		}
 		if (was_mapped)
 			maps_later(a);
-		fprintf(out, "%s: unblocked%s\n", idv, was_mapped ? "; removed from the access map" : "");
+		fprintf(out, "%s: unblocked%s; its limits count afresh from now\n", idv,
+		    was_mapped ? "; removed from the access map" : "");
 		say(a, ACT_INFO, "%s unblocked by hand", idv);
+		if (a->hooks.on_end != NULL)
+			a->hooks.on_end(a->hooks.ctx, identity, b.ended_us);
 	} else
 		fprintf(out, "%s: was not blocked\n", idv);
 	if ((bi = hmap_del(a->blocked, identity, strlen(identity))) != NULL)

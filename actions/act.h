@@ -55,6 +55,29 @@ void	act_free(struct act *);
 /* act_set_conf - after a reload (the old conf may be freed after this returns) */
 void	act_set_conf(struct act *, const struct conf *);
 
+/*
+ * Hooks for the owner of the limits (the daemon), so that the limits
+ * block and re-arm in step with the store: clock gives the log's clock
+ * (the time of the last line read; without it the wall clock is used);
+ * on_block tells of a block by hand from log time from until until (0:
+ * until unblocked); on_end tells that a block ended (by hand or because
+ * its time ran out) and that the identity's limits re-arm at log time at.
+ */
+struct act_hooks {
+	int64_t	(*clock)(void *ctx);
+	void	(*on_block)(void *ctx, const char *identity, int64_t from_us, int64_t until_us);
+	void	(*on_end)(void *ctx, const char *identity, int64_t at_us);
+	void   *ctx;
+};
+void	act_set_hooks(struct act *, const struct act_hooks *);
+
+/*
+ * act_restore_limits - the stored blocks into l (before its windows are
+ * rebuilt): how often each identity was blocked, which blocks are in
+ * force, and when the last one ended (its limits count from then on).
+ */
+int	act_restore_limits(struct store *, struct limits *, char *err, size_t errlen);
+
 /* act_start - heal from the store (expire, rewrite maps, re-queue pending jobs); call outside a batch */
 int	act_start(struct act *, char *err, size_t errlen);
 

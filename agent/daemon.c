@@ -179,6 +179,43 @@ on_removed(void *ctx, const char *host, const char *instance, const char *qid, i
 		act_hold_event(d->act, host, instance, qid, "removed", t);
 }
 
+/* log_now - the log's clock: the time of the last line read, else the wall clock */
+static int64_t
+log_now(const struct daemon *d)
+{
+	struct timeval tv;
+
+	if (d->pl.last_us != INT64_MIN)
+		return (d->pl.last_us);
+	gettimeofday(&tv, NULL);
+	return ((int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+}
+
+static int64_t
+clock_hook(void *ctx)
+{
+	return (log_now(ctx));
+}
+
+/* on_block_hook - a block by hand: the limits raise no overrun of it until it ends */
+static void
+on_block_hook(void *ctx, const char *identity, int64_t from, int64_t until)
+{
+	struct daemon *d = ctx;
+
+	if (limits_block(d->pl.limits, identity, from, until != 0 ? until - from : 0) < 0)
+		log_warnx("out of memory");
+}
+
+/* on_end_hook - a block ended: the identity's limits re-arm at log time at */
+static void
+on_end_hook(void *ctx, const char *identity, int64_t at)
+{
+	struct daemon *d = ctx;
+
+	limits_unblock(d->pl.limits, identity, at);
+}
+
 /* act_log - enforcement's messages into our log */
 static void
 act_log(void *ctx, enum act_level lv, const char *msg)
@@ -336,9 +373,12 @@ on_prune(struct ev *ev, int id, void *ctx)
 	ev_reset_timer(d->ev, id, n >= PRUNE_ROWS ? 200 : PRUNE_MS);
 }
 
-/* rebuild - a limits object for conf, filled from the stored messages */
+/*
+ * rebuild - a limits object for conf, filled from the stored messages;
+ * the block states come from old (a reload) or else from the store.
+ */
 static struct limits *
-rebuild(struct daemon *d, const struct conf *conf)
+rebuild(struct daemon *d, const struct conf *conf, const struct limits *old)
 {
 	struct limits *l;
 	char err[512];
@@ -346,6 +386,12 @@ rebuild(struct daemon *d, const struct conf *conf)
 
 	if ((l = limits_new(conf)) == NULL) {
 		log_warnx("out of memory");
+		return (NULL);
+	}
+	if (old != NULL ? limits_copy_blocks(l, old) < 0 :
+	    act_restore_limits(d->store, l, err, sizeof(err)) < 0) {
+		log_warnx("%s", old != NULL ? "out of memory" : err);
+		limits_free(l);
 		return (NULL);
 	}
 	if (store_last_message_time(d->store, &last, err, sizeof(err)) < 0) {
@@ -385,7 +431,7 @@ reload(struct daemon *d)
 	if (strcmp(nc->log, d->conf->log) != 0 || strcmp(nc->state, d->conf->state) != 0 ||
 	    strcmp(nc->socket, d->conf->socket) != 0)
 		log_warnx("log, state and socket changes take effect at the next start");
-	if ((nl = rebuild(d, nc)) == NULL) {
+	if ((nl = rebuild(d, nc, d->pl.limits)) == NULL) {
 		log_warnx("configuration not reloaded; keeping the old one");
 		conf_free(nc);
 		return;
@@ -682,7 +728,7 @@ start(struct daemon *d)
 			return (EXIT_RUNTIME);
 		}
 	track_keep_dirty(d->pl.track, 1);
-	if ((l = rebuild(d, d->conf)) == NULL)
+	if ((l = rebuild(d, d->conf, NULL)) == NULL)
 		return (EXIT_RUNTIME);
 	limits_free(d->pl.limits);
 	d->pl.limits = l;
@@ -747,6 +793,11 @@ start_loop(struct daemon *d)
 	if ((d->act = act_new(d->ev, d->store, d->conf, act_log, d)) == NULL) {
 		log_warnx("out of memory");
 		return (EXIT_RUNTIME);
+	}
+	{
+		const struct act_hooks h = { clock_hook, on_block_hook, on_end_hook, d };
+
+		act_set_hooks(d->act, &h);
 	}
 	{
 		char err[512];

@@ -7,7 +7,13 @@
  *	value of a window at message m is computed over [lo, m] where lo is
  *	the first entry newer than t_m - W (binary search), so windows are
  *	exact to the microsecond and need no buckets.
+ *	Blocks are kept per identity (struct lblock, only for identities that
+ *	were ever blocked): a re-arm bumps the block's epoch and moves its
+ *	armed time; each (rule, identity) state notices the new epoch at its
+ *	next message and clears its "over" marks, and every window's lower
+ *	bound is at least the armed time.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +34,19 @@ struct wstate {
 	int64_t	peak_at;
 };
 
+/* The block state of one identity. */
+struct lblock {
+	int64_t	until;		/* log time the block ends; 0: until unblocked */
+	int64_t	armed;		/* only messages at or after this count; INT64_MIN: all */
+	long	times;		/* blocks so far */
+	unsigned epoch;		/* bumped at each re-arm */
+	int	active;
+};
+
 struct lstate {
 	const struct conf_rule *rule;
 	char   *ident;
+	unsigned epoch;		/* of its identity's lblock when last judged */
 	struct ent *e;
 	size_t	start, n, cap;	/* live entries are e[start .. n) */
 	int64_t	maxw;		/* longest window, microseconds */
@@ -40,6 +56,7 @@ struct lstate {
 struct limits {
 	const struct conf *conf;
 	struct hmap *states;	/* "ruleindex\0identity" -> struct lstate */
+	struct hmap *blocks;	/* identity -> struct lblock */
 	uint64_t *set;		/* scratch set for distinct IPs */
 	size_t	setcap;
 };
@@ -52,7 +69,8 @@ limits_new(const struct conf *conf)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return (NULL);
 	l->conf = conf;
-	if ((l->states = hmap_new()) == NULL) {
+	if ((l->states = hmap_new()) == NULL || (l->blocks = hmap_new()) == NULL) {
+		hmap_free(l->states, NULL);
 		free(l);
 		return (NULL);
 	}
@@ -77,6 +95,7 @@ limits_free(struct limits *l)
 	if (l == NULL)
 		return;
 	hmap_free(l->states, lstate_free);
+	hmap_free(l->blocks, free);
 	free(l->set);
 	free(l);
 }
@@ -236,10 +255,70 @@ insert(struct lstate *s, int64_t t, long nrcpt, uint64_t iph)
 	return ((long)pos);
 }
 
-/* judge - add m to s and raise the verdicts of its windows */
+/* blk_get - the block state of ident, NULL when it was never blocked */
+static struct lblock *
+blk_get(const struct limits *l, const char *ident)
+{
+	if (hmap_count(l->blocks) == 0)
+		return (NULL);
+	return (hmap_get(l->blocks, ident, strlen(ident)));
+}
+
+/* blk_rearm - the block ends at log time at: its identity's limits re-arm */
+static void
+blk_rearm(struct lblock *b, int64_t at)
+{
+	b->active = 0;
+	if (at > b->armed)
+		b->armed = at;
+	b->epoch++;
+}
+
+/* blk_expire - end b if its time ran out at log time t */
+static void
+blk_expire(struct lblock *b, int64_t t)
+{
+	if (b->active && b->until != 0 && t >= b->until)
+		blk_rearm(b, b->until);
+}
+
+/* armed_at - the armed time of b as seen at log time t, without changing b */
+static int64_t
+armed_at(const struct lblock *b, int64_t t)
+{
+	if (b == NULL)
+		return (INT64_MIN);
+	if (b->active && b->until != 0 && t >= b->until && b->until > b->armed)
+		return (b->until);
+	return (b->armed);
+}
+
+/*
+ * low - the first of the live entries before end that is newer than from
+ * and not older than armed (end when none is)
+ */
+static size_t
+low(const struct lstate *s, size_t end, int64_t from, int64_t armed)
+{
+	size_t lo = first_after(s, end, from);
+
+	if (armed != INT64_MIN) {
+		size_t la = first_after(s, end, armed - 1);
+
+		if (la > lo)
+			lo = la;
+	}
+	return (lo);
+}
+
+/*
+ * judge - add m to s and raise the verdicts of its windows; b is the block
+ * state of s's identity (NULL: never blocked), blocked whether it was
+ * blocked when m arrived (then nothing is raised).
+ */
 static int
 judge(struct limits *l, struct lstate *s, const struct track_msg *m,
-      limits_verdict_fn cb, void *ctx)
+      limits_verdict_fn cb, void *ctx, const struct lblock *b, int blocked)
 {
 	const struct conf_rule *rule = s->rule;
 	uint64_t iph = m->client_ip ? hmap_hash(m->client_ip, strlen(m->client_ip)) : 0;
@@ -248,6 +327,14 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m,
 	int raised = 0;
 	int64_t newest;
 
+	int64_t armed = b != NULL ? b->armed : INT64_MIN;
+
+	if (b != NULL && s->epoch != b->epoch) {
+		/* re-armed since s was last judged: every window starts afresh */
+		for (wi = 0; wi < rule->nwin; wi++)
+			s->w[wi].over = 0;
+		s->epoch = b->epoch;
+	}
 	if ((p = insert(s, m->time_us, m->nrcpt, iph)) < 0)
 		return (-1);
 	pos = (size_t)p;
@@ -255,7 +342,9 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m,
 		const struct conf_window *w = &rule->win[wi];
 		struct wstate *ws = &s->w[wi];
 
-		lo = first_after(s, pos, m->time_us - w->seconds * 1000000);
+		lo = low(s, pos + 1, m->time_us - w->seconds * 1000000, armed);
+		if (lo > pos)		/* older than the re-arm: counts for nothing */
+			continue;
 		switch (w->limit) {
 		case LIM_MESSAGES:
 			value = (long)(pos - lo + 1);
@@ -274,9 +363,10 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m,
 			ws->peak = value;
 			ws->peak_at = m->time_us;
 		}
-		if (value > w->threshold && !ws->over) {
+		if (value > w->threshold && !ws->over && !blocked && cb != NULL) {
 			struct limits_verdict v;
 
+			memset(&v, 0, sizeof(v));
 			v.identity = s->ident;
 			v.rule = rule;
 			v.win = w;
@@ -290,7 +380,8 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m,
 	}
 	/* drop entries no window ending at or after the newest can reach */
 	newest = s->e[s->n - 1].t;
-	while (s->start < s->n && s->e[s->start].t <= newest - s->maxw)
+	while (s->start < s->n && (s->e[s->start].t <= newest - s->maxw ||
+	    s->e[s->start].t < armed))
 		s->start++;
 	return (raised);
 }
@@ -301,7 +392,8 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 	const struct conf *c = l->conf;
 	char buf[BY_COUNT][SG_IDENT_KEY_MAX];
 	const char *id[BY_COUNT];
-	int exempt[BY_COUNT];
+	struct lblock *blk[BY_COUNT];
+	int exempt[BY_COUNT], blocked[BY_COUNT];
 	size_t ri;
 	int k, r, raised = 0;
 
@@ -309,6 +401,12 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 		id[k] = limits_ident(m, (enum conf_by)k, buf[k], sizeof(buf[k]));
 		exempt[k] = id[k] != NULL &&
 		    conf_exempt(c, (enum conf_by)k, strchr(id[k], ':') + 1);
+		blk[k] = NULL;
+		blocked[k] = 0;
+		if (id[k] != NULL && !exempt[k] && (blk[k] = blk_get(l, id[k])) != NULL) {
+			blk_expire(blk[k], m->time_us);
+			blocked[k] = blk[k]->active;
+		}
 	}
 	for (ri = 0; ri < c->nrules; ri++) {
 		const struct conf_rule *rule = &c->rules[ri];
@@ -319,7 +417,7 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 			continue;
 		if ((s = lstate_get(l, ri, id[rule->by])) == NULL)
 			return (-1);
-		if ((r = judge(l, s, m, cb, ctx)) < 0)
+		if ((r = judge(l, s, m, cb, ctx, blk[rule->by], blocked[rule->by])) < 0)
 			return (-1);
 		raised += r;
 	}
@@ -376,16 +474,18 @@ count_cb(void *ctx, const char *key, size_t n, void *val)
 	struct lstate *s = val;
 	struct limits_count c;
 	size_t i, lo, last;
+	int64_t armed;
 
 	(void)key;
 	(void)n;
 	if (s->n == s->start)
 		return (0);
 	last = s->n - 1;
+	armed = armed_at(blk_get(cw->l, s->ident), cw->now);
 	for (i = 0; i < s->rule->nwin; i++) {
 		const struct conf_window *w = &s->rule->win[i];
 
-		lo = first_after(s, s->n, cw->now - w->seconds * 1000000);
+		lo = low(s, s->n, cw->now - w->seconds * 1000000, armed);
 		if (lo > last)
 			continue;
 		switch (w->limit) {
@@ -446,4 +546,123 @@ size_t
 limits_size(const struct limits *l)
 {
 	return (hmap_count(l->states));
+}
+
+int64_t
+limits_block_time(const struct conf_rule *r, long times)
+{
+	double d;
+
+	if (r == NULL || r->block_time <= 0)
+		return (0);
+	d = (double)r->block_time * pow(r->block_time_factor, (double)(times > 1 ? times - 1 : 0));
+	if (d > 10.0 * 365 * 86400)
+		d = 10.0 * 365 * 86400;
+	return ((int64_t)d * 1000000);
+}
+
+/* blk_add - the block state of ident, created (never blocked, nothing cut) on first use */
+static struct lblock *
+blk_add(struct limits *l, const char *ident)
+{
+	size_t n = strlen(ident);
+	void **slot;
+	int added;
+
+	if ((slot = hmap_get_or_add(l->blocks, ident, n, &added)) == NULL)
+		return (NULL);
+	if (added) {
+		struct lblock *b = calloc(1, sizeof(*b));
+
+		if (b == NULL) {
+			hmap_del(l->blocks, ident, n);
+			return (NULL);
+		}
+		b->armed = INT64_MIN;
+		*slot = b;
+	}
+	return (*slot);
+}
+
+long
+limits_block(struct limits *l, const char *identity, int64_t from, int64_t dur)
+{
+	struct lblock *b;
+
+	if ((b = blk_add(l, identity)) == NULL)
+		return (-1);
+	blk_expire(b, from);
+	if (b->active)
+		return (b->times);
+	b->active = 1;
+	b->until = dur > 0 ? from + dur : 0;
+	return (++b->times);
+}
+
+void
+limits_unblock(struct limits *l, const char *identity, int64_t at)
+{
+	struct lblock *b = blk_get(l, identity);
+
+	if (b != NULL && b->active)
+		blk_rearm(b, at);
+}
+
+int
+limits_blocked(struct limits *l, const char *identity, int64_t t)
+{
+	const struct lblock *b = blk_get(l, identity);
+
+	return (b != NULL && b->active && (b->until == 0 || t < b->until));
+}
+
+long
+limits_block_count(struct limits *l, const char *identity)
+{
+	const struct lblock *b = blk_get(l, identity);
+
+	return (b != NULL ? b->times : 0);
+}
+
+int
+limits_restore_block(struct limits *l, const char *identity, long times, int active,
+		     int64_t until, int64_t armed)
+{
+	struct lblock *b;
+
+	if ((b = blk_add(l, identity)) == NULL)
+		return (-1);
+	b->times = times;
+	b->active = active;
+	b->until = active ? until : 0;
+	b->armed = armed;
+	b->epoch++;
+	return (0);
+}
+
+static int
+copy_cb(void *ctx, const char *key, size_t n, void *val)
+{
+	struct limits *dst = ctx;
+	const struct lblock *src = val;
+	void **slot;
+	int added;
+	struct lblock *b;
+
+	if ((slot = hmap_get_or_add(dst->blocks, key, n, &added)) == NULL)
+		return (1);
+	if (added && (*slot = calloc(1, sizeof(struct lblock))) == NULL) {
+		hmap_del(dst->blocks, key, n);
+		return (1);
+	}
+	b = *slot;
+	*b = *src;
+	b->epoch++;
+	return (0);
+}
+
+int
+limits_copy_blocks(struct limits *dst, const struct limits *src)
+{
+	return (hmap_each(src->blocks, copy_cb, dst) != 0 ? -1 : 0);
 }

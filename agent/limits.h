@@ -15,6 +15,17 @@
  *	by the same rule at the moment it is seen.
  *	State of an identity whose windows are all empty is freed by
  *	limits_prune().
+ *
+ *	Blocks and re-arming.  The caller tells limits when an identity is
+ *	blocked (limits_block, at the log time of the overrun or of a block
+ *	by hand) and when a block ends by hand (limits_unblock).  While an
+ *	identity is blocked no overrun of it is raised (all the overruns of
+ *	the message that blocked it are).  A block with an end ends at the
+ *	first message or count at or after that log time.  When a block ends,
+ *	every limit of the identity re-arms: its windows count only messages
+ *	at or after that moment, so it crosses again after `threshold` new
+ *	messages.  limits itself never decides a block; the pipeline does, so
+ *	that audit and the daemon decide alike.
  */
 #ifndef SG_LIMITS_H
 #define SG_LIMITS_H
@@ -35,6 +46,9 @@ struct limits_verdict {
 	long	count;				/* value after this message */
 	int64_t	time_us;
 	const char *queue_id;
+	/* set by the pipeline before the verdict reaches enforcement: */
+	int	blocks;				/* 1: this overrun began a block */
+	int64_t	block_until_us;			/* its end, log time; 0: until unblocked */
 };
 
 typedef void (*limits_verdict_fn)(void *ctx, const struct limits_verdict *);
@@ -76,6 +90,39 @@ struct limits_count {
 /* limits_each_count - every (identity, rule, window) whose value at now_us is non-zero */
 void	limits_each_count(struct limits *, int64_t now_us, void (*cb)(void *ctx,
 			  const struct limits_count *), void *ctx);
+
+/*
+ * limits_block_time - how long the times-th block (1 = the first) of
+ * rule r lasts, microseconds: block_time * block_time_factor^(times-1),
+ * at most ten years; 0 for "until unblocked by hand" (block_time 0).
+ */
+int64_t	limits_block_time(const struct conf_rule *r, long times);
+
+/*
+ * limits_block - identity is blocked from log time from_us for dur_us
+ * (0: until limits_unblock).  Does nothing when it is blocked already.
+ * Returns the number of blocks of the identity so far, -1 on ENOMEM.
+ */
+long	limits_block(struct limits *, const char *identity, int64_t from_us, int64_t dur_us);
+/*
+ * limits_unblock - a block ended by hand at log time at_us: the identity's
+ * limits re-arm (only messages at or after at_us count).  Does nothing
+ * when the identity is not blocked.
+ */
+void	limits_unblock(struct limits *, const char *identity, int64_t at_us);
+/* limits_blocked - 1 when identity is blocked at log time t_us */
+int	limits_blocked(struct limits *, const char *identity, int64_t t_us);
+/* limits_block_count - blocks of identity so far (0: never) */
+long	limits_block_count(struct limits *, const char *identity);
+/*
+ * limits_restore_block - at start-up, what the store knows: times blocked,
+ * whether a block is in force (until_us its end, 0: none), and armed_us,
+ * the end of its last block (INT64_MIN: none).  -1 on ENOMEM.
+ */
+int	limits_restore_block(struct limits *, const char *identity, long times, int active,
+			     int64_t until_us, int64_t armed_us);
+/* limits_copy_blocks - the block states of src into dst (a reload); -1 on ENOMEM */
+int	limits_copy_blocks(struct limits *dst, const struct limits *src);
 
 /* limits_prune - free state whose windows are all empty at time now_us */
 void	limits_prune(struct limits *, int64_t now_us);

@@ -17,13 +17,29 @@ fail(struct pipeline *pl, const char *what, const char *msg)
 }
 
 static void
-verdict_cb(void *ctx, const struct limits_verdict *v)
+verdict_cb(void *ctx, const struct limits_verdict *lv)
 {
 	struct pipeline *pl = ctx;
+	struct limits_verdict vb = *lv, *v = &vb;
 	struct store_verdict sv;
 	char err[256], wb[32];
+	int64_t dur;
 
 	pl->verdicts++;
+	/*
+	 * The overrun blocks its identity (for the rule's block_time, longer
+	 * for a repeat offender) from its log time: no overrun of it until the
+	 * block ends, then its limits re-arm.  Audit and the daemon both get
+	 * here, so they agree on which overruns are acted on.  Other overruns
+	 * of the same message are reported, but begin no block.
+	 */
+	if (!limits_blocked(pl->limits, v->identity, v->time_us)) {
+		dur = limits_block_time(v->rule, limits_block_count(pl->limits, v->identity) + 1);
+		if (limits_block(pl->limits, v->identity, v->time_us, dur) < 0)
+			fail(pl, "limits", "out of memory");
+		v->blocks = 1;
+		v->block_until_us = dur > 0 ? v->time_us + dur : 0;
+	}
 	if (pl->store != NULL && !pl->failed) {
 		sv.time_us = v->time_us;
 		sv.identity = v->identity;

@@ -257,7 +257,8 @@ cmd_status(int argc, char **argv)
 		goto out;
 	}
 	now = status_now(last);
-	if (pipeline_rebuild(l, st, now - pipeline_max_window(conf), err, sizeof(err)) < 0) {
+	if (act_restore_limits(st, l, err, sizeof(err)) < 0 ||
+	    pipeline_rebuild(l, st, now - pipeline_max_window(conf), err, sizeof(err)) < 0) {
 		fprintf(stderr, "sendguard: status: %s\n", err);
 		rc = EXIT_RUNTIME;
 		goto out;

@@ -130,6 +130,12 @@ static const struct migration {
 	  "ALTER TABLE action_log ADD COLUMN next_us INTEGER;"
 	  "CREATE INDEX action_log_status ON action_log(status);",
 	  "CREATE INDEX messages_queue_id ON messages(queue_id);" },
+	/*
+	 * 3 -> 4: a block's end in log time and when it ended (the limits'
+	 * re-arm point), for re-arming and for held mail after a block
+	 */
+	{ "ALTER TABLE blocks ADD COLUMN ended_us INTEGER;"
+	  "ALTER TABLE blocks ADD COLUMN log_until_us INTEGER;", NULL },
 };
 
 #define SCHEMA_LATEST ((int) (sizeof(migrations) / sizeof(migrations[0])))
@@ -1059,12 +1065,14 @@ static const char *const xsql[X_COUNT] = {
 	[X_RECENT_UID] = RECENT("uid"),
 	[X_RECENT_SENDER] = RECENT("sender"),
 	[X_RECENT_IP] = RECENT("client_ip"),
-	[X_GET_BLOCK] = "SELECT identity, rule, since_us, until_us, count, state"
-			" FROM blocks WHERE identity = ?1",
+	[X_GET_BLOCK] = "SELECT identity, rule, since_us, until_us, count, state,"
+			" ended_us, log_until_us FROM blocks WHERE identity = ?1",
 	[X_PUT_BLOCK] = "INSERT OR REPLACE INTO blocks (identity, rule, since_us,"
-			" until_us, count, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	[X_EACH_BLOCK] = "SELECT identity, rule, since_us, until_us, count, state"
-			 " FROM blocks WHERE (?1 IS NULL OR state = ?1) ORDER BY identity",
+			" until_us, count, state, ended_us, log_until_us) VALUES (?1, ?2,"
+			" ?3, ?4, ?5, ?6, NULLIF(?7, 0), NULLIF(?8, 0))",
+	[X_EACH_BLOCK] = "SELECT identity, rule, since_us, until_us, count, state,"
+			 " ended_us, log_until_us FROM blocks WHERE (?1 IS NULL OR"
+			 " state = ?1) ORDER BY identity",
 	[X_ADD_HOLD] = "INSERT OR IGNORE INTO holds (host, instance, queue_id, identity,"
 		       " requested_us, state) VALUES (?1, ?2, ?3, ?4, ?5, 'requested')",
 	[X_HOLD_STATE] = "UPDATE holds SET state = ?1, changed_us = ?2 WHERE queue_id = ?3"
@@ -1257,6 +1265,8 @@ fill_block(sqlite3_stmt *st, struct store_block *b)
 	b->until_us = sqlite3_column_int64(st, 3);
 	b->count = (long) sqlite3_column_int64(st, 4);
 	b->state = col_str(st, 5);
+	b->ended_us = sqlite3_column_int64(st, 6);	/* NULL reads as 0 */
+	b->log_until_us = sqlite3_column_int64(st, 7);
 }
 
 int
@@ -1320,6 +1330,10 @@ store_put_block(struct store *s, const struct store_block *b, char *err, size_t 
 		rc = sqlite3_bind_int64(st, 5, b->count);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_text(st, 6, b->state, -1, SQLITE_TRANSIENT);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 7, b->ended_us);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 8, b->log_until_us);
 	return xstep_write(s, st, rc, "save block", err, errlen);
 }
 

@@ -132,6 +132,12 @@ struct store_block {
 	int64_t	since_us, until_us;	/* until 0: until unblocked by hand */
 	long	count;			/* times blocked, for repeat offenders */
 	const char *state;		/* "blocked", "expired", "unblocked" */
+	/*
+	 * The same block on the log's clock, as the limits see it: its end
+	 * (0: none) and where its limits re-armed when the last block of it
+	 * ended (0: never).  The wall-clock since/until drive the map.
+	 */
+	int64_t	log_until_us, ended_us;
 };
 
 struct store_hold {

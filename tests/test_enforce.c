@@ -1311,3 +1311,98 @@ Test(enforce, no_hold_action_holds_nothing)
 	free(js);
 	stop(pid, SIGTERM);
 }
+
+/* msgs_from - n messages of login from t on, queue IDs PREFIX0001.. */
+static void
+msgs_from(const char *login, const char *prefix, int first, int n, time_t t)
+{
+	char qid[16];
+	int k;
+
+	log_open();
+	for (k = 0; k < n; k++) {
+		snprintf(qid, sizeof(qid), "%s%04X", prefix, first + k);
+		msg(t + k, qid, login);
+	}
+	log_close();
+}
+
+/* not_blocked - status lists no block of identity */
+static int
+not_blocked(const char *identity)
+{
+	char *js = status(), *e;
+	int ok;
+
+	cr_assert_not_null(js);
+	e = blocked_entry(js, identity);
+	ok = e == NULL;
+	free(e);
+	free(js);
+	return (ok);
+}
+
+/*
+ * 12: unblocking re-arms the limit (issue 8, defect 1): 3/10m, alice goes
+ * over and is blocked; unblocked, three new messages pass and the fourth
+ * blocks her again.  Before the fix her count never fell back below the
+ * threshold, so nothing fired again.
+ */
+Test(enforce, unblock_rearms_the_limit)
+{
+	struct cf c = { .messages = "3/10m" };
+	struct cmdres r;
+	char *e;
+	pid_t pid;
+
+	write_conf(&c);
+	msgs_from("alice@example.com", "A0", 1, 4, base);
+	pid = start();
+	wait_running();
+	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000), "%s",
+	    keep(slurp_path(errp)));
+	free(e);
+	r = sg("unblock", "sasl:alice@example.com", "--release-held");
+	cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "count afresh"), "unblock says the limits re-arm: %s", r.out);
+	cmdres_free(&r);
+	msgs_from("alice@example.com", "A0", 5, 3, base + 60);
+	wait_caught_up();
+	cr_expect(not_blocked("sasl:alice@example.com"), "three new messages pass");
+	msgs_from("alice@example.com", "A0", 8, 1, base + 70);
+	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000),
+	    "the fourth new message blocks her again:\n%s", keep(slurp_path(errp)));
+	cr_expect_not_null(strstr(e, "\"times\": 2"), "%s", e);
+	free(e);
+	cr_expect(wait_file(errp, "crossed by A00008", 2000), "the fourth new one crossed: %s",
+	    keep(slurp_path(errp)));
+	stop(pid, SIGTERM);
+}
+
+/* 13: a block that expires re-arms the limit too (3/1h, block_time 2s) */
+Test(enforce, expiry_rearms_the_limit)
+{
+	struct cf c = { .messages = "3/1h", .block_time = "2s", .factor = "1" };
+	time_t now = time(NULL);
+	char *e;
+	pid_t pid;
+
+	write_conf(&c);
+	msgs_from("alice@example.com", "A0", 1, 4, now - 10);
+	pid = start();
+	wait_running();
+	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000), "%s",
+	    keep(slurp_path(errp)));
+	free(e);
+	cr_expect(wait_file(errp, "expired", 6000), "the block expired");
+	msleep(500);
+	now = time(NULL);
+	msgs_from("alice@example.com", "A0", 5, 3, now - 3);
+	wait_caught_up();
+	cr_expect(not_blocked("sasl:alice@example.com"), "three new messages pass after the expiry");
+	msgs_from("alice@example.com", "A0", 8, 1, now);
+	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000),
+	    "the fourth new message after the expiry blocks her again:\n%s", keep(slurp_path(errp)));
+	free(e);
+	stop(pid, SIGTERM);
+}

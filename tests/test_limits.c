@@ -260,3 +260,130 @@ Test(limits, matches_brute_force)
 	limits_free(l);
 	conf_free(c);
 }
+
+/* send - messages of alice at the given seconds; the verdicts' queue IDs, space-separated */
+static void
+send_alice(struct limits *l, const long *sec, int n, int base, char *got, size_t len)
+{
+	struct vlog vl;
+	char qid[16][16];
+	size_t o = strlen(got);
+	int k;
+
+	memset(&vl, 0, sizeof(vl));
+	for (k = 0; k < n; k++) {
+		struct track_msg m;
+
+		snprintf(qid[k], sizeof(qid[k]), "m%d", base + k);
+		m = msg(SEC(sec[k]), qid[k], "alice@example.com", "192.0.2.1", 1);
+		cr_assert_geq(limits_message(l, &m, on_verdict, &vl), 0);
+	}
+	for (k = 0; k < vl.n; k++)
+		o += (size_t)snprintf(got + o, len - o, "%s%s", o ? " " : "", vl.qid[k]);
+}
+
+/* count_one - the count of the one (identity, rule, window) listed */
+static void
+count_one(void *ctx, const struct limits_count *c)
+{
+	*(long *)ctx = c->count;
+}
+
+/*
+ * The issue-8 story: 3/10m, alice goes over and is blocked; while blocked
+ * nothing fires; unblocked, she sends again: three pass, the fourth fires.
+ * Without re-arming the fourth never fired (her count never fell back).
+ */
+Test(limits, unblock_rearms)
+{
+	const long w[1][3] = { { LIM_MESSAGES, 3, 600 } };
+	struct conf *c = one_rule(BY_SASL, NULL, 1, w);
+	struct limits *l = limits_new(c);
+	const long burst[] = { 0, 1, 2, 3 }, during[] = { 4, 5, 6, 7, 8, 9 };
+	const long after[] = { 20, 21, 22, 23, 24 };
+	char got[256] = "";
+	long cnt = -1;
+
+	send_alice(l, burst, 4, 0, got, sizeof(got));
+	cr_assert_str_eq(got, "m3");
+	cr_assert_eq(limits_block(l, "sasl:alice@example.com", SEC(3), 0), 1);
+	cr_assert(limits_blocked(l, "sasl:alice@example.com", SEC(100)));
+	send_alice(l, during, 6, 4, got, sizeof(got));
+	cr_assert_str_eq(got, "m3", "overruns raised while blocked: %s", got);
+	limits_unblock(l, "sasl:alice@example.com", SEC(15));
+	cr_assert_not(limits_blocked(l, "sasl:alice@example.com", SEC(15)));
+	limits_each_count(l, SEC(16), count_one, &cnt);
+	cr_assert_eq(cnt, -1, "after the unblock the window counts afresh, got %ld", cnt);
+	send_alice(l, after, 5, 10, got, sizeof(got));
+	cr_assert_str_eq(got, "m3 m13", "the fourth new message fires again: %s", got);
+	limits_each_count(l, SEC(30), count_one, &cnt);
+	cr_assert_eq(cnt, 5);
+	cr_assert_eq(limits_block(l, "sasl:alice@example.com", SEC(24), 0), 2);
+	cr_assert_eq(limits_block_count(l, "sasl:alice@example.com"), 2);
+	limits_free(l);
+	conf_free(c);
+}
+
+/* A block with an end ends at the first message at or after it, by log time. */
+Test(limits, block_expires_by_log_time)
+{
+	const long w[1][3] = { { LIM_MESSAGES, 2, 3600 } };
+	struct conf *c = one_rule(BY_SASL, NULL, 1, w);
+	struct limits *l = limits_new(c);
+	const long a[] = { 0, 1, 2 }, b[] = { 30, 50, 59 }, d[] = { 60, 61, 62 };
+	char got[256] = "";
+	long cnt = -1;
+
+	send_alice(l, a, 3, 0, got, sizeof(got));
+	limits_block(l, "sasl:alice@example.com", SEC(2), SEC(58));	/* until 60 s */
+	send_alice(l, b, 3, 3, got, sizeof(got));
+	cr_assert_str_eq(got, "m2");
+	limits_each_count(l, SEC(60), count_one, &cnt);
+	cr_assert_eq(cnt, -1, "a count at the end of the block starts afresh (got %ld)", cnt);
+	cr_assert_not(limits_blocked(l, "sasl:alice@example.com", SEC(60)));
+	send_alice(l, d, 3, 6, got, sizeof(got));
+	cr_assert_str_eq(got, "m2 m8", "three messages at or after the end: the third fires (%s)", got);
+	limits_free(l);
+	conf_free(c);
+}
+
+/* Restored from the store: messages before the last block's end never count again. */
+Test(limits, restored_block_cuts_the_window)
+{
+	const long w[1][3] = { { LIM_MESSAGES, 2, 3600 } };
+	struct conf *c = one_rule(BY_SASL, NULL, 1, w);
+	struct limits *l = limits_new(c), *l2;
+	const long old[] = { 0, 1, 2, 3 }, fresh[] = { 20, 21, 22 };
+	char got[256] = "";
+	long cnt = -1;
+
+	cr_assert_eq(limits_restore_block(l, "sasl:alice@example.com", 1, 0, 0, SEC(10)), 0);
+	send_alice(l, old, 4, 0, got, sizeof(got));
+	cr_assert_str_eq(got, "", "messages before the re-arm count for nothing: %s", got);
+	send_alice(l, fresh, 3, 4, got, sizeof(got));
+	cr_assert_str_eq(got, "m6");
+	/* a reload keeps the block states */
+	l2 = limits_new(c);
+	cr_assert_eq(limits_copy_blocks(l2, l), 0);
+	cr_assert_eq(limits_block_count(l2, "sasl:alice@example.com"), 1);
+	limits_each_count(l, SEC(23), count_one, &cnt);
+	cr_assert_eq(cnt, 3);
+	limits_free(l2);
+	limits_free(l);
+	conf_free(c);
+}
+
+/* block_time grows by the factor for a repeat offender; 0 is for ever */
+Test(limits, block_time)
+{
+	const long w[1][3] = { { LIM_MESSAGES, 2, 3600 } };
+	struct conf *c = one_rule(BY_SASL, NULL, 1, w);
+
+	c->rules[0].block_time = 3600;
+	c->rules[0].block_time_factor = 2;
+	cr_expect_eq(limits_block_time(&c->rules[0], 1), SEC(3600));
+	cr_expect_eq(limits_block_time(&c->rules[0], 3), SEC(4 * 3600));
+	c->rules[0].block_time = 0;
+	cr_expect_eq(limits_block_time(&c->rules[0], 5), 0);
+	conf_free(c);
+}

@@ -10,18 +10,23 @@
  *	and the test asserts that
  *	 - every identity's messages and recipients equal the truth, and the
  *	   audit reports no identity that the truth lacks;
- *	 - for every identity, rule of tests/truth.conf that applies to it,
- *	   and messages or recipients window, the first overrun the audit
- *	   reports names the queue ID (and count and second) of the message
- *	   that a plain reference computation names, and no other overrun of
- *	   an identity/rule/window is reported;
+ *	 - the overruns the audit reports are exactly those of a plain
+ *	   reference computation (identity, rule, window, queue ID, count and
+ *	   second), blocks and re-arming included;
  *	 - audit exits 1 exactly when some overrun exists.
  *	A second table checks the reference computation itself, and one test
  *	audits the real shared log postfix-logsums-2023.log.xz.
- *	Reference: sort an identity's messages by (time, log order); message
- *	m crosses a window W with threshold T when the messages (or the sum
- *	of their nrcpt) of that identity with time in (t_m - W, t_m] that come
- *	at or before m exceed T.  The first such m is the first overrun.
+ *	Reference: take an identity's messages in (time, log order).  The
+ *	value of window W at message m is the number of messages (or the sum
+ *	of their nrcpt) of that identity with time in (t_m - W, t_m], not
+ *	before the identity's armed time, that come at or before m.  m is an
+ *	overrun of W with threshold T when the value exceeds T, did not at the
+ *	identity's previous message (for W), and the identity is not blocked
+ *	when m arrives.  An overrun blocks the identity from t_m for the
+ *	block_time of the first rule (in file order) that m crossed, times
+ *	block_time_factor for each earlier block; at its first message at or
+ *	after the end, the block ends, the armed time becomes the end and
+ *	every window starts afresh.
  * UNTRUSTED INPUT
  *	The audit's output, parsed as RFC 4180 CSV.
  */
@@ -32,6 +37,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <math.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -293,6 +299,8 @@ struct rule {
 	size_t	nmatch;
 	struct window w[16];
 	size_t	nw;
+	int64_t	block_time;		/* seconds; 0: until unblocked */
+	double	factor;			/* block_time_factor */
 };
 
 struct overrun {
@@ -606,6 +614,8 @@ load_rules(struct world *w, const char *path)
 			if (strncmp(s, "[limit ", 7) == 0 && w->nrules < 16) {
 				r = &w->rules[w->nrules++];
 				memset(r, 0, sizeof(*r));
+				r->block_time = 3600;	/* sendguard's defaults */
+				r->factor = 1;
 				snprintf(r->name, sizeof(r->name), "%.*s",
 					 (int)strcspn(s + 7, "]"), s + 7);
 			}
@@ -618,6 +628,12 @@ load_rules(struct world *w, const char *path)
 		val = trim(eq + 1);
 		if (strcmp(key, "by") == 0) {
 			snprintf(r->by, sizeof(r->by), "%s", val);
+		} else if (strcmp(key, "block_time") == 0) {
+			if ((r->block_time = parse_dur(val)) < 0)
+				goto bad;
+		} else if (strcmp(key, "block_time_factor") == 0) {
+			if ((r->factor = strtod(val, NULL)) < 1)
+				goto bad;
 		} else if (strcmp(key, "match") == 0) {
 			s2 = val;
 			while (r->nmatch < 16 && (item = next_tok(&s2, ',')) != NULL)
@@ -666,32 +682,82 @@ rule_applies(const struct rule *r, const char *id)
 	return 0;
 }
 
+/* One overrun the reference expects: rule and window indexes, message. */
+struct xrun {
+	size_t	rule, win;
+	long	idx;			/* into mi */
+	long	count;
+};
+
+#define XRUN_MAX 4096
+
 /*
- * first_crossing - the reference: index (into mi) of the first message
- * whose window sum exceeds threshold, or -1.  Messages are in log order,
- * which is time order.  *count gets the window sum at that message.
+ * simulate - the reference (see the top of the file) for one identity's
+ * messages msgs[mi[0..n)] under rules[0..nr) (those that apply to it);
+ * the expected overruns go to out (at most max), their number is
+ * returned.
  */
-static long
-first_crossing(const struct tmsg *msgs, const size_t *mi, size_t n,
-	       int64_t window_us, long threshold, int rcpt, long *count)
+static size_t
+simulate(const struct tmsg *msgs, const size_t *mi, size_t n, const struct rule *const *rules,
+	 size_t nr, struct xrun *out, size_t max)
 {
-	size_t i, j = 0;
-	long sum = 0;
+	static long cum[200001];	/* recipients before message i */
+	size_t j[16][16], ja = 0, i, r, v, no = 0;
+	int over[16][16], blocked = 0;
+	int64_t armed = INT64_MIN, until = 0;
+	long times = 0;
 
+	if (n > 200000)
+		n = 200000;
+	memset(j, 0, sizeof(j));
+	memset(over, 0, sizeof(over));
+	cum[0] = 0;
+	for (i = 0; i < n; i++)
+		cum[i + 1] = cum[i] + msgs[mi[i]].nrcpt;
 	for (i = 0; i < n; i++) {
-		const struct tmsg *m = &msgs[mi[i]];
+		int64_t t = msgs[mi[i]].t_us;
+		long first = -1;
 
-		sum += rcpt ? m->nrcpt : 1;
-		while (msgs[mi[j]].t_us <= m->t_us - window_us) {
-			sum -= rcpt ? msgs[mi[j]].nrcpt : 1;
-			j++;
+		if (blocked && until != 0 && t >= until) {
+			blocked = 0;
+			armed = until;
+			memset(over, 0, sizeof(over));
 		}
-		if (sum > threshold) {
-			*count = sum;
-			return (long)i;
+		while (armed != INT64_MIN && ja < i && msgs[mi[ja]].t_us < armed)
+			ja++;
+		for (r = 0; r < nr; r++)
+			for (v = 0; v < rules[r]->nw; v++) {
+				const struct window *w = &rules[r]->w[v];
+				size_t lo;
+				long val;
+
+				while (msgs[mi[j[r][v]]].t_us <= t - w->seconds * 1000000)
+					j[r][v]++;
+				lo = j[r][v] > ja ? j[r][v] : ja;
+				val = w->rcpt ? cum[i + 1] - cum[lo] : (long)(i + 1 - lo);
+				if (val > w->threshold && !over[r][v] && !blocked) {
+					if (no < max) {
+						out[no].rule = r;
+						out[no].win = v;
+						out[no].idx = (long)i;
+						out[no].count = val;
+					}
+					no++;
+					if (first < 0)
+						first = (long)r;
+				}
+				over[r][v] = val > w->threshold;
+			}
+		if (first >= 0 && !blocked) {
+			double d = (double)rules[first]->block_time * pow(rules[first]->factor,
+			    (double)times);
+
+			times++;
+			blocked = 1;
+			until = d > 0 ? t + (int64_t)d * 1000000 : 0;
 		}
 	}
-	return -1;
+	return no;
 }
 
 /* parse_rfc3339 - "2026-03-02T10:00:00[.frac](Z|+00:00)" -> epoch seconds */
@@ -824,88 +890,69 @@ check_counts(struct world *w)
 	}
 }
 
-/* check_overruns - first overrun of each identity/rule/window; returns
- * the number of crossings the reference found */
+/* check_overruns - the audit's overruns against the reference; returns
+ * the number of overruns the reference found */
 static long
 check_overruns(struct world *w)
 {
-	size_t i, k, v, o;
+	static struct xrun xr[XRUN_MAX];
+	size_t i, k, o, x, nx, nr;
 	long crossings = 0;
 
 	for (i = 0; i < w->cap; i++) {
 		const struct ident *id = &w->tab[i];
+		const struct rule *rules[16];
 
 		if (id->id == NULL || !id->in_truth)
 			continue;
-		for (k = 0; k < w->nrules; k++) {
-			const struct rule *r = &w->rules[k];
+		for (k = nr = 0; k < w->nrules; k++)
+			if (rule_applies(&w->rules[k], id->id))
+				rules[nr++] = &w->rules[k];
+		if (nr == 0)
+			continue;
+		nx = simulate(w->msgs, id->mi, id->nmi, rules, nr, xr, XRUN_MAX);
+		if (nx > XRUN_MAX) {
+			fail(w, "%s: more than %d overruns", id->id, XRUN_MAX);
+			nx = XRUN_MAX;
+		}
+		crossings += (long)nx;
+		for (x = 0; x < nx; x++) {
+			const struct window *wd = &rules[xr[x].rule]->w[xr[x].win];
+			const char *lim = wd->rcpt ? "recipients" : "messages";
+			const struct tmsg *m = &w->msgs[id->mi[xr[x].idx]];
+			int64_t sec = m->t_us / 1000000;
+			char ws[32];
+			int found = 0;
 
-			if (!rule_applies(r, id->id))
-				continue;
-			for (v = 0; v < r->nw; v++) {
-				const struct window *wd = &r->w[v];
-				const char *lim = wd->rcpt ? "recipients" : "messages";
-				char ws[32];
-				long cnt = 0, x;
-				struct overrun *first = NULL;
+			fmt_dur(ws, sizeof(ws), wd->seconds);
+			for (o = 0; o < w->nov && !found; o++) {
+				struct overrun *ov = &w->ov[o];
 
-				fmt_dur(ws, sizeof(ws), wd->seconds);
-				x = first_crossing(w->msgs, id->mi, id->nmi,
-						   wd->seconds * 1000000, wd->threshold,
-						   wd->rcpt, &cnt);
-				for (o = 0; o < w->nov; o++) {
-					struct overrun *ov = &w->ov[o];
-
-					if (strcmp(ov->identity, id->id) == 0 &&
-					    strcmp(ov->rule, r->name) == 0 &&
-					    strcmp(ov->limit, lim) == 0 &&
-					    strcmp(ov->window, ws) == 0 &&
-					    ov->threshold == wd->threshold) {
-						ov->seen = 1;
-						if (first == NULL)
-							first = ov;
-					}
-				}
-				if (x < 0) {
-					if (first != NULL)
-						fail(w, "%s rule %s %s %ld/%s: audit overrun "
-						     "at %s queue_id %s count %ld, reference: "
-						     "never crossed", id->id, r->name, lim,
-						     wd->threshold, ws, first->at, first->qid,
-						     first->count);
+				if (ov->seen || strcmp(ov->identity, id->id) != 0 ||
+				    strcmp(ov->rule, rules[xr[x].rule]->name) != 0 ||
+				    strcmp(ov->limit, lim) != 0 || strcmp(ov->window, ws) != 0 ||
+				    ov->threshold != wd->threshold || strcmp(ov->qid, m->qid) != 0)
 					continue;
-				}
-				crossings++;
-				{
-					const struct tmsg *m = &w->msgs[id->mi[x]];
-					int64_t sec = m->t_us / 1000000;
-
-					if (first == NULL) {
-						fail(w, "%s rule %s %s %ld/%s: reference crosses "
-						     "at message #%ld queue_id %s (t=%lld.%06lld, "
-						     "count %ld), audit reports no overrun",
-						     id->id, r->name, lim, wd->threshold, ws,
-						     x + 1, m->qid, (long long)sec,
-						     (long long)(m->t_us % 1000000), cnt);
-					} else if (strcmp(first->qid, m->qid) != 0 ||
-						   first->count != cnt ||
-						   parse_rfc3339(first->at) != sec) {
-						fail(w, "%s rule %s %s %ld/%s: first overrun at %s "
-						     "queue_id %s count %ld, reference: message "
-						     "#%ld queue_id %s t=%lld.%06lld count %ld",
-						     id->id, r->name, lim, wd->threshold, ws,
-						     first->at, first->qid, first->count, x + 1,
-						     m->qid, (long long)sec,
-						     (long long)(m->t_us % 1000000), cnt);
-					}
-				}
+				ov->seen = found = 1;
+				if (ov->count != xr[x].count || parse_rfc3339(ov->at) != sec)
+					fail(w, "%s rule %s %s %ld/%s at queue_id %s: audit count %ld "
+					     "at %s, reference count %ld at t=%lld.%06lld", id->id,
+					     rules[xr[x].rule]->name, lim, wd->threshold, ws, m->qid,
+					     ov->count, ov->at, xr[x].count, (long long)sec,
+					     (long long)(m->t_us % 1000000));
 			}
+			if (!found)
+				fail(w, "%s rule %s %s %ld/%s: reference overrun at message #%ld "
+				     "queue_id %s (t=%lld.%06lld, count %ld), audit reports none there",
+				     id->id, rules[xr[x].rule]->name, lim, wd->threshold, ws,
+				     xr[x].idx + 1, m->qid, (long long)sec,
+				     (long long)(m->t_us % 1000000), xr[x].count);
 		}
 	}
 	for (o = 0; o < w->nov; o++)
 		if (!w->ov[o].seen)
 			fail(w, "audit overrun %s rule %s %s %ld/%s at %s queue_id %s "
-			     "matches no identity/rule/window of the truth",
+			     "matches no overrun of the reference",
 			     w->ov[o].identity, w->ov[o].rule, w->ov[o].limit,
 			     w->ov[o].threshold, w->ov[o].window, w->ov[o].at,
 			     w->ov[o].qid);
@@ -1126,25 +1173,40 @@ ParameterizedTest(struct truth_case *c, truth, audit_matches_truth)
 /* the reference computation itself */
 
 struct ref_case {
-	char	name[64];
-	double	t[8];			/* seconds */
-	long	nrcpt[8];
+	char	name[80];
+	double	t[12];			/* seconds */
+	long	nrcpt[12];
 	size_t	n;
 	int64_t	window;
 	long	threshold;
 	int	rcpt;
-	long	want;			/* index, -1 none */
-	long	want_count;
+	int64_t	block_time;
+	double	factor;
+	char	want[64];		/* "index:count ..." of the overruns */
 };
 
 static struct ref_case ref_cases[] = {
-	{ "third message in an hour crosses 2/1h", { 0, 10, 20 }, { 1, 1, 1 }, 3, 3600, 2, 0, 2, 3 },
-	{ "exactly W apart is outside the window", { 0, 3600, 7200 }, { 1, 1, 1 }, 3, 3600, 1, 0, -1, 0 },
-	{ "W minus a microsecond is inside", { 0, 3599.999999 }, { 1, 1 }, 2, 3600, 1, 0, 1, 2 },
-	{ "ties at one second count in log order", { 5, 5, 5, 5 }, { 1, 1, 1, 1 }, 4, 60, 2, 0, 2, 3 },
-	{ "recipients sum crosses at the message that tips it", { 0, 1, 2 }, { 3, 2, 1 }, 3, 3600, 4, 1, 1, 5 },
-	{ "old messages slide out", { 0, 1, 4000, 4001, 4002 }, { 1, 1, 1, 1, 1 }, 5, 3600, 2, 0, 4, 3 },
-	{ "never above the threshold", { 0, 100, 200 }, { 1, 1, 1 }, 3, 3600, 3, 0, -1, 0 },
+	{ "third message in an hour crosses 2/1h", { 0, 10, 20 }, { 1, 1, 1 }, 3, 3600, 2, 0,
+	  3600, 1, "2:3" },
+	{ "exactly W apart is outside the window", { 0, 3600, 7200 }, { 1, 1, 1 }, 3, 3600, 1, 0,
+	  3600, 1, "" },
+	{ "W minus a microsecond is inside", { 0, 3599.999999 }, { 1, 1 }, 2, 3600, 1, 0,
+	  3600, 1, "1:2" },
+	{ "ties at one second count in log order", { 5, 5, 5, 5 }, { 1, 1, 1, 1 }, 4, 60, 2, 0,
+	  3600, 1, "2:3" },
+	{ "recipients sum crosses at the message that tips it", { 0, 1, 2 }, { 3, 2, 1 }, 3, 3600,
+	  4, 1, 3600, 1, "1:5" },
+	{ "old messages slide out", { 0, 1, 4000, 4001, 4002 }, { 1, 1, 1, 1, 1 }, 5, 3600, 2, 0,
+	  3600, 1, "4:3" },
+	{ "never above the threshold", { 0, 100, 200 }, { 1, 1, 1 }, 3, 3600, 3, 0, 3600, 1, "" },
+	{ "blocked: no overrun until the block ends, then threshold new ones",
+	  { 0, 1, 2, 3, 4, 100, 101, 102 }, { 1, 1, 1, 1, 1, 1, 1, 1 }, 8, 3600, 2, 0, 50, 1,
+	  "2:3 7:3" },
+	{ "a repeat offender's block grows by the factor",
+	  { 0, 1, 2, 20, 21, 22, 50, 51, 52 }, { 1, 1, 1, 1, 1, 1, 1, 1, 1 }, 9, 3600, 2, 0, 10, 4,
+	  "2:3 5:3" },
+	{ "block_time 0 lasts for ever", { 0, 1, 2, 9000, 9001, 9002 }, { 1, 1, 1, 1, 1, 1 }, 6,
+	  3600, 2, 0, 0, 1, "2:3" },
 };
 
 ParameterizedTestParameters(truth, reference)
@@ -1155,22 +1217,32 @@ ParameterizedTestParameters(truth, reference)
 
 ParameterizedTest(struct ref_case *c, truth, reference)
 {
-	struct tmsg m[8];
-	size_t mi[8], i;
-	long cnt = 0, got;
+	struct tmsg m[12];
+	struct rule r;
+	const struct rule *rp = &r;
+	struct xrun xr[12];
+	size_t mi[12], i, n;
+	char got[128] = "";
+	size_t o = 0;
 
 	memset(m, 0, sizeof(m));
+	memset(&r, 0, sizeof(r));
 	for (i = 0; i < c->n; i++) {
 		m[i].t_us = (int64_t)(c->t[i] * 1e6 + 0.5);
 		m[i].nrcpt = c->nrcpt[i];
 		mi[i] = i;
 	}
-	got = first_crossing(m, mi, c->n, c->window * 1000000, c->threshold,
-			     c->rcpt, &cnt);
-	cr_assert_eq(got, c->want, "%s: index %ld, want %ld", c->name, got, c->want);
-	if (got >= 0)
-		cr_assert_eq(cnt, c->want_count, "%s: count %ld, want %ld", c->name,
-			     cnt, c->want_count);
+	r.nw = 1;
+	r.w[0].rcpt = c->rcpt;
+	r.w[0].threshold = c->threshold;
+	r.w[0].seconds = c->window;
+	r.block_time = c->block_time;
+	r.factor = c->factor;
+	n = simulate(m, mi, c->n, &rp, 1, xr, 12);
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%ld:%ld", i ? " " : "",
+		    xr[i].idx, xr[i].count);
+	cr_assert_str_eq(got, c->want, "%s: overruns [%s], want [%s]", c->name, got, c->want);
 }
 
 /* the CSV parser on quoted fields */
