@@ -12,6 +12,13 @@
  *	  was accepted, so it is known as a copy when it is.
  *	Hand-offs are matched by host and queue ID, not instance: a hand-off
  *	to another Postfix instance on the same host names that instance's ID.
+ *	A queue ID alone does not say which message a hand-off means, since
+ *	Postfix reuses IDs: a held-back message or an open record with that ID
+ *	may be an earlier, unrelated one.  So every candidate carries when it
+ *	was received (its client= line), every hand-off when its original was,
+ *	and may_be_copy() is the one test: a copy is never received before
+ *	its original.  A candidate that fails it is left alone and the
+ *	expectation stays open for the real copy.
  *
  *	Persistence (the daemon): with track_keep_dirty(t, 1) every change is
  *	noted in a dirty set; track_persist() writes the net changes since
@@ -49,6 +56,7 @@ struct held {
 	struct held *next;
 	uint64_t seq;
 	int64_t	time_us;
+	int64_t	recv_us;		/* when it was received: its record's client= line */
 	int	reinject;
 	int	removed;		/* its "removed" came while it was held back */
 	long	uid, nrcpt;
@@ -59,7 +67,8 @@ struct held {
 
 struct expect {
 	struct expect *next;
-	int64_t	time_us;
+	int64_t	time_us;		/* the hand-off line */
+	int64_t	orig_us;		/* its original was received; INT64_MIN: unknown */
 	size_t	n;
 	char	key[];
 };
@@ -352,21 +361,42 @@ rec_open(struct track *t, const char *key, size_t keylen, const struct pf_event 
 	return (r);
 }
 
-/* expect_take - 1 when a hand-off named (host, qid) within the link window */
+/*
+ * may_be_copy - can a message received at recv_us be the copy of an
+ * original received at orig_us (INT64_MIN: not known)?  A copy is made
+ * from its original, so it is never older: an older holder of the queue ID
+ * is an unrelated message that Postfix gave the same ID before.
+ */
 static int
-expect_take(struct track *t, const char *lk, size_t ln, int64_t now)
+may_be_copy(int64_t recv_us, int64_t orig_us)
 {
-	struct expect *e = hmap_del(t->expect, lk, ln);
+	return (recv_us >= orig_us);
+}
 
-	if (e == NULL)
+/*
+ * expect_take - 1 when a hand-off named (host, qid) within the link window
+ * and the message with that ID received at recv_us may be its copy; the
+ * expectation is used up then.  An older message keeps it open for the
+ * real copy.
+ */
+static int
+expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us, int64_t now)
+{
+	struct expect *e = hmap_get(t->expect, lk, ln);
+
+	if (e == NULL || !may_be_copy(recv_us, e->orig_us))
 		return (0);
+	(void)hmap_del(t->expect, lk, ln);
 	mark(t, TRACK_NS_EXPECT, lk, ln);
 	return (now - e->time_us <= 2 * TRACK_LINK_WINDOW_US);
 }
 
-/* expect_add - remember that a hand-off named (host, qid) at time now */
+/*
+ * expect_add - remember that a hand-off at time now named (host, qid) as
+ * the copy of an original received at orig_us
+ */
 static void
-expect_add(struct track *t, const char *lk, size_t ln, int64_t now)
+expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig_us)
 {
 	struct expect *e;
 	void **slot;
@@ -377,6 +407,7 @@ expect_add(struct track *t, const char *lk, size_t ln, int64_t now)
 	memcpy(e->key, lk, ln);
 	e->n = ln;
 	e->time_us = now;
+	e->orig_us = orig_us;
 	if ((slot = hmap_get_or_add(t->expect, lk, ln, &added)) == NULL) {
 		free(e);
 		return;
@@ -406,11 +437,14 @@ put_str(char **pp, const char *s, size_t n, int fold)
 	return (d);
 }
 
-/* held_add - queue a held-back message (strings copied); NULL on ENOMEM */
+/*
+ * held_add - queue a held-back message (strings copied), accepted at
+ * time_us and received at recv_us; NULL on ENOMEM
+ */
 static struct held *
-held_add(struct track *t, uint64_t seq, int64_t time_us, const char *host,
-	 const char *inst, const char *qid, const char *sender, size_t en,
-	 const char *ip, long nrcpt, int reinject)
+held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us,
+	 const char *host, const char *inst, const char *qid, const char *sender,
+	 size_t en, const char *ip, long nrcpt, int reinject)
 {
 	size_t hn = strlen(host), in = strlen(inst), qn = strlen(qid);
 	size_t ipn = ip ? strlen(ip) : 0;
@@ -434,6 +468,7 @@ held_add(struct track *t, uint64_t seq, int64_t time_us, const char *host,
 		h->ip = put_str(&p, ip, ipn, 0);
 	h->seq = seq;
 	h->time_us = time_us;
+	h->recv_us = recv_us;
 	h->uid = -1;
 	h->nrcpt = nrcpt;
 	h->reinject = reinject;
@@ -569,33 +604,57 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 	if (hn + 1 + qn < sizeof(lk)) {
 		memcpy(lk, host, hn + 1);
 		memcpy(lk + hn + 1, qid, qn);
-		if (expect_take(t, lk, hn + 1 + qn, now)) {
+		if (expect_take(t, lk, hn + 1 + qn, r->created, now)) {
 			t->st.reinjections++;
 			return;
 		}
 	}
 	/* unauthenticated smtpd: may be a re-injection named later */
-	if (held_add(t, t->seq, now, host, inst, qid, ev->sender.p, ev->sender.n,
-	    r->ip, nrcpt, 0) == NULL)
+	if (held_add(t, t->seq, now, r->created, host, inst, qid, ev->sender.p,
+	    ev->sender.n, r->ip, nrcpt, 0) == NULL)
 		t->st.dropped++;
 }
 
-/* on_handoff - "queued as NEWID": NEWID is a copy, not a new message */
+/*
+ * orig_received - when the original of a hand-off line was received: its
+ * record's creation; INT64_MIN when it has none (before the log, evicted)
+ */
+static int64_t
+orig_received(const struct track *t, const struct pf_event *ev)
+{
+	char key[512];
+	size_t kn;
+	const struct rec *r;
+
+	if ((kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0 ||
+	    (r = hmap_get(t->recs, key, kn)) == NULL)
+		return (INT64_MIN);
+	return (r->created);
+}
+
+/*
+ * on_handoff - "queued as NEWID": NEWID is a copy, not a new message.  The
+ * newest held-back NEWID is the copy unless it is older than the original
+ * (then so is every other held-back NEWID); otherwise the copy is still to
+ * come, or still before its (queue active) line: expect it.
+ */
 static void
 on_handoff(struct track *t, const struct pf_event *ev, int64_t now)
 {
 	char lk[512];
 	size_t ln;
 	struct held *h;
+	int64_t orig_us;
 
 	if ((ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queued_as)) == 0)
 		return;
-	if ((h = hmap_get(t->held_ix, lk, ln)) != NULL) {
+	orig_us = orig_received(t, ev);
+	if ((h = hmap_get(t->held_ix, lk, ln)) != NULL && may_be_copy(h->recv_us, orig_us)) {
 		h->reinject = 1;
 		mark_held(t, h);
 		return;
 	}
-	expect_add(t, lk, ln, now);
+	expect_add(t, lk, ln, now, orig_us);
 }
 
 void
@@ -623,7 +682,7 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 		r->flags |= F_SMTPD;
 		ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
 		if (ev->orig_queue_id.p != NULL || ev->orig_client_ip.p != NULL ||
-		    (ln > 0 && expect_take(t, lk, ln, now)))
+		    (ln > 0 && expect_take(t, lk, ln, r->created, now)))
 			r->flags |= F_REINJECT;
 		break;
 	case PF_PICKUP:
@@ -683,6 +742,18 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 /*
  * Serialization.  Little helpers over a byte cursor; every read checks the
  * remaining length so a damaged blob is refused, not trusted.
+ *
+ * Saved values (i64 little-endian; strings as an i64 length, -1 for NULL,
+ * then the bytes):
+ *	TRACK_NS_REC	flags, uid, created, sasl, ip
+ *	TRACK_NS_HELD	time_us, reinject | removed << 1, nrcpt, host, instance,
+ *			qid, sender, ip [, recv_us]
+ *	TRACK_NS_EXPECT	time_us [, orig_us]
+ * A field in brackets was added later, at the end, so a value saved by an
+ * older version is told apart by its length and still read: a held-back
+ * message without recv_us is taken as received when it was accepted (the
+ * nearest time it kept), an expectation without orig_us as of an unknown
+ * original (any message may be its copy, as before).
  */
 struct wbuf {
 	unsigned char *p;
@@ -817,7 +888,8 @@ persist_cb(void *ctx, const char *dk, size_t dn, void *val)
 		else if (w_i64(w, h->time_us) < 0 || w_i64(w, h->reinject | (h->removed << 1)) < 0 ||
 		    w_i64(w, h->nrcpt) < 0 || w_str(w, h->host) < 0 ||
 		    w_str(w, h->instance) < 0 || w_str(w, h->qid) < 0 ||
-		    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0)
+		    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0 ||
+		    w_i64(w, h->recv_us) < 0)
 			r = -1;
 		else
 			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
@@ -826,7 +898,7 @@ persist_cb(void *ctx, const char *dk, size_t dn, void *val)
 
 		if (e == NULL)
 			r = pw->ops->del(pw->ctx, ns, key, kn);
-		else if (w_i64(w, e->time_us) < 0)
+		else if (w_i64(w, e->time_us) < 0 || w_i64(w, e->orig_us) < 0)
 			r = -1;
 		else
 			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
@@ -900,6 +972,7 @@ track_restore(struct track *t, int ns, const void *key, size_t kn,
 		const char *host = r_str(&rb, &hn), *inst = r_str(&rb, &in);
 		const char *qid = r_str(&rb, &qn), *sender = r_str(&rb, &en);
 		const char *ip = r_str(&rb, &ipn);
+		int64_t recv_us = rb.n == 0 ? time_us : r_i64(&rb);	/* older: none */
 		char hb[256], ib[256], qb[PF_QID_MAX + 1], ipb[256] = "";
 		uint64_t seq = 0;
 		size_t i;
@@ -919,8 +992,8 @@ track_restore(struct track *t, int ns, const void *key, size_t kn,
 				memcpy(ipb, ip, ipn);
 				ipb[ipn] = '\0';
 			}
-			struct held *h = held_add(t, seq, time_us, hb, ib, qb, sender, en,
-			    ip ? ipb : NULL, (long)nrcpt, (int)(reinject & 1));
+			struct held *h = held_add(t, seq, time_us, recv_us, hb, ib, qb,
+			    sender, en, ip ? ipb : NULL, (long)nrcpt, (int)(reinject & 1));
 
 			if (h != NULL) {
 				h->removed = (int)((reinject >> 1) & 1);
@@ -929,9 +1002,10 @@ track_restore(struct track *t, int ns, const void *key, size_t kn,
 		}
 	} else if (ns == TRACK_NS_EXPECT) {
 		int64_t time_us = r_i64(&rb);
+		int64_t orig_us = rb.n == 0 ? INT64_MIN : r_i64(&rb);	/* older: none */
 
 		if (!rb.bad && rb.n == 0 && kn > 0 && kn < 512) {
-			expect_add(t, key, kn, time_us);
+			expect_add(t, key, kn, time_us, orig_us);
 			rc = 0;
 		}
 	}

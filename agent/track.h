@@ -18,6 +18,10 @@
  *	"removed".  Such a message is held back for TRACK_LINK_WINDOW of log
  *	time before it is emitted (or dropped when a hand-off names it).
  *	Authenticated (sasl) and pickup messages are emitted at once.
+ *	A copy is never older than its original: a message with the named
+ *	queue ID that was received (client= line) before the original was is
+ *	an earlier, unrelated holder of that reused ID, never taken for the
+ *	copy, and the hand-off keeps waiting for the real one.
  *
  *	The table is bounded: records older than TRACK_MAX_AGE (longer than
  *	Postfix's default maximal_queue_lifetime) or past max_entries are

@@ -1024,6 +1024,21 @@ static const char *const tiny_log[] = {
 	"2026-03-02T10:50:01.600000+00:00 mail postfix/smtp[61]: A3B4C5D6E7: to=<zoe@example.org>, relay=mx.example.org[203.0.113.201]:25, delay=0.6, delays=0/0/0.3/0.3, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 2C3D4E5F60)",
 	"2026-03-02T10:50:01.601000+00:00 mail postfix/qmgr[50]: A3B4C5D6E7: removed",
 	"2026-03-02T10:50:02.000000+00:00 mail dovecot: imap-login: Login: user=<alice@example.com>, method=PLAIN, rip=192.0.2.10, lip=192.0.2.1, mpid=900, TLS",
+	/* (d) a reused queue ID: an unrelated inbound message held B4C5D6E7F8 and
+	 * was removed before alice's message was received; the hand-off then
+	 * names B4C5D6E7F8 for the copy, which comes after it */
+	"2026-03-02T11:00:00.000000+00:00 mail postfix/smtpd[108]: B4C5D6E7F8: client=mx2.example.net[198.51.100.7]",
+	"2026-03-02T11:00:00.100000+00:00 mail postfix/qmgr[50]: B4C5D6E7F8: from=<Info@Shop.example.net>, size=2000, nrcpt=1 (queue active)",
+	"2026-03-02T11:00:00.300000+00:00 mail postfix/pipe[65]: B4C5D6E7F8: to=<alice@example.com>, relay=dovecot, delay=0.3, delays=0.1/0/0/0.2, dsn=2.0.0, status=sent (delivered via dovecot service)",
+	"2026-03-02T11:00:00.301000+00:00 mail postfix/qmgr[50]: B4C5D6E7F8: removed",
+	"2026-03-02T11:00:01.000000+00:00 mail postfix/submission/smtpd[109]: C5D6E7F809: client=unknown[192.0.2.10], sasl_method=PLAIN, sasl_username=alice@example.com",
+	"2026-03-02T11:00:01.100000+00:00 mail postfix/qmgr[50]: C5D6E7F809: from=<alice@example.com>, size=700, nrcpt=1 (queue active)",
+	"2026-03-02T11:00:01.800000+00:00 mail postfix/amavis/smtp[60]: C5D6E7F809: to=<frank@example.org>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.8, delays=0.1/0/0/0.7, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as B4C5D6E7F8)",
+	"2026-03-02T11:00:01.802000+00:00 mail postfix/qmgr[50]: C5D6E7F809: removed",
+	"2026-03-02T11:00:01.805000+00:00 mail postfix/10025/smtpd[110]: B4C5D6E7F8: client=localhost[127.0.0.1]",
+	"2026-03-02T11:00:01.810000+00:00 mail postfix/qmgr[50]: B4C5D6E7F8: from=<alice@example.com>, size=1100, nrcpt=1 (queue active)",
+	"2026-03-02T11:00:02.300000+00:00 mail postfix/smtp[61]: B4C5D6E7F8: to=<frank@example.org>, relay=mx.example.org[203.0.113.201]:25, delay=0.5, delays=0/0/0.2/0.3, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 3D4E5F6071)",
+	"2026-03-02T11:00:02.301000+00:00 mail postfix/qmgr[50]: B4C5D6E7F8: removed",
 	NULL
 };
 
@@ -1034,15 +1049,19 @@ static const char tiny_truth[] =
 	"message\t1772446800.050000\t1A2B3C4D5E\t3\tuid:33,sender:www-data@mail.example.com\n"
 	"message\t1772447400.100000\t708192A3B4\t1\tip:198.51.100.20,sender:news@lists.example.org\n"
 	"message\t1772448600.100000\t92A3B4C5D6\t1\tsasl:bob@example.net,ip:203.0.113.7,sender:bob@example.net\n"
+	"message\t1772449200.100000\tB4C5D6E7F8\t1\tip:198.51.100.7,sender:info@shop.example.net\n"
+	"message\t1772449201.100000\tC5D6E7F809\t1\tsasl:alice@example.com,ip:192.0.2.10,sender:alice@example.com\n"
 	"identity\tip:127.0.0.1\t1\t1\n"
-	"identity\tip:192.0.2.10\t1\t2\n"
+	"identity\tip:192.0.2.10\t2\t3\n"
 	"identity\tip:198.51.100.20\t1\t1\n"
+	"identity\tip:198.51.100.7\t1\t1\n"
 	"identity\tip:2001:db8::5\t1\t1\n"
 	"identity\tip:203.0.113.7\t1\t1\n"
-	"identity\tsasl:alice@example.com\t2\t3\n"
+	"identity\tsasl:alice@example.com\t3\t4\n"
 	"identity\tsasl:bob@example.net\t1\t1\n"
-	"identity\tsender:alice@example.com\t2\t3\n"
+	"identity\tsender:alice@example.com\t3\t4\n"
 	"identity\tsender:bob@example.net\t1\t1\n"
+	"identity\tsender:info@shop.example.net\t1\t1\n"
 	"identity\tsender:nextcloud@example.com\t1\t1\n"
 	"identity\tsender:news@lists.example.org\t1\t1\n"
 	"identity\tsender:www-data@mail.example.com\t1\t3\n"
