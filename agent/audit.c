@@ -19,6 +19,7 @@
 
 #include "agent/cmds.h"
 #include "agent/conf.h"
+#include "agent/json.h"
 #include "agent/pipeline.h"
 #include "agent/report.h"
 #include "agent/source.h"
@@ -38,74 +39,16 @@ static const char audit_usage[] =
 "      --since T       count messages accepted at or after T\n"
 "      --until T       count messages accepted at or before T\n"
 "                      T: 2026-11-27T17:20:00Z, 2026-11-27T18:20:00+01:00,\n"
-"                      2026-11-27 17:20[:00] or 2026-11-27 (local time)\n"
+"                      2026-11-27 17:20[:00] or 2026-11-27 (local time);\n"
+"                      today or yesterday (local midnight of that day);\n"
+"                      -90s, -30m, -2h, -7d (that long before now).\n"
+"                      --since yesterday --until today: all of yesterday.\n"
+"                      The report then shows the interval and its totals.\n"
 "  -y, --year Y        year of the first line of logs without years (BSD syslog);\n"
 "                      default: inferred from each file's mtime\n"
 "      --state FILE    keep the state in this SQLite file instead of memory\n"
 "Exit: 0 no limit crossed, 1 a limit crossed, 2 usage/config/input error,\n"
 "3 runtime failure.\n";
-
-/* parse_when - T as described in the usage; -1 on error */
-static int
-parse_when(const char *s, int64_t *out)
-{
-	struct tm tm;
-	const char *end;
-	time_t t;
-	long off = 0;
-	int zoned = 0;
-
-	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL &&
-	    (end = strptime(s, "%Y-%m-%d %H:%M:%S", &tm)) == NULL &&
-	    (end = strptime(s, "%Y-%m-%d %H:%M", &tm)) == NULL &&
-	    (end = strptime(s, "%Y-%m-%d", &tm)) == NULL)
-		return (-1);
-	if (*end == '.') {		/* fraction: ignored */
-		end++;
-		while (*end >= '0' && *end <= '9')
-			end++;
-	}
-	if (*end == 'Z' || *end == 'z') {
-		zoned = 1;
-		end++;
-	} else if (*end == '+' || *end == '-') {
-		int sign = *end == '-' ? -1 : 1;
-		char *e;
-		long hh, mm = 0;
-
-		errno = 0;
-		hh = strtol(end + 1, &e, 10);
-		if (e != end + 3 || errno != 0)
-			return (-1);
-		end = e;
-		if (*end == ':')
-			end++;
-		if (*end != '\0') {
-			mm = strtol(end, &e, 10);
-			if (e != end + 2)
-				return (-1);
-			end = e;
-		}
-		if (hh > 23 || mm > 59)
-			return (-1);
-		off = sign * (hh * 3600 + mm * 60);
-		zoned = 1;
-	}
-	if (*end != '\0')
-		return (-1);
-	if (zoned) {
-		if ((t = timegm(&tm)) == (time_t)-1)
-			return (-1);
-		t -= off;
-	} else {
-		tm.tm_isdst = -1;
-		if ((t = mktime(&tm)) == (time_t)-1)
-			return (-1);
-	}
-	*out = (int64_t)t * 1000000;
-	return (0);
-}
 
 /* progress - one status line on a terminal */
 static void
@@ -139,6 +82,7 @@ cmd_audit(int argc, char **argv)
 	const char *cfile = NULL, *state = NULL;
 	enum report_format fmt = REPORT_TABLE;
 	int64_t since = INT64_MIN, until = INT64_MAX;
+	int64_t now_us = (int64_t)time(NULL) * 1000000;	/* one now for both bounds */
 	long year = 0;
 	struct conf *conf = NULL;
 	struct store *store = NULL;
@@ -147,7 +91,7 @@ cmd_audit(int argc, char **argv)
 	struct report_totals tot;
 	uint64_t too_long = 0;
 	char err[512];
-	int ch, i, rc = 0, tty = isatty(STDERR_FILENO), pl_ok = 0;
+	int ch, i, rc = 0, tty = isatty(STDERR_FILENO), pl_ok = 0, interval = 0;
 	char *end;
 
 	optind = 1;
@@ -170,12 +114,13 @@ cmd_audit(int argc, char **argv)
 			break;
 		case 'S':
 		case 'U':
-			if (parse_when(optarg, ch == 'S' ? &since : &until) < 0) {
-				fprintf(stderr, "sendguard: audit: --%s: cannot read time '%s' "
-				    "(use 2026-11-27T17:20:00Z or 2026-11-27 17:20)\n",
-				    ch == 'S' ? "since" : "until", optarg);
+			if (report_parse_time(optarg, now_us, ch == 'S' ? &since : &until,
+			    err, sizeof(err)) < 0) {
+				fprintf(stderr, "sendguard: audit: --%s: %s\n",
+				    ch == 'S' ? "since" : "until", err);
 				return (EXIT_USAGE);
 			}
+			interval = 1;
 			break;
 		case 'y':
 			errno = 0;
@@ -202,7 +147,10 @@ cmd_audit(int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 	if (since > until) {
-		fprintf(stderr, "sendguard: audit: --since is after --until\n");
+		char sb[40], ub[40];
+
+		fprintf(stderr, "sendguard: audit: --since (%s) is after --until (%s)\n",
+		    json_time(since, sb, sizeof(sb)), json_time(until, ub, sizeof(ub)));
 		return (EXIT_USAGE);
 	}
 
@@ -278,12 +226,21 @@ cmd_audit(int argc, char **argv)
 	if (too_long > 0)
 		fprintf(stderr, "sendguard: audit: %llu over-long lines skipped\n",
 		    (unsigned long long)too_long);
+	memset(&tot, 0, sizeof(tot));
 	tot.lines = pl.lines;
 	tot.unparsed = pl.unparsed;
 	tot.too_long = too_long;
 	tot.first_us = pl.first_us;
 	tot.last_us = pl.last_us;
 	tot.track = track_stats(pl.track);
+	tot.interval = interval;
+	tot.since_us = since;
+	tot.until_us = until;
+	tot.in_lines = pl.in_lines;
+	tot.in_unparsed = pl.in_unparsed;
+	tot.in_counted = pl.messages;
+	tot.in_first_us = pl.in_lines > 0 ? pl.in_first_us : INT64_MIN;
+	tot.in_last_us = pl.in_lines > 0 ? pl.in_last_us : INT64_MIN;
 	if (report_print(rep, pl.limits, &tot, fmt, stdout) < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "sendguard: audit: writing the report: %s\n", strerror(errno));
 		rc = EXIT_RUNTIME;

@@ -137,6 +137,53 @@ pipeline_init(struct pipeline *pl, const struct conf *conf, struct store *store,
 	return (0);
 }
 
+enum { IN_NONE = 0, IN_INSIDE = 1, IN_OUTSIDE = 2 };	/* pl->in_prev */
+
+/*
+ * in_untimed - a line without a time.  Counted inside at once when the
+ * timed line before it is inside (taken back if the next timed line is
+ * outside, kept at the end of the input); before the first timed line it
+ * waits for that line to decide.
+ */
+static void
+in_untimed(struct pipeline *pl, int unparsed)
+{
+	pl->in_gap_lines++;
+	pl->in_gap_unparsed += (uint64_t)unparsed;
+	if (pl->in_prev == IN_INSIDE) {
+		pl->in_lines++;
+		pl->in_unparsed += (uint64_t)unparsed;
+	}
+}
+
+/* in_timed - a line at t: count it if inside, and settle the untimed lines before it */
+static void
+in_timed(struct pipeline *pl, int64_t t)
+{
+	int inside = t >= pl->since_us && t <= pl->until_us;
+
+	if (inside) {
+		/* in_lines is 0 until the first timed line inside: untimed ones need one */
+		int none = pl->in_lines == 0;
+
+		if (pl->in_prev == IN_NONE) {		/* the start of the input */
+			pl->in_lines += pl->in_gap_lines;
+			pl->in_unparsed += pl->in_gap_unparsed;
+		}
+		pl->in_lines++;
+		if (none || t < pl->in_first_us)
+			pl->in_first_us = t;
+		if (none || t > pl->in_last_us)
+			pl->in_last_us = t;
+	} else if (pl->in_prev == IN_INSIDE) {	/* between inside and outside: not inside */
+		pl->in_lines -= pl->in_gap_lines;
+		pl->in_unparsed -= pl->in_gap_unparsed;
+	}
+	pl->in_gap_lines = 0;
+	pl->in_gap_unparsed = 0;
+	pl->in_prev = inside ? IN_INSIDE : IN_OUTSIDE;
+}
+
 void
 pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t len)
 {
@@ -148,18 +195,23 @@ pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_
 	h = pf_parse(pl->parser, line, len, &ev);
 	if (h == PF_HDR_NONE) {
 		pl->unparsed++;
+		in_untimed(pl, 1);
 		return;
 	}
-	if (h == PF_HDR_SKIP)
+	if (h == PF_HDR_SKIP) {
+		in_untimed(pl, 0);
 		return;
+	}
 	if (pf_clock_resolve(clk, &ev.tm, &t) < 0) {
 		pl->unparsed++;
+		in_untimed(pl, 1);
 		return;
 	}
 	if (pl->first_us == INT64_MIN || t < pl->first_us)
 		pl->first_us = t;
 	if (t > pl->last_us)
 		pl->last_us = t;
+	in_timed(pl, t);
 	track_event(pl->track, &ev, t);
 	if (pl->on_event != NULL && (ev.kind == PF_HOLD || ev.kind == PF_RELEASE))
 		pl->on_event(pl->ctx, &ev, t);

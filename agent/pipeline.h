@@ -40,6 +40,18 @@ struct pipeline {
 	/* counters */
 	uint64_t lines, unparsed, messages, verdicts;
 	int64_t	first_us, last_us;
+	/*
+	 * The lines inside [since_us, until_us], for audit's report head.  A
+	 * line with a time is inside when its time is.  A line without one
+	 * (unparsed, a journal marker) is inside when the nearest timed lines
+	 * before and after it both are; at the start or end of the input the
+	 * one timed line beside it decides.  in_first_us/in_last_us (earliest
+	 * and latest time inside) are valid only when in_lines > 0.
+	 */
+	uint64_t in_lines, in_unparsed;
+	int64_t	in_first_us, in_last_us;
+	uint64_t in_gap_lines, in_gap_unparsed;	/* untimed lines since the last timed one */
+	int	in_prev;		/* last timed line: 0 none yet, 1 inside, 2 outside */
 	/* batching and errors */
 	int	in_txn;
 	int	external_txn;		/* the caller begins and commits (daemon) */

@@ -2,8 +2,11 @@
  * NAME
  *	report - audit report (see report.h)
  */
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/hmap.h"
 #include "agent/json.h"
@@ -298,23 +301,72 @@ csv(FILE *fp, const char *s)
 	putc('"', fp);
 }
 
+/* bound - an interval bound for the table: its time, or what an open end means */
+static const char *
+bound(int64_t us, const char *open, char *buf, size_t len)
+{
+	if (us == INT64_MIN || us == INT64_MAX)
+		return (open);
+	return (json_time(us, buf, len));
+}
+
+/*
+ * print_table_interval - the head of a report with --since/--until: the
+ * interval and its totals first, then the whole input's below "Input:".
+ */
+static void
+print_table_interval(const struct report_totals *t, FILE *fp)
+{
+	char tb[40], tb2[40];
+
+	fprintf(fp, "Interval:   %s .. %s\n",
+	    bound(t->since_us, "(start of input)", tb, sizeof(tb)),
+	    bound(t->until_us, "(end of input)", tb2, sizeof(tb2)));
+	fprintf(fp, "Lines:      %llu in the interval (%llu not syslog lines)\n",
+	    (unsigned long long)t->in_lines, (unsigned long long)t->in_unparsed);
+	if (t->in_first_us != INT64_MIN)
+		fprintf(fp, "Log time:   %s to %s in the interval\n",
+		    json_time(t->in_first_us, tb, sizeof(tb)),
+		    json_time(t->in_last_us, tb2, sizeof(tb2)));
+	else
+		fputs("Log time:   no line in the interval\n", fp);
+	fprintf(fp, "Messages:   %llu counted in the interval\n", (unsigned long long)t->in_counted);
+	fprintf(fp, "Input:      %llu lines read (%llu not syslog lines, %llu over-long)\n",
+	    (unsigned long long)t->lines, (unsigned long long)t->unparsed,
+	    (unsigned long long)t->too_long);
+	if (t->first_us != INT64_MIN)
+		fprintf(fp, "            %s to %s\n", json_time(t->first_us, tb, sizeof(tb)),
+		    json_time(t->last_us, tb2, sizeof(tb2)));
+	if (t->track != NULL)
+		fprintf(fp, "            %llu messages counted; not counted: %llu content-filter "
+		    "copies, %llu requeued, %llu without a client or pickup line\n",
+		    (unsigned long long)t->track->counted, (unsigned long long)t->track->reinjections,
+		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans);
+}
+
 static void
 print_table(struct report *r, struct rident **v, size_t n, const struct report_totals *t, FILE *fp)
 {
 	char tb[40], tb2[40], wb[32];
 	size_t i, j;
 
-	fprintf(fp, "Lines read: %llu (%llu not syslog lines, %llu over-long)\n",
-	    (unsigned long long)t->lines, (unsigned long long)t->unparsed,
-	    (unsigned long long)t->too_long);
-	if (t->first_us != INT64_MIN)
-		fprintf(fp, "Log time:   %s to %s\n", json_time(t->first_us, tb, sizeof(tb)),
-		    json_time(t->last_us, tb2, sizeof(tb2)));
-	if (t->track != NULL)
-		fprintf(fp, "Messages:   %llu counted; not counted: %llu content-filter copies, "
-		    "%llu requeued, %llu without a client or pickup line\n",
-		    (unsigned long long)t->track->counted, (unsigned long long)t->track->reinjections,
-		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans);
+	if (t->interval)
+		print_table_interval(t, fp);
+	else {
+		fprintf(fp, "Lines read: %llu (%llu not syslog lines, %llu over-long)\n",
+		    (unsigned long long)t->lines, (unsigned long long)t->unparsed,
+		    (unsigned long long)t->too_long);
+		if (t->first_us != INT64_MIN)
+			fprintf(fp, "Log time:   %s to %s\n", json_time(t->first_us, tb, sizeof(tb)),
+			    json_time(t->last_us, tb2, sizeof(tb2)));
+		if (t->track != NULL)
+			fprintf(fp, "Messages:   %llu counted; not counted: %llu content-filter copies, "
+			    "%llu requeued, %llu without a client or pickup line\n",
+			    (unsigned long long)t->track->counted,
+			    (unsigned long long)t->track->reinjections,
+			    (unsigned long long)t->track->requeues,
+			    (unsigned long long)t->track->orphans);
+	}
 	fprintf(fp, "\n%-50s %9s %10s %7s\n", "IDENTITY", "MESSAGES", "RECIPIENTS", "IPS");
 	for (i = 0; i < n; i++) {
 		tprint(fp, v[i]->name, 50, 1);
@@ -354,25 +406,67 @@ print_table(struct report *r, struct rident **v, size_t n, const struct report_t
 	}
 }
 
+/* json_first_last - "first": "...", "last": "...", (null when there is no line) */
+static void
+json_first_last(FILE *fp, int64_t first_us, int64_t last_us)
+{
+	char tb[40];
+
+	if (first_us == INT64_MIN) {
+		fputs("\"first\": null, \"last\": null, ", fp);
+		return;
+	}
+	fprintf(fp, "\"first\": \"%s\", ", json_time(first_us, tb, sizeof(tb)));
+	fprintf(fp, "\"last\": \"%s\", ", json_time(last_us, tb, sizeof(tb)));
+}
+
+/* json_bound - an interval bound: its time, or null for an open end */
+static void
+json_bound(FILE *fp, int64_t us)
+{
+	char tb[40];
+
+	if (us == INT64_MIN || us == INT64_MAX)
+		fputs("null", fp);
+	else
+		fprintf(fp, "\"%s\"", json_time(us, tb, sizeof(tb)));
+}
+
 static void
 print_json(struct report *r, struct rident **v, size_t n, const struct report_totals *t, FILE *fp)
 {
 	char tb[40], wb[32];
 	size_t i, j;
 
-	fprintf(fp, "{\"lines\": %llu, \"unparsed\": %llu, \"too_long\": %llu, ",
-	    (unsigned long long)t->lines, (unsigned long long)t->unparsed,
-	    (unsigned long long)t->too_long);
-	if (t->first_us != INT64_MIN) {
-		fprintf(fp, "\"first\": \"%s\", ", json_time(t->first_us, tb, sizeof(tb)));
-		fprintf(fp, "\"last\": \"%s\", ", json_time(t->last_us, tb, sizeof(tb)));
-	} else
-		fputs("\"first\": null, \"last\": null, ", fp);
+	if (!t->interval) {
+		fprintf(fp, "{\"lines\": %llu, \"unparsed\": %llu, \"too_long\": %llu, ",
+		    (unsigned long long)t->lines, (unsigned long long)t->unparsed,
+		    (unsigned long long)t->too_long);
+		json_first_last(fp, t->first_us, t->last_us);
+		if (t->track != NULL)
+			fprintf(fp, "\"counted\": %llu, ", (unsigned long long)t->track->counted);
+	} else {
+		/* lines, unparsed, first, last and counted are the interval's */
+		fputs("{\"since\": ", fp);
+		json_bound(fp, t->since_us);
+		fputs(", \"until\": ", fp);
+		json_bound(fp, t->until_us);
+		fprintf(fp, ", \"lines\": %llu, \"unparsed\": %llu, \"too_long\": %llu, ",
+		    (unsigned long long)t->in_lines, (unsigned long long)t->in_unparsed,
+		    (unsigned long long)t->too_long);
+		json_first_last(fp, t->in_first_us, t->in_last_us);
+		fprintf(fp, "\"counted\": %llu, \"input\": {\"lines\": %llu, \"unparsed\": %llu, ",
+		    (unsigned long long)t->in_counted, (unsigned long long)t->lines,
+		    (unsigned long long)t->unparsed);
+		json_first_last(fp, t->first_us, t->last_us);
+		fprintf(fp, "\"counted\": %llu}, ",
+		    t->track != NULL ? (unsigned long long)t->track->counted : 0ULL);
+	}
 	if (t->track != NULL)
-		fprintf(fp, "\"counted\": %llu, \"not_counted\": {\"content_filter\": %llu, "
+		fprintf(fp, "\"not_counted\": {\"content_filter\": %llu, "
 		    "\"requeued\": %llu, \"no_origin\": %llu, \"root_null_sender\": %llu}, "
 		    "\"retries\": %llu, ",
-		    (unsigned long long)t->track->counted, (unsigned long long)t->track->reinjections,
+		    (unsigned long long)t->track->reinjections,
 		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans,
 		    (unsigned long long)t->track->own, (unsigned long long)t->track->retries);
 	fputs("\n \"identities\": [", fp);
@@ -488,4 +582,140 @@ report_print(struct report *r, struct limits *l, const struct report_totals *t,
 	}
 	free(c.v);
 	return (ferror(fp) ? -1 : 0);
+}
+
+/* read2 - the two decimal digits at s into *v; 0, or -1 if they are not */
+static int
+read2(const char *s, long *v)
+{
+	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+		return (-1);
+	*v = (s[0] - '0') * 10 + (s[1] - '0');
+	return (0);
+}
+
+/* parse_absolute - RFC 3339, or a local date [and time]; 0, or -1 if s is neither */
+static int
+parse_absolute(const char *s, int64_t *out)
+{
+	static const char *const fmts[] = {
+		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+	};
+	struct tm tm;
+	const char *end = NULL;
+	time_t t;
+	long off = 0, hh, mm = 0;
+	size_t i;
+	int zoned = 0;
+
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]) && end == NULL; i++) {
+		memset(&tm, 0, sizeof(tm));	/* a failed attempt may have filled some */
+		end = strptime(s, fmts[i], &tm);
+	}
+	if (end == NULL)
+		return (-1);
+	if (*end == '.') {		/* fraction: ignored */
+		end++;
+		while (isdigit((unsigned char)*end))
+			end++;
+	}
+	if (*end == 'Z' || *end == 'z') {
+		zoned = 1;
+		end++;
+	} else if (*end == '+' || *end == '-') {
+		int sign = *end == '-' ? -1 : 1;
+
+		if (read2(end + 1, &hh) < 0)
+			return (-1);
+		end += 3;
+		if (*end == ':') {		/* +01:00 */
+			if (read2(end + 1, &mm) < 0)
+				return (-1);
+			end += 3;
+		} else if (*end != '\0') {	/* +0100; +01 alone is whole hours */
+			if (read2(end, &mm) < 0)
+				return (-1);
+			end += 2;
+		}
+		if (hh > 23 || mm > 59)
+			return (-1);
+		off = sign * (hh * 3600 + mm * 60);
+		zoned = 1;
+	}
+	if (*end != '\0')
+		return (-1);
+	if (zoned) {
+		if ((t = timegm(&tm)) == (time_t)-1)
+			return (-1);
+		t -= off;
+	} else {
+		tm.tm_isdst = -1;
+		if ((t = mktime(&tm)) == (time_t)-1)
+			return (-1);
+	}
+	*out = (int64_t)t * 1000000;
+	return (0);
+}
+
+/*
+ * local_midnight - the local midnight days_back days before the day of
+ * now_us.  The day is stepped in the calendar (mktime normalises), not by
+ * 86400 s, so a day of 23 or 25 hours is a day; where a change of daylight
+ * saving time skips midnight, mktime gives the first time the day has.
+ */
+static int
+local_midnight(int64_t now_us, int days_back, int64_t *out)
+{
+	time_t now = (time_t)(now_us >= 0 ? now_us / 1000000 : (now_us - 999999) / 1000000);
+	struct tm tm;
+	time_t t;
+
+	if (localtime_r(&now, &tm) == NULL)
+		return (-1);
+	tm.tm_hour = 0;
+	tm.tm_min = 0;
+	tm.tm_sec = 0;
+	tm.tm_mday -= days_back;
+	tm.tm_isdst = -1;
+	if ((t = mktime(&tm)) == (time_t)-1)
+		return (-1);
+	*out = (int64_t)t * 1000000;
+	return (0);
+}
+
+/* report_parse_time - a --since/--until T into microseconds, relative to now_us (see report.h) */
+int
+report_parse_time(const char *s, int64_t now_us, int64_t *out, char *err, size_t errlen)
+{
+	size_t n = strlen(s);
+	int64_t d;
+
+	if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0) {
+		if (local_midnight(now_us, s[0] == 'y', out) < 0) {
+			snprintf(err, errlen, "'%s': cannot find the local midnight", s);
+			return (-1);
+		}
+		return (0);
+	}
+	if (s[0] == '-') {
+		/* -N with a unit: conf_parse_duration alone would take a bare -90 as seconds */
+		if (n < 3 || strchr("smhd", s[n - 1]) == NULL ||
+		    (d = conf_parse_duration(s + 1)) < 0) {
+			snprintf(err, errlen, "'%s' is not a relative time "
+			    "(a minus, a number and a unit s, m, h or d: -90s, -30m, -2h, -7d)", s);
+			return (-1);
+		}
+		if (now_us < 0 || d > now_us / 1000000) {
+			snprintf(err, errlen, "'%s' reaches back before 1970", s);
+			return (-1);
+		}
+		*out = now_us - d * 1000000;
+		return (0);
+	}
+	if (parse_absolute(s, out) < 0) {
+		snprintf(err, errlen, "cannot read time '%s' (use 2026-11-27T17:20:00Z, "
+		    "2026-11-27 17:20, 2026-11-27, today, yesterday or -2h)", s);
+		return (-1);
+	}
+	return (0);
 }

@@ -6,6 +6,10 @@
  *	(exempt identities are left out); report_overrun() records a verdict;
  *	report_print() writes the report as an aligned table (80 columns),
  *	JSON (SPEC.md shape) or CSV (the same fields, one record per row).
+ *	With --since/--until the head (table and JSON) shows the interval and
+ *	the totals inside it, and the whole input's totals beside them.
+ *	report_parse_time() reads a --since/--until bound, relative to a
+ *	"now" the caller passes in (so it can be tested with a fixed clock).
  * UNTRUSTED INPUT
  *	Identities come from the log: JSON and CSV quote them, the table
  *	shows control and non-ASCII bytes as \xNN so a hostile login cannot
@@ -25,9 +29,19 @@ enum report_format { REPORT_TABLE = 0, REPORT_JSON, REPORT_CSV };
 
 /* Input totals the report prints in its head. */
 struct report_totals {
-	uint64_t lines, unparsed, too_long;
+	uint64_t lines, unparsed, too_long;	/* the whole input */
 	int64_t	first_us, last_us;		/* INT64_MIN when none */
 	const struct track_stats *track;
+	/*
+	 * interval: --since or --until was given.  since_us/until_us are the
+	 * bounds (INT64_MIN / INT64_MAX: open), the in_ fields the totals
+	 * inside them: lines, unparsed lines, messages counted, and the first
+	 * and last line time (INT64_MIN when no line is inside).
+	 */
+	int	interval;
+	int64_t	since_us, until_us;
+	uint64_t in_lines, in_unparsed, in_counted;
+	int64_t	in_first_us, in_last_us;
 };
 
 struct report;
@@ -39,5 +53,20 @@ int	report_overrun(struct report *, const struct limits_verdict *);
 size_t	report_overruns(const struct report *);
 int	report_print(struct report *, struct limits *, const struct report_totals *,
 		     enum report_format, FILE *);
+
+/*
+ * report_parse_time - a --since/--until argument T into *out (microseconds
+ * since the epoch).  T is RFC 3339 (2026-11-27T17:20:00Z, with a fraction,
+ * which is ignored, or an offset: +01:00), a local date and time
+ * (2026-11-27 17:20[:00]) or date (2026-11-27: its local midnight), or
+ * relative to now_us: "today" (local midnight of now), "yesterday" (local
+ * midnight of the day before) or -N followed by a unit s, m, h or d (now
+ * minus exactly that many seconds; -7d is 604800 s even across a change
+ * of daylight saving time).  Local means the TZ of the process.
+ * Returns 0, or -1 with a message in err (the argument quoted, not the
+ * option: the caller names that).
+ */
+int	report_parse_time(const char *s, int64_t now_us, int64_t *out,
+			  char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * test_audit - `sendguard audit` as an administrator runs it: exit codes,
- * formats, several inputs in order, gzip and stdin, --since/--until,
+ * formats, several inputs in order, gzip and stdin, --since/--until (the
+ * report's head shows the interval and its totals; relative times),
  * hostile logins in every output format.
  */
 #include <criterion/criterion.h>
@@ -155,9 +156,169 @@ Test(audit, since_until)
 	cmdres_free(&r);
 }
 
+/* a log with lines that have no time (A..F) between timed ones */
+static const char log_gaps[] =
+"junk A\n"
+H "00:00.000000+00:00 mx postfix/qmgr[50]: 4DDD01: removed\n"
+"junk B\n"
+H "10:00.000000+00:00 mx postfix/qmgr[50]: 4DDD02: removed\n"
+"junk C\n"
+"junk D\n"
+H "10:01.000000+00:00 mx postfix/qmgr[50]: 4DDD03: removed\n"
+"junk E\n"
+H "30:00.000000+00:00 mx postfix/qmgr[50]: 4DDD04: removed\n"
+"junk F\n";
+
+/*
+ * The head of the JSON report with --since/--until: the interval, then
+ * lines, unparsed, first, last and counted inside it, the whole input's
+ * under "input".  A line without a time is inside when the timed lines on
+ * both sides are; at either end of the input the one beside it decides.
+ * Without an interval the head is as it always was.
+ */
+Test(audit, interval_head_json)
+{
+	static const struct {
+		const char *why, *log, *since, *until, *head;
+	} tab[] = {
+		{ "no interval: unchanged", "all.log", NULL, NULL,
+		  "{\"lines\": 12, \"unparsed\": 0, \"too_long\": 0, \"first\": \"2024-03-01T10:00:00Z\", "
+		  "\"last\": \"2024-03-01T10:30:01Z\", \"counted\": 4, \"not_counted\": {" },
+		{ "both bounds", "all.log", "2024-03-01T10:05:00Z", "2024-03-01 10:25",
+		  "{\"since\": \"2024-03-01T10:05:00Z\", \"until\": \"2024-03-01T10:25:00Z\", "
+		  "\"lines\": 4, \"unparsed\": 0, \"too_long\": 0, \"first\": \"2024-03-01T10:10:00Z\", "
+		  "\"last\": \"2024-03-01T10:20:01Z\", \"counted\": 2, \"input\": {\"lines\": 12, "
+		  "\"unparsed\": 0, \"first\": \"2024-03-01T10:00:00Z\", \"last\": \"2024-03-01T10:30:01Z\", "
+		  "\"counted\": 4}, \"not_counted\": {" },
+		{ "bounds are inclusive", "all.log", "2024-03-01T10:10:00Z", "2024-03-01T10:20:01Z",
+		  "{\"since\": \"2024-03-01T10:10:00Z\", \"until\": \"2024-03-01T10:20:01Z\", "
+		  "\"lines\": 4, \"unparsed\": 0, \"too_long\": 0, \"first\": \"2024-03-01T10:10:00Z\", "
+		  "\"last\": \"2024-03-01T10:20:01Z\", \"counted\": 2, \"input\": {" },
+		{ "since only", "all.log", "2024-03-01T10:20:00Z", NULL,
+		  "{\"since\": \"2024-03-01T10:20:00Z\", \"until\": null, \"lines\": 4, \"unparsed\": 0, "
+		  "\"too_long\": 0, \"first\": \"2024-03-01T10:20:00Z\", \"last\": \"2024-03-01T10:30:01Z\", "
+		  "\"counted\": 2, \"input\": {" },
+		{ "nothing inside", "all.log", "2024-03-02", NULL,
+		  "{\"since\": \"2024-03-02T00:00:00Z\", \"until\": null, \"lines\": 0, \"unparsed\": 0, "
+		  "\"too_long\": 0, \"first\": null, \"last\": null, \"counted\": 0, \"input\": {\"lines\": 12, " },
+		{ "untimed lines between inside lines only", "gaps.log", "2024-03-01T10:05:00Z", "2024-03-01T10:25:00Z",
+		  "{\"since\": \"2024-03-01T10:05:00Z\", \"until\": \"2024-03-01T10:25:00Z\", "
+		  "\"lines\": 4, \"unparsed\": 2, \"too_long\": 0, \"first\": \"2024-03-01T10:10:00Z\", "
+		  "\"last\": \"2024-03-01T10:10:01Z\", \"counted\": 0, \"input\": {\"lines\": 10, \"unparsed\": 6, " },
+		{ "leading untimed lines go with the first timed line", "gaps.log", NULL, "2024-03-01T10:05:00Z",
+		  "{\"since\": null, \"until\": \"2024-03-01T10:05:00Z\", \"lines\": 2, \"unparsed\": 1, "
+		  "\"too_long\": 0, \"first\": \"2024-03-01T10:00:00Z\", \"last\": \"2024-03-01T10:00:00Z\", " },
+		{ "trailing untimed lines go with the last timed line", "gaps.log", "2024-03-01T10:25:00Z", NULL,
+		  "{\"since\": \"2024-03-01T10:25:00Z\", \"until\": null, \"lines\": 2, \"unparsed\": 1, "
+		  "\"too_long\": 0, \"first\": \"2024-03-01T10:30:00Z\", \"last\": \"2024-03-01T10:30:00Z\", " },
+	};
+	size_t i;
+
+	put("gaps.log", log_gaps, 0);
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		const char *argv[10] = { sg_bin(), "audit", "--format", "json" };
+		struct cmdres r;
+		int k = 4;
+
+		if (tab[i].since != NULL) {
+			argv[k++] = "--since";
+			argv[k++] = tab[i].since;
+		}
+		if (tab[i].until != NULL) {
+			argv[k++] = "--until";
+			argv[k++] = tab[i].until;
+		}
+		argv[k++] = p(tab[i].log);
+		argv[k] = NULL;
+		r = runcmd(argv, NULL);
+		cr_expect_eq(r.status, 0, "%s: exit %d (stderr: %s)", tab[i].why, r.status, r.err);
+		cr_expect_eq(strncmp(r.out, tab[i].head, strlen(tab[i].head)), 0,
+		    "%s:\n got  %.*s\n want %s", tab[i].why, (int)strlen(tab[i].head), r.out, tab[i].head);
+		if (tab[i].since == NULL && tab[i].until == NULL)
+			cr_expect_null(strstr(r.out, "\"input\""), "%s: %s", tab[i].why, r.out);
+		cmdres_free(&r);
+	}
+}
+
+/* head - the report's text before its identity table (cut in place) */
+static const char *
+head(char *out)
+{
+	char *e = strstr(out, "\nIDENTITY");
+
+	if (e != NULL)
+		*e = '\0';
+	return (out);
+}
+
+/* The table's head with an interval: the interval and its totals first, then the whole input's */
+Test(audit, interval_head_table)
+{
+	struct cmdres r = RUN("audit", "--since", "2024-03-01T10:05:00Z", "--until", "2024-03-01 10:25",
+	    p("all.log"));
+	struct cmdres o = RUN("audit", "--until", "2024-03-01T09:00:00+00:00", p("all.log"));
+	struct cmdres n = RUN("audit", p("all.log"));
+
+	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+	cr_expect_str_eq(head(r.out),
+	    "Interval:   2024-03-01T10:05:00Z .. 2024-03-01T10:25:00Z\n"
+	    "Lines:      4 in the interval (0 not syslog lines)\n"
+	    "Log time:   2024-03-01T10:10:00Z to 2024-03-01T10:20:01Z in the interval\n"
+	    "Messages:   2 counted in the interval\n"
+	    "Input:      12 lines read (0 not syslog lines, 0 over-long)\n"
+	    "            2024-03-01T10:00:00Z to 2024-03-01T10:30:01Z\n"
+	    "            4 messages counted; not counted: 1 content-filter copies, 0 requeued, "
+	    "0 without a client or pickup line\n");
+	cr_expect_str_eq(head(o.out),
+	    "Interval:   (start of input) .. 2024-03-01T09:00:00Z\n"
+	    "Lines:      0 in the interval (0 not syslog lines)\n"
+	    "Log time:   no line in the interval\n"
+	    "Messages:   0 counted in the interval\n"
+	    "Input:      12 lines read (0 not syslog lines, 0 over-long)\n"
+	    "            2024-03-01T10:00:00Z to 2024-03-01T10:30:01Z\n"
+	    "            4 messages counted; not counted: 1 content-filter copies, 0 requeued, "
+	    "0 without a client or pickup line\n");
+	cr_expect_str_eq(head(n.out),
+	    "Lines read: 12 (0 not syslog lines, 0 over-long)\n"
+	    "Log time:   2024-03-01T10:00:00Z to 2024-03-01T10:30:01Z\n"
+	    "Messages:   4 counted; not counted: 1 content-filter copies, 0 requeued, "
+	    "0 without a client or pickup line\n", "without an interval, as before");
+	cmdres_free(&r);
+	cmdres_free(&o);
+	cmdres_free(&n);
+}
+
+/*
+ * Relative times against the real clock: a log of 2024 lies wholly before
+ * -7d, yesterday and today, and wholly before --until today.  (Their exact
+ * values are tested with a fixed now in test_when.)
+ */
+Test(audit, relative_times)
+{
+	static const struct { const char *opt, *arg, *lines; } tab[] = {
+		{ "--since", "-7d", "\"lines\": 0, " },
+		{ "--since", "-90s", "\"lines\": 0, " },
+		{ "--since", "yesterday", "\"lines\": 0, " },
+		{ "--since", "today", "\"lines\": 0, " },
+		{ "--until", "today", "\"lines\": 12, " },
+		{ "--until", "-2h", "\"lines\": 12, " },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		struct cmdres r = RUN("audit", "--format", "json", tab[i].opt, tab[i].arg, p("all.log"));
+
+		cr_expect_eq(r.status, 0, "%s %s: exit %d (%s)", tab[i].opt, tab[i].arg, r.status, r.err);
+		cr_expect_not_null(strstr(r.out, tab[i].lines), "%s %s: %s", tab[i].opt, tab[i].arg, r.out);
+		cr_expect_not_null(strstr(r.out, tab[i].opt[2] == 's' ? "\"until\": null" : "\"since\": null"),
+		    "%s %s: %s", tab[i].opt, tab[i].arg, r.out);
+		cmdres_free(&r);
+	}
+}
+
 struct bad {
 	const char *why;
-	const char *a[6];
+	const char *a[8];
 	const char *msg;
 };
 
@@ -167,17 +328,26 @@ Test(audit, usage_and_input_errors_exit_2)
 		{ "no log", { "audit", NULL }, "no log file" },
 		{ "missing log", { "audit", "/nonexistent/mail.log", NULL }, "/nonexistent/mail.log" },
 		{ "bad format", { "audit", "--format", "xml", "x", NULL }, "--format" },
-		{ "bad since", { "audit", "--since", "yesterday", "x", NULL }, "--since" },
+		{ "bad since", { "audit", "--since", "last week", "x", NULL }, "--since: cannot read time 'last week'" },
 		{ "bad year", { "audit", "--year", "20x4", "x", NULL }, "--year" },
 		{ "broken config", { "audit", "-c", NULL, "x", NULL }, "broken.conf:2:" },
 		{ "missing config", { "audit", "-c", "/nonexistent.conf", "x", NULL }, "/nonexistent.conf" },
+		{ "bad relative until", { "audit", "--until", "-2w", "x", NULL },
+		  "--until: '-2w' is not a relative time" },
+		{ "relative without unit", { "audit", "--since", "-90", "x", NULL },
+		  "--since: '-90' is not a relative time" },
+		{ "tomorrow", { "audit", "--until", "tomorrow", "x", NULL }, "--until: cannot read time 'tomorrow'" },
+		{ "since after until", { "audit", "--since", "2024-03-02", "--until", "2024-03-01T12:00:00Z", "x", NULL },
+		  "--since (2024-03-02T00:00:00Z) is after --until (2024-03-01T12:00:00Z)" },
+		{ "since today, until yesterday", { "audit", "--since", "today", "--until", "yesterday", "x", NULL },
+		  "is after --until" },
 	};
 	size_t i;
 	int k;
 
 	tab[5].a[2] = p("broken.conf");
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		const char *argv[8] = { sg_bin() };
+		const char *argv[10] = { sg_bin() };
 		struct cmdres r;
 
 		for (k = 0; tab[i].a[k] != NULL || (i == 5 && k == 2); k++)
