@@ -34,7 +34,13 @@
 #define MAX_RUNNING	4
 #define IDENT_MAX	1024
 
-enum job_kind { JOB_PROG = 0, JOB_POSTMAP, JOB_RELOAD };
+/*
+ * JOB_MAP is a decision's block step: no program of its own, it asks for
+ * the maps to be rewritten when its turn comes and ends when that rewrite
+ * (postmap, then reload) has ended, so the step after it waits for the map
+ * to be in force.
+ */
+enum job_kind { JOB_PROG = 0, JOB_POSTMAP, JOB_RELOAD, JOB_MAP };
 
 struct job {
 	struct job *next;
@@ -51,7 +57,27 @@ struct job {
 	void   *jc;		/* the runner's context while running */
 	struct notify_info *ni;	/* notify: composed again with the outcomes */
 	int64_t	first_id;	/* notify: the first run of its decision */
+	int64_t	after_id;	/* starts once this run (of its decision) has run once */
+	uint64_t gen;		/* JOB_MAP: the map rewrite it asked for */
 };
+
+/*
+ * A decision's report for the one who asked (block by hand): sent when
+ * every run it queued has run once and its map change is in force, with
+ * what the programs said.
+ */
+struct waiter {
+	struct waiter *next;
+	char   *identity;
+	int64_t	first_id, last_id;	/* its runs; first_id 0: none */
+	uint64_t gen;			/* its map generation; 0: none */
+	char   *head;			/* what was decided */
+	int64_t	deadline;		/* then it reports what it has (daemon only) */
+	act_done_fn done;
+	void   *ctx;
+};
+
+#define ACT_WAIT_MS	40000	/* longest a block or unblock by hand waits for its runs */
 
 struct binfo {
 	int64_t	until_us;	/* 0: until unblocked */
@@ -105,13 +131,38 @@ struct act {
 	int	maps_dirty, maps_busy, postmaps_left, postmap_failed;
 	int	reload_wanted, reload_running;
 	int	debounce_timer, expiry_timer, retry_timer;
+	int	in_decision;		/* decide() is queueing a decision's runs */
 	int64_t	decision_first_id;	/* first run recorded by the current decision */
+	int64_t	chain_prev;		/* the last run queued by the current decision */
+	uint64_t gen_want, gen_running, gen_done;	/* map rewrites: asked, started, ended */
+	uint64_t gen_ok;			/* the last one put in force */
+	struct waiter *waiters;
+	int	wait_timer;
 	char	hostname[256];
 	struct act_hooks hooks;		/* the limits' owner */
 };
 
 static void start_jobs(struct act *);
 static void maps_sync(struct act *);
+
+/* waiter_done - send w's report (head, then tail) and free it */
+static void
+waiter_done(struct waiter *w, const char *tail)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	if (fp != NULL) {
+		fprintf(fp, "%s%s", w->head ? w->head : "", tail ? tail : "");
+		fclose(fp);
+	}
+	w->done(w->ctx, text != NULL ? text : "");
+	free(text);
+	free(w->head);
+	free(w->identity);
+	free(w);
+}
 
 static int64_t
 now_us(void)
@@ -211,7 +262,7 @@ act_new(struct ev *ev, struct store *store, const struct conf *conf, act_log_fn 
 	a->conf = conf;
 	a->log = log;
 	a->lctx = lctx;
-	a->debounce_timer = a->expiry_timer = a->retry_timer = -1;
+	a->debounce_timer = a->expiry_timer = a->retry_timer = a->wait_timer = -1;
 	if ((a->blocked = hmap_new()) == NULL || (a->newholds = hmap_new()) == NULL ||
 	    (ev != NULL && (a->runner = runner_new(ev)) == NULL)) {
 		act_free(a);
@@ -277,6 +328,14 @@ act_free(struct act *a)
 			ev_del_timer(a->ev, a->expiry_timer);
 		if (a->retry_timer >= 0)
 			ev_del_timer(a->ev, a->retry_timer);
+		if (a->wait_timer >= 0)
+			ev_del_timer(a->ev, a->wait_timer);
+	}
+	while (a->waiters != NULL) {
+		struct waiter *w = a->waiters;
+
+		a->waiters = w->next;
+		waiter_done(w, "  (sendguard stopped before its programs ended; see sendguard explain)\n");
 	}
 	hmap_free(a->blocked, free);
 	hmap_free(a->newholds, qlist_free);
@@ -416,7 +475,7 @@ queue_job(struct act *a, enum job_kind kind, const char *action, const char *ide
 	}
 	if ((sj.id = store_add_job(a->store, &sj, err, sizeof(err))) < 0)
 		say(a, ACT_WARN, "recording %s: %s", action, err);
-	else if (a->decision_first_id == 0)
+	else if (a->in_decision && a->decision_first_id == 0)
 		a->decision_first_id = sj.id;
 	free(blob);
 	if (a->conf->mode == MODE_MONITOR) {
@@ -436,6 +495,11 @@ queue_job(struct act *a, enum job_kind kind, const char *action, const char *ide
 	}
 	j->id = sj.id;
 	j->kind = kind;
+	if ((kind == JOB_PROG || kind == JOB_MAP) && a->in_decision) {
+		/* one decision's runs go one after the other, in the rule's order */
+		j->after_id = a->chain_prev;
+		a->chain_prev = sj.id;
+	}
 	snprintf(j->action, sizeof(j->action), "%s", action);
 	j->argv = argv;
 	j->in = in;
@@ -542,13 +606,15 @@ queued_cb(void *ctx, const struct store_msg *m)
 	return (0);
 }
 
-/* hold_queued - hold identity's accepted, not removed messages; how many */
-static size_t
-hold_queued(struct act *a, const char *identity, int64_t log_now, struct qlist *out)
+/*
+ * collect_queued - the identity's accepted, not yet removed messages into
+ * out, each recorded as a hold requested (not in monitor mode)
+ */
+static void
+collect_queued(struct act *a, const char *identity, int64_t log_now, struct qlist *out)
 {
 	struct qcollect qc;
 	char err[512];
-	size_t n;
 
 	memset(&qc, 0, sizeof(qc));
 	qc.a = a;
@@ -556,19 +622,7 @@ hold_queued(struct act *a, const char *identity, int64_t log_now, struct qlist *
 	if (store_each_queued(a->store, identity, log_now - TRACK_MAX_AGE_US, queued_cb, &qc,
 	    err, sizeof(err)) < 0)
 		say(a, ACT_WARN, "%s", err);
-	postsuper_job(a, "hold", "-h", identity, (const char *const *)qc.ql.q, qc.ql.n);
-	n = qc.ql.n;
-	if (out != NULL)
-		*out = qc.ql;
-	else {
-		struct qlist *tmp = malloc(sizeof(*tmp));
-
-		if (tmp != NULL) {
-			*tmp = qc.ql;
-			qlist_free(tmp);
-		}
-	}
-	return (n);
+	*out = qc.ql;
 }
 
 /* block_remember - the in-memory view of the blocked identities */
@@ -670,12 +724,14 @@ on_debounce(struct ev *ev, int id, void *ctx)
 	start_jobs(a);
 }
 
-static void
+static uint64_t
 maps_later(struct act *a)
 {
 	a->maps_dirty = 1;
+	a->gen_want++;
 	if (a->ev != NULL)
 		arm(a, &a->debounce_timer, ACT_DEBOUNCE_MS, on_debounce);
+	return (a->gen_want);
 }
 
 /* ni_copy - a notify_info with its strings in one allocation */
@@ -765,21 +821,49 @@ exec_job(struct act *a, const char *identity, const char *rule, long count,
 	queue_job(a, JOB_PROG, "exec", identity, argv, NULL, 0);
 }
 
-/* decide - put identity into the blocked state and queue its actions */
+/* map_job - the block step of a decision: the maps rewritten in its turn */
 static void
-decide(struct act *a, const char *identity, const char *rulename, unsigned order_mask, const unsigned char *order, size_t norder,
-       int64_t seconds, const struct limits_verdict *v, FILE *out)
+map_job(struct act *a, const char *identity)
+{
+	const char *map = strncmp(identity, "sasl:", 5) == 0 ? a->conf->sasl_map : a->conf->sender_map;
+	const char *v[] = { "map", map != NULL ? map : "-", NULL };
+
+	queue_job(a, JOB_MAP, "map", identity, argv_dup(v), NULL, 0);
+}
+
+/* qlist_clear - free a list's strings, keep nothing */
+static void
+qlist_clear(struct qlist *q)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++)
+		free(q->q[i]);
+	free(q->q);
+	memset(q, 0, sizeof(*q));
+}
+
+/*
+ * decide - put identity into the blocked state and queue its actions in
+ * the order given, each run starting after the one before it has run
+ * once (a map change: after the reload that puts it in force).  w, if
+ * not NULL, gets the decision's runs to report on.
+ */
+static void
+decide(struct act *a, const char *identity, const char *rulename, unsigned order_mask,
+       const unsigned char *order, size_t norder, int64_t seconds,
+       const struct limits_verdict *v, struct waiter *w)
 {
 	struct store_block prior, b;
-	char pbuf[2048], err[512], idv[256], wb[32], acts[1024] = "", tb[40];
+	char pbuf[2048], err[512], idv[256], wb[32], tb[40], *acts = NULL;
 	const char *why = NULL;
 	int have, mapped, want_map = (order_mask & ACT_BLOCK) != 0;
 	int64_t now = now_us(), dur;
 	struct qlist ql = { NULL, 0, 0 };
-	size_t i, nheld = 0, ao = 0;
+	size_t i, alen = 0;
+	FILE *fp;
 
 	log_vis(identity, idv, sizeof(idv));
-	a->decision_first_id = 0;
 	have = store_get_block(a->store, identity, &prior, pbuf, sizeof(pbuf), err, sizeof(err));
 	if (have < 0)
 		say(a, ACT_WARN, "%s", err);
@@ -815,12 +899,45 @@ decide(struct act *a, const char *identity, const char *rulename, unsigned order
 		    idv, rulename, conf_limit_name(v->win->limit), v->count, v->win->threshold,
 		    conf_format_duration(v->win->seconds, wb, sizeof(wb)), v->queue_id, b.count,
 		    b.until_us ? conf_format_duration(dur / 1000000, tb, sizeof(tb)) : "ever");
+	if (order_mask & ACT_HOLD)
+		collect_queued(a, identity, v ? v->time_us : now, &ql);
+
+	/* what is decided, in the rule's order: for the notice and the one who asked */
+	if ((fp = open_memstream(&acts, &alen)) == NULL) {
+		qlist_clear(&ql);
+		return;
+	}
+	for (i = 0; i < norder; i++) {
+		const char *sep = i ? "; " : "";
+
+		switch (order[i]) {
+		case ACT_HOLD:
+			fprintf(fp, "%shold: %zu queued message%s sent to postsuper -h", sep, ql.n,
+			    ql.n == 1 ? "" : "s");
+			break;
+		case ACT_BLOCK:
+			fprintf(fp, "%sblock: %s", sep, mapped ? "added to the access map" :
+			    why ? why : "not mappable");
+			break;
+		case ACT_NOTIFY:
+			fprintf(fp, "%snotify: %s", sep, a->conf->notify_to ? a->conf->notify_to : "-");
+			break;
+		case ACT_EXEC:
+			fprintf(fp, "%sexec", sep);
+			break;
+		default:
+			break;
+		}
+	}
+	fclose(fp);
+
+	/* the runs, one after the other */
+	a->in_decision = 1;
+	a->decision_first_id = a->chain_prev = 0;
 	for (i = 0; i < norder; i++) {
 		switch (order[i]) {
 		case ACT_HOLD:
-			nheld = hold_queued(a, identity, v ? v->time_us : now, &ql);
-			ao += (size_t)snprintf(acts + ao, sizeof(acts) - ao, "%shold: %zu queued "
-			    "message%s put on hold", ao ? "; " : "", nheld, nheld == 1 ? "" : "s");
+			postsuper_job(a, "hold", "-h", identity, (const char *const *)ql.q, ql.n);
 			break;
 		case ACT_BLOCK:
 			if (mapped && a->conf->mode == MODE_MONITOR) {
@@ -833,59 +950,55 @@ decide(struct act *a, const char *identity, const char *rulename, unsigned order
 				    a->conf->postfix_config_dir, a->conf->map_type ? a->conf->map_type : "hash",
 				    map ? map : "-", a->conf->postfix, a->conf->postfix_config_dir);
 			} else if (mapped)
-				maps_later(a);
-			ao += (size_t)snprintf(acts + ao, sizeof(acts) - ao, "%sblock: %s", ao ? "; " : "",
-			    mapped ? "added to the access map" : why ? why : "not mappable");
+				map_job(a, identity);
 			break;
 		case ACT_NOTIFY:
-			ao += (size_t)snprintf(acts + ao, sizeof(acts) - ao, "%snotify: %s", ao ? "; " : "",
-			    a->conf->notify_to ? a->conf->notify_to : "-");
+			if (a->conf->notify_to != NULL) {
+				struct notify_info ni;
+
+				memset(&ni, 0, sizeof(ni));
+				ni.identity = identity;
+				ni.rule = rulename;
+				ni.limit = v ? conf_limit_name(v->win->limit) : "manual";
+				ni.window = v ? conf_format_duration(v->win->seconds, wb, sizeof(wb)) : "-";
+				ni.threshold = v ? v->win->threshold : 0;
+				ni.count = v ? v->count : 0;
+				ni.first_qid = ql.n ? ql.q[0] : (v ? v->queue_id : NULL);
+				ni.last_qid = ql.n ? ql.q[ql.n - 1] : (v ? v->queue_id : NULL);
+				ni.time_us = v ? v->time_us : now;
+				ni.actions = acts;
+				ni.hostname = a->hostname;
+				ni.from = "MAILER-DAEMON";
+				ni.to = a->conf->notify_to;
+				ni.monitor = a->conf->mode == MODE_MONITOR;
+				notify_job(a, &ni);
+			}
 			break;
 		case ACT_EXEC:
-			ao += (size_t)snprintf(acts + ao, sizeof(acts) - ao, "%sexec", ao ? "; " : "");
+			exec_job(a, identity, rulename, v ? v->count : 0,
+			    v ? conf_format_duration(v->win->seconds, wb, sizeof(wb)) : "-", &ql);
 			break;
 		default:
 			break;
 		}
-		if (ao >= sizeof(acts))
-			ao = sizeof(acts) - 1;
 	}
-	for (i = 0; i < norder; i++) {
-		if (order[i] == ACT_NOTIFY && a->conf->notify_to != NULL) {
-			struct notify_info ni;
+	if (w != NULL) {
+		FILE *hf;
+		size_t hlen = 0;
 
-			memset(&ni, 0, sizeof(ni));
-			ni.identity = identity;
-			ni.rule = rulename;
-			ni.limit = v ? conf_limit_name(v->win->limit) : "manual";
-			ni.window = v ? conf_format_duration(v->win->seconds, wb, sizeof(wb)) : "-";
-			ni.threshold = v ? v->win->threshold : 0;
-			ni.count = v ? v->count : 0;
-			ni.first_qid = ql.n ? ql.q[0] : (v ? v->queue_id : NULL);
-			ni.last_qid = ql.n ? ql.q[ql.n - 1] : (v ? v->queue_id : NULL);
-			ni.time_us = v ? v->time_us : now;
-			ni.actions = acts;
-			ni.hostname = a->hostname;
-			ni.from = "MAILER-DAEMON";
-			ni.to = a->conf->notify_to;
-			ni.monitor = a->conf->mode == MODE_MONITOR;
-			notify_job(a, &ni);
-		} else if (order[i] == ACT_EXEC) {
-			exec_job(a, identity, rulename, v ? v->count : 0,
-			    v ? conf_format_duration(v->win->seconds, wb, sizeof(wb)) : "-", &ql);
+		w->first_id = a->decision_first_id;
+		w->last_id = a->chain_prev;
+		if ((hf = open_memstream(&w->head, &hlen)) != NULL) {
+			fprintf(hf, "%s: %s%s%s\n", idv, acts ? acts : "",
+			    b.until_us ? "; until " : "; until unblocked",
+			    b.until_us ? json_time(b.until_us, tb, sizeof(tb)) : "");
+			fclose(hf);
 		}
 	}
-	if (out != NULL)
-		fprintf(out, "%s: %s%s%s\n", idv, acts, b.until_us ? "; until " : "; until unblocked",
-		    b.until_us ? json_time(b.until_us, tb, sizeof(tb)) : "");
-	{
-		struct qlist *tmp = malloc(sizeof(*tmp));
-
-		if (tmp != NULL) {
-			*tmp = ql;
-			qlist_free(tmp);
-		}
-	}
+	a->in_decision = 0;
+	a->decision_first_id = a->chain_prev = 0;
+	free(acts);
+	qlist_clear(&ql);
 }
 
 void
@@ -1007,6 +1120,7 @@ maps_sync(struct act *a)
 		return;		/* again when the running postmap/reload ends */
 	}
 	a->maps_dirty = 0;
+	a->gen_running = a->gen_want;
 	memset(&mk, 0, sizeof(mk));
 	if (store_each_block(a->store, NULL, keys_cb, &mk, err, sizeof(err)) != 0) {
 		say(a, ACT_WARN, "reading blocks: %s", err);
@@ -1032,6 +1146,11 @@ maps_sync(struct act *a)
 		    NULL, 0);
 	}
 out:
+	if (a->postmaps_left == 0 && !a->maps_dirty) {
+		/* nothing to run (no map configured, or writing failed): as far as it goes */
+		a->maps_busy = 0;
+		a->gen_done = a->gen_running;
+	}
 	for (i = 0; i < mk.nown; i++)
 		free(mk.own[i]);
 	free(mk.own);
@@ -1089,6 +1208,35 @@ unlink_job(struct act *a, struct job *j)
 
 static void on_retry(struct ev *, int, void *);
 
+/*
+ * postsuper_said - postsuper's summary line ("Placed on hold: 3 messages",
+ * "Released from hold: 1 message", "Deleted: 2 messages") from its output,
+ * into buf; NULL when it printed none
+ */
+static const char *
+postsuper_said(const struct run_result *r, char *buf, size_t len)
+{
+	static const char *const what[] = { "Placed on hold: ", "Released from hold: ",
+	    "Deleted: " };
+	const char *const out[] = { r->err, r->out };
+	size_t i, k, n;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < sizeof(what) / sizeof(what[0]); i++) {
+			const char *p = strstr(out[k], what[i]);
+
+			if (p == NULL)
+				continue;
+			n = strcspn(p, "\r\n");
+			if (n >= len)
+				n = len - 1;
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			return (buf);
+		}
+	return (NULL);
+}
+
 /* finish - a job's outcome: record, log, retry or chain */
 static void
 finish(struct act *a, struct job *j, const struct run_result *r)
@@ -1109,13 +1257,20 @@ finish(struct act *a, struct job *j, const struct run_result *r)
 	} else
 		status = "failed";
 	snprintf(outcome, sizeof(outcome), "%s%s%.900s", what, r->err[0] ? ": " : "", r->err);
+	if (strcmp(j->action, "hold") == 0 || strcmp(j->action, "release") == 0 ||
+	    strcmp(j->action, "delete") == 0) {
+		char said[96];
+
+		/* what postsuper itself counted ("Placed on hold: 3 messages") */
+		if (postsuper_said(r, said, sizeof(said)) != NULL)
+			snprintf(outcome, sizeof(outcome), "%s: postsuper: %s", what, said);
+	}
 	if (store_update_job(a->store, j->id, status, j->attempts, next, outcome, err,
 	    sizeof(err)) < 0)
 		say(a, ACT_WARN, "%s", err);
 	log_vis(j->identity ? j->identity : "-", idv, sizeof(idv));
 	if (ok)
-		say(a, ACT_INFO, "%s for %s: %s: ok%s%.300s", j->action, idv, text,
-		    r->out[0] ? "; said: " : "", r->out);
+		say(a, ACT_INFO, "%s for %s: %s: %s", j->action, idv, text, outcome);
 	else
 		say(a, ACT_WARN, "%s for %s: %s: %s%s%.500s%s", j->action, idv, text, what,
 		    r->err[0] ? "; stderr: " : "", r->err,
@@ -1134,6 +1289,7 @@ finish(struct act *a, struct job *j, const struct run_result *r)
 			if (!a->postmap_failed)
 				reload_job(a);
 			else {
+				a->gen_done = a->gen_running;	/* failed: the runs after it go on */
 				a->maps_busy = 0;
 				a->maps_dirty = 1;	/* try the whole rewrite again later */
 				arm(a, &a->debounce_timer, 60000, on_debounce);
@@ -1143,6 +1299,9 @@ finish(struct act *a, struct job *j, const struct run_result *r)
 	} else if (j->kind == JOB_RELOAD) {
 		a->reload_running = 0;
 		a->maps_busy = 0;
+		a->gen_done = a->gen_running;
+		if (ok)
+			a->gen_ok = a->gen_running;
 		if (!ok) {
 			a->maps_dirty = 1;
 			arm(a, &a->debounce_timer, 60000, on_debounce);
@@ -1241,6 +1400,133 @@ notify_ready(struct act *a, struct job *j)
 	return (1);
 }
 
+/* map_done - a block step's map rewrite has ended: record how, dequeue it */
+static void
+map_done(struct act *a, struct job *j)
+{
+	char err[256];
+	int ok = a->gen_ok >= j->gen;
+
+	if (store_update_job(a->store, j->id, ok ? "ok" : "failed", 1, 0, ok ?
+	    "in force: map written, postmap and postfix reload ran" :
+	    "not in force yet: postmap or reload failed; tried again later", err, sizeof(err)) < 0)
+		say(a, ACT_WARN, "%s", err);
+	unlink_job(a, j);
+	job_free(j);
+}
+
+/* job_waiting - run id is queued and has not run once yet */
+static int
+job_waiting(const struct act *a, int64_t id)
+{
+	const struct job *k;
+
+	for (k = a->queue; k; k = k->next)
+		if (k->id == id)
+			return (k->running || k->attempts == 0);
+	for (k = a->fresh; k; k = k->next)
+		if (k->id == id)
+			return (1);
+	return (0);
+}
+
+/* job_may_start - the runs before j in its decision have run (or failed) once */
+static int
+job_may_start(const struct act *a, const struct job *j)
+{
+	return (j->after_id == 0 || !job_waiting(a, j->after_id));
+}
+
+/* One run of a decision, as the report to the one who asked tells it. */
+struct wrun {
+	int64_t	from, to;
+	FILE   *fp;
+};
+
+static int
+wrun_cb(void *ctx, const struct store_job *sj)
+{
+	struct wrun *wr = ctx;
+	char v[600];
+
+	if (sj->id < wr->from || sj->id > wr->to)
+		return (0);
+	fprintf(wr->fp, "  %s: %s%s%s\n", sj->action ? sj->action : "-",
+	    sj->status ? sj->status : "-", sj->outcome ? ": " : "",
+	    sj->outcome ? log_vis(sj->outcome, v, sizeof(v)) : "");
+	return (0);
+}
+
+/*
+ * waiters_check - report each decision by hand whose runs have all run
+ * once and whose map change is in force (or whose time is up)
+ */
+static void
+waiters_check(struct act *a)
+{
+	struct waiter **pp = &a->waiters, *w;
+	int64_t now = now_us(), id;
+	char *tail, err[256];
+	size_t len;
+	FILE *fp;
+
+	while ((w = *pp) != NULL) {
+		int busy = w->gen != 0 && a->gen_done < w->gen;
+
+		for (id = w->first_id; id != 0 && id <= w->last_id && !busy; id++)
+			busy = job_waiting(a, id);
+		if (busy && (a->ev == NULL || now < w->deadline)) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		tail = NULL;
+		len = 0;
+		if ((fp = open_memstream(&tail, &len)) != NULL) {
+			struct wrun wr = { w->first_id, w->last_id, fp };
+
+			if (w->first_id != 0)
+				store_each_job(a->store, w->identity, NULL, wrun_cb, &wr, err, sizeof(err));
+			if (w->gen != 0)
+				fprintf(fp, "  map: %s\n", a->gen_ok >= w->gen ?
+				    "in force (postmap and postfix reload ran)" : a->gen_done >= w->gen ?
+				    "rewrite failed, will be tried again (see sendguard status)" :
+				    "still being rewritten");
+			if (busy)
+				fputs("  (some programs are still running; see sendguard explain)\n", fp);
+			fclose(fp);
+		}
+		waiter_done(w, tail);
+		free(tail);
+	}
+}
+
+static void
+on_wait(struct ev *ev, int id, void *ctx)
+{
+	(void)ev;
+	(void)id;
+	waiters_check(ctx);
+}
+
+/* waiter_add - report the decision just made to done once its runs have run */
+static int
+waiter_add(struct act *a, struct waiter *w, const char *identity, act_done_fn done, void *ctx)
+{
+	struct waiter **pp;
+
+	if ((w->identity = strdup(identity)) == NULL)
+		return (-1);
+	w->done = done;
+	w->ctx = ctx;
+	w->deadline = now_us() + (int64_t)ACT_WAIT_MS * 1000;
+	for (pp = &a->waiters; *pp; pp = &(*pp)->next)
+		;
+	*pp = w;
+	arm(a, &a->wait_timer, ACT_WAIT_MS + 10, on_wait);
+	return (0);
+}
+
 /* start_jobs - move fresh jobs to the queue and start what may start */
 static void
 start_jobs(struct act *a)
@@ -1255,6 +1541,16 @@ start_jobs(struct act *a)
 	a->fresh = NULL;
 	for (j = a->queue; j; j = next) {
 		next = j->next;
+		if (j->kind == JOB_MAP) {
+			if (j->running && a->gen_done >= j->gen) {
+				map_done(a, j);
+				next = a->queue;	/* the ones after it may start now */
+			} else if (!j->running && job_may_start(a, j)) {
+				j->running = 1;
+				j->gen = maps_later(a);
+			}
+			continue;
+		}
 		if (j->running)
 			continue;
 		if (j->next_us > now) {
@@ -1262,6 +1558,8 @@ start_jobs(struct act *a)
 				soonest = j->next_us;
 			continue;
 		}
+		if (!job_may_start(a, j))
+			continue;	/* the run before it in its decision has not run yet */
 		if (j->ni != NULL && !notify_ready(a, j))
 			continue;	/* the runs it reports on have not run yet */
 		if (a->ev == NULL) {
@@ -1317,8 +1615,12 @@ start_jobs(struct act *a)
 		arm(a, &a->retry_timer, (uint64_t)(d > 0 ? d : 1), on_retry);
 	}
 	/* without a loop, what the runs just queued (postmap -> reload) runs now */
+	if (a->ev == NULL && a->maps_dirty && !a->maps_busy)
+		maps_sync(a);
 	if (a->ev == NULL && a->fresh != NULL)
 		start_jobs(a);
+	if (a->waiters != NULL)
+		waiters_check(a);
 }
 
 static void
@@ -1488,7 +1790,7 @@ pending_cb(void *ctx, const struct store_job *sj)
 	struct job *j, **pp;
 
 	if (sj->action == NULL || strcmp(sj->action, "postmap") == 0 ||
-	    strcmp(sj->action, "reload") == 0) {
+	    strcmp(sj->action, "reload") == 0 || strcmp(sj->action, "map") == 0) {
 		char err[256];
 
 		/* maps are rewritten from the blocks at start anyway */
@@ -1546,26 +1848,35 @@ act_start(struct act *a, char *err, size_t errlen)
 
 /* By hand. */
 int
-act_block(struct act *a, const char *identity, int64_t seconds, FILE *out, char *err,
-	  size_t errlen)
+act_block(struct act *a, const char *identity, int64_t seconds, act_done_fn done, void *ctx,
+	  char *err, size_t errlen)
 {
 	static const unsigned char order[] = { ACT_HOLD, ACT_BLOCK };
 	unsigned mask = ACT_HOLD;
 	struct store_block b;
+	struct waiter *w;
 	char buf[2048];
 
 	if (strncmp(identity, "sasl:", 5) == 0 || strncmp(identity, "sender:", 7) == 0)
 		mask |= ACT_BLOCK;
-	if (store_begin(a->store, err, errlen) < 0)
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return (-1);
-	decide(a, identity, "manual", mask, order, (mask & ACT_BLOCK) ? 2 : 1, seconds,
-	    NULL, out);
+	}
+	if (store_begin(a->store, err, errlen) < 0) {
+		free(w);
+		return (-1);
+	}
+	decide(a, identity, "manual", mask, order, (mask & ACT_BLOCK) ? 2 : 1, seconds, NULL, w);
 	if (a->hooks.on_block != NULL && a->conf->mode != MODE_MONITOR &&
 	    store_get_block(a->store, identity, &b, buf, sizeof(buf), err, errlen) == 1)
 		a->hooks.on_block(a->hooks.ctx, identity, b.log_until_us != 0 ?
 		    b.log_until_us - seconds * 1000000 : log_clock(a), b.log_until_us);
-	if (store_commit(a->store, err, errlen) < 0)
+	if (store_commit(a->store, err, errlen) < 0 || waiter_add(a, w, identity, done, ctx) < 0) {
+		free(w->head);
+		free(w);
 		return (-1);
+	}
 	act_kick(a);
 	return (0);
 }
@@ -1587,35 +1898,40 @@ held_cb(void *ctx, const struct store_hold *h)
 }
 
 int
-act_unblock(struct act *a, const char *identity, int mode, FILE *out, char *err,
-	    size_t errlen)
+act_unblock(struct act *a, const char *identity, enum act_unblock_mode mode, act_done_fn done,
+	    void *ctx, char *err, size_t errlen)
 {
 	struct store_block b;
 	struct heldwalk hw;
+	struct waiter *w;
 	char buf[2048], idv[256];
 	struct binfo *bi;
 	int have;
-	size_t i;
+	size_t hlen = 0;
+	FILE *out;
 
 	log_vis(identity, idv, sizeof(idv));
-	if (store_begin(a->store, err, errlen) < 0)
-		return (-1);
-	have = store_get_block(a->store, identity, &b, buf, sizeof(buf), err, errlen);
-	if (have < 0) {
-		store_rollback(a->store);
+	if ((w = calloc(1, sizeof(*w))) == NULL || (out = open_memstream(&w->head, &hlen)) == NULL) {
+		free(w);
+		snprintf(err, errlen, "out of memory");
 		return (-1);
 	}
+	memset(&hw, 0, sizeof(hw));
+	hw.a = a;
+	if (store_begin(a->store, err, errlen) < 0)
+		goto fail;
+	have = store_get_block(a->store, identity, &b, buf, sizeof(buf), err, errlen);
+	if (have < 0)
+		goto fail;
 	if (have == 1 && state_active(b.state)) {
 		int was_mapped = state_mapped(b.state);
 
 		b.state = "unblocked";
 		b.ended_us = rearm_at(a, now_us());
-		if (store_put_block(a->store, &b, err, errlen) < 0) {
-			store_rollback(a->store);
-			return (-1);
-		}
+		if (store_put_block(a->store, &b, err, errlen) < 0)
+			goto fail;
 		if (was_mapped)
-			maps_later(a);
+			w->gen = maps_later(a);
 		fprintf(out, "%s: unblocked%s; its limits count afresh from now\n", idv,
 		    was_mapped ? "; removed from the access map" : "");
 		say(a, ACT_INFO, "%s unblocked by hand", idv);
@@ -1626,30 +1942,41 @@ act_unblock(struct act *a, const char *identity, int mode, FILE *out, char *err,
 	if ((bi = hmap_del(a->blocked, identity, strlen(identity))) != NULL)
 		free(bi);
 	expiry_rearm(a);
-	memset(&hw, 0, sizeof(hw));
-	hw.a = a;
-	if (mode != 0) {
-		if (store_each_hold(a->store, identity, NULL, held_cb, &hw, err, errlen) != 0) {
-			store_rollback(a->store);
-			return (-1);
-		}
-		postsuper_job(a, mode == 1 ? "release" : "delete", mode == 1 ? "-H" : "-d",
-		    identity, (const char *const *)hw.ql.q, hw.ql.n);
+	if (mode != ACT_UNBLOCK_KEEP) {
+		if (store_each_hold(a->store, identity, NULL, held_cb, &hw, err, errlen) != 0)
+			goto fail;
+		a->in_decision = 1;
+		postsuper_job(a, mode == ACT_UNBLOCK_RELEASE ? "release" : "delete",
+		    mode == ACT_UNBLOCK_RELEASE ? "-H" : "-d", identity,
+		    (const char *const *)hw.ql.q, hw.ql.n);
+		w->first_id = a->decision_first_id;
+		w->last_id = a->chain_prev;
+		a->in_decision = 0;
+		a->decision_first_id = a->chain_prev = 0;
 		if (hw.ql.n > 0 && store_holds_set_state(a->store, identity,
-		    mode == 1 ? "released" : "deleted", now_us(), err, errlen) < 0) {
-			store_rollback(a->store);
-			return (-1);
-		}
-		fprintf(out, "%s: %zu held message%s %s\n", idv, hw.ql.n, hw.ql.n == 1 ? "" : "s",
-		    mode == 1 ? "released (postsuper -H)" : "deleted (postsuper -d)");
+		    mode == ACT_UNBLOCK_RELEASE ? "released" : "deleted", now_us(), err, errlen) < 0)
+			goto fail;
+		fprintf(out, "%s: %zu held message%s sent to %s\n", idv, hw.ql.n, hw.ql.n == 1 ? "" : "s",
+		    mode == ACT_UNBLOCK_RELEASE ? "postsuper -H (release)" : "postsuper -d (delete)");
 	}
-	for (i = 0; i < hw.ql.n; i++)
-		free(hw.ql.q[i]);
-	free(hw.ql.q);
-	if (store_commit(a->store, err, errlen) < 0)
+	qlist_clear(&hw.ql);
+	fclose(out);
+	out = NULL;
+	if (store_commit(a->store, err, errlen) < 0 || waiter_add(a, w, identity, done, ctx) < 0) {
+		free(w->head);
+		free(w);
 		return (-1);
+	}
 	act_kick(a);
 	return (0);
+fail:
+	qlist_clear(&hw.ql);
+	if (out != NULL)
+		fclose(out);
+	store_rollback(a->store);
+	free(w->head);
+	free(w);
+	return (-1);
 }
 
 /* act_explain - the story of one identity, from the store */

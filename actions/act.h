@@ -92,13 +92,24 @@ void	act_kick(struct act *);
 
 /*
  * By hand (control socket or command line); each runs its own store
- * transaction.  seconds 0: until unblocked.  mode for unblock: 0 keep
- * held mail on hold, 1 release it (postsuper -H), 2 delete it (-d).
+ * transaction and returns 0, or -1 with err (then done is not called).
+ * seconds 0: until unblocked.  done gets the report, once: what was
+ * decided and what each program run said (postsuper's own count of the
+ * messages it held, released or deleted), when every run has run once
+ * and the map change is in force, or after ACT_WAIT_MS at the latest.
+ * Without a loop the programs run before act_block returns, and so does
+ * done.
  */
-int	act_block(struct act *, const char *identity, int64_t seconds, FILE *out,
-		  char *err, size_t errlen);
-int	act_unblock(struct act *, const char *identity, int mode, FILE *out,
-		    char *err, size_t errlen);
+typedef void (*act_done_fn)(void *ctx, const char *report);
+enum act_unblock_mode {
+	ACT_UNBLOCK_KEEP = 0,		/* held mail stays on hold */
+	ACT_UNBLOCK_RELEASE,		/* postsuper -H */
+	ACT_UNBLOCK_DELETE		/* postsuper -d */
+};
+int	act_block(struct act *, const char *identity, int64_t seconds, act_done_fn done,
+		  void *ctx, char *err, size_t errlen);
+int	act_unblock(struct act *, const char *identity, enum act_unblock_mode mode,
+		    act_done_fn done, void *ctx, char *err, size_t errlen);
 /* act_explain - what the store knows about identity, as text */
 int	act_explain(struct store *, const char *identity, FILE *out, char *err, size_t errlen);
 

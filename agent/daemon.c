@@ -50,6 +50,7 @@ struct daemon;
 struct client {
 	struct daemon *d;
 	int	fd;
+	int	deferred;		/* waits for enforcement's report, not read any more */
 	size_t	n;
 	char	buf[CONTROL_REQ_MAX];
 };
@@ -490,13 +491,24 @@ unhex(const char *h, char *out, size_t outlen)
 	return (0);
 }
 
+static void client_reply(struct client *, const char *text, size_t len);
+
+/* on_act_done - enforcement's report of a block or unblock by hand, for its client */
+static void
+on_act_done(void *ctx, const char *report)
+{
+	client_reply(ctx, report, strlen(report));
+}
+
 /*
  * control_command - "block HEXID SECONDS", "unblock HEXID keep|release|delete",
  * "explain HEXID".  The identity travels hex-encoded so that no byte of it
  * can be read as a separator; it is validated like one typed by hand.
+ * Returns 1 when c gets its answer later (on_act_done; c may already be
+ * gone when this returns), else 0 with the answer in fp.
  */
-static void
-control_command(struct daemon *d, const char *req, FILE *fp)
+static int
+control_command(struct daemon *d, struct client *c, const char *req, FILE *fp)
 {
 	char verb[16], hex[2 * 1100], arg[32], raw[1100], id[1100], err[512];
 	const char *why = NULL, *sp1, *sp2;
@@ -505,27 +517,27 @@ control_command(struct daemon *d, const char *req, FILE *fp)
 
 	if ((sp1 = strchr(req, ' ')) == NULL || (vn = (size_t)(sp1 - req)) >= sizeof(verb)) {
 		fputs("error: unknown request\n", fp);
-		return;
+		return (0);
 	}
 	memcpy(verb, req, vn);
 	verb[vn] = '\0';
 	if (strcmp(verb, "block") != 0 && strcmp(verb, "unblock") != 0 &&
 	    strcmp(verb, "explain") != 0) {
 		fputs("error: unknown request\n", fp);
-		return;
+		return (0);
 	}
 	sp2 = strchr(sp1 + 1, ' ');
 	hn = sp2 ? (size_t)(sp2 - sp1 - 1) : strlen(sp1 + 1);
 	if (hn >= sizeof(hex) || (sp2 && strlen(sp2 + 1) >= sizeof(arg))) {
 		fputs("error: request too long\n", fp);
-		return;
+		return (0);
 	}
 	memcpy(hex, sp1 + 1, hn);
 	hex[hn] = '\0';
 	snprintf(arg, sizeof(arg), "%s", sp2 ? sp2 + 1 : "");
 	if (unhex(hex, raw, sizeof(raw)) < 0 || !act_identity_ok(raw, id, sizeof(id), &why)) {
 		fprintf(fp, "error: bad identity: %s\n", why ? why : "not hex");
-		return;
+		return (0);
 	}
 	if (strcmp(verb, "block") == 0) {
 		char *end;
@@ -533,41 +545,88 @@ control_command(struct daemon *d, const char *req, FILE *fp)
 
 		if (*arg == '\0' || *end != '\0' || secs < 0) {
 			fputs("error: bad duration\n", fp);
-			return;
+			return (0);
 		}
-		rc = act_block(d->act, id, secs, fp, err, sizeof(err));
+		c->deferred = 1;
+		ev_del_fd(d->ev, c->fd);
+		if ((rc = act_block(d->act, id, secs, on_act_done, c, err, sizeof(err))) == 0)
+			return (1);
+		c->deferred = 0;
 	} else if (strcmp(verb, "unblock") == 0) {
-		int mode = strcmp(arg, "release") == 0 ? 1 : strcmp(arg, "delete") == 0 ? 2 :
-		    strcmp(arg, "keep") == 0 ? 0 : -1;
+		enum act_unblock_mode mode;
 
-		if (mode < 0) {
+		if (strcmp(arg, "release") == 0)
+			mode = ACT_UNBLOCK_RELEASE;
+		else if (strcmp(arg, "delete") == 0)
+			mode = ACT_UNBLOCK_DELETE;
+		else if (strcmp(arg, "keep") == 0)
+			mode = ACT_UNBLOCK_KEEP;
+		else {
 			fputs("error: bad unblock mode\n", fp);
-			return;
+			return (0);
 		}
-		rc = act_unblock(d->act, id, mode, fp, err, sizeof(err));
+		c->deferred = 1;
+		ev_del_fd(d->ev, c->fd);
+		if ((rc = act_unblock(d->act, id, mode, on_act_done, c, err, sizeof(err))) == 0)
+			return (1);
+		c->deferred = 0;
 	} else if (strcmp(verb, "explain") == 0) {
 		rc = act_explain(d->store, id, fp, err, sizeof(err));
 	} else {
 		fputs("error: unknown request\n", fp);
-		return;
+		return (0);
 	}
 	if (rc < 0)
 		fprintf(fp, "error: %s\n", err);
+	return (0);
 }
 
-/* answer - run one control request and write the answer */
+/* client_close - forget a client */
 static void
-answer(struct daemon *d, int fd, const char *req)
+client_close(struct daemon *d, struct client *c)
+{
+	if (!c->deferred)
+		ev_del_fd(d->ev, c->fd);
+	close(c->fd);
+	free(c);
+}
+
+/* client_reply - write the whole answer (a client that does not read gets 2 s), close */
+static void
+client_reply(struct client *c, const char *text, size_t len)
+{
+	struct timeval tv = { 2, 0 };
+	size_t off = 0;
+	int fd = c->fd;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	client_close(c->d, c);
+}
+
+/* answer - run one control request; c is answered and closed now or later */
+static void
+answer(struct daemon *d, struct client *c, const char *req)
 {
 	struct status_info si;
-	struct timeval tv = { 2, 0 };
 	char *buf = NULL;
-	size_t len = 0, off = 0;
+	size_t len = 0;
 	FILE *fp;
 	int json;
 
-	if ((fp = open_memstream(&buf, &len)) == NULL)
+	if ((fp = open_memstream(&buf, &len)) == NULL) {
+		client_close(d, c);
 		return;
+	}
 	if (strcmp(req, "status json") == 0 || strcmp(req, "status text") == 0 ||
 	    strcmp(req, "status") == 0) {
 		json = strcmp(req, "status json") == 0;
@@ -583,30 +642,14 @@ answer(struct daemon *d, int fd, const char *req)
 		si.ino = d->pos.ino;
 		si.offset = d->pos.offset;
 		status_print(fp, d->pl.limits, d->store, status_now(d->pl.last_us), &si, json);
-	} else
-		control_command(d, req, fp);
-	fclose(fp);
-	/* the answer is small; a client that does not read gets 2 s */
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	while (off < len) {
-		ssize_t w = write(fd, buf + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
+	} else if (control_command(d, c, req, fp) == 1) {
+		fclose(fp);
+		free(buf);
+		return;		/* answered by on_act_done */
 	}
+	fclose(fp);
+	client_reply(c, buf, len);
 	free(buf);
-}
-
-static void
-client_close(struct daemon *d, struct client *c)
-{
-	ev_del_fd(d->ev, c->fd);
-	close(c->fd);
-	free(c);
 }
 
 /* on_client - gather one request line, answer it, close */
@@ -633,17 +676,14 @@ on_client_fd(struct ev *ev, int fd, int events, void *ctx)
 		if (c->n >= sizeof(c->buf) - 1) {
 			static const char msg[] = "error: request too long\n";
 
-			if (write(fd, msg, sizeof(msg) - 1) < 0)
-				log_debug("control: %s", strerror(errno));
-			client_close(d, c);
+			client_reply(c, msg, sizeof(msg) - 1);
 		}
 		return;
 	}
 	*nl = '\0';
 	if (nl > c->buf && nl[-1] == '\r')
 		nl[-1] = '\0';
-	answer(d, fd, c->buf);
-	client_close(d, c);
+	answer(d, c, c->buf);	/* c may be gone after this */
 }
 
 static void

@@ -29,6 +29,14 @@ log_stderr(void *ctx, enum act_level lv, const char *msg)
 	fprintf(stderr, "sendguard: %s%s\n", lv == ACT_WARN ? "warning: " : "", msg);
 }
 
+/* print_report - enforcement's report on standard output */
+static void
+print_report(void *ctx, const char *report)
+{
+	(void)ctx;
+	fputs(report, stdout);
+}
+
 /* request - "VERB HEX [ARG]" for the control socket */
 static char *
 request(const char *verb, const char *id, const char *arg)
@@ -46,7 +54,7 @@ request(const char *verb, const char *id, const char *arg)
 	return (r);
 }
 
-/* answer_ok - the daemon's answer on stdout; exit 1 if it starts with "error:" */
+/* relay - the daemon's answer on stdout; exit 2 if it starts with "error:", -1: no daemon */
 static int
 relay(const char *path, const char *req)
 {
@@ -178,10 +186,11 @@ enforce(int argc, char **argv, const char *verb)
 		goto out;
 	}
 	if (strcmp(verb, "block") == 0)
-		rc = act_block(a, id, dur, stdout, err, sizeof(err));
+		rc = act_block(a, id, dur, print_report, NULL, err, sizeof(err));
 	else
-		rc = act_unblock(a, id, strcmp(mode, "release") == 0 ? 1 :
-		    strcmp(mode, "delete") == 0 ? 2 : 0, stdout, err, sizeof(err));
+		rc = act_unblock(a, id, strcmp(mode, "release") == 0 ? ACT_UNBLOCK_RELEASE :
+		    strcmp(mode, "delete") == 0 ? ACT_UNBLOCK_DELETE : ACT_UNBLOCK_KEEP,
+		    print_report, NULL, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "sendguard: %s: %s\n", verb, err);
 		rc = EXIT_RUNTIME;
