@@ -5,7 +5,9 @@
  *	Exports cmd_check_config().  Loads the configuration with
  *	conf_load(); on errors prints each "FILE:LINE: message" and a count
  *	on stderr and returns 2.  Otherwise prints a summary on stdout (mode,
- *	log, state file, one line per rule, the exemptions) and returns 0.
+ *	log, state file, one line per rule, the exemptions; address ranges
+ *	after the globs, as ADDRESS/BITS) and returns 0.  A broken file is
+ *	refused here, as by `run`; only the client commands read it leniently.
  * UNTRUSTED INPUT
  *	The command line and the config file; conf_load() refuses control
  *	characters, so every value printed here is plain text.
@@ -44,15 +46,17 @@ action_name(unsigned act)
 static void
 print_rule(FILE *fp, const struct conf_rule *r)
 {
-	char buf[32];
+	char buf[64];
 	size_t i;
 	int l;
 
 	fprintf(fp, "rule %s: by %s", r->name, conf_by_name(r->by));
-	if (r->nmatch > 0) {
+	if (r->nmatch + r->ncidr > 0) {
 		fputs(" match", fp);
 		for (i = 0; i < r->nmatch; i++)
 			fprintf(fp, " %s", r->match[i]);
+		for (i = 0; i < r->ncidr; i++)
+			fprintf(fp, " %s", conf_cidr_format(&r->cidr[i], buf, sizeof(buf)));
 	}
 	for (l = 0; l < LIM_COUNT; l++) {
 		int first = 1;
@@ -86,7 +90,8 @@ print_rule(FILE *fp, const struct conf_rule *r)
 static void
 print_summary(FILE *fp, const struct conf *c)
 {
-	size_t i, j;
+	char buf[64];
+	size_t i, j, n;
 	int by, any = 0;
 
 	fprintf(fp, "mode %s\n", c->mode == MODE_MONITOR ? "monitor" : "enforce");
@@ -97,12 +102,17 @@ print_summary(FILE *fp, const struct conf *c)
 	for (i = 0; i < c->nrules; i++)
 		print_rule(fp, &c->rules[i]);
 	for (by = 0; by < BY_COUNT; by++) {
-		if (c->nexempt[by] == 0)
+		size_t nr = by == BY_IP ? c->nexempt_cidr : 0;
+
+		if (c->nexempt[by] + nr == 0)
 			continue;
 		any = 1;
 		fprintf(fp, "exempt %s:", conf_by_name((enum conf_by)by));
-		for (j = 0; j < c->nexempt[by]; j++)
-			fprintf(fp, "%s %s", j ? "," : "", c->exempt[by][j]);
+		for (j = n = 0; j < c->nexempt[by]; j++)
+			fprintf(fp, "%s %s", n++ ? "," : "", c->exempt[by][j]);
+		for (j = 0; j < nr; j++)
+			fprintf(fp, "%s %s", n++ ? "," : "",
+			    conf_cidr_format(&c->exempt_cidr[j], buf, sizeof(buf)));
 		fputc('\n', fp);
 	}
 	if (!any)

@@ -22,6 +22,14 @@ int	cmd_check_config(int argc, char **argv);	/* agent/checkconf.c */
 struct conf;
 /* cmd_load_conf - agent/cmdutil.c: 0, or the exit code after printing every error */
 int	cmd_load_conf(const char *path, struct conf **out);
+/*
+ * cmd_load_conf_client - agent/cmdutil.c, for status, explain, block and
+ * unblock: 0 and *out even when the file has errors (then one warning on
+ * stderr: the count, each FILE:LINE: message, the socket and state used);
+ * the exit code, *out NULL, only when the file cannot be read (2) or
+ * memory runs out (3).  conf_load_lenient() says what *out holds.
+ */
+int	cmd_load_conf_client(const char *path, struct conf **out);
 
 int	cmd_run(int argc, char **argv);			/* agent/daemon.c */
 int	cmd_status(int argc, char **argv);		/* agent/status.c */

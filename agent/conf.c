@@ -2,10 +2,10 @@
  * NAME
  *	conf - agent.conf reader (table-driven)
  * SUMMARY
- *	Exports conf_default(), conf_load(), conf_free(), conf_errs_free(),
- *	conf_exempt(), conf_rule_match(), conf_parse_duration(),
- *	conf_format_duration(), conf_by_name(), conf_limit_name() and the
- *	conf_key_*() view of the key table.
+ *	Exports conf_default(), conf_load(), conf_load_lenient(), conf_free(),
+ *	conf_errs_free(), conf_exempt(), conf_rule_match(), conf_cidr_format(),
+ *	conf_parse_duration(), conf_format_duration(), conf_by_name(),
+ *	conf_limit_name() and the conf_key_*() view of the key table.
  *
  *	Every key is one row of keys[]: its section, name, value type,
  *	default (as it would be written in the file), range and the offset
@@ -19,6 +19,17 @@
  *	longer than the retention) run after the last line, so sections
  *	may come in any order.  Repeated [agent], [exempt] or [action ...]
  *	sections merge; a key given twice is an error.
+ *
+ *	Client-IP patterns (match of a by = ip rule, [exempt] ip) that hold
+ *	a '/' are address ranges: parsed once, after the last line (a rule
+ *	may give match before by), into struct conf_cidr and taken out of
+ *	the glob list; a '/' that is not a valid range is an error.  Other
+ *	kinds keep '/' as a plain glob character (a login may contain one).
+ *
+ *	conf_load_lenient() runs the same reader and keeps the result: a key
+ *	whose value had an error keeps its default (value parsers change
+ *	their target only on success), a [limit] with any error is dropped,
+ *	since half a rule is not a rule the daemon would ever run.
  *	The library never prints and never exits.
  * UNTRUSTED INPUT
  *	The config file is trusted for meaning, not for form: lines are
@@ -26,6 +37,9 @@
  *	with overflow checks and range-checked, paths must be absolute, the
  *	exec template may hold only known %-tokens.
  */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -92,7 +106,9 @@ struct key {
 
 static const char *const mode_words[] = { "enforce", "monitor", NULL };
 static const char *const start_words[] = { "end", "beginning", NULL };
-static const char *const by_words[] = { "sasl", "uid", "sender", "ip", NULL };
+static const char *const by_words[] = {	/* enum conf_by */
+	"sasl", "uid", "sender", "ip", "sasl_domain", "sender_domain", NULL
+};
 static const char *const maptype_words[] = {
 	"hash", "btree", "lmdb", "cdb", "dbm", "sdbm", NULL
 };
@@ -130,6 +146,8 @@ static const struct key keys[] = {
 	{ "uid",                NULL,                                    0,  0,            C(exempt[BY_UID]),    C(nexempt[BY_UID]),    NULL,          SEC_EXEMPT, KT_LIST,     0 },
 	{ "sender",             NULL,                                    0,  0,            C(exempt[BY_SENDER]), C(nexempt[BY_SENDER]), NULL,          SEC_EXEMPT, KT_LIST,     0 },
 	{ "ip",                 NULL,                                    0,  0,            C(exempt[BY_IP]),     C(nexempt[BY_IP]),     NULL,          SEC_EXEMPT, KT_LIST,     0 },
+	{ "sasl_domain",        NULL,                                    0,  0,            C(exempt[BY_SASL_DOMAIN]), C(nexempt[BY_SASL_DOMAIN]), NULL,  SEC_EXEMPT, KT_LIST,     0 },
+	{ "sender_domain",      NULL,                                    0,  0,            C(exempt[BY_SENDER_DOMAIN]), C(nexempt[BY_SENDER_DOMAIN]), NULL, SEC_EXEMPT, KT_LIST,  0 },
 	{ "sasl_map",           "/etc/postfix/sendguard_sasl_access",    0,  0,            C(sasl_map),          0,                     NULL,          SEC_BLOCK,  KT_PATH,     0 },
 	{ "sender_map",         "/etc/postfix/sendguard_sender_access",  0,  0,            C(sender_map),        0,                     NULL,          SEC_BLOCK,  KT_PATH,     0 },
 	{ "map_type",           "hash",                                  0,  0,            C(map_type),          0,                     maptype_words, SEC_BLOCK,  KT_WORD,     0 },
@@ -148,9 +166,10 @@ struct perr {
 	char   *msg;
 };
 
-/* Per [limit NAME]: the line of each key given (0: not given). */
+/* Per [limit NAME]: the line of each key given (0: not given), any error. */
 struct rmeta {
 	int	kline[NKEYS];
+	int	bad;			/* an error belongs to this rule */
 };
 
 /* The state of one conf_load() or conf_default(). */
@@ -166,6 +185,7 @@ struct pstate {
 	size_t	rule;			/* current rule when sec == SEC_LIMIT */
 	int	gline[NKEYS];		/* line of each non-limit key given */
 	struct rmeta *meta;		/* one per c->rules[] */
+	size_t	erule;			/* errors now belong to rule erule - 1; 0: none */
 };
 
 /* ps_err - record "path:line: message" (line 0: "path: message") */
@@ -204,6 +224,8 @@ ps_err(struct pstate *ps, int line, const char *fmt, ...)
 	ps->err[ps->nerr].line = line;
 	ps->err[ps->nerr].seq = ps->nerr;
 	ps->nerr++;
+	if (ps->erule > 0 && ps->meta != NULL)
+		ps->meta[ps->erule - 1].bad = 1;
 }
 
 /* trim - skip leading blanks, cut trailing ones; returns the start */
@@ -402,7 +424,7 @@ conf_format_duration(int64_t seconds, char *buf, size_t len)
 	return (buf);
 }
 
-/* conf_by_name - "sasl", "uid", "sender", "ip" */
+/* conf_by_name - "sasl", "uid", "sender", "ip", "sasl_domain", "sender_domain" */
 const char *
 conf_by_name(enum conf_by by)
 {
@@ -887,11 +909,14 @@ conf_free(struct conf *c)
 	free(c->postmap);
 	free(c->postfix);
 	free(c->sendmail);
-	for (i = 0; i < c->nrules; i++)
+	for (i = 0; i < c->nrules; i++) {
 		free_list(c->rules[i].match, c->rules[i].nmatch);
+		free(c->rules[i].cidr);
+	}
 	free(c->rules);
 	for (i = 0; i < BY_COUNT; i++)
 		free_list(c->exempt[i], c->nexempt[i]);
+	free(c->exempt_cidr);
 	free(c->sasl_map);
 	free(c->sender_map);
 	free(c->map_type);
@@ -992,9 +1017,11 @@ parse_section(struct pstate *ps, char *s)
 {
 	char *e = s + strlen(s) - 1, *word, *rest;
 	size_t i;
+	int bad = 0;
 
 	ps->sec = -1;
 	ps->seen_sec = 1;
+	ps->erule = 0;
 	if (*e != ']') {
 		ps_err(ps, ps->line, "section header without ']'");
 		return;
@@ -1011,14 +1038,16 @@ parse_section(struct pstate *ps, char *s)
 			ps_err(ps, ps->line, "[limit] needs a name: [limit NAME]");
 			return;
 		}
-		if (!valid_limit_name(rest))
+		if (!valid_limit_name(rest)) {
 			ps_err(ps, ps->line, "bad limit name '%s' (1 to %d of A-Z a-z 0-9 _ . -)",
 			    rest, CONF_NAME_MAX - 1);
-		else
+			bad = 1;
+		} else
 			for (i = 0; i < ps->c->nrules; i++)
 				if (strcmp(ps->c->rules[i].name, rest) == 0) {
 					ps_err(ps, ps->line, "limit '%s' defined twice (first at line %d)",
 					    rest, ps->c->rules[i].line);
+					bad = 1;
 					break;
 				}
 		/* Even a misnamed rule is read, so its keys are checked too. */
@@ -1026,6 +1055,7 @@ parse_section(struct pstate *ps, char *s)
 			ps_err(ps, ps->line, "out of memory");
 			return;
 		}
+		ps->meta[ps->rule].bad = bad;
 		ps->sec = SEC_LIMIT;
 		return;
 	}
@@ -1067,6 +1097,8 @@ parse_line(struct pstate *ps, char *s, size_t len)
 	int *seen;
 	size_t i;
 
+	/* Until a section header says otherwise, errors belong to the current rule. */
+	ps->erule = ps->sec == SEC_LIMIT ? ps->rule + 1 : 0;
 	if (ps->line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
 		s += 3;		/* UTF-8 byte order mark */
 		len -= 3;
@@ -1161,33 +1193,210 @@ key_index(enum sec sec, const char *name)
 	return (i);
 }
 
+/* ---- client-IP patterns: address ranges beside the globs ---- */
+
+/* host_bits_zero - 1 when no bit of addr[0..nbytes) after the first bits is set */
+static int
+host_bits_zero(const unsigned char *addr, size_t nbytes, unsigned bits)
+{
+	size_t i = bits / 8;
+
+	if (i < nbytes && (addr[i] & (0xffu >> (bits % 8))) != 0)
+		return (0);
+	for (i++; i < nbytes; i++)
+		if (addr[i] != 0)
+			return (0);
+	return (1);
+}
+
+/* clear_host_bits - zero every bit of addr[0..nbytes) after the first bits */
+static void
+clear_host_bits(unsigned char *addr, size_t nbytes, unsigned bits)
+{
+	size_t i = bits / 8;
+
+	if (i < nbytes)
+		addr[i++] &= (unsigned char)(0xff00u >> (bits % 8));
+	for (; i < nbytes; i++)
+		addr[i] = 0;
+}
+
+/*
+ * parse_range - "ADDRESS/BITS" into *r: an IPv4 address with 0..32 bits
+ * or an IPv6 address with 0..128, no bit set after the prefix (Postfix's
+ * cidr tables refuse those too: 10.0.0.1/8 is a typo, not a range).
+ * Returns 0, or -1 with what is wrong in why; *hint: add the form to it.
+ */
+static int
+parse_range(const char *item, struct conf_cidr *r, char *why, size_t len, int *hint)
+{
+	const char *slash = strchr(item, '/'), *b = slash + 1;
+	char addr[INET6_ADDRSTRLEN + 1], fix[64];
+	size_t alen = (size_t)(slash - item), nd = strspn(b, "0123456789");
+	unsigned bits = 0, max;
+	int af;
+
+	memset(r, 0, sizeof(*r));
+	*hint = 1;
+	if (alen == 0) {
+		snprintf(why, len, "no address before '/'");
+		return (-1);
+	}
+	if (alen >= sizeof(addr)) {
+		snprintf(why, len, "'%.*s' is not an IPv4 or IPv6 address", (int)alen, item);
+		return (-1);
+	}
+	memcpy(addr, item, alen);
+	addr[alen] = '\0';
+	af = strchr(addr, ':') != NULL ? AF_INET6 : AF_INET;
+	if (inet_pton(af, addr, r->addr) != 1) {
+		snprintf(why, len, "'%s' is not an IPv4 or IPv6 address", addr);
+		return (-1);
+	}
+	r->family = af == AF_INET ? 4 : 6;
+	max = af == AF_INET ? 32 : 128;
+	if (*b == '\0') {
+		snprintf(why, len, "no prefix length after '/'");
+		return (-1);
+	}
+	if (b[nd] != '\0' || nd > 3) {
+		snprintf(why, len, "the prefix length '%s' is not a number of bits", b);
+		return (-1);
+	}
+	for (; *b; b++)
+		bits = bits * 10 + (unsigned)(*b - '0');
+	if (bits > max) {
+		snprintf(why, len, "the prefix length %u is over %u for IPv%u", bits, max, r->family);
+		return (-1);
+	}
+	r->bits = (unsigned char)bits;
+	if (!host_bits_zero(r->addr, max / 8, bits)) {
+		clear_host_bits(r->addr, max / 8, bits);
+		snprintf(why, len, "it has bits set after the first %u (did you mean %s?)", bits,
+		    conf_cidr_format(r, fix, sizeof(fix)));
+		*hint = 0;
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * split_ranges - take the items with a '/' of a client-IP list (key at
+ * line) out of *list into *out as ranges; bare IPv6 addresses are written
+ * the way Postfix logs them (2001:DB8:0::7 -> 2001:db8::7) so the glob
+ * compares equal.  On an error the whole list is dropped (the key keeps
+ * its default, none) and -1 is returned.
+ */
+static int
+split_ranges(struct pstate *ps, int line, const char *key, char ***list, size_t *n,
+	     struct conf_cidr **out, size_t *nout)
+{
+	struct conf_cidr *r = NULL, *fit;
+	char why[160], canon[INET6_ADDRSTRLEN];
+	unsigned char a6[16];
+	size_t i, nr = 0, kept = 0, total = *n;
+	int bad = 0, hint;
+
+	if (total == 0)
+		return (0);
+	/* Room for every item, cut to the ranges found at the end. */
+	if ((r = calloc(*n, sizeof(*r))) == NULL) {
+		ps_err(ps, line, "out of memory");
+		return (-1);
+	}
+	for (i = 0; i < total; i++) {
+		char *item = (*list)[i];
+
+		if (strchr(item, '/') != NULL) {
+			if (parse_range(item, &r[nr], why, sizeof(why), &hint) < 0) {
+				ps_err(ps, line, "%s: '%s' is not an address range: %s%s", key, item, why,
+				    hint ? " (write ADDRESS/BITS, e.g. 203.0.113.0/24 or 2001:db8::/32)" : "");
+				bad = 1;
+			} else
+				nr++;
+			free(item);
+			continue;
+		}
+		if (strpbrk(item, "*?[") == NULL && strchr(item, ':') != NULL &&
+		    inet_pton(AF_INET6, item, a6) == 1 &&
+		    inet_ntop(AF_INET6, a6, canon, sizeof(canon)) != NULL &&
+		    strcmp(canon, item) != 0 && set_str(&item, canon) < 0) {
+			ps_err(ps, line, "out of memory");
+			bad = 1;
+		}
+		(*list)[kept++] = item;
+	}
+	*n = kept;
+	if (bad) {
+		free_list(*list, *n);
+		*list = NULL;
+		*n = 0;
+		free(r);
+		return (-1);
+	}
+	if (*n == 0) {
+		free(*list);
+		*list = NULL;
+	}
+	if (nr == 0) {
+		free(r);
+		r = NULL;
+	} else if (nr < total && (fit = realloc(r, nr * sizeof(*r))) != NULL)
+		r = fit;
+	free(*out);
+	*out = r;
+	*nout = nr;
+	return (0);
+}
+
+/* domain_patterns_ok - the patterns of a domain kind hold no '@'; 0 if one does */
+static int
+domain_patterns_ok(struct pstate *ps, int line, const char *key, char *const *list, size_t n)
+{
+	size_t i;
+	int ok = 1;
+
+	for (i = 0; i < n; i++)
+		if (strchr(list[i], '@') != NULL) {
+			ps_err(ps, line, "%s: '%s' holds an '@'; a domain kind is compared with the "
+			    "domain alone (e.g. example.com or *.example.com)", key, list[i]);
+			ok = 0;
+		}
+	return (ok);
+}
+
 /*
  * check_rules - the checks that need the whole file: every rule has a
  * "by" and a threshold, "ips" and "block" fit its identity kind, the
- * actions it lists have what they need, no window outlives retention.
+ * actions it lists have what they need, no window outlives retention;
+ * then the patterns that depend on the kind: ranges of client-IP
+ * patterns, domain patterns without '@'.
  */
 static void
 check_rules(struct pstate *ps)
 {
 	const size_t k_by = key_index(SEC_LIMIT, "by");
+	const size_t k_match = key_index(SEC_LIMIT, "match");
 	const size_t k_actions = key_index(SEC_LIMIT, "actions");
 	const size_t k_lim[LIM_COUNT] = {
 		key_index(SEC_LIMIT, "messages"), key_index(SEC_LIMIT, "recipients"),
 		key_index(SEC_LIMIT, "ips"),
 	};
-	const struct conf *c = ps->c;
-	char b1[32], b2[32];
+	struct conf *c = ps->c;
+	char b1[32], b2[32], kinds[128];
 	size_t i, j;
+	int by;
 
-	for (i = 0; i < c->nrules; i++) {
+	words_text(by_words, kinds, sizeof(kinds));
+	for (i = 0; ps->meta != NULL && i < c->nrules; i++) {
 		struct conf_rule *r = &c->rules[i];
 		const int *kl = ps->meta[i].kline;
 		int has_by = kl[k_by] != 0;
 
+		ps->erule = i + 1;
 		sort_windows(r);
 		if (!has_by)
-			ps_err(ps, r->line, "limit '%s': 'by' is missing (sasl, uid, sender or ip)",
-			    r->name);
+			ps_err(ps, r->line, "limit '%s': 'by' is missing (%s)", r->name, kinds);
 		if (!kl[k_lim[LIM_MESSAGES]] && !kl[k_lim[LIM_RECIPIENTS]] && !kl[k_lim[LIM_IPS]])
 			ps_err(ps, r->line, "limit '%s': no threshold (set messages, recipients or ips)",
 			    r->name);
@@ -1196,8 +1405,13 @@ check_rules(struct pstate *ps)
 			    "sender; it cannot be used with by = %s", conf_by_name(r->by));
 		if (has_by && (r->actions & ACT_BLOCK) && (r->by == BY_UID || r->by == BY_IP))
 			ps_err(ps, kl[k_actions], "actions: block needs by = sasl or by = sender "
-			    "(Postfix access maps here refuse SASL logins and senders, not a %s); "
-			    "use hold", conf_by_name(r->by));
+			    "(or sender_domain): Postfix access maps here refuse SASL logins and "
+			    "senders, not a %s; use hold", conf_by_name(r->by));
+		if (has_by && (r->actions & ACT_BLOCK) && r->by == BY_SASL_DOMAIN)
+			ps_err(ps, kl[k_actions], "actions: block cannot work with by = sasl_domain: "
+			    "check_sasl_access looks up whole logins (user@domain), never a bare "
+			    "domain, so no sasl_map entry can refuse a domain's logins; use hold, "
+			    "or by = sender_domain (check_sender_access does look a domain up)");
 		if ((r->actions & ACT_EXEC) && c->exec_argc == 0)
 			ps_err(ps, kl[k_actions], "actions: exec needs 'command' in [action exec]");
 		for (j = 0; j < r->nwin; j++)
@@ -1207,6 +1421,54 @@ check_rules(struct pstate *ps)
 				    conf_limit_name(r->win[j].limit),
 				    conf_format_duration(r->win[j].seconds, b1, sizeof(b1)),
 				    conf_format_duration(c->retention, b2, sizeof(b2)));
+		if (!has_by || kl[k_match] == 0)
+			continue;
+		if (r->by == BY_IP)
+			(void)split_ranges(ps, kl[k_match], "match", &r->match, &r->nmatch,
+			    &r->cidr, &r->ncidr);
+		else if (r->by == BY_SASL_DOMAIN || r->by == BY_SENDER_DOMAIN)
+			(void)domain_patterns_ok(ps, kl[k_match], "match", r->match, r->nmatch);
+	}
+	ps->erule = 0;
+	for (by = 0; by < BY_COUNT; by++) {
+		size_t k = key_index(SEC_EXEMPT, by_words[by]);
+		int line = k < NKEYS ? ps->gline[k] : 0;
+
+		if (line == 0)
+			continue;
+		if (by == BY_IP)
+			(void)split_ranges(ps, line, "ip", &c->exempt[by], &c->nexempt[by],
+			    &c->exempt_cidr, &c->nexempt_cidr);
+		else if ((by == BY_SASL_DOMAIN || by == BY_SENDER_DOMAIN) &&
+		    !domain_patterns_ok(ps, line, by_words[by], c->exempt[by], c->nexempt[by])) {
+			free_list(c->exempt[by], c->nexempt[by]);
+			c->exempt[by] = NULL;
+			c->nexempt[by] = 0;
+		}
+	}
+}
+
+/* drop_bad_rules - lenient reading: leave out every rule with an error */
+static void
+drop_bad_rules(struct pstate *ps)
+{
+	struct conf *c = ps->c;
+	size_t i, kept = 0;
+
+	for (i = 0; i < c->nrules; i++) {
+		if (ps->meta[i].bad) {
+			free_list(c->rules[i].match, c->rules[i].nmatch);
+			free(c->rules[i].cidr);
+			continue;
+		}
+		c->rules[kept] = c->rules[i];
+		ps->meta[kept] = ps->meta[i];
+		kept++;
+	}
+	c->nrules = kept;
+	if (kept == 0) {
+		free(c->rules);
+		c->rules = NULL;
 	}
 }
 
@@ -1243,17 +1505,19 @@ move_errs(struct pstate *ps, struct conf_errs *errs)
 }
 
 /*
- * conf_load - read path.  Returns the config and 0 when the file has no
- * error; otherwise returns -1, *out NULL, and every error in errs.
+ * load - the reader behind conf_load() and conf_load_lenient().  Strict:
+ * 0 and the config only when the file has no error.  Lenient: 0 and the
+ * config (rules with an error dropped) as long as the file could be read.
  */
-int
-conf_load(const char *path, struct conf **out, struct conf_errs *errs)
+static int
+load(const char *path, struct conf **out, struct conf_errs *errs, int lenient)
 {
 	struct pstate ps;
 	char *buf = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	FILE *fp;
+	int unreadable = 0;
 
 	*out = NULL;
 	errs->msg = NULL;
@@ -1268,6 +1532,7 @@ conf_load(const char *path, struct conf **out, struct conf_errs *errs)
 	}
 	if ((ps.c = conf_default()) == NULL || (ps.c->path = strdup(path)) == NULL) {
 		ps_err(&ps, 0, "out of memory");
+		unreadable = 1;
 		goto done;
 	}
 	while ((len = getline(&buf, &cap, fp)) >= 0) {
@@ -1280,21 +1545,46 @@ conf_load(const char *path, struct conf **out, struct conf_errs *errs)
 			break;
 		}
 	}
-	if (ferror(fp))
+	ps.erule = 0;
+	if (ferror(fp)) {
 		ps_err(&ps, 0, "read error: %s", strerror(errno));
-	else if (ps.nerr < CONF_ERRS_MAX)
+		unreadable = 1;
+	} else if (ps.nerr < CONF_ERRS_MAX || lenient)
 		check_rules(&ps);
 done:
 	free(buf);
 	fclose(fp);
+	if (lenient && !unreadable && !ps.oom)
+		drop_bad_rules(&ps);
 	free(ps.meta);
-	if (ps.nerr > 0 || ps.oom) {
+	if ((!lenient && ps.nerr > 0) || unreadable || ps.oom) {
 		move_errs(&ps, errs);
 		conf_free(ps.c);
 		return (-1);
 	}
+	move_errs(&ps, errs);
 	*out = ps.c;
 	return (0);
+}
+
+/*
+ * conf_load - read path.  Returns the config and 0 when the file has no
+ * error; otherwise returns -1, *out NULL, and every error in errs.
+ */
+int
+conf_load(const char *path, struct conf **out, struct conf_errs *errs)
+{
+	return (load(path, out, errs, 0));
+}
+
+/*
+ * conf_load_lenient - read path, keeping what parsed: 0, *out and the
+ * errors (maybe none); -1 only when the file cannot be read.
+ */
+int
+conf_load_lenient(const char *path, struct conf **out, struct conf_errs *errs)
+{
+	return (load(path, out, errs, 1));
 }
 
 /* glob_any - 1 when one of the n globs matches value (ASCII case ignored) */
@@ -1309,20 +1599,119 @@ glob_any(char *const *globs, size_t n, const char *value)
 	return (0);
 }
 
+/* An address as logged, parsed once for every range of a list. */
+struct ipval {
+	unsigned char a6[16], a4[4];
+	int	has6, has4;		/* IPv4-mapped IPv6: both */
+};
+
+/*
+ * ip_text - a logged client address without an "ipv6:" prefix (any case:
+ * Postfix writes "IPv6:" in address literals and folded values keep it in
+ * lower case), so the prefixed form matches the same patterns.
+ */
+static const char *
+ip_text(const char *v)
+{
+	return (strncasecmp(v, "ipv6:", 5) == 0 ? v + 5 : v);
+}
+
+/* ipval_parse - v (without prefix) as IPv4 or IPv6; 0 when it is neither */
+static int
+ipval_parse(const char *v, struct ipval *iv)
+{
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	iv->has4 = iv->has6 = 0;
+	if (strchr(v, ':') == NULL) {
+		iv->has4 = inet_pton(AF_INET, v, iv->a4) == 1;
+		return (iv->has4);
+	}
+	if (inet_pton(AF_INET6, v, iv->a6) != 1)
+		return (0);
+	iv->has6 = 1;
+	if (memcmp(iv->a6, mapped, sizeof(mapped)) == 0) {
+		memcpy(iv->a4, iv->a6 + 12, 4);
+		iv->has4 = 1;
+	}
+	return (1);
+}
+
+/* prefix_eq - 1 when a and b agree in their first bits */
+static int
+prefix_eq(const unsigned char *a, const unsigned char *b, unsigned bits)
+{
+	size_t whole = bits / 8;
+	unsigned rest = bits % 8;
+
+	if (memcmp(a, b, whole) != 0)
+		return (0);
+	if (rest == 0)
+		return (1);
+	return (((a[whole] ^ b[whole]) & (0xff00u >> rest) & 0xffu) == 0);
+}
+
+/* cidr_any - 1 when the address iv is in one of the n ranges */
+static int
+cidr_any(const struct conf_cidr *r, size_t n, const struct ipval *iv)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((r[i].family == 4 && iv->has4 && prefix_eq(iv->a4, r[i].addr, r[i].bits)) ||
+		    (r[i].family == 6 && iv->has6 && prefix_eq(iv->a6, r[i].addr, r[i].bits)))
+			return (1);
+	return (0);
+}
+
+/* pattern_match - value against n globs and, for client IPs, ncidr ranges */
+static int
+pattern_match(char *const *globs, size_t n, const struct conf_cidr *cidr, size_t ncidr,
+	      int is_ip, const char *value)
+{
+	struct ipval iv;
+
+	if (is_ip)
+		value = ip_text(value);
+	if (glob_any(globs, n, value))
+		return (1);
+	return (ncidr > 0 && ipval_parse(value, &iv) && cidr_any(cidr, ncidr, &iv));
+}
+
 /* conf_exempt - 1 when value (lower case) of kind by is exempt */
 int
 conf_exempt(const struct conf *c, enum conf_by by, const char *value)
 {
 	if (c == NULL || value == NULL || (unsigned)by >= BY_COUNT)
 		return (0);
-	return (glob_any(c->exempt[by], c->nexempt[by], value));
+	if (by != BY_IP)
+		return (glob_any(c->exempt[by], c->nexempt[by], value));
+	return (pattern_match(c->exempt[by], c->nexempt[by], c->exempt_cidr, c->nexempt_cidr,
+	    1, value));
 }
 
 /* conf_rule_match - 1 when the rule applies to value (lower case) */
 int
 conf_rule_match(const struct conf_rule *r, const char *value)
 {
-	if (r->nmatch == 0)
+	if (r->nmatch == 0 && r->ncidr == 0)
 		return (1);
-	return (value != NULL && glob_any(r->match, r->nmatch, value));
+	return (value != NULL && pattern_match(r->match, r->nmatch, r->cidr, r->ncidr,
+	    r->by == BY_IP, value));
+}
+
+/* conf_cidr_format - "203.0.113.0/24" of a range into buf */
+const char *
+conf_cidr_format(const struct conf_cidr *r, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (len == 0)
+		return (buf);
+	if (inet_ntop(r->family == 4 ? AF_INET : AF_INET6, r->addr, a, sizeof(a)) == NULL)
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, len, "%s/%u", a, (unsigned)r->bits);
+	return (buf);
 }

@@ -5,8 +5,13 @@
  *	conf_load() reads an INI file ([agent], [limit NAME], [exempt],
  *	[action block], [action notify], [action exec]) into struct conf.
  *	Every error in the file is collected as "file:line: message" in a
- *	struct conf_errs; the caller prints them and exits 2.  conf_default()
+ *	struct conf_errs; the caller prints them and exits 2.
+ *	conf_load_lenient() reads the same file for the client commands
+ *	(status, explain, block, unblock): it keeps every key that parsed
+ *	and returns the errors beside a usable config.  conf_default()
  *	gives the built-in defaults (count everything, no limits).
+ *	conf_rule_match() and conf_exempt() compare a value with globs and,
+ *	for client IPs, with address ranges parsed once at load.
  *	The library never prints and never exits.
  * UNTRUSTED INPUT
  *	The config file is trusted for meaning, not for form: every value is
@@ -21,7 +26,14 @@
 #define CONF_MAX_WINDOWS 8	/* thresholds per limit key */
 #define CONF_NAME_MAX	 64
 
-enum conf_by { BY_SASL = 0, BY_UID, BY_SENDER, BY_IP, BY_COUNT };
+/*
+ * Identity kinds.  The domain kinds are the part after the last '@' of the
+ * SASL login or of the envelope sender: a tenant's total.
+ */
+enum conf_by {
+	BY_SASL = 0, BY_UID, BY_SENDER, BY_IP, BY_SASL_DOMAIN, BY_SENDER_DOMAIN,
+	BY_COUNT
+};
 enum conf_limit { LIM_MESSAGES = 0, LIM_RECIPIENTS, LIM_IPS, LIM_COUNT };
 enum conf_mode { MODE_ENFORCE = 0, MODE_MONITOR };
 enum conf_start { START_END = 0, START_BEGINNING };
@@ -30,6 +42,16 @@ enum conf_start { START_END = 0, START_BEGINNING };
 #define ACT_BLOCK	0x02
 #define ACT_NOTIFY	0x04
 #define ACT_EXEC	0x08
+
+/*
+ * An address range of an ip pattern ("203.0.113.0/24", "2001:db8::/32"),
+ * parsed at load: the network address with its host bits zero.
+ */
+struct conf_cidr {
+	unsigned char addr[16];		/* IPv4: the first 4 bytes */
+	unsigned char family;		/* 4 or 6 */
+	unsigned char bits;		/* prefix length: 0..32 or 0..128 */
+};
 
 /* One threshold: "100/1h" under key messages. */
 struct conf_window {
@@ -42,7 +64,9 @@ struct conf_rule {
 	char	name[CONF_NAME_MAX];
 	enum conf_by by;
 	char  **match;			/* glob patterns (fnmatch), lower case */
-	size_t	nmatch;			/* 0: every identity of that kind */
+	size_t	nmatch;
+	struct conf_cidr *cidr;		/* by = ip: the ranges of match, not in match[] */
+	size_t	ncidr;			/* nmatch + ncidr == 0: every identity of that kind */
 	struct conf_window win[CONF_MAX_WINDOWS * LIM_COUNT];
 	size_t	nwin;			/* in file order: messages, recipients, ips */
 	unsigned actions;		/* ACT_* */
@@ -68,6 +92,8 @@ struct conf {
 	/* [exempt]: values per identity kind, lower case, globs allowed */
 	char  **exempt[BY_COUNT];
 	size_t	nexempt[BY_COUNT];
+	struct conf_cidr *exempt_cidr;	/* the ranges of [exempt] ip, not in exempt[BY_IP] */
+	size_t	nexempt_cidr;
 	/* [action block] */
 	char   *sasl_map, *sender_map, *map_type, *reply;
 	/* [action notify] */
@@ -93,14 +119,38 @@ struct conf *conf_default(void);
  * A missing or unreadable file is one error ("path: strerror").
  */
 int	conf_load(const char *path, struct conf **out, struct conf_errs *errs);
+
+/*
+ * conf_load_lenient - read path for a command that needs only a few keys
+ * (socket, state, the action programs and maps).  Returns 0 and *out
+ * built from every key that parsed, the default of every key that did
+ * not, and no [limit] that had an error; errs holds every error, as
+ * conf_load() gives them (errs->n == 0: the file is clean).  Returns -1,
+ * *out NULL and the reason in errs only when the file cannot be read
+ * (missing, permission, read error) or memory runs out.
+ */
+int	conf_load_lenient(const char *path, struct conf **out, struct conf_errs *errs);
 void	conf_free(struct conf *);
 void	conf_errs_free(struct conf_errs *);
 
-/* conf_exempt - 1 when value (lower case) of kind by is exempt */
+/*
+ * conf_exempt - 1 when value (lower case) of kind by is exempt.
+ * For BY_IP the value is a client address as logged ("203.0.113.5",
+ * "2001:db8::7", also with an "ipv6:" prefix); it matches a range when
+ * its leading bits do, and an IPv4-mapped IPv6 address ("::ffff:192.0.2.1")
+ * matches IPv4 ranges as the IPv4 address it carries (and IPv6 ranges
+ * such as ::ffff:0:0/96 as itself); a plain IPv4 value never matches an
+ * IPv6 range.  A bare address pattern stays a glob: exact text, IPv6
+ * written at load the way Postfix logs it.  The value is parsed once per
+ * call, and only when there are ranges.
+ */
 int	conf_exempt(const struct conf *, enum conf_by by, const char *value);
 
-/* conf_rule_match - 1 when the rule applies to value (lower case) */
+/* conf_rule_match - 1 when the rule applies to value (lower case); as conf_exempt() */
 int	conf_rule_match(const struct conf_rule *, const char *value);
+
+/* conf_cidr_format - "203.0.113.0/24" of a range into buf */
+const char *conf_cidr_format(const struct conf_cidr *, char *buf, size_t len);
 
 /* conf_parse_duration - "90", "15m", "1h", "7d" -> seconds; -1 on error */
 int64_t	conf_parse_duration(const char *s);

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/cmds.h"
 #include "agent/conf.h"
 
 /* ---- helpers ---- */
@@ -151,7 +152,7 @@ static const struct err_row err_rows[] = {
 	{ "by missing", "[limit r]\nmessages = 1/1h\n", 1, "limit 'r': 'by' is missing", 1 },
 	{ "no threshold", LIM "actions = hold\n", 1, "limit 'r': no threshold (set messages, recipients or ips)", 1 },
 	{ "empty limit", "[agent]\n[limit r]\n", 2, "limit 'r'", 2 },
-	{ "bad by", "[limit r]\nby = group\nmessages = 1/1h\n", 2, "by: unknown value 'group' (expected sasl, uid, sender or ip)", 1 },
+	{ "bad by", "[limit r]\nby = group\nmessages = 1/1h\n", 2, "by: unknown value 'group' (expected sasl, uid, sender, ip, sasl_domain or sender_domain)", 1 },
 	{ "window without count", LIM "messages = 100\n", 3, "messages: '100' is not COUNT/WINDOW", 1 },
 	{ "window count zero", LIM "messages = 0/1h\n", 3, "messages: bad count '0'", 1 },
 	{ "window count not a number", LIM "recipients = many/1h\n", 3, "recipients: bad count 'many'", 1 },
@@ -168,6 +169,12 @@ static const struct err_row err_rows[] = {
 	{ "ips with by ip", "[limit r]\nby = ip\nips = 3/1h\n", 3, "cannot be used with by = ip", 1 },
 	{ "block with by uid", "[limit r]\nby = uid\nmessages = 1/1h\nactions = hold, block\n", 4, "actions: block needs by = sasl or by = sender", 1 },
 	{ "block with by ip", "[limit r]\nby = ip\nactions = block\nmessages = 1/1h\n", 3, "actions: block needs by = sasl or by = sender", 1 },
+	{ "block with by sasl_domain", "[limit r]\nby = sasl_domain\nmessages = 1/1h\nactions = hold, block\n", 4,
+	  "actions: block cannot work with by = sasl_domain: check_sasl_access looks up whole logins", 1 },
+	{ "sasl_domain block, by given last", "[limit r]\nactions = block\nmessages = 1/1h\nby = SASL_Domain\n", 2, "never a bare domain", 1 },
+	{ "domain match with an @", "[limit r]\nby = sender_domain\nmessages = 1/1h\nmatch = example.com, *@shop.example\n", 4,
+	  "match: '*@shop.example' holds an '@'", 1 },
+	{ "domain exempt with an @", "[exempt]\nsasl_domain = alice@example.com\n", 2, "sasl_domain: 'alice@example.com' holds an '@'", 1 },
 	{ "exec without command", LIM "messages = 1/1h\nactions = exec\n", 4, "actions: exec needs 'command' in [action exec]", 1 },
 	{ "unknown action", LIM "messages = 1/1h\nactions = hold, fly\n", 4, "actions: unknown action 'fly' (expected hold, block, notify or exec)", 1 },
 	{ "action twice", LIM "messages = 1/1h\nactions = hold, HOLD\n", 4, "actions: 'hold' listed twice", 1 },
@@ -193,6 +200,22 @@ static const struct err_row err_rows[] = {
 	{ "unknown token", "[action exec]\ncommand = /bin/page %i %x\n", 2, "command: unknown token '%x' in '%x'", 1 },
 	{ "lone percent", "[action exec]\ncommand = /bin/page 100%\n", 2, "command: unknown token '%' in '100%'", 1 },
 	{ "token in program path", "[action exec]\ncommand = /usr/bin/%i\n", 2, "command: the program path cannot hold a %-token", 1 },
+	/* address ranges: only for ip, where a '/' that is not a range can never match */
+	{ "range prefix over 32", "[exempt]\nip = 10.0.0.0/33\n", 2, "ip: '10.0.0.0/33' is not an address range: the prefix length 33 is over 32 for IPv4", 1 },
+	{ "range prefix over 128", "[exempt]\nip = ::1, 2001:db8::/129\n", 2, "ip: '2001:db8::/129' is not an address range: the prefix length 129 is over 128", 1 },
+	{ "range of a short address", "[agent]\n[exempt]\nip = 10.0.0/8\n", 3, "ip: '10.0.0/8' is not an address range: '10.0.0' is not an IPv4 or IPv6 address", 1 },
+	{ "range of a word", "[exempt]\nip = foo/8\n", 2, "'foo/8' is not an address range", 1 },
+	{ "range without bits", "[exempt]\nip = 10.0.0.0/\n", 2, "'10.0.0.0/' is not an address range: no prefix length after '/'", 1 },
+	{ "range without address", "[exempt]\nip = /8\n", 2, "'/8' is not an address range: no address before '/'", 1 },
+	{ "range bits not a number", "[exempt]\nip = 10.0.0.0/8a\n", 2, "the prefix length '8a' is not a number of bits", 1 },
+	{ "range with a glob", "[exempt]\nip = 10.0.*.0/16\n", 2, "'10.0.*.0/16' is not an address range", 1 },
+	{ "range with host bits", "[exempt]\nip = 10.1.2.3/8\n", 2, "'10.1.2.3/8' is not an address range: it has bits set after the first 8 (did you mean 10.0.0.0/8?)", 1 },
+	{ "IPv6 range with host bits", "[exempt]\nip = 2001:db8::1/32\n", 2, "did you mean 2001:db8::/32?", 1 },
+	{ "bad range in match", "[limit r]\nby = ip\nmessages = 1/1h\nmatch = 203.0.113.0/24, 198.51.100.0/33\n", 4,
+	  "match: '198.51.100.0/33' is not an address range", 1 },
+	{ "bad range in match, by given after it", "[limit r]\nmatch = 192.0.2.0/24,\t10.0.0/8\nmessages = 1/1h\nby = ip\n", 2,
+	  "match: '10.0.0/8' is not an address range", 1 },
+	{ "every bad range is named", "[exempt]\nip = 1.2.3.0/24, 1.2.3.0/40, ::/0, ::/200\n", 2, "'::/200' is not an address range", 2 },
 	{ "missing file", NULL, 0, "No such file or directory", 1 },
 };
 
@@ -319,7 +342,8 @@ Test(conf, error_count_is_capped)
 enum field {
 	F_LOG, F_STATE, F_SOCKET, F_PCDIR, F_POSTSUPER, F_MODE, F_START, F_RETENTION,
 	F_MAPTYPE, F_REPLY, F_TO, F_SASLMAP, F_EXEC, F_EXEMPT_SASL, F_EXEMPT_IP,
-	F_R_BY, F_R_MATCH, F_R_WINDOWS, F_R_ACTIONS, F_R_BLOCKTIME, F_R_FACTOR,
+	F_EXEMPT_CIDR, F_EXEMPT_SASL_DOMAIN, F_EXEMPT_SENDER_DOMAIN,
+	F_R_BY, F_R_MATCH, F_R_CIDR, F_R_WINDOWS, F_R_ACTIONS, F_R_BLOCKTIME, F_R_FACTOR,
 };
 
 struct good_row {
@@ -367,9 +391,26 @@ static const struct good_row good_rows[] = {
 	{ "exempt lower-cased", "[exempt]\nsasl = Alice@Example.COM, *@Lists.Example.com\n", F_EXEMPT_SASL, "alice@example.com|*@lists.example.com" },
 	{ "exempt ip", "[exempt]\nip = 127.0.0.1,::1 , 2001:DB8::*\n", F_EXEMPT_IP, "127.0.0.1|::1|2001:db8::*" },
 	{ "exempt sections merge", "[exempt]\nsasl = a\n[agent]\n[exempt]\nip = 10.0.0.1\n", F_EXEMPT_IP, "10.0.0.1" },
+	{ "exempt ip ranges out of the globs", "[exempt]\nip = 127.0.0.1, 10.0.0.0/8, ::1, 2001:DB8::/32\n", F_EXEMPT_IP, "127.0.0.1|::1" },
+	{ "exempt ip ranges parsed", "[exempt]\nip = 127.0.0.1, 10.0.0.0/8, ::1, 2001:DB8::/32\n", F_EXEMPT_CIDR, "10.0.0.0/8|2001:db8::/32" },
+	{ "exempt ip /0 and /32", "[exempt]\nip = 0.0.0.0/0, 192.0.2.1/32, ::/0, ::1/128\n", F_EXEMPT_CIDR, "0.0.0.0/0|192.0.2.1/32|::/0|::1/128" },
+	{ "exempt ip range list alone", "[exempt]\nip = 198.51.100.0/24\n", F_EXEMPT_IP, "" },
+	{ "bare IPv6 written as Postfix logs it", "[exempt]\nip = 2001:DB8:0:0::7, ::FFFF:192.0.2.1\n", F_EXEMPT_IP, "2001:db8::7|::ffff:192.0.2.1" },
+	{ "a / in a login is a glob", "[exempt]\nsasl = dept/alice, 10.0.0.0/33\n", F_EXEMPT_SASL, "dept/alice|10.0.0.0/33" },
+	{ "exempt sasl_domain", "[exempt]\nsasl_domain = Example.COM, *.example.net\n", F_EXEMPT_SASL_DOMAIN, "example.com|*.example.net" },
+	{ "exempt sender_domain", "[exempt]\nsender_domain = lists.example.org\n", F_EXEMPT_SENDER_DOMAIN, "lists.example.org" },
 	{ "by uid", "[limit r]\nby = uid\nmessages = 1/1h\n", F_R_BY, "uid" },
 	{ "by sender", "[limit r]\nby = Sender\nmessages = 1/1h\n", F_R_BY, "sender" },
 	{ "by ip", "[limit r]\nby = ip\nmessages = 1/1h\n", F_R_BY, "ip" },
+	{ "by sasl_domain", "[limit r]\nby = sasl_domain\nmessages = 1/1h\nips = 20/1h\n", F_R_BY, "sasl_domain" },
+	{ "by sender_domain", "[limit r]\nby = Sender_Domain\nmessages = 1/1h\n", F_R_BY, "sender_domain" },
+	{ "block for sender_domain", "[limit r]\nby = sender_domain\nmessages = 1/1h\nactions = hold, block\n", F_R_ACTIONS, "hold|block" },
+	{ "sasl_domain without block", "[limit r]\nby = sasl_domain\nmessages = 1/1h\nactions = hold, notify\n", F_R_ACTIONS, "hold|notify" },
+	{ "match globs of by ip", "[limit r]\nby = ip\nmessages = 1/1h\nmatch = 192.0.2.*, 203.0.113.0/24, ::/0\n", F_R_MATCH, "192.0.2.*" },
+	{ "match ranges of by ip", "[limit r]\nby = ip\nmessages = 1/1h\nmatch = 192.0.2.*, 203.0.113.0/24, ::/0\n", F_R_CIDR, "203.0.113.0/24|::/0" },
+	{ "match ranges, by after match", "[limit r]\nmatch = 2001:db8:8000::/33\nmessages = 1/1h\nby = ip\n", F_R_CIDR, "2001:db8:8000::/33" },
+	{ "a / in a sasl match is a glob", "[limit r]\nby = sasl\nmessages = 1/1h\nmatch = dept/*, 10.0.0.0/33\n", F_R_MATCH, "dept/*|10.0.0.0/33" },
+	{ "no ranges for sasl", "[limit r]\nby = sasl\nmessages = 1/1h\nmatch = 10.0.0.0/8\n", F_R_CIDR, "" },
 	{ "match lower-cased", RULE "match = Alice@Example.COM, *@B.org\n", F_R_MATCH, "alice@example.com|*@b.org" },
 	{ "no match: every identity", RULE, F_R_MATCH, "" },
 	{ "windows kept in order", RULE "recipients = 500/1h, 2000/1d\n", F_R_WINDOWS, "messages 10/1h|recipients 500/1h|recipients 2000/1d" },
@@ -397,6 +438,19 @@ show_list(char **v, size_t n, char *buf, size_t len)
 	buf[0] = '\0';
 	for (i = 0; i < n && used < len; i++)
 		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", v[i]);
+}
+
+/* show_cidr - "10.0.0.0/8|2001:db8::/32" */
+static void
+show_cidr(const struct conf_cidr *r, size_t n, char *buf, size_t len)
+{
+	char one[64];
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "",
+		    conf_cidr_format(&r[i], one, sizeof(one)));
 }
 
 /* show_field - the field of a loaded config as text */
@@ -430,8 +484,16 @@ show_field(const struct conf *c, enum field f, char *buf, size_t len)
 		break;
 	case F_EXEMPT_SASL: show_list(c->exempt[BY_SASL], c->nexempt[BY_SASL], buf, len); break;
 	case F_EXEMPT_IP: show_list(c->exempt[BY_IP], c->nexempt[BY_IP], buf, len); break;
+	case F_EXEMPT_CIDR: show_cidr(c->exempt_cidr, c->nexempt_cidr, buf, len); break;
+	case F_EXEMPT_SASL_DOMAIN:
+		show_list(c->exempt[BY_SASL_DOMAIN], c->nexempt[BY_SASL_DOMAIN], buf, len);
+		break;
+	case F_EXEMPT_SENDER_DOMAIN:
+		show_list(c->exempt[BY_SENDER_DOMAIN], c->nexempt[BY_SENDER_DOMAIN], buf, len);
+		break;
 	case F_R_BY: snprintf(buf, len, "%s", conf_by_name(r->by)); break;
 	case F_R_MATCH: show_list(r->match, r->nmatch, buf, len); break;
+	case F_R_CIDR: show_cidr(r->cidr, r->ncidr, buf, len); break;
 	case F_R_WINDOWS:
 		for (i = 0; i < r->nwin && used < len; i++)
 			used += (size_t)snprintf(buf + used, len - used, "%s%s %ld/%s", i ? "|" : "",
@@ -499,6 +561,9 @@ static const struct default_row default_rows[] = {
 	{ F_SASLMAP, "/etc/postfix/sendguard_sasl_access" },
 	{ F_EXEMPT_SASL, "" },
 	{ F_EXEMPT_IP, "" },
+	{ F_EXEMPT_CIDR, "" },
+	{ F_EXEMPT_SASL_DOMAIN, "" },
+	{ F_EXEMPT_SENDER_DOMAIN, "" },
 };
 
 Test(conf, defaults_from_conf_default_and_an_empty_file)
@@ -599,6 +664,309 @@ Test(conf, rule_without_match_applies_to_all)
 	conf_free(c);
 }
 
+/* ---- address ranges of ip patterns ---- */
+
+struct cidr_row {
+	const char *pats;	/* the list, as in [exempt] ip = and match = */
+	const char *value;	/* a client address as logged */
+	int	want;
+};
+
+static const struct cidr_row cidr_rows[] = {
+	{ "203.0.113.0/24", "203.0.113.5", 1 },
+	{ "203.0.113.0/24", "203.0.113.0", 1 },
+	{ "203.0.113.0/24", "203.0.113.255", 1 },
+	{ "203.0.113.0/24", "203.0.114.0", 0 },
+	{ "203.0.113.0/24", "203.0.112.255", 0 },
+	{ "203.0.113.0/24", "203.0.113.5x", 0 },		/* not an address */
+	{ "203.0.113.128/25", "203.0.113.127", 0 },
+	{ "203.0.113.128/25", "203.0.113.128", 1 },
+	{ "198.18.0.0/15", "198.19.255.1", 1 },			/* prefix inside a byte */
+	{ "198.18.0.0/15", "198.20.0.1", 0 },
+	{ "198.18.0.0/15", "198.17.255.255", 0 },
+	{ "10.0.0.0/8", "10.255.255.255", 1 },
+	{ "10.0.0.0/8", "11.0.0.0", 0 },
+	{ "0.0.0.0/0", "192.0.2.1", 1 },			/* /0: every IPv4 address */
+	{ "0.0.0.0/0", "2001:db8::1", 0 },			/* ... and no IPv6 one */
+	{ "::/0", "2001:db8::1", 1 },
+	{ "::/0", "192.0.2.1", 0 },				/* an IPv4 value is not IPv6 */
+	{ "192.0.2.1/32", "192.0.2.1", 1 },
+	{ "192.0.2.1/32", "192.0.2.10", 0 },
+	{ "192.0.2.1/32", "192.0.2.0", 0 },
+	{ "2001:db8::/32", "2001:db8::7", 1 },
+	{ "2001:db8::/32", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 1 },
+	{ "2001:db8::/32", "2001:db9::7", 0 },
+	{ "2001:db8::/32", "2001:db7:ffff::7", 0 },
+	{ "2001:db8::/32", "2001:0db8:0000::7", 1 },		/* any spelling of the address */
+	{ "2001:db8::/32", "ipv6:2001:db8::7", 1 },		/* with Postfix's IPv6: prefix */
+	{ "2001:db8::/32", "IPv6:2001:DB8::7", 1 },
+	{ "2001:db8::7/128", "2001:db8::7", 1 },
+	{ "2001:db8::7/128", "2001:db8::6", 0 },
+	{ "2001:db8::7/128", "2001:db8::7:0", 0 },
+	{ "2001:db8:8000::/33", "2001:db8:7fff::1", 0 },
+	{ "2001:db8:8000::/33", "2001:db8:8000::1", 1 },
+	{ "fe80::/10", "febf::1", 1 },
+	{ "fe80::/10", "fec0::1", 0 },
+	{ "203.0.113.0/24", "::ffff:203.0.113.5", 1 },		/* IPv4-mapped: the IPv4 address */
+	{ "203.0.113.0/24", "::ffff:203.0.114.5", 0 },
+	{ "203.0.113.0/24", "::203.0.113.5", 0 },		/* IPv4-compatible is not mapped */
+	{ "::ffff:0:0/96", "::ffff:203.0.113.5", 1 },		/* and still an IPv6 address */
+	{ "10.0.0.0/8, 2001:db8::/32", "2001:db8::7", 1 },	/* the list of issue 8 */
+	{ "10.0.0.0/8, 2001:db8::/32", "10.1.2.3", 1 },
+	{ "10.0.0.0/8, 2001:db8::/32", "172.16.0.1", 0 },
+	{ "10.0.0.0/8, 2001:db8::/32", "2001:db9::1", 0 },
+	{ "192.0.2.*, 203.0.113.0/24", "192.0.2.9", 1 },	/* globs and ranges mixed */
+	{ "192.0.2.*, 203.0.113.0/24", "203.0.113.9", 1 },
+	{ "192.0.2.*, 203.0.113.0/24", "198.51.100.1", 0 },
+	{ "203.0.113.0/24, 192.0.2.7, 2001:db8::/48", "192.0.2.7", 1 },
+	{ "203.0.113.0/24, 192.0.2.7, 2001:db8::/48", "192.0.2.70", 0 },
+	{ "203.0.113.0/24, 192.0.2.7, 2001:db8::/48", "2001:db8:0:1::1", 1 },
+	{ "203.0.113.0/24, 192.0.2.7, 2001:db8::/48", "2001:db8:1::1", 0 },
+	{ "192.0.2.1", "192.0.2.1", 1 },			/* a bare address: exact */
+	{ "192.0.2.1", "192.0.2.10", 0 },
+	{ "2001:DB8:0::7", "2001:db8::7", 1 },
+	{ "2001:db8::7", "ipv6:2001:db8::7", 1 },
+	{ "10.0.0.0/8", "unknown", 0 },
+	{ "10.0.0.0/8", "", 0 },
+};
+
+Test(conf, exempt_and_match_address_ranges)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cidr_rows) / sizeof(cidr_rows[0]); i++) {
+		const struct cidr_row *g = &cidr_rows[i];
+		struct conf_errs e = { NULL, 0 };
+		struct conf *c = NULL;
+		char text[512], path[64], all[2048];
+		int rc;
+
+		snprintf(text, sizeof(text), "[exempt]\nip = %s\n[limit r]\nby = ip\nmessages = 1/1h\n"
+		    "match = %s\n", g->pats, g->pats);
+		rc = load_text(text, &c, &e, path, sizeof(path));
+		join_errs(&e, all, sizeof(all));
+		cr_assert_eq(rc, 0, "%s: errors:\n%s", g->pats, all);
+		cr_expect_eq(conf_exempt(c, BY_IP, g->value), g->want,
+		    "conf_exempt(ip, \"%s\") with ip = %s: want %d", g->value, g->pats, g->want);
+		cr_expect_eq(conf_rule_match(&c->rules[0], g->value), g->want,
+		    "conf_rule_match(\"%s\") with match = %s: want %d", g->value, g->pats, g->want);
+		cr_expect_eq(conf_exempt(c, BY_SASL, g->value), 0, "ranges are for ip only");
+		conf_free(c);
+	}
+}
+
+/* ---- lenient reading, for status, explain, block and unblock ---- */
+
+struct lenient_row {
+	const char *name;
+	const char *text;
+	size_t	nerr;		/* errors it gives (strict and lenient alike) */
+	int	line;		/* of the first error */
+	const char *msg;	/* substring of the first error */
+	size_t	nrules;		/* rules the lenient config keeps */
+	enum field f1, f2;	/* two fields of the lenient config ... */
+	const char *want1, *want2; /* ... and their values */
+};
+
+#define EDIT	"[agent]\nsocket = /tmp/sg-i8.sock\nstate = /srv/sg-i8.db\n"	/* lines 1-3 */
+
+static const struct lenient_row lenient_rows[] = {
+	{ "half-finished edit", EDIT "[limit r]\nby = sasl\nmessages = 10 minutes\n",
+	  1, 6, "messages: '10 minutes' is not COUNT/WINDOW", 0,
+	  F_SOCKET, F_STATE, "/tmp/sg-i8.sock", "/srv/sg-i8.db" },
+	{ "edit before the socket line", "[limit r]\nby = sasl\nmessages = 10 minutes\n" EDIT,
+	  1, 3, "messages: '10 minutes'", 0, F_SOCKET, F_STATE, "/tmp/sg-i8.sock", "/srv/sg-i8.db" },
+	{ "bad socket keeps the default", "[agent]\nsocket = run/sg.sock\nstate = /srv/sg-i8.db\n",
+	  1, 2, "socket: path must be absolute", 0,
+	  F_SOCKET, F_STATE, "/run/sendguard/control.sock", "/srv/sg-i8.db" },
+	{ "a good rule stays, a bad one goes",
+	  "[limit good]\nby = sasl\nmessages = 5/1h\n[limit bad]\nby = ip\nmessages = 5/1h\nmatch = 10.0.0.0/33\n" EDIT,
+	  1, 7, "match: '10.0.0.0/33' is not an address range", 1, F_R_BY, F_STATE, "sasl", "/srv/sg-i8.db" },
+	{ "a rule with a cross-key error goes", EDIT "[limit r]\nby = uid\nmessages = 1/1h\nactions = block\n",
+	  1, 7, "actions: block needs", 0, F_SOCKET, F_STATE, "/tmp/sg-i8.sock", "/srv/sg-i8.db" },
+	{ "unknown section and key", "[agnet]\nsocket = /x\n[agent]\nstate = /srv/sg-i8.db\nsoket = /y\n",
+	  2, 1, "unknown section [agnet]", 0, F_SOCKET, F_STATE, "/run/sendguard/control.sock", "/srv/sg-i8.db" },
+	{ "action programs and maps still read",
+	  "[agent]\npostsuper = /opt/pf/postsuper\nmode = fast\n[action block]\nsasl_map = /etc/postfix/blocked\n",
+	  1, 3, "mode: unknown value 'fast'", 0, F_POSTSUPER, F_SASLMAP, "/opt/pf/postsuper", "/etc/postfix/blocked" },
+	{ "a bad exempt ip list keeps none", "[exempt]\nip = 10.0.0.0/8, 10.0.0.0/33\nsasl = a@b\n",
+	  1, 2, "ip: '10.0.0.0/33' is not an address range", 0, F_EXEMPT_CIDR, F_EXEMPT_SASL, "", "a@b" },
+	{ "clean file", EDIT "[limit r]\nby = sasl\nmessages = 10/10m\n",
+	  0, 0, NULL, 1, F_SOCKET, F_R_WINDOWS, "/tmp/sg-i8.sock", "messages 10/10m" },
+};
+
+Test(conf, lenient_load_keeps_what_parsed)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(lenient_rows) / sizeof(lenient_rows[0]); i++) {
+		const struct lenient_row *r = &lenient_rows[i];
+		struct conf_errs e = { NULL, 0 }, se = { NULL, 0 };
+		struct conf *c = NULL, *sc = (struct conf *)1;
+		char path[64], prefix[128], got[512], all[4096];
+		int rc, src;
+
+		write_tmp(r->text, strlen(r->text), path, sizeof(path));
+		rc = conf_load_lenient(path, &c, &e);
+		src = conf_load(path, &sc, &se);
+		unlink(path);
+		join_errs(&e, all, sizeof(all));
+		cr_assert_eq(rc, 0, "%s: conf_load_lenient returned %d:\n%s", r->name, rc, all);
+		cr_assert_not_null(c, "%s: no config", r->name);
+		cr_expect_eq(e.n, r->nerr, "%s: %zu errors, want %zu:\n%s", r->name, e.n, r->nerr, all);
+		if (r->nerr > 0 && e.n > 0) {
+			snprintf(prefix, sizeof(prefix), "%s:%d: ", path, r->line);
+			cr_expect(strncmp(e.msg[0], prefix, strlen(prefix)) == 0 &&
+			    strstr(e.msg[0], r->msg) != NULL, "%s: first error \"%s\", want \"%s%s\"",
+			    r->name, e.msg[0], prefix, r->msg);
+		}
+		cr_expect_eq(c->nrules, r->nrules, "%s: %zu rules kept, want %zu", r->name,
+		    c->nrules, r->nrules);
+		if (c->nrules >= 1 || r->f1 < F_R_BY) {
+			show_field(c, r->f1, got, sizeof(got));
+			cr_expect_str_eq(got, r->want1, "%s: got \"%s\", want \"%s\"", r->name, got, r->want1);
+		}
+		if (c->nrules >= 1 || r->f2 < F_R_BY) {
+			show_field(c, r->f2, got, sizeof(got));
+			cr_expect_str_eq(got, r->want2, "%s: got \"%s\", want \"%s\"", r->name, got, r->want2);
+		}
+		/* The strict loader (run, check-config) still refuses the same file. */
+		if (r->nerr > 0) {
+			cr_expect_eq(src, -1, "%s: conf_load accepted a broken file", r->name);
+			cr_expect_null(sc, "%s", r->name);
+			cr_expect_eq(se.n, e.n, "%s: strict and lenient disagree on the errors", r->name);
+		} else {
+			cr_expect_eq(src, 0, "%s", r->name);
+			conf_free(sc);
+		}
+		conf_errs_free(&e);
+		conf_errs_free(&se);
+		conf_free(c);
+	}
+}
+
+Test(conf, lenient_load_still_needs_a_readable_file)
+{
+	static const char *const paths[] = { "/tmp/sg-test-conf-does-not-exist", "/tmp" };
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		struct conf_errs e = { NULL, 0 };
+		struct conf *c = (struct conf *)1;
+
+		cr_expect_eq(conf_load_lenient(paths[i], &c, &e), -1, "%s was read", paths[i]);
+		cr_expect_null(c, "%s", paths[i]);
+		cr_expect_eq(e.n, 1, "%s: %zu errors", paths[i], e.n);
+		if (e.n > 0)
+			cr_expect(strncmp(e.msg[0], paths[i], strlen(paths[i])) == 0, "%s", e.msg[0]);
+		conf_errs_free(&e);
+	}
+}
+
+/* ---- cmd_load_conf_client: the client commands warn and go on ---- */
+
+/* with_stderr - call fn(path, &c) with stderr captured; its return value */
+static int
+with_stderr(int (*fn)(const char *, struct conf **), const char *path, struct conf **c,
+	    char **err)
+{
+	char epath[64];
+	int efd, saved, rc;
+
+	snprintf(epath, sizeof(epath), "/tmp/sg-test-conf-errXXXXXX");
+	cr_assert((efd = mkstemp(epath)) >= 0);
+	fflush(stderr);
+	saved = dup(2);
+	cr_assert(saved >= 0);
+	dup2(efd, 2);
+	rc = fn(path, c);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	close(efd);
+	*err = read_all(epath);
+	unlink(epath);
+	return (rc);
+}
+
+struct client_row {
+	const char *name;
+	const char *text;	/* NULL: a missing file */
+	int	rc_client;	/* cmd_load_conf_client() */
+	int	rc_strict;	/* cmd_load_conf() (run, check-config) */
+	const char *err[3];	/* substrings of the client's stderr; {} is the path */
+};
+
+static const struct client_row client_rows[] = {
+	{ "half-finished edit", EDIT "[limit r]\nby = sasl\nmessages = 10 minutes\n", 0, 2,
+	  { "sendguard: warning: {} has 1 error ",
+	    "\n{}:6: messages: '10 minutes' is not COUNT/WINDOW",
+	    "going on with socket /tmp/sg-i8.sock and state /srv/sg-i8.db" } },
+	{ "two errors", EDIT "[limit r]\nby = sasl\nmessages = 10 minutes\nactions = hold, hold\n", 0, 2,
+	  { "has 2 errors", "{}:6: messages:", "{}:7: actions: 'hold' listed twice" } },
+	{ "clean file: silent", EDIT, 0, 0, { NULL } },
+	{ "missing file: an error", NULL, 2, 2, { "{}: No such file or directory" } },
+};
+
+/* subst - "{}" in in replaced by path (each time) */
+static void
+subst(const char *in, const char *path, char *out, size_t len)
+{
+	const char *p;
+	size_t used = 0;
+
+	out[0] = '\0';
+	while ((p = strstr(in, "{}")) != NULL && used < len) {
+		used += (size_t)snprintf(out + used, len - used, "%.*s%s", (int)(p - in), in, path);
+		in = p + 2;
+	}
+	if (used < len)
+		snprintf(out + used, len - used, "%s", in);
+}
+
+Test(conf, client_commands_warn_and_go_on)
+{
+	size_t i, j;
+
+	for (i = 0; i < sizeof(client_rows) / sizeof(client_rows[0]); i++) {
+		const struct client_row *r = &client_rows[i];
+		struct conf *c = NULL;
+		char path[64], want[512], *err;
+		int rc;
+
+		if (r->text != NULL)
+			write_tmp(r->text, strlen(r->text), path, sizeof(path));
+		else
+			snprintf(path, sizeof(path), "/tmp/sg-test-conf-does-not-exist");
+		rc = with_stderr(cmd_load_conf_client, path, &c, &err);
+		cr_expect_eq(rc, r->rc_client, "%s: cmd_load_conf_client returned %d, want %d\n%s",
+		    r->name, rc, r->rc_client, err);
+		if (r->rc_client == 0) {
+			cr_expect_not_null(c, "%s: no config", r->name);
+			if (c != NULL && r->text != NULL && strstr(r->text, "/tmp/sg-i8.sock") != NULL)
+				cr_expect_str_eq(c->socket, "/tmp/sg-i8.sock", "%s", r->name);
+		} else
+			cr_expect_null(c, "%s", r->name);
+		if (r->err[0] == NULL)
+			cr_expect_str_eq(err, "", "%s: stderr should be empty", r->name);
+		for (j = 0; j < 3 && r->err[j] != NULL; j++) {
+			subst(r->err[j], path, want, sizeof(want));
+			cr_expect(strstr(err, want) != NULL, "%s: stderr lacks \"%s\":\n%s",
+			    r->name, want, err);
+		}
+		conf_free(c);
+		free(err);
+		c = NULL;
+		rc = with_stderr(cmd_load_conf, path, &c, &err);
+		cr_expect_eq(rc, r->rc_strict, "%s: cmd_load_conf returned %d, want %d", r->name,
+		    rc, r->rc_strict);
+		conf_free(c);
+		free(err);
+		if (r->text != NULL)
+			unlink(path);
+	}
+}
+
 /* ---- durations ---- */
 
 struct dur_row {
@@ -658,10 +1026,14 @@ Test(conf, duration_parse_and_format_round_trip)
 
 Test(conf, names)
 {
-	static const char *const by[] = { "sasl", "uid", "sender", "ip" };
+	static const char *const by[] = {
+		"sasl", "uid", "sender", "ip", "sasl_domain", "sender_domain"
+	};
 	static const char *const lim[] = { "messages", "recipients", "ips" };
 	int i;
 
+	cr_assert_eq(BY_COUNT, sizeof(by) / sizeof(by[0]));
+	cr_expect_eq(BY_IP, 3, "existing kinds keep their values");
 	for (i = 0; i < BY_COUNT; i++)
 		cr_expect_str_eq(conf_by_name((enum conf_by)i), by[i]);
 	for (i = 0; i < LIM_COUNT; i++)
@@ -825,6 +1197,15 @@ static const struct cli_row cli_rows[] = {
 	  "rule a: by ip, messages 5/1m; actions none", NULL },
 	{ "the example", { "-c", "{agent.conf.example}" }, 0,
 	  "exempt ip: 127.0.0.1, ::1\n", NULL },
+	{ "half-finished edit is refused", { "-c", "{samples/conf/half-edit.conf}" }, 2, NULL,
+	  "{samples/conf/half-edit.conf}:10: messages: '10 minutes' is not COUNT/WINDOW (e.g. 100/1h)\n"
+	  "sendguard: 1 error in " },
+	{ "domain kinds", { "-c", "{samples/conf/ranges-domains.conf}" }, 0,
+	  "rule tenants: by sender_domain, messages 500/1h; actions hold, block, notify; block_time 1h\n"
+	  "rule logins-per-domain: by sasl_domain, messages 2000/1d; actions hold, notify; block_time 1h\n", NULL },
+	{ "ranges after the globs", { "-c", "{samples/conf/ranges-domains.conf}" }, 0,
+	  "rule nets: by ip match 192.0.2.7 203.0.113.0/24 2001:db8::/32, messages 100/1h; actions hold; block_time 1h\n"
+	  "exempt ip: 127.0.0.1, ::1, 10.0.0.0/8\nexempt sasl_domain: lists.example.com\n", NULL },
 	{ "help", { "--help" }, 0, "usage: sendguard check-config [-c FILE]", NULL },
 	{ "-c without file", { "-c" }, 2, NULL, "-c needs a FILE" },
 	{ "unknown option", { "-x" }, 2, NULL, "unexpected argument '-x'" },
@@ -918,4 +1299,30 @@ Test(conf, check_config_command)
 		free(out);
 		free(err);
 	}
+}
+
+/* An audit with [exempt] ip ranges leaves those clients out of the report. */
+Test(conf, audit_leaves_out_an_exempt_range)
+{
+	static const char text[] = "[exempt]\nip = 203.0.113.0/24, 2001:db8::/32\n";
+	const char *bin = getenv("SG_BIN");
+	char a0[] = "sendguard", a1[] = "audit", a2[] = "--format", a3[] = "json", a4[] = "--year",
+	    a5[] = "2024", a6[] = "-c", cpath[64], log[512], *argv[10], *out, *err;
+	int rc;
+
+	if (bin == NULL || *bin == '\0')
+		bin = "build/san/sendguard";
+	if (access(bin, X_OK) != 0)
+		cr_skip_test("no sendguard binary at %s (set SG_BIN)", bin);
+	write_tmp(text, sizeof(text) - 1, cpath, sizeof(cpath));
+	src_path("samples/incident.log", log, sizeof(log));
+	argv[0] = a0; argv[1] = a1; argv[2] = a2; argv[3] = a3; argv[4] = a4; argv[5] = a5;
+	argv[6] = a6; argv[7] = cpath; argv[8] = log; argv[9] = NULL;
+	rc = run_cli(bin, argv, &out, &err);
+	unlink(cpath);
+	cr_expect(rc == 0 || rc == 1, "audit exit %d:\n%s", rc, err);
+	cr_expect(strstr(out, "\"ip:198.51.100.") != NULL, "other clients are reported:\n%.500s", out);
+	cr_expect(strstr(out, "\"ip:203.0.113.") == NULL, "203.0.113.0/24 is exempt:\n%.2000s", out);
+	free(out);
+	free(err);
 }
