@@ -30,6 +30,7 @@
 #include "agent/json.h"
 #include "agent/log.h"
 #include "parsers/pf.h"
+#include "util/ident.h"
 
 #define MAX_RUNNING	4
 #define IDENT_MAX	1024
@@ -189,44 +190,7 @@ say(struct act *a, enum act_level lv, const char *fmt, ...)
 int
 act_identity_ok(const char *in, char *out, size_t outlen, const char **why)
 {
-	static const char *const kinds[] = { "sasl:", "uid:", "sender:", "ip:" };
-	size_t i, n = strlen(in), k;
-	const char *v;
-
-	for (k = 0; k < 4; k++)
-		if (strncmp(in, kinds[k], strlen(kinds[k])) == 0)
-			break;
-	if (k == 4) {
-		*why = "an identity starts with sasl:, uid:, sender: or ip:";
-		return (0);
-	}
-	v = in + strlen(kinds[k]);
-	if (*v == '\0') {
-		*why = "the value after the kind is empty";
-		return (0);
-	}
-	if (n > IDENT_MAX || n + 1 > outlen) {
-		*why = "longer than 1024 bytes";
-		return (0);
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (c < 0x20 || c == 0x7f) {
-			*why = "contains a control character";
-			return (0);
-		}
-		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
-	}
-	out[n] = '\0';
-	if (k == 1) {
-		for (i = strlen(kinds[1]); i < n; i++)
-			if (out[i] < '0' || out[i] > '9') {
-				*why = "a uid is a number";
-				return (0);
-			}
-	}
-	return (1);
+	return (ident_fold(in, out, outlen, why));
 }
 
 /* value_of - the part after "kind:" */
@@ -238,12 +202,37 @@ value_of(const char *identity)
 	return (c ? c + 1 : identity);
 }
 
+/*
+ * map_of - the access map an identity's kind goes into: sasl logins into
+ * sasl_map (check_sasl_access), senders and sender domains into sender_map
+ * (check_sender_access looks up the address, then its domain); NULL for
+ * the kinds no Postfix access map can hold
+ */
+static const char *
+map_of(const struct act *a, const char *identity, int *is_sasl)
+{
+	enum ident_kind k;
+	const char *v, *why;
+
+	*is_sasl = 0;
+	if (ident_parse(identity, &k, &v, &why) < 0)
+		return (NULL);
+	if (k == IDENT_SASL) {
+		*is_sasl = 1;
+		return (a->conf->sasl_map);
+	}
+	return (k == IDENT_SENDER || k == IDENT_SENDER_DOMAIN ? a->conf->sender_map : NULL);
+}
+
 /* mappable - 1 when identity can go into an access map (why filled otherwise) */
 static int
-mappable(const char *identity, const char **why)
+mappable(const struct act *a, const char *identity, const char **why)
 {
-	if (strncmp(identity, "sasl:", 5) != 0 && strncmp(identity, "sender:", 7) != 0) {
-		*why = "only sasl and sender identities can be blocked through an access map";
+	int is_sasl;
+
+	if (map_of(a, identity, &is_sasl) == NULL && !is_sasl) {
+		*why = "only sasl, sender and sender_domain identities can be blocked through an "
+		    "access map";
 		return (0);
 	}
 	return (blockmap_key_ok(value_of(identity), why));
@@ -825,7 +814,8 @@ exec_job(struct act *a, const char *identity, const char *rule, long count,
 static void
 map_job(struct act *a, const char *identity)
 {
-	const char *map = strncmp(identity, "sasl:", 5) == 0 ? a->conf->sasl_map : a->conf->sender_map;
+	int is_sasl;
+	const char *map = map_of(a, identity, &is_sasl);
 	const char *v[] = { "map", map != NULL ? map : "-", NULL };
 
 	queue_job(a, JOB_MAP, "map", identity, argv_dup(v), NULL, 0);
@@ -882,7 +872,7 @@ decide(struct act *a, const char *identity, const char *rulename, unsigned order
 		b.log_until_us = dur > 0 ? log_clock(a) + dur : 0;
 	}
 	b.until_us = dur > 0 ? now + dur : 0;
-	mapped = want_map && mappable(identity, &why);
+	mapped = want_map && mappable(a, identity, &why);
 	if (want_map && !mapped)
 		say(a, ACT_WARN, "%s is not written to the access map: %s; its mail is still held",
 		    idv, why);
@@ -941,8 +931,8 @@ decide(struct act *a, const char *identity, const char *rulename, unsigned order
 			break;
 		case ACT_BLOCK:
 			if (mapped && a->conf->mode == MODE_MONITOR) {
-				const char *map = strncmp(identity, "sasl:", 5) == 0 ?
-				    a->conf->sasl_map : a->conf->sender_map;
+				int is_sasl;
+				const char *map = map_of(a, identity, &is_sasl);
 
 				say(a, ACT_INFO, "monitor: block for %s: would write \"%s %s\" to %s, "
 				    "then run %s -c %s %s:%s and %s -c %s reload", idv, value_of(identity),
@@ -1063,6 +1053,7 @@ act_hold_event(struct act *a, const char *host, const char *instance, const char
 
 /* maps_sync - write the map files from the store's blocks, then postmap */
 struct mapkeys {
+	const struct act *a;
 	const char **sasl, **sender;
 	size_t	ns, nf, cap;
 	char  **own;
@@ -1076,7 +1067,9 @@ keys_cb(void *ctx, const struct store_block *b)
 	const char *why;
 	char *v;
 
-	if (b->identity == NULL || !state_mapped(b->state) || !mappable(b->identity, &why))
+	int is_sasl;
+
+	if (b->identity == NULL || !state_mapped(b->state) || !mappable(mk->a, b->identity, &why))
 		return (0);
 	if (b->until_us != 0 && b->until_us <= now_us())
 		return (0);
@@ -1099,7 +1092,8 @@ keys_cb(void *ctx, const struct store_block *b)
 	if ((v = strdup(value_of(b->identity))) == NULL)
 		return (1);
 	mk->own[mk->nown++] = v;
-	if (strncmp(b->identity, "sasl:", 5) == 0)
+	(void)map_of(mk->a, b->identity, &is_sasl);
+	if (is_sasl)
 		mk->sasl[mk->ns++] = v;
 	else
 		mk->sender[mk->nf++] = v;
@@ -1122,6 +1116,7 @@ maps_sync(struct act *a)
 	a->maps_dirty = 0;
 	a->gen_running = a->gen_want;
 	memset(&mk, 0, sizeof(mk));
+	mk.a = a;
 	if (store_each_block(a->store, NULL, keys_cb, &mk, err, sizeof(err)) != 0) {
 		say(a, ACT_WARN, "reading blocks: %s", err);
 		a->maps_dirty = 1;
@@ -1857,7 +1852,9 @@ act_block(struct act *a, const char *identity, int64_t seconds, act_done_fn done
 	struct waiter *w;
 	char buf[2048];
 
-	if (strncmp(identity, "sasl:", 5) == 0 || strncmp(identity, "sender:", 7) == 0)
+	int is_sasl;
+
+	if (map_of(a, identity, &is_sasl) != NULL || is_sasl)
 		mask |= ACT_BLOCK;
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -2165,6 +2162,43 @@ st_job(void *ctx, const struct store_job *j)
 	return (0);
 }
 
+/*
+ * st_on_hold - an identity whose mail is still on hold although its block
+ * has ended (or that was never blocked): it waits for the administrator
+ */
+static int
+st_on_hold(void *ctx, const struct store_on_hold *h)
+{
+	struct stw *w = ctx;
+	char tb[40], tb2[40], idv[256];
+	int64_t ended = h->ended_us != 0 ? h->ended_us : h->until_us;
+
+	if (h->identity == NULL || (state_active(h->block_state) &&
+	    (h->until_us == 0 || h->until_us > w->now)))
+		return (0);		/* still blocked: listed with its block */
+	if (w->json) {
+		fputs(w->n ? ",\n  " : "\n  ", w->fp);
+		fputs("{\"identity\": ", w->fp);
+		json_cstr(w->fp, h->identity);
+		fprintf(w->fp, ", \"held\": %lld, \"since\": \"%s\", \"block_ended\": ",
+		    (long long)h->held, json_time(h->since_us, tb, sizeof(tb)));
+		if (h->block_state != NULL && ended != 0)
+			fprintf(w->fp, "\"%s\"}", json_time(ended, tb2, sizeof(tb2)));
+		else
+			fputs("null}", w->fp);
+	} else {
+		log_vis(h->identity, idv, sizeof(idv));
+		fprintf(w->fp, "%s\n    %lld held since %s%s%s; release: sendguard unblock %s "
+		    "--release-held, or delete: sendguard unblock %s --delete-held\n", idv,
+		    (long long)h->held, json_time(h->since_us, tb, sizeof(tb)),
+		    h->block_state != NULL && ended != 0 ? ", block ended " : "",
+		    h->block_state != NULL && ended != 0 ? json_time(ended, tb2, sizeof(tb2)) : "",
+		    idv, idv);
+	}
+	w->n++;
+	return (0);
+}
+
 int
 act_status_json(struct store *st, FILE *fp, int64_t now)
 {
@@ -2174,6 +2208,10 @@ act_status_json(struct store *st, FILE *fp, int64_t now)
 	fputs("\"blocked\": [", fp);
 	if (st != NULL)
 		store_each_block(st, NULL, st_block, &w, err, sizeof(err));
+	fputs(w.n ? "\n ],\n \"on_hold\": [" : "],\n \"on_hold\": [", fp);
+	w.n = 0;
+	if (st != NULL)
+		store_each_on_hold(st, st_on_hold, &w, err, sizeof(err));
 	fputs(w.n ? "\n ],\n \"failing_actions\": [" : "],\n \"failing_actions\": [", fp);
 	w.n = 0;
 	if (st != NULL)
@@ -2195,6 +2233,13 @@ act_status_text(struct store *st, FILE *fp, int64_t now)
 		store_each_block(st, NULL, st_block, &w, err, sizeof(err));
 	if (w.n == 0)
 		fputs("  none\n", fp);
+	w.n = 0;
+	if (st != NULL) {
+		fputs("\nON HOLD (no block any more; waiting for you):\n", fp);
+		store_each_on_hold(st, st_on_hold, &w, err, sizeof(err));
+		if (w.n == 0)
+			fputs("  none\n", fp);
+	}
 	w.n = 0;
 	if (st != NULL) {
 		store_each_job(st, NULL, "pending", st_job, &w, err, sizeof(err));

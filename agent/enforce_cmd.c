@@ -153,7 +153,7 @@ enforce(int argc, char **argv, const char *verb)
 		fprintf(stderr, "sendguard: %s: not an identity: %s\n", verb, why);
 		return (EXIT_USAGE);
 	}
-	if ((rc = cmd_load_conf(cfile, &conf)) != 0)
+	if ((rc = cmd_load_conf_client(cfile, &conf)) != 0)
 		return (rc);
 	req = request(verb, id, strcmp(verb, "block") == 0 ? secs :
 	    strcmp(verb, "unblock") == 0 ? mode : NULL);

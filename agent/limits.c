@@ -20,6 +20,7 @@
 
 #include "agent/hmap.h"
 #include "agent/limits.h"
+#include "util/ident.h"
 
 struct ent {
 	int64_t	t;
@@ -104,6 +105,7 @@ limits_free(struct limits *l)
 const char *
 limits_ident(const struct track_msg *m, enum conf_by by, char *buf, size_t len)
 {
+	const char *d;
 	int n;
 
 	switch (by) {
@@ -126,6 +128,16 @@ limits_ident(const struct track_msg *m, enum conf_by by, char *buf, size_t len)
 		if (m->client_ip == NULL || m->client_ip[0] == '\0')
 			return (NULL);
 		n = snprintf(buf, len, "ip:%s", m->client_ip);
+		break;
+	case BY_SASL_DOMAIN:
+		if ((d = ident_domain(m->sasl)) == NULL)
+			return (NULL);
+		n = snprintf(buf, len, "sasl_domain:%s", d);
+		break;
+	case BY_SENDER_DOMAIN:
+		if ((d = ident_domain(m->sender)) == NULL)
+			return (NULL);
+		n = snprintf(buf, len, "sender_domain:%s", d);
 		break;
 	default:
 		return (NULL);

@@ -230,7 +230,7 @@ cmd_status(int argc, char **argv)
 		fprintf(stderr, "sendguard: status: unexpected argument '%s'\n", argv[optind]);
 		return (EXIT_USAGE);
 	}
-	if ((rc = cmd_load_conf(cfile, &conf)) != 0)
+	if ((rc = cmd_load_conf_client(cfile, &conf)) != 0)
 		return (rc);
 	r = control_request(conf->socket, json ? "status json" : "status text", stdout,
 	    err, sizeof(err));

@@ -30,6 +30,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "util/ident.h"
 
 /*
  * migrations - migrations[i] takes a database from user_version i to i+1.
@@ -1041,10 +1042,13 @@ store_last_message_time(struct store *s, int64_t *t, char *err, size_t errlen)
  * log or the control socket is bound.
  */
 enum {
+	/* the X_QUEUED_ and X_RECENT_ families are in the order of enum ident_kind */
 	X_MARK_REMOVED, X_QUEUED_SASL, X_QUEUED_UID, X_QUEUED_SENDER, X_QUEUED_IP,
+	X_QUEUED_SASL_DOMAIN, X_QUEUED_SENDER_DOMAIN,
 	X_RECENT_SASL, X_RECENT_UID, X_RECENT_SENDER, X_RECENT_IP,
+	X_RECENT_SASL_DOMAIN, X_RECENT_SENDER_DOMAIN,
 	X_GET_BLOCK, X_PUT_BLOCK, X_EACH_BLOCK, X_ADD_HOLD, X_HOLD_STATE,
-	X_EACH_HOLD, X_COUNT_HOLDS, X_ADD_JOB, X_UPDATE_JOB, X_EACH_JOB,
+	X_EACH_HOLD, X_COUNT_HOLDS, X_EACH_ON_HOLD, X_ADD_JOB, X_UPDATE_JOB, X_EACH_JOB,
 	X_EACH_JOB_ID, X_HOLDS_STATE_IDENT, X_COUNT
 };
 
@@ -1058,6 +1062,14 @@ static const char *const xsql[X_COUNT] = {
 	[X_QUEUED_UID] = QUEUED("uid"),
 	[X_QUEUED_SENDER] = QUEUED("sender"),
 	[X_QUEUED_IP] = QUEUED("client_ip"),
+	/* a domain's logins or senders: the value ends in "@" and the domain */
+#define DOMAIN_OF(col) "substr(" col ", -length(?1) - 1) = '@' || ?1"
+	[X_QUEUED_SASL_DOMAIN] = "SELECT time_us, host, instance, queue_id, sasl, sender,"
+	    " client_ip, uid, nrcpt FROM messages WHERE " DOMAIN_OF("sasl")
+	    " AND time_us >= ?2 AND removed_us IS NULL ORDER BY time_us, id",
+	[X_QUEUED_SENDER_DOMAIN] = "SELECT time_us, host, instance, queue_id, sasl, sender,"
+	    " client_ip, uid, nrcpt FROM messages WHERE " DOMAIN_OF("sender")
+	    " AND time_us >= ?2 AND removed_us IS NULL ORDER BY time_us, id",
 #define RECENT(col) "SELECT time_us, host, instance, queue_id, sasl, sender," \
 	" client_ip, uid, nrcpt, removed_us FROM (SELECT * FROM messages WHERE " col \
 	" = ?1 ORDER BY time_us DESC, id DESC LIMIT ?2) ORDER BY time_us, id"
@@ -1065,6 +1077,11 @@ static const char *const xsql[X_COUNT] = {
 	[X_RECENT_UID] = RECENT("uid"),
 	[X_RECENT_SENDER] = RECENT("sender"),
 	[X_RECENT_IP] = RECENT("client_ip"),
+#define RECENT_WHERE(cond) "SELECT time_us, host, instance, queue_id, sasl, sender," \
+	" client_ip, uid, nrcpt, removed_us FROM (SELECT * FROM messages WHERE " cond \
+	" ORDER BY time_us DESC, id DESC LIMIT ?2) ORDER BY time_us, id"
+	[X_RECENT_SASL_DOMAIN] = RECENT_WHERE(DOMAIN_OF("sasl")),
+	[X_RECENT_SENDER_DOMAIN] = RECENT_WHERE(DOMAIN_OF("sender")),
 	[X_GET_BLOCK] = "SELECT identity, rule, since_us, until_us, count, state,"
 			" ended_us, log_until_us FROM blocks WHERE identity = ?1",
 	[X_PUT_BLOCK] = "INSERT OR REPLACE INTO blocks (identity, rule, since_us,"
@@ -1080,6 +1097,10 @@ static const char *const xsql[X_COUNT] = {
 	[X_EACH_HOLD] = "SELECT host, instance, queue_id, identity, requested_us,"
 			" changed_us, state FROM holds WHERE identity = ?1"
 			" AND (?2 IS NULL OR state = ?2) ORDER BY requested_us",
+	[X_EACH_ON_HOLD] = "SELECT h.identity, count(*), min(h.requested_us), b.state,"
+			   " b.until_us, b.ended_us FROM holds h LEFT JOIN blocks b"
+			   " ON b.identity = h.identity WHERE h.state IN ('requested', 'held')"
+			   " GROUP BY h.identity ORDER BY h.identity",
 	[X_COUNT_HOLDS] = "SELECT count(*) FROM holds WHERE identity = ?1"
 			  " AND state IN ('requested', 'held')",
 	[X_ADD_JOB] = "INSERT INTO action_log (time_us, identity, action, argv, stdin,"
@@ -1164,34 +1185,30 @@ store_mark_removed(struct store *s, const char *host, const char *instance,
 static sqlite3_stmt *
 ident_stmt(struct store *s, int base, const char *identity, char *err, size_t errlen)
 {
-	static const char *const kinds[] = { "sasl:", "uid:", "sender:", "ip:" };
+	enum ident_kind k;
+	const char *v, *why;
 	sqlite3_stmt *st;
-	size_t	i, n;
 	int	rc;
 
-	for (i = 0; i < 4; i++) {
-		n = strlen(kinds[i]);
-		if (strncmp(identity, kinds[i], n) == 0)
-			break;
-	}
-	if (i == 4 || identity[n] == '\0') {
-		seterr(err, errlen, "%s: not an identity (sasl:, uid:, sender: or ip:)",
-		       identity);
+	if (ident_parse(identity, &k, &v, &why) < 0) {
+		seterr(err, errlen, "%.200s: not an identity: %s", identity, why);
 		return NULL;
 	}
-	if ((st = xstmt(s, base + (int) i, err, errlen)) == NULL)
+	if ((st = xstmt(s, base + (int) k, err, errlen)) == NULL)
 		return NULL;
-	if (i == 1) {
+	if (k == IDENT_UID) {
 		char   *end;
-		long long uid = strtoll(identity + n, &end, 10);
+		long long uid;
 
-		if (*end != '\0') {
-			seterr(err, errlen, "%s: not a uid", identity);
+		errno = 0;
+		uid = strtoll(v, &end, 10);
+		if (*end != '\0' || errno != 0) {
+			seterr(err, errlen, "%.200s: not a uid", identity);
 			return NULL;
 		}
 		rc = sqlite3_bind_int64(st, 1, uid);
 	} else
-		rc = sqlite3_bind_text(st, 1, identity + n, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_bind_text(st, 1, v, -1, SQLITE_TRANSIENT);
 	if (rc != SQLITE_OK) {
 		dberr(s, rc, "bind", err, errlen);
 		done(st);
@@ -1453,6 +1470,34 @@ store_count_holds(struct store *s, const char *identity)
 		n = sqlite3_column_int64(st, 0);
 	done(st);
 	return n;
+}
+
+int
+store_each_on_hold(struct store *s, int (*cb)(void *, const struct store_on_hold *), void *ctx,
+		   char *err, size_t errlen)
+{
+	sqlite3_stmt *st = xstmt(s, X_EACH_ON_HOLD, err, errlen);
+	struct store_on_hold h;
+	int	rc, ret = 0;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		h.identity = col_str(st, 0);
+		h.held = sqlite3_column_int64(st, 1);
+		h.since_us = sqlite3_column_int64(st, 2);
+		h.block_state = col_str(st, 3);
+		h.until_us = sqlite3_column_int64(st, 4);
+		h.ended_us = sqlite3_column_int64(st, 5);
+		if ((ret = cb(ctx, &h)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		dberr(s, rc, "read holds", err, errlen);
+		ret = -1;
+	}
+	done(st);
+	return ret;
 }
 
 int64_t

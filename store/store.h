@@ -196,6 +196,19 @@ int	store_holds_set_state(struct store *, const char *identity, const char *stat
 /* store_count_holds - the identity's holds requested or confirmed; -1 on error */
 int64_t	store_count_holds(struct store *, const char *identity);
 
+/* One identity with mail on hold (requested or confirmed), and its block. */
+struct store_on_hold {
+	const char *identity;
+	int64_t	held;			/* messages */
+	int64_t	since_us;		/* the first hold was asked for */
+	const char *block_state;	/* NULL: no block recorded */
+	int64_t	until_us, ended_us;
+};
+
+/* store_each_on_hold - every identity with mail on hold, by identity; as store_each_block */
+int	store_each_on_hold(struct store *, int (*cb)(void *ctx, const struct store_on_hold *),
+			   void *ctx, char *err, size_t errlen);
+
 /* store_add_job - its id, or -1 */
 int64_t	store_add_job(struct store *, const struct store_job *, char *err, size_t errlen);
 int	store_update_job(struct store *, int64_t id, const char *status, int attempts,

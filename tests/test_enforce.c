@@ -111,6 +111,7 @@ write_standin(const char *name)
 	    "cat \"$t\" >> \"$D/calls.log\"; rm -f \"$t\"\n"
 	    "i=0\n"
 	    "while [ -e \"$D/hang-$N\" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
+	    "if [ -e \"$D/say-$N\" ]; then cat \"$D/say-$N\" >&2; fi\n"
 	    "if [ -e \"$D/fail-$N\" ]; then echo \"stand-in $N refuses: fail flag set\" >&2; exit 1; fi\n"
 	    "exit 0\n", dir, name);
 	fclose(fp);
@@ -198,6 +199,8 @@ struct cf {
 	const char *block_time;		/* default 1h */
 	const char *factor;		/* default 2 */
 	const char *blockx;		/* extra [action block] lines */
+	const char *by;			/* default sasl */
+	const char *extra;		/* more sections at the end */
 };
 
 static void
@@ -210,15 +213,15 @@ write_conf(const struct cf *c)
 	    "start_at = beginning\nretention = 30d\npostfix_config_dir = %s\n"
 	    "postsuper = %s/bin/postsuper\npostmap = %s/bin/postmap\npostfix = %s/bin/postfix\n"
 	    "sendmail = %s/bin/sendmail\n%s\n"
-	    "[limit s]\nby = sasl\nmessages = %s\nactions = %s\nblock_time = %s\n"
+	    "[limit s]\nby = %s\nmessages = %s\nactions = %s\nblock_time = %s\n"
 	    "block_time_factor = %s\n\n"
 	    "[action block]\nsasl_map = %s\nsender_map = %s\n%s\n"
 	    "[action notify]\nto = postmaster@example.com\n\n"
-	    "[action exec]\ncommand = %s/bin/exec %%i %%r %%c %%w\n",
+	    "[action exec]\ncommand = %s/bin/exec %%i %%r %%c %%w\n%s",
 	    logp, dir, dir, etcd, dir, dir, dir, dir, c->agent ? c->agent : "",
-	    c->messages ? c->messages : "3/1h", c->actions ? c->actions : "hold, block",
+	    c->by ? c->by : "sasl", c->messages ? c->messages : "3/1h", c->actions ? c->actions : "hold, block",
 	    c->block_time ? c->block_time : "1h", c->factor ? c->factor : "2", saslmap, sendermap,
-	    c->blockx ? c->blockx : "", dir);
+	    c->blockx ? c->blockx : "", dir, c->extra ? c->extra : "");
 	fclose(fp);
 }
 
@@ -1404,5 +1407,265 @@ Test(enforce, expiry_rearms_the_limit)
 	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000),
 	    "the fourth new message after the expiry blocks her again:\n%s", keep(slurp_path(errp)));
 	free(e);
+	stop(pid, SIGTERM);
+}
+
+/* say - the stand-in name will print text on its standard error */
+static void
+say_flag(const char *name, const char *text)
+{
+	char p[200];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/say-%s", dir, name);
+	cr_assert_not_null(fp = fopen(p, "w"));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* call_order - the names of the calls since offset, space-separated (caller frees) */
+static char *
+call_order(long from)
+{
+	struct calls cs;
+	char *out = calloc(1, 4096);
+	size_t o = 0;
+	int i;
+
+	calls_load(&cs, from);
+	for (i = 0; i < cs.n; i++)
+		o += (size_t)snprintf(out + o, 4096 - o, "%s%s", o ? " " : "", cs.c[i].name);
+	calls_free(&cs);
+	return (out);
+}
+
+/*
+ * 14: the actions of one overrun run in the rule's order, each after the
+ * one before has run (issue 8, defect 5): while postsuper hangs nothing
+ * else starts; then the map (postmap, reload), then the notice, then exec.
+ */
+Test(enforce, actions_run_in_order)
+{
+	struct cf c = { .actions = "hold, block, notify, exec" };
+	char q[4][16], *order;
+	pid_t pid;
+
+	write_conf(&c);
+	touch("hang-postsuper");
+	offender("alice@example.com", 0, base, q);
+	pid = start();
+	wait_running();
+	cr_assert(wait_ncalls("postsuper", "-h", 0, 1, 5000), "the hold started:\n%s",
+	    keep(slurp_path(errp)));
+	msleep(2000);		/* well past the map's debounce */
+	order = call_order(0);
+	cr_expect_str_eq(order, "postsuper", "nothing starts while the hold runs: %s", order);
+	free(order);
+	unflag("hang-postsuper");
+	cr_assert(wait_ncalls("exec", NULL, 0, 1, 8000), "exec ran in the end:\n%s",
+	    keep(slurp_path(errp)));
+	order = call_order(0);
+	cr_expect_str_eq(order, "postsuper postmap postmap postfix sendmail exec",
+	    "hold, then the map in force, then notify, then exec: %s", order);
+	free(order);
+	stop(pid, SIGTERM);
+}
+
+/*
+ * 15: block by hand tells what postsuper counted, not the queue IDs it
+ * was given (issue 8, defect 4), through the daemon and without one
+ */
+Test(enforce, block_reports_postsuper_count)
+{
+	struct cf c = { .messages = "100/1h" };
+	struct cmdres r;
+	pid_t pid;
+
+	write_conf(&c);
+	msgs_from("carol@example.com", "C0", 1, 2, base);
+	say_flag("postsuper", "postsuper: Placed on hold: 0 messages\n");
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	r = sg("block", "sasl:carol@example.com", NULL);
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "hold: 2 queued messages sent to postsuper -h"), "%s", r.out);
+	cr_expect_not_null(strstr(r.out, "hold: ok: exit 0: postsuper: Placed on hold: 0 messages"),
+	    "the count postsuper gave: %s", r.out);
+	cr_expect_null(strstr(r.out, "put on hold"), "no claim of its own: %s", r.out);
+	cr_expect_not_null(strstr(r.out, "map: ok: in force"), "the map is in force when it answers: %s",
+	    r.out);
+	cr_expect(file_has(saslmap, "carol@example.com "), "carol is in the map when block returns");
+	cmdres_free(&r);
+	stop(pid, SIGTERM);
+
+	msgs_from("dave@example.com", "D0", 1, 3, base + 10);
+	say_flag("postsuper", "postsuper: Placed on hold: 3 messages\n");
+	r = sg("block", "sasl:dave@example.com", NULL);		/* no daemon */
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "hold: 0 queued messages sent to postsuper -h"),
+	    "no daemon read dave's lines: %s", r.out);
+	cmdres_free(&r);
+	say_flag("postsuper", "postsuper: Released from hold: 2 messages\n");
+	r = sg("unblock", "sasl:carol@example.com", "--release-held");
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "2 held messages sent to postsuper -H"), "%s", r.out);
+	cr_expect_not_null(strstr(r.out, "release: ok: exit 0: postsuper: Released from hold: 2 messages"), "%s", r.out);
+	cmdres_free(&r);
+}
+
+/*
+ * 16: mail still on hold after its block ended is listed (issue 8,
+ * defect 3) with how many, since when, and how to release or delete it
+ */
+Test(enforce, held_mail_listed_after_the_block_ends)
+{
+	struct cf c = { .messages = "3/1h", .block_time = "2s" };
+	const char *text[] = { sg_bin(), "status", "-c", confp, NULL };
+	char q[4][16], *js, *sec;
+	struct cmdres r;
+	int k;
+	pid_t pid;
+
+	write_conf(&c);
+	offender("alice@example.com", 0, base, q);
+	for (k = 0; k < 4; k++)
+		line(base + 10, "postsuper[77]", q[k], "placed on hold");
+	pid = start();
+	wait_running();
+	cr_assert(wait_file(errp, "expired", 8000), "the block expired:\n%s", keep(slurp_path(errp)));
+	wait_caught_up();
+	cr_assert_not_null(js = status());
+	sec = section(js, "\"on_hold\": [");
+	cr_expect_not_null(strstr(sec, "{\"identity\": \"sasl:alice@example.com\", \"held\": 4, "
+	    "\"since\": \""), "alice's 4 held messages are listed: %s", js);
+	cr_expect_not_null(strstr(sec, "\"block_ended\": \"2"), "with when her block ended: %s", sec);
+	cr_expect_null(blocked_entry(js, "sasl:alice@example.com"), "not blocked any more: %s", js);
+	free(sec);
+	free(js);
+	r = runcmd(text, NULL);
+	cr_expect_not_null(strstr(r.out, "ON HOLD"), "%s", r.out);
+	cr_expect_not_null(strstr(r.out, "sendguard unblock sasl:alice@example.com --release-held"),
+	    "the text says how to release: %s", r.out);
+	cmdres_free(&r);
+	r = sg("unblock", "sasl:alice@example.com", "--release-held");
+	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+	cmdres_free(&r);
+	cr_assert_not_null(js = status());
+	sec = section(js, "\"on_hold\": [");
+	cr_expect_null(strstr(sec, "alice"), "released: no longer listed: %s", js);
+	free(sec);
+	free(js);
+	stop(pid, SIGTERM);
+}
+
+/*
+ * 17: a half-finished edit does not lock the administrator out (issue 8,
+ * defect 2): status, block, unblock and explain warn and go on; run and
+ * check-config refuse the file
+ */
+Test(enforce, broken_config_does_not_lock_out)
+{
+	struct cf c = { 0 };
+	const char *st[] = { sg_bin(), "status", "--json", "-c", confp, NULL };
+	const char *cc[] = { sg_bin(), "check-config", "-c", confp, NULL };
+	struct cmdres r;
+	FILE *fp;
+	pid_t pid;
+
+	write_conf(&c);
+	msgs_from("erin@example.com", "E0", 1, 2, base);
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	cr_assert_not_null(fp = fopen(confp, "a"));
+	fputs("[limit half]\nby = sasl\nmessages = 10 minutes\n", fp);
+	fclose(fp);
+	r = runcmd(st, NULL);
+	cr_expect_eq(r.status, 0, "status works with a broken file: %s", r.err);
+	cr_expect_not_null(strstr(r.out, "\"running\": true"), "%s", r.out);
+	cr_expect_not_null(strstr(r.err, "agent.conf:"), "it says where the error is: %s", r.err);
+	cr_expect_not_null(strstr(r.err, "warning"), "%s", r.err);
+	cmdres_free(&r);
+	r = sg("block", "sasl:erin@example.com", NULL);
+	cr_expect_eq(r.status, 0, "block works: %s%s", r.out, r.err);
+	cmdres_free(&r);
+	r = sg("explain", "sasl:erin@example.com", NULL);
+	cr_expect_eq(r.status, 0, "explain works: %s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "state: blocked"), "%s", r.out);
+	cmdres_free(&r);
+	r = sg("unblock", "sasl:erin@example.com", NULL);
+	cr_expect_eq(r.status, 0, "unblock works: %s%s", r.out, r.err);
+	cmdres_free(&r);
+	r = runcmd(cc, NULL);
+	cr_expect_eq(r.status, 2, "check-config refuses it: %s%s", r.out, r.err);
+	cmdres_free(&r);
+	stop(pid, SIGTERM);
+	r = sg("explain", "sasl:erin@example.com", NULL);	/* no daemon: the database */
+	cr_expect_eq(r.status, 0, "explain without a daemon: %s%s", r.out, r.err);
+	cmdres_free(&r);
+	{
+		const char *run[] = { sg_bin(), "run", "-f", "-c", confp, NULL };
+
+		r = runcmd(run, NULL);
+		cr_expect_eq(r.status, 2, "run refuses a broken file: %s", r.err);
+		cmdres_free(&r);
+	}
+}
+
+/* smsg - an accepted message of login with envelope sender from */
+static void
+smsg(time_t t, const char *qid, const char *login, const char *from)
+{
+	char tb[64];
+
+	log_open();
+	stamp(tb, sizeof(tb), t);
+	fprintf(logfp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[192.0.2.10], "
+	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, login);
+	fprintf(logfp, "%s mx postfix/qmgr[50]: %s: from=<%s>, size=100, nrcpt=1 (queue active)\n",
+	    tb, qid, from);
+	log_close();
+}
+
+/*
+ * 18: domain totals: a tenant's senders add up; sender_domain is blocked
+ * through the sender map as a bare domain, and its mail is held
+ */
+Test(enforce, sender_domain_total)
+{
+	struct cf c = { .by = "sender_domain", .messages = "3/1h" };
+	char want[300], *u;
+	pid_t pid;
+
+	write_conf(&c);
+	smsg(base, "F00001", "u1@shop.example", "a@shop.example");
+	smsg(base + 1, "F00002", "u2@shop.example", "b@Shop.Example");
+	smsg(base + 2, "F00003", "u3@shop.example", "c@shop.example");
+	smsg(base + 3, "F00004", "u4@other.example", "d@other.example");
+	smsg(base + 4, "F00005", "u1@shop.example", "e@shop.example");
+	pid = start();
+	wait_running();
+	cr_assert(wait_file(errp, "crossed by F00005", 5000), "the fourth message of the domain crosses:\n%s",
+	    keep(slurp_path(errp)));
+	snprintf(want, sizeof(want), "shop.example %s\n", DEFAULT_REPLY);
+	{
+		char *m = NULL;
+		int t, ok = 0;
+
+		for (t = 0; t < 100 && !ok; t++) {
+			free(m);
+			m = map_entries(sendermap, NULL);
+			ok = m != NULL && strcmp(m, want) == 0;
+			if (!ok)
+				msleep(50);
+		}
+		cr_expect(ok, "the sender map has the bare domain: %s", m ? m : "(none)");
+		free(m);
+	}
+	cr_assert(wait_ncalls("postsuper", "-h", 0, 1, 5000));
+	u = stdin_union("postsuper", "-h", 0);
+	cr_expect_str_eq(u, "F00001\nF00002\nF00003\nF00005\n", "the domain's queued mail is held");
+	free(u);
 	stop(pid, SIGTERM);
 }

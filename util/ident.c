@@ -1,0 +1,101 @@
+/*
+ * NAME
+ *	ident - identities (see ident.h)
+ */
+#include <string.h>
+
+#include "util/ident.h"
+
+static const char *const prefixes[IDENT_KINDS] = {
+	[IDENT_SASL] = "sasl:", [IDENT_UID] = "uid:", [IDENT_SENDER] = "sender:",
+	[IDENT_IP] = "ip:", [IDENT_SASL_DOMAIN] = "sasl_domain:",
+	[IDENT_SENDER_DOMAIN] = "sender_domain:",
+};
+
+/* ident_prefix - the "kind:" of a kind */
+const char *
+ident_prefix(enum ident_kind k)
+{
+	return ((unsigned)k < IDENT_KINDS ? prefixes[k] : NULL);
+}
+
+/* ident_parse - split id into kind and value, and check the value's form */
+int
+ident_parse(const char *id, enum ident_kind *kind, const char **value, const char **why)
+{
+	size_t k, n, i, len;
+	const char *v;
+
+	for (k = 0; k < IDENT_KINDS; k++) {
+		n = strlen(prefixes[k]);
+		if (strncmp(id, prefixes[k], n) == 0)
+			break;
+	}
+	if (k == IDENT_KINDS) {
+		*why = "an identity starts with sasl:, uid:, sender:, ip:, sasl_domain: or "
+		    "sender_domain:";
+		return (-1);
+	}
+	v = id + n;
+	len = strlen(v);
+	if (len == 0) {
+		*why = "the value after the kind is empty";
+		return (-1);
+	}
+	if (len > IDENT_VALUE_MAX) {
+		*why = "longer than 1024 bytes";
+		return (-1);
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			*why = "contains a control character";
+			return (-1);
+		}
+		if (k == IDENT_UID && (c < '0' || c > '9')) {
+			*why = "a uid is a number";
+			return (-1);
+		}
+		if ((k == IDENT_SASL_DOMAIN || k == IDENT_SENDER_DOMAIN) && c == '@') {
+			*why = "a domain has no @";
+			return (-1);
+		}
+	}
+	*kind = (enum ident_kind)k;
+	*value = v;
+	return (0);
+}
+
+/* ident_fold - validate and fold to lower case */
+int
+ident_fold(const char *in, char *out, size_t outlen, const char **why)
+{
+	enum ident_kind k;
+	const char *v;
+	size_t n = strlen(in), i;
+
+	if (ident_parse(in, &k, &v, why) < 0)
+		return (0);
+	if (n + 1 > outlen) {
+		*why = "too long";
+		return (0);
+	}
+	for (i = 0; i <= n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+	}
+	return (1);
+}
+
+/* ident_domain - what follows the last '@' */
+const char *
+ident_domain(const char *addr)
+{
+	const char *at;
+
+	if (addr == NULL || (at = strrchr(addr, '@')) == NULL || at[1] == '\0')
+		return (NULL);
+	return (at + 1);
+}
