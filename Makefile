@@ -8,9 +8,11 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := libpcre2-8 sqlite3 zlib
+PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# libbz2 ships no pkg-config file on Debian 12 (libbz2-dev has only the
+# header and libbz2.so), so it is linked by name.
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lbz2
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
