@@ -8,9 +8,11 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := libpcre2-8 sqlite3 zlib
+PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# libbz2 ships no pkg-config file on Debian 12 (libbz2-dev has only the
+# header and libbz2.so), so it is linked by name.
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lbz2
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 
@@ -73,10 +75,13 @@ build/bench/%: bench/%.c
 tools: $(TOOLS)
 
 # `make check`: every Criterion suite under ASan+UBSan, then the sample diffs,
-# closing with one line "check: N passed, N failed".
+# closing with one line "check: N passed, N failed, N skipped (why)".  The
+# tests of the real logs in $(SG_SHARED)/logs are skipped when it is absent
+# (a clone without ../shared beside it).
+SG_SHARED ?= $(CURDIR)/../shared
 check: $(TESTS) build/san/sendguard build/sendguard $(TOOLS)
 	@SG_BIN=$(CURDIR)/build/san/sendguard SG_TOOLS=$(CURDIR)/build/bench \
-	SG_SHARED=$(CURDIR)/../shared ASAN_OPTIONS=detect_leaks=1 \
+	SG_SHARED=$(SG_SHARED) ASAN_OPTIONS=detect_leaks=1 \
 	sh tests/run.sh $(TESTS)
 
 samples: build/san/sendguard

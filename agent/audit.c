@@ -2,7 +2,7 @@
  * NAME
  *	audit - `sendguard audit`: replay logs through the pipeline and report
  * SUMMARY
- *	Reads each LOG in order (plain, gzip or - for stdin) with its own
+ *	Reads each LOG in order (plain or compressed, - for stdin) with its own
  *	year clock, runs every line through the same pipeline as the daemon,
  *	and prints the report.  Runs no action.  The store is in memory
  *	unless --state FILE is given; the daemon's database is never touched.
@@ -28,7 +28,7 @@ static const char audit_usage[] =
 "usage: sendguard audit [-c FILE] [--format table|json|csv] [--since T] [--until T]\n"
 "                       [--year Y] [--state FILE] LOG...\n"
 "\n"
-"Replay Postfix logs (plain, gzip, or - for standard input), in the order given,\n"
+"Replay Postfix logs (plain, gzip, xz, bzip2, zstd, or - for stdin), in order,\n"
 "and report per identity: messages, recipients, distinct client IPs, the peak of\n"
 "each configured window and every limit crossed, with the queue ID that crossed it.\n"
 "Runs no action and never touches the daemon's database.\n"

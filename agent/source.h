@@ -1,13 +1,31 @@
 /*
  * NAME
- *	source - replay lines from a plain file, a gzip file or stdin
+ *	source - replay lines from a plain or compressed file or stdin
  * SUMMARY
- *	source_open() opens a path ("-" is standard input); gzip is detected
- *	by its magic bytes, not the file name.  source_next() returns one
- *	complete line at a time without its newline (a last line without a
- *	newline is still a line; a trailing CR is kept).  A line longer than
- *	SOURCE_LINE_MAX is skipped and counted.  The returned pointer is valid
- *	until the next call.  No allocation per line.
+ *	source_open() opens a path ("-" is standard input) and tells its
+ *	format by its first bytes, never by its name: gzip (1f 8b), xz
+ *	(fd 37 7a 58 5a 00), bzip2 ("BZh" and a digit), zstd (28 b5 2f fd,
+ *	or a skippable frame) are decompressed as they are read; anything
+ *	else must be text.  Concatenated streams (cat a.gz b.gz, pbzip2,
+ *	multi-stream xz, several zstd frames) read as one text.
+ *	source_next() returns one complete line at a time without its
+ *	newline (a last line without a newline is still a line; a trailing
+ *	CR is kept).  A line longer than SOURCE_LINE_MAX is skipped and
+ *	counted.  The returned pointer is valid until the next call.  No
+ *	allocation per line; memory is fixed at open (xz streams that need
+ *	more than 256 MiB and zstd frames with a window over 128 MiB are
+ *	refused as errors).
+ * ERRORS
+ *	Every message starts with the file's name ("standard input" for -).
+ *	source_open() refuses a file whose first block read (up to 64 KiB,
+ *	after decompression) is not text: more than a quarter of its bytes are neither
+ *	printable ASCII, TAB, LF, CR, FF nor part of a well-formed UTF-8
+ *	sequence (random or encrypted data, UTF-16, archives, formats it
+ *	cannot decompress such as lz4, which are named).  Later blocks are
+ *	not judged: a log with a few stray bytes or a run of NULs left by a
+ *	crash still reads.  A truncated or corrupt compressed stream, or data
+ *	after its end, is an error from source_open() or source_next(),
+ *	never a silent end of input.
  */
 #ifndef SG_SOURCE_H
 #define SG_SOURCE_H
@@ -20,16 +38,19 @@
 
 struct source;
 
-/* source_open - 0 or -1 with err ("path: reason") */
+/* source_open - 0 or -1 with err ("path: reason"), see ERRORS */
 int	source_open(struct source **out, const char *path, char *err, size_t errlen);
 
-/* source_next - 1 line returned, 0 end of input, -1 read error (err filled) */
+/* source_next - 1 line returned, 0 end of input, -1 read or decode error (err filled) */
 int	source_next(struct source *, const char **line, size_t *len,
 		    char *err, size_t errlen);
 
 /* source_mtime - the file's mtime; the current time for stdin */
 time_t	source_mtime(const struct source *);
-/* source_pos/source_size - bytes consumed of the underlying file, its size (0 if unknown) */
+/*
+ * source_pos/source_size - bytes of the underlying (compressed) file
+ * consumed so far, and its size (0 if unknown, as for stdin)
+ */
 uint64_t source_pos(const struct source *);
 uint64_t source_size(const struct source *);
 uint64_t source_long_lines(const struct source *);

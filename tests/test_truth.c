@@ -1285,41 +1285,39 @@ Test(truth, csv_quoting)
 }
 
 /* ------------------------------------------------------------------ */
-/* the real log shared with the project */
+/*
+ * The real log shared with the project, audited as the .xz it is shipped
+ * as.  A clone without ../shared (or SG_SHARED naming a missing folder)
+ * skips this test; tests/run.sh reports the skip.
+ */
 
 Test(truth, real_logsums_vmail)
 {
 	const char *bin = env_or("SG_BIN", "build/san/sendguard");
 	const char *shared = env_or("SG_SHARED", "../shared");
 	char dir[] = "/tmp/sg-truth-XXXXXX";
-	char xzp[512], logp[512], outp[512], errp[512], xzerr[512];
+	char logs[512], xzp[512], outp[512], errp[512];
 	struct world w;
+	struct stat st;
 	const struct ident *id;
 	int rc;
 
+	snprintf(logs, sizeof(logs), "%s/logs", shared);
+	if (stat(logs, &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
+		cr_skip_test("%s not found", logs);
 	memset(&w, 0, sizeof(w));
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(xzp, sizeof(xzp), "%s/logs/postfix-logsums-2023.log.xz", shared);
-	snprintf(logp, sizeof(logp), "%s/log", dir);
 	snprintf(outp, sizeof(outp), "%s/out.csv", dir);
 	snprintf(errp, sizeof(errp), "%s/err", dir);
-	snprintf(xzerr, sizeof(xzerr), "%s/xz.err", dir);
 	{
-		char *xargv[] = { (char *)(uintptr_t)"xz", (char *)(uintptr_t)"-dc",
-			xzp, NULL };
-
-		rc = run(xargv, logp, xzerr, 0, 1);
-	}
-	if (rc == 0) {
 		char *aargv[] = { (char *)(uintptr_t)bin, (char *)(uintptr_t)"audit",
 			(char *)(uintptr_t)"--format", (char *)(uintptr_t)"csv",
-			(char *)(uintptr_t)"-c", (char *)(uintptr_t)CONF, logp, NULL };
+			(char *)(uintptr_t)"-c", (char *)(uintptr_t)CONF, xzp, NULL };
 
 		rc = run(aargv, outp, errp, 1, 0);
 		if (rc == 0 || rc == 1)
 			rc = load_audit(&w, outp) == 0 ? 0 : 9;
-	} else {
-		rc = 100 + rc;
 	}
 	id = rc == 0 ? ident_get(&w, "sasl:vmail@uhu-banane.net") : NULL;
 	tmpdir_clean(dir);
@@ -1334,5 +1332,5 @@ Test(truth, real_logsums_vmail)
 		return;
 	}
 	world_free(&w);
-	cr_assert_fail("audit of %s failed (status %d; 100+N: xz failed)", xzp, rc);
+	cr_assert_fail("audit of %s failed (status %d; 9: unreadable CSV)", xzp, rc);
 }
