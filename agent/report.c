@@ -42,16 +42,22 @@ struct report {
 	struct hmap *ipset;		/* identity \0 ip -> (void *)1 */
 	struct roverrun *ov;
 	size_t	nov, capov;
+	unsigned kinds;			/* 1 << kind for each kind reported */
 };
 
 struct report *
 report_new(const struct conf *conf)
 {
 	struct report *r;
+	size_t i;
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return (NULL);
 	r->conf = conf;
+	/* every login, uid, sender and client; a domain total only where a rule counts it */
+	r->kinds = 1u << BY_SASL | 1u << BY_UID | 1u << BY_SENDER | 1u << BY_IP;
+	for (i = 0; i < conf->nrules; i++)
+		r->kinds |= 1u << conf->rules[i].by;
 	r->idents = hmap_new();
 	r->ipset = hmap_new();
 	if (r->idents == NULL || r->ipset == NULL) {
@@ -116,7 +122,8 @@ report_message(struct report *r, const struct track_msg *m)
 	int k, added;
 
 	for (k = 0; k < BY_COUNT; k++) {
-		if ((id = limits_ident(m, (enum conf_by)k, buf, sizeof(buf))) == NULL)
+		if (!(r->kinds & 1u << k) ||
+		    (id = limits_ident(m, (enum conf_by)k, buf, sizeof(buf))) == NULL)
 			continue;
 		if (conf_exempt(r->conf, (enum conf_by)k, strchr(id, ':') + 1))
 			continue;
