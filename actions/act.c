@@ -1236,7 +1236,7 @@ postsuper_said(const struct run_result *r, char *buf, size_t len)
 static void
 finish(struct act *a, struct job *j, const struct run_result *r)
 {
-	char what[256], err[512], text[1024], outcome[1200], idv[256];
+	char what[256], err[512], text[1024], outcome[1200], idv[256], said[96];
 	const char *status;
 	int ok = run_ok(r);
 	int64_t next = 0;
@@ -1252,20 +1252,19 @@ finish(struct act *a, struct job *j, const struct run_result *r)
 	} else
 		status = "failed";
 	snprintf(outcome, sizeof(outcome), "%s%s%.900s", what, r->err[0] ? ": " : "", r->err);
-	if (strcmp(j->action, "hold") == 0 || strcmp(j->action, "release") == 0 ||
-	    strcmp(j->action, "delete") == 0) {
-		char said[96];
-
+	said[0] = '\0';
+	if ((strcmp(j->action, "hold") == 0 || strcmp(j->action, "release") == 0 ||
+	    strcmp(j->action, "delete") == 0) && postsuper_said(r, said, sizeof(said)) != NULL)
 		/* what postsuper itself counted ("Placed on hold: 3 messages") */
-		if (postsuper_said(r, said, sizeof(said)) != NULL)
-			snprintf(outcome, sizeof(outcome), "%s: postsuper: %s", what, said);
-	}
+		snprintf(outcome, sizeof(outcome), "%s: postsuper: %s", what, said);
 	if (store_update_job(a->store, j->id, status, j->attempts, next, outcome, err,
 	    sizeof(err)) < 0)
 		say(a, ACT_WARN, "%s", err);
 	log_vis(j->identity ? j->identity : "-", idv, sizeof(idv));
 	if (ok)
-		say(a, ACT_INFO, "%s for %s: %s: %s", j->action, idv, text, outcome);
+		say(a, ACT_INFO, "%s for %s: %s: ok%s%s%s%.300s", j->action, idv, text,
+		    said[0] ? "; postsuper: " : "", said, !said[0] && r->out[0] ? "; said: " : "",
+		    said[0] ? "" : r->out);
 	else
 		say(a, ACT_WARN, "%s for %s: %s: %s%s%.500s%s", j->action, idv, text, what,
 		    r->err[0] ? "; stderr: " : "", r->err,

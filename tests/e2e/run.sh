@@ -216,6 +216,20 @@ sleep 2
 out=$(send alice)
 check "3: alice can send again" grep -q '250 2.0.0 Ok: queued' <<<"$out"
 
+# 3b. the unblock re-armed her limit: five new messages pass, the sixth
+# crosses 5/1h again and she is held and refused again
+for i in 2 3 4 5; do send alice >/dev/null; done
+sleep 2
+check "3b: five new messages after the unblock pass: nothing on hold" [ "$(count_in hold alice@test.example)" -eq 0 ]
+check "3b: five new messages after the unblock pass: not in the map" sh -c "! grep -q '^alice@' '$D/etc/sasl_access'"
+send alice >/dev/null
+check "3b: the sixth new message puts her mail on hold again" wait_for 20 held_all alice@test.example 6
+check "3b: the map has alice again" wait_for 10 grep -q '^alice@test.example 450 4.7.1' "$D/etc/sasl_access"
+sleep 1
+out=$(send alice)
+check "3b: alice is refused again" grep -q '450 4.7.1 .*Sending rate limit exceeded' <<<"$out"
+check "3b: explain shows her second block" sh -c "'$SG' explain -c '$D/sg/agent.conf' sasl:alice@test.example | grep -q 'blocked 2 times'"
+
 # 4. a local user floods through sendmail (pickup, uid 33)
 for i in $(seq 7); do
 	printf 'Subject: flood %s\n\nspam\n' "$i" | setpriv --reuid=33 --regid=33 --clear-groups \
@@ -243,12 +257,13 @@ check "5: one notice for carol" [ "$(grep -c ' notify ' <<<"$ex")" -eq 1 ]
 check "5: carol counted exactly 7 messages" sh -c "'$SG' status --json -c '$D/sg/agent.conf' | grep -q '\"identity\": \"sasl:carol@test.example\", \"rule\": \"submission\", \"limit\": \"messages\", \"window\": \"1h\", \"count\": 7,'"
 
 # 6. a block lands while a postfix reload is already running
+nreload=$(grep -c 'reload for -: .* ok' "$D/sg/daemon.log")
 ( for i in $(seq 8); do postfix -c "$D/etc" reload >/dev/null 2>&1; sleep 0.2; done ) &
 rl=$!
 for i in $(seq 7); do send dave >/dev/null; done
 wait $rl
 check "6: dave is in the map" wait_for 15 grep -q '^dave@test.example ' "$D/etc/sasl_access"
-check "6: reload after dave's block" wait_for 15 reloaded 4
+check "6: reload after dave's block" wait_for 15 reloaded $((nreload + 1))
 sleep 1
 out=$(send dave)
 check "6: dave is refused after concurrent reloads" grep -q '450 4.7.1' <<<"$out"
