@@ -31,7 +31,7 @@ CFLAGS_ALL := $(WARN) $(DEFS) $(PKG_CFLAGS) $(OPT) $(HARDEN) $(CFLAGS)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CFLAGS_SAN := $(WARN) $(DEFS) $(PKG_CFLAGS) -O1 -g $(SAN) $(CRIT_CFLAGS) $(CFLAGS)
 
-LIB_SRC  := $(sort $(wildcard util/*.c parsers/*.c store/*.c actions/*.c agent/*.c))
+LIB_SRC  := $(sort $(wildcard util/*.c parsers/*.c store/*.c count/*.c actions/*.c agent/*.c))
 LIB_SRC  := $(filter-out agent/main.c,$(LIB_SRC))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TOOL_SRC := $(sort $(wildcard bench/*.c))

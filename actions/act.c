@@ -26,9 +26,9 @@
 #include "actions/act.h"
 #include "actions/blockmap.h"
 #include "actions/run.h"
-#include "agent/hmap.h"
-#include "agent/json.h"
-#include "agent/log.h"
+#include "util/hmap.h"
+#include "util/json.h"
+#include "util/log.h"
 #include "parsers/pf.h"
 #include "util/ident.h"
 

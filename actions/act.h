@@ -34,10 +34,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "agent/conf.h"
-#include "agent/ev.h"
-#include "agent/limits.h"
-#include "agent/track.h"
+#include "count/conf.h"
+#include "util/ev.h"
+#include "count/limits.h"
+#include "count/track.h"
 #include "store/store.h"
 
 #define ACT_TIMEOUT_MS	30000	/* time limit of one program run */

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "agent/ev.h"
+#include "util/ev.h"
 
 #define RUN_OUT_MAX	8192
 #define RUN_ARGV_MAX	64

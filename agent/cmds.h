@@ -16,9 +16,9 @@
 
 #define SG_DEFAULT_CONF "/etc/sendguard/agent.conf"
 
-int	cmd_audit(int argc, char **argv);		/* agent/audit.c */
-int	cmd_parse(int argc, char **argv);		/* agent/parse_cmd.c */
-int	cmd_check_config(int argc, char **argv);	/* agent/checkconf.c */
+int	cmd_audit(int argc, char **argv);		/* agent/cmd_audit.c */
+int	cmd_parse(int argc, char **argv);		/* agent/cmd_parse.c */
+int	cmd_check_config(int argc, char **argv);	/* agent/cmd_check_config.c */
 struct conf;
 /* cmd_load_conf - agent/cmdutil.c: 0, or the exit code after printing every error */
 int	cmd_load_conf(const char *path, struct conf **out);
@@ -31,9 +31,9 @@ int	cmd_load_conf(const char *path, struct conf **out);
  */
 int	cmd_load_conf_client(const char *path, struct conf **out);
 
-int	cmd_run(int argc, char **argv);			/* agent/daemon.c */
+int	cmd_run(int argc, char **argv);			/* agent/cmd_run.c */
 int	cmd_status(int argc, char **argv);		/* agent/status.c */
-int	cmd_block(int argc, char **argv);		/* agent/enforce_cmd.c */
+int	cmd_block(int argc, char **argv);		/* agent/cmd_enforce.c */
 int	cmd_unblock(int argc, char **argv);
 int	cmd_explain(int argc, char **argv);
 

@@ -15,7 +15,7 @@
 #include <stdio.h>
 
 #include "agent/cmds.h"
-#include "agent/conf.h"
+#include "count/conf.h"
 
 /* print_errs - each error on its own line, then "N errors in PATH" */
 static void

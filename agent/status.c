@@ -10,8 +10,8 @@
 
 #include "agent/cmds.h"
 #include "agent/control.h"
-#include "agent/json.h"
-#include "agent/pipeline.h"
+#include "util/json.h"
+#include "count/pipeline.h"
 #include "agent/status.h"
 #include "actions/act.h"
 #include "store/store.h"

@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "agent/conf.h"
-#include "agent/limits.h"
+#include "count/conf.h"
+#include "count/limits.h"
 #include "store/store.h"
 
 struct status_info {

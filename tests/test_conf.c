@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "agent/cmds.h"
-#include "agent/conf.h"
+#include "count/conf.h"
 
 /* ---- helpers ---- */
 

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/ev.h"
+#include "util/ev.h"
 
 #define NROWS(t)	(sizeof(t) / sizeof((t)[0]))
 

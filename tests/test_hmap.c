@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/hmap.h"
+#include "util/hmap.h"
 
 Test(hmap, add_get_del_many)
 {

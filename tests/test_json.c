@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/json.h"
+#include "util/json.h"
 
 struct row {
 	const char *in;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/limits.h"
+#include "count/limits.h"
 
 #define SEC(n) ((int64_t)(n) * 1000000)
 

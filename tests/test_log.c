@@ -6,7 +6,7 @@
 #include <criterion/redirect.h>
 #include <errno.h>
 
-#include "agent/log.h"
+#include "util/log.h"
 
 static void
 redirect(void)

@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "actions/run.h"
-#include "agent/ev.h"
+#include "util/ev.h"
 
 #define NROWS(t)	(sizeof(t) / sizeof((t)[0]))
 #define MSG_MAX		2048

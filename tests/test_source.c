@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent/source.h"
+#include "count/source.h"
 #include "tests/runcmd.h"
 
 static char dir[] = "/tmp/sg-source-XXXXXX";

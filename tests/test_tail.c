@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/tail.h"
+#include "count/tail.h"
 
 static char dir[] = "/tmp/sg-tail-XXXXXX";
 

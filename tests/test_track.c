@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/track.h"
+#include "count/track.h"
 
 #define S(x) ((struct pf_str){ (x), sizeof(x) - 1 })
 #define SEC(n) ((int64_t)(n) * 1000000)

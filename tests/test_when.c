@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/report.h"
+#include "count/report.h"
 
 #define CET "CET-1CEST,M3.5.0,M10.5.0/3"
 #define NYC "EST5EDT,M3.2.0,M11.1.0"

@@ -32,9 +32,9 @@
 
 #include <stdint.h>
 
-#include "agent/conf.h"
-#include "agent/source.h"
-#include "agent/track.h"
+#include "count/conf.h"
+#include "count/source.h"
+#include "count/track.h"
 
 /* longest "kind:value" identity (a value can be as long as a log line) */
 #define SG_IDENT_KEY_MAX (SOURCE_LINE_MAX + 16)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/json.h"
+#include "util/json.h"
 
 /* utf8_len - length of a valid UTF-8 sequence at p, 0 if invalid */
 static size_t

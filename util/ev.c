@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/ev.h"
+#include "util/ev.h"
 
 #define EV_MAXEVENTS	64
 

@@ -69,7 +69,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/tail.h"
+#include "count/tail.h"
 
 #define BLOCK		(64 * 1024)
 #define BUFSZ		(SOURCE_LINE_MAX + BLOCK)

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/hmap.h"
-#include "agent/limits.h"
+#include "util/hmap.h"
+#include "count/limits.h"
 #include "util/ident.h"
 
 struct ent {

@@ -16,10 +16,10 @@
 
 #include <stdint.h>
 
-#include "agent/conf.h"
-#include "agent/limits.h"
-#include "agent/report.h"
-#include "agent/track.h"
+#include "count/conf.h"
+#include "count/limits.h"
+#include "count/report.h"
+#include "count/track.h"
 #include "parsers/pf.h"
 #include "store/store.h"
 

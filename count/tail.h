@@ -46,7 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/source.h"
+#include "count/source.h"
 
 #define TAIL_FP_LEN 64		/* hex characters of the first-line fingerprint */
 

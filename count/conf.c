@@ -51,7 +51,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent/conf.h"
+#include "count/conf.h"
 
 #define CONF_LINE_MAX	4096		/* bytes per line */
 #define CONF_ERRS_MAX	100		/* then "too many errors" and stop */

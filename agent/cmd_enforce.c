@@ -18,7 +18,7 @@
 
 #include "actions/act.h"
 #include "agent/cmds.h"
-#include "agent/conf.h"
+#include "count/conf.h"
 #include "agent/control.h"
 #include "store/store.h"
 

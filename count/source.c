@@ -25,7 +25,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "agent/source.h"
+#include "count/source.h"
 
 #define BLOCK	((size_t)64 * 1024)
 #define BUFSZ	(SOURCE_LINE_MAX + BLOCK + 1)

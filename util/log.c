@@ -8,7 +8,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "agent/log.h"
+#include "util/log.h"
 
 static int log_syslog;
 static int log_verbose;

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/pipeline.h"
+#include "count/pipeline.h"
 
 /* fail - latch the first error */
 static void

@@ -31,9 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/hmap.h"
-#include "agent/source.h"
-#include "agent/track.h"
+#include "util/hmap.h"
+#include "count/source.h"
+#include "count/track.h"
 
 #define F_SMTPD		0x01	/* opened by smtpd client= */
 #define F_PICKUP	0x02	/* opened by pickup uid= */

@@ -21,9 +21,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "agent/conf.h"
-#include "agent/limits.h"
-#include "agent/track.h"
+#include "count/conf.h"
+#include "count/limits.h"
+#include "count/track.h"
 
 enum report_format { REPORT_TABLE = 0, REPORT_JSON, REPORT_CSV };
 

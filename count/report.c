@@ -8,9 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/hmap.h"
-#include "agent/json.h"
-#include "agent/report.h"
+#include "util/hmap.h"
+#include "util/json.h"
+#include "count/report.h"
 
 struct rpeak {
 	const struct conf_rule *rule;

@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "agent/cmds.h"
-#include "agent/conf.h"
-#include "agent/json.h"
-#include "agent/pipeline.h"
-#include "agent/report.h"
-#include "agent/source.h"
+#include "count/conf.h"
+#include "util/json.h"
+#include "count/pipeline.h"
+#include "count/report.h"
+#include "count/source.h"
 
 static const char audit_usage[] =
 "usage: sendguard audit [-c FILE] [--format table|json|csv] [--since T] [--until T]\n"

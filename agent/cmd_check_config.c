@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "agent/cmds.h"
-#include "agent/conf.h"
+#include "count/conf.h"
 
 static const char usage_text[] =
 "usage: sendguard check-config [-c FILE]\n"

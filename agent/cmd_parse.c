@@ -20,8 +20,8 @@
 #include <string.h>
 
 #include "agent/cmds.h"
-#include "agent/json.h"
-#include "agent/source.h"
+#include "util/json.h"
+#include "count/source.h"
 #include "parsers/pf.h"
 
 static const char parse_usage[] =

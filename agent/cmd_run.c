@@ -31,13 +31,13 @@
 
 #include "actions/act.h"
 #include "agent/cmds.h"
-#include "agent/conf.h"
+#include "count/conf.h"
 #include "agent/control.h"
-#include "agent/ev.h"
-#include "agent/log.h"
-#include "agent/pipeline.h"
+#include "util/ev.h"
+#include "util/log.h"
+#include "count/pipeline.h"
 #include "agent/status.h"
-#include "agent/tail.h"
+#include "count/tail.h"
 #include "store/store.h"
 
 #define DAEMON_BATCH	5000		/* lines per transaction */

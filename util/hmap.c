@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/hmap.h"
+#include "util/hmap.h"
 
 struct slot {
 	uint64_t hash;		/* 0: empty */
