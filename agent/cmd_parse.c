@@ -27,9 +27,9 @@
 static const char parse_usage[] =
 "usage: sendguard parse [--year Y] [FILE | -]\n"
 "\n"
-"Print each line of a Postfix log (plain, gzip, or - / none for standard\n"
-"input) as one JSON object: line, kind, time, host, instance, daemon, pid\n"
-"and the event's fields.\n"
+"Print each line of a Postfix log (plain, gzip, xz, bzip2, zstd, or - / none\n"
+"for standard input) as one JSON object: line, kind, time, host, instance,\n"
+"daemon, pid and the event's fields.\n"
 "\n"
 "  --year Y   year of the first line for headers without a year (BSD);\n"
 "             default: inferred from the file's modification time\n";

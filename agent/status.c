@@ -187,8 +187,15 @@ static const char status_usage[] =
 "usage: sendguard status [-c FILE] [--json]\n"
 "\n"
 "Asks the running daemon (through its control socket) for the blocked\n"
-"identities and every identity's current count in each window.  With no\n"
-"daemon running, reads the state database read-only instead.\n";
+"identities, the identities whose block ended while mail of theirs is still\n"
+"on hold (to release or delete with unblock), the failing actions and every\n"
+"identity's current count in each window.  With no daemon running, reads the\n"
+"state database read-only instead.\n"
+"\n"
+"  -c, --config FILE   agent.conf (default " SG_DEFAULT_CONF ");\n"
+"                      with errors in it, warns and uses what could be read\n"
+"      --json          one JSON object: blocked, on_hold, failing_actions,\n"
+"                      counts, now, daemon\n";
 
 /* cmd_status - see status_usage */
 int
