@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/buf.h"
+#include "util/esc.h"
 #include "util/hmap.h"
 #include "util/json.h"
 #include "count/report.h"
@@ -251,61 +253,40 @@ ov_cmp(const void *a, const void *b)
 	return (x->seq < y->seq ? -1 : x->seq > y->seq);
 }
 
-/* tprint - write s for a terminal: non-printable bytes as \xNN; cut to width, pad if asked */
+/*
+ * tprint - write s for a terminal through util/esc (ESC_VIS: non-printable
+ * bytes as \xNN), in a column of width: a longer text keeps width - 3
+ * bytes of its escaped form and ends in "...", a shorter one is padded
+ * when pad is set.
+ */
 static void
 tprint(FILE *fp, const char *s, int width, int pad)
 {
-	char buf[512];
-	size_t o = 0, i;
-	int cut = 0;
+	char text[512];
+	struct buf b;
+	int cut;
 
-	for (i = 0; s[i] != '\0' && o + 5 < sizeof(buf); i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x", c);
+	buf_fixed(&b, text, sizeof(text));
+	cut = esc_buf(&b, s, strlen(s), ESC_VIS, sizeof(text) - 1) != 0;
+	if (width > 0 && (b.len > (size_t)width || cut)) {
+		if (width > 3)
+			fprintf(fp, "%.*s...", width - 3, text);
 		else
-			buf[o++] = (char)c;
-	}
-	if (s[i] != '\0')
-		cut = 1;
-	buf[o] = '\0';
-	if (width > 0 && (o > (size_t)width || cut)) {
-		if (width > 3) {
-			size_t keep = (size_t)width - 3;
-
-			if (keep > o)
-				keep = o;
-			fprintf(fp, "%.*s...", (int)keep, buf);
-		} else
-			fprintf(fp, "%.*s", width, buf);
+			fprintf(fp, "%.*s", width, text);
 		return;
 	}
 	if (width > 0 && pad)
-		fprintf(fp, "%-*s", width, buf);
+		fprintf(fp, "%-*s", width, text);
 	else
-		fputs(buf, fp);
+		fputs(text, fp);
 }
 
-/* csv - one RFC 4180 field */
+/* csv - one RFC 4180 field (util/esc, ESC_CSV); nothing for NULL */
 static void
 csv(FILE *fp, const char *s)
 {
-	const char *p;
-
-	if (s == NULL)
-		return;
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, fp);
-		return;
-	}
-	putc('"', fp);
-	for (p = s; *p; p++) {
-		if (*p == '"')
-			putc('"', fp);
-		putc(*p, fp);
-	}
-	putc('"', fp);
+	if (s != NULL)
+		esc_fp(fp, s, strlen(s), ESC_CSV);
 }
 
 /* bound - an interval bound for the table: its time, or what an open end means */
