@@ -198,7 +198,7 @@ cmd_audit(int argc, char **argv)
 			rc = EXIT_USAGE;
 			goto out;
 		}
-		pf_clock_init(&clk, (int)year, source_mtime(src));
+		pf_clock_init(&clk, (int)year, source_mtime(src), &zone_local);
 		while ((r = source_next(src, &line, &len, err, sizeof(err))) > 0) {
 			pipeline_line(&pl, &clk, line, len);
 			if (tty && (pl.lines & 0xffff) == 0 && time(NULL) >= next) {

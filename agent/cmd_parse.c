@@ -22,6 +22,7 @@
 #include "agent/cmds.h"
 #include "util/json.h"
 #include "count/source.h"
+#include "count/zone.h"
 #include "parsers/pf.h"
 
 static const char parse_usage[] =
@@ -178,7 +179,7 @@ cmd_parse(int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	pf_clock_init(&clk, year, source_mtime(src));
+	pf_clock_init(&clk, year, source_mtime(src), &zone_local);
 	for (;;) {
 		rc = source_next(src, &line, &len, err, sizeof(err));
 		/* Over-long lines the reader dropped still have a number. */

@@ -20,6 +20,7 @@
 #include "count/limits.h"
 #include "count/report.h"
 #include "count/track.h"
+#include "count/zone.h"
 #include "parsers/pf.h"
 #include "store/store.h"
 
