@@ -54,13 +54,13 @@ static const char audit_usage[] =
 static void
 progress(const struct source *src, uint64_t lines, int done)
 {
-	uint64_t size = source_size(src), pos = source_pos(src);
+	const struct source_info *si = source_info(src);
 
-	if (size > 0 && pos <= size)
-		fprintf(stderr, "\rsendguard: %s: %3d%% %llu lines", source_name(src),
-		    (int)(pos * 100 / size), (unsigned long long)lines);
+	if (si->size > 0 && si->pos <= si->size)
+		fprintf(stderr, "\rsendguard: %s: %3d%% %llu lines", si->name,
+		    (int)(si->pos * 100 / si->size), (unsigned long long)lines);
 	else
-		fprintf(stderr, "\rsendguard: %s: %llu lines", source_name(src),
+		fprintf(stderr, "\rsendguard: %s: %llu lines", si->name,
 		    (unsigned long long)lines);
 	if (done)
 		fputs("\033[K\r", stderr);
@@ -198,7 +198,7 @@ cmd_audit(int argc, char **argv)
 			rc = EXIT_USAGE;
 			goto out;
 		}
-		pf_clock_init(&clk, (int)year, source_mtime(src), &zone_local);
+		pf_clock_init(&clk, (int)year, source_info(src)->mtime, &zone_local);
 		while ((r = source_next(src, &line, &len, err, sizeof(err))) > 0) {
 			pipeline_line(&pl, &clk, line, len);
 			if (tty && (pl.lines & 0xffff) == 0 && time(NULL) >= next) {
@@ -208,7 +208,7 @@ cmd_audit(int argc, char **argv)
 		}
 		if (tty && next != 0)
 			progress(src, pl.lines, 1);
-		too_long += source_long_lines(src);
+		too_long += source_info(src)->long_lines;
 		source_close(src);
 		if (r < 0) {
 			fprintf(stderr, "sendguard: audit: %s\n", err);

@@ -179,11 +179,11 @@ cmd_parse(int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	pf_clock_init(&clk, year, source_mtime(src), &zone_local);
+	pf_clock_init(&clk, year, source_info(src)->mtime, &zone_local);
 	for (;;) {
 		rc = source_next(src, &line, &len, err, sizeof(err));
 		/* Over-long lines the reader dropped still have a number. */
-		for (nskip = source_long_lines(src); skipped < nskip; skipped++)
+		for (nskip = source_info(src)->long_lines; skipped < nskip; skipped++)
 			printf("{\"line\":%llu,\"kind\":\"none\",\"unparsed\":true,"
 			    "\"too_long\":true}\n", ++lineno);
 		if (rc <= 0)
