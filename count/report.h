@@ -51,6 +51,11 @@ void	report_free(struct report *);
 int	report_message(struct report *, const struct track_msg *);
 int	report_overrun(struct report *, const struct limits_verdict *);
 size_t	report_overruns(const struct report *);
+/*
+ * report_print - the report in fmt on fp, with the peaks of l (which
+ * counts with the configuration the report was made with; NULL: none).
+ * 0, or -1 when fp reports a write error or memory runs out.
+ */
 int	report_print(struct report *, struct limits *, const struct report_totals *,
 		     enum report_format, FILE *);
 
