@@ -1,6 +1,6 @@
 /*
  * NAME
- *	checkconf - `sendguard check-config [-c FILE]`
+ *	cmd_check_config - `sendguard check-config [-c FILE]`
  * SUMMARY
  *	Exports cmd_check_config().  Loads the configuration with
  *	conf_load(); on errors prints each "FILE:LINE: message" and a count

@@ -3,8 +3,8 @@
  *	limits - exact sliding-window sums per (rule, identity)
  * SUMMARY
  *	limits_message() adds one accepted message to every rule that applies
- *	to one of its identities (by = sasl|uid|sender|ip, match globs,
- *	[exempt] skipped) and, for each window of the rule, computes over the
+ *	to one of its identities (by = sasl|uid|sender|ip|sasl_domain|
+ *	sender_domain, match globs, [exempt] skipped) and, for each window of the rule, computes over the
  *	log's own timestamps the messages, recipients or distinct client IPs
  *	in (t - W, t], where t is the message's time and only messages seen so
  *	far count.  When that value goes from at or below the threshold to
