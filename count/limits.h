@@ -13,8 +13,8 @@
  *	report.  A message older than the newest one of its identity (clock
  *	skew, a late hand-off decision) is inserted in time order and judged
  *	by the same rule at the moment it is seen.
- *	State of an identity whose windows are all empty is freed by
- *	limits_prune().
+ *	limits_prune() frees the entries of a (rule, identity) whose windows
+ *	are all empty; its state and peaks stay for the report.
  *
  *	Blocks and re-arming.  The caller tells limits when an identity is
  *	blocked (limits_block, at the log time of the overrun or of a block
@@ -124,7 +124,7 @@ int	limits_restore_block(struct limits *, const char *identity, long times, int 
 /* limits_copy_blocks - the block states of src into dst (a reload); -1 on ENOMEM */
 int	limits_copy_blocks(struct limits *dst, const struct limits *src);
 
-/* limits_prune - free state whose windows are all empty at time now_us */
+/* limits_prune - free the entries of every state whose windows are all empty at now_us */
 void	limits_prune(struct limits *, int64_t now_us);
 size_t	limits_size(const struct limits *);
 

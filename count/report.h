@@ -11,9 +11,9 @@
  *	report_parse_time() reads a --since/--until bound, relative to a
  *	"now" the caller passes in (so it can be tested with a fixed clock).
  * UNTRUSTED INPUT
- *	Identities come from the log: JSON and CSV quote them, the table
- *	shows control and non-ASCII bytes as \xNN so a hostile login cannot
- *	drive the terminal.
+ *	Identities come from the log and go out through util/esc: JSON and
+ *	CSV quote them, the table shows control and non-ASCII bytes and the
+ *	backslash as \xNN so a hostile login cannot drive the terminal.
  */
 #ifndef SG_REPORT_H
 #define SG_REPORT_H

@@ -8,8 +8,11 @@
  *	No I/O, no global state, no allocation per line: every string in a
  *	struct pf_event points into the caller's line buffer (pf_str, not
  *	NUL-terminated) and is valid only as long as that buffer.
+ *	pf_clock_resolve() turns the header's time into UTC with the local
+ *	time its creator lends it (struct pf_zone): the parsers read neither
+ *	the clock nor the process's time zone.
  *	A cheap prefilter rejects lines that cannot matter before any PCRE2
- *	(JIT) match runs.  The compiled patterns live in struct pf_parser,
+ *	(JIT) match runs, under a match limit against hostile lines.  The compiled patterns live in struct pf_parser,
  *	which the caller creates once; pf_parse() uses its match data, so one
  *	parser serves one thread.
  * UNTRUSTED INPUT
