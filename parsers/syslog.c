@@ -55,11 +55,11 @@ static int
 month_num(const char *p)
 {
 	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	int m;
+	size_t i;
 
-	for (m = 0; m < 12; m++)
-		if (p[0] == names[3 * m] && p[1] == names[3 * m + 1] && p[2] == names[3 * m + 2])
-			return (m + 1);
+	for (i = 0; i + 3 < sizeof(names); i += 3)
+		if (p[0] == names[i] && p[1] == names[i + 1] && p[2] == names[i + 2])
+			return ((int)(i / 3) + 1);
 	return (0);
 }
 
