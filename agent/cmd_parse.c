@@ -157,22 +157,17 @@ print_event(FILE *fp, unsigned long long lineno, const struct pf_event *ev,
 	fputs("}\n", fp);
 }
 
-/* cmd_parse - the `parse` command; argv[0] is "parse" */
-int
-cmd_parse(int argc, char **argv)
+/*
+ * parse_args - FILE ("-" when none) and --year from argv; -1 to go on,
+ * else the exit code (0 after --help, 2 after a usage error)
+ */
+static int
+parse_args(int argc, char **argv, const char **path, int *year)
 {
-	static char obuf[1 << 20];
-	const char *path = NULL, *line;
-	char err[512];
-	struct source *src;
-	struct pf_parser *ps;
-	struct pf_clock clk;
-	struct pf_event ev;
-	unsigned long long lineno = 0;
-	uint64_t skipped = 0, nskip;
-	size_t len;
-	int i, year = 0, rc, ret = 0;
+	int i;
 
+	*path = NULL;
+	*year = 0;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -182,29 +177,49 @@ cmd_parse(int argc, char **argv)
 		} else if (strcmp(a, "--year") == 0) {
 			if (++i >= argc)
 				return (usage_err("--year needs a value", NULL));
-			if (parse_year(argv[i], &year) < 0)
+			if (parse_year(argv[i], year) < 0)
 				return (usage_err("bad --year (1970..9999)", argv[i]));
 		} else if (strncmp(a, "--year=", 7) == 0) {
-			if (parse_year(a + 7, &year) < 0)
+			if (parse_year(a + 7, year) < 0)
 				return (usage_err("bad --year (1970..9999)", a + 7));
 		} else if (strcmp(a, "--") == 0) {
 			if (i + 1 < argc) {
-				if (path != NULL || i + 2 < argc)
+				if (*path != NULL || i + 2 < argc)
 					return (usage_err("only one FILE", NULL));
-				path = argv[i + 1];
+				*path = argv[i + 1];
 			}
 			break;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			return (usage_err("unknown option", a));
 		} else {
-			if (path != NULL)
+			if (*path != NULL)
 				return (usage_err("only one FILE", NULL));
-			path = a;
+			*path = a;
 		}
 	}
-	if (path == NULL)
-		path = "-";
+	if (*path == NULL)
+		*path = "-";
+	return (-1);
+}
 
+/* cmd_parse - the `parse` command; argv[0] is "parse" */
+int
+cmd_parse(int argc, char **argv)
+{
+	static char obuf[1 << 20];
+	const char *path, *line;
+	char err[512];
+	struct source *src;
+	struct pf_parser *ps;
+	struct pf_clock clk;
+	struct pf_event ev;
+	unsigned long long lineno = 0;
+	uint64_t skipped = 0, nskip;
+	size_t len;
+	int year, rc, ret = 0;
+
+	if ((rc = parse_args(argc, argv, &path, &year)) >= 0)
+		return (rc);
 	if ((ps = pf_parser_new(err, sizeof(err))) == NULL) {
 		fprintf(stderr, "sendguard: parse: %s\n", err);
 		return (EXIT_RUNTIME);
