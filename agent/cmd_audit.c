@@ -1,6 +1,6 @@
 /*
  * NAME
- *	audit - `sendguard audit`: replay logs through the pipeline and report
+ *	cmd_audit - `sendguard audit`: replay logs through the pipeline and report
  * SUMMARY
  *	Reads each LOG in order (plain or compressed, - for stdin) with its own
  *	year clock, runs every line through the same pipeline as the daemon,
@@ -10,7 +10,6 @@
  *	3 runtime failure.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/cmds.h"
+#include "agent/cmdutil.h"
 #include "count/conf.h"
 #include "util/json.h"
 #include "count/pipeline.h"
@@ -50,209 +50,255 @@ static const char audit_usage[] =
 "Exit: 0 no limit crossed, 1 a limit crossed, 2 usage/config/input error,\n"
 "3 runtime failure.\n";
 
+static const struct option audit_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "since", required_argument, NULL, 'S' },
+	{ "until", required_argument, NULL, 'U' },
+	{ "year", required_argument, NULL, 'y' },
+	{ "state", required_argument, NULL, 's' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* The words of --format, in the order of enum report_format. */
+static const char *const format_names[] = { "table", "json", "csv" };
+
+/* One run of the command: what the command line asked, then what it opened. */
+struct audit {
+	const char *cfile, *state;
+	enum report_format fmt;
+	int64_t	now_us;			/* one now for both bounds */
+	int64_t	since, until;
+	int	interval;		/* --since or --until given */
+	int	year;
+	struct conf *conf;
+	struct store *store;
+	struct report *rep;
+	struct pipeline pl;
+	int	pl_ok;
+	uint64_t too_long;
+	int	tty;			/* stderr is a terminal: show progress */
+};
+
 /* progress - one status line on a terminal */
 static void
 progress(const struct source *src, uint64_t lines, int done)
 {
-	uint64_t size = source_size(src), pos = source_pos(src);
+	const struct source_info *si = source_info(src);
 
-	if (size > 0 && pos <= size)
-		fprintf(stderr, "\rsendguard: %s: %3d%% %llu lines", source_name(src),
-		    (int)(pos * 100 / size), (unsigned long long)lines);
+	if (si->size > 0 && si->pos <= si->size)
+		fprintf(stderr, "\rsendguard: %s: %3d%% %llu lines", si->name,
+		    (int)(si->pos * 100 / si->size), (unsigned long long)lines);
 	else
-		fprintf(stderr, "\rsendguard: %s: %llu lines", source_name(src),
+		fprintf(stderr, "\rsendguard: %s: %llu lines", si->name,
 		    (unsigned long long)lines);
 	if (done)
 		fputs("\033[K\r", stderr);
 }
 
-int
-cmd_audit(int argc, char **argv)
+/* audit_option - one option ch with its argument into ctx; 0, or the exit code after a message */
+static int
+audit_option(void *ctx, int ch, const char *arg)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "since", required_argument, NULL, 'S' },
-		{ "until", required_argument, NULL, 'U' },
-		{ "year", required_argument, NULL, 'y' },
-		{ "state", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cfile = NULL, *state = NULL;
-	enum report_format fmt = REPORT_TABLE;
-	int64_t since = INT64_MIN, until = INT64_MAX;
-	int64_t now_us = (int64_t)time(NULL) * 1000000;	/* one now for both bounds */
-	long year = 0;
-	struct conf *conf = NULL;
-	struct store *store = NULL;
-	struct report *rep = NULL;
-	struct pipeline pl;
-	struct report_totals tot;
-	uint64_t too_long = 0;
-	char err[512];
-	int ch, i, rc = 0, tty = isatty(STDERR_FILENO), pl_ok = 0, interval = 0;
-	char *end;
+	struct audit *a = ctx;
+	char err[512], *end;
+	long year;
+	size_t i;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:f:y:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			cfile = optarg;
-			break;
-		case 'f':
-			if (strcmp(optarg, "table") == 0)
-				fmt = REPORT_TABLE;
-			else if (strcmp(optarg, "json") == 0)
-				fmt = REPORT_JSON;
-			else if (strcmp(optarg, "csv") == 0)
-				fmt = REPORT_CSV;
-			else {
-				fprintf(stderr, "sendguard: audit: --format must be table, json or csv, not '%s'\n", optarg);
-				return (EXIT_USAGE);
+	switch (ch) {
+	case 'c':
+		a->cfile = arg;
+		return (0);
+	case 's':
+		a->state = arg;
+		return (0);
+	case 'f':
+		for (i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++)
+			if (strcmp(arg, format_names[i]) == 0) {
+				a->fmt = (enum report_format)i;
+				return (0);
 			}
-			break;
-		case 'S':
-		case 'U':
-			if (report_parse_time(optarg, now_us, ch == 'S' ? &since : &until,
-			    err, sizeof(err)) < 0) {
-				fprintf(stderr, "sendguard: audit: --%s: %s\n",
-				    ch == 'S' ? "since" : "until", err);
-				return (EXIT_USAGE);
-			}
-			interval = 1;
-			break;
-		case 'y':
-			errno = 0;
-			year = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || errno != 0 || year < 1970 || year > 9999) {
-				fprintf(stderr, "sendguard: audit: --year: '%s' is not a year\n", optarg);
-				return (EXIT_USAGE);
-			}
-			break;
-		case 's':
-			state = optarg;
-			break;
-		case 'h':
-			fputs(audit_usage, stdout);
-			return (0);
-		default:
-			fputs(audit_usage, stderr);
+		fprintf(stderr, "sendguard: audit: --format must be table, json or csv, not '%s'\n", arg);
+		return (EXIT_USAGE);
+	case 'S':
+	case 'U':
+		if (report_parse_time(arg, a->now_us, ch == 'S' ? &a->since : &a->until,
+		    err, sizeof(err)) < 0) {
+			fprintf(stderr, "sendguard: audit: --%s: %s\n", ch == 'S' ? "since" : "until", err);
 			return (EXIT_USAGE);
 		}
+		a->interval = 1;
+		return (0);
+	case 'y':
+		errno = 0;
+		year = strtol(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || errno != 0 || year < 1970 || year > 9999) {
+			fprintf(stderr, "sendguard: audit: --year: '%s' is not a year\n", arg);
+			return (EXIT_USAGE);
+		}
+		a->year = (int)year;
+		return (0);
+	default:		/* not in audit_opts: cannot happen */
+		return (EXIT_USAGE);
 	}
+}
+
+/*
+ * audit_args - the command line into a; -1 to go on with the logs from
+ * argv[optind], else the exit code (after --help, or a message)
+ */
+static int
+audit_args(struct audit *a, int argc, char **argv)
+{
+	char sb[40], ub[40];
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	a->fmt = REPORT_TABLE;
+	a->now_us = (int64_t)time(NULL) * 1000000;
+	a->since = INT64_MIN;
+	a->until = INT64_MAX;
+	if ((rc = cmd_options(argc, argv, "c:f:y:h", audit_opts, audit_usage, audit_option, a)) >= 0)
+		return (rc);
 	if (optind >= argc) {
 		fprintf(stderr, "sendguard: audit: no log file given (use - for standard input)\n");
 		fputs(audit_usage, stderr);
 		return (EXIT_USAGE);
 	}
-	if (since > until) {
-		char sb[40], ub[40];
-
+	if (a->since > a->until) {
 		fprintf(stderr, "sendguard: audit: --since (%s) is after --until (%s)\n",
-		    json_time(since, sb, sizeof(sb)), json_time(until, ub, sizeof(ub)));
+		    json_time(a->since, sb, sizeof(sb)), json_time(a->until, ub, sizeof(ub)));
 		return (EXIT_USAGE);
 	}
+	return (-1);
+}
 
-	/* configuration: -c, else the default file if it exists, else defaults */
-	if (cfile == NULL && getenv("SG_NO_DEFAULT_CONF") == NULL &&
+/*
+ * audit_open - the configuration (-c, else the default file if it
+ * exists, else the defaults), the store, the report and the pipeline;
+ * 0, or the exit code after a message
+ */
+static int
+audit_open(struct audit *a)
+{
+	char err[512];
+	int rc;
+
+	if (a->cfile == NULL && getenv("SG_NO_DEFAULT_CONF") == NULL &&
 	    access(SG_DEFAULT_CONF, F_OK) == 0)
-		cfile = SG_DEFAULT_CONF;
-	if (cfile != NULL) {
-		if ((rc = cmd_load_conf(cfile, &conf)) != 0)
+		a->cfile = SG_DEFAULT_CONF;
+	if (a->cfile != NULL) {
+		if ((rc = cmd_load_conf(a->cfile, &a->conf)) != 0)
 			return (rc);
-	} else if ((conf = conf_default()) == NULL) {
+	} else if ((a->conf = conf_default()) == NULL) {
 		fprintf(stderr, "sendguard: audit: out of memory\n");
 		return (EXIT_RUNTIME);
 	}
-
-	if (store_open(&store, state, 0, err, sizeof(err)) < 0) {
+	if (store_open(&a->store, a->state, 0, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sendguard: audit: %s\n", err);
-		rc = EXIT_RUNTIME;
-		goto out;
+		return (EXIT_RUNTIME);
 	}
-	if ((rep = report_new(conf)) == NULL) {
+	if ((a->rep = report_new(a->conf)) == NULL) {
 		fprintf(stderr, "sendguard: audit: out of memory\n");
-		rc = EXIT_RUNTIME;
-		goto out;
+		return (EXIT_RUNTIME);
 	}
-	if (pipeline_init(&pl, conf, store, rep, err, sizeof(err)) < 0) {
+	if (pipeline_init(&a->pl, a->conf, a->store, a->rep, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sendguard: audit: %s\n", err);
-		rc = EXIT_RUNTIME;
-		goto out;
+		return (EXIT_RUNTIME);
 	}
-	pl_ok = 1;
-	pl.since_us = since;
-	pl.until_us = until;
+	a->pl_ok = 1;
+	a->pl.since_us = a->since;
+	a->pl.until_us = a->until;
+	return (0);
+}
 
-	for (i = optind; i < argc; i++) {
-		struct source *src;
-		struct pf_clock clk;
-		const char *line;
-		size_t len;
-		int r;
-		time_t next = 0;
+/* audit_file - every line of one LOG, with its own year clock, through the pipeline; 0 or 2 */
+static int
+audit_file(struct audit *a, const char *path)
+{
+	struct source *src;
+	struct pf_clock clk;
+	const char *line;
+	char err[512];
+	size_t len;
+	time_t next = 0;
+	int r;
 
-		if (source_open(&src, argv[i], err, sizeof(err)) < 0) {
-			fprintf(stderr, "sendguard: audit: %s\n", err);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		pf_clock_init(&clk, (int)year, source_mtime(src));
-		while ((r = source_next(src, &line, &len, err, sizeof(err))) > 0) {
-			pipeline_line(&pl, &clk, line, len);
-			if (tty && (pl.lines & 0xffff) == 0 && time(NULL) >= next) {
-				progress(src, pl.lines, 0);
-				next = time(NULL) + 1;
-			}
-		}
-		if (tty && next != 0)
-			progress(src, pl.lines, 1);
-		too_long += source_long_lines(src);
-		source_close(src);
-		if (r < 0) {
-			fprintf(stderr, "sendguard: audit: %s\n", err);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		if (pl.failed)
-			break;
+	if (source_open(&src, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sendguard: audit: %s\n", err);
+		return (EXIT_USAGE);
 	}
-	if (pipeline_finish(&pl) < 0) {
-		fprintf(stderr, "sendguard: audit: %s\n", pl.err);
-		rc = EXIT_RUNTIME;
-		goto out;
+	pf_clock_init(&clk, a->year, source_info(src)->mtime, &zone_local);
+	while ((r = source_next(src, &line, &len, err, sizeof(err))) > 0) {
+		pipeline_line(&a->pl, &clk, line, len);
+		if (a->tty && (a->pl.lines & 0xffff) == 0 && time(NULL) >= next) {
+			progress(src, a->pl.lines, 0);
+			next = time(NULL) + 1;
+		}
 	}
-	if (too_long > 0)
+	if (a->tty && next != 0)
+		progress(src, a->pl.lines, 1);
+	a->too_long += source_info(src)->long_lines;
+	source_close(src);
+	if (r < 0) {
+		fprintf(stderr, "sendguard: audit: %s\n", err);
+		return (EXIT_USAGE);
+	}
+	return (0);
+}
+
+/* audit_report - commit, then print the report; the exit code (1: a limit was crossed) */
+static int
+audit_report(struct audit *a)
+{
+	const struct pipeline *pl = &a->pl;
+	struct report_totals tot;
+
+	if (pipeline_finish(&a->pl) < 0) {
+		fprintf(stderr, "sendguard: audit: %s\n", pl->err);
+		return (EXIT_RUNTIME);
+	}
+	if (a->too_long > 0)
 		fprintf(stderr, "sendguard: audit: %llu over-long lines skipped\n",
-		    (unsigned long long)too_long);
-	memset(&tot, 0, sizeof(tot));
-	tot.lines = pl.lines;
-	tot.unparsed = pl.unparsed;
-	tot.too_long = too_long;
-	tot.first_us = pl.first_us;
-	tot.last_us = pl.last_us;
-	tot.track = track_stats(pl.track);
-	tot.interval = interval;
-	tot.since_us = since;
-	tot.until_us = until;
-	tot.in_lines = pl.in_lines;
-	tot.in_unparsed = pl.in_unparsed;
-	tot.in_counted = pl.messages;
-	tot.in_first_us = pl.in_lines > 0 ? pl.in_first_us : INT64_MIN;
-	tot.in_last_us = pl.in_lines > 0 ? pl.in_last_us : INT64_MIN;
-	if (report_print(rep, pl.limits, &tot, fmt, stdout) < 0 || fflush(stdout) != 0) {
+		    (unsigned long long)a->too_long);
+	/* after pipeline_finish: it emits the messages held back */
+	tot = (struct report_totals){
+		.lines = pl->lines, .unparsed = pl->unparsed, .too_long = a->too_long,
+		.first_us = pl->first_us, .last_us = pl->last_us, .track = track_stats(pl->track),
+		.interval = a->interval, .since_us = a->since, .until_us = a->until,
+		.in_lines = pl->in_lines, .in_unparsed = pl->in_unparsed, .in_counted = pl->messages,
+		.in_first_us = pl->in_lines > 0 ? pl->in_first_us : INT64_MIN,
+		.in_last_us = pl->in_lines > 0 ? pl->in_last_us : INT64_MIN,
+	};
+	if (report_print(a->rep, pl->limits, &tot, a->fmt, stdout) < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "sendguard: audit: writing the report: %s\n", strerror(errno));
-		rc = EXIT_RUNTIME;
-		goto out;
+		return (EXIT_RUNTIME);
 	}
-	rc = report_overruns(rep) > 0 ? EXIT_OVERRUN : 0;
-out:
-	if (pl_ok)
-		pipeline_free(&pl);
-	report_free(rep);
-	if (store != NULL)
-		store_close(store);
-	conf_free(conf);
+	return (report_overruns(a->rep) > 0 ? EXIT_OVERRUN : 0);
+}
+
+/* cmd_audit - argv[0] is "audit"; returns the exit code */
+int
+cmd_audit(int argc, char **argv)
+{
+	struct audit a;
+	int i, rc;
+
+	if ((rc = audit_args(&a, argc, argv)) >= 0)
+		return (rc);
+	a.tty = isatty(STDERR_FILENO);
+	if ((rc = audit_open(&a)) == 0) {
+		for (i = optind; i < argc && rc == 0 && !a.pl.failed; i++)
+			rc = audit_file(&a, argv[i]);
+		if (rc == 0)
+			rc = audit_report(&a);
+	}
+	if (a.pl_ok)
+		pipeline_free(&a.pl);
+	report_free(a.rep);
+	if (a.store != NULL)
+		store_close(a.store);
+	conf_free(a.conf);
 	return (rc);
 }

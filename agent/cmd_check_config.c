@@ -1,12 +1,13 @@
 /*
  * NAME
- *	checkconf - `sendguard check-config [-c FILE]`
+ *	cmd_check_config - `sendguard check-config [-c FILE]`
  * SUMMARY
  *	Exports cmd_check_config().  Loads the configuration with
- *	conf_load(); on errors prints each "FILE:LINE: message" and a count
- *	on stderr and returns 2.  Otherwise prints a summary on stdout (mode,
- *	log, state file, one line per rule, the exemptions; address ranges
- *	after the globs, as ADDRESS/BITS) and returns 0.  A broken file is
+ *	cmd_load_conf(); on errors prints each "FILE:LINE: message" and a
+ *	count on stderr and returns 2 (3 when memory runs out).  Otherwise
+ *	prints a summary on stdout (mode, log, state file, one line per rule,
+ *	the exemptions; address ranges after the globs, as ADDRESS/BITS) and
+ *	returns 0, or 3 when stdout cannot be written.  A broken file is
  *	refused here, as by `run`; only the client commands read it leniently.
  * UNTRUSTED INPUT
  *	The command line and the config file; conf_load() refuses control

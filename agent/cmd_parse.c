@@ -1,20 +1,23 @@
 /*
  * NAME
- *	parse_cmd - `sendguard parse [--year Y] [FILE | -]`
+ *	cmd_parse - `sendguard parse [--year Y] [FILE | -]`
  * SUMMARY
- *	cmd_parse() reads one log (plain, gzip or standard input) and prints
- *	one JSON object per input line: "line" (1-based), "kind", then
- *	"unparsed": true for a line whose header is not recognised (plus
- *	"too_long": true for a line the reader skipped as longer than
- *	SOURCE_LINE_MAX), else the header fields
- *	("time" in RFC 3339 UTC, "host", "instance", "daemon", "pid") and the
- *	event fields that are present.  Exit 0, or 2 on a usage or input
- *	error, 3 when standard output cannot be written.
+ *	cmd_parse() reads one log (plain or compressed, or standard input)
+ *	through count/source and prints one JSON object per input line:
+ *	"line" (1-based), "kind", then "unparsed": true for a line whose
+ *	header is not recognised (plus "too_long": true for a line the
+ *	reader skipped as longer than SOURCE_LINE_MAX), else the header
+ *	fields ("time" in RFC 3339 UTC, "host", "instance", "daemon", "pid")
+ *	and the event fields that are present, in the order of fields[].
+ *	Times without an offset are local time (count/zone), BSD ones with
+ *	the year from --year or the file's mtime.  Exit 0, or 2 on a usage
+ *	or input error, 3 when standard output cannot be written.
  * UNTRUSTED INPUT
  *	The log lines (through the parser); every string goes out through
  *	json_str(), which escapes it.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,7 @@
 #include "agent/cmds.h"
 #include "util/json.h"
 #include "count/source.h"
+#include "count/zone.h"
 #include "parsers/pf.h"
 
 static const char parse_usage[] =
@@ -58,14 +62,74 @@ parse_year(const char *s, int *year)
 	return (0);
 }
 
-/* field - write ,"name":"value" when the string is present */
+enum ftype { F_STR, F_LONG, F_LLONG, F_FLAG };
+
+/*
+ * The fields of an event, in the order they are printed after "time":
+ * a string when present, a number when not -1, a flag as true when set.
+ */
+static const struct field {
+	const char *name;
+	enum ftype type;
+	size_t	off;			/* in struct pf_event */
+} fields[] = {
+	{ "host", F_STR, offsetof(struct pf_event, host) },
+	{ "instance", F_STR, offsetof(struct pf_event, instance) },
+	{ "daemon", F_STR, offsetof(struct pf_event, daemon) },
+	{ "pid", F_LONG, offsetof(struct pf_event, pid) },
+	{ "queue_id", F_STR, offsetof(struct pf_event, queue_id) },
+	{ "client_name", F_STR, offsetof(struct pf_event, client_name) },
+	{ "client_ip", F_STR, offsetof(struct pf_event, client_ip) },
+	{ "sasl_method", F_STR, offsetof(struct pf_event, sasl_method) },
+	{ "sasl_username", F_STR, offsetof(struct pf_event, sasl_username) },
+	{ "sasl_sender", F_STR, offsetof(struct pf_event, sasl_sender) },
+	{ "orig_queue_id", F_STR, offsetof(struct pf_event, orig_queue_id) },
+	{ "orig_client_name", F_STR, offsetof(struct pf_event, orig_client_name) },
+	{ "orig_client_ip", F_STR, offsetof(struct pf_event, orig_client_ip) },
+	{ "uid", F_LONG, offsetof(struct pf_event, uid) },
+	{ "orig_id", F_STR, offsetof(struct pf_event, orig_id) },
+	{ "sender", F_STR, offsetof(struct pf_event, sender) },
+	{ "size", F_LLONG, offsetof(struct pf_event, size) },
+	{ "nrcpt", F_LONG, offsetof(struct pf_event, nrcpt) },
+	{ "to", F_STR, offsetof(struct pf_event, to) },
+	{ "relay", F_STR, offsetof(struct pf_event, relay) },
+	{ "status", F_STR, offsetof(struct pf_event, status) },
+	{ "queued_as", F_STR, offsetof(struct pf_event, queued_as) },
+	{ "bounce_id", F_STR, offsetof(struct pf_event, bounce_id) },
+	{ "sasl_login_rejected", F_FLAG, offsetof(struct pf_event, sasl_login_rejected) },
+	{ "reason", F_STR, offsetof(struct pf_event, reject_text) },
+};
+
+/* print_field - ,"name":value for one field of ev, when it is there */
 static void
-field(FILE *fp, const char *name, const struct pf_str *s)
+print_field(FILE *fp, const struct field *f, const struct pf_event *ev)
 {
-	if (s->p == NULL)
-		return;
-	fprintf(fp, ",\"%s\":", name);
-	json_str(fp, s->p, s->n);
+	const void *p = (const char *)ev + f->off;
+	const struct pf_str *s = p;
+	const long *l = p;
+	const long long *ll = p;
+	const int *flag = p;
+
+	switch (f->type) {
+	case F_STR:
+		if (s->p != NULL) {
+			fprintf(fp, ",\"%s\":", f->name);
+			json_str(fp, s->p, s->n);
+		}
+		break;
+	case F_LONG:
+		if (*l >= 0)
+			fprintf(fp, ",\"%s\":%ld", f->name, *l);
+		break;
+	case F_LLONG:
+		if (*ll >= 0)
+			fprintf(fp, ",\"%s\":%lld", f->name, *ll);
+		break;
+	case F_FLAG:
+		if (*flag)
+			fprintf(fp, ",\"%s\":true", f->name);
+		break;
+	}
 }
 
 /* print_event - one JSON object for one parsed line */
@@ -75,6 +139,7 @@ print_event(FILE *fp, unsigned long long lineno, const struct pf_event *ev,
 {
 	char tbuf[40];
 	int64_t us;
+	size_t i;
 
 	fprintf(fp, "{\"line\":%llu,\"kind\":\"%s\"", lineno, pf_kind_name(ev->kind));
 	if (ev->hdr == PF_HDR_NONE) {
@@ -87,55 +152,22 @@ print_event(FILE *fp, unsigned long long lineno, const struct pf_event *ev,
 	}
 	if (pf_clock_resolve(clk, &ev->tm, &us) == 0)
 		fprintf(fp, ",\"time\":\"%s\"", json_time(us, tbuf, sizeof(tbuf)));
-	field(fp, "host", &ev->host);
-	field(fp, "instance", &ev->instance);
-	field(fp, "daemon", &ev->daemon);
-	if (ev->pid >= 0)
-		fprintf(fp, ",\"pid\":%ld", ev->pid);
-	field(fp, "queue_id", &ev->queue_id);
-	field(fp, "client_name", &ev->client_name);
-	field(fp, "client_ip", &ev->client_ip);
-	field(fp, "sasl_method", &ev->sasl_method);
-	field(fp, "sasl_username", &ev->sasl_username);
-	field(fp, "sasl_sender", &ev->sasl_sender);
-	field(fp, "orig_queue_id", &ev->orig_queue_id);
-	field(fp, "orig_client_name", &ev->orig_client_name);
-	field(fp, "orig_client_ip", &ev->orig_client_ip);
-	if (ev->uid >= 0)
-		fprintf(fp, ",\"uid\":%ld", ev->uid);
-	field(fp, "orig_id", &ev->orig_id);
-	field(fp, "sender", &ev->sender);
-	if (ev->size >= 0)
-		fprintf(fp, ",\"size\":%lld", ev->size);
-	if (ev->nrcpt >= 0)
-		fprintf(fp, ",\"nrcpt\":%ld", ev->nrcpt);
-	field(fp, "to", &ev->to);
-	field(fp, "relay", &ev->relay);
-	field(fp, "status", &ev->status);
-	field(fp, "queued_as", &ev->queued_as);
-	field(fp, "bounce_id", &ev->bounce_id);
-	if (ev->sasl_login_rejected)
-		fputs(",\"sasl_login_rejected\":true", fp);
-	field(fp, "reason", &ev->reject_text);
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		print_field(fp, &fields[i], ev);
 	fputs("}\n", fp);
 }
 
-/* cmd_parse - the `parse` command; argv[0] is "parse" */
-int
-cmd_parse(int argc, char **argv)
+/*
+ * parse_args - FILE ("-" when none) and --year from argv; -1 to go on,
+ * else the exit code (0 after --help, 2 after a usage error)
+ */
+static int
+parse_args(int argc, char **argv, const char **path, int *year)
 {
-	static char obuf[1 << 20];
-	const char *path = NULL, *line;
-	char err[512];
-	struct source *src;
-	struct pf_parser *ps;
-	struct pf_clock clk;
-	struct pf_event ev;
-	unsigned long long lineno = 0;
-	uint64_t skipped = 0, nskip;
-	size_t len;
-	int i, year = 0, rc, ret = 0;
+	int i;
 
+	*path = NULL;
+	*year = 0;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -145,29 +177,49 @@ cmd_parse(int argc, char **argv)
 		} else if (strcmp(a, "--year") == 0) {
 			if (++i >= argc)
 				return (usage_err("--year needs a value", NULL));
-			if (parse_year(argv[i], &year) < 0)
+			if (parse_year(argv[i], year) < 0)
 				return (usage_err("bad --year (1970..9999)", argv[i]));
 		} else if (strncmp(a, "--year=", 7) == 0) {
-			if (parse_year(a + 7, &year) < 0)
+			if (parse_year(a + 7, year) < 0)
 				return (usage_err("bad --year (1970..9999)", a + 7));
 		} else if (strcmp(a, "--") == 0) {
 			if (i + 1 < argc) {
-				if (path != NULL || i + 2 < argc)
+				if (*path != NULL || i + 2 < argc)
 					return (usage_err("only one FILE", NULL));
-				path = argv[i + 1];
+				*path = argv[i + 1];
 			}
 			break;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			return (usage_err("unknown option", a));
 		} else {
-			if (path != NULL)
+			if (*path != NULL)
 				return (usage_err("only one FILE", NULL));
-			path = a;
+			*path = a;
 		}
 	}
-	if (path == NULL)
-		path = "-";
+	if (*path == NULL)
+		*path = "-";
+	return (-1);
+}
 
+/* cmd_parse - the `parse` command; argv[0] is "parse" */
+int
+cmd_parse(int argc, char **argv)
+{
+	static char obuf[1 << 20];
+	const char *path, *line;
+	char err[512];
+	struct source *src;
+	struct pf_parser *ps;
+	struct pf_clock clk;
+	struct pf_event ev;
+	unsigned long long lineno = 0;
+	uint64_t skipped = 0, nskip;
+	size_t len;
+	int year, rc, ret = 0;
+
+	if ((rc = parse_args(argc, argv, &path, &year)) >= 0)
+		return (rc);
 	if ((ps = pf_parser_new(err, sizeof(err))) == NULL) {
 		fprintf(stderr, "sendguard: parse: %s\n", err);
 		return (EXIT_RUNTIME);
@@ -178,11 +230,11 @@ cmd_parse(int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	pf_clock_init(&clk, year, source_mtime(src));
+	pf_clock_init(&clk, year, source_info(src)->mtime, &zone_local);
 	for (;;) {
 		rc = source_next(src, &line, &len, err, sizeof(err));
 		/* Over-long lines the reader dropped still have a number. */
-		for (nskip = source_long_lines(src); skipped < nskip; skipped++)
+		for (nskip = source_info(src)->long_lines; skipped < nskip; skipped++)
 			printf("{\"line\":%llu,\"kind\":\"none\",\"unparsed\":true,"
 			    "\"too_long\":true}\n", ++lineno);
 		if (rc <= 0)

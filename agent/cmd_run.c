@@ -793,7 +793,7 @@ start(struct daemon *d)
 		log_warnx("%s", err);
 		return (EXIT_RUNTIME);
 	}
-	pf_clock_init(&d->clk, 0, time(NULL));
+	pf_clock_init(&d->clk, 0, time(NULL), &zone_local);
 	/* the control socket */
 	if ((d->ctl = control_listen(d->conf->socket, err, sizeof(err))) < 0) {
 		log_warnx("%s", err);

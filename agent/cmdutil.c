@@ -11,10 +11,13 @@
  *	(the count, every "FILE:LINE: message", the socket and state it
  *	goes on with) and goes on with what could be read.  A file that
  *	cannot be read at all is an error for both.
+ *	cmd_options() reads a command's options by the shared conventions
+ *	(see cmdutil.h).
  */
 #include <stdio.h>
 
 #include "agent/cmds.h"
+#include "agent/cmdutil.h"
 #include "count/conf.h"
 
 /* print_errs - each error on its own line, then "N errors in PATH" */
@@ -28,6 +31,19 @@ print_errs(const char *path, const struct conf_errs *errs)
 	fprintf(stderr, "sendguard: %zu error%s in %s\n", errs->n, errs->n == 1 ? "" : "s", path);
 }
 
+/* refuse - a file that did not load: its errors (none: out of memory); the exit code */
+static int
+refuse(const char *path, struct conf_errs *errs)
+{
+	if (errs->n == 0) {
+		fprintf(stderr, "sendguard: %s: out of memory\n", path);
+		return (EXIT_RUNTIME);
+	}
+	print_errs(path, errs);
+	conf_errs_free(errs);
+	return (EXIT_USAGE);
+}
+
 /* cmd_load_conf - 0 and *out, or the exit code after printing the errors */
 int
 cmd_load_conf(const char *path, struct conf **out)
@@ -36,13 +52,7 @@ cmd_load_conf(const char *path, struct conf **out)
 
 	if (conf_load(path, out, &errs) == 0)
 		return (0);
-	if (errs.n == 0) {
-		fprintf(stderr, "sendguard: %s: out of memory\n", path);
-		return (EXIT_RUNTIME);
-	}
-	print_errs(path, &errs);
-	conf_errs_free(&errs);
-	return (EXIT_USAGE);
+	return (refuse(path, &errs));
 }
 
 /*
@@ -56,15 +66,8 @@ cmd_load_conf_client(const char *path, struct conf **out)
 	struct conf_errs errs = { NULL, 0 };
 	size_t i;
 
-	if (conf_load_lenient(path, out, &errs) < 0) {
-		if (errs.n == 0) {
-			fprintf(stderr, "sendguard: %s: out of memory\n", path);
-			return (EXIT_RUNTIME);
-		}
-		print_errs(path, &errs);
-		conf_errs_free(&errs);
-		return (EXIT_USAGE);
-	}
+	if (conf_load_lenient(path, out, &errs) < 0)
+		return (refuse(path, &errs));
 	if (errs.n == 0)
 		return (0);
 	fprintf(stderr, "sendguard: warning: %s has %zu error%s (sendguard run and check-config "
@@ -76,4 +79,27 @@ cmd_load_conf_client(const char *path, struct conf **out)
 	    "%s could be read (defaults for the rest)\n", (*out)->socket, (*out)->state, path);
 	conf_errs_free(&errs);
 	return (0);
+}
+
+/* cmd_options - getopt_long with the conventions of every command (see cmdutil.h) */
+int
+cmd_options(int argc, char **argv, const char *shortopts, const struct option *longopts,
+	    const char *usage, int (*fn)(void *ctx, int ch, const char *arg), void *ctx)
+{
+	int ch, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			fputs(usage, stdout);
+			return (0);
+		}
+		if (ch == '?' || ch == ':') {
+			fputs(usage, stderr);
+			return (EXIT_USAGE);
+		}
+		if ((rc = fn(ctx, ch, optarg)) != 0)
+			return (rc);
+	}
+	return (-1);
 }

@@ -267,6 +267,31 @@ insert(struct lstate *s, int64_t t, long nrcpt, uint64_t iph)
 	return ((long)pos);
 }
 
+/*
+ * window_value - a window's value over the live entries lo..pos of s:
+ * messages, recipients or distinct client IPs; 0, or -1 on ENOMEM
+ */
+static int
+window_value(struct limits *l, const struct lstate *s, size_t lo, size_t pos,
+	     enum conf_limit limit, long *value)
+{
+	switch (limit) {
+	case LIM_MESSAGES:
+		*value = (long)(pos - lo + 1);
+		break;
+	case LIM_RECIPIENTS:
+		*value = (long)(s->e[pos].cum - (s->e[lo].cum - s->e[lo].nrcpt));
+		break;
+	case LIM_IPS:
+		if ((*value = distinct_ips(l, s, lo, pos)) < 0)
+			return (-1);
+		break;
+	default:
+		*value = 0;
+	}
+	return (0);
+}
+
 /* blk_get - the block state of ident, NULL when it was never blocked */
 static struct lblock *
 blk_get(const struct limits *l, const char *ident)
@@ -357,20 +382,8 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m,
 		lo = low(s, pos + 1, m->time_us - w->seconds * 1000000, armed);
 		if (lo > pos)		/* older than the re-arm: counts for nothing */
 			continue;
-		switch (w->limit) {
-		case LIM_MESSAGES:
-			value = (long)(pos - lo + 1);
-			break;
-		case LIM_RECIPIENTS:
-			value = (long)(s->e[pos].cum - (s->e[lo].cum - s->e[lo].nrcpt));
-			break;
-		case LIM_IPS:
-			if ((value = distinct_ips(l, s, lo, pos)) < 0)
-				return (-1);
-			break;
-		default:
-			value = 0;
-		}
+		if (window_value(l, s, lo, pos, w->limit, &value) < 0)
+			return (-1);
 		if (value > ws->peak) {
 			ws->peak = value;
 			ws->peak_at = m->time_us;
@@ -436,21 +449,37 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 	return (raised);
 }
 
-struct peak_walk {
-	void (*cb)(void *, const struct limits_peak *);
+/*
+ * A walk over every (rule, identity) state: each_state() is the one
+ * hmap_each callback, state() does the walk's work on one state.
+ */
+struct walk {
+	struct limits *l;
+	int64_t	now;
+	void  (*state)(struct walk *, struct lstate *);
+	void  (*peak)(void *, const struct limits_peak *);
+	void  (*count)(void *, const struct limits_count *);
 	void   *ctx;
 };
 
 static int
-peak_cb(void *ctx, const char *key, size_t n, void *val)
+each_state(void *ctx, const char *key, size_t n, void *val)
 {
-	struct peak_walk *pw = ctx;
-	struct lstate *s = val;
-	struct limits_peak p;
-	size_t i;
+	struct walk *w = ctx;
 
 	(void)key;
 	(void)n;
+	w->state(w, val);
+	return (0);
+}
+
+/* peak_state - every window of s with a non-zero peak, to w->peak */
+static void
+peak_state(struct walk *w, struct lstate *s)
+{
+	struct limits_peak p;
+	size_t i;
+
 	for (i = 0; i < s->rule->nwin; i++) {
 		if (s->w[i].peak == 0)
 			continue;
@@ -459,99 +488,71 @@ peak_cb(void *ctx, const char *key, size_t n, void *val)
 		p.win = &s->rule->win[i];
 		p.peak = s->w[i].peak;
 		p.at_us = s->w[i].peak_at;
-		pw->cb(pw->ctx, &p);
+		w->peak(w->ctx, &p);
 	}
-	return (0);
 }
 
 void
 limits_each_peak(struct limits *l, void (*cb)(void *, const struct limits_peak *), void *ctx)
 {
-	struct peak_walk pw = { cb, ctx };
+	struct walk w = { .l = l, .state = peak_state, .peak = cb, .ctx = ctx };
 
-	hmap_each(l->states, peak_cb, &pw);
+	hmap_each(l->states, each_state, &w);
 }
 
-struct count_walk {
-	struct limits *l;
-	int64_t	now;
-	void  (*cb)(void *, const struct limits_count *);
-	void   *ctx;
-};
-
-static int
-count_cb(void *ctx, const char *key, size_t n, void *val)
+/* count_state - every window of s whose value at w->now is non-zero, to w->count */
+static void
+count_state(struct walk *w, struct lstate *s)
 {
-	struct count_walk *cw = ctx;
-	struct lstate *s = val;
 	struct limits_count c;
 	size_t i, lo, last;
 	int64_t armed;
 
-	(void)key;
-	(void)n;
 	if (s->n == s->start)
-		return (0);
+		return;
 	last = s->n - 1;
-	armed = armed_at(blk_get(cw->l, s->ident), cw->now);
+	armed = armed_at(blk_get(w->l, s->ident), w->now);
 	for (i = 0; i < s->rule->nwin; i++) {
-		const struct conf_window *w = &s->rule->win[i];
+		const struct conf_window *win = &s->rule->win[i];
 
-		lo = low(s, s->n, cw->now - w->seconds * 1000000, armed);
+		lo = low(s, s->n, w->now - win->seconds * 1000000, armed);
 		if (lo > last)
 			continue;
-		switch (w->limit) {
-		case LIM_MESSAGES:
-			c.count = (long)(last - lo + 1);
-			break;
-		case LIM_RECIPIENTS:
-			c.count = (long)(s->e[last].cum - (s->e[lo].cum - s->e[lo].nrcpt));
-			break;
-		case LIM_IPS:
-			c.count = distinct_ips(cw->l, s, lo, last);
-			break;
-		default:
-			c.count = 0;
-		}
-		if (c.count <= 0)
+		if (window_value(w->l, s, lo, last, win->limit, &c.count) < 0 || c.count <= 0)
 			continue;
 		c.identity = s->ident;
 		c.rule = s->rule;
-		c.win = w;
-		cw->cb(cw->ctx, &c);
+		c.win = win;
+		w->count(w->ctx, &c);
 	}
-	return (0);
 }
 
 void
 limits_each_count(struct limits *l, int64_t now, void (*cb)(void *, const struct limits_count *),
 		  void *ctx)
 {
-	struct count_walk cw = { l, now, cb, ctx };
+	struct walk w = { .l = l, .now = now, .state = count_state, .count = cb, .ctx = ctx };
 
-	hmap_each(l->states, count_cb, &cw);
+	hmap_each(l->states, each_state, &w);
 }
 
-static int
-prune_cb(void *ctx, const char *key, size_t n, void *val)
+/* prune_state - free the entries of s when its newest is older than its longest window */
+static void
+prune_state(struct walk *w, struct lstate *s)
 {
-	int64_t now = *(const int64_t *)ctx;
-	struct lstate *s = val;
-
-	(void)key;
-	(void)n;
-	if (s->n > s->start && s->e[s->n - 1].t <= now - s->maxw) {
+	if (s->n > s->start && s->e[s->n - 1].t <= w->now - s->maxw) {
 		free(s->e);
 		s->e = NULL;
 		s->start = s->n = s->cap = 0;
 	}
-	return (0);
 }
 
 void
 limits_prune(struct limits *l, int64_t now)
 {
-	hmap_each(l->states, prune_cb, &now);
+	struct walk w = { .l = l, .now = now, .state = prune_state };
+
+	hmap_each(l->states, each_state, &w);
 }
 
 size_t

@@ -3,8 +3,8 @@
  *	limits - exact sliding-window sums per (rule, identity)
  * SUMMARY
  *	limits_message() adds one accepted message to every rule that applies
- *	to one of its identities (by = sasl|uid|sender|ip, match globs,
- *	[exempt] skipped) and, for each window of the rule, computes over the
+ *	to one of its identities (by = sasl|uid|sender|ip|sasl_domain|
+ *	sender_domain, match globs, [exempt] skipped) and, for each window of the rule, computes over the
  *	log's own timestamps the messages, recipients or distinct client IPs
  *	in (t - W, t], where t is the message's time and only messages seen so
  *	far count.  When that value goes from at or below the threshold to
@@ -13,8 +13,8 @@
  *	report.  A message older than the newest one of its identity (clock
  *	skew, a late hand-off decision) is inserted in time order and judged
  *	by the same rule at the moment it is seen.
- *	State of an identity whose windows are all empty is freed by
- *	limits_prune().
+ *	limits_prune() frees the entries of a (rule, identity) whose windows
+ *	are all empty; its state and peaks stay for the report.
  *
  *	Blocks and re-arming.  The caller tells limits when an identity is
  *	blocked (limits_block, at the log time of the overrun or of a block
@@ -124,7 +124,7 @@ int	limits_restore_block(struct limits *, const char *identity, long times, int 
 /* limits_copy_blocks - the block states of src into dst (a reload); -1 on ENOMEM */
 int	limits_copy_blocks(struct limits *dst, const struct limits *src);
 
-/* limits_prune - free state whose windows are all empty at time now_us */
+/* limits_prune - free the entries of every state whose windows are all empty at now_us */
 void	limits_prune(struct limits *, int64_t now_us);
 size_t	limits_size(const struct limits *);
 

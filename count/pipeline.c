@@ -21,7 +21,6 @@ verdict_cb(void *ctx, const struct limits_verdict *lv)
 {
 	struct pipeline *pl = ctx;
 	struct limits_verdict vb = *lv, *v = &vb;
-	struct store_verdict sv;
 	char err[256], wb[32];
 	int64_t dur;
 
@@ -41,14 +40,13 @@ verdict_cb(void *ctx, const struct limits_verdict *lv)
 		v->block_until_us = dur > 0 ? v->time_us + dur : 0;
 	}
 	if (pl->store != NULL && !pl->failed) {
-		sv.time_us = v->time_us;
-		sv.identity = v->identity;
-		sv.rule = v->rule->name;
-		sv.limit = conf_limit_name(v->win->limit);
-		sv.window = conf_format_duration(v->win->seconds, wb, sizeof(wb));
-		sv.queue_id = v->queue_id;
-		sv.threshold = v->win->threshold;
-		sv.count = v->count;
+		struct store_verdict sv = {
+			.time_us = v->time_us, .identity = v->identity, .rule = v->rule->name,
+			.limit = conf_limit_name(v->win->limit),
+			.window = conf_format_duration(v->win->seconds, wb, sizeof(wb)),
+			.queue_id = v->queue_id, .threshold = v->win->threshold, .count = v->count,
+		};
+
 		if (store_add_verdict(pl->store, &sv, err, sizeof(err)) < 0)
 			fail(pl, "store", err);
 	}
@@ -85,24 +83,20 @@ static void
 message_cb(void *ctx, const struct track_msg *m)
 {
 	struct pipeline *pl = ctx;
-	struct store_msg sm;
 	char err[256];
 
 	if (m->time_us < pl->since_us || m->time_us > pl->until_us)
 		return;
 	pl->messages++;
 	if (pl->store != NULL && !pl->failed) {
+		struct store_msg sm = {
+			.time_us = m->time_us, .host = m->host, .instance = m->instance,
+			.queue_id = m->queue_id, .sasl = m->sasl, .sender = m->sender,
+			.client_ip = m->client_ip, .uid = m->uid, .nrcpt = m->nrcpt,
+			.removed_us = m->removed ? m->time_us : 0,	/* removed while held back */
+		};
+
 		batch_tick(pl);
-		sm.time_us = m->time_us;
-		sm.host = m->host;
-		sm.instance = m->instance;
-		sm.queue_id = m->queue_id;
-		sm.sasl = m->sasl;
-		sm.sender = m->sender;
-		sm.client_ip = m->client_ip;
-		sm.uid = m->uid;
-		sm.nrcpt = m->nrcpt;
-		sm.removed_us = m->removed ? m->time_us : 0;	/* removed while held back */
 		if (!pl->failed && store_add_message(pl->store, &sm, err, sizeof(err)) < 0)
 			fail(pl, "store", err);
 	}
@@ -275,18 +269,12 @@ static int
 rebuild_cb(void *ctx, const struct store_msg *sm)
 {
 	struct rebuild *rb = ctx;
-	struct track_msg m;
+	struct track_msg m = {
+		.time_us = sm->time_us, .host = sm->host, .instance = sm->instance,
+		.queue_id = sm->queue_id, .sasl = sm->sasl, .sender = sm->sender,
+		.client_ip = sm->client_ip, .uid = sm->uid, .nrcpt = sm->nrcpt,
+	};
 
-	memset(&m, 0, sizeof(m));
-	m.time_us = sm->time_us;
-	m.host = sm->host;
-	m.instance = sm->instance;
-	m.queue_id = sm->queue_id;
-	m.sasl = sm->sasl;
-	m.sender = sm->sender;
-	m.client_ip = sm->client_ip;
-	m.uid = sm->uid;
-	m.nrcpt = sm->nrcpt;
 	rb->n++;
 	return (limits_message(rb->l, &m, no_verdict, NULL) < 0 ? -1 : 0);
 }

@@ -2,14 +2,19 @@
  * NAME
  *	pipeline - one log line through parse -> track -> limits -> store
  * SUMMARY
- *	The spine shared by `audit` and (later) `run`: pipeline_line() parses
- *	a line, resolves its time with the caller's per-file clock, feeds the
- *	tracker, and for each accepted message the tracker emits: filters it
- *	by --since/--until, stores it, adds it to the report and to the
- *	limits; each verdict is stored, reported and passed to on_verdict.
- *	Store writes are grouped into one transaction per batch.
+ *	The spine shared by `audit` and `run`: pipeline_line() parses a
+ *	line, resolves its time with the caller's per-file clock (a struct
+ *	pf_clock made with pf_clock_init(); count/zone.h's zone_local gives
+ *	it the process's local time), feeds the tracker, and for each
+ *	accepted message the tracker emits: filters it by --since/--until,
+ *	stores it, adds it to the report and to the limits; each verdict
+ *	begins a block when its identity is not blocked yet, and is stored,
+ *	reported and passed to on_verdict.  PF_HOLD and PF_RELEASE lines go
+ *	to on_event.  Store writes are grouped into one transaction per
+ *	PIPELINE_BATCH messages, unless the caller runs its own
+ *	(external_txn: the daemon commits one per batch of lines).
  *	Errors (out of memory, store failure) are latched in pl->failed with
- *	a message in pl->err; the caller checks after each file.
+ *	a message in pl->err; the caller checks after each file or batch.
  */
 #ifndef SG_PIPELINE_H
 #define SG_PIPELINE_H
@@ -20,6 +25,7 @@
 #include "count/limits.h"
 #include "count/report.h"
 #include "count/track.h"
+#include "count/zone.h"
 #include "parsers/pf.h"
 #include "store/store.h"
 

@@ -8,11 +8,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/buf.h"
+#include "util/esc.h"
 #include "util/hmap.h"
 #include "util/json.h"
 #include "count/report.h"
 
+/* Where a row goes when sorted: by major, then minor.  Rows begin with it (order_cmp). */
+struct rorder {
+	int64_t	major, minor;
+};
+
 struct rpeak {
+	struct rorder order;		/* the rule's index, the window's in the rule */
 	const struct conf_rule *rule;
 	const struct conf_window *win;
 	long	peak;
@@ -27,13 +35,13 @@ struct rident {
 };
 
 struct roverrun {
+	struct rorder order;		/* time, then the order they were raised in */
 	int64_t	time_us;
 	char   *identity;
 	const struct conf_rule *rule;
 	const struct conf_window *win;
 	long	count;
 	char	queue_id[PF_QID_MAX + 1];
-	size_t	seq;
 };
 
 struct report {
@@ -169,7 +177,8 @@ report_overrun(struct report *r, const struct limits_verdict *v)
 	o->win = v->win;
 	o->count = v->count;
 	snprintf(o->queue_id, sizeof(o->queue_id), "%s", v->queue_id ? v->queue_id : "");
-	o->seq = r->nov++;
+	o->order.major = v->time_us;
+	o->order.minor = (int64_t)r->nov++;
 	return (0);
 }
 
@@ -179,7 +188,7 @@ report_overruns(const struct report *r)
 	return (r->nov);
 }
 
-/* collect - peaks from limits onto their identities */
+/* peak_in - a peak from limits onto its identity */
 static void
 peak_in(void *ctx, const struct limits_peak *p)
 {
@@ -197,11 +206,11 @@ peak_in(void *ctx, const struct limits_peak *p)
 		ri->peaks = n;
 		ri->cappeaks = nc;
 	}
-	ri->peaks[ri->npeaks].rule = p->rule;
-	ri->peaks[ri->npeaks].win = p->win;
-	ri->peaks[ri->npeaks].peak = p->peak;
-	ri->peaks[ri->npeaks].at_us = p->at_us;
-	ri->npeaks++;
+	/* the rules are r->conf's: limits counts with the report's configuration */
+	ri->peaks[ri->npeaks++] = (struct rpeak){
+		.order = { p->rule - r->conf->rules, p->win - p->rule->win },
+		.rule = p->rule, .win = p->win, .peak = p->peak, .at_us = p->at_us,
+	};
 }
 
 struct collect {
@@ -221,6 +230,14 @@ collect_cb(void *ctx, const char *key, size_t n, void *val)
 	return (0);
 }
 
+/* sign - -1, 0 or 1 as a is below, at or above b */
+static int
+sign(int64_t a, int64_t b)
+{
+	return ((a > b) - (a < b));
+}
+
+/* ident_cmp - the identities with most messages first, then by name */
 static int
 ident_cmp(const void *a, const void *b)
 {
@@ -231,81 +248,49 @@ ident_cmp(const void *a, const void *b)
 	return (strcmp(x->name, y->name));
 }
 
+/* order_cmp - rows (peaks, overruns) by the struct rorder they begin with */
 static int
-peak_cmp(const void *a, const void *b)
+order_cmp(const void *a, const void *b)
 {
-	const struct rpeak *x = a, *y = b;
+	const struct rorder *x = a, *y = b;
 
-	if (x->rule != y->rule)
-		return (x->rule < y->rule ? -1 : 1);
-	return (x->win < y->win ? -1 : x->win > y->win);
+	return (x->major != y->major ? sign(x->major, y->major) : sign(x->minor, y->minor));
 }
 
-static int
-ov_cmp(const void *a, const void *b)
-{
-	const struct roverrun *x = a, *y = b;
-
-	if (x->time_us != y->time_us)
-		return (x->time_us < y->time_us ? -1 : 1);
-	return (x->seq < y->seq ? -1 : x->seq > y->seq);
-}
-
-/* tprint - write s for a terminal: non-printable bytes as \xNN; cut to width, pad if asked */
+/*
+ * tprint - write s for a terminal through util/esc (ESC_VIS: non-printable
+ * bytes as \xNN), in a column of width: a longer text keeps width - 3
+ * bytes of its escaped form and ends in "...", a shorter one is padded
+ * when pad is set.
+ */
 static void
 tprint(FILE *fp, const char *s, int width, int pad)
 {
-	char buf[512];
-	size_t o = 0, i;
-	int cut = 0;
+	char text[512];
+	struct buf b;
+	int cut;
 
-	for (i = 0; s[i] != '\0' && o + 5 < sizeof(buf); i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "\\x%02x", c);
+	buf_fixed(&b, text, sizeof(text));
+	cut = esc_buf(&b, s, strlen(s), ESC_VIS, sizeof(text) - 1) != 0;
+	if (width > 0 && (b.len > (size_t)width || cut)) {
+		if (width > 3)
+			fprintf(fp, "%.*s...", width - 3, text);
 		else
-			buf[o++] = (char)c;
-	}
-	if (s[i] != '\0')
-		cut = 1;
-	buf[o] = '\0';
-	if (width > 0 && (o > (size_t)width || cut)) {
-		if (width > 3) {
-			size_t keep = (size_t)width - 3;
-
-			if (keep > o)
-				keep = o;
-			fprintf(fp, "%.*s...", (int)keep, buf);
-		} else
-			fprintf(fp, "%.*s", width, buf);
+			fprintf(fp, "%.*s", width, text);
 		return;
 	}
 	if (width > 0 && pad)
-		fprintf(fp, "%-*s", width, buf);
+		fprintf(fp, "%-*s", width, text);
 	else
-		fputs(buf, fp);
+		fputs(text, fp);
 }
 
-/* csv - one RFC 4180 field */
+/* csv - one RFC 4180 field (util/esc, ESC_CSV); nothing for NULL */
 static void
 csv(FILE *fp, const char *s)
 {
-	const char *p;
-
-	if (s == NULL)
-		return;
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, fp);
-		return;
-	}
-	putc('"', fp);
-	for (p = s; *p; p++) {
-		if (*p == '"')
-			putc('"', fp);
-		putc(*p, fp);
-	}
-	putc('"', fp);
+	if (s != NULL)
+		esc_fp(fp, s, strlen(s), ESC_CSV);
 }
 
 /* bound - an interval bound for the table: its time, or what an open end means */
@@ -315,6 +300,40 @@ bound(int64_t us, const char *open, char *buf, size_t len)
 	if (us == INT64_MIN || us == INT64_MAX)
 		return (open);
 	return (json_time(us, buf, len));
+}
+
+/* The labels of the whole input's totals: alone, or below an interval's. */
+struct input_words {
+	const char *lines, *lines_after;	/* around the count of lines */
+	const char *time;			/* before the first and last time */
+	const char *msgs, *msgs_after;		/* around the count of messages */
+};
+
+static const struct input_words words_alone = {
+	"Lines read: ", "", "Log time:   ", "Messages:   ", ""
+};
+static const struct input_words words_below = {
+	"Input:      ", " lines read", "            ", "            ", " messages"
+};
+
+/* print_input - the whole input's lines, time span and messages, labelled by w */
+static void
+print_input(const struct report_totals *t, const struct input_words *w, FILE *fp)
+{
+	char tb[40], tb2[40];
+
+	fprintf(fp, "%s%llu%s (%llu not syslog lines, %llu over-long)\n", w->lines,
+	    (unsigned long long)t->lines, w->lines_after, (unsigned long long)t->unparsed,
+	    (unsigned long long)t->too_long);
+	if (t->first_us != INT64_MIN)
+		fprintf(fp, "%s%s to %s\n", w->time, json_time(t->first_us, tb, sizeof(tb)),
+		    json_time(t->last_us, tb2, sizeof(tb2)));
+	if (t->track != NULL)
+		fprintf(fp, "%s%llu%s counted; not counted: %llu content-filter copies, "
+		    "%llu requeued, %llu without a client or pickup line\n", w->msgs,
+		    (unsigned long long)t->track->counted, w->msgs_after,
+		    (unsigned long long)t->track->reinjections,
+		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans);
 }
 
 /*
@@ -338,42 +357,19 @@ print_table_interval(const struct report_totals *t, FILE *fp)
 	else
 		fputs("Log time:   no line in the interval\n", fp);
 	fprintf(fp, "Messages:   %llu counted in the interval\n", (unsigned long long)t->in_counted);
-	fprintf(fp, "Input:      %llu lines read (%llu not syslog lines, %llu over-long)\n",
-	    (unsigned long long)t->lines, (unsigned long long)t->unparsed,
-	    (unsigned long long)t->too_long);
-	if (t->first_us != INT64_MIN)
-		fprintf(fp, "            %s to %s\n", json_time(t->first_us, tb, sizeof(tb)),
-		    json_time(t->last_us, tb2, sizeof(tb2)));
-	if (t->track != NULL)
-		fprintf(fp, "            %llu messages counted; not counted: %llu content-filter "
-		    "copies, %llu requeued, %llu without a client or pickup line\n",
-		    (unsigned long long)t->track->counted, (unsigned long long)t->track->reinjections,
-		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans);
+	print_input(t, &words_below, fp);
 }
 
 static void
 print_table(struct report *r, struct rident **v, size_t n, const struct report_totals *t, FILE *fp)
 {
-	char tb[40], tb2[40], wb[32];
+	char tb[40], wb[32];
 	size_t i, j;
 
 	if (t->interval)
 		print_table_interval(t, fp);
-	else {
-		fprintf(fp, "Lines read: %llu (%llu not syslog lines, %llu over-long)\n",
-		    (unsigned long long)t->lines, (unsigned long long)t->unparsed,
-		    (unsigned long long)t->too_long);
-		if (t->first_us != INT64_MIN)
-			fprintf(fp, "Log time:   %s to %s\n", json_time(t->first_us, tb, sizeof(tb)),
-			    json_time(t->last_us, tb2, sizeof(tb2)));
-		if (t->track != NULL)
-			fprintf(fp, "Messages:   %llu counted; not counted: %llu content-filter copies, "
-			    "%llu requeued, %llu without a client or pickup line\n",
-			    (unsigned long long)t->track->counted,
-			    (unsigned long long)t->track->reinjections,
-			    (unsigned long long)t->track->requeues,
-			    (unsigned long long)t->track->orphans);
-	}
+	else
+		print_input(t, &words_alone, fp);
 	fprintf(fp, "\n%-50s %9s %10s %7s\n", "IDENTITY", "MESSAGES", "RECIPIENTS", "IPS");
 	for (i = 0; i < n; i++) {
 		tprint(fp, v[i]->name, 50, 1);
@@ -573,9 +569,9 @@ report_print(struct report *r, struct limits *l, const struct report_totals *t,
 		qsort(c.v, c.n, sizeof(*c.v), ident_cmp);
 	for (i = 0; i < c.n; i++)
 		if (c.v[i]->npeaks > 1)
-			qsort(c.v[i]->peaks, c.v[i]->npeaks, sizeof(struct rpeak), peak_cmp);
+			qsort(c.v[i]->peaks, c.v[i]->npeaks, sizeof(struct rpeak), order_cmp);
 	if (r->nov > 1)
-		qsort(r->ov, r->nov, sizeof(*r->ov), ov_cmp);
+		qsort(r->ov, r->nov, sizeof(*r->ov), order_cmp);
 	switch (fmt) {
 	case REPORT_JSON:
 		print_json(r, c.v, c.n, t, fp);

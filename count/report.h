@@ -11,9 +11,9 @@
  *	report_parse_time() reads a --since/--until bound, relative to a
  *	"now" the caller passes in (so it can be tested with a fixed clock).
  * UNTRUSTED INPUT
- *	Identities come from the log: JSON and CSV quote them, the table
- *	shows control and non-ASCII bytes as \xNN so a hostile login cannot
- *	drive the terminal.
+ *	Identities come from the log and go out through util/esc: JSON and
+ *	CSV quote them, the table shows control and non-ASCII bytes and the
+ *	backslash as \xNN so a hostile login cannot drive the terminal.
  */
 #ifndef SG_REPORT_H
 #define SG_REPORT_H
@@ -51,6 +51,11 @@ void	report_free(struct report *);
 int	report_message(struct report *, const struct track_msg *);
 int	report_overrun(struct report *, const struct limits_verdict *);
 size_t	report_overruns(const struct report *);
+/*
+ * report_print - the report in fmt on fp, with the peaks of l (which
+ * counts with the configuration the report was made with; NULL: none).
+ * 0, or -1 when fp reports a write error or memory runs out.
+ */
 int	report_print(struct report *, struct limits *, const struct report_totals *,
 		     enum report_format, FILE *);
 

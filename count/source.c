@@ -3,9 +3,11 @@
  *	source - line reader over plain and compressed files and stdin
  * SUMMARY
  *	See source.h.  The file is read in 64 KiB blocks into `in`; text is
- *	copied, compressed data goes through one streaming decoder (zlib,
- *	liblzma, libbz2 or libzstd), into `buf`, a fixed buffer of
+ *	copied, compressed data goes through its format's streaming decoder
+ *	(zlib, liblzma, libbz2 or libzstd), into `buf`, a fixed buffer of
  *	SOURCE_LINE_MAX + one block where lines are returned in place.
+ *	One driver, stream_fill(), runs every decoder: a row of codecs[] per
+ *	format says how a stream starts and gives its begin and step.
  *	Memory is fixed at open: the two buffers and the decoder's state.
  * UNTRUSTED INPUT
  *	The whole file.  Each decoder checks its format's own integrity
@@ -34,22 +36,40 @@
 
 enum src_fmt { FMT_TEXT, FMT_GZIP, FMT_XZ, FMT_BZIP2, FMT_ZSTD, FMT_OTHER };
 
-static const char *const fmt_name[] = { "text", "gzip", "xz", "bzip2", "zstd", "" };
+/* What a decoder is given and leaves: like the libraries' own stream buffers. */
+struct io {
+	unsigned char *in;
+	size_t	in_n;		/* in: bytes to decode; out: bytes not consumed */
+	char   *out;
+	size_t	out_n;		/* in: room; out: room left */
+	int	rc;		/* the library's return code (DECODE) */
+};
+
+/*
+ * A compressed format, for stream_fill(), the one driver: first is the
+ * byte each stream starts with after NUL padding (-1: the decoder tells
+ * its frames apart and may flush with no input left, zstd); begin sets a
+ * stream's decoder up (NULL, or why not); step decodes io, returning 1
+ * at the end of a stream, 0 before it, -1 with why.  Text has no step.
+ */
+struct codec {
+	const char *name;
+	int	first;
+	const char *(*begin)(struct source *);
+	int	(*step)(struct source *, struct io *, const char **why);
+};
 
 struct source {
 	char   *name;		/* as given; "-" is standard input */
 	int	fd;
 	int	is_stdin;	/* fd is standard input: never closed */
 	enum src_fmt fmt;
-	time_t	mtime;
-	uint64_t size;
-	uint64_t raw_pos;	/* bytes read from fd */
-	uint64_t long_lines;
+	const struct codec *codec;	/* codecs[fmt], set when fmt is known */
+	struct source_info info;	/* name, mtime, pos (bytes read from fd), size, long_lines */
 	int	eof;		/* no more decoded bytes */
 	int	raw_eof;	/* read() on fd returned 0 */
 	int	skipping;	/* inside an over-long line: drop to its newline */
-	int	in_stream;	/* gzip, xz, bzip2: inside a member or stream */
-	size_t	zstd_left;	/* last ZSTD_decompressStream() hint: 0 at a frame's end */
+	int	in_stream;	/* inside a gzip member, an xz or bzip2 stream, a zstd frame */
 	char   *buf;
 	size_t	start, end;	/* unread decoded bytes are buf[start..end) */
 	unsigned char *in;
@@ -70,64 +90,108 @@ label(const struct source *s)
 	return (s->is_stdin ? "standard input" : s->name);
 }
 
+/* compact - move the unread bytes p[*start..*end) to the front */
+static void
+compact(void *p, size_t *start, size_t *end)
+{
+	if (*start > 0) {
+		memmove(p, (char *)p + *start, *end - *start);
+		*end -= *start;
+		*start = 0;
+	}
+}
+
+/* read_fd - one read() of at most n bytes into p; bytes read, 0 at EOF (raw_eof set), -1 */
+static ssize_t
+read_fd(struct source *s, void *p, size_t n, char *err, size_t errlen)
+{
+	ssize_t r;
+
+	do
+		r = read(s->fd, p, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", label(s), strerror(errno));
+		return (-1);
+	}
+	if (r == 0)
+		s->raw_eof = 1;
+	s->info.pos += (uint64_t)r;
+	return (r);
+}
+
 /* raw_read - append one read() of the file to in; bytes read, 0 at EOF, -1 error */
 static ssize_t
 raw_read(struct source *s, char *err, size_t errlen)
 {
 	ssize_t n;
 
-	if (s->in_start > 0) {
-		memmove(s->in, s->in + s->in_start, s->in_end - s->in_start);
-		s->in_end -= s->in_start;
-		s->in_start = 0;
-	}
+	compact(s->in, &s->in_start, &s->in_end);
 	if (s->in_end == BLOCK)
 		return (1);	/* full: the caller has input to work on */
-	do
-		n = read(s->fd, s->in + s->in_end, BLOCK - s->in_end);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		snprintf(err, errlen, "%s: %s", label(s), strerror(errno));
-		return (-1);
-	}
-	if (n == 0)
-		s->raw_eof = 1;
-	s->in_end += (size_t)n;
-	s->raw_pos += (uint64_t)n;
+	if ((n = read_fd(s, s->in + s->in_end, BLOCK - s->in_end, err, errlen)) > 0)
+		s->in_end += (size_t)n;
 	return (n);
 }
 
-/* more_input - make sure compressed input is buffered: 0, or -1 (a truncated stream) */
-static int
-more_input(struct source *s, char *err, size_t errlen)
+/* text_fill - copy buffered bytes to out, else read into it; bytes, 0 at EOF, -1 */
+static ssize_t
+text_fill(struct source *s, char *out, size_t cap, char *err, size_t errlen)
 {
-	while (s->in_start == s->in_end) {
-		if (s->raw_eof) {
-			snprintf(err, errlen, "%s: truncated %s stream", label(s), fmt_name[s->fmt]);
-			return (-1);
-		}
-		if (raw_read(s, err, errlen) < 0)
-			return (-1);
+	size_t n = s->in_end - s->in_start;
+
+	if (n > 0) {
+		if (n > cap)
+			n = cap;
+		memcpy(out, s->in + s->in_start, n);
+		s->in_start += n;
+		return ((ssize_t)n);
 	}
-	return (0);
+	return (s->raw_eof ? 0 : read_fd(s, out, cap, err, errlen));
+}
+
+/* truncated - the error of an input that ends inside a stream; always -1 */
+static ssize_t
+truncated(const struct source *s, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: truncated %s stream", label(s), s->codec->name);
+	return (-1);
+}
+
+/* corrupt - the error of a decoder that rejected its input; always -1 */
+static ssize_t
+corrupt(const struct source *s, const char *why, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: corrupt %s stream (%s)", label(s), s->codec->name,
+	    why != NULL ? why : "bad data");
+	return (-1);
+}
+
+/* rejected - a step's answer to a code its library calls an error: -1 with why */
+static int
+rejected(const char **why, const char *text)
+{
+	*why = text;
+	return (-1);
 }
 
 /*
- * next_stream - before a gzip member or an xz or bzip2 stream: skip NUL
- * padding, then 1 when a stream starts (its first byte is first), 0 at
- * the end of the file, -1 when anything else follows.
+ * stream_start - before a stream.  With a first byte (gzip, xz, bzip2):
+ * skip NUL padding, then 1 when a stream starts with it, 0 at the end of
+ * the file, -1 when anything else follows.  Without (zstd, whose decoder
+ * tells frames apart itself): 1 when input is left, 0 at the end.
  */
 static int
-next_stream(struct source *s, unsigned char first, char *err, size_t errlen)
+stream_start(struct source *s, int first, char *err, size_t errlen)
 {
 	for (;;) {
-		while (s->in_start < s->in_end && s->in[s->in_start] == 0)
+		while (first >= 0 && s->in_start < s->in_end && s->in[s->in_start] == 0)
 			s->in_start++;
 		if (s->in_start < s->in_end) {
-			if (s->in[s->in_start] == first)
+			if (first < 0 || s->in[s->in_start] == first)
 				return (1);
 			snprintf(err, errlen, "%s: data after the end of the %s stream", label(s),
-			    fmt_name[s->fmt]);
+			    s->codec->name);
 			return (-1);
 		}
 		if (s->raw_eof)
@@ -137,255 +201,224 @@ next_stream(struct source *s, unsigned char first, char *err, size_t errlen)
 	}
 }
 
-/* corrupt - the error of a decoder that rejected its input; always -1 */
-static ssize_t
-corrupt(const struct source *s, const char *why, char *err, size_t errlen)
+/*
+ * stream_input - inside a stream: with a first byte, input must be
+ * buffered (its end is a truncated stream); without, one read when none
+ * is, as the decoder may still have output to flush.  0, or -1.
+ */
+static int
+stream_input(struct source *s, int first, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "%s: corrupt %s stream (%s)", label(s), fmt_name[s->fmt],
-	    why != NULL ? why : "bad data");
-	return (-1);
+	while (s->in_start == s->in_end && !s->raw_eof) {
+		if (raw_read(s, err, errlen) < 0)
+			return (-1);
+		if (first < 0)
+			break;
+	}
+	if (first >= 0 && s->in_start == s->in_end)
+		return ((int)truncated(s, err, errlen));
+	return (0);
 }
 
-/* text_fill - copy buffered bytes to out, else read into it; bytes, 0 at EOF, -1 */
+/*
+ * stream_fill - the one driver of every decoder: stream after stream
+ * (cat a.gz b.gz, multi-stream xz, pbzip2, zstd frames), the format's
+ * begin before each and its step until the stream ends; as text_fill.
+ */
 static ssize_t
-text_fill(struct source *s, char *out, size_t cap, char *err, size_t errlen)
+stream_fill(struct source *s, char *out, size_t cap, char *err, size_t errlen)
 {
-	size_t n = s->in_end - s->in_start;
-	ssize_t r;
-
-	if (n > 0) {
-		if (n > cap)
-			n = cap;
-		memcpy(out, s->in + s->in_start, n);
-		s->in_start += n;
-		return ((ssize_t)n);
-	}
-	if (s->raw_eof)
-		return (0);
-	do
-		r = read(s->fd, out, cap);
-	while (r < 0 && errno == EINTR);
-	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", label(s), strerror(errno));
-		return (-1);
-	}
-	if (r == 0)
-		s->raw_eof = 1;
-	s->raw_pos += (uint64_t)r;
-	return (r);
-}
-
-/* gzip_fill - inflate member after member (cat a.gz b.gz); as text_fill */
-static ssize_t
-gzip_fill(struct source *s, char *out, size_t cap, char *err, size_t errlen)
-{
-	size_t got;
+	const struct codec *c = s->codec;
+	const char *why = NULL;
+	struct io io;
+	size_t had;
 	int r;
 
 	for (;;) {
 		if (!s->in_stream) {
-			if ((r = next_stream(s, 0x1f, err, errlen)) <= 0)
+			if ((r = stream_start(s, c->first, err, errlen)) <= 0)
 				return (r);
-			if (inflateReset(&s->z) != Z_OK)
-				return (corrupt(s, "cannot reset the decoder", err, errlen));
+			if (c->begin != NULL && (why = c->begin(s)) != NULL)
+				return (corrupt(s, why, err, errlen));
 			s->in_stream = 1;
 		}
-		if (more_input(s, err, errlen) < 0)
+		if (stream_input(s, c->first, err, errlen) < 0)
 			return (-1);
-		s->z.next_in = s->in + s->in_start;
-		s->z.avail_in = (uInt)(s->in_end - s->in_start);
-		s->z.next_out = (Bytef *)out;
-		s->z.avail_out = (uInt)cap;
-		r = inflate(&s->z, Z_NO_FLUSH);
-		s->in_start = s->in_end - s->z.avail_in;
-		got = cap - s->z.avail_out;
-		if (r == Z_STREAM_END)
+		had = s->in_end - s->in_start;
+		io.in = s->in + s->in_start;
+		io.in_n = had;
+		io.out = out;
+		io.out_n = cap;
+		if ((r = c->step(s, &io, &why)) < 0)
+			return (corrupt(s, why, err, errlen));
+		s->in_start = s->in_end - io.in_n;
+		if (r == 1)
 			s->in_stream = 0;
-		else if (r != Z_OK && r != Z_BUF_ERROR)
-			return (corrupt(s, s->z.msg != NULL ? s->z.msg : zError(r), err, errlen));
-		if (got > 0)
-			return ((ssize_t)got);
+		if (io.out_n < cap)
+			return ((ssize_t)(cap - io.out_n));
+		if (had == 0)		/* the file ended inside a frame, nothing to flush */
+			return (truncated(s, err, errlen));
 	}
 }
 
-/* xz_why - what a liblzma error means to the administrator */
+/*
+ * DECODE - one call of a zlib-style decoder, whose return code it is:
+ * zlib, liblzma and libbz2 name their buffers alike (next_in, avail_in,
+ * next_out, avail_out), so io goes in in the library's types, call runs,
+ * and what is left of both comes back to io.
+ */
+#define DECODE(strm, io, ptr_t, len_t, call) (			\
+	(strm).next_in = (ptr_t)(io)->in,			\
+	(strm).avail_in = (len_t)(io)->in_n,			\
+	(strm).next_out = (ptr_t)(io)->out,			\
+	(strm).avail_out = (len_t)(io)->out_n,			\
+	(io)->rc = (int)(call),					\
+	(io)->in_n = (strm).avail_in,				\
+	(io)->out_n = (strm).avail_out,				\
+	(io)->rc)
+
+/* gzip_begin - a new member: reset the inflater (started at open) */
 static const char *
-xz_why(lzma_ret r)
+gzip_begin(struct source *s)
 {
-	switch (r) {
-	case LZMA_MEM_ERROR:
-		return ("out of memory");
-	case LZMA_MEMLIMIT_ERROR:
-		return ("it needs more than 256 MiB of memory to decompress");
-	case LZMA_FORMAT_ERROR:
-		return ("bad stream header");
-	case LZMA_OPTIONS_ERROR:
-		return ("unsupported options");
-	case LZMA_DATA_ERROR:
-		return ("bad data or checksum");
-	default:
-		return ("decoder error");
-	}
+	return (inflateReset(&s->z) == Z_OK ? NULL : "cannot reset the decoder");
 }
 
-/* xz_fill - liblzma stream after stream (xz of several streams, cat a.xz b.xz); as text_fill */
-static ssize_t
-xz_fill(struct source *s, char *out, size_t cap, char *err, size_t errlen)
+/* gzip_step - inflate; the gzip wrapper's CRC-32 and length are checked */
+static int
+gzip_step(struct source *s, struct io *io, const char **why)
+{
+	int r = DECODE(s->z, io, Bytef *, uInt, inflate(&s->z, Z_NO_FLUSH));
+
+	if (r == Z_OK || r == Z_BUF_ERROR)
+		return (0);
+	return (r == Z_STREAM_END ? 1 : rejected(why, s->z.msg != NULL ? s->z.msg : zError(r)));
+}
+
+/* What a library's error code means to the administrator. */
+struct why {
+	int	code;
+	const char *text;
+};
+
+static const struct why xz_whys[] = {
+	{ LZMA_MEM_ERROR, "out of memory" },
+	{ LZMA_MEMLIMIT_ERROR, "it needs more than 256 MiB of memory to decompress" },
+	{ LZMA_FORMAT_ERROR, "bad stream header" },
+	{ LZMA_OPTIONS_ERROR, "unsupported options" },
+	{ LZMA_DATA_ERROR, "bad data or checksum" },
+	{ 0, NULL }
+};
+
+static const struct why bz_whys[] = {
+	{ BZ_MEM_ERROR, "out of memory" },
+	{ BZ_DATA_ERROR_MAGIC, "bad stream header" },
+	{ BZ_DATA_ERROR, "bad data or checksum" },
+	{ 0, NULL }
+};
+
+/* why_text - the text of code in tab (ended by a NULL text), else "decoder error" */
+static const char *
+why_text(const struct why *tab, int code)
+{
+	for (; tab->text != NULL; tab++)
+		if (tab->code == code)
+			return (tab->text);
+	return ("decoder error");
+}
+
+/* outcome - a step's answer from its library's code r: 0 ok, 1 end of stream, -1 and why */
+static int
+outcome(int r, int ok, int end, const struct why *tab, const char **why)
+{
+	if (r == ok)
+		return (0);
+	if (r == end)
+		return (1);
+	return (rejected(why, why_text(tab, r)));
+}
+
+/* xz_begin - a decoder per stream (stream padding is NUL bytes, a stream starts with fd) */
+static const char *
+xz_begin(struct source *s)
 {
 	lzma_ret r;
-	size_t got;
-	int k;
 
-	for (;;) {
-		if (!s->in_stream) {
-			/* stream padding is NUL bytes; the next stream starts with fd */
-			if ((k = next_stream(s, 0xfd, err, errlen)) <= 0)
-				return (k);
-			if ((r = lzma_stream_decoder(&s->xz, XZ_MEMLIMIT, 0)) != LZMA_OK)
-				return (corrupt(s, xz_why(r), err, errlen));
-			s->xz_live = 1;
-			s->in_stream = 1;
-		}
-		if (more_input(s, err, errlen) < 0)
-			return (-1);
-		s->xz.next_in = s->in + s->in_start;
-		s->xz.avail_in = s->in_end - s->in_start;
-		s->xz.next_out = (uint8_t *)out;
-		s->xz.avail_out = cap;
-		r = lzma_code(&s->xz, LZMA_RUN);
-		s->in_start = s->in_end - s->xz.avail_in;
-		got = cap - s->xz.avail_out;
-		if (r == LZMA_STREAM_END)
-			s->in_stream = 0;
-		else if (r != LZMA_OK)
-			return (corrupt(s, xz_why(r), err, errlen));
-		if (got > 0)
-			return ((ssize_t)got);
-	}
+	if ((r = lzma_stream_decoder(&s->xz, XZ_MEMLIMIT, 0)) != LZMA_OK)
+		return (why_text(xz_whys, (int)r));
+	s->xz_live = 1;
+	return (NULL);
 }
 
-/* bz_why - what a libbz2 error means */
+/* xz_step - lzma_code; the stream's check is verified */
+static int
+xz_step(struct source *s, struct io *io, const char **why)
+{
+	return (outcome(DECODE(s->xz, io, uint8_t *, size_t, lzma_code(&s->xz, LZMA_RUN)),
+	    LZMA_OK, LZMA_STREAM_END, xz_whys, why));
+}
+
+/* bzip2_begin - a fresh decoder per stream (pbzip2 writes many) */
 static const char *
-bz_why(int r)
+bzip2_begin(struct source *s)
 {
-	switch (r) {
-	case BZ_MEM_ERROR:
-		return ("out of memory");
-	case BZ_DATA_ERROR_MAGIC:
-		return ("bad stream header");
-	case BZ_DATA_ERROR:
-		return ("bad data or checksum");
-	default:
-		return ("decoder error");
-	}
-}
-
-/* bzip2_fill - libbz2 stream after stream (pbzip2, cat a.bz2 b.bz2); as text_fill */
-static ssize_t
-bzip2_fill(struct source *s, char *out, size_t cap, char *err, size_t errlen)
-{
-	size_t got;
 	int r;
 
-	for (;;) {
-		if (!s->in_stream) {
-			if ((r = next_stream(s, 'B', err, errlen)) <= 0)
-				return (r);
-			if (s->bz_live)
-				BZ2_bzDecompressEnd(&s->bz);
-			memset(&s->bz, 0, sizeof(s->bz));
-			s->bz_live = 0;
-			if ((r = BZ2_bzDecompressInit(&s->bz, 0, 0)) != BZ_OK)
-				return (corrupt(s, bz_why(r), err, errlen));
-			s->bz_live = 1;
-			s->in_stream = 1;
-		}
-		if (more_input(s, err, errlen) < 0)
-			return (-1);
-		s->bz.next_in = (char *)(s->in + s->in_start);
-		s->bz.avail_in = (unsigned)(s->in_end - s->in_start);
-		s->bz.next_out = out;
-		s->bz.avail_out = (unsigned)cap;
-		r = BZ2_bzDecompress(&s->bz);
-		s->in_start = s->in_end - s->bz.avail_in;
-		got = cap - s->bz.avail_out;
-		if (r == BZ_STREAM_END)
-			s->in_stream = 0;
-		else if (r != BZ_OK)
-			return (corrupt(s, bz_why(r), err, errlen));
-		if (got > 0)
-			return ((ssize_t)got);
-	}
+	if (s->bz_live)
+		BZ2_bzDecompressEnd(&s->bz);
+	memset(&s->bz, 0, sizeof(s->bz));
+	s->bz_live = 0;
+	if ((r = BZ2_bzDecompressInit(&s->bz, 0, 0)) != BZ_OK)
+		return (why_text(bz_whys, r));
+	s->bz_live = 1;
+	return (NULL);
 }
 
-/* zstd_fill - libzstd frame after frame (skippable frames too); as text_fill */
-static ssize_t
-zstd_fill(struct source *s, char *out, size_t cap, char *err, size_t errlen)
+/* bzip2_step - BZ2_bzDecompress; the block and stream CRCs are checked */
+static int
+bzip2_step(struct source *s, struct io *io, const char **why)
 {
-	ZSTD_inBuffer zi;
-	ZSTD_outBuffer zo;
-	size_t r;
-
-	for (;;) {
-		if (s->in_start == s->in_end && !s->raw_eof && raw_read(s, err, errlen) < 0)
-			return (-1);
-		if (s->in_start == s->in_end && s->zstd_left == 0)
-			return (0);	/* the file ends with a complete frame */
-		zi.src = s->in + s->in_start;
-		zi.size = s->in_end - s->in_start;
-		zi.pos = 0;
-		zo.dst = out;
-		zo.size = cap;
-		zo.pos = 0;
-		r = ZSTD_decompressStream(s->zs, &zo, &zi);
-		if (ZSTD_isError(r))
-			return (corrupt(s, ZSTD_getErrorName(r), err, errlen));
-		s->in_start += zi.pos;
-		s->zstd_left = r;
-		if (zo.pos > 0)
-			return ((ssize_t)zo.pos);
-		if (zi.size == 0) {
-			/* the file has ended, the frame has not, nothing left to flush */
-			snprintf(err, errlen, "%s: truncated zstd stream", label(s));
-			return (-1);
-		}
-	}
+	return (outcome(DECODE(s->bz, io, char *, unsigned, BZ2_bzDecompress(&s->bz)),
+	    BZ_OK, BZ_STREAM_END, bz_whys, why));
 }
 
-/* fill - decode more bytes into buf after compacting; bytes, 0 at end of input, -1 */
+/* zstd_step - ZSTD_decompressStream; a frame ends when it says 0 (all flushed) */
+static int
+zstd_step(struct source *s, struct io *io, const char **why)
+{
+	ZSTD_inBuffer zi = { io->in, io->in_n, 0 };
+	ZSTD_outBuffer zo = { io->out, io->out_n, 0 };
+	size_t r = ZSTD_decompressStream(s->zs, &zo, &zi);
+
+	if (ZSTD_isError(r))
+		return (rejected(why, ZSTD_getErrorName(r)));
+	io->in_n -= zi.pos;
+	io->out_n -= zo.pos;
+	return (r == 0);
+}
+
+/* One row per format, in the order of enum src_fmt. */
+static const struct codec codecs[] = {
+	[FMT_TEXT] = { "text", -1, NULL, NULL },
+	[FMT_GZIP] = { "gzip", 0x1f, gzip_begin, gzip_step },
+	[FMT_XZ] = { "xz", 0xfd, xz_begin, xz_step },
+	[FMT_BZIP2] = { "bzip2", 'B', bzip2_begin, bzip2_step },
+	[FMT_ZSTD] = { "zstd", -1, NULL, zstd_step },
+	[FMT_OTHER] = { "", -1, NULL, NULL },
+};
+
+/* fill - read or decode more bytes into buf after compacting; bytes, 0 at end of input, -1 */
 static ssize_t
 fill(struct source *s, char *err, size_t errlen)
 {
-	char *out;
-	ssize_t n = -1;
+	ssize_t n;
 
-	if (s->start > 0) {
-		memmove(s->buf, s->buf + s->start, s->end - s->start);
-		s->end -= s->start;
-		s->start = 0;
-	}
+	compact(s->buf, &s->start, &s->end);
 	/* source_next keeps end <= SOURCE_LINE_MAX here: one block fits */
-	out = s->buf + s->end;
-	switch (s->fmt) {
-	case FMT_TEXT:
-		n = text_fill(s, out, BLOCK, err, errlen);
-		break;
-	case FMT_GZIP:
-		n = gzip_fill(s, out, BLOCK, err, errlen);
-		break;
-	case FMT_XZ:
-		n = xz_fill(s, out, BLOCK, err, errlen);
-		break;
-	case FMT_BZIP2:
-		n = bzip2_fill(s, out, BLOCK, err, errlen);
-		break;
-	case FMT_ZSTD:
-		n = zstd_fill(s, out, BLOCK, err, errlen);
-		break;
-	case FMT_OTHER:
-		snprintf(err, errlen, "%s: unknown format", label(s));
-		break;
-	}
+	if (s->codec->step == NULL)
+		n = text_fill(s, s->buf + s->end, BLOCK, err, errlen);
+	else
+		n = stream_fill(s, s->buf + s->end, BLOCK, err, errlen);
 	if (n > 0)
 		s->end += (size_t)n;
 	return (n);
@@ -509,7 +542,6 @@ start_decoder(struct source *s, char *err, size_t errlen)
 		if ((s->zs = ZSTD_createDStream()) == NULL ||
 		    ZSTD_isError(ZSTD_initDStream(s->zs)))
 			break;
-		s->zstd_left = 1;
 		return (0);
 	case FMT_TEXT:
 	case FMT_BZIP2:		/* bzip2_fill starts a decoder per stream */
@@ -517,7 +549,7 @@ start_decoder(struct source *s, char *err, size_t errlen)
 		return (0);
 	}
 	snprintf(err, errlen, "%s: cannot start the %s decoder (out of memory)", label(s),
-	    fmt_name[s->fmt]);
+	    s->codec->name);
 	return (-1);
 }
 
@@ -544,10 +576,11 @@ source_open(struct source **out, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
+	s->info.name = s->name;
 	if (strcmp(path, "-") == 0) {
 		s->is_stdin = 1;
 		s->fd = STDIN_FILENO;
-		s->mtime = time(NULL);
+		s->info.mtime = time(NULL);
 	} else {
 		if ((s->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -561,8 +594,8 @@ source_open(struct source **out, const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: is a directory", path);
 			goto fail;
 		}
-		s->mtime = st.st_mtime;
-		s->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+		s->info.mtime = st.st_mtime;
+		s->info.size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	}
 	/*
 	 * A pipe may deliver a byte at a time: wait for the longest magic, the
@@ -573,6 +606,7 @@ source_open(struct source **out, const char *path, char *err, size_t errlen)
 		if (raw_read(s, err, errlen) < 0)
 			goto fail;
 	s->fmt = sniff(s->in, s->in_end, &other);
+	s->codec = &codecs[s->fmt];
 	if (s->fmt == FMT_OTHER) {
 		snprintf(err, errlen, "%s: %s data, which sendguard cannot read (decompress it first)",
 		    label(s), other);
@@ -588,7 +622,7 @@ source_open(struct source **out, const char *path, char *err, size_t errlen)
 			    label(s));
 		else
 			snprintf(err, errlen, "%s: %s data, but not a text log", label(s),
-			    fmt_name[s->fmt]);
+			    s->codec->name);
 		goto fail;
 	}
 	*out = s;
@@ -617,7 +651,7 @@ source_next(struct source *s, const char **line, size_t *len, char *err, size_t 
 				continue;
 			}
 			if (l > SOURCE_LINE_MAX) {
-				s->long_lines++;
+				s->info.long_lines++;
 				continue;
 			}
 			*line = p;
@@ -627,7 +661,7 @@ source_next(struct source *s, const char **line, size_t *len, char *err, size_t 
 		if (s->end - s->start > SOURCE_LINE_MAX) {
 			/* over-long: drop what we have, skip to the next newline */
 			if (!s->skipping)
-				s->long_lines++;
+				s->info.long_lines++;
 			s->skipping = 1;
 			s->start = s->end = 0;
 		}
@@ -648,34 +682,11 @@ source_next(struct source *s, const char **line, size_t *len, char *err, size_t 
 	return (0);
 }
 
-time_t
-source_mtime(const struct source *s)
+/* source_info - what the caller may know of s, kept current as it reads */
+const struct source_info *
+source_info(const struct source *s)
 {
-	return (s->mtime);
-}
-
-uint64_t
-source_pos(const struct source *s)
-{
-	return (s->raw_pos);
-}
-
-uint64_t
-source_size(const struct source *s)
-{
-	return (s->size);
-}
-
-uint64_t
-source_long_lines(const struct source *s)
-{
-	return (s->long_lines);
-}
-
-const char *
-source_name(const struct source *s)
-{
-	return (s->name);
+	return (&s->info);
 }
 
 /* source_close - release everything; stdin itself stays open */

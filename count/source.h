@@ -45,16 +45,17 @@ int	source_open(struct source **out, const char *path, char *err, size_t errlen)
 int	source_next(struct source *, const char **line, size_t *len,
 		    char *err, size_t errlen);
 
-/* source_mtime - the file's mtime; the current time for stdin */
-time_t	source_mtime(const struct source *);
-/*
- * source_pos/source_size - bytes of the underlying (compressed) file
- * consumed so far, and its size (0 if unknown, as for stdin)
- */
-uint64_t source_pos(const struct source *);
-uint64_t source_size(const struct source *);
-uint64_t source_long_lines(const struct source *);
-const char *source_name(const struct source *);
+/* What a source tells of itself, kept current as it reads. */
+struct source_info {
+	const char *name;	/* as given; "-" is standard input */
+	time_t	mtime;		/* the file's mtime; the current time for stdin */
+	uint64_t pos;		/* bytes of the underlying (compressed) file consumed so far */
+	uint64_t size;		/* its size, 0 if unknown (stdin, a pipe) */
+	uint64_t long_lines;	/* lines skipped as longer than SOURCE_LINE_MAX */
+};
+
+/* source_info - valid until source_close() */
+const struct source_info *source_info(const struct source *);
 void	source_close(struct source *);
 
 #endif

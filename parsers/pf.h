@@ -8,8 +8,11 @@
  *	No I/O, no global state, no allocation per line: every string in a
  *	struct pf_event points into the caller's line buffer (pf_str, not
  *	NUL-terminated) and is valid only as long as that buffer.
+ *	pf_clock_resolve() turns the header's time into UTC with the local
+ *	time its creator lends it (struct pf_zone): the parsers read neither
+ *	the clock nor the process's time zone.
  *	A cheap prefilter rejects lines that cannot matter before any PCRE2
- *	(JIT) match runs.  The compiled patterns live in struct pf_parser,
+ *	(JIT) match runs, under a match limit against hostile lines.  The compiled patterns live in struct pf_parser,
  *	which the caller creates once; pf_parse() uses its match data, so one
  *	parser serves one thread.
  * UNTRUSTED INPUT
@@ -120,17 +123,35 @@ enum pf_hdr pf_parse(struct pf_parser *, const char *line, size_t len,
 		    struct pf_event *ev);
 
 /*
+ * struct pf_zone - local time, lent to the clock by its creator: the
+ * parsers own no time zone and call no time function of the C library.
+ * hour_start gives the seconds since the epoch (UTC) of the local time
+ * year-mon-mday hour:00:00 (mon 1..12); for an hour that the zone skips
+ * or repeats it picks as it likes (the default, count/zone.c, does as
+ * mktime() with tm_isdst = -1).  year_of gives the local calendar year
+ * at secs.  Both return 0, or -1 when the zone has no answer.  arg is
+ * passed to both.
+ */
+struct pf_zone {
+	int	(*hour_start)(void *arg, int year, int mon, int mday, int hour, int64_t *secs);
+	int	(*year_of)(void *arg, int64_t secs, int *year);
+	void   *arg;
+};
+
+/*
  * Year inference for headers without a year (BSD).  The caller owns one
  * struct pf_clock per input file.  year > 0: the file's first BSD line is
  * in that year and a month that goes backwards by more than six months
  * (Dec -> Jan) moves to the next year.  year == 0: ref (the file's mtime,
  * or now for stdin) is the newest time the file can hold, so a line that
  * would be more than a day after ref belongs to the year before.
- * BSD times are local time (TZ); lines with a zone offset are exact.
+ * Times without a zone offset (BSD, RFC 3339 without one) are local
+ * time in the zone given at init; lines with an offset are exact.
  */
 struct pf_clock {
 	int	year;		/* --year, 0 for none */
 	time_t	ref;		/* mtime or now, used when year == 0 */
+	const struct pf_zone *zone;	/* the creator's; NULL: no local time */
 	int	cur_year;	/* year of the last BSD line, 0 before the first */
 	int	cur_mon;
 	/* cache of the local-time conversion for the last hour seen */
@@ -138,7 +159,11 @@ struct pf_clock {
 	int64_t	c_base;
 };
 
-void	pf_clock_init(struct pf_clock *, int year, time_t ref);
+/*
+ * pf_clock_init - a clock for one input file.  zone must outlive the
+ * clock; with NULL only times that carry an offset resolve.
+ */
+void	pf_clock_init(struct pf_clock *, int year, time_t ref, const struct pf_zone *zone);
 
 /* pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date */
 int	pf_clock_resolve(struct pf_clock *, const struct pf_tm *, int64_t *usec);

@@ -18,9 +18,10 @@
  *
  *	pf_clock_init()/pf_clock_resolve() turn the broken-down header time
  *	into UTC microseconds: lines with an offset are exact, lines without
- *	one are local time (TZ) through mktime() cached per hour, and BSD
- *	lines get their year from --year or the file's mtime with Dec->Jan
- *	rollover detection.
+ *	one are local time through the clock's struct pf_zone (lent by the
+ *	caller, cached per hour), and BSD lines get their year from --year or
+ *	the file's mtime with Dec->Jan rollover detection.  Nothing here
+ *	reads the process's time zone or the current time.
  *
  *	pf_qid_ok() is Postfix's mail_queue_id_ok() without '_';
  *	pf_qid_shape() additionally requires the short or long ID format.
@@ -28,7 +29,6 @@
  *	Every byte of the line.  Nothing is copied; all fields point into it.
  */
 #include <string.h>
-#include <time.h>
 
 #include "parsers/pf.h"
 #include "parsers/pf_int.h"
@@ -54,40 +54,13 @@ num(const char *p, size_t n)
 static int
 month_num(const char *p)
 {
-	switch (p[0]) {
-	case 'J':
-		if (p[1] == 'a' && p[2] == 'n')
-			return (1);
-		if (p[1] == 'u' && p[2] == 'n')
-			return (6);
-		if (p[1] == 'u' && p[2] == 'l')
-			return (7);
-		return (0);
-	case 'F':
-		return (p[1] == 'e' && p[2] == 'b' ? 2 : 0);
-	case 'M':
-		if (p[1] == 'a' && p[2] == 'r')
-			return (3);
-		if (p[1] == 'a' && p[2] == 'y')
-			return (5);
-		return (0);
-	case 'A':
-		if (p[1] == 'p' && p[2] == 'r')
-			return (4);
-		if (p[1] == 'u' && p[2] == 'g')
-			return (8);
-		return (0);
-	case 'S':
-		return (p[1] == 'e' && p[2] == 'p' ? 9 : 0);
-	case 'O':
-		return (p[1] == 'c' && p[2] == 't' ? 10 : 0);
-	case 'N':
-		return (p[1] == 'o' && p[2] == 'v' ? 11 : 0);
-	case 'D':
-		return (p[1] == 'e' && p[2] == 'c' ? 12 : 0);
-	default:
-		return (0);
-	}
+	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	size_t i;
+
+	for (i = 0; i + 3 < sizeof(names); i += 3)
+		if (p[0] == names[i] && p[1] == names[i + 1] && p[2] == names[i + 2])
+			return ((int)(i / 3) + 1);
+	return (0);
 }
 
 /* max_mday - days in month m of year y (y == 0: any year, so February has 29) */
@@ -507,28 +480,22 @@ days_from_civil(int64_t y, int m, int d)
 	return (era * 146097 + doe - 719468);
 }
 
-/* local_secs - local time (TZ) to epoch seconds, mktime() cached per hour */
+/* local_secs - local time to epoch seconds through the clock's zone, cached per hour */
 static int
 local_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
 {
 	if (!(c->c_year == y && c->c_mon == tm->mon && c->c_mday == tm->mday &&
 	      c->c_hour == tm->hour)) {
-		struct tm t;
-		time_t r;
+		int64_t base;
 
-		memset(&t, 0, sizeof(t));
-		t.tm_year = y - 1900;
-		t.tm_mon = tm->mon - 1;
-		t.tm_mday = tm->mday;
-		t.tm_hour = tm->hour;
-		t.tm_isdst = -1;
-		if ((r = mktime(&t)) == (time_t)-1)
+		if (c->zone == NULL ||
+		    c->zone->hour_start(c->zone->arg, y, tm->mon, tm->mday, tm->hour, &base) < 0)
 			return (-1);
 		c->c_year = y;
 		c->c_mon = tm->mon;
 		c->c_mday = tm->mday;
 		c->c_hour = tm->hour;
-		c->c_base = (int64_t)r;
+		c->c_base = base;
 	}
 	*out = c->c_base + (int64_t)tm->min * 60 + tm->sec;
 	return (0);
@@ -551,11 +518,12 @@ to_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
 
 /* pf_clock_init - start year inference for one input file */
 void
-pf_clock_init(struct pf_clock *c, int year, time_t ref)
+pf_clock_init(struct pf_clock *c, int year, time_t ref, const struct pf_zone *zone)
 {
 	memset(c, 0, sizeof(*c));
 	c->year = year;
 	c->ref = ref;
+	c->zone = zone;
 }
 
 /* infer_year - the year of a BSD line; updates the rollover state */
@@ -569,12 +537,8 @@ infer_year(struct pf_clock *c, const struct pf_tm *tm)
 		if (c->year > 0) {
 			y = c->year;
 		} else {
-			struct tm lt;
-			time_t ref = c->ref;
-
-			if (localtime_r(&ref, &lt) == NULL)
+			if (c->zone == NULL || c->zone->year_of(c->zone->arg, (int64_t)c->ref, &y) < 0)
 				return (-1);
-			y = lt.tm_year + 1900;
 			if (to_secs(c, y, tm, &s) == 0 && s > (int64_t)c->ref + 86400)
 				y--;
 		}

@@ -24,6 +24,9 @@ Test(json, strings)
 		{ "caf\xc3\xa9", 5, "\"caf\xc3\xa9\"" },		/* valid UTF-8 kept */
 		{ "bad\xff\xc3", 5, "\"bad\\u00ff\\u00c3\"" },	/* invalid bytes escaped */
 		{ "nul\0x", 5, "\"nul\\u0000x\"" },
+		/* not well-formed UTF-8 (a surrogate, past U+10FFFF): escaped byte by byte */
+		{ "\xed\xa0\x80", 3, "\"\\u00ed\\u00a0\\u0080\"" },
+		{ "\xf4\x90\x80\x80", 4, "\"\\u00f4\\u0090\\u0080\\u0080\"" },
 	};
 	size_t i, len;
 	char *buf;

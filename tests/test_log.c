@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <errno.h>
+#include <string.h>
 
 #include "util/log.h"
 
@@ -41,6 +42,20 @@ Test(log, debug_only_when_verbose, .init = redirect)
 	log_debug("loud");
 	fflush(stderr);
 	cr_assert_stderr_eq_str("sendguard: loud\n");
+}
+
+Test(log, a_long_message_is_cut_where_it_shows, .init = redirect)
+{
+	static char big[3000], want[2100];
+
+	memset(big, 'a', sizeof(big) - 1);
+	memcpy(want, "sendguard: ", 11);
+	memset(want + 11, 'a', 2044);		/* 2047 bytes of message: 2044 kept, "..." */
+	memcpy(want + 11 + 2044, "...\n", 5);
+	log_init(0, 0);
+	log_warnx("%s", big);
+	fflush(stderr);
+	cr_assert_stderr_eq_str(want);
 }
 
 Test(log, fatalx_exits_with_the_code, .init = redirect, .exit_code = 2)

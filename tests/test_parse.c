@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "count/zone.h"
 #include "parsers/pf.h"
 
 static struct pf_parser *ps;
@@ -170,7 +171,7 @@ Test(parse, headers)
 		    "%s: tm %d-%d-%d %d:%d:%d.%d off %d/%d", r->line, ev.tm.year, ev.tm.mon,
 		    ev.tm.mday, ev.tm.hour, ev.tm.min, ev.tm.sec, ev.tm.usec, ev.tm.has_off,
 		    ev.tm.off_sec);
-		pf_clock_init(&clk, 2024, 0);
+		pf_clock_init(&clk, 2024, 0, &zone_local);
 		cr_expect_eq(pf_clock_resolve(&clk, &ev.tm, &us), 0, "%s: resolve", r->line);
 		utc(us, got, sizeof(got));
 		cr_expect_str_eq(got, r->when, "%s: time %s want %s", r->line, got, r->when);
@@ -679,7 +680,7 @@ Test(parse, year_inference)
 
 		setenv("TZ", r->tz, 1);
 		tzset();
-		pf_clock_init(&clk, r->year, r->ref ? (time_t)iso_utc(r->ref) : 0);
+		pf_clock_init(&clk, r->year, r->ref ? (time_t)iso_utc(r->ref) : 0, &zone_local);
 		for (k = 0; k < 4 && r->lines[k] != NULL; k++) {
 			struct pf_event ev;
 			char line[128];
@@ -741,7 +742,7 @@ count_kinds(const char *path, long kinds[PF_KIND_COUNT], long *unparsed, long *l
 
 	if (fp == NULL)
 		return (-1);
-	pf_clock_init(&clk, 2024, 0);
+	pf_clock_init(&clk, 2024, 0, &zone_local);
 	memset(kinds, 0, sizeof(long) * PF_KIND_COUNT);
 	*unparsed = *lines = 0;
 	while ((n = getline(&buf, &cap, fp)) >= 0) {

@@ -167,7 +167,7 @@ read_all(const char *path, char *out, size_t outlen, uint64_t *longs, char *err,
 		o += len;
 		out[o] = '\0';
 	}
-	*longs = source_long_lines(s);
+	*longs = source_info(s)->long_lines;
 	source_close(s);
 	return (r < 0 ? -1 : 0);
 }
@@ -258,7 +258,7 @@ Test(source, over_long_lines_skipped_and_counted)
 	free(data);
 }
 
-/* Many lines across block boundaries; source_pos ends at the file's size (progress). */
+/* Many lines across block boundaries; the position ends at the file's size (progress). */
 Test(source, many_lines_and_position_in_the_file)
 {
 	char path[512], err[256], want[32];
@@ -278,21 +278,21 @@ Test(source, many_lines_and_position_in_the_file)
 		make(&fmts[f], path, data, o);
 		cr_assert_eq(stat(path, &st), 0);
 		cr_assert_eq(source_open(&s, path, err, sizeof(err)), 0, "%s", err);
-		cr_expect_eq(source_size(s), (uint64_t)st.st_size, "%s", fmts[f].name);
+		cr_expect_eq(source_info(s)->size, (uint64_t)st.st_size, "%s", fmts[f].name);
 		for (i = 0; source_next(s, &line, &len, err, sizeof(err)) > 0; i++) {
 			snprintf(want, sizeof(want), "line %d", i);
 			cr_assert(len == strlen(want) && memcmp(line, want, len) == 0,
 			    "%s: line %d wrong", fmts[f].name, i);
 			if (i == 100000)
-				mid = source_pos(s);
+				mid = source_info(s)->pos;
 		}
 		cr_expect_eq(i, 200000, "%s: %d lines", fmts[f].name, i);
 		/* bzip2 decodes a block (900 kB of text) only once all of it is in */
 		cr_expect(mid > 0 && (mid < (uint64_t)st.st_size || strcmp(fmts[f].name, "bzip2") == 0),
 		    "%s: pos %llu halfway of %lld", fmts[f].name, (unsigned long long)mid,
 		    (long long)st.st_size);
-		cr_expect_eq(source_pos(s), (uint64_t)st.st_size, "%s: pos %llu at the end",
-		    fmts[f].name, (unsigned long long)source_pos(s));
+		cr_expect_eq(source_info(s)->pos, (uint64_t)st.st_size, "%s: pos %llu at the end",
+		    fmts[f].name, (unsigned long long)source_info(s)->pos);
 		source_close(s);
 	}
 	free(data);

@@ -2,9 +2,11 @@
  * NAME
  *	json - write JSON strings safely to a stdio stream
  * SUMMARY
- *	json_str() writes p[0..n) as a quoted JSON string: quotes, backslash
- *	and control bytes are escaped, bytes >= 0x80 that are not valid UTF-8
- *	become \u00XX of the byte (so any log bytes give valid JSON).
+ *	json_str() writes p[0..n) as a quoted JSON string through util/esc
+ *	(ESC_JSON): quotes, backslash and control bytes are escaped, bytes
+ *	>= 0x80 that are not well-formed UTF-8 (RFC 3629: no overlong forms,
+ *	no surrogates, nothing past U+10FFFF) become \u00XX of the byte, so
+ *	any log bytes give valid JSON.
  */
 #ifndef SG_JSON_H
 #define SG_JSON_H

@@ -1,6 +1,11 @@
 /*
  * NAME
  *	log - stderr or syslog (LOG_MAIL, ident "sendguard") diagnostics
+ * SUMMARY
+ *	Every log_* function formats its arguments through one path (LOG_ARGS
+ *	into vlog), so they differ only in priority, suffix and what follows.
+ *	A message longer than LOG_MSG_MAX keeps its start and ends in "...":
+ *	it is cut where it shows, never silently.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,27 +13,31 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "util/buf.h"
+#include "util/esc.h"
 #include "util/log.h"
+
+#define LOG_MSG_MAX	2048		/* bytes of one message, its NUL included */
 
 static int log_syslog;
 static int log_verbose;
 
+/*
+ * log_vis - each byte through the escaper (ESC_VIS) while five bytes of
+ * room are left: the cut that callers and tests have always had (no
+ * marker; esc_vis() is the variant that marks its cut with "...").
+ */
 const char *
-log_vis(const char *s, char *buf, size_t len)
+log_vis(const char *s, char *out, size_t len)
 {
-	size_t o = 0;
+	struct buf b;
 
-	for (; s != NULL && *s && o + 5 < len; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c >= 0x7f || c == '\\')
-			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
-	}
-	if (len > 0)
-		buf[o] = '\0';
-	return (buf);
+	if (len == 0)
+		return (out);
+	buf_fixed(&b, out, len);
+	for (; s != NULL && *s != '\0' && b.len + 5 < len; s++)
+		(void)esc_buf(&b, s, 1, ESC_VIS, 0);
+	return (out);
 }
 
 void
@@ -44,9 +53,14 @@ log_init(int to_syslog, int verbose)
 static void
 vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 {
-	char msg[2048];
+	char msg[LOG_MSG_MAX];
+	int n;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		memcpy(msg, "(bad log format)", sizeof("(bad log format)"));
+	else if ((size_t)n >= sizeof(msg))
+		memcpy(msg + sizeof(msg) - 4, "...", 4);	/* cut, and it shows */
 	if (log_syslog) {
 		if (suffix)
 			syslog(pri, "%s: %s", msg, suffix);
@@ -61,68 +75,54 @@ vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 	}
 }
 
+/* LOG_ARGS - the caller's arguments after fmt as one message of priority pri */
+#define LOG_ARGS(pri, suffix) do {		\
+	va_list ap_;				\
+						\
+	va_start(ap_, fmt);			\
+	vlog((pri), fmt, ap_, (suffix));	\
+	va_end(ap_);				\
+} while (0)
+
 void
 log_warn(const char *fmt, ...)
 {
-	va_list ap;
 	int saved = errno;
 
-	va_start(ap, fmt);
-	vlog(LOG_WARNING, fmt, ap, strerror(saved));
-	va_end(ap);
+	LOG_ARGS(LOG_WARNING, strerror(saved));
 }
 
 void
 log_warnx(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_WARNING, fmt, ap, NULL);
-	va_end(ap);
+	LOG_ARGS(LOG_WARNING, NULL);
 }
 
 void
 log_info(const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_INFO, fmt, ap, NULL);
-	va_end(ap);
+	LOG_ARGS(LOG_INFO, NULL);
 }
 
 void
 log_debug(const char *fmt, ...)
 {
-	va_list ap;
-
-	if (!log_verbose)
-		return;
-	va_start(ap, fmt);
-	vlog(LOG_DEBUG, fmt, ap, NULL);
-	va_end(ap);
+	if (log_verbose)
+		LOG_ARGS(LOG_DEBUG, NULL);
 }
 
 void
 fatal(const char *fmt, ...)
 {
-	va_list ap;
 	int saved = errno;
 
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, strerror(saved));
-	va_end(ap);
+	LOG_ARGS(LOG_CRIT, strerror(saved));
 	exit(3);
 }
 
 void
 fatalx(int code, const char *fmt, ...)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vlog(LOG_CRIT, fmt, ap, NULL);
-	va_end(ap);
+	LOG_ARGS(LOG_CRIT, NULL);
 	exit(code);
 }
