@@ -611,7 +611,7 @@ start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errle
 			struct stat cst;
 			int cfd;
 
-			if ((cfd = tail_find_copy(t, pos, name, sizeof(name), &cst)) >= 0) {
+			if ((cfd = tail_find_committed(t, pos, 1, name, sizeof(name), &cst)) >= 0) {
 				/* finish the copy; the log itself comes next, from 0 */
 				close(fd);
 				tail_note(t, "%s: copied and truncated while we were down; finishing the copy %s from offset %llu, then the log from the start",
@@ -630,7 +630,7 @@ start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errle
 	}
 	if (fd >= 0)
 		close(fd);
-	if ((fd = tail_find_rotated(t, pos, name, sizeof(name), &st)) >= 0) {
+	if ((fd = tail_find_committed(t, pos, 0, name, sizeof(name), &st)) >= 0) {
 		tail_note(t, "%s: rotated while we were down; finishing %s from offset %llu first",
 		    t->path, name, (unsigned long long)pos->offset);
 		t->st.rotations++;

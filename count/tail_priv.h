@@ -64,11 +64,12 @@ int	tail_first_fp(struct tail *, int fd, char out[TAIL_FP_LEN + 1], size_t *len,
 		      int *nl);
 
 /*
- * tail_find_rotated - the file of a committed position under a rotated
- * name: its fd (name and stat filled), or -1
+ * tail_find_committed - the file of a committed position under a rotated
+ * name (copy 0) or logrotate's copy of it (copy 1): its fd (name and stat
+ * filled), or -1
  */
-int	tail_find_rotated(struct tail *, const struct tail_pos *pos, char *name,
-			  size_t namelen, struct stat *st);
+int	tail_find_committed(struct tail *, const struct tail_pos *pos, int copy,
+			    char *name, size_t namelen, struct stat *st);
 
 /*
  * tail_next_rotated - the rotated file, not the log itself nor dev/ino nor
@@ -77,12 +78,5 @@ int	tail_find_rotated(struct tail *, const struct tail_pos *pos, char *name,
  */
 int	tail_next_rotated(struct tail *, const struct timespec *after, uint64_t dev,
 			  uint64_t ino, char *name, size_t namelen, struct stat *st);
-
-/*
- * tail_find_copy - after a copytruncate while we were down, logrotate's
- * copy of the file of a committed position: its fd, or -1
- */
-int	tail_find_copy(struct tail *, const struct tail_pos *pos, char *name,
-		       size_t namelen, struct stat *st);
 
 #endif

@@ -3,7 +3,7 @@
  *	tail_rotate - a log's first-line fingerprint and its rotated files
  * SUMMARY
  *	Exports tail_fingerprint(); to tail.c (tail_priv.h) tail_first_fp(),
- *	tail_find_rotated(), tail_next_rotated() and tail_find_copy().
+ *	tail_find_committed() and tail_next_rotated().
  *
  *	Fingerprint.  The first line of a file (its first SOURCE_LINE_MAX
  *	bytes if longer) is hashed into 256 bits (four seeded 64-bit lanes),
@@ -13,9 +13,9 @@
  *	Rotated files.  A rotated name is NAME[.-]anything in the log's
  *	directory, not compressed (.gz, .bz2, .xz, .zst).  At resume the
  *	file of a committed position is looked for among them by inode and
- *	fingerprint (tail_find_rotated), or, after a copytruncate while we
- *	were down, its copy by fingerprint (tail_find_copy); while following,
- *	the rotated files newer than the one just finished are taken oldest
+ *	fingerprint, or, after a copytruncate while we were down, its copy
+ *	by fingerprint (both tail_find_committed); while following, the
+ *	rotated files newer than the one just finished are taken oldest
  *	first (tail_next_rotated).
  * RETURNS
  *	An open descriptor (name and stat filled) or -1; tail_first_fp() 1,
@@ -126,42 +126,6 @@ rotated_name(const struct tail *t, const char *name)
 	return (1);
 }
 
-/*
- * tail_find_rotated - look in the log's directory for the file of a committed
- * position under a rotated name; its fd (name and stat filled), or -1.
- */
-int
-tail_find_rotated(struct tail *t, const struct tail_pos *pos, char *name, size_t namelen,
-    struct stat *st)
-{
-	const struct dirent *d;
-	char	fp[TAIL_FP_LEN + 1];
-	size_t	flen;
-	int	fd = -1, nl;
-	DIR    *dp;
-
-	if ((dp = opendir(t->dir)) == NULL)
-		return (-1);
-	while (fd < 0 && (d = readdir(dp)) != NULL) {
-		if (!rotated_name(t, d->d_name))
-			continue;
-		if (fstatat(dirfd(dp), d->d_name, st, 0) < 0
-		    || (uint64_t)st->st_dev != pos->dev || (uint64_t)st->st_ino != pos->ino)
-			continue;
-		if ((size_t)snprintf(name, namelen, "%s/%s", t->dir, d->d_name) >= namelen
-		    || (fd = tail_open_reg(dirfd(dp), d->d_name, st)) < 0)
-			continue;
-		if ((uint64_t)st->st_ino != pos->ino || (uint64_t)st->st_size < pos->offset
-		    || (pos->fp[0] != '\0' && (tail_first_fp(t, fd, fp, &flen, &nl) != 1
-		    || strcmp(fp, pos->fp) != 0))) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	closedir(dp);
-	return (fd);
-}
-
 /* was_visited - (dev, ino) was finished since the log itself was last open */
 static int
 was_visited(const struct tail *t, uint64_t dev, uint64_t ino)
@@ -246,13 +210,17 @@ tail_next_rotated(struct tail *t, const struct timespec *after, uint64_t dev, ui
 }
 
 /*
- * tail_find_copy - after a copytruncate while we were down: a rotated file
- * (another inode) whose first line is the committed fingerprint and which
- * reaches the committed offset: logrotate's copy.  Its fd, or -1.
+ * tail_find_committed - look among the rotated names in the log's
+ * directory for the file of a committed position (copy 0: that very
+ * inode, known by its name's stat before it is opened) or, after a
+ * copytruncate while we were down, for logrotate's copy of it (copy 1:
+ * another inode that starts with the committed first line).  Either
+ * reaches the committed offset and, where a fingerprint was committed,
+ * starts with that line.  Its fd (name and stat filled), or -1.
  */
 int
-tail_find_copy(struct tail *t, const struct tail_pos *pos, char *name, size_t namelen,
-    struct stat *st)
+tail_find_committed(struct tail *t, const struct tail_pos *pos, int copy, char *name,
+    size_t namelen, struct stat *st)
 {
 	const struct dirent *d;
 	char	fp[TAIL_FP_LEN + 1];
@@ -260,16 +228,20 @@ tail_find_copy(struct tail *t, const struct tail_pos *pos, char *name, size_t na
 	int	fd = -1, nl;
 	DIR    *dp;
 
-	if (pos->fp[0] == '\0' || (dp = opendir(t->dir)) == NULL)
+	if ((copy && pos->fp[0] == '\0') || (dp = opendir(t->dir)) == NULL)
 		return (-1);
 	while (fd < 0 && (d = readdir(dp)) != NULL) {
 		if (!rotated_name(t, d->d_name))
 			continue;
-		if ((fd = tail_open_reg(dirfd(dp), d->d_name, st)) < 0)
+		if (!copy && (fstatat(dirfd(dp), d->d_name, st, 0) < 0
+		    || (uint64_t)st->st_dev != pos->dev || (uint64_t)st->st_ino != pos->ino))
 			continue;
-		if ((uint64_t)st->st_ino == pos->ino || (uint64_t)st->st_size < pos->offset ||
-		    tail_first_fp(t, fd, fp, &flen, &nl) != 1 || strcmp(fp, pos->fp) != 0 ||
-		    (size_t)snprintf(name, namelen, "%s/%s", t->dir, d->d_name) >= namelen) {
+		if ((size_t)snprintf(name, namelen, "%s/%s", t->dir, d->d_name) >= namelen
+		    || (fd = tail_open_reg(dirfd(dp), d->d_name, st)) < 0)
+			continue;
+		if (((uint64_t)st->st_ino == pos->ino) == copy || (uint64_t)st->st_size < pos->offset
+		    || (pos->fp[0] != '\0' && (tail_first_fp(t, fd, fp, &flen, &nl) != 1
+		    || strcmp(fp, pos->fp) != 0))) {
 			close(fd);
 			fd = -1;
 		}
