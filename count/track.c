@@ -238,6 +238,22 @@ evict(struct track *t)
 	}
 }
 
+/* put_str - append s (n bytes) + NUL at *pp, folded if asked; returns the copy */
+static const char *
+put_str(char **pp, const char *s, size_t n, int fold)
+{
+	char *d = *pp;
+
+	if (fold)
+		lower(d, s, n);
+	else {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	*pp += n + 1;
+	return (d);
+}
+
 /* track_rec_alloc - a record with its key and identity strings; NULL on ENOMEM */
 struct rec *
 track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn,
@@ -252,25 +268,10 @@ track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn,
 	r->keylen = keylen;
 	r->uid = -1;
 	p = r->key + keylen + 1;
-	if (sasl != NULL && sn > 0) {
-		r->sasl = p;
-		if (fold)
-			lower(p, sasl, sn);
-		else {
-			memcpy(p, sasl, sn);
-			p[sn] = '\0';
-		}
-		p += sn + 1;
-	}
-	if (ip != NULL && in > 0) {
-		r->ip = p;
-		if (fold)
-			lower(p, ip, in);
-		else {
-			memcpy(p, ip, in);
-			p[in] = '\0';
-		}
-	}
+	if (sasl != NULL && sn > 0)
+		r->sasl = put_str(&p, sasl, sn, fold);
+	if (ip != NULL && in > 0)
+		r->ip = put_str(&p, ip, in, fold);
 	return (r);
 }
 
@@ -355,22 +356,6 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 	mark(t, TRACK_NS_EXPECT, lk, ln);
 }
 
-/* put_str - append s (n bytes) + NUL at *pp, folded if asked; returns the copy */
-static const char *
-put_str(char **pp, const char *s, size_t n, int fold)
-{
-	char *d = *pp;
-
-	if (fold)
-		lower(d, s, n);
-	else {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	*pp += n + 1;
-	return (d);
-}
-
 /*
  * track_held_add - queue a held-back message (strings copied), accepted at
  * time_us and received at recv_us; NULL on ENOMEM
@@ -441,16 +426,12 @@ emit_held(struct track *t, struct held *h)
 		t->st.reinjections++;
 		return;
 	}
-	memset(&m, 0, sizeof(m));
-	m.time_us = h->time_us;
-	m.host = h->host;
-	m.instance = h->instance;
-	m.queue_id = h->qid;
-	m.sender = h->sender;
-	m.client_ip = h->ip;
-	m.uid = h->uid;
-	m.nrcpt = h->nrcpt;
-	m.removed = h->removed;
+	/* unauthenticated: no login; what it does not name is zero */
+	m = (struct track_msg){
+		.time_us = h->time_us, .host = h->host, .instance = h->instance,
+		.queue_id = h->qid, .sender = h->sender, .client_ip = h->ip,
+		.uid = h->uid, .nrcpt = h->nrcpt, .removed = h->removed,
+	};
 	if (!h->removed) {
 		char key[512];
 		size_t hn = strlen(h->host), in = strlen(h->instance), qn = strlen(h->qid);

@@ -133,7 +133,7 @@ r_str(struct rbuf *r, size_t *len)
 	return (s);
 }
 
-/* persist_one - write or delete one dirty entry */
+/* The walk of track_persist() over the dirty set. */
 struct persist_walk {
 	struct track *t;
 	const struct track_persist_ops *ops;
@@ -142,52 +142,67 @@ struct persist_walk {
 	int	failed;
 };
 
+/*
+ * encode - the saved value of entry (ns, key) into w (see above): 1, 0
+ * when the entry is gone (to be deleted), 2 for an unknown namespace
+ * (nothing to write), -1 out of memory
+ */
+static int
+encode(struct track *t, int ns, const char *key, size_t kn, struct wbuf *w)
+{
+	const struct rec *rec;
+	const struct held *h;
+	const struct expect *e;
+
+	w->n = 0;
+	switch (ns) {
+	case TRACK_NS_REC:
+		if ((rec = hmap_get(t->recs, key, kn)) == NULL)
+			return (0);
+		return (w_i64(w, rec->flags) < 0 || w_i64(w, rec->uid) < 0 ||
+		    w_i64(w, rec->created) < 0 || w_str(w, rec->sasl) < 0 ||
+		    w_str(w, rec->ip) < 0 ? -1 : 1);
+	case TRACK_NS_HELD:
+		if ((h = hmap_get(t->held_seq, key, kn)) == NULL)
+			return (0);
+		return (w_i64(w, h->time_us) < 0 || w_i64(w, h->reinject | (h->removed << 1)) < 0 ||
+		    w_i64(w, h->nrcpt) < 0 || w_str(w, h->host) < 0 ||
+		    w_str(w, h->instance) < 0 || w_str(w, h->qid) < 0 ||
+		    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0 ||
+		    w_i64(w, h->recv_us) < 0 ? -1 : 1);
+	case TRACK_NS_EXPECT:
+		if ((e = hmap_get(t->expect, key, kn)) == NULL)
+			return (0);
+		return (w_i64(w, e->time_us) < 0 || w_i64(w, e->orig_us) < 0 ? -1 : 1);
+	default:
+		return (2);
+	}
+}
+
+/* persist_cb - write or delete one dirty entry (ns byte + key); 1 stops on failure */
 static int
 persist_cb(void *ctx, const char *dk, size_t dn, void *val)
 {
 	struct persist_walk *pw = ctx;
-	struct track *t = pw->t;
 	int ns = (unsigned char)dk[0];
 	const char *key = dk + 1;
 	size_t kn = dn - 1;
-	struct wbuf *w = &pw->w;
-	int r = 0;
+	int r;
 
 	(void)val;
-	w->n = 0;
-	if (ns == TRACK_NS_REC) {
-		struct rec *rec = hmap_get(t->recs, key, kn);
-
-		if (rec == NULL)
-			r = pw->ops->del(pw->ctx, ns, key, kn);
-		else if (w_i64(w, rec->flags) < 0 || w_i64(w, rec->uid) < 0 ||
-		    w_i64(w, rec->created) < 0 || w_str(w, rec->sasl) < 0 ||
-		    w_str(w, rec->ip) < 0)
-			r = -1;
-		else
-			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
-	} else if (ns == TRACK_NS_HELD) {
-		struct held *h = hmap_get(t->held_seq, key, kn);
-
-		if (h == NULL)
-			r = pw->ops->del(pw->ctx, ns, key, kn);
-		else if (w_i64(w, h->time_us) < 0 || w_i64(w, h->reinject | (h->removed << 1)) < 0 ||
-		    w_i64(w, h->nrcpt) < 0 || w_str(w, h->host) < 0 ||
-		    w_str(w, h->instance) < 0 || w_str(w, h->qid) < 0 ||
-		    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0 ||
-		    w_i64(w, h->recv_us) < 0)
-			r = -1;
-		else
-			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
-	} else if (ns == TRACK_NS_EXPECT) {
-		struct expect *e = hmap_get(t->expect, key, kn);
-
-		if (e == NULL)
-			r = pw->ops->del(pw->ctx, ns, key, kn);
-		else if (w_i64(w, e->time_us) < 0 || w_i64(w, e->orig_us) < 0)
-			r = -1;
-		else
-			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
+	switch (encode(pw->t, ns, key, kn, &pw->w)) {
+	case 0:
+		r = pw->ops->del(pw->ctx, ns, key, kn);
+		break;
+	case 1:
+		r = pw->ops->put(pw->ctx, ns, key, kn, pw->w.p, pw->w.n);
+		break;
+	case 2:
+		r = 0;
+		break;
+	default:
+		r = -1;
+		break;
 	}
 	if (r < 0) {
 		pw->failed = 1;
@@ -196,6 +211,7 @@ persist_cb(void *ctx, const char *dk, size_t dn, void *val)
 	return (0);
 }
 
+/* track_keep_dirty - note changes for track_persist() (off by default) */
 void
 track_keep_dirty(struct track *t, int on)
 {

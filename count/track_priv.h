@@ -31,7 +31,7 @@ struct rec {
 	int64_t	created;
 	unsigned flags;
 	long	uid;
-	char   *sasl, *ip;		/* into the allocation, NULL when absent */
+	const char *sasl, *ip;		/* into the allocation, NULL when absent */
 	size_t	keylen;
 	char	key[];			/* host \0 instance \0 qid, then sasl \0 ip \0 */
 };
