@@ -29,7 +29,10 @@
  *	whose value had an error keeps its default (value parsers change
  *	their target only on success), a [limit] with any error is dropped,
  *	since half a rule is not a rule the daemon would ever run.
- *	The library never prints and never exits.
+ * RETURNS
+ *	conf_load(): 0, or -1 with every error of the file in a struct
+ *	conf_errs ("file:line: message", by line); conf_load_lenient(): 0
+ *	unless the file cannot be read.  Never prints, never exits.
  * UNTRUSTED INPUT
  *	The config file is trusted for meaning, not for form: lines are
  *	length-capped, control characters are refused, numbers are parsed

@@ -24,6 +24,10 @@
  *	is noted in a dirty set here (mark()); writing the net changes and
  *	rebuilding the state at start-up is track_persist.c.  track_priv.h
  *	holds the structures the two files share.
+ * RETURNS
+ *	Messages go out through the emit callback, removals through the
+ *	removed callback; what was dropped or not counted is in
+ *	track_stats().  Never prints, never exits.
  * UNTRUSTED INPUT
  *	Event strings; copied with their lengths, folded to lower case.
  */
@@ -83,6 +87,7 @@ mark(struct track *t, int ns, const void *key, size_t n)
 	(void)hmap_get_or_add(t->dirty, buf, n + 1, &added);
 }
 
+/* seqkey - the 8-byte big-endian key of a held-back message */
 static void
 seqkey(uint64_t seq, unsigned char out[8])
 {
@@ -94,6 +99,7 @@ seqkey(uint64_t seq, unsigned char out[8])
 	}
 }
 
+/* mark_held - note a held-back message as changed */
 static void
 mark_held(struct track *t, const struct held *h)
 {
@@ -103,6 +109,7 @@ mark_held(struct track *t, const struct held *h)
 	mark(t, TRACK_NS_HELD, k, sizeof(k));
 }
 
+/* track_new - an empty tracker; see track.h */
 struct track *
 track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 {
@@ -128,6 +135,7 @@ track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 	return (t);
 }
 
+/* track_set_removed - report removals of counted messages to fn */
 void
 track_set_removed(struct track *t, track_removed_fn fn, void *ctx)
 {
@@ -193,6 +201,7 @@ expect_expire(struct track *t, int64_t now)
 	}
 }
 
+/* track_free - free the tables; held-back messages are dropped, not emitted */
 void
 track_free(struct track *t)
 {
@@ -451,6 +460,7 @@ emit_held(struct track *t, struct held *h)
 	t->emit(t->ctx, &m);
 }
 
+/* track_flush - emit held-back messages whose link window has passed; see track.h */
 void
 track_flush(struct track *t, int64_t now)
 {
@@ -572,6 +582,7 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now)
 	track_expect_add(t, lk, ln, now, orig_us);
 }
 
+/* track_event - one parsed line; see track.h */
 void
 track_event(struct track *t, const struct pf_event *ev, int64_t now)
 {
@@ -654,18 +665,21 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 	}
 }
 
+/* track_stats - counters since track_new */
 const struct track_stats *
 track_stats(const struct track *t)
 {
 	return (&t->st);
 }
 
+/* track_size - open records */
 size_t
 track_size(const struct track *t)
 {
 	return (hmap_count(t->recs));
 }
 
+/* track_held - messages held back now */
 size_t
 track_held(const struct track *t)
 {

@@ -46,6 +46,7 @@ struct wbuf {
 	size_t	n, cap;
 };
 
+/* w_bytes - append n bytes, growing the buffer; -1 out of memory */
 static int
 w_bytes(struct wbuf *w, const void *p, size_t n)
 {
@@ -66,6 +67,7 @@ w_bytes(struct wbuf *w, const void *p, size_t n)
 	return (0);
 }
 
+/* w_i64 - append v as 8 bytes, little-endian */
 static int
 w_i64(struct wbuf *w, int64_t v)
 {
@@ -95,6 +97,7 @@ struct rbuf {
 	int	bad;
 };
 
+/* r_i64 - read 8 bytes little-endian; 0 and bad set when too short */
 static int64_t
 r_i64(struct rbuf *r)
 {
@@ -218,6 +221,7 @@ track_keep_dirty(struct track *t, int on)
 	t->keep = on;
 }
 
+/* track_persist - write the net changes since the last call; see track.h */
 int
 track_persist(struct track *t, const struct track_persist_ops *ops, void *ctx)
 {
@@ -237,6 +241,7 @@ track_persist(struct track *t, const struct track_persist_ops *ops, void *ctx)
 	return (0);
 }
 
+/* track_forget_dirty - drop the noted changes (after a rollback) */
 void
 track_forget_dirty(struct track *t)
 {
@@ -248,6 +253,7 @@ track_forget_dirty(struct track *t)
 	t->dirty = n;
 }
 
+/* track_restore - add one saved entry at start-up; -1 for a malformed one */
 int
 track_restore(struct track *t, int ns, const void *key, size_t kn,
 	      const void *val, size_t vn)
