@@ -618,49 +618,29 @@ seen_add(struct seen *w, const char *label, size_t len)
 	return w->stop_after > 0 && w->n >= w->stop_after ? 7 : 0;
 }
 
+/* LABEL_BY - a callback that labels a row of struct type by its field f */
+#define LABEL_BY(name, type, f)						\
+static int								\
+name(void *ctx, const struct type *row)					\
+{									\
+	return seen_add(ctx, row->f, strlen(row->f));			\
+}
+
 /* The callbacks: each labels a row by the field that tells the rows apart. */
-static int
-on_msg(void *ctx, const struct store_msg *m)
-{
-	return seen_add(ctx, m->queue_id, strlen(m->queue_id));
-}
+LABEL_BY(on_msg, store_msg, queue_id)
+LABEL_BY(on_verdict, store_verdict, queue_id)
+LABEL_BY(on_block, store_block, identity)
+LABEL_BY(on_hold, store_hold, queue_id)
+LABEL_BY(on_on_hold, store_on_hold, identity)
+LABEL_BY(on_job, store_job, action)
 
-static int
-on_verdict(void *ctx, const struct store_verdict *v)
-{
-	return seen_add(ctx, v->queue_id, strlen(v->queue_id));
-}
-
+/* on_kv - a key/value entry labelled by its key */
 static int
 on_kv(void *ctx, const void *k, size_t kn, const void *v, size_t vn)
 {
 	(void) v;
 	(void) vn;
 	return seen_add(ctx, k, kn);
-}
-
-static int
-on_block(void *ctx, const struct store_block *b)
-{
-	return seen_add(ctx, b->identity, strlen(b->identity));
-}
-
-static int
-on_hold(void *ctx, const struct store_hold *h)
-{
-	return seen_add(ctx, h->queue_id, strlen(h->queue_id));
-}
-
-static int
-on_on_hold(void *ctx, const struct store_on_hold *o)
-{
-	return seen_add(ctx, o->identity, strlen(o->identity));
-}
-
-static int
-on_job(void *ctx, const struct store_job *j)
-{
-	return seen_add(ctx, j->action, strlen(j->action));
 }
 
 /* walk - run walker i of walk_rows[] over s into w */
