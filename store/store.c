@@ -8,14 +8,17 @@
  *	holds, the job queue).  Exports store_open(), store_close(),
  *	store_begin(), store_commit(), store_rollback(), store_limit_size(),
  *	store_schema_version() and store_schema_latest() of store.h, and to
- *	the halves (store_priv.h) store_run(), store_walk(), store_seterr()
- *	and the column readers.
+ *	the halves (store_priv.h) store_run(), store_walk(), store_put(),
+ *	store_row(), store_int_row(), store_seterr() and the column readers.
  *
- *	Every statement is one row of store_sql[], constant SQL prepared on
- *	its first use and kept (sqlite3_reset()/sqlite3_clear_bindings()
- *	between uses) until store_close().  Statements without rows go
- *	through store_run(), statements with rows through store_walk(), the
- *	one loop that steps rows and hands each to a row function.
+ *	Every statement is one row of store_sql[]: a label for errors and
+ *	constant SQL, prepared on its first use and kept
+ *	(sqlite3_reset()/sqlite3_clear_bindings() between uses) until
+ *	store_close().  Statements without rows go through store_run(),
+ *	statements with rows through store_walk(), the one loop that steps
+ *	rows and hands each to a row function.  A struct of store.h is
+ *	described once by a row map (store_priv.h): store_row() fills it
+ *	from a row, store_put() binds it as parameters.
  *
  *	The schema version lives in PRAGMA user_version; migrations[] holds
  *	one SQL step per version, each applied in its own transaction.  File
