@@ -12,7 +12,10 @@
  *	gives the built-in defaults (count everything, no limits).
  *	conf_rule_match() and conf_exempt() compare a value with globs and,
  *	for client IPs, with address ranges parsed once at load.
- *	The library never prints and never exits.
+ *	The library never prints and never exits.  Three files: conf.c
+ *	(the key table and the reader), conf_value.c (the value parsers
+ *	and the whole-file checks), conf_match.c (globs, address ranges,
+ *	exempt); conf_priv.h is what they share.
  * UNTRUSTED INPUT
  *	The config file is trusted for meaning, not for form: every value is
  *	range-checked, paths to programs must be absolute.

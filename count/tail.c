@@ -2,10 +2,14 @@
  * NAME
  *	tail - follow a log file by name through rotation and truncation
  * SUMMARY
- *	See tail.h for the contract.  One inotify descriptor carries a watch
- *	on the log's directory (IN_CREATE, IN_MOVED_TO, IN_MOVED_FROM,
- *	IN_DELETE) and one on the open file (IN_MODIFY, IN_MOVE_SELF,
- *	IN_DELETE_SELF, IN_ATTRIB, IN_CLOSE_WRITE).  Nothing polls: the
+ *	See tail.h for the contract.  This file follows the open file;
+ *	tail_rotate.c computes fingerprints and finds rotated files;
+ *	tail_priv.h is what the two share.
+ *
+ *	One inotify descriptor carries a watch on the log's directory
+ *	(IN_CREATE, IN_MOVED_TO, IN_MOVED_FROM, IN_DELETE) and one on the
+ *	open file (IN_MODIFY, IN_MOVE_SELF, IN_DELETE_SELF, IN_ATTRIB,
+ *	IN_CLOSE_WRITE).  Nothing polls: the
  *	events only wake the caller; tail_read() then drains them and decides
  *	from fstat(2) of the open file and stat(2) of the path what happened,
  *	so a lost or coalesced event (or a call with no event at all, as on
@@ -56,7 +60,6 @@
  *	File contents are passed through as bytes with their lengths; the
  *	directory's file names are only compared against the log's name.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -69,52 +72,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "count/tail.h"
+#include "count/tail_priv.h"
 
 #define BLOCK		(64 * 1024)
 #define BUFSZ		(SOURCE_LINE_MAX + BLOCK)
 #define FILE_MASK	(IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB | IN_CLOSE_WRITE)
 #define DIR_MASK	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
 
-struct tail {
-	char	path[PATH_MAX];
-	char	dir[PATH_MAX];
-	char	base[NAME_MAX + 1];
-	char	cur_name[PATH_MAX];	/* name the open file was opened by (notes) */
-	int	is_stdin, eof;
-	int	ifd, dwd, fwd, pwd;	/* inotify fd; dir, file, pending new file watches */
-	int	fd;			/* open file, -1 while waiting for the log */
-	int	missing_noted;
-	int	away_noted;		/* said that we stay on a renamed-away file */
-	uint64_t dev, ino;
-	uint64_t off;			/* consumed: just after the last line handed out or skipped */
-	char	fp[TAIL_FP_LEN + 1];	/* fingerprint of the open file, "" unknown */
-	size_t	fp_len;			/* bytes hashed */
-	int	fp_nl;			/* the hashed bytes are followed by a newline */
-	off_t	seen_size;
-	struct timespec seen_mtime;
-	char   *buf;			/* BUFSZ bytes; unread data is buf[start..end) */
-	size_t	start, end;
-	int	skipping;		/* inside an over-long line */
-	char   *scratch;		/* SOURCE_LINE_MAX + 1 bytes for first-line reads */
-	tail_note_fn note;
-	void   *nctx;
-	struct tail_stats st;
-	uint64_t visited[64][2];	/* (dev, ino) finished since the log itself was last open */
-	int	nvisited;
-};
-
-static int rotated_name(const struct tail *, const char *);
-static int was_visited(const struct tail *, uint64_t, uint64_t);
-static int older_name(const struct tail *, const char *, const char *);
-static int next_rotated(struct tail *, const struct timespec *, uint64_t, uint64_t, char *,
-    size_t, struct stat *);
-static void note(struct tail *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* note - hand a formatted note to the caller's callback, if any */
-static void
-note(struct tail *t, const char *fmt, ...)
+/* tail_note - hand a formatted note to the caller's callback, if any */
+void
+tail_note(struct tail *t, const char *fmt, ...)
 {
 	char msg[PATH_MAX * 2 + 256];
 	va_list ap;
@@ -127,82 +94,12 @@ note(struct tail *t, const char *fmt, ...)
 	t->note(t->nctx, msg);
 }
 
-/* mix64 - final avalanche of a 64-bit lane (murmur3's finaliser constants) */
-static uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return (h);
-}
-
-/* tail_fingerprint - four seeded FNV-1a lanes, finalised, as 64 hex digits */
-void
-tail_fingerprint(const char *line, size_t len, char out[TAIL_FP_LEN + 1])
-{
-	static const uint64_t seed[4] = {
-		0xcbf29ce484222325ULL, 0x9e3779b97f4a7c15ULL,
-		0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL,
-	};
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)line;
-	uint64_t h[4];
-	size_t i;
-	int k, b;
-
-	for (k = 0; k < 4; k++)
-		h[k] = seed[k] ^ ((uint64_t)len * 0x100000001b3ULL);
-	for (i = 0; i < len; i++)
-		for (k = 0; k < 4; k++) {
-			h[k] ^= p[i];
-			h[k] *= 0x100000001b3ULL;
-		}
-	for (k = 0; k < 4; k++) {
-		h[k] = mix64(h[k] + (uint64_t)k);
-		for (b = 0; b < 16; b++)
-			out[k * 16 + b] = hex[(h[k] >> (60 - 4 * b)) & 0xf];
-	}
-	out[TAIL_FP_LEN] = '\0';
-}
-
-/*
- * first_fp - fingerprint of the first line of fd: 1 known (out, *len, *nl
- * filled), 0 not yet known (no complete first line), -1 read error.
- */
-static int
-first_fp(struct tail *t, int fd, char out[TAIL_FP_LEN + 1], size_t *len, int *nl)
-{
-	ssize_t n;
-	char   *p;
-
-	do
-		n = pread(fd, t->scratch, SOURCE_LINE_MAX + 1, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return (-1);
-	if ((p = memchr(t->scratch, '\n', (size_t)n)) != NULL) {
-		*len = (size_t)(p - t->scratch);
-		*nl = 1;
-	} else if (n > SOURCE_LINE_MAX) {
-		*len = SOURCE_LINE_MAX;	/* over-long first line: its head */
-		*nl = 0;
-	} else {
-		out[0] = '\0';
-		return (0);
-	}
-	tail_fingerprint(t->scratch, *len, out);
-	return (1);
-}
-
 /* fp_learn - fill in the open file's fingerprint if not known yet */
 static void
 fp_learn(struct tail *t)
 {
 	if (t->fp[0] == '\0' && t->fd >= 0 && !t->is_stdin)
-		(void)first_fp(t, t->fd, t->fp, &t->fp_len, &t->fp_nl);
+		(void)tail_first_fp(t, t->fd, t->fp, &t->fp_len, &t->fp_nl);
 }
 
 /* fp_same - 1 when the open file still starts with the fingerprinted line */
@@ -291,9 +188,9 @@ file_set(struct tail *t, int fd, const struct stat *st, uint64_t off, const char
 	return (0);
 }
 
-/* open_reg - open a regular file read-only (relative to dfd): fd, or -1 (errno set) */
-static int
-open_reg(int dfd, const char *name, struct stat *st)
+/* tail_open_reg - open a regular file read-only (relative to dfd): fd, or -1 (errno set) */
+int
+tail_open_reg(int dfd, const char *name, struct stat *st)
 {
 	int	fd, saved;
 
@@ -344,10 +241,10 @@ open_path(struct tail *t, char *err, size_t errlen)
 	struct stat st;
 	int	fd;
 
-	if ((fd = open_reg(AT_FDCWD, t->path, &st)) < 0) {
+	if ((fd = tail_open_reg(AT_FDCWD, t->path, &st)) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			if (!t->missing_noted)
-				note(t, "%s: does not exist (yet), waiting for it", t->path);
+				tail_note(t, "%s: does not exist (yet), waiting for it", t->path);
 			t->missing_noted = 1;
 			return (0);
 		}
@@ -355,7 +252,7 @@ open_path(struct tail *t, char *err, size_t errlen)
 		return (-1);
 	}
 	if (t->missing_noted) {
-		note(t, "%s: appeared, reading it from the start", t->path);
+		tail_note(t, "%s: appeared, reading it from the start", t->path);
 		t->st.reopens++;
 	}
 	t->missing_noted = 0;
@@ -514,7 +411,7 @@ check_trunc(struct tail *t, char *err, size_t errlen)
 	t->seen_size = st.st_size;
 	t->seen_mtime = st.st_mtim;
 	if (trunc) {
-		note(t, "%s: truncated (copytruncate?) at offset %llu, reading it again from the start",
+		tail_note(t, "%s: truncated (copytruncate?) at offset %llu, reading it again from the start",
 		    t->cur_name, (unsigned long long)t->off);
 		t->st.truncations++;
 		t->off = 0;
@@ -557,7 +454,7 @@ drain_events(struct tail *t, char *err, size_t errlen)
 				t->pwd = -1;
 			else if (e->wd == t->dwd) {
 				t->dwd = -1;
-				note(t, "%s: its directory went away; the log can no longer be followed",
+				tail_note(t, "%s: its directory went away; the log can no longer be followed",
 				    t->path);
 			}
 		}
@@ -595,14 +492,14 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 			if (fst.st_nlink > 0) {
 				/* renamed away, no new file yet */
 				if (!t->away_noted)
-					note(t, "%s: renamed away; reading the old file until a new one appears",
+					tail_note(t, "%s: renamed away; reading the old file until a new one appears",
 					    t->path);
 				t->away_noted = 1;
 				return (n);
 			}
 			if ((r = read_lines(t, cb, ctx, max, &n, 1, err, errlen)) != 0)
 				return (r < 0 ? -1 : n);
-			note(t, "%s: deleted; finished the open file at offset %llu, waiting for the log to reappear",
+			tail_note(t, "%s: deleted; finished the open file at offset %llu, waiting for the log to reappear",
 			    t->path, (unsigned long long)t->off);
 			file_drop(t);
 			t->missing_noted = 1;
@@ -618,7 +515,7 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 			 * in case it was written meanwhile.
 			 */
 			if (!t->away_noted)
-				note(t, "%s: rotated, the new file is still empty; reading the old file until the new one is written",
+				tail_note(t, "%s: rotated, the new file is still empty; reading the old file until the new one is written",
 				    t->path);
 			t->away_noted = 1;
 			if ((wd = inotify_add_watch(t->ifd, t->path, FILE_MASK)) >= 0) {
@@ -634,13 +531,13 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 		if ((r = read_lines(t, cb, ctx, max, &n, 1, err, errlen)) != 0)
 			return (r < 0 ? -1 : n);
 		if (fst.st_nlink == 0) {
-			note(t, "%s: deleted and created again; finished the old file, reading the new one from the start",
+			tail_note(t, "%s: deleted and created again; finished the old file, reading the new one from the start",
 			    t->path);
 			t->st.reopens++;
 			file_drop(t);
 			continue;
 		}
-		note(t, "%s: rotated; finished %s at offset %llu", t->path, t->cur_name,
+		tail_note(t, "%s: rotated; finished %s at offset %llu", t->path, t->cur_name,
 		    (unsigned long long)t->off);
 		t->st.rotations++;
 		{
@@ -660,14 +557,14 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 				t->visited[t->nvisited][1] = ino;
 				t->nvisited++;
 			}
-			if ((nfd = next_rotated(t, &was, dev, ino, name, sizeof(name), &nst)) >= 0) {
-				note(t, "%s: reading %s, rotated after it, from the start", t->path, name);
+			if ((nfd = tail_next_rotated(t, &was, dev, ino, name, sizeof(name), &nst)) >= 0) {
+				tail_note(t, "%s: reading %s, rotated after it, from the start", t->path, name);
 				if (file_set(t, nfd, &nst, 0, name, err, errlen) < 0)
 					return (-1);
 				continue;
 			}
 		}
-		note(t, "%s: reading the new file from the start", t->path);
+		tail_note(t, "%s: reading the new file from the start", t->path);
 		t->nvisited = 0;
 	}
 }
@@ -691,177 +588,6 @@ tail_read(struct tail *t, tail_line_fn cb, void *ctx, size_t max_lines,
 	return (follow(t, cb, ctx, max_lines, err, errlen));
 }
 
-/* rotated_name - NAME[.-]anything, not compressed */
-static int
-rotated_name(const struct tail *t, const char *name)
-{
-	static const char *const zext[] = { ".gz", ".bz2", ".xz", ".zst" };
-	size_t	bl = strlen(t->base), nl = strlen(name), el, i;
-
-	if (nl <= bl + 1 || memcmp(name, t->base, bl) != 0)
-		return (0);
-	if (name[bl] != '.' && name[bl] != '-')
-		return (0);
-	for (i = 0; i < sizeof(zext) / sizeof(zext[0]); i++) {
-		el = strlen(zext[i]);
-		if (nl >= el && strcmp(name + nl - el, zext[i]) == 0)
-			return (0);
-	}
-	return (1);
-}
-
-/*
- * find_rotated - look in the log's directory for the file of a committed
- * position under a rotated name; its fd (name and stat filled), or -1.
- */
-static int
-find_rotated(struct tail *t, const struct tail_pos *pos, char *name, size_t namelen,
-    struct stat *st)
-{
-	const struct dirent *d;
-	char	fp[TAIL_FP_LEN + 1];
-	size_t	flen;
-	int	fd = -1, nl;
-	DIR    *dp;
-
-	if ((dp = opendir(t->dir)) == NULL)
-		return (-1);
-	while (fd < 0 && (d = readdir(dp)) != NULL) {
-		if (!rotated_name(t, d->d_name))
-			continue;
-		if (fstatat(dirfd(dp), d->d_name, st, 0) < 0
-		    || (uint64_t)st->st_dev != pos->dev || (uint64_t)st->st_ino != pos->ino)
-			continue;
-		if ((size_t)snprintf(name, namelen, "%s/%s", t->dir, d->d_name) >= namelen
-		    || (fd = open_reg(dirfd(dp), d->d_name, st)) < 0)
-			continue;
-		if ((uint64_t)st->st_ino != pos->ino || (uint64_t)st->st_size < pos->offset
-		    || (pos->fp[0] != '\0' && (first_fp(t, fd, fp, &flen, &nl) != 1
-		    || strcmp(fp, pos->fp) != 0))) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	closedir(dp);
-	return (fd);
-}
-
-/* was_visited - (dev, ino) was finished since the log itself was last open */
-static int
-was_visited(const struct tail *t, uint64_t dev, uint64_t ino)
-{
-	int i;
-
-	for (i = 0; i < t->nvisited; i++)
-		if (t->visited[i][0] == dev && t->visited[i][1] == ino)
-			return (1);
-	return (0);
-}
-
-/*
- * older_name - for two rotated files with the same mtime: NAME.2 is older
- * than NAME.1 (logrotate's numbers count back); other suffixes (dates)
- * sort forward.
- */
-static int
-older_name(const struct tail *t, const char *a, const char *b)
-{
-	size_t bl = strlen(t->base);
-	char *ea, *eb;
-	long na = strtol(a + bl + 1, &ea, 10), nb = strtol(b + bl + 1, &eb, 10);
-
-	if (*ea == '\0' && *eb == '\0' && ea != a + bl + 1 && eb != b + bl + 1)
-		return (na > nb);
-	return (strcmp(a, b) < 0);
-}
-
-/*
- * next_rotated - the rotated file (uncompressed, not the log itself, not
- * dev/ino) with the oldest mtime after *after; its fd (name, stat filled),
- * or -1.  A compressed one in that range is noted: its lines are skipped.
- */
-static int
-next_rotated(struct tail *t, const struct timespec *after, uint64_t dev, uint64_t ino,
-    char *name, size_t namelen, struct stat *st)
-{
-	const struct dirent *d;
-	struct stat cur, s2, best;
-	char	bestname[NAME_MAX + 1] = "";
-	int	have_cur, fd;
-	DIR    *dp;
-
-	memset(&best, 0, sizeof(best));
-	have_cur = stat(t->path, &cur) == 0;
-	if ((dp = opendir(t->dir)) == NULL)
-		return (-1);
-	while ((d = readdir(dp)) != NULL) {
-		size_t bl = strlen(t->base);
-
-		if (strncmp(d->d_name, t->base, bl) != 0 || (d->d_name[bl] != '.' && d->d_name[bl] != '-'))
-			continue;
-		if (fstatat(dirfd(dp), d->d_name, &s2, 0) < 0 || !S_ISREG(s2.st_mode))
-			continue;
-		if (((uint64_t)s2.st_dev == dev && (uint64_t)s2.st_ino == ino) ||
-		    (have_cur && s2.st_dev == cur.st_dev && s2.st_ino == cur.st_ino) ||
-		    was_visited(t, (uint64_t)s2.st_dev, (uint64_t)s2.st_ino))
-			continue;
-		/* equal times are possible: file times are coarser than our reads */
-		if (s2.st_mtim.tv_sec < after->tv_sec || (s2.st_mtim.tv_sec == after->tv_sec &&
-		    s2.st_mtim.tv_nsec < after->tv_nsec))
-			continue;
-		if (!rotated_name(t, d->d_name)) {
-			note(t, "%s: %s/%s was rotated after the file we finished but is compressed; its lines are not read",
-			    t->path, t->dir, d->d_name);
-			continue;
-		}
-		if (bestname[0] == '\0' || s2.st_mtim.tv_sec < best.st_mtim.tv_sec ||
-		    (s2.st_mtim.tv_sec == best.st_mtim.tv_sec && (s2.st_mtim.tv_nsec < best.st_mtim.tv_nsec ||
-		    (s2.st_mtim.tv_nsec == best.st_mtim.tv_nsec && older_name(t, d->d_name, bestname))))) {
-			best = s2;
-			snprintf(bestname, sizeof(bestname), "%s", d->d_name);
-		}
-	}
-	fd = -1;
-	if (bestname[0] != '\0' &&
-	    (size_t)snprintf(name, namelen, "%s/%s", t->dir, bestname) < namelen)
-		fd = open_reg(dirfd(dp), bestname, st);
-	closedir(dp);
-	return (fd);
-}
-
-/*
- * find_copy - after a copytruncate while we were down: a rotated file
- * (another inode) whose first line is the committed fingerprint and which
- * reaches the committed offset: logrotate's copy.  Its fd, or -1.
- */
-static int
-find_copy(struct tail *t, const struct tail_pos *pos, char *name, size_t namelen,
-    struct stat *st)
-{
-	const struct dirent *d;
-	char	fp[TAIL_FP_LEN + 1];
-	size_t	flen;
-	int	fd = -1, nl;
-	DIR    *dp;
-
-	if (pos->fp[0] == '\0' || (dp = opendir(t->dir)) == NULL)
-		return (-1);
-	while (fd < 0 && (d = readdir(dp)) != NULL) {
-		if (!rotated_name(t, d->d_name))
-			continue;
-		if ((fd = open_reg(dirfd(dp), d->d_name, st)) < 0)
-			continue;
-		if ((uint64_t)st->st_ino == pos->ino || (uint64_t)st->st_size < pos->offset ||
-		    first_fp(t, fd, fp, &flen, &nl) != 1 || strcmp(fp, pos->fp) != 0 ||
-		    (size_t)snprintf(name, namelen, "%s/%s", t->dir, d->d_name) >= namelen) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	closedir(dp);
-	return (fd);
-}
-
 /* start_resume - open the log at a committed position (see the header) */
 static int
 start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errlen)
@@ -871,12 +597,12 @@ start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errle
 	size_t	flen;
 	int	fd, nl, known;
 
-	if ((fd = open_reg(AT_FDCWD, t->path, &st)) >= 0
+	if ((fd = tail_open_reg(AT_FDCWD, t->path, &st)) >= 0
 	    && (uint64_t)st.st_dev == pos->dev && (uint64_t)st.st_ino == pos->ino) {
-		known = first_fp(t, fd, fp, &flen, &nl);
+		known = tail_first_fp(t, fd, fp, &flen, &nl);
 		if ((uint64_t)st.st_size >= pos->offset
 		    && (pos->fp[0] == '\0' || (known == 1 && strcmp(fp, pos->fp) == 0))) {
-			note(t, "%s: resuming at offset %llu", t->path,
+			tail_note(t, "%s: resuming at offset %llu", t->path,
 			    (unsigned long long)pos->offset);
 			return (file_set(t, fd, &st, pos->offset, t->path, err, errlen));
 		}
@@ -885,15 +611,15 @@ start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errle
 			struct stat cst;
 			int cfd;
 
-			if ((cfd = find_copy(t, pos, name, sizeof(name), &cst)) >= 0) {
+			if ((cfd = tail_find_committed(t, pos, 1, name, sizeof(name), &cst)) >= 0) {
 				/* finish the copy; the log itself comes next, from 0 */
 				close(fd);
-				note(t, "%s: copied and truncated while we were down; finishing the copy %s from offset %llu, then the log from the start",
+				tail_note(t, "%s: copied and truncated while we were down; finishing the copy %s from offset %llu, then the log from the start",
 				    t->path, name, (unsigned long long)pos->offset);
 				return (file_set(t, cfd, &cst, pos->offset, name, err, errlen));
 			}
 		}
-		note(t, "%s: truncated or rewritten while we were down (size %llu, committed offset %llu); reading it from the start",
+		tail_note(t, "%s: truncated or rewritten while we were down (size %llu, committed offset %llu); reading it from the start",
 		    t->path, (unsigned long long)st.st_size,
 		    (unsigned long long)pos->offset);
 		return (file_set(t, fd, &st, 0, t->path, err, errlen));
@@ -904,13 +630,13 @@ start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errle
 	}
 	if (fd >= 0)
 		close(fd);
-	if ((fd = find_rotated(t, pos, name, sizeof(name), &st)) >= 0) {
-		note(t, "%s: rotated while we were down; finishing %s from offset %llu first",
+	if ((fd = tail_find_committed(t, pos, 0, name, sizeof(name), &st)) >= 0) {
+		tail_note(t, "%s: rotated while we were down; finishing %s from offset %llu first",
 		    t->path, name, (unsigned long long)pos->offset);
 		t->st.rotations++;
 		return (file_set(t, fd, &st, pos->offset, name, err, errlen));
 	}
-	note(t, "%s: the file of the committed position (inode %llu) is gone or compressed; reading the current log from the start, lines written in between may be lost",
+	tail_note(t, "%s: the file of the committed position (inode %llu) is gone or compressed; reading the current log from the start, lines written in between may be lost",
 	    t->path, (unsigned long long)pos->ino);
 	return (open_path(t, err, errlen) < 0 ? -1 : 0);
 }
@@ -922,12 +648,12 @@ start_fresh(struct tail *t, enum tail_start start, char *err, size_t errlen)
 	struct stat st;
 	int	fd;
 
-	if ((fd = open_reg(AT_FDCWD, t->path, &st)) < 0) {
+	if ((fd = tail_open_reg(AT_FDCWD, t->path, &st)) < 0) {
 		if (errno != ENOENT && errno != ENOTDIR) {
 			snprintf(err, errlen, "%s: %s", t->path, strerror(errno));
 			return (-1);
 		}
-		note(t, "%s: does not exist (yet), waiting for it", t->path);
+		tail_note(t, "%s: does not exist (yet), waiting for it", t->path);
 		t->missing_noted = 1;
 		return (0);
 	}

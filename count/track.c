@@ -20,79 +20,23 @@
  *	its original.  A candidate that fails it is left alone and the
  *	expectation stays open for the real copy.
  *
- *	Persistence (the daemon): with track_keep_dirty(t, 1) every change is
- *	noted in a dirty set; track_persist() writes the net changes since
- *	its last call (most messages live and die inside one batch and cost
- *	nothing); track_restore() rebuilds the state at start-up.
+ *	Persistence (the daemon): when the tracker keeps them, every change
+ *	is noted in a dirty set here (mark()); writing the net changes and
+ *	rebuilding the state at start-up is track_persist.c.  track_priv.h
+ *	holds the structures the two files share.
+ * RETURNS
+ *	Messages go out through the emit callback, removals through the
+ *	removed callback; what was dropped or not counted is in
+ *	track_stats().  Never prints, never exits.
  * UNTRUSTED INPUT
  *	Event strings; copied with their lengths, folded to lower case.
- *	Restored blobs are length-checked; a malformed one is refused.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/hmap.h"
 #include "count/source.h"
-#include "count/track.h"
-
-#define F_SMTPD		0x01	/* opened by smtpd client= */
-#define F_PICKUP	0x02	/* opened by pickup uid= */
-#define F_REINJECT	0x04	/* content-filter copy or requeue: never counted */
-#define F_ACTIVE	0x08	/* first (queue active) seen */
-#define F_REQUEUE	0x10
-#define F_COUNTED	0x20	/* emitted: its removal is reported */
-
-struct rec {
-	struct rec *older, *newer;	/* age list */
-	int64_t	created;
-	unsigned flags;
-	long	uid;
-	char   *sasl, *ip;		/* into the allocation, NULL when absent */
-	size_t	keylen;
-	char	key[];			/* host \0 instance \0 qid, then sasl \0 ip \0 */
-};
-
-struct held {
-	struct held *next;
-	uint64_t seq;
-	int64_t	time_us;
-	int64_t	recv_us;		/* when it was received: its record's client= line */
-	int	reinject;
-	int	removed;		/* its "removed" came while it was held back */
-	long	uid, nrcpt;
-	const char *host, *instance, *qid, *sender, *ip;
-	size_t	linklen;		/* host \0 qid, at data[] */
-	char	data[];
-};
-
-struct expect {
-	struct expect *next;
-	int64_t	time_us;		/* the hand-off line */
-	int64_t	orig_us;		/* its original was received; INT64_MIN: unknown */
-	size_t	n;
-	char	key[];
-};
-
-struct track {
-	struct hmap *recs;		/* key -> struct rec */
-	struct rec *oldest, *newest;
-	size_t	max_entries;
-	struct held *hhead, *htail;	/* FIFO */
-	struct hmap *held_ix;		/* host \0 qid -> newest struct held */
-	struct hmap *held_seq;		/* seq (8 bytes) -> struct held */
-	uint64_t seq;
-	struct hmap *expect;		/* host \0 qid -> struct expect */
-	struct expect *ehead, *etail;	/* FIFO by time */
-	struct hmap *dirty;		/* ns byte + key -> (void *)1, when keeping */
-	int	keep;
-	int64_t	now;			/* newest log time seen */
-	track_emit_fn emit;
-	void   *ctx;
-	track_removed_fn removed;
-	void   *rctx;
-	struct track_stats st;
-	char	sbuf[SOURCE_LINE_MAX + 1];	/* folded sender */
-};
+#include "count/track_priv.h"
 
 /* lower - fold ASCII upper case into dst (n bytes, NUL added) */
 static void
@@ -143,6 +87,7 @@ mark(struct track *t, int ns, const void *key, size_t n)
 	(void)hmap_get_or_add(t->dirty, buf, n + 1, &added);
 }
 
+/* seqkey - the 8-byte big-endian key of a held-back message */
 static void
 seqkey(uint64_t seq, unsigned char out[8])
 {
@@ -154,6 +99,7 @@ seqkey(uint64_t seq, unsigned char out[8])
 	}
 }
 
+/* mark_held - note a held-back message as changed */
 static void
 mark_held(struct track *t, const struct held *h)
 {
@@ -163,6 +109,7 @@ mark_held(struct track *t, const struct held *h)
 	mark(t, TRACK_NS_HELD, k, sizeof(k));
 }
 
+/* track_new - an empty tracker; see track.h */
 struct track *
 track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 {
@@ -188,6 +135,7 @@ track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 	return (t);
 }
 
+/* track_set_removed - report removals of counted messages to fn */
 void
 track_set_removed(struct track *t, track_removed_fn fn, void *ctx)
 {
@@ -195,15 +143,9 @@ track_set_removed(struct track *t, track_removed_fn fn, void *ctx)
 	t->rctx = ctx;
 }
 
-void
-track_keep_dirty(struct track *t, int on)
-{
-	t->keep = on;
-}
-
-/* rec_link - put r into the table and at the young end of the age list */
-static int
-rec_link(struct track *t, struct rec *r)
+/* track_rec_link - put r into the table and at the young end of the age list */
+int
+track_rec_link(struct track *t, struct rec *r)
 {
 	void **slot;
 	int added;
@@ -259,6 +201,7 @@ expect_expire(struct track *t, int64_t now)
 	}
 }
 
+/* track_free - free the tables; held-back messages are dropped, not emitted */
 void
 track_free(struct track *t)
 {
@@ -304,9 +247,25 @@ evict(struct track *t)
 	}
 }
 
-/* rec_alloc - a record with its key and identity strings; NULL on ENOMEM */
-static struct rec *
-rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn,
+/* put_str - append s (n bytes) + NUL at *pp, folded if asked; returns the copy */
+static const char *
+put_str(char **pp, const char *s, size_t n, int fold)
+{
+	char *d = *pp;
+
+	if (fold)
+		lower(d, s, n);
+	else {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	*pp += n + 1;
+	return (d);
+}
+
+/* track_rec_alloc - a record with its key and identity strings; NULL on ENOMEM */
+struct rec *
+track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn,
 	  const char *ip, size_t in, int fold)
 {
 	struct rec *r;
@@ -318,25 +277,10 @@ rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn,
 	r->keylen = keylen;
 	r->uid = -1;
 	p = r->key + keylen + 1;
-	if (sasl != NULL && sn > 0) {
-		r->sasl = p;
-		if (fold)
-			lower(p, sasl, sn);
-		else {
-			memcpy(p, sasl, sn);
-			p[sn] = '\0';
-		}
-		p += sn + 1;
-	}
-	if (ip != NULL && in > 0) {
-		r->ip = p;
-		if (fold)
-			lower(p, ip, in);
-		else {
-			memcpy(p, ip, in);
-			p[in] = '\0';
-		}
-	}
+	if (sasl != NULL && sn > 0)
+		r->sasl = put_str(&p, sasl, sn, fold);
+	if (ip != NULL && in > 0)
+		r->ip = put_str(&p, ip, in, fold);
 	return (r);
 }
 
@@ -350,11 +294,11 @@ rec_open(struct track *t, const char *key, size_t keylen, const struct pf_event 
 	if ((old = hmap_get(t->recs, key, keylen)) != NULL)
 		rec_drop(t, old);	/* its "removed" was never logged */
 	evict(t);		/* before linking r, so r itself is never dropped */
-	if ((r = rec_alloc(key, keylen, ev->sasl_username.p, ev->sasl_username.n,
+	if ((r = track_rec_alloc(key, keylen, ev->sasl_username.p, ev->sasl_username.n,
 	    ev->client_ip.p, ev->client_ip.n, 1)) == NULL)
 		return (NULL);
 	r->created = now;
-	if (rec_link(t, r) < 0) {
+	if (track_rec_link(t, r) < 0) {
 		free(r);
 		return (NULL);
 	}
@@ -392,11 +336,11 @@ expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us, int64_t
 }
 
 /*
- * expect_add - remember that a hand-off at time now named (host, qid) as
+ * track_expect_add - remember that a hand-off at time now named (host, qid) as
  * the copy of an original received at orig_us
  */
-static void
-expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig_us)
+void
+track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig_us)
 {
 	struct expect *e;
 	void **slot;
@@ -421,28 +365,12 @@ expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig
 	mark(t, TRACK_NS_EXPECT, lk, ln);
 }
 
-/* put_str - append s (n bytes) + NUL at *pp, folded if asked; returns the copy */
-static const char *
-put_str(char **pp, const char *s, size_t n, int fold)
-{
-	char *d = *pp;
-
-	if (fold)
-		lower(d, s, n);
-	else {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	*pp += n + 1;
-	return (d);
-}
-
 /*
- * held_add - queue a held-back message (strings copied), accepted at
+ * track_held_add - queue a held-back message (strings copied), accepted at
  * time_us and received at recv_us; NULL on ENOMEM
  */
-static struct held *
-held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us,
+struct held *
+track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us,
 	 const char *host, const char *inst, const char *qid, const char *sender,
 	 size_t en, const char *ip, long nrcpt, int reinject)
 {
@@ -507,16 +435,12 @@ emit_held(struct track *t, struct held *h)
 		t->st.reinjections++;
 		return;
 	}
-	memset(&m, 0, sizeof(m));
-	m.time_us = h->time_us;
-	m.host = h->host;
-	m.instance = h->instance;
-	m.queue_id = h->qid;
-	m.sender = h->sender;
-	m.client_ip = h->ip;
-	m.uid = h->uid;
-	m.nrcpt = h->nrcpt;
-	m.removed = h->removed;
+	/* unauthenticated: no login; what it does not name is zero */
+	m = (struct track_msg){
+		.time_us = h->time_us, .host = h->host, .instance = h->instance,
+		.queue_id = h->qid, .sender = h->sender, .client_ip = h->ip,
+		.uid = h->uid, .nrcpt = h->nrcpt, .removed = h->removed,
+	};
 	if (!h->removed) {
 		char key[512];
 		size_t hn = strlen(h->host), in = strlen(h->instance), qn = strlen(h->qid);
@@ -536,6 +460,7 @@ emit_held(struct track *t, struct held *h)
 	t->emit(t->ctx, &m);
 }
 
+/* track_flush - emit held-back messages whose link window has passed; see track.h */
 void
 track_flush(struct track *t, int64_t now)
 {
@@ -610,7 +535,7 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		}
 	}
 	/* unauthenticated smtpd: may be a re-injection named later */
-	if (held_add(t, t->seq, now, r->created, host, inst, qid, ev->sender.p,
+	if (track_held_add(t, t->seq, now, r->created, host, inst, qid, ev->sender.p,
 	    ev->sender.n, r->ip, nrcpt, 0) == NULL)
 		t->st.dropped++;
 }
@@ -654,9 +579,10 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now)
 		mark_held(t, h);
 		return;
 	}
-	expect_add(t, lk, ln, now, orig_us);
+	track_expect_add(t, lk, ln, now, orig_us);
 }
 
+/* track_event - one parsed line; see track.h */
 void
 track_event(struct track *t, const struct pf_event *ev, int64_t now)
 {
@@ -739,292 +665,21 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 	}
 }
 
-/*
- * Serialization.  Little helpers over a byte cursor; every read checks the
- * remaining length so a damaged blob is refused, not trusted.
- *
- * Saved values (i64 little-endian; strings as an i64 length, -1 for NULL,
- * then the bytes):
- *	TRACK_NS_REC	flags, uid, created, sasl, ip
- *	TRACK_NS_HELD	time_us, reinject | removed << 1, nrcpt, host, instance,
- *			qid, sender, ip [, recv_us]
- *	TRACK_NS_EXPECT	time_us [, orig_us]
- * A field in brackets was added later, at the end, so a value saved by an
- * older version is told apart by its length and still read: a held-back
- * message without recv_us is taken as received when it was accepted (the
- * nearest time it kept), an expectation without orig_us as of an unknown
- * original (any message may be its copy, as before).
- */
-struct wbuf {
-	unsigned char *p;
-	size_t	n, cap;
-};
-
-static int
-w_bytes(struct wbuf *w, const void *p, size_t n)
-{
-	if (w->n + n > w->cap) {
-		size_t nc = w->cap ? w->cap * 2 : 256;
-		unsigned char *np;
-
-		while (nc < w->n + n)
-			nc *= 2;
-		if ((np = realloc(w->p, nc)) == NULL)
-			return (-1);
-		w->p = np;
-		w->cap = nc;
-	}
-	if (n > 0)
-		memcpy(w->p + w->n, p, n);
-	w->n += n;
-	return (0);
-}
-
-static int
-w_i64(struct wbuf *w, int64_t v)
-{
-	unsigned char b[8];
-	uint64_t u = (uint64_t)v;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		b[i] = (unsigned char)(u >> (8 * i));
-	return (w_bytes(w, b, 8));
-}
-
-/* w_str - length (i64, -1 for NULL) then bytes */
-static int
-w_str(struct wbuf *w, const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (w_i64(w, s ? (int64_t)n : -1) < 0)
-		return (-1);
-	return (w_bytes(w, s, n));
-}
-
-struct rbuf {
-	const unsigned char *p;
-	size_t	n;
-	int	bad;
-};
-
-static int64_t
-r_i64(struct rbuf *r)
-{
-	uint64_t u = 0;
-	int i;
-
-	if (r->n < 8) {
-		r->bad = 1;
-		return (0);
-	}
-	for (i = 0; i < 8; i++)
-		u |= (uint64_t)r->p[i] << (8 * i);
-	r->p += 8;
-	r->n -= 8;
-	return ((int64_t)u);
-}
-
-/* r_str - a string as written by w_str; *len set; NULL for NULL or bad */
-static const char *
-r_str(struct rbuf *r, size_t *len)
-{
-	int64_t n = r_i64(r);
-	const char *s;
-
-	*len = 0;
-	if (r->bad || n < 0)
-		return (NULL);
-	if ((uint64_t)n > r->n || memchr(r->p, '\0', (size_t)n) != NULL) {
-		r->bad = 1;
-		return (NULL);
-	}
-	s = (const char *)r->p;
-	r->p += n;
-	r->n -= (size_t)n;
-	*len = (size_t)n;
-	return (s);
-}
-
-/* persist_one - write or delete one dirty entry */
-struct persist_walk {
-	struct track *t;
-	const struct track_persist_ops *ops;
-	void   *ctx;
-	struct wbuf w;
-	int	failed;
-};
-
-static int
-persist_cb(void *ctx, const char *dk, size_t dn, void *val)
-{
-	struct persist_walk *pw = ctx;
-	struct track *t = pw->t;
-	int ns = (unsigned char)dk[0];
-	const char *key = dk + 1;
-	size_t kn = dn - 1;
-	struct wbuf *w = &pw->w;
-	int r = 0;
-
-	(void)val;
-	w->n = 0;
-	if (ns == TRACK_NS_REC) {
-		struct rec *rec = hmap_get(t->recs, key, kn);
-
-		if (rec == NULL)
-			r = pw->ops->del(pw->ctx, ns, key, kn);
-		else if (w_i64(w, rec->flags) < 0 || w_i64(w, rec->uid) < 0 ||
-		    w_i64(w, rec->created) < 0 || w_str(w, rec->sasl) < 0 ||
-		    w_str(w, rec->ip) < 0)
-			r = -1;
-		else
-			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
-	} else if (ns == TRACK_NS_HELD) {
-		struct held *h = hmap_get(t->held_seq, key, kn);
-
-		if (h == NULL)
-			r = pw->ops->del(pw->ctx, ns, key, kn);
-		else if (w_i64(w, h->time_us) < 0 || w_i64(w, h->reinject | (h->removed << 1)) < 0 ||
-		    w_i64(w, h->nrcpt) < 0 || w_str(w, h->host) < 0 ||
-		    w_str(w, h->instance) < 0 || w_str(w, h->qid) < 0 ||
-		    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0 ||
-		    w_i64(w, h->recv_us) < 0)
-			r = -1;
-		else
-			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
-	} else if (ns == TRACK_NS_EXPECT) {
-		struct expect *e = hmap_get(t->expect, key, kn);
-
-		if (e == NULL)
-			r = pw->ops->del(pw->ctx, ns, key, kn);
-		else if (w_i64(w, e->time_us) < 0 || w_i64(w, e->orig_us) < 0)
-			r = -1;
-		else
-			r = pw->ops->put(pw->ctx, ns, key, kn, w->p, w->n);
-	}
-	if (r < 0) {
-		pw->failed = 1;
-		return (1);
-	}
-	return (0);
-}
-
-int
-track_persist(struct track *t, const struct track_persist_ops *ops, void *ctx)
-{
-	struct persist_walk pw;
-
-	memset(&pw, 0, sizeof(pw));
-	pw.t = t;
-	pw.ops = ops;
-	pw.ctx = ctx;
-	hmap_each(t->dirty, persist_cb, &pw);
-	free(pw.w.p);
-	if (pw.failed)
-		return (-1);
-	hmap_free(t->dirty, NULL);
-	if ((t->dirty = hmap_new()) == NULL)
-		return (-1);
-	return (0);
-}
-
-void
-track_forget_dirty(struct track *t)
-{
-	struct hmap *n = hmap_new();
-
-	if (n == NULL)
-		return;
-	hmap_free(t->dirty, NULL);
-	t->dirty = n;
-}
-
-int
-track_restore(struct track *t, int ns, const void *key, size_t kn,
-	      const void *val, size_t vn)
-{
-	struct rbuf rb = { val, vn, 0 };
-	int keep = t->keep, rc = -1;
-
-	t->keep = 0;		/* restoring is not a change */
-	if (ns == TRACK_NS_REC) {
-		int64_t flags = r_i64(&rb), uid = r_i64(&rb), created = r_i64(&rb);
-		size_t sn, in;
-		const char *sasl = r_str(&rb, &sn), *ip = r_str(&rb, &in);
-		struct rec *r;
-
-		if (!rb.bad && rb.n == 0 && kn > 0 && kn < 512 &&
-		    hmap_get(t->recs, key, kn) == NULL &&
-		    (r = rec_alloc(key, kn, sasl, sn, ip, in, 0)) != NULL) {
-			r->flags = (unsigned)flags;
-			r->uid = (long)uid;
-			r->created = created;
-			if (rec_link(t, r) == 0)
-				rc = 0;
-			else
-				free(r);
-		}
-	} else if (ns == TRACK_NS_HELD) {
-		const unsigned char *k = key;
-		int64_t time_us = r_i64(&rb), reinject = r_i64(&rb), nrcpt = r_i64(&rb);
-		size_t hn, in, qn, en, ipn;
-		const char *host = r_str(&rb, &hn), *inst = r_str(&rb, &in);
-		const char *qid = r_str(&rb, &qn), *sender = r_str(&rb, &en);
-		const char *ip = r_str(&rb, &ipn);
-		int64_t recv_us = rb.n == 0 ? time_us : r_i64(&rb);	/* older: none */
-		char hb[256], ib[256], qb[PF_QID_MAX + 1], ipb[256] = "";
-		uint64_t seq = 0;
-		size_t i;
-
-		if (!rb.bad && rb.n == 0 && kn == 8 && host && inst && qid &&
-		    hn < sizeof(hb) && in < sizeof(ib) && qn < sizeof(qb) &&
-		    (ip == NULL || ipn < sizeof(ipb))) {
-			for (i = 0; i < 8; i++)
-				seq = (seq << 8) | k[i];
-			memcpy(hb, host, hn);
-			hb[hn] = '\0';
-			memcpy(ib, inst, in);
-			ib[in] = '\0';
-			memcpy(qb, qid, qn);
-			qb[qn] = '\0';
-			if (ip) {
-				memcpy(ipb, ip, ipn);
-				ipb[ipn] = '\0';
-			}
-			struct held *h = held_add(t, seq, time_us, recv_us, hb, ib, qb,
-			    sender, en, ip ? ipb : NULL, (long)nrcpt, (int)(reinject & 1));
-
-			if (h != NULL) {
-				h->removed = (int)((reinject >> 1) & 1);
-				rc = 0;
-			}
-		}
-	} else if (ns == TRACK_NS_EXPECT) {
-		int64_t time_us = r_i64(&rb);
-		int64_t orig_us = rb.n == 0 ? INT64_MIN : r_i64(&rb);	/* older: none */
-
-		if (!rb.bad && rb.n == 0 && kn > 0 && kn < 512) {
-			expect_add(t, key, kn, time_us, orig_us);
-			rc = 0;
-		}
-	}
-	t->keep = keep;
-	return (rc);
-}
-
+/* track_stats - counters since track_new */
 const struct track_stats *
 track_stats(const struct track *t)
 {
 	return (&t->st);
 }
 
+/* track_size - open records */
 size_t
 track_size(const struct track *t)
 {
 	return (hmap_count(t->recs));
 }
 
+/* track_held - messages held back now */
 size_t
 track_held(const struct track *t)
 {

@@ -2,12 +2,31 @@
  * NAME
  *	store - SQLite persistence (the only module that includes sqlite3.h)
  * SUMMARY
- *	Accepted messages, verdicts (overruns), the log cursor, blocks and the
- *	action log.  Schema versions via PRAGMA user_version with migrations;
- *	WAL for files; prepared statements; the caller groups writes into one
- *	transaction per batch with store_begin()/store_commit().
- *	Functions return 0 on success, -1 on failure with err filled; they
- *	never print and never exit.
+ *	Accepted messages, verdicts (overruns), the log cursor, the tracker's
+ *	state, blocks, holds and the job queue (action log).  Schema versions
+ *	via PRAGMA user_version with migrations; WAL for files; prepared
+ *	statements; the caller groups writes into one transaction per batch
+ *	with store_begin()/store_commit().
+ *
+ *	Three files behind this one header: store.c, the core (open,
+ *	migrate, batches, the statement table, the row walker); store_count.c,
+ *	the counting half (messages, verdicts, cursor, key/value state);
+ *	store_enforce.c, the enforcement half (blocks, holds, jobs).
+ * RETURNS
+ *	One style for every function.  A failure returns -1 and, when the
+ *	function takes an err buffer, fills it with "path: what: reason".
+ *	Success returns 0, unless the function's comment names another value:
+ *	- found or not: 1 (and the result filled) or 0 (store_get_cursor,
+ *	  store_get_block);
+ *	- a count or an id, >= 0 (store_count_messages, store_count_holds,
+ *	  store_prune_some, store_add_job, store_schema_version);
+ *	- a walk (store_each_*, store_kv_each, store_get_job): 0 after the
+ *	  last row, or the callback's first non-zero return, which stops the
+ *	  walk and is passed back as is (err untouched).  Rows come in the
+ *	  order the function's comment gives; the strings and blobs a
+ *	  callback sees live until it returns.  A callback may call any store
+ *	  function, even the walk it is in.
+ *	The store never prints and never exits.
  * UNTRUSTED INPUT
  *	Strings from the log are bound as parameters, never pasted into SQL.
  */
@@ -18,6 +37,37 @@
 #include <stdint.h>
 
 struct store;
+
+/* ------------------------------------------------------------ the core */
+
+/*
+ * store_open - path NULL or ":memory:" opens an in-memory database.
+ * readonly opens an existing file without creating or migrating it.
+ */
+int	store_open(struct store **out, const char *path, int readonly,
+		   char *err, size_t errlen);
+void	store_close(struct store *);
+
+int	store_begin(struct store *, char *err, size_t errlen);
+int	store_commit(struct store *, char *err, size_t errlen);
+/* store_rollback - 0 also when no batch is open (SQLite may have ended it) */
+int	store_rollback(struct store *);
+
+/* store_schema_version - PRAGMA user_version after migration, -1 on error */
+int	store_schema_version(struct store *);
+
+/* store_schema_latest - the schema version this sendguard migrates to */
+int	store_schema_latest(void);
+
+/*
+ * store_limit_size - cap the database at about max_bytes (PRAGMA
+ * max_page_count, never below its current size) for this connection;
+ * writes past it fail with a "database or disk is full" error.
+ */
+int	store_limit_size(struct store *, int64_t max_bytes, char *err,
+			 size_t errlen);
+
+/* ---------------------------------------------------- the counting half */
 
 /* One accepted message.  NULL or "" for an absent string field. */
 struct store_msg {
@@ -42,20 +92,9 @@ struct store_cursor {
 	char	fingerprint[65];	/* hex digest of the file's first line */
 };
 
-/*
- * store_open - path NULL or ":memory:" opens an in-memory database.
- * readonly opens an existing file without creating or migrating it.
- */
-int	store_open(struct store **out, const char *path, int readonly,
-		   char *err, size_t errlen);
-void	store_close(struct store *);
-
-int	store_begin(struct store *, char *err, size_t errlen);
-int	store_commit(struct store *, char *err, size_t errlen);
-int	store_rollback(struct store *);
-
 int	store_add_message(struct store *, const struct store_msg *,
 			  char *err, size_t errlen);
+/* store_add_verdict - a verdict without identity is refused */
 int	store_add_verdict(struct store *, const struct store_verdict *,
 			  char *err, size_t errlen);
 
@@ -65,49 +104,41 @@ int	store_get_cursor(struct store *, const char *log, struct store_cursor *c,
 int	store_set_cursor(struct store *, const char *log,
 			 const struct store_cursor *c, char *err, size_t errlen);
 
-/* store_count_messages - rows in messages (for tests and status) */
+/* store_count_messages - rows in messages (for tests and status); -1 on error */
 int64_t	store_count_messages(struct store *);
 
-/* store_each_message - call cb for every message with time_us >= since, in time order */
+/*
+ * store_each_message - call cb for every message with time_us >= since, in
+ * time order (ties in insertion order).  An absent string ("" or NULL)
+ * reads back as NULL, an absent uid as -1; removed_us reads as 0.
+ */
 int	store_each_message(struct store *, int64_t since_us,
 			   int (*cb)(void *ctx, const struct store_msg *), void *ctx,
 			   char *err, size_t errlen);
 
-/* store_schema_version - PRAGMA user_version after migration */
-int	store_schema_version(struct store *);
-
-/*
- * Added with store.c:
- * store_each_message: cb's strings live until it returns; a non-zero
- * return from cb stops the walk and is returned as is (err untouched).
- * An absent string ("" or NULL) reads back as NULL, an absent uid as -1.
- */
-
 /*
  * store_each_verdict - call cb for every verdict with time_us >= since, of
- * identity (NULL: of all identities), in time order; as store_each_message.
+ * identity (NULL: of all identities), in time order.
  */
 int	store_each_verdict(struct store *, const char *identity, int64_t since_us,
 			   int (*cb)(void *ctx, const struct store_verdict *),
 			   void *ctx, char *err, size_t errlen);
 
-/* store_schema_latest - the schema version this sendguard migrates to */
-int	store_schema_latest(void);
-
 /* store_prune - delete messages and verdicts with time_us < before_us */
 int	store_prune(struct store *, int64_t before_us, char *err, size_t errlen);
 
-/*
- * store_limit_size - cap the database at about max_bytes (PRAGMA
- * max_page_count, never below its current size) for this connection;
- * writes past it fail with a "database or disk is full" error.
- */
-int	store_limit_size(struct store *, int64_t max_bytes, char *err,
-			 size_t errlen);
+/* store_prune_some - delete at most limit old messages and verdicts; rows deleted or -1 */
+int64_t	store_prune_some(struct store *, int64_t before_us, int64_t limit,
+			 char *err, size_t errlen);
+
+/* store_last_message_time - 0 and the newest message's time in *t (INT64_MIN: none), or -1 */
+int	store_last_message_time(struct store *, int64_t *t, char *err, size_t errlen);
 
 /*
  * Opaque key/value state for other modules (the tracker's in-flight
  * records), in namespaces ns; written inside the caller's batch.
+ * store_kv_each walks one namespace in key order (memcmp); an empty key
+ * or value reads as "" with length 0, never NULL.
  */
 int	store_kv_put(struct store *, int ns, const void *key, size_t klen,
 		     const void *val, size_t vlen, char *err, size_t errlen);
@@ -117,16 +148,26 @@ int	store_kv_each(struct store *, int ns, int (*cb)(void *ctx, const void *key,
 		      size_t klen, const void *val, size_t vlen), void *ctx,
 		      char *err, size_t errlen);
 
-/* store_prune_some - delete at most limit old messages and verdicts; rows deleted or -1 */
-int64_t	store_prune_some(struct store *, int64_t before_us, int64_t limit,
-			 char *err, size_t errlen);
-
-/* store_last_message_time - the newest message's time, INT64_MIN when none */
-int	store_last_message_time(struct store *, int64_t *t, char *err, size_t errlen);
-
 /*
- * Enforcement.  Identities are "kind:value" (sasl:, uid:, sender:, ip:).
+ * An identity's messages, for enforcement.  Identities are "kind:value"
+ * (sasl:, uid:, sender:, ip:, sasl_domain:, sender_domain:); one that
+ * ident_parse() refuses is an error.
  */
+
+/* store_mark_removed - the queued message (host, instance, qid) is gone */
+int	store_mark_removed(struct store *, const char *host, const char *instance,
+			   const char *qid, int64_t time_us, char *err, size_t errlen);
+/* store_each_queued - messages of identity accepted since since_us and not removed, in time order */
+int	store_each_queued(struct store *, const char *identity, int64_t since_us,
+			  int (*cb)(void *ctx, const struct store_msg *), void *ctx,
+			  char *err, size_t errlen);
+/* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
+int	store_each_recent(struct store *, const char *identity, int limit,
+			  int (*cb)(void *ctx, const struct store_msg *), void *ctx,
+			  char *err, size_t errlen);
+
+/* ------------------------------------------------- the enforcement half */
+
 struct store_block {
 	const char *identity, *rule;
 	int64_t	since_us, until_us;	/* until 0: until unblocked by hand */
@@ -160,19 +201,7 @@ struct store_job {
 	const char *outcome;
 };
 
-/* store_mark_removed - the queued message (host, instance, qid) is gone */
-int	store_mark_removed(struct store *, const char *host, const char *instance,
-			   const char *qid, int64_t time_us, char *err, size_t errlen);
-/* store_each_queued - messages of identity accepted since since_us and not removed */
-int	store_each_queued(struct store *, const char *identity, int64_t since_us,
-			  int (*cb)(void *ctx, const struct store_msg *), void *ctx,
-			  char *err, size_t errlen);
-/* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
-int	store_each_recent(struct store *, const char *identity, int limit,
-			  int (*cb)(void *ctx, const struct store_msg *), void *ctx,
-			  char *err, size_t errlen);
-
-/* store_get_block - 1 and *b (strings copied into buf), 0 when none, -1 */
+/* store_get_block - 1 and *b (strings copied into buf), 0 when none (*b zeroed), -1 */
 int	store_get_block(struct store *, const char *identity, struct store_block *b,
 			char *buf, size_t buflen, char *err, size_t errlen);
 int	store_put_block(struct store *, const struct store_block *, char *err, size_t errlen);
@@ -187,6 +216,7 @@ int	store_add_hold(struct store *, const struct store_hold *, char *err, size_t 
 int	store_hold_state(struct store *, const char *host, const char *instance,
 			 const char *qid, const char *state, int64_t time_us,
 			 char *err, size_t errlen);
+/* store_each_hold - the identity's holds in state (NULL: any), oldest request first */
 int	store_each_hold(struct store *, const char *identity, const char *state,
 			int (*cb)(void *ctx, const struct store_hold *), void *ctx,
 			char *err, size_t errlen);
@@ -205,7 +235,7 @@ struct store_on_hold {
 	int64_t	until_us, ended_us;
 };
 
-/* store_each_on_hold - every identity with mail on hold, by identity; as store_each_block */
+/* store_each_on_hold - every identity with mail on hold, by identity */
 int	store_each_on_hold(struct store *, int (*cb)(void *ctx, const struct store_on_hold *),
 			   void *ctx, char *err, size_t errlen);
 
@@ -217,6 +247,7 @@ int	store_update_job(struct store *, int64_t id, const char *status, int attempt
 int	store_each_job(struct store *, const char *identity, const char *status,
 		       int (*cb)(void *ctx, const struct store_job *), void *ctx,
 		       char *err, size_t errlen);
+/* store_get_job - cb for the job id (not called when there is none) */
 int	store_get_job(struct store *, int64_t id, int (*cb)(void *ctx,
 		      const struct store_job *), void *ctx, char *err, size_t errlen);
 

@@ -1,12 +1,16 @@
 /*
  * NAME
- *	test_store - Criterion tests of store/store.c
+ *	test_store - Criterion tests of store/ (store.c, store_count.c,
+ *	store_enforce.c)
  * SUMMARY
  *	Opening memory and file databases, schema migration and refusal of a
  *	newer schema, read-only stores, message/verdict/cursor round trips,
  *	hostile strings stored byte-exact, batches that commit or roll back, a
  *	full database, pruning, and a timing of 200k inserts (printed to
- *	stderr, not asserted).  File databases live in a mkdtemp directory that
+ *	stderr, not asserted).  Every walker (store_each_*, store_kv_each,
+ *	store_get_job) in one table: its rows in order, a callback's non-zero
+ *	return stopping the walk and coming back, and on a damaged file an
+ *	error that names the file.  File databases live in a mkdtemp directory that
  *	each test removes.  The schema version is read and forged through the
  *	SQLite file header (offset 60, big-endian), so this file needs no
  *	sqlite3.h.
@@ -592,6 +596,202 @@ Test(store, walk_stop_and_nesting)
 	/* after a stopped walk the statement is reusable; nesting works */
 	cr_assert_eq(store_each_message(s, 0, nested, s, err, sizeof(err)), 0,
 		     "%s", err);
+	store_close(s);
+}
+
+/* ------------------------------------------------------ every walker */
+
+/* What a walk saw: one label per row, in order. */
+struct seen {
+	char	label[8][32];
+	int	n;
+	int	stop_after;		/* >0: return 7 after this many rows */
+};
+
+/* seen_add - note one row's label; 7 once stop_after rows are seen */
+static int
+seen_add(struct seen *w, const char *label, size_t len)
+{
+	cr_assert_lt(w->n, 8, "more rows than any walk here has");
+	snprintf(w->label[w->n++], sizeof(w->label[0]), "%.*s", (int) len,
+		 label ? label : "(null)");
+	return w->stop_after > 0 && w->n >= w->stop_after ? 7 : 0;
+}
+
+/* LABEL_BY - a callback that labels a row of struct type by its field f */
+#define LABEL_BY(name, type, f)						\
+static int								\
+name(void *ctx, const struct type *row)					\
+{									\
+	return seen_add(ctx, row->f, strlen(row->f));			\
+}
+
+/* The callbacks: each labels a row by the field that tells the rows apart. */
+LABEL_BY(on_msg, store_msg, queue_id)
+LABEL_BY(on_verdict, store_verdict, queue_id)
+LABEL_BY(on_block, store_block, identity)
+LABEL_BY(on_hold, store_hold, queue_id)
+LABEL_BY(on_on_hold, store_on_hold, identity)
+LABEL_BY(on_job, store_job, action)
+
+/* on_kv - a key/value entry labelled by its key */
+static int
+on_kv(void *ctx, const void *k, size_t kn, const void *v, size_t vn)
+{
+	(void) v;
+	(void) vn;
+	return seen_add(ctx, k, kn);
+}
+
+/* walk - run walker i of walk_rows[] over s into w */
+static int
+walk(struct store *s, int i, struct seen *w, char *err, size_t errlen)
+{
+	switch (i) {
+	case 0:
+		return store_each_message(s, 0, on_msg, w, err, errlen);
+	case 1:
+		return store_each_verdict(s, "sasl:w", 0, on_verdict, w, err, errlen);
+	case 2:
+		return store_kv_each(s, 5, on_kv, w, err, errlen);
+	case 3:
+		return store_each_queued(s, "sasl:w", 0, on_msg, w, err, errlen);
+	case 4:
+		return store_each_recent(s, "sasl:w", 10, on_msg, w, err, errlen);
+	case 5:
+		return store_each_block(s, "blocked", on_block, w, err, errlen);
+	case 6:
+		return store_each_hold(s, "sasl:w", NULL, on_hold, w, err, errlen);
+	case 7:
+		return store_each_on_hold(s, on_on_hold, w, err, errlen);
+	case 8:
+		return store_each_job(s, "sasl:w", NULL, on_job, w, err, errlen);
+	default:
+		return store_get_job(s, 2, on_job, w, err, errlen);
+	}
+}
+
+/* One row per walker: what it lists, in its order. */
+static const struct {
+	const char *name, *want;
+} walk_rows[] = {
+	{ "store_each_message", "W1 W2 W3" },
+	{ "store_each_verdict", "V1 V2 V3" },
+	{ "store_kv_each", "k1 k2 k3" },
+	{ "store_each_queued", "W1 W2 W3" },
+	{ "store_each_recent", "W1 W2 W3" },
+	{ "store_each_block", "sasl:b1 sasl:b2 sasl:b3" },
+	{ "store_each_hold", "H1 H2 H3" },
+	{ "store_each_on_hold", "sasl:w sasl:x sasl:y" },
+	{ "store_each_job", "a1 a2 a3" },
+	{ "store_get_job", "a2" },
+};
+
+/* fill_walkable - three rows for every walker, inserted out of order */
+static void
+fill_walkable(struct store *s)
+{
+	static const struct store_hold holds[] = {
+		{ .identity = "sasl:w", .queue_id = "H2", .requested_us = 2 },
+		{ .identity = "sasl:y", .queue_id = "Y1", .requested_us = 0 },
+		{ .identity = "sasl:w", .queue_id = "H1", .requested_us = 1 },
+		{ .identity = "sasl:x", .queue_id = "X1", .requested_us = 0 },
+		{ .identity = "sasl:w", .queue_id = "H3", .requested_us = 3 },
+	};
+	char	err[256] = "", qid[16], key[16], bid[24];
+	int	i;
+
+	for (i = 3; i >= 1; i--) {
+		struct store_msg m = msg(10 * i, qid, "w");
+		struct store_verdict v = { .time_us = 10 * i, .identity = "sasl:w",
+					   .queue_id = qid };
+		struct store_block b = { .identity = bid, .since_us = i,
+					 .state = "blocked" };
+
+		snprintf(qid, sizeof(qid), "W%d", i);
+		add_ok(s, &m);
+		qid[0] = 'V';
+		cr_assert_eq(store_add_verdict(s, &v, err, sizeof(err)), 0, "%s", err);
+		snprintf(key, sizeof(key), "k%d", i);
+		cr_assert_eq(store_kv_put(s, 5, key, 2, "v", 1, err, sizeof(err)), 0);
+		snprintf(bid, sizeof(bid), "sasl:b%d", i);
+		cr_assert_eq(store_put_block(s, &b, err, sizeof(err)), 0, "%s", err);
+	}
+	for (i = 0; i < (int) (sizeof(holds) / sizeof(holds[0])); i++)
+		cr_assert_eq(store_add_hold(s, &holds[i], err, sizeof(err)), 0, "%s",
+			     err);
+	for (i = 1; i <= 3; i++) {
+		struct store_job j = { .time_us = i, .identity = "sasl:w",
+				       .action = qid, .status = "ok" };
+
+		snprintf(qid, sizeof(qid), "a%d", i);
+		cr_assert_eq(store_add_job(s, &j, err, sizeof(err)), i, "%s", err);
+	}
+}
+
+/* joined - the labels a walk saw, space-separated */
+static const char *
+joined(const struct seen *w, char *buf, size_t len)
+{
+	size_t	off = 0;
+	int	i;
+
+	buf[0] = '\0';
+	for (i = 0; i < w->n && off < len; i++)
+		off += (size_t) snprintf(buf + off, len - off, "%s%s", i ? " " : "",
+					 w->label[i]);
+	return buf;
+}
+
+Test(store, every_walker_orders_stops_and_reports, .init = mk_tmpdir,
+     .fini = rm_tmpdir)
+{
+	struct store *s = open_ok(dbpath, 0);
+	char	err[512], buf[256];
+	struct stat st;
+	int	i, fd;
+
+	fill_walkable(s);
+	for (i = 0; i < (int) (sizeof(walk_rows) / sizeof(walk_rows[0])); i++) {
+		const char *name = walk_rows[i].name;
+		struct seen w = { .n = 0 };
+
+		/* every row, in the walker's order */
+		err[0] = '\0';
+		cr_assert_eq(walk(s, i, &w, err, sizeof(err)), 0, "%s: %s", name, err);
+		cr_assert_str_eq(joined(&w, buf, sizeof(buf)), walk_rows[i].want,
+				 "%s", name);
+		/* the callback's non-zero return stops the walk and comes back */
+		memset(&w, 0, sizeof(w));
+		w.stop_after = 1;
+		cr_assert_eq(walk(s, i, &w, err, sizeof(err)), 7, "%s: stop", name);
+		cr_assert_eq(w.n, 1, "%s: went on after the stop", name);
+		/* and the stopped statement serves the next walk from its start */
+		memset(&w, 0, sizeof(w));
+		cr_assert_eq(walk(s, i, &w, err, sizeof(err)), 0, "%s: %s", name, err);
+		cr_assert_str_eq(joined(&w, buf, sizeof(buf)), walk_rows[i].want,
+				 "%s: after a stop", name);
+	}
+	store_close(s);
+
+	/* a damaged file: every page after the first (the header) overwritten */
+	cr_assert_eq(stat(dbpath, &st), 0);
+	cr_assert_gt(st.st_size, 4096, "a one-page database tests nothing");
+	cr_assert((fd = open(dbpath, O_WRONLY)) >= 0);
+	memset(buf, 0xa5, sizeof(buf));
+	for (off_t off = 4096; off < st.st_size; off += (off_t) sizeof(buf))
+		cr_assert_eq(pwrite(fd, buf, sizeof(buf), off), (ssize_t) sizeof(buf));
+	close(fd);
+	s = open_ok(dbpath, 1);
+	for (i = 0; i < (int) (sizeof(walk_rows) / sizeof(walk_rows[0])); i++) {
+		struct seen w = { .n = 0 };
+
+		err[0] = '\0';
+		cr_assert_eq(walk(s, i, &w, err, sizeof(err)), -1, "%s: read a "
+			     "damaged file", walk_rows[i].name);
+		cr_assert_not_null(strstr(err, dbpath), "%s: error \"%s\" lacks the "
+				   "file name", walk_rows[i].name, err);
+	}
 	store_close(s);
 }
 

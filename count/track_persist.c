@@ -1,0 +1,328 @@
+/*
+ * NAME
+ *	track_persist - the tracker's in-flight state across restarts
+ * SUMMARY
+ *	Exports track_keep_dirty(), track_persist(), track_forget_dirty()
+ *	and track_restore() (see track.h).  With track_keep_dirty(t, 1)
+ *	every change to a record, a held-back message or an expectation is
+ *	noted in a dirty set (track.c); track_persist() writes the net
+ *	changes since its last call through the caller's put/del (most
+ *	messages live and die inside one batch and cost nothing);
+ *	track_restore() rebuilds the state at start-up, one saved entry at
+ *	a time.
+ * RETURNS
+ *	0, or -1 when an op failed (track_persist: the changes stay noted)
+ *	or a saved entry is malformed (track_restore).  Never prints or
+ *	exits.
+ * UNTRUSTED INPUT
+ *	Restored blobs come from the state database: every read checks the
+ *	remaining length, a string may hold no NUL, and a malformed entry is
+ *	refused, not trusted.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/hmap.h"
+#include "count/track_priv.h"
+
+/*
+ * Serialization.  Little helpers over a byte cursor; every read checks the
+ * remaining length so a damaged blob is refused, not trusted.
+ *
+ * Saved values (i64 little-endian; strings as an i64 length, -1 for NULL,
+ * then the bytes):
+ *	TRACK_NS_REC	flags, uid, created, sasl, ip
+ *	TRACK_NS_HELD	time_us, reinject | removed << 1, nrcpt, host, instance,
+ *			qid, sender, ip [, recv_us]
+ *	TRACK_NS_EXPECT	time_us [, orig_us]
+ * A field in brackets was added later, at the end, so a value saved by an
+ * older version is told apart by its length and still read: a held-back
+ * message without recv_us is taken as received when it was accepted (the
+ * nearest time it kept), an expectation without orig_us as of an unknown
+ * original (any message may be its copy, as before).
+ */
+struct wbuf {
+	unsigned char *p;
+	size_t	n, cap;
+};
+
+/* w_bytes - append n bytes, growing the buffer; -1 out of memory */
+static int
+w_bytes(struct wbuf *w, const void *p, size_t n)
+{
+	if (w->n + n > w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 256;
+		unsigned char *np;
+
+		while (nc < w->n + n)
+			nc *= 2;
+		if ((np = realloc(w->p, nc)) == NULL)
+			return (-1);
+		w->p = np;
+		w->cap = nc;
+	}
+	if (n > 0)
+		memcpy(w->p + w->n, p, n);
+	w->n += n;
+	return (0);
+}
+
+/* w_i64 - append v as 8 bytes, little-endian */
+static int
+w_i64(struct wbuf *w, int64_t v)
+{
+	unsigned char b[8];
+	uint64_t u = (uint64_t)v;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(u >> (8 * i));
+	return (w_bytes(w, b, 8));
+}
+
+/* w_str - length (i64, -1 for NULL) then bytes */
+static int
+w_str(struct wbuf *w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (w_i64(w, s ? (int64_t)n : -1) < 0)
+		return (-1);
+	return (w_bytes(w, s, n));
+}
+
+struct rbuf {
+	const unsigned char *p;
+	size_t	n;
+	int	bad;
+};
+
+/* r_i64 - read 8 bytes little-endian; 0 and bad set when too short */
+static int64_t
+r_i64(struct rbuf *r)
+{
+	uint64_t u = 0;
+	int i;
+
+	if (r->n < 8) {
+		r->bad = 1;
+		return (0);
+	}
+	for (i = 0; i < 8; i++)
+		u |= (uint64_t)r->p[i] << (8 * i);
+	r->p += 8;
+	r->n -= 8;
+	return ((int64_t)u);
+}
+
+/* r_str - a string as written by w_str; *len set; NULL for NULL or bad */
+static const char *
+r_str(struct rbuf *r, size_t *len)
+{
+	int64_t n = r_i64(r);
+	const char *s;
+
+	*len = 0;
+	if (r->bad || n < 0)
+		return (NULL);
+	if ((uint64_t)n > r->n || memchr(r->p, '\0', (size_t)n) != NULL) {
+		r->bad = 1;
+		return (NULL);
+	}
+	s = (const char *)r->p;
+	r->p += n;
+	r->n -= (size_t)n;
+	*len = (size_t)n;
+	return (s);
+}
+
+/* The walk of track_persist() over the dirty set. */
+struct persist_walk {
+	struct track *t;
+	const struct track_persist_ops *ops;
+	void   *ctx;
+	struct wbuf w;
+	int	failed;
+};
+
+/*
+ * encode - the saved value of entry (ns, key) into w (see above): 1, 0
+ * when the entry is gone (to be deleted), 2 for an unknown namespace
+ * (nothing to write), -1 out of memory
+ */
+static int
+encode(struct track *t, int ns, const char *key, size_t kn, struct wbuf *w)
+{
+	const struct rec *rec;
+	const struct held *h;
+	const struct expect *e;
+
+	w->n = 0;
+	switch (ns) {
+	case TRACK_NS_REC:
+		if ((rec = hmap_get(t->recs, key, kn)) == NULL)
+			return (0);
+		return (w_i64(w, rec->flags) < 0 || w_i64(w, rec->uid) < 0 ||
+		    w_i64(w, rec->created) < 0 || w_str(w, rec->sasl) < 0 ||
+		    w_str(w, rec->ip) < 0 ? -1 : 1);
+	case TRACK_NS_HELD:
+		if ((h = hmap_get(t->held_seq, key, kn)) == NULL)
+			return (0);
+		return (w_i64(w, h->time_us) < 0 || w_i64(w, h->reinject | (h->removed << 1)) < 0 ||
+		    w_i64(w, h->nrcpt) < 0 || w_str(w, h->host) < 0 ||
+		    w_str(w, h->instance) < 0 || w_str(w, h->qid) < 0 ||
+		    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0 ||
+		    w_i64(w, h->recv_us) < 0 ? -1 : 1);
+	case TRACK_NS_EXPECT:
+		if ((e = hmap_get(t->expect, key, kn)) == NULL)
+			return (0);
+		return (w_i64(w, e->time_us) < 0 || w_i64(w, e->orig_us) < 0 ? -1 : 1);
+	default:
+		return (2);
+	}
+}
+
+/* persist_cb - write or delete one dirty entry (ns byte + key); 1 stops on failure */
+static int
+persist_cb(void *ctx, const char *dk, size_t dn, void *val)
+{
+	struct persist_walk *pw = ctx;
+	int ns = (unsigned char)dk[0];
+	const char *key = dk + 1;
+	size_t kn = dn - 1;
+	int r;
+
+	(void)val;
+	switch (encode(pw->t, ns, key, kn, &pw->w)) {
+	case 0:
+		r = pw->ops->del(pw->ctx, ns, key, kn);
+		break;
+	case 1:
+		r = pw->ops->put(pw->ctx, ns, key, kn, pw->w.p, pw->w.n);
+		break;
+	case 2:
+		r = 0;
+		break;
+	default:
+		r = -1;
+		break;
+	}
+	if (r < 0) {
+		pw->failed = 1;
+		return (1);
+	}
+	return (0);
+}
+
+/* track_keep_dirty - note changes for track_persist() (off by default) */
+void
+track_keep_dirty(struct track *t, int on)
+{
+	t->keep = on;
+}
+
+/* track_persist - write the net changes since the last call; see track.h */
+int
+track_persist(struct track *t, const struct track_persist_ops *ops, void *ctx)
+{
+	struct persist_walk pw;
+
+	memset(&pw, 0, sizeof(pw));
+	pw.t = t;
+	pw.ops = ops;
+	pw.ctx = ctx;
+	hmap_each(t->dirty, persist_cb, &pw);
+	free(pw.w.p);
+	if (pw.failed)
+		return (-1);
+	hmap_free(t->dirty, NULL);
+	if ((t->dirty = hmap_new()) == NULL)
+		return (-1);
+	return (0);
+}
+
+/* track_forget_dirty - drop the noted changes (after a rollback) */
+void
+track_forget_dirty(struct track *t)
+{
+	struct hmap *n = hmap_new();
+
+	if (n == NULL)
+		return;
+	hmap_free(t->dirty, NULL);
+	t->dirty = n;
+}
+
+/* track_restore - add one saved entry at start-up; -1 for a malformed one */
+int
+track_restore(struct track *t, int ns, const void *key, size_t kn,
+	      const void *val, size_t vn)
+{
+	struct rbuf rb = { val, vn, 0 };
+	int keep = t->keep, rc = -1;
+
+	t->keep = 0;		/* restoring is not a change */
+	if (ns == TRACK_NS_REC) {
+		int64_t flags = r_i64(&rb), uid = r_i64(&rb), created = r_i64(&rb);
+		size_t sn, in;
+		const char *sasl = r_str(&rb, &sn), *ip = r_str(&rb, &in);
+		struct rec *r;
+
+		if (!rb.bad && rb.n == 0 && kn > 0 && kn < 512 &&
+		    hmap_get(t->recs, key, kn) == NULL &&
+		    (r = track_rec_alloc(key, kn, sasl, sn, ip, in, 0)) != NULL) {
+			r->flags = (unsigned)flags;
+			r->uid = (long)uid;
+			r->created = created;
+			if (track_rec_link(t, r) == 0)
+				rc = 0;
+			else
+				free(r);
+		}
+	} else if (ns == TRACK_NS_HELD) {
+		const unsigned char *k = key;
+		int64_t time_us = r_i64(&rb), reinject = r_i64(&rb), nrcpt = r_i64(&rb);
+		size_t hn, in, qn, en, ipn;
+		const char *host = r_str(&rb, &hn), *inst = r_str(&rb, &in);
+		const char *qid = r_str(&rb, &qn), *sender = r_str(&rb, &en);
+		const char *ip = r_str(&rb, &ipn);
+		int64_t recv_us = rb.n == 0 ? time_us : r_i64(&rb);	/* older: none */
+		char hb[256], ib[256], qb[PF_QID_MAX + 1], ipb[256] = "";
+		uint64_t seq = 0;
+		size_t i;
+
+		if (!rb.bad && rb.n == 0 && kn == 8 && host && inst && qid &&
+		    hn < sizeof(hb) && in < sizeof(ib) && qn < sizeof(qb) &&
+		    (ip == NULL || ipn < sizeof(ipb))) {
+			for (i = 0; i < 8; i++)
+				seq = (seq << 8) | k[i];
+			memcpy(hb, host, hn);
+			hb[hn] = '\0';
+			memcpy(ib, inst, in);
+			ib[in] = '\0';
+			memcpy(qb, qid, qn);
+			qb[qn] = '\0';
+			if (ip) {
+				memcpy(ipb, ip, ipn);
+				ipb[ipn] = '\0';
+			}
+			struct held *h = track_held_add(t, seq, time_us, recv_us, hb, ib, qb,
+			    sender, en, ip ? ipb : NULL, (long)nrcpt, (int)(reinject & 1));
+
+			if (h != NULL) {
+				h->removed = (int)((reinject >> 1) & 1);
+				rc = 0;
+			}
+		}
+	} else if (ns == TRACK_NS_EXPECT) {
+		int64_t time_us = r_i64(&rb);
+		int64_t orig_us = rb.n == 0 ? INT64_MIN : r_i64(&rb);	/* older: none */
+
+		if (!rb.bad && rb.n == 0 && kn > 0 && kn < 512) {
+			track_expect_add(t, key, kn, time_us, orig_us);
+			rc = 0;
+		}
+	}
+	t->keep = keep;
+	return (rc);
+}

@@ -1,0 +1,344 @@
+/*
+ * NAME
+ *	store_count - the counting half of the store: messages, verdicts,
+ *	the log cursor, the tracker's key/value state
+ * SUMMARY
+ *	Exports store_add_message(), store_add_verdict(), store_get_cursor(),
+ *	store_set_cursor(), store_count_messages(), store_each_message(),
+ *	store_each_verdict(), store_prune(), store_prune_some(),
+ *	store_last_message_time(), store_kv_put(), store_kv_del(),
+ *	store_kv_each(), and the look-ups of an identity's messages that
+ *	enforcement asks for: store_mark_removed(), store_each_queued(),
+ *	store_each_recent().
+ *
+ *	Each function names one statement of the core's table (store.c).
+ *	A message and a verdict are described once, by a row map that gives
+ *	both their columns when read and their parameters when written:
+ *	store_put() writes one, store_walk() with store_row() reads them.
+ *	Other statements take a short list of values (store_run(),
+ *	store_walk()); cursor_row() and kv_row() read what is no struct.
+ * RETURNS
+ *	0, -1 with "path: what: reason" in err, or the value store.h
+ *	documents (1/0 for a cursor found or not, a count, a callback's
+ *	non-zero return).  Never prints, never exits.
+ * UNTRUSTED INPUT
+ *	Hosts, queue IDs, logins, senders, addresses and log paths come from
+ *	the log; identities from the log and the control socket.  All are
+ *	bound as parameters with their exact lengths; an identity is split
+ *	by ident_parse() before its value is bound.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_priv.h"
+#include "util/ident.h"
+
+/*
+ * msg_map - the columns of messages in the order of MSG_COLS, the
+ * parameters of ST_ADD_MSG, and removed_us as a tenth column where a
+ * statement reads one (store_each_recent)
+ */
+static const struct store_col msg_cols[] = {
+	SC_I64(struct store_msg, time_us), SC_STR(struct store_msg, host, SW_OPT),
+	SC_STR(struct store_msg, instance, SW_OPT), SC_STR(struct store_msg, queue_id, SW_OPT),
+	SC_STR(struct store_msg, sasl, SW_OPT), SC_STR(struct store_msg, sender, SW_OPT),
+	SC_STR(struct store_msg, client_ip, SW_OPT), SC_LONG_OPT(struct store_msg, uid, -1),
+	SC_LONG(struct store_msg, nrcpt), SC_I64_OPT(struct store_msg, removed_us, 0),
+};
+static const struct store_map msg_map = { SK_MSG, msg_cols, STORE_NVAL(msg_cols) };
+
+/* verdict_map - the columns of ST_EACH_VERDICT, the parameters of ST_ADD_VERDICT */
+static const struct store_col verdict_cols[] = {
+	SC_I64(struct store_verdict, time_us), SC_STR(struct store_verdict, identity, SW_OPT),
+	SC_STR(struct store_verdict, rule, SW_OPT), SC_STR(struct store_verdict, limit, SW_OPT),
+	SC_STR(struct store_verdict, window, SW_OPT), SC_LONG(struct store_verdict, threshold),
+	SC_LONG(struct store_verdict, count), SC_STR(struct store_verdict, queue_id, SW_OPT),
+};
+static const struct store_map verdict_map = {
+	SK_VERDICT, verdict_cols, STORE_NVAL(verdict_cols)
+};
+
+/* store_add_message - insert one accepted message */
+int
+store_add_message(struct store *s, const struct store_msg *m, char *err,
+		  size_t errlen)
+{
+	return store_put(s, ST_ADD_MSG, &msg_map, m, err, errlen);
+}
+
+/* store_add_verdict - insert one overrun; its identity may not be absent */
+int
+store_add_verdict(struct store *s, const struct store_verdict *vd, char *err,
+		  size_t errlen)
+{
+	if (vd->identity == NULL || vd->identity[0] == '\0')
+		return store_seterr(err, errlen, "%s: add verdict: no identity",
+				    s->path);
+	return store_put(s, ST_ADD_VERDICT, &verdict_map, vd, err, errlen);
+}
+
+/* cursor_row - the cursor row into *arg; stops the walk with 1 (found) */
+static int
+cursor_row(sqlite3_stmt *st, void *arg)
+{
+	struct store_cursor *c = arg;
+	const char *fp;
+	size_t	len;
+
+	memset(c, 0, sizeof(*c));
+	c->dev = (uint64_t) sqlite3_column_int64(st, 0);
+	c->ino = (uint64_t) sqlite3_column_int64(st, 1);
+	c->offset = (uint64_t) sqlite3_column_int64(st, 2);
+	if ((fp = store_col_str(st, 3)) != NULL) {
+		len = (size_t) sqlite3_column_bytes(st, 3);
+		if (len >= sizeof(c->fingerprint))
+			len = sizeof(c->fingerprint) - 1;
+		memcpy(c->fingerprint, fp, len);
+		c->fingerprint[len] = 0;
+	}
+	return 1;
+}
+
+/* store_get_cursor - 1 and *c filled, 0 when the log has no cursor, -1 */
+int
+store_get_cursor(struct store *s, const char *log, struct store_cursor *c,
+		 char *err, size_t errlen)
+{
+	const struct store_val v[] = { sv_opt(log) };
+
+	if (v[0].type == SV_NULL)
+		return store_seterr(err, errlen, "%s: get cursor: no log name",
+				    s->path);
+	return store_walk(s, ST_GET_CURSOR, v, STORE_NVAL(v), cursor_row, c,
+			  err, errlen);
+}
+
+/*
+ * store_set_cursor - insert or overwrite the cursor of one log.  The
+ * unsigned values are stored bit-for-bit in SQLite's signed integers.
+ */
+int
+store_set_cursor(struct store *s, const char *log, const struct store_cursor *c,
+		 char *err, size_t errlen)
+{
+	struct store_val v[5];
+
+	if ((v[0] = sv_opt(log)).type == SV_NULL)
+		return store_seterr(err, errlen, "%s: set cursor: no log name",
+				    s->path);
+	if (strnlen(c->fingerprint, sizeof(c->fingerprint))
+	    == sizeof(c->fingerprint))
+		return store_seterr(err, errlen, "%s: set cursor: fingerprint is "
+				    "not terminated", s->path);
+	v[1] = sv_int((int64_t) c->dev);
+	v[2] = sv_int((int64_t) c->ino);
+	v[3] = sv_int((int64_t) c->offset);
+	v[4] = sv_opt(c->fingerprint);
+	return store_run(s, ST_SET_CURSOR, v, STORE_NVAL(v), err, errlen);
+}
+
+/* store_count_messages - rows in messages, -1 on error */
+int64_t
+store_count_messages(struct store *s)
+{
+	int64_t	n = -1;
+
+	if (store_walk(s, ST_COUNT_MSG, NULL, 0, store_int_row, &n, NULL, 0) < 0)
+		return -1;
+	return n;
+}
+
+/*
+ * store_each_message - call cb for each message with time_us >= since_us in
+ * time order (ties in insertion order); the walk's contract is in store.h.
+ */
+int
+store_each_message(struct store *s, int64_t since_us,
+		   int (*cb)(void *ctx, const struct store_msg *), void *ctx,
+		   char *err, size_t errlen)
+{
+	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
+	const struct store_val v[] = { sv_int(since_us) };
+
+	return store_walk(s, ST_EACH_MSG, v, STORE_NVAL(v), store_row, &r, err, errlen);
+}
+
+/*
+ * store_each_verdict - call cb for each verdict with time_us >= since_us,
+ * of one identity or (identity NULL) of all, in time order.
+ */
+int
+store_each_verdict(struct store *s, const char *identity, int64_t since_us,
+		   int (*cb)(void *ctx, const struct store_verdict *), void *ctx,
+		   char *err, size_t errlen)
+{
+	struct store_rows r = { &verdict_map, { .verdict = cb }, ctx };
+	const struct store_val v[] = { sv_int(since_us), sv_opt(identity) };
+
+	return store_walk(s, ST_EACH_VERDICT, v, STORE_NVAL(v), store_row, &r,
+			  err, errlen);
+}
+
+/* store_prune - delete messages and verdicts older than before_us */
+int
+store_prune(struct store *s, int64_t before_us, char *err, size_t errlen)
+{
+	const struct store_val v[] = { sv_int(before_us) };
+
+	if (store_run(s, ST_PRUNE_MSG, v, STORE_NVAL(v), err, errlen) < 0)
+		return -1;
+	return store_run(s, ST_PRUNE_VERDICT, v, STORE_NVAL(v), err, errlen);
+}
+
+/*
+ * store_prune_some - delete at most limit messages and limit verdicts older
+ * than before_us, oldest first.  Returns how many rows went, or -1.
+ */
+int64_t
+store_prune_some(struct store *s, int64_t before_us, int64_t limit, char *err,
+		 size_t errlen)
+{
+	static const enum store_st which[2] = {
+		ST_PRUNE_SOME_MSG, ST_PRUNE_SOME_VERDICT
+	};
+	const struct store_val v[] = { sv_int(before_us), sv_int(limit) };
+	int64_t	n = 0;
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		if (store_run(s, which[i], v, STORE_NVAL(v), err, errlen) < 0)
+			return -1;
+		n += sqlite3_changes(s->db);
+	}
+	return n;
+}
+
+/* store_last_message_time - 0 and the newest message time (INT64_MIN: none), or -1 */
+int
+store_last_message_time(struct store *s, int64_t *t, char *err, size_t errlen)
+{
+	*t = INT64_MIN;
+	if (store_walk(s, ST_LAST_TIME, NULL, 0, store_int_row, t, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
+/* store_kv_put - insert or replace (ns, key) -> val in track_state */
+int
+store_kv_put(struct store *s, int ns, const void *key, size_t klen,
+	     const void *val, size_t vlen, char *err, size_t errlen)
+{
+	const struct store_val v[] = {
+		sv_int(ns), sv_blob(key, klen), sv_blob(vlen ? val : "", vlen),
+	};
+
+	return store_run(s, ST_KV_PUT, v, STORE_NVAL(v), err, errlen);
+}
+
+/* store_kv_del - delete (ns, key) from track_state; absent is not an error */
+int
+store_kv_del(struct store *s, int ns, const void *key, size_t klen, char *err,
+	     size_t errlen)
+{
+	const struct store_val v[] = { sv_int(ns), sv_blob(key, klen) };
+
+	return store_run(s, ST_KV_DEL, v, STORE_NVAL(v), err, errlen);
+}
+
+/* A walk over key/value state: the caller's callback. */
+struct kv_walk {
+	int	(*cb)(void *ctx, const void *key, size_t klen, const void *val,
+		      size_t vlen);
+	void   *ctx;
+};
+
+/* kv_row - one (key, value) pair; an empty blob is "" with length 0, never NULL */
+static int
+kv_row(sqlite3_stmt *st, void *arg)
+{
+	const struct kv_walk *w = arg;
+	const void *k = sqlite3_column_blob(st, 0);
+	size_t	kn = (size_t) sqlite3_column_bytes(st, 0);
+	const void *v = sqlite3_column_blob(st, 1);
+	size_t	vn = (size_t) sqlite3_column_bytes(st, 1);
+
+	return w->cb(w->ctx, k ? k : "", kn, v ? v : "", vn);
+}
+
+/* store_kv_each - call cb for every entry of ns in key order (memcmp) */
+int
+store_kv_each(struct store *s, int ns, int (*cb)(void *ctx, const void *key,
+	      size_t klen, const void *val, size_t vlen), void *ctx, char *err,
+	      size_t errlen)
+{
+	struct kv_walk w = { cb, ctx };
+	const struct store_val v[] = { sv_int(ns) };
+
+	return store_walk(s, ST_KV_EACH, v, STORE_NVAL(v), kv_row, &w, err, errlen);
+}
+
+/* store_mark_removed - the queued message (host, instance, qid) is gone */
+int
+store_mark_removed(struct store *s, const char *host, const char *instance,
+		   const char *qid, int64_t time_us, char *err, size_t errlen)
+{
+	const struct store_val v[] = {
+		sv_int(time_us), sv_opt(qid), sv_opt(host), sv_opt(instance),
+	};
+
+	return store_run(s, ST_MARK_REMOVED, v, STORE_NVAL(v), err, errlen);
+}
+
+/*
+ * ident_walk - walk the messages of identity "kind:value" with the
+ * statement of family base (ST_QUEUED_SASL or ST_RECENT_SASL) for its
+ * kind: ?1 is the value (a uid as an integer), ?2 is arg2.
+ */
+static int
+ident_walk(struct store *s, enum store_st base, const char *identity,
+	   int64_t arg2, int (*cb)(void *, const struct store_msg *), void *ctx,
+	   char *err,
+	   size_t errlen)
+{
+	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
+	struct store_val v[2];
+	enum ident_kind k;
+	const char *value, *why;
+	char   *end;
+	long long uid;
+
+	if (ident_parse(identity, &k, &value, &why) < 0)
+		return store_seterr(err, errlen, "%.200s: not an identity: %s",
+				    identity, why);
+	v[0] = sv_text(value);
+	if (k == IDENT_UID) {
+		errno = 0;
+		uid = strtoll(value, &end, 10);
+		if (*end != '\0' || errno != 0)
+			return store_seterr(err, errlen, "%.200s: not a uid",
+					    identity);
+		v[0] = sv_int(uid);
+	}
+	v[1] = sv_int(arg2);
+	return store_walk(s, (enum store_st) (base + (int) k), v, STORE_NVAL(v),
+			  store_row, &r, err, errlen);
+}
+
+/* store_each_queued - messages of identity accepted since since_us and not removed */
+int
+store_each_queued(struct store *s, const char *identity, int64_t since_us,
+		  int (*cb)(void *, const struct store_msg *), void *ctx, char *err,
+		  size_t errlen)
+{
+	return ident_walk(s, ST_QUEUED_SASL, identity, since_us, cb, ctx, err, errlen);
+}
+
+/* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
+int
+store_each_recent(struct store *s, const char *identity, int limit,
+		  int (*cb)(void *, const struct store_msg *), void *ctx, char *err,
+		  size_t errlen)
+{
+	return ident_walk(s, ST_RECENT_SASL, identity, limit, cb, ctx, err, errlen);
+}

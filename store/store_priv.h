@@ -1,0 +1,243 @@
+/*
+ * NAME
+ *	store_priv - what the store's core gives its two halves (private)
+ * SUMMARY
+ *	Included only by store/store.c (the core: open, migrate, the one
+ *	statement table, binding, the one row walker, errors) and by the
+ *	two halves built on it: store/store_count.c (messages, verdicts,
+ *	the cursor, key/value state) and store/store_enforce.c (blocks,
+ *	holds, the job queue).  Nothing outside store/ includes it, so
+ *	sqlite3.h stays inside the store.
+ *
+ *	A half never prepares, binds or steps a statement by hand: it names
+ *	one of enum store_st, lists its parameters as store_val values and
+ *	calls store_run() (a statement without rows) or store_walk() (a
+ *	statement with rows, one call of a row function per row).
+ * RETURNS
+ *	As the public functions (store.h): 0, -1 with "path: what: reason"
+ *	in err, or the value a function documents.
+ * UNTRUSTED INPUT
+ *	Values from the log reach SQL only as bound parameters (store_val);
+ *	the SQL text is the constant table in store.c.
+ */
+#ifndef SG_STORE_PRIV_H
+#define SG_STORE_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/*
+ * The statements, in the order of store_sql[] (store.c).  The QUEUED_ and
+ * RECENT_ families hold one statement per identity kind, in the order of
+ * enum ident_kind (store_count.c picks one by adding the kind).
+ */
+enum store_st {
+	/* the core: batches */
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	/* the counting half: messages, verdicts, cursor, key/value state */
+	ST_ADD_MSG, ST_ADD_VERDICT, ST_GET_CURSOR, ST_SET_CURSOR, ST_COUNT_MSG,
+	ST_EACH_MSG, ST_EACH_VERDICT, ST_PRUNE_MSG, ST_PRUNE_VERDICT,
+	ST_KV_PUT, ST_KV_DEL, ST_KV_EACH, ST_PRUNE_SOME_MSG,
+	ST_PRUNE_SOME_VERDICT, ST_LAST_TIME, ST_MARK_REMOVED,
+	ST_QUEUED_SASL, ST_QUEUED_UID, ST_QUEUED_SENDER, ST_QUEUED_IP,
+	ST_QUEUED_SASL_DOMAIN, ST_QUEUED_SENDER_DOMAIN,
+	ST_RECENT_SASL, ST_RECENT_UID, ST_RECENT_SENDER, ST_RECENT_IP,
+	ST_RECENT_SASL_DOMAIN, ST_RECENT_SENDER_DOMAIN,
+	/* the enforcement half: blocks, holds, jobs */
+	ST_GET_BLOCK, ST_PUT_BLOCK, ST_EACH_BLOCK, ST_ADD_HOLD, ST_HOLD_STATE,
+	ST_EACH_HOLD, ST_COUNT_HOLDS, ST_EACH_ON_HOLD, ST_HOLDS_STATE_IDENT,
+	ST_ADD_JOB, ST_UPDATE_JOB, ST_EACH_JOB, ST_EACH_JOB_ID,
+	ST_COUNT
+};
+
+struct store {
+	sqlite3 *db;
+	char   *path;			/* for messages: the file or ":memory:" */
+	int	readonly;
+	int	memory;			/* an in-memory database */
+	sqlite3_stmt *st[ST_COUNT];	/* prepared on first use, kept until close */
+	unsigned char walking[ST_COUNT]; /* st[i] is stepping through a walk */
+};
+
+/*
+ * One bound parameter.  A text or blob points at the caller's bytes,
+ * which must stay unchanged until store_run() or store_walk() returns.
+ */
+struct store_val {
+	enum { SV_NULL, SV_INT, SV_TEXT, SV_BLOB } type;
+	int64_t	i;
+	const void *p;
+	size_t	n;
+};
+
+#define STORE_NVAL(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* sv_null - SQL NULL */
+static inline struct store_val
+sv_null(void)
+{
+	struct store_val v = { .type = SV_NULL };
+
+	return v;
+}
+
+/* sv_int - an integer */
+static inline struct store_val
+sv_int(int64_t i)
+{
+	struct store_val v = { .type = SV_INT, .i = i };
+
+	return v;
+}
+
+/* sv_text - a C string as text; NULL is SQL NULL, "" stays '' */
+static inline struct store_val
+sv_text(const char *p)
+{
+	struct store_val v = { .type = p != NULL ? SV_TEXT : SV_NULL, .p = p,
+			       .n = p != NULL ? strlen(p) : 0 };
+
+	return v;
+}
+
+/* sv_opt - a string that may be absent: NULL or "" is SQL NULL */
+static inline struct store_val
+sv_opt(const char *p)
+{
+	return sv_text(p != NULL && *p != '\0' ? p : NULL);
+}
+
+/* sv_text0 - a string that is never NULL in SQL: NULL is '' */
+static inline struct store_val
+sv_text0(const char *p)
+{
+	return sv_text(p != NULL ? p : "");
+}
+
+/* sv_blob - n bytes at p; p NULL is SQL NULL */
+static inline struct store_val
+sv_blob(const void *p, size_t n)
+{
+	struct store_val v = { .type = p != NULL ? SV_BLOB : SV_NULL, .p = p,
+			       .n = n };
+
+	return v;
+}
+
+/*
+ * A row map: how the columns of a table, in order, are the fields of one
+ * struct of store.h, both ways.  Reading, a row with fewer columns than
+ * the map leaves the rest of the struct zero, and SQL NULL reads as the
+ * column's null value (a string as NULL).  Writing, store_put() binds the
+ * first fields to ?1, ?2, ... as the statement has parameters, each as
+ * its write mode says.  The macros check each field's type.
+ */
+struct store_col {
+	enum { SC_STR_T, SC_I64_T, SC_LONG_T, SC_INT_T, SC_BLOB_T } type;
+	enum {
+		SW_ASIS,		/* a NULL pointer is SQL NULL */
+		SW_OPT,			/* absent is SQL NULL: a NULL pointer, "",
+					   a number <= null */
+		SW_EMPTY		/* a NULL pointer is '' or an empty blob */
+	} write;
+	size_t	off;			/* the field */
+	size_t	len_off;		/* SC_BLOB_T: the size_t field of its length */
+	int64_t	null;			/* a number field's value for SQL NULL */
+};
+
+#define SC_FIELD(s, f, T)	_Generic(((s *) 0)->f, T: offsetof(s, f))
+#define SC_STR(s, f, w)		{ SC_STR_T, w, SC_FIELD(s, f, const char *), 0, 0 }
+#define SC_I64(s, f)		{ SC_I64_T, SW_ASIS, SC_FIELD(s, f, int64_t), 0, 0 }
+#define SC_I64_OPT(s, f, null)	{ SC_I64_T, SW_OPT, SC_FIELD(s, f, int64_t), 0, null }
+#define SC_LONG(s, f)		{ SC_LONG_T, SW_ASIS, SC_FIELD(s, f, long), 0, 0 }
+#define SC_LONG_OPT(s, f, null)	{ SC_LONG_T, SW_OPT, SC_FIELD(s, f, long), 0, null }
+#define SC_INT(s, f)		{ SC_INT_T, SW_ASIS, SC_FIELD(s, f, int), 0, 0 }
+#define SC_BLOB(s, f, n, w)	{ SC_BLOB_T, w, SC_FIELD(s, f, const void *), \
+				  SC_FIELD(s, n, size_t), 0 }
+
+/* The structs of store.h that rows fill, and the row map of one. */
+enum store_kind { SK_MSG, SK_VERDICT, SK_BLOCK, SK_HOLD, SK_ON_HOLD, SK_JOB };
+
+struct store_map {
+	enum store_kind kind;
+	const struct store_col *col;
+	size_t	ncol;
+};
+
+/* The rows of a walk: how they fill their struct, and the caller's callback. */
+struct store_rows {
+	const struct store_map *map;
+	union {
+		int	(*msg)(void *, const struct store_msg *);
+		int	(*verdict)(void *, const struct store_verdict *);
+		int	(*block)(void *, const struct store_block *);
+		int	(*hold)(void *, const struct store_hold *);
+		int	(*on_hold)(void *, const struct store_on_hold *);
+		int	(*job)(void *, const struct store_job *);
+	} cb;				/* the member of map->kind */
+	void   *ctx;
+};
+
+/*
+ * store_row_fn - called by store_walk() for each row of st; its non-zero
+ * return stops the walk and is what store_walk() returns.  Column text
+ * and blobs live until it returns.
+ */
+typedef int (*store_row_fn)(sqlite3_stmt *st, void *arg);
+
+/*
+ * store_run - bind v[0..nv) to ?1..?nv of statement which and step it to
+ * its end (a statement without rows).  0, or -1 with err.
+ */
+int	store_run(struct store *, enum store_st which, const struct store_val *v,
+		  size_t nv, char *err, size_t errlen);
+
+/*
+ * store_walk - the one row walker: bind v[0..nv) to statement which and
+ * call row(st, arg) for every row.  0 when every row was seen, row's
+ * non-zero return as is, or -1 with "path: what: reason" in err (what:
+ * the statement's entry in the table).  Bound values are copied, so the
+ * caller's strings may change during the walk; row may call any store
+ * function, even a walk of the same statement (that one runs on a
+ * statement of its own).
+ */
+int	store_walk(struct store *, enum store_st which, const struct store_val *v,
+		   size_t nv, store_row_fn row, void *arg, char *err, size_t errlen);
+
+/*
+ * store_put - bind the fields of row, a struct of map's kind, by the map
+ * and run statement which (as store_run)
+ */
+int	store_put(struct store *, enum store_st which, const struct store_map *map,
+		  const void *row, char *err, size_t errlen);
+
+/*
+ * store_row - the row function of every walk over structs: fill the
+ * struct of the store_rows at arg by its map, then return what the
+ * caller's callback returns
+ */
+int	store_row(sqlite3_stmt *st, void *arg);
+
+/*
+ * store_int_row - a row function for one-row queries: the first column
+ * into the int64_t at arg (left as it is for SQL NULL); stops the walk
+ * with 1
+ */
+int	store_int_row(sqlite3_stmt *st, void *arg);
+
+/* store_seterr - format into err when there is room; returns -1 */
+int	store_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* store_col_str - a text column as a C string, NULL for SQL NULL */
+const char *store_col_str(sqlite3_stmt *, int col);
+
+/* store_col_int - an integer column, dflt for SQL NULL */
+int64_t	store_col_int(sqlite3_stmt *, int col, int64_t dflt);
+
+#endif
