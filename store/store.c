@@ -247,8 +247,17 @@ static const struct {
 		"SELECT " BLOCK_COLS " FROM blocks WHERE (?1 IS NULL OR state = ?1)"
 		" ORDER BY identity" },
 	[ST_ADD_HOLD] = { "save hold",
-		"INSERT OR IGNORE INTO holds (host, instance, queue_id, identity,"
-		" requested_us, state) VALUES (?1, ?2, ?3, ?4, ?5, 'requested')" },
+		/*
+		 * a queue file held for one identity stays its own while it is
+		 * held; once released, deleted or removed, a new hold (of
+		 * another identity, or of a reused queue ID) takes it over
+		 */
+		"INSERT INTO holds (host, instance, queue_id, identity,"
+		" requested_us, state) VALUES (?1, ?2, ?3, ?4, ?5, 'requested')"
+		" ON CONFLICT (host, instance, queue_id) DO UPDATE SET"
+		" identity = excluded.identity, requested_us = excluded.requested_us,"
+		" changed_us = NULL, state = 'requested'"
+		" WHERE holds.state NOT IN ('requested', 'held')" },
 	[ST_HOLD_STATE] = { "save hold",
 		"UPDATE holds SET state = ?1, changed_us = ?2 WHERE queue_id = ?3"
 		" AND host = ?4 AND (?5 = '' OR instance = ?5)" },

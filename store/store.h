@@ -210,7 +210,11 @@ int	store_each_block(struct store *, const char *state,
 			 int (*cb)(void *ctx, const struct store_block *), void *ctx,
 			 char *err, size_t errlen);
 
-/* store_add_hold - a hold requested (ignored when that queue file is already recorded) */
+/*
+ * store_add_hold - a hold requested.  A queue file already on hold (requested
+ * or held) for some identity stays that identity's; one released, deleted or
+ * removed is taken over by the new request.
+ */
 int	store_add_hold(struct store *, const struct store_hold *, char *err, size_t errlen);
 /* store_hold_state - what postsuper logged for a queue file (instance "" matches any) */
 int	store_hold_state(struct store *, const char *host, const char *instance,

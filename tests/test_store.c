@@ -1297,3 +1297,48 @@ Test(store, insert_200k_in_batches)
 	cr_assert_eq(store_count_messages(s), TOTAL);
 	store_close(s);
 }
+
+/* hold_row - "identity state" of the hold walked */
+static int
+hold_row(void *ctx, const struct store_hold *h)
+{
+	char *out = ctx;
+
+	snprintf(out, 128, "%s %s", h->identity, h->state);
+	return (0);
+}
+
+/*
+ * A queue file held for one identity stays its own while it is held; after
+ * it was released, another identity's hold takes it over (its mail must
+ * stay visible under the identity that holds it now).
+ */
+Test(store, hold_ownership)
+{
+	struct store *s = NULL;
+	struct store_hold h;
+	char err[256], got[128];
+
+	cr_assert_eq(store_open(&s, ":memory:", 0, err, sizeof(err)), 0, "%s", err);
+	memset(&h, 0, sizeof(h));
+	h.host = "mx";
+	h.instance = "postfix";
+	h.queue_id = "ABC123";
+	h.identity = "sasl:alice@example.com";
+	h.requested_us = 1;
+	cr_assert_eq(store_add_hold(s, &h, err, sizeof(err)), 0, "%s", err);
+	h.identity = "ip:192.0.2.7";
+	cr_assert_eq(store_add_hold(s, &h, err, sizeof(err)), 0, "%s", err);
+	got[0] = '\0';
+	store_each_hold(s, "sasl:alice@example.com", NULL, hold_row, got, err, sizeof(err));
+	cr_expect_str_eq(got, "sasl:alice@example.com requested", "still alice's while held");
+	cr_assert_eq(store_holds_set_state(s, "sasl:alice@example.com", "released", 2, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_add_hold(s, &h, err, sizeof(err)), 0, "%s", err);
+	got[0] = '\0';
+	store_each_hold(s, "ip:192.0.2.7", NULL, hold_row, got, err, sizeof(err));
+	cr_expect_str_eq(got, "ip:192.0.2.7 requested", "released: the new hold takes it over");
+	cr_expect_eq(store_count_holds(s, "ip:192.0.2.7"), 1);
+	cr_expect_eq(store_count_holds(s, "sasl:alice@example.com"), 0);
+	store_close(s);
+}
