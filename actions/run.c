@@ -411,28 +411,6 @@ sync_start(struct runner *r, const char *const argv[], const char *stdin_data,
 	return (0);
 }
 
-/* run_sync - see run.h */
-int
-run_sync(const char *const argv[], const char *stdin_data, size_t stdin_len,
-	 unsigned timeout_ms, struct run_result *res, char *err, size_t errlen)
-{
-	struct proc *p;
-
-	if ((p = malloc(sizeof(*p))) == NULL) {
-		snprintf(err, errlen, "run: out of memory");
-		return (-1);
-	}
-	if (proc_start(p, argv, stdin_data, stdin_len, timeout_ms, err, errlen) < 0) {
-		free(p);
-		return (-1);
-	}
-	proc_wait(p);
-	*res = p->res;
-	proc_free(p);
-	free(p);
-	return (0);
-}
-
 /* runner_settle - see run.h */
 void
 runner_settle(struct runner *r)

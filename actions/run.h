@@ -99,13 +99,6 @@ int	run_start(struct runner *, const char *const argv[], const char *stdin_data,
  */
 void	runner_settle(struct runner *);
 
-/*
- * run_sync - argv run to its end, waiting: 0 and *res filled, or -1 with
- * err (for act.c's command-line path until it uses runner_new_sync)
- */
-int	run_sync(const char *const argv[], const char *stdin_data, size_t stdin_len,
-		 unsigned timeout_ms, struct run_result *res, char *err, size_t errlen);
-
 /* A timer; the caller owns it (and must not free it inside its callback). */
 typedef void (*run_timer_fn)(void *ctx);
 struct run_timer {

@@ -1,15 +1,16 @@
 /*
  * NAME
- *	enforce_cmd - `sendguard block`, `unblock` and `explain`
+ *	cmd_enforce - `sendguard block`, `unblock` and `explain`
  * SUMMARY
  *	Each validates the identity as an administrator typed it (kind
  *	sasl|uid|sender|ip, no control characters, at most 1024 bytes,
  *	folded to lower case), then asks the running daemon through its
  *	control socket (the identity hex-encoded, so no byte of it is ever
  *	read as a separator).  With no daemon running, block and unblock
- *	change the state database themselves and run postmap, postfix reload
- *	and postsuper synchronously (the same code as the daemon, without its
- *	loop); explain reads the database read-only.
+ *	change the state database themselves and run postsuper, postmap and
+ *	postfix reload through a synchronous runner (actions/run.h): the
+ *	same code as the daemon's, which returns once every program has run;
+ *	explain reads the database read-only (agent/explain.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,10 +18,15 @@
 #include <string.h>
 
 #include "actions/act.h"
+#include "actions/run.h"
 #include "agent/cmds.h"
-#include "count/conf.h"
 #include "agent/control.h"
+#include "agent/explain.h"
+#include "count/conf.h"
 #include "store/store.h"
+#include "util/buf.h"
+
+#define REQ_MAX	8192	/* a request to the daemon: verb, hex identity, argument */
 
 static void
 log_stderr(void *ctx, enum act_level lv, const char *msg)
@@ -37,24 +43,26 @@ print_report(void *ctx, const char *report)
 	fputs(report, stdout);
 }
 
-/* request - "VERB HEX [ARG]" for the control socket */
-static char *
-request(const char *verb, const char *id, const char *arg)
+/* request - "VERB HEX [ARG]" for the control socket into b; 0, or -1 when it does not fit */
+static int
+request(struct buf *b, const char *verb, const char *id, const char *arg)
 {
-	size_t n = strlen(id), i, o;
-	char *r = malloc(strlen(verb) + 2 * n + (arg ? strlen(arg) : 0) + 4);
+	size_t i;
 
-	if (r == NULL)
-		return (NULL);
-	o = (size_t)snprintf(r, strlen(verb) + 2, "%s ", verb);
-	for (i = 0; i < n; i++)
-		o += (size_t)snprintf(r + o, 3, "%02x", (unsigned char)id[i]);
+	buf_addf(b, "%s ", verb);
+	for (i = 0; id[i] != '\0'; i++)
+		buf_addf(b, "%02x", (unsigned char)id[i]);
 	if (arg != NULL)
-		snprintf(r + o, strlen(arg) + 2, " %s", arg);
-	return (r);
+		buf_addf(b, " %s", arg);
+	return (b->failed ? -1 : 0);
 }
 
-/* relay - the daemon's answer on stdout; exit 2 if it starts with "error:", -1: no daemon */
+/*
+ * relay - ask the daemon at path: its answer on stdout, and 0, or
+ * EXIT_USAGE when the answer starts with "error:" (it refused the
+ * request); EXIT_RUNTIME when the daemon could not be asked; -1 when no
+ * daemon answers there (the caller then works on the database itself)
+ */
 static int
 relay(const char *path, const char *req)
 {
@@ -108,7 +116,8 @@ enforce(int argc, char **argv, const char *verb)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *cfile = SG_DEFAULT_CONF, *why = NULL, *mode = "keep";
-	char id[1100], err[512], secs[32] = "0", *req;
+	char id[1100], err[512], secs[32] = "0";
+	struct buf req;
 	struct conf *conf = NULL;
 	struct store *st = NULL;
 	struct act *a = NULL;
@@ -155,14 +164,15 @@ enforce(int argc, char **argv, const char *verb)
 	}
 	if ((rc = cmd_load_conf_client(cfile, &conf)) != 0)
 		return (rc);
-	req = request(verb, id, strcmp(verb, "block") == 0 ? secs :
-	    strcmp(verb, "unblock") == 0 ? mode : NULL);
-	if (req == NULL) {
+	buf_init(&req, REQ_MAX);
+	if (request(&req, verb, id, strcmp(verb, "block") == 0 ? secs :
+	    strcmp(verb, "unblock") == 0 ? mode : NULL) < 0) {
+		buf_free(&req);
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	rc = relay(conf->socket, req);
-	free(req);
+	rc = relay(conf->socket, buf_str(&req));
+	buf_free(&req);
 	if (rc >= 0)
 		goto out;
 	/* no daemon: the database itself */
@@ -174,14 +184,14 @@ enforce(int argc, char **argv, const char *verb)
 		goto out;
 	}
 	if (strcmp(verb, "explain") == 0) {
-		if (act_explain(st, id, stdout, err, sizeof(err)) < 0) {
+		if (explain_print(st, id, stdout, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sendguard: explain: %s\n", err);
 			rc = EXIT_RUNTIME;
 		}
 		goto out;
 	}
 	fprintf(stderr, "sendguard: no daemon running: changing %s directly\n", conf->state);
-	if ((a = act_new(NULL, st, conf, log_stderr, NULL)) == NULL) {
+	if ((a = act_new(runner_new_sync(), st, conf, log_stderr, NULL)) == NULL) {
 		rc = EXIT_RUNTIME;
 		goto out;
 	}

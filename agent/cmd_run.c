@@ -30,9 +30,11 @@
 #include <unistd.h>
 
 #include "actions/act.h"
+#include "actions/run.h"
 #include "agent/cmds.h"
 #include "count/conf.h"
 #include "agent/control.h"
+#include "agent/explain.h"
 #include "util/ev.h"
 #include "util/log.h"
 #include "count/pipeline.h"
@@ -571,7 +573,7 @@ control_command(struct daemon *d, struct client *c, const char *req, FILE *fp)
 			return (1);
 		c->deferred = 0;
 	} else if (strcmp(verb, "explain") == 0) {
-		rc = act_explain(d->store, id, fp, err, sizeof(err));
+		rc = explain_print(d->store, id, fp, err, sizeof(err));
 	} else {
 		fputs("error: unknown request\n", fp);
 		return (0);
@@ -830,7 +832,7 @@ start_loop(struct daemon *d)
 		log_warn("event loop");
 		return (EXIT_RUNTIME);
 	}
-	if ((d->act = act_new(d->ev, d->store, d->conf, act_log, d)) == NULL) {
+	if ((d->act = act_new(runner_new(d->ev), d->store, d->conf, act_log, d)) == NULL) {
 		log_warnx("out of memory");
 		return (EXIT_RUNTIME);
 	}

@@ -32,7 +32,7 @@ int	cmd_load_conf(const char *path, struct conf **out);
 int	cmd_load_conf_client(const char *path, struct conf **out);
 
 int	cmd_run(int argc, char **argv);			/* agent/cmd_run.c */
-int	cmd_status(int argc, char **argv);		/* agent/status.c */
+int	cmd_status(int argc, char **argv);		/* agent/cmd_status.c */
 int	cmd_block(int argc, char **argv);		/* agent/cmd_enforce.c */
 int	cmd_unblock(int argc, char **argv);
 int	cmd_explain(int argc, char **argv);
