@@ -110,6 +110,19 @@ act_identity_ok(const char *in, char *out, size_t outlen, const char **why)
 	return (ident_fold(in, out, outlen, why));
 }
 
+void *
+act_slot(struct hmap *m, const char *key, size_t size)
+{
+	void **slot;
+	int added;
+
+	if ((slot = hmap_get_or_add(m, key, strlen(key), &added)) == NULL)
+		return (NULL);
+	if (added && (*slot = calloc(1, size)) == NULL)
+		hmap_del(m, key, strlen(key));
+	return (added && *slot == NULL ? NULL : *slot);
+}
+
 /* state_is - st is one of the NULL-terminated names */
 static int
 state_is(const char *st, const char *const names[])
@@ -254,17 +267,10 @@ act_restore_limits(struct store *st, struct limits *l, char *err, size_t errlen)
 static void
 block_remember(struct act *a, const char *identity, int64_t until, int mapped, int hold)
 {
-	void **slot;
-	int added;
-	struct act_binfo *b;
+	struct act_binfo *b = act_slot(a->blocked, identity, sizeof(*b));
 
-	if ((slot = hmap_get_or_add(a->blocked, identity, strlen(identity), &added)) == NULL)
+	if (b == NULL)
 		return;
-	if (added && (*slot = calloc(1, sizeof(struct act_binfo))) == NULL) {
-		hmap_del(a->blocked, identity, strlen(identity));
-		return;
-	}
-	b = *slot;
 	b->until_us = until;
 	b->mapped = mapped;
 	b->hold = hold;
@@ -506,26 +512,17 @@ static void
 decision_notify(struct act *a, const struct decision *d, const struct hold_list *ql,
 		const char *acts)
 {
-	struct notify_info ni;
+	const struct notify_info ni = {
+		.identity = d->identity, .rule = d->rule, .limit = d->limit, .window = d->window,
+		.threshold = d->threshold, .count = d->count,
+		.first_qid = ql->n ? ql->q[0] : d->queue_id,
+		.last_qid = ql->n ? ql->q[ql->n - 1] : d->queue_id,
+		.time_us = d->time_us, .actions = acts, .hostname = a->hostname,
+		.from = "MAILER-DAEMON", .to = a->conf->notify_to, .monitor = act_monitor(a),
+	};
 
-	if (a->conf->notify_to == NULL)
-		return;
-	memset(&ni, 0, sizeof(ni));
-	ni.identity = d->identity;
-	ni.rule = d->rule;
-	ni.limit = d->limit;
-	ni.window = d->window;
-	ni.threshold = d->threshold;
-	ni.count = d->count;
-	ni.first_qid = ql->n ? ql->q[0] : d->queue_id;
-	ni.last_qid = ql->n ? ql->q[ql->n - 1] : d->queue_id;
-	ni.time_us = d->time_us;
-	ni.actions = acts;
-	ni.hostname = a->hostname;
-	ni.from = "MAILER-DAEMON";
-	ni.to = a->conf->notify_to;
-	ni.monitor = act_monitor(a);
-	notify_job(a, &ni);
+	if (a->conf->notify_to != NULL)
+		notify_job(a, &ni);
 }
 
 /* decision_runs - the runs of d's actions, in the rule's order, one chain */
@@ -592,27 +589,21 @@ void
 act_verdict(struct act *a, const struct limits_verdict *v)
 {
 	const struct conf_rule *r = v->rule;
-	struct decision d;
 	char wb[32];
+	/* the pipeline began the block on the log's clock */
+	const struct decision d = {
+		.identity = v->identity, .rule = r->name, .actions = r->actions,
+		.order = r->action_order, .norder = r->nactions, .verdict = 1,
+		.time_us = v->time_us,
+		.dur_us = v->block_until_us != 0 ? v->block_until_us - v->time_us : 0,
+		.log_until_us = v->block_until_us,
+		.limit = conf_limit_name(v->win->limit),
+		.window = conf_format_duration(v->win->seconds, wb, sizeof(wb)),
+		.threshold = v->win->threshold, .count = v->count, .queue_id = v->queue_id,
+	};
 
 	if (!v->blocks || act_is_blocked(a, v->identity))
 		return;		/* one overrun, one set of actions */
-	memset(&d, 0, sizeof(d));
-	d.identity = v->identity;
-	d.rule = r->name;
-	d.actions = r->actions;
-	d.order = r->action_order;
-	d.norder = r->nactions;
-	d.verdict = 1;
-	d.time_us = v->time_us;
-	/* the pipeline began the block on the log's clock */
-	d.dur_us = v->block_until_us != 0 ? v->block_until_us - v->time_us : 0;
-	d.log_until_us = v->block_until_us;
-	d.limit = conf_limit_name(v->win->limit);
-	d.window = conf_format_duration(v->win->seconds, wb, sizeof(wb));
-	d.threshold = v->win->threshold;
-	d.count = v->count;
-	d.queue_id = v->queue_id;
 	decide(a, &d);
 }
 
@@ -677,6 +668,21 @@ act_start(struct act *a, char *err, size_t errlen)
 /* ---------------------------------------------------------------------- */
 /* by hand */
 
+/* by_hand - a change by hand begins: its waiter, and its store transaction; NULL with err */
+static struct waiter *
+by_hand(struct act *a, char *err, size_t errlen)
+{
+	struct waiter *w = job_wait_new();
+
+	if (w == NULL)
+		snprintf(err, errlen, "out of memory");
+	else if (store_begin(a->store, err, errlen) < 0) {
+		job_wait_free(w);
+		w = NULL;
+	}
+	return (w);
+}
+
 /* act_waiter - end a change by hand: commit, then report to done once its runs have run */
 static int
 act_waiter(struct act *a, struct waiter *w, const char *identity, act_done_fn done, void *ctx,
@@ -700,33 +706,19 @@ act_block(struct act *a, const char *identity, int64_t seconds, act_done_fn done
 	  char *err, size_t errlen)
 {
 	static const unsigned char order[] = { ACT_HOLD, ACT_BLOCK };
-	struct decision d;
 	struct store_block b;
 	char buf[2048];
-	int is_sasl;
-
-	memset(&d, 0, sizeof(d));
-	d.identity = identity;
-	d.rule = "manual";
-	d.actions = ACT_HOLD;
-	if (map_of(a, identity, &is_sasl) != NULL || is_sasl)
-		d.actions |= ACT_BLOCK;
-	d.order = order;
-	d.norder = (d.actions & ACT_BLOCK) ? 2 : 1;
+	int is_sasl, map = map_of(a, identity, &is_sasl) != NULL || is_sasl;
 	/* a block by hand begins now */
-	d.time_us = act_now();
-	d.dur_us = seconds * 1000000;
+	struct decision d = {
+		.identity = identity, .rule = "manual",
+		.actions = ACT_HOLD | (map ? ACT_BLOCK : 0), .order = order, .norder = map ? 2 : 1,
+		.time_us = act_now(), .dur_us = seconds * 1000000, .limit = "manual", .window = "-",
+	};
+
 	d.log_until_us = d.dur_us > 0 ? log_clock(a) + d.dur_us : 0;
-	d.limit = "manual";
-	d.window = "-";
-	if ((d.w = job_wait_new()) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if ((d.w = by_hand(a, err, errlen)) == NULL)
 		return (-1);
-	}
-	if (store_begin(a->store, err, errlen) < 0) {
-		job_wait_free(d.w);
-		return (-1);
-	}
 	decide(a, &d);
 	if (a->hooks.on_block != NULL && !act_monitor(a) &&
 	    store_get_block(a->store, identity, &b, buf, sizeof(buf), err, errlen) == 1)
@@ -798,14 +790,8 @@ act_unblock(struct act *a, const char *identity, enum act_unblock_mode mode, act
 {
 	struct waiter *w;
 
-	if ((w = job_wait_new()) == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if ((w = by_hand(a, err, errlen)) == NULL)
 		return (-1);
-	}
-	if (store_begin(a->store, err, errlen) < 0) {
-		job_wait_free(w);
-		return (-1);
-	}
 	if (unblock_block(a, identity, w, err, errlen) < 0 ||
 	    (mode != ACT_UNBLOCK_KEEP && unblock_held(a, identity, mode, w, err, errlen) < 0)) {
 		store_rollback(a->store);

@@ -21,7 +21,7 @@
 #include "util/buf.h"
 #include "util/hmap.h"
 
-#define ACT_TEXT_MAX	(64 * 1024)	/* a decision's text, a report, a notice's outcomes */
+#define ACT_TEXT_MAX	((size_t)64 * 1024)	/* a decision's text, a report, a notice's outcomes */
 #define ACT_SAY_MAX	2048		/* one log line */
 #define ACT_ID_VIS	256		/* an identity shown in a log line */
 
@@ -54,6 +54,8 @@ int	act_holds_new(struct act *, const char *identity);
  * it is longer; -1 when b cannot take it
  */
 int	act_add_cut(struct buf *b, const char *s, size_t n, size_t max);
+/* act_slot - key's value in m, a new zeroed one of size bytes if it had none; NULL: ENOMEM */
+void   *act_slot(struct hmap *m, const char *key, size_t size);
 /* act_text_check - b was cut (ENOMEM or past its maximum): say so, naming what */
 void	act_text_check(struct act *, const struct buf *b, const char *what);
 

@@ -20,30 +20,19 @@
 static const char *
 var_value(int c, const struct exec_vars *v, char *num, size_t numsz)
 {
-	const char *s;
+	static const char names[] = "irwq";
+	const char *const vals[] = { v->identity, v->rule, v->window, v->qids };
+	const char *p;
 
-	switch (c) {
-	case 'i':
-		s = v->identity;
-		break;
-	case 'r':
-		s = v->rule;
-		break;
-	case 'w':
-		s = v->window;
-		break;
-	case 'q':
-		s = v->qids;
-		break;
-	case 'c':
+	if (c == 'c') {
 		snprintf(num, numsz, "%ld", v->count);
 		return (num);
-	case '%':
-		return ("%");
-	default:
-		return (NULL);
 	}
-	return (s != NULL ? s : "");
+	if (c == '%')
+		return ("%");
+	if (c == '\0' || (p = strchr(names, c)) == NULL)
+		return (NULL);
+	return (vals[p - names] != NULL ? vals[p - names] : "");
 }
 
 /*

@@ -155,8 +155,7 @@ hold_message(struct act *a, const struct track_msg *m)
 	char buf[SG_IDENT_KEY_MAX];
 	const char *id;
 	struct hold_list *l;
-	void **slot;
-	int k, added;
+	int k;
 
 	if (m->removed || m->queue_id == NULL || !pf_qid_ok(m->queue_id, strlen(m->queue_id)))
 		return;
@@ -165,14 +164,8 @@ hold_message(struct act *a, const struct track_msg *m)
 		    !act_holds_new(a, id))
 			continue;
 		(void)hold_add(a, m->host, m->instance, m->queue_id, id);
-		if ((slot = hmap_get_or_add(a->newholds, id, strlen(id), &added)) == NULL)
-			continue;
-		if (added && (*slot = calloc(1, sizeof(struct hold_list))) == NULL) {
-			hmap_del(a->newholds, id, strlen(id));
-			continue;
-		}
-		l = *slot;
-		(void)hold_list_push(l, m->queue_id);
+		if ((l = act_slot(a->newholds, id, sizeof(*l))) != NULL)
+			(void)hold_list_push(l, m->queue_id);
 		break;		/* one hold per message */
 	}
 }

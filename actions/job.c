@@ -574,10 +574,10 @@ job_wait_new(void)
 void
 job_wait_free(struct waiter *w)
 {
-	if (w == NULL)
-		return;
-	buf_free(&w->head);
-	free(w->identity);
+	if (w != NULL) {
+		buf_free(&w->head);
+		free(w->identity);
+	}
 	free(w);
 }
 

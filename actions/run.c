@@ -43,6 +43,16 @@
 #include "util/buf.h"
 #include "util/esc.h"
 
+/* what run_start was asked to run */
+struct req {
+	const char *const *argv;
+	const char *in;			/* stdin data, NULL: /dev/null */
+	size_t	inlen;
+	unsigned ms;			/* time limit, 0: none */
+	run_done_fn done;
+	void   *ctx;
+};
+
 /* a child of the loop backend */
 struct child {
 	struct runner *r;
@@ -65,6 +75,7 @@ struct sres {
 struct runner {
 	struct ev *ev;			/* NULL: synchronous */
 	struct child *head;		/* loop: running children */
+	struct child *dead;		/* loop: finished, freed when no callback of ours runs */
 	struct sres *results, **rtail;	/* synchronous: results to deliver */
 	struct run_timer *soon;		/* synchronous: RUN_SOON timers armed */
 	int	nactive;
@@ -79,15 +90,32 @@ runner_enter(struct runner *r)
 	r->depth++;
 }
 
-/* runner_leave - it ends; frees a runner that runner_free left behind. 1 if freed */
+/* runner_bury - free the finished children */
+static void
+runner_bury(struct runner *r)
+{
+	struct child *c;
+
+	while ((c = r->dead) != NULL) {
+		r->dead = c->next;
+		free(c);
+	}
+}
+
+/*
+ * runner_leave - it ends: the children it finished are freed, and a
+ * runner that runner_free left behind.  1 if the runner was freed.
+ */
 static int
 runner_leave(struct runner *r)
 {
-	if (--r->depth == 0 && r->freed) {
-		free(r);
-		return (1);
-	}
-	return (0);
+	if (--r->depth > 0)
+		return (0);
+	runner_bury(r);
+	if (!r->freed)
+		return (0);
+	free(r);
+	return (1);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -132,20 +160,20 @@ child_release(struct child *c)
 static void
 child_unlink(struct child *c)
 {
-	struct child **pp;
+	struct child **pp = &c->r->head;
 
-	for (pp = &c->r->head; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			c->r->nactive--;
-			return;
-		}
+	while (*pp != NULL && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp == c) {
+		*pp = c->next;
+		c->r->nactive--;
+	}
 }
 
 /*
  * child_finish - c is reaped and its output read: take it off the list,
- * call done, free it.  Must run inside runner_enter/leave, since done may
- * call runner_free.
+ * call done, and leave it to be freed by runner_leave.  Must run inside
+ * runner_enter/leave, since done may call runner_free.
  */
 static void
 child_finish(struct child *c)
@@ -155,7 +183,8 @@ child_finish(struct child *c)
 	child_unlink(c);
 	c->done(c->ctx, &c->p.res);
 	proc_free(&c->p);
-	free(c);
+	c->next = c->r->dead;		/* a loop over the children may still hold c */
+	c->r->dead = c;
 }
 
 /* grace_cb - pipes still open PROC_GRACE_MS after the child exited: stop waiting */
@@ -323,9 +352,7 @@ runner_new(struct ev *ev)
 
 /* child_start - run_start with a loop: watch the pipes, arm the time limit */
 static int
-child_start(struct runner *r, const char *const argv[], const char *stdin_data,
-	    size_t stdin_len, unsigned timeout_ms, run_done_fn done, void *ctx, char *err,
-	    size_t errlen)
+child_start(struct runner *r, const struct req *q, char *err, size_t errlen)
 {
 	struct child *c;
 	int i;
@@ -336,9 +363,9 @@ child_start(struct runner *r, const char *const argv[], const char *stdin_data,
 	}
 	c->r = r;
 	c->limit_timer = c->grace_timer = -1;
-	c->done = done;
-	c->ctx = ctx;
-	if (proc_start(&c->p, argv, stdin_data, stdin_len, timeout_ms, err, errlen) < 0) {
+	c->done = q->done;
+	c->ctx = q->ctx;
+	if (proc_start(&c->p, q->argv, q->in, q->inlen, q->ms, err, errlen) < 0) {
 		free(c);
 		return (-1);
 	}
@@ -352,8 +379,7 @@ child_start(struct runner *r, const char *const argv[], const char *stdin_data,
 			      child_fd_cb, c) < 0)
 			goto fail;
 	}
-	if (timeout_ms > 0 &&
-	    (c->limit_timer = ev_add_timer(r->ev, timeout_ms, 0, limit_cb, c)) < 0)
+	if (q->ms > 0 && (c->limit_timer = ev_add_timer(r->ev, q->ms, 0, limit_cb, c)) < 0)
 		goto fail;
 	return (0);
 
@@ -382,33 +408,29 @@ runner_new_sync(void)
 
 /* sync_start - run_start without a loop: run the program to its end, keep the result */
 static int
-sync_start(struct runner *r, const char *const argv[], const char *stdin_data,
-	   size_t stdin_len, unsigned timeout_ms, run_done_fn done, void *ctx, char *err,
-	   size_t errlen)
+sync_start(struct runner *r, const struct req *q, char *err, size_t errlen)
 {
-	struct sres *s;
-	struct proc *p;
+	struct sres *s = calloc(1, sizeof(*s));
+	struct proc *p = malloc(sizeof(*p));
+	int rc = -1;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL || (p = malloc(sizeof(*p))) == NULL) {
-		free(s);
+	if (s == NULL || p == NULL)
 		snprintf(err, errlen, "run: out of memory");
-		return (-1);
+	else if (proc_start(p, q->argv, q->in, q->inlen, q->ms, err, errlen) == 0) {
+		proc_wait(p);
+		s->res = p->res;
+		proc_free(p);
+		s->done = q->done;
+		s->ctx = q->ctx;
+		*r->rtail = s;
+		r->rtail = &s->next;
+		r->nactive++;
+		s = NULL;
+		rc = 0;
 	}
-	if (proc_start(p, argv, stdin_data, stdin_len, timeout_ms, err, errlen) < 0) {
-		free(p);
-		free(s);
-		return (-1);
-	}
-	proc_wait(p);
-	s->res = p->res;
-	proc_free(p);
 	free(p);
-	s->done = done;
-	s->ctx = ctx;
-	*r->rtail = s;
-	r->rtail = &s->next;
-	r->nactive++;
-	return (0);
+	free(s);
+	return (rc);
 }
 
 /* runner_settle - see run.h */
@@ -466,6 +488,8 @@ runner_free(struct runner *r)
 		free(s);
 	}
 	r->rtail = &r->results;
+	if (r->depth == 0)
+		runner_bury(r);
 	while (r->soon != NULL)
 		run_timer_stop(r->soon);
 	r->nactive = 0;
@@ -493,14 +517,13 @@ int
 run_start(struct runner *r, const char *const argv[], const char *stdin_data, size_t stdin_len,
 	  unsigned timeout_ms, run_done_fn done, void *ctx, char *err, size_t errlen)
 {
+	const struct req q = { argv, stdin_data, stdin_len, timeout_ms, done, ctx };
+
 	if (r == NULL || done == NULL || r->freed) {
 		snprintf(err, errlen, "run: no runner or no callback");
 		return (-1);
 	}
-	if (r->ev != NULL)
-		return (child_start(r, argv, stdin_data, stdin_len, timeout_ms, done, ctx, err,
-		    errlen));
-	return (sync_start(r, argv, stdin_data, stdin_len, timeout_ms, done, ctx, err, errlen));
+	return (r->ev != NULL ? child_start(r, &q, err, errlen) : sync_start(r, &q, err, errlen));
 }
 
 /* ---------------------------------------------------------------------- */

@@ -104,32 +104,68 @@ static const char enforce_usage[] =
 "holds, actions and outcomes behind the identity's state.\n"
 "Through the running daemon; without one, directly on the state database.\n";
 
+/*
+ * direct - no daemon answers: explain from the database read-only, or
+ * block or unblock on it, the programs run through a synchronous runner
+ * (the report is printed once they have run); the exit code
+ */
+static int
+direct(const struct conf *conf, const char *verb, const char *id, int64_t dur, const char *mode)
+{
+	struct store *st = NULL;
+	struct act *a;
+	char err[512];
+	int rc = 0, unblock = strcmp(verb, "unblock") == 0;
+
+	if (store_open(&st, conf->state, strcmp(verb, "explain") == 0, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sendguard: %s: no daemon answers on %s, and %s\n", verb,
+		    conf->socket, err);
+		return (EXIT_RUNTIME);
+	}
+	if (strcmp(verb, "explain") == 0) {
+		if (explain_print(st, id, stdout, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sendguard: explain: %s\n", err);
+			rc = EXIT_RUNTIME;
+		}
+	} else {
+		fprintf(stderr, "sendguard: no daemon running: changing %s directly\n", conf->state);
+		if ((a = act_new(runner_new_sync(), st, conf, log_stderr, NULL)) == NULL)
+			rc = EXIT_RUNTIME;
+		else if ((unblock ? act_unblock(a, id, strcmp(mode, "release") == 0 ?
+		    ACT_UNBLOCK_RELEASE : strcmp(mode, "delete") == 0 ? ACT_UNBLOCK_DELETE :
+		    ACT_UNBLOCK_KEEP, print_report, NULL, err, sizeof(err)) :
+		    act_block(a, id, dur, print_report, NULL, err, sizeof(err))) < 0) {
+			fprintf(stderr, "sendguard: %s: %s\n", verb, err);
+			rc = EXIT_RUNTIME;
+		}
+		act_free(a);
+	}
+	store_close(st);
+	return (rc);
+}
+
+/* enforce - block, unblock or explain: through the daemon, else directly */
 static int
 enforce(int argc, char **argv, const char *verb)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "for", required_argument, NULL, 'F' },
-		{ "release-held", no_argument, NULL, 'R' },
-		{ "delete-held", no_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		{ .name = "config", .has_arg = required_argument, .val = 'c' },
+		{ .name = "for", .has_arg = required_argument, .val = 'F' },
+		{ .name = "release-held", .has_arg = no_argument, .val = 'R' },
+		{ .name = "delete-held", .has_arg = no_argument, .val = 'D' },
+		{ .name = "help", .has_arg = no_argument, .val = 'h' },
+		{ .name = NULL }
 	};
 	const char *cfile = SG_DEFAULT_CONF, *why = NULL, *mode = "keep";
-	char id[1100], err[512], secs[32] = "0";
+	char id[1100], secs[32] = "0";
 	struct buf req;
 	struct conf *conf = NULL;
-	struct store *st = NULL;
-	struct act *a = NULL;
 	int ch, rc = 0;
 	int64_t dur = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			cfile = optarg;
-			break;
 		case 'F':
 			if (strcmp(verb, "block") != 0 || (dur = conf_parse_duration(optarg)) <= 0) {
 				fprintf(stderr, "sendguard: %s: --for takes a duration (30m, 2h, 1d)\n", verb);
@@ -145,12 +181,11 @@ enforce(int argc, char **argv, const char *verb)
 			}
 			mode = ch == 'R' ? "release" : "delete";
 			break;
-		case 'h':
-			fputs(enforce_usage, stdout);
-			return (0);
+		case 'c':
+			cfile = optarg;
+			break;
 		default:
-			fputs(enforce_usage, stderr);
-			return (EXIT_USAGE);
+			return (cmd_usage(enforce_usage, ch == 'h'));
 		}
 	}
 	if (optind != argc - 1) {
@@ -173,41 +208,9 @@ enforce(int argc, char **argv, const char *verb)
 	}
 	rc = relay(conf->socket, buf_str(&req));
 	buf_free(&req);
-	if (rc >= 0)
-		goto out;
-	/* no daemon: the database itself */
-	rc = 0;
-	if (store_open(&st, conf->state, strcmp(verb, "explain") == 0, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sendguard: %s: no daemon answers on %s, and %s\n", verb,
-		    conf->socket, err);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if (strcmp(verb, "explain") == 0) {
-		if (explain_print(st, id, stdout, err, sizeof(err)) < 0) {
-			fprintf(stderr, "sendguard: explain: %s\n", err);
-			rc = EXIT_RUNTIME;
-		}
-		goto out;
-	}
-	fprintf(stderr, "sendguard: no daemon running: changing %s directly\n", conf->state);
-	if ((a = act_new(runner_new_sync(), st, conf, log_stderr, NULL)) == NULL) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if (strcmp(verb, "block") == 0)
-		rc = act_block(a, id, dur, print_report, NULL, err, sizeof(err));
-	else
-		rc = act_unblock(a, id, strcmp(mode, "release") == 0 ? ACT_UNBLOCK_RELEASE :
-		    strcmp(mode, "delete") == 0 ? ACT_UNBLOCK_DELETE : ACT_UNBLOCK_KEEP,
-		    print_report, NULL, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "sendguard: %s: %s\n", verb, err);
-		rc = EXIT_RUNTIME;
-	}
+	if (rc < 0)		/* no daemon: the database itself */
+		rc = direct(conf, verb, id, dur, mode);
 out:
-	act_free(a);
-	store_close(st);
 	conf_free(conf);
 	return (rc);
 }

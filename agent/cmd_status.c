@@ -6,7 +6,6 @@
  *	running, rebuilds the windows read-only from the state database and
  *	prints the same (agent/status.c).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,42 +28,20 @@ static const char status_usage[] =
 int
 cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char *cfile = SG_DEFAULT_CONF;
 	struct conf *conf = NULL;
 	struct store *st = NULL;
 	struct limits *l = NULL;
 	struct status_info si;
 	char err[512];
-	int ch, json = 0, r, rc = 0;
+	int json = 0, r, rc = 0;
 	int64_t last, now;
+	const struct cmd_val vals[] = {
+		{ 'c', "config", &cfile, NULL }, { 'j', "json", NULL, &json }, { 0, NULL, NULL, NULL }
+	};
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			cfile = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			fputs(status_usage, stdout);
-			return (0);
-		default:
-			fputs(status_usage, stderr);
-			return (EXIT_USAGE);
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "sendguard: status: unexpected argument '%s'\n", argv[optind]);
-		return (EXIT_USAGE);
-	}
+	if (cmd_opts("status", status_usage, vals, argc, argv, &rc) < 0)
+		return (rc);
 	if ((rc = cmd_load_conf_client(cfile, &conf)) != 0)
 		return (rc);
 	r = control_request(conf->socket, json ? "status json" : "status text", stdout,

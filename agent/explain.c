@@ -6,6 +6,7 @@
  *	block state means comes from actions/ (act_state_*), so the words
  *	here and the decisions there cannot drift apart.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,46 +22,51 @@ struct ex {
 	int	n;
 };
 
+/* ex_put - one line of a section, counted; 0 (go on walking) */
+static int __attribute__((format(printf, 2, 3)))
+ex_put(void *ctx, const char *fmt, ...)
+{
+	struct ex *e = ctx;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(e->fp, fmt, ap);
+	va_end(ap);
+	e->n++;
+	return (0);
+}
+
 static int
 ex_msg(void *ctx, const struct store_msg *m)
 {
-	struct ex *e = ctx;
 	char tb[40], tb2[40];
 
-	fprintf(e->fp, "  %s  %-16s %ld rcpt  %s%s\n", json_time(m->time_us, tb, sizeof(tb)),
-	    m->queue_id ? m->queue_id : "-", m->nrcpt,
-	    m->removed_us ? "removed " : "queued",
-	    m->removed_us ? json_time(m->removed_us, tb2, sizeof(tb2)) : "");
-	e->n++;
-	return (0);
+	return (ex_put(ctx, "  %s  %-16s %ld rcpt  %s%s\n", json_time(m->time_us, tb, sizeof(tb)),
+	    m->queue_id ? m->queue_id : "-", m->nrcpt, m->removed_us ? "removed " : "queued",
+	    m->removed_us ? json_time(m->removed_us, tb2, sizeof(tb2)) : ""));
 }
 
 static int
 ex_verdict(void *ctx, const struct store_verdict *v)
 {
-	struct ex *e = ctx;
 	char tb[40];
 
-	fprintf(e->fp, "  %s  rule %s: %s %ld > %ld in %s, crossed by %s\n",
+	return (ex_put(ctx, "  %s  rule %s: %s %ld > %ld in %s, crossed by %s\n",
 	    json_time(v->time_us, tb, sizeof(tb)), v->rule ? v->rule : "-",
 	    v->limit ? v->limit : "-", v->count, v->threshold, v->window ? v->window : "-",
-	    v->queue_id ? v->queue_id : "-");
-	e->n++;
-	return (0);
+	    v->queue_id ? v->queue_id : "-"));
 }
 
 static int
 ex_hold(void *ctx, const struct store_hold *h)
 {
-	struct ex *e = ctx;
 	char tb[40];
 
-	fprintf(e->fp, "  %-16s %-9s requested %s\n", h->queue_id ? h->queue_id : "-",
-	    h->state ? h->state : "-", json_time(h->requested_us, tb, sizeof(tb)));
-	e->n++;
-	return (0);
+	return (ex_put(ctx, "  %-16s %-9s requested %s\n", h->queue_id ? h->queue_id : "-",
+	    h->state ? h->state : "-", json_time(h->requested_us, tb, sizeof(tb))));
 }
 
+/* ex_job - a run and, on a line of its own, its outcome */
 static int
 ex_job(void *ctx, const struct store_job *j)
 {
@@ -70,10 +76,8 @@ ex_job(void *ctx, const struct store_job *j)
 	fprintf(e->fp, "  %s  %-8s %-8s tries %d  %s\n", json_time(j->time_us, tb, sizeof(tb)),
 	    j->action ? j->action : "-", j->status ? j->status : "-", j->attempts,
 	    job_argv_text(j->argv, j->argv_len, text, sizeof(text)));
-	if (j->outcome != NULL)
-		fprintf(e->fp, "      %s\n", esc_vis(j->outcome, out, sizeof(out)));
-	e->n++;
-	return (0);
+	return (j->outcome == NULL ? (e->n++, 0) :
+	    ex_put(e, "      %s\n", esc_vis(j->outcome, out, sizeof(out))));
 }
 
 /* state_words - what a block state means, after its name */

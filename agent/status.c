@@ -32,6 +32,14 @@ struct stw {
 	int	n, json;
 };
 
+/* counted - one more entry listed; 0 (go on walking) */
+static int
+counted(struct stw *w)
+{
+	w->n++;
+	return (0);
+}
+
 /* item - a JSON list's separator before the next object */
 static void
 item(struct stw *w)
@@ -76,8 +84,7 @@ st_block(void *ctx, const struct store_block *b)
 		    json_time(b->since_us, tb, sizeof(tb)),
 		    b->until_us ? json_time(b->until_us, tb2, sizeof(tb2)) : "unblocked by hand",
 		    (long long)held, act_state_mapped(b->state) ? ", in the access map" : "");
-	w->n++;
-	return (0);
+	return (counted(w));
 }
 
 static int
@@ -104,8 +111,7 @@ st_job(void *ctx, const struct store_job *j)
 		    esc_vis(j->identity ? j->identity : "-", idv, sizeof(idv)), j->status,
 		    j->attempts, j->attempts == 1 ? "y" : "ies",
 		    esc_vis(j->outcome ? j->outcome : "", out, sizeof(out)));
-	w->n++;
-	return (0);
+	return (counted(w));
 }
 
 /*
@@ -141,8 +147,7 @@ st_on_hold(void *ctx, const struct store_on_hold *h)
 		    has_end ? ", block ended " : "", has_end ? json_time(ended, tb2, sizeof(tb2)) : "",
 		    idv, idv);
 	}
-	w->n++;
-	return (0);
+	return (counted(w));
 }
 
 /* walk_blocked, walk_on_hold, walk_failing - one list each (none without a store) */
@@ -175,54 +180,40 @@ walk_failing(struct stw *w)
 	store_each_job(w->st, NULL, "failed", st_job, w, err, sizeof(err));
 }
 
-/* json_next - close a JSON list and open the next one, key */
+/* list_end - a list is over: JSON closes it and opens the next one, key; text says "  none" */
 static void
-json_next(struct stw *w, const char *key)
+list_end(struct stw *w, const char *key)
 {
-	fprintf(w->fp, "%s],\n \"%s\": [", w->n ? "\n " : "", key);
-	w->n = 0;
-}
-
-/* blocks_json - the "blocked", "on_hold" and "failing_actions" arrays */
-static void
-blocks_json(struct store *st, FILE *fp, int64_t now)
-{
-	struct stw w = { st, fp, now, 0, 1 };
-
-	fputs("\"blocked\": [", fp);
-	walk_blocked(&w);
-	json_next(&w, "on_hold");
-	walk_on_hold(&w);
-	json_next(&w, "failing_actions");
-	walk_failing(&w);
-	fputs(w.n ? "\n ]" : "]", fp);
-}
-
-/* none - "  none" under a heading with nothing listed */
-static void
-none(struct stw *w)
-{
-	if (w->n == 0)
+	if (w->json)
+		fprintf(w->fp, "%s],\n \"%s\": [", w->n ? "\n " : "", key);
+	else if (w->n == 0)
 		fputs("  none\n", w->fp);
 	w->n = 0;
 }
 
-/* blocks_text - BLOCKED, ON HOLD, and the failing actions */
+/*
+ * blocks - the blocks in force, the mail on hold after its block, the
+ * actions failing: JSON's "blocked", "on_hold" and "failing_actions"
+ * arrays, or BLOCKED, ON HOLD (with a store only) and the failing
+ * actions without a heading, for the terminal
+ */
 static void
-blocks_text(struct store *st, FILE *fp, int64_t now)
+blocks(struct store *st, FILE *fp, int64_t now, int json)
 {
-	struct stw w = { st, fp, now, 0, 0 };
+	struct stw w = { st, fp, now, 0, json };
 
-	fputs("BLOCKED:\n", fp);
+	fputs(json ? "\"blocked\": [" : "BLOCKED:\n", fp);
 	walk_blocked(&w);
-	none(&w);
-	if (st != NULL) {
-		fputs("\nON HOLD (no block any more; waiting for you):\n", fp);
+	list_end(&w, "on_hold");
+	if (json || st != NULL) {
+		fputs(json ? "" : "\nON HOLD (no block any more; waiting for you):\n", fp);
 		walk_on_hold(&w);
-		none(&w);
+		list_end(&w, "failing_actions");
 	}
 	walk_failing(&w);
-	if (w.n > 0)
+	if (json)
+		fputs(w.n ? "\n ]" : "]", fp);
+	else if (w.n > 0)
 		fputs("(actions above are failing or failed; see sendguard explain)\n", fp);
 }
 
@@ -408,12 +399,12 @@ status_print(FILE *fp, struct limits *l, struct store *st, int64_t now,
 		qsort(cs.v, cs.n, sizeof(*cs.v), crow_cmp);
 	if (json) {
 		fputs("{", fp);
-		blocks_json(st, fp, now);
+		blocks(st, fp, now, 1);
 		counts_json(fp, &cs);
 		daemon_json(fp, now, si);
 	} else {
 		daemon_text(fp, now, si);
-		blocks_text(st, fp, now);
+		blocks(st, fp, now, 0);
 		fputc('\n', fp);
 		counts_text(fp, &cs);
 	}

@@ -219,6 +219,40 @@ sg_wait_running(const char *conf)
 	return (ok);
 }
 
+/*
+ * sg_lower_tmpdir - a new temporary directory "/tmp/PREFIX-XXXXXX" into
+ * dir whose name has no upper case letter (sendguard folds SASL logins to
+ * lower case, and tests' logins name files in it, which must be the same
+ * path after folding); 0, or -1
+ */
+static inline int
+sg_lower_tmpdir(char *dir, size_t size, const char *prefix)
+{
+	int i, j, lower = 0;
+
+	for (i = 0; i < 2000 && !lower; i++) {
+		snprintf(dir, size, "/tmp/%s-XXXXXX", prefix);
+		if (mkdtemp(dir) == NULL)
+			return (-1);
+		for (lower = 1, j = 0; dir[j]; j++)
+			if (dir[j] >= 'A' && dir[j] <= 'Z')
+				lower = 0;
+		if (!lower)
+			rmdir(dir);
+	}
+	return (lower ? 0 : -1);
+}
+
+/* sg_rm_tmpdir - rm -rf dir, unless SG_KEEP is set (to look at it after a failure) */
+static inline void
+sg_rm_tmpdir(const char *dir)
+{
+	const char *argv[] = { getenv("SG_KEEP") ? "/bin/true" : "/bin/rm", "-rf", dir, NULL };
+	struct cmdres r = runcmd(argv, NULL);
+
+	cmdres_free(&r);
+}
+
 /* sg_slurp_path - the file's bytes, NUL-terminated (caller frees); NULL when it does not exist */
 static inline char *
 sg_slurp_path(const char *path)
@@ -271,6 +305,26 @@ sg_standin(const char *dir, const char *name)
 	    "if [ -e \"$D/fail-$N\" ]; then echo \"stand-in $N refuses: fail flag set\" >&2; exit 1; fi\n"
 	    "exit 0\n", dir, name);
 	return (fclose(fp) == 0 && chmod(p, 0755) == 0 ? 0 : -1);
+}
+
+/* sg_standins - DIR/bin with every stand-in sendguard runs, and DIR/etc for the maps; 0 or -1 */
+static inline int
+sg_standins(const char *dir)
+{
+	static const char *const prog[] = { "postsuper", "postmap", "postfix", "sendmail", "exec" };
+	char p[512];
+	size_t i;
+
+	snprintf(p, sizeof(p), "%s/bin", dir);
+	if (mkdir(p, 0755) < 0)
+		return (-1);
+	snprintf(p, sizeof(p), "%s/etc", dir);
+	if (mkdir(p, 0755) < 0)
+		return (-1);
+	for (i = 0; i < sizeof(prog) / sizeof(prog[0]); i++)
+		if (sg_standin(dir, prog[i]) < 0)
+			return (-1);
+	return (0);
 }
 
 /* One call recorded by a stand-in. */

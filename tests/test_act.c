@@ -37,47 +37,23 @@
 
 static char dir[64], confp[128], callsp[128], saslmap[160], sendermap[160];
 
-/*
- * setup - a temporary directory without upper case letters (logins are
- * folded to lower case, and the hostile ones name files in it)
- */
+/* setup - a temporary directory (lower case: the hostile logins name files in it) */
 static void
 setup(void)
 {
-	static const char *const prog[] = { "postsuper", "postmap", "postfix", "sendmail", "exec" };
-	char p[200];
-	int i, j, lower = 0;
-
-	for (i = 0; i < 2000 && !lower; i++) {
-		snprintf(dir, sizeof(dir), "/tmp/sg-act-XXXXXX");
-		cr_assert_not_null(mkdtemp(dir));
-		for (lower = 1, j = 0; dir[j]; j++)
-			if (isupper((unsigned char)dir[j]))
-				lower = 0;
-		if (!lower)
-			rmdir(dir);
-	}
-	cr_assert(lower, "no lower-case temporary directory");
+	cr_assert_eq(sg_lower_tmpdir(dir, sizeof(dir), "sg-act"), 0, "no temporary directory");
+	cr_assert_eq(sg_standins(dir), 0, "stand-ins in %s", dir);
 	snprintf(confp, sizeof(confp), "%s/agent.conf", dir);
 	snprintf(callsp, sizeof(callsp), "%s/calls.log", dir);
 	snprintf(saslmap, sizeof(saslmap), "%s/etc/sasl_access", dir);
 	snprintf(sendermap, sizeof(sendermap), "%s/etc/sender_access", dir);
-	snprintf(p, sizeof(p), "%s/bin", dir);
-	cr_assert_eq(mkdir(p, 0755), 0);
-	snprintf(p, sizeof(p), "%s/etc", dir);
-	cr_assert_eq(mkdir(p, 0755), 0);
-	for (i = 0; i < (int)NROWS(prog); i++)
-		cr_assert_eq(sg_standin(dir, prog[i]), 0, "stand-in %s", prog[i]);
 	setenv("TZ", "UTC", 1);
 }
 
 static void
 teardown(void)
 {
-	const char *argv[] = { getenv("SG_KEEP") ? "/bin/true" : "/bin/rm", "-rf", dir, NULL };
-	struct cmdres r = runcmd(argv, NULL);
-
-	cmdres_free(&r);
+	sg_rm_tmpdir(dir);
 }
 
 TestSuite(act, .init = setup, .fini = teardown);

@@ -90,10 +90,7 @@ setup(void)
 static void
 teardown(void)
 {
-	const char *argv[] = { getenv("SG_KEEP") ? "/bin/true" : "/bin/rm", "-rf", dir, NULL };
-	struct cmdres r = runcmd(argv, NULL);
-
-	cmdres_free(&r);
+	sg_rm_tmpdir(dir);
 }
 
 TestSuite(daemon, .init = setup, .fini = teardown);

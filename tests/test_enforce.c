@@ -13,7 +13,6 @@
  * a daemon and without waiting.
  */
 #include <criterion/criterion.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -70,28 +69,12 @@ unflag(const char *name)
 	unlink(p);
 }
 
-/*
- * setup - a temporary directory whose name has no upper case letter:
- * sendguard folds SASL logins to lower case, and logins may name files
- * in this directory, which must be the same path after folding.
- */
+/* setup - a temporary directory (lower case: logins may name files in it), the stand-ins */
 static void
 setup(void)
 {
-	static const char *const prog[] = { "postsuper", "postmap", "postfix", "sendmail", "exec" };
-	char p[200];
-	int i, j, lower = 0;
-
-	for (i = 0; i < 2000 && !lower; i++) {
-		snprintf(dir, sizeof(dir), "/tmp/sg-enf-XXXXXX");
-		cr_assert_not_null(mkdtemp(dir));
-		for (lower = 1, j = 0; dir[j]; j++)
-			if (isupper((unsigned char)dir[j]))
-				lower = 0;
-		if (!lower)
-			rmdir(dir);
-	}
-	cr_assert(lower, "no lower-case temporary directory");
+	cr_assert_eq(sg_lower_tmpdir(dir, sizeof(dir), "sg-enf"), 0, "no temporary directory");
+	cr_assert_eq(sg_standins(dir), 0, "stand-ins in %s", dir);
 	snprintf(logp, sizeof(logp), "%s/mail.log", dir);
 	snprintf(confp, sizeof(confp), "%s/agent.conf", dir);
 	snprintf(errp, sizeof(errp), "%s/daemon.err", dir);
@@ -99,11 +82,6 @@ setup(void)
 	snprintf(etcd, sizeof(etcd), "%s/etc", dir);
 	snprintf(saslmap, sizeof(saslmap), "%s/sasl_access", etcd);
 	snprintf(sendermap, sizeof(sendermap), "%s/sender_access", etcd);
-	cr_assert_eq(mkdir(etcd, 0755), 0);
-	snprintf(p, sizeof(p), "%s/bin", dir);
-	cr_assert_eq(mkdir(p, 0755), 0);
-	for (i = 0; i < 5; i++)
-		cr_assert_eq(sg_standin(dir, prog[i]), 0, "stand-in %s", prog[i]);
 	setenv("TZ", "UTC", 1);
 	base = time(NULL) - 1800;
 }
@@ -123,9 +101,6 @@ keep(char *p)
 static void
 teardown(void)
 {
-	const char *argv[] = { getenv("SG_KEEP") ? "/bin/true" : "/bin/rm", "-rf", dir, NULL };
-	struct cmdres r;
-
 	if (daemon_pid > 0) {		/* a failed test left it running */
 		kill(daemon_pid, SIGKILL);
 		waitpid(daemon_pid, NULL, 0);
@@ -133,8 +108,7 @@ teardown(void)
 	}
 	unflag("hang-postsuper");	/* let a hanging stand-in go */
 	unflag("hang-postmap");
-	r = runcmd(argv, NULL);
-	cmdres_free(&r);
+	sg_rm_tmpdir(dir);
 	while (nkept > 0)
 		free(kept[--nkept]);
 }
@@ -585,28 +559,25 @@ Test(enforce, unblock_release_and_delete_held)
 	cr_assert(wait_map("alice@example.com " DEFAULT_REPLY "\ncarol@example.com " DEFAULT_REPLY
 	    "\ndave@example.com " DEFAULT_REPLY "\n", 5000), "all three mapped");
 
-	/* release alice's held mail */
-	off = file_size(callsp);
-	r = sg("unblock", "sasl:alice@example.com", "--release-held");
-	cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
-	cmdres_free(&r);
-	cr_expect(wait_ncalls("postsuper", "-H", off, 1, 5000), "postsuper -H ran");
-	u = stdin_union("postsuper", "-H", off);
-	cr_expect_str_eq(u, want[0], "released exactly alice's held mail");
-	free(u);
-	cr_expect(call_is(off, "postsuper", "-c", etcd, "-H", "-", NULL), "postsuper -c DIR -H -");
-	cr_expect_eq(ncalls("postsuper", "-d", 0), 0, "nothing deleted");
+	/* release alice's held mail, then delete carol's */
+	for (i = 0; i < 2; i++) {
+		static const char *const flag[] = { "-H", "-d" };
 
-	/* delete carol's */
-	off = file_size(callsp);
-	r = sg("unblock", "sasl:carol@example.com", "--delete-held");
-	cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
-	cmdres_free(&r);
-	cr_expect(wait_ncalls("postsuper", "-d", off, 1, 5000), "postsuper -d ran");
-	u = stdin_union("postsuper", "-d", off);
-	cr_expect_str_eq(u, want[1], "deleted exactly carol's held mail");
-	free(u);
-	cr_expect(call_is(off, "postsuper", "-c", etcd, "-d", "-", NULL), "postsuper -c DIR -d -");
+		off = file_size(callsp);
+		r = sg("unblock", i == 0 ? "sasl:alice@example.com" : "sasl:carol@example.com",
+		    i == 0 ? "--release-held" : "--delete-held");
+		cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
+		cmdres_free(&r);
+		cr_expect(wait_ncalls("postsuper", flag[i], off, 1, 5000), "postsuper %s ran", flag[i]);
+		u = stdin_union("postsuper", flag[i], off);
+		cr_expect_str_eq(u, want[i], "%s exactly %s's held mail", i == 0 ? "released" :
+		    "deleted", i == 0 ? "alice" : "carol");
+		free(u);
+		cr_expect(call_is(off, "postsuper", "-c", etcd, flag[i], "-", NULL),
+		    "postsuper -c DIR %s -", flag[i]);
+		if (i == 0)
+			cr_expect_eq(ncalls("postsuper", "-d", 0), 0, "nothing deleted");
+	}
 	cr_expect(wait_map("dave@example.com " DEFAULT_REPLY "\n", 5000), "alice and carol left the map: %s",
 	    keep(map_entries(saslmap, NULL)));
 	cr_assert_not_null(js = status());
