@@ -325,13 +325,13 @@ static void
 job_record(struct act *a, const struct job *j, const struct run_result *r, const char *status,
 	   int64_t next)
 {
-	char what[256], err[512], text[1024], idv[ACT_ID_VIS], oarr[1200], sarr[96], larr[ACT_SAY_MAX];
+	char what[256], err[512], text[1024], idv[ACT_ID_VIS], oarr[1200], sarr[96];
 	struct buf outcome, said, line;
 	int ok = run_ok(r);
 
 	buf_fixed(&outcome, oarr, sizeof(oarr));
 	buf_fixed(&said, sarr, sizeof(sarr));
-	buf_fixed(&line, larr, sizeof(larr));
+	buf_init(&line, (size_t)4 * ACT_SAY_MAX);	/* act_say cuts it to a log line, marked */
 	run_describe(r, what, sizeof(what));
 	run_argv_text((const char *const *)j->argv, text, sizeof(text));
 	if (is_postsuper(j->action) && hold_said(r, &said) > 0)
@@ -355,8 +355,8 @@ job_record(struct act *a, const struct job *j, const struct run_result *r, const
 		buf_adds(&line, next ? "; will retry" : "; giving up");
 	}
 	act_text_check(a, &outcome, "outcome");
-	act_text_check(a, &line, "log line");
 	act_say(a, ok ? ACT_INFO : ACT_WARN, "%s", buf_str(&line));
+	buf_free(&line);
 }
 
 /* job_finish - a run's outcome: record, log, retry or take it off */
