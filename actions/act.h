@@ -1,29 +1,34 @@
 /*
  * NAME
- *	act - enforcement: verdicts become blocks, holds, map entries,
- *	notifications and exec runs, recorded in the store
+ *	act - enforcement's decisions: verdicts and blocks by hand become
+ *	block states, holds, map entries, notifications and exec runs,
+ *	recorded in the store
  * SUMMARY
  *	The daemon hands act every verdict (act_verdict) and every accepted
  *	message (act_message) inside its batch transaction; act records its
  *	intent there (the block, the holds, one action_log row per program
- *	run) and queues the programs.  After the batch commits the daemon
- *	calls act_kick(), which starts them through the runner: never a
- *	shell, a time limit each, outcome recorded, failures retried with
- *	backoff.  Map files are rewritten from the store's blocks (atomic),
- *	then postmap, then one debounced `postfix reload` for a burst.
- *	Blocks expire on a timer; a repeat offender's block time grows by the
- *	rule's factor.  In monitor mode every decision is made and logged as
- *	what would run; nothing runs and no block is recorded.
+ *	run) and queues the programs (actions/job.c).  After the batch
+ *	commits the daemon calls act_kick(), which starts them through the
+ *	runner it was made with: never a shell, a time limit each, outcome
+ *	recorded, failures retried with backoff.  Map files are rewritten
+ *	from the store's blocks (actions/map.c), then postmap, then one
+ *	debounced `postfix reload` for a burst.  Blocks expire on a timer; a
+ *	repeat offender's block time grows by the rule's factor.  In monitor
+ *	mode every decision is made and logged as what would run; nothing
+ *	runs and no block is recorded.
  *	The store is the truth: act_start() expires what is due, rewrites the
  *	maps from the store and re-queues jobs left pending by a crash.
- *	With ev == NULL (command-line tools) programs run synchronously.
+ *	The code is the same for the daemon and the command-line tools; only
+ *	the runner differs (actions/run.h): driven by the daemon's loop, or
+ *	synchronous, so that act_kick() and act_block() return when every
+ *	program has run once (retries and expiry are then left to the daemon).
  * RETURNS
  *	0 / -1 with err; it logs through the caller's log function and never
  *	exits.
  * UNTRUSTED INPUT
  *	Identities and queue IDs from the log or the control socket: an
  *	identity must pass act_identity_ok() to be acted on by hand, must pass
- *	blockmap_key_ok() to become a map key (else it is held, not mapped,
+ *	map_key_ok() to become a map key (else it is held, not mapped,
  *	and the log says why), queue IDs must pass pf_qid_ok() before they
  *	reach postsuper; everything reaches programs as separate argv
  *	elements or stdin lines, never a shell.
@@ -34,8 +39,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "actions/run.h"
 #include "count/conf.h"
-#include "util/ev.h"
 #include "count/limits.h"
 #include "count/track.h"
 #include "store/store.h"
@@ -49,7 +54,13 @@ typedef void (*act_log_fn)(void *ctx, enum act_level, const char *msg);
 
 struct act;
 
-struct act *act_new(struct ev *ev, struct store *, const struct conf *,
+/*
+ * act_new - enforcement over store and conf, running its programs and
+ * timers through r (runner_new(ev) in the daemon, runner_new_sync() in a
+ * command-line tool).  act takes r over (act_free frees it), also when it
+ * fails: NULL, when r is NULL or memory runs out.
+ */
+struct act *act_new(struct runner *r, struct store *, const struct conf *,
 		    act_log_fn log, void *lctx);
 void	act_free(struct act *);
 /* act_set_conf - after a reload (the old conf may be freed after this returns) */
@@ -97,8 +108,8 @@ void	act_kick(struct act *);
  * decided and what each program run said (postsuper's own count of the
  * messages it held, released or deleted), when every run has run once
  * and the map change is in force, or after ACT_WAIT_MS at the latest.
- * Without a loop the programs run before act_block returns, and so does
- * done.
+ * With a synchronous runner the programs run before act_block returns,
+ * and so does done.
  */
 typedef void (*act_done_fn)(void *ctx, const char *report);
 enum act_unblock_mode {
@@ -110,8 +121,6 @@ int	act_block(struct act *, const char *identity, int64_t seconds, act_done_fn d
 		  void *ctx, char *err, size_t errlen);
 int	act_unblock(struct act *, const char *identity, enum act_unblock_mode mode,
 		    act_done_fn done, void *ctx, char *err, size_t errlen);
-/* act_explain - what the store knows about identity, as text */
-int	act_explain(struct store *, const char *identity, FILE *out, char *err, size_t errlen);
 
 /* act_running - program runs not yet finished */
 int	act_running(const struct act *);
@@ -120,9 +129,19 @@ int	act_is_blocked_any(struct act *);
 /* act_is_blocked - 1 when identity is blocked now */
 int	act_is_blocked(struct act *, const char *identity);
 
-/* act_status_json - the "blocked" array and the "actions" failures of status --json */
-int	act_status_json(struct store *, FILE *out, int64_t now_us);
-int	act_status_text(struct store *, FILE *out, int64_t now_us);
+/*
+ * The block states a stored block may be in.  While blocked: "blocked"
+ * (in the access map, new mail held), "holding" (new mail held, not in a
+ * map: the rule has no block action or the identity is not a safe key),
+ * "mapped" (in the map, the rule has no hold action), "noted" (neither:
+ * notify/exec only); then "expired" or "unblocked".
+ * act_state_active - 1 for the four states of a block in force
+ * act_state_mapped - 1 when the state puts the identity in an access map
+ * act_state_holds - 1 when the state holds the identity's new mail
+ */
+int	act_state_active(const char *state);
+int	act_state_mapped(const char *state);
+int	act_state_holds(const char *state);
 
 /*
  * act_identity_ok - a well-formed identity typed by an admin: kind

@@ -1,15 +1,16 @@
 /*
  * NAME
- *	enforce_cmd - `sendguard block`, `unblock` and `explain`
+ *	cmd_enforce - `sendguard block`, `unblock` and `explain`
  * SUMMARY
  *	Each validates the identity as an administrator typed it (kind
  *	sasl|uid|sender|ip, no control characters, at most 1024 bytes,
  *	folded to lower case), then asks the running daemon through its
  *	control socket (the identity hex-encoded, so no byte of it is ever
  *	read as a separator).  With no daemon running, block and unblock
- *	change the state database themselves and run postmap, postfix reload
- *	and postsuper synchronously (the same code as the daemon, without its
- *	loop); explain reads the database read-only.
+ *	change the state database themselves and run postsuper, postmap and
+ *	postfix reload through a synchronous runner (actions/run.h): the
+ *	same code as the daemon's, which returns once every program has run;
+ *	explain reads the database read-only (agent/explain.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,10 +18,15 @@
 #include <string.h>
 
 #include "actions/act.h"
+#include "actions/run.h"
 #include "agent/cmds.h"
-#include "count/conf.h"
 #include "agent/control.h"
+#include "agent/explain.h"
+#include "count/conf.h"
 #include "store/store.h"
+#include "util/buf.h"
+
+#define REQ_MAX	8192	/* a request to the daemon: verb, hex identity, argument */
 
 static void
 log_stderr(void *ctx, enum act_level lv, const char *msg)
@@ -37,24 +43,26 @@ print_report(void *ctx, const char *report)
 	fputs(report, stdout);
 }
 
-/* request - "VERB HEX [ARG]" for the control socket */
-static char *
-request(const char *verb, const char *id, const char *arg)
+/* request - "VERB HEX [ARG]" for the control socket into b; 0, or -1 when it does not fit */
+static int
+request(struct buf *b, const char *verb, const char *id, const char *arg)
 {
-	size_t n = strlen(id), i, o;
-	char *r = malloc(strlen(verb) + 2 * n + (arg ? strlen(arg) : 0) + 4);
+	size_t i;
 
-	if (r == NULL)
-		return (NULL);
-	o = (size_t)snprintf(r, strlen(verb) + 2, "%s ", verb);
-	for (i = 0; i < n; i++)
-		o += (size_t)snprintf(r + o, 3, "%02x", (unsigned char)id[i]);
+	buf_addf(b, "%s ", verb);
+	for (i = 0; id[i] != '\0'; i++)
+		buf_addf(b, "%02x", (unsigned char)id[i]);
 	if (arg != NULL)
-		snprintf(r + o, strlen(arg) + 2, " %s", arg);
-	return (r);
+		buf_addf(b, " %s", arg);
+	return (b->failed ? -1 : 0);
 }
 
-/* relay - the daemon's answer on stdout; exit 2 if it starts with "error:", -1: no daemon */
+/*
+ * relay - ask the daemon at path: its answer on stdout, and 0, or
+ * EXIT_USAGE when the answer starts with "error:" (it refused the
+ * request); EXIT_RUNTIME when the daemon could not be asked; -1 when no
+ * daemon answers there (the caller then works on the database itself)
+ */
 static int
 relay(const char *path, const char *req)
 {
@@ -99,31 +107,68 @@ static const char enforce_usage[] =
 "holds, actions and outcomes behind the identity's state.\n"
 "Through the running daemon; without one, directly on the state database.\n";
 
+/*
+ * direct - no daemon answers: explain from the database read-only, or
+ * block or unblock on it, the programs run through a synchronous runner
+ * (the report is printed once they have run); the exit code
+ */
+static int
+direct(const struct conf *conf, const char *verb, const char *id, int64_t dur, const char *mode)
+{
+	struct store *st = NULL;
+	struct act *a;
+	char err[512];
+	int rc = 0, unblock = strcmp(verb, "unblock") == 0;
+
+	if (store_open(&st, conf->state, strcmp(verb, "explain") == 0, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sendguard: %s: no daemon answers on %s, and %s\n", verb,
+		    conf->socket, err);
+		return (EXIT_RUNTIME);
+	}
+	if (strcmp(verb, "explain") == 0) {
+		if (explain_print(st, id, stdout, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sendguard: explain: %s\n", err);
+			rc = EXIT_RUNTIME;
+		}
+	} else {
+		fprintf(stderr, "sendguard: no daemon running: changing %s directly\n", conf->state);
+		if ((a = act_new(runner_new_sync(), st, conf, log_stderr, NULL)) == NULL)
+			rc = EXIT_RUNTIME;
+		else if ((unblock ? act_unblock(a, id, strcmp(mode, "release") == 0 ?
+		    ACT_UNBLOCK_RELEASE : strcmp(mode, "delete") == 0 ? ACT_UNBLOCK_DELETE :
+		    ACT_UNBLOCK_KEEP, print_report, NULL, err, sizeof(err)) :
+		    act_block(a, id, dur, print_report, NULL, err, sizeof(err))) < 0) {
+			fprintf(stderr, "sendguard: %s: %s\n", verb, err);
+			rc = EXIT_RUNTIME;
+		}
+		act_free(a);
+	}
+	store_close(st);
+	return (rc);
+}
+
+/* enforce - block, unblock or explain: through the daemon, else directly */
 static int
 enforce(int argc, char **argv, const char *verb)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "for", required_argument, NULL, 'F' },
-		{ "release-held", no_argument, NULL, 'R' },
-		{ "delete-held", no_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		{ .name = "config", .has_arg = required_argument, .val = 'c' },
+		{ .name = "for", .has_arg = required_argument, .val = 'F' },
+		{ .name = "release-held", .has_arg = no_argument, .val = 'R' },
+		{ .name = "delete-held", .has_arg = no_argument, .val = 'D' },
+		{ .name = "help", .has_arg = no_argument, .val = 'h' },
+		{ .name = NULL }
 	};
 	const char *cfile = SG_DEFAULT_CONF, *why = NULL, *mode = "keep";
-	char id[1100], err[512], secs[32] = "0", *req;
+	char id[1100], secs[32] = "0";
+	struct buf req;
 	struct conf *conf = NULL;
-	struct store *st = NULL;
-	struct act *a = NULL;
 	int ch, rc = 0;
 	int64_t dur = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'c':
-			cfile = optarg;
-			break;
 		case 'F':
 			if (strcmp(verb, "block") != 0 || (dur = conf_parse_duration(optarg)) <= 0) {
 				fprintf(stderr, "sendguard: %s: --for takes a duration (30m, 2h, 1d)\n", verb);
@@ -139,12 +184,11 @@ enforce(int argc, char **argv, const char *verb)
 			}
 			mode = ch == 'R' ? "release" : "delete";
 			break;
-		case 'h':
-			fputs(enforce_usage, stdout);
-			return (0);
+		case 'c':
+			cfile = optarg;
+			break;
 		default:
-			fputs(enforce_usage, stderr);
-			return (EXIT_USAGE);
+			return (cmd_usage(enforce_usage, ch == 'h'));
 		}
 	}
 	if (optind != argc - 1) {
@@ -158,49 +202,18 @@ enforce(int argc, char **argv, const char *verb)
 	}
 	if ((rc = cmd_load_conf_client(cfile, &conf)) != 0)
 		return (rc);
-	req = request(verb, id, strcmp(verb, "block") == 0 ? secs :
-	    strcmp(verb, "unblock") == 0 ? mode : NULL);
-	if (req == NULL) {
+	buf_init(&req, REQ_MAX);
+	if (request(&req, verb, id, strcmp(verb, "block") == 0 ? secs :
+	    strcmp(verb, "unblock") == 0 ? mode : NULL) < 0) {
+		buf_free(&req);
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
-	rc = relay(conf->socket, req);
-	free(req);
-	if (rc >= 0)
-		goto out;
-	/* no daemon: the database itself */
-	rc = 0;
-	if (store_open(&st, conf->state, strcmp(verb, "explain") == 0, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sendguard: %s: no daemon answers on %s, and %s\n", verb,
-		    conf->socket, err);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if (strcmp(verb, "explain") == 0) {
-		if (act_explain(st, id, stdout, err, sizeof(err)) < 0) {
-			fprintf(stderr, "sendguard: explain: %s\n", err);
-			rc = EXIT_RUNTIME;
-		}
-		goto out;
-	}
-	fprintf(stderr, "sendguard: no daemon running: changing %s directly\n", conf->state);
-	if ((a = act_new(NULL, st, conf, log_stderr, NULL)) == NULL) {
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	if (strcmp(verb, "block") == 0)
-		rc = act_block(a, id, dur, print_report, NULL, err, sizeof(err));
-	else
-		rc = act_unblock(a, id, strcmp(mode, "release") == 0 ? ACT_UNBLOCK_RELEASE :
-		    strcmp(mode, "delete") == 0 ? ACT_UNBLOCK_DELETE : ACT_UNBLOCK_KEEP,
-		    print_report, NULL, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "sendguard: %s: %s\n", verb, err);
-		rc = EXIT_RUNTIME;
-	}
+	rc = relay(conf->socket, buf_str(&req));
+	buf_free(&req);
+	if (rc < 0)		/* no daemon: the database itself */
+		rc = direct(conf, verb, id, dur, mode);
 out:
-	act_free(a);
-	store_close(st);
 	conf_free(conf);
 	return (rc);
 }

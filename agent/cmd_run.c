@@ -18,7 +18,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +29,11 @@
 #include <unistd.h>
 
 #include "actions/act.h"
+#include "actions/run.h"
 #include "agent/cmds.h"
 #include "count/conf.h"
 #include "agent/control.h"
+#include "agent/explain.h"
 #include "util/ev.h"
 #include "util/log.h"
 #include "count/pipeline.h"
@@ -500,6 +501,59 @@ on_act_done(void *ctx, const char *report)
 	client_reply(ctx, report, strlen(report));
 }
 
+/* unblock_mode - the word of an unblock request (keep, release, delete); -1 for another */
+static int
+unblock_mode(const char *arg)
+{
+	static const char *const words[] = { "keep", "release", "delete" };	/* as the enum */
+	int i;
+
+	for (i = 0; i < (int)(sizeof(words) / sizeof(words[0])); i++)
+		if (strcmp(arg, words[i]) == 0)
+			return (i);
+	return (-1);
+}
+
+/*
+ * control_act - block, unblock or explain id for client c.  Returns 1
+ * when c gets its answer later (on_act_done, once the runs have run; c
+ * may already be gone when this returns), else 0 with the answer in fp.
+ */
+static int
+control_act(struct daemon *d, struct client *c, const char *verb, const char *id,
+	    const char *arg, FILE *fp)
+{
+	char err[512], *end;
+	long long secs = 0;
+	int mode = 0, rc;
+
+	if (strcmp(verb, "explain") == 0) {
+		if (explain_print(d->store, id, fp, err, sizeof(err)) < 0)
+			fprintf(fp, "error: %s\n", err);
+		return (0);
+	}
+	if (strcmp(verb, "block") == 0) {
+		secs = strtoll(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || secs < 0) {
+			fputs("error: bad duration\n", fp);
+			return (0);
+		}
+	} else if ((mode = unblock_mode(arg)) < 0) {
+		fputs("error: bad unblock mode\n", fp);
+		return (0);
+	}
+	c->deferred = 1;		/* not read any more: it waits for the report */
+	ev_del_fd(d->ev, c->fd);
+	rc = strcmp(verb, "block") == 0 ?
+	    act_block(d->act, id, secs, on_act_done, c, err, sizeof(err)) :
+	    act_unblock(d->act, id, (enum act_unblock_mode)mode, on_act_done, c, err, sizeof(err));
+	if (rc == 0)
+		return (1);
+	c->deferred = 0;
+	fprintf(fp, "error: %s\n", err);
+	return (0);
+}
+
 /*
  * control_command - "block HEXID SECONDS", "unblock HEXID keep|release|delete",
  * "explain HEXID".  The identity travels hex-encoded so that no byte of it
@@ -510,10 +564,9 @@ on_act_done(void *ctx, const char *report)
 static int
 control_command(struct daemon *d, struct client *c, const char *req, FILE *fp)
 {
-	char verb[16], hex[2 * 1100], arg[32], raw[1100], id[1100], err[512];
+	char verb[16], hex[2 * 1100], arg[32], raw[1100], id[1100];
 	const char *why = NULL, *sp1, *sp2;
 	size_t vn, hn;
-	int rc = 0;
 
 	if ((sp1 = strchr(req, ' ')) == NULL || (vn = (size_t)(sp1 - req)) >= sizeof(verb)) {
 		fputs("error: unknown request\n", fp);
@@ -539,46 +592,7 @@ control_command(struct daemon *d, struct client *c, const char *req, FILE *fp)
 		fprintf(fp, "error: bad identity: %s\n", why ? why : "not hex");
 		return (0);
 	}
-	if (strcmp(verb, "block") == 0) {
-		char *end;
-		long long secs = strtoll(arg, &end, 10);
-
-		if (*arg == '\0' || *end != '\0' || secs < 0) {
-			fputs("error: bad duration\n", fp);
-			return (0);
-		}
-		c->deferred = 1;
-		ev_del_fd(d->ev, c->fd);
-		if ((rc = act_block(d->act, id, secs, on_act_done, c, err, sizeof(err))) == 0)
-			return (1);
-		c->deferred = 0;
-	} else if (strcmp(verb, "unblock") == 0) {
-		enum act_unblock_mode mode;
-
-		if (strcmp(arg, "release") == 0)
-			mode = ACT_UNBLOCK_RELEASE;
-		else if (strcmp(arg, "delete") == 0)
-			mode = ACT_UNBLOCK_DELETE;
-		else if (strcmp(arg, "keep") == 0)
-			mode = ACT_UNBLOCK_KEEP;
-		else {
-			fputs("error: bad unblock mode\n", fp);
-			return (0);
-		}
-		c->deferred = 1;
-		ev_del_fd(d->ev, c->fd);
-		if ((rc = act_unblock(d->act, id, mode, on_act_done, c, err, sizeof(err))) == 0)
-			return (1);
-		c->deferred = 0;
-	} else if (strcmp(verb, "explain") == 0) {
-		rc = act_explain(d->store, id, fp, err, sizeof(err));
-	} else {
-		fputs("error: unknown request\n", fp);
-		return (0);
-	}
-	if (rc < 0)
-		fprintf(fp, "error: %s\n", err);
-	return (0);
+	return (control_act(d, c, verb, id, arg, fp));
 }
 
 /* client_close - forget a client */
@@ -830,7 +844,7 @@ start_loop(struct daemon *d)
 		log_warn("event loop");
 		return (EXIT_RUNTIME);
 	}
-	if ((d->act = act_new(d->ev, d->store, d->conf, act_log, d)) == NULL) {
+	if ((d->act = act_new(runner_new(d->ev), d->store, d->conf, act_log, d)) == NULL) {
 		log_warnx("out of memory");
 		return (EXIT_RUNTIME);
 	}
@@ -878,39 +892,18 @@ drain(struct daemon *d)
 int
 cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct daemon d;
-	int ch, fg = 0, rc;
+	int fg = 0, rc;
+	const struct cmd_val vals[] = {
+		{ 'c', "config", &d.conf_path, NULL }, { 'f', "foreground", NULL, &fg },
+		{ 0, NULL, NULL, NULL }
+	};
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = SG_DEFAULT_CONF;
 	d.ctl = -1;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:fh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			d.conf_path = optarg;
-			break;
-		case 'f':
-			fg = 1;
-			break;
-		case 'h':
-			fputs(run_usage, stdout);
-			return (0);
-		default:
-			fputs(run_usage, stderr);
-			return (EXIT_USAGE);
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "sendguard: run: unexpected argument '%s'\n", argv[optind]);
-		return (EXIT_USAGE);
-	}
+	if (cmd_opts("run", run_usage, vals, argc, argv, &rc) < 0)
+		return (rc);
 	if ((rc = cmd_load_conf(d.conf_path, &d.conf)) != 0)
 		return (rc);
 	log_init(0, 0);			/* start-up errors go to the terminal */

@@ -31,8 +31,25 @@ int	cmd_load_conf(const char *path, struct conf **out);
  */
 int	cmd_load_conf_client(const char *path, struct conf **out);
 
+/* One option of a command for cmd_opts (agent/cmdopt.c): a value (str) or a flag. */
+struct cmd_val {
+	int	ch;			/* its letter; 0 ends the table */
+	const char *name;		/* its long name */
+	const char **str;		/* takes a value, stored here; or */
+	int    *flag;			/* a flag, set to 1 */
+};
+/*
+ * cmd_opts - argv's options by vals, and -h/--help: 0 when they parsed
+ * and no argument is left; -1 with the exit code in *rc after --help
+ * (usage on stdout), a bad option (usage on stderr) or an argument
+ */
+int	cmd_opts(const char *cmd, const char *usage, const struct cmd_val *vals, int argc,
+		 char **argv, int *rc);
+/* cmd_usage - usage on stdout and 0 (help 1), or on stderr and EXIT_USAGE */
+int	cmd_usage(const char *usage, int help);
+
 int	cmd_run(int argc, char **argv);			/* agent/cmd_run.c */
-int	cmd_status(int argc, char **argv);		/* agent/status.c */
+int	cmd_status(int argc, char **argv);		/* agent/cmd_status.c */
 int	cmd_block(int argc, char **argv);		/* agent/cmd_enforce.c */
 int	cmd_unblock(int argc, char **argv);
 int	cmd_explain(int argc, char **argv);

@@ -1,20 +1,224 @@
 /*
  * NAME
- *	status - `sendguard status` (see status.h)
+ *	status - what `sendguard status` shows (see status.h)
+ * SUMMARY
+ *	Three lists come from the store: the blocks in force, the mail still
+ *	on hold after its block ended, and the actions failing or failed;
+ *	then every non-zero count from the limits.  What a block state means
+ *	(in force, in the map, holding new mail) comes from actions/
+ *	(act_state_*).  Identities are written with util/esc: ESC_VIS on the
+ *	terminal, JSON strings through util/json.
  */
-#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <unistd.h>
 
-#include "agent/cmds.h"
-#include "agent/control.h"
-#include "util/json.h"
-#include "count/pipeline.h"
-#include "agent/status.h"
 #include "actions/act.h"
+#include "agent/status.h"
 #include "store/store.h"
+#include "util/buf.h"
+#include "util/esc.h"
+#include "util/json.h"
+
+/* ---------------------------------------------------------------------- */
+/* blocks, mail on hold, failing actions */
+
+/* The walk over one list. */
+struct stw {
+	struct store *st;
+	FILE   *fp;
+	int64_t	now;
+	int	n, json;
+};
+
+/* counted - one more entry listed; 0 (go on walking) */
+static int
+counted(struct stw *w)
+{
+	w->n++;
+	return (0);
+}
+
+/* item - a JSON list's separator before the next object */
+static void
+item(struct stw *w)
+{
+	fputs(w->n ? ",\n  " : "\n  ", w->fp);
+}
+
+/* json_key - ", \"key\": " then s as a JSON string */
+static void
+json_key(FILE *fp, const char *key, const char *s)
+{
+	fprintf(fp, ", \"%s\": ", key);
+	json_cstr(fp, s);
+}
+
+static int
+st_block(void *ctx, const struct store_block *b)
+{
+	struct stw *w = ctx;
+	char tb[40], tb2[40], idv[256];
+	int64_t held;
+
+	if (!act_state_active(b->state) || (b->until_us != 0 && b->until_us <= w->now))
+		return (0);
+	held = store_count_holds(w->st, b->identity);
+	if (w->json) {
+		item(w);
+		fputs("{\"identity\": ", w->fp);
+		json_cstr(w->fp, b->identity);
+		json_key(w->fp, "rule", b->rule);
+		fprintf(w->fp, ", \"since\": \"%s\", \"until\": ", json_time(b->since_us, tb, sizeof(tb)));
+		if (b->until_us)
+			fprintf(w->fp, "\"%s\"", json_time(b->until_us, tb2, sizeof(tb2)));
+		else
+			fputs("null", w->fp);
+		fprintf(w->fp, ", \"held\": %lld, \"in_map\": %s, \"holds_new\": %s, \"times\": %ld}",
+		    (long long)held, act_state_mapped(b->state) ? "true" : "false",
+		    act_state_holds(b->state) ? "true" : "false", b->count);
+	} else
+		fprintf(w->fp, "%s\n    rule %s since %s until %s, %lld held%s\n",
+		    esc_vis(b->identity, idv, sizeof(idv)), b->rule ? b->rule : "-",
+		    json_time(b->since_us, tb, sizeof(tb)),
+		    b->until_us ? json_time(b->until_us, tb2, sizeof(tb2)) : "unblocked by hand",
+		    (long long)held, act_state_mapped(b->state) ? ", in the access map" : "");
+	return (counted(w));
+}
+
+static int
+st_job(void *ctx, const struct store_job *j)
+{
+	struct stw *w = ctx;
+	char tb[40], idv[256], out[600];
+
+	if (j->status == NULL || (strcmp(j->status, "failed") != 0 && j->attempts == 0))
+		return (0);
+	if (w->json) {
+		item(w);
+		fprintf(w->fp, "{\"id\": %lld, \"time\": \"%s\", \"identity\": ", (long long)j->id,
+		    json_time(j->time_us, tb, sizeof(tb)));
+		json_cstr(w->fp, j->identity);
+		json_key(w->fp, "action", j->action);
+		json_key(w->fp, "status", j->status);
+		fprintf(w->fp, ", \"attempts\": %d", j->attempts);
+		json_key(w->fp, "outcome", j->outcome);
+		fputc('}', w->fp);
+	} else
+		fprintf(w->fp, "%s %s for %s: %s after %d tr%s: %s\n",
+		    json_time(j->time_us, tb, sizeof(tb)), j->action ? j->action : "-",
+		    esc_vis(j->identity ? j->identity : "-", idv, sizeof(idv)), j->status,
+		    j->attempts, j->attempts == 1 ? "y" : "ies",
+		    esc_vis(j->outcome ? j->outcome : "", out, sizeof(out)));
+	return (counted(w));
+}
+
+/*
+ * st_on_hold - an identity whose mail is still on hold although its block
+ * has ended (or that was never blocked): it waits for the administrator
+ */
+static int
+st_on_hold(void *ctx, const struct store_on_hold *h)
+{
+	struct stw *w = ctx;
+	char tb[40], tb2[40], idv[256];
+	int64_t ended = h->ended_us != 0 ? h->ended_us : h->until_us;
+	int has_end = h->block_state != NULL && ended != 0;
+
+	if (h->identity == NULL || (act_state_active(h->block_state) &&
+	    (h->until_us == 0 || h->until_us > w->now)))
+		return (0);		/* still blocked: listed with its block */
+	if (w->json) {
+		item(w);
+		fputs("{\"identity\": ", w->fp);
+		json_cstr(w->fp, h->identity);
+		fprintf(w->fp, ", \"held\": %lld, \"since\": \"%s\", \"block_ended\": ",
+		    (long long)h->held, json_time(h->since_us, tb, sizeof(tb)));
+		if (has_end)
+			fprintf(w->fp, "\"%s\"}", json_time(ended, tb2, sizeof(tb2)));
+		else
+			fputs("null}", w->fp);
+	} else {
+		esc_vis(h->identity, idv, sizeof(idv));
+		fprintf(w->fp, "%s\n    %lld held since %s%s%s; release: sendguard unblock %s "
+		    "--release-held, or delete: sendguard unblock %s --delete-held\n", idv,
+		    (long long)h->held, json_time(h->since_us, tb, sizeof(tb)),
+		    has_end ? ", block ended " : "", has_end ? json_time(ended, tb2, sizeof(tb2)) : "",
+		    idv, idv);
+	}
+	return (counted(w));
+}
+
+/* walk_blocked, walk_on_hold, walk_failing - one list each (none without a store) */
+static void
+walk_blocked(struct stw *w)
+{
+	char err[256];
+
+	if (w->st != NULL)
+		store_each_block(w->st, NULL, st_block, w, err, sizeof(err));
+}
+
+static void
+walk_on_hold(struct stw *w)
+{
+	char err[256];
+
+	if (w->st != NULL)
+		store_each_on_hold(w->st, st_on_hold, w, err, sizeof(err));
+}
+
+static void
+walk_failing(struct stw *w)
+{
+	char err[256];
+
+	if (w->st == NULL)
+		return;
+	store_each_job(w->st, NULL, "pending", st_job, w, err, sizeof(err));
+	store_each_job(w->st, NULL, "failed", st_job, w, err, sizeof(err));
+}
+
+/* list_end - a list is over: JSON closes it and opens the next one, key; text says "  none" */
+static void
+list_end(struct stw *w, const char *key)
+{
+	if (w->json)
+		fprintf(w->fp, "%s],\n \"%s\": [", w->n ? "\n " : "", key);
+	else if (w->n == 0)
+		fputs("  none\n", w->fp);
+	w->n = 0;
+}
+
+/*
+ * blocks - the blocks in force, the mail on hold after its block, the
+ * actions failing: JSON's "blocked", "on_hold" and "failing_actions"
+ * arrays, or BLOCKED, ON HOLD (with a store only) and the failing
+ * actions without a heading, for the terminal
+ */
+static void
+blocks(struct store *st, FILE *fp, int64_t now, int json)
+{
+	struct stw w = { st, fp, now, 0, json };
+
+	fputs(json ? "\"blocked\": [" : "BLOCKED:\n", fp);
+	walk_blocked(&w);
+	list_end(&w, "on_hold");
+	if (json || st != NULL) {
+		fputs(json ? "" : "\nON HOLD (no block any more; waiting for you):\n", fp);
+		walk_on_hold(&w);
+		list_end(&w, "failing_actions");
+	}
+	walk_failing(&w);
+	if (json)
+		fputs(w.n ? "\n ]" : "]", fp);
+	else if (w.n > 0)
+		fputs("(actions above are failing or failed; see sendguard explain)\n", fp);
+}
+
+/* ---------------------------------------------------------------------- */
+/* counts */
 
 struct crow {
 	char   *identity;
@@ -68,24 +272,107 @@ crow_cmp(const void *a, const void *b)
 	return (x->win < y->win ? -1 : x->win > y->win);
 }
 
-/* tty_str - identity for a terminal: control and non-ASCII bytes as \xNN; columns written */
+/* tty_id - identity for a terminal (ESC_VIS); the columns written */
 static int
-tty_str(FILE *fp, const char *s)
+tty_id(FILE *fp, const char *s)
 {
-	int w = 0;
+	struct buf b;
+	int w;
 
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c >= 0x7f || c == '\\') {
-			fprintf(fp, "\\x%02x", c);
-			w += 4;
-		} else {
-			putc(c, fp);
-			w++;
-		}
-	}
+	buf_init(&b, (size_t)-1 / 2);
+	(void)esc_buf(&b, s, strlen(s), ESC_VIS, 0);
+	fputs(buf_str(&b), fp);
+	w = (int)b.len;
+	buf_free(&b);
 	return (w);
+}
+
+/* counts_json - the "counts" array */
+static void
+counts_json(FILE *fp, const struct cset *cs)
+{
+	char wb[32];
+	size_t i;
+
+	fputs(",\n \"counts\": [", fp);
+	for (i = 0; i < cs->n; i++) {
+		fputs(i ? ",\n  " : "\n  ", fp);
+		fputs("{\"identity\": ", fp);
+		json_cstr(fp, cs->v[i].identity);
+		json_key(fp, "rule", cs->v[i].rule->name);
+		fprintf(fp, ", \"limit\": \"%s\", \"window\": \"%s\", \"count\": %ld, "
+		    "\"threshold\": %ld}", conf_limit_name(cs->v[i].win->limit),
+		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)),
+		    cs->v[i].count, cs->v[i].win->threshold);
+	}
+	fputs(cs->n ? "\n ]" : "]", fp);
+}
+
+/* counts_text - the COUNTS table */
+static void
+counts_text(FILE *fp, const struct cset *cs)
+{
+	char cnt[48], wb[32];
+	size_t i;
+	int w;
+
+	if (cs->n == 0)
+		fputs("COUNTS: none\n", fp);
+	else
+		fprintf(fp, "%-30s %-10s %-10s %6s %15s\n", "IDENTITY", "RULE", "LIMIT",
+		    "WINDOW", "COUNT/LIMIT");
+	for (i = 0; i < cs->n; i++) {
+		if ((w = tty_id(fp, cs->v[i].identity)) > 30)
+			fprintf(fp, "\n%30s", "");
+		else
+			fprintf(fp, "%*s", 30 - w, "");
+		snprintf(cnt, sizeof(cnt), "%ld/%ld", cs->v[i].count, cs->v[i].win->threshold);
+		fprintf(fp, " %-10.10s %-10s %6s %15s\n",
+		    cs->v[i].rule->name, conf_limit_name(cs->v[i].win->limit),
+		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)), cnt);
+	}
+}
+
+/* daemon_json - the "now" and "daemon" members, closing the object */
+static void
+daemon_json(FILE *fp, int64_t now, const struct status_info *si)
+{
+	char tb[40];
+
+	fprintf(fp, ",\n \"now\": \"%s\", \"daemon\": {\"running\": %s",
+	    json_time(now, tb, sizeof(tb)), si->running ? "true" : "false");
+	if (si->running)
+		fprintf(fp, ", \"pid\": %ld, \"lines\": %llu, \"position\": {\"dev\": %llu, "
+		    "\"ino\": %llu, \"offset\": %llu}", si->pid, (unsigned long long)si->lines,
+		    (unsigned long long)si->dev, (unsigned long long)si->ino,
+		    (unsigned long long)si->offset);
+	json_key(fp, "log", si->log);
+	json_key(fp, "state", si->state);
+	json_key(fp, "mode", si->mode);
+	fputs(", \"last_log_time\": ", fp);
+	if (si->last_us != INT64_MIN)
+		fprintf(fp, "\"%s\"", json_time(si->last_us, tb, sizeof(tb)));
+	else
+		fputs("null", fp);
+	fputs("}}\n", fp);
+}
+
+/* daemon_text - the head of the text form */
+static void
+daemon_text(FILE *fp, int64_t now, const struct status_info *si)
+{
+	char tb[40];
+
+	if (si->running)
+		fprintf(fp, "sendguard: running (pid %ld, %s mode), %llu lines read from %s\n",
+		    si->pid, si->mode ? si->mode : "?", (unsigned long long)si->lines,
+		    si->log ? si->log : "?");
+	else
+		fprintf(fp, "sendguard: not running; counts from %s\n", si->state ? si->state : "?");
+	if (si->last_us != INT64_MIN)
+		fprintf(fp, "%s: %s\n", si->running ? "Newest log line" : "Newest message",
+		    json_time(si->last_us, tb, sizeof(tb)));
+	fprintf(fp, "Windows ending %s\n\n", json_time(now, tb, sizeof(tb)));
 }
 
 int64_t
@@ -104,7 +391,6 @@ status_print(FILE *fp, struct limits *l, struct store *st, int64_t now,
 	     const struct status_info *si, int json)
 {
 	struct cset cs = { NULL, 0, 0, 0 };
-	char tb[40], wb[32];
 	size_t i;
 
 	if (l != NULL)
@@ -113,173 +399,17 @@ status_print(FILE *fp, struct limits *l, struct store *st, int64_t now,
 		qsort(cs.v, cs.n, sizeof(*cs.v), crow_cmp);
 	if (json) {
 		fputs("{", fp);
-		act_status_json(st, fp, now);
-		fputs(",\n \"counts\": [", fp);
-		for (i = 0; i < cs.n; i++) {
-			fputs(i ? ",\n  " : "\n  ", fp);
-			fputs("{\"identity\": ", fp);
-			json_cstr(fp, cs.v[i].identity);
-			fputs(", \"rule\": ", fp);
-			json_cstr(fp, cs.v[i].rule->name);
-			fprintf(fp, ", \"limit\": \"%s\", \"window\": \"%s\", \"count\": %ld, "
-			    "\"threshold\": %ld}", conf_limit_name(cs.v[i].win->limit),
-			    conf_format_duration(cs.v[i].win->seconds, wb, sizeof(wb)),
-			    cs.v[i].count, cs.v[i].win->threshold);
-		}
-		fprintf(fp, "%s],\n \"now\": \"%s\", \"daemon\": {\"running\": %s",
-		    cs.n ? "\n " : "", json_time(now, tb, sizeof(tb)), si->running ? "true" : "false");
-		if (si->running)
-			fprintf(fp, ", \"pid\": %ld, \"lines\": %llu, \"position\": {\"dev\": %llu, "
-			    "\"ino\": %llu, \"offset\": %llu}", si->pid, (unsigned long long)si->lines,
-			    (unsigned long long)si->dev, (unsigned long long)si->ino,
-			    (unsigned long long)si->offset);
-		fputs(", \"log\": ", fp);
-		json_cstr(fp, si->log);
-		fputs(", \"state\": ", fp);
-		json_cstr(fp, si->state);
-		fputs(", \"mode\": ", fp);
-		json_cstr(fp, si->mode);
-		fputs(", \"last_log_time\": ", fp);
-		if (si->last_us != INT64_MIN)
-			fprintf(fp, "\"%s\"", json_time(si->last_us, tb, sizeof(tb)));
-		else
-			fputs("null", fp);
-		fputs("}}\n", fp);
+		blocks(st, fp, now, 1);
+		counts_json(fp, &cs);
+		daemon_json(fp, now, si);
 	} else {
-		if (si->running)
-			fprintf(fp, "sendguard: running (pid %ld, %s mode), %llu lines read from %s\n",
-			    si->pid, si->mode ? si->mode : "?", (unsigned long long)si->lines,
-			    si->log ? si->log : "?");
-		else
-			fprintf(fp, "sendguard: not running; counts from %s\n", si->state ? si->state : "?");
-		if (si->last_us != INT64_MIN)
-			fprintf(fp, "%s: %s\n", si->running ? "Newest log line" : "Newest message",
-			    json_time(si->last_us, tb, sizeof(tb)));
-		fprintf(fp, "Windows ending %s\n\n", json_time(now, tb, sizeof(tb)));
-		act_status_text(st, fp, now);
+		daemon_text(fp, now, si);
+		blocks(st, fp, now, 0);
 		fputc('\n', fp);
-		if (cs.n == 0)
-			fputs("COUNTS: none\n", fp);
-		else
-			fprintf(fp, "%-30s %-10s %-10s %6s %15s\n", "IDENTITY", "RULE", "LIMIT",
-			    "WINDOW", "COUNT/LIMIT");
-		for (i = 0; i < cs.n; i++) {
-			char cnt[48];
-			int w = tty_str(fp, cs.v[i].identity);
-
-			if (w > 30)
-				fprintf(fp, "\n%30s", "");
-			else
-				fprintf(fp, "%*s", 30 - w, "");
-			snprintf(cnt, sizeof(cnt), "%ld/%ld", cs.v[i].count, cs.v[i].win->threshold);
-			fprintf(fp, " %-10.10s %-10s %6s %15s\n",
-			    cs.v[i].rule->name, conf_limit_name(cs.v[i].win->limit),
-			    conf_format_duration(cs.v[i].win->seconds, wb, sizeof(wb)), cnt);
-		}
+		counts_text(fp, &cs);
 	}
 	for (i = 0; i < cs.n; i++)
 		free(cs.v[i].identity);
 	free(cs.v);
 	return (cs.failed || ferror(fp) ? -1 : 0);
-}
-
-static const char status_usage[] =
-"usage: sendguard status [-c FILE] [--json]\n"
-"\n"
-"Asks the running daemon (through its control socket) for the blocked\n"
-"identities, the identities whose block ended while mail of theirs is still\n"
-"on hold (to release or delete with unblock), the failing actions and every\n"
-"identity's current count in each window.  With no daemon running, reads the\n"
-"state database read-only instead.\n"
-"\n"
-"  -c, --config FILE   agent.conf (default " SG_DEFAULT_CONF ");\n"
-"                      with errors in it, warns and uses what could be read\n"
-"      --json          one JSON object: blocked, on_hold, failing_actions,\n"
-"                      counts, now, daemon\n";
-
-/* cmd_status - see status_usage */
-int
-cmd_status(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *cfile = SG_DEFAULT_CONF;
-	struct conf *conf = NULL;
-	struct store *st = NULL;
-	struct limits *l = NULL;
-	struct status_info si;
-	char err[512];
-	int ch, json = 0, r, rc = 0;
-	int64_t last, now;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			cfile = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			fputs(status_usage, stdout);
-			return (0);
-		default:
-			fputs(status_usage, stderr);
-			return (EXIT_USAGE);
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "sendguard: status: unexpected argument '%s'\n", argv[optind]);
-		return (EXIT_USAGE);
-	}
-	if ((rc = cmd_load_conf_client(cfile, &conf)) != 0)
-		return (rc);
-	r = control_request(conf->socket, json ? "status json" : "status text", stdout,
-	    err, sizeof(err));
-	if (r == 0) {
-		conf_free(conf);
-		return (fflush(stdout) == 0 ? 0 : EXIT_RUNTIME);
-	}
-	if (r < 0) {
-		fprintf(stderr, "sendguard: status: %s\n", err);
-		conf_free(conf);
-		return (EXIT_RUNTIME);
-	}
-	/* no daemon: the database, read-only */
-	if (store_open(&st, conf->state, 1, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sendguard: status: no daemon answers on %s, and %s\n",
-		    conf->socket, err);
-		conf_free(conf);
-		return (EXIT_RUNTIME);
-	}
-	if ((l = limits_new(conf)) == NULL ||
-	    store_last_message_time(st, &last, err, sizeof(err)) < 0) {
-		fprintf(stderr, "sendguard: status: %s\n", l ? err : "out of memory");
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	now = status_now(last);
-	if (act_restore_limits(st, l, err, sizeof(err)) < 0 ||
-	    pipeline_rebuild(l, st, now - pipeline_max_window(conf), err, sizeof(err)) < 0) {
-		fprintf(stderr, "sendguard: status: %s\n", err);
-		rc = EXIT_RUNTIME;
-		goto out;
-	}
-	memset(&si, 0, sizeof(si));
-	si.log = conf->log;
-	si.state = conf->state;
-	si.last_us = last;
-	si.mode = conf->mode == MODE_MONITOR ? "monitor" : "enforce";
-	if (status_print(stdout, l, st, now, &si, json) < 0 || fflush(stdout) != 0)
-		rc = EXIT_RUNTIME;
-out:
-	limits_free(l);
-	store_close(st);
-	conf_free(conf);
-	return (rc);
 }

@@ -2,12 +2,17 @@
  * NAME
  *	status - what `sendguard status` shows, from the daemon or the database
  * SUMMARY
- *	status_print() writes the blocked identities (none until enforcement
- *	lands) and every (identity, rule, window) whose value in the window
- *	ending at now is non-zero, as JSON (SPEC.md shape) or a table.
- *	The daemon calls it to answer the control socket; cmd_status() asks
- *	the daemon, or, when none runs, rebuilds the windows read-only from
- *	the state database.
+ *	status_print() writes the blocks in force, the mail still on hold
+ *	after its block ended, the actions failing or failed (all from the
+ *	store), and every (identity, rule, window) whose value in the window
+ *	ending at now is non-zero (from the limits), as JSON (SPEC.md shape)
+ *	or as text for a terminal.  The daemon calls it to answer the
+ *	control socket; cmd_status() (agent/cmd_status.c) asks the daemon,
+ *	or, when none runs, rebuilds the windows read-only from the state
+ *	database and calls it itself.
+ * UNTRUSTED INPUT
+ *	Identities and outcomes (from the log, through the store): written
+ *	with util/esc on the terminal and as JSON strings otherwise.
  */
 #ifndef SG_STATUS_H
 #define SG_STATUS_H

@@ -1,7 +1,10 @@
 /*
- * runcmd.h - run the sendguard binary from a test: fork + execve, stdin
- * from a file (or /dev/null), stdout and stderr captured into memory.
- * Header-only, for tests.
+ * runcmd.h - what the tests share, header-only: run the sendguard binary
+ * (fork + execve, stdin from a file or /dev/null, stdout and stderr
+ * captured into memory); a daemon started, asked for its status, waited
+ * for; the stand-in Postfix programs and the record of their calls; log
+ * lines in the formats Postfix writes; the parts of status JSON.
+ * Nothing here asserts: helpers return what they found, the tests judge.
  */
 #ifndef SG_TEST_RUNCMD_H
 #define SG_TEST_RUNCMD_H
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,6 +163,431 @@ sg_status_json(const char *conf)
 	}
 	free(r.err);
 	return (r.out);
+}
+
+/* sg_status_running - the running daemon's status JSON (caller frees); NULL while none answers */
+static inline char *
+sg_status_running(const char *conf)
+{
+	char *js = sg_status_json(conf);
+
+	if (js != NULL && strstr(js, "\"running\": true") == NULL) {
+		free(js);
+		return (NULL);
+	}
+	return (js);
+}
+
+/* sg_caught_up - the daemon of conf has read path (its current inode) to its end */
+static inline int
+sg_caught_up(const char *conf, const char *path)
+{
+	struct stat st;
+	char *js = sg_status_running(conf);
+	int ok;
+
+	if (js == NULL)
+		return (0);
+	ok = stat(path, &st) == 0 && sg_jnum(js, "\"ino\": ") == (unsigned long long)st.st_ino &&
+	    sg_jnum(js, "\"offset\": ") == (unsigned long long)st.st_size;
+	free(js);
+	return (ok);
+}
+
+/* sg_wait_caught_up - sg_caught_up, tried every 50 ms up to tries times; the last answer */
+static inline int
+sg_wait_caught_up(const char *conf, const char *path, int tries)
+{
+	int i;
+
+	for (i = 0; i < tries && !sg_caught_up(conf, path); i++)
+		sg_msleep(50);
+	return (sg_caught_up(conf, path));
+}
+
+/* sg_wait_running - 1 once the daemon of conf answers (10 s at most) */
+static inline int
+sg_wait_running(const char *conf)
+{
+	char *js = NULL;
+	int i, ok;
+
+	for (i = 0; i < 400 && (js = sg_status_running(conf)) == NULL; i++)
+		sg_msleep(25);
+	ok = js != NULL;
+	free(js);
+	return (ok);
+}
+
+/*
+ * sg_lower_tmpdir - a new temporary directory "/tmp/PREFIX-XXXXXX" into
+ * dir whose name has no upper case letter (sendguard folds SASL logins to
+ * lower case, and tests' logins name files in it, which must be the same
+ * path after folding); 0, or -1
+ */
+static inline int
+sg_lower_tmpdir(char *dir, size_t size, const char *prefix)
+{
+	int i, j, lower = 0;
+
+	for (i = 0; i < 2000 && !lower; i++) {
+		snprintf(dir, size, "/tmp/%s-XXXXXX", prefix);
+		if (mkdtemp(dir) == NULL)
+			return (-1);
+		for (lower = 1, j = 0; dir[j]; j++)
+			if (dir[j] >= 'A' && dir[j] <= 'Z')
+				lower = 0;
+		if (!lower)
+			rmdir(dir);
+	}
+	return (lower ? 0 : -1);
+}
+
+/* sg_rm_tmpdir - rm -rf dir, unless SG_KEEP is set (to look at it after a failure) */
+static inline void
+sg_rm_tmpdir(const char *dir)
+{
+	const char *argv[] = { getenv("SG_KEEP") ? "/bin/true" : "/bin/rm", "-rf", dir, NULL };
+	struct cmdres r = runcmd(argv, NULL);
+
+	cmdres_free(&r);
+}
+
+/* sg_slurp_path - the file's bytes, NUL-terminated (caller frees); NULL when it does not exist */
+static inline char *
+sg_slurp_path(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	char *b;
+
+	if (fd < 0)
+		return (NULL);
+	b = slurp_fd(fd);
+	close(fd);
+	return (b);
+}
+
+/* sg_file_has - path exists and contains needle */
+static inline int
+sg_file_has(const char *path, const char *needle)
+{
+	char *b = sg_slurp_path(path);
+	int ok = b != NULL && strstr(b, needle) != NULL;
+
+	free(b);
+	return (ok);
+}
+
+/*
+ * sg_standin - DIR/bin/NAME, a stand-in for a Postfix program: it appends
+ * "== NAME", its argv one element a line, "-- stdin", its standard input
+ * and "-- end" to DIR/calls.log; then it hangs while DIR/hang-NAME exists
+ * (60 s at most), prints DIR/say-NAME on stderr, and fails (exit 1) while
+ * DIR/fail-NAME exists.  0, or -1 when it cannot be written.
+ */
+static inline int
+sg_standin(const char *dir, const char *name)
+{
+	char p[512];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/bin/%s", dir, name);
+	if ((fp = fopen(p, "w")) == NULL)
+		return (-1);
+	fprintf(fp, "#!/bin/sh\n"
+	    "D='%s'\nN='%s'\n"
+	    "t=\"$D/rec.$$\"\n"
+	    "{ printf '== %%s\\n' \"$N\"; printf '%%s\\n' \"$@\"; echo '-- stdin'; cat; echo '-- end'; } > \"$t\"\n"
+	    "cat \"$t\" >> \"$D/calls.log\"; rm -f \"$t\"\n"
+	    "i=0\n"
+	    "while [ -e \"$D/hang-$N\" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
+	    "if [ -e \"$D/say-$N\" ]; then cat \"$D/say-$N\" >&2; fi\n"
+	    "if [ -e \"$D/fail-$N\" ]; then echo \"stand-in $N refuses: fail flag set\" >&2; exit 1; fi\n"
+	    "exit 0\n", dir, name);
+	return (fclose(fp) == 0 && chmod(p, 0755) == 0 ? 0 : -1);
+}
+
+/* sg_standins - DIR/bin with every stand-in sendguard runs, and DIR/etc for the maps; 0 or -1 */
+static inline int
+sg_standins(const char *dir)
+{
+	static const char *const prog[] = { "postsuper", "postmap", "postfix", "sendmail", "exec" };
+	char p[512];
+	size_t i;
+
+	snprintf(p, sizeof(p), "%s/bin", dir);
+	if (mkdir(p, 0755) < 0)
+		return (-1);
+	snprintf(p, sizeof(p), "%s/etc", dir);
+	if (mkdir(p, 0755) < 0)
+		return (-1);
+	for (i = 0; i < sizeof(prog) / sizeof(prog[0]); i++)
+		if (sg_standin(dir, prog[i]) < 0)
+			return (-1);
+	return (0);
+}
+
+/* One call recorded by a stand-in. */
+struct sg_call {
+	char   *name;
+	char  **arg;
+	int	narg;
+	char  **in;
+	int	nin;
+};
+
+struct sg_calls {
+	struct sg_call *c;
+	int	n;
+	char   *buf;
+};
+
+static inline void
+sg_push(char ***v, int *n, char *s)
+{
+	*v = realloc(*v, (size_t)(*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+/* sg_calls_load - the calls recorded in path from byte offset from on */
+static inline void
+sg_calls_load(struct sg_calls *cs, const char *path, long from)
+{
+	char *all = sg_slurp_path(path), *p, *nl;
+	int state = 0;			/* 0 between, 1 args, 2 stdin */
+	struct sg_call *c = NULL;
+
+	memset(cs, 0, sizeof(*cs));
+	if (all == NULL)
+		return;
+	if (from > (long)strlen(all))
+		from = (long)strlen(all);
+	cs->buf = strdup(all + from);
+	free(all);
+	for (p = cs->buf; *p; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		if (state == 0 && strncmp(p, "== ", 3) == 0) {
+			cs->c = realloc(cs->c, (size_t)(cs->n + 1) * sizeof(*cs->c));
+			c = &cs->c[cs->n++];
+			memset(c, 0, sizeof(*c));
+			c->name = p + 3;
+			state = 1;
+		} else if (state == 1 && strcmp(p, "-- stdin") == 0)
+			state = 2;
+		else if (state == 1)
+			sg_push(&c->arg, &c->narg, p);
+		else if (state == 2 && strcmp(p, "-- end") == 0)
+			state = 0;
+		else if (state == 2)
+			sg_push(&c->in, &c->nin, p);
+	}
+}
+
+static inline void
+sg_calls_free(struct sg_calls *cs)
+{
+	int i;
+
+	for (i = 0; i < cs->n; i++) {
+		free(cs->c[i].arg);
+		free(cs->c[i].in);
+	}
+	free(cs->c);
+	free(cs->buf);
+}
+
+/* sg_has_arg - some argv element of c is a */
+static inline int
+sg_has_arg(const struct sg_call *c, const char *a)
+{
+	int i;
+
+	for (i = 0; i < c->narg; i++)
+		if (strcmp(c->arg[i], a) == 0)
+			return (1);
+	return (0);
+}
+
+/* sg_ncalls - calls of name (with argument flag if not NULL) in path since offset from */
+static inline int
+sg_ncalls(const char *path, const char *name, const char *flag, long from)
+{
+	struct sg_calls cs;
+	int i, n = 0;
+
+	sg_calls_load(&cs, path, from);
+	for (i = 0; i < cs.n; i++)
+		if (strcmp(cs.c[i].name, name) == 0 && (flag == NULL || sg_has_arg(&cs.c[i], flag)))
+			n++;
+	sg_calls_free(&cs);
+	return (n);
+}
+
+static inline int
+sg_cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/*
+ * sg_stdin_union - the sorted set of standard input lines fed to name
+ * calls having argument flag, since offset from, one a line (caller frees)
+ */
+static inline char *
+sg_stdin_union(const char *path, const char *name, const char *flag, long from)
+{
+	struct sg_calls cs;
+	char **v = NULL, *out;
+	int i, j, n = 0;
+	size_t len = 1, o = 0;
+
+	sg_calls_load(&cs, path, from);
+	for (i = 0; i < cs.n; i++)
+		if (strcmp(cs.c[i].name, name) == 0 && sg_has_arg(&cs.c[i], flag))
+			for (j = 0; j < cs.c[i].nin; j++)
+				sg_push(&v, &n, cs.c[i].in[j]);
+	if (n > 0)
+		qsort(v, (size_t)n, sizeof(*v), sg_cmp_str);
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	out = malloc(len);
+	out[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(v[i], v[i - 1]) == 0)
+			continue;
+		memcpy(out + o, v[i], strlen(v[i]));
+		o += strlen(v[i]);
+		out[o++] = '\n';
+		out[o] = '\0';
+	}
+	free(v);
+	sg_calls_free(&cs);
+	return (out);
+}
+
+/* sg_call_is - some call of name since offset from has exactly the argv want (NULL-terminated) */
+static inline int
+sg_call_is(const char *path, long from, const char *name, const char *const want[])
+{
+	struct sg_calls cs;
+	int i, j, nw = 0, ok = 0;
+
+	while (want[nw] != NULL)
+		nw++;
+	sg_calls_load(&cs, path, from);
+	for (i = 0; i < cs.n && !ok; i++) {
+		if (strcmp(cs.c[i].name, name) != 0 || cs.c[i].narg != nw)
+			continue;
+		for (j = 0; j < nw && strcmp(cs.c[i].arg[j], want[j]) == 0; j++)
+			;
+		ok = j == nw;
+	}
+	sg_calls_free(&cs);
+	return (ok);
+}
+
+/* sg_call_order - the names of the calls since offset from, space-separated (caller frees) */
+static inline char *
+sg_call_order(const char *path, long from)
+{
+	struct sg_calls cs;
+	char *out = calloc(1, 4096);
+	size_t o = 0;
+	int i;
+
+	sg_calls_load(&cs, path, from);
+	for (i = 0; i < cs.n; i++)
+		o += (size_t)snprintf(out + o, 4096 - o, "%s%s", o ? " " : "", cs.c[i].name);
+	sg_calls_free(&cs);
+	return (out);
+}
+
+/* sg_map_entries - the map's lines after its '#' header (caller frees), NULL without a map */
+static inline char *
+sg_map_entries(const char *path, int *headers)
+{
+	char *b = sg_slurp_path(path), *p;
+	int h = 0;
+
+	if (b == NULL)
+		return (NULL);
+	for (p = b; *p == '#'; h++) {
+		char *nl = strchr(p, '\n');
+
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	if (headers)
+		*headers = h;
+	memmove(b, p, strlen(p) + 1);
+	return (b);
+}
+
+/* sg_section - the text of status JSON from key up to the next array key (caller frees) */
+static inline char *
+sg_section(const char *js, const char *key)
+{
+	const char *p = strstr(js, key), *e;
+
+	if (p == NULL)
+		return (strdup(""));
+	if ((e = strstr(p + strlen(key), "\": [")) == NULL)
+		e = p + strlen(p);
+	return (strndup(p, (size_t)(e - p)));
+}
+
+/* sg_blocked_entry - the status "blocked" object of identity (caller frees; NULL if none) */
+static inline char *
+sg_blocked_entry(const char *js, const char *identity)
+{
+	char *sec = sg_section(js, "\"blocked\": ["), want[1200], *p, *e, *r = NULL;
+
+	snprintf(want, sizeof(want), "{\"identity\": \"%s\"", identity);
+	if ((p = strstr(sec, want)) != NULL && (e = strchr(p, '}')) != NULL)
+		r = strndup(p, (size_t)(e - p + 1));
+	free(sec);
+	return (r);
+}
+
+/* sg_stamp - log time t as RFC 3339 with microseconds that count up (each line its own) */
+static inline void
+sg_stamp(char *buf, size_t len, time_t t)
+{
+	static unsigned us;
+	struct tm tm;
+	char tb[32];
+
+	gmtime_r(&t, &tm);
+	strftime(tb, sizeof(tb), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06u+00:00", tb, us++ % 1000000);
+}
+
+/*
+ * sg_log_msg - an accepted message of login from envelope sender from:
+ * the submission smtpd line and the qmgr line where it counts
+ */
+static inline void
+sg_log_msg(FILE *fp, time_t t, const char *qid, const char *login, const char *from)
+{
+	char tb[64];
+
+	sg_stamp(tb, sizeof(tb), t);
+	fprintf(fp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[192.0.2.10], "
+	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, login);
+	sg_stamp(tb, sizeof(tb), t);
+	fprintf(fp, "%s mx postfix/qmgr[50]: %s: from=<%s>, size=100, nrcpt=1 (queue active)\n",
+	    tb, qid, from);
+}
+
+/* sg_log_line - any other line of a Postfix daemon: "removed", "placed on hold" */
+static inline void
+sg_log_line(FILE *fp, time_t t, const char *daemon, const char *qid, const char *what)
+{
+	char tb[64];
+
+	sg_stamp(tb, sizeof(tb), t);
+	fprintf(fp, "%s mx postfix/%s: %s: %s\n", tb, daemon, qid, what);
 }
 
 #endif

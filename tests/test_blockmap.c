@@ -1,6 +1,8 @@
 /*
- * test_blockmap - access map keys and atomic map files, the postmaster's
- * report, exec argv expansion and postsuper's stdin.
+ * test_blockmap - the pure parts of the actions: access map keys and
+ * atomic map files (actions/map), the postmaster's report
+ * (actions/notify), exec argv expansion (actions/exec) and postsuper's
+ * stdin (actions/hold).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -15,7 +17,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "actions/blockmap.h"
+#include "actions/exec.h"
+#include "actions/hold.h"
+#include "actions/map.h"
+#include "actions/notify.h"
+#include "util/buf.h"
 
 #define HDR "# Written by sendguard: identities over a sending limit.\n" \
 	    "# Do not edit: sendguard rewrites this file on every block and unblock.\n"
@@ -116,7 +122,7 @@ spew(const char *path, const char *text)
 	fclose(fp);
 }
 
-/* ---- blockmap_key_ok ---- */
+/* ---- map_key_ok ---- */
 
 struct key_case {
 	const char *label;
@@ -169,20 +175,20 @@ Test(blockmap, key_ok_table)
 			buf[c->fill_len] = '\0';
 			key = buf;
 		}
-		ok = blockmap_key_ok(key, &why);
-		cr_expect_eq(ok, c->ok, "%s: blockmap_key_ok=%d, want %d", c->label, ok, c->ok);
+		ok = map_key_ok(key, &why);
+		cr_expect_eq(ok, c->ok, "%s: map_key_ok=%d, want %d", c->label, ok, c->ok);
 		if (!c->ok) {
 			cr_expect(why != NULL && strstr(why, c->why) != NULL,
 				  "%s: reason \"%s\" lacks \"%s\"", c->label,
 				  why ? why : "(null)", c->why);
-			cr_expect_eq(blockmap_key_ok(key, NULL), 0, "%s: NULL why", c->label);
+			cr_expect_eq(map_key_ok(key, NULL), 0, "%s: NULL why", c->label);
 		}
 		free(buf);
 	}
-	cr_expect_eq(blockmap_key_ok(NULL, NULL), 0);
+	cr_expect_eq(map_key_ok(NULL, NULL), 0);
 }
 
-/* ---- blockmap_write: content ---- */
+/* ---- map_write: content ---- */
 
 struct write_case {
 	const char *label;
@@ -217,7 +223,7 @@ Test(blockmap, write_content_table)
 		char *got;
 
 		err[0] = '\0';
-		cr_assert_eq(blockmap_write(path, c->keys, c->nkeys, c->reply, err, sizeof(err)), 0,
+		cr_assert_eq(map_write(path, c->keys, c->nkeys, c->reply, err, sizeof(err)), 0,
 			     "%s: %s", c->label, err);
 		got = slurp(path, &len);
 		cr_assert_not_null(got, "%s: unreadable", c->label);
@@ -239,7 +245,7 @@ Test(blockmap, write_replaces_existing_with_mode_0644)
 	snprintf(path, sizeof(path), "%s/sender_access", dir);
 	spew(path, "old@example.com REJECT old\nmore old stuff that is longer than the new file\n");
 	chmod(path, 0600);
-	cr_assert_eq(blockmap_write(path, keys, 1, "HOLD", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(map_write(path, keys, 1, "HOLD", err, sizeof(err)), 0, "%s", err);
 	umask(old);
 	got = slurp(path, NULL);
 	cr_expect_str_eq(got, HDR "alice@example.com HOLD\n");
@@ -250,7 +256,7 @@ Test(blockmap, write_replaces_existing_with_mode_0644)
 	rm_dir(dir);
 }
 
-/* ---- blockmap_write: refusals ---- */
+/* ---- map_write: refusals ---- */
 
 struct refuse_case {
 	const char *label;
@@ -286,7 +292,7 @@ Test(blockmap, write_refuses_and_keeps_old_file)
 		const struct refuse_case *c = &refuse_cases[i];
 
 		err[0] = '\0';
-		cr_expect_eq(blockmap_write(path, c->keys, c->nkeys, c->reply, err, sizeof(err)), -1,
+		cr_expect_eq(map_write(path, c->keys, c->nkeys, c->reply, err, sizeof(err)), -1,
 			     "%s: accepted", c->label);
 		cr_expect(strstr(err, c->err) != NULL, "%s: err \"%s\" lacks \"%s\"",
 			  c->label, err, c->err);
@@ -305,11 +311,11 @@ Test(blockmap, write_into_missing_directory_fails)
 	const char *keys[] = { "a@b" };
 	char err[256] = "";
 
-	cr_expect_eq(blockmap_write("/nonexistent-sg-dir/map", keys, 1, "HOLD", err, sizeof(err)), -1);
+	cr_expect_eq(map_write("/nonexistent-sg-dir/map", keys, 1, "HOLD", err, sizeof(err)), -1);
 	cr_expect(strstr(err, "/nonexistent-sg-dir") != NULL, "err: %s", err);
 }
 
-/* ---- blockmap_write: a concurrent reader never sees a partial map ---- */
+/* ---- map_write: a concurrent reader never sees a partial map ---- */
 
 #define BIG_KEYS	500
 #define REWRITES	200
@@ -329,10 +335,10 @@ Test(blockmap, concurrent_reader_sees_whole_files, .timeout = 60)
 		snprintf(keybuf[i], sizeof(keybuf[i]), "user%04zu@example.com", i);
 		big[i] = keybuf[i];
 	}
-	/* The two complete contents, as written by blockmap_write itself. */
-	cr_assert_eq(blockmap_write(path, big, BIG_KEYS, REPLY, err, sizeof(err)), 0, "%s", err);
+	/* The two complete contents, as written by map_write itself. */
+	cr_assert_eq(map_write(path, big, BIG_KEYS, REPLY, err, sizeof(err)), 0, "%s", err);
 	want_big = slurp(path, &big_len);
-	cr_assert_eq(blockmap_write(path, small, 3, REPLY, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(map_write(path, small, 3, REPLY, err, sizeof(err)), 0, "%s", err);
 	want_small = slurp(path, &small_len);
 	cr_assert(want_big && want_small && big_len > 10000 && small_len < 300);
 
@@ -361,8 +367,8 @@ Test(blockmap, concurrent_reader_sees_whole_files, .timeout = 60)
 	}
 	for (i = 0; i < REWRITES; i++) {
 		int r = (i % 2 == 0)
-		    ? blockmap_write(path, big, BIG_KEYS, REPLY, err, sizeof(err))
-		    : blockmap_write(path, small, 3, REPLY, err, sizeof(err));
+		    ? map_write(path, big, BIG_KEYS, REPLY, err, sizeof(err))
+		    : map_write(path, small, 3, REPLY, err, sizeof(err));
 
 		if (r != 0) {
 			kill(pid, SIGKILL);
@@ -385,14 +391,14 @@ Test(blockmap, concurrent_reader_sees_whole_files, .timeout = 60)
 static char *
 compose(const struct notify_info *ni, int *rc)
 {
-	char *buf = NULL;
-	size_t sz = 0;
-	FILE *fp = open_memstream(&buf, &sz);
+	struct buf b;
+	char *msg;
 
-	cr_assert_not_null(fp);
-	*rc = notify_compose(fp, ni);
-	fclose(fp);
-	return (buf);
+	buf_init(&b, 1 << 20);
+	*rc = notify_compose(&b, ni);
+	cr_assert_not_null(msg = strdup(buf_str(&b)));
+	buf_free(&b);
+	return (msg);
 }
 
 /* base_info - a typical crossing at 2024-03-05T08:00:01Z */

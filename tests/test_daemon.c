@@ -90,10 +90,7 @@ setup(void)
 static void
 teardown(void)
 {
-	const char *argv[] = { getenv("SG_KEEP") ? "/bin/true" : "/bin/rm", "-rf", dir, NULL };
-	struct cmdres r = runcmd(argv, NULL);
-
-	cmdres_free(&r);
+	sg_rm_tmpdir(dir);
 }
 
 TestSuite(daemon, .init = setup, .fini = teardown);
@@ -118,57 +115,34 @@ stop(pid_t pid, int sig)
 		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "clean stop, status %d", st);
 }
 
+/* status_conf_path - the config `status` reads */
+static const char *
+status_conf_path(void)
+{
+	return (status_conf ? status_conf : confp);
+}
+
 /* status - the daemon's JSON (NULL while it does not answer) */
 static char *
 status(void)
 {
-	char *js = sg_status_json(status_conf ? status_conf : confp);
-
-	if (js != NULL && strstr(js, "\"running\": true") == NULL) {
-		free(js);
-		return (NULL);
-	}
-	return (js);
+	return (sg_status_running(status_conf_path()));
 }
 
 #define jnum sg_jnum
 
-/* caught_up - the daemon has read path (its current inode) to its end */
-static int
-caught_up(const char *path)
-{
-	struct stat st;
-	char *js = status();
-	int ok;
-
-	if (js == NULL)
-		return (0);
-	ok = stat(path, &st) == 0 && jnum(js, "\"ino\": ") == (unsigned long long)st.st_ino &&
-	    jnum(js, "\"offset\": ") == (unsigned long long)st.st_size;
-	free(js);
-	return (ok);
-}
-
 static void
 wait_caught_up(const char *path)
 {
-	int i;
-
-	for (i = 0; i < 1200 && !caught_up(path); i++)
-		msleep(50);
-	cr_assert(caught_up(path), "the daemon did not catch up with %s", path);
+	cr_assert(sg_wait_caught_up(status_conf_path(), path, 1200),
+	    "the daemon did not catch up with %s", path);
 }
 
 static void
 wait_running(void)
 {
-	char *js = NULL;
-	int i;
-
-	for (i = 0; i < 400 && (js = status()) == NULL; i++)
-		msleep(25);
-	cr_assert_not_null(js, "the daemon never answered:\n%s", slurp(errp, NULL));
-	free(js);
+	cr_assert(sg_wait_running(status_conf_path()), "the daemon never answered:\n%s",
+	    slurp(errp, NULL));
 }
 
 /* The writer: syslog appending to the log, rotated under it. */

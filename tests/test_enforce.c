@@ -4,13 +4,15 @@
  * exec recorder (shell scripts that append their argv, one element a line,
  * and their standard input to calls.log), and the tests check which queue
  * IDs were held, what the access map holds, how many reloads a burst
- * causes, that hostile logins reach no shell and no map, unblock with
- * release/delete (daemon running or not), expiry and repeat offenders,
- * monitor mode, a crash between recording a block and running postmap,
- * and failing or hanging programs being retried.
+ * causes, unblock with release/delete (daemon running or not), expiry and
+ * repeat offenders, a crash between recording a block and running
+ * postmap, failing or hanging programs being retried, and the order of
+ * one decision's runs.  What only needs a decision (the actions of a
+ * rule for each kind of identity, monitor mode, hostile logins, a rule
+ * without hold, domain totals) is tested in process by test_act, without
+ * a daemon and without waiting.
  */
 #include <criterion/criterion.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -34,30 +36,10 @@ static pid_t daemon_pid;	/* the running daemon, killed at teardown if a test fai
 #define DEFAULT_REPLY "450 4.7.1 Sending rate limit exceeded, contact the postmaster"
 
 #define msleep sg_msleep
-
-/* slurp_path - the file's bytes, NUL-terminated; NULL when it does not exist */
-static char *
-slurp_path(const char *path)
-{
-	int fd = open(path, O_RDONLY);
-	char *b;
-
-	if (fd < 0)
-		return (NULL);
-	b = slurp_fd(fd);
-	close(fd);
-	return (b);
-}
-
-static int
-file_has(const char *path, const char *needle)
-{
-	char *b = slurp_path(path);
-	int ok = b != NULL && strstr(b, needle) != NULL;
-
-	free(b);
-	return (ok);
-}
+#define jnum sg_jnum
+#define slurp_path sg_slurp_path
+#define file_has sg_file_has
+#define blocked_entry sg_blocked_entry
 
 static long
 file_size(const char *path)
@@ -65,14 +47,6 @@ file_size(const char *path)
 	struct stat st;
 
 	return (stat(path, &st) == 0 ? (long)st.st_size : 0);
-}
-
-static int
-exists(const char *path)
-{
-	struct stat st;
-
-	return (lstat(path, &st) == 0);
 }
 
 static void
@@ -95,50 +69,12 @@ unflag(const char *name)
 	unlink(p);
 }
 
-/* stand-in - a Postfix program that records its argv and stdin */
-static void
-write_standin(const char *name)
-{
-	char p[200];
-	FILE *fp;
-
-	snprintf(p, sizeof(p), "%s/bin/%s", dir, name);
-	cr_assert_not_null(fp = fopen(p, "w"));
-	fprintf(fp, "#!/bin/sh\n"
-	    "D='%s'\nN='%s'\n"
-	    "t=\"$D/rec.$$\"\n"
-	    "{ printf '== %%s\\n' \"$N\"; printf '%%s\\n' \"$@\"; echo '-- stdin'; cat; echo '-- end'; } > \"$t\"\n"
-	    "cat \"$t\" >> \"$D/calls.log\"; rm -f \"$t\"\n"
-	    "i=0\n"
-	    "while [ -e \"$D/hang-$N\" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
-	    "if [ -e \"$D/say-$N\" ]; then cat \"$D/say-$N\" >&2; fi\n"
-	    "if [ -e \"$D/fail-$N\" ]; then echo \"stand-in $N refuses: fail flag set\" >&2; exit 1; fi\n"
-	    "exit 0\n", dir, name);
-	fclose(fp);
-	cr_assert_eq(chmod(p, 0755), 0);
-}
-
-/*
- * setup - a temporary directory whose name has no upper case letter:
- * sendguard folds SASL logins to lower case, and the hostile logins name
- * files in this directory, which must be the same path after folding.
- */
+/* setup - a temporary directory (lower case: logins may name files in it), the stand-ins */
 static void
 setup(void)
 {
-	char p[200];
-	int i, j, lower = 0;
-
-	for (i = 0; i < 2000 && !lower; i++) {
-		snprintf(dir, sizeof(dir), "/tmp/sg-enf-XXXXXX");
-		cr_assert_not_null(mkdtemp(dir));
-		for (lower = 1, j = 0; dir[j]; j++)
-			if (isupper((unsigned char)dir[j]))
-				lower = 0;
-		if (!lower)
-			rmdir(dir);
-	}
-	cr_assert(lower, "no lower-case temporary directory");
+	cr_assert_eq(sg_lower_tmpdir(dir, sizeof(dir), "sg-enf"), 0, "no temporary directory");
+	cr_assert_eq(sg_standins(dir), 0, "stand-ins in %s", dir);
 	snprintf(logp, sizeof(logp), "%s/mail.log", dir);
 	snprintf(confp, sizeof(confp), "%s/agent.conf", dir);
 	snprintf(errp, sizeof(errp), "%s/daemon.err", dir);
@@ -146,14 +82,6 @@ setup(void)
 	snprintf(etcd, sizeof(etcd), "%s/etc", dir);
 	snprintf(saslmap, sizeof(saslmap), "%s/sasl_access", etcd);
 	snprintf(sendermap, sizeof(sendermap), "%s/sender_access", etcd);
-	cr_assert_eq(mkdir(etcd, 0755), 0);
-	snprintf(p, sizeof(p), "%s/bin", dir);
-	cr_assert_eq(mkdir(p, 0755), 0);
-	write_standin("postsuper");
-	write_standin("postmap");
-	write_standin("postfix");
-	write_standin("sendmail");
-	write_standin("exec");
 	setenv("TZ", "UTC", 1);
 	base = time(NULL) - 1800;
 }
@@ -173,9 +101,6 @@ keep(char *p)
 static void
 teardown(void)
 {
-	const char *argv[] = { getenv("SG_KEEP") ? "/bin/true" : "/bin/rm", "-rf", dir, NULL };
-	struct cmdres r;
-
 	if (daemon_pid > 0) {		/* a failed test left it running */
 		kill(daemon_pid, SIGKILL);
 		waitpid(daemon_pid, NULL, 0);
@@ -183,8 +108,7 @@ teardown(void)
 	}
 	unflag("hang-postsuper");	/* let a hanging stand-in go */
 	unflag("hang-postmap");
-	r = runcmd(argv, NULL);
-	cmdres_free(&r);
+	sg_rm_tmpdir(dir);
 	while (nkept > 0)
 		free(kept[--nkept]);
 }
@@ -258,52 +182,20 @@ status_any(void)
 static char *
 status(void)
 {
-	char *js = status_any();
-
-	if (js != NULL && strstr(js, "\"running\": true") == NULL) {
-		free(js);
-		return (NULL);
-	}
-	return (js);
-}
-
-#define jnum sg_jnum
-
-static int
-caught_up(void)
-{
-	struct stat st;
-	char *js = status();
-	int ok;
-
-	if (js == NULL)
-		return (0);
-	ok = stat(logp, &st) == 0 && jnum(js, "\"ino\": ") == (unsigned long long)st.st_ino &&
-	    jnum(js, "\"offset\": ") == (unsigned long long)st.st_size;
-	free(js);
-	return (ok);
+	return (sg_status_running(confp));
 }
 
 static void
 wait_caught_up(void)
 {
-	int i;
-
-	for (i = 0; i < 400 && !caught_up(); i++)
-		msleep(50);
-	cr_assert(caught_up(), "the daemon did not catch up with the log:\n%s", keep(slurp_path(errp)));
+	cr_assert(sg_wait_caught_up(confp, logp, 400), "the daemon did not catch up with the log:\n%s",
+	    keep(slurp_path(errp)));
 }
 
 static void
 wait_running(void)
 {
-	char *js = NULL;
-	int i;
-
-	for (i = 0; i < 400 && (js = status()) == NULL; i++)
-		msleep(25);
-	cr_assert_not_null(js, "the daemon never answered:\n%s", keep(slurp_path(errp)));
-	free(js);
+	cr_assert(sg_wait_running(confp), "the daemon never answered:\n%s", keep(slurp_path(errp)));
 }
 
 /* wait_file - until path contains needle; 1 when it does */
@@ -318,35 +210,6 @@ wait_file(const char *path, const char *needle, long ms)
 		msleep(50);
 	}
 	return (file_has(path, needle));
-}
-
-/* section - the text of status JSON from key up to the next array key */
-static char *
-section(const char *js, const char *key)
-{
-	const char *p = strstr(js, key), *e;
-	char *s;
-
-	if (p == NULL)
-		return (strdup(""));
-	e = strstr(p + strlen(key), "\": [");
-	if (e == NULL)
-		e = p + strlen(p);
-	s = strndup(p, (size_t)(e - p));
-	return (s);
-}
-
-/* blocked_entry - the status "blocked" object of identity (caller frees; NULL if none) */
-static char *
-blocked_entry(const char *js, const char *identity)
-{
-	char *sec = section(js, "\"blocked\": ["), want[1200], *p, *e, *r = NULL;
-
-	snprintf(want, sizeof(want), "{\"identity\": \"%s\"", identity);
-	if ((p = strstr(sec, want)) != NULL && (e = strchr(p, '}')) != NULL)
-		r = strndup(p, (size_t)(e - p + 1));
-	free(sec);
-	return (r);
 }
 
 /* wait_blocked - until status lists identity as blocked; its entry */
@@ -383,33 +246,15 @@ log_close(void)
 	logfp = NULL;
 }
 
-static void
-stamp(char *buf, size_t len, time_t t)
-{
-	static unsigned us;
-	struct tm tm;
-	char tb[32];
-
-	gmtime_r(&t, &tm);
-	strftime(tb, sizeof(tb), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06u+00:00", tb, us++ % 1000000);
-}
-
 /* msg - an accepted message of login: the smtpd line and the qmgr line (where it counts) */
 static void
 msg(time_t t, const char *qid, const char *login)
 {
-	char tb[64];
 	int own = logfp == NULL;
 
 	if (own)
 		log_open();
-	stamp(tb, sizeof(tb), t);
-	fprintf(logfp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[192.0.2.10], "
-	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, login);
-	stamp(tb, sizeof(tb), t);
-	fprintf(logfp, "%s mx postfix/qmgr[50]: %s: from=<a@example.com>, size=100, nrcpt=1 "
-	    "(queue active)\n", tb, qid);
+	sg_log_msg(logfp, t, qid, login, "a@example.com");
 	if (own)
 		log_close();
 }
@@ -418,117 +263,20 @@ msg(time_t t, const char *qid, const char *login)
 static void
 line(time_t t, const char *daemon, const char *qid, const char *what)
 {
-	char tb[64];
 	int own = logfp == NULL;
 
 	if (own)
 		log_open();
-	stamp(tb, sizeof(tb), t);
-	fprintf(logfp, "%s mx postfix/%s: %s: %s\n", tb, daemon, qid, what);
+	sg_log_line(logfp, t, daemon, qid, what);
 	if (own)
 		log_close();
 }
 
-/*
- * The calls the stand-ins recorded: "== NAME", one argv element a line,
- * "-- stdin", the standard input, "-- end".
- */
-struct call {
-	char   *name;
-	char  **arg;
-	int	narg;
-	char  **in;
-	int	nin;
-};
-
-struct calls {
-	struct call *c;
-	int	n;
-	char   *buf;
-};
-
-static void
-push(char ***v, int *n, char *s)
-{
-	*v = realloc(*v, (size_t)(*n + 1) * sizeof(**v));
-	(*v)[(*n)++] = s;
-}
-
-/* calls_load - records from byte offset 'from' of calls.log on */
-static void
-calls_load(struct calls *cs, long from)
-{
-	char *all = slurp_path(callsp), *p, *nl;
-	int state = 0;			/* 0 between, 1 args, 2 stdin */
-	struct call *c = NULL;
-
-	memset(cs, 0, sizeof(*cs));
-	if (all == NULL) {
-		cs->buf = NULL;
-		return;
-	}
-	if (from > (long)strlen(all))
-		from = (long)strlen(all);
-	cs->buf = strdup(all + from);
-	free(all);
-	for (p = cs->buf; *p; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			break;
-		*nl = '\0';
-		if (state == 0 && strncmp(p, "== ", 3) == 0) {
-			cs->c = realloc(cs->c, (size_t)(cs->n + 1) * sizeof(*cs->c));
-			c = &cs->c[cs->n++];
-			memset(c, 0, sizeof(*c));
-			c->name = p + 3;
-			state = 1;
-		} else if (state == 1 && strcmp(p, "-- stdin") == 0)
-			state = 2;
-		else if (state == 1)
-			push(&c->arg, &c->narg, p);
-		else if (state == 2 && strcmp(p, "-- end") == 0)
-			state = 0;
-		else if (state == 2)
-			push(&c->in, &c->nin, p);
-	}
-}
-
-static void
-calls_free(struct calls *cs)
-{
-	int i;
-
-	for (i = 0; i < cs->n; i++) {
-		free(cs->c[i].arg);
-		free(cs->c[i].in);
-	}
-	free(cs->c);
-	free(cs->buf);
-}
-
-static int
-has_arg(const struct call *c, const char *a)
-{
-	int i;
-
-	for (i = 0; i < c->narg; i++)
-		if (strcmp(c->arg[i], a) == 0)
-			return (1);
-	return (0);
-}
-
-/* ncalls - calls of name (with argument flag if not NULL) since offset */
+/* The calls the stand-ins recorded (tests/runcmd.h), in this test's calls.log. */
 static int
 ncalls(const char *name, const char *flag, long from)
 {
-	struct calls cs;
-	int i, n = 0;
-
-	calls_load(&cs, from);
-	for (i = 0; i < cs.n; i++)
-		if (strcmp(cs.c[i].name, name) == 0 && (flag == NULL || has_arg(&cs.c[i], flag)))
-			n++;
-	calls_free(&cs);
-	return (n);
+	return (sg_ncalls(callsp, name, flag, from));
 }
 
 static int
@@ -541,88 +289,32 @@ wait_ncalls(const char *name, const char *flag, long from, int atleast, long ms)
 	return (ncalls(name, flag, from) >= atleast);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return (strcmp(*(const char *const *)a, *(const char *const *)b));
-}
-
-/*
- * stdin_union - the sorted set of standard input lines fed to name calls
- * having argument flag, since offset, one a line (caller frees)
- */
 static char *
 stdin_union(const char *name, const char *flag, long from)
 {
-	struct calls cs;
-	char **v = NULL, *out;
-	int i, j, n = 0;
-	size_t len = 1, o = 0;
-
-	calls_load(&cs, from);
-	for (i = 0; i < cs.n; i++)
-		if (strcmp(cs.c[i].name, name) == 0 && has_arg(&cs.c[i], flag))
-			for (j = 0; j < cs.c[i].nin; j++)
-				push(&v, &n, cs.c[i].in[j]);
-	if (n > 0)
-		qsort(v, (size_t)n, sizeof(*v), cmp_str);
-	for (i = 0; i < n; i++)
-		len += strlen(v[i]) + 1;
-	out = malloc(len);
-	out[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (i > 0 && strcmp(v[i], v[i - 1]) == 0)
-			continue;
-		o += (size_t)snprintf(out + o, len - o, "%s\n", v[i]);
-	}
-	free(v);
-	calls_free(&cs);
-	return (out);
+	return (sg_stdin_union(callsp, name, flag, from));
 }
 
 /* call_is - some call of name since offset has exactly the argv given (NULL-terminated) */
 static int
 call_is(long from, const char *name, ...)
 {
-	struct calls cs;
 	const char *want[16];
 	va_list ap;
-	int i, j, nw = 0, ok = 0;
+	int nw = 0;
 
 	va_start(ap, name);
-	while (nw < 16 && (want[nw] = va_arg(ap, const char *)) != NULL)
+	while (nw < 15 && (want[nw] = va_arg(ap, const char *)) != NULL)
 		nw++;
 	va_end(ap);
-	calls_load(&cs, from);
-	for (i = 0; i < cs.n && !ok; i++) {
-		if (strcmp(cs.c[i].name, name) != 0 || cs.c[i].narg != nw)
-			continue;
-		for (j = 0; j < nw && strcmp(cs.c[i].arg[j], want[j]) == 0; j++)
-			;
-		ok = j == nw;
-	}
-	calls_free(&cs);
-	return (ok);
+	want[nw] = NULL;
+	return (sg_call_is(callsp, from, name, want));
 }
 
-/* map_entries - the map's lines after its '#' header, or NULL when there is no map */
 static char *
 map_entries(const char *path, int *headers)
 {
-	char *b = slurp_path(path), *p;
-	int h = 0;
-
-	if (b == NULL)
-		return (NULL);
-	for (p = b; *p == '#'; h++) {
-		char *nl = strchr(p, '\n');
-
-		p = nl ? nl + 1 : p + strlen(p);
-	}
-	if (headers)
-		*headers = h;
-	memmove(b, p, strlen(p) + 1);
-	return (b);
+	return (sg_map_entries(path, headers));
 }
 
 /* wait_map - until the map's entries are exactly want */
@@ -812,123 +504,6 @@ Test(enforce, burst_of_blocks_is_debounced)
 	stop(pid, SIGTERM);
 }
 
-/* 3: hostile logins reach no shell and no map, are held, and exec gets each as one element */
-Test(enforce, hostile_logins)
-{
-	struct cf c = { .actions = "hold, block, exec" };
-	char logins[9][1100], qid[16], want[2000], *m, *err, *u, p[200];
-	const char *mappable[] = { NULL, NULL, NULL };
-	char unsafe_short[4][200];
-	struct calls cs;
-	int i, k, j, nl = 0, found, nnot = 0;
-	pid_t pid;
-
-	snprintf(logins[nl++], sizeof(logins[0]), "evil OK");
-	snprintf(logins[nl++], sizeof(logins[0]), "x@y.example 550");
-	snprintf(logins[nl++], sizeof(logins[0]), "$(touch %s/p1)@h", dir);
-	snprintf(logins[nl++], sizeof(logins[0]), "`>%s/p2`@h", dir);
-	snprintf(logins[nl++], sizeof(logins[0]), "a;touch %s/p3", dir);
-	snprintf(logins[nl++], sizeof(logins[0]), "b;>%s/p4", dir);
-	memset(logins[nl], 'l', 990);
-	snprintf(logins[nl++] + 990, 100, "@long.example");
-	snprintf(logins[nl++], sizeof(logins[0]), "#hash@h");
-	snprintf(logins[nl++], sizeof(logins[0]), "plain@example.com");
-	snprintf(unsafe_short[0], sizeof(unsafe_short[0]), "evil ok");
-	snprintf(unsafe_short[1], sizeof(unsafe_short[1]), "x@y.example 550");
-	snprintf(unsafe_short[2], sizeof(unsafe_short[2]), "a;touch %s/p3", dir);
-	snprintf(unsafe_short[3], sizeof(unsafe_short[3]), "#hash@h");
-	mappable[0] = logins[3];	/* no whitespace: a valid key as itself */
-	mappable[1] = logins[5];
-	mappable[2] = logins[8];
-
-	write_conf(&c);
-	log_open();
-	for (i = 0; i < nl; i++)
-		for (k = 0; k < 4; k++) {
-			snprintf(qid, sizeof(qid), "D%02X%03X", i, k + 1);
-			msg(base + 10 * i + k, qid, logins[i]);
-		}
-	log_close();
-	pid = start();
-	wait_running();
-	wait_caught_up();
-	cr_expect(wait_ncalls("exec", NULL, 0, nl, 8000), "exec ran for every login");
-
-	/* the map: exactly the mappable logins, as themselves, sorted */
-	{
-		const char *s[3] = { mappable[0], mappable[1], mappable[2] };
-		size_t o = 0;
-
-		qsort(s, 3, sizeof(s[0]), cmp_str);
-		for (i = 0; i < 3; i++)
-			o += (size_t)snprintf(want + o, sizeof(want) - o, "%s %s\n", s[i], DEFAULT_REPLY);
-	}
-	cr_expect(wait_map(want, 5000), "map keys are exactly the safe logins:\nwant:\n%s\ngot:\n%s", want,
-	    keep(map_entries(saslmap, NULL)));
-
-	/* every login's mail was held */
-	u = stdin_union("postsuper", "-h", 0);
-	for (i = 0; i < nl; i++)
-		for (k = 0; k < 4; k++) {
-			char q[20];
-
-			snprintf(qid, sizeof(qid), "D%02X%03X", i, k + 1);
-			snprintf(q, sizeof(q), "%s\n", qid);
-			cr_expect_not_null(strstr(u, q), "%s of login %d (%.40s) was held", qid, i, logins[i]);
-		}
-	free(u);
-
-	/* exec got each identity as one argv element, byte for byte (logins are folded) */
-	calls_load(&cs, 0);
-	for (i = 0; i < nl; i++) {
-		char id[1200];
-
-		snprintf(id, sizeof(id), "sasl:%s", logins[i]);
-		for (j = 0; id[j]; j++)
-			id[j] = (char)tolower((unsigned char)id[j]);
-		for (found = 0, j = 0; j < cs.n; j++)
-			if (strcmp(cs.c[j].name, "exec") == 0 && cs.c[j].narg == 4 &&
-			    strcmp(cs.c[j].arg[0], id) == 0 && strcmp(cs.c[j].arg[1], "s") == 0 &&
-			    strcmp(cs.c[j].arg[2], "4") == 0 && strcmp(cs.c[j].arg[3], "1h") == 0)
-				found = 1;
-		cr_expect(found, "exec argv is [%.60s, s, 4, 1h] with the identity as one element", id);
-	}
-	calls_free(&cs);
-
-	/* nothing was run through a shell */
-	for (i = 1; i <= 4; i++) {
-		snprintf(p, sizeof(p), "%s/p%d", dir, i);
-		cr_expect(!exists(p), "%s was created: a login reached a shell", p);
-	}
-
-	/* the log says why the unsafe ones are not in the map */
-	err = slurp_path(errp);
-	for (m = err; (m = strstr(m, "is not written to the access map")) != NULL; m++)
-		nnot++;
-	cr_expect_geq(nnot, 6, "six unsafe logins, %d said so:\n%s", nnot, err);
-	for (i = 0; i < 4; i++) {
-		char said[300];
-
-		snprintf(said, sizeof(said), "sasl:%s is not written to the access map", unsafe_short[i]);
-		cr_expect_not_null(strstr(err, said), "the log says: %s", said);
-	}
-	free(err);
-	{
-		char *js = status(), *e;
-
-		cr_assert_not_null(js);
-		e = blocked_entry(js, "sasl:evil ok");
-		cr_expect(e != NULL && strstr(e, "\"in_map\": false"), "evil ok blocked, not in map: %s", js);
-		free(e);
-		free(js);
-	}
-	stop(pid, SIGTERM);
-	for (i = 1; i <= 4; i++) {
-		snprintf(p, sizeof(p), "%s/p%d", dir, i);
-		cr_expect(!exists(p), "%s was created: a login reached a shell", p);
-	}
-}
-
 /* offender - four messages of login (crossing 3/1h), qids P<n>00001..4 */
 static void
 offender(const char *login, int n, time_t t, char qids[4][16])
@@ -984,28 +559,25 @@ Test(enforce, unblock_release_and_delete_held)
 	cr_assert(wait_map("alice@example.com " DEFAULT_REPLY "\ncarol@example.com " DEFAULT_REPLY
 	    "\ndave@example.com " DEFAULT_REPLY "\n", 5000), "all three mapped");
 
-	/* release alice's held mail */
-	off = file_size(callsp);
-	r = sg("unblock", "sasl:alice@example.com", "--release-held");
-	cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
-	cmdres_free(&r);
-	cr_expect(wait_ncalls("postsuper", "-H", off, 1, 5000), "postsuper -H ran");
-	u = stdin_union("postsuper", "-H", off);
-	cr_expect_str_eq(u, want[0], "released exactly alice's held mail");
-	free(u);
-	cr_expect(call_is(off, "postsuper", "-c", etcd, "-H", "-", NULL), "postsuper -c DIR -H -");
-	cr_expect_eq(ncalls("postsuper", "-d", 0), 0, "nothing deleted");
+	/* release alice's held mail, then delete carol's */
+	for (i = 0; i < 2; i++) {
+		static const char *const flag[] = { "-H", "-d" };
 
-	/* delete carol's */
-	off = file_size(callsp);
-	r = sg("unblock", "sasl:carol@example.com", "--delete-held");
-	cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
-	cmdres_free(&r);
-	cr_expect(wait_ncalls("postsuper", "-d", off, 1, 5000), "postsuper -d ran");
-	u = stdin_union("postsuper", "-d", off);
-	cr_expect_str_eq(u, want[1], "deleted exactly carol's held mail");
-	free(u);
-	cr_expect(call_is(off, "postsuper", "-c", etcd, "-d", "-", NULL), "postsuper -c DIR -d -");
+		off = file_size(callsp);
+		r = sg("unblock", i == 0 ? "sasl:alice@example.com" : "sasl:carol@example.com",
+		    i == 0 ? "--release-held" : "--delete-held");
+		cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
+		cmdres_free(&r);
+		cr_expect(wait_ncalls("postsuper", flag[i], off, 1, 5000), "postsuper %s ran", flag[i]);
+		u = stdin_union("postsuper", flag[i], off);
+		cr_expect_str_eq(u, want[i], "%s exactly %s's held mail", i == 0 ? "released" :
+		    "deleted", i == 0 ? "alice" : "carol");
+		free(u);
+		cr_expect(call_is(off, "postsuper", "-c", etcd, flag[i], "-", NULL),
+		    "postsuper -c DIR %s -", flag[i]);
+		if (i == 0)
+			cr_expect_eq(ncalls("postsuper", "-d", 0), 0, "nothing deleted");
+	}
 	cr_expect(wait_map("dave@example.com " DEFAULT_REPLY "\n", 5000), "alice and carol left the map: %s",
 	    keep(map_entries(saslmap, NULL)));
 	cr_assert_not_null(js = status());
@@ -1076,47 +648,6 @@ Test(enforce, expiry_and_repeat_offender)
 	stop(pid, SIGTERM);
 }
 
-/* 6: monitor mode decides everything and runs nothing */
-Test(enforce, monitor_mode_runs_nothing)
-{
-	struct cf c = { .agent = "mode = monitor\n", .actions = "hold, block, notify, exec" };
-	char *js, *err;
-	pid_t pid;
-
-	write_conf(&c);
-	alice_scenario();
-	pid = start();
-	wait_running();
-	wait_caught_up();
-	msg(base + 8, "A00005", "alice@example.com");
-	wait_caught_up();
-	cr_expect(wait_file(errp, "would run", 5000), "the log says what would run");
-	msleep(1500);			/* past the map debounce */
-	err = slurp_path(errp);
-	cr_expect_not_null(strstr(err, "monitor:"), "%s", err);
-	{
-		/* the block action too: which map it would change and rebuild */
-		char *l, *save = NULL;
-		int said = 0;
-
-		for (l = strtok_r(err, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-			if (strstr(l, "monitor:") && strstr(l, "would") && strstr(l, saslmap) &&
-			    strstr(l, "postmap"))
-				said = 1;
-		cr_expect(said, "monitor mode says it would write the access map and run postmap:\n%s",
-		    keep(slurp_path(errp)));
-	}
-	free(err);
-	cr_expect_eq(file_size(callsp), 0, "no program ran:\n%s", keep(slurp_path(callsp)));
-	cr_expect(!exists(saslmap), "no map was written");
-	cr_assert_not_null(js = status());
-	cr_expect_null(blocked_entry(js, "sasl:alice@example.com"), "no block recorded: %s", js);
-	cr_expect_not_null(strstr(js, "\"identity\": \"sasl:alice@example.com\", \"rule\": \"s\", "
-	    "\"limit\": \"messages\", \"window\": \"1h\", \"count\": 5"), "same counts: %s", js);
-	free(js);
-	stop(pid, SIGTERM);
-}
-
 /* 7: killed between recording the block and finishing postmap: done at restart */
 Test(enforce, restart_reruns_pending_postmap)
 {
@@ -1157,7 +688,7 @@ failing_hold(void)
 
 	if (js == NULL)
 		return (NULL);
-	sec = section(js, "\"failing_actions\": [");
+	sec = sg_section(js, "\"failing_actions\": [");
 	if ((p = strstr(sec, "\"action\": \"hold\"")) != NULL) {
 		while (p > sec && *p != '{')
 			p--;
@@ -1288,33 +819,6 @@ Test(enforce, sigterm_during_hold_reruns_it_at_restart)
 	stop(pid, SIGTERM);
 }
 
-/* A rule without the hold action blocks (and maps) but holds nothing. */
-Test(enforce, no_hold_action_holds_nothing)
-{
-	struct cf c = { .actions = "block, notify" };
-	char want[300], *js, *e;
-	pid_t pid;
-
-	write_conf(&c);
-	alice_scenario();
-	pid = start();
-	wait_running();
-	wait_caught_up();
-	snprintf(want, sizeof(want), "alice@example.com %s\n", DEFAULT_REPLY);
-	cr_expect(wait_map(want, 5000), "alice is in the map: %s", keep(map_entries(saslmap, NULL)));
-	msg(base + 8, "A00005", "alice@example.com");	/* new mail while blocked */
-	wait_caught_up();
-	msleep(500);
-	cr_expect_eq(ncalls("postsuper", NULL, 0), 0, "no postsuper run without the hold action");
-	cr_assert_not_null(js = status());
-	e = blocked_entry(js, "sasl:alice@example.com");
-	cr_assert_not_null(e, "alice is blocked: %s", js);
-	cr_expect_not_null(strstr(e, "\"in_map\": true, \"holds_new\": false"), "%s", e);
-	free(e);
-	free(js);
-	stop(pid, SIGTERM);
-}
-
 /* msgs_from - n messages of login from t on, queue IDs PREFIX0001.. */
 static void
 msgs_from(const char *login, const char *prefix, int first, int n, time_t t)
@@ -1427,16 +931,7 @@ say_flag(const char *name, const char *text)
 static char *
 call_order(long from)
 {
-	struct calls cs;
-	char *out = calloc(1, 4096);
-	size_t o = 0;
-	int i;
-
-	calls_load(&cs, from);
-	for (i = 0; i < cs.n; i++)
-		o += (size_t)snprintf(out + o, 4096 - o, "%s%s", o ? " " : "", cs.c[i].name);
-	calls_free(&cs);
-	return (out);
+	return (sg_call_order(callsp, from));
 }
 
 /*
@@ -1536,7 +1031,7 @@ Test(enforce, held_mail_listed_after_the_block_ends)
 	cr_assert(wait_file(errp, "expired", 8000), "the block expired:\n%s", keep(slurp_path(errp)));
 	wait_caught_up();
 	cr_assert_not_null(js = status());
-	sec = section(js, "\"on_hold\": [");
+	sec = sg_section(js, "\"on_hold\": [");
 	cr_expect_not_null(strstr(sec, "{\"identity\": \"sasl:alice@example.com\", \"held\": 4, "
 	    "\"since\": \""), "alice's 4 held messages are listed: %s", js);
 	cr_expect_not_null(strstr(sec, "\"block_ended\": \"2"), "with when her block ended: %s", sec);
@@ -1552,7 +1047,7 @@ Test(enforce, held_mail_listed_after_the_block_ends)
 	cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
 	cmdres_free(&r);
 	cr_assert_not_null(js = status());
-	sec = section(js, "\"on_hold\": [");
+	sec = sg_section(js, "\"on_hold\": [");
 	cr_expect_null(strstr(sec, "alice"), "released: no longer listed: %s", js);
 	free(sec);
 	free(js);
@@ -1613,59 +1108,3 @@ Test(enforce, broken_config_does_not_lock_out)
 	}
 }
 
-/* smsg - an accepted message of login with envelope sender from */
-static void
-smsg(time_t t, const char *qid, const char *login, const char *from)
-{
-	char tb[64];
-
-	log_open();
-	stamp(tb, sizeof(tb), t);
-	fprintf(logfp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[192.0.2.10], "
-	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, login);
-	fprintf(logfp, "%s mx postfix/qmgr[50]: %s: from=<%s>, size=100, nrcpt=1 (queue active)\n",
-	    tb, qid, from);
-	log_close();
-}
-
-/*
- * 18: domain totals: a tenant's senders add up; sender_domain is blocked
- * through the sender map as a bare domain, and its mail is held
- */
-Test(enforce, sender_domain_total)
-{
-	struct cf c = { .by = "sender_domain", .messages = "3/1h" };
-	char want[300], *u;
-	pid_t pid;
-
-	write_conf(&c);
-	smsg(base, "F00001", "u1@shop.example", "a@shop.example");
-	smsg(base + 1, "F00002", "u2@shop.example", "b@Shop.Example");
-	smsg(base + 2, "F00003", "u3@shop.example", "c@shop.example");
-	smsg(base + 3, "F00004", "u4@other.example", "d@other.example");
-	smsg(base + 4, "F00005", "u1@shop.example", "e@shop.example");
-	pid = start();
-	wait_running();
-	cr_assert(wait_file(errp, "crossed by F00005", 5000), "the fourth message of the domain crosses:\n%s",
-	    keep(slurp_path(errp)));
-	snprintf(want, sizeof(want), "shop.example %s\n", DEFAULT_REPLY);
-	{
-		char *m = NULL;
-		int t, ok = 0;
-
-		for (t = 0; t < 100 && !ok; t++) {
-			free(m);
-			m = map_entries(sendermap, NULL);
-			ok = m != NULL && strcmp(m, want) == 0;
-			if (!ok)
-				msleep(50);
-		}
-		cr_expect(ok, "the sender map has the bare domain: %s", m ? m : "(none)");
-		free(m);
-	}
-	cr_assert(wait_ncalls("postsuper", "-h", 0, 1, 5000));
-	u = stdin_union("postsuper", "-h", 0);
-	cr_expect_str_eq(u, "F00001\nF00002\nF00003\nF00005\n", "the domain's queued mail is held");
-	free(u);
-	stop(pid, SIGTERM);
-}

@@ -942,11 +942,27 @@ static const struct brow brows[] = {
 	{ "too many arguments", { NULL }, 1, "more than" },
 };
 
+/* A result of the synchronous runner. */
+struct sres_got {
+	int	calls;
+	struct run_result res;
+};
+
+/* res_done - done callback of the synchronous rows: keep the result */
+static void
+res_done(void *ctx, const struct run_result *r)
+{
+	struct sres_got *g = ctx;
+
+	g->calls++;
+	g->res = *r;
+}
+
 Test(run, bad_argv_refused)
 {
 	struct ev *ev = ev_new();
-	struct runner *r = runner_new(ev);
-	struct run_result *res = calloc(1, sizeof(*res));
+	struct runner *r = runner_new(ev), *sr = runner_new_sync();
+	struct sres_got *res = calloc(1, sizeof(*res));
 	char err[256];
 	size_t i;
 	int n;
@@ -965,18 +981,21 @@ Test(run, bad_argv_refused)
 			  brows[i].name, err);
 		cr_expect_eq(runner_active(r), 0, "%s: a child was counted", brows[i].name);
 		err[0] = '\0';
-		n = run_sync(argv, NULL, 0, 1000, res, err, sizeof(err));
-		cr_expect_eq(n, -1, "%s: run_sync accepted it", brows[i].name);
-		cr_expect(strstr(err, brows[i].errpart) != NULL, "%s: run_sync err \"%s\"",
+		n = run_start(sr, argv, NULL, 0, 1000, res_done, res, err, sizeof(err));
+		cr_expect_eq(n, -1, "%s: the synchronous runner accepted it", brows[i].name);
+		cr_expect(strstr(err, brows[i].errpart) != NULL, "%s: synchronous err \"%s\"",
 			  brows[i].name, err);
+		cr_expect_eq(runner_active(sr), 0, "%s: a synchronous child was counted",
+			     brows[i].name);
 	}
 	free(res);
 	runner_free(r);
+	runner_free(sr);
 	ev_free(ev);
 }
 
 /* ---------------------------------------------------------------------- */
-/* run_sync */
+/* the synchronous runner */
 
 struct srow {
 	const char *name;
@@ -1005,7 +1024,9 @@ static const struct srow srows[] = {
 
 Test(run, sync)
 {
-	struct run_result *res = calloc(1, sizeof(*res));
+	struct sres_got *got = calloc(1, sizeof(*got));
+	struct run_result *res = &got->res;
+	struct runner *r = runner_new_sync();
 	char *dir = make_dir(), path[512], err[256];
 	const char *argv[4];
 	char *in = pattern(BIG_IN);
@@ -1013,6 +1034,7 @@ Test(run, sync)
 	pid_t gc;
 	int n;
 
+	cr_assert(r != NULL && got != NULL);
 	for (i = 0; i < NROWS(srows); i++) {
 		const struct srow *s = &srows[i];
 
@@ -1027,9 +1049,16 @@ Test(run, sync)
 		}
 		argv[2] = NULL;
 		unlink(expand("%D/pid", dir, path + 256, 256));
-		n = run_sync(argv, s->big_in ? in : NULL, s->big_in ? BIG_IN : 0, s->tmo, res,
-			     err, sizeof(err));
-		cr_expect_eq(n, 0, "%s: run_sync: %s", s->name, err);
+		got->calls = 0;
+		n = run_start(r, argv, s->big_in ? in : NULL, s->big_in ? BIG_IN : 0, s->tmo,
+			      res_done, got, err, sizeof(err));
+		cr_expect_eq(n, 0, "%s: run_start: %s", s->name, err);
+		cr_expect_eq(got->calls, 0, "%s: done called inside run_start", s->name);
+		cr_expect_eq(runner_active(r), 1, "%s: the result is not kept", s->name);
+		runner_settle(r);
+		cr_expect_eq(got->calls, 1, "%s: runner_settle called done %d times", s->name,
+			     got->calls);
+		cr_expect_eq(runner_active(r), 0, "%s: still counted after done", s->name);
 		cr_expect_eq(res->exited, s->exited, "%s: exited %d", s->name, res->exited);
 		if (s->exited)
 			cr_expect_eq(res->status, s->status, "%s: status %d", s->name, res->status);
@@ -1050,9 +1079,164 @@ Test(run, sync)
 				kill(gc, SIGKILL);
 		}
 	}
+	runner_free(r);
 	free(in);
-	free(res);
+	free(got);
 	rm_dir(dir);
+}
+
+/* The order things happen in, for the synchronous runner's callbacks. */
+struct seq {
+	struct runner *r;
+	char	log[256];
+	struct run_timer soon, late, again;
+	int	more;			/* runs still to start from a done */
+};
+
+static void
+seq_put(struct seq *q, const char *what)
+{
+	size_t n = strlen(q->log);
+
+	snprintf(q->log + n, sizeof(q->log) - n, "%s%s", n ? " " : "", what);
+}
+
+static void
+seq_done(void *ctx, const struct run_result *res)
+{
+	static const char *const echo[] = { "/bin/echo", "next", NULL };
+	struct seq *q = ctx;
+	char err[256];
+
+	seq_put(q, res->out[0] == 'n' ? "done-next" : "done");
+	if (q->more-- > 0)
+		cr_expect_eq(run_start(q->r, echo, NULL, 0, 5000, seq_done, q, err, sizeof(err)), 0,
+			     "%s", err);
+}
+
+static void
+seq_soon(void *ctx)
+{
+	seq_put(ctx, "soon");
+}
+
+static void
+seq_late(void *ctx)
+{
+	seq_put(ctx, "late");
+}
+
+static void
+seq_again(void *ctx)
+{
+	struct seq *q = ctx;
+
+	seq_put(q, "again");
+	run_timer_set(&q->soon, 1000, RUN_SOON);	/* armed from a timer: fires in the same settle */
+}
+
+/*
+ * The synchronous runner delivers results in order, one done may start
+ * another run (delivered in the same runner_settle), RUN_SOON timers fire
+ * once no result is left, other timers never, and re-arming a RUN_SOON
+ * timer without RUN_SOON disarms it.
+ */
+Test(run, sync_settle_order_and_timers)
+{
+	static const char *const t[] = { "/bin/true", NULL };
+	struct seq *q = calloc(1, sizeof(*q));
+	char err[256];
+
+	cr_assert_not_null(q);
+	cr_assert_not_null(q->r = runner_new_sync());
+	run_timer_init(&q->soon, q->r, seq_soon, q);
+	run_timer_init(&q->late, q->r, seq_late, q);
+	run_timer_init(&q->again, q->r, seq_again, q);
+	q->more = 1;
+	cr_assert_eq(run_timer_set(&q->soon, 1000, RUN_SOON), 0);
+	cr_assert_eq(run_timer_set(&q->late, 1, 0), 0);
+	cr_assert_eq(run_timer_set(&q->again, 1000, RUN_SOON), 0);
+	cr_assert_eq(run_start(q->r, t, NULL, 0, 5000, seq_done, q, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(q->log, "", "nothing happens before runner_settle");
+	runner_settle(q->r);
+	cr_expect_str_eq(q->log, "done done-next soon again soon",
+	    "results in order, a done's run in the same settle, then the RUN_SOON timers: %s",
+	    q->log);
+	q->log[0] = '\0';
+	run_timer_set(&q->soon, 1000, RUN_SOON);
+	run_timer_set(&q->soon, 60000, 0);		/* re-armed as a plain timer: never */
+	runner_settle(q->r);
+	cr_expect_str_eq(q->log, "", "a plain timer never fires: %s", q->log);
+	run_timer_set(&q->soon, 1000, RUN_SOON);
+	run_timer_stop(&q->soon);
+	runner_settle(q->r);
+	cr_expect_str_eq(q->log, "", "a stopped timer does not fire: %s", q->log);
+	run_timer_set(&q->soon, 1000, RUN_SOON);
+	runner_free(q->r);			/* with a timer armed */
+	free(q);
+}
+
+/* The loop's timers: fired ones forget their id, so re-arming never touches another timer. */
+struct tl {
+	struct ev *ev;
+	struct run_timer a;
+	int	fired_a, fired_other;
+};
+
+static void
+tl_a(void *ctx)
+{
+	((struct tl *)ctx)->fired_a++;
+}
+
+static void
+tl_other(struct ev *ev, int id, void *ctx)
+{
+	(void)id;
+	((struct tl *)ctx)->fired_other++;
+	ev_stop(ev);
+}
+
+static void
+tl_step(struct ev *ev, int id, void *ctx)
+{
+	(void)id;
+	(void)ctx;
+	ev_stop(ev);
+}
+
+static int
+timer_loop_row(const void *arg)
+{
+	struct tl t;
+	struct runner *r;
+	int other;
+
+	(void)arg;
+	memset(&t, 0, sizeof(t));
+	if ((t.ev = ev_new()) == NULL || (r = runner_new(t.ev)) == NULL)
+		return (fail("no loop"));
+	run_timer_init(&t.a, r, tl_a, &t);
+	run_timer_set(&t.a, 1, 0);
+	ev_add_timer(t.ev, 50, 0, tl_step, &t);
+	ev_run(t.ev);				/* a fires, and the loop deletes it */
+	if (t.fired_a != 1)
+		return (fail("the timer fired %d times", t.fired_a));
+	other = ev_add_timer(t.ev, 300, 0, tl_other, &t);	/* may take a's old id */
+	run_timer_set(&t.a, 60000, 0);		/* must not re-arm that other timer */
+	ev_add_timer(t.ev, 2000, 0, tl_step, &t);
+	ev_run(t.ev);
+	if (other < 0 || t.fired_other != 1)
+		return (fail("re-arming a fired timer took over another one (%d)", t.fired_other));
+	run_timer_stop(&t.a);
+	runner_free(r);
+	ev_free(t.ev);
+	return (0);
+}
+
+Test(run, loop_timer_forgets_fired_id)
+{
+	cr_expect_eq(in_child(timer_loop_row, NULL), 0, "%s", msg);
 }
 
 /* ---------------------------------------------------------------------- */

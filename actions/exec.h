@@ -1,0 +1,47 @@
+/*
+ * NAME
+ *	exec - the exec action: the administrator's command, its argv
+ *	template expanded for one decision
+ * SUMMARY
+ *	exec_expand() expands %i %r %c %w %q %% per argv element of the
+ *	[action exec] command; exec_job() queues the run of a decision.
+ * RETURNS
+ *	0 / -1 with err filled (err must not be NULL when errlen > 0);
+ *	never prints or exits.
+ * UNTRUSTED INPUT
+ *	Identities and queue IDs (from the log) become parts of argv
+ *	elements, copied byte-exact: an argv element is not a shell word and
+ *	no shell ever sees it.  Each template element stays one element.
+ */
+#ifndef SG_EXEC_H
+#define SG_EXEC_H
+
+#include <stddef.h>
+
+struct act;
+struct hold_list;
+
+/* Values for an exec argv template. */
+struct exec_vars {
+	const char *identity;	/* %i */
+	const char *rule;	/* %r */
+	long	count;		/* %c */
+	const char *window;	/* %w */
+	const char *qids;	/* %q: queue IDs separated by commas */
+};
+
+/*
+ * exec_expand - out[i] = tmpl[i] with %i %r %c %w %q %% replaced; each
+ * template element becomes exactly one argv element (no splitting).
+ * Strings are allocated; free with exec_free().  argv[0] is never
+ * expanded.  -1 on ENOMEM or an element over 64 KiB.
+ */
+int	exec_expand(const char *const tmpl[], size_t n, const struct exec_vars *,
+		    char ***out, char *err, size_t errlen);
+void	exec_free(char **argv);
+
+/* exec_job - queue the command for a decision (count and window of its verdict; ql: %q) */
+void	exec_job(struct act *, const char *identity, const char *rule, long count,
+		 const char *window, const struct hold_list *ql);
+
+#endif
