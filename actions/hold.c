@@ -152,7 +152,7 @@ hold_job(struct act *a, const char *action, const char *flag, const char *identi
 void
 hold_message(struct act *a, const struct track_msg *m)
 {
-	char buf[SG_IDENT_KEY_MAX];
+	char buf[IDENT_MAX];
 	const char *id;
 	struct hold_list *l;
 	int k;

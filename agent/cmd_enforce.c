@@ -160,7 +160,7 @@ enforce(int argc, char **argv, const char *verb)
 		{ .name = NULL }
 	};
 	const char *cfile = SG_DEFAULT_CONF, *why = NULL, *mode = "keep";
-	char id[1100], secs[32] = "0";
+	char id[IDENT_MAX], secs[32] = "0";
 	struct buf req;
 	struct conf *conf = NULL;
 	int ch, rc = 0;

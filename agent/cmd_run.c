@@ -564,7 +564,7 @@ control_act(struct daemon *d, struct client *c, const char *verb, const char *id
 static int
 control_command(struct daemon *d, struct client *c, const char *req, FILE *fp)
 {
-	char verb[16], hex[2 * 1100], arg[32], raw[1100], id[1100];
+	char verb[16], hex[2 * IDENT_MAX], arg[32], raw[IDENT_MAX], id[IDENT_MAX];
 	const char *why = NULL, *sp1, *sp2;
 	size_t vn, hn;
 

@@ -37,7 +37,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define CONTROL_REQ_MAX 1024
+#include "util/ident.h"
+
+#define CONTROL_REQ_MAX (2 * IDENT_MAX + 64)	/* "unblock", a hex identity, an argument */
 
 /* control_listen - a non-blocking listening socket at path; -1 with err */
 int	control_listen(const char *path, char *err, size_t errlen);

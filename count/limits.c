@@ -152,7 +152,7 @@ static struct lstate *
 lstate_get(struct limits *l, size_t ri, const char *ident)
 {
 	const struct conf_rule *rule = &l->conf->rules[ri];
-	char key[SG_IDENT_KEY_MAX];
+	char key[IDENT_MAX];
 	size_t idn = strlen(ident), kn, i;
 	struct lstate *s;
 	void **slot;
@@ -415,7 +415,7 @@ int
 limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb, void *ctx)
 {
 	const struct conf *c = l->conf;
-	char buf[BY_COUNT][SG_IDENT_KEY_MAX];
+	char buf[BY_COUNT][IDENT_MAX];
 	const char *id[BY_COUNT];
 	struct lblock *blk[BY_COUNT];
 	int exempt[BY_COUNT], blocked[BY_COUNT];

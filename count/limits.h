@@ -35,9 +35,8 @@
 #include "count/conf.h"
 #include "count/source.h"
 #include "count/track.h"
+#include "util/ident.h"
 
-/* longest "kind:value" identity (a value can be as long as a log line) */
-#define SG_IDENT_KEY_MAX (SOURCE_LINE_MAX + 16)
 
 struct limits_verdict {
 	const char *identity;			/* "sasl:alice@example.com" */

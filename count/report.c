@@ -121,8 +121,8 @@ rident_get(struct report *r, const char *id, size_t n)
 int
 report_message(struct report *r, const struct track_msg *m)
 {
-	char buf[SG_IDENT_KEY_MAX];
-	char key[SG_IDENT_KEY_MAX + 64];
+	char buf[IDENT_MAX];
+	char key[IDENT_MAX + 64];
 	struct rident *ri;
 	const char *id;
 	size_t n, ipn;

@@ -27,6 +27,7 @@
 
 #include "parsers/pf.h"
 #include "parsers/pf_int.h"
+#include "util/ident.h"
 
 #define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
 #define LIT(s)		(s), (sizeof(s) - 1)
@@ -514,6 +515,34 @@ clear_body(struct pf_event *ev)
 	ev->nrcpt = -1;
 }
 
+/*
+ * value_ok - a field an identity is made of is at most IDENT_VALUE_MAX bytes
+ * and has no control byte (a NUL would shorten it to another user's name)
+ */
+static int
+value_ok(const struct pf_str *v)
+{
+	size_t i;
+
+	if (v->p == NULL)
+		return (1);
+	if (v->n > IDENT_VALUE_MAX)
+		return (0);
+	for (i = 0; i < v->n; i++)
+		if ((unsigned char)v->p[i] < 0x20 || v->p[i] == 0x7f)
+			return (0);
+	return (1);
+}
+
+/* idents_ok - every identity field of ev is acceptable */
+static int
+idents_ok(const struct pf_event *ev)
+{
+	return (value_ok(&ev->sasl_username) && value_ok(&ev->sender) &&
+	    value_ok(&ev->client_ip) && value_ok(&ev->orig_client_ip) &&
+	    value_ok(&ev->sasl_sender));
+}
+
 /* pf_parse - parse one line; see pf.h */
 enum pf_hdr
 pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev)
@@ -556,6 +585,12 @@ pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev
 	}
 	if (ev->kind == PF_NONE)
 		clear_body(ev);
+	else if (!idents_ok(ev)) {
+		/* an over-long login or one with a control byte: unparsed, never shortened */
+		clear_body(ev);
+		ev->kind = PF_NONE;
+		ev->hdr = PF_HDR_NONE;
+	}
 	return (ev->hdr);
 }
 

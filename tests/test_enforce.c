@@ -1108,3 +1108,46 @@ Test(enforce, broken_config_does_not_lock_out)
 	}
 }
 
+
+/*
+ * 19: one cap on identities (issue 9): a login of 1024 bytes (the longest)
+ * is counted, blocked and can be unblocked by hand through the daemon; a
+ * line with a longer login is unparsed, never a shortened identity.
+ */
+Test(enforce, longest_login_round_trip)
+{
+	struct cf c = { 0 };
+	char login[1100], longer[1100], id[1200], *e, *js;
+	struct cmdres r;
+	pid_t pid;
+
+	memset(login, 'l', 1011);
+	snprintf(login + 1011, sizeof(login) - 1011, "@x.example");	/* 1021 bytes */
+	memset(login + 1021, 'z', 3);
+	login[1024] = '\0';
+	memset(longer, 'm', 1015);
+	snprintf(longer + 1015, sizeof(longer) - 1015, "@y.example");	/* 1025 bytes */
+	cr_assert_eq(strlen(login), 1024);
+	cr_assert_eq(strlen(longer), 1025);
+	write_conf(&c);
+	msgs_from(longer, "B0", 1, 4, base);
+	msgs_from(login, "A0", 1, 4, base + 10);
+	pid = start();
+	wait_running();
+	snprintf(id, sizeof(id), "sasl:%s", login);
+	cr_assert_not_null(e = wait_blocked(id, 5000), "the 1024-byte login is blocked:\n%s",
+	    keep(slurp_path(errp)));
+	free(e);
+	cr_assert_not_null(js = status());
+	cr_expect_null(strstr(js, "mmmmmmmmmm"), "the 1025-byte login is not an identity: %s", js);
+	free(js);
+	r = sg("unblock", id, NULL);
+	cr_expect_eq(r.status, 0, "unblock takes the longest login: %s%s", r.out, r.err);
+	cr_expect_not_null(strstr(r.out, "unblocked"), "%s", r.out);
+	cmdres_free(&r);
+	snprintf(id, sizeof(id), "sasl:%s", longer);
+	r = sg("block", id, NULL);
+	cr_expect_eq(r.status, 2, "a longer one is refused as typed: %s%s", r.out, r.err);
+	cmdres_free(&r);
+	stop(pid, SIGTERM);
+}

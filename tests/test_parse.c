@@ -594,7 +594,8 @@ Test(parse, long_lines)
 		const char *prefix;
 		enum pf_kind kind;
 	} rows[] = {
-		{H "postfix/smtpd[1]: " Q ": client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=", PF_CLIENT},
+		/* a login longer than an identity may be: the line is unparsed */
+		{H "postfix/smtpd[1]: " Q ": client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=", PF_NONE},
 		{H "postfix/smtp[1]: " Q ": to=<", PF_NONE},
 		{H "postfix/qmgr[1]: " Q ": from=<", PF_NONE},
 		{H "postfix/smtpd[1]: warning: h[192.0.2.1]: SASL LOGIN authentication failed: ", PF_SASL_FAIL},
@@ -915,12 +916,12 @@ static const struct cli_row cli_rows[] = {
 	 "\"instance\":\"postfix\",\"daemon\":\"smtpd\",\"pid\":8}\n", NULL, NULL},
 	/* stdin, JSON escaping of a hostile login, year from --year=Y */
 	{{"parse", "--year=2023", "-"},
-	 "Mar  5 08:00:01 mx postfix/smtpd[1]: " Q ": client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=a\"b\\c\x01\n",
+	 "Mar  5 08:00:01 mx postfix/smtpd[1]: " Q ": client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=a\"b\\c\xff\n",
 	 0,
 	 "{\"line\":1,\"kind\":\"client\",\"time\":\"2023-03-05T08:00:01Z\",\"host\":\"mx\","
 	 "\"instance\":\"postfix\",\"daemon\":\"smtpd\",\"pid\":1,\"queue_id\":\"" Q "\","
 	 "\"client_name\":\"h\",\"client_ip\":\"192.0.2.1\",\"sasl_method\":\"PLAIN\","
-	 "\"sasl_username\":\"a\\\"b\\\\c\\u0001\"}\n", NULL, NULL},
+	 "\"sasl_username\":\"a\\\"b\\\\c\\u00ff\"}\n", NULL, NULL},
 };
 
 Test(parse, cli)
@@ -991,4 +992,46 @@ Test(parse, cli_long_line)
 	    "\"instance\":\"postfix\",\"daemon\":\"qmgr\",\"pid\":7,\"queue_id\":\"3A1B2C3D4F\"}\n",
 	    "stdout:\n%s", out);
 	unlink(tmp);
+}
+
+/*
+ * One cap on identities: a login, sender or client of at most 1024 bytes
+ * is parsed; a longer one, or one with a control byte (a NUL would make it
+ * a shorter, other user's name), makes the whole line unparsed.
+ */
+Test(parse, identity_fields_capped)
+{
+	static char line[4096], v[1100];
+	struct pf_event ev;
+	size_t n;
+
+	for (n = 1023; n <= 1025; n++) {
+		memset(v, 'u', n);
+		v[n] = '\0';
+		snprintf(line, sizeof(line), H "postfix/submission/smtpd[9]: " Q ": client=h[192.0.2.1], "
+		    "sasl_method=PLAIN, sasl_username=%s", v);
+		parse(line, &ev);
+		if (n <= 1024) {
+			cr_expect_eq(ev.kind, PF_CLIENT, "a %zu-byte login is parsed", n);
+			cr_expect_eq(ev.sasl_username.n, n);
+		} else {
+			cr_expect_eq(ev.hdr, PF_HDR_NONE, "a %zu-byte login: the line is unparsed", n);
+			cr_expect_eq(ev.kind, PF_NONE);
+		}
+		snprintf(line, sizeof(line), H "postfix/qmgr[1]: " Q ": from=<%s@x>, size=1, nrcpt=1 "
+		    "(queue active)", v);
+		parse(line, &ev);
+		cr_expect_eq(ev.hdr == PF_HDR_NONE, n + 2 > 1024, "a %zu-byte sender", n + 2);
+	}
+	parse(H "postfix/submission/smtpd[9]: " Q ": client=h[192.0.2.1], sasl_method=PLAIN, "
+	    "sasl_username=bob\x01" "alice", &ev);
+	cr_expect_eq(ev.hdr, PF_HDR_NONE, "a control byte inside a login");
+	{
+		static const char nul[] = H "postfix/submission/smtpd[9]: " Q ": client=h[192.0.2.1], "
+		    "sasl_method=PLAIN, sasl_username=alice\0x";
+
+		cr_assert_not_null(ps);
+		pf_parse(ps, nul, sizeof(nul) - 1, &ev);
+		cr_expect_eq(ev.hdr, PF_HDR_NONE, "a NUL inside a login never makes it 'alice'");
+	}
 }

@@ -27,7 +27,15 @@ enum ident_kind {
 	IDENT_SENDER_DOMAIN, IDENT_KINDS
 };
 
-#define IDENT_VALUE_MAX	1024	/* longest value accepted from an administrator */
+/*
+ * The one cap on identities: a value (a login, an address, a client IP) is
+ * at most IDENT_VALUE_MAX bytes wherever it comes from; the parser refuses
+ * a log line with a longer one (the line is counted as unparsed), so an
+ * identity read from the log can always be typed back by an administrator.
+ * IDENT_MAX holds any whole identity, "kind:" and NUL included.
+ */
+#define IDENT_VALUE_MAX	1024
+#define IDENT_MAX	(16 + IDENT_VALUE_MAX)
 
 /* ident_prefix - "sasl:" for IDENT_SASL; NULL past the end */
 const char *ident_prefix(enum ident_kind);
