@@ -741,7 +741,8 @@ unblock_block(struct act *a, const char *identity, struct waiter *w, char *err, 
 	if (have == 1 && act_state_active(b.state)) {
 		was_mapped = act_state_mapped(b.state);
 		b.state = "unblocked";
-		b.ended_us = rearm_at(a, act_now());
+		b.until_us = act_now();		/* it ended now, by hand */
+		b.ended_us = rearm_at(a, b.until_us);
 		if (store_put_block(a->store, &b, err, errlen) < 0)
 			return (-1);
 		if (was_mapped)

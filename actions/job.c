@@ -526,7 +526,7 @@ pending_cb(void *ctx, const struct store_job *sj)
 		char err[256];
 
 		/* maps are rewritten from the blocks at start anyway */
-		store_update_job(a->store, sj->id, "failed", sj->attempts, 0,
+		store_update_job(a->store, sj->id, "superseded", sj->attempts, 0,
 		    "superseded by the maps rewritten at start", err, sizeof(err));
 		return (0);
 	}

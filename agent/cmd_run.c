@@ -177,7 +177,8 @@ on_removed(void *ctx, const char *host, const char *instance, const char *qid, i
 		snprintf(d->pl.err, sizeof(d->pl.err), "%s", err);
 		d->pl.failed = 1;
 	}
-	if (d->act != NULL && act_is_blocked_any(d->act))
+	/* mail on hold that leaves the queue (deleted by hand, say) is no longer on hold */
+	if (d->act != NULL)
 		act_hold_event(d->act, host, instance, qid, "removed", t);
 }
 

@@ -123,7 +123,7 @@ st_on_hold(void *ctx, const struct store_on_hold *h)
 {
 	struct stw *w = ctx;
 	char tb[40], tb2[40], idv[256];
-	int64_t ended = h->ended_us != 0 ? h->ended_us : h->until_us;
+	int64_t ended = h->until_us;	/* when it expired, or was unblocked by hand */
 	int has_end = h->block_state != NULL && ended != 0;
 
 	if (h->identity == NULL || (act_state_active(h->block_state) &&

@@ -1035,6 +1035,9 @@ Test(enforce, held_mail_listed_after_the_block_ends)
 	cr_expect_not_null(strstr(sec, "{\"identity\": \"sasl:alice@example.com\", \"held\": 4, "
 	    "\"since\": \""), "alice's 4 held messages are listed: %s", js);
 	cr_expect_not_null(strstr(sec, "\"block_ended\": \"2"), "with when her block ended: %s", sec);
+	if (strstr(sec, "\"block_ended\": \"2") != NULL)
+		cr_expect_geq(jtime(sec, "\"block_ended\": \""), jtime(sec, "\"since\": \""),
+		    "the block ended after her mail was held (wall clock): %s", sec);
 	cr_expect_null(blocked_entry(js, "sasl:alice@example.com"), "not blocked any more: %s", js);
 	free(sec);
 	free(js);
