@@ -30,26 +30,26 @@
 
 /* A block in force, in memory. */
 struct act_binfo {
-	int64_t	until_us;	/* 0: until unblocked */
-	int	mapped;
-	int	hold;		/* its new messages are held */
+	int64_t until_us; /* 0: until unblocked */
+	int mapped;
+	int hold; /* its new messages are held */
 };
 
 /* What a decision is made from: a verdict, or an administrator's block. */
 struct decision {
 	const char *identity;
-	const char *rule;		/* the rule's name; "manual" by hand */
-	unsigned actions;		/* ACT_* */
-	const unsigned char *order;	/* the actions in the rule's order */
-	size_t	norder;
-	int	verdict;		/* 1: a verdict (logged as a crossing) */
-	int64_t	time_us;		/* of the crossing; by hand: now */
-	int64_t	dur_us;			/* block time; 0: until unblocked */
-	int64_t	log_until_us;		/* its end on the log's clock; 0: none */
-	const char *limit, *window;	/* "messages", "1h"; by hand "manual", "-" */
-	long	threshold, count;	/* by hand 0 */
-	const char *queue_id;		/* the crossing message; by hand NULL */
-	struct waiter *w;		/* gets the runs to report on; NULL: none */
+	const char *rule;           /* the rule's name; "manual" by hand */
+	unsigned actions;           /* ACT_* */
+	const unsigned char *order; /* the actions in the rule's order */
+	size_t norder;
+	int verdict;                /* 1: a verdict (logged as a crossing) */
+	int64_t time_us;            /* of the crossing; by hand: now */
+	int64_t dur_us;             /* block time; 0: until unblocked */
+	int64_t log_until_us;       /* its end on the log's clock; 0: none */
+	const char *limit, *window; /* "messages", "1h"; by hand "manual", "-" */
+	long threshold, count;      /* by hand 0 */
+	const char *queue_id;       /* the crossing message; by hand NULL */
+	struct waiter *w;           /* gets the runs to report on; NULL: none */
 };
 
 int64_t
@@ -167,8 +167,7 @@ state_name(int mapped, int hold)
 static void on_expiry(void *);
 
 struct act *
-act_new(struct runner *r, struct store *store, const struct conf *conf, act_log_fn log,
-	void *lctx)
+act_new(struct runner *r, struct store *store, const struct conf *conf, act_log_fn log, void *lctx)
 {
 	struct act *a;
 
@@ -202,7 +201,7 @@ act_free(struct act *a)
 	run_timer_stop(&a->expiry);
 	map_fini(a);
 	job_fini(a);
-	runner_free(a->runner);		/* kills what runs; no callback */
+	runner_free(a->runner); /* kills what runs; no callback */
 	hmap_free(a->blocked, free);
 	hmap_free(a->newholds, hold_list_free);
 	free(a);
@@ -249,8 +248,8 @@ restore_cb(void *ctx, const struct store_block *b)
 	if (b->identity == NULL || b->state == NULL)
 		return (0);
 	return (limits_restore_block(l, b->identity, b->count, act_state_active(b->state),
-	    b->log_until_us != 0 ? b->log_until_us : b->until_us,
-	    b->ended_us != 0 ? b->ended_us : INT64_MIN) < 0);
+		    b->log_until_us != 0 ? b->log_until_us : b->until_us,
+		    b->ended_us != 0 ? b->ended_us : INT64_MIN) < 0);
 }
 
 int
@@ -338,9 +337,9 @@ expiry_rearm(struct act *a)
 
 /* The identities whose blocks are due. */
 struct expwalk {
-	int64_t	now;
-	char  **ids;
-	size_t	n, cap;
+	int64_t now;
+	char **ids;
+	size_t n, cap;
 };
 
 static int
@@ -386,8 +385,10 @@ expire_one(struct act *a, const char *identity)
 		map_later(a);
 	esc_vis(identity, idv, sizeof(idv));
 	if (bi != NULL && bi->hold)
-		act_say(a, ACT_INFO, "block of %s expired; mail it had queued stays on hold "
-		    "(sendguard unblock --release-held or --delete-held)", idv);
+		act_say(a, ACT_INFO,
+		    "block of %s expired; mail it had queued stays on hold "
+		    "(sendguard unblock --release-held or --delete-held)",
+		    idv);
 	else
 		act_say(a, ACT_INFO, "block of %s expired", idv);
 	free(bi);
@@ -450,15 +451,17 @@ block_record(struct act *a, const struct decision *d, struct store_block *b, con
 	memset(b, 0, sizeof(*b));
 	b->identity = d->identity;
 	b->rule = d->rule;
-	b->ended_us = have == 1 ? prior.ended_us : 0;	/* the end of the one before */
+	b->ended_us = have == 1 ? prior.ended_us : 0; /* the end of the one before */
 	b->since_us = now;
 	b->count = have == 1 ? prior.count + 1 : 1;
 	b->log_until_us = d->log_until_us;
 	b->until_us = d->dur_us > 0 ? now + d->dur_us : 0;
 	mapped = want_map && map_mappable(a, d->identity, why);
 	if (want_map && !mapped)
-		act_say(a, ACT_WARN, "%s is not written to the access map: %s; its mail is still "
-		    "held", idv, *why);
+		act_say(a, ACT_WARN,
+		    "%s is not written to the access map: %s; its mail is still "
+		    "held",
+		    idv, *why);
 	b->state = state_name(mapped, hold);
 	if (!act_monitor(a)) {
 		if (store_put_block(a->store, b, err, sizeof(err)) < 0)
@@ -467,17 +470,20 @@ block_record(struct act *a, const struct decision *d, struct store_block *b, con
 		expiry_rearm(a);
 	}
 	if (d->verdict)
-		act_say(a, ACT_WARN, "%sblocking %s: rule %s, %s %ld > %ld in %s, crossed by %s; "
-		    "block %ld for %s", act_monitor(a) ? "monitor: would be " : "", idv, d->rule,
-		    d->limit, d->count, d->threshold, d->window, d->queue_id, b->count,
-		    b->until_us ? conf_format_duration(d->dur_us / 1000000, tb, sizeof(tb)) : "ever");
+		act_say(a, ACT_WARN,
+		    "%sblocking %s: rule %s, %s %ld > %ld in %s, crossed by %s; "
+		    "block %ld for %s",
+		    act_monitor(a) ? "monitor: would be " : "", idv, d->rule, d->limit, d->count,
+		    d->threshold, d->window, d->queue_id, b->count,
+		    b->until_us ? conf_format_duration(d->dur_us / 1000000, tb, sizeof(tb))
+				: "ever");
 	return (mapped);
 }
 
 /* decision_text - what is decided, in the rule's order: for the notice and the one who asked */
 static void
 decision_text(struct act *a, const struct decision *d, const struct hold_list *ql, int mapped,
-	      const char *why, struct buf *out)
+    const char *why, struct buf *out)
 {
 	size_t i;
 
@@ -490,12 +496,14 @@ decision_text(struct act *a, const struct decision *d, const struct hold_list *q
 			    ql->n, ql->n == 1 ? "" : "s");
 			break;
 		case ACT_BLOCK:
-			buf_addf(out, "%sblock: %s", sep, mapped ? "added to the access map" :
-			    why ? why : "not mappable");
+			buf_addf(out, "%sblock: %s", sep,
+			    mapped    ? "added to the access map"
+				: why ? why
+				      : "not mappable");
 			break;
 		case ACT_NOTIFY:
-			buf_addf(out, "%snotify: %s", sep, a->conf->notify_to ? a->conf->notify_to :
-			    "-");
+			buf_addf(out, "%snotify: %s", sep,
+			    a->conf->notify_to ? a->conf->notify_to : "-");
 			break;
 		case ACT_EXEC:
 			buf_addf(out, "%sexec", sep);
@@ -510,15 +518,23 @@ decision_text(struct act *a, const struct decision *d, const struct hold_list *q
 /* decision_notify - the postmaster's report of d */
 static void
 decision_notify(struct act *a, const struct decision *d, const struct hold_list *ql,
-		const char *acts)
+    const char *acts)
 {
 	const struct notify_info ni = {
-		.identity = d->identity, .rule = d->rule, .limit = d->limit, .window = d->window,
-		.threshold = d->threshold, .count = d->count,
+		.identity = d->identity,
+		.rule = d->rule,
+		.limit = d->limit,
+		.window = d->window,
+		.threshold = d->threshold,
+		.count = d->count,
 		.first_qid = ql->n ? ql->q[0] : d->queue_id,
 		.last_qid = ql->n ? ql->q[ql->n - 1] : d->queue_id,
-		.time_us = d->time_us, .actions = acts, .hostname = a->hostname,
-		.from = "MAILER-DAEMON", .to = a->conf->notify_to, .monitor = act_monitor(a),
+		.time_us = d->time_us,
+		.actions = acts,
+		.hostname = a->hostname,
+		.from = "MAILER-DAEMON",
+		.to = a->conf->notify_to,
+		.monitor = act_monitor(a),
 	};
 
 	if (a->conf->notify_to != NULL)
@@ -528,7 +544,7 @@ decision_notify(struct act *a, const struct decision *d, const struct hold_list 
 /* decision_runs - the runs of d's actions, in the rule's order, one chain */
 static void
 decision_runs(struct act *a, const struct decision *d, const struct hold_list *ql, int mapped,
-	      const char *acts)
+    const char *acts)
 {
 	size_t i;
 
@@ -592,18 +608,24 @@ act_verdict(struct act *a, const struct limits_verdict *v)
 	char wb[32];
 	/* the pipeline began the block on the log's clock */
 	const struct decision d = {
-		.identity = v->identity, .rule = r->name, .actions = r->actions,
-		.order = r->action_order, .norder = r->nactions, .verdict = 1,
+		.identity = v->identity,
+		.rule = r->name,
+		.actions = r->actions,
+		.order = r->action_order,
+		.norder = r->nactions,
+		.verdict = 1,
 		.time_us = v->time_us,
 		.dur_us = v->block_until_us != 0 ? v->block_until_us - v->time_us : 0,
 		.log_until_us = v->block_until_us,
 		.limit = conf_limit_name(v->win->limit),
 		.window = conf_format_duration(v->win->seconds, wb, sizeof(wb)),
-		.threshold = v->win->threshold, .count = v->count, .queue_id = v->queue_id,
+		.threshold = v->win->threshold,
+		.count = v->count,
+		.queue_id = v->queue_id,
 	};
 
 	if (!v->blocks || act_is_blocked(a, v->identity))
-		return;		/* one overrun, one set of actions */
+		return; /* one overrun, one set of actions */
 	decide(a, &d);
 }
 
@@ -616,7 +638,7 @@ act_message(struct act *a, const struct track_msg *m)
 
 void
 act_hold_event(struct act *a, const char *host, const char *instance, const char *qid,
-	       const char *state, int64_t t)
+    const char *state, int64_t t)
 {
 	char err[256];
 
@@ -686,7 +708,7 @@ by_hand(struct act *a, char *err, size_t errlen)
 /* act_waiter - end a change by hand: commit, then report to done once its runs have run */
 static int
 act_waiter(struct act *a, struct waiter *w, const char *identity, act_done_fn done, void *ctx,
-	   char *err, size_t errlen)
+    char *err, size_t errlen)
 {
 	if (store_commit(a->store, err, errlen) < 0) {
 		job_wait_free(w);
@@ -703,7 +725,7 @@ act_waiter(struct act *a, struct waiter *w, const char *identity, act_done_fn do
 
 int
 act_block(struct act *a, const char *identity, int64_t seconds, act_done_fn done, void *ctx,
-	  char *err, size_t errlen)
+    char *err, size_t errlen)
 {
 	static const unsigned char order[] = { ACT_HOLD, ACT_BLOCK };
 	struct store_block b;
@@ -711,9 +733,15 @@ act_block(struct act *a, const char *identity, int64_t seconds, act_done_fn done
 	int is_sasl, map = map_of(a, identity, &is_sasl) != NULL || is_sasl;
 	/* a block by hand begins now */
 	struct decision d = {
-		.identity = identity, .rule = "manual",
-		.actions = ACT_HOLD | (map ? ACT_BLOCK : 0), .order = order, .norder = map ? 2 : 1,
-		.time_us = act_now(), .dur_us = seconds * 1000000, .limit = "manual", .window = "-",
+		.identity = identity,
+		.rule = "manual",
+		.actions = ACT_HOLD | (map ? ACT_BLOCK : 0),
+		.order = order,
+		.norder = map ? 2 : 1,
+		.time_us = act_now(),
+		.dur_us = seconds * 1000000,
+		.limit = "manual",
+		.window = "-",
 	};
 
 	d.log_until_us = d.dur_us > 0 ? log_clock(a) + d.dur_us : 0;
@@ -722,8 +750,9 @@ act_block(struct act *a, const char *identity, int64_t seconds, act_done_fn done
 	decide(a, &d);
 	if (a->hooks.on_block != NULL && !act_monitor(a) &&
 	    store_get_block(a->store, identity, &b, buf, sizeof(buf), err, errlen) == 1)
-		a->hooks.on_block(a->hooks.ctx, identity, b.log_until_us != 0 ?
-		    b.log_until_us - seconds * 1000000 : log_clock(a), b.log_until_us);
+		a->hooks.on_block(a->hooks.ctx, identity,
+		    b.log_until_us != 0 ? b.log_until_us - seconds * 1000000 : log_clock(a),
+		    b.log_until_us);
 	return (act_waiter(a, d.w, identity, done, ctx, err, errlen));
 }
 
@@ -741,7 +770,7 @@ unblock_block(struct act *a, const char *identity, struct waiter *w, char *err, 
 	if (have == 1 && act_state_active(b.state)) {
 		was_mapped = act_state_mapped(b.state);
 		b.state = "unblocked";
-		b.until_us = act_now();		/* it ended now, by hand */
+		b.until_us = act_now(); /* it ended now, by hand */
 		b.ended_us = rearm_at(a, b.until_us);
 		if (store_put_block(a->store, &b, err, errlen) < 0)
 			return (-1);
@@ -762,7 +791,7 @@ unblock_block(struct act *a, const char *identity, struct waiter *w, char *err, 
 /* unblock_held - identity's held mail to postsuper -H or -d; 0, or -1 with err */
 static int
 unblock_held(struct act *a, const char *identity, enum act_unblock_mode mode, struct waiter *w,
-	     char *err, size_t errlen)
+    char *err, size_t errlen)
 {
 	int release = mode == ACT_UNBLOCK_RELEASE;
 	struct hold_list held = { NULL, 0, 0 };
@@ -774,8 +803,9 @@ unblock_held(struct act *a, const char *identity, enum act_unblock_mode mode, st
 	job_chain_begin(a);
 	hold_job(a, release ? "release" : "delete", release ? "-H" : "-d", identity, &held);
 	job_chain_end(a, w);
-	if (held.n > 0 && store_holds_set_state(a->store, identity, release ? "released" :
-	    "deleted", act_now(), err, errlen) < 0)
+	if (held.n > 0 &&
+	    store_holds_set_state(a->store, identity, release ? "released" : "deleted", act_now(),
+		err, errlen) < 0)
 		r = -1;
 	else
 		buf_addf(&w->head, "%s: %zu held message%s sent to %s\n",
@@ -787,7 +817,7 @@ unblock_held(struct act *a, const char *identity, enum act_unblock_mode mode, st
 
 int
 act_unblock(struct act *a, const char *identity, enum act_unblock_mode mode, act_done_fn done,
-	    void *ctx, char *err, size_t errlen)
+    void *ctx, char *err, size_t errlen)
 {
 	struct waiter *w;
 

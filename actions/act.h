@@ -45,9 +45,9 @@
 #include "count/track.h"
 #include "store/store.h"
 
-#define ACT_TIMEOUT_MS	30000	/* time limit of one program run */
-#define ACT_MAX_ATTEMPTS 8	/* then a job is "failed" */
-#define ACT_DEBOUNCE_MS	1000	/* map rewrite and reload after a burst */
+#define ACT_TIMEOUT_MS 30000 /* time limit of one program run */
+#define ACT_MAX_ATTEMPTS 8   /* then a job is "failed" */
+#define ACT_DEBOUNCE_MS 1000 /* map rewrite and reload after a burst */
 
 enum act_level { ACT_INFO, ACT_WARN };
 typedef void (*act_log_fn)(void *ctx, enum act_level, const char *msg);
@@ -60,11 +60,11 @@ struct act;
  * command-line tool).  act takes r over (act_free frees it), also when it
  * fails: NULL, when r is NULL or memory runs out.
  */
-struct act *act_new(struct runner *r, struct store *, const struct conf *,
-		    act_log_fn log, void *lctx);
-void	act_free(struct act *);
+struct act *act_new(struct runner *r, struct store *, const struct conf *, act_log_fn log,
+    void *lctx);
+void act_free(struct act *);
 /* act_set_conf - after a reload (the old conf may be freed after this returns) */
-void	act_set_conf(struct act *, const struct conf *);
+void act_set_conf(struct act *, const struct conf *);
 
 /*
  * Hooks for the owner of the limits (the daemon), so that the limits
@@ -75,31 +75,31 @@ void	act_set_conf(struct act *, const struct conf *);
  * its time ran out) and that the identity's limits re-arm at log time at.
  */
 struct act_hooks {
-	int64_t	(*clock)(void *ctx);
-	void	(*on_block)(void *ctx, const char *identity, int64_t from_us, int64_t until_us);
-	void	(*on_end)(void *ctx, const char *identity, int64_t at_us);
-	void   *ctx;
+	int64_t (*clock)(void *ctx);
+	void (*on_block)(void *ctx, const char *identity, int64_t from_us, int64_t until_us);
+	void (*on_end)(void *ctx, const char *identity, int64_t at_us);
+	void *ctx;
 };
-void	act_set_hooks(struct act *, const struct act_hooks *);
+void act_set_hooks(struct act *, const struct act_hooks *);
 
 /*
  * act_restore_limits - the stored blocks into l (before its windows are
  * rebuilt): how often each identity was blocked, which blocks are in
  * force, and when the last one ended (its limits count from then on).
  */
-int	act_restore_limits(struct store *, struct limits *, char *err, size_t errlen);
+int act_restore_limits(struct store *, struct limits *, char *err, size_t errlen);
 
 /* act_start - heal from the store (expire, rewrite maps, re-queue pending jobs); call outside a batch */
-int	act_start(struct act *, char *err, size_t errlen);
+int act_start(struct act *, char *err, size_t errlen);
 
 /* inside the daemon's batch transaction */
-void	act_verdict(struct act *, const struct limits_verdict *);
-void	act_message(struct act *, const struct track_msg *);
-void	act_hold_event(struct act *, const char *host, const char *instance,
-		       const char *qid, const char *state, int64_t time_us);
+void act_verdict(struct act *, const struct limits_verdict *);
+void act_message(struct act *, const struct track_msg *);
+void act_hold_event(struct act *, const char *host, const char *instance, const char *qid,
+    const char *state, int64_t time_us);
 
 /* act_kick - start what the batch queued (after its commit) */
-void	act_kick(struct act *);
+void act_kick(struct act *);
 
 /*
  * By hand (control socket or command line); each runs its own store
@@ -113,21 +113,21 @@ void	act_kick(struct act *);
  */
 typedef void (*act_done_fn)(void *ctx, const char *report);
 enum act_unblock_mode {
-	ACT_UNBLOCK_KEEP = 0,		/* held mail stays on hold */
-	ACT_UNBLOCK_RELEASE,		/* postsuper -H */
-	ACT_UNBLOCK_DELETE		/* postsuper -d */
+	ACT_UNBLOCK_KEEP = 0, /* held mail stays on hold */
+	ACT_UNBLOCK_RELEASE,  /* postsuper -H */
+	ACT_UNBLOCK_DELETE    /* postsuper -d */
 };
-int	act_block(struct act *, const char *identity, int64_t seconds, act_done_fn done,
-		  void *ctx, char *err, size_t errlen);
-int	act_unblock(struct act *, const char *identity, enum act_unblock_mode mode,
-		    act_done_fn done, void *ctx, char *err, size_t errlen);
+int act_block(struct act *, const char *identity, int64_t seconds, act_done_fn done, void *ctx,
+    char *err, size_t errlen);
+int act_unblock(struct act *, const char *identity, enum act_unblock_mode mode, act_done_fn done,
+    void *ctx, char *err, size_t errlen);
 
 /* act_running - program runs not yet finished */
-int	act_running(const struct act *);
+int act_running(const struct act *);
 /* act_is_blocked_any - 1 when some identity is blocked (holds may be pending) */
-int	act_is_blocked_any(struct act *);
+int act_is_blocked_any(struct act *);
 /* act_is_blocked - 1 when identity is blocked now */
-int	act_is_blocked(struct act *, const char *identity);
+int act_is_blocked(struct act *, const char *identity);
 
 /*
  * The block states a stored block may be in.  While blocked: "blocked"
@@ -139,15 +139,15 @@ int	act_is_blocked(struct act *, const char *identity);
  * act_state_mapped - 1 when the state puts the identity in an access map
  * act_state_holds - 1 when the state holds the identity's new mail
  */
-int	act_state_active(const char *state);
-int	act_state_mapped(const char *state);
-int	act_state_holds(const char *state);
+int act_state_active(const char *state);
+int act_state_mapped(const char *state);
+int act_state_holds(const char *state);
 
 /*
  * act_identity_ok - a well-formed identity typed by an admin: kind
  * sasl|uid|sender|ip, a non-empty value of at most 1024 bytes without
  * control characters; folded to lower case into out.
  */
-int	act_identity_ok(const char *in, char *out, size_t outlen, const char **why);
+int act_identity_ok(const char *in, char *out, size_t outlen, const char **why);
 
 #endif

@@ -14,7 +14,7 @@
 #include "actions/exec.h"
 #include "actions/hold.h"
 
-#define EXEC_ELEM_MAX	((size_t)64 * 1024)	/* longest expanded argv element */
+#define EXEC_ELEM_MAX ((size_t)64 * 1024) /* longest expanded argv element */
 
 /* var_value - the text of %c, or NULL when c is not a known variable */
 static const char *
@@ -47,8 +47,8 @@ expand_pass(const char *t, const struct exec_vars *v, char *out)
 	size_t len = 0, vl;
 
 	for (p = t; *p != '\0'; p++) {
-		if (p[0] == '%' && p[1] != '\0'
-		    && (val = var_value(p[1], v, num, sizeof(num))) != NULL) {
+		if (p[0] == '%' && p[1] != '\0' &&
+		    (val = var_value(p[1], v, num, sizeof(num))) != NULL) {
 			vl = strlen(val);
 			p++;
 		} else {
@@ -87,8 +87,8 @@ expand_one(const char *t, const struct exec_vars *v, char *err, size_t errlen)
 
 /* exec_expand - expand an [action exec] argv template */
 int
-exec_expand(const char *const tmpl[], size_t n, const struct exec_vars *v,
-	    char ***outp, char *err, size_t errlen)
+exec_expand(const char *const tmpl[], size_t n, const struct exec_vars *v, char ***outp, char *err,
+    size_t errlen)
 {
 	char **out;
 	size_t i;
@@ -137,10 +137,9 @@ exec_free(char **argv)
 	free(argv);
 }
 
-
 void
 exec_job(struct act *a, const char *identity, const char *rule, long count, const char *window,
-	 const struct hold_list *ql)
+    const struct hold_list *ql)
 {
 	struct exec_vars ev;
 	struct buf qids;
@@ -164,7 +163,7 @@ exec_job(struct act *a, const char *identity, const char *rule, long count, cons
 	ev.window = window;
 	ev.qids = buf_str(&qids);
 	if (exec_expand((const char *const *)a->conf->exec_argv, a->conf->exec_argc, &ev, &argv,
-	    err, sizeof(err)) < 0)
+		err, sizeof(err)) < 0)
 		act_say(a, ACT_WARN, "exec: %s", err);
 	else
 		job_queue(a, JOB_PROG, "exec", identity, argv, NULL, 0);

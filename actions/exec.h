@@ -23,11 +23,11 @@ struct hold_list;
 
 /* Values for an exec argv template. */
 struct exec_vars {
-	const char *identity;	/* %i */
-	const char *rule;	/* %r */
-	long	count;		/* %c */
-	const char *window;	/* %w */
-	const char *qids;	/* %q: queue IDs separated by commas */
+	const char *identity; /* %i */
+	const char *rule;     /* %r */
+	long count;           /* %c */
+	const char *window;   /* %w */
+	const char *qids;     /* %q: queue IDs separated by commas */
 };
 
 /*
@@ -36,12 +36,12 @@ struct exec_vars {
  * Strings are allocated; free with exec_free().  argv[0] is never
  * expanded.  -1 on ENOMEM or an element over 64 KiB.
  */
-int	exec_expand(const char *const tmpl[], size_t n, const struct exec_vars *,
-		    char ***out, char *err, size_t errlen);
-void	exec_free(char **argv);
+int exec_expand(const char *const tmpl[], size_t n, const struct exec_vars *, char ***out,
+    char *err, size_t errlen);
+void exec_free(char **argv);
 
 /* exec_job - queue the command for a decision (count and window of its verdict; ql: %q) */
-void	exec_job(struct act *, const char *identity, const char *rule, long count,
-		 const char *window, const struct hold_list *ql);
+void exec_job(struct act *, const char *identity, const char *rule, long count, const char *window,
+    const struct hold_list *ql);
 
 #endif

@@ -57,7 +57,7 @@ hold_list_free(void *v)
 /* hold_add - record a hold requested for one queued message */
 static int
 hold_add(struct act *a, const char *host, const char *instance, const char *qid,
-	 const char *identity)
+    const char *identity)
 {
 	struct store_hold h;
 	char err[256];
@@ -104,8 +104,8 @@ hold_collect(struct act *a, const char *identity, int64_t log_now, struct hold_l
 	memset(&qc, 0, sizeof(qc));
 	qc.a = a;
 	qc.identity = identity;
-	if (store_each_queued(a->store, identity, log_now - TRACK_MAX_AGE_US, queued_cb, &qc,
-	    err, sizeof(err)) < 0)
+	if (store_each_queued(a->store, identity, log_now - TRACK_MAX_AGE_US, queued_cb, &qc, err,
+		sizeof(err)) < 0)
 		act_say(a, ACT_WARN, "%s", err);
 	*out = qc.l;
 }
@@ -116,7 +116,8 @@ held_cb(void *ctx, const struct store_hold *h)
 {
 	struct hold_list *l = ctx;
 
-	if (h->state == NULL || (strcmp(h->state, "requested") != 0 && strcmp(h->state, "held") != 0))
+	if (h->state == NULL ||
+	    (strcmp(h->state, "requested") != 0 && strcmp(h->state, "held") != 0))
 		return (0);
 	return (hold_list_push(l, h->queue_id) < 0);
 }
@@ -129,7 +130,7 @@ hold_held(struct act *a, const char *identity, struct hold_list *out, char *err,
 
 void
 hold_job(struct act *a, const char *action, const char *flag, const char *identity,
-	 const struct hold_list *l)
+    const struct hold_list *l)
 {
 	const char *rest[] = { flag, "-", NULL };
 	size_t len = 0, skipped = 0;
@@ -166,7 +167,7 @@ hold_message(struct act *a, const struct track_msg *m)
 		(void)hold_add(a, m->host, m->instance, m->queue_id, id);
 		if ((l = act_slot(a->newholds, id, sizeof(*l))) != NULL)
 			(void)hold_list_push(l, m->queue_id);
-		break;		/* one hold per message */
+		break; /* one hold per message */
 	}
 }
 
@@ -195,7 +196,7 @@ int
 hold_said(const struct run_result *r, struct buf *out)
 {
 	static const char *const what[] = { "Placed on hold: ", "Released from hold: ",
-	    "Deleted: " };
+		"Deleted: " };
 	const char *const text[] = { r->err, r->out };
 	size_t i, k, n, room;
 

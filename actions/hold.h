@@ -32,36 +32,35 @@ struct act;
 
 /* A list of queue IDs. */
 struct hold_list {
-	char  **q;
-	size_t	n, cap;
+	char **q;
+	size_t n, cap;
 };
 
 /* hold_list_push - a copy of qid at the end; -1 when out of memory */
-int	hold_list_push(struct hold_list *, const char *qid);
+int hold_list_push(struct hold_list *, const char *qid);
 /* hold_list_clear - free its strings, empty it */
-void	hold_list_clear(struct hold_list *);
+void hold_list_clear(struct hold_list *);
 /* hold_list_free - clear and free a heap list (an hmap value) */
-void	hold_list_free(void *);
+void hold_list_free(void *);
 
 /*
  * hold_collect - identity's accepted, not yet removed messages (accepted
  * after log_now minus the queue lifetime) into out, each recorded as a
  * hold requested (not in monitor mode)
  */
-void	hold_collect(struct act *, const char *identity, int64_t log_now, struct hold_list *out);
+void hold_collect(struct act *, const char *identity, int64_t log_now, struct hold_list *out);
 /*
  * hold_held - identity's holds requested or confirmed into out; 0, or -1
  * with err
  */
-int	hold_held(struct act *, const char *identity, struct hold_list *out, char *err,
-		  size_t errlen);
+int hold_held(struct act *, const char *identity, struct hold_list *out, char *err, size_t errlen);
 /* hold_job - postsuper flag (-h, -H, -d) - with the valid queue IDs of l on stdin */
-void	hold_job(struct act *, const char *action, const char *flag, const char *identity,
-		 const struct hold_list *l);
+void hold_job(struct act *, const char *action, const char *flag, const char *identity,
+    const struct hold_list *l);
 /* hold_message - m, a new message of a blocked identity whose new mail is held, is held */
-void	hold_message(struct act *, const struct track_msg *m);
+void hold_message(struct act *, const struct track_msg *m);
 /* hold_kick - one postsuper run per identity for the messages hold_message noted */
-void	hold_kick(struct act *);
+void hold_kick(struct act *);
 
 /*
  * hold_said - postsuper's summary line ("Placed on hold: 3 messages",
@@ -69,13 +68,13 @@ void	hold_kick(struct act *);
  * stderr or stdout, appended to out (cut with "..." to what out can
  * take); 1 when there is one, else 0
  */
-int	hold_said(const struct run_result *, struct buf *out);
+int hold_said(const struct run_result *, struct buf *out);
 
 /*
  * hold_stdin - "QID\n" for every valid queue ID (pf_qid_ok, not ALL) of
  * qids[]; invalid ones are skipped and counted in *skipped.  Allocated;
  * caller frees.  NULL with *len 0 when none is valid.
  */
-char   *hold_stdin(const char *const qids[], size_t n, size_t *len, size_t *skipped);
+char *hold_stdin(const char *const qids[], size_t n, size_t *len, size_t *skipped);
 
 #endif

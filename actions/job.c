@@ -25,10 +25,10 @@
 #include "actions/notify.h"
 #include "util/esc.h"
 
-#define JOB_OUTCOME_ERR	900	/* bytes of a program's stderr kept in its outcome */
-#define JOB_LOG_OUT	300	/* of its stdout in the log line of a success */
-#define JOB_LOG_ERR	500	/* of its stderr in the log line of a failure */
-#define JOB_VIS_OUT	600	/* an outcome in a report */
+#define JOB_OUTCOME_ERR 900 /* bytes of a program's stderr kept in its outcome */
+#define JOB_LOG_OUT 300     /* of its stdout in the log line of a success */
+#define JOB_LOG_ERR 500     /* of its stderr in the log line of a failure */
+#define JOB_VIS_OUT 600     /* an outcome in a report */
 
 static void on_retry(void *);
 static void on_wait(void *);
@@ -169,22 +169,22 @@ job_append(struct job **pp, struct job *j)
 
 /* monitor_say - what a run would be, in monitor mode */
 static void
-monitor_say(struct act *a, const char *action, const char *identity, char **argv,
-	    const char *in)
+monitor_say(struct act *a, const char *action, const char *identity, char **argv, const char *in)
 {
 	char text[2048], idv[ACT_ID_VIS];
 
 	run_argv_text((const char *const *)argv, text, sizeof(text));
 	act_say(a, ACT_INFO, "monitor: %s for %s: would run %s%s", action,
 	    esc_vis(identity ? identity : "-", idv, sizeof(idv)), text,
-	    in == NULL ? "" : strcmp(action, "notify") == 0 ? " (the report on standard input)" :
-	    " (queue IDs on standard input)");
+	    in == NULL                          ? ""
+		: strcmp(action, "notify") == 0 ? " (the report on standard input)"
+						: " (queue IDs on standard input)");
 }
 
 /* job_record_new - its action_log row; the row's id, or -1 (logged) */
 static int64_t
-job_record_new(struct act *a, const char *action, const char *identity, char **argv,
-	       const char *in, size_t inlen, int64_t now)
+job_record_new(struct act *a, const char *action, const char *identity, char **argv, const char *in,
+    size_t inlen, int64_t now)
 {
 	struct store_job sj;
 	char err[512];
@@ -210,8 +210,8 @@ job_record_new(struct act *a, const char *action, const char *identity, char **a
 }
 
 struct job *
-job_queue(struct act *a, enum job_kind kind, const char *action, const char *identity,
-	  char **argv, char *in, size_t inlen)
+job_queue(struct act *a, enum job_kind kind, const char *action, const char *identity, char **argv,
+    char *in, size_t inlen)
 {
 	struct jobs *q = &a->jobs;
 	struct job *j;
@@ -232,8 +232,8 @@ job_queue(struct act *a, enum job_kind kind, const char *action, const char *ide
 		free(in);
 		return (NULL);
 	}
-	if ((j = calloc(1, sizeof(*j))) == NULL || (identity &&
-	    (j->identity = strdup(identity)) == NULL)) {
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (identity && (j->identity = strdup(identity)) == NULL)) {
 		free(j);
 		argv_free(argv);
 		free(in);
@@ -323,7 +323,7 @@ is_postsuper(const char *action)
  */
 static void
 job_record(struct act *a, const struct job *j, const struct run_result *r, const char *status,
-	   int64_t next)
+    int64_t next)
 {
 	char what[256], err[512], text[1024], idv[ACT_ID_VIS], oarr[1200], sarr[96];
 	struct buf outcome, said, line;
@@ -331,7 +331,7 @@ job_record(struct act *a, const struct job *j, const struct run_result *r, const
 
 	buf_fixed(&outcome, oarr, sizeof(oarr));
 	buf_fixed(&said, sarr, sizeof(sarr));
-	buf_init(&line, (size_t)4 * ACT_SAY_MAX);	/* act_say cuts it to a log line, marked */
+	buf_init(&line, (size_t)4 * ACT_SAY_MAX); /* act_say cuts it to a log line, marked */
 	run_describe(r, what, sizeof(what));
 	run_argv_text((const char *const *)j->argv, text, sizeof(text));
 	if (is_postsuper(j->action) && hold_said(r, &said) > 0)
@@ -340,7 +340,7 @@ job_record(struct act *a, const struct job *j, const struct run_result *r, const
 	    buf_adds(&outcome, ": ") == 0)
 		act_add_cut(&outcome, r->err, strlen(r->err), JOB_OUTCOME_ERR);
 	if (store_update_job(a->store, j->id, status, j->attempts, next, buf_str(&outcome), err,
-	    sizeof(err)) < 0)
+		sizeof(err)) < 0)
 		act_say(a, ACT_WARN, "%s", err);
 	esc_vis(j->identity ? j->identity : "-", idv, sizeof(idv));
 	buf_addf(&line, "%s for %s: %s: ", j->action, idv, text);
@@ -374,7 +374,7 @@ job_finish(struct act *a, struct job *j, const struct run_result *r)
 	a->jobs.nrunning--;
 	if (!ok && next) {
 		j->next_us = next;
-		return;		/* stays queued */
+		return; /* stays queued */
 	}
 	job_unlink(a, j);
 	if (j->kind == JOB_POSTMAP || j->kind == JOB_RELOAD)
@@ -405,7 +405,7 @@ job_start(struct act *a, struct job *j)
 	j->running = 1;
 	a->jobs.nrunning++;
 	if (run_start(a->runner, (const char *const *)j->argv, j->in, j->inlen, ms, job_done, j,
-	    err, sizeof(err)) == 0)
+		err, sizeof(err)) == 0)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.exited = 1;
@@ -457,9 +457,10 @@ job_map_step(struct act *a, struct job *j)
 	if (!map_gen_done(a, j->gen))
 		return (0);
 	ok = map_gen_ok(a, j->gen);
-	if (store_update_job(a->store, j->id, ok ? "ok" : "failed", 1, 0, ok ?
-	    "in force: map written, postmap and postfix reload ran" :
-	    "not in force yet: postmap or reload failed; tried again later", err, sizeof(err)) < 0)
+	if (store_update_job(a->store, j->id, ok ? "ok" : "failed", 1, 0,
+		ok ? "in force: map written, postmap and postfix reload ran"
+		   : "not in force yet: postmap or reload failed; tried again later",
+		err, sizeof(err)) < 0)
 		act_say(a, ACT_WARN, "%s", err);
 	job_unlink(a, j);
 	job_free(j);
@@ -481,7 +482,7 @@ job_kick(struct act *a)
 		next = j->next;
 		if (j->kind == JOB_MAP) {
 			if (job_map_step(a, j))
-				next = q->queue;	/* the ones after it may start now */
+				next = q->queue; /* the ones after it may start now */
 			continue;
 		}
 		if (j->running)
@@ -492,9 +493,9 @@ job_kick(struct act *a)
 			continue;
 		}
 		if (!job_may_start(a, j))
-			continue;	/* the run before it in its decision has not run yet */
+			continue; /* the run before it in its decision has not run yet */
 		if (j->ni != NULL && !notify_ready(a, j))
-			continue;	/* the runs it reports on have not run yet */
+			continue; /* the runs it reports on have not run yet */
 		if (q->nrunning >= JOB_MAX_RUNNING)
 			break;
 		job_start(a, j);
@@ -538,7 +539,8 @@ pending_cb(void *ctx, const struct store_job *sj)
 	snprintf(j->action, sizeof(j->action), "%s", sj->action);
 	j->identity = sj->identity ? strdup(sj->identity) : NULL;
 	j->argv = argv_split(sj->argv, sj->argv_len);
-	if (sj->stdin_data != NULL && sj->stdin_len > 0 && (j->in = malloc(sj->stdin_len)) != NULL) {
+	if (sj->stdin_data != NULL && sj->stdin_len > 0 &&
+	    (j->in = malloc(sj->stdin_len)) != NULL) {
 		memcpy(j->in, sj->stdin_data, sj->stdin_len);
 		j->inlen = sj->stdin_len;
 	}
@@ -555,7 +557,8 @@ pending_cb(void *ctx, const struct store_job *sj)
 int
 job_requeue_pending(struct act *a, char *err, size_t errlen)
 {
-	return (store_each_job(a->store, NULL, "pending", pending_cb, a, err, errlen) != 0 ? -1 : 0);
+	return (
+	    store_each_job(a->store, NULL, "pending", pending_cb, a, err, errlen) != 0 ? -1 : 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -594,7 +597,7 @@ waiter_done(struct act *a, struct waiter *w, const char *tail)
 
 /* One run of a decision, as the report to the one who asked tells it. */
 struct wrun {
-	int64_t	from, to;
+	int64_t from, to;
 	struct buf *b;
 };
 
@@ -605,8 +608,8 @@ wrun_cb(void *ctx, const struct store_job *sj)
 
 	if (sj->id < wr->from || sj->id > wr->to)
 		return (0);
-	buf_addf(wr->b, "  %s: %s%s", sj->action ? sj->action : "-",
-	    sj->status ? sj->status : "-", sj->outcome ? ": " : "");
+	buf_addf(wr->b, "  %s: %s%s", sj->action ? sj->action : "-", sj->status ? sj->status : "-",
+	    sj->outcome ? ": " : "");
 	if (sj->outcome)
 		esc_buf(wr->b, sj->outcome, strlen(sj->outcome), ESC_VIS, JOB_VIS_OUT - 1);
 	buf_addc(wr->b, '\n');
@@ -637,10 +640,11 @@ waiter_tail(struct act *a, const struct waiter *w, int busy, struct buf *tail)
 	if (w->first_id != 0)
 		store_each_job(a->store, w->identity, NULL, wrun_cb, &wr, err, sizeof(err));
 	if (w->gen != 0)
-		buf_addf(tail, "  map: %s\n", map_gen_ok(a, w->gen) ?
-		    "in force (postmap and postfix reload ran)" : map_gen_done(a, w->gen) ?
-		    "rewrite failed, will be tried again (see sendguard status)" :
-		    "still being rewritten");
+		buf_addf(tail, "  map: %s\n",
+		    map_gen_ok(a, w->gen) ? "in force (postmap and postfix reload ran)"
+			: map_gen_done(a, w->gen)
+			? "rewrite failed, will be tried again (see sendguard status)"
+			: "still being rewritten");
 	if (busy)
 		buf_adds(tail, "  (some programs are still running; see sendguard explain)\n");
 }

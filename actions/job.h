@@ -39,8 +39,8 @@
 #include "actions/run.h"
 #include "util/buf.h"
 
-#define JOB_MAX_RUNNING	4
-#define ACT_WAIT_MS	40000	/* longest a block or unblock by hand waits for its runs */
+#define JOB_MAX_RUNNING 4
+#define ACT_WAIT_MS 40000 /* longest a block or unblock by hand waits for its runs */
 
 struct act;
 struct notify_info;
@@ -50,20 +50,20 @@ enum job_kind { JOB_PROG = 0, JOB_POSTMAP, JOB_RELOAD, JOB_MAP };
 struct job {
 	struct job *next;
 	struct act *a;
-	int64_t	id;			/* its action_log row */
+	int64_t id; /* its action_log row */
 	enum job_kind kind;
-	char	action[16];		/* "hold", "map", "postmap", "reload", "notify", ... */
-	char   *identity;		/* NULL: none (postmap, reload) */
-	char  **argv;
-	char   *in;
-	size_t	inlen;
-	int	attempts;
-	int64_t	next_us;
-	int	running;
-	struct notify_info *ni;		/* notify: composed again with the outcomes */
-	int64_t	first_id;		/* notify: the first run of its decision */
-	int64_t	after_id;		/* starts once this run (of its decision) has run once */
-	uint64_t gen;			/* JOB_MAP: the map rewrite it asked for */
+	char action[16]; /* "hold", "map", "postmap", "reload", "notify", ... */
+	char *identity;  /* NULL: none (postmap, reload) */
+	char **argv;
+	char *in;
+	size_t inlen;
+	int attempts;
+	int64_t next_us;
+	int running;
+	struct notify_info *ni; /* notify: composed again with the outcomes */
+	int64_t first_id;       /* notify: the first run of its decision */
+	int64_t after_id;       /* starts once this run (of its decision) has run once */
+	uint64_t gen;           /* JOB_MAP: the map rewrite it asked for */
 };
 
 /*
@@ -73,33 +73,33 @@ struct job {
  */
 struct waiter {
 	struct waiter *next;
-	char   *identity;
-	int64_t	first_id, last_id;	/* its runs; first_id 0: none */
-	uint64_t gen;			/* its map generation; 0: none */
-	struct buf head;		/* what was decided */
-	int64_t	deadline;		/* then it reports what it has */
-	int	late;			/* the wait timer found it past its deadline */
+	char *identity;
+	int64_t first_id, last_id; /* its runs; first_id 0: none */
+	uint64_t gen;              /* its map generation; 0: none */
+	struct buf head;           /* what was decided */
+	int64_t deadline;          /* then it reports what it has */
+	int late;                  /* the wait timer found it past its deadline */
 	act_done_fn done;
-	void   *ctx;
+	void *ctx;
 };
 
 /* The queue's state, in struct act. */
 struct jobs {
-	struct job *queue;		/* started, waiting or to start */
-	struct job *fresh;		/* queued since the last job_kick() */
-	int	nrunning;
-	struct run_timer retry;		/* at the soonest retry */
-	int	in_chain;		/* a decision is queueing its runs */
-	int64_t	chain_first;		/* the first run recorded by it */
-	int64_t	chain_prev;		/* the last run queued by it */
+	struct job *queue; /* started, waiting or to start */
+	struct job *fresh; /* queued since the last job_kick() */
+	int nrunning;
+	struct run_timer retry; /* at the soonest retry */
+	int in_chain;           /* a decision is queueing its runs */
+	int64_t chain_first;    /* the first run recorded by it */
+	int64_t chain_prev;     /* the last run queued by it */
 	struct waiter *waiters;
-	struct run_timer wait;		/* at the earliest waiter's deadline */
+	struct run_timer wait; /* at the earliest waiter's deadline */
 };
 
 /* job_init - an empty queue (timers on a's runner) */
-void	job_init(struct act *);
+void job_init(struct act *);
 /* job_fini - stop the timers, free every job, send each waiter what it has */
-void	job_fini(struct act *);
+void job_fini(struct act *);
 
 /*
  * job_queue - record a program run in the action log and queue it (to
@@ -108,33 +108,31 @@ void	job_fini(struct act *);
  * argv and in.
  */
 struct job *job_queue(struct act *, enum job_kind, const char *action, const char *identity,
-		      char **argv, char *in, size_t inlen);
+    char **argv, char *in, size_t inlen);
 /* job_kick - move the fresh jobs to the queue, start what may start, report to waiters */
-void	job_kick(struct act *);
+void job_kick(struct act *);
 /* job_requeue_pending - the runs a crash left pending, from the store (at start) */
-int	job_requeue_pending(struct act *, char *err, size_t errlen);
+int job_requeue_pending(struct act *, char *err, size_t errlen);
 
 /* job_chain_begin - the runs queued from now on run one after the other */
-void	job_chain_begin(struct act *);
+void job_chain_begin(struct act *);
 /* job_chain_first - the first run recorded since job_chain_begin (0: none) */
-int64_t	job_chain_first(const struct act *);
+int64_t job_chain_first(const struct act *);
 /* job_chain_end - end the chain; its first and last run (0: none) into the waiter, if any */
-void	job_chain_end(struct act *, struct waiter *);
+void job_chain_end(struct act *, struct waiter *);
 
 /* job_prog - argv of a Postfix program with cflag (-c, -C) config_dir, then rest */
-char  **job_prog(const struct act *, const char *path, const char *cflag,
-		 const char *const rest[]);
+char **job_prog(const struct act *, const char *path, const char *cflag, const char *const rest[]);
 /* job_argv_dup - a NULL-terminated copy; NULL when out of memory */
-char  **job_argv_dup(const char *const argv[]);
+char **job_argv_dup(const char *const argv[]);
 /* job_argv_text - the action log's NUL-separated argv as run_argv_text() writes it */
 const char *job_argv_text(const void *blob, size_t len, char *buf, size_t buflen);
 
 /* job_wait_new - a waiter with an empty head; NULL when out of memory */
 struct waiter *job_wait_new(void);
 /* job_wait_free - a waiter never added */
-void	job_wait_free(struct waiter *);
+void job_wait_free(struct waiter *);
 /* job_wait_add - send w's report to done once its runs have run (w is the queue's now) */
-int	job_wait_add(struct act *, struct waiter *w, const char *identity, act_done_fn done,
-		     void *ctx);
+int job_wait_add(struct act *, struct waiter *w, const char *identity, act_done_fn done, void *ctx);
 
 #endif

@@ -43,7 +43,7 @@
 #include "util/esc.h"
 #include "util/ident.h"
 
-#define MAP_RETRY_MS	60000	/* a failed rewrite is tried again after this */
+#define MAP_RETRY_MS 60000 /* a failed rewrite is tried again after this */
 
 /* unprintable - why byte c may not stand in a key or reply (NULL: it may) */
 static const char *
@@ -80,8 +80,7 @@ map_key_ok(const char *value, const char **why)
 			*why = "longer than 255 bytes";
 			return (0);
 		}
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r'
-		    || c == '\v' || c == '\f') {
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
 			*why = "contains whitespace";
 			return (0);
 		}
@@ -186,8 +185,8 @@ build_map(const char *const keys[], size_t nkeys, const char *reply, size_t *len
 
 /* map_check - every key safe, the reply printable; 0, or -1 with err */
 static int
-map_check(const char *path, const char *const keys[], size_t nkeys, const char *reply,
-	  char *err, size_t errlen)
+map_check(const char *path, const char *const keys[], size_t nkeys, const char *reply, char *err,
+    size_t errlen)
 {
 	const char *why;
 	size_t i;
@@ -202,7 +201,8 @@ map_check(const char *path, const char *const keys[], size_t nkeys, const char *
 	}
 	for (i = 0; i < nkeys; i++)
 		if (!map_key_ok(keys[i], &why)) {
-			snprintf(err, errlen, "%s: key %zu is not a safe map key: %s", path, i, why);
+			snprintf(err, errlen, "%s: key %zu is not a safe map key: %s", path, i,
+			    why);
 			return (-1);
 		}
 	if (!reply_ok(reply, &why)) {
@@ -229,7 +229,7 @@ tmp_name(const char *path, char *dir, char *tmp, char *err, size_t errlen)
 	} else {
 		dlen = (size_t)(slash - path);
 		if (dlen == 0)
-			dlen = 1;		/* "/name": the root directory */
+			dlen = 1; /* "/name": the root directory */
 		if (dlen >= PATH_MAX) {
 			snprintf(err, errlen, "%s: path too long", path);
 			return (-1);
@@ -252,8 +252,8 @@ tmp_name(const char *path, char *dir, char *tmp, char *err, size_t errlen)
 
 /* write_tmp - text into a new temporary file tmp, made durable and renamed over path */
 static int
-write_tmp(const char *path, const char *dir, char *tmp, const char *text, size_t len,
-	  char *err, size_t errlen)
+write_tmp(const char *path, const char *dir, char *tmp, const char *text, size_t len, char *err,
+    size_t errlen)
 {
 	const char *what;
 	int fd;
@@ -280,8 +280,8 @@ write_tmp(const char *path, const char *dir, char *tmp, const char *text, size_t
 
 /* map_write - replace path atomically with "KEY REPLY" lines */
 int
-map_write(const char *path, const char *const keys[], size_t nkeys, const char *reply,
-	  char *err, size_t errlen)
+map_write(const char *path, const char *const keys[], size_t nkeys, const char *reply, char *err,
+    size_t errlen)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	size_t len = 0;
@@ -365,7 +365,7 @@ map_mappable(const struct act *a, const char *identity, const char **why)
 
 	if (map_of(a, identity, &is_sasl) == NULL && !is_sasl) {
 		*why = "only sasl, sender and sender_domain identities can be blocked through an "
-		    "access map";
+		       "access map";
 		return (0);
 	}
 	return (map_key_ok(value_of(identity), why));
@@ -396,9 +396,9 @@ map_gen_ok(const struct act *a, uint64_t gen)
 struct mapkeys {
 	const struct act *a;
 	const char **sasl, **sender;
-	size_t	ns, nf, cap;
-	char  **own;
-	size_t	nown;
+	size_t ns, nf, cap;
+	char **own;
+	size_t nown;
 };
 
 /* keys_grow - room for one more key in every array */
@@ -476,7 +476,7 @@ map_sync(struct act *a)
 	size_t i;
 
 	if (!m->dirty || act_monitor(a) || m->busy)
-		return;		/* busy: again when the running postmap/reload ends */
+		return; /* busy: again when the running postmap/reload ends */
 	m->dirty = 0;
 	m->gen_running = m->gen_want;
 	memset(&mk, 0, sizeof(mk));
@@ -488,7 +488,8 @@ map_sync(struct act *a)
 		if (a->conf->sasl_map != NULL)
 			map_write_one(a, a->conf->sasl_map, (const char *const *)mk.sasl, mk.ns);
 		if (a->conf->sender_map != NULL)
-			map_write_one(a, a->conf->sender_map, (const char *const *)mk.sender, mk.nf);
+			map_write_one(a, a->conf->sender_map, (const char *const *)mk.sender,
+			    mk.nf);
 	}
 	if (m->postmaps_left == 0 && !m->dirty) {
 		/* nothing to run (no map configured, or writing failed): as far as it goes */
@@ -604,8 +605,10 @@ map_block(struct act *a, const char *identity)
 		job_queue(a, JOB_MAP, "map", identity, job_argv_dup(v), NULL, 0);
 		return;
 	}
-	act_say(a, ACT_INFO, "monitor: block for %s: would write \"%s %s\" to %s, then run %s -c %s "
-	    "%s:%s and %s -c %s reload", esc_vis(identity, idv, sizeof(idv)), value_of(identity),
-	    c->reply, map ? map : "-", c->postmap, c->postfix_config_dir,
-	    c->map_type ? c->map_type : "hash", map ? map : "-", c->postfix, c->postfix_config_dir);
+	act_say(a, ACT_INFO,
+	    "monitor: block for %s: would write \"%s %s\" to %s, then run %s -c %s "
+	    "%s:%s and %s -c %s reload",
+	    esc_vis(identity, idv, sizeof(idv)), value_of(identity), c->reply, map ? map : "-",
+	    c->postmap, c->postfix_config_dir, c->map_type ? c->map_type : "hash", map ? map : "-",
+	    c->postfix, c->postfix_config_dir);
 }

@@ -31,18 +31,18 @@
 
 #include "actions/run.h"
 
-#define MAP_KEY_MAX	255
+#define MAP_KEY_MAX 255
 
 struct act;
 
 /* The rewrites' state, in struct act. */
 struct maps {
-	int	dirty;			/* a rewrite is asked for */
-	int	busy;			/* postmap or reload runs */
-	int	postmaps_left, postmap_failed;
-	int	reload_wanted, reload_running;
-	uint64_t gen_want, gen_running, gen_done;	/* rewrites: asked, started, ended */
-	uint64_t gen_ok;		/* the last one put in force */
+	int dirty; /* a rewrite is asked for */
+	int busy;  /* postmap or reload runs */
+	int postmaps_left, postmap_failed;
+	int reload_wanted, reload_running;
+	uint64_t gen_want, gen_running, gen_done; /* rewrites: asked, started, ended */
+	uint64_t gen_ok;                          /* the last one put in force */
 	struct run_timer debounce;
 };
 
@@ -53,7 +53,7 @@ struct maps {
  * Otherwise 0 and, if why is not NULL, a reason ("contains whitespace",
  * "empty", "longer than 255 bytes", ...).
  */
-int	map_key_ok(const char *value, const char **why);
+int map_key_ok(const char *value, const char **why);
 
 /*
  * map_write - replace path with one line "KEY REPLY\n" per key (keys as
@@ -61,13 +61,13 @@ int	map_key_ok(const char *value, const char **why);
  * sendguard).  reply must contain no control characters.  Mode 0644.
  * Atomic: readers see the old or the new file, never a mix.
  */
-int	map_write(const char *path, const char *const keys[], size_t nkeys,
-		  const char *reply, char *err, size_t errlen);
+int map_write(const char *path, const char *const keys[], size_t nkeys, const char *reply,
+    char *err, size_t errlen);
 
 /* map_init - no rewrite asked for yet (the debounce timer on a's runner) */
-void	map_init(struct act *);
+void map_init(struct act *);
 /* map_fini - stop the debounce timer */
-void	map_fini(struct act *);
+void map_fini(struct act *);
 
 /*
  * map_of - the access map an identity's kind goes into: sasl logins into
@@ -78,22 +78,22 @@ void	map_fini(struct act *);
  */
 const char *map_of(const struct act *, const char *identity, int *is_sasl);
 /* map_mappable - 1 when identity can go into an access map (why filled otherwise) */
-int	map_mappable(const struct act *, const char *identity, const char **why);
+int map_mappable(const struct act *, const char *identity, const char **why);
 
 /* map_later - ask for the maps to be rewritten; the ask's generation */
 uint64_t map_later(struct act *);
 /* map_gen_done - the rewrite that serves generation gen has ended */
-int	map_gen_done(const struct act *, uint64_t gen);
+int map_gen_done(const struct act *, uint64_t gen);
 /* map_gen_ok - ... and put the maps in force */
-int	map_gen_ok(const struct act *, uint64_t gen);
+int map_gen_ok(const struct act *, uint64_t gen);
 /* map_heal - at start: the maps say what the store says (a rewrite now, when there are maps) */
-void	map_heal(struct act *, int nblocked);
+void map_heal(struct act *, int nblocked);
 /*
  * map_block - a decision's block step for identity: queue it (JOB_MAP);
  * in monitor mode, log what it would write and run instead
  */
-void	map_block(struct act *, const char *identity);
+void map_block(struct act *, const char *identity);
 /* map_run_ended - a postmap (reload 0) or postfix reload (reload 1) run ended, ok or not */
-void	map_run_ended(struct act *, int reload, int ok);
+void map_run_ended(struct act *, int reload, int ok);
 
 #endif

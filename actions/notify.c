@@ -22,11 +22,11 @@
 #include "actions/notify.h"
 #include "util/esc.h"
 
-#define SUBJ_ID_MAX	100		/* identity bytes shown in Subject */
-#define SUBJ_FIELD_MAX	64		/* host, rule in Subject */
-#define BODY_VAL_MAX	900		/* any body value (line < 998) */
-#define CMD_ID_MAX	200		/* identity in a command hint */
-#define OUTCOME_VIS	399		/* an outcome in the report's actions */
+#define SUBJ_ID_MAX 100   /* identity bytes shown in Subject */
+#define SUBJ_FIELD_MAX 64 /* host, rule in Subject */
+#define BODY_VAL_MAX 900  /* any body value (line < 998) */
+#define CMD_ID_MAX 200    /* identity in a command hint */
+#define OUTCOME_VIS 399   /* an outcome in the report's actions */
 
 /*
  * put - s (NULL: "(none)") as ESC_VIS, at most max bytes of it; longer,
@@ -69,8 +69,8 @@ shell_safe(const char *s)
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-		      || (c >= '0' && c <= '9') || strchr("@._+-:=/,%", c) != NULL))
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			strchr("@._+-:=/,%", c) != NULL))
 			return (0);
 	}
 	return (1);
@@ -126,13 +126,9 @@ split_time(int64_t us, struct tm *tm)
 static void
 headers(struct buf *b, const struct notify_info *ni, const struct tm *tm)
 {
-	static const char *const wday[] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-	};
-	static const char *const mon[] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-	};
+	static const char *const wday[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+		"Sep", "Oct", "Nov", "Dec" };
 
 	buf_addf(b, "From: sendguard <%s>\nTo: %s\nSubject: [sendguard] ", ni->from, ni->to);
 	put(b, ni->hostname, SUBJ_FIELD_MAX);
@@ -141,9 +137,9 @@ headers(struct buf *b, const struct notify_info *ni, const struct tm *tm)
 	buf_adds(b, " over limit (");
 	put(b, ni->rule, SUBJ_FIELD_MAX);
 	buf_addf(b, ")\nDate: %s, %02d %s %04d %02d:%02d:%02d +0000\n", wday[tm->tm_wday],
-	    tm->tm_mday, mon[tm->tm_mon], tm->tm_year + 1900, tm->tm_hour, tm->tm_min,
-	    tm->tm_sec);
-	buf_adds(b, "Auto-Submitted: auto-generated\nMIME-Version: 1.0\n"
+	    tm->tm_mday, mon[tm->tm_mon], tm->tm_year + 1900, tm->tm_hour, tm->tm_min, tm->tm_sec);
+	buf_adds(b,
+	    "Auto-Submitted: auto-generated\nMIME-Version: 1.0\n"
 	    "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\n");
 }
 
@@ -174,7 +170,8 @@ body(struct buf *b, const struct notify_info *ni, const struct tm *tm)
 	    tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec);
 	field(b, "Actions:         ", ni->actions);
 	if (ni->monitor)
-		buf_adds(b, "Mode:            monitor - nothing was done; the actions"
+		buf_adds(b,
+		    "Mode:            monitor - nothing was done; the actions"
 		    " above are what enforce mode would do.\n");
 	buf_addc(b, '\n');
 }
@@ -187,7 +184,8 @@ hints(struct buf *b, const struct notify_info *ni)
 
 	buf_init(&id, CMD_ID_MAX + 3);
 	if (put(&id, ni->identity, CMD_ID_MAX) || !printable(ni->identity) || id.failed)
-		buf_adds(b, "Note: the identity is too long or has unprintable bytes,"
+		buf_adds(b,
+		    "Note: the identity is too long or has unprintable bytes,"
 		    " so it is not shown as a command; see \"sendguard status\".\n");
 	else {
 		buf_adds(b, "To see why:      sendguard explain ");
@@ -207,8 +205,8 @@ notify_compose(struct buf *out, const struct notify_info *ni)
 	int r;
 
 	if (out == NULL || ni == NULL || !header_ok(ni->from) || !header_ok(ni->to) ||
-	    split_time(ni->time_us, &tm) < 0 || tm.tm_wday < 0 || tm.tm_wday > 6 ||
-	    tm.tm_mon < 0 || tm.tm_mon > 11) {
+	    split_time(ni->time_us, &tm) < 0 || tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11) {
 		errno = EINVAL;
 		return (-1);
 	}
@@ -226,7 +224,7 @@ static struct notify_info *
 ni_copy(const struct notify_info *ni)
 {
 	const char *const src[] = { ni->identity, ni->rule, ni->limit, ni->window, ni->first_qid,
-	    ni->last_qid, ni->actions, ni->hostname, ni->from, ni->to };
+		ni->last_qid, ni->actions, ni->hostname, ni->from, ni->to };
 	const char **dst[10];
 	struct notify_info *c;
 	size_t n = sizeof(*c), i, l;
@@ -237,9 +235,16 @@ ni_copy(const struct notify_info *ni)
 	if ((c = calloc(1, n)) == NULL)
 		return (NULL);
 	*c = *ni;
-	dst[0] = &c->identity; dst[1] = &c->rule; dst[2] = &c->limit; dst[3] = &c->window;
-	dst[4] = &c->first_qid; dst[5] = &c->last_qid; dst[6] = &c->actions;
-	dst[7] = &c->hostname; dst[8] = &c->from; dst[9] = &c->to;
+	dst[0] = &c->identity;
+	dst[1] = &c->rule;
+	dst[2] = &c->limit;
+	dst[3] = &c->window;
+	dst[4] = &c->first_qid;
+	dst[5] = &c->last_qid;
+	dst[6] = &c->actions;
+	dst[7] = &c->hostname;
+	dst[8] = &c->from;
+	dst[9] = &c->to;
 	p = (char *)(c + 1);
 	for (i = 0; i < 10; i++) {
 		if (src[i] == NULL) {
@@ -282,8 +287,8 @@ notify_job(struct act *a, const struct notify_info *ni)
 		buf_free(&msg);
 		return;
 	}
-	if ((j = job_queue(a, JOB_PROG, "notify", ni->identity, job_prog(a, a->conf->sendmail,
-	    "-C", rest), in, len)) == NULL)
+	if ((j = job_queue(a, JOB_PROG, "notify", ni->identity,
+		 job_prog(a, a->conf->sendmail, "-C", rest), in, len)) == NULL)
 		return;
 	/* keep what it says, to tell the outcomes of the runs before it */
 	j->first_id = job_chain_first(a) ? job_chain_first(a) : j->id;
@@ -292,9 +297,9 @@ notify_job(struct act *a, const struct notify_info *ni)
 
 /* The outcomes of the runs before a notice. */
 struct outc {
-	int64_t	from, to;
+	int64_t from, to;
 	struct buf *b;
-	int	n;
+	int n;
 };
 
 static int
@@ -350,7 +355,7 @@ notify_ready(struct act *a, struct job *j)
 	}
 	buf_free(&msg);
 	buf_free(&acts);
-	free(j->ni);		/* composed: from now on an ordinary run */
+	free(j->ni); /* composed: from now on an ordinary run */
 	j->ni = NULL;
 	return (1);
 }

@@ -30,13 +30,13 @@ struct job;
 /* What a notification says. */
 struct notify_info {
 	const char *identity, *rule, *limit, *window;
-	long	threshold, count;
-	const char *first_qid, *last_qid;	/* may be NULL */
-	int64_t	time_us;			/* of the crossing */
-	const char *actions;			/* "hold: 12 queued messages held; block: in sasl map; ..." */
+	long threshold, count;
+	const char *first_qid, *last_qid; /* may be NULL */
+	int64_t time_us;                  /* of the crossing */
+	const char *actions; /* "hold: 12 queued messages held; block: in sasl map; ..." */
 	const char *hostname;
 	const char *from, *to;
-	int	monitor;			/* 1: nothing was done, only logged */
+	int monitor; /* 1: nothing was done, only logged */
 };
 
 /*
@@ -48,15 +48,15 @@ struct notify_info {
  * them).  -1, with nothing appended, on a bad address or time, or when
  * out cannot take it.
  */
-int	notify_compose(struct buf *out, const struct notify_info *);
+int notify_compose(struct buf *out, const struct notify_info *);
 
 /* notify_job - compose the report and queue sendmail with it */
-void	notify_job(struct act *, const struct notify_info *);
+void notify_job(struct act *, const struct notify_info *);
 /*
  * notify_ready - 1 when the runs decided with j's report have run once (a
  * run waiting for a retry counts: the report says it failed); the report
  * is then composed again with their outcomes, and j is an ordinary run.
  */
-int	notify_ready(struct act *, struct job *j);
+int notify_ready(struct act *, struct job *j);
 
 #endif

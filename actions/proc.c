@@ -36,8 +36,8 @@
 
 #include "actions/proc.h"
 
-#define PROC_READ_ROUNDS 16	/* reads per call, so one child cannot starve the loop */
-#define PROC_STEP_MS	20	/* proc_wait: how often to try waitpid */
+#define PROC_READ_ROUNDS 16 /* reads per call, so one child cannot starve the loop */
+#define PROC_STEP_MS 20     /* proc_wait: how often to try waitpid */
 
 static char run_env_path[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
 static char run_env_lang[] = "LANG=C";
@@ -111,8 +111,7 @@ argv_copy(const char *const argv[], char *err, size_t errlen)
  * child_fail - in the child: send errno e to the parent on descriptor 3
  * (the exec pipe) and exit 127.
  */
-static void __attribute__((noreturn))
-child_fail(int e)
+static void __attribute__((noreturn)) child_fail(int e)
 {
 	ssize_t n;
 
@@ -153,8 +152,7 @@ child_exec(char *const argv[], int in, int out, int errw, int xw, long maxfd)
 	x = fcntl(xw, F_DUPFD_CLOEXEC, 4);
 	if (x < 0)
 		_exit(127);
-	if ((a = fcntl(in, F_DUPFD_CLOEXEC, 4)) < 0 ||
-	    (b = fcntl(out, F_DUPFD_CLOEXEC, 4)) < 0 ||
+	if ((a = fcntl(in, F_DUPFD_CLOEXEC, 4)) < 0 || (b = fcntl(out, F_DUPFD_CLOEXEC, 4)) < 0 ||
 	    (c = fcntl(errw, F_DUPFD_CLOEXEC, 4)) < 0)
 		_exit(127);
 	if (dup2(x, 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
@@ -233,8 +231,8 @@ fail:
  * err filled.
  */
 static int
-proc_init(struct proc *p, const char *stdin_data, size_t stdin_len, unsigned timeout_ms,
-	  char *err, size_t errlen)
+proc_init(struct proc *p, const char *stdin_data, size_t stdin_len, unsigned timeout_ms, char *err,
+    size_t errlen)
 {
 	int i;
 
@@ -246,7 +244,8 @@ proc_init(struct proc *p, const char *stdin_data, size_t stdin_len, unsigned tim
 	p->t0 = now_ms();
 	if (stdin_data != NULL && stdin_len > 0) {
 		if ((p->in = malloc(stdin_len)) == NULL) {
-			snprintf(err, errlen, "run: out of memory for %zu bytes of input", stdin_len);
+			snprintf(err, errlen, "run: out of memory for %zu bytes of input",
+			    stdin_len);
 			return (-1);
 		}
 		memcpy(p->in, stdin_data, stdin_len);
@@ -392,7 +391,7 @@ proc_try_reap(struct proc *p)
 		p->wstatus = st;
 		p->wknown = 1;
 	} else if (w < 0 && errno == ECHILD) {
-		p->reaped = 1;		/* someone else reaped it: status lost */
+		p->reaped = 1; /* someone else reaped it: status lost */
 	}
 	return (p->reaped);
 }
@@ -406,7 +405,6 @@ proc_kill(struct proc *p)
 	(void)kill(-p->pid, SIGKILL);
 	(void)kill(p->pid, SIGKILL);
 }
-
 
 /* proc_kill_wait - kill the child and reap it, waiting */
 void
@@ -438,14 +436,16 @@ proc_output_open(const struct proc *p)
  */
 int
 proc_start(struct proc *p, const char *const argv[], const char *stdin_data, size_t stdin_len,
-	   unsigned timeout_ms, char *err, size_t errlen)
+    unsigned timeout_ms, char *err, size_t errlen)
 {
 	char **v = NULL;
 	int r;
 
 	r = proc_init(p, stdin_data, stdin_len, timeout_ms, err, errlen) < 0 ||
-	    (v = argv_copy(argv, err, errlen)) == NULL ||
-	    spawn(p, v, stdin_data != NULL, err, errlen) < 0 ? -1 : 0;
+		(v = argv_copy(argv, err, errlen)) == NULL ||
+		spawn(p, v, stdin_data != NULL, err, errlen) < 0
+	    ? -1
+	    : 0;
 	free(v);
 	if (r < 0) {
 		free(p->in);

@@ -26,24 +26,24 @@
 
 #include "actions/run.h"
 
-#define PROC_GRACE_MS	200	/* pipes kept open by grandchildren after the child exited */
+#define PROC_GRACE_MS 200 /* pipes kept open by grandchildren after the child exited */
 
 enum { PROC_IN, PROC_OUT, PROC_ERR, PROC_EXEC, PROC_N };
 
 /* one running program */
 struct proc {
-	pid_t	pid;
-	int	fd[PROC_N];		/* parent ends, -1 when closed */
-	char   *in;			/* copy of stdin data */
-	size_t	in_len, in_off;
-	size_t	out_len, err_len;
-	size_t	exec_got;		/* bytes of the errno read so far */
+	pid_t pid;
+	int fd[PROC_N]; /* parent ends, -1 when closed */
+	char *in;       /* copy of stdin data */
+	size_t in_len, in_off;
+	size_t out_len, err_len;
+	size_t exec_got; /* bytes of the errno read so far */
 	unsigned char exec_buf[sizeof(int)];
-	int	reaped;
-	int	wstatus;
-	int	wknown;			/* wstatus is valid (not lost to ECHILD) */
-	int	killed;			/* we sent SIGKILL at the time limit */
-	int64_t	t0;
+	int reaped;
+	int wstatus;
+	int wknown; /* wstatus is valid (not lost to ECHILD) */
+	int killed; /* we sent SIGKILL at the time limit */
+	int64_t t0;
 	struct run_result res;
 };
 
@@ -52,27 +52,27 @@ struct proc {
  * with a copy of stdin_data (NULL: /dev/null) into *p.  0, or -1 with err
  * filled and nothing left open.  Free p->in with proc_free() at the end.
  */
-int	proc_start(struct proc *p, const char *const argv[], const char *stdin_data,
-		   size_t stdin_len, unsigned timeout_ms, char *err, size_t errlen);
+int proc_start(struct proc *p, const char *const argv[], const char *stdin_data, size_t stdin_len,
+    unsigned timeout_ms, char *err, size_t errlen);
 /* proc_read - read what fd[which] has; 1 when it is at its end (the caller closes it) */
-int	proc_read(struct proc *, int which);
+int proc_read(struct proc *, int which);
 /* proc_write - write more stdin; 1 when stdin is done (the caller closes it) */
-int	proc_write(struct proc *);
+int proc_write(struct proc *);
 /* proc_try_reap - waitpid(WNOHANG) on the child; 1 once it is reaped */
-int	proc_try_reap(struct proc *);
+int proc_try_reap(struct proc *);
 /* proc_kill - SIGKILL the child's process group and the child */
-void	proc_kill(struct proc *);
+void proc_kill(struct proc *);
 /* proc_kill_wait - proc_kill, then reap the child, waiting */
-void	proc_kill_wait(struct proc *);
+void proc_kill_wait(struct proc *);
 /* proc_output_open - an output pipe (stdout, stderr, exec) is still open */
-int	proc_output_open(const struct proc *);
+int proc_output_open(const struct proc *);
 /* proc_close - close *fd if open and mark it closed, keeping errno */
-void	proc_close(int *fd);
+void proc_close(int *fd);
 /* proc_result - fill p->res from the wait status and the time taken */
-void	proc_result(struct proc *);
+void proc_result(struct proc *);
 /* proc_wait - drive p to its end with poll(): time limit, grace, result */
-void	proc_wait(struct proc *);
+void proc_wait(struct proc *);
 /* proc_free - close what is open, free the stdin copy */
-void	proc_free(struct proc *);
+void proc_free(struct proc *);
 
 #endif

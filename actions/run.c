@@ -46,21 +46,21 @@
 /* what run_start was asked to run */
 struct req {
 	const char *const *argv;
-	const char *in;			/* stdin data, NULL: /dev/null */
-	size_t	inlen;
-	unsigned ms;			/* time limit, 0: none */
+	const char *in; /* stdin data, NULL: /dev/null */
+	size_t inlen;
+	unsigned ms; /* time limit, 0: none */
 	run_done_fn done;
-	void   *ctx;
+	void *ctx;
 };
 
 /* a child of the loop backend */
 struct child {
 	struct runner *r;
 	struct child *next;
-	int	limit_timer;		/* -1: none */
-	int	grace_timer;		/* -1: none */
+	int limit_timer; /* -1: none */
+	int grace_timer; /* -1: none */
 	run_done_fn done;
-	void   *ctx;
+	void *ctx;
 	struct proc p;
 };
 
@@ -68,19 +68,19 @@ struct child {
 struct sres {
 	struct sres *next;
 	run_done_fn done;
-	void   *ctx;
+	void *ctx;
 	struct run_result res;
 };
 
 struct runner {
-	struct ev *ev;			/* NULL: synchronous */
-	struct child *head;		/* loop: running children */
-	struct child *dead;		/* loop: finished, freed when no callback of ours runs */
-	struct sres *results, **rtail;	/* synchronous: results to deliver */
-	struct run_timer *soon;		/* synchronous: RUN_SOON timers armed */
-	int	nactive;
-	int	depth;			/* callbacks of ours in progress */
-	int	freed;			/* runner_free ran inside a callback */
+	struct ev *ev;                 /* NULL: synchronous */
+	struct child *head;            /* loop: running children */
+	struct child *dead;            /* loop: finished, freed when no callback of ours runs */
+	struct sres *results, **rtail; /* synchronous: results to deliver */
+	struct run_timer *soon;        /* synchronous: RUN_SOON timers armed */
+	int nactive;
+	int depth; /* callbacks of ours in progress */
+	int freed; /* runner_free ran inside a callback */
 };
 
 /* runner_enter - one of our callbacks starts */
@@ -183,7 +183,7 @@ child_finish(struct child *c)
 	child_unlink(c);
 	c->done(c->ctx, &c->p.res);
 	proc_free(&c->p);
-	c->next = c->r->dead;		/* a loop over the children may still hold c */
+	c->next = c->r->dead; /* a loop over the children may still hold c */
 	c->r->dead = c;
 }
 
@@ -197,7 +197,7 @@ grace_cb(struct ev *ev, int id, void *ctx)
 
 	(void)ev;
 	(void)id;
-	c->grace_timer = -1;		/* the loop deletes it after we return */
+	c->grace_timer = -1; /* the loop deletes it after we return */
 	runner_enter(r);
 	for (i = PROC_OUT; i < PROC_N; i++)
 		if (c->p.fd[i] >= 0) {
@@ -240,7 +240,7 @@ limit_cb(struct ev *ev, int id, void *ctx)
 
 	(void)ev;
 	(void)id;
-	c->limit_timer = -1;		/* the loop deletes it after we return */
+	c->limit_timer = -1; /* the loop deletes it after we return */
 	c->p.killed = 1;
 	proc_kill(&c->p);
 }
@@ -308,7 +308,7 @@ child_fd_cb(struct ev *ev, int fd, int events, void *ctx)
 			if (c->p.reaped)
 				child_finish(c);
 			else if (proc_try_reap(&c->p))
-				child_reaped(c);	/* exited, SIGCHLD not yet seen */
+				child_reaped(c); /* exited, SIGCHLD not yet seen */
 		}
 	}
 	(void)runner_leave(r);
@@ -375,8 +375,8 @@ child_start(struct runner *r, const struct req *q, char *err, size_t errlen)
 	for (i = 0; i < PROC_N; i++) {
 		if (c->p.fd[i] < 0)
 			continue;
-		if (ev_add_fd(r->ev, c->p.fd[i], i == PROC_IN ? EV_WRITE : EV_READ,
-			      child_fd_cb, c) < 0)
+		if (ev_add_fd(r->ev, c->p.fd[i], i == PROC_IN ? EV_WRITE : EV_READ, child_fd_cb,
+			c) < 0)
 			goto fail;
 	}
 	if (q->ms > 0 && (c->limit_timer = ev_add_timer(r->ev, q->ms, 0, limit_cb, c)) < 0)
@@ -515,7 +515,7 @@ runner_active(const struct runner *r)
  */
 int
 run_start(struct runner *r, const char *const argv[], const char *stdin_data, size_t stdin_len,
-	  unsigned timeout_ms, run_done_fn done, void *ctx, char *err, size_t errlen)
+    unsigned timeout_ms, run_done_fn done, void *ctx, char *err, size_t errlen)
 {
 	const struct req q = { argv, stdin_data, stdin_len, timeout_ms, done, ctx };
 

@@ -41,21 +41,21 @@
 
 #include "util/ev.h"
 
-#define RUN_OUT_MAX	8192
-#define RUN_ARGV_MAX	64
+#define RUN_OUT_MAX 8192
+#define RUN_ARGV_MAX 64
 
 struct run_result {
-	int	exited;			/* 1: exited normally, status valid */
-	int	status;			/* exit status */
-	int	signaled;		/* 1: killed by a signal (sig) */
-	int	sig;
-	int	timed_out;		/* 1: killed by us at the time limit */
-	int	exec_errno;		/* != 0: execve failed with this errno (status 127) */
-	char	out[RUN_OUT_MAX + 1];	/* stdout, NUL-terminated (NULs replaced by '?') */
-	char	err[RUN_OUT_MAX + 1];	/* stderr, likewise */
-	size_t	out_dropped, err_dropped;
-	long	ms;			/* wall time taken */
-	unsigned limit_ms;		/* the time limit it ran under (0: none) */
+	int exited;   /* 1: exited normally, status valid */
+	int status;   /* exit status */
+	int signaled; /* 1: killed by a signal (sig) */
+	int sig;
+	int timed_out;             /* 1: killed by us at the time limit */
+	int exec_errno;            /* != 0: execve failed with this errno (status 127) */
+	char out[RUN_OUT_MAX + 1]; /* stdout, NUL-terminated (NULs replaced by '?') */
+	char err[RUN_OUT_MAX + 1]; /* stderr, likewise */
+	size_t out_dropped, err_dropped;
+	long ms;           /* wall time taken */
+	unsigned limit_ms; /* the time limit it ran under (0: none) */
 };
 
 /* run_ok - exited with status 0 */
@@ -74,9 +74,9 @@ struct runner *runner_new_sync(void);
  * results not yet delivered, calls no callback.  From inside a done
  * callback the runner itself is freed when that callback returns.
  */
-void	runner_free(struct runner *);
+void runner_free(struct runner *);
 /* runner_active - children started whose done has not been called yet */
-int	runner_active(const struct runner *);
+int runner_active(const struct runner *);
 
 /*
  * run_start - start argv (NULL-terminated, argv[0] absolute) with stdin
@@ -86,9 +86,8 @@ int	runner_active(const struct runner *);
  * strings and stdin are copied.  done may start other children and may
  * call runner_free().
  */
-int	run_start(struct runner *, const char *const argv[], const char *stdin_data,
-		  size_t stdin_len, unsigned timeout_ms, run_done_fn done, void *ctx,
-		  char *err, size_t errlen);
+int run_start(struct runner *, const char *const argv[], const char *stdin_data, size_t stdin_len,
+    unsigned timeout_ms, run_done_fn done, void *ctx, char *err, size_t errlen);
 
 /*
  * runner_settle - synchronous runner: deliver the results of the
@@ -97,28 +96,28 @@ int	run_start(struct runner *, const char *const argv[], const char *stdin_data,
  * Does nothing when called from inside one of them (the outer call goes
  * on) and nothing with a loop (the loop does it all).
  */
-void	runner_settle(struct runner *);
+void runner_settle(struct runner *);
 
 /* A timer; the caller owns it (and must not free it inside its callback). */
 typedef void (*run_timer_fn)(void *ctx);
 struct run_timer {
 	struct runner *r;
 	run_timer_fn cb;
-	void   *ctx;
-	int	id;			/* loop: its ev timer id, -1: not armed */
-	int	rearmed;		/* loop: set again inside its own callback */
-	int	soon;			/* synchronous: waits for runner_settle() */
-	struct run_timer *next;		/* synchronous: the next one waiting */
+	void *ctx;
+	int id;                 /* loop: its ev timer id, -1: not armed */
+	int rearmed;            /* loop: set again inside its own callback */
+	int soon;               /* synchronous: waits for runner_settle() */
+	struct run_timer *next; /* synchronous: the next one waiting */
 };
 
-#define RUN_SOON	0x01		/* a synchronous runner fires it in runner_settle() */
+#define RUN_SOON 0x01 /* a synchronous runner fires it in runner_settle() */
 
 /* run_timer_init - an unarmed timer calling cb(ctx) */
-void	run_timer_init(struct run_timer *, struct runner *, run_timer_fn cb, void *ctx);
+void run_timer_init(struct run_timer *, struct runner *, run_timer_fn cb, void *ctx);
 /* run_timer_set - (re)arm it to fire once after ms (flags: RUN_SOON); 0 or -1 */
-int	run_timer_set(struct run_timer *, uint64_t ms, int flags);
+int run_timer_set(struct run_timer *, uint64_t ms, int flags);
 /* run_timer_stop - disarm it (safe when not armed) */
-void	run_timer_stop(struct run_timer *);
+void run_timer_stop(struct run_timer *);
 
 /* run_describe - "exit 1", "killed by signal 9", "timed out after 30 s", "cannot execute: ..." */
 const char *run_describe(const struct run_result *, char *buf, size_t len);
@@ -128,7 +127,7 @@ const char *run_describe(const struct run_result *, char *buf, size_t len);
  * util/esc's ESC_VIS or ESC_ARG writes it) that has at most max bytes and
  * does not end inside an escape (each backslash starts one of 4 bytes)
  */
-size_t	run_text_cut(const char *text, size_t len, size_t max);
+size_t run_text_cut(const char *text, size_t len, size_t max);
 
 /*
  * run_argv_text - argv as one line for logs: elements separated by one

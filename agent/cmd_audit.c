@@ -25,41 +25,36 @@
 #include "count/source.h"
 
 static const char audit_usage[] =
-"usage: sendguard audit [-c FILE] [--format table|json|csv] [--since T] [--until T]\n"
-"                       [--year Y] [--state FILE] LOG...\n"
-"\n"
-"Replay Postfix logs (plain, gzip, xz, bzip2, zstd, or - for stdin), in order,\n"
-"and report per identity: messages, recipients, distinct client IPs, the peak of\n"
-"each configured window and every limit crossed, with the queue ID that crossed it.\n"
-"Runs no action and never touches the daemon's database.\n"
-"\n"
-"  -c, --config FILE   agent.conf (default " SG_DEFAULT_CONF " if it exists,\n"
-"                      else built-in defaults: count everything, no limits)\n"
-"  -f, --format F      table (default), json or csv\n"
-"      --since T       count messages accepted at or after T\n"
-"      --until T       count messages accepted at or before T\n"
-"                      T: 2026-11-27T17:20:00Z, 2026-11-27T18:20:00+01:00,\n"
-"                      2026-11-27 17:20[:00] or 2026-11-27 (local time);\n"
-"                      today or yesterday (local midnight of that day);\n"
-"                      -90s, -30m, -2h, -7d (that long before now).\n"
-"                      --since yesterday --until today: all of yesterday.\n"
-"                      The report then shows the interval and its totals.\n"
-"  -y, --year Y        year of the first line of logs without years (BSD syslog);\n"
-"                      default: inferred from each file's mtime\n"
-"      --state FILE    keep the state in this SQLite file instead of memory\n"
-"Exit: 0 no limit crossed, 1 a limit crossed, 2 usage/config/input error,\n"
-"3 runtime failure.\n";
+    "usage: sendguard audit [-c FILE] [--format table|json|csv] [--since T] [--until T]\n"
+    "                       [--year Y] [--state FILE] LOG...\n"
+    "\n"
+    "Replay Postfix logs (plain, gzip, xz, bzip2, zstd, or - for stdin), in order,\n"
+    "and report per identity: messages, recipients, distinct client IPs, the peak of\n"
+    "each configured window and every limit crossed, with the queue ID that crossed it.\n"
+    "Runs no action and never touches the daemon's database.\n"
+    "\n"
+    "  -c, --config FILE   agent.conf (default " SG_DEFAULT_CONF " if it exists,\n"
+    "                      else built-in defaults: count everything, no limits)\n"
+    "  -f, --format F      table (default), json or csv\n"
+    "      --since T       count messages accepted at or after T\n"
+    "      --until T       count messages accepted at or before T\n"
+    "                      T: 2026-11-27T17:20:00Z, 2026-11-27T18:20:00+01:00,\n"
+    "                      2026-11-27 17:20[:00] or 2026-11-27 (local time);\n"
+    "                      today or yesterday (local midnight of that day);\n"
+    "                      -90s, -30m, -2h, -7d (that long before now).\n"
+    "                      --since yesterday --until today: all of yesterday.\n"
+    "                      The report then shows the interval and its totals.\n"
+    "  -y, --year Y        year of the first line of logs without years (BSD syslog);\n"
+    "                      default: inferred from each file's mtime\n"
+    "      --state FILE    keep the state in this SQLite file instead of memory\n"
+    "Exit: 0 no limit crossed, 1 a limit crossed, 2 usage/config/input error,\n"
+    "3 runtime failure.\n";
 
-static const struct option audit_opts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "since", required_argument, NULL, 'S' },
-	{ "until", required_argument, NULL, 'U' },
-	{ "year", required_argument, NULL, 'y' },
-	{ "state", required_argument, NULL, 's' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
-};
+static const struct option audit_opts[] = { { "config", required_argument, NULL, 'c' },
+	{ "format", required_argument, NULL, 'f' }, { "since", required_argument, NULL, 'S' },
+	{ "until", required_argument, NULL, 'U' }, { "year", required_argument, NULL, 'y' },
+	{ "state", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 } };
 
 /* The words of --format, in the order of enum report_format. */
 static const char *const format_names[] = { "table", "json", "csv" };
@@ -68,17 +63,17 @@ static const char *const format_names[] = { "table", "json", "csv" };
 struct audit {
 	const char *cfile, *state;
 	enum report_format fmt;
-	int64_t	now_us;			/* one now for both bounds */
-	int64_t	since, until;
-	int	interval;		/* --since or --until given */
-	int	year;
+	int64_t now_us; /* one now for both bounds */
+	int64_t since, until;
+	int interval; /* --since or --until given */
+	int year;
 	struct conf *conf;
 	struct store *store;
 	struct report *rep;
 	struct pipeline pl;
-	int	pl_ok;
+	int pl_ok;
 	uint64_t too_long;
-	int	tty;			/* stderr is a terminal: show progress */
+	int tty; /* stderr is a terminal: show progress */
 };
 
 /* progress - one status line on a terminal */
@@ -91,8 +86,7 @@ progress(const struct source *src, uint64_t lines, int done)
 		fprintf(stderr, "\rsendguard: %s: %3d%% %llu lines", si->name,
 		    (int)(si->pos * 100 / si->size), (unsigned long long)lines);
 	else
-		fprintf(stderr, "\rsendguard: %s: %llu lines", si->name,
-		    (unsigned long long)lines);
+		fprintf(stderr, "\rsendguard: %s: %llu lines", si->name, (unsigned long long)lines);
 	if (done)
 		fputs("\033[K\r", stderr);
 }
@@ -119,13 +113,15 @@ audit_option(void *ctx, int ch, const char *arg)
 				a->fmt = (enum report_format)i;
 				return (0);
 			}
-		fprintf(stderr, "sendguard: audit: --format must be table, json or csv, not '%s'\n", arg);
+		fprintf(stderr, "sendguard: audit: --format must be table, json or csv, not '%s'\n",
+		    arg);
 		return (EXIT_USAGE);
 	case 'S':
 	case 'U':
-		if (report_parse_time(arg, a->now_us, ch == 'S' ? &a->since : &a->until,
-		    err, sizeof(err)) < 0) {
-			fprintf(stderr, "sendguard: audit: --%s: %s\n", ch == 'S' ? "since" : "until", err);
+		if (report_parse_time(arg, a->now_us, ch == 'S' ? &a->since : &a->until, err,
+			sizeof(err)) < 0) {
+			fprintf(stderr, "sendguard: audit: --%s: %s\n",
+			    ch == 'S' ? "since" : "until", err);
 			return (EXIT_USAGE);
 		}
 		a->interval = 1;
@@ -139,7 +135,7 @@ audit_option(void *ctx, int ch, const char *arg)
 		}
 		a->year = (int)year;
 		return (0);
-	default:		/* not in audit_opts: cannot happen */
+	default: /* not in audit_opts: cannot happen */
 		return (EXIT_USAGE);
 	}
 }
@@ -159,7 +155,8 @@ audit_args(struct audit *a, int argc, char **argv)
 	a->now_us = (int64_t)time(NULL) * 1000000;
 	a->since = INT64_MIN;
 	a->until = INT64_MAX;
-	if ((rc = cmd_options(argc, argv, "c:f:y:h", audit_opts, audit_usage, audit_option, a)) >= 0)
+	if ((rc = cmd_options(argc, argv, "c:f:y:h", audit_opts, audit_usage, audit_option, a)) >=
+	    0)
 		return (rc);
 	if (optind >= argc) {
 		fprintf(stderr, "sendguard: audit: no log file given (use - for standard input)\n");
@@ -264,10 +261,18 @@ audit_report(struct audit *a)
 		    (unsigned long long)a->too_long);
 	/* after pipeline_finish: it emits the messages held back */
 	tot = (struct report_totals){
-		.lines = pl->lines, .unparsed = pl->unparsed, .too_long = a->too_long,
-		.first_us = pl->first_us, .last_us = pl->last_us, .track = track_stats(pl->track),
-		.interval = a->interval, .since_us = a->since, .until_us = a->until,
-		.in_lines = pl->in_lines, .in_unparsed = pl->in_unparsed, .in_counted = pl->messages,
+		.lines = pl->lines,
+		.unparsed = pl->unparsed,
+		.too_long = a->too_long,
+		.first_us = pl->first_us,
+		.last_us = pl->last_us,
+		.track = track_stats(pl->track),
+		.interval = a->interval,
+		.since_us = a->since,
+		.until_us = a->until,
+		.in_lines = pl->in_lines,
+		.in_unparsed = pl->in_unparsed,
+		.in_counted = pl->messages,
 		.in_first_us = pl->in_lines > 0 ? pl->in_first_us : INT64_MIN,
 		.in_last_us = pl->in_lines > 0 ? pl->in_last_us : INT64_MIN,
 	};

@@ -20,11 +20,11 @@
 #include "count/conf.h"
 
 static const char usage_text[] =
-"usage: sendguard check-config [-c FILE]\n"
-"\n"
-"Reads the configuration (default " SG_DEFAULT_CONF ") and reports every\n"
-"error as FILE:LINE: message (exit 2), or prints a summary of the mode,\n"
-"the log, the state file, each limit rule and the exemptions (exit 0).\n";
+    "usage: sendguard check-config [-c FILE]\n"
+    "\n"
+    "Reads the configuration (default " SG_DEFAULT_CONF ") and reports every\n"
+    "error as FILE:LINE: message (exit 2), or prints a summary of the mode,\n"
+    "the log, the state file, each limit rule and the exemptions (exit 0).\n";
 
 static const char *const action_names[] = { "hold", "block", "notify", "exec" };
 

@@ -26,7 +26,7 @@
 #include "store/store.h"
 #include "util/buf.h"
 
-#define REQ_MAX	8192	/* a request to the daemon: verb, hex identity, argument */
+#define REQ_MAX 8192 /* a request to the daemon: verb, hex identity, argument */
 
 static void
 log_stderr(void *ctx, enum act_level lv, const char *msg)
@@ -82,7 +82,7 @@ relay(const char *path, const char *req)
 	}
 	if (r == 1) {
 		free(buf);
-		return (-1);		/* no daemon */
+		return (-1); /* no daemon */
 	}
 	fputs(buf, stdout);
 	r = strncmp(buf, "error:", 6) == 0 ? EXIT_USAGE : 0;
@@ -91,21 +91,21 @@ relay(const char *path, const char *req)
 }
 
 static const char enforce_usage[] =
-"usage: sendguard block   [-c FILE] IDENTITY [--for DURATION]\n"
-"       sendguard unblock [-c FILE] IDENTITY [--release-held | --delete-held]\n"
-"       sendguard explain [-c FILE] IDENTITY\n"
-"\n"
-"IDENTITY is sasl:LOGIN, uid:N, sender:ADDRESS, ip:ADDRESS, sasl_domain:DOMAIN\n"
-"or sender_domain:DOMAIN.\n"
-"block holds the identity's queued mail and every new message, and for sasl,\n"
-"sender and sender_domain identities refuses its mail through the access map,\n"
-"for DURATION (30m, 2h, 1d; default: until unblocked).  unblock removes the\n"
-"block and the map entry, and the identity's limits count afresh from then;\n"
-"its held mail stays on hold unless --release-held (postsuper -H) or\n"
-"--delete-held (postsuper -d).  block and unblock answer when their programs\n"
-"have run, with what each said.  explain shows the messages, limits crossed,\n"
-"holds, actions and outcomes behind the identity's state.\n"
-"Through the running daemon; without one, directly on the state database.\n";
+    "usage: sendguard block   [-c FILE] IDENTITY [--for DURATION]\n"
+    "       sendguard unblock [-c FILE] IDENTITY [--release-held | --delete-held]\n"
+    "       sendguard explain [-c FILE] IDENTITY\n"
+    "\n"
+    "IDENTITY is sasl:LOGIN, uid:N, sender:ADDRESS, ip:ADDRESS, sasl_domain:DOMAIN\n"
+    "or sender_domain:DOMAIN.\n"
+    "block holds the identity's queued mail and every new message, and for sasl,\n"
+    "sender and sender_domain identities refuses its mail through the access map,\n"
+    "for DURATION (30m, 2h, 1d; default: until unblocked).  unblock removes the\n"
+    "block and the map entry, and the identity's limits count afresh from then;\n"
+    "its held mail stays on hold unless --release-held (postsuper -H) or\n"
+    "--delete-held (postsuper -d).  block and unblock answer when their programs\n"
+    "have run, with what each said.  explain shows the messages, limits crossed,\n"
+    "holds, actions and outcomes behind the identity's state.\n"
+    "Through the running daemon; without one, directly on the state database.\n";
 
 /*
  * direct - no daemon answers: explain from the database read-only, or
@@ -131,13 +131,17 @@ direct(const struct conf *conf, const char *verb, const char *id, int64_t dur, c
 			rc = EXIT_RUNTIME;
 		}
 	} else {
-		fprintf(stderr, "sendguard: no daemon running: changing %s directly\n", conf->state);
+		fprintf(stderr, "sendguard: no daemon running: changing %s directly\n",
+		    conf->state);
 		if ((a = act_new(runner_new_sync(), st, conf, log_stderr, NULL)) == NULL)
 			rc = EXIT_RUNTIME;
-		else if ((unblock ? act_unblock(a, id, strcmp(mode, "release") == 0 ?
-		    ACT_UNBLOCK_RELEASE : strcmp(mode, "delete") == 0 ? ACT_UNBLOCK_DELETE :
-		    ACT_UNBLOCK_KEEP, print_report, NULL, err, sizeof(err)) :
-		    act_block(a, id, dur, print_report, NULL, err, sizeof(err))) < 0) {
+		else if ((unblock ? act_unblock(a, id,
+					strcmp(mode, "release") == 0      ? ACT_UNBLOCK_RELEASE
+					    : strcmp(mode, "delete") == 0 ? ACT_UNBLOCK_DELETE
+									  : ACT_UNBLOCK_KEEP,
+					print_report, NULL, err, sizeof(err))
+				  : act_block(a, id, dur, print_report, NULL, err, sizeof(err))) <
+		    0) {
 			fprintf(stderr, "sendguard: %s: %s\n", verb, err);
 			rc = EXIT_RUNTIME;
 		}
@@ -156,8 +160,7 @@ enforce(int argc, char **argv, const char *verb)
 		{ .name = "for", .has_arg = required_argument, .val = 'F' },
 		{ .name = "release-held", .has_arg = no_argument, .val = 'R' },
 		{ .name = "delete-held", .has_arg = no_argument, .val = 'D' },
-		{ .name = "help", .has_arg = no_argument, .val = 'h' },
-		{ .name = NULL }
+		{ .name = "help", .has_arg = no_argument, .val = 'h' }, { .name = NULL }
 	};
 	const char *cfile = SG_DEFAULT_CONF, *why = NULL, *mode = "keep";
 	char id[IDENT_MAX], secs[32] = "0";
@@ -170,8 +173,10 @@ enforce(int argc, char **argv, const char *verb)
 	while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'F':
-			if (strcmp(verb, "block") != 0 || (dur = conf_parse_duration(optarg)) <= 0) {
-				fprintf(stderr, "sendguard: %s: --for takes a duration (30m, 2h, 1d)\n", verb);
+			if (strcmp(verb, "block") != 0 ||
+			    (dur = conf_parse_duration(optarg)) <= 0) {
+				fprintf(stderr,
+				    "sendguard: %s: --for takes a duration (30m, 2h, 1d)\n", verb);
 				return (EXIT_USAGE);
 			}
 			snprintf(secs, sizeof(secs), "%lld", (long long)dur);
@@ -179,7 +184,9 @@ enforce(int argc, char **argv, const char *verb)
 		case 'R':
 		case 'D':
 			if (strcmp(verb, "unblock") != 0 || strcmp(mode, "keep") != 0) {
-				fprintf(stderr, "sendguard: --release-held and --delete-held go with unblock, one of them\n");
+				fprintf(stderr,
+				    "sendguard: --release-held and --delete-held go with unblock, "
+				    "one of them\n");
 				return (EXIT_USAGE);
 			}
 			mode = ch == 'R' ? "release" : "delete";
@@ -203,15 +210,17 @@ enforce(int argc, char **argv, const char *verb)
 	if ((rc = cmd_load_conf_client(cfile, &conf)) != 0)
 		return (rc);
 	buf_init(&req, REQ_MAX);
-	if (request(&req, verb, id, strcmp(verb, "block") == 0 ? secs :
-	    strcmp(verb, "unblock") == 0 ? mode : NULL) < 0) {
+	if (request(&req, verb, id,
+		strcmp(verb, "block") == 0         ? secs
+		    : strcmp(verb, "unblock") == 0 ? mode
+						   : NULL) < 0) {
 		buf_free(&req);
 		rc = EXIT_RUNTIME;
 		goto out;
 	}
 	rc = relay(conf->socket, buf_str(&req));
 	buf_free(&req);
-	if (rc < 0)		/* no daemon: the database itself */
+	if (rc < 0) /* no daemon: the database itself */
 		rc = direct(conf, verb, id, dur, mode);
 out:
 	conf_free(conf);

@@ -29,21 +29,21 @@
 #include "parsers/pf.h"
 
 static const char parse_usage[] =
-"usage: sendguard parse [--year Y] [FILE | -]\n"
-"\n"
-"Print each line of a Postfix log (plain, gzip, xz, bzip2, zstd, or - / none\n"
-"for standard input) as one JSON object: line, kind, time, host, instance,\n"
-"daemon, pid and the event's fields.\n"
-"\n"
-"  --year Y   year of the first line for headers without a year (BSD);\n"
-"             default: inferred from the file's modification time\n";
+    "usage: sendguard parse [--year Y] [FILE | -]\n"
+    "\n"
+    "Print each line of a Postfix log (plain, gzip, xz, bzip2, zstd, or - / none\n"
+    "for standard input) as one JSON object: line, kind, time, host, instance,\n"
+    "daemon, pid and the event's fields.\n"
+    "\n"
+    "  --year Y   year of the first line for headers without a year (BSD);\n"
+    "             default: inferred from the file's modification time\n";
 
 /* usage_err - print a usage error and return the usage exit code */
 static int
 usage_err(const char *msg, const char *arg)
 {
-	fprintf(stderr, "sendguard: parse: %s%s%s\n%s", msg, arg ? ": " : "",
-	    arg ? arg : "", parse_usage);
+	fprintf(stderr, "sendguard: parse: %s%s%s\n%s", msg, arg ? ": " : "", arg ? arg : "",
+	    parse_usage);
 	return (EXIT_USAGE);
 }
 
@@ -71,7 +71,7 @@ enum ftype { F_STR, F_LONG, F_LLONG, F_FLAG };
 static const struct field {
 	const char *name;
 	enum ftype type;
-	size_t	off;			/* in struct pf_event */
+	size_t off; /* in struct pf_event */
 } fields[] = {
 	{ "host", F_STR, offsetof(struct pf_event, host) },
 	{ "instance", F_STR, offsetof(struct pf_event, instance) },
@@ -134,8 +134,7 @@ print_field(FILE *fp, const struct field *f, const struct pf_event *ev)
 
 /* print_event - one JSON object for one parsed line */
 static void
-print_event(FILE *fp, unsigned long long lineno, const struct pf_event *ev,
-	    struct pf_clock *clk)
+print_event(FILE *fp, unsigned long long lineno, const struct pf_event *ev, struct pf_clock *clk)
 {
 	char tbuf[40];
 	int64_t us;
@@ -236,7 +235,8 @@ cmd_parse(int argc, char **argv)
 		/* Over-long lines the reader dropped still have a number. */
 		for (nskip = source_info(src)->long_lines; skipped < nskip; skipped++)
 			printf("{\"line\":%llu,\"kind\":\"none\",\"unparsed\":true,"
-			    "\"too_long\":true}\n", ++lineno);
+			       "\"too_long\":true}\n",
+			    ++lineno);
 		if (rc <= 0)
 			break;
 		lineno++;

@@ -41,19 +41,19 @@
 #include "count/tail.h"
 #include "store/store.h"
 
-#define DAEMON_BATCH	5000		/* lines per transaction */
-#define IDLE_FLUSH_MS	((TRACK_LINK_WINDOW_US / 1000) + 1000)
-#define PRUNE_MS	60000
-#define PRUNE_ROWS	2000
+#define DAEMON_BATCH 5000 /* lines per transaction */
+#define IDLE_FLUSH_MS ((TRACK_LINK_WINDOW_US / 1000) + 1000)
+#define PRUNE_MS 60000
+#define PRUNE_ROWS 2000
 
 struct daemon;
 
 struct client {
 	struct daemon *d;
-	int	fd;
-	int	deferred;		/* waits for enforcement's report, not read any more */
-	size_t	n;
-	char	buf[CONTROL_REQ_MAX];
+	int fd;
+	int deferred; /* waits for enforcement's report, not read any more */
+	size_t n;
+	char buf[CONTROL_REQ_MAX];
 };
 
 struct daemon {
@@ -63,26 +63,26 @@ struct daemon {
 	struct store *store;
 	struct tail *tail;
 	struct pipeline pl;
-	int	pl_ok;
+	int pl_ok;
 	struct pf_clock clk;
-	int	ctl;
-	int	idle_timer;
+	int ctl;
+	int idle_timer;
 	struct tail_pos pos;
-	int	pos_dirty;
-	int	exit_code;
-	int	stdin_file;		/* log = - from a regular file: no epoll */
-	struct act *act;		/* enforcement, made with the loop */
-	int	drain_ticks;
+	int pos_dirty;
+	int exit_code;
+	int stdin_file;  /* log = - from a regular file: no epoll */
+	struct act *act; /* enforcement, made with the loop */
+	int drain_ticks;
 };
 
 static const char run_usage[] =
-"usage: sendguard run [-c FILE] [-f]\n"
-"\n"
-"Follow the Postfix log named by `log =` (through rotation and truncation,\n"
-"resuming where it stopped after a restart) and count every accepted message\n"
-"per identity.  -f stays in the foreground and logs to stderr (for systemd\n"
-"Type=simple); otherwise it detaches and logs to syslog (LOG_MAIL).\n"
-"SIGHUP reloads the configuration keeping all counts; SIGTERM stops cleanly.\n";
+    "usage: sendguard run [-c FILE] [-f]\n"
+    "\n"
+    "Follow the Postfix log named by `log =` (through rotation and truncation,\n"
+    "resuming where it stopped after a restart) and count every accepted message\n"
+    "per identity.  -f stays in the foreground and logs to stderr (for systemd\n"
+    "Type=simple); otherwise it detaches and logs to syslog (LOG_MAIL).\n"
+    "SIGHUP reloads the configuration keeping all counts; SIGTERM stops cleanly.\n";
 
 /* kv_put / kv_del - the tracker's state into the store, inside the batch */
 static int
@@ -122,9 +122,9 @@ on_verdict(void *ctx, const struct limits_verdict *v)
 	struct daemon *d = ctx;
 
 	log_warnx("over limit: %s: rule %s, %s %ld > %ld in %s, crossed by %s",
-	    log_vis(v->identity, id, sizeof(id)), v->rule->name,
-	    conf_limit_name(v->win->limit), v->count, v->win->threshold,
-	    conf_format_duration(v->win->seconds, wb, sizeof(wb)), v->queue_id);
+	    log_vis(v->identity, id, sizeof(id)), v->rule->name, conf_limit_name(v->win->limit),
+	    v->count, v->win->threshold, conf_format_duration(v->win->seconds, wb, sizeof(wb)),
+	    v->queue_id);
 	if (d->act != NULL)
 		act_verdict(d->act, v);
 }
@@ -271,7 +271,7 @@ commit(struct daemon *d)
 	}
 	d->pos_dirty = 0;
 	if (d->act != NULL)
-		act_kick(d->act);	/* what the batch decided, now that it is recorded */
+		act_kick(d->act); /* what the batch decided, now that it is recorded */
 	return (0);
 }
 
@@ -360,8 +360,8 @@ on_prune(struct ev *ev, int id, void *ctx)
 		log_warnx("retention: %s", err);
 		return;
 	}
-	n = store_prune_some(d->store, now - d->conf->retention * 1000000, PRUNE_ROWS,
-	    err, sizeof(err));
+	n = store_prune_some(d->store, now - d->conf->retention * 1000000, PRUNE_ROWS, err,
+	    sizeof(err));
 	if (n < 0) {
 		log_warnx("retention: %s", err);
 		store_rollback(d->store);
@@ -391,8 +391,8 @@ rebuild(struct daemon *d, const struct conf *conf, const struct limits *old)
 		log_warnx("out of memory");
 		return (NULL);
 	}
-	if (old != NULL ? limits_copy_blocks(l, old) < 0 :
-	    act_restore_limits(d->store, l, err, sizeof(err)) < 0) {
+	if (old != NULL ? limits_copy_blocks(l, old) < 0
+			: act_restore_limits(d->store, l, err, sizeof(err)) < 0) {
 		log_warnx("%s", old != NULL ? "out of memory" : err);
 		limits_free(l);
 		return (NULL);
@@ -405,7 +405,7 @@ rebuild(struct daemon *d, const struct conf *conf, const struct limits *old)
 	if (last == INT64_MIN)
 		return (l);
 	if ((n = pipeline_rebuild(l, d->store, last - pipeline_max_window(conf), err,
-	    sizeof(err))) < 0) {
+		 sizeof(err))) < 0) {
 		log_warnx("%s", err);
 		limits_free(l);
 		return (NULL);
@@ -443,9 +443,15 @@ reload(struct daemon *d)
 	{
 		char *t;
 
-		t = nc->log; nc->log = d->conf->log; d->conf->log = t;
-		t = nc->state; nc->state = d->conf->state; d->conf->state = t;
-		t = nc->socket; nc->socket = d->conf->socket; d->conf->socket = t;
+		t = nc->log;
+		nc->log = d->conf->log;
+		d->conf->log = t;
+		t = nc->state;
+		nc->state = d->conf->state;
+		d->conf->state = t;
+		t = nc->socket;
+		nc->socket = d->conf->socket;
+		d->conf->socket = t;
 	}
 	limits_free(d->pl.limits);
 	d->pl.limits = nl;
@@ -483,8 +489,12 @@ unhex(const char *h, char *out, size_t outlen)
 		int hi, lo;
 		char c1 = h[2 * i], c2 = h[2 * i + 1];
 
-		hi = c1 >= '0' && c1 <= '9' ? c1 - '0' : c1 >= 'a' && c1 <= 'f' ? c1 - 'a' + 10 : -1;
-		lo = c2 >= '0' && c2 <= '9' ? c2 - '0' : c2 >= 'a' && c2 <= 'f' ? c2 - 'a' + 10 : -1;
+		hi = c1 >= '0' && c1 <= '9'  ? c1 - '0'
+		    : c1 >= 'a' && c1 <= 'f' ? c1 - 'a' + 10
+					     : -1;
+		lo = c2 >= '0' && c2 <= '9'  ? c2 - '0'
+		    : c2 >= 'a' && c2 <= 'f' ? c2 - 'a' + 10
+					     : -1;
 		if (hi < 0 || lo < 0)
 			return (-1);
 		out[i] = (char)(hi * 16 + lo);
@@ -506,7 +516,7 @@ on_act_done(void *ctx, const char *report)
 static int
 unblock_mode(const char *arg)
 {
-	static const char *const words[] = { "keep", "release", "delete" };	/* as the enum */
+	static const char *const words[] = { "keep", "release", "delete" }; /* as the enum */
 	int i;
 
 	for (i = 0; i < (int)(sizeof(words) / sizeof(words[0])); i++)
@@ -521,8 +531,8 @@ unblock_mode(const char *arg)
  * may already be gone when this returns), else 0 with the answer in fp.
  */
 static int
-control_act(struct daemon *d, struct client *c, const char *verb, const char *id,
-	    const char *arg, FILE *fp)
+control_act(struct daemon *d, struct client *c, const char *verb, const char *id, const char *arg,
+    FILE *fp)
 {
 	char err[512], *end;
 	long long secs = 0;
@@ -543,11 +553,12 @@ control_act(struct daemon *d, struct client *c, const char *verb, const char *id
 		fputs("error: bad unblock mode\n", fp);
 		return (0);
 	}
-	c->deferred = 1;		/* not read any more: it waits for the report */
+	c->deferred = 1; /* not read any more: it waits for the report */
 	ev_del_fd(d->ev, c->fd);
-	rc = strcmp(verb, "block") == 0 ?
-	    act_block(d->act, id, secs, on_act_done, c, err, sizeof(err)) :
-	    act_unblock(d->act, id, (enum act_unblock_mode)mode, on_act_done, c, err, sizeof(err));
+	rc = strcmp(verb, "block") == 0
+	    ? act_block(d->act, id, secs, on_act_done, c, err, sizeof(err))
+	    : act_unblock(d->act, id, (enum act_unblock_mode)mode, on_act_done, c, err,
+		  sizeof(err));
 	if (rc == 0)
 		return (1);
 	c->deferred = 0;
@@ -660,7 +671,7 @@ answer(struct daemon *d, struct client *c, const char *req)
 	} else if (control_command(d, c, req, fp) == 1) {
 		fclose(fp);
 		free(buf);
-		return;		/* answered by on_act_done */
+		return; /* answered by on_act_done */
 	}
 	fclose(fp);
 	client_reply(c, buf, len);
@@ -698,7 +709,7 @@ on_client_fd(struct ev *ev, int fd, int events, void *ctx)
 	*nl = '\0';
 	if (nl > c->buf && nl[-1] == '\r')
 		nl[-1] = '\0';
-	answer(d, c, c->buf);	/* c may be gone after this */
+	answer(d, c, c->buf); /* c may be gone after this */
 }
 
 static void
@@ -803,8 +814,8 @@ start(struct daemon *d)
 		}
 	}
 	if (tail_open(&d->tail, d->conf->log, resume,
-	    d->conf->start_at == START_BEGINNING ? TAIL_START_BEGINNING : TAIL_START_END,
-	    on_note, d, err, sizeof(err)) < 0) {
+		d->conf->start_at == START_BEGINNING ? TAIL_START_BEGINNING : TAIL_START_END,
+		on_note, d, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return (EXIT_RUNTIME);
 	}
@@ -895,10 +906,8 @@ cmd_run(int argc, char **argv)
 {
 	struct daemon d;
 	int fg = 0, rc;
-	const struct cmd_val vals[] = {
-		{ 'c', "config", &d.conf_path, NULL }, { 'f', "foreground", NULL, &fg },
-		{ 0, NULL, NULL, NULL }
-	};
+	const struct cmd_val vals[] = { { 'c', "config", &d.conf_path, NULL },
+		{ 'f', "foreground", NULL, &fg }, { 0, NULL, NULL, NULL } };
 
 	memset(&d, 0, sizeof(d));
 	d.conf_path = SG_DEFAULT_CONF;
@@ -907,7 +916,7 @@ cmd_run(int argc, char **argv)
 		return (rc);
 	if ((rc = cmd_load_conf(d.conf_path, &d.conf)) != 0)
 		return (rc);
-	log_init(0, 0);			/* start-up errors go to the terminal */
+	log_init(0, 0); /* start-up errors go to the terminal */
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = start(&d)) == 0) {
 		if (!fg) {
@@ -923,7 +932,7 @@ cmd_run(int argc, char **argv)
 		log_info("started: following %s, state in %s, %zu rule%s, %s mode", d.conf->log,
 		    d.conf->state, d.conf->nrules, d.conf->nrules == 1 ? "" : "s",
 		    d.conf->mode == MODE_MONITOR ? "monitor" : "enforce");
-		read_log(&d);		/* what the log already has */
+		read_log(&d); /* what the log already has */
 		while (d.stdin_file && d.exit_code == 0 && !tail_eof(d.tail))
 			read_log(&d);
 		if (d.exit_code == 0 && !tail_eof(d.tail) && ev_run(d.ev) < 0) {
@@ -931,7 +940,7 @@ cmd_run(int argc, char **argv)
 			d.exit_code = EXIT_RUNTIME;
 		}
 		if (d.exit_code == 0 && tail_eof(d.tail))
-			on_idle(NULL, 0, &d);	/* standard input ended: count what is held */
+			on_idle(NULL, 0, &d); /* standard input ended: count what is held */
 		drain(&d);
 		rc = d.exit_code;
 		log_info("stopped after %llu lines", (unsigned long long)d.pl.lines);

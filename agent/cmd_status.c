@@ -18,18 +18,18 @@
 #include "store/store.h"
 
 static const char status_usage[] =
-"usage: sendguard status [-c FILE] [--json]\n"
-"\n"
-"Asks the running daemon (through its control socket) for the blocked\n"
-"identities, the identities whose block ended while mail of theirs is still\n"
-"on hold (to release or delete with unblock), the failing actions and every\n"
-"identity's current count in each window.  With no daemon running, reads the\n"
-"state database read-only instead.\n"
-"\n"
-"  -c, --config FILE   agent.conf (default " SG_DEFAULT_CONF ");\n"
-"                      with errors in it, warns and uses what could be read\n"
-"      --json          one JSON object: blocked, on_hold, failing_actions,\n"
-"                      counts, now, daemon\n";
+    "usage: sendguard status [-c FILE] [--json]\n"
+    "\n"
+    "Asks the running daemon (through its control socket) for the blocked\n"
+    "identities, the identities whose block ended while mail of theirs is still\n"
+    "on hold (to release or delete with unblock), the failing actions and every\n"
+    "identity's current count in each window.  With no daemon running, reads the\n"
+    "state database read-only instead.\n"
+    "\n"
+    "  -c, --config FILE   agent.conf (default " SG_DEFAULT_CONF ");\n"
+    "                      with errors in it, warns and uses what could be read\n"
+    "      --json          one JSON object: blocked, on_hold, failing_actions,\n"
+    "                      counts, now, daemon\n";
 
 /* cmd_status - see status_usage */
 int
@@ -43,16 +43,15 @@ cmd_status(int argc, char **argv)
 	char err[512];
 	int json = 0, r, rc = 0;
 	int64_t last, now;
-	const struct cmd_val vals[] = {
-		{ 'c', "config", &cfile, NULL }, { 'j', "json", NULL, &json }, { 0, NULL, NULL, NULL }
-	};
+	const struct cmd_val vals[] = { { 'c', "config", &cfile, NULL },
+		{ 'j', "json", NULL, &json }, { 0, NULL, NULL, NULL } };
 
 	if (cmd_opts("status", status_usage, vals, argc, argv, &rc) < 0)
 		return (rc);
 	if ((rc = cmd_load_conf_client(cfile, &conf)) != 0)
 		return (rc);
-	r = control_request(conf->socket, json ? "status json" : "status text", stdout,
-	    err, sizeof(err));
+	r = control_request(conf->socket, json ? "status json" : "status text", stdout, err,
+	    sizeof(err));
 	if (r == 0) {
 		conf_free(conf);
 		return (fflush(stdout) == 0 ? 0 : EXIT_RUNTIME);

@@ -16,7 +16,7 @@
 
 #include "agent/cmds.h"
 
-#define CMD_OPTS_MAX	15	/* options of one command, --help not counted */
+#define CMD_OPTS_MAX 15 /* options of one command, --help not counted */
 
 int
 cmd_usage(const char *usage, int help)
@@ -37,7 +37,7 @@ cmd_find(const struct cmd_val *vals, int ch)
 
 int
 cmd_opts(const char *cmd, const char *usage, const struct cmd_val *vals, int argc, char **argv,
-	 int *rc)
+    int *rc)
 {
 	struct option lo[CMD_OPTS_MAX + 2];
 	char letters[3 * CMD_OPTS_MAX + 2];

@@ -70,13 +70,16 @@ cmd_load_conf_client(const char *path, struct conf **out)
 		return (refuse(path, &errs));
 	if (errs.n == 0)
 		return (0);
-	fprintf(stderr, "sendguard: warning: %s has %zu error%s (sendguard run and check-config "
+	fprintf(stderr,
+	    "sendguard: warning: %s has %zu error%s (sendguard run and check-config "
 	    "refuse it; a running daemon keeps its last good configuration):\n",
 	    path, errs.n, errs.n == 1 ? "" : "s");
 	for (i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msg[i]);
-	fprintf(stderr, "sendguard: warning: going on with socket %s and state %s, as far as "
-	    "%s could be read (defaults for the rest)\n", (*out)->socket, (*out)->state, path);
+	fprintf(stderr,
+	    "sendguard: warning: going on with socket %s and state %s, as far as "
+	    "%s could be read (defaults for the rest)\n",
+	    (*out)->socket, (*out)->state, path);
 	conf_errs_free(&errs);
 	return (0);
 }
@@ -84,7 +87,7 @@ cmd_load_conf_client(const char *path, struct conf **out)
 /* cmd_options - getopt_long with the conventions of every command (see cmdutil.h) */
 int
 cmd_options(int argc, char **argv, const char *shortopts, const struct option *longopts,
-	    const char *usage, int (*fn)(void *ctx, int ch, const char *arg), void *ctx)
+    const char *usage, int (*fn)(void *ctx, int ch, const char *arg), void *ctx)
 {
 	int ch, rc;
 

@@ -21,8 +21,7 @@
  * its own message.  Returns -1 when every option is read (the operands
  * start at optind), else the exit code the command ends with.
  */
-int	cmd_options(int argc, char **argv, const char *shortopts,
-		    const struct option *longopts, const char *usage,
-		    int (*fn)(void *ctx, int ch, const char *arg), void *ctx);
+int cmd_options(int argc, char **argv, const char *shortopts, const struct option *longopts,
+    const char *usage, int (*fn)(void *ctx, int ch, const char *arg), void *ctx);
 
 #endif

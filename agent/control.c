@@ -88,7 +88,7 @@ int
 control_request(const char *path, const char *req, FILE *out, char *err, size_t errlen)
 {
 	struct sockaddr_un sun;
-	struct timeval tv = { 60, 0 };	/* a block by hand answers when its programs ran */
+	struct timeval tv = { 60, 0 }; /* a block by hand answers when its programs ran */
 	char buf[8192];
 	size_t n = strlen(req);
 	ssize_t r;

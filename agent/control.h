@@ -39,17 +39,16 @@
 
 #include "util/ident.h"
 
-#define CONTROL_REQ_MAX (2 * IDENT_MAX + 64)	/* "unblock", a hex identity, an argument */
+#define CONTROL_REQ_MAX (2 * IDENT_MAX + 64) /* "unblock", a hex identity, an argument */
 
 /* control_listen - a non-blocking listening socket at path; -1 with err */
-int	control_listen(const char *path, char *err, size_t errlen);
+int control_listen(const char *path, char *err, size_t errlen);
 
 /*
  * control_request - send req (a line without newline) to the daemon at
  * path and copy the answer to out.  Returns 0; 1 when no daemon listens
  * there (no socket, or connection refused); -1 on another error.
  */
-int	control_request(const char *path, const char *req, FILE *out, char *err,
-			size_t errlen);
+int control_request(const char *path, const char *req, FILE *out, char *err, size_t errlen);
 
 #endif

@@ -18,13 +18,12 @@
 
 /* The walk over one section. */
 struct ex {
-	FILE   *fp;
-	int	n;
+	FILE *fp;
+	int n;
 };
 
 /* ex_put - one line of a section, counted; 0 (go on walking) */
-static int __attribute__((format(printf, 2, 3)))
-ex_put(void *ctx, const char *fmt, ...)
+static int __attribute__((format(printf, 2, 3))) ex_put(void *ctx, const char *fmt, ...)
 {
 	struct ex *e = ctx;
 	va_list ap;
@@ -76,8 +75,9 @@ ex_job(void *ctx, const struct store_job *j)
 	fprintf(e->fp, "  %s  %-8s %-8s tries %d  %s\n", json_time(j->time_us, tb, sizeof(tb)),
 	    j->action ? j->action : "-", j->status ? j->status : "-", j->attempts,
 	    job_argv_text(j->argv, j->argv_len, text, sizeof(text)));
-	return (j->outcome == NULL ? (e->n++, 0) :
-	    ex_put(e, "      %s\n", esc_vis(j->outcome, out, sizeof(out))));
+	return (j->outcome == NULL
+		? (e->n++, 0)
+		: ex_put(e, "      %s\n", esc_vis(j->outcome, out, sizeof(out))));
 }
 
 /* state_words - what a block state means, after its name */
@@ -87,8 +87,8 @@ state_words(const char *st)
 	if (!act_state_active(st))
 		return ("");
 	if (act_state_mapped(st))
-		return (act_state_holds(st) ? ": in the access map, new mail held" :
-		    ": in the access map");
+		return (act_state_holds(st) ? ": in the access map, new mail held"
+					    : ": in the access map");
 	return (act_state_holds(st) ? ": new mail held, not in a map" : ": noted only");
 }
 
@@ -114,26 +114,23 @@ explain_print(struct store *st, const char *identity, FILE *fp, char *err, size_
 	if ((have = store_get_block(st, identity, &b, buf, sizeof(buf), err, errlen)) < 0)
 		return (-1);
 	if (have == 1)
-		fprintf(fp, "state: %s%s (rule %s) since %s until %s; blocked %ld time%s\n", b.state,
-		    state_words(b.state), b.rule ? b.rule : "-",
+		fprintf(fp, "state: %s%s (rule %s) since %s until %s; blocked %ld time%s\n",
+		    b.state, state_words(b.state), b.rule ? b.rule : "-",
 		    json_time(b.since_us, tb, sizeof(tb)),
 		    b.until_us ? json_time(b.until_us, tb2, sizeof(tb2)) : "unblocked by hand",
 		    b.count, b.count == 1 ? "" : "s");
 	else
 		fputs("state: never blocked\n", fp);
 	fputs("\nlimits crossed:\n", fp);
-	if (section_end(&e, store_each_verdict(st, identity, INT64_MIN, ex_verdict, &e,
-	    err, errlen)) < 0)
+	if (section_end(&e,
+		store_each_verdict(st, identity, INT64_MIN, ex_verdict, &e, err, errlen)) < 0)
 		return (-1);
 	fputs("\nlatest messages (50 at most):\n", fp);
-	if (section_end(&e, store_each_recent(st, identity, 50, ex_msg, &e, err,
-	    errlen)) < 0)
+	if (section_end(&e, store_each_recent(st, identity, 50, ex_msg, &e, err, errlen)) < 0)
 		return (-1);
 	fputs("\nholds:\n", fp);
-	if (section_end(&e, store_each_hold(st, identity, NULL, ex_hold, &e, err,
-	    errlen)) < 0)
+	if (section_end(&e, store_each_hold(st, identity, NULL, ex_hold, &e, err, errlen)) < 0)
 		return (-1);
 	fputs("\nactions and outcomes:\n", fp);
-	return (section_end(&e, store_each_job(st, identity, NULL, ex_job, &e, err,
-	    errlen)));
+	return (section_end(&e, store_each_job(st, identity, NULL, ex_job, &e, err, errlen)));
 }

@@ -22,6 +22,6 @@
 
 #include "store/store.h"
 
-int	explain_print(struct store *, const char *identity, FILE *out, char *err, size_t errlen);
+int explain_print(struct store *, const char *identity, FILE *out, char *err, size_t errlen);
 
 #endif

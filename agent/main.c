@@ -16,40 +16,40 @@
 
 struct command {
 	const char *name;
-	const char *alias[2];		/* other words for it, or NULL */
-	int	(*fn)(int argc, char **argv);
-	const char *synopsis;		/* after "sendguard NAME"; lines after the first are indented */
-	const char *help;		/* one line */
+	const char *alias[2]; /* other words for it, or NULL */
+	int (*fn)(int argc, char **argv);
+	const char *synopsis; /* after "sendguard NAME"; lines after the first are indented */
+	const char *help;     /* one line */
 };
 
-static int	help(int, char **);
-static int	version(int, char **);
+static int help(int, char **);
+static int version(int, char **);
 
 static const struct command commands[] = {
 	{ "audit", { NULL, NULL }, cmd_audit,
-	  "[-c FILE] [--format table|json|csv] [--since T] [--until T]\n"
-	  "[--year Y] [--state FILE] LOG...",
-	  "replay logs (plain, compressed, or - for stdin) and report" },
+	    "[-c FILE] [--format table|json|csv] [--since T] [--until T]\n"
+	    "[--year Y] [--state FILE] LOG...",
+	    "replay logs (plain, compressed, or - for stdin) and report" },
 	{ "parse", { NULL, NULL }, cmd_parse, "[--year Y] [FILE | -]",
-	  "print each line's parsed event as JSON Lines" },
+	    "print each line's parsed event as JSON Lines" },
 	{ "check-config", { NULL, NULL }, cmd_check_config, "[-c FILE]",
-	  "check the configuration and summarise its rules" },
+	    "check the configuration and summarise its rules" },
 	{ "run", { NULL, NULL }, cmd_run, "[-c FILE] [-f]",
-	  "follow the log, count and enforce (daemon; -f: foreground)" },
+	    "follow the log, count and enforce (daemon; -f: foreground)" },
 	{ "status", { NULL, NULL }, cmd_status, "[-c FILE] [--json]",
-	  "blocked identities, mail still on hold, failing actions, window counts" },
+	    "blocked identities, mail still on hold, failing actions, window counts" },
 	{ "block", { NULL, NULL }, cmd_block, "[-c FILE] IDENTITY [--for DURATION]",
-	  "block an identity by hand (through the daemon when it runs)" },
+	    "block an identity by hand (through the daemon when it runs)" },
 	{ "unblock", { NULL, NULL }, cmd_unblock,
-	  "[-c FILE] IDENTITY [--release-held | --delete-held]",
-	  "end a block; its held mail stays held, is released or deleted" },
+	    "[-c FILE] IDENTITY [--release-held | --delete-held]",
+	    "end a block; its held mail stays held, is released or deleted" },
 	{ "explain", { NULL, NULL }, cmd_explain, "[-c FILE] IDENTITY",
-	  "the story behind an identity's state" },
+	    "the story behind an identity's state" },
 	{ "--help", { "-h", "help" }, help, NULL, "print this text" },
 	{ "--version", { "-V", NULL }, version, NULL, "print the version" },
 };
 
-#define NCOMMANDS	(sizeof(commands) / sizeof(commands[0]))
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 /* usage - the table on fp: the commands with their synopsis, then the other words */
 static void
@@ -79,7 +79,8 @@ usage(FILE *fp)
 	}
 	fprintf(fp, "%-30s%s\n", "  sendguard COMMAND --help", "the options of one command");
 	fputs("Exit codes: 0 ok; 1 audit found an overrun; 2 usage, config or input error;\n"
-	    "3 runtime failure.\n", fp);
+	      "3 runtime failure.\n",
+	    fp);
 }
 
 /* help - the table on standard output */
@@ -126,7 +127,8 @@ main(int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 	if ((c = find(argv[1])) == NULL) {
-		fprintf(stderr, "sendguard: unknown command '%s' (see sendguard --help)\n", argv[1]);
+		fprintf(stderr, "sendguard: unknown command '%s' (see sendguard --help)\n",
+		    argv[1]);
 		return (EXIT_USAGE);
 	}
 	return (c->fn(argc - 1, argv + 1));

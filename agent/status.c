@@ -27,9 +27,9 @@
 /* The walk over one list. */
 struct stw {
 	struct store *st;
-	FILE   *fp;
-	int64_t	now;
-	int	n, json;
+	FILE *fp;
+	int64_t now;
+	int n, json;
 };
 
 /* counted - one more entry listed; 0 (go on walking) */
@@ -70,12 +70,14 @@ st_block(void *ctx, const struct store_block *b)
 		fputs("{\"identity\": ", w->fp);
 		json_cstr(w->fp, b->identity);
 		json_key(w->fp, "rule", b->rule);
-		fprintf(w->fp, ", \"since\": \"%s\", \"until\": ", json_time(b->since_us, tb, sizeof(tb)));
+		fprintf(w->fp,
+		    ", \"since\": \"%s\", \"until\": ", json_time(b->since_us, tb, sizeof(tb)));
 		if (b->until_us)
 			fprintf(w->fp, "\"%s\"", json_time(b->until_us, tb2, sizeof(tb2)));
 		else
 			fputs("null", w->fp);
-		fprintf(w->fp, ", \"held\": %lld, \"in_map\": %s, \"holds_new\": %s, \"times\": %ld}",
+		fprintf(w->fp,
+		    ", \"held\": %lld, \"in_map\": %s, \"holds_new\": %s, \"times\": %ld}",
 		    (long long)held, act_state_mapped(b->state) ? "true" : "false",
 		    act_state_holds(b->state) ? "true" : "false", b->count);
 	} else
@@ -123,29 +125,31 @@ st_on_hold(void *ctx, const struct store_on_hold *h)
 {
 	struct stw *w = ctx;
 	char tb[40], tb2[40], idv[256];
-	int64_t ended = h->until_us;	/* when it expired, or was unblocked by hand */
+	int64_t ended = h->until_us; /* when it expired, or was unblocked by hand */
 	int has_end = h->block_state != NULL && ended != 0;
 
-	if (h->identity == NULL || (act_state_active(h->block_state) &&
-	    (h->until_us == 0 || h->until_us > w->now)))
-		return (0);		/* still blocked: listed with its block */
+	if (h->identity == NULL ||
+	    (act_state_active(h->block_state) && (h->until_us == 0 || h->until_us > w->now)))
+		return (0); /* still blocked: listed with its block */
 	if (w->json) {
 		item(w);
 		fputs("{\"identity\": ", w->fp);
 		json_cstr(w->fp, h->identity);
-		fprintf(w->fp, ", \"held\": %lld, \"since\": \"%s\", \"block_ended\": ",
-		    (long long)h->held, json_time(h->since_us, tb, sizeof(tb)));
+		fprintf(w->fp,
+		    ", \"held\": %lld, \"since\": \"%s\", \"block_ended\": ", (long long)h->held,
+		    json_time(h->since_us, tb, sizeof(tb)));
 		if (has_end)
 			fprintf(w->fp, "\"%s\"}", json_time(ended, tb2, sizeof(tb2)));
 		else
 			fputs("null}", w->fp);
 	} else {
 		esc_vis(h->identity, idv, sizeof(idv));
-		fprintf(w->fp, "%s\n    %lld held since %s%s%s; release: sendguard unblock %s "
-		    "--release-held, or delete: sendguard unblock %s --delete-held\n", idv,
-		    (long long)h->held, json_time(h->since_us, tb, sizeof(tb)),
-		    has_end ? ", block ended " : "", has_end ? json_time(ended, tb2, sizeof(tb2)) : "",
-		    idv, idv);
+		fprintf(w->fp,
+		    "%s\n    %lld held since %s%s%s; release: sendguard unblock %s "
+		    "--release-held, or delete: sendguard unblock %s --delete-held\n",
+		    idv, (long long)h->held, json_time(h->since_us, tb, sizeof(tb)),
+		    has_end ? ", block ended " : "",
+		    has_end ? json_time(ended, tb2, sizeof(tb2)) : "", idv, idv);
 	}
 	return (counted(w));
 }
@@ -221,16 +225,16 @@ blocks(struct store *st, FILE *fp, int64_t now, int json)
 /* counts */
 
 struct crow {
-	char   *identity;
+	char *identity;
 	const struct conf_rule *rule;
 	const struct conf_window *win;
-	long	count;
+	long count;
 };
 
 struct cset {
 	struct crow *v;
-	size_t	n, cap;
-	int	failed;
+	size_t n, cap;
+	int failed;
 };
 
 static void
@@ -300,10 +304,12 @@ counts_json(FILE *fp, const struct cset *cs)
 		fputs("{\"identity\": ", fp);
 		json_cstr(fp, cs->v[i].identity);
 		json_key(fp, "rule", cs->v[i].rule->name);
-		fprintf(fp, ", \"limit\": \"%s\", \"window\": \"%s\", \"count\": %ld, "
-		    "\"threshold\": %ld}", conf_limit_name(cs->v[i].win->limit),
-		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)),
-		    cs->v[i].count, cs->v[i].win->threshold);
+		fprintf(fp,
+		    ", \"limit\": \"%s\", \"window\": \"%s\", \"count\": %ld, "
+		    "\"threshold\": %ld}",
+		    conf_limit_name(cs->v[i].win->limit),
+		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)), cs->v[i].count,
+		    cs->v[i].win->threshold);
 	}
 	fputs(cs->n ? "\n ]" : "]", fp);
 }
@@ -319,16 +325,16 @@ counts_text(FILE *fp, const struct cset *cs)
 	if (cs->n == 0)
 		fputs("COUNTS: none\n", fp);
 	else
-		fprintf(fp, "%-30s %-10s %-10s %6s %15s\n", "IDENTITY", "RULE", "LIMIT",
-		    "WINDOW", "COUNT/LIMIT");
+		fprintf(fp, "%-30s %-10s %-10s %6s %15s\n", "IDENTITY", "RULE", "LIMIT", "WINDOW",
+		    "COUNT/LIMIT");
 	for (i = 0; i < cs->n; i++) {
 		if ((w = tty_id(fp, cs->v[i].identity)) > 30)
 			fprintf(fp, "\n%30s", "");
 		else
 			fprintf(fp, "%*s", 30 - w, "");
 		snprintf(cnt, sizeof(cnt), "%ld/%ld", cs->v[i].count, cs->v[i].win->threshold);
-		fprintf(fp, " %-10.10s %-10s %6s %15s\n",
-		    cs->v[i].rule->name, conf_limit_name(cs->v[i].win->limit),
+		fprintf(fp, " %-10.10s %-10s %6s %15s\n", cs->v[i].rule->name,
+		    conf_limit_name(cs->v[i].win->limit),
 		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)), cnt);
 	}
 }
@@ -342,10 +348,11 @@ daemon_json(FILE *fp, int64_t now, const struct status_info *si)
 	fprintf(fp, ",\n \"now\": \"%s\", \"daemon\": {\"running\": %s",
 	    json_time(now, tb, sizeof(tb)), si->running ? "true" : "false");
 	if (si->running)
-		fprintf(fp, ", \"pid\": %ld, \"lines\": %llu, \"position\": {\"dev\": %llu, "
-		    "\"ino\": %llu, \"offset\": %llu}", si->pid, (unsigned long long)si->lines,
-		    (unsigned long long)si->dev, (unsigned long long)si->ino,
-		    (unsigned long long)si->offset);
+		fprintf(fp,
+		    ", \"pid\": %ld, \"lines\": %llu, \"position\": {\"dev\": %llu, "
+		    "\"ino\": %llu, \"offset\": %llu}",
+		    si->pid, (unsigned long long)si->lines, (unsigned long long)si->dev,
+		    (unsigned long long)si->ino, (unsigned long long)si->offset);
 	json_key(fp, "log", si->log);
 	json_key(fp, "state", si->state);
 	json_key(fp, "mode", si->mode);
@@ -368,7 +375,8 @@ daemon_text(FILE *fp, int64_t now, const struct status_info *si)
 		    si->pid, si->mode ? si->mode : "?", (unsigned long long)si->lines,
 		    si->log ? si->log : "?");
 	else
-		fprintf(fp, "sendguard: not running; counts from %s\n", si->state ? si->state : "?");
+		fprintf(fp, "sendguard: not running; counts from %s\n",
+		    si->state ? si->state : "?");
 	if (si->last_us != INT64_MIN)
 		fprintf(fp, "%s: %s\n", si->running ? "Newest log line" : "Newest message",
 		    json_time(si->last_us, tb, sizeof(tb)));
@@ -388,7 +396,7 @@ status_now(int64_t last_log_us)
 
 int
 status_print(FILE *fp, struct limits *l, struct store *st, int64_t now,
-	     const struct status_info *si, int json)
+    const struct status_info *si, int json)
 {
 	struct cset cs = { NULL, 0, 0, 0 };
 	size_t i;

@@ -25,21 +25,21 @@
 #include "store/store.h"
 
 struct status_info {
-	int	running;		/* 1: the daemon answers; 0: read from the database */
-	long	pid;
+	int running; /* 1: the daemon answers; 0: read from the database */
+	long pid;
 	const char *log;
 	const char *state;
-	uint64_t lines;			/* lines read since start */
-	int64_t	last_us;		/* newest log time seen, INT64_MIN if none */
+	uint64_t lines;  /* lines read since start */
+	int64_t last_us; /* newest log time seen, INT64_MIN if none */
 	const char *mode;
-	uint64_t dev, ino, offset;	/* where the daemon reads (running only) */
+	uint64_t dev, ino, offset; /* where the daemon reads (running only) */
 };
 
 /* status_print - st (may be NULL) gives the blocked identities and failing actions */
-int	status_print(FILE *, struct limits *, struct store *st, int64_t now_us,
-		     const struct status_info *, int json);
+int status_print(FILE *, struct limits *, struct store *st, int64_t now_us,
+    const struct status_info *, int json);
 
 /* status_now - the end of the windows: the later of the clock and the log */
-int64_t	status_now(int64_t last_log_us);
+int64_t status_now(int64_t last_log_us);
 
 #endif

@@ -30,13 +30,13 @@
 #define MAXQ 4000000
 
 struct qt {
-	char	qid[24];
-	double	t;
+	char qid[24];
+	double t;
 };
 
 static struct qt *qts;
 static size_t nqt;
-static double *lat, *lat2;	/* sasl/uid verdicts; sender/ip verdicts */
+static double *lat, *lat2; /* sasl/uid verdicts; sender/ip verdicts */
 static size_t nlat, nlat2;
 
 static double
@@ -73,7 +73,7 @@ find_active(const char *qid)
 {
 	size_t i;
 
-	for (i = nqt; i > 0; i--)	/* recent first */
+	for (i = nqt; i > 0; i--) /* recent first */
 		if (strcmp(qts[i - 1].qid, qid) == 0)
 			return (qts[i - 1].t);
 	return (-1);
@@ -96,7 +96,9 @@ drain(int fd, char *buf, size_t *have, size_t cap)
 			if ((q = strstr(buf, "crossed by ")) != NULL) {
 				double w = find_active(q + 11);
 
-				if (w >= 0 && (strstr(buf, "over limit: sasl:") || strstr(buf, "over limit: uid:")))
+				if (w >= 0 &&
+				    (strstr(buf, "over limit: sasl:") ||
+					strstr(buf, "over limit: uid:")))
 					lat[nlat++] = t - w;
 				else if (w >= 0)
 					lat2[nlat2++] = t - w;
@@ -145,12 +147,14 @@ main(int argc, char **argv)
 		perror("latency");
 		return (1);
 	}
-	fprintf(fp, "[agent]\nlog = %s\nstate = %s/state.db\nsocket = %s/ctl.sock\n"
+	fprintf(fp,
+	    "[agent]\nlog = %s\nstate = %s/state.db\nsocket = %s/ctl.sock\n"
 	    "start_at = beginning\nretention = 7d\nmode = monitor\n"
 	    "[limit s]\nby = sasl\nmessages = 3/10m, 1000/1d\nrecipients = 10/10m\nips = 2/1h\n"
 	    "[limit u]\nby = uid\nmessages = 5/10m\n"
 	    "[limit f]\nby = sender\nmessages = 5/10m\n"
-	    "[limit i]\nby = ip\nmessages = 10/10m\n", logp, argv[3], argv[3]);
+	    "[limit i]\nby = ip\nmessages = 10/10m\n",
+	    logp, argv[3], argv[3]);
 	fclose(fp);
 	if ((fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644)) < 0 || pipe(pfd) < 0) {
 		perror("latency");
@@ -206,13 +210,16 @@ main(int argc, char **argv)
 	printf("lines: %ld in %.1f s (%.0f lines/s)\n", lines, end - start,
 	    (double)lines / (end - start));
 	if (nlat > 0)
-		printf("sasl/uid verdicts: %zu  append-to-verdict latency: p50 %.2f ms  p90 %.2f ms  "
-		    "p99 %.2f ms  max %.2f ms\n", nlat, lat[nlat / 2] * 1e3, lat[nlat * 9 / 10] * 1e3,
-		    lat[nlat * 99 / 100] * 1e3, lat[nlat - 1] * 1e3);
+		printf("sasl/uid verdicts: %zu  append-to-verdict latency: p50 %.2f ms  p90 %.2f "
+		       "ms  "
+		       "p99 %.2f ms  max %.2f ms\n",
+		    nlat, lat[nlat / 2] * 1e3, lat[nlat * 9 / 10] * 1e3, lat[nlat * 99 / 100] * 1e3,
+		    lat[nlat - 1] * 1e3);
 	if (nlat2 > 0)
-		printf("sender/ip verdicts: %zu  (unauthenticated mail is held back 30 s of log time\n"
-		    "  for a late content-filter hand-off)  p50 %.0f ms  p99 %.0f ms\n", nlat2,
-		    lat2[nlat2 / 2] * 1e3, lat2[nlat2 * 99 / 100] * 1e3);
+		printf("sender/ip verdicts: %zu  (unauthenticated mail is held back 30 s of log "
+		       "time\n"
+		       "  for a late content-filter hand-off)  p50 %.0f ms  p99 %.0f ms\n",
+		    nlat2, lat2[nlat2 / 2] * 1e3, lat2[nlat2 * 99 / 100] * 1e3);
 	printf("daemon peak RSS: %.1f MiB\n", (double)hwm / 1024);
 	free(l);
 	fclose(in);

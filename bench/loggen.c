@@ -50,10 +50,10 @@
 #include <string.h>
 #include <time.h>
 
-#define USEC		1000000LL
-#define HOSTNAME	"mail"
-#define MAX_RCPT	5
-#define REUSE_GAP	(45 * USEC)	/* a reused short QID rests this long */
+#define USEC 1000000LL
+#define HOSTNAME "mail"
+#define MAX_RCPT 5
+#define REUSE_GAP (45 * USEC) /* a reused short QID rests this long */
 
 enum fmt { FMT_BSD, FMT_BSD0, FMT_RFC3339 };
 
@@ -155,17 +155,17 @@ lower(char *buf, size_t len, const char *s)
 /* ------------------------------------------------------------------ */
 /* pending lines: a heap ordered by (time, push order) */
 
-struct tmsg {				/* a counted message, for the truth */
-	char	qid[32];
-	int	nrcpt;
-	char	ids[4][144];
-	int	nids;
+struct tmsg { /* a counted message, for the truth */
+	char qid[32];
+	int nrcpt;
+	char ids[4][144];
+	int nids;
 };
 
 struct pline {
-	int64_t	t;
+	int64_t t;
 	uint64_t seq;
-	char   *text;
+	char *text;
 	struct tmsg *tm;
 };
 
@@ -231,8 +231,8 @@ heap_pop(void)
 }
 
 /* P - queue one line "prog[pid]: text" at time t (tm: truth record) */
-static void P(int64_t t, struct tmsg *tm, const char *prog, long pid,
-	      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void P(int64_t t, struct tmsg *tm, const char *prog, long pid, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static void
 P(int64_t t, struct tmsg *tm, const char *prog, long pid, const char *fmt, ...)
@@ -288,8 +288,7 @@ pool_pid(long *pool, size_t n)
 /* ------------------------------------------------------------------ */
 /* queue IDs */
 
-static const char b52[] =
-	"0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
+static const char b52[] = "0123456789BCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
 
 /* set of every ID ever handed out (local and remote), open addressing */
 static char **idset;
@@ -373,17 +372,17 @@ make_id(char *out, size_t len, int64_t t, int is_long)
 		snprintf(out, len, "%s%sz%s", a, b, c);
 	} else if (chance(0.2)) {
 		snprintf(out, len, "%05X%lX", (unsigned)(t % USEC),
-			 (unsigned long)rint_in(0x100000, 0x3FFFFF));
+		    (unsigned long)rint_in(0x100000, 0x3FFFFF));
 	} else {
 		snprintf(out, len, "%05X%lX", (unsigned)(t % USEC),
-			 (unsigned long)rint_in(0x10000, 0xFFFFF));
+		    (unsigned long)rint_in(0x10000, 0xFFFFF));
 	}
 }
 
 /* short IDs that were removed and may be used again */
 struct freeid {
-	char	id[32];
-	int64_t	free_after;
+	char id[32];
+	int64_t free_after;
 };
 
 static struct freeid *freeids;
@@ -422,7 +421,7 @@ qid_release(const char *id, int64_t t)
 	size_t k;
 
 	if (strchr(id, 'z') != NULL || strlen(id) >= 14)
-		return;			/* long IDs are not reused */
+		return; /* long IDs are not reused */
 	if (nfree == free_cap) {
 		if (free_cap >= 4096) {
 			k = (size_t)rint_in(0, (long)nfree - 1);
@@ -453,24 +452,81 @@ remote_id(char *out, size_t len, int64_t t)
 /* people, hosts and addresses */
 
 static const char *const first_names[] = {
-	"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi",
-	"ivan", "judy", "mallory", "niaj", "olivia", "peggy", "rupert",
-	"sybil", "trent", "victor", "walter", "wendy", "yolanda", "zoe",
-	"anna", "ben", "clara", "dirk", "elena", "felix", "greta", "hugo",
-	"ines", "jonas", "karla", "lars", "mona", "nils", "oskar", "paula",
-	"quinn", "rosa", "sven", "tina", "ulf", "vera", "willi", "xenia",
-	"yusuf", "zora", "info", "office", "sales", "support", "billing",
-	"hr", "press", "team", "kontakt", "service", "admin", "booking",
+	"alice",
+	"bob",
+	"carol",
+	"dave",
+	"erin",
+	"frank",
+	"grace",
+	"heidi",
+	"ivan",
+	"judy",
+	"mallory",
+	"niaj",
+	"olivia",
+	"peggy",
+	"rupert",
+	"sybil",
+	"trent",
+	"victor",
+	"walter",
+	"wendy",
+	"yolanda",
+	"zoe",
+	"anna",
+	"ben",
+	"clara",
+	"dirk",
+	"elena",
+	"felix",
+	"greta",
+	"hugo",
+	"ines",
+	"jonas",
+	"karla",
+	"lars",
+	"mona",
+	"nils",
+	"oskar",
+	"paula",
+	"quinn",
+	"rosa",
+	"sven",
+	"tina",
+	"ulf",
+	"vera",
+	"willi",
+	"xenia",
+	"yusuf",
+	"zora",
+	"info",
+	"office",
+	"sales",
+	"support",
+	"billing",
+	"hr",
+	"press",
+	"team",
+	"kontakt",
+	"service",
+	"admin",
+	"booking",
 };
 #define NFIRST (sizeof(first_names) / sizeof(first_names[0]))
 
 static const char *const hosted[] = { "example.com", "example.net", "mail.example.org" };
 static const char *const remote_domains[] = {
-	"example.org", "partner.example.net", "shop.example.org",
-	"lists.example.org", "corp.example.com", "example.edu",
+	"example.org",
+	"partner.example.net",
+	"shop.example.org",
+	"lists.example.org",
+	"corp.example.com",
+	"example.edu",
 };
 static const char *const remote_mx[] = {
-	"mx.example.org[203.0.113.201]", "mx2.example.org[203.0.113.202]",
+	"mx.example.org[203.0.113.201]",
+	"mx2.example.org[203.0.113.202]",
 	"mail.partner.example.net[198.51.100.221]",
 	"aspmx.example.net[2001:db8:4860::1b]",
 	"mx.corp.example.com[203.0.113.210]",
@@ -478,13 +534,13 @@ static const char *const remote_mx[] = {
 };
 
 struct user {
-	char	login[64];		/* canonical, lower case */
-	char	mixed[64];		/* upper-case spelling, "" when none */
-	char	ip[3][48];
-	char	host[3][96];
-	int	nip;
-	double	weight;
-	int	burster;
+	char login[64]; /* canonical, lower case */
+	char mixed[64]; /* upper-case spelling, "" when none */
+	char ip[3][48];
+	char host[3][96];
+	int nip;
+	double weight;
+	int burster;
 };
 
 static struct user *users;
@@ -492,16 +548,18 @@ static size_t nusers;
 static double user_wsum;
 
 struct mxhost {
-	char	name[64];
-	char	ip[24];
+	char name[64];
+	char ip[24];
 };
 
 static struct mxhost inmx[40];
 static const size_t ninmx = 40;
 
 static const char *const local_apps[] = {
-	"nextcloud@example.com", "monitor@mail.example.com",
-	"GitLab@Example.NET", "noreply@shop.example.com",
+	"nextcloud@example.com",
+	"monitor@mail.example.com",
+	"GitLab@Example.NET",
+	"noreply@shop.example.com",
 };
 
 /* mixed_case - an upper-case spelling of a lower-case address */
@@ -531,20 +589,19 @@ user_ip(struct user *u, int k)
 
 	if (chance(0.12)) {
 		snprintf(u->ip[k], sizeof(u->ip[k]), "2001:db8:%lx:%lx::%x",
-			 (unsigned long)rint_in(1, 0xffff),
-			 (unsigned long)rint_in(1, 0xffff), (unsigned)a);
+		    (unsigned long)rint_in(1, 0xffff), (unsigned long)rint_in(1, 0xffff),
+		    (unsigned)a);
 		snprintf(u->host[k], sizeof(u->host[k]), "unknown");
 		return;
 	}
 	if (chance(0.5)) {
 		snprintf(u->ip[k], sizeof(u->ip[k]), "192.0.2.%d", a);
-		snprintf(u->host[k], sizeof(u->host[k]),
-			 "dsl-192-0-2-%d.dyn.example.net", a);
+		snprintf(u->host[k], sizeof(u->host[k]), "dsl-192-0-2-%d.dyn.example.net", a);
 	} else {
 		a = (int)rint_in(2, 150);
 		snprintf(u->ip[k], sizeof(u->ip[k]), "203.0.113.%d", a);
 		snprintf(u->host[k], sizeof(u->host[k]), "%s",
-			 chance(0.5) ? "unknown" : "office-gw.example.com");
+		    chance(0.5) ? "unknown" : "office-gw.example.com");
 	}
 }
 
@@ -573,7 +630,7 @@ setup_people(long lines)
 				snprintf(u->login, sizeof(u->login), "%s@%s", fn, dom);
 			else
 				snprintf(u->login, sizeof(u->login), "%s.%c%ld@%s", fn,
-					 (char)('a' + rint_in(0, 25)), rint_in(1, 99), dom);
+				    (char)('a' + rint_in(0, 25)), rint_in(1, 99), dom);
 			dup = 0;
 			for (j = 0; j < i; j++)
 				if (strcmp(users[j].login, u->login) == 0)
@@ -593,8 +650,8 @@ setup_people(long lines)
 	for (i = 0; i < ninmx; i++) {
 		static const char *const pfx[] = { "mx", "mail", "smtp", "out", "mta" };
 
-		snprintf(inmx[i].name, sizeof(inmx[i].name), "%s%zu.%s",
-			 pfx[i % 5], i / 5 + 1, remote_domains[i % 6]);
+		snprintf(inmx[i].name, sizeof(inmx[i].name), "%s%zu.%s", pfx[i % 5], i / 5 + 1,
+		    remote_domains[i % 6]);
 		snprintf(inmx[i].ip, sizeof(inmx[i].ip), "198.51.100.%zu", 10 + i * 4);
 	}
 }
@@ -641,29 +698,27 @@ static void
 msgid(char *out, size_t len, int64_t t, const char *dom)
 {
 	snprintf(out, len, "%" PRIx64 ".%08lx%04lx@%s", (uint64_t)(t / 1000),
-		 (unsigned long)rint_in(0, 0x7fffffff),
-		 (unsigned long)rint_in(0, 0xffff), dom);
+	    (unsigned long)rint_in(0, 0x7fffffff), (unsigned long)rint_in(0, 0xffff), dom);
 }
 
 /* ------------------------------------------------------------------ */
 /* message life cycle */
 
 struct msg {
-	char	qid[32];
-	char	from[128];		/* as logged by qmgr */
-	char	rcpt[MAX_RCPT][128];
-	int	nrcpt;
-	long	size;
-	int	local;			/* recipients are our users */
-	struct tmsg *tm;		/* truth record, NULL when not counted */
+	char qid[32];
+	char from[128]; /* as logged by qmgr */
+	char rcpt[MAX_RCPT][128];
+	int nrcpt;
+	long size;
+	int local;       /* recipients are our users */
+	struct tmsg *tm; /* truth record, NULL when not counted */
 };
 
 enum route { ROUTE_DIRECT, ROUTE_FILTER };
 
-static const char tls_in[] =
-	"TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) "
-	"key-exchange X25519 server-signature RSA-PSS (2048 bits) "
-	"server-digest SHA256";
+static const char tls_in[] = "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) "
+			     "key-exchange X25519 server-signature RSA-PSS (2048 bits) "
+			     "server-digest SHA256";
 
 /* truth_new - a truth record for a counted message */
 static struct tmsg *
@@ -694,9 +749,8 @@ truth_new(const struct msg *m, const char *kind1, const char *ip)
 static void
 active(int64_t t, const struct msg *m, int nrcpt, struct tmsg *tm)
 {
-	P(t, tm, "postfix/qmgr", qmgr_pid,
-	  "%s: from=<%s>, size=%ld, nrcpt=%d (queue active)",
-	  m->qid, m->from, m->size, nrcpt);
+	P(t, tm, "postfix/qmgr", qmgr_pid, "%s: from=<%s>, size=%ld, nrcpt=%d (queue active)",
+	    m->qid, m->from, m->size, nrcpt);
 }
 
 /* delays - "delay=D, delays=a/b/c/d" for a delivery that took d usec */
@@ -707,7 +761,7 @@ delays(char *out, size_t len, int64_t d)
 	double a = s * 0.1, b = s * 0.05, c = s * 0.3;
 
 	snprintf(out, len, "delay=%.2g, delays=%.2g/%.2g/%.2g/%.2g", s, a, b, c,
-		 s - a - b - c > 0 ? s - a - b - c : 0.0);
+	    s - a - b - c > 0 ? s - a - b - c : 0.0);
 }
 
 static int64_t deliver(int64_t t, struct msg *m, int retry, int64_t t0);
@@ -722,18 +776,16 @@ ndr(int64_t t, const struct msg *m)
 	memset(&n, 0, sizeof(n));
 	qid_new(n.qid, sizeof(n.qid), t);
 	P(t, NULL, "postfix/bounce", pool_pid(&bounce_pid, 1),
-	  "%s: sender non-delivery notification: %s", m->qid, n.qid);
+	    "%s: sender non-delivery notification: %s", m->qid, n.qid);
 	t += ms(1, 8);
 	msgid(mid, sizeof(mid), t, HOSTNAME ".example.com");
-	P(t, NULL, "postfix/cleanup", pool_pid(cleanup_pid, 3),
-	  "%s: message-id=<%s>", n.qid, mid);
+	P(t, NULL, "postfix/cleanup", pool_pid(cleanup_pid, 3), "%s: message-id=<%s>", n.qid, mid);
 	t += ms(1, 30);
 	n.from[0] = '\0';
 	n.size = 2000 + m->size / 10;
 	n.nrcpt = 1;
 	snprintf(n.rcpt[0], sizeof(n.rcpt[0]), "%s", m->from);
-	n.local = strstr(m->from, "example.com") != NULL ||
-		  strstr(m->from, "example.net") != NULL;
+	n.local = strstr(m->from, "example.com") != NULL || strstr(m->from, "example.net") != NULL;
 	active(t, &n, 1, NULL);
 	return deliver(t + ms(5, 300), &n, 2, t);
 }
@@ -757,22 +809,22 @@ deliver(int64_t t, struct msg *m, int retry, int64_t t0)
 		if (m->local) {
 			if (chance(0.5))
 				P(t, NULL, "postfix/virtual", pool_pid(virtual_pid, 2),
-				  "%s: to=<%s>, relay=virtual, %s, dsn=2.0.0, "
-				  "status=sent (delivered to maildir)", m->qid,
-				  m->rcpt[i], dl);
+				    "%s: to=<%s>, relay=virtual, %s, dsn=2.0.0, "
+				    "status=sent (delivered to maildir)",
+				    m->qid, m->rcpt[i], dl);
 			else
 				P(t, NULL, "postfix/pipe", new_pid(),
-				  "%s: to=<%s>, relay=dovecot, %s, dsn=2.0.0, "
-				  "status=sent (delivered via dovecot service)",
-				  m->qid, m->rcpt[i], dl);
+				    "%s: to=<%s>, relay=dovecot, %s, dsn=2.0.0, "
+				    "status=sent (delivered via dovecot service)",
+				    m->qid, m->rcpt[i], dl);
 			continue;
 		}
 		pid = pool_pid(smtp_pid, 4);
 		if (retry < 2 && chance(retry ? 0.35 : 0.05)) {
 			P(t, NULL, "postfix/smtp", pid,
-			  "%s: to=<%s>, relay=none, %s, dsn=4.4.1, status=deferred "
-			  "(connect to %s:25: Connection timed out)", m->qid,
-			  m->rcpt[i], dl, remote_mx[rint_in(0, 5)]);
+			    "%s: to=<%s>, relay=none, %s, dsn=4.4.1, status=deferred "
+			    "(connect to %s:25: Connection timed out)",
+			    m->qid, m->rcpt[i], dl, remote_mx[rint_in(0, 5)]);
 			keep[i] = 1;
 			left++;
 			continue;
@@ -781,25 +833,26 @@ deliver(int64_t t, struct msg *m, int retry, int64_t t0)
 			const char *mx = remote_mx[rint_in(0, 5)];
 
 			P(t, NULL, "postfix/smtp", pid,
-			  "%s: to=<%s>, relay=%s:25, %s, dsn=5.1.1, status=bounced "
-			  "(host %s said: 550 5.1.1 <%s>: Recipient address "
-			  "rejected: User unknown in virtual mailbox table (in "
-			  "reply to RCPT TO command))", m->qid, m->rcpt[i], mx, dl,
-			  mx, m->rcpt[i]);
+			    "%s: to=<%s>, relay=%s:25, %s, dsn=5.1.1, status=bounced "
+			    "(host %s said: 550 5.1.1 <%s>: Recipient address "
+			    "rejected: User unknown in virtual mailbox table (in "
+			    "reply to RCPT TO command))",
+			    m->qid, m->rcpt[i], mx, dl, mx, m->rcpt[i]);
 			bounced = i;
 			continue;
 		}
 		if (chance(0.3))
 			P(t - ms(5, 15), NULL, "postfix/smtp", pid,
-			  "Trusted TLS connection established to %s:25: TLSv1.3 "
-			  "with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) "
-			  "key-exchange X25519 server-signature RSA-PSS (2048 bits) "
-			  "server-digest SHA256", remote_mx[rint_in(0, 5)]);
+			    "Trusted TLS connection established to %s:25: TLSv1.3 "
+			    "with cipher TLS_AES_256_GCM_SHA384 (256/256 bits) "
+			    "key-exchange X25519 server-signature RSA-PSS (2048 bits) "
+			    "server-digest SHA256",
+			    remote_mx[rint_in(0, 5)]);
 		remote_id(rid, sizeof(rid), t);
 		P(t, NULL, "postfix/smtp", pid,
-		  "%s: to=<%s>, relay=%s:25, %s, dsn=2.0.0, status=sent "
-		  "(250 2.0.0 Ok: queued as %s)", m->qid, m->rcpt[i],
-		  remote_mx[rint_in(0, 5)], dl, rid);
+		    "%s: to=<%s>, relay=%s:25, %s, dsn=2.0.0, status=sent "
+		    "(250 2.0.0 Ok: queued as %s)",
+		    m->qid, m->rcpt[i], remote_mx[rint_in(0, 5)], dl, rid);
 	}
 	if (bounced >= 0 && m->from[0] != '\0') {
 		t += ms(2, 40);
@@ -821,16 +874,15 @@ deliver(int64_t t, struct msg *m, int retry, int64_t t0)
 			long ps = new_pid();
 
 			P(later, NULL, "postfix/postsuper", ps, "%s: requeued", m->qid);
-			P(later + ms(0, 2), NULL, "postfix/postsuper", ps,
-			  "Requeued: 1 message");
+			P(later + ms(0, 2), NULL, "postfix/postsuper", ps, "Requeued: 1 message");
 			later += ms(100, 2000);
 			qid_new(n.qid, sizeof(n.qid), later);
 			P(later, NULL, "postfix/pickup", pickup_pid,
-			  "%s: uid=0 from=<%s> orig_id=%s", n.qid, m->from, m->qid);
+			    "%s: uid=0 from=<%s> orig_id=%s", n.qid, m->from, m->qid);
 			later += ms(1, 10);
 			msgid(dl, sizeof(dl), later, "example.com");
 			P(later, NULL, "postfix/cleanup", pool_pid(cleanup_pid, 3),
-			  "%s: message-id=<%s>", n.qid, dl);
+			    "%s: message-id=<%s>", n.qid, dl);
 			later += ms(5, 60);
 			active(later, &n, n.nrcpt, NULL);
 			/* the old ID is gone without "removed": never reused */
@@ -853,7 +905,7 @@ static void
 filter(int64_t t, struct msg *m, const char *cli_ip)
 {
 	struct msg c = *m;
-	int order = (int)rint_in(0, 9);	/* 0-1: (a) 2-6: (b) 7-9: (c) */
+	int order = (int)rint_in(0, 9); /* 0-1: (a) 2-6: (b) 7-9: (c) */
 	int64_t tc, th, tq2, te, tr1;
 	long spid = new_pid(), apid = pool_pid(amavis_child, 4);
 	long cpid = pool_pid(cleanup_pid, 3), fpid = new_pid();
@@ -864,13 +916,13 @@ filter(int64_t t, struct msg *m, const char *cli_ip)
 	for (ai = 0; ai < 3; ai++)
 		if (amavis_child[ai] == apid)
 			break;
-	tc = t + ms(300, 1800);		/* the re-injection connects */
+	tc = t + ms(300, 1800); /* the re-injection connects */
 	if (order < 2) {
 		th = tc + ms(1, 10);
 		tq2 = th + ms(1, 15);
 	} else {
 		tq2 = tc + ms(2, 10);
-		th = 0;			/* set below */
+		th = 0; /* set below */
 	}
 	te = tq2 + ms(5, 10);
 	qid_new(c.qid, sizeof(c.qid), order < 2 ? th - 2000 : tq2);
@@ -879,16 +931,15 @@ filter(int64_t t, struct msg *m, const char *cli_ip)
 	P(tc, NULL, "postfix/10025/smtpd", spid, "connect from localhost[127.0.0.1]");
 	if (chance(0.25))
 		P(tq2, NULL, "postfix/10025/smtpd", spid,
-		  "%s: client=localhost[127.0.0.1], orig_queue_id=%s", c.qid, m->qid);
+		    "%s: client=localhost[127.0.0.1], orig_queue_id=%s", c.qid, m->qid);
 	else
-		P(tq2, NULL, "postfix/10025/smtpd", spid,
-		  "%s: client=localhost[127.0.0.1]", c.qid);
+		P(tq2, NULL, "postfix/10025/smtpd", spid, "%s: client=localhost[127.0.0.1]", c.qid);
 	msgid(mid, sizeof(mid), tq2, "example.com");
-	P(tq2 + ms(1, 4), NULL, "postfix/cleanup", cpid, "%s: message-id=<%s>",
-	  c.qid, mid);
+	P(tq2 + ms(1, 4), NULL, "postfix/cleanup", cpid, "%s: message-id=<%s>", c.qid, mid);
 	P(tq2 + ms(4, 5), NULL, "postfix/10025/smtpd", spid,
-	  "disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=%d data=1 "
-	  "quit=1 commands=%d", c.nrcpt, c.nrcpt + 4);
+	    "disconnect from localhost[127.0.0.1] ehlo=1 mail=1 rcpt=%d data=1 "
+	    "quit=1 commands=%d",
+	    c.nrcpt, c.nrcpt + 4);
 	active(te, &c, c.nrcpt, NULL);
 	if (order >= 7) {
 		/* (c): the copy is delivered and removed before the hand-off */
@@ -898,15 +949,15 @@ filter(int64_t t, struct msg *m, const char *cli_ip)
 			delays(dl, sizeof(dl), d - te);
 			if (c.local) {
 				P(d, NULL, "postfix/virtual", pool_pid(virtual_pid, 2),
-				  "%s: to=<%s>, relay=virtual, %s, dsn=2.0.0, "
-				  "status=sent (delivered to maildir)", c.qid,
-				  c.rcpt[i], dl);
+				    "%s: to=<%s>, relay=virtual, %s, dsn=2.0.0, "
+				    "status=sent (delivered to maildir)",
+				    c.qid, c.rcpt[i], dl);
 			} else {
 				remote_id(rid, sizeof(rid), d);
 				P(d, NULL, "postfix/smtp", pool_pid(smtp_pid, 4),
-				  "%s: to=<%s>, relay=%s:25, %s, dsn=2.0.0, status=sent "
-				  "(250 2.0.0 Ok: queued as %s)", c.qid, c.rcpt[i],
-				  remote_mx[rint_in(0, 5)], dl, rid);
+				    "%s: to=<%s>, relay=%s:25, %s, dsn=2.0.0, status=sent "
+				    "(250 2.0.0 Ok: queued as %s)",
+				    c.qid, c.rcpt[i], remote_mx[rint_in(0, 5)], dl, rid);
 			}
 			d += ms(1, 20);
 		}
@@ -920,32 +971,31 @@ filter(int64_t t, struct msg *m, const char *cli_ip)
 	for (i = 0; i < m->nrcpt; i++) {
 		size_t n = strlen(rcpts);
 
-		snprintf(rcpts + n, sizeof(rcpts) - n, "%s<%s>", i ? "," : "",
-			 m->rcpt[i]);
+		snprintf(rcpts + n, sizeof(rcpts) - n, "%s<%s>", i ? "," : "", m->rcpt[i]);
 	}
 	P(th - ms(1, 2), NULL, "amavis", apid,
-	  "(%05ld-%02d) Passed CLEAN {%s}, %s[%s]:%ld <%s> -> %s, Queue-ID: %s, "
-	  "Message-ID: <%s>, mail_id: %08lx%04lx, Hits: %.3f, size: %ld, "
-	  "queued_as: %s, %ld ms", apid % 100000, ++amavis_seq[ai],
-	  m->local ? "RelayedInbound" : "RelayedOutbound",
-	  m->local ? "" : "ORIGINATING LOCAL ", cli_ip, rint_in(1024, 65000),
-	  m->from, rcpts, m->qid, mid, (unsigned long)rint_in(0, 0x7fffffff),
-	  (unsigned long)rint_in(0, 0xffff), runit() * 4 - 2, m->size, c.qid,
-	  rint_in(200, 3000));
+	    "(%05ld-%02d) Passed CLEAN {%s}, %s[%s]:%ld <%s> -> %s, Queue-ID: %s, "
+	    "Message-ID: <%s>, mail_id: %08lx%04lx, Hits: %.3f, size: %ld, "
+	    "queued_as: %s, %ld ms",
+	    apid % 100000, ++amavis_seq[ai], m->local ? "RelayedInbound" : "RelayedOutbound",
+	    m->local ? "" : "ORIGINATING LOCAL ", cli_ip, rint_in(1024, 65000), m->from, rcpts,
+	    m->qid, mid, (unsigned long)rint_in(0, 0x7fffffff), (unsigned long)rint_in(0, 0xffff),
+	    runit() * 4 - 2, m->size, c.qid, rint_in(200, 3000));
 	tr1 = th;
 	for (i = 0; i < m->nrcpt; i++) {
 		delays(dl, sizeof(dl), tr1 - t);
 		P(tr1, NULL, "postfix/amavis/smtp", fpid,
-		  "%s: to=<%s>, relay=127.0.0.1[127.0.0.1]:10024, %s, dsn=2.0.0, "
-		  "status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
-		  "250 2.0.0 Ok: queued as %s)", m->qid, m->rcpt[i], dl, c.qid);
+		    "%s: to=<%s>, relay=127.0.0.1[127.0.0.1]:10024, %s, dsn=2.0.0, "
+		    "status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): "
+		    "250 2.0.0 Ok: queued as %s)",
+		    m->qid, m->rcpt[i], dl, c.qid);
 		tr1 += ms(0, 1);
 	}
 	tr1 += ms(0, 2);
 	P(tr1, NULL, "postfix/qmgr", qmgr_pid, "%s: removed", m->qid);
 	qid_release(m->qid, tr1);
 	if (order >= 7)
-		qid_release(c.qid, tr1);	/* not before its hand-off line */
+		qid_release(c.qid, tr1); /* not before its hand-off line */
 	else
 		deliver(te + ms(5, 100), &c, 0, te);
 }
@@ -986,8 +1036,7 @@ fill_rcpts(struct msg *m, int n, int local)
 /* st_submission - one authenticated session of user u with n messages;
  * ip: override address (burst from a bot), returns the session end */
 static int64_t
-st_submission(int64_t t, struct user *u, int n, const char *ip,
-	      const char *host, int spammer)
+st_submission(int64_t t, struct user *u, int n, const char *ip, const char *host, int spammer)
 {
 	long pid = new_pid();
 	char cli[160], mid[128];
@@ -1005,12 +1054,13 @@ st_submission(int64_t t, struct user *u, int n, const char *ip,
 	P(t, NULL, "postfix/submission/smtpd", pid, "connect from %s", cli);
 	t += ms(20, 200);
 	P(t, NULL, "postfix/submission/smtpd", pid,
-	  "Anonymous TLS connection established from %s: %s", cli, tls_in);
+	    "Anonymous TLS connection established from %s: %s", cli, tls_in);
 	if (!spammer && chance(0.03)) {
 		t += ms(100, 900);
 		P(t, NULL, "postfix/submission/smtpd", pid,
-		  "warning: %s: SASL %s authentication failed: "
-		  "(reason unavailable), sasl_username=%s", cli, method, login);
+		    "warning: %s: SASL %s authentication failed: "
+		    "(reason unavailable), sasl_username=%s",
+		    cli, method, login);
 	}
 	t += ms(50, 400);
 	for (i = 0; i < n; i++) {
@@ -1027,11 +1077,10 @@ st_submission(int64_t t, struct user *u, int n, const char *ip,
 			snprintf(m.from, sizeof(m.from), "%s", u->login);
 		qid_new(m.qid, sizeof(m.qid), t);
 		P(t, NULL, "postfix/submission/smtpd", pid,
-		  "%s: client=%s, sasl_method=%s, sasl_username=%s", m.qid, cli,
-		  method, login);
+		    "%s: client=%s, sasl_method=%s, sasl_username=%s", m.qid, cli, method, login);
 		msgid(mid, sizeof(mid), t, strchr(u->login, '@') + 1);
 		P(t + ms(2, 20), NULL, "postfix/cleanup", pool_pid(cleanup_pid, 3),
-		  "%s: message-id=<%s>", m.qid, mid);
+		    "%s: message-id=<%s>", m.qid, mid);
 		ta = t + ms(25, 400);
 		{
 			char sl[80];
@@ -1045,8 +1094,9 @@ st_submission(int64_t t, struct user *u, int n, const char *ip,
 		t = ta + ms(spammer ? 50 : 200, spammer ? 900 : 4000);
 	}
 	P(t, NULL, "postfix/submission/smtpd", pid,
-	  "disconnect from %s ehlo=2 starttls=1 auth=1 mail=%d rcpt=%d data=%d "
-	  "quit=1 commands=%d", cli, n, rc, n, 5 + 2 * n + rc);
+	    "disconnect from %s ehlo=2 starttls=1 auth=1 mail=%d rcpt=%d data=%d "
+	    "quit=1 commands=%d",
+	    cli, n, rc, n, 5 + 2 * n + rc);
 	return t;
 }
 
@@ -1089,8 +1139,8 @@ st_inbound(int64_t t)
 	char cli[120], mid[128];
 	int64_t ta;
 
-	P(t, NULL, "postfix/postscreen", postscreen_pid,
-	  "CONNECT from [%s]:%ld to [192.0.2.1]:25", h->ip, port);
+	P(t, NULL, "postfix/postscreen", postscreen_pid, "CONNECT from [%s]:%ld to [192.0.2.1]:25",
+	    h->ip, port);
 	t += ms(1, 120);
 	P(t, NULL, "postfix/postscreen", postscreen_pid, "PASS OLD [%s]:%ld", h->ip, port);
 	t += ms(1, 10);
@@ -1098,8 +1148,8 @@ st_inbound(int64_t t)
 	P(t, NULL, "postfix/smtpd", pid, "connect from %s", cli);
 	t += ms(20, 80);
 	if (chance(0.8))
-		P(t, NULL, "postfix/smtpd", pid,
-		  "Anonymous TLS connection established from %s: %s", cli, tls_in);
+		P(t, NULL, "postfix/smtpd", pid, "Anonymous TLS connection established from %s: %s",
+		    cli, tls_in);
 	t += ms(100, 900);
 	memset(&m, 0, sizeof(m));
 	fill_rcpts(&m, n_rcpt(), 1);
@@ -1107,15 +1157,16 @@ st_inbound(int64_t t)
 	if (chance(0.05))
 		mixed_case(m.from, sizeof(m.from), m.from);
 	else if (chance(0.03))
-		m.from[0] = '\0';	/* a remote bounce: from=<> */
+		m.from[0] = '\0'; /* a remote bounce: from=<> */
 	qid_new(m.qid, sizeof(m.qid), t);
 	P(t, NULL, "postfix/smtpd", pid, "%s: client=%s", m.qid, cli);
 	msgid(mid, sizeof(mid), t, remote_domains[rint_in(0, 5)]);
-	P(t + ms(2, 30), NULL, "postfix/cleanup", pool_pid(cleanup_pid, 3),
-	  "%s: message-id=<%s>", m.qid, mid);
+	P(t + ms(2, 30), NULL, "postfix/cleanup", pool_pid(cleanup_pid, 3), "%s: message-id=<%s>",
+	    m.qid, mid);
 	P(t + ms(40, 300), NULL, "postfix/smtpd", pid,
-	  "disconnect from %s ehlo=2 starttls=1 mail=1 rcpt=%d data=1 quit=1 "
-	  "commands=%d", cli, m.nrcpt, 6 + m.nrcpt);
+	    "disconnect from %s ehlo=2 starttls=1 mail=1 rcpt=%d data=1 quit=1 "
+	    "commands=%d",
+	    cli, m.nrcpt, 6 + m.nrcpt);
 	ta = t + ms(40, 320);
 	m.tm = truth_new(&m, NULL, h->ip);
 	active(ta, &m, m.nrcpt, m.tm);
@@ -1142,7 +1193,7 @@ st_pickup(int64_t t, long uid, int n)
 			snprintf(m.from, sizeof(m.from), "www-data@mail.example.com");
 		} else if (uid == 33) {
 			snprintf(pfrom, sizeof(pfrom), "%s",
-				 chance(0.5) ? "WordPress@Example.COM" : "shop@example.com");
+			    chance(0.5) ? "WordPress@Example.COM" : "shop@example.com");
 			snprintf(m.from, sizeof(m.from), "%s", pfrom);
 		} else if (uid == 0) {
 			snprintf(pfrom, sizeof(pfrom), "root");
@@ -1152,11 +1203,11 @@ st_pickup(int64_t t, long uid, int n)
 			snprintf(m.from, sizeof(m.from), "user%ld@mail.example.com", uid);
 		}
 		qid_new(m.qid, sizeof(m.qid), t);
-		P(t, NULL, "postfix/pickup", pickup_pid, "%s: uid=%ld from=<%s>",
-		  m.qid, uid, pfrom);
+		P(t, NULL, "postfix/pickup", pickup_pid, "%s: uid=%ld from=<%s>", m.qid, uid,
+		    pfrom);
 		msgid(mid, sizeof(mid), t, "mail.example.com");
 		P(t + ms(1, 10), NULL, "postfix/cleanup", pool_pid(cleanup_pid, 3),
-		  "%s: message-id=<%s>", m.qid, mid);
+		    "%s: message-id=<%s>", m.qid, mid);
 		ta = t + ms(10, 90);
 		snprintf(uidid, sizeof(uidid), "uid:%ld", uid);
 		m.tm = truth_new(&m, uidid, NULL);
@@ -1189,7 +1240,7 @@ st_localapp(int64_t t, int n)
 		P(t, NULL, "postfix/smtpd", pid, "%s: client=localhost[127.0.0.1]", m.qid);
 		msgid(mid, sizeof(mid), t, "example.com");
 		P(t + ms(1, 8), NULL, "postfix/cleanup", pool_pid(cleanup_pid, 3),
-		  "%s: message-id=<%s>", m.qid, mid);
+		    "%s: message-id=<%s>", m.qid, mid);
 		ta = t + ms(8, 60);
 		m.tm = truth_new(&m, NULL, "127.0.0.1");
 		active(ta, &m, m.nrcpt, m.tm);
@@ -1197,8 +1248,9 @@ st_localapp(int64_t t, int n)
 		t = ta + ms(30, 600);
 	}
 	P(t, NULL, "postfix/smtpd", pid,
-	  "disconnect from localhost[127.0.0.1] ehlo=1 mail=%d rcpt=%d data=%d "
-	  "quit=1 commands=%d", n, n, n, 2 + 3 * n);
+	    "disconnect from localhost[127.0.0.1] ehlo=1 mail=%d rcpt=%d data=%d "
+	    "quit=1 commands=%d",
+	    n, n, n, 2 + 3 * n);
 }
 
 /* st_noise - lines that carry no message */
@@ -1213,38 +1265,39 @@ st_noise(int64_t t)
 		snprintf(ip, sizeof(ip), "198.51.100.%ld", rint_in(201, 254));
 	else
 		snprintf(ip, sizeof(ip), "203.0.113.%ld", rint_in(151, 199));
-	if (k < 35) {		/* a bot that postscreen turns away */
+	if (k < 35) { /* a bot that postscreen turns away */
 		long dp = new_pid();
 
 		P(t, NULL, "postfix/postscreen", postscreen_pid,
-		  "CONNECT from [%s]:%ld to [192.0.2.1]:25", ip, port);
+		    "CONNECT from [%s]:%ld to [192.0.2.1]:25", ip, port);
 		P(t + ms(5, 120), NULL, "postfix/dnsblog", dp,
-		  "addr %s listed by domain zen.example.org as 127.0.0.%ld", ip,
-		  rint_in(2, 11));
+		    "addr %s listed by domain zen.example.org as 127.0.0.%ld", ip, rint_in(2, 11));
 		if (chance(0.5))
 			P(t + ms(200, 400), NULL, "postfix/postscreen", postscreen_pid,
-			  "PREGREET 11 after 0.2%ld from [%s]:%ld: EHLO User\\r\\n",
-			  rint_in(0, 9), ip, port);
+			    "PREGREET 11 after 0.2%ld from [%s]:%ld: EHLO User\\r\\n",
+			    rint_in(0, 9), ip, port);
 		P(t + ms(400, 600), NULL, "postfix/postscreen", postscreen_pid,
-		  "DNSBL rank %ld for [%s]:%ld", rint_in(2, 6), ip, port);
+		    "DNSBL rank %ld for [%s]:%ld", rint_in(2, 6), ip, port);
 		if (chance(0.3)) {
 			long tp = new_pid();
 
-			P(t + ms(700, 900), NULL, "postfix/tlsproxy", tp,
-			  "CONNECT from [%s]:%ld", ip, port);
+			P(t + ms(700, 900), NULL, "postfix/tlsproxy", tp, "CONNECT from [%s]:%ld",
+			    ip, port);
 			P(t + ms(1000, 1500), NULL, "postfix/tlsproxy", tp,
-			  "Anonymous TLS connection established from [%s]:%ld: "
-			  "TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 "
-			  "(256/256 bits)", ip, port);
-			P(t + ms(1600, 2000), NULL, "postfix/tlsproxy", tp,
-			  "DISCONNECT [%s]:%ld", ip, port);
+			    "Anonymous TLS connection established from [%s]:%ld: "
+			    "TLSv1.2 with cipher ECDHE-RSA-AES256-GCM-SHA384 "
+			    "(256/256 bits)",
+			    ip, port);
+			P(t + ms(1600, 2000), NULL, "postfix/tlsproxy", tp, "DISCONNECT [%s]:%ld",
+			    ip, port);
 			P(t + ms(2000, 2001), NULL, "postfix/postscreen", postscreen_pid,
-			  "HANGUP after 2.1 from [%s]:%ld in tests after SMTP "
-			  "handshake", ip, port);
+			    "HANGUP after 2.1 from [%s]:%ld in tests after SMTP "
+			    "handshake",
+			    ip, port);
 		}
 		P(t + ms(2002, 2500), NULL, "postfix/postscreen", postscreen_pid,
-		  "DISCONNECT [%s]:%ld", ip, port);
-	} else if (k < 55) {	/* password guessing on submission */
+		    "DISCONNECT [%s]:%ld", ip, port);
+	} else if (k < 55) { /* password guessing on submission */
 		const char *fn = first_names[rint_in(0, (long)NFIRST - 1)];
 		int n = (int)rint_in(1, 3), i;
 
@@ -1254,51 +1307,53 @@ st_noise(int64_t t)
 			t += ms(500, 3000);
 			if (chance(0.5))
 				P(t, NULL, "postfix/submission/smtpd", pid,
-				  "warning: unknown[%s]: SASL LOGIN authentication "
-				  "failed: (reason unavailable), sasl_username=%s@%s",
-				  ip, fn, hosted[rint_in(0, 2)]);
+				    "warning: unknown[%s]: SASL LOGIN authentication "
+				    "failed: (reason unavailable), sasl_username=%s@%s",
+				    ip, fn, hosted[rint_in(0, 2)]);
 			else
 				P(t, NULL, "postfix/submission/smtpd", pid,
-				  "warning: unknown[%s]: SASL LOGIN authentication "
-				  "failed: UGFzc3dvcmQ6", ip);
+				    "warning: unknown[%s]: SASL LOGIN authentication "
+				    "failed: UGFzc3dvcmQ6",
+				    ip);
 		}
 		t += ms(10, 500);
 		if (chance(0.5))
 			P(t, NULL, "postfix/submission/smtpd", pid,
-			  "lost connection after AUTH from unknown[%s]", ip);
+			    "lost connection after AUTH from unknown[%s]", ip);
 		P(t, NULL, "postfix/submission/smtpd", pid,
-		  "disconnect from unknown[%s] ehlo=1 auth=0/%d commands=1/%d", ip,
-		  n, n + 1);
-	} else if (k < 70) {	/* rejected at RCPT */
+		    "disconnect from unknown[%s] ehlo=1 auth=0/%d commands=1/%d", ip, n, n + 1);
+	} else if (k < 70) { /* rejected at RCPT */
 		char to[128], from[128];
 
 		pid = new_pid();
 		remote_addr(from, sizeof(from));
 		snprintf(to, sizeof(to), "%s", users[rint_in(0, (long)nusers - 1)].login);
 		P(t, NULL, "postfix/postscreen", postscreen_pid,
-		  "CONNECT from [%s]:%ld to [192.0.2.1]:25", ip, port);
-		P(t + ms(1, 5), NULL, "postfix/postscreen", postscreen_pid,
-		  "PASS NEW [%s]:%ld", ip, port);
+		    "CONNECT from [%s]:%ld to [192.0.2.1]:25", ip, port);
+		P(t + ms(1, 5), NULL, "postfix/postscreen", postscreen_pid, "PASS NEW [%s]:%ld", ip,
+		    port);
 		t += ms(6, 20);
 		P(t, NULL, "postfix/smtpd", pid, "connect from unknown[%s]", ip);
 		t += ms(200, 900);
 		if (chance(0.5))
 			P(t, NULL, "postfix/smtpd", pid,
-			  "NOQUEUE: reject: RCPT from unknown[%s]: 450 4.7.1 "
-			  "<win-%04lx>: Helo command rejected: Host not found; "
-			  "from=<%s> to=<%s> proto=ESMTP helo=<win-%04lx>", ip,
-			  (unsigned long)rint_in(0, 0xffff), from, to,
-			  (unsigned long)rint_in(0, 0xffff));
+			    "NOQUEUE: reject: RCPT from unknown[%s]: 450 4.7.1 "
+			    "<win-%04lx>: Helo command rejected: Host not found; "
+			    "from=<%s> to=<%s> proto=ESMTP helo=<win-%04lx>",
+			    ip, (unsigned long)rint_in(0, 0xffff), from, to,
+			    (unsigned long)rint_in(0, 0xffff));
 		else
 			P(t, NULL, "postfix/smtpd", pid,
-			  "NOQUEUE: reject: RCPT from unknown[%s]: 554 5.7.1 <%s>: "
-			  "Relay access denied; from=<%s> to=<%s> proto=ESMTP "
-			  "helo=<[%s]>", ip, from, from, from, ip);
+			    "NOQUEUE: reject: RCPT from unknown[%s]: 554 5.7.1 <%s>: "
+			    "Relay access denied; from=<%s> to=<%s> proto=ESMTP "
+			    "helo=<[%s]>",
+			    ip, from, from, from, ip);
 		t += ms(10, 300);
 		P(t, NULL, "postfix/smtpd", pid,
-		  "disconnect from unknown[%s] ehlo=1 mail=1 rcpt=0/1 quit=1 "
-		  "commands=3/4", ip);
-	} else if (k < 78) {	/* a scanner */
+		    "disconnect from unknown[%s] ehlo=1 mail=1 rcpt=0/1 quit=1 "
+		    "commands=3/4",
+		    ip);
+	} else if (k < 78) { /* a scanner */
 		static const char *const after[] = { "CONNECT", "EHLO", "STARTTLS", "UNKNOWN" };
 
 		const char *prog = chance(0.5) ? "postfix/smtpd" : "postfix/submission/smtpd";
@@ -1308,46 +1363,50 @@ st_noise(int64_t t)
 		snprintf(name, sizeof(name), "scanner-%ld.example.net", rint_in(1, 40));
 		P(t, NULL, prog, pid, "connect from %s[%s]", name, ip);
 		P(t + ms(100, 3000), NULL, prog, pid, "lost connection after %s from %s[%s]",
-		  after[rint_in(0, 3)], name, ip);
-		P(t + ms(3001, 3100), NULL, prog, pid,
-		  "disconnect from %s[%s] ehlo=1 commands=1", name, ip);
-	} else if (k < 82) {	/* anvil statistics */
+		    after[rint_in(0, 3)], name, ip);
+		P(t + ms(3001, 3100), NULL, prog, pid, "disconnect from %s[%s] ehlo=1 commands=1",
+		    name, ip);
+	} else if (k < 82) { /* anvil statistics */
 		if (anvil_pid == 0 || chance(0.2))
 			anvil_pid = new_pid();
 		P(t, NULL, "postfix/anvil", anvil_pid,
-		  "statistics: max connection rate %ld/60s for (smtpd:%s) at "
-		  "Mar  2 03:1%ld:07", rint_in(1, 9), ip, rint_in(0, 9));
+		    "statistics: max connection rate %ld/60s for (smtpd:%s) at "
+		    "Mar  2 03:1%ld:07",
+		    rint_in(1, 9), ip, rint_in(0, 9));
 		P(t + ms(0, 2), NULL, "postfix/anvil", anvil_pid,
-		  "statistics: max connection count %ld for (smtpd:%s) at Mar  2 "
-		  "03:1%ld:07", rint_in(1, 4), ip, rint_in(0, 9));
+		    "statistics: max connection count %ld for (smtpd:%s) at Mar  2 "
+		    "03:1%ld:07",
+		    rint_in(1, 4), ip, rint_in(0, 9));
 		P(t + ms(2, 4), NULL, "postfix/anvil", anvil_pid,
-		  "statistics: max cache size %ld at Mar  2 03:1%ld:07",
-		  rint_in(1, 12), rint_in(0, 9));
-	} else if (k < 92) {	/* dovecot mentions users, and is not Postfix */
+		    "statistics: max cache size %ld at Mar  2 03:1%ld:07", rint_in(1, 12),
+		    rint_in(0, 9));
+	} else if (k < 92) { /* dovecot mentions users, and is not Postfix */
 		struct user *u = pick_user();
 
 		snprintf(buf, sizeof(buf),
-			 "dovecot: imap-login: Login: user=<%s>, method=PLAIN, "
-			 "rip=%s, lip=192.0.2.1, mpid=%ld, TLS, session=<%08lx>",
-			 u->login, u->ip[0], new_pid(),
-			 (unsigned long)rint_in(0, 0x7fffffff));
+		    "dovecot: imap-login: Login: user=<%s>, method=PLAIN, "
+		    "rip=%s, lip=192.0.2.1, mpid=%ld, TLS, session=<%08lx>",
+		    u->login, u->ip[0], new_pid(), (unsigned long)rint_in(0, 0x7fffffff));
 		R(t, buf);
 		if (chance(0.5)) {
 			snprintf(buf, sizeof(buf),
-				 "dovecot: imap(%s)<%ld><%08lx>: Disconnected: Logged "
-				 "out in=%ld out=%ld", u->login, new_pid(),
-				 (unsigned long)rint_in(0, 0x7fffffff),
-				 rint_in(100, 9000), rint_in(100, 90000));
+			    "dovecot: imap(%s)<%ld><%08lx>: Disconnected: Logged "
+			    "out in=%ld out=%ld",
+			    u->login, new_pid(), (unsigned long)rint_in(0, 0x7fffffff),
+			    rint_in(100, 9000), rint_in(100, 90000));
 			R(t + ms(500, 60000), buf);
 		}
 	} else if (k < 95) {
-		snprintf(buf, sizeof(buf), "CRON[%ld]: (root) CMD (command -v "
-			 "debian-sa1 > /dev/null && debian-sa1 1 1)", new_pid());
+		snprintf(buf, sizeof(buf),
+		    "CRON[%ld]: (root) CMD (command -v "
+		    "debian-sa1 > /dev/null && debian-sa1 1 1)",
+		    new_pid());
 		R(t, buf);
-	} else {		/* a warning that names no queue file */
+	} else { /* a warning that names no queue file */
 		P(t, NULL, "postfix/smtpd", new_pid(),
-		  "warning: hostname host-%ld.example.net does not resolve to "
-		  "address %s: Name or service not known", rint_in(1, 999), ip);
+		    "warning: hostname host-%ld.example.net does not resolve to "
+		    "address %s: Name or service not known",
+		    rint_in(1, 999), ip);
 	}
 }
 
@@ -1360,7 +1419,7 @@ st_one(int64_t t, int big)
 
 	if (!big && x < 0.0016)
 		x = 0.5;
-	if (x < 0.0004) {			/* a stolen login */
+	if (x < 0.0004) { /* a stolen login */
 		struct user *b = NULL;
 
 		for (i = 0; i < 20 && b == NULL; i++) {
@@ -1370,9 +1429,9 @@ st_one(int64_t t, int big)
 				b = u;
 		}
 		st_burst(t, b ? b : &users[0]);
-	} else if (x < 0.0007) {		/* a contact-form spam run */
+	} else if (x < 0.0007) { /* a contact-form spam run */
 		st_pickup(t, 33, (int)rint_in(40, 160));
-	} else if (x < 0.0010) {		/* the newsletter job */
+	} else if (x < 0.0010) { /* the newsletter job */
 		int n = (int)rint_in(60, 120);
 
 		while (n > 0) {
@@ -1383,8 +1442,7 @@ st_one(int64_t t, int big)
 			t += ms(4000, 9000);
 		}
 	} else if (x < 0.25) {
-		st_submission(t, pick_user(), chance(0.85) ? 1 : (int)rint_in(2, 3),
-			      NULL, NULL, 0);
+		st_submission(t, pick_user(), chance(0.85) ? 1 : (int)rint_in(2, 3), NULL, NULL, 0);
 	} else if (x < 0.43) {
 		st_inbound(t);
 	} else if (x < 0.49) {
@@ -1402,8 +1460,8 @@ st_one(int64_t t, int big)
 /* output and truth */
 
 struct ident {
-	char   *id;
-	long	msgs, rcpts;
+	char *id;
+	long msgs, rcpts;
 };
 
 static struct ident *itab;
@@ -1458,20 +1516,21 @@ static enum fmt out_fmt = FMT_RFC3339;
 static void
 header(char *buf, size_t len, int64_t t)
 {
-	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May",
-		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+		"Sep", "Oct", "Nov", "Dec" };
 	time_t s = (time_t)(t / USEC);
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
 	if (out_fmt == FMT_RFC3339)
 		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00 " HOSTNAME,
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-			 tm.tm_min, tm.tm_sec, (int)(t % USEC));
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		    (int)(t % USEC));
 	else
-		snprintf(buf, len, out_fmt == FMT_BSD ? "%s %2d %02d:%02d:%02d " HOSTNAME
-			 : "%s %02d %02d:%02d:%02d " HOSTNAME, mon[tm.tm_mon],
-			 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		snprintf(buf, len,
+		    out_fmt == FMT_BSD ? "%s %2d %02d:%02d:%02d " HOSTNAME
+				       : "%s %02d %02d:%02d:%02d " HOSTNAME,
+		    mon[tm.tm_mon], tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* emit - write one line (and its truth) */
@@ -1486,9 +1545,8 @@ emit(FILE *out, FILE *truth, const struct pline *l)
 	if (l->tm != NULL) {
 		int64_t shown = out_fmt == FMT_RFC3339 ? l->t : l->t / USEC * USEC;
 
-		fprintf(truth, "message\t%lld.%06d\t%s\t%d\t",
-			(long long)(shown / USEC), (int)(shown % USEC), l->tm->qid,
-			l->tm->nrcpt);
+		fprintf(truth, "message\t%lld.%06d\t%s\t%d\t", (long long)(shown / USEC),
+		    (int)(shown % USEC), l->tm->qid, l->tm->nrcpt);
 		for (i = 0; i < l->tm->nids; i++) {
 			fprintf(truth, "%s%s", i ? "," : "", l->tm->ids[i]);
 			ident_add(l->tm->ids[i], l->tm->nrcpt);
@@ -1517,9 +1575,10 @@ num_arg(const char *opt, const char *s, double lo, double hi)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: loggen --lines N [--seed S] [--format bsd|bsd0|rfc3339] "
-		"[--start EPOCH] [--rate LINES_PER_SEC] [--long-ids PCT] "
-		"--out FILE|- --truth FILE\n");
+	fprintf(stderr,
+	    "usage: loggen --lines N [--seed S] [--format bsd|bsd0|rfc3339] "
+	    "[--start EPOCH] [--rate LINES_PER_SEC] [--long-ids PCT] "
+	    "--out FILE|- --truth FILE\n");
 	exit(2);
 }
 
@@ -1529,7 +1588,7 @@ main(int argc, char **argv)
 	long lines = -1, emitted = 0;
 	uint64_t seed = 1;
 	double rate = 2.0, avg = 12.0;
-	int64_t start = 1772409600LL * USEC;	/* 2026-03-02T00:00:00Z */
+	int64_t start = 1772409600LL * USEC; /* 2026-03-02T00:00:00Z */
 	int64_t next_t, last_t;
 	const char *outp = NULL, *truthp = NULL;
 	FILE *out, *truth;
@@ -1625,27 +1684,28 @@ main(int argc, char **argv)
 		free(l.text);
 		free(l.tm);
 	}
-	while (emitted < lines) {	/* pad: lines that carry no message */
+	while (emitted < lines) { /* pad: lines that carry no message */
 		char buf[160], hdr[64];
 
 		last_t += (int64_t)(rexp(1.0 / rate) * 1e6) + 1;
 		header(hdr, sizeof(hdr), last_t);
-		snprintf(buf, sizeof(buf), "postfix/postscreen[%ld]: CONNECT from "
-			 "[198.51.100.%ld]:%ld to [192.0.2.1]:25", postscreen_pid,
-			 rint_in(201, 254), rint_in(1024, 65000));
+		snprintf(buf, sizeof(buf),
+		    "postfix/postscreen[%ld]: CONNECT from "
+		    "[198.51.100.%ld]:%ld to [192.0.2.1]:25",
+		    postscreen_pid, rint_in(201, 254), rint_in(1024, 65000));
 		fprintf(out, "%s %s\n", hdr, buf);
 		emitted++;
 	}
 	{
 		size_t j = 0;
 
-		for (i = 0; i < itab_cap; i++)	/* compact, then sort */
+		for (i = 0; i < itab_cap; i++) /* compact, then sort */
 			if (itab[i].id != NULL)
 				itab[j++] = itab[i];
 		qsort(itab, j, sizeof(*itab), ident_cmp);
 		for (i = 0; i < j; i++)
-			fprintf(truth, "identity\t%s\t%ld\t%ld\n", itab[i].id,
-				itab[i].msgs, itab[i].rcpts);
+			fprintf(truth, "identity\t%s\t%ld\t%ld\n", itab[i].id, itab[i].msgs,
+			    itab[i].rcpts);
 	}
 	if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0)) {
 		perror(outp);
@@ -1655,7 +1715,7 @@ main(int argc, char **argv)
 		perror(truthp);
 		return 2;
 	}
-	fprintf(stderr, "loggen: %ld lines, %zu identities, %lu reused queue IDs\n",
-		emitted, itab_n, reused_ids);
+	fprintf(stderr, "loggen: %ld lines, %zu identities, %lu reused queue IDs\n", emitted,
+	    itab_n, reused_ids);
 	return 0;
 }

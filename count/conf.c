@@ -48,66 +48,81 @@
 
 #include "count/conf_priv.h"
 
-#define CONF_LINE_MAX	4096		/* bytes per line */
-#define CONF_ERRS_MAX	100		/* then "too many errors" and stop */
-#define DURATION_MAX	(3650LL * 86400)	/* ten years */
+#define CONF_LINE_MAX 4096            /* bytes per line */
+#define CONF_ERRS_MAX 100             /* then "too many errors" and stop */
+#define DURATION_MAX (3650LL * 86400) /* ten years */
 
 static const char *const sec_names[SEC_COUNT] = {
-	"agent", "limit", "exempt", "action block", "action notify", "action exec",
+	"agent",
+	"limit",
+	"exempt",
+	"action block",
+	"action notify",
+	"action exec",
 };
 
 static const char *const mode_words[] = { "enforce", "monitor", NULL };
 static const char *const start_words[] = { "end", "beginning", NULL };
-static const char *const by_words[] = {	/* enum conf_by */
+static const char *const by_words[] = { /* enum conf_by */
 	"sasl", "uid", "sender", "ip", "sasl_domain", "sender_domain", NULL
 };
-static const char *const maptype_words[] = {
-	"hash", "btree", "lmdb", "cdb", "dbm", "sdbm", NULL
-};
+static const char *const maptype_words[] = { "hash", "btree", "lmdb", "cdb", "dbm", "sdbm", NULL };
 static const char *const limit_words[] = { "messages", "recipients", "ips", NULL };
 
-#define C(f)	offsetof(struct conf, f)
-#define R(f)	offsetof(struct conf_rule, f)
+#define C(f) offsetof(struct conf, f)
+#define R(f) offsetof(struct conf_rule, f)
 
 const struct key conf_keys[] = {
-/*	  name                  default                                  min max           target                count                  words          section     type         arg */
-	{ "log",                "/var/log/mail.log",                     0,  0,            C(log),               0,                     NULL,          SEC_AGENT,  KT_PATH,     PATH_DASH },
-	{ "state",              "/var/lib/sendguard/state.db",           0,  0,            C(state),             0,                     NULL,          SEC_AGENT,  KT_PATH,     0 },
-	{ "mode",               "enforce",                               0,  0,            C(mode),              0,                     mode_words,    SEC_AGENT,  KT_ENUM,     0 },
-	{ "start_at",           "end",                                   0,  0,            C(start_at),          0,                     start_words,   SEC_AGENT,  KT_ENUM,     0 },
-	{ "socket",             "/run/sendguard/control.sock",           0,  0,            C(socket),            0,                     NULL,          SEC_AGENT,  KT_PATH,     0 },
-	{ "postfix_config_dir", "/etc/postfix",                          0,  0,            C(postfix_config_dir), 0,                     NULL,          SEC_AGENT,  KT_PATH,     0 },
-	{ "postsuper",          "/usr/sbin/postsuper",                   0,  0,            C(postsuper),         0,                     NULL,          SEC_AGENT,  KT_PATH,     PATH_PROG },
-	{ "postmap",            "/usr/sbin/postmap",                     0,  0,            C(postmap),           0,                     NULL,          SEC_AGENT,  KT_PATH,     PATH_PROG },
-	{ "postfix",            "/usr/sbin/postfix",                     0,  0,            C(postfix),           0,                     NULL,          SEC_AGENT,  KT_PATH,     PATH_PROG },
-	{ "sendmail",           "/usr/sbin/sendmail",                    0,  0,            C(sendmail),          0,                     NULL,          SEC_AGENT,  KT_PATH,     PATH_PROG },
-	{ "retention",          "7d",                                    60, DURATION_MAX, C(retention),         0,                     NULL,          SEC_AGENT,  KT_DURATION, 0 },
-	{ "action_timeout",     "30s",                                   1,  3600,         C(action_timeout),    0,                     NULL,          SEC_AGENT,  KT_DURATION, 0 },
-	{ "by",                 NULL,                                    0,  0,            R(by),                0,                     by_words,      SEC_LIMIT,  KT_ENUM,     0 },
-	{ "match",              NULL,                                    0,  0,            R(match),             R(nmatch),             NULL,          SEC_LIMIT,  KT_LIST,     0 },
-	{ "messages",           NULL,                                    1,  DURATION_MAX, 0,                    0,                     NULL,          SEC_LIMIT,  KT_WINDOWS,  LIM_MESSAGES },
-	{ "recipients",         NULL,                                    1,  DURATION_MAX, 0,                    0,                     NULL,          SEC_LIMIT,  KT_WINDOWS,  LIM_RECIPIENTS },
-	{ "ips",                NULL,                                    1,  DURATION_MAX, 0,                    0,                     NULL,          SEC_LIMIT,  KT_WINDOWS,  LIM_IPS },
-	{ "actions",            NULL,                                    0,  0,            0,                    0,                     NULL,          SEC_LIMIT,  KT_ACTIONS,  0 },
-	{ "block_time",         "1h",                                    0,  DURATION_MAX, R(block_time),        0,                     NULL,          SEC_LIMIT,  KT_DURATION, 0 },
-	{ "block_time_factor",  "1",                                     1,  100,          R(block_time_factor), 0,                     NULL,          SEC_LIMIT,  KT_FLOAT,    0 },
-	{ "sasl",               NULL,                                    0,  0,            C(exempt[BY_SASL]),   C(nexempt[BY_SASL]),   NULL,          SEC_EXEMPT, KT_LIST,     0 },
-	{ "uid",                NULL,                                    0,  0,            C(exempt[BY_UID]),    C(nexempt[BY_UID]),    NULL,          SEC_EXEMPT, KT_LIST,     0 },
-	{ "sender",             NULL,                                    0,  0,            C(exempt[BY_SENDER]), C(nexempt[BY_SENDER]), NULL,          SEC_EXEMPT, KT_LIST,     0 },
-	{ "ip",                 NULL,                                    0,  0,            C(exempt[BY_IP]),     C(nexempt[BY_IP]),     NULL,          SEC_EXEMPT, KT_LIST,     0 },
-	{ "sasl_domain",        NULL,                                    0,  0,            C(exempt[BY_SASL_DOMAIN]), C(nexempt[BY_SASL_DOMAIN]), NULL,  SEC_EXEMPT, KT_LIST,     0 },
-	{ "sender_domain",      NULL,                                    0,  0,            C(exempt[BY_SENDER_DOMAIN]), C(nexempt[BY_SENDER_DOMAIN]), NULL, SEC_EXEMPT, KT_LIST,  0 },
-	{ "sasl_map",           "/etc/postfix/sendguard_sasl_access",    0,  0,            C(sasl_map),          0,                     NULL,          SEC_BLOCK,  KT_PATH,     0 },
-	{ "sender_map",         "/etc/postfix/sendguard_sender_access",  0,  0,            C(sender_map),        0,                     NULL,          SEC_BLOCK,  KT_PATH,     0 },
-	{ "map_type",           "hash",                                  0,  0,            C(map_type),          0,                     maptype_words, SEC_BLOCK,  KT_WORD,     0 },
-	{ "reply",              "450 4.7.1 Sending rate limit exceeded, contact the postmaster",
-	                                                                 0,  0,            C(reply),             0,                     NULL,          SEC_BLOCK,  KT_REPLY,    0 },
-	{ "to",                 "postmaster",                            0,  0,            C(notify_to),         0,                     NULL,          SEC_NOTIFY, KT_ADDRESS,  0 },
-	{ "command",            NULL,                                    0,  0,            C(exec_argv),         C(exec_argc),          NULL,          SEC_EXEC,   KT_COMMAND,  0 },
+	/*	  name                  default                                  min max           target                count                  words          section     type         arg */
+	{ "log", "/var/log/mail.log", 0, 0, C(log), 0, NULL, SEC_AGENT, KT_PATH, PATH_DASH },
+	{ "state", "/var/lib/sendguard/state.db", 0, 0, C(state), 0, NULL, SEC_AGENT, KT_PATH, 0 },
+	{ "mode", "enforce", 0, 0, C(mode), 0, mode_words, SEC_AGENT, KT_ENUM, 0 },
+	{ "start_at", "end", 0, 0, C(start_at), 0, start_words, SEC_AGENT, KT_ENUM, 0 },
+	{ "socket", "/run/sendguard/control.sock", 0, 0, C(socket), 0, NULL, SEC_AGENT, KT_PATH,
+	    0 },
+	{ "postfix_config_dir", "/etc/postfix", 0, 0, C(postfix_config_dir), 0, NULL, SEC_AGENT,
+	    KT_PATH, 0 },
+	{ "postsuper", "/usr/sbin/postsuper", 0, 0, C(postsuper), 0, NULL, SEC_AGENT, KT_PATH,
+	    PATH_PROG },
+	{ "postmap", "/usr/sbin/postmap", 0, 0, C(postmap), 0, NULL, SEC_AGENT, KT_PATH,
+	    PATH_PROG },
+	{ "postfix", "/usr/sbin/postfix", 0, 0, C(postfix), 0, NULL, SEC_AGENT, KT_PATH,
+	    PATH_PROG },
+	{ "sendmail", "/usr/sbin/sendmail", 0, 0, C(sendmail), 0, NULL, SEC_AGENT, KT_PATH,
+	    PATH_PROG },
+	{ "retention", "7d", 60, DURATION_MAX, C(retention), 0, NULL, SEC_AGENT, KT_DURATION, 0 },
+	{ "action_timeout", "30s", 1, 3600, C(action_timeout), 0, NULL, SEC_AGENT, KT_DURATION, 0 },
+	{ "by", NULL, 0, 0, R(by), 0, by_words, SEC_LIMIT, KT_ENUM, 0 },
+	{ "match", NULL, 0, 0, R(match), R(nmatch), NULL, SEC_LIMIT, KT_LIST, 0 },
+	{ "messages", NULL, 1, DURATION_MAX, 0, 0, NULL, SEC_LIMIT, KT_WINDOWS, LIM_MESSAGES },
+	{ "recipients", NULL, 1, DURATION_MAX, 0, 0, NULL, SEC_LIMIT, KT_WINDOWS, LIM_RECIPIENTS },
+	{ "ips", NULL, 1, DURATION_MAX, 0, 0, NULL, SEC_LIMIT, KT_WINDOWS, LIM_IPS },
+	{ "actions", NULL, 0, 0, 0, 0, NULL, SEC_LIMIT, KT_ACTIONS, 0 },
+	{ "block_time", "1h", 0, DURATION_MAX, R(block_time), 0, NULL, SEC_LIMIT, KT_DURATION, 0 },
+	{ "block_time_factor", "1", 1, 100, R(block_time_factor), 0, NULL, SEC_LIMIT, KT_FLOAT, 0 },
+	{ "sasl", NULL, 0, 0, C(exempt[BY_SASL]), C(nexempt[BY_SASL]), NULL, SEC_EXEMPT, KT_LIST,
+	    0 },
+	{ "uid", NULL, 0, 0, C(exempt[BY_UID]), C(nexempt[BY_UID]), NULL, SEC_EXEMPT, KT_LIST, 0 },
+	{ "sender", NULL, 0, 0, C(exempt[BY_SENDER]), C(nexempt[BY_SENDER]), NULL, SEC_EXEMPT,
+	    KT_LIST, 0 },
+	{ "ip", NULL, 0, 0, C(exempt[BY_IP]), C(nexempt[BY_IP]), NULL, SEC_EXEMPT, KT_LIST, 0 },
+	{ "sasl_domain", NULL, 0, 0, C(exempt[BY_SASL_DOMAIN]), C(nexempt[BY_SASL_DOMAIN]), NULL,
+	    SEC_EXEMPT, KT_LIST, 0 },
+	{ "sender_domain", NULL, 0, 0, C(exempt[BY_SENDER_DOMAIN]), C(nexempt[BY_SENDER_DOMAIN]),
+	    NULL, SEC_EXEMPT, KT_LIST, 0 },
+	{ "sasl_map", "/etc/postfix/sendguard_sasl_access", 0, 0, C(sasl_map), 0, NULL, SEC_BLOCK,
+	    KT_PATH, 0 },
+	{ "sender_map", "/etc/postfix/sendguard_sender_access", 0, 0, C(sender_map), 0, NULL,
+	    SEC_BLOCK, KT_PATH, 0 },
+	{ "map_type", "hash", 0, 0, C(map_type), 0, maptype_words, SEC_BLOCK, KT_WORD, 0 },
+	{ "reply", "450 4.7.1 Sending rate limit exceeded, contact the postmaster", 0, 0, C(reply),
+	    0, NULL, SEC_BLOCK, KT_REPLY, 0 },
+	{ "to", "postmaster", 0, 0, C(notify_to), 0, NULL, SEC_NOTIFY, KT_ADDRESS, 0 },
+	{ "command", NULL, 0, 0, C(exec_argv), C(exec_argc), NULL, SEC_EXEC, KT_COMMAND, 0 },
 };
 
 _Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) == CONF_NKEYS,
-	       "CONF_NKEYS (conf_priv.h) counts the rows of conf_keys[]");
+    "CONF_NKEYS (conf_priv.h) counts the rows of conf_keys[]");
 
 /* conf_ps_err - record "path:line: message" (line 0: "path: message") */
 void
@@ -336,7 +351,8 @@ valid_limit_name(const char *s)
 	size_t n = strlen(s);
 
 	return (n >= 1 && n < CONF_NAME_MAX &&
-	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    strspn(s,
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		"0123456789_.-") == n);
 }
 
@@ -394,14 +410,16 @@ parse_section(struct pstate *ps, char *s)
 			return;
 		}
 		if (!valid_limit_name(rest)) {
-			conf_ps_err(ps, ps->line, "bad limit name '%s' (1 to %d of A-Z a-z 0-9 _ . -)",
-			    rest, CONF_NAME_MAX - 1);
+			conf_ps_err(ps, ps->line,
+			    "bad limit name '%s' (1 to %d of A-Z a-z 0-9 _ . -)", rest,
+			    CONF_NAME_MAX - 1);
 			bad = 1;
 		} else
 			for (i = 0; i < ps->c->nrules; i++)
 				if (strcmp(ps->c->rules[i].name, rest) == 0) {
-					conf_ps_err(ps, ps->line, "limit '%s' defined twice (first at line %d)",
-					    rest, ps->c->rules[i].line);
+					conf_ps_err(ps, ps->line,
+					    "limit '%s' defined twice (first at line %d)", rest,
+					    ps->c->rules[i].line);
 					bad = 1;
 					break;
 				}
@@ -425,7 +443,8 @@ parse_section(struct pstate *ps, char *s)
 			return;
 		}
 	}
-	conf_ps_err(ps, ps->line, "unknown section [%s%s%s] (expected [agent], [limit NAME], "
+	conf_ps_err(ps, ps->line,
+	    "unknown section [%s%s%s] (expected [agent], [limit NAME], "
 	    "[exempt], [action block], [action notify] or [action exec])",
 	    word, *rest ? " " : "", rest);
 }
@@ -455,7 +474,7 @@ parse_line(struct pstate *ps, char *s, size_t len)
 	/* Until a section header says otherwise, errors belong to the current rule. */
 	ps->erule = ps->sec == SEC_LIMIT ? ps->rule + 1 : 0;
 	if (ps->line == 1 && len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
-		s += 3;		/* UTF-8 byte order mark */
+		s += 3; /* UTF-8 byte order mark */
 		len -= 3;
 	}
 	if (len > CONF_LINE_MAX) {
@@ -494,8 +513,9 @@ parse_line(struct pstate *ps, char *s, size_t len)
 	}
 	if (ps->sec < 0) {
 		if (!ps->seen_sec)
-			conf_ps_err(ps, ps->line, "'%s' is outside of any section (start with [agent])", key);
-		return;		/* in a bad section: its error is enough */
+			conf_ps_err(ps, ps->line,
+			    "'%s' is outside of any section (start with [agent])", key);
+		return; /* in a bad section: its error is enough */
 	}
 	for (i = 0; i < CONF_NKEYS; i++)
 		if ((int)conf_keys[i].sec == ps->sec && strcmp(conf_keys[i].name, key) == 0) {
@@ -516,8 +536,8 @@ parse_line(struct pstate *ps, char *s, size_t len)
 		conf_ps_err(ps, ps->line, "%s: empty value", key);
 		return;
 	}
-	(void)conf_set_value(ps, k, ps->sec == SEC_LIMIT ? (void *)&ps->c->rules[ps->rule]
-	    : (void *)ps->c, val);
+	(void)conf_set_value(ps, k,
+	    ps->sec == SEC_LIMIT ? (void *)&ps->c->rules[ps->rule] : (void *)ps->c, val);
 }
 
 /* drop_bad_rules - lenient reading: leave out every rule with an error */

@@ -32,7 +32,6 @@
 
 #include "count/conf_priv.h"
 
-
 /* ---- client-IP patterns: address ranges beside the globs ---- */
 
 /* host_bits_zero - 1 when no bit of addr[0..nbytes) after the first bits is set */
@@ -106,7 +105,8 @@ parse_range(const char *item, struct conf_cidr *r, char *why, size_t len, int *h
 	for (; *b; b++)
 		bits = bits * 10 + (unsigned)(*b - '0');
 	if (bits > max) {
-		snprintf(why, len, "the prefix length %u is over %u for IPv%u", bits, max, r->family);
+		snprintf(why, len, "the prefix length %u is over %u for IPv%u", bits, max,
+		    r->family);
 		return (-1);
 	}
 	r->bits = (unsigned char)bits;
@@ -129,7 +129,7 @@ parse_range(const char *item, struct conf_cidr *r, char *why, size_t len, int *h
  */
 int
 conf_split_ranges(struct pstate *ps, int line, const char *key, char ***list, size_t *n,
-	     struct conf_cidr **out, size_t *nout)
+    struct conf_cidr **out, size_t *nout)
 {
 	struct conf_cidr *r = NULL, *fit;
 	char why[160], canon[INET6_ADDRSTRLEN];
@@ -149,8 +149,11 @@ conf_split_ranges(struct pstate *ps, int line, const char *key, char ***list, si
 
 		if (strchr(item, '/') != NULL) {
 			if (parse_range(item, &r[nr], why, sizeof(why), &hint) < 0) {
-				conf_ps_err(ps, line, "%s: '%s' is not an address range: %s%s", key, item, why,
-				    hint ? " (write ADDRESS/BITS, e.g. 203.0.113.0/24 or 2001:db8::/32)" : "");
+				conf_ps_err(ps, line, "%s: '%s' is not an address range: %s%s", key,
+				    item, why,
+				    hint ? " (write ADDRESS/BITS, e.g. 203.0.113.0/24 or "
+					   "2001:db8::/32)"
+					 : "");
 				bad = 1;
 			} else
 				nr++;
@@ -204,7 +207,7 @@ glob_any(char *const *globs, size_t n, const char *value)
 /* An address as logged, parsed once for every range of a list. */
 struct ipval {
 	unsigned char a6[16], a4[4];
-	int	has6, has4;		/* IPv4-mapped IPv6: both */
+	int has6, has4; /* IPv4-mapped IPv6: both */
 };
 
 /*
@@ -222,9 +225,7 @@ ip_text(const char *v)
 static int
 ipval_parse(const char *v, struct ipval *iv)
 {
-	static const unsigned char mapped[12] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
-	};
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
 	iv->has4 = iv->has6 = 0;
 	if (strchr(v, ':') == NULL) {
@@ -270,8 +271,8 @@ cidr_any(const struct conf_cidr *r, size_t n, const struct ipval *iv)
 
 /* pattern_match - value against n globs and, for client IPs, ncidr ranges */
 static int
-pattern_match(char *const *globs, size_t n, const struct conf_cidr *cidr, size_t ncidr,
-	      int is_ip, const char *value)
+pattern_match(char *const *globs, size_t n, const struct conf_cidr *cidr, size_t ncidr, int is_ip,
+    const char *value)
 {
 	struct ipval iv;
 
@@ -290,8 +291,8 @@ conf_exempt(const struct conf *c, enum conf_by by, const char *value)
 		return (0);
 	if (by != BY_IP)
 		return (glob_any(c->exempt[by], c->nexempt[by], value));
-	return (pattern_match(c->exempt[by], c->nexempt[by], c->exempt_cidr, c->nexempt_cidr,
-	    1, value));
+	return (pattern_match(c->exempt[by], c->nexempt[by], c->exempt_cidr, c->nexempt_cidr, 1,
+	    value));
 }
 
 /* conf_rule_match - 1 when the rule applies to value (lower case) */
@@ -300,8 +301,8 @@ conf_rule_match(const struct conf_rule *r, const char *value)
 {
 	if (r->nmatch == 0 && r->ncidr == 0)
 		return (1);
-	return (value != NULL && pattern_match(r->match, r->nmatch, r->cidr, r->ncidr,
-	    r->by == BY_IP, value));
+	return (value != NULL &&
+	    pattern_match(r->match, r->nmatch, r->cidr, r->ncidr, r->by == BY_IP, value));
 }
 
 /* conf_cidr_format - "203.0.113.0/24" of a range into buf */

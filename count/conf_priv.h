@@ -22,54 +22,51 @@
 
 #include "count/conf.h"
 
-enum sec {
-	SEC_AGENT, SEC_LIMIT, SEC_EXEMPT, SEC_BLOCK, SEC_NOTIFY, SEC_EXEC,
-	SEC_COUNT
-};
+enum sec { SEC_AGENT, SEC_LIMIT, SEC_EXEMPT, SEC_BLOCK, SEC_NOTIFY, SEC_EXEC, SEC_COUNT };
 
 enum ktype {
-	KT_PATH,	/* absolute path; arg: PATH_DASH, PATH_PROG */
-	KT_DURATION,	/* conf_parse_duration(), in [min, max] seconds */
-	KT_ENUM,	/* one of words[], stored as its index (an enum) */
-	KT_WORD,	/* one of words[], stored as a string */
-	KT_FLOAT,	/* decimal number in [min, max] */
-	KT_LIST,	/* comma list of lower-cased items (globs allowed) */
-	KT_WINDOWS,	/* comma list of N/DURATION; arg: enum conf_limit */
-	KT_ACTIONS,	/* comma list of hold, block, notify, exec */
-	KT_REPLY,	/* access(5) action: 4NN/5NN text, REJECT, DEFER, ... */
-	KT_ADDRESS,	/* one mail address */
-	KT_COMMAND,	/* absolute program and %-token arguments */
+	KT_PATH,     /* absolute path; arg: PATH_DASH, PATH_PROG */
+	KT_DURATION, /* conf_parse_duration(), in [min, max] seconds */
+	KT_ENUM,     /* one of words[], stored as its index (an enum) */
+	KT_WORD,     /* one of words[], stored as a string */
+	KT_FLOAT,    /* decimal number in [min, max] */
+	KT_LIST,     /* comma list of lower-cased items (globs allowed) */
+	KT_WINDOWS,  /* comma list of N/DURATION; arg: enum conf_limit */
+	KT_ACTIONS,  /* comma list of hold, block, notify, exec */
+	KT_REPLY,    /* access(5) action: 4NN/5NN text, REJECT, DEFER, ... */
+	KT_ADDRESS,  /* one mail address */
+	KT_COMMAND,  /* absolute program and %-token arguments */
 };
 
-#define PATH_DASH	1	/* "-" (standard input) is allowed too */
-#define PATH_PROG	2	/* a program: said so in errors */
+#define PATH_DASH 1 /* "-" (standard input) is allowed too */
+#define PATH_PROG 2 /* a program: said so in errors */
 
 struct key {
 	const char *name;
-	const char *def;	/* NULL: no default */
-	double	min, max;	/* KT_DURATION, KT_FLOAT */
-	size_t	off;		/* target in struct conf, or struct conf_rule */
-	size_t	off_n;		/* KT_LIST, KT_COMMAND: where the count goes */
+	const char *def;          /* NULL: no default */
+	double min, max;          /* KT_DURATION, KT_FLOAT */
+	size_t off;               /* target in struct conf, or struct conf_rule */
+	size_t off_n;             /* KT_LIST, KT_COMMAND: where the count goes */
 	const char *const *words; /* KT_ENUM, KT_WORD */
 	enum sec sec;
 	enum ktype type;
-	int	arg;		/* see enum ktype */
+	int arg; /* see enum ktype */
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS	32
+#define CONF_NKEYS 32
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */
 struct perr {
-	int	line;
-	char   *msg;
+	int line;
+	char *msg;
 };
 
 /* Per [limit NAME]: the line of each key given (0: not given), any error. */
 struct rmeta {
-	int	kline[CONF_NKEYS];
-	int	bad;			/* an error belongs to this rule */
+	int kline[CONF_NKEYS];
+	int bad; /* an error belongs to this rule */
 };
 
 /* The state of one conf_load() or conf_default(). */
@@ -77,36 +74,35 @@ struct pstate {
 	const char *path;
 	struct conf *c;
 	struct perr *err;
-	size_t	nerr, errcap;
-	int	oom;			/* an error could not be recorded */
-	int	line;
-	int	sec;			/* enum sec, or -1 before/in a bad section */
-	int	seen_sec;		/* a section header was read */
-	size_t	rule;			/* current rule when sec == SEC_LIMIT */
-	int	gline[CONF_NKEYS];		/* line of each non-limit key given */
-	struct rmeta *meta;		/* one per c->rules[] */
-	size_t	erule;			/* errors now belong to rule erule - 1; 0: none */
+	size_t nerr, errcap;
+	int oom; /* an error could not be recorded */
+	int line;
+	int sec;               /* enum sec, or -1 before/in a bad section */
+	int seen_sec;          /* a section header was read */
+	size_t rule;           /* current rule when sec == SEC_LIMIT */
+	int gline[CONF_NKEYS]; /* line of each non-limit key given */
+	struct rmeta *meta;    /* one per c->rules[] */
+	size_t erule;          /* errors now belong to rule erule - 1; 0: none */
 };
 
 /* conf_ps_err - record "path:line: message" (line 0: "path: message") */
-void	conf_ps_err(struct pstate *, int, const char *, ...)
-	__attribute__((format(printf, 3, 4)));
+void conf_ps_err(struct pstate *, int, const char *, ...) __attribute__((format(printf, 3, 4)));
 
 /* conf_set_value - parse v for key k into base (struct conf or struct conf_rule) */
-int	conf_set_value(struct pstate *ps, const struct key *k, void *base, const char *v);
+int conf_set_value(struct pstate *ps, const struct key *k, void *base, const char *v);
 
 /*
  * conf_check_rules - the checks that need the whole file, after its last
  * line (conf_value.c)
  */
-void	conf_check_rules(struct pstate *ps);
+void conf_check_rules(struct pstate *ps);
 
 /*
  * conf_split_ranges - take the address ranges out of a client-IP list
  * (conf_match.c); 0, or -1 with the error recorded and the list dropped
  */
-int	conf_split_ranges(struct pstate *ps, int line, const char *key, char ***list,
-			  size_t *n, struct conf_cidr **out, size_t *nout);
+int conf_split_ranges(struct pstate *ps, int line, const char *key, char ***list, size_t *n,
+    struct conf_cidr **out, size_t *nout);
 
 /* trim - skip leading blanks, cut trailing ones; returns the start */
 static inline char *

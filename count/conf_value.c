@@ -25,17 +25,17 @@
 
 #include "count/conf_priv.h"
 
-#define CONF_PATH_MAX	1023		/* bytes of a path */
-#define CONF_ITEM_MAX	255		/* one list item, glob or address */
-#define CONF_ARGV_MAX	64		/* words of the exec command */
-#define CONF_REPLY_MAX	400		/* SMTP reply lines are <= 512 bytes */
-#define THRESHOLD_MAX	1000000000L
+#define CONF_PATH_MAX 1023 /* bytes of a path */
+#define CONF_ITEM_MAX 255  /* one list item, glob or address */
+#define CONF_ARGV_MAX 64   /* words of the exec command */
+#define CONF_REPLY_MAX 400 /* SMTP reply lines are <= 512 bytes */
+#define THRESHOLD_MAX 1000000000L
 
 _Static_assert(sizeof(enum conf_mode) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_start) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum conf_by) == sizeof(int), "enum stored as int");
 
-static const char *const action_words[] = {	/* bit 1 << index */
+static const char *const action_words[] = { /* bit 1 << index */
 	"hold", "block", "notify", "exec", NULL
 };
 
@@ -175,8 +175,14 @@ conf_parse_duration(const char *s)
 const char *
 conf_format_duration(int64_t seconds, char *buf, size_t len)
 {
-	static const struct { int64_t n; char u; } units[] = {
-		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	static const struct {
+		int64_t n;
+		char u;
+	} units[] = {
+		{ 86400, 'd' },
+		{ 3600, 'h' },
+		{ 60, 'm' },
+		{ 1, 's' },
 	};
 	size_t i;
 
@@ -232,8 +238,8 @@ val_path(struct pstate *ps, const struct key *k, char **dst, const char *v)
 	if ((k->arg & PATH_DASH) && strcmp(v, "-") == 0)
 		;
 	else if (v[0] != '/') {
-		conf_ps_err(ps, ps->line, "%s: %s must be absolute, not '%s'",
-		    k->name, (k->arg & PATH_PROG) ? "program path" : "path", v);
+		conf_ps_err(ps, ps->line, "%s: %s must be absolute, not '%s'", k->name,
+		    (k->arg & PATH_PROG) ? "program path" : "path", v);
 		return (-1);
 	} else if (strchr(v, '\t') != NULL) {
 		conf_ps_err(ps, ps->line, "%s: tab in path", k->name);
@@ -253,8 +259,9 @@ val_duration(struct pstate *ps, const struct key *k, int64_t *dst, const char *v
 	int64_t d = conf_parse_duration(v);
 
 	if (d < 0) {
-		conf_ps_err(ps, ps->line, "%s: bad duration '%s' (a number with unit s, m, h or d, e.g. 15m)",
-		    k->name, v);
+		conf_ps_err(ps, ps->line,
+		    "%s: bad duration '%s' (a number with unit s, m, h or d, e.g. 15m)", k->name,
+		    v);
 		return (-1);
 	}
 	if (d < (int64_t)k->min || d > (int64_t)k->max) {
@@ -304,7 +311,8 @@ val_float(struct pstate *ps, const struct key *k, double *dst, const char *v)
 		return (-1);
 	}
 	if (d < k->min || d > k->max) {
-		conf_ps_err(ps, ps->line, "%s: %s is out of range (%g to %g)", k->name, v, k->min, k->max);
+		conf_ps_err(ps, ps->line, "%s: %s is out of range (%g to %g)", k->name, v, k->min,
+		    k->max);
 		return (-1);
 	}
 	*dst = d;
@@ -324,16 +332,18 @@ val_list(struct pstate *ps, const struct key *k, char ***dst, size_t *dstn, cons
 		conf_ps_err(ps, ps->line, "out of memory");
 		return (-1);
 	}
-	for (cur = copy; (item = next_item(&cur)) != NULL; ) {
+	for (cur = copy; (item = next_item(&cur)) != NULL;) {
 		if (*item == '\0') {
 			conf_ps_err(ps, ps->line, "%s: empty item in list", k->name);
 			bad = 1;
 		} else if (has_blank(item)) {
-			conf_ps_err(ps, ps->line, "%s: '%s' contains a blank (separate items with commas)",
-			    k->name, item);
+			conf_ps_err(ps, ps->line,
+			    "%s: '%s' contains a blank (separate items with commas)", k->name,
+			    item);
 			bad = 1;
 		} else if (strlen(item) > CONF_ITEM_MAX) {
-			conf_ps_err(ps, ps->line, "%s: item longer than %d bytes", k->name, CONF_ITEM_MAX);
+			conf_ps_err(ps, ps->line, "%s: item longer than %d bytes", k->name,
+			    CONF_ITEM_MAX);
 			bad = 1;
 		} else if (!bad) {
 			if ((out[n] = strdup(item)) == NULL) {
@@ -370,26 +380,29 @@ val_windows(struct pstate *ps, const struct key *k, struct conf_rule *r, const c
 			continue;
 		}
 		if ((slash = strchr(item, '/')) == NULL) {
-			conf_ps_err(ps, ps->line, "%s: '%s' is not COUNT/WINDOW (e.g. 100/1h)", k->name, item);
+			conf_ps_err(ps, ps->line, "%s: '%s' is not COUNT/WINDOW (e.g. 100/1h)",
+			    k->name, item);
 			bad = 1;
 			continue;
 		}
 		*slash = '\0';
 		if ((t = parse_count(trim(item))) < 0) {
-			conf_ps_err(ps, ps->line, "%s: bad count '%s' (1 to %ld)", k->name, item, THRESHOLD_MAX);
+			conf_ps_err(ps, ps->line, "%s: bad count '%s' (1 to %ld)", k->name, item,
+			    THRESHOLD_MAX);
 			bad = 1;
 			continue;
 		}
 		item = trim(slash + 1);
 		if ((d = conf_parse_duration(item)) < 0) {
-			conf_ps_err(ps, ps->line, "%s: bad window '%s' (a number with unit s, m, h or d, e.g. 1h)",
+			conf_ps_err(ps, ps->line,
+			    "%s: bad window '%s' (a number with unit s, m, h or d, e.g. 1h)",
 			    k->name, item);
 			bad = 1;
 			continue;
 		}
 		if (d < (int64_t)k->min || d > (int64_t)k->max) {
-			conf_ps_err(ps, ps->line, "%s: window %s is out of range (1s to %s)", k->name, item,
-			    conf_format_duration((int64_t)k->max, buf, sizeof(buf)));
+			conf_ps_err(ps, ps->line, "%s: window %s is out of range (1s to %s)",
+			    k->name, item, conf_format_duration((int64_t)k->max, buf, sizeof(buf)));
 			bad = 1;
 			continue;
 		}
@@ -411,7 +424,8 @@ val_windows(struct pstate *ps, const struct key *k, struct conf_rule *r, const c
 	}
 	free(copy);
 	if (total > CONF_MAX_WINDOWS) {
-		conf_ps_err(ps, ps->line, "%s: %zu windows, at most %d", k->name, total, CONF_MAX_WINDOWS);
+		conf_ps_err(ps, ps->line, "%s: %zu windows, at most %d", k->name, total,
+		    CONF_MAX_WINDOWS);
 		bad = 1;
 	}
 	if (bad)
@@ -435,18 +449,19 @@ val_actions(struct pstate *ps, const struct key *k, struct conf_rule *r, const c
 		conf_ps_err(ps, ps->line, "out of memory");
 		return (-1);
 	}
-	for (cur = copy; (item = next_item(&cur)) != NULL; ) {
+	for (cur = copy; (item = next_item(&cur)) != NULL;) {
 		int i = word_index(action_words, item);
 
 		if (*item == '\0') {
 			conf_ps_err(ps, ps->line, "%s: empty item in list", k->name);
 			bad = 1;
 		} else if (i < 0) {
-			conf_ps_err(ps, ps->line, "%s: unknown action '%s' (expected %s)", k->name, item,
-			    words_text(action_words, buf, sizeof(buf)));
+			conf_ps_err(ps, ps->line, "%s: unknown action '%s' (expected %s)", k->name,
+			    item, words_text(action_words, buf, sizeof(buf)));
 			bad = 1;
 		} else if (mask & (1u << i)) {
-			conf_ps_err(ps, ps->line, "%s: '%s' listed twice", k->name, action_words[i]);
+			conf_ps_err(ps, ps->line, "%s: '%s' listed twice", k->name,
+			    action_words[i]);
 			bad = 1;
 		} else {
 			mask |= 1u << i;
@@ -466,9 +481,7 @@ val_actions(struct pstate *ps, const struct key *k, struct conf_rule *r, const c
 static int
 val_reply(struct pstate *ps, const struct key *k, char **dst, const char *v)
 {
-	static const char *const verbs[] = {
-		"REJECT", "DEFER", "DEFER_IF_PERMIT", "HOLD", NULL
-	};
+	static const char *const verbs[] = { "REJECT", "DEFER", "DEFER_IF_PERMIT", "HOLD", NULL };
 	size_t i, wlen = strcspn(v, " \t");
 
 	for (i = 0; v[i]; i++)
@@ -480,16 +493,18 @@ val_reply(struct pstate *ps, const struct key *k, char **dst, const char *v)
 		conf_ps_err(ps, ps->line, "%s: longer than %d bytes", k->name, CONF_REPLY_MAX);
 		return (-1);
 	}
-	if (wlen == 3 && (v[0] == '4' || v[0] == '5') &&
-	    isdigit((unsigned char)v[1]) && isdigit((unsigned char)v[2]))
+	if (wlen == 3 && (v[0] == '4' || v[0] == '5') && isdigit((unsigned char)v[1]) &&
+	    isdigit((unsigned char)v[2]))
 		;
 	else {
 		for (i = 0; verbs[i]; i++)
 			if (strlen(verbs[i]) == wlen && strncasecmp(v, verbs[i], wlen) == 0)
 				break;
 		if (verbs[i] == NULL) {
-			conf_ps_err(ps, ps->line, "%s: must start with a 4NN or 5NN SMTP code or with "
-			    "REJECT, DEFER, DEFER_IF_PERMIT or HOLD, not '%.*s'", k->name, (int)wlen, v);
+			conf_ps_err(ps, ps->line,
+			    "%s: must start with a 4NN or 5NN SMTP code or with "
+			    "REJECT, DEFER, DEFER_IF_PERMIT or HOLD, not '%.*s'",
+			    k->name, (int)wlen, v);
 			return (-1);
 		}
 	}
@@ -511,7 +526,8 @@ val_address(struct pstate *ps, const struct key *k, char **dst, const char *v)
 		return (-1);
 	}
 	if (strlen(v) > CONF_ITEM_MAX) {
-		conf_ps_err(ps, ps->line, "%s: address longer than %d bytes", k->name, CONF_ITEM_MAX);
+		conf_ps_err(ps, ps->line, "%s: address longer than %d bytes", k->name,
+		    CONF_ITEM_MAX);
 		return (-1);
 	}
 	return (put_str(ps, dst, v));
@@ -531,7 +547,7 @@ val_command(struct pstate *ps, const struct key *k, char ***dst, size_t *dstn, c
 		conf_ps_err(ps, ps->line, "out of memory");
 		return (-1);
 	}
-	for (p = copy, nw = 0; ; nw++) {
+	for (p = copy, nw = 0;; nw++) {
 		const char *t;
 
 		p += strspn(p, " \t");
@@ -551,13 +567,16 @@ val_command(struct pstate *ps, const struct key *k, char ***dst, size_t *dstn, c
 			    k->name, word);
 			bad = 1;
 		} else if (nw == 0 && strchr(word, '%') != NULL) {
-			conf_ps_err(ps, ps->line, "%s: the program path cannot hold a %%-token", k->name);
+			conf_ps_err(ps, ps->line, "%s: the program path cannot hold a %%-token",
+			    k->name);
 			bad = 1;
 		} else {
 			for (t = word; (t = strchr(t, '%')) != NULL; t += 2)
 				if (t[1] == '\0' || strchr("ircwq%", t[1]) == NULL) {
-					conf_ps_err(ps, ps->line, "%s: unknown token '%%%.1s' in '%s' "
-					    "(use %%i %%r %%c %%w %%q or %%%%)", k->name, t + 1, word);
+					conf_ps_err(ps, ps->line,
+					    "%s: unknown token '%%%.1s' in '%s' "
+					    "(use %%i %%r %%c %%w %%q or %%%%)",
+					    k->name, t + 1, word);
 					bad = 1;
 					break;
 				}
@@ -645,8 +664,10 @@ domain_patterns_ok(struct pstate *ps, int line, const char *key, char *const *li
 
 	for (i = 0; i < n; i++)
 		if (strchr(list[i], '@') != NULL) {
-			conf_ps_err(ps, line, "%s: '%s' holds an '@'; a domain kind is compared with the "
-			    "domain alone (e.g. example.com or *.example.com)", key, list[i]);
+			conf_ps_err(ps, line,
+			    "%s: '%s' holds an '@'; a domain kind is compared with the "
+			    "domain alone (e.g. example.com or *.example.com)",
+			    key, list[i]);
 			ok = 0;
 		}
 	return (ok);
@@ -666,7 +687,8 @@ conf_check_rules(struct pstate *ps)
 	const size_t k_match = key_index(SEC_LIMIT, "match");
 	const size_t k_actions = key_index(SEC_LIMIT, "actions");
 	const size_t k_lim[LIM_COUNT] = {
-		key_index(SEC_LIMIT, "messages"), key_index(SEC_LIMIT, "recipients"),
+		key_index(SEC_LIMIT, "messages"),
+		key_index(SEC_LIMIT, "recipients"),
 		key_index(SEC_LIMIT, "ips"),
 	};
 	struct conf *c = ps->c;
@@ -683,28 +705,36 @@ conf_check_rules(struct pstate *ps)
 		ps->erule = i + 1;
 		sort_windows(r);
 		if (!has_by)
-			conf_ps_err(ps, r->line, "limit '%s': 'by' is missing (%s)", r->name, kinds);
+			conf_ps_err(ps, r->line, "limit '%s': 'by' is missing (%s)", r->name,
+			    kinds);
 		if (!kl[k_lim[LIM_MESSAGES]] && !kl[k_lim[LIM_RECIPIENTS]] && !kl[k_lim[LIM_IPS]])
-			conf_ps_err(ps, r->line, "limit '%s': no threshold (set messages, recipients or ips)",
-			    r->name);
+			conf_ps_err(ps, r->line,
+			    "limit '%s': no threshold (set messages, recipients or ips)", r->name);
 		if (has_by && kl[k_lim[LIM_IPS]] && (r->by == BY_UID || r->by == BY_IP))
-			conf_ps_err(ps, kl[k_lim[LIM_IPS]], "ips: counts the client IPs of a login or "
-			    "sender; it cannot be used with by = %s", conf_by_name(r->by));
+			conf_ps_err(ps, kl[k_lim[LIM_IPS]],
+			    "ips: counts the client IPs of a login or "
+			    "sender; it cannot be used with by = %s",
+			    conf_by_name(r->by));
 		if (has_by && (r->actions & ACT_BLOCK) && (r->by == BY_UID || r->by == BY_IP))
-			conf_ps_err(ps, kl[k_actions], "actions: block needs by = sasl or by = sender "
+			conf_ps_err(ps, kl[k_actions],
+			    "actions: block needs by = sasl or by = sender "
 			    "(or sender_domain): Postfix access maps here refuse SASL logins and "
-			    "senders, not a %s; use hold", conf_by_name(r->by));
+			    "senders, not a %s; use hold",
+			    conf_by_name(r->by));
 		if (has_by && (r->actions & ACT_BLOCK) && r->by == BY_SASL_DOMAIN)
-			conf_ps_err(ps, kl[k_actions], "actions: block cannot work with by = sasl_domain: "
+			conf_ps_err(ps, kl[k_actions],
+			    "actions: block cannot work with by = sasl_domain: "
 			    "check_sasl_access looks up whole logins (user@domain), never a bare "
 			    "domain, so no sasl_map entry can refuse a domain's logins; use hold, "
 			    "or by = sender_domain (check_sender_access does look a domain up)");
 		if ((r->actions & ACT_EXEC) && c->exec_argc == 0)
-			conf_ps_err(ps, kl[k_actions], "actions: exec needs 'command' in [action exec]");
+			conf_ps_err(ps, kl[k_actions],
+			    "actions: exec needs 'command' in [action exec]");
 		for (j = 0; j < r->nwin; j++)
 			if (r->win[j].seconds > c->retention)
 				conf_ps_err(ps, kl[k_lim[r->win[j].limit]],
-				    "%s: window %s is longer than retention (%s); raise retention in [agent]",
+				    "%s: window %s is longer than retention (%s); raise retention "
+				    "in [agent]",
 				    conf_limit_name(r->win[j].limit),
 				    conf_format_duration(r->win[j].seconds, b1, sizeof(b1)),
 				    conf_format_duration(c->retention, b2, sizeof(b2)));
@@ -728,7 +758,7 @@ conf_check_rules(struct pstate *ps)
 			    &c->exempt_cidr, &c->nexempt_cidr);
 		else if ((by == BY_SASL_DOMAIN || by == BY_SENDER_DOMAIN) &&
 		    !domain_patterns_ok(ps, line, conf_by_name((enum conf_by)by), c->exempt[by],
-		    c->nexempt[by])) {
+			c->nexempt[by])) {
 			free_list(c->exempt[by], c->nexempt[by]);
 			c->exempt[by] = NULL;
 			c->nexempt[by] = 0;

@@ -23,43 +23,43 @@
 #include "util/ident.h"
 
 struct ent {
-	int64_t	t;
-	long	nrcpt;
-	uint64_t iph;		/* hash of the client IP, 0 for none */
-	int64_t	cum;		/* running recipient sum up to and including this entry */
+	int64_t t;
+	long nrcpt;
+	uint64_t iph; /* hash of the client IP, 0 for none */
+	int64_t cum;  /* running recipient sum up to and including this entry */
 };
 
 struct wstate {
-	int	over;
-	long	peak;
-	int64_t	peak_at;
+	int over;
+	long peak;
+	int64_t peak_at;
 };
 
 /* The block state of one identity. */
 struct lblock {
-	int64_t	until;		/* log time the block ends; 0: until unblocked */
-	int64_t	armed;		/* only messages at or after this count; INT64_MIN: all */
-	long	times;		/* blocks so far */
-	unsigned epoch;		/* bumped at each re-arm */
-	int	active;
+	int64_t until;  /* log time the block ends; 0: until unblocked */
+	int64_t armed;  /* only messages at or after this count; INT64_MIN: all */
+	long times;     /* blocks so far */
+	unsigned epoch; /* bumped at each re-arm */
+	int active;
 };
 
 struct lstate {
 	const struct conf_rule *rule;
-	char   *ident;
-	unsigned epoch;		/* of its identity's lblock when last judged */
+	char *ident;
+	unsigned epoch; /* of its identity's lblock when last judged */
 	struct ent *e;
-	size_t	start, n, cap;	/* live entries are e[start .. n) */
-	int64_t	maxw;		/* longest window, microseconds */
+	size_t start, n, cap; /* live entries are e[start .. n) */
+	int64_t maxw;         /* longest window, microseconds */
 	struct wstate w[];
 };
 
 struct limits {
 	const struct conf *conf;
-	struct hmap *states;	/* "ruleindex\0identity" -> struct lstate */
-	struct hmap *blocks;	/* identity -> struct lblock */
-	uint64_t *set;		/* scratch set for distinct IPs */
-	size_t	setcap;
+	struct hmap *states; /* "ruleindex\0identity" -> struct lstate */
+	struct hmap *blocks; /* identity -> struct lblock */
+	uint64_t *set;       /* scratch set for distinct IPs */
+	size_t setcap;
 };
 
 struct limits *
@@ -272,8 +272,8 @@ insert(struct lstate *s, int64_t t, long nrcpt, uint64_t iph)
  * messages, recipients or distinct client IPs; 0, or -1 on ENOMEM
  */
 static int
-window_value(struct limits *l, const struct lstate *s, size_t lo, size_t pos,
-	     enum conf_limit limit, long *value)
+window_value(struct limits *l, const struct lstate *s, size_t lo, size_t pos, enum conf_limit limit,
+    long *value)
 {
 	switch (limit) {
 	case LIM_MESSAGES:
@@ -354,8 +354,8 @@ low(const struct lstate *s, size_t end, int64_t from, int64_t armed)
  * blocked when m arrived (then nothing is raised).
  */
 static int
-judge(struct limits *l, struct lstate *s, const struct track_msg *m,
-      limits_verdict_fn cb, void *ctx, const struct lblock *b, int blocked)
+judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verdict_fn cb,
+    void *ctx, const struct lblock *b, int blocked)
 {
 	const struct conf_rule *rule = s->rule;
 	uint64_t iph = m->client_ip ? hmap_hash(m->client_ip, strlen(m->client_ip)) : 0;
@@ -380,7 +380,7 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m,
 		struct wstate *ws = &s->w[wi];
 
 		lo = low(s, pos + 1, m->time_us - w->seconds * 1000000, armed);
-		if (lo > pos)		/* older than the re-arm: counts for nothing */
+		if (lo > pos) /* older than the re-arm: counts for nothing */
 			continue;
 		if (window_value(l, s, lo, pos, w->limit, &value) < 0)
 			return (-1);
@@ -405,8 +405,8 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m,
 	}
 	/* drop entries no window ending at or after the newest can reach */
 	newest = s->e[s->n - 1].t;
-	while (s->start < s->n && (s->e[s->start].t <= newest - s->maxw ||
-	    s->e[s->start].t < armed))
+	while (
+	    s->start < s->n && (s->e[s->start].t <= newest - s->maxw || s->e[s->start].t < armed))
 		s->start++;
 	return (raised);
 }
@@ -424,8 +424,8 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 
 	for (k = 0; k < BY_COUNT; k++) {
 		id[k] = limits_ident(m, (enum conf_by)k, buf[k], sizeof(buf[k]));
-		exempt[k] = id[k] != NULL &&
-		    conf_exempt(c, (enum conf_by)k, strchr(id[k], ':') + 1);
+		exempt[k] =
+		    id[k] != NULL && conf_exempt(c, (enum conf_by)k, strchr(id[k], ':') + 1);
 		blk[k] = NULL;
 		blocked[k] = 0;
 		if (id[k] != NULL && !exempt[k] && (blk[k] = blk_get(l, id[k])) != NULL) {
@@ -455,11 +455,11 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
  */
 struct walk {
 	struct limits *l;
-	int64_t	now;
-	void  (*state)(struct walk *, struct lstate *);
-	void  (*peak)(void *, const struct limits_peak *);
-	void  (*count)(void *, const struct limits_count *);
-	void   *ctx;
+	int64_t now;
+	void (*state)(struct walk *, struct lstate *);
+	void (*peak)(void *, const struct limits_peak *);
+	void (*count)(void *, const struct limits_count *);
+	void *ctx;
 };
 
 static int
@@ -529,7 +529,7 @@ count_state(struct walk *w, struct lstate *s)
 
 void
 limits_each_count(struct limits *l, int64_t now, void (*cb)(void *, const struct limits_count *),
-		  void *ctx)
+    void *ctx)
 {
 	struct walk w = { .l = l, .now = now, .state = count_state, .count = cb, .ctx = ctx };
 
@@ -638,8 +638,8 @@ limits_block_count(struct limits *l, const char *identity)
 }
 
 int
-limits_restore_block(struct limits *l, const char *identity, long times, int active,
-		     int64_t until, int64_t armed)
+limits_restore_block(struct limits *l, const char *identity, long times, int active, int64_t until,
+    int64_t armed)
 {
 	struct lblock *b;
 

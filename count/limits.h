@@ -37,17 +37,16 @@
 #include "count/track.h"
 #include "util/ident.h"
 
-
 struct limits_verdict {
-	const char *identity;			/* "sasl:alice@example.com" */
+	const char *identity; /* "sasl:alice@example.com" */
 	const struct conf_rule *rule;
 	const struct conf_window *win;
-	long	count;				/* value after this message */
-	int64_t	time_us;
+	long count; /* value after this message */
+	int64_t time_us;
 	const char *queue_id;
 	/* set by the pipeline before the verdict reaches enforcement: */
-	int	blocks;				/* 1: this overrun began a block */
-	int64_t	block_until_us;			/* its end, log time; 0: until unblocked */
+	int blocks;             /* 1: this overrun began a block */
+	int64_t block_until_us; /* its end, log time; 0: until unblocked */
 };
 
 typedef void (*limits_verdict_fn)(void *ctx, const struct limits_verdict *);
@@ -57,74 +56,73 @@ struct limits_peak {
 	const char *identity;
 	const struct conf_rule *rule;
 	const struct conf_window *win;
-	long	peak;
-	int64_t	at_us;
+	long peak;
+	int64_t at_us;
 };
 
 struct limits;
 
 /* limits_new - the config must outlive the limits; NULL on ENOMEM */
 struct limits *limits_new(const struct conf *);
-void	limits_free(struct limits *);
+void limits_free(struct limits *);
 
 /* limits_ident - "kind:value" for message m and kind by into buf; NULL if m has none */
 const char *limits_ident(const struct track_msg *, enum conf_by, char *buf, size_t len);
 
 /* limits_message - count m; returns the number of verdicts raised, -1 on ENOMEM */
-int	limits_message(struct limits *, const struct track_msg *m,
-		       limits_verdict_fn cb, void *ctx);
+int limits_message(struct limits *, const struct track_msg *m, limits_verdict_fn cb, void *ctx);
 
 /* limits_each_peak - every (identity, rule, window) with a non-zero peak */
-void	limits_each_peak(struct limits *, void (*cb)(void *ctx,
-			 const struct limits_peak *), void *ctx);
+void limits_each_peak(struct limits *, void (*cb)(void *ctx, const struct limits_peak *),
+    void *ctx);
 
 /* One current value, for limits_each_count(). */
 struct limits_count {
 	const char *identity;
 	const struct conf_rule *rule;
 	const struct conf_window *win;
-	long	count;				/* value in (now - W, now] */
+	long count; /* value in (now - W, now] */
 };
 
 /* limits_each_count - every (identity, rule, window) whose value at now_us is non-zero */
-void	limits_each_count(struct limits *, int64_t now_us, void (*cb)(void *ctx,
-			  const struct limits_count *), void *ctx);
+void limits_each_count(struct limits *, int64_t now_us,
+    void (*cb)(void *ctx, const struct limits_count *), void *ctx);
 
 /*
  * limits_block_time - how long the times-th block (1 = the first) of
  * rule r lasts, microseconds: block_time * block_time_factor^(times-1),
  * at most ten years; 0 for "until unblocked by hand" (block_time 0).
  */
-int64_t	limits_block_time(const struct conf_rule *r, long times);
+int64_t limits_block_time(const struct conf_rule *r, long times);
 
 /*
  * limits_block - identity is blocked from log time from_us for dur_us
  * (0: until limits_unblock).  Does nothing when it is blocked already.
  * Returns the number of blocks of the identity so far, -1 on ENOMEM.
  */
-long	limits_block(struct limits *, const char *identity, int64_t from_us, int64_t dur_us);
+long limits_block(struct limits *, const char *identity, int64_t from_us, int64_t dur_us);
 /*
  * limits_unblock - a block ended by hand at log time at_us: the identity's
  * limits re-arm (only messages at or after at_us count).  Does nothing
  * when the identity is not blocked.
  */
-void	limits_unblock(struct limits *, const char *identity, int64_t at_us);
+void limits_unblock(struct limits *, const char *identity, int64_t at_us);
 /* limits_blocked - 1 when identity is blocked at log time t_us */
-int	limits_blocked(struct limits *, const char *identity, int64_t t_us);
+int limits_blocked(struct limits *, const char *identity, int64_t t_us);
 /* limits_block_count - blocks of identity so far (0: never) */
-long	limits_block_count(struct limits *, const char *identity);
+long limits_block_count(struct limits *, const char *identity);
 /*
  * limits_restore_block - at start-up, what the store knows: times blocked,
  * whether a block is in force (until_us its end, 0: none), and armed_us,
  * the end of its last block (INT64_MIN: none).  -1 on ENOMEM.
  */
-int	limits_restore_block(struct limits *, const char *identity, long times, int active,
-			     int64_t until_us, int64_t armed_us);
+int limits_restore_block(struct limits *, const char *identity, long times, int active,
+    int64_t until_us, int64_t armed_us);
 /* limits_copy_blocks - the block states of src into dst (a reload); -1 on ENOMEM */
-int	limits_copy_blocks(struct limits *dst, const struct limits *src);
+int limits_copy_blocks(struct limits *dst, const struct limits *src);
 
 /* limits_prune - free the entries of every state whose windows are all empty at now_us */
-void	limits_prune(struct limits *, int64_t now_us);
-size_t	limits_size(const struct limits *);
+void limits_prune(struct limits *, int64_t now_us);
+size_t limits_size(const struct limits *);
 
 #endif

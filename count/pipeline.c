@@ -41,10 +41,14 @@ verdict_cb(void *ctx, const struct limits_verdict *lv)
 	}
 	if (pl->store != NULL && !pl->failed) {
 		struct store_verdict sv = {
-			.time_us = v->time_us, .identity = v->identity, .rule = v->rule->name,
+			.time_us = v->time_us,
+			.identity = v->identity,
+			.rule = v->rule->name,
 			.limit = conf_limit_name(v->win->limit),
 			.window = conf_format_duration(v->win->seconds, wb, sizeof(wb)),
-			.queue_id = v->queue_id, .threshold = v->win->threshold, .count = v->count,
+			.queue_id = v->queue_id,
+			.threshold = v->win->threshold,
+			.count = v->count,
 		};
 
 		if (store_add_verdict(pl->store, &sv, err, sizeof(err)) < 0)
@@ -90,10 +94,16 @@ message_cb(void *ctx, const struct track_msg *m)
 	pl->messages++;
 	if (pl->store != NULL && !pl->failed) {
 		struct store_msg sm = {
-			.time_us = m->time_us, .host = m->host, .instance = m->instance,
-			.queue_id = m->queue_id, .sasl = m->sasl, .sender = m->sender,
-			.client_ip = m->client_ip, .uid = m->uid, .nrcpt = m->nrcpt,
-			.removed_us = m->removed ? m->time_us : 0,	/* removed while held back */
+			.time_us = m->time_us,
+			.host = m->host,
+			.instance = m->instance,
+			.queue_id = m->queue_id,
+			.sasl = m->sasl,
+			.sender = m->sender,
+			.client_ip = m->client_ip,
+			.uid = m->uid,
+			.nrcpt = m->nrcpt,
+			.removed_us = m->removed ? m->time_us : 0, /* removed while held back */
 		};
 
 		batch_tick(pl);
@@ -110,7 +120,7 @@ message_cb(void *ctx, const struct track_msg *m)
 
 int
 pipeline_init(struct pipeline *pl, const struct conf *conf, struct store *store,
-	      struct report *report, char *err, size_t errlen)
+    struct report *report, char *err, size_t errlen)
 {
 	memset(pl, 0, sizeof(*pl));
 	pl->conf = conf;
@@ -131,7 +141,7 @@ pipeline_init(struct pipeline *pl, const struct conf *conf, struct store *store,
 	return (0);
 }
 
-enum { IN_NONE = 0, IN_INSIDE = 1, IN_OUTSIDE = 2 };	/* pl->in_prev */
+enum { IN_NONE = 0, IN_INSIDE = 1, IN_OUTSIDE = 2 }; /* pl->in_prev */
 
 /*
  * in_untimed - a line without a time.  Counted inside at once when the
@@ -160,7 +170,7 @@ in_timed(struct pipeline *pl, int64_t t)
 		/* in_lines is 0 until the first timed line inside: untimed ones need one */
 		int none = pl->in_lines == 0;
 
-		if (pl->in_prev == IN_NONE) {		/* the start of the input */
+		if (pl->in_prev == IN_NONE) { /* the start of the input */
 			pl->in_lines += pl->in_gap_lines;
 			pl->in_unparsed += pl->in_gap_unparsed;
 		}
@@ -169,7 +179,7 @@ in_timed(struct pipeline *pl, int64_t t)
 			pl->in_first_us = t;
 		if (none || t > pl->in_last_us)
 			pl->in_last_us = t;
-	} else if (pl->in_prev == IN_INSIDE) {	/* between inside and outside: not inside */
+	} else if (pl->in_prev == IN_INSIDE) { /* between inside and outside: not inside */
 		pl->in_lines -= pl->in_gap_lines;
 		pl->in_unparsed -= pl->in_gap_unparsed;
 	}
@@ -262,7 +272,7 @@ no_verdict(void *ctx, const struct limits_verdict *v)
 
 struct rebuild {
 	struct limits *l;
-	int64_t	n;
+	int64_t n;
 };
 
 static int
@@ -270,9 +280,15 @@ rebuild_cb(void *ctx, const struct store_msg *sm)
 {
 	struct rebuild *rb = ctx;
 	struct track_msg m = {
-		.time_us = sm->time_us, .host = sm->host, .instance = sm->instance,
-		.queue_id = sm->queue_id, .sasl = sm->sasl, .sender = sm->sender,
-		.client_ip = sm->client_ip, .uid = sm->uid, .nrcpt = sm->nrcpt,
+		.time_us = sm->time_us,
+		.host = sm->host,
+		.instance = sm->instance,
+		.queue_id = sm->queue_id,
+		.sasl = sm->sasl,
+		.sender = sm->sender,
+		.client_ip = sm->client_ip,
+		.uid = sm->uid,
+		.nrcpt = sm->nrcpt,
 	};
 
 	rb->n++;

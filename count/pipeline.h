@@ -29,23 +29,24 @@
 #include "parsers/pf.h"
 #include "store/store.h"
 
-#define PIPELINE_BATCH 5000	/* messages per store transaction */
+#define PIPELINE_BATCH 5000 /* messages per store transaction */
 
 struct pipeline {
 	const struct conf *conf;
 	struct pf_parser *parser;
 	struct track *track;
 	struct limits *limits;
-	struct store *store;		/* may be NULL */
-	struct report *report;		/* may be NULL */
-	int64_t	since_us, until_us;	/* INT64_MIN / INT64_MAX: no bound */
-	void  (*on_verdict)(void *ctx, const struct limits_verdict *);
-	void  (*on_message)(void *ctx, const struct track_msg *);	/* after it is stored */
-	void  (*on_event)(void *ctx, const struct pf_event *, int64_t time_us); /* PF_HOLD, PF_RELEASE */
-	void   *ctx;
+	struct store *store;        /* may be NULL */
+	struct report *report;      /* may be NULL */
+	int64_t since_us, until_us; /* INT64_MIN / INT64_MAX: no bound */
+	void (*on_verdict)(void *ctx, const struct limits_verdict *);
+	void (*on_message)(void *ctx, const struct track_msg *); /* after it is stored */
+	void (*on_event)(void *ctx, const struct pf_event *,
+	    int64_t time_us); /* PF_HOLD, PF_RELEASE */
+	void *ctx;
 	/* counters */
 	uint64_t lines, unparsed, messages, verdicts;
-	int64_t	first_us, last_us;
+	int64_t first_us, last_us;
 	/*
 	 * The lines inside [since_us, until_us], for audit's report head.  A
 	 * line with a time is inside when its time is.  A line without one
@@ -55,34 +56,34 @@ struct pipeline {
 	 * and latest time inside) are valid only when in_lines > 0.
 	 */
 	uint64_t in_lines, in_unparsed;
-	int64_t	in_first_us, in_last_us;
-	uint64_t in_gap_lines, in_gap_unparsed;	/* untimed lines since the last timed one */
-	int	in_prev;		/* last timed line: 0 none yet, 1 inside, 2 outside */
+	int64_t in_first_us, in_last_us;
+	uint64_t in_gap_lines, in_gap_unparsed; /* untimed lines since the last timed one */
+	int in_prev; /* last timed line: 0 none yet, 1 inside, 2 outside */
 	/* batching and errors */
-	int	in_txn;
-	int	external_txn;		/* the caller begins and commits (daemon) */
+	int in_txn;
+	int external_txn; /* the caller begins and commits (daemon) */
 	unsigned batch;
-	int	failed;
-	char	err[512];
+	int failed;
+	char err[512];
 };
 
 /* pipeline_init - 0, or -1 with err; store and report may be NULL */
-int	pipeline_init(struct pipeline *, const struct conf *, struct store *,
-		      struct report *, char *err, size_t errlen);
-void	pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_t len);
+int pipeline_init(struct pipeline *, const struct conf *, struct store *, struct report *,
+    char *err, size_t errlen);
+void pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_t len);
 /* pipeline_finish - emit held-back messages, commit; 0 or -1 (pl->err) */
-int	pipeline_finish(struct pipeline *);
-void	pipeline_free(struct pipeline *);
+int pipeline_finish(struct pipeline *);
+void pipeline_free(struct pipeline *);
 
 /* pipeline_max_window - the longest window of any rule, microseconds (0: none) */
-int64_t	pipeline_max_window(const struct conf *);
+int64_t pipeline_max_window(const struct conf *);
 
 /*
  * pipeline_rebuild - refill l from the stored messages accepted at or after
  * since_us, raising no verdict (they were raised and stored before).
  * Returns the number of messages read, or -1 with err.
  */
-int64_t	pipeline_rebuild(struct limits *l, struct store *s, int64_t since_us,
-			 char *err, size_t errlen);
+int64_t pipeline_rebuild(struct limits *l, struct store *s, int64_t since_us, char *err,
+    size_t errlen);
 
 #endif

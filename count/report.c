@@ -16,41 +16,41 @@
 
 /* Where a row goes when sorted: by major, then minor.  Rows begin with it (order_cmp). */
 struct rorder {
-	int64_t	major, minor;
+	int64_t major, minor;
 };
 
 struct rpeak {
-	struct rorder order;		/* the rule's index, the window's in the rule */
+	struct rorder order; /* the rule's index, the window's in the rule */
 	const struct conf_rule *rule;
 	const struct conf_window *win;
-	long	peak;
-	int64_t	at_us;
+	long peak;
+	int64_t at_us;
 };
 
 struct rident {
-	const char *name;		/* the hmap's copy of the key */
+	const char *name; /* the hmap's copy of the key */
 	uint64_t messages, recipients, ips;
 	struct rpeak *peaks;
-	size_t	npeaks, cappeaks;
+	size_t npeaks, cappeaks;
 };
 
 struct roverrun {
-	struct rorder order;		/* time, then the order they were raised in */
-	int64_t	time_us;
-	char   *identity;
+	struct rorder order; /* time, then the order they were raised in */
+	int64_t time_us;
+	char *identity;
 	const struct conf_rule *rule;
 	const struct conf_window *win;
-	long	count;
-	char	queue_id[PF_QID_MAX + 1];
+	long count;
+	char queue_id[PF_QID_MAX + 1];
 };
 
 struct report {
 	const struct conf *conf;
-	struct hmap *idents;		/* identity -> struct rident */
-	struct hmap *ipset;		/* identity \0 ip -> (void *)1 */
+	struct hmap *idents; /* identity -> struct rident */
+	struct hmap *ipset;  /* identity \0 ip -> (void *)1 */
 	struct roverrun *ov;
-	size_t	nov, capov;
-	unsigned kinds;			/* 1 << kind for each kind reported */
+	size_t nov, capov;
+	unsigned kinds; /* 1 << kind for each kind reported */
 };
 
 struct report *
@@ -209,13 +209,16 @@ peak_in(void *ctx, const struct limits_peak *p)
 	/* the rules are r->conf's: limits counts with the report's configuration */
 	ri->peaks[ri->npeaks++] = (struct rpeak){
 		.order = { p->rule - r->conf->rules, p->win - p->rule->win },
-		.rule = p->rule, .win = p->win, .peak = p->peak, .at_us = p->at_us,
+		.rule = p->rule,
+		.win = p->win,
+		.peak = p->peak,
+		.at_us = p->at_us,
 	};
 }
 
 struct collect {
 	struct rident **v;
-	size_t	n;
+	size_t n;
 };
 
 static int
@@ -304,17 +307,15 @@ bound(int64_t us, const char *open, char *buf, size_t len)
 
 /* The labels of the whole input's totals: alone, or below an interval's. */
 struct input_words {
-	const char *lines, *lines_after;	/* around the count of lines */
-	const char *time;			/* before the first and last time */
-	const char *msgs, *msgs_after;		/* around the count of messages */
+	const char *lines, *lines_after; /* around the count of lines */
+	const char *time;                /* before the first and last time */
+	const char *msgs, *msgs_after;   /* around the count of messages */
 };
 
-static const struct input_words words_alone = {
-	"Lines read: ", "", "Log time:   ", "Messages:   ", ""
-};
-static const struct input_words words_below = {
-	"Input:      ", " lines read", "            ", "            ", " messages"
-};
+static const struct input_words words_alone = { "Lines read: ", "",
+	"Log time:   ", "Messages:   ", "" };
+static const struct input_words words_below = { "Input:      ", " lines read", "            ",
+	"            ", " messages" };
 
 /* print_input - the whole input's lines, time span and messages, labelled by w */
 static void
@@ -329,9 +330,10 @@ print_input(const struct report_totals *t, const struct input_words *w, FILE *fp
 		fprintf(fp, "%s%s to %s\n", w->time, json_time(t->first_us, tb, sizeof(tb)),
 		    json_time(t->last_us, tb2, sizeof(tb2)));
 	if (t->track != NULL)
-		fprintf(fp, "%s%llu%s counted; not counted: %llu content-filter copies, "
-		    "%llu requeued, %llu without a client or pickup line\n", w->msgs,
-		    (unsigned long long)t->track->counted, w->msgs_after,
+		fprintf(fp,
+		    "%s%llu%s counted; not counted: %llu content-filter copies, "
+		    "%llu requeued, %llu without a client or pickup line\n",
+		    w->msgs, (unsigned long long)t->track->counted, w->msgs_after,
 		    (unsigned long long)t->track->reinjections,
 		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans);
 }
@@ -356,7 +358,8 @@ print_table_interval(const struct report_totals *t, FILE *fp)
 		    json_time(t->in_last_us, tb2, sizeof(tb2)));
 	else
 		fputs("Log time:   no line in the interval\n", fp);
-	fprintf(fp, "Messages:   %llu counted in the interval\n", (unsigned long long)t->in_counted);
+	fprintf(fp, "Messages:   %llu counted in the interval\n",
+	    (unsigned long long)t->in_counted);
 	print_input(t, &words_below, fp);
 }
 
@@ -390,10 +393,10 @@ print_table(struct report *r, struct rident **v, size_t n, const struct report_t
 			for (j = 0; j < v[i]->npeaks; j++) {
 				const struct rpeak *p = &v[i]->peaks[j];
 
-				fprintf(fp, "    %-16.16s %-10s %6s %7ld / %-7ld at %s\n", p->rule->name,
-				    conf_limit_name(p->win->limit),
-				    conf_format_duration(p->win->seconds, wb, sizeof(wb)),
-				    p->peak, p->win->threshold, json_time(p->at_us, tb, sizeof(tb)));
+				fprintf(fp, "    %-16.16s %-10s %6s %7ld / %-7ld at %s\n",
+				    p->rule->name, conf_limit_name(p->win->limit),
+				    conf_format_duration(p->win->seconds, wb, sizeof(wb)), p->peak,
+				    p->win->threshold, json_time(p->at_us, tb, sizeof(tb)));
 			}
 		}
 	}
@@ -466,7 +469,8 @@ print_json(struct report *r, struct rident **v, size_t n, const struct report_to
 		    t->track != NULL ? (unsigned long long)t->track->counted : 0ULL);
 	}
 	if (t->track != NULL)
-		fprintf(fp, "\"not_counted\": {\"content_filter\": %llu, "
+		fprintf(fp,
+		    "\"not_counted\": {\"content_filter\": %llu, "
 		    "\"requeued\": %llu, \"no_origin\": %llu, \"root_null_sender\": %llu}, "
 		    "\"retries\": %llu, ",
 		    (unsigned long long)t->track->reinjections,
@@ -477,7 +481,8 @@ print_json(struct report *r, struct rident **v, size_t n, const struct report_to
 		fputs(i ? ",\n  " : "\n  ", fp);
 		fputs("{\"identity\": ", fp);
 		json_cstr(fp, v[i]->name);
-		fprintf(fp, ", \"messages\": %llu, \"recipients\": %llu, \"ips\": %llu, \"peaks\": [",
+		fprintf(fp,
+		    ", \"messages\": %llu, \"recipients\": %llu, \"ips\": %llu, \"peaks\": [",
 		    (unsigned long long)v[i]->messages, (unsigned long long)v[i]->recipients,
 		    (unsigned long long)v[i]->ips);
 		for (j = 0; j < v[i]->npeaks; j++) {
@@ -485,10 +490,12 @@ print_json(struct report *r, struct rident **v, size_t n, const struct report_to
 
 			fprintf(fp, "%s{\"rule\": ", j ? ", " : "");
 			json_cstr(fp, p->rule->name);
-			fprintf(fp, ", \"limit\": \"%s\", \"window\": \"%s\", \"threshold\": %ld, "
-			    "\"peak\": %ld, \"at\": \"%s\"}", conf_limit_name(p->win->limit),
-			    conf_format_duration(p->win->seconds, wb, sizeof(wb)), p->win->threshold,
-			    p->peak, json_time(p->at_us, tb, sizeof(tb)));
+			fprintf(fp,
+			    ", \"limit\": \"%s\", \"window\": \"%s\", \"threshold\": %ld, "
+			    "\"peak\": %ld, \"at\": \"%s\"}",
+			    conf_limit_name(p->win->limit),
+			    conf_format_duration(p->win->seconds, wb, sizeof(wb)),
+			    p->win->threshold, p->peak, json_time(p->at_us, tb, sizeof(tb)));
 		}
 		fputs("]}", fp);
 	}
@@ -501,8 +508,10 @@ print_json(struct report *r, struct rident **v, size_t n, const struct report_to
 		json_cstr(fp, o->identity);
 		fputs(", \"rule\": ", fp);
 		json_cstr(fp, o->rule->name);
-		fprintf(fp, ", \"limit\": \"%s\", \"window\": \"%s\", \"threshold\": %ld, "
-		    "\"count\": %ld, \"at\": \"%s\", \"queue_id\": ", conf_limit_name(o->win->limit),
+		fprintf(fp,
+		    ", \"limit\": \"%s\", \"window\": \"%s\", \"threshold\": %ld, "
+		    "\"count\": %ld, \"at\": \"%s\", \"queue_id\": ",
+		    conf_limit_name(o->win->limit),
 		    conf_format_duration(o->win->seconds, wb, sizeof(wb)), o->win->threshold,
 		    o->count, json_time(o->time_us, tb, sizeof(tb)));
 		json_cstr(fp, o->queue_id);
@@ -517,7 +526,9 @@ print_csv(struct report *r, struct rident **v, size_t n, FILE *fp)
 	char tb[40], wb[32];
 	size_t i, j;
 
-	fputs("record,identity,rule,limit,window,threshold,messages,recipients,ips,count,at,queue_id\n", fp);
+	fputs("record,identity,rule,limit,window,threshold,messages,recipients,ips,count,at,queue_"
+	      "id\n",
+	    fp);
 	for (i = 0; i < n; i++) {
 		fputs("identity,", fp);
 		csv(fp, v[i]->name);
@@ -533,8 +544,8 @@ print_csv(struct report *r, struct rident **v, size_t n, FILE *fp)
 			putc(',', fp);
 			csv(fp, p->rule->name);
 			fprintf(fp, ",%s,%s,%ld,,,,%ld,%s,\n", conf_limit_name(p->win->limit),
-			    conf_format_duration(p->win->seconds, wb, sizeof(wb)), p->win->threshold,
-			    p->peak, json_time(p->at_us, tb, sizeof(tb)));
+			    conf_format_duration(p->win->seconds, wb, sizeof(wb)),
+			    p->win->threshold, p->peak, json_time(p->at_us, tb, sizeof(tb)));
 		}
 	}
 	for (i = 0; i < r->nov; i++) {
@@ -554,7 +565,7 @@ print_csv(struct report *r, struct rident **v, size_t n, FILE *fp)
 
 int
 report_print(struct report *r, struct limits *l, const struct report_totals *t,
-	     enum report_format fmt, FILE *fp)
+    enum report_format fmt, FILE *fp)
 {
 	struct collect c;
 	size_t i;
@@ -602,7 +613,10 @@ static int
 parse_absolute(const char *s, int64_t *out)
 {
 	static const char *const fmts[] = {
-		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
+		"%Y-%m-%dT%H:%M:%S",
+		"%Y-%m-%d %H:%M:%S",
+		"%Y-%m-%d %H:%M",
+		"%Y-%m-%d",
 	};
 	struct tm tm;
 	const char *end = NULL;
@@ -612,12 +626,12 @@ parse_absolute(const char *s, int64_t *out)
 	int zoned = 0;
 
 	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]) && end == NULL; i++) {
-		memset(&tm, 0, sizeof(tm));	/* a failed attempt may have filled some */
+		memset(&tm, 0, sizeof(tm)); /* a failed attempt may have filled some */
 		end = strptime(s, fmts[i], &tm);
 	}
 	if (end == NULL)
 		return (-1);
-	if (*end == '.') {		/* fraction: ignored */
+	if (*end == '.') { /* fraction: ignored */
 		end++;
 		while (isdigit((unsigned char)*end))
 			end++;
@@ -631,11 +645,11 @@ parse_absolute(const char *s, int64_t *out)
 		if (read2(end + 1, &hh) < 0)
 			return (-1);
 		end += 3;
-		if (*end == ':') {		/* +01:00 */
+		if (*end == ':') { /* +01:00 */
 			if (read2(end + 1, &mm) < 0)
 				return (-1);
 			end += 3;
-		} else if (*end != '\0') {	/* +0100; +01 alone is whole hours */
+		} else if (*end != '\0') { /* +0100; +01 alone is whole hours */
 			if (read2(end, &mm) < 0)
 				return (-1);
 			end += 2;
@@ -704,8 +718,10 @@ report_parse_time(const char *s, int64_t now_us, int64_t *out, char *err, size_t
 		/* -N with a unit: conf_parse_duration alone would take a bare -90 as seconds */
 		if (n < 3 || strchr("smhd", s[n - 1]) == NULL ||
 		    (d = conf_parse_duration(s + 1)) < 0) {
-			snprintf(err, errlen, "'%s' is not a relative time "
-			    "(a minus, a number and a unit s, m, h or d: -90s, -30m, -2h, -7d)", s);
+			snprintf(err, errlen,
+			    "'%s' is not a relative time "
+			    "(a minus, a number and a unit s, m, h or d: -90s, -30m, -2h, -7d)",
+			    s);
 			return (-1);
 		}
 		if (now_us < 0 || d > now_us / 1000000) {
@@ -716,8 +732,10 @@ report_parse_time(const char *s, int64_t now_us, int64_t *out, char *err, size_t
 		return (0);
 	}
 	if (parse_absolute(s, out) < 0) {
-		snprintf(err, errlen, "cannot read time '%s' (use 2026-11-27T17:20:00Z, "
-		    "2026-11-27 17:20, 2026-11-27, today, yesterday or -2h)", s);
+		snprintf(err, errlen,
+		    "cannot read time '%s' (use 2026-11-27T17:20:00Z, "
+		    "2026-11-27 17:20, 2026-11-27, today, yesterday or -2h)",
+		    s);
 		return (-1);
 	}
 	return (0);

@@ -29,8 +29,8 @@ enum report_format { REPORT_TABLE = 0, REPORT_JSON, REPORT_CSV };
 
 /* Input totals the report prints in its head. */
 struct report_totals {
-	uint64_t lines, unparsed, too_long;	/* the whole input */
-	int64_t	first_us, last_us;		/* INT64_MIN when none */
+	uint64_t lines, unparsed, too_long; /* the whole input */
+	int64_t first_us, last_us;          /* INT64_MIN when none */
 	const struct track_stats *track;
 	/*
 	 * interval: --since or --until was given.  since_us/until_us are the
@@ -38,26 +38,26 @@ struct report_totals {
 	 * inside them: lines, unparsed lines, messages counted, and the first
 	 * and last line time (INT64_MIN when no line is inside).
 	 */
-	int	interval;
-	int64_t	since_us, until_us;
+	int interval;
+	int64_t since_us, until_us;
 	uint64_t in_lines, in_unparsed, in_counted;
-	int64_t	in_first_us, in_last_us;
+	int64_t in_first_us, in_last_us;
 };
 
 struct report;
 
 struct report *report_new(const struct conf *);
-void	report_free(struct report *);
-int	report_message(struct report *, const struct track_msg *);
-int	report_overrun(struct report *, const struct limits_verdict *);
-size_t	report_overruns(const struct report *);
+void report_free(struct report *);
+int report_message(struct report *, const struct track_msg *);
+int report_overrun(struct report *, const struct limits_verdict *);
+size_t report_overruns(const struct report *);
 /*
  * report_print - the report in fmt on fp, with the peaks of l (which
  * counts with the configuration the report was made with; NULL: none).
  * 0, or -1 when fp reports a write error or memory runs out.
  */
-int	report_print(struct report *, struct limits *, const struct report_totals *,
-		     enum report_format, FILE *);
+int report_print(struct report *, struct limits *, const struct report_totals *, enum report_format,
+    FILE *);
 
 /*
  * report_parse_time - a --since/--until argument T into *out (microseconds
@@ -71,7 +71,6 @@ int	report_print(struct report *, struct limits *, const struct report_totals *,
  * Returns 0, or -1 with a message in err (the argument quoted, not the
  * option: the caller names that).
  */
-int	report_parse_time(const char *s, int64_t now_us, int64_t *out,
-			  char *err, size_t errlen);
+int report_parse_time(const char *s, int64_t now_us, int64_t *out, char *err, size_t errlen);
 
 #endif

@@ -29,20 +29,20 @@
 
 #include "count/source.h"
 
-#define BLOCK	((size_t)64 * 1024)
-#define BUFSZ	(SOURCE_LINE_MAX + BLOCK + 1)
-#define SNIFF	6			/* the longest magic we look at (xz) */
-#define XZ_MEMLIMIT ((uint64_t)256 << 20)	/* xz -9 needs 65 MiB */
+#define BLOCK ((size_t)64 * 1024)
+#define BUFSZ (SOURCE_LINE_MAX + BLOCK + 1)
+#define SNIFF 6                           /* the longest magic we look at (xz) */
+#define XZ_MEMLIMIT ((uint64_t)256 << 20) /* xz -9 needs 65 MiB */
 
 enum src_fmt { FMT_TEXT, FMT_GZIP, FMT_XZ, FMT_BZIP2, FMT_ZSTD, FMT_OTHER };
 
 /* What a decoder is given and leaves: like the libraries' own stream buffers. */
 struct io {
 	unsigned char *in;
-	size_t	in_n;		/* in: bytes to decode; out: bytes not consumed */
-	char   *out;
-	size_t	out_n;		/* in: room; out: room left */
-	int	rc;		/* the library's return code (DECODE) */
+	size_t in_n; /* in: bytes to decode; out: bytes not consumed */
+	char *out;
+	size_t out_n; /* in: room; out: room left */
+	int rc;       /* the library's return code (DECODE) */
 };
 
 /*
@@ -54,32 +54,32 @@ struct io {
  */
 struct codec {
 	const char *name;
-	int	first;
+	int first;
 	const char *(*begin)(struct source *);
-	int	(*step)(struct source *, struct io *, const char **why);
+	int (*step)(struct source *, struct io *, const char **why);
 };
 
 struct source {
-	char   *name;		/* as given; "-" is standard input */
-	int	fd;
-	int	is_stdin;	/* fd is standard input: never closed */
+	char *name; /* as given; "-" is standard input */
+	int fd;
+	int is_stdin; /* fd is standard input: never closed */
 	enum src_fmt fmt;
-	const struct codec *codec;	/* codecs[fmt], set when fmt is known */
-	struct source_info info;	/* name, mtime, pos (bytes read from fd), size, long_lines */
-	int	eof;		/* no more decoded bytes */
-	int	raw_eof;	/* read() on fd returned 0 */
-	int	skipping;	/* inside an over-long line: drop to its newline */
-	int	in_stream;	/* inside a gzip member, an xz or bzip2 stream, a zstd frame */
-	char   *buf;
-	size_t	start, end;	/* unread decoded bytes are buf[start..end) */
+	const struct codec *codec; /* codecs[fmt], set when fmt is known */
+	struct source_info info;   /* name, mtime, pos (bytes read from fd), size, long_lines */
+	int eof;                   /* no more decoded bytes */
+	int raw_eof;               /* read() on fd returned 0 */
+	int skipping;              /* inside an over-long line: drop to its newline */
+	int in_stream;             /* inside a gzip member, an xz or bzip2 stream, a zstd frame */
+	char *buf;
+	size_t start, end; /* unread decoded bytes are buf[start..end) */
 	unsigned char *in;
-	size_t	in_start, in_end;	/* undecoded bytes are in[in_start..in_end) */
+	size_t in_start, in_end; /* undecoded bytes are in[in_start..in_end) */
 	z_stream z;
-	int	z_live;
+	int z_live;
 	lzma_stream xz;
-	int	xz_live;
+	int xz_live;
 	bz_stream bz;
-	int	bz_live;
+	int bz_live;
 	ZSTD_DStream *zs;
 };
 
@@ -128,7 +128,7 @@ raw_read(struct source *s, char *err, size_t errlen)
 
 	compact(s->in, &s->in_start, &s->in_end);
 	if (s->in_end == BLOCK)
-		return (1);	/* full: the caller has input to work on */
+		return (1); /* full: the caller has input to work on */
 	if ((n = read_fd(s, s->in + s->in_end, BLOCK - s->in_end, err, errlen)) > 0)
 		s->in_end += (size_t)n;
 	return (n);
@@ -256,7 +256,7 @@ stream_fill(struct source *s, char *out, size_t cap, char *err, size_t errlen)
 			s->in_stream = 0;
 		if (io.out_n < cap)
 			return ((ssize_t)(cap - io.out_n));
-		if (had == 0)		/* the file ended inside a frame, nothing to flush */
+		if (had == 0) /* the file ended inside a frame, nothing to flush */
 			return (truncated(s, err, errlen));
 	}
 }
@@ -267,15 +267,11 @@ stream_fill(struct source *s, char *out, size_t cap, char *err, size_t errlen)
  * next_out, avail_out), so io goes in in the library's types, call runs,
  * and what is left of both comes back to io.
  */
-#define DECODE(strm, io, ptr_t, len_t, call) (			\
-	(strm).next_in = (ptr_t)(io)->in,			\
-	(strm).avail_in = (len_t)(io)->in_n,			\
-	(strm).next_out = (ptr_t)(io)->out,			\
-	(strm).avail_out = (len_t)(io)->out_n,			\
-	(io)->rc = (int)(call),					\
-	(io)->in_n = (strm).avail_in,				\
-	(io)->out_n = (strm).avail_out,				\
-	(io)->rc)
+#define DECODE(strm, io, ptr_t, len_t, call) \
+	((strm).next_in = (ptr_t)(io)->in, (strm).avail_in = (len_t)(io)->in_n, \
+	    (strm).next_out = (ptr_t)(io)->out, (strm).avail_out = (len_t)(io)->out_n, \
+	    (io)->rc = (int)(call), (io)->in_n = (strm).avail_in, (io)->out_n = (strm).avail_out, \
+	    (io)->rc)
 
 /* gzip_begin - a new member: reset the inflater (started at open) */
 static const char *
@@ -297,25 +293,18 @@ gzip_step(struct source *s, struct io *io, const char **why)
 
 /* What a library's error code means to the administrator. */
 struct why {
-	int	code;
+	int code;
 	const char *text;
 };
 
-static const struct why xz_whys[] = {
-	{ LZMA_MEM_ERROR, "out of memory" },
+static const struct why xz_whys[] = { { LZMA_MEM_ERROR, "out of memory" },
 	{ LZMA_MEMLIMIT_ERROR, "it needs more than 256 MiB of memory to decompress" },
-	{ LZMA_FORMAT_ERROR, "bad stream header" },
-	{ LZMA_OPTIONS_ERROR, "unsupported options" },
-	{ LZMA_DATA_ERROR, "bad data or checksum" },
-	{ 0, NULL }
-};
+	{ LZMA_FORMAT_ERROR, "bad stream header" }, { LZMA_OPTIONS_ERROR, "unsupported options" },
+	{ LZMA_DATA_ERROR, "bad data or checksum" }, { 0, NULL } };
 
-static const struct why bz_whys[] = {
-	{ BZ_MEM_ERROR, "out of memory" },
-	{ BZ_DATA_ERROR_MAGIC, "bad stream header" },
-	{ BZ_DATA_ERROR, "bad data or checksum" },
-	{ 0, NULL }
-};
+static const struct why bz_whys[] = { { BZ_MEM_ERROR, "out of memory" },
+	{ BZ_DATA_ERROR_MAGIC, "bad stream header" }, { BZ_DATA_ERROR, "bad data or checksum" },
+	{ 0, NULL } };
 
 /* why_text - the text of code in tab (ended by a NULL text), else "decoder error" */
 static const char *
@@ -354,8 +343,8 @@ xz_begin(struct source *s)
 static int
 xz_step(struct source *s, struct io *io, const char **why)
 {
-	return (outcome(DECODE(s->xz, io, uint8_t *, size_t, lzma_code(&s->xz, LZMA_RUN)),
-	    LZMA_OK, LZMA_STREAM_END, xz_whys, why));
+	return (outcome(DECODE(s->xz, io, uint8_t *, size_t, lzma_code(&s->xz, LZMA_RUN)), LZMA_OK,
+	    LZMA_STREAM_END, xz_whys, why));
 }
 
 /* bzip2_begin - a fresh decoder per stream (pbzip2 writes many) */
@@ -378,8 +367,8 @@ bzip2_begin(struct source *s)
 static int
 bzip2_step(struct source *s, struct io *io, const char **why)
 {
-	return (outcome(DECODE(s->bz, io, char *, unsigned, BZ2_bzDecompress(&s->bz)),
-	    BZ_OK, BZ_STREAM_END, bz_whys, why));
+	return (outcome(DECODE(s->bz, io, char *, unsigned, BZ2_bzDecompress(&s->bz)), BZ_OK,
+	    BZ_STREAM_END, bz_whys, why));
 }
 
 /* zstd_step - ZSTD_decompressStream; a frame ends when it says 0 (all flushed) */
@@ -427,7 +416,7 @@ fill(struct source *s, char *err, size_t errlen)
 /* Compressed formats sendguard cannot read, named so the refusal says what to do. */
 static const struct {
 	unsigned char magic[6];
-	size_t	len;
+	size_t len;
 	const char *name;
 } unsupported[] = {
 	{ { 0x04, 0x22, 0x4d, 0x18 }, 4, "lz4" },
@@ -451,11 +440,13 @@ sniff(const unsigned char *p, size_t n, const char **other)
 	if (n >= 4 && memcmp(p, "BZh", 3) == 0 && p[3] >= '1' && p[3] <= '9')
 		return (FMT_BZIP2);
 	/* a frame (28 b5 2f fd) or a skippable frame (5? 2a 4d 18) */
-	if (n >= 4 && ((p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) ||
-	    ((p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18)))
+	if (n >= 4 &&
+	    ((p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) ||
+		((p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18)))
 		return (FMT_ZSTD);
 	for (i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++)
-		if (n >= unsupported[i].len && memcmp(p, unsupported[i].magic, unsupported[i].len) == 0) {
+		if (n >= unsupported[i].len &&
+		    memcmp(p, unsupported[i].magic, unsupported[i].len) == 0) {
 			*other = unsupported[i].name;
 			return (FMT_OTHER);
 		}
@@ -474,19 +465,19 @@ utf8_len(const unsigned char *p, size_t n)
 	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
 		len = 3;
 		if (p[0] == 0xe0)
-			lo = 0xa0;	/* no overlong forms */
+			lo = 0xa0; /* no overlong forms */
 		else if (p[0] == 0xed)
-			hi = 0x9f;	/* no surrogates */
+			hi = 0x9f; /* no surrogates */
 	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
 		len = 4;
 		if (p[0] == 0xf0)
 			lo = 0x90;
 		else if (p[0] == 0xf4)
-			hi = 0x8f;	/* nothing above U+10FFFF */
+			hi = 0x8f; /* nothing above U+10FFFF */
 	} else
 		return (0);
 	if (n < len)
-		return (n);	/* cut by the end of the sample: give it the benefit */
+		return (n); /* cut by the end of the sample: give it the benefit */
 	for (i = 1; i < len; i++) {
 		if (p[i] < lo || p[i] > hi)
 			return (0);
@@ -506,8 +497,8 @@ is_text(const unsigned char *p, size_t n)
 	size_t i = 0, odd = 0, k;
 
 	while (i < n) {
-		if ((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t' || p[i] == '\n' ||
-		    p[i] == '\r' || p[i] == '\f') {
+		if ((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t' || p[i] == '\n' || p[i] == '\r' ||
+		    p[i] == '\f') {
 			i++;
 			continue;
 		}
@@ -535,16 +526,15 @@ start_decoder(struct source *s, char *err, size_t errlen)
 	case FMT_XZ: {
 		lzma_stream init = LZMA_STREAM_INIT;
 
-		s->xz = init;	/* xz_fill starts a decoder per stream */
+		s->xz = init; /* xz_fill starts a decoder per stream */
 		return (0);
 	}
 	case FMT_ZSTD:
-		if ((s->zs = ZSTD_createDStream()) == NULL ||
-		    ZSTD_isError(ZSTD_initDStream(s->zs)))
+		if ((s->zs = ZSTD_createDStream()) == NULL || ZSTD_isError(ZSTD_initDStream(s->zs)))
 			break;
 		return (0);
 	case FMT_TEXT:
-	case FMT_BZIP2:		/* bzip2_fill starts a decoder per stream */
+	case FMT_BZIP2: /* bzip2_fill starts a decoder per stream */
 	case FMT_OTHER:
 		return (0);
 	}
@@ -608,8 +598,9 @@ source_open(struct source **out, const char *path, char *err, size_t errlen)
 	s->fmt = sniff(s->in, s->in_end, &other);
 	s->codec = &codecs[s->fmt];
 	if (s->fmt == FMT_OTHER) {
-		snprintf(err, errlen, "%s: %s data, which sendguard cannot read (decompress it first)",
-		    label(s), other);
+		snprintf(err, errlen,
+		    "%s: %s data, which sendguard cannot read (decompress it first)", label(s),
+		    other);
 		goto fail;
 	}
 	if (start_decoder(s, err, errlen) < 0 || (n = fill(s, err, errlen)) < 0)
@@ -618,8 +609,8 @@ source_open(struct source **out, const char *path, char *err, size_t errlen)
 		s->eof = 1;
 	if (!is_text((const unsigned char *)s->buf, s->end)) {
 		if (s->fmt == FMT_TEXT)
-			snprintf(err, errlen, "%s: not a text log (nor gzip, xz, bzip2 or zstd data)",
-			    label(s));
+			snprintf(err, errlen,
+			    "%s: not a text log (nor gzip, xz, bzip2 or zstd data)", label(s));
 		else
 			snprintf(err, errlen, "%s: %s data, but not a text log", label(s),
 			    s->codec->name);

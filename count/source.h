@@ -39,23 +39,22 @@
 struct source;
 
 /* source_open - 0 or -1 with err ("path: reason"), see ERRORS */
-int	source_open(struct source **out, const char *path, char *err, size_t errlen);
+int source_open(struct source **out, const char *path, char *err, size_t errlen);
 
 /* source_next - 1 line returned, 0 end of input, -1 read or decode error (err filled) */
-int	source_next(struct source *, const char **line, size_t *len,
-		    char *err, size_t errlen);
+int source_next(struct source *, const char **line, size_t *len, char *err, size_t errlen);
 
 /* What a source tells of itself, kept current as it reads. */
 struct source_info {
-	const char *name;	/* as given; "-" is standard input */
-	time_t	mtime;		/* the file's mtime; the current time for stdin */
-	uint64_t pos;		/* bytes of the underlying (compressed) file consumed so far */
-	uint64_t size;		/* its size, 0 if unknown (stdin, a pipe) */
-	uint64_t long_lines;	/* lines skipped as longer than SOURCE_LINE_MAX */
+	const char *name;    /* as given; "-" is standard input */
+	time_t mtime;        /* the file's mtime; the current time for stdin */
+	uint64_t pos;        /* bytes of the underlying (compressed) file consumed so far */
+	uint64_t size;       /* its size, 0 if unknown (stdin, a pipe) */
+	uint64_t long_lines; /* lines skipped as longer than SOURCE_LINE_MAX */
 };
 
 /* source_info - valid until source_close() */
 const struct source_info *source_info(const struct source *);
-void	source_close(struct source *);
+void source_close(struct source *);
 
 #endif

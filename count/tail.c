@@ -74,10 +74,10 @@
 
 #include "count/tail_priv.h"
 
-#define BLOCK		(64 * 1024)
-#define BUFSZ		(SOURCE_LINE_MAX + BLOCK)
-#define FILE_MASK	(IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB | IN_CLOSE_WRITE)
-#define DIR_MASK	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
+#define BLOCK (64 * 1024)
+#define BUFSZ (SOURCE_LINE_MAX + BLOCK)
+#define FILE_MASK (IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB | IN_CLOSE_WRITE)
+#define DIR_MASK (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
 
 /* tail_note - hand a formatted note to the caller's callback, if any */
 void
@@ -106,8 +106,8 @@ fp_learn(struct tail *t)
 static int
 fp_same(struct tail *t)
 {
-	size_t	want = t->fp_len + (t->fp_nl ? 1 : 0);
-	char	fp[TAIL_FP_LEN + 1];
+	size_t want = t->fp_len + (t->fp_nl ? 1 : 0);
+	char fp[TAIL_FP_LEN + 1];
 	ssize_t n;
 
 	do
@@ -127,8 +127,8 @@ fp_same(struct tail *t)
 static int
 watch_fd(struct tail *t, int fd, const char *name)
 {
-	char	proc[64];
-	int	wd;
+	char proc[64];
+	int wd;
 
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	if ((wd = inotify_add_watch(t->ifd, proc, FILE_MASK)) < 0)
@@ -158,10 +158,10 @@ file_drop(struct tail *t)
  * still read it, but appends alone would not wake us).
  */
 static int
-file_set(struct tail *t, int fd, const struct stat *st, uint64_t off, const char *name,
-    char *err, size_t errlen)
+file_set(struct tail *t, int fd, const struct stat *st, uint64_t off, const char *name, char *err,
+    size_t errlen)
 {
-	int	wd, saved;
+	int wd, saved;
 
 	t->fd = fd;
 	t->dev = (uint64_t)st->st_dev;
@@ -192,7 +192,7 @@ file_set(struct tail *t, int fd, const struct stat *st, uint64_t off, const char
 int
 tail_open_reg(int dfd, const char *name, struct stat *st)
 {
-	int	fd, saved;
+	int fd, saved;
 
 	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
 		return (-1);
@@ -216,8 +216,8 @@ end_boundary(struct tail *t, int fd, uint64_t size)
 {
 	uint64_t at = size;
 	ssize_t n;
-	size_t	chunk;
-	char   *p;
+	size_t chunk;
+	char *p;
 
 	while (at > 0) {
 		chunk = at > SOURCE_LINE_MAX ? SOURCE_LINE_MAX : (size_t)at;
@@ -239,7 +239,7 @@ static int
 open_path(struct tail *t, char *err, size_t errlen)
 {
 	struct stat st;
-	int	fd;
+	int fd;
 
 	if ((fd = tail_open_reg(AT_FDCWD, t->path, &st)) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR) {
@@ -261,8 +261,8 @@ open_path(struct tail *t, char *err, size_t errlen)
 
 /* deliver - hand one line to cb; 1 when reading must stop (cb or max_lines) */
 static int
-deliver(struct tail *t, tail_line_fn cb, void *ctx, const char *line, size_t len,
-    size_t max, long *n)
+deliver(struct tail *t, tail_line_fn cb, void *ctx, const char *line, size_t len, size_t max,
+    long *n)
 {
 	struct tail_pos pos;
 
@@ -303,8 +303,7 @@ fill(struct tail *t)
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				return (-2);
 		} else {
-			n = pread(t->fd, t->buf + t->end, BUFSZ - t->end,
-			    (off_t)(t->off + t->end));
+			n = pread(t->fd, t->buf + t->end, BUFSZ - t->end, (off_t)(t->off + t->end));
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -318,11 +317,11 @@ fill(struct tail *t)
  * last line is a line.  Returns 0 at the end, 1 stopped early, -1 error.
  */
 static int
-read_lines(struct tail *t, tail_line_fn cb, void *ctx, size_t max, long *n,
-    int final, char *err, size_t errlen)
+read_lines(struct tail *t, tail_line_fn cb, void *ctx, size_t max, long *n, int final, char *err,
+    size_t errlen)
 {
 	const char *p, *nl;
-	size_t	avail, len;
+	size_t avail, len;
 	ssize_t r;
 
 	for (;;) {
@@ -361,8 +360,8 @@ read_lines(struct tail *t, tail_line_fn cb, void *ctx, size_t max, long *n,
 		if ((r = fill(t)) == -2)
 			return (0);
 		if (r < 0) {
-			snprintf(err, errlen, "%s: read: %s",
-			    t->is_stdin ? "-" : t->cur_name, strerror(errno));
+			snprintf(err, errlen, "%s: read: %s", t->is_stdin ? "-" : t->cur_name,
+			    strerror(errno));
 			return (-1);
 		}
 		if (r > 0) {
@@ -391,7 +390,7 @@ check_trunc(struct tail *t, char *err, size_t errlen)
 {
 	struct stat st;
 	uint64_t rd = t->off + (t->end - t->start);
-	int	trunc = 0, same;
+	int trunc = 0, same;
 
 	if (fstat(t->fd, &st) < 0) {
 		snprintf(err, errlen, "%s: %s", t->cur_name, strerror(errno));
@@ -399,9 +398,9 @@ check_trunc(struct tail *t, char *err, size_t errlen)
 	}
 	if ((uint64_t)st.st_size < rd) {
 		trunc = 1;
-	} else if (t->fp[0] != '\0' && (st.st_size != t->seen_size
-	    || st.st_mtim.tv_sec != t->seen_mtime.tv_sec
-	    || st.st_mtim.tv_nsec != t->seen_mtime.tv_nsec)) {
+	} else if (t->fp[0] != '\0' &&
+	    (st.st_size != t->seen_size || st.st_mtim.tv_sec != t->seen_mtime.tv_sec ||
+		st.st_mtim.tv_nsec != t->seen_mtime.tv_nsec)) {
 		if ((same = fp_same(t)) < 0) {
 			snprintf(err, errlen, "%s: read: %s", t->cur_name, strerror(errno));
 			return (-1);
@@ -411,7 +410,8 @@ check_trunc(struct tail *t, char *err, size_t errlen)
 	t->seen_size = st.st_size;
 	t->seen_mtime = st.st_mtim;
 	if (trunc) {
-		tail_note(t, "%s: truncated (copytruncate?) at offset %llu, reading it again from the start",
+		tail_note(t,
+		    "%s: truncated (copytruncate?) at offset %llu, reading it again from the start",
 		    t->cur_name, (unsigned long long)t->off);
 		t->st.truncations++;
 		t->off = 0;
@@ -427,10 +427,10 @@ check_trunc(struct tail *t, char *err, size_t errlen)
 static int
 drain_events(struct tail *t, char *err, size_t errlen)
 {
-	char	ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *e;
 	ssize_t n;
-	size_t	i;
+	size_t i;
 
 	for (;;) {
 		n = read(t->ifd, ev, sizeof(ev));
@@ -454,7 +454,9 @@ drain_events(struct tail *t, char *err, size_t errlen)
 				t->pwd = -1;
 			else if (e->wd == t->dwd) {
 				t->dwd = -1;
-				tail_note(t, "%s: its directory went away; the log can no longer be followed",
+				tail_note(t,
+				    "%s: its directory went away; the log can no longer be "
+				    "followed",
 				    t->path);
 			}
 		}
@@ -470,8 +472,8 @@ static long
 follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t errlen)
 {
 	struct stat st, fst;
-	long	n = 0;
-	int	r, wd;
+	long n = 0;
+	int r, wd;
 
 	for (;;) {
 		if (t->fd < 0 && (r = open_path(t, err, errlen)) <= 0)
@@ -492,14 +494,18 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 			if (fst.st_nlink > 0) {
 				/* renamed away, no new file yet */
 				if (!t->away_noted)
-					tail_note(t, "%s: renamed away; reading the old file until a new one appears",
+					tail_note(t,
+					    "%s: renamed away; reading the old file until a new "
+					    "one appears",
 					    t->path);
 				t->away_noted = 1;
 				return (n);
 			}
 			if ((r = read_lines(t, cb, ctx, max, &n, 1, err, errlen)) != 0)
 				return (r < 0 ? -1 : n);
-			tail_note(t, "%s: deleted; finished the open file at offset %llu, waiting for the log to reappear",
+			tail_note(t,
+			    "%s: deleted; finished the open file at offset %llu, waiting for the "
+			    "log to reappear",
 			    t->path, (unsigned long long)t->off);
 			file_drop(t);
 			t->missing_noted = 1;
@@ -515,7 +521,9 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 			 * in case it was written meanwhile.
 			 */
 			if (!t->away_noted)
-				tail_note(t, "%s: rotated, the new file is still empty; reading the old file until the new one is written",
+				tail_note(t,
+				    "%s: rotated, the new file is still empty; reading the old "
+				    "file until the new one is written",
 				    t->path);
 			t->away_noted = 1;
 			if ((wd = inotify_add_watch(t->ifd, t->path, FILE_MASK)) >= 0) {
@@ -531,7 +539,9 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 		if ((r = read_lines(t, cb, ctx, max, &n, 1, err, errlen)) != 0)
 			return (r < 0 ? -1 : n);
 		if (fst.st_nlink == 0) {
-			tail_note(t, "%s: deleted and created again; finished the old file, reading the new one from the start",
+			tail_note(t,
+			    "%s: deleted and created again; finished the old file, reading the new "
+			    "one from the start",
 			    t->path);
 			t->st.reopens++;
 			file_drop(t);
@@ -557,8 +567,10 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 				t->visited[t->nvisited][1] = ino;
 				t->nvisited++;
 			}
-			if ((nfd = tail_next_rotated(t, &was, dev, ino, name, sizeof(name), &nst)) >= 0) {
-				tail_note(t, "%s: reading %s, rotated after it, from the start", t->path, name);
+			if ((nfd = tail_next_rotated(t, &was, dev, ino, name, sizeof(name),
+				 &nst)) >= 0) {
+				tail_note(t, "%s: reading %s, rotated after it, from the start",
+				    t->path, name);
 				if (file_set(t, nfd, &nst, 0, name, err, errlen) < 0)
 					return (-1);
 				continue;
@@ -571,11 +583,10 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 
 /* tail_read - drain notifications, follow rotations, hand out lines */
 long
-tail_read(struct tail *t, tail_line_fn cb, void *ctx, size_t max_lines,
-    char *err, size_t errlen)
+tail_read(struct tail *t, tail_line_fn cb, void *ctx, size_t max_lines, char *err, size_t errlen)
 {
-	long	n = 0;
-	int	r;
+	long n = 0;
+	int r;
 
 	if (t->is_stdin) {
 		if (t->eof)
@@ -592,16 +603,16 @@ tail_read(struct tail *t, tail_line_fn cb, void *ctx, size_t max_lines,
 static int
 start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errlen)
 {
-	char	name[PATH_MAX], fp[TAIL_FP_LEN + 1];
+	char name[PATH_MAX], fp[TAIL_FP_LEN + 1];
 	struct stat st;
-	size_t	flen;
-	int	fd, nl, known;
+	size_t flen;
+	int fd, nl, known;
 
-	if ((fd = tail_open_reg(AT_FDCWD, t->path, &st)) >= 0
-	    && (uint64_t)st.st_dev == pos->dev && (uint64_t)st.st_ino == pos->ino) {
+	if ((fd = tail_open_reg(AT_FDCWD, t->path, &st)) >= 0 && (uint64_t)st.st_dev == pos->dev &&
+	    (uint64_t)st.st_ino == pos->ino) {
 		known = tail_first_fp(t, fd, fp, &flen, &nl);
-		if ((uint64_t)st.st_size >= pos->offset
-		    && (pos->fp[0] == '\0' || (known == 1 && strcmp(fp, pos->fp) == 0))) {
+		if ((uint64_t)st.st_size >= pos->offset &&
+		    (pos->fp[0] == '\0' || (known == 1 && strcmp(fp, pos->fp) == 0))) {
 			tail_note(t, "%s: resuming at offset %llu", t->path,
 			    (unsigned long long)pos->offset);
 			return (file_set(t, fd, &st, pos->offset, t->path, err, errlen));
@@ -614,14 +625,17 @@ start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errle
 			if ((cfd = tail_find_committed(t, pos, 1, name, sizeof(name), &cst)) >= 0) {
 				/* finish the copy; the log itself comes next, from 0 */
 				close(fd);
-				tail_note(t, "%s: copied and truncated while we were down; finishing the copy %s from offset %llu, then the log from the start",
+				tail_note(t,
+				    "%s: copied and truncated while we were down; finishing the "
+				    "copy %s from offset %llu, then the log from the start",
 				    t->path, name, (unsigned long long)pos->offset);
 				return (file_set(t, cfd, &cst, pos->offset, name, err, errlen));
 			}
 		}
-		tail_note(t, "%s: truncated or rewritten while we were down (size %llu, committed offset %llu); reading it from the start",
-		    t->path, (unsigned long long)st.st_size,
-		    (unsigned long long)pos->offset);
+		tail_note(t,
+		    "%s: truncated or rewritten while we were down (size %llu, committed offset "
+		    "%llu); reading it from the start",
+		    t->path, (unsigned long long)st.st_size, (unsigned long long)pos->offset);
 		return (file_set(t, fd, &st, 0, t->path, err, errlen));
 	}
 	if (fd < 0 && errno != ENOENT && errno != ENOTDIR) {
@@ -636,7 +650,9 @@ start_resume(struct tail *t, const struct tail_pos *pos, char *err, size_t errle
 		t->st.rotations++;
 		return (file_set(t, fd, &st, pos->offset, name, err, errlen));
 	}
-	tail_note(t, "%s: the file of the committed position (inode %llu) is gone or compressed; reading the current log from the start, lines written in between may be lost",
+	tail_note(t,
+	    "%s: the file of the committed position (inode %llu) is gone or compressed; reading "
+	    "the current log from the start, lines written in between may be lost",
 	    t->path, (unsigned long long)pos->ino);
 	return (open_path(t, err, errlen) < 0 ? -1 : 0);
 }
@@ -646,7 +662,7 @@ static int
 start_fresh(struct tail *t, enum tail_start start, char *err, size_t errlen)
 {
 	struct stat st;
-	int	fd;
+	int fd;
 
 	if ((fd = tail_open_reg(AT_FDCWD, t->path, &st)) < 0) {
 		if (errno != ENOENT && errno != ENOTDIR) {
@@ -657,8 +673,9 @@ start_fresh(struct tail *t, enum tail_start start, char *err, size_t errlen)
 		t->missing_noted = 1;
 		return (0);
 	}
-	return (file_set(t, fd, &st, start == TAIL_START_END
-	    ? end_boundary(t, fd, (uint64_t)st.st_size) : 0, t->path, err, errlen));
+	return (file_set(t, fd, &st,
+	    start == TAIL_START_END ? end_boundary(t, fd, (uint64_t)st.st_size) : 0, t->path, err,
+	    errlen));
 }
 
 /* split_path - the log's directory and base name */
@@ -666,7 +683,7 @@ static int
 split_path(struct tail *t, const char *path, char *err, size_t errlen)
 {
 	const char *slash = strrchr(path, '/');
-	size_t	dl;
+	size_t dl;
 
 	if (snprintf(t->path, sizeof(t->path), "%s", path) >= (int)sizeof(t->path)) {
 		snprintf(err, errlen, "%.64s...: path too long", path);
@@ -678,7 +695,7 @@ split_path(struct tail *t, const char *path, char *err, size_t errlen)
 	} else {
 		dl = (size_t)(slash - path);
 		if (dl == 0)
-			dl = 1;		/* "/name" */
+			dl = 1; /* "/name" */
 		memcpy(t->dir, path, dl);
 		t->dir[dl] = '\0';
 	}
@@ -692,14 +709,14 @@ split_path(struct tail *t, const char *path, char *err, size_t errlen)
 
 /* tail_open - see tail.h */
 int
-tail_open(struct tail **out, const char *path, const struct tail_pos *resume,
-    enum tail_start start, tail_note_fn note_fn, void *nctx, char *err, size_t errlen)
+tail_open(struct tail **out, const char *path, const struct tail_pos *resume, enum tail_start start,
+    tail_note_fn note_fn, void *nctx, char *err, size_t errlen)
 {
 	struct tail *t;
 
 	*out = NULL;
-	if ((t = calloc(1, sizeof(*t))) == NULL || (t->buf = malloc(BUFSZ)) == NULL
-	    || (t->scratch = malloc(SOURCE_LINE_MAX + 1)) == NULL) {
+	if ((t = calloc(1, sizeof(*t))) == NULL || (t->buf = malloc(BUFSZ)) == NULL ||
+	    (t->scratch = malloc(SOURCE_LINE_MAX + 1)) == NULL) {
 		if (t != NULL)
 			free(t->buf);
 		free(t);
@@ -728,7 +745,7 @@ tail_open(struct tail **out, const char *path, const struct tail_pos *resume,
 		goto fail;
 	}
 	if ((resume != NULL ? start_resume(t, resume, err, errlen)
-	    : start_fresh(t, start, err, errlen)) < 0)
+			    : start_fresh(t, start, err, errlen)) < 0)
 		goto fail;
 	*out = t;
 	return (0);

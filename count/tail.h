@@ -48,12 +48,12 @@
 
 #include "count/source.h"
 
-#define TAIL_FP_LEN 64		/* hex characters of the first-line fingerprint */
+#define TAIL_FP_LEN 64 /* hex characters of the first-line fingerprint */
 
 /* A position just after a complete line of one file. */
 struct tail_pos {
 	uint64_t dev, ino, offset;
-	char	fp[TAIL_FP_LEN + 1];	/* fingerprint of the file's first line, "" if none yet */
+	char fp[TAIL_FP_LEN + 1]; /* fingerprint of the file's first line, "" if none yet */
 };
 
 struct tail_stats {
@@ -63,8 +63,7 @@ struct tail_stats {
 enum tail_start { TAIL_START_END = 0, TAIL_START_BEGINNING };
 
 /* line callback: return 0 to go on, non-zero to stop tail_read early */
-typedef int (*tail_line_fn)(void *ctx, const char *line, size_t len,
-			    const struct tail_pos *after);
+typedef int (*tail_line_fn)(void *ctx, const char *line, size_t len, const struct tail_pos *after);
 /* note callback: a human-readable note ("mail.log rotated, reading mail.log.1 to its end") */
 typedef void (*tail_note_fn)(void *ctx, const char *msg);
 
@@ -74,13 +73,12 @@ struct tail;
  * tail_open - resume NULL: a log never seen, start at its end or beginning.
  * A missing log is not an error: the tail waits for it.
  */
-int	tail_open(struct tail **out, const char *path, const struct tail_pos *resume,
-		  enum tail_start start, tail_note_fn note, void *nctx,
-		  char *err, size_t errlen);
-void	tail_close(struct tail *);
+int tail_open(struct tail **out, const char *path, const struct tail_pos *resume,
+    enum tail_start start, tail_note_fn note, void *nctx, char *err, size_t errlen);
+void tail_close(struct tail *);
 
 /* tail_fd - the descriptor to wait on for reading (inotify, or stdin for "-") */
-int	tail_fd(const struct tail *);
+int tail_fd(const struct tail *);
 
 /*
  * tail_read - drain notifications, follow rotations, and call cb for each
@@ -88,14 +86,14 @@ int	tail_fd(const struct tail *);
  * number of lines delivered, 0 when nothing was available, -1 on error.
  * When max_lines was reached, more may be available: call again.
  */
-long	tail_read(struct tail *, tail_line_fn cb, void *ctx, size_t max_lines,
-		  char *err, size_t errlen);
+long tail_read(struct tail *, tail_line_fn cb, void *ctx, size_t max_lines, char *err,
+    size_t errlen);
 
 /* tail_eof - 1 when "-" reached the end of standard input */
-int	tail_eof(const struct tail *);
+int tail_eof(const struct tail *);
 
 /* tail_fingerprint - hex digest of a first line (for tests and the store) */
-void	tail_fingerprint(const char *line, size_t len, char out[TAIL_FP_LEN + 1]);
+void tail_fingerprint(const char *line, size_t len, char out[TAIL_FP_LEN + 1]);
 
 const struct tail_stats *tail_stats(const struct tail *);
 

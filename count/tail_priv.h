@@ -22,61 +22,59 @@
 #include "count/tail.h"
 
 struct tail {
-	char	path[PATH_MAX];
-	char	dir[PATH_MAX];
-	char	base[NAME_MAX + 1];
-	char	cur_name[PATH_MAX];	/* name the open file was opened by (notes) */
-	int	is_stdin, eof;
-	int	ifd, dwd, fwd, pwd;	/* inotify fd; dir, file, pending new file watches */
-	int	fd;			/* open file, -1 while waiting for the log */
-	int	missing_noted;
-	int	away_noted;		/* said that we stay on a renamed-away file */
+	char path[PATH_MAX];
+	char dir[PATH_MAX];
+	char base[NAME_MAX + 1];
+	char cur_name[PATH_MAX]; /* name the open file was opened by (notes) */
+	int is_stdin, eof;
+	int ifd, dwd, fwd, pwd; /* inotify fd; dir, file, pending new file watches */
+	int fd;                 /* open file, -1 while waiting for the log */
+	int missing_noted;
+	int away_noted; /* said that we stay on a renamed-away file */
 	uint64_t dev, ino;
-	uint64_t off;			/* consumed: just after the last line handed out or skipped */
-	char	fp[TAIL_FP_LEN + 1];	/* fingerprint of the open file, "" unknown */
-	size_t	fp_len;			/* bytes hashed */
-	int	fp_nl;			/* the hashed bytes are followed by a newline */
-	off_t	seen_size;
+	uint64_t off;             /* consumed: just after the last line handed out or skipped */
+	char fp[TAIL_FP_LEN + 1]; /* fingerprint of the open file, "" unknown */
+	size_t fp_len;            /* bytes hashed */
+	int fp_nl;                /* the hashed bytes are followed by a newline */
+	off_t seen_size;
 	struct timespec seen_mtime;
-	char   *buf;			/* BUFSZ bytes; unread data is buf[start..end) */
-	size_t	start, end;
-	int	skipping;		/* inside an over-long line */
-	char   *scratch;		/* SOURCE_LINE_MAX + 1 bytes for first-line reads */
+	char *buf; /* BUFSZ bytes; unread data is buf[start..end) */
+	size_t start, end;
+	int skipping;  /* inside an over-long line */
+	char *scratch; /* SOURCE_LINE_MAX + 1 bytes for first-line reads */
 	tail_note_fn note;
-	void   *nctx;
+	void *nctx;
 	struct tail_stats st;
-	uint64_t visited[64][2];	/* (dev, ino) finished since the log itself was last open */
-	int	nvisited;
+	uint64_t visited[64][2]; /* (dev, ino) finished since the log itself was last open */
+	int nvisited;
 };
 
 /* tail_note - hand a formatted note to the caller's callback, if any */
-void	tail_note(struct tail *, const char *, ...)
-	__attribute__((format(printf, 2, 3)));
+void tail_note(struct tail *, const char *, ...) __attribute__((format(printf, 2, 3)));
 
 /* tail_open_reg - open a regular file read-only (relative to dfd): fd, or -1 (errno set) */
-int	tail_open_reg(int dfd, const char *name, struct stat *st);
+int tail_open_reg(int dfd, const char *name, struct stat *st);
 
 /*
  * tail_first_fp - fingerprint of the first line of fd: 1 known (out, *len,
  * *nl filled), 0 not yet known (no complete first line), -1 read error
  */
-int	tail_first_fp(struct tail *, int fd, char out[TAIL_FP_LEN + 1], size_t *len,
-		      int *nl);
+int tail_first_fp(struct tail *, int fd, char out[TAIL_FP_LEN + 1], size_t *len, int *nl);
 
 /*
  * tail_find_committed - the file of a committed position under a rotated
  * name (copy 0) or logrotate's copy of it (copy 1): its fd (name and stat
  * filled), or -1
  */
-int	tail_find_committed(struct tail *, const struct tail_pos *pos, int copy,
-			    char *name, size_t namelen, struct stat *st);
+int tail_find_committed(struct tail *, const struct tail_pos *pos, int copy, char *name,
+    size_t namelen, struct stat *st);
 
 /*
  * tail_next_rotated - the rotated file, not the log itself nor dev/ino nor
  * one visited, with the oldest mtime from *after on: its fd (name and
  * stat filled), or -1
  */
-int	tail_next_rotated(struct tail *, const struct timespec *after, uint64_t dev,
-			  uint64_t ino, char *name, size_t namelen, struct stat *st);
+int tail_next_rotated(struct tail *, const struct timespec *after, uint64_t dev, uint64_t ino,
+    char *name, size_t namelen, struct stat *st);
 
 #endif

@@ -36,7 +36,6 @@
 
 #include "count/tail_priv.h"
 
-
 /* mix64 - final avalanche of a 64-bit lane (murmur3's finaliser constants) */
 static uint64_t
 mix64(uint64_t h)
@@ -54,8 +53,10 @@ void
 tail_fingerprint(const char *line, size_t len, char out[TAIL_FP_LEN + 1])
 {
 	static const uint64_t seed[4] = {
-		0xcbf29ce484222325ULL, 0x9e3779b97f4a7c15ULL,
-		0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL,
+		0xcbf29ce484222325ULL,
+		0x9e3779b97f4a7c15ULL,
+		0x243f6a8885a308d3ULL,
+		0x13198a2e03707344ULL,
 	};
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)line;
@@ -86,7 +87,7 @@ int
 tail_first_fp(struct tail *t, int fd, char out[TAIL_FP_LEN + 1], size_t *len, int *nl)
 {
 	ssize_t n;
-	char   *p;
+	char *p;
 
 	do
 		n = pread(fd, t->scratch, SOURCE_LINE_MAX + 1, 0);
@@ -97,7 +98,7 @@ tail_first_fp(struct tail *t, int fd, char out[TAIL_FP_LEN + 1], size_t *len, in
 		*len = (size_t)(p - t->scratch);
 		*nl = 1;
 	} else if (n > SOURCE_LINE_MAX) {
-		*len = SOURCE_LINE_MAX;	/* over-long first line: its head */
+		*len = SOURCE_LINE_MAX; /* over-long first line: its head */
 		*nl = 0;
 	} else {
 		out[0] = '\0';
@@ -112,7 +113,7 @@ static int
 rotated_name(const struct tail *t, const char *name)
 {
 	static const char *const zext[] = { ".gz", ".bz2", ".xz", ".zst" };
-	size_t	bl = strlen(t->base), nl = strlen(name), el, i;
+	size_t bl = strlen(t->base), nl = strlen(name), el, i;
 
 	if (nl <= bl + 1 || memcmp(name, t->base, bl) != 0)
 		return (0);
@@ -166,9 +167,9 @@ tail_next_rotated(struct tail *t, const struct timespec *after, uint64_t dev, ui
 {
 	const struct dirent *d;
 	struct stat cur, s2, best;
-	char	bestname[NAME_MAX + 1] = "";
-	int	have_cur, fd;
-	DIR    *dp;
+	char bestname[NAME_MAX + 1] = "";
+	int have_cur, fd;
+	DIR *dp;
 
 	memset(&best, 0, sizeof(best));
 	have_cur = stat(t->path, &cur) == 0;
@@ -177,7 +178,8 @@ tail_next_rotated(struct tail *t, const struct timespec *after, uint64_t dev, ui
 	while ((d = readdir(dp)) != NULL) {
 		size_t bl = strlen(t->base);
 
-		if (strncmp(d->d_name, t->base, bl) != 0 || (d->d_name[bl] != '.' && d->d_name[bl] != '-'))
+		if (strncmp(d->d_name, t->base, bl) != 0 ||
+		    (d->d_name[bl] != '.' && d->d_name[bl] != '-'))
 			continue;
 		if (fstatat(dirfd(dp), d->d_name, &s2, 0) < 0 || !S_ISREG(s2.st_mode))
 			continue;
@@ -186,17 +188,21 @@ tail_next_rotated(struct tail *t, const struct timespec *after, uint64_t dev, ui
 		    was_visited(t, (uint64_t)s2.st_dev, (uint64_t)s2.st_ino))
 			continue;
 		/* equal times are possible: file times are coarser than our reads */
-		if (s2.st_mtim.tv_sec < after->tv_sec || (s2.st_mtim.tv_sec == after->tv_sec &&
-		    s2.st_mtim.tv_nsec < after->tv_nsec))
+		if (s2.st_mtim.tv_sec < after->tv_sec ||
+		    (s2.st_mtim.tv_sec == after->tv_sec && s2.st_mtim.tv_nsec < after->tv_nsec))
 			continue;
 		if (!rotated_name(t, d->d_name)) {
-			tail_note(t, "%s: %s/%s was rotated after the file we finished but is compressed; its lines are not read",
+			tail_note(t,
+			    "%s: %s/%s was rotated after the file we finished but is compressed; "
+			    "its lines are not read",
 			    t->path, t->dir, d->d_name);
 			continue;
 		}
 		if (bestname[0] == '\0' || s2.st_mtim.tv_sec < best.st_mtim.tv_sec ||
-		    (s2.st_mtim.tv_sec == best.st_mtim.tv_sec && (s2.st_mtim.tv_nsec < best.st_mtim.tv_nsec ||
-		    (s2.st_mtim.tv_nsec == best.st_mtim.tv_nsec && older_name(t, d->d_name, bestname))))) {
+		    (s2.st_mtim.tv_sec == best.st_mtim.tv_sec &&
+			(s2.st_mtim.tv_nsec < best.st_mtim.tv_nsec ||
+			    (s2.st_mtim.tv_nsec == best.st_mtim.tv_nsec &&
+				older_name(t, d->d_name, bestname))))) {
 			best = s2;
 			snprintf(bestname, sizeof(bestname), "%s", d->d_name);
 		}
@@ -223,25 +229,27 @@ tail_find_committed(struct tail *t, const struct tail_pos *pos, int copy, char *
     size_t namelen, struct stat *st)
 {
 	const struct dirent *d;
-	char	fp[TAIL_FP_LEN + 1];
-	size_t	flen;
-	int	fd = -1, nl;
-	DIR    *dp;
+	char fp[TAIL_FP_LEN + 1];
+	size_t flen;
+	int fd = -1, nl;
+	DIR *dp;
 
 	if ((copy && pos->fp[0] == '\0') || (dp = opendir(t->dir)) == NULL)
 		return (-1);
 	while (fd < 0 && (d = readdir(dp)) != NULL) {
 		if (!rotated_name(t, d->d_name))
 			continue;
-		if (!copy && (fstatat(dirfd(dp), d->d_name, st, 0) < 0
-		    || (uint64_t)st->st_dev != pos->dev || (uint64_t)st->st_ino != pos->ino))
+		if (!copy &&
+		    (fstatat(dirfd(dp), d->d_name, st, 0) < 0 || (uint64_t)st->st_dev != pos->dev ||
+			(uint64_t)st->st_ino != pos->ino))
 			continue;
-		if ((size_t)snprintf(name, namelen, "%s/%s", t->dir, d->d_name) >= namelen
-		    || (fd = tail_open_reg(dirfd(dp), d->d_name, st)) < 0)
+		if ((size_t)snprintf(name, namelen, "%s/%s", t->dir, d->d_name) >= namelen ||
+		    (fd = tail_open_reg(dirfd(dp), d->d_name, st)) < 0)
 			continue;
-		if (((uint64_t)st->st_ino == pos->ino) == copy || (uint64_t)st->st_size < pos->offset
-		    || (pos->fp[0] != '\0' && (tail_first_fp(t, fd, fp, &flen, &nl) != 1
-		    || strcmp(fp, pos->fp) != 0))) {
+		if (((uint64_t)st->st_ino == pos->ino) == copy ||
+		    (uint64_t)st->st_size < pos->offset ||
+		    (pos->fp[0] != '\0' &&
+			(tail_first_fp(t, fd, fp, &flen, &nl) != 1 || strcmp(fp, pos->fp) != 0))) {
 			close(fd);
 			fd = -1;
 		}

@@ -55,7 +55,7 @@ lower(char *dst, const char *src, size_t n)
 /* mkkey - "host\0instance\0qid" (inst NULL: "host\0qid") into buf; its length, 0 if too long */
 static size_t
 mkkey(char *buf, size_t len, const struct pf_str *host, const struct pf_str *inst,
-      const struct pf_str *qid)
+    const struct pf_str *qid)
 {
 	size_t n = host->n + 1 + (inst ? inst->n + 1 : 0) + qid->n;
 
@@ -122,8 +122,8 @@ track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 	t->held_seq = hmap_new();
 	t->expect = hmap_new();
 	t->dirty = hmap_new();
-	if (t->recs == NULL || t->held_ix == NULL || t->held_seq == NULL ||
-	    t->expect == NULL || t->dirty == NULL) {
+	if (t->recs == NULL || t->held_ix == NULL || t->held_seq == NULL || t->expect == NULL ||
+	    t->dirty == NULL) {
 		track_free(t);
 		return (NULL);
 	}
@@ -187,8 +187,8 @@ expect_expire(struct track *t, int64_t now)
 {
 	struct expect *e;
 
-	while ((e = t->ehead) != NULL && (now == INT64_MAX ||
-	    e->time_us < now - 2 * TRACK_LINK_WINDOW_US)) {
+	while ((e = t->ehead) != NULL &&
+	    (now == INT64_MAX || e->time_us < now - 2 * TRACK_LINK_WINDOW_US)) {
 		t->ehead = e->next;
 		if (t->ehead == NULL)
 			t->etail = NULL;
@@ -233,7 +233,7 @@ evict(struct track *t)
 
 	while ((o = t->oldest) != NULL &&
 	    (hmap_count(t->recs) >= t->max_entries ||
-	     (t->now != INT64_MIN && o->created < t->now - TRACK_MAX_AGE_US))) {
+		(t->now != INT64_MIN && o->created < t->now - TRACK_MAX_AGE_US))) {
 		/* pop the oldest: it has no older neighbour */
 		t->oldest = o->newer;
 		if (t->oldest != NULL)
@@ -265,8 +265,8 @@ put_str(char **pp, const char *s, size_t n, int fold)
 
 /* track_rec_alloc - a record with its key and identity strings; NULL on ENOMEM */
 struct rec *
-track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn,
-	  const char *ip, size_t in, int fold)
+track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, const char *ip,
+    size_t in, int fold)
 {
 	struct rec *r;
 	char *p;
@@ -286,16 +286,15 @@ track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn,
 
 /* rec_open - a new record for key, replacing any old one; NULL on ENOMEM */
 static struct rec *
-rec_open(struct track *t, const char *key, size_t keylen, const struct pf_event *ev,
-	 int64_t now)
+rec_open(struct track *t, const char *key, size_t keylen, const struct pf_event *ev, int64_t now)
 {
 	struct rec *r, *old;
 
 	if ((old = hmap_get(t->recs, key, keylen)) != NULL)
-		rec_drop(t, old);	/* its "removed" was never logged */
-	evict(t);		/* before linking r, so r itself is never dropped */
+		rec_drop(t, old); /* its "removed" was never logged */
+	evict(t);                 /* before linking r, so r itself is never dropped */
 	if ((r = track_rec_alloc(key, keylen, ev->sasl_username.p, ev->sasl_username.n,
-	    ev->client_ip.p, ev->client_ip.n, 1)) == NULL)
+		 ev->client_ip.p, ev->client_ip.n, 1)) == NULL)
 		return (NULL);
 	r->created = now;
 	if (track_rec_link(t, r) < 0) {
@@ -356,7 +355,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 		free(e);
 		return;
 	}
-	*slot = e;		/* an older one with this key stays in the FIFO until it expires */
+	*slot = e; /* an older one with this key stays in the FIFO until it expires */
 	if (t->etail)
 		t->etail->next = e;
 	else
@@ -370,9 +369,9 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
  * time_us and received at recv_us; NULL on ENOMEM
  */
 struct held *
-track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us,
-	 const char *host, const char *inst, const char *qid, const char *sender,
-	 size_t en, const char *ip, long nrcpt, int reinject)
+track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, const char *host,
+    const char *inst, const char *qid, const char *sender, size_t en, const char *ip, long nrcpt,
+    int reinject)
 {
 	size_t hn = strlen(host), in = strlen(inst), qn = strlen(qid);
 	size_t ipn = ip ? strlen(ip) : 0;
@@ -382,7 +381,8 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us,
 	int added;
 	char *p;
 
-	if ((h = calloc(1, sizeof(*h) + hn + 1 + qn + 1 + in + 1 + qn + 1 + en + 1 + ipn + 1)) == NULL)
+	if ((h = calloc(1, sizeof(*h) + hn + 1 + qn + 1 + in + 1 + qn + 1 + en + 1 + ipn + 1)) ==
+	    NULL)
 		return (NULL);
 	p = h->data;
 	h->linklen = hn + 1 + qn;
@@ -437,9 +437,15 @@ emit_held(struct track *t, struct held *h)
 	}
 	/* unauthenticated: no login; what it does not name is zero */
 	m = (struct track_msg){
-		.time_us = h->time_us, .host = h->host, .instance = h->instance,
-		.queue_id = h->qid, .sender = h->sender, .client_ip = h->ip,
-		.uid = h->uid, .nrcpt = h->nrcpt, .removed = h->removed,
+		.time_us = h->time_us,
+		.host = h->host,
+		.instance = h->instance,
+		.queue_id = h->qid,
+		.sender = h->sender,
+		.client_ip = h->ip,
+		.uid = h->uid,
+		.nrcpt = h->nrcpt,
+		.removed = h->removed,
 	};
 	if (!h->removed) {
 		char key[512];
@@ -535,8 +541,8 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		}
 	}
 	/* unauthenticated smtpd: may be a re-injection named later */
-	if (track_held_add(t, t->seq, now, r->created, host, inst, qid, ev->sender.p,
-	    ev->sender.n, r->ip, nrcpt, 0) == NULL)
+	if (track_held_add(t, t->seq, now, r->created, host, inst, qid, ev->sender.p, ev->sender.n,
+		r->ip, nrcpt, 0) == NULL)
 		t->st.dropped++;
 }
 
@@ -622,7 +628,8 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 	case PF_ACTIVE:
 		if ((r = hmap_get(t->recs, key, kn)) == NULL) {
 			/* no origin line: a bounce, a forwarded copy, or before the log */
-			if ((r = rec_open(t, key, kn, &(struct pf_event){ .kind = PF_NONE }, now)) == NULL)
+			if ((r = rec_open(t, key, kn, &(struct pf_event){ .kind = PF_NONE },
+				 now)) == NULL)
 				return;
 			t->st.orphans++;
 			r->flags |= F_ACTIVE;
@@ -654,7 +661,8 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 
 			if (h != NULL && h->instance != NULL &&
 			    strlen(h->instance) == ev->instance.n &&
-			    memcmp(h->instance, ev->instance.p, ev->instance.n) == 0 && !h->removed) {
+			    memcmp(h->instance, ev->instance.p, ev->instance.n) == 0 &&
+			    !h->removed) {
 				h->removed = 1;
 				mark_held(t, h);
 			}

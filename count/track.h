@@ -37,82 +37,82 @@
 
 #include "parsers/pf.h"
 
-#define TRACK_LINK_WINDOW_US	(30LL * 1000000)		/* 30 s */
-#define TRACK_MAX_AGE_US	(6LL * 86400 * 1000000)	/* 6 days */
+#define TRACK_LINK_WINDOW_US (30LL * 1000000)    /* 30 s */
+#define TRACK_MAX_AGE_US (6LL * 86400 * 1000000) /* 6 days */
 
 /* One accepted message.  Strings are valid only during the callback. */
 struct track_msg {
-	int64_t	time_us;		/* its first (queue active) line */
+	int64_t time_us; /* its first (queue active) line */
 	const char *host, *instance, *queue_id;
-	const char *sasl;		/* lower case; NULL when not authenticated */
-	const char *sender;		/* lower case; NULL for the null sender */
-	const char *client_ip;		/* lower case; NULL for pickup */
-	long	uid;			/* -1 unless pickup */
-	long	nrcpt;
-	int	removed;		/* 1: already removed when emitted (held back) */
+	const char *sasl;      /* lower case; NULL when not authenticated */
+	const char *sender;    /* lower case; NULL for the null sender */
+	const char *client_ip; /* lower case; NULL for pickup */
+	long uid;              /* -1 unless pickup */
+	long nrcpt;
+	int removed; /* 1: already removed when emitted (held back) */
 };
 
 struct track_stats {
-	uint64_t counted;		/* messages emitted */
-	uint64_t retries;		/* later (queue active) lines of a counted message */
-	uint64_t reinjections;		/* content-filter copies not counted */
-	uint64_t requeues;		/* postsuper -r copies not counted */
-	uint64_t orphans;		/* (queue active) without a client/pickup line: bounces, forwards, before the log */
-	uint64_t dropped;		/* records dropped by age or size */
-	uint64_t own;			/* root's null-sender mail through pickup: sendguard's notices */
+	uint64_t counted;      /* messages emitted */
+	uint64_t retries;      /* later (queue active) lines of a counted message */
+	uint64_t reinjections; /* content-filter copies not counted */
+	uint64_t requeues;     /* postsuper -r copies not counted */
+	uint64_t
+	    orphans; /* (queue active) without a client/pickup line: bounces, forwards, before the log */
+	uint64_t dropped; /* records dropped by age or size */
+	uint64_t own;     /* root's null-sender mail through pickup: sendguard's notices */
 };
 
 typedef void (*track_emit_fn)(void *ctx, const struct track_msg *);
 /* a counted message's queue file is gone ("removed") */
 typedef void (*track_removed_fn)(void *ctx, const char *host, const char *instance,
-				 const char *queue_id, int64_t time_us);
+    const char *queue_id, int64_t time_us);
 
 struct track;
 
 /* track_new - NULL on ENOMEM.  max_entries 0 means 1,000,000. */
 struct track *track_new(size_t max_entries, track_emit_fn emit, void *ctx);
-void	track_free(struct track *);
+void track_free(struct track *);
 
 /* track_event - feed one parsed line whose resolved time is time_us */
-void	track_event(struct track *, const struct pf_event *, int64_t time_us);
+void track_event(struct track *, const struct pf_event *, int64_t time_us);
 
 /*
  * track_flush - emit held-back messages accepted at or before
  * now_us - TRACK_LINK_WINDOW_US; INT64_MAX emits all (end of input).
  */
-void	track_flush(struct track *, int64_t now_us);
+void track_flush(struct track *, int64_t now_us);
 
 const struct track_stats *track_stats(const struct track *);
-size_t	track_size(const struct track *);
-size_t	track_held(const struct track *);	/* messages held back now */
+size_t track_size(const struct track *);
+size_t track_held(const struct track *); /* messages held back now */
 
 /*
  * Persistence for the daemon.  Namespaces of the saved state: */
-#define TRACK_NS_REC	1	/* open records, key host \0 instance \0 qid */
-#define TRACK_NS_HELD	2	/* held-back messages, key an 8-byte sequence */
-#define TRACK_NS_EXPECT	3	/* hand-off expectations, key host \0 qid */
+#define TRACK_NS_REC 1    /* open records, key host \0 instance \0 qid */
+#define TRACK_NS_HELD 2   /* held-back messages, key an 8-byte sequence */
+#define TRACK_NS_EXPECT 3 /* hand-off expectations, key host \0 qid */
 
 struct track_persist_ops {
-	int	(*put)(void *ctx, int ns, const void *key, size_t klen,
-		       const void *val, size_t vlen);
-	int	(*del)(void *ctx, int ns, const void *key, size_t klen);
+	int (*put)(void *ctx, int ns, const void *key, size_t klen, const void *val, size_t vlen);
+	int (*del)(void *ctx, int ns, const void *key, size_t klen);
 };
 
 /* track_set_removed - report the removal of counted messages (the daemon) */
-void	track_set_removed(struct track *, track_removed_fn, void *ctx);
+void track_set_removed(struct track *, track_removed_fn, void *ctx);
 
 /* track_keep_dirty - note changes for track_persist() (off by default) */
-void	track_keep_dirty(struct track *, int on);
+void track_keep_dirty(struct track *, int on);
 /*
  * track_persist - write the net changes since the last call through ops
  * (inside the caller's transaction); 0, or -1 when an op failed (the
  * changes stay noted, so the next call writes them again).
  */
-int	track_persist(struct track *, const struct track_persist_ops *, void *ctx);
+int track_persist(struct track *, const struct track_persist_ops *, void *ctx);
 /* track_forget_dirty - drop the noted changes (after a rollback and reload) */
-void	track_forget_dirty(struct track *);
+void track_forget_dirty(struct track *);
 /* track_restore - add one saved entry at start-up; -1 for a malformed one */
-int	track_restore(struct track *, int ns, const void *key, size_t klen,
-		      const void *val, size_t vlen);
+int track_restore(struct track *, int ns, const void *key, size_t klen, const void *val,
+    size_t vlen);
 
 #endif

@@ -43,7 +43,7 @@
  */
 struct wbuf {
 	unsigned char *p;
-	size_t	n, cap;
+	size_t n, cap;
 };
 
 /* w_bytes - append n bytes, growing the buffer; -1 out of memory */
@@ -93,8 +93,8 @@ w_str(struct wbuf *w, const char *s)
 
 struct rbuf {
 	const unsigned char *p;
-	size_t	n;
-	int	bad;
+	size_t n;
+	int bad;
 };
 
 /* r_i64 - read 8 bytes little-endian; 0 and bad set when too short */
@@ -140,9 +140,9 @@ r_str(struct rbuf *r, size_t *len)
 struct persist_walk {
 	struct track *t;
 	const struct track_persist_ops *ops;
-	void   *ctx;
+	void *ctx;
 	struct wbuf w;
-	int	failed;
+	int failed;
 };
 
 /*
@@ -163,16 +163,20 @@ encode(struct track *t, int ns, const char *key, size_t kn, struct wbuf *w)
 		if ((rec = hmap_get(t->recs, key, kn)) == NULL)
 			return (0);
 		return (w_i64(w, rec->flags) < 0 || w_i64(w, rec->uid) < 0 ||
-		    w_i64(w, rec->created) < 0 || w_str(w, rec->sasl) < 0 ||
-		    w_str(w, rec->ip) < 0 ? -1 : 1);
+			    w_i64(w, rec->created) < 0 || w_str(w, rec->sasl) < 0 ||
+			    w_str(w, rec->ip) < 0
+			? -1
+			: 1);
 	case TRACK_NS_HELD:
 		if ((h = hmap_get(t->held_seq, key, kn)) == NULL)
 			return (0);
 		return (w_i64(w, h->time_us) < 0 || w_i64(w, h->reinject | (h->removed << 1)) < 0 ||
-		    w_i64(w, h->nrcpt) < 0 || w_str(w, h->host) < 0 ||
-		    w_str(w, h->instance) < 0 || w_str(w, h->qid) < 0 ||
-		    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0 ||
-		    w_i64(w, h->recv_us) < 0 ? -1 : 1);
+			    w_i64(w, h->nrcpt) < 0 || w_str(w, h->host) < 0 ||
+			    w_str(w, h->instance) < 0 || w_str(w, h->qid) < 0 ||
+			    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0 ||
+			    w_i64(w, h->recv_us) < 0
+			? -1
+			: 1);
 	case TRACK_NS_EXPECT:
 		if ((e = hmap_get(t->expect, key, kn)) == NULL)
 			return (0);
@@ -255,13 +259,12 @@ track_forget_dirty(struct track *t)
 
 /* track_restore - add one saved entry at start-up; -1 for a malformed one */
 int
-track_restore(struct track *t, int ns, const void *key, size_t kn,
-	      const void *val, size_t vn)
+track_restore(struct track *t, int ns, const void *key, size_t kn, const void *val, size_t vn)
 {
 	struct rbuf rb = { val, vn, 0 };
 	int keep = t->keep, rc = -1;
 
-	t->keep = 0;		/* restoring is not a change */
+	t->keep = 0; /* restoring is not a change */
 	if (ns == TRACK_NS_REC) {
 		int64_t flags = r_i64(&rb), uid = r_i64(&rb), created = r_i64(&rb);
 		size_t sn, in;
@@ -286,14 +289,13 @@ track_restore(struct track *t, int ns, const void *key, size_t kn,
 		const char *host = r_str(&rb, &hn), *inst = r_str(&rb, &in);
 		const char *qid = r_str(&rb, &qn), *sender = r_str(&rb, &en);
 		const char *ip = r_str(&rb, &ipn);
-		int64_t recv_us = rb.n == 0 ? time_us : r_i64(&rb);	/* older: none */
+		int64_t recv_us = rb.n == 0 ? time_us : r_i64(&rb); /* older: none */
 		char hb[256], ib[256], qb[PF_QID_MAX + 1], ipb[256] = "";
 		uint64_t seq = 0;
 		size_t i;
 
-		if (!rb.bad && rb.n == 0 && kn == 8 && host && inst && qid &&
-		    hn < sizeof(hb) && in < sizeof(ib) && qn < sizeof(qb) &&
-		    (ip == NULL || ipn < sizeof(ipb))) {
+		if (!rb.bad && rb.n == 0 && kn == 8 && host && inst && qid && hn < sizeof(hb) &&
+		    in < sizeof(ib) && qn < sizeof(qb) && (ip == NULL || ipn < sizeof(ipb))) {
 			for (i = 0; i < 8; i++)
 				seq = (seq << 8) | k[i];
 			memcpy(hb, host, hn);
@@ -316,7 +318,7 @@ track_restore(struct track *t, int ns, const void *key, size_t kn,
 		}
 	} else if (ns == TRACK_NS_EXPECT) {
 		int64_t time_us = r_i64(&rb);
-		int64_t orig_us = rb.n == 0 ? INT64_MIN : r_i64(&rb);	/* older: none */
+		int64_t orig_us = rb.n == 0 ? INT64_MIN : r_i64(&rb); /* older: none */
 
 		if (!rb.bad && rb.n == 0 && kn > 0 && kn < 512) {
 			track_expect_add(t, key, kn, time_us, orig_us);

@@ -27,45 +27,45 @@
 #include <stdint.h>
 #include <time.h>
 
-#define PF_QID_MAX	32	/* longest queue ID accepted */
+#define PF_QID_MAX 32 /* longest queue ID accepted */
 
 struct pf_str {
-	const char *p;		/* NULL when the field is absent */
-	size_t	n;
+	const char *p; /* NULL when the field is absent */
+	size_t n;
 };
 
 enum pf_kind {
-	PF_NONE = 0,	/* not a Postfix event sendguard uses */
-	PF_CLIENT,	/* smtpd  QID: client=NAME[ADDR][, sasl_method=..]... */
-	PF_PICKUP,	/* pickup QID: uid=N from=<S>[ orig_id=Q] */
-	PF_ACTIVE,	/* qmgr   QID: from=<S>, size=N, nrcpt=N (queue active) */
-	PF_EXPIRED,	/* qmgr   QID: from=<S>, status=expired, returned to sender */
-	PF_DELIVERY,	/* any    QID: to=<R>, [orig_to=<O>,] relay=X, ... status=S (..) */
-	PF_REMOVED,	/* qmgr|postsuper|cleanup QID: removed[ (reason)] */
-	PF_HOLD,	/* postsuper QID: placed on hold */
-	PF_RELEASE,	/* postsuper QID: released from hold */
-	PF_REJECT,	/* smtpd|cleanup QID|NOQUEUE: reject: ... */
-	PF_SASL_FAIL,	/* smtpd warning: NAME[ADDR]: SASL M authentication failed: .. */
-	PF_BOUNCE,	/* bounce QID: sender non-delivery notification: NEWID */
+	PF_NONE = 0,  /* not a Postfix event sendguard uses */
+	PF_CLIENT,    /* smtpd  QID: client=NAME[ADDR][, sasl_method=..]... */
+	PF_PICKUP,    /* pickup QID: uid=N from=<S>[ orig_id=Q] */
+	PF_ACTIVE,    /* qmgr   QID: from=<S>, size=N, nrcpt=N (queue active) */
+	PF_EXPIRED,   /* qmgr   QID: from=<S>, status=expired, returned to sender */
+	PF_DELIVERY,  /* any    QID: to=<R>, [orig_to=<O>,] relay=X, ... status=S (..) */
+	PF_REMOVED,   /* qmgr|postsuper|cleanup QID: removed[ (reason)] */
+	PF_HOLD,      /* postsuper QID: placed on hold */
+	PF_RELEASE,   /* postsuper QID: released from hold */
+	PF_REJECT,    /* smtpd|cleanup QID|NOQUEUE: reject: ... */
+	PF_SASL_FAIL, /* smtpd warning: NAME[ADDR]: SASL M authentication failed: .. */
+	PF_BOUNCE,    /* bounce QID: sender non-delivery notification: NEWID */
 	PF_KIND_COUNT
 };
 
 enum pf_hdr {
-	PF_HDR_NONE = 0,	/* not a syslog line we recognise (unparsed) */
-	PF_HDR_SKIP,		/* journalctl "-- Boot ... --" / "-- Logs begin" */
-	PF_HDR_BSD,		/* "Mar  5 08:00:01" (no year, no zone) */
-	PF_HDR_ISO,		/* RFC 3339 / journalctl short-iso(-precise) */
-	PF_HDR_5424		/* "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD" */
+	PF_HDR_NONE = 0, /* not a syslog line we recognise (unparsed) */
+	PF_HDR_SKIP,     /* journalctl "-- Boot ... --" / "-- Logs begin" */
+	PF_HDR_BSD,      /* "Mar  5 08:00:01" (no year, no zone) */
+	PF_HDR_ISO,      /* RFC 3339 / journalctl short-iso(-precise) */
+	PF_HDR_5424      /* "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD" */
 };
 
 /* Broken-down header time, as written in the line. */
 struct pf_tm {
-	int	year;		/* 0: the line has no year (BSD) */
-	int	mon;		/* 1..12 */
-	int	mday, hour, min, sec;
-	int	usec;		/* fraction, scaled to microseconds */
-	int	has_off;	/* 1: off_sec is valid (Z, +hh:mm, +hhmm) */
-	int	off_sec;	/* east of UTC, seconds */
+	int year; /* 0: the line has no year (BSD) */
+	int mon;  /* 1..12 */
+	int mday, hour, min, sec;
+	int usec;    /* fraction, scaled to microseconds */
+	int has_off; /* 1: off_sec is valid (Z, +hh:mm, +hhmm) */
+	int off_sec; /* east of UTC, seconds */
 };
 
 struct pf_event {
@@ -73,37 +73,37 @@ struct pf_event {
 	enum pf_kind kind;
 	struct pf_tm tm;
 	struct pf_str host;
-	struct pf_str instance;		/* first syslog_name component ("postfix");
+	struct pf_str instance; /* first syslog_name component ("postfix");
 					 * the whole name when it has no '/' */
-	struct pf_str daemon;		/* last component ("smtpd") */
-	long	pid;			/* -1 when absent */
-	struct pf_str queue_id;		/* validated QID, or absent (NOQUEUE, PF_NONE) */
+	struct pf_str daemon;   /* last component ("smtpd") */
+	long pid;               /* -1 when absent */
+	struct pf_str queue_id; /* validated QID, or absent (NOQUEUE, PF_NONE) */
 
 	/* PF_CLIENT (and client of PF_REJECT / PF_SASL_FAIL) */
 	struct pf_str client_name, client_ip;
 	struct pf_str sasl_method, sasl_username, sasl_sender;
-	struct pf_str orig_queue_id;	/* validated */
+	struct pf_str orig_queue_id; /* validated */
 	struct pf_str orig_client_name, orig_client_ip;
 
 	/* PF_PICKUP */
-	long	uid;			/* -1 when absent */
-	struct pf_str orig_id;		/* postsuper -r requeue; validated */
+	long uid;              /* -1 when absent */
+	struct pf_str orig_id; /* postsuper -r requeue; validated */
 
 	/* PF_PICKUP, PF_ACTIVE, PF_EXPIRED: envelope sender without <> ("" = null sender) */
 	struct pf_str sender;
-	long long size;			/* -1 when absent */
-	long	nrcpt;			/* -1 when absent */
+	long long size; /* -1 when absent */
+	long nrcpt;     /* -1 when absent */
 
 	/* PF_DELIVERY */
 	struct pf_str to, relay, status;
-	struct pf_str queued_as;	/* "queued as NEWID" / "forwarded as NEWID"; validated */
+	struct pf_str queued_as; /* "queued as NEWID" / "forwarded as NEWID"; validated */
 
 	/* PF_BOUNCE */
-	struct pf_str bounce_id;	/* the NDR's queue ID; validated */
+	struct pf_str bounce_id; /* the NDR's queue ID; validated */
 
 	/* PF_REJECT */
-	int	sasl_login_rejected;	/* "SASL login name rejected" */
-	struct pf_str reject_text;	/* PF_REJECT: the text after "reject: ";
+	int sasl_login_rejected;   /* "SASL login name rejected" */
+	struct pf_str reject_text; /* PF_REJECT: the text after "reject: ";
 					 * PF_SASL_FAIL: the failure reason */
 };
 
@@ -111,7 +111,7 @@ struct pf_parser;
 
 /* pf_parser_new - compile the patterns; NULL with err filled on failure */
 struct pf_parser *pf_parser_new(char *err, size_t errlen);
-void	pf_parser_free(struct pf_parser *);
+void pf_parser_free(struct pf_parser *);
 
 /*
  * pf_parse - parse one line (len bytes, no newline).  Always fills *ev
@@ -119,8 +119,7 @@ void	pf_parser_free(struct pf_parser *);
  * not recognised, PF_HDR_SKIP for journal markers; otherwise ev->kind says
  * whether it is a Postfix event sendguard uses.
  */
-enum pf_hdr pf_parse(struct pf_parser *, const char *line, size_t len,
-		    struct pf_event *ev);
+enum pf_hdr pf_parse(struct pf_parser *, const char *line, size_t len, struct pf_event *ev);
 
 /*
  * struct pf_zone - local time, lent to the clock by its creator: the
@@ -133,9 +132,9 @@ enum pf_hdr pf_parse(struct pf_parser *, const char *line, size_t len,
  * passed to both.
  */
 struct pf_zone {
-	int	(*hour_start)(void *arg, int year, int mon, int mday, int hour, int64_t *secs);
-	int	(*year_of)(void *arg, int64_t secs, int *year);
-	void   *arg;
+	int (*hour_start)(void *arg, int year, int mon, int mday, int hour, int64_t *secs);
+	int (*year_of)(void *arg, int64_t secs, int *year);
+	void *arg;
 };
 
 /*
@@ -149,28 +148,28 @@ struct pf_zone {
  * time in the zone given at init; lines with an offset are exact.
  */
 struct pf_clock {
-	int	year;		/* --year, 0 for none */
-	time_t	ref;		/* mtime or now, used when year == 0 */
-	const struct pf_zone *zone;	/* the creator's; NULL: no local time */
-	int	cur_year;	/* year of the last BSD line, 0 before the first */
-	int	cur_mon;
+	int year;                   /* --year, 0 for none */
+	time_t ref;                 /* mtime or now, used when year == 0 */
+	const struct pf_zone *zone; /* the creator's; NULL: no local time */
+	int cur_year;               /* year of the last BSD line, 0 before the first */
+	int cur_mon;
 	/* cache of the local-time conversion for the last hour seen */
-	int	c_year, c_mon, c_mday, c_hour;
-	int64_t	c_base;
+	int c_year, c_mon, c_mday, c_hour;
+	int64_t c_base;
 };
 
 /*
  * pf_clock_init - a clock for one input file.  zone must outlive the
  * clock; with NULL only times that carry an offset resolve.
  */
-void	pf_clock_init(struct pf_clock *, int year, time_t ref, const struct pf_zone *zone);
+void pf_clock_init(struct pf_clock *, int year, time_t ref, const struct pf_zone *zone);
 
 /* pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date */
-int	pf_clock_resolve(struct pf_clock *, const struct pf_tm *, int64_t *usec);
+int pf_clock_resolve(struct pf_clock *, const struct pf_tm *, int64_t *usec);
 
 const char *pf_kind_name(enum pf_kind);
 
 /* pf_qid_ok - mail_queue_id_ok(): [0-9A-Za-z], 1..PF_QID_MAX bytes */
-int	pf_qid_ok(const char *p, size_t n);
+int pf_qid_ok(const char *p, size_t n);
 
 #endif

@@ -22,14 +22,14 @@
  * *tlen are the message text after the tag (Solaris "[ID n f.l] " and one
  * nested header removed).
  */
-enum pf_hdr pf_hdr_parse(const char *line, size_t len, struct pf_event *ev,
-			 const char **text, size_t *tlen);
+enum pf_hdr pf_hdr_parse(const char *line, size_t len, struct pf_event *ev, const char **text,
+    size_t *tlen);
 
 /*
  * pf_qid_shape - 1 when p[0..n) is a Postfix queue ID: short (upper-case
  * hex, 6 or more) or long (10+ base-52 chars, 'z', 1+ base-51 chars), and
  * at most PF_QID_MAX bytes.
  */
-int	pf_qid_shape(const char *p, size_t n);
+int pf_qid_shape(const char *p, size_t n);
 
 #endif

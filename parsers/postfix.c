@@ -29,17 +29,10 @@
 #include "parsers/pf_int.h"
 #include "util/ident.h"
 
-#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
-#define LIT(s)		(s), (sizeof(s) - 1)
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define LIT(s) (s), (sizeof(s) - 1)
 
-enum {
-	RE_DELIVERY,
-	RE_ACTIVE,
-	RE_PICKUP,
-	RE_REJECT,
-	RE_SASL,
-	RE_COUNT
-};
+enum { RE_DELIVERY, RE_ACTIVE, RE_PICKUP, RE_REJECT, RE_SASL, RE_COUNT };
 
 /* Anchored patterns, matched against the text after "QID: "/"NOQUEUE: ". */
 static const char *const re_src[RE_COUNT] = {
@@ -63,7 +56,7 @@ static const char *const re_src[RE_COUNT] = {
 
 struct pf_parser {
 	pcre2_code *re[RE_COUNT];
-	int	jit[RE_COUNT];
+	int jit[RE_COUNT];
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
@@ -99,8 +92,8 @@ pf_parser_new(char *err, size_t errlen)
 		return (NULL);
 	}
 	for (i = 0; i < RE_COUNT; i++) {
-		ps->re[i] = pcre2_compile((PCRE2_SPTR)re_src[i], PCRE2_ZERO_TERMINATED,
-		    0, &rc, &off, NULL);
+		ps->re[i] =
+		    pcre2_compile((PCRE2_SPTR)re_src[i], PCRE2_ZERO_TERMINATED, 0, &rc, &off, NULL);
 		if (ps->re[i] == NULL) {
 			pcre2_get_error_message(rc, msg, sizeof(msg));
 			snprintf(err, errlen, "pattern %d at %zu: %s", i, (size_t)off,
@@ -119,7 +112,8 @@ pf_parser_new(char *err, size_t errlen)
 	}
 	/* Bound the work a hostile line can cause. */
 	pcre2_set_match_limit(ps->mctx, 200000);
-	if ((ps->jstack = pcre2_jit_stack_create((PCRE2_SIZE)32 * 1024, (PCRE2_SIZE)512 * 1024, NULL)) != NULL)
+	if ((ps->jstack = pcre2_jit_stack_create((PCRE2_SIZE)32 * 1024, (PCRE2_SIZE)512 * 1024,
+		 NULL)) != NULL)
 		pcre2_jit_stack_assign(ps->mctx, NULL, ps->jstack);
 	return (ps);
 }
@@ -179,20 +173,31 @@ is_pf_daemon(const struct pf_str *d)
 {
 	static const struct {
 		const char *s;
-		size_t	n;
+		size_t n;
 	} tab[] = {
-		{LIT("smtpd")}, {LIT("qmgr")}, {LIT("cleanup")}, {LIT("smtp")},
-		{LIT("pickup")}, {LIT("postsuper")}, {LIT("bounce")}, {LIT("lmtp")},
-		{LIT("local")}, {LIT("virtual")}, {LIT("pipe")}, {LIT("error")},
-		{LIT("discard")}, {LIT("qmqpd")}, {LIT("oqmgr")}, {LIT("nqmgr")},
+		{ LIT("smtpd") },
+		{ LIT("qmgr") },
+		{ LIT("cleanup") },
+		{ LIT("smtp") },
+		{ LIT("pickup") },
+		{ LIT("postsuper") },
+		{ LIT("bounce") },
+		{ LIT("lmtp") },
+		{ LIT("local") },
+		{ LIT("virtual") },
+		{ LIT("pipe") },
+		{ LIT("error") },
+		{ LIT("discard") },
+		{ LIT("qmqpd") },
+		{ LIT("oqmgr") },
+		{ LIT("nqmgr") },
 	};
 	size_t i;
 
 	if (d->p == NULL || d->n < 4 || d->n > 9)
 		return (0);
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (tab[i].n == d->n && tab[i].s[0] == d->p[0] &&
-		    memcmp(tab[i].s, d->p, d->n) == 0)
+		if (tab[i].n == d->n && tab[i].s[0] == d->p[0] && memcmp(tab[i].s, d->p, d->n) == 0)
 			return (1);
 	return (0);
 }
@@ -253,8 +258,7 @@ parse_client(struct pf_event *ev, const char *p, size_t n)
 	size_t k;
 
 	/* NAME[ADDR][:PORT] */
-	if ((b = memchr(p, '[', n)) == NULL ||
-	    (e = memchr(b, ']', (size_t)(end - b))) == NULL)
+	if ((b = memchr(p, '[', n)) == NULL || (e = memchr(b, ']', (size_t)(end - b))) == NULL)
 		return (0);
 	q = e + 1;
 	if (q < end && *q == ':')
@@ -306,7 +310,7 @@ parse_client(struct pf_event *ev, const char *p, size_t n)
 static int
 parse_sasl_fail(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 {
-	struct pf_str why = {p + n, 0};
+	struct pf_str why = { p + n, 0 };
 	const char *u;
 	int rc;
 
@@ -378,14 +382,16 @@ parse_delivery(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t 
 	s = p + ov[1];
 	/* " (... queued as NEWID)" / " (forwarded as NEWID)" */
 	if (end - s >= 4 && s[0] == ' ' && s[1] == '(' && end[-1] == ')') {
-		for (id = end - 1; id > s && ((*(id - 1) >= '0' && *(id - 1) <= '9') ||
-		    (*(id - 1) >= 'A' && *(id - 1) <= 'Z') ||
-		    (*(id - 1) >= 'a' && *(id - 1) <= 'z')); id--)
+		for (id = end - 1; id > s &&
+		     ((*(id - 1) >= '0' && *(id - 1) <= '9') ||
+			 (*(id - 1) >= 'A' && *(id - 1) <= 'Z') ||
+			 (*(id - 1) >= 'a' && *(id - 1) <= 'z'));
+		     id--)
 			;
 		if ((ends(s, (size_t)(id - s), LIT(" queued as ")) ||
-		    ends(s, (size_t)(id - s), LIT("(queued as ")) ||
-		    ends(s, (size_t)(id - s), LIT(" forwarded as ")) ||
-		    ends(s, (size_t)(id - s), LIT("(forwarded as "))) &&
+			ends(s, (size_t)(id - s), LIT("(queued as ")) ||
+			ends(s, (size_t)(id - s), LIT(" forwarded as ")) ||
+			ends(s, (size_t)(id - s), LIT("(forwarded as "))) &&
 		    pf_qid_shape(id, (size_t)(end - 1 - id))) {
 			ev->queued_as.p = id;
 			ev->queued_as.n = (size_t)(end - 1 - id);
@@ -399,7 +405,7 @@ static int
 parse_from(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 {
 	static const char exp[] = ">, status=expired, returned to sender";
-	struct pf_str v = {NULL, 0};
+	struct pf_str v = { NULL, 0 };
 	int rc;
 
 	if (ends(p, n, LIT(exp))) {
@@ -423,7 +429,7 @@ parse_from(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 static int
 parse_pickup(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 {
-	struct pf_str v = {NULL, 0};
+	struct pf_str v = { NULL, 0 };
 	long long uid;
 	int rc;
 
@@ -538,9 +544,8 @@ value_ok(const struct pf_str *v)
 static int
 idents_ok(const struct pf_event *ev)
 {
-	return (value_ok(&ev->sasl_username) && value_ok(&ev->sender) &&
-	    value_ok(&ev->client_ip) && value_ok(&ev->orig_client_ip) &&
-	    value_ok(&ev->sasl_sender));
+	return (value_ok(&ev->sasl_username) && value_ok(&ev->sender) && value_ok(&ev->client_ip) &&
+	    value_ok(&ev->orig_client_ip) && value_ok(&ev->sasl_sender));
 }
 
 /* pf_parse - parse one line; see pf.h */
@@ -571,11 +576,12 @@ pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev
 	} else if (t[0] == 'N' && starts(t, tn, LIT("NOQUEUE: "))) {
 		body(ps, ev, t + 9, tn - 9, 0);
 	} else {
-		for (q = t; q < end && q - t <= PF_QID_MAX && ((*q >= '0' && *q <= '9') ||
-		    (*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z')); q++)
+		for (q = t; q < end && q - t <= PF_QID_MAX &&
+		     ((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
+			 (*q >= 'a' && *q <= 'z'));
+		     q++)
 			;
-		if (end - q < 2 || q[0] != ':' || q[1] != ' ' ||
-		    !pf_qid_shape(t, (size_t)(q - t)))
+		if (end - q < 2 || q[0] != ':' || q[1] != ' ' || !pf_qid_shape(t, (size_t)(q - t)))
 			return (ev->hdr);
 		body(ps, ev, q + 2, (size_t)(end - q - 2), 1);
 		if (ev->kind != PF_NONE) {
@@ -599,8 +605,18 @@ const char *
 pf_kind_name(enum pf_kind k)
 {
 	static const char *const names[PF_KIND_COUNT] = {
-		"none", "client", "pickup", "active", "expired", "delivery",
-		"removed", "hold", "release", "reject", "sasl_fail", "bounce",
+		"none",
+		"client",
+		"pickup",
+		"active",
+		"expired",
+		"delivery",
+		"removed",
+		"hold",
+		"release",
+		"reject",
+		"sasl_fail",
+		"bounce",
 	};
 
 	return ((unsigned)k < PF_KIND_COUNT ? names[k] : "none");

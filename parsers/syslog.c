@@ -33,7 +33,7 @@
 #include "parsers/pf.h"
 #include "parsers/pf_int.h"
 
-#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
+#define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 
 /* num - value of exactly n decimal digits at p, -1 if one is not a digit */
 static int
@@ -67,7 +67,7 @@ month_num(const char *p)
 static int
 max_mday(int y, int m)
 {
-	static const int dm[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int dm[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
 	if (m == 2 && y != 0 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
 		return (28);
@@ -83,8 +83,8 @@ hms(const char *p, struct pf_tm *tm)
 	tm->hour = num(p, 2);
 	tm->min = num(p + 3, 2);
 	tm->sec = num(p + 6, 2);
-	if (tm->hour < 0 || tm->hour > 23 || tm->min < 0 || tm->min > 59 ||
-	    tm->sec < 0 || tm->sec > 60)
+	if (tm->hour < 0 || tm->hour > 23 || tm->min < 0 || tm->min > 59 || tm->sec < 0 ||
+	    tm->sec > 60)
 		return (-1);
 	return (0);
 }
@@ -149,8 +149,7 @@ parse_iso(const char *p, const char *end, struct pf_tm *tm)
 	tm->mon = num(p + 5, 2);
 	tm->mday = num(p + 8, 2);
 	if (tm->year < 1 || tm->mon < 1 || tm->mon > 12 || tm->mday < 1 ||
-	    tm->mday > max_mday(tm->year, tm->mon) ||
-	    hms(p + 11, tm) < 0)
+	    tm->mday > max_mday(tm->year, tm->mon) || hms(p + 11, tm) < 0)
 		return (NULL);
 	if ((q = fraction(p + 19, end, tm)) == NULL)
 		return (NULL);
@@ -225,7 +224,7 @@ parse_tag(const char *p, const char *end, struct pf_event *ev)
 		ev->pid = pid;
 		p++;
 	}
-	p++;				/* the ':' */
+	p++; /* the ':' */
 	if (p < end) {
 		if (*p != ' ')
 			return (NULL);
@@ -255,7 +254,7 @@ skip_sd(const char *p, const char *end)
 		}
 		if (p >= end)
 			return (NULL);
-		p++;			/* the ']' */
+		p++; /* the ']' */
 	}
 	return (p);
 }
@@ -269,30 +268,30 @@ parse_5424(const char *p, const char *end, struct pf_event *ev)
 	int nd;
 
 	if (p < end && *p == '-' && (p + 1 == end || p[1] == ' '))
-		q = p + 1;		/* NILVALUE time: resolve fails later */
+		q = p + 1; /* NILVALUE time: resolve fails later */
 	else if ((q = parse_iso(p, end, &ev->tm)) == NULL)
 		return (NULL);
 	if (q >= end || *q != ' ')
 		return (NULL);
 	p = q + 1;
-	if ((q = token(p, end)) == NULL || q == end)		/* HOSTNAME */
+	if ((q = token(p, end)) == NULL || q == end) /* HOSTNAME */
 		return (NULL);
 	if (!(q - p == 1 && *p == '-'))
 		ev->host.p = p, ev->host.n = (size_t)(q - p);
 	p = q + 1;
-	if ((q = token(p, end)) == NULL || q == end)		/* APP-NAME */
+	if ((q = token(p, end)) == NULL || q == end) /* APP-NAME */
 		return (NULL);
 	if (!(q - p == 1 && *p == '-'))
 		set_prog(ev, p, (size_t)(q - p));
 	p = q + 1;
-	if ((q = token(p, end)) == NULL || q == end)		/* PROCID */
+	if ((q = token(p, end)) == NULL || q == end) /* PROCID */
 		return (NULL);
 	for (nd = 0; p + nd < q && IS_DIGIT(p[nd]) && nd < 10; nd++)
 		pid = pid * 10 + (p[nd] - '0');
 	if (nd > 0 && p + nd == q)
 		ev->pid = pid;
 	p = q + 1;
-	if ((q = token(p, end)) == NULL || q == end)		/* MSGID */
+	if ((q = token(p, end)) == NULL || q == end) /* MSGID */
 		return (NULL);
 	p = q + 1;
 	if ((q = skip_sd(p, end)) == NULL)
@@ -303,7 +302,7 @@ parse_5424(const char *p, const char *end, struct pf_event *ev)
 		return (NULL);
 	q++;
 	if (end - q >= 3 && memcmp(q, "\xef\xbb\xbf", 3) == 0)
-		q += 3;			/* BOM */
+		q += 3; /* BOM */
 	return (q);
 }
 
@@ -334,8 +333,8 @@ skip_solaris(const char *p, const char *end)
 
 /* hdr_one - one header level; depth 0 may strip one nested header */
 static enum pf_hdr
-hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text,
-	size_t *tlen, int depth)
+hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text, size_t *tlen,
+    int depth)
 {
 	const char *p = line, *end = line + len, *q;
 	enum pf_hdr kind;
@@ -401,8 +400,7 @@ text:
 
 /* pf_hdr_parse - see pf_int.h */
 enum pf_hdr
-pf_hdr_parse(const char *line, size_t len, struct pf_event *ev, const char **text,
-	     size_t *tlen)
+pf_hdr_parse(const char *line, size_t len, struct pf_event *ev, const char **text, size_t *tlen)
 {
 	return (hdr_one(line, len, ev, text, tlen, 0));
 }
@@ -416,8 +414,14 @@ is_long_char(unsigned char c)
 	if (!((c >= 'B' && c <= 'Z') || (c >= 'b' && c <= 'z')))
 		return (0);
 	switch (c) {
-	case 'E': case 'I': case 'O': case 'U':
-	case 'e': case 'i': case 'o': case 'u':
+	case 'E':
+	case 'I':
+	case 'O':
+	case 'U':
+	case 'e':
+	case 'i':
+	case 'o':
+	case 'u':
 		return (0);
 	default:
 		return (1);
@@ -485,7 +489,7 @@ static int
 local_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
 {
 	if (!(c->c_year == y && c->c_mon == tm->mon && c->c_mday == tm->mday &&
-	      c->c_hour == tm->hour)) {
+		c->c_hour == tm->hour)) {
 		int64_t base;
 
 		if (c->zone == NULL ||
@@ -509,8 +513,8 @@ to_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
 	    tm->mday > max_mday(y, tm->mon))
 		return (-1);
 	if (tm->year != 0 && tm->has_off) {
-		*out = days_from_civil(y, tm->mon, tm->mday) * 86400 +
-		    (int64_t)tm->hour * 3600 + (int64_t)tm->min * 60 + tm->sec - tm->off_sec;
+		*out = days_from_civil(y, tm->mon, tm->mday) * 86400 + (int64_t)tm->hour * 3600 +
+		    (int64_t)tm->min * 60 + tm->sec - tm->off_sec;
 		return (0);
 	}
 	return (local_secs(c, y, tm, out));
@@ -537,7 +541,8 @@ infer_year(struct pf_clock *c, const struct pf_tm *tm)
 		if (c->year > 0) {
 			y = c->year;
 		} else {
-			if (c->zone == NULL || c->zone->year_of(c->zone->arg, (int64_t)c->ref, &y) < 0)
+			if (c->zone == NULL ||
+			    c->zone->year_of(c->zone->arg, (int64_t)c->ref, &y) < 0)
 				return (-1);
 			if (to_secs(c, y, tm, &s) == 0 && s > (int64_t)c->ref + 86400)
 				y--;
@@ -546,12 +551,12 @@ infer_year(struct pf_clock *c, const struct pf_tm *tm)
 		c->cur_mon = tm->mon;
 		return (y);
 	}
-	if (tm->mon + 6 < c->cur_mon) {		/* Dec -> Jan: a new year */
+	if (tm->mon + 6 < c->cur_mon) { /* Dec -> Jan: a new year */
 		c->cur_year++;
 		c->cur_mon = tm->mon;
 		return (c->cur_year);
 	}
-	if (tm->mon > c->cur_mon + 6)		/* a late line of the old year */
+	if (tm->mon > c->cur_mon + 6) /* a late line of the old year */
 		return (c->cur_year - 1);
 	c->cur_mon = tm->mon;
 	return (c->cur_year);

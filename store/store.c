@@ -111,22 +111,23 @@ static const struct migration {
 	  "  outcome  TEXT"
 	  ");"
 	  "CREATE INDEX action_log_identity ON action_log(identity, time_us);",
-	  /* absent values are never looked up: partial indexes skip them */
-	  "CREATE INDEX messages_sasl ON messages(sasl)"
-	  "  WHERE sasl IS NOT NULL;"
-	  "CREATE INDEX messages_sender ON messages(sender)"
-	  "  WHERE sender IS NOT NULL;"
-	  "CREATE INDEX messages_client_ip ON messages(client_ip)"
-	  "  WHERE client_ip IS NOT NULL;"
-	  "CREATE INDEX messages_uid ON messages(uid)"
-	  "  WHERE uid IS NOT NULL;" },
+	    /* absent values are never looked up: partial indexes skip them */
+	    "CREATE INDEX messages_sasl ON messages(sasl)"
+	    "  WHERE sasl IS NOT NULL;"
+	    "CREATE INDEX messages_sender ON messages(sender)"
+	    "  WHERE sender IS NOT NULL;"
+	    "CREATE INDEX messages_client_ip ON messages(client_ip)"
+	    "  WHERE client_ip IS NOT NULL;"
+	    "CREATE INDEX messages_uid ON messages(uid)"
+	    "  WHERE uid IS NOT NULL;" },
 	/* 1 -> 2: the tracker's in-flight state, so a restart resumes it */
 	{ "CREATE TABLE track_state ("
 	  "  ns INTEGER NOT NULL,"
 	  "  k  BLOB NOT NULL,"
 	  "  v  BLOB NOT NULL,"
 	  "  PRIMARY KEY (ns, k)"
-	  ") WITHOUT ROWID;", NULL },
+	  ") WITHOUT ROWID;",
+	    NULL },
 	/* 2 -> 3: enforcement: removal of messages, holds, the job queue */
 	{ "ALTER TABLE messages ADD COLUMN removed_us INTEGER;"
 	  "CREATE TABLE holds ("
@@ -144,27 +145,31 @@ static const struct migration {
 	  "ALTER TABLE action_log ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
 	  "ALTER TABLE action_log ADD COLUMN next_us INTEGER;"
 	  "CREATE INDEX action_log_status ON action_log(status);",
-	  "CREATE INDEX messages_queue_id ON messages(queue_id);" },
+	    "CREATE INDEX messages_queue_id ON messages(queue_id);" },
 	/*
 	 * 3 -> 4: a block's end in log time and when it ended (the limits'
 	 * re-arm point), for re-arming and for held mail after a block
 	 */
 	{ "ALTER TABLE blocks ADD COLUMN ended_us INTEGER;"
-	  "ALTER TABLE blocks ADD COLUMN log_until_us INTEGER;", NULL },
+	  "ALTER TABLE blocks ADD COLUMN log_until_us INTEGER;",
+	    NULL },
 };
 
-#define SCHEMA_LATEST ((int) (sizeof(migrations) / sizeof(migrations[0])))
+#define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* The columns of a message, as the walkers of store_count.c read them. */
-#define MSG_COLS "time_us, host, instance, queue_id, sasl, sender, client_ip," \
+#define MSG_COLS \
+	"time_us, host, instance, queue_id, sasl, sender, client_ip," \
 	" uid, nrcpt"
 /*
  * The messages of an identity "kind:value", one statement per kind: the
  * rows from ?2 on still queued, or the newest ?2 with removed_us.
  */
-#define QUEUED(cond) "SELECT " MSG_COLS " FROM messages WHERE " cond \
+#define QUEUED(cond) \
+	"SELECT " MSG_COLS " FROM messages WHERE " cond \
 	" AND time_us >= ?2 AND removed_us IS NULL ORDER BY time_us, id"
-#define RECENT(cond) "SELECT " MSG_COLS ", removed_us FROM (SELECT * FROM" \
+#define RECENT(cond) \
+	"SELECT " MSG_COLS ", removed_us FROM (SELECT * FROM" \
 	" messages WHERE " cond " ORDER BY time_us DESC, id DESC LIMIT ?2)" \
 	" ORDER BY time_us, id"
 /* a domain's logins or senders: the value ends in "@" and the domain */
@@ -172,17 +177,19 @@ static const struct migration {
 /* IDENT_FAMILY - the statements of family base, one per enum ident_kind */
 #define IDENT_FAMILY(base, what, F) \
 	[(base) + IDENT_SASL] = { (what), F("sasl = ?1") }, \
-	[(base) + IDENT_UID] = { (what), F("uid = ?1") }, \
-	[(base) + IDENT_SENDER] = { (what), F("sender = ?1") }, \
-	[(base) + IDENT_IP] = { (what), F("client_ip = ?1") }, \
-	[(base) + IDENT_SASL_DOMAIN] = { (what), F(DOMAIN_OF("sasl")) }, \
-	[(base) + IDENT_SENDER_DOMAIN] = { (what), F(DOMAIN_OF("sender")) }
-_Static_assert(ST_QUEUED_SENDER_DOMAIN - ST_QUEUED_SASL == IDENT_KINDS - 1
-	       && ST_RECENT_SENDER_DOMAIN - ST_RECENT_SASL == IDENT_KINDS - 1,
-	       "a family has one statement per identity kind");
-#define BLOCK_COLS "identity, rule, since_us, until_us, count, state," \
+		  [(base) + IDENT_UID] = { (what), F("uid = ?1") }, \
+		  [(base) + IDENT_SENDER] = { (what), F("sender = ?1") }, \
+		  [(base) + IDENT_IP] = { (what), F("client_ip = ?1") }, \
+		  [(base) + IDENT_SASL_DOMAIN] = { (what), F(DOMAIN_OF("sasl")) }, \
+		  [(base) + IDENT_SENDER_DOMAIN] = { (what), F(DOMAIN_OF("sender")) }
+_Static_assert(ST_QUEUED_SENDER_DOMAIN - ST_QUEUED_SASL == IDENT_KINDS - 1 &&
+	ST_RECENT_SENDER_DOMAIN - ST_RECENT_SASL == IDENT_KINDS - 1,
+    "a family has one statement per identity kind");
+#define BLOCK_COLS \
+	"identity, rule, since_us, until_us, count, state," \
 	" ended_us, log_until_us"
-#define JOB_COLS "id, time_us, identity, action, argv, stdin, status," \
+#define JOB_COLS \
+	"id, time_us, identity, action, argv, stdin, status," \
 	" attempts, next_us, outcome"
 
 /*
@@ -197,98 +204,94 @@ static const struct {
 	[ST_ROLLBACK] = { "rollback", "ROLLBACK" },
 
 	[ST_ADD_MSG] = { "add message",
-		"INSERT INTO messages (time_us, host, instance, queue_id, sasl, sender,"
-		" client_ip, uid, nrcpt, removed_us)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
+	    "INSERT INTO messages (time_us, host, instance, queue_id, sasl, sender,"
+	    " client_ip, uid, nrcpt, removed_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
 	[ST_ADD_VERDICT] = { "add verdict",
-		"INSERT INTO verdicts (time_us, identity, rule, lim, win, threshold,"
-		" count, queue_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
+	    "INSERT INTO verdicts (time_us, identity, rule, lim, win, threshold,"
+	    " count, queue_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
 	[ST_GET_CURSOR] = { "get cursor",
-		"SELECT dev, ino, offset, fingerprint FROM cursor WHERE log = ?1" },
+	    "SELECT dev, ino, offset, fingerprint FROM cursor WHERE log = ?1" },
 	[ST_SET_CURSOR] = { "set cursor",
-		"INSERT OR REPLACE INTO cursor (log, dev, ino, offset, fingerprint)"
-		" VALUES (?1, ?2, ?3, ?4, ?5)" },
+	    "INSERT OR REPLACE INTO cursor (log, dev, ino, offset, fingerprint)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
 	[ST_COUNT_MSG] = { "count messages", "SELECT count(*) FROM messages" },
 	[ST_EACH_MSG] = { "read messages",
-		"SELECT " MSG_COLS " FROM messages WHERE time_us >= ?1"
-		" ORDER BY time_us, id" },
+	    "SELECT " MSG_COLS " FROM messages WHERE time_us >= ?1"
+	    " ORDER BY time_us, id" },
 	[ST_EACH_VERDICT] = { "read verdicts",
-		"SELECT time_us, identity, rule, lim, win, threshold, count, queue_id"
-		" FROM verdicts WHERE time_us >= ?1 AND (?2 IS NULL OR identity = ?2)"
-		" ORDER BY time_us, id" },
+	    "SELECT time_us, identity, rule, lim, win, threshold, count, queue_id"
+	    " FROM verdicts WHERE time_us >= ?1 AND (?2 IS NULL OR identity = ?2)"
+	    " ORDER BY time_us, id" },
 	[ST_PRUNE_MSG] = { "prune messages", "DELETE FROM messages WHERE time_us < ?1" },
 	[ST_PRUNE_VERDICT] = { "prune verdicts", "DELETE FROM verdicts WHERE time_us < ?1" },
 	[ST_KV_PUT] = { "save state",
-		"INSERT OR REPLACE INTO track_state (ns, k, v) VALUES (?1, ?2, ?3)" },
-	[ST_KV_DEL] = { "save state",
-		"DELETE FROM track_state WHERE ns = ?1 AND k = ?2" },
-	[ST_KV_EACH] = { "read state",
-		"SELECT k, v FROM track_state WHERE ns = ?1 ORDER BY k" },
+	    "INSERT OR REPLACE INTO track_state (ns, k, v) VALUES (?1, ?2, ?3)" },
+	[ST_KV_DEL] = { "save state", "DELETE FROM track_state WHERE ns = ?1 AND k = ?2" },
+	[ST_KV_EACH] = { "read state", "SELECT k, v FROM track_state WHERE ns = ?1 ORDER BY k" },
 	[ST_PRUNE_SOME_MSG] = { "prune",
-		"DELETE FROM messages WHERE id IN (SELECT id FROM messages"
-		" WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)" },
+	    "DELETE FROM messages WHERE id IN (SELECT id FROM messages"
+	    " WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)" },
 	[ST_PRUNE_SOME_VERDICT] = { "prune",
-		"DELETE FROM verdicts WHERE id IN (SELECT id FROM verdicts"
-		" WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)" },
+	    "DELETE FROM verdicts WHERE id IN (SELECT id FROM verdicts"
+	    " WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)" },
 	[ST_LAST_TIME] = { "read messages", "SELECT max(time_us) FROM messages" },
 	[ST_MARK_REMOVED] = { "mark removed",
-		"UPDATE messages SET removed_us = ?1 WHERE queue_id = ?2"
-		" AND host IS ?3 AND instance IS ?4 AND removed_us IS NULL" },
+	    "UPDATE messages SET removed_us = ?1 WHERE queue_id = ?2"
+	    " AND host IS ?3 AND instance IS ?4 AND removed_us IS NULL" },
 	IDENT_FAMILY(ST_QUEUED_SASL, "read queued messages", QUEUED),
 	IDENT_FAMILY(ST_RECENT_SASL, "read messages", RECENT),
 
-	[ST_GET_BLOCK] = { "read block",
-		"SELECT " BLOCK_COLS " FROM blocks WHERE identity = ?1" },
+	[ST_GET_BLOCK] = { "read block", "SELECT " BLOCK_COLS " FROM blocks WHERE identity = ?1" },
 	[ST_PUT_BLOCK] = { "save block",
-		"INSERT OR REPLACE INTO blocks (identity, rule, since_us, until_us,"
-		" count, state, ended_us, log_until_us)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, 0), NULLIF(?8, 0))" },
+	    "INSERT OR REPLACE INTO blocks (identity, rule, since_us, until_us,"
+	    " count, state, ended_us, log_until_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, 0), NULLIF(?8, 0))" },
 	[ST_EACH_BLOCK] = { "read blocks",
-		"SELECT " BLOCK_COLS " FROM blocks WHERE (?1 IS NULL OR state = ?1)"
-		" ORDER BY identity" },
+	    "SELECT " BLOCK_COLS " FROM blocks WHERE (?1 IS NULL OR state = ?1)"
+	    " ORDER BY identity" },
 	[ST_ADD_HOLD] = { "save hold",
-		/*
+	    /*
 		 * a queue file held for one identity stays its own while it is
 		 * held; once released, deleted or removed, a new hold (of
 		 * another identity, or of a reused queue ID) takes it over
 		 */
-		"INSERT INTO holds (host, instance, queue_id, identity,"
-		" requested_us, state) VALUES (?1, ?2, ?3, ?4, ?5, 'requested')"
-		" ON CONFLICT (host, instance, queue_id) DO UPDATE SET"
-		" identity = excluded.identity, requested_us = excluded.requested_us,"
-		" changed_us = NULL, state = 'requested'"
-		" WHERE holds.state NOT IN ('requested', 'held')" },
+	    "INSERT INTO holds (host, instance, queue_id, identity,"
+	    " requested_us, state) VALUES (?1, ?2, ?3, ?4, ?5, 'requested')"
+	    " ON CONFLICT (host, instance, queue_id) DO UPDATE SET"
+	    " identity = excluded.identity, requested_us = excluded.requested_us,"
+	    " changed_us = NULL, state = 'requested'"
+	    " WHERE holds.state NOT IN ('requested', 'held')" },
 	[ST_HOLD_STATE] = { "save hold",
-		"UPDATE holds SET state = ?1, changed_us = ?2 WHERE queue_id = ?3"
-		" AND host = ?4 AND (?5 = '' OR instance = ?5)" },
+	    "UPDATE holds SET state = ?1, changed_us = ?2 WHERE queue_id = ?3"
+	    " AND host = ?4 AND (?5 = '' OR instance = ?5)" },
 	[ST_EACH_HOLD] = { "read holds",
-		"SELECT host, instance, queue_id, identity, requested_us, changed_us,"
-		" state FROM holds WHERE identity = ?1 AND (?2 IS NULL OR state = ?2)"
-		" ORDER BY requested_us" },
+	    "SELECT host, instance, queue_id, identity, requested_us, changed_us,"
+	    " state FROM holds WHERE identity = ?1 AND (?2 IS NULL OR state = ?2)"
+	    " ORDER BY requested_us" },
 	[ST_COUNT_HOLDS] = { "count holds",
-		"SELECT count(*) FROM holds WHERE identity = ?1"
-		" AND state IN ('requested', 'held')" },
+	    "SELECT count(*) FROM holds WHERE identity = ?1"
+	    " AND state IN ('requested', 'held')" },
 	[ST_EACH_ON_HOLD] = { "read holds",
-		"SELECT h.identity, count(*), min(h.requested_us), b.state,"
-		" b.until_us, b.ended_us FROM holds h LEFT JOIN blocks b"
-		" ON b.identity = h.identity WHERE h.state IN ('requested', 'held')"
-		" GROUP BY h.identity ORDER BY h.identity" },
+	    "SELECT h.identity, count(*), min(h.requested_us), b.state,"
+	    " b.until_us, b.ended_us FROM holds h LEFT JOIN blocks b"
+	    " ON b.identity = h.identity WHERE h.state IN ('requested', 'held')"
+	    " GROUP BY h.identity ORDER BY h.identity" },
 	[ST_HOLDS_STATE_IDENT] = { "save hold",
-		"UPDATE holds SET state = ?1, changed_us = ?2 WHERE identity = ?3"
-		" AND state IN ('requested', 'held')" },
+	    "UPDATE holds SET state = ?1, changed_us = ?2 WHERE identity = ?3"
+	    " AND state IN ('requested', 'held')" },
 	/* ?N is column N of JOB_COLS, bound by store_put(); a new job has no id yet */
 	[ST_ADD_JOB] = { "save action",
-		"INSERT INTO action_log (time_us, identity, action, argv, stdin,"
-		" status, outcome, attempts, next_us)"
-		" VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?10, 0, ?9)" },
+	    "INSERT INTO action_log (time_us, identity, action, argv, stdin,"
+	    " status, outcome, attempts, next_us)"
+	    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?10, 0, ?9)" },
 	[ST_UPDATE_JOB] = { "save action",
-		"UPDATE action_log SET status = ?2, attempts = ?3, next_us = ?4,"
-		" outcome = ?5 WHERE id = ?1" },
+	    "UPDATE action_log SET status = ?2, attempts = ?3, next_us = ?4,"
+	    " outcome = ?5 WHERE id = ?1" },
 	[ST_EACH_JOB] = { "read actions",
-		"SELECT " JOB_COLS " FROM action_log WHERE (?1 IS NULL OR"
-		" identity = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id" },
-	[ST_EACH_JOB_ID] = { "read actions",
-		"SELECT " JOB_COLS " FROM action_log WHERE id = ?1" },
+	    "SELECT " JOB_COLS " FROM action_log WHERE (?1 IS NULL OR"
+	    " identity = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id" },
+	[ST_EACH_JOB_ID] = { "read actions", "SELECT " JOB_COLS " FROM action_log WHERE id = ?1" },
 };
 
 /* ------------------------------------------------------------ errors */
@@ -302,7 +305,7 @@ store_seterr(char *err, size_t errlen, const char *fmt, ...)
 	if (err == NULL || errlen == 0)
 		return -1;
 	va_start(ap, fmt);
-	(void) vsnprintf(err, errlen, fmt, ap);
+	(void)vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -316,17 +319,16 @@ static int
 dberr(const struct store *s, int rc, const char *what, char *err, size_t errlen)
 {
 	const char *msg;
-	int	sys;
+	int sys;
 
-	if (s->db != NULL && ((rc & 0xff) == SQLITE_CANTOPEN
-			      || (rc & 0xff) == SQLITE_IOERR)
-	    && (sys = sqlite3_system_errno(s->db)) != 0)
+	if (s->db != NULL && ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR) &&
+	    (sys = sqlite3_system_errno(s->db)) != 0)
 		return store_seterr(err, errlen, "%s: %s: %s (%s)", s->path, what,
-				    sqlite3_errstr(rc), strerror(sys));
+		    sqlite3_errstr(rc), strerror(sys));
 	if ((rc & 0xff) == SQLITE_FULL)
 		msg = "database or disk is full (SQLITE_FULL)";
-	else if (s->db != NULL && (sqlite3_extended_errcode(s->db) == rc
-				   || sqlite3_errcode(s->db) == (rc & 0xff)))
+	else if (s->db != NULL &&
+	    (sqlite3_extended_errcode(s->db) == rc || sqlite3_errcode(s->db) == (rc & 0xff)))
 		msg = sqlite3_errmsg(s->db);
 	else
 		msg = sqlite3_errstr(rc);
@@ -339,21 +341,19 @@ dberr(const struct store *s, int rc, const char *what, char *err, size_t errlen)
 static void
 done(sqlite3_stmt *st)
 {
-	(void) sqlite3_reset(st);
-	(void) sqlite3_clear_bindings(st);
+	(void)sqlite3_reset(st);
+	(void)sqlite3_clear_bindings(st);
 }
 
 /* stmt_get - *out = statement which, prepared on first use; 0 or -1 with err */
 static int
-stmt_get(struct store *s, enum store_st which, sqlite3_stmt **out, char *err,
-	 size_t errlen)
+stmt_get(struct store *s, enum store_st which, sqlite3_stmt **out, char *err, size_t errlen)
 {
-	int	rc;
+	int rc;
 
 	if (s->st[which] == NULL) {
-		rc = sqlite3_prepare_v3(s->db, store_sql[which].sql, -1,
-					SQLITE_PREPARE_PERSISTENT, &s->st[which],
-					NULL);
+		rc = sqlite3_prepare_v3(s->db, store_sql[which].sql, -1, SQLITE_PREPARE_PERSISTENT,
+		    &s->st[which], NULL);
 		if (rc != SQLITE_OK) {
 			s->st[which] = NULL;
 			return dberr(s, rc, "prepare", err, errlen);
@@ -368,27 +368,25 @@ stmt_get(struct store *s, enum store_st which, sqlite3_stmt **out, char *err,
  * how is SQLITE_TRANSIENT; 0, or -1 with err (the statement is reset).
  */
 static int
-bind_vals(struct store *s, sqlite3_stmt *st, const struct store_val *v,
-	  size_t nv, sqlite3_destructor_type how, const char *what, char *err,
-	  size_t errlen)
+bind_vals(struct store *s, sqlite3_stmt *st, const struct store_val *v, size_t nv,
+    sqlite3_destructor_type how, const char *what, char *err, size_t errlen)
 {
-	size_t	i;
-	int	rc = SQLITE_OK;
+	size_t i;
+	int rc = SQLITE_OK;
 
-	if ((size_t) sqlite3_bind_parameter_count(st) != nv)
+	if ((size_t)sqlite3_bind_parameter_count(st) != nv)
 		rc = SQLITE_RANGE;
 	for (i = 0; i < nv && rc == SQLITE_OK; i++) {
-		int	col = (int) i + 1;
+		int col = (int)i + 1;
 
-		if ((v[i].type == SV_TEXT || v[i].type == SV_BLOB)
-		    && v[i].n > (size_t) 0x7fffffff)
+		if ((v[i].type == SV_TEXT || v[i].type == SV_BLOB) && v[i].n > (size_t)0x7fffffff)
 			rc = SQLITE_TOOBIG;
 		else if (v[i].type == SV_INT)
 			rc = sqlite3_bind_int64(st, col, v[i].i);
 		else if (v[i].type == SV_TEXT)
-			rc = sqlite3_bind_text(st, col, v[i].p, (int) v[i].n, how);
+			rc = sqlite3_bind_text(st, col, v[i].p, (int)v[i].n, how);
 		else if (v[i].type == SV_BLOB)
-			rc = sqlite3_bind_blob(st, col, v[i].p, (int) v[i].n, how);
+			rc = sqlite3_bind_blob(st, col, v[i].p, (int)v[i].n, how);
 		else
 			rc = sqlite3_bind_null(st, col);
 	}
@@ -405,21 +403,21 @@ bind_vals(struct store *s, sqlite3_stmt *st, const struct store_val *v,
  * step, and done() drops them before this returns.  0, or -1 with err.
  */
 int
-store_run(struct store *s, enum store_st which, const struct store_val *v,
-	  size_t nv, char *err, size_t errlen)
+store_run(struct store *s, enum store_st which, const struct store_val *v, size_t nv, char *err,
+    size_t errlen)
 {
 	const char *what = store_sql[which].what;
 	sqlite3_stmt *st = NULL;
-	int	rc;
+	int rc;
 
-	if (stmt_get(s, which, &st, err, errlen) < 0
-	    || bind_vals(s, st, v, nv, SQLITE_STATIC, what, err, errlen) < 0)
+	if (stmt_get(s, which, &st, err, errlen) < 0 ||
+	    bind_vals(s, st, v, nv, SQLITE_STATIC, what, err, errlen) < 0)
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		rc = SQLITE_MISUSE;
 	if (rc != SQLITE_DONE)
-		(void) dberr(s, rc, what, err, errlen);
+		(void)dberr(s, rc, what, err, errlen);
 	done(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -431,12 +429,12 @@ store_run(struct store *s, enum store_st which, const struct store_val *v,
  * finalizes it at its end.
  */
 int
-store_walk(struct store *s, enum store_st which, const struct store_val *v,
-	   size_t nv, store_row_fn row, void *arg, char *err, size_t errlen)
+store_walk(struct store *s, enum store_st which, const struct store_val *v, size_t nv,
+    store_row_fn row, void *arg, char *err, size_t errlen)
 {
 	const char *what = store_sql[which].what;
 	sqlite3_stmt *st = NULL;
-	int	rc, ret = 0, nested = s->walking[which];
+	int rc, ret = 0, nested = s->walking[which];
 
 	if (nested) {
 		rc = sqlite3_prepare_v2(s->db, store_sql[which].sql, -1, &st, NULL);
@@ -455,7 +453,7 @@ store_walk(struct store *s, enum store_st which, const struct store_val *v,
 			ret = dberr(s, rc, what, err, errlen);
 	}
 	if (nested) {
-		(void) sqlite3_finalize(st);
+		(void)sqlite3_finalize(st);
 	} else {
 		done(st);
 		s->walking[which] = 0;
@@ -471,7 +469,7 @@ store_col_str(sqlite3_stmt *st, int col)
 {
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
 		return NULL;
-	return (const char *) sqlite3_column_text(st, col);
+	return (const char *)sqlite3_column_text(st, col);
 }
 
 /* store_col_int - an integer column, dflt for SQL NULL */
@@ -487,25 +485,24 @@ store_col_int(sqlite3_stmt *st, int col, int64_t dflt)
 static void
 fill(sqlite3_stmt *st, int i, const struct store_col *c, char *row)
 {
-	void   *f = row + c->off;
+	void *f = row + c->off;
 
 	switch (c->type) {
 	case SC_STR_T:
-		*(const char **) f = store_col_str(st, i);
+		*(const char **)f = store_col_str(st, i);
 		break;
 	case SC_I64_T:
-		*(int64_t *) f = store_col_int(st, i, c->null);
+		*(int64_t *)f = store_col_int(st, i, c->null);
 		break;
 	case SC_LONG_T:
-		*(long *) f = (long) store_col_int(st, i, c->null);
+		*(long *)f = (long)store_col_int(st, i, c->null);
 		break;
 	case SC_INT_T:
-		*(int *) f = (int) store_col_int(st, i, c->null);
+		*(int *)f = (int)store_col_int(st, i, c->null);
 		break;
 	case SC_BLOB_T:
-		*(const void **) f = sqlite3_column_blob(st, i);
-		*(size_t *) (void *) (row + c->len_off) =
-		    (size_t) sqlite3_column_bytes(st, i);
+		*(const void **)f = sqlite3_column_blob(st, i);
+		*(size_t *)(void *)(row + c->len_off) = (size_t)sqlite3_column_bytes(st, i);
 		break;
 	}
 }
@@ -523,11 +520,11 @@ store_row(sqlite3_stmt *st, void *arg)
 		struct store_on_hold o;
 		struct store_job j;
 	} row;
-	int	i, n = sqlite3_column_count(st);
+	int i, n = sqlite3_column_count(st);
 
 	memset(&row, 0, sizeof(row));
-	for (i = 0; i < n && (size_t) i < r->map->ncol; i++)
-		fill(st, i, &r->map->col[i], (char *) &row);
+	for (i = 0; i < n && (size_t)i < r->map->ncol; i++)
+		fill(st, i, &r->map->col[i], (char *)&row);
 	switch (r->map->kind) {
 	case SK_MSG:
 		return r->cb.msg(r->ctx, &row.m);
@@ -562,25 +559,26 @@ field_val(const struct store_col *c, const char *row)
 	const void *f = row + c->off;
 	const char *p;
 	const void *b;
-	int64_t	i = 0;
+	int64_t i = 0;
 
 	switch (c->type) {
 	case SC_STR_T:
-		p = *(const char *const *) f;
-		return c->write == SW_OPT ? sv_opt(p)
-		       : c->write == SW_EMPTY ? sv_text0(p) : sv_text(p);
+		p = *(const char *const *)f;
+		return c->write == SW_OPT  ? sv_opt(p)
+		    : c->write == SW_EMPTY ? sv_text0(p)
+					   : sv_text(p);
 	case SC_BLOB_T:
-		b = *(const void *const *) f;
+		b = *(const void *const *)f;
 		return sv_blob(b == NULL && c->write == SW_EMPTY ? "" : b,
-			       *(const size_t *) (const void *) (row + c->len_off));
+		    *(const size_t *)(const void *)(row + c->len_off));
 	case SC_I64_T:
-		i = *(const int64_t *) f;
+		i = *(const int64_t *)f;
 		break;
 	case SC_LONG_T:
-		i = *(const long *) f;
+		i = *(const long *)f;
 		break;
 	case SC_INT_T:
-		i = *(const int *) f;
+		i = *(const int *)f;
 		break;
 	}
 	return c->write == SW_OPT && i <= c->null ? sv_null() : sv_int(i);
@@ -588,16 +586,16 @@ field_val(const struct store_col *c, const char *row)
 
 /* store_put - bind a struct's fields by its map and run which; see store_priv.h */
 int
-store_put(struct store *s, enum store_st which, const struct store_map *map,
-	  const void *row, char *err, size_t errlen)
+store_put(struct store *s, enum store_st which, const struct store_map *map, const void *row,
+    char *err, size_t errlen)
 {
 	struct store_val v[16];
 	sqlite3_stmt *st = NULL;
-	size_t	i, n;
+	size_t i, n;
 
 	if (stmt_get(s, which, &st, err, errlen) < 0)
 		return -1;
-	n = (size_t) sqlite3_bind_parameter_count(st);
+	n = (size_t)sqlite3_bind_parameter_count(st);
 	if (n > map->ncol || n > STORE_NVAL(v))
 		return dberr(s, SQLITE_RANGE, store_sql[which].what, err, errlen);
 	for (i = 0; i < n; i++)
@@ -609,10 +607,9 @@ store_put(struct store *s, enum store_st which, const struct store_map *map,
 
 /* run_sql - run constant SQL text (never caller data); 0 or -1 with err */
 static int
-run_sql(struct store *s, const char *sql, const char *what, char *err,
-	size_t errlen)
+run_sql(struct store *s, const char *sql, const char *what, char *err, size_t errlen)
 {
-	int	rc;
+	int rc;
 
 	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
@@ -626,12 +623,12 @@ run_sql(struct store *s, const char *sql, const char *what, char *err,
  * -1 with "path: what: reason".
  */
 static int
-pragma(struct store *s, const char *sql, const char *what, int64_t *i,
-       char *txt, size_t txtlen, char *err, size_t errlen)
+pragma(struct store *s, const char *sql, const char *what, int64_t *i, char *txt, size_t txtlen,
+    char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	const char *t;
-	int	rc;
+	int rc;
 
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
@@ -641,13 +638,12 @@ pragma(struct store *s, const char *sql, const char *what, int64_t *i,
 		if (i != NULL)
 			*i = sqlite3_column_int64(st, 0);
 		if (txt != NULL && txtlen > 0) {
-			t = (const char *) sqlite3_column_text(st, 0);
-			(void) snprintf(txt, txtlen, "%s", t != NULL ? t : "");
+			t = (const char *)sqlite3_column_text(st, 0);
+			(void)snprintf(txt, txtlen, "%s", t != NULL ? t : "");
 		}
 	} else
-		(void) dberr(s, rc == SQLITE_DONE ? SQLITE_ERROR : rc, what, err,
-			     errlen);
-	(void) sqlite3_finalize(st);
+		(void)dberr(s, rc == SQLITE_DONE ? SQLITE_ERROR : rc, what, err, errlen);
+	(void)sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
@@ -655,7 +651,7 @@ pragma(struct store *s, const char *sql, const char *what, int64_t *i,
 static int64_t
 pragma_int(struct store *s, const char *sql, char *err, size_t errlen)
 {
-	int64_t	v = -1;
+	int64_t v = -1;
 
 	if (pragma(s, sql, "read schema", &v, NULL, 0, err, errlen) < 0)
 		return -1;
@@ -666,16 +662,16 @@ pragma_int(struct store *s, const char *sql, char *err, size_t errlen)
 static int
 set_journal(struct store *s, const char *mode, char *err, size_t errlen)
 {
-	char	sql[64], got[32] = "";
+	char sql[64], got[32] = "";
 
-	(void) snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
-	if (pragma(s, sql, "set journal mode", NULL, got, sizeof(got), err,
-		   errlen) < 0)
+	(void)snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
+	if (pragma(s, sql, "set journal mode", NULL, got, sizeof(got), err, errlen) < 0)
 		return -1;
 	if (strcasecmp(got, mode) != 0)
-		return store_seterr(err, errlen, "%s: cannot set journal mode %s "
-				    "(got %s)", s->path, mode,
-				    got[0] != '\0' ? got : "nothing");
+		return store_seterr(err, errlen,
+		    "%s: cannot set journal mode %s "
+		    "(got %s)",
+		    s->path, mode, got[0] != '\0' ? got : "nothing");
 	return 0;
 }
 
@@ -687,37 +683,38 @@ set_journal(struct store *s, const char *mode, char *err, size_t errlen)
 static int
 migrate(struct store *s, char *err, size_t errlen)
 {
-	char	sql[64];
-	int64_t	v;
+	char sql[64];
+	int64_t v;
 
 	if ((v = pragma_int(s, "PRAGMA user_version", err, errlen)) < 0)
 		return -1;
 	if (v > SCHEMA_LATEST)
-		return store_seterr(err, errlen, "%s: schema version %lld is newer "
-				    "than this sendguard (%d)", s->path,
-				    (long long) v, SCHEMA_LATEST);
+		return store_seterr(err, errlen,
+		    "%s: schema version %lld is newer "
+		    "than this sendguard (%d)",
+		    s->path, (long long)v, SCHEMA_LATEST);
 	if (s->readonly && v == 0)
-		return store_seterr(err, errlen, "%s: not a sendguard state "
-				    "database (schema version 0)", s->path);
+		return store_seterr(err, errlen,
+		    "%s: not a sendguard state "
+		    "database (schema version 0)",
+		    s->path);
 	if (s->readonly && v < SCHEMA_LATEST)
-		return store_seterr(err, errlen, "%s: schema version %lld is older "
-				    "than this sendguard (%d); open it read-write "
-				    "once to upgrade", s->path, (long long) v,
-				    SCHEMA_LATEST);
+		return store_seterr(err, errlen,
+		    "%s: schema version %lld is older "
+		    "than this sendguard (%d); open it read-write "
+		    "once to upgrade",
+		    s->path, (long long)v, SCHEMA_LATEST);
 	for (; v < SCHEMA_LATEST; v++) {
 		if (run_sql(s, "BEGIN IMMEDIATE", "migrate", err, errlen) < 0)
 			return -1;
-		(void) snprintf(sql, sizeof(sql), "PRAGMA user_version=%lld",
-				(long long) v + 1);
-		if (run_sql(s, migrations[v].sql, "migrate", err, errlen) < 0
-		    || (!s->memory && migrations[v].file_sql != NULL
-			&& run_sql(s, migrations[v].file_sql, "migrate", err,
-				   errlen) < 0)
-		    || run_sql(s, sql, "migrate", err, errlen) < 0
-		    || run_sql(s, "COMMIT", "migrate", err, errlen) < 0) {
+		(void)snprintf(sql, sizeof(sql), "PRAGMA user_version=%lld", (long long)v + 1);
+		if (run_sql(s, migrations[v].sql, "migrate", err, errlen) < 0 ||
+		    (!s->memory && migrations[v].file_sql != NULL &&
+			run_sql(s, migrations[v].file_sql, "migrate", err, errlen) < 0) ||
+		    run_sql(s, sql, "migrate", err, errlen) < 0 ||
+		    run_sql(s, "COMMIT", "migrate", err, errlen) < 0) {
 			if (!sqlite3_get_autocommit(s->db))
-				(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
-						    NULL);
+				(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
 	}
@@ -739,15 +736,16 @@ is_memory(const char *path)
 static int
 set_up(struct store *s, char *err, size_t errlen)
 {
-	(void) sqlite3_extended_result_codes(s->db, 1);
-	(void) sqlite3_busy_timeout(s->db, 5000);
+	(void)sqlite3_extended_result_codes(s->db, 1);
+	(void)sqlite3_busy_timeout(s->db, 5000);
 	if (s->memory)
-		return set_journal(s, "memory", err, errlen) < 0
-		       || run_sql(s, "PRAGMA synchronous=OFF", "open", err,
-				  errlen) < 0 ? -1 : 0;
-	if (pragma_int(s, "PRAGMA user_version", err, errlen) < 0
-	    || (!s->readonly && set_journal(s, "wal", err, errlen) < 0)
-	    || run_sql(s, "PRAGMA synchronous=NORMAL", "open", err, errlen) < 0)
+		return set_journal(s, "memory", err, errlen) < 0 ||
+			run_sql(s, "PRAGMA synchronous=OFF", "open", err, errlen) < 0
+		    ? -1
+		    : 0;
+	if (pragma_int(s, "PRAGMA user_version", err, errlen) < 0 ||
+	    (!s->readonly && set_journal(s, "wal", err, errlen) < 0) ||
+	    run_sql(s, "PRAGMA synchronous=NORMAL", "open", err, errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -758,33 +756,29 @@ set_up(struct store *s, char *err, size_t errlen)
  * pays only for those it runs.
  */
 int
-store_open(struct store **out, const char *path, int readonly, char *err,
-	   size_t errlen)
+store_open(struct store **out, const char *path, int readonly, char *err, size_t errlen)
 {
 	struct store *s;
-	int	flags, rc, mem = is_memory(path);
+	int flags, rc, mem = is_memory(path);
 
 	*out = NULL;
 	if (mem && readonly)
-		return store_seterr(err, errlen,
-				    ":memory: cannot be opened read-only");
-	if ((s = calloc(1, sizeof(*s))) == NULL
-	    || (s->path = strdup(mem ? ":memory:" : path)) == NULL) {
+		return store_seterr(err, errlen, ":memory: cannot be opened read-only");
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->path = strdup(mem ? ":memory:" : path)) == NULL) {
 		free(s);
 		return store_seterr(err, errlen, "%s: %s", mem ? ":memory:" : path,
-				    strerror(errno));
+		    strerror(errno));
 	}
 	s->readonly = readonly;
 	s->memory = mem;
-	flags = readonly ? SQLITE_OPEN_READONLY
-			 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	rc = sqlite3_open_v2(s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		if (s->db == NULL)
-			(void) store_seterr(err, errlen, "%s: %s", s->path,
-					    sqlite3_errstr(rc));
+			(void)store_seterr(err, errlen, "%s: %s", s->path, sqlite3_errstr(rc));
 		else
-			(void) dberr(s, rc, "open", err, errlen);
+			(void)dberr(s, rc, "open", err, errlen);
 		store_close(s);
 		return -1;
 	}
@@ -800,16 +794,16 @@ store_open(struct store **out, const char *path, int readonly, char *err,
 void
 store_close(struct store *s)
 {
-	int	i;
+	int i;
 
 	if (s == NULL)
 		return;
 	if (s->db != NULL) {
 		if (!sqlite3_get_autocommit(s->db))
-			(void) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		for (i = 0; i < ST_COUNT; i++)
-			(void) sqlite3_finalize(s->st[i]);
-		(void) sqlite3_close(s->db);
+			(void)sqlite3_finalize(s->st[i]);
+		(void)sqlite3_close(s->db);
 	}
 	free(s->path);
 	free(s);
@@ -820,8 +814,10 @@ int
 store_begin(struct store *s, char *err, size_t errlen)
 {
 	if (!sqlite3_get_autocommit(s->db))
-		return store_seterr(err, errlen, "%s: begin: a transaction is "
-				    "already open", s->path);
+		return store_seterr(err, errlen,
+		    "%s: begin: a transaction is "
+		    "already open",
+		    s->path);
 	return store_run(s, ST_BEGIN, NULL, 0, err, errlen);
 }
 
@@ -833,8 +829,10 @@ int
 store_commit(struct store *s, char *err, size_t errlen)
 {
 	if (sqlite3_get_autocommit(s->db))
-		return store_seterr(err, errlen, "%s: commit: no transaction is "
-				    "open", s->path);
+		return store_seterr(err, errlen,
+		    "%s: commit: no transaction is "
+		    "open",
+		    s->path);
 	return store_run(s, ST_COMMIT, NULL, 0, err, errlen);
 }
 
@@ -854,12 +852,14 @@ store_rollback(struct store *s)
 int
 store_limit_size(struct store *s, int64_t max_bytes, char *err, size_t errlen)
 {
-	char	sql[64];
-	int64_t	page, pages;
+	char sql[64];
+	int64_t page, pages;
 
 	if (max_bytes <= 0)
-		return store_seterr(err, errlen, "%s: limit size: %lld is not a "
-				    "size", s->path, (long long) max_bytes);
+		return store_seterr(err, errlen,
+		    "%s: limit size: %lld is not a "
+		    "size",
+		    s->path, (long long)max_bytes);
 	if ((page = pragma_int(s, "PRAGMA page_size", err, errlen)) <= 0)
 		return -1;
 	pages = max_bytes / page;
@@ -867,8 +867,7 @@ store_limit_size(struct store *s, int64_t max_bytes, char *err, size_t errlen)
 		pages = 1;
 	if (pages > 0xfffffffe)
 		pages = 0xfffffffe;
-	(void) snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%lld",
-			(long long) pages);
+	(void)snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%lld", (long long)pages);
 	if (pragma_int(s, sql, err, errlen) < 0)
 		return -1;
 	return 0;
@@ -878,7 +877,7 @@ store_limit_size(struct store *s, int64_t max_bytes, char *err, size_t errlen)
 int
 store_schema_version(struct store *s)
 {
-	return (int) pragma_int(s, "PRAGMA user_version", NULL, 0);
+	return (int)pragma_int(s, "PRAGMA user_version", NULL, 0);
 }
 
 /* store_schema_latest - the version this sendguard migrates to */

@@ -44,95 +44,89 @@ struct store;
  * store_open - path NULL or ":memory:" opens an in-memory database.
  * readonly opens an existing file without creating or migrating it.
  */
-int	store_open(struct store **out, const char *path, int readonly,
-		   char *err, size_t errlen);
-void	store_close(struct store *);
+int store_open(struct store **out, const char *path, int readonly, char *err, size_t errlen);
+void store_close(struct store *);
 
-int	store_begin(struct store *, char *err, size_t errlen);
-int	store_commit(struct store *, char *err, size_t errlen);
+int store_begin(struct store *, char *err, size_t errlen);
+int store_commit(struct store *, char *err, size_t errlen);
 /* store_rollback - 0 also when no batch is open (SQLite may have ended it) */
-int	store_rollback(struct store *);
+int store_rollback(struct store *);
 
 /* store_schema_version - PRAGMA user_version after migration, -1 on error */
-int	store_schema_version(struct store *);
+int store_schema_version(struct store *);
 
 /* store_schema_latest - the schema version this sendguard migrates to */
-int	store_schema_latest(void);
+int store_schema_latest(void);
 
 /*
  * store_limit_size - cap the database at about max_bytes (PRAGMA
  * max_page_count, never below its current size) for this connection;
  * writes past it fail with a "database or disk is full" error.
  */
-int	store_limit_size(struct store *, int64_t max_bytes, char *err,
-			 size_t errlen);
+int store_limit_size(struct store *, int64_t max_bytes, char *err, size_t errlen);
 
 /* ---------------------------------------------------- the counting half */
 
 /* One accepted message.  NULL or "" for an absent string field. */
 struct store_msg {
-	int64_t	time_us;
+	int64_t time_us;
 	const char *host, *instance, *queue_id;
 	const char *sasl, *sender, *client_ip;
-	long	uid;			/* -1 when absent */
-	long	nrcpt;
-	int64_t	removed_us;		/* 0 while queued (read back by store_each_recent) */
+	long uid; /* -1 when absent */
+	long nrcpt;
+	int64_t removed_us; /* 0 while queued (read back by store_each_recent) */
 };
 
 /* One overrun. */
 struct store_verdict {
-	int64_t	time_us;
+	int64_t time_us;
 	const char *identity, *rule, *limit, *window, *queue_id;
-	long	threshold, count;
+	long threshold, count;
 };
 
 /* Where the log reader stands: committed with the batch it ends. */
 struct store_cursor {
 	uint64_t dev, ino, offset;
-	char	fingerprint[65];	/* hex digest of the file's first line */
+	char fingerprint[65]; /* hex digest of the file's first line */
 };
 
-int	store_add_message(struct store *, const struct store_msg *,
-			  char *err, size_t errlen);
+int store_add_message(struct store *, const struct store_msg *, char *err, size_t errlen);
 /* store_add_verdict - a verdict without identity is refused */
-int	store_add_verdict(struct store *, const struct store_verdict *,
-			  char *err, size_t errlen);
+int store_add_verdict(struct store *, const struct store_verdict *, char *err, size_t errlen);
 
 /* store_get_cursor - returns 1 and fills *c, 0 when none, -1 on error */
-int	store_get_cursor(struct store *, const char *log, struct store_cursor *c,
-			 char *err, size_t errlen);
-int	store_set_cursor(struct store *, const char *log,
-			 const struct store_cursor *c, char *err, size_t errlen);
+int store_get_cursor(struct store *, const char *log, struct store_cursor *c, char *err,
+    size_t errlen);
+int store_set_cursor(struct store *, const char *log, const struct store_cursor *c, char *err,
+    size_t errlen);
 
 /* store_count_messages - rows in messages (for tests and status); -1 on error */
-int64_t	store_count_messages(struct store *);
+int64_t store_count_messages(struct store *);
 
 /*
  * store_each_message - call cb for every message with time_us >= since, in
  * time order (ties in insertion order).  An absent string ("" or NULL)
  * reads back as NULL, an absent uid as -1; removed_us reads as 0.
  */
-int	store_each_message(struct store *, int64_t since_us,
-			   int (*cb)(void *ctx, const struct store_msg *), void *ctx,
-			   char *err, size_t errlen);
+int store_each_message(struct store *, int64_t since_us,
+    int (*cb)(void *ctx, const struct store_msg *), void *ctx, char *err, size_t errlen);
 
 /*
  * store_each_verdict - call cb for every verdict with time_us >= since, of
  * identity (NULL: of all identities), in time order.
  */
-int	store_each_verdict(struct store *, const char *identity, int64_t since_us,
-			   int (*cb)(void *ctx, const struct store_verdict *),
-			   void *ctx, char *err, size_t errlen);
+int store_each_verdict(struct store *, const char *identity, int64_t since_us,
+    int (*cb)(void *ctx, const struct store_verdict *), void *ctx, char *err, size_t errlen);
 
 /* store_prune - delete messages and verdicts with time_us < before_us */
-int	store_prune(struct store *, int64_t before_us, char *err, size_t errlen);
+int store_prune(struct store *, int64_t before_us, char *err, size_t errlen);
 
 /* store_prune_some - delete at most limit old messages and verdicts; rows deleted or -1 */
-int64_t	store_prune_some(struct store *, int64_t before_us, int64_t limit,
-			 char *err, size_t errlen);
+int64_t store_prune_some(struct store *, int64_t before_us, int64_t limit, char *err,
+    size_t errlen);
 
 /* store_last_message_time - 0 and the newest message's time in *t (INT64_MIN: none), or -1 */
-int	store_last_message_time(struct store *, int64_t *t, char *err, size_t errlen);
+int store_last_message_time(struct store *, int64_t *t, char *err, size_t errlen);
 
 /*
  * Opaque key/value state for other modules (the tracker's in-flight
@@ -140,13 +134,12 @@ int	store_last_message_time(struct store *, int64_t *t, char *err, size_t errlen
  * store_kv_each walks one namespace in key order (memcmp); an empty key
  * or value reads as "" with length 0, never NULL.
  */
-int	store_kv_put(struct store *, int ns, const void *key, size_t klen,
-		     const void *val, size_t vlen, char *err, size_t errlen);
-int	store_kv_del(struct store *, int ns, const void *key, size_t klen,
-		     char *err, size_t errlen);
-int	store_kv_each(struct store *, int ns, int (*cb)(void *ctx, const void *key,
-		      size_t klen, const void *val, size_t vlen), void *ctx,
-		      char *err, size_t errlen);
+int store_kv_put(struct store *, int ns, const void *key, size_t klen, const void *val, size_t vlen,
+    char *err, size_t errlen);
+int store_kv_del(struct store *, int ns, const void *key, size_t klen, char *err, size_t errlen);
+int store_kv_each(struct store *, int ns,
+    int (*cb)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen), void *ctx,
+    char *err, size_t errlen);
 
 /*
  * An identity's messages, for enforcement.  Identities are "kind:value"
@@ -155,104 +148,99 @@ int	store_kv_each(struct store *, int ns, int (*cb)(void *ctx, const void *key,
  */
 
 /* store_mark_removed - the queued message (host, instance, qid) is gone */
-int	store_mark_removed(struct store *, const char *host, const char *instance,
-			   const char *qid, int64_t time_us, char *err, size_t errlen);
+int store_mark_removed(struct store *, const char *host, const char *instance, const char *qid,
+    int64_t time_us, char *err, size_t errlen);
 /* store_each_queued - messages of identity accepted since since_us and not removed, in time order */
-int	store_each_queued(struct store *, const char *identity, int64_t since_us,
-			  int (*cb)(void *ctx, const struct store_msg *), void *ctx,
-			  char *err, size_t errlen);
+int store_each_queued(struct store *, const char *identity, int64_t since_us,
+    int (*cb)(void *ctx, const struct store_msg *), void *ctx, char *err, size_t errlen);
 /* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
-int	store_each_recent(struct store *, const char *identity, int limit,
-			  int (*cb)(void *ctx, const struct store_msg *), void *ctx,
-			  char *err, size_t errlen);
+int store_each_recent(struct store *, const char *identity, int limit,
+    int (*cb)(void *ctx, const struct store_msg *), void *ctx, char *err, size_t errlen);
 
 /* ------------------------------------------------- the enforcement half */
 
 struct store_block {
 	const char *identity, *rule;
-	int64_t	since_us, until_us;	/* until 0: until unblocked by hand */
-	long	count;			/* times blocked, for repeat offenders */
-	const char *state;		/* "blocked", "expired", "unblocked" */
+	int64_t since_us, until_us; /* until 0: until unblocked by hand */
+	long count;                 /* times blocked, for repeat offenders */
+	const char *state;          /* "blocked", "expired", "unblocked" */
 	/*
 	 * The same block on the log's clock, as the limits see it: its end
 	 * (0: none) and where its limits re-armed when the last block of it
 	 * ended (0: never).  The wall-clock since/until drive the map.
 	 */
-	int64_t	log_until_us, ended_us;
+	int64_t log_until_us, ended_us;
 };
 
 struct store_hold {
 	const char *host, *instance, *queue_id, *identity;
-	int64_t	requested_us, changed_us;
-	const char *state;		/* "requested", "held", "released", "deleted", "removed" */
+	int64_t requested_us, changed_us;
+	const char *state; /* "requested", "held", "released", "deleted", "removed" */
 };
 
 /* One external program run (its intent first, then its outcome). */
 struct store_job {
-	int64_t	id, time_us;
-	const char *identity, *action;	/* "hold", "map", "reload", "notify", "exec", "release", "delete" */
-	const void *argv;		/* NUL-separated argv */
-	size_t	argv_len;
-	const void *stdin_data;		/* NULL: none */
-	size_t	stdin_len;
-	const char *status;		/* "pending", "ok", "failed", "monitor" */
-	int	attempts;
-	int64_t	next_us;		/* when a pending job may run (again) */
+	int64_t id, time_us;
+	const char *identity,
+	    *action;      /* "hold", "map", "reload", "notify", "exec", "release", "delete" */
+	const void *argv; /* NUL-separated argv */
+	size_t argv_len;
+	const void *stdin_data; /* NULL: none */
+	size_t stdin_len;
+	const char *status; /* "pending", "ok", "failed", "monitor" */
+	int attempts;
+	int64_t next_us; /* when a pending job may run (again) */
 	const char *outcome;
 };
 
 /* store_get_block - 1 and *b (strings copied into buf), 0 when none (*b zeroed), -1 */
-int	store_get_block(struct store *, const char *identity, struct store_block *b,
-			char *buf, size_t buflen, char *err, size_t errlen);
-int	store_put_block(struct store *, const struct store_block *, char *err, size_t errlen);
+int store_get_block(struct store *, const char *identity, struct store_block *b, char *buf,
+    size_t buflen, char *err, size_t errlen);
+int store_put_block(struct store *, const struct store_block *, char *err, size_t errlen);
 /* store_each_block - blocks in state (NULL: all), by identity */
-int	store_each_block(struct store *, const char *state,
-			 int (*cb)(void *ctx, const struct store_block *), void *ctx,
-			 char *err, size_t errlen);
+int store_each_block(struct store *, const char *state,
+    int (*cb)(void *ctx, const struct store_block *), void *ctx, char *err, size_t errlen);
 
 /*
  * store_add_hold - a hold requested.  A queue file already on hold (requested
  * or held) for some identity stays that identity's; one released, deleted or
  * removed is taken over by the new request.
  */
-int	store_add_hold(struct store *, const struct store_hold *, char *err, size_t errlen);
+int store_add_hold(struct store *, const struct store_hold *, char *err, size_t errlen);
 /* store_hold_state - what postsuper logged for a queue file (instance "" matches any) */
-int	store_hold_state(struct store *, const char *host, const char *instance,
-			 const char *qid, const char *state, int64_t time_us,
-			 char *err, size_t errlen);
+int store_hold_state(struct store *, const char *host, const char *instance, const char *qid,
+    const char *state, int64_t time_us, char *err, size_t errlen);
 /* store_each_hold - the identity's holds in state (NULL: any), oldest request first */
-int	store_each_hold(struct store *, const char *identity, const char *state,
-			int (*cb)(void *ctx, const struct store_hold *), void *ctx,
-			char *err, size_t errlen);
+int store_each_hold(struct store *, const char *identity, const char *state,
+    int (*cb)(void *ctx, const struct store_hold *), void *ctx, char *err, size_t errlen);
 /* store_holds_set_state - every requested or held hold of identity to state */
-int	store_holds_set_state(struct store *, const char *identity, const char *state,
-			      int64_t time_us, char *err, size_t errlen);
+int store_holds_set_state(struct store *, const char *identity, const char *state, int64_t time_us,
+    char *err, size_t errlen);
 /* store_count_holds - the identity's holds requested or confirmed; -1 on error */
-int64_t	store_count_holds(struct store *, const char *identity);
+int64_t store_count_holds(struct store *, const char *identity);
 
 /* One identity with mail on hold (requested or confirmed), and its block. */
 struct store_on_hold {
 	const char *identity;
-	int64_t	held;			/* messages */
-	int64_t	since_us;		/* the first hold was asked for */
-	const char *block_state;	/* NULL: no block recorded */
-	int64_t	until_us, ended_us;
+	int64_t held;            /* messages */
+	int64_t since_us;        /* the first hold was asked for */
+	const char *block_state; /* NULL: no block recorded */
+	int64_t until_us, ended_us;
 };
 
 /* store_each_on_hold - every identity with mail on hold, by identity */
-int	store_each_on_hold(struct store *, int (*cb)(void *ctx, const struct store_on_hold *),
-			   void *ctx, char *err, size_t errlen);
+int store_each_on_hold(struct store *, int (*cb)(void *ctx, const struct store_on_hold *),
+    void *ctx, char *err, size_t errlen);
 
 /* store_add_job - its id, or -1 */
-int64_t	store_add_job(struct store *, const struct store_job *, char *err, size_t errlen);
-int	store_update_job(struct store *, int64_t id, const char *status, int attempts,
-			 int64_t next_us, const char *outcome, char *err, size_t errlen);
+int64_t store_add_job(struct store *, const struct store_job *, char *err, size_t errlen);
+int store_update_job(struct store *, int64_t id, const char *status, int attempts, int64_t next_us,
+    const char *outcome, char *err, size_t errlen);
 /* store_each_job - jobs of identity (NULL: all) in status (NULL: any), oldest first */
-int	store_each_job(struct store *, const char *identity, const char *status,
-		       int (*cb)(void *ctx, const struct store_job *), void *ctx,
-		       char *err, size_t errlen);
+int store_each_job(struct store *, const char *identity, const char *status,
+    int (*cb)(void *ctx, const struct store_job *), void *ctx, char *err, size_t errlen);
 /* store_get_job - cb for the job id (not called when there is none) */
-int	store_get_job(struct store *, int64_t id, int (*cb)(void *ctx,
-		      const struct store_job *), void *ctx, char *err, size_t errlen);
+int store_get_job(struct store *, int64_t id, int (*cb)(void *ctx, const struct store_job *),
+    void *ctx, char *err, size_t errlen);
 
 #endif

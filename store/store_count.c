@@ -40,41 +40,45 @@
  * statement reads one (store_each_recent)
  */
 static const struct store_col msg_cols[] = {
-	SC_I64(struct store_msg, time_us), SC_STR(struct store_msg, host, SW_OPT),
-	SC_STR(struct store_msg, instance, SW_OPT), SC_STR(struct store_msg, queue_id, SW_OPT),
-	SC_STR(struct store_msg, sasl, SW_OPT), SC_STR(struct store_msg, sender, SW_OPT),
-	SC_STR(struct store_msg, client_ip, SW_OPT), SC_LONG_OPT(struct store_msg, uid, -1),
-	SC_LONG(struct store_msg, nrcpt), SC_I64_OPT(struct store_msg, removed_us, 0),
+	SC_I64(struct store_msg, time_us),
+	SC_STR(struct store_msg, host, SW_OPT),
+	SC_STR(struct store_msg, instance, SW_OPT),
+	SC_STR(struct store_msg, queue_id, SW_OPT),
+	SC_STR(struct store_msg, sasl, SW_OPT),
+	SC_STR(struct store_msg, sender, SW_OPT),
+	SC_STR(struct store_msg, client_ip, SW_OPT),
+	SC_LONG_OPT(struct store_msg, uid, -1),
+	SC_LONG(struct store_msg, nrcpt),
+	SC_I64_OPT(struct store_msg, removed_us, 0),
 };
 static const struct store_map msg_map = { SK_MSG, msg_cols, STORE_NVAL(msg_cols) };
 
 /* verdict_map - the columns of ST_EACH_VERDICT, the parameters of ST_ADD_VERDICT */
 static const struct store_col verdict_cols[] = {
-	SC_I64(struct store_verdict, time_us), SC_STR(struct store_verdict, identity, SW_OPT),
-	SC_STR(struct store_verdict, rule, SW_OPT), SC_STR(struct store_verdict, limit, SW_OPT),
-	SC_STR(struct store_verdict, window, SW_OPT), SC_LONG(struct store_verdict, threshold),
-	SC_LONG(struct store_verdict, count), SC_STR(struct store_verdict, queue_id, SW_OPT),
+	SC_I64(struct store_verdict, time_us),
+	SC_STR(struct store_verdict, identity, SW_OPT),
+	SC_STR(struct store_verdict, rule, SW_OPT),
+	SC_STR(struct store_verdict, limit, SW_OPT),
+	SC_STR(struct store_verdict, window, SW_OPT),
+	SC_LONG(struct store_verdict, threshold),
+	SC_LONG(struct store_verdict, count),
+	SC_STR(struct store_verdict, queue_id, SW_OPT),
 };
-static const struct store_map verdict_map = {
-	SK_VERDICT, verdict_cols, STORE_NVAL(verdict_cols)
-};
+static const struct store_map verdict_map = { SK_VERDICT, verdict_cols, STORE_NVAL(verdict_cols) };
 
 /* store_add_message - insert one accepted message */
 int
-store_add_message(struct store *s, const struct store_msg *m, char *err,
-		  size_t errlen)
+store_add_message(struct store *s, const struct store_msg *m, char *err, size_t errlen)
 {
 	return store_put(s, ST_ADD_MSG, &msg_map, m, err, errlen);
 }
 
 /* store_add_verdict - insert one overrun; its identity may not be absent */
 int
-store_add_verdict(struct store *s, const struct store_verdict *vd, char *err,
-		  size_t errlen)
+store_add_verdict(struct store *s, const struct store_verdict *vd, char *err, size_t errlen)
 {
 	if (vd->identity == NULL || vd->identity[0] == '\0')
-		return store_seterr(err, errlen, "%s: add verdict: no identity",
-				    s->path);
+		return store_seterr(err, errlen, "%s: add verdict: no identity", s->path);
 	return store_put(s, ST_ADD_VERDICT, &verdict_map, vd, err, errlen);
 }
 
@@ -84,14 +88,14 @@ cursor_row(sqlite3_stmt *st, void *arg)
 {
 	struct store_cursor *c = arg;
 	const char *fp;
-	size_t	len;
+	size_t len;
 
 	memset(c, 0, sizeof(*c));
-	c->dev = (uint64_t) sqlite3_column_int64(st, 0);
-	c->ino = (uint64_t) sqlite3_column_int64(st, 1);
-	c->offset = (uint64_t) sqlite3_column_int64(st, 2);
+	c->dev = (uint64_t)sqlite3_column_int64(st, 0);
+	c->ino = (uint64_t)sqlite3_column_int64(st, 1);
+	c->offset = (uint64_t)sqlite3_column_int64(st, 2);
 	if ((fp = store_col_str(st, 3)) != NULL) {
-		len = (size_t) sqlite3_column_bytes(st, 3);
+		len = (size_t)sqlite3_column_bytes(st, 3);
 		if (len >= sizeof(c->fingerprint))
 			len = sizeof(c->fingerprint) - 1;
 		memcpy(c->fingerprint, fp, len);
@@ -102,16 +106,13 @@ cursor_row(sqlite3_stmt *st, void *arg)
 
 /* store_get_cursor - 1 and *c filled, 0 when the log has no cursor, -1 */
 int
-store_get_cursor(struct store *s, const char *log, struct store_cursor *c,
-		 char *err, size_t errlen)
+store_get_cursor(struct store *s, const char *log, struct store_cursor *c, char *err, size_t errlen)
 {
 	const struct store_val v[] = { sv_opt(log) };
 
 	if (v[0].type == SV_NULL)
-		return store_seterr(err, errlen, "%s: get cursor: no log name",
-				    s->path);
-	return store_walk(s, ST_GET_CURSOR, v, STORE_NVAL(v), cursor_row, c,
-			  err, errlen);
+		return store_seterr(err, errlen, "%s: get cursor: no log name", s->path);
+	return store_walk(s, ST_GET_CURSOR, v, STORE_NVAL(v), cursor_row, c, err, errlen);
 }
 
 /*
@@ -119,21 +120,21 @@ store_get_cursor(struct store *s, const char *log, struct store_cursor *c,
  * unsigned values are stored bit-for-bit in SQLite's signed integers.
  */
 int
-store_set_cursor(struct store *s, const char *log, const struct store_cursor *c,
-		 char *err, size_t errlen)
+store_set_cursor(struct store *s, const char *log, const struct store_cursor *c, char *err,
+    size_t errlen)
 {
 	struct store_val v[5];
 
 	if ((v[0] = sv_opt(log)).type == SV_NULL)
-		return store_seterr(err, errlen, "%s: set cursor: no log name",
-				    s->path);
-	if (strnlen(c->fingerprint, sizeof(c->fingerprint))
-	    == sizeof(c->fingerprint))
-		return store_seterr(err, errlen, "%s: set cursor: fingerprint is "
-				    "not terminated", s->path);
-	v[1] = sv_int((int64_t) c->dev);
-	v[2] = sv_int((int64_t) c->ino);
-	v[3] = sv_int((int64_t) c->offset);
+		return store_seterr(err, errlen, "%s: set cursor: no log name", s->path);
+	if (strnlen(c->fingerprint, sizeof(c->fingerprint)) == sizeof(c->fingerprint))
+		return store_seterr(err, errlen,
+		    "%s: set cursor: fingerprint is "
+		    "not terminated",
+		    s->path);
+	v[1] = sv_int((int64_t)c->dev);
+	v[2] = sv_int((int64_t)c->ino);
+	v[3] = sv_int((int64_t)c->offset);
 	v[4] = sv_opt(c->fingerprint);
 	return store_run(s, ST_SET_CURSOR, v, STORE_NVAL(v), err, errlen);
 }
@@ -142,7 +143,7 @@ store_set_cursor(struct store *s, const char *log, const struct store_cursor *c,
 int64_t
 store_count_messages(struct store *s)
 {
-	int64_t	n = -1;
+	int64_t n = -1;
 
 	if (store_walk(s, ST_COUNT_MSG, NULL, 0, store_int_row, &n, NULL, 0) < 0)
 		return -1;
@@ -155,8 +156,7 @@ store_count_messages(struct store *s)
  */
 int
 store_each_message(struct store *s, int64_t since_us,
-		   int (*cb)(void *ctx, const struct store_msg *), void *ctx,
-		   char *err, size_t errlen)
+    int (*cb)(void *ctx, const struct store_msg *), void *ctx, char *err, size_t errlen)
 {
 	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
 	const struct store_val v[] = { sv_int(since_us) };
@@ -170,14 +170,12 @@ store_each_message(struct store *s, int64_t since_us,
  */
 int
 store_each_verdict(struct store *s, const char *identity, int64_t since_us,
-		   int (*cb)(void *ctx, const struct store_verdict *), void *ctx,
-		   char *err, size_t errlen)
+    int (*cb)(void *ctx, const struct store_verdict *), void *ctx, char *err, size_t errlen)
 {
 	struct store_rows r = { &verdict_map, { .verdict = cb }, ctx };
 	const struct store_val v[] = { sv_int(since_us), sv_opt(identity) };
 
-	return store_walk(s, ST_EACH_VERDICT, v, STORE_NVAL(v), store_row, &r,
-			  err, errlen);
+	return store_walk(s, ST_EACH_VERDICT, v, STORE_NVAL(v), store_row, &r, err, errlen);
 }
 
 /* store_prune - delete messages and verdicts older than before_us */
@@ -196,15 +194,12 @@ store_prune(struct store *s, int64_t before_us, char *err, size_t errlen)
  * than before_us, oldest first.  Returns how many rows went, or -1.
  */
 int64_t
-store_prune_some(struct store *s, int64_t before_us, int64_t limit, char *err,
-		 size_t errlen)
+store_prune_some(struct store *s, int64_t before_us, int64_t limit, char *err, size_t errlen)
 {
-	static const enum store_st which[2] = {
-		ST_PRUNE_SOME_MSG, ST_PRUNE_SOME_VERDICT
-	};
+	static const enum store_st which[2] = { ST_PRUNE_SOME_MSG, ST_PRUNE_SOME_VERDICT };
 	const struct store_val v[] = { sv_int(before_us), sv_int(limit) };
-	int64_t	n = 0;
-	int	i;
+	int64_t n = 0;
+	int i;
 
 	for (i = 0; i < 2; i++) {
 		if (store_run(s, which[i], v, STORE_NVAL(v), err, errlen) < 0)
@@ -226,11 +221,13 @@ store_last_message_time(struct store *s, int64_t *t, char *err, size_t errlen)
 
 /* store_kv_put - insert or replace (ns, key) -> val in track_state */
 int
-store_kv_put(struct store *s, int ns, const void *key, size_t klen,
-	     const void *val, size_t vlen, char *err, size_t errlen)
+store_kv_put(struct store *s, int ns, const void *key, size_t klen, const void *val, size_t vlen,
+    char *err, size_t errlen)
 {
 	const struct store_val v[] = {
-		sv_int(ns), sv_blob(key, klen), sv_blob(vlen ? val : "", vlen),
+		sv_int(ns),
+		sv_blob(key, klen),
+		sv_blob(vlen ? val : "", vlen),
 	};
 
 	return store_run(s, ST_KV_PUT, v, STORE_NVAL(v), err, errlen);
@@ -238,8 +235,7 @@ store_kv_put(struct store *s, int ns, const void *key, size_t klen,
 
 /* store_kv_del - delete (ns, key) from track_state; absent is not an error */
 int
-store_kv_del(struct store *s, int ns, const void *key, size_t klen, char *err,
-	     size_t errlen)
+store_kv_del(struct store *s, int ns, const void *key, size_t klen, char *err, size_t errlen)
 {
 	const struct store_val v[] = { sv_int(ns), sv_blob(key, klen) };
 
@@ -248,9 +244,8 @@ store_kv_del(struct store *s, int ns, const void *key, size_t klen, char *err,
 
 /* A walk over key/value state: the caller's callback. */
 struct kv_walk {
-	int	(*cb)(void *ctx, const void *key, size_t klen, const void *val,
-		      size_t vlen);
-	void   *ctx;
+	int (*cb)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen);
+	void *ctx;
 };
 
 /* kv_row - one (key, value) pair; an empty blob is "" with length 0, never NULL */
@@ -259,18 +254,18 @@ kv_row(sqlite3_stmt *st, void *arg)
 {
 	const struct kv_walk *w = arg;
 	const void *k = sqlite3_column_blob(st, 0);
-	size_t	kn = (size_t) sqlite3_column_bytes(st, 0);
+	size_t kn = (size_t)sqlite3_column_bytes(st, 0);
 	const void *v = sqlite3_column_blob(st, 1);
-	size_t	vn = (size_t) sqlite3_column_bytes(st, 1);
+	size_t vn = (size_t)sqlite3_column_bytes(st, 1);
 
 	return w->cb(w->ctx, k ? k : "", kn, v ? v : "", vn);
 }
 
 /* store_kv_each - call cb for every entry of ns in key order (memcmp) */
 int
-store_kv_each(struct store *s, int ns, int (*cb)(void *ctx, const void *key,
-	      size_t klen, const void *val, size_t vlen), void *ctx, char *err,
-	      size_t errlen)
+store_kv_each(struct store *s, int ns,
+    int (*cb)(void *ctx, const void *key, size_t klen, const void *val, size_t vlen), void *ctx,
+    char *err, size_t errlen)
 {
 	struct kv_walk w = { cb, ctx };
 	const struct store_val v[] = { sv_int(ns) };
@@ -280,11 +275,14 @@ store_kv_each(struct store *s, int ns, int (*cb)(void *ctx, const void *key,
 
 /* store_mark_removed - the queued message (host, instance, qid) is gone */
 int
-store_mark_removed(struct store *s, const char *host, const char *instance,
-		   const char *qid, int64_t time_us, char *err, size_t errlen)
+store_mark_removed(struct store *s, const char *host, const char *instance, const char *qid,
+    int64_t time_us, char *err, size_t errlen)
 {
 	const struct store_val v[] = {
-		sv_int(time_us), sv_opt(qid), sv_opt(host), sv_opt(instance),
+		sv_int(time_us),
+		sv_opt(qid),
+		sv_opt(host),
+		sv_opt(instance),
 	};
 
 	return store_run(s, ST_MARK_REMOVED, v, STORE_NVAL(v), err, errlen);
@@ -296,40 +294,35 @@ store_mark_removed(struct store *s, const char *host, const char *instance,
  * kind: ?1 is the value (a uid as an integer), ?2 is arg2.
  */
 static int
-ident_walk(struct store *s, enum store_st base, const char *identity,
-	   int64_t arg2, int (*cb)(void *, const struct store_msg *), void *ctx,
-	   char *err,
-	   size_t errlen)
+ident_walk(struct store *s, enum store_st base, const char *identity, int64_t arg2,
+    int (*cb)(void *, const struct store_msg *), void *ctx, char *err, size_t errlen)
 {
 	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
 	struct store_val v[2];
 	enum ident_kind k;
 	const char *value, *why;
-	char   *end;
+	char *end;
 	long long uid;
 
 	if (ident_parse(identity, &k, &value, &why) < 0)
-		return store_seterr(err, errlen, "%.200s: not an identity: %s",
-				    identity, why);
+		return store_seterr(err, errlen, "%.200s: not an identity: %s", identity, why);
 	v[0] = sv_text(value);
 	if (k == IDENT_UID) {
 		errno = 0;
 		uid = strtoll(value, &end, 10);
 		if (*end != '\0' || errno != 0)
-			return store_seterr(err, errlen, "%.200s: not a uid",
-					    identity);
+			return store_seterr(err, errlen, "%.200s: not a uid", identity);
 		v[0] = sv_int(uid);
 	}
 	v[1] = sv_int(arg2);
-	return store_walk(s, (enum store_st) (base + (int) k), v, STORE_NVAL(v),
-			  store_row, &r, err, errlen);
+	return store_walk(s, (enum store_st)(base + (int)k), v, STORE_NVAL(v), store_row, &r, err,
+	    errlen);
 }
 
 /* store_each_queued - messages of identity accepted since since_us and not removed */
 int
 store_each_queued(struct store *s, const char *identity, int64_t since_us,
-		  int (*cb)(void *, const struct store_msg *), void *ctx, char *err,
-		  size_t errlen)
+    int (*cb)(void *, const struct store_msg *), void *ctx, char *err, size_t errlen)
 {
 	return ident_walk(s, ST_QUEUED_SASL, identity, since_us, cb, ctx, err, errlen);
 }
@@ -337,8 +330,7 @@ store_each_queued(struct store *s, const char *identity, int64_t since_us,
 /* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
 int
 store_each_recent(struct store *s, const char *identity, int limit,
-		  int (*cb)(void *, const struct store_msg *), void *ctx, char *err,
-		  size_t errlen)
+    int (*cb)(void *, const struct store_msg *), void *ctx, char *err, size_t errlen)
 {
 	return ident_walk(s, ST_RECENT_SASL, identity, limit, cb, ctx, err, errlen);
 }

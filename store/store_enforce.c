@@ -31,59 +31,69 @@
 
 /* block_map - the columns of BLOCK_COLS, the parameters of ST_PUT_BLOCK */
 static const struct store_col block_cols[] = {
-	SC_STR(struct store_block, identity, SW_ASIS), SC_STR(struct store_block, rule, SW_OPT),
-	SC_I64(struct store_block, since_us), SC_I64(struct store_block, until_us),
-	SC_LONG(struct store_block, count), SC_STR(struct store_block, state, SW_ASIS),
-	SC_I64(struct store_block, ended_us), SC_I64(struct store_block, log_until_us),
+	SC_STR(struct store_block, identity, SW_ASIS),
+	SC_STR(struct store_block, rule, SW_OPT),
+	SC_I64(struct store_block, since_us),
+	SC_I64(struct store_block, until_us),
+	SC_LONG(struct store_block, count),
+	SC_STR(struct store_block, state, SW_ASIS),
+	SC_I64(struct store_block, ended_us),
+	SC_I64(struct store_block, log_until_us),
 };
-static const struct store_map block_map = {
-	SK_BLOCK, block_cols, STORE_NVAL(block_cols)
-};
+static const struct store_map block_map = { SK_BLOCK, block_cols, STORE_NVAL(block_cols) };
 
 /*
  * hold_map - the columns of ST_EACH_HOLD; the first five are the
  * parameters of ST_ADD_HOLD (host and instance are never NULL in holds)
  */
 static const struct store_col hold_cols[] = {
-	SC_STR(struct store_hold, host, SW_EMPTY), SC_STR(struct store_hold, instance, SW_EMPTY),
-	SC_STR(struct store_hold, queue_id, SW_ASIS), SC_STR(struct store_hold, identity, SW_ASIS),
-	SC_I64(struct store_hold, requested_us), SC_I64(struct store_hold, changed_us),
+	SC_STR(struct store_hold, host, SW_EMPTY),
+	SC_STR(struct store_hold, instance, SW_EMPTY),
+	SC_STR(struct store_hold, queue_id, SW_ASIS),
+	SC_STR(struct store_hold, identity, SW_ASIS),
+	SC_I64(struct store_hold, requested_us),
+	SC_I64(struct store_hold, changed_us),
 	SC_STR(struct store_hold, state, SW_ASIS),
 };
 static const struct store_map hold_map = { SK_HOLD, hold_cols, STORE_NVAL(hold_cols) };
 
 /* on_hold_map - the columns of ST_EACH_ON_HOLD */
 static const struct store_col on_hold_cols[] = {
-	SC_STR(struct store_on_hold, identity, SW_ASIS), SC_I64(struct store_on_hold, held),
-	SC_I64(struct store_on_hold, since_us), SC_STR(struct store_on_hold, block_state, SW_ASIS),
-	SC_I64(struct store_on_hold, until_us), SC_I64(struct store_on_hold, ended_us),
+	SC_STR(struct store_on_hold, identity, SW_ASIS),
+	SC_I64(struct store_on_hold, held),
+	SC_I64(struct store_on_hold, since_us),
+	SC_STR(struct store_on_hold, block_state, SW_ASIS),
+	SC_I64(struct store_on_hold, until_us),
+	SC_I64(struct store_on_hold, ended_us),
 };
-static const struct store_map on_hold_map = {
-	SK_ON_HOLD, on_hold_cols, STORE_NVAL(on_hold_cols)
-};
+static const struct store_map on_hold_map = { SK_ON_HOLD, on_hold_cols, STORE_NVAL(on_hold_cols) };
 
 /*
  * job_map - the columns of JOB_COLS, the parameters ?1..?10 of ST_ADD_JOB
  * (a job without identity is stored with ''; without argv, an empty one)
  */
 static const struct store_col job_cols[] = {
-	SC_I64(struct store_job, id), SC_I64(struct store_job, time_us),
-	SC_STR(struct store_job, identity, SW_EMPTY), SC_STR(struct store_job, action, SW_ASIS),
+	SC_I64(struct store_job, id),
+	SC_I64(struct store_job, time_us),
+	SC_STR(struct store_job, identity, SW_EMPTY),
+	SC_STR(struct store_job, action, SW_ASIS),
 	SC_BLOB(struct store_job, argv, argv_len, SW_EMPTY),
 	SC_BLOB(struct store_job, stdin_data, stdin_len, SW_ASIS),
-	SC_STR(struct store_job, status, SW_ASIS), SC_INT(struct store_job, attempts),
-	SC_I64(struct store_job, next_us), SC_STR(struct store_job, outcome, SW_OPT),
+	SC_STR(struct store_job, status, SW_ASIS),
+	SC_INT(struct store_job, attempts),
+	SC_I64(struct store_job, next_us),
+	SC_STR(struct store_job, outcome, SW_OPT),
 };
 static const struct store_map job_map = { SK_JOB, job_cols, STORE_NVAL(job_cols) };
 
 /* Where store_get_block() copies the block it found. */
 struct block_copy {
 	struct store_block *b;
-	char   *buf;
-	size_t	buflen;
+	char *buf;
+	size_t buflen;
 	const char *path;
-	char   *err;
-	size_t	errlen;
+	char *err;
+	size_t errlen;
 };
 
 /*
@@ -96,11 +106,13 @@ copy_block(void *ctx, const struct store_block *b)
 	const struct block_copy *bc = ctx;
 	const char *id = b->identity ? b->identity : "", *ru = b->rule ? b->rule : "";
 	const char *sta = b->state ? b->state : "";
-	size_t	a = strlen(id) + 1, c = strlen(ru) + 1, d = strlen(sta) + 1;
+	size_t a = strlen(id) + 1, c = strlen(ru) + 1, d = strlen(sta) + 1;
 
 	if (a + c + d > bc->buflen)
-		return store_seterr(bc->err, bc->errlen, "%s: read block: "
-				    "identity too long", bc->path);
+		return store_seterr(bc->err, bc->errlen,
+		    "%s: read block: "
+		    "identity too long",
+		    bc->path);
 	*bc->b = *b;
 	memcpy(bc->buf, id, a);
 	memcpy(bc->buf + a, ru, c);
@@ -116,8 +128,8 @@ copy_block(void *ctx, const struct store_block *b)
  * *b is zeroed unless found
  */
 int
-store_get_block(struct store *s, const char *identity, struct store_block *b,
-		char *buf, size_t buflen, char *err, size_t errlen)
+store_get_block(struct store *s, const char *identity, struct store_block *b, char *buf,
+    size_t buflen, char *err, size_t errlen)
 {
 	struct block_copy bc = { NULL, buf, buflen, s->path, err, errlen };
 	struct store_rows r = { &block_map, { .block = copy_block }, &bc };
@@ -125,47 +137,44 @@ store_get_block(struct store *s, const char *identity, struct store_block *b,
 
 	memset(b, 0, sizeof(*b));
 	bc.b = b;
-	return store_walk(s, ST_GET_BLOCK, v, STORE_NVAL(v), store_row, &r, err,
-			  errlen);
+	return store_walk(s, ST_GET_BLOCK, v, STORE_NVAL(v), store_row, &r, err, errlen);
 }
 
 /* store_put_block - insert or replace the identity's block */
 int
-store_put_block(struct store *s, const struct store_block *b, char *err,
-		size_t errlen)
+store_put_block(struct store *s, const struct store_block *b, char *err, size_t errlen)
 {
 	return store_put(s, ST_PUT_BLOCK, &block_map, b, err, errlen);
 }
 
 /* store_each_block - blocks in state (NULL: all), by identity */
 int
-store_each_block(struct store *s, const char *state,
-		 int (*cb)(void *, const struct store_block *), void *ctx, char *err,
-		 size_t errlen)
+store_each_block(struct store *s, const char *state, int (*cb)(void *, const struct store_block *),
+    void *ctx, char *err, size_t errlen)
 {
 	struct store_rows r = { &block_map, { .block = cb }, ctx };
 	const struct store_val v[] = { sv_opt(state) };
 
-	return store_walk(s, ST_EACH_BLOCK, v, STORE_NVAL(v), store_row, &r,
-			  err, errlen);
+	return store_walk(s, ST_EACH_BLOCK, v, STORE_NVAL(v), store_row, &r, err, errlen);
 }
 
 /* store_add_hold - a hold requested (ignored when that queue file is already recorded) */
 int
-store_add_hold(struct store *s, const struct store_hold *h, char *err,
-	       size_t errlen)
+store_add_hold(struct store *s, const struct store_hold *h, char *err, size_t errlen)
 {
 	return store_put(s, ST_ADD_HOLD, &hold_map, h, err, errlen);
 }
 
 /* store_hold_state - what postsuper logged for a queue file (instance "" matches any) */
 int
-store_hold_state(struct store *s, const char *host, const char *instance,
-		 const char *qid, const char *state, int64_t time_us, char *err,
-		 size_t errlen)
+store_hold_state(struct store *s, const char *host, const char *instance, const char *qid,
+    const char *state, int64_t time_us, char *err, size_t errlen)
 {
 	const struct store_val v[] = {
-		sv_text(state), sv_int(time_us), sv_text(qid), sv_text0(host),
+		sv_text(state),
+		sv_int(time_us),
+		sv_text(qid),
+		sv_text0(host),
 		sv_text0(instance),
 	};
 
@@ -175,23 +184,23 @@ store_hold_state(struct store *s, const char *host, const char *instance,
 /* store_each_hold - the identity's holds in state (NULL: any), oldest request first */
 int
 store_each_hold(struct store *s, const char *identity, const char *state,
-		int (*cb)(void *, const struct store_hold *), void *ctx, char *err,
-		size_t errlen)
+    int (*cb)(void *, const struct store_hold *), void *ctx, char *err, size_t errlen)
 {
 	struct store_rows r = { &hold_map, { .hold = cb }, ctx };
 	const struct store_val v[] = { sv_text(identity), sv_opt(state) };
 
-	return store_walk(s, ST_EACH_HOLD, v, STORE_NVAL(v), store_row, &r, err,
-			  errlen);
+	return store_walk(s, ST_EACH_HOLD, v, STORE_NVAL(v), store_row, &r, err, errlen);
 }
 
 /* store_holds_set_state - every requested or held hold of identity to state */
 int
-store_holds_set_state(struct store *s, const char *identity, const char *state,
-		      int64_t time_us, char *err, size_t errlen)
+store_holds_set_state(struct store *s, const char *identity, const char *state, int64_t time_us,
+    char *err, size_t errlen)
 {
 	const struct store_val v[] = {
-		sv_text(state), sv_int(time_us), sv_text(identity),
+		sv_text(state),
+		sv_int(time_us),
+		sv_text(identity),
 	};
 
 	return store_run(s, ST_HOLDS_STATE_IDENT, v, STORE_NVAL(v), err, errlen);
@@ -202,18 +211,17 @@ int64_t
 store_count_holds(struct store *s, const char *identity)
 {
 	const struct store_val v[] = { sv_text(identity) };
-	int64_t	n = -1;
+	int64_t n = -1;
 
-	if (store_walk(s, ST_COUNT_HOLDS, v, STORE_NVAL(v), store_int_row, &n,
-		       NULL, 0) < 0)
+	if (store_walk(s, ST_COUNT_HOLDS, v, STORE_NVAL(v), store_int_row, &n, NULL, 0) < 0)
 		return -1;
 	return n;
 }
 
 /* store_each_on_hold - every identity with mail on hold, by identity */
 int
-store_each_on_hold(struct store *s, int (*cb)(void *, const struct store_on_hold *),
-		   void *ctx, char *err, size_t errlen)
+store_each_on_hold(struct store *s, int (*cb)(void *, const struct store_on_hold *), void *ctx,
+    char *err, size_t errlen)
 {
 	struct store_rows r = { &on_hold_map, { .on_hold = cb }, ctx };
 
@@ -222,8 +230,7 @@ store_each_on_hold(struct store *s, int (*cb)(void *, const struct store_on_hold
 
 /* store_add_job - record a job's intent; its id, or -1 */
 int64_t
-store_add_job(struct store *s, const struct store_job *j, char *err,
-	      size_t errlen)
+store_add_job(struct store *s, const struct store_job *j, char *err, size_t errlen)
 {
 	if (store_put(s, ST_ADD_JOB, &job_map, j, err, errlen) < 0)
 		return -1;
@@ -233,35 +240,35 @@ store_add_job(struct store *s, const struct store_job *j, char *err,
 /* store_each_job - jobs of identity (NULL: all) in status (NULL: any), oldest first */
 int
 store_each_job(struct store *s, const char *identity, const char *status,
-	       int (*cb)(void *, const struct store_job *), void *ctx, char *err,
-	       size_t errlen)
+    int (*cb)(void *, const struct store_job *), void *ctx, char *err, size_t errlen)
 {
 	struct store_rows r = { &job_map, { .job = cb }, ctx };
 	const struct store_val v[] = { sv_opt(identity), sv_opt(status) };
 
-	return store_walk(s, ST_EACH_JOB, v, STORE_NVAL(v), store_row, &r, err,
-			  errlen);
+	return store_walk(s, ST_EACH_JOB, v, STORE_NVAL(v), store_row, &r, err, errlen);
 }
 
 /* store_get_job - call cb for the job id, if there is one */
 int
-store_get_job(struct store *s, int64_t id, int (*cb)(void *, const struct store_job *),
-	      void *ctx, char *err, size_t errlen)
+store_get_job(struct store *s, int64_t id, int (*cb)(void *, const struct store_job *), void *ctx,
+    char *err, size_t errlen)
 {
 	struct store_rows r = { &job_map, { .job = cb }, ctx };
 	const struct store_val v[] = { sv_int(id) };
 
-	return store_walk(s, ST_EACH_JOB_ID, v, STORE_NVAL(v), store_row, &r,
-			  err, errlen);
+	return store_walk(s, ST_EACH_JOB_ID, v, STORE_NVAL(v), store_row, &r, err, errlen);
 }
 
 /* store_update_job - a job's status, attempts, next run and outcome */
 int
-store_update_job(struct store *s, int64_t id, const char *status, int attempts,
-		 int64_t next_us, const char *outcome, char *err, size_t errlen)
+store_update_job(struct store *s, int64_t id, const char *status, int attempts, int64_t next_us,
+    const char *outcome, char *err, size_t errlen)
 {
 	const struct store_val v[] = {
-		sv_int(id), sv_text(status), sv_int(attempts), sv_int(next_us),
+		sv_int(id),
+		sv_text(status),
+		sv_int(attempts),
+		sv_int(next_us),
 		sv_opt(outcome),
 	};
 

@@ -38,29 +38,61 @@
  */
 enum store_st {
 	/* the core: batches */
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
 	/* the counting half: messages, verdicts, cursor, key/value state */
-	ST_ADD_MSG, ST_ADD_VERDICT, ST_GET_CURSOR, ST_SET_CURSOR, ST_COUNT_MSG,
-	ST_EACH_MSG, ST_EACH_VERDICT, ST_PRUNE_MSG, ST_PRUNE_VERDICT,
-	ST_KV_PUT, ST_KV_DEL, ST_KV_EACH, ST_PRUNE_SOME_MSG,
-	ST_PRUNE_SOME_VERDICT, ST_LAST_TIME, ST_MARK_REMOVED,
-	ST_QUEUED_SASL, ST_QUEUED_UID, ST_QUEUED_SENDER, ST_QUEUED_IP,
-	ST_QUEUED_SASL_DOMAIN, ST_QUEUED_SENDER_DOMAIN,
-	ST_RECENT_SASL, ST_RECENT_UID, ST_RECENT_SENDER, ST_RECENT_IP,
-	ST_RECENT_SASL_DOMAIN, ST_RECENT_SENDER_DOMAIN,
+	ST_ADD_MSG,
+	ST_ADD_VERDICT,
+	ST_GET_CURSOR,
+	ST_SET_CURSOR,
+	ST_COUNT_MSG,
+	ST_EACH_MSG,
+	ST_EACH_VERDICT,
+	ST_PRUNE_MSG,
+	ST_PRUNE_VERDICT,
+	ST_KV_PUT,
+	ST_KV_DEL,
+	ST_KV_EACH,
+	ST_PRUNE_SOME_MSG,
+	ST_PRUNE_SOME_VERDICT,
+	ST_LAST_TIME,
+	ST_MARK_REMOVED,
+	ST_QUEUED_SASL,
+	ST_QUEUED_UID,
+	ST_QUEUED_SENDER,
+	ST_QUEUED_IP,
+	ST_QUEUED_SASL_DOMAIN,
+	ST_QUEUED_SENDER_DOMAIN,
+	ST_RECENT_SASL,
+	ST_RECENT_UID,
+	ST_RECENT_SENDER,
+	ST_RECENT_IP,
+	ST_RECENT_SASL_DOMAIN,
+	ST_RECENT_SENDER_DOMAIN,
 	/* the enforcement half: blocks, holds, jobs */
-	ST_GET_BLOCK, ST_PUT_BLOCK, ST_EACH_BLOCK, ST_ADD_HOLD, ST_HOLD_STATE,
-	ST_EACH_HOLD, ST_COUNT_HOLDS, ST_EACH_ON_HOLD, ST_HOLDS_STATE_IDENT,
-	ST_ADD_JOB, ST_UPDATE_JOB, ST_EACH_JOB, ST_EACH_JOB_ID,
+	ST_GET_BLOCK,
+	ST_PUT_BLOCK,
+	ST_EACH_BLOCK,
+	ST_ADD_HOLD,
+	ST_HOLD_STATE,
+	ST_EACH_HOLD,
+	ST_COUNT_HOLDS,
+	ST_EACH_ON_HOLD,
+	ST_HOLDS_STATE_IDENT,
+	ST_ADD_JOB,
+	ST_UPDATE_JOB,
+	ST_EACH_JOB,
+	ST_EACH_JOB_ID,
 	ST_COUNT
 };
 
 struct store {
 	sqlite3 *db;
-	char   *path;			/* for messages: the file or ":memory:" */
-	int	readonly;
-	int	memory;			/* an in-memory database */
-	sqlite3_stmt *st[ST_COUNT];	/* prepared on first use, kept until close */
+	char *path; /* for messages: the file or ":memory:" */
+	int readonly;
+	int memory;                      /* an in-memory database */
+	sqlite3_stmt *st[ST_COUNT];      /* prepared on first use, kept until close */
 	unsigned char walking[ST_COUNT]; /* st[i] is stepping through a walk */
 };
 
@@ -70,12 +102,12 @@ struct store {
  */
 struct store_val {
 	enum { SV_NULL, SV_INT, SV_TEXT, SV_BLOB } type;
-	int64_t	i;
+	int64_t i;
 	const void *p;
-	size_t	n;
+	size_t n;
 };
 
-#define STORE_NVAL(a)	(sizeof(a) / sizeof((a)[0]))
+#define STORE_NVAL(a) (sizeof(a) / sizeof((a)[0]))
 
 /* sv_null - SQL NULL */
 static inline struct store_val
@@ -99,8 +131,9 @@ sv_int(int64_t i)
 static inline struct store_val
 sv_text(const char *p)
 {
-	struct store_val v = { .type = p != NULL ? SV_TEXT : SV_NULL, .p = p,
-			       .n = p != NULL ? strlen(p) : 0 };
+	struct store_val v = { .type = p != NULL ? SV_TEXT : SV_NULL,
+		.p = p,
+		.n = p != NULL ? strlen(p) : 0 };
 
 	return v;
 }
@@ -123,8 +156,7 @@ sv_text0(const char *p)
 static inline struct store_val
 sv_blob(const void *p, size_t n)
 {
-	struct store_val v = { .type = p != NULL ? SV_BLOB : SV_NULL, .p = p,
-			       .n = n };
+	struct store_val v = { .type = p != NULL ? SV_BLOB : SV_NULL, .p = p, .n = n };
 
 	return v;
 }
@@ -140,25 +172,45 @@ sv_blob(const void *p, size_t n)
 struct store_col {
 	enum { SC_STR_T, SC_I64_T, SC_LONG_T, SC_INT_T, SC_BLOB_T } type;
 	enum {
-		SW_ASIS,		/* a NULL pointer is SQL NULL */
-		SW_OPT,			/* absent is SQL NULL: a NULL pointer, "",
+		SW_ASIS, /* a NULL pointer is SQL NULL */
+		SW_OPT,  /* absent is SQL NULL: a NULL pointer, "",
 					   a number <= null */
-		SW_EMPTY		/* a NULL pointer is '' or an empty blob */
+		SW_EMPTY /* a NULL pointer is '' or an empty blob */
 	} write;
-	size_t	off;			/* the field */
-	size_t	len_off;		/* SC_BLOB_T: the size_t field of its length */
-	int64_t	null;			/* a number field's value for SQL NULL */
+	size_t off;     /* the field */
+	size_t len_off; /* SC_BLOB_T: the size_t field of its length */
+	int64_t null;   /* a number field's value for SQL NULL */
 };
 
-#define SC_FIELD(s, f, T)	_Generic(((s *) 0)->f, T: offsetof(s, f))
-#define SC_STR(s, f, w)		{ SC_STR_T, w, SC_FIELD(s, f, const char *), 0, 0 }
-#define SC_I64(s, f)		{ SC_I64_T, SW_ASIS, SC_FIELD(s, f, int64_t), 0, 0 }
-#define SC_I64_OPT(s, f, null)	{ SC_I64_T, SW_OPT, SC_FIELD(s, f, int64_t), 0, null }
-#define SC_LONG(s, f)		{ SC_LONG_T, SW_ASIS, SC_FIELD(s, f, long), 0, 0 }
-#define SC_LONG_OPT(s, f, null)	{ SC_LONG_T, SW_OPT, SC_FIELD(s, f, long), 0, null }
-#define SC_INT(s, f)		{ SC_INT_T, SW_ASIS, SC_FIELD(s, f, int), 0, 0 }
-#define SC_BLOB(s, f, n, w)	{ SC_BLOB_T, w, SC_FIELD(s, f, const void *), \
-				  SC_FIELD(s, n, size_t), 0 }
+#define SC_FIELD(s, f, T) _Generic(((s *)0)->f, T : offsetof(s, f))
+#define SC_STR(s, f, w) \
+	{ \
+		SC_STR_T, w, SC_FIELD(s, f, const char *), 0, 0 \
+	}
+#define SC_I64(s, f) \
+	{ \
+		SC_I64_T, SW_ASIS, SC_FIELD(s, f, int64_t), 0, 0 \
+	}
+#define SC_I64_OPT(s, f, null) \
+	{ \
+		SC_I64_T, SW_OPT, SC_FIELD(s, f, int64_t), 0, null \
+	}
+#define SC_LONG(s, f) \
+	{ \
+		SC_LONG_T, SW_ASIS, SC_FIELD(s, f, long), 0, 0 \
+	}
+#define SC_LONG_OPT(s, f, null) \
+	{ \
+		SC_LONG_T, SW_OPT, SC_FIELD(s, f, long), 0, null \
+	}
+#define SC_INT(s, f) \
+	{ \
+		SC_INT_T, SW_ASIS, SC_FIELD(s, f, int), 0, 0 \
+	}
+#define SC_BLOB(s, f, n, w) \
+	{ \
+		SC_BLOB_T, w, SC_FIELD(s, f, const void *), SC_FIELD(s, n, size_t), 0 \
+	}
 
 /* The structs of store.h that rows fill, and the row map of one. */
 enum store_kind { SK_MSG, SK_VERDICT, SK_BLOCK, SK_HOLD, SK_ON_HOLD, SK_JOB };
@@ -166,21 +218,21 @@ enum store_kind { SK_MSG, SK_VERDICT, SK_BLOCK, SK_HOLD, SK_ON_HOLD, SK_JOB };
 struct store_map {
 	enum store_kind kind;
 	const struct store_col *col;
-	size_t	ncol;
+	size_t ncol;
 };
 
 /* The rows of a walk: how they fill their struct, and the caller's callback. */
 struct store_rows {
 	const struct store_map *map;
 	union {
-		int	(*msg)(void *, const struct store_msg *);
-		int	(*verdict)(void *, const struct store_verdict *);
-		int	(*block)(void *, const struct store_block *);
-		int	(*hold)(void *, const struct store_hold *);
-		int	(*on_hold)(void *, const struct store_on_hold *);
-		int	(*job)(void *, const struct store_job *);
-	} cb;				/* the member of map->kind */
-	void   *ctx;
+		int (*msg)(void *, const struct store_msg *);
+		int (*verdict)(void *, const struct store_verdict *);
+		int (*block)(void *, const struct store_block *);
+		int (*hold)(void *, const struct store_hold *);
+		int (*on_hold)(void *, const struct store_on_hold *);
+		int (*job)(void *, const struct store_job *);
+	} cb; /* the member of map->kind */
+	void *ctx;
 };
 
 /*
@@ -194,8 +246,8 @@ typedef int (*store_row_fn)(sqlite3_stmt *st, void *arg);
  * store_run - bind v[0..nv) to ?1..?nv of statement which and step it to
  * its end (a statement without rows).  0, or -1 with err.
  */
-int	store_run(struct store *, enum store_st which, const struct store_val *v,
-		  size_t nv, char *err, size_t errlen);
+int store_run(struct store *, enum store_st which, const struct store_val *v, size_t nv, char *err,
+    size_t errlen);
 
 /*
  * store_walk - the one row walker: bind v[0..nv) to statement which and
@@ -206,38 +258,38 @@ int	store_run(struct store *, enum store_st which, const struct store_val *v,
  * function, even a walk of the same statement (that one runs on a
  * statement of its own).
  */
-int	store_walk(struct store *, enum store_st which, const struct store_val *v,
-		   size_t nv, store_row_fn row, void *arg, char *err, size_t errlen);
+int store_walk(struct store *, enum store_st which, const struct store_val *v, size_t nv,
+    store_row_fn row, void *arg, char *err, size_t errlen);
 
 /*
  * store_put - bind the fields of row, a struct of map's kind, by the map
  * and run statement which (as store_run)
  */
-int	store_put(struct store *, enum store_st which, const struct store_map *map,
-		  const void *row, char *err, size_t errlen);
+int store_put(struct store *, enum store_st which, const struct store_map *map, const void *row,
+    char *err, size_t errlen);
 
 /*
  * store_row - the row function of every walk over structs: fill the
  * struct of the store_rows at arg by its map, then return what the
  * caller's callback returns
  */
-int	store_row(sqlite3_stmt *st, void *arg);
+int store_row(sqlite3_stmt *st, void *arg);
 
 /*
  * store_int_row - a row function for one-row queries: the first column
  * into the int64_t at arg (left as it is for SQL NULL); stops the walk
  * with 1
  */
-int	store_int_row(sqlite3_stmt *st, void *arg);
+int store_int_row(sqlite3_stmt *st, void *arg);
 
 /* store_seterr - format into err when there is room; returns -1 */
-int	store_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int store_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* store_col_str - a text column as a C string, NULL for SQL NULL */
 const char *store_col_str(sqlite3_stmt *, int col);
 
 /* store_col_int - an integer column, dflt for SQL NULL */
-int64_t	store_col_int(sqlite3_stmt *, int col, int64_t dflt);
+int64_t store_col_int(sqlite3_stmt *, int col, int64_t dflt);
 
 #endif

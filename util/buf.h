@@ -20,34 +20,34 @@
 #include <stddef.h>
 
 struct buf {
-	char   *p;		/* the text, NUL-terminated; NULL while empty (heap) */
-	size_t	len;		/* bytes of text */
-	size_t	cap;		/* bytes allocated (or of the caller's array) */
-	size_t	max;		/* most text bytes it may hold */
-	int	fixed;		/* p is the caller's array */
-	int	failed;		/* an append did not fit (or ENOMEM) */
+	char *p;    /* the text, NUL-terminated; NULL while empty (heap) */
+	size_t len; /* bytes of text */
+	size_t cap; /* bytes allocated (or of the caller's array) */
+	size_t max; /* most text bytes it may hold */
+	int fixed;  /* p is the caller's array */
+	int failed; /* an append did not fit (or ENOMEM) */
 };
 
 /* buf_init - an empty heap buffer of at most max bytes of text */
-void	buf_init(struct buf *, size_t max);
+void buf_init(struct buf *, size_t max);
 /* buf_fixed - an empty buffer in the caller's array of size bytes (size > 0) */
-void	buf_fixed(struct buf *, char *array, size_t size);
+void buf_fixed(struct buf *, char *array, size_t size);
 /* buf_add - append n bytes; -1 (nothing added, failed set) past the maximum or on ENOMEM */
-int	buf_add(struct buf *, const void *s, size_t n);
+int buf_add(struct buf *, const void *s, size_t n);
 /* buf_adds - append a C string */
-int	buf_adds(struct buf *, const char *s);
+int buf_adds(struct buf *, const char *s);
 /* buf_addc - append one byte */
-int	buf_addc(struct buf *, char c);
+int buf_addc(struct buf *, char c);
 /* buf_addf - append printf-style; as buf_add */
-int	buf_addf(struct buf *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int	buf_vaddf(struct buf *, const char *fmt, va_list) __attribute__((format(printf, 2, 0)));
+int buf_addf(struct buf *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vaddf(struct buf *, const char *fmt, va_list) __attribute__((format(printf, 2, 0)));
 /* buf_room - bytes that may still be appended */
-size_t	buf_room(const struct buf *);
+size_t buf_room(const struct buf *);
 /* buf_str - the text ("" when empty) */
 const char *buf_str(const struct buf *);
 /* buf_reset - empty it again (keeps its memory and its maximum; clears failed) */
-void	buf_reset(struct buf *);
+void buf_reset(struct buf *);
 /* buf_free - release a heap buffer (a fixed one is only reset) */
-void	buf_free(struct buf *);
+void buf_free(struct buf *);
 
 #endif

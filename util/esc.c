@@ -135,7 +135,7 @@ esc_buf(struct buf *b, const char *s, size_t n, enum esc_mode m, size_t max)
 		max = 2 * q + 3;
 	if (max != 0 && escaped_len(m, p, n, q) > max) {
 		cut = 1;
-		max -= 3;		/* room for "..." */
+		max -= 3; /* room for "..." */
 	} else
 		max = 0;
 	if (q && buf_addc(b, '"') < 0)

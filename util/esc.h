@@ -32,10 +32,10 @@ enum esc_mode { ESC_VIS = 0, ESC_ARG, ESC_JSON, ESC_CSV };
  * a whole escape and "..." marks the cut (the quotes of JSON and CSV are
  * kept).  Returns 0, 1 when s was cut, -1 when b could not take it.
  */
-int	esc_buf(struct buf *b, const char *s, size_t n, enum esc_mode mode, size_t max);
+int esc_buf(struct buf *b, const char *s, size_t n, enum esc_mode mode, size_t max);
 
 /* esc_fp - write s (n bytes) for mode to fp, whole */
-void	esc_fp(FILE *fp, const char *s, size_t n, enum esc_mode mode);
+void esc_fp(FILE *fp, const char *s, size_t n, enum esc_mode mode);
 
 /*
  * esc_vis - s (NULL: "(none)") as ESC_VIS into array (size bytes, at

@@ -35,52 +35,52 @@
 
 #include "util/ev.h"
 
-#define EV_MAXEVENTS	64
+#define EV_MAXEVENTS 64
 
 enum kind {
 	K_FREE = 0,
-	K_USER,				/* caller's descriptor */
-	K_TIMER,			/* our timerfd */
-	K_SIGNAL			/* our signalfd */
+	K_USER,  /* caller's descriptor */
+	K_TIMER, /* our timerfd */
+	K_SIGNAL /* our signalfd */
 };
 
 struct reg {
 	enum kind kind;
-	uint32_t gen;			/* matches the epoll data */
-	int	events;			/* K_USER: EV_READ|EV_WRITE */
-	int	timer;			/* K_TIMER: timer id */
+	uint32_t gen; /* matches the epoll data */
+	int events;   /* K_USER: EV_READ|EV_WRITE */
+	int timer;    /* K_TIMER: timer id */
 	ev_fd_fn cb;
-	void   *ctx;
+	void *ctx;
 };
 
 struct timer {
-	int	fd;			/* -1: slot free */
-	int	periodic;
-	int	rearmed;		/* ev_reset_timer ran during its callback */
-	uint32_t gen;			/* generation of its fd registration */
+	int fd; /* -1: slot free */
+	int periodic;
+	int rearmed;  /* ev_reset_timer ran during its callback */
+	uint32_t gen; /* generation of its fd registration */
 	uint64_t ms;
 	ev_timer_fn cb;
-	void   *ctx;
+	void *ctx;
 };
 
 struct sig {
 	ev_signal_fn cb;
-	void   *ctx;
+	void *ctx;
 };
 
 struct ev {
-	int	epfd;
-	int	sigfd;			/* -1 until the first ev_add_signal */
-	int	stop;
-	int	running;
-	uint32_t gen;			/* last generation handed out */
-	size_t	nreg;			/* live registrations, all kinds */
-	struct reg *regs;		/* indexed by fd */
-	size_t	nregs;
-	struct timer *timers;		/* indexed by timer id */
-	size_t	ntimers;
-	sigset_t sigmask;		/* signals routed through sigfd */
-	sigset_t blocked;		/* of those, the ones we blocked */
+	int epfd;
+	int sigfd; /* -1 until the first ev_add_signal */
+	int stop;
+	int running;
+	uint32_t gen;     /* last generation handed out */
+	size_t nreg;      /* live registrations, all kinds */
+	struct reg *regs; /* indexed by fd */
+	size_t nregs;
+	struct timer *timers; /* indexed by timer id */
+	size_t ntimers;
+	sigset_t sigmask; /* signals routed through sigfd */
+	sigset_t blocked; /* of those, the ones we blocked */
 	struct sig sigs[NSIG];
 	struct epoll_event evs[EV_MAXEVENTS];
 };
@@ -165,7 +165,7 @@ reg_add(struct ev *ev, int fd, enum kind k, int events)
 		return (NULL);
 	r = &ev->regs[fd];
 	if (r->kind != K_FREE)
-		ev->nreg--;	/* stale: the caller closed it without ev_del_fd */
+		ev->nreg--; /* stale: the caller closed it without ev_del_fd */
 	memset(r, 0, sizeof(*r));
 	r->kind = k;
 	r->gen = gen;
@@ -324,7 +324,7 @@ timer_arm(struct timer *t, uint64_t ms)
 	its.it_value.tv_sec = (time_t)(ms / 1000);
 	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
 	if (ms == 0)
-		its.it_value.tv_nsec = 1;	/* 0 would disarm: fire at once */
+		its.it_value.tv_nsec = 1; /* 0 would disarm: fire at once */
 	if (t->periodic) {
 		its.it_interval.tv_sec = (time_t)(t->ms / 1000);
 		its.it_interval.tv_nsec = (long)(t->ms % 1000) * 1000000L;
@@ -383,14 +383,13 @@ ev_add_timer(struct ev *ev, uint64_t ms, int periodic, ev_timer_fn cb, void *ctx
 	}
 	return ((int)id);
 
-fail:
-	{
-		int saved = errno;
+fail : {
+	int saved = errno;
 
-		(void)close(fd);
-		t->fd = -1;
-		errno = saved;
-	}
+	(void)close(fd);
+	t->fd = -1;
+	errno = saved;
+}
 	return (-1);
 }
 
@@ -447,8 +446,8 @@ ev_add_signal(struct ev *ev, int signo, ev_signal_fn cb, void *ctx)
 	sigset_t one, old, mask;
 	int fd, we_blocked;
 
-	if (ev == NULL || cb == NULL || signo <= 0 || signo >= NSIG ||
-	    signo == SIGKILL || signo == SIGSTOP) {
+	if (ev == NULL || cb == NULL || signo <= 0 || signo >= NSIG || signo == SIGKILL ||
+	    signo == SIGSTOP) {
 		errno = EINVAL;
 		return (-1);
 	}
@@ -534,7 +533,7 @@ run_signals(struct ev *ev)
 	while (ev->sigfd >= 0) {
 		n = read(ev->sigfd, &si, sizeof(si));
 		if (n != (ssize_t)sizeof(si))
-			break;			/* EAGAIN: drained */
+			break; /* EAGAIN: drained */
 		if (si.ssi_signo == 0 || si.ssi_signo >= (uint32_t)NSIG)
 			continue;
 		s = &ev->sigs[si.ssi_signo];

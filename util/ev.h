@@ -18,8 +18,8 @@
 
 #include <stdint.h>
 
-#define EV_READ		0x01
-#define EV_WRITE	0x02
+#define EV_READ 0x01
+#define EV_WRITE 0x02
 
 struct ev;
 
@@ -31,29 +31,29 @@ typedef void (*ev_timer_fn)(struct ev *, int id, void *ctx);
 typedef void (*ev_signal_fn)(struct ev *, int signo, void *ctx);
 
 struct ev *ev_new(void);
-void	ev_free(struct ev *);
+void ev_free(struct ev *);
 
 /* ev_add_fd - watch fd for events (EV_READ and/or EV_WRITE); re-adding modifies */
-int	ev_add_fd(struct ev *, int fd, int events, ev_fd_fn cb, void *ctx);
-int	ev_del_fd(struct ev *, int fd);
+int ev_add_fd(struct ev *, int fd, int events, ev_fd_fn cb, void *ctx);
+int ev_del_fd(struct ev *, int fd);
 
 /*
  * ev_add_timer - run cb after ms milliseconds, then every ms if periodic.
  * Returns a timer id >= 0, or -1.
  */
-int	ev_add_timer(struct ev *, uint64_t ms, int periodic, ev_timer_fn cb, void *ctx);
+int ev_add_timer(struct ev *, uint64_t ms, int periodic, ev_timer_fn cb, void *ctx);
 /* ev_reset_timer - re-arm timer id to fire after ms (periodic keeps its period) */
-int	ev_reset_timer(struct ev *, int id, uint64_t ms);
-int	ev_del_timer(struct ev *, int id);
+int ev_reset_timer(struct ev *, int id, uint64_t ms);
+int ev_del_timer(struct ev *, int id);
 
 /*
  * ev_add_signal - block signo and deliver it through the loop's signalfd.
  * SIGCHLD may be registered too.
  */
-int	ev_add_signal(struct ev *, int signo, ev_signal_fn cb, void *ctx);
+int ev_add_signal(struct ev *, int signo, ev_signal_fn cb, void *ctx);
 
 /* ev_run - dispatch until ev_stop(); 0, or -1 if epoll fails */
-int	ev_run(struct ev *);
-void	ev_stop(struct ev *);
+int ev_run(struct ev *);
+void ev_stop(struct ev *);
 
 #endif

@@ -8,16 +8,16 @@
 #include "util/hmap.h"
 
 struct slot {
-	uint64_t hash;		/* 0: empty */
-	char   *key;
-	size_t	n;
-	void   *val;
+	uint64_t hash; /* 0: empty */
+	char *key;
+	size_t n;
+	void *val;
 };
 
 struct hmap {
 	struct slot *s;
-	size_t	cap;		/* power of two */
-	size_t	count;
+	size_t cap; /* power of two */
+	size_t count;
 };
 
 /* hmap_hash - FNV-1a 64, never 0 */

@@ -15,20 +15,20 @@
 struct hmap;
 
 struct hmap *hmap_new(void);
-void	hmap_free(struct hmap *, void (*free_val)(void *));
+void hmap_free(struct hmap *, void (*free_val)(void *));
 uint64_t hmap_hash(const void *key, size_t n);
 /* hmap_get - the value for key, or NULL */
-void   *hmap_get(const struct hmap *, const void *key, size_t n);
+void *hmap_get(const struct hmap *, const void *key, size_t n);
 /*
  * hmap_get_or_add - the slot of key's value; *added = 1 when the key was
  * new (its value slot is NULL for the caller to fill).  NULL on ENOMEM.
  */
-void  **hmap_get_or_add(struct hmap *, const void *key, size_t n, int *added);
+void **hmap_get_or_add(struct hmap *, const void *key, size_t n, int *added);
 /* hmap_del - remove key; returns its value (NULL if absent) */
-void   *hmap_del(struct hmap *, const void *key, size_t n);
-size_t	hmap_count(const struct hmap *);
+void *hmap_del(struct hmap *, const void *key, size_t n);
+size_t hmap_count(const struct hmap *);
 /* hmap_each - call cb for every entry; stops when cb returns non-zero */
-int	hmap_each(const struct hmap *, int (*cb)(void *ctx, const char *key,
-		  size_t n, void *val), void *ctx);
+int hmap_each(const struct hmap *, int (*cb)(void *ctx, const char *key, size_t n, void *val),
+    void *ctx);
 
 #endif

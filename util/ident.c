@@ -7,8 +7,11 @@
 #include "util/ident.h"
 
 static const char *const prefixes[IDENT_KINDS] = {
-	[IDENT_SASL] = "sasl:", [IDENT_UID] = "uid:", [IDENT_SENDER] = "sender:",
-	[IDENT_IP] = "ip:", [IDENT_SASL_DOMAIN] = "sasl_domain:",
+	[IDENT_SASL] = "sasl:",
+	[IDENT_UID] = "uid:",
+	[IDENT_SENDER] = "sender:",
+	[IDENT_IP] = "ip:",
+	[IDENT_SASL_DOMAIN] = "sasl_domain:",
 	[IDENT_SENDER_DOMAIN] = "sender_domain:",
 };
 
@@ -33,7 +36,7 @@ ident_parse(const char *id, enum ident_kind *kind, const char **value, const cha
 	}
 	if (k == IDENT_KINDS) {
 		*why = "an identity starts with sasl:, uid:, sender:, ip:, sasl_domain: or "
-		    "sender_domain:";
+		       "sender_domain:";
 		return (-1);
 	}
 	v = id + n;

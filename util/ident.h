@@ -23,8 +23,13 @@
 
 /* The kinds, in the order of conf's "by" (enum conf_by has the same values). */
 enum ident_kind {
-	IDENT_SASL = 0, IDENT_UID, IDENT_SENDER, IDENT_IP, IDENT_SASL_DOMAIN,
-	IDENT_SENDER_DOMAIN, IDENT_KINDS
+	IDENT_SASL = 0,
+	IDENT_UID,
+	IDENT_SENDER,
+	IDENT_IP,
+	IDENT_SASL_DOMAIN,
+	IDENT_SENDER_DOMAIN,
+	IDENT_KINDS
 };
 
 /*
@@ -34,8 +39,8 @@ enum ident_kind {
  * identity read from the log can always be typed back by an administrator.
  * IDENT_MAX holds any whole identity, "kind:" and NUL included.
  */
-#define IDENT_VALUE_MAX	1024
-#define IDENT_MAX	(16 + IDENT_VALUE_MAX)
+#define IDENT_VALUE_MAX 1024
+#define IDENT_MAX (16 + IDENT_VALUE_MAX)
 
 /* ident_prefix - "sasl:" for IDENT_SASL; NULL past the end */
 const char *ident_prefix(enum ident_kind);
@@ -45,15 +50,14 @@ const char *ident_prefix(enum ident_kind);
  * *why ("an identity starts with sasl:, ...", "the value after the kind
  * is empty", ...).  Case is not changed; see ident_fold().
  */
-int	ident_parse(const char *id, enum ident_kind *kind, const char **value,
-		    const char **why);
+int ident_parse(const char *id, enum ident_kind *kind, const char **value, const char **why);
 
 /*
  * ident_fold - in validated and folded to lower case into out (outlen
  * bytes): 1, or 0 with *why.  What an administrator types goes through
  * here before it is looked up or acted on.
  */
-int	ident_fold(const char *in, char *out, size_t outlen, const char **why);
+int ident_fold(const char *in, char *out, size_t outlen, const char **why);
 
 /*
  * ident_domain - the domain of a login or address: what follows its last

@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-void	json_str(FILE *, const char *p, size_t n);
-void	json_cstr(FILE *, const char *s);		/* NUL-terminated; NULL -> null */
+void json_str(FILE *, const char *p, size_t n);
+void json_cstr(FILE *, const char *s); /* NUL-terminated; NULL -> null */
 /* json_time - "2026-11-27T17:20:00Z" (RFC 3339, UTC, seconds) into buf */
 const char *json_time(int64_t usec, char *buf, size_t len);
 

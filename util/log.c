@@ -17,7 +17,7 @@
 #include "util/esc.h"
 #include "util/log.h"
 
-#define LOG_MSG_MAX	2048		/* bytes of one message, its NUL included */
+#define LOG_MSG_MAX 2048 /* bytes of one message, its NUL included */
 
 static int log_syslog;
 static int log_verbose;
@@ -60,7 +60,7 @@ vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 	if (n < 0)
 		memcpy(msg, "(bad log format)", sizeof("(bad log format)"));
 	else if ((size_t)n >= sizeof(msg))
-		memcpy(msg + sizeof(msg) - 4, "...", 4);	/* cut, and it shows */
+		memcpy(msg + sizeof(msg) - 4, "...", 4); /* cut, and it shows */
 	if (log_syslog) {
 		if (suffix)
 			syslog(pri, "%s: %s", msg, suffix);
@@ -76,13 +76,14 @@ vlog(int pri, const char *fmt, va_list ap, const char *suffix)
 }
 
 /* LOG_ARGS - the caller's arguments after fmt as one message of priority pri */
-#define LOG_ARGS(pri, suffix) do {		\
-	va_list ap_;				\
-						\
-	va_start(ap_, fmt);			\
-	vlog((pri), fmt, ap_, (suffix));	\
-	va_end(ap_);				\
-} while (0)
+#define LOG_ARGS(pri, suffix) \
+	do { \
+		va_list ap_; \
+\
+		va_start(ap_, fmt); \
+		vlog((pri), fmt, ap_, (suffix)); \
+		va_end(ap_); \
+	} while (0)
 
 void
 log_warn(const char *fmt, ...)

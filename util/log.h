@@ -13,7 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-void	log_init(int to_syslog, int verbose);
+void log_init(int to_syslog, int verbose);
 /*
  * log_vis - s (NULL: "") made safe for one log line (or a terminal) by
  * util/esc's ESC_VIS: control bytes, bytes >= 0x7f and backslash as \xNN.
@@ -22,11 +22,11 @@ void	log_init(int to_syslog, int verbose);
  * len - 2 bytes kept.  Returns out.
  */
 const char *log_vis(const char *s, char *out, size_t len);
-void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
-void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
-void	fatalx(int code, const char *, ...) __attribute__((format(printf, 2, 3), noreturn));
+void log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(int code, const char *, ...) __attribute__((format(printf, 2, 3), noreturn));
 
 #endif
