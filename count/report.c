@@ -573,11 +573,11 @@ report_print(struct report *r, struct limits *l, const struct report_totals *t,
 	if (l != NULL)
 		limits_each_peak(l, peak_in, r);
 	c.n = 0;
-	if ((c.v = calloc(hmap_count(r->idents) + 1, sizeof(*c.v))) == NULL)
+	if ((c.v = calloc(hmap_count(r->idents) + 1, sizeof(struct rident *))) == NULL)
 		return (-1);
 	hmap_each(r->idents, collect_cb, &c);
 	if (c.n > 1)
-		qsort(c.v, c.n, sizeof(*c.v), ident_cmp);
+		qsort(c.v, c.n, sizeof(struct rident *), ident_cmp);
 	for (i = 0; i < c.n; i++)
 		if (c.v[i]->npeaks > 1)
 			qsort(c.v[i]->peaks, c.v[i]->npeaks, sizeof(struct rpeak), order_cmp);

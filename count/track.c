@@ -45,9 +45,9 @@ lower(char *dst, const char *src, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		char c = src[i];
+		unsigned char c = (unsigned char)src[i];
 
-		dst[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		dst[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 	}
 	dst[n] = '\0';
 }

@@ -13,11 +13,16 @@ if command -v cppcheck >/dev/null 2>&1; then
 	cppcheck -q --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		-I. -D_GNU_SOURCE $src || rc=1
 fi
+# clang-tidy: every warning fails the lint.  Left out: checks that only
+# restate the project's choices (easily-swappable-parameters, unchecked
+# fclose/fputs results of cert-err33-c, reserved-identifier for _GNU_SOURCE)
+# and not-null-terminated-result, which flags the byte-string keys of the
+# hash maps and the tracker (they carry explicit lengths by design).
 if command -v clang-tidy >/dev/null 2>&1; then
 	flags="-std=c11 -D_GNU_SOURCE -DSG_VERSION=\"lint\" -I. $(pkg-config --cflags libpcre2-8 sqlite3 zlib)"
 	for f in $(ls util/*.c parsers/*.c store/*.c count/*.c actions/*.c agent/*.c 2>/dev/null); do
-		clang-tidy -quiet --checks='-*,bugprone-*,cert-*,clang-analyzer-*,performance-*,-bugprone-easily-swappable-parameters,-cert-err33-c,-bugprone-reserved-identifier,-cert-dcl37-c,-cert-dcl51-cpp,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling' \
-			--warnings-as-errors='clang-analyzer-*' "$f" -- $flags 2>/dev/null || rc=1
+		clang-tidy -quiet --checks='-*,bugprone-*,cert-*,clang-analyzer-*,performance-*,-bugprone-easily-swappable-parameters,-cert-err33-c,-bugprone-reserved-identifier,-cert-dcl37-c,-cert-dcl51-cpp,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-bugprone-not-null-terminated-result' \
+			--warnings-as-errors='*' "$f" -- $flags 2>/dev/null || rc=1
 	done
 fi
 if command -v clang-format >/dev/null 2>&1 && [ -f .clang-format ]; then

@@ -87,7 +87,7 @@ ident_fold(const char *in, char *out, size_t outlen, const char **why)
 	for (i = 0; i <= n; i++) {
 		unsigned char c = (unsigned char)in[i];
 
-		out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
 	}
 	return (1);
 }
