@@ -24,6 +24,7 @@
 #include "actions/exec.h"
 #include "actions/hold.h"
 #include "actions/notify.h"
+#include "util/arr.h"
 #include "util/esc.h"
 #include "util/ident.h"
 #include "util/json.h"
@@ -347,19 +348,14 @@ exp_cb(void *ctx, const char *k, size_t n, void *v)
 {
 	struct expwalk *ew = ctx;
 	struct act_binfo *b = v;
+	char **ni;
 
 	(void)n;
 	if (b->until_us == 0 || b->until_us > ew->now)
 		return (0);
-	if (ew->n == ew->cap) {
-		size_t nc = ew->cap ? ew->cap * 2 : 8;
-		char **ni = realloc(ew->ids, nc * sizeof(*ni));
-
-		if (ni == NULL)
-			return (1);
-		ew->ids = ni;
-		ew->cap = nc;
-	}
+	if ((ni = arr_grow(ew->ids, ew->n, &ew->cap, sizeof(*ni), 8)) == NULL)
+		return (1);
+	ew->ids = ni;
 	if ((ew->ids[ew->n] = strdup(k)) != NULL)
 		ew->n++;
 	return (0);
