@@ -24,6 +24,7 @@
 #include "actions/exec.h"
 #include "actions/hold.h"
 #include "actions/notify.h"
+#include "util/arr.h"
 #include "util/esc.h"
 #include "util/ident.h"
 #include "util/json.h"
@@ -35,21 +36,24 @@ struct act_binfo {
 	int hold; /* its new messages are held */
 };
 
-/* What a decision is made from: a verdict, or an administrator's block. */
+/*
+ * What a decision is made from: a verdict, or an administrator's block.
+ * what is the crossing as the postmaster's report gives it, of which the
+ * callers fill identity, rule (the rule's name; "manual" by hand), limit
+ * and window ("messages", "1h"; by hand "manual", "-"), threshold and
+ * count (by hand 0) and time_us (of the crossing; by hand now);
+ * decision_notify() adds the rest.
+ */
 struct decision {
-	const char *identity;
-	const char *rule;           /* the rule's name; "manual" by hand */
+	struct notify_info what;
 	unsigned actions;           /* ACT_* */
 	const unsigned char *order; /* the actions in the rule's order */
 	size_t norder;
-	int verdict;                /* 1: a verdict (logged as a crossing) */
-	int64_t time_us;            /* of the crossing; by hand: now */
-	int64_t dur_us;             /* block time; 0: until unblocked */
-	int64_t log_until_us;       /* its end on the log's clock; 0: none */
-	const char *limit, *window; /* "messages", "1h"; by hand "manual", "-" */
-	long threshold, count;      /* by hand 0 */
-	const char *queue_id;       /* the crossing message; by hand NULL */
-	struct waiter *w;           /* gets the runs to report on; NULL: none */
+	int verdict;          /* 1: a verdict (logged as a crossing) */
+	int64_t dur_us;       /* block time; 0: until unblocked */
+	int64_t log_until_us; /* its end on the log's clock; 0: none */
+	const char *queue_id; /* the crossing message; by hand NULL */
+	struct waiter *w;     /* gets the runs to report on; NULL: none */
 };
 
 int64_t
@@ -347,19 +351,14 @@ exp_cb(void *ctx, const char *k, size_t n, void *v)
 {
 	struct expwalk *ew = ctx;
 	struct act_binfo *b = v;
+	char **ni;
 
 	(void)n;
 	if (b->until_us == 0 || b->until_us > ew->now)
 		return (0);
-	if (ew->n == ew->cap) {
-		size_t nc = ew->cap ? ew->cap * 2 : 8;
-		char **ni = realloc(ew->ids, nc * sizeof(*ni));
-
-		if (ni == NULL)
-			return (1);
-		ew->ids = ni;
-		ew->cap = nc;
-	}
+	if ((ni = arr_grow(ew->ids, ew->n, &ew->cap, sizeof(*ni), 8)) == NULL)
+		return (1);
+	ew->ids = ni;
 	if ((ew->ids[ew->n] = strdup(k)) != NULL)
 		ew->n++;
 	return (0);
@@ -444,19 +443,20 @@ block_record(struct act *a, const struct decision *d, struct store_block *b, con
 	int want_map = (d->actions & ACT_BLOCK) != 0;
 	int64_t now = act_now();
 
-	esc_vis(d->identity, idv, sizeof(idv));
-	have = store_get_block(a->store, d->identity, &prior, pbuf, sizeof(pbuf), err, sizeof(err));
+	esc_vis(d->what.identity, idv, sizeof(idv));
+	have = store_get_block(a->store, d->what.identity, &prior, pbuf, sizeof(pbuf), err,
+	    sizeof(err));
 	if (have < 0)
 		act_say(a, ACT_WARN, "%s", err);
 	memset(b, 0, sizeof(*b));
-	b->identity = d->identity;
-	b->rule = d->rule;
+	b->identity = d->what.identity;
+	b->rule = d->what.rule;
 	b->ended_us = have == 1 ? prior.ended_us : 0; /* the end of the one before */
 	b->since_us = now;
 	b->count = have == 1 ? prior.count + 1 : 1;
 	b->log_until_us = d->log_until_us;
 	b->until_us = d->dur_us > 0 ? now + d->dur_us : 0;
-	mapped = want_map && map_mappable(a, d->identity, why);
+	mapped = want_map && map_mappable(a, d->what.identity, why);
 	if (want_map && !mapped)
 		act_say(a, ACT_WARN,
 		    "%s is not written to the access map: %s; its mail is still "
@@ -466,15 +466,15 @@ block_record(struct act *a, const struct decision *d, struct store_block *b, con
 	if (!act_monitor(a)) {
 		if (store_put_block(a->store, b, err, sizeof(err)) < 0)
 			act_say(a, ACT_WARN, "%s", err);
-		block_remember(a, d->identity, b->until_us, mapped, hold);
+		block_remember(a, d->what.identity, b->until_us, mapped, hold);
 		expiry_rearm(a);
 	}
 	if (d->verdict)
 		act_say(a, ACT_WARN,
 		    "%sblocking %s: rule %s, %s %ld > %ld in %s, crossed by %s; "
 		    "block %ld for %s",
-		    act_monitor(a) ? "monitor: would be " : "", idv, d->rule, d->limit, d->count,
-		    d->threshold, d->window, d->queue_id, b->count,
+		    act_monitor(a) ? "monitor: would be " : "", idv, d->what.rule, d->what.limit,
+		    d->what.count, d->what.threshold, d->what.window, d->queue_id, b->count,
 		    b->until_us ? conf_format_duration(d->dur_us / 1000000, tb, sizeof(tb))
 				: "ever");
 	return (mapped);
@@ -520,25 +520,18 @@ static void
 decision_notify(struct act *a, const struct decision *d, const struct hold_list *ql,
     const char *acts)
 {
-	const struct notify_info ni = {
-		.identity = d->identity,
-		.rule = d->rule,
-		.limit = d->limit,
-		.window = d->window,
-		.threshold = d->threshold,
-		.count = d->count,
-		.first_qid = ql->n ? ql->q[0] : d->queue_id,
-		.last_qid = ql->n ? ql->q[ql->n - 1] : d->queue_id,
-		.time_us = d->time_us,
-		.actions = acts,
-		.hostname = a->hostname,
-		.from = "MAILER-DAEMON",
-		.to = a->conf->notify_to,
-		.monitor = act_monitor(a),
-	};
+	struct notify_info ni = d->what;
 
-	if (a->conf->notify_to != NULL)
-		notify_job(a, &ni);
+	if (a->conf->notify_to == NULL)
+		return;
+	ni.first_qid = ql->n ? ql->q[0] : d->queue_id;
+	ni.last_qid = ql->n ? ql->q[ql->n - 1] : d->queue_id;
+	ni.actions = acts;
+	ni.hostname = a->hostname;
+	ni.from = "MAILER-DAEMON";
+	ni.to = a->conf->notify_to;
+	ni.monitor = act_monitor(a);
+	notify_job(a, &ni);
 }
 
 /* decision_runs - the runs of d's actions, in the rule's order, one chain */
@@ -552,17 +545,18 @@ decision_runs(struct act *a, const struct decision *d, const struct hold_list *q
 	for (i = 0; i < d->norder; i++) {
 		switch (d->order[i]) {
 		case ACT_HOLD:
-			hold_job(a, "hold", "-h", d->identity, ql);
+			hold_job(a, "hold", "-h", d->what.identity, ql);
 			break;
 		case ACT_BLOCK:
 			if (mapped)
-				map_block(a, d->identity);
+				map_block(a, d->what.identity);
 			break;
 		case ACT_NOTIFY:
 			decision_notify(a, d, ql, acts);
 			break;
 		case ACT_EXEC:
-			exec_job(a, d->identity, d->rule, d->count, d->window, ql);
+			exec_job(a, d->what.identity, d->what.rule, d->what.count, d->what.window,
+			    ql);
 			break;
 		default:
 			break;
@@ -589,12 +583,12 @@ decide(struct act *a, const struct decision *d)
 
 	mapped = block_record(a, d, &b, &why);
 	if (d->actions & ACT_HOLD)
-		hold_collect(a, d->identity, d->time_us, &ql);
+		hold_collect(a, d->what.identity, d->what.time_us, &ql);
 	buf_init(&acts, ACT_TEXT_MAX);
 	decision_text(a, d, &ql, mapped, why, &acts);
 	decision_runs(a, d, &ql, mapped, buf_str(&acts));
 	if (d->w != NULL)
-		buf_addf(&d->w->head, "%s: %s%s%s\n", esc_vis(d->identity, idv, sizeof(idv)),
+		buf_addf(&d->w->head, "%s: %s%s%s\n", esc_vis(d->what.identity, idv, sizeof(idv)),
 		    buf_str(&acts), b.until_us ? "; until " : "; until unblocked",
 		    b.until_us ? json_time(b.until_us, tb, sizeof(tb)) : "");
 	buf_free(&acts);
@@ -608,19 +602,21 @@ act_verdict(struct act *a, const struct limits_verdict *v)
 	char wb[32];
 	/* the pipeline began the block on the log's clock */
 	const struct decision d = {
-		.identity = v->identity,
-		.rule = r->name,
+		.what = {
+			.identity = v->identity,
+			.rule = r->name,
+			.limit = conf_limit_name(v->win->limit),
+			.window = conf_format_duration(v->win->seconds, wb, sizeof(wb)),
+			.threshold = v->win->threshold,
+			.count = v->count,
+			.time_us = v->time_us,
+		},
 		.actions = r->actions,
 		.order = r->action_order,
 		.norder = r->nactions,
 		.verdict = 1,
-		.time_us = v->time_us,
 		.dur_us = v->block_until_us != 0 ? v->block_until_us - v->time_us : 0,
 		.log_until_us = v->block_until_us,
-		.limit = conf_limit_name(v->win->limit),
-		.window = conf_format_duration(v->win->seconds, wb, sizeof(wb)),
-		.threshold = v->win->threshold,
-		.count = v->count,
 		.queue_id = v->queue_id,
 	};
 
@@ -733,15 +729,17 @@ act_block(struct act *a, const char *identity, int64_t seconds, act_done_fn done
 	int is_sasl, map = map_of(a, identity, &is_sasl) != NULL || is_sasl;
 	/* a block by hand begins now */
 	struct decision d = {
-		.identity = identity,
-		.rule = "manual",
+		.what = {
+			.identity = identity,
+			.rule = "manual",
+			.limit = "manual",
+			.window = "-",
+			.time_us = act_now(),
+		},
 		.actions = ACT_HOLD | (map ? ACT_BLOCK : 0),
 		.order = order,
 		.norder = map ? 2 : 1,
-		.time_us = act_now(),
 		.dur_us = seconds * 1000000,
-		.limit = "manual",
-		.window = "-",
 	};
 
 	d.log_until_us = d.dur_us > 0 ? log_clock(a) + d.dur_us : 0;

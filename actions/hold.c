@@ -13,21 +13,18 @@
 
 #include "actions/act_int.h"
 #include "actions/hold.h"
+#include "util/arr.h"
 #include "parsers/pf.h"
 #include "util/esc.h"
 
 int
 hold_list_push(struct hold_list *l, const char *qid)
 {
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 16;
-		char **nq = realloc(l->q, nc * sizeof(*nq));
+	char **nq;
 
-		if (nq == NULL)
-			return (-1);
-		l->q = nq;
-		l->cap = nc;
-	}
+	if ((nq = arr_grow(l->q, l->n, &l->cap, sizeof(*nq), 16)) == NULL)
+		return (-1);
+	l->q = nq;
 	if ((l->q[l->n] = strdup(qid)) == NULL)
 		return (-1);
 	l->n++;

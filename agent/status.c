@@ -17,6 +17,7 @@
 #include "actions/act.h"
 #include "agent/status.h"
 #include "store/store.h"
+#include "util/arr.h"
 #include "util/buf.h"
 #include "util/esc.h"
 #include "util/json.h"
@@ -241,18 +242,13 @@ static void
 collect(void *ctx, const struct limits_count *c)
 {
 	struct cset *cs = ctx;
+	struct crow *nv;
 
-	if (cs->n == cs->cap) {
-		size_t nc = cs->cap ? cs->cap * 2 : 64;
-		struct crow *nv = realloc(cs->v, nc * sizeof(*nv));
-
-		if (nv == NULL) {
-			cs->failed = 1;
-			return;
-		}
-		cs->v = nv;
-		cs->cap = nc;
+	if ((nv = arr_grow(cs->v, cs->n, &cs->cap, sizeof(*nv), 64)) == NULL) {
+		cs->failed = 1;
+		return;
 	}
+	cs->v = nv;
 	if ((cs->v[cs->n].identity = strdup(c->identity)) == NULL) {
 		cs->failed = 1;
 		return;

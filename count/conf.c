@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "count/conf_priv.h"
+#include "util/arr.h"
 
 #define CONF_LINE_MAX 4096            /* bytes per line */
 #define CONF_ERRS_MAX 100             /* then "too many errors" and stop */
@@ -140,17 +141,11 @@ conf_ps_err(struct pstate *ps, int line, const char *fmt, ...)
 		snprintf(full, sizeof(full), "%s:%d: %s", ps->path, line, msg);
 	else
 		snprintf(full, sizeof(full), "%s: %s", ps->path, msg);
-	if (ps->nerr == ps->errcap) {
-		size_t cap = ps->errcap ? ps->errcap * 2 : 8;
-
-		n = realloc(ps->err, cap * sizeof(*n));
-		if (n == NULL) {
-			ps->oom = 1;
-			return;
-		}
-		ps->err = n;
-		ps->errcap = cap;
+	if ((n = arr_grow(ps->err, ps->nerr, &ps->errcap, sizeof(*n), 8)) == NULL) {
+		ps->oom = 1;
+		return;
 	}
+	ps->err = n;
 	if ((m = strdup(full)) == NULL) {
 		ps->oom = 1;
 		return;

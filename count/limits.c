@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/arr.h"
 #include "util/hmap.h"
 #include "count/limits.h"
 #include "util/ident.h"
@@ -236,6 +237,7 @@ distinct_ips(struct limits *l, const struct lstate *s, size_t lo, size_t pos)
 static long
 insert(struct lstate *s, int64_t t, long nrcpt, uint64_t iph)
 {
+	struct ent *ne;
 	size_t pos, i;
 
 	if (s->start > 0 && (s->n == s->cap || s->start > s->cap / 2)) {
@@ -243,15 +245,9 @@ insert(struct lstate *s, int64_t t, long nrcpt, uint64_t iph)
 		s->n -= s->start;
 		s->start = 0;
 	}
-	if (s->n == s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 8;
-		struct ent *ne = realloc(s->e, nc * sizeof(*ne));
-
-		if (ne == NULL)
-			return (-1);
-		s->e = ne;
-		s->cap = nc;
-	}
+	if ((ne = arr_grow(s->e, s->n, &s->cap, sizeof(*s->e), 8)) == NULL)
+		return (-1);
+	s->e = ne;
 	if (s->n == s->start || s->e[s->n - 1].t <= t)
 		pos = s->n;
 	else {

@@ -69,7 +69,10 @@ void limits_free(struct limits *);
 /* limits_ident - "kind:value" for message m and kind by into buf; NULL if m has none */
 const char *limits_ident(const struct track_msg *, enum conf_by, char *buf, size_t len);
 
-/* limits_message - count m; returns the number of verdicts raised, -1 on ENOMEM */
+/*
+ * limits_message - count m; returns the number of verdicts raised (cb
+ * NULL: counts only, none raised), -1 on ENOMEM
+ */
 int limits_message(struct limits *, const struct track_msg *m, limits_verdict_fn cb, void *ctx);
 
 /* limits_each_peak - every (identity, rule, window) with a non-zero peak */

@@ -7,6 +7,17 @@
 
 #include "count/pipeline.h"
 
+/*
+ * MSG_COPY - the fields a message has both as the tracker emits it
+ * (struct track_msg) and as the store keeps it (struct store_msg), as
+ * designated initializers from m, a message of either: message_cb()
+ * copies them one way, rebuild_cb() the other.
+ */
+#define MSG_COPY(m) \
+	.time_us = (m)->time_us, .host = (m)->host, .instance = (m)->instance, \
+	.queue_id = (m)->queue_id, .sasl = (m)->sasl, .sender = (m)->sender, \
+	.client_ip = (m)->client_ip, .uid = (m)->uid, .nrcpt = (m)->nrcpt
+
 /* fail - latch the first error */
 static void
 fail(struct pipeline *pl, const char *what, const char *msg)
@@ -94,15 +105,7 @@ message_cb(void *ctx, const struct track_msg *m)
 	pl->messages++;
 	if (pl->store != NULL && !pl->failed) {
 		struct store_msg sm = {
-			.time_us = m->time_us,
-			.host = m->host,
-			.instance = m->instance,
-			.queue_id = m->queue_id,
-			.sasl = m->sasl,
-			.sender = m->sender,
-			.client_ip = m->client_ip,
-			.uid = m->uid,
-			.nrcpt = m->nrcpt,
+			MSG_COPY(m),
 			.removed_us = m->removed ? m->time_us : 0, /* removed while held back */
 		};
 
@@ -263,13 +266,6 @@ pipeline_max_window(const struct conf *c)
 	return (m);
 }
 
-static void
-no_verdict(void *ctx, const struct limits_verdict *v)
-{
-	(void)ctx;
-	(void)v;
-}
-
 struct rebuild {
 	struct limits *l;
 	int64_t n;
@@ -279,20 +275,10 @@ static int
 rebuild_cb(void *ctx, const struct store_msg *sm)
 {
 	struct rebuild *rb = ctx;
-	struct track_msg m = {
-		.time_us = sm->time_us,
-		.host = sm->host,
-		.instance = sm->instance,
-		.queue_id = sm->queue_id,
-		.sasl = sm->sasl,
-		.sender = sm->sender,
-		.client_ip = sm->client_ip,
-		.uid = sm->uid,
-		.nrcpt = sm->nrcpt,
-	};
+	const struct track_msg m = { MSG_COPY(sm) };
 
 	rb->n++;
-	return (limits_message(rb->l, &m, no_verdict, NULL) < 0 ? -1 : 0);
+	return (limits_message(rb->l, &m, NULL, NULL) < 0 ? -1 : 0);
 }
 
 int64_t

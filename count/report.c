@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/arr.h"
 #include "util/buf.h"
 #include "util/esc.h"
 #include "util/hmap.h"
@@ -158,18 +159,12 @@ report_message(struct report *r, const struct track_msg *m)
 int
 report_overrun(struct report *r, const struct limits_verdict *v)
 {
-	struct roverrun *o;
+	struct roverrun *ov, *o;
 
-	if (r->nov == r->capov) {
-		size_t nc = r->capov ? r->capov * 2 : 16;
-		struct roverrun *n = realloc(r->ov, nc * sizeof(*n));
-
-		if (n == NULL)
-			return (-1);
-		r->ov = n;
-		r->capov = nc;
-	}
-	o = &r->ov[r->nov];
+	if ((ov = arr_grow(r->ov, r->nov, &r->capov, sizeof(*ov), 16)) == NULL)
+		return (-1);
+	r->ov = ov;
+	o = &ov[r->nov];
 	if ((o->identity = strdup(v->identity)) == NULL)
 		return (-1);
 	o->time_us = v->time_us;
@@ -194,18 +189,13 @@ peak_in(void *ctx, const struct limits_peak *p)
 {
 	struct report *r = ctx;
 	struct rident *ri = rident_get(r, p->identity, strlen(p->identity));
+	struct rpeak *pk;
 
 	if (ri == NULL)
 		return;
-	if (ri->npeaks == ri->cappeaks) {
-		size_t nc = ri->cappeaks ? ri->cappeaks * 2 : 4;
-		struct rpeak *n = realloc(ri->peaks, nc * sizeof(*n));
-
-		if (n == NULL)
-			return;
-		ri->peaks = n;
-		ri->cappeaks = nc;
-	}
+	if ((pk = arr_grow(ri->peaks, ri->npeaks, &ri->cappeaks, sizeof(*pk), 4)) == NULL)
+		return;
+	ri->peaks = pk;
 	/* the rules are r->conf's: limits counts with the report's configuration */
 	ri->peaks[ri->npeaks++] = (struct rpeak){
 		.order = { p->rule - r->conf->rules, p->win - p->rule->win },

@@ -4,8 +4,9 @@
  * SUMMARY
  *	See source.h.  The file is read in 64 KiB blocks into `in`; text is
  *	copied, compressed data goes through its format's streaming decoder
- *	(zlib, liblzma, libbz2 or libzstd), into `buf`, a fixed buffer of
- *	SOURCE_LINE_MAX + one block where lines are returned in place.
+ *	(zlib, liblzma, libbz2 or libzstd), into `win.buf`, a fixed buffer
+ *	of SOURCE_LINE_MAX + one block where source_cut() finds the lines
+ *	and they are returned in place.
  *	One driver, stream_fill(), runs every decoder: a row of codecs[] per
  *	format says how a stream starts and gives its begin and step.
  *	Memory is fixed at open: the two buffers and the decoder's state.
@@ -68,10 +69,8 @@ struct source {
 	struct source_info info;   /* name, mtime, pos (bytes read from fd), size, long_lines */
 	int eof;                   /* no more decoded bytes */
 	int raw_eof;               /* read() on fd returned 0 */
-	int skipping;              /* inside an over-long line: drop to its newline */
 	int in_stream;             /* inside a gzip member, an xz or bzip2 stream, a zstd frame */
-	char *buf;
-	size_t start, end; /* unread decoded bytes are buf[start..end) */
+	struct source_win win;     /* the decoded bytes not yet handed out */
 	unsigned char *in;
 	size_t in_start, in_end; /* undecoded bytes are in[in_start..in_end) */
 	z_stream z;
@@ -402,14 +401,14 @@ fill(struct source *s, char *err, size_t errlen)
 {
 	ssize_t n;
 
-	compact(s->buf, &s->start, &s->end);
+	compact(s->win.buf, &s->win.start, &s->win.end);
 	/* source_next keeps end <= SOURCE_LINE_MAX here: one block fits */
 	if (s->codec->step == NULL)
-		n = text_fill(s, s->buf + s->end, BLOCK, err, errlen);
+		n = text_fill(s, s->win.buf + s->win.end, BLOCK, err, errlen);
 	else
-		n = stream_fill(s, s->buf + s->end, BLOCK, err, errlen);
+		n = stream_fill(s, s->win.buf + s->win.end, BLOCK, err, errlen);
 	if (n > 0)
-		s->end += (size_t)n;
+		s->win.end += (size_t)n;
 	return (n);
 }
 
@@ -561,7 +560,7 @@ source_open(struct source **out, const char *path, char *err, size_t errlen)
 		return (-1);
 	}
 	s->fd = -1;
-	if ((s->name = strdup(path)) == NULL || (s->buf = malloc(BUFSZ)) == NULL ||
+	if ((s->name = strdup(path)) == NULL || (s->win.buf = malloc(BUFSZ)) == NULL ||
 	    (s->in = malloc(BLOCK)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
@@ -607,7 +606,7 @@ source_open(struct source **out, const char *path, char *err, size_t errlen)
 		goto fail;
 	if (n == 0)
 		s->eof = 1;
-	if (!is_text((const unsigned char *)s->buf, s->end)) {
+	if (!is_text((const unsigned char *)s->win.buf, s->win.end)) {
 		if (s->fmt == FMT_TEXT)
 			snprintf(err, errlen,
 			    "%s: not a text log (nor gzip, xz, bzip2 or zstd data)", label(s));
@@ -623,39 +622,57 @@ fail:
 	return (-1);
 }
 
+/* source_cut - cut the next line out of a window; see source.h */
+int
+source_cut(struct source_win *w, uint64_t *long_lines, uint64_t *cut, const char **line,
+    size_t *len)
+{
+	const char *p, *nl;
+	size_t avail, n;
+
+	while (w->start < w->end) {
+		p = w->buf + w->start;
+		avail = w->end - w->start;
+		if ((nl = memchr(p, '\n', avail)) == NULL) {
+			if (avail > SOURCE_LINE_MAX) {
+				/* over-long: drop what we have, skip to the next newline */
+				if (!w->skipping)
+					(*long_lines)++;
+				w->skipping = 1;
+				w->start = w->end = 0;
+				if (cut != NULL)
+					*cut += avail;
+			}
+			return (0);
+		}
+		n = (size_t)(nl - p);
+		w->start += n + 1;
+		if (cut != NULL)
+			*cut += n + 1;
+		if (w->skipping) {
+			w->skipping = 0;
+			continue;
+		}
+		if (n > SOURCE_LINE_MAX) {
+			(*long_lines)++;
+			continue;
+		}
+		*line = p;
+		*len = n;
+		return (1);
+	}
+	return (0);
+}
+
 /* source_next - next complete line, see source.h */
 int
 source_next(struct source *s, const char **line, size_t *len, char *err, size_t errlen)
 {
-	char *nl;
 	ssize_t n;
 
 	for (;;) {
-		nl = memchr(s->buf + s->start, '\n', s->end - s->start);
-		if (nl != NULL) {
-			size_t l = (size_t)(nl - (s->buf + s->start));
-			const char *p = s->buf + s->start;
-
-			s->start += l + 1;
-			if (s->skipping) {
-				s->skipping = 0;
-				continue;
-			}
-			if (l > SOURCE_LINE_MAX) {
-				s->info.long_lines++;
-				continue;
-			}
-			*line = p;
-			*len = l;
+		if (source_cut(&s->win, &s->info.long_lines, NULL, line, len))
 			return (1);
-		}
-		if (s->end - s->start > SOURCE_LINE_MAX) {
-			/* over-long: drop what we have, skip to the next newline */
-			if (!s->skipping)
-				s->info.long_lines++;
-			s->skipping = 1;
-			s->start = s->end = 0;
-		}
 		if (s->eof)
 			break;
 		if ((n = fill(s, err, errlen)) < 0)
@@ -663,11 +680,11 @@ source_next(struct source *s, const char **line, size_t *len, char *err, size_t 
 		if (n == 0)
 			s->eof = 1;
 	}
-	if (s->end > s->start && !s->skipping) {
+	if (s->win.end > s->win.start && !s->win.skipping) {
 		/* a last line without a newline is still a line */
-		*line = s->buf + s->start;
-		*len = s->end - s->start;
-		s->start = s->end;
+		*line = s->win.buf + s->win.start;
+		*len = s->win.end - s->win.start;
+		s->win.start = s->win.end;
 		return (1);
 	}
 	return (0);
@@ -696,7 +713,7 @@ source_close(struct source *s)
 	if (!s->is_stdin && s->fd >= 0)
 		close(s->fd);
 	free(s->in);
-	free(s->buf);
+	free(s->win.buf);
 	free(s->name);
 	free(s);
 }

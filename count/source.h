@@ -11,7 +11,9 @@
  *	source_next() returns one complete line at a time without its
  *	newline (a last line without a newline is still a line; a trailing
  *	CR is kept).  A line longer than SOURCE_LINE_MAX is skipped and
- *	counted.  The returned pointer is valid until the next call.  No
+ *	counted.  The returned pointer is valid until the next call.
+ *	source_cut() is the line splitter itself, over a struct source_win
+ *	of read bytes; the log follower (tail.c) cuts its lines with it too.  No
  *	allocation per line; memory is fixed at open (xz streams that need
  *	more than 256 MiB and zstd frames with a window over 128 MiB are
  *	refused as errors).
@@ -52,6 +54,29 @@ struct source_info {
 	uint64_t size;       /* its size, 0 if unknown (stdin, a pipe) */
 	uint64_t long_lines; /* lines skipped as longer than SOURCE_LINE_MAX */
 };
+
+/*
+ * A window of bytes read but not yet handed out, which source_cut() cuts
+ * into lines; both readers keep one (source.c, tail.c).  The unread
+ * bytes are buf[start, end).
+ */
+struct source_win {
+	char *buf;
+	size_t start, end;
+	int skipping; /* inside an over-long line: drop to its newline */
+};
+
+/*
+ * source_cut - the next complete line of the window: 1 with it (in place,
+ * without its newline) in *line, *len; 0 when the window holds none.  A
+ * line longer than SOURCE_LINE_MAX is skipped and counted in *long_lines;
+ * so is one that fills more than SOURCE_LINE_MAX bytes of the window
+ * without a newline: the window is emptied (start = end = 0) and the rest
+ * is skipped up to its newline.  *cut, when not NULL, grows by every byte
+ * taken out of the window (lines, newlines and skipped bytes).
+ */
+int source_cut(struct source_win *, uint64_t *long_lines, uint64_t *cut, const char **line,
+    size_t *len);
 
 /* source_info - valid until source_close() */
 const struct source_info *source_info(const struct source *);

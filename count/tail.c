@@ -19,7 +19,8 @@
  *	after its newline in the file (dev, ino) it was read from; bytes of a
  *	partial last line are not consumed until its newline arrives.  Lines
  *	are read with pread(2) in blocks into one fixed buffer of
- *	SOURCE_LINE_MAX + 64 KiB; lines are handed out in place.
+ *	SOURCE_LINE_MAX + 64 KiB, cut into lines by source_cut() (the
+ *	splitter of the replay reader) and handed out in place.
  *
  *	Fingerprint.  The first line of a file (its first SOURCE_LINE_MAX
  *	bytes if longer) is hashed into 256 bits (four seeded 64-bit lanes).
@@ -147,8 +148,8 @@ file_drop(struct tail *t)
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = -1;
-	t->start = t->end = 0;
-	t->skipping = 0;
+	t->win.start = t->win.end = 0;
+	t->win.skipping = 0;
 	t->fp[0] = '\0';
 }
 
@@ -167,8 +168,8 @@ file_set(struct tail *t, int fd, const struct stat *st, uint64_t off, const char
 	t->dev = (uint64_t)st->st_dev;
 	t->ino = (uint64_t)st->st_ino;
 	t->off = off;
-	t->start = t->end = 0;
-	t->skipping = 0;
+	t->win.start = t->win.end = 0;
+	t->win.skipping = 0;
 	t->seen_size = st->st_size;
 	t->seen_mtime = st->st_mtim;
 	t->fp[0] = '\0';
@@ -299,11 +300,12 @@ fill(struct tail *t)
 			}
 			if (pfd.revents == 0)
 				return (-2);
-			n = read(STDIN_FILENO, t->buf + t->end, BUFSZ - t->end);
+			n = read(STDIN_FILENO, t->win.buf + t->win.end, BUFSZ - t->win.end);
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				return (-2);
 		} else {
-			n = pread(t->fd, t->buf + t->end, BUFSZ - t->end, (off_t)(t->off + t->end));
+			n = pread(t->fd, t->win.buf + t->win.end, BUFSZ - t->win.end,
+			    (off_t)(t->off + t->win.end));
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -320,42 +322,18 @@ static int
 read_lines(struct tail *t, tail_line_fn cb, void *ctx, size_t max, long *n, int final, char *err,
     size_t errlen)
 {
-	const char *p, *nl;
-	size_t avail, len;
+	const char *p;
+	size_t len;
 	ssize_t r;
 
 	for (;;) {
-		while (t->start < t->end) {
-			p = t->buf + t->start;
-			avail = t->end - t->start;
-			if ((nl = memchr(p, '\n', avail)) == NULL) {
-				if (avail > SOURCE_LINE_MAX) {
-					if (!t->skipping)
-						t->st.long_lines++;
-					t->skipping = 1;
-					t->off += avail;
-					t->start = t->end = 0;
-				}
-				break;
-			}
-			len = (size_t)(nl - p);
-			t->start += len + 1;
-			t->off += len + 1;
-			if (t->skipping) {
-				t->skipping = 0;
-				continue;
-			}
-			if (len > SOURCE_LINE_MAX) {
-				t->st.long_lines++;
-				continue;
-			}
+		while (source_cut(&t->win, &t->st.long_lines, &t->off, &p, &len))
 			if (deliver(t, cb, ctx, p, len, max, n))
 				return (1);
-		}
-		if (t->start > 0) {
-			memmove(t->buf, t->buf + t->start, t->end - t->start);
-			t->end -= t->start;
-			t->start = 0;
+		if (t->win.start > 0) {
+			memmove(t->win.buf, t->win.buf + t->win.start, t->win.end - t->win.start);
+			t->win.end -= t->win.start;
+			t->win.start = 0;
 		}
 		if ((r = fill(t)) == -2)
 			return (0);
@@ -365,22 +343,22 @@ read_lines(struct tail *t, tail_line_fn cb, void *ctx, size_t max, long *n, int 
 			return (-1);
 		}
 		if (r > 0) {
-			t->end += (size_t)r;
+			t->win.end += (size_t)r;
 			continue;
 		}
 		/* end of file */
 		if (t->is_stdin)
 			t->eof = final = 1;
-		if (!final || t->end == 0)
+		if (!final || t->win.end == 0)
 			return (0);
-		len = t->end;
+		len = t->win.end;
 		t->off += len;
-		t->start = t->end = 0;
-		if (t->skipping) {
-			t->skipping = 0;
+		t->win.start = t->win.end = 0;
+		if (t->win.skipping) {
+			t->win.skipping = 0;
 			return (0);
 		}
-		return (deliver(t, cb, ctx, t->buf, len, max, n));
+		return (deliver(t, cb, ctx, t->win.buf, len, max, n));
 	}
 }
 
@@ -389,7 +367,7 @@ static int
 check_trunc(struct tail *t, char *err, size_t errlen)
 {
 	struct stat st;
-	uint64_t rd = t->off + (t->end - t->start);
+	uint64_t rd = t->off + (t->win.end - t->win.start);
 	int trunc = 0, same;
 
 	if (fstat(t->fd, &st) < 0) {
@@ -415,8 +393,8 @@ check_trunc(struct tail *t, char *err, size_t errlen)
 		    t->cur_name, (unsigned long long)t->off);
 		t->st.truncations++;
 		t->off = 0;
-		t->start = t->end = 0;
-		t->skipping = 0;
+		t->win.start = t->win.end = 0;
+		t->win.skipping = 0;
 		t->fp[0] = '\0';
 		fp_learn(t);
 	}
@@ -463,6 +441,15 @@ drain_events(struct tail *t, char *err, size_t errlen)
 	}
 }
 
+/* note_away - say once per file why we stay on the open file after the log moved away */
+static void
+note_away(struct tail *t, const char *why)
+{
+	if (!t->away_noted)
+		tail_note(t, "%s: %s", t->path, why);
+	t->away_noted = 1;
+}
+
 /*
  * follow - read the open file to its end, then decide from stat(2) whether
  * it is still the log; switch to the new file when it is not.  Returns the
@@ -493,12 +480,8 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 			}
 			if (fst.st_nlink > 0) {
 				/* renamed away, no new file yet */
-				if (!t->away_noted)
-					tail_note(t,
-					    "%s: renamed away; reading the old file until a new "
-					    "one appears",
-					    t->path);
-				t->away_noted = 1;
+				note_away(t,
+				    "renamed away; reading the old file until a new one appears");
 				return (n);
 			}
 			if ((r = read_lines(t, cb, ctx, max, &n, 1, err, errlen)) != 0)
@@ -520,12 +503,9 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 			 * one's first write; look again after adding the watch
 			 * in case it was written meanwhile.
 			 */
-			if (!t->away_noted)
-				tail_note(t,
-				    "%s: rotated, the new file is still empty; reading the old "
-				    "file until the new one is written",
-				    t->path);
-			t->away_noted = 1;
+			note_away(t,
+			    "rotated, the new file is still empty; reading the old file until "
+			    "the new one is written");
 			if ((wd = inotify_add_watch(t->ifd, t->path, FILE_MASK)) >= 0) {
 				if (wd == t->pwd)
 					return (n);
@@ -715,10 +695,10 @@ tail_open(struct tail **out, const char *path, const struct tail_pos *resume, en
 	struct tail *t;
 
 	*out = NULL;
-	if ((t = calloc(1, sizeof(*t))) == NULL || (t->buf = malloc(BUFSZ)) == NULL ||
+	if ((t = calloc(1, sizeof(*t))) == NULL || (t->win.buf = malloc(BUFSZ)) == NULL ||
 	    (t->scratch = malloc(SOURCE_LINE_MAX + 1)) == NULL) {
 		if (t != NULL)
-			free(t->buf);
+			free(t->win.buf);
 		free(t);
 		snprintf(err, errlen, "%s: out of memory", path);
 		return (-1);
@@ -764,7 +744,7 @@ tail_close(struct tail *t)
 		close(t->fd);
 	if (t->ifd >= 0)
 		close(t->ifd);
-	free(t->buf);
+	free(t->win.buf);
 	free(t->scratch);
 	free(t);
 }

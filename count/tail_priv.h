@@ -38,10 +38,8 @@ struct tail {
 	int fp_nl;                /* the hashed bytes are followed by a newline */
 	off_t seen_size;
 	struct timespec seen_mtime;
-	char *buf; /* BUFSZ bytes; unread data is buf[start..end) */
-	size_t start, end;
-	int skipping;  /* inside an over-long line */
-	char *scratch; /* SOURCE_LINE_MAX + 1 bytes for first-line reads */
+	struct source_win win; /* BUFSZ bytes at win.buf */
+	char *scratch;         /* SOURCE_LINE_MAX + 1 bytes for first-line reads */
 	tail_note_fn note;
 	void *nctx;
 	struct tail_stats st;

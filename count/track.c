@@ -386,19 +386,19 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 		return (NULL);
 	p = h->data;
 	h->linklen = hn + 1 + qn;
-	h->host = put_str(&p, host, hn, 0);
+	h->msg.host = put_str(&p, host, hn, 0);
 	put_str(&p, qid, qn, 0);
-	h->instance = put_str(&p, inst, in, 0);
-	h->qid = put_str(&p, qid, qn, 0);
+	h->msg.instance = put_str(&p, inst, in, 0);
+	h->msg.queue_id = put_str(&p, qid, qn, 0);
 	if (sender != NULL && en > 0)
-		h->sender = put_str(&p, sender, en, 1);
+		h->msg.sender = put_str(&p, sender, en, 1);
 	if (ip != NULL && ipn > 0)
-		h->ip = put_str(&p, ip, ipn, 0);
+		h->msg.client_ip = put_str(&p, ip, ipn, 0);
 	h->seq = seq;
-	h->time_us = time_us;
+	h->msg.time_us = time_us;
 	h->recv_us = recv_us;
-	h->uid = -1;
-	h->nrcpt = nrcpt;
+	h->msg.uid = -1;
+	h->msg.nrcpt = nrcpt;
 	h->reinject = reinject;
 	seqkey(seq, sk);
 	if ((slot = hmap_get_or_add(t->held_seq, sk, sizeof(sk), &added)) == NULL) {
@@ -424,7 +424,6 @@ static void
 emit_held(struct track *t, struct held *h)
 {
 	unsigned char sk[8];
-	struct track_msg m;
 
 	if (hmap_get(t->held_ix, h->data, h->linklen) == h)
 		hmap_del(t->held_ix, h->data, h->linklen);
@@ -435,27 +434,16 @@ emit_held(struct track *t, struct held *h)
 		t->st.reinjections++;
 		return;
 	}
-	/* unauthenticated: no login; what it does not name is zero */
-	m = (struct track_msg){
-		.time_us = h->time_us,
-		.host = h->host,
-		.instance = h->instance,
-		.queue_id = h->qid,
-		.sender = h->sender,
-		.client_ip = h->ip,
-		.uid = h->uid,
-		.nrcpt = h->nrcpt,
-		.removed = h->removed,
-	};
-	if (!h->removed) {
+	if (!h->msg.removed) {
 		char key[512];
-		size_t hn = strlen(h->host), in = strlen(h->instance), qn = strlen(h->qid);
+		size_t hn = strlen(h->msg.host), in = strlen(h->msg.instance),
+		       qn = strlen(h->msg.queue_id);
 		struct rec *r;
 
 		if (hn + in + qn + 2 < sizeof(key)) {
-			memcpy(key, h->host, hn + 1);
-			memcpy(key + hn + 1, h->instance, in + 1);
-			memcpy(key + hn + 1 + in + 1, h->qid, qn);
+			memcpy(key, h->msg.host, hn + 1);
+			memcpy(key + hn + 1, h->msg.instance, in + 1);
+			memcpy(key + hn + 1 + in + 1, h->msg.queue_id, qn);
 			if ((r = hmap_get(t->recs, key, hn + in + qn + 2)) != NULL) {
 				r->flags |= F_COUNTED;
 				mark(t, TRACK_NS_REC, r->key, r->keylen);
@@ -463,7 +451,7 @@ emit_held(struct track *t, struct held *h)
 		}
 	}
 	t->st.counted++;
-	t->emit(t->ctx, &m);
+	t->emit(t->ctx, &h->msg);
 }
 
 /* track_flush - emit held-back messages whose link window has passed; see track.h */
@@ -473,7 +461,7 @@ track_flush(struct track *t, int64_t now)
 	struct held *h;
 
 	while ((h = t->hhead) != NULL &&
-	    (now == INT64_MAX || h->time_us <= now - TRACK_LINK_WINDOW_US)) {
+	    (now == INT64_MAX || h->msg.time_us <= now - TRACK_LINK_WINDOW_US)) {
 		t->hhead = h->next;
 		if (t->hhead == NULL)
 			t->htail = NULL;
@@ -659,11 +647,11 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 		if (ln > 0) {
 			struct held *h = hmap_get(t->held_ix, lk, ln);
 
-			if (h != NULL && h->instance != NULL &&
-			    strlen(h->instance) == ev->instance.n &&
-			    memcmp(h->instance, ev->instance.p, ev->instance.n) == 0 &&
-			    !h->removed) {
-				h->removed = 1;
+			if (h != NULL && h->msg.instance != NULL &&
+			    strlen(h->msg.instance) == ev->instance.n &&
+			    memcmp(h->msg.instance, ev->instance.p, ev->instance.n) == 0 &&
+			    !h->msg.removed) {
+				h->msg.removed = 1;
 				mark_held(t, h);
 			}
 		}

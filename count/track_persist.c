@@ -44,31 +44,35 @@
 struct wbuf {
 	unsigned char *p;
 	size_t n, cap;
+	int bad; /* out of memory: what was written since is lost */
 };
 
-/* w_bytes - append n bytes, growing the buffer; -1 out of memory */
-static int
+/* w_bytes - append n bytes, growing the buffer; bad set when out of memory */
+static void
 w_bytes(struct wbuf *w, const void *p, size_t n)
 {
+	if (w->bad)
+		return;
 	if (w->n + n > w->cap) {
 		size_t nc = w->cap ? w->cap * 2 : 256;
 		unsigned char *np;
 
 		while (nc < w->n + n)
 			nc *= 2;
-		if ((np = realloc(w->p, nc)) == NULL)
-			return (-1);
+		if ((np = realloc(w->p, nc)) == NULL) {
+			w->bad = 1;
+			return;
+		}
 		w->p = np;
 		w->cap = nc;
 	}
 	if (n > 0)
 		memcpy(w->p + w->n, p, n);
 	w->n += n;
-	return (0);
 }
 
 /* w_i64 - append v as 8 bytes, little-endian */
-static int
+static void
 w_i64(struct wbuf *w, int64_t v)
 {
 	unsigned char b[8];
@@ -77,18 +81,17 @@ w_i64(struct wbuf *w, int64_t v)
 
 	for (i = 0; i < 8; i++)
 		b[i] = (unsigned char)(u >> (8 * i));
-	return (w_bytes(w, b, 8));
+	w_bytes(w, b, 8);
 }
 
 /* w_str - length (i64, -1 for NULL) then bytes */
-static int
+static void
 w_str(struct wbuf *w, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	if (w_i64(w, s ? (int64_t)n : -1) < 0)
-		return (-1);
-	return (w_bytes(w, s, n));
+	w_i64(w, s ? (int64_t)n : -1);
+	w_bytes(w, s, n);
 }
 
 struct rbuf {
@@ -145,6 +148,46 @@ struct persist_walk {
 	int failed;
 };
 
+/* w_rec - a record's saved value (see above) */
+static void
+w_rec(struct wbuf *w, const void *v)
+{
+	const struct rec *rec = v;
+
+	w_i64(w, rec->flags);
+	w_i64(w, rec->uid);
+	w_i64(w, rec->created);
+	w_str(w, rec->sasl);
+	w_str(w, rec->ip);
+}
+
+/* w_held - a held-back message's saved value (see above) */
+static void
+w_held(struct wbuf *w, const void *v)
+{
+	const struct held *h = v;
+
+	w_i64(w, h->msg.time_us);
+	w_i64(w, h->reinject | (h->msg.removed << 1));
+	w_i64(w, h->msg.nrcpt);
+	w_str(w, h->msg.host);
+	w_str(w, h->msg.instance);
+	w_str(w, h->msg.queue_id);
+	w_str(w, h->msg.sender);
+	w_str(w, h->msg.client_ip);
+	w_i64(w, h->recv_us);
+}
+
+/* w_expect - an expectation's saved value (see above) */
+static void
+w_expect(struct wbuf *w, const void *v)
+{
+	const struct expect *e = v;
+
+	w_i64(w, e->time_us);
+	w_i64(w, e->orig_us);
+}
+
 /*
  * encode - the saved value of entry (ns, key) into w (see above): 1, 0
  * when the entry is gone (to be deleted), 2 for an unknown namespace
@@ -153,37 +196,29 @@ struct persist_walk {
 static int
 encode(struct track *t, int ns, const char *key, size_t kn, struct wbuf *w)
 {
-	const struct rec *rec;
-	const struct held *h;
-	const struct expect *e;
+	const struct hmap *m;
+	void (*put)(struct wbuf *, const void *);
+	const void *v;
 
-	w->n = 0;
 	switch (ns) {
 	case TRACK_NS_REC:
-		if ((rec = hmap_get(t->recs, key, kn)) == NULL)
-			return (0);
-		return (w_i64(w, rec->flags) < 0 || w_i64(w, rec->uid) < 0 ||
-			    w_i64(w, rec->created) < 0 || w_str(w, rec->sasl) < 0 ||
-			    w_str(w, rec->ip) < 0
-			? -1
-			: 1);
+		m = t->recs, put = w_rec;
+		break;
 	case TRACK_NS_HELD:
-		if ((h = hmap_get(t->held_seq, key, kn)) == NULL)
-			return (0);
-		return (w_i64(w, h->time_us) < 0 || w_i64(w, h->reinject | (h->removed << 1)) < 0 ||
-			    w_i64(w, h->nrcpt) < 0 || w_str(w, h->host) < 0 ||
-			    w_str(w, h->instance) < 0 || w_str(w, h->qid) < 0 ||
-			    w_str(w, h->sender) < 0 || w_str(w, h->ip) < 0 ||
-			    w_i64(w, h->recv_us) < 0
-			? -1
-			: 1);
+		m = t->held_seq, put = w_held;
+		break;
 	case TRACK_NS_EXPECT:
-		if ((e = hmap_get(t->expect, key, kn)) == NULL)
-			return (0);
-		return (w_i64(w, e->time_us) < 0 || w_i64(w, e->orig_us) < 0 ? -1 : 1);
+		m = t->expect, put = w_expect;
+		break;
 	default:
 		return (2);
 	}
+	if ((v = hmap_get(m, key, kn)) == NULL)
+		return (0);
+	w->n = 0;
+	w->bad = 0;
+	put(w, v);
+	return (w->bad ? -1 : 1);
 }
 
 /* persist_cb - write or delete one dirty entry (ns byte + key); 1 stops on failure */
@@ -312,7 +347,7 @@ track_restore(struct track *t, int ns, const void *key, size_t kn, const void *v
 			    sender, en, ip ? ipb : NULL, (long)nrcpt, (int)(reinject & 1));
 
 			if (h != NULL) {
-				h->removed = (int)((reinject >> 1) & 1);
+				h->msg.removed = (int)((reinject >> 1) & 1);
 				rc = 0;
 			}
 		}

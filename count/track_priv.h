@@ -39,12 +39,13 @@ struct rec {
 struct held {
 	struct held *next;
 	uint64_t seq;
-	int64_t time_us;
+	/*
+	 * What it is emitted as, its strings at data[]: unauthenticated (no
+	 * login, uid -1); removed: its "removed" came while it was held back
+	 */
+	struct track_msg msg;
 	int64_t recv_us; /* when it was received: its record's client= line */
 	int reinject;
-	int removed; /* its "removed" came while it was held back */
-	long uid, nrcpt;
-	const char *host, *instance, *qid, *sender, *ip;
 	size_t linklen; /* host \0 qid, at data[] */
 	char data[];
 };

@@ -157,10 +157,16 @@ static const struct migration {
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-/* The columns of a message, as the walkers of store_count.c read them. */
-#define MSG_COLS \
-	"time_us, host, instance, queue_id, sasl, sender, client_ip," \
-	" uid, nrcpt"
+/*
+ * The columns of a table in the order of its row map (store_count.c,
+ * store_enforce.c): what its walkers read and, where a statement writes
+ * the whole map, what it writes, so that ?N is the map's N-th field.
+ */
+#define MSG_COLS "time_us, host, instance, queue_id, sasl, sender, client_ip, uid, nrcpt"
+#define VERDICT_COLS "time_us, identity, rule, lim, win, threshold, count, queue_id"
+#define BLOCK_COLS "identity, rule, since_us, until_us, count, state, ended_us, log_until_us"
+#define HOLD_COLS "host, instance, queue_id, identity, requested_us, changed_us, state"
+#define JOB_COLS "id, time_us, identity, action, argv, stdin, status, attempts, next_us, outcome"
 /*
  * The messages of an identity "kind:value", one statement per kind: the
  * rows from ?2 on still queued, or the newest ?2 with removed_us.
@@ -185,12 +191,6 @@ static const struct migration {
 _Static_assert(ST_QUEUED_SENDER_DOMAIN - ST_QUEUED_SASL == IDENT_KINDS - 1 &&
 	ST_RECENT_SENDER_DOMAIN - ST_RECENT_SASL == IDENT_KINDS - 1,
     "a family has one statement per identity kind");
-#define BLOCK_COLS \
-	"identity, rule, since_us, until_us, count, state," \
-	" ended_us, log_until_us"
-#define JOB_COLS \
-	"id, time_us, identity, action, argv, stdin, status," \
-	" attempts, next_us, outcome"
 
 /*
  * store_sql - the one statement table: what each statement does (for
@@ -204,12 +204,10 @@ static const struct {
 	[ST_ROLLBACK] = { "rollback", "ROLLBACK" },
 
 	[ST_ADD_MSG] = { "add message",
-	    "INSERT INTO messages (time_us, host, instance, queue_id, sasl, sender,"
-	    " client_ip, uid, nrcpt, removed_us)"
+	    "INSERT INTO messages (" MSG_COLS ", removed_us)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
 	[ST_ADD_VERDICT] = { "add verdict",
-	    "INSERT INTO verdicts (time_us, identity, rule, lim, win, threshold,"
-	    " count, queue_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
+	    "INSERT INTO verdicts (" VERDICT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
 	[ST_GET_CURSOR] = { "get cursor",
 	    "SELECT dev, ino, offset, fingerprint FROM cursor WHERE log = ?1" },
 	[ST_SET_CURSOR] = { "set cursor",
@@ -220,9 +218,8 @@ static const struct {
 	    "SELECT " MSG_COLS " FROM messages WHERE time_us >= ?1"
 	    " ORDER BY time_us, id" },
 	[ST_EACH_VERDICT] = { "read verdicts",
-	    "SELECT time_us, identity, rule, lim, win, threshold, count, queue_id"
-	    " FROM verdicts WHERE time_us >= ?1 AND (?2 IS NULL OR identity = ?2)"
-	    " ORDER BY time_us, id" },
+	    "SELECT " VERDICT_COLS " FROM verdicts WHERE time_us >= ?1"
+	    " AND (?2 IS NULL OR identity = ?2) ORDER BY time_us, id" },
 	[ST_PRUNE_MSG] = { "prune messages", "DELETE FROM messages WHERE time_us < ?1" },
 	[ST_PRUNE_VERDICT] = { "prune verdicts", "DELETE FROM verdicts WHERE time_us < ?1" },
 	[ST_KV_PUT] = { "save state",
@@ -244,8 +241,7 @@ static const struct {
 
 	[ST_GET_BLOCK] = { "read block", "SELECT " BLOCK_COLS " FROM blocks WHERE identity = ?1" },
 	[ST_PUT_BLOCK] = { "save block",
-	    "INSERT OR REPLACE INTO blocks (identity, rule, since_us, until_us,"
-	    " count, state, ended_us, log_until_us)"
+	    "INSERT OR REPLACE INTO blocks (" BLOCK_COLS ")"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, 0), NULLIF(?8, 0))" },
 	[ST_EACH_BLOCK] = { "read blocks",
 	    "SELECT " BLOCK_COLS " FROM blocks WHERE (?1 IS NULL OR state = ?1)"
@@ -266,9 +262,8 @@ static const struct {
 	    "UPDATE holds SET state = ?1, changed_us = ?2 WHERE queue_id = ?3"
 	    " AND host = ?4 AND (?5 = '' OR instance = ?5)" },
 	[ST_EACH_HOLD] = { "read holds",
-	    "SELECT host, instance, queue_id, identity, requested_us, changed_us,"
-	    " state FROM holds WHERE identity = ?1 AND (?2 IS NULL OR state = ?2)"
-	    " ORDER BY requested_us" },
+	    "SELECT " HOLD_COLS " FROM holds WHERE identity = ?1"
+	    " AND (?2 IS NULL OR state = ?2) ORDER BY requested_us" },
 	[ST_COUNT_HOLDS] = { "count holds",
 	    "SELECT count(*) FROM holds WHERE identity = ?1"
 	    " AND state IN ('requested', 'held')" },
@@ -507,18 +502,18 @@ fill(sqlite3_stmt *st, int i, const struct store_col *c, char *row)
 	}
 }
 
+/* STORE_KIND_CALL - in store_row(), a kind's case: its callback gets its row */
+#define STORE_KIND_CALL(kind, s, m) \
+	case kind: \
+		return r->cb.m(r->ctx, &row.m);
+
 /* store_row - fill the struct of the walk's kind, hand it to the callback */
 int
 store_row(sqlite3_stmt *st, void *arg)
 {
 	const struct store_rows *r = arg;
 	union {
-		struct store_msg m;
-		struct store_verdict v;
-		struct store_block b;
-		struct store_hold h;
-		struct store_on_hold o;
-		struct store_job j;
+		STORE_KINDS(STORE_KIND_ROW)
 	} row;
 	int i, n = sqlite3_column_count(st);
 
@@ -526,21 +521,11 @@ store_row(sqlite3_stmt *st, void *arg)
 	for (i = 0; i < n && (size_t)i < r->map->ncol; i++)
 		fill(st, i, &r->map->col[i], (char *)&row);
 	switch (r->map->kind) {
-	case SK_MSG:
-		return r->cb.msg(r->ctx, &row.m);
-	case SK_VERDICT:
-		return r->cb.verdict(r->ctx, &row.v);
-	case SK_BLOCK:
-		return r->cb.block(r->ctx, &row.b);
-	case SK_HOLD:
-		return r->cb.hold(r->ctx, &row.h);
-	case SK_ON_HOLD:
-		return r->cb.on_hold(r->ctx, &row.o);
-	case SK_JOB:
-		return r->cb.job(r->ctx, &row.j);
+		STORE_KINDS(STORE_KIND_CALL)
 	}
 	return -1;
 }
+#undef STORE_KIND_CALL
 
 /* store_int_row - the first column into *(int64_t *) arg, unless NULL; 1 */
 int
@@ -809,16 +794,27 @@ store_close(struct store *s)
 	free(s);
 }
 
+/*
+ * batch_step - run ST_BEGIN or ST_COMMIT, which want a batch open (1) or
+ * not (0) before them; otherwise -1 with "path: what: refusal"
+ */
+static int
+batch_step(struct store *s, enum store_st which, int want_open, const char *refusal, char *err,
+    size_t errlen)
+{
+	int open = sqlite3_get_autocommit(s->db) == 0;
+
+	if (open != want_open)
+		return store_seterr(err, errlen, "%s: %s: %s", s->path, store_sql[which].what,
+		    refusal);
+	return store_run(s, which, NULL, 0, err, errlen);
+}
+
 /* store_begin - start a write batch (BEGIN IMMEDIATE) */
 int
 store_begin(struct store *s, char *err, size_t errlen)
 {
-	if (!sqlite3_get_autocommit(s->db))
-		return store_seterr(err, errlen,
-		    "%s: begin: a transaction is "
-		    "already open",
-		    s->path);
-	return store_run(s, ST_BEGIN, NULL, 0, err, errlen);
+	return batch_step(s, ST_BEGIN, 0, "a transaction is already open", err, errlen);
 }
 
 /*
@@ -828,12 +824,7 @@ store_begin(struct store *s, char *err, size_t errlen)
 int
 store_commit(struct store *s, char *err, size_t errlen)
 {
-	if (sqlite3_get_autocommit(s->db))
-		return store_seterr(err, errlen,
-		    "%s: commit: no transaction is "
-		    "open",
-		    s->path);
-	return store_run(s, ST_COMMIT, NULL, 0, err, errlen);
+	return batch_step(s, ST_COMMIT, 1, "no transaction is open", err, errlen);
 }
 
 /*

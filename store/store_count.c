@@ -39,31 +39,20 @@
  * parameters of ST_ADD_MSG, and removed_us as a tenth column where a
  * statement reads one (store_each_recent)
  */
-static const struct store_col msg_cols[] = {
-	SC_I64(struct store_msg, time_us),
-	SC_STR(struct store_msg, host, SW_OPT),
-	SC_STR(struct store_msg, instance, SW_OPT),
-	SC_STR(struct store_msg, queue_id, SW_OPT),
-	SC_STR(struct store_msg, sasl, SW_OPT),
-	SC_STR(struct store_msg, sender, SW_OPT),
-	SC_STR(struct store_msg, client_ip, SW_OPT),
-	SC_LONG_OPT(struct store_msg, uid, -1),
-	SC_LONG(struct store_msg, nrcpt),
-	SC_I64_OPT(struct store_msg, removed_us, 0),
-};
+#define SC_ROW struct store_msg
+static const struct store_col msg_cols[] = { SC_I64(time_us), SC_STR(host, SW_OPT),
+	SC_STR(instance, SW_OPT), SC_STR(queue_id, SW_OPT), SC_STR(sasl, SW_OPT),
+	SC_STR(sender, SW_OPT), SC_STR(client_ip, SW_OPT), SC_LONG_OPT(uid, -1), SC_LONG(nrcpt),
+	SC_I64_OPT(removed_us, 0) };
+#undef SC_ROW
 static const struct store_map msg_map = { SK_MSG, msg_cols, STORE_NVAL(msg_cols) };
 
-/* verdict_map - the columns of ST_EACH_VERDICT, the parameters of ST_ADD_VERDICT */
-static const struct store_col verdict_cols[] = {
-	SC_I64(struct store_verdict, time_us),
-	SC_STR(struct store_verdict, identity, SW_OPT),
-	SC_STR(struct store_verdict, rule, SW_OPT),
-	SC_STR(struct store_verdict, limit, SW_OPT),
-	SC_STR(struct store_verdict, window, SW_OPT),
-	SC_LONG(struct store_verdict, threshold),
-	SC_LONG(struct store_verdict, count),
-	SC_STR(struct store_verdict, queue_id, SW_OPT),
-};
+/* verdict_map - the columns of VERDICT_COLS, the parameters of ST_ADD_VERDICT */
+#define SC_ROW struct store_verdict
+static const struct store_col verdict_cols[] = { SC_I64(time_us), SC_STR(identity, SW_OPT),
+	SC_STR(rule, SW_OPT), SC_STR(limit, SW_OPT), SC_STR(window, SW_OPT), SC_LONG(threshold),
+	SC_LONG(count), SC_STR(queue_id, SW_OPT) };
+#undef SC_ROW
 static const struct store_map verdict_map = { SK_VERDICT, verdict_cols, STORE_NVAL(verdict_cols) };
 
 /* store_add_message - insert one accepted message */

@@ -30,60 +30,41 @@
 #include "store/store_priv.h"
 
 /* block_map - the columns of BLOCK_COLS, the parameters of ST_PUT_BLOCK */
-static const struct store_col block_cols[] = {
-	SC_STR(struct store_block, identity, SW_ASIS),
-	SC_STR(struct store_block, rule, SW_OPT),
-	SC_I64(struct store_block, since_us),
-	SC_I64(struct store_block, until_us),
-	SC_LONG(struct store_block, count),
-	SC_STR(struct store_block, state, SW_ASIS),
-	SC_I64(struct store_block, ended_us),
-	SC_I64(struct store_block, log_until_us),
-};
+#define SC_ROW struct store_block
+static const struct store_col block_cols[] = { SC_STR(identity, SW_ASIS), SC_STR(rule, SW_OPT),
+	SC_I64(since_us), SC_I64(until_us), SC_LONG(count), SC_STR(state, SW_ASIS),
+	SC_I64(ended_us), SC_I64(log_until_us) };
+#undef SC_ROW
 static const struct store_map block_map = { SK_BLOCK, block_cols, STORE_NVAL(block_cols) };
 
 /*
- * hold_map - the columns of ST_EACH_HOLD; the first five are the
+ * hold_map - the columns of HOLD_COLS; the first five are the
  * parameters of ST_ADD_HOLD (host and instance are never NULL in holds)
  */
-static const struct store_col hold_cols[] = {
-	SC_STR(struct store_hold, host, SW_EMPTY),
-	SC_STR(struct store_hold, instance, SW_EMPTY),
-	SC_STR(struct store_hold, queue_id, SW_ASIS),
-	SC_STR(struct store_hold, identity, SW_ASIS),
-	SC_I64(struct store_hold, requested_us),
-	SC_I64(struct store_hold, changed_us),
-	SC_STR(struct store_hold, state, SW_ASIS),
-};
+#define SC_ROW struct store_hold
+static const struct store_col hold_cols[] = { SC_STR(host, SW_EMPTY), SC_STR(instance, SW_EMPTY),
+	SC_STR(queue_id, SW_ASIS), SC_STR(identity, SW_ASIS), SC_I64(requested_us),
+	SC_I64(changed_us), SC_STR(state, SW_ASIS) };
+#undef SC_ROW
 static const struct store_map hold_map = { SK_HOLD, hold_cols, STORE_NVAL(hold_cols) };
 
 /* on_hold_map - the columns of ST_EACH_ON_HOLD */
-static const struct store_col on_hold_cols[] = {
-	SC_STR(struct store_on_hold, identity, SW_ASIS),
-	SC_I64(struct store_on_hold, held),
-	SC_I64(struct store_on_hold, since_us),
-	SC_STR(struct store_on_hold, block_state, SW_ASIS),
-	SC_I64(struct store_on_hold, until_us),
-	SC_I64(struct store_on_hold, ended_us),
-};
+#define SC_ROW struct store_on_hold
+static const struct store_col on_hold_cols[] = { SC_STR(identity, SW_ASIS), SC_I64(held),
+	SC_I64(since_us), SC_STR(block_state, SW_ASIS), SC_I64(until_us), SC_I64(ended_us) };
+#undef SC_ROW
 static const struct store_map on_hold_map = { SK_ON_HOLD, on_hold_cols, STORE_NVAL(on_hold_cols) };
 
 /*
  * job_map - the columns of JOB_COLS, the parameters ?1..?10 of ST_ADD_JOB
  * (a job without identity is stored with ''; without argv, an empty one)
  */
-static const struct store_col job_cols[] = {
-	SC_I64(struct store_job, id),
-	SC_I64(struct store_job, time_us),
-	SC_STR(struct store_job, identity, SW_EMPTY),
-	SC_STR(struct store_job, action, SW_ASIS),
-	SC_BLOB(struct store_job, argv, argv_len, SW_EMPTY),
-	SC_BLOB(struct store_job, stdin_data, stdin_len, SW_ASIS),
-	SC_STR(struct store_job, status, SW_ASIS),
-	SC_INT(struct store_job, attempts),
-	SC_I64(struct store_job, next_us),
-	SC_STR(struct store_job, outcome, SW_OPT),
-};
+#define SC_ROW struct store_job
+static const struct store_col job_cols[] = { SC_I64(id), SC_I64(time_us),
+	SC_STR(identity, SW_EMPTY), SC_STR(action, SW_ASIS), SC_BLOB(argv, argv_len, SW_EMPTY),
+	SC_BLOB(stdin_data, stdin_len, SW_ASIS), SC_STR(status, SW_ASIS), SC_INT(attempts),
+	SC_I64(next_us), SC_STR(outcome, SW_OPT) };
+#undef SC_ROW
 static const struct store_map job_map = { SK_JOB, job_cols, STORE_NVAL(job_cols) };
 
 /* Where store_get_block() copies the block it found. */

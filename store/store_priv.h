@@ -182,39 +182,45 @@ struct store_col {
 	int64_t null;   /* a number field's value for SQL NULL */
 };
 
-#define SC_FIELD(s, f, T) _Generic(((s *)0)->f, T : offsetof(s, f))
-#define SC_STR(s, f, w) \
-	{ \
-		SC_STR_T, w, SC_FIELD(s, f, const char *), 0, 0 \
-	}
-#define SC_I64(s, f) \
-	{ \
-		SC_I64_T, SW_ASIS, SC_FIELD(s, f, int64_t), 0, 0 \
-	}
-#define SC_I64_OPT(s, f, null) \
-	{ \
-		SC_I64_T, SW_OPT, SC_FIELD(s, f, int64_t), 0, null \
-	}
-#define SC_LONG(s, f) \
-	{ \
-		SC_LONG_T, SW_ASIS, SC_FIELD(s, f, long), 0, 0 \
-	}
-#define SC_LONG_OPT(s, f, null) \
-	{ \
-		SC_LONG_T, SW_OPT, SC_FIELD(s, f, long), 0, null \
-	}
-#define SC_INT(s, f) \
-	{ \
-		SC_INT_T, SW_ASIS, SC_FIELD(s, f, int), 0, 0 \
-	}
-#define SC_BLOB(s, f, n, w) \
-	{ \
-		SC_BLOB_T, w, SC_FIELD(s, f, const void *), SC_FIELD(s, n, size_t), 0 \
-	}
+/*
+ * The macros of a column, one per field type, for a field f of the struct
+ * that SC_ROW names: a table of columns is written between
+ * "#define SC_ROW struct store_x" and "#undef SC_ROW".  SC_COL checks the
+ * field's type T (a wrong type does not compile).
+ */
+/* clang-format off */
+#define SC_FIELD(f, T) _Generic(((SC_ROW *)0)->f, T : offsetof(SC_ROW, f))
+#define SC_COL(type, w, f, T, len_off, null) { type, w, SC_FIELD(f, T), len_off, null }
+#define SC_STR(f, w)         SC_COL(SC_STR_T, w, f, const char *, 0, 0)
+#define SC_I64(f)            SC_COL(SC_I64_T, SW_ASIS, f, int64_t, 0, 0)
+#define SC_I64_OPT(f, null)  SC_COL(SC_I64_T, SW_OPT, f, int64_t, 0, null)
+#define SC_LONG(f)           SC_COL(SC_LONG_T, SW_ASIS, f, long, 0, 0)
+#define SC_LONG_OPT(f, null) SC_COL(SC_LONG_T, SW_OPT, f, long, 0, null)
+#define SC_INT(f)            SC_COL(SC_INT_T, SW_ASIS, f, int, 0, 0)
+#define SC_BLOB(f, n, w)     SC_COL(SC_BLOB_T, w, f, const void *, SC_FIELD(n, size_t), 0)
+/* clang-format on */
 
-/* The structs of store.h that rows fill, and the row map of one. */
-enum store_kind { SK_MSG, SK_VERDICT, SK_BLOCK, SK_HOLD, SK_ON_HOLD, SK_JOB };
+/*
+ * The structs of store.h that rows fill, one line each: its kind, its
+ * struct, and its member in the unions that hold one of them (a walk's
+ * callback in struct store_rows, the row that store_row() fills).
+ */
+/* clang-format off */
+#define STORE_KINDS(X) \
+	X(SK_MSG,     store_msg,     msg) \
+	X(SK_VERDICT, store_verdict, verdict) \
+	X(SK_BLOCK,   store_block,   block) \
+	X(SK_HOLD,    store_hold,    hold) \
+	X(SK_ON_HOLD, store_on_hold, on_hold) \
+	X(SK_JOB,     store_job,     job)
+#define STORE_KIND_ENUM(kind, s, m) kind,
+#define STORE_KIND_CB(kind, s, m)   int (*m)(void *, const struct s *);
+#define STORE_KIND_ROW(kind, s, m)  struct s m;
+/* clang-format on */
 
+enum store_kind { STORE_KINDS(STORE_KIND_ENUM) };
+
+/* The row map of one kind. */
 struct store_map {
 	enum store_kind kind;
 	const struct store_col *col;
@@ -225,12 +231,7 @@ struct store_map {
 struct store_rows {
 	const struct store_map *map;
 	union {
-		int (*msg)(void *, const struct store_msg *);
-		int (*verdict)(void *, const struct store_verdict *);
-		int (*block)(void *, const struct store_block *);
-		int (*hold)(void *, const struct store_hold *);
-		int (*on_hold)(void *, const struct store_on_hold *);
-		int (*job)(void *, const struct store_job *);
+		STORE_KINDS(STORE_KIND_CB)
 	} cb; /* the member of map->kind */
 	void *ctx;
 };

@@ -48,6 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/hmap.h"
+
 extern char **environ;
 
 #define START_EPOCH	"1772409600"	/* 2026-03-02T00:00:00Z */
@@ -321,18 +323,10 @@ struct world {
 	int	fails;
 };
 
-/* hash - FNV-1a */
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-/* ident_get - the entry for id, created on first use; NULL when out of memory */
+/*
+ * ident_get - the entry for id, created on first use; NULL when out of
+ * memory.  The table hashes with the project's map hash (util/hmap).
+ */
 static struct ident *
 ident_get(struct world *w, const char *id)
 {
@@ -348,14 +342,14 @@ ident_get(struct world *w, const char *id)
 			return NULL;
 		for (j = 0; j < oc; j++)
 			if (old[j].id != NULL) {
-				i = hash(old[j].id) & (w->cap - 1);
+				i = hmap_hash(old[j].id, strlen(old[j].id)) & (w->cap - 1);
 				while (w->tab[i].id != NULL)
 					i = (i + 1) & (w->cap - 1);
 				w->tab[i] = old[j];
 			}
 		free(old);
 	}
-	i = hash(id) & (w->cap - 1);
+	i = hmap_hash(id, strlen(id)) & (w->cap - 1);
 	while (w->tab[i].id != NULL) {
 		if (strcmp(w->tab[i].id, id) == 0)
 			return &w->tab[i];
@@ -536,17 +530,20 @@ bad:
 	return -1;
 }
 
-/* trim - strip blanks at both ends, in place */
+/*
+ * trim - strip blanks at both ends, in place.  The reference reads
+ * truth.conf with its own code, not count/conf's, so that a slip there
+ * cannot hide itself here.
+ */
 static char *
 trim(char *s)
 {
-	char *e;
+	size_t n;
 
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
+	s += strspn(s, " \t");
+	for (n = strlen(s); n > 0 && strchr(" \t\r", s[n - 1]) != NULL; n--)
+		;
+	s[n] = '\0';
 	return s;
 }
 
