@@ -48,7 +48,7 @@ LIB_OBJ_SAN := $(LIB_SRC:%.c=build/san/%.o)
 TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check samples lint install uninstall test-install clean tools bench bench-daemon e2e
+.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon e2e
 all: build/sendguard $(TOOLS)
 
 build/%.o: %.c
@@ -159,6 +159,18 @@ uninstall:
 # (tests/install.sh; the unit with systemd-analyze when it is installed).
 test-install: build/sendguard
 	sh tests/install.sh
+
+# `make deb`: the Debian package, built by dpkg-buildpackage -b from a copy
+# of the tree in build/deb/ (dpkg-buildpackage writes beside the tree it
+# builds), then lintian, which fails the target on any error (E:).  The
+# .deb ends in build/deb/.  Packages: `sh .ci/install-deps --pkg`.
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/sendguard-$(VERSION)
+	tar -cf - --exclude=./build --exclude=./.git --exclude=./debian/sendguard \
+		--exclude=./debian/.debhelper . | tar -xf - -C $(DEB_DIR)/sendguard-$(VERSION)
+	cd $(DEB_DIR)/sendguard-$(VERSION) && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error --display-info $(DEB_DIR)/sendguard_$(VERSION)_*.changes
 
 clean:
 	rm -rf build
