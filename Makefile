@@ -1,9 +1,16 @@
 # sendguard - GNU Makefile.  Objects go to build/ (normal) and build/san/
 # (AddressSanitizer + UBSan, used by `make check`).
+# Install paths (`make install`, see README "Installing").  BINDIR is the
+# old name of SBINDIR and still works.  UNITDIR is /lib/systemd/system for
+# PREFIX=/usr (Debian 12's systemd unit directory), else PREFIX/lib/systemd/system,
+# which systemd also searches for /usr/local.
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/sbin
+SBINDIR  ?= $(BINDIR)
 MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
+UNITDIR  ?= $(if $(filter /usr,$(PREFIX)),/lib,$(PREFIX)/lib)/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR  ?=
 VERSION  := 0.1.0
 
@@ -41,7 +48,7 @@ LIB_OBJ_SAN := $(LIB_SRC:%.c=build/san/%.o)
 TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check samples lint install clean tools bench bench-daemon e2e
+.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon e2e
 all: build/sendguard $(TOOLS)
 
 build/%.o: %.c
@@ -102,12 +109,68 @@ bench-daemon: all
 lint:
 	sh tests/lint.sh
 
+# `make install`: the binary, both man pages, the systemd unit (its paths
+# substituted from SBINDIR and SYSCONFDIR), the bash completion, whatever
+# fail2ban files contrib/fail2ban/ holds (each DIR/NAME.conf, as
+# filter.d/sendguard.conf or jail.d/sendguard.conf, to SYSCONFDIR/fail2ban/DIR/),
+# agent.conf.example, and agent.conf from it only when there is none: an
+# existing configuration is never overwritten.  F2B_SRC is for the test.
+F2B_SRC   ?= contrib/fail2ban
+F2B_FILES := $(sort $(wildcard $(F2B_SRC)/*/*.conf))
+CONF_DIR  := $(DESTDIR)$(SYSCONFDIR)/sendguard
+UNIT_SED  := -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
 install: build/sendguard
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/sendguard
-	install -m 0755 build/sendguard $(DESTDIR)$(BINDIR)/sendguard
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(BASHCOMPDIR) $(CONF_DIR)
+	install -m 0755 build/sendguard $(DESTDIR)$(SBINDIR)/sendguard
 	install -m 0644 man/sendguard.8 $(DESTDIR)$(MANDIR)/man8/sendguard.8
 	install -m 0644 man/sendguard.conf.5 $(DESTDIR)$(MANDIR)/man5/sendguard.conf.5
-	install -m 0644 agent.conf.example $(DESTDIR)$(SYSCONFDIR)/sendguard/agent.conf.example
+	sed $(UNIT_SED) contrib/sendguard.service.in >$(DESTDIR)$(UNITDIR)/sendguard.service.tmp
+	@if grep -n '@[A-Z]*@' $(DESTDIR)$(UNITDIR)/sendguard.service.tmp; then \
+		echo "install: unsubstituted @NAME@ in the unit (above)" >&2; exit 1; fi
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sendguard.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/sendguard.service.tmp $(DESTDIR)$(UNITDIR)/sendguard.service
+	install -m 0644 contrib/bash-completion/sendguard $(DESTDIR)$(BASHCOMPDIR)/sendguard
+	@set -e; for f in $(F2B_FILES); do \
+		d=$(DESTDIR)$(SYSCONFDIR)/fail2ban/$$(basename $$(dirname $$f)); \
+		echo "install -m 0644 $$f $$d/"; install -d $$d; install -m 0644 $$f $$d/; \
+	done
+	install -m 0644 agent.conf.example $(CONF_DIR)/agent.conf.example
+	@if [ -e $(CONF_DIR)/agent.conf ]; then \
+		echo "install: keeping the existing $(CONF_DIR)/agent.conf"; \
+	else \
+		echo "install -m 0640 agent.conf.example $(CONF_DIR)/agent.conf"; \
+		install -m 0640 agent.conf.example $(CONF_DIR)/agent.conf; \
+	fi
+
+# `make uninstall`: what install put there, but agent.conf (your edits).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/sendguard $(DESTDIR)$(MANDIR)/man8/sendguard.8 \
+		$(DESTDIR)$(MANDIR)/man5/sendguard.conf.5 $(DESTDIR)$(UNITDIR)/sendguard.service \
+		$(DESTDIR)$(BASHCOMPDIR)/sendguard $(CONF_DIR)/agent.conf.example
+	@for f in $(F2B_FILES); do \
+		f=$(DESTDIR)$(SYSCONFDIR)/fail2ban/$$(basename $$(dirname $$f))/$$(basename $$f); \
+		echo "rm -f $$f"; rm -f $$f; \
+	done
+	@if [ -e $(CONF_DIR)/agent.conf ]; then echo "uninstall: $(CONF_DIR)/agent.conf kept"; fi
+
+# `make test-install`: install into a temporary DESTDIR and check the tree
+# (tests/install.sh; the unit with systemd-analyze when it is installed).
+test-install: build/sendguard
+	sh tests/install.sh
+
+# `make deb`: the Debian package, built by dpkg-buildpackage -b from a copy
+# of the tree in build/deb/ (dpkg-buildpackage writes beside the tree it
+# builds), then lintian, which fails the target on any error (E:).  The
+# .deb ends in build/deb/.  Packages: `sh .ci/install-deps --pkg`.
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/sendguard-$(VERSION)
+	tar -cf - --exclude=./build --exclude=./.git --exclude=./debian/sendguard \
+		--exclude=./debian/.debhelper . | tar -xf - -C $(DEB_DIR)/sendguard-$(VERSION)
+	cd $(DEB_DIR)/sendguard-$(VERSION) && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error --display-info $(DEB_DIR)/sendguard_$(VERSION)_*.changes
 
 clean:
 	rm -rf build
