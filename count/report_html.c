@@ -43,6 +43,8 @@ static const char style[] =
     "svg text{font:12px system-ui,'DejaVu Sans',sans-serif;fill:#555}\n"
     "svg .ylab{text-anchor:end}\n"
     "svg .xlab,svg .count{text-anchor:middle}\n"
+    "svg .xlab.first{text-anchor:start}\n"
+    "svg .xlab.last{text-anchor:end}\n"
     "svg .thlab{fill:#c62828}\n"
     "svg.plot .thlab{text-anchor:end}\n"
     "svg.hist .bar{fill:#1f6fb4}\n"

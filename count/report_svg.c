@@ -113,8 +113,9 @@ frame(FILE *fp, const struct axes *a)
 	for (i = 0; i <= 6; i++) {
 		int64_t t = a->t0 + (a->t1 - a->t0) * i / 6;
 
-		fprintf(fp, "<text class=\"xlab\" x=\"%.1f\" y=\"%d\">%s</text>\n", xof(a, t),
-		    PH - PB + 18, short_time(t, tb, sizeof(tb)));
+		fprintf(fp, "<text class=\"xlab%s\" x=\"%.1f\" y=\"%d\">%s</text>\n",
+		    i == 0 ? " first" : i == 6 ? " last" : "", xof(a, t), PH - PB + 18,
+		    short_time(t, tb, sizeof(tb)));
 	}
 	fprintf(fp,
 	    "<line class=\"threshold\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
