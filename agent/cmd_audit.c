@@ -24,12 +24,13 @@
 #include "count/report.h"
 #include "count/report_html.h"
 #include "count/source.h"
+#include "count/suggest.h"
 #include "util/ident.h"
 
 static const char audit_usage[] =
     "usage: sendguard audit [-c FILE] [--format table|json|csv|html] [--since T] [--until T]\n"
     "                       [--year Y] [--state FILE] [--top N] [--over-only]\n"
-    "                       [--identity ID]... LOG...\n"
+    "                       [--identity ID]... [--suggest] LOG...\n"
     "\n"
     "Replay Postfix logs (plain, gzip, xz, bzip2, zstd, or - for stdin), in order,\n"
     "and report per identity: messages, recipients, distinct client IPs, the peak of\n"
@@ -57,6 +58,8 @@ static const char audit_usage[] =
     "      --identity ID   show only ID (sasl:LOGIN, uid:N, sender:ADDR, ip:ADDR, ...);\n"
     "                      may be repeated.  Filters change what is shown, not the\n"
     "                      totals or the exit code.\n"
+    "      --suggest       instead of the report, print [limit] sections suggested\n"
+    "                      from these logs (an agent.conf snippet; exit 0)\n"
     "Exit: 0 no limit crossed, 1 a limit crossed, 2 usage/config/input error,\n"
     "3 runtime failure.\n";
 
@@ -65,7 +68,8 @@ static const struct option audit_opts[] = { { "config", required_argument, NULL,
 	{ "until", required_argument, NULL, 'U' }, { "year", required_argument, NULL, 'y' },
 	{ "state", required_argument, NULL, 's' }, { "top", required_argument, NULL, 'T' },
 	{ "over-only", no_argument, NULL, 'O' }, { "identity", required_argument, NULL, 'I' },
-	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 } };
+	{ "suggest", no_argument, NULL, 'G' }, { "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 } };
 
 /* The words of --format, in the order of enum report_format. */
 static const char *const format_names[] = { "table", "json", "csv", "html" };
@@ -89,6 +93,9 @@ struct audit {
 	int tty; /* stderr is a terminal: show progress */
 	struct report_filter filter;
 	char *ids[AUDIT_IDS_MAX]; /* --identity, folded */
+	int suggest;              /* --suggest */
+	struct suggest *sug;
+	int sug_failed;
 };
 
 /* progress - one status line on a terminal */
@@ -122,7 +129,8 @@ audit_filter_option(struct audit *a, int ch, const char *arg)
 		errno = 0;
 		n = strtoll(arg, &end, 10);
 		if (*arg == '\0' || *end != '\0' || errno == ERANGE || n < 1 || n > 1000000000) {
-			fprintf(stderr, "sendguard: audit: --top: '%s' is not a number from 1\n", arg);
+			fprintf(stderr, "sendguard: audit: --top: '%s' is not a number from 1\n",
+			    arg);
 			return (EXIT_USAGE);
 		}
 		a->filter.top = (size_t)n;
@@ -173,6 +181,9 @@ audit_option(void *ctx, int ch, const char *arg)
 	case 'O':
 	case 'I':
 		return (audit_filter_option(a, ch, arg));
+	case 'G':
+		a->suggest = 1;
+		return (0);
 	case 'S':
 	case 'U':
 		if (report_parse_time(arg, a->now_us, ch == 'S' ? &a->since : &a->until, err,
@@ -229,6 +240,16 @@ audit_args(struct audit *a, int argc, char **argv)
 	return (-1);
 }
 
+/* on_message - every message counted, for --suggest */
+static void
+on_message(void *ctx, const struct track_msg *m)
+{
+	struct audit *a = ctx;
+
+	if (suggest_message(a->sug, m) < 0)
+		a->sug_failed = 1;
+}
+
 /*
  * audit_open - the configuration (-c, else the default file if it
  * exists, else the defaults), the store, the report and the pipeline;
@@ -263,6 +284,14 @@ audit_open(struct audit *a)
 		return (EXIT_RUNTIME);
 	}
 	a->pl_ok = 1;
+	if (a->suggest) {
+		if ((a->sug = suggest_new(a->conf)) == NULL) {
+			fprintf(stderr, "sendguard: audit: out of memory\n");
+			return (EXIT_RUNTIME);
+		}
+		a->pl.on_message = on_message;
+		a->pl.ctx = a;
+	}
 	a->pl.since_us = a->since;
 	a->pl.until_us = a->until;
 	return (0);
@@ -334,11 +363,19 @@ audit_report(struct audit *a)
 		.in_first_us = pl->in_lines > 0 ? pl->in_first_us : INT64_MIN,
 		.in_last_us = pl->in_lines > 0 ? pl->in_last_us : INT64_MIN,
 	};
+	if (a->sug != NULL) {
+		if (a->sug_failed || suggest_print(a->sug, stdout) < 0 || fflush(stdout) != 0) {
+			fprintf(stderr, "sendguard: audit: --suggest: %s\n",
+			    a->sug_failed ? "out of memory" : strerror(errno));
+			return (EXIT_RUNTIME);
+		}
+		return (0);
+	}
 	if (a->fmt == REPORT_HTML) {
 		char err[512] = "";
 
-		if (report_html_print(a->rep, pl->limits, a->store, &tot, stdout, err, sizeof(err)) <
-			0 ||
+		if (report_html_print(a->rep, pl->limits, a->store, &tot, stdout, err,
+			sizeof(err)) < 0 ||
 		    fflush(stdout) != 0) {
 			fprintf(stderr, "sendguard: audit: writing the report: %s\n",
 			    err[0] ? err : strerror(errno));
@@ -375,6 +412,7 @@ cmd_audit(int argc, char **argv)
 	if (a.pl_ok)
 		pipeline_free(&a.pl);
 	report_free(a.rep);
+	suggest_free(a.sug);
 	if (a.store != NULL)
 		store_close(a.store);
 	conf_free(a.conf);

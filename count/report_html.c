@@ -257,7 +257,8 @@ overruns(struct page *pg)
 	for (i = 0; i < pg->vw->nov; i++) {
 		const struct roverrun *o = pg->vw->ov[i];
 
-		fprintf(pg->fp, "<tr><td>%s</td><td class=\"id\">", json_time(o->time_us, tb, sizeof(tb)));
+		fprintf(pg->fp, "<tr><td>%s</td><td class=\"id\">",
+		    json_time(o->time_us, tb, sizeof(tb)));
 		h(pg, o->identity);
 		fputs("</td><td>", pg->fp);
 		h(pg, o->rule->name);
@@ -306,8 +307,10 @@ top_kind(struct page *pg, struct rident **v, size_t n, const char *prefix)
 		 * "addresses" cell; the report keeps only their count so far.
 		 */
 		fprintf(pg->fp,
-		    "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
-		    "<td class=\"todo\">(list not recorded yet)</td><td class=\"n%s\">%zu</td></tr>\n",
+		    "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
+		    "class=\"n\">%llu</td>"
+		    "<td class=\"todo\">(list not recorded yet)</td><td "
+		    "class=\"n%s\">%zu</td></tr>\n",
 		    (unsigned long long)v[i]->messages, (unsigned long long)v[i]->recipients,
 		    (unsigned long long)v[i]->ips, v[i]->noverruns ? " flag" : "", v[i]->noverruns);
 	}
@@ -321,8 +324,9 @@ tops(struct page *pg)
 	struct rident **v;
 	int k;
 
-	fprintf(pg->fp, "<section id=\"top\"><h2>Top identities per kind (at most %d each, by "
-			"messages)</h2>\n",
+	fprintf(pg->fp,
+	    "<section id=\"top\"><h2>Top identities per kind (at most %d each, by "
+	    "messages)</h2>\n",
 	    REPORT_HTML_TOP);
 	if (pg->vw->n > 0 && (v = malloc(pg->vw->n * sizeof(*v))) != NULL) {
 		memcpy(v, pg->vw->v, pg->vw->n * sizeof(*v));

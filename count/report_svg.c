@@ -114,8 +114,10 @@ frame(FILE *fp, const struct axes *a)
 		int64_t t = a->t0 + (a->t1 - a->t0) * i / 6;
 
 		fprintf(fp, "<text class=\"xlab%s\" x=\"%.1f\" y=\"%d\">%s</text>\n",
-		    i == 0 ? " first" : i == 6 ? " last" : "", xof(a, t), PH - PB + 18,
-		    short_time(t, tb, sizeof(tb)));
+		    i == 0       ? " first"
+			: i == 6 ? " last"
+				 : "",
+		    xof(a, t), PH - PB + 18, short_time(t, tb, sizeof(tb)));
 	}
 	fprintf(fp,
 	    "<line class=\"threshold\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
@@ -199,7 +201,8 @@ marks(FILE *fp, const struct axes *a, const struct rident *ri, const struct rvie
 		if (strcmp(o->identity, ri->name) != 0)
 			continue;
 		fprintf(fp,
-		    "<circle class=\"overrun\" cx=\"%.1f\" cy=\"%.1f\" r=\"7\"><title>overrun at %s: ",
+		    "<circle class=\"overrun\" cx=\"%.1f\" cy=\"%.1f\" r=\"7\"><title>overrun at "
+		    "%s: ",
 		    xof(a, o->time_us), yof(a, pct(o->count, o->win)),
 		    json_time(o->time_us, tb, sizeof(tb)));
 		report_svg_html(fp, window_label(o->rule, o->win, lb, sizeof(lb)));
@@ -226,8 +229,7 @@ report_svg_plot(FILE *fp, const struct series_set *set, size_t id, const struct 
 		    (p = pct(vw->ov[i]->count, vw->ov[i]->win)) > a.ymax)
 			a.ymax = p;
 	a.ymax = ceil(a.ymax * 1.08 / tick_step(a.ymax * 1.08)) * tick_step(a.ymax * 1.08);
-	fprintf(fp,
-	    "<svg class=\"plot\" viewBox=\"0 0 %d %d\" role=\"img\"><title>rate plot of ",
+	fprintf(fp, "<svg class=\"plot\" viewBox=\"0 0 %d %d\" role=\"img\"><title>rate plot of ",
 	    PW, PH);
 	report_svg_html(fp, ri->name);
 	fputs("</title>\n", fp);
@@ -277,9 +279,7 @@ report_svg_hist(FILE *fp, const struct rview *vw, const struct conf_rule *rule,
 		if (count[b] > most)
 			most = count[b];
 	bw = (double)(HW - 50) / nb;
-	fprintf(fp,
-	    "<svg class=\"hist\" viewBox=\"0 0 %d %d\" role=\"img\">\n",
-	    HW, HH);
+	fprintf(fp, "<svg class=\"hist\" viewBox=\"0 0 %d %d\" role=\"img\">\n", HW, HH);
 	for (b = 0; b < nb; b++) {
 		long lo = 1L << b, hi = (1L << (b + 1)) - 1;
 		double h = (double)count[b] / (double)most * (HH - 50);

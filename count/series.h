@@ -44,14 +44,14 @@
 
 /* One column: the highest value of the window in it, and where. */
 struct series_col {
-	int64_t t;            /* time of the message with the highest value */
-	int64_t first, last;  /* its first and last message in the column */
-	long value;           /* 0: no message of the identity in the column */
+	int64_t t;           /* time of the message with the highest value */
+	int64_t first, last; /* its first and last message in the column */
+	long value;          /* 0: no message of the identity in the column */
 	char qid[PF_QID_MAX + 1];
 };
 
 struct series {
-	size_t id;            /* index into the identities given */
+	size_t id; /* index into the identities given */
 	const struct conf_rule *rule;
 	const struct conf_window *win;
 	struct series_col col[SERIES_COLUMNS];
