@@ -81,6 +81,7 @@ struct conf {
 	char *path; /* file read, NULL for defaults */
 	/* [agent] */
 	char *log, *state, *socket, *postfix_config_dir;
+	char *metrics_file; /* NULL: no metrics file */
 	char *postsuper, *postmap, *postfix, *sendmail;
 	enum conf_mode mode;
 	enum conf_start start_at;
