@@ -7,6 +7,12 @@
  *	a reader (node_exporter) never sees half of it.  Counters come from
  *	the pipeline and metrics_verdict(); gauges from the store and the
  *	limits at the moment of writing.
+ * RETURNS
+ *	See metrics.h: 0, or -1 with err; the daemon logs it.
+ * UNTRUSTED INPUT
+ *	Identities and rule names as label values through util/esc
+ *	(ESC_PROM); the path is the configuration's (absolute, checked at
+ *	load), the temporary file opened with O_NOFOLLOW.
  */
 #include <errno.h>
 #include <fcntl.h>

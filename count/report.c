@@ -194,9 +194,9 @@ sign(int64_t a, int64_t b)
 	return ((a > b) - (a < b));
 }
 
-/* ident_cmp - the identities with most messages first, then by name */
-static int
-ident_cmp(const void *a, const void *b)
+/* report_ident_cmp - the identities with most messages first, then by name */
+int
+report_ident_cmp(const void *a, const void *b)
 {
 	const struct rident *x = *(struct rident *const *)a, *y = *(struct rident *const *)b;
 
@@ -559,7 +559,7 @@ report_view(struct report *r, struct limits *l, struct rview *vw)
 		return (-1);
 	hmap_each(r->idents, collect_cb, &c);
 	if (c.n > 1)
-		qsort(c.v, c.n, sizeof(struct rident *), ident_cmp);
+		qsort(c.v, c.n, sizeof(struct rident *), report_ident_cmp);
 	for (i = 0; i < c.n; i++)
 		if (c.v[i]->npeaks > 1)
 			qsort(c.v[i]->peaks, c.v[i]->npeaks, sizeof(struct rpeak), order_cmp);

@@ -6,6 +6,12 @@
  *	rate plots, overruns, top identities per kind, histograms.  Every
  *	text from the log goes through report_svg_html() (util/esc,
  *	ESC_HTML); numbers and times are sendguard's own.
+ * RETURNS
+ *	See report_html.h: 0, or -1 with err; never prints on its own.
+ * UNTRUSTED INPUT
+ *	Identities and queue IDs from the log: escaped for HTML wherever
+ *	they go (text, titles); nothing from the log goes into an attribute
+ *	name, a style or a URL.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,17 +279,6 @@ overruns(struct page *pg)
 	fputs("</table></section>\n", pg->fp);
 }
 
-/* msg_cmp - most messages first, then by name */
-static int
-msg_cmp(const void *a, const void *b)
-{
-	const struct rident *x = *(struct rident *const *)a, *y = *(struct rident *const *)b;
-
-	if (x->messages != y->messages)
-		return (x->messages > y->messages ? -1 : 1);
-	return (strcmp(x->name, y->name));
-}
-
 /* top_kind - the identities of one kind with the most messages */
 static void
 top_kind(struct page *pg, struct rident **v, size_t n, const char *prefix)
@@ -330,7 +325,7 @@ tops(struct page *pg)
 	    REPORT_HTML_TOP);
 	if (pg->vw->n > 0 && (v = malloc(pg->vw->n * sizeof(*v))) != NULL) {
 		memcpy(v, pg->vw->v, pg->vw->n * sizeof(*v));
-		qsort(v, pg->vw->n, sizeof(*v), msg_cmp);
+		qsort(v, pg->vw->n, sizeof(*v), report_ident_cmp);
 		for (k = 0; k < IDENT_KINDS; k++)
 			top_kind(pg, v, pg->vw->n, ident_prefix((enum ident_kind)k));
 		free(v);

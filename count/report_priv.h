@@ -105,6 +105,9 @@ void report_view_free(struct rview *);
  */
 int report_filter_view(const struct report *, struct rview *);
 
+/* report_ident_cmp - qsort order of struct rident pointers: most messages first, then by name */
+int report_ident_cmp(const void *, const void *);
+
 /*
  * report_rank_cmp - qsort order of struct rident pointers for --top and
  * the HTML page: the highest percentage of a threshold first, then the

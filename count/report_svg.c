@@ -7,6 +7,11 @@
  *	column (struct series_col) and drops to 0 one window after a
  *	column's last message when the next message is further away than
  *	that: the value of a window with no message in it is 0.
+ * RETURNS
+ *	Nothing: it writes to the caller's stream; never exits.
+ * UNTRUSTED INPUT
+ *	Identities, rule names and queue IDs: written only through
+ *	report_svg_html() (util/esc, ESC_HTML), inside text or titles.
  */
 #include <math.h>
 #include <stdio.h>

@@ -7,6 +7,11 @@
  *	blocks as in the pipeline, so re-arming shows); then every window
  *	value of the wanted identities of that message, taken at the
  *	message's time, goes into its column.
+ * RETURNS
+ *	See series.h: 0, or -1 with err; never prints, never exits.
+ * UNTRUSTED INPUT
+ *	Identities and queue IDs read back from the store: compared and
+ *	copied (queue IDs cut at PF_QID_MAX), never interpreted.
  */
 #include <stdio.h>
 #include <stdlib.h>

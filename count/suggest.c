@@ -8,6 +8,11 @@
  *	peaks are the exact per-identity peaks.  Beside it, per identity,
  *	the message counts of its aligned 1h and 1d buckets go into small
  *	histograms for its usual rate.
+ * RETURNS
+ *	See suggest.h: 0, or -1; never prints on its own, never exits.
+ * UNTRUSTED INPUT
+ *	Identities from the log: counted as keys, printed only in comments
+ *	through esc_vis() (util/esc), never as configuration values.
  */
 #include <limits.h>
 #include <math.h>

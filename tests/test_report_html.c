@@ -51,15 +51,11 @@ static const char conf_text[] = "[limit submission]\n"
 				"messages = 10/1h\n"
 				"block_time = 2h\n";
 
+/* p - a file in the test's directory */
 static char *
 p(const char *name)
 {
-	static char bufs[8][256];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(bufs[i], sizeof(bufs[i]), "%s/%s", dir, name);
-	return (bufs[i]);
+	return (sg_path(dir, name));
 }
 
 static void

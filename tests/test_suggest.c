@@ -30,15 +30,11 @@ struct sg_case {
 
 static char dir[64];
 
+/* p - a file in the test's directory */
 static char *
 p(const char *name)
 {
-	static char bufs[8][256];
-	static int i;
-
-	i = (i + 1) % 8;
-	snprintf(bufs[i], sizeof(bufs[i]), "%s/%s", dir, name);
-	return (bufs[i]);
+	return (sg_path(dir, name));
 }
 
 /* One burst: a login's messages from bot addresses, none further apart than an hour. */

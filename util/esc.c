@@ -34,6 +34,19 @@ utf8_len(const unsigned char *p, size_t n)
 	return (need);
 }
 
+/* utf8_piece - a valid UTF-8 sequence at p as it is into out: its length (also in *used), 0 if none */
+static size_t
+utf8_piece(const unsigned char *p, size_t n, char *out, size_t *used)
+{
+	size_t k;
+
+	if (p[0] < 0x80 || (k = utf8_len(p, n)) == 0)
+		return (0);
+	memcpy(out, p, k);
+	*used = k;
+	return (k);
+}
+
 /* hexbyte - the text \xNN of byte c at out (4 bytes) */
 static size_t
 hexbyte(unsigned char c, char *out)
@@ -72,11 +85,8 @@ piece_html(const unsigned char *p, size_t n, char *out, size_t *used)
 		out[0] = (char)c;
 		return (1);
 	}
-	if (c >= 0x80 && (k = utf8_len(p, n)) > 0) {
-		memcpy(out, p, k);
-		*used = k;
+	if ((k = utf8_piece(p, n, out, used)) > 0)
 		return (k);
-	}
 	return (hexbyte(c, out));
 }
 
@@ -99,11 +109,8 @@ piece_prom(const unsigned char *p, size_t n, char *out, size_t *used)
 		out[0] = (char)c;
 		return (1);
 	}
-	if (c >= 0x80 && (k = utf8_len(p, n)) > 0) {
-		memcpy(out, p, k);
-		*used = k;
+	if ((k = utf8_piece(p, n, out, used)) > 0)
 		return (k);
-	}
 	out[0] = '\\';
 	return (1 + hexbyte(c, out + 1));
 }
@@ -136,11 +143,8 @@ piece(enum esc_mode m, const unsigned char *p, size_t n, char *out, size_t *used
 			out[0] = (char)c;
 			return (1);
 		}
-		if (c >= 0x80 && (k = utf8_len(p, n)) > 0) {
-			memcpy(out, p, k);
-			*used = k;
+		if ((k = utf8_piece(p, n, out, used)) > 0)
 			return (k);
-		}
 		memcpy(out, "\\u00", 4);
 		out[4] = hex[c >> 4];
 		out[5] = hex[c & 15];
