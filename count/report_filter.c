@@ -84,7 +84,7 @@ report_filter_view(const struct report *r, struct rview *vw)
 	vw->n = n;
 	if (r->top > 0) {
 		if (vw->n > 1)
-			qsort(vw->v, vw->n, sizeof(*vw->v), report_rank_cmp);
+			qsort(vw->v, vw->n, sizeof(struct rident *), report_rank_cmp);
 		if (vw->n > r->top)
 			vw->n = r->top;
 		vw->ranked = 1;

@@ -52,7 +52,7 @@ static const char style[] =
     "svg .xlab.first{text-anchor:start}\n"
     "svg .xlab.last{text-anchor:end}\n"
     "svg .thlab{fill:#c62828}\n"
-    "svg.plot .thlab{text-anchor:end}\n"
+    "svg.plot .thlab,svg .thlab.left{text-anchor:end}\n"
     "svg.hist .bar{fill:#1f6fb4}\n"
     "svg.hist .bar.over{fill:#c62828}\n"
     ".legend span{display:inline-block;margin-right:18px}\n"
@@ -182,10 +182,10 @@ pick(const struct rview *vw, struct rident **want)
 	struct rident **v;
 	size_t i, n = 0, flagged = 0, close = 0;
 
-	if (vw->n == 0 || (v = malloc(vw->n * sizeof(*v))) == NULL)
+	if (vw->n == 0 || (v = malloc(vw->n * sizeof(struct rident *))) == NULL)
 		return (0);
-	memcpy(v, vw->v, vw->n * sizeof(*v));
-	qsort(v, vw->n, sizeof(*v), report_rank_cmp);
+	memcpy(v, vw->v, vw->n * sizeof(struct rident *));
+	qsort(v, vw->n, sizeof(struct rident *), report_rank_cmp);
 	for (i = 0; i < vw->n && n < SERIES_IDS_MAX; i++) {
 		if (v[i]->pct < 0)
 			break;
@@ -323,9 +323,9 @@ tops(struct page *pg)
 	    "<section id=\"top\"><h2>Top identities per kind (at most %d each, by "
 	    "messages)</h2>\n",
 	    REPORT_HTML_TOP);
-	if (pg->vw->n > 0 && (v = malloc(pg->vw->n * sizeof(*v))) != NULL) {
-		memcpy(v, pg->vw->v, pg->vw->n * sizeof(*v));
-		qsort(v, pg->vw->n, sizeof(*v), report_ident_cmp);
+	if (pg->vw->n > 0 && (v = malloc(pg->vw->n * sizeof(struct rident *))) != NULL) {
+		memcpy(v, pg->vw->v, pg->vw->n * sizeof(struct rident *));
+		qsort(v, pg->vw->n, sizeof(struct rident *), report_ident_cmp);
 		for (k = 0; k < IDENT_KINDS; k++)
 			top_kind(pg, v, pg->vw->n, ident_prefix((enum ident_kind)k));
 		free(v);

@@ -106,11 +106,11 @@ frame(FILE *fp, const struct axes *a)
 {
 	char tb[40];
 	double step = tick_step(a->ymax), y;
-	int i;
+	int i, k;
 
 	fprintf(fp, "<rect class=\"area\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n", PL, PT,
 	    PW - PL - PR, PH - PT - PB);
-	for (y = 0; y <= a->ymax + 1e-9; y += step)
+	for (k = 0; (y = k * step) <= a->ymax + 1e-9; k++)
 		fprintf(fp,
 		    "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
 		    "<text class=\"ylab\" x=\"%d\" y=\"%.1f\">%g%%</text>\n",
@@ -303,8 +303,10 @@ report_svg_hist(FILE *fp, const struct rview *vw, const struct conf_rule *rule,
 	}
 	b = bin_of(win->threshold);
 	x = 40 + (b + (double)(win->threshold - (1L << b) + 1) / (double)(1L << b)) * bw;
+	/* the label right of the line, or left of it near the right edge */
 	fprintf(fp,
 	    "<line class=\"threshold\" x1=\"%.1f\" x2=\"%.1f\" y1=\"10\" y2=\"%d\"/>"
-	    "<text class=\"thlab\" x=\"%.1f\" y=\"12\">threshold %ld</text>\n</svg>\n",
-	    x, x, HH - 30, x + 4, win->threshold);
+	    "<text class=\"thlab%s\" x=\"%.1f\" y=\"12\">threshold %ld</text>\n</svg>\n",
+	    x, x, HH - 30, x > HW - 130 ? " left" : "", x > HW - 130 ? x - 4 : x + 4,
+	    win->threshold);
 }

@@ -3,10 +3,11 @@
  *	series - window counts over time for the rate plots (see series.h)
  * SUMMARY
  *	One walk over the stored messages.  A message with a wanted identity
- *	is counted in a limits object of the walk's own (its verdicts begin
- *	blocks as in the pipeline, so re-arming shows); then every window
- *	value of the wanted identities of that message, taken at the
- *	message's time, goes into its column.
+ *	is counted in that identity's own limits object, which sees only the
+ *	identity's messages (its verdicts begin blocks as in the pipeline,
+ *	so re-arming shows; the identity's windows depend on nothing else);
+ *	then every window value of the identity, taken at the message's
+ *	time, goes into its column.
  * RETURNS
  *	See series.h: 0, or -1 with err; never prints, never exits.
  * UNTRUSTED INPUT
@@ -24,8 +25,10 @@
 
 struct walk {
 	const struct conf *conf;
-	struct limits *l;
-	struct hmap *want; /* identity -> its index + 1 */
+	struct limits *l[SERIES_IDS_MAX]; /* one per wanted identity: only its messages */
+	struct limits *cur;               /* the one being fed */
+	struct hmap *want;                /* identity -> its entry in idx[] */
+	size_t idx[SERIES_IDS_MAX];
 	struct series_set *out;
 	const char *hit[BY_COUNT]; /* the wanted identities of the message at hand */
 	size_t hitid[BY_COUNT], nhit;
@@ -105,10 +108,10 @@ on_verdict(void *ctx, const struct limits_verdict *v)
 	struct walk *w = ctx;
 	int64_t dur;
 
-	if (limits_blocked(w->l, v->identity, v->time_us))
+	if (limits_blocked(w->cur, v->identity, v->time_us))
 		return;
-	dur = limits_block_time(v->rule, limits_block_count(w->l, v->identity) + 1);
-	if (limits_block(w->l, v->identity, v->time_us, dur) < 0)
+	dur = limits_block_time(v->rule, limits_block_count(w->cur, v->identity) + 1);
+	if (limits_block(w->cur, v->identity, v->time_us, dur) < 0)
 		w->failed = 1;
 }
 
@@ -128,24 +131,27 @@ on_message(void *ctx, const struct store_msg *sm)
 		.uid = sm->uid,
 		.nrcpt = sm->nrcpt };
 	const char *id;
-	uintptr_t idx;
+	const size_t *idx;
+	size_t i, n;
 	int k;
 
 	w->nhit = 0;
 	for (k = 0; k < BY_COUNT; k++) {
 		if ((id = limits_ident(&m, (enum conf_by)k, buf[k], sizeof(buf[k]))) == NULL ||
-		    (idx = (uintptr_t)hmap_get(w->want, id, strlen(id))) == 0)
+		    (idx = hmap_get(w->want, id, strlen(id))) == NULL)
 			continue;
 		w->hit[w->nhit] = id;
-		w->hitid[w->nhit++] = idx - 1;
+		w->hitid[w->nhit++] = *idx;
 	}
-	if (w->nhit == 0)
-		return (0);
-	if (limits_message(w->l, &m, on_verdict, w) < 0)
-		return (1);
 	w->t = m.time_us;
 	w->qid = m.queue_id;
-	limits_each_count(w->l, m.time_us, on_count, w);
+	for (i = 0, n = w->nhit; i < n; i++) {
+		/* the limits of one wanted identity hold only its messages: few states to read */
+		w->cur = w->l[w->hitid[i]];
+		if (limits_message(w->cur, &m, on_verdict, w) < 0)
+			return (1);
+		limits_each_count(w->cur, m.time_us, on_count, w);
+	}
 	return (w->failed);
 }
 
@@ -164,22 +170,27 @@ series_collect(const struct conf *conf, struct store *st, const char *const *ids
 	memset(&w, 0, sizeof(w));
 	w.conf = conf;
 	w.out = out;
-	if ((w.l = limits_new(conf)) == NULL || (w.want = hmap_new()) == NULL)
+	if ((w.want = hmap_new()) == NULL)
 		goto oom;
 	for (i = 0; i < nids && i < SERIES_IDS_MAX; i++) {
+		if ((w.l[i] = limits_new(conf)) == NULL)
+			goto oom;
 		if ((slot = hmap_get_or_add(w.want, ids[i], strlen(ids[i]), &added)) == NULL)
 			goto oom;
+		w.idx[i] = i;
 		if (added)
-			*slot = (void *)(uintptr_t)(i + 1);
+			*slot = &w.idx[i];
 	}
 	r = i == 0 ? 0 : store_each_message(st, INT64_MIN, on_message, &w, err, errlen);
-	limits_free(w.l);
+	for (i = 0; i < SERIES_IDS_MAX; i++)
+		limits_free(w.l[i]);
 	hmap_free(w.want, NULL);
 	if (r > 0)
 		snprintf(err, errlen, "rate plots: out of memory");
 	return (r == 0 ? 0 : -1);
 oom:
-	limits_free(w.l);
+	for (i = 0; i < SERIES_IDS_MAX; i++)
+		limits_free(w.l[i]);
 	hmap_free(w.want, NULL);
 	snprintf(err, errlen, "rate plots: out of memory");
 	return (-1);

@@ -6,23 +6,22 @@
  *	series_collect() makes a second pass over the messages the audit
  *	stored (store_each_message, in time order) after the report is
  *	known, so it needs to keep nothing during the audit for identities
- *	that turn out not to matter.  It replays, through a limits object of
- *	its own with the audit's configuration, every message that has one
- *	of the wanted identities, and simulates blocks and re-arming as the
+ *	that turn out not to matter.  It replays every message of each
+ *	wanted identity through a limits object of that identity's own, with
+ *	the audit's configuration, and simulates blocks and re-arming as the
  *	pipeline does (an overrun of an identity that is not blocked blocks
  *	it for the rule's block_time, grown by block_time_factor), so the
  *	values are the ones the audit judged.  After each such message it
- *	reads the value of every window of every rule counting a wanted
- *	identity in that message.
+ *	reads the value of every window of every rule counting the identity.
  *
  *	Memory is bounded whatever the log holds: each (identity, rule,
  *	window) keeps SERIES_COLUMNS columns over [t0, t1]; a column keeps
  *	the highest value in it (with its time and queue ID) and the times
  *	of its first and last message.  At most SERIES_IDS_MAX identities.
  *	So the series take at most SERIES_IDS_MAX x (windows of the rules)
- *	x SERIES_COLUMNS x sizeof(struct series_col); the replay's own
- *	limits hold, like the audit's, the messages of the identities it
- *	sees inside the longest window.
+ *	x SERIES_COLUMNS x sizeof(struct series_col); the replay's limits
+ *	hold, like the audit's, the wanted identities' messages inside the
+ *	longest window.
  * RETURNS
  *	0, or -1 with a message in err; never prints or exits.
  * UNTRUSTED INPUT

@@ -102,7 +102,7 @@ piece_prom(const unsigned char *p, size_t n, char *out, size_t *used)
 
 	if (c == '\\' || c == '"' || c == '\n') {
 		out[0] = '\\';
-		out[1] = c == '\n' ? 'n' : (char)c;
+		out[1] = (char)(c == '\n' ? 'n' : c);
 		return (2);
 	}
 	if (c >= 0x20 && c < 0x7f) {
