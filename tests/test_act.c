@@ -29,6 +29,7 @@
 #include "count/conf.h"
 #include "count/pipeline.h"
 #include "store/store.h"
+#include "tests/queue.h"
 #include "tests/runcmd.h"
 #include "util/buf.h"
 
@@ -43,6 +44,7 @@ setup(void)
 {
 	cr_assert_eq(sg_lower_tmpdir(dir, sizeof(dir), "sg-act"), 0, "no temporary directory");
 	cr_assert_eq(sg_standins(dir), 0, "stand-ins in %s", dir);
+	cr_assert_eq(sg_postcat_standin(dir), 0, "stand-in postcat in %s", dir);
 	snprintf(confp, sizeof(confp), "%s/agent.conf", dir);
 	snprintf(callsp, sizeof(callsp), "%s/calls.log", dir);
 	snprintf(saslmap, sizeof(saslmap), "%s/etc/sasl_access", dir);
@@ -63,14 +65,20 @@ static void
 fresh(void)
 {
 	static const char *const files[] = { "calls.log", "etc/sasl_access", "etc/sender_access",
-	    "fail-postfix", "fail-postmap", "say-postsuper" };
+	    "fail-postfix", "fail-postmap", "say-postsuper", "postcat.log", "fail-postcat" };
 	char p[200];
+	const char *rm[] = { "/bin/rm", "-rf", p, NULL };
+	struct cmdres r;
 	size_t i;
 
 	for (i = 0; i < NROWS(files); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
 		unlink(p);
 	}
+	snprintf(p, sizeof(p), "%s/queue", dir);	/* an empty stand-in queue */
+	r = runcmd(rm, NULL);
+	cmdres_free(&r);
+	cr_assert_eq(mkdir(p, 0755), 0, "%s", p);
 }
 
 /* flag - the stand-in flag file NAME (fail-postfix, say-postsuper) with text */
@@ -98,12 +106,12 @@ load_conf(const char *by, const char *actions, int monitor)
 	fprintf(fp, "[agent]\nlog = %s/mail.log\nstate = %s/state.db\nsocket = %s/ctl.sock\n"
 	    "postfix_config_dir = %s/etc\nmode = %s\n"
 	    "postsuper = %s/bin/postsuper\npostmap = %s/bin/postmap\npostfix = %s/bin/postfix\n"
-	    "sendmail = %s/bin/sendmail\n\n"
+	    "sendmail = %s/bin/sendmail\npostcat = %s/bin/postcat\nhostname = mx\n\n"
 	    "[limit s]\nby = %s\nmessages = 3/1h\nactions = %s\nblock_time = 1h\n\n"
 	    "[action block]\nsasl_map = %s\nsender_map = %s\n\n"
 	    "[action notify]\nto = postmaster@example.com\n\n"
 	    "[action exec]\ncommand = %s/bin/exec %%i %%r %%c %%w\n",
-	    dir, dir, dir, dir, monitor ? "monitor" : "enforce", dir, dir, dir, dir, by, actions,
+	    dir, dir, dir, dir, monitor ? "monitor" : "enforce", dir, dir, dir, dir, dir, by, actions,
 	    saslmap, sendermap, dir);
 	fclose(fp);
 	cr_assert_eq(conf_load(confp, &c, &errs), 0, "%s", errs.n ? errs.msg[0] : "?");
@@ -157,7 +165,35 @@ fx_close(struct fx *f)
 	buf_free(&f->report);
 }
 
-/* seed - a queued message of identity (qid Q00001) and one of somebody else (Q00009) */
+/*
+ * queue_as - Q in the stand-in queue as a message of identity: over SMTP
+ * with its login, sender or client address, or through sendmail (uid:)
+ */
+static void
+queue_as(const char *qid, const char *identity)
+{
+	const char *v = strchr(identity, ':') + 1;
+	char addr[300];
+
+	snprintf(addr, sizeof(addr), "u@%s", v);
+	if (strncmp(identity, "sasl:", 5) == 0)
+		cr_assert_eq(sg_queue_msg(dir, qid, v, "a@example.com", "192.0.2.10"), 0);
+	else if (strncmp(identity, "sasl_domain:", 12) == 0)
+		cr_assert_eq(sg_queue_msg(dir, qid, addr, "a@example.com", "192.0.2.10"), 0);
+	else if (strncmp(identity, "sender:", 7) == 0)
+		cr_assert_eq(sg_queue_msg(dir, qid, NULL, v, "192.0.2.10"), 0);
+	else if (strncmp(identity, "sender_domain:", 14) == 0)
+		cr_assert_eq(sg_queue_msg(dir, qid, NULL, addr, "192.0.2.10"), 0);
+	else if (strncmp(identity, "uid:", 4) == 0)
+		cr_assert_eq(sg_queue_msg(dir, qid, NULL, "www-data@example.com", NULL), 0);
+	else
+		cr_assert_eq(sg_queue_msg(dir, qid, NULL, "a@example.com", v), 0);
+}
+
+/*
+ * seed - a queued message of identity (qid Q00001) and one of somebody
+ * else (Q00009), in the store (as the log gave them) and in the queue
+ */
 static void
 seed(struct fx *f, const char *identity, int64_t t)
 {
@@ -170,7 +206,7 @@ seed(struct fx *f, const char *identity, int64_t t)
 	for (i = 0; i < 2; i++) {
 		m[i].time_us = t;
 		m[i].host = "mx";
-		m[i].instance = "";
+		m[i].instance = "postfix";
 		m[i].uid = -1;
 		m[i].nrcpt = 1;
 	}
@@ -195,6 +231,9 @@ seed(struct fx *f, const char *identity, int64_t t)
 	for (i = 0; i < 2; i++)
 		cr_assert_eq(store_add_message(f->st, &m[i], err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(store_commit(f->st, err, sizeof(err)), 0, "%s", err);
+	queue_as("Q00001", identity);
+	cr_assert_eq(sg_queue_msg(dir, "Q00009", "somebody@else.example", "s@else.example",
+	    "198.51.100.1"), 0);
 }
 
 /* state - the stored block state of identity, "-" when none is recorded */
@@ -394,17 +433,18 @@ struct hrow {
 static const struct hrow hrows[] = {
 	{ "sasl:alice@example.com", 0, "blocked", "hold:ok map:ok " MAPPED,
 	  "postsuper postmap postmap postfix",
-	  "sasl:alice@example.com: hold: 1 queued message sent to postsuper -h; block: added to "
-	  "the access map; until unblocked\n  hold: ok: exit 0\n  map: ok: in force" },
+	  "sasl:alice@example.com: hold: 1 queued message sent to postsuper -h, each once the queue confirms it; block: added to "
+	  "the access map; until unblocked\n  hold: ok: exit 0; queue: 1 confirmed, 0 unconfirmed, "
+	  "0 gone\n  map: ok: in force" },
 	{ "sender:bob@example.com", 0, "blocked", "hold:ok map:ok " MAPPED,
 	  "postsuper postmap postmap postfix", "  map: ok: in force" },
 	{ "sasl:evil ok", 0, "holding", "hold:ok", "postsuper",
-	  "sasl:evil ok: hold: 1 queued message sent to postsuper -h; block: contains whitespace; "
-	  "until unblocked\n  hold: ok: exit 0\n" },
+	  "sasl:evil ok: hold: 1 queued message sent to postsuper -h, each once the queue confirms it; block: contains whitespace; "
+	  "until unblocked\n  hold: ok: exit 0; queue: 1 confirmed, 0 unconfirmed, 0 gone\n" },
 	{ "uid:1000", 0, "holding", "hold:ok", "postsuper",
-	  "uid:1000: hold: 1 queued message sent to postsuper -h; until unblocked\n" },
+	  "uid:1000: hold: 1 queued message sent to postsuper -h, each once the queue confirms it; until unblocked\n" },
 	{ "sasl:alice@example.com", 1, "-", "hold:monitor", "",
-	  "sasl:alice@example.com: hold: 1 queued message sent to postsuper -h; block: added" },
+	  "sasl:alice@example.com: hold: 1 queued message sent to postsuper -h, each once the queue confirms it; block: added" },
 };
 
 Test(act, block_by_hand_table)
@@ -449,7 +489,8 @@ static const struct urow urows[] = {
 	  "afresh from now\n  map: in force (postmap and postfix reload ran)\n" },
 	{ ACT_UNBLOCK_RELEASE, "release:ok " MAPPED, "postsuper postmap postmap postfix",
 	  "sasl:alice@example.com: 1 held message sent to postsuper -H (release)\n"
-	  "  release: ok: exit 0: postsuper: Released from hold: 1 message\n" },
+	  "  release: ok: exit 0: postsuper: Released from hold: 1 message; queue: 1 confirmed, 0 "
+	  "unconfirmed, 0 gone\n" },
 	{ ACT_UNBLOCK_DELETE, "delete:ok " MAPPED, "postsuper postmap postmap postfix",
 	  "sasl:alice@example.com: 1 held message sent to postsuper -d (delete)\n" },
 };
@@ -625,6 +666,22 @@ text_close(struct text *t)
 	return (t->s);
 }
 
+/* qmsg - sg_log_msg, and that message in the stand-in queue: the log and the queue agree */
+static void
+qmsg(FILE *fp, time_t t, const char *qid, const char *login, const char *from)
+{
+	sg_log_msg(fp, t, qid, login, from);
+	cr_assert_eq(sg_queue_msg(dir, qid, login, from, "192.0.2.10"), 0);
+}
+
+/* qremoved - a true "removed": the log says so and the queue no longer has it */
+static void
+qremoved(FILE *fp, time_t t, const char *qid)
+{
+	sg_log_line(fp, t, "qmgr[50]", qid, "removed");
+	sg_queue_rm(dir, qid);
+}
+
 /* alice_scenario - alice crosses 3/1h with A00004, bob stays under; A1 and A2 are gone */
 static char *
 alice_scenario(time_t base)
@@ -632,14 +689,14 @@ alice_scenario(time_t base)
 	struct text t;
 
 	text_open(&t);
-	sg_log_msg(t.fp, base, "A00001", "alice@example.com", "a@example.com");
-	sg_log_msg(t.fp, base + 1, "A00002", "alice@example.com", "a@example.com");
-	sg_log_line(t.fp, base + 2, "qmgr[50]", "A00001", "removed");
-	sg_log_line(t.fp, base + 3, "qmgr[50]", "A00002", "removed");
-	sg_log_msg(t.fp, base + 4, "B00001", "bob@example.com", "a@example.com");
-	sg_log_msg(t.fp, base + 5, "A00003", "alice@example.com", "a@example.com");
-	sg_log_msg(t.fp, base + 6, "B00002", "bob@example.com", "a@example.com");
-	sg_log_msg(t.fp, base + 7, "A00004", "alice@example.com", "a@example.com");
+	qmsg(t.fp, base, "A00001", "alice@example.com", "a@example.com");
+	qmsg(t.fp, base + 1, "A00002", "alice@example.com", "a@example.com");
+	qremoved(t.fp, base + 2, "A00001");
+	qremoved(t.fp, base + 3, "A00002");
+	qmsg(t.fp, base + 4, "B00001", "bob@example.com", "a@example.com");
+	qmsg(t.fp, base + 5, "A00003", "alice@example.com", "a@example.com");
+	qmsg(t.fp, base + 6, "B00002", "bob@example.com", "a@example.com");
+	qmsg(t.fp, base + 7, "A00004", "alice@example.com", "a@example.com");
 	return (text_close(&t));
 }
 
@@ -650,7 +707,7 @@ one_more(time_t t0, const char *qid, const char *login)
 	struct text t;
 
 	text_open(&t);
-	sg_log_msg(t.fp, t0, qid, login, "a@example.com");
+	qmsg(t.fp, t0, qid, login, "a@example.com");
 	return (text_close(&t));
 }
 
@@ -728,11 +785,11 @@ Test(act, sender_domain_total)
 	fresh();
 	p_open(&p, load_conf("sender_domain", "hold, block", 0));
 	text_open(&t);
-	sg_log_msg(t.fp, base, "F00001", "u1@shop.example", "a@shop.example");
-	sg_log_msg(t.fp, base + 1, "F00002", "u2@shop.example", "b@Shop.Example");
-	sg_log_msg(t.fp, base + 2, "F00003", "u3@shop.example", "c@shop.example");
-	sg_log_msg(t.fp, base + 3, "F00004", "u4@other.example", "d@other.example");
-	sg_log_msg(t.fp, base + 4, "F00005", "u1@shop.example", "e@shop.example");
+	qmsg(t.fp, base, "F00001", "u1@shop.example", "a@shop.example");
+	qmsg(t.fp, base + 1, "F00002", "u2@shop.example", "b@Shop.Example");
+	qmsg(t.fp, base + 2, "F00003", "u3@shop.example", "c@shop.example");
+	qmsg(t.fp, base + 3, "F00004", "u4@other.example", "d@other.example");
+	qmsg(t.fp, base + 4, "F00005", "u1@shop.example", "e@shop.example");
 	p_feed(&p, text_close(&t));
 	free(t.s);
 	cr_expect_not_null(strstr(buf_str(&p.f.said), "crossed by F00005"),
@@ -790,7 +847,7 @@ Test(act, hostile_logins)
 	for (i = 0; i < nl; i++)
 		for (k = 0; k < 4; k++) {
 			snprintf(qid, sizeof(qid), "D%02X%03X", i, k + 1);
-			sg_log_msg(t.fp, base + 10 * i + k, qid, logins[i], "a@example.com");
+			qmsg(t.fp, base + 10 * i + k, qid, logins[i], "a@example.com");
 		}
 	p_feed(&px, text_close(&t));
 	free(t.s);
