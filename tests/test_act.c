@@ -25,6 +25,7 @@
 
 #include "actions/act.h"
 #include "actions/run.h"
+#include "agent/explain.h"
 #include "agent/status.h"
 #include "count/conf.h"
 #include "count/pipeline.h"
@@ -923,4 +924,296 @@ Test(act, hostile_logins)
 		free(js);
 	}
 	p_close(&px);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the queue confirms before anything is held (issue 11) */
+
+/* A message as the log gave it, and what the queue holds under its ID. */
+struct qrow {
+	const char *qid, *host, *instance;
+	int removed;		/* the log says it was removed */
+	const char *queue;	/* the queue's login for it; NULL: not in the queue */
+};
+
+/* put - the rows into the store (all alice's, as the log says) and into the stand-in queue */
+static void
+put(struct fx *f, const struct qrow *rows, size_t n, int64_t t)
+{
+	struct store_msg m;
+	char err[512];
+	size_t i;
+
+	cr_assert_eq(store_begin(f->st, err, sizeof(err)), 0, "%s", err);
+	for (i = 0; i < n; i++) {
+		memset(&m, 0, sizeof(m));
+		m.time_us = t + (int64_t)i;
+		m.host = rows[i].host;
+		m.instance = rows[i].instance;
+		m.queue_id = rows[i].qid;
+		m.sasl = "alice@example.com";
+		m.client_ip = "192.0.2.10";
+		m.uid = -1;
+		m.nrcpt = 1;
+		cr_assert_eq(store_add_message(f->st, &m, err, sizeof(err)), 0, "%s", err);
+		if (rows[i].removed)
+			cr_assert_eq(store_mark_removed(f->st, rows[i].host, rows[i].instance,
+			    rows[i].qid, t + 100, err, sizeof(err)), 0, "%s", err);
+		if (rows[i].queue != NULL)
+			cr_assert_eq(sg_queue_msg(dir, rows[i].qid, rows[i].queue, "a@example.com",
+			    "192.0.2.10"), 0);
+	}
+	cr_assert_eq(store_commit(f->st, err, sizeof(err)), 0, "%s", err);
+}
+
+/* hold_state_cb - "QID=state" of each hold, in order */
+static int
+hold_state_cb(void *ctx, const struct store_hold *h)
+{
+	buf_addf(ctx, "%s=%s ", h->queue_id, h->state);
+	return (0);
+}
+
+/* held_states - the holds of identity, "QID=state ..." sorted by QID (caller frees) */
+static char *
+held_states(struct fx *f, const char *identity)
+{
+	struct buf b;
+	char err[256], *s, *w[64], *save = NULL, *t;
+	size_t n = 0, i, o = 0;
+
+	buf_init(&b, 1 << 16);
+	store_each_hold(f->st, identity, NULL, hold_state_cb, &b, err, sizeof(err));
+	s = strdup(buf_str(&b));
+	buf_free(&b);
+	for (t = strtok_r(s, " ", &save); t != NULL && n < 64; t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	qsort(w, n, sizeof(w[0]), sg_cmp_str);
+	t = calloc(1, 4096);
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(t + o, 4096 - o, "%s%s", i ? " " : "", w[i]);
+	free(s);
+	return (t);
+}
+
+/* verdict - alice crosses 3/1h now, by Q00001 */
+static void
+verdict_alice(struct fx *f, int64_t t)
+{
+	struct limits_verdict v;
+	char err[512];
+
+	memset(&v, 0, sizeof(v));
+	v.identity = "sasl:alice@example.com";
+	v.rule = &f->conf->rules[0];
+	v.win = &f->conf->rules[0].win[0];
+	v.count = 4;
+	v.time_us = t;
+	v.queue_id = "Q00001";
+	v.blocks = 1;
+	v.block_until_us = t + 3600 * 1000000LL;
+	cr_assert_eq(store_begin(f->st, err, sizeof(err)), 0, "%s", err);
+	act_verdict(f->act, &v);
+	cr_assert_eq(store_commit(f->st, err, sizeof(err)), 0, "%s", err);
+	act_kick(f->act);
+}
+
+/* explain_text - explain's output for identity (caller frees) */
+static char *
+explain_text(struct fx *f, const char *identity)
+{
+	char *out = NULL, err[256];
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+
+	cr_assert_not_null(fp);
+	cr_assert_eq(explain_print(f->st, identity, fp, err, sizeof(err)), 0, "%s", err);
+	fclose(fp);
+	return (out);
+}
+
+/*
+ * The log gives alice seven queue IDs; the queue, asked about each,
+ * confirms two: postsuper holds exactly those.  Q2 is bob's (a forged
+ * line claimed it), Q3 is gone, Q4's "removed" was forged (it is still
+ * queued, alice's), Q5 was really removed, Q6 and Q7 were logged by
+ * another host and another instance (never asked, never held).
+ */
+Test(act, queue_confirms_what_is_held)
+{
+	static const struct qrow rows[] = {
+		{ "Q00001", "mx", "postfix", 0, "alice@example.com" },
+		{ "Q00002", "mx", "postfix", 0, "bob@example.com" },
+		{ "Q00003", "mx", "postfix", 0, NULL },
+		{ "Q00004", "mx", "postfix", 1, "alice@example.com" },
+		{ "Q00005", "mx", "postfix", 1, NULL },
+		{ "Q00006", "mx2", "postfix", 0, "alice@example.com" },
+		{ "Q00007", "MX.example.com", "postfix-out", 0, "alice@example.com" },
+		{ "Q00008", "MX.example.com", "postfix", 0, "alice@example.com" },
+	};
+	struct fx f;
+	char *u, *hs, *js, *e, *ex;
+	int64_t t = (int64_t)time(NULL) * 1000000;
+
+	fresh();
+	fx_open(&f, load_conf("sasl", "hold, block", 0));
+	put(&f, rows, NROWS(rows), t - 600 * 1000000LL);
+	verdict_alice(&f, t);
+	u = sg_stdin_union(callsp, "postsuper", "-h", 0);
+	cr_expect_str_eq(u, "Q00001\nQ00004\nQ00008\n",
+	    "held: exactly the queue IDs the queue shows as alice's (the first label of the host counts)");
+	free(u);
+	cr_expect_eq(sg_postcat_asks(dir, "Q00006"), 0, "another host's queue ID is not asked about");
+	cr_expect_eq(sg_postcat_asks(dir, "Q00007"), 0, "another instance's queue ID is not asked about");
+	cr_expect_eq(sg_postcat_asks(dir, "Q00004"), 1, "a forged 'removed' does not spare Q4");
+	hs = held_states(&f, "sasl:alice@example.com");
+	cr_expect_str_eq(hs, "Q00001=requested Q00002=unconfirmed Q00003=removed Q00004=requested "
+	    "Q00005=removed Q00006=unconfirmed Q00007=unconfirmed Q00008=requested", "holds: %s", hs);
+	free(hs);
+	cr_expect_not_null(strstr(buf_str(&f.said), "queue ID Q00002 not confirmed by the queue: the "
+	    "queue file's sasl_username is another login"), "the log says why Q2 was left alone:\n%s",
+	    buf_str(&f.said));
+	cr_expect_not_null(strstr(buf_str(&f.said), "2 queue IDs logged by another host or Postfix "
+	    "instance"), "the log counts the foreign ones:\n%s", buf_str(&f.said));
+	{
+		struct pfx p = { .f = f };
+
+		p.pl.last_us = t;
+		js = p_status(&p);
+	}
+	e = sg_blocked_entry(js, "sasl:alice@example.com");
+	cr_expect(e != NULL && strstr(e, "\"held\": 3, \"unconfirmed\": 3,") != NULL,
+	    "status counts the unconfirmed: %s", js);
+	free(e);
+	free(js);
+	ex = explain_text(&f, "sasl:alice@example.com");
+	cr_expect_not_null(strstr(ex, "unconfirmed: 3 "), "explain counts them: %s", ex);
+	cr_expect_not_null(strstr(ex, "queue: 2 confirmed, 1 unconfirmed, 1 gone"),
+	    "explain has what the queue said: %s", ex);
+	free(ex);
+	fx_close(&f);
+}
+
+/*
+ * unblock --delete-held and --release-held ask the queue again: a held
+ * queue ID that is now another's message (reused, or claimed by a
+ * forged line) is neither deleted nor released
+ */
+Test(act, unblock_deletes_only_what_the_queue_confirms)
+{
+	static const struct qrow rows[] = {
+		{ "Q00001", "mx", "postfix", 0, "alice@example.com" },
+		{ "Q00002", "mx", "postfix", 0, "alice@example.com" },
+		{ "Q00003", "mx", "postfix", 0, "alice@example.com" },
+	};
+	static const enum act_unblock_mode modes[] = { ACT_UNBLOCK_DELETE, ACT_UNBLOCK_RELEASE };
+	static const char *const flags[] = { "-d", "-H" };
+	size_t i;
+
+	for (i = 0; i < NROWS(modes); i++) {
+		struct fx f;
+		char err[512], *u, *hs;
+
+		fresh();
+		fx_open(&f, load_conf("sasl", "hold, block", 0));
+		put(&f, rows, NROWS(rows), (int64_t)time(NULL) * 1000000 - 600 * 1000000LL);
+		cr_assert_eq(act_block(f.act, "sasl:alice@example.com", 0, fx_report, &f, err,
+		    sizeof(err)), 0, "%s", err);
+		u = sg_stdin_union(callsp, "postsuper", "-h", 0);
+		cr_assert_str_eq(u, "Q00001\nQ00002\nQ00003\n", "all three held");
+		free(u);
+		cr_assert_eq(sg_queue_msg(dir, "Q00002", "bob@example.com", "b@example.com",
+		    "192.0.2.20"), 0);		/* now bob's */
+		sg_queue_rm(dir, "Q00003");	/* delivered meanwhile */
+		cr_assert_eq(act_unblock(f.act, "sasl:alice@example.com", modes[i], fx_report, &f, err,
+		    sizeof(err)), 0, "%s", err);
+		u = sg_stdin_union(callsp, "postsuper", flags[i], 0);
+		cr_expect_str_eq(u, "Q00001\n", "row %zu: postsuper %s got only Q1: %s", i, flags[i], u);
+		free(u);
+		hs = held_states(&f, "sasl:alice@example.com");
+		cr_expect_str_eq(hs, i == 0 ? "Q00001=deleted Q00002=unconfirmed Q00003=removed" :
+		    "Q00001=released Q00002=unconfirmed Q00003=removed", "row %zu: holds %s", i, hs);
+		free(hs);
+		fx_close(&f);
+	}
+}
+
+/*
+ * postcat that cannot answer holds nothing and fails the run, which is
+ * tried again later (by the daemon's timer), with postcat's words kept
+ */
+Test(act, postcat_failing_holds_nothing_and_retries)
+{
+	static const struct qrow rows[] = { { "Q00001", "mx", "postfix", 0, "alice@example.com" } };
+	struct fx f;
+	char *log;
+
+	fresh();
+	flag("fail-postcat", "");
+	fx_open(&f, load_conf("sasl", "hold", 0));
+	put(&f, rows, 1, (int64_t)time(NULL) * 1000000 - 600 * 1000000LL);
+	verdict_alice(&f, (int64_t)time(NULL) * 1000000);
+	cr_expect_eq(sg_ncalls(callsp, "postsuper", NULL, 0), 0, "postsuper did not run");
+	log = joblog(&f);
+	cr_expect_str_eq(log, "hold:pending", "the hold waits for a retry: %s", log);
+	free(log);
+	cr_expect_not_null(strstr(buf_str(&f.said), "1 not answered (postcat: exit 1: postcat: "
+	    "fatal: stand-in refuses)"), "the log says why:\n%s", buf_str(&f.said));
+	fx_close(&f);
+}
+
+/*
+ * Sender map keys are whole addresses: each identity is written to the
+ * sender map or not, and the log says why not (the mail is still held)
+ */
+Test(act, sender_map_keys_table)
+{
+	static const struct {
+		const char *by, *identity, *key, *why;
+	} rows[] = {
+		{ "sender", "sender:alice@example.com", "alice@example.com", NULL },
+		{ "sender", "sender:example.com", NULL, "not a whole address (no @)" },
+		{ "sender", "sender:@example.com", NULL, "no local part before the @" },
+		{ "sender", "sender:alice@", NULL, "no domain after the @" },
+		{ "sender", "sender:<>", NULL, "not a whole address (no @)" },
+		{ "sender", "sender:alice@localhost", NULL, "the domain is not a dotted domain name" },
+		{ "sender_domain", "sender_domain:shop.example", "shop.example", NULL },
+		{ "sender_domain", "sender_domain:com", NULL, "not a dotted domain name" },
+	};
+	size_t i;
+
+	for (i = 0; i < NROWS(rows); i++) {
+		struct limits_verdict v;
+		struct fx f;
+		char err[512], line[300];
+		int64_t t = (int64_t)time(NULL) * 1000000;
+
+		fresh();
+		fx_open(&f, load_conf(rows[i].by, "block, hold", 0));
+		memset(&v, 0, sizeof(v));
+		v.identity = rows[i].identity;
+		v.rule = &f.conf->rules[0];
+		v.win = &f.conf->rules[0].win[0];
+		v.count = 4;
+		v.time_us = t;
+		v.queue_id = "Q00001";
+		v.blocks = 1;
+		v.block_until_us = t + 3600 * 1000000LL;
+		cr_assert_eq(store_begin(f.st, err, sizeof(err)), 0, "%s", err);
+		act_verdict(f.act, &v);
+		cr_assert_eq(store_commit(f.st, err, sizeof(err)), 0, "%s", err);
+		act_kick(f.act);
+		if (rows[i].key != NULL) {
+			cr_expect(map_has(sendermap, rows[i].key), "row %zu: %s is a key", i,
+			    rows[i].identity);
+		} else {
+			cr_expect(map_has(sendermap, NULL), "row %zu: %s is not written: %s", i,
+			    rows[i].identity, sg_map_entries(sendermap, NULL));
+			snprintf(line, sizeof(line), "%s is not written to the access map: %s",
+			    rows[i].identity, rows[i].why);
+			cr_expect_not_null(strstr(buf_str(&f.said), line), "row %zu: the log says \"%s\":\n%s",
+			    i, line, buf_str(&f.said));
+		}
+		fx_close(&f);
+	}
 }

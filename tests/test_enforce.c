@@ -1173,3 +1173,123 @@ Test(enforce, longest_login_round_trip)
 	cmdres_free(&r);
 	stop(pid, SIGTERM);
 }
+
+/*
+ * 12 (issue 11): forged log lines claim bob's queued message for mallory
+ * and call one of mallory's own queued messages removed; the daemon asks
+ * the queue: bob's message is not held, mallory's "removed" one is.  Then
+ * mallory's D00003 leaves the queue unseen and Postfix reuses its ID for
+ * a message of bob's: `unblock --delete-held` deletes only what the queue
+ * still shows as mallory's.
+ */
+Test(enforce, forged_lines_hold_and_delete_nothing_of_others)
+{
+	struct cf c = { 0 };
+	char *u, *e, *js;
+	struct cmdres r;
+	long off;
+	int t, ok = 0;
+	pid_t pid;
+
+	write_conf(&c);
+	log_open();
+	msg(base, "B00001", "bob@example.com");
+	msg(base + 1, "D00001", "mallory@example.com");
+	msg(base + 2, "D00002", "mallory@example.com");
+	msg(base + 3, "D00003", "mallory@example.com");
+	forged_line(base + 4, "qmgr[50]", "D00002", "removed");	/* still queued */
+	forged_line(base + 5, "qmgr[50]", "B00001", "removed");	/* bob's, still queued */
+	sg_log_msg(logfp, base + 6, "B00001", "mallory@example.com", "a@example.com");	/* forged */
+	log_close();
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	cr_assert_not_null(e = wait_blocked("sasl:mallory@example.com", 5000), "mallory blocked:\n%s",
+	    keep(slurp_path(errp)));
+	free(e);
+	for (t = 0; t < 200 && !ok; t++) {	/* the hold, then the recheck of D00002 */
+		u = stdin_union("postsuper", "-h", 0);
+		ok = strcmp(u, "D00001\nD00002\nD00003\n") == 0;
+		free(u);
+		if (!ok)
+			msleep(50);
+	}
+	u = stdin_union("postsuper", "-h", 0);
+	cr_expect_str_eq(u, "D00001\nD00002\nD00003\n",
+	    "held: mallory's queued mail, D00002 too (its 'removed' was forged), not bob's B00001");
+	free(u);
+	cr_expect_geq(sg_postcat_asks(dir, "B00001"), 1, "the queue was asked about B00001");
+	cr_expect(wait_file(errp, "queue ID B00001 not confirmed by the queue", 5000),
+	    "the log says B00001 was left alone:\n%s", keep(slurp_path(errp)));
+	cr_assert_not_null(js = status());
+	e = blocked_entry(js, "sasl:mallory@example.com");
+	cr_expect(e != NULL && strstr(e, "\"unconfirmed\": 1,") != NULL, "status counts B00001: %s",
+	    js);
+	free(e);
+	free(js);
+
+	/* D00003 left the queue unseen; its ID now names a message of bob's */
+	cr_assert_eq(sg_queue_msg(dir, "D00003", "bob@example.com", "b@example.com", "192.0.2.20"), 0);
+	off = file_size(callsp);
+	r = sg("unblock", "sasl:mallory@example.com", "--delete-held");
+	cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
+	cmdres_free(&r);
+	cr_expect(wait_ncalls("postsuper", "-d", off, 1, 5000), "postsuper -d ran");
+	u = stdin_union("postsuper", "-d", off);
+	cr_expect_str_eq(u, "D00001\nD00002\n", "deleted: only what the queue shows as mallory's");
+	free(u);
+	stop(pid, SIGTERM);
+	r = sg("explain", "sasl:mallory@example.com", NULL);
+	cr_expect_not_null(strstr(r.out, "unconfirmed: 2 "), "explain: B00001 and D00003: %s", r.out);
+	cmdres_free(&r);
+}
+
+/*
+ * 13 (issue 11): a central log where another host and another Postfix
+ * instance logged the same login: only this Postfix's queue IDs are held,
+ * and postcat is not even asked about the others
+ */
+Test(enforce, other_hosts_and_instances_are_not_held_here)
+{
+	struct cf c = { 0 };
+	char *u, *e, tb[64];
+	int t, ok = 0;
+	pid_t pid;
+
+	write_conf(&c);
+	log_open();
+	msg(base, "A00001", "alice@example.com");
+	cr_assert_eq(sg_queue_msg(dir, "C00001", "alice@example.com", "a@example.com", "192.0.2.10"),
+	    0);			/* the same ID exists here too: still another host's message */
+	sg_stamp(tb, sizeof(tb), base + 1);
+	fprintf(logfp, "%s mx2 postfix/submission/smtpd[9]: C00001: client=h.example.net[192.0.2.10], "
+	    "sasl_method=PLAIN, sasl_username=alice@example.com\n", tb);
+	fprintf(logfp, "%s mx2 postfix/qmgr[9]: C00001: from=<a@example.com>, size=1, nrcpt=1 "
+	    "(queue active)\n", tb);
+	fprintf(logfp, "%s mx postfix-out/submission/smtpd[9]: C00002: client=h.example.net"
+	    "[192.0.2.10], sasl_method=PLAIN, sasl_username=alice@example.com\n", tb);
+	fprintf(logfp, "%s mx postfix-out/qmgr[9]: C00002: from=<a@example.com>, size=1, nrcpt=1 "
+	    "(queue active)\n", tb);
+	msg(base + 2, "A00002", "alice@example.com");
+	log_close();
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000), "%s",
+	    keep(slurp_path(errp)));
+	free(e);
+	for (t = 0; t < 100 && !ok; t++) {
+		u = stdin_union("postsuper", "-h", 0);
+		ok = strcmp(u, "A00001\nA00002\n") == 0;
+		free(u);
+		if (!ok)
+			msleep(50);
+	}
+	cr_expect(ok, "held only this Postfix's A00001 and A00002: %s",
+	    keep(stdin_union("postsuper", "-h", 0)));
+	cr_expect_eq(sg_postcat_asks(dir, "C00001") + sg_postcat_asks(dir, "C00002"), 0,
+	    "the other host's and instance's queue IDs are never asked about");
+	cr_expect(wait_file(errp, "2 queue IDs logged by another host or Postfix instance", 5000),
+	    "the log says so:\n%s", keep(slurp_path(errp)));
+	stop(pid, SIGTERM);
+}
