@@ -671,8 +671,8 @@ text_close(struct text *t)
 static void
 qmsg(FILE *fp, time_t t, const char *qid, const char *login, const char *from)
 {
-	sg_log_msg(fp, t, qid, login, from);
 	cr_assert_eq(sg_queue_msg(dir, qid, login, from, "192.0.2.10"), 0);
+	sg_log_msg(fp, t, qid, login, from);
 }
 
 /* qremoved - a true "removed": the log says so and the queue no longer has it */

@@ -257,12 +257,13 @@ msg(time_t t, const char *qid, const char *login)
 {
 	int own = logfp == NULL;
 
+	/* first in the queue, then in the log, as Postfix does it */
+	cr_assert_eq(sg_queue_msg(dir, qid, login, "a@example.com", "192.0.2.10"), 0);
 	if (own)
 		log_open();
 	sg_log_msg(logfp, t, qid, login, "a@example.com");
 	if (own)
 		log_close();
-	cr_assert_eq(sg_queue_msg(dir, qid, login, "a@example.com", "192.0.2.10"), 0);
 }
 
 /* forged_line - a line anyone who can write to syslog can write: the queue is not changed */
