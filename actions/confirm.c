@@ -76,7 +76,8 @@ split(struct confirm *cf, const char *in, size_t len)
 
 		if (n > 0 && !(n == 3 && memcmp(in + o, "ALL", 3) == 0) && pf_qid_ok(in + o, n)) {
 			if (cf->n == cap) {
-				char **nq = realloc(cf->qid, (cap = cap ? cap * 2 : 16) * sizeof(*nq));
+				char **nq =
+				    realloc(cf->qid, (cap = cap ? cap * 2 : 16) * sizeof(*nq));
 
 				if (nq == NULL)
 					return (-1);
@@ -101,11 +102,14 @@ say_unconfirmed(struct confirm *cf, const char *qid, const char *why)
 		return;
 	esc_vis(cf->j->identity ? cf->j->identity : "-", idv, sizeof(idv));
 	if (cf->t.unconfirmed == CONFIRM_SAY_MAX)
-		act_say(cf->a, ACT_WARN, "%s for %s: more queue IDs not confirmed (see the outcome)",
-		    cf->j->action, idv);
+		act_say(cf->a, ACT_WARN,
+		    "%s for %s: more queue IDs not confirmed (see the outcome)", cf->j->action,
+		    idv);
 	else
-		act_say(cf->a, ACT_WARN, "%s for %s: queue ID %s not confirmed by the queue: %s; "
-		    "left alone", cf->j->action, idv, qid, why);
+		act_say(cf->a, ACT_WARN,
+		    "%s for %s: queue ID %s not confirmed by the queue: %s; "
+		    "left alone",
+		    cf->j->action, idv, qid, why);
 }
 
 /* Holds whose state the verdicts change. */
@@ -139,8 +143,8 @@ finish(struct confirm *cf)
 	char err[256];
 
 	if ((cf->t.unconfirmed > 0 || cf->t.gone > 0) && cf->j->identity != NULL &&
-	    store_each_hold(cf->a->store, cf->j->identity, NULL, state_cb, cf, err,
-		sizeof(err)) < 0)
+	    store_each_hold(cf->a->store, cf->j->identity, NULL, state_cb, cf, err, sizeof(err)) <
+		0)
 		act_say(cf->a, ACT_WARN, "%s", err);
 	cf->then(cf->a, cf->j); /* may free the job, and cf with it */
 }
@@ -217,8 +221,9 @@ ask_next(struct confirm *cf)
 		cf->ask[i].cf = cf;
 		cf->ask[i].i = i;
 		cf->inflight++;
-		if (argv == NULL || run_start(cf->a->runner, (const char *const *)argv, NULL, 0, ms,
-					asked, &cf->ask[i], err, sizeof(err)) < 0) {
+		if (argv == NULL ||
+		    run_start(cf->a->runner, (const char *const *)argv, NULL, 0, ms, asked,
+			&cf->ask[i], err, sizeof(err)) < 0) {
 			cf->inflight--;
 			verdict(cf, i, POSTCAT_FAILED, NULL,
 			    argv == NULL ? "postcat: out of memory" : err);
@@ -239,8 +244,9 @@ confirm_start(struct act *a, struct job *j, void (*then)(struct act *, struct jo
 	if (cf != NULL)
 		buf_init(&cf->in, (size_t)-1 / 2);
 	if (cf == NULL || split(cf, j->in ? j->in : "", j->inlen) < 0 ||
-	    (cf->n > 0 && ((cf->v = calloc(cf->n, sizeof(*cf->v))) == NULL ||
-			      (cf->ask = calloc(cf->n, sizeof(*cf->ask))) == NULL))) {
+	    (cf->n > 0 &&
+		((cf->v = calloc(cf->n, sizeof(*cf->v))) == NULL ||
+		    (cf->ask = calloc(cf->n, sizeof(*cf->ask))) == NULL))) {
 		if (cf != NULL) {
 			cf->t.failed = 1;
 			snprintf(cf->failure, sizeof(cf->failure), "confirm: out of memory");

@@ -86,8 +86,8 @@ int
 hold_local(const struct act *a, const char *host, const char *instance)
 {
 	const struct conf *c = a->conf;
-	const char *me = c->hostname != NULL && strcmp(c->hostname, "auto") != 0 ? c->hostname
-										   : a->hostname;
+	const char *me =
+	    c->hostname != NULL && strcmp(c->hostname, "auto") != 0 ? c->hostname : a->hostname;
 	const char *inst = c->postfix_instance != NULL ? c->postfix_instance : "postfix";
 
 	return (host != NULL && host[0] != '\0' && instance != NULL && same_label(host, me) &&

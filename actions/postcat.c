@@ -70,8 +70,8 @@ header_path(const struct line *l, const char *prefix, const char *qid, struct li
 	n = l->n - pn - en;
 	for (i = 0; i < n; i++)
 		if (p[i] == '\0' ||
-		    strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-", p[i]) ==
-			NULL)
+		    strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-",
+			p[i]) == NULL)
 			return (0);
 	if (memcmp(p + n - qn, qid, qn) != 0 || (n > qn && p[n - qn - 1] != '/'))
 		return (0);
@@ -106,8 +106,8 @@ record(struct postcat_env *env, const struct line *l, int *is_sender, int *is_fu
 		return (0);
 	for (i = 0; l->p + i < colon; i++)
 		if (l->p[i] == '\0' ||
-		    strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", l->p[i]) ==
-			NULL)
+		    strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_",
+			l->p[i]) == NULL)
 			return (0);
 	v = colon + 1;
 	if (v < l->p + l->n && *v == ' ')
@@ -153,7 +153,8 @@ postcat_parse(const char *text, size_t len, const char *qid, struct postcat_env 
 			continue;
 		}
 		if (after_full && !is_sender)
-			env->tampered = 1; /* written into the full name: sendmail puts the sender next */
+			env->tampered =
+			    1; /* written into the full name: sendmail puts the sender next */
 		after_full = is_full || (after_full && !is_sender);
 	}
 	if (env->sender.count > 1 || env->sasl.count > 1 || env->client.count > 1 ||
@@ -281,8 +282,7 @@ gone(const char *err, const char *qid)
 }
 
 enum postcat_verdict
-postcat_verdict(const struct run_result *r, const char *qid, const char *identity,
-    const char **why)
+postcat_verdict(const struct run_result *r, const char *qid, const char *identity, const char **why)
 {
 	struct postcat_env env;
 

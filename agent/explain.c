@@ -142,9 +142,10 @@ explain_print(struct store *st, const char *identity, FILE *fp, char *err, size_
 	if (section_end(&e, store_each_hold(st, identity, NULL, ex_hold, &e, err, errlen)) < 0 ||
 	    store_each_hold(st, identity, "unconfirmed", ex_count, &unconfirmed, err, errlen) != 0)
 		return (-1);
-	fprintf(fp, "unconfirmed: %ld (queue IDs the log gave this identity that the queue did not "
-		    "show as its own, or that another host or Postfix instance logged: left "
-		    "alone)\n",
+	fprintf(fp,
+	    "unconfirmed: %ld (queue IDs the log gave this identity that the queue did not "
+	    "show as its own, or that another host or Postfix instance logged: left "
+	    "alone)\n",
 	    unconfirmed);
 	fputs("\nactions and outcomes:\n", fp);
 	return (section_end(&e, store_each_job(st, identity, NULL, ex_job, &e, err, errlen)));

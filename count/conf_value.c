@@ -543,12 +543,14 @@ val_name(struct pstate *ps, const struct key *k, char **dst, const char *v)
 {
 	size_t n = strlen(v);
 
-	if (n == 0 || n > CONF_NAME_MAX || v[strspn(v, "abcdefghijklmnopqrstuvwxyz"
-						     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-						     "0123456789.-_")] != '\0') {
+	if (n == 0 || n > CONF_NAME_MAX ||
+	    v[strspn(v,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789.-_")] != '\0') {
 		conf_ps_err(ps, ps->line,
-		    "%s: '%s' is not a name (1 to %d letters, digits, '.', '-' or '_')", k->name,
-		    v, CONF_NAME_MAX);
+		    "%s: '%s' is not a name (1 to %d letters, digits, '.', '-' or '_')", k->name, v,
+		    CONF_NAME_MAX);
 		return (-1);
 	}
 	return (put_str(ps, dst, v));
