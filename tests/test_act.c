@@ -360,15 +360,36 @@ kind_by(const char *identity, const char *actions, char *buf, size_t len)
 	return (buf);
 }
 
+/* cross - identity crosses the rule's 3/1h at t, by Q00001: its verdict, in a batch, then kicked */
+static void
+cross(struct fx *f, const char *identity, int64_t t)
+{
+	struct limits_verdict v;
+	char err[512];
+
+	memset(&v, 0, sizeof(v));
+	v.identity = identity;
+	v.rule = &f->conf->rules[0];
+	v.win = &f->conf->rules[0].win[0];
+	v.count = 4;
+	v.time_us = t;
+	v.queue_id = "Q00001";
+	v.blocks = 1;
+	v.block_until_us = t + 3600 * 1000000LL;
+	cr_assert_eq(store_begin(f->st, err, sizeof(err)), 0, "%s", err);
+	act_verdict(f->act, &v);
+	cr_assert_eq(store_commit(f->st, err, sizeof(err)), 0, "%s", err);
+	act_kick(f->act);
+}
+
 Test(act, verdict_table)
 {
 	size_t i;
 
 	for (i = 0; i < NROWS(vrows); i++) {
 		const struct vrow *r = &vrows[i];
-		struct limits_verdict v;
 		struct fx f;
-		char by[32], sb[32], err[512], *log, *ran;
+		char by[32], sb[32], *log, *ran;
 		const char *map = r->map == NULL ? NULL : strcmp(r->map, "sasl") == 0 ? saslmap :
 		    sendermap, *key = strchr(r->identity, ':') + 1;
 		int64_t t = (int64_t)time(NULL) * 1000000;
@@ -377,19 +398,7 @@ Test(act, verdict_table)
 		fx_open(&f, load_conf(kind_by(r->identity, r->actions, by, sizeof(by)), r->actions,
 		    r->monitor));
 		seed(&f, r->identity, t - 60 * 1000000LL);
-		memset(&v, 0, sizeof(v));
-		v.identity = r->identity;
-		v.rule = &f.conf->rules[0];
-		v.win = &f.conf->rules[0].win[0];
-		v.count = 4;
-		v.time_us = t;
-		v.queue_id = "Q00001";
-		v.blocks = 1;
-		v.block_until_us = t + 3600 * 1000000LL;
-		cr_assert_eq(store_begin(f.st, err, sizeof(err)), 0, "%s", err);
-		act_verdict(f.act, &v);
-		cr_assert_eq(store_commit(f.st, err, sizeof(err)), 0, "%s", err);
-		act_kick(f.act);
+		cross(&f, r->identity, t);
 		cr_expect_str_eq(state(&f, r->identity, sb, sizeof(sb)), r->state,
 		    "row %zu (%s, %s, %s): state %s", i, r->actions, r->identity,
 		    r->monitor ? "monitor" : "enforce", sb);
@@ -996,28 +1005,6 @@ held_states(struct fx *f, const char *identity)
 	return (t);
 }
 
-/* verdict - alice crosses 3/1h now, by Q00001 */
-static void
-verdict_alice(struct fx *f, int64_t t)
-{
-	struct limits_verdict v;
-	char err[512];
-
-	memset(&v, 0, sizeof(v));
-	v.identity = "sasl:alice@example.com";
-	v.rule = &f->conf->rules[0];
-	v.win = &f->conf->rules[0].win[0];
-	v.count = 4;
-	v.time_us = t;
-	v.queue_id = "Q00001";
-	v.blocks = 1;
-	v.block_until_us = t + 3600 * 1000000LL;
-	cr_assert_eq(store_begin(f->st, err, sizeof(err)), 0, "%s", err);
-	act_verdict(f->act, &v);
-	cr_assert_eq(store_commit(f->st, err, sizeof(err)), 0, "%s", err);
-	act_kick(f->act);
-}
-
 /* explain_text - explain's output for identity (caller frees) */
 static char *
 explain_text(struct fx *f, const char *identity)
@@ -1058,7 +1045,7 @@ Test(act, queue_confirms_what_is_held)
 	fresh();
 	fx_open(&f, load_conf("sasl", "hold, block", 0));
 	put(&f, rows, NROWS(rows), t - 600 * 1000000LL);
-	verdict_alice(&f, t);
+	cross(&f, "sasl:alice@example.com", t);
 	u = sg_stdin_union(callsp, "postsuper", "-h", 0);
 	cr_expect_str_eq(u, "Q00001\nQ00004\nQ00008\n",
 	    "held: exactly the queue IDs the queue shows as alice's (the first label of the host counts)");
@@ -1152,7 +1139,7 @@ Test(act, postcat_failing_holds_nothing_and_retries)
 	flag("fail-postcat", "");
 	fx_open(&f, load_conf("sasl", "hold", 0));
 	put(&f, rows, 1, (int64_t)time(NULL) * 1000000 - 600 * 1000000LL);
-	verdict_alice(&f, (int64_t)time(NULL) * 1000000);
+	cross(&f, "sasl:alice@example.com", (int64_t)time(NULL) * 1000000);
 	cr_expect_eq(sg_ncalls(callsp, "postsuper", NULL, 0), 0, "postsuper did not run");
 	log = joblog(&f);
 	cr_expect_str_eq(log, "hold:pending", "the hold waits for a retry: %s", log);
@@ -1183,26 +1170,12 @@ Test(act, sender_map_keys_table)
 	size_t i;
 
 	for (i = 0; i < NROWS(rows); i++) {
-		struct limits_verdict v;
 		struct fx f;
-		char err[512], line[300];
-		int64_t t = (int64_t)time(NULL) * 1000000;
+		char line[300];
 
 		fresh();
 		fx_open(&f, load_conf(rows[i].by, "block, hold", 0));
-		memset(&v, 0, sizeof(v));
-		v.identity = rows[i].identity;
-		v.rule = &f.conf->rules[0];
-		v.win = &f.conf->rules[0].win[0];
-		v.count = 4;
-		v.time_us = t;
-		v.queue_id = "Q00001";
-		v.blocks = 1;
-		v.block_until_us = t + 3600 * 1000000LL;
-		cr_assert_eq(store_begin(f.st, err, sizeof(err)), 0, "%s", err);
-		act_verdict(f.act, &v);
-		cr_assert_eq(store_commit(f.st, err, sizeof(err)), 0, "%s", err);
-		act_kick(f.act);
+		cross(&f, rows[i].identity, (int64_t)time(NULL) * 1000000);
 		if (rows[i].key != NULL) {
 			cr_expect(map_has(sendermap, rows[i].key), "row %zu: %s is a key", i,
 			    rows[i].identity);
