@@ -188,7 +188,8 @@ asked(void *ctx, const struct run_result *r)
 	struct act *a = cf->a;
 	const char *why = NULL;
 	char what[128], fail[256];
-	enum postcat_verdict v = postcat_verdict(r, cf->qid[k->i], cf->j->identity, &why);
+	enum postcat_verdict v =
+	    postcat_verdict(r, cf->qid[k->i], cf->j->identity ? cf->j->identity : "", &why);
 
 	fail[0] = '\0';
 	if (v == POSTCAT_FAILED) {

@@ -18,6 +18,9 @@
  *	postfix reload) has ended, so the run after it waits for the map to
  *	be in force.  postmap and reload are jobs too (JOB_POSTMAP,
  *	JOB_RELOAD), outside any chain; map.c hears how they ended.
+ *	A postsuper job (hold, release, delete, recheck) first has the queue
+ *	confirm its queue IDs (confirm.c) and runs with the confirmed ones
+ *	only; with none it does not run.
  *	A waiter is the report a block or unblock by hand owes the one who
  *	asked: what was decided, then what each run of its chain said and
  *	whether its map change is in force, sent when all of that is known,
