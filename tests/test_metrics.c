@@ -1,7 +1,8 @@
 /*
  * test_metrics - metrics_file as node_exporter's textfile collector reads
  * it: the real daemon (`sendguard run -f`, enforcing through the
- * stand-in Postfix programs of runcmd.h) follows a known log; the file
+ * stand-in Postfix programs of runcmd.h, and the stand-in queue of
+ * queue.h that confirms alice's messages) follows a known log; the file
  * appears at once with the counts of that log (lines, messages, verdicts
  * by rule, the block in force, the top identities of the rule's window,
  * with a hostile login's label escaped), then is rewritten by the 15 s
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/queue.h"
 #include "tests/runcmd.h"
 
 #define PROMTOOL "/usr/bin/promtool"
@@ -38,6 +40,7 @@ setup(void)
 
 	cr_assert_eq(sg_lower_tmpdir(dir, sizeof(dir), "sg-metrics"), 0);
 	cr_assert_eq(sg_standins(dir), 0);
+	cr_assert_eq(sg_postcat_standin(dir), 0);
 	snprintf(confp, sizeof(confp), "%s/agent.conf", dir);
 	snprintf(logp, sizeof(logp), "%s/mail.log", dir);
 	snprintf(promp, sizeof(promp), "%s/sendguard.prom", dir);
@@ -46,6 +49,9 @@ setup(void)
 	for (i = 0; i < 5; i++) { /* the 4th crosses 3/1h */
 		snprintf(qid, sizeof(qid), "4A%04d", i);
 		sg_log_msg(fp, now - 600 + i * 10, qid, "alice@example.com", "alice@example.com");
+		cr_assert_eq(sg_queue_msg(dir, qid, "alice@example.com", "alice@example.com",
+				 "192.0.2.10"),
+		    0);
 	}
 	sg_log_msg(fp, now - 300, "4C0001", HOSTILE, "x@example.com");
 	fclose(fp);
@@ -53,9 +59,10 @@ setup(void)
 	fprintf(fp,
 	    "[agent]\nlog = %s\nstate = %s/state.db\nsocket = %s/ctl.sock\nstart_at = beginning\n"
 	    "postfix_config_dir = %s/etc\npostsuper = %s/bin/postsuper\npostmap = %s/bin/postmap\n"
-	    "postfix = %s/bin/postfix\nsendmail = %s/bin/sendmail\nmetrics_file = %s\n\n"
+	    "postfix = %s/bin/postfix\nsendmail = %s/bin/sendmail\npostcat = %s/bin/postcat\n"
+	    "hostname = mx\nmetrics_file = %s\n\n"
 	    "[limit submission]\nby = sasl\nmessages = 3/1h\nactions = hold\n",
-	    logp, dir, dir, dir, dir, dir, dir, dir, promp);
+	    logp, dir, dir, dir, dir, dir, dir, dir, dir, promp);
 	fclose(fp);
 }
 
