@@ -86,9 +86,9 @@ flag(const char *name, const char *text)
 	fclose(fp);
 }
 
-/* load_conf - agent.conf with one rule "s" by kind by, 3/1h, actions; mode monitor or not */
+/* load_conf_exec - agent.conf with one rule "s" by kind by, 3/1h, actions; exec's arguments */
 static struct conf *
-load_conf(const char *by, const char *actions, int monitor)
+load_conf_exec(const char *by, const char *actions, int monitor, const char *exec_args)
 {
 	struct conf_errs errs = { NULL, 0 };
 	struct conf *c = NULL;
@@ -102,13 +102,20 @@ load_conf(const char *by, const char *actions, int monitor)
 	    "[limit s]\nby = %s\nmessages = 3/1h\nactions = %s\nblock_time = 1h\n\n"
 	    "[action block]\nsasl_map = %s\nsender_map = %s\n\n"
 	    "[action notify]\nto = postmaster@example.com\n\n"
-	    "[action exec]\ncommand = %s/bin/exec %%i %%r %%c %%w\n",
+	    "[action exec]\ncommand = %s/bin/exec %s\n",
 	    dir, dir, dir, dir, monitor ? "monitor" : "enforce", dir, dir, dir, dir, by, actions,
-	    saslmap, sendermap, dir);
+	    saslmap, sendermap, dir, exec_args);
 	fclose(fp);
 	cr_assert_eq(conf_load(confp, &c, &errs), 0, "%s", errs.n ? errs.msg[0] : "?");
 	conf_errs_free(&errs);
 	return (c);
+}
+
+/* load_conf - the same with exec's arguments %i %r %c %w; mode monitor or not */
+static struct conf *
+load_conf(const char *by, const char *actions, int monitor)
+{
+	return (load_conf_exec(by, actions, monitor, "%i %r %c %w"));
 }
 
 /* One act over an in-memory store, its log lines kept. */
@@ -866,4 +873,74 @@ Test(act, hostile_logins)
 		free(js);
 	}
 	p_close(&px);
+}
+
+/*
+ * An identity with more queued mail than one argument can list: exec's
+ * %q is cut after its last whole queue ID and ends in ",...", and the
+ * hook runs (it used to be skipped without a word).
+ */
+Test(act, exec_long_queue_list_cut_and_run)
+{
+	struct limits_verdict v;
+	struct store_msg m;
+	struct sg_calls cs;
+	struct fx f;
+	char err[512], qid[16], *log;
+	const char *arg = NULL;
+	int64_t t = (int64_t)time(NULL) * 1000000;
+	int i, n = 7000, execs = 0;
+	size_t len;
+
+	fresh();
+	fx_open(&f, load_conf_exec("sasl", "hold, exec", 0, "--ids=%q %i"));
+	memset(&m, 0, sizeof(m));
+	m.host = "mx";
+	m.instance = "";
+	m.uid = -1;
+	m.nrcpt = 1;
+	m.sasl = "alice@example.com";
+	cr_assert_eq(store_begin(f.st, err, sizeof(err)), 0, "%s", err);
+	for (i = 0; i < n; i++) {
+		snprintf(qid, sizeof(qid), "Q%09d", i);
+		m.queue_id = qid;
+		m.time_us = t - 600 * 1000000LL + i;
+		cr_assert_eq(store_add_message(f.st, &m, err, sizeof(err)), 0, "%s", err);
+	}
+	cr_assert_eq(store_commit(f.st, err, sizeof(err)), 0, "%s", err);
+	memset(&v, 0, sizeof(v));
+	v.identity = "sasl:alice@example.com";
+	v.rule = &f.conf->rules[0];
+	v.win = &f.conf->rules[0].win[0];
+	v.count = n;
+	v.time_us = t;
+	v.queue_id = "Q000000003";
+	v.blocks = 1;
+	v.block_until_us = t + 3600 * 1000000LL;
+	cr_assert_eq(store_begin(f.st, err, sizeof(err)), 0, "%s", err);
+	act_verdict(f.act, &v);
+	cr_assert_eq(store_commit(f.st, err, sizeof(err)), 0, "%s", err);
+	act_kick(f.act);
+	log = joblog(&f);
+	cr_expect_str_eq(log, "hold:ok exec:ok", "the hook ran: %s\n%s", log, buf_str(&f.said));
+	free(log);
+	sg_calls_load(&cs, callsp, 0);
+	for (i = 0; i < cs.n; i++)
+		if (strcmp(cs.c[i].name, "exec") == 0 && cs.c[i].narg == 2) {
+			execs++;
+			arg = cs.c[i].arg[0];
+			cr_expect_str_eq(cs.c[i].arg[1], "sasl:alice@example.com");
+		}
+	cr_expect_eq(execs, 1, "exec ran once with two arguments");
+	if (arg != NULL) {
+		len = strlen(arg);
+		cr_expect_leq(len, 64 * 1024, "%%q fits one argument: %zu bytes", len);
+		cr_expect_eq(strncmp(arg, "--ids=Q000000000,Q000000001,", 28), 0, "%.40s", arg);
+		cr_expect_str_eq(arg + len - 4, ",...", "the cut is marked: ...%s", arg + len - 20);
+		cr_expect_eq((len - 6 - 3) % 11, 0, "whole queue IDs only (%zu bytes)", len);
+	}
+	sg_calls_free(&cs);
+	cr_expect_not_null(strstr(buf_str(&f.said), "cut after its last whole entry"),
+	    "the log says the list was cut:\n%.2000s", buf_str(&f.said));
+	fx_close(&f);
 }
