@@ -254,6 +254,32 @@ map_has(const char *path, const char *key)
 	return (ok);
 }
 
+/*
+ * verdict - an overrun of identity by the rule's first window (count, at
+ * t, crossed by qid) through act in one batch, as the daemon hands it
+ * over, and its runs run
+ */
+static void
+verdict(struct fx *f, const char *identity, long count, int64_t t, const char *qid)
+{
+	struct limits_verdict v;
+	char err[512];
+
+	memset(&v, 0, sizeof(v));
+	v.identity = identity;
+	v.rule = &f->conf->rules[0];
+	v.win = &f->conf->rules[0].win[0];
+	v.count = count;
+	v.time_us = t;
+	v.queue_id = qid;
+	v.blocks = 1;
+	v.block_until_us = t + 3600 * 1000000LL;
+	cr_assert_eq(store_begin(f->st, err, sizeof(err)), 0, "%s", err);
+	act_verdict(f->act, &v);
+	cr_assert_eq(store_commit(f->st, err, sizeof(err)), 0, "%s", err);
+	act_kick(f->act);
+}
+
 /* ---------------------------------------------------------------------- */
 /* verdicts */
 
@@ -333,9 +359,8 @@ Test(act, verdict_table)
 
 	for (i = 0; i < NROWS(vrows); i++) {
 		const struct vrow *r = &vrows[i];
-		struct limits_verdict v;
 		struct fx f;
-		char by[32], sb[32], err[512], *log, *ran;
+		char by[32], sb[32], *log, *ran;
 		const char *map = r->map == NULL ? NULL : strcmp(r->map, "sasl") == 0 ? saslmap :
 		    sendermap, *key = strchr(r->identity, ':') + 1;
 		int64_t t = (int64_t)time(NULL) * 1000000;
@@ -344,19 +369,7 @@ Test(act, verdict_table)
 		fx_open(&f, load_conf(kind_by(r->identity, r->actions, by, sizeof(by)), r->actions,
 		    r->monitor));
 		seed(&f, r->identity, t - 60 * 1000000LL);
-		memset(&v, 0, sizeof(v));
-		v.identity = r->identity;
-		v.rule = &f.conf->rules[0];
-		v.win = &f.conf->rules[0].win[0];
-		v.count = 4;
-		v.time_us = t;
-		v.queue_id = "Q00001";
-		v.blocks = 1;
-		v.block_until_us = t + 3600 * 1000000LL;
-		cr_assert_eq(store_begin(f.st, err, sizeof(err)), 0, "%s", err);
-		act_verdict(f.act, &v);
-		cr_assert_eq(store_commit(f.st, err, sizeof(err)), 0, "%s", err);
-		act_kick(f.act);
+		verdict(&f, r->identity, 4, t, "Q00001");
 		cr_expect_str_eq(state(&f, r->identity, sb, sizeof(sb)), r->state,
 		    "row %zu (%s, %s, %s): state %s", i, r->actions, r->identity,
 		    r->monitor ? "monitor" : "enforce", sb);
@@ -882,7 +895,6 @@ Test(act, hostile_logins)
  */
 Test(act, exec_long_queue_list_cut_and_run)
 {
-	struct limits_verdict v;
 	struct store_msg m;
 	struct sg_calls cs;
 	struct fx f;
@@ -908,19 +920,7 @@ Test(act, exec_long_queue_list_cut_and_run)
 		cr_assert_eq(store_add_message(f.st, &m, err, sizeof(err)), 0, "%s", err);
 	}
 	cr_assert_eq(store_commit(f.st, err, sizeof(err)), 0, "%s", err);
-	memset(&v, 0, sizeof(v));
-	v.identity = "sasl:alice@example.com";
-	v.rule = &f.conf->rules[0];
-	v.win = &f.conf->rules[0].win[0];
-	v.count = n;
-	v.time_us = t;
-	v.queue_id = "Q000000003";
-	v.blocks = 1;
-	v.block_until_us = t + 3600 * 1000000LL;
-	cr_assert_eq(store_begin(f.st, err, sizeof(err)), 0, "%s", err);
-	act_verdict(f.act, &v);
-	cr_assert_eq(store_commit(f.st, err, sizeof(err)), 0, "%s", err);
-	act_kick(f.act);
+	verdict(&f, "sasl:alice@example.com", n, t, "Q000000003");
 	log = joblog(&f);
 	cr_expect_str_eq(log, "hold:ok exec:ok", "the hook ran: %s\n%s", log, buf_str(&f.said));
 	free(log);
