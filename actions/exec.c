@@ -182,7 +182,7 @@ exec_expand(const char *const tmpl[], size_t n, const struct exec_vars *v, char 
 		}
 	}
 	*outp = out;
-	return (cutp);
+	return (cutp ? 1 : 0);
 }
 
 /* exec_free - free an argv from exec_expand() */
@@ -198,13 +198,25 @@ exec_free(char **argv)
 	free(argv);
 }
 
+/* say_cut - the log line of a %q list that was cut to fit */
+static void
+say_cut(struct act *a, const char *identity, size_t nqids)
+{
+	char idv[ACT_ID_VIS];
+
+	act_say(a, ACT_WARN,
+	    "exec for %s: the list of its %zu queue IDs is longer than one argument may be "
+	    "(%zu bytes): cut after its last whole entry, ending in \"%s\"; the command runs",
+	    esc_vis(identity, idv, sizeof(idv)), nqids, EXEC_ELEM_MAX, EXEC_MARK);
+}
+
 void
 exec_job(struct act *a, const char *identity, const char *rule, long count, const char *window,
     const struct hold_list *ql)
 {
 	struct exec_vars ev;
 	struct buf qids;
-	char **argv = NULL, err[256], idv[ACT_ID_VIS];
+	char **argv = NULL, err[256];
 	size_t i;
 	int rc;
 
@@ -230,13 +242,7 @@ exec_job(struct act *a, const char *identity, const char *rule, long count, cons
 		act_say(a, ACT_WARN, "exec: %s", err);
 	else {
 		if (rc == 1)
-			act_say(a, ACT_WARN,
-			    "exec for %s: the list of its %zu queue IDs is longer than one "
-			    "argument "
-			    "may be (%zu bytes): cut after its last whole entry, ending in "
-			    "\"" EXEC_MARK "\"; the command runs",
-			    esc_vis(identity, idv, sizeof(idv)), ql != NULL ? ql->n : 0,
-			    EXEC_ELEM_MAX);
+			say_cut(a, identity, ql != NULL ? ql->n : 0);
 		job_queue(a, JOB_PROG, "exec", identity, argv, NULL, 0);
 	}
 	buf_free(&qids);

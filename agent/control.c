@@ -517,10 +517,14 @@ control_new(struct ev *ev, int lfd, control_answer_fn answer, void *ctx)
 void
 control_free(struct control *ctl)
 {
+	struct control_client *c, *next;
+
 	if (ctl == NULL)
 		return;
 	(void)ev_del_fd(ctl->ev, ctl->lfd);
-	while (ctl->clients != NULL)
-		client_close(ctl->clients);
+	for (c = ctl->clients; c != NULL; c = next) {
+		next = c->next;
+		client_close(c);
+	}
 	free(ctl);
 }
