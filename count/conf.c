@@ -91,6 +91,11 @@ const struct key conf_keys[] = {
 	    PATH_PROG },
 	{ "sendmail", "/usr/sbin/sendmail", 0, 0, C(sendmail), 0, NULL, SEC_AGENT, KT_PATH,
 	    PATH_PROG },
+	{ "postcat", "/usr/sbin/postcat", 0, 0, C(postcat), 0, NULL, SEC_AGENT, KT_PATH,
+	    PATH_PROG },
+	{ "hostname", "auto", 0, 0, C(hostname), 0, NULL, SEC_AGENT, KT_NAME, 0 },
+	{ "postfix_instance", "postfix", 0, 0, C(postfix_instance), 0, NULL, SEC_AGENT, KT_NAME,
+	    0 },
 	{ "retention", "7d", 60, DURATION_MAX, C(retention), 0, NULL, SEC_AGENT, KT_DURATION, 0 },
 	{ "action_timeout", "30s", 1, 3600, C(action_timeout), 0, NULL, SEC_AGENT, KT_DURATION, 0 },
 	{ "by", NULL, 0, 0, R(by), 0, by_words, SEC_LIMIT, KT_ENUM, 0 },
@@ -274,6 +279,7 @@ free_values(struct conf *c)
 		case KT_WORD:
 		case KT_REPLY:
 		case KT_ADDRESS:
+		case KT_NAME:
 			free(*(char **)(void *)t);
 			break;
 		case KT_LIST:
