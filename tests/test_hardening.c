@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "tests/queue.h"
 #include "tests/runcmd.h"
 
 static char dir[64], logp[128], confp[128], errp[128], statep[160], sockp[160];
@@ -64,9 +65,9 @@ conf_at(const char *path, const char *state, const char *sock, const char *extra
 	fprintf(fp, "[agent]\nlog = %s\nstate = %s\nsocket = %s\nstart_at = beginning\n"
 	    "retention = 30d\npostfix_config_dir = %s/etc\npostsuper = %s/bin/postsuper\n"
 	    "postmap = %s/bin/postmap\npostfix = %s/bin/postfix\nsendmail = %s/bin/sendmail\n"
-	    "%s[limit s]\nby = sasl\nmessages = 200/30d\nactions = hold\n"
+	    "postcat = %s/bin/postcat\n%s[limit s]\nby = sasl\nmessages = 200/30d\nactions = hold\n"
 	    "[action block]\nsasl_map = %s/etc/sasl_access\nsender_map = %s/etc/sender_access\n",
-	    logp, state, sock, dir, dir, dir, dir, dir, extra, dir, dir);
+	    logp, state, sock, dir, dir, dir, dir, dir, dir, extra, dir, dir);
 	fclose(fp);
 }
 
@@ -208,6 +209,7 @@ Test(hardening, block_refused_while_a_daemon_holds_the_state)
 	pid_t a;
 
 	cr_assert_eq(sg_standins(dir), 0);
+	cr_assert_eq(sg_postcat_standin(dir), 0);
 	copy_sample();
 	two_confs(conf2, sock2);
 	a = start(confp);
