@@ -48,7 +48,7 @@ LIB_OBJ_SAN := $(LIB_SRC:%.c=build/san/%.o)
 TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon e2e \
+.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon bench-compare e2e \
 	fuzz fuzz-build
 all: build/sendguard $(TOOLS)
 
@@ -106,6 +106,12 @@ e2e: build/sendguard
 
 bench-daemon: all
 	sh bench/daemon-latency.sh
+
+# `make bench-compare`: sendguard beside grep, wc, pflogsumm and
+# fail2ban-regex in one interleaved run, and the daemon's catch-up, CPU
+# and latency (bench/compare; BENCH_* variables there).
+bench-compare: all
+	sh bench/compare
 
 lint:
 	sh tests/lint.sh

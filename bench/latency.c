@@ -13,7 +13,11 @@
  *	stderr is read as it comes; for every "over limit: ... crossed by QID"
  *	line, latency = the time the line arrived - the time the crossing
  *	line was written.  Prints the rate achieved, the number of verdicts,
- *	p50/p90/p99/max latency, and the daemon's peak RSS (VmHWM).
+ *	p50/p90/p99/max latency, the daemon's CPU time while the lines
+ *	flowed (utime + stime from /proc/PID/stat, as a share of one core
+ *	over the time of the appends and the 2 s after them that let the
+ *	last verdicts arrive), its CPU share over 2 s more with nothing to
+ *	read (idle), and its peak RSS (VmHWM).
  *	libc only; POSIX.
  */
 #include <errno.h>
@@ -111,6 +115,39 @@ drain(int fd, char *buf, size_t *have, size_t cap)
 	}
 }
 
+/* cpu_s - the CPU seconds (user + system) process pid has used so far; -1 if unknown */
+static double
+cpu_s(pid_t pid)
+{
+	char path[64], buf[1024], *p, *end;
+	unsigned long long v[2];
+	size_t n;
+	int f, i;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* after the command's ")": state is field 3, utime 14, stime 15 */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return (-1);
+	p++;
+	for (f = 3, i = 0; f <= 15 && *p != '\0'; f++) {
+		while (*p == ' ')
+			p++;
+		if (f >= 14)
+			v[i++] = strtoull(p, &end, 10);
+		while (*p != ' ' && *p != '\0')
+			p++;
+	}
+	if (i != 2)
+		return (-1);
+	return ((double)(v[0] + v[1]) / (double)sysconf(_SC_CLK_TCK));
+}
+
 static int
 dcmp(const void *a, const void *b)
 {
@@ -133,6 +170,7 @@ main(int argc, char **argv)
 	size_t lcap = 0;
 	ssize_t n;
 	long hwm = -1;
+	double cpu0, cpu1, cpu2, busy_s;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: latency SENDGUARD LOG_IN WORKDIR [LINES_PER_SEC]\n");
@@ -170,6 +208,7 @@ main(int argc, char **argv)
 	close(pfd[1]);
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	usleep(300000);
+	cpu0 = cpu_s(pid);
 	t0 = next = start = now();
 	while ((n = getline(&l, &lcap, in)) > 0) {
 		double t;
@@ -192,6 +231,14 @@ main(int argc, char **argv)
 		drain(pfd[0], buf, &have, sizeof(buf));
 		usleep(1000);
 	}
+	cpu1 = cpu_s(pid);
+	busy_s = now() - start;
+	/* nothing to read: the daemon should sleep */
+	for (t0 = now(); now() - t0 < 2.0;) {
+		drain(pfd[0], buf, &have, sizeof(buf));
+		usleep(20000);
+	}
+	cpu2 = cpu_s(pid);
 	snprintf(statp, sizeof(statp), "/proc/%d/status", (int)pid);
 	if ((fp = fopen(statp, "r")) != NULL) {
 		while (fgets(line, sizeof(line), fp))
@@ -220,6 +267,9 @@ main(int argc, char **argv)
 		       "time\n"
 		       "  for a late content-filter hand-off)  p50 %.0f ms  p99 %.0f ms\n",
 		    nlat2, lat2[nlat2 / 2] * 1e3, lat2[nlat2 * 99 / 100] * 1e3);
+	printf("daemon CPU: %.2f s in %.1f s (%.1f%% of a core) while the lines flowed; "
+	       "idle: %.1f%% of a core over 2 s\n",
+	    cpu1 - cpu0, busy_s, 100 * (cpu1 - cpu0) / busy_s, 100 * (cpu2 - cpu1) / 2.0);
 	printf("daemon peak RSS: %.1f MiB\n", (double)hwm / 1024);
 	free(l);
 	fclose(in);
