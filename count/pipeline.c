@@ -135,6 +135,7 @@ pipeline_init(struct pipeline *pl, const struct conf *conf, struct store *store,
 	pl->last_us = INT64_MIN;
 	if ((pl->parser = pf_parser_new(err, errlen)) == NULL)
 		return (-1);
+	pf_parser_lean(pl->parser, 1); /* no regex for events that nothing here uses */
 	if ((pl->track = track_new(0, message_cb, pl)) == NULL ||
 	    (pl->limits = limits_new(conf)) == NULL) {
 		snprintf(err, errlen, "out of memory");

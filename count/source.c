@@ -30,7 +30,7 @@
 
 #include "count/source.h"
 
-#define BLOCK ((size_t)64 * 1024)
+#define BLOCK ((size_t)256 * 1024) /* one read(): fewer system calls and copies */
 #define BUFSZ (SOURCE_LINE_MAX + BLOCK + 1)
 #define SNIFF 6                           /* the longest magic we look at (xz) */
 #define XZ_MEMLIMIT ((uint64_t)256 << 20) /* xz -9 needs 65 MiB */

@@ -114,6 +114,18 @@ struct pf_parser *pf_parser_new(char *err, size_t errlen);
 void pf_parser_free(struct pf_parser *);
 
 /*
+ * pf_parser_lean - with on != 0, parse only what the counting pipeline
+ * uses: reject and SASL-failure lines come back as PF_NONE (their
+ * regexes run only on a line with a control byte or over IDENT_VALUE_MAX
+ * bytes, which may make the line PF_HDR_NONE exactly as in a full parse),
+ * and a delivery line is parsed only when it ends in "queued as NEWID)"
+ * or "forwarded as NEWID)", else it is PF_NONE.  Every other event, and
+ * the header of every line, is what a full parse gives.  Off by default
+ * (`sendguard parse` shows every event).
+ */
+void pf_parser_lean(struct pf_parser *, int on);
+
+/*
  * pf_parse - parse one line (len bytes, no newline).  Always fills *ev
  * (zeroed first).  Returns ev->hdr: PF_HDR_NONE for a line whose header is
  * not recognised, PF_HDR_SKIP for journal markers; otherwise ev->kind says

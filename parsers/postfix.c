@@ -32,7 +32,7 @@
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 #define LIT(s) (s), (sizeof(s) - 1)
 
-enum { RE_DELIVERY, RE_ACTIVE, RE_PICKUP, RE_REJECT, RE_SASL, RE_COUNT };
+enum { RE_DELIVERY, RE_PICKUP, RE_REJECT, RE_SASL, RE_COUNT };
 
 /* Anchored patterns, matched against the text after "QID: "/"NOQUEUE: ". */
 static const char *const re_src[RE_COUNT] = {
@@ -43,8 +43,6 @@ static const char *const re_src[RE_COUNT] = {
 	 */
 	"^to=<(.*?)>, (?:orig_to=<(.*?)>, )?relay=([^\\s,\"<>@=]+), "
 	"(?:[a-z_]+=[^\\s,\"<>]*, )*status=([A-Za-z]+)(?= |$)",
-	/* from=<S>, size=N, nrcpt=N (queue active) */
-	"^from=<(.*)>, size=([0-9]{1,18}), nrcpt=([0-9]{1,9}) \\(queue active\\)$",
 	/* uid=N from=<S>[ orig_id=Q] */
 	"^uid=([0-9]{1,10}) from=<(.*)>(?: orig_id=([0-9A-Za-z]{1,32}))?$",
 	/* reject: VERB from NAME[ADDR][:PORT]: */
@@ -60,7 +58,15 @@ struct pf_parser {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
+	int lean; /* pf_parser_lean() */
 };
+
+/* pf_parser_lean - parse only what the counting pipeline uses; see pf.h */
+void
+pf_parser_lean(struct pf_parser *ps, int on)
+{
+	ps->lean = on != 0;
+}
 
 /* pf_parser_free - release the patterns and match data */
 void
@@ -365,6 +371,46 @@ parse_reject(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 	return (1);
 }
 
+/*
+ * names_copy - a delivery text that may end in " (... queued as NEWID)"
+ * or "forwarded as NEWID)": the only delivery lines lean mode parses
+ * (parse_delivery then checks them in full)
+ */
+static int
+names_copy(const char *p, size_t n)
+{
+	const char *id = p + n - 1;
+
+	if (n < 16 || *id != ')')
+		return (0);
+	while (id > p &&
+	    ((id[-1] >= '0' && id[-1] <= '9') || (id[-1] >= 'A' && id[-1] <= 'Z') ||
+		(id[-1] >= 'a' && id[-1] <= 'z')))
+		id--;
+	return (ends(p, (size_t)(id - p), LIT("queued as ")) ||
+	    ends(p, (size_t)(id - p), LIT("forwarded as ")));
+}
+
+/*
+ * plain_text - p[0..n) has no control byte and is no longer than
+ * IDENT_VALUE_MAX, so no field of it can fail value_ok(): in lean mode a
+ * reject or SASL-failure line like that is no event, without a regex.
+ * Any other is parsed in full, to be counted as unparsed exactly when a
+ * full parse would.
+ */
+static int
+plain_text(const char *p, size_t n)
+{
+	size_t i;
+
+	if (n > IDENT_VALUE_MAX)
+		return (0);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return (0);
+	return (1);
+}
+
 /* parse_delivery - "to=<R>, [orig_to=<O>, ]relay=X, ..., status=S (text)" */
 static int
 parse_delivery(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
@@ -400,13 +446,53 @@ parse_delivery(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t 
 	return (1);
 }
 
+/*
+ * digits_back - the run of 1..max digits that ends at end and follows
+ * the text s[0..sn) that starts at or after p; its start, or NULL
+ */
+static const char *
+digits_back(const char *p, const char *end, size_t max, const char *s, size_t sn)
+{
+	const char *d = end;
+
+	while (d > p && IS_DIGIT(d[-1]))
+		d--;
+	if (d == end || (size_t)(end - d) > max || (size_t)(d - p) < sn ||
+	    memcmp(d - sn, s, sn) != 0)
+		return (NULL);
+	return (d);
+}
+
+/*
+ * parse_active - "from=<S>, size=N, nrcpt=N (queue active)", by hand
+ * (the most frequent event: no regex), read from the right as the
+ * anchored pattern ^from=<(.*)>, size=([0-9]{1,18}), nrcpt=([0-9]{1,9})
+ * \(queue active\)$ would match it: nrcpt 1..9 digits, size 1..18, the
+ * sender everything between "from=<" and the ">, size=" before them (as
+ * the greedy "(.*)" takes it), with no newline in it.  The caller
+ * checked the two ends.
+ */
+static int
+parse_active(struct pf_event *ev, const char *p, size_t n)
+{
+	const char *end = p + n - (sizeof(" (queue active)") - 1), *nr, *sz;
+
+	if ((nr = digits_back(p, end, 9, LIT(", nrcpt="))) == NULL ||
+	    (sz = digits_back(p, nr - 8, 18, LIT(">, size="))) == NULL || sz - 8 < p + 6 ||
+	    memchr(p + 6, '\n', (size_t)(sz - 8 - (p + 6))) != NULL)
+		return (0);
+	ev->sender.p = p + 6;
+	ev->sender.n = (size_t)(sz - 8 - (p + 6));
+	ev->size = dnum(sz, (size_t)(nr - 8 - sz));
+	ev->nrcpt = (long)dnum(nr, (size_t)(end - nr));
+	return (1);
+}
+
 /* parse_from - qmgr "from=<S>, size=N, nrcpt=N (queue active)" or "..., status=expired, returned to sender" */
 static int
-parse_from(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
+parse_from(struct pf_event *ev, const char *p, size_t n)
 {
 	static const char exp[] = ">, status=expired, returned to sender";
-	struct pf_str v = { NULL, 0 };
-	int rc;
 
 	if (ends(p, n, LIT(exp))) {
 		ev->sender.p = p + 6;
@@ -414,13 +500,8 @@ parse_from(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 		ev->kind = PF_EXPIRED;
 		return (1);
 	}
-	if (!ends(p, n, LIT(" (queue active)")) || (rc = match(ps, RE_ACTIVE, p, n)) <= 0)
+	if (!ends(p, n, LIT(" (queue active)")) || !parse_active(ev, p, n))
 		return (0);
-	group(ps, rc, p, 1, &ev->sender);
-	if (group(ps, rc, p, 2, &v))
-		ev->size = dnum(v.p, v.n);
-	if (group(ps, rc, p, 3, &v))
-		ev->nrcpt = (long)dnum(v.p, v.n);
 	ev->kind = PF_ACTIVE;
 	return (1);
 }
@@ -459,7 +540,7 @@ body(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n, int has
 		return;
 	case 'r':
 		if (starts(p, n, LIT("reject: "))) {
-			if (parse_reject(ps, ev, p, n))
+			if (!(ps->lean && plain_text(p, n)) && parse_reject(ps, ev, p, n))
 				ev->kind = PF_REJECT;
 		} else if (!has_qid) {
 			return;
@@ -480,10 +561,11 @@ body(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n, int has
 		return;
 	case 'f':
 		if (starts(p, n, LIT("from=<")))
-			parse_from(ps, ev, p, n);
+			parse_from(ev, p, n);
 		return;
 	case 't':
-		if (starts(p, n, LIT("to=<")) && parse_delivery(ps, ev, p, n))
+		if (starts(p, n, LIT("to=<")) && (!ps->lean || names_copy(p, n)) &&
+		    parse_delivery(ps, ev, p, n))
 			ev->kind = PF_DELIVERY;
 		return;
 	case 'p':
@@ -571,7 +653,8 @@ pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev
 		return (ev->hdr);
 	end = t + tn;
 	if (t[0] == 'w') {
-		if (starts(t, tn, LIT("warning: ")) && parse_sasl_fail(ps, ev, t, tn))
+		if (starts(t, tn, LIT("warning: ")) && !(ps->lean && plain_text(t, tn)) &&
+		    parse_sasl_fail(ps, ev, t, tn))
 			ev->kind = PF_SASL_FAIL;
 	} else if (t[0] == 'N' && starts(t, tn, LIT("NOQUEUE: "))) {
 		body(ps, ev, t + 9, tn - 9, 0);
@@ -589,13 +672,18 @@ pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev
 			ev->queue_id.n = (size_t)(q - t);
 		}
 	}
-	if (ev->kind == PF_NONE)
-		clear_body(ev);
-	else if (!idents_ok(ev)) {
+	if (ev->kind == PF_NONE) {
+		if (ev->client_name.p != NULL) /* parse_client failed half-way */
+			clear_body(ev);
+	} else if (!idents_ok(ev)) {
 		/* an over-long login or one with a control byte: unparsed, never shortened */
 		clear_body(ev);
 		ev->kind = PF_NONE;
 		ev->hdr = PF_HDR_NONE;
+	} else if (ps->lean && (ev->kind == PF_REJECT || ev->kind == PF_SASL_FAIL)) {
+		/* parsed only to see whether the line is unparsed (above) */
+		clear_body(ev);
+		ev->kind = PF_NONE;
 	}
 	return (ev->hdr);
 }
