@@ -5,11 +5,17 @@
  *	One event loop (agent/ev) over the log follower's inotify descriptor
  *	(agent/tail), a signalfd (SIGHUP: reload the configuration keeping
  *	all counts; SIGTERM/SIGINT: commit and stop), timers and the control
- *	socket (agent/control).  Every wake reads what the log has, at most
- *	DAEMON_BATCH lines at a time, through the same pipeline as `audit`;
- *	each batch is one transaction that holds its messages, its verdicts,
- *	the tracker's changed in-flight state and the log position after its
- *	last line.  A crash therefore loses nothing and counts nothing twice:
+ *	socket (agent/control).  Every wake reads what the log has through
+ *	the same pipeline as `audit` (verdicts are logged and handed to
+ *	enforcement as their line is read).  A batch is one transaction
+ *	that holds its messages, its verdicts, the tracker's changed
+ *	in-flight state and the log position after its last line; it stays
+ *	open across wakes and is committed once it holds DAEMON_BATCH lines
+ *	or is COMMIT_MS old (a timer), and before anything else uses the
+ *	database (settle: a control request, pruning, a reload, the stop).
+ *	So a busy log costs one commit every COMMIT_MS, not one per wake,
+ *	and the programs of a verdict run at most COMMIT_MS after it, once
+ *	it is recorded.  A crash therefore loses nothing and counts nothing twice:
  *	the next start restores the tracker, rebuilds the windows from the
  *	stored messages, and resumes the log at the committed position.
  *	A failure to write the database stops the daemon (exit 3) with the
@@ -53,7 +59,8 @@
 #include "store/store.h"
 #include "util/priv.h"
 
-#define DAEMON_BATCH 5000 /* lines per transaction */
+#define DAEMON_BATCH 5000 /* lines per transaction, at most */
+#define COMMIT_MS 50      /* the longest a batch stays open */
 #define IDLE_FLUSH_MS ((TRACK_LINK_WINDOW_US / 1000) + 1000)
 #define PRUNE_MS 60000
 #define PRUNE_ROWS 2000
@@ -73,6 +80,10 @@ struct daemon {
 	struct control *ctlsrv; /* its clients */
 	int lockfd;             /* one daemon per state database (store_lock) */
 	int idle_timer;
+	int commit_timer;  /* ends the open batch at COMMIT_MS */
+	int in_txn;        /* a batch is open */
+	long txn_lines;    /* lines read into it */
+	int64_t txn_ms;    /* when it began (monotonic) */
 	int busy_ms;       /* the wait before the next try while another holds the database */
 	time_t busy_since; /* when that began, 0 when not busy */
 	struct tail_pos pos;
@@ -246,6 +257,7 @@ act_log(void *ctx, enum act_level lv, const char *msg)
 static void
 fail_stop(struct daemon *d, const char *what)
 {
+	d->in_txn = 0;
 	store_rollback(d->store);
 	log_warnx("%s; stopping without the last batch (it is read again at the next start)", what);
 	d->exit_code = EXIT_RUNTIME;
@@ -277,6 +289,7 @@ commit(struct daemon *d)
 			return (-1);
 		}
 	}
+	d->in_txn = 0;
 	if (store_commit(d->store, err, sizeof(err)) < 0) {
 		fail_stop(d, err);
 		return (-1);
@@ -361,7 +374,15 @@ begin(struct daemon *d)
 	char err[512];
 	int rc;
 
+	if (d->in_txn)
+		return (0);
 	if ((rc = store_begin(d->store, err, sizeof(err))) == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		d->in_txn = 1;
+		d->txn_lines = 0;
+		d->txn_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 		if (d->busy_since != 0)
 			log_info("%s: ours again after %lld s; reading the log on", d->conf->state,
 			    (long long)(time(NULL) - d->busy_since));
@@ -376,25 +397,54 @@ begin(struct daemon *d)
 	return (-1);
 }
 
-/* read_log - read and commit batches until the log has no more */
+/* settle - commit the open batch, if any, before something else uses the database; 0 or -1 */
+static int
+settle(struct daemon *d)
+{
+	return (d->in_txn ? commit(d) : 0);
+}
+
+/* on_commit - the open batch is COMMIT_MS old */
+static void
+on_commit(struct ev *ev, int id, void *ctx)
+{
+	ev_reset_timer(ev, id, 86400000); /* kept for read_log() to re-arm ("never") */
+	(void)settle(ctx);
+}
+
+/*
+ * read_log - read what the log has into the open batch (begun if none):
+ * commit it when full (then read on) or COMMIT_MS old, else leave it
+ * open for the commit timer
+ */
 static void
 read_log(struct daemon *d)
 {
+	struct timespec ts;
 	char err[512];
-	long n;
+	long n, want;
+	int64_t age;
 
 	do {
 		if (begin(d) < 0)
 			return;
-		if ((n = tail_read(d->tail, on_line, d, DAEMON_BATCH, err, sizeof(err))) < 0) {
+		want = DAEMON_BATCH - d->txn_lines;
+		if ((n = tail_read(d->tail, on_line, d, want, err, sizeof(err))) < 0) {
 			log_warnx("%s", err);
 			n = 0;
 		}
-		if (commit(d) < 0)
-			return;
+		d->txn_lines += n;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		age = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - d->txn_ms;
+		if (d->txn_lines >= DAEMON_BATCH || d->txn_lines == 0 || age >= COMMIT_MS ||
+		    d->stdin_file) {
+			if (commit(d) < 0)
+				return;
+		} else if (d->txn_lines == n) /* the batch began with this read */
+			ev_reset_timer(d->ev, d->commit_timer, (uint64_t)(COMMIT_MS - age));
 		if (n > 0 && track_held(d->pl.track) > 0)
 			ev_reset_timer(d->ev, d->idle_timer, IDLE_FLUSH_MS);
-	} while (n >= DAEMON_BATCH);
+	} while (n >= want);
 	if (tail_eof(d->tail)) {
 		log_info("end of standard input");
 		ev_stop(d->ev);
@@ -460,6 +510,8 @@ on_prune(struct ev *ev, int id, void *ctx)
 	(void)id;
 	gettimeofday(&tv, NULL);
 	now = (int64_t)tv.tv_sec * 1000000;
+	if (settle(d) < 0)
+		return;
 	if (store_begin(d->store, err, sizeof(err)) < 0) {
 		log_warnx("retention: %s", err);
 		return;
@@ -573,6 +625,8 @@ on_signal(struct ev *ev, int signo, void *ctx)
 {
 	struct daemon *d = ctx;
 
+	if (settle(d) < 0)
+		return;
 	if (signo == SIGHUP) {
 		reload(d);
 		return;
@@ -622,6 +676,8 @@ on_request(void *ctx, struct control_client *c, const struct control_req *r)
 	FILE *fp;
 	int rc;
 
+	if (settle(d) < 0) /* a change by hand is a transaction of its own */
+		return;
 	if (r->verb == CONTROL_BLOCK || r->verb == CONTROL_UNBLOCK) {
 		control_defer(c); /* it waits for the report */
 		rc = r->verb == CONTROL_BLOCK
@@ -801,6 +857,7 @@ start_loop(struct daemon *d)
 	    ev_add_signal(d->ev, SIGTERM, on_signal, d) < 0 ||
 	    ev_add_signal(d->ev, SIGINT, on_signal, d) < 0 ||
 	    (d->idle_timer = ev_add_timer(d->ev, IDLE_FLUSH_MS, 0, on_idle, d)) < 0 ||
+	    (d->commit_timer = ev_add_timer(d->ev, 86400000, 0, on_commit, d)) < 0 ||
 	    ev_add_timer(d->ev, 1000, 0, on_prune, d) < 0 ||
 	    ev_add_timer(d->ev, METRICS_INTERVAL_MS, 1, on_metrics, d) < 0 ||
 	    (d->metrics = metrics_new()) == NULL) {
@@ -895,6 +952,8 @@ cmd_run(int argc, char **argv)
 		}
 		if (d.exit_code == 0 && tail_eof(d.tail))
 			on_idle(NULL, 0, &d); /* standard input ended: count what is held */
+		if (d.exit_code == 0)
+			(void)settle(&d);
 		drain(&d);
 		rc = d.exit_code;
 		log_info("stopped after %llu lines", (unsigned long long)d.pl.lines);

@@ -380,7 +380,12 @@ text:
 		size_t n2;
 		enum pf_hdr h;
 
-		memset(&in, 0, sizeof(in));
+		/*
+		 * Only what the nested level writes and is read back below (no
+		 * memset of the whole event: this runs for every line).
+		 */
+		in.tm = (struct pf_tm){ 0 };
+		in.host = in.instance = in.daemon = (struct pf_str){ NULL, 0 };
 		in.pid = -1;
 		h = hdr_one(q, (size_t)(end - q), &in, &t2, &n2, 1);
 		if (h != PF_HDR_NONE && h != PF_HDR_SKIP && in.daemon.p != NULL) {
