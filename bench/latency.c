@@ -148,6 +148,46 @@ cpu_s(pid_t pid)
 	return ((double)(v[0] + v[1]) / (double)sysconf(_SC_CLK_TCK));
 }
 
+/*
+ * sched - from /proc/PID/schedstat: the nanoseconds process pid has
+ * waited on a run queue (ready, but another process had the CPU) and
+ * the times it was scheduled; 0, or -1 if unknown
+ */
+static int
+sched(pid_t pid, double *wait_ms, double *slices)
+{
+	char path[64], buf[256], *end;
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	(void)strtoull(buf, &end, 10); /* time on the CPU */
+	*wait_ms = (double)strtoull(end, &end, 10) / 1e6;
+	*slices = (double)strtoull(end, &end, 10);
+	return (0);
+}
+
+/* loadavg - the 1-minute load average, as text */
+static const char *
+loadavg(char *buf, size_t len)
+{
+	FILE *fp = fopen("/proc/loadavg", "r");
+	char *sp;
+
+	snprintf(buf, len, "?");
+	if (fp != NULL) {
+		if (fgets(buf, (int)len, fp) != NULL && (sp = strchr(buf, ' ')) != NULL)
+			*sp = '\0';
+		fclose(fp);
+	}
+	return (buf);
+}
+
 static int
 dcmp(const void *a, const void *b)
 {
@@ -170,7 +210,7 @@ main(int argc, char **argv)
 	size_t lcap = 0;
 	ssize_t n;
 	long hwm = -1;
-	double cpu0, cpu1, cpu2, busy_s;
+	double cpu0, cpu1, cpu2, busy_s, w0 = 0, w1 = 0, n0 = 0, n1 = 0;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: latency SENDGUARD LOG_IN WORKDIR [LINES_PER_SEC]\n");
@@ -209,6 +249,7 @@ main(int argc, char **argv)
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 	usleep(300000);
 	cpu0 = cpu_s(pid);
+	(void)sched(pid, &w0, &n0);
 	t0 = next = start = now();
 	while ((n = getline(&l, &lcap, in)) > 0) {
 		double t;
@@ -232,6 +273,7 @@ main(int argc, char **argv)
 		usleep(1000);
 	}
 	cpu1 = cpu_s(pid);
+	(void)sched(pid, &w1, &n1);
 	busy_s = now() - start;
 	/* nothing to read: the daemon should sleep */
 	for (t0 = now(); now() - t0 < 2.0;) {
@@ -270,6 +312,10 @@ main(int argc, char **argv)
 	printf("daemon CPU: %.2f s in %.1f s (%.1f%% of a core) while the lines flowed; "
 	       "idle: %.1f%% of a core over 2 s\n",
 	    cpu1 - cpu0, busy_s, 100 * (cpu1 - cpu0) / busy_s, 100 * (cpu2 - cpu1) / 2.0);
+	if (n1 > n0)
+		printf("daemon waited for a CPU (run queue) %.0f ms in all while the lines flowed: "
+		       "%.2f ms per time it ran (%.0f times; load average %s)\n",
+		    w1 - w0, (w1 - w0) / (n1 - n0), n1 - n0, loadavg(line, sizeof(line)));
 	printf("daemon peak RSS: %.1f MiB\n", (double)hwm / 1024);
 	free(l);
 	fclose(in);
