@@ -64,6 +64,8 @@ static struct same_case same_cases[] = {
 	    V_PLAIN },
 	{ "samples-incident", "samples/incident.log", "samples/incident.conf", "2024", { "", "" },
 	    V_STATE },
+	{ "samples-lean-edges", "samples/lean-edges.log", "bench/compare.conf", "2026", { "", "" },
+	    V_PLAIN },
 	{ "samples-incident-compare", "samples/incident.log", "bench/compare.conf", "2024",
 	    { "", "" }, V_PLAIN },
 	{ "shared-colog", "shared:colog.log", "bench/compare.conf", "2024", { "", "" }, V_PLAIN },
@@ -115,25 +117,6 @@ env_or(const char *name, const char *dflt)
 	const char *v = getenv(name);
 
 	return (v != NULL && *v != '\0' ? v : dflt);
-}
-
-/* slurp_path - the whole file at path (NUL-terminated), *n its length; NULL if unreadable */
-static char *
-slurp_path(const char *path, size_t *n)
-{
-	FILE *fp = fopen(path, "rb");
-	char *b = NULL;
-	long sz;
-
-	if (fp == NULL)
-		return (NULL);
-	if (fseek(fp, 0, SEEK_END) == 0 && (sz = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
-	    (b = malloc((size_t)sz + 1)) != NULL) {
-		*n = fread(b, 1, (size_t)sz, fp);
-		b[*n] = '\0';
-	}
-	fclose(fp);
-	return (b);
 }
 
 /*
@@ -257,7 +240,6 @@ ParameterizedTest(struct same_case *c, same, audit_output_unchanged)
 	static const char *const vname[] = { "", " (--state FILE)", " (gzip)" };
 	char dir[] = "/tmp/sg-same-XXXXXX", logp[600], expp[600];
 	char *got, *want;
-	size_t wn = 0;
 	int r;
 
 	setenv("TZ", "UTC", 1);
@@ -279,7 +261,7 @@ ParameterizedTest(struct same_case *c, same, audit_output_unchanged)
 		fputs(got, fp);
 		fclose(fp);
 	}
-	want = slurp_path(expp, &wn);
+	want = sg_slurp_path(expp);
 	if (want == NULL) {
 		free(got);
 		cr_assert_fail("%s: %s: %s", c->name, expp, strerror(errno));
