@@ -2,14 +2,21 @@
  * NAME
  *	source - line reader over plain and compressed files and stdin
  * SUMMARY
- *	See source.h.  The file is read in 64 KiB blocks into `in`; text is
- *	copied, compressed data goes through its format's streaming decoder
+ *	See source.h.  Text is read in 256 KiB blocks (the first one into
+ *	`in`, then straight into the window), compressed data in 64 KiB
+ *	blocks into `in`, whence it goes through its format's streaming decoder
  *	(zlib, liblzma, libbz2 or libzstd), into `win.buf`, a fixed buffer
  *	of SOURCE_LINE_MAX + one block where source_cut() finds the lines
  *	and they are returned in place.
  *	One driver, stream_fill(), runs every decoder: a row of codecs[] per
  *	format says how a stream starts and gives its begin and step.
- *	Memory is fixed at open: the two buffers and the decoder's state.
+ *	A compressed regular file is decoded by a thread of its own (struct
+ *	decoder: NCHUNK blocks handed over under a mutex), so that on a
+ *	machine with a second core decompression costs no wall time beside
+ *	the parsing; standard input, and a thread that cannot be made, are
+ *	decoded in line as before.  Only the thread touches the decoder,
+ *	`in` and the read position until source_close() has joined it.
+ *	Memory is fixed at open: the buffers and the decoder's state.
  * UNTRUSTED INPUT
  *	The whole file.  Each decoder checks its format's own integrity
  *	data (gzip CRC-32 and length, the xz check, bzip2 CRCs, the zstd
@@ -20,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lzma.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +38,13 @@
 
 #include "count/source.h"
 
-#define BLOCK ((size_t)256 * 1024) /* one read(): fewer system calls and copies */
+#define BLOCK ((size_t)256 * 1024)  /* text read at once, or decoded at once */
+#define INBLOCK ((size_t)64 * 1024) /* compressed input read at once (`in`) */
 #define BUFSZ (SOURCE_LINE_MAX + BLOCK + 1)
 #define SNIFF 6                           /* the longest magic we look at (xz) */
 #define XZ_MEMLIMIT ((uint64_t)256 << 20) /* xz -9 needs 65 MiB */
+
+#define NCHUNK 4 /* decoded blocks between the decoder thread and the reader */
 
 enum src_fmt { FMT_TEXT, FMT_GZIP, FMT_XZ, FMT_BZIP2, FMT_ZSTD, FMT_OTHER };
 
@@ -60,6 +71,24 @@ struct codec {
 	int (*step)(struct source *, struct io *, const char **why);
 };
 
+/* One decoded block on its way from the decoder thread to fill(). */
+struct chunk {
+	char *buf;    /* BLOCK bytes */
+	ssize_t n;    /* bytes, 0 at the end, -1 on an error (err) */
+	uint64_t pos; /* rawpos after it */
+	char err[256];
+};
+
+/* The decoder thread: it fills c[head % NCHUNK], fill() takes c[tail % NCHUNK]. */
+struct decoder {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk c[NCHUNK];
+	unsigned head, tail;
+	int stop; /* source_close() asks it to end */
+};
+
 struct source {
 	char *name; /* as given; "-" is standard input */
 	int fd;
@@ -80,6 +109,8 @@ struct source {
 	bz_stream bz;
 	int bz_live;
 	ZSTD_DStream *zs;
+	uint64_t rawpos;    /* bytes read from fd (info.pos is set from it by the reader) */
+	struct decoder *th; /* NULL: decoded in line */
 };
 
 /* label - the file's name in messages */
@@ -115,7 +146,7 @@ read_fd(struct source *s, void *p, size_t n, char *err, size_t errlen)
 	}
 	if (r == 0)
 		s->raw_eof = 1;
-	s->info.pos += (uint64_t)r;
+	s->rawpos += (uint64_t)r;
 	return (r);
 }
 
@@ -126,9 +157,9 @@ raw_read(struct source *s, char *err, size_t errlen)
 	ssize_t n;
 
 	compact(s->in, &s->in_start, &s->in_end);
-	if (s->in_end == BLOCK)
+	if (s->in_end == INBLOCK)
 		return (1); /* full: the caller has input to work on */
-	if ((n = read_fd(s, s->in + s->in_end, BLOCK - s->in_end, err, errlen)) > 0)
+	if ((n = read_fd(s, s->in + s->in_end, INBLOCK - s->in_end, err, errlen)) > 0)
 		s->in_end += (size_t)n;
 	return (n);
 }
@@ -258,6 +289,118 @@ stream_fill(struct source *s, char *out, size_t cap, char *err, size_t errlen)
 		if (had == 0) /* the file ended inside a frame, nothing to flush */
 			return (truncated(s, err, errlen));
 	}
+}
+
+/* decode_main - the decoder thread: blocks into free chunks until the end, an error or stop */
+static void *
+decode_main(void *arg)
+{
+	struct source *s = arg;
+	struct decoder *d = s->th;
+	struct chunk *c;
+
+	for (;;) {
+		pthread_mutex_lock(&d->mu);
+		while (d->head - d->tail == NCHUNK && !d->stop)
+			pthread_cond_wait(&d->cv, &d->mu);
+		if (d->stop) {
+			pthread_mutex_unlock(&d->mu);
+			return (NULL);
+		}
+		c = &d->c[d->head % NCHUNK];
+		pthread_mutex_unlock(&d->mu);
+		c->n = stream_fill(s, c->buf, BLOCK, c->err, sizeof(c->err));
+		c->pos = s->rawpos;
+		pthread_mutex_lock(&d->mu);
+		d->head++;
+		pthread_cond_broadcast(&d->cv);
+		pthread_mutex_unlock(&d->mu);
+		if (c->n <= 0)
+			return (NULL);
+	}
+}
+
+/*
+ * thread_take - fill() from the decoder thread: the next chunk appended
+ * to the window (the last one, 0 or -1, stays for later calls); as fill
+ */
+static ssize_t
+thread_take(struct source *s, char *err, size_t errlen)
+{
+	struct decoder *d = s->th;
+	struct chunk *c;
+	ssize_t n;
+
+	pthread_mutex_lock(&d->mu);
+	while (d->head == d->tail)
+		pthread_cond_wait(&d->cv, &d->mu);
+	c = &d->c[d->tail % NCHUNK];
+	pthread_mutex_unlock(&d->mu);
+	if ((n = c->n) > 0) {
+		memcpy(s->win.buf + s->win.end, c->buf, (size_t)n);
+		s->win.end += (size_t)n;
+	} else if (n < 0)
+		snprintf(err, errlen, "%s", c->err);
+	s->info.pos = c->pos;
+	if (n > 0) {
+		pthread_mutex_lock(&d->mu);
+		d->tail++;
+		pthread_cond_broadcast(&d->cv);
+		pthread_mutex_unlock(&d->mu);
+	}
+	return (n);
+}
+
+/* thread_start - decode a compressed regular file in a thread; stays in line when none is made */
+static void
+thread_start(struct source *s)
+{
+	struct decoder *d;
+	int i;
+
+	if (s->codec->step == NULL || s->is_stdin || s->eof || (d = calloc(1, sizeof(*d))) == NULL)
+		return;
+	for (i = 0; i < NCHUNK; i++)
+		if ((d->c[i].buf = malloc(BLOCK)) == NULL)
+			goto fail;
+	if (pthread_mutex_init(&d->mu, NULL) != 0)
+		goto fail;
+	if (pthread_cond_init(&d->cv, NULL) != 0) {
+		pthread_mutex_destroy(&d->mu);
+		goto fail;
+	}
+	s->th = d;
+	if (pthread_create(&d->tid, NULL, decode_main, s) == 0)
+		return;
+	s->th = NULL;
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+fail:
+	for (i = 0; i < NCHUNK; i++)
+		free(d->c[i].buf);
+	free(d);
+}
+
+/* thread_stop - end and join the decoder thread, if any */
+static void
+thread_stop(struct source *s)
+{
+	struct decoder *d = s->th;
+	int i;
+
+	if (d == NULL)
+		return;
+	pthread_mutex_lock(&d->mu);
+	d->stop = 1;
+	pthread_cond_broadcast(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->tid, NULL);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+	for (i = 0; i < NCHUNK; i++)
+		free(d->c[i].buf);
+	free(d);
+	s->th = NULL;
 }
 
 /*
@@ -403,12 +546,15 @@ fill(struct source *s, char *err, size_t errlen)
 
 	compact(s->win.buf, &s->win.start, &s->win.end);
 	/* source_next keeps end <= SOURCE_LINE_MAX here: one block fits */
+	if (s->th != NULL)
+		return (thread_take(s, err, errlen));
 	if (s->codec->step == NULL)
 		n = text_fill(s, s->win.buf + s->win.end, BLOCK, err, errlen);
 	else
 		n = stream_fill(s, s->win.buf + s->win.end, BLOCK, err, errlen);
 	if (n > 0)
 		s->win.end += (size_t)n;
+	s->info.pos = s->rawpos;
 	return (n);
 }
 
@@ -561,7 +707,7 @@ source_open(struct source **out, const char *path, char *err, size_t errlen)
 	}
 	s->fd = -1;
 	if ((s->name = strdup(path)) == NULL || (s->win.buf = malloc(BUFSZ)) == NULL ||
-	    (s->in = malloc(BLOCK)) == NULL) {
+	    (s->in = malloc(INBLOCK)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
@@ -615,6 +761,7 @@ source_open(struct source **out, const char *path, char *err, size_t errlen)
 			    s->codec->name);
 		goto fail;
 	}
+	thread_start(s); /* the rest of a compressed file, beside the reader */
 	*out = s;
 	return (0);
 fail:
@@ -703,6 +850,7 @@ source_close(struct source *s)
 {
 	if (s == NULL)
 		return;
+	thread_stop(s);
 	if (s->z_live)
 		inflateEnd(&s->z);
 	if (s->xz_live)
