@@ -23,6 +23,7 @@
 
 #include "count/conf.h"
 #include "count/limits.h"
+#include "count/msgid.h"
 #include "count/report.h"
 #include "count/track.h"
 #include "count/zone.h"
@@ -58,7 +59,8 @@ struct pipeline {
 	uint64_t in_lines, in_unparsed;
 	int64_t in_first_us, in_last_us;
 	uint64_t in_gap_lines, in_gap_unparsed; /* untimed lines since the last timed one */
-	int in_prev; /* last timed line: 0 none yet, 1 inside, 2 outside */
+	int in_prev;      /* last timed line: 0 none yet, 1 inside, 2 outside */
+	struct msgid ids; /* the identities of the message at hand */
 	/* batching and errors */
 	int in_txn;
 	int external_txn; /* the caller begins and commits (daemon) */

@@ -86,7 +86,15 @@ rident_get(struct report *r, const char *id, size_t n)
 int
 report_message(struct report *r, const struct track_msg *m)
 {
-	char buf[IDENT_MAX];
+	struct msgid ids;
+
+	msgid_make(&ids, r->conf, m);
+	return (report_message_ids(r, m, &ids));
+}
+
+int
+report_message_ids(struct report *r, const struct track_msg *m, const struct msgid *ids)
+{
 	char key[IDENT_MAX + 64];
 	struct rident *ri;
 	const char *id;
@@ -95,12 +103,10 @@ report_message(struct report *r, const struct track_msg *m)
 	int k, added;
 
 	for (k = 0; k < BY_COUNT; k++) {
-		if (!(r->kinds & 1u << k) ||
-		    (id = limits_ident(m, (enum conf_by)k, buf, sizeof(buf))) == NULL)
+		if (!(r->kinds & 1u << k) || (id = ids->id[k]) == NULL ||
+		    msgid_exempt(ids, r->conf, k))
 			continue;
-		if (conf_exempt(r->conf, (enum conf_by)k, strchr(id, ':') + 1))
-			continue;
-		n = strlen(id);
+		n = ids->len[k];
 		if ((ri = rident_get(r, id, n)) == NULL)
 			return (-1);
 		ri->messages++;

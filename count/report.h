@@ -25,6 +25,7 @@
 
 #include "count/conf.h"
 #include "count/limits.h"
+#include "count/msgid.h"
 #include "count/track.h"
 
 /* REPORT_HTML is printed by report_html_print() (count/report_html.h), not report_print(). */
@@ -68,6 +69,8 @@ struct report;
 struct report *report_new(const struct conf *);
 void report_free(struct report *);
 int report_message(struct report *, const struct track_msg *);
+/* report_message_ids - the same with m's identities made once by the caller (count/msgid.h) */
+int report_message_ids(struct report *, const struct track_msg *, const struct msgid *);
 int report_overrun(struct report *, const struct limits_verdict *);
 size_t report_overruns(const struct report *);
 /* report_set_filter - set before printing; the ids are copied.  0, or -1 on ENOMEM */
