@@ -191,6 +191,22 @@ in_timed(struct pipeline *pl, int64_t t)
 	pl->in_prev = inside ? IN_INSIDE : IN_OUTSIDE;
 }
 
+/* timed_event - a parsed event at time t: the input's span, the interval, the tracker */
+static void
+timed_event(struct pipeline *pl, const struct pf_event *ev, int64_t t)
+{
+	if (pl->first_us == INT64_MIN || t < pl->first_us)
+		pl->first_us = t;
+	if (t > pl->last_us)
+		pl->last_us = t;
+	in_timed(pl, t);
+	if (ev == NULL)
+		return;
+	track_event(pl->track, ev, t);
+	if (pl->on_event != NULL && (ev->kind == PF_HOLD || ev->kind == PF_RELEASE))
+		pl->on_event(pl->ctx, ev, t);
+}
+
 void
 pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t len)
 {
@@ -214,14 +230,27 @@ pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_
 		in_untimed(pl, 1);
 		return;
 	}
-	if (pl->first_us == INT64_MIN || t < pl->first_us)
-		pl->first_us = t;
-	if (t > pl->last_us)
-		pl->last_us = t;
-	in_timed(pl, t);
-	track_event(pl->track, &ev, t);
-	if (pl->on_event != NULL && (ev.kind == PF_HOLD || ev.kind == PF_RELEASE))
-		pl->on_event(pl->ctx, &ev, t);
+	timed_event(pl, &ev, t);
+}
+
+void
+pipeline_entry(struct pipeline *pl, int64_t time_us, const struct pf_origin *o, const char *text,
+    size_t len, int untrusted)
+{
+	struct pf_event ev;
+
+	pl->lines++;
+	if (untrusted) {
+		pl->untrusted++;
+		timed_event(pl, NULL, time_us);
+		return;
+	}
+	if (pf_parse_text(pl->parser, o, text, len, &ev) == PF_HDR_NONE) {
+		pl->unparsed++;
+		in_untimed(pl, 1);
+		return;
+	}
+	timed_event(pl, &ev, time_us);
 }
 
 int

@@ -13,6 +13,10 @@
  *	to on_event.  Store writes are grouped into one transaction per
  *	PIPELINE_BATCH messages, unless the caller runs its own
  *	(external_txn: the daemon commits one per batch of lines).
+ *	pipeline_entry() is the same for a journal entry: its time is given,
+ *	its text goes to the body parser with the header's fields as the
+ *	journal has them (pf_parse_text()), and an entry whose sender the
+ *	journal shows is not Postfix is counted in `untrusted`, never read.
  *	Errors (out of memory, store failure) are latched in pl->failed with
  *	a message in pl->err; the caller checks after each file or batch.
  */
@@ -46,6 +50,7 @@ struct pipeline {
 	void *ctx;
 	/* counters */
 	uint64_t lines, unparsed, messages, verdicts;
+	uint64_t untrusted; /* journal entries under a Postfix name from another sender */
 	int64_t first_us, last_us;
 	/*
 	 * The lines inside [since_us, until_us], for audit's report head.  A
@@ -71,6 +76,15 @@ struct pipeline {
 int pipeline_init(struct pipeline *, const struct conf *, struct store *, struct report *,
     char *err, size_t errlen);
 void pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_t len);
+/*
+ * pipeline_entry - one journal entry (one line of the counts) at time_us
+ * (__REALTIME_TIMESTAMP): text[0..len) (MESSAGE, NULL when absent) as the
+ * program of o logged it.  untrusted: its SYSLOG_IDENTIFIER names a
+ * Postfix program but its trusted fields show another sender; it is
+ * counted in pl->untrusted and goes no further.
+ */
+void pipeline_entry(struct pipeline *, int64_t time_us, const struct pf_origin *o, const char *text,
+    size_t len, int untrusted);
 /* pipeline_finish - emit held-back messages, commit; 0 or -1 (pl->err) */
 int pipeline_finish(struct pipeline *);
 void pipeline_free(struct pipeline *);
