@@ -153,6 +153,14 @@ static const struct migration {
 	{ "ALTER TABLE blocks ADD COLUMN ended_us INTEGER;"
 	  "ALTER TABLE blocks ADD COLUMN log_until_us INTEGER;",
 	    NULL },
+	/*
+	 * 4 -> 5: the journal as a source: its cursor is a string, kept
+	 * beside the file's dev/ino/offset (0 for a journal), with the time
+	 * of the entry or line it stands after
+	 */
+	{ "ALTER TABLE cursor ADD COLUMN journal TEXT;"
+	  "ALTER TABLE cursor ADD COLUMN time_us INTEGER;",
+	    NULL },
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -209,10 +217,10 @@ static const struct {
 	[ST_ADD_VERDICT] = { "add verdict",
 	    "INSERT INTO verdicts (" VERDICT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
 	[ST_GET_CURSOR] = { "get cursor",
-	    "SELECT dev, ino, offset, fingerprint FROM cursor WHERE log = ?1" },
+	    "SELECT dev, ino, offset, fingerprint, journal, time_us FROM cursor WHERE log = ?1" },
 	[ST_SET_CURSOR] = { "set cursor",
-	    "INSERT OR REPLACE INTO cursor (log, dev, ino, offset, fingerprint)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
+	    "INSERT OR REPLACE INTO cursor (log, dev, ino, offset, fingerprint, journal, time_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
 	[ST_COUNT_MSG] = { "count messages", "SELECT count(*) FROM messages" },
 	[ST_EACH_MSG] = { "read messages",
 	    "SELECT " MSG_COLS " FROM messages WHERE time_us >= ?1"

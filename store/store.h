@@ -84,10 +84,20 @@ struct store_verdict {
 	long threshold, count;
 };
 
-/* Where the log reader stands: committed with the batch it ends. */
+#define STORE_JOURNAL_CURSOR_MAX 256 /* a journal cursor, NUL included */
+
+/*
+ * Where the log reader stands: committed with the batch it ends.  A file
+ * is (dev, ino, offset, fingerprint); a journal is its cursor string
+ * (dev, ino and offset 0).  time_us is the time of the line or entry it
+ * stands after (INT64_MIN: unknown); a journal whose cursor is "" stands
+ * only at that time.
+ */
 struct store_cursor {
 	uint64_t dev, ino, offset;
 	char fingerprint[65]; /* hex digest of the file's first line */
+	char journal[STORE_JOURNAL_CURSOR_MAX];
+	int64_t time_us;
 };
 
 int store_add_message(struct store *, const struct store_msg *, char *err, size_t errlen);

@@ -71,25 +71,34 @@ store_add_verdict(struct store *s, const struct store_verdict *vd, char *err, si
 	return store_put(s, ST_ADD_VERDICT, &verdict_map, vd, err, errlen);
 }
 
+/* col_copy - text column i into buf[0..size), cut to fit; "" when NULL */
+static void
+col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+	const char *s = store_col_str(st, i);
+	size_t len = s != NULL ? (size_t)sqlite3_column_bytes(st, i) : 0;
+
+	if (len >= size)
+		len = size - 1;
+	if (len > 0)
+		memcpy(buf, s, len);
+	buf[len] = 0;
+}
+
 /* cursor_row - the cursor row into *arg; stops the walk with 1 (found) */
 static int
 cursor_row(sqlite3_stmt *st, void *arg)
 {
 	struct store_cursor *c = arg;
-	const char *fp;
-	size_t len;
 
 	memset(c, 0, sizeof(*c));
 	c->dev = (uint64_t)sqlite3_column_int64(st, 0);
 	c->ino = (uint64_t)sqlite3_column_int64(st, 1);
 	c->offset = (uint64_t)sqlite3_column_int64(st, 2);
-	if ((fp = store_col_str(st, 3)) != NULL) {
-		len = (size_t)sqlite3_column_bytes(st, 3);
-		if (len >= sizeof(c->fingerprint))
-			len = sizeof(c->fingerprint) - 1;
-		memcpy(c->fingerprint, fp, len);
-		c->fingerprint[len] = 0;
-	}
+	col_copy(st, 3, c->fingerprint, sizeof(c->fingerprint));
+	col_copy(st, 4, c->journal, sizeof(c->journal));
+	c->time_us =
+	    sqlite3_column_type(st, 5) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 5);
 	return 1;
 }
 
@@ -112,19 +121,20 @@ int
 store_set_cursor(struct store *s, const char *log, const struct store_cursor *c, char *err,
     size_t errlen)
 {
-	struct store_val v[5];
+	struct store_val v[7];
 
 	if ((v[0] = sv_opt(log)).type == SV_NULL)
 		return store_seterr(err, errlen, "%s: set cursor: no log name", s->path);
-	if (strnlen(c->fingerprint, sizeof(c->fingerprint)) == sizeof(c->fingerprint))
-		return store_seterr(err, errlen,
-		    "%s: set cursor: fingerprint is "
-		    "not terminated",
+	if (strnlen(c->fingerprint, sizeof(c->fingerprint)) == sizeof(c->fingerprint) ||
+	    strnlen(c->journal, sizeof(c->journal)) == sizeof(c->journal))
+		return store_seterr(err, errlen, "%s: set cursor: a cursor is not terminated",
 		    s->path);
 	v[1] = sv_int((int64_t)c->dev);
 	v[2] = sv_int((int64_t)c->ino);
 	v[3] = sv_int((int64_t)c->offset);
 	v[4] = sv_opt(c->fingerprint);
+	v[5] = sv_opt(c->journal);
+	v[6] = c->time_us == INT64_MIN ? sv_null() : sv_int(c->time_us);
 	return store_run(s, ST_SET_CURSOR, v, STORE_NVAL(v), err, errlen);
 }
 
