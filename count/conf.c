@@ -75,7 +75,9 @@ static const char *const limit_words[] = { "messages", "recipients", "ips", NULL
 
 const struct key conf_keys[] = {
 	/*	  name                  default                                  min max           target                count                  words          section     type         arg */
-	{ "log", "/var/log/mail.log", 0, 0, C(log), 0, NULL, SEC_AGENT, KT_PATH, PATH_DASH },
+	{ "log", "/var/log/mail.log", 0, 0, C(log), 0, NULL, SEC_AGENT, KT_PATH,
+	    PATH_DASH | PATH_JOURNAL },
+	{ "postfix_user", "postfix", 0, 0, C(postfix_user), 0, NULL, SEC_AGENT, KT_USER, 0 },
 	{ "state", "/var/lib/sendguard/state.db", 0, 0, C(state), 0, NULL, SEC_AGENT, KT_PATH, 0 },
 	{ "mode", "enforce", 0, 0, C(mode), 0, mode_words, SEC_AGENT, KT_ENUM, 0 },
 	{ "start_at", "end", 0, 0, C(start_at), 0, start_words, SEC_AGENT, KT_ENUM, 0 },
@@ -274,6 +276,7 @@ free_values(struct conf *c)
 		case KT_WORD:
 		case KT_REPLY:
 		case KT_ADDRESS:
+		case KT_USER:
 			free(*(char **)(void *)t);
 			break;
 		case KT_LIST:

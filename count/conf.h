@@ -81,6 +81,7 @@ struct conf {
 	char *path; /* file read, NULL for defaults */
 	/* [agent] */
 	char *log, *state, *socket, *postfix_config_dir;
+	char *postfix_user; /* Postfix's mail_owner: a name or a uid, for the journal's trust */
 	char *postsuper, *postmap, *postfix, *sendmail;
 	enum conf_mode mode;
 	enum conf_start start_at;

@@ -36,10 +36,12 @@ enum ktype {
 	KT_REPLY,    /* access(5) action: 4NN/5NN text, REJECT, DEFER, ... */
 	KT_ADDRESS,  /* one mail address */
 	KT_COMMAND,  /* absolute program and %-token arguments */
+	KT_USER,     /* a user name or a numeric uid */
 };
 
-#define PATH_DASH 1 /* "-" (standard input) is allowed too */
-#define PATH_PROG 2 /* a program: said so in errors */
+#define PATH_DASH 1    /* "-" (standard input) is allowed too */
+#define PATH_PROG 2    /* a program: said so in errors */
+#define PATH_JOURNAL 4 /* "journal" (kept as that), "journal:" (as "journal") and "journal:/PATH" */
 
 struct key {
 	const char *name;
@@ -54,7 +56,7 @@ struct key {
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS 32
+#define CONF_NKEYS 33
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */

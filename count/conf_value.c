@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "count/conf_priv.h"
+#include "count/journal.h"
 
 #define CONF_PATH_MAX 1023 /* bytes of a path */
 #define CONF_ITEM_MAX 255  /* one list item, glob or address */
@@ -235,6 +236,18 @@ put_list(int bad, char **v, size_t n, char ***dst, size_t *dstn)
 static int
 val_path(struct pstate *ps, const struct key *k, char **dst, const char *v)
 {
+	const char *whole = v, *jp;
+
+	if ((k->arg & PATH_JOURNAL) && journal_spec(v, &jp)) {
+		if (jp == NULL)
+			return (put_str(ps, dst, "journal"));
+		if (jp[0] != '/') {
+			conf_ps_err(ps, ps->line,
+			    "%s: the journal's path must be absolute, not '%s'", k->name, jp);
+			return (-1);
+		}
+		v = jp; /* checked as a path below, kept as written */
+	}
 	if ((k->arg & PATH_DASH) && strcmp(v, "-") == 0)
 		;
 	else if (v[0] != '/') {
@@ -248,7 +261,7 @@ val_path(struct pstate *ps, const struct key *k, char **dst, const char *v)
 		conf_ps_err(ps, ps->line, "%s: path longer than %d bytes", k->name, CONF_PATH_MAX);
 		return (-1);
 	}
-	return (put_str(ps, dst, v));
+	return (put_str(ps, dst, whole));
 }
 
 /* val_duration - KT_DURATION */
@@ -533,6 +546,25 @@ val_address(struct pstate *ps, const struct key *k, char **dst, const char *v)
 	return (put_str(ps, dst, v));
 }
 
+/*
+ * val_user - KT_USER: a user name as useradd(8) takes one (letters, digits,
+ * '.', '_', '-', not first, at most 32) or a decimal uid; looked up later
+ */
+static int
+val_user(struct pstate *ps, const struct key *k, char **dst, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 32 || v[0] == '-' ||
+	    v[strspn(v,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] != '\0') {
+		conf_ps_err(ps, ps->line, "%s: '%s' is not a user name or uid", k->name, v);
+		return (-1);
+	}
+	return (put_str(ps, dst, v));
+}
+
 /* val_command - KT_COMMAND: split on blanks, absolute program, known tokens */
 static int
 val_command(struct pstate *ps, const struct key *k, char ***dst, size_t *dstn, const char *v)
@@ -623,6 +655,8 @@ conf_set_value(struct pstate *ps, const struct key *k, void *base, const char *v
 	case KT_COMMAND:
 		return (val_command(ps, k, (char ***)(void *)t,
 		    (size_t *)(void *)((char *)base + k->off_n), v));
+	case KT_USER:
+		return (val_user(ps, k, (char **)(void *)t, v));
 	}
 	return (-1);
 }
