@@ -2,14 +2,14 @@
  * NAME
  *	daemon - `sendguard run`: follow the live log and count
  * SUMMARY
- *	One event loop (agent/ev) over the log follower's inotify descriptor
- *	(agent/tail), a signalfd (SIGHUP: reload the configuration keeping
+ *	One event loop (util/ev) over the log source's descriptor (agent/logsrc:
+ *	a file's inotify, or the journal's), a signalfd (SIGHUP: reload the configuration keeping
  *	all counts; SIGTERM/SIGINT: commit and stop), timers and the control
  *	socket (agent/control).  Every wake reads what the log has, at most
  *	DAEMON_BATCH lines at a time, through the same pipeline as `audit`;
  *	each batch is one transaction that holds its messages, its verdicts,
- *	the tracker's changed in-flight state and the log position after its
- *	last line.  A crash therefore loses nothing and counts nothing twice:
+ *	the tracker's changed in-flight state and the log position (a file's
+ *	offset or the journal's cursor) after its last line.  A crash therefore loses nothing and counts nothing twice:
  *	the next start restores the tracker, rebuilds the windows from the
  *	stored messages, and resumes the log at the committed position.
  *	A failure to write the database stops the daemon (exit 3) with the
@@ -34,11 +34,11 @@
 #include "count/conf.h"
 #include "agent/control.h"
 #include "agent/explain.h"
+#include "agent/logsrc.h"
 #include "util/ev.h"
 #include "util/log.h"
 #include "count/pipeline.h"
 #include "agent/status.h"
-#include "count/tail.h"
 #include "store/store.h"
 
 #define DAEMON_BATCH 5000 /* lines per transaction */
@@ -61,14 +61,11 @@ struct daemon {
 	struct conf *conf;
 	struct ev *ev;
 	struct store *store;
-	struct tail *tail;
+	struct logsrc *src; /* the log: a file or the journal */
 	struct pipeline pl;
 	int pl_ok;
-	struct pf_clock clk;
 	int ctl;
 	int idle_timer;
-	struct tail_pos pos;
-	int pos_dirty;
 	int exit_code;
 	int stdin_file;  /* log = - from a regular file: no epoll */
 	struct act *act; /* enforcement, made with the loop */
@@ -78,8 +75,9 @@ struct daemon {
 static const char run_usage[] =
     "usage: sendguard run [-c FILE] [-f]\n"
     "\n"
-    "Follow the Postfix log named by `log =` (through rotation and truncation,\n"
-    "resuming where it stopped after a restart) and count every accepted message\n"
+    "Follow the Postfix log named by `log =`, a file (through rotation and\n"
+    "truncation) or the systemd journal, resuming where it stopped after a\n"
+    "restart, and count every accepted message\n"
     "per identity.  -f stays in the foreground and logs to stderr (for systemd\n"
     "Type=simple); otherwise it detaches and logs to syslog (LOG_MAIL).\n"
     "SIGHUP reloads the configuration keeping all counts; SIGTERM stops cleanly.\n";
@@ -244,7 +242,6 @@ fail_stop(struct daemon *d, const char *what)
 static int
 commit(struct daemon *d)
 {
-	struct store_cursor c;
 	char err[512];
 
 	if (d->pl.failed) {
@@ -255,35 +252,14 @@ commit(struct daemon *d)
 		fail_stop(d, "saving the tracker state failed");
 		return (-1);
 	}
-	if (d->pos_dirty && strcmp(d->conf->log, "-") != 0) {
-		c.dev = d->pos.dev;
-		c.ino = d->pos.ino;
-		c.offset = d->pos.offset;
-		snprintf(c.fingerprint, sizeof(c.fingerprint), "%s", d->pos.fp);
-		if (store_set_cursor(d->store, d->conf->log, &c, err, sizeof(err)) < 0) {
-			fail_stop(d, err);
-			return (-1);
-		}
-	}
-	if (store_commit(d->store, err, sizeof(err)) < 0) {
+	if (logsrc_save(d->src, d->store, err, sizeof(err)) < 0 ||
+	    store_commit(d->store, err, sizeof(err)) < 0) {
 		fail_stop(d, err);
 		return (-1);
 	}
-	d->pos_dirty = 0;
 	if (d->act != NULL)
 		act_kick(d->act); /* what the batch decided, now that it is recorded */
 	return (0);
-}
-
-static int
-on_line(void *ctx, const char *line, size_t len, const struct tail_pos *after)
-{
-	struct daemon *d = ctx;
-
-	pipeline_line(&d->pl, &d->clk, line, len);
-	d->pos = *after;
-	d->pos_dirty = 1;
-	return (d->pl.failed ? 1 : 0);
 }
 
 /* read_log - read and commit batches until the log has no more */
@@ -298,7 +274,7 @@ read_log(struct daemon *d)
 			fail_stop(d, err);
 			return;
 		}
-		if ((n = tail_read(d->tail, on_line, d, DAEMON_BATCH, err, sizeof(err))) < 0) {
+		if ((n = logsrc_read(d->src, DAEMON_BATCH, err, sizeof(err))) < 0) {
 			log_warnx("%s", err);
 			n = 0;
 		}
@@ -307,14 +283,14 @@ read_log(struct daemon *d)
 		if (n > 0 && track_held(d->pl.track) > 0)
 			ev_reset_timer(d->ev, d->idle_timer, IDLE_FLUSH_MS);
 	} while (n >= DAEMON_BATCH);
-	if (tail_eof(d->tail)) {
+	if (logsrc_eof(d->src)) {
 		log_info("end of standard input");
 		ev_stop(d->ev);
 	}
 }
 
 static void
-on_tail(struct ev *ev, int fd, int events, void *ctx)
+on_log(struct ev *ev, int fd, int events, void *ctx)
 {
 	(void)ev;
 	(void)fd;
@@ -432,8 +408,10 @@ reload(struct daemon *d)
 		return;
 	}
 	if (strcmp(nc->log, d->conf->log) != 0 || strcmp(nc->state, d->conf->state) != 0 ||
-	    strcmp(nc->socket, d->conf->socket) != 0)
-		log_warnx("log, state and socket changes take effect at the next start");
+	    strcmp(nc->socket, d->conf->socket) != 0 ||
+	    strcmp(nc->postfix_user, d->conf->postfix_user) != 0)
+		log_warnx(
+		    "log, postfix_user, state and socket changes take effect at the next start");
 	if ((nl = rebuild(d, nc, d->pl.limits)) == NULL) {
 		log_warnx("configuration not reloaded; keeping the old one");
 		conf_free(nc);
@@ -664,9 +642,7 @@ answer(struct daemon *d, struct client *c, const char *req)
 		si.lines = d->pl.lines;
 		si.last_us = d->pl.last_us;
 		si.mode = d->conf->mode == MODE_MONITOR ? "monitor" : "enforce";
-		si.dev = d->pos.dev;
-		si.ino = d->pos.ino;
-		si.offset = d->pos.offset;
+		logsrc_status(d->src, &si);
 		status_print(fp, d->pl.limits, d->store, status_now(d->pl.last_us), &si, json);
 	} else if (control_command(d, c, req, fp) == 1) {
 		fclose(fp);
@@ -734,13 +710,6 @@ on_accept(struct ev *ev, int fd, int events, void *ctx)
 	}
 }
 
-static void
-on_note(void *ctx, const char *msg)
-{
-	(void)ctx;
-	log_info("%s", msg);
-}
-
 /* restore_cb - one saved tracker entry */
 static int
 restore_cb(void *ctx, const void *k, size_t kn, const void *v, size_t vn)
@@ -757,11 +726,9 @@ restore_cb(void *ctx, const void *k, size_t kn, const void *v, size_t vn)
 static int
 start(struct daemon *d)
 {
-	struct store_cursor c;
-	struct tail_pos pos, *resume = NULL;
 	struct limits *l;
 	char err[512], dir[4096], *slash;
-	int ns, r;
+	int ns;
 	void *rctx[2];
 
 	/* the state database (its directory is created if missing) */
@@ -799,27 +766,10 @@ start(struct daemon *d)
 	limits_free(d->pl.limits);
 	d->pl.limits = l;
 	/* the log, where we stopped */
-	if (strcmp(d->conf->log, "-") != 0) {
-		if ((r = store_get_cursor(d->store, d->conf->log, &c, err, sizeof(err))) < 0) {
-			log_warnx("%s", err);
-			return (EXIT_RUNTIME);
-		}
-		if (r == 1) {
-			memset(&pos, 0, sizeof(pos));
-			pos.dev = c.dev;
-			pos.ino = c.ino;
-			pos.offset = c.offset;
-			snprintf(pos.fp, sizeof(pos.fp), "%s", c.fingerprint);
-			resume = &pos;
-		}
-	}
-	if (tail_open(&d->tail, d->conf->log, resume,
-		d->conf->start_at == START_BEGINNING ? TAIL_START_BEGINNING : TAIL_START_END,
-		on_note, d, err, sizeof(err)) < 0) {
+	if (logsrc_start(&d->src, d->conf, d->store, &d->pl, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return (EXIT_RUNTIME);
 	}
-	pf_clock_init(&d->clk, 0, time(NULL), &zone_local);
 	/* the control socket */
 	if ((d->ctl = control_listen(d->conf->socket, err, sizeof(err))) < 0) {
 		log_warnx("%s", err);
@@ -839,7 +789,7 @@ start_loop(struct daemon *d)
 		log_warn("event loop");
 		return (EXIT_RUNTIME);
 	}
-	if (ev_add_fd(d->ev, tail_fd(d->tail), EV_READ, on_tail, d) < 0) {
+	if (ev_add_fd(d->ev, logsrc_fd(d->src), EV_READ, on_log, d) < 0) {
 		/* standard input from a regular file cannot be polled: read it all */
 		if (!(errno == EPERM && strcmp(d->conf->log, "-") == 0)) {
 			log_warn("event loop");
@@ -920,12 +870,19 @@ cmd_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = start(&d)) == 0) {
 		if (!fg) {
+			char err[512];
+
 			if (daemon(1, 0) < 0) {
 				log_warn("daemon");
 				rc = EXIT_RUNTIME;
 				goto out;
 			}
 			log_init(1, 0);
+			if (logsrc_after_fork(d.src, err, sizeof(err)) < 0) {
+				log_warnx("%s", err);
+				rc = EXIT_RUNTIME;
+				goto out;
+			}
 		}
 		if ((rc = start_loop(&d)) != 0)
 			goto out;
@@ -933,13 +890,13 @@ cmd_run(int argc, char **argv)
 		    d.conf->state, d.conf->nrules, d.conf->nrules == 1 ? "" : "s",
 		    d.conf->mode == MODE_MONITOR ? "monitor" : "enforce");
 		read_log(&d); /* what the log already has */
-		while (d.stdin_file && d.exit_code == 0 && !tail_eof(d.tail))
+		while (d.stdin_file && d.exit_code == 0 && !logsrc_eof(d.src))
 			read_log(&d);
-		if (d.exit_code == 0 && !tail_eof(d.tail) && ev_run(d.ev) < 0) {
+		if (d.exit_code == 0 && !logsrc_eof(d.src) && ev_run(d.ev) < 0) {
 			log_warn("event loop");
 			d.exit_code = EXIT_RUNTIME;
 		}
-		if (d.exit_code == 0 && tail_eof(d.tail))
+		if (d.exit_code == 0 && logsrc_eof(d.src))
 			on_idle(NULL, 0, &d); /* standard input ended: count what is held */
 		drain(&d);
 		rc = d.exit_code;
@@ -952,7 +909,7 @@ out:
 	}
 	act_free(d.act);
 	ev_free(d.ev);
-	tail_close(d.tail);
+	logsrc_close(d.src);
 	if (d.pl_ok)
 		pipeline_free(&d.pl);
 	store_close(d.store);

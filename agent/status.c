@@ -335,6 +335,40 @@ counts_text(FILE *fp, const struct cset *cs)
 	}
 }
 
+/* json_time_or_null - a time as a JSON string, null for INT64_MIN */
+static void
+json_time_or_null(FILE *fp, int64_t us)
+{
+	char tb[40];
+
+	if (us != INT64_MIN)
+		fprintf(fp, "\"%s\"", json_time(us, tb, sizeof(tb)));
+	else
+		fputs("null", fp);
+}
+
+/*
+ * position_json - ", \"position\": {...}": a file's dev, ino and offset or
+ * the journal's cursor, and the time of the line or entry it stands after
+ */
+static void
+position_json(FILE *fp, const struct status_info *si)
+{
+	if (!si->has_pos)
+		return;
+	fputs(", \"position\": {", fp);
+	if (si->cursor != NULL) {
+		fputs("\"cursor\": ", fp);
+		json_cstr(fp, si->cursor);
+	} else
+		fprintf(fp, "\"dev\": %llu, \"ino\": %llu, \"offset\": %llu",
+		    (unsigned long long)si->dev, (unsigned long long)si->ino,
+		    (unsigned long long)si->offset);
+	fputs(", \"time\": ", fp);
+	json_time_or_null(fp, si->pos_us);
+	fputc('}', fp);
+}
+
 /* daemon_json - the "now" and "daemon" members, closing the object */
 static void
 daemon_json(FILE *fp, int64_t now, const struct status_info *si)
@@ -344,19 +378,16 @@ daemon_json(FILE *fp, int64_t now, const struct status_info *si)
 	fprintf(fp, ",\n \"now\": \"%s\", \"daemon\": {\"running\": %s",
 	    json_time(now, tb, sizeof(tb)), si->running ? "true" : "false");
 	if (si->running)
-		fprintf(fp,
-		    ", \"pid\": %ld, \"lines\": %llu, \"position\": {\"dev\": %llu, "
-		    "\"ino\": %llu, \"offset\": %llu}",
-		    si->pid, (unsigned long long)si->lines, (unsigned long long)si->dev,
-		    (unsigned long long)si->ino, (unsigned long long)si->offset);
+		fprintf(fp, ", \"pid\": %ld, \"lines\": %llu, \"untrusted\": %llu", si->pid,
+		    (unsigned long long)si->lines, (unsigned long long)si->untrusted);
+	position_json(fp, si);
 	json_key(fp, "log", si->log);
+	if (si->source != NULL)
+		json_key(fp, "source", si->source);
 	json_key(fp, "state", si->state);
 	json_key(fp, "mode", si->mode);
 	fputs(", \"last_log_time\": ", fp);
-	if (si->last_us != INT64_MIN)
-		fprintf(fp, "\"%s\"", json_time(si->last_us, tb, sizeof(tb)));
-	else
-		fputs("null", fp);
+	json_time_or_null(fp, si->last_us);
 	fputs("}}\n", fp);
 }
 
@@ -365,17 +396,27 @@ static void
 daemon_text(FILE *fp, int64_t now, const struct status_info *si)
 {
 	char tb[40];
+	int journal = si->source != NULL && strcmp(si->source, "journal") == 0;
 
 	if (si->running)
-		fprintf(fp, "sendguard: running (pid %ld, %s mode), %llu lines read from %s\n",
+		fprintf(fp, "sendguard: running (pid %ld, %s mode), %llu %s read from %s\n",
 		    si->pid, si->mode ? si->mode : "?", (unsigned long long)si->lines,
-		    si->log ? si->log : "?");
+		    journal ? "journal entries" : "lines", si->log ? si->log : "?");
 	else
 		fprintf(fp, "sendguard: not running; counts from %s\n",
 		    si->state ? si->state : "?");
 	if (si->last_us != INT64_MIN)
 		fprintf(fp, "%s: %s\n", si->running ? "Newest log line" : "Newest message",
 		    json_time(si->last_us, tb, sizeof(tb)));
+	if (journal && si->has_pos)
+		fprintf(fp, "Journal cursor: %s\n",
+		    si->pos_us != INT64_MIN ? json_time(si->pos_us, tb, sizeof(tb))
+					    : "(the journal's beginning)");
+	if (journal && si->running)
+		fprintf(fp,
+		    "Untrusted: %llu journal entries under a Postfix name from another "
+		    "sender, not counted\n",
+		    (unsigned long long)si->untrusted);
 	fprintf(fp, "Windows ending %s\n\n", json_time(now, tb, sizeof(tb)));
 }
 
