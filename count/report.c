@@ -326,6 +326,11 @@ print_input(const struct report_totals *t, const struct input_words *w, FILE *fp
 		    w->msgs, (unsigned long long)t->track->counted, w->msgs_after,
 		    (unsigned long long)t->track->reinjections,
 		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans);
+	if (t->journal)
+		fprintf(fp,
+		    "Untrusted:  %llu journal entries under a Postfix name from another "
+		    "sender, not counted\n",
+		    (unsigned long long)t->untrusted);
 }
 
 /*
@@ -466,6 +471,8 @@ print_json(struct report *r, struct rident **v, size_t n, const struct report_to
 		    (unsigned long long)t->track->reinjections,
 		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans,
 		    (unsigned long long)t->track->own, (unsigned long long)t->track->retries);
+	/* like too_long, untrusted covers the whole input */
+	fprintf(fp, "\"untrusted\": %llu, ", (unsigned long long)t->untrusted);
 	fputs("\n \"identities\": [", fp);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", fp);

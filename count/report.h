@@ -8,6 +8,8 @@
  *	JSON (SPEC.md shape) or CSV (the same fields, one record per row).
  *	With --since/--until the head (table and JSON) shows the interval and
  *	the totals inside it, and the whole input's totals beside them.
+ *	JSON always carries "untrusted" (journal entries not counted); the
+ *	table shows it when a journal was read.
  *	report_parse_time() reads a --since/--until bound, relative to a
  *	"now" the caller passes in (so it can be tested with a fixed clock).
  * UNTRUSTED INPUT
@@ -30,7 +32,14 @@ enum report_format { REPORT_TABLE = 0, REPORT_JSON, REPORT_CSV };
 /* Input totals the report prints in its head. */
 struct report_totals {
 	uint64_t lines, unparsed, too_long; /* the whole input */
-	int64_t first_us, last_us;          /* INT64_MIN when none */
+	/*
+	 * untrusted: journal entries under a Postfix name whose trusted
+	 * fields show another sender (never counted), over the whole input;
+	 * journal: a journal was read (the table then shows untrusted)
+	 */
+	uint64_t untrusted;
+	int journal;
+	int64_t first_us, last_us; /* INT64_MIN when none */
 	const struct track_stats *track;
 	/*
 	 * interval: --since or --until was given.  since_us/until_us are the
