@@ -144,6 +144,12 @@ static const struct err_row err_rows[] = {
 	{ "relative sendmail", "[agent]\nsendmail = ./sendmail\n", 2, "sendmail: program path must be absolute", 1 },
 	{ "relative state", "[agent]\nstate = state.db\n", 2, "state: path must be absolute, not 'state.db'", 1 },
 	{ "only log may be -", "[agent]\nstate = -\n", 2, "state: path must be absolute, not '-'", 1 },
+	{ "relative journal path", "[agent]\nlog = journal:var/log/journal\n", 2, "log: the journal's path must be absolute, not 'var/log/journal'", 1 },
+	{ "journal word glued on", "[agent]\nlog = journald\n", 2, "log: path must be absolute, not 'journald'", 1 },
+	{ "only log may be a journal", "[agent]\nstate = journal\n", 2, "state: path must be absolute, not 'journal'", 1 },
+	{ "postfix_user with a blank", "[agent]\npostfix_user = post fix\n", 2, "postfix_user: 'post fix' is not a user name or uid", 1 },
+	{ "postfix_user like an option", "[agent]\npostfix_user = -postfix\n", 2, "postfix_user: '-postfix' is not a user name or uid", 1 },
+	{ "postfix_user too long", "[agent]\npostfix_user = a23456789012345678901234567890123\n", 2, "is not a user name or uid", 1 },
 	{ "relative map", "[action block]\nsasl_map = sendguard_sasl\n", 2, "sasl_map: path must be absolute", 1 },
 	{ "limit without name", "[limit]\n", 1, "[limit] needs a name", 1 },
 	{ "bad limit name", "[limit a/b]\nby = sasl\nmessages = 1/1h\n", 1, "bad limit name 'a/b'", 1 },
@@ -340,7 +346,7 @@ Test(conf, error_count_is_capped)
 /* ---- good values of every type and what they become ---- */
 
 enum field {
-	F_LOG, F_STATE, F_SOCKET, F_PCDIR, F_POSTSUPER, F_MODE, F_START, F_RETENTION,
+	F_LOG, F_PFUSER, F_STATE, F_SOCKET, F_PCDIR, F_POSTSUPER, F_MODE, F_START, F_RETENTION,
 	F_MAPTYPE, F_REPLY, F_TO, F_SASLMAP, F_EXEC, F_EXEMPT_SASL, F_EXEMPT_IP,
 	F_EXEMPT_CIDR, F_EXEMPT_SASL_DOMAIN, F_EXEMPT_SENDER_DOMAIN,
 	F_R_BY, F_R_MATCH, F_R_CIDR, F_R_WINDOWS, F_R_ACTIONS, F_R_BLOCKTIME, F_R_FACTOR,
@@ -358,6 +364,11 @@ struct good_row {
 static const struct good_row good_rows[] = {
 	{ "log path", "[agent]\nlog = /var/log/maillog\n", F_LOG, "/var/log/maillog" },
 	{ "log from stdin", "[agent]\nlog = -\n", F_LOG, "-" },
+	{ "log the system journal", "[agent]\nlog = journal\n", F_LOG, "journal" },
+	{ "journal: is the system journal", "[agent]\nlog = journal:\n", F_LOG, "journal" },
+	{ "log a journal directory", "[agent]\nlog = journal:/srv/journal/mx1\n", F_LOG, "journal:/srv/journal/mx1" },
+	{ "postfix_user a name", "[agent]\npostfix_user = _postfix-2.x\n", F_PFUSER, "_postfix-2.x" },
+	{ "postfix_user a uid", "[agent]\npostfix_user = 107\n", F_PFUSER, "107" },
 	{ "blanks around =", "[agent]\n  log\t=\t/x/y  \n", F_LOG, "/x/y" },
 	{ "no blanks around =", "[agent]\nlog=/x\n", F_LOG, "/x" },
 	{ "trailing comment", "[agent]\nlog = /x # the log\n", F_LOG, "/x" },
@@ -467,6 +478,7 @@ show_field(const struct conf *c, enum field f, char *buf, size_t len)
 		cr_assert_not_null(r, "no rule loaded");
 	switch (f) {
 	case F_LOG: snprintf(buf, len, "%s", c->log); break;
+	case F_PFUSER: snprintf(buf, len, "%s", c->postfix_user); break;
 	case F_STATE: snprintf(buf, len, "%s", c->state); break;
 	case F_SOCKET: snprintf(buf, len, "%s", c->socket); break;
 	case F_PCDIR: snprintf(buf, len, "%s", c->postfix_config_dir); break;
@@ -548,6 +560,7 @@ struct default_row {
 
 static const struct default_row default_rows[] = {
 	{ F_LOG, "/var/log/mail.log" },
+	{ F_PFUSER, "postfix" },
 	{ F_STATE, "/var/lib/sendguard/state.db" },
 	{ F_SOCKET, "/run/sendguard/control.sock" },
 	{ F_PCDIR, "/etc/postfix" },
@@ -1197,6 +1210,11 @@ static const struct cli_row cli_rows[] = {
 	  "rule a: by ip, messages 5/1m; actions none", NULL },
 	{ "the example", { "-c", "{agent.conf.example}" }, 0,
 	  "exempt ip: 127.0.0.1, ::1\n", NULL },
+	{ "the example follows the journal", { "-c", "{agent.conf.example}" }, 0,
+	  "log journal\npostfix_user postfix\n", NULL },
+	{ "a missing journal", { "-c", "{samples/conf/journal-missing.conf}" }, 2, NULL,
+	  "sendguard: {samples/conf/journal-missing.conf}: log: journal:/nonexistent/sendguard/journal: "
+	  "cannot open: No such file or directory\n" },
 	{ "half-finished edit is refused", { "-c", "{samples/conf/half-edit.conf}" }, 2, NULL,
 	  "{samples/conf/half-edit.conf}:10: messages: '10 minutes' is not COUNT/WINDOW (e.g. 100/1h)\n"
 	  "sendguard: 1 error in " },
