@@ -150,6 +150,20 @@ sg_kill_wait(pid_t pid, int sig)
 	return (waitpid(pid, &st, 0) == pid ? st : -1);
 }
 
+/*
+ * sg_stopped - send sig, reap, and say whether it went as it should: 1
+ * when it was reaped and, for SIGTERM, exited 0 (a clean stop); else 0
+ */
+static inline int
+sg_stopped(pid_t pid, int sig)
+{
+	int st = sg_kill_wait(pid, sig);
+
+	if (st == -1)
+		return (0);
+	return (sig != SIGTERM || (WIFEXITED(st) && WEXITSTATUS(st) == 0));
+}
+
 /* sg_status_json - `status --json -c conf` output (caller frees), NULL if it failed */
 static inline char *
 sg_status_json(const char *conf)
@@ -588,6 +602,98 @@ sg_log_line(FILE *fp, time_t t, const char *daemon, const char *qid, const char 
 
 	sg_stamp(tb, sizeof(tb), t);
 	fprintf(fp, "%s mx postfix/%s: %s: %s\n", tb, daemon, qid, what);
+}
+
+/* sg_cpu_ticks - utime + stime of pid from /proc (clock ticks), or -1 */
+static inline long
+sg_cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	long ut;
+	int i;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	p = fgets(buf, sizeof(buf), fp);
+	fclose(fp);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return (-1);
+	/* fields after ")": state(3) ... utime(14) stime(15) */
+	for (i = 3, p += 2; i < 14 && p; i++)
+		p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+	if (p == NULL)
+		return (-1);
+	ut = strtol(p, &p, 10);
+	return (ut + strtol(p, NULL, 10));
+}
+
+/*
+ * SG_COUNT_ALL - rules whose 30-day windows count every identity of each
+ * kind, so that `status --json` lists every count (none is ever reached)
+ */
+#define SG_COUNT_ALL \
+	"[limit s]\nby = sasl\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
+	"[limit u]\nby = uid\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
+	"[limit f]\nby = sender\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
+	"[limit i]\nby = ip\nmessages = 100000000/30d\nrecipients = 100000000/30d\n"
+
+/* sg_count_rule - the SG_COUNT_ALL rule of identity id: s, u, f or i */
+static inline char
+sg_count_rule(const char *id)
+{
+	return (strncmp(id, "sasl:", 5) == 0 ? 's'
+		: id[0] == 'u'		    ? 'u'
+		: id[0] == 's'		    ? 'f'
+					    : 'i');
+}
+
+/*
+ * sg_truth_mismatches - status JSON js (under SG_COUNT_ALL) against the
+ * identity lines of loggen's truth file: each identity's messages and
+ * recipients in its 30-day window, and no other row.  Prints each
+ * mismatch on stderr; returns how many there were (-1: no truth file),
+ * and the truth's identities in *ids.
+ */
+static inline int
+sg_truth_mismatches(const char *js, const char *truthp, int *ids)
+{
+	char *truth = sg_slurp_path(truthp), *line, *save = NULL;
+	int rows = 0, bad = 0, k;
+	const char *p;
+
+	*ids = 0;
+	if (truth == NULL)
+		return (-1);
+	for (line = strtok_r(truth, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *f2, *f3, want[700];
+		long n[2];
+
+		if (strncmp(line, "identity\t", 9) != 0 || (f2 = strchr(line + 9, '\t')) == NULL ||
+		    (f3 = strchr(f2 + 1, '\t')) == NULL)
+			continue;
+		*f2++ = '\0';
+		*f3++ = '\0';
+		n[0] = strtol(f2, NULL, 10);
+		n[1] = strtol(f3, NULL, 10);
+		for (k = 0; k < 2; k++) {
+			snprintf(want, sizeof(want), "{\"identity\": \"%s\", \"rule\": \"%c\", "
+			    "\"limit\": \"%s\", \"window\": \"30d\", \"count\": %ld,", line + 9,
+			    sg_count_rule(line + 9), k ? "recipients" : "messages", n[k]);
+			if (strstr(js, want) == NULL && ++bad <= 20)
+				fprintf(stderr, "status lacks %s\n", want);
+		}
+		(*ids)++;
+	}
+	for (p = js; (p = strstr(p, "{\"identity\": ")) != NULL; p++)
+		rows++;
+	if (rows != 2 * *ids) {
+		fprintf(stderr, "status has %d rows for %d identities\n", rows, *ids);
+		bad++;
+	}
+	free(truth);
+	return (bad);
 }
 
 #endif
