@@ -202,12 +202,17 @@ logsrc_fd(const struct logsrc *s)
 long
 logsrc_read(struct logsrc *s, size_t max, char *err, size_t errlen)
 {
+	const struct journal_pos *jp;
+	int64_t before;
 	long n;
 
 	if (s->tail != NULL)
 		return (tail_read(s->tail, on_line, s, max, err, errlen));
+	jp = journal_pos(s->jr);
+	before = jp->time_us;
 	n = journal_read(s->jr, on_entry, s, max, err, errlen);
-	if (n > 0)
+	/* an entry skipped as over-long moves the position too */
+	if (n > 0 || jp->time_us != before)
 		s->dirty = 1;
 	return (n);
 }
