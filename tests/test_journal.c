@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "count/journal.h"
+#include "count/source.h"
 #include "tests/runcmd.h"
 
 #define REMOTE "/lib/systemd/systemd-journal-remote"
@@ -164,9 +165,17 @@ put_entry(FILE *fp, const struct line *l, long uid, const char *comm)
 	fprintf(fp, "MESSAGE=%.*s\n\n", (int)l->tlen, l->text);
 }
 
-/* put_made - an entry made here: time us, a Postfix process of ident unless forged */
+/* Who sent an entry: a Postfix process (uid < 0), or that uid and _COMM. */
+struct sender {
+	long uid;
+	const char *comm;
+};
+
+static const struct sender postfix = { -1, NULL }, forger = { 1000, "logger" };
+
+/* put_made - an entry made here at time us, of ident, from who */
 static void
-put_made(FILE *fp, int64_t us, const char *ident, const char *text, int forged)
+put_made(FILE *fp, int64_t us, const char *ident, const char *text, const struct sender *who)
 {
 	struct line l;
 
@@ -177,25 +186,36 @@ put_made(FILE *fp, int64_t us, const char *ident, const char *text, int forged)
 	l.pid = 4000;
 	l.text = text;
 	l.tlen = strlen(text);
-	put_entry(fp, &l, forged ? 1000 : -1, forged ? "logger" : NULL);
+	put_entry(fp, &l, who->uid, who->comm);
 }
 
 /*
- * put_msg - the three entries of one accepted message of login: smtpd's
- * client= line, qmgr's "queue active" line where it counts, "removed"
+ * put_msg_as - the three entries of one accepted message of login, under
+ * instance (the syslog name's first part) from who: smtpd's client= line,
+ * qmgr's "queue active" line where it counts, "removed"
  */
 static void
-put_msg(FILE *fp, int64_t us, unsigned qid, const char *login, int forged)
+put_msg_as(FILE *fp, int64_t us, unsigned qid, const char *login, const char *instance,
+    const struct sender *who)
 {
-	char t[300];
+	char t[300], id[100];
 
 	snprintf(t, sizeof(t), "F%09X: client=h.example.net[192.0.2.99], sasl_method=PLAIN, "
 	    "sasl_username=%s", qid, login);
-	put_made(fp, us, "postfix/submission/smtpd", t, forged);
+	snprintf(id, sizeof(id), "%s/submission/smtpd", instance);
+	put_made(fp, us, id, t, who);
 	snprintf(t, sizeof(t), "F%09X: from=<%s>, size=900, nrcpt=2 (queue active)", qid, login);
-	put_made(fp, us + 10, "postfix/qmgr", t, forged);
+	snprintf(id, sizeof(id), "%s/qmgr", instance);
+	put_made(fp, us + 10, id, t, who);
 	snprintf(t, sizeof(t), "F%09X: removed", qid);
-	put_made(fp, us + 20, "postfix/qmgr", t, forged);
+	put_made(fp, us + 20, id, t, who);
+}
+
+/* put_msg - put_msg_as() under "postfix", from Postfix or forged */
+static void
+put_msg(FILE *fp, int64_t us, unsigned qid, const char *login, int forged)
+{
+	put_msg_as(fp, us, qid, login, "postfix", forged ? &forger : &postfix);
 }
 
 /* append - DIR/x.journal grows by the entries of export file ex (the real journal-remote) */
@@ -430,6 +450,75 @@ Test(journal, audit_matches_truth_and_forged_entries_count_nothing)
 }
 
 /*
+ * Who may write Postfix's entries: one message (three entries) per row,
+ * under the row's instance, from the row's sender; it counts, or it is
+ * untrusted.  Then an entry without a Postfix name (neither) and one
+ * whose MESSAGE is over-long (skipped and counted).
+ */
+Test(journal, who_is_trusted)
+{
+	enum { COUNTED, UNTRUSTED };
+	static const struct {
+		const char *why, *instance;
+		long uid;
+		const char *comm;
+		int want;
+	} tab[] = {
+		{ "the mail owner's smtpd and qmgr", "postfix", PF_UID, "smtpd", COUNTED },
+		{ "root's Postfix program", "postfix", 0, "qmgr", COUNTED },
+		{ "a second instance", "postfix-out", PF_UID, "smtpd", COUNTED },
+		{ "a local user", "postfix", 1000, "logger", UNTRUSTED },
+		{ "root's logger", "postfix", 0, "logger", UNTRUSTED },
+		{ "a user's program named smtpd", "postfix", 1000, "smtpd", UNTRUSTED },
+		{ "the mail owner's sendmail", "postfix", PF_UID, "sendmail", UNTRUSTED },
+		{ "another mail owner", "postfix", PF_UID + 1, "smtpd", UNTRUSTED },
+		{ "a comm padded", "postfix", PF_UID, "smtpd ", UNTRUSTED },
+	};
+	char ex[200], x[200], login[64], want[200], jarg[200];
+	static char big[SOURCE_LINE_MAX + 100];
+	struct cmdres r;
+	FILE *fp;
+	size_t i;
+
+	need_remote();
+	snprintf(jarg, sizeof(jarg), "journal:%s", jdir);
+	snprintf(x, sizeof(x), "%s/x.journal", jdir);
+	write_conf("");
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		struct sender who = { tab[i].uid, tab[i].comm };
+
+		snprintf(login, sizeof(login), "row%zu@example.com", i);
+		(void)unlink(x);
+		fp = export_open("row", ex, sizeof(ex));
+		put_msg_as(fp, 1772409600000000 + (int64_t)i * 1000000, 0x500 + (unsigned)i, login,
+		    tab[i].instance, &who);
+		cr_assert_eq(fclose(fp), 0);
+		append(ex);
+		r = audit(jarg, NULL, NULL, NULL, NULL);
+		snprintf(want, sizeof(want), "{\"identity\": \"sasl:%s\", \"messages\": 1,", login);
+		cr_expect_eq(strstr(r.out, want) != NULL, tab[i].want == COUNTED, "%s: %s",
+		    tab[i].why, r.out);
+		cr_expect_eq(sg_jnum(r.out, "\"untrusted\": "), tab[i].want == UNTRUSTED ? 3 : 0,
+		    "%s: %s", tab[i].why, r.out);
+		cmdres_free(&r);
+	}
+	(void)unlink(x);
+	fp = export_open("other", ex, sizeof(ex));
+	put_made(fp, 1772409600000000, "myapp", "3A1B2C3D4E: removed", &forger);
+	memset(big, 'x', sizeof(big) - 1);
+	memcpy(big, "3A1B2C3D4E: removed ", 20);
+	put_made(fp, 1772409601000000, "postfix/qmgr", big, &postfix);
+	put_made(fp, 1772409602000000, "postfix/qmgr", "3A1B2C3D4E: removed", &postfix);
+	cr_assert_eq(fclose(fp), 0);
+	append(ex);
+	r = audit(jarg, NULL, NULL, NULL, NULL);
+	cr_expect_eq(sg_jnum(r.out, "\"untrusted\": "), 0, "%s", r.out);
+	cr_expect_eq(sg_jnum(r.out, "\"too_long\": "), 1, "%s", r.out);
+	cr_expect_eq(sg_jnum(r.out, "\"lines\": "), 2, "%s", r.out);
+	cmdres_free(&r);
+}
+
+/*
  * audit_both - the file and the journal, both with --since and --until
  * when since is not NULL, agree from the identities on; the journal is
  * then read from read_from on (a seek), the file whole
@@ -551,7 +640,7 @@ marker(const struct log *lg, size_t to, int64_t gap, const char *name)
 	FILE *fp = export_open(name, ex, sizeof(ex));
 	int64_t t = lg->l[to - 1].us + gap;
 
-	put_made(fp, t, "postfix/anvil", "statistics: max cache size 1", 0);
+	put_made(fp, t, "postfix/anvil", "statistics: max cache size 1", &postfix);
 	cr_assert_eq(fclose(fp), 0);
 	append(ex);
 	return (t);
@@ -709,7 +798,7 @@ Test(journal, untrusted_entries_logged_once_a_minute)
 	fp = export_open("forged", ex, sizeof(ex));
 	for (k = 0; k < 100; k++)
 		put_msg(fp, t + k * 1000, k + 1, "victim@example.org", 1);
-	put_made(fp, t + 1000000, "postfix/anvil", "statistics: max cache size 1", 0);
+	put_made(fp, t + 1000000, "postfix/anvil", "statistics: max cache size 1", &postfix);
 	cr_assert_eq(fclose(fp), 0);
 	append(ex);
 	write_conf("start_at = beginning\n" SG_COUNT_ALL);
@@ -745,7 +834,7 @@ Test(journal, idle_daemon_on_the_journal_uses_no_cpu)
 	/* woken by entries that come after it started, then idle */
 	for (k = 0; k < 2; k++) {
 		fp = export_open(k ? "two" : "one", ex, sizeof(ex));
-		put_made(fp, t + k * 1000000, "postfix/anvil", "statistics: max cache size 1", 0);
+		put_made(fp, t + k * 1000000, "postfix/anvil", "statistics: max cache size 1", &postfix);
 		cr_assert_eq(fclose(fp), 0);
 		append(ex);
 		wait_at(t + k * 1000000);
