@@ -51,6 +51,9 @@
 
 #define FIELD_MAX 256 /* SYSLOG_IDENTIFIER, _HOSTNAME, _COMM, numbers */
 
+/* The fields an entry is read for (wanted[]), each copied into its slot. */
+enum { F_IDENT, F_HOST, F_PID, F_UID, F_COMM, F_MESSAGE, F_COUNT };
+
 /* The system journal's two homes (persistent, volatile). */
 static const char *const sys_dirs[] = { "/var/log/journal", "/run/log/journal" };
 
@@ -62,8 +65,8 @@ struct journal {
 	int at_end; /* replay: an entry after to_us was met */
 	struct journal_pos pos;
 	uint64_t long_entries;
-	char ident[FIELD_MAX], host[FIELD_MAX], comm[FIELD_MAX];
-	char text[SOURCE_LINE_MAX + 1];
+	char small[F_MESSAGE][FIELD_MAX]; /* the short fields, by F_ */
+	char text[SOURCE_LINE_MAX + 1];   /* MESSAGE */
 };
 
 /* seterr - "label: what: strerror(-r)" into err; -1 */
@@ -176,57 +179,85 @@ journal_user_uid(const char *user, long *uid, char *err, size_t errlen)
 	return (0);
 }
 
+/* The fields an entry is read for: their names, with the '='. */
+static const struct {
+	const char *name; /* with its '=' */
+	size_t n;
+} wanted[F_COUNT] = {
+	[F_IDENT] = { "SYSLOG_IDENTIFIER=", 18 },
+	[F_HOST] = { "_HOSTNAME=", 10 },
+	[F_PID] = { "SYSLOG_PID=", 11 },
+	[F_UID] = { "_UID=", 5 },
+	[F_COMM] = { "_COMM=", 6 },
+	[F_MESSAGE] = { "MESSAGE=", 8 },
+};
+
+/* slot - where field i is copied, and its room (NUL included) */
+static char *
+slot(struct journal *jr, int i, size_t *size)
+{
+	*size = i == F_MESSAGE ? sizeof(jr->text) : FIELD_MAX;
+	return (i == F_MESSAGE ? jr->text : jr->small[i]);
+}
+
 /*
- * field - the value of name in the current entry, copied into buf[0..size)
- * with *len; 1 found, 0 absent (or, when it does not fit and fit is 0,
- * skipped), 2 found but longer than size - 1 (cut, when fit is 0 only
- * *len tells), -1 error
+ * fields - one pass over the current entry's fields (cheaper than a
+ * look-up per field): the first value of each wanted field is copied into
+ * its slot, NUL-terminated, as much as fits; len[i] is its whole length,
+ * SIZE_MAX when the entry has none (a value longer than its slot is not
+ * used, except that the length of a long MESSAGE is).  0, or -errno.
  */
 static int
-field(sd_journal *j, const char *name, char *buf, size_t size, size_t *len)
+fields(struct journal *jr, size_t len[F_COUNT])
 {
 	const void *d;
-	size_t n, k = strlen(name);
-	int r;
+	const char *p;
+	size_t n, size, k;
+	char *buf;
+	int i, r;
 
-	*len = 0;
-	if ((r = sd_journal_get_data(j, name, &d, &n)) == -ENOENT)
-		return (0);
-	if (r < 0)
-		return (r);
-	if (n <= k || memcmp(d, name, k) != 0 || ((const char *)d)[k] != '=')
-		return (0);
-	n -= k + 1;
-	*len = n;
-	if (n >= size)
-		return (2);
-	memcpy(buf, (const char *)d + k + 1, n);
-	buf[n] = '\0';
-	return (1);
-}
-
-/* small - a short field (identifier, host, comm, number) into buf; its pf_str, p NULL if absent or too long */
-static int
-small(sd_journal *j, const char *name, char *buf, struct pf_str *out)
-{
-	size_t n;
-	int r = field(j, name, buf, FIELD_MAX, &n);
-
-	out->p = r == 1 ? buf : NULL;
-	out->n = r == 1 ? n : 0;
-	return (r < 0 ? r : 0);
-}
-
-/* number - a decimal field, -1 when absent or not a number */
-static int
-number(sd_journal *j, const char *name, long *v)
-{
-	char buf[FIELD_MAX];
-	struct pf_str s;
-	int r = small(j, name, buf, &s);
-
-	*v = s.p != NULL ? decimal(s.p, s.n) : -1;
+	for (i = 0; i < F_COUNT; i++)
+		len[i] = SIZE_MAX;
+	sd_journal_restart_data(jr->j);
+	while ((r = sd_journal_enumerate_available_data(jr->j, &d, &n)) > 0) {
+		p = d;
+		for (i = 0; i < F_COUNT; i++) {
+			if (n < wanted[i].n || len[i] != SIZE_MAX ||
+			    memcmp(p, wanted[i].name, wanted[i].n) != 0)
+				continue;
+			buf = slot(jr, i, &size);
+			len[i] = n - wanted[i].n;
+			k = len[i] < size ? len[i] : 0;
+			memcpy(buf, p + wanted[i].n, k);
+			buf[k] = '\0';
+			break;
+		}
+	}
 	return (r);
+}
+
+/* str - field i as a pf_str: p NULL when absent or longer than its slot */
+static struct pf_str
+str(struct journal *jr, const size_t len[F_COUNT], int i)
+{
+	struct pf_str v = { NULL, 0 };
+	size_t size;
+	char *buf = slot(jr, i, &size);
+
+	if (len[i] < size) {
+		v.p = buf;
+		v.n = len[i];
+	}
+	return (v);
+}
+
+/* number - field i as a decimal number, -1 when absent or not one */
+static long
+number(struct journal *jr, const size_t len[F_COUNT], int i)
+{
+	struct pf_str v = str(jr, len, i);
+
+	return (v.p != NULL ? decimal(v.p, v.n) : -1);
 }
 
 /*
@@ -236,39 +267,37 @@ number(sd_journal *j, const char *name, long *v)
 static int
 entry(struct journal *jr, struct journal_entry *e, char *err, size_t errlen)
 {
+	size_t len[F_COUNT];
 	uint64_t rt;
-	size_t n;
 	int r;
 
 	memset(e, 0, sizeof(*e));
-	e->origin.pid = -1;
-	e->uid = -1;
 	if ((r = sd_journal_get_realtime_usec(jr->j, &rt)) < 0)
 		return (seterr(jr, err, errlen, "reading an entry's time", r));
 	e->time_us = rt > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)rt;
-	if ((r = small(jr->j, "SYSLOG_IDENTIFIER", jr->ident, &e->origin.ident)) < 0)
+	if ((r = fields(jr, len)) < 0)
 		return (seterr(jr, err, errlen, "reading an entry", r));
+	e->origin.ident = str(jr, len, F_IDENT);
+	e->origin.pid = -1;
+	e->uid = -1;
 	if (!pf_postfix_name(e->origin.ident.p, e->origin.ident.n))
-		return (1); /* JOURNAL_OTHER: a line, nothing more is read */
-	if ((r = small(jr->j, "_HOSTNAME", jr->host, &e->origin.host)) < 0 ||
-	    (r = number(jr->j, "SYSLOG_PID", &e->origin.pid)) < 0 ||
-	    (r = number(jr->j, "_UID", &e->uid)) < 0 ||
-	    (r = small(jr->j, "_COMM", jr->comm, &e->comm)) < 0)
-		return (seterr(jr, err, errlen, "reading an entry", r));
+		return (1); /* JOURNAL_OTHER: a line, nothing more */
+	e->origin.host = str(jr, len, F_HOST);
+	e->origin.pid = number(jr, len, F_PID);
+	e->uid = number(jr, len, F_UID);
+	e->comm = str(jr, len, F_COMM);
 	e->trust = (e->uid == 0 || (jr->o.postfix_uid >= 0 && e->uid == jr->o.postfix_uid)) &&
 		journal_postfix_comm(e->comm.p, e->comm.n)
 	    ? JOURNAL_POSTFIX
 	    : JOURNAL_UNTRUSTED;
 	if (e->trust != JOURNAL_POSTFIX)
-		return (1);
-	if ((r = field(jr->j, "MESSAGE", jr->text, sizeof(jr->text), &n)) < 0)
-		return (seterr(jr, err, errlen, "reading an entry's MESSAGE", r));
-	if (r == 2) {
+		return (1); /* its MESSAGE is never read */
+	if (len[F_MESSAGE] != SIZE_MAX && len[F_MESSAGE] > SOURCE_LINE_MAX) {
 		jr->long_entries++;
 		return (0);
 	}
-	e->text = r == 1 ? jr->text : NULL;
-	e->len = n;
+	e->text = str(jr, len, F_MESSAGE).p;
+	e->len = e->text != NULL ? len[F_MESSAGE] : 0;
 	return (1);
 }
 
