@@ -6,9 +6,11 @@
  *	for the local system journal (the system's files and every user's:
  *	an entry forged by a user lands in that user's file, and is counted
  *	as untrusted only if it is read), sd_journal_open_directory() or
- *	sd_journal_open_files() for journal:PATH.  Field values are copied
- *	into the object's fixed buffers at once, because sd-journal keeps a
- *	returned value valid only until its next call.
+ *	sd_journal_open_files() for journal:PATH.  An entry's fields are
+ *	read in one pass (sd_journal_enumerate_available_data()) and the six
+ *	that matter copied into the object's fixed buffers as they come,
+ *	because sd-journal keeps a returned value valid only until its next
+ *	call; the MESSAGE of an entry that is not trusted is never handed on.
  *
  *	Following.  journal_open() calls sd_journal_get_fd() before it
  *	seeks, so every change after it wakes the caller; journal_read()
