@@ -109,6 +109,8 @@ print_summary(FILE *fp, const struct conf *c)
 	if (journal_spec(c->log, &jpath))
 		fprintf(fp, "postfix_user %s\n", c->postfix_user);
 	fprintf(fp, "state %s\n", c->state);
+	if (c->metrics_file != NULL)
+		fprintf(fp, "metrics_file %s\n", c->metrics_file);
 	if (c->nrules == 0)
 		fputs("rules none (messages are counted, no limit applies)\n", fp);
 	for (i = 0; i < c->nrules; i++)

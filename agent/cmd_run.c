@@ -35,6 +35,7 @@
 #include "agent/control.h"
 #include "agent/explain.h"
 #include "agent/logsrc.h"
+#include "agent/metrics.h"
 #include "util/ev.h"
 #include "util/log.h"
 #include "count/pipeline.h"
@@ -70,6 +71,8 @@ struct daemon {
 	int stdin_file;  /* log = - from a regular file: no epoll */
 	struct act *act; /* enforcement, made with the loop */
 	int drain_ticks;
+	struct metrics *metrics; /* verdicts by rule, for metrics_file */
+	int metrics_failing;     /* the last write failed (logged once) */
 };
 
 static const char run_usage[] =
@@ -123,6 +126,8 @@ on_verdict(void *ctx, const struct limits_verdict *v)
 	    log_vis(v->identity, id, sizeof(id)), v->rule->name, conf_limit_name(v->win->limit),
 	    v->count, v->win->threshold, conf_format_duration(v->win->seconds, wb, sizeof(wb)),
 	    v->queue_id);
+	if (d->metrics != NULL)
+		metrics_verdict(d->metrics, v->rule->name);
 	if (d->act != NULL)
 		act_verdict(d->act, v);
 }
@@ -316,6 +321,30 @@ on_idle(struct ev *ev, int id, void *ctx)
 	}
 	track_flush(d->pl.track, INT64_MAX);
 	commit(d);
+}
+
+/* on_metrics - rewrite metrics_file, if one is set (a failure is logged once, until it works) */
+static void
+on_metrics(struct ev *ev, int id, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct timeval tv;
+	char err[512];
+	struct metrics_input in = { d->conf, &d->pl, d->pl.limits, d->store, 0, d->pl.untrusted,
+		0 };
+
+	(void)ev;
+	(void)id;
+	if (d->conf->metrics_file == NULL || d->metrics == NULL)
+		return;
+	gettimeofday(&tv, NULL);
+	in.now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	if (metrics_write(d->metrics, d->conf->metrics_file, &in, err, sizeof(err)) < 0) {
+		if (!d->metrics_failing)
+			log_warnx("%s (metrics not written until this works again)", err);
+		d->metrics_failing = 1;
+	} else
+		d->metrics_failing = 0;
 }
 
 /* on_prune - delete rows older than retention, a few thousand at a time */
@@ -802,7 +831,9 @@ start_loop(struct daemon *d)
 	    ev_add_signal(d->ev, SIGTERM, on_signal, d) < 0 ||
 	    ev_add_signal(d->ev, SIGINT, on_signal, d) < 0 ||
 	    (d->idle_timer = ev_add_timer(d->ev, IDLE_FLUSH_MS, 0, on_idle, d)) < 0 ||
-	    ev_add_timer(d->ev, 1000, 0, on_prune, d) < 0) {
+	    ev_add_timer(d->ev, 1000, 0, on_prune, d) < 0 ||
+	    ev_add_timer(d->ev, METRICS_INTERVAL_MS, 1, on_metrics, d) < 0 ||
+	    (d->metrics = metrics_new()) == NULL) {
 		log_warn("event loop");
 		return (EXIT_RUNTIME);
 	}
@@ -890,6 +921,7 @@ cmd_run(int argc, char **argv)
 		    d.conf->state, d.conf->nrules, d.conf->nrules == 1 ? "" : "s",
 		    d.conf->mode == MODE_MONITOR ? "monitor" : "enforce");
 		read_log(&d); /* what the log already has */
+		on_metrics(NULL, 0, &d);
 		while (d.stdin_file && d.exit_code == 0 && !logsrc_eof(d.src))
 			read_log(&d);
 		if (d.exit_code == 0 && !logsrc_eof(d.src) && ev_run(d.ev) < 0) {
@@ -908,6 +940,7 @@ out:
 		unlink(d.conf->socket);
 	}
 	act_free(d.act);
+	metrics_free(d.metrics);
 	ev_free(d.ev);
 	logsrc_close(d.src);
 	if (d.pl_ok)

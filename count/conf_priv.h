@@ -36,7 +36,7 @@ enum ktype {
 	KT_REPLY,    /* access(5) action: 4NN/5NN text, REJECT, DEFER, ... */
 	KT_ADDRESS,  /* one mail address */
 	KT_COMMAND,  /* absolute program and %-token arguments */
-	KT_USER,     /* a user name or a numeric uid */
+	KT_NAME,     /* a host or instance name: letters, digits, '.', '-', '_' */
 };
 
 #define PATH_DASH 1    /* "-" (standard input) is allowed too */
@@ -56,7 +56,7 @@ struct key {
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS 33
+#define CONF_NKEYS 37
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */

@@ -547,19 +547,23 @@ val_address(struct pstate *ps, const struct key *k, char **dst, const char *v)
 }
 
 /*
- * val_user - KT_USER: a user name as useradd(8) takes one (letters, digits,
- * '.', '_', '-', not first, at most 32) or a decimal uid; looked up later
+ * val_name - KT_NAME: a host name or a Postfix instance (syslog_name's
+ * first part) as the log writes it: 1..CONF_NAME_MAX bytes of letters,
+ * digits, '.', '-' and '_'
  */
 static int
-val_user(struct pstate *ps, const struct key *k, char **dst, const char *v)
+val_name(struct pstate *ps, const struct key *k, char **dst, const char *v)
 {
 	size_t n = strlen(v);
 
-	if (n == 0 || n > 32 || v[0] == '-' ||
+	if (n == 0 || n > CONF_NAME_MAX ||
 	    v[strspn(v,
 		"abcdefghijklmnopqrstuvwxyz"
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")] != '\0') {
-		conf_ps_err(ps, ps->line, "%s: '%s' is not a user name or uid", k->name, v);
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789.-_")] != '\0') {
+		conf_ps_err(ps, ps->line,
+		    "%s: '%s' is not a name (1 to %d letters, digits, '.', '-' or '_')", k->name, v,
+		    CONF_NAME_MAX);
 		return (-1);
 	}
 	return (put_str(ps, dst, v));
@@ -655,8 +659,8 @@ conf_set_value(struct pstate *ps, const struct key *k, void *base, const char *v
 	case KT_COMMAND:
 		return (val_command(ps, k, (char ***)(void *)t,
 		    (size_t *)(void *)((char *)base + k->off_n), v));
-	case KT_USER:
-		return (val_user(ps, k, (char **)(void *)t, v));
+	case KT_NAME:
+		return (val_name(ps, k, (char **)(void *)t, v));
 	}
 	return (-1);
 }
