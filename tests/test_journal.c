@@ -46,6 +46,7 @@
 static char dir[64], jdir[128], confp[128], errp[128], logp[128], truthp[128];
 static uint64_t mono; /* __MONOTONIC_TIMESTAMP of the next entry */
 static long owner;    /* postfix_user of write_conf() */
+static pid_t running; /* the daemon start() started and stop() has not stopped */
 
 static void
 setup(void)
@@ -59,6 +60,7 @@ setup(void)
 	cr_assert_eq(mkdir(jdir, 0755), 0);
 	mono = 1;
 	owner = PF_UID;
+	running = 0;
 	setenv("TZ", "UTC", 1);
 	setenv("SG_NO_DEFAULT_CONF", "1", 1);
 }
@@ -66,6 +68,8 @@ setup(void)
 static void
 teardown(void)
 {
+	if (running > 0) /* a test that failed on the way: no daemon outlives it */
+		(void)sg_kill_wait(running, SIGKILL);
 	sg_rm_tmpdir(dir);
 }
 
@@ -585,6 +589,7 @@ start(void)
 	pid_t pid = sg_spawn_daemon(confp, errp);
 
 	cr_assert_gt(pid, 0);
+	running = pid;
 	cr_assert(sg_wait_running(confp), "the daemon never answered:\n%s", sg_slurp_path(errp));
 	return (pid);
 }
@@ -593,6 +598,7 @@ start(void)
 static void
 stop(pid_t pid, int sig)
 {
+	running = 0;
 	cr_assert(sg_stopped(pid, sig), "the daemon did not stop %s", sig == SIGTERM ? "cleanly" : "");
 }
 
