@@ -642,6 +642,25 @@ sg_cpu_ticks(pid_t pid)
 }
 
 /*
+ * sg_idle_ticks - the clock ticks pid used in 10 s of idleness, measured
+ * from 1.5 s on (past the daemon's retention timer, whose first run is
+ * 1 s after its start), or -1 when /proc does not tell
+ */
+static inline long
+sg_idle_ticks(pid_t pid)
+{
+	long before, after;
+
+	sg_msleep(1500);
+	if ((before = sg_cpu_ticks(pid)) < 0)
+		return (-1);
+	sg_msleep(10000);
+	if ((after = sg_cpu_ticks(pid)) < 0)
+		return (-1);
+	return (after - before);
+}
+
+/*
  * SG_COUNT_ALL - rules whose 30-day windows count every identity of each
  * kind, so that `status --json` lists every count (none is ever reached)
  */
