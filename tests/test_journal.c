@@ -37,6 +37,7 @@
 
 #include "count/journal.h"
 #include "count/source.h"
+#include "store/store.h"
 #include "tests/runcmd.h"
 
 #define REMOTE "/lib/systemd/systemd-journal-remote"
@@ -823,6 +824,73 @@ Test(journal, untrusted_entries_logged_once_a_minute)
 				      "_COMM=logger, which is not a Postfix process"),
 	    "%s", js);
 	free(js);
+}
+
+/*
+ * Another process holds the database's write lock past the 5 s busy
+ * timeout while entries come: the daemon on the journal waits (its
+ * journal descriptor off the loop, so the wakes that pile up do not spin)
+ * instead of stopping, then reads them, each counted once.
+ */
+Test(journal, write_lock_held_by_another_process_is_waited_for)
+{
+	char ex[200], db[160], c, *js;
+	int go[2], ready[2], st;
+	int64_t t = (int64_t)(time(NULL) - 3600) * 1000000;
+	pid_t pid, holder;
+	FILE *fp;
+	unsigned k;
+
+	need_remote();
+	fp = export_open("first", ex, sizeof(ex));
+	put_made(fp, t, "postfix/anvil", "statistics: max cache size 1", &postfix);
+	cr_assert_eq(fclose(fp), 0);
+	append(ex);
+	write_conf("start_at = beginning\n" SG_COUNT_ALL);
+	pid = start();
+	wait_at(t);
+	snprintf(db, sizeof(db), "%s/state.db", dir);
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
+	if ((holder = fork()) == 0) {
+		struct store *o = NULL;
+		char err[512];
+
+		if (store_open(&o, db, 0, err, sizeof(err)) < 0 || store_begin(o, err, sizeof(err)) < 0)
+			_exit(1);
+		(void)!write(ready[1], "r", 1);
+		(void)!read(go[0], &c, 1);
+		store_rollback(o);
+		store_close(o);
+		_exit(0);
+	}
+	cr_assert_eq(read(ready[0], &c, 1), 1, "the lock was never taken");
+	fp = export_open("meanwhile", ex, sizeof(ex));
+	for (k = 0; k < 3; k++)
+		put_msg(fp, t + 1000000 + k * 1000, 0x200 + k, "busy@example.com", 0);
+	put_made(fp, t + 3600 * (int64_t)1000000, "postfix/anvil", "statistics: max cache size 1",
+	    &postfix);
+	cr_assert_eq(fclose(fp), 0);
+	append(ex);
+	sg_msleep(7000);
+	cr_expect_eq(waitpid(pid, &st, WNOHANG), 0, "the daemon stopped (status %d):\n%s", st,
+	    sg_slurp_path(errp));
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	cr_assert_eq(waitpid(holder, &st, 0), holder);
+	wait_at(t + 3600 * (int64_t)1000000);
+	cr_assert_not_null(js = sg_status_running(confp));
+	cr_expect_not_null(strstr(js, "{\"identity\": \"sasl:busy@example.com\", \"rule\": \"s\", "
+				      "\"limit\": \"messages\", \"window\": \"30d\", \"count\": 3,"),
+	    "the 3 messages written meanwhile, counted once: %s", js);
+	free(js);
+	stop(pid, SIGTERM);
+	cr_expect(sg_file_has(errp, "another process has held it for over 5 s; not stopping"),
+	    "%s", sg_slurp_path(errp));
+	cr_expect(sg_file_has(errp, "ours again after"), "%s", sg_slurp_path(errp));
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
 }
 
 Test(journal, idle_daemon_on_the_journal_uses_no_cpu)
