@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/store.h"
+
 extern char **environ;
 
 struct cmdres {
@@ -639,6 +641,69 @@ sg_cpu_ticks(pid_t pid)
 		return (-1);
 	ut = strtol(p, &p, 10);
 	return (ut + strtol(p, NULL, 10));
+}
+
+/*
+ * sg_lock_hold - a child process that holds db's write lock (a batch
+ * begun, as a backup or sqlite3 by hand would) until sg_lock_release();
+ * its pid with the releasing descriptor in *release, or -1
+ */
+static inline pid_t
+sg_lock_hold(const char *db, int *release)
+{
+	int go[2], ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return (-1);
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return (-1);
+	}
+	if ((pid = fork()) < 0) {
+		close(go[0]);
+		close(go[1]);
+		close(ready[0]);
+		close(ready[1]);
+		return (-1);
+	}
+	if (pid == 0) {
+		struct store *o = NULL;
+		char err[512];
+
+		close(go[1]);
+		close(ready[0]);
+		if (store_open(&o, db, 0, err, sizeof(err)) < 0 || store_begin(o, err, sizeof(err)) < 0)
+			_exit(1);
+		(void)!write(ready[1], "r", 1);
+		(void)!read(go[0], &c, 1); /* until the other end closes */
+		store_rollback(o);
+		store_close(o);
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) { /* it could not take the lock */
+		close(ready[0]);
+		close(go[1]);
+		(void)waitpid(pid, NULL, 0);
+		return (-1);
+	}
+	close(ready[0]);
+	*release = go[1];
+	return (pid);
+}
+
+/* sg_lock_release - let sg_lock_hold()'s child go and reap it; 1 when it exited 0 */
+static inline int
+sg_lock_release(pid_t pid, int release)
+{
+	int st;
+
+	close(release);
+	return (waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 /*
