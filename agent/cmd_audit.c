@@ -207,6 +207,8 @@ audit_open(struct audit *a)
 	a->pl_ok = 1;
 	a->pl.since_us = a->since;
 	a->pl.until_us = a->until;
+	/* a --state file keeps the outcomes, as the daemon's does; memory needs none */
+	a->pl.keep_outcomes = a->state != NULL;
 	return (0);
 }
 

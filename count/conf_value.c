@@ -595,10 +595,10 @@ val_command(struct pstate *ps, const struct key *k, char ***dst, size_t *dstn, c
 			bad = 1;
 		} else {
 			for (t = word; (t = strchr(t, '%')) != NULL; t += 2)
-				if (t[1] == '\0' || strchr("ircwq%", t[1]) == NULL) {
+				if (t[1] == '\0' || strchr("ircwqa%", t[1]) == NULL) {
 					conf_ps_err(ps, ps->line,
 					    "%s: unknown token '%%%.1s' in '%s' "
-					    "(use %%i %%r %%c %%w %%q or %%%%)",
+					    "(use %%i %%r %%c %%w %%q %%a or %%%%)",
 					    k->name, t + 1, word);
 					bad = 1;
 					break;

@@ -564,20 +564,29 @@ sg_stamp(char *buf, size_t len, time_t t)
 }
 
 /*
- * sg_log_msg - an accepted message of login from envelope sender from:
- * the submission smtpd line and the qmgr line where it counts
+ * sg_log_msg_ip - an accepted message of login from envelope sender from,
+ * sent from client address ip: the submission smtpd line and the qmgr
+ * line where it counts
  */
 static inline void
-sg_log_msg(FILE *fp, time_t t, const char *qid, const char *login, const char *from)
+sg_log_msg_ip(FILE *fp, time_t t, const char *qid, const char *login, const char *from,
+    const char *ip)
 {
 	char tb[64];
 
 	sg_stamp(tb, sizeof(tb), t);
-	fprintf(fp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[192.0.2.10], "
-	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, login);
+	fprintf(fp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[%s], "
+	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, ip, login);
 	sg_stamp(tb, sizeof(tb), t);
 	fprintf(fp, "%s mx postfix/qmgr[50]: %s: from=<%s>, size=100, nrcpt=1 (queue active)\n",
 	    tb, qid, from);
+}
+
+/* sg_log_msg - sg_log_msg_ip() from 192.0.2.10 */
+static inline void
+sg_log_msg(FILE *fp, time_t t, const char *qid, const char *login, const char *from)
+{
+	sg_log_msg_ip(fp, t, qid, login, from, "192.0.2.10");
 }
 
 /* sg_log_line - any other line of a Postfix daemon: "removed", "placed on hold" */

@@ -10,6 +10,9 @@
  *	a JSON string with its quotes (valid UTF-8 kept, control bytes and
  *	invalid bytes as \u00NN).  ESC_CSV writes an RFC 4180 field (quoted
  *	only when it must be, quotes doubled, bytes otherwise as they are).
+ *	ESC_WORD is ESC_VIS with the space escaped too (\x20): the text is
+ *	one word, so a field of a log line that others parse (the block
+ *	line) cannot be taken for two.
  *	Uses nothing of the project but util/buf (the lower floor).
  * RETURNS
  *	Never prints on its own, never exits.
@@ -24,7 +27,7 @@
 
 #include "util/buf.h"
 
-enum esc_mode { ESC_VIS = 0, ESC_ARG, ESC_JSON, ESC_CSV };
+enum esc_mode { ESC_VIS = 0, ESC_ARG, ESC_JSON, ESC_CSV, ESC_WORD };
 
 /*
  * esc_buf - append s (n bytes) written for mode to b.  max (0: no limit)
