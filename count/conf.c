@@ -79,6 +79,7 @@ const struct key conf_keys[] = {
 	/*	  name                  default                                  min max           target                count                  words          section     type         arg */
 	{ "log", "/var/log/mail.log", 0, 0, C(log), 0, NULL, SEC_AGENT, KT_PATH, PATH_DASH },
 	{ "state", "/var/lib/sendguard/state.db", 0, 0, C(state), 0, NULL, SEC_AGENT, KT_PATH, 0 },
+	{ "metrics_file", NULL, 0, 0, C(metrics_file), 0, NULL, SEC_AGENT, KT_PATH, 0 },
 	{ "mode", "enforce", 0, 0, C(mode), 0, mode_words, SEC_AGENT, KT_ENUM, 0 },
 	{ "start_at", "end", 0, 0, C(start_at), 0, start_words, SEC_AGENT, KT_ENUM, 0 },
 	{ "socket", "/run/sendguard/control.sock", 0, 0, C(socket), 0, NULL, SEC_AGENT, KT_PATH,

@@ -86,6 +86,7 @@ struct conf {
 	char *path; /* file read, NULL for defaults */
 	/* [agent] */
 	char *log, *state, *socket, *postfix_config_dir;
+	char *metrics_file; /* NULL: no metrics file */
 	char *postsuper, *postmap, *postfix, *sendmail, *postcat;
 	/*
 	 * the local Postfix as the log names it: queue IDs logged by another

@@ -253,6 +253,18 @@ sg_rm_tmpdir(const char *dir)
 	cmdres_free(&r);
 }
 
+/* sg_path - DIR/NAME in one of 8 static buffers that take turns (so a call may use several) */
+static inline char *
+sg_path(const char *dir, const char *name)
+{
+	static char bufs[8][512];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(bufs[i], sizeof(bufs[i]), "%s/%s", dir, name);
+	return (bufs[i]);
+}
+
 /* sg_slurp_path - the file's bytes, NUL-terminated (caller frees); NULL when it does not exist */
 static inline char *
 sg_slurp_path(const char *path)
@@ -524,15 +536,26 @@ sg_map_entries(const char *path, int *headers)
 	return (b);
 }
 
-/* sg_section - the text of status JSON from key up to the next array key (caller frees) */
+/*
+ * sg_section - the text of status JSON from key up to the next array key
+ * that begins a line (a top-level one: not an entry's "ips": [...]);
+ * caller frees
+ */
 static inline char *
 sg_section(const char *js, const char *key)
 {
-	const char *p = strstr(js, key), *e;
+	const char *p = strstr(js, key), *e, *b;
 
 	if (p == NULL)
 		return (strdup(""));
-	if ((e = strstr(p + strlen(key), "\": [")) == NULL)
+	for (e = p + strlen(key); (e = strstr(e, "\": [")) != NULL; e++) {
+		for (b = e; b > p && b[-1] != '\n'; b--)
+			;
+		if (b[strspn(b, " ")] == '"' && b + strspn(b, " ") < e &&
+		    memchr(b + strspn(b, " ") + 1, '"', (size_t)(e - b - strspn(b, " ") - 1)) == NULL)
+			break;
+	}
+	if (e == NULL)
 		e = p + strlen(p);
 	return (strndup(p, (size_t)(e - p)));
 }

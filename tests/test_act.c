@@ -24,6 +24,9 @@
 #include <unistd.h>
 
 #include "actions/act.h"
+#include "actions/exec.h"
+#include "actions/hold.h"
+#include "actions/notify.h"
 #include "actions/run.h"
 #include "agent/explain.h"
 #include "agent/status.h"
@@ -95,9 +98,9 @@ flag(const char *name, const char *text)
 	fclose(fp);
 }
 
-/* load_conf - agent.conf with one rule "s" by kind by, 3/1h, actions; mode monitor or not */
+/* load_conf_exec - agent.conf with one rule "s" by kind by, 3/1h, actions; exec's arguments */
 static struct conf *
-load_conf(const char *by, const char *actions, int monitor)
+load_conf_exec(const char *by, const char *actions, int monitor, const char *exec_args)
 {
 	struct conf_errs errs = { NULL, 0 };
 	struct conf *c = NULL;
@@ -111,13 +114,20 @@ load_conf(const char *by, const char *actions, int monitor)
 	    "[limit s]\nby = %s\nmessages = 3/1h\nactions = %s\nblock_time = 1h\n\n"
 	    "[action block]\nsasl_map = %s\nsender_map = %s\n\n"
 	    "[action notify]\nto = postmaster@example.com\n\n"
-	    "[action exec]\ncommand = %s/bin/exec %%i %%r %%c %%w\n",
+	    "[action exec]\ncommand = %s/bin/exec %s\n",
 	    dir, dir, dir, dir, monitor ? "monitor" : "enforce", dir, dir, dir, dir, dir, by, actions,
-	    saslmap, sendermap, dir);
+	    saslmap, sendermap, dir, exec_args);
 	fclose(fp);
 	cr_assert_eq(conf_load(confp, &c, &errs), 0, "%s", errs.n ? errs.msg[0] : "?");
 	conf_errs_free(&errs);
 	return (c);
+}
+
+/* load_conf - the same with exec's arguments %i %r %c %w; mode monitor or not */
+static struct conf *
+load_conf(const char *by, const char *actions, int monitor)
+{
+	return (load_conf_exec(by, actions, monitor, "%i %r %c %w"));
 }
 
 /* One act over an in-memory store, its log lines kept. */
@@ -933,6 +943,60 @@ Test(act, hostile_logins)
 		free(js);
 	}
 	p_close(&px);
+}
+
+/*
+ * An identity with more queued mail than one argument can list: exec's
+ * %q is cut after its last whole queue ID and ends in ",...", and the
+ * hook runs (it used to be skipped without a word).  exec_job() gets the
+ * decision's list of queue IDs as decide() hands it over.
+ */
+Test(act, exec_long_queue_list_cut_and_run)
+{
+	struct hold_list ql = { NULL, 0, 0 };
+	struct sg_calls cs;
+	struct fx f;
+	char qid[16], *log;
+	const char *arg = NULL;
+	int i, n = 7000, execs = 0;
+	size_t len;
+
+	fresh();
+	fx_open(&f, load_conf_exec("sasl", "hold, exec", 0, "--ids=%q %i"));
+	for (i = 0; i < n; i++) {
+		snprintf(qid, sizeof(qid), "Q%09d", i);
+		cr_assert_eq(hold_list_push(&ql, qid), 0);
+	}
+	{
+		struct notify_info what = { .identity = "sasl:alice@example.com", .rule = "s",
+			.window = "1h", .count = n };
+
+		exec_job(f.act, &what, &ql);
+	}
+	hold_list_clear(&ql);
+	act_kick(f.act);
+	log = joblog(&f);
+	cr_expect_str_eq(log, "exec:ok", "the hook ran: %s\n%s", log, buf_str(&f.said));
+	free(log);
+	sg_calls_load(&cs, callsp, 0);
+	for (i = 0; i < cs.n; i++)
+		if (strcmp(cs.c[i].name, "exec") == 0 && cs.c[i].narg == 2) {
+			execs++;
+			arg = cs.c[i].arg[0];
+			cr_expect_str_eq(cs.c[i].arg[1], "sasl:alice@example.com");
+		}
+	cr_expect_eq(execs, 1, "exec ran once with two arguments");
+	if (arg != NULL && (len = strlen(arg)) > 40) {
+		cr_expect_leq(len, 64 * 1024, "%%q fits one argument: %zu bytes", len);
+		cr_expect_eq(strncmp(arg, "--ids=Q000000000,Q000000001,", 28), 0, "%.40s", arg);
+		cr_expect_str_eq(arg + len - 4, ",...", "the cut is marked: ...%s", arg + len - 20);
+		cr_expect_eq((len - 6 - 3) % 11, 0, "whole queue IDs only (%zu bytes)", len);
+	} else
+		cr_expect_fail("exec's first argument: %s", arg ? arg : "(none)");
+	sg_calls_free(&cs);
+	cr_expect_not_null(strstr(buf_str(&f.said), "cut after its last whole entry"),
+	    "the log says the list was cut:\n%.2000s", buf_str(&f.said));
+	fx_close(&f);
 }
 
 /* ---------------------------------------------------------------------- */
