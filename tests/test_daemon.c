@@ -69,11 +69,15 @@ write_conf(const char *extra)
 	fclose(fp);
 }
 
+/* every identity's messages and recipients; bounced recipients of logins, senders and clients */
 static const char count_all[] =
 	"[limit s]\nby = sasl\nmessages = 100000000/30d\nrecipients = 100000000/30d\n"
+	"bounces = 100000000/30d\n"
 	"[limit u]\nby = uid\nmessages = 100000000/30d\nrecipients = 100000000/30d\n"
 	"[limit f]\nby = sender\nmessages = 100000000/30d\nrecipients = 100000000/30d\n"
-	"[limit i]\nby = ip\nmessages = 100000000/30d\nrecipients = 100000000/30d\n";
+	"bounces = 100000000/30d\n"
+	"[limit i]\nby = ip\nmessages = 100000000/30d\nrecipients = 100000000/30d\n"
+	"bounces = 100000000/30d\n";
 
 static void
 setup(void)
@@ -269,18 +273,23 @@ gen(size_t *len, int lines)
 	return (all);
 }
 
-/* compare - every identity of the truth, and nothing else, in status */
+/*
+ * compare - every identity of the truth, and nothing else, in status:
+ * its messages, recipients and (but for uid:, which counts none) its
+ * bounced recipients, loggen's truth of the status=bounced lines of its
+ * messages and their content-filter copies
+ */
 static void
 compare(const char *js)
 {
 	char *truth = slurp(truthp, NULL), *line, *save = NULL;
-	int ids = 0, rows = 0;
+	int ids = 0, rows = 0, brows = 0;
 	const char *p;
 
 	for (line = strtok_r(truth, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char id[512], want[700];
-		long msgs, rcpts;
-		char *f1, *f2, *f3;
+		long msgs, rcpts, bounced;
+		char *f1, *f2, *f3, *f4;
 
 		if (strncmp(line, "identity\t", 9) != 0)
 			continue;
@@ -290,8 +299,12 @@ compare(const char *js)
 		*f2++ = '\0';
 		f3 = strchr(f2, '\t');
 		*f3++ = '\0';
+		f4 = strchr(f3, '\t');
+		cr_assert_not_null(f4, "loggen's truth has bounced recipients");
+		*f4++ = '\0';
 		msgs = strtol(f2, NULL, 10);
 		rcpts = strtol(f3, NULL, 10);
+		bounced = strtol(f4, NULL, 10);
 		snprintf(id, sizeof(id), "%s", f1);
 		snprintf(want, sizeof(want), "{\"identity\": \"%s\", \"rule\": \"%c\", \"limit\": "
 		    "\"messages\", \"window\": \"30d\", \"count\": %ld,", id,
@@ -303,12 +316,21 @@ compare(const char *js)
 		    id[0] == 's' && id[1] == 'a' ? 's' : id[0] == 'u' ? 'u' : id[0] == 's' ? 'f' : 'i',
 		    rcpts);
 		cr_expect_not_null(strstr(js, want), "recipients of %s: want %ld", id, rcpts);
+		if (bounced > 0 && id[0] != 'u') {
+			snprintf(want, sizeof(want), "{\"identity\": \"%s\", \"rule\": \"%c\", "
+			    "\"limit\": \"bounces\", \"window\": \"30d\", \"count\": %ld,", id,
+			    id[1] == 'a' ? 's' : id[0] == 's' ? 'f' : 'i', bounced);
+			cr_expect_not_null(strstr(js, want), "bounced of %s: want %ld", id, bounced);
+			brows++;
+		}
 		ids++;
 	}
 	for (p = js; (p = strstr(p, "{\"identity\": ")) != NULL; p++)
 		rows++;
 	cr_expect_gt(ids, 100);
-	cr_expect_eq(rows, 2 * ids, "status has %d rows for %d identities", rows, ids);
+	cr_expect_gt(brows, 10);
+	cr_expect_eq(rows, 2 * ids + brows, "status has %d rows for %d identities, %d with bounces",
+	    rows, ids, brows);
 	free(truth);
 }
 
