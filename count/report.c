@@ -13,8 +13,6 @@
 #include "util/json.h"
 #include "count/report_priv.h"
 
-#define REPORT_IPS_JSON 10 /* client IPs an identity lists in JSON and CSV */
-#define REPORT_IPS_TABLE 3 /* and in the table */
 
 struct report *
 report_new(const struct conf *conf)

@@ -24,6 +24,9 @@
 #include "count/report.h"
 #include "util/hmap.h"
 
+#define REPORT_IPS_JSON 10 /* client IPs an identity lists in JSON and CSV */
+#define REPORT_IPS_TABLE 3 /* and in the table and the HTML page */
+
 /* Where a row goes when sorted: by major, then minor.  Rows begin with it (order_cmp). */
 struct rorder {
 	int64_t major, minor;
