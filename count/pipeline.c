@@ -120,6 +120,8 @@ outcome_cb(void *ctx, const struct track_outcome *o)
 		fail(pl, "report", "out of memory");
 	if (limits_outcome(pl->limits, o, verdict_cb, pl) < 0)
 		fail(pl, "limits", "out of memory");
+	if (pl->on_outcome != NULL)
+		pl->on_outcome(pl->ctx, o);
 }
 
 static void
