@@ -715,8 +715,8 @@ struct msg {
 	char rcpt[MAX_RCPT][128];
 	int nrcpt;
 	long size;
-	int local;       /* recipients are our users */
-	struct tmsg *tm; /* truth record, NULL when not counted */
+	int local;        /* recipients are our users */
+	struct tmsg *tm;  /* truth record, NULL when not counted */
 	struct tmsg *own; /* truth record of the counted message whose deliveries these are */
 	int bouncy;       /* a stolen login's mail: bounces often */
 };

@@ -39,10 +39,10 @@ struct sname {
 
 struct ent {
 	int64_t t;
-	long nrcpt;                /* messages: its recipients; bounces: recipients bounced */
-	uint64_t iph;              /* hash of the client IP, 0 for none */
-	const struct sname *snd;   /* its sender (senders windows only), NULL for none */
-	int64_t cum;               /* running nrcpt sum up to and including this entry */
+	long nrcpt;              /* messages: its recipients; bounces: recipients bounced */
+	uint64_t iph;            /* hash of the client IP, 0 for none */
+	const struct sname *snd; /* its sender (senders windows only), NULL for none */
+	int64_t cum;             /* running nrcpt sum up to and including this entry */
 };
 
 /* Entries in time order: the live ones are e[start .. n). */
@@ -69,23 +69,23 @@ struct lblock {
 struct lstate {
 	const struct conf_rule *rule;
 	char *ident;
-	unsigned epoch;   /* of its identity's lblock when last judged */
-	struct series m;  /* its messages */
-	struct series b;  /* its bounce lines (a rule with bounces windows) */
-	int msgs, bncs;   /* the rule has windows over messages, over bounces */
-	int snd;          /* the rule has senders windows: entries keep their sender */
-	int64_t maxw;     /* longest window, microseconds */
+	unsigned epoch;  /* of its identity's lblock when last judged */
+	struct series m; /* its messages */
+	struct series b; /* its bounce lines (a rule with bounces windows) */
+	int msgs, bncs;  /* the rule has windows over messages, over bounces */
+	int snd;         /* the rule has senders windows: entries keep their sender */
+	int64_t maxw;    /* longest window, microseconds */
 	struct wstate w[];
 };
 
 struct limits {
 	const struct conf *conf;
-	struct hmap *states;      /* "ruleindex\0identity" -> struct lstate */
-	struct hmap *blocks;      /* identity -> struct lblock */
-	struct hmap *senders;     /* sender -> struct sname */
-	struct clients *clients;  /* identity -> its client addresses */
-	int64_t maxw;             /* longest window of any rule, microseconds */
-	uint64_t *set;            /* scratch set for distinct IPs and senders */
+	struct hmap *states;     /* "ruleindex\0identity" -> struct lstate */
+	struct hmap *blocks;     /* identity -> struct lblock */
+	struct hmap *senders;    /* sender -> struct sname */
+	struct clients *clients; /* identity -> its client addresses */
+	int64_t maxw;            /* longest window of any rule, microseconds */
+	uint64_t *set;           /* scratch set for distinct IPs and senders */
 	size_t setcap;
 	char ips[CLIENTS_TEXT_MAX]; /* a verdict's addresses */
 };
@@ -598,8 +598,8 @@ judge_bounce(struct limits *l, struct lstate *s, const struct track_outcome *o,
 	x.nrcpt = o->n;
 	if ((p = insert(&s->b, &x)) < 0)
 		return (-1);
-	return (judge_series(l, s, (size_t)p, o->time_us, o->msg->queue_id, 1, cb, ctx, b,
-	    blocked));
+	return (
+	    judge_series(l, s, (size_t)p, o->time_us, o->msg->queue_id, 1, cb, ctx, b, blocked));
 }
 
 /* The identities of one message, as the rules see them at log time t. */
@@ -694,7 +694,8 @@ limits_outcome(struct limits *l, const struct track_outcome *o, limits_verdict_f
 			return (-1);
 		if (s == NULL)
 			continue;
-		if ((r = judge_bounce(l, s, o, cb, ctx, is.blk[rule->by], is.blocked[rule->by])) < 0)
+		if ((r = judge_bounce(l, s, o, cb, ctx, is.blk[rule->by], is.blocked[rule->by])) <
+		    0)
 			return (-1);
 		raised += r;
 	}

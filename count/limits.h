@@ -50,7 +50,8 @@ struct limits_verdict {
 	long count; /* value after this message */
 	int64_t time_us;
 	const char *queue_id; /* the message that crossed, or whose bounce did */
-	const char *ips;      /* the identity's client IPs in the window: "a,b" ("": none), ",..." when cut */
+	const char
+	    *ips; /* the identity's client IPs in the window: "a,b" ("": none), ",..." when cut */
 	/* set by the pipeline before the verdict reaches enforcement: */
 	int blocks;             /* 1: this overrun began a block */
 	int64_t block_until_us; /* its end, log time; 0: until unblocked */
@@ -88,16 +89,14 @@ int limits_message(struct limits *, const struct track_msg *m, limits_verdict_fn
  * window); returns the number of verdicts raised (cb NULL: none), -1 on
  * ENOMEM
  */
-int limits_outcome(struct limits *, const struct track_outcome *o, limits_verdict_fn cb,
-    void *ctx);
+int limits_outcome(struct limits *, const struct track_outcome *o, limits_verdict_fn cb, void *ctx);
 
 /*
  * limits_ips - the client IPs identity sent from within the longest window
  * of any rule ending at log time to_us, "a,b" (",..." when cut) into buf
  * (len at least CLIENTS_TEXT_MAX; "" for none); returns buf
  */
-const char *limits_ips(struct limits *, const char *identity, int64_t to_us, char *buf,
-    size_t len);
+const char *limits_ips(struct limits *, const char *identity, int64_t to_us, char *buf, size_t len);
 
 /* limits_each_peak - every (identity, rule, window) with a non-zero peak */
 void limits_each_peak(struct limits *, void (*cb)(void *ctx, const struct limits_peak *),

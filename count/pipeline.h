@@ -42,7 +42,7 @@ struct pipeline {
 	struct report *report;      /* may be NULL */
 	int64_t since_us, until_us; /* INT64_MIN / INT64_MAX: no bound */
 	void (*on_verdict)(void *ctx, const struct limits_verdict *);
-	void (*on_message)(void *ctx, const struct track_msg *); /* after it is stored */
+	void (*on_message)(void *ctx, const struct track_msg *);     /* after it is stored */
 	void (*on_outcome)(void *ctx, const struct track_outcome *); /* likewise */
 	void (*on_event)(void *ctx, const struct pf_event *,
 	    int64_t time_us); /* PF_HOLD, PF_RELEASE */

@@ -13,7 +13,6 @@
 #include "util/json.h"
 #include "count/report_priv.h"
 
-
 struct report *
 report_new(const struct conf *conf)
 {
@@ -156,8 +155,8 @@ note_sender(struct report *r, struct rident *ri, const char *id, size_t n, const
  * names[]; how many, or -1 on ENOMEM
  */
 static int
-each_ident(struct report *r, const struct track_msg *m, char (*buf)[IDENT_MAX],
-    struct rident **out, const char **names)
+each_ident(struct report *r, const struct track_msg *m, char (*buf)[IDENT_MAX], struct rident **out,
+    const char **names)
 {
 	const char *id;
 	int k, n = 0;

@@ -327,7 +327,8 @@ top_kind(struct page *pg, struct rident **v, size_t n, const char *prefix)
 		addresses(pg, v[i]);
 		fprintf(pg->fp,
 		    "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
-		    "class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n%s\">%zu</td></tr>\n",
+		    "class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
+		    "class=\"n%s\">%zu</td></tr>\n",
 		    (unsigned long long)v[i]->senders, (unsigned long long)v[i]->out[TRACK_SENT],
 		    (unsigned long long)v[i]->out[TRACK_DEFERRED],
 		    (unsigned long long)v[i]->out[TRACK_BOUNCED], v[i]->noverruns ? " flag" : "",

@@ -493,8 +493,7 @@ static struct rec *
 held_rec(const struct track *t, const struct held *h)
 {
 	char key[512];
-	size_t hn = strlen(h->msg.host), in = strlen(h->msg.instance),
-	       qn = strlen(h->msg.queue_id);
+	size_t hn = strlen(h->msg.host), in = strlen(h->msg.instance), qn = strlen(h->msg.queue_id);
 
 	if (h->msg.removed || hn + in + qn + 2 >= sizeof(key))
 		return (NULL);

@@ -197,8 +197,7 @@ static const struct migration {
 #define MSG_COLS "time_us, host, instance, queue_id, sasl, sender, client_ip, uid, nrcpt"
 #define VERDICT_COLS "time_us, identity, rule, lim, win, threshold, count, queue_id"
 #define BLOCK_COLS "identity, rule, since_us, until_us, count, state, ended_us, log_until_us, ips"
-#define BOUNCE_COLS \
-	"time_us, host, instance, queue_id, sasl, sender, client_ip, uid, n, msg_us"
+#define BOUNCE_COLS "time_us, host, instance, queue_id, sasl, sender, client_ip, uid, n, msg_us"
 #define HOLD_COLS "host, instance, queue_id, identity, requested_us, changed_us, state"
 #define JOB_COLS "id, time_us, identity, action, argv, stdin, status, attempts, next_us, outcome"
 /*
@@ -289,7 +288,8 @@ static const struct {
 	    " deferred = deferred + (?1 = 1) * ?2, bounced = bounced + (?1 = 2) * ?2"
 	    " WHERE queue_id = ?3 AND host IS ?4 AND instance IS ?5 AND time_us = ?6" },
 	[ST_ADD_BOUNCE] = { "save bounce",
-	    "INSERT INTO bounces (" BOUNCE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
+	    "INSERT INTO bounces (" BOUNCE_COLS
+	    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
 	[ST_EACH_BOUNCE] = { "read bounces",
 	    "SELECT " BOUNCE_COLS " FROM bounces WHERE time_us >= ?1 ORDER BY time_us, id" },
 	[ST_PRUNE_BOUNCE] = { "prune bounces", "DELETE FROM bounces WHERE time_us < ?1" },

@@ -171,9 +171,9 @@ int64_t store_prune_some(struct store *, int64_t before_us, int64_t limit, char 
 enum store_status { STORE_SENT = 0, STORE_DEFERRED, STORE_BOUNCED };
 
 struct store_outcome {
-	int64_t time_us;            /* the delivery line's */
-	int status;                 /* enum store_status */
-	long n;                     /* recipients */
+	int64_t time_us;             /* the delivery line's */
+	int status;                  /* enum store_status */
+	long n;                      /* recipients */
 	const struct store_msg *msg; /* the message as counted (time_us: its acceptance) */
 };
 
