@@ -87,7 +87,7 @@ ex_client(void *ctx, const struct store_client *c)
 static int
 ex_deliveries(struct store *st, const char *identity, FILE *fp, char *err, size_t errlen)
 {
-	struct store_deliveries d;
+	struct store_deliveries d = { 0 };
 
 	if (store_get_deliveries(st, identity, INT64_MIN, &d, err, errlen) < 0)
 		return (-1);

@@ -617,6 +617,7 @@ idents_of(struct limits *l, const struct track_msg *m, int64_t t, struct idents 
 	int k;
 
 	for (k = 0; k < BY_COUNT; k++) {
+		/* cppcheck-suppress uninitvar ; limits_ident writes is->buf[k], never reads it */
 		is->id[k] = limits_ident(m, (enum conf_by)k, is->buf[k], sizeof(is->buf[k]));
 		is->exempt[k] = is->id[k] != NULL &&
 		    conf_exempt(l->conf, (enum conf_by)k, strchr(is->id[k], ':') + 1);

@@ -691,7 +691,7 @@ print_csv_clients(const struct rident *ri, FILE *fp)
 	struct buf b;
 	size_t i;
 
-	buf_init(&b, 64 * 1024);
+	buf_init(&b, (size_t)64 * 1024);
 	for (i = 0; i < ri->ncl && i < REPORT_IPS_JSON; i++)
 		buf_addf(&b, "%s%s=%llu", i ? " " : "", ri->cl[i].ip,
 		    (unsigned long long)ri->cl[i].messages);

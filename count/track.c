@@ -256,13 +256,18 @@ void
 track_free(struct track *t)
 {
 	struct held *h, *next;
+	struct rec *r, *rnext;
 
 	if (t == NULL)
 		return;
 	t->keep = 0;
 	expect_expire(t, INT64_MAX, 0);
-	while (t->oldest != NULL)
-		rec_drop(t, t->oldest);
+	/* the age list walked with a saved next: the table goes below, as a whole */
+	for (r = t->oldest; r != NULL; r = rnext) {
+		rnext = r->newer;
+		rec_free(r);
+	}
+	t->oldest = t->newest = NULL;
 	for (h = t->hhead; h != NULL; h = next) {
 		next = h->next;
 		held_free(h);
