@@ -254,6 +254,16 @@ audit_args(struct audit *a, int argc, char **argv)
 	return (-1);
 }
 
+/* on_outcome - every delivery outcome, for --suggest's bounces */
+static void
+on_outcome(void *ctx, const struct track_outcome *o)
+{
+	struct audit *a = ctx;
+
+	if (suggest_outcome(a->sug, o) < 0)
+		a->sug_failed = 1;
+}
+
 /* on_message - every message counted, for --suggest */
 static void
 on_message(void *ctx, const struct track_msg *m)
@@ -304,10 +314,13 @@ audit_open(struct audit *a)
 			return (EXIT_RUNTIME);
 		}
 		a->pl.on_message = on_message;
+		a->pl.on_outcome = on_outcome;
 		a->pl.ctx = a;
 	}
 	a->pl.since_us = a->since;
 	a->pl.until_us = a->until;
+	/* a --state file keeps the outcomes, as the daemon's does; memory needs none */
+	a->pl.keep_outcomes = a->state != NULL;
 	return (0);
 }
 

@@ -230,6 +230,15 @@ on_end_hook(void *ctx, const char *identity, int64_t at)
 	limits_unblock(d->pl.limits, identity, at);
 }
 
+/* ips_hook - the client IPs a block by hand names: those of the limits' longest window */
+static const char *
+ips_hook(void *ctx, const char *identity, char *buf, size_t len)
+{
+	struct daemon *d = ctx;
+
+	return (limits_ips(d->pl.limits, identity, log_now(d), buf, len));
+}
+
 /* act_log - enforcement's messages into our log */
 static void
 act_log(void *ctx, enum act_level lv, const char *msg)
@@ -698,6 +707,7 @@ start(struct daemon *d)
 	}
 	d->pl_ok = 1;
 	d->pl.external_txn = 1;
+	d->pl.keep_outcomes = 1;
 	d->pl.on_verdict = on_verdict;
 	d->pl.on_message = on_message;
 	d->pl.on_event = on_event;
@@ -764,7 +774,7 @@ start_loop(struct daemon *d)
 		return (EXIT_RUNTIME);
 	}
 	{
-		const struct act_hooks h = { clock_hook, on_block_hook, on_end_hook, d };
+		const struct act_hooks h = { clock_hook, on_block_hook, on_end_hook, ips_hook, d };
 
 		act_set_hooks(d->act, &h);
 	}

@@ -16,6 +16,7 @@
 
 #include "actions/act.h"
 #include "agent/status.h"
+#include "count/clients.h"
 #include "store/store.h"
 #include "util/arr.h"
 #include "util/buf.h"
@@ -56,6 +57,24 @@ json_key(FILE *fp, const char *key, const char *s)
 	json_cstr(fp, s);
 }
 
+/* json_ips - ", \"ips\": [...]": the client IPs a block named ("a,b"), "..." left out */
+static void
+json_ips(FILE *fp, const char *ips)
+{
+	const char *p, *end;
+	int n = 0;
+
+	fputs(", \"ips\": [", fp);
+	for (p = ips != NULL ? ips : ""; *p != '\0'; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		if (end == p || (end - p == 3 && memcmp(p, "...", 3) == 0))
+			continue;
+		fputs(n++ ? ", " : "", fp);
+		esc_fp(fp, p, (size_t)(end - p), ESC_JSON);
+	}
+	fputc(']', fp);
+}
+
 /* count_hold - one more hold of a state */
 static int
 count_hold(void *ctx, const struct store_hold *h)
@@ -80,7 +99,7 @@ static int
 st_block(void *ctx, const struct store_block *b)
 {
 	struct stw *w = ctx;
-	char tb[40], tb2[40], idv[256];
+	char tb[40], tb2[40], idv[256], ipv[CLIENTS_TEXT_MAX];
 	int64_t held;
 	long long unconf;
 
@@ -101,9 +120,11 @@ st_block(void *ctx, const struct store_block *b)
 			fputs("null", w->fp);
 		fprintf(w->fp,
 		    ", \"held\": %lld, \"unconfirmed\": %lld, \"in_map\": %s, \"holds_new\": %s, "
-		    "\"times\": %ld}",
+		    "\"times\": %ld",
 		    (long long)held, unconf, act_state_mapped(b->state) ? "true" : "false",
 		    act_state_holds(b->state) ? "true" : "false", b->count);
+		json_ips(w->fp, b->ips);
+		fputc('}', w->fp);
 	} else {
 		char uc[64] = "";
 
@@ -114,6 +135,8 @@ st_block(void *ctx, const struct store_block *b)
 		    json_time(b->since_us, tb, sizeof(tb)),
 		    b->until_us ? json_time(b->until_us, tb2, sizeof(tb2)) : "unblocked by hand",
 		    (long long)held, uc, act_state_mapped(b->state) ? ", in the access map" : "");
+		if (b->ips != NULL && b->ips[0] != '\0')
+			fprintf(w->fp, "    ips %s\n", esc_vis(b->ips, ipv, sizeof(ipv)));
 	}
 	return (counted(w));
 }

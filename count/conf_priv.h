@@ -56,7 +56,7 @@ struct key {
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS 37
+#define CONF_NKEYS 39
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */

@@ -608,10 +608,10 @@ val_command(struct pstate *ps, const struct key *k, char ***dst, size_t *dstn, c
 			bad = 1;
 		} else {
 			for (t = word; (t = strchr(t, '%')) != NULL; t += 2)
-				if (t[1] == '\0' || strchr("ircwq%", t[1]) == NULL) {
+				if (t[1] == '\0' || strchr("ircwqa%", t[1]) == NULL) {
 					conf_ps_err(ps, ps->line,
 					    "%s: unknown token '%%%.1s' in '%s' "
-					    "(use %%i %%r %%c %%w %%q or %%%%)",
+					    "(use %%i %%r %%c %%w %%q %%a or %%%%)",
 					    k->name, t + 1, word);
 					bad = 1;
 					break;
@@ -665,7 +665,7 @@ conf_set_value(struct pstate *ps, const struct key *k, void *base, const char *v
 	return (-1);
 }
 
-/* sort_windows - messages, then recipients, then ips; file order within */
+/* sort_windows - by limit (messages, recipients, ips, senders, bounces); file order within */
 static void
 sort_windows(struct conf_rule *r)
 {
@@ -713,7 +713,7 @@ domain_patterns_ok(struct pstate *ps, int line, const char *key, char *const *li
 
 /*
  * conf_check_rules - the checks that need the whole file: every rule has a
- * "by" and a threshold, "ips" and "block" fit its identity kind, the
+ * "by" and a threshold, "ips", "senders" and "block" fit its identity kind, the
  * actions it lists have what they need, no window outlives retention;
  * then the patterns that depend on the kind: ranges of client-IP
  * patterns, domain patterns without '@'.
@@ -728,11 +728,13 @@ conf_check_rules(struct pstate *ps)
 		key_index(SEC_LIMIT, "messages"),
 		key_index(SEC_LIMIT, "recipients"),
 		key_index(SEC_LIMIT, "ips"),
+		key_index(SEC_LIMIT, "senders"),
+		key_index(SEC_LIMIT, "bounces"),
 	};
 	struct conf *c = ps->c;
 	char b1[32], b2[32], kinds[128];
 	size_t i, j;
-	int by;
+	int by, l, any;
 
 	words_text(conf_keys[k_by].words, kinds, sizeof(kinds));
 	for (i = 0; ps->meta != NULL && i < c->nrules; i++) {
@@ -745,14 +747,23 @@ conf_check_rules(struct pstate *ps)
 		if (!has_by)
 			conf_ps_err(ps, r->line, "limit '%s': 'by' is missing (%s)", r->name,
 			    kinds);
-		if (!kl[k_lim[LIM_MESSAGES]] && !kl[k_lim[LIM_RECIPIENTS]] && !kl[k_lim[LIM_IPS]])
+		for (l = 0, any = 0; l < LIM_COUNT; l++)
+			any |= kl[k_lim[l]] != 0;
+		if (!any)
 			conf_ps_err(ps, r->line,
-			    "limit '%s': no threshold (set messages, recipients or ips)", r->name);
+			    "limit '%s': no threshold (set messages, recipients, ips, senders or "
+			    "bounces)",
+			    r->name);
 		if (has_by && kl[k_lim[LIM_IPS]] && (r->by == BY_UID || r->by == BY_IP))
 			conf_ps_err(ps, kl[k_lim[LIM_IPS]],
 			    "ips: counts the client IPs of a login or "
 			    "sender; it cannot be used with by = %s",
 			    conf_by_name(r->by));
+		if (has_by && kl[k_lim[LIM_SENDERS]] && r->by == BY_SENDER)
+			conf_ps_err(ps, kl[k_lim[LIM_SENDERS]],
+			    "senders: counts the envelope senders a login, uid, client or domain "
+			    "used; a sender identity has only one, so it cannot be used with by = "
+			    "sender");
 		if (has_by && (r->actions & ACT_BLOCK) && (r->by == BY_UID || r->by == BY_IP))
 			conf_ps_err(ps, kl[k_actions],
 			    "actions: block needs by = sasl or by = sender "

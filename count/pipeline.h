@@ -7,9 +7,11 @@
  *	pf_clock made with pf_clock_init(); count/zone.h's zone_local gives
  *	it the process's local time), feeds the tracker, and for each
  *	accepted message the tracker emits: filters it by --since/--until,
- *	stores it, adds it to the report and to the limits; each verdict
- *	begins a block when its identity is not blocked yet, and is stored,
- *	reported and passed to on_verdict.  PF_HOLD and PF_RELEASE lines go
+ *	stores it, adds it to the report and to the limits; each delivery
+ *	outcome likewise (filtered by its delivery line's time, stored only
+ *	when keep_outcomes is set: the daemon's store, audit's --state);
+ *	each verdict begins a block when its identity is not blocked yet,
+ *	and is stored, reported and passed to on_verdict.  PF_HOLD and PF_RELEASE lines go
  *	to on_event.  Store writes are grouped into one transaction per
  *	PIPELINE_BATCH messages, unless the caller runs its own
  *	(external_txn: the daemon commits one per batch of lines).
@@ -44,7 +46,8 @@ struct pipeline {
 	struct report *report;      /* may be NULL */
 	int64_t since_us, until_us; /* INT64_MIN / INT64_MAX: no bound */
 	void (*on_verdict)(void *ctx, const struct limits_verdict *);
-	void (*on_message)(void *ctx, const struct track_msg *); /* after it is stored */
+	void (*on_message)(void *ctx, const struct track_msg *);     /* after it is stored */
+	void (*on_outcome)(void *ctx, const struct track_outcome *); /* likewise */
 	void (*on_event)(void *ctx, const struct pf_event *,
 	    int64_t time_us); /* PF_HOLD, PF_RELEASE */
 	void *ctx;
@@ -66,7 +69,8 @@ struct pipeline {
 	int in_prev; /* last timed line: 0 none yet, 1 inside, 2 outside */
 	/* batching and errors */
 	int in_txn;
-	int external_txn; /* the caller begins and commits (daemon) */
+	int external_txn;  /* the caller begins and commits (daemon) */
+	int keep_outcomes; /* store delivery outcomes (an in-memory audit store needs none) */
 	unsigned batch;
 	int failed;
 	char err[512];
@@ -94,8 +98,9 @@ int64_t pipeline_max_window(const struct conf *);
 
 /*
  * pipeline_rebuild - refill l from the stored messages accepted at or after
- * since_us, raising no verdict (they were raised and stored before).
- * Returns the number of messages read, or -1 with err.
+ * since_us and the stored bounces logged at or after it, raising no
+ * verdict (they were raised and stored before).  Returns the number of
+ * messages read, or -1 with err.
  */
 int64_t pipeline_rebuild(struct limits *l, struct store *s, int64_t since_us, char *err,
     size_t errlen);

@@ -3,7 +3,12 @@
  *	report - the audit report: per-identity totals, peaks and overruns
  * SUMMARY
  *	report_message() adds an accepted message to every identity it has
- *	(exempt identities are left out); report_overrun() records a verdict;
+ *	(exempt identities are left out): its recipients, its client IP (each
+ *	address with its messages and first and last time) and its envelope
+ *	sender (distinct senders, the null sender left out);
+ *	report_outcome() adds a delivery outcome (delivered, deferred
+ *	attempts, bounced recipients) to the identities of its message;
+ *	report_overrun() records a verdict;
  *	report_print() writes the report as an aligned table (80 columns),
  *	JSON (SPEC.md shape) or CSV (the same fields, one record per row).
  *	With --since/--until the head (table and JSON) shows the interval and
@@ -77,6 +82,7 @@ struct report;
 struct report *report_new(const struct conf *);
 void report_free(struct report *);
 int report_message(struct report *, const struct track_msg *);
+int report_outcome(struct report *, const struct track_outcome *);
 int report_overrun(struct report *, const struct limits_verdict *);
 size_t report_overruns(const struct report *);
 /* report_set_filter - set before printing; the ids are copied.  0, or -1 on ENOMEM */

@@ -552,15 +552,26 @@ sg_map_entries(const char *path, int *headers)
 	return (b);
 }
 
-/* sg_section - the text of status JSON from key up to the next array key (caller frees) */
+/*
+ * sg_section - the text of status JSON from key up to the next array key
+ * that begins a line (a top-level one: not an entry's "ips": [...]);
+ * caller frees
+ */
 static inline char *
 sg_section(const char *js, const char *key)
 {
-	const char *p = strstr(js, key), *e;
+	const char *p = strstr(js, key), *e, *b;
 
 	if (p == NULL)
 		return (strdup(""));
-	if ((e = strstr(p + strlen(key), "\": [")) == NULL)
+	for (e = p + strlen(key); (e = strstr(e, "\": [")) != NULL; e++) {
+		for (b = e; b > p && b[-1] != '\n'; b--)
+			;
+		if (b[strspn(b, " ")] == '"' && b + strspn(b, " ") < e &&
+		    memchr(b + strspn(b, " ") + 1, '"', (size_t)(e - b - strspn(b, " ") - 1)) == NULL)
+			break;
+	}
+	if (e == NULL)
 		e = p + strlen(p);
 	return (strndup(p, (size_t)(e - p)));
 }
@@ -592,20 +603,29 @@ sg_stamp(char *buf, size_t len, time_t t)
 }
 
 /*
- * sg_log_msg - an accepted message of login from envelope sender from:
- * the submission smtpd line and the qmgr line where it counts
+ * sg_log_msg_ip - an accepted message of login from envelope sender from,
+ * sent from client address ip: the submission smtpd line and the qmgr
+ * line where it counts
  */
 static inline void
-sg_log_msg(FILE *fp, time_t t, const char *qid, const char *login, const char *from)
+sg_log_msg_ip(FILE *fp, time_t t, const char *qid, const char *login, const char *from,
+    const char *ip)
 {
 	char tb[64];
 
 	sg_stamp(tb, sizeof(tb), t);
-	fprintf(fp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[192.0.2.10], "
-	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, login);
+	fprintf(fp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[%s], "
+	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, ip, login);
 	sg_stamp(tb, sizeof(tb), t);
 	fprintf(fp, "%s mx postfix/qmgr[50]: %s: from=<%s>, size=100, nrcpt=1 (queue active)\n",
 	    tb, qid, from);
+}
+
+/* sg_log_msg - sg_log_msg_ip() from 192.0.2.10 */
+static inline void
+sg_log_msg(FILE *fp, time_t t, const char *qid, const char *login, const char *from)
+{
+	sg_log_msg_ip(fp, t, qid, login, from, "192.0.2.10");
 }
 
 /* sg_log_line - any other line of a Postfix daemon: "removed", "placed on hold" */
@@ -731,9 +751,12 @@ sg_idle_ticks(pid_t pid)
  */
 #define SG_COUNT_ALL \
 	"[limit s]\nby = sasl\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
+	"bounces = 100000000/30d\n" \
 	"[limit u]\nby = uid\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
 	"[limit f]\nby = sender\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
-	"[limit i]\nby = ip\nmessages = 100000000/30d\nrecipients = 100000000/30d\n"
+	"bounces = 100000000/30d\n" \
+	"[limit i]\nby = ip\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
+	"bounces = 100000000/30d\n"
 
 /* sg_count_rule - the SG_COUNT_ALL rule of identity id: s, u, f or i */
 static inline char
@@ -748,7 +771,8 @@ sg_count_rule(const char *id)
 /*
  * sg_truth_mismatches - status JSON js (under SG_COUNT_ALL) against the
  * identity lines of loggen's truth file: each identity's messages and
- * recipients in its 30-day window, and no other row.  Prints each
+ * recipients in its 30-day window, its bounced recipients (logins, senders
+ * and clients that had any), and no other row.  Prints each
  * mismatch on stderr; returns how many there were (-1: no truth file),
  * and the truth's identities in *ids.
  */
@@ -756,36 +780,47 @@ static inline int
 sg_truth_mismatches(const char *js, const char *truthp, int *ids)
 {
 	char *truth = sg_slurp_path(truthp), *line, *save = NULL;
-	int rows = 0, bad = 0, k;
+	int rows = 0, brows = 0, bad = 0, k;
 	const char *p;
 
 	*ids = 0;
 	if (truth == NULL)
 		return (-1);
 	for (line = strtok_r(truth, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *f2, *f3, want[700];
-		long n[2];
+		static const char *const lim[3] = { "messages", "recipients", "bounces" };
+		char *f2, *f3, *f4, want[700];
+		long n[3];
 
 		if (strncmp(line, "identity\t", 9) != 0 || (f2 = strchr(line + 9, '\t')) == NULL ||
-		    (f3 = strchr(f2 + 1, '\t')) == NULL)
+		    (f3 = strchr(f2 + 1, '\t')) == NULL || (f4 = strchr(f3 + 1, '\t')) == NULL)
 			continue;
 		*f2++ = '\0';
 		*f3++ = '\0';
+		*f4++ = '\0';
 		n[0] = strtol(f2, NULL, 10);
 		n[1] = strtol(f3, NULL, 10);
-		for (k = 0; k < 2; k++) {
+		n[2] = strtol(f4, NULL, 10);
+		for (k = 0; k < 3; k++) {
+			if (k == 2 && (n[2] == 0 || sg_count_rule(line + 9) == 'u'))
+				break; /* no bounces window for uids; none listed at 0 */
 			snprintf(want, sizeof(want), "{\"identity\": \"%s\", \"rule\": \"%c\", "
 			    "\"limit\": \"%s\", \"window\": \"30d\", \"count\": %ld,", line + 9,
-			    sg_count_rule(line + 9), k ? "recipients" : "messages", n[k]);
+			    sg_count_rule(line + 9), lim[k], n[k]);
 			if (strstr(js, want) == NULL && ++bad <= 20)
 				fprintf(stderr, "status lacks %s\n", want);
+			brows += k == 2;
 		}
 		(*ids)++;
 	}
 	for (p = js; (p = strstr(p, "{\"identity\": ")) != NULL; p++)
 		rows++;
-	if (rows != 2 * *ids) {
-		fprintf(stderr, "status has %d rows for %d identities\n", rows, *ids);
+	if (rows != 2 * *ids + brows) {
+		fprintf(stderr, "status has %d rows for %d identities, %d with bounces\n", rows,
+		    *ids, brows);
+		bad++;
+	}
+	if (*ids > 100 && brows < 10) {
+		fprintf(stderr, "only %d identities with bounces: is loggen's truth old?\n", brows);
 		bad++;
 	}
 	free(truth);

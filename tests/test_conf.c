@@ -155,7 +155,7 @@ static const struct err_row err_rows[] = {
 	{ "limit name too long", "[limit aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\nby = sasl\nmessages = 1/1h\n", 1, "bad limit name", 1 },
 	{ "limit defined twice", LIM "messages = 1/1h\n[limit r]\nby = uid\nmessages = 1/1h\n", 4, "limit 'r' defined twice (first at line 1)", 1 },
 	{ "by missing", "[limit r]\nmessages = 1/1h\n", 1, "limit 'r': 'by' is missing", 1 },
-	{ "no threshold", LIM "actions = hold\n", 1, "limit 'r': no threshold (set messages, recipients or ips)", 1 },
+	{ "no threshold", LIM "actions = hold\n", 1, "limit 'r': no threshold (set messages, recipients, ips, senders or bounces)", 1 },
 	{ "empty limit", "[agent]\n[limit r]\n", 2, "limit 'r'", 2 },
 	{ "bad by", "[limit r]\nby = group\nmessages = 1/1h\n", 2, "by: unknown value 'group' (expected sasl, uid, sender, ip, sasl_domain or sender_domain)", 1 },
 	{ "window without count", LIM "messages = 100\n", 3, "messages: '100' is not COUNT/WINDOW", 1 },
@@ -172,6 +172,9 @@ static const struct err_row err_rows[] = {
 	{ "retention set after the rule", LIM "recipients = 10/2d\n[agent]\nretention = 1d\n", 3, "recipients: window 2d is longer than retention (1d)", 1 },
 	{ "ips with by uid", "[limit r]\nby = uid\nmessages = 1/1h\nips = 3/1h\n", 4, "ips: counts the client IPs of a login or sender; it cannot be used with by = uid", 1 },
 	{ "ips with by ip", "[limit r]\nby = ip\nips = 3/1h\n", 3, "cannot be used with by = ip", 1 },
+	{ "senders with by sender", "[limit r]\nby = sender\nsenders = 3/1h\n", 3, "senders: counts the envelope senders a login, uid, client or domain used; a sender identity has only one, so it cannot be used with by = sender", 1 },
+	{ "bounces count bad", LIM "bounces = none/1h\n", 3, "bounces: bad count 'none'", 1 },
+	{ "senders window twice", LIM "senders = 5/1h, 6/60m\n", 3, "senders: window 1h given twice", 1 },
 	{ "block with by uid", "[limit r]\nby = uid\nmessages = 1/1h\nactions = hold, block\n", 4, "actions: block needs by = sasl or by = sender", 1 },
 	{ "block with by ip", "[limit r]\nby = ip\nactions = block\nmessages = 1/1h\n", 3, "actions: block needs by = sasl or by = sender", 1 },
 	{ "block with by sasl_domain", "[limit r]\nby = sasl_domain\nmessages = 1/1h\nactions = hold, block\n", 4,
@@ -425,6 +428,11 @@ static const struct good_row good_rows[] = {
 	{ "no match: every identity", RULE, F_R_MATCH, "" },
 	{ "windows kept in order", RULE "recipients = 500/1h, 2000/1d\n", F_R_WINDOWS, "messages 10/1h|recipients 500/1h|recipients 2000/1d" },
 	{ "windows grouped by limit", "[limit r]\nby = sasl\nips = 5/1h\nmessages = 100/1h, 1000/1d\nrecipients = 10/15m\n", F_R_WINDOWS, "messages 100/1h|messages 1000/1d|recipients 10/15m|ips 5/1h" },
+	{ "senders and bounces after the others", "[limit r]\nby = sasl\nbounces = 50/1h\nsenders = 5/1h, 20/1d\nmessages = 100/1h\n", F_R_WINDOWS, "messages 100/1h|senders 5/1h|senders 20/1d|bounces 50/1h" },
+	{ "bounces alone is a threshold", "[limit r]\nby = sender\nbounces = 3/1h\n", F_R_WINDOWS, "bounces 3/1h" },
+	{ "senders for uid", "[limit r]\nby = uid\nsenders = 4/1h\n", F_R_WINDOWS, "senders 4/1h" },
+	{ "senders for ip", "[limit r]\nby = ip\nsenders = 4/10m\n", F_R_WINDOWS, "senders 4/10m" },
+	{ "senders for sender_domain", "[limit r]\nby = sender_domain\nsenders = 40/1d\n", F_R_WINDOWS, "senders 40/1d" },
 	{ "window in seconds", "[limit r]\nby = sasl\nmessages = 5/90, 7 / 3600\n", F_R_WINDOWS, "messages 5/90s|messages 7/1h" },
 	{ "window up to retention", "[limit r]\nby = sasl\nmessages = 5/7d\n", F_R_WINDOWS, "messages 5/7d" },
 	{ "actions in listed order", RULE "actions = notify, exec, block, hold\n[action exec]\ncommand = /bin/true\n", F_R_ACTIONS, "notify|exec|block|hold" },
@@ -1041,11 +1049,13 @@ Test(conf, names)
 	static const char *const by[] = {
 		"sasl", "uid", "sender", "ip", "sasl_domain", "sender_domain"
 	};
-	static const char *const lim[] = { "messages", "recipients", "ips" };
+	static const char *const lim[] = { "messages", "recipients", "ips", "senders", "bounces" };
 	int i;
 
 	cr_assert_eq(BY_COUNT, sizeof(by) / sizeof(by[0]));
 	cr_expect_eq(BY_IP, 3, "existing kinds keep their values");
+	cr_assert_eq(LIM_COUNT, sizeof(lim) / sizeof(lim[0]));
+	cr_expect_eq(LIM_IPS, 2, "existing limits keep their values");
 	for (i = 0; i < BY_COUNT; i++)
 		cr_expect_str_eq(conf_by_name((enum conf_by)i), by[i]);
 	for (i = 0; i < LIM_COUNT; i++)
