@@ -125,15 +125,19 @@ void pf_parser_free(struct pf_parser *);
  * regexes run only on a line with a control byte or over IDENT_VALUE_MAX
  * bytes, which may make the line PF_HDR_NONE exactly as in a full parse).
  * Every other event, and the header of every line, is what a full parse
- * gives.  Off by default (`sendguard parse` shows every event).
+ * gives.  In lean mode the event fields (client_name on) of a PF_NONE
+ * event are unspecified, not cleared: only lines that may be events pay
+ * for clearing them.  Off by default (`sendguard parse` shows every
+ * event, its fields absent when it is none).
  */
 void pf_parser_lean(struct pf_parser *, int on);
 
 /*
  * pf_parse - parse one line (len bytes, no newline).  Always fills *ev
- * (zeroed first).  Returns ev->hdr: PF_HDR_NONE for a line whose header is
- * not recognised, PF_HDR_SKIP for journal markers; otherwise ev->kind says
- * whether it is a Postfix event sendguard uses.
+ * (zeroed first; see pf_parser_lean for the exception).  Returns ev->hdr:
+ * PF_HDR_NONE for a line whose header is not recognised, PF_HDR_SKIP for
+ * journal markers; otherwise ev->kind says whether it is a Postfix event
+ * sendguard uses.
  */
 enum pf_hdr pf_parse(struct pf_parser *, const char *line, size_t len, struct pf_event *ev);
 

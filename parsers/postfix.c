@@ -21,6 +21,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <pcre2.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -564,24 +565,6 @@ body(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n, int has
 	}
 }
 
-/* clear_body - forget the event fields of a line that turned out not to match */
-static void
-clear_body(struct pf_event *ev)
-{
-	struct pf_event h = *ev;
-
-	memset(ev, 0, sizeof(*ev));
-	ev->hdr = h.hdr;
-	ev->tm = h.tm;
-	ev->host = h.host;
-	ev->instance = h.instance;
-	ev->daemon = h.daemon;
-	ev->pid = h.pid;
-	ev->uid = -1;
-	ev->size = -1;
-	ev->nrcpt = -1;
-}
-
 /*
  * value_ok - a field an identity is made of is at most IDENT_VALUE_MAX bytes
  * and has no control byte (a NUL would shorten it to another user's name)
@@ -609,15 +592,38 @@ idents_ok(const struct pf_event *ev)
 	    value_ok(&ev->orig_client_ip) && value_ok(&ev->sasl_sender));
 }
 
-/* event_init - an empty event: no header, no event, every number absent */
+/* BODY_AT - where the event fields (after the header's) begin in struct pf_event */
+#define BODY_AT offsetof(struct pf_event, client_name)
+
+/* body_open - the event fields absent, before an event parser fills some */
 static void
-event_init(struct pf_event *ev)
+body_open(struct pf_event *ev)
 {
-	memset(ev, 0, sizeof(*ev));
-	ev->pid = -1;
+	memset((char *)ev + BODY_AT, 0, sizeof(*ev) - BODY_AT);
 	ev->uid = -1;
 	ev->size = -1;
 	ev->nrcpt = -1;
+}
+
+/*
+ * event_init - an empty event: no header, no event, every number absent.
+ * In lean mode only the header: body_open() clears the event fields of a
+ * line that may be an event (under a third of a log's lines), so the
+ * fields of a PF_NONE event are left as they were (pf.h).
+ */
+static void
+event_init(const struct pf_parser *ps, struct pf_event *ev)
+{
+	if (!ps->lean) {
+		memset(ev, 0, BODY_AT);
+		body_open(ev);
+	} else {
+		ev->hdr = PF_HDR_NONE;
+		ev->kind = PF_NONE;
+		memset(&ev->tm, 0, sizeof(ev->tm));
+		ev->host = ev->instance = ev->daemon = ev->queue_id = (struct pf_str){ NULL, 0 };
+	}
+	ev->pid = -1;
 }
 
 /*
@@ -635,10 +641,13 @@ text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 		return (ev->hdr);
 	end = t + tn;
 	if (t[0] == 'w') {
-		if (starts(t, tn, LIT("warning: ")) && !(ps->lean && plain_text(t, tn)) &&
-		    parse_sasl_fail(ps, ev, t, tn))
+		if (!starts(t, tn, LIT("warning: ")) || (ps->lean && plain_text(t, tn)))
+			return (ev->hdr);
+		body_open(ev);
+		if (parse_sasl_fail(ps, ev, t, tn))
 			ev->kind = PF_SASL_FAIL;
 	} else if (t[0] == 'N' && starts(t, tn, LIT("NOQUEUE: "))) {
+		body_open(ev);
 		body(ps, ev, t + 9, tn - 9, 0);
 	} else {
 		for (q = t; q < end && q - t <= PF_QID_MAX &&
@@ -648,6 +657,7 @@ text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 			;
 		if (end - q < 2 || q[0] != ':' || q[1] != ' ' || !pf_qid_shape(t, (size_t)(q - t)))
 			return (ev->hdr);
+		body_open(ev);
 		body(ps, ev, q + 2, (size_t)(end - q - 2), 1);
 		if (ev->kind != PF_NONE) {
 			ev->queue_id.p = t;
@@ -655,17 +665,19 @@ text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 		}
 	}
 	if (ev->kind == PF_NONE) {
-		if (ev->client_name.p != NULL) /* parse_client failed half-way */
-			clear_body(ev);
+		if (!ps->lean && ev->client_name.p != NULL) /* parse_client failed half-way */
+			body_open(ev);
 	} else if (!idents_ok(ev)) {
 		/* an over-long login or one with a control byte: unparsed, never shortened */
-		clear_body(ev);
+		if (!ps->lean)
+			body_open(ev);
 		ev->kind = PF_NONE;
 		ev->hdr = PF_HDR_NONE;
+		ev->queue_id = (struct pf_str){ NULL, 0 };
 	} else if (ps->lean && (ev->kind == PF_REJECT || ev->kind == PF_SASL_FAIL)) {
 		/* parsed only to see whether the line is unparsed (above) */
-		clear_body(ev);
 		ev->kind = PF_NONE;
+		ev->queue_id = (struct pf_str){ NULL, 0 };
 	}
 	return (ev->hdr);
 }
@@ -677,7 +689,7 @@ pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev
 	const char *t;
 	size_t tn;
 
-	event_init(ev);
+	event_init(ps, ev);
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	ev->hdr = pf_hdr_parse(line, len, ev, &t, &tn);
@@ -691,7 +703,7 @@ enum pf_hdr
 pf_parse_text(struct pf_parser *ps, const struct pf_origin *o, const char *text, size_t len,
     struct pf_event *ev)
 {
-	event_init(ev);
+	event_init(ps, ev);
 	ev->hdr = PF_HDR_FIELDS;
 	ev->host = o->host;
 	ev->pid = o->pid;
