@@ -81,18 +81,34 @@ mkkey(char *buf, size_t len, const struct pf_str *host, const struct pf_str *ins
 	return (n + qid->n);
 }
 
-/* track_mark - note (ns, key) as changed since the last track_persist() */
-void
-track_mark(struct track *t, int ns, const void *key, size_t n)
+/* track_born_mark - the dirty value of an entry made since the last track_persist() */
+char track_born_mark;
+
+/* mark - note (ns, key) as changed; born: it was just made, absent from memory before */
+static void
+mark(struct track *t, int ns, const void *key, size_t n, int born)
 {
 	char buf[1024];
+	void **slot;
 	int added;
 
 	if (!t->keep || n + 1 > sizeof(buf))
 		return;
 	buf[0] = (char)ns;
 	memcpy(buf + 1, key, n);
-	(void)hmap_get_or_add(t->dirty, buf, n + 1, &added);
+	/*
+	 * The first change of a key in a batch tells whether the store can
+	 * have it: one absent from memory was absent at the last commit too
+	 */
+	if ((slot = hmap_get_or_add(t->dirty, buf, n + 1, &added)) != NULL && added && born)
+		*slot = &track_born_mark;
+}
+
+/* track_mark - note (ns, key) as changed since the last track_persist() */
+void
+track_mark(struct track *t, int ns, const void *key, size_t n)
+{
+	mark(t, ns, key, n, 0);
 }
 
 /* track_seqkey - the 8-byte big-endian key of a held-back message */
@@ -202,7 +218,7 @@ track_rec_link(struct track *t, struct rec *r)
 	else
 		t->oldest = r;
 	t->newest = r;
-	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
+	mark(t, TRACK_NS_REC, r->key, r->keylen, added);
 	return (0);
 }
 
@@ -431,7 +447,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 	else
 		t->ehead = e;
 	t->etail = e;
-	track_mark(t, TRACK_NS_EXPECT, lk, ln);
+	mark(t, TRACK_NS_EXPECT, lk, ln, added);
 	return (e);
 }
 
@@ -477,6 +493,7 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 		return (NULL);
 	}
 	*slot = h;
+	mark(t, TRACK_NS_HELD, sk, sizeof(sk), added);
 	if ((slot = hmap_get_or_add(t->held_ix, h->data, h->linklen, &added)) != NULL)
 		*slot = h;
 	if (t->htail)
@@ -486,7 +503,6 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	t->htail = h;
 	if (seq >= t->seq)
 		t->seq = seq + 1;
-	track_mark_held(t, h);
 	return (h);
 }
 

@@ -314,10 +314,9 @@ persist_cb(void *ctx, const char *dk, size_t dn, void *val)
 	size_t kn = dn - 1;
 	int r;
 
-	(void)val;
 	switch (encode(pw->t, ns, key, kn, &pw->w)) {
-	case 0:
-		r = pw->ops->del(pw->ctx, ns, key, kn);
+	case 0: /* gone: made and gone since the last commit, the store never had it */
+		r = val == &track_born_mark ? 0 : pw->ops->del(pw->ctx, ns, key, kn);
 		break;
 	case 1:
 		r = pw->ops->put(pw->ctx, ns, key, kn, pw->w.p, pw->w.n);

@@ -138,6 +138,12 @@ struct expect *track_expect_add(struct track *t, const char *lk, size_t ln, int6
 
 /* track_mark - note (ns, key) as changed since the last track_persist() */
 void track_mark(struct track *t, int ns, const void *key, size_t n);
+/*
+ * track_born_mark - its address is the value of a dirty entry whose key
+ * was made after the last track_persist(): the store cannot have it, so
+ * if it is gone again by then there is nothing to delete
+ */
+extern char track_born_mark;
 /* track_mark_held - note a held-back message as changed */
 void track_mark_held(struct track *t, const struct held *h);
 /* track_seqkey - the 8-byte key of a held-back message */
