@@ -261,11 +261,17 @@ lstate_get(struct limits *l, size_t ri, const char *ident)
 	size_t idn = strlen(ident), kn, i;
 	struct lstate *s;
 	void **slot;
-	int added, n;
+	int added, n = 0;
+	size_t v = ri;
 
-	n = snprintf(key, sizeof(key), "%zu", ri);
-	if (n < 0 || (size_t)n + 1 + idn >= sizeof(key))
+	do /* "%zu" of ri, by hand: this runs for every message and rule */
+		n++;
+	while ((v /= 10) != 0);
+	if ((size_t)n + 1 + idn >= sizeof(key))
 		return (NULL);
+	for (v = ri, i = (size_t)n; i-- > 0; v /= 10)
+		key[i] = (char)('0' + v % 10);
+	key[n] = '\0';
 	memcpy(key + n + 1, ident, idn);
 	kn = (size_t)n + 1 + idn;
 	if ((slot = hmap_get_or_add(l->states, key, kn, &added)) == NULL)
@@ -604,23 +610,20 @@ judge_bounce(struct limits *l, struct lstate *s, const struct track_outcome *o,
 
 /* The identities of one message, as the rules see them at log time t. */
 struct idents {
-	char buf[BY_COUNT][IDENT_MAX];
-	const char *id[BY_COUNT]; /* NULL: the message has none of that kind */
+	const char *id[BY_COUNT]; /* the msgid's; NULL: the message has none of that kind */
 	struct lblock *blk[BY_COUNT];
 	int exempt[BY_COUNT], blocked[BY_COUNT];
 };
 
-/* idents_of - m's identities, whether each is exempt and blocked at t (blocks ending by then end) */
+/* idents_of - a message's identities, whether each is exempt and blocked at t (blocks ending by then end) */
 static void
-idents_of(struct limits *l, const struct track_msg *m, int64_t t, struct idents *is)
+idents_of(struct limits *l, const struct msgid *ids, int64_t t, struct idents *is)
 {
 	int k;
 
 	for (k = 0; k < BY_COUNT; k++) {
-		/* cppcheck-suppress uninitvar ; limits_ident writes is->buf[k], never reads it */
-		is->id[k] = limits_ident(m, (enum conf_by)k, is->buf[k], sizeof(is->buf[k]));
-		is->exempt[k] = is->id[k] != NULL &&
-		    conf_exempt(l->conf, (enum conf_by)k, strchr(is->id[k], ':') + 1);
+		is->id[k] = ids->id[k];
+		is->exempt[k] = msgid_exempt(ids, l->conf, k);
 		is->blk[k] = NULL;
 		is->blocked[k] = 0;
 		if (is->id[k] != NULL && !is->exempt[k] &&
@@ -649,12 +652,22 @@ state_of(struct limits *l, size_t ri, const struct idents *is, int *oom)
 int
 limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb, void *ctx)
 {
+	struct msgid ids;
+
+	msgid_make(&ids, l->conf, m);
+	return (limits_message_ids(l, m, &ids, cb, ctx));
+}
+
+int
+limits_message_ids(struct limits *l, const struct track_msg *m, const struct msgid *ids,
+    limits_verdict_fn cb, void *ctx)
+{
 	struct idents is;
 	unsigned kinds = 0;
 	size_t ri;
 	int r, raised = 0, oom = 0;
 
-	idents_of(l, m, m->time_us, &is);
+	idents_of(l, ids, m->time_us, &is);
 	for (ri = 0; ri < l->conf->nrules; ri++) {
 		const struct conf_rule *rule = &l->conf->rules[ri];
 		struct lstate *s = state_of(l, ri, &is, &oom);
@@ -680,13 +693,15 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 int
 limits_outcome(struct limits *l, const struct track_outcome *o, limits_verdict_fn cb, void *ctx)
 {
+	struct msgid ids;
 	struct idents is;
 	size_t ri;
 	int r, raised = 0, oom = 0;
 
 	if (o->status != TRACK_BOUNCED || o->n <= 0)
 		return (0);
-	idents_of(l, o->msg, o->time_us, &is);
+	msgid_make(&ids, l->conf, o->msg);
+	idents_of(l, &ids, o->time_us, &is);
 	for (ri = 0; ri < l->conf->nrules; ri++) {
 		const struct conf_rule *rule = &l->conf->rules[ri];
 		struct lstate *s = state_of(l, ri, &is, &oom);

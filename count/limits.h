@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "count/conf.h"
+#include "count/msgid.h"
 #include "count/source.h"
 #include "count/track.h"
 #include "util/ident.h"
@@ -82,6 +83,9 @@ const char *limits_ident(const struct track_msg *, enum conf_by, char *buf, size
  * NULL: counts only, none raised), -1 on ENOMEM
  */
 int limits_message(struct limits *, const struct track_msg *m, limits_verdict_fn cb, void *ctx);
+/* limits_message_ids - the same with m's identities made once by the caller (count/msgid.h) */
+int limits_message_ids(struct limits *, const struct track_msg *m, const struct msgid *ids,
+    limits_verdict_fn cb, void *ctx);
 
 /*
  * limits_outcome - count a delivery outcome: a bounce goes to the bounces

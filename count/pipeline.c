@@ -143,14 +143,12 @@ message_cb(void *ctx, const struct track_msg *m)
 		if (!pl->failed && store_add_message(pl->store, &sm, err, sizeof(err)) < 0)
 			fail(pl, "store", err);
 	}
-	if (pl->report != NULL) {
-		msgid_make(&pl->ids, pl->conf, m); /* once, for the report and the limits */
-		if (report_message_ids(pl->report, m, &pl->ids) < 0)
-			fail(pl, "report", "out of memory");
-	}
+	msgid_make(&pl->ids, pl->conf, m); /* once, for the report and the limits */
+	if (pl->report != NULL && report_message_ids(pl->report, m, &pl->ids) < 0)
+		fail(pl, "report", "out of memory");
 	if (pl->on_message != NULL)
 		pl->on_message(pl->ctx, m);
-	if (limits_message(pl->limits, m, verdict_cb, pl) < 0)
+	if (limits_message_ids(pl->limits, m, &pl->ids, verdict_cb, pl) < 0)
 		fail(pl, "limits", "out of memory");
 }
 
