@@ -35,6 +35,7 @@
 #include "agent/control.h"
 #include "agent/explain.h"
 #include "util/ev.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "count/pipeline.h"
 #include "agent/status.h"
@@ -477,32 +478,6 @@ on_signal(struct ev *ev, int signo, void *ctx)
 	ev_stop(ev);
 }
 
-/* unhex - decode the hex identity of a control request into out */
-static int
-unhex(const char *h, char *out, size_t outlen)
-{
-	size_t n = strlen(h), i;
-
-	if (n == 0 || n % 2 != 0 || n / 2 + 1 > outlen)
-		return (-1);
-	for (i = 0; i < n / 2; i++) {
-		int hi, lo;
-		char c1 = h[2 * i], c2 = h[2 * i + 1];
-
-		hi = c1 >= '0' && c1 <= '9'  ? c1 - '0'
-		    : c1 >= 'a' && c1 <= 'f' ? c1 - 'a' + 10
-					     : -1;
-		lo = c2 >= '0' && c2 <= '9'  ? c2 - '0'
-		    : c2 >= 'a' && c2 <= 'f' ? c2 - 'a' + 10
-					     : -1;
-		if (hi < 0 || lo < 0)
-			return (-1);
-		out[i] = (char)(hi * 16 + lo);
-	}
-	out[n / 2] = '\0';
-	return (0);
-}
-
 static void client_reply(struct client *, const char *text, size_t len);
 
 /* on_act_done - enforcement's report of a block or unblock by hand, for its client */
@@ -600,7 +575,8 @@ control_command(struct daemon *d, struct client *c, const char *req, FILE *fp)
 	memcpy(hex, sp1 + 1, hn);
 	hex[hn] = '\0';
 	snprintf(arg, sizeof(arg), "%s", sp2 ? sp2 + 1 : "");
-	if (unhex(hex, raw, sizeof(raw)) < 0 || !act_identity_ok(raw, id, sizeof(id), &why)) {
+	if (hex_decode(hex, strlen(hex), raw, sizeof(raw)) <= 0 ||
+	    !act_identity_ok(raw, id, sizeof(id), &why)) {
 		fprintf(fp, "error: bad identity: %s\n", why ? why : "not hex");
 		return (0);
 	}
