@@ -112,11 +112,21 @@ message_cb(void *ctx, const struct track_msg *m)
 		batch_tick(pl);
 		if (!pl->failed && store_add_message(pl->store, &sm, err, sizeof(err)) < 0)
 			fail(pl, "store", err);
+		if (!pl->failed && pl->outbox &&
+		    store_add_outbox(pl->store, &sm, err, sizeof(err)) < 0)
+			fail(pl, "store", err);
 	}
 	if (pl->report != NULL && report_message(pl->report, m) < 0)
 		fail(pl, "report", "out of memory");
 	if (pl->on_message != NULL)
 		pl->on_message(pl->ctx, m);
+	if (limits_message(pl->limits, m, verdict_cb, pl) < 0)
+		fail(pl, "limits", "out of memory");
+}
+
+void
+pipeline_remote(struct pipeline *pl, const struct track_msg *m)
+{
 	if (limits_message(pl->limits, m, verdict_cb, pl) < 0)
 		fail(pl, "limits", "out of memory");
 }

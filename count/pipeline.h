@@ -12,7 +12,10 @@
  *	reported and passed to on_verdict.  PF_HOLD and PF_RELEASE lines go
  *	to on_event.  Store writes are grouped into one transaction per
  *	PIPELINE_BATCH messages, unless the caller runs its own
- *	(external_txn: the daemon commits one per batch of lines).
+ *	(external_txn: the daemon commits one per batch of lines).  A
+ *	cluster node also puts each stored message into the store's outbox
+ *	(outbox), in the same transaction, and counts the other nodes'
+ *	messages with pipeline_remote().
  *	Errors (out of memory, store failure) are latched in pl->failed with
  *	a message in pl->err; the caller checks after each file or batch.
  */
@@ -62,6 +65,7 @@ struct pipeline {
 	/* batching and errors */
 	int in_txn;
 	int external_txn; /* the caller begins and commits (daemon) */
+	int outbox;       /* a cluster node: each stored message also into the outbox */
 	unsigned batch;
 	int failed;
 	char err[512];
@@ -71,6 +75,14 @@ struct pipeline {
 int pipeline_init(struct pipeline *, const struct conf *, struct store *, struct report *,
     char *err, size_t errlen);
 void pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_t len);
+/*
+ * pipeline_remote - a message another node of the cluster accepted: it
+ * counts in the limits as a local one does, and its verdicts go the same
+ * way (a block begins, the verdict is stored and reaches on_verdict);
+ * it is not stored as this node's message, not reported and not passed
+ * to on_message (it is in another host's queue).  Errors latch in pl.
+ */
+void pipeline_remote(struct pipeline *, const struct track_msg *m);
 /* pipeline_finish - emit held-back messages, commit; 0 or -1 (pl->err) */
 int pipeline_finish(struct pipeline *);
 void pipeline_free(struct pipeline *);
