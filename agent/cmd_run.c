@@ -31,6 +31,7 @@
 #include "actions/act.h"
 #include "actions/run.h"
 #include "agent/cmds.h"
+#include "cluster/cluster.h"
 #include "count/conf.h"
 #include "agent/control.h"
 #include "agent/explain.h"
@@ -71,8 +72,9 @@ struct daemon {
 	struct tail_pos pos;
 	int pos_dirty;
 	int exit_code;
-	int stdin_file;  /* log = - from a regular file: no epoll */
-	struct act *act; /* enforcement, made with the loop */
+	int stdin_file;          /* log = - from a regular file: no epoll */
+	struct act *act;         /* enforcement, made with the loop */
+	struct cluster *cluster; /* [cluster]: limits shared through PostgreSQL; NULL: none */
 	int drain_ticks;
 };
 
@@ -241,6 +243,19 @@ fail_stop(struct daemon *d, const char *what)
 	ev_stop(d->ev);
 }
 
+/* cluster_log, cluster_fatal - the cluster's messages; its store failure stops us too */
+static void
+cluster_log(void *ctx, int warn, const char *msg)
+{
+	act_log(ctx, warn ? ACT_WARN : ACT_INFO, msg);
+}
+
+static void
+cluster_fatal(void *ctx, const char *msg)
+{
+	fail_stop(ctx, msg);
+}
+
 /* commit - close the batch: tracker state, cursor, commit */
 static int
 commit(struct daemon *d)
@@ -273,6 +288,8 @@ commit(struct daemon *d)
 	d->pos_dirty = 0;
 	if (d->act != NULL)
 		act_kick(d->act); /* what the batch decided, now that it is recorded */
+	if (d->cluster != NULL)
+		cluster_kick(d->cluster); /* cluster: the outbox to PostgreSQL */
 	return (0);
 }
 
@@ -459,6 +476,8 @@ reload(struct daemon *d)
 	d->pl.conf = nc;
 	if (d->act != NULL)
 		act_set_conf(d->act, nc);
+	if (d->cluster != NULL)
+		cluster_set_conf(d->cluster, nc);
 	conf_free(d->conf);
 	d->conf = nc;
 	log_info("configuration reloaded from %s: %zu rule%s", d->conf_path, nc->nrules,
@@ -534,8 +553,11 @@ control_act(struct daemon *d, struct client *c, const char *verb, const char *id
 	    ? act_block(d->act, id, secs, on_act_done, c, err, sizeof(err))
 	    : act_unblock(d->act, id, (enum act_unblock_mode)mode, on_act_done, c, err,
 		  sizeof(err));
-	if (rc == 0)
+	if (rc == 0) {
+		if (d->cluster != NULL)
+			cluster_kick(d->cluster); /* cluster: the decision to the other nodes */
 		return (1);
+	}
 	c->deferred = 0;
 	fprintf(fp, "error: %s\n", err);
 	return (0);
@@ -620,6 +642,7 @@ static void
 answer(struct daemon *d, struct client *c, const char *req)
 {
 	struct status_info si;
+	struct cluster_info ci;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *fp;
@@ -643,6 +666,11 @@ answer(struct daemon *d, struct client *c, const char *req)
 		si.dev = d->pos.dev;
 		si.ino = d->pos.ino;
 		si.offset = d->pos.offset;
+		si.cluster_node = d->conf->cluster_node;
+		if (d->cluster != NULL) {
+			cluster_info(d->cluster, &ci);
+			si.cluster = &ci;
+		}
 		status_print(fp, d->pl.limits, d->store, status_now(d->pl.last_us), &si, json);
 	} else if (control_command(d, c, req, fp) == 1) {
 		fclose(fp);
@@ -756,6 +784,7 @@ start(struct daemon *d)
 	}
 	d->pl_ok = 1;
 	d->pl.external_txn = 1;
+	d->pl.outbox = d->conf->cluster_node != NULL; /* cluster: messages to publish */
 	d->pl.on_verdict = on_verdict;
 	d->pl.on_message = on_message;
 	d->pl.on_event = on_event;
@@ -850,6 +879,15 @@ start_loop(struct daemon *d)
 			return (EXIT_RUNTIME);
 		}
 	}
+	if (d->conf->cluster_node != NULL) { /* cluster: its socket joins the loop */
+		const struct cluster_env env = { d->ev, d->store, &d->pl, d->act, cluster_log,
+			cluster_fatal, d };
+
+		if ((d->cluster = cluster_new(d->conf, &env)) == NULL) {
+			log_warnx("out of memory");
+			return (EXIT_RUNTIME);
+		}
+	}
 	return (0);
 }
 
@@ -926,6 +964,7 @@ out:
 		close(d.ctl);
 		unlink(d.conf->socket);
 	}
+	cluster_free(d.cluster);
 	act_free(d.act);
 	ev_free(d.ev);
 	tail_close(d.tail);

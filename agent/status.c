@@ -4,7 +4,11 @@
  * SUMMARY
  *	Three lists come from the store: the blocks in force, the mail still
  *	on hold after its block ended, and the actions failing or failed;
- *	then every non-zero count from the limits.  What a block state means
+ *	then every non-zero count from the limits.  In a cluster, the link
+ *	to PostgreSQL and the nodes come from the daemon's cluster/ (the
+ *	outbox alone from the store when no daemon runs), and each count
+ *	says how many of its window's messages each node sent (the store's
+ *	messages of this node and of the others).  What a block state means
  *	(in force, in the map, holding new mail) comes from actions/
  *	(act_state_*).  Identities are written with util/esc: ESC_VIS on the
  *	terminal, JSON strings through util/json.
@@ -287,12 +291,201 @@ tty_id(FILE *fp, const char *s)
 	return (w);
 }
 
-/* counts_json - the "counts" array */
-static void
-counts_json(FILE *fp, const struct cset *cs)
+/* ---------------------------------------------------------------------- */
+/* the cluster: which nodes a count is made of, the link, the nodes */
+
+/* The messages of one identity in one window, per node. */
+struct ncount {
+	const char *self; /* this node's name, for its own messages */
+	struct {
+		char name[CONF_NAME_MAX];
+		long n;
+	} v[CLUSTER_NODES_MAX];
+	size_t n;
+};
+
+static int
+ncount_cb(void *ctx, const char *node, int64_t t)
 {
-	char wb[32];
+	struct ncount *nc = ctx;
 	size_t i;
+
+	(void)t;
+	if (node == NULL)
+		node = nc->self;
+	for (i = 0; i < nc->n && strcmp(nc->v[i].name, node) != 0; i++)
+		;
+	if (i == nc->n) {
+		if (nc->n == CLUSTER_NODES_MAX)
+			return (0);
+		snprintf(nc->v[nc->n++].name, CONF_NAME_MAX, "%s", node);
+	}
+	nc->v[i].n++;
+	return (0);
+}
+
+/* ncount_cmp - by node name */
+static int
+ncount_cmp(const void *a, const void *b)
+{
+	return (strcmp(a, b)); /* the name is the first member */
+}
+
+/*
+ * row_nodes - in a cluster, the messages of row's identity in its window
+ * ending at now (after its limits last re-armed), per node; 0 nodes
+ * outside a cluster
+ */
+static void
+row_nodes(struct store *st, const struct status_info *si, const struct crow *row, int64_t now,
+    struct ncount *nc)
+{
+	struct store_block b;
+	char buf[2048], err[256];
+	int64_t since = now - row->win->seconds * 1000000 + 1;
+
+	memset(nc, 0, sizeof(*nc));
+	if (st == NULL || si->cluster_node == NULL)
+		return;
+	nc->self = si->cluster_node;
+	if (store_get_block(st, row->identity, &b, buf, sizeof(buf), err, sizeof(err)) == 1 &&
+	    b.ended_us > since)
+		since = b.ended_us;
+	(void)store_each_node_time(st, row->identity, since, ncount_cb, nc, err, sizeof(err));
+	if (nc->n > 1)
+		qsort(nc->v, nc->n, sizeof(nc->v[0]), ncount_cmp);
+}
+
+/* nodes_text - " mx1:3 mx2:3" */
+static void
+nodes_text(FILE *fp, const struct ncount *nc)
+{
+	char vis[256];
+	size_t i;
+
+	for (i = 0; i < nc->n; i++)
+		fprintf(fp, " %s:%ld", esc_vis(nc->v[i].name, vis, sizeof(vis)), nc->v[i].n);
+}
+
+/* opt_time - a JSON time, or null for 0 */
+static void
+opt_time(FILE *fp, int64_t t)
+{
+	char tb[40];
+
+	if (t != 0)
+		fprintf(fp, "\"%s\"", json_time(t, tb, sizeof(tb)));
+	else
+		fputs("null", fp);
+}
+
+/* cluster_json - the "cluster" member: this node, its link, its outbox, every node */
+static void
+cluster_json(FILE *fp, struct store *st, const struct status_info *si)
+{
+	const struct cluster_info *ci = si->cluster;
+	size_t i;
+
+	if (si->cluster_node == NULL)
+		return;
+	fputs(",\n \"cluster\": {\"node\": ", fp);
+	json_cstr(fp, si->cluster_node);
+	fputs(", \"connection\": ", fp);
+	json_cstr(fp, ci != NULL ? ci->link : NULL);
+	fputs(", \"since\": ", fp);
+	opt_time(fp, ci != NULL ? ci->link_since_us : 0);
+	fputs(", \"error\": ", fp);
+	json_cstr(fp, ci != NULL ? ci->why : NULL);
+	fprintf(fp, ", \"outbox\": %lld",
+	    (long long)(ci != NULL ? ci->outbox
+		    : st != NULL   ? store_count_outbox(st)
+				   : -1));
+	if (ci == NULL) {
+		fputs(", \"nodes\": []}", fp);
+		return;
+	}
+	fprintf(fp, ", \"published\": %lld, \"last_publish\": ", (long long)ci->published);
+	opt_time(fp, ci->last_publish_us);
+	fprintf(fp, ", \"fetched\": %lld, \"nodes\": [", (long long)ci->fetched);
+	for (i = 0; i < ci->nnodes; i++) {
+		const struct cluster_node *n = &ci->nodes[i];
+		int self = strcmp(n->name, ci->node) == 0;
+
+		fputs(i ? ",\n  " : "\n  ", fp);
+		fputs("{\"node\": ", fp);
+		json_cstr(fp, n->name);
+		fprintf(fp, ", \"self\": %s, \"last_publish\": ", self ? "true" : "false");
+		opt_time(fp, n->last_publish_us);
+		fputs(", \"newest\": ", fp);
+		opt_time(fp, n->newest_us);
+		fprintf(fp, ", \"published\": %lld, \"outbox\": %lld, \"lag_seconds\": ",
+		    (long long)n->published, (long long)n->outbox);
+		if (self)
+			fputs("null}", fp);
+		else
+			fprintf(fp, "%.3f}",
+			    n->newest_us > n->counted_us
+				? (double)(n->newest_us - n->counted_us) / 1e6
+				: 0.0);
+	}
+	fputs(ci->nnodes ? "\n ]}" : "]}", fp);
+}
+
+/* cluster_text - the CLUSTER block of the text form */
+static void
+cluster_text(FILE *fp, struct store *st, const struct status_info *si)
+{
+	const struct cluster_info *ci = si->cluster;
+	char tb[40], tb2[40], vis[600];
+	size_t i;
+
+	if (si->cluster_node == NULL)
+		return;
+	fprintf(fp, "CLUSTER: node %s", esc_vis(si->cluster_node, vis, sizeof(vis)));
+	if (ci == NULL) {
+		fprintf(fp, " (no daemon running); %lld waiting in the outbox\n\n",
+		    (long long)(st != NULL ? store_count_outbox(st) : -1));
+		return;
+	}
+	fprintf(fp, ", PostgreSQL %s", strcmp(ci->link, "down") == 0 ? "DOWN" : ci->link);
+	if (ci->link_since_us != 0)
+		fprintf(fp, " since %s", json_time(ci->link_since_us, tb, sizeof(tb)));
+	if (strcmp(ci->link, "down") == 0)
+		fprintf(fp, " (%s): counting and enforcing alone",
+		    esc_vis(ci->why != NULL ? ci->why : "", vis, sizeof(vis)));
+	fprintf(fp, "; %lld waiting in the outbox\n", (long long)ci->outbox);
+	fprintf(fp, "  %lld messages published since start, %lld of the others' counted\n",
+	    (long long)ci->published, (long long)ci->fetched);
+	fprintf(fp, "  %-20s %-20s %-20s %10s %8s\n", "NODE", "LAST PUBLISH", "NEWEST MESSAGE",
+	    "LAG", "OUTBOX");
+	for (i = 0; i < ci->nnodes; i++) {
+		const struct cluster_node *n = &ci->nodes[i];
+		int self = strcmp(n->name, ci->node) == 0;
+		char lag[32];
+
+		if (self)
+			snprintf(lag, sizeof(lag), "-");
+		else
+			snprintf(lag, sizeof(lag), "%.1fs",
+			    n->newest_us > n->counted_us
+				? (double)(n->newest_us - n->counted_us) / 1e6
+				: 0.0);
+		fprintf(fp, "  %-20s %-20s %-20s %10s %8lld\n", esc_vis(n->name, vis, sizeof(vis)),
+		    n->last_publish_us ? json_time(n->last_publish_us, tb, sizeof(tb)) : "-",
+		    n->newest_us ? json_time(n->newest_us, tb2, sizeof(tb2)) : "-", lag,
+		    (long long)n->outbox);
+	}
+	fputc('\n', fp);
+}
+
+/* counts_json - the "counts" array (in a cluster, each with its "nodes") */
+static void
+counts_json(FILE *fp, const struct cset *cs, struct store *st, const struct status_info *si,
+    int64_t now)
+{
+	struct ncount nc;
+	char wb[32];
+	size_t i, k;
 
 	fputs(",\n \"counts\": [", fp);
 	for (i = 0; i < cs->n; i++) {
@@ -302,18 +495,31 @@ counts_json(FILE *fp, const struct cset *cs)
 		json_key(fp, "rule", cs->v[i].rule->name);
 		fprintf(fp,
 		    ", \"limit\": \"%s\", \"window\": \"%s\", \"count\": %ld, "
-		    "\"threshold\": %ld}",
+		    "\"threshold\": %ld",
 		    conf_limit_name(cs->v[i].win->limit),
 		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)), cs->v[i].count,
 		    cs->v[i].win->threshold);
+		if (si->cluster_node != NULL) {
+			row_nodes(st, si, &cs->v[i], now, &nc);
+			fputs(", \"nodes\": {", fp);
+			for (k = 0; k < nc.n; k++) {
+				fputs(k ? ", " : "", fp);
+				json_cstr(fp, nc.v[k].name);
+				fprintf(fp, ": %ld", nc.v[k].n);
+			}
+			fputc('}', fp);
+		}
+		fputc('}', fp);
 	}
 	fputs(cs->n ? "\n ]" : "]", fp);
 }
 
-/* counts_text - the COUNTS table */
+/* counts_text - the COUNTS table (in a cluster, with its messages per node) */
 static void
-counts_text(FILE *fp, const struct cset *cs)
+counts_text(FILE *fp, const struct cset *cs, struct store *st, const struct status_info *si,
+    int64_t now)
 {
+	struct ncount nc;
 	char cnt[48], wb[32];
 	size_t i;
 	int w;
@@ -321,17 +527,23 @@ counts_text(FILE *fp, const struct cset *cs)
 	if (cs->n == 0)
 		fputs("COUNTS: none\n", fp);
 	else
-		fprintf(fp, "%-30s %-10s %-10s %6s %15s\n", "IDENTITY", "RULE", "LIMIT", "WINDOW",
-		    "COUNT/LIMIT");
+		fprintf(fp, "%-30s %-10s %-10s %6s %15s%s\n", "IDENTITY", "RULE", "LIMIT", "WINDOW",
+		    "COUNT/LIMIT", si->cluster_node != NULL ? "  MESSAGES PER NODE" : "");
 	for (i = 0; i < cs->n; i++) {
 		if ((w = tty_id(fp, cs->v[i].identity)) > 30)
 			fprintf(fp, "\n%30s", "");
 		else
 			fprintf(fp, "%*s", 30 - w, "");
 		snprintf(cnt, sizeof(cnt), "%ld/%ld", cs->v[i].count, cs->v[i].win->threshold);
-		fprintf(fp, " %-10.10s %-10s %6s %15s\n", cs->v[i].rule->name,
+		fprintf(fp, " %-10.10s %-10s %6s %15s", cs->v[i].rule->name,
 		    conf_limit_name(cs->v[i].win->limit),
 		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)), cnt);
+		if (si->cluster_node != NULL) {
+			row_nodes(st, si, &cs->v[i], now, &nc);
+			fputc(' ', fp);
+			nodes_text(fp, &nc);
+		}
+		fputc('\n', fp);
 	}
 }
 
@@ -404,13 +616,15 @@ status_print(FILE *fp, struct limits *l, struct store *st, int64_t now,
 	if (json) {
 		fputs("{", fp);
 		blocks(st, fp, now, 1);
-		counts_json(fp, &cs);
+		counts_json(fp, &cs, st, si, now);
+		cluster_json(fp, st, si);
 		daemon_json(fp, now, si);
 	} else {
 		daemon_text(fp, now, si);
+		cluster_text(fp, st, si);
 		blocks(st, fp, now, 0);
 		fputc('\n', fp);
-		counts_text(fp, &cs);
+		counts_text(fp, &cs, st, si, now);
 	}
 	for (i = 0; i < cs.n; i++)
 		free(cs.v[i].identity);
