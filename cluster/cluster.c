@@ -54,6 +54,7 @@ struct cluster {
 	int64_t link_since_us, nagged_us;
 	/* the jobs */
 	struct job pub, dec, msgs, evs, nodes;
+	int events_first; /* just connected: the others' blocks before their messages */
 	int64_t pub_last, pub_n;  /* the batch in PostgreSQL's hands */
 	int64_t dec_id;           /* the decision in PostgreSQL's hands */
 	struct rows mrows, erows; /* fetched, not applied yet */
@@ -384,9 +385,9 @@ static void
 fetch_messages(struct cluster *c)
 {
 	char err[512];
-	int64_t after;
+	int64_t after, base = now_us();
 
-	if (c->msgs.running) {
+	if (c->msgs.running || c->events_first) {
 		c->msgs.again = 1;
 		return;
 	}
@@ -395,7 +396,10 @@ fetch_messages(struct cluster *c)
 		say(c, 1, "%s", err);
 		return;
 	}
-	if (pg_fetch_messages(c->pg, after, now_us() - c->conf->retention * 1000000, CLUSTER_FETCH,
+	/* what can still be in a window: from the longest window before the log's clock */
+	if (c->env.pl->last_us != INT64_MIN && c->env.pl->last_us < base)
+		base = c->env.pl->last_us;
+	if (pg_fetch_messages(c->pg, after, base - pipeline_max_window(c->conf), CLUSTER_FETCH,
 		msg_row, msgs_done, c) == 0)
 		c->msgs.running = 1;
 }
@@ -477,11 +481,17 @@ evs_done(void *ctx, const struct pg_done *d)
 	size_t i;
 
 	c->evs.running = 0;
+	if (c->events_first && (!d->ok || d->n < CLUSTER_FETCH)) { /* now their messages */
+		c->events_first = 0;
+		c->msgs.again = 1;
+	}
 	if (!d->ok || c->erows.failed) {
 		if (d->ok || pg_state(c->pg) == PG_UP)
 			say(c, 1, "fetching the other nodes' blocks: %s",
 			    d->ok ? "out of memory" : d->why);
 		rows_clear(&c->erows);
+		if (c->msgs.again)
+			fetch_messages(c);
 		return;
 	}
 	if (d->last_id > 0 && begin(c) == 0) {
@@ -495,6 +505,8 @@ evs_done(void *ctx, const struct pg_done *d)
 	rows_clear(&c->erows);
 	if (d->n >= CLUSTER_FETCH || c->evs.again)
 		fetch_events(c);
+	if (c->msgs.again)
+		fetch_messages(c);
 }
 
 /* fetch_events - the others' blocks and unblocks after the last one applied here */
@@ -694,7 +706,7 @@ down(struct cluster *c, const char *why)
 		c->link_since_us = now;
 	c->link = PG_DOWN;
 	c->pub.running = c->dec.running = c->msgs.running = c->evs.running = 0;
-	c->nodes.running = 0;
+	c->nodes.running = c->events_first = 0;
 	rows_clear(&c->mrows);
 	rows_clear(&c->erows);
 	if (first || now - c->nagged_us >= CLUSTER_NAG_US) {
@@ -724,7 +736,7 @@ on_state(void *ctx, enum pg_link st, const char *why)
 	c->backoff_ms = CLUSTER_RETRY_MIN_MS;
 	say(c, 0, "%s PostgreSQL as node %s%s", was_down ? "back in touch with" : "connected to",
 	    c->node, was_down ? ": publishing the outbox, catching up with the others" : "");
-	fetch_messages(c);
+	c->events_first = 1; /* a block in force keeps its messages from raising verdicts here */
 	fetch_events(c);
 	publish(c);
 	refresh_nodes(c);

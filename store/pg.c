@@ -135,6 +135,8 @@ static const char *const pg_schema[PG_SCHEMA_LATEST] = {
 	"  DELETE FROM sendguard_messages WHERE id IN (SELECT id FROM sendguard_messages"
 	"   WHERE time_us < p_before ORDER BY time_us LIMIT 50000);"
 	"  GET DIAGNOSTICS n = ROW_COUNT;"
+	"  UPDATE sendguard_blocks SET ended_us = until_us, ended_how = 'expired'"
+	"   WHERE ended_us IS NULL AND until_us <> 0 AND until_us < p_before;"
 	"  DELETE FROM sendguard_events WHERE time_us < p_before;"
 	"  GET DIAGNOSTICS m = ROW_COUNT;"
 	"  n := n + m;"
@@ -410,6 +412,14 @@ pg_free(struct pg *p)
 	free(p);
 }
 
+/* quiet - the server's notices ("already exists, skipping") are nobody's business */
+static void
+quiet(void *ctx, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 int
 pg_connect(struct pg *p, char *err, size_t errlen)
 {
@@ -424,6 +434,7 @@ pg_connect(struct pg *p, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return (-1);
 	}
+	PQsetNoticeProcessor(p->conn, quiet, NULL); /* a library never prints */
 	if (PQstatus(p->conn) == CONNECTION_BAD) {
 		snprintf(err, errlen, "%s", PQerrorMessage(p->conn));
 		flat(err);
