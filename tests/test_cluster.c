@@ -479,13 +479,13 @@ node_start(struct node *n)
 	    sg_slurp_path(n->err));
 }
 
-/* wait_for - cond(arg) within secs seconds; 1 when it holds */
+/* wait_for - cond(arg) within secs seconds (tried every 100 ms); 1 when it holds */
 static int
 wait_for(int (*cond)(void *), void *arg, int secs)
 {
-	int i;
+	int64_t end = wall_us() + (int64_t)secs * 1000000;
 
-	for (i = 0; i < secs * 10; i++) {
+	while (wall_us() < end) {
 		if (cond(arg))
 			return (1);
 		sg_msleep(100);
@@ -735,8 +735,12 @@ static struct check checks[2];
 static int
 both_union(void *arg)
 {
+	int a, b;
+
 	(void)arg;
-	return (union_ok(&checks[0], nodes[0].conf) && union_ok(&checks[1], nodes[1].conf));
+	a = union_ok(&checks[0], nodes[0].conf);
+	b = union_ok(&checks[1], nodes[1].conf);
+	return (a && b);
 }
 
 /* append - lines [from, to) of the generated log src to the node's log */
