@@ -24,6 +24,7 @@
 #include "util/arr.h"
 #include "util/buf.h"
 #include "util/esc.h"
+#include "util/ident.h"
 #include "util/json.h"
 
 /* ---------------------------------------------------------------------- */
@@ -296,7 +297,6 @@ tty_id(FILE *fp, const char *s)
 
 /* The messages of one identity in one window, per node. */
 struct ncount {
-	const char *self; /* this node's name, for its own messages */
 	struct {
 		char name[CONF_NAME_MAX];
 		long n;
@@ -304,24 +304,74 @@ struct ncount {
 	size_t n;
 };
 
+/*
+ * The messages of one identity since the start of its longest window
+ * shown (and its limits' last re-arm), each with the node that sent it:
+ * read once for all of the identity's count rows, which come together.
+ */
+struct ntimes {
+	char identity[IDENT_MAX]; /* whose ("": nobody's yet) */
+	int64_t armed;            /* its limits count from here */
+	const char *self;         /* this node's name, for its own messages */
+	char name[CLUSTER_NODES_MAX][CONF_NAME_MAX];
+	size_t nname;
+	struct ntime {
+		int64_t t;
+		size_t node;
+	} * v;
+	size_t n, cap;
+	int failed;
+};
+
 static int
-ncount_cb(void *ctx, const char *node, int64_t t)
+ntimes_cb(void *ctx, const char *node, int64_t t)
 {
-	struct ncount *nc = ctx;
+	struct ntimes *nt = ctx;
+	struct ntime *nv;
 	size_t i;
 
-	(void)t;
 	if (node == NULL)
-		node = nc->self;
-	for (i = 0; i < nc->n && strcmp(nc->v[i].name, node) != 0; i++)
+		node = nt->self;
+	for (i = 0; i < nt->nname && strcmp(nt->name[i], node) != 0; i++)
 		;
-	if (i == nc->n) {
-		if (nc->n == CLUSTER_NODES_MAX)
+	if (i == nt->nname) {
+		if (nt->nname == CLUSTER_NODES_MAX)
 			return (0);
-		snprintf(nc->v[nc->n++].name, CONF_NAME_MAX, "%s", node);
+		snprintf(nt->name[nt->nname++], CONF_NAME_MAX, "%s", node);
 	}
-	nc->v[i].n++;
+	if ((nv = arr_grow(nt->v, nt->n, &nt->cap, sizeof(*nv), 64)) == NULL) {
+		nt->failed = 1;
+		return (1);
+	}
+	nt->v = nv;
+	nt->v[nt->n].t = t;
+	nt->v[nt->n++].node = i;
 	return (0);
+}
+
+/* ntimes_load - the messages of row i's identity, unless nt has them already */
+static void
+ntimes_load(struct ntimes *nt, struct store *st, const struct cset *cs, size_t i, int64_t now)
+{
+	const char *id = cs->v[i].identity;
+	struct store_block b;
+	char buf[2048], err[256];
+	int64_t longest = 0, since;
+	size_t j;
+
+	if (strcmp(nt->identity, id) == 0)
+		return;
+	snprintf(nt->identity, sizeof(nt->identity), "%s", id);
+	nt->n = nt->nname = 0;
+	nt->armed = INT64_MIN;
+	for (j = i; j < cs->n && strcmp(cs->v[j].identity, id) == 0; j++)
+		if (cs->v[j].win->seconds > longest)
+			longest = cs->v[j].win->seconds;
+	since = now - longest * 1000000 + 1;
+	if (store_get_block(st, id, &b, buf, sizeof(buf), err, sizeof(err)) == 1 && b.ended_us != 0)
+		nt->armed = b.ended_us;
+	(void)store_each_node_time(st, id, since > nt->armed ? since : nt->armed, ntimes_cb, nt,
+	    err, sizeof(err));
 }
 
 /* ncount_cmp - by node name */
@@ -332,28 +382,55 @@ ncount_cmp(const void *a, const void *b)
 }
 
 /*
- * row_nodes - in a cluster, the messages of row's identity in its window
- * ending at now (after its limits last re-armed), per node; 0 nodes
- * outside a cluster
+ * row_nodes - in a cluster, the messages of row i's identity in its
+ * window ending at now (after its limits last re-armed), per node; no
+ * node outside a cluster
  */
 static void
-row_nodes(struct store *st, const struct status_info *si, const struct crow *row, int64_t now,
+row_nodes(struct ntimes *nt, struct store *st, const struct cset *cs, size_t i, int64_t now,
     struct ncount *nc)
 {
-	struct store_block b;
-	char buf[2048], err[256];
-	int64_t since = now - row->win->seconds * 1000000 + 1;
+	int64_t lo = now - cs->v[i].win->seconds * 1000000 + 1;
+	long per[CLUSTER_NODES_MAX];
+	size_t k;
 
-	memset(nc, 0, sizeof(*nc));
-	if (st == NULL || si->cluster_node == NULL)
+	nc->n = 0;
+	if (st == NULL || nt->self == NULL)
 		return;
-	nc->self = si->cluster_node;
-	if (store_get_block(st, row->identity, &b, buf, sizeof(buf), err, sizeof(err)) == 1 &&
-	    b.ended_us > since)
-		since = b.ended_us;
-	(void)store_each_node_time(st, row->identity, since, ncount_cb, nc, err, sizeof(err));
+	ntimes_load(nt, st, cs, i, now);
+	if (nt->armed > lo)
+		lo = nt->armed;
+	memset(per, 0, sizeof(per));
+	for (k = 0; k < nt->n; k++)
+		if (nt->v[k].t >= lo)
+			per[nt->v[k].node]++;
+	for (k = 0; k < nt->nname; k++)
+		if (per[k] > 0) {
+			snprintf(nc->v[nc->n].name, CONF_NAME_MAX, "%s", nt->name[k]);
+			nc->v[nc->n++].n = per[k];
+		}
 	if (nc->n > 1)
 		qsort(nc->v, nc->n, sizeof(nc->v[0]), ncount_cmp);
+}
+
+/* ntimes_new - for the rows of one status; NULL outside a cluster (self NULL) or on ENOMEM */
+static struct ntimes *
+ntimes_new(const char *self)
+{
+	struct ntimes *nt;
+
+	if (self == NULL || (nt = calloc(1, sizeof(*nt))) == NULL)
+		return (NULL);
+	nt->self = self;
+	return (nt);
+}
+
+static void
+ntimes_free(struct ntimes *nt)
+{
+	if (nt != NULL)
+		free(nt->v);
+	free(nt);
 }
 
 /* nodes_text - " mx1:3 mx2:3" */
@@ -483,6 +560,7 @@ static void
 counts_json(FILE *fp, const struct cset *cs, struct store *st, const struct status_info *si,
     int64_t now)
 {
+	struct ntimes *nt = ntimes_new(si->cluster_node);
 	struct ncount nc;
 	char wb[32];
 	size_t i, k;
@@ -499,8 +577,8 @@ counts_json(FILE *fp, const struct cset *cs, struct store *st, const struct stat
 		    conf_limit_name(cs->v[i].win->limit),
 		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)), cs->v[i].count,
 		    cs->v[i].win->threshold);
-		if (si->cluster_node != NULL) {
-			row_nodes(st, si, &cs->v[i], now, &nc);
+		if (si->cluster_node != NULL && nt != NULL) {
+			row_nodes(nt, st, cs, i, now, &nc);
 			fputs(", \"nodes\": {", fp);
 			for (k = 0; k < nc.n; k++) {
 				fputs(k ? ", " : "", fp);
@@ -512,6 +590,7 @@ counts_json(FILE *fp, const struct cset *cs, struct store *st, const struct stat
 		fputc('}', fp);
 	}
 	fputs(cs->n ? "\n ]" : "]", fp);
+	ntimes_free(nt);
 }
 
 /* counts_text - the COUNTS table (in a cluster, with its messages per node) */
@@ -519,6 +598,7 @@ static void
 counts_text(FILE *fp, const struct cset *cs, struct store *st, const struct status_info *si,
     int64_t now)
 {
+	struct ntimes *nt = ntimes_new(si->cluster_node);
 	struct ncount nc;
 	char cnt[48], wb[32];
 	size_t i;
@@ -538,13 +618,14 @@ counts_text(FILE *fp, const struct cset *cs, struct store *st, const struct stat
 		fprintf(fp, " %-10.10s %-10s %6s %15s", cs->v[i].rule->name,
 		    conf_limit_name(cs->v[i].win->limit),
 		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)), cnt);
-		if (si->cluster_node != NULL) {
-			row_nodes(st, si, &cs->v[i], now, &nc);
+		if (si->cluster_node != NULL && nt != NULL) {
+			row_nodes(nt, st, cs, i, now, &nc);
 			fputc(' ', fp);
 			nodes_text(fp, &nc);
 		}
 		fputc('\n', fp);
 	}
+	ntimes_free(nt);
 }
 
 /* daemon_json - the "now" and "daemon" members, closing the object */

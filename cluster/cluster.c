@@ -54,7 +54,7 @@ struct cluster {
 	int64_t link_since_us, nagged_us;
 	/* the jobs */
 	struct job pub, dec, msgs, evs, nodes;
-	int events_first; /* just connected: the others' blocks before their messages */
+	int events_first;         /* just connected: the others' blocks before their messages */
 	int64_t pub_last, pub_n;  /* the batch in PostgreSQL's hands */
 	int64_t dec_id;           /* the decision in PostgreSQL's hands */
 	struct rows mrows, erows; /* fetched, not applied yet */

@@ -21,13 +21,17 @@
  *
  *	Counting the union.  A NOTIFY from another node (the libpq socket is
  *	in the event loop; an idle cluster sends nothing and polls nothing)
- *	fetches its messages after the last id fetched, and each goes, in
- *	one SQLite transaction with the new cursor, into the store (so the
- *	windows are rebuilt with it after a restart) and through
- *	pipeline_remote() into the limits, where it counts under the same
- *	identities as a local message and may raise a verdict here.  Events
- *	(blocks and unblocks of the others) are fetched the same way and
- *	applied through act_cluster_block() and act_cluster_unblock().
+ *	fetches its messages after the last id fetched, back to the longest
+ *	window before the log's clock (older ones can no longer count), and
+ *	each goes, in one SQLite transaction with the new cursor, into the
+ *	store (so the windows are rebuilt with it after a restart) and
+ *	through pipeline_remote() into the limits, where it counts under the
+ *	same identities as a local message and may raise a verdict here.
+ *	Events (blocks and unblocks of the others) are fetched the same way
+ *	and applied through act_cluster_block() and act_cluster_unblock();
+ *	after connecting, the events come first, so that a block in force
+ *	elsewhere keeps the messages that caused it from raising a verdict
+ *	here too.
  *
  *	PostgreSQL away.  Nothing waits for it: the log is read, counted and
  *	enforced on this node's own view while the outbox grows; the loss is

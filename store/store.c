@@ -157,8 +157,9 @@ static const struct migration {
 	 * 4 -> 5: the cluster (store_cluster.c): the outbox of this node's
 	 * messages, its block decisions not yet in PostgreSQL, the other
 	 * nodes' messages by their PostgreSQL id (the fetch cursors are in
-	 * track_state, namespace 100).  Terse: the whole schema's text fits
-	 * in the first page of the file.
+	 * track_state, namespace 100), indexed by identity as this node's
+	 * are (status says who sent an identity's messages).  Terse: the
+	 * whole schema's text fits in the first page of the file.
 	 */
 	{ "CREATE TABLE outbox(id INTEGER PRIMARY KEY,time_us INT NOT NULL,host,instance,"
 	  "queue_id,sasl,sender,client_ip,uid INT,nrcpt INT NOT NULL);"
@@ -167,7 +168,8 @@ static const struct migration {
 	  "CREATE TABLE remote(id INTEGER PRIMARY KEY,node NOT NULL,time_us INT NOT NULL,host,"
 	  "instance,queue_id,sasl,sender,client_ip,uid INT,nrcpt INT NOT NULL);"
 	  "CREATE INDEX remote_time ON remote(time_us);",
-	    NULL },
+	    "CREATE INDEX remote_sasl ON remote(sasl);CREATE INDEX remote_sender ON remote(sender);"
+	    "CREATE INDEX remote_ip ON remote(client_ip);CREATE INDEX remote_uid ON remote(uid);" },
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
