@@ -49,7 +49,7 @@ LIB_OBJ_SAN := $(LIB_SRC:%.c=build/san/%.o)
 TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon e2e
+.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon bench-cluster e2e
 all: build/sendguard $(TOOLS)
 
 build/%.o: %.c
@@ -106,6 +106,11 @@ e2e: build/sendguard
 
 bench-daemon: all
 	sh bench/daemon-latency.sh
+
+# `make bench-cluster`: the cluster's publish and exchange rates and the
+# latency of its verdicts, against a throwaway PostgreSQL (bench/cluster.sh)
+bench-cluster: all
+	sh bench/cluster.sh
 
 lint:
 	sh tests/lint.sh
