@@ -47,6 +47,7 @@ enum ktype {
 	KT_COMMAND,  /* absolute program and %-token arguments */
 	KT_CONNINFO, /* a libpq connection string without a password */
 	KT_NODE,     /* a node name: [A-Za-z0-9_.-], 1 to CONF_NAME_MAX - 1 bytes */
+	KT_NAME,     /* a host or instance name: letters, digits, '.', '-', '_' */
 };
 
 #define PATH_DASH 1 /* "-" (standard input) is allowed too */
@@ -65,7 +66,7 @@ struct key {
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS 34
+#define CONF_NKEYS 38
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */

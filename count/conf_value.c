@@ -556,26 +556,44 @@ val_conninfo(struct pstate *ps, const struct key *k, char **dst, const char *v)
 	return (put_str(ps, dst, v));
 }
 
-/* node_ok - a node name: 1 to CONF_NAME_MAX - 1 of [A-Za-z0-9_.-] */
+/* name_ok - 1 to max bytes of letters, digits, '.', '-' and '_' */
 static int
-node_ok(const char *v)
+name_ok(const char *v, size_t max)
 {
 	size_t n = strlen(v);
 
-	return (n >= 1 && n < CONF_NAME_MAX &&
-	    strspn(v,
-		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		"0123456789_.-") == n);
+	return (n >= 1 && n <= max &&
+	    v[strspn(v,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789.-_")] == '\0');
 }
 
-/* val_node - KT_NODE */
+/* val_node - KT_NODE: a node name, which fits a char[CONF_NAME_MAX] */
 static int
 val_node(struct pstate *ps, const struct key *k, char **dst, const char *v)
 {
-	if (!node_ok(v)) {
+	if (!name_ok(v, CONF_NAME_MAX - 1)) {
 		conf_ps_err(ps, ps->line,
 		    "%s: '%s' is not a node name (1 to %d of A-Z a-z 0-9 _ . -)", k->name, v,
 		    CONF_NAME_MAX - 1);
+		return (-1);
+	}
+	return (put_str(ps, dst, v));
+}
+
+/*
+ * val_name - KT_NAME: a host name or a Postfix instance (syslog_name's
+ * first part) as the log writes it: 1..CONF_NAME_MAX bytes of letters,
+ * digits, '.', '-' and '_'
+ */
+static int
+val_name(struct pstate *ps, const struct key *k, char **dst, const char *v)
+{
+	if (!name_ok(v, CONF_NAME_MAX)) {
+		conf_ps_err(ps, ps->line,
+		    "%s: '%s' is not a name (1 to %d letters, digits, '.', '-' or '_')", k->name, v,
+		    CONF_NAME_MAX);
 		return (-1);
 	}
 	return (put_str(ps, dst, v));
@@ -675,6 +693,8 @@ conf_set_value(struct pstate *ps, const struct key *k, void *base, const char *v
 		return (val_conninfo(ps, k, (char **)(void *)t, v));
 	case KT_NODE:
 		return (val_node(ps, k, (char **)(void *)t, v));
+	case KT_NAME:
+		return (val_name(ps, k, (char **)(void *)t, v));
 	}
 	return (-1);
 }
@@ -748,7 +768,7 @@ check_cluster(struct pstate *ps)
 	if (gethostname(host, sizeof(host)) < 0)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
-	if (!node_ok(host))
+	if (!name_ok(host, CONF_NAME_MAX - 1))
 		conf_ps_err(ps, ps->gline[key_index(SEC_CLUSTER, "conninfo")],
 		    "[cluster]: the host name '%s' cannot be a node name; set node", host);
 	else if (set_str(&c->cluster_node, host) < 0)

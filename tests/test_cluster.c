@@ -39,6 +39,7 @@
 #include "store/pg.h"
 #include "store/store.h"
 #include "tests/pgtest.h"
+#include "tests/queue.h"
 #include "util/hmap.h"
 
 static struct sg_pg pg;
@@ -452,6 +453,7 @@ node_setup(struct node *n, const char *name, const char *agent, const char *rule
 	memset(n, 0, sizeof(*n));
 	cr_assert_eq(sg_lower_tmpdir(n->dir, sizeof(n->dir), "sg-node"), 0);
 	cr_assert_eq(sg_standins(n->dir), 0);
+	cr_assert_eq(sg_postcat_standin(n->dir), 0);
 	snprintf(n->conf, sizeof(n->conf), "%s/agent.conf", n->dir);
 	snprintf(n->log, sizeof(n->log), "%s/mail.log", n->dir);
 	snprintf(n->err, sizeof(n->err), "%s/daemon.err", n->dir);
@@ -463,10 +465,12 @@ node_setup(struct node *n, const char *name, const char *agent, const char *rule
 	fprintf(fp,
 	    "[agent]\nlog = %s\nstate = %s/state.db\nsocket = %s/ctl.sock\nstart_at = beginning\n"
 	    "postfix_config_dir = %s/etc\npostsuper = %s/bin/postsuper\npostmap = %s/bin/postmap\n"
-	    "postfix = %s/bin/postfix\nsendmail = %s/bin/sendmail\n%s\n%s\n"
+	    "postfix = %s/bin/postfix\nsendmail = %s/bin/sendmail\npostcat = %s/bin/postcat\n"
+	    "hostname = mx\n%s\n%s\n"
 	    "[action block]\nsasl_map = %s\nsender_map = %s/etc/sender_access\n\n"
 	    "[cluster]\nconninfo = %s\nnode = %s\n",
-	    n->log, n->dir, n->dir, n->dir, n->dir, n->dir, n->dir, n->dir, agent, rules, n->map,
+	    n->log, n->dir, n->dir, n->dir, n->dir, n->dir, n->dir, n->dir, n->dir, agent, rules,
+	    n->map,
 	    n->dir, pg.conninfo, name);
 	fclose(fp);
 }
@@ -572,8 +576,11 @@ Test(cluster, two_nodes_block_and_unblock_everywhere, .fini = nodes_gone)
 		FILE *fp = fopen(nodes[k].log, "a");
 
 		cr_assert_not_null(fp);
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < 3; i++) { /* in its log, and in its queue (which confirms holds) */
 			sg_log_msg(fp, t + k * 10 + i, qids[k][i], login, login);
+			cr_assert_eq(sg_queue_msg(nodes[k].dir, qids[k][i], login, login, "192.0.2.10"),
+			    0);
+		}
 		fclose(fp);
 	}
 	cr_assert(wait_for(both_hold, login, 30),
