@@ -606,6 +606,17 @@ store_int_row(sqlite3_stmt *st, void *arg)
 	return 1;
 }
 
+/* store_int_query - the one number a one-row statement st (no parameters) reads; -1 on error */
+int64_t
+store_int_query(struct store *s, enum store_st st)
+{
+	int64_t n = -1;
+
+	if (store_walk(s, st, NULL, 0, store_int_row, &n, NULL, 0) < 0)
+		return -1;
+	return n;
+}
+
 /* field_val - the field of row that c names, as the value to bind */
 static struct store_val
 field_val(const struct store_col *c, const char *row)

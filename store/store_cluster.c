@@ -89,11 +89,7 @@ store_outbox_sent(struct store *s, int64_t id, char *err, size_t errlen)
 int64_t
 store_count_outbox(struct store *s)
 {
-	int64_t n = -1;
-
-	if (store_walk(s, ST_COUNT_OUTBOX, NULL, 0, store_int_row, &n, NULL, 0) < 0)
-		return -1;
-	return n;
+	return store_int_query(s, ST_COUNT_OUTBOX);
 }
 
 /* store_add_decision - a block decided or ended here, for the other nodes */

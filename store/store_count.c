@@ -133,11 +133,7 @@ store_set_cursor(struct store *s, const char *log, const struct store_cursor *c,
 int64_t
 store_count_messages(struct store *s)
 {
-	int64_t n = -1;
-
-	if (store_walk(s, ST_COUNT_MSG, NULL, 0, store_int_row, &n, NULL, 0) < 0)
-		return -1;
-	return n;
+	return store_int_query(s, ST_COUNT_MSG);
 }
 
 /*

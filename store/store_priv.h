@@ -315,6 +315,9 @@ int store_row(sqlite3_stmt *st, void *arg);
  */
 int store_int_row(sqlite3_stmt *st, void *arg);
 
+/* store_int_query - the number a one-row statement without parameters reads; -1 on error */
+int64_t store_int_query(struct store *s, enum store_st st);
+
 /* store_seterr - format into err when there is room; returns -1 */
 int store_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
