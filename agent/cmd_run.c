@@ -654,7 +654,8 @@ on_request(void *ctx, struct control_client *c, const struct control_req *r)
 		    : act_unblock(d->act, r->id, r->mode, on_act_done, c, err, sizeof(err));
 		if (rc == 0) {
 			if (d->cluster != NULL)
-				cluster_kick(d->cluster); /* cluster: the decision to the other nodes */
+				cluster_kick(
+				    d->cluster); /* cluster: the decision to the other nodes */
 			return; /* answered by on_act_done (c may already be gone) */
 		}
 		if ((fp = open_memstream(&buf, &len)) != NULL) {
@@ -939,7 +940,7 @@ cmd_run(int argc, char **argv)
 	}
 out:
 	cluster_free(d.cluster); /* cluster: before act, whose paths it uses */
-	act_free(d.act); /* reports to the clients that wait: before control_free */
+	act_free(d.act);         /* reports to the clients that wait: before control_free */
 	control_free(d.ctlsrv);
 	if (d.ctl >= 0) {
 		close(d.ctl);

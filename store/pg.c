@@ -523,8 +523,8 @@ rows(struct op *o, const PGresult *res)
 			x = node_row(o, res, r);
 			break;
 		default:
-			x = get_i64(res, r, 0, 0, &o->n) < 0 ? -1 : 0;
-			continue; /* not a row that is counted */
+			(void)get_i64(res, r, 0, 0, &o->n); /* left as it was when malformed */
+			continue;                           /* not a row that is counted */
 		}
 		o->n++;
 		if (x < 0)
@@ -914,7 +914,7 @@ pg_decide(struct pg *p, const struct store_decision *d, int64_t now_us, pg_done_
 
 	if ((o = user_op(p, OP_DECIDE, block ? SQL_BLOCK : SQL_UNBLOCK, done, ctx)) == NULL)
 		return (-1);
-	buf_init(&hex, 2 * IDENT_MAX);
+	buf_init(&hex, (size_t)2 * IDENT_MAX);
 	ok = hex_encode(&hex, d->identity, strlen(d->identity)) == 0 && op_param(o, p->node) == 0 &&
 	    op_param(o, buf_str(&hex)) == 0 &&
 	    (block ? op_param(o, d->rule != NULL ? d->rule : "manual") == 0 &&

@@ -140,7 +140,7 @@ pg_schema_sql(int v)
 	struct buf b;
 	char *sql;
 
-	buf_init(&b, 1024 * 1024);
+	buf_init(&b, (size_t)1024 * 1024);
 	buf_addf(&b, "%s%s;INSERT INTO sendguard_schema (version) VALUES (%d)", SCHEMA_PRELUDE,
 	    pg_schema[v - 1], v);
 	sql = b.failed ? NULL : strdup(buf_str(&b));
