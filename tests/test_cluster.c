@@ -11,7 +11,9 @@
  *  - two nodes racing (two processes, migrating an empty database at
  *    the same moment, then blocking the same 40 identities at once)
  *    record one block episode per identity, and a table of episodes:
- *    in force, ended by an unblock, run out.
+ *    in force, ended by an unblock, run out;
+ *  - retention: messages, events and ended episodes older than it are
+ *    deleted, a block in force is not.
  * With the daemon ($SG_BIN, two nodes, each its own log and stand-in
  * postsuper/postmap/postfix from tests/runcmd.h):
  *  - a login sends 3 messages through each node under a limit of 5/1h:
@@ -282,6 +284,70 @@ Test(cluster, publish_twice_stores_once, .fini = pg_gone)
 	store_close(st);
 }
 
+/* ------------------------------------------------------------------ */
+/* retention: rows older than it go, blocks in force stay */
+
+/* decide - node p's block (until_us; 0: until unblocked) or unblock of id at now_us */
+static void
+decide(struct pg *p, struct seen *s, const char *kind, const char *id, int64_t until_us,
+    int64_t now_us)
+{
+	const struct store_decision d = { 0, 0, kind, id, "submission", until_us, "keep" };
+
+	cr_assert_eq(pg_decide(p, &d, now_us, on_done, s), 0);
+	wait_done(p, s, 1);
+	cr_assert(s->ok, "%s %s: %s", kind, id, s->why);
+}
+
+Test(cluster, retention_prunes_old_rows, .fini = pg_gone)
+{
+	const int64_t now = wall_us(), day = 86400000000LL, old = now - 2 * day;
+	struct store *st;
+	struct seen s;
+	struct pg *p;
+	char err[512], qid[16];
+	int64_t last = 0;
+	int i;
+
+	need_pg();
+	cr_assert_eq(store_open(&st, NULL, 0, err, sizeof(err)), 0, "%s", err);
+	for (i = 0; i < 5; i++) { /* three two days old, two of the last minute */
+		const struct store_msg m = { .time_us = i < 3 ? old + i : now - 60000000 + i,
+			.host = "mx",
+			.instance = "postfix",
+			.queue_id = qid,
+			.sasl = "alice@example.com",
+			.uid = -1,
+			.nrcpt = 1 };
+
+		snprintf(qid, sizeof(qid), "AB%04d", i);
+		cr_assert_eq(store_add_outbox(st, &m, err, sizeof(err)), 0, "%s", err);
+	}
+	p = connect_as("mx1", &s);
+	cr_assert_eq(publish_outbox(p, &s, st, &last), 5);
+	decide(p, &s, "block", "sasl:old@example.com", 0, old);
+	decide(p, &s, "unblock", "sasl:old@example.com", 0, old + 1000000);
+	decide(p, &s, "block", "sasl:stale@example.com", old + 3600000000LL, old);
+	decide(p, &s, "block", "sasl:new@example.com", now + 3600000000LL, now);
+
+	cr_assert_eq(pg_prune(p, now - day, on_done, &s), 0);
+	wait_done(p, &s, 1);
+	cr_assert(s.ok, "prune: %s", s.why);
+	cr_expect_eq(s.n, 8, "3 messages, 3 events and 2 ended blocks older than a day");
+	cr_expect_eq(sg_pg_num(&pg, "SELECT count(*) FROM sendguard_messages"), 2,
+	    "the last minute's messages stay");
+	cr_expect_eq(sg_pg_num(&pg, "SELECT count(*) FROM sendguard_events"), 1);
+	cr_expect_eq(sg_pg_num(&pg,
+			 "SELECT count(*) FROM sendguard_blocks WHERE ended_us IS NULL "
+			 "AND identity = convert_to('sasl:new@example.com', 'UTF8')"),
+	    1, "the block in force stays");
+	cr_expect_eq(sg_pg_num(&pg, "SELECT count(*) FROM sendguard_blocks"), 1,
+	    "the unblocked and the long expired episodes are gone");
+	pg_free(p);
+	store_close(st);
+}
+
+/* ------------------------------------------------------------------ */
 /* ------------------------------------------------------------------ */
 /* blocks: one episode per identity, whoever crosses */
 
