@@ -24,6 +24,12 @@
  *	  - cluster, both: when both nodes enforce it (the other node's
  *	    "blocking it here too", or a verdict of its own).
  *	Prints the count and p50/p90/p99/max of each.  libc only; POSIX.
+ * RETURNS
+ *	Exit 0 after printing; 1 when a run failed (a daemon would not start,
+ *	out of memory); 2 for bad arguments.
+ * UNTRUSTED INPUT
+ *	None: a generated log, read for queue IDs and the daemons' own
+ *	stderr lines, each bounded by the buffers here.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -327,9 +333,21 @@ report(const char *what, double *v, size_t n, size_t of)
 int
 main(int argc, char **argv)
 {
-	double rate = argc > 5 ? strtod(argv[5], NULL) : 5000, *v[3], w;
+	double rate = 5000, *v[3], w;
 	size_t n[3] = { 0, 0, 0 }, i;
+	long long r;
+	char *end;
 
+	if (argc > 5) {
+		errno = 0;
+		r = strtoll(argv[5], &end, 10);
+		if (end == argv[5] || *end != '\0' || errno == ERANGE || r < 1 || r > 1000000) {
+			fprintf(stderr, "cluster: LINES_PER_SEC: 1 to 1000000, not '%s'\n",
+			    argv[5]);
+			return (2);
+		}
+		rate = (double)r;
+	}
 	if (argc < 5) {
 		fprintf(stderr,
 		    "usage: cluster SENDGUARD LOG_IN WORKDIR CONNINFO [LINES_PER_SEC]\n");

@@ -13,6 +13,14 @@
  *	operation has ended, in one SQLite transaction with their cursor:
  *	rows and the end of a result can come in different turns of the
  *	loop, between which the daemon runs transactions of its own.
+ * RETURNS
+ *	As cluster.h says: status through cluster_info(), a local store
+ *	failure through env->fatal, everything else logged through env->log.
+ *	Never prints, never exits.
+ * UNTRUSTED INPUT
+ *	Rows other nodes wrote to PostgreSQL (checked in form by pg.c):
+ *	identities through act_identity_ok(), rule names through rule_ok(),
+ *	node names escaped (util/esc) before they are logged.
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -689,6 +689,19 @@ Test(cluster, two_nodes_block_and_unblock_everywhere, .fini = nodes_gone)
 /* ------------------------------------------------------------------ */
 /* the union of two truths, through an outage and a crash */
 
+/* num_at - the decimal number at s, which must end at a byte of stops; -1 when it does not */
+static long
+num_at(const char *s, const char *stops)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == ERANGE || end == s || v < 0 || v > 1000000000LL || strchr(stops, *end) == NULL)
+		return (-1);
+	return ((long)v);
+}
 /* The truth of both logs: identity -> messages, recipients. */
 struct tally {
 	long msgs, rcpts;
@@ -720,8 +733,9 @@ truth_load(struct hmap *h, const char *path)
 			if (added)
 				cr_assert_not_null(*slot = calloc(1, sizeof(struct tally)));
 			t = *slot;
-			t->msgs += strtol(f[2], NULL, 10);
-			t->rcpts += strtol(f[3], NULL, 10);
+			cr_assert(num_at(f[2], "") >= 0 && num_at(f[3], "") >= 0, "odd truth counts");
+			t->msgs += num_at(f[2], "");
+			t->rcpts += num_at(f[3], "");
 		}
 	}
 	free(all);
@@ -787,7 +801,7 @@ union_ok(struct check *c, const char *conf)
 			break;
 		t = hmap_get(c->h, p, (size_t)(e - p));
 		msgs = strstr(e, "\"limit\": \"messages\"") == strstr(e, "\"limit\": ");
-		v = strtol(strstr(e, "\"count\": ") + 9, NULL, 10);
+		v = num_at(strstr(e, "\"count\": ") + 9, ",}");
 		if (t == NULL) {
 			c->extra++;
 			continue;

@@ -1,11 +1,20 @@
 /*
  * NAME
  *	hex - bytes as hexadecimal text and back (see hex.h)
+ * SUMMARY
+ *	hex_encode() and hex_decode(), for what must cross a boundary
+ *	without a byte of its own (the cluster's strings in PostgreSQL).
+ * RETURNS
+ *	0 / -1, or the number of bytes decoded; never prints, never exits.
+ * UNTRUSTED INPUT
+ *	hex_decode()'s text: odd lengths, non-hex digits and too many bytes
+ *	are refused.
  */
 #include "util/hex.h"
 
 static const char digits[] = "0123456789abcdef";
 
+/* hex_encode - n bytes at p as lower-case hex digits appended to b; 0, or -1 */
 int
 hex_encode(struct buf *b, const void *p, size_t n)
 {
@@ -35,6 +44,7 @@ nibble(char c)
 	return (-1);
 }
 
+/* hex_decode - n hex digits at h as bytes into out, NUL-terminated; their number, or -1 */
 long
 hex_decode(const char *h, size_t n, char *out, size_t outlen)
 {
