@@ -124,6 +124,7 @@ message_cb(void *ctx, const struct track_msg *m)
 		fail(pl, "limits", "out of memory");
 }
 
+/* pipeline_remote - another node's message into the limits only (see pipeline.h) */
 void
 pipeline_remote(struct pipeline *pl, const struct track_msg *m)
 {
