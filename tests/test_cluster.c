@@ -19,7 +19,8 @@
  *  - a login sends 3 messages through each node under a limit of 5/1h:
  *    both nodes hold that login's queued mail (each only its own queue
  *    IDs), both maps hold the login, PostgreSQL has one block; unblock
- *    on one node empties both maps;
+ *    --release-held on one node empties both maps and releases each
+ *    node's own held mail;
  *  - two logs from build/bench/loggen with their truth, appended while
  *    PostgreSQL is stopped half-way and started again, one node
  *    SIGKILLed once: both nodes' status counts equal the union of the two
@@ -618,6 +619,15 @@ neither_maps(void *arg)
 	return (ok);
 }
 
+/* both_released - each node ran postsuper -H (unblock --release-held reached it) */
+static int
+both_released(void *arg)
+{
+	(void)arg;
+	return (sg_ncalls(nodes[0].calls, "postsuper", "-H", 0) > 0 &&
+	    sg_ncalls(nodes[1].calls, "postsuper", "-H", 0) > 0);
+}
+
 Test(cluster, two_nodes_block_and_unblock_everywhere, .fini = nodes_gone)
 {
 	static const char *const names[] = { "mxa", "mxb" };
@@ -668,10 +678,11 @@ Test(cluster, two_nodes_block_and_unblock_everywhere, .fini = nodes_gone)
 	snprintf(want, sizeof(want), "\"count\": 6, \"threshold\": 5, \"nodes\": {\"mxa\": 3, \"mxb\": 3}");
 	cr_expect(strstr(js, want) != NULL, "node A's status:\n%s", js);
 	free(js);
-	/* unblock on one node ends it on both */
+	/* unblock --release-held on one node ends it on both, and releases on both */
 	{
 		char id[96];
-		const char *argv[] = { sg_bin(), "unblock", "-c", nodes[1].conf, id, NULL };
+		const char *argv[] = { sg_bin(), "unblock", "--release-held", "-c", nodes[1].conf, id,
+			NULL };
 		struct cmdres r;
 
 		snprintf(id, sizeof(id), "sasl:%s", login);
@@ -681,6 +692,17 @@ Test(cluster, two_nodes_block_and_unblock_everywhere, .fini = nodes_gone)
 	}
 	cr_expect(wait_for(neither_maps, login, 30), "both maps should be empty\nA:\n%s",
 	    sg_slurp_path(nodes[0].err));
+	cr_assert(wait_for(both_released, NULL, 30), "both nodes should release\nA:\n%s",
+	    sg_slurp_path(nodes[0].err));
+	for (k = 0; k < 2; k++) {
+		char mine[64];
+
+		snprintf(mine, sizeof(mine), "%s\n%s\n%s\n", qids[k][0], qids[k][1], qids[k][2]);
+		held = sg_stdin_union(nodes[k].calls, "postsuper", "-H", 0);
+		cr_expect_str_eq(held, mine, "node %s releases its own queue IDs, and only them",
+		    names[k]);
+		free(held);
+	}
 	cr_expect_eq(sg_pg_num(&pg,
 			 "SELECT count(*) FROM sendguard_blocks WHERE ended_by = 'mxb'"),
 	    1);
