@@ -55,6 +55,7 @@ struct cluster {
 	struct pg *pg;
 	int fd, fd_events; /* what the loop watches for pg (-1: nothing) */
 	int retry;         /* the reconnect timer (-1: none) */
+	int busy;          /* the store-busy retry timer (-1: none) */
 	uint64_t backoff_ms;
 	/* the link */
 	enum pg_link link;
@@ -220,15 +221,33 @@ counted_cb(void *ctx, const char *node, int64_t newest_us, int64_t n)
 
 /* ------------------------------------------------------------ local store */
 
-/* begin - a transaction of the cluster's own; 0, or -1 after env->fatal */
+static void on_busy(struct ev *, int, void *);
+
+/*
+ * begin - a transaction of the cluster's own; 0, or -1 after env->fatal.
+ * Another process holding the state database past the busy timeout is
+ * no reason to stop (as for the daemon's own batches): -1 without fatal,
+ * and the fetches and publishes run again after CLUSTER_BUSY_MS, from
+ * the cursors and outboxes that were not moved.
+ */
 static int
 begin(struct cluster *c)
 {
 	char err[512];
+	int rc;
 
-	if (store_begin(c->env.store, err, sizeof(err)) == 0)
+	if ((rc = store_begin(c->env.store, err, sizeof(err))) == 0)
 		return (0);
-	c->env.fatal(c->env.ctx, err);
+	if (rc != STORE_BUSY) {
+		c->env.fatal(c->env.ctx, err);
+		return (-1);
+	}
+	if (c->busy < 0) {
+		say(c, 1, "%s; the cluster's rows wait: trying again in %d s", err,
+		    CLUSTER_BUSY_MS / 1000);
+		if ((c->busy = ev_add_timer(c->env.ev, CLUSTER_BUSY_MS, 0, on_busy, c)) < 0)
+			say(c, 1, "no timer to try again");
+	}
 	return (-1);
 }
 
@@ -678,6 +697,23 @@ publish(struct cluster *c)
 
 static void connect_now(struct cluster *);
 
+/* on_busy - the state database was busy: fetch and publish again what waited */
+static void
+on_busy(struct ev *ev, int id, void *ctx)
+{
+	struct cluster *c = ctx;
+
+	(void)ev;
+	(void)id;
+	c->busy = -1;
+	if (c->link != PG_UP)
+		return; /* connecting again fetches and publishes anyway */
+	fetch_events(c);
+	fetch_messages(c);
+	publish(c);
+	watch(c);
+}
+
 static void
 on_retry(struct ev *ev, int id, void *ctx)
 {
@@ -792,6 +828,7 @@ cluster_new(const struct conf *conf, const struct cluster_env *env)
 	c->conf = conf;
 	c->fd = -1;
 	c->retry = -1;
+	c->busy = -1;
 	c->backoff_ms = CLUSTER_RETRY_MIN_MS;
 	c->link = PG_CONNECTING;
 	snprintf(c->node, sizeof(c->node), "%s", conf->cluster_node);
@@ -816,6 +853,8 @@ cluster_free(struct cluster *c)
 		(void)ev_del_fd(c->env.ev, c->fd);
 	if (c->retry >= 0)
 		(void)ev_del_timer(c->env.ev, c->retry);
+	if (c->busy >= 0)
+		(void)ev_del_timer(c->env.ev, c->busy);
 	pg_free(c->pg);
 	rows_clear(&c->mrows);
 	rows_clear(&c->erows);

@@ -42,8 +42,10 @@
  *	the cursor on, so every node ends with the union's counts.
  * RETURNS
  *	Nothing to the daemon but status; a failure of the local store
- *	(which the daemon cannot go on without) goes to env->fatal; the rest
- *	is logged through env->log.  Never prints, never exits.
+ *	(which the daemon cannot go on without) goes to env->fatal, except
+ *	a write lock another process holds past the busy timeout, which is
+ *	logged and waited out (CLUSTER_BUSY_MS); the rest is logged through
+ *	env->log.  Never prints, never exits.
  * UNTRUSTED INPUT
  *	Rows from PostgreSQL, written by other nodes: pg.c has checked their
  *	form; identities pass act_identity_ok() and rule names the config's
@@ -66,6 +68,7 @@
 #define CLUSTER_RETRY_MIN_MS 500           /* first wait before connecting again */
 #define CLUSTER_RETRY_MAX_MS 30000         /* longest wait */
 #define CLUSTER_NAG_US (300LL * 1000000)   /* a still-down warning every 5 min */
+#define CLUSTER_BUSY_MS 10000              /* the state database busy: try again after */
 #define CLUSTER_PRUNE_US (600LL * 1000000) /* PostgreSQL's retention: at most every 10 min */
 #define CLUSTER_NODES_MAX 64
 

@@ -21,6 +21,8 @@
  *    IDs), both maps hold the login, PostgreSQL has one block; unblock
  *    --release-held on one node empties both maps and releases each
  *    node's own held mail;
+ *  - another process holding a node's state database past the busy
+ *    timeout does not stop it: it counts the other's messages after;
  *  - two logs from build/bench/loggen with their truth, appended while
  *    PostgreSQL is stopped half-way and started again, one node
  *    SIGKILLed once: both nodes' status counts equal the union of the two
@@ -706,6 +708,86 @@ Test(cluster, two_nodes_block_and_unblock_everywhere, .fini = nodes_gone)
 	cr_expect_eq(sg_pg_num(&pg,
 			 "SELECT count(*) FROM sendguard_blocks WHERE ended_by = 'mxb'"),
 	    1);
+}
+
+/* counted_on - node ((void **)arg)[0]'s status has the count ((void **)arg)[1] */
+static int
+counted_on(void *arg)
+{
+	void **a = arg;
+	char *js = sg_status_running(((const struct node *)a[0])->conf);
+	int ok = js != NULL && strstr(js, (const char *)a[1]) != NULL;
+
+	free(js);
+	return (ok);
+}
+
+/*
+ * Another process holds node B's state database past the busy timeout
+ * while node A publishes (issue 11's busy write lock, met by the
+ * cluster's own transaction): B says so and keeps running, and counts
+ * A's messages once the lock is let go.
+ */
+Test(cluster, busy_state_database_is_waited_out, .fini = nodes_gone)
+{
+	static const char *const names[] = { "mxa", "mxb" };
+	const char *login = "dave@example.com";
+	const time_t t = time(NULL) - 600;
+	char statep[160], c, *e;
+	char want[] = "\"count\": 3, \"threshold\": 100, \"nodes\": {\"mxa\": 3}";
+	void *arg[2] = { &nodes[1], want };
+	int go[2], ready[2], k, st;
+	pid_t holder;
+	FILE *fp;
+
+	need_pg();
+	setenv("TZ", "UTC", 1);
+	for (k = 0; k < 2; k++) {
+		node_setup(&nodes[k], names[k], "mode = monitor\n",
+		    "[limit submission]\nby = sasl\nmessages = 100/1h\nactions = hold\n");
+		node_start(&nodes[k]);
+	}
+	for (k = 0; k < 2; k++)
+		wait_link(&nodes[k], "up");
+	snprintf(statep, sizeof(statep), "%s/state.db", nodes[1].dir);
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
+	if ((holder = fork()) == 0) {
+		struct store *o = NULL;
+		char err[512];
+
+		if (store_open(&o, statep, 0, err, sizeof(err)) < 0 ||
+		    store_begin(o, err, sizeof(err)) < 0)
+			_exit(1);
+		(void)!write(ready[1], "r", 1);
+		(void)!read(go[0], &c, 1);
+		store_rollback(o);
+		store_close(o);
+		_exit(0);
+	}
+	cr_assert_eq(read(ready[0], &c, 1), 1, "the lock was never taken");
+	cr_assert_not_null(fp = fopen(nodes[0].log, "a"));
+	for (k = 0; k < 3; k++) {
+		char qid[] = "D0D0D00";
+
+		qid[6] = (char)('0' + k);
+		sg_log_msg(fp, t + k, qid, login, login);
+	}
+	fclose(fp);
+	sg_msleep(7000);
+	cr_expect_eq(waitpid(nodes[1].pid, &st, WNOHANG), 0, "node B stopped (status %d):\n%s",
+	    st, sg_slurp_path(nodes[1].err));
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	cr_assert_eq(waitpid(holder, &st, 0), holder);
+	cr_expect(wait_for(counted_on, arg, 30), "node B should count A's 3 messages:\n%s",
+	    sg_slurp_path(nodes[1].err));
+	e = sg_slurp_path(nodes[1].err);
+	cr_expect_not_null(strstr(e, "the cluster's rows wait"), "%s", e);
+	free(e);
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
 }
 
 /* ------------------------------------------------------------------ */
