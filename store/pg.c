@@ -435,6 +435,19 @@ row_id(struct op *o, const PGresult *res, int r, int64_t *id)
 	return (0);
 }
 
+/*
+ * value_ok - a field identities are made of (NULL: absent) has no control
+ * byte, as the parser requires of a log's (parsers/postfix.c)
+ */
+static int
+value_ok(const char *v)
+{
+	for (; v != NULL && *v != '\0'; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return (0);
+	return (1);
+}
+
 /* msg_row - a row of SQL_FETCH_MSG to the caller; -1 for a malformed one, 1: stop */
 static int
 msg_row(struct op *o, const PGresult *res, int r)
@@ -454,7 +467,8 @@ msg_row(struct op *o, const PGresult *res, int r)
 	m.m.sasl = get_hex(res, r, 6, f[3], sizeof(f[3]), &ok);
 	m.m.sender = get_hex(res, r, 7, f[4], sizeof(f[4]), &ok);
 	m.m.client_ip = get_hex(res, r, 8, f[5], sizeof(f[5]), &ok);
-	if (!ok || m.node == NULL || get_i64(res, r, 2, 0, &m.m.time_us) < 0 ||
+	if (!ok || m.node == NULL || !value_ok(m.m.sasl) || !value_ok(m.m.sender) ||
+	    !value_ok(m.m.client_ip) || get_i64(res, r, 2, 0, &m.m.time_us) < 0 ||
 	    get_i64(res, r, 9, -1, &uid) < 0 || get_i64(res, r, 10, 0, &nrcpt) < 0 || uid < -1 ||
 	    uid > 0x7fffffff || nrcpt < 0 || nrcpt > 0x7fffffff)
 		return (-1);
