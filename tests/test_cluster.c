@@ -43,6 +43,7 @@
 
 #include "store/pg.h"
 #include "store/store.h"
+#include "tests/locker.h"
 #include "tests/pgtest.h"
 #include "tests/queue.h"
 #include "util/hmap.h"
@@ -742,11 +743,11 @@ Test(cluster, busy_state_database_is_waited_out, .fini = nodes_gone)
 	static const char *const names[] = { "mxa", "mxb" };
 	const char *login = "dave@example.com";
 	const time_t t = time(NULL) - 600;
-	char statep[160], c, *e;
+	char statep[160], *e;
 	char want[] = "\"count\": 3, \"threshold\": 100, \"nodes\": {\"mxa\": 3}";
 	void *arg[2] = { &nodes[1], want };
-	int go[2], ready[2], k, st;
-	pid_t holder;
+	struct sg_locker l;
+	int k, st;
 	FILE *fp;
 
 	need_pg();
@@ -759,22 +760,7 @@ Test(cluster, busy_state_database_is_waited_out, .fini = nodes_gone)
 	for (k = 0; k < 2; k++)
 		wait_link(&nodes[k], "up");
 	snprintf(statep, sizeof(statep), "%s/state.db", nodes[1].dir);
-	cr_assert_eq(pipe(go), 0);
-	cr_assert_eq(pipe(ready), 0);
-	if ((holder = fork()) == 0) {
-		struct store *o = NULL;
-		char err[512];
-
-		if (store_open(&o, statep, 0, err, sizeof(err)) < 0 ||
-		    store_begin(o, err, sizeof(err)) < 0)
-			_exit(1);
-		(void)!write(ready[1], "r", 1);
-		(void)!read(go[0], &c, 1);
-		store_rollback(o);
-		store_close(o);
-		_exit(0);
-	}
-	cr_assert_eq(read(ready[0], &c, 1), 1, "the lock was never taken");
+	cr_assert_eq(sg_locker_start(&l, statep), 0, "the lock was never taken");
 	cr_assert_not_null(fp = fopen(nodes[0].log, "a"));
 	for (k = 0; k < 3; k++) {
 		char qid[] = "D0D0D00";
@@ -786,17 +772,12 @@ Test(cluster, busy_state_database_is_waited_out, .fini = nodes_gone)
 	sg_msleep(7000);
 	cr_expect_eq(waitpid(nodes[1].pid, &st, WNOHANG), 0, "node B stopped (status %d):\n%s",
 	    st, sg_slurp_path(nodes[1].err));
-	cr_assert_eq(write(go[1], "g", 1), 1);
-	cr_assert_eq(waitpid(holder, &st, 0), holder);
+	cr_assert_eq(sg_locker_stop(&l), 0);
 	cr_expect(wait_for(counted_on, arg, 30), "node B should count A's 3 messages:\n%s",
 	    sg_slurp_path(nodes[1].err));
 	e = sg_slurp_path(nodes[1].err);
 	cr_expect_not_null(strstr(e, "the cluster's rows wait"), "%s", e);
 	free(e);
-	close(go[0]);
-	close(go[1]);
-	close(ready[0]);
-	close(ready[1]);
 }
 
 /* ------------------------------------------------------------------ */
