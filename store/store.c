@@ -208,6 +208,10 @@ static const struct migration {
 #define NODES(cond) \
 	"SELECT NULL, time_us FROM messages WHERE " cond " AND time_us >= ?2" \
 	" UNION ALL SELECT node, time_us FROM remote WHERE " cond " AND time_us >= ?2"
+/* At most ?2 rows of table t older than ?1, the first by order */
+#define PRUNE_SOME(t, order) \
+	"DELETE FROM " t " WHERE id IN (SELECT id FROM " t " WHERE time_us < ?1" \
+	" ORDER BY " order " LIMIT ?2)"
 #define RECENT(cond) \
 	"SELECT " MSG_COLS ", removed_us FROM (SELECT * FROM" \
 	" messages WHERE " cond " ORDER BY time_us DESC, id DESC LIMIT ?2)" \
@@ -263,12 +267,8 @@ static const struct {
 	    "INSERT OR REPLACE INTO track_state (ns, k, v) VALUES (?1, ?2, ?3)" },
 	[ST_KV_DEL] = { "save state", "DELETE FROM track_state WHERE ns = ?1 AND k = ?2" },
 	[ST_KV_EACH] = { "read state", "SELECT k, v FROM track_state WHERE ns = ?1 ORDER BY k" },
-	[ST_PRUNE_SOME_MSG] = { "prune",
-	    "DELETE FROM messages WHERE id IN (SELECT id FROM messages"
-	    " WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)" },
-	[ST_PRUNE_SOME_VERDICT] = { "prune",
-	    "DELETE FROM verdicts WHERE id IN (SELECT id FROM verdicts"
-	    " WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)" },
+	[ST_PRUNE_SOME_MSG] = { "prune", PRUNE_SOME("messages", "time_us") },
+	[ST_PRUNE_SOME_VERDICT] = { "prune", PRUNE_SOME("verdicts", "time_us") },
 	[ST_LAST_TIME] = { "read messages",
 	    "SELECT max(t) FROM (SELECT max(time_us) AS t FROM messages"
 	    " UNION ALL SELECT max(time_us) FROM remote)" },
@@ -349,12 +349,8 @@ static const struct {
 	    "INSERT OR REPLACE INTO track_state (ns, k, v) VALUES (100, ?1, ?2)" },
 	[ST_EACH_REMOTE_NODE] = { "read remote messages",
 	    "SELECT node, max(time_us), count(*) FROM remote GROUP BY node ORDER BY node" },
-	[ST_PRUNE_SOME_REMOTE] = { "prune",
-	    "DELETE FROM remote WHERE id IN (SELECT id FROM remote"
-	    " WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)" },
-	[ST_PRUNE_SOME_OUTBOX] = { "prune",
-	    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
-	    " WHERE time_us < ?1 ORDER BY id LIMIT ?2)" },
+	[ST_PRUNE_SOME_REMOTE] = { "prune", PRUNE_SOME("remote", "time_us") },
+	[ST_PRUNE_SOME_OUTBOX] = { "prune", PRUNE_SOME("outbox", "id") },
 	IDENT_FAMILY(ST_NODES_SASL, "read messages", NODES),
 };
 
