@@ -16,7 +16,7 @@ VERSION  := 0.1.0
 
 CC       ?= cc
 # libpq: the cluster's PostgreSQL (store/pg.c, the only file that includes libpq-fe.h)
-PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd libpq
+PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd libsystemd libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libbz2 ships no pkg-config file on Debian 12 (libbz2-dev has only the
 # header and libbz2.so), so it is linked by name.

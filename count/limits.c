@@ -3,10 +3,16 @@
  *	limits - exact sliding-window sums (see limits.h)
  * SUMMARY
  *	Per (rule, identity) one array of the messages inside the rule's
- *	longest window, sorted by time, with a running recipient sum.  The
- *	value of a window at message m is computed over [lo, m] where lo is
- *	the first entry newer than t_m - W (binary search), so windows are
- *	exact to the microsecond and need no buckets.
+ *	longest window, sorted by time, with a running recipient sum, and,
+ *	for a rule with bounces windows, one array of bounce lines (struct
+ *	series each).  The value of a window at message m is computed over
+ *	[lo, m] where lo is the first entry newer than t_m - W (binary
+ *	search), so windows are exact to the microsecond and need no buckets.
+ *	Distinct senders are counted exactly: each entry points at its
+ *	sender interned in one map (struct sname, counted references), so
+ *	two entries have the same sender when they hold the same pointer.
+ *	The client addresses of every identity a rule counts are kept in
+ *	count/clients.c, for the addresses a verdict names.
  *	Blocks are kept per identity (struct lblock, only for identities that
  *	were ever blocked): a re-arm bumps the block's epoch and moves its
  *	armed time; each (rule, identity) state notices the new epoch at its
@@ -20,14 +26,29 @@
 
 #include "util/arr.h"
 #include "util/hmap.h"
+#include "count/clients.h"
 #include "count/limits.h"
 #include "util/ident.h"
 
+/* An envelope sender, interned: as many references as entries point at it. */
+struct sname {
+	size_t refs;
+	size_t len;
+	char s[];
+};
+
 struct ent {
 	int64_t t;
-	long nrcpt;
-	uint64_t iph; /* hash of the client IP, 0 for none */
-	int64_t cum;  /* running recipient sum up to and including this entry */
+	long nrcpt;              /* messages: its recipients; bounces: recipients bounced */
+	uint64_t iph;            /* hash of the client IP, 0 for none */
+	const struct sname *snd; /* its sender (senders windows only), NULL for none */
+	int64_t cum;             /* running nrcpt sum up to and including this entry */
+};
+
+/* Entries in time order: the live ones are e[start .. n). */
+struct series {
+	struct ent *e;
+	size_t start, n, cap;
 };
 
 struct wstate {
@@ -48,19 +69,25 @@ struct lblock {
 struct lstate {
 	const struct conf_rule *rule;
 	char *ident;
-	unsigned epoch; /* of its identity's lblock when last judged */
-	struct ent *e;
-	size_t start, n, cap; /* live entries are e[start .. n) */
-	int64_t maxw;         /* longest window, microseconds */
+	unsigned epoch;  /* of its identity's lblock when last judged */
+	struct series m; /* its messages */
+	struct series b; /* its bounce lines (a rule with bounces windows) */
+	int msgs, bncs;  /* the rule has windows over messages, over bounces */
+	int snd;         /* the rule has senders windows: entries keep their sender */
+	int64_t maxw;    /* longest window, microseconds */
 	struct wstate w[];
 };
 
 struct limits {
 	const struct conf *conf;
-	struct hmap *states; /* "ruleindex\0identity" -> struct lstate */
-	struct hmap *blocks; /* identity -> struct lblock */
-	uint64_t *set;       /* scratch set for distinct IPs */
+	struct hmap *states;     /* "ruleindex\0identity" -> struct lstate */
+	struct hmap *blocks;     /* identity -> struct lblock */
+	struct hmap *senders;    /* sender -> struct sname */
+	struct clients *clients; /* identity -> its client addresses */
+	int64_t maxw;            /* longest window of any rule, microseconds */
+	uint64_t *set;           /* scratch set for distinct IPs and senders */
 	size_t setcap;
+	char ips[CLIENTS_TEXT_MAX]; /* a verdict's addresses */
 };
 
 struct limits *
@@ -68,27 +95,102 @@ limits_new(const struct conf *conf)
 {
 	struct limits *l;
 
+	size_t i, j;
+
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return (NULL);
 	l->conf = conf;
-	if ((l->states = hmap_new()) == NULL || (l->blocks = hmap_new()) == NULL) {
-		hmap_free(l->states, NULL);
-		free(l);
+	if ((l->states = hmap_new()) == NULL || (l->blocks = hmap_new()) == NULL ||
+	    (l->senders = hmap_new()) == NULL || (l->clients = clients_new()) == NULL) {
+		limits_free(l);
 		return (NULL);
 	}
+	for (i = 0; i < conf->nrules; i++)
+		for (j = 0; j < conf->rules[i].nwin; j++)
+			if (conf->rules[i].win[j].seconds * 1000000 > l->maxw)
+				l->maxw = conf->rules[i].win[j].seconds * 1000000;
 	return (l);
 }
 
-static void
-lstate_free(void *v)
+/* sname_get - sender s interned, one more reference; NULL on ENOMEM */
+static const struct sname *
+sname_get(struct limits *l, const char *s)
 {
-	struct lstate *s = v;
+	size_t n = strlen(s);
+	struct sname *sn;
+	void **slot;
+	int added;
 
+	if ((slot = hmap_get_or_add(l->senders, s, n, &added)) == NULL)
+		return (NULL);
+	if (added) {
+		if ((sn = calloc(1, sizeof(*sn) + n + 1)) == NULL) {
+			hmap_del(l->senders, s, n);
+			return (NULL);
+		}
+		memcpy(sn->s, s, n + 1);
+		sn->len = n;
+		*slot = sn;
+	}
+	sn = *slot;
+	sn->refs++;
+	return (sn);
+}
+
+/* sname_put - one reference to sn less; the last frees it */
+static void
+sname_put(struct limits *l, const struct sname *sn)
+{
+	struct sname *w;
+
+	if (sn == NULL || (w = hmap_get(l->senders, sn->s, sn->len)) == NULL)
+		return;
+	if (--w->refs == 0) {
+		hmap_del(l->senders, w->s, w->len);
+		free(w);
+	}
+}
+
+/* drop_front - the oldest live entry of sr leaves it (its sender reference with it) */
+static void
+drop_front(struct limits *l, struct series *sr)
+{
+	sname_put(l, sr->e[sr->start].snd);
+	sr->start++;
+}
+
+/* series_clear - every live entry of sr leaves, its memory is freed */
+static void
+series_clear(struct limits *l, struct series *sr)
+{
+	while (sr->start < sr->n)
+		drop_front(l, sr);
+	free(sr->e);
+	memset(sr, 0, sizeof(*sr));
+}
+
+/* lstate_free - a state; its sender references go with it (l NULL: the senders go too) */
+static void
+lstate_free(struct limits *l, struct lstate *s)
+{
 	if (s == NULL)
 		return;
-	free(s->e);
+	if (l != NULL) {
+		series_clear(l, &s->m);
+		series_clear(l, &s->b);
+	} else {
+		free(s->m.e);
+		free(s->b.e);
+	}
 	free(s->ident);
 	free(s);
+}
+
+/* lstate_free_cb - lstate_free() as hmap_free()'s callback, at limits_free() */
+static void
+lstate_free_cb(void *v)
+{
+	lstate_free(NULL, v);
 }
 
 void
@@ -96,8 +198,10 @@ limits_free(struct limits *l)
 {
 	if (l == NULL)
 		return;
-	hmap_free(l->states, lstate_free);
+	hmap_free(l->states, lstate_free_cb);
 	hmap_free(l->blocks, free);
+	hmap_free(l->senders, free);
+	clients_free(l->clients);
 	free(l->set);
 	free(l);
 }
@@ -175,23 +279,30 @@ lstate_get(struct limits *l, size_t ri, const char *ident)
 		return (NULL);
 	}
 	s->rule = rule;
-	for (i = 0; i < rule->nwin; i++)
+	for (i = 0; i < rule->nwin; i++) {
 		if (rule->win[i].seconds * 1000000 > s->maxw)
 			s->maxw = rule->win[i].seconds * 1000000;
+		if (rule->win[i].limit == LIM_BOUNCES)
+			s->bncs = 1;
+		else
+			s->msgs = 1;
+		if (rule->win[i].limit == LIM_SENDERS)
+			s->snd = 1;
+	}
 	*slot = s;
 	return (s);
 }
 
-/* first_after - index of the first live entry with time > t (in [start, end]) */
+/* first_after - index of the first live entry of sr with time > t (in [start, end]) */
 static size_t
-first_after(const struct lstate *s, size_t end, int64_t t)
+first_after(const struct series *sr, size_t end, int64_t t)
 {
-	size_t lo = s->start, hi = end;
+	size_t lo = sr->start, hi = end;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (s->e[mid].t > t)
+		if (sr->e[mid].t > t)
 			hi = mid;
 		else
 			lo = mid + 1;
@@ -199,9 +310,16 @@ first_after(const struct lstate *s, size_t end, int64_t t)
 	return (lo);
 }
 
-/* distinct_ips - distinct non-zero iph in e[lo..pos] */
+/* ent_key - what e is told apart by: its client IP's hash (ips), or its sender (senders) */
+static uint64_t
+ent_key(const struct ent *e, int senders)
+{
+	return (senders ? (uint64_t)(uintptr_t)e->snd : e->iph);
+}
+
+/* distinct - distinct non-zero keys (ent_key) in e[lo..pos] of sr */
 static long
-distinct_ips(struct limits *l, const struct lstate *s, size_t lo, size_t pos)
+distinct(struct limits *l, const struct series *sr, size_t lo, size_t pos, int senders)
 {
 	size_t need = 16, i, j, mask;
 	long count = 0;
@@ -219,7 +337,7 @@ distinct_ips(struct limits *l, const struct lstate *s, size_t lo, size_t pos)
 	memset(l->set, 0, need * sizeof(*l->set));
 	mask = need - 1;
 	for (i = lo; i <= pos; i++) {
-		uint64_t h = s->e[i].iph;
+		uint64_t h = ent_key(&sr->e[i], senders);
 
 		if (h == 0)
 			continue;
@@ -233,53 +351,56 @@ distinct_ips(struct limits *l, const struct lstate *s, size_t lo, size_t pos)
 	return (count);
 }
 
-/* insert - add (t, nrcpt, iph) in time order; returns its index or -1 */
+/* insert - add entry x to sr in time order (x.cum is set here); returns its index or -1 */
 static long
-insert(struct lstate *s, int64_t t, long nrcpt, uint64_t iph)
+insert(struct series *sr, const struct ent *x)
 {
 	struct ent *ne;
 	size_t pos, i;
 
-	if (s->start > 0 && (s->n == s->cap || s->start > s->cap / 2)) {
-		memmove(s->e, s->e + s->start, (s->n - s->start) * sizeof(*s->e));
-		s->n -= s->start;
-		s->start = 0;
+	if (sr->start > 0 && (sr->n == sr->cap || sr->start > sr->cap / 2)) {
+		memmove(sr->e, sr->e + sr->start, (sr->n - sr->start) * sizeof(*sr->e));
+		sr->n -= sr->start;
+		sr->start = 0;
 	}
-	if ((ne = arr_grow(s->e, s->n, &s->cap, sizeof(*s->e), 8)) == NULL)
+	if ((ne = arr_grow(sr->e, sr->n, &sr->cap, sizeof(*sr->e), 8)) == NULL)
 		return (-1);
-	s->e = ne;
-	if (s->n == s->start || s->e[s->n - 1].t <= t)
-		pos = s->n;
+	sr->e = ne;
+	if (sr->n == sr->start || sr->e[sr->n - 1].t <= x->t)
+		pos = sr->n;
 	else {
-		pos = first_after(s, s->n, t);
-		memmove(s->e + pos + 1, s->e + pos, (s->n - pos) * sizeof(*s->e));
+		pos = first_after(sr, sr->n, x->t);
+		memmove(sr->e + pos + 1, sr->e + pos, (sr->n - pos) * sizeof(*sr->e));
 	}
-	s->n++;
-	s->e[pos].t = t;
-	s->e[pos].nrcpt = nrcpt;
-	s->e[pos].iph = iph;
-	for (i = pos; i < s->n; i++)
-		s->e[i].cum = (i > s->start ? s->e[i - 1].cum : 0) + s->e[i].nrcpt;
+	sr->n++;
+	sr->e[pos] = *x;
+	for (i = pos; i < sr->n; i++)
+		sr->e[i].cum = (i > sr->start ? sr->e[i - 1].cum : 0) + sr->e[i].nrcpt;
 	return ((long)pos);
 }
 
 /*
- * window_value - a window's value over the live entries lo..pos of s:
- * messages, recipients or distinct client IPs; 0, or -1 on ENOMEM
+ * window_value - a window's value over the live entries lo..pos of its
+ * series in s: messages, recipients, distinct client IPs, distinct
+ * senders or bounced recipients; 0, or -1 on ENOMEM
  */
 static int
 window_value(struct limits *l, const struct lstate *s, size_t lo, size_t pos, enum conf_limit limit,
     long *value)
 {
+	const struct series *sr = limit == LIM_BOUNCES ? &s->b : &s->m;
+
 	switch (limit) {
 	case LIM_MESSAGES:
 		*value = (long)(pos - lo + 1);
 		break;
 	case LIM_RECIPIENTS:
-		*value = (long)(s->e[pos].cum - (s->e[lo].cum - s->e[lo].nrcpt));
+	case LIM_BOUNCES:
+		*value = (long)(sr->e[pos].cum - (sr->e[lo].cum - sr->e[lo].nrcpt));
 		break;
 	case LIM_IPS:
-		if ((*value = distinct_ips(l, s, lo, pos)) < 0)
+	case LIM_SENDERS:
+		if ((*value = distinct(l, sr, lo, pos, limit == LIM_SENDERS)) < 0)
 			return (-1);
 		break;
 	default:
@@ -327,16 +448,16 @@ armed_at(const struct lblock *b, int64_t t)
 }
 
 /*
- * low - the first of the live entries before end that is newer than from
- * and not older than armed (end when none is)
+ * low - the first of the live entries of sr before end that is newer than
+ * from and not older than armed (end when none is)
  */
 static size_t
-low(const struct lstate *s, size_t end, int64_t from, int64_t armed)
+low(const struct series *sr, size_t end, int64_t from, int64_t armed)
 {
-	size_t lo = first_after(s, end, from);
+	size_t lo = first_after(sr, end, from);
 
 	if (armed != INT64_MIN) {
-		size_t la = first_after(s, end, armed - 1);
+		size_t la = first_after(sr, end, armed - 1);
 
 		if (la > lo)
 			lo = la;
@@ -344,105 +465,254 @@ low(const struct lstate *s, size_t end, int64_t from, int64_t armed)
 	return (lo);
 }
 
+/* rearm_seen - the identity of s re-armed since s was last judged: every window starts afresh */
+static void
+rearm_seen(struct lstate *s, const struct lblock *b)
+{
+	size_t wi;
+
+	if (b == NULL || s->epoch == b->epoch)
+		return;
+	for (wi = 0; wi < s->rule->nwin; wi++)
+		s->w[wi].over = 0;
+	s->epoch = b->epoch;
+}
+
 /*
- * judge - add m to s and raise the verdicts of its windows; b is the block
- * state of s's identity (NULL: never blocked), blocked whether it was
- * blocked when m arrived (then nothing is raised).
+ * raise - the verdict of window w of s at entry time t (queue ID qid),
+ * naming the addresses the identity sent from in that window
+ */
+static void
+raise_verdict(struct limits *l, const struct lstate *s, const struct conf_window *w, long value,
+    int64_t t, const char *qid, int64_t armed, limits_verdict_fn cb, void *ctx)
+{
+	struct clients_ip list[CLIENTS_MAX];
+	struct limits_verdict v;
+	int64_t from = t - w->seconds * 1000000;
+	size_t n;
+	int cut;
+
+	if (armed != INT64_MIN && armed - 1 > from)
+		from = armed - 1;
+	n = clients_list(l->clients, s->ident, from, t, list, &cut);
+	memset(&v, 0, sizeof(v));
+	v.identity = s->ident;
+	v.rule = s->rule;
+	v.win = w;
+	v.count = value;
+	v.time_us = t;
+	v.queue_id = qid;
+	v.ips = clients_join(list, n, cut, l->ips, sizeof(l->ips));
+	cb(ctx, &v);
+}
+
+/*
+ * judge_series - the windows of s over one series (bounces: the bounces
+ * windows over s->b, else the others over s->m) at its new entry pos, of
+ * time t and queue ID qid; raises their verdicts unless blocked (the
+ * identity was blocked when the entry came), then drops the entries no
+ * window ending at or after the newest can reach.  The number of
+ * verdicts raised, or -1 on ENOMEM.
  */
 static int
-judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verdict_fn cb,
-    void *ctx, const struct lblock *b, int blocked)
+judge_series(struct limits *l, struct lstate *s, size_t pos, int64_t t, const char *qid,
+    int bounces, limits_verdict_fn cb, void *ctx, const struct lblock *b, int blocked)
 {
 	const struct conf_rule *rule = s->rule;
-	uint64_t iph = m->client_ip ? hmap_hash(m->client_ip, strlen(m->client_ip)) : 0;
-	size_t wi, lo, pos;
-	long p, value;
+	struct series *sr = bounces ? &s->b : &s->m;
+	int64_t armed = b != NULL ? b->armed : INT64_MIN, newest;
+	size_t wi, lo;
+	long value;
 	int raised = 0;
-	int64_t newest;
 
-	int64_t armed = b != NULL ? b->armed : INT64_MIN;
-
-	if (b != NULL && s->epoch != b->epoch) {
-		/* re-armed since s was last judged: every window starts afresh */
-		for (wi = 0; wi < rule->nwin; wi++)
-			s->w[wi].over = 0;
-		s->epoch = b->epoch;
-	}
-	if ((p = insert(s, m->time_us, m->nrcpt, iph)) < 0)
-		return (-1);
-	pos = (size_t)p;
 	for (wi = 0; wi < rule->nwin; wi++) {
 		const struct conf_window *w = &rule->win[wi];
 		struct wstate *ws = &s->w[wi];
 
-		lo = low(s, pos + 1, m->time_us - w->seconds * 1000000, armed);
+		if ((w->limit == LIM_BOUNCES) != bounces)
+			continue;
+		lo = low(sr, pos + 1, t - w->seconds * 1000000, armed);
 		if (lo > pos) /* older than the re-arm: counts for nothing */
 			continue;
 		if (window_value(l, s, lo, pos, w->limit, &value) < 0)
 			return (-1);
 		if (value > ws->peak) {
 			ws->peak = value;
-			ws->peak_at = m->time_us;
+			ws->peak_at = t;
 		}
 		if (value > w->threshold && !ws->over && !blocked && cb != NULL) {
-			struct limits_verdict v;
-
-			memset(&v, 0, sizeof(v));
-			v.identity = s->ident;
-			v.rule = rule;
-			v.win = w;
-			v.count = value;
-			v.time_us = m->time_us;
-			v.queue_id = m->queue_id;
 			raised++;
-			cb(ctx, &v);
+			raise_verdict(l, s, w, value, t, qid, armed, cb, ctx);
 		}
 		ws->over = value > w->threshold;
 	}
-	/* drop entries no window ending at or after the newest can reach */
-	newest = s->e[s->n - 1].t;
-	while (
-	    s->start < s->n && (s->e[s->start].t <= newest - s->maxw || s->e[s->start].t < armed))
-		s->start++;
+	newest = sr->e[sr->n - 1].t;
+	while (sr->start < sr->n &&
+	    (sr->e[sr->start].t <= newest - s->maxw || sr->e[sr->start].t < armed))
+		drop_front(l, sr);
 	return (raised);
+}
+
+/*
+ * judge - add message m to s and raise the verdicts of its windows; b is
+ * the block state of s's identity (NULL: never blocked), blocked whether
+ * it was blocked when m arrived (then nothing is raised).
+ */
+static int
+judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verdict_fn cb,
+    void *ctx, const struct lblock *b, int blocked)
+{
+	struct ent x;
+	long p;
+
+	rearm_seen(s, b);
+	if (!s->msgs)
+		return (0);
+	memset(&x, 0, sizeof(x));
+	x.t = m->time_us;
+	x.nrcpt = m->nrcpt;
+	x.iph = m->client_ip ? hmap_hash(m->client_ip, strlen(m->client_ip)) : 0;
+	if (s->snd && m->sender != NULL && m->sender[0] != '\0' &&
+	    (x.snd = sname_get(l, m->sender)) == NULL)
+		return (-1);
+	if ((p = insert(&s->m, &x)) < 0) {
+		sname_put(l, x.snd);
+		return (-1);
+	}
+	return (judge_series(l, s, (size_t)p, m->time_us, m->queue_id, 0, cb, ctx, b, blocked));
+}
+
+/* judge_bounce - add n bounced recipients of o's message to s; as judge() */
+static int
+judge_bounce(struct limits *l, struct lstate *s, const struct track_outcome *o,
+    limits_verdict_fn cb, void *ctx, const struct lblock *b, int blocked)
+{
+	struct ent x;
+	long p;
+
+	rearm_seen(s, b);
+	if (!s->bncs)
+		return (0);
+	memset(&x, 0, sizeof(x));
+	x.t = o->time_us;
+	x.nrcpt = o->n;
+	if ((p = insert(&s->b, &x)) < 0)
+		return (-1);
+	return (
+	    judge_series(l, s, (size_t)p, o->time_us, o->msg->queue_id, 1, cb, ctx, b, blocked));
+}
+
+/* The identities of one message, as the rules see them at log time t. */
+struct idents {
+	char buf[BY_COUNT][IDENT_MAX];
+	const char *id[BY_COUNT]; /* NULL: the message has none of that kind */
+	struct lblock *blk[BY_COUNT];
+	int exempt[BY_COUNT], blocked[BY_COUNT];
+};
+
+/* idents_of - m's identities, whether each is exempt and blocked at t (blocks ending by then end) */
+static void
+idents_of(struct limits *l, const struct track_msg *m, int64_t t, struct idents *is)
+{
+	int k;
+
+	for (k = 0; k < BY_COUNT; k++) {
+		/* cppcheck-suppress uninitvar ; limits_ident writes is->buf[k], never reads it */
+		is->id[k] = limits_ident(m, (enum conf_by)k, is->buf[k], sizeof(is->buf[k]));
+		is->exempt[k] = is->id[k] != NULL &&
+		    conf_exempt(l->conf, (enum conf_by)k, strchr(is->id[k], ':') + 1);
+		is->blk[k] = NULL;
+		is->blocked[k] = 0;
+		if (is->id[k] != NULL && !is->exempt[k] &&
+		    (is->blk[k] = blk_get(l, is->id[k])) != NULL) {
+			blk_expire(is->blk[k], t);
+			is->blocked[k] = is->blk[k]->active;
+		}
+	}
+}
+
+/* state_of - the state of rule ri for is's identity, NULL when the rule does not apply */
+static struct lstate *
+state_of(struct limits *l, size_t ri, const struct idents *is, int *oom)
+{
+	const struct conf_rule *rule = &l->conf->rules[ri];
+	const char *id = is->id[rule->by];
+	struct lstate *s;
+
+	if (id == NULL || is->exempt[rule->by] || !conf_rule_match(rule, strchr(id, ':') + 1))
+		return (NULL);
+	if ((s = lstate_get(l, ri, id)) == NULL)
+		*oom = 1;
+	return (s);
 }
 
 int
 limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb, void *ctx)
 {
-	const struct conf *c = l->conf;
-	char buf[BY_COUNT][IDENT_MAX];
-	const char *id[BY_COUNT];
-	struct lblock *blk[BY_COUNT];
-	int exempt[BY_COUNT], blocked[BY_COUNT];
+	struct idents is;
+	unsigned kinds = 0;
 	size_t ri;
-	int k, r, raised = 0;
+	int r, raised = 0, oom = 0;
 
-	for (k = 0; k < BY_COUNT; k++) {
-		id[k] = limits_ident(m, (enum conf_by)k, buf[k], sizeof(buf[k]));
-		exempt[k] =
-		    id[k] != NULL && conf_exempt(c, (enum conf_by)k, strchr(id[k], ':') + 1);
-		blk[k] = NULL;
-		blocked[k] = 0;
-		if (id[k] != NULL && !exempt[k] && (blk[k] = blk_get(l, id[k])) != NULL) {
-			blk_expire(blk[k], m->time_us);
-			blocked[k] = blk[k]->active;
-		}
-	}
-	for (ri = 0; ri < c->nrules; ri++) {
-		const struct conf_rule *rule = &c->rules[ri];
-		struct lstate *s;
+	idents_of(l, m, m->time_us, &is);
+	for (ri = 0; ri < l->conf->nrules; ri++) {
+		const struct conf_rule *rule = &l->conf->rules[ri];
+		struct lstate *s = state_of(l, ri, &is, &oom);
 
-		if (id[rule->by] == NULL || exempt[rule->by] ||
-		    !conf_rule_match(rule, strchr(id[rule->by], ':') + 1))
-			continue;
-		if ((s = lstate_get(l, ri, id[rule->by])) == NULL)
+		if (oom)
 			return (-1);
-		if ((r = judge(l, s, m, cb, ctx, blk[rule->by], blocked[rule->by])) < 0)
+		if (s == NULL)
+			continue;
+		/* the identity's address first: a verdict of this message names it */
+		if (!(kinds & 1u << rule->by)) {
+			kinds |= 1u << rule->by;
+			if (m->client_ip != NULL &&
+			    clients_add(l->clients, is.id[rule->by], m->client_ip, m->time_us) < 0)
+				return (-1);
+		}
+		if ((r = judge(l, s, m, cb, ctx, is.blk[rule->by], is.blocked[rule->by])) < 0)
 			return (-1);
 		raised += r;
 	}
 	return (raised);
+}
+
+int
+limits_outcome(struct limits *l, const struct track_outcome *o, limits_verdict_fn cb, void *ctx)
+{
+	struct idents is;
+	size_t ri;
+	int r, raised = 0, oom = 0;
+
+	if (o->status != TRACK_BOUNCED || o->n <= 0)
+		return (0);
+	idents_of(l, o->msg, o->time_us, &is);
+	for (ri = 0; ri < l->conf->nrules; ri++) {
+		const struct conf_rule *rule = &l->conf->rules[ri];
+		struct lstate *s = state_of(l, ri, &is, &oom);
+
+		if (oom)
+			return (-1);
+		if (s == NULL)
+			continue;
+		if ((r = judge_bounce(l, s, o, cb, ctx, is.blk[rule->by], is.blocked[rule->by])) <
+		    0)
+			return (-1);
+		raised += r;
+	}
+	return (raised);
+}
+
+/* limits_ips - identity's client IPs within the longest window ending at to; see limits.h */
+const char *
+limits_ips(struct limits *l, const char *identity, int64_t to, char *buf, size_t len)
+{
+	struct clients_ip list[CLIENTS_MAX];
+	size_t n;
+	int cut;
+
+	n = clients_list(l->clients, identity, to - l->maxw, to, list, &cut);
+	return (clients_join(list, n, cut, buf, len));
 }
 
 /*
@@ -501,20 +771,21 @@ static void
 count_state(struct walk *w, struct lstate *s)
 {
 	struct limits_count c;
-	size_t i, lo, last;
+	const struct series *sr;
+	size_t i, lo;
 	int64_t armed;
 
-	if (s->n == s->start)
-		return;
-	last = s->n - 1;
 	armed = armed_at(blk_get(w->l, s->ident), w->now);
 	for (i = 0; i < s->rule->nwin; i++) {
 		const struct conf_window *win = &s->rule->win[i];
 
-		lo = low(s, s->n, w->now - win->seconds * 1000000, armed);
-		if (lo > last)
+		sr = win->limit == LIM_BOUNCES ? &s->b : &s->m;
+		if (sr->n == sr->start)
 			continue;
-		if (window_value(w->l, s, lo, last, win->limit, &c.count) < 0 || c.count <= 0)
+		lo = low(sr, sr->n, w->now - win->seconds * 1000000, armed);
+		if (lo > sr->n - 1)
+			continue;
+		if (window_value(w->l, s, lo, sr->n - 1, win->limit, &c.count) < 0 || c.count <= 0)
 			continue;
 		c.identity = s->ident;
 		c.rule = s->rule;
@@ -532,15 +803,14 @@ limits_each_count(struct limits *l, int64_t now, void (*cb)(void *, const struct
 	hmap_each(l->states, each_state, &w);
 }
 
-/* prune_state - free the entries of s when its newest is older than its longest window */
+/* prune_state - free the entries of a series of s whose newest is older than its longest window */
 static void
 prune_state(struct walk *w, struct lstate *s)
 {
-	if (s->n > s->start && s->e[s->n - 1].t <= w->now - s->maxw) {
-		free(s->e);
-		s->e = NULL;
-		s->start = s->n = s->cap = 0;
-	}
+	if (s->m.n > s->m.start && s->m.e[s->m.n - 1].t <= w->now - s->maxw)
+		series_clear(w->l, &s->m);
+	if (s->b.n > s->b.start && s->b.e[s->b.n - 1].t <= w->now - s->maxw)
+		series_clear(w->l, &s->b);
 }
 
 void
@@ -549,6 +819,7 @@ limits_prune(struct limits *l, int64_t now)
 	struct walk w = { .l = l, .now = now, .state = prune_state };
 
 	hmap_each(l->states, each_state, &w);
+	clients_prune(l->clients, now - l->maxw);
 }
 
 size_t

@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #include "store/store.h"
-#include "tests/locker.h"
 #include "tests/queue.h"
 #include "tests/runcmd.h"
 
@@ -385,22 +384,21 @@ log_carol(int n)
  */
 Test(hardening, write_lock_held_by_another_process_is_waited_for)
 {
-	struct sg_locker l;
-	int st;
+	int release, st;
 	char *js, *e;
-	pid_t a;
+	pid_t a, holder;
 
 	copy_sample();
 	conf_at(confp, statep, sockp, "");
 	a = start(confp);
 	cr_assert(sg_wait_running(confp));
 	cr_assert(sg_wait_caught_up(confp, logp, 1200));
-	cr_assert_eq(sg_locker_start(&l, statep), 0, "the lock was never taken");
+	cr_assert_gt(holder = sg_lock_hold(statep, &release), 0, "the lock was never taken");
 	log_carol(5);
 	sg_msleep(7000);
 	cr_expect_eq(waitpid(a, &st, WNOHANG), 0, "the daemon stopped (status %d):\n%s", st,
 	    err_text());
-	cr_assert_eq(sg_locker_stop(&l), 0);
+	cr_assert(sg_lock_release(holder, release));
 	cr_expect(sg_wait_caught_up(confp, logp, 1200), "it caught up after the lock:\n%s",
 	    err_text());
 	js = sg_status_running(confp);
