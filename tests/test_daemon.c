@@ -269,6 +269,10 @@ gen(size_t *len, int lines)
 static void
 compare(const char *js)
 {
+	int ids = 0;
+
+	cr_expect_eq(sg_truth_mismatches(js, truthp, &ids), 0, "status differs from the truth");
+	cr_expect_gt(ids, 100);
 }
 
 static void
