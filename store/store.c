@@ -198,8 +198,8 @@ static const struct migration {
 	 * messages, its block decisions not yet in PostgreSQL, the other
 	 * nodes' messages by their PostgreSQL id (the fetch cursors are in
 	 * track_state, namespace 100), indexed by identity as this node's
-	 * are (status says who sent an identity's messages).  Terse: the
-	 * whole schema's text fits in the first page of the file.
+	 * are (status says who sent an identity's messages).  Terse, as the
+	 * schema's text is read at every open.
 	 */
 	{ "CREATE TABLE outbox(id INTEGER PRIMARY KEY,time_us INT NOT NULL,host,instance,"
 	  "queue_id,sasl,sender,client_ip,uid INT,nrcpt INT NOT NULL);"
