@@ -40,7 +40,7 @@ struct status_info {
 	const char *cursor;        /* the journal: its cursor ("": only a time) */
 	int64_t pos_us;            /* the time of the line or entry it stands after, or INT64_MIN */
 	uint64_t untrusted;        /* journal entries not counted since the daemon started */
-	const char *cluster_node;           /* [cluster]: this node; NULL: no cluster */
+	const char *cluster_node;  /* [cluster]: this node; NULL: no cluster */
 	const struct cluster_info *cluster; /* the daemon's link (NULL: not running) */
 };
 
