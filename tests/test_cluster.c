@@ -689,6 +689,19 @@ Test(cluster, two_nodes_block_and_unblock_everywhere, .fini = nodes_gone)
 	snprintf(want, sizeof(want), "\"count\": 6, \"threshold\": 5, \"nodes\": {\"mxa\": 3, \"mxb\": 3}");
 	cr_expect(strstr(js, want) != NULL, "node A's status:\n%s", js);
 	free(js);
+	/* and as text: the link, every node, who sent the count's messages */
+	{
+		const char *argv[] = { sg_bin(), "status", "-c", nodes[0].conf, NULL };
+		struct cmdres r = runcmd(argv, NULL);
+
+		cr_expect_eq(r.status, 0, "status: %s", r.err);
+		cr_expect_not_null(strstr(r.out, "CLUSTER: node mxa, PostgreSQL up since "), "%s",
+		    r.out);
+		cr_expect_not_null(strstr(r.out, "\n  mxb "), "node B's row:\n%s", r.out);
+		cr_expect_not_null(strstr(r.out, "MESSAGES PER NODE"), "%s", r.out);
+		cr_expect_not_null(strstr(r.out, "6/5  mxa:3 mxb:3"), "%s", r.out);
+		cmdres_free(&r);
+	}
 	/* unblock --release-held on one node ends it on both, and releases on both */
 	{
 		char id[96];
