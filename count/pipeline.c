@@ -142,6 +142,9 @@ message_cb(void *ctx, const struct track_msg *m)
 		batch_tick(pl);
 		if (!pl->failed && store_add_message(pl->store, &sm, err, sizeof(err)) < 0)
 			fail(pl, "store", err);
+		if (!pl->failed && pl->outbox &&
+		    store_add_outbox(pl->store, &sm, err, sizeof(err)) < 0)
+			fail(pl, "store", err);
 	}
 	msgid_make(&pl->ids, pl->conf, m); /* once, for the report and the limits */
 	if (pl->report != NULL && report_message_ids(pl->report, m, &pl->ids) < 0)
@@ -149,6 +152,14 @@ message_cb(void *ctx, const struct track_msg *m)
 	if (pl->on_message != NULL)
 		pl->on_message(pl->ctx, m);
 	if (limits_message_ids(pl->limits, m, &pl->ids, verdict_cb, pl) < 0)
+		fail(pl, "limits", "out of memory");
+}
+
+/* pipeline_remote - another node's message into the limits only (see pipeline.h) */
+void
+pipeline_remote(struct pipeline *pl, const struct track_msg *m)
+{
+	if (limits_message(pl->limits, m, verdict_cb, pl) < 0)
 		fail(pl, "limits", "out of memory");
 }
 
