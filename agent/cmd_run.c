@@ -17,8 +17,10 @@
  *	a control request, pruning, a reload, the stop).  So a busy log
  *	costs one commit every COMMIT_MS, not one per wake, and the
  *	programs of a verdict run at most COMMIT_MS after it, once it is
- *	recorded.  A crash therefore loses nothing and counts nothing twice:
- *	the next start restores the tracker, rebuilds the windows from the
+ *	recorded.  A cluster node commits at every wake (its cluster reads
+ *	the outbox and writes the store from callbacks of its own).  A
+ *	crash therefore loses nothing and counts nothing twice: the next
+ *	start restores the tracker, rebuilds the windows from the
  *	stored messages, and resumes the log at the committed position.
  *	A failure to write the database stops the daemon (exit 3) with the
  *	batch rolled back, so a restart resumes cleanly; Postfix never waits
@@ -440,8 +442,13 @@ read_log(struct daemon *d)
 		d->txn_lines += n;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		age = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - d->txn_ms;
+		/*
+		 * A cluster node commits at every wake, as before: the cluster's
+		 * own callbacks read the outbox and begin transactions of their
+		 * own, and must never meet an open batch (cluster/cluster.c)
+		 */
 		if (d->txn_lines >= DAEMON_BATCH || d->txn_lines == 0 || age >= COMMIT_MS ||
-		    d->stdin_file) {
+		    d->stdin_file || d->cluster != NULL) {
 			if (commit(d) < 0)
 				return;
 		} else if (d->txn_lines == n) /* the batch began with this read */
