@@ -377,6 +377,23 @@ on_prune(struct ev *ev, int id, void *ctx)
 }
 
 /*
+ * stored_times - how many times identity was blocked, as the store
+ * records it (every block of enforce mode, by a rule or by hand): the
+ * limits ask here once they have dropped their record of it
+ */
+static long
+stored_times(void *ctx, const char *identity)
+{
+	struct daemon *d = ctx;
+	struct store_block b;
+	char buf[2048], err[256];
+
+	if (store_get_block(d->store, identity, &b, buf, sizeof(buf), err, sizeof(err)) == 1)
+		return (b.count);
+	return (0);
+}
+
+/*
  * rebuild - a limits object for conf, filled from the stored messages;
  * the block states come from old (a reload) or else from the store.
  */
@@ -391,6 +408,9 @@ rebuild(struct daemon *d, const struct conf *conf, const struct limits *old)
 		log_warnx("out of memory");
 		return (NULL);
 	}
+	/* monitor mode records no block: there the limits keep the counts themselves */
+	if (conf->mode == MODE_ENFORCE)
+		limits_set_times(l, stored_times, d);
 	if (old != NULL ? limits_copy_blocks(l, old) < 0
 			: act_restore_limits(d->store, l, err, sizeof(err)) < 0) {
 		log_warnx("%s", old != NULL ? "out of memory" : err);

@@ -36,6 +36,7 @@ enum ktype {
 	KT_REPLY,    /* access(5) action: 4NN/5NN text, REJECT, DEFER, ... */
 	KT_ADDRESS,  /* one mail address */
 	KT_COMMAND,  /* absolute program and %-token arguments */
+	KT_SIZE,     /* bytes: a number, or with K, M or G (powers of 1024), in [min, max] */
 };
 
 #define PATH_DASH 1 /* "-" (standard input) is allowed too */
@@ -54,7 +55,7 @@ struct key {
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS 32
+#define CONF_NKEYS 33
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */

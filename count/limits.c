@@ -7,33 +7,74 @@
  *	value of a window at message m is computed over [lo, m] where lo is
  *	the first entry newer than t_m - W (binary search), so windows are
  *	exact to the microsecond and need no buckets.
+ *	Distinct IPs: a rule with an `ips` window keeps each entry's client
+ *	address (16 bytes, IPv4 mapped into IPv6) beside it, and each such
+ *	window a running multiset of the addresses in its range (struct
+ *	aset: address -> how many entries), moved along as messages come in
+ *	time order, so a message costs the entries that left the window,
+ *	not the window.  A message inserted out of order, or a count at
+ *	another time (status), counts a scratch set over its range instead.
  *	Blocks are kept per identity (struct lblock, only for identities that
- *	were ever blocked): a re-arm bumps the block's epoch and moves its
+ *	were blocked lately): a re-arm bumps the block's epoch and moves its
  *	armed time; each (rule, identity) state notices the new epoch at its
  *	next message and clears its "over" marks, and every window's lower
  *	bound is at least the armed time.
+ *	sweep() frees what the windows' clock has left behind (see limits.h).
+ * RETURNS
+ *	See limits.h.
+ * UNTRUSTED INPUT
+ *	Identities and client IPs from the log.
  */
+#include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/arr.h"
 #include "util/hmap.h"
 #include "count/limits.h"
 #include "util/ident.h"
 
+#define SWEEP_MIN 1024 /* messages between sweeps, at least */
+#define HMAP_SLOT 48   /* what one entry of a util/hmap costs beside its key, about */
+#define MALLOC_OVH 16  /* what one allocation costs beside its bytes, about */
+
 struct ent {
 	int64_t t;
 	long nrcpt;
-	uint64_t iph; /* hash of the client IP, 0 for none */
-	int64_t cum;  /* running recipient sum up to and including this entry */
+	int64_t cum; /* running recipient sum up to and including this entry */
+};
+
+/* A client address; all zero bytes: none. */
+struct addr {
+	unsigned char a[16];
+};
+
+/* A multiset of addresses: open addressing, cnt 0 marks an empty slot. */
+struct aslot {
+	struct addr a;
+	uint32_t cnt;
+};
+
+struct aset {
+	struct aslot *s;
+	size_t cap, n; /* n: distinct addresses */
+};
+
+/* The running distinct count of one ips window: the addresses of entries [lo, hi). */
+struct ipwin {
+	struct aset set;
+	size_t lo, hi;
+	int ok; /* lo, hi and set agree with the entries */
 };
 
 struct wstate {
 	int over;
 	long peak;
 	int64_t peak_at;
+	struct ipwin *iw; /* ips windows only, made at first use */
 };
 
 /* The block state of one identity. */
@@ -50,7 +91,10 @@ struct lstate {
 	char *ident;
 	unsigned epoch; /* of its identity's lblock when last judged */
 	struct ent *e;
+	struct addr *ip;      /* beside e when ips is set; else NULL */
 	size_t start, n, cap; /* live entries are e[start .. n) */
+	size_t ipcap;         /* room of ip */
+	int ips;              /* the rule has an ips window: keep the addresses */
 	int64_t maxw;         /* longest window, microseconds */
 	struct wstate w[];
 };
@@ -59,21 +103,151 @@ struct limits {
 	const struct conf *conf;
 	struct hmap *states; /* "ruleindex\0identity" -> struct lstate */
 	struct hmap *blocks; /* identity -> struct lblock */
-	uint64_t *set;       /* scratch set for distinct IPs */
-	size_t setcap;
+	struct hmap *counts; /* identity -> (void *)times, of dropped block records */
+	struct aset scratch; /* distinct IPs counted outside a running window */
+	int64_t clock;       /* newest message time seen */
+	int64_t maxw;        /* longest window of any rule */
+	size_t since_sweep;  /* messages since the last sweep */
+	size_t swept_left;   /* states and records the last sweep left */
+	size_t bytes;        /* held by states, entries and records, about */
+	void (*retire)(void *, const struct limits_peak *);
+	void *retire_ctx;
+	long (*times)(void *, const char *);
+	void *times_ctx;
 };
+
+/* ---------------------------------------------------------------------- */
+/* addresses */
+
+/* addr_parse - the client IP s as 16 bytes (IPv4 as ::ffff:a.b.c.d); all zero if it is none */
+static void
+addr_parse(const char *s, struct addr *out)
+{
+	unsigned char v4[4];
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return;
+	if (strncasecmp(s, "ipv6:", 5) == 0)
+		s += 5;
+	if (strchr(s, ':') != NULL) {
+		if (inet_pton(AF_INET6, s, out->a) != 1)
+			memset(out, 0, sizeof(*out));
+	} else if (inet_pton(AF_INET, s, v4) == 1) {
+		out->a[10] = 0xff;
+		out->a[11] = 0xff;
+		memcpy(out->a + 12, v4, 4);
+	}
+}
+
+/* addr_none - a is no address */
+static int
+addr_none(const struct addr *a)
+{
+	static const struct addr zero;
+
+	return (memcmp(a, &zero, sizeof(zero)) == 0);
+}
+
+/* aset_find - the slot of a in as, or the empty one where it would go (as->cap > 0) */
+static size_t
+aset_find(const struct aset *as, const struct addr *a)
+{
+	size_t i = (size_t)hmap_hash(a, sizeof(*a)) & (as->cap - 1);
+
+	while (as->s[i].cnt != 0 && memcmp(&as->s[i].a, a, sizeof(*a)) != 0)
+		i = (i + 1) & (as->cap - 1);
+	return (i);
+}
+
+/* aset_grow - a table twice as large (4 slots at first); -1 on ENOMEM */
+static int
+aset_grow(struct limits *l, struct aset *as)
+{
+	struct aslot *old = as->s;
+	size_t oldcap = as->cap, i, j;
+
+	as->cap = oldcap ? oldcap * 2 : 4;
+	if ((as->s = calloc(as->cap, sizeof(*as->s))) == NULL) {
+		as->s = old;
+		as->cap = oldcap;
+		return (-1);
+	}
+	for (i = 0; i < oldcap; i++)
+		if (old[i].cnt != 0) {
+			j = aset_find(as, &old[i].a);
+			as->s[j] = old[i];
+		}
+	free(old);
+	l->bytes += (as->cap - oldcap) * sizeof(*as->s);
+	return (0);
+}
+
+/* aset_add - one more entry with address a; -1 on ENOMEM */
+static int
+aset_add(struct limits *l, struct aset *as, const struct addr *a)
+{
+	size_t i;
+
+	if ((as->n + 1) * 4 > as->cap * 3 && aset_grow(l, as) < 0)
+		return (-1);
+	i = aset_find(as, a);
+	if (as->s[i].cnt++ == 0) {
+		as->s[i].a = *a;
+		as->n++;
+	}
+	return (0);
+}
+
+/* aset_del - one entry with address a less; its slot empties at the last one */
+static void
+aset_del(struct aset *as, const struct addr *a)
+{
+	size_t i, j, home, mask = as->cap - 1;
+
+	if (as->cap == 0 || as->s[i = aset_find(as, a)].cnt == 0 || --as->s[i].cnt > 0)
+		return;
+	as->n--;
+	/* backward-shift deletion keeps probe chains intact */
+	for (j = (i + 1) & mask; as->s[j].cnt != 0; j = (j + 1) & mask) {
+		home = (size_t)hmap_hash(&as->s[j].a, sizeof(as->s[j].a)) & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			as->s[i] = as->s[j];
+			as->s[j].cnt = 0;
+			i = j;
+		}
+	}
+}
+
+/* aset_clear - empty as, keeping its table */
+static void
+aset_clear(struct aset *as)
+{
+	if (as->cap > 0)
+		memset(as->s, 0, as->cap * sizeof(*as->s));
+	as->n = 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* states */
 
 struct limits *
 limits_new(const struct conf *conf)
 {
 	struct limits *l;
+	size_t i, j;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return (NULL);
 	l->conf = conf;
-	if ((l->states = hmap_new()) == NULL || (l->blocks = hmap_new()) == NULL) {
-		hmap_free(l->states, NULL);
-		free(l);
+	l->clock = INT64_MIN;
+	for (i = 0; i < conf->nrules; i++)
+		for (j = 0; j < conf->rules[i].nwin; j++)
+			if (conf->rules[i].win[j].seconds * 1000000 > l->maxw)
+				l->maxw = conf->rules[i].win[j].seconds * 1000000;
+	if ((l->states = hmap_new()) == NULL || (l->blocks = hmap_new()) == NULL ||
+	    (l->counts = hmap_new()) == NULL) {
+		limits_free(l);
 		return (NULL);
 	}
 	return (l);
@@ -83,10 +257,17 @@ static void
 lstate_free(void *v)
 {
 	struct lstate *s = v;
+	size_t i;
 
 	if (s == NULL)
 		return;
+	for (i = 0; i < s->rule->nwin; i++)
+		if (s->w[i].iw != NULL) {
+			free(s->w[i].iw->set.s);
+			free(s->w[i].iw);
+		}
 	free(s->e);
+	free(s->ip);
 	free(s->ident);
 	free(s);
 }
@@ -98,7 +279,8 @@ limits_free(struct limits *l)
 		return;
 	hmap_free(l->states, lstate_free);
 	hmap_free(l->blocks, free);
-	free(l->set);
+	hmap_free(l->counts, NULL);
+	free(l->scratch.s);
 	free(l);
 }
 
@@ -148,12 +330,20 @@ limits_ident(const struct track_msg *m, enum conf_by by, char *buf, size_t len)
 	return (buf);
 }
 
+/* state_bytes - what a state of rule costs before its entries, about */
+static size_t
+state_bytes(const struct conf_rule *rule, size_t idn)
+{
+	return (sizeof(struct lstate) + rule->nwin * sizeof(struct wstate) + 2 * (idn + 1) + 24 +
+	    HMAP_SLOT + 3 * MALLOC_OVH);
+}
+
 /* lstate_get - the state of (rule, ident), created on first use */
 static struct lstate *
 lstate_get(struct limits *l, size_t ri, const char *ident)
 {
 	const struct conf_rule *rule = &l->conf->rules[ri];
-	char key[IDENT_MAX];
+	char key[IDENT_MAX + 24];
 	size_t idn = strlen(ident), kn, i;
 	struct lstate *s;
 	void **slot;
@@ -175,9 +365,13 @@ lstate_get(struct limits *l, size_t ri, const char *ident)
 		return (NULL);
 	}
 	s->rule = rule;
-	for (i = 0; i < rule->nwin; i++)
+	for (i = 0; i < rule->nwin; i++) {
 		if (rule->win[i].seconds * 1000000 > s->maxw)
 			s->maxw = rule->win[i].seconds * 1000000;
+		if (rule->win[i].limit == LIM_IPS)
+			s->ips = 1;
+	}
+	l->bytes += state_bytes(rule, idn);
 	*slot = s;
 	return (s);
 }
@@ -199,65 +393,124 @@ first_after(const struct lstate *s, size_t end, int64_t t)
 	return (lo);
 }
 
-/* distinct_ips - distinct non-zero iph in e[lo..pos] */
+/* ips_scratch - distinct addresses of the entries lo..pos, counted afresh; -1 on ENOMEM */
 static long
-distinct_ips(struct limits *l, const struct lstate *s, size_t lo, size_t pos)
+ips_scratch(struct limits *l, const struct lstate *s, size_t lo, size_t pos)
 {
-	size_t need = 16, i, j, mask;
-	long count = 0;
+	size_t i;
 
-	while (need < (pos - lo + 1) * 2)
-		need *= 2;
-	if (need > l->setcap) {
-		uint64_t *ns = realloc(l->set, need * sizeof(*ns));
-
-		if (ns == NULL)
+	aset_clear(&l->scratch);
+	for (i = lo; i <= pos; i++)
+		if (!addr_none(&s->ip[i]) && aset_add(l, &l->scratch, &s->ip[i]) < 0)
 			return (-1);
-		l->set = ns;
-		l->setcap = need;
-	}
-	memset(l->set, 0, need * sizeof(*l->set));
-	mask = need - 1;
-	for (i = lo; i <= pos; i++) {
-		uint64_t h = s->e[i].iph;
-
-		if (h == 0)
-			continue;
-		for (j = (size_t)h & mask; l->set[j] != 0 && l->set[j] != h; j = (j + 1) & mask)
-			;
-		if (l->set[j] == 0) {
-			l->set[j] = h;
-			count++;
-		}
-	}
-	return (count);
+	return ((long)l->scratch.n);
 }
 
-/* insert - add (t, nrcpt, iph) in time order; returns its index or -1 */
+/*
+ * ips_running - the distinct addresses of entries lo..pos of window ws,
+ * pos being the newest entry: the window's running set moves from its
+ * old range to [lo, pos], or is rebuilt when the two do not follow on
+ * (first use, an insertion out of order, a re-arm); -1 on ENOMEM
+ */
 static long
-insert(struct lstate *s, int64_t t, long nrcpt, uint64_t iph)
+ips_running(struct limits *l, struct lstate *s, struct wstate *ws, size_t lo, size_t pos)
 {
-	struct ent *ne;
-	size_t pos, i;
+	struct ipwin *iw = ws->iw;
+	size_t i;
 
-	if (s->start > 0 && (s->n == s->cap || s->start > s->cap / 2)) {
-		memmove(s->e, s->e + s->start, (s->n - s->start) * sizeof(*s->e));
-		s->n -= s->start;
-		s->start = 0;
+	if (iw == NULL) {
+		if ((iw = ws->iw = calloc(1, sizeof(*iw))) == NULL)
+			return (-1);
+		l->bytes += sizeof(*iw) + MALLOC_OVH;
 	}
+	if (!iw->ok || lo < iw->lo || iw->hi != pos) {
+		aset_clear(&iw->set);
+		iw->lo = iw->hi = lo;
+		iw->ok = 1;
+	}
+	for (; iw->lo < lo; iw->lo++)
+		aset_del(&iw->set, &s->ip[iw->lo]);
+	for (i = iw->hi; i <= pos; i++)
+		if (!addr_none(&s->ip[i]) && aset_add(l, &iw->set, &s->ip[i]) < 0) {
+			iw->ok = 0;
+			return (-1);
+		}
+	iw->hi = pos + 1;
+	return ((long)iw->set.n);
+}
+
+/*
+ * iw_shift - the entries moved down by `by` (by 0: moved otherwise): the
+ * running sets follow, or are rebuilt at their next use
+ */
+static void
+iw_shift(struct lstate *s, size_t by)
+{
+	struct ipwin *iw;
+	size_t i;
+
+	for (i = 0; i < s->rule->nwin; i++) {
+		if ((iw = s->w[i].iw) == NULL)
+			continue;
+		if (by > 0 && iw->ok && iw->lo >= by) {
+			iw->lo -= by;
+			iw->hi -= by;
+		} else
+			iw->ok = 0;
+	}
+}
+
+/* room - room for one more entry (and its address); -1 on ENOMEM */
+static int
+room(struct limits *l, struct lstate *s)
+{
+	size_t cap = s->cap, ipcap = s->ipcap;
+	struct ent *ne;
+	struct addr *na;
+
 	if ((ne = arr_grow(s->e, s->n, &s->cap, sizeof(*s->e), 8)) == NULL)
 		return (-1);
 	s->e = ne;
+	l->bytes += (s->cap - cap) * sizeof(*s->e);
+	if (!s->ips)
+		return (0);
+	if ((na = arr_grow(s->ip, s->n, &s->ipcap, sizeof(*s->ip), 8)) == NULL)
+		return (-1);
+	s->ip = na;
+	l->bytes += (s->ipcap - ipcap) * sizeof(*s->ip);
+	return (0);
+}
+
+/* insert - add (t, nrcpt, ip) in time order; returns its index or -1 */
+static long
+insert(struct limits *l, struct lstate *s, int64_t t, long nrcpt, const char *ip)
+{
+	size_t pos, i, by = s->start;
+
+	if (by > 0 && (s->n == s->cap || by > s->cap / 2)) {
+		memmove(s->e, s->e + by, (s->n - by) * sizeof(*s->e));
+		if (s->ip != NULL)
+			memmove(s->ip, s->ip + by, (s->n - by) * sizeof(*s->ip));
+		s->n -= by;
+		s->start = 0;
+		iw_shift(s, by);
+	}
+	if (room(l, s) < 0)
+		return (-1);
 	if (s->n == s->start || s->e[s->n - 1].t <= t)
 		pos = s->n;
 	else {
 		pos = first_after(s, s->n, t);
 		memmove(s->e + pos + 1, s->e + pos, (s->n - pos) * sizeof(*s->e));
+		if (s->ip != NULL)
+			memmove(s->ip + pos + 1, s->ip + pos, (s->n - pos) * sizeof(*s->ip));
+		iw_shift(s, 0);
 	}
 	s->n++;
 	s->e[pos].t = t;
 	s->e[pos].nrcpt = nrcpt;
-	s->e[pos].iph = iph;
+	if (s->ip != NULL)
+		addr_parse(ip, &s->ip[pos]);
 	for (i = pos; i < s->n; i++)
 		s->e[i].cum = (i > s->start ? s->e[i - 1].cum : 0) + s->e[i].nrcpt;
 	return ((long)pos);
@@ -265,11 +518,12 @@ insert(struct lstate *s, int64_t t, long nrcpt, uint64_t iph)
 
 /*
  * window_value - a window's value over the live entries lo..pos of s:
- * messages, recipients or distinct client IPs; 0, or -1 on ENOMEM
+ * messages, recipients or distinct client IPs (running when ws is given
+ * and pos is the newest entry); 0, or -1 on ENOMEM
  */
 static int
-window_value(struct limits *l, const struct lstate *s, size_t lo, size_t pos, enum conf_limit limit,
-    long *value)
+window_value(struct limits *l, struct lstate *s, struct wstate *ws, size_t lo, size_t pos,
+    enum conf_limit limit, long *value)
 {
 	switch (limit) {
 	case LIM_MESSAGES:
@@ -279,7 +533,9 @@ window_value(struct limits *l, const struct lstate *s, size_t lo, size_t pos, en
 		*value = (long)(s->e[pos].cum - (s->e[lo].cum - s->e[lo].nrcpt));
 		break;
 	case LIM_IPS:
-		if ((*value = distinct_ips(l, s, lo, pos)) < 0)
+		*value = ws != NULL && pos + 1 == s->n ? ips_running(l, s, ws, lo, pos)
+						       : ips_scratch(l, s, lo, pos);
+		if (*value < 0)
 			return (-1);
 		break;
 	default:
@@ -288,7 +544,10 @@ window_value(struct limits *l, const struct lstate *s, size_t lo, size_t pos, en
 	return (0);
 }
 
-/* blk_get - the block state of ident, NULL when it was never blocked */
+/* ---------------------------------------------------------------------- */
+/* blocks */
+
+/* blk_get - the block state of ident, NULL when it was not blocked lately */
 static struct lblock *
 blk_get(const struct limits *l, const char *ident)
 {
@@ -344,9 +603,26 @@ low(const struct lstate *s, size_t end, int64_t from, int64_t armed)
 	return (lo);
 }
 
+/* verdict - a verdict of window w of s at message m, to cb */
+static void
+verdict(struct lstate *s, const struct conf_window *w, long value, const struct track_msg *m,
+    limits_verdict_fn cb, void *ctx)
+{
+	struct limits_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	v.identity = s->ident;
+	v.rule = s->rule;
+	v.win = w;
+	v.count = value;
+	v.time_us = m->time_us;
+	v.queue_id = m->queue_id;
+	cb(ctx, &v);
+}
+
 /*
  * judge - add m to s and raise the verdicts of its windows; b is the block
- * state of s's identity (NULL: never blocked), blocked whether it was
+ * state of s's identity (NULL: not blocked lately), blocked whether it was
  * blocked when m arrived (then nothing is raised).
  */
 static int
@@ -354,21 +630,19 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verd
     void *ctx, const struct lblock *b, int blocked)
 {
 	const struct conf_rule *rule = s->rule;
-	uint64_t iph = m->client_ip ? hmap_hash(m->client_ip, strlen(m->client_ip)) : 0;
+	int64_t armed = b != NULL ? b->armed : INT64_MIN, newest;
 	size_t wi, lo, pos;
 	long p, value;
 	int raised = 0;
-	int64_t newest;
-
-	int64_t armed = b != NULL ? b->armed : INT64_MIN;
 
 	if (b != NULL && s->epoch != b->epoch) {
 		/* re-armed since s was last judged: every window starts afresh */
 		for (wi = 0; wi < rule->nwin; wi++)
 			s->w[wi].over = 0;
 		s->epoch = b->epoch;
+		iw_shift(s, 0);
 	}
-	if ((p = insert(s, m->time_us, m->nrcpt, iph)) < 0)
+	if ((p = insert(l, s, m->time_us, m->nrcpt, m->client_ip)) < 0)
 		return (-1);
 	pos = (size_t)p;
 	for (wi = 0; wi < rule->nwin; wi++) {
@@ -378,24 +652,15 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verd
 		lo = low(s, pos + 1, m->time_us - w->seconds * 1000000, armed);
 		if (lo > pos) /* older than the re-arm: counts for nothing */
 			continue;
-		if (window_value(l, s, lo, pos, w->limit, &value) < 0)
+		if (window_value(l, s, ws, lo, pos, w->limit, &value) < 0)
 			return (-1);
 		if (value > ws->peak) {
 			ws->peak = value;
 			ws->peak_at = m->time_us;
 		}
 		if (value > w->threshold && !ws->over && !blocked && cb != NULL) {
-			struct limits_verdict v;
-
-			memset(&v, 0, sizeof(v));
-			v.identity = s->ident;
-			v.rule = rule;
-			v.win = w;
-			v.count = value;
-			v.time_us = m->time_us;
-			v.queue_id = m->queue_id;
 			raised++;
-			cb(ctx, &v);
+			verdict(s, w, value, m, cb, ctx);
 		}
 		ws->over = value > w->threshold;
 	}
@@ -406,6 +671,8 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verd
 		s->start++;
 	return (raised);
 }
+
+static void sweep(struct limits *, int64_t now);
 
 int
 limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb, void *ctx)
@@ -418,6 +685,11 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 	size_t ri;
 	int k, r, raised = 0;
 
+	if (m->time_us > l->clock)
+		l->clock = m->time_us;
+	/* a sweep costs what it walks: as many messages as it left behind pay for it */
+	if (++l->since_sweep >= SWEEP_MIN && l->since_sweep >= l->swept_left)
+		sweep(l, l->clock);
 	for (k = 0; k < BY_COUNT; k++) {
 		id[k] = limits_ident(m, (enum conf_by)k, buf[k], sizeof(buf[k]));
 		exempt[k] =
@@ -444,6 +716,9 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 	}
 	return (raised);
 }
+
+/* ---------------------------------------------------------------------- */
+/* walks: peaks, counts, sweeps */
 
 /*
  * A walk over every (rule, identity) state: each_state() is the one
@@ -514,7 +789,7 @@ count_state(struct walk *w, struct lstate *s)
 		lo = low(s, s->n, w->now - win->seconds * 1000000, armed);
 		if (lo > last)
 			continue;
-		if (window_value(w->l, s, lo, last, win->limit, &c.count) < 0 || c.count <= 0)
+		if (window_value(w->l, s, NULL, lo, last, win->limit, &c.count) < 0 || c.count <= 0)
 			continue;
 		c.identity = s->ident;
 		c.rule = s->rule;
@@ -532,23 +807,101 @@ limits_each_count(struct limits *l, int64_t now, void (*cb)(void *, const struct
 	hmap_each(l->states, each_state, &w);
 }
 
-/* prune_state - free the entries of s when its newest is older than its longest window */
-static void
-prune_state(struct walk *w, struct lstate *s)
+/* lstate_bytes - what s holds, about (the inverse of what lstate_get and insert add) */
+static size_t
+lstate_bytes(const struct lstate *s)
 {
-	if (s->n > s->start && s->e[s->n - 1].t <= w->now - s->maxw) {
-		free(s->e);
-		s->e = NULL;
-		s->start = s->n = s->cap = 0;
+	size_t i, n = state_bytes(s->rule, strlen(s->ident));
+
+	n += s->cap * sizeof(*s->e) + s->ipcap * sizeof(*s->ip);
+	for (i = 0; i < s->rule->nwin; i++)
+		if (s->w[i].iw != NULL)
+			n += sizeof(*s->w[i].iw) + MALLOC_OVH +
+			    s->w[i].iw->set.cap * sizeof(*s->w[i].iw->set.s);
+	return (n);
+}
+
+/*
+ * drop_state - hmap_sweep: free s when no window of it reaches past
+ * now - LIMITS_SLACK_US (a message emitted that late still finds it),
+ * its peaks handed to the retire callback first
+ */
+static int
+drop_state(void *ctx, const char *key, size_t n, void *val)
+{
+	struct walk *w = ctx;
+	struct lstate *s = val;
+
+	(void)key;
+	(void)n;
+	if (s->n > s->start && s->e[s->n - 1].t > w->now - LIMITS_SLACK_US - s->maxw)
+		return (0);
+	if (w->l->retire != NULL) {
+		w->peak = w->l->retire;
+		w->ctx = w->l->retire_ctx;
+		peak_state(w, s);
 	}
+	w->l->bytes -= lstate_bytes(s);
+	lstate_free(s);
+	return (1);
+}
+
+/* blk_bytes - what the record of identity key (n bytes) costs, about */
+static size_t
+blk_bytes(size_t n)
+{
+	return (sizeof(struct lblock) + n + 1 + HMAP_SLOT + 2 * MALLOC_OVH);
+}
+
+/*
+ * drop_block - hmap_sweep: forget the record of an identity not blocked
+ * whose last block ended before every window that ends at now - slack
+ * begins; the number of its blocks goes to the counts table unless a
+ * times source knows it
+ */
+static int
+drop_block(void *ctx, const char *key, size_t n, void *val)
+{
+	struct walk *w = ctx;
+	struct limits *l = w->l;
+	struct lblock *b = val;
+	int64_t ended = b->active ? b->until : b->armed, horizon = w->now - LIMITS_SLACK_US;
+	void **slot;
+	int added;
+
+	if ((b->active && (b->until == 0 || b->until > horizon)) ||
+	    (ended != INT64_MIN && ended > horizon - l->maxw))
+		return (0);
+	if (l->times == NULL && b->times > 0) {
+		if ((slot = hmap_get_or_add(l->counts, key, n, &added)) == NULL)
+			return (0); /* out of memory: keep the record */
+		*slot = (void *)(intptr_t)b->times;
+		if (added)
+			l->bytes += n + 1 + HMAP_SLOT + MALLOC_OVH;
+	}
+	l->bytes -= blk_bytes(n);
+	free(b);
+	return (1);
+}
+
+/* sweep - free what the windows' clock, at now, has left behind */
+static void
+sweep(struct limits *l, int64_t now)
+{
+	struct walk w = { .l = l, .now = now };
+
+	l->since_sweep = 0;
+	if (now == INT64_MIN)
+		return;
+	hmap_sweep(l->states, drop_state, &w);
+	hmap_sweep(l->blocks, drop_block, &w);
+	l->swept_left = hmap_count(l->states) + hmap_count(l->blocks);
 }
 
 void
 limits_prune(struct limits *l, int64_t now)
 {
-	struct walk w = { .l = l, .now = now, .state = prune_state };
-
-	hmap_each(l->states, each_state, &w);
+	sweep(l, now < l->clock ? now : l->clock);
 }
 
 size_t
@@ -556,6 +909,41 @@ limits_size(const struct limits *l)
 {
 	return (hmap_count(l->states));
 }
+
+size_t
+limits_blocks(const struct limits *l)
+{
+	return (hmap_count(l->blocks));
+}
+
+size_t
+limits_bytes(const struct limits *l)
+{
+	return (l->bytes);
+}
+
+int64_t
+limits_clock(const struct limits *l)
+{
+	return (l->clock);
+}
+
+void
+limits_set_retire(struct limits *l, void (*cb)(void *, const struct limits_peak *), void *ctx)
+{
+	l->retire = cb;
+	l->retire_ctx = ctx;
+}
+
+void
+limits_set_times(struct limits *l, long (*fn)(void *, const char *), void *ctx)
+{
+	l->times = fn;
+	l->times_ctx = ctx;
+}
+
+/* ---------------------------------------------------------------------- */
+/* blocks: the interface */
 
 int64_t
 limits_block_time(const struct conf_rule *r, long times)
@@ -570,7 +958,10 @@ limits_block_time(const struct conf_rule *r, long times)
 	return ((int64_t)d * 1000000);
 }
 
-/* blk_add - the block state of ident, created (never blocked, nothing cut) on first use */
+/*
+ * blk_add - the block state of ident, created on first use: never
+ * blocked, nothing cut, or as many blocks as a dropped record of it had
+ */
 static struct lblock *
 blk_add(struct limits *l, const char *ident)
 {
@@ -588,6 +979,11 @@ blk_add(struct limits *l, const char *ident)
 			return (NULL);
 		}
 		b->armed = INT64_MIN;
+		if (hmap_count(l->counts) > 0 && hmap_get(l->counts, ident, n) != NULL) {
+			b->times = (long)(intptr_t)hmap_del(l->counts, ident, n);
+			l->bytes -= n + 1 + HMAP_SLOT + MALLOC_OVH;
+		}
+		l->bytes += blk_bytes(n);
 		*slot = b;
 	}
 	return (*slot);
@@ -628,9 +1024,15 @@ limits_blocked(struct limits *l, const char *identity, int64_t t)
 long
 limits_block_count(struct limits *l, const char *identity)
 {
-	const struct lblock *b = blk_get(l, identity);
+	const struct lblock *b;
 
-	return (b != NULL ? b->times : 0);
+	if (l->times != NULL)
+		return (l->times(l->times_ctx, identity));
+	if ((b = blk_get(l, identity)) != NULL)
+		return (b->times);
+	if (hmap_count(l->counts) == 0)
+		return (0);
+	return ((long)(intptr_t)hmap_get(l->counts, identity, strlen(identity)));
 }
 
 int
@@ -660,9 +1062,12 @@ copy_cb(void *ctx, const char *key, size_t n, void *val)
 
 	if ((slot = hmap_get_or_add(dst->blocks, key, n, &added)) == NULL)
 		return (1);
-	if (added && (*slot = calloc(1, sizeof(struct lblock))) == NULL) {
-		hmap_del(dst->blocks, key, n);
-		return (1);
+	if (added) {
+		if ((*slot = calloc(1, sizeof(struct lblock))) == NULL) {
+			hmap_del(dst->blocks, key, n);
+			return (1);
+		}
+		dst->bytes += blk_bytes(n);
 	}
 	b = *slot;
 	*b = *src;
@@ -670,8 +1075,28 @@ copy_cb(void *ctx, const char *key, size_t n, void *val)
 	return (0);
 }
 
+static int
+copy_count_cb(void *ctx, const char *key, size_t n, void *val)
+{
+	struct limits *dst = ctx;
+	void **slot;
+	int added;
+
+	if ((slot = hmap_get_or_add(dst->counts, key, n, &added)) == NULL)
+		return (1);
+	if (added)
+		dst->bytes += n + 1 + HMAP_SLOT + MALLOC_OVH;
+	*slot = val;
+	return (0);
+}
+
 int
 limits_copy_blocks(struct limits *dst, const struct limits *src)
 {
-	return (hmap_each(src->blocks, copy_cb, dst) != 0 ? -1 : 0);
+	if (src->clock > dst->clock)
+		dst->clock = src->clock;
+	if (hmap_each(src->blocks, copy_cb, dst) != 0 ||
+	    hmap_each(src->counts, copy_count_cb, dst) != 0)
+		return (-1);
+	return (0);
 }

@@ -135,12 +135,14 @@ pipeline_init(struct pipeline *pl, const struct conf *conf, struct store *store,
 	pl->last_us = INT64_MIN;
 	if ((pl->parser = pf_parser_new(err, errlen)) == NULL)
 		return (-1);
-	if ((pl->track = track_new(0, message_cb, pl)) == NULL ||
+	if ((pl->track = track_new((size_t)conf->max_tracked_bytes, message_cb, pl)) == NULL ||
 	    (pl->limits = limits_new(conf)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		pipeline_free(pl);
 		return (-1);
 	}
+	if (report != NULL)
+		limits_set_retire(pl->limits, report_peak, report);
 	return (0);
 }
 

@@ -67,7 +67,10 @@ struct pipeline {
 	char err[512];
 };
 
-/* pipeline_init - 0, or -1 with err; store and report may be NULL */
+/*
+ * pipeline_init - 0, or -1 with err; store and report may be NULL.  With
+ * a report it hands the report the peaks of the states the limits free.
+ */
 int pipeline_init(struct pipeline *, const struct conf *, struct store *, struct report *,
     char *err, size_t errlen);
 void pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_t len);

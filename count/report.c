@@ -52,6 +52,7 @@ struct report {
 	struct roverrun *ov;
 	size_t nov, capov;
 	unsigned kinds; /* 1 << kind for each kind reported */
+	int failed;     /* a peak was lost to ENOMEM */
 };
 
 struct report *
@@ -183,22 +184,42 @@ report_overruns(const struct report *r)
 	return (r->nov);
 }
 
-/* peak_in - a peak from limits onto its identity */
-static void
-peak_in(void *ctx, const struct limits_peak *p)
+/*
+ * report_peak - a peak of limits onto its identity: the higher of it and
+ * the one of the same rule and window already there (a state freed and
+ * made again has one each), the earlier on a tie
+ */
+void
+report_peak(void *ctx, const struct limits_peak *p)
 {
 	struct report *r = ctx;
 	struct rident *ri = rident_get(r, p->identity, strlen(p->identity));
 	struct rpeak *pk;
-
-	if (ri == NULL)
-		return;
-	if ((pk = arr_grow(ri->peaks, ri->npeaks, &ri->cappeaks, sizeof(*pk), 4)) == NULL)
-		return;
-	ri->peaks = pk;
 	/* the rules are r->conf's: limits counts with the report's configuration */
+	const struct rorder order = { p->rule - r->conf->rules, p->win - p->rule->win };
+	size_t i;
+
+	if (ri == NULL) {
+		r->failed = 1;
+		return;
+	}
+	for (i = 0; i < ri->npeaks; i++) {
+		pk = &ri->peaks[i];
+		if (pk->order.major != order.major || pk->order.minor != order.minor)
+			continue;
+		if (p->peak > pk->peak || (p->peak == pk->peak && p->at_us < pk->at_us)) {
+			pk->peak = p->peak;
+			pk->at_us = p->at_us;
+		}
+		return;
+	}
+	if ((pk = arr_grow(ri->peaks, ri->npeaks, &ri->cappeaks, sizeof(*pk), 4)) == NULL) {
+		r->failed = 1;
+		return;
+	}
+	ri->peaks = pk;
 	ri->peaks[ri->npeaks++] = (struct rpeak){
-		.order = { p->rule - r->conf->rules, p->win - p->rule->win },
+		.order = order,
 		.rule = p->rule,
 		.win = p->win,
 		.peak = p->peak,
@@ -561,7 +582,7 @@ report_print(struct report *r, struct limits *l, const struct report_totals *t,
 	size_t i;
 
 	if (l != NULL)
-		limits_each_peak(l, peak_in, r);
+		limits_each_peak(l, report_peak, r);
 	c.n = 0;
 	if ((c.v = calloc(hmap_count(r->idents) + 1, sizeof(struct rident *))) == NULL)
 		return (-1);
@@ -585,7 +606,7 @@ report_print(struct report *r, struct limits *l, const struct report_totals *t,
 		break;
 	}
 	free(c.v);
-	return (ferror(fp) ? -1 : 0);
+	return (ferror(fp) || r->failed ? -1 : 0);
 }
 
 /* read2 - the two decimal digits at s into *v; 0, or -1 if they are not */

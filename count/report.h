@@ -50,6 +50,13 @@ struct report *report_new(const struct conf *);
 void report_free(struct report *);
 int report_message(struct report *, const struct track_msg *);
 int report_overrun(struct report *, const struct limits_verdict *);
+/*
+ * report_peak - a window's peak for the report (ctx is the report): the
+ * limits hand over the peaks of the states they free (limits_set_retire),
+ * report_print() those of the states still held; per identity, rule and
+ * window the highest is kept, the earliest of equal ones
+ */
+void report_peak(void *ctx, const struct limits_peak *);
 size_t report_overruns(const struct report *);
 /*
  * report_print - the report in fmt on fp, with the peaks of l (which

@@ -111,7 +111,7 @@ mark_held(struct track *t, const struct held *h)
 
 /* track_new - an empty tracker; see track.h */
 struct track *
-track_new(size_t max_entries, track_emit_fn emit, void *ctx)
+track_new(size_t max_bytes, track_emit_fn emit, void *ctx)
 {
 	struct track *t;
 
@@ -127,7 +127,7 @@ track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 		track_free(t);
 		return (NULL);
 	}
-	t->max_entries = max_entries ? max_entries : 1000000;
+	t->max_bytes = max_bytes ? max_bytes : TRACK_DEFAULT_BYTES;
 	t->emit = emit;
 	t->ctx = ctx;
 	t->now = INT64_MIN;
@@ -153,6 +153,7 @@ track_rec_link(struct track *t, struct rec *r)
 	if ((slot = hmap_get_or_add(t->recs, r->key, r->keylen, &added)) == NULL)
 		return (-1);
 	*slot = r;
+	t->bytes += r->cost;
 	r->newer = NULL;
 	r->older = t->newest;
 	if (t->newest)
@@ -178,27 +179,35 @@ rec_drop(struct track *t, struct rec *r)
 		t->newest = r->older;
 	mark(t, TRACK_NS_REC, r->key, r->keylen);
 	hmap_del(t->recs, r->key, r->keylen);
+	t->bytes -= r->cost;
 	free(r);
+}
+
+/* expect_pop - forget the oldest expectation; noted as a change when keep is set */
+static void
+expect_pop(struct track *t, int keep)
+{
+	struct expect *e = t->ehead;
+
+	t->ehead = e->next;
+	if (t->ehead == NULL)
+		t->etail = NULL;
+	if (hmap_get(t->expect, e->key, e->n) == e) {
+		hmap_del(t->expect, e->key, e->n);
+		if (keep)
+			mark(t, TRACK_NS_EXPECT, e->key, e->n);
+	}
+	t->bytes -= e->cost;
+	free(e);
 }
 
 /* expect_expire - forget expectations older than twice the link window */
 static void
 expect_expire(struct track *t, int64_t now)
 {
-	struct expect *e;
-
-	while ((e = t->ehead) != NULL &&
-	    (now == INT64_MAX || e->time_us < now - 2 * TRACK_LINK_WINDOW_US)) {
-		t->ehead = e->next;
-		if (t->ehead == NULL)
-			t->etail = NULL;
-		if (hmap_get(t->expect, e->key, e->n) == e) {
-			hmap_del(t->expect, e->key, e->n);
-			if (now != INT64_MAX)
-				mark(t, TRACK_NS_EXPECT, e->key, e->n);
-		}
-		free(e);
-	}
+	while (t->ehead != NULL &&
+	    (now == INT64_MAX || t->ehead->time_us < now - 2 * TRACK_LINK_WINDOW_US))
+		expect_pop(t, now != INT64_MAX);
 }
 
 /* track_free - free the tables; held-back messages are dropped, not emitted */
@@ -225,14 +234,22 @@ track_free(struct track *t)
 	free(t);
 }
 
-/* evict - drop records past the age or size bound, oldest first */
+static void emit_held(struct track *t, struct held *h);
+
+/*
+ * evict - drop records past the age bound, and while the tracker holds
+ * more than max_bytes the oldest records, then the oldest expectations,
+ * then the oldest held-back messages (emitted now, not lost)
+ */
 static void
 evict(struct track *t)
 {
 	struct rec *o;
+	struct held *h;
+	int over;
 
 	while ((o = t->oldest) != NULL &&
-	    (hmap_count(t->recs) >= t->max_entries ||
+	    ((over = t->bytes > t->max_bytes) ||
 		(t->now != INT64_MIN && o->created < t->now - TRACK_MAX_AGE_US))) {
 		/* pop the oldest: it has no older neighbour */
 		t->oldest = o->newer;
@@ -242,8 +259,19 @@ evict(struct track *t)
 			t->newest = NULL;
 		mark(t, TRACK_NS_REC, o->key, o->keylen);
 		hmap_del(t->recs, o->key, o->keylen);
+		t->bytes -= o->cost;
 		free(o);
 		t->st.dropped++;
+		t->st.evicted += (uint64_t)over;
+	}
+	for (; t->bytes > t->max_bytes && t->ehead != NULL; t->st.evicted++)
+		expect_pop(t, 1);
+	for (; t->bytes > t->max_bytes && (h = t->hhead) != NULL; t->st.evicted++) {
+		t->hhead = h->next;
+		if (t->hhead == NULL)
+			t->htail = NULL;
+		emit_held(t, h);
+		free(h);
 	}
 }
 
@@ -273,6 +301,8 @@ track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, con
 
 	if ((r = calloc(1, sizeof(*r) + keylen + 1 + sn + 1 + in + 1)) == NULL)
 		return (NULL);
+	r->cost = sizeof(*r) + keylen + 1 + sn + 1 + in + 1 + TRACK_ALLOC_BYTES + keylen + 1 +
+	    TRACK_ALLOC_BYTES + TRACK_SLOT_BYTES;
 	memcpy(r->key, key, keylen);
 	r->keylen = keylen;
 	r->uid = -1;
@@ -347,6 +377,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 
 	if ((e = calloc(1, sizeof(*e) + ln + 1)) == NULL)
 		return;
+	e->cost = sizeof(*e) + 2 * (ln + 1 + TRACK_ALLOC_BYTES) + TRACK_SLOT_BYTES;
 	memcpy(e->key, lk, ln);
 	e->n = ln;
 	e->time_us = now;
@@ -356,6 +387,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 		return;
 	}
 	*slot = e; /* an older one with this key stays in the FIFO until it expires */
+	t->bytes += e->cost;
 	if (t->etail)
 		t->etail->next = e;
 	else
@@ -375,15 +407,18 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 {
 	size_t hn = strlen(host), in = strlen(inst), qn = strlen(qid);
 	size_t ipn = ip ? strlen(ip) : 0;
+	size_t size = sizeof(struct held) + hn + 1 + qn + 1 + in + 1 + qn + 1 + en + 1 + ipn + 1;
 	unsigned char sk[8];
 	struct held *h;
 	void **slot;
 	int added;
 	char *p;
 
-	if ((h = calloc(1, sizeof(*h) + hn + 1 + qn + 1 + in + 1 + qn + 1 + en + 1 + ipn + 1)) ==
-	    NULL)
+	if ((h = calloc(1, size)) == NULL)
 		return (NULL);
+	/* itself, its 8-byte key in held_seq, its link key in held_ix */
+	h->cost = size + TRACK_ALLOC_BYTES + 2 * (TRACK_ALLOC_BYTES + TRACK_SLOT_BYTES) + 9 + hn +
+	    1 + qn + 1;
 	p = h->data;
 	h->linklen = hn + 1 + qn;
 	h->msg.host = put_str(&p, host, hn, 0);
@@ -406,6 +441,7 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 		return (NULL);
 	}
 	*slot = h;
+	t->bytes += h->cost;
 	if ((slot = hmap_get_or_add(t->held_ix, h->data, h->linklen, &added)) != NULL)
 		*slot = h;
 	if (t->htail)
@@ -429,6 +465,7 @@ emit_held(struct track *t, struct held *h)
 		hmap_del(t->held_ix, h->data, h->linklen);
 	seqkey(h->seq, sk);
 	hmap_del(t->held_seq, sk, sizeof(sk));
+	t->bytes -= h->cost;
 	mark_held(t, h);
 	if (h->reinject) {
 		t->st.reinjections++;
@@ -680,4 +717,11 @@ size_t
 track_held(const struct track *t)
 {
 	return (hmap_count(t->held_seq));
+}
+
+/* track_bytes - what the byte cap counts */
+size_t
+track_bytes(const struct track *t)
+{
+	return (t->bytes);
 }

@@ -26,12 +26,17 @@
 #define F_REQUEUE 0x10
 #define F_COUNTED 0x20 /* emitted: its removal is reported */
 
+/* What one entry of a util/hmap and one allocation cost beside their bytes, about. */
+#define TRACK_SLOT_BYTES 48
+#define TRACK_ALLOC_BYTES 16
+
 struct rec {
 	struct rec *older, *newer; /* age list */
 	int64_t created;
 	unsigned flags;
 	long uid;
 	const char *sasl, *ip; /* into the allocation, NULL when absent */
+	size_t cost;           /* bytes it holds, with its index entry, about */
 	size_t keylen;
 	char key[]; /* host \0 instance \0 qid, then sasl \0 ip \0 */
 };
@@ -46,6 +51,7 @@ struct held {
 	struct track_msg msg;
 	int64_t recv_us; /* when it was received: its record's client= line */
 	int reinject;
+	size_t cost;    /* bytes it holds, with its index entries, about */
 	size_t linklen; /* host \0 qid, at data[] */
 	char data[];
 };
@@ -54,6 +60,7 @@ struct expect {
 	struct expect *next;
 	int64_t time_us; /* the hand-off line */
 	int64_t orig_us; /* its original was received; INT64_MIN: unknown */
+	size_t cost;     /* bytes it holds, with its index entry, about */
 	size_t n;
 	char key[];
 };
@@ -61,7 +68,8 @@ struct expect {
 struct track {
 	struct hmap *recs; /* key -> struct rec */
 	struct rec *oldest, *newest;
-	size_t max_entries;
+	size_t max_bytes; /* the byte cap */
+	size_t bytes;     /* held by records, held-back messages and expectations, about */
 	struct held *hhead, *htail; /* FIFO */
 	struct hmap *held_ix;       /* host \0 qid -> newest struct held */
 	struct hmap *held_seq;      /* seq (8 bytes) -> struct held */
