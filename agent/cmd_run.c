@@ -35,6 +35,7 @@
 #include "agent/control.h"
 #include "agent/explain.h"
 #include "util/ev.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "count/pipeline.h"
 #include "agent/status.h"
@@ -45,6 +46,7 @@
 #define IDLE_FLUSH_MS ((TRACK_LINK_WINDOW_US / 1000) + 1000)
 #define PRUNE_MS 60000
 #define PRUNE_ROWS 2000
+#define NOTE_EVERY 60 /* seconds between two notes of future lines or evictions */
 
 struct daemon;
 
@@ -73,6 +75,9 @@ struct daemon {
 	int stdin_file;  /* log = - from a regular file: no epoll */
 	struct act *act; /* enforcement, made with the loop */
 	int drain_ticks;
+	/* what was said of future-dated lines and tracker evictions, and when */
+	uint64_t future_said, evicted_said;
+	time_t future_when, evicted_when;
 };
 
 static const char run_usage[] =
@@ -286,6 +291,38 @@ on_line(void *ctx, const char *line, size_t len, const struct tail_pos *after)
 	return (d->pl.failed ? 1 : 0);
 }
 
+/*
+ * note_trust - say how many lines were stamped ahead of the clock and how
+ * many tracker entries its byte cap evicted since the last note, each at
+ * most once a minute (a flood of forged lines must not flood the log)
+ */
+static void
+note_trust(struct daemon *d)
+{
+	const struct track_stats *ts = track_stats(d->pl.track);
+	time_t now = time(NULL);
+	char tb[40], wb[32];
+
+	if (d->pl.future_lines > d->future_said && now >= d->future_when + NOTE_EVERY) {
+		log_warnx("%llu lines stamped more than %s ahead of the clock (the furthest at %s) "
+			  "were counted at the time of the line before; %llu since start",
+		    (unsigned long long)(d->pl.future_lines - d->future_said),
+		    conf_format_duration(d->conf->max_clock_skew, wb, sizeof(wb)),
+		    json_time(d->pl.future_max_us, tb, sizeof(tb)),
+		    (unsigned long long)d->pl.future_lines);
+		d->future_said = d->pl.future_lines;
+		d->future_when = now;
+	}
+	if (ts->evicted > d->evicted_said && now >= d->evicted_when + NOTE_EVERY) {
+		log_warnx("tracker over max_tracked_bytes: %llu entries evicted, oldest first "
+			  "(their messages may go uncounted); %llu since start",
+		    (unsigned long long)(ts->evicted - d->evicted_said),
+		    (unsigned long long)ts->evicted);
+		d->evicted_said = ts->evicted;
+		d->evicted_when = now;
+	}
+}
+
 /* read_log - read and commit batches until the log has no more */
 static void
 read_log(struct daemon *d)
@@ -304,6 +341,7 @@ read_log(struct daemon *d)
 		}
 		if (commit(d) < 0)
 			return;
+		note_trust(d);
 		if (n > 0 && track_held(d->pl.track) > 0)
 			ev_reset_timer(d->ev, d->idle_timer, IDLE_FLUSH_MS);
 	} while (n >= DAEMON_BATCH);
@@ -687,6 +725,7 @@ answer(struct daemon *d, struct client *c, const char *req)
 		si.dev = d->pos.dev;
 		si.ino = d->pos.ino;
 		si.offset = d->pos.offset;
+		si.future_lines = d->pl.future_lines;
 		status_print(fp, d->pl.limits, d->store, status_now(d->pl.last_us), &si, json);
 	} else if (control_command(d, c, req, fp) == 1) {
 		fclose(fp);

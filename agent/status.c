@@ -346,9 +346,10 @@ daemon_json(FILE *fp, int64_t now, const struct status_info *si)
 	if (si->running)
 		fprintf(fp,
 		    ", \"pid\": %ld, \"lines\": %llu, \"position\": {\"dev\": %llu, "
-		    "\"ino\": %llu, \"offset\": %llu}",
+		    "\"ino\": %llu, \"offset\": %llu}, \"future_lines\": %llu",
 		    si->pid, (unsigned long long)si->lines, (unsigned long long)si->dev,
-		    (unsigned long long)si->ino, (unsigned long long)si->offset);
+		    (unsigned long long)si->ino, (unsigned long long)si->offset,
+		    (unsigned long long)si->future_lines);
 	json_key(fp, "log", si->log);
 	json_key(fp, "state", si->state);
 	json_key(fp, "mode", si->mode);
@@ -376,9 +377,15 @@ daemon_text(FILE *fp, int64_t now, const struct status_info *si)
 	if (si->last_us != INT64_MIN)
 		fprintf(fp, "%s: %s\n", si->running ? "Newest log line" : "Newest message",
 		    json_time(si->last_us, tb, sizeof(tb)));
+	if (si->running && si->future_lines > 0)
+		fprintf(fp,
+		    "Future-dated lines: %llu (stamped ahead of the clock; counted at the "
+		    "time of the line before)\n",
+		    (unsigned long long)si->future_lines);
 	fprintf(fp, "Windows ending %s\n\n", json_time(now, tb, sizeof(tb)));
 }
 
+/* status_now - the later of the wall clock and last_log_us (see status.h) */
 int64_t
 status_now(int64_t last_log_us)
 {

@@ -33,13 +33,17 @@ struct status_info {
 	int64_t last_us; /* newest log time seen, INT64_MIN if none */
 	const char *mode;
 	uint64_t dev, ino, offset; /* where the daemon reads (running only) */
+	uint64_t future_lines;     /* lines stamped ahead of the clock (running only) */
 };
 
 /* status_print - st (may be NULL) gives the blocked identities and failing actions */
 int status_print(FILE *, struct limits *, struct store *st, int64_t now_us,
     const struct status_info *, int json);
 
-/* status_now - the end of the windows: the later of the clock and the log */
+/*
+ * status_now - the end of the windows: the later of the clock and the log;
+ * the log's is the newest line counted, never a future-dated one
+ */
 int64_t status_now(int64_t last_log_us);
 
 #endif

@@ -93,6 +93,8 @@ const struct key conf_keys[] = {
 	    PATH_PROG },
 	{ "retention", "7d", 60, DURATION_MAX, C(retention), 0, NULL, SEC_AGENT, KT_DURATION, 0 },
 	{ "action_timeout", "30s", 1, 3600, C(action_timeout), 0, NULL, SEC_AGENT, KT_DURATION, 0 },
+	{ "max_clock_skew", "5m", 0, DURATION_MAX, C(max_clock_skew), 0, NULL, SEC_AGENT,
+	    KT_DURATION, 0 },
 	{ "max_tracked_bytes", "64M", 1048576, 1099511627776.0, C(max_tracked_bytes), 0, NULL,
 	    SEC_AGENT, KT_SIZE, 0 },
 	{ "by", NULL, 0, 0, R(by), 0, by_words, SEC_LIMIT, KT_ENUM, 0 },

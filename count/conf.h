@@ -84,8 +84,9 @@ struct conf {
 	char *postsuper, *postmap, *postfix, *sendmail;
 	enum conf_mode mode;
 	enum conf_start start_at;
-	int64_t retention;         /* seconds */
-	int64_t action_timeout;    /* seconds one external program may run */
+	int64_t retention;      /* seconds */
+	int64_t action_timeout; /* seconds one external program may run */
+	int64_t max_clock_skew; /* seconds a line may be ahead of the clock; 0: log time trusted */
 	int64_t max_tracked_bytes; /* the tracker's records, bytes */
 	/* [limit NAME] */
 	struct conf_rule *rules;

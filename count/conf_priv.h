@@ -55,7 +55,7 @@ struct key {
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS 33
+#define CONF_NKEYS 34
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */

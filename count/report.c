@@ -51,8 +51,9 @@ struct report {
 	struct hmap *ipset;  /* identity \0 ip -> (void *)1 */
 	struct roverrun *ov;
 	size_t nov, capov;
-	unsigned kinds; /* 1 << kind for each kind reported */
-	int failed;     /* a peak was lost to ENOMEM */
+	unsigned kinds;        /* 1 << kind for each kind reported */
+	int failed;            /* a peak was lost to ENOMEM */
+	uint64_t future_lines; /* counted at the time of the line before (pipeline.h) */
 };
 
 struct report *
@@ -182,6 +183,12 @@ size_t
 report_overruns(const struct report *r)
 {
 	return (r->nov);
+}
+
+void
+report_future_line(struct report *r)
+{
+	r->future_lines++;
 }
 
 /*
@@ -384,6 +391,12 @@ print_table(struct report *r, struct rident **v, size_t n, const struct report_t
 		print_table_interval(t, fp);
 	else
 		print_input(t, &words_alone, fp);
+	if (r->future_lines > 0)
+		fprintf(fp,
+		    "Future:     %llu lines stamped more than %s ahead of the log, "
+		    "counted at the time of the line before\n",
+		    (unsigned long long)r->future_lines,
+		    conf_format_duration(r->conf->max_clock_skew, wb, sizeof(wb)));
 	fprintf(fp, "\n%-50s %9s %10s %7s\n", "IDENTITY", "MESSAGES", "RECIPIENTS", "IPS");
 	for (i = 0; i < n; i++) {
 		tprint(fp, v[i]->name, 50, 1);
@@ -487,6 +500,8 @@ print_json(struct report *r, struct rident **v, size_t n, const struct report_to
 		    (unsigned long long)t->track->reinjections,
 		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans,
 		    (unsigned long long)t->track->own, (unsigned long long)t->track->retries);
+	/* the whole input's, as too_long: a future-dated line has no time of its own */
+	fprintf(fp, "\"future_lines\": %llu, ", (unsigned long long)r->future_lines);
 	fputs("\n \"identities\": [", fp);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", fp);

@@ -58,6 +58,8 @@ int report_overrun(struct report *, const struct limits_verdict *);
  */
 void report_peak(void *ctx, const struct limits_peak *);
 size_t report_overruns(const struct report *);
+/* report_future_line - one more line counted at the time of the line before (see pipeline.h) */
+void report_future_line(struct report *);
 /*
  * report_print - the report in fmt on fp, with the peaks of l (which
  * counts with the configuration the report was made with; NULL: none).
