@@ -37,7 +37,8 @@
 #include "count/limits.h"
 #include "util/ident.h"
 
-#define SWEEP_MIN 1024 /* messages between sweeps, at least */
+#define SWEEP_MIN 1024 /* states or records made between sweeps, at least */
+#define FIRST_ROOM 2   /* entries of a new state: most identities send one message */
 #define HMAP_SLOT 48   /* what one entry of a util/hmap costs beside its key, about */
 #define MALLOC_OVH 16  /* what one allocation costs beside its bytes, about */
 
@@ -107,7 +108,6 @@ struct limits {
 	struct aset scratch; /* distinct IPs counted outside a running window */
 	int64_t clock;       /* newest message time seen */
 	int64_t maxw;        /* longest window of any rule */
-	size_t since_sweep;  /* messages since the last sweep */
 	size_t swept_left;   /* states and records the last sweep left */
 	size_t bytes;        /* held by states, entries and records, about */
 	void (*retire)(void *, const struct limits_peak *);
@@ -418,6 +418,8 @@ ips_running(struct limits *l, struct lstate *s, struct wstate *ws, size_t lo, si
 	struct ipwin *iw = ws->iw;
 	size_t i;
 
+	if (iw == NULL && lo == pos) /* one entry: no set needed yet */
+		return (addr_none(&s->ip[pos]) ? 0 : 1);
 	if (iw == NULL) {
 		if ((iw = ws->iw = calloc(1, sizeof(*iw))) == NULL)
 			return (-1);
@@ -468,13 +470,13 @@ room(struct limits *l, struct lstate *s)
 	struct ent *ne;
 	struct addr *na;
 
-	if ((ne = arr_grow(s->e, s->n, &s->cap, sizeof(*s->e), 8)) == NULL)
+	if ((ne = arr_grow(s->e, s->n, &s->cap, sizeof(*s->e), FIRST_ROOM)) == NULL)
 		return (-1);
 	s->e = ne;
 	l->bytes += (s->cap - cap) * sizeof(*s->e);
 	if (!s->ips)
 		return (0);
-	if ((na = arr_grow(s->ip, s->n, &s->ipcap, sizeof(*s->ip), 8)) == NULL)
+	if ((na = arr_grow(s->ip, s->n, &s->ipcap, sizeof(*s->ip), FIRST_ROOM)) == NULL)
 		return (-1);
 	s->ip = na;
 	l->bytes += (s->ipcap - ipcap) * sizeof(*s->ip);
@@ -687,8 +689,13 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 
 	if (m->time_us > l->clock)
 		l->clock = m->time_us;
-	/* a sweep costs what it walks: as many messages as it left behind pay for it */
-	if (++l->since_sweep >= SWEEP_MIN && l->since_sweep >= l->swept_left)
+	/*
+	 * a sweep costs what it walks: it waits until the states and records
+	 * are twice what the last one left (at least SWEEP_MIN more), so the
+	 * new ones pay for it and at most half of what is held has expired
+	 */
+	if (hmap_count(l->states) + hmap_count(l->blocks) >=
+	    (l->swept_left > SWEEP_MIN ? 2 * l->swept_left : l->swept_left + SWEEP_MIN))
 		sweep(l, l->clock);
 	for (k = 0; k < BY_COUNT; k++) {
 		id[k] = limits_ident(m, (enum conf_by)k, buf[k], sizeof(buf[k]));
@@ -890,7 +897,6 @@ sweep(struct limits *l, int64_t now)
 {
 	struct walk w = { .l = l, .now = now };
 
-	l->since_sweep = 0;
 	if (now == INT64_MIN)
 		return;
 	hmap_sweep(l->states, drop_state, &w);
