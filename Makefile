@@ -48,7 +48,7 @@ LIB_OBJ_SAN := $(LIB_SRC:%.c=build/san/%.o)
 TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon e2e
+.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon bench-memory e2e
 all: build/sendguard $(TOOLS)
 
 build/%.o: %.c
@@ -105,6 +105,11 @@ e2e: build/sendguard
 
 bench-daemon: all
 	sh bench/daemon-latency.sh
+
+# `make bench-memory`: the daemon's peak RSS for 100k and 400k distinct logins
+# at the same rate (bench/memory.sh); fails if the second exceeds 1.5 x the first.
+bench-memory: all
+	sh bench/memory.sh
 
 lint:
 	sh tests/lint.sh
