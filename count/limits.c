@@ -9,8 +9,8 @@
  *	exact to the microsecond and need no buckets.
  *	Distinct IPs: a rule with an `ips` window keeps each entry's client
  *	address (16 bytes, IPv4 mapped into IPv6) beside it, and each such
- *	window a running multiset of the addresses in its range (struct
- *	aset: address -> how many entries), moved along as messages come in
+ *	window a running multiset of the addresses in its range (a struct
+ *	hcount of util/hmap: address -> how many entries), moved along as messages come in
  *	time order, so a message costs the entries that left the window,
  *	not the window.  A message inserted out of order, or a count at
  *	another time (status), counts a scratch set over its range instead.
@@ -37,10 +37,12 @@
 #include "count/limits.h"
 #include "util/ident.h"
 
-#define SWEEP_MIN 1024 /* states or records made between sweeps, at least */
-#define FIRST_ROOM 2   /* entries of a new state: most identities send one message */
-#define HMAP_SLOT 48   /* what one entry of a util/hmap costs beside its key, about */
-#define MALLOC_OVH 16  /* what one allocation costs beside its bytes, about */
+#define SWEEP_MIN 1024          /* states or records made between sweeps, at least */
+#define FIRST_ROOM 2            /* entries of a new state: most identities send one message */
+#define HMAP_SLOT ((size_t)48)  /* what one entry of a util/hmap costs beside its key, about */
+#define MALLOC_OVH ((size_t)16) /* what one allocation costs beside its bytes, about */
+/* what an entry of the counts table costs, its key n bytes */
+#define COUNT_BYTES(n) ((n) + 1 + HMAP_SLOT + 2 * MALLOC_OVH + sizeof(long))
 
 struct ent {
 	int64_t t;
@@ -53,20 +55,9 @@ struct addr {
 	unsigned char a[16];
 };
 
-/* A multiset of addresses: open addressing, cnt 0 marks an empty slot. */
-struct aslot {
-	struct addr a;
-	uint32_t cnt;
-};
-
-struct aset {
-	struct aslot *s;
-	size_t cap, n; /* n: distinct addresses */
-};
-
 /* The running distinct count of one ips window: the addresses of entries [lo, hi). */
 struct ipwin {
-	struct aset set;
+	struct hcount set;
 	size_t lo, hi;
 	int ok; /* lo, hi and set agree with the entries */
 };
@@ -102,22 +93,19 @@ struct lstate {
 
 struct limits {
 	const struct conf *conf;
-	struct hmap *states; /* "ruleindex\0identity" -> struct lstate */
-	struct hmap *blocks; /* identity -> struct lblock */
-	struct hmap *counts; /* identity -> (void *)times, of dropped block records */
-	struct aset scratch; /* distinct IPs counted outside a running window */
-	int64_t clock;       /* newest message time seen */
-	int64_t maxw;        /* longest window of any rule */
-	size_t swept_left;   /* states and records the last sweep left */
-	size_t bytes;        /* held by states, entries and records, about */
+	struct hmap *states;   /* "ruleindex\0identity" -> struct lstate */
+	struct hmap *blocks;   /* identity -> struct lblock */
+	struct hmap *counts;   /* identity -> long times (allocated), of dropped records */
+	struct hcount scratch; /* distinct IPs counted outside a running window */
+	int64_t clock;         /* newest message time seen */
+	int64_t maxw;          /* longest window of any rule */
+	size_t swept_left;     /* states and records the last sweep left */
+	size_t bytes;          /* held by states, entries and records, about */
 	void (*retire)(void *, const struct limits_peak *);
 	void *retire_ctx;
 	long (*times)(void *, const char *);
 	void *times_ctx;
 };
-
-/* ---------------------------------------------------------------------- */
-/* addresses */
 
 /* addr_parse - the client IP s as 16 bytes (IPv4 as ::ffff:a.b.c.d); all zero if it is none */
 static void
@@ -148,88 +136,6 @@ addr_none(const struct addr *a)
 
 	return (memcmp(a, &zero, sizeof(zero)) == 0);
 }
-
-/* aset_find - the slot of a in as, or the empty one where it would go (as->cap > 0) */
-static size_t
-aset_find(const struct aset *as, const struct addr *a)
-{
-	size_t i = (size_t)hmap_hash(a, sizeof(*a)) & (as->cap - 1);
-
-	while (as->s[i].cnt != 0 && memcmp(&as->s[i].a, a, sizeof(*a)) != 0)
-		i = (i + 1) & (as->cap - 1);
-	return (i);
-}
-
-/* aset_grow - a table twice as large (4 slots at first); -1 on ENOMEM */
-static int
-aset_grow(struct limits *l, struct aset *as)
-{
-	struct aslot *old = as->s;
-	size_t oldcap = as->cap, i, j;
-
-	as->cap = oldcap ? oldcap * 2 : 4;
-	if ((as->s = calloc(as->cap, sizeof(*as->s))) == NULL) {
-		as->s = old;
-		as->cap = oldcap;
-		return (-1);
-	}
-	for (i = 0; i < oldcap; i++)
-		if (old[i].cnt != 0) {
-			j = aset_find(as, &old[i].a);
-			as->s[j] = old[i];
-		}
-	free(old);
-	l->bytes += (as->cap - oldcap) * sizeof(*as->s);
-	return (0);
-}
-
-/* aset_add - one more entry with address a; -1 on ENOMEM */
-static int
-aset_add(struct limits *l, struct aset *as, const struct addr *a)
-{
-	size_t i;
-
-	if ((as->n + 1) * 4 > as->cap * 3 && aset_grow(l, as) < 0)
-		return (-1);
-	i = aset_find(as, a);
-	if (as->s[i].cnt++ == 0) {
-		as->s[i].a = *a;
-		as->n++;
-	}
-	return (0);
-}
-
-/* aset_del - one entry with address a less; its slot empties at the last one */
-static void
-aset_del(struct aset *as, const struct addr *a)
-{
-	size_t i, j, home, mask = as->cap - 1;
-
-	if (as->cap == 0 || as->s[i = aset_find(as, a)].cnt == 0 || --as->s[i].cnt > 0)
-		return;
-	as->n--;
-	/* backward-shift deletion keeps probe chains intact */
-	for (j = (i + 1) & mask; as->s[j].cnt != 0; j = (j + 1) & mask) {
-		home = (size_t)hmap_hash(&as->s[j].a, sizeof(as->s[j].a)) & mask;
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			as->s[i] = as->s[j];
-			as->s[j].cnt = 0;
-			i = j;
-		}
-	}
-}
-
-/* aset_clear - empty as, keeping its table */
-static void
-aset_clear(struct aset *as)
-{
-	if (as->cap > 0)
-		memset(as->s, 0, as->cap * sizeof(*as->s));
-	as->n = 0;
-}
-
-/* ---------------------------------------------------------------------- */
-/* states */
 
 struct limits *
 limits_new(const struct conf *conf)
@@ -263,7 +169,7 @@ lstate_free(void *v)
 		return;
 	for (i = 0; i < s->rule->nwin; i++)
 		if (s->w[i].iw != NULL) {
-			free(s->w[i].iw->set.s);
+			hcount_free(&s->w[i].iw->set);
 			free(s->w[i].iw);
 		}
 	free(s->e);
@@ -279,53 +185,29 @@ limits_free(struct limits *l)
 		return;
 	hmap_free(l->states, lstate_free);
 	hmap_free(l->blocks, free);
-	hmap_free(l->counts, NULL);
-	free(l->scratch.s);
+	hmap_free(l->counts, free);
+	hcount_free(&l->scratch);
 	free(l);
 }
 
-/* limits_ident - "kind:value" of m for kind by */
+/* limits_ident - "kind:value" of m for kind by (the kinds of util/ident, in its order) */
 const char *
 limits_ident(const struct track_msg *m, enum conf_by by, char *buf, size_t len)
 {
-	const char *d;
+	const char *v = NULL, *prefix = ident_prefix((enum ident_kind)by);
+	char uid[24];
 	int n;
 
-	switch (by) {
-	case BY_SASL:
-		if (m->sasl == NULL)
-			return (NULL);
-		n = snprintf(buf, len, "sasl:%s", m->sasl);
-		break;
-	case BY_UID:
-		if (m->uid < 0)
-			return (NULL);
-		n = snprintf(buf, len, "uid:%ld", m->uid);
-		break;
-	case BY_SENDER:
-		if (m->sender == NULL || m->sender[0] == '\0')
-			return (NULL);
-		n = snprintf(buf, len, "sender:%s", m->sender);
-		break;
-	case BY_IP:
-		if (m->client_ip == NULL || m->client_ip[0] == '\0')
-			return (NULL);
-		n = snprintf(buf, len, "ip:%s", m->client_ip);
-		break;
-	case BY_SASL_DOMAIN:
-		if ((d = ident_domain(m->sasl)) == NULL)
-			return (NULL);
-		n = snprintf(buf, len, "sasl_domain:%s", d);
-		break;
-	case BY_SENDER_DOMAIN:
-		if ((d = ident_domain(m->sender)) == NULL)
-			return (NULL);
-		n = snprintf(buf, len, "sender_domain:%s", d);
-		break;
-	default:
-		return (NULL);
-	}
-	if (n < 0 || (size_t)n >= len)
+	if (by == BY_SASL || by == BY_SASL_DOMAIN)
+		v = by == BY_SASL ? m->sasl : ident_domain(m->sasl);
+	else if (by == BY_SENDER || by == BY_SENDER_DOMAIN)
+		v = by == BY_SENDER ? m->sender : ident_domain(m->sender);
+	else if (by == BY_IP)
+		v = m->client_ip;
+	else if (by == BY_UID && m->uid >= 0 && snprintf(uid, sizeof(uid), "%ld", m->uid) > 0)
+		v = uid;
+	if (v == NULL || prefix == NULL || (v[0] == '\0' && by != BY_SASL) ||
+	    (n = snprintf(buf, len, "%s%s", prefix, v)) < 0 || (size_t)n >= len)
 		return (NULL);
 	return (buf);
 }
@@ -393,17 +275,29 @@ first_after(const struct lstate *s, size_t end, int64_t t)
 	return (lo);
 }
 
+/* set_add - one more address a in c, its growth counted in l->bytes; -1 on ENOMEM */
+static int
+set_add(struct limits *l, struct hcount *c, const struct addr *a)
+{
+	size_t before = hcount_bytes(c);
+
+	if (hcount_add(c, a->a) < 0)
+		return (-1);
+	l->bytes += hcount_bytes(c) - before;
+	return (0);
+}
+
 /* ips_scratch - distinct addresses of the entries lo..pos, counted afresh; -1 on ENOMEM */
 static long
 ips_scratch(struct limits *l, const struct lstate *s, size_t lo, size_t pos)
 {
 	size_t i;
 
-	aset_clear(&l->scratch);
+	hcount_clear(&l->scratch);
 	for (i = lo; i <= pos; i++)
-		if (!addr_none(&s->ip[i]) && aset_add(l, &l->scratch, &s->ip[i]) < 0)
+		if (!addr_none(&s->ip[i]) && set_add(l, &l->scratch, &s->ip[i]) < 0)
 			return (-1);
-	return ((long)l->scratch.n);
+	return ((long)l->scratch.distinct);
 }
 
 /*
@@ -426,19 +320,19 @@ ips_running(struct limits *l, struct lstate *s, struct wstate *ws, size_t lo, si
 		l->bytes += sizeof(*iw) + MALLOC_OVH;
 	}
 	if (!iw->ok || lo < iw->lo || iw->hi != pos) {
-		aset_clear(&iw->set);
+		hcount_clear(&iw->set);
 		iw->lo = iw->hi = lo;
 		iw->ok = 1;
 	}
 	for (; iw->lo < lo; iw->lo++)
-		aset_del(&iw->set, &s->ip[iw->lo]);
+		hcount_del(&iw->set, s->ip[iw->lo].a);
 	for (i = iw->hi; i <= pos; i++)
-		if (!addr_none(&s->ip[i]) && aset_add(l, &iw->set, &s->ip[i]) < 0) {
+		if (!addr_none(&s->ip[i]) && set_add(l, &iw->set, &s->ip[i]) < 0) {
 			iw->ok = 0;
 			return (-1);
 		}
 	iw->hi = pos + 1;
-	return ((long)iw->set.n);
+	return ((long)iw->set.distinct);
 }
 
 /*
@@ -546,9 +440,6 @@ window_value(struct limits *l, struct lstate *s, struct wstate *ws, size_t lo, s
 	return (0);
 }
 
-/* ---------------------------------------------------------------------- */
-/* blocks */
-
 /* blk_get - the block state of ident, NULL when it was not blocked lately */
 static struct lblock *
 blk_get(const struct limits *l, const char *ident)
@@ -605,23 +496,6 @@ low(const struct lstate *s, size_t end, int64_t from, int64_t armed)
 	return (lo);
 }
 
-/* verdict - a verdict of window w of s at message m, to cb */
-static void
-verdict(struct lstate *s, const struct conf_window *w, long value, const struct track_msg *m,
-    limits_verdict_fn cb, void *ctx)
-{
-	struct limits_verdict v;
-
-	memset(&v, 0, sizeof(v));
-	v.identity = s->ident;
-	v.rule = s->rule;
-	v.win = w;
-	v.count = value;
-	v.time_us = m->time_us;
-	v.queue_id = m->queue_id;
-	cb(ctx, &v);
-}
-
 /*
  * judge - add m to s and raise the verdicts of its windows; b is the block
  * state of s's identity (NULL: not blocked lately), blocked whether it was
@@ -661,8 +535,15 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verd
 			ws->peak_at = m->time_us;
 		}
 		if (value > w->threshold && !ws->over && !blocked && cb != NULL) {
+			const struct limits_verdict v = { .identity = s->ident,
+				.rule = rule,
+				.win = w,
+				.count = value,
+				.time_us = m->time_us,
+				.queue_id = m->queue_id };
+
 			raised++;
-			verdict(s, w, value, m, cb, ctx);
+			cb(ctx, &v);
 		}
 		ws->over = value > w->threshold;
 	}
@@ -723,9 +604,6 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 	}
 	return (raised);
 }
-
-/* ---------------------------------------------------------------------- */
-/* walks: peaks, counts, sweeps */
 
 /*
  * A walk over every (rule, identity) state: each_state() is the one
@@ -823,8 +701,7 @@ lstate_bytes(const struct lstate *s)
 	n += s->cap * sizeof(*s->e) + s->ipcap * sizeof(*s->ip);
 	for (i = 0; i < s->rule->nwin; i++)
 		if (s->w[i].iw != NULL)
-			n += sizeof(*s->w[i].iw) + MALLOC_OVH +
-			    s->w[i].iw->set.cap * sizeof(*s->w[i].iw->set.s);
+			n += sizeof(*s->w[i].iw) + MALLOC_OVH + hcount_bytes(&s->w[i].iw->set);
 	return (n);
 }
 
@@ -860,6 +737,24 @@ blk_bytes(size_t n)
 	return (sizeof(struct lblock) + n + 1 + HMAP_SLOT + 2 * MALLOC_OVH);
 }
 
+/* count_put - times into the counts table for identity key (n bytes); -1 on ENOMEM */
+static int
+count_put(struct limits *l, const char *key, size_t n, long times)
+{
+	void **slot;
+	int added;
+
+	if ((slot = hmap_get_or_add(l->counts, key, n, &added)) == NULL)
+		return (-1);
+	if (added && (*slot = malloc(sizeof(long))) == NULL) {
+		hmap_del(l->counts, key, n);
+		return (-1);
+	}
+	l->bytes += added ? COUNT_BYTES(n) : 0;
+	*(long *)*slot = times;
+	return (0);
+}
+
 /*
  * drop_block - hmap_sweep: forget the record of an identity not blocked
  * whose last block ended before every window that ends at now - slack
@@ -873,19 +768,12 @@ drop_block(void *ctx, const char *key, size_t n, void *val)
 	struct limits *l = w->l;
 	struct lblock *b = val;
 	int64_t ended = b->active ? b->until : b->armed, horizon = w->now - LIMITS_SLACK_US;
-	void **slot;
-	int added;
 
 	if ((b->active && (b->until == 0 || b->until > horizon)) ||
 	    (ended != INT64_MIN && ended > horizon - l->maxw))
 		return (0);
-	if (l->times == NULL && b->times > 0) {
-		if ((slot = hmap_get_or_add(l->counts, key, n, &added)) == NULL)
-			return (0); /* out of memory: keep the record */
-		*slot = (void *)(intptr_t)b->times;
-		if (added)
-			l->bytes += n + 1 + HMAP_SLOT + MALLOC_OVH;
-	}
+	if (l->times == NULL && b->times > 0 && count_put(l, key, n, b->times) < 0)
+		return (0); /* out of memory: keep the record */
 	l->bytes -= blk_bytes(n);
 	free(b);
 	return (1);
@@ -948,9 +836,6 @@ limits_set_times(struct limits *l, long (*fn)(void *, const char *), void *ctx)
 	l->times_ctx = ctx;
 }
 
-/* ---------------------------------------------------------------------- */
-/* blocks: the interface */
-
 int64_t
 limits_block_time(const struct conf_rule *r, long times)
 {
@@ -973,6 +858,7 @@ blk_add(struct limits *l, const char *ident)
 {
 	size_t n = strlen(ident);
 	void **slot;
+	long *t;
 	int added;
 
 	if ((slot = hmap_get_or_add(l->blocks, ident, n, &added)) == NULL)
@@ -985,9 +871,10 @@ blk_add(struct limits *l, const char *ident)
 			return (NULL);
 		}
 		b->armed = INT64_MIN;
-		if (hmap_count(l->counts) > 0 && hmap_get(l->counts, ident, n) != NULL) {
-			b->times = (long)(intptr_t)hmap_del(l->counts, ident, n);
-			l->bytes -= n + 1 + HMAP_SLOT + MALLOC_OVH;
+		if (hmap_count(l->counts) > 0 && (t = hmap_del(l->counts, ident, n)) != NULL) {
+			b->times = *t;
+			free(t);
+			l->bytes -= COUNT_BYTES(n);
 		}
 		l->bytes += blk_bytes(n);
 		*slot = b;
@@ -1031,14 +918,16 @@ long
 limits_block_count(struct limits *l, const char *identity)
 {
 	const struct lblock *b;
+	const long *t;
 
 	if (l->times != NULL)
 		return (l->times(l->times_ctx, identity));
 	if ((b = blk_get(l, identity)) != NULL)
 		return (b->times);
-	if (hmap_count(l->counts) == 0)
+	if (hmap_count(l->counts) == 0 ||
+	    (t = hmap_get(l->counts, identity, strlen(identity))) == NULL)
 		return (0);
-	return ((long)(intptr_t)hmap_get(l->counts, identity, strlen(identity)));
+	return (*t);
 }
 
 int
@@ -1084,16 +973,7 @@ copy_cb(void *ctx, const char *key, size_t n, void *val)
 static int
 copy_count_cb(void *ctx, const char *key, size_t n, void *val)
 {
-	struct limits *dst = ctx;
-	void **slot;
-	int added;
-
-	if ((slot = hmap_get_or_add(dst->counts, key, n, &added)) == NULL)
-		return (1);
-	if (added)
-		dst->bytes += n + 1 + HMAP_SLOT + MALLOC_OVH;
-	*slot = val;
-	return (0);
+	return (count_put(ctx, key, n, *(const long *)val) < 0);
 }
 
 int

@@ -25,7 +25,7 @@
 #include "count/pipeline.h"
 
 #define PEND_MAX 64             /* lines held back for the look-ahead, at most */
-#define PEND_BYTES (256 * 1024) /* and their bytes */
+#define PEND_BYTES ((size_t)256 * 1024) /* and their bytes */
 #define UNTIMED INT64_MIN       /* a held-back line without a time */
 
 /* A line held back for the look-ahead (replay), with what its parse gave. */

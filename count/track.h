@@ -79,7 +79,7 @@ typedef void (*track_removed_fn)(void *ctx, const char *host, const char *instan
 
 struct track;
 
-#define TRACK_DEFAULT_BYTES (64 * 1024 * 1024) /* max_tracked_bytes */
+#define TRACK_DEFAULT_BYTES ((size_t)64 * 1024 * 1024) /* max_tracked_bytes */
 
 /* track_new - NULL on ENOMEM.  max_bytes 0 means TRACK_DEFAULT_BYTES. */
 struct track *track_new(size_t max_bytes, track_emit_fn emit, void *ctx);

@@ -27,8 +27,8 @@
 #define F_COUNTED 0x20 /* emitted: its removal is reported */
 
 /* What one entry of a util/hmap and one allocation cost beside their bytes, about. */
-#define TRACK_SLOT_BYTES 48
-#define TRACK_ALLOC_BYTES 16
+#define TRACK_SLOT_BYTES ((size_t)48)
+#define TRACK_ALLOC_BYTES ((size_t)16)
 
 struct rec {
 	struct rec *older, *newer; /* age list */

@@ -229,3 +229,97 @@ hmap_each(const struct hmap *m, int (*cb)(void *, const char *, size_t, void *),
 			return (r);
 	return (0);
 }
+
+/* ---------------------------------------------------------------------- */
+/* struct hcount: a counted set of 16-byte keys; cnt 0 marks an empty slot */
+
+struct hcount_slot {
+	unsigned char key[HCOUNT_KEY];
+	uint32_t cnt;
+};
+
+/* hc_find - the slot of key, or the empty one where it would go (cap > 0) */
+static size_t
+hc_find(const struct hcount *c, const unsigned char *key)
+{
+	size_t i = (size_t)hmap_hash(key, HCOUNT_KEY) & (c->cap - 1);
+
+	while (c->s[i].cnt != 0 && memcmp(c->s[i].key, key, HCOUNT_KEY) != 0)
+		i = (i + 1) & (c->cap - 1);
+	return (i);
+}
+
+/* hc_grow - a table twice as large (4 slots at first); -1 on ENOMEM */
+static int
+hc_grow(struct hcount *c)
+{
+	struct hcount_slot *old = c->s;
+	size_t oldcap = c->cap, i;
+
+	c->cap = oldcap ? oldcap * 2 : 4;
+	if ((c->s = calloc(c->cap, sizeof(*c->s))) == NULL) {
+		c->s = old;
+		c->cap = oldcap;
+		return (-1);
+	}
+	for (i = 0; i < oldcap; i++)
+		if (old[i].cnt != 0)
+			c->s[hc_find(c, old[i].key)] = old[i];
+	free(old);
+	return (0);
+}
+
+int
+hcount_add(struct hcount *c, const unsigned char key[HCOUNT_KEY])
+{
+	size_t i;
+
+	if ((c->distinct + 1) * 4 > c->cap * 3 && hc_grow(c) < 0)
+		return (-1);
+	i = hc_find(c, key);
+	if (c->s[i].cnt++ == 0) {
+		memcpy(c->s[i].key, key, HCOUNT_KEY);
+		c->distinct++;
+	}
+	return (0);
+}
+
+void
+hcount_del(struct hcount *c, const unsigned char key[HCOUNT_KEY])
+{
+	size_t i, j, home, mask = c->cap - 1;
+
+	if (c->cap == 0 || c->s[i = hc_find(c, key)].cnt == 0 || --c->s[i].cnt > 0)
+		return;
+	c->distinct--;
+	/* backward-shift deletion keeps probe chains intact */
+	for (j = (i + 1) & mask; c->s[j].cnt != 0; j = (j + 1) & mask) {
+		home = (size_t)hmap_hash(c->s[j].key, HCOUNT_KEY) & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			c->s[i] = c->s[j];
+			c->s[j].cnt = 0;
+			i = j;
+		}
+	}
+}
+
+void
+hcount_clear(struct hcount *c)
+{
+	if (c->cap > 0)
+		memset(c->s, 0, c->cap * sizeof(*c->s));
+	c->distinct = 0;
+}
+
+void
+hcount_free(struct hcount *c)
+{
+	free(c->s);
+	memset(c, 0, sizeof(*c));
+}
+
+size_t
+hcount_bytes(const struct hcount *c)
+{
+	return (c->cap * sizeof(struct hcount_slot));
+}

@@ -119,7 +119,7 @@ siphash24(const unsigned char key[SIPHASH_KEY_LEN], const void *msg, size_t n)
 int
 siphash_key_random(unsigned char key[SIPHASH_KEY_LEN])
 {
-	struct timespec ts;
+	struct timespec ts = { 0, 0 };
 	size_t got = 0;
 	ssize_t r;
 	uint64_t mix[4], h;
