@@ -48,7 +48,8 @@ LIB_OBJ_SAN := $(LIB_SRC:%.c=build/san/%.o)
 TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon bench-memory e2e
+.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon bench-memory \
+	e2e fuzz fuzz-build
 all: build/sendguard $(TOOLS)
 
 build/%.o: %.c
@@ -113,6 +114,37 @@ bench-memory: all
 
 lint:
 	sh tests/lint.sh
+
+# `make fuzz [FUZZ_SECONDS=N]`: the libFuzzer targets of fuzz/ (the line
+# parser, the configuration reader, the control-socket request parser),
+# built with clang and -fsanitize=fuzzer,address,undefined over the same
+# sources as the library (objects in build/fuzz/obj/), each run N seconds
+# (default 60) into its corpus in build/fuzz/corpus/ by fuzz/run.sh, which
+# fails on any crash and ends with each target's executions.  Packages:
+# clang and libclang-rt-14-dev (sh .ci/install-deps --fuzz).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := $(filter-out -Werror,$(WARN)) $(DEFS) $(PKG_CFLAGS) -O1 -g \
+	-fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_SRC     := $(sort $(wildcard fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=build/fuzz/%)
+LIB_OBJ_FUZZ := $(LIB_SRC:%.c=build/fuzz/obj/%.o)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+
+build/fuzz/libsendguard.a: $(LIB_OBJ_FUZZ)
+	rm -f $@ && ar rcs $@ $^
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h build/fuzz/libsendguard.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		build/fuzz/libsendguard.a $(PKG_LIBS) -lm
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 # `make install`: the binary, both man pages, the systemd unit (its paths
 # substituted from SBINDIR and SYSCONFDIR), the bash completion, whatever

@@ -482,8 +482,8 @@ block_record(struct act *a, const struct decision *d, struct store_block *b, con
 
 /* decision_text - what is decided, in the rule's order: for the notice and the one who asked */
 static void
-decision_text(struct act *a, const struct decision *d, const struct hold_list *ql, int mapped,
-    const char *why, struct buf *out)
+decision_text(struct act *a, const struct decision *d, const struct hold_list *ql,
+    const struct hold_list *gl, int mapped, const char *why, struct buf *out)
 {
 	size_t i;
 
@@ -494,6 +494,9 @@ decision_text(struct act *a, const struct decision *d, const struct hold_list *q
 		case ACT_HOLD:
 			buf_addf(out, "%shold: %zu queued message%s sent to postsuper -h", sep,
 			    ql->n, ql->n == 1 ? "" : "s");
+			if (gl->n > 0)
+				buf_addf(out, " (and %zu the log calls removed)", gl->n);
+			buf_adds(out, ", each once the queue confirms it");
 			break;
 		case ACT_BLOCK:
 			buf_addf(out, "%sblock: %s", sep,
@@ -536,8 +539,8 @@ decision_notify(struct act *a, const struct decision *d, const struct hold_list 
 
 /* decision_runs - the runs of d's actions, in the rule's order, one chain */
 static void
-decision_runs(struct act *a, const struct decision *d, const struct hold_list *ql, int mapped,
-    const char *acts)
+decision_runs(struct act *a, const struct decision *d, const struct hold_list *ql,
+    const struct hold_list *gl, int mapped, const char *acts)
 {
 	size_t i;
 
@@ -563,6 +566,13 @@ decision_runs(struct act *a, const struct decision *d, const struct hold_list *q
 		}
 	}
 	job_chain_end(a, d->w);
+	/*
+	 * the messages a `removed` line (perhaps forged) took out of the
+	 * hold: the queue is asked about them too, after the chain's own
+	 * runs have started; most are gone, and each costs postcat a second
+	 */
+	if (d->actions & ACT_HOLD)
+		hold_job(a, "recheck", "-h", d->what.identity, gl);
 }
 
 /*
@@ -575,7 +585,7 @@ static void
 decide(struct act *a, const struct decision *d)
 {
 	struct store_block b;
-	struct hold_list ql = { NULL, 0, 0 };
+	struct hold_list ql = { NULL, 0, 0 }, gl = { NULL, 0, 0 };
 	struct buf acts;
 	const char *why = NULL;
 	char idv[ACT_ID_VIS], tb[40];
@@ -583,16 +593,17 @@ decide(struct act *a, const struct decision *d)
 
 	mapped = block_record(a, d, &b, &why);
 	if (d->actions & ACT_HOLD)
-		hold_collect(a, d->what.identity, d->what.time_us, &ql);
+		hold_collect(a, d->what.identity, d->what.time_us, &ql, &gl);
 	buf_init(&acts, ACT_TEXT_MAX);
-	decision_text(a, d, &ql, mapped, why, &acts);
-	decision_runs(a, d, &ql, mapped, buf_str(&acts));
+	decision_text(a, d, &ql, &gl, mapped, why, &acts);
+	decision_runs(a, d, &ql, &gl, mapped, buf_str(&acts));
 	if (d->w != NULL)
 		buf_addf(&d->w->head, "%s: %s%s%s\n", esc_vis(d->what.identity, idv, sizeof(idv)),
 		    buf_str(&acts), b.until_us ? "; until " : "; until unblocked",
 		    b.until_us ? json_time(b.until_us, tb, sizeof(tb)) : "");
 	buf_free(&acts);
 	hold_list_clear(&ql);
+	hold_list_clear(&gl);
 }
 
 void

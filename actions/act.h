@@ -30,7 +30,9 @@
  *	identity must pass act_identity_ok() to be acted on by hand, must pass
  *	map_key_ok() to become a map key (else it is held, not mapped,
  *	and the log says why), queue IDs must pass pf_qid_ok() before they
- *	reach postsuper; everything reaches programs as separate argv
+ *	reach postcat or postsuper, and postsuper gets only those the queue
+ *	confirms as the identity's (actions/confirm.c) and that this Postfix
+ *	logged (hold_local); everything reaches programs as separate argv
  *	elements or stdin lines, never a shell.
  */
 #ifndef SG_ACT_H

@@ -6,8 +6,8 @@
  *	exec_expand() expands %i %r %c %w %q %% per argv element of the
  *	[action exec] command; exec_job() queues the run of a decision.
  * RETURNS
- *	0 / -1 with err filled (err must not be NULL when errlen > 0);
- *	never prints or exits.
+ *	0 / -1 with err filled (err must not be NULL when errlen > 0), 1
+ *	from exec_expand() when a %q was cut to fit; never prints or exits.
  * UNTRUSTED INPUT
  *	Identities and queue IDs (from the log) become parts of argv
  *	elements, copied byte-exact: an argv element is not a shell word and
@@ -34,7 +34,10 @@ struct exec_vars {
  * exec_expand - out[i] = tmpl[i] with %i %r %c %w %q %% replaced; each
  * template element becomes exactly one argv element (no splitting).
  * Strings are allocated; free with exec_free().  argv[0] is never
- * expanded.  -1 on ENOMEM or an element over 64 KiB.
+ * expanded.  An element is at most 64 KiB: when it would be longer, its
+ * %q values are cut after their last whole queue ID that fits and end
+ * in "..." (returns 1; the hook still runs).  0, 1, or -1 on ENOMEM or
+ * an element over 64 KiB even without its %q.
  */
 int exec_expand(const char *const tmpl[], size_t n, const struct exec_vars *, char ***out,
     char *err, size_t errlen);

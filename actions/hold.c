@@ -4,10 +4,17 @@
  * SUMMARY
  *	postsuper reads the queue IDs from its standard input ("postsuper
  *	-h -"), so any number of them make one run and no ID is ever a
- *	command-line word.  The new messages of a blocked identity are
+ *	command-line word.  Every postsuper job is marked for confirmation:
+ *	before it runs, the queue confirms each ID (confirm.c) and postsuper
+ *	gets only those.  The new messages of a blocked identity are
  *	gathered per identity for the length of a batch (act->newholds) and
  *	held with one run each after the batch commits.
+ *	Queue IDs logged by another host or Postfix instance are never
+ *	postsuper's: hold_local() tells them apart by the log's host (first
+ *	label, case aside) and instance, against [agent] hostname and
+ *	postfix_instance.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +58,42 @@ hold_list_free(void *v)
 	free(v);
 }
 
+/* fold - ASCII lower case */
+static int
+fold(int c)
+{
+	return (c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+}
+
+/* same_label - x and y have the same first label (up to the first '.'), case aside */
+static int
+same_label(const char *x, const char *y)
+{
+	size_t i;
+
+	for (i = 0;; i++) {
+		int cx = x[i] == '.' ? '\0' : fold((unsigned char)x[i]);
+		int cy = y[i] == '.' ? '\0' : fold((unsigned char)y[i]);
+
+		if (cx != cy)
+			return (0);
+		if (cx == '\0')
+			return (1);
+	}
+}
+
+int
+hold_local(const struct act *a, const char *host, const char *instance)
+{
+	const struct conf *c = a->conf;
+	const char *me =
+	    c->hostname != NULL && strcmp(c->hostname, "auto") != 0 ? c->hostname : a->hostname;
+	const char *inst = c->postfix_instance != NULL ? c->postfix_instance : "postfix";
+
+	return (host != NULL && host[0] != '\0' && instance != NULL && same_label(host, me) &&
+	    strcmp(instance, inst) == 0);
+}
+
 /* hold_add - record a hold requested for one queued message */
 static int
 hold_add(struct act *a, const char *host, const char *instance, const char *qid,
@@ -72,57 +115,123 @@ hold_add(struct act *a, const char *host, const char *instance, const char *qid,
 	return (0);
 }
 
-/* Queued messages of an identity. */
+/* hold_foreign - a message of another host or instance: recorded as an unconfirmed hold */
+static void
+hold_foreign(struct act *a, const char *host, const char *instance, const char *qid,
+    const char *identity)
+{
+	char err[256];
+
+	if (!act_monitor(a) && hold_add(a, host, instance, qid, identity) == 0 &&
+	    store_hold_state(a->store, host ? host : "", instance ? instance : "", qid,
+		"unconfirmed", act_now(), err, sizeof(err)) < 0)
+		act_say(a, ACT_WARN, "%s", err);
+}
+
+/* Messages of an identity: queued, and those the log says are gone. */
 struct qcollect {
 	struct act *a;
 	const char *identity;
-	struct hold_list l;
+	int64_t since;
+	struct hold_list l, gone;
+	size_t foreign;
+	char fhost[64], finst[64]; /* the first foreign one, for the log */
 };
+
+/*
+ * collect - one message of the identity: recorded as a hold requested
+ * (not in monitor mode) and listed, or, when another host or instance
+ * logged it, recorded as unconfirmed and counted
+ */
+static int
+collect(struct qcollect *qc, const struct store_msg *m, struct hold_list *l)
+{
+	if (m->queue_id == NULL || !pf_qid_ok(m->queue_id, strlen(m->queue_id)))
+		return (0);
+	if (!hold_local(qc->a, m->host, m->instance)) {
+		if (qc->foreign++ == 0) {
+			esc_vis(m->host ? m->host : "", qc->fhost, sizeof(qc->fhost));
+			esc_vis(m->instance ? m->instance : "", qc->finst, sizeof(qc->finst));
+		}
+		hold_foreign(qc->a, m->host, m->instance, m->queue_id, qc->identity);
+		return (0);
+	}
+	if (!act_monitor(qc->a) &&
+	    hold_add(qc->a, m->host, m->instance, m->queue_id, qc->identity) < 0)
+		return (1);
+	return (hold_list_push(l, m->queue_id) < 0);
+}
 
 static int
 queued_cb(void *ctx, const struct store_msg *m)
 {
 	struct qcollect *qc = ctx;
 
-	if (m->queue_id == NULL || !pf_qid_ok(m->queue_id, strlen(m->queue_id)))
+	return (collect(qc, m, &qc->l));
+}
+
+/* gone_cb - a message the log says left the queue: the queue is asked too */
+static int
+gone_cb(void *ctx, const struct store_msg *m)
+{
+	struct qcollect *qc = ctx;
+
+	if (m->removed_us == 0 || m->time_us < qc->since)
 		return (0);
-	if (!act_monitor(qc->a) &&
-	    hold_add(qc->a, m->host, m->instance, m->queue_id, qc->identity) < 0)
-		return (1);
-	return (hold_list_push(&qc->l, m->queue_id) < 0);
+	return (collect(qc, m, &qc->gone));
 }
 
 void
-hold_collect(struct act *a, const char *identity, int64_t log_now, struct hold_list *out)
+hold_collect(struct act *a, const char *identity, int64_t log_now, struct hold_list *out,
+    struct hold_list *gone)
 {
 	struct qcollect qc;
-	char err[512];
+	char err[512], idv[ACT_ID_VIS];
 
 	memset(&qc, 0, sizeof(qc));
 	qc.a = a;
 	qc.identity = identity;
-	if (store_each_queued(a->store, identity, log_now - TRACK_MAX_AGE_US, queued_cb, &qc, err,
+	qc.since = log_now - TRACK_MAX_AGE_US;
+	if (store_each_queued(a->store, identity, qc.since, queued_cb, &qc, err, sizeof(err)) < 0 ||
+	    store_each_recent(a->store, identity, HOLD_RECHECK_MAX, gone_cb, &qc, err,
 		sizeof(err)) < 0)
 		act_say(a, ACT_WARN, "%s", err);
+	if (qc.foreign > 0)
+		act_say(a, ACT_WARN,
+		    "hold for %s: %zu queue IDs logged by another host or Postfix instance (the "
+		    "first by host %s, instance %s) are not held here",
+		    esc_vis(identity, idv, sizeof(idv)), qc.foreign, qc.fhost, qc.finst);
 	*out = qc.l;
+	*gone = qc.gone;
 }
 
-/* held_cb - a hold still requested or confirmed */
+/* The holds of an identity still requested or confirmed. */
+struct hcollect {
+	const struct act *a;
+	struct hold_list l;
+};
+
+/* held_cb - a hold still requested or confirmed, of this Postfix */
 static int
 held_cb(void *ctx, const struct store_hold *h)
 {
-	struct hold_list *l = ctx;
+	struct hcollect *hc = ctx;
 
 	if (h->state == NULL ||
-	    (strcmp(h->state, "requested") != 0 && strcmp(h->state, "held") != 0))
+	    (strcmp(h->state, "requested") != 0 && strcmp(h->state, "held") != 0) ||
+	    !hold_local(hc->a, h->host, h->instance))
 		return (0);
-	return (hold_list_push(l, h->queue_id) < 0);
+	return (hold_list_push(&hc->l, h->queue_id) < 0);
 }
 
 int
 hold_held(struct act *a, const char *identity, struct hold_list *out, char *err, size_t errlen)
 {
-	return (store_each_hold(a->store, identity, NULL, held_cb, out, err, errlen) != 0 ? -1 : 0);
+	struct hcollect hc = { a, { NULL, 0, 0 } };
+	int r = store_each_hold(a->store, identity, NULL, held_cb, &hc, err, errlen) != 0 ? -1 : 0;
+
+	*out = hc.l;
+	return (r);
 }
 
 void
@@ -132,6 +241,7 @@ hold_job(struct act *a, const char *action, const char *flag, const char *identi
 	const char *rest[] = { flag, "-", NULL };
 	size_t len = 0, skipped = 0;
 	char *in, idv[ACT_ID_VIS];
+	struct job *j;
 
 	if (l->n == 0)
 		return;
@@ -143,8 +253,10 @@ hold_job(struct act *a, const char *action, const char *flag, const char *identi
 	if (skipped > 0)
 		act_say(a, ACT_WARN, "%s for %s: %zu invalid queue IDs left out", action,
 		    esc_vis(identity, idv, sizeof(idv)), skipped);
-	job_queue(a, JOB_PROG, action, identity, job_prog(a, a->conf->postsuper, "-c", rest), in,
-	    len);
+	j = job_queue(a, JOB_PROG, action, identity, job_prog(a, a->conf->postsuper, "-c", rest),
+	    in, len);
+	if (j != NULL)
+		j->confirm = 1; /* the queue confirms each ID before postsuper sees it */
 }
 
 void
@@ -161,6 +273,18 @@ hold_message(struct act *a, const struct track_msg *m)
 		if ((id = limits_ident(m, (enum conf_by)k, buf, sizeof(buf))) == NULL ||
 		    !act_holds_new(a, id))
 			continue;
+		if (!hold_local(a, m->host, m->instance)) {
+			char idv[ACT_ID_VIS], hv[64], iv[64];
+
+			act_say(a, ACT_WARN,
+			    "hold for %s: queue ID %s was logged by host %s, instance %s: not "
+			    "this Postfix, not held here",
+			    esc_vis(id, idv, sizeof(idv)), m->queue_id,
+			    esc_vis(m->host ? m->host : "", hv, sizeof(hv)),
+			    esc_vis(m->instance ? m->instance : "", iv, sizeof(iv)));
+			hold_foreign(a, m->host, m->instance, m->queue_id, id);
+			return;
+		}
 		(void)hold_add(a, m->host, m->instance, m->queue_id, id);
 		if ((l = act_slot(a->newholds, id, sizeof(*l))) != NULL)
 			(void)hold_list_push(l, m->queue_id);

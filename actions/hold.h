@@ -15,7 +15,9 @@
  *	Nothing to the caller but lists; failures are logged.
  * UNTRUSTED INPUT
  *	Queue IDs (from the log): only those that pass pf_qid_ok(), and never
- *	the word ALL, reach postsuper, one a line on its standard input.
+ *	the word ALL, reach postsuper, one a line on its standard input, and
+ *	only once the queue has confirmed that the message is the identity's
+ *	(confirm.c); never those the log gives another host or instance.
  *	postsuper's output: bounded by the runner, cut and marked here.
  */
 #ifndef SG_HOLD_H
@@ -43,18 +45,36 @@ void hold_list_clear(struct hold_list *);
 /* hold_list_free - clear and free a heap list (an hmap value) */
 void hold_list_free(void *);
 
+#define HOLD_RECHECK_MAX 1000 /* newest messages of an identity looked at for "removed" ones */
+
 /*
- * hold_collect - identity's accepted, not yet removed messages (accepted
- * after log_now minus the queue lifetime) into out, each recorded as a
- * hold requested (not in monitor mode)
+ * hold_collect - identity's messages accepted after log_now minus the
+ * queue lifetime, of this Postfix (hold_local): the ones not yet removed
+ * into out, and those the log says were removed (among its newest
+ * HOLD_RECHECK_MAX) into gone, for the queue to be asked about them too
+ * (a `removed` line may be forged).  Each is recorded as a hold requested
+ * (not in monitor mode); a message of another host or instance is
+ * recorded as unconfirmed, and the log says how many there were.
  */
-void hold_collect(struct act *, const char *identity, int64_t log_now, struct hold_list *out);
+void hold_collect(struct act *, const char *identity, int64_t log_now, struct hold_list *out,
+    struct hold_list *gone);
 /*
- * hold_held - identity's holds requested or confirmed into out; 0, or -1
- * with err
+ * hold_local - 1 when a message logged with host and instance is this
+ * Postfix's: the host's first label is [agent] hostname's (the system
+ * host name for "auto"), case aside, and the instance is
+ * postfix_instance.  An empty host is nobody's.
+ */
+int hold_local(const struct act *, const char *host, const char *instance);
+/*
+ * hold_held - identity's holds requested or confirmed, of this Postfix
+ * (hold_local), into out; 0, or -1 with err
  */
 int hold_held(struct act *, const char *identity, struct hold_list *out, char *err, size_t errlen);
-/* hold_job - postsuper flag (-h, -H, -d) - with the valid queue IDs of l on stdin */
+/*
+ * hold_job - postsuper flag (-h, -H, -d) - with the valid queue IDs of l
+ * on stdin, once the queue has confirmed each (confirm.c): only the
+ * confirmed ones reach postsuper
+ */
 void hold_job(struct act *, const char *action, const char *flag, const char *identity,
     const struct hold_list *l);
 /* hold_message - m, a new message of a blocked identity whose new mail is held, is held */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "actions/act_int.h"
+#include "actions/confirm.h"
 #include "actions/hold.h"
 #include "actions/job.h"
 #include "actions/map.h"
@@ -55,12 +56,12 @@ job_free(struct job *j)
 	free(j->identity);
 	free(j->in);
 	free(j->ni);
+	confirm_free(j->cf);
 	free(j);
 }
 
-/* argv_free - a NULL-terminated argv of allocated strings */
-static void
-argv_free(char **v)
+void
+job_argv_free(char **v)
 {
 	size_t i;
 
@@ -119,7 +120,7 @@ job_argv_text(const void *blob, size_t len, char *buf, size_t buflen)
 	char **argv = argv_split(blob, len);
 
 	run_argv_text((const char *const *)(argv ? argv : (char *[]){ NULL }), buf, buflen);
-	argv_free(argv);
+	job_argv_free(argv);
 	return (buf);
 }
 
@@ -135,7 +136,7 @@ job_argv_dup(const char *const argv[])
 		return (NULL);
 	for (i = 0; i < n; i++)
 		if ((v[i] = strdup(argv[i])) == NULL) {
-			argv_free(v);
+			job_argv_free(v);
 			return (NULL);
 		}
 	return (v);
@@ -167,6 +168,8 @@ job_append(struct job **pp, struct job *j)
 	*pp = j;
 }
 
+static int is_postsuper(const char *action);
+
 /* monitor_say - what a run would be, in monitor mode */
 static void
 monitor_say(struct act *a, const char *action, const char *identity, char **argv, const char *in)
@@ -178,7 +181,9 @@ monitor_say(struct act *a, const char *action, const char *identity, char **argv
 	    esc_vis(identity ? identity : "-", idv, sizeof(idv)), text,
 	    in == NULL                          ? ""
 		: strcmp(action, "notify") == 0 ? " (the report on standard input)"
-						: " (queue IDs on standard input)");
+		: is_postsuper(action)
+		? " (queue IDs on standard input, each confirmed with postcat first)"
+		: " (queue IDs on standard input)");
 }
 
 /* job_record_new - its action_log row; the row's id, or -1 (logged) */
@@ -228,14 +233,14 @@ job_queue(struct act *a, enum job_kind kind, const char *action, const char *ide
 	if (id >= 0 && q->in_chain && q->chain_first == 0)
 		q->chain_first = id;
 	if (act_monitor(a)) {
-		argv_free(argv);
+		job_argv_free(argv);
 		free(in);
 		return (NULL);
 	}
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (identity && (j->identity = strdup(identity)) == NULL)) {
 		free(j);
-		argv_free(argv);
+		job_argv_free(argv);
 		free(in);
 		act_say(a, ACT_WARN, "%s: out of memory", action);
 		return (NULL);
@@ -313,7 +318,7 @@ static int
 is_postsuper(const char *action)
 {
 	return (strcmp(action, "hold") == 0 || strcmp(action, "release") == 0 ||
-	    strcmp(action, "delete") == 0);
+	    strcmp(action, "delete") == 0 || strcmp(action, "recheck") == 0);
 }
 
 /*
@@ -322,29 +327,43 @@ is_postsuper(const char *action)
  * the summary line it printed (its own count of what it did)
  */
 static void
-job_record(struct act *a, const struct job *j, const struct run_result *r, const char *status,
-    int64_t next)
+job_record(struct act *a, const struct job *j, const struct run_result *r, int ok,
+    const char *status, int64_t next)
 {
 	char what[256], err[512], text[1024], idv[ACT_ID_VIS], oarr[1200], sarr[96];
 	struct buf outcome, said, line;
-	int ok = run_ok(r);
+	size_t inlen;
+	/* the queue confirmed none of its IDs: postsuper did not run */
+	int notrun = j->confirm && confirm_input(j->cf, &inlen) == NULL;
 
 	buf_fixed(&outcome, oarr, sizeof(oarr));
 	buf_fixed(&said, sarr, sizeof(sarr));
 	buf_init(&line, (size_t)4 * ACT_SAY_MAX); /* act_say cuts it to a log line, marked */
 	run_describe(r, what, sizeof(what));
 	run_argv_text((const char *const *)j->argv, text, sizeof(text));
-	if (is_postsuper(j->action) && hold_said(r, &said) > 0)
+	if (notrun)
+		buf_adds(&outcome, "not run: no queue ID confirmed");
+	else if (is_postsuper(j->action) && hold_said(r, &said) > 0)
 		buf_addf(&outcome, "%s: postsuper: %s", what, buf_str(&said));
 	else if (buf_adds(&outcome, what) == 0 && r->err[0] != '\0' &&
 	    buf_adds(&outcome, ": ") == 0)
 		act_add_cut(&outcome, r->err, strlen(r->err), JOB_OUTCOME_ERR);
+	if (j->confirm) {
+		buf_adds(&outcome, "; ");
+		confirm_say(j->cf, &outcome);
+	}
 	if (store_update_job(a->store, j->id, status, j->attempts, next, buf_str(&outcome), err,
 		sizeof(err)) < 0)
 		act_say(a, ACT_WARN, "%s", err);
 	esc_vis(j->identity ? j->identity : "-", idv, sizeof(idv));
 	buf_addf(&line, "%s for %s: %s: ", j->action, idv, text);
-	if (ok && said.len > 0)
+	if (j->confirm) {
+		confirm_say(j->cf, &line);
+		buf_adds(&line, "; ");
+	}
+	if (notrun)
+		buf_adds(&line, "not run");
+	else if (ok && said.len > 0)
 		buf_addf(&line, "ok; postsuper: %s", buf_str(&said));
 	else if (ok) {
 		buf_adds(&line, r->out[0] ? "ok; said: " : "ok");
@@ -352,8 +371,9 @@ job_record(struct act *a, const struct job *j, const struct run_result *r, const
 	} else {
 		buf_addf(&line, "%s%s", what, r->err[0] ? "; stderr: " : "");
 		act_add_cut(&line, r->err, strlen(r->err), JOB_LOG_ERR);
-		buf_adds(&line, next ? "; will retry" : "; giving up");
 	}
+	if (!ok)
+		buf_adds(&line, next ? "; will retry" : "; giving up");
 	act_text_check(a, &outcome, "outcome");
 	act_say(a, ok ? ACT_INFO : ACT_WARN, "%s", buf_str(&line));
 	buf_free(&line);
@@ -363,13 +383,16 @@ job_record(struct act *a, const struct job *j, const struct run_result *r, const
 static void
 job_finish(struct act *a, struct job *j, const struct run_result *r)
 {
-	int ok = run_ok(r);
+	/* a postcat that did not answer fails the run: it is tried again */
+	int ok = run_ok(r) && (!j->confirm || confirm_tally(j->cf).failed == 0);
 	int64_t next = 0;
 
 	j->attempts++;
 	if (!ok && j->attempts < ACT_MAX_ATTEMPTS && j->kind == JOB_PROG)
 		next = act_now() + backoff_us(j->attempts);
-	job_record(a, j, r, ok ? "ok" : next ? "pending" : "failed", next);
+	job_record(a, j, r, ok, ok ? "ok" : next ? "pending" : "failed", next);
+	confirm_free(j->cf); /* a retry asks the queue again */
+	j->cf = NULL;
 	j->running = 0;
 	a->jobs.nrunning--;
 	if (!ok && next) {
@@ -393,25 +416,59 @@ job_done(void *ctx, const struct run_result *r)
 	job_kick(a);
 }
 
-/* job_start - start j through the runner; a run that cannot start fails as exit 127 */
+/* job_run - run j's program with in on its stdin; a run that cannot start fails as exit 127 */
 static void
-job_start(struct act *a, struct job *j)
+job_run(struct act *a, struct job *j, const char *in, size_t inlen)
 {
 	const struct conf *c = a->conf;
 	unsigned ms = (unsigned)(c->action_timeout > 0 ? c->action_timeout * 1000 : ACT_TIMEOUT_MS);
 	struct run_result r;
 	char err[512];
 
-	j->running = 1;
-	a->jobs.nrunning++;
-	if (run_start(a->runner, (const char *const *)j->argv, j->in, j->inlen, ms, job_done, j,
-		err, sizeof(err)) == 0)
+	if (run_start(a->runner, (const char *const *)j->argv, in, inlen, ms, job_done, j, err,
+		sizeof(err)) == 0)
 		return;
 	memset(&r, 0, sizeof(r));
 	r.exited = 1;
 	r.status = 127;
 	snprintf(r.err, sizeof(r.err), "%s", err);
 	job_finish(a, j, &r);
+}
+
+/*
+ * job_confirmed - the queue has judged j's queue IDs (confirm.c):
+ * postsuper gets the confirmed ones; with none it does not run, and the
+ * run ends as it is (failed if postcat did not answer, else ok)
+ */
+static void
+job_confirmed(struct act *a, struct job *j)
+{
+	struct run_result r;
+	size_t len = 0;
+	const char *in = confirm_input(j->cf, &len);
+
+	if (in != NULL) {
+		job_run(a, j, in, len);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.exited = 1;
+	job_finish(a, j, &r);
+}
+
+/*
+ * job_start - start j: a postsuper run asks the queue about its queue
+ * IDs first (confirm.c), any other runs at once
+ */
+static void
+job_start(struct act *a, struct job *j)
+{
+	j->running = 1;
+	a->jobs.nrunning++;
+	if (j->confirm)
+		confirm_start(a, j, job_confirmed);
+	else
+		job_run(a, j, j->in, j->inlen);
 }
 
 /* job_waiting - run id is queued and has not run once yet */
@@ -546,6 +603,7 @@ pending_cb(void *ctx, const struct store_job *sj)
 	}
 	j->attempts = sj->attempts;
 	j->next_us = sj->next_us;
+	j->confirm = is_postsuper(j->action); /* the queue is asked again */
 	if (j->argv == NULL || j->argv[0] == NULL) {
 		job_free(j);
 		return (0);

@@ -18,6 +18,9 @@
  *	postfix reload) has ended, so the run after it waits for the map to
  *	be in force.  postmap and reload are jobs too (JOB_POSTMAP,
  *	JOB_RELOAD), outside any chain; map.c hears how they ended.
+ *	A postsuper job (hold, release, delete, recheck) first has the queue
+ *	confirm its queue IDs (confirm.c) and runs with the confirmed ones
+ *	only; with none it does not run.
  *	A waiter is the report a block or unblock by hand owes the one who
  *	asked: what was decided, then what each run of its chain said and
  *	whether its map change is in force, sent when all of that is known,
@@ -43,6 +46,7 @@
 #define ACT_WAIT_MS 40000 /* longest a block or unblock by hand waits for its runs */
 
 struct act;
+struct confirm;
 struct notify_info;
 
 enum job_kind { JOB_PROG = 0, JOB_POSTMAP, JOB_RELOAD, JOB_MAP };
@@ -64,6 +68,8 @@ struct job {
 	int64_t first_id;       /* notify: the first run of its decision */
 	int64_t after_id;       /* starts once this run (of its decision) has run once */
 	uint64_t gen;           /* JOB_MAP: the map rewrite it asked for */
+	int confirm;            /* postsuper: the queue confirms its IDs first (confirm.c) */
+	struct confirm *cf;     /* that confirmation, from its start to the run's record */
 };
 
 /*
@@ -123,6 +129,8 @@ void job_chain_end(struct act *, struct waiter *);
 
 /* job_prog - argv of a Postfix program with cflag (-c, -C) config_dir, then rest */
 char **job_prog(const struct act *, const char *path, const char *cflag, const char *const rest[]);
+/* job_argv_free - a NULL-terminated argv of allocated strings (NULL: nothing) */
+void job_argv_free(char **);
 /* job_argv_dup - a NULL-terminated copy; NULL when out of memory */
 char **job_argv_dup(const char *const argv[]);
 /* job_argv_text - the action log's NUL-separated argv as run_argv_text() writes it */

@@ -6,6 +6,10 @@
  *	access(5) key: 1..255 printable ASCII bytes, no whitespace, not
  *	starting with '#'.  '$', '`', ';' and other printable punctuation are
  *	allowed: postmap reads the file itself and no shell ever sees it.
+ *	map_ident_ok() adds what each kind needs, the one key check the
+ *	decisions and the rewrite both use: a sender is a whole address
+ *	(local@dotted.domain), a sender_domain a dotted domain, since
+ *	check_sender_access also looks up the domain and the bare local part.
  *
  *	map_write() rewrites a map: the complete text goes to a temporary
  *	".NAME.XXXXXX" in the target's directory, which is flushed,
@@ -88,6 +92,72 @@ map_key_ok(const char *value, const char **why)
 			return (0);
 	}
 	*why = NULL;
+	return (1);
+}
+
+/*
+ * dotted_domain - 1 when d is a domain name of two labels or more: each
+ * label one or more letters, digits, '-' or '_', separated by single dots
+ * ("example.com"; not "localhost", ".example.com", "example..com", a
+ * domain literal "[192.0.2.1]" or an empty string)
+ */
+static int
+dotted_domain(const char *d)
+{
+	size_t i, label = 0, dots = 0;
+
+	for (i = 0; d[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)d[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return (0);
+			dots++;
+			label = 0;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_')
+			label++;
+		else
+			return (0);
+	}
+	return (dots > 0 && label > 0);
+}
+
+/*
+ * whole_address - 1 when v is local@domain with a non-empty local part
+ * without '@' and a dotted domain; else 0 and why.  check_sender_access
+ * looks a sender up as user@domain, then as domain (and its parents),
+ * then as user@: a key "example.com", "@example.com" or "alice@" would
+ * refuse a whole domain or a local part at every domain.
+ */
+static int
+whole_address(const char *v, const char **why)
+{
+	const char *at = strrchr(v, '@');
+
+	if (at == NULL) {
+		*why = "not a whole address (no @): as a sender_map key it would refuse a whole "
+		       "domain or a local part everywhere";
+		return (0);
+	}
+	if (at == v) {
+		*why = "no local part before the @: as a sender_map key it would refuse a whole "
+		       "domain";
+		return (0);
+	}
+	if (memchr(v, '@', (size_t)(at - v)) != NULL) {
+		*why = "more than one @";
+		return (0);
+	}
+	if (at[1] == '\0') {
+		*why = "no domain after the @: as a sender_map key it would refuse that local part "
+		       "at every domain";
+		return (0);
+	}
+	if (!dotted_domain(at + 1)) {
+		*why = "the domain is not a dotted domain name";
+		return (0);
+	}
 	return (1);
 }
 
@@ -359,6 +429,33 @@ map_of(const struct act *a, const char *identity, int *is_sasl)
 }
 
 int
+map_ident_ok(const char *identity, const char **why)
+{
+	enum ident_kind k;
+	const char *v, *dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	if (identity == NULL || ident_parse(identity, &k, &v, why) < 0)
+		return (0);
+	if (k != IDENT_SASL && k != IDENT_SENDER && k != IDENT_SENDER_DOMAIN) {
+		*why = "only sasl, sender and sender_domain identities can be blocked through an "
+		       "access map";
+		return (0);
+	}
+	if (!map_key_ok(v, why))
+		return (0);
+	if (k == IDENT_SENDER)
+		return (whole_address(v, why));
+	if (k == IDENT_SENDER_DOMAIN && !dotted_domain(v)) {
+		*why = "not a dotted domain name: as a sender_map key it would refuse more than "
+		       "that domain";
+		return (0);
+	}
+	return (1);
+}
+
+int
 map_mappable(const struct act *a, const char *identity, const char **why)
 {
 	int is_sasl;
@@ -368,7 +465,7 @@ map_mappable(const struct act *a, const char *identity, const char **why)
 		       "access map";
 		return (0);
 	}
-	return (map_key_ok(value_of(identity), why));
+	return (map_ident_ok(identity, why));
 }
 
 uint64_t

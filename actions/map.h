@@ -5,7 +5,8 @@
  *	one postfix reload
  * SUMMARY
  *	map_key_ok() decides whether an identity value can be a map key
- *	safely; map_write() rewrites a map file atomically (a temporary
+ *	safely, map_ident_ok() whether an identity of its kind may be one
+ *	(a sender only as a whole address); map_write() rewrites a map file atomically (a temporary
  *	file in the same directory, fsync, rename, fsync of the directory) so
  *	that a concurrent reader (postmap, a Postfix daemon) never sees a
  *	partial map.
@@ -54,6 +55,16 @@ struct maps {
  * "empty", "longer than 255 bytes", ...).
  */
 int map_key_ok(const char *value, const char **why);
+
+/*
+ * map_ident_ok - the one key check of an identity by its kind: 1 when it
+ * may become a key of its access map, else 0 and why.  sasl: a safe key
+ * (map_key_ok); sender: also a whole address, a non-empty local part
+ * without '@', an '@' and a dotted domain ("alice@example.com"; never
+ * "example.com", "@example.com", "alice@", "alice@localhost", "<>");
+ * sender_domain: a dotted domain ("example.com"); other kinds: 0.
+ */
+int map_ident_ok(const char *identity, const char **why);
 
 /*
  * map_write - replace path with one line "KEY REPLY\n" per key (keys as

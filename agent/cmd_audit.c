@@ -22,11 +22,15 @@
 #include "util/json.h"
 #include "count/pipeline.h"
 #include "count/report.h"
+#include "count/report_html.h"
 #include "count/source.h"
+#include "count/suggest.h"
+#include "util/ident.h"
 
 static const char audit_usage[] =
-    "usage: sendguard audit [-c FILE] [--format table|json|csv] [--since T] [--until T]\n"
-    "                       [--year Y] [--state FILE] LOG...\n"
+    "usage: sendguard audit [-c FILE] [--format table|json|csv|html] [--since T] [--until T]\n"
+    "                       [--year Y] [--state FILE] [--top N] [--over-only]\n"
+    "                       [--identity ID]... [--suggest] LOG...\n"
     "\n"
     "Replay Postfix logs (plain, gzip, xz, bzip2, zstd, or - for stdin), in order,\n"
     "and report per identity: messages, recipients, distinct client IPs, the peak of\n"
@@ -35,7 +39,8 @@ static const char audit_usage[] =
     "\n"
     "  -c, --config FILE   agent.conf (default " SG_DEFAULT_CONF " if it exists,\n"
     "                      else built-in defaults: count everything, no limits)\n"
-    "  -f, --format F      table (default), json or csv\n"
+    "  -f, --format F      table (default), json, csv, or html (one self-contained\n"
+    "                      page with rate plots, on standard output)\n"
     "      --since T       count messages accepted at or after T\n"
     "      --until T       count messages accepted at or before T\n"
     "                      T: 2026-11-27T17:20:00Z, 2026-11-27T18:20:00+01:00,\n"
@@ -47,17 +52,29 @@ static const char audit_usage[] =
     "  -y, --year Y        year of the first line of logs without years (BSD syslog);\n"
     "                      default: inferred from each file's mtime\n"
     "      --state FILE    keep the state in this SQLite file instead of memory\n"
+    "      --top N         show the N identities with the highest peak as a share of\n"
+    "                      a threshold (then, without a limit, the most messages)\n"
+    "      --over-only     show only identities that crossed a limit\n"
+    "      --identity ID   show only ID (sasl:LOGIN, uid:N, sender:ADDR, ip:ADDR, ...);\n"
+    "                      may be repeated.  Filters change what is shown, not the\n"
+    "                      totals or the exit code.\n"
+    "      --suggest       instead of the report, print [limit] sections suggested\n"
+    "                      from these logs (an agent.conf snippet; exit 0)\n"
     "Exit: 0 no limit crossed, 1 a limit crossed, 2 usage/config/input error,\n"
     "3 runtime failure.\n";
 
 static const struct option audit_opts[] = { { "config", required_argument, NULL, 'c' },
 	{ "format", required_argument, NULL, 'f' }, { "since", required_argument, NULL, 'S' },
 	{ "until", required_argument, NULL, 'U' }, { "year", required_argument, NULL, 'y' },
-	{ "state", required_argument, NULL, 's' }, { "help", no_argument, NULL, 'h' },
+	{ "state", required_argument, NULL, 's' }, { "top", required_argument, NULL, 'T' },
+	{ "over-only", no_argument, NULL, 'O' }, { "identity", required_argument, NULL, 'I' },
+	{ "suggest", no_argument, NULL, 'G' }, { "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 } };
 
 /* The words of --format, in the order of enum report_format. */
-static const char *const format_names[] = { "table", "json", "csv" };
+static const char *const format_names[] = { "table", "json", "csv", "html" };
+
+#define AUDIT_IDS_MAX 64 /* --identity options */
 
 /* One run of the command: what the command line asked, then what it opened. */
 struct audit {
@@ -74,6 +91,11 @@ struct audit {
 	int pl_ok;
 	uint64_t too_long;
 	int tty; /* stderr is a terminal: show progress */
+	struct report_filter filter;
+	char *ids[AUDIT_IDS_MAX]; /* --identity, folded */
+	int suggest;              /* --suggest */
+	struct suggest *sug;
+	int sug_failed;
 };
 
 /* progress - one status line on a terminal */
@@ -89,6 +111,45 @@ progress(const struct source *src, uint64_t lines, int done)
 		fprintf(stderr, "\rsendguard: %s: %llu lines", si->name, (unsigned long long)lines);
 	if (done)
 		fputs("\033[K\r", stderr);
+}
+
+/* audit_filter_option - --top, --over-only, --identity into a->filter; 0, or 2 after a message */
+static int
+audit_filter_option(struct audit *a, int ch, const char *arg)
+{
+	char id[IDENT_MAX], *end;
+	const char *why = NULL;
+	long long n;
+
+	if (ch == 'O') {
+		a->filter.over_only = 1;
+		return (0);
+	}
+	if (ch == 'T') {
+		errno = 0;
+		n = strtoll(arg, &end, 10);
+		if (*arg == '\0' || *end != '\0' || errno == ERANGE || n < 1 || n > 1000000000) {
+			fprintf(stderr, "sendguard: audit: --top: '%s' is not a number from 1\n",
+			    arg);
+			return (EXIT_USAGE);
+		}
+		a->filter.top = (size_t)n;
+		return (0);
+	}
+	if (!ident_fold(arg, id, sizeof(id), &why)) {
+		fprintf(stderr, "sendguard: audit: --identity: %s\n", why);
+		return (EXIT_USAGE);
+	}
+	if (a->filter.nids >= AUDIT_IDS_MAX) {
+		fprintf(stderr, "sendguard: audit: --identity: at most %d\n", AUDIT_IDS_MAX);
+		return (EXIT_USAGE);
+	}
+	if ((a->ids[a->filter.nids] = strdup(id)) == NULL) {
+		fprintf(stderr, "sendguard: audit: out of memory\n");
+		return (EXIT_RUNTIME);
+	}
+	a->filter.nids++;
+	return (0);
 }
 
 /* audit_option - one option ch with its argument into ctx; 0, or the exit code after a message */
@@ -113,9 +174,16 @@ audit_option(void *ctx, int ch, const char *arg)
 				a->fmt = (enum report_format)i;
 				return (0);
 			}
-		fprintf(stderr, "sendguard: audit: --format must be table, json or csv, not '%s'\n",
-		    arg);
+		fprintf(stderr,
+		    "sendguard: audit: --format must be table, json, csv or html, not '%s'\n", arg);
 		return (EXIT_USAGE);
+	case 'T':
+	case 'O':
+	case 'I':
+		return (audit_filter_option(a, ch, arg));
+	case 'G':
+		a->suggest = 1;
+		return (0);
 	case 'S':
 	case 'U':
 		if (report_parse_time(arg, a->now_us, ch == 'S' ? &a->since : &a->until, err,
@@ -155,6 +223,7 @@ audit_args(struct audit *a, int argc, char **argv)
 	a->now_us = (int64_t)time(NULL) * 1000000;
 	a->since = INT64_MIN;
 	a->until = INT64_MAX;
+	a->filter.ids = (const char *const *)a->ids;
 	if ((rc = cmd_options(argc, argv, "c:f:y:h", audit_opts, audit_usage, audit_option, a)) >=
 	    0)
 		return (rc);
@@ -169,6 +238,16 @@ audit_args(struct audit *a, int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 	return (-1);
+}
+
+/* on_message - every message counted, for --suggest */
+static void
+on_message(void *ctx, const struct track_msg *m)
+{
+	struct audit *a = ctx;
+
+	if (suggest_message(a->sug, m) < 0)
+		a->sug_failed = 1;
 }
 
 /*
@@ -196,7 +275,7 @@ audit_open(struct audit *a)
 		fprintf(stderr, "sendguard: audit: %s\n", err);
 		return (EXIT_RUNTIME);
 	}
-	if ((a->rep = report_new(a->conf)) == NULL) {
+	if ((a->rep = report_new(a->conf)) == NULL || report_set_filter(a->rep, &a->filter) < 0) {
 		fprintf(stderr, "sendguard: audit: out of memory\n");
 		return (EXIT_RUNTIME);
 	}
@@ -205,6 +284,14 @@ audit_open(struct audit *a)
 		return (EXIT_RUNTIME);
 	}
 	a->pl_ok = 1;
+	if (a->suggest) {
+		if ((a->sug = suggest_new(a->conf)) == NULL) {
+			fprintf(stderr, "sendguard: audit: out of memory\n");
+			return (EXIT_RUNTIME);
+		}
+		a->pl.on_message = on_message;
+		a->pl.ctx = a;
+	}
 	a->pl.since_us = a->since;
 	a->pl.until_us = a->until;
 	return (0);
@@ -276,7 +363,26 @@ audit_report(struct audit *a)
 		.in_first_us = pl->in_lines > 0 ? pl->in_first_us : INT64_MIN,
 		.in_last_us = pl->in_lines > 0 ? pl->in_last_us : INT64_MIN,
 	};
-	if (report_print(a->rep, pl->limits, &tot, a->fmt, stdout) < 0 || fflush(stdout) != 0) {
+	if (a->sug != NULL) {
+		if (a->sug_failed || suggest_print(a->sug, stdout) < 0 || fflush(stdout) != 0) {
+			fprintf(stderr, "sendguard: audit: --suggest: %s\n",
+			    a->sug_failed ? "out of memory" : strerror(errno));
+			return (EXIT_RUNTIME);
+		}
+		return (0);
+	}
+	if (a->fmt == REPORT_HTML) {
+		char err[512] = "";
+
+		if (report_html_print(a->rep, pl->limits, a->store, &tot, stdout, err,
+			sizeof(err)) < 0 ||
+		    fflush(stdout) != 0) {
+			fprintf(stderr, "sendguard: audit: writing the report: %s\n",
+			    err[0] ? err : strerror(errno));
+			return (EXIT_RUNTIME);
+		}
+	} else if (report_print(a->rep, pl->limits, &tot, a->fmt, stdout) < 0 ||
+	    fflush(stdout) != 0) {
 		fprintf(stderr, "sendguard: audit: writing the report: %s\n", strerror(errno));
 		return (EXIT_RUNTIME);
 	}
@@ -288,10 +394,14 @@ int
 cmd_audit(int argc, char **argv)
 {
 	struct audit a;
+	size_t k;
 	int i, rc;
 
-	if ((rc = audit_args(&a, argc, argv)) >= 0)
+	if ((rc = audit_args(&a, argc, argv)) >= 0) {
+		for (k = 0; k < a.filter.nids; k++)
+			free(a.ids[k]);
 		return (rc);
+	}
 	a.tty = isatty(STDERR_FILENO);
 	if ((rc = audit_open(&a)) == 0) {
 		for (i = optind; i < argc && rc == 0 && !a.pl.failed; i++)
@@ -302,8 +412,11 @@ cmd_audit(int argc, char **argv)
 	if (a.pl_ok)
 		pipeline_free(&a.pl);
 	report_free(a.rep);
+	suggest_free(a.sug);
 	if (a.store != NULL)
 		store_close(a.store);
 	conf_free(a.conf);
+	for (k = 0; k < a.filter.nids; k++)
+		free(a.ids[k]);
 	return (rc);
 }

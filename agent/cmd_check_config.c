@@ -98,6 +98,8 @@ print_summary(FILE *fp, const struct conf *c)
 	fprintf(fp, "mode %s\n", c->mode == MODE_MONITOR ? "monitor" : "enforce");
 	fprintf(fp, "log %s\n", strcmp(c->log, "-") == 0 ? "- (standard input)" : c->log);
 	fprintf(fp, "state %s\n", c->state);
+	if (c->metrics_file != NULL)
+		fprintf(fp, "metrics_file %s\n", c->metrics_file);
 	if (c->nrules == 0)
 		fputs("rules none (messages are counted, no limit applies)\n", fp);
 	for (i = 0; i < c->nrules; i++)

@@ -10,7 +10,11 @@
  *	change the state database themselves and run postsuper, postmap and
  *	postfix reload through a synchronous runner (actions/run.h): the
  *	same code as the daemon's, which returns once every program has run;
- *	explain reads the database read-only (agent/explain.c).
+ *	explain reads the database read-only (agent/explain.c).  Working
+ *	on the database itself, block and unblock hold its lock (the one a
+ *	daemon holds, store_lock()): when a daemon holds it but did not
+ *	answer on the socket, they refuse (exit 3) rather than change the
+ *	database behind its back.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -108,6 +112,35 @@ static const char enforce_usage[] =
     "Through the running daemon; without one, directly on the state database.\n";
 
 /*
+ * lock_state - block and unblock without a daemon: take the database's
+ * lock, so that no daemon starts on it meanwhile and none runs unseen.
+ * A daemon that holds it but did not answer on the socket (another
+ * `socket` in its configuration, or stuck) is not gone around: its
+ * database is not changed behind its back.  The lock's descriptor, or -1
+ * after the message.
+ */
+static int
+lock_state(const struct conf *conf, const char *verb)
+{
+	char err[1024], who[48] = "";
+	long holder;
+	int fd = store_lock(conf->state, &holder, err, sizeof(err));
+
+	if (fd == STORE_LOCKED) {
+		if (holder > 0)
+			snprintf(who, sizeof(who), " (pid %ld)", holder);
+		fprintf(stderr,
+		    "sendguard: %s: a sendguard daemon%s holds %s but does not answer on %s "
+		    "(another socket in its configuration, or it is stuck); not changing the "
+		    "database behind its back: ask it through its own socket, or stop it first\n",
+		    verb, who, conf->state, conf->socket);
+	} else if (fd < 0)
+		fprintf(stderr, "sendguard: %s: no daemon answers on %s, and %s\n", verb,
+		    conf->socket, err);
+	return (fd < 0 ? -1 : fd);
+}
+
+/*
  * direct - no daemon answers: explain from the database read-only, or
  * block or unblock on it, the programs run through a synchronous runner
  * (the report is printed once they have run); the exit code
@@ -117,14 +150,20 @@ direct(const struct conf *conf, const char *verb, const char *id, int64_t dur, c
 {
 	struct store *st = NULL;
 	struct act *a;
-	char err[512];
-	int rc = 0, unblock = strcmp(verb, "unblock") == 0;
+	char err[1024];
+	int rc = 0, unblock = strcmp(verb, "unblock") == 0, lockfd = -1;
+	int explain = strcmp(verb, "explain") == 0;
 
-	if (store_open(&st, conf->state, strcmp(verb, "explain") == 0, err, sizeof(err)) < 0) {
+	if (!explain && (lockfd = lock_state(conf, verb)) < 0)
+		return (EXIT_RUNTIME);
+	if (store_open(&st, conf->state, explain, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sendguard: %s: no daemon answers on %s, and %s\n", verb,
 		    conf->socket, err);
+		store_unlock(lockfd);
 		return (EXIT_RUNTIME);
 	}
+	if (*store_notes(st) != '\0')
+		fprintf(stderr, "sendguard: %s: %s\n", verb, store_notes(st));
 	if (strcmp(verb, "explain") == 0) {
 		if (explain_print(st, id, stdout, err, sizeof(err)) < 0) {
 			fprintf(stderr, "sendguard: explain: %s\n", err);
@@ -148,6 +187,7 @@ direct(const struct conf *conf, const char *verb, const char *id, int64_t dur, c
 		act_free(a);
 	}
 	store_close(st);
+	store_unlock(lockfd);
 	return (rc);
 }
 

@@ -14,7 +14,17 @@
  *	stored messages, and resumes the log at the committed position.
  *	A failure to write the database stops the daemon (exit 3) with the
  *	batch rolled back, so a restart resumes cleanly; Postfix never waits
- *	on sendguard.
+ *	on sendguard.  A write lock that another process holds past the busy
+ *	timeout is not a failure: the daemon logs it and tries again after a
+ *	growing wait (busy_wait), reading nothing meanwhile.
+ *
+ *	At start the state is made ours alone (open_state): the state
+ *	directory 0700, the lock of one daemon per database (store_lock: a
+ *	second daemon exits 3 naming the pid that holds it, whatever socket
+ *	it was given), the database opened without following links and
+ *	refused when empty or foreign (store_open).  The control socket's
+ *	clients (agent/control.c) are checked and time-limited there; this
+ *	file answers their parsed requests (on_request).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +44,7 @@
 #include "count/conf.h"
 #include "agent/control.h"
 #include "agent/explain.h"
+#include "agent/metrics.h"
 #include "util/ev.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -41,22 +52,15 @@
 #include "agent/status.h"
 #include "count/tail.h"
 #include "store/store.h"
+#include "util/priv.h"
 
 #define DAEMON_BATCH 5000 /* lines per transaction */
 #define IDLE_FLUSH_MS ((TRACK_LINK_WINDOW_US / 1000) + 1000)
 #define PRUNE_MS 60000
 #define PRUNE_ROWS 2000
 #define NOTE_EVERY 60 /* seconds between two notes of future lines or evictions */
-
-struct daemon;
-
-struct client {
-	struct daemon *d;
-	int fd;
-	int deferred; /* waits for enforcement's report, not read any more */
-	size_t n;
-	char buf[CONTROL_REQ_MAX];
-};
+#define BUSY_FIRST_MS 1000 /* waits between tries while another process holds the database */
+#define BUSY_MAX_MS 30000
 
 struct daemon {
 	const char *conf_path;
@@ -67,8 +71,12 @@ struct daemon {
 	struct pipeline pl;
 	int pl_ok;
 	struct pf_clock clk;
-	int ctl;
+	int ctl;                /* the listening control socket */
+	struct control *ctlsrv; /* its clients */
+	int lockfd;             /* one daemon per state database (store_lock) */
 	int idle_timer;
+	int busy_ms;       /* the wait before the next try while another holds the database */
+	time_t busy_since; /* when that began, 0 when not busy */
 	struct tail_pos pos;
 	int pos_dirty;
 	int exit_code;
@@ -78,6 +86,8 @@ struct daemon {
 	/* what was said of future-dated lines and tracker evictions, and when */
 	uint64_t future_said, evicted_said;
 	time_t future_when, evicted_when;
+	struct metrics *metrics; /* verdicts by rule, for metrics_file */
+	int metrics_failing;     /* the last write failed (logged once) */
 };
 
 static const char run_usage[] =
@@ -130,6 +140,8 @@ on_verdict(void *ctx, const struct limits_verdict *v)
 	    log_vis(v->identity, id, sizeof(id)), v->rule->name, conf_limit_name(v->win->limit),
 	    v->count, v->win->threshold, conf_format_duration(v->win->seconds, wb, sizeof(wb)),
 	    v->queue_id);
+	if (d->metrics != NULL)
+		metrics_verdict(d->metrics, v->rule->name);
 	if (d->act != NULL)
 		act_verdict(d->act, v);
 }
@@ -323,6 +335,84 @@ note_trust(struct daemon *d)
 	}
 }
 
+static void read_log(struct daemon *);
+
+static void
+on_tail(struct ev *ev, int fd, int events, void *ctx)
+{
+	(void)ev;
+	(void)fd;
+	(void)events;
+	read_log(ctx);
+}
+
+/* on_busy_retry - the wait is over: follow the log again and try */
+static void
+on_busy_retry(struct ev *ev, int id, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	(void)id;
+	if (ev_add_fd(ev, tail_fd(d->tail), EV_READ, on_tail, d) < 0) {
+		log_warn("event loop");
+		d->exit_code = EXIT_RUNTIME;
+		ev_stop(ev);
+		return;
+	}
+	read_log(d);
+}
+
+/*
+ * busy_wait - another process has held the database's write lock past
+ * the busy timeout (a backup, sqlite3 by hand): not a reason to stop.
+ * The log is left alone (its wake-ups too, or they would spin) and tried
+ * again after a wait that doubles up to BUSY_MAX_MS; nothing was read, so
+ * nothing is lost.  Standard input from a file has no wake-ups: the
+ * caller's loop tries again after the busy timeout.
+ */
+static void
+busy_wait(struct daemon *d, const char *err)
+{
+	d->busy_ms = d->busy_ms == 0       ? BUSY_FIRST_MS
+	    : d->busy_ms * 2 > BUSY_MAX_MS ? BUSY_MAX_MS
+					   : d->busy_ms * 2;
+	if (d->busy_since == 0)
+		d->busy_since = time(NULL);
+	log_warnx("%s: another process has held it for over %d s; not stopping: trying again "
+		  "in %d s",
+	    err, STORE_BUSY_MS / 1000, d->busy_ms / 1000);
+	if (d->stdin_file)
+		return;
+	(void)ev_del_fd(d->ev, tail_fd(d->tail));
+	if (ev_add_timer(d->ev, (uint64_t)d->busy_ms, 0, on_busy_retry, d) < 0) {
+		log_warn("event loop");
+		d->exit_code = EXIT_RUNTIME;
+		ev_stop(d->ev);
+	}
+}
+
+/* begin - a batch of ours: 0; else -1 after stopping, or waiting when the database is busy */
+static int
+begin(struct daemon *d)
+{
+	char err[512];
+	int rc;
+
+	if ((rc = store_begin(d->store, err, sizeof(err))) == 0) {
+		if (d->busy_since != 0)
+			log_info("%s: ours again after %lld s; reading the log on", d->conf->state,
+			    (long long)(time(NULL) - d->busy_since));
+		d->busy_ms = 0;
+		d->busy_since = 0;
+		return (0);
+	}
+	if (rc == STORE_BUSY)
+		busy_wait(d, err);
+	else
+		fail_stop(d, err);
+	return (-1);
+}
+
 /* read_log - read and commit batches until the log has no more */
 static void
 read_log(struct daemon *d)
@@ -331,10 +421,8 @@ read_log(struct daemon *d)
 	long n;
 
 	do {
-		if (store_begin(d->store, err, sizeof(err)) < 0) {
-			fail_stop(d, err);
+		if (begin(d) < 0)
 			return;
-		}
 		if ((n = tail_read(d->tail, on_line, d, DAEMON_BATCH, err, sizeof(err))) < 0) {
 			log_warnx("%s", err);
 			n = 0;
@@ -351,33 +439,49 @@ read_log(struct daemon *d)
 	}
 }
 
-static void
-on_tail(struct ev *ev, int fd, int events, void *ctx)
-{
-	(void)ev;
-	(void)fd;
-	(void)events;
-	read_log(ctx);
-}
-
 /* on_idle - the log has been quiet for the link window: release held messages */
 static void
 on_idle(struct ev *ev, int id, void *ctx)
 {
 	struct daemon *d = ctx;
-	char err[512];
 
 	/* keep the one-shot timer alive for read_log() to re-arm (a day is "never") */
 	if (ev != NULL)
 		ev_reset_timer(ev, id, 86400000);
 	if (track_held(d->pl.track) == 0)
 		return;
-	if (store_begin(d->store, err, sizeof(err)) < 0) {
-		fail_stop(d, err);
+	if (d->busy_since != 0) { /* the database is not ours yet: again later */
+		if (ev != NULL)
+			ev_reset_timer(ev, id, IDLE_FLUSH_MS);
 		return;
 	}
+	if (begin(d) < 0)
+		return;
 	track_flush(d->pl.track, INT64_MAX);
 	commit(d);
+}
+
+/* on_metrics - rewrite metrics_file, if one is set (a failure is logged once, until it works) */
+static void
+on_metrics(struct ev *ev, int id, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct timeval tv;
+	char err[512];
+	struct metrics_input in = { d->conf, &d->pl, d->pl.limits, d->store, 0, 0, 0 };
+
+	(void)ev;
+	(void)id;
+	if (d->conf->metrics_file == NULL || d->metrics == NULL)
+		return;
+	gettimeofday(&tv, NULL);
+	in.now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	if (metrics_write(d->metrics, d->conf->metrics_file, &in, err, sizeof(err)) < 0) {
+		if (!d->metrics_failing)
+			log_warnx("%s (metrics not written until this works again)", err);
+		d->metrics_failing = 1;
+	} else
+		d->metrics_failing = 0;
 }
 
 /* on_prune - delete rows older than retention, a few thousand at a time */
@@ -535,262 +639,68 @@ on_signal(struct ev *ev, int signo, void *ctx)
 	ev_stop(ev);
 }
 
-/* unhex - decode the hex identity of a control request into out */
-static int
-unhex(const char *h, char *out, size_t outlen)
-{
-	size_t n = strlen(h), i;
-
-	if (n == 0 || n % 2 != 0 || n / 2 + 1 > outlen)
-		return (-1);
-	for (i = 0; i < n / 2; i++) {
-		int hi, lo;
-		char c1 = h[2 * i], c2 = h[2 * i + 1];
-
-		hi = c1 >= '0' && c1 <= '9'  ? c1 - '0'
-		    : c1 >= 'a' && c1 <= 'f' ? c1 - 'a' + 10
-					     : -1;
-		lo = c2 >= '0' && c2 <= '9'  ? c2 - '0'
-		    : c2 >= 'a' && c2 <= 'f' ? c2 - 'a' + 10
-					     : -1;
-		if (hi < 0 || lo < 0)
-			return (-1);
-		out[i] = (char)(hi * 16 + lo);
-	}
-	out[n / 2] = '\0';
-	return (0);
-}
-
-static void client_reply(struct client *, const char *text, size_t len);
-
 /* on_act_done - enforcement's report of a block or unblock by hand, for its client */
 static void
 on_act_done(void *ctx, const char *report)
 {
-	client_reply(ctx, report, strlen(report));
+	control_reply(ctx, report, strlen(report));
 }
 
-/* unblock_mode - the word of an unblock request (keep, release, delete); -1 for another */
-static int
-unblock_mode(const char *arg)
-{
-	static const char *const words[] = { "keep", "release", "delete" }; /* as the enum */
-	int i;
-
-	for (i = 0; i < (int)(sizeof(words) / sizeof(words[0])); i++)
-		if (strcmp(arg, words[i]) == 0)
-			return (i);
-	return (-1);
-}
-
-/*
- * control_act - block, unblock or explain id for client c.  Returns 1
- * when c gets its answer later (on_act_done, once the runs have run; c
- * may already be gone when this returns), else 0 with the answer in fp.
- */
-static int
-control_act(struct daemon *d, struct client *c, const char *verb, const char *id, const char *arg,
-    FILE *fp)
-{
-	char err[512], *end;
-	long long secs = 0;
-	int mode = 0, rc;
-
-	if (strcmp(verb, "explain") == 0) {
-		if (explain_print(d->store, id, fp, err, sizeof(err)) < 0)
-			fprintf(fp, "error: %s\n", err);
-		return (0);
-	}
-	if (strcmp(verb, "block") == 0) {
-		secs = strtoll(arg, &end, 10);
-		if (*arg == '\0' || *end != '\0' || secs < 0) {
-			fputs("error: bad duration\n", fp);
-			return (0);
-		}
-	} else if ((mode = unblock_mode(arg)) < 0) {
-		fputs("error: bad unblock mode\n", fp);
-		return (0);
-	}
-	c->deferred = 1; /* not read any more: it waits for the report */
-	ev_del_fd(d->ev, c->fd);
-	rc = strcmp(verb, "block") == 0
-	    ? act_block(d->act, id, secs, on_act_done, c, err, sizeof(err))
-	    : act_unblock(d->act, id, (enum act_unblock_mode)mode, on_act_done, c, err,
-		  sizeof(err));
-	if (rc == 0)
-		return (1);
-	c->deferred = 0;
-	fprintf(fp, "error: %s\n", err);
-	return (0);
-}
-
-/*
- * control_command - "block HEXID SECONDS", "unblock HEXID keep|release|delete",
- * "explain HEXID".  The identity travels hex-encoded so that no byte of it
- * can be read as a separator; it is validated like one typed by hand.
- * Returns 1 when c gets its answer later (on_act_done; c may already be
- * gone when this returns), else 0 with the answer in fp.
- */
-static int
-control_command(struct daemon *d, struct client *c, const char *req, FILE *fp)
-{
-	char verb[16], hex[2 * IDENT_MAX], arg[32], raw[IDENT_MAX], id[IDENT_MAX];
-	const char *why = NULL, *sp1, *sp2;
-	size_t vn, hn;
-
-	if ((sp1 = strchr(req, ' ')) == NULL || (vn = (size_t)(sp1 - req)) >= sizeof(verb)) {
-		fputs("error: unknown request\n", fp);
-		return (0);
-	}
-	memcpy(verb, req, vn);
-	verb[vn] = '\0';
-	if (strcmp(verb, "block") != 0 && strcmp(verb, "unblock") != 0 &&
-	    strcmp(verb, "explain") != 0) {
-		fputs("error: unknown request\n", fp);
-		return (0);
-	}
-	sp2 = strchr(sp1 + 1, ' ');
-	hn = sp2 ? (size_t)(sp2 - sp1 - 1) : strlen(sp1 + 1);
-	if (hn >= sizeof(hex) || (sp2 && strlen(sp2 + 1) >= sizeof(arg))) {
-		fputs("error: request too long\n", fp);
-		return (0);
-	}
-	memcpy(hex, sp1 + 1, hn);
-	hex[hn] = '\0';
-	snprintf(arg, sizeof(arg), "%s", sp2 ? sp2 + 1 : "");
-	if (unhex(hex, raw, sizeof(raw)) < 0 || !act_identity_ok(raw, id, sizeof(id), &why)) {
-		fprintf(fp, "error: bad identity: %s\n", why ? why : "not hex");
-		return (0);
-	}
-	return (control_act(d, c, verb, id, arg, fp));
-}
-
-/* client_close - forget a client */
+/* status_answer - the status report of the running daemon into fp */
 static void
-client_close(struct daemon *d, struct client *c)
-{
-	if (!c->deferred)
-		ev_del_fd(d->ev, c->fd);
-	close(c->fd);
-	free(c);
-}
-
-/* client_reply - write the whole answer (a client that does not read gets 2 s), close */
-static void
-client_reply(struct client *c, const char *text, size_t len)
-{
-	struct timeval tv = { 2, 0 };
-	size_t off = 0;
-	int fd = c->fd;
-
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	client_close(c->d, c);
-}
-
-/* answer - run one control request; c is answered and closed now or later */
-static void
-answer(struct daemon *d, struct client *c, const char *req)
+status_answer(struct daemon *d, FILE *fp, int json)
 {
 	struct status_info si;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *fp;
-	int json;
 
-	if ((fp = open_memstream(&buf, &len)) == NULL) {
-		client_close(d, c);
-		return;
-	}
-	if (strcmp(req, "status json") == 0 || strcmp(req, "status text") == 0 ||
-	    strcmp(req, "status") == 0) {
-		json = strcmp(req, "status json") == 0;
-		memset(&si, 0, sizeof(si));
-		si.running = 1;
-		si.pid = (long)getpid();
-		si.log = d->conf->log;
-		si.state = d->conf->state;
-		si.lines = d->pl.lines;
-		si.last_us = d->pl.last_us;
-		si.mode = d->conf->mode == MODE_MONITOR ? "monitor" : "enforce";
-		si.dev = d->pos.dev;
-		si.ino = d->pos.ino;
-		si.offset = d->pos.offset;
-		si.future_lines = d->pl.future_lines;
-		status_print(fp, d->pl.limits, d->store, status_now(d->pl.last_us), &si, json);
-	} else if (control_command(d, c, req, fp) == 1) {
-		fclose(fp);
-		free(buf);
-		return; /* answered by on_act_done */
-	}
-	fclose(fp);
-	client_reply(c, buf, len);
-	free(buf);
+	memset(&si, 0, sizeof(si));
+	si.running = 1;
+	si.pid = (long)getpid();
+	si.log = d->conf->log;
+	si.state = d->conf->state;
+	si.lines = d->pl.lines;
+	si.last_us = d->pl.last_us;
+	si.mode = d->conf->mode == MODE_MONITOR ? "monitor" : "enforce";
+	si.dev = d->pos.dev;
+	si.ino = d->pos.ino;
+	si.offset = d->pos.offset;
+	si.future_lines = d->pl.future_lines;
+	status_print(fp, d->pl.limits, d->store, status_now(d->pl.last_us), &si, json);
 }
 
-/* on_client - gather one request line, answer it, close */
+/*
+ * on_request - answer one parsed control request (agent/control.c checked
+ * its peer and its form).  block and unblock answer once their programs
+ * ran (on_act_done); the rest at once.
+ */
 static void
-on_client_fd(struct ev *ev, int fd, int events, void *ctx)
-{
-	struct client *c = ctx;
-	struct daemon *d = c->d;
-	ssize_t r;
-	char *nl;
-
-	(void)ev;
-	(void)events;
-	r = read(fd, c->buf + c->n, sizeof(c->buf) - 1 - c->n);
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (r <= 0) {
-		client_close(d, c);
-		return;
-	}
-	c->n += (size_t)r;
-	c->buf[c->n] = '\0';
-	if ((nl = memchr(c->buf, '\n', c->n)) == NULL) {
-		if (c->n >= sizeof(c->buf) - 1) {
-			static const char msg[] = "error: request too long\n";
-
-			client_reply(c, msg, sizeof(msg) - 1);
-		}
-		return;
-	}
-	*nl = '\0';
-	if (nl > c->buf && nl[-1] == '\r')
-		nl[-1] = '\0';
-	answer(d, c, c->buf); /* c may be gone after this */
-}
-
-static void
-on_accept(struct ev *ev, int fd, int events, void *ctx)
+on_request(void *ctx, struct control_client *c, const struct control_req *r)
 {
 	struct daemon *d = ctx;
-	struct client *c;
-	int cfd;
+	char *buf = NULL, err[512];
+	size_t len = 0;
+	FILE *fp;
+	int rc;
 
-	(void)events;
-	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			close(cfd);
-			continue;
+	if (r->verb == CONTROL_BLOCK || r->verb == CONTROL_UNBLOCK) {
+		control_defer(c); /* it waits for the report */
+		rc = r->verb == CONTROL_BLOCK
+		    ? act_block(d->act, r->id, r->secs, on_act_done, c, err, sizeof(err))
+		    : act_unblock(d->act, r->id, r->mode, on_act_done, c, err, sizeof(err));
+		if (rc == 0)
+			return; /* answered by on_act_done (c may already be gone) */
+		if ((fp = open_memstream(&buf, &len)) != NULL) {
+			fprintf(fp, "error: %s\n", err);
+			fclose(fp);
 		}
-		c->fd = cfd;
-		c->d = d;
-		if (ev_add_fd(ev, cfd, EV_READ, on_client_fd, c) < 0) {
-			close(cfd);
-			free(c);
-		}
+	} else if ((fp = open_memstream(&buf, &len)) != NULL) {
+		if (r->verb == CONTROL_STATUS)
+			status_answer(d, fp, r->json);
+		else if (explain_print(d->store, r->id, fp, err, sizeof(err)) < 0)
+			fprintf(fp, "error: %s\n", err);
+		fclose(fp);
 	}
+	control_reply(c, buf != NULL ? buf : "", buf != NULL ? len : 0);
+	free(buf);
 }
 
 static void
@@ -812,6 +722,53 @@ restore_cb(void *ctx, const void *k, size_t kn, const void *v, size_t vn)
 	return (0);
 }
 
+/*
+ * open_state - the state database, ours alone: its directory made 0700
+ * (or one nobody else may write), its lock taken (a second daemon on the
+ * same database stops here, whatever socket it was given), then the
+ * database opened (no symbolic link followed; an empty or foreign file
+ * refused; modes an older version left readable made private, and said).
+ * 0 or an exit code.
+ */
+static int
+open_state(struct daemon *d)
+{
+	char err[1024];
+	mode_t mode = 0;
+	long holder;
+	int r;
+
+	if ((r = priv_dir_of(d->conf->state, &mode, err, sizeof(err))) < 0) {
+		log_warnx("state: %s", err);
+		return (EXIT_RUNTIME);
+	}
+	if (r == 0 && (mode & 077) != 0)
+		log_warnx("state: the directory of %s is mode %04o: others can list the names "
+			  "of the state files, though not read them (chmod 0700 it)",
+		    d->conf->state, (unsigned)mode);
+	if ((d->lockfd = store_lock(d->conf->state, &holder, err, sizeof(err))) < 0) {
+		if (d->lockfd == STORE_LOCKED && holder > 0)
+			log_warnx("%s: another sendguard (pid %ld) is running on this state "
+				  "database; "
+				  "stopping (two daemons would count every message twice)",
+			    d->conf->state, holder);
+		else if (d->lockfd == STORE_LOCKED)
+			log_warnx("%s: another sendguard is running on this state database; "
+				  "stopping (two daemons would count every message twice)",
+			    d->conf->state);
+		else
+			log_warnx("%s", err);
+		return (EXIT_RUNTIME);
+	}
+	if (store_open(&d->store, d->conf->state, 0, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return (EXIT_RUNTIME);
+	}
+	if (*store_notes(d->store) != '\0')
+		log_warnx("state: %s (an older sendguard left it so)", store_notes(d->store));
+	return (0);
+}
+
 /* start - everything before the loop; 0 or an exit code */
 static int
 start(struct daemon *d)
@@ -819,20 +776,12 @@ start(struct daemon *d)
 	struct store_cursor c;
 	struct tail_pos pos, *resume = NULL;
 	struct limits *l;
-	char err[512], dir[4096], *slash;
+	char err[512];
 	int ns, r;
 	void *rctx[2];
 
-	/* the state database (its directory is created if missing) */
-	snprintf(dir, sizeof(dir), "%s", d->conf->state);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		(void)mkdir(dir, 0750);
-	}
-	if (store_open(&d->store, d->conf->state, 0, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return (EXIT_RUNTIME);
-	}
+	if ((r = open_state(d)) != 0)
+		return (r);
 	if (pipeline_init(&d->pl, d->conf, d->store, NULL, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return (EXIT_RUNTIME);
@@ -906,12 +855,14 @@ start_loop(struct daemon *d)
 		}
 		d->stdin_file = 1;
 	}
-	if (ev_add_fd(d->ev, d->ctl, EV_READ, on_accept, d) < 0 ||
+	if ((d->ctlsrv = control_new(d->ev, d->ctl, on_request, d)) == NULL ||
 	    ev_add_signal(d->ev, SIGHUP, on_signal, d) < 0 ||
 	    ev_add_signal(d->ev, SIGTERM, on_signal, d) < 0 ||
 	    ev_add_signal(d->ev, SIGINT, on_signal, d) < 0 ||
 	    (d->idle_timer = ev_add_timer(d->ev, IDLE_FLUSH_MS, 0, on_idle, d)) < 0 ||
-	    ev_add_timer(d->ev, 1000, 0, on_prune, d) < 0) {
+	    ev_add_timer(d->ev, 1000, 0, on_prune, d) < 0 ||
+	    ev_add_timer(d->ev, METRICS_INTERVAL_MS, 1, on_metrics, d) < 0 ||
+	    (d->metrics = metrics_new()) == NULL) {
 		log_warn("event loop");
 		return (EXIT_RUNTIME);
 	}
@@ -971,6 +922,7 @@ cmd_run(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.conf_path = SG_DEFAULT_CONF;
 	d.ctl = -1;
+	d.lockfd = -1;
 	if (cmd_opts("run", run_usage, vals, argc, argv, &rc) < 0)
 		return (rc);
 	if ((rc = cmd_load_conf(d.conf_path, &d.conf)) != 0)
@@ -985,6 +937,7 @@ cmd_run(int argc, char **argv)
 				goto out;
 			}
 			log_init(1, 0);
+			(void)store_lock_pid(d.lockfd); /* the pid that holds it now */
 		}
 		if ((rc = start_loop(&d)) != 0)
 			goto out;
@@ -992,6 +945,7 @@ cmd_run(int argc, char **argv)
 		    d.conf->state, d.conf->nrules, d.conf->nrules == 1 ? "" : "s",
 		    d.conf->mode == MODE_MONITOR ? "monitor" : "enforce");
 		read_log(&d); /* what the log already has */
+		on_metrics(NULL, 0, &d);
 		while (d.stdin_file && d.exit_code == 0 && !tail_eof(d.tail))
 			read_log(&d);
 		if (d.exit_code == 0 && !tail_eof(d.tail) && ev_run(d.ev) < 0) {
@@ -1005,16 +959,19 @@ cmd_run(int argc, char **argv)
 		log_info("stopped after %llu lines", (unsigned long long)d.pl.lines);
 	}
 out:
+	act_free(d.act); /* reports to the clients that wait: before control_free */
+	control_free(d.ctlsrv);
 	if (d.ctl >= 0) {
 		close(d.ctl);
 		unlink(d.conf->socket);
 	}
-	act_free(d.act);
+	metrics_free(d.metrics);
 	ev_free(d.ev);
 	tail_close(d.tail);
 	if (d.pl_ok)
 		pipeline_free(&d.pl);
 	store_close(d.store);
+	store_unlock(d.lockfd);
 	conf_free(d.conf);
 	return (rc);
 }

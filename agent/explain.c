@@ -65,6 +65,15 @@ ex_hold(void *ctx, const struct store_hold *h)
 	    h->state ? h->state : "-", json_time(h->requested_us, tb, sizeof(tb))));
 }
 
+/* ex_count - one more hold of a state */
+static int
+ex_count(void *ctx, const struct store_hold *h)
+{
+	(void)h;
+	(*(long *)ctx)++;
+	return (0);
+}
+
 /* ex_job - a run and, on a line of its own, its outcome */
 static int
 ex_job(void *ctx, const struct store_job *j)
@@ -108,6 +117,7 @@ explain_print(struct store *st, const char *identity, FILE *fp, char *err, size_
 	struct store_block b;
 	struct ex e = { fp, 0 };
 	char buf[2048], idv[256], tb[40], tb2[40];
+	long unconfirmed = 0;
 	int have;
 
 	fprintf(fp, "%s\n", esc_vis(identity, idv, sizeof(idv)));
@@ -129,8 +139,14 @@ explain_print(struct store *st, const char *identity, FILE *fp, char *err, size_
 	if (section_end(&e, store_each_recent(st, identity, 50, ex_msg, &e, err, errlen)) < 0)
 		return (-1);
 	fputs("\nholds:\n", fp);
-	if (section_end(&e, store_each_hold(st, identity, NULL, ex_hold, &e, err, errlen)) < 0)
+	if (section_end(&e, store_each_hold(st, identity, NULL, ex_hold, &e, err, errlen)) < 0 ||
+	    store_each_hold(st, identity, "unconfirmed", ex_count, &unconfirmed, err, errlen) != 0)
 		return (-1);
+	fprintf(fp,
+	    "unconfirmed: %ld (queue IDs the log gave this identity that the queue did not "
+	    "show as its own, or that another host or Postfix instance logged: left "
+	    "alone)\n",
+	    unconfirmed);
 	fputs("\nactions and outcomes:\n", fp);
 	return (section_end(&e, store_each_job(st, identity, NULL, ex_job, &e, err, errlen)));
 }

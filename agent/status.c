@@ -56,16 +56,38 @@ json_key(FILE *fp, const char *key, const char *s)
 	json_cstr(fp, s);
 }
 
+/* count_hold - one more hold of a state */
+static int
+count_hold(void *ctx, const struct store_hold *h)
+{
+	(void)h;
+	(*(long long *)ctx)++;
+	return (0);
+}
+
+/* unconfirmed - identity's holds the queue did not confirm (left alone) */
+static long long
+unconfirmed(struct store *st, const char *identity)
+{
+	long long n = 0;
+	char err[256];
+
+	(void)store_each_hold(st, identity, "unconfirmed", count_hold, &n, err, sizeof(err));
+	return (n);
+}
+
 static int
 st_block(void *ctx, const struct store_block *b)
 {
 	struct stw *w = ctx;
 	char tb[40], tb2[40], idv[256];
 	int64_t held;
+	long long unconf;
 
 	if (!act_state_active(b->state) || (b->until_us != 0 && b->until_us <= w->now))
 		return (0);
 	held = store_count_holds(w->st, b->identity);
+	unconf = unconfirmed(w->st, b->identity);
 	if (w->json) {
 		item(w);
 		fputs("{\"identity\": ", w->fp);
@@ -78,15 +100,21 @@ st_block(void *ctx, const struct store_block *b)
 		else
 			fputs("null", w->fp);
 		fprintf(w->fp,
-		    ", \"held\": %lld, \"in_map\": %s, \"holds_new\": %s, \"times\": %ld}",
-		    (long long)held, act_state_mapped(b->state) ? "true" : "false",
+		    ", \"held\": %lld, \"unconfirmed\": %lld, \"in_map\": %s, \"holds_new\": %s, "
+		    "\"times\": %ld}",
+		    (long long)held, unconf, act_state_mapped(b->state) ? "true" : "false",
 		    act_state_holds(b->state) ? "true" : "false", b->count);
-	} else
-		fprintf(w->fp, "%s\n    rule %s since %s until %s, %lld held%s\n",
+	} else {
+		char uc[64] = "";
+
+		if (unconf > 0)
+			snprintf(uc, sizeof(uc), ", %lld not confirmed by the queue", unconf);
+		fprintf(w->fp, "%s\n    rule %s since %s until %s, %lld held%s%s\n",
 		    esc_vis(b->identity, idv, sizeof(idv)), b->rule ? b->rule : "-",
 		    json_time(b->since_us, tb, sizeof(tb)),
 		    b->until_us ? json_time(b->until_us, tb2, sizeof(tb2)) : "unblocked by hand",
-		    (long long)held, act_state_mapped(b->state) ? ", in the access map" : "");
+		    (long long)held, uc, act_state_mapped(b->state) ? ", in the access map" : "");
+	}
 	return (counted(w));
 }
 

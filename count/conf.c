@@ -77,6 +77,7 @@ const struct key conf_keys[] = {
 	/*	  name                  default                                  min max           target                count                  words          section     type         arg */
 	{ "log", "/var/log/mail.log", 0, 0, C(log), 0, NULL, SEC_AGENT, KT_PATH, PATH_DASH },
 	{ "state", "/var/lib/sendguard/state.db", 0, 0, C(state), 0, NULL, SEC_AGENT, KT_PATH, 0 },
+	{ "metrics_file", NULL, 0, 0, C(metrics_file), 0, NULL, SEC_AGENT, KT_PATH, 0 },
 	{ "mode", "enforce", 0, 0, C(mode), 0, mode_words, SEC_AGENT, KT_ENUM, 0 },
 	{ "start_at", "end", 0, 0, C(start_at), 0, start_words, SEC_AGENT, KT_ENUM, 0 },
 	{ "socket", "/run/sendguard/control.sock", 0, 0, C(socket), 0, NULL, SEC_AGENT, KT_PATH,
@@ -91,6 +92,11 @@ const struct key conf_keys[] = {
 	    PATH_PROG },
 	{ "sendmail", "/usr/sbin/sendmail", 0, 0, C(sendmail), 0, NULL, SEC_AGENT, KT_PATH,
 	    PATH_PROG },
+	{ "postcat", "/usr/sbin/postcat", 0, 0, C(postcat), 0, NULL, SEC_AGENT, KT_PATH,
+	    PATH_PROG },
+	{ "hostname", "auto", 0, 0, C(hostname), 0, NULL, SEC_AGENT, KT_NAME, 0 },
+	{ "postfix_instance", "postfix", 0, 0, C(postfix_instance), 0, NULL, SEC_AGENT, KT_NAME,
+	    0 },
 	{ "retention", "7d", 60, DURATION_MAX, C(retention), 0, NULL, SEC_AGENT, KT_DURATION, 0 },
 	{ "action_timeout", "30s", 1, 3600, C(action_timeout), 0, NULL, SEC_AGENT, KT_DURATION, 0 },
 	{ "max_clock_skew", "5m", 0, DURATION_MAX, C(max_clock_skew), 0, NULL, SEC_AGENT,
@@ -278,6 +284,7 @@ free_values(struct conf *c)
 		case KT_WORD:
 		case KT_REPLY:
 		case KT_ADDRESS:
+		case KT_NAME:
 			free(*(char **)(void *)t);
 			break;
 		case KT_LIST:

@@ -81,7 +81,14 @@ struct conf {
 	char *path; /* file read, NULL for defaults */
 	/* [agent] */
 	char *log, *state, *socket, *postfix_config_dir;
-	char *postsuper, *postmap, *postfix, *sendmail;
+	char *metrics_file; /* NULL: no metrics file */
+	char *postsuper, *postmap, *postfix, *sendmail, *postcat;
+	/*
+	 * the local Postfix as the log names it: queue IDs logged by another
+	 * host (first label compared; "auto": the system host name) or another
+	 * instance (the first part of syslog_name) are never held here
+	 */
+	char *hostname, *postfix_instance;
 	enum conf_mode mode;
 	enum conf_start start_at;
 	int64_t retention;      /* seconds */

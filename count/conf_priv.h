@@ -37,6 +37,7 @@ enum ktype {
 	KT_ADDRESS,  /* one mail address */
 	KT_COMMAND,  /* absolute program and %-token arguments */
 	KT_SIZE,     /* bytes: a number, or with K, M or G (powers of 1024), in [min, max] */
+	KT_NAME,     /* a host or instance name: letters, digits, '.', '-', '_' */
 };
 
 #define PATH_DASH 1 /* "-" (standard input) is allowed too */
@@ -55,7 +56,7 @@ struct key {
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS 34
+#define CONF_NKEYS 38
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */

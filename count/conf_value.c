@@ -567,6 +567,29 @@ val_address(struct pstate *ps, const struct key *k, char **dst, const char *v)
 	return (put_str(ps, dst, v));
 }
 
+/*
+ * val_name - KT_NAME: a host name or a Postfix instance (syslog_name's
+ * first part) as the log writes it: 1..CONF_NAME_MAX bytes of letters,
+ * digits, '.', '-' and '_'
+ */
+static int
+val_name(struct pstate *ps, const struct key *k, char **dst, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > CONF_NAME_MAX ||
+	    v[strspn(v,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789.-_")] != '\0') {
+		conf_ps_err(ps, ps->line,
+		    "%s: '%s' is not a name (1 to %d letters, digits, '.', '-' or '_')", k->name, v,
+		    CONF_NAME_MAX);
+		return (-1);
+	}
+	return (put_str(ps, dst, v));
+}
+
 /* val_command - KT_COMMAND: split on blanks, absolute program, known tokens */
 static int
 val_command(struct pstate *ps, const struct key *k, char ***dst, size_t *dstn, const char *v)
@@ -659,6 +682,8 @@ conf_set_value(struct pstate *ps, const struct key *k, void *base, const char *v
 		    (size_t *)(void *)((char *)base + k->off_n), v));
 	case KT_SIZE:
 		return (val_size(ps, k, (int64_t *)(void *)t, v));
+	case KT_NAME:
+		return (val_name(ps, k, (char **)(void *)t, v));
 	}
 	return (-1);
 }

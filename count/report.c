@@ -13,48 +13,7 @@
 #include "util/esc.h"
 #include "util/hmap.h"
 #include "util/json.h"
-#include "count/report.h"
-
-/* Where a row goes when sorted: by major, then minor.  Rows begin with it (order_cmp). */
-struct rorder {
-	int64_t major, minor;
-};
-
-struct rpeak {
-	struct rorder order; /* the rule's index, the window's in the rule */
-	const struct conf_rule *rule;
-	const struct conf_window *win;
-	long peak;
-	int64_t at_us;
-};
-
-struct rident {
-	const char *name; /* the hmap's copy of the key */
-	uint64_t messages, recipients, ips;
-	struct rpeak *peaks;
-	size_t npeaks, cappeaks;
-};
-
-struct roverrun {
-	struct rorder order; /* time, then the order they were raised in */
-	int64_t time_us;
-	char *identity;
-	const struct conf_rule *rule;
-	const struct conf_window *win;
-	long count;
-	char queue_id[PF_QID_MAX + 1];
-};
-
-struct report {
-	const struct conf *conf;
-	struct hmap *idents; /* identity -> struct rident */
-	struct hmap *ipset;  /* identity \0 ip -> (void *)1 */
-	struct roverrun *ov;
-	size_t nov, capov;
-	unsigned kinds;        /* 1 << kind for each kind reported */
-	int failed;            /* a peak was lost to ENOMEM */
-	uint64_t future_lines; /* counted at the time of the line before (pipeline.h) */
-};
+#include "count/report_priv.h"
 
 struct report *
 report_new(const struct conf *conf)
@@ -100,6 +59,9 @@ report_free(struct report *r)
 	for (i = 0; i < r->nov; i++)
 		free(r->ov[i].identity);
 	free(r->ov);
+	for (i = 0; i < r->nids; i++)
+		free(r->ids[i]);
+	free(r->ids);
 	free(r);
 }
 
@@ -258,9 +220,9 @@ sign(int64_t a, int64_t b)
 	return ((a > b) - (a < b));
 }
 
-/* ident_cmp - the identities with most messages first, then by name */
-static int
-ident_cmp(const void *a, const void *b)
+/* report_ident_cmp - the identities with most messages first, then by name */
+int
+report_ident_cmp(const void *a, const void *b)
 {
 	const struct rident *x = *(struct rident *const *)a, *y = *(struct rident *const *)b;
 
@@ -382,8 +344,11 @@ print_table_interval(const struct report_totals *t, FILE *fp)
 }
 
 static void
-print_table(struct report *r, struct rident **v, size_t n, const struct report_totals *t, FILE *fp)
+print_table(const struct rview *vw, const struct report_totals *t, FILE *fp)
 {
+	const struct report *r = vw->r;
+	struct rident *const *v = vw->v;
+	size_t n = vw->n;
 	char tb[40], wb[32];
 	size_t i, j;
 
@@ -424,9 +389,9 @@ print_table(struct report *r, struct rident **v, size_t n, const struct report_t
 			}
 		}
 	}
-	fprintf(fp, "\nOVERRUNS: %zu\n", r->nov);
-	for (i = 0; i < r->nov; i++) {
-		const struct roverrun *o = &r->ov[i];
+	fprintf(fp, "\nOVERRUNS: %zu\n", vw->nov);
+	for (i = 0; i < vw->nov; i++) {
+		const struct roverrun *o = vw->ov[i];
 
 		fprintf(fp, "%s  ", json_time(o->time_us, tb, sizeof(tb)));
 		tprint(fp, o->identity, 56, 0);
@@ -463,8 +428,11 @@ json_bound(FILE *fp, int64_t us)
 }
 
 static void
-print_json(struct report *r, struct rident **v, size_t n, const struct report_totals *t, FILE *fp)
+print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 {
+	const struct report *r = vw->r;
+	struct rident *const *v = vw->v;
+	size_t n = vw->n;
 	char tb[40], wb[32];
 	size_t i, j;
 
@@ -526,8 +494,8 @@ print_json(struct report *r, struct rident **v, size_t n, const struct report_to
 		fputs("]}", fp);
 	}
 	fputs(n ? "\n ],\n \"overruns\": [" : "],\n \"overruns\": [", fp);
-	for (i = 0; i < r->nov; i++) {
-		const struct roverrun *o = &r->ov[i];
+	for (i = 0; i < vw->nov; i++) {
+		const struct roverrun *o = vw->ov[i];
 
 		fputs(i ? ",\n  " : "\n  ", fp);
 		fputs("{\"identity\": ", fp);
@@ -543,12 +511,14 @@ print_json(struct report *r, struct rident **v, size_t n, const struct report_to
 		json_cstr(fp, o->queue_id);
 		fputc('}', fp);
 	}
-	fputs(r->nov ? "\n ]}\n" : "]}\n", fp);
+	fputs(vw->nov ? "\n ]}\n" : "]}\n", fp);
 }
 
 static void
-print_csv(struct report *r, struct rident **v, size_t n, FILE *fp)
+print_csv(const struct rview *vw, FILE *fp)
 {
+	struct rident *const *v = vw->v;
+	size_t n = vw->n;
 	char tb[40], wb[32];
 	size_t i, j;
 
@@ -574,8 +544,8 @@ print_csv(struct report *r, struct rident **v, size_t n, FILE *fp)
 			    p->win->threshold, p->peak, json_time(p->at_us, tb, sizeof(tb)));
 		}
 	}
-	for (i = 0; i < r->nov; i++) {
-		const struct roverrun *o = &r->ov[i];
+	for (i = 0; i < vw->nov; i++) {
+		const struct roverrun *o = vw->ov[i];
 
 		fputs("overrun,", fp);
 		csv(fp, o->identity);
@@ -589,38 +559,94 @@ print_csv(struct report *r, struct rident **v, size_t n, FILE *fp)
 	}
 }
 
+/* report_set_filter - what report_print and the HTML page show (see report.h) */
 int
-report_print(struct report *r, struct limits *l, const struct report_totals *t,
-    enum report_format fmt, FILE *fp)
+report_set_filter(struct report *r, const struct report_filter *f)
+{
+	size_t i;
+
+	r->top = f->top;
+	r->over_only = f->over_only;
+	if (f->nids == 0)
+		return (0);
+	if ((r->ids = calloc(f->nids, sizeof(char *))) == NULL)
+		return (-1);
+	for (i = 0; i < f->nids; i++) {
+		if ((r->ids[i] = strdup(f->ids[i])) == NULL)
+			return (-1);
+		r->nids = i + 1;
+	}
+	return (0);
+}
+
+/* report_view - the sorted, filtered rows of r (see report_priv.h) */
+int
+report_view(struct report *r, struct limits *l, struct rview *vw)
 {
 	struct collect c;
 	size_t i;
 
-	if (l != NULL)
+	memset(vw, 0, sizeof(*vw));
+	vw->r = r;
+	if (l != NULL && !r->peaks_in)
 		limits_each_peak(l, report_peak, r);
+	r->peaks_in = 1;
 	c.n = 0;
 	if ((c.v = calloc(hmap_count(r->idents) + 1, sizeof(struct rident *))) == NULL)
 		return (-1);
 	hmap_each(r->idents, collect_cb, &c);
 	if (c.n > 1)
-		qsort(c.v, c.n, sizeof(struct rident *), ident_cmp);
+		qsort(c.v, c.n, sizeof(struct rident *), report_ident_cmp);
 	for (i = 0; i < c.n; i++)
 		if (c.v[i]->npeaks > 1)
 			qsort(c.v[i]->peaks, c.v[i]->npeaks, sizeof(struct rpeak), order_cmp);
 	if (r->nov > 1)
 		qsort(r->ov, r->nov, sizeof(*r->ov), order_cmp);
+	vw->v = c.v;
+	vw->n = c.n;
+	if ((vw->ov = calloc(r->nov + 1, sizeof(struct roverrun *))) == NULL) {
+		report_view_free(vw);
+		return (-1);
+	}
+	for (i = 0; i < r->nov; i++)
+		vw->ov[i] = &r->ov[i];
+	vw->nov = r->nov;
+	if (report_filter_view(r, vw) < 0) {
+		report_view_free(vw);
+		return (-1);
+	}
+	return (0);
+}
+
+/* report_view_free - the arrays of a view */
+void
+report_view_free(struct rview *vw)
+{
+	free(vw->v);
+	free(vw->ov);
+	memset(vw, 0, sizeof(*vw));
+}
+
+int
+report_print(struct report *r, struct limits *l, const struct report_totals *t,
+    enum report_format fmt, FILE *fp)
+{
+	struct rview vw;
+
+	if (report_view(r, l, &vw) < 0)
+		return (-1);
 	switch (fmt) {
 	case REPORT_JSON:
-		print_json(r, c.v, c.n, t, fp);
+		print_json(&vw, t, fp);
 		break;
 	case REPORT_CSV:
-		print_csv(r, c.v, c.n, fp);
+		print_csv(&vw, fp);
 		break;
 	default:
-		print_table(r, c.v, c.n, t, fp);
+		print_table(&vw, t, fp);
 		break;
 	}
-	free(c.v);
+	report_view_free(&vw);
 	return (ferror(fp) || r->failed ? -1 : 0);
 }
 

@@ -8,6 +8,8 @@
  *	JSON (SPEC.md shape) or CSV (the same fields, one record per row).
  *	With --since/--until the head (table and JSON) shows the interval and
  *	the totals inside it, and the whole input's totals beside them.
+ *	report_set_filter() narrows the identities and overruns shown
+ *	(--top, --over-only, --identity; count/report_filter.c).
  *	report_parse_time() reads a --since/--until bound, relative to a
  *	"now" the caller passes in (so it can be tested with a fixed clock).
  * UNTRUSTED INPUT
@@ -25,7 +27,24 @@
 #include "count/limits.h"
 #include "count/track.h"
 
-enum report_format { REPORT_TABLE = 0, REPORT_JSON, REPORT_CSV };
+/* REPORT_HTML is printed by report_html_print() (count/report_html.h), not report_print(). */
+enum report_format { REPORT_TABLE = 0, REPORT_JSON, REPORT_CSV, REPORT_HTML };
+
+/*
+ * What the report shows, in every format (the head's totals and the exit
+ * code always cover everything): top > 0 keeps the top identities with
+ * the highest peak as a percentage of a threshold (then, for identities
+ * no limit counts, the most messages), in that order; over_only keeps the
+ * identities with an overrun; ids (nids of them, validated and folded by
+ * the caller, util/ident) keeps only those.  The overruns shown are those
+ * of the identities kept.
+ */
+struct report_filter {
+	size_t top;
+	int over_only;
+	const char *const *ids;
+	size_t nids;
+};
 
 /* Input totals the report prints in its head. */
 struct report_totals {
@@ -60,6 +79,8 @@ void report_peak(void *ctx, const struct limits_peak *);
 size_t report_overruns(const struct report *);
 /* report_future_line - one more line counted at the time of the line before (see pipeline.h) */
 void report_future_line(struct report *);
+/* report_set_filter - set before printing; the ids are copied.  0, or -1 on ENOMEM */
+int report_set_filter(struct report *, const struct report_filter *);
 /*
  * report_print - the report in fmt on fp, with the peaks of l (which
  * counts with the configuration the report was made with; NULL: none).

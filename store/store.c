@@ -21,7 +21,14 @@
  *	from a row, store_put() binds it as parameters.
  *
  *	The schema version lives in PRAGMA user_version; migrations[] holds
- *	one SQL step per version, each applied in its own transaction.  File
+ *	one SQL step per version, each applied in its own transaction.  A
+ *	file is checked before SQLite sees it (store_file.c: no symbolic
+ *	link, not empty, an SQLite header, private modes) and opened with
+ *	SQLITE_OPEN_NOFOLLOW; an SQLite database that is not sendguard's
+ *	(tables but no schema version, or a version without our tables) is
+ *	refused, never migrated.  store_begin() tells a write lock that
+ *	another process held past the busy timeout (STORE_BUSY) from a
+ *	failure, so the daemon can wait instead of stopping.  File
  *	databases run in WAL mode with synchronous=NORMAL; in-memory ones
  *	(audits) trade durability for speed.
  * RETURNS
@@ -40,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -661,6 +669,36 @@ set_journal(struct store *s, const char *mode, char *err, size_t errlen)
 }
 
 /*
+ * foreign - refuse an SQLite database that is not sendguard's: at version
+ * 0 (new to us) it must have no table, past it it must have our messages
+ * table.  Someone else's database is never migrated into ours.
+ */
+static int
+foreign(struct store *s, int64_t v, char *err, size_t errlen)
+{
+	int64_t n;
+
+	n = pragma_int(s,
+	    v == 0
+		? "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+		: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'messages'",
+	    err, errlen);
+	if (n < 0)
+		return -1;
+	if (v == 0 && n > 0)
+		return store_seterr(err, errlen,
+		    "%s: an SQLite database of something else (%lld tables, indexes or "
+		    "views, and no sendguard schema): refusing it (is `state` the right file?)",
+		    s->path, (long long)n);
+	if (v > 0 && n == 0)
+		return store_seterr(err, errlen,
+		    "%s: an SQLite database of something else (schema version %lld "
+		    "without sendguard's tables): refusing it (is `state` the right file?)",
+		    s->path, (long long)v);
+	return 0;
+}
+
+/*
  * migrate - bring the schema from its current version to SCHEMA_LATEST,
  * one transaction per step.  A version newer than ours is refused; a
  * read-only store must already be current.
@@ -671,7 +709,8 @@ migrate(struct store *s, char *err, size_t errlen)
 	char sql[64];
 	int64_t v;
 
-	if ((v = pragma_int(s, "PRAGMA user_version", err, errlen)) < 0)
+	if ((v = pragma_int(s, "PRAGMA user_version", err, errlen)) < 0 ||
+	    foreign(s, v, err, errlen) < 0)
 		return -1;
 	if (v > SCHEMA_LATEST)
 		return store_seterr(err, errlen,
@@ -722,7 +761,7 @@ static int
 set_up(struct store *s, char *err, size_t errlen)
 {
 	(void)sqlite3_extended_result_codes(s->db, 1);
-	(void)sqlite3_busy_timeout(s->db, 5000);
+	(void)sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 	if (s->memory)
 		return set_journal(s, "memory", err, errlen) < 0 ||
 			run_sql(s, "PRAGMA synchronous=OFF", "open", err, errlen) < 0
@@ -744,7 +783,7 @@ int
 store_open(struct store **out, const char *path, int readonly, char *err, size_t errlen)
 {
 	struct store *s;
-	int flags, rc, mem = is_memory(path);
+	int flags, rc, created = 0, mem = is_memory(path);
 
 	*out = NULL;
 	if (mem && readonly)
@@ -757,17 +796,21 @@ store_open(struct store **out, const char *path, int readonly, char *err, size_t
 	}
 	s->readonly = readonly;
 	s->memory = mem;
-	flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-	rc = sqlite3_open_v2(s->path, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
-	if (rc != SQLITE_OK) {
-		if (s->db == NULL)
-			(void)store_seterr(err, errlen, "%s: %s", s->path, sqlite3_errstr(rc));
-		else
-			(void)dberr(s, rc, "open", err, errlen);
+	if (!mem && store_file_check(s, &created, err, errlen) < 0) {
 		store_close(s);
 		return -1;
 	}
-	if (set_up(s, err, errlen) < 0 || migrate(s, err, errlen) < 0) {
+	flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (!mem)
+		flags |= SQLITE_OPEN_NOFOLLOW;
+	rc = sqlite3_open_v2(mem ? s->path : s->fpath, &s->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		(void)(s->db == NULL
+			? store_seterr(err, errlen, "%s: %s", s->path, sqlite3_errstr(rc))
+			: dberr(s, rc, "open", err, errlen));
+	if (rc != SQLITE_OK || set_up(s, err, errlen) < 0 || migrate(s, err, errlen) < 0) {
+		if (created)
+			(void)unlink(s->fpath); /* ours, from this call: no empty file left */
 		store_close(s);
 		return -1;
 	}
@@ -790,6 +833,7 @@ store_close(struct store *s)
 			(void)sqlite3_finalize(s->st[i]);
 		(void)sqlite3_close(s->db);
 	}
+	free(s->fpath);
 	free(s->path);
 	free(s);
 }
@@ -810,11 +854,23 @@ batch_step(struct store *s, enum store_st which, int want_open, const char *refu
 	return store_run(s, which, NULL, 0, err, errlen);
 }
 
-/* store_begin - start a write batch (BEGIN IMMEDIATE) */
+/* store_begin - start a write batch (BEGIN IMMEDIATE); STORE_BUSY: another writer holds it */
 int
 store_begin(struct store *s, char *err, size_t errlen)
 {
-	return batch_step(s, ST_BEGIN, 0, "a transaction is already open", err, errlen);
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (!sqlite3_get_autocommit(s->db))
+		return batch_step(s, ST_BEGIN, 0, "a transaction is already open", err, errlen);
+	if (stmt_get(s, ST_BEGIN, &st, err, errlen) < 0)
+		return -1;
+	rc = sqlite3_step(st);
+	done(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	(void)dberr(s, rc, store_sql[ST_BEGIN].what, err, errlen);
+	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? STORE_BUSY : -1;
 }
 
 /*

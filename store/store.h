@@ -43,10 +43,44 @@ struct store;
 /*
  * store_open - path NULL or ":memory:" opens an in-memory database.
  * readonly opens an existing file without creating or migrating it.
+ * A file is opened without following a symbolic link (the database, its
+ * -wal and -shm), and refused when it is empty, not SQLite, or an SQLite
+ * database without sendguard's schema (store_file.c, store.c): never
+ * taken for a new one.  Writable: a new database is made 0600, and
+ * existing files lose group and other permissions (see store_notes).
  */
 int store_open(struct store **out, const char *path, int readonly, char *err, size_t errlen);
 void store_close(struct store *);
 
+/*
+ * store_notes - what store_open() changed on disk, for the caller to
+ * say ("PATH was mode 0644 (others could read it): made 0600"); "" for
+ * nothing.
+ */
+const char *store_notes(const struct store *);
+
+/*
+ * store_lock - one daemon per database: an exclusive flock() on
+ * PATH.lock (made 0600, no link followed), to hold while the database is
+ * in use.  Returns the lock's descriptor (close-on-exec; store_unlock()
+ * lets go), -1 with err on an error, or STORE_LOCKED when another
+ * process holds it: *holder is then its pid (0 when unknown).  The lock
+ * file holds the holder's pid; store_lock_pid() writes it again (after a
+ * fork).  The kernel drops the lock when its holder dies.
+ */
+#define STORE_LOCKED (-2)
+int store_lock(const char *path, long *holder, char *err, size_t errlen);
+int store_lock_pid(int fd);
+void store_unlock(int fd);
+
+/*
+ * store_begin - start a write batch (BEGIN IMMEDIATE), waiting up to
+ * STORE_BUSY_MS for another process's write transaction to end; when it
+ * still holds the database then: STORE_BUSY with err, nothing changed,
+ * to be tried again later.
+ */
+#define STORE_BUSY (-2)
+#define STORE_BUSY_MS 5000
 int store_begin(struct store *, char *err, size_t errlen);
 int store_commit(struct store *, char *err, size_t errlen);
 /* store_rollback - 0 also when no batch is open (SQLite may have ended it) */

@@ -89,12 +89,20 @@ enum store_st {
 
 struct store {
 	sqlite3 *db;
-	char *path; /* for messages: the file or ":memory:" */
+	char *path;  /* for messages: the file or ":memory:" */
+	char *fpath; /* what SQLite opens: path with its directory resolved */
 	int readonly;
 	int memory;                      /* an in-memory database */
 	sqlite3_stmt *st[ST_COUNT];      /* prepared on first use, kept until close */
 	unsigned char walking[ST_COUNT]; /* st[i] is stepping through a walk */
+	char notes[1024];                /* what opening changed on disk (store_notes) */
 };
+
+/*
+ * store_file_check - the checks before SQLite opens a file (store_file.c):
+ * sets s->fpath; *created when it made the (missing, writable) database.
+ */
+int store_file_check(struct store *s, int *created, char *err, size_t errlen);
 
 /*
  * One bound parameter.  A text or blob points at the caller's bytes,

@@ -253,6 +253,18 @@ sg_rm_tmpdir(const char *dir)
 	cmdres_free(&r);
 }
 
+/* sg_path - DIR/NAME in one of 8 static buffers that take turns (so a call may use several) */
+static inline char *
+sg_path(const char *dir, const char *name)
+{
+	static char bufs[8][512];
+	static int i;
+
+	i = (i + 1) % 8;
+	snprintf(bufs[i], sizeof(bufs[i]), "%s/%s", dir, name);
+	return (bufs[i]);
+}
+
 /* sg_slurp_path - the file's bytes, NUL-terminated (caller frees); NULL when it does not exist */
 static inline char *
 sg_slurp_path(const char *path)

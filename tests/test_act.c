@@ -24,11 +24,15 @@
 #include <unistd.h>
 
 #include "actions/act.h"
+#include "actions/exec.h"
+#include "actions/hold.h"
 #include "actions/run.h"
+#include "agent/explain.h"
 #include "agent/status.h"
 #include "count/conf.h"
 #include "count/pipeline.h"
 #include "store/store.h"
+#include "tests/queue.h"
 #include "tests/runcmd.h"
 #include "util/buf.h"
 
@@ -43,6 +47,7 @@ setup(void)
 {
 	cr_assert_eq(sg_lower_tmpdir(dir, sizeof(dir), "sg-act"), 0, "no temporary directory");
 	cr_assert_eq(sg_standins(dir), 0, "stand-ins in %s", dir);
+	cr_assert_eq(sg_postcat_standin(dir), 0, "stand-in postcat in %s", dir);
 	snprintf(confp, sizeof(confp), "%s/agent.conf", dir);
 	snprintf(callsp, sizeof(callsp), "%s/calls.log", dir);
 	snprintf(saslmap, sizeof(saslmap), "%s/etc/sasl_access", dir);
@@ -63,14 +68,20 @@ static void
 fresh(void)
 {
 	static const char *const files[] = { "calls.log", "etc/sasl_access", "etc/sender_access",
-	    "fail-postfix", "fail-postmap", "say-postsuper" };
+	    "fail-postfix", "fail-postmap", "say-postsuper", "postcat.log", "fail-postcat" };
 	char p[200];
+	const char *rm[] = { "/bin/rm", "-rf", p, NULL };
+	struct cmdres r;
 	size_t i;
 
 	for (i = 0; i < NROWS(files); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
 		unlink(p);
 	}
+	snprintf(p, sizeof(p), "%s/queue", dir);	/* an empty stand-in queue */
+	r = runcmd(rm, NULL);
+	cmdres_free(&r);
+	cr_assert_eq(mkdir(p, 0755), 0, "%s", p);
 }
 
 /* flag - the stand-in flag file NAME (fail-postfix, say-postsuper) with text */
@@ -86,9 +97,9 @@ flag(const char *name, const char *text)
 	fclose(fp);
 }
 
-/* load_conf - agent.conf with one rule "s" by kind by, 3/1h, actions; mode monitor or not */
+/* load_conf_exec - agent.conf with one rule "s" by kind by, 3/1h, actions; exec's arguments */
 static struct conf *
-load_conf(const char *by, const char *actions, int monitor)
+load_conf_exec(const char *by, const char *actions, int monitor, const char *exec_args)
 {
 	struct conf_errs errs = { NULL, 0 };
 	struct conf *c = NULL;
@@ -98,17 +109,24 @@ load_conf(const char *by, const char *actions, int monitor)
 	fprintf(fp, "[agent]\nlog = %s/mail.log\nstate = %s/state.db\nsocket = %s/ctl.sock\n"
 	    "postfix_config_dir = %s/etc\nmode = %s\n"
 	    "postsuper = %s/bin/postsuper\npostmap = %s/bin/postmap\npostfix = %s/bin/postfix\n"
-	    "sendmail = %s/bin/sendmail\n\n"
+	    "sendmail = %s/bin/sendmail\npostcat = %s/bin/postcat\nhostname = mx\n\n"
 	    "[limit s]\nby = %s\nmessages = 3/1h\nactions = %s\nblock_time = 1h\n\n"
 	    "[action block]\nsasl_map = %s\nsender_map = %s\n\n"
 	    "[action notify]\nto = postmaster@example.com\n\n"
-	    "[action exec]\ncommand = %s/bin/exec %%i %%r %%c %%w\n",
-	    dir, dir, dir, dir, monitor ? "monitor" : "enforce", dir, dir, dir, dir, by, actions,
-	    saslmap, sendermap, dir);
+	    "[action exec]\ncommand = %s/bin/exec %s\n",
+	    dir, dir, dir, dir, monitor ? "monitor" : "enforce", dir, dir, dir, dir, dir, by, actions,
+	    saslmap, sendermap, dir, exec_args);
 	fclose(fp);
 	cr_assert_eq(conf_load(confp, &c, &errs), 0, "%s", errs.n ? errs.msg[0] : "?");
 	conf_errs_free(&errs);
 	return (c);
+}
+
+/* load_conf - the same with exec's arguments %i %r %c %w; mode monitor or not */
+static struct conf *
+load_conf(const char *by, const char *actions, int monitor)
+{
+	return (load_conf_exec(by, actions, monitor, "%i %r %c %w"));
 }
 
 /* One act over an in-memory store, its log lines kept. */
@@ -157,7 +175,35 @@ fx_close(struct fx *f)
 	buf_free(&f->report);
 }
 
-/* seed - a queued message of identity (qid Q00001) and one of somebody else (Q00009) */
+/*
+ * queue_as - Q in the stand-in queue as a message of identity: over SMTP
+ * with its login, sender or client address, or through sendmail (uid:)
+ */
+static void
+queue_as(const char *qid, const char *identity)
+{
+	const char *v = strchr(identity, ':') + 1;
+	char addr[300];
+
+	snprintf(addr, sizeof(addr), "u@%s", v);
+	if (strncmp(identity, "sasl:", 5) == 0)
+		cr_assert_eq(sg_queue_msg(dir, qid, v, "a@example.com", "192.0.2.10"), 0);
+	else if (strncmp(identity, "sasl_domain:", 12) == 0)
+		cr_assert_eq(sg_queue_msg(dir, qid, addr, "a@example.com", "192.0.2.10"), 0);
+	else if (strncmp(identity, "sender:", 7) == 0)
+		cr_assert_eq(sg_queue_msg(dir, qid, NULL, v, "192.0.2.10"), 0);
+	else if (strncmp(identity, "sender_domain:", 14) == 0)
+		cr_assert_eq(sg_queue_msg(dir, qid, NULL, addr, "192.0.2.10"), 0);
+	else if (strncmp(identity, "uid:", 4) == 0)
+		cr_assert_eq(sg_queue_msg(dir, qid, NULL, "www-data@example.com", NULL), 0);
+	else
+		cr_assert_eq(sg_queue_msg(dir, qid, NULL, "a@example.com", v), 0);
+}
+
+/*
+ * seed - a queued message of identity (qid Q00001) and one of somebody
+ * else (Q00009), in the store (as the log gave them) and in the queue
+ */
 static void
 seed(struct fx *f, const char *identity, int64_t t)
 {
@@ -170,7 +216,7 @@ seed(struct fx *f, const char *identity, int64_t t)
 	for (i = 0; i < 2; i++) {
 		m[i].time_us = t;
 		m[i].host = "mx";
-		m[i].instance = "";
+		m[i].instance = "postfix";
 		m[i].uid = -1;
 		m[i].nrcpt = 1;
 	}
@@ -195,6 +241,9 @@ seed(struct fx *f, const char *identity, int64_t t)
 	for (i = 0; i < 2; i++)
 		cr_assert_eq(store_add_message(f->st, &m[i], err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(store_commit(f->st, err, sizeof(err)), 0, "%s", err);
+	queue_as("Q00001", identity);
+	cr_assert_eq(sg_queue_msg(dir, "Q00009", "somebody@else.example", "s@else.example",
+	    "198.51.100.1"), 0);
 }
 
 /* state - the stored block state of identity, "-" when none is recorded */
@@ -320,15 +369,36 @@ kind_by(const char *identity, const char *actions, char *buf, size_t len)
 	return (buf);
 }
 
+/* cross - identity crosses the rule's 3/1h at t, by Q00001: its verdict, in a batch, then kicked */
+static void
+cross(struct fx *f, const char *identity, int64_t t)
+{
+	struct limits_verdict v;
+	char err[512];
+
+	memset(&v, 0, sizeof(v));
+	v.identity = identity;
+	v.rule = &f->conf->rules[0];
+	v.win = &f->conf->rules[0].win[0];
+	v.count = 4;
+	v.time_us = t;
+	v.queue_id = "Q00001";
+	v.blocks = 1;
+	v.block_until_us = t + 3600 * 1000000LL;
+	cr_assert_eq(store_begin(f->st, err, sizeof(err)), 0, "%s", err);
+	act_verdict(f->act, &v);
+	cr_assert_eq(store_commit(f->st, err, sizeof(err)), 0, "%s", err);
+	act_kick(f->act);
+}
+
 Test(act, verdict_table)
 {
 	size_t i;
 
 	for (i = 0; i < NROWS(vrows); i++) {
 		const struct vrow *r = &vrows[i];
-		struct limits_verdict v;
 		struct fx f;
-		char by[32], sb[32], err[512], *log, *ran;
+		char by[32], sb[32], *log, *ran;
 		const char *map = r->map == NULL ? NULL : strcmp(r->map, "sasl") == 0 ? saslmap :
 		    sendermap, *key = strchr(r->identity, ':') + 1;
 		int64_t t = (int64_t)time(NULL) * 1000000;
@@ -337,19 +407,7 @@ Test(act, verdict_table)
 		fx_open(&f, load_conf(kind_by(r->identity, r->actions, by, sizeof(by)), r->actions,
 		    r->monitor));
 		seed(&f, r->identity, t - 60 * 1000000LL);
-		memset(&v, 0, sizeof(v));
-		v.identity = r->identity;
-		v.rule = &f.conf->rules[0];
-		v.win = &f.conf->rules[0].win[0];
-		v.count = 4;
-		v.time_us = t;
-		v.queue_id = "Q00001";
-		v.blocks = 1;
-		v.block_until_us = t + 3600 * 1000000LL;
-		cr_assert_eq(store_begin(f.st, err, sizeof(err)), 0, "%s", err);
-		act_verdict(f.act, &v);
-		cr_assert_eq(store_commit(f.st, err, sizeof(err)), 0, "%s", err);
-		act_kick(f.act);
+		cross(&f, r->identity, t);
 		cr_expect_str_eq(state(&f, r->identity, sb, sizeof(sb)), r->state,
 		    "row %zu (%s, %s, %s): state %s", i, r->actions, r->identity,
 		    r->monitor ? "monitor" : "enforce", sb);
@@ -394,17 +452,18 @@ struct hrow {
 static const struct hrow hrows[] = {
 	{ "sasl:alice@example.com", 0, "blocked", "hold:ok map:ok " MAPPED,
 	  "postsuper postmap postmap postfix",
-	  "sasl:alice@example.com: hold: 1 queued message sent to postsuper -h; block: added to "
-	  "the access map; until unblocked\n  hold: ok: exit 0\n  map: ok: in force" },
+	  "sasl:alice@example.com: hold: 1 queued message sent to postsuper -h, each once the queue confirms it; block: added to "
+	  "the access map; until unblocked\n  hold: ok: exit 0; queue: 1 confirmed, 0 unconfirmed, "
+	  "0 gone\n  map: ok: in force" },
 	{ "sender:bob@example.com", 0, "blocked", "hold:ok map:ok " MAPPED,
 	  "postsuper postmap postmap postfix", "  map: ok: in force" },
 	{ "sasl:evil ok", 0, "holding", "hold:ok", "postsuper",
-	  "sasl:evil ok: hold: 1 queued message sent to postsuper -h; block: contains whitespace; "
-	  "until unblocked\n  hold: ok: exit 0\n" },
+	  "sasl:evil ok: hold: 1 queued message sent to postsuper -h, each once the queue confirms it; block: contains whitespace; "
+	  "until unblocked\n  hold: ok: exit 0; queue: 1 confirmed, 0 unconfirmed, 0 gone\n" },
 	{ "uid:1000", 0, "holding", "hold:ok", "postsuper",
-	  "uid:1000: hold: 1 queued message sent to postsuper -h; until unblocked\n" },
+	  "uid:1000: hold: 1 queued message sent to postsuper -h, each once the queue confirms it; until unblocked\n" },
 	{ "sasl:alice@example.com", 1, "-", "hold:monitor", "",
-	  "sasl:alice@example.com: hold: 1 queued message sent to postsuper -h; block: added" },
+	  "sasl:alice@example.com: hold: 1 queued message sent to postsuper -h, each once the queue confirms it; block: added" },
 };
 
 Test(act, block_by_hand_table)
@@ -449,7 +508,8 @@ static const struct urow urows[] = {
 	  "afresh from now\n  map: in force (postmap and postfix reload ran)\n" },
 	{ ACT_UNBLOCK_RELEASE, "release:ok " MAPPED, "postsuper postmap postmap postfix",
 	  "sasl:alice@example.com: 1 held message sent to postsuper -H (release)\n"
-	  "  release: ok: exit 0: postsuper: Released from hold: 1 message\n" },
+	  "  release: ok: exit 0: postsuper: Released from hold: 1 message; queue: 1 confirmed, 0 "
+	  "unconfirmed, 0 gone\n" },
 	{ ACT_UNBLOCK_DELETE, "delete:ok " MAPPED, "postsuper postmap postmap postfix",
 	  "sasl:alice@example.com: 1 held message sent to postsuper -d (delete)\n" },
 };
@@ -625,6 +685,22 @@ text_close(struct text *t)
 	return (t->s);
 }
 
+/* qmsg - sg_log_msg, and that message in the stand-in queue: the log and the queue agree */
+static void
+qmsg(FILE *fp, time_t t, const char *qid, const char *login, const char *from)
+{
+	cr_assert_eq(sg_queue_msg(dir, qid, login, from, "192.0.2.10"), 0);
+	sg_log_msg(fp, t, qid, login, from);
+}
+
+/* qremoved - a true "removed": the log says so and the queue no longer has it */
+static void
+qremoved(FILE *fp, time_t t, const char *qid)
+{
+	sg_log_line(fp, t, "qmgr[50]", qid, "removed");
+	sg_queue_rm(dir, qid);
+}
+
 /* alice_scenario - alice crosses 3/1h with A00004, bob stays under; A1 and A2 are gone */
 static char *
 alice_scenario(time_t base)
@@ -632,14 +708,14 @@ alice_scenario(time_t base)
 	struct text t;
 
 	text_open(&t);
-	sg_log_msg(t.fp, base, "A00001", "alice@example.com", "a@example.com");
-	sg_log_msg(t.fp, base + 1, "A00002", "alice@example.com", "a@example.com");
-	sg_log_line(t.fp, base + 2, "qmgr[50]", "A00001", "removed");
-	sg_log_line(t.fp, base + 3, "qmgr[50]", "A00002", "removed");
-	sg_log_msg(t.fp, base + 4, "B00001", "bob@example.com", "a@example.com");
-	sg_log_msg(t.fp, base + 5, "A00003", "alice@example.com", "a@example.com");
-	sg_log_msg(t.fp, base + 6, "B00002", "bob@example.com", "a@example.com");
-	sg_log_msg(t.fp, base + 7, "A00004", "alice@example.com", "a@example.com");
+	qmsg(t.fp, base, "A00001", "alice@example.com", "a@example.com");
+	qmsg(t.fp, base + 1, "A00002", "alice@example.com", "a@example.com");
+	qremoved(t.fp, base + 2, "A00001");
+	qremoved(t.fp, base + 3, "A00002");
+	qmsg(t.fp, base + 4, "B00001", "bob@example.com", "a@example.com");
+	qmsg(t.fp, base + 5, "A00003", "alice@example.com", "a@example.com");
+	qmsg(t.fp, base + 6, "B00002", "bob@example.com", "a@example.com");
+	qmsg(t.fp, base + 7, "A00004", "alice@example.com", "a@example.com");
 	return (text_close(&t));
 }
 
@@ -650,7 +726,7 @@ one_more(time_t t0, const char *qid, const char *login)
 	struct text t;
 
 	text_open(&t);
-	sg_log_msg(t.fp, t0, qid, login, "a@example.com");
+	qmsg(t.fp, t0, qid, login, "a@example.com");
 	return (text_close(&t));
 }
 
@@ -728,11 +804,11 @@ Test(act, sender_domain_total)
 	fresh();
 	p_open(&p, load_conf("sender_domain", "hold, block", 0));
 	text_open(&t);
-	sg_log_msg(t.fp, base, "F00001", "u1@shop.example", "a@shop.example");
-	sg_log_msg(t.fp, base + 1, "F00002", "u2@shop.example", "b@Shop.Example");
-	sg_log_msg(t.fp, base + 2, "F00003", "u3@shop.example", "c@shop.example");
-	sg_log_msg(t.fp, base + 3, "F00004", "u4@other.example", "d@other.example");
-	sg_log_msg(t.fp, base + 4, "F00005", "u1@shop.example", "e@shop.example");
+	qmsg(t.fp, base, "F00001", "u1@shop.example", "a@shop.example");
+	qmsg(t.fp, base + 1, "F00002", "u2@shop.example", "b@Shop.Example");
+	qmsg(t.fp, base + 2, "F00003", "u3@shop.example", "c@shop.example");
+	qmsg(t.fp, base + 3, "F00004", "u4@other.example", "d@other.example");
+	qmsg(t.fp, base + 4, "F00005", "u1@shop.example", "e@shop.example");
 	p_feed(&p, text_close(&t));
 	free(t.s);
 	cr_expect_not_null(strstr(buf_str(&p.f.said), "crossed by F00005"),
@@ -790,7 +866,7 @@ Test(act, hostile_logins)
 	for (i = 0; i < nl; i++)
 		for (k = 0; k < 4; k++) {
 			snprintf(qid, sizeof(qid), "D%02X%03X", i, k + 1);
-			sg_log_msg(t.fp, base + 10 * i + k, qid, logins[i], "a@example.com");
+			qmsg(t.fp, base + 10 * i + k, qid, logins[i], "a@example.com");
 		}
 	p_feed(&px, text_close(&t));
 	free(t.s);
@@ -866,4 +942,309 @@ Test(act, hostile_logins)
 		free(js);
 	}
 	p_close(&px);
+}
+
+/*
+ * An identity with more queued mail than one argument can list: exec's
+ * %q is cut after its last whole queue ID and ends in ",...", and the
+ * hook runs (it used to be skipped without a word).  exec_job() gets the
+ * decision's list of queue IDs as decide() hands it over.
+ */
+Test(act, exec_long_queue_list_cut_and_run)
+{
+	struct hold_list ql = { NULL, 0, 0 };
+	struct sg_calls cs;
+	struct fx f;
+	char qid[16], *log;
+	const char *arg = NULL;
+	int i, n = 7000, execs = 0;
+	size_t len;
+
+	fresh();
+	fx_open(&f, load_conf_exec("sasl", "hold, exec", 0, "--ids=%q %i"));
+	for (i = 0; i < n; i++) {
+		snprintf(qid, sizeof(qid), "Q%09d", i);
+		cr_assert_eq(hold_list_push(&ql, qid), 0);
+	}
+	exec_job(f.act, "sasl:alice@example.com", "s", n, "1h", &ql);
+	hold_list_clear(&ql);
+	act_kick(f.act);
+	log = joblog(&f);
+	cr_expect_str_eq(log, "exec:ok", "the hook ran: %s\n%s", log, buf_str(&f.said));
+	free(log);
+	sg_calls_load(&cs, callsp, 0);
+	for (i = 0; i < cs.n; i++)
+		if (strcmp(cs.c[i].name, "exec") == 0 && cs.c[i].narg == 2) {
+			execs++;
+			arg = cs.c[i].arg[0];
+			cr_expect_str_eq(cs.c[i].arg[1], "sasl:alice@example.com");
+		}
+	cr_expect_eq(execs, 1, "exec ran once with two arguments");
+	if (arg != NULL && (len = strlen(arg)) > 40) {
+		cr_expect_leq(len, 64 * 1024, "%%q fits one argument: %zu bytes", len);
+		cr_expect_eq(strncmp(arg, "--ids=Q000000000,Q000000001,", 28), 0, "%.40s", arg);
+		cr_expect_str_eq(arg + len - 4, ",...", "the cut is marked: ...%s", arg + len - 20);
+		cr_expect_eq((len - 6 - 3) % 11, 0, "whole queue IDs only (%zu bytes)", len);
+	} else
+		cr_expect_fail("exec's first argument: %s", arg ? arg : "(none)");
+	sg_calls_free(&cs);
+	cr_expect_not_null(strstr(buf_str(&f.said), "cut after its last whole entry"),
+	    "the log says the list was cut:\n%.2000s", buf_str(&f.said));
+	fx_close(&f);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the queue confirms before anything is held (issue 11) */
+
+/* A message as the log gave it, and what the queue holds under its ID. */
+struct qrow {
+	const char *qid, *host, *instance;
+	int removed;		/* the log says it was removed */
+	const char *queue;	/* the queue's login for it; NULL: not in the queue */
+};
+
+/* put - the rows into the store (all alice's, as the log says) and into the stand-in queue */
+static void
+put(struct fx *f, const struct qrow *rows, size_t n, int64_t t)
+{
+	struct store_msg m;
+	char err[512];
+	size_t i;
+
+	cr_assert_eq(store_begin(f->st, err, sizeof(err)), 0, "%s", err);
+	for (i = 0; i < n; i++) {
+		memset(&m, 0, sizeof(m));
+		m.time_us = t + (int64_t)i;
+		m.host = rows[i].host;
+		m.instance = rows[i].instance;
+		m.queue_id = rows[i].qid;
+		m.sasl = "alice@example.com";
+		m.client_ip = "192.0.2.10";
+		m.uid = -1;
+		m.nrcpt = 1;
+		cr_assert_eq(store_add_message(f->st, &m, err, sizeof(err)), 0, "%s", err);
+		if (rows[i].removed)
+			cr_assert_eq(store_mark_removed(f->st, rows[i].host, rows[i].instance,
+			    rows[i].qid, t + 100, err, sizeof(err)), 0, "%s", err);
+		if (rows[i].queue != NULL)
+			cr_assert_eq(sg_queue_msg(dir, rows[i].qid, rows[i].queue, "a@example.com",
+			    "192.0.2.10"), 0);
+	}
+	cr_assert_eq(store_commit(f->st, err, sizeof(err)), 0, "%s", err);
+}
+
+/* hold_state_cb - "QID=state" of each hold, in order */
+static int
+hold_state_cb(void *ctx, const struct store_hold *h)
+{
+	buf_addf(ctx, "%s=%s ", h->queue_id, h->state);
+	return (0);
+}
+
+/* held_states - the holds of identity, "QID=state ..." sorted by QID (caller frees) */
+static char *
+held_states(struct fx *f, const char *identity)
+{
+	struct buf b;
+	char err[256], *s, *w[64], *save = NULL, *t;
+	size_t n = 0, i, o = 0;
+
+	buf_init(&b, 1 << 16);
+	store_each_hold(f->st, identity, NULL, hold_state_cb, &b, err, sizeof(err));
+	s = strdup(buf_str(&b));
+	buf_free(&b);
+	for (t = strtok_r(s, " ", &save); t != NULL && n < 64; t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	qsort(w, n, sizeof(w[0]), sg_cmp_str);
+	t = calloc(1, 4096);
+	for (i = 0; i < n; i++)
+		o += (size_t)snprintf(t + o, 4096 - o, "%s%s", i ? " " : "", w[i]);
+	free(s);
+	return (t);
+}
+
+/* explain_text - explain's output for identity (caller frees) */
+static char *
+explain_text(struct fx *f, const char *identity)
+{
+	char *out = NULL, err[256];
+	size_t len = 0;
+	FILE *fp = open_memstream(&out, &len);
+
+	cr_assert_not_null(fp);
+	cr_assert_eq(explain_print(f->st, identity, fp, err, sizeof(err)), 0, "%s", err);
+	fclose(fp);
+	return (out);
+}
+
+/*
+ * The log gives alice seven queue IDs; the queue, asked about each,
+ * confirms two: postsuper holds exactly those.  Q2 is bob's (a forged
+ * line claimed it), Q3 is gone, Q4's "removed" was forged (it is still
+ * queued, alice's), Q5 was really removed, Q6 and Q7 were logged by
+ * another host and another instance (never asked, never held).
+ */
+Test(act, queue_confirms_what_is_held)
+{
+	static const struct qrow rows[] = {
+		{ "Q00001", "mx", "postfix", 0, "alice@example.com" },
+		{ "Q00002", "mx", "postfix", 0, "bob@example.com" },
+		{ "Q00003", "mx", "postfix", 0, NULL },
+		{ "Q00004", "mx", "postfix", 1, "alice@example.com" },
+		{ "Q00005", "mx", "postfix", 1, NULL },
+		{ "Q00006", "mx2", "postfix", 0, "alice@example.com" },
+		{ "Q00007", "MX.example.com", "postfix-out", 0, "alice@example.com" },
+		{ "Q00008", "MX.example.com", "postfix", 0, "alice@example.com" },
+	};
+	struct fx f;
+	char *u, *hs, *js, *e, *ex;
+	int64_t t = (int64_t)time(NULL) * 1000000;
+
+	fresh();
+	fx_open(&f, load_conf("sasl", "hold, block", 0));
+	put(&f, rows, NROWS(rows), t - 600 * 1000000LL);
+	cross(&f, "sasl:alice@example.com", t);
+	u = sg_stdin_union(callsp, "postsuper", "-h", 0);
+	cr_expect_str_eq(u, "Q00001\nQ00004\nQ00008\n",
+	    "held: exactly the queue IDs the queue shows as alice's (the first label of the host counts)");
+	free(u);
+	cr_expect_eq(sg_postcat_asks(dir, "Q00006"), 0, "another host's queue ID is not asked about");
+	cr_expect_eq(sg_postcat_asks(dir, "Q00007"), 0, "another instance's queue ID is not asked about");
+	cr_expect_eq(sg_postcat_asks(dir, "Q00004"), 1, "a forged 'removed' does not spare Q4");
+	hs = held_states(&f, "sasl:alice@example.com");
+	cr_expect_str_eq(hs, "Q00001=requested Q00002=unconfirmed Q00003=removed Q00004=requested "
+	    "Q00005=removed Q00006=unconfirmed Q00007=unconfirmed Q00008=requested", "holds: %s", hs);
+	free(hs);
+	cr_expect_not_null(strstr(buf_str(&f.said), "queue ID Q00002 not confirmed by the queue: the "
+	    "queue file's sasl_username is another login"), "the log says why Q2 was left alone:\n%s",
+	    buf_str(&f.said));
+	cr_expect_not_null(strstr(buf_str(&f.said), "2 queue IDs logged by another host or Postfix "
+	    "instance"), "the log counts the foreign ones:\n%s", buf_str(&f.said));
+	{
+		struct pfx p = { .f = f };
+
+		p.pl.last_us = t;
+		js = p_status(&p);
+	}
+	e = sg_blocked_entry(js, "sasl:alice@example.com");
+	cr_expect(e != NULL && strstr(e, "\"held\": 3, \"unconfirmed\": 3,") != NULL,
+	    "status counts the unconfirmed: %s", js);
+	free(e);
+	free(js);
+	ex = explain_text(&f, "sasl:alice@example.com");
+	cr_expect_not_null(strstr(ex, "unconfirmed: 3 "), "explain counts them: %s", ex);
+	cr_expect_not_null(strstr(ex, "queue: 2 confirmed, 1 unconfirmed, 1 gone"),
+	    "explain has what the queue said: %s", ex);
+	free(ex);
+	fx_close(&f);
+}
+
+/*
+ * unblock --delete-held and --release-held ask the queue again: a held
+ * queue ID that is now another's message (reused, or claimed by a
+ * forged line) is neither deleted nor released
+ */
+Test(act, unblock_deletes_only_what_the_queue_confirms)
+{
+	static const struct qrow rows[] = {
+		{ "Q00001", "mx", "postfix", 0, "alice@example.com" },
+		{ "Q00002", "mx", "postfix", 0, "alice@example.com" },
+		{ "Q00003", "mx", "postfix", 0, "alice@example.com" },
+	};
+	static const enum act_unblock_mode modes[] = { ACT_UNBLOCK_DELETE, ACT_UNBLOCK_RELEASE };
+	static const char *const flags[] = { "-d", "-H" };
+	size_t i;
+
+	for (i = 0; i < NROWS(modes); i++) {
+		struct fx f;
+		char err[512], *u, *hs;
+
+		fresh();
+		fx_open(&f, load_conf("sasl", "hold, block", 0));
+		put(&f, rows, NROWS(rows), (int64_t)time(NULL) * 1000000 - 600 * 1000000LL);
+		cr_assert_eq(act_block(f.act, "sasl:alice@example.com", 0, fx_report, &f, err,
+		    sizeof(err)), 0, "%s", err);
+		u = sg_stdin_union(callsp, "postsuper", "-h", 0);
+		cr_assert_str_eq(u, "Q00001\nQ00002\nQ00003\n", "all three held");
+		free(u);
+		cr_assert_eq(sg_queue_msg(dir, "Q00002", "bob@example.com", "b@example.com",
+		    "192.0.2.20"), 0);		/* now bob's */
+		sg_queue_rm(dir, "Q00003");	/* delivered meanwhile */
+		cr_assert_eq(act_unblock(f.act, "sasl:alice@example.com", modes[i], fx_report, &f, err,
+		    sizeof(err)), 0, "%s", err);
+		u = sg_stdin_union(callsp, "postsuper", flags[i], 0);
+		cr_expect_str_eq(u, "Q00001\n", "row %zu: postsuper %s got only Q1: %s", i, flags[i], u);
+		free(u);
+		hs = held_states(&f, "sasl:alice@example.com");
+		cr_expect_str_eq(hs, i == 0 ? "Q00001=deleted Q00002=unconfirmed Q00003=removed" :
+		    "Q00001=released Q00002=unconfirmed Q00003=removed", "row %zu: holds %s", i, hs);
+		free(hs);
+		fx_close(&f);
+	}
+}
+
+/*
+ * postcat that cannot answer holds nothing and fails the run, which is
+ * tried again later (by the daemon's timer), with postcat's words kept
+ */
+Test(act, postcat_failing_holds_nothing_and_retries)
+{
+	static const struct qrow rows[] = { { "Q00001", "mx", "postfix", 0, "alice@example.com" } };
+	struct fx f;
+	char *log;
+
+	fresh();
+	flag("fail-postcat", "");
+	fx_open(&f, load_conf("sasl", "hold", 0));
+	put(&f, rows, 1, (int64_t)time(NULL) * 1000000 - 600 * 1000000LL);
+	cross(&f, "sasl:alice@example.com", (int64_t)time(NULL) * 1000000);
+	cr_expect_eq(sg_ncalls(callsp, "postsuper", NULL, 0), 0, "postsuper did not run");
+	log = joblog(&f);
+	cr_expect_str_eq(log, "hold:pending", "the hold waits for a retry: %s", log);
+	free(log);
+	cr_expect_not_null(strstr(buf_str(&f.said), "1 not answered (postcat: exit 1: postcat: "
+	    "fatal: stand-in refuses)"), "the log says why:\n%s", buf_str(&f.said));
+	fx_close(&f);
+}
+
+/*
+ * Sender map keys are whole addresses: each identity is written to the
+ * sender map or not, and the log says why not (the mail is still held)
+ */
+Test(act, sender_map_keys_table)
+{
+	static const struct {
+		const char *by, *identity, *key, *why;
+	} rows[] = {
+		{ "sender", "sender:alice@example.com", "alice@example.com", NULL },
+		{ "sender", "sender:example.com", NULL, "not a whole address (no @)" },
+		{ "sender", "sender:@example.com", NULL, "no local part before the @" },
+		{ "sender", "sender:alice@", NULL, "no domain after the @" },
+		{ "sender", "sender:<>", NULL, "not a whole address (no @)" },
+		{ "sender", "sender:alice@localhost", NULL, "the domain is not a dotted domain name" },
+		{ "sender_domain", "sender_domain:shop.example", "shop.example", NULL },
+		{ "sender_domain", "sender_domain:com", NULL, "not a dotted domain name" },
+	};
+	size_t i;
+
+	for (i = 0; i < NROWS(rows); i++) {
+		struct fx f;
+		char line[300];
+
+		fresh();
+		fx_open(&f, load_conf(rows[i].by, "block, hold", 0));
+		cross(&f, rows[i].identity, (int64_t)time(NULL) * 1000000);
+		if (rows[i].key != NULL) {
+			cr_expect(map_has(sendermap, rows[i].key), "row %zu: %s is a key", i,
+			    rows[i].identity);
+		} else {
+			cr_expect(map_has(sendermap, NULL), "row %zu: %s is not written: %s", i,
+			    rows[i].identity, sg_map_entries(sendermap, NULL));
+			snprintf(line, sizeof(line), "%s is not written to the access map: %s",
+			    rows[i].identity, rows[i].why);
+			cr_expect_not_null(strstr(buf_str(&f.said), line), "row %zu: the log says \"%s\":\n%s",
+			    i, line, buf_str(&f.said));
+		}
+		fx_close(&f);
+	}
 }

@@ -722,7 +722,47 @@ Test(exec, identity_byte_exact_and_null_values)
 	exec_free(out);
 }
 
-Test(exec, element_over_64k_refused)
+/*
+ * An element that would pass 64 KiB has its queue ID list cut after its
+ * last whole ID, marked "...", and the hook still runs (exec_expand
+ * returns 1); an element too long without a list is still refused.
+ */
+Test(exec, long_queue_list_cut_with_marker)
+{
+	const char *tmpl[] = { "/bin/p", "--ids=%q;%i", "%q" };
+	struct exec_vars v = { .identity = "sasl:alice@example.com" };
+	char **out = NULL, err[128] = "", *ids, *p;
+	size_t i, n = 9000, len;
+
+	ids = malloc(n * 11 + 1);
+	cr_assert_not_null(ids);
+	for (i = 0, p = ids; i < n; i++)
+		p += snprintf(p, 12, "%sQ%09zu", i ? "," : "", i);
+	v.qids = ids;
+	cr_assert_eq(exec_expand(tmpl, 3, &v, &out, err, sizeof(err)), 1, "%s", err);
+	for (i = 1; i < 3; i++) {
+		len = strlen(out[i]);
+		cr_expect_leq(len, 64 * 1024, "argv[%zu] is %zu bytes", i, len);
+		cr_expect_gt(len, 60 * 1024, "argv[%zu] keeps what fits: %zu bytes", i, len);
+	}
+	cr_expect_eq(strncmp(out[1], "--ids=Q000000000,Q000000001,", 28), 0);
+	p = strstr(out[1], ",...;sasl:alice@example.com");
+	cr_assert_not_null(p, "the cut is marked, the rest of the element kept");
+	cr_expect_eq((size_t)(p - (out[1] + 6) + 1) % 11, 0, "cut after a whole queue ID");
+	len = strlen(out[2]);
+	cr_expect_str_eq(out[2] + len - 4, ",...", "the list alone, marked at its end");
+	cr_expect_eq((len - 3) % 11, 0, "whole queue IDs only: %zu", len);
+	cr_expect_eq(strncmp(out[2], ids, len - 3), 0, "the kept part is the list's start");
+	exec_free(out);
+	/* short enough: unchanged, 0 */
+	v.qids = "AAA1,BBB2";
+	cr_expect_eq(exec_expand(tmpl, 3, &v, &out, err, sizeof(err)), 0);
+	cr_expect_str_eq(out[2], "AAA1,BBB2");
+	exec_free(out);
+	free(ids);
+}
+
+Test(exec, element_over_64k_without_a_list_refused)
 {
 	const char *tmpl[] = { "/bin/p", "%i%i" };
 	struct exec_vars v = { 0 };

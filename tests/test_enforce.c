@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/queue.h"
 #include "tests/runcmd.h"
 
 static char dir[64];
@@ -75,6 +76,7 @@ setup(void)
 {
 	cr_assert_eq(sg_lower_tmpdir(dir, sizeof(dir), "sg-enf"), 0, "no temporary directory");
 	cr_assert_eq(sg_standins(dir), 0, "stand-ins in %s", dir);
+	cr_assert_eq(sg_postcat_standin(dir), 0, "stand-in postcat in %s", dir);
 	snprintf(logp, sizeof(logp), "%s/mail.log", dir);
 	snprintf(confp, sizeof(confp), "%s/agent.conf", dir);
 	snprintf(errp, sizeof(errp), "%s/daemon.err", dir);
@@ -136,13 +138,13 @@ write_conf(const struct cf *c)
 	fprintf(fp, "[agent]\nlog = %s\nstate = %s/state.db\nsocket = %s/ctl.sock\n"
 	    "start_at = beginning\nretention = 30d\npostfix_config_dir = %s\n"
 	    "postsuper = %s/bin/postsuper\npostmap = %s/bin/postmap\npostfix = %s/bin/postfix\n"
-	    "sendmail = %s/bin/sendmail\n%s\n"
+	    "sendmail = %s/bin/sendmail\npostcat = %s/bin/postcat\nhostname = mx\n%s\n"
 	    "[limit s]\nby = %s\nmessages = %s\nactions = %s\nblock_time = %s\n"
 	    "block_time_factor = %s\n\n"
 	    "[action block]\nsasl_map = %s\nsender_map = %s\n%s\n"
 	    "[action notify]\nto = postmaster@example.com\n\n"
 	    "[action exec]\ncommand = %s/bin/exec %%i %%r %%c %%w\n%s",
-	    logp, dir, dir, etcd, dir, dir, dir, dir, c->agent ? c->agent : "",
+	    logp, dir, dir, etcd, dir, dir, dir, dir, dir, c->agent ? c->agent : "",
 	    c->by ? c->by : "sasl", c->messages ? c->messages : "3/1h", c->actions ? c->actions : "hold, block",
 	    c->block_time ? c->block_time : "1h", c->factor ? c->factor : "2", saslmap, sendermap,
 	    c->blockx ? c->blockx : "", dir, c->extra ? c->extra : "");
@@ -246,12 +248,17 @@ log_close(void)
 	logfp = NULL;
 }
 
-/* msg - an accepted message of login: the smtpd line and the qmgr line (where it counts) */
+/*
+ * msg - an accepted message of login: the smtpd line and the qmgr line
+ * (where it counts), and the message in the stand-in queue
+ */
 static void
 msg(time_t t, const char *qid, const char *login)
 {
 	int own = logfp == NULL;
 
+	/* first in the queue, then in the log, as Postfix does it */
+	cr_assert_eq(sg_queue_msg(dir, qid, login, "a@example.com", "192.0.2.10"), 0);
 	if (own)
 		log_open();
 	sg_log_msg(logfp, t, qid, login, "a@example.com");
@@ -259,9 +266,9 @@ msg(time_t t, const char *qid, const char *login)
 		log_close();
 }
 
-/* line - any other line: "removed", "placed on hold" */
+/* forged_line - a line anyone who can write to syslog can write: the queue is not changed */
 static void
-line(time_t t, const char *daemon, const char *qid, const char *what)
+forged_line(time_t t, const char *daemon, const char *qid, const char *what)
 {
 	int own = logfp == NULL;
 
@@ -270,6 +277,15 @@ line(time_t t, const char *daemon, const char *qid, const char *what)
 	sg_log_line(logfp, t, daemon, qid, what);
 	if (own)
 		log_close();
+}
+
+/* line - any other line of Postfix's: "removed" (the message leaves the queue), "placed on hold" */
+static void
+line(time_t t, const char *daemon, const char *qid, const char *what)
+{
+	forged_line(t, daemon, qid, what);
+	if (strcmp(what, "removed") == 0)
+		sg_queue_rm(dir, qid);
 }
 
 /* The calls the stand-ins recorded (tests/runcmd.h), in this test's calls.log. */
@@ -429,8 +445,8 @@ Test(enforce, holds_exactly_queued_and_new_mail_maps_and_reloads)
 	cr_expect_not_null(strstr(u, "Auto-Submitted: auto-generated\n"), "%s", u);
 	cr_expect_not_null(strstr(u, "sasl:alice@example.com"), "the report names alice: %s", u);
 	cr_expect_null(strstr(u, "bob@"), "the report does not name bob: %s", u);
-	cr_expect_not_null(strstr(u, "outcomes: hold: ok (exit 0)"),
-	    "the report tells how the hold it reports went: %s", u);
+	cr_expect_not_null(strstr(u, "outcomes: hold: ok (exit 0; queue: 2 confirmed, 0 unconfirmed, "
+	    "0 gone)"), "the report tells how the hold it reports went: %s", u);
 	free(u);
 
 	cr_assert_not_null(js = status());
@@ -458,9 +474,13 @@ Test(enforce, holds_exactly_queued_and_new_mail_maps_and_reloads)
 		cr_expect(h != NULL && a != NULL, "explain has holds and actions: %s", r.out);
 		if (h != NULL && a != NULL) {
 			*a = '\0';
-			cr_expect(strstr(h, "A00003") && strstr(h, "A00004") && strstr(h, "A00005") &&
-			    !strstr(h, "A00001") && !strstr(h, "A00002") && !strstr(h, "B0000"),
-			    "explain's holds are A3, A4, A5: %s", h);
+			/* A1 and A2, removed in the log, were asked about too: gone */
+			cr_expect(strstr(h, "A00003           requested") &&
+			    strstr(h, "A00004           requested") &&
+			    strstr(h, "A00005           requested") &&
+			    strstr(h, "A00001           removed") &&
+			    strstr(h, "A00002           removed") && !strstr(h, "B0000"),
+			    "explain's holds are A3, A4, A5, and A1, A2 gone: %s", h);
 			*a = 'a';
 			cr_expect_not_null(strstr(a, "notify"), "explain lists the notify run: %s", a);
 			cr_expect_not_null(strstr(a, "ok"), "with its outcome: %s", a);
@@ -1152,5 +1172,125 @@ Test(enforce, longest_login_round_trip)
 	r = sg("block", id, NULL);
 	cr_expect_eq(r.status, 2, "a longer one is refused as typed: %s%s", r.out, r.err);
 	cmdres_free(&r);
+	stop(pid, SIGTERM);
+}
+
+/*
+ * 12 (issue 11): forged log lines claim bob's queued message for mallory
+ * and call one of mallory's own queued messages removed; the daemon asks
+ * the queue: bob's message is not held, mallory's "removed" one is.  Then
+ * mallory's D00003 leaves the queue unseen and Postfix reuses its ID for
+ * a message of bob's: `unblock --delete-held` deletes only what the queue
+ * still shows as mallory's.
+ */
+Test(enforce, forged_lines_hold_and_delete_nothing_of_others)
+{
+	struct cf c = { 0 };
+	char *u, *e, *js;
+	struct cmdres r;
+	long off;
+	int t, ok = 0;
+	pid_t pid;
+
+	write_conf(&c);
+	log_open();
+	msg(base, "B00001", "bob@example.com");
+	msg(base + 1, "D00001", "mallory@example.com");
+	msg(base + 2, "D00002", "mallory@example.com");
+	msg(base + 3, "D00003", "mallory@example.com");
+	forged_line(base + 4, "qmgr[50]", "D00002", "removed");	/* still queued */
+	forged_line(base + 5, "qmgr[50]", "B00001", "removed");	/* bob's, still queued */
+	sg_log_msg(logfp, base + 6, "B00001", "mallory@example.com", "a@example.com");	/* forged */
+	log_close();
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	cr_assert_not_null(e = wait_blocked("sasl:mallory@example.com", 5000), "mallory blocked:\n%s",
+	    keep(slurp_path(errp)));
+	free(e);
+	for (t = 0; t < 200 && !ok; t++) {	/* the hold, then the recheck of D00002 */
+		u = stdin_union("postsuper", "-h", 0);
+		ok = strcmp(u, "D00001\nD00002\nD00003\n") == 0;
+		free(u);
+		if (!ok)
+			msleep(50);
+	}
+	u = stdin_union("postsuper", "-h", 0);
+	cr_expect_str_eq(u, "D00001\nD00002\nD00003\n",
+	    "held: mallory's queued mail, D00002 too (its 'removed' was forged), not bob's B00001");
+	free(u);
+	cr_expect_geq(sg_postcat_asks(dir, "B00001"), 1, "the queue was asked about B00001");
+	cr_expect(wait_file(errp, "queue ID B00001 not confirmed by the queue", 5000),
+	    "the log says B00001 was left alone:\n%s", keep(slurp_path(errp)));
+	cr_assert_not_null(js = status());
+	e = blocked_entry(js, "sasl:mallory@example.com");
+	cr_expect(e != NULL && strstr(e, "\"unconfirmed\": 1,") != NULL, "status counts B00001: %s",
+	    js);
+	free(e);
+	free(js);
+
+	/* D00003 left the queue unseen; its ID now names a message of bob's */
+	cr_assert_eq(sg_queue_msg(dir, "D00003", "bob@example.com", "b@example.com", "192.0.2.20"), 0);
+	off = file_size(callsp);
+	r = sg("unblock", "sasl:mallory@example.com", "--delete-held");
+	cr_expect_eq(r.status, 0, "unblock: %s%s", r.out, r.err);
+	cmdres_free(&r);
+	cr_expect(wait_ncalls("postsuper", "-d", off, 1, 5000), "postsuper -d ran");
+	u = stdin_union("postsuper", "-d", off);
+	cr_expect_str_eq(u, "D00001\nD00002\n", "deleted: only what the queue shows as mallory's");
+	free(u);
+	stop(pid, SIGTERM);
+	r = sg("explain", "sasl:mallory@example.com", NULL);
+	cr_expect_not_null(strstr(r.out, "unconfirmed: 2 "), "explain: B00001 and D00003: %s", r.out);
+	cmdres_free(&r);
+}
+
+/*
+ * 13 (issue 11): a central log where another host and another Postfix
+ * instance logged the same login: only this Postfix's queue IDs are held,
+ * and postcat is not even asked about the others
+ */
+Test(enforce, other_hosts_and_instances_are_not_held_here)
+{
+	struct cf c = { 0 };
+	char *u, *e, tb[64];
+	int t, ok = 0;
+	pid_t pid;
+
+	write_conf(&c);
+	log_open();
+	msg(base, "A00001", "alice@example.com");
+	cr_assert_eq(sg_queue_msg(dir, "C00001", "alice@example.com", "a@example.com", "192.0.2.10"),
+	    0);			/* the same ID exists here too: still another host's message */
+	sg_stamp(tb, sizeof(tb), base + 1);
+	fprintf(logfp, "%s mx2 postfix/submission/smtpd[9]: C00001: client=h.example.net[192.0.2.10], "
+	    "sasl_method=PLAIN, sasl_username=alice@example.com\n", tb);
+	fprintf(logfp, "%s mx2 postfix/qmgr[9]: C00001: from=<a@example.com>, size=1, nrcpt=1 "
+	    "(queue active)\n", tb);
+	fprintf(logfp, "%s mx postfix-out/submission/smtpd[9]: C00002: client=h.example.net"
+	    "[192.0.2.10], sasl_method=PLAIN, sasl_username=alice@example.com\n", tb);
+	fprintf(logfp, "%s mx postfix-out/qmgr[9]: C00002: from=<a@example.com>, size=1, nrcpt=1 "
+	    "(queue active)\n", tb);
+	msg(base + 2, "A00002", "alice@example.com");
+	log_close();
+	pid = start();
+	wait_running();
+	wait_caught_up();
+	cr_assert_not_null(e = wait_blocked("sasl:alice@example.com", 5000), "%s",
+	    keep(slurp_path(errp)));
+	free(e);
+	for (t = 0; t < 100 && !ok; t++) {
+		u = stdin_union("postsuper", "-h", 0);
+		ok = strcmp(u, "A00001\nA00002\n") == 0;
+		free(u);
+		if (!ok)
+			msleep(50);
+	}
+	cr_expect(ok, "held only this Postfix's A00001 and A00002: %s",
+	    keep(stdin_union("postsuper", "-h", 0)));
+	cr_expect_eq(sg_postcat_asks(dir, "C00001") + sg_postcat_asks(dir, "C00002"), 0,
+	    "the other host's and instance's queue IDs are never asked about");
+	cr_expect(wait_file(errp, "2 queue IDs logged by another host or Postfix instance", 5000),
+	    "the log says so:\n%s", keep(slurp_path(errp)));
 	stop(pid, SIGTERM);
 }

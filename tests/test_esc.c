@@ -40,6 +40,20 @@ Test(esc, table)
 	{ "one byte more is cut with ...", ESC_VIS, "abcdefghijk", 0, 10, "abcdefg...", 1 },
 	{ "a cut never splits an escape", ESC_VIS, "abcde\x01\x02", 0, 10, "abcde...", 1 },
 	{ "json keeps its quotes when cut", ESC_JSON, "abcdefghijklmnop", 0, 10, "\"abcde...\"", 1 },
+	{ "html: a login that is a script tag stays text", ESC_HTML,
+	  "<script>alert(1)</script>@example.com", 0, 0,
+	  "&lt;script&gt;alert(1)&lt;/script&gt;@example.com", 0 },
+	{ "html: quotes cannot end an attribute", ESC_HTML, "a\"b'c&d", 0, 0,
+	  "a&quot;b&#39;c&amp;d", 0 },
+	{ "html: control bytes, DEL, invalid bytes and the backslash as visible \\xNN", ESC_HTML,
+	  "a\n\x1b[2J\x7f\xff\\", 0, 0, "a\\x0a\\x1b[2J\\x7f\\xff\\x5c", 0 },
+	{ "html: a NUL does not end the text", ESC_HTML, "a\0<", 3, 0, "a\\x00&lt;", 0 },
+	{ "html keeps valid UTF-8", ESC_HTML, "j\xc3\xb6rg", 0, 0, "j\xc3\xb6rg", 0 },
+	{ "html: a cut never splits a reference", ESC_HTML, "abcdef<<", 0, 10, "abcdef...", 1 },
+	{ "prom: backslash, quote and newline as the format wants", ESC_PROM, "a\\b\"c\nd", 0, 0,
+	  "a\\\\b\\\"c\\nd", 0 },
+	{ "prom: other control and invalid bytes as text, valid UTF-8 kept", ESC_PROM,
+	  "\x01\xff\xc3\xa9}", 0, 0, "\\\\x01\\\\xff\xc3\xa9}", 0 },
 	};
 	size_t i;
 
@@ -60,10 +74,10 @@ Test(esc, table)
 
 Test(esc, fp_matches_buf)
 {
-	static const char in[] = "x,\"y\"\n\x01\xc3\xa9\\'";
+	static const char in[] = "x,\"y\"\n\x01\xc3\xa9\\'<&>";
 	enum esc_mode m;
 
-	for (m = ESC_VIS; m <= ESC_CSV; m++) {
+	for (m = ESC_VIS; m <= ESC_PROM; m++) {
 		char *out = NULL;
 		size_t len = 0;
 		FILE *fp = open_memstream(&out, &len);

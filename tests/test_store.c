@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <criterion/criterion.h>
 
@@ -116,6 +117,26 @@ write_file(const char *path, const char *data, size_t len)
 	cr_assert((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
 	cr_assert_eq(write(fd, data, len), (ssize_t) len);
 	close(fd);
+}
+
+/*
+ * sqlite_cli - run sql on path with the sqlite3 program (Debian package
+ * sqlite3): another program's database, made without sqlite3.h
+ */
+static void
+sqlite_cli(const char *path, const char *sql)
+{
+	pid_t	pid;
+	int	st;
+
+	if (access("/usr/bin/sqlite3", X_OK) != 0)
+		cr_skip_test("/usr/bin/sqlite3 is missing (sh .ci/install-deps installs sqlite3)");
+	if ((pid = fork()) == 0) {
+		execl("/usr/bin/sqlite3", "sqlite3", path, sql, (char *) NULL);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "sqlite3 %s: status %d", sql, st);
 }
 
 /* A message read back, with its own copies of the strings. */
@@ -235,12 +256,12 @@ Test(store, open_close_and_migrate, .init = mk_tmpdir, .fini = rm_tmpdir)
 {
 	static const struct {
 		const char *name;
-		int	kind;		/* 0 NULL, 1 ":memory:", 2 new file, 3 empty file */
+		int	kind;		/* 0 NULL, 1 ":memory:", 2 new file */
 	} rows[] = {
 		{ "NULL path is in memory", 0 },
 		{ ":memory: is in memory", 1 },
 		{ "missing file is created at the latest version", 2 },
-		{ "0-byte file (version 0) is migrated", 3 },
+		/* a 0-byte file is refused (issue 11): see open_refusals */
 	};
 	size_t	i;
 
@@ -252,8 +273,6 @@ Test(store, open_close_and_migrate, .init = mk_tmpdir, .fini = rm_tmpdir)
 		struct store *s;
 
 		(void) unlink(dbpath);
-		if (rows[i].kind == 3)
-			write_file(dbpath, "", 0);
 		s = open_ok(path, 0);
 		cr_assert_eq(store_schema_version(s), store_schema_latest(),
 			     "%s", rows[i].name);
@@ -317,7 +336,8 @@ Test(store, reopen_keeps_data, .init = mk_tmpdir, .fini = rm_tmpdir)
 
 Test(store, open_refusals, .init = mk_tmpdir, .fini = rm_tmpdir)
 {
-	enum { NEWER, MISSING, GARBAGE, EMPTY, MEMORY };
+	enum { NEWER, MISSING, GARBAGE, EMPTY, MEMORY, OURS_AT_0, FOREIGN, FOREIGN_V, LINK,
+		WAL_LINK };
 	static const struct {
 		const char *name;
 		int	setup, readonly;
@@ -333,7 +353,20 @@ Test(store, open_refusals, .init = mk_tmpdir, .fini = rm_tmpdir)
 		{ "read-only empty file is not migrated", EMPTY, 1,
 		  "schema version 0" },
 		{ "read-only :memory:", MEMORY, 1, ":memory:" },
+		/* issue 11: never taken for a new database */
+		{ "empty file, read-write", EMPTY, 0, "an empty file (0 bytes)" },
+		{ "tables at schema version 0", OURS_AT_0, 0,
+		  "an SQLite database of something else" },
+		{ "another program's database", FOREIGN, 0,
+		  "an SQLite database of something else (2 tables" },
+		{ "another program's, with a version", FOREIGN_V, 0,
+		  "something else (schema version 7 without sendguard's tables)" },
+		{ "a symbolic link", LINK, 0, "symbolic link" },
+		{ "a symbolic link, read-only", LINK, 1, "symbolic link" },
+		{ "a symbolic link at -wal", WAL_LINK, 0, "symbolic link" },
 	};
+	char	victim[160], side[160];
+	off_t	victim_size = 0;
 	char	garbage[4096];
 	size_t	i;
 
@@ -360,9 +393,36 @@ Test(store, open_refusals, .init = mk_tmpdir, .fini = rm_tmpdir)
 		case MEMORY:
 			path = ":memory:";
 			break;
+		case OURS_AT_0:
+			s = open_ok(dbpath, 0);
+			store_close(s);
+			forge_version(dbpath, 0);
+			break;
+		case FOREIGN:
+		case FOREIGN_V:
+			sqlite_cli(dbpath, rows[i].setup == FOREIGN
+			    ? "CREATE TABLE users(name); CREATE TABLE posts(body);"
+			    : "CREATE TABLE users(name); PRAGMA user_version=7;");
+			break;
+		case LINK:
+		case WAL_LINK:
+			/* empty: SQLite would make a database of it */
+			snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+			victim_size = rows[i].setup == LINK ? 0 : 9;
+			write_file(victim, "precious\n", (size_t) victim_size);
+			if (rows[i].setup == WAL_LINK) {
+				s = open_ok(dbpath, 0);
+				store_close(s);
+			}
+			snprintf(side, sizeof(side), "%s%s", dbpath,
+				 rows[i].setup == WAL_LINK ? "-wal" : "");
+			(void) unlink(side);
+			cr_assert_eq(symlink(victim, side), 0);
+			break;
 		default:
 			break;
 		}
+		s = (struct store *) 1;
 		cr_assert_eq(store_open(&s, path, rows[i].readonly, err,
 					sizeof(err)), -1, "%s: opened", rows[i].name);
 		cr_assert_null(s, "%s: *out not cleared", rows[i].name);
@@ -383,6 +443,16 @@ Test(store, open_refusals, .init = mk_tmpdir, .fini = rm_tmpdir)
 			cr_assert_eq(stat(dbpath, &st), 0);
 			cr_assert_eq(st.st_size, 0, "%s: file was written",
 				     rows[i].name);
+		}
+		if (rows[i].setup == FOREIGN_V)
+			cr_assert_eq(header_version(dbpath), 7,
+				     "%s: refused file was changed", rows[i].name);
+		if (rows[i].setup == LINK || rows[i].setup == WAL_LINK) {
+			struct stat st;
+
+			cr_assert_eq(stat(victim, &st), 0);
+			cr_assert_eq(st.st_size, victim_size,
+				     "%s: the link's target was written", rows[i].name);
 		}
 	}
 }
@@ -1340,5 +1410,114 @@ Test(store, hold_ownership)
 	cr_expect_str_eq(got, "ip:192.0.2.7 requested", "released: the new hold takes it over");
 	cr_expect_eq(store_count_holds(s, "ip:192.0.2.7"), 1);
 	cr_expect_eq(store_count_holds(s, "sasl:alice@example.com"), 0);
+	store_close(s);
+}
+
+/* ------------------------------------------- private files, lock, busy */
+
+/* mode_of - the permission bits of path, -1 when it does not exist */
+static int
+mode_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (int) (st.st_mode & 07777) : -1;
+}
+
+/*
+ * Issue 11: the database, its -wal and -shm are made 0600 whatever the
+ * umask; files an older version left 0644 are made 0600 at a writable
+ * open, which says so (store_notes); a read-only open changes nothing.
+ */
+Test(store, state_files_private, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	struct store *s, *s2;
+	char	p[3][160];
+	mode_t	old = umask(022);
+	size_t	i;
+
+	for (i = 0; i < 3; i++)
+		snprintf(p[i], sizeof(p[i]), "%s%s", dbpath, sfx[i]);
+	s = open_ok(dbpath, 0);
+	cr_expect_str_eq(store_notes(s), "", "nothing to say about a new database");
+	for (i = 0; i < 3; i++)
+		cr_expect_eq(mode_of(p[i]), 0600, "%s is %o", p[i], mode_of(p[i]));
+	/* as an older sendguard left them, while it ran */
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(chmod(p[i], 0644), 0);
+	s2 = open_ok(dbpath, 1);
+	cr_expect_eq(mode_of(dbpath), 0644, "read-only: no change");
+	store_close(s2);
+	s2 = open_ok(dbpath, 0);
+	for (i = 0; i < 3; i++) {
+		cr_expect_eq(mode_of(p[i]), 0600, "%s is %o", p[i], mode_of(p[i]));
+		cr_expect_not_null(strstr(store_notes(s2), p[i]), "notes: %s", store_notes(s2));
+	}
+	cr_expect_not_null(strstr(store_notes(s2), "was mode 0644 (others could read it): made 0600"),
+			   "notes: %s", store_notes(s2));
+	store_close(s2);
+	store_close(s);
+	umask(old);
+}
+
+/*
+ * Issue 11: one daemon per database.  A second lock of the same database
+ * is refused with the holder's pid (flock: even within one process, as
+ * each store_lock opens the file anew); after store_unlock it is free.
+ */
+Test(store, lock_is_exclusive_and_names_its_holder, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	char	err[512] = "", lp[160];
+	long	holder = -1;
+	int	fd, fd2;
+
+	fd = store_lock(dbpath, &holder, err, sizeof(err));
+	cr_assert_geq(fd, 0, "%s", err);
+	snprintf(lp, sizeof(lp), "%s.lock", dbpath);
+	cr_expect_eq(mode_of(lp), 0600, "lock file mode %o", mode_of(lp));
+	fd2 = store_lock(dbpath, &holder, err, sizeof(err));
+	cr_expect_eq(fd2, STORE_LOCKED, "a second lock: %d", fd2);
+	cr_expect_eq(holder, (long) getpid(), "the holder's pid: %ld", holder);
+	store_unlock(fd);
+	fd2 = store_lock(dbpath, &holder, err, sizeof(err));
+	cr_expect_geq(fd2, 0, "free again: %s", err);
+	store_unlock(fd2);
+}
+
+/*
+ * Issue 11: a write lock that another process holds past the busy
+ * timeout is STORE_BUSY (wait and try again), not an error like any
+ * other; once it is let go, a batch begins.
+ */
+Test(store, begin_busy_is_told_apart, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	struct store *s = open_ok(dbpath, 0);
+	char	err[512] = "", c;
+	int	go[2], ready[2], st;
+	pid_t	pid;
+
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
+	if ((pid = fork()) == 0) {
+		struct store *o = NULL;
+		char	e[512];
+
+		if (store_open(&o, dbpath, 0, e, sizeof(e)) < 0 || store_begin(o, e, sizeof(e)) < 0)
+			_exit(1);
+		(void) !write(ready[1], "r", 1);
+		(void) !read(go[0], &c, 1);	/* hold it until told */
+		store_rollback(o);
+		store_close(o);
+		_exit(0);
+	}
+	cr_assert_eq(read(ready[0], &c, 1), 1, "the other process never held the lock");
+	cr_expect_eq(store_begin(s, err, sizeof(err)), STORE_BUSY, "busy: %s", err);
+	cr_expect_not_null(strstr(err, "locked"), "%s", err);
+	cr_expect_not_null(strstr(err, dbpath), "%s", err);
+	cr_assert_eq(write(go[1], "g", 1), 1);
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+	store_rollback(s);
 	store_close(s);
 }

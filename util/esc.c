@@ -34,6 +34,87 @@ utf8_len(const unsigned char *p, size_t n)
 	return (need);
 }
 
+/* utf8_piece - a valid UTF-8 sequence at p as it is into out: its length (also in *used), 0 if none */
+static size_t
+utf8_piece(const unsigned char *p, size_t n, char *out, size_t *used)
+{
+	size_t k;
+
+	if (p[0] < 0x80 || (k = utf8_len(p, n)) == 0)
+		return (0);
+	memcpy(out, p, k);
+	*used = k;
+	return (k);
+}
+
+/* hexbyte - the text \xNN of byte c at out (4 bytes) */
+static size_t
+hexbyte(unsigned char c, char *out)
+{
+	out[0] = '\\';
+	out[1] = 'x';
+	out[2] = hex[c >> 4];
+	out[3] = hex[c & 15];
+	return (4);
+}
+
+/*
+ * piece_html - one piece of ESC_HTML: the five characters that mean
+ * something in HTML text or a quoted attribute as references, valid UTF-8
+ * as it is, every other byte outside printable ASCII (and the backslash)
+ * as the text \xNN
+ */
+static size_t
+piece_html(const unsigned char *p, size_t n, char *out, size_t *used)
+{
+	static const struct {
+		unsigned char c;
+		const char *ref;
+	} refs[] = { { '&', "&amp;" }, { '<', "&lt;" }, { '>', "&gt;" }, { '"', "&quot;" },
+		{ '\'', "&#39;" } };
+	unsigned char c = p[0];
+	size_t i, k;
+
+	for (i = 0; i < sizeof(refs) / sizeof(refs[0]); i++)
+		if (c == refs[i].c) {
+			k = strlen(refs[i].ref);
+			memcpy(out, refs[i].ref, k);
+			return (k);
+		}
+	if (c >= 0x20 && c < 0x7f && c != '\\') {
+		out[0] = (char)c;
+		return (1);
+	}
+	if ((k = utf8_piece(p, n, out, used)) > 0)
+		return (k);
+	return (hexbyte(c, out));
+}
+
+/*
+ * piece_prom - one piece of ESC_PROM: \\, \" and \n as the text format
+ * wants them, valid UTF-8 as it is, other bytes as \\xNN
+ */
+static size_t
+piece_prom(const unsigned char *p, size_t n, char *out, size_t *used)
+{
+	unsigned char c = p[0];
+	size_t k;
+
+	if (c == '\\' || c == '"' || c == '\n') {
+		out[0] = '\\';
+		out[1] = (char)(c == '\n' ? 'n' : c);
+		return (2);
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		out[0] = (char)c;
+		return (1);
+	}
+	if ((k = utf8_piece(p, n, out, used)) > 0)
+		return (k);
+	out[0] = '\\';
+	return (1 + hexbyte(c, out + 1));
+}
+
 /*
  * piece - the output for the input at p (n > 0 bytes left) in mode m into
  * out (at least 8 bytes); *used gets the input bytes it stands for.
@@ -62,11 +143,8 @@ piece(enum esc_mode m, const unsigned char *p, size_t n, char *out, size_t *used
 			out[0] = (char)c;
 			return (1);
 		}
-		if (c >= 0x80 && (k = utf8_len(p, n)) > 0) {
-			memcpy(out, p, k);
-			*used = k;
+		if ((k = utf8_piece(p, n, out, used)) > 0)
 			return (k);
-		}
 		memcpy(out, "\\u00", 4);
 		out[4] = hex[c >> 4];
 		out[5] = hex[c & 15];
@@ -78,6 +156,10 @@ piece(enum esc_mode m, const unsigned char *p, size_t n, char *out, size_t *used
 		}
 		out[0] = (char)c;
 		return (1);
+	case ESC_HTML:
+		return (piece_html(p, n, out, used));
+	case ESC_PROM:
+		return (piece_prom(p, n, out, used));
 	case ESC_VIS:
 	case ESC_ARG:
 	default:
@@ -85,11 +167,7 @@ piece(enum esc_mode m, const unsigned char *p, size_t n, char *out, size_t *used
 			out[0] = (char)c;
 			return (1);
 		}
-		out[0] = '\\';
-		out[1] = 'x';
-		out[2] = hex[c >> 4];
-		out[3] = hex[c & 15];
-		return (4);
+		return (hexbyte(c, out));
 	}
 }
 

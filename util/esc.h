@@ -1,7 +1,8 @@
 /*
  * NAME
  *	esc - the one escaper: text from the log made safe for a log line, a
- *	terminal, an argv shown in a log, JSON and CSV
+ *	terminal, an argv shown in a log, JSON, CSV, HTML and Prometheus
+ *	label values
  * SUMMARY
  *	ESC_VIS keeps printable ASCII and writes every other byte, and the
  *	backslash, as \xNN: nothing can end a line, move a terminal's cursor
@@ -10,6 +11,16 @@
  *	a JSON string with its quotes (valid UTF-8 kept, control bytes and
  *	invalid bytes as \u00NN).  ESC_CSV writes an RFC 4180 field (quoted
  *	only when it must be, quotes doubled, bytes otherwise as they are).
+ *	ESC_HTML writes text safe both between tags and inside a quoted
+ *	attribute value: & < > " ' as character references, valid UTF-8
+ *	kept, and control bytes, DEL, invalid bytes and the backslash as the
+ *	visible text \xNN (as ESC_VIS), so no byte of the log can open a
+ *	tag, end an attribute or hide in the page.  ESC_PROM writes a
+ *	Prometheus text-format label value (without its quotes): the
+ *	backslash, the double quote and the newline as \\, \" and \n, valid
+ *	UTF-8 kept, other control bytes and invalid bytes as the text
+ *	\\xNN (a backslash the format reads back as one, then xNN), so the
+ *	value is always valid UTF-8 and one line.
  *	Uses nothing of the project but util/buf (the lower floor).
  * RETURNS
  *	Never prints on its own, never exits.
@@ -24,7 +35,7 @@
 
 #include "util/buf.h"
 
-enum esc_mode { ESC_VIS = 0, ESC_ARG, ESC_JSON, ESC_CSV };
+enum esc_mode { ESC_VIS = 0, ESC_ARG, ESC_JSON, ESC_CSV, ESC_HTML, ESC_PROM };
 
 /*
  * esc_buf - append s (n bytes) written for mode to b.  max (0: no limit)

@@ -113,6 +113,8 @@ socket = $D/sg/ctl.sock
 mode = $1
 start_at = end
 postfix_config_dir = $D/etc
+# maillog_file writes the first label of myhostname (mx.test.example)
+hostname = mx
 retention = 1d
 action_timeout = 20s
 
@@ -268,16 +270,40 @@ sleep 1
 out=$(send dave)
 check "6: dave is refused after concurrent reloads" grep -q '450 4.7.1' <<<"$out"
 
+# 7. forged lines appended to the maillog (anyone who can write the log
+# can do this) claim bob's deferred message for another login and give that
+# login five more messages: the forger-chosen login is blocked, but the
+# queue says the message is bob's, so it stays deferred, even through
+# unblock --delete-held
+bq=$(queue_json | grep '"queue_name": "deferred"' | grep '"sender": "bob@test.example"' | head -1 | sed 's/.*"queue_id": "\([0-9A-Za-z]*\)".*/\1/')
+check "7: bob has a deferred message" [ -n "$bq" ]
+forge() { printf '%s mx postfix/%s: %s\n' "$(date '+%b %d %H:%M:%S')" "$1" "$2" >> "$D/maillog"; }
+forge "qmgr[1]" "$bq: removed"
+forge "smtpd[1]" "$bq: client=localhost[127.0.0.1], sasl_method=PLAIN, sasl_username=mallory@test.example"
+forge "qmgr[1]" "$bq: from=<mallory@test.example>, size=300, nrcpt=1 (queue active)"
+for i in 1 2 3 4 5; do
+	forge "smtpd[1]" "FA0000000$i: client=localhost[127.0.0.1], sasl_method=PLAIN, sasl_username=mallory@test.example"
+	forge "qmgr[1]" "FA0000000$i: from=<mallory@test.example>, size=300, nrcpt=1 (queue active)"
+done
+check "7: the forger-chosen login is blocked (in the map)" wait_for 15 grep -q '^mallory@test.example 450 4.7.1' "$D/etc/sasl_access"
+check "7: the queue did not confirm bob's message as hers" wait_for 15 grep -q "queue ID $bq not confirmed by the queue" "$D/sg/daemon.log"
+check "7: bob's message stays deferred, not held" sh -c "postqueue -c '$D/etc' -j | grep -q '\"queue_name\": \"deferred\", \"queue_id\": \"$bq\"'"
+check "7: status counts it as unconfirmed" sh -c "'$SG' status --json -c '$D/sg/agent.conf' | grep -q '\"identity\": \"sasl:mallory@test.example\".*\"unconfirmed\": 1,'"
+"$SG" unblock -c "$D/sg/agent.conf" sasl:mallory@test.example --delete-held > "$D/unblock-mallory.out" 2>&1
+sleep 2
+check "7: unblock --delete-held leaves bob's message deferred" sh -c "postqueue -c '$D/etc' -j | grep -q '\"queue_name\": \"deferred\", \"queue_id\": \"$bq\"'"
+check "7: and the map lets mallory go" wait_for 10 sh -c "! grep -q '^mallory@' '$D/etc/sasl_access'"
+
 stop_sg
-# 7 (monitor): the same flood by bob, nothing held or blocked
+# 8 (monitor): the same flood by bob, nothing held or blocked
 write_conf monitor
 rm -f "$D/sg/state.db"*
 start_sg
 for i in $(seq 7); do send bob >/dev/null; done
 sleep 4
-check "7: monitor: nothing of bob's on hold" [ "$(count_in hold bob@test.example)" -eq 0 ]
-check "7: monitor: no map entry" sh -c "! grep -q '^bob@' '$D/etc/sasl_access'"
-check "7: monitor: the log says what would run" grep -q 'monitor: hold for sasl:bob@test.example: would run /usr/sbin/postsuper' "$D/sg/daemon.log"
+check "8: monitor: nothing of bob's on hold" [ "$(count_in hold bob@test.example)" -eq 0 ]
+check "8: monitor: no map entry" sh -c "! grep -q '^bob@' '$D/etc/sasl_access'"
+check "8: monitor: the log says what would run" grep -q 'monitor: hold for sasl:bob@test.example: would run /usr/sbin/postsuper' "$D/sg/daemon.log"
 stop_sg
 
 echo "e2e: $pass passed, $fail failed"

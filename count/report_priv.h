@@ -1,0 +1,121 @@
+/*
+ * NAME
+ *	report_priv - what the files of the audit report share (private)
+ * SUMMARY
+ *	The report's rows (identities with their totals and peaks, overruns)
+ *	and struct report, for count/report.c (collecting, table, JSON,
+ *	CSV), count/report_filter.c (--top, --over-only, --identity) and
+ *	count/report_html.c (the HTML page).  report_view() is the one way
+ *	the printers get their rows: the peaks taken from the limits once,
+ *	everything sorted, then filtered.  Nothing outside count/report*.c
+ *	includes it.
+ * RETURNS
+ *	As report.h; never prints or exits.
+ * UNTRUSTED INPUT
+ *	Identities and queue IDs from the log, kept as they are: every
+ *	printer escapes them (util/esc).
+ */
+#ifndef SG_REPORT_PRIV_H
+#define SG_REPORT_PRIV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "count/report.h"
+#include "util/hmap.h"
+
+/* Where a row goes when sorted: by major, then minor.  Rows begin with it (order_cmp). */
+struct rorder {
+	int64_t major, minor;
+};
+
+struct rpeak {
+	struct rorder order; /* the rule's index, the window's in the rule */
+	const struct conf_rule *rule;
+	const struct conf_window *win;
+	long peak;
+	int64_t at_us;
+};
+
+struct rident {
+	const char *name; /* the hmap's copy of the key */
+	uint64_t messages, recipients, ips;
+	struct rpeak *peaks;
+	size_t npeaks, cappeaks;
+	size_t noverruns; /* overruns of this identity (report_view) */
+	double pct;       /* highest peak as a percentage of its threshold; -1: no limit */
+	int shown;        /* kept by the filter (report_view) */
+};
+
+struct roverrun {
+	struct rorder order; /* time, then the order they were raised in */
+	int64_t time_us;
+	char *identity;
+	const struct conf_rule *rule;
+	const struct conf_window *win;
+	long count;
+	char queue_id[PF_QID_MAX + 1];
+};
+
+struct report {
+	const struct conf *conf;
+	struct hmap *idents; /* identity -> struct rident */
+	struct hmap *ipset;  /* identity \0 ip -> (void *)1 */
+	struct roverrun *ov;
+	size_t nov, capov;
+	unsigned kinds;        /* 1 << kind for each kind reported */
+	int peaks_in;          /* the limits' peaks are in the rows */
+	int failed;            /* a peak was lost to ENOMEM */
+	uint64_t future_lines; /* counted at the time of the line before (pipeline.h) */
+	/* the filter (report_set_filter): top 0 and nids 0 show everything */
+	size_t top;
+	int over_only;
+	char **ids;
+	size_t nids;
+};
+
+/*
+ * The rows to print: the identities shown (v, n) in the order to show
+ * them, and the overruns of those identities (ov, nov) in time order.
+ * ranked: the identities are in --top order (highest percentage of a
+ * threshold first), not by messages.
+ */
+struct rview {
+	const struct report *r; /* whose rows they are */
+	struct rident **v;
+	size_t n;
+	struct roverrun **ov;
+	size_t nov;
+	int ranked;
+};
+
+/*
+ * report_view - the rows of r for printing: the peaks of l (NULL: none)
+ * added once, identities by messages (then name), peaks by rule and
+ * window, overruns by time, then the filter applied.  0, or -1 when
+ * memory runs out.  report_view_free() frees the arrays, not the rows.
+ */
+int report_view(struct report *, struct limits *, struct rview *);
+void report_view_free(struct rview *);
+
+/*
+ * report_filter_view - apply r's filter to a sorted view (report_filter.c):
+ * --identity keeps the identities named, --over-only those with an
+ * overrun, --top N the N with the highest percentage of a threshold
+ * (identities no limit counts follow, by messages), shown in that order;
+ * the overruns kept are those of the identities kept.  Also fills each
+ * row's noverruns and pct.  0, or -1 when memory runs out.
+ */
+int report_filter_view(const struct report *, struct rview *);
+
+/* report_ident_cmp - qsort order of struct rident pointers: most messages first, then by name */
+int report_ident_cmp(const void *, const void *);
+
+/*
+ * report_rank_cmp - qsort order of struct rident pointers for --top and
+ * the HTML page: the highest percentage of a threshold first, then the
+ * most messages, then by name (report_filter.c)
+ */
+int report_rank_cmp(const void *, const void *);
+
+#endif
