@@ -58,7 +58,7 @@
 #define IDLE_FLUSH_MS ((TRACK_LINK_WINDOW_US / 1000) + 1000)
 #define PRUNE_MS 60000
 #define PRUNE_ROWS 2000
-#define NOTE_EVERY 60 /* seconds between two notes of future lines or evictions */
+#define NOTE_EVERY 60      /* seconds between two notes of future lines or evictions */
 #define BUSY_FIRST_MS 1000 /* waits between tries while another process holds the database */
 #define BUSY_MAX_MS 30000
 

@@ -24,9 +24,9 @@
 #include "util/arr.h"
 #include "count/pipeline.h"
 
-#define PEND_MAX 64             /* lines held back for the look-ahead, at most */
+#define PEND_MAX 64                     /* lines held back for the look-ahead, at most */
 #define PEND_BYTES ((size_t)256 * 1024) /* and their bytes */
-#define UNTIMED INT64_MIN       /* a held-back line without a time */
+#define UNTIMED INT64_MIN               /* a held-back line without a time */
 
 /* A line held back for the look-ahead (replay), with what its parse gave. */
 struct pipeline_pend {

@@ -42,6 +42,16 @@ le64(const unsigned char *p)
 	    (uint64_t)p[7] << 56);
 }
 
+/* put64 - v as 8 bytes at p, little-endian */
+static void
+put64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
 /* rounds - n SipRounds on the state v[4] */
 static inline void
 rounds(uint64_t v[4], int n)
@@ -112,17 +122,18 @@ siphash24(const unsigned char key[SIPHASH_KEY_LEN], const void *msg, size_t n)
 /*
  * siphash_key_random - 16 bytes from getrandom(2) (it blocks only until
  * the kernel's pool is first initialised, early at boot); failing that
- * /dev/urandom; failing both, the clock, the pid and an address mixed
- * through SipHash, which is unpredictable enough to spoil precomputed
+ * /dev/urandom; failing both, the real and the monotonic clock and the
+ * pid mixed through SipHash, which is unpredictable enough to spoil precomputed
  * collisions but not a secret: -1 then.
  */
 int
 siphash_key_random(unsigned char key[SIPHASH_KEY_LEN])
 {
-	struct timespec ts = { 0, 0 };
+	struct timespec ts = { 0, 0 }, mono = { 0, 0 };
 	size_t got = 0;
 	ssize_t r;
-	uint64_t mix[4], h;
+	unsigned char mix[32];
+	uint64_t h;
 	int fd;
 
 	memset(key, 0, SIPHASH_KEY_LEN);
@@ -146,14 +157,15 @@ siphash_key_random(unsigned char key[SIPHASH_KEY_LEN])
 		if (got == SIPHASH_KEY_LEN)
 			return (0);
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	mix[0] = (uint64_t)ts.tv_sec;
-	mix[1] = (uint64_t)ts.tv_nsec;
-	mix[2] = (uint64_t)getpid();
-	mix[3] = (uint64_t)(uintptr_t)&ts;
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)clock_gettime(CLOCK_MONOTONIC, &mono);
+	put64(mix, (uint64_t)ts.tv_sec);
+	put64(mix + 8, (uint64_t)ts.tv_nsec);
+	put64(mix + 16, (uint64_t)getpid());
+	put64(mix + 24, (uint64_t)mono.tv_sec << 30 ^ (uint64_t)mono.tv_nsec);
 	h = siphash24(key, mix, sizeof(mix));
-	memcpy(key, &h, sizeof(h));
+	put64(key, h);
 	h = siphash24(key, mix, sizeof(mix));
-	memcpy(key + 8, &h, sizeof(h));
+	put64(key + 8, h);
 	return (-1);
 }
