@@ -476,6 +476,7 @@ on_metrics(struct ev *ev, int id, void *ctx)
 		return;
 	gettimeofday(&tv, NULL);
 	in.now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	in.future = d->pl.future_lines;
 	if (metrics_write(d->metrics, d->conf->metrics_file, &in, err, sizeof(err)) < 0) {
 		if (!d->metrics_failing)
 			log_warnx("%s (metrics not written until this works again)", err);

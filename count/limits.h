@@ -26,9 +26,11 @@
  *	last block ended longer ago than the longest window; how many times
  *	it was blocked (for block_time_factor) is then asked of the times
  *	source when one is set (the daemon's store), else kept in a compact
- *	identity -> count table.  Sweeps run every so many messages (as many
- *	as there are states and records), so the memory follows the
- *	identities inside the windows, not those ever seen.
+ *	identity -> count table.  A sweep runs when the states and records
+ *	have doubled since the last one left them (SWEEP_MIN more at least),
+ *	so at most about twice those inside the windows are held and a sweep
+ *	costs O(1) a state: the memory follows the identities inside the
+ *	windows, not those ever seen.
  *
  *	Blocks and re-arming.  The caller tells limits when an identity is
  *	blocked (limits_block, at the log time of the overrun or of a block

@@ -284,17 +284,20 @@ write_story(const struct frow *r, time_t base)
 	cr_assert_eq(fclose(fp), 0);
 }
 
+/* write_conf - the test's agent.conf; metrics: a metrics_file to write (NULL: none) */
 static void
-write_conf(void)
+write_conf(const char *metrics)
 {
 	FILE *fp = fopen(confp, "w");
 
 	cr_assert_not_null(fp);
 	fprintf(fp,
 	    "[agent]\nlog = %s\nstate = %s/state.db\nsocket = %s/ctl.sock\n"
-	    "start_at = beginning\nmode = monitor\n"
-	    "[limit submission]\nby = sasl\nmessages = 3/1h\nactions = hold\n",
+	    "start_at = beginning\nmode = monitor\n",
 	    logp, dir, dir);
+	if (metrics != NULL)
+		fprintf(fp, "metrics_file = %s\n", metrics);
+	fprintf(fp, "[limit submission]\nby = sasl\nmessages = 3/1h\nactions = hold\n");
 	cr_assert_eq(fclose(fp), 0);
 }
 
@@ -304,7 +307,7 @@ Test(future, audit_reports_future_lines, .init = setup, .fini = teardown)
 	static const size_t pick[] = { 0, 2, 3, 6 }; /* 2099, Dec 31, Jan 1, two in December */
 	size_t i;
 
-	write_conf();
+	write_conf(NULL);
 	for (i = 0; i < sizeof(pick) / sizeof(pick[0]); i++) {
 		const struct frow *r = &rows[pick[i]];
 		time_t base = r->base ? r->base : REPLAY_BASE;
@@ -333,7 +336,10 @@ Test(future, audit_reports_future_lines, .init = setup, .fini = teardown)
 	}
 }
 
-/* The daemon: the 4th message crosses, status says 1 future line, the log says so once. */
+/*
+ * The daemon: the 4th message crosses, status and metrics_file say 1
+ * future line, the log says so once.
+ */
 Test(future, daemon_counts_future_lines, .init = setup, .fini = teardown)
 {
 	static const size_t pick[] = { 1, 4 }; /* RFC 3339 2099, BSD 60 days ahead */
@@ -341,13 +347,14 @@ Test(future, daemon_counts_future_lines, .init = setup, .fini = teardown)
 
 	for (i = 0; i < sizeof(pick) / sizeof(pick[0]); i++) {
 		const struct frow *r = &rows[pick[i]];
-		char *js = NULL, *err;
+		char *js = NULL, *err, *prom, metrics[160];
 		pid_t pid;
 		int k;
 
 		sg_rm_tmpdir(dir);
 		cr_assert_eq(mkdir(dir, 0700), 0);
-		write_conf();
+		snprintf(metrics, sizeof(metrics), "%s/sendguard.prom", dir);
+		write_conf(metrics);
 		write_story(r, time(NULL) - 600);
 		pid = sg_spawn_daemon(confp, errp);
 		cr_assert_gt(pid, 0);
@@ -363,6 +370,11 @@ Test(future, daemon_counts_future_lines, .init = setup, .fini = teardown)
 		cr_expect(js != NULL && strstr(js, "\"future_lines\": 1") != NULL, "%s: %s", r->name,
 		    js ? js : "(no status)");
 		free(js);
+		/* written once the log the daemon found was read */
+		prom = sg_slurp_path(metrics);
+		cr_expect(prom != NULL && strstr(prom, "\nsendguard_future_lines_total 1\n") != NULL,
+		    "%s: %s", r->name, prom ? prom : "(no metrics file)");
+		free(prom);
 		cr_expect_neq(sg_kill_wait(pid, SIGTERM), -1);
 		err = sg_slurp_path(errp);
 		cr_assert_not_null(err);
