@@ -337,8 +337,8 @@ Test(future, audit_reports_future_lines, .init = setup, .fini = teardown)
 }
 
 /*
- * The daemon: the 4th message crosses, status and metrics_file say 1
- * future line, the log says so once.
+ * The daemon: the 4th message crosses, status (JSON and text) and
+ * metrics_file say 1 future line, the log says so once.
  */
 Test(future, daemon_counts_future_lines, .init = setup, .fini = teardown)
 {
@@ -370,6 +370,14 @@ Test(future, daemon_counts_future_lines, .init = setup, .fini = teardown)
 		cr_expect(js != NULL && strstr(js, "\"future_lines\": 1") != NULL, "%s: %s", r->name,
 		    js ? js : "(no status)");
 		free(js);
+		{
+			const char *sargv[] = { sg_bin(), "status", "-c", confp, NULL };
+			struct cmdres st = runcmd(sargv, NULL);
+
+			cr_expect_not_null(strstr(st.out, "\nFuture-dated lines: 1 (stamped ahead"),
+			    "%s: status says: %s", r->name, st.out);
+			cmdres_free(&st);
+		}
 		/* written once the log the daemon found was read */
 		prom = sg_slurp_path(metrics);
 		cr_expect(prom != NULL && strstr(prom, "\nsendguard_future_lines_total 1\n") != NULL,
