@@ -15,7 +15,7 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd
+PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libbz2 ships no pkg-config file on Debian 12 (libbz2-dev has only the
 # header and libbz2.so), so it is linked by name.

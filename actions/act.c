@@ -12,7 +12,14 @@
  *	the map, holds new mail), for act_message() and for the expiry timer
  *	at the earliest end.  The limits' owner hears of blocks by hand and
  *	of every block that ends through its hooks.
+ *
+ *	Every block (not in monitor mode) is logged in one stable line,
+ *	block_line(): "block: IDENTITY rule RULE ips A,B" (ips "-" for none),
+ *	the identity written as one word (util/esc ESC_WORD), then one line
+ *	per address for fail2ban, "block-ip: A identity IDENTITY rule
+ *	RULE": fail2ban takes one failure from a line, never more.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +48,8 @@ struct act_binfo {
  * what is the crossing as the postmaster's report gives it, of which the
  * callers fill identity, rule (the rule's name; "manual" by hand), limit
  * and window ("messages", "1h"; by hand "manual", "-"), threshold and
- * count (by hand 0) and time_us (of the crossing; by hand now);
+ * count (by hand 0), time_us (of the crossing; by hand now) and ips (the
+ * client IPs of the window; by hand those of the longest window);
  * decision_notify() adds the rest.
  */
 struct decision {
@@ -429,6 +437,69 @@ on_expiry(void *ctx)
 /* ---------------------------------------------------------------------- */
 /* decisions */
 
+/* ip_ok - s is an IPv4 or IPv6 address as written in a log (an "ipv6:" prefix allowed) */
+static int
+ip_ok(const char *s)
+{
+	unsigned char a[16];
+
+	if (strncmp(s, "ipv6:", 5) == 0)
+		s += 5;
+	return (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1);
+}
+
+/*
+ * block_ips - the addresses of list ("a,b,...") that are addresses, into
+ * out as "a,b" (",..." kept when the list was cut; "-" when none)
+ */
+static const char *
+block_ips(const char *list, struct buf *out)
+{
+	const char *p, *end;
+	char ip[64];
+	size_t n;
+
+	for (p = list != NULL ? list : ""; *p != '\0'; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		n = (size_t)(end - p);
+		if (n == 3 && memcmp(p, "...", 3) == 0 && out->len > 0) {
+			buf_adds(out, ",...");
+			continue;
+		}
+		if (n == 0 || n >= sizeof(ip))
+			continue;
+		memcpy(ip, p, n);
+		ip[n] = '\0';
+		if (ip_ok(ip))
+			buf_addf(out, "%s%s", out->len ? "," : "", ip);
+	}
+	return (out->len ? buf_str(out) : "-");
+}
+
+/*
+ * block_line - the one stable line of a block, and one line per address
+ * (see the top); the identity as one word, the addresses checked
+ */
+static void
+block_line(struct act *a, const char *identity, const char *rule, const char *list)
+{
+	char word[ACT_ID_VIS], ips[CLIENTS_TEXT_MAX];
+	const char *p, *end;
+	struct buf b, w;
+
+	buf_fixed(&w, word, sizeof(word));
+	(void)esc_buf(&w, identity, strlen(identity), ESC_WORD, sizeof(word) - 1);
+	buf_fixed(&b, ips, sizeof(ips));
+	act_say(a, ACT_WARN, "block: %s rule %s ips %s", word, rule, block_ips(list, &b));
+	for (p = buf_str(&b); *p != '\0'; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		if (end - p == 3 && memcmp(p, "...", 3) == 0)
+			continue;
+		act_say(a, ACT_WARN, "block-ip: %.*s identity %s rule %s", (int)(end - p), p, word,
+		    rule);
+	}
+}
+
 /*
  * block_record - the block of d into the store and memory (not in monitor
  * mode), with its state; logged when a verdict made it.  Returns 1 when
@@ -456,6 +527,7 @@ block_record(struct act *a, const struct decision *d, struct store_block *b, con
 	b->count = have == 1 ? prior.count + 1 : 1;
 	b->log_until_us = d->log_until_us;
 	b->until_us = d->dur_us > 0 ? now + d->dur_us : 0;
+	b->ips = d->what.ips;
 	mapped = want_map && map_mappable(a, d->what.identity, why);
 	if (want_map && !mapped)
 		act_say(a, ACT_WARN,
@@ -477,6 +549,8 @@ block_record(struct act *a, const struct decision *d, struct store_block *b, con
 		    d->what.count, d->what.threshold, d->what.window, d->queue_id, b->count,
 		    b->until_us ? conf_format_duration(d->dur_us / 1000000, tb, sizeof(tb))
 				: "ever");
+	if (!act_monitor(a))
+		block_line(a, d->what.identity, d->what.rule, d->what.ips);
 	return (mapped);
 }
 
@@ -558,8 +632,7 @@ decision_runs(struct act *a, const struct decision *d, const struct hold_list *q
 			decision_notify(a, d, ql, acts);
 			break;
 		case ACT_EXEC:
-			exec_job(a, d->what.identity, d->what.rule, d->what.count, d->what.window,
-			    ql);
+			exec_job(a, &d->what, ql);
 			break;
 		default:
 			break;
@@ -621,6 +694,7 @@ act_verdict(struct act *a, const struct limits_verdict *v)
 			.threshold = v->win->threshold,
 			.count = v->count,
 			.time_us = v->time_us,
+			.ips = v->ips,
 		},
 		.actions = r->actions,
 		.order = r->action_order,
@@ -736,7 +810,7 @@ act_block(struct act *a, const char *identity, int64_t seconds, act_done_fn done
 {
 	static const unsigned char order[] = { ACT_HOLD, ACT_BLOCK };
 	struct store_block b;
-	char buf[2048];
+	char buf[2048], ips[CLIENTS_TEXT_MAX] = "";
 	int is_sasl, map = map_of(a, identity, &is_sasl) != NULL || is_sasl;
 	/* a block by hand begins now */
 	struct decision d = {
@@ -754,6 +828,8 @@ act_block(struct act *a, const char *identity, int64_t seconds, act_done_fn done
 	};
 
 	d.log_until_us = d.dur_us > 0 ? log_clock(a) + d.dur_us : 0;
+	if (a->hooks.ips != NULL)
+		d.what.ips = a->hooks.ips(a->hooks.ctx, identity, ips, sizeof(ips));
 	if ((d.w = by_hand(a, err, errlen)) == NULL)
 		return (-1);
 	decide(a, &d);

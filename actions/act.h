@@ -42,6 +42,7 @@
 #include <stdio.h>
 
 #include "actions/run.h"
+#include "count/clients.h"
 #include "count/conf.h"
 #include "count/limits.h"
 #include "count/track.h"
@@ -74,12 +75,16 @@ void act_set_conf(struct act *, const struct conf *);
  * (the time of the last line read; without it the wall clock is used);
  * on_block tells of a block by hand from log time from until until (0:
  * until unblocked); on_end tells that a block ended (by hand or because
- * its time ran out) and that the identity's limits re-arm at log time at.
+ * its time ran out) and that the identity's limits re-arm at log time at;
+ * ips gives the client IPs a block by hand names ("a,b" into buf, len at
+ * least CLIENTS_TEXT_MAX; the addresses of its messages within the
+ * longest window of the rules), or NULL for none.
  */
 struct act_hooks {
 	int64_t (*clock)(void *ctx);
 	void (*on_block)(void *ctx, const char *identity, int64_t from_us, int64_t until_us);
 	void (*on_end)(void *ctx, const char *identity, int64_t at_us);
+	const char *(*ips)(void *ctx, const char *identity, char *buf, size_t len);
 	void *ctx;
 };
 void act_set_hooks(struct act *, const struct act_hooks *);

@@ -17,6 +17,7 @@
 #include "actions/act_int.h"
 #include "actions/exec.h"
 #include "actions/hold.h"
+#include "actions/notify.h"
 #include "util/esc.h"
 
 #define EXEC_ELEM_MAX ((size_t)64 * 1024) /* longest expanded argv element */
@@ -30,8 +31,8 @@
 static const char *
 var_value(int c, const struct exec_vars *v, char *num, size_t numsz, int *list)
 {
-	static const char names[] = "irwq";
-	const char *const vals[] = { v->identity, v->rule, v->window, v->qids };
+	static const char names[] = "irwqa";
+	const char *const vals[] = { v->identity, v->rule, v->window, v->qids, v->ips };
 	const char *p;
 
 	*list = c == 'q';
@@ -211,9 +212,9 @@ say_cut(struct act *a, const char *identity, size_t nqids)
 }
 
 void
-exec_job(struct act *a, const char *identity, const char *rule, long count, const char *window,
-    const struct hold_list *ql)
+exec_job(struct act *a, const struct notify_info *what, const struct hold_list *ql)
 {
+	const char *identity = what->identity;
 	struct exec_vars ev;
 	struct buf qids;
 	char **argv = NULL, err[256];
@@ -232,10 +233,11 @@ exec_job(struct act *a, const char *identity, const char *rule, long count, cons
 		return;
 	}
 	ev.identity = identity;
-	ev.rule = rule;
-	ev.count = count;
-	ev.window = window;
+	ev.rule = what->rule;
+	ev.count = what->count;
+	ev.window = what->window;
 	ev.qids = buf_str(&qids);
+	ev.ips = what->ips != NULL ? what->ips : "";
 	rc = exec_expand((const char *const *)a->conf->exec_argv, a->conf->exec_argc, &ev, &argv,
 	    err, sizeof(err));
 	if (rc < 0)

@@ -166,6 +166,8 @@ body(struct buf *b, const struct notify_info *ni, const struct tm *tm)
 	buf_addf(b, "Count:           %ld > %ld (threshold)\n", ni->count, ni->threshold);
 	field(b, "First queue ID:  ", ni->first_qid);
 	field(b, "Last queue ID:   ", ni->last_qid);
+	if (ni->ips != NULL && ni->ips[0] != '\0')
+		field(b, "Client IPs:      ", ni->ips);
 	buf_addf(b, "When:            %04d-%02d-%02dT%02d:%02d:%02dZ\n", tm->tm_year + 1900,
 	    tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec);
 	field(b, "Actions:         ", ni->actions);
@@ -224,13 +226,13 @@ static struct notify_info *
 ni_copy(const struct notify_info *ni)
 {
 	const char *const src[] = { ni->identity, ni->rule, ni->limit, ni->window, ni->first_qid,
-		ni->last_qid, ni->actions, ni->hostname, ni->from, ni->to };
-	const char **dst[10];
+		ni->last_qid, ni->actions, ni->hostname, ni->from, ni->to, ni->ips };
+	const char **dst[11];
 	struct notify_info *c;
 	size_t n = sizeof(*c), i, l;
 	char *p;
 
-	for (i = 0; i < 10; i++)
+	for (i = 0; i < 11; i++)
 		n += src[i] ? strlen(src[i]) + 1 : 0;
 	if ((c = calloc(1, n)) == NULL)
 		return (NULL);
@@ -245,8 +247,9 @@ ni_copy(const struct notify_info *ni)
 	dst[7] = &c->hostname;
 	dst[8] = &c->from;
 	dst[9] = &c->to;
+	dst[10] = &c->ips;
 	p = (char *)(c + 1);
-	for (i = 0; i < 10; i++) {
+	for (i = 0; i < 11; i++) {
 		if (src[i] == NULL) {
 			*dst[i] = NULL;
 			continue;

@@ -32,6 +32,7 @@ struct notify_info {
 	const char *identity, *rule, *limit, *window;
 	long threshold, count;
 	const char *first_qid, *last_qid; /* may be NULL */
+	const char *ips;                  /* client IPs "a,b" (",..." when cut); NULL: none */
 	int64_t time_us;                  /* of the crossing */
 	const char *actions; /* "hold: 12 queued messages held; block: in sasl map; ..." */
 	const char *hostname;

@@ -3,8 +3,9 @@
  *	cmd_audit - `sendguard audit`: replay logs through the pipeline and report
  * SUMMARY
  *	Reads each LOG in order (plain or compressed, - for stdin) with its own
- *	year clock, runs every line through the same pipeline as the daemon,
- *	and prints the report.  Runs no action.  The store is in memory
+ *	year clock, or a journal (journal:, journal:PATH) entry by entry,
+ *	runs every line through the same pipeline as the daemon, and prints
+ *	the report.  Runs no action.  The store is in memory
  *	unless --state FILE is given; the daemon's database is never touched.
  *	Exit: 0 no overrun, 1 an overrun, 2 usage/config/input error,
  *	3 runtime failure.
@@ -19,6 +20,7 @@
 #include "agent/cmds.h"
 #include "agent/cmdutil.h"
 #include "count/conf.h"
+#include "count/journal.h"
 #include "util/json.h"
 #include "count/pipeline.h"
 #include "count/report.h"
@@ -32,7 +34,8 @@ static const char audit_usage[] =
     "                       [--year Y] [--state FILE] [--top N] [--over-only]\n"
     "                       [--identity ID]... [--suggest] LOG...\n"
     "\n"
-    "Replay Postfix logs (plain, gzip, xz, bzip2, zstd, or - for stdin), in order,\n"
+    "Replay Postfix logs (plain, gzip, xz, bzip2, zstd, or - for stdin; journal: for\n"
+    "the system journal, journal:PATH for a journal file or directory), in order,\n"
     "and report per identity: messages, recipients, distinct client IPs, the peak of\n"
     "each configured window and every limit crossed, with the queue ID that crossed it.\n"
     "Runs no action and never touches the daemon's database.\n"
@@ -49,6 +52,8 @@ static const char audit_usage[] =
     "                      -90s, -30m, -2h, -7d (that long before now).\n"
     "                      --since yesterday --until today: all of yesterday.\n"
     "                      The report then shows the interval and its totals.\n"
+    "                      A journal is read from an hour before --since to an\n"
+    "                      hour after --until, by its own time.\n"
     "  -y, --year Y        year of the first line of logs without years (BSD syslog);\n"
     "                      default: inferred from each file's mtime\n"
     "      --state FILE    keep the state in this SQLite file instead of memory\n"
@@ -90,7 +95,9 @@ struct audit {
 	struct pipeline pl;
 	int pl_ok;
 	uint64_t too_long;
-	int tty; /* stderr is a terminal: show progress */
+	int journal;      /* a journal was read */
+	long postfix_uid; /* the mail owner's, once a journal needs it; -2 before */
+	int tty;          /* stderr is a terminal: show progress */
 	struct report_filter filter;
 	char *ids[AUDIT_IDS_MAX]; /* --identity, folded */
 	int suggest;              /* --suggest */
@@ -98,17 +105,23 @@ struct audit {
 	int sug_failed;
 };
 
-/* progress - one status line on a terminal */
-static void
-progress(const struct source *src, uint64_t lines, int done)
-{
-	const struct source_info *si = source_info(src);
+/*
+ * A journal is read from JOURNAL_MARGIN_US before --since (the client=
+ * line of a message accepted just after it) to as long after --until
+ * (the hand-off line that shows a message inside was a content filter's
+ * copy): a seek, where a file is read whole.
+ */
+#define JOURNAL_MARGIN_US (3600 * (int64_t)1000000)
 
-	if (si->size > 0 && si->pos <= si->size)
-		fprintf(stderr, "\rsendguard: %s: %3d%% %llu lines", si->name,
-		    (int)(si->pos * 100 / si->size), (unsigned long long)lines);
+/* progress - one status line on a terminal: name, how far (pos of size, 0: unknown), lines */
+static void
+progress(const char *name, uint64_t pos, uint64_t size, uint64_t lines, int done)
+{
+	if (size > 0 && pos <= size)
+		fprintf(stderr, "\rsendguard: %s: %3d%% %llu lines", name, (int)(pos * 100 / size),
+		    (unsigned long long)lines);
 	else
-		fprintf(stderr, "\rsendguard: %s: %llu lines", si->name, (unsigned long long)lines);
+		fprintf(stderr, "\rsendguard: %s: %llu lines", name, (unsigned long long)lines);
 	if (done)
 		fputs("\033[K\r", stderr);
 }
@@ -220,6 +233,7 @@ audit_args(struct audit *a, int argc, char **argv)
 
 	memset(a, 0, sizeof(*a));
 	a->fmt = REPORT_TABLE;
+	a->postfix_uid = -2;
 	a->now_us = (int64_t)time(NULL) * 1000000;
 	a->since = INT64_MIN;
 	a->until = INT64_MAX;
@@ -238,6 +252,16 @@ audit_args(struct audit *a, int argc, char **argv)
 		return (EXIT_USAGE);
 	}
 	return (-1);
+}
+
+/* on_outcome - every delivery outcome, for --suggest's bounces */
+static void
+on_outcome(void *ctx, const struct track_outcome *o)
+{
+	struct audit *a = ctx;
+
+	if (suggest_outcome(a->sug, o) < 0)
+		a->sug_failed = 1;
 }
 
 /* on_message - every message counted, for --suggest */
@@ -290,10 +314,13 @@ audit_open(struct audit *a)
 			return (EXIT_RUNTIME);
 		}
 		a->pl.on_message = on_message;
+		a->pl.on_outcome = on_outcome;
 		a->pl.ctx = a;
 	}
 	a->pl.since_us = a->since;
 	a->pl.until_us = a->until;
+	/* a --state file keeps the outcomes, as the daemon's does; memory needs none */
+	a->pl.keep_outcomes = a->state != NULL;
 	return (0);
 }
 
@@ -317,15 +344,72 @@ audit_file(struct audit *a, const char *path)
 	while ((r = source_next(src, &line, &len, err, sizeof(err))) > 0) {
 		pipeline_line(&a->pl, &clk, line, len);
 		if (a->tty && (a->pl.lines & 0xffff) == 0 && time(NULL) >= next) {
-			progress(src, a->pl.lines, 0);
+			progress(path, source_info(src)->pos, source_info(src)->size, a->pl.lines,
+			    0);
 			next = time(NULL) + 1;
 		}
 	}
 	if (a->tty && next != 0)
-		progress(src, a->pl.lines, 1);
+		progress(path, 0, 0, a->pl.lines, 1);
 	a->too_long += source_info(src)->long_lines;
 	source_close(src);
 	if (r < 0) {
+		fprintf(stderr, "sendguard: audit: %s\n", err);
+		return (EXIT_USAGE);
+	}
+	return (0);
+}
+
+/* audit_entry - one journal entry through the pipeline */
+static int
+audit_entry(void *ctx, const struct journal_entry *e)
+{
+	struct audit *a = ctx;
+
+	pipeline_entry(&a->pl, e->time_us, &e->origin, e->text, e->len,
+	    e->trust == JOURNAL_UNTRUSTED);
+	return (a->pl.failed ? 1 : 0);
+}
+
+/*
+ * audit_journal - the entries of the journal arg names (path NULL: the
+ * system journal) through the pipeline, from a seek near --since to just
+ * past --until; 0 or 2
+ */
+static int
+audit_journal(struct audit *a, const char *arg, const char *path)
+{
+	struct journal_opts o;
+	struct journal *jr;
+	char err[512];
+	time_t next = 0;
+	long n;
+
+	if (a->postfix_uid == -2 &&
+	    journal_user_uid(a->conf->postfix_user, &a->postfix_uid, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sendguard: audit: %s: %s\n", arg, err);
+		return (EXIT_USAGE);
+	}
+	memset(&o, 0, sizeof(o));
+	o.path = path;
+	o.postfix_uid = a->postfix_uid;
+	o.from_us = a->since == INT64_MIN ? INT64_MIN : a->since - JOURNAL_MARGIN_US;
+	o.to_us = a->until == INT64_MAX ? INT64_MAX : a->until + JOURNAL_MARGIN_US;
+	if (journal_open(&jr, &o, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sendguard: audit: %s\n", err);
+		return (EXIT_USAGE);
+	}
+	a->journal = 1;
+	while ((n = journal_read(jr, audit_entry, a, 65536, err, sizeof(err))) > 0 && !a->pl.failed)
+		if (a->tty && time(NULL) >= next) {
+			progress(arg, 0, 0, a->pl.lines, 0);
+			next = time(NULL) + 1;
+		}
+	if (a->tty && next != 0)
+		progress(arg, 0, 0, a->pl.lines, 1);
+	a->too_long += journal_long(jr);
+	journal_close(jr);
+	if (n < 0) {
 		fprintf(stderr, "sendguard: audit: %s\n", err);
 		return (EXIT_USAGE);
 	}
@@ -351,6 +435,8 @@ audit_report(struct audit *a)
 		.lines = pl->lines,
 		.unparsed = pl->unparsed,
 		.too_long = a->too_long,
+		.untrusted = pl->untrusted,
+		.journal = a->journal,
 		.first_us = pl->first_us,
 		.last_us = pl->last_us,
 		.track = track_stats(pl->track),
@@ -404,8 +490,12 @@ cmd_audit(int argc, char **argv)
 	}
 	a.tty = isatty(STDERR_FILENO);
 	if ((rc = audit_open(&a)) == 0) {
-		for (i = optind; i < argc && rc == 0 && !a.pl.failed; i++)
-			rc = audit_file(&a, argv[i]);
+		for (i = optind; i < argc && rc == 0 && !a.pl.failed; i++) {
+			const char *jpath;
+
+			rc = journal_spec(argv[i], &jpath) ? audit_journal(&a, argv[i], jpath)
+							   : audit_file(&a, argv[i]);
+		}
 		if (rc == 0)
 			rc = audit_report(&a);
 	}

@@ -9,6 +9,11 @@
  *	the exemptions; address ranges after the globs, as ADDRESS/BITS) and
  *	returns 0, or 3 when stdout cannot be written.  A broken file is
  *	refused here, as by `run`; only the client commands read it leniently.
+ *	With log = journal (or journal:PATH) it also tries the journal the
+ *	way `run` will open it: one that cannot be opened or read (a missing
+ *	path, files this user may not read) is an error (exit 2); one with no
+ *	entry yet, and a postfix_user that is no user on this host, are
+ *	warnings on stderr.
  * UNTRUSTED INPUT
  *	The command line and the config file; conf_load() refuses control
  *	characters, so every value printed here is plain text.
@@ -18,13 +23,16 @@
 
 #include "agent/cmds.h"
 #include "count/conf.h"
+#include "count/journal.h"
 
 static const char usage_text[] =
     "usage: sendguard check-config [-c FILE]\n"
     "\n"
     "Reads the configuration (default " SG_DEFAULT_CONF ") and reports every\n"
     "error as FILE:LINE: message (exit 2), or prints a summary of the mode,\n"
-    "the log, the state file, each limit rule and the exemptions (exit 0).\n";
+    "the log, the state file, each limit rule and the exemptions (exit 0).\n"
+    "With log = journal or journal:PATH it also opens the journal: one that\n"
+    "cannot be read is an error (exit 2).\n";
 
 static const char *const action_names[] = { "hold", "block", "notify", "exec" };
 
@@ -91,12 +99,15 @@ print_rule(FILE *fp, const struct conf_rule *r)
 static void
 print_summary(FILE *fp, const struct conf *c)
 {
+	const char *jpath;
 	char buf[64];
 	size_t i, j, n;
 	int by, any = 0;
 
 	fprintf(fp, "mode %s\n", c->mode == MODE_MONITOR ? "monitor" : "enforce");
 	fprintf(fp, "log %s\n", strcmp(c->log, "-") == 0 ? "- (standard input)" : c->log);
+	if (journal_spec(c->log, &jpath))
+		fprintf(fp, "postfix_user %s\n", c->postfix_user);
 	fprintf(fp, "state %s\n", c->state);
 	if (c->metrics_file != NULL)
 		fprintf(fp, "metrics_file %s\n", c->metrics_file);
@@ -120,6 +131,32 @@ print_summary(FILE *fp, const struct conf *c)
 	}
 	if (!any)
 		fputs("exempt none\n", fp);
+}
+
+/*
+ * check_journal - log names a journal: can it be read, and is the mail
+ * owner a user?  0, or EXIT_USAGE after the message
+ */
+static int
+check_journal(const char *path, const struct conf *c)
+{
+	const char *jpath;
+	char err[1024];
+	long uid;
+	int r;
+
+	if (!journal_spec(c->log, &jpath))
+		return (0);
+	if ((r = journal_check(jpath, err, sizeof(err))) < 0) {
+		fprintf(stderr, "sendguard: %s: log: %s\n", path, err);
+		return (EXIT_USAGE);
+	}
+	if (r > 0)
+		fprintf(stderr, "sendguard: %s: warning: log: %s\n", path, err);
+	if (journal_user_uid(c->postfix_user, &uid, err, sizeof(err)) < 0)
+		fprintf(stderr, "sendguard: %s: warning: %s; `run` cannot start until it is\n",
+		    path, err);
+	return (0);
 }
 
 /* cmd_check_config - argv[0] is "check-config"; returns the exit code */
@@ -154,6 +191,10 @@ cmd_check_config(int argc, char **argv)
 	}
 	if ((rc = cmd_load_conf(path, &c)) != 0)
 		return (rc);
+	if ((rc = check_journal(path, c)) != 0) {
+		conf_free(c);
+		return (rc);
+	}
 	print_summary(stdout, c);
 	conf_free(c);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -2,14 +2,15 @@
  * NAME
  *	daemon - `sendguard run`: follow the live log and count
  * SUMMARY
- *	One event loop (agent/ev) over the log follower's inotify descriptor
- *	(agent/tail), a signalfd (SIGHUP: reload the configuration keeping
+ *	One event loop (util/ev) over the log source's descriptor
+ *	(agent/logsrc: a file's inotify, or the journal's), a signalfd
+ *	(SIGHUP: reload the configuration keeping
  *	all counts; SIGTERM/SIGINT: commit and stop), timers and the control
  *	socket (agent/control).  Every wake reads what the log has, at most
  *	DAEMON_BATCH lines at a time, through the same pipeline as `audit`;
  *	each batch is one transaction that holds its messages, its verdicts,
- *	the tracker's changed in-flight state and the log position after its
- *	last line.  A crash therefore loses nothing and counts nothing twice:
+ *	the tracker's changed in-flight state and the log position (a file's
+ *	offset or the journal's cursor) after its last line.  A crash therefore loses nothing and counts nothing twice:
  *	the next start restores the tracker, rebuilds the windows from the
  *	stored messages, and resumes the log at the committed position.
  *	A failure to write the database stops the daemon (exit 3) with the
@@ -44,13 +45,13 @@
 #include "count/conf.h"
 #include "agent/control.h"
 #include "agent/explain.h"
+#include "agent/logsrc.h"
 #include "agent/metrics.h"
 #include "util/ev.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "count/pipeline.h"
 #include "agent/status.h"
-#include "count/tail.h"
 #include "store/store.h"
 #include "util/priv.h"
 
@@ -67,18 +68,15 @@ struct daemon {
 	struct conf *conf;
 	struct ev *ev;
 	struct store *store;
-	struct tail *tail;
+	struct logsrc *src; /* the log: a file or the journal */
 	struct pipeline pl;
 	int pl_ok;
-	struct pf_clock clk;
 	int ctl;                /* the listening control socket */
 	struct control *ctlsrv; /* its clients */
 	int lockfd;             /* one daemon per state database (store_lock) */
 	int idle_timer;
 	int busy_ms;       /* the wait before the next try while another holds the database */
 	time_t busy_since; /* when that began, 0 when not busy */
-	struct tail_pos pos;
-	int pos_dirty;
 	int exit_code;
 	int stdin_file;  /* log = - from a regular file: no epoll */
 	struct act *act; /* enforcement, made with the loop */
@@ -93,8 +91,9 @@ struct daemon {
 static const char run_usage[] =
     "usage: sendguard run [-c FILE] [-f]\n"
     "\n"
-    "Follow the Postfix log named by `log =` (through rotation and truncation,\n"
-    "resuming where it stopped after a restart) and count every accepted message\n"
+    "Follow the Postfix log named by `log =`, a file (through rotation and\n"
+    "truncation) or the systemd journal, resuming where it stopped after a\n"
+    "restart, and count every accepted message\n"
     "per identity.  -f stays in the foreground and logs to stderr (for systemd\n"
     "Type=simple); otherwise it detaches and logs to syslog (LOG_MAIL).\n"
     "SIGHUP reloads the configuration keeping all counts; SIGTERM stops cleanly.\n";
@@ -236,6 +235,15 @@ on_end_hook(void *ctx, const char *identity, int64_t at)
 	limits_unblock(d->pl.limits, identity, at);
 }
 
+/* ips_hook - the client IPs a block by hand names: those of the limits' longest window */
+static const char *
+ips_hook(void *ctx, const char *identity, char *buf, size_t len)
+{
+	struct daemon *d = ctx;
+
+	return (limits_ips(d->pl.limits, identity, log_now(d), buf, len));
+}
+
 /* act_log - enforcement's messages into our log */
 static void
 act_log(void *ctx, enum act_level lv, const char *msg)
@@ -261,7 +269,6 @@ fail_stop(struct daemon *d, const char *what)
 static int
 commit(struct daemon *d)
 {
-	struct store_cursor c;
 	char err[512];
 
 	if (d->pl.failed) {
@@ -272,35 +279,14 @@ commit(struct daemon *d)
 		fail_stop(d, "saving the tracker state failed");
 		return (-1);
 	}
-	if (d->pos_dirty && strcmp(d->conf->log, "-") != 0) {
-		c.dev = d->pos.dev;
-		c.ino = d->pos.ino;
-		c.offset = d->pos.offset;
-		snprintf(c.fingerprint, sizeof(c.fingerprint), "%s", d->pos.fp);
-		if (store_set_cursor(d->store, d->conf->log, &c, err, sizeof(err)) < 0) {
-			fail_stop(d, err);
-			return (-1);
-		}
-	}
-	if (store_commit(d->store, err, sizeof(err)) < 0) {
+	if (logsrc_save(d->src, d->store, err, sizeof(err)) < 0 ||
+	    store_commit(d->store, err, sizeof(err)) < 0) {
 		fail_stop(d, err);
 		return (-1);
 	}
-	d->pos_dirty = 0;
 	if (d->act != NULL)
 		act_kick(d->act); /* what the batch decided, now that it is recorded */
 	return (0);
-}
-
-static int
-on_line(void *ctx, const char *line, size_t len, const struct tail_pos *after)
-{
-	struct daemon *d = ctx;
-
-	pipeline_line(&d->pl, &d->clk, line, len);
-	d->pos = *after;
-	d->pos_dirty = 1;
-	return (d->pl.failed ? 1 : 0);
 }
 
 /*
@@ -338,7 +324,7 @@ note_trust(struct daemon *d)
 static void read_log(struct daemon *);
 
 static void
-on_tail(struct ev *ev, int fd, int events, void *ctx)
+on_log(struct ev *ev, int fd, int events, void *ctx)
 {
 	(void)ev;
 	(void)fd;
@@ -353,7 +339,7 @@ on_busy_retry(struct ev *ev, int id, void *ctx)
 	struct daemon *d = ctx;
 
 	(void)id;
-	if (ev_add_fd(ev, tail_fd(d->tail), EV_READ, on_tail, d) < 0) {
+	if (ev_add_fd(ev, logsrc_fd(d->src), EV_READ, on_log, d) < 0) {
 		log_warn("event loop");
 		d->exit_code = EXIT_RUNTIME;
 		ev_stop(ev);
@@ -383,7 +369,7 @@ busy_wait(struct daemon *d, const char *err)
 	    err, STORE_BUSY_MS / 1000, d->busy_ms / 1000);
 	if (d->stdin_file)
 		return;
-	(void)ev_del_fd(d->ev, tail_fd(d->tail));
+	(void)ev_del_fd(d->ev, logsrc_fd(d->src));
 	if (ev_add_timer(d->ev, (uint64_t)d->busy_ms, 0, on_busy_retry, d) < 0) {
 		log_warn("event loop");
 		d->exit_code = EXIT_RUNTIME;
@@ -423,7 +409,7 @@ read_log(struct daemon *d)
 	do {
 		if (begin(d) < 0)
 			return;
-		if ((n = tail_read(d->tail, on_line, d, DAEMON_BATCH, err, sizeof(err))) < 0) {
+		if ((n = logsrc_read(d->src, DAEMON_BATCH, err, sizeof(err))) < 0) {
 			log_warnx("%s", err);
 			n = 0;
 		}
@@ -433,7 +419,7 @@ read_log(struct daemon *d)
 		if (n > 0 && track_held(d->pl.track) > 0)
 			ev_reset_timer(d->ev, d->idle_timer, IDLE_FLUSH_MS);
 	} while (n >= DAEMON_BATCH);
-	if (tail_eof(d->tail)) {
+	if (logsrc_eof(d->src)) {
 		log_info("end of standard input");
 		ev_stop(d->ev);
 	}
@@ -468,7 +454,8 @@ on_metrics(struct ev *ev, int id, void *ctx)
 	struct daemon *d = ctx;
 	struct timeval tv;
 	char err[512];
-	struct metrics_input in = { d->conf, &d->pl, d->pl.limits, d->store, 0, 0, 0 };
+	struct metrics_input in = { d->conf, &d->pl, d->pl.limits, d->store, 0, d->pl.untrusted,
+		0 };
 
 	(void)ev;
 	(void)id;
@@ -595,8 +582,10 @@ reload(struct daemon *d)
 		return;
 	}
 	if (strcmp(nc->log, d->conf->log) != 0 || strcmp(nc->state, d->conf->state) != 0 ||
-	    strcmp(nc->socket, d->conf->socket) != 0)
-		log_warnx("log, state and socket changes take effect at the next start");
+	    strcmp(nc->socket, d->conf->socket) != 0 ||
+	    strcmp(nc->postfix_user, d->conf->postfix_user) != 0)
+		log_warnx(
+		    "log, postfix_user, state and socket changes take effect at the next start");
 	if ((nl = rebuild(d, nc, d->pl.limits)) == NULL) {
 		log_warnx("configuration not reloaded; keeping the old one");
 		conf_free(nc);
@@ -661,9 +650,7 @@ status_answer(struct daemon *d, FILE *fp, int json)
 	si.lines = d->pl.lines;
 	si.last_us = d->pl.last_us;
 	si.mode = d->conf->mode == MODE_MONITOR ? "monitor" : "enforce";
-	si.dev = d->pos.dev;
-	si.ino = d->pos.ino;
-	si.offset = d->pos.offset;
+	logsrc_status(d->src, &si);
 	si.future_lines = d->pl.future_lines;
 	status_print(fp, d->pl.limits, d->store, status_now(d->pl.last_us), &si, json);
 }
@@ -702,13 +689,6 @@ on_request(void *ctx, struct control_client *c, const struct control_req *r)
 	}
 	control_reply(c, buf != NULL ? buf : "", buf != NULL ? len : 0);
 	free(buf);
-}
-
-static void
-on_note(void *ctx, const char *msg)
-{
-	(void)ctx;
-	log_info("%s", msg);
 }
 
 /* restore_cb - one saved tracker entry */
@@ -774,8 +754,6 @@ open_state(struct daemon *d)
 static int
 start(struct daemon *d)
 {
-	struct store_cursor c;
-	struct tail_pos pos, *resume = NULL;
 	struct limits *l;
 	char err[512];
 	int ns, r;
@@ -789,6 +767,7 @@ start(struct daemon *d)
 	}
 	d->pl_ok = 1;
 	d->pl.external_txn = 1;
+	d->pl.keep_outcomes = 1;
 	d->pl.on_verdict = on_verdict;
 	d->pl.on_message = on_message;
 	d->pl.on_event = on_event;
@@ -808,27 +787,10 @@ start(struct daemon *d)
 	limits_free(d->pl.limits);
 	d->pl.limits = l;
 	/* the log, where we stopped */
-	if (strcmp(d->conf->log, "-") != 0) {
-		if ((r = store_get_cursor(d->store, d->conf->log, &c, err, sizeof(err))) < 0) {
-			log_warnx("%s", err);
-			return (EXIT_RUNTIME);
-		}
-		if (r == 1) {
-			memset(&pos, 0, sizeof(pos));
-			pos.dev = c.dev;
-			pos.ino = c.ino;
-			pos.offset = c.offset;
-			snprintf(pos.fp, sizeof(pos.fp), "%s", c.fingerprint);
-			resume = &pos;
-		}
-	}
-	if (tail_open(&d->tail, d->conf->log, resume,
-		d->conf->start_at == START_BEGINNING ? TAIL_START_BEGINNING : TAIL_START_END,
-		on_note, d, err, sizeof(err)) < 0) {
+	if (logsrc_start(&d->src, d->conf, d->store, &d->pl, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		return (EXIT_RUNTIME);
 	}
-	pf_clock_init(&d->clk, 0, time(NULL), &zone_local);
 	/* the control socket */
 	if ((d->ctl = control_listen(d->conf->socket, err, sizeof(err))) < 0) {
 		log_warnx("%s", err);
@@ -848,7 +810,7 @@ start_loop(struct daemon *d)
 		log_warn("event loop");
 		return (EXIT_RUNTIME);
 	}
-	if (ev_add_fd(d->ev, tail_fd(d->tail), EV_READ, on_tail, d) < 0) {
+	if (ev_add_fd(d->ev, logsrc_fd(d->src), EV_READ, on_log, d) < 0) {
 		/* standard input from a regular file cannot be polled: read it all */
 		if (!(errno == EPERM && strcmp(d->conf->log, "-") == 0)) {
 			log_warn("event loop");
@@ -872,7 +834,7 @@ start_loop(struct daemon *d)
 		return (EXIT_RUNTIME);
 	}
 	{
-		const struct act_hooks h = { clock_hook, on_block_hook, on_end_hook, d };
+		const struct act_hooks h = { clock_hook, on_block_hook, on_end_hook, ips_hook, d };
 
 		act_set_hooks(d->act, &h);
 	}
@@ -932,6 +894,8 @@ cmd_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if ((rc = start(&d)) == 0) {
 		if (!fg) {
+			char err[512];
+
 			if (daemon(1, 0) < 0) {
 				log_warn("daemon");
 				rc = EXIT_RUNTIME;
@@ -939,6 +903,11 @@ cmd_run(int argc, char **argv)
 			}
 			log_init(1, 0);
 			(void)store_lock_pid(d.lockfd); /* the pid that holds it now */
+			if (logsrc_after_fork(d.src, err, sizeof(err)) < 0) {
+				log_warnx("%s", err);
+				rc = EXIT_RUNTIME;
+				goto out;
+			}
 		}
 		if ((rc = start_loop(&d)) != 0)
 			goto out;
@@ -947,13 +916,13 @@ cmd_run(int argc, char **argv)
 		    d.conf->mode == MODE_MONITOR ? "monitor" : "enforce");
 		read_log(&d); /* what the log already has */
 		on_metrics(NULL, 0, &d);
-		while (d.stdin_file && d.exit_code == 0 && !tail_eof(d.tail))
+		while (d.stdin_file && d.exit_code == 0 && !logsrc_eof(d.src))
 			read_log(&d);
-		if (d.exit_code == 0 && !tail_eof(d.tail) && ev_run(d.ev) < 0) {
+		if (d.exit_code == 0 && !logsrc_eof(d.src) && ev_run(d.ev) < 0) {
 			log_warn("event loop");
 			d.exit_code = EXIT_RUNTIME;
 		}
-		if (d.exit_code == 0 && tail_eof(d.tail))
+		if (d.exit_code == 0 && logsrc_eof(d.src))
 			on_idle(NULL, 0, &d); /* standard input ended: count what is held */
 		drain(&d);
 		rc = d.exit_code;
@@ -968,7 +937,7 @@ out:
 	}
 	metrics_free(d.metrics);
 	ev_free(d.ev);
-	tail_close(d.tail);
+	logsrc_close(d.src);
 	if (d.pl_ok)
 		pipeline_free(&d.pl);
 	store_close(d.store);

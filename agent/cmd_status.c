@@ -13,6 +13,7 @@
 #include "actions/act.h"
 #include "agent/cmds.h"
 #include "agent/control.h"
+#include "agent/logsrc.h"
 #include "agent/status.h"
 #include "count/pipeline.h"
 #include "store/store.h"
@@ -40,6 +41,7 @@ cmd_status(int argc, char **argv)
 	struct store *st = NULL;
 	struct limits *l = NULL;
 	struct status_info si;
+	struct store_cursor cur;
 	char err[512];
 	int json = 0, r, rc = 0;
 	int64_t last, now;
@@ -86,6 +88,7 @@ cmd_status(int argc, char **argv)
 	si.state = conf->state;
 	si.last_us = last;
 	si.mode = conf->mode == MODE_MONITOR ? "monitor" : "enforce";
+	logsrc_stored(conf, st, &cur, &si);
 	if (status_print(stdout, l, st, now, &si, json) < 0 || fflush(stdout) != 0)
 		rc = EXIT_RUNTIME;
 out:

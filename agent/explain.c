@@ -2,7 +2,11 @@
  * NAME
  *	explain - the story behind an identity's state (see explain.h)
  * SUMMARY
- *	One section per kind of record, each "  none" when empty.  What a
+ *	One section per kind of record, each "  none" when empty: the block
+ *	(with the client IPs it named), the limits crossed, the delivery
+ *	outcomes and distinct senders, the client IPs (each with its
+ *	messages, first and last time), the latest messages, the holds, the
+ *	runs of the actions.  What a
  *	block state means comes from actions/ (act_state_*), so the words
  *	here and the decisions there cannot drift apart.
  */
@@ -13,8 +17,11 @@
 #include "actions/act.h"
 #include "actions/job.h"
 #include "agent/explain.h"
+#include "count/clients.h"
 #include "util/esc.h"
 #include "util/json.h"
+
+#define EXPLAIN_IPS 20 /* client IPs shown, those with most messages */
 
 /* The walk over one section. */
 struct ex {
@@ -63,6 +70,35 @@ ex_hold(void *ctx, const struct store_hold *h)
 
 	return (ex_put(ctx, "  %-16s %-9s requested %s\n", h->queue_id ? h->queue_id : "-",
 	    h->state ? h->state : "-", json_time(h->requested_us, tb, sizeof(tb))));
+}
+
+/* ex_client - one client IP with its messages, first and last */
+static int
+ex_client(void *ctx, const struct store_client *c)
+{
+	char tb[40], tb2[40], ipv[64];
+
+	return (ex_put(ctx, "  %-39s %6lld message%s  first %s  last %s\n",
+	    esc_vis(c->ip, ipv, sizeof(ipv)), (long long)c->messages, c->messages == 1 ? " " : "s",
+	    json_time(c->first_us, tb, sizeof(tb)), json_time(c->last_us, tb2, sizeof(tb2))));
+}
+
+/* ex_deliveries - the identity's delivery outcomes and distinct senders; 0 or -1 */
+static int
+ex_deliveries(struct store *st, const char *identity, FILE *fp, char *err, size_t errlen)
+{
+	struct store_deliveries d = { 0 };
+
+	if (store_get_deliveries(st, identity, INT64_MIN, &d, err, errlen) < 0)
+		return (-1);
+	fprintf(fp,
+	    "\ndeliveries (of its %lld stored messages, a content filter's copies counting for "
+	    "their originals):\n"
+	    "  delivered %lld, deferred %lld (attempts), bounced %lld (recipients); "
+	    "%lld distinct sender%s\n",
+	    (long long)d.messages, (long long)d.delivered, (long long)d.deferred,
+	    (long long)d.bounced, (long long)d.senders, d.senders == 1 ? "" : "s");
+	return (0);
 }
 
 /* ex_count - one more hold of a state */
@@ -116,24 +152,32 @@ explain_print(struct store *st, const char *identity, FILE *fp, char *err, size_
 {
 	struct store_block b;
 	struct ex e = { fp, 0 };
-	char buf[2048], idv[256], tb[40], tb2[40];
+	char buf[2048], idv[256], tb[40], tb2[40], ipv[CLIENTS_TEXT_MAX];
 	long unconfirmed = 0;
 	int have;
 
 	fprintf(fp, "%s\n", esc_vis(identity, idv, sizeof(idv)));
 	if ((have = store_get_block(st, identity, &b, buf, sizeof(buf), err, errlen)) < 0)
 		return (-1);
-	if (have == 1)
+	if (have == 1) {
 		fprintf(fp, "state: %s%s (rule %s) since %s until %s; blocked %ld time%s\n",
 		    b.state, state_words(b.state), b.rule ? b.rule : "-",
 		    json_time(b.since_us, tb, sizeof(tb)),
 		    b.until_us ? json_time(b.until_us, tb2, sizeof(tb2)) : "unblocked by hand",
 		    b.count, b.count == 1 ? "" : "s");
-	else
+		fprintf(fp, "its last block named the client IPs: %s\n",
+		    b.ips != NULL && b.ips[0] != '\0' ? esc_vis(b.ips, ipv, sizeof(ipv)) : "none");
+	} else
 		fputs("state: never blocked\n", fp);
 	fputs("\nlimits crossed:\n", fp);
 	if (section_end(&e,
 		store_each_verdict(st, identity, INT64_MIN, ex_verdict, &e, err, errlen)) < 0)
+		return (-1);
+	if (ex_deliveries(st, identity, fp, err, errlen) < 0)
+		return (-1);
+	fprintf(fp, "\nclient IPs (%d with most messages, at most):\n", EXPLAIN_IPS);
+	if (section_end(&e,
+		store_each_client(st, identity, EXPLAIN_IPS, ex_client, &e, err, errlen)) < 0)
 		return (-1);
 	fputs("\nlatest messages (50 at most):\n", fp);
 	if (section_end(&e, store_each_recent(st, identity, 50, ex_msg, &e, err, errlen)) < 0)

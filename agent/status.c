@@ -16,6 +16,7 @@
 
 #include "actions/act.h"
 #include "agent/status.h"
+#include "count/clients.h"
 #include "store/store.h"
 #include "util/arr.h"
 #include "util/buf.h"
@@ -56,6 +57,24 @@ json_key(FILE *fp, const char *key, const char *s)
 	json_cstr(fp, s);
 }
 
+/* json_ips - ", \"ips\": [...]": the client IPs a block named ("a,b"), "..." left out */
+static void
+json_ips(FILE *fp, const char *ips)
+{
+	const char *p, *end;
+	int n = 0;
+
+	fputs(", \"ips\": [", fp);
+	for (p = ips != NULL ? ips : ""; *p != '\0'; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		if (end == p || (end - p == 3 && memcmp(p, "...", 3) == 0))
+			continue;
+		fputs(n++ ? ", " : "", fp);
+		esc_fp(fp, p, (size_t)(end - p), ESC_JSON);
+	}
+	fputc(']', fp);
+}
+
 /* count_hold - one more hold of a state */
 static int
 count_hold(void *ctx, const struct store_hold *h)
@@ -80,7 +99,7 @@ static int
 st_block(void *ctx, const struct store_block *b)
 {
 	struct stw *w = ctx;
-	char tb[40], tb2[40], idv[256];
+	char tb[40], tb2[40], idv[256], ipv[CLIENTS_TEXT_MAX];
 	int64_t held;
 	long long unconf;
 
@@ -101,9 +120,11 @@ st_block(void *ctx, const struct store_block *b)
 			fputs("null", w->fp);
 		fprintf(w->fp,
 		    ", \"held\": %lld, \"unconfirmed\": %lld, \"in_map\": %s, \"holds_new\": %s, "
-		    "\"times\": %ld}",
+		    "\"times\": %ld",
 		    (long long)held, unconf, act_state_mapped(b->state) ? "true" : "false",
 		    act_state_holds(b->state) ? "true" : "false", b->count);
+		json_ips(w->fp, b->ips);
+		fputc('}', w->fp);
 	} else {
 		char uc[64] = "";
 
@@ -114,6 +135,8 @@ st_block(void *ctx, const struct store_block *b)
 		    json_time(b->since_us, tb, sizeof(tb)),
 		    b->until_us ? json_time(b->until_us, tb2, sizeof(tb2)) : "unblocked by hand",
 		    (long long)held, uc, act_state_mapped(b->state) ? ", in the access map" : "");
+		if (b->ips != NULL && b->ips[0] != '\0')
+			fprintf(w->fp, "    ips %s\n", esc_vis(b->ips, ipv, sizeof(ipv)));
 	}
 	return (counted(w));
 }
@@ -363,6 +386,40 @@ counts_text(FILE *fp, const struct cset *cs)
 	}
 }
 
+/* json_time_or_null - a time as a JSON string, null for INT64_MIN */
+static void
+json_time_or_null(FILE *fp, int64_t us)
+{
+	char tb[40];
+
+	if (us != INT64_MIN)
+		fprintf(fp, "\"%s\"", json_time(us, tb, sizeof(tb)));
+	else
+		fputs("null", fp);
+}
+
+/*
+ * position_json - ", \"position\": {...}": a file's dev, ino and offset or
+ * the journal's cursor, and the time of the line or entry it stands after
+ */
+static void
+position_json(FILE *fp, const struct status_info *si)
+{
+	if (!si->has_pos)
+		return;
+	fputs(", \"position\": {", fp);
+	if (si->cursor != NULL) {
+		fputs("\"cursor\": ", fp);
+		json_cstr(fp, si->cursor);
+	} else
+		fprintf(fp, "\"dev\": %llu, \"ino\": %llu, \"offset\": %llu",
+		    (unsigned long long)si->dev, (unsigned long long)si->ino,
+		    (unsigned long long)si->offset);
+	fputs(", \"time\": ", fp);
+	json_time_or_null(fp, si->pos_us);
+	fputc('}', fp);
+}
+
 /* daemon_json - the "now" and "daemon" members, closing the object */
 static void
 daemon_json(FILE *fp, int64_t now, const struct status_info *si)
@@ -373,19 +430,17 @@ daemon_json(FILE *fp, int64_t now, const struct status_info *si)
 	    json_time(now, tb, sizeof(tb)), si->running ? "true" : "false");
 	if (si->running)
 		fprintf(fp,
-		    ", \"pid\": %ld, \"lines\": %llu, \"position\": {\"dev\": %llu, "
-		    "\"ino\": %llu, \"offset\": %llu}, \"future_lines\": %llu",
-		    si->pid, (unsigned long long)si->lines, (unsigned long long)si->dev,
-		    (unsigned long long)si->ino, (unsigned long long)si->offset,
+		    ", \"pid\": %ld, \"lines\": %llu, \"untrusted\": %llu, \"future_lines\": %llu",
+		    si->pid, (unsigned long long)si->lines, (unsigned long long)si->untrusted,
 		    (unsigned long long)si->future_lines);
+	position_json(fp, si);
 	json_key(fp, "log", si->log);
+	if (si->source != NULL)
+		json_key(fp, "source", si->source);
 	json_key(fp, "state", si->state);
 	json_key(fp, "mode", si->mode);
 	fputs(", \"last_log_time\": ", fp);
-	if (si->last_us != INT64_MIN)
-		fprintf(fp, "\"%s\"", json_time(si->last_us, tb, sizeof(tb)));
-	else
-		fputs("null", fp);
+	json_time_or_null(fp, si->last_us);
 	fputs("}}\n", fp);
 }
 
@@ -394,11 +449,12 @@ static void
 daemon_text(FILE *fp, int64_t now, const struct status_info *si)
 {
 	char tb[40];
+	int journal = si->source != NULL && strcmp(si->source, "journal") == 0;
 
 	if (si->running)
-		fprintf(fp, "sendguard: running (pid %ld, %s mode), %llu lines read from %s\n",
+		fprintf(fp, "sendguard: running (pid %ld, %s mode), %llu %s read from %s\n",
 		    si->pid, si->mode ? si->mode : "?", (unsigned long long)si->lines,
-		    si->log ? si->log : "?");
+		    journal ? "journal entries" : "lines", si->log ? si->log : "?");
 	else
 		fprintf(fp, "sendguard: not running; counts from %s\n",
 		    si->state ? si->state : "?");
@@ -410,6 +466,15 @@ daemon_text(FILE *fp, int64_t now, const struct status_info *si)
 		    "Future-dated lines: %llu (stamped ahead of the clock; counted at the "
 		    "time of the line before)\n",
 		    (unsigned long long)si->future_lines);
+	if (journal && si->has_pos)
+		fprintf(fp, "Journal cursor: %s\n",
+		    si->pos_us != INT64_MIN ? json_time(si->pos_us, tb, sizeof(tb))
+					    : "(the journal's beginning)");
+	if (journal && si->running)
+		fprintf(fp,
+		    "Untrusted: %llu journal entries under a Postfix name from another "
+		    "sender, not counted\n",
+		    (unsigned long long)si->untrusted);
 	fprintf(fp, "Windows ending %s\n\n", json_time(now, tb, sizeof(tb)));
 }
 

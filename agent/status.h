@@ -32,7 +32,12 @@ struct status_info {
 	uint64_t lines;  /* lines read since start */
 	int64_t last_us; /* newest log time seen, INT64_MIN if none */
 	const char *mode;
-	uint64_t dev, ino, offset; /* where the daemon reads (running only) */
+	const char *source;        /* "file", "journal" or "stdin"; NULL: not known */
+	int has_pos;               /* a position is known: dev/ino/offset, or cursor */
+	uint64_t dev, ino, offset; /* a file: where the daemon reads */
+	const char *cursor;        /* the journal: its cursor ("": only a time) */
+	int64_t pos_us;            /* the time of the line or entry it stands after, or INT64_MIN */
+	uint64_t untrusted;        /* journal entries not counted since the daemon started */
 	uint64_t future_lines;     /* lines stamped ahead of the clock (running only) */
 };
 

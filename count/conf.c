@@ -68,14 +68,18 @@ static const char *const by_words[] = { /* enum conf_by */
 	"sasl", "uid", "sender", "ip", "sasl_domain", "sender_domain", NULL
 };
 static const char *const maptype_words[] = { "hash", "btree", "lmdb", "cdb", "dbm", "sdbm", NULL };
-static const char *const limit_words[] = { "messages", "recipients", "ips", NULL };
+static const char *const limit_words[] = { /* enum conf_limit */
+	"messages", "recipients", "ips", "senders", "bounces", NULL
+};
 
 #define C(f) offsetof(struct conf, f)
 #define R(f) offsetof(struct conf_rule, f)
 
 const struct key conf_keys[] = {
 	/*	  name                  default                                  min max           target                count                  words          section     type         arg */
-	{ "log", "/var/log/mail.log", 0, 0, C(log), 0, NULL, SEC_AGENT, KT_PATH, PATH_DASH },
+	{ "log", "/var/log/mail.log", 0, 0, C(log), 0, NULL, SEC_AGENT, KT_PATH,
+	    PATH_DASH | PATH_JOURNAL },
+	{ "postfix_user", "postfix", 0, 0, C(postfix_user), 0, NULL, SEC_AGENT, KT_NAME, 0 },
 	{ "state", "/var/lib/sendguard/state.db", 0, 0, C(state), 0, NULL, SEC_AGENT, KT_PATH, 0 },
 	{ "metrics_file", NULL, 0, 0, C(metrics_file), 0, NULL, SEC_AGENT, KT_PATH, 0 },
 	{ "mode", "enforce", 0, 0, C(mode), 0, mode_words, SEC_AGENT, KT_ENUM, 0 },
@@ -108,6 +112,8 @@ const struct key conf_keys[] = {
 	{ "messages", NULL, 1, DURATION_MAX, 0, 0, NULL, SEC_LIMIT, KT_WINDOWS, LIM_MESSAGES },
 	{ "recipients", NULL, 1, DURATION_MAX, 0, 0, NULL, SEC_LIMIT, KT_WINDOWS, LIM_RECIPIENTS },
 	{ "ips", NULL, 1, DURATION_MAX, 0, 0, NULL, SEC_LIMIT, KT_WINDOWS, LIM_IPS },
+	{ "senders", NULL, 1, DURATION_MAX, 0, 0, NULL, SEC_LIMIT, KT_WINDOWS, LIM_SENDERS },
+	{ "bounces", NULL, 1, DURATION_MAX, 0, 0, NULL, SEC_LIMIT, KT_WINDOWS, LIM_BOUNCES },
 	{ "actions", NULL, 0, 0, 0, 0, NULL, SEC_LIMIT, KT_ACTIONS, 0 },
 	{ "block_time", "1h", 0, DURATION_MAX, R(block_time), 0, NULL, SEC_LIMIT, KT_DURATION, 0 },
 	{ "block_time_factor", "1", 1, 100, R(block_time_factor), 0, NULL, SEC_LIMIT, KT_FLOAT, 0 },
@@ -222,7 +228,7 @@ conf_by_name(enum conf_by by)
 	return ((unsigned)by < BY_COUNT ? by_words[by] : "?");
 }
 
-/* conf_limit_name - "messages", "recipients", "ips" */
+/* conf_limit_name - "messages", "recipients", "ips", "senders", "bounces" */
 const char *
 conf_limit_name(enum conf_limit l)
 {

@@ -34,7 +34,12 @@
  * SASL login or of the envelope sender: a tenant's total.
  */
 enum conf_by { BY_SASL = 0, BY_UID, BY_SENDER, BY_IP, BY_SASL_DOMAIN, BY_SENDER_DOMAIN, BY_COUNT };
-enum conf_limit { LIM_MESSAGES = 0, LIM_RECIPIENTS, LIM_IPS, LIM_COUNT };
+/*
+ * What a window counts: accepted messages, their recipients, distinct
+ * client IPs, distinct envelope senders (null sender excluded), and
+ * bounced recipients (at the bounce line's time).
+ */
+enum conf_limit { LIM_MESSAGES = 0, LIM_RECIPIENTS, LIM_IPS, LIM_SENDERS, LIM_BOUNCES, LIM_COUNT };
 enum conf_mode { MODE_ENFORCE = 0, MODE_MONITOR };
 enum conf_start { START_END = 0, START_BEGINNING };
 
@@ -68,7 +73,7 @@ struct conf_rule {
 	struct conf_cidr *cidr; /* by = ip: the ranges of match, not in match[] */
 	size_t ncidr;           /* nmatch + ncidr == 0: every identity of that kind */
 	struct conf_window win[CONF_MAX_WINDOWS * LIM_COUNT];
-	size_t nwin;                   /* in file order: messages, recipients, ips */
+	size_t nwin;                   /* by limit (enum conf_limit order), file order within */
 	unsigned actions;              /* ACT_* */
 	unsigned char action_order[4]; /* ACT_* in the order listed */
 	size_t nactions;
@@ -81,6 +86,7 @@ struct conf {
 	char *path; /* file read, NULL for defaults */
 	/* [agent] */
 	char *log, *state, *socket, *postfix_config_dir;
+	char *postfix_user; /* Postfix's mail_owner: a name or a uid, for the journal's trust */
 	char *metrics_file; /* NULL: no metrics file */
 	char *postsuper, *postmap, *postfix, *sendmail, *postcat;
 	/*

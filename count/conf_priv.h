@@ -40,8 +40,9 @@ enum ktype {
 	KT_NAME,     /* a host or instance name: letters, digits, '.', '-', '_' */
 };
 
-#define PATH_DASH 1 /* "-" (standard input) is allowed too */
-#define PATH_PROG 2 /* a program: said so in errors */
+#define PATH_DASH 1    /* "-" (standard input) is allowed too */
+#define PATH_PROG 2    /* a program: said so in errors */
+#define PATH_JOURNAL 4 /* "journal" (kept as that), "journal:" (as "journal") and "journal:/PATH" */
 
 struct key {
 	const char *name;
@@ -56,7 +57,7 @@ struct key {
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS 38
+#define CONF_NKEYS 41
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "count/conf_priv.h"
+#include "count/journal.h"
 
 #define CONF_PATH_MAX 1023 /* bytes of a path */
 #define CONF_ITEM_MAX 255  /* one list item, glob or address */
@@ -235,6 +236,18 @@ put_list(int bad, char **v, size_t n, char ***dst, size_t *dstn)
 static int
 val_path(struct pstate *ps, const struct key *k, char **dst, const char *v)
 {
+	const char *whole = v, *jp;
+
+	if ((k->arg & PATH_JOURNAL) && journal_spec(v, &jp)) {
+		if (jp == NULL)
+			return (put_str(ps, dst, "journal"));
+		if (jp[0] != '/') {
+			conf_ps_err(ps, ps->line,
+			    "%s: the journal's path must be absolute, not '%s'", k->name, jp);
+			return (-1);
+		}
+		v = jp; /* checked as a path below, kept as written */
+	}
 	if ((k->arg & PATH_DASH) && strcmp(v, "-") == 0)
 		;
 	else if (v[0] != '/') {
@@ -248,7 +261,7 @@ val_path(struct pstate *ps, const struct key *k, char **dst, const char *v)
 		conf_ps_err(ps, ps->line, "%s: path longer than %d bytes", k->name, CONF_PATH_MAX);
 		return (-1);
 	}
-	return (put_str(ps, dst, v));
+	return (put_str(ps, dst, whole));
 }
 
 /* val_duration - KT_DURATION */
@@ -629,10 +642,10 @@ val_command(struct pstate *ps, const struct key *k, char ***dst, size_t *dstn, c
 			bad = 1;
 		} else {
 			for (t = word; (t = strchr(t, '%')) != NULL; t += 2)
-				if (t[1] == '\0' || strchr("ircwq%", t[1]) == NULL) {
+				if (t[1] == '\0' || strchr("ircwqa%", t[1]) == NULL) {
 					conf_ps_err(ps, ps->line,
 					    "%s: unknown token '%%%.1s' in '%s' "
-					    "(use %%i %%r %%c %%w %%q or %%%%)",
+					    "(use %%i %%r %%c %%w %%q %%a or %%%%)",
 					    k->name, t + 1, word);
 					bad = 1;
 					break;
@@ -688,7 +701,7 @@ conf_set_value(struct pstate *ps, const struct key *k, void *base, const char *v
 	return (-1);
 }
 
-/* sort_windows - messages, then recipients, then ips; file order within */
+/* sort_windows - by limit (messages, recipients, ips, senders, bounces); file order within */
 static void
 sort_windows(struct conf_rule *r)
 {
@@ -736,7 +749,7 @@ domain_patterns_ok(struct pstate *ps, int line, const char *key, char *const *li
 
 /*
  * conf_check_rules - the checks that need the whole file: every rule has a
- * "by" and a threshold, "ips" and "block" fit its identity kind, the
+ * "by" and a threshold, "ips", "senders" and "block" fit its identity kind, the
  * actions it lists have what they need, no window outlives retention;
  * then the patterns that depend on the kind: ranges of client-IP
  * patterns, domain patterns without '@'.
@@ -751,11 +764,13 @@ conf_check_rules(struct pstate *ps)
 		key_index(SEC_LIMIT, "messages"),
 		key_index(SEC_LIMIT, "recipients"),
 		key_index(SEC_LIMIT, "ips"),
+		key_index(SEC_LIMIT, "senders"),
+		key_index(SEC_LIMIT, "bounces"),
 	};
 	struct conf *c = ps->c;
 	char b1[32], b2[32], kinds[128];
 	size_t i, j;
-	int by;
+	int by, l, any;
 
 	words_text(conf_keys[k_by].words, kinds, sizeof(kinds));
 	for (i = 0; ps->meta != NULL && i < c->nrules; i++) {
@@ -768,14 +783,23 @@ conf_check_rules(struct pstate *ps)
 		if (!has_by)
 			conf_ps_err(ps, r->line, "limit '%s': 'by' is missing (%s)", r->name,
 			    kinds);
-		if (!kl[k_lim[LIM_MESSAGES]] && !kl[k_lim[LIM_RECIPIENTS]] && !kl[k_lim[LIM_IPS]])
+		for (l = 0, any = 0; l < LIM_COUNT; l++)
+			any |= kl[k_lim[l]] != 0;
+		if (!any)
 			conf_ps_err(ps, r->line,
-			    "limit '%s': no threshold (set messages, recipients or ips)", r->name);
+			    "limit '%s': no threshold (set messages, recipients, ips, senders or "
+			    "bounces)",
+			    r->name);
 		if (has_by && kl[k_lim[LIM_IPS]] && (r->by == BY_UID || r->by == BY_IP))
 			conf_ps_err(ps, kl[k_lim[LIM_IPS]],
 			    "ips: counts the client IPs of a login or "
 			    "sender; it cannot be used with by = %s",
 			    conf_by_name(r->by));
+		if (has_by && kl[k_lim[LIM_SENDERS]] && r->by == BY_SENDER)
+			conf_ps_err(ps, kl[k_lim[LIM_SENDERS]],
+			    "senders: counts the envelope senders a login, uid, client or domain "
+			    "used; a sender identity has only one, so it cannot be used with by = "
+			    "sender");
 		if (has_by && (r->actions & ACT_BLOCK) && (r->by == BY_UID || r->by == BY_IP))
 			conf_ps_err(ps, kl[k_actions],
 			    "actions: block needs by = sasl or by = sender "

@@ -4,33 +4,39 @@
  * SUMMARY
  *	limits_message() adds one accepted message to every rule that applies
  *	to one of its identities (by = sasl|uid|sender|ip|sasl_domain|
- *	sender_domain, match globs, [exempt] skipped) and, for each window
- *	of the rule, computes over the log's own timestamps the messages,
- *	recipients or distinct client IPs in (t - W, t], where t is the
- *	message's time and only messages seen so far count.  When that value
- *	goes from at or below the threshold to above it, the message is an
- *	overrun and the verdict callback runs.  The peak value of each window
- *	and when it happened are kept for the report.  A message older than
- *	the newest one of its identity (clock skew, a late hand-off decision)
- *	is inserted in time order and judged by the same rule at the moment
- *	it is seen.  Distinct client IPs are distinct addresses (parsed,
- *	IPv4 and IPv4-mapped IPv6 alike), compared exactly, never by a hash.
+ *	sender_domain, match globs, [exempt] skipped) and, for each window of
+ *	the rule, computes over the log's own timestamps the messages,
+ *	recipients, distinct client IPs or distinct envelope senders (the
+ *	null sender left out) in (t - W, t], where t is the message's time and
+ *	only messages seen so far count.  limits_outcome() adds a bounce
+ *	line's recipients to the bounces windows of the bounced message's
+ *	identities, at the bounce line's time t.  When a value goes from at
+ *	or below the threshold to above it, the message (or the bounce line)
+ *	is an overrun and the verdict callback runs; the verdict names the
+ *	client addresses the identity sent from in that window (count/
+ *	clients.h keeps them, at most CLIENTS_MAX an identity).
+ *	The peak value of each window and when it happened are kept for the
+ *	report.  A message older than the newest one of its identity (clock
+ *	skew, a late hand-off decision) is inserted in time order and judged
+ *	by the same rule at the moment it is seen.  Distinct client IPs are
+ *	distinct addresses (parsed, IPv4 and IPv4-mapped IPv6 alike) and
+ *	distinct senders distinct strings, compared exactly, never by a hash.
  *
- *	Bounded memory.  The windows' clock is the newest message time seen
- *	(never the wall clock).  The state of a (rule, identity) whose
- *	windows are all empty at that clock, less LIMITS_SLACK_US for
- *	messages emitted late, is freed: its peaks go to the retire callback
- *	first (the report), and a later message starts a fresh one, with the
- *	same verdicts (an empty window has no "over" mark to keep).  The
- *	block record of an identity is dropped when it is not blocked and its
- *	last block ended longer ago than the longest window; how many times
- *	it was blocked (for block_time_factor) is then asked of the times
- *	source when one is set (the daemon's store), else kept in a compact
- *	identity -> count table.  A sweep runs when the states and records
- *	have doubled since the last one left them (SWEEP_MIN more at least),
- *	so at most about twice those inside the windows are held and a sweep
- *	costs O(1) a state: the memory follows the identities inside the
- *	windows, not those ever seen.
+ *	Bounded memory.  The windows' clock is the newest message (or bounce
+ *	line) time seen, never the wall clock.  The state of a (rule,
+ *	identity) whose windows are all empty at that clock, less
+ *	LIMITS_SLACK_US for messages emitted late, is freed: its peaks go to
+ *	the retire callback first (the report), and a later message starts a
+ *	fresh one, with the same verdicts (an empty window has no "over" mark
+ *	to keep).  The block record of an identity is dropped when it is not
+ *	blocked and its last block ended longer ago than the longest window;
+ *	how many times it was blocked (for block_time_factor) is then asked
+ *	of the times source when one is set (the daemon's store), else kept
+ *	in a compact identity -> count table.  A sweep runs when the states
+ *	and records have doubled since the last one left them (SWEEP_MIN more
+ *	at least), so at most about twice those inside the windows are held
+ *	and a sweep costs O(1) a state: the memory follows the identities
+ *	inside the windows, not those ever seen.
  *
  *	Blocks and re-arming.  The caller tells limits when an identity is
  *	blocked (limits_block, at the log time of the overrun or of a block
@@ -67,7 +73,9 @@ struct limits_verdict {
 	const struct conf_window *win;
 	long count; /* value after this message */
 	int64_t time_us;
-	const char *queue_id;
+	const char *queue_id; /* the message that crossed, or whose bounce did */
+	const char
+	    *ips; /* the identity's client IPs in the window: "a,b" ("": none), ",..." when cut */
 	/* set by the pipeline before the verdict reaches enforcement: */
 	int blocks;             /* 1: this overrun began a block */
 	int64_t block_until_us; /* its end, log time; 0: until unblocked */
@@ -98,6 +106,21 @@ const char *limits_ident(const struct track_msg *, enum conf_by, char *buf, size
  * NULL: counts only, none raised), -1 on ENOMEM
  */
 int limits_message(struct limits *, const struct track_msg *m, limits_verdict_fn cb, void *ctx);
+
+/*
+ * limits_outcome - count a delivery outcome: a bounce goes to the bounces
+ * windows of its message's identities (other outcomes count in no
+ * window); returns the number of verdicts raised (cb NULL: none), -1 on
+ * ENOMEM
+ */
+int limits_outcome(struct limits *, const struct track_outcome *o, limits_verdict_fn cb, void *ctx);
+
+/*
+ * limits_ips - the client IPs identity sent from within the longest window
+ * of any rule ending at log time to_us, "a,b" (",..." when cut) into buf
+ * (len at least CLIENTS_TEXT_MAX; "" for none); returns buf
+ */
+const char *limits_ips(struct limits *, const char *identity, int64_t to_us, char *buf, size_t len);
 
 /* limits_each_peak - every (identity, rule, window) with a non-zero peak */
 void limits_each_peak(struct limits *, void (*cb)(void *ctx, const struct limits_peak *),
@@ -152,10 +175,12 @@ int limits_restore_block(struct limits *, const char *identity, long times, int 
 int limits_copy_blocks(struct limits *dst, const struct limits *src);
 
 /*
- * limits_prune - free every state whose windows are all empty and every
- * block record no longer needed at now_us, or at the windows' clock (the
- * newest message) when that is earlier: a wall clock ahead of a lagging
- * log must not free what its next lines still count
+ * limits_prune - free the entries of every state whose windows are all
+ * empty and every state and block record no longer needed at now_us, or
+ * at the windows' clock (the newest message) when that is earlier: a wall
+ * clock ahead of a lagging log must not free what its next lines still
+ * count; and the client addresses of identities none of whose windows
+ * reaches them
  */
 void limits_prune(struct limits *, int64_t now_us);
 /* limits_size - (rule, identity) states held */

@@ -124,6 +124,36 @@ batch_tick(struct pipeline *pl)
 	}
 }
 
+/*
+ * outcome_cb - a delivery outcome of a counted message: inside the
+ * interval (by the delivery line's time) it is stored (when kept),
+ * reported, and counted in the bounces windows, whose verdicts go the
+ * way of a message's
+ */
+static void
+outcome_cb(void *ctx, const struct track_outcome *o)
+{
+	struct pipeline *pl = ctx;
+	char err[256];
+
+	if (o->time_us < pl->since_us || o->time_us > pl->until_us)
+		return;
+	if (pl->store != NULL && pl->keep_outcomes && !pl->failed) {
+		const struct store_msg sm = { MSG_COPY(o->msg) };
+		const struct store_outcome so = { o->time_us, (int)o->status, o->n, &sm };
+
+		batch_tick(pl);
+		if (!pl->failed && store_add_outcome(pl->store, &so, err, sizeof(err)) < 0)
+			fail(pl, "store", err);
+	}
+	if (pl->report != NULL && report_outcome(pl->report, o) < 0)
+		fail(pl, "report", "out of memory");
+	if (limits_outcome(pl->limits, o, verdict_cb, pl) < 0)
+		fail(pl, "limits", "out of memory");
+	if (pl->on_outcome != NULL)
+		pl->on_outcome(pl->ctx, o);
+}
+
 static void
 message_cb(void *ctx, const struct track_msg *m)
 {
@@ -188,6 +218,7 @@ pipeline_init(struct pipeline *pl, const struct conf *conf, struct store *store,
 	}
 	if (report != NULL)
 		limits_set_retire(pl->limits, report_peak, report);
+	track_set_outcome(pl->track, outcome_cb, pl);
 	return (0);
 }
 
@@ -238,6 +269,26 @@ in_timed(struct pipeline *pl, int64_t t)
 	pl->in_prev = inside ? IN_INSIDE : IN_OUTSIDE;
 }
 
+/*
+ * timed_event - a parsed event at time t (NULL: an untrusted journal
+ * entry, its time only): the input's span, the interval, the tracker
+ */
+static void
+timed_event(struct pipeline *pl, const struct pf_event *ev, int64_t t)
+{
+	pl->prev_us = t;
+	if (pl->first_us == INT64_MIN || t < pl->first_us)
+		pl->first_us = t;
+	if (t > pl->last_us)
+		pl->last_us = t;
+	in_timed(pl, t);
+	if (ev == NULL)
+		return;
+	track_event(pl->track, ev, t);
+	if (pl->on_event != NULL && (ev->kind == PF_HOLD || ev->kind == PF_RELEASE))
+		pl->on_event(pl->ctx, ev, t);
+}
+
 /* count_untimed - a line without a time (not a syslog line, a marker) */
 static void
 count_untimed(struct pipeline *pl, int unparsed)
@@ -266,15 +317,7 @@ count_timed(struct pipeline *pl, const struct pf_event *ev, int64_t t, int futur
 		}
 		t = pl->prev_us;
 	}
-	pl->prev_us = t;
-	if (pl->first_us == INT64_MIN || t < pl->first_us)
-		pl->first_us = t;
-	if (t > pl->last_us)
-		pl->last_us = t;
-	in_timed(pl, t);
-	track_event(pl->track, ev, t);
-	if (pl->on_event != NULL && (ev->kind == PF_HOLD || ev->kind == PF_RELEASE))
-		pl->on_event(pl->ctx, ev, t);
+	timed_event(pl, ev, t);
 }
 
 /* ahead - t is more than max_clock_skew after the newest line counted (replay) */
@@ -404,13 +447,38 @@ pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_
 		drain(pl, 0);
 }
 
+/*
+ * pipeline_entry - a journal entry: its time is the journal's (journald's
+ * own clock when it received it, not the sender's), so it is taken as it
+ * is; held-back lines never come from a journal
+ */
+void
+pipeline_entry(struct pipeline *pl, int64_t time_us, const struct pf_origin *o, const char *text,
+    size_t len, int untrusted)
+{
+	struct pf_event ev;
+
+	pl->lines++;
+	if (untrusted) {
+		pl->untrusted++;
+		timed_event(pl, NULL, time_us);
+		return;
+	}
+	if (pf_parse_text(pl->parser, o, text, len, &ev) == PF_HDR_NONE) {
+		pl->unparsed++;
+		in_untimed(pl, 1);
+		return;
+	}
+	timed_event(pl, &ev, time_us);
+}
+
 int
 pipeline_finish(struct pipeline *pl)
 {
 	char err[256];
 
 	drain(pl, 1);
-	track_flush(pl->track, INT64_MAX);
+	track_finish(pl->track);
 	if (pl->store != NULL && pl->in_txn) {
 		pl->in_txn = 0;
 		pl->batch = 0;
@@ -469,13 +537,38 @@ rebuild_cb(void *ctx, const struct store_msg *sm)
 	return (limits_message(rb->l, &m, NULL, NULL) < 0 ? -1 : 0);
 }
 
+/* rebuild_bounce - one stored bounce line back into the bounces windows */
+static int
+rebuild_bounce(void *ctx, const struct store_bounce *b)
+{
+	struct rebuild *rb = ctx;
+	const struct track_msg m = {
+		.time_us = b->msg_us,
+		.host = b->host,
+		.instance = b->instance,
+		.queue_id = b->queue_id,
+		.sasl = b->sasl,
+		.sender = b->sender,
+		.client_ip = b->client_ip,
+		.uid = b->uid,
+	};
+	const struct track_outcome o = { &m, TRACK_BOUNCED, b->n, b->time_us };
+
+	return (limits_outcome(rb->l, &o, NULL, NULL) < 0 ? -1 : 0);
+}
+
 int64_t
 pipeline_rebuild(struct limits *l, struct store *s, int64_t since_us, char *err, size_t errlen)
 {
 	struct rebuild rb = { l, 0 };
 	int r;
 
-	if ((r = store_each_message(s, since_us, rebuild_cb, &rb, err, errlen)) != 0) {
+	/*
+	 * the messages, then the bounces: each window counts one of the two,
+	 * so the windows come out as if they had been read in log order
+	 */
+	if ((r = store_each_message(s, since_us, rebuild_cb, &rb, err, errlen)) != 0 ||
+	    (r = store_each_bounce(s, since_us, rebuild_bounce, &rb, err, errlen)) != 0) {
 		if (r > 0)
 			snprintf(err, errlen, "out of memory");
 		return (-1);

@@ -7,12 +7,18 @@
  *	pf_clock made with pf_clock_init(); count/zone.h's zone_local gives
  *	it the process's local time), feeds the tracker, and for each
  *	accepted message the tracker emits: filters it by --since/--until,
- *	stores it, adds it to the report and to the limits; each verdict
- *	begins a block when its identity is not blocked yet, and is stored,
- *	reported and passed to on_verdict.  PF_HOLD and PF_RELEASE lines go
+ *	stores it, adds it to the report and to the limits; each delivery
+ *	outcome likewise (filtered by its delivery line's time, stored only
+ *	when keep_outcomes is set: the daemon's store, audit's --state);
+ *	each verdict begins a block when its identity is not blocked yet,
+ *	and is stored, reported and passed to on_verdict.  PF_HOLD and PF_RELEASE lines go
  *	to on_event.  Store writes are grouped into one transaction per
  *	PIPELINE_BATCH messages, unless the caller runs its own
  *	(external_txn: the daemon commits one per batch of lines).
+ *	pipeline_entry() is the same for a journal entry: its time is given,
+ *	its text goes to the body parser with the header's fields as the
+ *	journal has them (pf_parse_text()), and an entry whose sender the
+ *	journal shows is not Postfix is counted in `untrusted`, never read.
  *	Errors (out of memory, store failure) are latched in pl->failed with
  *	a message in pl->err; the caller checks after each file or batch.
  *
@@ -60,12 +66,14 @@ struct pipeline {
 	struct report *report;      /* may be NULL */
 	int64_t since_us, until_us; /* INT64_MIN / INT64_MAX: no bound */
 	void (*on_verdict)(void *ctx, const struct limits_verdict *);
-	void (*on_message)(void *ctx, const struct track_msg *); /* after it is stored */
+	void (*on_message)(void *ctx, const struct track_msg *);     /* after it is stored */
+	void (*on_outcome)(void *ctx, const struct track_outcome *); /* likewise */
 	void (*on_event)(void *ctx, const struct pf_event *,
 	    int64_t time_us); /* PF_HOLD, PF_RELEASE */
 	void *ctx;
 	/* counters */
 	uint64_t lines, unparsed, messages, verdicts;
+	uint64_t untrusted; /* journal entries under a Postfix name from another sender */
 	int64_t first_us, last_us;
 	/*
 	 * The lines inside [since_us, until_us], for audit's report head.  A
@@ -90,7 +98,8 @@ struct pipeline {
 	size_t npend, cappend, pendbytes;
 	/* batching and errors */
 	int in_txn;
-	int external_txn; /* the caller begins and commits (daemon) */
+	int external_txn;  /* the caller begins and commits (daemon) */
+	int keep_outcomes; /* store delivery outcomes (an in-memory audit store needs none) */
 	unsigned batch;
 	int failed;
 	char err[512];
@@ -104,6 +113,15 @@ struct pipeline {
 int pipeline_init(struct pipeline *, const struct conf *, struct store *, struct report *,
     char *err, size_t errlen);
 void pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_t len);
+/*
+ * pipeline_entry - one journal entry (one line of the counts) at time_us
+ * (__REALTIME_TIMESTAMP): text[0..len) (MESSAGE, NULL when absent) as the
+ * program of o logged it.  untrusted: its SYSLOG_IDENTIFIER names a
+ * Postfix program but its trusted fields show another sender; it is
+ * counted in pl->untrusted and goes no further.
+ */
+void pipeline_entry(struct pipeline *, int64_t time_us, const struct pf_origin *o, const char *text,
+    size_t len, int untrusted);
 /* pipeline_finish - emit held-back messages, commit; 0 or -1 (pl->err) */
 int pipeline_finish(struct pipeline *);
 void pipeline_free(struct pipeline *);
@@ -113,8 +131,9 @@ int64_t pipeline_max_window(const struct conf *);
 
 /*
  * pipeline_rebuild - refill l from the stored messages accepted at or after
- * since_us, raising no verdict (they were raised and stored before).
- * Returns the number of messages read, or -1 with err.
+ * since_us and the stored bounces logged at or after it, raising no
+ * verdict (they were raised and stored before).  Returns the number of
+ * messages read, or -1 with err.
  */
 int64_t pipeline_rebuild(struct limits *l, struct store *s, int64_t since_us, char *err,
     size_t errlen);

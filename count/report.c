@@ -2,11 +2,9 @@
  * NAME
  *	report - audit report (see report.h)
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "util/arr.h"
 #include "util/buf.h"
@@ -30,7 +28,8 @@ report_new(const struct conf *conf)
 		r->kinds |= 1u << conf->rules[i].by;
 	r->idents = hmap_new();
 	r->ipset = hmap_new();
-	if (r->idents == NULL || r->ipset == NULL) {
+	r->sset = hmap_new();
+	if (r->idents == NULL || r->ipset == NULL || r->sset == NULL) {
 		report_free(r);
 		return (NULL);
 	}
@@ -42,8 +41,10 @@ rident_free(void *v)
 {
 	struct rident *ri = v;
 
-	if (ri != NULL)
+	if (ri != NULL) {
 		free(ri->peaks);
+		free(ri->cl);
+	}
 	free(ri);
 }
 
@@ -55,7 +56,8 @@ report_free(struct report *r)
 	if (r == NULL)
 		return;
 	hmap_free(r->idents, rident_free);
-	hmap_free(r->ipset, NULL);
+	hmap_free(r->ipset, free);
+	hmap_free(r->sset, NULL);
 	for (i = 0; i < r->nov; i++)
 		free(r->ov[i].identity);
 	free(r->ov);
@@ -83,40 +85,134 @@ rident_get(struct report *r, const char *id, size_t n)
 	return (*slot);
 }
 
-int
-report_message(struct report *r, const struct track_msg *m)
+/*
+ * pair_add - key "id \0 value" in m, new or not; its value slot (*added
+ * set when it is new), NULL when out of memory, or (*added 2) when the
+ * pair is too long to be a key (no address or sender is: it is left out)
+ */
+static void **
+pair_add(struct hmap *m, const char *id, size_t n, const char *value, int *added)
 {
-	char buf[IDENT_MAX];
 	char key[IDENT_MAX + 64];
-	struct rident *ri;
-	const char *id;
-	size_t n, ipn;
+	size_t vn = strlen(value);
+
+	*added = 0;
+	if (vn + n + 1 >= sizeof(key)) {
+		*added = 2;
+		return (NULL);
+	}
+	memcpy(key, id, n);
+	key[n] = '\0';
+	memcpy(key + n + 1, value, vn);
+	return (hmap_get_or_add(m, key, n + 1 + vn, added));
+}
+
+/* note_ip - the message of identity ri (named id, n bytes) came from ip at t */
+static int
+note_ip(struct report *r, struct rident *ri, const char *id, size_t n, const char *ip, int64_t t)
+{
+	struct rip *p;
 	void **slot;
-	int k, added;
+	int added;
+
+	if ((slot = pair_add(r->ipset, id, n, ip, &added)) == NULL)
+		return (added == 2 ? 0 : -1);
+	if (added) {
+		if ((*slot = calloc(1, sizeof(struct rip))) == NULL)
+			return (-1);
+		((struct rip *)*slot)->first_us = t;
+		((struct rip *)*slot)->last_us = t;
+		ri->ips++;
+	}
+	p = *slot;
+	p->messages++;
+	if (t < p->first_us)
+		p->first_us = t;
+	if (t > p->last_us)
+		p->last_us = t;
+	return (0);
+}
+
+/* note_sender - identity ri (named id, n bytes) sent from envelope sender s */
+static int
+note_sender(struct report *r, struct rident *ri, const char *id, size_t n, const char *s)
+{
+	void **slot;
+	int added;
+
+	if ((slot = pair_add(r->sset, id, n, s, &added)) == NULL)
+		return (added == 2 ? 0 : -1);
+	if (added) {
+		*slot = r;
+		ri->senders++;
+	}
+	return (0);
+}
+
+/*
+ * each_ident - the rows of m's identities that the report shows (not
+ * exempt), created on first use, into out[] with their names in
+ * names[]; how many, or -1 on ENOMEM
+ */
+static int
+each_ident(struct report *r, const struct track_msg *m, char (*buf)[IDENT_MAX], struct rident **out,
+    const char **names)
+{
+	const char *id;
+	int k, n = 0;
 
 	for (k = 0; k < BY_COUNT; k++) {
 		if (!(r->kinds & 1u << k) ||
-		    (id = limits_ident(m, (enum conf_by)k, buf, sizeof(buf))) == NULL)
+		    (id = limits_ident(m, (enum conf_by)k, buf[k], sizeof(buf[k]))) == NULL)
 			continue;
 		if (conf_exempt(r->conf, (enum conf_by)k, strchr(id, ':') + 1))
 			continue;
-		n = strlen(id);
-		if ((ri = rident_get(r, id, n)) == NULL)
+		if ((out[n] = rident_get(r, id, strlen(id))) == NULL)
 			return (-1);
-		ri->messages++;
-		ri->recipients += (uint64_t)(m->nrcpt > 0 ? m->nrcpt : 0);
-		if (m->client_ip == NULL || (ipn = strlen(m->client_ip)) + n + 1 >= sizeof(key))
-			continue;
-		memcpy(key, id, n);
-		key[n] = '\0';
-		memcpy(key + n + 1, m->client_ip, ipn);
-		if ((slot = hmap_get_or_add(r->ipset, key, n + 1 + ipn, &added)) == NULL)
-			return (-1);
-		if (added) {
-			*slot = r;
-			ri->ips++;
-		}
+		names[n++] = id;
 	}
+	return (n);
+}
+
+int
+report_message(struct report *r, const struct track_msg *m)
+{
+	char buf[BY_COUNT][IDENT_MAX];
+	struct rident *ri[BY_COUNT];
+	const char *names[BY_COUNT];
+	int i, n;
+
+	if ((n = each_ident(r, m, buf, ri, names)) < 0)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		size_t idn = strlen(names[i]);
+
+		ri[i]->messages++;
+		ri[i]->recipients += (uint64_t)(m->nrcpt > 0 ? m->nrcpt : 0);
+		if (m->client_ip != NULL &&
+		    note_ip(r, ri[i], names[i], idn, m->client_ip, m->time_us) < 0)
+			return (-1);
+		if (m->sender != NULL && m->sender[0] != '\0' &&
+		    note_sender(r, ri[i], names[i], idn, m->sender) < 0)
+			return (-1);
+	}
+	return (0);
+}
+
+int
+report_outcome(struct report *r, const struct track_outcome *o)
+{
+	char buf[BY_COUNT][IDENT_MAX];
+	struct rident *ri[BY_COUNT];
+	const char *names[BY_COUNT];
+	int i, n;
+
+	if ((unsigned)o->status >= TRACK_STATUS_COUNT)
+		return (0);
+	if ((n = each_ident(r, o->msg, buf, ri, names)) < 0)
+		return (-1);
+	for (i = 0; i < n; i++)
+		ri[i]->out[o->status] += (uint64_t)(o->n > 0 ? o->n : 0);
 	return (0);
 }
 
@@ -194,6 +290,38 @@ report_peak(void *ctx, const struct limits_peak *p)
 		.peak = p->peak,
 		.at_us = p->at_us,
 	};
+}
+
+/* gather_cb - one client IP of the ipset onto its identity's list */
+static int
+gather_cb(void *ctx, const char *key, size_t n, void *val)
+{
+	struct report *r = ctx;
+	size_t idn = strnlen(key, n);
+	struct rident *ri = hmap_get(r->idents, key, idn);
+	struct rip *p = val, *ncl;
+
+	if (ri == NULL || idn + 1 >= n)
+		return (0);
+	if ((ncl = arr_grow(ri->cl, ri->ncl, &ri->capcl, sizeof(*ncl), 2)) == NULL)
+		return (1);
+	ri->cl = ncl;
+	ri->cl[ri->ncl] = *p;
+	ri->cl[ri->ncl++].ip = key + idn + 1; /* the key is NUL-terminated in the map */
+	return (0);
+}
+
+/* rip_cmp - most messages first, then the one seen last, then by address */
+static int
+rip_cmp(const void *a, const void *b)
+{
+	const struct rip *x = a, *y = b;
+
+	if (x->messages != y->messages)
+		return (x->messages > y->messages ? -1 : 1);
+	if (x->last_us != y->last_us)
+		return (x->last_us > y->last_us ? -1 : 1);
+	return (strcmp(x->ip, y->ip));
 }
 
 struct collect {
@@ -316,6 +444,11 @@ print_input(const struct report_totals *t, const struct input_words *w, FILE *fp
 		    w->msgs, (unsigned long long)t->track->counted, w->msgs_after,
 		    (unsigned long long)t->track->reinjections,
 		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans);
+	if (t->journal)
+		fprintf(fp,
+		    "Untrusted:  %llu journal entries under a Postfix name from another "
+		    "sender, not counted\n",
+		    (unsigned long long)t->untrusted);
 }
 
 /*
@@ -341,6 +474,47 @@ print_table_interval(const struct report_totals *t, FILE *fp)
 	fprintf(fp, "Messages:   %llu counted in the interval\n",
 	    (unsigned long long)t->in_counted);
 	print_input(t, &words_below, fp);
+}
+
+/*
+ * print_table_clients - "    ips: A (n), B (n), +k more" under an
+ * identity row: its REPORT_IPS_TABLE addresses with most messages.  None
+ * for a client IP identity (its name says it) or an identity without one.
+ */
+static void
+print_table_clients(const struct rident *ri, FILE *fp)
+{
+	size_t i;
+
+	if (ri->ncl == 0 || strncmp(ri->name, "ip:", 3) == 0)
+		return;
+	fputs("    ips:", fp);
+	for (i = 0; i < ri->ncl && i < REPORT_IPS_TABLE; i++) {
+		fputs(i ? ", " : " ", fp);
+		tprint(fp, ri->cl[i].ip, 40, 0);
+		fprintf(fp, " (%llu)", (unsigned long long)ri->cl[i].messages);
+	}
+	if (ri->ncl > REPORT_IPS_TABLE)
+		fprintf(fp, ", +%zu more", ri->ncl - REPORT_IPS_TABLE);
+	putc('\n', fp);
+}
+
+/* print_table_deliveries - each identity's senders, delivery outcomes and top client IPs */
+static void
+print_table_deliveries(struct rident *const *v, size_t n, FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp, "\n%-40s %7s %9s %8s %7s\n", "DELIVERIES", "SENDERS", "DELIVERED", "DEFERRED",
+	    "BOUNCED");
+	for (i = 0; i < n; i++) {
+		tprint(fp, v[i]->name, 40, 1);
+		fprintf(fp, " %7llu %9llu %8llu %7llu\n", (unsigned long long)v[i]->senders,
+		    (unsigned long long)v[i]->out[TRACK_SENT],
+		    (unsigned long long)v[i]->out[TRACK_DEFERRED],
+		    (unsigned long long)v[i]->out[TRACK_BOUNCED]);
+		print_table_clients(v[i], fp);
+	}
 }
 
 static void
@@ -370,6 +544,8 @@ print_table(const struct rview *vw, const struct report_totals *t, FILE *fp)
 	}
 	if (n == 0)
 		fputs("(no messages)\n", fp);
+	else
+		print_table_deliveries(v, n, fp);
 	for (i = 0, j = 0; i < n; i++)
 		j += v[i]->npeaks;
 	if (j > 0) {
@@ -427,6 +603,36 @@ json_bound(FILE *fp, int64_t us)
 		fprintf(fp, "\"%s\"", json_time(us, tb, sizeof(tb)));
 }
 
+/*
+ * print_json_outcomes - an identity's "senders", "delivered", "deferred",
+ * "bounced", its REPORT_IPS_JSON client IPs with most messages as
+ * "client_ips" and how many more it had as "client_ips_more", each field
+ * followed by ", "
+ */
+static void
+print_json_outcomes(const struct rident *ri, FILE *fp)
+{
+	char tb[40], tb2[40];
+	size_t i;
+
+	fprintf(fp,
+	    "\"senders\": %llu, \"delivered\": %llu, \"deferred\": %llu, \"bounced\": %llu, "
+	    "\"client_ips\": [",
+	    (unsigned long long)ri->senders, (unsigned long long)ri->out[TRACK_SENT],
+	    (unsigned long long)ri->out[TRACK_DEFERRED],
+	    (unsigned long long)ri->out[TRACK_BOUNCED]);
+	for (i = 0; i < ri->ncl && i < REPORT_IPS_JSON; i++) {
+		fputs(i ? ", {\"ip\": " : "{\"ip\": ", fp);
+		json_cstr(fp, ri->cl[i].ip);
+		fprintf(fp, ", \"messages\": %llu, \"first\": \"%s\", \"last\": \"%s\"}",
+		    (unsigned long long)ri->cl[i].messages,
+		    json_time(ri->cl[i].first_us, tb, sizeof(tb)),
+		    json_time(ri->cl[i].last_us, tb2, sizeof(tb2)));
+	}
+	fprintf(fp, "], \"client_ips_more\": %zu, ",
+	    ri->ncl > REPORT_IPS_JSON ? ri->ncl - REPORT_IPS_JSON : 0);
+}
+
 static void
 print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 {
@@ -468,6 +674,8 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 		    (unsigned long long)t->track->reinjections,
 		    (unsigned long long)t->track->requeues, (unsigned long long)t->track->orphans,
 		    (unsigned long long)t->track->own, (unsigned long long)t->track->retries);
+	/* like too_long, untrusted covers the whole input */
+	fprintf(fp, "\"untrusted\": %llu, ", (unsigned long long)t->untrusted);
 	/* the whole input's, as too_long: a future-dated line has no time of its own */
 	fprintf(fp, "\"future_lines\": %llu, ", (unsigned long long)r->future_lines);
 	fputs("\n \"identities\": [", fp);
@@ -475,10 +683,11 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 		fputs(i ? ",\n  " : "\n  ", fp);
 		fputs("{\"identity\": ", fp);
 		json_cstr(fp, v[i]->name);
-		fprintf(fp,
-		    ", \"messages\": %llu, \"recipients\": %llu, \"ips\": %llu, \"peaks\": [",
+		fprintf(fp, ", \"messages\": %llu, \"recipients\": %llu, \"ips\": %llu, ",
 		    (unsigned long long)v[i]->messages, (unsigned long long)v[i]->recipients,
 		    (unsigned long long)v[i]->ips);
+		print_json_outcomes(v[i], fp);
+		fputs("\"peaks\": [", fp);
 		for (j = 0; j < v[i]->npeaks; j++) {
 			const struct rpeak *p = &v[i]->peaks[j];
 
@@ -514,6 +723,26 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 	fputs(vw->nov ? "\n ]}\n" : "]}\n", fp);
 }
 
+/*
+ * print_csv_clients - the last two fields of an identity record: its
+ * REPORT_IPS_JSON client IPs with most messages as "ip=messages" pairs
+ * separated by spaces (one field), and how many more it had; a newline
+ */
+static void
+print_csv_clients(const struct rident *ri, FILE *fp)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b, (size_t)64 * 1024);
+	for (i = 0; i < ri->ncl && i < REPORT_IPS_JSON; i++)
+		buf_addf(&b, "%s%s=%llu", i ? " " : "", ri->cl[i].ip,
+		    (unsigned long long)ri->cl[i].messages);
+	csv(fp, buf_str(&b));
+	fprintf(fp, ",%zu\n", ri->ncl > REPORT_IPS_JSON ? ri->ncl - REPORT_IPS_JSON : 0);
+	buf_free(&b);
+}
+
 static void
 print_csv(const struct rview *vw, FILE *fp)
 {
@@ -523,13 +752,18 @@ print_csv(const struct rview *vw, FILE *fp)
 	size_t i, j;
 
 	fputs("record,identity,rule,limit,window,threshold,messages,recipients,ips,count,at,queue_"
-	      "id\n",
+	      "id,senders,delivered,deferred,bounced,client_ips,client_ips_more\n",
 	    fp);
 	for (i = 0; i < n; i++) {
 		fputs("identity,", fp);
 		csv(fp, v[i]->name);
-		fprintf(fp, ",,,,,%llu,%llu,%llu,,,\n", (unsigned long long)v[i]->messages,
-		    (unsigned long long)v[i]->recipients, (unsigned long long)v[i]->ips);
+		fprintf(fp, ",,,,,%llu,%llu,%llu,,,,%llu,%llu,%llu,%llu,",
+		    (unsigned long long)v[i]->messages, (unsigned long long)v[i]->recipients,
+		    (unsigned long long)v[i]->ips, (unsigned long long)v[i]->senders,
+		    (unsigned long long)v[i]->out[TRACK_SENT],
+		    (unsigned long long)v[i]->out[TRACK_DEFERRED],
+		    (unsigned long long)v[i]->out[TRACK_BOUNCED]);
+		print_csv_clients(v[i], fp);
 	}
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < v[i]->npeaks; j++) {
@@ -539,7 +773,7 @@ print_csv(const struct rview *vw, FILE *fp)
 			csv(fp, v[i]->name);
 			putc(',', fp);
 			csv(fp, p->rule->name);
-			fprintf(fp, ",%s,%s,%ld,,,,%ld,%s,\n", conf_limit_name(p->win->limit),
+			fprintf(fp, ",%s,%s,%ld,,,,%ld,%s,,,,,,,\n", conf_limit_name(p->win->limit),
 			    conf_format_duration(p->win->seconds, wb, sizeof(wb)),
 			    p->win->threshold, p->peak, json_time(p->at_us, tb, sizeof(tb)));
 		}
@@ -555,7 +789,7 @@ print_csv(const struct rview *vw, FILE *fp)
 		    conf_format_duration(o->win->seconds, wb, sizeof(wb)), o->win->threshold,
 		    o->count, json_time(o->time_us, tb, sizeof(tb)));
 		csv(fp, o->queue_id);
-		putc('\n', fp);
+		fputs(",,,,,,\n", fp);
 	}
 }
 
@@ -595,11 +829,19 @@ report_view(struct report *r, struct limits *l, struct rview *vw)
 	if ((c.v = calloc(hmap_count(r->idents) + 1, sizeof(struct rident *))) == NULL)
 		return (-1);
 	hmap_each(r->idents, collect_cb, &c);
+	if (!r->gathered && hmap_each(r->ipset, gather_cb, r) != 0) {
+		free(c.v);
+		return (-1);
+	}
+	r->gathered = 1;
 	if (c.n > 1)
 		qsort(c.v, c.n, sizeof(struct rident *), report_ident_cmp);
-	for (i = 0; i < c.n; i++)
+	for (i = 0; i < c.n; i++) {
 		if (c.v[i]->npeaks > 1)
 			qsort(c.v[i]->peaks, c.v[i]->npeaks, sizeof(struct rpeak), order_cmp);
+		if (c.v[i]->ncl > 1)
+			qsort(c.v[i]->cl, c.v[i]->ncl, sizeof(struct rip), rip_cmp);
+	}
 	if (r->nov > 1)
 		qsort(r->ov, r->nov, sizeof(*r->ov), order_cmp);
 	vw->v = c.v;
@@ -648,147 +890,4 @@ report_print(struct report *r, struct limits *l, const struct report_totals *t,
 	}
 	report_view_free(&vw);
 	return (ferror(fp) || r->failed ? -1 : 0);
-}
-
-/* read2 - the two decimal digits at s into *v; 0, or -1 if they are not */
-static int
-read2(const char *s, long *v)
-{
-	if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
-		return (-1);
-	*v = (s[0] - '0') * 10 + (s[1] - '0');
-	return (0);
-}
-
-/* parse_absolute - RFC 3339, or a local date [and time]; 0, or -1 if s is neither */
-static int
-parse_absolute(const char *s, int64_t *out)
-{
-	static const char *const fmts[] = {
-		"%Y-%m-%dT%H:%M:%S",
-		"%Y-%m-%d %H:%M:%S",
-		"%Y-%m-%d %H:%M",
-		"%Y-%m-%d",
-	};
-	struct tm tm;
-	const char *end = NULL;
-	time_t t;
-	long off = 0, hh, mm = 0;
-	size_t i;
-	int zoned = 0;
-
-	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]) && end == NULL; i++) {
-		memset(&tm, 0, sizeof(tm)); /* a failed attempt may have filled some */
-		end = strptime(s, fmts[i], &tm);
-	}
-	if (end == NULL)
-		return (-1);
-	if (*end == '.') { /* fraction: ignored */
-		end++;
-		while (isdigit((unsigned char)*end))
-			end++;
-	}
-	if (*end == 'Z' || *end == 'z') {
-		zoned = 1;
-		end++;
-	} else if (*end == '+' || *end == '-') {
-		int sign = *end == '-' ? -1 : 1;
-
-		if (read2(end + 1, &hh) < 0)
-			return (-1);
-		end += 3;
-		if (*end == ':') { /* +01:00 */
-			if (read2(end + 1, &mm) < 0)
-				return (-1);
-			end += 3;
-		} else if (*end != '\0') { /* +0100; +01 alone is whole hours */
-			if (read2(end, &mm) < 0)
-				return (-1);
-			end += 2;
-		}
-		if (hh > 23 || mm > 59)
-			return (-1);
-		off = sign * (hh * 3600 + mm * 60);
-		zoned = 1;
-	}
-	if (*end != '\0')
-		return (-1);
-	if (zoned) {
-		if ((t = timegm(&tm)) == (time_t)-1)
-			return (-1);
-		t -= off;
-	} else {
-		tm.tm_isdst = -1;
-		if ((t = mktime(&tm)) == (time_t)-1)
-			return (-1);
-	}
-	*out = (int64_t)t * 1000000;
-	return (0);
-}
-
-/*
- * local_midnight - the local midnight days_back days before the day of
- * now_us.  The day is stepped in the calendar (mktime normalises), not by
- * 86400 s, so a day of 23 or 25 hours is a day; where a change of daylight
- * saving time skips midnight, mktime gives the first time the day has.
- */
-static int
-local_midnight(int64_t now_us, int days_back, int64_t *out)
-{
-	time_t now = (time_t)(now_us >= 0 ? now_us / 1000000 : (now_us - 999999) / 1000000);
-	struct tm tm;
-	time_t t;
-
-	if (localtime_r(&now, &tm) == NULL)
-		return (-1);
-	tm.tm_hour = 0;
-	tm.tm_min = 0;
-	tm.tm_sec = 0;
-	tm.tm_mday -= days_back;
-	tm.tm_isdst = -1;
-	if ((t = mktime(&tm)) == (time_t)-1)
-		return (-1);
-	*out = (int64_t)t * 1000000;
-	return (0);
-}
-
-/* report_parse_time - a --since/--until T into microseconds, relative to now_us (see report.h) */
-int
-report_parse_time(const char *s, int64_t now_us, int64_t *out, char *err, size_t errlen)
-{
-	size_t n = strlen(s);
-	int64_t d;
-
-	if (strcmp(s, "today") == 0 || strcmp(s, "yesterday") == 0) {
-		if (local_midnight(now_us, s[0] == 'y', out) < 0) {
-			snprintf(err, errlen, "'%s': cannot find the local midnight", s);
-			return (-1);
-		}
-		return (0);
-	}
-	if (s[0] == '-') {
-		/* -N with a unit: conf_parse_duration alone would take a bare -90 as seconds */
-		if (n < 3 || strchr("smhd", s[n - 1]) == NULL ||
-		    (d = conf_parse_duration(s + 1)) < 0) {
-			snprintf(err, errlen,
-			    "'%s' is not a relative time "
-			    "(a minus, a number and a unit s, m, h or d: -90s, -30m, -2h, -7d)",
-			    s);
-			return (-1);
-		}
-		if (now_us < 0 || d > now_us / 1000000) {
-			snprintf(err, errlen, "'%s' reaches back before 1970", s);
-			return (-1);
-		}
-		*out = now_us - d * 1000000;
-		return (0);
-	}
-	if (parse_absolute(s, out) < 0) {
-		snprintf(err, errlen,
-		    "cannot read time '%s' (use 2026-11-27T17:20:00Z, "
-		    "2026-11-27 17:20, 2026-11-27, today, yesterday or -2h)",
-		    s);
-		return (-1);
-	}
-	return (0);
 }

@@ -3,11 +3,18 @@
  *	report - the audit report: per-identity totals, peaks and overruns
  * SUMMARY
  *	report_message() adds an accepted message to every identity it has
- *	(exempt identities are left out); report_overrun() records a verdict;
+ *	(exempt identities are left out): its recipients, its client IP (each
+ *	address with its messages and first and last time) and its envelope
+ *	sender (distinct senders, the null sender left out);
+ *	report_outcome() adds a delivery outcome (delivered, deferred
+ *	attempts, bounced recipients) to the identities of its message;
+ *	report_overrun() records a verdict;
  *	report_print() writes the report as an aligned table (80 columns),
  *	JSON (SPEC.md shape) or CSV (the same fields, one record per row).
  *	With --since/--until the head (table and JSON) shows the interval and
  *	the totals inside it, and the whole input's totals beside them.
+ *	JSON always carries "untrusted" (journal entries not counted); the
+ *	table shows it when a journal was read.
  *	report_set_filter() narrows the identities and overruns shown
  *	(--top, --over-only, --identity; count/report_filter.c).
  *	report_parse_time() reads a --since/--until bound, relative to a
@@ -49,7 +56,14 @@ struct report_filter {
 /* Input totals the report prints in its head. */
 struct report_totals {
 	uint64_t lines, unparsed, too_long; /* the whole input */
-	int64_t first_us, last_us;          /* INT64_MIN when none */
+	/*
+	 * untrusted: journal entries under a Postfix name whose trusted
+	 * fields show another sender (never counted), over the whole input;
+	 * journal: a journal was read (the table then shows untrusted)
+	 */
+	uint64_t untrusted;
+	int journal;
+	int64_t first_us, last_us; /* INT64_MIN when none */
 	const struct track_stats *track;
 	/*
 	 * interval: --since or --until was given.  since_us/until_us are the
@@ -68,6 +82,7 @@ struct report;
 struct report *report_new(const struct conf *);
 void report_free(struct report *);
 int report_message(struct report *, const struct track_msg *);
+int report_outcome(struct report *, const struct track_outcome *);
 int report_overrun(struct report *, const struct limits_verdict *);
 /*
  * report_peak - a window's peak for the report (ctx is the report): the

@@ -279,6 +279,26 @@ overruns(struct page *pg)
 	fputs("</table></section>\n", pg->fp);
 }
 
+/*
+ * addresses - the "addresses" cell of an identity: its REPORT_IPS_TABLE
+ * client IPs with most messages, each with its messages, and how many
+ * more it had
+ */
+static void
+addresses(struct page *pg, const struct rident *ri)
+{
+	size_t i;
+
+	for (i = 0; i < ri->ncl && i < REPORT_IPS_TABLE; i++) {
+		if (i > 0)
+			fputs(", ", pg->fp);
+		h(pg, ri->cl[i].ip);
+		fprintf(pg->fp, " (%llu)", (unsigned long long)ri->cl[i].messages);
+	}
+	if (ri->ncl > REPORT_IPS_TABLE)
+		fprintf(pg->fp, ", +%zu more", ri->ncl - REPORT_IPS_TABLE);
+}
+
 /* top_kind - the identities of one kind with the most messages */
 static void
 top_kind(struct page *pg, struct rident **v, size_t n, const char *prefix)
@@ -292,22 +312,27 @@ top_kind(struct page *pg, struct rident **v, size_t n, const char *prefix)
 			fprintf(pg->fp, "<h3>%.*s</h3>\n", (int)(plen - 1), prefix);
 			fputs("<table><tr><th>identity</th><th class=\"n\">messages</th>"
 			      "<th class=\"n\">recipients</th><th class=\"n\">client IPs</th>"
-			      "<th>addresses</th><th class=\"n\">overruns</th></tr>\n",
+			      "<th>addresses</th><th class=\"n\">senders</th>"
+			      "<th class=\"n\">delivered</th><th class=\"n\">deferred</th>"
+			      "<th class=\"n\">bounced</th><th class=\"n\">overruns</th></tr>\n",
 			    pg->fp);
 		}
 		fputs("<tr><td class=\"id\">", pg->fp);
 		h(pg, v[i]->name);
-		/*
-		 * The per-identity list of client addresses belongs in the
-		 * "addresses" cell; the report keeps only their count so far.
-		 */
 		fprintf(pg->fp,
 		    "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
-		    "class=\"n\">%llu</td>"
-		    "<td class=\"todo\">(list not recorded yet)</td><td "
-		    "class=\"n%s\">%zu</td></tr>\n",
+		    "class=\"n\">%llu</td><td class=\"id\">",
 		    (unsigned long long)v[i]->messages, (unsigned long long)v[i]->recipients,
-		    (unsigned long long)v[i]->ips, v[i]->noverruns ? " flag" : "", v[i]->noverruns);
+		    (unsigned long long)v[i]->ips);
+		addresses(pg, v[i]);
+		fprintf(pg->fp,
+		    "</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
+		    "class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
+		    "class=\"n%s\">%zu</td></tr>\n",
+		    (unsigned long long)v[i]->senders, (unsigned long long)v[i]->out[TRACK_SENT],
+		    (unsigned long long)v[i]->out[TRACK_DEFERRED],
+		    (unsigned long long)v[i]->out[TRACK_BOUNCED], v[i]->noverruns ? " flag" : "",
+		    v[i]->noverruns);
 	}
 	if (shown > 0)
 		fputs("</table>\n", pg->fp);

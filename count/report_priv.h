@@ -24,6 +24,9 @@
 #include "count/report.h"
 #include "util/hmap.h"
 
+#define REPORT_IPS_JSON 10 /* client IPs an identity lists in JSON and CSV */
+#define REPORT_IPS_TABLE 3 /* and in the table and the HTML page */
+
 /* Where a row goes when sorted: by major, then minor.  Rows begin with it (order_cmp). */
 struct rorder {
 	int64_t major, minor;
@@ -37,11 +40,21 @@ struct rpeak {
 	int64_t at_us;
 };
 
+/* One client IP of an identity: its messages, first and last. */
+struct rip {
+	const char *ip; /* into the ipset key, at print time */
+	uint64_t messages;
+	int64_t first_us, last_us;
+};
+
 struct rident {
 	const char *name; /* the hmap's copy of the key */
-	uint64_t messages, recipients, ips;
+	uint64_t messages, recipients, ips, senders;
+	uint64_t out[TRACK_STATUS_COUNT]; /* delivered, deferred (attempts), bounced */
 	struct rpeak *peaks;
 	size_t npeaks, cappeaks;
+	struct rip *cl; /* its client IPs, gathered at print time, most messages first */
+	size_t ncl, capcl;
 	size_t noverruns; /* overruns of this identity (report_view) */
 	double pct;       /* highest peak as a percentage of its threshold; -1: no limit */
 	int shown;        /* kept by the filter (report_view) */
@@ -60,11 +73,13 @@ struct roverrun {
 struct report {
 	const struct conf *conf;
 	struct hmap *idents; /* identity -> struct rident */
-	struct hmap *ipset;  /* identity \0 ip -> (void *)1 */
+	struct hmap *ipset;  /* identity \0 ip -> struct rip */
+	struct hmap *sset;   /* identity \0 sender -> (void *)1 */
 	struct roverrun *ov;
 	size_t nov, capov;
 	unsigned kinds;        /* 1 << kind for each kind reported */
 	int peaks_in;          /* the limits' peaks are in the rows */
+	int gathered;          /* the client IPs are on their identities' lists */
 	int failed;            /* a peak was lost to ENOMEM */
 	uint64_t future_lines; /* counted at the time of the line before (pipeline.h) */
 	/* the filter (report_set_filter): top 0 and nids 0 show everything */

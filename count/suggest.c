@@ -37,6 +37,8 @@ static const struct srow {
 	{ LIM_MESSAGES, ~0u },
 	{ LIM_RECIPIENTS, ~0u },
 	{ LIM_IPS, 1u << BY_SASL },
+	{ LIM_SENDERS, ~(1u << BY_SENDER) }, /* a sender identity has one */
+	{ LIM_BOUNCES, ~0u },
 };
 #define NROWS (sizeof(rows) / sizeof(rows[0]))
 
@@ -532,6 +534,12 @@ print_kind(FILE *fp, struct suggest *s, int k)
 		fputc('\n', fp);
 	}
 	fprintf(fp, "actions = %s\nblock_time = 1h\n", kinds[k].actions);
+}
+
+int
+suggest_outcome(struct suggest *s, const struct track_outcome *o)
+{
+	return (limits_outcome(s->l, o, NULL, NULL) < 0 ? -1 : 0);
 }
 
 int

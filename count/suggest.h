@@ -3,7 +3,8 @@
  *	suggest - limits suggested from history (`audit --suggest`)
  * SUMMARY
  *	suggest_message() takes every message the audit counts (from the
- *	pipeline's on_message); suggest_print() then writes, for each
+ *	pipeline's on_message), suggest_outcome() every delivery outcome
+ *	(on_outcome: the bounces); suggest_print() then writes, for each
  *	identity kind that had traffic, the distribution of the
  *	per-identity peaks in 1h and 1d windows (p50, p90, p99, max) and a
  *	[limit suggested_KIND] section, as an agent.conf snippet whose
@@ -27,8 +28,11 @@
  *	name the normal identities that would be flagged.
  *
  *	Limit kinds are rows of a table (suggest.c): messages, recipients,
- *	and distinct client IPs for logins; a new kind of limit that
- *	count/limits computes is one more row.
+ *	distinct client IPs for logins, distinct envelope senders (all kinds
+ *	but sender) and bounced recipients; a new kind of limit that
+ *	count/limits computes is one more row.  A senders or bounces row is
+ *	suggested only for the kinds where some identity had one (an
+ *	identity without bounces has no peak to put among the others).
  *
  *	Memory: the peaks use a limits object like the audit's (the
  *	messages of each identity inside 1d); the usual rates keep, per
@@ -60,6 +64,7 @@ struct suggest;
 struct suggest *suggest_new(const struct conf *);
 void suggest_free(struct suggest *);
 int suggest_message(struct suggest *, const struct track_msg *);
+int suggest_outcome(struct suggest *, const struct track_outcome *);
 int suggest_print(struct suggest *, FILE *);
 
 #endif

@@ -20,10 +20,18 @@
  *	its original.  A candidate that fails it is left alone and the
  *	expectation stays open for the real copy.
  *
+ *	Delivery outcomes: each record carries the owner of its deliveries
+ *	(the counted message itself, or the original a copy or requeue was
+ *	made from), set here as messages are counted, held back or linked;
+ *	a hand-off names the copy's owner in all three line orders, and a
+ *	status=sent hand-off line is a delivery only when no copy claims it
+ *	(its expectation ends unclaimed).  Where an outcome goes is
+ *	track_outcome.c.
+ *
  *	Persistence (the daemon): when the tracker keeps them, every change
- *	is noted in a dirty set here (mark()); writing the net changes and
- *	rebuilding the state at start-up is track_persist.c.  track_priv.h
- *	holds the structures the two files share.
+ *	is noted in a dirty set here (track_mark()); writing the net changes
+ *	and rebuilding the state at start-up is track_persist.c.
+ *	track_priv.h holds the structures the three files share.
  * RETURNS
  *	Messages go out through the emit callback, removals through the
  *	removed callback; what was dropped or not counted is in
@@ -73,9 +81,9 @@ mkkey(char *buf, size_t len, const struct pf_str *host, const struct pf_str *ins
 	return (n + qid->n);
 }
 
-/* mark - note (ns, key) as changed since the last track_persist() */
-static void
-mark(struct track *t, int ns, const void *key, size_t n)
+/* track_mark - note (ns, key) as changed since the last track_persist() */
+void
+track_mark(struct track *t, int ns, const void *key, size_t n)
 {
 	char buf[1024];
 	int added;
@@ -87,9 +95,9 @@ mark(struct track *t, int ns, const void *key, size_t n)
 	(void)hmap_get_or_add(t->dirty, buf, n + 1, &added);
 }
 
-/* seqkey - the 8-byte big-endian key of a held-back message */
-static void
-seqkey(uint64_t seq, unsigned char out[8])
+/* track_seqkey - the 8-byte big-endian key of a held-back message */
+void
+track_seqkey(uint64_t seq, unsigned char out[8])
 {
 	int i;
 
@@ -99,14 +107,14 @@ seqkey(uint64_t seq, unsigned char out[8])
 	}
 }
 
-/* mark_held - note a held-back message as changed */
-static void
-mark_held(struct track *t, const struct held *h)
+/* track_mark_held - note a held-back message as changed */
+void
+track_mark_held(struct track *t, const struct held *h)
 {
 	unsigned char k[8];
 
-	seqkey(h->seq, k);
-	mark(t, TRACK_NS_HELD, k, sizeof(k));
+	track_seqkey(h->seq, k);
+	track_mark(t, TRACK_NS_HELD, k, sizeof(k));
 }
 
 /* track_new - an empty tracker; see track.h */
@@ -143,6 +151,44 @@ track_set_removed(struct track *t, track_removed_fn fn, void *ctx)
 	t->rctx = ctx;
 }
 
+/* track_set_outcome - report the delivery outcomes of counted messages to fn */
+void
+track_set_outcome(struct track *t, track_outcome_fn fn, void *ctx)
+{
+	t->outcome = fn;
+	t->octx = ctx;
+}
+
+/* rec_free - a record and its owner */
+static void
+rec_free(struct rec *r)
+{
+	free(r->own);
+	free(r);
+}
+
+/* held_free - a held-back message, its waiting outcomes and its forward */
+static void
+held_free(struct held *h)
+{
+	free(h->pend);
+	free(h->fwd);
+	free(h);
+}
+
+/* rec_own - r's deliveries are o's from now on (o taken over; NULL: nobody's) */
+static void
+rec_own(struct track *t, struct rec *r, struct owner *o)
+{
+	size_t was = track_own_cost(r->own), now = track_own_cost(o);
+
+	r->cost += now - was;
+	t->bytes += now - was;
+	free(r->own);
+	r->own = o;
+	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
+}
+
 /* track_rec_link - put r into the table and at the young end of the age list */
 int
 track_rec_link(struct track *t, struct rec *r)
@@ -161,7 +207,7 @@ track_rec_link(struct track *t, struct rec *r)
 	else
 		t->oldest = r;
 	t->newest = r;
-	mark(t, TRACK_NS_REC, r->key, r->keylen);
+	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
 	return (0);
 }
 
@@ -177,15 +223,20 @@ rec_drop(struct track *t, struct rec *r)
 		r->newer->older = r->older;
 	else
 		t->newest = r->older;
-	mark(t, TRACK_NS_REC, r->key, r->keylen);
+	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
 	hmap_del(t->recs, r->key, r->keylen);
 	t->bytes -= r->cost;
-	free(r);
+	rec_free(r);
 }
 
-/* expect_pop - forget the oldest expectation; noted as a change when keep is set */
+/*
+ * expect_pop - forget the oldest expectation; with deliver, its change is
+ * noted and its status=sent hand-off lines that no copy claimed are
+ * deliveries of their original's message (a remote server's "queued
+ * as", a forward)
+ */
 static void
-expect_pop(struct track *t, int keep)
+expect_pop(struct track *t, int deliver)
 {
 	struct expect *e = t->ehead;
 
@@ -194,20 +245,23 @@ expect_pop(struct track *t, int keep)
 		t->etail = NULL;
 	if (hmap_get(t->expect, e->key, e->n) == e) {
 		hmap_del(t->expect, e->key, e->n);
-		if (keep)
-			mark(t, TRACK_NS_EXPECT, e->key, e->n);
+		if (deliver)
+			track_mark(t, TRACK_NS_EXPECT, e->key, e->n);
 	}
+	if (deliver && e->sent > 0)
+		track_deliver(t, e->own, TRACK_SENT, e->sent, e->time_us);
 	t->bytes -= e->cost;
+	free(e->own);
 	free(e);
 }
 
-/* expect_expire - forget expectations older than twice the link window */
+/* expect_expire - forget expectations older than twice the link window (INT64_MAX: all) */
 static void
-expect_expire(struct track *t, int64_t now)
+expect_expire(struct track *t, int64_t now, int deliver)
 {
 	while (t->ehead != NULL &&
 	    (now == INT64_MAX || t->ehead->time_us < now - 2 * TRACK_LINK_WINDOW_US))
-		expect_pop(t, now != INT64_MAX);
+		expect_pop(t, deliver);
 }
 
 /* track_free - free the tables; held-back messages are dropped, not emitted */
@@ -215,16 +269,21 @@ void
 track_free(struct track *t)
 {
 	struct held *h, *next;
+	struct rec *r, *rnext;
 
 	if (t == NULL)
 		return;
 	t->keep = 0;
-	expect_expire(t, INT64_MAX);
-	while (t->oldest != NULL)
-		rec_drop(t, t->oldest);
+	expect_expire(t, INT64_MAX, 0);
+	/* the age list walked with a saved next: the table goes below, as a whole */
+	for (r = t->oldest; r != NULL; r = rnext) {
+		rnext = r->newer;
+		rec_free(r);
+	}
+	t->oldest = t->newest = NULL;
 	for (h = t->hhead; h != NULL; h = next) {
 		next = h->next;
-		free(h);
+		held_free(h);
 	}
 	hmap_free(t->recs, NULL);
 	hmap_free(t->held_ix, NULL);
@@ -257,10 +316,10 @@ evict(struct track *t)
 			t->oldest->older = NULL;
 		else
 			t->newest = NULL;
-		mark(t, TRACK_NS_REC, o->key, o->keylen);
+		track_mark(t, TRACK_NS_REC, o->key, o->keylen);
 		hmap_del(t->recs, o->key, o->keylen);
 		t->bytes -= o->cost;
-		free(o);
+		rec_free(o);
 		t->st.dropped++;
 		t->st.evicted += (uint64_t)over;
 	}
@@ -271,7 +330,7 @@ evict(struct track *t)
 		if (t->hhead == NULL)
 			t->htail = NULL;
 		emit_held(t, h);
-		free(h);
+		held_free(h);
 	}
 }
 
@@ -347,28 +406,46 @@ may_be_copy(int64_t recv_us, int64_t orig_us)
 }
 
 /*
- * expect_take - 1 when a hand-off named (host, qid) within the link window
- * and the message with that ID received at recv_us may be its copy; the
- * expectation is used up then.  An older message keeps it open for the
- * real copy.
+ * expect_take - the expectation when a hand-off named (host, qid) within
+ * the link window and the message with that ID received at recv_us may be
+ * its copy, else NULL.  The expectation is used up then: its sent lines
+ * were the hand-off, not deliveries, and the caller may take its owner
+ * (it stays in the FIFO until it expires).  An older message keeps it
+ * open for the real copy.
  */
-static int
+static struct expect *
 expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us, int64_t now)
 {
 	struct expect *e = hmap_get(t->expect, lk, ln);
 
 	if (e == NULL || !may_be_copy(recv_us, e->orig_us))
-		return (0);
+		return (NULL);
 	(void)hmap_del(t->expect, lk, ln);
-	mark(t, TRACK_NS_EXPECT, lk, ln);
-	return (now - e->time_us <= 2 * TRACK_LINK_WINDOW_US);
+	track_mark(t, TRACK_NS_EXPECT, lk, ln);
+	if (now - e->time_us > 2 * TRACK_LINK_WINDOW_US)
+		return (NULL);
+	e->sent = 0;
+	return (e);
+}
+
+/* take_owner - the owner of a used-up expectation e, taken over; NULL when none */
+static struct owner *
+take_owner(struct track *t, struct expect *e)
+{
+	struct owner *o = e->own;
+	size_t c = track_own_cost(o);
+
+	e->cost -= c;
+	t->bytes -= c;
+	e->own = NULL;
+	return (o);
 }
 
 /*
  * track_expect_add - remember that a hand-off at time now named (host, qid) as
- * the copy of an original received at orig_us
+ * the copy of an original received at orig_us; NULL on ENOMEM
  */
-void
+struct expect *
 track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig_us)
 {
 	struct expect *e;
@@ -376,7 +453,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 	int added;
 
 	if ((e = calloc(1, sizeof(*e) + ln + 1)) == NULL)
-		return;
+		return (NULL);
 	e->cost = sizeof(*e) + 2 * (ln + 1 + TRACK_ALLOC_BYTES) + TRACK_SLOT_BYTES;
 	memcpy(e->key, lk, ln);
 	e->n = ln;
@@ -384,7 +461,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 	e->orig_us = orig_us;
 	if ((slot = hmap_get_or_add(t->expect, lk, ln, &added)) == NULL) {
 		free(e);
-		return;
+		return (NULL);
 	}
 	*slot = e; /* an older one with this key stays in the FIFO until it expires */
 	t->bytes += e->cost;
@@ -393,7 +470,8 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 	else
 		t->ehead = e;
 	t->etail = e;
-	mark(t, TRACK_NS_EXPECT, lk, ln);
+	track_mark(t, TRACK_NS_EXPECT, lk, ln);
+	return (e);
 }
 
 /*
@@ -435,7 +513,7 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	h->msg.uid = -1;
 	h->msg.nrcpt = nrcpt;
 	h->reinject = reinject;
-	seqkey(seq, sk);
+	track_seqkey(seq, sk);
 	if ((slot = hmap_get_or_add(t->held_seq, sk, sizeof(sk), &added)) == NULL) {
 		free(h);
 		return (NULL);
@@ -451,8 +529,26 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	t->htail = h;
 	if (seq >= t->seq)
 		t->seq = seq + 1;
-	mark_held(t, h);
+	track_mark_held(t, h);
 	return (h);
+}
+
+/*
+ * held_rec - the open record of held-back message h: the queue file with
+ * its key, unless h's "removed" came (the key may be a newer message's)
+ */
+static struct rec *
+held_rec(const struct track *t, const struct held *h)
+{
+	char key[512];
+	size_t hn = strlen(h->msg.host), in = strlen(h->msg.instance), qn = strlen(h->msg.queue_id);
+
+	if (h->msg.removed || hn + in + qn + 2 >= sizeof(key))
+		return (NULL);
+	memcpy(key, h->msg.host, hn + 1);
+	memcpy(key + hn + 1, h->msg.instance, in + 1);
+	memcpy(key + hn + 1 + in + 1, h->msg.queue_id, qn);
+	return (hmap_get(t->recs, key, hn + in + qn + 2));
 }
 
 /* emit_held - emit or drop one held-back message taken off the FIFO */
@@ -460,35 +556,27 @@ static void
 emit_held(struct track *t, struct held *h)
 {
 	unsigned char sk[8];
+	struct rec *r;
 
 	if (hmap_get(t->held_ix, h->data, h->linklen) == h)
 		hmap_del(t->held_ix, h->data, h->linklen);
-	seqkey(h->seq, sk);
+	track_seqkey(h->seq, sk);
 	hmap_del(t->held_seq, sk, sizeof(sk));
 	t->bytes -= h->cost;
-	mark_held(t, h);
+	track_mark_held(t, h);
 	if (h->reinject) {
 		t->st.reinjections++;
 		return;
 	}
-	if (!h->msg.removed) {
-		char key[512];
-		size_t hn = strlen(h->msg.host), in = strlen(h->msg.instance),
-		       qn = strlen(h->msg.queue_id);
-		struct rec *r;
-
-		if (hn + in + qn + 2 < sizeof(key)) {
-			memcpy(key, h->msg.host, hn + 1);
-			memcpy(key + hn + 1, h->msg.instance, in + 1);
-			memcpy(key + hn + 1 + in + 1, h->msg.queue_id, qn);
-			if ((r = hmap_get(t->recs, key, hn + in + qn + 2)) != NULL) {
-				r->flags |= F_COUNTED;
-				mark(t, TRACK_NS_REC, r->key, r->keylen);
-			}
-		}
+	if ((r = held_rec(t, h)) != NULL) {
+		r->flags |= F_COUNTED;
+		if (r->own != NULL && r->own->kind == OWN_HELD && r->own->seq == h->seq)
+			r->own->kind = OWN_MSG; /* counted now */
+		track_mark(t, TRACK_NS_REC, r->key, r->keylen);
 	}
 	t->st.counted++;
 	t->emit(t->ctx, &h->msg);
+	track_pend_flush(t, h, NULL, 1);
 }
 
 /* track_flush - emit held-back messages whose link window has passed; see track.h */
@@ -503,8 +591,16 @@ track_flush(struct track *t, int64_t now)
 		if (t->hhead == NULL)
 			t->htail = NULL;
 		emit_held(t, h);
-		free(h);
+		held_free(h);
 	}
+}
+
+/* track_finish - the end of the input; see track.h */
+void
+track_finish(struct track *t)
+{
+	track_flush(t, INT64_MAX);
+	expect_expire(t, INT64_MAX, 1);
 }
 
 /* on_active - the first (queue active) of a record: emit, hold back or skip */
@@ -516,10 +612,12 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 	size_t hn = strlen(host), qn = strlen(qid);
 	long nrcpt = ev->nrcpt < 0 ? 0 : ev->nrcpt;
 	struct track_msg m;
+	struct expect *e;
+	struct held *h;
 	char lk[512];
 
 	r->flags |= F_ACTIVE;
-	mark(t, TRACK_NS_REC, r->key, r->keylen);
+	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
 	if (r->flags & F_REINJECT) {
 		if (r->flags & F_REQUEUE)
 			t->st.requeues++;
@@ -552,6 +650,7 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		m.uid = r->uid;
 		m.nrcpt = nrcpt;
 		r->flags |= F_COUNTED;
+		rec_own(t, r, track_own_new(OWN_MSG, 0, &m));
 		t->st.counted++;
 		t->emit(t->ctx, &m);
 		return;
@@ -560,73 +659,185 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 	if (hn + 1 + qn < sizeof(lk)) {
 		memcpy(lk, host, hn + 1);
 		memcpy(lk + hn + 1, qid, qn);
-		if (expect_take(t, lk, hn + 1 + qn, r->created, now)) {
+		if ((e = expect_take(t, lk, hn + 1 + qn, r->created, now)) != NULL) {
+			r->flags |= F_REINJECT;
+			rec_own(t, r, take_owner(t, e));
 			t->st.reinjections++;
 			return;
 		}
 	}
 	/* unauthenticated smtpd: may be a re-injection named later */
-	if (track_held_add(t, t->seq, now, r->created, host, inst, qid, ev->sender.p, ev->sender.n,
-		r->ip, nrcpt, 0) == NULL)
+	if ((h = track_held_add(t, t->seq, now, r->created, host, inst, qid, ev->sender.p,
+		 ev->sender.n, r->ip, nrcpt, 0)) == NULL)
 		t->st.dropped++;
+	else
+		rec_own(t, r, track_own_new(OWN_HELD, h->seq, &h->msg));
 }
 
-/*
- * orig_received - when the original of a hand-off line was received: its
- * record's creation; INT64_MIN when it has none (before the log, evicted)
- */
-static int64_t
-orig_received(const struct track *t, const struct pf_event *ev)
+/* rec_named - the open record (host, instance of ev, qid), NULL when none */
+static struct rec *
+rec_named(const struct track *t, const struct pf_event *ev, const struct pf_str *qid)
 {
 	char key[512];
 	size_t kn;
-	const struct rec *r;
 
-	if ((kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0 ||
-	    (r = hmap_get(t->recs, key, kn)) == NULL)
-		return (INT64_MIN);
-	return (r->created);
+	if (qid->p == NULL || (kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, qid)) == 0)
+		return (NULL);
+	return (hmap_get(t->recs, key, kn));
+}
+
+/* copy_found - held-back h is the copy of orig's message: its outcomes are orig's */
+static void
+copy_found(struct track *t, struct held *h, const struct owner *own)
+{
+	struct rec *c;
+
+	if (h->reinject)
+		return; /* named again: another recipient's hand-off line */
+	h->reinject = 1;
+	h->fwd = track_own_dup(own);
+	h->cost += track_own_cost(h->fwd);
+	t->bytes += track_own_cost(h->fwd);
+	track_mark_held(t, h);
+	track_pend_flush(t, h, h->fwd, 0);
+	if ((c = held_rec(t, h)) != NULL && c->own != NULL && c->own->kind == OWN_HELD &&
+	    c->own->seq == h->seq)
+		rec_own(t, c, track_own_dup(own));
 }
 
 /*
- * on_handoff - "queued as NEWID": NEWID is a copy, not a new message.  The
- * newest held-back NEWID is the copy unless it is older than the original
- * (then so is every other held-back NEWID); otherwise the copy is still to
- * come, or still before its (queue active) line: expect it.
+ * on_handoff - "queued as NEWID" on a delivery line of orig (NULL: not
+ * tracked): NEWID is a copy, not a new message.  The newest held-back
+ * NEWID is the copy unless it is older than the original (then so is
+ * every other held-back NEWID); so is an open re-injected NEWID record
+ * (orig_queue_id=, or named between its client and active lines);
+ * otherwise the copy is still to come, or still before its (queue
+ * active) line: expect it.  The copy's deliveries are orig's owner's.
+ * A status=sent hand-off line is no delivery when its copy is found; it
+ * is one (a remote server's "queued as", a forward) when no copy claims
+ * its expectation before it ends.
  */
 static void
-on_handoff(struct track *t, const struct pf_event *ev, int64_t now)
+on_handoff(struct track *t, const struct pf_event *ev, int64_t now, struct rec *orig, int status)
 {
+	const struct owner *own = orig != NULL ? orig->own : NULL;
+	int64_t orig_us = orig != NULL ? orig->created : INT64_MIN;
+	struct expect *e, *old;
+	struct held *h;
+	struct rec *c;
 	char lk[512];
 	size_t ln;
-	struct held *h;
-	int64_t orig_us;
 
+	if (status == TRACK_DEFERRED || status == TRACK_BOUNCED)
+		track_deliver(t, own, status, 1, now); /* not a hand-off of a whole copy */
 	if ((ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queued_as)) == 0)
 		return;
-	orig_us = orig_received(t, ev);
 	if ((h = hmap_get(t->held_ix, lk, ln)) != NULL && may_be_copy(h->recv_us, orig_us)) {
-		h->reinject = 1;
-		mark_held(t, h);
+		copy_found(t, h, own);
 		return;
 	}
-	track_expect_add(t, lk, ln, now, orig_us);
+	if ((c = rec_named(t, ev, &ev->queued_as)) != NULL && (c->flags & F_REINJECT) &&
+	    !(c->flags & F_REQUEUE) && may_be_copy(c->created, orig_us)) {
+		if (c->own == NULL)
+			rec_own(t, c, track_own_dup(own));
+		return;
+	}
+	old = hmap_get(t->expect, lk, ln);
+	if ((e = track_expect_add(t, lk, ln, now, orig_us)) == NULL)
+		return;
+	e->own = track_own_dup(own);
+	e->cost += track_own_cost(e->own);
+	t->bytes += track_own_cost(e->own);
+	if (status == TRACK_SENT) {
+		e->sent = 1;
+		if (old != NULL && track_own_same(old->own, e->own)) {
+			e->sent += old->sent; /* one copy named by each recipient's line */
+			old->sent = 0;
+		}
+	}
+}
+
+/* on_client - smtpd "client=": a new record, a content-filter copy's if one is known */
+static void
+on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn, int64_t now)
+{
+	struct expect *e;
+	struct rec *r, *o;
+	char lk[512];
+	size_t ln;
+
+	if ((r = rec_open(t, key, kn, ev, now)) == NULL)
+		return;
+	r->flags |= F_SMTPD;
+	ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
+	if (ln > 0 && (e = expect_take(t, lk, ln, r->created, now)) != NULL) {
+		r->flags |= F_REINJECT;
+		rec_own(t, r, take_owner(t, e));
+	} else if (ev->orig_queue_id.p != NULL || ev->orig_client_ip.p != NULL) {
+		r->flags |= F_REINJECT;
+		if ((o = rec_named(t, ev, &ev->orig_queue_id)) != NULL && o != r)
+			rec_own(t, r, track_own_dup(o->own));
+	}
+}
+
+/* on_pickup - pickup "uid=": a new record; a requeue's deliveries are its original's */
+static void
+on_pickup(struct track *t, const struct pf_event *ev, const char *key, size_t kn, int64_t now)
+{
+	struct rec *r, *o;
+
+	if ((r = rec_open(t, key, kn, ev, now)) == NULL)
+		return;
+	r->flags |= F_PICKUP;
+	r->uid = ev->uid;
+	if (ev->orig_id.p != NULL) {
+		r->flags |= F_REINJECT | F_REQUEUE;
+		if ((o = rec_named(t, ev, &ev->orig_id)) != NULL && o != r)
+			rec_own(t, r, track_own_dup(o->own));
+	}
+}
+
+/* on_removed - "removed": the record ends; a message still held back is emitted as removed */
+static void
+on_removed(struct track *t, const struct pf_event *ev, const char *key, size_t kn, int64_t now)
+{
+	struct held *h;
+	struct rec *r;
+	char lk[512];
+	size_t ln;
+
+	if ((r = hmap_get(t->recs, key, kn)) != NULL) {
+		if ((r->flags & F_COUNTED) && t->removed != NULL) {
+			const char *hs = r->key, *in = hs + strlen(hs) + 1;
+
+			t->removed(t->rctx, hs, in, in + strlen(in) + 1, now);
+		}
+		rec_drop(t, r);
+	}
+	ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
+	if (ln > 0 && (h = hmap_get(t->held_ix, lk, ln)) != NULL && h->msg.instance != NULL &&
+	    strlen(h->msg.instance) == ev->instance.n &&
+	    memcmp(h->msg.instance, ev->instance.p, ev->instance.n) == 0 && !h->msg.removed) {
+		h->msg.removed = 1;
+		track_mark_held(t, h);
+	}
 }
 
 /* track_event - one parsed line; see track.h */
 void
 track_event(struct track *t, const struct pf_event *ev, int64_t now)
 {
-	char key[512], lk[512];
-	size_t kn, ln;
+	char key[512];
+	size_t kn;
 	struct rec *r;
+	int status;
 
 	if (now > t->now) {
 		t->now = now;
 		if (t->hhead != NULL)
 			track_flush(t, now);
 		if (t->ehead != NULL)
-			expect_expire(t, now);
+			expect_expire(t, now, 1);
 	}
 	if (ev->kind == PF_NONE || ev->queue_id.p == NULL)
 		return;
@@ -634,21 +845,10 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 		return;
 	switch (ev->kind) {
 	case PF_CLIENT:
-		if ((r = rec_open(t, key, kn, ev, now)) == NULL)
-			return;
-		r->flags |= F_SMTPD;
-		ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
-		if (ev->orig_queue_id.p != NULL || ev->orig_client_ip.p != NULL ||
-		    (ln > 0 && expect_take(t, lk, ln, r->created, now)))
-			r->flags |= F_REINJECT;
+		on_client(t, ev, key, kn, now);
 		break;
 	case PF_PICKUP:
-		if ((r = rec_open(t, key, kn, ev, now)) == NULL)
-			return;
-		r->flags |= F_PICKUP;
-		r->uid = ev->uid;
-		if (ev->orig_id.p != NULL)
-			r->flags |= F_REINJECT | F_REQUEUE;
+		on_pickup(t, ev, key, kn, now);
 		break;
 	case PF_ACTIVE:
 		if ((r = hmap_get(t->recs, key, kn)) == NULL) {
@@ -667,31 +867,15 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 		on_active(t, r, ev, now);
 		break;
 	case PF_DELIVERY:
+		status = track_status_of(&ev->status);
+		r = hmap_get(t->recs, key, kn);
 		if (ev->queued_as.p != NULL)
-			on_handoff(t, ev, now);
+			on_handoff(t, ev, now, r, status);
+		else if (r != NULL && status >= 0)
+			track_deliver(t, r->own, status, 1, now);
 		break;
 	case PF_REMOVED:
-		if ((r = hmap_get(t->recs, key, kn)) != NULL) {
-			if ((r->flags & F_COUNTED) && t->removed != NULL) {
-				const char *h = r->key, *in = h + strlen(h) + 1;
-
-				t->removed(t->rctx, h, in, in + strlen(in) + 1, now);
-			}
-			rec_drop(t, r);
-		}
-		/* a message still held back: remember, it is emitted as removed */
-		ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
-		if (ln > 0) {
-			struct held *h = hmap_get(t->held_ix, lk, ln);
-
-			if (h != NULL && h->msg.instance != NULL &&
-			    strlen(h->msg.instance) == ev->instance.n &&
-			    memcmp(h->msg.instance, ev->instance.p, ev->instance.n) == 0 &&
-			    !h->msg.removed) {
-				h->msg.removed = 1;
-				mark_held(t, h);
-			}
-		}
+		on_removed(t, ev, key, kn, now);
 		break;
 	default:
 		break;

@@ -72,7 +72,24 @@ struct track_stats {
 	uint64_t own;     /* root's null-sender mail through pickup: sendguard's notices */
 };
 
+/* A delivery agent's word on one recipient: status=sent, deferred or bounced. */
+enum track_status { TRACK_SENT = 0, TRACK_DEFERRED, TRACK_BOUNCED, TRACK_STATUS_COUNT };
+
+/*
+ * One delivery outcome of a counted message.  msg is the message as it
+ * was counted (for a content-filter copy or a requeue: the original it was
+ * made from), time_us the delivery line's time, n its recipients (1 a
+ * line).  Strings are valid only during the callback.
+ */
+struct track_outcome {
+	const struct track_msg *msg;
+	enum track_status status;
+	long n;
+	int64_t time_us;
+};
+
 typedef void (*track_emit_fn)(void *ctx, const struct track_msg *);
+typedef void (*track_outcome_fn)(void *ctx, const struct track_outcome *);
 /* a counted message's queue file is gone ("removed") */
 typedef void (*track_removed_fn)(void *ctx, const char *host, const char *instance,
     const char *queue_id, int64_t time_us);
@@ -90,9 +107,16 @@ void track_event(struct track *, const struct pf_event *, int64_t time_us);
 
 /*
  * track_flush - emit held-back messages accepted at or before
- * now_us - TRACK_LINK_WINDOW_US; INT64_MAX emits all (end of input).
+ * now_us - TRACK_LINK_WINDOW_US; INT64_MAX emits all (the daemon's idle
+ * log).
  */
 void track_flush(struct track *, int64_t now_us);
+/*
+ * track_finish - the end of the input: emit every held-back message and
+ * end every hand-off expectation (its status=sent lines, which no copy
+ * claimed, are deliveries)
+ */
+void track_finish(struct track *);
 
 const struct track_stats *track_stats(const struct track *);
 size_t track_size(const struct track *);  /* records (queue IDs in flight) */
@@ -112,6 +136,8 @@ struct track_persist_ops {
 
 /* track_set_removed - report the removal of counted messages (the daemon) */
 void track_set_removed(struct track *, track_removed_fn, void *ctx);
+/* track_set_outcome - report the delivery outcomes of counted messages */
+void track_set_outcome(struct track *, track_outcome_fn, void *ctx);
 
 /* track_keep_dirty - note changes for track_persist() (off by default) */
 void track_keep_dirty(struct track *, int on);

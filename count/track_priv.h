@@ -30,16 +30,44 @@
 #define TRACK_SLOT_BYTES ((size_t)48)
 #define TRACK_ALLOC_BYTES ((size_t)16)
 
+/*
+ * The owner of a queue file's deliveries: the counted message whose
+ * outcomes they are.  That is the message itself, or, for a content-
+ * filter copy or a postsuper -r requeue, the message it was made from.
+ * OWN_HELD: that message is still held back (seq) and its outcomes wait
+ * on it until it is emitted (or found to be a copy itself).  msg holds
+ * its identities as it is (or will be) counted, strings at data[].
+ * Every record, held-back message and expectation owns its own copy.
+ */
+enum { OWN_MSG = 1, OWN_HELD = 2 };
+
+struct owner {
+	int kind;
+	uint64_t seq; /* OWN_HELD: the held-back message */
+	struct track_msg msg;
+	char data[];
+};
+
 struct rec {
 	struct rec *older, *newer; /* age list */
 	int64_t created;
 	unsigned flags;
 	long uid;
 	const char *sasl, *ip; /* into the allocation, NULL when absent */
-	size_t cost;           /* bytes it holds, with its index entry, about */
+	size_t cost;           /* bytes it holds, with its index entry and owner, about */
+	struct owner *own;     /* whose its deliveries are; NULL: nobody's */
 	size_t keylen;
 	char key[]; /* host \0 instance \0 qid, then sasl \0 ip \0 */
 };
+
+/* One delivery outcome waiting on a held-back message. */
+struct pend {
+	int64_t t;
+	int status; /* enum track_status */
+	long n;
+};
+
+#define TRACK_PEND_MAX 64 /* outcomes kept apart per held-back message */
 
 struct held {
 	struct held *next;
@@ -51,16 +79,21 @@ struct held {
 	struct track_msg msg;
 	int64_t recv_us; /* when it was received: its record's client= line */
 	int reinject;
-	size_t cost;    /* bytes it holds, with its index entries, about */
+	size_t cost;       /* bytes it holds, with its index entries and forward, about */
+	struct owner *fwd; /* reinject: where its outcomes go instead (NULL: nowhere) */
+	struct pend *pend; /* outcomes of its deliveries, until it is emitted */
+	size_t npend;
 	size_t linklen; /* host \0 qid, at data[] */
 	char data[];
 };
 
 struct expect {
 	struct expect *next;
-	int64_t time_us; /* the hand-off line */
-	int64_t orig_us; /* its original was received; INT64_MIN: unknown */
-	size_t cost;     /* bytes it holds, with its index entry, about */
+	int64_t time_us;   /* the hand-off line */
+	int64_t orig_us;   /* its original was received; INT64_MIN: unknown */
+	struct owner *own; /* the original's owner, for the copy (NULL: none) */
+	size_t cost;       /* bytes it holds, with its index entry and owner, about */
+	long sent;         /* status=sent lines naming it: a delivery unless a copy comes */
 	size_t n;
 	char key[];
 };
@@ -83,6 +116,8 @@ struct track {
 	void *ctx;
 	track_removed_fn removed;
 	void *rctx;
+	track_outcome_fn outcome;
+	void *octx;
 	struct track_stats st;
 	char sbuf[SOURCE_LINE_MAX + 1]; /* folded sender */
 };
@@ -104,8 +139,45 @@ struct held *track_held_add(struct track *t, uint64_t seq, int64_t time_us, int6
 
 /*
  * track_expect_add - remember that a hand-off at time now named (host, qid)
- * as the copy of an original received at orig_us
+ * as the copy of an original received at orig_us; NULL on ENOMEM
  */
-void track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig_us);
+struct expect *track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now,
+    int64_t orig_us);
+
+/* track_mark - note (ns, key) as changed since the last track_persist() */
+void track_mark(struct track *t, int ns, const void *key, size_t n);
+/* track_mark_held - note a held-back message as changed */
+void track_mark_held(struct track *t, const struct held *h);
+/* track_seqkey - the 8-byte key of a held-back message */
+void track_seqkey(uint64_t seq, unsigned char out[8]);
+
+/*
+ * Delivery outcomes (track_outcome.c).
+ * track_own_new - an owner of kind for message m (strings copied); NULL on ENOMEM
+ * track_own_dup - a copy of o (NULL for NULL or ENOMEM)
+ */
+struct owner *track_own_new(int kind, uint64_t seq, const struct track_msg *m);
+/* track_own_cost - the bytes o holds, about (0 for NULL): counted in max_tracked_bytes */
+size_t track_own_cost(const struct owner *);
+struct owner *track_own_dup(const struct owner *o);
+/* track_own_same - 1 when a and b (either may be NULL) are the same message's */
+int track_own_same(const struct owner *a, const struct owner *b);
+/*
+ * track_deliver - n recipients of owner o had status at time_us: emitted
+ * now when o is counted, kept on its held-back message while that waits,
+ * sent on to the original when that message turned out to be a copy;
+ * nothing for a NULL owner
+ */
+void track_deliver(struct track *t, const struct owner *o, int status, long n, int64_t time_us);
+/*
+ * track_pend_flush - the outcomes waiting on h go out: as h's own (self:
+ * h was emitted, counted as h->msg) or to o (h is a copy of o's message;
+ * NULL: nobody's)
+ */
+void track_pend_flush(struct track *t, struct held *h, const struct owner *o, int self);
+/* track_pend_add - keep one outcome on h (bounded: see track_outcome.c); -1 on ENOMEM */
+int track_pend_add(struct held *h, int status, long n, int64_t time_us);
+/* track_status_of - the enum track_status of a status= word, -1 for others */
+int track_status_of(const struct pf_str *status);
 
 #endif

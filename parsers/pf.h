@@ -5,6 +5,11 @@
  *	pf_parse() splits one log line (no trailing newline) into its syslog
  *	header (time fields, host, syslog name, pid) and, when the text is one
  *	of the Postfix events sendguard uses, the event kind and its fields.
+ *	pf_parse_text() is the same parser for a record whose header comes
+ *	as separate fields (a journal entry: _HOSTNAME, SYSLOG_IDENTIFIER,
+ *	SYSLOG_PID, MESSAGE), so both sources share one reading of Postfix's
+ *	text; pf_postfix_name() tells whether a syslog name is that of a
+ *	Postfix program whose events it reads.
  *	No I/O, no global state, no allocation per line: every string in a
  *	struct pf_event points into the caller's line buffer (pf_str, not
  *	NUL-terminated) and is valid only as long as that buffer.
@@ -55,7 +60,8 @@ enum pf_hdr {
 	PF_HDR_SKIP,     /* journalctl "-- Boot ... --" / "-- Logs begin" */
 	PF_HDR_BSD,      /* "Mar  5 08:00:01" (no year, no zone) */
 	PF_HDR_ISO,      /* RFC 3339 / journalctl short-iso(-precise) */
-	PF_HDR_5424      /* "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD" */
+	PF_HDR_5424,     /* "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD" */
+	PF_HDR_FIELDS    /* pf_parse_text(): the header came as fields; no time in tm */
 };
 
 /* Broken-down header time, as written in the line. */
@@ -166,6 +172,34 @@ void pf_clock_init(struct pf_clock *, int year, time_t ref, const struct pf_zone
 
 /* pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date */
 int pf_clock_resolve(struct pf_clock *, const struct pf_tm *, int64_t *usec);
+
+/*
+ * The sender of a text whose header comes apart from it (a journal
+ * entry), as the strings pf_parse_text() fills the event's header with.
+ */
+struct pf_origin {
+	struct pf_str host;  /* _HOSTNAME; p NULL when absent */
+	struct pf_str ident; /* SYSLOG_IDENTIFIER: "postfix/submission/smtpd" */
+	long pid;            /* SYSLOG_PID, -1 when absent */
+};
+
+/*
+ * pf_parse_text - text[0..len) (a journal entry's MESSAGE, text NULL
+ * when it has none) as the program of o logged it.  Fills *ev as
+ * pf_parse() does, with ev->hdr PF_HDR_FIELDS and ev->tm zero (the
+ * caller has the entry's time); host, instance, daemon and pid come from
+ * o.  Returns ev->hdr: PF_HDR_NONE for an event whose identity field is
+ * refused (over-long, a control byte), as pf_parse() would.
+ */
+enum pf_hdr pf_parse_text(struct pf_parser *, const struct pf_origin *o, const char *text,
+    size_t len, struct pf_event *ev);
+
+/*
+ * pf_postfix_name - 1 when the last component of syslog name s[0..n)
+ * ("postfix-out/relay/smtp" -> "smtp") is a Postfix program whose events
+ * the parser reads (the prefilter of pf_parse()), else 0
+ */
+int pf_postfix_name(const char *s, size_t n);
 
 const char *pf_kind_name(enum pf_kind);
 

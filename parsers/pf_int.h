@@ -2,7 +2,8 @@
  * NAME
  *	pf_int - internals shared by parsers/syslog.c and parsers/postfix.c
  * SUMMARY
- *	pf_hdr_parse() splits the syslog header off a line; pf_qid_shape()
+ *	pf_hdr_parse() splits the syslog header off a line; pf_set_prog()
+ *	splits a syslog name into instance and program; pf_qid_shape()
  *	checks the Postfix short/long queue ID format.  Not for use outside
  *	parsers/.
  * UNTRUSTED INPUT
@@ -24,6 +25,13 @@
  */
 enum pf_hdr pf_hdr_parse(const char *line, size_t len, struct pf_event *ev, const char **text,
     size_t *tlen);
+
+/*
+ * pf_set_prog - the syslog name s[0..n) ("postfix/submission/smtpd") into
+ * ev->instance (its first component, "postfix"; the whole name when it
+ * has no '/') and ev->daemon (its last, "smtpd")
+ */
+void pf_set_prog(struct pf_event *ev, const char *s, size_t n);
 
 /*
  * pf_qid_shape - 1 when p[0..n) is a Postfix queue ID: short (upper-case

@@ -548,23 +548,26 @@ idents_ok(const struct pf_event *ev)
 	    value_ok(&ev->orig_client_ip) && value_ok(&ev->sasl_sender));
 }
 
-/* pf_parse - parse one line; see pf.h */
-enum pf_hdr
-pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev)
+/* event_init - an empty event: no header, no event, every number absent */
+static void
+event_init(struct pf_event *ev)
 {
-	const char *t, *q, *end;
-	size_t tn;
-
 	memset(ev, 0, sizeof(*ev));
 	ev->pid = -1;
 	ev->uid = -1;
 	ev->size = -1;
 	ev->nrcpt = -1;
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	ev->hdr = pf_hdr_parse(line, len, ev, &t, &tn);
-	if (ev->hdr == PF_HDR_NONE || ev->hdr == PF_HDR_SKIP)
-		return (ev->hdr);
+}
+
+/*
+ * text_event - the Postfix part of a record whose header (program, host,
+ * pid) is already in ev: the prefilter, then the event parsers.  Returns
+ * ev->hdr, PF_HDR_NONE when an identity field is refused.
+ */
+static enum pf_hdr
+text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
+{
+	const char *q, *end;
 
 	/* Prefilter: a Postfix daemon, and a text that can be an event. */
 	if (tn < 8 || !is_pf_daemon(&ev->daemon))
@@ -598,6 +601,53 @@ pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev
 		ev->hdr = PF_HDR_NONE;
 	}
 	return (ev->hdr);
+}
+
+/* pf_parse - parse one line; see pf.h */
+enum pf_hdr
+pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev)
+{
+	const char *t;
+	size_t tn;
+
+	event_init(ev);
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	ev->hdr = pf_hdr_parse(line, len, ev, &t, &tn);
+	if (ev->hdr == PF_HDR_NONE || ev->hdr == PF_HDR_SKIP)
+		return (ev->hdr);
+	return (text_event(ps, ev, t, tn));
+}
+
+/* pf_parse_text - a text whose header came as fields; see pf.h */
+enum pf_hdr
+pf_parse_text(struct pf_parser *ps, const struct pf_origin *o, const char *text, size_t len,
+    struct pf_event *ev)
+{
+	event_init(ev);
+	ev->hdr = PF_HDR_FIELDS;
+	ev->host = o->host;
+	ev->pid = o->pid;
+	if (o->ident.p != NULL && o->ident.n > 0)
+		pf_set_prog(ev, o->ident.p, o->ident.n);
+	if (text == NULL)
+		return (ev->hdr);
+	return (text_event(ps, ev, text, len));
+}
+
+/* pf_postfix_name - the program of syslog name s[0..n) is one whose events pf reads */
+int
+pf_postfix_name(const char *s, size_t n)
+{
+	const char *b;
+	struct pf_str d;
+
+	if (s == NULL || n == 0)
+		return (0);
+	b = memrchr(s, '/', n);
+	d.p = b != NULL ? b + 1 : s;
+	d.n = n - (size_t)(d.p - s);
+	return (is_pf_daemon(&d));
 }
 
 /* pf_kind_name - the JSON name of an event kind */

@@ -177,9 +177,9 @@ parse_iso(const char *p, const char *end, struct pf_tm *tm)
 	return (q);
 }
 
-/* set_prog - split a syslog name into instance (first) and daemon (last component) */
-static void
-set_prog(struct pf_event *ev, const char *s, size_t n)
+/* pf_set_prog - split a syslog name into instance (first) and daemon (last component) */
+void
+pf_set_prog(struct pf_event *ev, const char *s, size_t n)
 {
 	const char *a = memchr(s, '/', n), *b = memrchr(s, '/', n);
 
@@ -212,7 +212,7 @@ parse_tag(const char *p, const char *end, struct pf_event *ev)
 		p++;
 	if (p == s || p == end || *p == ' ')
 		return (NULL);
-	set_prog(ev, s, (size_t)(p - s));
+	pf_set_prog(ev, s, (size_t)(p - s));
 	if (*p == '[') {
 		for (p++; p < end && IS_DIGIT(*p); p++, nd++) {
 			if (nd >= 10)
@@ -282,7 +282,7 @@ parse_5424(const char *p, const char *end, struct pf_event *ev)
 	if ((q = token(p, end)) == NULL || q == end) /* APP-NAME */
 		return (NULL);
 	if (!(q - p == 1 && *p == '-'))
-		set_prog(ev, p, (size_t)(q - p));
+		pf_set_prog(ev, p, (size_t)(q - p));
 	p = q + 1;
 	if ((q = token(p, end)) == NULL || q == end) /* PROCID */
 		return (NULL);

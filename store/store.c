@@ -161,6 +161,38 @@ static const struct migration {
 	{ "ALTER TABLE blocks ADD COLUMN ended_us INTEGER;"
 	  "ALTER TABLE blocks ADD COLUMN log_until_us INTEGER;",
 	    NULL },
+	/*
+	 * 4 -> 5: the journal as a source: its cursor is a string, kept
+	 * beside the file's dev/ino/offset (0 for a journal), with the time
+	 * of the entry or line it stands after
+	 */
+	{ "ALTER TABLE cursor ADD COLUMN journal TEXT;"
+	  "ALTER TABLE cursor ADD COLUMN time_us INTEGER;",
+	    NULL },
+	/*
+	 * 5 -> 6: delivery outcomes (issue 16): each message's delivered,
+	 * deferred and bounced recipients, every bounce line (the bounces
+	 * windows are rebuilt from them), the client IPs a block named
+	 */
+	{ "ALTER TABLE messages ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE messages ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0;"
+	  "ALTER TABLE messages ADD COLUMN bounced INTEGER NOT NULL DEFAULT 0;"
+	  "CREATE TABLE bounces ("
+	  "  id        INTEGER PRIMARY KEY,"
+	  "  time_us   INTEGER NOT NULL,"
+	  "  host      TEXT,"
+	  "  instance  TEXT,"
+	  "  queue_id  TEXT,"
+	  "  sasl      TEXT,"
+	  "  sender    TEXT,"
+	  "  client_ip TEXT,"
+	  "  uid       INTEGER,"
+	  "  n         INTEGER NOT NULL,"
+	  "  msg_us    INTEGER NOT NULL"
+	  ");"
+	  "CREATE INDEX bounces_time ON bounces(time_us);"
+	  "ALTER TABLE blocks ADD COLUMN ips TEXT;",
+	    NULL },
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -172,7 +204,8 @@ static const struct migration {
  */
 #define MSG_COLS "time_us, host, instance, queue_id, sasl, sender, client_ip, uid, nrcpt"
 #define VERDICT_COLS "time_us, identity, rule, lim, win, threshold, count, queue_id"
-#define BLOCK_COLS "identity, rule, since_us, until_us, count, state, ended_us, log_until_us"
+#define BLOCK_COLS "identity, rule, since_us, until_us, count, state, ended_us, log_until_us, ips"
+#define BOUNCE_COLS "time_us, host, instance, queue_id, sasl, sender, client_ip, uid, n, msg_us"
 #define HOLD_COLS "host, instance, queue_id, identity, requested_us, changed_us, state"
 #define JOB_COLS "id, time_us, identity, action, argv, stdin, status, attempts, next_us, outcome"
 /*
@@ -186,6 +219,15 @@ static const struct migration {
 	"SELECT " MSG_COLS ", removed_us FROM (SELECT * FROM" \
 	" messages WHERE " cond " ORDER BY time_us DESC, id DESC LIMIT ?2)" \
 	" ORDER BY time_us, id"
+/* an identity's delivery outcomes and distinct senders, of messages from ?2 on */
+#define DELIVERIES(cond) \
+	"SELECT count(*), total(delivered), total(deferred), total(bounced)," \
+	" count(DISTINCT sender) FROM messages WHERE " cond " AND time_us >= ?2"
+/* an identity's client IPs: messages, first and last; the ?2 with most messages */
+#define CLIENTS(cond) \
+	"SELECT client_ip, count(*), min(time_us), max(time_us) FROM messages" \
+	" WHERE " cond " AND client_ip IS NOT NULL GROUP BY client_ip" \
+	" ORDER BY count(*) DESC, max(time_us) DESC, client_ip LIMIT ?2"
 /* a domain's logins or senders: the value ends in "@" and the domain */
 #define DOMAIN_OF(col) "substr(" col ", -length(?1) - 1) = '@' || ?1"
 /* IDENT_FAMILY - the statements of family base, one per enum ident_kind */
@@ -197,7 +239,9 @@ static const struct migration {
 		  [(base) + IDENT_SASL_DOMAIN] = { (what), F(DOMAIN_OF("sasl")) }, \
 		  [(base) + IDENT_SENDER_DOMAIN] = { (what), F(DOMAIN_OF("sender")) }
 _Static_assert(ST_QUEUED_SENDER_DOMAIN - ST_QUEUED_SASL == IDENT_KINDS - 1 &&
-	ST_RECENT_SENDER_DOMAIN - ST_RECENT_SASL == IDENT_KINDS - 1,
+	ST_RECENT_SENDER_DOMAIN - ST_RECENT_SASL == IDENT_KINDS - 1 &&
+	ST_DELIV_SENDER_DOMAIN - ST_DELIV_SASL == IDENT_KINDS - 1 &&
+	ST_CLIENTS_SENDER_DOMAIN - ST_CLIENTS_SASL == IDENT_KINDS - 1,
     "a family has one statement per identity kind");
 
 /*
@@ -217,10 +261,10 @@ static const struct {
 	[ST_ADD_VERDICT] = { "add verdict",
 	    "INSERT INTO verdicts (" VERDICT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
 	[ST_GET_CURSOR] = { "get cursor",
-	    "SELECT dev, ino, offset, fingerprint FROM cursor WHERE log = ?1" },
+	    "SELECT dev, ino, offset, fingerprint, journal, time_us FROM cursor WHERE log = ?1" },
 	[ST_SET_CURSOR] = { "set cursor",
-	    "INSERT OR REPLACE INTO cursor (log, dev, ino, offset, fingerprint)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
+	    "INSERT OR REPLACE INTO cursor (log, dev, ino, offset, fingerprint, journal, time_us)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
 	[ST_COUNT_MSG] = { "count messages", "SELECT count(*) FROM messages" },
 	[ST_EACH_MSG] = { "read messages",
 	    "SELECT " MSG_COLS " FROM messages WHERE time_us >= ?1"
@@ -246,11 +290,27 @@ static const struct {
 	    " AND host IS ?3 AND instance IS ?4 AND removed_us IS NULL" },
 	IDENT_FAMILY(ST_QUEUED_SASL, "read queued messages", QUEUED),
 	IDENT_FAMILY(ST_RECENT_SASL, "read messages", RECENT),
+	/* one message's outcome: n more recipients of status ?1 (0 sent, 1 deferred, 2 bounced) */
+	[ST_ADD_OUTCOME] = { "save outcome",
+	    "UPDATE messages SET delivered = delivered + (?1 = 0) * ?2,"
+	    " deferred = deferred + (?1 = 1) * ?2, bounced = bounced + (?1 = 2) * ?2"
+	    " WHERE queue_id = ?3 AND host IS ?4 AND instance IS ?5 AND time_us = ?6" },
+	[ST_ADD_BOUNCE] = { "save bounce",
+	    "INSERT INTO bounces (" BOUNCE_COLS
+	    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
+	[ST_EACH_BOUNCE] = { "read bounces",
+	    "SELECT " BOUNCE_COLS " FROM bounces WHERE time_us >= ?1 ORDER BY time_us, id" },
+	[ST_PRUNE_BOUNCE] = { "prune bounces", "DELETE FROM bounces WHERE time_us < ?1" },
+	[ST_PRUNE_SOME_BOUNCE] = { "prune",
+	    "DELETE FROM bounces WHERE id IN (SELECT id FROM bounces"
+	    " WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)" },
+	IDENT_FAMILY(ST_DELIV_SASL, "read outcomes", DELIVERIES),
+	IDENT_FAMILY(ST_CLIENTS_SASL, "read client IPs", CLIENTS),
 
 	[ST_GET_BLOCK] = { "read block", "SELECT " BLOCK_COLS " FROM blocks WHERE identity = ?1" },
 	[ST_PUT_BLOCK] = { "save block",
 	    "INSERT OR REPLACE INTO blocks (" BLOCK_COLS ")"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, 0), NULLIF(?8, 0))" },
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULLIF(?7, 0), NULLIF(?8, 0), ?9)" },
 	[ST_EACH_BLOCK] = { "read blocks",
 	    "SELECT " BLOCK_COLS " FROM blocks WHERE (?1 IS NULL OR state = ?1)"
 	    " ORDER BY identity" },

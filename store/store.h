@@ -118,10 +118,20 @@ struct store_verdict {
 	long threshold, count;
 };
 
-/* Where the log reader stands: committed with the batch it ends. */
+#define STORE_JOURNAL_CURSOR_MAX 256 /* a journal cursor, NUL included */
+
+/*
+ * Where the log reader stands: committed with the batch it ends.  A file
+ * is (dev, ino, offset, fingerprint); a journal is its cursor string
+ * (dev, ino and offset 0).  time_us is the time of the line or entry it
+ * stands after (INT64_MIN: unknown); a journal whose cursor is "" stands
+ * only at that time.
+ */
 struct store_cursor {
 	uint64_t dev, ino, offset;
 	char fingerprint[65]; /* hex digest of the file's first line */
+	char journal[STORE_JOURNAL_CURSOR_MAX];
+	int64_t time_us;
 };
 
 int store_add_message(struct store *, const struct store_msg *, char *err, size_t errlen);
@@ -152,12 +162,66 @@ int store_each_message(struct store *, int64_t since_us,
 int store_each_verdict(struct store *, const char *identity, int64_t since_us,
     int (*cb)(void *ctx, const struct store_verdict *), void *ctx, char *err, size_t errlen);
 
-/* store_prune - delete messages and verdicts with time_us < before_us */
+/* store_prune - delete messages, verdicts and bounces with time_us < before_us */
 int store_prune(struct store *, int64_t before_us, char *err, size_t errlen);
 
-/* store_prune_some - delete at most limit old messages and verdicts; rows deleted or -1 */
+/* store_prune_some - delete at most limit old messages, verdicts and bounces; rows deleted or -1 */
 int64_t store_prune_some(struct store *, int64_t before_us, int64_t limit, char *err,
     size_t errlen);
+
+/*
+ * Delivery outcomes.  A status= line of a counted message (for a content-
+ * filter copy: of its original) adds n recipients to its message's
+ * delivered, deferred or bounced count; a bounce is also kept with its
+ * time and the message's identities, so that the bounces windows can be
+ * rebuilt.  The message is named by its host, instance, queue ID and
+ * time (a reused queue ID is another message); one that is not stored
+ * (pruned, outside an audit's interval) changes nothing.
+ */
+enum store_status { STORE_SENT = 0, STORE_DEFERRED, STORE_BOUNCED };
+
+struct store_outcome {
+	int64_t time_us;             /* the delivery line's */
+	int status;                  /* enum store_status */
+	long n;                      /* recipients */
+	const struct store_msg *msg; /* the message as counted (time_us: its acceptance) */
+};
+
+/* One bounce line, as kept: the message's identities, its recipients bounced. */
+struct store_bounce {
+	int64_t time_us; /* the bounce line's */
+	const char *host, *instance, *queue_id;
+	const char *sasl, *sender, *client_ip;
+	long uid; /* -1 when absent */
+	long n;
+	int64_t msg_us; /* the message's acceptance */
+};
+
+/* An identity's delivery outcomes and distinct envelope senders. */
+struct store_deliveries {
+	int64_t messages, delivered, deferred, bounced, senders;
+};
+
+/* One client IP of an identity. */
+struct store_client {
+	const char *ip;
+	int64_t messages, first_us, last_us;
+};
+
+int store_add_outcome(struct store *, const struct store_outcome *, char *err, size_t errlen);
+/* store_each_bounce - every bounce with time_us >= since, in time order (ties as added) */
+int store_each_bounce(struct store *, int64_t since_us,
+    int (*cb)(void *ctx, const struct store_bounce *), void *ctx, char *err, size_t errlen);
+/*
+ * store_get_deliveries - the identity's stored messages accepted since
+ * since_us: how many, their delivered, deferred and bounced recipients,
+ * their distinct envelope senders (the null sender left out)
+ */
+int store_get_deliveries(struct store *, const char *identity, int64_t since_us,
+    struct store_deliveries *out, char *err, size_t errlen);
+/* store_each_client - the identity's client IPs (most messages first), at most limit */
+int store_each_client(struct store *, const char *identity, int limit,
+    int (*cb)(void *ctx, const struct store_client *), void *ctx, char *err, size_t errlen);
 
 /* store_last_message_time - 0 and the newest message's time in *t (INT64_MIN: none), or -1 */
 int store_last_message_time(struct store *, int64_t *t, char *err, size_t errlen);
@@ -204,6 +268,7 @@ struct store_block {
 	 * ended (0: never).  The wall-clock since/until drive the map.
 	 */
 	int64_t log_until_us, ended_us;
+	const char *ips; /* the client IPs it named when it began: "a,b" (NULL: none) */
 };
 
 struct store_hold {

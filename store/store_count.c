@@ -7,9 +7,11 @@
  *	store_set_cursor(), store_count_messages(), store_each_message(),
  *	store_each_verdict(), store_prune(), store_prune_some(),
  *	store_last_message_time(), store_kv_put(), store_kv_del(),
- *	store_kv_each(), and the look-ups of an identity's messages that
- *	enforcement asks for: store_mark_removed(), store_each_queued(),
- *	store_each_recent().
+ *	store_kv_each(), the delivery outcomes (store_add_outcome(),
+ *	store_each_bounce()), and the look-ups of an identity's messages
+ *	that enforcement and explain ask for: store_mark_removed(),
+ *	store_each_queued(), store_each_recent(), store_get_deliveries(),
+ *	store_each_client().
  *
  *	Each function names one statement of the core's table (store.c).
  *	A message and a verdict are described once, by a row map that gives
@@ -55,6 +57,29 @@ static const struct store_col verdict_cols[] = { SC_I64(time_us), SC_STR(identit
 #undef SC_ROW
 static const struct store_map verdict_map = { SK_VERDICT, verdict_cols, STORE_NVAL(verdict_cols) };
 
+/* bounce_map - the columns of BOUNCE_COLS, the parameters of ST_ADD_BOUNCE */
+#define SC_ROW struct store_bounce
+static const struct store_col bounce_cols[] = { SC_I64(time_us), SC_STR(host, SW_OPT),
+	SC_STR(instance, SW_OPT), SC_STR(queue_id, SW_OPT), SC_STR(sasl, SW_OPT),
+	SC_STR(sender, SW_OPT), SC_STR(client_ip, SW_OPT), SC_LONG_OPT(uid, -1), SC_LONG(n),
+	SC_I64(msg_us) };
+#undef SC_ROW
+static const struct store_map bounce_map = { SK_BOUNCE, bounce_cols, STORE_NVAL(bounce_cols) };
+
+/* deliv_map - the columns of a DELIVERIES statement */
+#define SC_ROW struct store_deliveries
+static const struct store_col deliv_cols[] = { SC_I64(messages), SC_I64(delivered),
+	SC_I64(deferred), SC_I64(bounced), SC_I64(senders) };
+#undef SC_ROW
+static const struct store_map deliv_map = { SK_DELIV, deliv_cols, STORE_NVAL(deliv_cols) };
+
+/* client_map - the columns of a CLIENTS statement */
+#define SC_ROW struct store_client
+static const struct store_col client_cols[] = { SC_STR(ip, SW_ASIS), SC_I64(messages),
+	SC_I64(first_us), SC_I64(last_us) };
+#undef SC_ROW
+static const struct store_map client_map = { SK_CLIENT, client_cols, STORE_NVAL(client_cols) };
+
 /* store_add_message - insert one accepted message */
 int
 store_add_message(struct store *s, const struct store_msg *m, char *err, size_t errlen)
@@ -71,25 +96,34 @@ store_add_verdict(struct store *s, const struct store_verdict *vd, char *err, si
 	return store_put(s, ST_ADD_VERDICT, &verdict_map, vd, err, errlen);
 }
 
+/* col_copy - text column i into buf[0..size), cut to fit; "" when NULL */
+static void
+col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+	const char *s = store_col_str(st, i);
+	size_t len = s != NULL ? (size_t)sqlite3_column_bytes(st, i) : 0;
+
+	if (len >= size)
+		len = size - 1;
+	if (len > 0)
+		memcpy(buf, s, len);
+	buf[len] = 0;
+}
+
 /* cursor_row - the cursor row into *arg; stops the walk with 1 (found) */
 static int
 cursor_row(sqlite3_stmt *st, void *arg)
 {
 	struct store_cursor *c = arg;
-	const char *fp;
-	size_t len;
 
 	memset(c, 0, sizeof(*c));
 	c->dev = (uint64_t)sqlite3_column_int64(st, 0);
 	c->ino = (uint64_t)sqlite3_column_int64(st, 1);
 	c->offset = (uint64_t)sqlite3_column_int64(st, 2);
-	if ((fp = store_col_str(st, 3)) != NULL) {
-		len = (size_t)sqlite3_column_bytes(st, 3);
-		if (len >= sizeof(c->fingerprint))
-			len = sizeof(c->fingerprint) - 1;
-		memcpy(c->fingerprint, fp, len);
-		c->fingerprint[len] = 0;
-	}
+	col_copy(st, 3, c->fingerprint, sizeof(c->fingerprint));
+	col_copy(st, 4, c->journal, sizeof(c->journal));
+	c->time_us =
+	    sqlite3_column_type(st, 5) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 5);
 	return 1;
 }
 
@@ -112,19 +146,20 @@ int
 store_set_cursor(struct store *s, const char *log, const struct store_cursor *c, char *err,
     size_t errlen)
 {
-	struct store_val v[5];
+	struct store_val v[7];
 
 	if ((v[0] = sv_opt(log)).type == SV_NULL)
 		return store_seterr(err, errlen, "%s: set cursor: no log name", s->path);
-	if (strnlen(c->fingerprint, sizeof(c->fingerprint)) == sizeof(c->fingerprint))
-		return store_seterr(err, errlen,
-		    "%s: set cursor: fingerprint is "
-		    "not terminated",
+	if (strnlen(c->fingerprint, sizeof(c->fingerprint)) == sizeof(c->fingerprint) ||
+	    strnlen(c->journal, sizeof(c->journal)) == sizeof(c->journal))
+		return store_seterr(err, errlen, "%s: set cursor: a cursor is not terminated",
 		    s->path);
 	v[1] = sv_int((int64_t)c->dev);
 	v[2] = sv_int((int64_t)c->ino);
 	v[3] = sv_int((int64_t)c->offset);
 	v[4] = sv_opt(c->fingerprint);
+	v[5] = sv_opt(c->journal);
+	v[6] = c->time_us == INT64_MIN ? sv_null() : sv_int(c->time_us);
 	return store_run(s, ST_SET_CURSOR, v, STORE_NVAL(v), err, errlen);
 }
 
@@ -167,30 +202,33 @@ store_each_verdict(struct store *s, const char *identity, int64_t since_us,
 	return store_walk(s, ST_EACH_VERDICT, v, STORE_NVAL(v), store_row, &r, err, errlen);
 }
 
-/* store_prune - delete messages and verdicts older than before_us */
+/* store_prune - delete messages, verdicts and bounces older than before_us */
 int
 store_prune(struct store *s, int64_t before_us, char *err, size_t errlen)
 {
 	const struct store_val v[] = { sv_int(before_us) };
 
-	if (store_run(s, ST_PRUNE_MSG, v, STORE_NVAL(v), err, errlen) < 0)
+	if (store_run(s, ST_PRUNE_MSG, v, STORE_NVAL(v), err, errlen) < 0 ||
+	    store_run(s, ST_PRUNE_VERDICT, v, STORE_NVAL(v), err, errlen) < 0)
 		return -1;
-	return store_run(s, ST_PRUNE_VERDICT, v, STORE_NVAL(v), err, errlen);
+	return store_run(s, ST_PRUNE_BOUNCE, v, STORE_NVAL(v), err, errlen);
 }
 
 /*
- * store_prune_some - delete at most limit messages and limit verdicts older
- * than before_us, oldest first.  Returns how many rows went, or -1.
+ * store_prune_some - delete at most limit messages, limit verdicts and
+ * limit bounces older than before_us, oldest first.  Returns how many
+ * rows went, or -1.
  */
 int64_t
 store_prune_some(struct store *s, int64_t before_us, int64_t limit, char *err, size_t errlen)
 {
-	static const enum store_st which[2] = { ST_PRUNE_SOME_MSG, ST_PRUNE_SOME_VERDICT };
+	static const enum store_st which[] = { ST_PRUNE_SOME_MSG, ST_PRUNE_SOME_VERDICT,
+		ST_PRUNE_SOME_BOUNCE };
 	const struct store_val v[] = { sv_int(before_us), sv_int(limit) };
 	int64_t n = 0;
-	int i;
+	size_t i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < STORE_NVAL(which); i++) {
 		if (store_run(s, which[i], v, STORE_NVAL(v), err, errlen) < 0)
 			return -1;
 		n += sqlite3_changes(s->db);
@@ -278,15 +316,15 @@ store_mark_removed(struct store *s, const char *host, const char *instance, cons
 }
 
 /*
- * ident_walk - walk the messages of identity "kind:value" with the
- * statement of family base (ST_QUEUED_SASL or ST_RECENT_SASL) for its
- * kind: ?1 is the value (a uid as an integer), ?2 is arg2.
+ * ident_walk - walk the rows of identity "kind:value" with the statement
+ * of family base (ST_QUEUED_SASL, ST_RECENT_SASL, ST_DELIV_SASL or
+ * ST_CLIENTS_SASL) for its kind, through r: ?1 is the value (a uid as an
+ * integer), ?2 is arg2.
  */
 static int
 ident_walk(struct store *s, enum store_st base, const char *identity, int64_t arg2,
-    int (*cb)(void *, const struct store_msg *), void *ctx, char *err, size_t errlen)
+    struct store_rows *r, char *err, size_t errlen)
 {
-	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
 	struct store_val v[2];
 	enum ident_kind k;
 	const char *value, *why;
@@ -304,7 +342,7 @@ ident_walk(struct store *s, enum store_st base, const char *identity, int64_t ar
 		v[0] = sv_int(uid);
 	}
 	v[1] = sv_int(arg2);
-	return store_walk(s, (enum store_st)(base + (int)k), v, STORE_NVAL(v), store_row, &r, err,
+	return store_walk(s, (enum store_st)(base + (int)k), v, STORE_NVAL(v), store_row, r, err,
 	    errlen);
 }
 
@@ -313,7 +351,9 @@ int
 store_each_queued(struct store *s, const char *identity, int64_t since_us,
     int (*cb)(void *, const struct store_msg *), void *ctx, char *err, size_t errlen)
 {
-	return ident_walk(s, ST_QUEUED_SASL, identity, since_us, cb, ctx, err, errlen);
+	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
+
+	return ident_walk(s, ST_QUEUED_SASL, identity, since_us, &r, err, errlen);
 }
 
 /* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
@@ -321,5 +361,86 @@ int
 store_each_recent(struct store *s, const char *identity, int limit,
     int (*cb)(void *, const struct store_msg *), void *ctx, char *err, size_t errlen)
 {
-	return ident_walk(s, ST_RECENT_SASL, identity, limit, cb, ctx, err, errlen);
+	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
+
+	return ident_walk(s, ST_RECENT_SASL, identity, limit, &r, err, errlen);
+}
+
+/*
+ * store_add_outcome - n more recipients of the message's status; a bounce
+ * is kept too (see store.h)
+ */
+int
+store_add_outcome(struct store *s, const struct store_outcome *o, char *err, size_t errlen)
+{
+	const struct store_msg *m = o->msg;
+	const struct store_val v[] = {
+		sv_int(o->status),
+		sv_int(o->n),
+		sv_opt(m->queue_id),
+		sv_opt(m->host),
+		sv_opt(m->instance),
+		sv_int(m->time_us),
+	};
+	const struct store_bounce b = {
+		.time_us = o->time_us,
+		.host = m->host,
+		.instance = m->instance,
+		.queue_id = m->queue_id,
+		.sasl = m->sasl,
+		.sender = m->sender,
+		.client_ip = m->client_ip,
+		.uid = m->uid,
+		.n = o->n,
+		.msg_us = m->time_us,
+	};
+
+	if (o->status < STORE_SENT || o->status > STORE_BOUNCED)
+		return store_seterr(err, errlen, "%s: save outcome: bad status %d", s->path,
+		    o->status);
+	if (store_run(s, ST_ADD_OUTCOME, v, STORE_NVAL(v), err, errlen) < 0)
+		return -1;
+	if (o->status != STORE_BOUNCED)
+		return 0;
+	return store_put(s, ST_ADD_BOUNCE, &bounce_map, &b, err, errlen);
+}
+
+/* store_each_bounce - every bounce with time_us >= since_us, in time order */
+int
+store_each_bounce(struct store *s, int64_t since_us,
+    int (*cb)(void *ctx, const struct store_bounce *), void *ctx, char *err, size_t errlen)
+{
+	struct store_rows r = { &bounce_map, { .bounce = cb }, ctx };
+	const struct store_val v[] = { sv_int(since_us) };
+
+	return store_walk(s, ST_EACH_BOUNCE, v, STORE_NVAL(v), store_row, &r, err, errlen);
+}
+
+/* copy_deliveries - the one row of a DELIVERIES statement into *ctx; stops the walk */
+static int
+copy_deliveries(void *ctx, const struct store_deliveries *d)
+{
+	*(struct store_deliveries *)ctx = *d;
+	return 1;
+}
+
+/* store_get_deliveries - the identity's outcomes and distinct senders since since_us */
+int
+store_get_deliveries(struct store *s, const char *identity, int64_t since_us,
+    struct store_deliveries *out, char *err, size_t errlen)
+{
+	struct store_rows r = { &deliv_map, { .deliv = copy_deliveries }, out };
+
+	memset(out, 0, sizeof(*out));
+	return ident_walk(s, ST_DELIV_SASL, identity, since_us, &r, err, errlen) < 0 ? -1 : 0;
+}
+
+/* store_each_client - the identity's client IPs, most messages first, at most limit */
+int
+store_each_client(struct store *s, const char *identity, int limit,
+    int (*cb)(void *ctx, const struct store_client *), void *ctx, char *err, size_t errlen)
+{
+	struct store_rows r = { &client_map, { .client = cb }, ctx };
+
+	return ident_walk(s, ST_CLIENTS_SASL, identity, limit, &r, err, errlen);
 }

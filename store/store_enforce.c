@@ -33,7 +33,7 @@
 #define SC_ROW struct store_block
 static const struct store_col block_cols[] = { SC_STR(identity, SW_ASIS), SC_STR(rule, SW_OPT),
 	SC_I64(since_us), SC_I64(until_us), SC_LONG(count), SC_STR(state, SW_ASIS),
-	SC_I64(ended_us), SC_I64(log_until_us) };
+	SC_I64(ended_us), SC_I64(log_until_us), SC_STR(ips, SW_OPT) };
 #undef SC_ROW
 static const struct store_map block_map = { SK_BLOCK, block_cols, STORE_NVAL(block_cols) };
 
@@ -86,10 +86,11 @@ copy_block(void *ctx, const struct store_block *b)
 {
 	const struct block_copy *bc = ctx;
 	const char *id = b->identity ? b->identity : "", *ru = b->rule ? b->rule : "";
-	const char *sta = b->state ? b->state : "";
+	const char *sta = b->state ? b->state : "", *ips = b->ips;
 	size_t a = strlen(id) + 1, c = strlen(ru) + 1, d = strlen(sta) + 1;
+	size_t e = ips != NULL ? strlen(ips) + 1 : 0;
 
-	if (a + c + d > bc->buflen)
+	if (a + c + d + e > bc->buflen)
 		return store_seterr(bc->err, bc->errlen,
 		    "%s: read block: "
 		    "identity too long",
@@ -101,6 +102,10 @@ copy_block(void *ctx, const struct store_block *b)
 	bc->b->identity = bc->buf;
 	bc->b->rule = bc->buf + a;
 	bc->b->state = bc->buf + a + c;
+	if (ips != NULL) {
+		memcpy(bc->buf + a + c + d, ips, e);
+		bc->b->ips = bc->buf + a + c + d;
+	}
 	return 1;
 }
 

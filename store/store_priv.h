@@ -32,9 +32,10 @@
 #include "store/store.h"
 
 /*
- * The statements, in the order of store_sql[] (store.c).  The QUEUED_ and
- * RECENT_ families hold one statement per identity kind, in the order of
- * enum ident_kind (store_count.c picks one by adding the kind).
+ * The statements, in the order of store_sql[] (store.c).  The QUEUED_,
+ * RECENT_, DELIV_ and CLIENTS_ families hold one statement per identity
+ * kind, in the order of enum ident_kind (store_count.c picks one by
+ * adding the kind).
  */
 enum store_st {
 	/* the core: batches */
@@ -70,6 +71,23 @@ enum store_st {
 	ST_RECENT_IP,
 	ST_RECENT_SASL_DOMAIN,
 	ST_RECENT_SENDER_DOMAIN,
+	ST_ADD_OUTCOME,
+	ST_ADD_BOUNCE,
+	ST_EACH_BOUNCE,
+	ST_PRUNE_BOUNCE,
+	ST_PRUNE_SOME_BOUNCE,
+	ST_DELIV_SASL,
+	ST_DELIV_UID,
+	ST_DELIV_SENDER,
+	ST_DELIV_IP,
+	ST_DELIV_SASL_DOMAIN,
+	ST_DELIV_SENDER_DOMAIN,
+	ST_CLIENTS_SASL,
+	ST_CLIENTS_UID,
+	ST_CLIENTS_SENDER,
+	ST_CLIENTS_IP,
+	ST_CLIENTS_SASL_DOMAIN,
+	ST_CLIENTS_SENDER_DOMAIN,
 	/* the enforcement half: blocks, holds, jobs */
 	ST_GET_BLOCK,
 	ST_PUT_BLOCK,
@@ -220,7 +238,10 @@ struct store_col {
 	X(SK_BLOCK,   store_block,   block) \
 	X(SK_HOLD,    store_hold,    hold) \
 	X(SK_ON_HOLD, store_on_hold, on_hold) \
-	X(SK_JOB,     store_job,     job)
+	X(SK_JOB,     store_job,     job) \
+	X(SK_BOUNCE,  store_bounce,  bounce) \
+	X(SK_DELIV,   store_deliveries, deliv) \
+	X(SK_CLIENT,  store_client,  client)
 #define STORE_KIND_ENUM(kind, s, m) kind,
 #define STORE_KIND_CB(kind, s, m)   int (*m)(void *, const struct s *);
 #define STORE_KIND_ROW(kind, s, m)  struct s m;

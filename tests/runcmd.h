@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/store.h"
+
 extern char **environ;
 
 struct cmdres {
@@ -148,6 +150,20 @@ sg_kill_wait(pid_t pid, int sig)
 
 	kill(pid, sig);
 	return (waitpid(pid, &st, 0) == pid ? st : -1);
+}
+
+/*
+ * sg_stopped - send sig, reap, and say whether it went as it should: 1
+ * when it was reaped and, for SIGTERM, exited 0 (a clean stop); else 0
+ */
+static inline int
+sg_stopped(pid_t pid, int sig)
+{
+	int st = sg_kill_wait(pid, sig);
+
+	if (st == -1)
+		return (0);
+	return (sig != SIGTERM || (WIFEXITED(st) && WEXITSTATUS(st) == 0));
 }
 
 /* sg_status_json - `status --json -c conf` output (caller frees), NULL if it failed */
@@ -536,15 +552,26 @@ sg_map_entries(const char *path, int *headers)
 	return (b);
 }
 
-/* sg_section - the text of status JSON from key up to the next array key (caller frees) */
+/*
+ * sg_section - the text of status JSON from key up to the next array key
+ * that begins a line (a top-level one: not an entry's "ips": [...]);
+ * caller frees
+ */
 static inline char *
 sg_section(const char *js, const char *key)
 {
-	const char *p = strstr(js, key), *e;
+	const char *p = strstr(js, key), *e, *b;
 
 	if (p == NULL)
 		return (strdup(""));
-	if ((e = strstr(p + strlen(key), "\": [")) == NULL)
+	for (e = p + strlen(key); (e = strstr(e, "\": [")) != NULL; e++) {
+		for (b = e; b > p && b[-1] != '\n'; b--)
+			;
+		if (b[strspn(b, " ")] == '"' && b + strspn(b, " ") < e &&
+		    memchr(b + strspn(b, " ") + 1, '"', (size_t)(e - b - strspn(b, " ") - 1)) == NULL)
+			break;
+	}
+	if (e == NULL)
 		e = p + strlen(p);
 	return (strndup(p, (size_t)(e - p)));
 }
@@ -576,20 +603,29 @@ sg_stamp(char *buf, size_t len, time_t t)
 }
 
 /*
- * sg_log_msg - an accepted message of login from envelope sender from:
- * the submission smtpd line and the qmgr line where it counts
+ * sg_log_msg_ip - an accepted message of login from envelope sender from,
+ * sent from client address ip: the submission smtpd line and the qmgr
+ * line where it counts
  */
 static inline void
-sg_log_msg(FILE *fp, time_t t, const char *qid, const char *login, const char *from)
+sg_log_msg_ip(FILE *fp, time_t t, const char *qid, const char *login, const char *from,
+    const char *ip)
 {
 	char tb[64];
 
 	sg_stamp(tb, sizeof(tb), t);
-	fprintf(fp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[192.0.2.10], "
-	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, login);
+	fprintf(fp, "%s mx postfix/submission/smtpd[100]: %s: client=h.example.net[%s], "
+	    "sasl_method=PLAIN, sasl_username=%s\n", tb, qid, ip, login);
 	sg_stamp(tb, sizeof(tb), t);
 	fprintf(fp, "%s mx postfix/qmgr[50]: %s: from=<%s>, size=100, nrcpt=1 (queue active)\n",
 	    tb, qid, from);
+}
+
+/* sg_log_msg - sg_log_msg_ip() from 192.0.2.10 */
+static inline void
+sg_log_msg(FILE *fp, time_t t, const char *qid, const char *login, const char *from)
+{
+	sg_log_msg_ip(fp, t, qid, login, from, "192.0.2.10");
 }
 
 /* sg_log_line - any other line of a Postfix daemon: "removed", "placed on hold" */
@@ -600,6 +636,195 @@ sg_log_line(FILE *fp, time_t t, const char *daemon, const char *qid, const char 
 
 	sg_stamp(tb, sizeof(tb), t);
 	fprintf(fp, "%s mx postfix/%s: %s: %s\n", tb, daemon, qid, what);
+}
+
+/* sg_cpu_ticks - utime + stime of pid from /proc (clock ticks), or -1 */
+static inline long
+sg_cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	long ut;
+	int i;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	p = fgets(buf, sizeof(buf), fp);
+	fclose(fp);
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
+		return (-1);
+	/* fields after ")": state(3) ... utime(14) stime(15) */
+	for (i = 3, p += 2; i < 14 && p; i++)
+		p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+	if (p == NULL)
+		return (-1);
+	ut = strtol(p, &p, 10);
+	return (ut + strtol(p, NULL, 10));
+}
+
+/*
+ * sg_lock_hold - a child process that holds db's write lock (a batch
+ * begun, as a backup or sqlite3 by hand would) until sg_lock_release();
+ * its pid with the releasing descriptor in *release, or -1
+ */
+static inline pid_t
+sg_lock_hold(const char *db, int *release)
+{
+	int go[2], ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return (-1);
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		close(go[0]);
+		close(go[1]);
+		return (-1);
+	}
+	if ((pid = fork()) < 0) {
+		close(go[0]);
+		close(go[1]);
+		close(ready[0]);
+		close(ready[1]);
+		return (-1);
+	}
+	if (pid == 0) {
+		struct store *o = NULL;
+		char err[512];
+
+		close(go[1]);
+		close(ready[0]);
+		if (store_open(&o, db, 0, err, sizeof(err)) < 0 || store_begin(o, err, sizeof(err)) < 0)
+			_exit(1);
+		(void)!write(ready[1], "r", 1);
+		(void)!read(go[0], &c, 1); /* until the other end closes */
+		store_rollback(o);
+		store_close(o);
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	if (read(ready[0], &c, 1) != 1) { /* it could not take the lock */
+		close(ready[0]);
+		close(go[1]);
+		(void)waitpid(pid, NULL, 0);
+		return (-1);
+	}
+	close(ready[0]);
+	*release = go[1];
+	return (pid);
+}
+
+/* sg_lock_release - let sg_lock_hold()'s child go and reap it; 1 when it exited 0 */
+static inline int
+sg_lock_release(pid_t pid, int release)
+{
+	int st;
+
+	close(release);
+	return (waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/*
+ * sg_idle_ticks - the clock ticks pid used in 10 s of idleness, measured
+ * from 1.5 s on (past the daemon's retention timer, whose first run is
+ * 1 s after its start), or -1 when /proc does not tell
+ */
+static inline long
+sg_idle_ticks(pid_t pid)
+{
+	long before, after;
+
+	sg_msleep(1500);
+	if ((before = sg_cpu_ticks(pid)) < 0)
+		return (-1);
+	sg_msleep(10000);
+	if ((after = sg_cpu_ticks(pid)) < 0)
+		return (-1);
+	return (after - before);
+}
+
+/*
+ * SG_COUNT_ALL - rules whose 30-day windows count every identity of each
+ * kind, so that `status --json` lists every count (none is ever reached)
+ */
+#define SG_COUNT_ALL \
+	"[limit s]\nby = sasl\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
+	"bounces = 100000000/30d\n" \
+	"[limit u]\nby = uid\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
+	"[limit f]\nby = sender\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
+	"bounces = 100000000/30d\n" \
+	"[limit i]\nby = ip\nmessages = 100000000/30d\nrecipients = 100000000/30d\n" \
+	"bounces = 100000000/30d\n"
+
+/* sg_count_rule - the SG_COUNT_ALL rule of identity id: s, u, f or i */
+static inline char
+sg_count_rule(const char *id)
+{
+	return (strncmp(id, "sasl:", 5) == 0 ? 's'
+		: id[0] == 'u'		    ? 'u'
+		: id[0] == 's'		    ? 'f'
+					    : 'i');
+}
+
+/*
+ * sg_truth_mismatches - status JSON js (under SG_COUNT_ALL) against the
+ * identity lines of loggen's truth file: each identity's messages and
+ * recipients in its 30-day window, its bounced recipients (logins, senders
+ * and clients that had any), and no other row.  Prints each
+ * mismatch on stderr; returns how many there were (-1: no truth file),
+ * and the truth's identities in *ids.
+ */
+static inline int
+sg_truth_mismatches(const char *js, const char *truthp, int *ids)
+{
+	char *truth = sg_slurp_path(truthp), *line, *save = NULL;
+	int rows = 0, brows = 0, bad = 0, k;
+	const char *p;
+
+	*ids = 0;
+	if (truth == NULL)
+		return (-1);
+	for (line = strtok_r(truth, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		static const char *const lim[3] = { "messages", "recipients", "bounces" };
+		char *f2, *f3, *f4, want[700];
+		long n[3];
+
+		if (strncmp(line, "identity\t", 9) != 0 || (f2 = strchr(line + 9, '\t')) == NULL ||
+		    (f3 = strchr(f2 + 1, '\t')) == NULL || (f4 = strchr(f3 + 1, '\t')) == NULL)
+			continue;
+		*f2++ = '\0';
+		*f3++ = '\0';
+		*f4++ = '\0';
+		n[0] = strtol(f2, NULL, 10);
+		n[1] = strtol(f3, NULL, 10);
+		n[2] = strtol(f4, NULL, 10);
+		for (k = 0; k < 3; k++) {
+			if (k == 2 && (n[2] == 0 || sg_count_rule(line + 9) == 'u'))
+				break; /* no bounces window for uids; none listed at 0 */
+			snprintf(want, sizeof(want), "{\"identity\": \"%s\", \"rule\": \"%c\", "
+			    "\"limit\": \"%s\", \"window\": \"30d\", \"count\": %ld,", line + 9,
+			    sg_count_rule(line + 9), lim[k], n[k]);
+			if (strstr(js, want) == NULL && ++bad <= 20)
+				fprintf(stderr, "status lacks %s\n", want);
+			brows += k == 2;
+		}
+		(*ids)++;
+	}
+	for (p = js; (p = strstr(p, "{\"identity\": ")) != NULL; p++)
+		rows++;
+	if (rows != 2 * *ids + brows) {
+		fprintf(stderr, "status has %d rows for %d identities, %d with bounces\n", rows,
+		    *ids, brows);
+		bad++;
+	}
+	if (*ids > 100 && brows < 10) {
+		fprintf(stderr, "only %d identities with bounces: is loggen's truth old?\n", brows);
+		bad++;
+	}
+	free(truth);
+	return (bad);
 }
 
 #endif

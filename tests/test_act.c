@@ -26,6 +26,7 @@
 #include "actions/act.h"
 #include "actions/exec.h"
 #include "actions/hold.h"
+#include "actions/notify.h"
 #include "actions/run.h"
 #include "agent/explain.h"
 #include "agent/status.h"
@@ -966,7 +967,12 @@ Test(act, exec_long_queue_list_cut_and_run)
 		snprintf(qid, sizeof(qid), "Q%09d", i);
 		cr_assert_eq(hold_list_push(&ql, qid), 0);
 	}
-	exec_job(f.act, "sasl:alice@example.com", "s", n, "1h", &ql);
+	{
+		struct notify_info what = { .identity = "sasl:alice@example.com", .rule = "s",
+			.window = "1h", .count = n };
+
+		exec_job(f.act, &what, &ql);
+	}
 	hold_list_clear(&ql);
 	act_kick(f.act);
 	log = joblog(&f);

@@ -144,13 +144,18 @@ static const struct err_row err_rows[] = {
 	{ "relative sendmail", "[agent]\nsendmail = ./sendmail\n", 2, "sendmail: program path must be absolute", 1 },
 	{ "relative state", "[agent]\nstate = state.db\n", 2, "state: path must be absolute, not 'state.db'", 1 },
 	{ "only log may be -", "[agent]\nstate = -\n", 2, "state: path must be absolute, not '-'", 1 },
+	{ "relative journal path", "[agent]\nlog = journal:var/log/journal\n", 2, "log: the journal's path must be absolute, not 'var/log/journal'", 1 },
+	{ "journal word glued on", "[agent]\nlog = journald\n", 2, "log: path must be absolute, not 'journald'", 1 },
+	{ "only log may be a journal", "[agent]\nstate = journal\n", 2, "state: path must be absolute, not 'journal'", 1 },
+	{ "postfix_user with a blank", "[agent]\npostfix_user = post fix\n", 2, "postfix_user: 'post fix' is not a name (1 to 64 letters, digits, '.', '-' or '_')", 1 },
+	{ "postfix_user too long", "[agent]\npostfix_user = a2345678901234567890123456789012345678901234567890123456789012345\n", 2, "postfix_user: 'a234", 1 },
 	{ "relative map", "[action block]\nsasl_map = sendguard_sasl\n", 2, "sasl_map: path must be absolute", 1 },
 	{ "limit without name", "[limit]\n", 1, "[limit] needs a name", 1 },
 	{ "bad limit name", "[limit a/b]\nby = sasl\nmessages = 1/1h\n", 1, "bad limit name 'a/b'", 1 },
 	{ "limit name too long", "[limit aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\nby = sasl\nmessages = 1/1h\n", 1, "bad limit name", 1 },
 	{ "limit defined twice", LIM "messages = 1/1h\n[limit r]\nby = uid\nmessages = 1/1h\n", 4, "limit 'r' defined twice (first at line 1)", 1 },
 	{ "by missing", "[limit r]\nmessages = 1/1h\n", 1, "limit 'r': 'by' is missing", 1 },
-	{ "no threshold", LIM "actions = hold\n", 1, "limit 'r': no threshold (set messages, recipients or ips)", 1 },
+	{ "no threshold", LIM "actions = hold\n", 1, "limit 'r': no threshold (set messages, recipients, ips, senders or bounces)", 1 },
 	{ "empty limit", "[agent]\n[limit r]\n", 2, "limit 'r'", 2 },
 	{ "bad by", "[limit r]\nby = group\nmessages = 1/1h\n", 2, "by: unknown value 'group' (expected sasl, uid, sender, ip, sasl_domain or sender_domain)", 1 },
 	{ "window without count", LIM "messages = 100\n", 3, "messages: '100' is not COUNT/WINDOW", 1 },
@@ -167,6 +172,9 @@ static const struct err_row err_rows[] = {
 	{ "retention set after the rule", LIM "recipients = 10/2d\n[agent]\nretention = 1d\n", 3, "recipients: window 2d is longer than retention (1d)", 1 },
 	{ "ips with by uid", "[limit r]\nby = uid\nmessages = 1/1h\nips = 3/1h\n", 4, "ips: counts the client IPs of a login or sender; it cannot be used with by = uid", 1 },
 	{ "ips with by ip", "[limit r]\nby = ip\nips = 3/1h\n", 3, "cannot be used with by = ip", 1 },
+	{ "senders with by sender", "[limit r]\nby = sender\nsenders = 3/1h\n", 3, "senders: counts the envelope senders a login, uid, client or domain used; a sender identity has only one, so it cannot be used with by = sender", 1 },
+	{ "bounces count bad", LIM "bounces = none/1h\n", 3, "bounces: bad count 'none'", 1 },
+	{ "senders window twice", LIM "senders = 5/1h, 6/60m\n", 3, "senders: window 1h given twice", 1 },
 	{ "block with by uid", "[limit r]\nby = uid\nmessages = 1/1h\nactions = hold, block\n", 4, "actions: block needs by = sasl or by = sender", 1 },
 	{ "block with by ip", "[limit r]\nby = ip\nactions = block\nmessages = 1/1h\n", 3, "actions: block needs by = sasl or by = sender", 1 },
 	{ "block with by sasl_domain", "[limit r]\nby = sasl_domain\nmessages = 1/1h\nactions = hold, block\n", 4,
@@ -340,7 +348,7 @@ Test(conf, error_count_is_capped)
 /* ---- good values of every type and what they become ---- */
 
 enum field {
-	F_LOG, F_STATE, F_SOCKET, F_PCDIR, F_POSTSUPER, F_MODE, F_START, F_RETENTION,
+	F_LOG, F_PFUSER, F_STATE, F_SOCKET, F_PCDIR, F_POSTSUPER, F_MODE, F_START, F_RETENTION,
 	F_MAPTYPE, F_REPLY, F_TO, F_SASLMAP, F_EXEC, F_EXEMPT_SASL, F_EXEMPT_IP,
 	F_EXEMPT_CIDR, F_EXEMPT_SASL_DOMAIN, F_EXEMPT_SENDER_DOMAIN,
 	F_R_BY, F_R_MATCH, F_R_CIDR, F_R_WINDOWS, F_R_ACTIONS, F_R_BLOCKTIME, F_R_FACTOR,
@@ -358,6 +366,11 @@ struct good_row {
 static const struct good_row good_rows[] = {
 	{ "log path", "[agent]\nlog = /var/log/maillog\n", F_LOG, "/var/log/maillog" },
 	{ "log from stdin", "[agent]\nlog = -\n", F_LOG, "-" },
+	{ "log the system journal", "[agent]\nlog = journal\n", F_LOG, "journal" },
+	{ "journal: is the system journal", "[agent]\nlog = journal:\n", F_LOG, "journal" },
+	{ "log a journal directory", "[agent]\nlog = journal:/srv/journal/mx1\n", F_LOG, "journal:/srv/journal/mx1" },
+	{ "postfix_user a name", "[agent]\npostfix_user = _postfix-2.x\n", F_PFUSER, "_postfix-2.x" },
+	{ "postfix_user a uid", "[agent]\npostfix_user = 107\n", F_PFUSER, "107" },
 	{ "blanks around =", "[agent]\n  log\t=\t/x/y  \n", F_LOG, "/x/y" },
 	{ "no blanks around =", "[agent]\nlog=/x\n", F_LOG, "/x" },
 	{ "trailing comment", "[agent]\nlog = /x # the log\n", F_LOG, "/x" },
@@ -415,6 +428,11 @@ static const struct good_row good_rows[] = {
 	{ "no match: every identity", RULE, F_R_MATCH, "" },
 	{ "windows kept in order", RULE "recipients = 500/1h, 2000/1d\n", F_R_WINDOWS, "messages 10/1h|recipients 500/1h|recipients 2000/1d" },
 	{ "windows grouped by limit", "[limit r]\nby = sasl\nips = 5/1h\nmessages = 100/1h, 1000/1d\nrecipients = 10/15m\n", F_R_WINDOWS, "messages 100/1h|messages 1000/1d|recipients 10/15m|ips 5/1h" },
+	{ "senders and bounces after the others", "[limit r]\nby = sasl\nbounces = 50/1h\nsenders = 5/1h, 20/1d\nmessages = 100/1h\n", F_R_WINDOWS, "messages 100/1h|senders 5/1h|senders 20/1d|bounces 50/1h" },
+	{ "bounces alone is a threshold", "[limit r]\nby = sender\nbounces = 3/1h\n", F_R_WINDOWS, "bounces 3/1h" },
+	{ "senders for uid", "[limit r]\nby = uid\nsenders = 4/1h\n", F_R_WINDOWS, "senders 4/1h" },
+	{ "senders for ip", "[limit r]\nby = ip\nsenders = 4/10m\n", F_R_WINDOWS, "senders 4/10m" },
+	{ "senders for sender_domain", "[limit r]\nby = sender_domain\nsenders = 40/1d\n", F_R_WINDOWS, "senders 40/1d" },
 	{ "window in seconds", "[limit r]\nby = sasl\nmessages = 5/90, 7 / 3600\n", F_R_WINDOWS, "messages 5/90s|messages 7/1h" },
 	{ "window up to retention", "[limit r]\nby = sasl\nmessages = 5/7d\n", F_R_WINDOWS, "messages 5/7d" },
 	{ "actions in listed order", RULE "actions = notify, exec, block, hold\n[action exec]\ncommand = /bin/true\n", F_R_ACTIONS, "notify|exec|block|hold" },
@@ -467,6 +485,7 @@ show_field(const struct conf *c, enum field f, char *buf, size_t len)
 		cr_assert_not_null(r, "no rule loaded");
 	switch (f) {
 	case F_LOG: snprintf(buf, len, "%s", c->log); break;
+	case F_PFUSER: snprintf(buf, len, "%s", c->postfix_user); break;
 	case F_STATE: snprintf(buf, len, "%s", c->state); break;
 	case F_SOCKET: snprintf(buf, len, "%s", c->socket); break;
 	case F_PCDIR: snprintf(buf, len, "%s", c->postfix_config_dir); break;
@@ -548,6 +567,7 @@ struct default_row {
 
 static const struct default_row default_rows[] = {
 	{ F_LOG, "/var/log/mail.log" },
+	{ F_PFUSER, "postfix" },
 	{ F_STATE, "/var/lib/sendguard/state.db" },
 	{ F_SOCKET, "/run/sendguard/control.sock" },
 	{ F_PCDIR, "/etc/postfix" },
@@ -1029,11 +1049,13 @@ Test(conf, names)
 	static const char *const by[] = {
 		"sasl", "uid", "sender", "ip", "sasl_domain", "sender_domain"
 	};
-	static const char *const lim[] = { "messages", "recipients", "ips" };
+	static const char *const lim[] = { "messages", "recipients", "ips", "senders", "bounces" };
 	int i;
 
 	cr_assert_eq(BY_COUNT, sizeof(by) / sizeof(by[0]));
 	cr_expect_eq(BY_IP, 3, "existing kinds keep their values");
+	cr_assert_eq(LIM_COUNT, sizeof(lim) / sizeof(lim[0]));
+	cr_expect_eq(LIM_IPS, 2, "existing limits keep their values");
 	for (i = 0; i < BY_COUNT; i++)
 		cr_expect_str_eq(conf_by_name((enum conf_by)i), by[i]);
 	for (i = 0; i < LIM_COUNT; i++)
@@ -1197,6 +1219,11 @@ static const struct cli_row cli_rows[] = {
 	  "rule a: by ip, messages 5/1m; actions none", NULL },
 	{ "the example", { "-c", "{agent.conf.example}" }, 0,
 	  "exempt ip: 127.0.0.1, ::1\n", NULL },
+	{ "the example follows the journal", { "-c", "{agent.conf.example}" }, 0,
+	  "log journal\npostfix_user postfix\n", NULL },
+	{ "a missing journal", { "-c", "{samples/conf/journal-missing.conf}" }, 2, NULL,
+	  "sendguard: {samples/conf/journal-missing.conf}: log: journal:/nonexistent/sendguard/journal: "
+	  "cannot open: No such file or directory\n" },
 	{ "half-finished edit is refused", { "-c", "{samples/conf/half-edit.conf}" }, 2, NULL,
 	  "{samples/conf/half-edit.conf}:10: messages: '10 minutes' is not COUNT/WINDOW (e.g. 100/1h)\n"
 	  "sendguard: 1 error in " },

@@ -384,8 +384,8 @@ log_carol(int n)
  */
 Test(hardening, write_lock_held_by_another_process_is_waited_for)
 {
-	int go[2], ready[2], st;
-	char c, *js, *e;
+	int release, st;
+	char *js, *e;
 	pid_t a, holder;
 
 	copy_sample();
@@ -393,28 +393,12 @@ Test(hardening, write_lock_held_by_another_process_is_waited_for)
 	a = start(confp);
 	cr_assert(sg_wait_running(confp));
 	cr_assert(sg_wait_caught_up(confp, logp, 1200));
-	cr_assert_eq(pipe(go), 0);
-	cr_assert_eq(pipe(ready), 0);
-	if ((holder = fork()) == 0) {
-		struct store *o = NULL;
-		char err[512];
-
-		if (store_open(&o, statep, 0, err, sizeof(err)) < 0 ||
-		    store_begin(o, err, sizeof(err)) < 0)
-			_exit(1);
-		(void)!write(ready[1], "r", 1);
-		(void)!read(go[0], &c, 1);
-		store_rollback(o);
-		store_close(o);
-		_exit(0);
-	}
-	cr_assert_eq(read(ready[0], &c, 1), 1, "the lock was never taken");
+	cr_assert_gt(holder = sg_lock_hold(statep, &release), 0, "the lock was never taken");
 	log_carol(5);
 	sg_msleep(7000);
 	cr_expect_eq(waitpid(a, &st, WNOHANG), 0, "the daemon stopped (status %d):\n%s", st,
 	    err_text());
-	cr_assert_eq(write(go[1], "g", 1), 1);
-	cr_assert_eq(waitpid(holder, &st, 0), holder);
+	cr_assert(sg_lock_release(holder, release));
 	cr_expect(sg_wait_caught_up(confp, logp, 1200), "it caught up after the lock:\n%s",
 	    err_text());
 	js = sg_status_running(confp);

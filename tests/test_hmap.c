@@ -2,8 +2,7 @@
  * test_hmap - the string map: insert, find, delete with probe chains
  * intact, a sweep that removes what it picks; SipHash against the test
  * vectors of its authors, and the map's hash keyed afresh in every
- * process (no precomputed flood of colliding keys works twice); the
- * counted set of 16-byte keys (hcount) of the ips windows.
+ * process (no precomputed flood of colliding keys works twice).
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -213,53 +212,3 @@ Test(hmap, sweep_removes_what_it_picks_and_keeps_the_rest)
 	hmap_free(m, NULL);
 }
 
-/* a 16-byte key (an address) of number i */
-static void
-key16(unsigned i, unsigned char k[HCOUNT_KEY])
-{
-	memset(k, 0, HCOUNT_KEY);
-	memcpy(k + 12, &i, sizeof(i));
-}
-
-/*
- * The counted set of an ips window: a key counts once however often it
- * was added, until each addition is deleted again; deletions keep the
- * other keys findable (backward shift), and clearing keeps nothing.
- */
-Test(hcount, counts_distinct_keys_through_adds_and_deletes)
-{
-	struct hcount c = { 0 };
-	unsigned char k[HCOUNT_KEY];
-	unsigned i;
-
-	for (i = 0; i < 3000; i++) {
-		key16(i % 1000, k);
-		cr_assert_eq(hcount_add(&c, k), 0);
-	}
-	cr_expect_eq(c.distinct, 1000, "%zu distinct after 3 of each of 1000", c.distinct);
-	for (i = 0; i < 1000; i++) { /* one of each back: all still there */
-		key16(i, k);
-		hcount_del(&c, k);
-	}
-	cr_expect_eq(c.distinct, 1000);
-	for (i = 0; i < 1000; i += 2) { /* the even keys' last two: gone */
-		key16(i, k);
-		hcount_del(&c, k);
-		hcount_del(&c, k);
-		hcount_del(&c, k); /* one too many changes nothing */
-	}
-	cr_expect_eq(c.distinct, 500, "%zu distinct after the even keys left", c.distinct);
-	for (i = 1; i < 1000; i += 2) { /* the odd ones were not lost by the shifts */
-		key16(i, k);
-		hcount_del(&c, k);
-	}
-	cr_expect_eq(c.distinct, 500, "an odd key was lost: %zu", c.distinct);
-	cr_expect_gt(hcount_bytes(&c), 0);
-	hcount_clear(&c);
-	cr_expect_eq(c.distinct, 0);
-	key16(7, k);
-	hcount_del(&c, k);
-	cr_expect_eq(c.distinct, 0);
-	hcount_free(&c);
-	cr_expect_eq(hcount_bytes(&c), 0);
-}

@@ -452,6 +452,79 @@ Test(parse, events)
 	}
 }
 
+/*
+ * origin_of - a journal entry's SYSLOG_IDENTIFIER and SYSLOG_PID from a
+ * tag "name[pid]" (buf holds the name); host "mx"
+ */
+static void
+origin_of(const char *tag, char *buf, size_t len, struct pf_origin *o)
+{
+	const char *br = strchr(tag, '[');
+
+	snprintf(buf, len, "%.*s", (int)(br ? br - tag : (long)strlen(tag)), tag);
+	o->ident.p = buf;
+	o->ident.n = strlen(buf);
+	o->host.p = "mx";
+	o->host.n = 2;
+	o->pid = br ? strtol(br + 1, NULL, 10) : -1;
+}
+
+/*
+ * A journal entry's MESSAGE with its fields (pf_parse_text) gives the event
+ * the same line gives with a syslog header: every row of the event table.
+ */
+Test(parse, journal_entries)
+{
+	static char text[4096];
+	char ident[128];
+	struct pf_origin o;
+	struct pf_event ev;
+	size_t i;
+
+	cr_assert_not_null(ps);
+	for (i = 0; i < sizeof(ev_rows) / sizeof(ev_rows[0]); i++) {
+		const struct ev_row *r = &ev_rows[i];
+
+		origin_of(r->tag, ident, sizeof(ident), &o);
+		snprintf(text, sizeof(text), "%s", r->text);
+		cr_expect_eq(pf_parse_text(ps, &o, text, strlen(text), &ev), PF_HDR_FIELDS, "%s",
+		    text);
+		check_row(r, text, &ev);
+		expect_str("host", text, &ev.host, "mx");
+		cr_expect_eq(ev.pid, o.pid, "%s: pid", text);
+	}
+	for (i = 0; i < sizeof(prog_rows) / sizeof(prog_rows[0]); i++) {
+		const struct prog_row *r = &prog_rows[i];
+
+		origin_of(r->tag, ident, sizeof(ident), &o);
+		pf_parse_text(ps, &o, Q ": removed", strlen(Q ": removed"), &ev);
+		expect_str("instance", r->tag, &ev.instance, r->instance);
+		expect_str("daemon", r->tag, &ev.daemon, r->daemon);
+		cr_expect_eq(ev.kind, r->kind, "%s: kind %s", r->tag, pf_kind_name(ev.kind));
+		cr_expect_eq(pf_postfix_name(o.ident.p, o.ident.n), r->kind != PF_NONE, "%s",
+		    r->tag);
+	}
+	/* no MESSAGE, no SYSLOG_IDENTIFIER: nothing */
+	origin_of("postfix/qmgr[1]", ident, sizeof(ident), &o);
+	cr_expect_eq(pf_parse_text(ps, &o, NULL, 0, &ev), PF_HDR_FIELDS);
+	cr_expect_eq(ev.kind, PF_NONE);
+	memset(&o, 0, sizeof(o));
+	o.pid = -1;
+	cr_expect_eq(pf_parse_text(ps, &o, Q ": removed", strlen(Q ": removed"), &ev),
+	    PF_HDR_FIELDS);
+	cr_expect_eq(ev.kind, PF_NONE, "no program: no event");
+	cr_expect_eq(pf_postfix_name(NULL, 0), 0);
+	/* a NUL inside a login: the entry is unparsed, as the line would be */
+	{
+		static const char nul[] = Q ": client=h[192.0.2.1], sasl_method=PLAIN, "
+					      "sasl_username=alice\0x";
+
+		origin_of("postfix/submission/smtpd[9]", ident, sizeof(ident), &o);
+		cr_expect_eq(pf_parse_text(ps, &o, nul, sizeof(nul) - 1, &ev), PF_HDR_NONE);
+		cr_expect_eq(ev.kind, PF_NONE);
+	}
+}
+
 /* ------------------------------------------------- hostile SASL logins */
 
 struct login_row {

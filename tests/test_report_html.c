@@ -157,7 +157,11 @@ Test(html, page_is_self_contained_and_escapes_the_log)
 	cr_expect_not_null(strstr(html, "queue ID 4F"), "... and the queue ID");
 	cr_expect_not_null(strstr(html, "class=\"overrun\""), "overruns are marked");
 	cr_expect_not_null(strstr(html, "<svg class=\"hist\""), "a histogram of the peaks");
-	cr_expect_not_null(strstr(html, "list not recorded yet"), "the place for the IP lists");
+	cr_expect_not_null(strstr(html, "<td class=\"id\">192.0.2.10 (40)</td>"),
+	    "alice's client address with her 40 messages");
+	cr_expect_not_null(strstr(html, "<th class=\"n\">senders</th><th class=\"n\">delivered</th>"
+					"<th class=\"n\">deferred</th><th class=\"n\">bounced</th>"),
+	    "the delivery outcomes have their columns");
 	free(html);
 }
 

@@ -1008,6 +1008,51 @@ Test(store, cursor_per_log)
 	store_close(s);
 }
 
+/*
+ * A journal's cursor is a string, kept with the time of its entry across a
+ * reopen; a position with only a time (no entry read yet) keeps its empty
+ * cursor, and a file's position has no time unless one is given.
+ */
+Test(store, journal_cursor, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	static const struct {
+		const char *log, *cursor;
+		int64_t time_us;
+	} rows[] = {
+		{ "journal", "s=0a6e86d798f545308c568074e5a14b7e;i=2;b=0123456789abcdef0123456789abcdef;"
+			     "m=7d0;t=64c07a6654280;x=53f8dee8cd365297", 1772445600400000 },
+		{ "journal:/srv/journal/mx1", "", 1772445600000000 },
+		{ "/var/log/mail.log", "", INT64_MIN },
+	};
+	struct store_cursor c, got;
+	struct store *s = open_ok(dbpath, 0);
+	char	err[512] = "";
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&c, 0, sizeof(c));
+		snprintf(c.journal, sizeof(c.journal), "%s", rows[i].cursor);
+		c.time_us = rows[i].time_us;
+		cr_assert_eq(store_set_cursor(s, rows[i].log, &c, err, sizeof(err)), 0, "%s", err);
+	}
+	store_close(s);
+	s = open_ok(dbpath, 1);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cr_assert_eq(store_get_cursor(s, rows[i].log, &got, err, sizeof(err)), 1, "%s", err);
+		cr_expect_str_eq(got.journal, rows[i].cursor, "%s", rows[i].log);
+		cr_expect_eq(got.time_us, rows[i].time_us, "%s", rows[i].log);
+		cr_expect_eq(got.offset, 0);
+	}
+	store_close(s);
+	/* a cursor that fills its buffer without a terminator is refused, not cut */
+	s = open_ok(NULL, 0);
+	memset(&c, 0, sizeof(c));
+	memset(c.journal, 'x', sizeof(c.journal));
+	cr_expect_eq(store_set_cursor(s, "journal", &c, err, sizeof(err)), -1);
+	cr_expect_not_null(strstr(err, "not terminated"), "%s", err);
+	store_close(s);
+}
+
 /* ------------------------------------------------------------- verdict */
 
 struct vlist {

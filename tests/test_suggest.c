@@ -186,6 +186,10 @@ ParameterizedTest(struct sg_case *c, suggest, bursts_caught_few_flagged)
 	snippet = sg_slurp_path(p("suggested.conf"));
 	cr_expect_not_null(strstr(snippet, "[limit suggested_sasl]\nby = sasl\nmessages = "));
 	cr_expect_not_null(strstr(snippet, "[limit suggested_uid]\nby = uid\nmessages = "));
+	/* the stolen logins forge senders and bounce: both signals get thresholds */
+	cr_expect_not_null(strstr(snippet, "\nsenders = "), "a senders threshold:\n%s", snippet);
+	cr_expect_not_null(strstr(snippet, "\nbounces = "), "a bounces threshold:\n%s", snippet);
+	cr_expect_not_null(strstr(snippet, "#   bounces    in 1h per-identity peaks: p50 "));
 	cr_expect_not_null(strstr(snippet, "#   messages   in 1h per-identity peaks: p50 "));
 	cr_expect_not_null(strstr(snippet, "#   messages   in 1d per-identity peaks: p50 "));
 	cr_expect_not_null(strstr(snippet, ", p90 "));

@@ -8,8 +8,10 @@
  *	few lines.  The log is audited with
  *	`TZ=UTC $SG_BIN audit --year 2026 --format csv -c tests/truth.conf`
  *	and the test asserts that
- *	 - every identity's messages and recipients equal the truth, and the
- *	   audit reports no identity that the truth lacks;
+ *	 - every identity's messages, recipients and bounced recipients
+ *	   (status=bounced lines of its messages and of their content-filter
+ *	   copies) equal the truth, and the audit reports no identity that
+ *	   the truth lacks;
  *	 - the overruns the audit reports are exactly those of a plain
  *	   reference computation (identity, rule, window, queue ID, count and
  *	   second), blocks and re-arming included;
@@ -17,8 +19,9 @@
  *	A second table checks the reference computation itself, and one test
  *	audits the real shared log postfix-logsums-2023.log.xz.
  *	Reference: take an identity's messages in (time, log order).  The
- *	value of window W at message m is the number of messages (or the sum
- *	of their nrcpt) of that identity with time in (t_m - W, t_m], not
+ *	value of window W at message m is the number of messages (the sum of
+ *	their nrcpt, or the number of distinct envelope senders: the sender:
+ *	identities of the messages) of that identity with time in (t_m - W, t_m], not
  *	before the identity's armed time, that come at or before m.  m is an
  *	overrun of W with threshold T when the value exceeds T, did not at the
  *	identity's previous message (for W), and the identity is not blocked
@@ -275,8 +278,8 @@ csv_next(const char **pp, const char *end, struct rec *r)
 
 struct ident {
 	char   *id;
-	long	t_msgs, t_rcpts;	/* truth */
-	long	a_msgs, a_rcpts;	/* audit */
+	long	t_msgs, t_rcpts, t_bounced;	/* truth (t_bounced -1: not given) */
+	long	a_msgs, a_rcpts, a_bounced;	/* audit */
 	int	in_truth, in_audit;
 	size_t *mi;			/* indexes into messages, log order */
 	size_t	nmi, cmi;
@@ -286,10 +289,11 @@ struct tmsg {
 	int64_t	t_us;
 	char	qid[40];
 	long	nrcpt;
+	const char *sender;		/* its sender: identity (one string per sender), or NULL */
 };
 
 struct window {
-	int	rcpt;			/* 0 messages, 1 recipients */
+	int	rcpt;			/* 0 messages, 1 recipients, 2 senders */
 	long	threshold;
 	int64_t	seconds;
 };
@@ -475,7 +479,7 @@ load_truth(struct world *w, const char *path)
 
 		while (nf < 5 && (x = next_tok(&s2, '\t')) != NULL)
 			f[nf++] = x;
-		if (nf == 4 && strcmp(f[0], "identity") == 0) {
+		if ((nf == 4 || nf == 5) && strcmp(f[0], "identity") == 0) {
 			struct ident *id = ident_get(w, f[1]);
 
 			if (id == NULL)
@@ -483,6 +487,7 @@ load_truth(struct world *w, const char *path)
 			id->in_truth = 1;
 			id->t_msgs = num(f[2]);
 			id->t_rcpts = num(f[3]);
+			id->t_bounced = nf == 5 ? num(f[4]) : -1;
 		} else if (nf == 5 && strcmp(f[0], "message") == 0) {
 			struct tmsg *m;
 			char *s3 = f[4];
@@ -500,6 +505,7 @@ load_truth(struct world *w, const char *path)
 			m->t_us = parse_epoch_us(f[1]);
 			snprintf(m->qid, sizeof(m->qid), "%s", f[2]);
 			m->nrcpt = num(f[3]);
+			m->sender = NULL;
 			if (m->t_us < 0 || m->nrcpt < 0)
 				goto bad;
 			while ((x = next_tok(&s3, ',')) != NULL) {
@@ -507,6 +513,8 @@ load_truth(struct world *w, const char *path)
 
 				if (id == NULL)
 					goto bad;
+				if (strncmp(x, "sender:", 7) == 0)
+					m->sender = id->id;	/* the table's copy: one per sender */
 				if (id->nmi == id->cmi) {
 					size_t *nmi;
 
@@ -637,8 +645,8 @@ load_rules(struct world *w, const char *path)
 				snprintf(r->match[r->nmatch++], sizeof(r->match[0]),
 					 "%s", trim(item));
 		} else if (strcmp(key, "messages") == 0 ||
-			   strcmp(key, "recipients") == 0) {
-			int rc = key[0] == 'r';
+			   strcmp(key, "recipients") == 0 || strcmp(key, "senders") == 0) {
+			int rc = key[0] == 'r' ? 1 : key[0] == 's' ? 2 : 0;
 
 			s2 = val;
 			while (r->nw < 16 && (item = next_tok(&s2, ',')) != NULL) {
@@ -688,6 +696,26 @@ struct xrun {
 
 #define XRUN_MAX 4096
 
+/* distinct_senders - the distinct senders of msgs[mi[lo..i]] (the null sender: none) */
+static long
+distinct_senders(const struct tmsg *msgs, const size_t *mi, size_t lo, size_t i)
+{
+	size_t a, b;
+	long n = 0;
+
+	for (a = lo; a <= i; a++) {
+		const char *s = msgs[mi[a]].sender;
+
+		if (s == NULL)
+			continue;
+		for (b = lo; b < a && msgs[mi[b]].sender != s; b++)
+			;
+		if (b == a)
+			n++;
+	}
+	return n;
+}
+
 /*
  * simulate - the reference (see the top of the file) for one identity's
  * messages msgs[mi[0..n)] under rules[0..nr) (those that apply to it);
@@ -731,7 +759,10 @@ simulate(const struct tmsg *msgs, const size_t *mi, size_t n, const struct rule 
 				while (msgs[mi[j[r][v]]].t_us <= t - w->seconds * 1000000)
 					j[r][v]++;
 				lo = j[r][v] > ja ? j[r][v] : ja;
-				val = w->rcpt ? cum[i + 1] - cum[lo] : (long)(i + 1 - lo);
+				if (w->rcpt == 2)
+					val = distinct_senders(msgs, mi, lo, i);
+				else
+					val = w->rcpt ? cum[i + 1] - cum[lo] : (long)(i + 1 - lo);
 				if (val > w->threshold && !over[r][v] && !blocked) {
 					if (no < max) {
 						out[no].rule = r;
@@ -782,7 +813,8 @@ load_audit(struct world *w, const char *path)
 {
 	static const char *const hdr[] = { "record", "identity", "rule",
 		"limit", "window", "threshold", "messages", "recipients", "ips",
-		"count", "at", "queue_id" };
+		"count", "at", "queue_id", "senders", "delivered", "deferred",
+		"bounced", "client_ips", "client_ips_more" };
 	size_t len, i;
 	char *buf = slurp(path, &len);
 	const char *p, *end;
@@ -794,11 +826,11 @@ load_audit(struct world *w, const char *path)
 	p = buf;
 	end = buf + len;
 	rc = csv_next(&p, end, &r);
-	if (rc != 1 || r.n != 12) {
-		fail(w, "audit CSV: no 12-field header");
+	if (rc != 1 || r.n != 18) {
+		fail(w, "audit CSV: no 18-field header");
 		goto bad;
 	}
-	for (i = 0; i < 12; i++)
+	for (i = 0; i < 18; i++)
 		if (strcmp(r.f[i], hdr[i]) != 0) {
 			fail(w, "audit CSV header field %zu is \"%s\", want \"%s\"",
 			     i + 1, r.f[i], hdr[i]);
@@ -806,7 +838,7 @@ load_audit(struct world *w, const char *path)
 		}
 	while ((rc = csv_next(&p, end, &r)) == 1) {
 		line++;
-		if (r.n != 12) {
+		if (r.n != 18) {
 			fail(w, "audit CSV record %d has %zu fields", line, r.n);
 			goto bad;
 		}
@@ -820,6 +852,7 @@ load_audit(struct world *w, const char *path)
 			id->in_audit = 1;
 			id->a_msgs = num(r.f[6]);
 			id->a_rcpts = num(r.f[7]);
+			id->a_bounced = num(r.f[15]);
 		} else if (strcmp(r.f[0], "overrun") == 0) {
 			struct overrun *o;
 
@@ -884,6 +917,9 @@ check_counts(struct world *w)
 			fail(w, "identity %s: truth %ld messages %ld recipients, "
 			     "audit %ld messages %ld recipients", id->id,
 			     id->t_msgs, id->t_rcpts, id->a_msgs, id->a_rcpts);
+		else if (id->in_truth && id->t_bounced >= 0 && id->t_bounced != id->a_bounced)
+			fail(w, "identity %s: truth %ld bounced recipients, audit %ld", id->id,
+			     id->t_bounced, id->a_bounced);
 	}
 }
 
@@ -915,7 +951,7 @@ check_overruns(struct world *w)
 		crossings += (long)nx;
 		for (x = 0; x < nx; x++) {
 			const struct window *wd = &rules[xr[x].rule]->w[xr[x].win];
-			const char *lim = wd->rcpt ? "recipients" : "messages";
+			const char *lim = wd->rcpt == 2 ? "senders" : wd->rcpt ? "recipients" : "messages";
 			const struct tmsg *m = &w->msgs[id->mi[xr[x].idx]];
 			int64_t sec = m->t_us / 1000000;
 			char ws[32];
@@ -1048,21 +1084,21 @@ static const char tiny_truth[] =
 	"message\t1772448600.100000\t92A3B4C5D6\t1\tsasl:bob@example.net,ip:203.0.113.7,sender:bob@example.net\n"
 	"message\t1772449200.100000\tB4C5D6E7F8\t1\tip:198.51.100.7,sender:info@shop.example.net\n"
 	"message\t1772449201.100000\tC5D6E7F809\t1\tsasl:alice@example.com,ip:192.0.2.10,sender:alice@example.com\n"
-	"identity\tip:127.0.0.1\t1\t1\n"
-	"identity\tip:192.0.2.10\t2\t3\n"
-	"identity\tip:198.51.100.20\t1\t1\n"
-	"identity\tip:198.51.100.7\t1\t1\n"
-	"identity\tip:2001:db8::5\t1\t1\n"
-	"identity\tip:203.0.113.7\t1\t1\n"
-	"identity\tsasl:alice@example.com\t3\t4\n"
-	"identity\tsasl:bob@example.net\t1\t1\n"
-	"identity\tsender:alice@example.com\t3\t4\n"
-	"identity\tsender:bob@example.net\t1\t1\n"
-	"identity\tsender:info@shop.example.net\t1\t1\n"
-	"identity\tsender:nextcloud@example.com\t1\t1\n"
-	"identity\tsender:news@lists.example.org\t1\t1\n"
-	"identity\tsender:www-data@mail.example.com\t1\t3\n"
-	"identity\tuid:33\t1\t3\n";
+	"identity\tip:127.0.0.1\t1\t1\t0\n"
+	"identity\tip:192.0.2.10\t2\t3\t1\n"
+	"identity\tip:198.51.100.20\t1\t1\t0\n"
+	"identity\tip:198.51.100.7\t1\t1\t0\n"
+	"identity\tip:2001:db8::5\t1\t1\t0\n"
+	"identity\tip:203.0.113.7\t1\t1\t0\n"
+	"identity\tsasl:alice@example.com\t3\t4\t1\n"
+	"identity\tsasl:bob@example.net\t1\t1\t0\n"
+	"identity\tsender:alice@example.com\t3\t4\t1\n"
+	"identity\tsender:bob@example.net\t1\t1\t0\n"
+	"identity\tsender:info@shop.example.net\t1\t1\t0\n"
+	"identity\tsender:nextcloud@example.com\t1\t1\t0\n"
+	"identity\tsender:news@lists.example.org\t1\t1\t0\n"
+	"identity\tsender:www-data@mail.example.com\t1\t3\t0\n"
+	"identity\tuid:33\t1\t3\t0\n";
 
 /* write_tiny - the hand-made log and its truth into dir */
 static int

@@ -162,8 +162,10 @@ piece(enum esc_mode m, const unsigned char *p, size_t n, char *out, size_t *used
 		return (piece_prom(p, n, out, used));
 	case ESC_VIS:
 	case ESC_ARG:
+	case ESC_WORD:
 	default:
-		if (c >= 0x20 && c < 0x7f && c != '\\' && !(m == ESC_ARG && c == '\'')) {
+		if (c >= 0x20 && c < 0x7f && c != '\\' && !(m == ESC_ARG && c == '\'') &&
+		    !(m == ESC_WORD && c == ' ')) {
 			out[0] = (char)c;
 			return (1);
 		}

@@ -21,6 +21,9 @@
  *	UTF-8 kept, other control bytes and invalid bytes as the text
  *	\\xNN (a backslash the format reads back as one, then xNN), so the
  *	value is always valid UTF-8 and one line.
+ *	ESC_WORD is ESC_VIS with the space escaped too (\x20): the text is
+ *	one word, so a field of a log line that others parse (the block
+ *	line) cannot be taken for two.
  *	Uses nothing of the project but util/buf (the lower floor).
  * RETURNS
  *	Never prints on its own, never exits.
@@ -35,7 +38,7 @@
 
 #include "util/buf.h"
 
-enum esc_mode { ESC_VIS = 0, ESC_ARG, ESC_JSON, ESC_CSV, ESC_HTML, ESC_PROM };
+enum esc_mode { ESC_VIS = 0, ESC_ARG, ESC_JSON, ESC_CSV, ESC_HTML, ESC_PROM, ESC_WORD };
 
 /*
  * esc_buf - append s (n bytes) written for mode to b.  max (0: no limit)

@@ -1,16 +1,11 @@
 /*
  * NAME
- *	hmap - string-keyed hash map, and a counted set of 16-byte keys
- *	(open addressing, linear probing)
+ *	hmap - string-keyed hash map (open addressing, linear probing)
  * SUMMARY
- *	struct hmap: keys are byte strings copied into the map; values are
+ *	Keys are byte strings copied into the map; values are
  *	void pointers owned by the caller.  hmap_get_or_add() is the only
  *	insert; hmap_del() removes one key and hmap_sweep() every key a
  *	predicate picks (backward-shift deletion, no tombstones).
- *	struct hcount: how many times each 16-byte key (a client address)
- *	was added and not yet deleted, the keys kept in the table itself (20
- *	bytes a slot, no allocation per key), for small sets that come and go
- *	by the thousand.
  *	Keys are hashed with SipHash-1-3 (util/siphash) under a key drawn
  *	from getrandom(2) once per process: keys come from the log, and an
  *	attacker who cannot compute the hash cannot pick keys that pile up
@@ -55,27 +50,5 @@ int hmap_each(const struct hmap *, int (*cb)(void *ctx, const char *key, size_t 
  */
 size_t hmap_sweep(struct hmap *, int (*drop)(void *ctx, const char *key, size_t n, void *val),
     void *ctx);
-
-#define HCOUNT_KEY 16
-
-struct hcount_slot;
-
-/* A counted set; all zero is an empty one. */
-struct hcount {
-	struct hcount_slot *s;
-	size_t cap;      /* slots, a power of two (0: none yet) */
-	size_t distinct; /* keys with a count */
-};
-
-/* hcount_add - one more of key; -1 on ENOMEM (nothing changed) */
-int hcount_add(struct hcount *, const unsigned char key[HCOUNT_KEY]);
-/* hcount_del - one fewer of key (nothing when it has none); its slot empties at 0 */
-void hcount_del(struct hcount *, const unsigned char key[HCOUNT_KEY]);
-/* hcount_clear - every count to 0, keeping the table */
-void hcount_clear(struct hcount *);
-/* hcount_free - the table; the set is empty again */
-void hcount_free(struct hcount *);
-/* hcount_bytes - the bytes of its table */
-size_t hcount_bytes(const struct hcount *);
 
 #endif

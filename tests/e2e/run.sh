@@ -2,7 +2,10 @@
 # End-to-end: a throwaway Postfix 3.7 instance with Cyrus SASL on loopback,
 # driven by swaks and /usr/sbin/sendmail, with sendguard enforcing against
 # it through the real postsuper, postmap and postfix.  Run as root (`make
-# e2e`); needs postfix sasl2-bin libsasl2-modules swaks (.ci/install-deps --e2e).
+# e2e`); needs postfix sasl2-bin libsasl2-modules swaks python3 (.ci/install-deps
+# --e2e).  Mail to @test.example and @example.org goes to a dead relay port and
+# stays deferred; mail to @bounce.example goes to tests/e2e/sink550.py, which
+# refuses every recipient with 550, so Postfix bounces it.
 # Prints one line per check and closes with "e2e: N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -13,7 +16,7 @@ bad()  { fail=$((fail + 1)); echo "FAIL - $*"; }
 check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
 
 if [ "$(id -u)" -ne 0 ]; then echo "e2e: must run as root" >&2; exit 2; fi
-for p in /usr/sbin/postfix /usr/sbin/postsuper /usr/sbin/postmap /usr/sbin/saslpasswd2 /usr/bin/swaks; do
+for p in /usr/sbin/postfix /usr/sbin/postsuper /usr/sbin/postmap /usr/sbin/saslpasswd2 /usr/bin/swaks /usr/bin/python3; do
 	[ -x "$p" ] || { echo "e2e: $p missing (sh .ci/install-deps --e2e)" >&2; exit 2; }
 done
 
@@ -21,10 +24,13 @@ D=$(mktemp -d /tmp/sg-e2e.XXXXXX)
 chmod 755 "$D"
 PORT=$((20000 + RANDOM % 20000))
 DEAD=$((PORT + 1))
+SINK=$((PORT + 2))
 SGPID=""
+SINKPID=""
 created_main=0
 cleanup() {
 	[ -n "$SGPID" ] && kill "$SGPID" 2>/dev/null && wait "$SGPID" 2>/dev/null
+	[ -n "$SINKPID" ] && kill "$SINKPID" 2>/dev/null && wait "$SINKPID" 2>/dev/null
 	postfix -c "$D/etc" stop >/dev/null 2>&1
 	sleep 0.5
 	pkill -f "master -c $D/etc" 2>/dev/null
@@ -60,6 +66,7 @@ inet_protocols = ipv4
 maillog_file = $D/maillog
 maillog_file_prefixes = $D
 relayhost = [127.0.0.1]:$DEAD
+transport_maps = hash:$D/etc/transport
 smtp_connect_timeout = 2s
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = cyrus
@@ -93,12 +100,16 @@ scache    unix - - n - 1 scache
 postlog   unix-dgram n - n - 1 postlogd
 CF
 printf 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\n' > "$D/sasl/smtpd.conf"
-for u in alice bob carol dave; do
+for u in alice bob carol dave erin; do
 	echo "secret-$u" | saslpasswd2 -p -c -u test.example "$u"
 done
 chgrp postfix /etc/sasldb2 2>/dev/null; chmod 640 /etc/sasldb2
 : > "$D/etc/sasl_access"
 postmap -c "$D/etc" "hash:$D/etc/sasl_access"
+printf 'bounce.example smtp:[127.0.0.1]:%s\n' "$SINK" > "$D/etc/transport"
+postmap -c "$D/etc" "hash:$D/etc/transport"
+/usr/bin/python3 "$top/tests/e2e/sink550.py" "$SINK" 2>"$D/sink.log" &
+SINKPID=$!
 if ! postfix -c "$D/etc" start >"$D/start.log" 2>&1; then
 	cat "$D/start.log"; bad "postfix starts"; echo "e2e: $pass passed, $((fail)) failed"; exit 1
 fi
@@ -122,6 +133,12 @@ action_timeout = 20s
 by = sasl
 messages = 5/1h
 actions = hold, block, notify
+block_time = 1h
+
+[limit bounces]
+by = sasl
+bounces = 3/1h
+actions = hold, block
 block_time = 1h
 
 [limit local]
@@ -293,6 +310,27 @@ check "7: status counts it as unconfirmed" sh -c "'$SG' status --json -c '$D/sg/
 sleep 2
 check "7: unblock --delete-held leaves bob's message deferred" sh -c "postqueue -c '$D/etc' -j | grep -q '\"queue_name\": \"deferred\", \"queue_id\": \"$bq\"'"
 check "7: and the map lets mallory go" wait_for 10 sh -c "! grep -q '^mallory@' '$D/etc/sasl_access'"
+
+# 7b. a login whose mail bounces: two messages wait in the deferred queue
+# (the dead relay), then two go to two recipients each that the loopback
+# sink refuses with 550; the fourth bounced recipient crosses bounces = 3/1h
+# (4 messages stay under messages = 5/1h), and what she still has queued is
+# held and she is blocked
+deferred_n() { [ "$(count_in deferred "$1")" -ge "$2" ]; }
+bounced_n() { [ "$(grep -c 'status=bounced .*550 5.1.1' "$D/maillog")" -ge "$1" ]; }
+for i in 1 2; do send erin >/dev/null; done
+check "7b: erin's first two messages wait in the deferred queue" wait_for 20 deferred_n erin@test.example 2
+send erin "r1@bounce.example,r2@bounce.example" >/dev/null
+send erin "r3@bounce.example,r4@bounce.example" >/dev/null
+check "7b: the sink's 550 bounced her four recipients" wait_for 20 bounced_n 4
+check "7b: erin's queued mail is on hold" wait_for 20 held_all erin@test.example 2
+check "7b: the map has erin" wait_for 10 grep -q '^erin@test.example 450 4.7.1' "$D/etc/sasl_access"
+check "7b: the bounces limit blocked her at the fourth bounce" grep -q 'blocking sasl:erin@test.example: rule bounces, bounces 4 > 3 in 1h' "$D/sg/daemon.log"
+check "7b: the block line names her client address" grep -q 'block: sasl:erin@test.example rule bounces ips 127.0.0.1$' "$D/sg/daemon.log"
+check "7b: explain counts 4 bounced recipients" sh -c "'$SG' explain -c '$D/sg/agent.conf' sasl:erin@test.example | grep -q 'bounced 4 (recipients)'"
+sleep 1
+out=$(send erin)
+check "7b: erin is refused" grep -q '450 4.7.1' <<<"$out"
 
 stop_sg
 # 8 (monitor): the same flood by bob, nothing held or blocked

@@ -1,0 +1,75 @@
+/*
+ * NAME
+ *	clients - the client IP addresses each counted identity sent from
+ * SUMMARY
+ *	clients_add() notes that an identity sent a message from an address
+ *	at a log time; per identity at most CLIENTS_MAX addresses are kept,
+ *	each with its number of messages and the log times of its first and
+ *	last.  A new address past that bound takes the place of the one seen
+ *	least lately, and the identity remembers the newest time it forgot,
+ *	so that a list of the addresses seen in a window can say it is cut.
+ *	clients_list() gives the addresses an identity sent from in a window
+ *	(an address is in it when its first message is at or before the
+ *	window's end and its last after the window's start), most messages
+ *	first; clients_join() writes such a list as "a,b,c" (",..." after
+ *	the last one when it is cut).  clients_prune() forgets the
+ *	identities whose every address was last seen before a time (the
+ *	limits call it with the end of their longest window), so memory
+ *	follows the identities inside the windows.
+ * RETURNS
+ *	-1 on ENOMEM where an int is returned; never prints, never exits.
+ * UNTRUSTED INPUT
+ *	Identities and addresses come from the log: an address longer than
+ *	CLIENTS_IP_MAX - 1 bytes (no IP address is) is not kept; both are
+ *	map keys or copied with their lengths, never interpreted.
+ */
+#ifndef SG_CLIENTS_H
+#define SG_CLIENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLIENTS_MAX 16    /* addresses kept per identity */
+#define CLIENTS_IP_MAX 48 /* bytes of one address with its NUL */
+/* the longest text clients_join() writes, its NUL included */
+#define CLIENTS_TEXT_MAX (CLIENTS_MAX * CLIENTS_IP_MAX + 8)
+
+/* One address of an identity. */
+struct clients_ip {
+	char ip[CLIENTS_IP_MAX];
+	long messages;
+	int64_t first_us, last_us;
+};
+
+struct clients;
+
+/* clients_new - NULL on ENOMEM */
+struct clients *clients_new(void);
+void clients_free(struct clients *);
+
+/* clients_add - identity sent a message from ip at log time t_us; 0, or -1 on ENOMEM */
+int clients_add(struct clients *, const char *identity, const char *ip, int64_t t_us);
+
+/*
+ * clients_list - the addresses of identity seen in the window (from_us,
+ * to_us] into out (room for CLIENTS_MAX), most messages first, then the
+ * one seen last; returns how many.  *cut is set to 1 when an address
+ * the window may have seen was forgotten (see the top), else 0.
+ */
+size_t clients_list(const struct clients *, const char *identity, int64_t from_us, int64_t to_us,
+    struct clients_ip *out, int *cut);
+
+/*
+ * clients_join - the n addresses of list as "a,b,c" into buf (len bytes,
+ * at least CLIENTS_TEXT_MAX for a whole list), ",..." appended when cut;
+ * returns buf
+ */
+const char *clients_join(const struct clients_ip *list, size_t n, int cut, char *buf, size_t len);
+
+/* clients_prune - forget the identities whose addresses were all last seen at or before before_us */
+void clients_prune(struct clients *, int64_t before_us);
+
+/* clients_size - identities held */
+size_t clients_size(const struct clients *);
+
+#endif
