@@ -892,26 +892,17 @@ state_bytes_cb(void *ctx, const char *key, size_t n, void *val)
 	return (0);
 }
 
-/* sname_bytes_cb - hmap_each: what one interned sender or address holds, about */
-static int
-sname_bytes_cb(void *ctx, const char *key, size_t n, void *val)
-{
-	(void)key;
-	(void)val;
-	*(size_t *)ctx +=
-	    sizeof(struct sname) + 2 * (n + 1) + LIMITS_HMAP_SLOT + 2 * LIMITS_MALLOC_OVH;
-	return (0);
-}
-
 size_t
 limits_bytes(const struct limits *l)
 {
+	struct limits_sum names = { 0,
+		sizeof(struct sname) + LIMITS_HMAP_SLOT + 2 * LIMITS_MALLOC_OVH };
 	size_t n = 0;
 
 	hmap_each(l->states, state_bytes_cb, &n);
-	hmap_each(l->senders, sname_bytes_cb, &n);
-	hmap_each(l->addrs, sname_bytes_cb, &n);
-	return (n + limits_blk_bytes(l));
+	hmap_each(l->senders, limits_sum_cb, &names);
+	hmap_each(l->addrs, limits_sum_cb, &names);
+	return (n + names.bytes + limits_blk_bytes(l));
 }
 
 int64_t

@@ -24,10 +24,9 @@
 
 #include "count/limits_priv.h"
 
-/* what the record of identity key (n bytes) costs, about */
-#define BLK_BYTES(n) (sizeof(struct lblock) + (n) + 1 + LIMITS_HMAP_SLOT + 2 * LIMITS_MALLOC_OVH)
-/* what an entry of the counts table costs, its key n bytes */
-#define COUNT_BYTES(n) ((n) + 1 + LIMITS_HMAP_SLOT + 2 * LIMITS_MALLOC_OVH + sizeof(long))
+/* what a block record, and an entry of the counts table, cost beside their key, about */
+#define BLK_PER (sizeof(struct lblock) + LIMITS_HMAP_SLOT + 2 * LIMITS_MALLOC_OVH)
+#define COUNT_PER (sizeof(long) + LIMITS_HMAP_SLOT + 2 * LIMITS_MALLOC_OVH)
 
 struct lblock *
 limits_blk_get(const struct limits *l, const char *ident)
@@ -113,34 +112,25 @@ limits_blk_sweep(struct limits *l, int64_t now)
 		hmap_sweep(l->blocks, drop_block, &w);
 }
 
-/* bytes_cb - hmap_each: one record's or count's bytes into *ctx */
-static int
-bytes_cb(void *ctx, const char *key, size_t n, void *val)
+int
+limits_sum_cb(void *ctx, const char *key, size_t n, void *val)
 {
-	(void)key;
-	(void)val;
-	*(size_t *)ctx += BLK_BYTES(n);
-	return (0);
-}
+	struct limits_sum *sum = ctx;
 
-/* count_bytes_cb - hmap_each: one count's bytes into *ctx */
-static int
-count_bytes_cb(void *ctx, const char *key, size_t n, void *val)
-{
 	(void)key;
 	(void)val;
-	*(size_t *)ctx += COUNT_BYTES(n);
+	sum->bytes += 2 * (n + 1) + sum->per;
 	return (0);
 }
 
 size_t
 limits_blk_bytes(const struct limits *l)
 {
-	size_t n = 0;
+	struct limits_sum blk = { 0, BLK_PER }, cnt = { 0, COUNT_PER };
 
-	hmap_each(l->blocks, bytes_cb, &n);
-	hmap_each(l->counts, count_bytes_cb, &n);
-	return (n);
+	hmap_each(l->blocks, limits_sum_cb, &blk);
+	hmap_each(l->counts, limits_sum_cb, &cnt);
+	return (blk.bytes + cnt.bytes);
 }
 
 size_t

@@ -66,6 +66,18 @@ int64_t limits_armed_at(const struct lblock *, int64_t t);
  * begins; their counts go to the counts table unless a times source is set
  */
 void limits_blk_sweep(struct limits *, int64_t now);
+/*
+ * A sum of what the entries of a util/hmap hold: each its key twice (the
+ * map's copy and the value's, or the value's bytes) and per beside it.
+ */
+struct limits_sum {
+	size_t bytes;
+	size_t per;
+};
+
+/* limits_sum_cb - hmap_each: one entry of key n bytes into the struct limits_sum at ctx */
+int limits_sum_cb(void *ctx, const char *key, size_t n, void *val);
+
 /* limits_blk_bytes - what the block records and the counts table hold, about */
 size_t limits_blk_bytes(const struct limits *);
 

@@ -444,11 +444,11 @@ Test(limits, ips_compares_addresses_not_hashes)
 }
 
 /*
- * Randomized: the running distinct-IP count gives the verdicts of a
+ * Randomized: the distinct-IP count (interned addresses) gives the verdicts of a
  * brute-force count over all earlier messages, with messages that come
  * out of time order (held back by the tracker) among them.
  */
-Test(limits, ips_running_count_matches_brute_force)
+Test(limits, ips_count_matches_brute_force)
 {
 	enum { N = 4000 };
 	const long th[2] = { 3, 5 }, secs[2] = { 600, 3600 };
