@@ -15,7 +15,8 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd libsystemd
+# libpq: the cluster's PostgreSQL (store/pg.c, the only file that includes libpq-fe.h)
+PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd libsystemd libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libbz2 ships no pkg-config file on Debian 12 (libbz2-dev has only the
 # header and libbz2.so), so it is linked by name.
@@ -38,7 +39,7 @@ CFLAGS_ALL := $(WARN) $(DEFS) $(PKG_CFLAGS) $(OPT) $(HARDEN) $(CFLAGS)
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 CFLAGS_SAN := $(WARN) $(DEFS) $(PKG_CFLAGS) -O1 -g $(SAN) $(CRIT_CFLAGS) $(CFLAGS)
 
-LIB_SRC  := $(sort $(wildcard util/*.c parsers/*.c store/*.c count/*.c actions/*.c agent/*.c))
+LIB_SRC  := $(sort $(wildcard util/*.c parsers/*.c store/*.c count/*.c actions/*.c cluster/*.c agent/*.c))
 LIB_SRC  := $(filter-out agent/main.c,$(LIB_SRC))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TOOL_SRC := $(sort $(wildcard bench/*.c))
@@ -48,8 +49,8 @@ LIB_OBJ_SAN := $(LIB_SRC:%.c=build/san/%.o)
 TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
-.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon bench-memory \
-	e2e fuzz fuzz-build
+.PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon \
+	bench-memory bench-cluster e2e fuzz fuzz-build
 all: build/sendguard $(TOOLS)
 
 build/%.o: %.c
@@ -111,6 +112,11 @@ bench-daemon: all
 # at the same rate (bench/memory.sh); fails if the second exceeds 1.5 x the first.
 bench-memory: all
 	sh bench/memory.sh
+
+# `make bench-cluster`: the cluster's publish and exchange rates and the
+# latency of its verdicts, against a throwaway PostgreSQL (bench/cluster.sh)
+bench-cluster: all
+	sh bench/cluster.sh
 
 lint:
 	sh tests/lint.sh

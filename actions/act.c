@@ -501,6 +501,25 @@ block_line(struct act *a, const char *identity, const char *rule, const char *li
 }
 
 /*
+ * cluster_note - in a cluster, a block decided here or an unblock by hand
+ * goes into the decision outbox, in the transaction that records it, for
+ * the other nodes (cluster/ publishes it); not in monitor mode, and not
+ * what another node decided (a->from_cluster)
+ */
+static void
+cluster_note(struct act *a, const char *kind, const char *identity, const char *rule,
+    int64_t until_us, const char *mode)
+{
+	struct store_decision d = { 0, act_now(), kind, identity, rule, until_us, mode };
+	char err[512];
+
+	if (a->conf->cluster_node == NULL || a->from_cluster || act_monitor(a))
+		return;
+	if (store_add_decision(a->store, &d, err, sizeof(err)) < 0)
+		act_say(a, ACT_WARN, "%s", err);
+}
+
+/*
  * block_record - the block of d into the store and memory (not in monitor
  * mode), with its state; logged when a verdict made it.  Returns 1 when
  * the identity goes into an access map; *why says why not when it cannot.
@@ -538,6 +557,7 @@ block_record(struct act *a, const struct decision *d, struct store_block *b, con
 	if (!act_monitor(a)) {
 		if (store_put_block(a->store, b, err, sizeof(err)) < 0)
 			act_say(a, ACT_WARN, "%s", err);
+		cluster_note(a, "block", d->what.identity, d->what.rule, b->until_us, NULL);
 		block_remember(a, d->what.identity, b->until_us, mapped, hold);
 		expiry_rearm(a);
 	}
@@ -804,41 +824,66 @@ act_waiter(struct act *a, struct waiter *w, const char *identity, act_done_fn do
 	return (0);
 }
 
+/*
+ * block_now - identity blocked from now for seconds (0: until unblocked)
+ * under rule ("manual" by hand): its queued and new mail held and, when
+ * its kind has a map and the rule blocks (by hand: always), it goes into
+ * the map; w (NULL: none) gets the report.  The limits hear of it.
+ */
+static void
+block_now(struct act *a, const char *identity, const char *rule, int64_t seconds, struct waiter *w)
+{
+	static const unsigned char order[] = { ACT_HOLD, ACT_BLOCK };
+	struct store_block b;
+	char buf[2048], err[512], ips[CLIENTS_TEXT_MAX] = "";
+	const struct conf_rule *r = NULL;
+	size_t i;
+	int is_sasl, map = map_of(a, identity, &is_sasl) != NULL || is_sasl;
+	struct decision d = {
+		.what = {
+			.identity = identity,
+			.rule = rule,
+			.limit = strcmp(rule, "manual") == 0 ? "manual" : "cluster",
+			.window = "-",
+			.time_us = act_now(),
+		},
+		.actions = ACT_HOLD,
+		.order = order,
+		.norder = 1,
+		.dur_us = seconds * 1000000,
+		.w = w,
+	};
+
+	for (i = 0; i < a->conf->nrules && strcmp(rule, "manual") != 0; i++)
+		if (strcmp(a->conf->rules[i].name, rule) == 0)
+			r = &a->conf->rules[i];
+	if (r != NULL) /* another node's verdict: this rule's hold and block, here */
+		map = map && (r->actions & ACT_BLOCK);
+	if (map) {
+		d.actions |= ACT_BLOCK;
+		d.norder = 2;
+	}
+	d.log_until_us = d.dur_us > 0 ? log_clock(a) + d.dur_us : 0;
+	if (a->hooks.ips != NULL)
+		d.what.ips = a->hooks.ips(a->hooks.ctx, identity, ips, sizeof(ips));
+	decide(a, &d);
+	if (a->hooks.on_block != NULL && !act_monitor(a) &&
+	    store_get_block(a->store, identity, &b, buf, sizeof(buf), err, sizeof(err)) == 1)
+		a->hooks.on_block(a->hooks.ctx, identity,
+		    b.log_until_us != 0 ? b.log_until_us - seconds * 1000000 : log_clock(a),
+		    b.log_until_us);
+}
+
 int
 act_block(struct act *a, const char *identity, int64_t seconds, act_done_fn done, void *ctx,
     char *err, size_t errlen)
 {
-	static const unsigned char order[] = { ACT_HOLD, ACT_BLOCK };
-	struct store_block b;
-	char buf[2048], ips[CLIENTS_TEXT_MAX] = "";
-	int is_sasl, map = map_of(a, identity, &is_sasl) != NULL || is_sasl;
-	/* a block by hand begins now */
-	struct decision d = {
-		.what = {
-			.identity = identity,
-			.rule = "manual",
-			.limit = "manual",
-			.window = "-",
-			.time_us = act_now(),
-		},
-		.actions = ACT_HOLD | (map ? ACT_BLOCK : 0),
-		.order = order,
-		.norder = map ? 2 : 1,
-		.dur_us = seconds * 1000000,
-	};
+	struct waiter *w;
 
-	d.log_until_us = d.dur_us > 0 ? log_clock(a) + d.dur_us : 0;
-	if (a->hooks.ips != NULL)
-		d.what.ips = a->hooks.ips(a->hooks.ctx, identity, ips, sizeof(ips));
-	if ((d.w = by_hand(a, err, errlen)) == NULL)
+	if ((w = by_hand(a, err, errlen)) == NULL)
 		return (-1);
-	decide(a, &d);
-	if (a->hooks.on_block != NULL && !act_monitor(a) &&
-	    store_get_block(a->store, identity, &b, buf, sizeof(buf), err, errlen) == 1)
-		a->hooks.on_block(a->hooks.ctx, identity,
-		    b.log_until_us != 0 ? b.log_until_us - seconds * 1000000 : log_clock(a),
-		    b.log_until_us);
-	return (act_waiter(a, d.w, identity, done, ctx, err, errlen));
+	block_now(a, identity, "manual", seconds, w);
+	return (act_waiter(a, w, identity, done, ctx, err, errlen));
 }
 
 /* unblock_block - identity's block in force ends by hand; 0, or -1 with err */
@@ -859,14 +904,20 @@ unblock_block(struct act *a, const char *identity, struct waiter *w, char *err, 
 		b.ended_us = rearm_at(a, b.until_us);
 		if (store_put_block(a->store, &b, err, errlen) < 0)
 			return (-1);
-		if (was_mapped)
-			w->gen = map_later(a);
-		buf_addf(&w->head, "%s: unblocked%s; its limits count afresh from now\n", idv,
-		    was_mapped ? "; removed from the access map" : "");
-		act_say(a, ACT_INFO, "%s unblocked by hand", idv);
+		if (was_mapped) {
+			uint64_t gen = map_later(a);
+
+			if (w != NULL)
+				w->gen = gen;
+		}
+		if (w != NULL)
+			buf_addf(&w->head, "%s: unblocked%s; its limits count afresh from now\n",
+			    idv, was_mapped ? "; removed from the access map" : "");
+		act_say(a, ACT_INFO, "%s unblocked %s", idv,
+		    a->from_cluster ? "on another node" : "by hand");
 		if (a->hooks.on_end != NULL)
 			a->hooks.on_end(a->hooks.ctx, identity, b.ended_us);
-	} else
+	} else if (w != NULL)
 		buf_addf(&w->head, "%s: was not blocked\n", idv);
 	free(hmap_del(a->blocked, identity, strlen(identity)));
 	expiry_rearm(a);
@@ -892,7 +943,7 @@ unblock_held(struct act *a, const char *identity, enum act_unblock_mode mode, st
 	    store_holds_set_state(a->store, identity, release ? "released" : "deleted", act_now(),
 		err, errlen) < 0)
 		r = -1;
-	else
+	else if (w != NULL)
 		buf_addf(&w->head, "%s: %zu held message%s sent to %s\n",
 		    esc_vis(identity, idv, sizeof(idv)), held.n, held.n == 1 ? "" : "s",
 		    release ? "postsuper -H (release)" : "postsuper -d (delete)");
@@ -914,5 +965,49 @@ act_unblock(struct act *a, const char *identity, enum act_unblock_mode mode, act
 		job_wait_free(w);
 		return (-1);
 	}
+	cluster_note(a, "unblock", identity, NULL, 0,
+	    mode == ACT_UNBLOCK_RELEASE      ? "release"
+		: mode == ACT_UNBLOCK_DELETE ? "delete"
+					     : "keep");
 	return (act_waiter(a, w, identity, done, ctx, err, errlen));
+}
+
+/* ---------------------------------------------------------------------- */
+/* what another node of the cluster decided */
+
+void
+act_cluster_block(struct act *a, const char *identity, const char *rule, int64_t until_us,
+    const char *node)
+{
+	int64_t now = act_now(), secs = 0;
+	char idv[ACT_ID_VIS], nv[ACT_ID_VIS];
+
+	if (act_is_blocked(a, identity) || (until_us != 0 && until_us <= now))
+		return; /* blocked here already (this node crossed too), or over */
+	if (until_us != 0 && (secs = (until_us - now + 999999) / 1000000) < 1)
+		secs = 1;
+	act_say(a, ACT_WARN, "cluster: %s was blocked on node %s (rule %s): blocking it here too",
+	    esc_vis(identity, idv, sizeof(idv)), esc_vis(node, nv, sizeof(nv)), rule);
+	a->from_cluster = 1;
+	block_now(a, identity, rule, secs, NULL);
+	a->from_cluster = 0;
+}
+
+void
+act_cluster_unblock(struct act *a, const char *identity, enum act_unblock_mode mode,
+    const char *node)
+{
+	char err[512], idv[ACT_ID_VIS], nv[ACT_ID_VIS];
+
+	act_say(a, ACT_INFO, "cluster: %s was unblocked on node %s%s",
+	    esc_vis(identity, idv, sizeof(idv)), esc_vis(node, nv, sizeof(nv)),
+	    mode == ACT_UNBLOCK_RELEASE      ? "; releasing its held mail here"
+		: mode == ACT_UNBLOCK_DELETE ? "; deleting its held mail here"
+					     : "");
+	a->from_cluster = 1;
+	if (unblock_block(a, identity, NULL, err, sizeof(err)) < 0 ||
+	    (mode != ACT_UNBLOCK_KEEP &&
+		unblock_held(a, identity, mode, NULL, err, sizeof(err)) < 0))
+		act_say(a, ACT_WARN, "cluster: unblock of %s: %s", idv, err);
+	a->from_cluster = 0;
 }

@@ -129,6 +129,26 @@ int act_block(struct act *, const char *identity, int64_t seconds, act_done_fn d
 int act_unblock(struct act *, const char *identity, enum act_unblock_mode mode, act_done_fn done,
     void *ctx, char *err, size_t errlen);
 
+/*
+ * The cluster (cluster/): another node decided a block of identity
+ * under rule (its wall-clock end until_us, 0: until unblocked), or ended
+ * one by hand, releasing or deleting its held mail with mode.  Applied
+ * here as a block or unblock by hand is, inside the caller's transaction
+ * and without a report: this host's queued mail of the identity held
+ * (only queue IDs of its own log: the others' are in their queues), its
+ * map written and Postfix reloaded when the rule blocks (a rule this
+ * node does not have, and "manual", hold and block like a block by
+ * hand); no notify or exec, which the deciding node ran.  A block of an
+ * identity already blocked here, or already over, is left alone.  Not
+ * published again.  In a cluster, every block this node records and
+ * every unblock by hand go into the store's decision outbox for the
+ * others, in the transaction that records them.
+ */
+void act_cluster_block(struct act *, const char *identity, const char *rule, int64_t until_us,
+    const char *node);
+void act_cluster_unblock(struct act *, const char *identity, enum act_unblock_mode,
+    const char *node);
+
 /* act_running - program runs not yet finished */
 int act_running(const struct act *);
 /* act_is_blocked_any - 1 when some identity is blocked (holds may be pending) */

@@ -32,6 +32,7 @@ struct act {
 	act_log_fn log;
 	void *lctx;
 	struct act_hooks hooks; /* the limits' owner */
+	int from_cluster;       /* applying another node's decision: not published again */
 	char hostname[256];
 	struct hmap *blocked;    /* act.c: identity -> struct act_binfo */
 	struct run_timer expiry; /* act.c: at the earliest block end */

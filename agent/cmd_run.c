@@ -42,6 +42,7 @@
 #include "actions/act.h"
 #include "actions/run.h"
 #include "agent/cmds.h"
+#include "cluster/cluster.h"
 #include "count/conf.h"
 #include "agent/control.h"
 #include "agent/explain.h"
@@ -78,8 +79,9 @@ struct daemon {
 	int busy_ms;       /* the wait before the next try while another holds the database */
 	time_t busy_since; /* when that began, 0 when not busy */
 	int exit_code;
-	int stdin_file;  /* log = - from a regular file: no epoll */
-	struct act *act; /* enforcement, made with the loop */
+	int stdin_file;          /* log = - from a regular file: no epoll */
+	struct act *act;         /* enforcement, made with the loop */
+	struct cluster *cluster; /* [cluster]: limits shared through PostgreSQL; NULL: none */
 	int drain_ticks;
 	/* what was said of future-dated lines and tracker evictions, and when */
 	uint64_t future_said, evicted_said;
@@ -265,6 +267,19 @@ fail_stop(struct daemon *d, const char *what)
 	ev_stop(d->ev);
 }
 
+/* cluster_log, cluster_fatal - the cluster's messages; its store failure stops us too */
+static void
+cluster_log(void *ctx, int warn, const char *msg)
+{
+	act_log(ctx, warn ? ACT_WARN : ACT_INFO, msg);
+}
+
+static void
+cluster_fatal(void *ctx, const char *msg)
+{
+	fail_stop(ctx, msg);
+}
+
 /* commit - close the batch: tracker state, cursor, commit */
 static int
 commit(struct daemon *d)
@@ -286,6 +301,8 @@ commit(struct daemon *d)
 	}
 	if (d->act != NULL)
 		act_kick(d->act); /* what the batch decided, now that it is recorded */
+	if (d->cluster != NULL)
+		cluster_kick(d->cluster); /* cluster: the outbox to PostgreSQL */
 	return (0);
 }
 
@@ -610,6 +627,8 @@ reload(struct daemon *d)
 	d->pl.conf = nc;
 	if (d->act != NULL)
 		act_set_conf(d->act, nc);
+	if (d->cluster != NULL)
+		cluster_set_conf(d->cluster, nc);
 	conf_free(d->conf);
 	d->conf = nc;
 	log_info("configuration reloaded from %s: %zu rule%s", d->conf_path, nc->nrules,
@@ -641,6 +660,7 @@ static void
 status_answer(struct daemon *d, FILE *fp, int json)
 {
 	struct status_info si;
+	struct cluster_info ci;
 
 	memset(&si, 0, sizeof(si));
 	si.running = 1;
@@ -652,6 +672,11 @@ status_answer(struct daemon *d, FILE *fp, int json)
 	si.mode = d->conf->mode == MODE_MONITOR ? "monitor" : "enforce";
 	logsrc_status(d->src, &si);
 	si.future_lines = d->pl.future_lines;
+	si.cluster_node = d->conf->cluster_node;
+	if (d->cluster != NULL) { /* cluster: the link and the nodes */
+		cluster_info(d->cluster, &ci);
+		si.cluster = &ci;
+	}
 	status_print(fp, d->pl.limits, d->store, status_now(d->pl.last_us), &si, json);
 }
 
@@ -674,8 +699,12 @@ on_request(void *ctx, struct control_client *c, const struct control_req *r)
 		rc = r->verb == CONTROL_BLOCK
 		    ? act_block(d->act, r->id, r->secs, on_act_done, c, err, sizeof(err))
 		    : act_unblock(d->act, r->id, r->mode, on_act_done, c, err, sizeof(err));
-		if (rc == 0)
+		if (rc == 0) {
+			if (d->cluster != NULL)
+				cluster_kick(
+				    d->cluster); /* cluster: the decision to the other nodes */
 			return; /* answered by on_act_done (c may already be gone) */
+		}
 		if ((fp = open_memstream(&buf, &len)) != NULL) {
 			fprintf(fp, "error: %s\n", err);
 			fclose(fp);
@@ -768,6 +797,7 @@ start(struct daemon *d)
 	d->pl_ok = 1;
 	d->pl.external_txn = 1;
 	d->pl.keep_outcomes = 1;
+	d->pl.outbox = d->conf->cluster_node != NULL; /* cluster: messages to publish */
 	d->pl.on_verdict = on_verdict;
 	d->pl.on_message = on_message;
 	d->pl.on_event = on_event;
@@ -844,6 +874,15 @@ start_loop(struct daemon *d)
 		/* the store is the truth: heal the maps and the jobs a crash left */
 		if (act_start(d->act, err, sizeof(err)) < 0) {
 			log_warnx("%s", err);
+			return (EXIT_RUNTIME);
+		}
+	}
+	if (d->conf->cluster_node != NULL) { /* cluster: its socket joins the loop */
+		const struct cluster_env env = { d->ev, d->store, &d->pl, d->act, cluster_log,
+			cluster_fatal, d };
+
+		if ((d->cluster = cluster_new(d->conf, &env)) == NULL) {
+			log_warnx("out of memory");
 			return (EXIT_RUNTIME);
 		}
 	}
@@ -929,7 +968,8 @@ cmd_run(int argc, char **argv)
 		log_info("stopped after %llu lines", (unsigned long long)d.pl.lines);
 	}
 out:
-	act_free(d.act); /* reports to the clients that wait: before control_free */
+	cluster_free(d.cluster); /* cluster: before act, whose paths it uses */
+	act_free(d.act);         /* reports to the clients that wait: before control_free */
 	control_free(d.ctlsrv);
 	if (d.ctl >= 0) {
 		close(d.ctl);

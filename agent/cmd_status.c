@@ -89,6 +89,7 @@ cmd_status(int argc, char **argv)
 	si.last_us = last;
 	si.mode = conf->mode == MODE_MONITOR ? "monitor" : "enforce";
 	logsrc_stored(conf, st, &cur, &si);
+	si.cluster_node = conf->cluster_node;
 	if (status_print(stdout, l, st, now, &si, json) < 0 || fflush(stdout) != 0)
 		rc = EXIT_RUNTIME;
 out:

@@ -4,7 +4,11 @@
  * SUMMARY
  *	Three lists come from the store: the blocks in force, the mail still
  *	on hold after its block ended, and the actions failing or failed;
- *	then every non-zero count from the limits.  What a block state means
+ *	then every non-zero count from the limits.  In a cluster, the link
+ *	to PostgreSQL and the nodes come from the daemon's cluster/ (the
+ *	outbox alone from the store when no daemon runs), and each count
+ *	says how many of its window's messages each node sent (the store's
+ *	messages of this node and of the others).  What a block state means
  *	(in force, in the map, holding new mail) comes from actions/
  *	(act_state_*).  Identities are written with util/esc: ESC_VIS on the
  *	terminal, JSON strings through util/json.
@@ -21,6 +25,7 @@
 #include "util/arr.h"
 #include "util/buf.h"
 #include "util/esc.h"
+#include "util/ident.h"
 #include "util/json.h"
 
 /* ---------------------------------------------------------------------- */
@@ -338,12 +343,278 @@ tty_id(FILE *fp, const char *s)
 	return (w);
 }
 
-/* counts_json - the "counts" array */
-static void
-counts_json(FILE *fp, const struct cset *cs)
+/* ---------------------------------------------------------------------- */
+/* the cluster: which nodes a count is made of, the link, the nodes */
+
+/* The messages of one identity in one window, per node. */
+struct ncount {
+	struct {
+		char name[CONF_NAME_MAX];
+		long n;
+	} v[CLUSTER_NODES_MAX];
+	size_t n;
+};
+
+/*
+ * The messages of one identity since the start of its longest window
+ * shown (and its limits' last re-arm), each with the node that sent it:
+ * read once for all of the identity's count rows, which come together.
+ */
+struct ntimes {
+	char identity[IDENT_MAX]; /* whose ("": nobody's yet) */
+	int64_t armed;            /* its limits count from here */
+	const char *self;         /* this node's name, for its own messages */
+	char name[CLUSTER_NODES_MAX][CONF_NAME_MAX];
+	size_t nname;
+	struct ntime {
+		int64_t t;
+		size_t node;
+	} * v;
+	size_t n, cap;
+	int failed;
+};
+
+static int
+ntimes_cb(void *ctx, const char *node, int64_t t)
 {
-	char wb[32];
+	struct ntimes *nt = ctx;
+	struct ntime *nv;
 	size_t i;
+
+	if (node == NULL)
+		node = nt->self;
+	for (i = 0; i < nt->nname && strcmp(nt->name[i], node) != 0; i++)
+		;
+	if (i == nt->nname) {
+		if (nt->nname == CLUSTER_NODES_MAX)
+			return (0);
+		snprintf(nt->name[nt->nname++], CONF_NAME_MAX, "%s", node);
+	}
+	if ((nv = arr_grow(nt->v, nt->n, &nt->cap, sizeof(*nv), 64)) == NULL) {
+		nt->failed = 1;
+		return (1);
+	}
+	nt->v = nv;
+	nt->v[nt->n].t = t;
+	nt->v[nt->n++].node = i;
+	return (0);
+}
+
+/* ntimes_load - the messages of row i's identity, unless nt has them already */
+static void
+ntimes_load(struct ntimes *nt, struct store *st, const struct cset *cs, size_t i, int64_t now)
+{
+	const char *id = cs->v[i].identity;
+	struct store_block b;
+	char buf[2048], err[256];
+	int64_t longest = 0, since;
+	size_t j;
+
+	if (strcmp(nt->identity, id) == 0)
+		return;
+	snprintf(nt->identity, sizeof(nt->identity), "%s", id);
+	nt->n = nt->nname = 0;
+	nt->armed = INT64_MIN;
+	for (j = i; j < cs->n && strcmp(cs->v[j].identity, id) == 0; j++)
+		if (cs->v[j].win->seconds > longest)
+			longest = cs->v[j].win->seconds;
+	since = now - longest * 1000000 + 1;
+	if (store_get_block(st, id, &b, buf, sizeof(buf), err, sizeof(err)) == 1 && b.ended_us != 0)
+		nt->armed = b.ended_us;
+	(void)store_each_node_time(st, id, since > nt->armed ? since : nt->armed, ntimes_cb, nt,
+	    err, sizeof(err));
+}
+
+/* ncount_cmp - by node name */
+static int
+ncount_cmp(const void *a, const void *b)
+{
+	return (strcmp(a, b)); /* the name is the first member */
+}
+
+/*
+ * row_nodes - in a cluster, the messages of row i's identity in its
+ * window ending at now (after its limits last re-armed), per node; no
+ * node outside a cluster
+ */
+static void
+row_nodes(struct ntimes *nt, struct store *st, const struct cset *cs, size_t i, int64_t now,
+    struct ncount *nc)
+{
+	int64_t lo = now - cs->v[i].win->seconds * 1000000 + 1;
+	long per[CLUSTER_NODES_MAX];
+	size_t k;
+
+	nc->n = 0;
+	if (st == NULL || nt->self == NULL)
+		return;
+	ntimes_load(nt, st, cs, i, now);
+	if (nt->armed > lo)
+		lo = nt->armed;
+	memset(per, 0, sizeof(per));
+	for (k = 0; k < nt->n; k++)
+		if (nt->v[k].t >= lo)
+			per[nt->v[k].node]++;
+	for (k = 0; k < nt->nname; k++)
+		if (per[k] > 0) {
+			snprintf(nc->v[nc->n].name, CONF_NAME_MAX, "%s", nt->name[k]);
+			nc->v[nc->n++].n = per[k];
+		}
+	if (nc->n > 1)
+		qsort(nc->v, nc->n, sizeof(nc->v[0]), ncount_cmp);
+}
+
+/* ntimes_new - for the rows of one status; NULL outside a cluster (self NULL) or on ENOMEM */
+static struct ntimes *
+ntimes_new(const char *self)
+{
+	struct ntimes *nt;
+
+	if (self == NULL || (nt = calloc(1, sizeof(*nt))) == NULL)
+		return (NULL);
+	nt->self = self;
+	return (nt);
+}
+
+static void
+ntimes_free(struct ntimes *nt)
+{
+	if (nt != NULL)
+		free(nt->v);
+	free(nt);
+}
+
+/* nodes_text - " mx1:3 mx2:3" */
+static void
+nodes_text(FILE *fp, const struct ncount *nc)
+{
+	char vis[256];
+	size_t i;
+
+	for (i = 0; i < nc->n; i++)
+		fprintf(fp, " %s:%ld", esc_vis(nc->v[i].name, vis, sizeof(vis)), nc->v[i].n);
+}
+
+/* opt_time - a JSON time, or null for 0 */
+static void
+opt_time(FILE *fp, int64_t t)
+{
+	char tb[40];
+
+	if (t != 0)
+		fprintf(fp, "\"%s\"", json_time(t, tb, sizeof(tb)));
+	else
+		fputs("null", fp);
+}
+
+/* cluster_json - the "cluster" member: this node, its link, its outbox, every node */
+static void
+cluster_json(FILE *fp, struct store *st, const struct status_info *si)
+{
+	const struct cluster_info *ci = si->cluster;
+	size_t i;
+
+	if (si->cluster_node == NULL)
+		return;
+	fputs(",\n \"cluster\": {\"node\": ", fp);
+	json_cstr(fp, si->cluster_node);
+	fputs(", \"connection\": ", fp);
+	json_cstr(fp, ci != NULL ? ci->link : NULL);
+	fputs(", \"since\": ", fp);
+	opt_time(fp, ci != NULL ? ci->link_since_us : 0);
+	fputs(", \"error\": ", fp);
+	json_cstr(fp, ci != NULL ? ci->why : NULL);
+	fprintf(fp, ", \"outbox\": %lld",
+	    (long long)(ci != NULL ? ci->outbox
+		    : st != NULL   ? store_count_outbox(st)
+				   : -1));
+	if (ci == NULL) {
+		fputs(", \"nodes\": []}", fp);
+		return;
+	}
+	fprintf(fp, ", \"published\": %lld, \"last_publish\": ", (long long)ci->published);
+	opt_time(fp, ci->last_publish_us);
+	fprintf(fp, ", \"fetched\": %lld, \"nodes\": [", (long long)ci->fetched);
+	for (i = 0; i < ci->nnodes; i++) {
+		const struct cluster_node *n = &ci->nodes[i];
+		int self = strcmp(n->name, ci->node) == 0;
+
+		fputs(i ? ",\n  " : "\n  ", fp);
+		fputs("{\"node\": ", fp);
+		json_cstr(fp, n->name);
+		fprintf(fp, ", \"self\": %s, \"last_publish\": ", self ? "true" : "false");
+		opt_time(fp, n->last_publish_us);
+		fputs(", \"newest\": ", fp);
+		opt_time(fp, n->newest_us);
+		fprintf(fp, ", \"published\": %lld, \"outbox\": %lld, \"lag_seconds\": ",
+		    (long long)n->published, (long long)n->outbox);
+		if (self)
+			fputs("null}", fp);
+		else
+			fprintf(fp, "%.3f}",
+			    n->newest_us > n->counted_us
+				? (double)(n->newest_us - n->counted_us) / 1e6
+				: 0.0);
+	}
+	fputs(ci->nnodes ? "\n ]}" : "]}", fp);
+}
+
+/* cluster_text - the CLUSTER block of the text form */
+static void
+cluster_text(FILE *fp, struct store *st, const struct status_info *si)
+{
+	const struct cluster_info *ci = si->cluster;
+	char tb[40], tb2[40], vis[600];
+	size_t i;
+
+	if (si->cluster_node == NULL)
+		return;
+	fprintf(fp, "CLUSTER: node %s", esc_vis(si->cluster_node, vis, sizeof(vis)));
+	if (ci == NULL) {
+		fprintf(fp, " (no daemon running); %lld waiting in the outbox\n\n",
+		    (long long)(st != NULL ? store_count_outbox(st) : -1));
+		return;
+	}
+	fprintf(fp, ", PostgreSQL %s", strcmp(ci->link, "down") == 0 ? "DOWN" : ci->link);
+	if (ci->link_since_us != 0)
+		fprintf(fp, " since %s", json_time(ci->link_since_us, tb, sizeof(tb)));
+	if (strcmp(ci->link, "down") == 0)
+		fprintf(fp, " (%s): counting and enforcing alone",
+		    esc_vis(ci->why != NULL ? ci->why : "", vis, sizeof(vis)));
+	fprintf(fp, "; %lld waiting in the outbox\n", (long long)ci->outbox);
+	fprintf(fp, "  %lld messages published since start, %lld of the others' counted\n",
+	    (long long)ci->published, (long long)ci->fetched);
+	fprintf(fp, "  %-20s %-20s %-20s %10s %8s\n", "NODE", "LAST PUBLISH", "NEWEST MESSAGE",
+	    "LAG", "OUTBOX");
+	for (i = 0; i < ci->nnodes; i++) {
+		const struct cluster_node *n = &ci->nodes[i];
+		int self = strcmp(n->name, ci->node) == 0;
+		char lag[32];
+
+		if (self)
+			snprintf(lag, sizeof(lag), "-");
+		else
+			snprintf(lag, sizeof(lag), "%.1fs",
+			    n->newest_us > n->counted_us
+				? (double)(n->newest_us - n->counted_us) / 1e6
+				: 0.0);
+		fprintf(fp, "  %-20s %-20s %-20s %10s %8lld\n", esc_vis(n->name, vis, sizeof(vis)),
+		    n->last_publish_us ? json_time(n->last_publish_us, tb, sizeof(tb)) : "-",
+		    n->newest_us ? json_time(n->newest_us, tb2, sizeof(tb2)) : "-", lag,
+		    (long long)n->outbox);
+	}
+	fputc('\n', fp);
+}
+
+/* counts_json - the "counts" array (in a cluster, each with its "nodes") */
+static void
+counts_json(FILE *fp, const struct cset *cs, struct store *st, const struct status_info *si,
+    int64_t now)
+{
+	struct ntimes *nt = ntimes_new(si->cluster_node);
+	struct ncount nc;
+	char wb[32];
+	size_t i, k;
 
 	fputs(",\n \"counts\": [", fp);
 	for (i = 0; i < cs->n; i++) {
@@ -353,18 +624,33 @@ counts_json(FILE *fp, const struct cset *cs)
 		json_key(fp, "rule", cs->v[i].rule->name);
 		fprintf(fp,
 		    ", \"limit\": \"%s\", \"window\": \"%s\", \"count\": %ld, "
-		    "\"threshold\": %ld}",
+		    "\"threshold\": %ld",
 		    conf_limit_name(cs->v[i].win->limit),
 		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)), cs->v[i].count,
 		    cs->v[i].win->threshold);
+		if (si->cluster_node != NULL && nt != NULL) {
+			row_nodes(nt, st, cs, i, now, &nc);
+			fputs(", \"nodes\": {", fp);
+			for (k = 0; k < nc.n; k++) {
+				fputs(k ? ", " : "", fp);
+				json_cstr(fp, nc.v[k].name);
+				fprintf(fp, ": %ld", nc.v[k].n);
+			}
+			fputc('}', fp);
+		}
+		fputc('}', fp);
 	}
 	fputs(cs->n ? "\n ]" : "]", fp);
+	ntimes_free(nt);
 }
 
-/* counts_text - the COUNTS table */
+/* counts_text - the COUNTS table (in a cluster, with its messages per node) */
 static void
-counts_text(FILE *fp, const struct cset *cs)
+counts_text(FILE *fp, const struct cset *cs, struct store *st, const struct status_info *si,
+    int64_t now)
 {
+	struct ntimes *nt = ntimes_new(si->cluster_node);
+	struct ncount nc;
 	char cnt[48], wb[32];
 	size_t i;
 	int w;
@@ -372,18 +658,25 @@ counts_text(FILE *fp, const struct cset *cs)
 	if (cs->n == 0)
 		fputs("COUNTS: none\n", fp);
 	else
-		fprintf(fp, "%-30s %-10s %-10s %6s %15s\n", "IDENTITY", "RULE", "LIMIT", "WINDOW",
-		    "COUNT/LIMIT");
+		fprintf(fp, "%-30s %-10s %-10s %6s %15s%s\n", "IDENTITY", "RULE", "LIMIT", "WINDOW",
+		    "COUNT/LIMIT", si->cluster_node != NULL ? "  MESSAGES PER NODE" : "");
 	for (i = 0; i < cs->n; i++) {
 		if ((w = tty_id(fp, cs->v[i].identity)) > 30)
 			fprintf(fp, "\n%30s", "");
 		else
 			fprintf(fp, "%*s", 30 - w, "");
 		snprintf(cnt, sizeof(cnt), "%ld/%ld", cs->v[i].count, cs->v[i].win->threshold);
-		fprintf(fp, " %-10.10s %-10s %6s %15s\n", cs->v[i].rule->name,
+		fprintf(fp, " %-10.10s %-10s %6s %15s", cs->v[i].rule->name,
 		    conf_limit_name(cs->v[i].win->limit),
 		    conf_format_duration(cs->v[i].win->seconds, wb, sizeof(wb)), cnt);
+		if (si->cluster_node != NULL && nt != NULL) {
+			row_nodes(nt, st, cs, i, now, &nc);
+			fputc(' ', fp);
+			nodes_text(fp, &nc);
+		}
+		fputc('\n', fp);
 	}
+	ntimes_free(nt);
 }
 
 /* json_time_or_null - a time as a JSON string, null for INT64_MIN */
@@ -504,13 +797,15 @@ status_print(FILE *fp, struct limits *l, struct store *st, int64_t now,
 	if (json) {
 		fputs("{", fp);
 		blocks(st, fp, now, 1);
-		counts_json(fp, &cs);
+		counts_json(fp, &cs, st, si, now);
+		cluster_json(fp, st, si);
 		daemon_json(fp, now, si);
 	} else {
 		daemon_text(fp, now, si);
+		cluster_text(fp, st, si);
 		blocks(st, fp, now, 0);
 		fputc('\n', fp);
-		counts_text(fp, &cs);
+		counts_text(fp, &cs, st, si, now);
 	}
 	for (i = 0; i < cs.n; i++)
 		free(cs.v[i].identity);

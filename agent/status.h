@@ -4,9 +4,10 @@
  * SUMMARY
  *	status_print() writes the blocks in force, the mail still on hold
  *	after its block ended, the actions failing or failed (all from the
- *	store), and every (identity, rule, window) whose value in the window
- *	ending at now is non-zero (from the limits), as JSON (SPEC.md shape)
- *	or as text for a terminal.  The daemon calls it to answer the
+ *	store), every (identity, rule, window) whose value in the window
+ *	ending at now is non-zero (from the limits) and, in a cluster, the
+ *	link to PostgreSQL, the nodes and which nodes each count is made of,
+ *	as JSON (SPEC.md shape) or as text for a terminal.  The daemon calls it to answer the
  *	control socket; cmd_status() (agent/cmd_status.c) asks the daemon,
  *	or, when none runs, rebuilds the windows read-only from the state
  *	database and calls it itself.
@@ -20,6 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cluster/cluster.h"
 #include "count/conf.h"
 #include "count/limits.h"
 #include "store/store.h"
@@ -39,6 +41,8 @@ struct status_info {
 	int64_t pos_us;            /* the time of the line or entry it stands after, or INT64_MIN */
 	uint64_t untrusted;        /* journal entries not counted since the daemon started */
 	uint64_t future_lines;     /* lines stamped ahead of the clock (running only) */
+	const char *cluster_node;  /* [cluster]: this node; NULL: no cluster */
+	const struct cluster_info *cluster; /* the daemon's link (NULL: not running) */
 };
 
 /* status_print - st (may be NULL) gives the blocked identities and failing actions */

@@ -60,6 +60,7 @@ static const char *const sec_names[SEC_COUNT] = {
 	"action block",
 	"action notify",
 	"action exec",
+	"cluster",
 };
 
 static const char *const mode_words[] = { "enforce", "monitor", NULL };
@@ -136,6 +137,8 @@ const struct key conf_keys[] = {
 	    0, NULL, SEC_BLOCK, KT_REPLY, 0 },
 	{ "to", "postmaster", 0, 0, C(notify_to), 0, NULL, SEC_NOTIFY, KT_ADDRESS, 0 },
 	{ "command", NULL, 0, 0, C(exec_argv), C(exec_argc), NULL, SEC_EXEC, KT_COMMAND, 0 },
+	{ "conninfo", NULL, 0, 0, C(cluster_conninfo), 0, NULL, SEC_CLUSTER, KT_CONNINFO, 0 },
+	{ "node", NULL, 0, 0, C(cluster_node), 0, NULL, SEC_CLUSTER, KT_NODE, 0 },
 };
 
 _Static_assert(sizeof(conf_keys) / sizeof(conf_keys[0]) == CONF_NKEYS,
@@ -290,6 +293,8 @@ free_values(struct conf *c)
 		case KT_WORD:
 		case KT_REPLY:
 		case KT_ADDRESS:
+		case KT_CONNINFO:
+		case KT_NODE:
 		case KT_NAME:
 			free(*(char **)(void *)t);
 			break;
@@ -457,7 +462,7 @@ parse_section(struct pstate *ps, char *s)
 	}
 	conf_ps_err(ps, ps->line,
 	    "unknown section [%s%s%s] (expected [agent], [limit NAME], "
-	    "[exempt], [action block], [action notify] or [action exec])",
+	    "[exempt], [action block], [action notify], [action exec] or [cluster])",
 	    word, *rest ? " " : "", rest);
 }
 

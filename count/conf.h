@@ -3,7 +3,8 @@
  *	conf - agent.conf reader (table-driven)
  * SUMMARY
  *	conf_load() reads an INI file ([agent], [limit NAME], [exempt],
- *	[action block], [action notify], [action exec]) into struct conf.
+ *	[action block], [action notify], [action exec], [cluster]) into
+ *	struct conf.
  *	Every error in the file is collected as "file:line: message" in a
  *	struct conf_errs; the caller prints them and exits 2.
  *	conf_load_lenient() reads the same file for the client commands
@@ -117,6 +118,9 @@ struct conf {
 	char **exec_argv; /* command split on blanks; %i %r %c %w %q kept;
 					   NULL-terminated (exec_argv[exec_argc] == NULL) */
 	size_t exec_argc;
+	/* [cluster]: NULL without one (then nothing of the cluster runs) */
+	char *cluster_conninfo; /* libpq connection string, no password */
+	char *cluster_node;     /* this host's name in the cluster (default: the host name) */
 };
 
 /* Collected errors, each "file:line: message". */

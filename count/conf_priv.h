@@ -22,7 +22,16 @@
 
 #include "count/conf.h"
 
-enum sec { SEC_AGENT, SEC_LIMIT, SEC_EXEMPT, SEC_BLOCK, SEC_NOTIFY, SEC_EXEC, SEC_COUNT };
+enum sec {
+	SEC_AGENT,
+	SEC_LIMIT,
+	SEC_EXEMPT,
+	SEC_BLOCK,
+	SEC_NOTIFY,
+	SEC_EXEC,
+	SEC_CLUSTER,
+	SEC_COUNT
+};
 
 enum ktype {
 	KT_PATH,     /* absolute path; arg: PATH_DASH, PATH_PROG */
@@ -37,6 +46,8 @@ enum ktype {
 	KT_ADDRESS,  /* one mail address */
 	KT_COMMAND,  /* absolute program and %-token arguments */
 	KT_SIZE,     /* bytes: a number, or with K, M or G (powers of 1024), in [min, max] */
+	KT_CONNINFO, /* a libpq connection string without a password */
+	KT_NODE,     /* a node name: [A-Za-z0-9_.-], 1 to CONF_NAME_MAX - 1 bytes */
 	KT_NAME,     /* a host or instance name: letters, digits, '.', '-', '_' */
 };
 
@@ -57,7 +68,7 @@ struct key {
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS 41
+#define CONF_NKEYS 43
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */

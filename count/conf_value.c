@@ -22,9 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "count/conf_priv.h"
 #include "count/journal.h"
+#include "store/pg.h"
 
 #define CONF_PATH_MAX 1023 /* bytes of a path */
 #define CONF_ITEM_MAX 255  /* one list item, glob or address */
@@ -581,6 +583,53 @@ val_address(struct pstate *ps, const struct key *k, char **dst, const char *v)
 }
 
 /*
+ * val_conninfo - KT_CONNINFO: what libpq can parse (key = value words or
+ * a postgresql:// URI), without a password: agent.conf is not where one
+ * belongs (~/.pgpass or PGPASSFILE is)
+ */
+static int
+val_conninfo(struct pstate *ps, const struct key *k, char **dst, const char *v)
+{
+	char err[512];
+
+	if (strlen(v) > CONF_PATH_MAX) {
+		conf_ps_err(ps, ps->line, "%s: longer than %d bytes", k->name, CONF_PATH_MAX);
+		return (-1);
+	}
+	if (pg_conninfo_check(v, err, sizeof(err)) < 0) {
+		conf_ps_err(ps, ps->line, "%s: %s", k->name, err);
+		return (-1);
+	}
+	return (put_str(ps, dst, v));
+}
+
+/* name_ok - 1 to max bytes of letters, digits, '.', '-' and '_' */
+static int
+name_ok(const char *v, size_t max)
+{
+	size_t n = strlen(v);
+
+	return (n >= 1 && n <= max &&
+	    v[strspn(v,
+		"abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789.-_")] == '\0');
+}
+
+/* val_node - KT_NODE: a node name, which fits a char[CONF_NAME_MAX] */
+static int
+val_node(struct pstate *ps, const struct key *k, char **dst, const char *v)
+{
+	if (!name_ok(v, CONF_NAME_MAX - 1)) {
+		conf_ps_err(ps, ps->line,
+		    "%s: '%s' is not a node name (1 to %d of A-Z a-z 0-9 _ . -)", k->name, v,
+		    CONF_NAME_MAX - 1);
+		return (-1);
+	}
+	return (put_str(ps, dst, v));
+}
+
+/*
  * val_name - KT_NAME: a host name or a Postfix instance (syslog_name's
  * first part) as the log writes it: 1..CONF_NAME_MAX bytes of letters,
  * digits, '.', '-' and '_'
@@ -588,13 +637,7 @@ val_address(struct pstate *ps, const struct key *k, char **dst, const char *v)
 static int
 val_name(struct pstate *ps, const struct key *k, char **dst, const char *v)
 {
-	size_t n = strlen(v);
-
-	if (n == 0 || n > CONF_NAME_MAX ||
-	    v[strspn(v,
-		"abcdefghijklmnopqrstuvwxyz"
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		"0123456789.-_")] != '\0') {
+	if (!name_ok(v, CONF_NAME_MAX)) {
 		conf_ps_err(ps, ps->line,
 		    "%s: '%s' is not a name (1 to %d letters, digits, '.', '-' or '_')", k->name, v,
 		    CONF_NAME_MAX);
@@ -695,6 +738,10 @@ conf_set_value(struct pstate *ps, const struct key *k, void *base, const char *v
 		    (size_t *)(void *)((char *)base + k->off_n), v));
 	case KT_SIZE:
 		return (val_size(ps, k, (int64_t *)(void *)t, v));
+	case KT_CONNINFO:
+		return (val_conninfo(ps, k, (char **)(void *)t, v));
+	case KT_NODE:
+		return (val_node(ps, k, (char **)(void *)t, v));
 	case KT_NAME:
 		return (val_name(ps, k, (char **)(void *)t, v));
 	}
@@ -745,6 +792,36 @@ domain_patterns_ok(struct pstate *ps, int line, const char *key, char *const *li
 			ok = 0;
 		}
 	return (ok);
+}
+
+/*
+ * check_cluster - [cluster]: node needs conninfo; without node, the host
+ * name is the node's name, when it can be one
+ */
+static void
+check_cluster(struct pstate *ps)
+{
+	const size_t k_node = key_index(SEC_CLUSTER, "node");
+	struct conf *c = ps->c;
+	char host[256];
+
+	if (c->cluster_conninfo == NULL) {
+		if (ps->gline[k_node] != 0)
+			conf_ps_err(ps, ps->gline[k_node], "node: [cluster] needs conninfo too");
+		free(c->cluster_node);
+		c->cluster_node = NULL;
+		return;
+	}
+	if (c->cluster_node != NULL || ps->gline[k_node] != 0)
+		return;
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	if (!name_ok(host, CONF_NAME_MAX - 1))
+		conf_ps_err(ps, ps->gline[key_index(SEC_CLUSTER, "conninfo")],
+		    "[cluster]: the host name '%s' cannot be a node name; set node", host);
+	else if (set_str(&c->cluster_node, host) < 0)
+		conf_ps_err(ps, 0, "out of memory");
 }
 
 /*
@@ -832,6 +909,7 @@ conf_check_rules(struct pstate *ps)
 			(void)domain_patterns_ok(ps, kl[k_match], "match", r->match, r->nmatch);
 	}
 	ps->erule = 0;
+	check_cluster(ps);
 	for (by = 0; by < BY_COUNT; by++) {
 		size_t k = key_index(SEC_EXEMPT, conf_by_name((enum conf_by)by));
 		int line = k < CONF_NKEYS ? ps->gline[k] : 0;

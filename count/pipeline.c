@@ -172,6 +172,9 @@ message_cb(void *ctx, const struct track_msg *m)
 		batch_tick(pl);
 		if (!pl->failed && store_add_message(pl->store, &sm, err, sizeof(err)) < 0)
 			fail(pl, "store", err);
+		if (!pl->failed && pl->outbox &&
+		    store_add_outbox(pl->store, &sm, err, sizeof(err)) < 0)
+			fail(pl, "store", err);
 	}
 	if (pl->report != NULL && report_message(pl->report, m) < 0)
 		fail(pl, "report", "out of memory");
@@ -189,6 +192,14 @@ wall_now(void)
 
 	gettimeofday(&tv, NULL);
 	return ((int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+}
+
+/* pipeline_remote - another node's message into the limits only (see pipeline.h) */
+void
+pipeline_remote(struct pipeline *pl, const struct track_msg *m)
+{
+	if (limits_message(pl->limits, m, verdict_cb, pl) < 0)
+		fail(pl, "limits", "out of memory");
 }
 
 int

@@ -19,6 +19,9 @@
  *	its text goes to the body parser with the header's fields as the
  *	journal has them (pf_parse_text()), and an entry whose sender the
  *	journal shows is not Postfix is counted in `untrusted`, never read.
+ *	A cluster node also puts each stored message into the store's outbox
+ *	(outbox), in the same transaction, and counts the other nodes'
+ *	messages with pipeline_remote().
  *	Errors (out of memory, store failure) are latched in pl->failed with
  *	a message in pl->err; the caller checks after each file or batch.
  *
@@ -100,6 +103,7 @@ struct pipeline {
 	int in_txn;
 	int external_txn;  /* the caller begins and commits (daemon) */
 	int keep_outcomes; /* store delivery outcomes (an in-memory audit store needs none) */
+	int outbox;        /* a cluster node: each stored message also into the outbox */
 	unsigned batch;
 	int failed;
 	char err[512];
@@ -122,6 +126,14 @@ void pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_
  */
 void pipeline_entry(struct pipeline *, int64_t time_us, const struct pf_origin *o, const char *text,
     size_t len, int untrusted);
+/*
+ * pipeline_remote - a message another node of the cluster accepted: it
+ * counts in the limits as a local one does, and its verdicts go the same
+ * way (a block begins, the verdict is stored and reaches on_verdict);
+ * it is not stored as this node's message, not reported and not passed
+ * to on_message (it is in another host's queue).  Errors latch in pl.
+ */
+void pipeline_remote(struct pipeline *, const struct track_msg *m);
 /* pipeline_finish - emit held-back messages, commit; 0 or -1 (pl->err) */
 int pipeline_finish(struct pipeline *);
 void pipeline_free(struct pipeline *);

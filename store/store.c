@@ -193,6 +193,23 @@ static const struct migration {
 	  "CREATE INDEX bounces_time ON bounces(time_us);"
 	  "ALTER TABLE blocks ADD COLUMN ips TEXT;",
 	    NULL },
+	/*
+	 * 6 -> 7: the cluster (store_cluster.c): the outbox of this node's
+	 * messages, its block decisions not yet in PostgreSQL, the other
+	 * nodes' messages by their PostgreSQL id (the fetch cursors are in
+	 * track_state, namespace 100), indexed by identity as this node's
+	 * are (status says who sent an identity's messages).  Terse, as the
+	 * schema's text is read at every open.
+	 */
+	{ "CREATE TABLE outbox(id INTEGER PRIMARY KEY,time_us INT NOT NULL,host,instance,"
+	  "queue_id,sasl,sender,client_ip,uid INT,nrcpt INT NOT NULL);"
+	  "CREATE TABLE decisions(id INTEGER PRIMARY KEY,time_us INT NOT NULL,kind NOT NULL,"
+	  "identity NOT NULL,rule,until_us INT NOT NULL,mode);"
+	  "CREATE TABLE remote(id INTEGER PRIMARY KEY,node NOT NULL,time_us INT NOT NULL,host,"
+	  "instance,queue_id,sasl,sender,client_ip,uid INT,nrcpt INT NOT NULL);"
+	  "CREATE INDEX remote_time ON remote(time_us);",
+	    "CREATE INDEX remote_sasl ON remote(sasl);CREATE INDEX remote_sender ON remote(sender);"
+	    "CREATE INDEX remote_ip ON remote(client_ip);CREATE INDEX remote_uid ON remote(uid);" },
 };
 
 #define SCHEMA_LATEST ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -208,6 +225,8 @@ static const struct migration {
 #define BOUNCE_COLS "time_us, host, instance, queue_id, sasl, sender, client_ip, uid, n, msg_us"
 #define HOLD_COLS "host, instance, queue_id, identity, requested_us, changed_us, state"
 #define JOB_COLS "id, time_us, identity, action, argv, stdin, status, attempts, next_us, outcome"
+#define CMSG_COLS "id, node, " MSG_COLS
+#define DECISION_COLS "id, time_us, kind, identity, rule, until_us, mode"
 /*
  * The messages of an identity "kind:value", one statement per kind: the
  * rows from ?2 on still queued, or the newest ?2 with removed_us.
@@ -215,6 +234,17 @@ static const struct migration {
 #define QUEUED(cond) \
 	"SELECT " MSG_COLS " FROM messages WHERE " cond \
 	" AND time_us >= ?2 AND removed_us IS NULL ORDER BY time_us, id"
+/*
+ * Who sent the messages of an identity when, for status: this node's
+ * (node NULL) and the other nodes' of the cluster, from ?2 on.
+ */
+#define NODES(cond) \
+	"SELECT NULL, time_us FROM messages WHERE " cond " AND time_us >= ?2" \
+	" UNION ALL SELECT node, time_us FROM remote WHERE " cond " AND time_us >= ?2"
+/* At most ?2 rows of table t older than ?1, the first by order */
+#define PRUNE_SOME(t, order) \
+	"DELETE FROM " t " WHERE id IN (SELECT id FROM " t " WHERE time_us < ?1" \
+	" ORDER BY " order " LIMIT ?2)"
 #define RECENT(cond) \
 	"SELECT " MSG_COLS ", removed_us FROM (SELECT * FROM" \
 	" messages WHERE " cond " ORDER BY time_us DESC, id DESC LIMIT ?2)" \
@@ -241,7 +271,8 @@ static const struct migration {
 _Static_assert(ST_QUEUED_SENDER_DOMAIN - ST_QUEUED_SASL == IDENT_KINDS - 1 &&
 	ST_RECENT_SENDER_DOMAIN - ST_RECENT_SASL == IDENT_KINDS - 1 &&
 	ST_DELIV_SENDER_DOMAIN - ST_DELIV_SASL == IDENT_KINDS - 1 &&
-	ST_CLIENTS_SENDER_DOMAIN - ST_CLIENTS_SASL == IDENT_KINDS - 1,
+	ST_CLIENTS_SENDER_DOMAIN - ST_CLIENTS_SASL == IDENT_KINDS - 1 &&
+	ST_NODES_SENDER_DOMAIN - ST_NODES_SASL == IDENT_KINDS - 1,
     "a family has one statement per identity kind");
 
 /*
@@ -266,9 +297,11 @@ static const struct {
 	    "INSERT OR REPLACE INTO cursor (log, dev, ino, offset, fingerprint, journal, time_us)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)" },
 	[ST_COUNT_MSG] = { "count messages", "SELECT count(*) FROM messages" },
+	/* this node's messages and the cluster's others, merged by time (columns 11, 12: the tie) */
 	[ST_EACH_MSG] = { "read messages",
-	    "SELECT " MSG_COLS " FROM messages WHERE time_us >= ?1"
-	    " ORDER BY time_us, id" },
+	    "SELECT " MSG_COLS ", NULL, 0, id FROM messages WHERE time_us >= ?1"
+	    " UNION ALL SELECT " MSG_COLS ", NULL, 1, id FROM remote"
+	    " WHERE time_us >= ?1 ORDER BY 1, 11, 12" },
 	[ST_EACH_VERDICT] = { "read verdicts",
 	    "SELECT " VERDICT_COLS " FROM verdicts WHERE time_us >= ?1"
 	    " AND (?2 IS NULL OR identity = ?2) ORDER BY time_us, id" },
@@ -278,13 +311,11 @@ static const struct {
 	    "INSERT OR REPLACE INTO track_state (ns, k, v) VALUES (?1, ?2, ?3)" },
 	[ST_KV_DEL] = { "save state", "DELETE FROM track_state WHERE ns = ?1 AND k = ?2" },
 	[ST_KV_EACH] = { "read state", "SELECT k, v FROM track_state WHERE ns = ?1 ORDER BY k" },
-	[ST_PRUNE_SOME_MSG] = { "prune",
-	    "DELETE FROM messages WHERE id IN (SELECT id FROM messages"
-	    " WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)" },
-	[ST_PRUNE_SOME_VERDICT] = { "prune",
-	    "DELETE FROM verdicts WHERE id IN (SELECT id FROM verdicts"
-	    " WHERE time_us < ?1 ORDER BY time_us LIMIT ?2)" },
-	[ST_LAST_TIME] = { "read messages", "SELECT max(time_us) FROM messages" },
+	[ST_PRUNE_SOME_MSG] = { "prune", PRUNE_SOME("messages", "time_us") },
+	[ST_PRUNE_SOME_VERDICT] = { "prune", PRUNE_SOME("verdicts", "time_us") },
+	[ST_LAST_TIME] = { "read messages",
+	    "SELECT max(t) FROM (SELECT max(time_us) AS t FROM messages"
+	    " UNION ALL SELECT max(time_us) FROM remote)" },
 	[ST_MARK_REMOVED] = { "mark removed",
 	    "UPDATE messages SET removed_us = ?1 WHERE queue_id = ?2"
 	    " AND host IS ?3 AND instance IS ?4 AND removed_us IS NULL" },
@@ -355,6 +386,32 @@ static const struct {
 	    "SELECT " JOB_COLS " FROM action_log WHERE (?1 IS NULL OR"
 	    " identity = ?1) AND (?2 IS NULL OR status = ?2) ORDER BY id" },
 	[ST_EACH_JOB_ID] = { "read actions", "SELECT " JOB_COLS " FROM action_log WHERE id = ?1" },
+
+	[ST_ADD_OUTBOX] = { "add to outbox",
+	    "INSERT INTO outbox (" MSG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)" },
+	[ST_EACH_OUTBOX] = { "read outbox",
+	    "SELECT id, NULL, " MSG_COLS " FROM outbox ORDER BY id LIMIT ?1" },
+	[ST_OUTBOX_SENT] = { "mark outbox sent", "DELETE FROM outbox WHERE id <= ?1" },
+	[ST_COUNT_OUTBOX] = { "count outbox", "SELECT count(*) FROM outbox" },
+	/* ?N is column N of DECISION_COLS; a new decision has no id yet */
+	[ST_ADD_DECISION] = { "add to outbox",
+	    "INSERT INTO decisions (time_us, kind, identity, rule, until_us, mode)"
+	    " VALUES (?2, ?3, ?4, ?5, ?6, ?7)" },
+	[ST_EACH_DECISION] = { "read outbox",
+	    "SELECT " DECISION_COLS " FROM decisions ORDER BY id LIMIT ?1" },
+	[ST_DECISION_SENT] = { "mark outbox sent", "DELETE FROM decisions WHERE id <= ?1" },
+	[ST_ADD_REMOTE] = { "add remote message",
+	    "INSERT OR IGNORE INTO remote (" CMSG_COLS ")"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)" },
+	[ST_GET_CCURSOR] = { "read cluster cursor",
+	    "SELECT v FROM track_state WHERE ns = 100 AND k = ?1" },
+	[ST_SET_CCURSOR] = { "save cluster cursor",
+	    "INSERT OR REPLACE INTO track_state (ns, k, v) VALUES (100, ?1, ?2)" },
+	[ST_EACH_REMOTE_NODE] = { "read remote messages",
+	    "SELECT node, max(time_us), count(*) FROM remote GROUP BY node ORDER BY node" },
+	[ST_PRUNE_SOME_REMOTE] = { "prune", PRUNE_SOME("remote", "time_us") },
+	[ST_PRUNE_SOME_OUTBOX] = { "prune", PRUNE_SOME("outbox", "id") },
+	IDENT_FAMILY(ST_NODES_SASL, "read messages", NODES),
 };
 
 /* ------------------------------------------------------------ errors */
@@ -603,6 +660,17 @@ store_int_row(sqlite3_stmt *st, void *arg)
 
 	*v = store_col_int(st, 0, *v);
 	return 1;
+}
+
+/* store_int_query - the one number a one-row statement st (no parameters) reads; -1 on error */
+int64_t
+store_int_query(struct store *s, enum store_st st)
+{
+	int64_t n = -1;
+
+	if (store_walk(s, st, NULL, 0, store_int_row, &n, NULL, 0) < 0)
+		return -1;
+	return n;
 }
 
 /* field_val - the field of row that c names, as the value to bind */

@@ -3,15 +3,18 @@
  *	store - SQLite persistence (the only module that includes sqlite3.h)
  * SUMMARY
  *	Accepted messages, verdicts (overruns), the log cursor, the tracker's
- *	state, blocks, holds and the job queue (action log).  Schema versions
- *	via PRAGMA user_version with migrations; WAL for files; prepared
+ *	state, blocks, holds, the job queue (action log) and, in a cluster,
+ *	the outboxes and the other nodes' messages.  Schema versions via
+ *	PRAGMA user_version with migrations; WAL for files; prepared
  *	statements; the caller groups writes into one transaction per batch
- *	with store_begin()/store_commit().
+ *	with store_begin()/store_commit().  (PostgreSQL, for the cluster, is
+ *	store/pg.h: the only module that includes libpq-fe.h.)
  *
- *	Three files behind this one header: store.c, the core (open,
+ *	Four files behind this one header: store.c, the core (open,
  *	migrate, batches, the statement table, the row walker); store_count.c,
  *	the counting half (messages, verdicts, cursor, key/value state);
- *	store_enforce.c, the enforcement half (blocks, holds, jobs).
+ *	store_enforce.c, the enforcement half (blocks, holds, jobs);
+ *	store_cluster.c, the cluster's half (outboxes, others' messages).
  * RETURNS
  *	One style for every function.  A failure returns -1 and, when the
  *	function takes an err buffer, fills it with "path: what: reason".
@@ -19,7 +22,8 @@
  *	- found or not: 1 (and the result filled) or 0 (store_get_cursor,
  *	  store_get_block);
  *	- a count or an id, >= 0 (store_count_messages, store_count_holds,
- *	  store_prune_some, store_add_job, store_schema_version);
+ *	  store_prune_some, store_add_job, store_schema_version,
+ *	  store_count_outbox), or 1/0 for new or known (store_add_remote);
  *	- a walk (store_each_*, store_kv_each, store_get_job): 0 after the
  *	  last row, or the callback's first non-zero return, which stops the
  *	  walk and is passed back as is (err untouched).  Rows come in the
@@ -148,9 +152,11 @@ int store_set_cursor(struct store *, const char *log, const struct store_cursor 
 int64_t store_count_messages(struct store *);
 
 /*
- * store_each_message - call cb for every message with time_us >= since, in
- * time order (ties in insertion order).  An absent string ("" or NULL)
- * reads back as NULL, an absent uid as -1; removed_us reads as 0.
+ * store_each_message - call cb for every message counted here with
+ * time_us >= since: this node's, then (in a cluster) the other nodes',
+ * in time order (ties: this node's first, each in insertion order).  An
+ * absent string ("" or NULL) reads back as NULL, an absent uid as -1;
+ * removed_us reads as 0.
  */
 int store_each_message(struct store *, int64_t since_us,
     int (*cb)(void *ctx, const struct store_msg *), void *ctx, char *err, size_t errlen);
@@ -223,7 +229,11 @@ int store_get_deliveries(struct store *, const char *identity, int64_t since_us,
 int store_each_client(struct store *, const char *identity, int limit,
     int (*cb)(void *ctx, const struct store_client *), void *ctx, char *err, size_t errlen);
 
-/* store_last_message_time - 0 and the newest message's time in *t (INT64_MIN: none), or -1 */
+/*
+ * store_last_message_time - 0 and the newest time of a message counted
+ * here (this node's or, in a cluster, another's) in *t (INT64_MIN: none),
+ * or -1
+ */
 int store_last_message_time(struct store *, int64_t *t, char *err, size_t errlen);
 
 /*
@@ -341,5 +351,68 @@ int store_each_job(struct store *, const char *identity, const char *status,
 /* store_get_job - cb for the job id (not called when there is none) */
 int store_get_job(struct store *, int64_t id, int (*cb)(void *ctx, const struct store_job *),
     void *ctx, char *err, size_t errlen);
+
+/* ------------------------------------------------------ the cluster half */
+
+/*
+ * With [cluster] (store_cluster.c): every message this node accepts goes
+ * into the outbox in the same transaction as the log cursor, and every
+ * block this node decides or ends by hand into the decision outbox; the
+ * publisher reads them oldest first and, once PostgreSQL has committed
+ * them, deletes what it sent (store_*_sent).  The other nodes' messages
+ * are kept by their PostgreSQL id with the fetch cursor that follows
+ * them, in one transaction, so each is counted here exactly once; they
+ * count in store_each_message() and store_last_message_time(), never in
+ * the look-ups of queued mail (they are in another host's queue).
+ */
+
+/* One message of the cluster: an outbox row (node NULL), or another node's. */
+struct store_cmsg {
+	int64_t id; /* the outbox row, or the message's id in PostgreSQL */
+	const char *node;
+	struct store_msg m; /* removed_us unused */
+};
+
+/* One block decision of this node for the others: kind "block" or "unblock". */
+struct store_decision {
+	int64_t id, time_us;
+	const char *kind, *identity;
+	const char *rule; /* block: the rule ("manual" by hand) */
+	int64_t until_us; /* block: its wall-clock end; 0: until unblocked */
+	const char *mode; /* unblock: "keep", "release" or "delete" */
+};
+
+int store_add_outbox(struct store *, const struct store_msg *, char *err, size_t errlen);
+/* store_each_outbox - the oldest limit outbox rows, oldest first */
+int store_each_outbox(struct store *, int limit, int (*cb)(void *ctx, const struct store_cmsg *),
+    void *ctx, char *err, size_t errlen);
+/* store_outbox_sent - delete the outbox rows up to id (PostgreSQL has them) */
+int store_outbox_sent(struct store *, int64_t id, char *err, size_t errlen);
+/* store_count_outbox - messages waiting to be published; -1 on error */
+int64_t store_count_outbox(struct store *);
+
+int store_add_decision(struct store *, const struct store_decision *, char *err, size_t errlen);
+/* store_each_decision - the oldest limit decisions not yet published, oldest first */
+int store_each_decision(struct store *, int limit,
+    int (*cb)(void *ctx, const struct store_decision *), void *ctx, char *err, size_t errlen);
+/* store_decision_sent - delete the decisions up to id */
+int store_decision_sent(struct store *, int64_t id, char *err, size_t errlen);
+
+/* store_add_remote - another node's message: 1, or 0 when its id is here already */
+int store_add_remote(struct store *, const struct store_cmsg *, char *err, size_t errlen);
+/* store_get_ccursor - the last id fetched of stream name ("messages", "events"); 0: none */
+int store_get_ccursor(struct store *, const char *name, int64_t *id, char *err, size_t errlen);
+int store_set_ccursor(struct store *, const char *name, int64_t id, char *err, size_t errlen);
+/* store_each_remote_node - per other node: its newest message here and how many, by node */
+int store_each_remote_node(struct store *,
+    int (*cb)(void *ctx, const char *node, int64_t newest_us, int64_t n), void *ctx, char *err,
+    size_t errlen);
+/*
+ * store_each_node_time - the messages of identity accepted at or after
+ * since_us, this node's (node NULL) and the others': who and when, in no
+ * particular order
+ */
+int store_each_node_time(struct store *, const char *identity, int64_t since_us,
+    int (*cb)(void *ctx, const char *node, int64_t time_us), void *ctx, char *err, size_t errlen);
 
 #endif

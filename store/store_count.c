@@ -48,6 +48,7 @@ static const struct store_col msg_cols[] = { SC_I64(time_us), SC_STR(host, SW_OP
 	SC_I64_OPT(removed_us, 0) };
 #undef SC_ROW
 static const struct store_map msg_map = { SK_MSG, msg_cols, STORE_NVAL(msg_cols) };
+const struct store_map *const store_msg_map = &msg_map;
 
 /* verdict_map - the columns of VERDICT_COLS, the parameters of ST_ADD_VERDICT */
 #define SC_ROW struct store_verdict
@@ -167,11 +168,7 @@ store_set_cursor(struct store *s, const char *log, const struct store_cursor *c,
 int64_t
 store_count_messages(struct store *s)
 {
-	int64_t n = -1;
-
-	if (store_walk(s, ST_COUNT_MSG, NULL, 0, store_int_row, &n, NULL, 0) < 0)
-		return -1;
-	return n;
+	return store_int_query(s, ST_COUNT_MSG);
 }
 
 /*
@@ -215,15 +212,15 @@ store_prune(struct store *s, int64_t before_us, char *err, size_t errlen)
 }
 
 /*
- * store_prune_some - delete at most limit messages, limit verdicts and
- * limit bounces older than before_us, oldest first.  Returns how many
- * rows went, or -1.
+ * store_prune_some - delete at most limit messages, limit verdicts,
+ * limit bounces, limit messages of other nodes and limit outbox rows
+ * older than before_us, oldest first.  Returns how many rows went, or -1.
  */
 int64_t
 store_prune_some(struct store *s, int64_t before_us, int64_t limit, char *err, size_t errlen)
 {
 	static const enum store_st which[] = { ST_PRUNE_SOME_MSG, ST_PRUNE_SOME_VERDICT,
-		ST_PRUNE_SOME_BOUNCE };
+		ST_PRUNE_SOME_BOUNCE, ST_PRUNE_SOME_REMOTE, ST_PRUNE_SOME_OUTBOX };
 	const struct store_val v[] = { sv_int(before_us), sv_int(limit) };
 	int64_t n = 0;
 	size_t i;
@@ -316,6 +313,32 @@ store_mark_removed(struct store *s, const char *host, const char *instance, cons
 }
 
 /*
+ * store_ident_vals - ?1 and ?2 of an identity family's statement: the
+ * value of identity "kind:value" (a uid as an integer) and arg2
+ */
+int
+store_ident_vals(const char *identity, int64_t arg2, struct store_val v[2], enum ident_kind *kind,
+    char *err, size_t errlen)
+{
+	const char *value, *why;
+	char *end;
+	long long uid;
+
+	if (ident_parse(identity, kind, &value, &why) < 0)
+		return store_seterr(err, errlen, "%.200s: not an identity: %s", identity, why);
+	v[0] = sv_text(value);
+	if (*kind == IDENT_UID) {
+		errno = 0;
+		uid = strtoll(value, &end, 10);
+		if (*end != '\0' || errno != 0)
+			return store_seterr(err, errlen, "%.200s: not a uid", identity);
+		v[0] = sv_int(uid);
+	}
+	v[1] = sv_int(arg2);
+	return 0;
+}
+
+/*
  * ident_walk - walk the rows of identity "kind:value" with the statement
  * of family base (ST_QUEUED_SASL, ST_RECENT_SASL, ST_DELIV_SASL or
  * ST_CLIENTS_SASL) for its kind, through r: ?1 is the value (a uid as an
@@ -327,21 +350,9 @@ ident_walk(struct store *s, enum store_st base, const char *identity, int64_t ar
 {
 	struct store_val v[2];
 	enum ident_kind k;
-	const char *value, *why;
-	char *end;
-	long long uid;
 
-	if (ident_parse(identity, &k, &value, &why) < 0)
-		return store_seterr(err, errlen, "%.200s: not an identity: %s", identity, why);
-	v[0] = sv_text(value);
-	if (k == IDENT_UID) {
-		errno = 0;
-		uid = strtoll(value, &end, 10);
-		if (*end != '\0' || errno != 0)
-			return store_seterr(err, errlen, "%.200s: not a uid", identity);
-		v[0] = sv_int(uid);
-	}
-	v[1] = sv_int(arg2);
+	if (store_ident_vals(identity, arg2, v, &k, err, errlen) < 0)
+		return -1;
 	return store_walk(s, (enum store_st)(base + (int)k), v, STORE_NVAL(v), store_row, r, err,
 	    errlen);
 }

@@ -4,9 +4,10 @@
  * SUMMARY
  *	Included only by store/store.c (the core: open, migrate, the one
  *	statement table, binding, the one row walker, errors) and by the
- *	two halves built on it: store/store_count.c (messages, verdicts,
- *	the cursor, key/value state) and store/store_enforce.c (blocks,
- *	holds, the job queue).  Nothing outside store/ includes it, so
+ *	parts built on it: store/store_count.c (messages, verdicts, the
+ *	cursor, key/value state), store/store_enforce.c (blocks, holds, the
+ *	job queue) and store/store_cluster.c (the cluster's outboxes and the
+ *	other nodes' messages).  Nothing outside store/ includes it, so
  *	sqlite3.h stays inside the store.
  *
  *	A half never prepares, binds or steps a statement by hand: it names
@@ -30,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "util/ident.h"
 
 /*
  * The statements, in the order of store_sql[] (store.c).  The QUEUED_,
@@ -102,6 +104,26 @@ enum store_st {
 	ST_UPDATE_JOB,
 	ST_EACH_JOB,
 	ST_EACH_JOB_ID,
+	/* the cluster (store_cluster.c): outboxes, the others' messages, cursors */
+	ST_ADD_OUTBOX,
+	ST_EACH_OUTBOX,
+	ST_OUTBOX_SENT,
+	ST_COUNT_OUTBOX,
+	ST_ADD_DECISION,
+	ST_EACH_DECISION,
+	ST_DECISION_SENT,
+	ST_ADD_REMOTE,
+	ST_GET_CCURSOR,
+	ST_SET_CCURSOR,
+	ST_EACH_REMOTE_NODE,
+	ST_PRUNE_SOME_REMOTE,
+	ST_PRUNE_SOME_OUTBOX,
+	ST_NODES_SASL,
+	ST_NODES_UID,
+	ST_NODES_SENDER,
+	ST_NODES_IP,
+	ST_NODES_SASL_DOMAIN,
+	ST_NODES_SENDER_DOMAIN,
 	ST_COUNT
 };
 
@@ -241,7 +263,9 @@ struct store_col {
 	X(SK_JOB,     store_job,     job) \
 	X(SK_BOUNCE,  store_bounce,  bounce) \
 	X(SK_DELIV,   store_deliveries, deliv) \
-	X(SK_CLIENT,  store_client,  client)
+	X(SK_CLIENT,  store_client,  client) \
+	X(SK_CMSG,    store_cmsg,    cmsg) \
+	X(SK_DECISION, store_decision, decision)
 #define STORE_KIND_ENUM(kind, s, m) kind,
 #define STORE_KIND_CB(kind, s, m)   int (*m)(void *, const struct s *);
 #define STORE_KIND_ROW(kind, s, m)  struct s m;
@@ -312,6 +336,9 @@ int store_row(sqlite3_stmt *st, void *arg);
  */
 int store_int_row(sqlite3_stmt *st, void *arg);
 
+/* store_int_query - the number a one-row statement without parameters reads; -1 on error */
+int64_t store_int_query(struct store *s, enum store_st st);
+
 /* store_seterr - format into err when there is room; returns -1 */
 int store_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -321,5 +348,16 @@ const char *store_col_str(sqlite3_stmt *, int col);
 
 /* store_col_int - an integer column, dflt for SQL NULL */
 int64_t store_col_int(sqlite3_stmt *, int col, int64_t dflt);
+
+/* store_msg_map - the row map of struct store_msg (store_count.c), for store_cluster.c */
+extern const struct store_map *const store_msg_map;
+
+/*
+ * store_ident_vals - the two values of a statement of an identity family
+ * (store.c's IDENT_FAMILY) for identity "kind:value": v[0] its value (a
+ * uid as an integer), v[1] arg2; the kind in *kind.  0, or -1 with err.
+ */
+int store_ident_vals(const char *identity, int64_t arg2, struct store_val v[2],
+    enum ident_kind *kind, char *err, size_t errlen);
 
 #endif

@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.."
 rc=0
-src=$(ls util/*.[ch] parsers/*.[ch] store/*.[ch] count/*.[ch] actions/*.[ch] agent/*.[ch] bench/*.c 2>/dev/null)
+src=$(ls util/*.[ch] parsers/*.[ch] store/*.[ch] count/*.[ch] actions/*.[ch] cluster/*.[ch] agent/*.[ch] bench/*.c 2>/dev/null)
 banned='\b(strcpy|strcat|sprintf|vsprintf|strncpy|strtok|gets|atoi|sscanf|system|popen)[[:space:]]*\('
 if grep -nE "$banned" $src tests/*.c | grep -vE '(snprintf|vsnprintf)[[:space:]]*\('; then
 	echo "lint: banned call(s) above"; rc=1
@@ -19,8 +19,8 @@ fi
 # and not-null-terminated-result, which flags the byte-string keys of the
 # hash maps and the tracker (they carry explicit lengths by design).
 if command -v clang-tidy >/dev/null 2>&1; then
-	flags="-std=c11 -D_GNU_SOURCE -DSG_VERSION=\"lint\" -I. $(pkg-config --cflags libpcre2-8 sqlite3 zlib)"
-	for f in $(ls util/*.c parsers/*.c store/*.c count/*.c actions/*.c agent/*.c 2>/dev/null); do
+	flags="-std=c11 -D_GNU_SOURCE -DSG_VERSION=\"lint\" -I. $(pkg-config --cflags libpcre2-8 sqlite3 zlib libpq)"
+	for f in $(ls util/*.c parsers/*.c store/*.c count/*.c actions/*.c cluster/*.c agent/*.c 2>/dev/null); do
 		clang-tidy -quiet --checks='-*,bugprone-*,cert-*,clang-analyzer-*,performance-*,-bugprone-easily-swappable-parameters,-cert-err33-c,-bugprone-reserved-identifier,-cert-dcl37-c,-cert-dcl51-cpp,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,-bugprone-not-null-terminated-result' \
 			--warnings-as-errors='*' "$f" -- $flags 2>/dev/null || rc=1
 	done

@@ -224,6 +224,18 @@ static const struct err_row err_rows[] = {
 	{ "bad range in match, by given after it", "[limit r]\nmatch = 192.0.2.0/24,\t10.0.0/8\nmessages = 1/1h\nby = ip\n", 2,
 	  "match: '10.0.0/8' is not an address range", 1 },
 	{ "every bad range is named", "[exempt]\nip = 1.2.3.0/24, 1.2.3.0/40, ::/0, ::/200\n", 2, "'::/200' is not an address range", 2 },
+	/* [cluster]: libpq parses conninfo; a password belongs in ~/.pgpass */
+	{ "password in conninfo", "[cluster]\nconninfo = host=db user=sg password=secret\n", 2,
+	  "conninfo: holds a password; give it in ~/.pgpass (or the file PGPASSFILE names)", 1 },
+	{ "password in a URI", "[cluster]\nconninfo = postgresql://sg:secret@db/sendguard\n", 2,
+	  "conninfo: holds a password", 1 },
+	{ "conninfo libpq cannot read", "[cluster]\nconninfo = host=db dbname='sendguard\n", 2,
+	  "conninfo: unterminated quoted string", 1 },
+	{ "conninfo with an unknown word", "[cluster]\nconninfo = host=db colour=blue\n", 2,
+	  "conninfo: invalid connection option \"colour\"", 1 },
+	{ "bad node name", "[cluster]\nconninfo = host=db\nnode = mx 1\n", 3,
+	  "node: 'mx 1' is not a node name (1 to 63 of A-Z a-z 0-9 _ . -)", 1 },
+	{ "node without conninfo", "[cluster]\nnode = mx1\n", 2, "node: [cluster] needs conninfo too", 1 },
 	{ "missing file", NULL, 0, "No such file or directory", 1 },
 };
 
@@ -351,6 +363,7 @@ enum field {
 	F_LOG, F_PFUSER, F_STATE, F_SOCKET, F_PCDIR, F_POSTSUPER, F_MODE, F_START, F_RETENTION,
 	F_MAPTYPE, F_REPLY, F_TO, F_SASLMAP, F_EXEC, F_EXEMPT_SASL, F_EXEMPT_IP,
 	F_EXEMPT_CIDR, F_EXEMPT_SASL_DOMAIN, F_EXEMPT_SENDER_DOMAIN,
+	F_CL_CONNINFO, F_CL_NODE,
 	F_R_BY, F_R_MATCH, F_R_CIDR, F_R_WINDOWS, F_R_ACTIONS, F_R_BLOCKTIME, F_R_FACTOR,
 };
 
@@ -399,6 +412,11 @@ static const struct good_row good_rows[] = {
 	{ "notify to", "[action notify]\nto = abuse@example.net\n", F_TO, "abuse@example.net" },
 	{ "notify to a local name", "[action notify]\nto = root\n", F_TO, "root" },
 	{ "sasl_map", "[action block]\nsasl_map = /etc/postfix/blocked\n", F_SASLMAP, "/etc/postfix/blocked" },
+	{ "cluster conninfo", "[cluster]\nconninfo = host=db.example.com dbname=sendguard user=sg\nnode = mx1\n",
+	  F_CL_CONNINFO, "host=db.example.com dbname=sendguard user=sg" },
+	{ "cluster conninfo as a URI", "[cluster]\nconninfo = postgresql://sg@db/sendguard?sslmode=require\n",
+	  F_CL_CONNINFO, "postgresql://sg@db/sendguard?sslmode=require" },
+	{ "cluster node", "[cluster]\nconninfo = host=db\nnode = mx-1.example.com\n", F_CL_NODE, "mx-1.example.com" },
 	{ "command split on blanks", "[action exec]\ncommand = /bin/page  %i\t%r %c%% %w %q\n", F_EXEC, "/bin/page|%i|%r|%c%%|%w|%q" },
 	{ "command alone", "[action exec]\ncommand = /usr/local/bin/hook\n", F_EXEC, "/usr/local/bin/hook" },
 	{ "exempt lower-cased", "[exempt]\nsasl = Alice@Example.COM, *@Lists.Example.com\n", F_EXEMPT_SASL, "alice@example.com|*@lists.example.com" },
@@ -497,6 +515,8 @@ show_field(const struct conf *c, enum field f, char *buf, size_t len)
 	case F_REPLY: snprintf(buf, len, "%s", c->reply); break;
 	case F_TO: snprintf(buf, len, "%s", c->notify_to); break;
 	case F_SASLMAP: snprintf(buf, len, "%s", c->sasl_map); break;
+	case F_CL_CONNINFO: snprintf(buf, len, "%s", c->cluster_conninfo); break;
+	case F_CL_NODE: snprintf(buf, len, "%s", c->cluster_node); break;
 	case F_EXEC:
 		cr_expect_null(c->exec_argv[c->exec_argc], "exec_argv is NULL-terminated");
 		show_list(c->exec_argv, c->exec_argc, buf, len);
@@ -1116,6 +1136,14 @@ Test(conf, example_loads_and_documents_every_key)
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
 
+		/*
+		 * [cluster] is shown commented out ("#[cluster]", then "#key =
+		 * value"): its presence turns the cluster on, which a host alone
+		 * must not get from the example.  Its keys count as set.
+		 */
+		if (strncmp(p, "#[cluster]", 10) == 0 || (strcmp(sec, "cluster") == 0 &&
+		    p[0] == '#' && p[1] != ' ' && p[1] != '\0' && strchr(p, '=') != NULL))
+			p++;
 		if (*p == '#' || *p == '\0')
 			continue;
 		if (*p == '[') {
@@ -1157,6 +1185,56 @@ Test(conf, example_loads_and_documents_every_key)
 	free(text);
 	for (i = 0; i < npairs; i++)
 		free(pairs[i]);
+}
+
+/* the example's [cluster], uncommented, is a valid one */
+Test(conf, example_cluster_uncommented_loads)
+{
+	struct conf_errs e = { NULL, 0 };
+	struct conf *c = NULL;
+	char path[512], tmp[64], all[4096], *text, *line, *next;
+	FILE *fp;
+	int rc, in = 0;
+
+	src_path("agent.conf.example", path, sizeof(path));
+	text = read_all(path);
+	snprintf(tmp, sizeof(tmp), "/tmp/sg-test-conf-XXXXXX");
+	cr_assert_not_null(fp = fdopen(mkstemp(tmp), "w"));
+	for (line = text; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		in = in || strcmp(line, "#[cluster]") == 0;
+		fprintf(fp, "%s\n", in && line[0] == '#' && line[1] != ' ' && line[1] != '\0' ? line + 1
+											  : line);
+	}
+	fclose(fp);
+	free(text);
+	cr_assert(in, "agent.conf.example has no \"#[cluster]\"");
+	rc = conf_load(tmp, &c, &e);
+	unlink(tmp);
+	join_errs(&e, all, sizeof(all));
+	cr_assert_eq(rc, 0, "the example's cluster:\n%s", all);
+	cr_expect_str_eq(c->cluster_conninfo, "host=db.example.com dbname=sendguard user=sendguard");
+	cr_expect_str_eq(c->cluster_node, "mx1");
+	conf_free(c);
+}
+
+/* without node, the host name is the node's name */
+Test(conf, cluster_node_is_the_host_name)
+{
+	struct conf_errs e = { NULL, 0 };
+	struct conf *c = NULL;
+	char path[64], host[256];
+
+	cr_assert_eq(gethostname(host, sizeof(host)), 0);
+	cr_assert_eq(load_text("[cluster]\nconninfo = host=/run/postgresql\n", &c, &e, path,
+	    sizeof(path)), 0);
+	cr_expect_str_eq(c->cluster_node, host);
+	conf_free(c);
+	cr_assert_eq(load_text("[agent]\nmode = monitor\n", &c, &e, path, sizeof(path)), 0);
+	cr_expect_null(c->cluster_node, "no [cluster], no cluster");
+	cr_expect_null(c->cluster_conninfo);
+	conf_free(c);
 }
 
 Test(conf, man_page_documents_every_key)
