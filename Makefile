@@ -50,7 +50,7 @@ TESTS       := $(TEST_SRC:tests/%.c=build/san/tests/%)
 TOOLS       := $(TOOL_SRC:bench/%.c=build/bench/%)
 
 .PHONY: all check samples lint install uninstall test-install deb clean tools bench bench-daemon \
-	bench-compare bench-cluster e2e fuzz fuzz-build
+	bench-compare bench-memory bench-cluster e2e fuzz fuzz-build
 all: build/sendguard $(TOOLS)
 
 build/%.o: %.c
@@ -113,6 +113,11 @@ bench-daemon: all
 # and latency (bench/compare; BENCH_* variables there).
 bench-compare: all
 	sh bench/compare
+
+# `make bench-memory`: the daemon's peak RSS for 100k and 400k distinct logins
+# at the same rate (bench/memory.sh); fails if the second exceeds 1.5 x the first.
+bench-memory: all
+	sh bench/memory.sh
 
 # `make bench-cluster`: the cluster's publish and exchange rates and the
 # latency of its verdicts, against a throwaway PostgreSQL (bench/cluster.sh)

@@ -6,27 +6,14 @@
  *	(agent/logsrc: a file's inotify, or the journal's), a signalfd
  *	(SIGHUP: reload the configuration keeping
  *	all counts; SIGTERM/SIGINT: commit and stop), timers and the control
- *	socket (agent/control).  Every wake reads what the log has through
- *	the same pipeline as `audit` (verdicts are logged and handed to
- *	enforcement as their line is read).  A batch is one transaction
- *	that holds its messages, its verdicts, the tracker's changed
- *	in-flight state and the log position (a file's offset or the
- *	journal's cursor) after its last line; it stays open across wakes
- *	and is committed once it holds DAEMON_BATCH lines or is COMMIT_MS
- *	old (a timer), and before anything else uses the database (settle:
- *	a control request, pruning, a reload, the stop).  So a busy log
- *	costs one commit every COMMIT_MS, not one per wake, and the
- *	programs of a verdict run at most COMMIT_MS after it, once it is
- *	recorded.  A cluster node commits at every wake (its cluster reads
- *	the outbox and writes the store from callbacks of its own).  A
- *	crash therefore loses nothing and counts nothing twice: the next
- *	start restores the tracker, rebuilds the windows from the
- *	stored messages, and resumes the log at the committed position.
- *	A failure to write the database stops the daemon (exit 3) with the
- *	batch rolled back, so a restart resumes cleanly; Postfix never waits
- *	on sendguard.  A write lock that another process holds past the busy
- *	timeout is not a failure: the daemon logs it and tries again after a
- *	growing wait (busy_wait), reading nothing meanwhile.
+ *	socket (agent/control).  The log is read and committed in batches
+ *	by agent/run_batch.c (see there: one transaction per DAEMON_BATCH
+ *	lines or COMMIT_MS, the cursor in it, so a crash loses nothing and
+ *	counts nothing twice); the next start restores the tracker,
+ *	rebuilds the windows from the stored messages, and resumes the log
+ *	at the committed position.  A failure to write the database stops
+ *	the daemon (exit 3) with the batch rolled back; Postfix never waits
+ *	on sendguard.
  *
  *	At start the state is made ours alone (open_state): the state
  *	directory 0700, the lock of one daemon per database (store_lock: a
@@ -57,47 +44,18 @@
 #include "agent/explain.h"
 #include "agent/logsrc.h"
 #include "agent/metrics.h"
+#include "agent/run_priv.h"
 #include "util/ev.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "count/pipeline.h"
 #include "agent/status.h"
 #include "store/store.h"
 #include "util/priv.h"
 
-#define DAEMON_BATCH 5000 /* lines per transaction, at most */
-#define COMMIT_MS 50      /* the longest a batch stays open */
-#define IDLE_FLUSH_MS ((TRACK_LINK_WINDOW_US / 1000) + 1000)
 #define PRUNE_MS 60000
 #define PRUNE_ROWS 2000
-#define BUSY_FIRST_MS 1000 /* waits between tries while another process holds the database */
-#define BUSY_MAX_MS 30000
-
-struct daemon {
-	const char *conf_path;
-	struct conf *conf;
-	struct ev *ev;
-	struct store *store;
-	struct logsrc *src; /* the log: a file or the journal */
-	struct pipeline pl;
-	int pl_ok;
-	int ctl;                /* the listening control socket */
-	struct control *ctlsrv; /* its clients */
-	int lockfd;             /* one daemon per state database (store_lock) */
-	int idle_timer;
-	int commit_timer;  /* ends the open batch at COMMIT_MS */
-	int in_txn;        /* a batch is open */
-	long txn_lines;    /* lines read into it */
-	int64_t txn_ms;    /* when it began (monotonic) */
-	int busy_ms;       /* the wait before the next try while another holds the database */
-	time_t busy_since; /* when that began, 0 when not busy */
-	int exit_code;
-	int stdin_file;          /* log = - from a regular file: no epoll */
-	struct act *act;         /* enforcement, made with the loop */
-	struct cluster *cluster; /* [cluster]: limits shared through PostgreSQL; NULL: none */
-	int drain_ticks;
-	struct metrics *metrics; /* verdicts by rule, for metrics_file */
-	int metrics_failing;     /* the last write failed (logged once) */
-};
+#define NOTE_EVERY 60 /* seconds between two notes of future lines or evictions */
 
 static const char run_usage[] =
     "usage: sendguard run [-c FILE] [-f]\n"
@@ -108,35 +66,6 @@ static const char run_usage[] =
     "per identity.  -f stays in the foreground and logs to stderr (for systemd\n"
     "Type=simple); otherwise it detaches and logs to syslog (LOG_MAIL).\n"
     "SIGHUP reloads the configuration keeping all counts; SIGTERM stops cleanly.\n";
-
-/* kv_put / kv_del - the tracker's state into the store, inside the batch */
-static int
-kv_put(void *ctx, int ns, const void *k, size_t kn, const void *v, size_t vn)
-{
-	struct daemon *d = ctx;
-	char err[256];
-
-	if (store_kv_put(d->store, ns, k, kn, v, vn, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return (-1);
-	}
-	return (0);
-}
-
-static int
-kv_del(void *ctx, int ns, const void *k, size_t kn)
-{
-	struct daemon *d = ctx;
-	char err[256];
-
-	if (store_kv_del(d->store, ns, k, kn, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return (-1);
-	}
-	return (0);
-}
-
-static const struct track_persist_ops kv_ops = { kv_put, kv_del };
 
 /* on_verdict - an identity went over a limit: log it and hand it to enforcement */
 static void
@@ -266,17 +195,6 @@ act_log(void *ctx, enum act_level lv, const char *msg)
 		log_info("%s", msg);
 }
 
-/* fail_stop - a batch could not be committed: roll it back and stop */
-static void
-fail_stop(struct daemon *d, const char *what)
-{
-	d->in_txn = 0;
-	store_rollback(d->store);
-	log_warnx("%s; stopping without the last batch (it is read again at the next start)", what);
-	d->exit_code = EXIT_RUNTIME;
-	ev_stop(d->ev);
-}
-
 /* cluster_log, cluster_fatal - the cluster's messages; its store failure stops us too */
 static void
 cluster_log(void *ctx, int warn, const char *msg)
@@ -287,201 +205,39 @@ cluster_log(void *ctx, int warn, const char *msg)
 static void
 cluster_fatal(void *ctx, const char *msg)
 {
-	fail_stop(ctx, msg);
-}
-
-/* commit - close the batch: tracker state, cursor, commit */
-static int
-commit(struct daemon *d)
-{
-	char err[512];
-
-	if (d->pl.failed) {
-		fail_stop(d, d->pl.err);
-		return (-1);
-	}
-	if (track_persist(d->pl.track, &kv_ops, d) < 0) {
-		fail_stop(d, "saving the tracker state failed");
-		return (-1);
-	}
-	d->in_txn = 0;
-	if (logsrc_save(d->src, d->store, err, sizeof(err)) < 0 ||
-	    store_commit(d->store, err, sizeof(err)) < 0) {
-		fail_stop(d, err);
-		return (-1);
-	}
-	if (d->act != NULL)
-		act_kick(d->act); /* what the batch decided, now that it is recorded */
-	if (d->cluster != NULL)
-		cluster_kick(d->cluster); /* cluster: the outbox to PostgreSQL */
-	return (0);
-}
-
-static void read_log(struct daemon *);
-
-static void
-on_log(struct ev *ev, int fd, int events, void *ctx)
-{
-	(void)ev;
-	(void)fd;
-	(void)events;
-	read_log(ctx);
-}
-
-/* on_busy_retry - the wait is over: follow the log again and try */
-static void
-on_busy_retry(struct ev *ev, int id, void *ctx)
-{
-	struct daemon *d = ctx;
-
-	(void)id;
-	if (ev_add_fd(ev, logsrc_fd(d->src), EV_READ, on_log, d) < 0) {
-		log_warn("event loop");
-		d->exit_code = EXIT_RUNTIME;
-		ev_stop(ev);
-		return;
-	}
-	read_log(d);
+	run_fail_stop(ctx, msg);
 }
 
 /*
- * busy_wait - another process has held the database's write lock past
- * the busy timeout (a backup, sqlite3 by hand): not a reason to stop.
- * The log is left alone (its wake-ups too, or they would spin) and tried
- * again after a wait that doubles up to BUSY_MAX_MS; nothing was read, so
- * nothing is lost.  Standard input from a file has no wake-ups: the
- * caller's loop tries again after the busy timeout.
+ * run_note_trust - say how many lines were stamped ahead of the clock and how
+ * many tracker entries its byte cap evicted since the last note, each at
+ * most once a minute (a flood of forged lines must not flood the log)
  */
-static void
-busy_wait(struct daemon *d, const char *err)
+void
+run_note_trust(struct daemon *d)
 {
-	d->busy_ms = d->busy_ms == 0       ? BUSY_FIRST_MS
-	    : d->busy_ms * 2 > BUSY_MAX_MS ? BUSY_MAX_MS
-					   : d->busy_ms * 2;
-	if (d->busy_since == 0)
-		d->busy_since = time(NULL);
-	log_warnx("%s: another process has held it for over %d s; not stopping: trying again "
-		  "in %d s",
-	    err, STORE_BUSY_MS / 1000, d->busy_ms / 1000);
-	if (d->stdin_file)
-		return;
-	(void)ev_del_fd(d->ev, logsrc_fd(d->src));
-	if (ev_add_timer(d->ev, (uint64_t)d->busy_ms, 0, on_busy_retry, d) < 0) {
-		log_warn("event loop");
-		d->exit_code = EXIT_RUNTIME;
-		ev_stop(d->ev);
+	const struct track_stats *ts = track_stats(d->pl.track);
+	time_t now = time(NULL);
+	char tb[40], wb[32];
+
+	if (d->pl.future_lines > d->future_said && now >= d->future_when + NOTE_EVERY) {
+		log_warnx("%llu lines stamped more than %s ahead of the clock (the furthest at %s) "
+			  "were counted at the time of the line before; %llu since start",
+		    (unsigned long long)(d->pl.future_lines - d->future_said),
+		    conf_format_duration(d->conf->max_clock_skew, wb, sizeof(wb)),
+		    json_time(d->pl.future_max_us, tb, sizeof(tb)),
+		    (unsigned long long)d->pl.future_lines);
+		d->future_said = d->pl.future_lines;
+		d->future_when = now;
 	}
-}
-
-/* begin - a batch of ours: 0; else -1 after stopping, or waiting when the database is busy */
-static int
-begin(struct daemon *d)
-{
-	char err[512];
-	int rc;
-
-	if (d->in_txn)
-		return (0);
-	if ((rc = store_begin(d->store, err, sizeof(err))) == 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		d->in_txn = 1;
-		d->txn_lines = 0;
-		d->txn_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-		if (d->busy_since != 0)
-			log_info("%s: ours again after %lld s; reading the log on", d->conf->state,
-			    (long long)(time(NULL) - d->busy_since));
-		d->busy_ms = 0;
-		d->busy_since = 0;
-		return (0);
+	if (ts->evicted > d->evicted_said && now >= d->evicted_when + NOTE_EVERY) {
+		log_warnx("tracker over max_tracked_bytes: %llu entries evicted, oldest first "
+			  "(their messages may go uncounted); %llu since start",
+		    (unsigned long long)(ts->evicted - d->evicted_said),
+		    (unsigned long long)ts->evicted);
+		d->evicted_said = ts->evicted;
+		d->evicted_when = now;
 	}
-	if (rc == STORE_BUSY)
-		busy_wait(d, err);
-	else
-		fail_stop(d, err);
-	return (-1);
-}
-
-/* settle - commit the open batch, if any, before something else uses the database; 0 or -1 */
-static int
-settle(struct daemon *d)
-{
-	return (d->in_txn ? commit(d) : 0);
-}
-
-/* on_commit - the open batch is COMMIT_MS old */
-static void
-on_commit(struct ev *ev, int id, void *ctx)
-{
-	ev_reset_timer(ev, id, 86400000); /* kept for read_log() to re-arm ("never") */
-	(void)settle(ctx);
-}
-
-/*
- * read_log - read what the log has into the open batch (begun if none):
- * commit it when full (then read on) or COMMIT_MS old, else leave it
- * open for the commit timer
- */
-static void
-read_log(struct daemon *d)
-{
-	struct timespec ts;
-	char err[512];
-	long n, want;
-	int64_t age;
-
-	do {
-		if (begin(d) < 0)
-			return;
-		want = DAEMON_BATCH - d->txn_lines;
-		if ((n = logsrc_read(d->src, (size_t)want, err, sizeof(err))) < 0) {
-			log_warnx("%s", err);
-			n = 0;
-		}
-		d->txn_lines += n;
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		age = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - d->txn_ms;
-		/*
-		 * A cluster node commits at every wake, as before: the cluster's
-		 * own callbacks read the outbox and begin transactions of their
-		 * own, and must never meet an open batch (cluster/cluster.c)
-		 */
-		if (d->txn_lines >= DAEMON_BATCH || d->txn_lines == 0 || age >= COMMIT_MS ||
-		    d->stdin_file || d->cluster != NULL) {
-			if (commit(d) < 0)
-				return;
-		} else if (d->txn_lines == n) /* the batch began with this read */
-			ev_reset_timer(d->ev, d->commit_timer, (uint64_t)(COMMIT_MS - age));
-		if (n > 0 && track_held(d->pl.track) > 0)
-			ev_reset_timer(d->ev, d->idle_timer, IDLE_FLUSH_MS);
-	} while (n >= want);
-	if (logsrc_eof(d->src)) {
-		log_info("end of standard input");
-		ev_stop(d->ev);
-	}
-}
-
-/* on_idle - the log has been quiet for the link window: release held messages */
-static void
-on_idle(struct ev *ev, int id, void *ctx)
-{
-	struct daemon *d = ctx;
-
-	/* keep the one-shot timer alive for read_log() to re-arm (a day is "never") */
-	if (ev != NULL)
-		ev_reset_timer(ev, id, 86400000);
-	if (track_held(d->pl.track) == 0)
-		return;
-	if (d->busy_since != 0) { /* the database is not ours yet: again later */
-		if (ev != NULL)
-			ev_reset_timer(ev, id, IDLE_FLUSH_MS);
-		return;
-	}
-	if (begin(d) < 0)
-		return;
-	track_flush(d->pl.track, INT64_MAX);
-	commit(d);
 }
 
 /* on_metrics - rewrite metrics_file, if one is set (a failure is logged once, until it works) */
@@ -500,6 +256,7 @@ on_metrics(struct ev *ev, int id, void *ctx)
 		return;
 	gettimeofday(&tv, NULL);
 	in.now_us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+	in.future = d->pl.future_lines;
 	if (metrics_write(d->metrics, d->conf->metrics_file, &in, err, sizeof(err)) < 0) {
 		if (!d->metrics_failing)
 			log_warnx("%s (metrics not written until this works again)", err);
@@ -522,7 +279,7 @@ on_prune(struct ev *ev, int id, void *ctx)
 	(void)id;
 	gettimeofday(&tv, NULL);
 	now = (int64_t)tv.tv_sec * 1000000;
-	if (settle(d) < 0)
+	if (run_settle(d) < 0)
 		return;
 	if (store_begin(d->store, err, sizeof(err)) < 0) {
 		log_warnx("retention: %s", err);
@@ -545,6 +302,23 @@ on_prune(struct ev *ev, int id, void *ctx)
 }
 
 /*
+ * stored_times - how many times identity was blocked, as the store
+ * records it (every block of enforce mode, by a rule or by hand): the
+ * limits ask here once they have dropped their record of it
+ */
+static long
+stored_times(void *ctx, const char *identity)
+{
+	struct daemon *d = ctx;
+	struct store_block b;
+	char buf[2048], err[256];
+
+	if (store_get_block(d->store, identity, &b, buf, sizeof(buf), err, sizeof(err)) == 1)
+		return (b.count);
+	return (0);
+}
+
+/*
  * rebuild - a limits object for conf, filled from the stored messages;
  * the block states come from old (a reload) or else from the store.
  */
@@ -559,6 +333,9 @@ rebuild(struct daemon *d, const struct conf *conf, const struct limits *old)
 		log_warnx("out of memory");
 		return (NULL);
 	}
+	/* monitor mode records no block: there the limits keep the counts themselves */
+	if (conf->mode == MODE_ENFORCE)
+		limits_set_times(l, stored_times, d);
 	if (old != NULL ? limits_copy_blocks(l, old) < 0
 			: act_restore_limits(d->store, l, err, sizeof(err)) < 0) {
 		log_warnx("%s", old != NULL ? "out of memory" : err);
@@ -641,7 +418,7 @@ on_signal(struct ev *ev, int signo, void *ctx)
 {
 	struct daemon *d = ctx;
 
-	if (settle(d) < 0)
+	if (run_settle(d) < 0)
 		return;
 	if (signo == SIGHUP) {
 		reload(d);
@@ -674,6 +451,7 @@ status_answer(struct daemon *d, FILE *fp, int json)
 	si.last_us = d->pl.last_us;
 	si.mode = d->conf->mode == MODE_MONITOR ? "monitor" : "enforce";
 	logsrc_status(d->src, &si);
+	si.future_lines = d->pl.future_lines;
 	si.cluster_node = d->conf->cluster_node;
 	if (d->cluster != NULL) { /* cluster: the link and the nodes */
 		cluster_info(d->cluster, &ci);
@@ -696,7 +474,7 @@ on_request(void *ctx, struct control_client *c, const struct control_req *r)
 	FILE *fp;
 	int rc;
 
-	if (settle(d) < 0) /* a change by hand is a transaction of its own */
+	if (run_settle(d) < 0) /* a change by hand is a transaction of its own */
 		return;
 	if (r->verb == CONTROL_BLOCK || r->verb == CONTROL_UNBLOCK) {
 		control_defer(c); /* it waits for the report */
@@ -844,7 +622,7 @@ start_loop(struct daemon *d)
 		log_warn("event loop");
 		return (EXIT_RUNTIME);
 	}
-	if (ev_add_fd(d->ev, logsrc_fd(d->src), EV_READ, on_log, d) < 0) {
+	if (ev_add_fd(d->ev, logsrc_fd(d->src), EV_READ, run_on_log, d) < 0) {
 		/* standard input from a regular file cannot be polled: read it all */
 		if (!(errno == EPERM && strcmp(d->conf->log, "-") == 0)) {
 			log_warn("event loop");
@@ -856,8 +634,8 @@ start_loop(struct daemon *d)
 	    ev_add_signal(d->ev, SIGHUP, on_signal, d) < 0 ||
 	    ev_add_signal(d->ev, SIGTERM, on_signal, d) < 0 ||
 	    ev_add_signal(d->ev, SIGINT, on_signal, d) < 0 ||
-	    (d->idle_timer = ev_add_timer(d->ev, IDLE_FLUSH_MS, 0, on_idle, d)) < 0 ||
-	    (d->commit_timer = ev_add_timer(d->ev, 86400000, 0, on_commit, d)) < 0 ||
+	    (d->idle_timer = ev_add_timer(d->ev, IDLE_FLUSH_MS, 0, run_on_idle, d)) < 0 ||
+	    (d->commit_timer = ev_add_timer(d->ev, 86400000, 0, run_on_commit, d)) < 0 ||
 	    ev_add_timer(d->ev, 1000, 0, on_prune, d) < 0 ||
 	    ev_add_timer(d->ev, METRICS_INTERVAL_MS, 1, on_metrics, d) < 0 ||
 	    (d->metrics = metrics_new()) == NULL) {
@@ -958,18 +736,18 @@ cmd_run(int argc, char **argv)
 		log_info("started: following %s, state in %s, %zu rule%s, %s mode", d.conf->log,
 		    d.conf->state, d.conf->nrules, d.conf->nrules == 1 ? "" : "s",
 		    d.conf->mode == MODE_MONITOR ? "monitor" : "enforce");
-		read_log(&d); /* what the log already has */
+		run_read_log(&d); /* what the log already has */
 		on_metrics(NULL, 0, &d);
 		while (d.stdin_file && d.exit_code == 0 && !logsrc_eof(d.src))
-			read_log(&d);
+			run_read_log(&d);
 		if (d.exit_code == 0 && !logsrc_eof(d.src) && ev_run(d.ev) < 0) {
 			log_warn("event loop");
 			d.exit_code = EXIT_RUNTIME;
 		}
 		if (d.exit_code == 0 && logsrc_eof(d.src))
-			on_idle(NULL, 0, &d); /* standard input ended: count what is held */
+			run_on_idle(NULL, 0, &d); /* standard input ended: count what is held */
 		if (d.exit_code == 0)
-			(void)settle(&d);
+			(void)run_settle(&d);
 		drain(&d);
 		rc = d.exit_code;
 		log_info("stopped after %llu lines", (unsigned long long)d.pl.lines);

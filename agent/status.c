@@ -722,8 +722,10 @@ daemon_json(FILE *fp, int64_t now, const struct status_info *si)
 	fprintf(fp, ",\n \"now\": \"%s\", \"daemon\": {\"running\": %s",
 	    json_time(now, tb, sizeof(tb)), si->running ? "true" : "false");
 	if (si->running)
-		fprintf(fp, ", \"pid\": %ld, \"lines\": %llu, \"untrusted\": %llu", si->pid,
-		    (unsigned long long)si->lines, (unsigned long long)si->untrusted);
+		fprintf(fp,
+		    ", \"pid\": %ld, \"lines\": %llu, \"untrusted\": %llu, \"future_lines\": %llu",
+		    si->pid, (unsigned long long)si->lines, (unsigned long long)si->untrusted,
+		    (unsigned long long)si->future_lines);
 	position_json(fp, si);
 	json_key(fp, "log", si->log);
 	if (si->source != NULL)
@@ -752,6 +754,11 @@ daemon_text(FILE *fp, int64_t now, const struct status_info *si)
 	if (si->last_us != INT64_MIN)
 		fprintf(fp, "%s: %s\n", si->running ? "Newest log line" : "Newest message",
 		    json_time(si->last_us, tb, sizeof(tb)));
+	if (si->running && si->future_lines > 0)
+		fprintf(fp,
+		    "Future-dated lines: %llu (stamped ahead of the clock; counted at the "
+		    "time of the line before)\n",
+		    (unsigned long long)si->future_lines);
 	if (journal && si->has_pos)
 		fprintf(fp, "Journal cursor: %s\n",
 		    si->pos_us != INT64_MIN ? json_time(si->pos_us, tb, sizeof(tb))
@@ -764,6 +771,7 @@ daemon_text(FILE *fp, int64_t now, const struct status_info *si)
 	fprintf(fp, "Windows ending %s\n\n", json_time(now, tb, sizeof(tb)));
 }
 
+/* status_now - the later of the wall clock and last_log_us (see status.h) */
 int64_t
 status_now(int64_t last_log_us)
 {

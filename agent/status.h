@@ -40,6 +40,7 @@ struct status_info {
 	const char *cursor;        /* the journal: its cursor ("": only a time) */
 	int64_t pos_us;            /* the time of the line or entry it stands after, or INT64_MIN */
 	uint64_t untrusted;        /* journal entries not counted since the daemon started */
+	uint64_t future_lines;     /* lines stamped ahead of the clock (running only) */
 	const char *cluster_node;  /* [cluster]: this node; NULL: no cluster */
 	const struct cluster_info *cluster; /* the daemon's link (NULL: not running) */
 };
@@ -48,7 +49,10 @@ struct status_info {
 int status_print(FILE *, struct limits *, struct store *st, int64_t now_us,
     const struct status_info *, int json);
 
-/* status_now - the end of the windows: the later of the clock and the log */
+/*
+ * status_now - the end of the windows: the later of the clock and the log;
+ * the log's is the newest line counted, never a future-dated one
+ */
 int64_t status_now(int64_t last_log_us);
 
 #endif

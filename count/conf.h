@@ -100,6 +100,8 @@ struct conf {
 	enum conf_start start_at;
 	int64_t retention;      /* seconds */
 	int64_t action_timeout; /* seconds one external program may run */
+	int64_t max_clock_skew; /* seconds a line may be ahead of the clock; 0: log time trusted */
+	int64_t max_tracked_bytes; /* the tracker's records, bytes */
 	/* [limit NAME] */
 	struct conf_rule *rules;
 	size_t nrules;

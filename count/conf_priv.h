@@ -45,6 +45,7 @@ enum ktype {
 	KT_REPLY,    /* access(5) action: 4NN/5NN text, REJECT, DEFER, ... */
 	KT_ADDRESS,  /* one mail address */
 	KT_COMMAND,  /* absolute program and %-token arguments */
+	KT_SIZE,     /* bytes: a number, or with K, M or G (powers of 1024), in [min, max] */
 	KT_CONNINFO, /* a libpq connection string without a password */
 	KT_NODE,     /* a node name: [A-Za-z0-9_.-], 1 to CONF_NAME_MAX - 1 bytes */
 	KT_NAME,     /* a host or instance name: letters, digits, '.', '-', '_' */
@@ -67,7 +68,7 @@ struct key {
 };
 
 /* The key table (conf.c): CONF_NKEYS rows, one per key. */
-#define CONF_NKEYS 41
+#define CONF_NKEYS 43
 extern const struct key conf_keys[];
 
 /* One collected error; pstate keeps them by line, then in the order found. */

@@ -289,6 +289,40 @@ val_duration(struct pstate *ps, const struct key *k, int64_t *dst, const char *v
 	return (0);
 }
 
+/* val_size - KT_SIZE: "64M", "1G", "512K" or a number of bytes, in [min, max] */
+static int
+val_size(struct pstate *ps, const struct key *k, int64_t *dst, const char *v)
+{
+	static const char units[] = "KMG";
+	const char *u;
+	char *end;
+	long long n;
+	int shift = 0;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (end != v && *end != '\0' && end[1] == '\0' &&
+	    (u = strchr(units, toupper((unsigned char)*end))) != NULL) {
+		shift = 10 * (int)(u - units + 1);
+		end++;
+	}
+	if (!isdigit((unsigned char)v[0]) || *end != '\0' || errno == ERANGE ||
+	    n > (INT64_MAX >> shift)) {
+		conf_ps_err(ps, ps->line,
+		    "%s: bad size '%s' (a number of bytes, or with K, M or G, e.g. 64M)", k->name,
+		    v);
+		return (-1);
+	}
+	n <<= shift;
+	if ((double)n < k->min || (double)n > k->max) {
+		conf_ps_err(ps, ps->line, "%s: %s is out of range (%.0fK to %.0fG)", k->name, v,
+		    k->min / 1024, k->max / (1024.0 * 1024 * 1024));
+		return (-1);
+	}
+	*dst = (int64_t)n;
+	return (0);
+}
+
 /* val_word - KT_ENUM (index into an int-sized enum) and KT_WORD (string) */
 static int
 val_word(struct pstate *ps, const struct key *k, void *dst, const char *v)
@@ -702,6 +736,8 @@ conf_set_value(struct pstate *ps, const struct key *k, void *base, const char *v
 	case KT_COMMAND:
 		return (val_command(ps, k, (char ***)(void *)t,
 		    (size_t *)(void *)((char *)base + k->off_n), v));
+	case KT_SIZE:
+		return (val_size(ps, k, (int64_t *)(void *)t, v));
 	case KT_CONNINFO:
 		return (val_conninfo(ps, k, (char **)(void *)t, v));
 	case KT_NODE:

@@ -8,29 +8,36 @@
  *	series each).  The value of a window at message m is computed over
  *	[lo, m] where lo is the first entry newer than t_m - W (binary
  *	search), so windows are exact to the microsecond and need no buckets.
- *	Distinct senders are counted exactly: each entry points at its
- *	sender interned in one map (struct sname, counted references), so
- *	two entries have the same sender when they hold the same pointer.
+ *	Distinct senders and distinct client IPs are counted exactly: each
+ *	entry points at its sender, or its client address (parsed: 16 bytes,
+ *	IPv4 mapped into IPv6), interned in one map each (struct sname,
+ *	counted references), so two entries have the same sender or address
+ *	when they hold the same pointer; no hash is taken for equality.
  *	The client addresses of every identity a rule counts are kept in
  *	count/clients.c, for the addresses a verdict names.
- *	Blocks are kept per identity (struct lblock, only for identities that
- *	were ever blocked): a re-arm bumps the block's epoch and moves its
- *	armed time; each (rule, identity) state notices the new epoch at its
- *	next message and clears its "over" marks, and every window's lower
- *	bound is at least the armed time.
+ *	Bounded memory: the windows' clock is the newest time seen; a sweep,
+ *	run when the states and block records have doubled since the last
+ *	one, frees every state whose windows are empty at that clock less
+ *	LIMITS_SLACK_US (its peaks handed to the retire callback first) and
+ *	drops the block records no window reaches (count/limits_block.c,
+ *	which keeps the blocks and re-arming).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "util/arr.h"
 #include "util/hmap.h"
 #include "count/clients.h"
-#include "count/limits.h"
+#include "count/limits_priv.h"
 #include "util/ident.h"
 
-/* An envelope sender, interned: as many references as entries point at it. */
+#define SWEEP_MIN 1024 /* states or records made between sweeps, at least */
+#define ADDR_LEN 16    /* a client address, parsed */
+
+/* An envelope sender or a client address, interned: as many references as entries point at it. */
 struct sname {
 	size_t refs;
 	size_t len;
@@ -40,7 +47,7 @@ struct sname {
 struct ent {
 	int64_t t;
 	long nrcpt;              /* messages: its recipients; bounces: recipients bounced */
-	uint64_t iph;            /* hash of the client IP, 0 for none */
+	const struct sname *ip;  /* its client address (ips windows only), NULL for none */
 	const struct sname *snd; /* its sender (senders windows only), NULL for none */
 	int64_t cum;             /* running nrcpt sum up to and including this entry */
 };
@@ -57,15 +64,6 @@ struct wstate {
 	int64_t peak_at;
 };
 
-/* The block state of one identity. */
-struct lblock {
-	int64_t until;  /* log time the block ends; 0: until unblocked */
-	int64_t armed;  /* only messages at or after this count; INT64_MIN: all */
-	long times;     /* blocks so far */
-	unsigned epoch; /* bumped at each re-arm */
-	int active;
-};
-
 struct lstate {
 	const struct conf_rule *rule;
 	char *ident;
@@ -74,20 +72,9 @@ struct lstate {
 	struct series b; /* its bounce lines (a rule with bounces windows) */
 	int msgs, bncs;  /* the rule has windows over messages, over bounces */
 	int snd;         /* the rule has senders windows: entries keep their sender */
+	int ips;         /* the rule has ips windows: entries keep their client address */
 	int64_t maxw;    /* longest window, microseconds */
 	struct wstate w[];
-};
-
-struct limits {
-	const struct conf *conf;
-	struct hmap *states;     /* "ruleindex\0identity" -> struct lstate */
-	struct hmap *blocks;     /* identity -> struct lblock */
-	struct hmap *senders;    /* sender -> struct sname */
-	struct clients *clients; /* identity -> its client addresses */
-	int64_t maxw;            /* longest window of any rule, microseconds */
-	uint64_t *set;           /* scratch set for distinct IPs and senders */
-	size_t setcap;
-	char ips[CLIENTS_TEXT_MAX]; /* a verdict's addresses */
 };
 
 struct limits *
@@ -100,8 +87,10 @@ limits_new(const struct conf *conf)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return (NULL);
 	l->conf = conf;
+	l->clock = INT64_MIN;
 	if ((l->states = hmap_new()) == NULL || (l->blocks = hmap_new()) == NULL ||
-	    (l->senders = hmap_new()) == NULL || (l->clients = clients_new()) == NULL) {
+	    (l->counts = hmap_new()) == NULL || (l->senders = hmap_new()) == NULL ||
+	    (l->addrs = hmap_new()) == NULL || (l->clients = clients_new()) == NULL) {
 		limits_free(l);
 		return (NULL);
 	}
@@ -112,23 +101,22 @@ limits_new(const struct conf *conf)
 	return (l);
 }
 
-/* sname_get - sender s interned, one more reference; NULL on ENOMEM */
+/* sname_get - s (n bytes) interned in map, one more reference; NULL on ENOMEM */
 static const struct sname *
-sname_get(struct limits *l, const char *s)
+sname_get(struct hmap *map, const char *s, size_t n)
 {
-	size_t n = strlen(s);
 	struct sname *sn;
 	void **slot;
 	int added;
 
-	if ((slot = hmap_get_or_add(l->senders, s, n, &added)) == NULL)
+	if ((slot = hmap_get_or_add(map, s, n, &added)) == NULL)
 		return (NULL);
 	if (added) {
 		if ((sn = calloc(1, sizeof(*sn) + n + 1)) == NULL) {
-			hmap_del(l->senders, s, n);
+			hmap_del(map, s, n);
 			return (NULL);
 		}
-		memcpy(sn->s, s, n + 1);
+		memcpy(sn->s, s, n);
 		sn->len = n;
 		*slot = sn;
 	}
@@ -137,25 +125,51 @@ sname_get(struct limits *l, const char *s)
 	return (sn);
 }
 
-/* sname_put - one reference to sn less; the last frees it */
+/* sname_put - one reference to sn (interned in map) less; the last frees it */
 static void
-sname_put(struct limits *l, const struct sname *sn)
+sname_put(struct hmap *map, const struct sname *sn)
 {
 	struct sname *w;
 
-	if (sn == NULL || (w = hmap_get(l->senders, sn->s, sn->len)) == NULL)
+	if (sn == NULL || (w = hmap_get(map, sn->s, sn->len)) == NULL)
 		return;
 	if (--w->refs == 0) {
-		hmap_del(l->senders, w->s, w->len);
+		hmap_del(map, w->s, w->len);
 		free(w);
 	}
+}
+
+/*
+ * addr_get - the client IP s parsed (IPv4 as ::ffff:a.b.c.d, an "ipv6:"
+ * prefix and case aside) and interned, one more reference; NULL for an
+ * IP that does not parse, or ENOMEM (*oom set)
+ */
+static const struct sname *
+addr_get(struct limits *l, const char *s, int *oom)
+{
+	unsigned char a[ADDR_LEN];
+	const struct sname *sn;
+
+	if (s == NULL || s[0] == '\0')
+		return (NULL);
+	if (strncasecmp(s, "ipv6:", 5) == 0)
+		s += 5;
+	memset(a, 0, sizeof(a));
+	if (inet_pton(AF_INET, s, a + 12) == 1) {
+		a[10] = a[11] = 0xff;
+	} else if (inet_pton(AF_INET6, s, a) != 1)
+		return (NULL);
+	if ((sn = sname_get(l->addrs, (const char *)a, sizeof(a))) == NULL)
+		*oom = 1;
+	return (sn);
 }
 
 /* drop_front - the oldest live entry of sr leaves it (its sender reference with it) */
 static void
 drop_front(struct limits *l, struct series *sr)
 {
-	sname_put(l, sr->e[sr->start].snd);
+	sname_put(l->senders, sr->e[sr->start].snd);
+	sname_put(l->addrs, sr->e[sr->start].ip);
 	sr->start++;
 }
 
@@ -200,7 +214,9 @@ limits_free(struct limits *l)
 		return;
 	hmap_free(l->states, lstate_free_cb);
 	hmap_free(l->blocks, free);
+	hmap_free(l->counts, free);
 	hmap_free(l->senders, free);
+	hmap_free(l->addrs, free);
 	clients_free(l->clients);
 	free(l->set);
 	free(l);
@@ -294,6 +310,8 @@ lstate_get(struct limits *l, size_t ri, const char *ident)
 			s->msgs = 1;
 		if (rule->win[i].limit == LIM_SENDERS)
 			s->snd = 1;
+		if (rule->win[i].limit == LIM_IPS)
+			s->ips = 1;
 	}
 	*slot = s;
 	return (s);
@@ -316,11 +334,14 @@ first_after(const struct series *sr, size_t end, int64_t t)
 	return (lo);
 }
 
-/* ent_key - what e is told apart by: its client IP's hash (ips), or its sender (senders) */
+/*
+ * ent_key - what e is told apart by: its interned client address (ips) or
+ * sender (senders), as a pointer: equal keys are the same address or sender
+ */
 static uint64_t
 ent_key(const struct ent *e, int senders)
 {
-	return (senders ? (uint64_t)(uintptr_t)e->snd : e->iph);
+	return ((uint64_t)(uintptr_t)(senders ? e->snd : e->ip));
 }
 
 /* distinct - distinct non-zero keys (ent_key) in e[lo..pos] of sr */
@@ -413,44 +434,6 @@ window_value(struct limits *l, const struct lstate *s, size_t lo, size_t pos, en
 		*value = 0;
 	}
 	return (0);
-}
-
-/* blk_get - the block state of ident, NULL when it was never blocked */
-static struct lblock *
-blk_get(const struct limits *l, const char *ident)
-{
-	if (hmap_count(l->blocks) == 0)
-		return (NULL);
-	return (hmap_get(l->blocks, ident, strlen(ident)));
-}
-
-/* blk_rearm - the block ends at log time at: its identity's limits re-arm */
-static void
-blk_rearm(struct lblock *b, int64_t at)
-{
-	b->active = 0;
-	if (at > b->armed)
-		b->armed = at;
-	b->epoch++;
-}
-
-/* blk_expire - end b if its time ran out at log time t */
-static void
-blk_expire(struct lblock *b, int64_t t)
-{
-	if (b->active && b->until != 0 && t >= b->until)
-		blk_rearm(b, b->until);
-}
-
-/* armed_at - the armed time of b as seen at log time t, without changing b */
-static int64_t
-armed_at(const struct lblock *b, int64_t t)
-{
-	if (b == NULL)
-		return (INT64_MIN);
-	if (b->active && b->until != 0 && t >= b->until && b->until > b->armed)
-		return (b->until);
-	return (b->armed);
 }
 
 /*
@@ -570,6 +553,7 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verd
 {
 	struct ent x;
 	long p;
+	int oom = 0;
 
 	rearm_seen(s, b);
 	if (!s->msgs)
@@ -577,12 +561,16 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verd
 	memset(&x, 0, sizeof(x));
 	x.t = m->time_us;
 	x.nrcpt = m->nrcpt;
-	x.iph = m->client_ip ? hmap_hash(m->client_ip, strlen(m->client_ip)) : 0;
-	if (s->snd && m->sender != NULL && m->sender[0] != '\0' &&
-	    (x.snd = sname_get(l, m->sender)) == NULL)
+	if (s->ips && (x.ip = addr_get(l, m->client_ip, &oom)) == NULL && oom)
 		return (-1);
+	if (s->snd && m->sender != NULL && m->sender[0] != '\0' &&
+	    (x.snd = sname_get(l->senders, m->sender, strlen(m->sender))) == NULL) {
+		sname_put(l->addrs, x.ip);
+		return (-1);
+	}
 	if ((p = insert(&s->m, &x)) < 0) {
-		sname_put(l, x.snd);
+		sname_put(l->senders, x.snd);
+		sname_put(l->addrs, x.ip);
 		return (-1);
 	}
 	return (judge_series(l, s, (size_t)p, m->time_us, m->queue_id, 0, cb, ctx, b, blocked));
@@ -627,8 +615,8 @@ idents_of(struct limits *l, const struct msgid *ids, int64_t t, struct idents *i
 		is->blk[k] = NULL;
 		is->blocked[k] = 0;
 		if (is->id[k] != NULL && !is->exempt[k] &&
-		    (is->blk[k] = blk_get(l, is->id[k])) != NULL) {
-			blk_expire(is->blk[k], t);
+		    (is->blk[k] = limits_blk_get(l, is->id[k])) != NULL) {
+			limits_blk_expire(is->blk[k], t);
 			is->blocked[k] = is->blk[k]->active;
 		}
 	}
@@ -649,6 +637,8 @@ state_of(struct limits *l, size_t ri, const struct idents *is, int *oom)
 	return (s);
 }
 
+static void tick(struct limits *, int64_t);
+
 int
 limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb, void *ctx)
 {
@@ -667,6 +657,7 @@ limits_message_ids(struct limits *l, const struct track_msg *m, const struct msg
 	size_t ri;
 	int r, raised = 0, oom = 0;
 
+	tick(l, m->time_us);
 	idents_of(l, ids, m->time_us, &is);
 	for (ri = 0; ri < l->conf->nrules; ri++) {
 		const struct conf_rule *rule = &l->conf->rules[ri];
@@ -700,6 +691,7 @@ limits_outcome(struct limits *l, const struct track_outcome *o, limits_verdict_f
 
 	if (o->status != TRACK_BOUNCED || o->n <= 0)
 		return (0);
+	tick(l, o->time_us);
 	msgid_make(&ids, l->conf, o->msg);
 	idents_of(l, &ids, o->time_us, &is);
 	for (ri = 0; ri < l->conf->nrules; ri++) {
@@ -790,7 +782,7 @@ count_state(struct walk *w, struct lstate *s)
 	size_t i, lo;
 	int64_t armed;
 
-	armed = armed_at(blk_get(w->l, s->ident), w->now);
+	armed = limits_armed_at(limits_blk_get(w->l, s->ident), w->now);
 	for (i = 0; i < s->rule->nwin; i++) {
 		const struct conf_window *win = &s->rule->win[i];
 
@@ -828,13 +820,72 @@ prune_state(struct walk *w, struct lstate *s)
 		series_clear(w->l, &s->b);
 }
 
+/*
+ * drop_state - hmap_sweep: free s when no window of it reaches past
+ * now - LIMITS_SLACK_US (a message emitted that late still finds it),
+ * its peaks handed to the retire callback first
+ */
+static int
+drop_state(void *ctx, const char *key, size_t n, void *val)
+{
+	struct walk *w = ctx;
+	struct lstate *s = val;
+	int64_t edge = w->now - LIMITS_SLACK_US - s->maxw;
+
+	(void)key;
+	(void)n;
+	if ((s->m.n > s->m.start && s->m.e[s->m.n - 1].t > edge) ||
+	    (s->b.n > s->b.start && s->b.e[s->b.n - 1].t > edge))
+		return (0);
+	if (w->l->retire != NULL) {
+		w->peak = w->l->retire;
+		w->ctx = w->l->retire_ctx;
+		peak_state(w, s);
+	}
+	lstate_free(w->l, s);
+	return (1);
+}
+
+/* sweep - free what the windows' clock, at now, has left behind */
+static void
+sweep(struct limits *l, int64_t now)
+{
+	struct walk w = { .l = l, .now = now };
+
+	if (now == INT64_MIN)
+		return;
+	hmap_sweep(l->states, drop_state, &w);
+	limits_blk_sweep(l, now);
+	clients_prune(l->clients, now - LIMITS_SLACK_US - l->maxw);
+	l->swept_left = hmap_count(l->states) + hmap_count(l->blocks);
+}
+
+/*
+ * tick - the windows' clock to t; a sweep when the states and records are
+ * twice what the last one left (at least SWEEP_MIN more), so the new ones
+ * pay for it and at most half of what is held has expired
+ */
+static void
+tick(struct limits *l, int64_t t)
+{
+	if (t > l->clock)
+		l->clock = t;
+	if (hmap_count(l->states) + hmap_count(l->blocks) >=
+	    (l->swept_left > SWEEP_MIN ? 2 * l->swept_left : l->swept_left + SWEEP_MIN))
+		sweep(l, l->clock);
+}
+
 void
 limits_prune(struct limits *l, int64_t now)
 {
-	struct walk w = { .l = l, .now = now, .state = prune_state };
+	struct walk w = { .l = l, .state = prune_state };
 
+	/* capped at the windows' clock: a lagging log still counts what its next lines reach */
+	w.now = now < l->clock ? now : l->clock;
+	if (w.now == INT64_MIN)
+		return;
 	hmap_each(l->states, each_state, &w);
-	clients_prune(l->clients, now - l->maxw);
+	sweep(l, w.now);
 }
 
 size_t
@@ -843,121 +894,41 @@ limits_size(const struct limits *l)
 	return (hmap_count(l->states));
 }
 
+/* state_bytes_cb - hmap_each: what one state holds, about, into *ctx */
+static int
+state_bytes_cb(void *ctx, const char *key, size_t n, void *val)
+{
+	const struct lstate *s = val;
+
+	(void)key;
+	*(size_t *)ctx += sizeof(*s) + s->rule->nwin * sizeof(struct wstate) + n + 1 +
+	    strlen(s->ident) + 1 + LIMITS_HMAP_SLOT + 3 * LIMITS_MALLOC_OVH +
+	    (s->m.cap + s->b.cap) * sizeof(struct ent);
+	return (0);
+}
+
+size_t
+limits_bytes(const struct limits *l)
+{
+	struct limits_sum names = { 0,
+		sizeof(struct sname) + LIMITS_HMAP_SLOT + 2 * LIMITS_MALLOC_OVH };
+	size_t n = 0;
+
+	hmap_each(l->states, state_bytes_cb, &n);
+	hmap_each(l->senders, limits_sum_cb, &names);
+	hmap_each(l->addrs, limits_sum_cb, &names);
+	return (n + names.bytes + limits_blk_bytes(l));
+}
+
 int64_t
-limits_block_time(const struct conf_rule *r, long times)
+limits_clock(const struct limits *l)
 {
-	double d;
-
-	if (r == NULL || r->block_time <= 0)
-		return (0);
-	d = (double)r->block_time * pow(r->block_time_factor, (double)(times > 1 ? times - 1 : 0));
-	if (d > 10.0 * 365 * 86400)
-		d = 10.0 * 365 * 86400;
-	return ((int64_t)d * 1000000);
-}
-
-/* blk_add - the block state of ident, created (never blocked, nothing cut) on first use */
-static struct lblock *
-blk_add(struct limits *l, const char *ident)
-{
-	size_t n = strlen(ident);
-	void **slot;
-	int added;
-
-	if ((slot = hmap_get_or_add(l->blocks, ident, n, &added)) == NULL)
-		return (NULL);
-	if (added) {
-		struct lblock *b = calloc(1, sizeof(*b));
-
-		if (b == NULL) {
-			hmap_del(l->blocks, ident, n);
-			return (NULL);
-		}
-		b->armed = INT64_MIN;
-		*slot = b;
-	}
-	return (*slot);
-}
-
-long
-limits_block(struct limits *l, const char *identity, int64_t from, int64_t dur)
-{
-	struct lblock *b;
-
-	if ((b = blk_add(l, identity)) == NULL)
-		return (-1);
-	blk_expire(b, from);
-	if (b->active)
-		return (b->times);
-	b->active = 1;
-	b->until = dur > 0 ? from + dur : 0;
-	return (++b->times);
+	return (l->clock);
 }
 
 void
-limits_unblock(struct limits *l, const char *identity, int64_t at)
+limits_set_retire(struct limits *l, void (*cb)(void *, const struct limits_peak *), void *ctx)
 {
-	struct lblock *b = blk_get(l, identity);
-
-	if (b != NULL && b->active)
-		blk_rearm(b, at);
-}
-
-int
-limits_blocked(struct limits *l, const char *identity, int64_t t)
-{
-	const struct lblock *b = blk_get(l, identity);
-
-	return (b != NULL && b->active && (b->until == 0 || t < b->until));
-}
-
-long
-limits_block_count(struct limits *l, const char *identity)
-{
-	const struct lblock *b = blk_get(l, identity);
-
-	return (b != NULL ? b->times : 0);
-}
-
-int
-limits_restore_block(struct limits *l, const char *identity, long times, int active, int64_t until,
-    int64_t armed)
-{
-	struct lblock *b;
-
-	if ((b = blk_add(l, identity)) == NULL)
-		return (-1);
-	b->times = times;
-	b->active = active;
-	b->until = active ? until : 0;
-	b->armed = armed;
-	b->epoch++;
-	return (0);
-}
-
-static int
-copy_cb(void *ctx, const char *key, size_t n, void *val)
-{
-	struct limits *dst = ctx;
-	const struct lblock *src = val;
-	void **slot;
-	int added;
-	struct lblock *b;
-
-	if ((slot = hmap_get_or_add(dst->blocks, key, n, &added)) == NULL)
-		return (1);
-	if (added && (*slot = calloc(1, sizeof(struct lblock))) == NULL) {
-		hmap_del(dst->blocks, key, n);
-		return (1);
-	}
-	b = *slot;
-	*b = *src;
-	b->epoch++;
-	return (0);
-}
-
-int
-limits_copy_blocks(struct limits *dst, const struct limits *src)
-{
-	return (hmap_each(src->blocks, copy_cb, dst) != 0 ? -1 : 0);
+	l->retire = cb;
+	l->retire_ctx = ctx;
 }

@@ -18,9 +18,25 @@
  *	The peak value of each window and when it happened are kept for the
  *	report.  A message older than the newest one of its identity (clock
  *	skew, a late hand-off decision) is inserted in time order and judged
- *	by the same rule at the moment it is seen.
- *	limits_prune() frees the entries of a (rule, identity) whose windows
- *	are all empty; its state and peaks stay for the report.
+ *	by the same rule at the moment it is seen.  Distinct client IPs are
+ *	distinct addresses (parsed, IPv4 and IPv4-mapped IPv6 alike) and
+ *	distinct senders distinct strings, compared exactly, never by a hash.
+ *
+ *	Bounded memory.  The windows' clock is the newest message (or bounce
+ *	line) time seen, never the wall clock.  The state of a (rule,
+ *	identity) whose windows are all empty at that clock, less
+ *	LIMITS_SLACK_US for messages emitted late, is freed: its peaks go to
+ *	the retire callback first (the report), and a later message starts a
+ *	fresh one, with the same verdicts (an empty window has no "over" mark
+ *	to keep).  The block record of an identity is dropped when it is not
+ *	blocked and its last block ended longer ago than the longest window;
+ *	how many times it was blocked (for block_time_factor) is then asked
+ *	of the times source when one is set (the daemon's store), else kept
+ *	in a compact identity -> count table.  A sweep runs when the states
+ *	and records have doubled since the last one left them (SWEEP_MIN more
+ *	at least), so at most about twice those inside the windows are held
+ *	and a sweep costs O(1) a state: the memory follows the identities
+ *	inside the windows, not those ever seen.
  *
  *	Blocks and re-arming.  The caller tells limits when an identity is
  *	blocked (limits_block, at the log time of the overrun or of a block
@@ -32,6 +48,11 @@
  *	at or after that moment, so it crosses again after `threshold` new
  *	messages.  limits itself never decides a block; the pipeline does, so
  *	that audit and the daemon decide alike.
+ * RETURNS
+ *	-1 on ENOMEM where an int is returned; never prints, never exits.
+ * UNTRUSTED INPUT
+ *	Identities and client IPs of messages (from the log): map keys under
+ *	the keyed hash of util/hmap; an IP that does not parse counts as none.
  */
 #ifndef SG_LIMITS_H
 #define SG_LIMITS_H
@@ -43,6 +64,9 @@
 #include "count/source.h"
 #include "count/track.h"
 #include "util/ident.h"
+
+/* how late a message may come (held back by the tracker) and still find its state */
+#define LIMITS_SLACK_US (2 * TRACK_LINK_WINDOW_US)
 
 struct limits_verdict {
 	const char *identity; /* "sasl:alice@example.com" */
@@ -148,15 +172,42 @@ long limits_block_count(struct limits *, const char *identity);
  */
 int limits_restore_block(struct limits *, const char *identity, long times, int active,
     int64_t until_us, int64_t armed_us);
-/* limits_copy_blocks - the block states of src into dst (a reload); -1 on ENOMEM */
+/*
+ * limits_copy_blocks - the block states of src into dst (a reload), with
+ * its table of dropped records' counts and its clock; -1 on ENOMEM
+ */
 int limits_copy_blocks(struct limits *dst, const struct limits *src);
 
 /*
  * limits_prune - free the entries of every state whose windows are all
- * empty at now_us, and the client addresses of identities none of whose
- * windows reaches them
+ * empty and every state and block record no longer needed at now_us, or
+ * at the windows' clock (the newest message) when that is earlier: a wall
+ * clock ahead of a lagging log must not free what its next lines still
+ * count; and the client addresses of identities none of whose windows
+ * reaches them
  */
 void limits_prune(struct limits *, int64_t now_us);
+/* limits_size - (rule, identity) states held */
 size_t limits_size(const struct limits *);
+/* limits_blocks - block records held (identities blocked lately) */
+size_t limits_blocks(const struct limits *);
+/* limits_bytes - bytes held by the states, their entries and the block records, about */
+size_t limits_bytes(const struct limits *);
+/* limits_clock - the windows' clock: the newest message time seen (INT64_MIN: none) */
+int64_t limits_clock(const struct limits *);
+
+/*
+ * limits_set_retire - cb gets every non-zero peak of a state that is
+ * freed, before it goes (the audit's report keeps them); NULL: dropped
+ */
+void limits_set_retire(struct limits *, void (*cb)(void *ctx, const struct limits_peak *),
+    void *ctx);
+/*
+ * limits_set_times - where limits_block_count() asks how many times an
+ * identity was blocked: fn (the daemon's store, which records every
+ * block) instead of the records kept here; the compact table of dropped
+ * records is then not kept.  NULL: the records and the table.
+ */
+void limits_set_times(struct limits *, long (*fn)(void *ctx, const char *identity), void *ctx);
 
 #endif

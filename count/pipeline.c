@@ -1,11 +1,41 @@
 /*
  * NAME
  *	pipeline - parse -> track -> limits -> store for one line (see pipeline.h)
+ * SUMMARY
+ *	pipeline_line() parses and resolves a line, then either counts it at
+ *	once (the fast path: its time is not ahead of any clock) or, in a
+ *	replay, holds it back with the lines after it until the look-ahead
+ *	has voted on it (pend(), drain()).  count_timed() and
+ *	count_untimed() are the one place a line reaches the tracker and
+ *	the interval totals, with the time it is counted at.
+ * RETURNS
+ *	Errors are latched in pl->failed and pl->err; never prints, never
+ *	exits.
+ * UNTRUSTED INPUT
+ *	Log lines: their time stamps decide nothing until checked against
+ *	the clock (see pipeline.h); lines held back are copied with their
+ *	length, at most PEND_MAX of them and PEND_BYTES in all.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
+#include "util/arr.h"
 #include "count/pipeline.h"
+
+#define PEND_MAX 64                     /* lines held back for the look-ahead, at most */
+#define PEND_BYTES ((size_t)256 * 1024) /* and their bytes */
+#define UNTIMED INT64_MIN               /* a held-back line without a time */
+
+/* A line held back for the look-ahead (replay), with what its parse gave. */
+struct pipeline_pend {
+	char *line;
+	size_t len;
+	int64_t t;    /* resolved time, UNTIMED for none */
+	int unparsed; /* untimed: not a syslog line (else a marker) */
+	int beyond;   /* beyond the wall clock: future-dated whatever the vote */
+};
 
 /*
  * MSG_COPY - the fields a message has both as the tracker emits it
@@ -155,6 +185,16 @@ message_cb(void *ctx, const struct track_msg *m)
 		fail(pl, "limits", "out of memory");
 }
 
+/* wall_now - the wall clock, microseconds */
+static int64_t
+wall_now(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return ((int64_t)tv.tv_sec * 1000000 + tv.tv_usec);
+}
+
 /* pipeline_remote - another node's message into the limits only (see pipeline.h) */
 void
 pipeline_remote(struct pipeline *pl, const struct track_msg *m)
@@ -175,15 +215,22 @@ pipeline_init(struct pipeline *pl, const struct conf *conf, struct store *store,
 	pl->until_us = INT64_MAX;
 	pl->first_us = INT64_MIN;
 	pl->last_us = INT64_MIN;
+	pl->prev_us = INT64_MIN;
+	pl->future_max_us = INT64_MIN;
+	pl->max_skew_us = conf->max_clock_skew * 1000000;
+	pl->replay = report != NULL;
+	pl->replay_wall_us = wall_now();
 	if ((pl->parser = pf_parser_new(err, errlen)) == NULL)
 		return (-1);
 	pf_parser_lean(pl->parser, 1); /* no regex for events that nothing here uses */
-	if ((pl->track = track_new(0, message_cb, pl)) == NULL ||
+	if ((pl->track = track_new((size_t)conf->max_tracked_bytes, message_cb, pl)) == NULL ||
 	    (pl->limits = limits_new(conf)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		pipeline_free(pl);
 		return (-1);
 	}
+	if (report != NULL)
+		limits_set_retire(pl->limits, report_peak, report);
 	track_set_outcome(pl->track, outcome_cb, pl);
 	return (0);
 }
@@ -235,10 +282,14 @@ in_timed(struct pipeline *pl, int64_t t)
 	pl->in_prev = inside ? IN_INSIDE : IN_OUTSIDE;
 }
 
-/* timed_event - a parsed event at time t: the input's span, the interval, the tracker */
+/*
+ * timed_event - a parsed event at time t (NULL: an untrusted journal
+ * entry, its time only): the input's span, the interval, the tracker
+ */
 static void
 timed_event(struct pipeline *pl, const struct pf_event *ev, int64_t t)
 {
+	pl->prev_us = t;
 	if (pl->first_us == INT64_MIN || t < pl->first_us)
 		pl->first_us = t;
 	if (t > pl->last_us)
@@ -251,32 +302,169 @@ timed_event(struct pipeline *pl, const struct pf_event *ev, int64_t t)
 		pl->on_event(pl->ctx, ev, t);
 }
 
+/* count_untimed - a line without a time (not a syslog line, a marker) */
+static void
+count_untimed(struct pipeline *pl, int unparsed)
+{
+	pl->unparsed += (uint64_t)unparsed;
+	in_untimed(pl, unparsed);
+}
+
+/*
+ * count_timed - a parsed line at time t into the tracker and the totals;
+ * future: t is not to be trusted, the line is counted at the time of the
+ * line before it (and not at all when there is none)
+ */
+static void
+count_timed(struct pipeline *pl, const struct pf_event *ev, int64_t t, int future)
+{
+	if (future) {
+		pl->future_lines++;
+		if (t > pl->future_max_us)
+			pl->future_max_us = t;
+		if (pl->report != NULL)
+			report_future_line(pl->report);
+		if (pl->prev_us == INT64_MIN) {
+			in_untimed(pl, 0);
+			return;
+		}
+		t = pl->prev_us;
+	}
+	timed_event(pl, ev, t);
+}
+
+/* ahead - t is more than max_clock_skew after the newest line counted (replay) */
+static int
+ahead(const struct pipeline *pl, int64_t t)
+{
+	return (pl->replay && pl->max_skew_us > 0 && pl->last_us != INT64_MIN &&
+	    t > pl->last_us + pl->max_skew_us);
+}
+
+/* pend - hold a line back, copied; 0, or -1 when out of memory (latched) */
+static int
+pend(struct pipeline *pl, const char *line, size_t len, int64_t t, int unparsed, int beyond)
+{
+	struct pipeline_pend *np, *p;
+
+	if ((np = arr_grow(pl->pend, pl->npend, &pl->cappend, sizeof(*np), 16)) == NULL)
+		goto oom;
+	pl->pend = np;
+	p = &pl->pend[pl->npend];
+	if ((p->line = malloc(len + 1)) == NULL)
+		goto oom;
+	memcpy(p->line, line, len);
+	p->line[len] = '\0';
+	p->len = len;
+	p->t = t;
+	p->unparsed = unparsed;
+	p->beyond = beyond;
+	pl->npend++;
+	pl->pendbytes += len;
+	return (0);
+oom:
+	fail(pl, "pipeline", "out of memory");
+	return (-1);
+}
+
+/* pop_count - count the oldest held-back line (future: see count_timed) and forget it */
+static void
+pop_count(struct pipeline *pl, int future)
+{
+	struct pipeline_pend *p = &pl->pend[0];
+	struct pf_event ev;
+
+	if (p->t == UNTIMED)
+		count_untimed(pl, p->unparsed);
+	else {
+		(void)pf_parse(pl->parser, p->line, p->len, &ev); /* as when it came */
+		count_timed(pl, &ev, p->t, future);
+	}
+	pl->pendbytes -= p->len;
+	free(p->line);
+	memmove(pl->pend, pl->pend + 1, (pl->npend - 1) * sizeof(*pl->pend));
+	pl->npend--;
+}
+
+/*
+ * vote - the look-ahead on the oldest held-back line, which is ahead of
+ * the log: 1 it is future-dated, 0 it is not, -1 wait for more lines
+ * (final: no more will come)
+ */
+static int
+vote(const struct pipeline *pl, int final)
+{
+	const struct pipeline_pend *h = &pl->pend[0];
+	int votes = 0, yes = 0;
+	size_t j;
+
+	for (j = 1; j < pl->npend && votes < PIPELINE_LOOKAHEAD; j++) {
+		if (pl->pend[j].t == UNTIMED || pl->pend[j].beyond)
+			continue; /* a line from beyond the clock confirms nothing */
+		votes++;
+		yes += pl->pend[j].t >= h->t - pl->max_skew_us;
+	}
+	if (votes < PIPELINE_LOOKAHEAD && !final && pl->npend < PEND_MAX &&
+	    pl->pendbytes < PEND_BYTES)
+		return (-1);
+	return (votes > 0 && 2 * yes <= votes);
+}
+
+/* drain - count the held-back lines that can be decided now (final: all of them) */
+static void
+drain(struct pipeline *pl, int final)
+{
+	int future;
+
+	while (pl->npend > 0) {
+		const struct pipeline_pend *p = &pl->pend[0];
+
+		future = 0;
+		if (p->t != UNTIMED) {
+			future = p->beyond;
+			if (!future && ahead(pl, p->t) && (future = vote(pl, final)) < 0)
+				return;
+		}
+		pop_count(pl, future);
+	}
+}
+
 void
 pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t len)
 {
+	struct pf_clock before = *clk;
 	struct pf_event ev;
 	enum pf_hdr h;
 	int64_t t;
+	int beyond, held;
 
 	pl->lines++;
 	h = pf_parse(pl->parser, line, len, &ev);
-	if (h == PF_HDR_NONE) {
-		pl->unparsed++;
-		in_untimed(pl, 1);
+	if (h == PF_HDR_NONE || h == PF_HDR_SKIP || pf_clock_resolve(clk, &ev.tm, &t) < 0) {
+		if (pl->npend > 0)
+			(void)pend(pl, line, len, UNTIMED, h != PF_HDR_SKIP, 0);
+		else
+			count_untimed(pl, h != PF_HDR_SKIP);
 		return;
 	}
-	if (h == PF_HDR_SKIP) {
-		in_untimed(pl, 0);
+	beyond = pl->max_skew_us > 0 &&
+	    t > (pl->replay ? pl->replay_wall_us : wall_now()) + pl->max_skew_us;
+	held = !beyond && ahead(pl, t);
+	if (beyond || held)
+		*clk = before; /* its year inference moves no clock either */
+	if (pl->npend == 0 && !held) {
+		count_timed(pl, &ev, t, beyond);
 		return;
 	}
-	if (pf_clock_resolve(clk, &ev.tm, &t) < 0) {
-		pl->unparsed++;
-		in_untimed(pl, 1);
-		return;
-	}
-	timed_event(pl, &ev, t);
+	if (pend(pl, line, len, t, 0, beyond) == 0)
+		drain(pl, 0);
 }
 
+/*
+ * pipeline_entry - a journal entry: its time is the journal's (journald's
+ * own clock when it received it, not the sender's), so it is taken as it
+ * is; held-back lines never come from a journal
+ */
 void
 pipeline_entry(struct pipeline *pl, int64_t time_us, const struct pf_origin *o, const char *text,
     size_t len, int untrusted)
@@ -302,6 +490,7 @@ pipeline_finish(struct pipeline *pl)
 {
 	char err[256];
 
+	drain(pl, 1);
 	track_finish(pl->track);
 	if (pl->store != NULL && pl->in_txn) {
 		pl->in_txn = 0;
@@ -317,6 +506,13 @@ pipeline_finish(struct pipeline *pl)
 void
 pipeline_free(struct pipeline *pl)
 {
+	size_t i;
+
+	for (i = 0; i < pl->npend; i++)
+		free(pl->pend[i].line);
+	free(pl->pend);
+	pl->pend = NULL;
+	pl->npend = pl->cappend = pl->pendbytes = 0;
 	if (pl->parser != NULL)
 		pf_parser_free(pl->parser);
 	track_free(pl->track);

@@ -24,6 +24,23 @@
  *	messages with pipeline_remote().
  *	Errors (out of memory, store failure) are latched in pl->failed with
  *	a message in pl->err; the caller checks after each file or batch.
+ *
+ *	Log time is not trusted blindly.  A line stamped more than
+ *	max_clock_skew (conf) ahead of the clock does not move any clock
+ *	(the tracker's, the windows', first/last): it is counted at the time
+ *	of the line before it (dropped when there is none) and counted in
+ *	future_lines; its year inference does not move the file's clock.
+ *	Which clock: live (the daemon, no report) the wall clock when the
+ *	line is read.  Replay (audit, a report given) the audit's wall clock
+ *	and the log itself: a line more than max_clock_skew ahead of the
+ *	newest line counted so far is held back with the lines after it, up
+ *	to PIPELINE_LOOKAHEAD timed ones, and is future-dated unless more
+ *	than half of those are at or after its time less max_clock_skew (a
+ *	real gap in the log is followed by lines of its new time, a forged
+ *	line by lines of the old one); at the end of the input, the lines
+ *	there are vote.  So one bad line, or up to half the look-ahead in a
+ *	row, cannot move the clock; an ordinary log, whose lines only go
+ *	forward, is never held back or changed.
  */
 #ifndef SG_PIPELINE_H
 #define SG_PIPELINE_H
@@ -39,7 +56,10 @@
 #include "parsers/pf.h"
 #include "store/store.h"
 
-#define PIPELINE_BATCH 5000 /* messages per store transaction */
+#define PIPELINE_BATCH 5000  /* messages per store transaction */
+#define PIPELINE_LOOKAHEAD 8 /* timed lines that vote on a line ahead of the log (replay) */
+
+struct pipeline_pend; /* a line held back for the look-ahead (pipeline.c) */
 
 struct pipeline {
 	const struct conf *conf;
@@ -70,8 +90,17 @@ struct pipeline {
 	uint64_t in_lines, in_unparsed;
 	int64_t in_first_us, in_last_us;
 	uint64_t in_gap_lines, in_gap_unparsed; /* untimed lines since the last timed one */
-	int in_prev;      /* last timed line: 0 none yet, 1 inside, 2 outside */
+	int in_prev; /* last timed line: 0 none yet, 1 inside, 2 outside */
 	struct msgid ids; /* the identities of the message at hand */
+	/* time not trusted blindly (see above) */
+	int64_t max_skew_us;        /* 0: log time trusted */
+	int replay;                 /* judge against the log as well (audit) */
+	int64_t replay_wall_us;     /* the wall clock of a replay, taken once */
+	uint64_t future_lines;      /* lines counted at the time of the line before */
+	int64_t future_max_us;      /* the furthest stamp of those (INT64_MIN: none) */
+	int64_t prev_us;            /* time of the last line counted (INT64_MIN: none) */
+	struct pipeline_pend *pend; /* held back, oldest first (replay) */
+	size_t npend, cappend, pendbytes;
 	/* batching and errors */
 	int in_txn;
 	int external_txn;  /* the caller begins and commits (daemon) */
@@ -82,7 +111,11 @@ struct pipeline {
 	char err[512];
 };
 
-/* pipeline_init - 0, or -1 with err; store and report may be NULL */
+/*
+ * pipeline_init - 0, or -1 with err; store and report may be NULL.  With
+ * a report the pipeline replays (audit: see "Log time" above) and hands
+ * the report the peaks of the states the limits free.
+ */
 int pipeline_init(struct pipeline *, const struct conf *, struct store *, struct report *,
     char *err, size_t errlen);
 void pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_t len);

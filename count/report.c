@@ -247,22 +247,48 @@ report_overruns(const struct report *r)
 	return (r->nov);
 }
 
-/* peak_in - a peak from limits onto its identity */
-static void
-peak_in(void *ctx, const struct limits_peak *p)
+void
+report_future_line(struct report *r)
+{
+	r->future_lines++;
+}
+
+/*
+ * report_peak - a peak of limits onto its identity: the higher of it and
+ * the one of the same rule and window already there (a state freed and
+ * made again has one each), the earlier on a tie
+ */
+void
+report_peak(void *ctx, const struct limits_peak *p)
 {
 	struct report *r = ctx;
 	struct rident *ri = rident_get(r, p->identity, strlen(p->identity));
 	struct rpeak *pk;
-
-	if (ri == NULL)
-		return;
-	if ((pk = arr_grow(ri->peaks, ri->npeaks, &ri->cappeaks, sizeof(*pk), 4)) == NULL)
-		return;
-	ri->peaks = pk;
 	/* the rules are r->conf's: limits counts with the report's configuration */
+	const struct rorder order = { p->rule - r->conf->rules, p->win - p->rule->win };
+	size_t i;
+
+	if (ri == NULL) {
+		r->failed = 1;
+		return;
+	}
+	for (i = 0; i < ri->npeaks; i++) {
+		pk = &ri->peaks[i];
+		if (pk->order.major != order.major || pk->order.minor != order.minor)
+			continue;
+		if (p->peak > pk->peak || (p->peak == pk->peak && p->at_us < pk->at_us)) {
+			pk->peak = p->peak;
+			pk->at_us = p->at_us;
+		}
+		return;
+	}
+	if ((pk = arr_grow(ri->peaks, ri->npeaks, &ri->cappeaks, sizeof(*pk), 4)) == NULL) {
+		r->failed = 1;
+		return;
+	}
+	ri->peaks = pk;
 	ri->peaks[ri->npeaks++] = (struct rpeak){
-		.order = { p->rule - r->conf->rules, p->win - p->rule->win },
+		.order = order,
 		.rule = p->rule,
 		.win = p->win,
 		.peak = p->peak,
@@ -498,6 +524,7 @@ print_table_deliveries(struct rident *const *v, size_t n, FILE *fp)
 static void
 print_table(const struct rview *vw, const struct report_totals *t, FILE *fp)
 {
+	const struct report *r = vw->r;
 	struct rident *const *v = vw->v;
 	size_t n = vw->n;
 	char tb[40], wb[32];
@@ -507,6 +534,12 @@ print_table(const struct rview *vw, const struct report_totals *t, FILE *fp)
 		print_table_interval(t, fp);
 	else
 		print_input(t, &words_alone, fp);
+	if (r->future_lines > 0)
+		fprintf(fp,
+		    "Future:     %llu lines stamped more than %s ahead of the log, "
+		    "counted at the time of the line before\n",
+		    (unsigned long long)r->future_lines,
+		    conf_format_duration(r->conf->max_clock_skew, wb, sizeof(wb)));
 	fprintf(fp, "\n%-50s %9s %10s %7s\n", "IDENTITY", "MESSAGES", "RECIPIENTS", "IPS");
 	for (i = 0; i < n; i++) {
 		tprint(fp, v[i]->name, 50, 1);
@@ -607,6 +640,7 @@ print_json_outcomes(const struct rident *ri, FILE *fp)
 static void
 print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 {
+	const struct report *r = vw->r;
 	struct rident *const *v = vw->v;
 	size_t n = vw->n;
 	char tb[40], wb[32];
@@ -646,6 +680,8 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 		    (unsigned long long)t->track->own, (unsigned long long)t->track->retries);
 	/* like too_long, untrusted covers the whole input */
 	fprintf(fp, "\"untrusted\": %llu, ", (unsigned long long)t->untrusted);
+	/* the whole input's, as too_long: a future-dated line has no time of its own */
+	fprintf(fp, "\"future_lines\": %llu, ", (unsigned long long)r->future_lines);
 	fputs("\n \"identities\": [", fp);
 	for (i = 0; i < n; i++) {
 		fputs(i ? ",\n  " : "\n  ", fp);
@@ -789,8 +825,9 @@ report_view(struct report *r, struct limits *l, struct rview *vw)
 	size_t i;
 
 	memset(vw, 0, sizeof(*vw));
+	vw->r = r;
 	if (l != NULL && !r->peaks_in)
-		limits_each_peak(l, peak_in, r);
+		limits_each_peak(l, report_peak, r);
 	r->peaks_in = 1;
 	c.n = 0;
 	if ((c.v = calloc(hmap_count(r->idents) + 1, sizeof(struct rident *))) == NULL)
@@ -856,5 +893,5 @@ report_print(struct report *r, struct limits *l, const struct report_totals *t,
 		break;
 	}
 	report_view_free(&vw);
-	return (ferror(fp) ? -1 : 0);
+	return (ferror(fp) || r->failed ? -1 : 0);
 }

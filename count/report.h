@@ -87,7 +87,16 @@ int report_message(struct report *, const struct track_msg *);
 int report_message_ids(struct report *, const struct track_msg *, const struct msgid *);
 int report_outcome(struct report *, const struct track_outcome *);
 int report_overrun(struct report *, const struct limits_verdict *);
+/*
+ * report_peak - a window's peak for the report (ctx is the report): the
+ * limits hand over the peaks of the states they free (limits_set_retire),
+ * report_print() those of the states still held; per identity, rule and
+ * window the highest is kept, the earliest of equal ones
+ */
+void report_peak(void *ctx, const struct limits_peak *);
 size_t report_overruns(const struct report *);
+/* report_future_line - one more line counted at the time of the line before (see pipeline.h) */
+void report_future_line(struct report *);
 /* report_set_filter - set before printing; the ids are copied.  0, or -1 on ENOMEM */
 int report_set_filter(struct report *, const struct report_filter *);
 /*

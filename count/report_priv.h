@@ -77,9 +77,11 @@ struct report {
 	struct hmap *sset;   /* identity \0 sender -> (void *)1 */
 	struct roverrun *ov;
 	size_t nov, capov;
-	unsigned kinds; /* 1 << kind for each kind reported */
-	int peaks_in;   /* the limits' peaks are in the rows */
-	int gathered;   /* the client IPs are on their identities' lists */
+	unsigned kinds;        /* 1 << kind for each kind reported */
+	int peaks_in;          /* the limits' peaks are in the rows */
+	int gathered;          /* the client IPs are on their identities' lists */
+	int failed;            /* a peak was lost to ENOMEM */
+	uint64_t future_lines; /* counted at the time of the line before (pipeline.h) */
 	/* the filter (report_set_filter): top 0 and nids 0 show everything */
 	size_t top;
 	int over_only;
@@ -94,6 +96,7 @@ struct report {
  * threshold first), not by messages.
  */
 struct rview {
+	const struct report *r; /* whose rows they are */
 	struct rident **v;
 	size_t n;
 	struct roverrun **ov;

@@ -135,7 +135,7 @@ track_mark_held(struct track *t, const struct held *h)
 
 /* track_new - an empty tracker; see track.h */
 struct track *
-track_new(size_t max_entries, track_emit_fn emit, void *ctx)
+track_new(size_t max_bytes, track_emit_fn emit, void *ctx)
 {
 	struct track *t;
 
@@ -151,7 +151,7 @@ track_new(size_t max_entries, track_emit_fn emit, void *ctx)
 		track_free(t);
 		return (NULL);
 	}
-	t->max_entries = max_entries ? max_entries : 1000000;
+	t->max_bytes = max_bytes ? max_bytes : TRACK_DEFAULT_BYTES;
 	t->emit = emit;
 	t->ctx = ctx;
 	t->now = INT64_MIN;
@@ -196,6 +196,10 @@ held_free(struct held *h)
 static void
 rec_own(struct track *t, struct rec *r, struct owner *o)
 {
+	size_t was = track_own_cost(r->own), now = track_own_cost(o);
+
+	r->cost += now - was;
+	t->bytes += now - was;
 	free(r->own);
 	r->own = o;
 	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
@@ -211,6 +215,7 @@ track_rec_link(struct track *t, struct rec *r)
 	if ((slot = hmap_get_or_add(t->recs, r->key, r->keylen, &added)) == NULL)
 		return (-1);
 	*slot = r;
+	t->bytes += r->cost;
 	r->newer = NULL;
 	r->older = t->newest;
 	if (t->newest)
@@ -236,35 +241,43 @@ rec_drop(struct track *t, struct rec *r)
 		t->newest = r->older;
 	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
 	hmap_del(t->recs, r->key, r->keylen);
+	t->bytes -= r->cost;
 	rec_free(r);
 }
 
 /*
- * expect_expire - forget expectations older than twice the link window
- * (INT64_MAX: all).  With deliver, the status=sent hand-off lines that no
- * copy claimed are deliveries of their original's message (a remote
- * server's "queued as", a forward).
+ * expect_pop - forget the oldest expectation; with deliver, its change is
+ * noted and its status=sent hand-off lines that no copy claimed are
+ * deliveries of their original's message (a remote server's "queued
+ * as", a forward)
  */
+static void
+expect_pop(struct track *t, int deliver)
+{
+	struct expect *e = t->ehead;
+
+	t->ehead = e->next;
+	if (t->ehead == NULL)
+		t->etail = NULL;
+	if (hmap_get(t->expect, e->key, e->n) == e) {
+		hmap_del(t->expect, e->key, e->n);
+		if (deliver)
+			track_mark(t, TRACK_NS_EXPECT, e->key, e->n);
+	}
+	if (deliver && e->sent > 0)
+		track_deliver(t, e->own, TRACK_SENT, e->sent, e->time_us);
+	t->bytes -= e->cost;
+	free(e->own);
+	free(e);
+}
+
+/* expect_expire - forget expectations older than twice the link window (INT64_MAX: all) */
 static void
 expect_expire(struct track *t, int64_t now, int deliver)
 {
-	struct expect *e;
-
-	while ((e = t->ehead) != NULL &&
-	    (now == INT64_MAX || e->time_us < now - 2 * TRACK_LINK_WINDOW_US)) {
-		t->ehead = e->next;
-		if (t->ehead == NULL)
-			t->etail = NULL;
-		if (hmap_get(t->expect, e->key, e->n) == e) {
-			hmap_del(t->expect, e->key, e->n);
-			if (deliver)
-				track_mark(t, TRACK_NS_EXPECT, e->key, e->n);
-		}
-		if (deliver && e->sent > 0)
-			track_deliver(t, e->own, TRACK_SENT, e->sent, e->time_us);
-		free(e->own);
-		free(e);
-	}
+	while (t->ehead != NULL &&
+	    (now == INT64_MAX || t->ehead->time_us < now - 2 * TRACK_LINK_WINDOW_US))
+		expect_pop(t, deliver);
 }
 
 /* track_free - free the tables; held-back messages are dropped, not emitted */
@@ -296,14 +309,22 @@ track_free(struct track *t)
 	free(t);
 }
 
-/* evict - drop records past the age or size bound, oldest first */
+static void emit_held(struct track *t, struct held *h);
+
+/*
+ * evict - drop records past the age bound, and while the tracker holds
+ * more than max_bytes the oldest records, then the oldest expectations,
+ * then the oldest held-back messages (emitted now, not lost)
+ */
 static void
 evict(struct track *t)
 {
 	struct rec *o;
+	struct held *h;
+	int over;
 
 	while ((o = t->oldest) != NULL &&
-	    (hmap_count(t->recs) >= t->max_entries ||
+	    ((over = t->bytes > t->max_bytes) ||
 		(t->now != INT64_MIN && o->created < t->now - TRACK_MAX_AGE_US))) {
 		/* pop the oldest: it has no older neighbour */
 		t->oldest = o->newer;
@@ -313,8 +334,19 @@ evict(struct track *t)
 			t->newest = NULL;
 		track_mark(t, TRACK_NS_REC, o->key, o->keylen);
 		hmap_del(t->recs, o->key, o->keylen);
+		t->bytes -= o->cost;
 		rec_free(o);
 		t->st.dropped++;
+		t->st.evicted += (uint64_t)over;
+	}
+	for (; t->bytes > t->max_bytes && t->ehead != NULL; t->st.evicted++)
+		expect_pop(t, 1);
+	for (; t->bytes > t->max_bytes && (h = t->hhead) != NULL; t->st.evicted++) {
+		t->hhead = h->next;
+		if (t->hhead == NULL)
+			t->htail = NULL;
+		emit_held(t, h);
+		held_free(h);
 	}
 }
 
@@ -344,6 +376,8 @@ track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, con
 
 	if ((r = calloc(1, sizeof(*r) + keylen + 1 + sn + 1 + in + 1)) == NULL)
 		return (NULL);
+	r->cost = sizeof(*r) + keylen + 1 + sn + 1 + in + 1 + TRACK_ALLOC_BYTES + keylen + 1 +
+	    TRACK_ALLOC_BYTES + TRACK_SLOT_BYTES;
 	memcpy(r->key, key, keylen);
 	r->keylen = keylen;
 	r->uid = -1;
@@ -412,10 +446,13 @@ expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us, int64_t
 
 /* take_owner - the owner of a used-up expectation e, taken over; NULL when none */
 static struct owner *
-take_owner(struct expect *e)
+take_owner(struct track *t, struct expect *e)
 {
 	struct owner *o = e->own;
+	size_t c = track_own_cost(o);
 
+	e->cost -= c;
+	t->bytes -= c;
 	e->own = NULL;
 	return (o);
 }
@@ -433,6 +470,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 
 	if ((e = calloc(1, sizeof(*e) + ln + 1)) == NULL)
 		return (NULL);
+	e->cost = sizeof(*e) + 2 * (ln + 1 + TRACK_ALLOC_BYTES) + TRACK_SLOT_BYTES;
 	memcpy(e->key, lk, ln);
 	e->n = ln;
 	e->time_us = now;
@@ -442,6 +480,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 		return (NULL);
 	}
 	*slot = e; /* an older one with this key stays in the FIFO until it expires */
+	t->bytes += e->cost;
 	if (t->etail)
 		t->etail->next = e;
 	else
@@ -462,15 +501,18 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 {
 	size_t hn = strlen(host), in = strlen(inst), qn = strlen(qid);
 	size_t ipn = ip ? strlen(ip) : 0;
+	size_t size = sizeof(struct held) + hn + 1 + qn + 1 + in + 1 + qn + 1 + en + 1 + ipn + 1;
 	unsigned char sk[8];
 	struct held *h;
 	void **slot;
 	int added;
 	char *p;
 
-	if ((h = calloc(1, sizeof(*h) + hn + 1 + qn + 1 + in + 1 + qn + 1 + en + 1 + ipn + 1)) ==
-	    NULL)
+	if ((h = calloc(1, size)) == NULL)
 		return (NULL);
+	/* itself, its 8-byte key in held_seq, its link key in held_ix */
+	h->cost = size + TRACK_ALLOC_BYTES + 2 * (TRACK_ALLOC_BYTES + TRACK_SLOT_BYTES) + 9 + hn +
+	    1 + qn + 1;
 	p = h->data;
 	h->linklen = hn + 1 + qn;
 	h->msg.host = put_str(&p, host, hn, 0);
@@ -494,6 +536,7 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	}
 	*slot = h;
 	mark(t, TRACK_NS_HELD, sk, sizeof(sk), added);
+	t->bytes += h->cost;
 	if ((slot = hmap_get_or_add(t->held_ix, h->data, h->linklen, &added)) != NULL)
 		*slot = h;
 	if (t->htail)
@@ -535,6 +578,7 @@ emit_held(struct track *t, struct held *h)
 		hmap_del(t->held_ix, h->data, h->linklen);
 	track_seqkey(h->seq, sk);
 	hmap_del(t->held_seq, sk, sizeof(sk));
+	t->bytes -= h->cost;
 	track_mark_held(t, h);
 	if (h->reinject) {
 		t->st.reinjections++;
@@ -633,7 +677,7 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		memcpy(lk + hn + 1, qid, qn);
 		if ((e = expect_take(t, lk, hn + 1 + qn, r->created, now)) != NULL) {
 			r->flags |= F_REINJECT;
-			rec_own(t, r, take_owner(e));
+			rec_own(t, r, take_owner(t, e));
 			t->st.reinjections++;
 			return;
 		}
@@ -668,6 +712,8 @@ copy_found(struct track *t, struct held *h, const struct owner *own)
 		return; /* named again: another recipient's hand-off line */
 	h->reinject = 1;
 	h->fwd = track_own_dup(own);
+	h->cost += track_own_cost(h->fwd);
+	t->bytes += track_own_cost(h->fwd);
 	track_mark_held(t, h);
 	track_pend_flush(t, h, h->fwd, 0);
 	if ((c = held_rec(t, h)) != NULL && c->own != NULL && c->own->kind == OWN_HELD &&
@@ -716,6 +762,8 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now, struct rec *
 	if ((e = track_expect_add(t, lk, ln, now, orig_us)) == NULL)
 		return;
 	e->own = track_own_dup(own);
+	e->cost += track_own_cost(e->own);
+	t->bytes += track_own_cost(e->own);
 	if (status == TRACK_SENT) {
 		e->sent = 1;
 		if (old != NULL && track_own_same(old->own, e->own)) {
@@ -740,7 +788,7 @@ on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn
 	ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
 	if (ln > 0 && (e = expect_take(t, lk, ln, r->created, now)) != NULL) {
 		r->flags |= F_REINJECT;
-		rec_own(t, r, take_owner(e));
+		rec_own(t, r, take_owner(t, e));
 	} else if (ev->orig_queue_id.p != NULL || ev->orig_client_ip.p != NULL) {
 		r->flags |= F_REINJECT;
 		if ((o = rec_named(t, ev, &ev->orig_queue_id)) != NULL && o != r)
@@ -869,4 +917,11 @@ size_t
 track_held(const struct track *t)
 {
 	return (hmap_count(t->held_seq));
+}
+
+/* track_bytes - what the byte cap counts */
+size_t
+track_bytes(const struct track *t)
+{
+	return (t->bytes);
 }

@@ -23,9 +23,17 @@
  *	an earlier, unrelated holder of that reused ID, never taken for the
  *	copy, and the hand-off keeps waiting for the real one.
  *
- *	The table is bounded: records older than TRACK_MAX_AGE (longer than
- *	Postfix's default maximal_queue_lifetime) or past max_entries are
- *	dropped oldest first and counted in stats.dropped.
+ *	The tracker is bounded by bytes: what its records, held-back messages
+ *	and hand-off expectations hold (with their share of the indexes) is
+ *	counted, and past max_bytes the oldest records are evicted first,
+ *	then the oldest expectations, then the oldest held-back messages
+ *	(emitted at once: they count, only their link window is cut short),
+ *	each counted in stats.evicted.  A 1 KiB login costs its bytes, not
+ *	one entry.  Records older than TRACK_MAX_AGE (longer than Postfix's
+ *	default maximal_queue_lifetime) are dropped too.  stats.dropped
+ *	counts the records dropped either way.  Ages are measured on the
+ *	tracker's clock, the newest log time it was given: the pipeline never
+ *	gives it a future-dated line's time.
  * UNTRUSTED INPUT
  *	Every string of the event.  Identities are folded to lower case.
  */
@@ -59,7 +67,8 @@ struct track_stats {
 	uint64_t requeues;     /* postsuper -r copies not counted */
 	uint64_t
 	    orphans; /* (queue active) without a client/pickup line: bounces, forwards, before the log */
-	uint64_t dropped; /* records dropped by age or size */
+	uint64_t dropped; /* records dropped by age or by the byte cap */
+	uint64_t evicted; /* records, expectations and held-back messages evicted by the byte cap */
 	uint64_t own;     /* root's null-sender mail through pickup: sendguard's notices */
 };
 
@@ -87,8 +96,10 @@ typedef void (*track_removed_fn)(void *ctx, const char *host, const char *instan
 
 struct track;
 
-/* track_new - NULL on ENOMEM.  max_entries 0 means 1,000,000. */
-struct track *track_new(size_t max_entries, track_emit_fn emit, void *ctx);
+#define TRACK_DEFAULT_BYTES ((size_t)64 * 1024 * 1024) /* max_tracked_bytes */
+
+/* track_new - NULL on ENOMEM.  max_bytes 0 means TRACK_DEFAULT_BYTES. */
+struct track *track_new(size_t max_bytes, track_emit_fn emit, void *ctx);
 void track_free(struct track *);
 
 /* track_event - feed one parsed line whose resolved time is time_us */
@@ -108,8 +119,9 @@ void track_flush(struct track *, int64_t now_us);
 void track_finish(struct track *);
 
 const struct track_stats *track_stats(const struct track *);
-size_t track_size(const struct track *);
-size_t track_held(const struct track *); /* messages held back now */
+size_t track_size(const struct track *);  /* records (queue IDs in flight) */
+size_t track_held(const struct track *);  /* messages held back now */
+size_t track_bytes(const struct track *); /* what the byte cap counts, now */
 
 /*
  * Persistence for the daemon.  Namespaces of the saved state: */

@@ -79,6 +79,17 @@ track_own_new(int kind, uint64_t seq, const struct track_msg *m)
 	return (o);
 }
 
+/* track_own_cost - the bytes o holds, about (0 for NULL): for max_tracked_bytes */
+size_t
+track_own_cost(const struct owner *o)
+{
+	if (o == NULL)
+		return (0);
+	return (sizeof(*o) + TRACK_ALLOC_BYTES + own_len(o->msg.host) + own_len(o->msg.instance) +
+	    own_len(o->msg.queue_id) + own_len(o->msg.sasl) + own_len(o->msg.sender) +
+	    own_len(o->msg.client_ip));
+}
+
 /* track_own_dup - a copy of o (NULL for NULL or ENOMEM) */
 struct owner *
 track_own_dup(const struct owner *o)

@@ -395,6 +395,7 @@ restore_rec(struct track *t, const void *key, size_t kn, struct rbuf *rb)
 	r->uid = (long)uid;
 	r->created = created;
 	r->own = own;
+	r->cost += track_own_cost(own); /* counted by track_rec_link */
 	if (track_rec_link(t, r) < 0) {
 		free(own);
 		free(r);
@@ -485,6 +486,8 @@ restore_expect(struct track *t, const void *key, size_t kn, struct rbuf *rb)
 		return (-1);
 	}
 	e->own = own;
+	e->cost += track_own_cost(own);
+	t->bytes += track_own_cost(own);
 	e->sent = (long)sent;
 	return (0);
 }

@@ -26,6 +26,10 @@
 #define F_REQUEUE 0x10
 #define F_COUNTED 0x20 /* emitted: its removal is reported */
 
+/* What one entry of a util/hmap and one allocation cost beside their bytes, about. */
+#define TRACK_SLOT_BYTES ((size_t)48)
+#define TRACK_ALLOC_BYTES ((size_t)16)
+
 /*
  * The owner of a queue file's deliveries: the counted message whose
  * outcomes they are.  That is the message itself, or, for a content-
@@ -50,6 +54,7 @@ struct rec {
 	unsigned flags;
 	long uid;
 	const char *sasl, *ip; /* into the allocation, NULL when absent */
+	size_t cost;           /* bytes it holds, with its index entry and owner, about */
 	struct owner *own;     /* whose its deliveries are; NULL: nobody's */
 	size_t keylen;
 	char key[]; /* host \0 instance \0 qid, then sasl \0 ip \0 */
@@ -74,6 +79,7 @@ struct held {
 	struct track_msg msg;
 	int64_t recv_us; /* when it was received: its record's client= line */
 	int reinject;
+	size_t cost;       /* bytes it holds, with its index entries and forward, about */
 	struct owner *fwd; /* reinject: where its outcomes go instead (NULL: nowhere) */
 	struct pend *pend; /* outcomes of its deliveries, until it is emitted */
 	size_t npend;
@@ -86,6 +92,7 @@ struct expect {
 	int64_t time_us;   /* the hand-off line */
 	int64_t orig_us;   /* its original was received; INT64_MIN: unknown */
 	struct owner *own; /* the original's owner, for the copy (NULL: none) */
+	size_t cost;       /* bytes it holds, with its index entry and owner, about */
 	long sent;         /* status=sent lines naming it: a delivery unless a copy comes */
 	size_t n;
 	char key[];
@@ -94,7 +101,8 @@ struct expect {
 struct track {
 	struct hmap *recs; /* key -> struct rec */
 	struct rec *oldest, *newest;
-	size_t max_entries;
+	size_t max_bytes; /* the byte cap */
+	size_t bytes;     /* held by records, held-back messages and expectations, about */
 	struct held *hhead, *htail; /* FIFO */
 	struct hmap *held_ix;       /* host \0 qid -> newest struct held */
 	struct hmap *held_seq;      /* seq (8 bytes) -> struct held */
@@ -155,6 +163,8 @@ void track_seqkey(uint64_t seq, unsigned char out[8]);
  * track_own_dup - a copy of o (NULL for NULL or ENOMEM)
  */
 struct owner *track_own_new(int kind, uint64_t seq, const struct track_msg *m);
+/* track_own_cost - the bytes o holds, about (0 for NULL): counted in max_tracked_bytes */
+size_t track_own_cost(const struct owner *);
 struct owner *track_own_dup(const struct owner *o);
 /* track_own_same - 1 when a and b (either may be NULL) are the same message's */
 int track_own_same(const struct owner *a, const struct owner *b);

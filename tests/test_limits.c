@@ -387,3 +387,240 @@ Test(limits, block_time)
 	cr_expect_eq(limits_block_time(&c->rules[0], 5), 0);
 	conf_free(c);
 }
+
+/* ips_rule - a sasl rule with the given ips windows (threshold, seconds) */
+static struct limits *
+ips_limits(struct conf **c, long th1, long s1, long th2, long s2)
+{
+	const long w[2][3] = { { LIM_IPS, th1, s1 }, { LIM_IPS, th2, s2 } };
+
+	*c = one_rule(BY_SASL, NULL, th2 > 0 ? 2 : 1, w);
+	return (limits_new(*c));
+}
+
+/*
+ * Two client addresses are two, whatever a hash says: the first two IPv6
+ * addresses, as strings, had the same old hmap_hash (FNV-1a 64 with the
+ * offset basis 1469598103934665603, then h ^= h >> 29: 0x468e0ffce197eb76),
+ * which the limits compared client IPs by, so they counted as one and
+ * ips = 1/1h never crossed (a distinguished-point collision search over
+ * "2001:db8:XXXX:XXXX:XXXX:XXXX::1" found them); one address spelled two
+ * ways is one.
+ */
+Test(limits, ips_compares_addresses_not_hashes)
+{
+	static const struct {
+		const char *name, *ip1, *ip2;
+		const char *want; /* verdicts of ips = 1/1h over two messages */
+	} tab[] = {
+		{ "colliding FNV-1a hashes", "2001:db8:4934:1d48:edd3:d8c3::1",
+		    "2001:db8:efcd:7d95:cefc:8782::1", "m1" },
+		{ "two IPv4 addresses", "192.0.2.1", "192.0.2.2", "m1" },
+		{ "IPv4 and its IPv4-mapped IPv6 form", "192.0.2.1", "::ffff:192.0.2.1", "" },
+		{ "IPv6 spelled two ways", "2001:db8::7", "2001:DB8:0:0::7", "" },
+		{ "the ipv6: prefix Postfix may log", "2001:db8::7", "IPv6:2001:db8::7", "" },
+		{ "a value that is no address counts as none", "192.0.2.1", "unknown", "" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		struct conf *c;
+		struct limits *l = ips_limits(&c, 1, 3600, 0, 0);
+		struct track_msg m0 = msg(SEC(1), "m0", "alice", tab[i].ip1, 1);
+		struct track_msg m1 = msg(SEC(2), "m1", "alice", tab[i].ip2, 1);
+		struct vlog vl;
+		long cnt = -1;
+
+		memset(&vl, 0, sizeof(vl));
+		cr_assert_geq(limits_message(l, &m0, on_verdict, &vl), 0);
+		cr_assert_geq(limits_message(l, &m1, on_verdict, &vl), 0);
+		cr_expect_str_eq(vl.n ? vl.qid[0] : "", tab[i].want, "%s: verdicts", tab[i].name);
+		limits_each_count(l, SEC(3), count_one, &cnt);
+		cr_expect_eq(cnt, tab[i].want[0] ? 2 : 1, "%s: status counts %ld", tab[i].name,
+		    cnt);
+		limits_free(l);
+		conf_free(c);
+	}
+}
+
+/*
+ * Randomized: the distinct-IP count (interned addresses) gives the verdicts of a
+ * brute-force count over all earlier messages, with messages that come
+ * out of time order (held back by the tracker) among them.
+ */
+Test(limits, ips_count_matches_brute_force)
+{
+	enum { N = 4000 };
+	const long th[2] = { 3, 5 }, secs[2] = { 600, 3600 };
+	struct conf *c;
+	struct limits *l = ips_limits(&c, th[0], secs[0], th[1], secs[1]);
+	static int64_t ts[N];
+	static int ipx[N], who[N];
+	const char *users[] = { "a", "b", "c" };
+	char ips[12][48];
+	int i, j, k, over[3][2] = { { 0 } }, want = 0;
+	int64_t t = 0;
+	struct vlog vl;
+	unsigned seed = 4242;
+
+	for (i = 0; i < 12; i++)
+		snprintf(ips[i], sizeof(ips[i]), i % 2 ? "192.0.2.%d" : "2001:db8::%x", i + 1);
+	memset(&vl, 0, sizeof(vl));
+	for (i = 0; i < N; i++) {
+		char qid[16];
+		struct track_msg m;
+		long cnt[2];
+		int u = rand_r(&seed) % 3, seen[2][12];
+
+		t += (rand_r(&seed) % 5 == 0) ? SEC(rand_r(&seed) % 400) : SEC(rand_r(&seed) % 4);
+		/* one message in eight is late: up to 30 s older than the newest */
+		ts[i] = rand_r(&seed) % 8 == 0 ? t - SEC(rand_r(&seed) % 30) : t;
+		who[i] = u;
+		ipx[i] = rand_r(&seed) % 12;
+		memset(seen, 0, sizeof(seen));
+		for (k = 0; k < 2; k++) {
+			cnt[k] = 0;
+			for (j = 0; j <= i; j++)
+				if (who[j] == u && ts[j] > ts[i] - SEC(secs[k]) && ts[j] <= ts[i] &&
+				    !seen[k][ipx[j]]) {
+					seen[k][ipx[j]] = 1;
+					cnt[k]++;
+				}
+			if (cnt[k] > th[k] && !over[u][k])
+				want++;
+			over[u][k] = cnt[k] > th[k];
+		}
+		snprintf(qid, sizeof(qid), "Q%d", i);
+		m = msg(ts[i], qid, users[u], ips[ipx[i]], 1);
+		vl.n = 0;
+		cr_assert_geq(limits_message(l, &m, on_verdict, &vl), 0);
+		want -= vl.n;
+		cr_assert_eq(want, 0, "message %d: verdicts differ from brute force", i);
+	}
+	limits_free(l);
+	conf_free(c);
+}
+
+struct retired {
+	long n;      /* peaks handed over */
+	long max[2]; /* the highest of each window */
+};
+
+static void
+on_retire(void *ctx, const struct limits_peak *p)
+{
+	struct retired *r = ctx;
+
+	r->n++;
+	if (p->peak > r->max[p->win->limit == LIM_IPS])
+		r->max[p->win->limit == LIM_IPS] = p->peak;
+}
+
+/*
+ * stream - n distinct logins, one message a second each, through l; the
+ * most states and bytes l held meanwhile
+ */
+static void
+stream(struct limits *l, int n, size_t *max_states, size_t *max_bytes)
+{
+	char login[32];
+	int i;
+
+	*max_states = *max_bytes = 0;
+	for (i = 0; i < n; i++) {
+		struct track_msg m;
+
+		snprintf(login, sizeof(login), "user%d@example.com", i);
+		m = msg(SEC(i), "q", login, "192.0.2.1", 1);
+		cr_assert_geq(limits_message(l, &m, NULL, NULL), 0);
+		if (limits_size(l) > *max_states)
+			*max_states = limits_size(l);
+		if (limits_bytes(l) > *max_bytes)
+			*max_bytes = limits_bytes(l);
+	}
+}
+
+/*
+ * Bounded memory: the state of an identity whose windows have passed is
+ * freed (its peaks handed to the report first), so what limits holds
+ * follows the identities inside the windows, not those ever seen:
+ * 20,000 and 80,000 logins at the same rate peak alike.
+ */
+Test(limits, states_freed_when_their_windows_pass)
+{
+	const long w[2][3] = { { LIM_MESSAGES, 3, 600 }, { LIM_IPS, 2, 600 } };
+	struct conf *c = one_rule(BY_SASL, NULL, 2, w);
+	struct limits *l = limits_new(c), *l4 = limits_new(c);
+	struct retired r = { 0, { 0, 0 } };
+	size_t states, bytes, states4, bytes4;
+
+	limits_set_retire(l, on_retire, &r);
+	stream(l, 20000, &states, &bytes);
+	cr_expect_leq(states, 3000, "20,000 logins, 600 s windows: %zu states at most", states);
+	limits_prune(l, INT64_MAX); /* capped at the windows' clock: the last 660 s stay */
+	cr_expect_leq(limits_size(l), 661, "%zu states left", limits_size(l));
+	cr_expect_geq(limits_size(l), 600, "%zu states left", limits_size(l));
+	cr_expect_eq(r.n, 2 * (20000 - (long)limits_size(l)), "%ld peaks handed over", r.n);
+	cr_expect_eq(r.max[0], 1);
+	cr_expect_eq(r.max[1], 1);
+	{
+		struct track_msg m = msg(SEC(100000), "q", "late@example.com", NULL, 1);
+
+		cr_assert_geq(limits_message(l, &m, NULL, NULL), 0);
+	}
+	limits_prune(l, INT64_MAX);
+	cr_expect_eq(limits_size(l), 1, "a day later only the newest is held: %zu",
+	    limits_size(l));
+	cr_expect_lt(limits_bytes(l), 2000, "%zu bytes held for one state", limits_bytes(l));
+	stream(l4, 80000, &states4, &bytes4);
+	cr_expect_leq(bytes4 * 2, bytes * 3, "80,000 logins peak at %zu bytes, 20,000 at %zu",
+	    bytes4, bytes);
+	cr_expect_leq(states4, 3000, "80,000 logins: %zu states at most", states4);
+	limits_free(l);
+	limits_free(l4);
+	conf_free(c);
+}
+
+static long
+store_says(void *ctx, const char *identity)
+{
+	(void)identity;
+	return (*(long *)ctx);
+}
+
+/*
+ * The block record of an identity is dropped once its block has ended
+ * longer ago than the longest window; a repeat offender's count of
+ * blocks (what block_time_factor multiplies by) survives in a compact
+ * table, or is asked of the times source (the daemon's store).
+ */
+Test(limits, block_records_dropped_count_kept)
+{
+	const long w[1][3] = { { LIM_MESSAGES, 3, 600 } };
+	struct conf *c = one_rule(BY_SASL, NULL, 1, w);
+	struct limits *l = limits_new(c);
+	const char *alice = "sasl:alice@example.com";
+	const long burst[] = { 0, 1, 2, 3 }, later[] = { 5000, 5001, 5002, 5003 };
+	char got[256] = "";
+	long stored = 7;
+	int i;
+
+	send_alice(l, burst, 4, 0, got, sizeof(got));
+	cr_assert_str_eq(got, "m3");
+	cr_assert_eq(limits_block(l, alice, SEC(3), SEC(60)), 1);
+	for (i = 0; i < 3000; i++) { /* others' messages move the clock on and sweep */
+		struct track_msg m = msg(SEC(4 + i), "q", "bob@example.com", NULL, 1);
+
+		cr_assert_geq(limits_message(l, &m, NULL, NULL), 0);
+	}
+	limits_prune(l, INT64_MAX);
+	cr_expect_eq(limits_blocks(l), 0, "alice's record is kept after her block ended long ago");
+	cr_expect_eq(limits_block_count(l, alice), 1, "her one block is forgotten");
+	send_alice(l, later, 4, 4, got, sizeof(got));
+	cr_expect_str_eq(got, "m3 m7", "she crosses again: %s", got);
+	cr_expect_eq(limits_block(l, alice, SEC(5003), SEC(120)), 2, "her second block is her 2nd");
+	limits_set_times(l, store_says, &stored);
+	cr_expect_eq(limits_block_count(l, alice), 7, "the times source is asked");
+	limits_free(l);
+	conf_free(c);
+}

@@ -374,23 +374,78 @@ Test(track, same_qid_on_other_host_or_instance_is_another_message)
 	track_free(t);
 }
 
-Test(track, table_is_bounded)
+/*
+ * The tracker is bounded by bytes, not entries: records with 10 KB logins
+ * cost 10 KB each, so a 64 KiB cap keeps a handful of them (the oldest
+ * are evicted and counted) and hundreds of short ones.
+ */
+Test(track, table_is_bounded_by_bytes)
+{
+	static char big[10241];
+	static const struct {
+		const char *name;
+		int biglogin;
+		size_t most, least; /* records kept */
+	} tab[] = {
+		{ "10 KB logins", 1, 7, 5 },
+		{ "short logins", 0, 400, 200 },
+	};
+	struct got g;
+	char qid[16];
+	size_t k;
+	int i;
+
+	memset(big, 'a', sizeof(big) - 1);
+	for (k = 0; k < sizeof(tab) / sizeof(tab[0]); k++) {
+		struct track *t = track_new(64 * 1024, emit, &g);
+
+		memset(&g, 0, sizeof(g));
+		for (i = 0; i < 1000; i++) {
+			struct pf_event c;
+
+			snprintf(qid, sizeof(qid), "%08X", i);
+			c = client(qid, "192.0.2.1", tab[k].biglogin ? big : "alice");
+			track_event(t, &c, SEC(i));
+		}
+		cr_expect_leq(track_size(t), tab[k].most, "%s: %zu records kept", tab[k].name,
+		    track_size(t));
+		cr_expect_geq(track_size(t), tab[k].least, "%s: %zu records kept", tab[k].name,
+		    track_size(t));
+		cr_expect_leq(track_bytes(t), 64 * 1024 + (tab[k].biglogin ? 10240 + 400 : 400),
+		    "%s: %zu bytes held", tab[k].name, track_bytes(t));
+		cr_expect_eq(track_stats(t)->evicted, 1000 - track_size(t), "%s: evictions counted",
+		    tab[k].name);
+		cr_expect_eq(track_stats(t)->dropped, 1000 - track_size(t));
+		track_free(t);
+	}
+}
+
+/*
+ * When records alone cannot bring the tracker under its cap, held-back
+ * messages are emitted early (counted, not lost) and counted as evicted.
+ */
+Test(track, byte_cap_emits_held_back_messages_early)
 {
 	struct got g;
-	struct track *t = track_new(100, emit, &g);
-	char qid[16];
+	struct track *t = track_new(4096, emit, &g);
+	char qid[40][16];
 	int i;
 
 	memset(&g, 0, sizeof(g));
-	for (i = 0; i < 1000; i++) {
-		struct pf_event c;
+	for (i = 0; i < 40; i++) {
+		struct pf_event c, a;
 
-		snprintf(qid, sizeof(qid), "%08X", i);
-		c = client(qid, "192.0.2.1", "alice");
-		track_event(t, &c, SEC(i));
+		snprintf(qid[i], sizeof(qid[i]), "%08X", i);
+		c = client(qid[i], "198.51.100.7", NULL);
+		a = active(qid[i], "news@example.org", 1);
+		track_event(t, &c, SEC(5));
+		track_event(t, &a, SEC(5));
 	}
-	cr_expect_leq(track_size(t), 100);
-	cr_expect_eq(track_stats(t)->dropped, 900);
+	cr_expect_gt(g.n, 0, "no held-back message was released by the cap");
+	cr_expect_leq(track_bytes(t), 4096 + 600, "%zu bytes held", track_bytes(t));
+	cr_expect_geq(track_stats(t)->evicted, (uint64_t)g.n);
+	track_flush(t, INT64_MAX);
+	cr_expect_eq(g.n, 40, "every message counts once: %d", g.n);
 	track_free(t);
 }
 

@@ -1,11 +1,22 @@
 /*
  * NAME
  *	hmap - string-keyed open-addressing hash map (see hmap.h)
+ * SUMMARY
+ *	A power-of-two table of slots (hash, key copy, length, value), at
+ *	most 3/4 full, linear probing from hash & (cap - 1).  The hash is
+ *	SipHash-1-3 under one random key per process (proc_key, drawn at the
+ *	first hash); 0 marks an empty slot, so a hash of 0 is taken as 1.
+ *	Deletion shifts the rest of the probe chain back (no tombstones).
+ * RETURNS
+ *	See hmap.h.
+ * UNTRUSTED INPUT
+ *	Keys, copied with their length.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/hmap.h"
+#include "util/siphash.h"
 
 struct slot {
 	uint64_t hash; /* 0: empty */
@@ -20,19 +31,20 @@ struct hmap {
 	size_t count;
 };
 
-/* hmap_hash - FNV-1a 64, never 0 */
+static unsigned char proc_key[SIPHASH_KEY_LEN];
+static int proc_key_set;
+
+/* hmap_hash - SipHash-1-3 under the process's random key, never 0 */
 uint64_t
 hmap_hash(const void *key, size_t n)
 {
-	const unsigned char *p = key;
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
+	uint64_t h;
 
-	for (i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
+	if (!proc_key_set) {
+		(void)siphash_key_random(proc_key); /* a weaker key still varies per process */
+		proc_key_set = 1;
 	}
-	h ^= h >> 29;
+	h = siphash13(proc_key, key, n);
 	return (h == 0 ? 1 : h);
 }
 
@@ -142,19 +154,15 @@ hmap_get_or_add(struct hmap *m, const void *key, size_t n, int *added)
 	return (&m->s[i].val);
 }
 
-void *
-hmap_del(struct hmap *m, const void *key, size_t n)
+/* del_slot - empty slot i, shifting the rest of its probe chain back */
+static void
+del_slot(struct hmap *m, size_t i)
 {
-	size_t i = find(m, hmap_hash(key, n), key, n), j, home;
-	void *val;
+	size_t j, home;
 
-	if (m->s[i].hash == 0)
-		return (NULL);
-	val = m->s[i].val;
 	free(m->s[i].key);
 	m->s[i].hash = 0;
 	m->count--;
-	/* backward-shift deletion keeps probe chains intact */
 	j = i;
 	for (;;) {
 		j = (j + 1) & (m->cap - 1);
@@ -167,7 +175,41 @@ hmap_del(struct hmap *m, const void *key, size_t n)
 			i = j;
 		}
 	}
+}
+
+void *
+hmap_del(struct hmap *m, const void *key, size_t n)
+{
+	size_t i = find(m, hmap_hash(key, n), key, n);
+	void *val;
+
+	if (m->s[i].hash == 0)
+		return (NULL);
+	val = m->s[i].val;
+	del_slot(m, i);
 	return (val);
+}
+
+/*
+ * hmap_sweep - one pass over the table.  A deletion at i may shift a
+ * later entry of the chain into i, so i is looked at again; an entry
+ * shifted from the start of the table to its end is looked at twice,
+ * which drop() allows (see hmap.h); none is skipped.
+ */
+size_t
+hmap_sweep(struct hmap *m, int (*drop)(void *, const char *, size_t, void *), void *ctx)
+{
+	size_t i = 0, n = 0;
+
+	while (i < m->cap) {
+		if (m->s[i].hash != 0 && drop(ctx, m->s[i].key, m->s[i].n, m->s[i].val)) {
+			del_slot(m, i);
+			n++;
+			continue;
+		}
+		i++;
+	}
+	return (n);
 }
 
 size_t

@@ -2,9 +2,20 @@
  * NAME
  *	hmap - string-keyed hash map (open addressing, linear probing)
  * SUMMARY
- *	Keys are byte strings copied into the map; values are void pointers
- *	owned by the caller.  hmap_get_or_add() is the only insert; there is
- *	no per-key delete except hmap_del() (backward-shift, no tombstones).
+ *	Keys are byte strings copied into the map; values are
+ *	void pointers owned by the caller.  hmap_get_or_add() is the only
+ *	insert; hmap_del() removes one key and hmap_sweep() every key a
+ *	predicate picks (backward-shift deletion, no tombstones).
+ *	Keys are hashed with SipHash-1-3 (util/siphash) under a key drawn
+ *	from getrandom(2) once per process: keys come from the log, and an
+ *	attacker who cannot compute the hash cannot pick keys that pile up
+ *	in one probe chain (hash flooding).  So the order of hmap_each()
+ *	differs from run to run: callers that print sort first.
+ *	Uses nothing of the project but util/siphash (the lower floor).
+ * RETURNS
+ *	NULL on ENOMEM where a pointer is returned; never prints, never exits.
+ * UNTRUSTED INPUT
+ *	Keys: any bytes, NUL included, with their length.
  */
 #ifndef SG_HMAP_H
 #define SG_HMAP_H
@@ -16,6 +27,7 @@ struct hmap;
 
 struct hmap *hmap_new(void);
 void hmap_free(struct hmap *, void (*free_val)(void *));
+/* hmap_hash - the keyed hash of n bytes at key under the process's key; never 0 */
 uint64_t hmap_hash(const void *key, size_t n);
 /* hmap_get - the value for key, or NULL */
 void *hmap_get(const struct hmap *, const void *key, size_t n);
@@ -29,6 +41,14 @@ void *hmap_del(struct hmap *, const void *key, size_t n);
 size_t hmap_count(const struct hmap *);
 /* hmap_each - call cb for every entry; stops when cb returns non-zero */
 int hmap_each(const struct hmap *, int (*cb)(void *ctx, const char *key, size_t n, void *val),
+    void *ctx);
+/*
+ * hmap_sweep - remove every entry for which drop() returns non-zero (it
+ * owns the value then: free it in drop).  drop() may be called more than
+ * once for an entry it keeps, never for one it dropped; it must not
+ * change the map.  Returns the number removed.
+ */
+size_t hmap_sweep(struct hmap *, int (*drop)(void *ctx, const char *key, size_t n, void *val),
     void *ctx);
 
 #endif

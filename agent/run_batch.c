@@ -1,0 +1,272 @@
+/*
+ * NAME
+ *	run_batch - the daemon's read and commit cycle (see run_priv.h)
+ * SUMMARY
+ *	Every wake reads what the log has through the same pipeline as
+ *	`audit` (verdicts are logged and handed to enforcement as their line
+ *	is read).  A batch is one transaction that holds its messages, its
+ *	verdicts, the tracker's changed in-flight state and the log position
+ *	(a file's offset or the journal's cursor) after its last line; it
+ *	stays open across wakes and is committed once it holds DAEMON_BATCH
+ *	lines or is COMMIT_MS old (a timer), and before anything else uses
+ *	the database (run_settle: a control request, pruning, a reload, the
+ *	stop).  So a busy log costs one commit every COMMIT_MS, not one per
+ *	wake, and the programs of a verdict run at most COMMIT_MS after it,
+ *	once it is recorded.  A cluster node commits at every wake (its
+ *	cluster reads the outbox and writes the store from callbacks of its
+ *	own).  A crash loses nothing and counts nothing twice: the next start
+ *	resumes at the committed position.  A failure to write the database
+ *	stops the daemon (exit 3) with the batch rolled back; a write lock
+ *	that another process holds past the busy timeout is waited out
+ *	(busy_wait), reading nothing meanwhile.
+ * UNTRUSTED INPUT
+ *	The log's lines, through the pipeline.
+ */
+#include <stdint.h>
+#include <time.h>
+
+#include "actions/act.h"
+#include "agent/cmds.h"
+#include "agent/logsrc.h"
+#include "agent/run_priv.h"
+#include "cluster/cluster.h"
+#include "count/track.h"
+#include "store/store.h"
+#include "util/ev.h"
+#include "util/log.h"
+
+#define BUSY_FIRST_MS 1000 /* waits between tries while another process holds the database */
+#define BUSY_MAX_MS 30000
+
+/* kv_put / kv_del - the tracker's state into the store, inside the batch */
+static int
+kv_put(void *ctx, int ns, const void *k, size_t kn, const void *v, size_t vn)
+{
+	struct daemon *d = ctx;
+	char err[256];
+
+	if (store_kv_put(d->store, ns, k, kn, v, vn, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+kv_del(void *ctx, int ns, const void *k, size_t kn)
+{
+	struct daemon *d = ctx;
+	char err[256];
+
+	if (store_kv_del(d->store, ns, k, kn, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return (-1);
+	}
+	return (0);
+}
+
+static const struct track_persist_ops kv_ops = { kv_put, kv_del };
+
+/* run_fail_stop - a batch could not be committed: roll it back and stop */
+void
+run_fail_stop(struct daemon *d, const char *what)
+{
+	d->in_txn = 0;
+	store_rollback(d->store);
+	log_warnx("%s; stopping without the last batch (it is read again at the next start)", what);
+	d->exit_code = EXIT_RUNTIME;
+	ev_stop(d->ev);
+}
+
+/* commit - close the batch: tracker state, cursor, commit */
+static int
+commit(struct daemon *d)
+{
+	char err[512];
+
+	if (d->pl.failed) {
+		run_fail_stop(d, d->pl.err);
+		return (-1);
+	}
+	if (track_persist(d->pl.track, &kv_ops, d) < 0) {
+		run_fail_stop(d, "saving the tracker state failed");
+		return (-1);
+	}
+	d->in_txn = 0;
+	if (logsrc_save(d->src, d->store, err, sizeof(err)) < 0 ||
+	    store_commit(d->store, err, sizeof(err)) < 0) {
+		run_fail_stop(d, err);
+		return (-1);
+	}
+	if (d->act != NULL)
+		act_kick(d->act); /* what the batch decided, now that it is recorded */
+	if (d->cluster != NULL)
+		cluster_kick(d->cluster); /* cluster: the outbox to PostgreSQL */
+	return (0);
+}
+
+void
+run_on_log(struct ev *ev, int fd, int events, void *ctx)
+{
+	(void)ev;
+	(void)fd;
+	(void)events;
+	run_read_log(ctx);
+}
+
+/* on_busy_retry - the wait is over: follow the log again and try */
+static void
+on_busy_retry(struct ev *ev, int id, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	(void)id;
+	if (ev_add_fd(ev, logsrc_fd(d->src), EV_READ, run_on_log, d) < 0) {
+		log_warn("event loop");
+		d->exit_code = EXIT_RUNTIME;
+		ev_stop(ev);
+		return;
+	}
+	run_read_log(d);
+}
+
+/*
+ * busy_wait - another process has held the database's write lock past
+ * the busy timeout (a backup, sqlite3 by hand): not a reason to stop.
+ * The log is left alone (its wake-ups too, or they would spin) and tried
+ * again after a wait that doubles up to BUSY_MAX_MS; nothing was read, so
+ * nothing is lost.  Standard input from a file has no wake-ups: the
+ * caller's loop tries again after the busy timeout.
+ */
+static void
+busy_wait(struct daemon *d, const char *err)
+{
+	d->busy_ms = d->busy_ms == 0       ? BUSY_FIRST_MS
+	    : d->busy_ms * 2 > BUSY_MAX_MS ? BUSY_MAX_MS
+					   : d->busy_ms * 2;
+	if (d->busy_since == 0)
+		d->busy_since = time(NULL);
+	log_warnx("%s: another process has held it for over %d s; not stopping: trying again "
+		  "in %d s",
+	    err, STORE_BUSY_MS / 1000, d->busy_ms / 1000);
+	if (d->stdin_file)
+		return;
+	(void)ev_del_fd(d->ev, logsrc_fd(d->src));
+	if (ev_add_timer(d->ev, (uint64_t)d->busy_ms, 0, on_busy_retry, d) < 0) {
+		log_warn("event loop");
+		d->exit_code = EXIT_RUNTIME;
+		ev_stop(d->ev);
+	}
+}
+
+/* begin - a batch of ours: 0; else -1 after stopping, or waiting when the database is busy */
+static int
+begin(struct daemon *d)
+{
+	char err[512];
+	int rc;
+
+	if (d->in_txn)
+		return (0);
+	if ((rc = store_begin(d->store, err, sizeof(err))) == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		d->in_txn = 1;
+		d->txn_lines = 0;
+		d->txn_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		if (d->busy_since != 0)
+			log_info("%s: ours again after %lld s; reading the log on", d->conf->state,
+			    (long long)(time(NULL) - d->busy_since));
+		d->busy_ms = 0;
+		d->busy_since = 0;
+		return (0);
+	}
+	if (rc == STORE_BUSY)
+		busy_wait(d, err);
+	else
+		run_fail_stop(d, err);
+	return (-1);
+}
+
+/* run_settle - commit the open batch, if any, before something else uses the database; 0 or -1 */
+int
+run_settle(struct daemon *d)
+{
+	return (d->in_txn ? commit(d) : 0);
+}
+
+/* run_on_commit - the open batch is COMMIT_MS old */
+void
+run_on_commit(struct ev *ev, int id, void *ctx)
+{
+	ev_reset_timer(ev, id, 86400000); /* kept for run_read_log() to re-arm ("never") */
+	(void)run_settle(ctx);
+}
+
+/*
+ * run_read_log - read what the log has into the open batch (begun if none):
+ * commit it when full (then read on) or COMMIT_MS old, else leave it
+ * open for the commit timer
+ */
+void
+run_read_log(struct daemon *d)
+{
+	struct timespec ts;
+	char err[512];
+	long n, want;
+	int64_t age;
+
+	do {
+		if (begin(d) < 0)
+			return;
+		want = DAEMON_BATCH - d->txn_lines;
+		if ((n = logsrc_read(d->src, (size_t)want, err, sizeof(err))) < 0) {
+			log_warnx("%s", err);
+			n = 0;
+		}
+		d->txn_lines += n;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		age = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - d->txn_ms;
+		/*
+		 * A cluster node commits at every wake, as before: the cluster's
+		 * own callbacks read the outbox and begin transactions of their
+		 * own, and must never meet an open batch (cluster/cluster.c)
+		 */
+		if (d->txn_lines >= DAEMON_BATCH || d->txn_lines == 0 || age >= COMMIT_MS ||
+		    d->stdin_file || d->cluster != NULL) {
+			if (commit(d) < 0)
+				return;
+		} else if (d->txn_lines == n) /* the batch began with this read */
+			ev_reset_timer(d->ev, d->commit_timer, (uint64_t)(COMMIT_MS - age));
+		run_note_trust(d);
+		if (n > 0 && track_held(d->pl.track) > 0)
+			ev_reset_timer(d->ev, d->idle_timer, IDLE_FLUSH_MS);
+	} while (n >= want);
+	if (logsrc_eof(d->src)) {
+		log_info("end of standard input");
+		ev_stop(d->ev);
+	}
+}
+
+/* run_on_idle - the log has been quiet for the link window: release held messages */
+void
+run_on_idle(struct ev *ev, int id, void *ctx)
+{
+	struct daemon *d = ctx;
+
+	/* keep the one-shot timer alive for run_read_log() to re-arm (a day is "never") */
+	if (ev != NULL)
+		ev_reset_timer(ev, id, 86400000);
+	if (track_held(d->pl.track) == 0)
+		return;
+	if (d->busy_since != 0) { /* the database is not ours yet: again later */
+		if (ev != NULL)
+			ev_reset_timer(ev, id, IDLE_FLUSH_MS);
+		return;
+	}
+	if (begin(d) < 0)
+		return;
+	track_flush(d->pl.track, INT64_MAX);
+	commit(d);
+}
