@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/procstat.h"
+
 #define MAXQ 4000000
 
 struct qt {
@@ -119,33 +121,9 @@ drain(int fd, char *buf, size_t *have, size_t cap)
 static double
 cpu_s(pid_t pid)
 {
-	char path[64], buf[1024], *p, *end;
-	unsigned long long v[2];
-	size_t n;
-	int f, i;
-	FILE *fp;
+	long long t = procstat_ticks(pid);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return (-1);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	/* after the command's ")": state is field 3, utime 14, stime 15 */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return (-1);
-	p++;
-	for (f = 3, i = 0; f <= 15 && *p != '\0'; f++) {
-		while (*p == ' ')
-			p++;
-		if (f >= 14)
-			v[i++] = strtoull(p, &end, 10);
-		while (*p != ' ' && *p != '\0')
-			p++;
-	}
-	if (i != 2)
-		return (-1);
-	return ((double)(v[0] + v[1]) / (double)sysconf(_SC_CLK_TCK));
+	return (t < 0 ? -1 : (double)t / (double)sysconf(_SC_CLK_TCK));
 }
 
 /*

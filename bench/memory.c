@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/procstat.h"
+
 /* now_s - the monotonic clock, seconds */
 static double
 now_s(void)
@@ -172,34 +174,6 @@ offset(const char *sg, const char *conf)
 	return (strtoll(p + 10, NULL, 10));
 }
 
-/* cpu_ticks - user + system time of pid, clock ticks; -1 if unknown */
-static long long
-cpu_ticks(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ut, st;
-	FILE *fp;
-	size_t n;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if ((fp = fopen(path, "r")) == NULL)
-		return (-1);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	/* fields 14 and 15, after the ")" that ends the command name */
-	if ((p = strrchr(buf, ')')) == NULL)
-		return (-1);
-	for (i = 0; i < 12 && p != NULL; i++)
-		p = strchr(p + 1, ' ');
-	if (p == NULL)
-		return (-1);
-	ut = strtoull(p + 1, &p, 10);
-	st = strtoull(p, NULL, 10);
-	return ((long long)(ut + st));
-}
-
 /* hwm - VmHWM of pid in KiB, -1 if unknown */
 static long
 hwm(pid_t pid)
@@ -268,15 +242,16 @@ main(int argc, char **argv)
 	 * afterwards, once the peak is taken
 	 */
 	for (idle = 0; idle < 5;) {
-		long long ticks = cpu_ticks(pid);
+		long long ticks = procstat_ticks(pid);
 
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			fprintf(stderr, "memory: the daemon stopped; see %s\n", errp);
 			return (1);
 		}
 		usleep(100000);
-		idle =
-		    rchar(pid) >= (long long)st.st_size && cpu_ticks(pid) == ticks ? idle + 1 : 0;
+		idle = rchar(pid) >= (long long)st.st_size && procstat_ticks(pid) == ticks
+		    ? idle + 1
+		    : 0;
 	}
 	t1 = now_s() - 0.5;
 	kib = hwm(pid);
