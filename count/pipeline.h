@@ -90,7 +90,7 @@ struct pipeline {
 	uint64_t in_lines, in_unparsed;
 	int64_t in_first_us, in_last_us;
 	uint64_t in_gap_lines, in_gap_unparsed; /* untimed lines since the last timed one */
-	int in_prev; /* last timed line: 0 none yet, 1 inside, 2 outside */
+	int in_prev;      /* last timed line: 0 none yet, 1 inside, 2 outside */
 	struct msgid ids; /* the identities of the message at hand */
 	/* time not trusted blindly (see above) */
 	int64_t max_skew_us;        /* 0: log time trusted */
