@@ -60,4 +60,7 @@ void *act_slot(struct hmap *m, const char *key, size_t size);
 /* act_text_check - b was cut (ENOMEM or past its maximum): say so, naming what */
 void act_text_check(struct act *, const struct buf *b, const char *what);
 
+/* blockline.c: the block's log line and one block-ip line per address */
+void act_block_line(struct act *a, const char *identity, const char *rule, const char *list);
+
 #endif
