@@ -307,6 +307,11 @@ audit_open(struct audit *a)
 		fprintf(stderr, "sendguard: audit: %s\n", err);
 		return (EXIT_RUNTIME);
 	}
+	/* a new --state file: its look-up indexes made once, at the end (cmd_audit) */
+	if (a->state != NULL && store_bulk_begin(a->store, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sendguard: audit: %s\n", err);
+		return (EXIT_RUNTIME);
+	}
 	if ((a->rep = report_new(a->conf)) == NULL || report_set_filter(a->rep, &a->filter) < 0) {
 		fprintf(stderr, "sendguard: audit: out of memory\n");
 		return (EXIT_RUNTIME);
@@ -488,6 +493,7 @@ int
 cmd_audit(int argc, char **argv)
 {
 	struct audit a;
+	char err[512];
 	size_t k;
 	int i, rc;
 
@@ -506,6 +512,11 @@ cmd_audit(int argc, char **argv)
 		}
 		if (rc == 0)
 			rc = audit_report(&a);
+		if (a.store != NULL && (rc == 0 || rc == EXIT_OVERRUN) &&
+		    store_bulk_end(a.store, err, sizeof(err)) < 0) {
+			fprintf(stderr, "sendguard: audit: %s\n", err);
+			rc = EXIT_RUNTIME;
+		}
 	}
 	if (a.pl_ok)
 		pipeline_free(&a.pl);

@@ -870,6 +870,22 @@ migrate(struct store *s, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	return s->readonly || s->memory ? 0 : store_bulk_heal(s, err, errlen);
+}
+
+/*
+ * store_file_indexes - run every step's file_sql, in order, in the open
+ * transaction: the indexes store_bulk_begin() dropped (store_bulk.c)
+ */
+int
+store_file_indexes(struct store *s, char *err, size_t errlen)
+{
+	int v;
+
+	for (v = 0; v < SCHEMA_LATEST; v++)
+		if (migrations[v].file_sql != NULL &&
+		    run_sql(s, migrations[v].file_sql, "create indexes", err, errlen) < 0)
+			return -1;
 	return 0;
 }
 
@@ -950,6 +966,7 @@ store_open(struct store **out, const char *path, int readonly, char *err, size_t
 void
 store_close(struct store *s)
 {
+	char berr[256];
 	int i;
 
 	if (s == NULL)
@@ -957,6 +974,7 @@ store_close(struct store *s)
 	if (s->db != NULL) {
 		if (!sqlite3_get_autocommit(s->db))
 			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)store_bulk_end(s, berr, sizeof(berr)); /* a bulk load left open */
 		for (i = 0; i < ST_COUNT; i++)
 			(void)sqlite3_finalize(s->st[i]);
 		(void)sqlite3_close(s->db);

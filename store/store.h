@@ -90,6 +90,21 @@ int store_commit(struct store *, char *err, size_t errlen);
 /* store_rollback - 0 also when no batch is open (SQLite may have ended it) */
 int store_rollback(struct store *);
 
+/*
+ * store_bulk_begin - before filling a new (empty) state file in one go
+ * (audit --state): drop the indexes that serve look-ups by identity
+ * (status, explain, enforcement), which cost most of the insert time,
+ * and return 1; store_bulk_end() makes them again, once, over every row.
+ * 0 (nothing dropped) for memory, a read-only store, or one that holds
+ * messages already; -1 with err.  Call both outside a batch.  A load cut
+ * short leaves the file without them until its next writable open,
+ * which makes them; store_close() makes them when store_bulk_end() was
+ * not called.
+ */
+int store_bulk_begin(struct store *, char *err, size_t errlen);
+/* store_bulk_end - make the indexes store_bulk_begin() dropped; 0 (also when none) or -1 */
+int store_bulk_end(struct store *, char *err, size_t errlen);
+
 /* store_schema_version - PRAGMA user_version after migration, -1 on error */
 int store_schema_version(struct store *);
 

@@ -136,7 +136,17 @@ struct store {
 	sqlite3_stmt *st[ST_COUNT];      /* prepared on first use, kept until close */
 	unsigned char walking[ST_COUNT]; /* st[i] is stepping through a walk */
 	char notes[1024];                /* what opening changed on disk (store_notes) */
+	int bulk;                        /* store_bulk_begin() dropped the file indexes */
 };
+
+/*
+ * store_file_indexes - the indexes only a file has (every migration's
+ * file_sql), made in the open transaction (store.c); store_bulk_heal() -
+ * make them when a bulk load was cut short and left none (store_bulk.c).
+ * 0 or -1 with err.
+ */
+int store_file_indexes(struct store *s, char *err, size_t errlen);
+int store_bulk_heal(struct store *s, char *err, size_t errlen);
 
 /*
  * store_file_check - the checks before SQLite opens a file (store_file.c):
