@@ -6,7 +6,7 @@
  *	`sendguard audit --state FILE` writes every message of a log into a
  *	file in one go, and nothing reads them back while it does.  A file's
  *	indexes by login, sender, client address, uid and queue ID (the
- *	file_sql of store.c's migrations: what status, explain and
+ *	file_sql of the migrations (store_schema.c): what status, explain and
  *	enforcement look up) cost most of that write time when kept up to
  *	date row by row.  store_bulk_begin() drops them from a file that
  *	holds no message yet, store_bulk_end() makes them again from the

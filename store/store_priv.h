@@ -370,4 +370,15 @@ extern const struct store_map *const store_msg_map;
 int store_ident_vals(const char *identity, int64_t arg2, struct store_val v[2],
     enum ident_kind *kind, char *err, size_t errlen);
 
+/*
+ * store_schema.c: store_migrations[i] takes a database from user_version
+ * i to i+1 (sql for every database, file_sql only for files); there are
+ * store_nmigrations steps
+ */
+struct store_migration {
+	const char *sql, *file_sql;
+};
+extern const struct store_migration store_migrations[];
+extern const int store_nmigrations;
+
 #endif
