@@ -12,27 +12,16 @@
  *	Nothing: the lines go to act_say().
  * UNTRUSTED INPUT
  *	The identity and the client list come from the log: the identity is
- *	escaped to one word, and only what inet_pton() takes as an IPv4 or
+ *	escaped to one word, and only what ident_ip() takes as an IPv4 or
  *	IPv6 address is written as an address.
  */
-#include <arpa/inet.h>
 #include <string.h>
 
 #include "actions/act_int.h"
 #include "count/clients.h"
 #include "util/buf.h"
 #include "util/esc.h"
-
-/* ip_ok - s is an IPv4 or IPv6 address as written in a log (an "ipv6:" prefix allowed) */
-static int
-ip_ok(const char *s)
-{
-	unsigned char a[16];
-
-	if (strncmp(s, "ipv6:", 5) == 0)
-		s += 5;
-	return (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1);
-}
+#include "util/ident.h"
 
 /*
  * block_ips - the addresses of list ("a,b,...") that are addresses, into
@@ -42,6 +31,7 @@ static const char *
 block_ips(const char *list, struct buf *out)
 {
 	const char *p, *end;
+	unsigned char a[16];
 	char ip[64];
 	size_t n;
 
@@ -56,7 +46,7 @@ block_ips(const char *list, struct buf *out)
 			continue;
 		memcpy(ip, p, n);
 		ip[n] = '\0';
-		if (ip_ok(ip))
+		if (ident_ip(ip, a))
 			buf_addf(out, "%s%s", out->len ? "," : "", ip);
 	}
 	return (out->len ? buf_str(out) : "-");

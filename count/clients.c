@@ -17,6 +17,7 @@
 #include "util/arr.h"
 #include "util/buf.h"
 #include "util/hmap.h"
+#include "util/ident.h"
 #include "count/clients.h"
 
 struct cset {
@@ -90,11 +91,12 @@ int
 clients_add(struct clients *c, const char *identity, const char *ip, int64_t t)
 {
 	size_t n = ip != NULL ? strlen(ip) : 0, i, old = 0;
+	unsigned char a[16];
 	struct clients_ip *ne, *e;
 	struct cset *cs;
 
-	if (n == 0 || n >= CLIENTS_IP_MAX)
-		return (0);
+	if (n == 0 || n >= CLIENTS_IP_MAX || !ident_ip(ip, a))
+		return (0); /* "unknown", or text a forged line put there */
 	if ((cs = cset_get(c, identity)) == NULL)
 		return (-1);
 	for (i = 0; i < cs->n; i++) {

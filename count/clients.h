@@ -19,9 +19,10 @@
  * RETURNS
  *	-1 on ENOMEM where an int is returned; never prints, never exits.
  * UNTRUSTED INPUT
- *	Identities and addresses come from the log: an address longer than
- *	CLIENTS_IP_MAX - 1 bytes (no IP address is) is not kept; both are
- *	map keys or copied with their lengths, never interpreted.
+ *	Identities and addresses come from the log: only what ident_ip()
+ *	takes for an IPv4 or IPv6 address is kept (a forged "client=" cannot
+ *	put a comma-separated list into %a or the block line), at most
+ *	CLIENTS_IP_MAX - 1 bytes; identities are map keys, never interpreted.
  */
 #ifndef SG_CLIENTS_H
 #define SG_CLIENTS_H

@@ -26,8 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
-
 #include "util/arr.h"
 #include "util/hmap.h"
 #include "count/clients.h"
@@ -150,14 +148,7 @@ addr_get(struct limits *l, const char *s, int *oom)
 	unsigned char a[ADDR_LEN];
 	const struct sname *sn;
 
-	if (s == NULL || s[0] == '\0')
-		return (NULL);
-	if (strncasecmp(s, "ipv6:", 5) == 0)
-		s += 5;
-	memset(a, 0, sizeof(a));
-	if (inet_pton(AF_INET, s, a + 12) == 1) {
-		a[10] = a[11] = 0xff;
-	} else if (inet_pton(AF_INET6, s, a) != 1)
+	if (!ident_ip(s, a))
 		return (NULL);
 	if ((sn = sname_get(l->addrs, (const char *)a, sizeof(a))) == NULL)
 		*oom = 1;

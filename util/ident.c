@@ -2,7 +2,9 @@
  * NAME
  *	ident - identities (see ident.h)
  */
+#include <arpa/inet.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/ident.h"
 
@@ -101,4 +103,20 @@ ident_domain(const char *addr)
 	if (addr == NULL || (at = strrchr(addr, '@')) == NULL || at[1] == '\0')
 		return (NULL);
 	return (at + 1);
+}
+
+/* ident_ip - see ident.h */
+int
+ident_ip(const char *s, unsigned char a[16])
+{
+	if (s == NULL || s[0] == '\0')
+		return (0);
+	if (strncasecmp(s, "ipv6:", 5) == 0)
+		s += 5;
+	memset(a, 0, 16);
+	if (inet_pton(AF_INET, s, a + 12) == 1) {
+		a[10] = a[11] = 0xff;
+		return (1);
+	}
+	return (inet_pton(AF_INET6, s, a) == 1);
 }

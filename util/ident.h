@@ -65,4 +65,11 @@ int ident_fold(const char *in, char *out, size_t outlen, const char **why);
  */
 const char *ident_domain(const char *addr);
 
+/*
+ * ident_ip - s is an IPv4 or IPv6 address as a log writes it (an "ipv6:"
+ * prefix allowed, any case); 1 with its 16 bytes in a (IPv4 as
+ * ::ffff:a.b.c.d, so equal addresses have equal bytes), 0 if it is not one
+ */
+int ident_ip(const char *s, unsigned char a[16]);
+
 #endif

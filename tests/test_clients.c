@@ -1,0 +1,65 @@
+/*
+ * NAME
+ *	test_clients - the client addresses kept per identity (count/clients)
+ *	and the one address reader they share with the limits and the block
+ *	line (util/ident ident_ip)
+ * SUMMARY
+ *	What reaches %a, explain, status and the block line is only ever a
+ *	list of real addresses: text a forged client= line puts between the
+ *	brackets (a comma-separated list, "unknown", a word) is not kept.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "count/clients.h"
+#include "util/ident.h"
+
+struct ipcase {
+	const char *in;
+	int ok;
+};
+
+Test(clients, ident_ip_takes_addresses_only)
+{
+	static const struct ipcase rows[] = {
+		{ "192.0.2.7", 1 },
+		{ "2001:db8::7", 1 },
+		{ "ipv6:2001:db8::7", 1 },
+		{ "IPv6:::1", 1 },
+		{ "unknown", 0 },
+		{ "", 0 },
+		{ "192.0.2.7,203.0.113.9", 0 },
+		{ "192.0.2.256", 0 },
+		{ "ipv6:192.0.2.7x", 0 },
+	};
+	unsigned char a[16], b[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		cr_expect_eq(ident_ip(rows[i].in, a), rows[i].ok, "%s", rows[i].in);
+	cr_assert_eq(ident_ip("ipv6:2001:DB8::7", a), 1);
+	cr_assert_eq(ident_ip("2001:db8:0::7", b), 1);
+	cr_expect_eq(memcmp(a, b, 16), 0, "one address, two spellings, the same bytes");
+	cr_assert_eq(ident_ip("192.0.2.7", a), 1);
+	cr_expect_eq(a[10], 0xff, "IPv4 as ::ffff:a.b.c.d");
+	cr_expect_eq(a[15], 7);
+}
+
+Test(clients, a_forged_address_list_is_not_kept)
+{
+	struct clients *c = clients_new();
+	struct clients_ip out[CLIENTS_MAX];
+	char text[CLIENTS_TEXT_MAX];
+	int cut;
+	size_t n;
+
+	cr_assert_not_null(c);
+	cr_assert_eq(clients_add(c, "sasl:alice@example.com", "192.0.2.7", 1000000), 0);
+	cr_assert_eq(clients_add(c, "sasl:alice@example.com", "192.0.2.7,203.0.113.9", 2000000), 0);
+	cr_assert_eq(clients_add(c, "sasl:alice@example.com", "unknown", 3000000), 0);
+	cr_assert_eq(clients_add(c, "sasl:alice@example.com", "2001:db8::7", 4000000), 0);
+	n = clients_list(c, "sasl:alice@example.com", 0, 5000000, out, &cut);
+	cr_assert_eq(n, 2, "only the two real addresses: %zu", n);
+	cr_expect_str_eq(clients_join(out, n, cut, text, sizeof(text)), "2001:db8::7,192.0.2.7");
+	clients_free(c);
+}
