@@ -171,6 +171,13 @@ static const struct {
 	[ST_ADD_BOUNCE] = { "save bounce",
 	    "INSERT INTO bounces (" BOUNCE_COLS
 	    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)" },
+	/* a bulk load (store_bulk.c): a message written once, its id and outcomes given */
+	[ST_BULK_MSG] = { "add message",
+	    "INSERT INTO messages (" MSG_COLS ", removed_us, delivered, deferred, bounced, id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)" },
+	[ST_BULK_HAS] = { "add message",
+	    "SELECT EXISTS (SELECT 1 FROM messages WHERE time_us = ?1 AND queue_id = ?2"
+	    " AND host IS ?3 AND instance IS ?4)" },
 	[ST_EACH_BOUNCE] = { "read bounces",
 	    "SELECT " BOUNCE_COLS " FROM bounces WHERE time_us >= ?1 ORDER BY time_us, id" },
 	[ST_PRUNE_BOUNCE] = { "prune bounces", "DELETE FROM bounces WHERE time_us < ?1" },
@@ -868,6 +875,9 @@ store_begin(struct store *s, char *err, size_t errlen)
 int
 store_commit(struct store *s, char *err, size_t errlen)
 {
+	if (s->load != NULL && !sqlite3_get_autocommit(s->db) &&
+	    store_bulk_flush(s, err, errlen) < 0)
+		return -1;
 	return batch_step(s, ST_COMMIT, 1, "no transaction is open", err, errlen);
 }
 
@@ -878,6 +888,7 @@ store_commit(struct store *s, char *err, size_t errlen)
 int
 store_rollback(struct store *s)
 {
+	store_bulk_drop(s);
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
 	return store_run(s, ST_ROLLBACK, NULL, 0, NULL, 0);

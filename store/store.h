@@ -99,7 +99,11 @@ int store_rollback(struct store *);
  * messages already; -1 with err.  Call both outside a batch.  A load cut
  * short leaves the file without them until its next writable open,
  * which makes them; store_close() makes them when store_bulk_end() was
- * not called.
+ * not called.  In between, a message added inside a batch is kept in
+ * memory and written once, with the outcomes added to it meanwhile,
+ * when the batch commits (store_bulk.c): after each store_commit() the
+ * file holds the same rows as without a bulk load, but a read inside
+ * the batch does not see the messages of the batch.
  */
 int store_bulk_begin(struct store *, char *err, size_t errlen);
 /* store_bulk_end - make the indexes store_bulk_begin() dropped; 0 (also when none) or -1 */

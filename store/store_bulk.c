@@ -1,35 +1,107 @@
 /*
  * NAME
- *	store_bulk - fill a new state file without upkeep of its look-up
- *	indexes, and make them once at the end
+ *	store_bulk - fill a new state file in one go: without upkeep of its
+ *	look-up indexes, and each message written once with its outcomes
  * SUMMARY
  *	`sendguard audit --state FILE` writes every message of a log into a
- *	file in one go, and nothing reads them back while it does.  A file's
- *	indexes by login, sender, client address, uid and queue ID (the
- *	file_sql of the migrations (store_schema.c): what status, explain and
- *	enforcement look up) cost most of that write time when kept up to
- *	date row by row.  store_bulk_begin() drops them from a file that
- *	holds no message yet, store_bulk_end() makes them again from the
- *	same SQL over the finished table, so the file ends with exactly the
- *	schema a daemon makes (sqlite_master holds the same text).  The
- *	messages_time index stays: the delivery outcomes find their message
- *	through it while the load runs.
+ *	file in one go, and nothing reads them back while it does.  Two
+ *	costs of the daemon's way of writing are left out then, and the
+ *	file ends with the same rows and the same schema.
  *
+ *	The indexes.  A file's indexes by login, sender, client address,
+ *	uid and queue ID (the file_sql of the migrations (store_schema.c):
+ *	what status, explain and enforcement look up) cost most of the
+ *	write time when kept up to date row by row.  store_bulk_begin()
+ *	drops them from a file that holds no message yet, store_bulk_end()
+ *	makes them again from the same SQL over the finished table, so the
+ *	file ends with exactly the schema a daemon makes (sqlite_master
+ *	holds the same text).  The messages_time index stays: the delivery
+ *	outcomes of messages already written find their row through it.
  *	Both steps are one transaction each, so a file has all of the
  *	indexes or none.  A load cut short (killed, out of disk) leaves none:
  *	store_bulk_heal(), at every writable open, makes them then; readers
  *	in the meantime get the same answers, only slower.
+ *
+ *	The outcomes.  The daemon inserts a message and then, for each of
+ *	its delivery lines, UPDATEs its row.  In a bulk load a message added
+ *	inside a batch is kept back instead (store_bulk_add()), the outcomes
+ *	of the batch are summed on it in memory (store_bulk_outcome()), and
+ *	its row is inserted once, with its sums, before the batch commits
+ *	(store_bulk_flush(), from store_commit()), or earlier when
+ *	BULK_PEND_MAX messages are kept back (the oldest goes).  An outcome
+ *	of a message already written is the usual UPDATE: most outcomes come
+ *	within seconds of their message, so only those of the last messages
+ *	of a batch are.  A message is not written when its queue file is
+ *	removed: a content filter's copy delivers it after that (amavis: a
+ *	quarter of the deliveries of the bench log), so that wrote half of
+ *	the outcomes as UPDATEs.  Every commit leaves the file with the rows
+ *	the daemon's way leaves: each message with the id it would have had
+ *	(ids are given, counted from the empty table) and the sums of its
+ *	outcomes so far.  A rollback forgets what was kept back
+ *	(store_bulk_drop()), as it does the rows.
+ *
+ *	One outcome UPDATEs every row of its key (host, instance, queue ID,
+ *	time).  So a message is kept back only while it is the one row of
+ *	its key: one whose key the file holds already (a reused queue ID in
+ *	the same microsecond) is written at once, and one whose key is kept
+ *	back already makes that one written first.  Messages without a
+ *	queue ID, which no outcome names, are written at once.
  * RETURNS
  *	0 or 1 (store_bulk_begin: whether it dropped them), or -1 with
  *	"path: what: sqlite message" in err.  Never prints, never exits.
  * UNTRUSTED INPUT
- *	None: every statement here is constant text.
+ *	Hosts, instances, queue IDs and identities from the log: copied with
+ *	their lengths, hashed as map keys (util/hmap, keyed SipHash) and
+ *	bound as parameters.  The SQL here is constant text.
  */
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
 #include "store/store_priv.h"
+#include "util/hmap.h"
+
+#define BULK_PEND_MAX 4096 /* messages kept back at most */
+#define BULK_KEY_MAX 768   /* host, instance, queue ID and their NULs */
+
+/* One message kept back: its row as it will be written. */
+struct bulk_msg {
+	struct bulk_msg *prev, *next; /* kept back, oldest first */
+	struct store_msg m;           /* strings in data */
+	int64_t n[3];                 /* delivered, deferred, bounced (enum store_status) */
+	int64_t id;
+	size_t klen; /* the key: data[0..klen) */
+	char data[]; /* host\0instance\0queue_id\0, sasl\0, sender\0, client_ip\0 */
+};
+
+/* What a bulk load keeps back. */
+struct bulk_load {
+	struct hmap *ix; /* key (host\0instance\0queue_id) -> struct bulk_msg */
+	struct bulk_msg *head, *tail;
+	size_t n;
+	int64_t next_id; /* the id of the next message; 0: to be read from the file */
+	int64_t max_us;  /* the newest time of a message written (INT64_MIN: none) */
+};
+
+/*
+ * bulk_row - a message row of ST_BULK_MSG: the columns of ST_ADD_MSG,
+ * then its outcomes and its id
+ */
+struct bulk_row {
+	struct store_msg m;
+	int64_t delivered, deferred, bounced, id;
+};
+
+#define SC_ROW struct bulk_row
+static const struct store_col bulk_cols[] = { SC_I64(m.time_us), SC_STR(m.host, SW_OPT),
+	SC_STR(m.instance, SW_OPT), SC_STR(m.queue_id, SW_OPT), SC_STR(m.sasl, SW_OPT),
+	SC_STR(m.sender, SW_OPT), SC_STR(m.client_ip, SW_OPT), SC_LONG_OPT(m.uid, -1),
+	SC_LONG(m.nrcpt), SC_I64_OPT(m.removed_us, 0), SC_I64(delivered), SC_I64(deferred),
+	SC_I64(bounced), SC_I64(id) };
+#undef SC_ROW
+static const struct store_map bulk_map = { SK_MSG, bulk_cols, STORE_NVAL(bulk_cols) };
 
 /*
  * The file_sql indexes by name, for dropping them and for telling whether
@@ -74,6 +146,8 @@ count(struct store *s, const char *sql, char *err, size_t errlen)
 	(void)sqlite3_finalize(st);
 	return n;
 }
+
+static void bulk_free(struct store *s);
 
 /* finish - commit, or roll back and give -1 when rc < 0 already */
 static int
@@ -132,6 +206,13 @@ store_bulk_begin(struct store *s, char *err, size_t errlen)
 	if (finish(s, exec(s, drop_sql, "bulk load", err, errlen), err, errlen) < 0)
 		return -1;
 	s->bulk = 1;
+	if ((s->load = calloc(1, sizeof(*s->load))) == NULL || (s->load->ix = hmap_new()) == NULL) {
+		free(s->load);
+		s->load = NULL;
+		return store_seterr(err, errlen, "%s: bulk load: out of memory", s->path);
+	}
+	s->load->next_id = 1; /* the table is empty */
+	s->load->max_us = INT64_MIN;
 	return 1;
 }
 
@@ -147,6 +228,7 @@ store_bulk_end(struct store *s, char *err, size_t errlen)
 			    s->path);
 		return -1;
 	}
+	bulk_free(s); /* what is kept back now was never committed */
 	if (make_if_none(s, err, errlen) < 0)
 		return -1;
 	s->bulk = 0;
@@ -158,4 +240,249 @@ int
 store_bulk_heal(struct store *s, char *err, size_t errlen)
 {
 	return make_if_none(s, err, errlen) < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------ the messages kept back */
+
+/* bulk_key - host\0instance\0queue_id\0 of m into buf; its length, 0 without a queue ID */
+static size_t
+bulk_key(char *buf, size_t size, const char *host, const char *instance, const char *qid)
+{
+	const char *part[3] = { host, instance, qid };
+	size_t len = 0, n;
+	int i;
+
+	if (qid == NULL || qid[0] == '\0')
+		return 0;
+	for (i = 0; i < 3; i++) {
+		/* NULL and "" are both SQL NULL (sv_opt), so both are "" here */
+		n = part[i] != NULL ? strlen(part[i]) : 0;
+		if (n + 1 > size - len)
+			return 0;
+		if (n > 0)
+			memcpy(buf + len, part[i], n);
+		buf[len + n] = '\0';
+		len += n + 1;
+	}
+	return len;
+}
+
+/* bulk_str - copy s (NULL stays NULL) to *pp; the copy */
+static const char *
+bulk_str(char **pp, const char *s)
+{
+	size_t n;
+	char *d = *pp;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	memcpy(d, s, n);
+	*pp += n;
+	return d;
+}
+
+/* bulk_next_id - the id the next message gets; -1 with err */
+static int64_t
+bulk_next_id(struct store *s, char *err, size_t errlen)
+{
+	struct bulk_load *L = s->load;
+
+	if (L->next_id == 0 &&
+	    (L->next_id = count(s, "SELECT coalesce(max(id), 0) + 1 FROM messages", err, errlen)) <
+		0) {
+		L->next_id = 0;
+		return -1;
+	}
+	return L->next_id++;
+}
+
+/* bulk_insert - write message m with its id and outcomes n[] (NULL: none); 0 or -1 */
+static int
+bulk_insert(struct store *s, const struct store_msg *m, int64_t id, const int64_t *n, char *err,
+    size_t errlen)
+{
+	struct bulk_row r = { .m = *m, .id = id };
+
+	if (n != NULL) {
+		r.delivered = n[STORE_SENT];
+		r.deferred = n[STORE_DEFERRED];
+		r.bounced = n[STORE_BOUNCED];
+	}
+	if (store_put(s, ST_BULK_MSG, &bulk_map, &r, err, errlen) < 0)
+		return -1;
+	if (m->time_us > s->load->max_us)
+		s->load->max_us = m->time_us;
+	return 0;
+}
+
+/* bulk_unlink - take b out of the list and the index, and free it */
+static void
+bulk_unlink(struct bulk_load *L, struct bulk_msg *b)
+{
+	if (b->prev != NULL)
+		b->prev->next = b->next;
+	else
+		L->head = b->next;
+	if (b->next != NULL)
+		b->next->prev = b->prev;
+	else
+		L->tail = b->prev;
+	(void)hmap_del(L->ix, b->data, b->klen);
+	L->n--;
+	free(b);
+}
+
+/* bulk_write - write the message kept back b, with its outcomes, and forget it; 0 or -1 */
+static int
+bulk_write(struct store *s, struct bulk_msg *b, char *err, size_t errlen)
+{
+	int rc = bulk_insert(s, &b->m, b->id, b->n, err, errlen);
+
+	bulk_unlink(s->load, b);
+	return rc;
+}
+
+/*
+ * bulk_has - whether the file may hold a row of m's key already: 1, 0,
+ * or -1 with err.  Only a message no newer than the newest written can.
+ */
+static int
+bulk_has(struct store *s, const struct store_msg *m, char *err, size_t errlen)
+{
+	const struct store_val v[] = { sv_int(m->time_us), sv_opt(m->queue_id), sv_opt(m->host),
+		sv_opt(m->instance) };
+	int64_t n = 0;
+
+	if (m->time_us > s->load->max_us)
+		return 0;
+	if (store_walk(s, ST_BULK_HAS, v, STORE_NVAL(v), store_int_row, &n, err, errlen) < 0)
+		return -1;
+	return n != 0;
+}
+
+/* bulk_keep - keep m back under key[0..klen) with the given id; 0 or -1 (ENOMEM) */
+static int
+bulk_keep(struct store *s, const struct store_msg *m, const char *key, size_t klen, int64_t id,
+    char *err, size_t errlen)
+{
+	struct bulk_load *L = s->load;
+	size_t more = (m->sasl ? strlen(m->sasl) + 1 : 0) +
+	    (m->sender ? strlen(m->sender) + 1 : 0) + (m->client_ip ? strlen(m->client_ip) + 1 : 0);
+	struct bulk_msg *b;
+	void **slot;
+	char *p;
+	int added;
+
+	if ((b = calloc(1, sizeof(*b) + klen + more)) == NULL ||
+	    (slot = hmap_get_or_add(L->ix, key, klen, &added)) == NULL) {
+		free(b);
+		return store_seterr(err, errlen, "%s: add message: out of memory", s->path);
+	}
+	*slot = b;
+	memcpy(b->data, key, klen);
+	b->klen = klen;
+	b->id = id;
+	b->m = *m;
+	b->m.host = b->data;
+	b->m.instance = b->data + strlen(b->data) + 1;
+	b->m.queue_id = b->m.instance + strlen(b->m.instance) + 1;
+	p = b->data + klen;
+	b->m.sasl = bulk_str(&p, m->sasl);
+	b->m.sender = bulk_str(&p, m->sender);
+	b->m.client_ip = bulk_str(&p, m->client_ip);
+	b->prev = L->tail;
+	if (L->tail != NULL)
+		L->tail->next = b;
+	else
+		L->head = b;
+	L->tail = b;
+	L->n++;
+	return 0;
+}
+
+/*
+ * store_bulk_add - a message of a bulk load: kept back inside a batch
+ * while it is the one row of its key, else written at once (store_priv.h)
+ */
+int
+store_bulk_add(struct store *s, const struct store_msg *m, char *err, size_t errlen)
+{
+	struct bulk_load *L = s->load;
+	struct bulk_msg *b;
+	char key[BULK_KEY_MAX];
+	size_t klen = bulk_key(key, sizeof(key), m->host, m->instance, m->queue_id);
+	int64_t id;
+	int has;
+
+	if ((id = bulk_next_id(s, err, errlen)) < 0)
+		return -1;
+	if (klen > 0 && (b = hmap_get(L->ix, key, klen)) != NULL &&
+	    bulk_write(s, b, err, errlen) < 0)
+		return -1;
+	if (klen == 0 || sqlite3_get_autocommit(s->db))
+		return bulk_insert(s, m, id, NULL, err, errlen);
+	if ((has = bulk_has(s, m, err, errlen)) != 0)
+		return has < 0 ? -1 : bulk_insert(s, m, id, NULL, err, errlen);
+	if (L->n >= BULK_PEND_MAX && bulk_write(s, L->head, err, errlen) < 0)
+		return -1;
+	return bulk_keep(s, m, key, klen, id, err, errlen);
+}
+
+/* store_bulk_outcome - add o to its message when that is kept back: 1, else 0 */
+int
+store_bulk_outcome(struct store *s, const struct store_outcome *o)
+{
+	const struct store_msg *m = o->msg;
+	struct bulk_msg *b;
+	char key[BULK_KEY_MAX];
+	size_t klen;
+
+	if (s->load == NULL || s->load->n == 0 ||
+	    (klen = bulk_key(key, sizeof(key), m->host, m->instance, m->queue_id)) == 0 ||
+	    (b = hmap_get(s->load->ix, key, klen)) == NULL || b->m.time_us != m->time_us)
+		return 0;
+	b->n[o->status] += o->n;
+	return 1;
+}
+
+/* store_bulk_flush - write every message kept back (before a commit); see store_priv.h */
+int
+store_bulk_flush(struct store *s, char *err, size_t errlen)
+{
+	while (s->load != NULL && s->load->head != NULL)
+		if (bulk_write(s, s->load->head, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+/* store_bulk_drop - forget the messages kept back (a rollback); see store_priv.h */
+void
+store_bulk_drop(struct store *s)
+{
+	struct bulk_load *L = s->load;
+	struct bulk_msg *b, *next;
+
+	if (L == NULL)
+		return;
+	for (b = L->head; b != NULL; b = next) {
+		next = b->next;
+		(void)hmap_del(L->ix, b->data, b->klen);
+		free(b);
+	}
+	L->head = L->tail = NULL;
+	L->n = 0;
+	L->next_id = 0; /* the rows rolled back gave their ids back */
+}
+
+/* bulk_free - drop the messages kept back and the load itself */
+static void
+bulk_free(struct store *s)
+{
+	if (s->load == NULL)
+		return;
+	store_bulk_drop(s);
+	hmap_free(s->load->ix, NULL);
+	free(s->load);
+	s->load = NULL;
 }

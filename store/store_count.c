@@ -81,10 +81,12 @@ static const struct store_col client_cols[] = { SC_STR(ip, SW_ASIS), SC_I64(mess
 #undef SC_ROW
 static const struct store_map client_map = { SK_CLIENT, client_cols, STORE_NVAL(client_cols) };
 
-/* store_add_message - insert one accepted message */
+/* store_add_message - insert one accepted message (a bulk load's: store_bulk.c) */
 int
 store_add_message(struct store *s, const struct store_msg *m, char *err, size_t errlen)
 {
+	if (s->load != NULL)
+		return store_bulk_add(s, m, err, errlen);
 	return store_put(s, ST_ADD_MSG, &msg_map, m, err, errlen);
 }
 
@@ -409,7 +411,9 @@ store_add_outcome(struct store *s, const struct store_outcome *o, char *err, siz
 	if (o->status < STORE_SENT || o->status > STORE_BOUNCED)
 		return store_seterr(err, errlen, "%s: save outcome: bad status %d", s->path,
 		    o->status);
-	if (store_run(s, ST_ADD_OUTCOME, v, STORE_NVAL(v), err, errlen) < 0)
+	/* a message a bulk load keeps back takes it in memory (store_bulk.c) */
+	if (!store_bulk_outcome(s, o) &&
+	    store_run(s, ST_ADD_OUTCOME, v, STORE_NVAL(v), err, errlen) < 0)
 		return -1;
 	if (o->status != STORE_BOUNCED)
 		return 0;

@@ -78,6 +78,8 @@ enum store_st {
 	ST_EACH_BOUNCE,
 	ST_PRUNE_BOUNCE,
 	ST_PRUNE_SOME_BOUNCE,
+	ST_BULK_MSG, /* store_bulk.c: a message with its id and outcomes */
+	ST_BULK_HAS, /* store_bulk.c: a message of that key is in the file */
 	ST_DELIV_SASL,
 	ST_DELIV_UID,
 	ST_DELIV_SENDER,
@@ -137,6 +139,7 @@ struct store {
 	unsigned char walking[ST_COUNT]; /* st[i] is stepping through a walk */
 	char notes[1024];                /* what opening changed on disk (store_notes) */
 	int bulk;                        /* store_bulk_begin() dropped the file indexes */
+	struct bulk_load *load;          /* store_bulk.c: messages not written yet */
 };
 
 /*
@@ -147,6 +150,18 @@ struct store {
  */
 int store_file_indexes(struct store *s, char *err, size_t errlen);
 int store_bulk_heal(struct store *s, char *err, size_t errlen);
+
+/*
+ * The messages a bulk load keeps back (store_bulk.c): store_bulk_add()
+ * takes a message in place of ST_ADD_MSG, store_bulk_outcome() adds an
+ * outcome to a message kept back (1) or leaves it to ST_ADD_OUTCOME (0),
+ * store_bulk_flush() writes every one before a commit (0 or -1 with
+ * err), store_bulk_drop() forgets them at a rollback.
+ */
+int store_bulk_add(struct store *s, const struct store_msg *m, char *err, size_t errlen);
+int store_bulk_outcome(struct store *s, const struct store_outcome *o);
+int store_bulk_flush(struct store *s, char *err, size_t errlen);
+void store_bulk_drop(struct store *s);
 
 /*
  * store_file_check - the checks before SQLite opens a file (store_file.c):

@@ -13,6 +13,18 @@
  *	daemon does; a load cut short (the process gone without closing)
  *	must get its indexes back at the next writable open; a file that
  *	already holds messages keeps its indexes throughout.
+ *
+ *	A bulk load also keeps a batch's messages back and writes each once
+ *	with its delivery outcomes summed, where the daemon inserts it and
+ *	UPDATEs it per outcome.  The scripts of bulk_cases run one sequence
+ *	of store calls on a new file loaded in bulk and on one written the
+ *	daemon's way, and the two must hold the same rows (messages with
+ *	their ids, bounces) after every commit and at the end: outcomes
+ *	after a commit, queue IDs reused (at the same time, later, on
+ *	another host), messages without a queue ID or outside a batch, a
+ *	rollback, more messages in a batch than are kept back.  An audit
+ *	--state of a generated log must fill a new file with the rows it
+ *	gives a file that is not new (no bulk load).
  * UNTRUSTED INPUT
  *	None: fixed test data.
  */
@@ -24,6 +36,7 @@
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <sqlite3.h>
 
 #include "runcmd.h"
@@ -288,4 +301,300 @@ Test(bulk, audit_state_file_reads_in_status_and_explain)
 		    "%s", r.out);
 		cmdres_free(&r);
 	}
+}
+
+/* ---------------------------------- the rows of a bulk load and the daemon's */
+
+/* rows - messages (with ids) and bounces of the file at path, one row a line (caller frees) */
+static char *
+rows(const char *path)
+{
+	static const char *const q[] = { "SELECT * FROM messages ORDER BY id",
+		"SELECT * FROM bounces ORDER BY id", "SELECT * FROM verdicts ORDER BY id" };
+	sqlite3 *db = NULL;
+	char *out = NULL;
+	size_t len = 0, k;
+	FILE *fp = open_memstream(&out, &len);
+	int i;
+
+	cr_assert_not_null(fp);
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "%s", path);
+	for (k = 0; k < sizeof(q) / sizeof(q[0]); k++) {
+		sqlite3_stmt *st = NULL;
+
+		cr_assert_eq(sqlite3_prepare_v2(db, q[k], -1, &st, NULL), SQLITE_OK, "%s",
+		    sqlite3_errmsg(db));
+		fprintf(fp, "%s\n", q[k]);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			for (i = 0; i < sqlite3_column_count(st); i++) {
+				const unsigned char *t = sqlite3_column_text(st, i);
+
+				fprintf(fp, "%s%c", t != NULL ? (const char *)t : "(null)",
+				    i + 1 < sqlite3_column_count(st) ? '|' : '\n');
+			}
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	fclose(fp);
+	return (out);
+}
+
+/*
+ * One step of a script: b begin, c commit, r rollback, m a message, o an
+ * outcome of the message (qid, at, host) with status st (0 sent, 1
+ * deferred, 2 bounced).  at in seconds; qid "" for none; host "" is
+ * "mx", "-" none.  (Arrays, not pointers: Criterion copies the cases
+ * into the process of the test.)
+ */
+struct step {
+	char op;
+	char qid[12];
+	int at;
+	int st;
+	char host[8];
+};
+
+#define STEPS_MAX 16
+#define B { 'b', "", 0, 0, "" }
+#define C { 'c', "", 0, 0, "" }
+#define R { 'r', "", 0, 0, "" }
+#define M(q, t) { 'm', q, t, 0, "" }
+#define MH(q, t, h) { 'm', q, t, 0, h }
+#define O(q, t, s) { 'o', q, t, s, "" }
+#define OH(q, t, s, h) { 'o', q, t, s, h }
+
+struct bulk_case {
+	char name[64];
+	struct step s[STEPS_MAX];
+};
+
+/* clang-format off */
+static const struct bulk_case bulk_cases[] = {
+	{ "outcomes inside the batch",
+	    { B, M("A1", 1), O("A1", 1, 0), O("A1", 1, 0), O("A1", 1, 2), O("A1", 1, 1), C } },
+	{ "outcomes after the commit",
+	    { B, M("A1", 1), M("B2", 2), O("A1", 1, 0), C, B, O("A1", 1, 1), O("B2", 2, 2),
+	      M("C3", 3), O("C3", 3, 0), C, B, O("C3", 3, 2), C } },
+	{ "never removed, never delivered", { B, M("A1", 1), M("B2", 2), C } },
+	{ "a queue ID reused at the same time, in the batch",
+	    { B, M("A1", 1), O("A1", 1, 0), M("A1", 1), O("A1", 1, 2), C, B, O("A1", 1, 1), C } },
+	{ "a queue ID reused at the same time, after the commit",
+	    { B, M("A1", 1), O("A1", 1, 0), C, B, M("A1", 1), O("A1", 1, 2), C } },
+	{ "a queue ID reused later",
+	    { B, M("A1", 1), O("A1", 1, 0), M("A1", 5), O("A1", 5, 1), O("A1", 1, 2),
+	      O("A1", 5, 0), C } },
+	{ "the same queue ID on two hosts",
+	    { B, MH("A1", 1, "mx1"), MH("A1", 1, "mx2"), OH("A1", 1, 2, "mx2"),
+	      OH("A1", 1, 0, "mx1"), OH("A1", 1, 0, "-"), C } },
+	{ "no host", { B, MH("A1", 1, "-"), OH("A1", 1, 0, "-"), OH("A1", 1, 0, "mx"), C } },
+	{ "an older message after newer ones were written",
+	    { B, M("A1", 10), C, B, M("B2", 5), O("B2", 5, 0), M("C3", 10), O("C3", 10, 2), C } },
+	{ "no queue ID", { B, M("A1", 1), M("", 2), O("", 2, 0), O("A1", 1, 0), C } },
+	{ "outside a batch",
+	    { M("A1", 1), O("A1", 1, 0), B, M("B2", 2), O("A1", 1, 2), C, M("C3", 3),
+	      O("B2", 2, 0) } },
+	{ "an outcome before its message", { B, O("A1", 1, 0), M("A1", 1), O("A1", 1, 2), C } },
+	{ "a rollback",
+	    { B, M("A1", 1), C, B, M("B2", 2), O("B2", 2, 0), O("A1", 1, 0), R, B, M("C3", 3),
+	      O("C3", 3, 2), C } },
+};
+/* clang-format on */
+
+/* step_msg - the message a step names */
+static struct store_msg
+step_msg(const struct step *st)
+{
+	struct store_msg m = { .time_us = 1000000 * (int64_t)st->at,
+		.host = st->host[0] == '\0' ? "mx" : strcmp(st->host, "-") == 0 ? NULL : st->host,
+		.instance = "postfix",
+		.queue_id = st->qid,
+		.sasl = "alice@example.com",
+		.sender = "alice@example.com",
+		.client_ip = "192.0.2.1",
+		.uid = -1,
+		.nrcpt = 2 };
+
+	return (m);
+}
+
+/* run_step - one step on s; after a commit, the file's rows are those of the other file */
+static void
+run_step(struct store *s, const struct step *st)
+{
+	char err[512] = "";
+	struct store_msg m = step_msg(st);
+	struct store_outcome o = { .time_us = m.time_us + 1, .status = st->st, .n = 1, .msg = &m };
+
+	switch (st->op) {
+	case 'b':
+		cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+		break;
+	case 'c':
+		cr_assert_eq(store_commit(s, err, sizeof(err)), 0, "%s", err);
+		break;
+	case 'r':
+		cr_assert_eq(store_rollback(s), 0);
+		break;
+	case 'm':
+		cr_assert_eq(store_add_message(s, &m, err, sizeof(err)), 0, "%s", err);
+		break;
+	default:
+		cr_assert_eq(store_add_outcome(s, &o, err, sizeof(err)), 0, "%s", err);
+		break;
+	}
+}
+
+/* same_rows - the rows of the two files are the same */
+static void
+same_rows(const char *what, const char *step, const char *bulk, const char *plain)
+{
+	char *a = rows(bulk), *b = rows(plain);
+
+	cr_expect_str_eq(a, b, "%s, %s:\nloaded in bulk:\n%s\nthe daemon's way:\n%s", what, step, a,
+	    b);
+	free(a);
+	free(b);
+}
+
+ParameterizedTestParameters(bulk, rows_as_the_daemons)
+{
+	return cr_make_param_array(struct bulk_case, bulk_cases,
+	    sizeof(bulk_cases) / sizeof(bulk_cases[0]));
+}
+
+ParameterizedTest(const struct bulk_case *c, bulk, rows_as_the_daemons)
+{
+	char bp[256], pp[256], err[512] = "", at[32];
+	struct store *b, *p;
+	int i;
+
+	snprintf(bp, sizeof(bp), "%s", sg_path(dir, "bulk.db"));
+	snprintf(pp, sizeof(pp), "%s", sg_path(dir, "plain.db"));
+	b = open_rw(bp);
+	p = open_rw(pp);
+	cr_assert_eq(store_bulk_begin(b, err, sizeof(err)), 1, "%s", err);
+	for (i = 0; i < STEPS_MAX && c->s[i].op != 0; i++) {
+		run_step(b, &c->s[i]);
+		run_step(p, &c->s[i]);
+		snprintf(at, sizeof(at), "after step %d", i + 1);
+		if (c->s[i].op == 'c')
+			same_rows(c->name, at, bp, pp);
+	}
+	cr_assert_eq(store_bulk_end(b, err, sizeof(err)), 0, "%s", err);
+	store_close(b);
+	store_close(p);
+	same_rows(c->name, "at the end", bp, pp);
+}
+
+Test(bulk, more_messages_in_a_batch_than_are_kept_back)
+{
+	char bp[256], pp[256], err[512] = "";
+	struct store *s[2];
+	int i, k;
+
+	snprintf(bp, sizeof(bp), "%s", sg_path(dir, "bulk.db"));
+	snprintf(pp, sizeof(pp), "%s", sg_path(dir, "plain.db"));
+	s[0] = open_rw(bp);
+	s[1] = open_rw(pp);
+	cr_assert_eq(store_bulk_begin(s[0], err, sizeof(err)), 1, "%s", err);
+	for (k = 0; k < 2; k++) {
+		cr_assert_eq(store_begin(s[k], err, sizeof(err)), 0, "%s", err);
+		/* 6000 messages, each delivered 3000 messages later: more wait than are kept */
+		for (i = 0; i < 9000; i++) {
+			struct step st = M("", i + 1);
+
+			if (i < 6000) {
+				snprintf(st.qid, sizeof(st.qid), "Q%05d", i % 100000);
+				run_step(s[k], &st);
+			}
+			if (i >= 3000) {
+				st = (struct step)O("", i - 3000 + 1, i % 7 == 0 ? 2 : 0);
+				snprintf(st.qid, sizeof(st.qid), "Q%05d", (i - 3000) % 100000);
+				run_step(s[k], &st);
+			}
+		}
+		cr_assert_eq(store_commit(s[k], err, sizeof(err)), 0, "%s", err);
+	}
+	cr_assert_eq(store_bulk_end(s[0], err, sizeof(err)), 0, "%s", err);
+	store_close(s[0]);
+	store_close(s[1]);
+	same_rows("6000 messages in one batch", "at the end", bp, pp);
+}
+
+Test(bulk, a_batch_keeps_its_messages_back_until_it_commits)
+{
+	char err[512] = "";
+	const char *path = sg_path(dir, "bulk.db");
+	struct store *s = open_rw(path);
+	const struct step m = M("A1", 1), o = O("A1", 1, 0);
+
+	cr_assert_eq(store_bulk_begin(s, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
+	run_step(s, &m);
+	run_step(s, &o);
+	cr_expect_eq(store_count_messages(s), 0, "kept back, not written row by row");
+	cr_assert_eq(store_commit(s, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(store_count_messages(s), 1, "written at the commit");
+	cr_assert_eq(store_bulk_end(s, err, sizeof(err)), 0, "%s", err);
+	store_close(s);
+}
+
+/* audit_state - `audit --format json -c bench/compare.conf --state db log`: its report (caller frees) */
+static char *
+audit_state(const char *db, const char *log)
+{
+	const char *argv[] = { sg_bin(), "audit", "--format", "json", "-c", "bench/compare.conf",
+		"--state", db, log, NULL };
+	struct cmdres r = runcmd(argv, NULL);
+	char *out;
+
+	cr_assert(r.status == 0 || r.status == 1, "audit --state %s exited %d: %s", db, r.status,
+	    r.err);
+	out = r.out;
+	r.out = NULL;
+	cmdres_free(&r);
+	return (out);
+}
+
+Test(bulk, audit_state_new_file_has_the_rows_of_a_file_not_new)
+{
+	char gen[512], err[512] = "", *a, *b, *ra, *rb;
+	const char *log = sg_path(dir, "g.log"), *truth = sg_path(dir, "g.truth");
+	const char *tools = getenv("SG_TOOLS");
+	char fresh[256], old[256];
+	struct store *s;
+	struct cmdres r;
+
+	snprintf(gen, sizeof(gen), "%s/loggen", tools != NULL && *tools ? tools : "build/bench");
+	{
+		/* 60,000 lines: about 4,000 messages and 7,000 outcomes, two commits */
+		const char *argv[] = { gen, "--lines", "60000", "--seed", "5", "--format",
+			"rfc3339", "--out", log, "--truth", truth, NULL };
+
+		r = runcmd(argv, NULL);
+		cr_assert_eq(r.status, 0, "%s: %s", gen, r.err);
+		cmdres_free(&r);
+	}
+	snprintf(fresh, sizeof(fresh), "%s", sg_path(dir, "fresh.db"));
+	snprintf(old, sizeof(old), "%s", sg_path(dir, "old.db"));
+	/* a file that holds another node's message is not loaded in bulk */
+	s = open_rw(old);
+	{
+		const struct store_cmsg m = { .id = 1, .node = "other", .m = { .time_us = 1, .uid = -1 } };
+
+		cr_assert_eq(store_add_remote(s, &m, err, sizeof(err)), 1, "%s", err);
+	}
+	store_close(s);
+	a = audit_state(fresh, log);
+	b = audit_state(old, log);
+	cr_expect_str_eq(a, b, "the reports differ");
+	ra = rows(fresh);
+	rb = rows(old);
+	cr_expect_gt(strlen(ra), 100000, "messages were stored");
+	cr_expect(strcmp(ra, rb) == 0, "the rows of a new file (loaded in bulk) differ from those of "
+				       "a file written the daemon's way");
+	free(a);
+	free(b);
+	free(ra);
+	free(rb);
 }
