@@ -117,6 +117,11 @@ _Static_assert(ST_QUEUED_SENDER_DOMAIN - ST_QUEUED_SASL == IDENT_KINDS - 1 &&
 	ST_NODES_SENDER_DOMAIN - ST_NODES_SASL == IDENT_KINDS - 1,
     "a family has one statement per identity kind");
 
+/* BULK_ROWS - STORE_BULK_ROWS rows of 14 anonymous parameters (ST_BULK_MSGS) */
+#define BULK_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define BULK_ROWS4 BULK_ROW ", " BULK_ROW ", " BULK_ROW ", " BULK_ROW
+#define BULK_ROWS BULK_ROWS4 ", " BULK_ROWS4 ", " BULK_ROWS4 ", " BULK_ROWS4
+
 /*
  * store_sql - the one statement table: what each statement does (for
  * error messages) and its constant SQL, values bound as ?N
@@ -175,6 +180,9 @@ static const struct {
 	[ST_BULK_MSG] = { "add message",
 	    "INSERT INTO messages (" MSG_COLS ", removed_us, delivered, deferred, bounced, id)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)" },
+	[ST_BULK_MSGS] = { "add message",
+	    "INSERT INTO messages (" MSG_COLS ", removed_us, delivered, deferred, bounced, id)"
+	    " VALUES " BULK_ROWS },
 	[ST_BULK_HAS] = { "add message",
 	    "SELECT EXISTS (SELECT 1 FROM messages WHERE time_us = ?1 AND queue_id = ?2"
 	    " AND host IS ?3 AND instance IS ?4)" },
@@ -552,6 +560,16 @@ field_val(const struct store_col *c, const char *row)
 		break;
 	}
 	return c->write == SW_OPT && i <= c->null ? sv_null() : sv_int(i);
+}
+
+/* store_row_vals - the fields of row by map into v[0..map->ncol); see store_priv.h */
+void
+store_row_vals(const struct store_map *map, const void *row, struct store_val *v)
+{
+	size_t i;
+
+	for (i = 0; i < map->ncol; i++)
+		v[i] = field_val(&map->col[i], row);
 }
 
 /* store_put - bind a struct's fields by its map and run which; see store_priv.h */

@@ -78,8 +78,9 @@ enum store_st {
 	ST_EACH_BOUNCE,
 	ST_PRUNE_BOUNCE,
 	ST_PRUNE_SOME_BOUNCE,
-	ST_BULK_MSG, /* store_bulk.c: a message with its id and outcomes */
-	ST_BULK_HAS, /* store_bulk.c: a message of that key is in the file */
+	ST_BULK_MSG,  /* store_bulk.c: a message with its id and outcomes */
+	ST_BULK_MSGS, /* store_bulk.c: STORE_BULK_ROWS of them in one */
+	ST_BULK_HAS,  /* store_bulk.c: a message of that key is in the file */
 	ST_DELIV_SASL,
 	ST_DELIV_UID,
 	ST_DELIV_SENDER,
@@ -346,6 +347,11 @@ int store_walk(struct store *, enum store_st which, const struct store_val *v, s
  */
 int store_put(struct store *, enum store_st which, const struct store_map *map, const void *row,
     char *err, size_t errlen);
+
+/* store_row_vals - the fields of row, a struct of map's kind, as values v[0..map->ncol) */
+void store_row_vals(const struct store_map *map, const void *row, struct store_val *v);
+
+#define STORE_BULK_ROWS 16 /* rows of ST_BULK_MSGS */
 
 /*
  * store_row - the row function of every walk over structs: fill the

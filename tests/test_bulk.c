@@ -444,14 +444,37 @@ run_step(struct store *s, const struct step *st)
 	}
 }
 
+/*
+ * first_diff - the first line where a and b differ, and its number, into
+ * out (a failure message the size of a whole file would not reach the
+ * runner)
+ */
+static void
+first_diff(const char *a, const char *b, char *out, size_t size)
+{
+	size_t i = 0, line = 1, start = 0;
+
+	while (a[i] != '\0' && a[i] == b[i]) {
+		if (a[i] == '\n') {
+			line++;
+			start = i + 1;
+		}
+		i++;
+	}
+	snprintf(out, size, "line %zu:\n  loaded in bulk:    %.*s\n  the daemon's way: %.*s", line,
+	    (int)strcspn(a + start, "\n"), a + start, (int)strcspn(b + start, "\n"), b + start);
+}
+
 /* same_rows - the rows of the two files are the same */
 static void
 same_rows(const char *what, const char *step, const char *bulk, const char *plain)
 {
-	char *a = rows(bulk), *b = rows(plain);
+	char *a = rows(bulk), *b = rows(plain), d[1024];
 
-	cr_expect_str_eq(a, b, "%s, %s:\nloaded in bulk:\n%s\nthe daemon's way:\n%s", what, step, a,
-	    b);
+	if (strcmp(a, b) != 0) {
+		first_diff(a, b, d, sizeof(d));
+		cr_expect_fail("%s, %s: the rows differ, first at %s", what, step, d);
+	}
 	free(a);
 	free(b);
 }
@@ -558,7 +581,7 @@ audit_state(const char *db, const char *log)
 
 Test(bulk, audit_state_new_file_has_the_rows_of_a_file_not_new)
 {
-	char gen[512], err[512] = "", *a, *b, *ra, *rb;
+	char gen[512], err[512] = "", *a, *b, *ra;
 	const char *log = sg_path(dir, "g.log"), *truth = sg_path(dir, "g.truth");
 	const char *tools = getenv("SG_TOOLS");
 	char fresh[256], old[256];
@@ -580,7 +603,7 @@ Test(bulk, audit_state_new_file_has_the_rows_of_a_file_not_new)
 	/* a file that holds another node's message is not loaded in bulk */
 	s = open_rw(old);
 	{
-		const struct store_cmsg m = { .id = 1, .node = "other", .m = { .time_us = 1, .uid = -1 } };
+		const struct store_cmsg m = { .id = 1, .node = "other", .m = { .time_us = 1 } };
 
 		cr_assert_eq(store_add_remote(s, &m, err, sizeof(err)), 1, "%s", err);
 	}
@@ -589,12 +612,9 @@ Test(bulk, audit_state_new_file_has_the_rows_of_a_file_not_new)
 	b = audit_state(old, log);
 	cr_expect_str_eq(a, b, "the reports differ");
 	ra = rows(fresh);
-	rb = rows(old);
 	cr_expect_gt(strlen(ra), 100000, "messages were stored");
-	cr_expect(strcmp(ra, rb) == 0, "the rows of a new file (loaded in bulk) differ from those of "
-				       "a file written the daemon's way");
+	same_rows("audit --state, a new file and one not new", "at the end", fresh, old);
 	free(a);
 	free(b);
 	free(ra);
-	free(rb);
 }
