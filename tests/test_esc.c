@@ -97,6 +97,38 @@ Test(esc, fp_matches_buf)
 	}
 }
 
+/* esc_fp gathers pieces in a buffer: long inputs whose escapes fall across its end at every offset */
+Test(esc, fp_matches_buf_long)
+{
+	static const char unit[] = "x,\"y\"\n\x01\xc3\xa9\\'<&>\xff";
+	char in[2000];
+	size_t n, i;
+	enum esc_mode m;
+
+	for (n = 250; n <= sizeof(in); n += 37) {
+		for (i = 0; i < n; i++)
+			in[i] = unit[i % (sizeof(unit) - 1)];
+		for (m = ESC_VIS; m <= ESC_PROM; m++) {
+			char *out = NULL;
+			size_t len = 0;
+			FILE *fp = open_memstream(&out, &len);
+			struct buf b;
+
+			cr_assert_not_null(fp);
+			esc_fp(fp, in, n, m);
+			fclose(fp);
+			buf_init(&b, 16384);
+			cr_assert_eq(esc_buf(&b, in, n, m, 0), 0);
+			cr_expect_eq(len, b.len, "mode %d, %zu bytes: %zu, want %zu", (int)m, n, len,
+			    b.len);
+			cr_expect(len == b.len && memcmp(out, buf_str(&b), len) == 0, "mode %d, %zu bytes",
+			    (int)m, n);
+			buf_free(&b);
+			free(out);
+		}
+	}
+}
+
 Test(esc, vis_into_an_array)
 {
 	char a[12];
