@@ -204,11 +204,12 @@ token(const char *p, const char *end)
 static const char *
 parse_tag(const char *p, const char *end, struct pf_event *ev)
 {
+	static const unsigned char stop[256] = { ['['] = 1, [':'] = 1, [' '] = 1 };
 	const char *s = p;
 	long pid = 0;
 	int nd = 0;
 
-	while (p < end && *p != '[' && *p != ':' && *p != ' ')
+	while (p < end && !stop[(unsigned char)*p]) /* the name: one look-up a byte */
 		p++;
 	if (p == s || p == end || *p == ' ')
 		return (NULL);
