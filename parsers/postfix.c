@@ -182,39 +182,37 @@ ends(const char *p, size_t n, const char *s, size_t sn)
 	return (n >= sn && memcmp(p + n - sn, s, sn) == 0);
 }
 
-/* is_pf_daemon - a Postfix program that logs an event of pf.h */
+/* EQ - the n bytes at p are the literal s (n == sizeof(s) - 1: a compare the compiler inlines) */
+#define EQ(p, s) (memcmp((p), (s), sizeof(s) - 1) == 0)
+
+/*
+ * is_pf_daemon - a Postfix program that logs an event of pf.h: smtpd,
+ * qmgr, cleanup, smtp, pickup, postsuper, bounce, lmtp, local, virtual,
+ * pipe, error, discard, qmqpd, oqmgr, nqmgr (by length, each compare of
+ * a constant size: this runs for every line)
+ */
 static int
 is_pf_daemon(const struct pf_str *d)
 {
-	static const struct {
-		const char *s;
-		size_t n;
-	} tab[] = {
-		{ LIT("smtpd") },
-		{ LIT("qmgr") },
-		{ LIT("cleanup") },
-		{ LIT("smtp") },
-		{ LIT("pickup") },
-		{ LIT("postsuper") },
-		{ LIT("bounce") },
-		{ LIT("lmtp") },
-		{ LIT("local") },
-		{ LIT("virtual") },
-		{ LIT("pipe") },
-		{ LIT("error") },
-		{ LIT("discard") },
-		{ LIT("qmqpd") },
-		{ LIT("oqmgr") },
-		{ LIT("nqmgr") },
-	};
-	size_t i;
+	const char *p = d->p;
 
-	if (d->p == NULL || d->n < 4 || d->n > 9)
+	if (p == NULL)
 		return (0);
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (tab[i].n == d->n && tab[i].s[0] == d->p[0] && memcmp(tab[i].s, d->p, d->n) == 0)
-			return (1);
-	return (0);
+	switch (d->n) {
+	case 4:
+		return (EQ(p, "qmgr") || EQ(p, "smtp") || EQ(p, "lmtp") || EQ(p, "pipe"));
+	case 5:
+		return (EQ(p, "smtpd") || EQ(p, "local") || EQ(p, "error") || EQ(p, "qmqpd") ||
+		    EQ(p, "oqmgr") || EQ(p, "nqmgr"));
+	case 6:
+		return (EQ(p, "pickup") || EQ(p, "bounce"));
+	case 7:
+		return (EQ(p, "cleanup") || EQ(p, "virtual") || EQ(p, "discard"));
+	case 9:
+		return (EQ(p, "postsuper"));
+	default:
+		return (0);
+	}
 }
 
 /* namaddr - "NAME[ADDR]" or "NAME[ADDR]:PORT" at p[0..n), exactly; 0 if not */

@@ -1129,3 +1129,20 @@ Test(parse, identity_fields_capped)
 		cr_expect_eq(ev.hdr, PF_HDR_NONE, "a NUL inside a login never makes it 'alice'");
 	}
 }
+
+/* pf_postfix_name: every program whose events pf reads, and names next to them that are not */
+Test(parse, postfix_names)
+{
+	static const char *const yes[] = { "smtpd", "qmgr", "cleanup", "smtp", "pickup", "postsuper",
+		"bounce", "lmtp", "local", "virtual", "pipe", "error", "discard", "qmqpd", "oqmgr",
+		"nqmgr", "postfix/submission/smtpd", "postfix-out/qmgr" };
+	static const char *const no[] = { "", "smtpx", "qmgrd", "Smtpd", "smtpd ", "pickups", "mgr",
+		"postsupe", "postsuperx", "anvil", "postscreen", "tlsmgr", "discar", "virtua",
+		"postfix/smtpd/", "showq" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		cr_expect(pf_postfix_name(yes[i], strlen(yes[i])), "%s", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		cr_expect(!pf_postfix_name(no[i], strlen(no[i])), "%s", no[i]);
+}
