@@ -52,35 +52,37 @@ put64(unsigned char *p, uint64_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* SIPROUND - one SipRound on the state v0..v3 (scalars: they stay in registers) */
-#define SIPROUND(v0, v1, v2, v3) \
-	do { \
-		v0 += v1; \
-		v1 = rotl(v1, 13); \
-		v1 ^= v0; \
-		v0 = rotl(v0, 32); \
-		v2 += v3; \
-		v3 = rotl(v3, 16); \
-		v3 ^= v2; \
-		v0 += v3; \
-		v3 = rotl(v3, 21); \
-		v3 ^= v0; \
-		v2 += v1; \
-		v1 = rotl(v1, 17); \
-		v1 ^= v2; \
-		v2 = rotl(v2, 32); \
-	} while (0)
-
 /*
- * SIP_INLINE - sip() is made once per (c, d), inside siphash13() and
- * siphash24(), so its round loops have constant bounds and unroll (an
- * out-of-line sip() with c and d as arguments ran them as loops)
+ * SIP_INLINE - sipround() and sip() are made inline wherever they are
+ * used: sip() once per (c, d), inside siphash13() and siphash24(), so its
+ * rounds are unrolled and the state stays in registers (an out-of-line
+ * sip() with c and d as arguments ran them as loops)
  */
 #if defined(__GNUC__)
 #define SIP_INLINE static inline __attribute__((always_inline))
 #else
 #define SIP_INLINE static inline
 #endif
+
+/* sipround - one SipRound on the state v0..v3 */
+SIP_INLINE void
+sipround(uint64_t *v0, uint64_t *v1, uint64_t *v2, uint64_t *v3)
+{
+	*v0 += *v1;
+	*v1 = rotl(*v1, 13);
+	*v1 ^= *v0;
+	*v0 = rotl(*v0, 32);
+	*v2 += *v3;
+	*v3 = rotl(*v3, 16);
+	*v3 ^= *v2;
+	*v0 += *v3;
+	*v3 = rotl(*v3, 21);
+	*v3 ^= *v0;
+	*v2 += *v1;
+	*v1 = rotl(*v1, 17);
+	*v1 ^= *v2;
+	*v2 = rotl(*v2, 32);
+}
 
 /* sip - SipHash-c-d of msg under key; c is 1 or 2, d 3 or 4 (the two variants made) */
 SIP_INLINE uint64_t
@@ -95,9 +97,9 @@ sip(const unsigned char *key, const unsigned char *p, size_t n, int c, int d)
 	for (; p != end; p += 8) {
 		m = le64(p);
 		v3 ^= m;
-		SIPROUND(v0, v1, v2, v3);
+		sipround(&v0, &v1, &v2, &v3);
 		if (c == 2)
-			SIPROUND(v0, v1, v2, v3);
+			sipround(&v0, &v1, &v2, &v3);
 		v0 ^= m;
 	}
 	/* the 0..7 bytes left: 4, 2 and 1 at a time */
@@ -115,16 +117,16 @@ sip(const unsigned char *key, const unsigned char *p, size_t n, int c, int d)
 	if (left & 1)
 		m |= (uint64_t)p[i] << (8 * i);
 	v3 ^= m;
-	SIPROUND(v0, v1, v2, v3);
+	sipround(&v0, &v1, &v2, &v3);
 	if (c == 2)
-		SIPROUND(v0, v1, v2, v3);
+		sipround(&v0, &v1, &v2, &v3);
 	v0 ^= m;
 	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+	sipround(&v0, &v1, &v2, &v3);
+	sipround(&v0, &v1, &v2, &v3);
+	sipround(&v0, &v1, &v2, &v3);
 	if (d == 4)
-		SIPROUND(v0, v1, v2, v3);
+		sipround(&v0, &v1, &v2, &v3);
 	return (v0 ^ v1 ^ v2 ^ v3);
 }
 
