@@ -169,6 +169,63 @@ each_ident(struct report *r, const struct msgid *ids, struct rident **out, const
 	return (n);
 }
 
+/* same - field a of a cached message equals b (NULL as "": msgid_make() takes both as absent) */
+static int
+same(const char *a, const char *b)
+{
+	return (strcmp(a, b != NULL ? b : "") == 0);
+}
+
+/* cache_find - the cached rows of a message with m's identity fields, or NULL */
+static const struct rcache *
+cache_find(const struct report *r, const struct track_msg *m)
+{
+	size_t i;
+
+	for (i = 0; i < REPORT_CACHE; i++) {
+		const struct rcache *c = &r->cache[i];
+
+		if (c->used && c->uid == m->uid && c->has_sasl == (m->sasl != NULL) &&
+		    same(c->sasl, m->sasl) && same(c->sender, m->sender) &&
+		    same(c->ip, m->client_ip))
+			return (c);
+	}
+	return (NULL);
+}
+
+/* put_field - s (NULL as "") into dst of IDENT_MAX bytes; 0 when it does not fit */
+static int
+put_field(char *dst, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	if (n >= IDENT_MAX)
+		return (0);
+	memcpy(dst, s != NULL ? s : "", n);
+	dst[n] = '\0';
+	return (1);
+}
+
+/* cache_put - m's rows ri[0..n) into the cache, over its oldest entry */
+static void
+cache_put(struct report *r, const struct track_msg *m, struct rident *const *ri, int n)
+{
+	struct rcache *c = &r->cache[r->cache_next];
+	int i;
+
+	c->used = 0;
+	if (!put_field(c->sasl, m->sasl) || !put_field(c->sender, m->sender) ||
+	    !put_field(c->ip, m->client_ip))
+		return;
+	c->uid = m->uid;
+	c->has_sasl = m->sasl != NULL;
+	c->n = n;
+	for (i = 0; i < n; i++)
+		c->ri[i] = ri[i];
+	c->used = 1;
+	r->cache_next = (r->cache_next + 1) % REPORT_CACHE;
+}
+
 int
 report_message(struct report *r, const struct track_msg *m)
 {
@@ -199,6 +256,7 @@ report_message_ids(struct report *r, const struct track_msg *m, const struct msg
 		    note_sender(r, ri[i], names[i], idn, m->sender) < 0)
 			return (-1);
 	}
+	cache_put(r, m, ri, n); /* for its delivery outcomes, which follow */
 	return (0);
 }
 
@@ -208,15 +266,22 @@ report_outcome(struct report *r, const struct track_outcome *o)
 	struct msgid ids;
 	struct rident *ri[BY_COUNT];
 	const char *names[BY_COUNT];
+	const struct rcache *c;
 	int i, n;
 
 	if ((unsigned)o->status >= TRACK_STATUS_COUNT)
 		return (0);
+	if ((c = cache_find(r, o->msg)) != NULL) {
+		for (i = 0; i < c->n; i++)
+			c->ri[i]->out[o->status] += (uint64_t)(o->n > 0 ? o->n : 0);
+		return (0);
+	}
 	msgid_make(&ids, r->conf, o->msg);
 	if ((n = each_ident(r, &ids, ri, names)) < 0)
 		return (-1);
 	for (i = 0; i < n; i++)
 		ri[i]->out[o->status] += (uint64_t)(o->n > 0 ? o->n : 0);
+	cache_put(r, o->msg, ri, n);
 	return (0);
 }
 

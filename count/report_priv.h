@@ -70,8 +70,26 @@ struct roverrun {
 	char queue_id[PF_QID_MAX + 1];
 };
 
+/*
+ * The identity rows of a recent message (report_outcome): the fields its
+ * identities are made of (msgid_make() is a function of them and the
+ * conf), and its rows.  A delivery outcome of a message whose fields are
+ * the same takes the rows from here instead of making and looking up its
+ * identities again (a message has an outcome per recipient and attempt).
+ */
+#define REPORT_CACHE 8
+
+struct rcache {
+	int used, has_sasl, n;
+	long uid;
+	char sasl[IDENT_MAX], sender[IDENT_MAX], ip[IDENT_MAX];
+	struct rident *ri[BY_COUNT];
+};
+
 struct report {
 	const struct conf *conf;
+	struct rcache cache[REPORT_CACHE];
+	unsigned cache_next; /* the entry the next miss fills */
 	struct hmap *idents; /* identity -> struct rident */
 	struct hmap *ipset;  /* identity \0 ip -> struct rip */
 	struct hmap *sset;   /* identity \0 sender -> (void *)1 */

@@ -67,6 +67,7 @@ track_own_new(int kind, uint64_t seq, const struct track_msg *m)
 		return (NULL);
 	o->kind = kind;
 	o->seq = seq;
+	o->len = n;
 	o->msg = *m;
 	o->msg.removed = 0;
 	p = o->data;
@@ -79,22 +80,42 @@ track_own_new(int kind, uint64_t seq, const struct track_msg *m)
 	return (o);
 }
 
-/* track_own_cost - the bytes o holds, about (0 for NULL): for max_tracked_bytes */
+/*
+ * track_own_cost - the bytes o holds, about (0 for NULL): for
+ * max_tracked_bytes (its strings' length kept from track_own_new(): they
+ * are not read again, an owner's strings are cold by the time it is costed)
+ */
 size_t
 track_own_cost(const struct owner *o)
 {
 	if (o == NULL)
 		return (0);
-	return (sizeof(*o) + TRACK_ALLOC_BYTES + own_len(o->msg.host) + own_len(o->msg.instance) +
-	    own_len(o->msg.queue_id) + own_len(o->msg.sasl) + own_len(o->msg.sender) +
-	    own_len(o->msg.client_ip));
+	return (sizeof(*o) + TRACK_ALLOC_BYTES + o->len);
 }
 
-/* track_own_dup - a copy of o (NULL for NULL or ENOMEM) */
+/* rebase - string s of the owner from (NULL stays NULL) at the same place in to */
+static const char *
+rebase(const struct owner *from, struct owner *to, const char *s)
+{
+	return (s != NULL ? to->data + (s - from->data) : NULL);
+}
+
+/* track_own_dup - a copy of o (NULL for NULL or ENOMEM): one block copied, its strings re-pointed */
 struct owner *
 track_own_dup(const struct owner *o)
 {
-	return (o != NULL ? track_own_new(o->kind, o->seq, &o->msg) : NULL);
+	struct owner *d;
+
+	if (o == NULL || (d = malloc(sizeof(*o) + o->len)) == NULL)
+		return (NULL);
+	memcpy(d, o, sizeof(*o) + o->len);
+	d->msg.host = rebase(o, d, o->msg.host);
+	d->msg.instance = rebase(o, d, o->msg.instance);
+	d->msg.queue_id = rebase(o, d, o->msg.queue_id);
+	d->msg.sasl = rebase(o, d, o->msg.sasl);
+	d->msg.sender = rebase(o, d, o->msg.sender);
+	d->msg.client_ip = rebase(o, d, o->msg.client_ip);
+	return (d);
 }
 
 /* same_str - two strings, either NULL, equal */

@@ -45,6 +45,7 @@ struct owner {
 	int kind;
 	uint64_t seq; /* OWN_HELD: the held-back message */
 	struct track_msg msg;
+	size_t len; /* bytes of data[]: the strings of msg, copied */
 	char data[];
 };
 

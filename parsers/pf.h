@@ -176,6 +176,9 @@ struct pf_clock {
 	/* cache of the local-time conversion for the last hour seen */
 	int c_year, c_mon, c_mday, c_hour;
 	int64_t c_base;
+	/* cache of the last date of a line with an offset, as days since 1970-01-01 */
+	int d_year, d_mon, d_mday;
+	int64_t d_days;
 };
 
 /*

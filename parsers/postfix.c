@@ -7,8 +7,12 @@
  *	Postfix program that logs one of the events in pf.h, and the text
  *	must start with "warning: ", "NOQUEUE: " or a queue ID and ": "
  *	followed by one of a few keywords.  Only then does an event parser
- *	run: PCRE2 (JIT) patterns for delivery, queue-active, pickup, reject
- *	and SASL-failure lines, hand parsing for the rest.  The smtpd
+ *	run: PCRE2 (JIT) patterns for pickup, reject and SASL-failure
+ *	lines, hand parsing for the rest.  The delivery line is read by hand
+ *	along the first path its pattern's matcher tries (delivery_fast); only
+ *	when that path fails does the pattern run, to try the others, so the
+ *	fields are the pattern's (and a line costs a scan, not a backtracking
+ *	match: a delivery line is one in four of a log).  The smtpd
  *	"client=" line is parsed from the right (see parse_client) because a
  *	SASL login may contain any printable text.  All strings returned
  *	point into the caller's line; nothing is allocated per line.
@@ -59,8 +63,11 @@ struct pf_parser {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
-	int lean; /* pf_parser_lean() */
+	int lean;               /* pf_parser_lean() */
+	unsigned char dlv[256]; /* RE_DELIVERY's byte classes, for delivery_fast() */
 };
+
+static void dlv_init(unsigned char tab[256]);
 
 /* pf_parser_lean - parse only what the counting pipeline uses; see pf.h */
 void
@@ -110,6 +117,7 @@ pf_parser_new(char *err, size_t errlen)
 		}
 		ps->jit[i] = pcre2_jit_compile(ps->re[i], PCRE2_JIT_COMPLETE) == 0;
 	}
+	dlv_init(ps->dlv);
 	ps->md = pcre2_match_data_create(8, NULL);
 	ps->mctx = pcre2_match_context_create(NULL);
 	if (ps->md == NULL || ps->mctx == NULL) {
@@ -174,39 +182,37 @@ ends(const char *p, size_t n, const char *s, size_t sn)
 	return (n >= sn && memcmp(p + n - sn, s, sn) == 0);
 }
 
-/* is_pf_daemon - a Postfix program that logs an event of pf.h */
+/* EQ - the n bytes at p are the literal s (n == sizeof(s) - 1: a compare the compiler inlines) */
+#define EQ(p, s) (memcmp((p), (s), sizeof(s) - 1) == 0)
+
+/*
+ * is_pf_daemon - a Postfix program that logs an event of pf.h: smtpd,
+ * qmgr, cleanup, smtp, pickup, postsuper, bounce, lmtp, local, virtual,
+ * pipe, error, discard, qmqpd, oqmgr, nqmgr (by length, each compare of
+ * a constant size: this runs for every line)
+ */
 static int
 is_pf_daemon(const struct pf_str *d)
 {
-	static const struct {
-		const char *s;
-		size_t n;
-	} tab[] = {
-		{ LIT("smtpd") },
-		{ LIT("qmgr") },
-		{ LIT("cleanup") },
-		{ LIT("smtp") },
-		{ LIT("pickup") },
-		{ LIT("postsuper") },
-		{ LIT("bounce") },
-		{ LIT("lmtp") },
-		{ LIT("local") },
-		{ LIT("virtual") },
-		{ LIT("pipe") },
-		{ LIT("error") },
-		{ LIT("discard") },
-		{ LIT("qmqpd") },
-		{ LIT("oqmgr") },
-		{ LIT("nqmgr") },
-	};
-	size_t i;
+	const char *p = d->p;
 
-	if (d->p == NULL || d->n < 4 || d->n > 9)
+	if (p == NULL)
 		return (0);
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (tab[i].n == d->n && tab[i].s[0] == d->p[0] && memcmp(tab[i].s, d->p, d->n) == 0)
-			return (1);
-	return (0);
+	switch (d->n) {
+	case 4:
+		return (EQ(p, "qmgr") || EQ(p, "smtp") || EQ(p, "lmtp") || EQ(p, "pipe"));
+	case 5:
+		return (EQ(p, "smtpd") || EQ(p, "local") || EQ(p, "error") || EQ(p, "qmqpd") ||
+		    EQ(p, "oqmgr") || EQ(p, "nqmgr"));
+	case 6:
+		return (EQ(p, "pickup") || EQ(p, "bounce"));
+	case 7:
+		return (EQ(p, "cleanup") || EQ(p, "virtual") || EQ(p, "discard"));
+	case 9:
+		return (EQ(p, "postsuper"));
+	default:
+		return (0);
+	}
 }
 
 /* namaddr - "NAME[ADDR]" or "NAME[ADDR]:PORT" at p[0..n), exactly; 0 if not */
@@ -392,21 +398,129 @@ plain_text(const char *p, size_t n)
 	return (1);
 }
 
+/* The byte classes of RE_DELIVERY (dlv_class(), a table made once). */
+enum {
+	DLV_RELAY = 1, /* [^\s,"<>@=] */
+	DLV_NAME = 2,  /* [a-z_] */
+	DLV_VALUE = 4, /* [^\s,"<>] */
+	DLV_ALPHA = 8, /* [A-Za-z] */
+	DLV_STOP = 16  /* '>' or a byte "." may not take: a control byte or 0x85 */
+};
+
+/* dlv_init - fill tab (\s: the C locale's isspace(), as PCRE2's default tables) */
+static void
+dlv_init(unsigned char tab[256])
+{
+	int c;
+
+	for (c = 0; c < 256; c++) {
+		int space = c == ' ' || (c >= '\t' && c <= '\r');
+		int value = !space && c != ',' && c != '"' && c != '<' && c != '>';
+
+		tab[c] = (unsigned char)((value ? DLV_VALUE : 0) |
+		    (value && c != '@' && c != '=' ? DLV_RELAY : 0) |
+		    ((c >= 'a' && c <= 'z') || c == '_' ? DLV_NAME : 0) |
+		    ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ? DLV_ALPHA : 0) |
+		    (c < 0x20 || c == 0x85 || c == '>' ? DLV_STOP : 0));
+	}
+}
+
+/* DLV - whether byte c is of class k (in the table tab) */
+#define DLV(tab, c, k) ((tab)[(unsigned char)(c)] & (k))
+
+/*
+ * lazy_close - the first ">, " at or after p (before end), or NULL, also
+ * when a control byte (or 0x85) comes first: whether "." takes it
+ * depends on how PCRE2 was built (its newline), so the regex decides
+ */
+static const char *
+lazy_close(const unsigned char *tab, const char *p, const char *end)
+{
+	for (; end - p >= 3; p++) {
+		if (!DLV(tab, *p, DLV_STOP))
+			continue;
+		if (*p != '>')
+			return (NULL);
+		if (p[1] == ',' && p[2] == ' ')
+			return (p);
+	}
+	return (NULL);
+}
+
+/*
+ * delivery_fast - RE_DELIVERY by hand, on the first path its matcher
+ * tries: the shortest recipient (the first ">, "), the orig_to group
+ * when the text has one there with its shortest value, the relay and
+ * the name=value fields each as long as they go (no shorter one can be
+ * followed by what comes next), then "status=" and its letters, which
+ * must be followed by a space or the end.  When that path holds, it is
+ * the match the regex returns (the first it finds); when it does not, 0
+ * and the caller runs the regex, which tries the other paths.  Fills
+ * to, relay, status and *mend (the end of the match).
+ */
+static int
+delivery_fast(const struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n,
+    const char **mend)
+{
+	const unsigned char *tab = ps->dlv;
+	const char *end = p + n, *q, *c, *v;
+
+	if ((c = lazy_close(tab, p + 4, end)) == NULL)
+		return (0);
+	ev->to.p = p + 4;
+	ev->to.n = (size_t)(c - (p + 4));
+	q = c + 3;
+	if (starts(q, (size_t)(end - q), LIT("orig_to=<"))) {
+		if ((c = lazy_close(tab, q + 9, end)) == NULL)
+			return (0);
+		q = c + 3;
+	}
+	if (!starts(q, (size_t)(end - q), LIT("relay=")))
+		return (0);
+	for (v = q += 6; q < end && DLV(tab, *q, DLV_RELAY); q++)
+		;
+	if (q == v || end - q < 2 || q[0] != ',' || q[1] != ' ')
+		return (0);
+	ev->relay.p = v;
+	ev->relay.n = (size_t)(q - v);
+	for (q += 2;; q = c + 2) { /* "name=value, " as often as it comes */
+		for (c = q; c < end && DLV(tab, *c, DLV_NAME); c++)
+			;
+		if (c == q || c == end || *c != '=')
+			break;
+		for (c++; c < end && DLV(tab, *c, DLV_VALUE); c++)
+			;
+		if (end - c < 2 || c[0] != ',' || c[1] != ' ')
+			break;
+	}
+	if (!starts(q, (size_t)(end - q), LIT("status=")))
+		return (0);
+	for (v = q += 7; q < end && DLV(tab, *q, DLV_ALPHA); q++)
+		;
+	if (q == v || (q < end && *q != ' '))
+		return (0);
+	ev->status.p = v;
+	ev->status.n = (size_t)(q - v);
+	*mend = q;
+	return (1);
+}
+
 /* parse_delivery - "to=<R>, [orig_to=<O>, ]relay=X, ..., status=S (text)" */
 static int
 parse_delivery(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 {
-	PCRE2_SIZE *ov;
 	const char *s, *end = p + n, *id;
 	int rc;
 
-	if ((rc = match(ps, RE_DELIVERY, p, n)) <= 0)
-		return (0);
-	group(ps, rc, p, 1, &ev->to);
-	group(ps, rc, p, 3, &ev->relay);
-	group(ps, rc, p, 4, &ev->status);
-	ov = pcre2_get_ovector_pointer(ps->md);
-	s = p + ov[1];
+	if (!delivery_fast(ps, ev, p, n, &s)) {
+		ev->to = ev->relay = ev->status = (struct pf_str){ NULL, 0 };
+		if ((rc = match(ps, RE_DELIVERY, p, n)) <= 0)
+			return (0);
+		group(ps, rc, p, 1, &ev->to);
+		group(ps, rc, p, 3, &ev->relay);
+		group(ps, rc, p, 4, &ev->status);
+		s = p + pcre2_get_ovector_pointer(ps->md)[1];
+	}
 	/* " (... queued as NEWID)" / " (forwarded as NEWID)" */
 	if (end - s >= 4 && s[0] == ' ' && s[1] == '(' && end[-1] == ')') {
 		for (id = end - 1; id > s &&

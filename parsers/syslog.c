@@ -204,11 +204,12 @@ token(const char *p, const char *end)
 static const char *
 parse_tag(const char *p, const char *end, struct pf_event *ev)
 {
+	static const unsigned char stop[256] = { ['['] = 1, [':'] = 1, [' '] = 1 };
 	const char *s = p;
 	long pid = 0;
 	int nd = 0;
 
-	while (p < end && *p != '[' && *p != ':' && *p != ' ')
+	while (p < end && !stop[(unsigned char)*p]) /* the name: one look-up a byte */
 		p++;
 	if (p == s || p == end || *p == ' ')
 		return (NULL);
@@ -331,6 +332,23 @@ skip_solaris(const char *p, const char *end)
 	return (q);
 }
 
+/*
+ * may_nest - whether the text p..end may begin with a header hdr_one()
+ * reads (other than a journalctl marker, which is not taken as nested):
+ * "<PRI>", or the first bytes parse_iso() or parse_bsd() check.  Most
+ * texts begin with a queue ID, a word or "warning:", and are let go
+ * here without a second parse.
+ */
+static int
+may_nest(const char *p, const char *end)
+{
+	if (*p == '<')
+		return (1);
+	if (IS_DIGIT(*p))
+		return (end - p >= 19 && p[4] == '-');
+	return (end - p >= 14 && p[3] == ' ' && month_num(p) != 0);
+}
+
 /* hdr_one - one header level; depth 0 may strip one nested header */
 static enum pf_hdr
 hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text, size_t *tlen,
@@ -374,7 +392,7 @@ hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text, si
 
 text:
 	q = skip_solaris(q, end);
-	if (depth == 0 && q < end) {
+	if (depth == 0 && q < end && may_nest(q, end)) {
 		struct pf_event in;
 		const char *t2;
 		size_t n2;
@@ -518,8 +536,14 @@ to_secs(struct pf_clock *c, int y, const struct pf_tm *tm, int64_t *out)
 	    tm->mday > max_mday(y, tm->mon))
 		return (-1);
 	if (tm->year != 0 && tm->has_off) {
-		*out = days_from_civil(y, tm->mon, tm->mday) * 86400 + (int64_t)tm->hour * 3600 +
-		    (int64_t)tm->min * 60 + tm->sec - tm->off_sec;
+		if (!(c->d_year == y && c->d_mon == tm->mon && c->d_mday == tm->mday)) {
+			c->d_year = y;
+			c->d_mon = tm->mon;
+			c->d_mday = tm->mday;
+			c->d_days = days_from_civil(y, tm->mon, tm->mday);
+		}
+		*out = c->d_days * 86400 + (int64_t)tm->hour * 3600 + (int64_t)tm->min * 60 +
+		    tm->sec - tm->off_sec;
 		return (0);
 	}
 	return (local_secs(c, y, tm, out));

@@ -352,6 +352,27 @@ static const struct ev_row ev_rows[] = {
 	 Q ": to=<\"a>, relay=x\"@example.com>, relay=mx.example.net[198.51.100.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 Ok: queued as BADID!)",
 	 PF_DELIVERY, .queue_id = Q, .to = "\"a>, relay=x\"@example.com",
 	 .relay = "mx.example.net[198.51.100.1]:25", .status = "sent"},
+	/*
+	 * The delivery line by hand (delivery_fast) and by RE_DELIVERY when
+	 * the hand-parse's first path fails: the longer recipient or
+	 * orig_to the regex backtracks to, the greedy fields, the status's end.
+	 */
+	{"postfix/smtp[1]", Q ": to=<a>, b=c>, relay=r, delay=1, status=sent (ok)", PF_DELIVERY,
+	 .queue_id = Q, .to = "a>, b=c", .relay = "r", .status = "sent"},
+	{"postfix/smtp[1]", Q ": to=<a>, orig_to=<b>, c>, relay=r, status=bounced (x)", PF_DELIVERY,
+	 .queue_id = Q, .to = "a", .relay = "r", .status = "bounced"},
+	{"postfix/smtp[1]", Q ": to=<a>, orig_to=<b>, relay=r>, relay=s, status=sent", PF_DELIVERY,
+	 .queue_id = Q, .to = "a", .relay = "s", .status = "sent"},
+	{"postfix/smtp[1]", Q ": to=<a>, relay=r, status=sent, status=deferred (x)", PF_DELIVERY,
+	 .queue_id = Q, .to = "a", .relay = "r", .status = "deferred"},
+	{"postfix/smtp[1]", Q ": to=<a>, relay=r, dsn=5.0.0, status=bounced", PF_DELIVERY,
+	 .queue_id = Q, .to = "a", .relay = "r", .status = "bounced"},
+	{"postfix/smtp[1]", Q ": to=<a\tb>, relay=r, status=sent (ok)", PF_DELIVERY, .queue_id = Q,
+	 .to = "a\tb", .relay = "r", .status = "sent"},
+	{"postfix/smtp[1]", Q ": to=<a>, relay=r, status=sent1 (x)", PF_NONE, .queue_id = NULL},
+	{"postfix/smtp[1]", Q ": to=<a>, relay=r@x, status=sent (x)", PF_NONE, .queue_id = NULL},
+	{"postfix/smtp[1]", Q ": to=<a>, relay=r, de-lay=1, status=sent (x)", PF_NONE, .queue_id = NULL},
+	{"postfix/smtp[1]", Q ": to=<a>, relay=r, delay=<1, status=sent (x)", PF_NONE, .queue_id = NULL},
 	{"postfix/qmgr[1]", Q ": removed", PF_REMOVED, .queue_id = Q},
 	{"postfix/postsuper[1]", Q ": removed", PF_REMOVED, .queue_id = Q},
 	{"postfix/cleanup[1]", Q ": removed (canceled)", PF_REMOVED, .queue_id = Q},
@@ -1107,4 +1128,21 @@ Test(parse, identity_fields_capped)
 		pf_parse(ps, nul, sizeof(nul) - 1, &ev);
 		cr_expect_eq(ev.hdr, PF_HDR_NONE, "a NUL inside a login never makes it 'alice'");
 	}
+}
+
+/* pf_postfix_name: every program whose events pf reads, and names next to them that are not */
+Test(parse, postfix_names)
+{
+	static const char *const yes[] = { "smtpd", "qmgr", "cleanup", "smtp", "pickup", "postsuper",
+		"bounce", "lmtp", "local", "virtual", "pipe", "error", "discard", "qmqpd", "oqmgr",
+		"nqmgr", "postfix/submission/smtpd", "postfix-out/qmgr" };
+	static const char *const no[] = { "", "smtpx", "qmgrd", "Smtpd", "smtpd ", "pickups", "mgr",
+		"postsupe", "postsuperx", "anvil", "postscreen", "tlsmgr", "discar", "virtua",
+		"postfix/smtpd/", "showq" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		cr_expect(pf_postfix_name(yes[i], strlen(yes[i])), "%s", yes[i]);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		cr_expect(!pf_postfix_name(no[i], strlen(no[i])), "%s", no[i]);
 }

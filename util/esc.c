@@ -238,21 +238,28 @@ full:
 	return (-1);
 }
 
+/* esc_fp - the pieces gathered in a buffer, one fwrite() per buffer (not per piece: per byte) */
 void
 esc_fp(FILE *fp, const char *s, size_t n, enum esc_mode m)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, used, k;
+	size_t i = 0, used, k, o = 0;
 	int q = quoted(m, s, n);
-	char pc[8];
+	char out[256];
 
 	if (q)
 		putc('"', fp);
 	while (i < n) {
-		k = piece(m, p + i, n - i, pc, &used);
-		fwrite(pc, 1, k, fp);
+		if (o + 8 > sizeof(out)) { /* a piece is at most 8 bytes */
+			fwrite(out, 1, o, fp);
+			o = 0;
+		}
+		k = piece(m, p + i, n - i, out + o, &used);
+		o += k;
 		i += used;
 	}
+	if (o > 0)
+		fwrite(out, 1, o, fp);
 	if (q)
 		putc('"', fp);
 }

@@ -52,57 +52,82 @@ put64(unsigned char *p, uint64_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* rounds - n SipRounds on the state v[4] */
-static inline void
-rounds(uint64_t v[4], int n)
-{
-	int i;
+/*
+ * SIP_INLINE - sipround() and sip() are made inline wherever they are
+ * used: sip() once per (c, d), inside siphash13() and siphash24(), so its
+ * rounds are unrolled and the state stays in registers (an out-of-line
+ * sip() with c and d as arguments ran them as loops)
+ */
+#if defined(__GNUC__)
+#define SIP_INLINE static inline __attribute__((always_inline))
+#else
+#define SIP_INLINE static inline
+#endif
 
-	for (i = 0; i < n; i++) {
-		v[0] += v[1];
-		v[1] = rotl(v[1], 13);
-		v[1] ^= v[0];
-		v[0] = rotl(v[0], 32);
-		v[2] += v[3];
-		v[3] = rotl(v[3], 16);
-		v[3] ^= v[2];
-		v[0] += v[3];
-		v[3] = rotl(v[3], 21);
-		v[3] ^= v[0];
-		v[2] += v[1];
-		v[1] = rotl(v[1], 17);
-		v[1] ^= v[2];
-		v[2] = rotl(v[2], 32);
-	}
+/* sipround - one SipRound on the state v0..v3 */
+SIP_INLINE void
+sipround(uint64_t *v0, uint64_t *v1, uint64_t *v2, uint64_t *v3)
+{
+	*v0 += *v1;
+	*v1 = rotl(*v1, 13);
+	*v1 ^= *v0;
+	*v0 = rotl(*v0, 32);
+	*v2 += *v3;
+	*v3 = rotl(*v3, 16);
+	*v3 ^= *v2;
+	*v0 += *v3;
+	*v3 = rotl(*v3, 21);
+	*v3 ^= *v0;
+	*v2 += *v1;
+	*v1 = rotl(*v1, 17);
+	*v1 ^= *v2;
+	*v2 = rotl(*v2, 32);
 }
 
-/* sip - SipHash-c-d of msg under key */
-static inline uint64_t
+/* sip - SipHash-c-d of msg under key; c is 1 or 2, d 3 or 4 (the two variants made) */
+SIP_INLINE uint64_t
 sip(const unsigned char *key, const unsigned char *p, size_t n, int c, int d)
 {
-	uint64_t k0 = le64(key), k1 = le64(key + 8), m, v[4];
+	uint64_t k0 = le64(key), k1 = le64(key + 8), m;
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
 	size_t left = n & 7, i;
 	const unsigned char *end = p + (n - left);
 
-	v[0] = k0 ^ 0x736f6d6570736575ULL;
-	v[1] = k1 ^ 0x646f72616e646f6dULL;
-	v[2] = k0 ^ 0x6c7967656e657261ULL;
-	v[3] = k1 ^ 0x7465646279746573ULL;
 	for (; p != end; p += 8) {
 		m = le64(p);
-		v[3] ^= m;
-		rounds(v, c);
-		v[0] ^= m;
+		v3 ^= m;
+		sipround(&v0, &v1, &v2, &v3);
+		if (c == 2)
+			sipround(&v0, &v1, &v2, &v3);
+		v0 ^= m;
 	}
+	/* the 0..7 bytes left: 4, 2 and 1 at a time */
 	m = (uint64_t)(n & 0xff) << 56;
-	for (i = 0; i < left; i++)
+	i = 0;
+	if (left & 4) {
+		m |= (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+		    (uint64_t)p[3] << 24;
+		i = 4;
+	}
+	if (left & 2) {
+		m |= ((uint64_t)p[i] | (uint64_t)p[i + 1] << 8) << (8 * i);
+		i += 2;
+	}
+	if (left & 1)
 		m |= (uint64_t)p[i] << (8 * i);
-	v[3] ^= m;
-	rounds(v, c);
-	v[0] ^= m;
-	v[2] ^= 0xff;
-	rounds(v, d);
-	return (v[0] ^ v[1] ^ v[2] ^ v[3]);
+	v3 ^= m;
+	sipround(&v0, &v1, &v2, &v3);
+	if (c == 2)
+		sipround(&v0, &v1, &v2, &v3);
+	v0 ^= m;
+	v2 ^= 0xff;
+	sipround(&v0, &v1, &v2, &v3);
+	sipround(&v0, &v1, &v2, &v3);
+	sipround(&v0, &v1, &v2, &v3);
+	if (d == 4)
+		sipround(&v0, &v1, &v2, &v3);
+	return (v0 ^ v1 ^ v2 ^ v3);
 }
 
 /* siphash13 - SipHash-1-3 of msg (n bytes) under key */
