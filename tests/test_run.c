@@ -211,7 +211,10 @@ expand(const char *s, const char *dir, char *buf, size_t len)
 	return (buf);
 }
 
-/* pid_gone - process pid has ended (gone, or a zombie) within ~2 s */
+/*
+ * pid_gone - process pid has ended (gone, or a zombie) within ~5 s: a
+ * loaded machine may take a while to end a killed process
+ */
 static int
 pid_gone(pid_t pid)
 {
@@ -219,7 +222,7 @@ pid_gone(pid_t pid)
 	size_t len;
 	int i, gone;
 
-	for (i = 0; i < 100; i++) {
+	for (i = 0; i < 250; i++) {
 		if (kill(pid, 0) < 0 && errno == ESRCH)
 			return (1);
 		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
