@@ -31,36 +31,21 @@
 #include "count/source.h"
 #include "tests/runcmd.h"
 
-static char dir[] = "/tmp/sg-threads-XXXXXX";
+static char dir[64];
 
 static void
 setup(void)
 {
-	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(sg_lower_tmpdir(dir, sizeof(dir), "sg-threads"), 0);
 }
 
 static void
 teardown(void)
 {
-	const char *argv[] = { "/bin/rm", "-rf", dir, NULL };
-	struct cmdres r = runcmd(argv, NULL);
-
-	cmdres_free(&r);
+	sg_rm_tmpdir(dir);
 }
 
 TestSuite(threads, .init = setup, .fini = teardown);
-
-/* path_of - dir/name in one of a few static buffers */
-static const char *
-path_of(const char *name)
-{
-	static char bufs[4][512];
-	static int i;
-
-	i = (i + 1) % 4;
-	snprintf(bufs[i], sizeof(bufs[i]), "%s/%s", dir, name);
-	return (bufs[i]);
-}
 
 /* stamp - t (seconds since the epoch, UTC) as the header of a line of format bsd */
 static void
@@ -263,7 +248,7 @@ gzip_cut(const char *path, const char *gz)
 
 Test(threads, prefetch_gives_the_lines_and_parses_of_one_thread)
 {
-	const char *log = path_of("a.log");
+	const char *log = sg_path(dir, "a.log");
 
 	make_log(log, 1772409600, 3000, 0); /* 2026-03-02 */
 	check_prefetch(log);
@@ -271,7 +256,7 @@ Test(threads, prefetch_gives_the_lines_and_parses_of_one_thread)
 
 Test(threads, prefetch_gives_a_read_error_after_the_lines_before_it)
 {
-	const char *log = path_of("b.log"), *gz = path_of("b.log.gz");
+	const char *log = sg_path(dir, "b.log"), *gz = sg_path(dir, "b.log.gz");
 
 	make_log(log, 1772409600, 6000, 0);
 	gzip_cut(log, gz);
@@ -324,7 +309,7 @@ Test(threads, audit_threaded_and_in_one_thread_agree)
 	setenv("SG_NO_DEFAULT_CONF", "1", 1);
 	for (i = 0; i < sizeof(acases) / sizeof(acases[0]); i++) {
 		const struct acase *c = &acases[i];
-		const char *log = path_of("c.log"), *gz = path_of("c.log.gz");
+		const char *log = sg_path(dir, "c.log"), *gz = sg_path(dir, "c.log.gz");
 		const char *argv[12] = { sg_bin(), "audit", "--format", "json", "-c", conf };
 		struct cmdres r;
 		int k = 6;
