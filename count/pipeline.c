@@ -203,6 +203,17 @@ pipeline_remote(struct pipeline *pl, const struct track_msg *m)
 		fail(pl, "limits", "out of memory");
 }
 
+/* pipeline_parser_new - a parser that parses as pipeline_line()'s own (see pipeline.h) */
+struct pf_parser *
+pipeline_parser_new(char *err, size_t errlen)
+{
+	struct pf_parser *p;
+
+	if ((p = pf_parser_new(err, errlen)) != NULL)
+		pf_parser_lean(p, 1); /* no regex for events that nothing here uses */
+	return (p);
+}
+
 int
 pipeline_init(struct pipeline *pl, const struct conf *conf, struct store *store,
     struct report *report, char *err, size_t errlen)
@@ -220,9 +231,8 @@ pipeline_init(struct pipeline *pl, const struct conf *conf, struct store *store,
 	pl->max_skew_us = conf->max_clock_skew * 1000000;
 	pl->replay = report != NULL;
 	pl->replay_wall_us = wall_now();
-	if ((pl->parser = pf_parser_new(err, errlen)) == NULL)
+	if ((pl->parser = pipeline_parser_new(err, errlen)) == NULL)
 		return (-1);
-	pf_parser_lean(pl->parser, 1); /* no regex for events that nothing here uses */
 	if ((pl->track = track_new((size_t)conf->max_tracked_bytes, message_cb, pl)) == NULL ||
 	    (pl->limits = limits_new(conf)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -429,18 +439,21 @@ drain(struct pipeline *pl, int final)
 	}
 }
 
-void
-pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t len)
+/*
+ * line_parsed - a line and its parse (ev, from pf_parse() by a parser of
+ * pipeline_parser_new()): resolve its time, count it or hold it back
+ */
+static inline void
+line_parsed(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t len,
+    const struct pf_event *ev)
 {
 	struct pf_clock before = *clk;
-	struct pf_event ev;
-	enum pf_hdr h;
+	enum pf_hdr h = ev->hdr;
 	int64_t t;
 	int beyond, held;
 
 	pl->lines++;
-	h = pf_parse(pl->parser, line, len, &ev);
-	if (h == PF_HDR_NONE || h == PF_HDR_SKIP || pf_clock_resolve(clk, &ev.tm, &t) < 0) {
+	if (h == PF_HDR_NONE || h == PF_HDR_SKIP || pf_clock_resolve(clk, &ev->tm, &t) < 0) {
 		if (pl->npend > 0)
 			(void)pend(pl, line, len, UNTIMED, h != PF_HDR_SKIP, 0);
 		else
@@ -453,11 +466,28 @@ pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_
 	if (beyond || held)
 		*clk = before; /* its year inference moves no clock either */
 	if (pl->npend == 0 && !held) {
-		count_timed(pl, &ev, t, beyond);
+		count_timed(pl, ev, t, beyond);
 		return;
 	}
 	if (pend(pl, line, len, t, 0, beyond) == 0)
 		drain(pl, 0);
+}
+
+void
+pipeline_line(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t len)
+{
+	struct pf_event ev;
+
+	(void)pf_parse(pl->parser, line, len, &ev);
+	line_parsed(pl, clk, line, len, &ev);
+}
+
+/* pipeline_line_parsed - pipeline_line() of a line parsed elsewhere (see pipeline.h) */
+void
+pipeline_line_parsed(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t len,
+    const struct pf_event *ev)
+{
+	line_parsed(pl, clk, line, len, ev);
 }
 
 /*

@@ -120,6 +120,19 @@ int pipeline_init(struct pipeline *, const struct conf *, struct store *, struct
     char *err, size_t errlen);
 void pipeline_line(struct pipeline *, struct pf_clock *, const char *line, size_t len);
 /*
+ * pipeline_line_parsed - pipeline_line() for a line whose parse was made
+ * already (on another thread: count/prefetch.h): ev is what pf_parse()
+ * gave for line[0..len) with a parser of pipeline_parser_new(), its
+ * strings pointing into line.  Everything after the parse (the clock,
+ * the look-ahead, which re-parses a held line with pl's own parser, the
+ * tracker, limits, report and store) is as in pipeline_line(), so the
+ * same lines give the same counts whichever thread parsed them.
+ */
+void pipeline_line_parsed(struct pipeline *, struct pf_clock *, const char *line, size_t len,
+    const struct pf_event *ev);
+/* pipeline_parser_new - a parser as pipeline_line()'s own (lean); NULL with err */
+struct pf_parser *pipeline_parser_new(char *err, size_t errlen);
+/*
  * pipeline_entry - one journal entry (one line of the counts) at time_us
  * (__REALTIME_TIMESTAMP): text[0..len) (MESSAGE, NULL when absent) as the
  * program of o logged it.  untrusted: its SYSLOG_IDENTIFIER names a

@@ -1,0 +1,240 @@
+/*
+ * NAME
+ *	prefetch - read and parse a source's lines on a thread of their own
+ * SUMMARY
+ *	See prefetch.h.  The reader thread fills batch[head % NBATCH] and
+ *	publishes it by moving head under the mutex; prefetch_next() takes
+ *	batch[tail % NBATCH] and gives it back (tail moves) on its next call.
+ *	A batch is owned by exactly one thread at a time: the reader's from
+ *	head's slot until head moves past it, the caller's until tail does.
+ *	The last batch carries the source's answer (0 end, -1 error with its
+ *	message), after which the thread ends; the caller keeps taking that
+ *	batch's answer.
+ * RETURNS
+ *	See prefetch.h; never prints, never exits.
+ * UNTRUSTED INPUT
+ *	The lines: each at most SOURCE_LINE_MAX bytes (the source cuts
+ *	them), copied into its batch's text with its length.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "count/pipeline.h"
+#include "count/prefetch.h"
+
+/* a line always fits an empty batch: fill_batch() never hands out an empty one before the end */
+_Static_assert(SOURCE_LINE_MAX <= PREFETCH_TEXT, "a line must fit a batch");
+
+/* One batch of lines on its way from the reader thread to the caller. */
+struct batch {
+	char *text; /* PREFETCH_TEXT bytes: the lines' copies */
+	struct prefetch_line lines[PREFETCH_LINES];
+	size_t n;
+	int r;        /* 1 more follow, 0 the end of the input, -1 an error (err) */
+	uint64_t pos; /* the source's pos after the batch */
+	char err[512];
+};
+
+struct prefetch {
+	struct source *src;
+	struct pf_parser *parser; /* the thread's own */
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct batch *b[PREFETCH_NBATCH];
+	unsigned head, tail; /* batches filled, batches given back */
+	int taken;           /* the caller holds batch[tail % NBATCH] */
+	int stop;            /* prefetch_stop() asks the thread to end */
+	int done;            /* the thread has published its last batch */
+};
+
+/*
+ * fill_batch - lines from the source into b until it is full, the end or
+ * an error (the line that does not fit waits in *pend_line for the next
+ * batch: it is still in the source's window, valid until the next
+ * source_next())
+ */
+static void
+fill_batch(struct prefetch *pf, struct batch *b, const char **pend_line, size_t *pend_len)
+{
+	struct prefetch_line *l;
+	const char *line;
+	size_t len, used = 0;
+	int r;
+
+	b->n = 0;
+	b->r = 1;
+	for (;;) {
+		if (*pend_line != NULL) {
+			line = *pend_line;
+			len = *pend_len;
+			*pend_line = NULL;
+		} else if ((r = source_next(pf->src, &line, &len, b->err, sizeof(b->err))) <= 0) {
+			b->r = r;
+			break;
+		}
+		if (b->n == PREFETCH_LINES || used + len > PREFETCH_TEXT) {
+			*pend_line = line; /* the first of the next batch */
+			*pend_len = len;
+			break;
+		}
+		l = &b->lines[b->n++];
+		memcpy(b->text + used, line, len);
+		l->line = b->text + used;
+		l->len = len;
+		used += len;
+		(void)pf_parse(pf->parser, l->line, len, &l->ev);
+	}
+	b->pos = source_info(pf->src)->pos;
+}
+
+/* reader_main - the reader thread: batches into free slots until the end, an error or stop */
+static void *
+reader_main(void *arg)
+{
+	struct prefetch *pf = arg;
+	const char *pend_line = NULL;
+	size_t pend_len = 0;
+	struct batch *b;
+	int last;
+
+	for (;;) {
+		pthread_mutex_lock(&pf->mu);
+		while (pf->head - pf->tail == PREFETCH_NBATCH && !pf->stop)
+			pthread_cond_wait(&pf->cv, &pf->mu);
+		if (pf->stop) {
+			pthread_mutex_unlock(&pf->mu);
+			return (NULL);
+		}
+		b = pf->b[pf->head % PREFETCH_NBATCH];
+		pthread_mutex_unlock(&pf->mu);
+		fill_batch(pf, b, &pend_line, &pend_len);
+		last = b->r <= 0;
+		pthread_mutex_lock(&pf->mu);
+		pf->head++;
+		pf->done = last;
+		pthread_cond_broadcast(&pf->cv);
+		pthread_mutex_unlock(&pf->mu);
+		if (last)
+			return (NULL);
+	}
+}
+
+/* ring_free - the batches and the parser (the thread is not running) */
+static void
+ring_free(struct prefetch *pf)
+{
+	int i;
+
+	for (i = 0; i < PREFETCH_NBATCH; i++)
+		if (pf->b[i] != NULL) {
+			free(pf->b[i]->text);
+			free(pf->b[i]);
+		}
+	if (pf->parser != NULL)
+		pf_parser_free(pf->parser);
+	free(pf);
+}
+
+/* prefetch_start - see prefetch.h */
+int
+prefetch_start(struct prefetch **out, struct source *src, char *err, size_t errlen)
+{
+	struct prefetch *pf;
+	int i;
+
+	*out = NULL;
+	if ((pf = calloc(1, sizeof(*pf))) == NULL)
+		goto oom;
+	pf->src = src;
+	for (i = 0; i < PREFETCH_NBATCH; i++)
+		if ((pf->b[i] = calloc(1, sizeof(*pf->b[i]))) == NULL ||
+		    (pf->b[i]->text = malloc(PREFETCH_TEXT)) == NULL)
+			goto oom;
+	if ((pf->parser = pipeline_parser_new(err, errlen)) == NULL) {
+		ring_free(pf);
+		return (-1);
+	}
+	if (pthread_mutex_init(&pf->mu, NULL) != 0)
+		goto nothread;
+	if (pthread_cond_init(&pf->cv, NULL) != 0) {
+		pthread_mutex_destroy(&pf->mu);
+		goto nothread;
+	}
+	if (pthread_create(&pf->tid, NULL, reader_main, pf) != 0) {
+		pthread_cond_destroy(&pf->cv);
+		pthread_mutex_destroy(&pf->mu);
+		goto nothread;
+	}
+	*out = pf;
+	return (0);
+nothread:
+	snprintf(err, errlen, "cannot start the reader thread");
+	ring_free(pf);
+	return (-1);
+oom:
+	snprintf(err, errlen, "out of memory");
+	if (pf != NULL)
+		ring_free(pf);
+	return (-1);
+}
+
+/* prefetch_next - give back the batch taken last, take the next; see prefetch.h */
+int
+prefetch_next(struct prefetch *pf, const struct prefetch_line **lines, size_t *n, uint64_t *pos,
+    char *err, size_t errlen)
+{
+	struct batch *b;
+
+	pthread_mutex_lock(&pf->mu);
+	if (pf->taken) {
+		b = pf->b[pf->tail % PREFETCH_NBATCH];
+		if (b->r <= 0 && b->n == 0) { /* the last answer: it stays */
+			pthread_mutex_unlock(&pf->mu);
+			goto answer;
+		}
+		if (b->r <= 0) { /* its lines are done: its answer comes next */
+			b->n = 0;
+			pthread_mutex_unlock(&pf->mu);
+			goto answer;
+		}
+		pf->tail++;
+		pf->taken = 0;
+		pthread_cond_broadcast(&pf->cv);
+	}
+	while (pf->head == pf->tail)
+		pthread_cond_wait(&pf->cv, &pf->mu);
+	b = pf->b[pf->tail % PREFETCH_NBATCH];
+	pf->taken = 1;
+	pthread_mutex_unlock(&pf->mu);
+	if (b->n > 0) {
+		*lines = b->lines;
+		*n = b->n;
+		*pos = b->pos;
+		return (1);
+	}
+answer:
+	*pos = b->pos;
+	*n = 0;
+	if (b->r < 0)
+		snprintf(err, errlen, "%s", b->err);
+	return (b->r < 0 ? -1 : 0);
+}
+
+/* prefetch_stop - see prefetch.h */
+void
+prefetch_stop(struct prefetch *pf)
+{
+	if (pf == NULL)
+		return;
+	pthread_mutex_lock(&pf->mu);
+	pf->stop = 1;
+	pthread_cond_broadcast(&pf->cv);
+	pthread_mutex_unlock(&pf->mu);
+	pthread_join(pf->tid, NULL);
+	pthread_cond_destroy(&pf->cv);
+	pthread_mutex_destroy(&pf->mu);
+	ring_free(pf);
+}
