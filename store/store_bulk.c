@@ -70,7 +70,9 @@
  *	the next store_commit() or store_bulk_wait(), with the text the
  *	failing statement gave; it stays until a rollback.  The file holds a
  *	committed batch once the writer is done with it.  Without the thread
- *	(pthread_create failed) every commit is written in the caller.
+ *	(pthread_create failed, or an SQLite built without threads:
+ *	sqlite3_threadsafe() 0; Debian's is 1) every commit is written in
+ *	the caller.
  * RETURNS
  *	0 or 1 (store_bulk_begin: whether it dropped them), or -1 with
  *	"path: what: sqlite message" in err.  Never prints, never exits.
@@ -911,7 +913,8 @@ bulk_start(struct store *s)
 	struct bulk_load *L = s->load;
 
 	bulk_reset(L);
-	if (pthread_mutex_init(&L->mu, NULL) != 0)
+	/* a library built single-threaded (0) must not be used from two threads */
+	if (sqlite3_threadsafe() == 0 || pthread_mutex_init(&L->mu, NULL) != 0)
 		return;
 	if (pthread_cond_init(&L->cv, NULL) != 0) {
 		(void)pthread_mutex_destroy(&L->mu);
