@@ -20,7 +20,7 @@ PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd libsystemd libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 # libbz2 ships no pkg-config file on Debian 12 (libbz2-dev has only the
 # header and libbz2.so), so it is linked by name.
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lbz2
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lbz2 -pthread
 CRIT_CFLAGS := $(shell pkg-config --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell pkg-config --libs criterion 2>/dev/null || echo -lcriterion)
 

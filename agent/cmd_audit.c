@@ -492,9 +492,15 @@ audit_report(struct audit *a)
 {
 	const struct pipeline *pl = &a->pl;
 	struct report_totals tot;
+	char serr[512];
 
 	if (pipeline_finish(&a->pl) < 0) {
 		fprintf(stderr, "sendguard: audit: %s\n", pl->err);
+		return (EXIT_RUNTIME);
+	}
+	/* --state: the last commit went to the store's writer thread; its error is the pipeline's */
+	if (a->store != NULL && store_bulk_wait(a->store, serr, sizeof(serr)) < 0) {
+		fprintf(stderr, "sendguard: audit: store: %s\n", serr);
 		return (EXIT_RUNTIME);
 	}
 	if (a->too_long > 0)

@@ -183,9 +183,6 @@ static const struct {
 	[ST_BULK_MSGS] = { "add message",
 	    "INSERT INTO messages (" MSG_COLS ", removed_us, delivered, deferred, bounced, id)"
 	    " VALUES " BULK_ROWS },
-	[ST_BULK_HAS] = { "add message",
-	    "SELECT EXISTS (SELECT 1 FROM messages WHERE time_us = ?1 AND queue_id = ?2"
-	    " AND host IS ?3 AND instance IS ?4)" },
 	[ST_EACH_BOUNCE] = { "read bounces",
 	    "SELECT " BOUNCE_COLS " FROM bounces WHERE time_us >= ?1 ORDER BY time_us, id" },
 	[ST_PRUNE_BOUNCE] = { "prune bounces", "DELETE FROM bounces WHERE time_us < ?1" },
@@ -328,6 +325,8 @@ stmt_get(struct store *s, enum store_st which, sqlite3_stmt **out, char *err, si
 {
 	int rc;
 
+	if (store_bulk_sync(s, err, errlen) < 0) /* the writer thread's turn ends */
+		return -1;
 	if (s->st[which] == NULL) {
 		rc = sqlite3_prepare_v3(s->db, store_sql[which].sql, -1, SQLITE_PREPARE_PERSISTENT,
 		    &s->st[which], NULL);
@@ -387,6 +386,8 @@ store_run(struct store *s, enum store_st which, const struct store_val *v, size_
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if ((rc = store_bulk_on_run(s, which, v, nv, err, errlen)) <= 0)
+		return rc; /* queued for the writer thread (store_bulk.c), or its error */
 	if (stmt_get(s, which, &st, err, errlen) < 0 ||
 	    bind_vals(s, st, v, nv, SQLITE_STATIC, what, err, errlen) < 0)
 		return -1;
@@ -580,7 +581,13 @@ store_put(struct store *s, enum store_st which, const struct store_map *map, con
 	struct store_val v[16];
 	sqlite3_stmt *st = NULL;
 	size_t i, n;
+	int rc;
 
+	if (s->load != NULL && map->ncol <= STORE_NVAL(v)) {
+		store_row_vals(map, row, v); /* a bulk load may queue it (store_bulk.c) */
+		if ((rc = store_bulk_on_run(s, which, v, map->ncol, err, errlen)) <= 0)
+			return rc;
+	}
 	if (stmt_get(s, which, &st, err, errlen) < 0)
 		return -1;
 	n = (size_t)sqlite3_bind_parameter_count(st);
@@ -599,6 +606,8 @@ run_sql(struct store *s, const char *sql, const char *what, char *err, size_t er
 {
 	int rc;
 
+	if (store_bulk_sync(s, err, errlen) < 0)
+		return -1;
 	rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return dberr(s, rc, what, err, errlen);
@@ -618,6 +627,8 @@ pragma(struct store *s, const char *sql, const char *what, int64_t *i, char *txt
 	const char *t;
 	int rc;
 
+	if (store_bulk_sync(s, err, errlen) < 0)
+		return -1;
 	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return dberr(s, rc, what, err, errlen);
@@ -839,6 +850,7 @@ store_close(struct store *s)
 	if (s == NULL)
 		return;
 	if (s->db != NULL) {
+		store_bulk_stop(s); /* the writer thread ends, its batch is dropped */
 		if (!sqlite3_get_autocommit(s->db))
 			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		(void)store_bulk_end(s, berr, sizeof(berr)); /* a bulk load left open */
@@ -874,6 +886,8 @@ store_begin(struct store *s, char *err, size_t errlen)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if ((rc = store_bulk_on_begin(s, err, errlen)) <= 0)
+		return rc; /* a bulk load's BEGIN waits for its commit (store_bulk.c) */
 	if (!sqlite3_get_autocommit(s->db))
 		return batch_step(s, ST_BEGIN, 0, "a transaction is already open", err, errlen);
 	if (stmt_get(s, ST_BEGIN, &st, err, errlen) < 0)
@@ -893,9 +907,10 @@ store_begin(struct store *s, char *err, size_t errlen)
 int
 store_commit(struct store *s, char *err, size_t errlen)
 {
-	if (s->load != NULL && !sqlite3_get_autocommit(s->db) &&
-	    store_bulk_flush(s, err, errlen) < 0)
-		return -1;
+	int rc;
+
+	if ((rc = store_bulk_on_commit(s, err, errlen)) <= 0)
+		return rc; /* a bulk load's batch goes to its writer thread (store_bulk.c) */
 	return batch_step(s, ST_COMMIT, 1, "no transaction is open", err, errlen);
 }
 
@@ -906,7 +921,7 @@ store_commit(struct store *s, char *err, size_t errlen)
 int
 store_rollback(struct store *s)
 {
-	store_bulk_drop(s);
+	store_bulk_on_rollback(s);
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
 	return store_run(s, ST_ROLLBACK, NULL, 0, NULL, 0);

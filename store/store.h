@@ -103,11 +103,16 @@ int store_rollback(struct store *);
  * memory and written once, with the outcomes added to it meanwhile,
  * when the batch commits (store_bulk.c): after each store_commit() the
  * file holds the same rows as without a bulk load, but a read inside
- * the batch does not see the messages of the batch.
+ * the batch does not see the messages of the batch.  The commit itself
+ * is a writer thread's: store_commit() hands it the batch and returns;
+ * the next call that uses the database (or store_bulk_wait()) waits for
+ * it and returns the error it met, as store_commit() did before.
  */
 int store_bulk_begin(struct store *, char *err, size_t errlen);
 /* store_bulk_end - make the indexes store_bulk_begin() dropped; 0 (also when none) or -1 */
 int store_bulk_end(struct store *, char *err, size_t errlen);
+/* store_bulk_wait - wait for the last commit of a bulk load; 0 or -1 with its error */
+int store_bulk_wait(struct store *, char *err, size_t errlen);
 
 /* store_schema_version - PRAGMA user_version after migration, -1 on error */
 int store_schema_version(struct store *);

@@ -47,7 +47,32 @@
  *	its key: one whose key the file holds already (a reused queue ID in
  *	the same microsecond) is written at once, and one whose key is kept
  *	back already makes that one written first.  Messages without a
- *	queue ID, which no outcome names, are written at once.
+ *	queue ID, which no outcome names, are written at once.  Whether the
+ *	file holds the key is not looked up: a message no newer than the
+ *	newest written (only such a one can share its key) is written at
+ *	once, which gives the same rows either way.
+ *
+ *	The writer thread.  The SQLite work of a batch runs on a second
+ *	core while the audit parses the next batch.  store_commit() hands
+ *	the batch (BEGIN, the writes queued, the messages kept back, COMMIT)
+ *	to the thread and returns (store_bulk_on_commit()); store_begin()
+ *	only notes the batch; the writes the audit makes inside a batch
+ *	(outcome UPDATEs of messages already written, bounces, verdicts,
+ *	messages written at once: each a statement whose only answer is
+ *	success) are queued in memory with copies of their values
+ *	(store_bulk_on_run(), at most BULK_OPS_MAX).  The connection is used
+ *	by one thread at a time (opened SQLITE_OPEN_NOMUTEX; handed over
+ *	with a mutex and a condition variable): any other use of it by the
+ *	caller (store_bulk_sync(), from every statement of store.c) first
+ *	waits for the writer and runs the queue, and the rest of that batch
+ *	runs at once, as without the thread.  An error of the writer (a full
+ *	disk) is returned by the next call that waits for it, at the latest
+ *	the next store_commit() or store_bulk_wait(), with the text the
+ *	failing statement gave; it stays until a rollback.  The file holds a
+ *	committed batch once the writer is done with it.  Without the thread
+ *	(pthread_create failed, or an SQLite built without threads:
+ *	sqlite3_threadsafe() 0; Debian's is 1) every commit is written in
+ *	the caller.
  * RETURNS
  *	0 or 1 (store_bulk_begin: whether it dropped them), or -1 with
  *	"path: what: sqlite message" in err.  Never prints, never exits.
@@ -56,6 +81,7 @@
  *	their lengths, hashed as map keys (util/hmap, keyed SipHash) and
  *	bound as parameters.  The SQL here is constant text.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +93,15 @@
 
 #define BULK_PEND_MAX 4096 /* messages kept back at most */
 #define BULK_KEY_MAX 768   /* host, instance, queue ID and their NULs */
+#define BULK_OPS_MAX 65536 /* writes queued in a batch at most */
+
+/* One write queued while the writer thread has the connection: a statement and its values. */
+struct bulk_op {
+	struct bulk_op *next;
+	enum store_st which;
+	size_t nv;
+	struct store_val v[]; /* then the bytes of the text and blob values */
+};
 
 /* One message kept back: its row as it will be written. */
 struct bulk_msg {
@@ -85,7 +120,32 @@ struct bulk_load {
 	size_t n;
 	int64_t next_id; /* the id of the next message; 0: to be read from the file */
 	int64_t max_us;  /* the newest time of a message written (INT64_MIN: none) */
+	/* the batch, as the parsing thread sees it */
+	int in_batch;                /* store_begin() was called, store_commit() not yet */
+	int deferred;                /* its BEGIN and its writes (ops) wait for a commit */
+	int handed;                  /* a commit is with the writer */
+	struct bulk_op *ops, **opt;  /* the batch's writes */
+	struct bulk_op *pre, **pret; /* writes outside a batch, after the commit handed */
+	size_t nops;
+	/* the writer thread */
+	int thread; /* started */
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct bulk_job {
+		struct bulk_op *pre;   /* first these, each its own transaction */
+		int begin;             /* then BEGIN */
+		struct bulk_op *ops;   /* in their order */
+		struct bulk_msg *held; /* then these, oldest first, and COMMIT */
+	} job;
+	int busy, stop, wfailed; /* under mu */
+	char werr[512];          /* written by the writer when it sets wfailed */
+	int failed;              /* the parsing thread's copy of wfailed, and its error: */
+	char ferr[512];
 };
+
+/* set in the writer thread, and while the parsing thread replays the queue */
+static _Thread_local int bulk_direct;
 
 /*
  * bulk_row - a message row of ST_BULK_MSG: the columns of ST_ADD_MSG,
@@ -150,6 +210,7 @@ count(struct store *s, const char *sql, char *err, size_t errlen)
 }
 
 static void bulk_free(struct store *s);
+static void bulk_start(struct store *s);
 
 /* finish - commit, or roll back and give -1 when rc < 0 already */
 static int
@@ -215,6 +276,7 @@ store_bulk_begin(struct store *s, char *err, size_t errlen)
 	}
 	s->load->next_id = 1; /* the table is empty */
 	s->load->max_us = INT64_MIN;
+	bulk_start(s);
 	return 1;
 }
 
@@ -224,6 +286,8 @@ store_bulk_end(struct store *s, char *err, size_t errlen)
 {
 	if (!s->bulk)
 		return 0;
+	if (s->load != NULL && store_bulk_sync(s, err, errlen) < 0)
+		return -1;
 	if (!sqlite3_get_autocommit(s->db)) {
 		if (err != NULL)
 			(void)store_seterr(err, errlen, "%s: bulk load: a transaction is open",
@@ -345,24 +409,6 @@ bulk_write(struct store *s, struct bulk_msg *b, char *err, size_t errlen)
 	return rc;
 }
 
-/*
- * bulk_has - whether the file may hold a row of m's key already: 1, 0,
- * or -1 with err.  Only a message no newer than the newest written can.
- */
-static int
-bulk_has(struct store *s, const struct store_msg *m, char *err, size_t errlen)
-{
-	const struct store_val v[] = { sv_int(m->time_us), sv_opt(m->queue_id), sv_opt(m->host),
-		sv_opt(m->instance) };
-	int64_t n = 0;
-
-	if (m->time_us > s->load->max_us)
-		return 0;
-	if (store_walk(s, ST_BULK_HAS, v, STORE_NVAL(v), store_int_row, &n, err, errlen) < 0)
-		return -1;
-	return n != 0;
-}
-
 /* bulk_keep - keep m back under key[0..klen) with the given id; 0 or -1 (ENOMEM) */
 static int
 bulk_keep(struct store *s, const struct store_msg *m, const char *key, size_t klen, int64_t id,
@@ -415,17 +461,20 @@ store_bulk_add(struct store *s, const struct store_msg *m, char *err, size_t err
 	char key[BULK_KEY_MAX];
 	size_t klen = bulk_key(key, sizeof(key), m->host, m->instance, m->queue_id);
 	int64_t id;
-	int has;
 
 	if ((id = bulk_next_id(s, err, errlen)) < 0)
 		return -1;
 	if (klen > 0 && (b = hmap_get(L->ix, key, klen)) != NULL &&
 	    bulk_write(s, b, err, errlen) < 0)
 		return -1;
-	if (klen == 0 || sqlite3_get_autocommit(s->db))
+	/*
+	 * Only a message no newer than the newest written may share its key
+	 * with a row of the file: written at once (exact either way, and no
+	 * look-up that would wait for the writer thread).
+	 */
+	if (klen == 0 || !(L->thread ? L->in_batch : !sqlite3_get_autocommit(s->db)) ||
+	    m->time_us <= L->max_us)
 		return bulk_insert(s, m, id, NULL, err, errlen);
-	if ((has = bulk_has(s, m, err, errlen)) != 0)
-		return has < 0 ? -1 : bulk_insert(s, m, id, NULL, err, errlen);
 	if (L->n >= BULK_PEND_MAX && bulk_write(s, L->head, err, errlen) < 0)
 		return -1;
 	return bulk_keep(s, m, key, klen, id, err, errlen);
@@ -462,47 +511,98 @@ bulk_row_of(const struct bulk_msg *b)
 }
 
 /*
- * bulk_write_rows - write the STORE_BULK_ROWS oldest messages kept back
- * in one statement (fewer steps: a bulk load's insert costs mostly its
- * statement); 0 or -1
+ * bulk_write_rows - write the STORE_BULK_ROWS oldest messages of the list
+ * *head in one statement (fewer steps: a bulk load's insert costs mostly
+ * its statement), and free them; 0 or -1
  */
 static int
-bulk_write_rows(struct store *s, char *err, size_t errlen)
+bulk_write_rows(struct store *s, struct bulk_msg **head, char *err, size_t errlen)
 {
-	struct bulk_load *L = s->load;
 	struct store_val v[STORE_BULK_ROWS * STORE_NVAL(bulk_cols)];
 	struct bulk_row r;
-	struct bulk_msg *b = L->head;
+	struct bulk_msg *b = *head, *next;
 	int i, rc;
 
 	for (i = 0; i < STORE_BULK_ROWS; i++, b = b->next) {
 		r = bulk_row_of(b);
 		store_row_vals(&bulk_map, &r, v + (size_t)i * STORE_NVAL(bulk_cols));
-		if (b->m.time_us > L->max_us)
-			L->max_us = b->m.time_us;
 	}
 	rc = store_run(s, ST_BULK_MSGS, v, STORE_NVAL(v), err, errlen);
-	for (i = 0; i < STORE_BULK_ROWS; i++)
-		bulk_unlink(L, L->head);
+	for (i = 0, b = *head; i < STORE_BULK_ROWS; i++, b = next) {
+		next = b->next;
+		free(b);
+	}
+	*head = b;
 	return rc;
 }
 
-/* store_bulk_flush - write every message kept back (before a commit); see store_priv.h */
-int
-store_bulk_flush(struct store *s, char *err, size_t errlen)
+/*
+ * bulk_write_list - write the messages of the list head, oldest first,
+ * unless rc < 0 already, and free them; 0 or -1
+ */
+static int
+bulk_write_list(struct store *s, struct bulk_msg *head, int rc, char *err, size_t errlen)
 {
-	if (s->load == NULL)
-		return 0;
-	while (s->load->n >= STORE_BULK_ROWS)
-		if (bulk_write_rows(s, err, errlen) < 0)
-			return -1;
-	while (s->load->head != NULL)
-		if (bulk_write(s, s->load->head, err, errlen) < 0)
-			return -1;
-	return 0;
+	struct bulk_msg *b;
+	struct bulk_row r;
+	size_t n = 0;
+
+	for (b = head; b != NULL; b = b->next)
+		n++;
+	for (; n >= STORE_BULK_ROWS && rc == 0; n -= STORE_BULK_ROWS)
+		rc = bulk_write_rows(s, &head, err, errlen);
+	for (; head != NULL; head = b) {
+		b = head->next;
+		r = bulk_row_of(head);
+		if (rc == 0)
+			rc = store_put(s, ST_BULK_MSG, &bulk_map, &r, err, errlen);
+		free(head);
+	}
+	return rc;
 }
 
-/* store_bulk_drop - forget the messages kept back (a rollback); see store_priv.h */
+/*
+ * bulk_detach - take every message kept back out of the index, note the
+ * newest time, and give the list (they count as written from now on)
+ */
+static struct bulk_msg *
+bulk_detach(struct bulk_load *L)
+{
+	struct bulk_msg *b, *head = L->head;
+
+	for (b = head; b != NULL; b = b->next) {
+		(void)hmap_del(L->ix, b->data, b->klen);
+		if (b->m.time_us > L->max_us)
+			L->max_us = b->m.time_us;
+	}
+	L->head = L->tail = NULL;
+	L->n = 0;
+	return head;
+}
+
+/* bulk_free_ops - free a list of queued writes */
+static void
+bulk_free_ops(struct bulk_op *op)
+{
+	struct bulk_op *next;
+
+	for (; op != NULL; op = next) {
+		next = op->next;
+		free(op);
+	}
+}
+
+/* bulk_reset - empty the queues (their writes now belong to a job) */
+static void
+bulk_reset(struct bulk_load *L)
+{
+	L->ops = L->pre = NULL;
+	L->opt = &L->ops;
+	L->pret = &L->pre;
+	L->nops = 0;
+}
+
+/* store_bulk_drop - forget the messages kept back and the writes queued (a rollback) */
 void
 store_bulk_drop(struct store *s)
 {
@@ -511,24 +611,319 @@ store_bulk_drop(struct store *s)
 
 	if (L == NULL)
 		return;
-	for (b = L->head; b != NULL; b = next) {
+	for (b = bulk_detach(L); b != NULL; b = next) {
 		next = b->next;
-		(void)hmap_del(L->ix, b->data, b->klen);
 		free(b);
 	}
-	L->head = L->tail = NULL;
-	L->n = 0;
+	bulk_free_ops(L->ops);
+	bulk_free_ops(L->pre);
+	bulk_reset(L);
 	L->next_id = 0; /* the rows rolled back gave their ids back */
 }
 
-/* bulk_free - drop the messages kept back and the load itself */
+/* ------------------------------------------------- the writer thread */
+
+/*
+ * bulk_run - on the connection, in this thread: BEGIN when begin, the
+ * writes queued, then (when commit) the messages of held and COMMIT.
+ * Frees ops and held; 0 or -1 with err (the rest is not written).
+ */
+static int
+bulk_run(struct store *s, const struct bulk_job *j, int commit, char *err, size_t errlen)
+{
+	struct bulk_op *op;
+	int rc = 0;
+
+	bulk_direct = 1;
+	for (op = j->pre; op != NULL && rc == 0; op = op->next)
+		rc = store_run(s, op->which, op->v, op->nv, err, errlen);
+	bulk_free_ops(j->pre);
+	if (j->begin && rc == 0)
+		rc = store_begin(s, err, errlen) < 0 ? -1 : 0;
+	for (op = j->ops; op != NULL && rc == 0; op = op->next)
+		rc = store_run(s, op->which, op->v, op->nv, err, errlen);
+	bulk_free_ops(j->ops);
+	if (commit) {
+		rc = bulk_write_list(s, j->held, rc, err, errlen);
+		if (rc == 0)
+			rc = store_commit(s, err, errlen);
+	}
+	bulk_direct = 0;
+	return rc;
+}
+
+/* bulk_writer - the writer thread: runs each job handed to it, until told to stop */
+static void *
+bulk_writer(void *arg)
+{
+	struct store *s = arg;
+	struct bulk_load *L = s->load;
+	struct bulk_job j;
+	char err[sizeof(L->werr)];
+	int rc;
+
+	(void)pthread_mutex_lock(&L->mu);
+	for (;;) {
+		while (!L->busy && !L->stop)
+			(void)pthread_cond_wait(&L->cv, &L->mu);
+		if (!L->busy)
+			break;
+		j = L->job;
+		(void)pthread_mutex_unlock(&L->mu);
+		rc = bulk_run(s, &j, 1, err, sizeof(err));
+		(void)pthread_mutex_lock(&L->mu);
+		if (rc < 0 && !L->wfailed) {
+			L->wfailed = 1;
+			memcpy(L->werr, err, sizeof(err));
+		}
+		L->busy = 0;
+		(void)pthread_cond_broadcast(&L->cv);
+	}
+	(void)pthread_mutex_unlock(&L->mu);
+	return NULL;
+}
+
+/*
+ * bulk_wait - wait until the writer has done what it was handed; -1 with
+ * its error (which stays until a rollback), else 0
+ */
+static int
+bulk_wait(struct bulk_load *L, char *err, size_t errlen)
+{
+	if (L->handed) {
+		(void)pthread_mutex_lock(&L->mu);
+		while (L->busy)
+			(void)pthread_cond_wait(&L->cv, &L->mu);
+		if (L->wfailed && !L->failed) {
+			L->failed = 1;
+			memcpy(L->ferr, L->werr, sizeof(L->ferr));
+		}
+		L->wfailed = 0;
+		(void)pthread_mutex_unlock(&L->mu);
+		L->handed = 0;
+	}
+	if (L->failed)
+		return store_seterr(err, errlen, "%s", L->ferr);
+	return 0;
+}
+
+/*
+ * store_bulk_sync - before a use of the connection by the parsing
+ * thread: wait for the writer, then run the BEGIN and the writes queued
+ * in this batch (the rest of the batch runs at once); 0 or -1 with err
+ */
+int
+store_bulk_sync(struct store *s, char *err, size_t errlen)
+{
+	struct bulk_load *L = s->load;
+	struct bulk_job j = { 0 };
+
+	if (L == NULL || bulk_direct || (!L->handed && !L->deferred && !L->failed && !L->pre))
+		return 0;
+	if (bulk_wait(L, err, errlen) < 0)
+		return -1;
+	j.pre = L->pre;
+	j.begin = L->deferred;
+	j.ops = L->ops;
+	bulk_reset(L);
+	L->deferred = 0;
+	return bulk_run(s, &j, 0, err, errlen);
+}
+
+/* bulk_queueable - a write whose only answer is success: it may wait for the commit */
+static int
+bulk_queueable(enum store_st which)
+{
+	return which == ST_BULK_MSG || which == ST_ADD_OUTCOME || which == ST_ADD_BOUNCE ||
+	    which == ST_ADD_VERDICT;
+}
+
+/*
+ * store_bulk_on_run - before store_run(): queue the write (0), or -1 with
+ * err, or 1: run it now (after store_bulk_sync())
+ */
+int
+store_bulk_on_run(struct store *s, enum store_st which, const struct store_val *v, size_t nv,
+    char *err, size_t errlen)
+{
+	struct bulk_load *L = s->load;
+	struct bulk_op *op;
+	size_t i, bytes = 0;
+	char *p;
+
+	if (L == NULL || bulk_direct)
+		return 1;
+	/* in a batch, or between batches while the writer commits the last */
+	if (!(L->deferred || (!L->in_batch && (L->handed || L->pre != NULL))) ||
+	    !bulk_queueable(which) || L->nops >= BULK_OPS_MAX)
+		return store_bulk_sync(s, err, errlen) < 0 ? -1 : 1;
+	for (i = 0; i < nv; i++)
+		if (v[i].type == SV_TEXT || v[i].type == SV_BLOB)
+			bytes += v[i].n;
+	if ((op = malloc(sizeof(*op) + nv * sizeof(op->v[0]) + bytes)) == NULL)
+		return store_seterr(err, errlen, "%s: %s: out of memory", s->path, "bulk load");
+	op->next = NULL;
+	op->which = which;
+	op->nv = nv;
+	p = (char *)(op->v + nv);
+	for (i = 0; i < nv; i++) {
+		op->v[i] = v[i];
+		if ((v[i].type == SV_TEXT || v[i].type == SV_BLOB) && v[i].n > 0) {
+			memcpy(p, v[i].p, v[i].n);
+			op->v[i].p = p;
+			p += v[i].n;
+		}
+	}
+	if (L->deferred) {
+		*L->opt = op;
+		L->opt = &op->next;
+	} else {
+		*L->pret = op;
+		L->pret = &op->next;
+	}
+	L->nops++;
+	return 0;
+}
+
+/* store_bulk_on_begin - store_begin() of a bulk load: 0 (deferred), -1, or 1: begin now */
+int
+store_bulk_on_begin(struct store *s, char *err, size_t errlen)
+{
+	struct bulk_load *L = s->load;
+
+	if (L == NULL || bulk_direct || !L->thread)
+		return 1;
+	if (L->in_batch || L->failed)
+		return store_bulk_sync(s, err, errlen) < 0 ? -1 : 1;
+	L->in_batch = 1;
+	L->deferred = 1;
+	return 0;
+}
+
+/*
+ * store_bulk_on_commit - store_commit() of a bulk load: hand the batch
+ * (its BEGIN, its queued writes, the messages kept back, COMMIT) to the
+ * writer and return 0 at once; without the thread write them here; -1
+ * with err (the writer's error of the batch before); 1: commit now
+ */
+int
+store_bulk_on_commit(struct store *s, char *err, size_t errlen)
+{
+	struct bulk_load *L = s->load;
+	struct bulk_job j = { 0 };
+
+	if (L == NULL || bulk_direct)
+		return 1;
+	if (!L->thread) {
+		if (sqlite3_get_autocommit(s->db))
+			return 1;
+		return bulk_run(s, &(struct bulk_job){ .held = bulk_detach(L) }, 1, err, errlen);
+	}
+	if (!L->in_batch)
+		return store_bulk_sync(s, err, errlen) < 0 ? -1 : 1;
+	if (bulk_wait(L, err, errlen) < 0)
+		return -1;
+	j.pre = L->pre;
+	j.begin = L->deferred;
+	j.ops = L->ops;
+	j.held = bulk_detach(L);
+	bulk_reset(L);
+	L->in_batch = L->deferred = 0;
+	(void)pthread_mutex_lock(&L->mu);
+	L->job = j;
+	L->busy = 1;
+	(void)pthread_cond_broadcast(&L->cv);
+	(void)pthread_mutex_unlock(&L->mu);
+	L->handed = 1;
+	return 0;
+}
+
+/* store_bulk_on_rollback - store_rollback() of a bulk load: wait, forget the batch */
+void
+store_bulk_on_rollback(struct store *s)
+{
+	struct bulk_load *L = s->load;
+
+	if (L == NULL || bulk_direct)
+		return;
+	(void)bulk_wait(L, NULL, 0);
+	if (L->pre != NULL && !L->failed) {
+		/* writes outside the batch, done before it began: they stay */
+		struct bulk_job j = { .pre = L->pre };
+
+		L->pre = NULL;
+		L->pret = &L->pre;
+		(void)bulk_run(s, &j, 0, NULL, 0);
+	}
+	store_bulk_drop(s);
+	L->in_batch = L->deferred = L->failed = 0;
+}
+
+/* store_bulk_wait - see store.h */
+int
+store_bulk_wait(struct store *s, char *err, size_t errlen)
+{
+	return s->load == NULL ? 0 : store_bulk_sync(s, err, errlen);
+}
+
+/* bulk_stop - wait for the writer and end the thread */
+static void
+bulk_stop(struct bulk_load *L)
+{
+	if (!L->thread)
+		return;
+	(void)bulk_wait(L, NULL, 0);
+	(void)pthread_mutex_lock(&L->mu);
+	L->stop = 1;
+	(void)pthread_cond_broadcast(&L->cv);
+	(void)pthread_mutex_unlock(&L->mu);
+	(void)pthread_join(L->tid, NULL);
+	(void)pthread_cond_destroy(&L->cv);
+	(void)pthread_mutex_destroy(&L->mu);
+	L->thread = 0;
+}
+
+/* store_bulk_stop - end the writer thread, forget the open batch (store_close); see store_priv.h */
+void
+store_bulk_stop(struct store *s)
+{
+	if (s->load == NULL)
+		return;
+	bulk_stop(s->load);
+	store_bulk_on_rollback(s);
+}
+
+/* bulk_free - end the writer, drop the messages kept back and the load itself */
 static void
 bulk_free(struct store *s)
 {
 	if (s->load == NULL)
 		return;
+	bulk_stop(s->load);
 	store_bulk_drop(s);
 	hmap_free(s->load->ix, NULL);
 	free(s->load);
 	s->load = NULL;
+}
+
+/* bulk_start - start the writer thread; without it the load writes in this thread */
+static void
+bulk_start(struct store *s)
+{
+	struct bulk_load *L = s->load;
+
+	bulk_reset(L);
+	/* a library built single-threaded (0) must not be used from two threads */
+	if (sqlite3_threadsafe() == 0 || pthread_mutex_init(&L->mu, NULL) != 0)
+		return;
+	if (pthread_cond_init(&L->cv, NULL) != 0) {
+		(void)pthread_mutex_destroy(&L->mu);
+		return;
+	}
+	if (pthread_create(&L->tid, NULL, bulk_writer, s) != 0) {
+		(void)pthread_cond_destroy(&L->cv);
+		(void)pthread_mutex_destroy(&L->mu);
+		return;
+	}
+	L->thread = 1;
 }

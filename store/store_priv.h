@@ -80,7 +80,6 @@ enum store_st {
 	ST_PRUNE_SOME_BOUNCE,
 	ST_BULK_MSG,  /* store_bulk.c: a message with its id and outcomes */
 	ST_BULK_MSGS, /* store_bulk.c: STORE_BULK_ROWS of them in one */
-	ST_BULK_HAS,  /* store_bulk.c: a message of that key is in the file */
 	ST_DELIV_SASL,
 	ST_DELIV_UID,
 	ST_DELIV_SENDER,
@@ -156,13 +155,30 @@ int store_bulk_heal(struct store *s, char *err, size_t errlen);
  * The messages a bulk load keeps back (store_bulk.c): store_bulk_add()
  * takes a message in place of ST_ADD_MSG, store_bulk_outcome() adds an
  * outcome to a message kept back (1) or leaves it to ST_ADD_OUTCOME (0),
- * store_bulk_flush() writes every one before a commit (0 or -1 with
- * err), store_bulk_drop() forgets them at a rollback.
+ * store_bulk_drop() forgets them at a rollback.
  */
 int store_bulk_add(struct store *s, const struct store_msg *m, char *err, size_t errlen);
 int store_bulk_outcome(struct store *s, const struct store_outcome *o);
-int store_bulk_flush(struct store *s, char *err, size_t errlen);
 void store_bulk_drop(struct store *s);
+
+/*
+ * A bulk load's writer thread (store_bulk.c) has the connection between
+ * a commit and the next use of it: store_bulk_on_begin(),
+ * store_bulk_on_commit() and store_bulk_on_run() (0: done, -1 with err,
+ * 1: the caller goes on as without a load) hand it a batch or queue the
+ * batch's writes; store_bulk_sync() (0 or -1 with the writer's error)
+ * before any other use of s->db waits for the writer and runs what the
+ * batch queued; store_bulk_on_rollback() forgets the batch,
+ * store_bulk_stop() ends the thread.  Without a load they do nothing.
+ */
+struct store_val;
+int store_bulk_on_begin(struct store *s, char *err, size_t errlen);
+int store_bulk_on_commit(struct store *s, char *err, size_t errlen);
+int store_bulk_on_run(struct store *s, enum store_st which, const struct store_val *v, size_t nv,
+    char *err, size_t errlen);
+int store_bulk_sync(struct store *s, char *err, size_t errlen);
+void store_bulk_on_rollback(struct store *s);
+void store_bulk_stop(struct store *s);
 
 /*
  * store_file_check - the checks before SQLite opens a file (store_file.c):

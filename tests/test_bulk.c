@@ -25,6 +25,14 @@
  *	rollback, more messages in a batch than are kept back.  An audit
  *	--state of a generated log must fill a new file with the rows it
  *	gives a file that is not new (no bulk load).
+ *
+ *	A bulk load commits in a writer thread while the audit reads on.
+ *	What it meets must reach the user as a commit in the reading thread
+ *	did: a state file that cannot grow (the file size limit of `ulimit
+ *	-f`, as a full disk) gives exit 3, "store: FILE: commit: ..." and no
+ *	report, whether the batch that fails is the last (one batch) or an
+ *	earlier one; a file at its max_page_count gives SQLITE_FULL at the
+ *	commit or at the next call that waits for the writer.
  * UNTRUSTED INPUT
  *	None: fixed test data.
  */
@@ -500,8 +508,11 @@ ParameterizedTest(const struct bulk_case *c, bulk, rows_as_the_daemons)
 		run_step(b, &c->s[i]);
 		run_step(p, &c->s[i]);
 		snprintf(at, sizeof(at), "after step %d", i + 1);
-		if (c->s[i].op == 'c')
-			same_rows(c->name, at, bp, pp);
+		if (c->s[i].op != 'c')
+			continue;
+		/* the commit is the writer thread's: the file has it once it is done */
+		cr_assert_eq(store_bulk_wait(b, err, sizeof(err)), 0, "%s", err);
+		same_rows(c->name, at, bp, pp);
 	}
 	cr_assert_eq(store_bulk_end(b, err, sizeof(err)), 0, "%s", err);
 	store_close(b);
@@ -617,4 +628,88 @@ Test(bulk, audit_state_new_file_has_the_rows_of_a_file_not_new)
 	free(a);
 	free(b);
 	free(ra);
+}
+
+/* ------------------------------------------ errors of the writer thread */
+
+/* gen_log - a loggen log of n lines at path */
+static void
+gen_log(const char *path, const char *lines)
+{
+	const char *tools = getenv("SG_TOOLS");
+	char gen[512], truth[256];
+	struct cmdres r;
+
+	snprintf(gen, sizeof(gen), "%s/loggen", tools != NULL && *tools ? tools : "build/bench");
+	cr_assert_lt((size_t)snprintf(truth, sizeof(truth), "%s.truth", path), sizeof(truth));
+	{
+		const char *argv[] = { gen, "--lines", lines, "--seed", "5", "--format", "rfc3339",
+			"--out", path, "--truth", truth, NULL };
+
+		r = runcmd(argv, NULL);
+		cr_assert_eq(r.status, 0, "%s: %s", gen, r.err);
+		cmdres_free(&r);
+	}
+}
+
+Test(bulk, a_state_file_that_cannot_grow_fails_the_audit_as_before)
+{
+	/* 15,000 lines: one batch, its commit the last; 60,000: the first of several fails */
+	static const char *const lines[] = { "15000", "60000" };
+	char log[256], db[256], want[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		snprintf(log, sizeof(log), "%s", sg_path(dir, "full.log"));
+		snprintf(db, sizeof(db), "%s/full%zu.db", dir, i);
+		gen_log(log, lines[i]);
+		{
+			/* 600 blocks of 512 bytes (dash): the schema fits, the first commit not */
+			const char *argv[] = { "/bin/sh", "-c",
+				"trap '' XFSZ; ulimit -f 600; exec \"$0\" \"$@\"", sg_bin(),
+				"audit", "--format", "json", "-c", "bench/compare.conf", "--state",
+				db, log, NULL };
+			struct cmdres r = runcmd(argv, NULL);
+
+			snprintf(want, sizeof(want),
+			    "sendguard: audit: store: %s: commit: disk I/O error\n", db);
+			cr_expect_eq(r.status, 3, "%s lines: exit %d: %s", lines[i], r.status,
+			    r.err);
+			cr_expect_str_eq(r.err, want, "%s lines", lines[i]);
+			cr_expect_str_eq(r.out, "", "%s lines: a report after the error", lines[i]);
+			cmdres_free(&r);
+		}
+	}
+}
+
+Test(bulk, a_full_file_is_reported_at_the_commit_or_the_next_wait)
+{
+	char err[512] = "", full[512] = "";
+	const char *path = sg_path(dir, "bulk.db");
+	struct store *s = open_rw(path);
+	int i, k, rc = 0;
+
+	cr_assert_eq(store_bulk_begin(s, err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(store_limit_size(s, 64 * 1024, err, sizeof(err)), 0, "%s", err);
+	for (k = 0; k < 20 && rc == 0; k++) {
+		rc = store_begin(s, err, sizeof(err));
+		for (i = 0; i < 1000 && rc == 0; i++) {
+			struct step st = M("", k * 1000 + i + 1);
+
+			snprintf(st.qid, sizeof(st.qid), "Q%05d", k * 1000 + i);
+			run_step(s, &st);
+		}
+		if (rc == 0)
+			rc = store_commit(s, err, sizeof(err));
+	}
+	if (rc == 0)
+		rc = store_bulk_wait(s, err, sizeof(err));
+	cr_expect_eq(rc, -1, "20,000 messages in 64 KiB");
+	snprintf(full, sizeof(full), "%s: add message: database or disk is full (SQLITE_FULL)",
+	    path);
+	cr_expect_str_eq(err, full);
+	cr_expect_eq(store_bulk_wait(s, err, sizeof(err)), -1, "the error stays");
+	cr_expect_str_eq(err, full);
+	cr_expect_eq(store_rollback(s), 0);
+	store_close(s);
 }
