@@ -612,6 +612,21 @@ start(struct daemon *d)
 }
 
 /*
+ * start_ckpt - the WAL's checkpoints (page copies, fsyncs) on a thread of
+ * their own, so that they never delay a batch or a verdict
+ * (store/store_ckpt.c); after detaching, since a thread does not outlive
+ * fork()
+ */
+static void
+start_ckpt(struct daemon *d)
+{
+	char err[512];
+
+	if (store_ckpt_thread(d->store, err, sizeof(err)) < 0)
+		log_warnx("%s; checkpointing at the commits instead", err);
+}
+
+/*
  * start_loop - the event loop, made after detaching: a signalfd's
  * readiness belongs to the process that created it.
  */
@@ -731,6 +746,7 @@ cmd_run(int argc, char **argv)
 				goto out;
 			}
 		}
+		start_ckpt(&d);
 		if ((rc = start_loop(&d)) != 0)
 			goto out;
 		log_info("started: following %s, state in %s, %zu rule%s, %s mode", d.conf->log,

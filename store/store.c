@@ -31,6 +31,7 @@
  *	failure, so the daemon can wait instead of stopping.  File
  *	databases run in WAL mode with synchronous=NORMAL; in-memory ones
  *	(audits) trade durability for speed.
+ *	store_ckpt.c moves the WAL's checkpoints onto a thread (the daemon).
  * RETURNS
  *	0 (or a documented value) on success, -1 with "path: sqlite message"
  *	(or "path: what: sqlite message") in the caller's err buffer.  Never
@@ -854,6 +855,8 @@ store_close(struct store *s)
 		if (!sqlite3_get_autocommit(s->db))
 			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		(void)store_bulk_end(s, berr, sizeof(berr)); /* a bulk load left open */
+		store_ckpt_stop(
+		    s); /* before the last close, which checkpoints and removes the WAL */
 		for (i = 0; i < ST_COUNT; i++)
 			(void)sqlite3_finalize(s->st[i]);
 		(void)sqlite3_close(s->db);

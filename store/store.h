@@ -127,6 +127,17 @@ int store_schema_latest(void);
  */
 int store_limit_size(struct store *, int64_t max_bytes, char *err, size_t errlen);
 
+/*
+ * store_ckpt_thread - move the WAL's checkpoints (their page copies and
+ * fsyncs) off the calling thread onto a thread with a connection of its
+ * own, so that a commit never waits for one (the daemon); stopped by
+ * store_close().  0, or -1 with err (the store then checkpoints as
+ * before, at its commits).  A file database opened for writing only.
+ */
+int store_ckpt_thread(struct store *, char *err, size_t errlen);
+/* store_ckpt_count - checkpoints that thread has run (0 without one) */
+long store_ckpt_count(const struct store *);
+
 /* ---------------------------------------------------- the counting half */
 
 /* One accepted message.  NULL or "" for an absent string field. */

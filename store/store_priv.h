@@ -135,6 +135,7 @@ struct store {
 	char *fpath; /* what SQLite opens: path with its directory resolved */
 	int readonly;
 	int memory;                      /* an in-memory database */
+	struct store_ckpt *ckpt;         /* the checkpoint thread, or NULL (store_ckpt.c) */
 	sqlite3_stmt *st[ST_COUNT];      /* prepared on first use, kept until close */
 	unsigned char walking[ST_COUNT]; /* st[i] is stepping through a walk */
 	char notes[1024];                /* what opening changed on disk (store_notes) */
@@ -185,6 +186,9 @@ void store_bulk_stop(struct store *s);
  * sets s->fpath; *created when it made the (missing, writable) database.
  */
 int store_file_check(struct store *s, int *created, char *err, size_t errlen);
+
+/* store_ckpt_stop - end the checkpoint thread, if any (store_ckpt.c; store_close()) */
+void store_ckpt_stop(struct store *s);
 
 /*
  * One bound parameter.  A text or blob points at the caller's bytes,
