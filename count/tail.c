@@ -15,6 +15,18 @@
  *	so a lost or coalesced event (or a call with no event at all, as on
  *	the start-up pass) never loses a line.
  *
+ *	Cost of a wake.  A busy log wakes us thousands of times a second, so
+ *	a wake that saw only writes (IN_MODIFY, IN_CLOSE_WRITE of the open
+ *	file) costs one read of the events, one fstat(2) (truncation, and the
+ *	size to read up to: a write after it queues an event that wakes us
+ *	again), the first line's pread(2) when the size changed, and the
+ *	pread(2) of the new bytes.  The path is looked at (stat(2), and
+ *	fstat(2) for the link count) when an event may mean a rotation or a
+ *	deletion (any event of the directory or of a new file's watch, a
+ *	move, deletion or attribute change of the open file, a queue
+ *	overflow), on the start-up pass and after a switch of files, and at
+ *	least every RECHECK_MS of wakes whatever the events said.
+ *
  *	Positions.  The offset handed with a line is the byte offset just
  *	after its newline in the file (dev, ino) it was read from; bytes of a
  *	partial last line are not consumed until its newline arrives.  Lines
@@ -79,6 +91,18 @@
 #define BUFSZ (SOURCE_LINE_MAX + BLOCK)
 #define FILE_MASK (IN_MODIFY | IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB | IN_CLOSE_WRITE)
 #define DIR_MASK (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
+#define WRITE_EVENTS (IN_MODIFY | IN_CLOSE_WRITE) /* of the open file: no rotation */
+#define RECHECK_MS 250 /* the path is looked at this often at least, events or not */
+
+/* now_ms - the monotonic clock, milliseconds */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* tail_note - hand a formatted note to the caller's callback, if any */
 void
@@ -151,6 +175,8 @@ file_drop(struct tail *t)
 	t->win.start = t->win.end = 0;
 	t->win.skipping = 0;
 	t->fp[0] = '\0';
+	t->eof_known = 0;
+	t->moved = 1;
 }
 
 /*
@@ -172,6 +198,8 @@ file_set(struct tail *t, int fd, const struct stat *st, uint64_t off, const char
 	t->win.skipping = 0;
 	t->seen_size = st->st_size;
 	t->seen_mtime = st->st_mtim;
+	t->eof_known = 0;
+	t->moved = 1; /* a new file: look at the path after reading it */
 	t->fp[0] = '\0';
 	t->away_noted = 0;
 	snprintf(t->cur_name, sizeof(t->cur_name), "%s", name);
@@ -304,8 +332,16 @@ fill(struct tail *t)
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 				return (-2);
 		} else {
-			n = pread(t->fd, t->win.buf + t->win.end, BUFSZ - t->win.end,
-			    (off_t)(t->off + t->win.end));
+			uint64_t at = t->off + t->win.end;
+			size_t room = BUFSZ - t->win.end;
+
+			if (t->eof_known) { /* the size this wake's fstat saw */
+				if (at >= (uint64_t)t->eof_at)
+					return (0);
+				if ((uint64_t)t->eof_at - at < room)
+					room = (size_t)((uint64_t)t->eof_at - at);
+			}
+			n = pread(t->fd, t->win.buf + t->win.end, room, (off_t)at);
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -387,6 +423,7 @@ check_trunc(struct tail *t, char *err, size_t errlen)
 	}
 	t->seen_size = st.st_size;
 	t->seen_mtime = st.st_mtim;
+	t->eof_at = st.st_size;
 	if (trunc) {
 		tail_note(t,
 		    "%s: truncated (copytruncate?) at offset %llu, reading it again from the start",
@@ -424,6 +461,8 @@ drain_events(struct tail *t, char *err, size_t errlen)
 			return (0);
 		for (i = 0; i + sizeof(*e) <= (size_t)n; i += sizeof(*e) + e->len) {
 			e = (const struct inotify_event *)(const void *)(ev + i);
+			if (e->wd != t->fwd || (e->mask & ~(uint32_t)WRITE_EVENTS) != 0)
+				t->moved = 1; /* the directory, a new file, a move, an overflow */
 			if (!(e->mask & IN_IGNORED))
 				continue;
 			if (e->wd == t->fwd)
@@ -438,6 +477,9 @@ drain_events(struct tail *t, char *err, size_t errlen)
 				    t->path);
 			}
 		}
+		/* room left for the longest event: the queue was empty */
+		if ((size_t)n + sizeof(*e) + NAME_MAX + 1 <= sizeof(ev))
+			return (0);
 	}
 }
 
@@ -467,8 +509,15 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 			return (r < 0 ? -1 : n);
 		if (check_trunc(t, err, errlen) < 0)
 			return (-1);
-		if ((r = read_lines(t, cb, ctx, max, &n, 0, err, errlen)) != 0)
+		t->eof_known = 1;
+		r = read_lines(t, cb, ctx, max, &n, 0, err, errlen);
+		t->eof_known = 0;
+		if (r != 0)
 			return (r < 0 ? -1 : n);
+		if (!t->moved && now_ms() - t->checked_ms < RECHECK_MS)
+			return (n); /* only writes since the path was last looked at */
+		t->moved = 0;
+		t->checked_ms = now_ms();
 		if (fstat(t->fd, &fst) < 0) {
 			snprintf(err, errlen, "%s: %s", t->cur_name, strerror(errno));
 			return (-1);
@@ -512,6 +561,7 @@ follow(struct tail *t, tail_line_fn cb, void *ctx, size_t max, char *err, size_t
 				if (t->pwd >= 0 && t->pwd != t->fwd)
 					(void)inotify_rm_watch(t->ifd, t->pwd);
 				t->pwd = wd;
+				t->moved = 1; /* look at it again at once */
 				continue;
 			}
 			/* cannot watch it: switch now rather than sleep through its writes */
