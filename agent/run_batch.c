@@ -215,7 +215,7 @@ run_read_log(struct daemon *d)
 	struct timespec ts;
 	char err[512];
 	long n, want;
-	int64_t age;
+	int64_t age, now;
 
 	do {
 		if (begin(d) < 0)
@@ -227,7 +227,8 @@ run_read_log(struct daemon *d)
 		}
 		d->txn_lines += n;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		age = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - d->txn_ms;
+		now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		age = now - d->txn_ms;
 		/*
 		 * A cluster node commits at every wake, as before: the cluster's
 		 * own callbacks read the outbox and begin transactions of their
@@ -240,8 +241,10 @@ run_read_log(struct daemon *d)
 		} else if (d->txn_lines == n) /* the batch began with this read */
 			ev_reset_timer(d->ev, d->commit_timer, (uint64_t)(COMMIT_MS - age));
 		run_note_trust(d);
-		if (n > 0 && track_held(d->pl.track) > 0)
-			ev_reset_timer(d->ev, d->idle_timer, IDLE_FLUSH_MS);
+		if (n > 0 && track_held(d->pl.track) > 0 && now - d->idle_ms >= IDLE_REARM_MS) {
+			ev_reset_timer(d->ev, d->idle_timer, IDLE_FLUSH_MS + IDLE_REARM_MS);
+			d->idle_ms = now;
+		}
 	} while (n >= want);
 	if (logsrc_eof(d->src)) {
 		log_info("end of standard input");

@@ -22,9 +22,15 @@
 #include "count/pipeline.h"
 #include "util/ev.h"
 
-#define DAEMON_BATCH 5000 /* lines per transaction, at most */
+#define DAEMON_BATCH 20000 /* lines per transaction, at most */
 #define COMMIT_MS 50      /* the longest a batch stays open */
 #define IDLE_FLUSH_MS ((TRACK_LINK_WINDOW_US / 1000) + 1000)
+/*
+ * the idle timer is armed anew at most this often while lines flow (not at
+ * every wake), for IDLE_FLUSH_MS + IDLE_REARM_MS: still at least
+ * IDLE_FLUSH_MS of quiet after the last line before it fires
+ */
+#define IDLE_REARM_MS 250
 
 struct daemon {
 	const char *conf_path;
@@ -42,6 +48,7 @@ struct daemon {
 	int in_txn;        /* a batch is open */
 	long txn_lines;    /* lines read into it */
 	int64_t txn_ms;    /* when it began (monotonic) */
+	int64_t idle_ms;   /* when the idle timer was last armed by a read (monotonic) */
 	int busy_ms;       /* the wait before the next try while another holds the database */
 	time_t busy_since; /* when that began, 0 when not busy */
 	int exit_code;
