@@ -558,6 +558,9 @@ open_state(struct daemon *d)
 	}
 	if (*store_notes(d->store) != '\0')
 		log_warnx("state: %s (an older sendguard left it so)", store_notes(d->store));
+	/* the indexes the batches write stay in memory: fewer pages read back */
+	if (store_cache_size(d->store, DAEMON_CACHE_KIB, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
 	return (0);
 }
 

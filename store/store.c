@@ -7,7 +7,7 @@
  *	verdicts, the cursor, key/value state) and store_enforce.c (blocks,
  *	holds, the job queue).  Exports store_open(), store_close(),
  *	store_begin(), store_commit(), store_rollback(), store_limit_size(),
- *	store_schema_version() and store_schema_latest() of store.h, and to
+ *	store_cache_size(), store_schema_version() and store_schema_latest() of store.h, and to
  *	the halves (store_priv.h) store_run(), store_walk(), store_put(),
  *	store_row(), store_int_row(), store_seterr() and the column readers.
  *
@@ -953,6 +953,19 @@ store_limit_size(struct store *s, int64_t max_bytes, char *err, size_t errlen)
 	if (pragma_int(s, sql, err, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+/* store_cache_size - the connection's page cache, kib KiB; see store.h */
+int
+store_cache_size(struct store *s, int64_t kib, char *err, size_t errlen)
+{
+	char sql[64];
+
+	if (kib <= 0 || kib > INT32_MAX)
+		return store_seterr(err, errlen, "%s: cache size: %lld KiB is not a size", s->path,
+		    (long long)kib);
+	(void)snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%lld", (long long)kib);
+	return run_sql(s, sql, "set cache size", err, errlen);
 }
 
 /* store_schema_version - PRAGMA user_version, -1 on error */

@@ -128,6 +128,13 @@ int store_schema_latest(void);
 int store_limit_size(struct store *, int64_t max_bytes, char *err, size_t errlen);
 
 /*
+ * store_cache_size - let SQLite keep up to kib KiB of the database's pages
+ * in memory (its default is 2 MiB): a daemon that writes the messages'
+ * indexes all day reads fewer of them back.  0, or -1 with err.
+ */
+int store_cache_size(struct store *, int64_t kib, char *err, size_t errlen);
+
+/*
  * store_ckpt_thread - move the WAL's checkpoints (their page copies and
  * fsyncs) off the calling thread onto a thread with a connection of its
  * own, so that a commit never waits for one (the daemon); stopped by

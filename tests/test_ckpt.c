@@ -1,14 +1,16 @@
 /*
  * NAME
- *	test_ckpt - Criterion tests of store/store_ckpt.c (the WAL's
- *	checkpoints on a thread of their own)
+ *	test_ckpt - Criterion tests of the daemon's store settings:
+ *	store/store_ckpt.c (the WAL's checkpoints on a thread of their own)
+ *	and store_cache_size()
  * SUMMARY
  *	A file store with the checkpoint thread gets about 48 MiB of
  *	committed pages in 1 MiB batches: the thread runs checkpoints, the
  *	WAL is restarted (its file stays far smaller than what was written)
  *	and every row is there after the store is closed and opened again.
  *	A store that is not a file open for writing gets no thread, and says
- *	why.  File databases live in a mkdtemp directory that each test
+ *	why.  store_cache_size() takes a size in KiB and refuses what is
+ *	not one, naming the file.  File databases live in a mkdtemp directory that each test
  *	removes.
  * UNTRUSTED INPUT
  *	None; fixed test data.
@@ -90,6 +92,7 @@ Test(ckpt, thread_checkpoints_and_the_wal_restarts)
 
 	memset(val, 0x5a, sizeof(val));
 	cr_assert_eq(store_open(&s, dbpath, 0, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_cache_size(s, 16384, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(store_ckpt_thread(s, err, sizeof(err)), 0, "%s", err);
 	for (b = 0; b < BATCHES; b++) {
 		cr_assert_eq(store_begin(s, err, sizeof(err)), 0, "%s", err);
@@ -131,5 +134,24 @@ Test(ckpt, only_for_a_file_open_for_writing)
 	store_close(s);
 	cr_assert_eq(store_open(&s, dbpath, 1, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(store_ckpt_thread(s, err, sizeof(err)), -1);
+	store_close(s);
+}
+
+Test(ckpt, cache_size_refuses_what_is_not_a_size)
+{
+	static const int64_t bad[] = { 0, -1, (int64_t)1 << 40 };
+	char err[512];
+	struct store *s;
+	size_t i;
+
+	cr_assert_eq(store_open(&s, dbpath, 0, err, sizeof(err)), 0, "%s", err);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_assert_eq(store_cache_size(s, bad[i], err, sizeof(err)), -1, "%lld",
+		    (long long)bad[i]);
+		cr_assert_not_null(strstr(err, dbpath), "%s", err);
+		cr_assert_not_null(strstr(err, "not a size"), "%s", err);
+	}
+	cr_assert_eq(store_cache_size(s, 1, err, sizeof(err)), 0, "%s", err);
 	store_close(s);
 }
