@@ -15,7 +15,6 @@
  * UNTRUSTED INPUT
  *	None; fixed test data.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +26,7 @@
 #include <criterion/criterion.h>
 
 #include "store/store.h"
+#include "tests/runcmd.h"
 
 #define ROW_BYTES 2048
 #define ROWS_PER_BATCH 512 /* 1 MiB of rows a commit */
@@ -44,24 +44,12 @@ mk_tmpdir(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/state.db", tmpdir);
 }
 
-/* rm_tmpdir - remove the directory and whatever SQLite left in it */
+/* rm_tmpdir - remove it and whatever SQLite left in it */
 static void
 rm_tmpdir(void)
 {
-	char p[512];
-	const struct dirent *d;
-	DIR *dir;
-
-	if (tmpdir[0] == 0 || (dir = opendir(tmpdir)) == NULL)
-		return;
-	while ((d = readdir(dir)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", tmpdir, d->d_name);
-		(void)unlink(p);
-	}
-	closedir(dir);
-	(void)rmdir(tmpdir);
+	if (tmpdir[0] != '\0')
+		sg_rm_tmpdir(tmpdir);
 }
 
 TestSuite(ckpt, .init = mk_tmpdir, .fini = rm_tmpdir);
