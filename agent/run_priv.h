@@ -22,8 +22,8 @@
 #include "count/pipeline.h"
 #include "util/ev.h"
 
-#define DAEMON_BATCH 20000 /* lines per transaction, at most */
-#define COMMIT_MS 50      /* the longest a batch stays open */
+#define DAEMON_BATCH 20000     /* lines per transaction, at most */
+#define COMMIT_MS 50           /* the longest a batch stays open */
 #define DAEMON_CACHE_KIB 16384 /* SQLite's page cache (its default: 2 MiB) */
 #define IDLE_FLUSH_MS ((TRACK_LINK_WINDOW_US / 1000) + 1000)
 /*

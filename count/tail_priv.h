@@ -38,10 +38,10 @@ struct tail {
 	int fp_nl;                /* the hashed bytes are followed by a newline */
 	off_t seen_size;
 	struct timespec seen_mtime;
-	off_t eof_at;       /* the open file's size at this wake's fstat (eof_known) */
-	int eof_known;      /* read no further than eof_at: a later write wakes us again */
-	int moved;          /* an event that may mean a rotation: look at the path */
-	int64_t checked_ms; /* when the path was last looked at (monotonic) */
+	off_t eof_at;          /* the open file's size at this wake's fstat (eof_known) */
+	int eof_known;         /* read no further than eof_at: a later write wakes us again */
+	int moved;             /* an event that may mean a rotation: look at the path */
+	int64_t checked_ms;    /* when the path was last looked at (monotonic) */
 	struct source_win win; /* BUFSZ bytes at win.buf */
 	char *scratch;         /* SOURCE_LINE_MAX + 1 bytes for first-line reads */
 	tail_note_fn note;
