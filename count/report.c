@@ -450,8 +450,15 @@ tprint(FILE *fp, const char *s, int width, int pad)
 	struct buf b;
 	int cut;
 
+	/*
+	 * One pass without a limit first: esc_buf's limit measures the whole
+	 * escaped text before writing it, and nearly every text fits
+	 */
 	buf_fixed(&b, text, sizeof(text));
-	cut = esc_buf(&b, s, strlen(s), ESC_VIS, sizeof(text) - 1) != 0;
+	if ((cut = esc_buf(&b, s, strlen(s), ESC_VIS, 0)) != 0) {
+		buf_fixed(&b, text, sizeof(text));
+		cut = esc_buf(&b, s, strlen(s), ESC_VIS, sizeof(text) - 1) != 0;
+	}
 	if (width > 0 && (b.len > (size_t)width || cut)) {
 		if (width > 3)
 			fprintf(fp, "%.*s...", width - 3, text);
