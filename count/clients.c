@@ -64,21 +64,20 @@ clients_free(struct clients *c)
 	free(c);
 }
 
-/* cset_get - the addresses of identity, created on first use; NULL on ENOMEM */
+/* cset_get - the addresses of identity (n bytes, hash h), created on first use; NULL on ENOMEM */
 static struct cset *
-cset_get(struct clients *c, const char *identity)
+cset_get(struct clients *c, const char *identity, size_t n, uint64_t h)
 {
-	size_t n = strlen(identity);
 	struct cset *cs;
 	void **slot;
 	int added;
 
-	if ((slot = hmap_get_or_add(c->ids, identity, n, &added)) == NULL)
+	if ((slot = hmap_get_or_add_h(c->ids, h, identity, n, &added)) == NULL)
 		return (NULL);
 	if (!added)
 		return (*slot);
 	if ((cs = calloc(1, sizeof(*cs))) == NULL) {
-		hmap_del(c->ids, identity, n);
+		hmap_del_h(c->ids, h, identity, n);
 		return (NULL);
 	}
 	cs->forgot_us = INT64_MIN;
@@ -90,6 +89,16 @@ cset_get(struct clients *c, const char *identity)
 int
 clients_add(struct clients *c, const char *identity, const char *ip, int64_t t)
 {
+	size_t idn = strlen(identity);
+
+	return (clients_add_h(c, identity, idn, hmap_hash(identity, idn), ip, t));
+}
+
+/* clients_add_h - clients_add with the identity's length and hmap_hash; see clients.h */
+int
+clients_add_h(struct clients *c, const char *identity, size_t idn, uint64_t h, const char *ip,
+    int64_t t)
+{
 	size_t n = ip != NULL ? strlen(ip) : 0, i, old = 0;
 	unsigned char a[16];
 	struct clients_ip *ne, *e;
@@ -97,7 +106,7 @@ clients_add(struct clients *c, const char *identity, const char *ip, int64_t t)
 
 	if (n == 0 || n >= CLIENTS_IP_MAX || !ident_ip(ip, a))
 		return (0); /* "unknown", or text a forged line put there */
-	if ((cs = cset_get(c, identity)) == NULL)
+	if ((cs = cset_get(c, identity, idn, h)) == NULL)
 		return (-1);
 	for (i = 0; i < cs->n; i++) {
 		e = &cs->e[i];
