@@ -627,7 +627,7 @@ idents_of(struct limits *l, const struct msgid *ids, int64_t t, struct idents *i
 		is->blocked[k] = 0;
 		if (is->id[k] == NULL || is->exempt[k])
 			continue;
-		is->n[k] = strlen(is->id[k]);
+		is->n[k] = ids->len[k];
 		is->h[k] = 0;
 		if (hmap_count(l->blocks) > 0 &&
 		    (is->blk[k] = limits_blk_get_h(l, is->id[k], is->n[k], idents_hash(is, k))) !=
