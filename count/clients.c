@@ -91,21 +91,30 @@ clients_add(struct clients *c, const char *identity, const char *ip, int64_t t)
 {
 	size_t idn = strlen(identity);
 
+	if (!clients_ip_ok(ip))
+		return (0); /* "unknown", or text a forged line put there */
 	return (clients_add_h(c, identity, idn, hmap_hash(identity, idn), ip, t));
 }
 
-/* clients_add_h - clients_add with the identity's length and hmap_hash; see clients.h */
+/* clients_ip_ok - ip is an address clients_add keeps; see clients.h */
+int
+clients_ip_ok(const char *ip)
+{
+	size_t n = ip != NULL ? strlen(ip) : 0;
+	unsigned char a[16];
+
+	return (n > 0 && n < CLIENTS_IP_MAX && ident_ip(ip, a));
+}
+
+/* clients_add_h - clients_add of an ip clients_ip_ok took, with the identity's length and hash */
 int
 clients_add_h(struct clients *c, const char *identity, size_t idn, uint64_t h, const char *ip,
     int64_t t)
 {
-	size_t n = ip != NULL ? strlen(ip) : 0, i, old = 0;
-	unsigned char a[16];
+	size_t n = strlen(ip), i, old = 0;
 	struct clients_ip *ne, *e;
 	struct cset *cs;
 
-	if (n == 0 || n >= CLIENTS_IP_MAX || !ident_ip(ip, a))
-		return (0); /* "unknown", or text a forged line put there */
 	if ((cs = cset_get(c, identity, idn, h)) == NULL)
 		return (-1);
 	for (i = 0; i < cs->n; i++) {

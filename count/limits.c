@@ -671,7 +671,7 @@ limits_message_ids(struct limits *l, const struct track_msg *m, const struct msg
 	struct idents is;
 	unsigned kinds = 0;
 	size_t ri;
-	int r, raised = 0, oom = 0;
+	int r, raised = 0, oom = 0, ipok = -1; /* -1: not checked yet */
 
 	tick(l, m->time_us);
 	idents_of(l, ids, m->time_us, &is);
@@ -686,7 +686,9 @@ limits_message_ids(struct limits *l, const struct track_msg *m, const struct msg
 		/* the identity's address first: a verdict of this message names it */
 		if (!(kinds & 1u << rule->by)) {
 			kinds |= 1u << rule->by;
-			if (m->client_ip != NULL &&
+			if (ipok < 0)
+				ipok = clients_ip_ok(m->client_ip);
+			if (ipok &&
 			    clients_add_h(l->clients, is.id[rule->by], is.n[rule->by],
 				idents_hash(&is, (int)rule->by), m->client_ip, m->time_us) < 0)
 				return (-1);
