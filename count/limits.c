@@ -260,12 +260,13 @@ limits_ident(const struct track_msg *m, enum conf_by by, char *buf, size_t len)
 }
 
 /*
- * lstate_get - the state of (rule, ident), created on first use; ident is
- * idn bytes and hmap_hash h.  The states' key is "ri \0 ident", its hash
- * hmap_hash_mix(h, ri) (every use of l->states is here or walks it).
+ * lstate_get - the state of (rule, ident), created on first use when
+ * create is set (else NULL for none); ident is idn bytes and hmap_hash h.
+ * The states' key is "ri \0 ident", its hash hmap_hash_mix(h, ri) (every
+ * use of l->states is here or walks it).
  */
 static struct lstate *
-lstate_get(struct limits *l, size_t ri, const char *ident, size_t idn, uint64_t h)
+lstate_get(struct limits *l, size_t ri, const char *ident, size_t idn, uint64_t h, int create)
 {
 	const struct conf_rule *rule = &l->conf->rules[ri];
 	char key[IDENT_MAX];
@@ -286,6 +287,8 @@ lstate_get(struct limits *l, size_t ri, const char *ident, size_t idn, uint64_t 
 	memcpy(key + n + 1, ident, idn);
 	kn = (size_t)n + 1 + idn;
 	h = hmap_hash_mix(h, ri);
+	if (!create)
+		return (hmap_get_h(l->states, h, key, kn));
 	if ((slot = hmap_get_or_add_h(l->states, h, key, kn, &added)) == NULL)
 		return (NULL);
 	if (!added)
@@ -638,17 +641,28 @@ idents_of(struct limits *l, const struct msgid *ids, int64_t t, struct idents *i
 	}
 }
 
-/* state_of - the state of rule ri for is's identity, NULL when the rule does not apply */
+/*
+ * state_of - the state of rule ri for is's identity, NULL when the rule
+ * does not apply.  A state is made only for an identity the rule's match
+ * took, so for a rule with a match list an existing state is looked for
+ * first: the patterns run once per identity and window, not per message.
+ */
 static struct lstate *
 state_of(struct limits *l, size_t ri, struct idents *is, int *oom)
 {
 	const struct conf_rule *rule = &l->conf->rules[ri];
-	const char *id = is->id[rule->by];
+	int k = (int)rule->by;
+	const char *id = is->id[k];
 	struct lstate *s;
 
-	if (id == NULL || is->exempt[rule->by] || !conf_rule_match(rule, strchr(id, ':') + 1))
+	if (id == NULL || is->exempt[k])
 		return (NULL);
-	if ((s = lstate_get(l, ri, id, is->n[rule->by], idents_hash(is, (int)rule->by))) == NULL)
+	if ((rule->nmatch != 0 || rule->ncidr != 0) &&
+	    (s = lstate_get(l, ri, id, is->n[k], idents_hash(is, k), 0)) != NULL)
+		return (s);
+	if (!conf_rule_match(rule, strchr(id, ':') + 1))
+		return (NULL);
+	if ((s = lstate_get(l, ri, id, is->n[k], idents_hash(is, k), 1)) == NULL)
 		*oom = 1;
 	return (s);
 }
