@@ -460,6 +460,23 @@ order_cmp(const void *a, const void *b)
 }
 
 /*
+ * plain - s (n bytes) is printable ASCII without a backslash: the bytes
+ * util/esc's ESC_VIS keeps as they are, so its escaped form is s itself
+ * (test_same holds the tables to that)
+ */
+static int
+plain(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '\\')
+			return (0);
+	return (1);
+}
+
+/*
  * tprint - write s for a terminal through util/esc (ESC_VIS: non-printable
  * bytes as \xNN), in a column of width: a longer text keeps width - 3
  * bytes of its escaped form and ends in "...", a shorter one is padded
@@ -469,29 +486,36 @@ static void
 tprint(FILE *fp, const char *s, int width, int pad)
 {
 	char text[512];
+	const char *out = text;
+	size_t n = strlen(s);
 	struct buf b;
-	int cut;
+	int cut = 0;
 
-	/*
-	 * One pass without a limit first: esc_buf's limit measures the whole
-	 * escaped text before writing it, and nearly every text fits
-	 */
-	buf_fixed(&b, text, sizeof(text));
-	if ((cut = esc_buf(&b, s, strlen(s), ESC_VIS, 0)) != 0) {
+	if (plain(s, n) && n < sizeof(text)) {
+		out = s; /* what ESC_VIS would write: s itself */
+		b.len = n;
+	} else {
+		/*
+		 * One pass without a limit first: esc_buf's limit measures the
+		 * whole escaped text before writing it, and nearly every text fits
+		 */
 		buf_fixed(&b, text, sizeof(text));
-		cut = esc_buf(&b, s, strlen(s), ESC_VIS, sizeof(text) - 1) != 0;
+		if ((cut = esc_buf(&b, s, n, ESC_VIS, 0)) != 0) {
+			buf_fixed(&b, text, sizeof(text));
+			cut = esc_buf(&b, s, n, ESC_VIS, sizeof(text) - 1) != 0;
+		}
 	}
 	if (width > 0 && (b.len > (size_t)width || cut)) {
 		if (width > 3)
-			fprintf(fp, "%.*s...", width - 3, text);
+			fprintf(fp, "%.*s...", width - 3, out);
 		else
-			fprintf(fp, "%.*s", width, text);
+			fprintf(fp, "%.*s", width, out);
 		return;
 	}
 	if (width > 0 && pad)
-		fprintf(fp, "%-*s", width, text);
+		fprintf(fp, "%-*s", width, out);
 	else
-		fputs(text, fp);
+		fputs(out, fp);
 }
 
 /* csv - one RFC 4180 field (util/esc, ESC_CSV); nothing for NULL */
