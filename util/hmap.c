@@ -52,8 +52,10 @@ hmap_hash(const void *key, size_t n)
 
 /*
  * hmap_hash_mix - h (a hmap_hash) made into another as keyed, for the
- * pair (the key h stands for, v): multiplied by an odd constant (a
- * bijection) after v is added, so pairs differ in their low bits too
+ * pair (the key h stands for, v): h xor-shifted, v's multiple of an odd
+ * constant xored in, multiplied by another odd constant and folded, each
+ * step a bijection of h for one v, so the low bits that pick the slot
+ * depend on all of h and v
  */
 uint64_t
 hmap_hash_mix(uint64_t h, uint64_t v)
@@ -139,6 +141,7 @@ hmap_get(const struct hmap *m, const void *key, size_t n)
 	return (hmap_get_h(m, hmap_hash(key, n), key, n));
 }
 
+/* hmap_get_h - hmap_get with the key's hash given (see hmap.h) */
 void *
 hmap_get_h(const struct hmap *m, uint64_t h, const void *key, size_t n)
 {
@@ -153,6 +156,7 @@ hmap_get_or_add(struct hmap *m, const void *key, size_t n, int *added)
 	return (hmap_get_or_add_h(m, hmap_hash(key, n), key, n, added));
 }
 
+/* hmap_get_or_add_h - hmap_get_or_add with the key's hash given (see hmap.h) */
 void **
 hmap_get_or_add_h(struct hmap *m, uint64_t h, const void *key, size_t n, int *added)
 {
@@ -209,6 +213,7 @@ hmap_del(struct hmap *m, const void *key, size_t n)
 	return (hmap_del_h(m, hmap_hash(key, n), key, n));
 }
 
+/* hmap_del_h - hmap_del with the key's hash given (see hmap.h) */
 void *
 hmap_del_h(struct hmap *m, uint64_t h, const void *key, size_t n)
 {
