@@ -67,9 +67,9 @@ report_free(struct report *r)
 	free(r);
 }
 
-/* rident_get_h - the totals of identity id (n bytes, hmap_hash h), created on first use */
+/* rident_get - the totals of identity id (n bytes, hmap_hash h), created on first use */
 static struct rident *
-rident_get_h(struct report *r, const char *id, size_t n, uint64_t h)
+rident_get(struct report *r, const char *id, size_t n, uint64_t h)
 {
 	void **slot;
 	int added;
@@ -85,13 +85,6 @@ rident_get_h(struct report *r, const char *id, size_t n, uint64_t h)
 	return (*slot);
 }
 
-/* rident_get - the totals of identity, created on first use */
-static struct rident *
-rident_get(struct report *r, const char *id, size_t n)
-{
-	return (rident_get_h(r, id, n, hmap_hash(id, n)));
-}
-
 /* An identity of the message at hand: its name, length and hmap_hash. */
 struct rname {
 	const char *id;
@@ -103,9 +96,8 @@ struct rname {
  * pair_add - key "id \0 value" in m, new or not; its value slot (*added
  * set when it is new), NULL when out of memory, or (*added 2) when the
  * pair is too long to be a key (no address or sender is: it is left out).
- * The key's hash is hmap_hash_mix(id's hash, value's hash) (vh: the
- * hmap_hash of value), so a message's value is hashed once for all its
- * identities; the pair maps are only ever added to and walked.
+ * Its hash: hmap_hash_mix(id's, value's (vh)), the value hashed once a
+ * message; the pair maps are only ever added to and walked.
  */
 static void **
 pair_add(struct hmap *m, const struct rname *id, const char *value, uint64_t vh, int *added)
@@ -183,7 +175,7 @@ each_ident(struct report *r, const struct msgid *ids, struct rident **out, struc
 		names[n].id = ids->id[k];
 		names[n].n = ids->len[k];
 		names[n].h = hmap_hash(ids->id[k], ids->len[k]);
-		if ((out[n] = rident_get_h(r, ids->id[k], ids->len[k], names[n].h)) == NULL)
+		if ((out[n] = rident_get(r, ids->id[k], ids->len[k], names[n].h)) == NULL)
 			return (-1);
 		n++;
 	}
@@ -349,7 +341,8 @@ void
 report_peak(void *ctx, const struct limits_peak *p)
 {
 	struct report *r = ctx;
-	struct rident *ri = rident_get(r, p->identity, strlen(p->identity));
+	size_t idn = strlen(p->identity);
+	struct rident *ri = rident_get(r, p->identity, idn, hmap_hash(p->identity, idn));
 	struct rpeak *pk;
 	/* the rules are r->conf's: limits counts with the report's configuration */
 	const struct rorder order = { p->rule - r->conf->rules, p->win - p->rule->win };
@@ -459,11 +452,7 @@ order_cmp(const void *a, const void *b)
 	return (x->major != y->major ? sign(x->major, y->major) : sign(x->minor, y->minor));
 }
 
-/*
- * plain - s (n bytes) is printable ASCII without a backslash: the bytes
- * util/esc's ESC_VIS keeps as they are, so its escaped form is s itself
- * (test_same holds the tables to that)
- */
+/* plain - s (n bytes) is printable ASCII but '\\', which util/esc's ESC_VIS keeps as it is */
 static int
 plain(const char *s, size_t n)
 {
@@ -486,19 +475,13 @@ static void
 tprint(FILE *fp, const char *s, int width, int pad)
 {
 	char text[512];
-	const char *out = text;
+	const char *out = s; /* a plain s is its own escaped form */
 	size_t n = strlen(s);
-	struct buf b;
+	struct buf b = { .len = n };
 	int cut = 0;
 
-	if (plain(s, n) && n < sizeof(text)) {
-		out = s; /* what ESC_VIS would write: s itself */
-		b.len = n;
-	} else {
-		/*
-		 * One pass without a limit first: esc_buf's limit measures the
-		 * whole escaped text before writing it, and nearly every text fits
-		 */
+	if (!plain(s, n) || n >= sizeof(text)) {
+		out = text; /* no limit first: it measures the whole text before writing */
 		buf_fixed(&b, text, sizeof(text));
 		if ((cut = esc_buf(&b, s, n, ESC_VIS, 0)) != 0) {
 			buf_fixed(&b, text, sizeof(text));
