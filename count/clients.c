@@ -64,21 +64,20 @@ clients_free(struct clients *c)
 	free(c);
 }
 
-/* cset_get - the addresses of identity, created on first use; NULL on ENOMEM */
+/* cset_get - the addresses of identity (n bytes, hash h), created on first use; NULL on ENOMEM */
 static struct cset *
-cset_get(struct clients *c, const char *identity)
+cset_get(struct clients *c, const char *identity, size_t n, uint64_t h)
 {
-	size_t n = strlen(identity);
 	struct cset *cs;
 	void **slot;
 	int added;
 
-	if ((slot = hmap_get_or_add(c->ids, identity, n, &added)) == NULL)
+	if ((slot = hmap_get_or_add_h(c->ids, h, identity, n, &added)) == NULL)
 		return (NULL);
 	if (!added)
 		return (*slot);
 	if ((cs = calloc(1, sizeof(*cs))) == NULL) {
-		hmap_del(c->ids, identity, n);
+		hmap_del_h(c->ids, h, identity, n);
 		return (NULL);
 	}
 	cs->forgot_us = INT64_MIN;
@@ -90,14 +89,33 @@ cset_get(struct clients *c, const char *identity)
 int
 clients_add(struct clients *c, const char *identity, const char *ip, int64_t t)
 {
-	size_t n = ip != NULL ? strlen(ip) : 0, i, old = 0;
+	size_t idn = strlen(identity);
+
+	if (!clients_ip_ok(ip))
+		return (0); /* "unknown", or text a forged line put there */
+	return (clients_add_h(c, identity, idn, hmap_hash(identity, idn), ip, t));
+}
+
+/* clients_ip_ok - ip is an address clients_add keeps; see clients.h */
+int
+clients_ip_ok(const char *ip)
+{
+	size_t n = ip != NULL ? strlen(ip) : 0;
 	unsigned char a[16];
+
+	return (n > 0 && n < CLIENTS_IP_MAX && ident_ip(ip, a));
+}
+
+/* clients_add_h - clients_add of an ip clients_ip_ok took, with the identity's length and hash */
+int
+clients_add_h(struct clients *c, const char *identity, size_t idn, uint64_t h, const char *ip,
+    int64_t t)
+{
+	size_t n = strlen(ip), i, old = 0;
 	struct clients_ip *ne, *e;
 	struct cset *cs;
 
-	if (n == 0 || n >= CLIENTS_IP_MAX || !ident_ip(ip, a))
-		return (0); /* "unknown", or text a forged line put there */
-	if ((cs = cset_get(c, identity)) == NULL)
+	if ((cs = cset_get(c, identity, idn, h)) == NULL)
 		return (-1);
 	for (i = 0; i < cs->n; i++) {
 		e = &cs->e[i];

@@ -50,6 +50,16 @@ void clients_free(struct clients *);
 
 /* clients_add - identity sent a message from ip at log time t_us; 0, or -1 on ENOMEM */
 int clients_add(struct clients *, const char *identity, const char *ip, int64_t t_us);
+/* clients_ip_ok - ip (NULL allowed) is an address clients_add() keeps: an IP, not "unknown" */
+int clients_ip_ok(const char *ip);
+/*
+ * clients_add_h - clients_add of an ip that clients_ip_ok() took, with
+ * identity's length idn and its hash h (util/hmap's hmap_hash of it), for
+ * a caller that has them already (a message's ip checked once for all its
+ * identities)
+ */
+int clients_add_h(struct clients *, const char *identity, size_t idn, uint64_t h, const char *ip,
+    int64_t t_us);
 
 /*
  * clients_list - the addresses of identity seen in the window (from_us,

@@ -259,13 +259,18 @@ limits_ident(const struct track_msg *m, enum conf_by by, char *buf, size_t len)
 	return (buf);
 }
 
-/* lstate_get - the state of (rule, ident), created on first use */
+/*
+ * lstate_get - the state of (rule, ident), created on first use when
+ * create is set (else NULL for none); ident is idn bytes and hmap_hash h.
+ * The states' key is "ri \0 ident", its hash hmap_hash_mix(h, ri) (every
+ * use of l->states is here or walks it).
+ */
 static struct lstate *
-lstate_get(struct limits *l, size_t ri, const char *ident)
+lstate_get(struct limits *l, size_t ri, const char *ident, size_t idn, uint64_t h, int create)
 {
 	const struct conf_rule *rule = &l->conf->rules[ri];
 	char key[IDENT_MAX];
-	size_t idn = strlen(ident), kn, i;
+	size_t kn, i;
 	struct lstate *s;
 	void **slot;
 	int added, n = 0;
@@ -281,14 +286,17 @@ lstate_get(struct limits *l, size_t ri, const char *ident)
 	key[n] = '\0';
 	memcpy(key + n + 1, ident, idn);
 	kn = (size_t)n + 1 + idn;
-	if ((slot = hmap_get_or_add(l->states, key, kn, &added)) == NULL)
+	h = hmap_hash_mix(h, ri);
+	if (!create)
+		return (hmap_get_h(l->states, h, key, kn));
+	if ((slot = hmap_get_or_add_h(l->states, h, key, kn, &added)) == NULL)
 		return (NULL);
 	if (!added)
 		return (*slot);
 	if ((s = calloc(1, sizeof(*s) + rule->nwin * sizeof(struct wstate))) == NULL ||
 	    (s->ident = strdup(ident)) == NULL) {
 		free(s);
-		hmap_del(l->states, key, kn);
+		hmap_del_h(l->states, h, key, kn);
 		return (NULL);
 	}
 	s->rule = rule;
@@ -587,12 +595,27 @@ judge_bounce(struct limits *l, struct lstate *s, const struct track_outcome *o,
 	    judge_series(l, s, (size_t)p, o->time_us, o->msg->queue_id, 1, cb, ctx, b, blocked));
 }
 
-/* The identities of one message, as the rules see them at log time t. */
+/*
+ * The identities of one message, as the rules see them at log time t,
+ * each with its length and hmap_hash, taken once for the blocks, the
+ * states and the client addresses
+ */
 struct idents {
 	const char *id[BY_COUNT]; /* the msgid's; NULL: the message has none of that kind */
+	size_t n[BY_COUNT];
+	uint64_t h[BY_COUNT]; /* 0: not taken yet (idents_hash) */
 	struct lblock *blk[BY_COUNT];
 	int exempt[BY_COUNT], blocked[BY_COUNT];
 };
+
+/* idents_hash - the hmap_hash of is's identity of kind k, taken on first use */
+static uint64_t
+idents_hash(struct idents *is, int k)
+{
+	if (is->h[k] == 0)
+		is->h[k] = hmap_hash(is->id[k], is->n[k]);
+	return (is->h[k]);
+}
 
 /* idents_of - a message's identities, whether each is exempt and blocked at t (blocks ending by then end) */
 static void
@@ -605,25 +628,41 @@ idents_of(struct limits *l, const struct msgid *ids, int64_t t, struct idents *i
 		is->exempt[k] = msgid_exempt(ids, l->conf, k);
 		is->blk[k] = NULL;
 		is->blocked[k] = 0;
-		if (is->id[k] != NULL && !is->exempt[k] &&
-		    (is->blk[k] = limits_blk_get(l, is->id[k])) != NULL) {
+		if (is->id[k] == NULL || is->exempt[k])
+			continue;
+		is->n[k] = ids->len[k];
+		is->h[k] = 0;
+		if (hmap_count(l->blocks) > 0 &&
+		    (is->blk[k] = limits_blk_get_h(l, is->id[k], is->n[k], idents_hash(is, k))) !=
+			NULL) {
 			limits_blk_expire(is->blk[k], t);
 			is->blocked[k] = is->blk[k]->active;
 		}
 	}
 }
 
-/* state_of - the state of rule ri for is's identity, NULL when the rule does not apply */
+/*
+ * state_of - the state of rule ri for is's identity, NULL when the rule
+ * does not apply.  A state is made only for an identity the rule's match
+ * took, so for a rule with a match list an existing state is looked for
+ * first: the patterns run once per identity and window, not per message.
+ */
 static struct lstate *
-state_of(struct limits *l, size_t ri, const struct idents *is, int *oom)
+state_of(struct limits *l, size_t ri, struct idents *is, int *oom)
 {
 	const struct conf_rule *rule = &l->conf->rules[ri];
-	const char *id = is->id[rule->by];
+	int k = (int)rule->by;
+	const char *id = is->id[k];
 	struct lstate *s;
 
-	if (id == NULL || is->exempt[rule->by] || !conf_rule_match(rule, strchr(id, ':') + 1))
+	if (id == NULL || is->exempt[k])
 		return (NULL);
-	if ((s = lstate_get(l, ri, id)) == NULL)
+	if ((rule->nmatch != 0 || rule->ncidr != 0) &&
+	    (s = lstate_get(l, ri, id, is->n[k], idents_hash(is, k), 0)) != NULL)
+		return (s);
+	if (!conf_rule_match(rule, strchr(id, ':') + 1))
+		return (NULL);
+	if ((s = lstate_get(l, ri, id, is->n[k], idents_hash(is, k), 1)) == NULL)
 		*oom = 1;
 	return (s);
 }
@@ -646,7 +685,7 @@ limits_message_ids(struct limits *l, const struct track_msg *m, const struct msg
 	struct idents is;
 	unsigned kinds = 0;
 	size_t ri;
-	int r, raised = 0, oom = 0;
+	int r, raised = 0, oom = 0, ipok = -1; /* -1: not checked yet */
 
 	tick(l, m->time_us);
 	idents_of(l, ids, m->time_us, &is);
@@ -661,8 +700,11 @@ limits_message_ids(struct limits *l, const struct track_msg *m, const struct msg
 		/* the identity's address first: a verdict of this message names it */
 		if (!(kinds & 1u << rule->by)) {
 			kinds |= 1u << rule->by;
-			if (m->client_ip != NULL &&
-			    clients_add(l->clients, is.id[rule->by], m->client_ip, m->time_us) < 0)
+			if (ipok < 0)
+				ipok = clients_ip_ok(m->client_ip);
+			if (ipok &&
+			    clients_add_h(l->clients, is.id[rule->by], is.n[rule->by],
+				idents_hash(&is, (int)rule->by), m->client_ip, m->time_us) < 0)
 				return (-1);
 		}
 		if ((r = judge(l, s, m, cb, ctx, is.blk[rule->by], is.blocked[rule->by])) < 0)

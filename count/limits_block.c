@@ -31,9 +31,21 @@
 struct lblock *
 limits_blk_get(const struct limits *l, const char *ident)
 {
+	size_t n;
+
 	if (hmap_count(l->blocks) == 0)
 		return (NULL);
-	return (hmap_get(l->blocks, ident, strlen(ident)));
+	n = strlen(ident);
+	return (limits_blk_get_h(l, ident, n, hmap_hash(ident, n)));
+}
+
+/* limits_blk_get_h - limits_blk_get with ident's length and hmap_hash given */
+struct lblock *
+limits_blk_get_h(const struct limits *l, const char *ident, size_t n, uint64_t h)
+{
+	if (hmap_count(l->blocks) == 0)
+		return (NULL);
+	return (hmap_get_h(l->blocks, h, ident, n));
 }
 
 /* blk_rearm - the block ends at log time at: its identity's limits re-arm */

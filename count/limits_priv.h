@@ -56,6 +56,8 @@ struct limits {
 
 /* limits_blk_get - the block state of ident, NULL when it was not blocked lately */
 struct lblock *limits_blk_get(const struct limits *, const char *ident);
+/* limits_blk_get_h - the same with ident's length n and its hmap_hash h */
+struct lblock *limits_blk_get_h(const struct limits *, const char *ident, size_t n, uint64_t h);
 /* limits_blk_expire - end b if its time ran out at log time t */
 void limits_blk_expire(struct lblock *, int64_t t);
 /* limits_armed_at - the armed time of b (NULL: INT64_MIN) as seen at log time t */

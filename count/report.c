@@ -67,55 +67,65 @@ report_free(struct report *r)
 	free(r);
 }
 
-/* rident_get - the totals of identity, created on first use */
+/* rident_get - the totals of identity id (n bytes, hmap_hash h), created on first use */
 static struct rident *
-rident_get(struct report *r, const char *id, size_t n)
+rident_get(struct report *r, const char *id, size_t n, uint64_t h)
 {
 	void **slot;
 	int added;
 
-	if ((slot = hmap_get_or_add(r->idents, id, n, &added)) == NULL)
+	if ((slot = hmap_get_or_add_h(r->idents, h, id, n, &added)) == NULL)
 		return (NULL);
 	if (added) {
 		if ((*slot = calloc(1, sizeof(struct rident))) == NULL) {
-			hmap_del(r->idents, id, n);
+			hmap_del_h(r->idents, h, id, n);
 			return (NULL);
 		}
 	}
 	return (*slot);
 }
 
+/* An identity of the message at hand: its name, length and hmap_hash. */
+struct rname {
+	const char *id;
+	size_t n;
+	uint64_t h;
+};
+
 /*
  * pair_add - key "id \0 value" in m, new or not; its value slot (*added
  * set when it is new), NULL when out of memory, or (*added 2) when the
- * pair is too long to be a key (no address or sender is: it is left out)
+ * pair is too long to be a key (no address or sender is: it is left out).
+ * Its hash: hmap_hash_mix(id's, value's (vh)), the value hashed once a
+ * message; the pair maps are only ever added to and walked.
  */
 static void **
-pair_add(struct hmap *m, const char *id, size_t n, const char *value, int *added)
+pair_add(struct hmap *m, const struct rname *id, const char *value, uint64_t vh, int *added)
 {
 	char key[IDENT_MAX + 64];
-	size_t vn = strlen(value);
+	size_t vn = strlen(value), n = id->n;
 
 	*added = 0;
 	if (vn + n + 1 >= sizeof(key)) {
 		*added = 2;
 		return (NULL);
 	}
-	memcpy(key, id, n);
+	memcpy(key, id->id, n);
 	key[n] = '\0';
 	memcpy(key + n + 1, value, vn);
-	return (hmap_get_or_add(m, key, n + 1 + vn, added));
+	return (hmap_get_or_add_h(m, hmap_hash_mix(id->h, vh), key, n + 1 + vn, added));
 }
 
-/* note_ip - the message of identity ri (named id, n bytes) came from ip at t */
+/* note_ip - the message of identity ri (named id) came from ip (hmap_hash iph) at t */
 static int
-note_ip(struct report *r, struct rident *ri, const char *id, size_t n, const char *ip, int64_t t)
+note_ip(struct report *r, struct rident *ri, const struct rname *id, const char *ip, uint64_t iph,
+    int64_t t)
 {
 	struct rip *p;
 	void **slot;
 	int added;
 
-	if ((slot = pair_add(r->ipset, id, n, ip, &added)) == NULL)
+	if ((slot = pair_add(r->ipset, id, ip, iph, &added)) == NULL)
 		return (added == 2 ? 0 : -1);
 	if (added) {
 		if ((*slot = calloc(1, sizeof(struct rip))) == NULL)
@@ -133,14 +143,14 @@ note_ip(struct report *r, struct rident *ri, const char *id, size_t n, const cha
 	return (0);
 }
 
-/* note_sender - identity ri (named id, n bytes) sent from envelope sender s */
+/* note_sender - identity ri (named id) sent from envelope sender s (hmap_hash sh) */
 static int
-note_sender(struct report *r, struct rident *ri, const char *id, size_t n, const char *s)
+note_sender(struct report *r, struct rident *ri, const struct rname *id, const char *s, uint64_t sh)
 {
 	void **slot;
 	int added;
 
-	if ((slot = pair_add(r->sset, id, n, s, &added)) == NULL)
+	if ((slot = pair_add(r->sset, id, s, sh, &added)) == NULL)
 		return (added == 2 ? 0 : -1);
 	if (added) {
 		*slot = r;
@@ -155,16 +165,19 @@ note_sender(struct report *r, struct rident *ri, const char *id, size_t n, const
  * with their names in names[]; how many, or -1 on ENOMEM
  */
 static int
-each_ident(struct report *r, const struct msgid *ids, struct rident **out, const char **names)
+each_ident(struct report *r, const struct msgid *ids, struct rident **out, struct rname *names)
 {
 	int k, n = 0;
 
 	for (k = 0; k < BY_COUNT; k++) {
 		if (!(r->kinds & 1u << k) || ids->id[k] == NULL || msgid_exempt(ids, r->conf, k))
 			continue;
-		if ((out[n] = rident_get(r, ids->id[k], ids->len[k])) == NULL)
+		names[n].id = ids->id[k];
+		names[n].n = ids->len[k];
+		names[n].h = hmap_hash(ids->id[k], ids->len[k]);
+		if ((out[n] = rident_get(r, ids->id[k], ids->len[k], names[n].h)) == NULL)
 			return (-1);
-		names[n++] = ids->id[k];
+		n++;
 	}
 	return (n);
 }
@@ -239,21 +252,22 @@ int
 report_message_ids(struct report *r, const struct track_msg *m, const struct msgid *ids)
 {
 	struct rident *ri[BY_COUNT];
-	const char *names[BY_COUNT];
-	int i, n;
+	struct rname names[BY_COUNT];
+	int i, n, ip = m->client_ip != NULL, snd = m->sender != NULL && m->sender[0] != '\0';
+	uint64_t iph = 0, sh = 0;
 
 	if ((n = each_ident(r, ids, ri, names)) < 0)
 		return (-1);
+	if (n > 0 && ip)
+		iph = hmap_hash(m->client_ip, strlen(m->client_ip));
+	if (n > 0 && snd)
+		sh = hmap_hash(m->sender, strlen(m->sender));
 	for (i = 0; i < n; i++) {
-		size_t idn = strlen(names[i]);
-
 		ri[i]->messages++;
 		ri[i]->recipients += (uint64_t)(m->nrcpt > 0 ? m->nrcpt : 0);
-		if (m->client_ip != NULL &&
-		    note_ip(r, ri[i], names[i], idn, m->client_ip, m->time_us) < 0)
+		if (ip && note_ip(r, ri[i], &names[i], m->client_ip, iph, m->time_us) < 0)
 			return (-1);
-		if (m->sender != NULL && m->sender[0] != '\0' &&
-		    note_sender(r, ri[i], names[i], idn, m->sender) < 0)
+		if (snd && note_sender(r, ri[i], &names[i], m->sender, sh) < 0)
 			return (-1);
 	}
 	cache_put(r, m, ri, n); /* for its delivery outcomes, which follow */
@@ -265,7 +279,7 @@ report_outcome(struct report *r, const struct track_outcome *o)
 {
 	struct msgid ids;
 	struct rident *ri[BY_COUNT];
-	const char *names[BY_COUNT];
+	struct rname names[BY_COUNT];
 	const struct rcache *c;
 	int i, n;
 
@@ -327,7 +341,8 @@ void
 report_peak(void *ctx, const struct limits_peak *p)
 {
 	struct report *r = ctx;
-	struct rident *ri = rident_get(r, p->identity, strlen(p->identity));
+	size_t idn = strlen(p->identity);
+	struct rident *ri = rident_get(r, p->identity, idn, hmap_hash(p->identity, idn));
 	struct rpeak *pk;
 	/* the rules are r->conf's: limits counts with the report's configuration */
 	const struct rorder order = { p->rule - r->conf->rules, p->win - p->rule->win };
@@ -437,6 +452,19 @@ order_cmp(const void *a, const void *b)
 	return (x->major != y->major ? sign(x->major, y->major) : sign(x->minor, y->minor));
 }
 
+/* plain - s (n bytes) is printable ASCII but '\\', which util/esc's ESC_VIS keeps as it is */
+static int
+plain(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '\\')
+			return (0);
+	return (1);
+}
+
 /*
  * tprint - write s for a terminal through util/esc (ESC_VIS: non-printable
  * bytes as \xNN), in a column of width: a longer text keeps width - 3
@@ -447,22 +475,30 @@ static void
 tprint(FILE *fp, const char *s, int width, int pad)
 {
 	char text[512];
-	struct buf b;
-	int cut;
+	const char *out = s; /* a plain s is its own escaped form */
+	size_t n = strlen(s);
+	struct buf b = { .len = n };
+	int cut = 0;
 
-	buf_fixed(&b, text, sizeof(text));
-	cut = esc_buf(&b, s, strlen(s), ESC_VIS, sizeof(text) - 1) != 0;
+	if (!plain(s, n) || n >= sizeof(text)) {
+		out = text; /* no limit first: it measures the whole text before writing */
+		buf_fixed(&b, text, sizeof(text));
+		if ((cut = esc_buf(&b, s, n, ESC_VIS, 0)) != 0) {
+			buf_fixed(&b, text, sizeof(text));
+			cut = esc_buf(&b, s, n, ESC_VIS, sizeof(text) - 1) != 0;
+		}
+	}
 	if (width > 0 && (b.len > (size_t)width || cut)) {
 		if (width > 3)
-			fprintf(fp, "%.*s...", width - 3, text);
+			fprintf(fp, "%.*s...", width - 3, out);
 		else
-			fprintf(fp, "%.*s", width, text);
+			fprintf(fp, "%.*s", width, out);
 		return;
 	}
 	if (width > 0 && pad)
-		fprintf(fp, "%-*s", width, text);
+		fprintf(fp, "%-*s", width, out);
 	else
-		fputs(text, fp);
+		fputs(out, fp);
 }
 
 /* csv - one RFC 4180 field (util/esc, ESC_CSV); nothing for NULL */

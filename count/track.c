@@ -255,12 +255,13 @@ static void
 expect_pop(struct track *t, int deliver)
 {
 	struct expect *e = t->ehead;
+	uint64_t h = hmap_hash(e->key, e->n); /* once for the look-up and the removal */
 
 	t->ehead = e->next;
 	if (t->ehead == NULL)
 		t->etail = NULL;
-	if (hmap_get(t->expect, e->key, e->n) == e) {
-		hmap_del(t->expect, e->key, e->n);
+	if (hmap_get_h(t->expect, h, e->key, e->n) == e) {
+		hmap_del_h(t->expect, h, e->key, e->n);
 		if (deliver)
 			track_mark(t, TRACK_NS_EXPECT, e->key, e->n);
 	}
@@ -432,11 +433,12 @@ may_be_copy(int64_t recv_us, int64_t orig_us)
 static struct expect *
 expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us, int64_t now)
 {
-	struct expect *e = hmap_get(t->expect, lk, ln);
+	uint64_t h = hmap_hash(lk, ln);
+	struct expect *e = hmap_get_h(t->expect, h, lk, ln);
 
 	if (e == NULL || !may_be_copy(recv_us, e->orig_us))
 		return (NULL);
-	(void)hmap_del(t->expect, lk, ln);
+	(void)hmap_del_h(t->expect, h, lk, ln);
 	track_mark(t, TRACK_NS_EXPECT, lk, ln);
 	if (now - e->time_us > 2 * TRACK_LINK_WINDOW_US)
 		return (NULL);
@@ -571,11 +573,12 @@ held_rec(const struct track *t, const struct held *h)
 static void
 emit_held(struct track *t, struct held *h)
 {
+	uint64_t lh = hmap_hash(h->data, h->linklen);
 	unsigned char sk[8];
 	struct rec *r;
 
-	if (hmap_get(t->held_ix, h->data, h->linklen) == h)
-		hmap_del(t->held_ix, h->data, h->linklen);
+	if (hmap_get_h(t->held_ix, lh, h->data, h->linklen) == h)
+		hmap_del_h(t->held_ix, lh, h->data, h->linklen);
 	track_seqkey(h->seq, sk);
 	hmap_del(t->held_seq, sk, sizeof(sk));
 	t->bytes -= h->cost;

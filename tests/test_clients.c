@@ -63,3 +63,28 @@ Test(clients, a_forged_address_list_is_not_kept)
 	cr_expect_str_eq(clients_join(out, n, cut, text, sizeof(text)), "2001:db8::7,192.0.2.7");
 	clients_free(c);
 }
+
+/* What clients_ip_ok() takes is what clients_add() keeps (limits checks a message's address once with it). */
+Test(clients, ip_ok_is_what_add_keeps)
+{
+	static const struct {
+		const char *ip;
+		int ok;
+	} t[] = { { "192.0.2.7", 1 }, { "2001:db8::7", 1 }, { "unknown", 0 }, { "", 0 },
+		{ NULL, 0 }, { "192.0.2.7,203.0.113.9", 0 }, { "192.0.2.777", 0 },
+		{ "1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc", 0 } };
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct clients *c = clients_new();
+		struct clients_ip out[CLIENTS_MAX];
+		int cut;
+
+		cr_assert_not_null(c);
+		cr_expect_eq(clients_ip_ok(t[i].ip), t[i].ok, "%s", t[i].ip ? t[i].ip : "(null)");
+		cr_assert_eq(clients_add(c, "sasl:a@example.com", t[i].ip, 1000000), 0);
+		cr_expect_eq(clients_list(c, "sasl:a@example.com", 0, 2000000, out, &cut),
+		    (size_t)t[i].ok, "%s", t[i].ip ? t[i].ip : "(null)");
+		clients_free(c);
+	}
+}

@@ -212,3 +212,48 @@ Test(hmap, sweep_removes_what_it_picks_and_keeps_the_rest)
 	hmap_free(m, NULL);
 }
 
+
+/*
+ * Keys "r \0 id" hashed as hmap_hash_mix(hmap_hash(id), r), the way
+ * count/limits.c keys its states: every (r, id) is its own entry, found
+ * again through growth and after deletions shift the chains, and the
+ * mixed hashes of one id differ (so its rules do not share a chain).
+ */
+Test(hmap, given_hashes_through_growth_and_deletion)
+{
+	struct hmap *m = hmap_new();
+	char k[48];
+	int i, r, added, n;
+	uint64_t h;
+	void **slot;
+
+	cr_assert_not_null(m);
+	for (i = 0; i < 5000; i++)
+		for (r = 0; r < 3; r++) {
+			n = snprintf(k, sizeof(k), "%d%csasl:user%d@example.com", r, '\0', i);
+			h = hmap_hash_mix(hmap_hash(k + 2, (size_t)n - 2), (uint64_t)r);
+			slot = hmap_get_or_add_h(m, h, k, (size_t)n, &added);
+			cr_assert(slot != NULL && added, "(%d, %d) not new", r, i);
+			*slot = (void *)(intptr_t)(i * 3 + r + 1);
+		}
+	cr_expect_eq(hmap_count(m), 15000);
+	for (i = 0; i < 5000; i += 2) {
+		n = snprintf(k, sizeof(k), "%d%csasl:user%d@example.com", 1, '\0', i);
+		h = hmap_hash_mix(hmap_hash(k + 2, (size_t)n - 2), 1);
+		cr_assert_eq((intptr_t)hmap_del_h(m, h, k, (size_t)n), i * 3 + 2);
+	}
+	for (i = 0; i < 5000; i++)
+		for (r = 0; r < 3; r++) {
+			n = snprintf(k, sizeof(k), "%d%csasl:user%d@example.com", r, '\0', i);
+			h = hmap_hash_mix(hmap_hash(k + 2, (size_t)n - 2), (uint64_t)r);
+			if (r == 1 && i % 2 == 0)
+				cr_assert_null(hmap_get_h(m, h, k, (size_t)n));
+			else
+				cr_assert_eq((intptr_t)hmap_get_h(m, h, k, (size_t)n), i * 3 + r + 1,
+				    "lost (%d, %d)", r, i);
+		}
+	h = hmap_hash("sasl:a", 6);
+	cr_expect_neq(hmap_hash_mix(h, 0), hmap_hash_mix(h, 1));
+	cr_expect_neq(hmap_hash_mix(h, 0), h);
+	hmap_free(m, NULL);
+}

@@ -7,6 +7,8 @@
  *	SipHash-1-3 under one random key per process (proc_key, drawn at the
  *	first hash); 0 marks an empty slot, so a hash of 0 is taken as 1.
  *	Deletion shifts the rest of the probe chain back (no tombstones).
+ *	The _h variants take the key's hash from the caller, who looked the
+ *	same key (or the identity a key is made of) up in another map first.
  * RETURNS
  *	See hmap.h.
  * UNTRUSTED INPUT
@@ -45,6 +47,21 @@ hmap_hash(const void *key, size_t n)
 		proc_key_set = 1;
 	}
 	h = siphash13(proc_key, key, n);
+	return (h == 0 ? 1 : h);
+}
+
+/*
+ * hmap_hash_mix - h (a hmap_hash) made into another as keyed, for the
+ * pair (the key h stands for, v): h xor-shifted, v's multiple of an odd
+ * constant xored in, multiplied by another odd constant and folded, each
+ * step a bijection of h for one v, so the low bits that pick the slot
+ * depend on all of h and v
+ */
+uint64_t
+hmap_hash_mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ (h >> 29) ^ (v + 1) * 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
 	return (h == 0 ? 1 : h);
 }
 
@@ -121,7 +138,14 @@ grow(struct hmap *m)
 void *
 hmap_get(const struct hmap *m, const void *key, size_t n)
 {
-	size_t i = find(m, hmap_hash(key, n), key, n);
+	return (hmap_get_h(m, hmap_hash(key, n), key, n));
+}
+
+/* hmap_get_h - hmap_get with the key's hash given (see hmap.h) */
+void *
+hmap_get_h(const struct hmap *m, uint64_t h, const void *key, size_t n)
+{
+	size_t i = find(m, h, key, n);
 
 	return (m->s[i].hash != 0 ? m->s[i].val : NULL);
 }
@@ -129,7 +153,13 @@ hmap_get(const struct hmap *m, const void *key, size_t n)
 void **
 hmap_get_or_add(struct hmap *m, const void *key, size_t n, int *added)
 {
-	uint64_t h = hmap_hash(key, n);
+	return (hmap_get_or_add_h(m, hmap_hash(key, n), key, n, added));
+}
+
+/* hmap_get_or_add_h - hmap_get_or_add with the key's hash given (see hmap.h) */
+void **
+hmap_get_or_add_h(struct hmap *m, uint64_t h, const void *key, size_t n, int *added)
+{
 	size_t i = find(m, h, key, n);
 	char *k;
 
@@ -180,7 +210,14 @@ del_slot(struct hmap *m, size_t i)
 void *
 hmap_del(struct hmap *m, const void *key, size_t n)
 {
-	size_t i = find(m, hmap_hash(key, n), key, n);
+	return (hmap_del_h(m, hmap_hash(key, n), key, n));
+}
+
+/* hmap_del_h - hmap_del with the key's hash given (see hmap.h) */
+void *
+hmap_del_h(struct hmap *m, uint64_t h, const void *key, size_t n)
+{
+	size_t i = find(m, h, key, n);
 	void *val;
 
 	if (m->s[i].hash == 0)

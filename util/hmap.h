@@ -38,6 +38,20 @@ void *hmap_get(const struct hmap *, const void *key, size_t n);
 void **hmap_get_or_add(struct hmap *, const void *key, size_t n, int *added);
 /* hmap_del - remove key; returns its value (NULL if absent) */
 void *hmap_del(struct hmap *, const void *key, size_t n);
+/*
+ * hmap_hash_mix - a hash for a key made of the key h is the hmap_hash of
+ * and the number v (still keyed: not to be predicted without the process's
+ * key); never 0
+ */
+uint64_t hmap_hash_mix(uint64_t h, uint64_t v);
+/*
+ * The same three with the key's hash given: h is hmap_hash(key, n), or a
+ * hmap_hash_mix() of a part's; every call on one map must give a key the
+ * same hash (a map uses one of the two ways for all its keys).
+ */
+void *hmap_get_h(const struct hmap *, uint64_t h, const void *key, size_t n);
+void **hmap_get_or_add_h(struct hmap *, uint64_t h, const void *key, size_t n, int *added);
+void *hmap_del_h(struct hmap *, uint64_t h, const void *key, size_t n);
 size_t hmap_count(const struct hmap *);
 /* hmap_each - call cb for every entry; stops when cb returns non-zero */
 int hmap_each(const struct hmap *, int (*cb)(void *ctx, const char *key, size_t n, void *val),
