@@ -452,19 +452,6 @@ order_cmp(const void *a, const void *b)
 	return (x->major != y->major ? sign(x->major, y->major) : sign(x->minor, y->minor));
 }
 
-/* plain - s (n bytes) is printable ASCII but '\\', which util/esc's ESC_VIS keeps as it is */
-static int
-plain(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '\\')
-			return (0);
-	return (1);
-}
-
 /*
  * tprint - write s for a terminal through util/esc (ESC_VIS: non-printable
  * bytes as \xNN), in a column of width: a longer text keeps width - 3
@@ -480,7 +467,7 @@ tprint(FILE *fp, const char *s, int width, int pad)
 	struct buf b = { .len = n };
 	int cut = 0;
 
-	if (!plain(s, n) || n >= sizeof(text)) {
+	if (!esc_vis_plain(s, n) || n >= sizeof(text)) {
 		out = text; /* no limit first: it measures the whole text before writing */
 		buf_fixed(&b, text, sizeof(text));
 		if ((cut = esc_buf(&b, s, n, ESC_VIS, 0)) != 0) {

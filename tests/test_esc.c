@@ -130,6 +130,37 @@ Test(esc, vis_into_an_array)
 	cr_expect_str_eq(esc_vis("short", a, sizeof(a)), "short");
 }
 
+/*
+ * The report prints a cell as it is when esc_vis_plain says ESC_VIS would
+ * leave it so: that must hold for every byte, alone and inside a text.
+ */
+Test(esc, vis_plain_is_what_vis_keeps)
+{
+	static const char *const texts[] = { "", "alice@example.org", "a b", "a\\b", "caf\xc3\xa9",
+		"tab\there", "~end", "del\x7f" };
+	char one[2], text[64];
+	size_t i;
+
+	for (i = 0; i < 256; i++) {
+		struct buf b;
+
+		buf_init(&b, 64);
+		one[0] = (char)i;
+		one[1] = '\0';
+		cr_assert_eq(esc_buf(&b, one, 1, ESC_VIS, 0), 0);
+		cr_expect_eq(esc_vis_plain(one, 1), b.len == 1 && b.p[0] == one[0],
+		    "byte 0x%02zx: esc_vis_plain disagrees with ESC_VIS", i);
+		buf_free(&b);
+	}
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		size_t n = strlen(texts[i]);
+
+		esc_vis(texts[i], text, sizeof(text));
+		cr_expect_eq(esc_vis_plain(texts[i], n), strcmp(text, texts[i]) == 0,
+		    "\"%s\": esc_vis_plain disagrees with ESC_VIS", text);
+	}
+}
+
 Test(buf, refuses_past_its_maximum)
 {
 	struct buf b;

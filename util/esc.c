@@ -13,6 +13,13 @@
 
 static const char hex[] = "0123456789abcdef";
 
+/* vis_kept - ESC_VIS writes byte c as it is: printable ASCII but '\\' */
+static inline int
+vis_kept(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f && c != '\\');
+}
+
 /* utf8_len - length of a valid UTF-8 sequence at p (n bytes left), 0 if invalid */
 static size_t
 utf8_len(const unsigned char *p, size_t n)
@@ -164,13 +171,25 @@ piece(enum esc_mode m, const unsigned char *p, size_t n, char *out, size_t *used
 	case ESC_ARG:
 	case ESC_WORD:
 	default:
-		if (c >= 0x20 && c < 0x7f && c != '\\' && !(m == ESC_ARG && c == '\'') &&
-		    !(m == ESC_WORD && c == ' ')) {
+		if (vis_kept(c) && !(m == ESC_ARG && c == '\'') && !(m == ESC_WORD && c == ' ')) {
 			out[0] = (char)c;
 			return (1);
 		}
 		return (hexbyte(c, out));
 	}
+}
+
+/* esc_vis_plain - s is its own ESC_VIS form; see esc.h */
+int
+esc_vis_plain(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!vis_kept(p[i]))
+			return (0);
+	return (1);
 }
 
 /* quoted - the mode wraps s in quotes */

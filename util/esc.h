@@ -57,4 +57,7 @@ void esc_fp(FILE *fp, const char *s, size_t n, enum esc_mode mode);
  */
 const char *esc_vis(const char *s, char *array, size_t size);
 
+/* esc_vis_plain - 1 when ESC_VIS writes s (n bytes) as it is, else 0 */
+int esc_vis_plain(const char *s, size_t n);
+
 #endif
