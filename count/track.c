@@ -141,10 +141,10 @@ track_new(size_t max_bytes, track_emit_fn emit, void *ctx)
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return (NULL);
-	t->recs = hmap_new();
-	t->held_ix = hmap_new();
+	t->recs = hmap_new_ref();
+	t->held_ix = hmap_new_ref();
 	t->held_seq = hmap_new();
-	t->expect = hmap_new();
+	t->expect = hmap_new_ref();
 	t->dirty = hmap_new();
 	if (t->recs == NULL || t->held_ix == NULL || t->held_seq == NULL || t->expect == NULL ||
 	    t->dirty == NULL) {
@@ -209,12 +209,12 @@ rec_own(struct track *t, struct rec *r, struct owner *o)
 int
 track_rec_link(struct track *t, struct rec *r)
 {
-	void **slot;
-	int added;
+	void *old;
 
-	if ((slot = hmap_get_or_add(t->recs, r->key, r->keylen, &added)) == NULL)
+	if (r->hash == 0)
+		r->hash = hmap_hash(r->key, r->keylen);
+	if (hmap_put_ref_h(t->recs, r->hash, r->key, r->keylen, r, &old) < 0)
 		return (-1);
-	*slot = r;
 	t->bytes += r->cost;
 	r->newer = NULL;
 	r->older = t->newest;
@@ -223,7 +223,7 @@ track_rec_link(struct track *t, struct rec *r)
 	else
 		t->oldest = r;
 	t->newest = r;
-	mark(t, TRACK_NS_REC, r->key, r->keylen, added);
+	mark(t, TRACK_NS_REC, r->key, r->keylen, old == NULL);
 	return (0);
 }
 
@@ -240,7 +240,7 @@ rec_drop(struct track *t, struct rec *r)
 	else
 		t->newest = r->older;
 	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
-	hmap_del(t->recs, r->key, r->keylen);
+	hmap_del_h(t->recs, r->hash, r->key, r->keylen);
 	t->bytes -= r->cost;
 	rec_free(r);
 }
@@ -334,7 +334,7 @@ evict(struct track *t)
 		else
 			t->newest = NULL;
 		track_mark(t, TRACK_NS_REC, o->key, o->keylen);
-		hmap_del(t->recs, o->key, o->keylen);
+		hmap_del_h(t->recs, o->hash, o->key, o->keylen);
 		t->bytes -= o->cost;
 		rec_free(o);
 		t->st.dropped++;
@@ -380,7 +380,7 @@ track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, con
 	r->cost = sizeof(*r) + keylen + 1 + sn + 1 + in + 1 + TRACK_ALLOC_BYTES + keylen + 1 +
 	    TRACK_ALLOC_BYTES + TRACK_SLOT_BYTES;
 	memcpy(r->key, key, keylen);
-	r->keylen = keylen;
+	r->keylen = (unsigned)keylen;
 	r->uid = -1;
 	p = r->key + keylen + 1;
 	if (sasl != NULL && sn > 0)
@@ -390,19 +390,21 @@ track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, con
 	return (r);
 }
 
-/* rec_open - a new record for key, replacing any old one; NULL on ENOMEM */
+/* rec_open - a new record for key (hash kh), replacing any old one; NULL on ENOMEM */
 static struct rec *
-rec_open(struct track *t, const char *key, size_t keylen, const struct pf_event *ev, int64_t now)
+rec_open(struct track *t, const char *key, size_t keylen, uint64_t kh, const struct pf_event *ev,
+    int64_t now)
 {
 	struct rec *r, *old;
 
-	if ((old = hmap_get(t->recs, key, keylen)) != NULL)
+	if ((old = hmap_get_h(t->recs, kh, key, keylen)) != NULL)
 		rec_drop(t, old); /* its "removed" was never logged */
 	evict(t);                 /* before linking r, so r itself is never dropped */
 	if ((r = track_rec_alloc(key, keylen, ev->sasl_username.p, ev->sasl_username.n,
 		 ev->client_ip.p, ev->client_ip.n, 1)) == NULL)
 		return (NULL);
 	r->created = now;
+	r->hash = kh;
 	if (track_rec_link(t, r) < 0) {
 		free(r);
 		return (NULL);
@@ -433,8 +435,13 @@ may_be_copy(int64_t recv_us, int64_t orig_us)
 static struct expect *
 expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us, int64_t now)
 {
-	uint64_t h = hmap_hash(lk, ln);
-	struct expect *e = hmap_get_h(t->expect, h, lk, ln);
+	uint64_t h;
+	struct expect *e;
+
+	if (hmap_count(t->expect) == 0)
+		return (NULL); /* nothing to hash the key for */
+	h = hmap_hash(lk, ln);
+	e = hmap_get_h(t->expect, h, lk, ln);
 
 	if (e == NULL || !may_be_copy(recv_us, e->orig_us))
 		return (NULL);
@@ -467,8 +474,7 @@ struct expect *
 track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig_us)
 {
 	struct expect *e;
-	void **slot;
-	int added;
+	void *old;
 
 	if ((e = calloc(1, sizeof(*e) + ln + 1)) == NULL)
 		return (NULL);
@@ -477,18 +483,18 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 	e->n = ln;
 	e->time_us = now;
 	e->orig_us = orig_us;
-	if ((slot = hmap_get_or_add(t->expect, lk, ln, &added)) == NULL) {
+	/* an older one with this key stays in the FIFO until it expires */
+	if (hmap_put_ref_h(t->expect, hmap_hash(lk, ln), e->key, ln, e, &old) < 0) {
 		free(e);
 		return (NULL);
 	}
-	*slot = e; /* an older one with this key stays in the FIFO until it expires */
 	t->bytes += e->cost;
 	if (t->etail)
 		t->etail->next = e;
 	else
 		t->ehead = e;
 	t->etail = e;
-	mark(t, TRACK_NS_EXPECT, lk, ln, added);
+	mark(t, TRACK_NS_EXPECT, lk, ln, old == NULL);
 	return (e);
 }
 
@@ -507,6 +513,7 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	unsigned char sk[8];
 	struct held *h;
 	void **slot;
+	void *old;
 	int added;
 	char *p;
 
@@ -539,8 +546,8 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	*slot = h;
 	mark(t, TRACK_NS_HELD, sk, sizeof(sk), added);
 	t->bytes += h->cost;
-	if ((slot = hmap_get_or_add(t->held_ix, h->data, h->linklen, &added)) != NULL)
-		*slot = h;
+	(void)hmap_put_ref_h(t->held_ix, hmap_hash(h->data, h->linklen), h->data, h->linklen, h,
+	    &old); /* on ENOMEM it is not in held_ix: no copy can find it, as before */
 	if (t->htail)
 		t->htail->next = h;
 	else
@@ -745,13 +752,15 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now, struct rec *
 	struct held *h;
 	struct rec *c;
 	char lk[512];
+	uint64_t lh;
 	size_t ln;
 
 	if (status == TRACK_DEFERRED || status == TRACK_BOUNCED)
 		track_deliver(t, own, status, 1, now); /* not a hand-off of a whole copy */
 	if ((ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queued_as)) == 0)
 		return;
-	if ((h = hmap_get(t->held_ix, lk, ln)) != NULL && may_be_copy(h->recv_us, orig_us)) {
+	lh = hmap_hash(lk, ln); /* held_ix and expect share their keys */
+	if ((h = hmap_get_h(t->held_ix, lh, lk, ln)) != NULL && may_be_copy(h->recv_us, orig_us)) {
 		copy_found(t, h, own);
 		return;
 	}
@@ -761,7 +770,7 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now, struct rec *
 			rec_own(t, c, track_own_dup(own));
 		return;
 	}
-	old = hmap_get(t->expect, lk, ln);
+	old = hmap_get_h(t->expect, lh, lk, ln);
 	if ((e = track_expect_add(t, lk, ln, now, orig_us)) == NULL)
 		return;
 	e->own = track_own_dup(own);
@@ -778,14 +787,15 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now, struct rec *
 
 /* on_client - smtpd "client=": a new record, a content-filter copy's if one is known */
 static void
-on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn, int64_t now)
+on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn, uint64_t kh,
+    int64_t now)
 {
 	struct expect *e;
 	struct rec *r, *o;
 	char lk[512];
 	size_t ln;
 
-	if ((r = rec_open(t, key, kn, ev, now)) == NULL)
+	if ((r = rec_open(t, key, kn, kh, ev, now)) == NULL)
 		return;
 	r->flags |= F_SMTPD;
 	ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
@@ -801,11 +811,12 @@ on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn
 
 /* on_pickup - pickup "uid=": a new record; a requeue's deliveries are its original's */
 static void
-on_pickup(struct track *t, const struct pf_event *ev, const char *key, size_t kn, int64_t now)
+on_pickup(struct track *t, const struct pf_event *ev, const char *key, size_t kn, uint64_t kh,
+    int64_t now)
 {
 	struct rec *r, *o;
 
-	if ((r = rec_open(t, key, kn, ev, now)) == NULL)
+	if ((r = rec_open(t, key, kn, kh, ev, now)) == NULL)
 		return;
 	r->flags |= F_PICKUP;
 	r->uid = ev->uid;
@@ -818,14 +829,15 @@ on_pickup(struct track *t, const struct pf_event *ev, const char *key, size_t kn
 
 /* on_removed - "removed": the record ends; a message still held back is emitted as removed */
 static void
-on_removed(struct track *t, const struct pf_event *ev, const char *key, size_t kn, int64_t now)
+on_removed(struct track *t, const struct pf_event *ev, const char *key, size_t kn, uint64_t kh,
+    int64_t now)
 {
 	struct held *h;
 	struct rec *r;
 	char lk[512];
 	size_t ln;
 
-	if ((r = hmap_get(t->recs, key, kn)) != NULL) {
+	if ((r = hmap_get_h(t->recs, kh, key, kn)) != NULL) {
 		if ((r->flags & F_COUNTED) && t->removed != NULL) {
 			const char *hs = r->key, *in = hs + strlen(hs) + 1;
 
@@ -833,7 +845,7 @@ on_removed(struct track *t, const struct pf_event *ev, const char *key, size_t k
 		}
 		rec_drop(t, r);
 	}
-	ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
+	ln = hmap_count(t->held_ix) > 0 ? mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id) : 0;
 	if (ln > 0 && (h = hmap_get(t->held_ix, lk, ln)) != NULL && h->msg.instance != NULL &&
 	    strlen(h->msg.instance) == ev->instance.n &&
 	    memcmp(h->msg.instance, ev->instance.p, ev->instance.n) == 0 && !h->msg.removed) {
@@ -848,6 +860,7 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 {
 	char key[512];
 	size_t kn;
+	uint64_t kh;
 	struct rec *r;
 	int status;
 
@@ -860,19 +873,23 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 	}
 	if (ev->kind == PF_NONE || ev->queue_id.p == NULL)
 		return;
+	if (ev->kind != PF_CLIENT && ev->kind != PF_PICKUP && ev->kind != PF_ACTIVE &&
+	    ev->kind != PF_DELIVERY && ev->kind != PF_REMOVED)
+		return;
 	if ((kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0)
 		return;
+	kh = hmap_hash(key, kn); /* once for every look-up, addition and removal of the record */
 	switch (ev->kind) {
 	case PF_CLIENT:
-		on_client(t, ev, key, kn, now);
+		on_client(t, ev, key, kn, kh, now);
 		break;
 	case PF_PICKUP:
-		on_pickup(t, ev, key, kn, now);
+		on_pickup(t, ev, key, kn, kh, now);
 		break;
 	case PF_ACTIVE:
-		if ((r = hmap_get(t->recs, key, kn)) == NULL) {
+		if ((r = hmap_get_h(t->recs, kh, key, kn)) == NULL) {
 			/* no origin line: a bounce, a forwarded copy, or before the log */
-			if ((r = rec_open(t, key, kn, &(struct pf_event){ .kind = PF_NONE },
+			if ((r = rec_open(t, key, kn, kh, &(struct pf_event){ .kind = PF_NONE },
 				 now)) == NULL)
 				return;
 			t->st.orphans++;
@@ -887,14 +904,14 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 		break;
 	case PF_DELIVERY:
 		status = track_status_of(&ev->status);
-		r = hmap_get(t->recs, key, kn);
+		r = hmap_get_h(t->recs, kh, key, kn);
 		if (ev->queued_as.p != NULL)
 			on_handoff(t, ev, now, r, status);
 		else if (r != NULL && status >= 0)
 			track_deliver(t, r->own, status, 1, now);
 		break;
 	case PF_REMOVED:
-		on_removed(t, ev, key, kn, now);
+		on_removed(t, ev, key, kn, kh, now);
 		break;
 	default:
 		break;

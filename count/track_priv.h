@@ -53,12 +53,13 @@ struct rec {
 	struct rec *older, *newer; /* age list */
 	int64_t created;
 	unsigned flags;
+	unsigned keylen; /* < 512: beside flags, so the struct is no larger with hash */
 	long uid;
 	const char *sasl, *ip; /* into the allocation, NULL when absent */
 	size_t cost;           /* bytes it holds, with its index entry and owner, about */
 	struct owner *own;     /* whose its deliveries are; NULL: nobody's */
-	size_t keylen;
-	char key[]; /* host \0 instance \0 qid, then sasl \0 ip \0 */
+	uint64_t hash;         /* hmap_hash of key, set by track_rec_link (0: not yet) */
+	char key[];            /* host \0 instance \0 qid, then sasl \0 ip \0 (the table's key) */
 };
 
 /* One delivery outcome waiting on a held-back message. */
@@ -84,7 +85,7 @@ struct held {
 	struct owner *fwd; /* reinject: where its outcomes go instead (NULL: nowhere) */
 	struct pend *pend; /* outcomes of its deliveries, until it is emitted */
 	size_t npend;
-	size_t linklen; /* host \0 qid, at data[] */
+	size_t linklen; /* host \0 qid, at data[]: its key in held_ix */
 	char data[];
 };
 
@@ -96,9 +97,17 @@ struct expect {
 	size_t cost;       /* bytes it holds, with its index entry and owner, about */
 	long sent;         /* status=sent lines naming it: a delivery unless a copy comes */
 	size_t n;
-	char key[];
+	char key[]; /* host \0 qid: its key in the expect table */
 };
 
+/*
+ * recs, held_ix and expect hold their values' own key pointers
+ * (hmap_new_ref): a record, held-back message or expectation carries its
+ * key, and its entry is removed before it is freed, or has its key
+ * pointer replaced along with the value.  The byte costs still count a
+ * key copy for each (an over-estimate now): the cap evicts exactly when it
+ * did, so no output changes with it.
+ */
 struct track {
 	struct hmap *recs; /* key -> struct rec */
 	struct rec *oldest, *newest;
