@@ -63,8 +63,9 @@ struct pf_parser {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
-	int lean;               /* pf_parser_lean() */
-	unsigned char dlv[256]; /* RE_DELIVERY's byte classes, for delivery_fast() */
+	int lean;                 /* pf_parser_lean() */
+	unsigned char dlv[256];   /* RE_DELIVERY's byte classes, for delivery_fast() */
+	struct pf_hdr_memo hmemo; /* the last header's minute (parsers/syslog.c) */
 };
 
 static void dlv_init(unsigned char tab[256]);
@@ -806,7 +807,7 @@ pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev
 	event_init(ps, ev);
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	ev->hdr = pf_hdr_parse(line, len, ev, &t, &tn);
+	ev->hdr = pf_hdr_parse(line, len, ev, &t, &tn, &ps->hmemo);
 	if (ev->hdr == PF_HDR_NONE || ev->hdr == PF_HDR_SKIP)
 		return (ev->hdr);
 	return (text_event(ps, ev, t, tn));
