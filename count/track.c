@@ -39,6 +39,7 @@
  * UNTRUSTED INPUT
  *	Event strings; copied with their lengths, folded to lower case.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,67 @@ mkkey(char *buf, size_t len, const struct pf_str *host, const struct pf_str *ins
 	}
 	memcpy(buf + n, qid->p, qid->n);
 	return (n + qid->n);
+}
+
+/*
+ * track_block - n zeroed bytes: a kept block of n's class (n rounded up
+ * to steps of TRACK_POOL_STEP) when t has one, else a new one of the
+ * whole class, so that it can serve its class when it is freed
+ */
+void *
+track_block(struct track *t, size_t n)
+{
+	size_t c = n == 0 ? 0 : (n - 1) / TRACK_POOL_STEP;
+	void *p;
+
+	if (c >= TRACK_POOL_CLASSES)
+		return (calloc(1, n));
+	if (t != NULL && (p = t->pool[c]) != NULL) {
+		memcpy(&t->pool[c], p, sizeof(void *)); /* its link to the next */
+		t->npool[c]--;
+		memset(p, 0, n);
+		return (p);
+	}
+	return (calloc(1, (c + 1) * TRACK_POOL_STEP));
+}
+
+/*
+ * track_unblock - keep p for its class, or free it.  The class is what
+ * the block holds (malloc_usable_size, rounded down), not what it was
+ * asked for: a block from anywhere is kept only where it fits.
+ */
+void
+track_unblock(struct track *t, void *p)
+{
+	size_t u, c;
+
+	if (p == NULL)
+		return;
+	if (t == NULL || (u = malloc_usable_size(p)) < TRACK_POOL_STEP ||
+	    (c = u / TRACK_POOL_STEP - 1) >= TRACK_POOL_CLASSES || t->npool[c] >= TRACK_POOL_KEEP) {
+		free(p);
+		return;
+	}
+	memcpy(p, &t->pool[c], sizeof(void *));
+	t->pool[c] = p;
+	t->npool[c]++;
+}
+
+/* pool_free - the kept blocks */
+static void
+pool_free(struct track *t)
+{
+	void *p, *next;
+	int c;
+
+	for (c = 0; c < TRACK_POOL_CLASSES; c++) {
+		for (p = t->pool[c]; p != NULL; p = next) {
+			memcpy(&next, p, sizeof(void *));
+			free(p);
+		}
+		t->pool[c] = NULL;
+		t->npool[c] = 0;
+	}
 }
 
 /* track_born_mark - the dirty value of an entry made since the last track_persist() */
@@ -177,19 +239,19 @@ track_set_outcome(struct track *t, track_outcome_fn fn, void *ctx)
 
 /* rec_free - a record and its owner */
 static void
-rec_free(struct rec *r)
+rec_free(struct track *t, struct rec *r)
 {
-	free(r->own);
-	free(r);
+	track_unblock(t, r->own);
+	track_unblock(t, r);
 }
 
 /* held_free - a held-back message, its waiting outcomes and its forward */
 static void
-held_free(struct held *h)
+held_free(struct track *t, struct held *h)
 {
 	free(h->pend);
-	free(h->fwd);
-	free(h);
+	track_unblock(t, h->fwd);
+	track_unblock(t, h);
 }
 
 /* rec_own - r's deliveries are o's from now on (o taken over; NULL: nobody's) */
@@ -200,7 +262,7 @@ rec_own(struct track *t, struct rec *r, struct owner *o)
 
 	r->cost += now - was;
 	t->bytes += now - was;
-	free(r->own);
+	track_unblock(t, r->own);
 	r->own = o;
 	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
 }
@@ -242,7 +304,7 @@ rec_drop(struct track *t, struct rec *r)
 	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
 	hmap_del_h(t->recs, r->hash, r->key, r->keylen);
 	t->bytes -= r->cost;
-	rec_free(r);
+	rec_free(t, r);
 }
 
 /*
@@ -268,8 +330,8 @@ expect_pop(struct track *t, int deliver)
 	if (deliver && e->sent > 0)
 		track_deliver(t, e->own, TRACK_SENT, e->sent, e->time_us);
 	t->bytes -= e->cost;
-	free(e->own);
-	free(e);
+	track_unblock(t, e->own);
+	track_unblock(t, e);
 }
 
 /* expect_expire - forget expectations older than twice the link window (INT64_MAX: all) */
@@ -295,13 +357,14 @@ track_free(struct track *t)
 	/* the age list walked with a saved next: the table goes below, as a whole */
 	for (r = t->oldest; r != NULL; r = rnext) {
 		rnext = r->newer;
-		rec_free(r);
+		rec_free(t, r);
 	}
 	t->oldest = t->newest = NULL;
 	for (h = t->hhead; h != NULL; h = next) {
 		next = h->next;
-		held_free(h);
+		held_free(t, h);
 	}
+	pool_free(t);
 	hmap_free(t->recs, NULL);
 	hmap_free(t->held_ix, NULL);
 	hmap_free(t->held_seq, NULL);
@@ -336,7 +399,7 @@ evict(struct track *t)
 		track_mark(t, TRACK_NS_REC, o->key, o->keylen);
 		hmap_del_h(t->recs, o->hash, o->key, o->keylen);
 		t->bytes -= o->cost;
-		rec_free(o);
+		rec_free(t, o);
 		t->st.dropped++;
 		t->st.evicted += (uint64_t)over;
 	}
@@ -347,7 +410,7 @@ evict(struct track *t)
 		if (t->hhead == NULL)
 			t->htail = NULL;
 		emit_held(t, h);
-		held_free(h);
+		held_free(t, h);
 	}
 }
 
@@ -367,15 +430,15 @@ put_str(char **pp, const char *s, size_t n, int fold)
 	return (d);
 }
 
-/* track_rec_alloc - a record with its key and identity strings; NULL on ENOMEM */
-struct rec *
-track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, const char *ip,
-    size_t in, int fold)
+/* rec_alloc - track_rec_alloc from t's pool (t may be NULL) */
+static struct rec *
+rec_alloc(struct track *t, const char *key, size_t keylen, const char *sasl, size_t sn,
+    const char *ip, size_t in, int fold)
 {
 	struct rec *r;
 	char *p;
 
-	if ((r = calloc(1, sizeof(*r) + keylen + 1 + sn + 1 + in + 1)) == NULL)
+	if ((r = track_block(t, sizeof(*r) + keylen + 1 + sn + 1 + in + 1)) == NULL)
 		return (NULL);
 	r->cost = sizeof(*r) + keylen + 1 + sn + 1 + in + 1 + TRACK_ALLOC_BYTES + keylen + 1 +
 	    TRACK_ALLOC_BYTES + TRACK_SLOT_BYTES;
@@ -390,6 +453,14 @@ track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, con
 	return (r);
 }
 
+/* track_rec_alloc - a record with its key and identity strings; NULL on ENOMEM */
+struct rec *
+track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, const char *ip,
+    size_t in, int fold)
+{
+	return (rec_alloc(NULL, key, keylen, sasl, sn, ip, in, fold));
+}
+
 /* rec_open - a new record for key (hash kh), replacing any old one; NULL on ENOMEM */
 static struct rec *
 rec_open(struct track *t, const char *key, size_t keylen, uint64_t kh, const struct pf_event *ev,
@@ -400,13 +471,13 @@ rec_open(struct track *t, const char *key, size_t keylen, uint64_t kh, const str
 	if ((old = hmap_get_h(t->recs, kh, key, keylen)) != NULL)
 		rec_drop(t, old); /* its "removed" was never logged */
 	evict(t);                 /* before linking r, so r itself is never dropped */
-	if ((r = track_rec_alloc(key, keylen, ev->sasl_username.p, ev->sasl_username.n,
+	if ((r = rec_alloc(t, key, keylen, ev->sasl_username.p, ev->sasl_username.n,
 		 ev->client_ip.p, ev->client_ip.n, 1)) == NULL)
 		return (NULL);
 	r->created = now;
 	r->hash = kh;
 	if (track_rec_link(t, r) < 0) {
-		free(r);
+		track_unblock(t, r);
 		return (NULL);
 	}
 	return (r);
@@ -476,7 +547,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 	struct expect *e;
 	void *old;
 
-	if ((e = calloc(1, sizeof(*e) + ln + 1)) == NULL)
+	if ((e = track_block(t, sizeof(*e) + ln + 1)) == NULL)
 		return (NULL);
 	e->cost = sizeof(*e) + 2 * (ln + 1 + TRACK_ALLOC_BYTES) + TRACK_SLOT_BYTES;
 	memcpy(e->key, lk, ln);
@@ -485,7 +556,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 	e->orig_us = orig_us;
 	/* an older one with this key stays in the FIFO until it expires */
 	if (hmap_put_ref_h(t->expect, hmap_hash(lk, ln), e->key, ln, e, &old) < 0) {
-		free(e);
+		track_unblock(t, e);
 		return (NULL);
 	}
 	t->bytes += e->cost;
@@ -517,7 +588,7 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	int added;
 	char *p;
 
-	if ((h = calloc(1, size)) == NULL)
+	if ((h = track_block(t, size)) == NULL)
 		return (NULL);
 	/* itself, its 8-byte key in held_seq, its link key in held_ix */
 	h->cost = size + TRACK_ALLOC_BYTES + 2 * (TRACK_ALLOC_BYTES + TRACK_SLOT_BYTES) + 9 + hn +
@@ -540,7 +611,7 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	h->reinject = reinject;
 	track_seqkey(seq, sk);
 	if ((slot = hmap_get_or_add(t->held_seq, sk, sizeof(sk), &added)) == NULL) {
-		free(h);
+		track_unblock(t, h);
 		return (NULL);
 	}
 	*slot = h;
@@ -617,7 +688,7 @@ track_flush(struct track *t, int64_t now)
 		if (t->hhead == NULL)
 			t->htail = NULL;
 		emit_held(t, h);
-		held_free(h);
+		held_free(t, h);
 	}
 }
 
@@ -676,7 +747,7 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		m.uid = r->uid;
 		m.nrcpt = nrcpt;
 		r->flags |= F_COUNTED;
-		rec_own(t, r, track_own_new(OWN_MSG, 0, &m));
+		rec_own(t, r, track_own_make(t, OWN_MSG, 0, &m));
 		t->st.counted++;
 		t->emit(t->ctx, &m);
 		return;
@@ -697,7 +768,7 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		 ev->sender.n, r->ip, nrcpt, 0)) == NULL)
 		t->st.dropped++;
 	else
-		rec_own(t, r, track_own_new(OWN_HELD, h->seq, &h->msg));
+		rec_own(t, r, track_own_make(t, OWN_HELD, h->seq, &h->msg));
 }
 
 /* rec_named - the open record (host, instance of ev, qid), NULL when none */
@@ -721,14 +792,14 @@ copy_found(struct track *t, struct held *h, const struct owner *own)
 	if (h->reinject)
 		return; /* named again: another recipient's hand-off line */
 	h->reinject = 1;
-	h->fwd = track_own_dup(own);
+	h->fwd = track_own_dup(t, own);
 	h->cost += track_own_cost(h->fwd);
 	t->bytes += track_own_cost(h->fwd);
 	track_mark_held(t, h);
 	track_pend_flush(t, h, h->fwd, 0);
 	if ((c = held_rec(t, h)) != NULL && c->own != NULL && c->own->kind == OWN_HELD &&
 	    c->own->seq == h->seq)
-		rec_own(t, c, track_own_dup(own));
+		rec_own(t, c, track_own_dup(t, own));
 }
 
 /*
@@ -767,13 +838,13 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now, struct rec *
 	if ((c = rec_named(t, ev, &ev->queued_as)) != NULL && (c->flags & F_REINJECT) &&
 	    !(c->flags & F_REQUEUE) && may_be_copy(c->created, orig_us)) {
 		if (c->own == NULL)
-			rec_own(t, c, track_own_dup(own));
+			rec_own(t, c, track_own_dup(t, own));
 		return;
 	}
 	old = hmap_get_h(t->expect, lh, lk, ln);
 	if ((e = track_expect_add(t, lk, ln, now, orig_us)) == NULL)
 		return;
-	e->own = track_own_dup(own);
+	e->own = track_own_dup(t, own);
 	e->cost += track_own_cost(e->own);
 	t->bytes += track_own_cost(e->own);
 	if (status == TRACK_SENT) {
@@ -805,7 +876,7 @@ on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn
 	} else if (ev->orig_queue_id.p != NULL || ev->orig_client_ip.p != NULL) {
 		r->flags |= F_REINJECT;
 		if ((o = rec_named(t, ev, &ev->orig_queue_id)) != NULL && o != r)
-			rec_own(t, r, track_own_dup(o->own));
+			rec_own(t, r, track_own_dup(t, o->own));
 	}
 }
 
@@ -823,7 +894,7 @@ on_pickup(struct track *t, const struct pf_event *ev, const char *key, size_t kn
 	if (ev->orig_id.p != NULL) {
 		r->flags |= F_REINJECT | F_REQUEUE;
 		if ((o = rec_named(t, ev, &ev->orig_id)) != NULL && o != r)
-			rec_own(t, r, track_own_dup(o->own));
+			rec_own(t, r, track_own_dup(t, o->own));
 	}
 }
 
