@@ -450,7 +450,8 @@ static inline void
 line_parsed(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t len,
     const struct pf_event *ev)
 {
-	struct pf_clock before = *clk;
+	/* the year inference's state: the rest of the clock is caches */
+	int cur_year = clk->cur_year, cur_mon = clk->cur_mon;
 	enum pf_hdr h = ev->hdr;
 	int64_t t;
 	int beyond, held;
@@ -466,8 +467,10 @@ line_parsed(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t 
 	beyond = pl->max_skew_us > 0 &&
 	    t > (pl->replay ? pl->replay_wall_us : wall_now()) + pl->max_skew_us;
 	held = !beyond && ahead(pl, t);
-	if (beyond || held)
-		*clk = before; /* its year inference moves no clock either */
+	if (beyond || held) { /* its year inference moves no clock either */
+		clk->cur_year = cur_year;
+		clk->cur_mon = cur_mon;
+	}
 	if (pl->npend == 0 && !held) {
 		count_timed(pl, ev, t, beyond);
 		return;

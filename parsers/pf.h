@@ -179,6 +179,9 @@ struct pf_clock {
 	/* cache of the last date of a line with an offset, as days since 1970-01-01 */
 	int d_year, d_mon, d_mday;
 	int64_t d_days;
+	/* cache of the last minute of a line with a year and an offset: its UTC seconds */
+	int m_ok, m_year, m_mon, m_mday, m_hour, m_min, m_off;
+	int64_t m_secs;
 };
 
 /*

@@ -643,18 +643,39 @@ infer_year(struct pf_clock *c, const struct pf_tm *tm)
 	return (c->cur_year);
 }
 
-/* pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date */
+/*
+ * pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date.
+ * A line with a year and an offset in the minute of the last such line
+ * takes that minute's seconds from the clock (the checks of its date
+ * passed then): most lines of an RFC 3339 log.
+ */
 int
 pf_clock_resolve(struct pf_clock *c, const struct pf_tm *tm, int64_t *usec)
 {
 	int64_t s;
 	int y;
 
+	if (tm->year != 0 && tm->has_off && c->m_ok && tm->min == c->m_min &&
+	    tm->hour == c->m_hour && tm->mday == c->m_mday && tm->mon == c->m_mon &&
+	    tm->year == c->m_year && tm->off_sec == c->m_off) {
+		*usec = (c->m_secs + tm->sec) * 1000000 + tm->usec;
+		return (0);
+	}
 	if (tm->mon < 1 || tm->mon > 12)
 		return (-1);
 	y = tm->year != 0 ? tm->year : infer_year(c, tm);
 	if (to_secs(c, y, tm, &s) < 0)
 		return (-1);
+	if (tm->year != 0 && tm->has_off) {
+		c->m_ok = 1;
+		c->m_year = tm->year;
+		c->m_mon = tm->mon;
+		c->m_mday = tm->mday;
+		c->m_hour = tm->hour;
+		c->m_min = tm->min;
+		c->m_off = tm->off_sec;
+		c->m_secs = s - tm->sec;
+	}
 	*usec = s * 1000000 + tm->usec;
 	return (0);
 }
