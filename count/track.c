@@ -925,6 +925,28 @@ on_removed(struct track *t, const struct pf_event *ev, const char *key, size_t k
 	}
 }
 
+/* keyed - the kinds of event track_event() looks a record up for */
+static int
+keyed(const struct pf_event *ev)
+{
+	return (ev->queue_id.p != NULL &&
+	    (ev->kind == PF_CLIENT || ev->kind == PF_PICKUP || ev->kind == PF_ACTIVE ||
+		ev->kind == PF_DELIVERY || ev->kind == PF_REMOVED));
+}
+
+/* track_key_hash - the hash of ev's record key, 0 when none; see track.h */
+uint64_t
+track_key_hash(const struct pf_event *ev)
+{
+	char key[512];
+	size_t kn;
+
+	if (!keyed(ev) ||
+	    (kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0)
+		return (0);
+	return (hmap_hash(key, kn));
+}
+
 /* track_event - one parsed line; see track.h */
 void
 track_event(struct track *t, const struct pf_event *ev, int64_t now)
@@ -942,14 +964,11 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 		if (t->ehead != NULL)
 			expect_expire(t, now, 1);
 	}
-	if (ev->kind == PF_NONE || ev->queue_id.p == NULL)
+	if (!keyed(ev) ||
+	    (kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0)
 		return;
-	if (ev->kind != PF_CLIENT && ev->kind != PF_PICKUP && ev->kind != PF_ACTIVE &&
-	    ev->kind != PF_DELIVERY && ev->kind != PF_REMOVED)
-		return;
-	if ((kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0)
-		return;
-	kh = hmap_hash(key, kn); /* once for every look-up, addition and removal of the record */
+	/* once for every look-up, addition and removal of the record (or by the reader) */
+	kh = ev->hint != 0 ? ev->hint : hmap_hash(key, kn);
 	switch (ev->kind) {
 	case PF_CLIENT:
 		on_client(t, ev, key, kn, kh, now);

@@ -84,6 +84,12 @@ struct pf_event {
 	struct pf_str daemon;   /* last component ("smtpd") */
 	long pid;               /* -1 when absent */
 	struct pf_str queue_id; /* validated QID, or absent (NOQUEUE, PF_NONE) */
+	/*
+	 * Not the parser's: 0 after a parse.  A caller that parsed the line
+	 * on another thread may leave here what the user of the event would
+	 * otherwise work out from it (count/prefetch.c: track_key_hash()).
+	 */
+	uint64_t hint;
 
 	/* PF_CLIENT (and client of PF_REJECT / PF_SASL_FAIL) */
 	struct pf_str client_name, client_ip;

@@ -757,6 +757,7 @@ event_init(const struct pf_parser *ps, struct pf_event *ev)
 		ev->kind = PF_NONE;
 		memset(&ev->tm, 0, sizeof(ev->tm));
 		ev->host = ev->instance = ev->daemon = ev->queue_id = (struct pf_str){ NULL, 0 };
+		ev->hint = 0;
 	}
 	ev->pid = -1;
 }
