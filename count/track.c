@@ -537,12 +537,9 @@ take_owner(struct track *t, struct expect *e)
 	return (o);
 }
 
-/*
- * track_expect_add - remember that a hand-off at time now named (host, qid) as
- * the copy of an original received at orig_us; NULL on ENOMEM
- */
-struct expect *
-track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig_us)
+/* expect_add_h - track_expect_add with the key's hash lh given */
+static struct expect *
+expect_add_h(struct track *t, const char *lk, size_t ln, uint64_t lh, int64_t now, int64_t orig_us)
 {
 	struct expect *e;
 	void *old;
@@ -555,7 +552,7 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 	e->time_us = now;
 	e->orig_us = orig_us;
 	/* an older one with this key stays in the FIFO until it expires */
-	if (hmap_put_ref_h(t->expect, hmap_hash(lk, ln), e->key, ln, e, &old) < 0) {
+	if (hmap_put_ref_h(t->expect, lh, e->key, ln, e, &old) < 0) {
 		track_unblock(t, e);
 		return (NULL);
 	}
@@ -567,6 +564,16 @@ track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_
 	t->etail = e;
 	mark(t, TRACK_NS_EXPECT, lk, ln, old == NULL);
 	return (e);
+}
+
+/*
+ * track_expect_add - remember that a hand-off at time now named (host, qid) as
+ * the copy of an original received at orig_us; NULL on ENOMEM
+ */
+struct expect *
+track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig_us)
+{
+	return (expect_add_h(t, lk, ln, hmap_hash(lk, ln), now, orig_us));
 }
 
 /*
@@ -842,7 +849,7 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now, struct rec *
 		return;
 	}
 	old = hmap_get_h(t->expect, lh, lk, ln);
-	if ((e = track_expect_add(t, lk, ln, now, orig_us)) == NULL)
+	if ((e = expect_add_h(t, lk, ln, lh, now, orig_us)) == NULL)
 		return;
 	e->own = track_own_dup(t, own);
 	e->cost += track_own_cost(e->own);
