@@ -619,7 +619,8 @@ idents_hash(struct idents *is, int k)
 
 /* idents_of - a message's identities, whether each is exempt and blocked at t (blocks ending by then end) */
 static void
-idents_of(struct limits *l, const struct msgid *ids, int64_t t, struct idents *is)
+idents_of(struct limits *l, const struct msgid *ids, const uint64_t idh[BY_COUNT], int64_t t,
+    struct idents *is)
 {
 	int k;
 
@@ -631,7 +632,7 @@ idents_of(struct limits *l, const struct msgid *ids, int64_t t, struct idents *i
 		if (is->id[k] == NULL || is->exempt[k])
 			continue;
 		is->n[k] = ids->len[k];
-		is->h[k] = 0;
+		is->h[k] = idh != NULL ? idh[k] : 0;
 		if (hmap_count(l->blocks) > 0 &&
 		    (is->blk[k] = limits_blk_get_h(l, is->id[k], is->n[k], idents_hash(is, k))) !=
 			NULL) {
@@ -675,12 +676,12 @@ limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb
 	struct msgid ids;
 
 	msgid_make(&ids, l->conf, m);
-	return (limits_message_ids(l, m, &ids, cb, ctx));
+	return (limits_message_ids(l, m, &ids, NULL, cb, ctx));
 }
 
 int
 limits_message_ids(struct limits *l, const struct track_msg *m, const struct msgid *ids,
-    limits_verdict_fn cb, void *ctx)
+    const uint64_t idh[BY_COUNT], limits_verdict_fn cb, void *ctx)
 {
 	struct idents is;
 	unsigned kinds = 0;
@@ -688,7 +689,7 @@ limits_message_ids(struct limits *l, const struct track_msg *m, const struct msg
 	int r, raised = 0, oom = 0, ipok = -1; /* -1: not checked yet */
 
 	tick(l, m->time_us);
-	idents_of(l, ids, m->time_us, &is);
+	idents_of(l, ids, idh, m->time_us, &is);
 	for (ri = 0; ri < l->conf->nrules; ri++) {
 		const struct conf_rule *rule = &l->conf->rules[ri];
 		struct lstate *s = state_of(l, ri, &is, &oom);
@@ -726,7 +727,7 @@ limits_outcome(struct limits *l, const struct track_outcome *o, limits_verdict_f
 		return (0);
 	tick(l, o->time_us);
 	msgid_make(&ids, l->conf, o->msg);
-	idents_of(l, &ids, o->time_us, &is);
+	idents_of(l, &ids, NULL, o->time_us, &is);
 	for (ri = 0; ri < l->conf->nrules; ri++) {
 		const struct conf_rule *rule = &l->conf->rules[ri];
 		struct lstate *s = state_of(l, ri, &is, &oom);

@@ -107,9 +107,13 @@ const char *limits_ident(const struct track_msg *, enum conf_by, char *buf, size
  * NULL: counts only, none raised), -1 on ENOMEM
  */
 int limits_message(struct limits *, const struct track_msg *m, limits_verdict_fn cb, void *ctx);
-/* limits_message_ids - the same with m's identities made once by the caller (count/msgid.h) */
+/*
+ * limits_message_ids - the same with m's identities made once by the
+ * caller (count/msgid.h) and, in idh[k] where not 0, identity k's
+ * hmap_hash (from report_message_ids); idh may be NULL
+ */
 int limits_message_ids(struct limits *, const struct track_msg *m, const struct msgid *ids,
-    limits_verdict_fn cb, void *ctx);
+    const uint64_t idh[BY_COUNT], limits_verdict_fn cb, void *ctx);
 
 /*
  * limits_outcome - count a delivery outcome: a bounce goes to the bounces

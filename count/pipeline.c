@@ -158,6 +158,7 @@ static void
 message_cb(void *ctx, const struct track_msg *m)
 {
 	struct pipeline *pl = ctx;
+	uint64_t idh[BY_COUNT];
 	char err[256];
 
 	if (m->time_us < pl->since_us || m->time_us > pl->until_us)
@@ -176,12 +177,14 @@ message_cb(void *ctx, const struct track_msg *m)
 		    store_add_outbox(pl->store, &sm, err, sizeof(err)) < 0)
 			fail(pl, "store", err);
 	}
-	msgid_make(&pl->ids, pl->conf, m); /* once, for the report and the limits */
-	if (pl->report != NULL && report_message_ids(pl->report, m, &pl->ids) < 0)
+	/* once, for the report and the limits: the identities and their hashes */
+	msgid_make(&pl->ids, pl->conf, m);
+	memset(idh, 0, sizeof(idh));
+	if (pl->report != NULL && report_message_ids(pl->report, m, &pl->ids, idh) < 0)
 		fail(pl, "report", "out of memory");
 	if (pl->on_message != NULL)
 		pl->on_message(pl->ctx, m);
-	if (limits_message_ids(pl->limits, m, &pl->ids, verdict_cb, pl) < 0)
+	if (limits_message_ids(pl->limits, m, &pl->ids, idh, verdict_cb, pl) < 0)
 		fail(pl, "limits", "out of memory");
 }
 
@@ -447,7 +450,8 @@ static inline void
 line_parsed(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t len,
     const struct pf_event *ev)
 {
-	struct pf_clock before = *clk;
+	/* the year inference's state: the rest of the clock is caches */
+	int cur_year = clk->cur_year, cur_mon = clk->cur_mon;
 	enum pf_hdr h = ev->hdr;
 	int64_t t;
 	int beyond, held;
@@ -463,8 +467,10 @@ line_parsed(struct pipeline *pl, struct pf_clock *clk, const char *line, size_t 
 	beyond = pl->max_skew_us > 0 &&
 	    t > (pl->replay ? pl->replay_wall_us : wall_now()) + pl->max_skew_us;
 	held = !beyond && ahead(pl, t);
-	if (beyond || held)
-		*clk = before; /* its year inference moves no clock either */
+	if (beyond || held) { /* its year inference moves no clock either */
+		clk->cur_year = cur_year;
+		clk->cur_mon = cur_mon;
+	}
 	if (pl->npend == 0 && !held) {
 		count_timed(pl, ev, t, beyond);
 		return;

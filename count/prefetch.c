@@ -21,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hmap.h"
 #include "count/pipeline.h"
 #include "count/prefetch.h"
+#include "count/track.h"
 
 /* a line always fits an empty batch: fill_batch() never hands out an empty one before the end */
 _Static_assert(SOURCE_LINE_MAX <= PREFETCH_TEXT, "a line must fit a batch");
@@ -86,6 +88,7 @@ fill_batch(struct prefetch *pf, struct batch *b, const char **pend_line, size_t 
 		l->len = len;
 		used += len;
 		(void)pf_parse(pf->parser, l->line, len, &l->ev);
+		l->ev.hint = track_key_hash(&l->ev); /* the tracker's hashing, done here */
 	}
 	b->pos = source_info(pf->src)->pos;
 }
@@ -163,6 +166,7 @@ prefetch_start(struct prefetch **out, struct source *src, char *err, size_t errl
 		pthread_mutex_destroy(&pf->mu);
 		goto nothread;
 	}
+	(void)hmap_hash("", 0); /* the process's hash key, drawn before two threads may hash */
 	if (pthread_create(&pf->tid, NULL, reader_main, pf) != 0) {
 		pthread_cond_destroy(&pf->cv);
 		pthread_mutex_destroy(&pf->mu);

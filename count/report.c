@@ -162,10 +162,12 @@ note_sender(struct report *r, struct rident *ri, const struct rname *id, const c
 /*
  * each_ident - the rows of the message's identities (ids, count/msgid.h)
  * that the report shows (not exempt), created on first use, into out[]
- * with their names in names[]; how many, or -1 on ENOMEM
+ * with their names in names[]; how many, or -1 on ENOMEM.  idh[k]: identity
+ * k's hash, taken here where 0
  */
 static int
-each_ident(struct report *r, const struct msgid *ids, struct rident **out, struct rname *names)
+each_ident(struct report *r, const struct msgid *ids, uint64_t idh[BY_COUNT], struct rident **out,
+    struct rname *names)
 {
 	int k, n = 0;
 
@@ -174,7 +176,9 @@ each_ident(struct report *r, const struct msgid *ids, struct rident **out, struc
 			continue;
 		names[n].id = ids->id[k];
 		names[n].n = ids->len[k];
-		names[n].h = hmap_hash(ids->id[k], ids->len[k]);
+		if (idh[k] == 0)
+			idh[k] = hmap_hash(ids->id[k], ids->len[k]);
+		names[n].h = idh[k];
 		if ((out[n] = rident_get(r, ids->id[k], ids->len[k], names[n].h)) == NULL)
 			return (-1);
 		n++;
@@ -243,20 +247,22 @@ int
 report_message(struct report *r, const struct track_msg *m)
 {
 	struct msgid ids;
+	uint64_t idh[BY_COUNT] = { 0 };
 
 	msgid_make(&ids, r->conf, m);
-	return (report_message_ids(r, m, &ids));
+	return (report_message_ids(r, m, &ids, idh));
 }
 
 int
-report_message_ids(struct report *r, const struct track_msg *m, const struct msgid *ids)
+report_message_ids(struct report *r, const struct track_msg *m, const struct msgid *ids,
+    uint64_t idh[BY_COUNT])
 {
 	struct rident *ri[BY_COUNT];
 	struct rname names[BY_COUNT];
 	int i, n, ip = m->client_ip != NULL, snd = m->sender != NULL && m->sender[0] != '\0';
 	uint64_t iph = 0, sh = 0;
 
-	if ((n = each_ident(r, ids, ri, names)) < 0)
+	if ((n = each_ident(r, ids, idh, ri, names)) < 0)
 		return (-1);
 	if (n > 0 && ip)
 		iph = hmap_hash(m->client_ip, strlen(m->client_ip));
@@ -278,6 +284,7 @@ int
 report_outcome(struct report *r, const struct track_outcome *o)
 {
 	struct msgid ids;
+	uint64_t idh[BY_COUNT] = { 0 };
 	struct rident *ri[BY_COUNT];
 	struct rname names[BY_COUNT];
 	const struct rcache *c;
@@ -291,7 +298,7 @@ report_outcome(struct report *r, const struct track_outcome *o)
 		return (0);
 	}
 	msgid_make(&ids, r->conf, o->msg);
-	if ((n = each_ident(r, &ids, ri, names)) < 0)
+	if ((n = each_ident(r, &ids, idh, ri, names)) < 0)
 		return (-1);
 	for (i = 0; i < n; i++)
 		ri[i]->out[o->status] += (uint64_t)(o->n > 0 ? o->n : 0);

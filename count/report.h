@@ -83,8 +83,14 @@ struct report;
 struct report *report_new(const struct conf *);
 void report_free(struct report *);
 int report_message(struct report *, const struct track_msg *);
-/* report_message_ids - report_message with m's identities made once by the caller (count/msgid.h) */
-int report_message_ids(struct report *, const struct track_msg *, const struct msgid *);
+/*
+ * report_message_ids - report_message with m's identities made once by
+ * the caller (count/msgid.h); idh[k] is the hmap_hash of identity k, 0
+ * where the caller has not taken it: those the report takes are left
+ * there for the next user of the same identities (limits_message_ids)
+ */
+int report_message_ids(struct report *, const struct track_msg *, const struct msgid *,
+    uint64_t idh[BY_COUNT]);
 int report_outcome(struct report *, const struct track_outcome *);
 int report_overrun(struct report *, const struct limits_verdict *);
 /*

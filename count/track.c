@@ -39,6 +39,7 @@
  * UNTRUSTED INPUT
  *	Event strings; copied with their lengths, folded to lower case.
  */
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,67 @@ mkkey(char *buf, size_t len, const struct pf_str *host, const struct pf_str *ins
 	}
 	memcpy(buf + n, qid->p, qid->n);
 	return (n + qid->n);
+}
+
+/*
+ * track_block - n zeroed bytes: a kept block of n's class (n rounded up
+ * to steps of TRACK_POOL_STEP) when t has one, else a new one of the
+ * whole class, so that it can serve its class when it is freed
+ */
+void *
+track_block(struct track *t, size_t n)
+{
+	size_t c = n == 0 ? 0 : (n - 1) / TRACK_POOL_STEP;
+	void *p;
+
+	if (c >= TRACK_POOL_CLASSES)
+		return (calloc(1, n));
+	if (t != NULL && (p = t->pool[c]) != NULL) {
+		memcpy(&t->pool[c], p, sizeof(void *)); /* its link to the next */
+		t->npool[c]--;
+		memset(p, 0, n);
+		return (p);
+	}
+	return (calloc(1, (c + 1) * TRACK_POOL_STEP));
+}
+
+/*
+ * track_unblock - keep p for its class, or free it.  The class is what
+ * the block holds (malloc_usable_size, rounded down), not what it was
+ * asked for: a block from anywhere is kept only where it fits.
+ */
+void
+track_unblock(struct track *t, void *p)
+{
+	size_t u, c;
+
+	if (p == NULL)
+		return;
+	if (t == NULL || (u = malloc_usable_size(p)) < TRACK_POOL_STEP ||
+	    (c = u / TRACK_POOL_STEP - 1) >= TRACK_POOL_CLASSES || t->npool[c] >= TRACK_POOL_KEEP) {
+		free(p);
+		return;
+	}
+	memcpy(p, &t->pool[c], sizeof(void *));
+	t->pool[c] = p;
+	t->npool[c]++;
+}
+
+/* pool_free - the kept blocks */
+static void
+pool_free(struct track *t)
+{
+	void *p, *next;
+	int c;
+
+	for (c = 0; c < TRACK_POOL_CLASSES; c++) {
+		for (p = t->pool[c]; p != NULL; p = next) {
+			memcpy(&next, p, sizeof(void *));
+			free(p);
+		}
+		t->pool[c] = NULL;
+		t->npool[c] = 0;
+	}
 }
 
 /* track_born_mark - the dirty value of an entry made since the last track_persist() */
@@ -141,10 +203,10 @@ track_new(size_t max_bytes, track_emit_fn emit, void *ctx)
 
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return (NULL);
-	t->recs = hmap_new();
-	t->held_ix = hmap_new();
+	t->recs = hmap_new_ref();
+	t->held_ix = hmap_new_ref();
 	t->held_seq = hmap_new();
-	t->expect = hmap_new();
+	t->expect = hmap_new_ref();
 	t->dirty = hmap_new();
 	if (t->recs == NULL || t->held_ix == NULL || t->held_seq == NULL || t->expect == NULL ||
 	    t->dirty == NULL) {
@@ -177,19 +239,19 @@ track_set_outcome(struct track *t, track_outcome_fn fn, void *ctx)
 
 /* rec_free - a record and its owner */
 static void
-rec_free(struct rec *r)
+rec_free(struct track *t, struct rec *r)
 {
-	free(r->own);
-	free(r);
+	track_unblock(t, r->own);
+	track_unblock(t, r);
 }
 
 /* held_free - a held-back message, its waiting outcomes and its forward */
 static void
-held_free(struct held *h)
+held_free(struct track *t, struct held *h)
 {
 	free(h->pend);
-	free(h->fwd);
-	free(h);
+	track_unblock(t, h->fwd);
+	track_unblock(t, h);
 }
 
 /* rec_own - r's deliveries are o's from now on (o taken over; NULL: nobody's) */
@@ -200,7 +262,7 @@ rec_own(struct track *t, struct rec *r, struct owner *o)
 
 	r->cost += now - was;
 	t->bytes += now - was;
-	free(r->own);
+	track_unblock(t, r->own);
 	r->own = o;
 	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
 }
@@ -209,12 +271,12 @@ rec_own(struct track *t, struct rec *r, struct owner *o)
 int
 track_rec_link(struct track *t, struct rec *r)
 {
-	void **slot;
-	int added;
+	void *old;
 
-	if ((slot = hmap_get_or_add(t->recs, r->key, r->keylen, &added)) == NULL)
+	if (r->hash == 0)
+		r->hash = hmap_hash(r->key, r->keylen);
+	if (hmap_put_ref_h(t->recs, r->hash, r->key, r->keylen, r, &old) < 0)
 		return (-1);
-	*slot = r;
 	t->bytes += r->cost;
 	r->newer = NULL;
 	r->older = t->newest;
@@ -223,7 +285,7 @@ track_rec_link(struct track *t, struct rec *r)
 	else
 		t->oldest = r;
 	t->newest = r;
-	mark(t, TRACK_NS_REC, r->key, r->keylen, added);
+	mark(t, TRACK_NS_REC, r->key, r->keylen, old == NULL);
 	return (0);
 }
 
@@ -240,9 +302,9 @@ rec_drop(struct track *t, struct rec *r)
 	else
 		t->newest = r->older;
 	track_mark(t, TRACK_NS_REC, r->key, r->keylen);
-	hmap_del(t->recs, r->key, r->keylen);
+	hmap_del_h(t->recs, r->hash, r->key, r->keylen);
 	t->bytes -= r->cost;
-	rec_free(r);
+	rec_free(t, r);
 }
 
 /*
@@ -268,8 +330,8 @@ expect_pop(struct track *t, int deliver)
 	if (deliver && e->sent > 0)
 		track_deliver(t, e->own, TRACK_SENT, e->sent, e->time_us);
 	t->bytes -= e->cost;
-	free(e->own);
-	free(e);
+	track_unblock(t, e->own);
+	track_unblock(t, e);
 }
 
 /* expect_expire - forget expectations older than twice the link window (INT64_MAX: all) */
@@ -295,13 +357,14 @@ track_free(struct track *t)
 	/* the age list walked with a saved next: the table goes below, as a whole */
 	for (r = t->oldest; r != NULL; r = rnext) {
 		rnext = r->newer;
-		rec_free(r);
+		rec_free(t, r);
 	}
 	t->oldest = t->newest = NULL;
 	for (h = t->hhead; h != NULL; h = next) {
 		next = h->next;
-		held_free(h);
+		held_free(t, h);
 	}
+	pool_free(t);
 	hmap_free(t->recs, NULL);
 	hmap_free(t->held_ix, NULL);
 	hmap_free(t->held_seq, NULL);
@@ -334,9 +397,9 @@ evict(struct track *t)
 		else
 			t->newest = NULL;
 		track_mark(t, TRACK_NS_REC, o->key, o->keylen);
-		hmap_del(t->recs, o->key, o->keylen);
+		hmap_del_h(t->recs, o->hash, o->key, o->keylen);
 		t->bytes -= o->cost;
-		rec_free(o);
+		rec_free(t, o);
 		t->st.dropped++;
 		t->st.evicted += (uint64_t)over;
 	}
@@ -347,7 +410,7 @@ evict(struct track *t)
 		if (t->hhead == NULL)
 			t->htail = NULL;
 		emit_held(t, h);
-		held_free(h);
+		held_free(t, h);
 	}
 }
 
@@ -367,20 +430,20 @@ put_str(char **pp, const char *s, size_t n, int fold)
 	return (d);
 }
 
-/* track_rec_alloc - a record with its key and identity strings; NULL on ENOMEM */
-struct rec *
-track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, const char *ip,
-    size_t in, int fold)
+/* rec_alloc - track_rec_alloc from t's pool (t may be NULL) */
+static struct rec *
+rec_alloc(struct track *t, const char *key, size_t keylen, const char *sasl, size_t sn,
+    const char *ip, size_t in, int fold)
 {
 	struct rec *r;
 	char *p;
 
-	if ((r = calloc(1, sizeof(*r) + keylen + 1 + sn + 1 + in + 1)) == NULL)
+	if ((r = track_block(t, sizeof(*r) + keylen + 1 + sn + 1 + in + 1)) == NULL)
 		return (NULL);
 	r->cost = sizeof(*r) + keylen + 1 + sn + 1 + in + 1 + TRACK_ALLOC_BYTES + keylen + 1 +
 	    TRACK_ALLOC_BYTES + TRACK_SLOT_BYTES;
 	memcpy(r->key, key, keylen);
-	r->keylen = keylen;
+	r->keylen = (unsigned)keylen;
 	r->uid = -1;
 	p = r->key + keylen + 1;
 	if (sasl != NULL && sn > 0)
@@ -390,21 +453,31 @@ track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, con
 	return (r);
 }
 
-/* rec_open - a new record for key, replacing any old one; NULL on ENOMEM */
+/* track_rec_alloc - a record with its key and identity strings; NULL on ENOMEM */
+struct rec *
+track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn, const char *ip,
+    size_t in, int fold)
+{
+	return (rec_alloc(NULL, key, keylen, sasl, sn, ip, in, fold));
+}
+
+/* rec_open - a new record for key (hash kh), replacing any old one; NULL on ENOMEM */
 static struct rec *
-rec_open(struct track *t, const char *key, size_t keylen, const struct pf_event *ev, int64_t now)
+rec_open(struct track *t, const char *key, size_t keylen, uint64_t kh, const struct pf_event *ev,
+    int64_t now)
 {
 	struct rec *r, *old;
 
-	if ((old = hmap_get(t->recs, key, keylen)) != NULL)
+	if ((old = hmap_get_h(t->recs, kh, key, keylen)) != NULL)
 		rec_drop(t, old); /* its "removed" was never logged */
 	evict(t);                 /* before linking r, so r itself is never dropped */
-	if ((r = track_rec_alloc(key, keylen, ev->sasl_username.p, ev->sasl_username.n,
+	if ((r = rec_alloc(t, key, keylen, ev->sasl_username.p, ev->sasl_username.n,
 		 ev->client_ip.p, ev->client_ip.n, 1)) == NULL)
 		return (NULL);
 	r->created = now;
+	r->hash = kh;
 	if (track_rec_link(t, r) < 0) {
-		free(r);
+		track_unblock(t, r);
 		return (NULL);
 	}
 	return (r);
@@ -433,8 +506,13 @@ may_be_copy(int64_t recv_us, int64_t orig_us)
 static struct expect *
 expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us, int64_t now)
 {
-	uint64_t h = hmap_hash(lk, ln);
-	struct expect *e = hmap_get_h(t->expect, h, lk, ln);
+	uint64_t h;
+	struct expect *e;
+
+	if (hmap_count(t->expect) == 0)
+		return (NULL); /* nothing to hash the key for */
+	h = hmap_hash(lk, ln);
+	e = hmap_get_h(t->expect, h, lk, ln);
 
 	if (e == NULL || !may_be_copy(recv_us, e->orig_us))
 		return (NULL);
@@ -459,6 +537,35 @@ take_owner(struct track *t, struct expect *e)
 	return (o);
 }
 
+/* expect_add_h - track_expect_add with the key's hash lh given */
+static struct expect *
+expect_add_h(struct track *t, const char *lk, size_t ln, uint64_t lh, int64_t now, int64_t orig_us)
+{
+	struct expect *e;
+	void *old;
+
+	if ((e = track_block(t, sizeof(*e) + ln + 1)) == NULL)
+		return (NULL);
+	e->cost = sizeof(*e) + 2 * (ln + 1 + TRACK_ALLOC_BYTES) + TRACK_SLOT_BYTES;
+	memcpy(e->key, lk, ln);
+	e->n = ln;
+	e->time_us = now;
+	e->orig_us = orig_us;
+	/* an older one with this key stays in the FIFO until it expires */
+	if (hmap_put_ref_h(t->expect, lh, e->key, ln, e, &old) < 0) {
+		track_unblock(t, e);
+		return (NULL);
+	}
+	t->bytes += e->cost;
+	if (t->etail)
+		t->etail->next = e;
+	else
+		t->ehead = e;
+	t->etail = e;
+	mark(t, TRACK_NS_EXPECT, lk, ln, old == NULL);
+	return (e);
+}
+
 /*
  * track_expect_add - remember that a hand-off at time now named (host, qid) as
  * the copy of an original received at orig_us; NULL on ENOMEM
@@ -466,30 +573,7 @@ take_owner(struct track *t, struct expect *e)
 struct expect *
 track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig_us)
 {
-	struct expect *e;
-	void **slot;
-	int added;
-
-	if ((e = calloc(1, sizeof(*e) + ln + 1)) == NULL)
-		return (NULL);
-	e->cost = sizeof(*e) + 2 * (ln + 1 + TRACK_ALLOC_BYTES) + TRACK_SLOT_BYTES;
-	memcpy(e->key, lk, ln);
-	e->n = ln;
-	e->time_us = now;
-	e->orig_us = orig_us;
-	if ((slot = hmap_get_or_add(t->expect, lk, ln, &added)) == NULL) {
-		free(e);
-		return (NULL);
-	}
-	*slot = e; /* an older one with this key stays in the FIFO until it expires */
-	t->bytes += e->cost;
-	if (t->etail)
-		t->etail->next = e;
-	else
-		t->ehead = e;
-	t->etail = e;
-	mark(t, TRACK_NS_EXPECT, lk, ln, added);
-	return (e);
+	return (expect_add_h(t, lk, ln, hmap_hash(lk, ln), now, orig_us));
 }
 
 /*
@@ -507,10 +591,11 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	unsigned char sk[8];
 	struct held *h;
 	void **slot;
+	void *old;
 	int added;
 	char *p;
 
-	if ((h = calloc(1, size)) == NULL)
+	if ((h = track_block(t, size)) == NULL)
 		return (NULL);
 	/* itself, its 8-byte key in held_seq, its link key in held_ix */
 	h->cost = size + TRACK_ALLOC_BYTES + 2 * (TRACK_ALLOC_BYTES + TRACK_SLOT_BYTES) + 9 + hn +
@@ -533,14 +618,14 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	h->reinject = reinject;
 	track_seqkey(seq, sk);
 	if ((slot = hmap_get_or_add(t->held_seq, sk, sizeof(sk), &added)) == NULL) {
-		free(h);
+		track_unblock(t, h);
 		return (NULL);
 	}
 	*slot = h;
 	mark(t, TRACK_NS_HELD, sk, sizeof(sk), added);
 	t->bytes += h->cost;
-	if ((slot = hmap_get_or_add(t->held_ix, h->data, h->linklen, &added)) != NULL)
-		*slot = h;
+	(void)hmap_put_ref_h(t->held_ix, hmap_hash(h->data, h->linklen), h->data, h->linklen, h,
+	    &old); /* on ENOMEM it is not in held_ix: no copy can find it, as before */
 	if (t->htail)
 		t->htail->next = h;
 	else
@@ -610,7 +695,7 @@ track_flush(struct track *t, int64_t now)
 		if (t->hhead == NULL)
 			t->htail = NULL;
 		emit_held(t, h);
-		held_free(h);
+		held_free(t, h);
 	}
 }
 
@@ -669,7 +754,7 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		m.uid = r->uid;
 		m.nrcpt = nrcpt;
 		r->flags |= F_COUNTED;
-		rec_own(t, r, track_own_new(OWN_MSG, 0, &m));
+		rec_own(t, r, track_own_make(t, OWN_MSG, 0, &m));
 		t->st.counted++;
 		t->emit(t->ctx, &m);
 		return;
@@ -690,7 +775,7 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		 ev->sender.n, r->ip, nrcpt, 0)) == NULL)
 		t->st.dropped++;
 	else
-		rec_own(t, r, track_own_new(OWN_HELD, h->seq, &h->msg));
+		rec_own(t, r, track_own_make(t, OWN_HELD, h->seq, &h->msg));
 }
 
 /* rec_named - the open record (host, instance of ev, qid), NULL when none */
@@ -714,14 +799,14 @@ copy_found(struct track *t, struct held *h, const struct owner *own)
 	if (h->reinject)
 		return; /* named again: another recipient's hand-off line */
 	h->reinject = 1;
-	h->fwd = track_own_dup(own);
+	h->fwd = track_own_dup(t, own);
 	h->cost += track_own_cost(h->fwd);
 	t->bytes += track_own_cost(h->fwd);
 	track_mark_held(t, h);
 	track_pend_flush(t, h, h->fwd, 0);
 	if ((c = held_rec(t, h)) != NULL && c->own != NULL && c->own->kind == OWN_HELD &&
 	    c->own->seq == h->seq)
-		rec_own(t, c, track_own_dup(own));
+		rec_own(t, c, track_own_dup(t, own));
 }
 
 /*
@@ -745,26 +830,28 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now, struct rec *
 	struct held *h;
 	struct rec *c;
 	char lk[512];
+	uint64_t lh;
 	size_t ln;
 
 	if (status == TRACK_DEFERRED || status == TRACK_BOUNCED)
 		track_deliver(t, own, status, 1, now); /* not a hand-off of a whole copy */
 	if ((ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queued_as)) == 0)
 		return;
-	if ((h = hmap_get(t->held_ix, lk, ln)) != NULL && may_be_copy(h->recv_us, orig_us)) {
+	lh = hmap_hash(lk, ln); /* held_ix and expect share their keys */
+	if ((h = hmap_get_h(t->held_ix, lh, lk, ln)) != NULL && may_be_copy(h->recv_us, orig_us)) {
 		copy_found(t, h, own);
 		return;
 	}
 	if ((c = rec_named(t, ev, &ev->queued_as)) != NULL && (c->flags & F_REINJECT) &&
 	    !(c->flags & F_REQUEUE) && may_be_copy(c->created, orig_us)) {
 		if (c->own == NULL)
-			rec_own(t, c, track_own_dup(own));
+			rec_own(t, c, track_own_dup(t, own));
 		return;
 	}
-	old = hmap_get(t->expect, lk, ln);
-	if ((e = track_expect_add(t, lk, ln, now, orig_us)) == NULL)
+	old = hmap_get_h(t->expect, lh, lk, ln);
+	if ((e = expect_add_h(t, lk, ln, lh, now, orig_us)) == NULL)
 		return;
-	e->own = track_own_dup(own);
+	e->own = track_own_dup(t, own);
 	e->cost += track_own_cost(e->own);
 	t->bytes += track_own_cost(e->own);
 	if (status == TRACK_SENT) {
@@ -778,14 +865,15 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now, struct rec *
 
 /* on_client - smtpd "client=": a new record, a content-filter copy's if one is known */
 static void
-on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn, int64_t now)
+on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn, uint64_t kh,
+    int64_t now)
 {
 	struct expect *e;
 	struct rec *r, *o;
 	char lk[512];
 	size_t ln;
 
-	if ((r = rec_open(t, key, kn, ev, now)) == NULL)
+	if ((r = rec_open(t, key, kn, kh, ev, now)) == NULL)
 		return;
 	r->flags |= F_SMTPD;
 	ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
@@ -795,37 +883,39 @@ on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn
 	} else if (ev->orig_queue_id.p != NULL || ev->orig_client_ip.p != NULL) {
 		r->flags |= F_REINJECT;
 		if ((o = rec_named(t, ev, &ev->orig_queue_id)) != NULL && o != r)
-			rec_own(t, r, track_own_dup(o->own));
+			rec_own(t, r, track_own_dup(t, o->own));
 	}
 }
 
 /* on_pickup - pickup "uid=": a new record; a requeue's deliveries are its original's */
 static void
-on_pickup(struct track *t, const struct pf_event *ev, const char *key, size_t kn, int64_t now)
+on_pickup(struct track *t, const struct pf_event *ev, const char *key, size_t kn, uint64_t kh,
+    int64_t now)
 {
 	struct rec *r, *o;
 
-	if ((r = rec_open(t, key, kn, ev, now)) == NULL)
+	if ((r = rec_open(t, key, kn, kh, ev, now)) == NULL)
 		return;
 	r->flags |= F_PICKUP;
 	r->uid = ev->uid;
 	if (ev->orig_id.p != NULL) {
 		r->flags |= F_REINJECT | F_REQUEUE;
 		if ((o = rec_named(t, ev, &ev->orig_id)) != NULL && o != r)
-			rec_own(t, r, track_own_dup(o->own));
+			rec_own(t, r, track_own_dup(t, o->own));
 	}
 }
 
 /* on_removed - "removed": the record ends; a message still held back is emitted as removed */
 static void
-on_removed(struct track *t, const struct pf_event *ev, const char *key, size_t kn, int64_t now)
+on_removed(struct track *t, const struct pf_event *ev, const char *key, size_t kn, uint64_t kh,
+    int64_t now)
 {
 	struct held *h;
 	struct rec *r;
 	char lk[512];
 	size_t ln;
 
-	if ((r = hmap_get(t->recs, key, kn)) != NULL) {
+	if ((r = hmap_get_h(t->recs, kh, key, kn)) != NULL) {
 		if ((r->flags & F_COUNTED) && t->removed != NULL) {
 			const char *hs = r->key, *in = hs + strlen(hs) + 1;
 
@@ -833,7 +923,7 @@ on_removed(struct track *t, const struct pf_event *ev, const char *key, size_t k
 		}
 		rec_drop(t, r);
 	}
-	ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
+	ln = hmap_count(t->held_ix) > 0 ? mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id) : 0;
 	if (ln > 0 && (h = hmap_get(t->held_ix, lk, ln)) != NULL && h->msg.instance != NULL &&
 	    strlen(h->msg.instance) == ev->instance.n &&
 	    memcmp(h->msg.instance, ev->instance.p, ev->instance.n) == 0 && !h->msg.removed) {
@@ -842,12 +932,35 @@ on_removed(struct track *t, const struct pf_event *ev, const char *key, size_t k
 	}
 }
 
+/* keyed - the kinds of event track_event() looks a record up for */
+static int
+keyed(const struct pf_event *ev)
+{
+	return (ev->queue_id.p != NULL &&
+	    (ev->kind == PF_CLIENT || ev->kind == PF_PICKUP || ev->kind == PF_ACTIVE ||
+		ev->kind == PF_DELIVERY || ev->kind == PF_REMOVED));
+}
+
+/* track_key_hash - the hash of ev's record key, 0 when none; see track.h */
+uint64_t
+track_key_hash(const struct pf_event *ev)
+{
+	char key[512];
+	size_t kn;
+
+	if (!keyed(ev) ||
+	    (kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0)
+		return (0);
+	return (hmap_hash(key, kn));
+}
+
 /* track_event - one parsed line; see track.h */
 void
 track_event(struct track *t, const struct pf_event *ev, int64_t now)
 {
 	char key[512];
 	size_t kn;
+	uint64_t kh;
 	struct rec *r;
 	int status;
 
@@ -858,21 +971,22 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 		if (t->ehead != NULL)
 			expect_expire(t, now, 1);
 	}
-	if (ev->kind == PF_NONE || ev->queue_id.p == NULL)
+	if (!keyed(ev) ||
+	    (kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0)
 		return;
-	if ((kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0)
-		return;
+	/* once for every look-up, addition and removal of the record (or by the reader) */
+	kh = ev->hint != 0 ? ev->hint : hmap_hash(key, kn);
 	switch (ev->kind) {
 	case PF_CLIENT:
-		on_client(t, ev, key, kn, now);
+		on_client(t, ev, key, kn, kh, now);
 		break;
 	case PF_PICKUP:
-		on_pickup(t, ev, key, kn, now);
+		on_pickup(t, ev, key, kn, kh, now);
 		break;
 	case PF_ACTIVE:
-		if ((r = hmap_get(t->recs, key, kn)) == NULL) {
+		if ((r = hmap_get_h(t->recs, kh, key, kn)) == NULL) {
 			/* no origin line: a bounce, a forwarded copy, or before the log */
-			if ((r = rec_open(t, key, kn, &(struct pf_event){ .kind = PF_NONE },
+			if ((r = rec_open(t, key, kn, kh, &(struct pf_event){ .kind = PF_NONE },
 				 now)) == NULL)
 				return;
 			t->st.orphans++;
@@ -887,14 +1001,14 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 		break;
 	case PF_DELIVERY:
 		status = track_status_of(&ev->status);
-		r = hmap_get(t->recs, key, kn);
+		r = hmap_get_h(t->recs, kh, key, kn);
 		if (ev->queued_as.p != NULL)
 			on_handoff(t, ev, now, r, status);
 		else if (r != NULL && status >= 0)
 			track_deliver(t, r->own, status, 1, now);
 		break;
 	case PF_REMOVED:
-		on_removed(t, ev, key, kn, now);
+		on_removed(t, ev, key, kn, kh, now);
 		break;
 	default:
 		break;

@@ -102,8 +102,19 @@ struct track;
 struct track *track_new(size_t max_bytes, track_emit_fn emit, void *ctx);
 void track_free(struct track *);
 
-/* track_event - feed one parsed line whose resolved time is time_us */
+/*
+ * track_event - feed one parsed line whose resolved time is time_us; the
+ * event's hint, when not 0, is its track_key_hash()
+ */
 void track_event(struct track *, const struct pf_event *, int64_t time_us);
+/*
+ * track_key_hash - the hash of the tracker's key of a parsed line (host,
+ * instance, queue ID), 0 for a line the tracker does not look up: work
+ * track_event() would do, for a reader thread to do instead (it uses no
+ * tracker).  The process's hash key must be drawn before two threads hash
+ * (count/prefetch.c does it before its thread starts).
+ */
+uint64_t track_key_hash(const struct pf_event *);
 
 /*
  * track_flush - emit held-back messages accepted at or before

@@ -58,12 +58,19 @@ own_put(char **pp, const char *s)
 struct owner *
 track_own_new(int kind, uint64_t seq, const struct track_msg *m)
 {
+	return (track_own_make(NULL, kind, seq, m));
+}
+
+/* track_own_make - track_own_new from t's pool (t may be NULL) */
+struct owner *
+track_own_make(struct track *t, int kind, uint64_t seq, const struct track_msg *m)
+{
 	size_t n = own_len(m->host) + own_len(m->instance) + own_len(m->queue_id) +
 	    own_len(m->sasl) + own_len(m->sender) + own_len(m->client_ip);
 	struct owner *o;
 	char *p;
 
-	if ((o = calloc(1, sizeof(*o) + n)) == NULL)
+	if ((o = track_block(t, sizeof(*o) + n)) == NULL)
 		return (NULL);
 	o->kind = kind;
 	o->seq = seq;
@@ -102,11 +109,11 @@ rebase(const struct owner *from, struct owner *to, const char *s)
 
 /* track_own_dup - a copy of o (NULL for NULL or ENOMEM): one block copied, its strings re-pointed */
 struct owner *
-track_own_dup(const struct owner *o)
+track_own_dup(struct track *t, const struct owner *o)
 {
 	struct owner *d;
 
-	if (o == NULL || (d = malloc(sizeof(*o) + o->len)) == NULL)
+	if (o == NULL || (d = track_block(t, sizeof(*o) + o->len)) == NULL)
 		return (NULL);
 	memcpy(d, o, sizeof(*o) + o->len);
 	d->msg.host = rebase(o, d, o->msg.host);

@@ -26,6 +26,20 @@
 #define F_REQUEUE 0x10
 #define F_COUNTED 0x20 /* emitted: its removal is reported */
 
+/*
+ * The blocks of records, owners, held-back messages and expectations come
+ * from track_block(): a block of up to TRACK_POOL_CLASSES * TRACK_POOL_STEP
+ * bytes is allocated at its size rounded up to a multiple of the step, and
+ * track_unblock() keeps up to TRACK_POOL_KEEP freed blocks of each such
+ * size for the next track_block() (a queue ID's blocks live for seconds to
+ * minutes: malloc's own caches kept too few of them, so most allocations
+ * and frees took its slow path).  Each block is malloc's still: free() of
+ * one (track_persist.c's error paths) is right too.
+ */
+#define TRACK_POOL_STEP ((size_t)64)
+#define TRACK_POOL_CLASSES 8
+#define TRACK_POOL_KEEP 128
+
 /* What one entry of a util/hmap and one allocation cost beside their bytes, about. */
 #define TRACK_SLOT_BYTES ((size_t)48)
 #define TRACK_ALLOC_BYTES ((size_t)16)
@@ -53,12 +67,13 @@ struct rec {
 	struct rec *older, *newer; /* age list */
 	int64_t created;
 	unsigned flags;
+	unsigned keylen; /* < 512: beside flags, so the struct is no larger with hash */
 	long uid;
 	const char *sasl, *ip; /* into the allocation, NULL when absent */
 	size_t cost;           /* bytes it holds, with its index entry and owner, about */
 	struct owner *own;     /* whose its deliveries are; NULL: nobody's */
-	size_t keylen;
-	char key[]; /* host \0 instance \0 qid, then sasl \0 ip \0 */
+	uint64_t hash;         /* hmap_hash of key, set by track_rec_link (0: not yet) */
+	char key[];            /* host \0 instance \0 qid, then sasl \0 ip \0 (the table's key) */
 };
 
 /* One delivery outcome waiting on a held-back message. */
@@ -84,7 +99,7 @@ struct held {
 	struct owner *fwd; /* reinject: where its outcomes go instead (NULL: nowhere) */
 	struct pend *pend; /* outcomes of its deliveries, until it is emitted */
 	size_t npend;
-	size_t linklen; /* host \0 qid, at data[] */
+	size_t linklen; /* host \0 qid, at data[]: its key in held_ix */
 	char data[];
 };
 
@@ -96,9 +111,17 @@ struct expect {
 	size_t cost;       /* bytes it holds, with its index entry and owner, about */
 	long sent;         /* status=sent lines naming it: a delivery unless a copy comes */
 	size_t n;
-	char key[];
+	char key[]; /* host \0 qid: its key in the expect table */
 };
 
+/*
+ * recs, held_ix and expect hold their values' own key pointers
+ * (hmap_new_ref): a record, held-back message or expectation carries its
+ * key, and its entry is removed before it is freed, or has its key
+ * pointer replaced along with the value.  The byte costs still count a
+ * key copy for each (an over-estimate now): the cap evicts exactly when it
+ * did, so no output changes with it.
+ */
 struct track {
 	struct hmap *recs; /* key -> struct rec */
 	struct rec *oldest, *newest;
@@ -120,8 +143,15 @@ struct track {
 	track_outcome_fn outcome;
 	void *octx;
 	struct track_stats st;
-	char sbuf[SOURCE_LINE_MAX + 1]; /* folded sender */
+	void *pool[TRACK_POOL_CLASSES];     /* freed blocks of (class + 1) steps, linked */
+	unsigned npool[TRACK_POOL_CLASSES]; /* how many */
+	char sbuf[SOURCE_LINE_MAX + 1];     /* folded sender */
 };
+
+/* track_block - n zeroed bytes, a kept block when t has one that fits (t may be NULL); NULL on ENOMEM */
+void *track_block(struct track *t, size_t n);
+/* track_unblock - free block p (NULL: nothing), or keep it in t's pool (t may be NULL) */
+void track_unblock(struct track *t, void *p);
 
 /* track_rec_alloc - a record with its key and identity strings; NULL on ENOMEM */
 struct rec *track_rec_alloc(const char *key, size_t keylen, const char *sasl, size_t sn,
@@ -161,12 +191,14 @@ void track_seqkey(uint64_t seq, unsigned char out[8]);
 /*
  * Delivery outcomes (track_outcome.c).
  * track_own_new - an owner of kind for message m (strings copied); NULL on ENOMEM
- * track_own_dup - a copy of o (NULL for NULL or ENOMEM)
+ * track_own_make - the same from t's pool (track_block)
+ * track_own_dup - a copy of o from t's pool (NULL for NULL or ENOMEM)
  */
 struct owner *track_own_new(int kind, uint64_t seq, const struct track_msg *m);
+struct owner *track_own_make(struct track *t, int kind, uint64_t seq, const struct track_msg *m);
 /* track_own_cost - the bytes o holds, about (0 for NULL): counted in max_tracked_bytes */
 size_t track_own_cost(const struct owner *);
-struct owner *track_own_dup(const struct owner *o);
+struct owner *track_own_dup(struct track *t, const struct owner *o);
 /* track_own_same - 1 when a and b (either may be NULL) are the same message's */
 int track_own_same(const struct owner *a, const struct owner *b);
 /*

@@ -84,6 +84,12 @@ struct pf_event {
 	struct pf_str daemon;   /* last component ("smtpd") */
 	long pid;               /* -1 when absent */
 	struct pf_str queue_id; /* validated QID, or absent (NOQUEUE, PF_NONE) */
+	/*
+	 * Not the parser's: 0 after a parse.  A caller that parsed the line
+	 * on another thread may leave here what the user of the event would
+	 * otherwise work out from it (count/prefetch.c: track_key_hash()).
+	 */
+	uint64_t hint;
 
 	/* PF_CLIENT (and client of PF_REJECT / PF_SASL_FAIL) */
 	struct pf_str client_name, client_ip;
@@ -179,6 +185,9 @@ struct pf_clock {
 	/* cache of the last date of a line with an offset, as days since 1970-01-01 */
 	int d_year, d_mon, d_mday;
 	int64_t d_days;
+	/* cache of the last minute of a line with a year and an offset: its UTC seconds */
+	int m_ok, m_year, m_mon, m_mday, m_hour, m_min, m_off;
+	int64_t m_secs;
 };
 
 /*

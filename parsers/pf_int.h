@@ -17,14 +17,27 @@
 #include "parsers/pf.h"
 
 /*
+ * pf_hdr_memo - the first 16 bytes ("YYYY-MM-DDTHH:MM") of the last RFC
+ * 3339 time pf_hdr_parse() read, valid, with their fields: a line of the
+ * same minute reads only its seconds and what follows (a log's lines
+ * mostly share their minute with the line before).  One per parser, zeroed
+ * at first (ok 0); only a cache: the result is the same without it.
+ */
+struct pf_hdr_memo {
+	int ok;
+	char ymdhm[16];
+	int year, mon, mday, hour, min;
+};
+
+/*
  * pf_hdr_parse - parse the syslog header of line[0..len) into ev (time,
  * host, instance, daemon, pid; ev must be zeroed with pid = -1 by the
  * caller).  Returns the header kind; for PF_HDR_BSD/ISO/5424 *text and
  * *tlen are the message text after the tag (Solaris "[ID n f.l] " and one
- * nested header removed).
+ * nested header removed).  memo: the parser's pf_hdr_memo, or NULL.
  */
 enum pf_hdr pf_hdr_parse(const char *line, size_t len, struct pf_event *ev, const char **text,
-    size_t *tlen);
+    size_t *tlen, struct pf_hdr_memo *memo);
 
 /*
  * pf_set_prog - the syslog name s[0..n) ("postfix/submission/smtpd") into

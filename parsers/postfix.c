@@ -63,11 +63,31 @@ struct pf_parser {
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
-	int lean;               /* pf_parser_lean() */
-	unsigned char dlv[256]; /* RE_DELIVERY's byte classes, for delivery_fast() */
+	int lean;                 /* pf_parser_lean() */
+	unsigned char dlv[256];   /* RE_DELIVERY's byte classes, for delivery_fast() */
+	unsigned char qid[256];   /* QID_ALNUM, QID_HEX: a queue ID's bytes (text_event) */
+	struct pf_hdr_memo hmemo; /* the last header's minute (parsers/syslog.c) */
 };
 
 static void dlv_init(unsigned char tab[256]);
+
+#define QID_ALNUM 1 /* [0-9A-Za-z]: may be in a queue ID */
+#define QID_HEX 2   /* [0-9A-F]: in a short one */
+
+/* qid_init - the byte classes of queue IDs */
+static void
+qid_init(unsigned char tab[256])
+{
+	int c;
+
+	memset(tab, 0, 256);
+	for (c = '0'; c <= '9'; c++)
+		tab[c] = QID_ALNUM | QID_HEX;
+	for (c = 'A'; c <= 'Z'; c++)
+		tab[c] = QID_ALNUM | (c <= 'F' ? QID_HEX : 0);
+	for (c = 'a'; c <= 'z'; c++)
+		tab[c] = QID_ALNUM;
+}
 
 /* pf_parser_lean - parse only what the counting pipeline uses; see pf.h */
 void
@@ -118,6 +138,7 @@ pf_parser_new(char *err, size_t errlen)
 		ps->jit[i] = pcre2_jit_compile(ps->re[i], PCRE2_JIT_COMPLETE) == 0;
 	}
 	dlv_init(ps->dlv);
+	qid_init(ps->qid);
 	ps->md = pcre2_match_data_create(8, NULL);
 	ps->mctx = pcre2_match_context_create(NULL);
 	if (ps->md == NULL || ps->mctx == NULL) {
@@ -736,6 +757,7 @@ event_init(const struct pf_parser *ps, struct pf_event *ev)
 		ev->kind = PF_NONE;
 		memset(&ev->tm, 0, sizeof(ev->tm));
 		ev->host = ev->instance = ev->daemon = ev->queue_id = (struct pf_str){ NULL, 0 };
+		ev->hint = 0;
 	}
 	ev->pid = -1;
 }
@@ -748,7 +770,8 @@ event_init(const struct pf_parser *ps, struct pf_event *ev)
 static enum pf_hdr
 text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 {
-	const char *q, *end;
+	const char *q, *end, *lim;
+	unsigned cls, all;
 
 	/* Prefilter: a Postfix daemon, and a text that can be an event. */
 	if (tn < 8 || !is_pf_daemon(&ev->daemon))
@@ -764,12 +787,15 @@ text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 		body_open(ev);
 		body(ps, ev, t + 9, tn - 9, 0);
 	} else {
-		for (q = t; q < end && q - t <= PF_QID_MAX &&
-		     ((*q >= '0' && *q <= '9') || (*q >= 'A' && *q <= 'Z') ||
-			 (*q >= 'a' && *q <= 'z'));
-		     q++)
-			;
-		if (end - q < 2 || q[0] != ':' || q[1] != ' ' || !pf_qid_shape(t, (size_t)(q - t)))
+		/* [0-9A-Za-z]{,PF_QID_MAX + 1}, noting whether all are short-ID hex */
+		lim = end - t > PF_QID_MAX + 1 ? t + PF_QID_MAX + 1 : end;
+		for (q = t, all = QID_HEX;
+		     q < lim && ((cls = ps->qid[(unsigned char)*q]) & QID_ALNUM); q++)
+			all &= cls;
+		if (end - q < 2 || q[0] != ':' || q[1] != ' ')
+			return (ev->hdr);
+		/* all hex: a short ID by its length alone (pf_qid_shape's first test) */
+		if (all ? q - t < 6 || q - t > PF_QID_MAX : !pf_qid_shape(t, (size_t)(q - t)))
 			return (ev->hdr);
 		body_open(ev);
 		body(ps, ev, q + 2, (size_t)(end - q - 2), 1);
@@ -806,7 +832,7 @@ pf_parse(struct pf_parser *ps, const char *line, size_t len, struct pf_event *ev
 	event_init(ps, ev);
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	ev->hdr = pf_hdr_parse(line, len, ev, &t, &tn);
+	ev->hdr = pf_hdr_parse(line, len, ev, &t, &tn, &ps->hmemo);
 	if (ev->hdr == PF_HDR_NONE || ev->hdr == PF_HDR_SKIP)
 		return (ev->hdr);
 	return (text_event(ps, ev, t, tn));

@@ -98,7 +98,15 @@ fraction(const char *p, const char *end, struct pf_tm *tm)
 
 	if (p >= end || (*p != '.' && *p != ','))
 		return (p);
-	for (q = p + 1; q < end && IS_DIGIT(*q); q++, nd++) {
+	q = p + 1;
+	if (end - q > 6 && IS_DIGIT(q[0]) && IS_DIGIT(q[1]) && IS_DIGIT(q[2]) && IS_DIGIT(q[3]) &&
+	    IS_DIGIT(q[4]) && IS_DIGIT(q[5]) && !IS_DIGIT(q[6])) {
+		/* the usual microseconds, in one go */
+		tm->usec = ((((q[0] - '0') * 10 + (q[1] - '0')) * 10 + (q[2] - '0')) * 1000) +
+		    ((q[3] - '0') * 10 + (q[4] - '0')) * 10 + (q[5] - '0');
+		return (q + 6);
+	}
+	for (; q < end && IS_DIGIT(*q); q++, nd++) {
 		if (nd >= 9)
 			return (NULL);
 		if (nd < 6)
@@ -136,20 +144,52 @@ parse_bsd(const char *p, const char *end, struct pf_tm *tm)
 	return (fraction(q + 9, end, tm));
 }
 
-/* parse_iso - "YYYY-MM-DDTHH:MM:SS[.f](Z|+hh:mm|+hhmm|)"; returns the end or NULL */
-static const char *
-parse_iso(const char *p, const char *end, struct pf_tm *tm)
+/*
+ * iso_date - "YYYY-MM-DDTHH:MM:SS" at p (19 bytes available) into tm; -1
+ * if malformed.  With a memo, the first 16 bytes equal to the memo's are
+ * its fields (they were checked when it was made), and valid new ones
+ * become the memo.
+ */
+static int
+iso_date(const char *p, struct pf_tm *tm, struct pf_hdr_memo *memo)
 {
-	const char *q;
-	int hh, mm, sign;
-
-	if (end - p < 19 || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't'))
-		return (NULL);
+	if (memo != NULL && memo->ok && memcmp(p, memo->ymdhm, sizeof(memo->ymdhm)) == 0) {
+		tm->year = memo->year;
+		tm->mon = memo->mon;
+		tm->mday = memo->mday;
+		tm->hour = memo->hour;
+		tm->min = memo->min;
+		tm->sec = num(p + 17, 2);
+		return (p[16] != ':' || tm->sec < 0 || tm->sec > 60 ? -1 : 0);
+	}
+	if (p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't'))
+		return (-1);
 	tm->year = num(p, 4);
 	tm->mon = num(p + 5, 2);
 	tm->mday = num(p + 8, 2);
 	if (tm->year < 1 || tm->mon < 1 || tm->mon > 12 || tm->mday < 1 ||
 	    tm->mday > max_mday(tm->year, tm->mon) || hms(p + 11, tm) < 0)
+		return (-1);
+	if (memo != NULL) {
+		memcpy(memo->ymdhm, p, sizeof(memo->ymdhm));
+		memo->year = tm->year;
+		memo->mon = tm->mon;
+		memo->mday = tm->mday;
+		memo->hour = tm->hour;
+		memo->min = tm->min;
+		memo->ok = 1;
+	}
+	return (0);
+}
+
+/* parse_iso - "YYYY-MM-DDTHH:MM:SS[.f](Z|+hh:mm|+hhmm|)"; returns the end or NULL */
+static const char *
+parse_iso(const char *p, const char *end, struct pf_tm *tm, struct pf_hdr_memo *memo)
+{
+	const char *q;
+	int hh, mm, sign;
+
+	if (end - p < 19 || iso_date(p, tm, memo) < 0)
 		return (NULL);
 	if ((q = fraction(p + 19, end, tm)) == NULL)
 		return (NULL);
@@ -177,16 +217,21 @@ parse_iso(const char *p, const char *end, struct pf_tm *tm)
 	return (q);
 }
 
-/* pf_set_prog - split a syslog name into instance (first) and daemon (last component) */
-void
-pf_set_prog(struct pf_event *ev, const char *s, size_t n)
+/* set_prog - the name s[0..n) into ev, its first and last '/' at a and b (NULL: none) */
+static void
+set_prog(struct pf_event *ev, const char *s, size_t n, const char *a, const char *b)
 {
-	const char *a = memchr(s, '/', n), *b = memrchr(s, '/', n);
-
 	ev->instance.p = s;
 	ev->instance.n = a != NULL ? (size_t)(a - s) : n;
 	ev->daemon.p = b != NULL ? b + 1 : s;
 	ev->daemon.n = n - (size_t)(ev->daemon.p - s);
+}
+
+/* pf_set_prog - split a syslog name into instance (first) and daemon (last component) */
+void
+pf_set_prog(struct pf_event *ev, const char *s, size_t n)
+{
+	set_prog(ev, s, n, memchr(s, '/', n), memrchr(s, '/', n));
 }
 
 /* token - a run of non-space bytes at p followed by ' ' or end; NULL if empty */
@@ -204,16 +249,22 @@ token(const char *p, const char *end)
 static const char *
 parse_tag(const char *p, const char *end, struct pf_event *ev)
 {
-	static const unsigned char stop[256] = { ['['] = 1, [':'] = 1, [' '] = 1 };
-	const char *s = p;
+	static const unsigned char cls[256] = { ['['] = 1, [':'] = 1, [' '] = 1, ['/'] = 2 };
+	const char *s = p, *a = NULL, *b = NULL;
 	long pid = 0;
 	int nd = 0;
+	unsigned char c;
 
-	while (p < end && !stop[(unsigned char)*p]) /* the name: one look-up a byte */
-		p++;
+	/* the name: one look-up a byte, its first and last '/' noted on the way */
+	for (; p < end && (c = cls[(unsigned char)*p]) != 1; p++)
+		if (c == 2) {
+			if (a == NULL)
+				a = p;
+			b = p;
+		}
 	if (p == s || p == end || *p == ' ')
 		return (NULL);
-	pf_set_prog(ev, s, (size_t)(p - s));
+	set_prog(ev, s, (size_t)(p - s), a, b);
 	if (*p == '[') {
 		for (p++; p < end && IS_DIGIT(*p); p++, nd++) {
 			if (nd >= 10)
@@ -270,7 +321,7 @@ parse_5424(const char *p, const char *end, struct pf_event *ev)
 
 	if (p < end && *p == '-' && (p + 1 == end || p[1] == ' '))
 		q = p + 1; /* NILVALUE time: resolve fails later */
-	else if ((q = parse_iso(p, end, &ev->tm)) == NULL)
+	else if ((q = parse_iso(p, end, &ev->tm, NULL)) == NULL)
 		return (NULL);
 	if (q >= end || *q != ' ')
 		return (NULL);
@@ -352,7 +403,7 @@ may_nest(const char *p, const char *end)
 /* hdr_one - one header level; depth 0 may strip one nested header */
 static enum pf_hdr
 hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text, size_t *tlen,
-    int depth)
+    int depth, struct pf_hdr_memo *memo)
 {
 	const char *p = line, *end = line + len, *q;
 	enum pf_hdr kind;
@@ -374,7 +425,7 @@ hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text, si
 		}
 	}
 	if (p < end && IS_DIGIT(*p)) {
-		q = parse_iso(p, end, &ev->tm);
+		q = parse_iso(p, end, &ev->tm, memo);
 		kind = PF_HDR_ISO;
 	} else {
 		q = parse_bsd(p, end, &ev->tm);
@@ -405,7 +456,7 @@ text:
 		in.tm = (struct pf_tm){ 0 };
 		in.host = in.instance = in.daemon = (struct pf_str){ NULL, 0 };
 		in.pid = -1;
-		h = hdr_one(q, (size_t)(end - q), &in, &t2, &n2, 1);
+		h = hdr_one(q, (size_t)(end - q), &in, &t2, &n2, 1, NULL);
 		if (h != PF_HDR_NONE && h != PF_HDR_SKIP && in.daemon.p != NULL) {
 			if (in.host.p != NULL)
 				ev->host = in.host;
@@ -423,9 +474,10 @@ text:
 
 /* pf_hdr_parse - see pf_int.h */
 enum pf_hdr
-pf_hdr_parse(const char *line, size_t len, struct pf_event *ev, const char **text, size_t *tlen)
+pf_hdr_parse(const char *line, size_t len, struct pf_event *ev, const char **text, size_t *tlen,
+    struct pf_hdr_memo *memo)
 {
-	return (hdr_one(line, len, ev, text, tlen, 0));
+	return (hdr_one(line, len, ev, text, tlen, 0, memo));
 }
 
 /* is_long_char - the base-52 alphabet of long queue IDs: 0-9 B-Z b-z without vowels */
@@ -591,18 +643,39 @@ infer_year(struct pf_clock *c, const struct pf_tm *tm)
 	return (c->cur_year);
 }
 
-/* pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date */
+/*
+ * pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date.
+ * A line with a year and an offset in the minute of the last such line
+ * takes that minute's seconds from the clock (the checks of its date
+ * passed then): most lines of an RFC 3339 log.
+ */
 int
 pf_clock_resolve(struct pf_clock *c, const struct pf_tm *tm, int64_t *usec)
 {
 	int64_t s;
 	int y;
 
+	if (tm->year != 0 && tm->has_off && c->m_ok && tm->min == c->m_min &&
+	    tm->hour == c->m_hour && tm->mday == c->m_mday && tm->mon == c->m_mon &&
+	    tm->year == c->m_year && tm->off_sec == c->m_off) {
+		*usec = (c->m_secs + tm->sec) * 1000000 + tm->usec;
+		return (0);
+	}
 	if (tm->mon < 1 || tm->mon > 12)
 		return (-1);
 	y = tm->year != 0 ? tm->year : infer_year(c, tm);
 	if (to_secs(c, y, tm, &s) < 0)
 		return (-1);
+	if (tm->year != 0 && tm->has_off) {
+		c->m_ok = 1;
+		c->m_year = tm->year;
+		c->m_mon = tm->mon;
+		c->m_mday = tm->mday;
+		c->m_hour = tm->hour;
+		c->m_min = tm->min;
+		c->m_off = tm->off_sec;
+		c->m_secs = s - tm->sec;
+	}
 	*usec = s * 1000000 + tm->usec;
 	return (0);
 }

@@ -186,3 +186,52 @@ Test(clock, an_injected_zone, .init = elsewhere)
 	}
 	pf_parser_free(ps);
 }
+
+/*
+ * A line with a year and an offset in the minute of the one before takes
+ * that minute's seconds from the clock: every line here must resolve as it
+ * does on a clock of its own, whatever came before it (the same minute at
+ * another offset, another day or year with the same time, a second 60, a
+ * BSD line or a bad date in between).
+ */
+Test(clock, minute_cache_changes_no_time, .init = elsewhere)
+{
+	static const struct pf_tm tms[] = {
+		{ 2026, 3, 2, 10, 15, 0, 1, 1, 0 },
+		{ 2026, 3, 2, 10, 15, 59, 999999, 1, 0 },
+		{ 2026, 3, 2, 10, 15, 60, 0, 1, 0 },
+		{ 2026, 3, 2, 10, 15, 7, 0, 1, 3600 },  /* the same minute, another offset */
+		{ 2026, 3, 2, 10, 15, 7, 0, 1, -1800 },
+		{ 2026, 3, 3, 10, 15, 7, 0, 1, -1800 },  /* another day */
+		{ 2026, 4, 3, 10, 15, 7, 0, 1, -1800 },  /* another month */
+		{ 2027, 4, 3, 10, 15, 7, 0, 1, -1800 },  /* another year */
+		{ 2027, 4, 3, 11, 15, 7, 0, 1, -1800 },  /* another hour */
+		{ 0, 4, 3, 11, 15, 8, 0, 0, 0 },         /* BSD between */
+		{ 2027, 4, 3, 11, 15, 9, 0, 1, -1800 },
+		{ 2027, 2, 29, 11, 15, 9, 0, 1, -1800 }, /* no such day: -1 */
+		{ 2027, 2, 29, 11, 15, 10, 0, 1, -1800 },
+		{ 2027, 4, 3, 11, 15, 11, 0, 0, 0 },     /* a year, no offset: the zone's */
+		{ 2027, 4, 3, 11, 15, 12, 0, 1, -1800 },
+	};
+	struct fake f = { 1, 2, 0, 0, 0 };
+	struct pf_zone z = { fake_hour_start, fake_year_of, &f };
+	struct pf_clock run, one;
+	int64_t a, b;
+	int ra, rb;
+	size_t i;
+
+	pf_clock_init(&run, 2027, 0, &z);
+	for (i = 0; i < sizeof(tms) / sizeof(tms[0]); i++) {
+		pf_clock_init(&one, 2027, 0, &z);
+		a = b = -7;
+		ra = pf_clock_resolve(&run, &tms[i], &a);
+		rb = pf_clock_resolve(&one, &tms[i], &b);
+		cr_expect(ra == rb && a == b, "row %zu: %d %lld after the rows before, %d %lld alone",
+		    i, ra, (long long)a, rb, (long long)b);
+	}
+	pf_clock_init(&run, 0, 0, NULL);
+	cr_expect_eq(pf_clock_resolve(&run, &tms[0], &a), 0);
+	cr_expect_eq(a, utc_secs(2026, 3, 2, 10, 15, 0) * 1000000 + 1);
+	cr_expect_eq(pf_clock_resolve(&run, &tms[3], &a), 0);
+	cr_expect_eq(a, utc_secs(2026, 3, 2, 9, 15, 7) * 1000000);
+}

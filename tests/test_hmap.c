@@ -257,3 +257,53 @@ Test(hmap, given_hashes_through_growth_and_deletion)
 	cr_expect_neq(hmap_hash_mix(h, 0), h);
 	hmap_free(m, NULL);
 }
+
+/*
+ * A map of hmap_new_ref() keeps the callers' key pointers: entries whose
+ * keys live in their values (as the tracker's records do) are found
+ * through growth and deletions, a key put again takes the new value and
+ * the new key pointer (the old value's memory may go), it copies no key
+ * (hmap_get_or_add refuses it) and frees none (the keys here are one
+ * array on the stack: freeing one would be an ASan error).
+ */
+Test(hmap, ref_map_keeps_the_callers_keys)
+{
+	struct hmap *m = hmap_new_ref();
+	char keys[3000][16], again[16];
+	void *old;
+	int i, added;
+	size_t n;
+
+	cr_assert_not_null(m);
+	for (i = 0; i < 3000; i++) {
+		n = (size_t)snprintf(keys[i], sizeof(keys[i]), "mx%cQ%05X", '\0', i);
+		cr_assert_eq(hmap_put_ref_h(m, hmap_hash(keys[i], n), keys[i], n,
+				 (void *)(intptr_t)(i + 1), &old),
+		    0);
+		cr_assert_null(old, "key %d not new", i);
+	}
+	cr_expect_eq(hmap_count(m), 3000);
+	for (i = 0; i < 3000; i += 3)
+		cr_expect_eq((intptr_t)hmap_del(m, keys[i], 9), i + 1);
+	for (i = 0; i < 3000; i++)
+		if (i % 3 == 0)
+			cr_expect_null(hmap_get(m, keys[i], 9), "key %d still there", i);
+		else
+			cr_expect_eq((intptr_t)hmap_get(m, keys[i], 9), i + 1, "key %d lost", i);
+	/* the same bytes again at another address: value and key pointer replaced */
+	memcpy(again, keys[1], 9);
+	cr_assert_eq(hmap_put_ref_h(m, hmap_hash(again, 9), again, 9, (void *)(intptr_t)-1, &old), 0);
+	cr_expect_eq((intptr_t)old, 2);
+	memset(keys[1], 'x', 9); /* the first holder's bytes are no longer the key's */
+	cr_expect_eq((intptr_t)hmap_get(m, again, 9), -1);
+	cr_expect_eq(hmap_count(m), 2000);
+	cr_expect_null(hmap_get_or_add(m, "new", 3, &added), "a ref map copied a key");
+	cr_expect_eq(hmap_count(m), 2000);
+	hmap_free(m, NULL);
+	/* and a copying map takes no key pointer */
+	m = hmap_new();
+	cr_assert_not_null(m);
+	cr_expect_eq(hmap_put_ref_h(m, hmap_hash("k", 1), "k", 1, (void *)1, &old), -1);
+	cr_expect_eq(hmap_count(m), 0);
+	hmap_free(m, NULL);
+}

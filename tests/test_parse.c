@@ -178,6 +178,80 @@ Test(parse, headers)
 	}
 }
 
+/*
+ * One parser reads a log's lines in turn and keeps the minute of the last
+ * RFC 3339 time (parsers/syslog.c, pf_hdr_memo): each line must parse as
+ * it does on a parser of its own, whatever came before it, however it
+ * differs from its predecessor after the shared minute (seconds out of
+ * range or not digits, no ':' before them, fractions of other lengths).
+ */
+static const char *const minute_lines[] = {
+	"2024-03-05T08:00:01.000001+00:00 mx" BODY,
+	"2024-03-05T08:00:59.999999+00:00 mx" BODY,
+	"2024-03-05T08:00:60.5Z mx" BODY,
+	"2024-03-05T08:00:61.000000+00:00 mx" BODY,	/* second 61: not a header */
+	"2024-03-05T08:00:6x.000000+00:00 mx" BODY,
+	"2024-03-05T08:00x01.000000+00:00 mx" BODY,	/* no ':' after the minute */
+	"2024-03-05T08:00:02.1234567+00:00 mx" BODY,	/* 7 digits: 123456 */
+	"2024-03-05T08:00:02.123456789Z mx" BODY,
+	"2024-03-05T08:00:02.1234567890Z mx" BODY,	/* 10 digits: bad */
+	"2024-03-05T08:00:02.123456" ,			/* ends after the fraction */
+	"2024-03-05T08:00:02,654321-05:30 mx" BODY,
+	"2024-03-05T08:00:03 mx" BODY,
+	"2024-03-05T08:01:03.000000+00:00 mx" BODY,
+	"2024-03-05T08:00:03.000000+00:00 mx" BODY,	/* back a minute */
+	"2024-02-30T08:00:03.000000+00:00 mx" BODY,	/* no such day */
+	"2024-02-30T08:00:04.000000+00:00 mx" BODY,	/* nor now, with a bad line before */
+	"2024-03-05t08:00:03.000000+00:00 mx" BODY,
+	"2024-03-05T08:00:03.000000+00:00 mx" BODY,
+	"2024-03-05T24:00:03.000000+00:00 mx" BODY,
+};
+
+Test(parse, minute_memo_changes_no_result)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(minute_lines) / sizeof(minute_lines[0]); i++) {
+		const char *l = minute_lines[i];
+		struct pf_parser *fresh;
+		struct pf_event a, b;
+		char err[256];
+		enum pf_hdr ha, hb;
+
+		cr_assert_not_null(fresh = pf_parser_new(err, sizeof(err)), "%s", err);
+		ha = parse(l, &a);
+		hb = pf_parse(fresh, l, strlen(l), &b);
+		pf_parser_free(fresh);
+		cr_expect_eq(ha, hb, "%s: hdr %d after the lines before, %d alone", l, ha, hb);
+		if (ha == PF_HDR_NONE || hb == PF_HDR_NONE)
+			continue;
+		cr_expect(a.tm.year == b.tm.year && a.tm.mon == b.tm.mon && a.tm.mday == b.tm.mday &&
+			a.tm.hour == b.tm.hour && a.tm.min == b.tm.min && a.tm.sec == b.tm.sec &&
+			a.tm.usec == b.tm.usec && a.tm.has_off == b.tm.has_off &&
+			a.tm.off_sec == b.tm.off_sec,
+		    "%s: %d-%d-%dT%d:%d:%d.%d%+d after the lines before, %d-%d-%dT%d:%d:%d.%d%+d "
+		    "alone",
+		    l, a.tm.year, a.tm.mon, a.tm.mday, a.tm.hour, a.tm.min, a.tm.sec, a.tm.usec,
+		    a.tm.off_sec, b.tm.year, b.tm.mon, b.tm.mday, b.tm.hour, b.tm.min, b.tm.sec,
+		    b.tm.usec, b.tm.off_sec);
+		cr_expect_eq(a.kind, b.kind, "%s: kind", l);
+	}
+	/* and what the rows mean, spelled out for a few */
+	{
+		struct pf_event ev;
+
+		cr_expect_eq(parse(minute_lines[0], &ev), PF_HDR_ISO);
+		cr_expect_eq(parse(minute_lines[3], &ev), PF_HDR_NONE, "second 61 taken");
+		cr_expect_eq(parse(minute_lines[5], &ev), PF_HDR_NONE, "no ':' taken");
+		cr_expect_eq(parse(minute_lines[6], &ev), PF_HDR_ISO);
+		cr_expect_eq(ev.tm.usec, 123456);
+		cr_expect_eq(parse(minute_lines[8], &ev), PF_HDR_NONE, "10 digits taken");
+		cr_expect_eq(parse(minute_lines[10], &ev), PF_HDR_ISO);
+		cr_expect(ev.tm.sec == 2 && ev.tm.usec == 654321 && ev.tm.off_sec == -19800);
+		cr_expect_eq(parse(minute_lines[15], &ev), PF_HDR_NONE, "February 30 taken");
+	}
+}
+
 /* --------------------------------------------------------- program names */
 
 struct prog_row {

@@ -14,6 +14,7 @@
 
 #include "count/conf.h"
 #include "count/report.h"
+#include "util/hmap.h"
 
 /* A message: its identity fields (NULL: none). */
 struct msg {
@@ -143,6 +144,42 @@ Test(report_cache, outcomes_to_their_own_message)
 		cr_expect_not_null(strstr(line, wants[i].tail), "%s: want ...%s", line, wants[i].tail);
 	}
 	free(out);
+	report_free(r);
+	conf_free(c);
+}
+
+/*
+ * report_message_ids() leaves the hash of each identity it took in idh[]
+ * for the limits (count/pipeline.c hands the same array on): the keyed
+ * hash of the identity's own text, a hash given by the caller used as it
+ * is, and nothing taken for an identity the report does not show.
+ */
+Test(report_cache, identity_hashes_left_for_the_limits)
+{
+	struct conf *c = conf_default();
+	struct report *r;
+	struct msgid ids;
+	uint64_t idh[BY_COUNT];
+	struct track_msg tm = track(&msgs[0], 1709287200000000LL);
+	int k;
+
+	cr_assert_not_null(c);
+	cr_assert_not_null(r = report_new(c));
+	msgid_make(&ids, c, &tm);
+	memset(idh, 0, sizeof(idh));
+	cr_assert_eq(report_message_ids(r, &tm, &ids, idh), 0);
+	for (k = 0; k < BY_COUNT; k++) {
+		if (ids.id[k] == NULL || ids.exempt[k] || idh[k] == 0)
+			continue;
+		cr_expect_eq(idh[k], hmap_hash(ids.id[k], ids.len[k]), "%s: hash", ids.id[k]);
+	}
+	cr_expect_eq(idh[BY_SASL], hmap_hash("sasl:alice@example.com", 22));
+	cr_expect_eq(idh[BY_IP], hmap_hash("ip:192.0.2.1", 12));
+	cr_expect_eq(idh[BY_UID], 0, "no uid, no hash");
+	/* a hash the caller has is used, not taken again */
+	idh[BY_SASL] = 12345;
+	cr_assert_eq(report_message_ids(r, &tm, &ids, idh), 0);
+	cr_expect_eq(idh[BY_SASL], 12345);
 	report_free(r);
 	conf_free(c);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/hmap.h"
 #include "count/track.h"
 
 #define S(x) ((struct pf_str){ (x), sizeof(x) - 1 })
@@ -866,4 +867,50 @@ Test(track, life_within_one_batch_writes_nothing)
 	cr_assert_eq(track_persist(t, &ops, &kc), 0);
 	cr_expect_eq(kc.dels, 1);
 	track_free(t);
+}
+
+/*
+ * track_key_hash(): the hash track_event() takes of a line's record key
+ * (host \0 instance \0 queue ID), for the audit's reader thread to take
+ * instead (count/prefetch.c); 0 for a line the tracker looks nothing up
+ * for.  The same lines with and without it give the same messages.
+ */
+Test(track, key_hash_for_the_reader)
+{
+	struct pf_event c = client("3A1B2C3D4E", "192.0.2.1", "alice"), n = c;
+	struct pf_event a = active("3A1B2C3D4E", "alice@example.com", 2);
+	struct pf_event lines[2];
+	struct got g1, g2;
+	struct track *t;
+	int pass, i;
+
+	cr_expect_eq(track_key_hash(&c), hmap_hash("mx\0postfix\0" "3A1B2C3D4E", 21));
+	cr_expect_eq(track_key_hash(&a), track_key_hash(&c), "one key for the message's lines");
+	n.kind = PF_NONE;
+	cr_expect_eq(track_key_hash(&n), 0, "a line of no kind has a key");
+	n = c;
+	n.kind = PF_REJECT;
+	cr_expect_eq(track_key_hash(&n), 0, "a reject line has a key");
+	n = c;
+	n.queue_id = (struct pf_str){ NULL, 0 };
+	cr_expect_eq(track_key_hash(&n), 0, "a line without a queue ID has a key");
+	for (pass = 0; pass < 2; pass++) {
+		struct got *g = pass ? &g2 : &g1;
+
+		memset(g, 0, sizeof(*g));
+		lines[0] = c;
+		lines[1] = a;
+		t = track_new(0, emit, g);
+		cr_assert_not_null(t);
+		for (i = 0; i < 2; i++) {
+			if (pass)
+				lines[i].hint = track_key_hash(&lines[i]);
+			track_event(t, &lines[i], SEC(i + 1));
+		}
+		track_free(t);
+	}
+	cr_expect_eq(g1.n, 1);
+	cr_expect_eq(g2.n, g1.n);
+	cr_expect_str_eq(g2.qid[0], g1.qid[0]);
+	cr_expect_str_eq(g2.sasl[0], "alice");
 }

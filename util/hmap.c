@@ -9,6 +9,8 @@
  *	Deletion shifts the rest of the probe chain back (no tombstones).
  *	The _h variants take the key's hash from the caller, who looked the
  *	same key (or the identity a key is made of) up in another map first.
+ *	A map of hmap_new_ref() (ref set) holds the callers' key pointers:
+ *	it neither copies nor frees a key.
  * RETURNS
  *	See hmap.h.
  * UNTRUSTED INPUT
@@ -20,9 +22,15 @@
 #include "util/hmap.h"
 #include "util/siphash.h"
 
+/* a slot's key: its own copy, or (ref map) the caller's bytes, only read */
+union skey {
+	char *own;
+	const char *ref;
+};
+
 struct slot {
 	uint64_t hash; /* 0: empty */
-	char *key;
+	union skey key;
 	size_t n;
 	void *val;
 };
@@ -31,6 +39,7 @@ struct hmap {
 	struct slot *s;
 	size_t cap; /* power of two */
 	size_t count;
+	int ref; /* keys are the callers' pointers (hmap_new_ref) */
 };
 
 static unsigned char proc_key[SIPHASH_KEY_LEN];
@@ -80,6 +89,17 @@ hmap_new(void)
 	return (m);
 }
 
+/* hmap_new_ref - a map that keeps its callers' key pointers (see hmap.h) */
+struct hmap *
+hmap_new_ref(void)
+{
+	struct hmap *m = hmap_new();
+
+	if (m != NULL)
+		m->ref = 1;
+	return (m);
+}
+
 void
 hmap_free(struct hmap *m, void (*free_val)(void *))
 {
@@ -90,7 +110,8 @@ hmap_free(struct hmap *m, void (*free_val)(void *))
 	for (i = 0; i < m->cap; i++) {
 		if (m->s[i].hash == 0)
 			continue;
-		free(m->s[i].key);
+		if (!m->ref)
+			free(m->s[i].key.own);
 		if (free_val != NULL)
 			free_val(m->s[i].val);
 	}
@@ -105,7 +126,7 @@ find(const struct hmap *m, uint64_t h, const void *key, size_t n)
 	size_t i = (size_t)h & (m->cap - 1);
 
 	while (m->s[i].hash != 0) {
-		if (m->s[i].hash == h && m->s[i].n == n && memcmp(m->s[i].key, key, n) == 0)
+		if (m->s[i].hash == h && m->s[i].n == n && memcmp(m->s[i].key.ref, key, n) == 0)
 			return (i);
 		i = (i + 1) & (m->cap - 1);
 	}
@@ -164,6 +185,8 @@ hmap_get_or_add_h(struct hmap *m, uint64_t h, const void *key, size_t n, int *ad
 	char *k;
 
 	*added = 0;
+	if (m->ref)
+		return (NULL); /* a key copy is what this map does not keep */
 	if (m->s[i].hash != 0)
 		return (&m->s[i].val);
 	if ((m->count + 1) * 4 > m->cap * 3) {
@@ -176,12 +199,39 @@ hmap_get_or_add_h(struct hmap *m, uint64_t h, const void *key, size_t n, int *ad
 	memcpy(k, key, n);
 	k[n] = '\0';
 	m->s[i].hash = h;
-	m->s[i].key = k;
+	m->s[i].key.own = k;
 	m->s[i].n = n;
 	m->s[i].val = NULL;
 	m->count++;
 	*added = 1;
 	return (&m->s[i].val);
+}
+
+/* hmap_put_ref_h - key (pointer kept) maps to val, new or replaced (see hmap.h) */
+int
+hmap_put_ref_h(struct hmap *m, uint64_t h, const void *key, size_t n, void *val, void **old)
+{
+	size_t i;
+
+	*old = NULL;
+	if (!m->ref)
+		return (-1);
+	i = find(m, h, key, n);
+	if (m->s[i].hash == 0) {
+		if ((m->count + 1) * 4 > m->cap * 3) {
+			if (grow(m) < 0)
+				return (-1);
+			i = find(m, h, key, n);
+		}
+		m->s[i].hash = h;
+		m->s[i].n = n;
+		m->count++;
+	} else {
+		*old = m->s[i].val;
+	}
+	m->s[i].key.ref = key;
+	m->s[i].val = val;
+	return (0);
 }
 
 /* del_slot - empty slot i, shifting the rest of its probe chain back */
@@ -190,7 +240,8 @@ del_slot(struct hmap *m, size_t i)
 {
 	size_t j, home;
 
-	free(m->s[i].key);
+	if (!m->ref)
+		free(m->s[i].key.own);
 	m->s[i].hash = 0;
 	m->count--;
 	j = i;
@@ -239,7 +290,7 @@ hmap_sweep(struct hmap *m, int (*drop)(void *, const char *, size_t, void *), vo
 	size_t i = 0, n = 0;
 
 	while (i < m->cap) {
-		if (m->s[i].hash != 0 && drop(ctx, m->s[i].key, m->s[i].n, m->s[i].val)) {
+		if (m->s[i].hash != 0 && drop(ctx, m->s[i].key.ref, m->s[i].n, m->s[i].val)) {
 			del_slot(m, i);
 			n++;
 			continue;
@@ -262,7 +313,8 @@ hmap_each(const struct hmap *m, int (*cb)(void *, const char *, size_t, void *),
 	int r;
 
 	for (i = 0; i < m->cap; i++)
-		if (m->s[i].hash != 0 && (r = cb(ctx, m->s[i].key, m->s[i].n, m->s[i].val)) != 0)
+		if (m->s[i].hash != 0 &&
+		    (r = cb(ctx, m->s[i].key.ref, m->s[i].n, m->s[i].val)) != 0)
 			return (r);
 	return (0);
 }

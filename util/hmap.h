@@ -6,6 +6,11 @@
  *	void pointers owned by the caller.  hmap_get_or_add() is the only
  *	insert; hmap_del() removes one key and hmap_sweep() every key a
  *	predicate picks (backward-shift deletion, no tombstones).
+ *	A map made by hmap_new_ref() copies no key: it keeps the caller's
+ *	pointer, given with each value by hmap_put_ref_h(), for a value
+ *	whose key lives inside it (one allocation less per entry, and the
+ *	key compare of a look-up reads the value's memory the caller reads
+ *	next anyway).
  *	Keys are hashed with SipHash-1-3 (util/siphash) under a key drawn
  *	from getrandom(2) once per process: keys come from the log, and an
  *	attacker who cannot compute the hash cannot pick keys that pile up
@@ -26,6 +31,13 @@
 struct hmap;
 
 struct hmap *hmap_new(void);
+/*
+ * hmap_new_ref - a map that keeps its keys' pointers instead of copies:
+ * filled only by hmap_put_ref_h() (hmap_get_or_add*() return NULL on it),
+ * and a key's bytes must stay as they are, where they are, until the
+ * entry is removed or its key replaced.  NULL on ENOMEM.
+ */
+struct hmap *hmap_new_ref(void);
 void hmap_free(struct hmap *, void (*free_val)(void *));
 /* hmap_hash - the keyed hash of n bytes at key under the process's key; never 0 */
 uint64_t hmap_hash(const void *key, size_t n);
@@ -52,6 +64,14 @@ uint64_t hmap_hash_mix(uint64_t h, uint64_t v);
 void *hmap_get_h(const struct hmap *, uint64_t h, const void *key, size_t n);
 void **hmap_get_or_add_h(struct hmap *, uint64_t h, const void *key, size_t n, int *added);
 void *hmap_del_h(struct hmap *, uint64_t h, const void *key, size_t n);
+/*
+ * hmap_put_ref_h - in a map of hmap_new_ref(), key (hash h, n bytes, the
+ * pointer kept) now maps to val, added or in place of the entry with the
+ * same bytes, whose key pointer is replaced by this one.  The old value
+ * (NULL when the key was new) is in *old; 0, or -1 on ENOMEM or on a map
+ * of hmap_new() (nothing changed then).
+ */
+int hmap_put_ref_h(struct hmap *, uint64_t h, const void *key, size_t n, void *val, void **old);
 size_t hmap_count(const struct hmap *);
 /* hmap_each - call cb for every entry; stops when cb returns non-zero */
 int hmap_each(const struct hmap *, int (*cb)(void *ctx, const char *key, size_t n, void *val),
