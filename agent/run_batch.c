@@ -23,6 +23,9 @@
  *	The log's lines, through the pipeline.
  */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "actions/act.h"
@@ -66,6 +69,112 @@ kv_del(void *ctx, int ns, const void *k, size_t kn)
 }
 
 static const struct track_persist_ops kv_ops = { kv_put, kv_del };
+
+/* The saved log's rows, copied before they are applied. */
+struct log_rows {
+	unsigned char **k, **v;
+	size_t *kn, *vn;
+	size_t n, cap;
+	int nomem;
+};
+
+/* log_row - copy one saved log row (key, value) */
+static int
+log_row(void *ctx, const void *k, size_t kn, const void *v, size_t vn)
+{
+	struct log_rows *r = ctx;
+
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 64;
+		void *a = reallocarray(r->k, nc, sizeof(*r->k)), *b, *c, *e;
+
+		if (a != NULL)
+			r->k = a;
+		b = reallocarray(r->v, nc, sizeof(*r->v));
+		if (b != NULL)
+			r->v = b;
+		c = reallocarray(r->kn, nc, sizeof(*r->kn));
+		if (c != NULL)
+			r->kn = c;
+		e = reallocarray(r->vn, nc, sizeof(*r->vn));
+		if (e != NULL)
+			r->vn = e;
+		if (a == NULL || b == NULL || c == NULL || e == NULL) {
+			r->nomem = 1;
+			return (1);
+		}
+		r->cap = nc;
+	}
+	if ((r->k[r->n] = malloc(kn + 1)) == NULL || (r->v[r->n] = malloc(vn + 1)) == NULL) {
+		free(r->k[r->n]);
+		r->nomem = 1;
+		return (1);
+	}
+	memcpy(r->k[r->n], k, kn);
+	memcpy(r->v[r->n], v, vn);
+	r->kn[r->n] = kn;
+	r->vn[r->n] = vn;
+	r->n++;
+	return (0);
+}
+
+/* apply_rows - apply each row in order, then delete it; 0 or -1 (err set) */
+static int
+apply_rows(struct daemon *d, const struct log_rows *r, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		int rc = track_log_apply(r->v[i], r->vn[i], &kv_ops, d);
+
+		if (rc == -2) {
+			snprintf(err, errlen, "%s: applying the tracker's saved log failed",
+			    d->conf->state);
+			return (-1);
+		}
+		if (rc < 0)
+			log_warnx("ignoring a damaged row of the tracker's saved log");
+		if (store_kv_del(d->store, TRACK_NS_LOG, r->k[i], r->kn[i], err, errlen) < 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* run_apply_log - the tracker's saved log into its entries, at start-up; see run_priv.h */
+int
+run_apply_log(struct daemon *d)
+{
+	struct log_rows r;
+	char err[512];
+	size_t i;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	if (store_kv_each(d->store, TRACK_NS_LOG, log_row, &r, err, sizeof(err)) < 0 && !r.nomem)
+		log_warnx("%s", err);
+	else if (r.nomem)
+		log_warnx("reading the tracker's saved log: out of memory");
+	else if (r.n == 0)
+		rc = 0;
+	else if (store_begin(d->store, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
+	else if (apply_rows(d, &r, err, sizeof(err)) < 0) {
+		store_rollback(d->store);
+		log_warnx("%s", err);
+	} else if (store_commit(d->store, err, sizeof(err)) < 0)
+		log_warnx("%s", err);
+	else
+		rc = 0;
+	for (i = 0; i < r.n; i++) {
+		free(r.k[i]);
+		free(r.v[i]);
+	}
+	free(r.k);
+	free(r.v);
+	free(r.kn);
+	free(r.vn);
+	return (rc);
+}
 
 /* run_fail_stop - a batch could not be committed: roll it back and stop */
 void
