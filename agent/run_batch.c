@@ -140,6 +140,26 @@ apply_rows(struct daemon *d, const struct log_rows *r, char *err, size_t errlen)
 	return (0);
 }
 
+/* apply_saved - read the saved rows, then apply them in one transaction; 0 or -1 (err set) */
+static int
+apply_saved(struct daemon *d, struct log_rows *r, char *err, size_t errlen)
+{
+	if (store_kv_each(d->store, TRACK_NS_LOG, log_row, r, err, errlen) < 0 || r->nomem) {
+		if (r->nomem)
+			snprintf(err, errlen, "reading the tracker's saved log: out of memory");
+		return (-1);
+	}
+	if (r->n == 0)
+		return (0);
+	if (store_begin(d->store, err, errlen) < 0)
+		return (-1);
+	if (apply_rows(d, r, err, errlen) < 0) {
+		store_rollback(d->store);
+		return (-1);
+	}
+	return (store_commit(d->store, err, errlen));
+}
+
 /* run_apply_log - the tracker's saved log into its entries, at start-up; see run_priv.h */
 int
 run_apply_log(struct daemon *d)
@@ -147,24 +167,11 @@ run_apply_log(struct daemon *d)
 	struct log_rows r;
 	char err[512];
 	size_t i;
-	int rc = -1;
+	int rc;
 
 	memset(&r, 0, sizeof(r));
-	if (store_kv_each(d->store, TRACK_NS_LOG, log_row, &r, err, sizeof(err)) < 0 && !r.nomem)
+	if ((rc = apply_saved(d, &r, err, sizeof(err))) < 0)
 		log_warnx("%s", err);
-	else if (r.nomem)
-		log_warnx("reading the tracker's saved log: out of memory");
-	else if (r.n == 0)
-		rc = 0;
-	else if (store_begin(d->store, err, sizeof(err)) < 0)
-		log_warnx("%s", err);
-	else if (apply_rows(d, &r, err, sizeof(err)) < 0) {
-		store_rollback(d->store);
-		log_warnx("%s", err);
-	} else if (store_commit(d->store, err, sizeof(err)) < 0)
-		log_warnx("%s", err);
-	else
-		rc = 0;
 	for (i = 0; i < r.n; i++) {
 		free(r.k[i]);
 		free(r.v[i]);
@@ -173,7 +180,7 @@ run_apply_log(struct daemon *d)
 	free(r.v);
 	free(r.kn);
 	free(r.vn);
-	return (rc);
+	return (rc < 0 ? -1 : 0);
 }
 
 /* run_fail_stop - a batch could not be committed: roll it back and stop */

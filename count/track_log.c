@@ -56,8 +56,8 @@
 #include "util/hmap.h"
 #include "count/track_priv.h"
 
-#define LOG_LAG 40             /* commits a row waits before it is folded */
-#define LOG_KEYS_MAX 200000    /* keys of rows not folded yet, at most */
+#define LOG_LAG 40          /* commits a row waits before it is folded */
+#define LOG_KEYS_MAX 200000 /* keys of rows not folded yet, at most */
 #define LOG_OP_DEL 0
 #define LOG_OP_PUT 1
 
@@ -69,32 +69,14 @@ struct lrow {
 };
 
 struct tlog {
-	struct hmap *pend; /* ns byte + key -> (seq << 1 | born), never NULL */
-	struct lrow *rows; /* ring of rows not folded yet, oldest at head */
+	struct hmap *pend;  /* ns byte + key -> the struct lrow of its last change */
+	struct hmap *born;  /* the pending keys the table cannot hold -> &track_born_mark */
+	struct lrow **rows; /* ring of rows not folded yet, oldest at head */
 	size_t head, n, cap;
 	size_t nkeys; /* keys in the ring */
 	uint64_t seq; /* the last row's */
 	int lag;
 };
-
-/* pend_val / pend_seq / pend_born - a pending key's value and its parts */
-static void *
-pend_val(uint64_t seq, int born)
-{
-	return ((void *)(uintptr_t)((seq << 1) | (born ? 1u : 0u)));
-}
-
-static uint64_t
-pend_seq(const void *v)
-{
-	return ((uint64_t)(uintptr_t)v >> 1);
-}
-
-static int
-pend_born(const void *v)
-{
-	return ((int)((uintptr_t)v & 1u));
-}
 
 /* w_u32 - append v as 4 bytes, little-endian */
 static void
@@ -117,7 +99,8 @@ tlog_get(struct track *t)
 		return (t->log);
 	if ((t->log = calloc(1, sizeof(*t->log))) == NULL)
 		return (NULL);
-	if ((t->log->pend = hmap_new()) == NULL) {
+	if ((t->log->pend = hmap_new()) == NULL || (t->log->born = hmap_new()) == NULL) {
+		hmap_free(t->log->pend, NULL);
 		free(t->log);
 		t->log = NULL;
 		return (NULL);
@@ -135,10 +118,13 @@ track_log_free(struct track *t)
 
 	if (l == NULL)
 		return;
-	for (i = 0; i < l->n; i++)
-		free(l->rows[(l->head + i) % l->cap].keys.p);
+	for (i = 0; i < l->n; i++) {
+		free(l->rows[(l->head + i) % l->cap]->keys.p);
+		free(l->rows[(l->head + i) % l->cap]);
+	}
 	free(l->rows);
 	hmap_free(l->pend, NULL);
+	hmap_free(l->born, NULL);
 	free(l);
 	t->log = NULL;
 }
@@ -163,7 +149,7 @@ row_push(struct tlog *l, uint64_t seq)
 
 	if (l->n == l->cap) {
 		size_t nc = l->cap ? l->cap * 2 : 64, i;
-		struct lrow *nr = calloc(nc, sizeof(*nr));
+		struct lrow **nr = calloc(nc, sizeof(struct lrow *));
 
 		if (nr == NULL)
 			return (NULL);
@@ -174,9 +160,10 @@ row_push(struct tlog *l, uint64_t seq)
 		l->cap = nc;
 		l->head = 0;
 	}
-	r = &l->rows[(l->head + l->n) % l->cap];
-	memset(r, 0, sizeof(*r));
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return (NULL);
 	r->seq = seq;
+	l->rows[(l->head + l->n) % l->cap] = r;
 	l->n++;
 	return (r);
 }
@@ -216,7 +203,13 @@ log_cb(void *ctx, const char *dk, size_t dn, void *val)
 		return (1);
 	}
 	/* the first pending change tells whether the table can hold it; a later one keeps that */
-	*slot = pend_val(l->seq + 1, added ? (r == 1 && born) : pend_born(*slot));
+	*slot = lw->keys;
+	if (added && r == 1 && born && (slot = hmap_get_or_add(l->born, dk, dn, &added)) != NULL)
+		*slot = &track_born_mark;
+	if (slot == NULL) {
+		lw->failed = 1;
+		return (1);
+	}
 	track_wbytes(&lw->row, r == 1 ? "\1" : "\0", 1);
 	track_wbytes(&lw->row, dk, 1);
 	w_u32(&lw->row, (uint32_t)(dn - 1));
@@ -246,7 +239,7 @@ log_cb(void *ctx, const char *dk, size_t dn, void *val)
 static int
 fold(struct track *t, struct tlog *l, const struct track_persist_ops *ops, void *ctx)
 {
-	struct lrow *row = &l->rows[l->head];
+	struct lrow *row = l->rows[l->head];
 	const unsigned char *p = row->keys.p;
 	unsigned char sk[8];
 	size_t i, off = 0;
@@ -254,17 +247,18 @@ fold(struct track *t, struct tlog *l, const struct track_persist_ops *ops, void 
 	for (i = 0; i < row->nkeys; i++) {
 		size_t dn = ((size_t)p[off] << 8) | p[off + 1];
 		const char *dk = (const char *)p + off + 2;
-		void *pv = hmap_get(l->pend, dk, dn);
 		const void *v;
 		size_t vn;
-		int r;
+		int r, born;
 
 		off += 2 + dn;
-		if (pv == NULL || pend_seq(pv) != row->seq)
+		if (hmap_get(l->pend, dk, dn) != row)
 			continue; /* changed again later: that row writes it */
+		born = hmap_del(l->born, dk, dn) != NULL;
 		r = track_encode(t, (unsigned char)dk[0], dk + 1, dn - 1, &v, &vn);
-		if (r < 0 || (r == 1 && ops->put(ctx, (unsigned char)dk[0], dk + 1, dn - 1, v, vn) < 0) ||
-		    (r == 0 && !pend_born(pv) && ops->del(ctx, (unsigned char)dk[0], dk + 1, dn - 1) < 0))
+		if (r < 0 ||
+		    (r == 1 && ops->put(ctx, (unsigned char)dk[0], dk + 1, dn - 1, v, vn) < 0) ||
+		    (r == 0 && !born && ops->del(ctx, (unsigned char)dk[0], dk + 1, dn - 1) < 0))
 			return (-1);
 		(void)hmap_del(l->pend, dk, dn);
 	}
@@ -273,7 +267,8 @@ fold(struct track *t, struct tlog *l, const struct track_persist_ops *ops, void 
 		return (-1);
 	l->nkeys -= row->nkeys;
 	free(row->keys.p);
-	memset(row, 0, sizeof(*row));
+	free(row);
+	l->rows[l->head] = NULL;
 	l->head = (l->head + 1) % l->cap;
 	l->n--;
 	return (0);
@@ -301,7 +296,7 @@ track_persist(struct track *t, const struct track_persist_ops *ops, void *ctx)
 	}
 	free(lw.row.p);
 	while (!lw.failed && l->n > 0 &&
-	    (l->rows[l->head].seq + (uint64_t)l->lag <= l->seq || l->nkeys > LOG_KEYS_MAX))
+	    (l->rows[l->head]->seq + (uint64_t)l->lag <= l->seq || l->nkeys > LOG_KEYS_MAX))
 		if (fold(t, l, ops, ctx) < 0)
 			lw.failed = 1;
 	if (lw.failed)

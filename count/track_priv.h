@@ -119,8 +119,8 @@ struct track {
 	struct expect *ehead, *etail; /* FIFO by time */
 	struct hmap *dirty;           /* ns byte + key -> (void *)1, when keeping */
 	int keep;
-	struct tlog *log;             /* the saved log's keys not folded yet (track_log.c) */
-	int64_t now; /* newest log time seen */
+	struct tlog *log; /* the saved log's keys not folded yet (track_log.c) */
+	int64_t now;      /* newest log time seen */
 	track_emit_fn emit;
 	void *ctx;
 	track_removed_fn removed;
@@ -161,8 +161,7 @@ void track_wbytes(struct track_wbuf *w, const void *p, size_t n);
  * *val, *vn set (valid until the next call), 0 when it is gone, 2 for a
  * namespace not saved this way, -1 on ENOMEM (track_persist.c)
  */
-int track_encode(struct track *t, int ns, const char *key, size_t kn, const void **val,
-    size_t *vn);
+int track_encode(struct track *t, int ns, const char *key, size_t kn, const void **val, size_t *vn);
 /* track_log_free - drop what the saved log keeps in memory (track_log.c) */
 void track_log_free(struct track *t);
 
