@@ -12,7 +12,8 @@
  *	the database (run_settle: a control request, pruning, a reload, the
  *	stop).  So a busy log costs one commit every COMMIT_MS, not one per
  *	wake, and the programs of a verdict run at most COMMIT_MS after it,
- *	once it is recorded.  A cluster node commits at every wake (its
+ *	once it is recorded.  A wake less than WAKE_GAP_US after the last
+ *	read waits out the rest of the gap first (run_on_log).  A cluster node commits at every wake (its
  *	cluster reads the outbox and writes the store from callbacks of its
  *	own).  A crash loses nothing and counts nothing twice: the next start
  *	resumes at the committed position.  A failure to write the database
@@ -22,6 +23,7 @@
  * UNTRUSTED INPUT
  *	The log's lines, through the pipeline.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +40,19 @@
 #include "util/ev.h"
 #include "util/log.h"
 
+#define WAKE_GAP_US 1000   /* the log is read at most once a millisecond (run_on_log) */
 #define BUSY_FIRST_MS 1000 /* waits between tries while another process holds the database */
 #define BUSY_MAX_MS 30000
+
+/* mono_us - the monotonic clock in microseconds */
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
 
 /* kv_put / kv_del - the tracker's state into the store, inside the batch */
 static int
@@ -224,10 +237,29 @@ commit(struct daemon *d)
 void
 run_on_log(struct ev *ev, int fd, int events, void *ctx)
 {
+	struct daemon *d = ctx;
+	int64_t now = mono_us(), since = now - d->wake_us;
+
 	(void)ev;
 	(void)fd;
 	(void)events;
-	run_read_log(ctx);
+	/*
+	 * Under a steady stream of lines, read at most every WAKE_GAP_US: a
+	 * wake that comes sooner waits out the rest first, so that each read
+	 * takes the lines of a whole gap instead of a few (every wake costs
+	 * an inotify read, a stat and the copytruncate check, about a quarter
+	 * of the daemon's CPU at 20,000 lines/s one wake a millisecond).  A
+	 * log that is quiet for longer is read at once.
+	 */
+	if (since >= 0 && since < WAKE_GAP_US) {
+		struct timespec sl = { 0, (long)(WAKE_GAP_US - since) * 1000 };
+
+		while (nanosleep(&sl, &sl) < 0 && errno == EINTR)
+			;
+		now = mono_us();
+	}
+	d->wake_us = now;
+	run_read_log(d);
 }
 
 /* on_busy_retry - the wait is over: follow the log again and try */

@@ -50,6 +50,7 @@ struct daemon {
 	long txn_lines;    /* lines read into it */
 	int64_t txn_ms;    /* when it began (monotonic) */
 	int64_t idle_ms;   /* when the idle timer was last armed by a read (monotonic) */
+	int64_t wake_us;   /* when the log was last read after a wake (monotonic, us) */
 	int busy_ms;       /* the wait before the next try while another holds the database */
 	time_t busy_since; /* when that began, 0 when not busy */
 	int exit_code;
