@@ -589,6 +589,8 @@ start(struct daemon *d)
 	d->pl.ctx = d;
 	track_set_removed(d->pl.track, on_removed, d);
 	/* the tracker's in-flight state, then the windows */
+	if (run_apply_log(d) < 0)
+		return (EXIT_RUNTIME);
 	rctx[0] = d;
 	rctx[1] = &ns;
 	for (ns = TRACK_NS_REC; ns <= TRACK_NS_EXPECT; ns++)

@@ -50,6 +50,7 @@ struct daemon {
 	long txn_lines;    /* lines read into it */
 	int64_t txn_ms;    /* when it began (monotonic) */
 	int64_t idle_ms;   /* when the idle timer was last armed by a read (monotonic) */
+	int64_t wake_us;   /* when the log was last read after a wake (monotonic, us) */
 	int busy_ms;       /* the wait before the next try while another holds the database */
 	time_t busy_since; /* when that began, 0 when not busy */
 	int exit_code;
@@ -68,6 +69,12 @@ struct daemon {
 void run_read_log(struct daemon *);
 /* run_settle - commit the open batch, if any; 0, or -1 after stopping */
 int run_settle(struct daemon *);
+/*
+ * run_apply_log - at start-up, before the tracker is restored: the saved
+ * log of the tracker's changes applied to its entries, in one transaction
+ * (count/track_log.c); 0, or -1 after saying why
+ */
+int run_apply_log(struct daemon *);
 /* run_fail_stop - a batch could not be committed: roll it back and stop */
 void run_fail_stop(struct daemon *, const char *what);
 /* the event loop's callbacks: the log's descriptor, the commit and idle timers */

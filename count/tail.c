@@ -144,8 +144,17 @@ fp_same(struct tail *t)
 		return (0);
 	if (t->fp_nl && t->scratch[t->fp_len] != '\n')
 		return (0);
+	if (t->fp_raw_len == t->fp_len && strcmp(t->fp_raw_of, t->fp) == 0)
+		return (memcmp(t->scratch, t->fp_raw, t->fp_len) == 0);
 	tail_fingerprint(t->scratch, t->fp_len, fp);
-	return (strcmp(fp, t->fp) == 0);
+	if (strcmp(fp, t->fp) != 0)
+		return (0);
+	if (t->fp_len <= sizeof(t->fp_raw)) { /* the next checks compare these bytes */
+		memcpy(t->fp_raw, t->scratch, t->fp_len);
+		t->fp_raw_len = t->fp_len;
+		memcpy(t->fp_raw_of, t->fp, sizeof(t->fp_raw_of));
+	}
+	return (1);
 }
 
 /* watch_fd - watch the very inode behind fd (immune to renames in between) */

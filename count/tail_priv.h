@@ -21,6 +21,8 @@
 
 #include "count/tail.h"
 
+#define TAIL_FP_RAW 1024
+
 struct tail {
 	char path[PATH_MAX];
 	char dir[PATH_MAX];
@@ -36,6 +38,14 @@ struct tail {
 	char fp[TAIL_FP_LEN + 1]; /* fingerprint of the open file, "" unknown */
 	size_t fp_len;            /* bytes hashed */
 	int fp_nl;                /* the hashed bytes are followed by a newline */
+	/*
+	 * The bytes last found to hash to fp_raw_of (a first line up to
+	 * TAIL_FP_RAW bytes): while fp is still fp_raw_of, a check compares
+	 * the bytes instead of hashing them again at every wake
+	 */
+	char fp_raw[TAIL_FP_RAW];
+	size_t fp_raw_len;
+	char fp_raw_of[TAIL_FP_LEN + 1];
 	off_t seen_size;
 	struct timespec seen_mtime;
 	off_t eof_at;          /* the open file's size at this wake's fstat (eof_known) */

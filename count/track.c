@@ -370,6 +370,8 @@ track_free(struct track *t)
 	hmap_free(t->held_seq, NULL);
 	hmap_free(t->expect, NULL);
 	hmap_free(t->dirty, NULL);
+	track_log_free(t);
+	free(t->enc.p);
 	free(t);
 }
 

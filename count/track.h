@@ -139,6 +139,7 @@ size_t track_bytes(const struct track *); /* what the byte cap counts, now */
 #define TRACK_NS_REC 1    /* open records, key host \0 instance \0 qid */
 #define TRACK_NS_HELD 2   /* held-back messages, key an 8-byte sequence */
 #define TRACK_NS_EXPECT 3 /* hand-off expectations, key host \0 qid */
+#define TRACK_NS_LOG 4    /* the changes of a commit, key its 8-byte sequence number */
 
 struct track_persist_ops {
 	int (*put)(void *ctx, int ns, const void *key, size_t klen, const void *val, size_t vlen);
@@ -154,11 +155,23 @@ void track_set_outcome(struct track *, track_outcome_fn, void *ctx);
 void track_keep_dirty(struct track *, int on);
 /*
  * track_persist - write the net changes since the last call through ops
- * (inside the caller's transaction); 0, or -1 when an op failed (the
- * changes stay noted, so the next call writes them again).
+ * (inside the caller's transaction, with the log's position): one
+ * TRACK_NS_LOG row of them, and the rows old enough folded into the
+ * entries of namespaces 1 to 3 (count/track_log.c says how).  0, or -1
+ * when an op failed or memory ran out: what was saved is then unknown to
+ * the tracker, so the caller rolls back and stops (or forgets and reloads).
+ * To restore, first apply every TRACK_NS_LOG row in key order with
+ * track_log_apply() and delete it, then track_restore() namespaces 1 to 3.
  */
 int track_persist(struct track *, const struct track_persist_ops *, void *ctx);
-/* track_forget_dirty - drop the noted changes (after a rollback and reload) */
+/*
+ * track_log_apply - apply one saved TRACK_NS_LOG row through ops: 0, -1
+ * for a malformed row (nothing applied), -2 when an op failed
+ */
+int track_log_apply(const void *row, size_t n, const struct track_persist_ops *ops, void *ctx);
+/* track_log_lag - fold a log row when it is lag commits old (default 40; 0: at once) */
+int track_log_lag(struct track *, int lag);
+/* track_forget_dirty - drop the noted changes and pending log keys (after a rollback, to reload) */
 void track_forget_dirty(struct track *);
 /* track_restore - add one saved entry at start-up; -1 for a malformed one */
 int track_restore(struct track *, int ns, const void *key, size_t klen, const void *val,

@@ -2,17 +2,15 @@
  * NAME
  *	track_persist - the tracker's in-flight state across restarts
  * SUMMARY
- *	Exports track_keep_dirty(), track_persist(), track_forget_dirty()
- *	and track_restore() (see track.h).  With track_keep_dirty(t, 1)
- *	every change to a record, a held-back message or an expectation is
- *	noted in a dirty set (track.c); track_persist() writes the net
- *	changes since its last call through the caller's put/del (most
- *	messages live and die inside one batch and cost nothing);
- *	track_restore() rebuilds the state at start-up, one saved entry at
- *	a time.
+ *	Exports track_keep_dirty(), track_forget_dirty(), track_restore()
+ *	(see track.h), track_encode() and track_wbytes() (track_priv.h).
+ *	With track_keep_dirty(t, 1) every change to a record, a held-back
+ *	message or an expectation is noted in a dirty set (track.c);
+ *	track_persist() (track_log.c) writes the net changes of a batch with
+ *	the values track_encode() makes; track_restore() rebuilds the state
+ *	at start-up, one saved entry at a time.
  * RETURNS
- *	0, or -1 when an op failed (track_persist: the changes stay noted)
- *	or a saved entry is malformed (track_restore).  Never prints or
+ *	track_restore: 0, or -1 for a malformed saved entry.  Never prints or
  *	exits.
  * UNTRUSTED INPUT
  *	Restored blobs come from the state database: every read checks the
@@ -45,15 +43,9 @@
  * original (any message may be its copy, as before); without an OWNER a
  * queue file's deliveries are nobody's (they counted for nothing before).
  */
-struct wbuf {
-	unsigned char *p;
-	size_t n, cap;
-	int bad; /* out of memory: what was written since is lost */
-};
-
-/* w_bytes - append n bytes, growing the buffer; bad set when out of memory */
-static void
-w_bytes(struct wbuf *w, const void *p, size_t n)
+/* track_wbytes - append n bytes, growing the buffer; bad set when out of memory */
+void
+track_wbytes(struct track_wbuf *w, const void *p, size_t n)
 {
 	if (w->bad)
 		return;
@@ -77,7 +69,7 @@ w_bytes(struct wbuf *w, const void *p, size_t n)
 
 /* w_i64 - append v as 8 bytes, little-endian */
 static void
-w_i64(struct wbuf *w, int64_t v)
+w_i64(struct track_wbuf *w, int64_t v)
 {
 	unsigned char b[8];
 	uint64_t u = (uint64_t)v;
@@ -85,17 +77,17 @@ w_i64(struct wbuf *w, int64_t v)
 
 	for (i = 0; i < 8; i++)
 		b[i] = (unsigned char)(u >> (8 * i));
-	w_bytes(w, b, 8);
+	track_wbytes(w, b, 8);
 }
 
 /* w_str - length (i64, -1 for NULL) then bytes */
 static void
-w_str(struct wbuf *w, const char *s)
+w_str(struct track_wbuf *w, const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
 	w_i64(w, s ? (int64_t)n : -1);
-	w_bytes(w, s, n);
+	track_wbytes(w, s, n);
 }
 
 struct rbuf {
@@ -145,7 +137,7 @@ r_str(struct rbuf *r, size_t *len)
 
 /* w_owner - an owner (NULL: kind 0 alone) */
 static void
-w_owner(struct wbuf *w, const struct owner *o)
+w_owner(struct track_wbuf *w, const struct owner *o)
 {
 	w_i64(w, o != NULL ? o->kind : 0);
 	if (o == NULL)
@@ -211,18 +203,9 @@ r_owner(struct rbuf *r, struct owner **o)
 	return (*o != NULL ? 0 : -1);
 }
 
-/* The walk of track_persist() over the dirty set. */
-struct persist_walk {
-	struct track *t;
-	const struct track_persist_ops *ops;
-	void *ctx;
-	struct wbuf w;
-	int failed;
-};
-
 /* w_rec - a record's saved value (see above) */
 static void
-w_rec(struct wbuf *w, const void *v)
+w_rec(struct track_wbuf *w, const void *v)
 {
 	const struct rec *rec = v;
 
@@ -236,7 +219,7 @@ w_rec(struct wbuf *w, const void *v)
 
 /* w_held - a held-back message's saved value (see above) */
 static void
-w_held(struct wbuf *w, const void *v)
+w_held(struct track_wbuf *w, const void *v)
 {
 	const struct held *h = v;
 	size_t i;
@@ -261,7 +244,7 @@ w_held(struct wbuf *w, const void *v)
 
 /* w_expect - an expectation's saved value (see above) */
 static void
-w_expect(struct wbuf *w, const void *v)
+w_expect(struct track_wbuf *w, const void *v)
 {
 	const struct expect *e = v;
 
@@ -272,15 +255,15 @@ w_expect(struct wbuf *w, const void *v)
 }
 
 /*
- * encode - the saved value of entry (ns, key) into w (see above): 1, 0
- * when the entry is gone (to be deleted), 2 for an unknown namespace
- * (nothing to write), -1 out of memory
+ * track_encode - the saved value of entry (ns, key) as it is now: 1 with
+ * *val and *vn set (valid until the next call), 0 when the entry is gone,
+ * 2 for a namespace not saved this way, -1 out of memory
  */
-static int
-encode(struct track *t, int ns, const char *key, size_t kn, struct wbuf *w)
+int
+track_encode(struct track *t, int ns, const char *key, size_t kn, const void **val, size_t *vn)
 {
 	const struct hmap *m;
-	void (*put)(struct wbuf *, const void *);
+	void (*put)(struct track_wbuf *, const void *);
 	const void *v;
 
 	switch (ns) {
@@ -298,41 +281,14 @@ encode(struct track *t, int ns, const char *key, size_t kn, struct wbuf *w)
 	}
 	if ((v = hmap_get(m, key, kn)) == NULL)
 		return (0);
-	w->n = 0;
-	w->bad = 0;
-	put(w, v);
-	return (w->bad ? -1 : 1);
-}
-
-/* persist_cb - write or delete one dirty entry (ns byte + key); 1 stops on failure */
-static int
-persist_cb(void *ctx, const char *dk, size_t dn, void *val)
-{
-	struct persist_walk *pw = ctx;
-	int ns = (unsigned char)dk[0];
-	const char *key = dk + 1;
-	size_t kn = dn - 1;
-	int r;
-
-	switch (encode(pw->t, ns, key, kn, &pw->w)) {
-	case 0: /* gone: made and gone since the last commit, the store never had it */
-		r = val == &track_born_mark ? 0 : pw->ops->del(pw->ctx, ns, key, kn);
-		break;
-	case 1:
-		r = pw->ops->put(pw->ctx, ns, key, kn, pw->w.p, pw->w.n);
-		break;
-	case 2:
-		r = 0;
-		break;
-	default:
-		r = -1;
-		break;
-	}
-	if (r < 0) {
-		pw->failed = 1;
-		return (1);
-	}
-	return (0);
+	t->enc.n = 0;
+	t->enc.bad = 0;
+	put(&t->enc, v);
+	if (t->enc.bad)
+		return (-1);
+	*val = t->enc.p;
+	*vn = t->enc.n;
+	return (1);
 }
 
 /* track_keep_dirty - note changes for track_persist() (off by default) */
@@ -342,32 +298,13 @@ track_keep_dirty(struct track *t, int on)
 	t->keep = on;
 }
 
-/* track_persist - write the net changes since the last call; see track.h */
-int
-track_persist(struct track *t, const struct track_persist_ops *ops, void *ctx)
-{
-	struct persist_walk pw;
-
-	memset(&pw, 0, sizeof(pw));
-	pw.t = t;
-	pw.ops = ops;
-	pw.ctx = ctx;
-	hmap_each(t->dirty, persist_cb, &pw);
-	free(pw.w.p);
-	if (pw.failed)
-		return (-1);
-	hmap_free(t->dirty, NULL);
-	if ((t->dirty = hmap_new()) == NULL)
-		return (-1);
-	return (0);
-}
-
-/* track_forget_dirty - drop the noted changes (after a rollback) */
+/* track_forget_dirty - drop the noted changes and the log's pending keys (after a rollback) */
 void
 track_forget_dirty(struct track *t)
 {
 	struct hmap *n = hmap_new();
 
+	track_log_free(t);
 	if (n == NULL)
 		return;
 	hmap_free(t->dirty, NULL);

@@ -1,6 +1,6 @@
 /*
  * NAME
- *	track_priv - what track.c and track_persist.c share (private)
+ *	track_priv - what track.c, track_persist.c and track_log.c share (private)
  * SUMMARY
  *	The tracker's structures (records, held-back messages, expectations,
  *	struct track) and the four functions that rebuild them from saved
@@ -114,6 +114,13 @@ struct expect {
 	char key[]; /* host \0 qid: its key in the expect table */
 };
 
+/* A growing byte buffer for saved values; bad: out of memory, what followed is lost. */
+struct track_wbuf {
+	unsigned char *p;
+	size_t n, cap;
+	int bad;
+};
+
 /*
  * recs, held_ix and expect hold their values' own key pointers
  * (hmap_new_ref): a record, held-back message or expectation carries its
@@ -135,7 +142,8 @@ struct track {
 	struct expect *ehead, *etail; /* FIFO by time */
 	struct hmap *dirty;           /* ns byte + key -> (void *)1, when keeping */
 	int keep;
-	int64_t now; /* newest log time seen */
+	struct tlog *log; /* the saved log's keys not folded yet (track_log.c) */
+	int64_t now;      /* newest log time seen */
 	track_emit_fn emit;
 	void *ctx;
 	track_removed_fn removed;
@@ -145,6 +153,7 @@ struct track {
 	struct track_stats st;
 	void *pool[TRACK_POOL_CLASSES];     /* freed blocks of (class + 1) steps, linked */
 	unsigned npool[TRACK_POOL_CLASSES]; /* how many */
+	struct track_wbuf enc;              /* track_encode()'s value */
 	char sbuf[SOURCE_LINE_MAX + 1];     /* folded sender */
 };
 
@@ -174,6 +183,17 @@ struct held *track_held_add(struct track *t, uint64_t seq, int64_t time_us, int6
  */
 struct expect *track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now,
     int64_t orig_us);
+
+/* track_wbytes - append n bytes to w */
+void track_wbytes(struct track_wbuf *w, const void *p, size_t n);
+/*
+ * track_encode - the saved value of entry (ns, key) as it is now: 1 with
+ * *val, *vn set (valid until the next call), 0 when it is gone, 2 for a
+ * namespace not saved this way, -1 on ENOMEM (track_persist.c)
+ */
+int track_encode(struct track *t, int ns, const char *key, size_t kn, const void **val, size_t *vn);
+/* track_log_free - drop what the saved log keeps in memory (track_log.c) */
+void track_log_free(struct track *t);
 
 /* track_mark - note (ns, key) as changed since the last track_persist() */
 void track_mark(struct track *t, int ns, const void *key, size_t n);

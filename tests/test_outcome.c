@@ -264,7 +264,7 @@ ParameterizedTest(struct story *st, outcome, stories)
 /* A key/value store in memory, as the daemon's track_state table. */
 struct kv {
 	int ns[256];
-	unsigned char k[256][512], v[256][4096];
+	unsigned char k[256][512], v[256][16384];
 	size_t kn[256], vn[256], n;
 };
 
@@ -316,6 +316,33 @@ kv_del(void *ctx, int ns, const void *k, size_t kn)
 	return (0);
 }
 
+static const struct track_persist_ops kv_ops = { kv_put, kv_del };
+
+/* kv_apply_log - as the daemon starts: the saved log rows, oldest first, applied and deleted */
+static void
+kv_apply_log(struct kv *kv)
+{
+	static unsigned char row[16384];
+	unsigned char key[8];
+	size_t i, first, n;
+
+	for (;;) {
+		first = kv->n;
+		for (i = 0; i < kv->n; i++)
+			if (kv->ns[i] == TRACK_NS_LOG &&
+			    (first == kv->n || memcmp(kv->k[i], kv->k[first], 8) < 0))
+				first = i;
+		if (first == kv->n)
+			return;
+		cr_assert_eq(kv->kn[first], 8);
+		memcpy(key, kv->k[first], 8);
+		n = kv->vn[first];
+		memcpy(row, kv->v[first], n);
+		cr_assert_eq(track_log_apply(row, n, &kv_ops, kv), 0);
+		kv_del(kv, TRACK_NS_LOG, key, 8);
+	}
+}
+
 /*
  * Each story again, with the tracker saved after every line and a new one
  * restored from what was saved before the next: what it says must not
@@ -328,20 +355,23 @@ ParameterizedTestParameters(outcome, restarts)
 
 ParameterizedTest(struct story *st, outcome, restarts)
 {
-	static const struct track_persist_ops ops = { kv_put, kv_del };
+	static const int lags[] = { 0, 1, 40 };
 	static struct kv kv;
 	struct step copy[16];
 	struct said s;
 	struct track *t;
-	int i, ns;
+	int i, ns, li;
 	size_t j;
 
+	for (li = 0; li < 3; li++) {
 	memset(&kv, 0, sizeof(kv));
 	memset(&s, 0, sizeof(s));
 	memcpy(copy, st->steps, sizeof(copy));
 	for (i = 0; i <= st->nsteps; i++) {
 		cr_assert_not_null(t = track_new(0, on_emit, &s));
 		track_set_outcome(t, on_outcome, &s);
+		cr_assert_eq(track_log_lag(t, lags[li]), 0);
+		kv_apply_log(&kv);
 		for (ns = TRACK_NS_REC; ns <= TRACK_NS_EXPECT; ns++)
 			for (j = 0; j < kv.n; j++)
 				if (kv.ns[j] == ns)
@@ -356,9 +386,11 @@ ParameterizedTest(struct story *st, outcome, restarts)
 
 			track_event(t, &e, SEC(T0 + copy[i].sec));
 		}
-		cr_assert_eq(track_persist(t, &ops, &kv), 0);
+		cr_assert_eq(track_persist(t, &kv_ops, &kv), 0);
 		track_free(t);
 	}
-	cr_expect_str_eq(s.text, st->want, "%s, restarted after every line:\n got  %s\n want %s",
-	    st->name, s.text, st->want);
+	cr_expect_str_eq(s.text, st->want,
+	    "%s, lag %d, restarted after every line:\n got  %s\n want %s", st->name, lags[li],
+	    s.text, st->want);
+	}
 }

@@ -299,6 +299,13 @@ static const struct scen scens[] = {
 		{ EXPECT, 0, "1|2", 0 }, { COPY, "log", "log.1", 0 }, { TRUNC, "log", 0, 0 },
 		{ APPEND, "log", "333333\n444444\n", 0 }, { READ, 0, 0, 0 },
 		{ EXPECT, 0, "333333|444444", 0 } }, 0, 1, 0, 0, "truncated" },
+	{ "copytruncate after the first line was checked, then more than before, a first line as long", {
+		{ TOUCH, "log", 0, 0 }, { OPEN, 0, 0, BEG }, { APPEND, "log", "1\n2\n", 0 }, { READ, 0, 0, 0 },
+		{ EXPECT, 0, "1|2", 0 }, { APPEND, "log", "3\n", 0 }, { READ, 0, 0, 0 },
+		{ APPEND, "log", "4\n", 0 }, { READ, 0, 0, 0 }, { EXPECT, 0, "3|4", 0 },
+		{ COPY, "log", "log.1", 0 }, { TRUNC, "log", 0, 0 },
+		{ APPEND, "log", "5\n6666666\n", 0 }, { READ, 0, 0, 0 },
+		{ EXPECT, 0, "5|6666666", 0 } }, 0, 1, 0, 0, "truncated" },
 	{ "delete and recreate", {
 		{ TOUCH, "log", 0, 0 }, { OPEN, 0, 0, BEG }, { APPEND, "log", "a\n", 0 }, { READ, 0, 0, 0 },
 		{ HOLD, "log", 0, 0 }, { RM, "log", 0, 0 }, { HWRITE, 0, "b\n", 0 },

@@ -468,9 +468,10 @@ Test(track, old_records_dropped_by_age)
 /* A tiny key/value store for the persistence tests. */
 struct kv {
 	int	n;
+	int	miss; /* deletes of entries it did not hold */
 	int	ns[256];
 	size_t	kn[256], vn[256];
-	unsigned char k[256][128], v[256][512];
+	unsigned char k[256][128], v[256][8192];
 };
 
 static int
@@ -490,7 +491,7 @@ kv_put(void *ctx, int ns, const void *key, size_t kn, const void *val, size_t vn
 	struct kv *s = ctx;
 	int i = kv_find(s, ns, key, kn);
 
-	cr_assert(kn <= 128 && vn <= 512);
+	cr_assert(kn <= 128 && vn <= 8192);
 	if (i < 0) {
 		cr_assert_lt(s->n, 256);
 		i = s->n++;
@@ -509,6 +510,7 @@ kv_del(void *ctx, int ns, const void *key, size_t kn)
 	struct kv *s = ctx;
 	int i = kv_find(s, ns, key, kn);
 
+	s->miss += i < 0 && ns != TRACK_NS_LOG;
 	if (i >= 0) {
 		s->n--;
 		s->ns[i] = s->ns[s->n];
@@ -522,11 +524,42 @@ kv_del(void *ctx, int ns, const void *key, size_t kn)
 
 static const struct track_persist_ops kv_ops = { kv_put, kv_del };
 
+/*
+ * kv_apply_log - as the daemon starts: each saved log row, oldest first
+ * (8-byte big-endian keys), applied to the entries and deleted
+ */
+static void
+kv_apply_log(struct kv *s)
+{
+	static unsigned char row[8192];
+	unsigned char key[128];
+	int i, first;
+	size_t n;
+
+	for (;;) {
+		first = -1;
+		for (i = 0; i < s->n; i++)
+			if (s->ns[i] == TRACK_NS_LOG &&
+			    (first < 0 || memcmp(s->k[i], s->k[first], 8) < 0))
+				first = i;
+		if (first < 0)
+			return;
+		cr_assert_eq(s->kn[first], 8);
+		memcpy(key, s->k[first], 8);
+		memcpy(row, s->v[first], s->vn[first]);
+		n = s->vn[first];
+		cr_assert_eq(track_log_apply(row, n, &kv_ops, s), 0);
+		kv_del(s, TRACK_NS_LOG, key, 8);
+	}
+}
+
 /* restore in key order per namespace, as the store returns it */
 static void
 kv_restore(struct kv *s, struct track *t)
 {
 	int ns, i, j, order[256], n;
+
+	kv_apply_log(s);
 
 	for (ns = 1; ns <= 3; ns++) {
 		n = 0;
@@ -558,8 +591,10 @@ kv_restore(struct kv *s, struct track *t)
 static void
 restart_everywhere(const struct step *seq, int n, const char *want, const char *want_ip)
 {
-	int k, i;
+	static const int lags[] = { 0, 1, 2, 40 };
+	int k, i, li;
 
+	for (li = 0; li < 4; li++)
 	for (k = 0; k <= n; k++) {
 		static struct kv s;
 		struct got g;
@@ -571,6 +606,7 @@ restart_everywhere(const struct step *seq, int n, const char *want, const char *
 		memset(&g, 0, sizeof(g));
 		a = track_new(0, emit, &g);
 		track_keep_dirty(a, 1);
+		cr_assert_eq(track_log_lag(a, lags[li]), 0);
 		for (i = 0; i < k; i++) {
 			track_event(a, &seq[i].ev, SEC(1000 + seq[i].sec));
 			if (i % 3 == 2)
@@ -580,18 +616,22 @@ restart_everywhere(const struct step *seq, int n, const char *want, const char *
 		track_free(a);
 		b = track_new(0, emit, &g);
 		track_keep_dirty(b, 1);
+		cr_assert_eq(track_log_lag(b, lags[li]), 0);
 		kv_restore(&s, b);
-		for (i = k; i < n; i++)
+		for (i = k; i < n; i++) {
 			track_event(b, &seq[i].ev, SEC(1000 + seq[i].sec));
+			if (i % 2 == 1)
+				cr_assert_eq(track_persist(b, &kv_ops, &s), 0);
+		}
 		track_flush(b, INT64_MAX);
 		cr_assert_eq(track_persist(b, &kv_ops, &s), 0);
 		for (i = 0; i < g.n; i++) {
 			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", i ? " " : "", g.qid[i]);
 			oi += (size_t)snprintf(ips + oi, sizeof(ips) - oi, "%s%s", i ? " " : "", g.ip[i]);
 		}
-		cr_expect_str_eq(buf, want, "restart after %d events: emitted [%s]", k, buf);
+		cr_expect_str_eq(buf, want, "lag %d, restart after %d events: emitted [%s]", lags[li], k, buf);
 		if (want_ip != NULL)
-			cr_expect_str_eq(ips, want_ip, "restart after %d events: client IPs [%s]", k, ips);
+			cr_expect_str_eq(ips, want_ip, "lag %d, restart after %d events: client IPs [%s]", lags[li], k, ips);
 		track_free(b);
 	}
 }
@@ -654,6 +694,146 @@ Test(track, restart_anywhere_keeps_copies_younger_than_original)
 
 	restart_everywhere(seq, (int)(sizeof(seq) / sizeof(seq[0])),
 	    "RU0000 RU0001 RU0002", "192.0.2.1 198.51.100.7 198.51.100.8");
+}
+
+/* kv_count - entries of namespace ns in s */
+static int
+kv_count(const struct kv *s, int ns)
+{
+	int i, c = 0;
+
+	for (i = 0; i < s->n; i++)
+		c += s->ns[i] == ns;
+	return (c);
+}
+
+/*
+ * The point of the saved log: a message that comes and goes within the
+ * lag never reaches the entries' rows (one log row per commit instead);
+ * with lag 0 it does.  Either way the state saved at the end is empty and
+ * so is the log once applied, and an open message survives a restart.
+ */
+Test(track, short_lived_entries_stay_in_the_log)
+{
+	static struct kv s;
+	const struct pf_event evs[] = {
+		client("SL0001", "192.0.2.1", "alice"),
+		active("SL0001", "a@x", 1),
+		removed("SL0001"),
+		client("SL0002", "192.0.2.2", "bob"),
+	};
+	struct got g;
+	struct track *a, *b;
+	int lag, i, mid_entries[2];
+
+	for (lag = 0; lag <= 40; lag += 40) {
+		int lag1;
+
+		/* folded one commit late: SL0001 never reached the rows, so no delete either */
+		memset(&s, 0, sizeof(s));
+		a = track_new(0, emit, &g);
+		track_keep_dirty(a, 1);
+		cr_assert_eq(track_log_lag(a, 1), 0);
+		for (lag1 = 0; lag1 < 4; lag1++) {
+			track_event(a, &evs[lag1], SEC(1000 + lag1));
+			cr_assert_eq(track_persist(a, &kv_ops, &s), 0);
+		}
+		cr_expect_eq(s.miss, 0, "lag 1: %d deletes of rows never written", s.miss);
+		track_free(a);
+
+		memset(&s, 0, sizeof(s));
+		memset(&g, 0, sizeof(g));
+		a = track_new(0, emit, &g);
+		track_keep_dirty(a, 1);
+		cr_assert_eq(track_log_lag(a, lag), 0);
+		for (i = 0; i < 4; i++) {
+			track_event(a, &evs[i], SEC(1000 + i));
+			cr_assert_eq(track_persist(a, &kv_ops, &s), 0);
+			if (i == 1)
+				mid_entries[lag ? 1 : 0] = kv_count(&s, TRACK_NS_REC);
+		}
+		cr_expect_eq(g.n, 1, "lag %d: SL0001 counted once", lag);
+		if (lag == 40) {
+			cr_expect_eq(kv_count(&s, TRACK_NS_REC), 0, "lag 40: no record row");
+			cr_expect_eq(kv_count(&s, TRACK_NS_LOG), 4, "lag 40: a log row per commit");
+		} else {
+			cr_expect_eq(kv_count(&s, TRACK_NS_LOG), 0, "lag 0: rows folded at once");
+			cr_expect_eq(kv_count(&s, TRACK_NS_REC), 1, "lag 0: SL0002's record row");
+		}
+		track_free(a);
+		b = track_new(0, emit, &g);
+		kv_restore(&s, b);
+		cr_expect_eq(kv_count(&s, TRACK_NS_LOG), 0);
+		cr_expect_eq(kv_count(&s, TRACK_NS_REC), 1, "lag %d: SL0002 saved", lag);
+		cr_expect_eq(track_size(b), 1, "lag %d: SL0002 open after the restart", lag);
+		track_free(b);
+	}
+	cr_expect_eq(mid_entries[0], 1, "lag 0: SL0001's record row while it is open");
+	cr_expect_eq(mid_entries[1], 0, "lag 40: no record row while it is open");
+}
+
+/*
+ * A queue ID saved, removed, reused and removed again, each change in a
+ * commit of its own and folded late: the saved state must not bring the
+ * first message back at a restart (its deletion must reach the saved
+ * entries although the last record of that ID was made after it).
+ */
+Test(track, reused_id_removed_twice_is_not_restored)
+{
+	static struct kv s;
+	char other[8];
+	const struct pf_event q1 = client("RR0001", "192.0.2.1", "alice");
+	const struct pf_event q1a = active("RR0001", "a@x", 1);
+	const struct pf_event q1r = removed("RR0001");
+	const struct pf_event *mine[] = { &q1, &q1a, NULL, NULL, &q1r, &q1, &q1r };
+	struct pf_event e;
+	struct got g;
+	struct track *a, *b;
+	int i, nother = 0;
+
+	memset(&s, 0, sizeof(s));
+	memset(&g, 0, sizeof(g));
+	a = track_new(0, emit, &g);
+	track_keep_dirty(a, 1);
+	cr_assert_eq(track_log_lag(a, 2), 0);
+	for (i = 0; i < 11; i++) {
+		if (i < 7 && mine[i] != NULL) {
+			track_event(a, mine[i], SEC(1000 + i));
+		} else {
+			snprintf(other, sizeof(other), "OT%04d", i % 100);
+			e = client(other, "198.51.100.1", NULL);
+			track_event(a, &e, SEC(1000 + i));
+			nother++;
+		}
+		cr_assert_eq(track_persist(a, &kv_ops, &s), 0);
+	}
+	cr_expect_eq(track_size(a), (size_t)nother);
+	track_free(a);
+	b = track_new(0, emit, &g);
+	kv_restore(&s, b);
+	cr_expect_eq(track_size(b), (size_t)nother, "RR0001 came back from the saved state");
+	track_free(b);
+}
+
+/* A damaged log row is refused whole: none of its changes is applied. */
+Test(track, malformed_log_row_is_refused_whole)
+{
+	static struct kv s;
+	/* a good delete of key "k", then an op byte that is neither put nor delete */
+	const unsigned char row[] = { 0, TRACK_NS_REC, 1, 0, 0, 0, 'k', 7, TRACK_NS_REC };
+	/* a put whose value length runs past the end */
+	const unsigned char shortv[] = { 1, TRACK_NS_REC, 1, 0, 0, 0, 'k', 9, 0, 0, 0, 'v' };
+	/* a namespace the log never holds */
+	const unsigned char badns[] = { 0, 99, 1, 0, 0, 0, 'k' };
+
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(kv_put(&s, TRACK_NS_REC, "k", 1, "v", 1), 0);
+	cr_expect_eq(track_log_apply(row, sizeof(row), &kv_ops, &s), -1);
+	cr_expect_eq(track_log_apply(shortv, sizeof(shortv), &kv_ops, &s), -1);
+	cr_expect_eq(track_log_apply(badns, sizeof(badns), &kv_ops, &s), -1);
+	cr_expect_eq(kv_count(&s, TRACK_NS_REC), 1, "the entry is still there");
+	cr_expect_eq(track_log_apply(row, 7, &kv_ops, &s), 0, "the good part alone applies");
+	cr_expect_eq(kv_count(&s, TRACK_NS_REC), 0);
 }
 
 Test(track, malformed_saved_state_is_refused)
@@ -805,7 +985,7 @@ Test(track, removal_of_counted_messages_is_reported)
 	track_free(t);
 }
 
-/* Store operations made by a persist, counted. */
+/* Store operations made by a persist on entries (not log rows), counted. */
 struct kv_count {
 	int puts, dels;
 };
@@ -813,16 +993,16 @@ struct kv_count {
 static int
 count_put(void *ctx, int ns, const void *key, size_t kn, const void *val, size_t vn)
 {
-	(void)ns, (void)key, (void)kn, (void)val, (void)vn;
-	((struct kv_count *)ctx)->puts++;
+	(void)key, (void)kn, (void)val, (void)vn;
+	((struct kv_count *)ctx)->puts += ns != TRACK_NS_LOG;
 	return (0);
 }
 
 static int
 count_del(void *ctx, int ns, const void *key, size_t kn)
 {
-	(void)ns, (void)key, (void)kn;
-	((struct kv_count *)ctx)->dels++;
+	(void)key, (void)kn;
+	((struct kv_count *)ctx)->dels += ns != TRACK_NS_LOG;
 	return (0);
 }
 
@@ -853,6 +1033,7 @@ Test(track, life_within_one_batch_writes_nothing)
 	memset(&g, 0, sizeof(g));
 	t = track_new(0, emit, &g);
 	track_keep_dirty(t, 1);
+	cr_assert_eq(track_log_lag(t, 0), 0); /* each commit's row folded at once */
 	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
 		track_event(t, &seq[i].ev, SEC(seq[i].sec));
 	track_flush(t, INT64_MAX);
