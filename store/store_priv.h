@@ -126,7 +126,31 @@ enum store_st {
 	ST_NODES_IP,
 	ST_NODES_SASL_DOMAIN,
 	ST_NODES_SENDER_DOMAIN,
+	ST_RECENT_IDS_SASL, /* store_each_recent()'s quick path (store_count.c) */
+	ST_RECENT_IDS_UID,
+	ST_RECENT_IDS_SENDER,
+	ST_RECENT_IDS_IP,
+	ST_RECENT_IDS_SASL_DOMAIN,
+	ST_RECENT_IDS_SENDER_DOMAIN,
+	ST_RECENT_FROM_SASL,
+	ST_RECENT_FROM_UID,
+	ST_RECENT_FROM_SENDER,
+	ST_RECENT_FROM_IP,
+	ST_RECENT_FROM_SASL_DOMAIN,
+	ST_RECENT_FROM_SENDER_DOMAIN,
 	ST_COUNT
+};
+
+/*
+ * store_order - what a connection knows of the order of the messages it
+ * inserted itself (store_count.c, store_each_recent's quick path)
+ */
+struct store_order {
+	int state;     /* 0 nothing known, 1 top read, 2 ids lo..hi are ours, -1 given up */
+	int64_t lo;    /* the first id this connection inserted */
+	int64_t hi;    /* the last; every id between is one of ours */
+	int64_t top;   /* the newest time_us in the table when ours went in (INT64_MIN: none) */
+	int64_t slack; /* how much older than top a message of ours was, at most */
 };
 
 struct store {
@@ -141,6 +165,7 @@ struct store {
 	char notes[1024];                /* what opening changed on disk (store_notes) */
 	int bulk;                        /* store_bulk_begin() dropped the file indexes */
 	struct bulk_load *load;          /* store_bulk.c: messages not written yet */
+	struct store_order ord;          /* store_count.c: the order of our messages */
 };
 
 /*
