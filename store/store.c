@@ -401,6 +401,8 @@ store_run(struct store *s, enum store_st which, const struct store_val *v, size_
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (store_bulk_before(s, which, err, errlen) < 0)
+		return -1; /* the daemon's messages kept back go first (store_bulk.c) */
 	if ((rc = store_bulk_on_run(s, which, v, nv, err, errlen)) <= 0)
 		return rc; /* queued for the writer thread (store_bulk.c), or its error */
 	if (stmt_get(s, which, &st, err, errlen) < 0 ||
@@ -429,6 +431,8 @@ store_walk(struct store *s, enum store_st which, const struct store_val *v, size
 	sqlite3_stmt *st = NULL;
 	int rc, ret = 0, nested = s->walking[which];
 
+	if (store_bulk_before(s, which, err, errlen) < 0)
+		return -1; /* the daemon's messages kept back go first (store_bulk.c) */
 	if (nested) {
 		rc = sqlite3_prepare_v2(s->db, store_sql[which].sql, -1, &st, NULL);
 		if (rc != SQLITE_OK)

@@ -1,7 +1,8 @@
 /*
  * NAME
  *	store_bulk - fill a new state file in one go: without upkeep of its
- *	look-up indexes, and each message written once with its outcomes
+ *	look-up indexes, and each message written once with its outcomes;
+ *	the daemon's batches likewise, with the indexes
  * SUMMARY
  *	`sendguard audit --state FILE` writes every message of a log into a
  *	file in one go, and nothing reads them back while it does.  Two
@@ -73,6 +74,24 @@
  *	(pthread_create failed, or an SQLite built without threads:
  *	sqlite3_threadsafe() 0; Debian's is 1) every commit is written in
  *	the caller.
+ *
+ *	The daemon's batches (store_bulk_keep(), from `run`): the same
+ *	keeping back of a batch's messages with their outcomes summed, in a
+ *	file that holds rows already and keeps its indexes, without the
+ *	thread.  The daemon reads inside a batch (the enforcement looks up
+ *	an identity's messages at a verdict), so a read must see every
+ *	message added: before any statement that reads or writes the
+ *	messages table, other than those that take the kept messages into
+ *	account (store_bulk_before(), keep_leaves()), the kept messages are
+ *	written; a removal (ST_MARK_REMOVED) is noted on the kept message too
+ *	(store_bulk_removed()) while the statement still runs for the rows
+ *	written, which may hold an older message of the same queue ID.  The
+ *	ids are counted from max(id) + 1 and the newest time written is read
+ *	from the file at the first message of each batch, and the id again
+ *	after any statement that may delete rows (a prune), so each message
+ *	gets the id the daemon's INSERT gave it.  So after every commit the
+ *	file holds the same rows as before, the cursor and the tracker's
+ *	state in the same transaction as ever: exactly once is untouched.
  * RETURNS
  *	0 or 1 (store_bulk_begin: whether it dropped them), or -1 with
  *	"path: what: sqlite message" in err.  Never prints, never exits.
@@ -120,6 +139,8 @@ struct bulk_load {
 	size_t n;
 	int64_t next_id; /* the id of the next message; 0: to be read from the file */
 	int64_t max_us;  /* the newest time of a message written (INT64_MIN: none) */
+	int keep;        /* the daemon's (store_bulk_keep): indexes kept, no thread */
+	int max_known;   /* keep: max_us read from the file in this batch */
 	/* the batch, as the parsing thread sees it */
 	int in_batch;                /* store_begin() was called, store_commit() not yet */
 	int deferred;                /* its BEGIN and its writes (ops) wait for a commit */
@@ -454,7 +475,7 @@ bulk_keep(struct store *s, const struct store_msg *m, const char *key, size_t kl
  * while it is the one row of its key, else written at once (store_priv.h)
  */
 int
-store_bulk_add(struct store *s, const struct store_msg *m, char *err, size_t errlen)
+store_bulk_add(struct store *s, const struct store_msg *m, int64_t *idp, char *err, size_t errlen)
 {
 	struct bulk_load *L = s->load;
 	struct bulk_msg *b;
@@ -462,7 +483,13 @@ store_bulk_add(struct store *s, const struct store_msg *m, char *err, size_t err
 	size_t klen = bulk_key(key, sizeof(key), m->host, m->instance, m->queue_id);
 	int64_t id;
 
-	if ((id = bulk_next_id(s, err, errlen)) < 0)
+	/* the daemon's file holds rows already: its newest, once a batch */
+	if (L->keep && !L->max_known) {
+		if (store_last_message_time(s, &L->max_us, err, errlen) < 0)
+			return -1;
+		L->max_known = 1;
+	}
+	if ((*idp = id = bulk_next_id(s, err, errlen)) < 0)
 		return -1;
 	if (klen > 0 && (b = hmap_get(L->ix, key, klen)) != NULL &&
 	    bulk_write(s, b, err, errlen) < 0)
@@ -495,6 +522,25 @@ store_bulk_outcome(struct store *s, const struct store_outcome *o)
 		return 0;
 	b->n[o->status] += o->n;
 	return 1;
+}
+
+/*
+ * store_bulk_removed - ST_MARK_REMOVED for the message kept back under
+ * (host, instance, qid), if any (the statement itself still runs for the
+ * rows written)
+ */
+void
+store_bulk_removed(struct store *s, const char *host, const char *instance, const char *qid,
+    int64_t time_us)
+{
+	struct bulk_msg *b;
+	char key[BULK_KEY_MAX];
+	size_t klen;
+
+	if (s->load != NULL && s->load->n > 0 &&
+	    (klen = bulk_key(key, sizeof(key), host, instance, qid)) > 0 &&
+	    (b = hmap_get(s->load->ix, key, klen)) != NULL && b->m.removed_us == 0)
+		b->m.removed_us = time_us;
 }
 
 /* bulk_row_of - the row of the message kept back b */
@@ -785,12 +831,101 @@ store_bulk_on_run(struct store *s, enum store_st which, const struct store_val *
 	return 0;
 }
 
+/*
+ * keep_leaves - statement which neither reads nor writes the messages
+ * table, or (outcomes, removals, the load's own inserts) takes the
+ * messages kept back into account: they may stay kept back over it
+ */
+static int
+keep_leaves(enum store_st which)
+{
+	switch (which) {
+	case ST_BEGIN:
+	case ST_COMMIT:
+	case ST_ROLLBACK:
+	case ST_ADD_VERDICT:
+	case ST_GET_CURSOR:
+	case ST_SET_CURSOR:
+	case ST_KV_PUT:
+	case ST_KV_DEL:
+	case ST_KV_EACH:
+	case ST_MARK_REMOVED:
+	case ST_ADD_OUTCOME:
+	case ST_ADD_BOUNCE:
+	case ST_BULK_MSG:
+	case ST_BULK_MSGS:
+	case ST_GET_BLOCK:
+	case ST_PUT_BLOCK:
+	case ST_EACH_BLOCK:
+	case ST_ADD_HOLD:
+	case ST_HOLD_STATE:
+	case ST_EACH_HOLD:
+	case ST_COUNT_HOLDS:
+	case ST_EACH_ON_HOLD:
+	case ST_HOLDS_STATE_IDENT:
+	case ST_ADD_JOB:
+	case ST_UPDATE_JOB:
+	case ST_EACH_JOB:
+	case ST_EACH_JOB_ID:
+	case ST_ADD_OUTBOX:
+	case ST_ADD_DECISION:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * store_bulk_before - before statement which (store_run, store_walk):
+ * the daemon's messages kept back are written first unless which leaves
+ * them alone (keep_leaves), so that every read sees them and every other
+ * write finds them; 0 or -1 with err
+ */
+int
+store_bulk_before(struct store *s, enum store_st which, char *err, size_t errlen)
+{
+	struct bulk_load *L = s->load;
+	int rc;
+
+	if (L == NULL || !L->keep || bulk_direct || keep_leaves(which))
+		return 0;
+	L->next_id = 0; /* which may delete rows: the next id is read again */
+	if (L->n == 0)
+		return 0;
+	bulk_direct = 1;
+	rc = bulk_write_list(s, bulk_detach(L), 0, err, errlen);
+	bulk_direct = 0;
+	return rc;
+}
+
+/* store_bulk_keep - see store.h */
+int
+store_bulk_keep(struct store *s, char *err, size_t errlen)
+{
+	if (s->memory || s->readonly || s->load != NULL)
+		return 0;
+	if ((s->load = calloc(1, sizeof(*s->load))) == NULL || (s->load->ix = hmap_new()) == NULL) {
+		free(s->load);
+		s->load = NULL;
+		return store_seterr(err, errlen, "%s: keeping messages: out of memory", s->path);
+	}
+	s->load->keep = 1;
+	s->load->max_us = INT64_MIN;
+	bulk_reset(s->load);
+	return 0;
+}
+
 /* store_bulk_on_begin - store_begin() of a bulk load: 0 (deferred), -1, or 1: begin now */
 int
 store_bulk_on_begin(struct store *s, char *err, size_t errlen)
 {
 	struct bulk_load *L = s->load;
 
+	if (L != NULL && L->keep) { /* rows may have gone since: ids and times read again */
+		L->next_id = 0;
+		L->max_known = 0;
+		return 1;
+	}
 	if (L == NULL || bulk_direct || !L->thread)
 		return 1;
 	if (L->in_batch || L->failed)
@@ -891,6 +1026,8 @@ store_bulk_stop(struct store *s)
 		return;
 	bulk_stop(s->load);
 	store_bulk_on_rollback(s);
+	if (s->load->keep)
+		bulk_free(s);
 }
 
 /* bulk_free - end the writer, drop the messages kept back and the load itself */

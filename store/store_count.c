@@ -119,10 +119,8 @@ order_note(struct store *s, int64_t id, int64_t t)
 int
 store_add_message(struct store *s, const struct store_msg *m, char *err, size_t errlen)
 {
-	if (s->load != NULL) {
-		s->ord.state = -1; /* its ids are given, not taken: not followed */
-		return store_bulk_add(s, m, err, errlen);
-	}
+	int64_t id;
+
 	if (s->ord.state == 0) {
 		/* the newest message before the first of ours, of this node or another */
 		if (store_last_message_time(s, &s->ord.top, err, errlen) < 0)
@@ -130,9 +128,14 @@ store_add_message(struct store *s, const struct store_msg *m, char *err, size_t 
 		s->ord.slack = 0;
 		s->ord.state = 1;
 	}
-	if (store_put(s, ST_ADD_MSG, &msg_map, m, err, errlen) < 0)
+	if (s->load != NULL) { /* kept back, or written with the id it gives */
+		if (store_bulk_add(s, m, &id, err, errlen) < 0)
+			return -1;
+	} else if (store_put(s, ST_ADD_MSG, &msg_map, m, err, errlen) < 0)
 		return -1;
-	order_note(s, sqlite3_last_insert_rowid(s->db), m->time_us);
+	else
+		id = sqlite3_last_insert_rowid(s->db);
+	order_note(s, id, m->time_us);
 	return 0;
 }
 
@@ -357,6 +360,7 @@ store_mark_removed(struct store *s, const char *host, const char *instance, cons
 		sv_opt(instance),
 	};
 
+	store_bulk_removed(s, host, instance, qid, time_us);
 	return store_run(s, ST_MARK_REMOVED, v, STORE_NVAL(v), err, errlen);
 }
 

@@ -183,8 +183,12 @@ int store_bulk_heal(struct store *s, char *err, size_t errlen);
  * outcome to a message kept back (1) or leaves it to ST_ADD_OUTCOME (0),
  * store_bulk_drop() forgets them at a rollback.
  */
-int store_bulk_add(struct store *s, const struct store_msg *m, char *err, size_t errlen);
+int store_bulk_add(struct store *s, const struct store_msg *m, int64_t *id, char *err,
+    size_t errlen);
 int store_bulk_outcome(struct store *s, const struct store_outcome *o);
+void store_bulk_removed(struct store *s, const char *host, const char *instance, const char *qid,
+    int64_t time_us);
+int store_bulk_before(struct store *s, enum store_st which, char *err, size_t errlen);
 void store_bulk_drop(struct store *s);
 
 /*
