@@ -17,7 +17,6 @@
  * UNTRUSTED INPUT
  *	None.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,36 +26,25 @@
 
 #include <criterion/criterion.h>
 
+#include "runcmd.h"
 #include "store/store.h"
 
 static char tmpdir[64];
-static char dbpath[128];
+static char dbpath[600];
 
 static void
 mk_tmpdir(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/sg-recent-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
-	snprintf(dbpath, sizeof(dbpath), "%s/state.db", tmpdir);
+	cr_assert_eq(sg_lower_tmpdir(tmpdir, sizeof(tmpdir), "sg-recent"), 0,
+	    "mkdtemp: %s", strerror(errno));
+	snprintf(dbpath, sizeof(dbpath), "%s", sg_path(tmpdir, "state.db"));
 }
 
 static void
 rm_tmpdir(void)
 {
-	char	p[512];
-	struct dirent *d;
-	DIR    *dir;
-
-	if (tmpdir[0] == 0 || (dir = opendir(tmpdir)) == NULL)
-		return;
-	while ((d = readdir(dir)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", tmpdir, d->d_name);
-		(void) unlink(p);
-	}
-	closedir(dir);
-	(void) rmdir(tmpdir);
+	if (tmpdir[0] != '\0')
+		sg_rm_tmpdir(tmpdir);
 }
 
 #define MAXMSG 1200
