@@ -93,15 +93,12 @@
 	" messages WHERE " cond " ORDER BY time_us DESC, id DESC LIMIT ?2)" \
 	" ORDER BY time_us, id"
 /*
- * store_each_recent()'s quick path (store_count.c): the ids and times of
- * an identity's messages, newest id first (the identity's index read
- * backwards, no sort); then those from id ?2 on whose (time_us, id) is at
- * least (?3, ?4), as RECENT gives them
+ * store_each_recent()'s quick path (store_count.c): an identity's
+ * messages as RECENT gives them, and their ids, newest id first (the
+ * identity's index read backwards, no sort)
  */
-#define RECENT_IDS(cond) "SELECT id, time_us FROM messages WHERE " cond " ORDER BY id DESC"
-#define RECENT_FROM(cond) \
-	"SELECT " MSG_COLS ", removed_us FROM messages WHERE " cond " AND id >= ?2" \
-	" AND (time_us > ?3 OR (time_us = ?3 AND id >= ?4)) ORDER BY time_us, id"
+#define RECENT_BYID(cond) \
+	"SELECT " MSG_COLS ", removed_us, id FROM messages WHERE " cond " ORDER BY id DESC"
 /* an identity's delivery outcomes and distinct senders, of messages from ?2 on */
 #define DELIVERIES(cond) \
 	"SELECT count(*), total(delivered), total(deferred), total(bounced)," \
@@ -126,8 +123,7 @@ _Static_assert(ST_QUEUED_SENDER_DOMAIN - ST_QUEUED_SASL == IDENT_KINDS - 1 &&
 	ST_DELIV_SENDER_DOMAIN - ST_DELIV_SASL == IDENT_KINDS - 1 &&
 	ST_CLIENTS_SENDER_DOMAIN - ST_CLIENTS_SASL == IDENT_KINDS - 1 &&
 	ST_NODES_SENDER_DOMAIN - ST_NODES_SASL == IDENT_KINDS - 1 &&
-	ST_RECENT_IDS_SENDER_DOMAIN - ST_RECENT_IDS_SASL == IDENT_KINDS - 1 &&
-	ST_RECENT_FROM_SENDER_DOMAIN - ST_RECENT_FROM_SASL == IDENT_KINDS - 1,
+	ST_RECENT_BYID_SENDER_DOMAIN - ST_RECENT_BYID_SASL == IDENT_KINDS - 1,
     "a family has one statement per identity kind");
 
 /* BULK_ROWS - STORE_BULK_ROWS rows of 14 anonymous parameters (ST_BULK_MSGS) */
@@ -279,8 +275,7 @@ static const struct {
 	[ST_PRUNE_SOME_REMOTE] = { "prune", PRUNE_SOME("remote", "time_us") },
 	[ST_PRUNE_SOME_OUTBOX] = { "prune", PRUNE_SOME("outbox", "id") },
 	IDENT_FAMILY(ST_NODES_SASL, "read messages", NODES),
-	IDENT_FAMILY(ST_RECENT_IDS_SASL, "read messages", RECENT_IDS),
-	IDENT_FAMILY(ST_RECENT_FROM_SASL, "read messages", RECENT_FROM),
+	IDENT_FAMILY(ST_RECENT_BYID_SASL, "read messages", RECENT_BYID),
 };
 
 /* ------------------------------------------------------------ errors */

@@ -424,17 +424,25 @@ struct recent_key {
 	int64_t t, id;
 };
 
+/* A message the quick path keeps: its place and its row, strings in data. */
+struct recent_row {
+	struct recent_key k;
+	struct store_msg m;
+	char data[];
+};
+
 /*
- * The quick path's scan of an identity's ids, newest id first: the
- * limit greatest keys so far in a min-heap, the last id read, and
- * whether a row not of ours ended it.
+ * The quick path's scan of an identity's messages, newest id first: the
+ * limit greatest so far in a min-heap by key, and whether a row not of
+ * ours (or a failed allocation) ended it.
  */
 struct recent_scan {
 	const struct store_order *o;
-	struct recent_key *h;
+	struct recent_row **h;
 	size_t n, cap;
-	int64_t last_id;
-	int foreign;
+	struct recent_key k; /* of the row being read */
+	struct recent_row *copy;
+	int foreign, nomem;
 };
 
 /* key_less - a before b in RECENT's order */
@@ -446,64 +454,122 @@ key_less(struct recent_key a, struct recent_key b)
 
 /* heap_down - restore the min-heap below slot i */
 static void
-heap_down(struct recent_key *h, size_t n, size_t i)
+heap_down(struct recent_row **h, size_t n, size_t i)
 {
-	struct recent_key x = h[i];
+	struct recent_row *x = h[i];
 	size_t c;
 
 	for (; (c = 2 * i + 1) < n; i = c) {
-		if (c + 1 < n && key_less(h[c + 1], h[c]))
+		if (c + 1 < n && key_less(h[c + 1]->k, h[c]->k))
 			c++;
-		if (!key_less(h[c], x))
+		if (!key_less(h[c]->k, x->k))
 			break;
 		h[i] = h[c];
 	}
 	h[i] = x;
 }
 
-/* heap_add - keep k when it is among the cap greatest keys */
+/* heap_add - keep r (the heap has room, or r is greater than its least, which goes) */
 static void
-heap_add(struct recent_scan *sc, struct recent_key k)
+heap_add(struct recent_scan *sc, struct recent_row *r)
 {
 	size_t i, p;
 
 	if (sc->n == sc->cap) {
-		if (key_less(k, sc->h[0]))
-			return;
-		sc->h[0] = k;
+		free(sc->h[0]);
+		sc->h[0] = r;
 		heap_down(sc->h, sc->n, 0);
 		return;
 	}
-	for (i = sc->n++; i > 0 && key_less(k, sc->h[p = (i - 1) / 2]); i = p)
+	for (i = sc->n++; i > 0 && key_less(r->k, sc->h[p = (i - 1) / 2]->k); i = p)
 		sc->h[i] = sc->h[p];
-	sc->h[i] = k;
+	sc->h[i] = r;
+}
+
+/* copy_str - s (NULL stays NULL) to *pp; the copy */
+static const char *
+copy_str(char **pp, const char *s)
+{
+	size_t n;
+	char *d = *pp;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	memcpy(d, s, n);
+	*pp += n;
+	return d;
+}
+
+/* recent_copy - the row store_row() filled, copied for after the walk */
+static int
+recent_copy(void *ctx, const struct store_msg *m)
+{
+	struct recent_scan *sc = ctx;
+	const char *const str[] = { m->host, m->instance, m->queue_id, m->sasl, m->sender,
+		m->client_ip };
+	size_t i, len = 0;
+	char *p;
+
+	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
+		len += str[i] != NULL ? strlen(str[i]) + 1 : 0;
+	if ((sc->copy = malloc(sizeof(*sc->copy) + len)) == NULL) {
+		sc->nomem = 1;
+		return 1;
+	}
+	sc->copy->k = sc->k;
+	sc->copy->m = *m;
+	p = sc->copy->data;
+	sc->copy->m.host = copy_str(&p, m->host);
+	sc->copy->m.instance = copy_str(&p, m->instance);
+	sc->copy->m.queue_id = copy_str(&p, m->queue_id);
+	sc->copy->m.sasl = copy_str(&p, m->sasl);
+	sc->copy->m.sender = copy_str(&p, m->sender);
+	sc->copy->m.client_ip = copy_str(&p, m->client_ip);
+	return 0;
 }
 
 /*
- * recent_id_row - one (id, time_us), newest id first: 1 stops the scan,
- * when the row is not ours or when no older id can be among the newest
+ * recent_row_fn - one message, newest id first: kept when it is among
+ * the limit newest so far; 1 stops the scan, when the row is not ours
+ * or when no older id can be among the newest
  */
 static int
-recent_id_row(sqlite3_stmt *st, void *arg)
+recent_row_fn(sqlite3_stmt *st, void *arg)
 {
 	struct recent_scan *sc = arg;
-	struct recent_key k = { sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0) };
+	struct store_rows r = { &msg_map, { .msg = recent_copy }, sc };
 	int64_t reach;
 
-	if (k.id < sc->o->lo || k.id > sc->o->hi) {
+	sc->k.t = sqlite3_column_int64(st, 0);
+	sc->k.id = sqlite3_column_int64(st, 10);
+	if (sc->k.id < sc->o->lo || sc->k.id > sc->o->hi) {
 		sc->foreign = 1;
 		return 1;
 	}
-	sc->last_id = k.id;
-	heap_add(sc, k);
-	return sc->n == sc->cap && !__builtin_add_overflow(k.t, sc->o->slack, &reach) &&
-	    reach <= sc->h[0].t;
+	if (sc->n < sc->cap || key_less(sc->h[0]->k, sc->k)) {
+		if (store_row(st, &r) != 0)
+			return 1;
+		heap_add(sc, sc->copy);
+	}
+	return sc->n == sc->cap && !__builtin_add_overflow(sc->k.t, sc->o->slack, &reach) &&
+	    reach <= sc->h[0]->k.t;
+}
+
+/* row_cmp - qsort the kept rows into RECENT's order */
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct recent_row *x = *(struct recent_row *const *)a;
+	const struct recent_row *y = *(struct recent_row *const *)b;
+
+	return key_less(x->k, y->k) ? -1 : key_less(y->k, x->k);
 }
 
 /*
  * recent_quick - store_each_recent() without sorting all the identity's
- * messages: what the walk returns, with *told 1; *told 0 when it cannot
- * tell (nothing was called back: the caller asks RECENT).
+ * messages: what the callback returned (or -1), with *told 1; *told 0
+ * when it cannot tell (nothing was called back: the caller asks RECENT).
  *
  * Every message this connection inserted got the next id (SQLite gives
  * max(id) + 1, so an id smaller than another's went in before it), and
@@ -513,21 +579,22 @@ recent_id_row(sqlite3_stmt *st, void *arg)
  * reading the identity's messages newest id first (its index backwards),
  * once limit of them are kept and j's time_us + slack is not past the
  * oldest kept, no older id can be among the newest limit, and those kept
- * are RECENT's rows exactly.  A row not of ours (an id outside lo..hi:
- * rows from before this connection's first insert, or another writer's)
- * ends the quick path; the order is given up for good at a gap in our
- * ids (order_note()) and at a rollback.  Held-back messages go in up to
- * the tracker's link window late, so the scan reads a little past the
- * newest limit; RECENT reads all of them and sorts.
+ * are RECENT's rows exactly; they are sorted here and called back after
+ * the walk.  A row not of ours (an id outside lo..hi: rows from before
+ * this connection's first insert, or another writer's) ends the quick
+ * path; the order is given up for good at a gap in our ids
+ * (order_note()) and at a rollback.  Held-back messages go in up to the
+ * tracker's link window late, so the scan reads a little past the newest
+ * limit; RECENT reads all of them and sorts.
  */
 static int
 recent_quick(struct store *s, const char *identity, int limit,
     int (*cb)(void *, const struct store_msg *), void *ctx, int *told, char *err, size_t errlen)
 {
-	struct recent_scan sc = { &s->ord, NULL, 0, (size_t)limit, INT64_MIN, 0 };
-	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
-	struct store_val v[4];
+	struct recent_scan sc = { .o = &s->ord, .cap = (size_t)limit };
+	struct store_val v[2];
 	enum ident_kind k;
+	size_t i;
 	int rc;
 
 	*told = 0;
@@ -536,17 +603,16 @@ recent_quick(struct store *s, const char *identity, int limit,
 	    (k != IDENT_SASL && k != IDENT_UID && k != IDENT_SENDER && k != IDENT_IP) ||
 	    (sc.h = malloc(sc.cap * sizeof(*sc.h))) == NULL)
 		return 0;
-	rc = store_walk(s, (enum store_st)(ST_RECENT_IDS_SASL + (int)k), v, 1, recent_id_row, &sc,
+	rc = store_walk(s, (enum store_st)(ST_RECENT_BYID_SASL + (int)k), v, 1, recent_row_fn, &sc,
 	    err, errlen);
-	*told = rc < 0 || !sc.foreign;
-	if (rc >= 0 && !sc.foreign && sc.n > 0) {
-		v[1] = sv_int(sc.last_id);
-		v[2] = sv_int(sc.n == sc.cap ? sc.h[0].t : INT64_MIN);
-		v[3] = sv_int(sc.n == sc.cap ? sc.h[0].id : INT64_MIN);
-		rc = store_walk(s, (enum store_st)(ST_RECENT_FROM_SASL + (int)k), v, 4, store_row,
-		    &r, err, errlen);
-	} else if (rc > 0)
-		rc = 0; /* the scan's own stop */
+	*told = rc < 0 || (!sc.foreign && !sc.nomem);
+	if (*told && rc >= 0) {
+		qsort(sc.h, sc.n, sizeof(sc.h[0]), row_cmp);
+		for (i = 0, rc = 0; i < sc.n && rc == 0; i++)
+			rc = cb(ctx, &sc.h[i]->m);
+	}
+	for (i = 0; i < sc.n; i++)
+		free(sc.h[i]);
 	free(sc.h);
 	return rc;
 }
