@@ -601,13 +601,13 @@ recent_quick(struct store *s, const char *identity, int limit,
 	if (s->ord.state != 2 || limit <= 0 ||
 	    store_ident_vals(identity, limit, v, &k, err, errlen) < 0 ||
 	    (k != IDENT_SASL && k != IDENT_UID && k != IDENT_SENDER && k != IDENT_IP) ||
-	    (sc.h = malloc(sc.cap * sizeof(*sc.h))) == NULL)
+	    (sc.h = malloc(sc.cap * sizeof(struct recent_row *))) == NULL)
 		return 0;
 	rc = store_walk(s, (enum store_st)(ST_RECENT_BYID_SASL + (int)k), v, 1, recent_row_fn, &sc,
 	    err, errlen);
 	*told = rc < 0 || (!sc.foreign && !sc.nomem);
 	if (*told && rc >= 0) {
-		qsort(sc.h, sc.n, sizeof(sc.h[0]), row_cmp);
+		qsort(sc.h, sc.n, sizeof(struct recent_row *), row_cmp);
 		for (i = 0, rc = 0; i < sc.n && rc == 0; i++)
 			rc = cb(ctx, &sc.h[i]->m);
 	}
