@@ -584,7 +584,11 @@ bulk_write_rows(struct store *s, struct bulk_msg **head, char *err, size_t errle
 
 /*
  * bulk_write_list - write the messages of the list head, oldest first,
- * unless rc < 0 already, and free them; 0 or -1
+ * unless rc < 0 already, and free them; 0 or -1.  The daemon's (keep)
+ * go one row to a statement: SQLite keeps a statement journal (a
+ * temporary file) of the pages an INSERT of several rows changes, and
+ * with the file's indexes kept that cost more than the statements saved
+ * (1M-line catch-up: 0.3 s, most of it system time).
  */
 static int
 bulk_write_list(struct store *s, struct bulk_msg *head, int rc, char *err, size_t errlen)
@@ -593,7 +597,7 @@ bulk_write_list(struct store *s, struct bulk_msg *head, int rc, char *err, size_
 	struct bulk_row r;
 	size_t n = 0;
 
-	for (b = head; b != NULL; b = b->next)
+	for (b = head; b != NULL && !s->load->keep; b = b->next)
 		n++;
 	for (; n >= STORE_BULK_ROWS && rc == 0; n -= STORE_BULK_ROWS)
 		rc = bulk_write_rows(s, &head, err, errlen);
