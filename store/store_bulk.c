@@ -21,7 +21,8 @@
  *	Both steps are one transaction each, so a file has all of the
  *	indexes or none.  A load cut short (killed, out of disk) leaves none:
  *	store_bulk_heal(), at every writable open, makes them then; readers
- *	in the meantime get the same answers, only slower.
+ *	in the meantime get the same answers, only slower.  Those three are
+ *	in store_bulk_ix.c.
  *
  *	The outcomes.  The daemon inserts a message and then, for each of
  *	its delivery lines, UPDATEs its row.  In a bulk load a message added
@@ -186,148 +187,8 @@ static const struct store_col bulk_cols[] = { SC_I64(m.time_us), SC_STR(m.host, 
 #undef SC_ROW
 static const struct store_map bulk_map = { SK_MSG, bulk_cols, STORE_NVAL(bulk_cols) };
 
-/*
- * The file_sql indexes by name, for dropping them and for telling whether
- * a file has them; tests/test_store.c checks that a bulk-loaded file ends
- * with every index of a daemon's.
- */
-#define BULK_INDEXES \
-	"'messages_sasl','messages_sender','messages_client_ip','messages_uid'," \
-	"'messages_queue_id','remote_sasl','remote_sender','remote_ip','remote_uid'"
-
-static const char drop_sql[] =
-    "DROP INDEX IF EXISTS messages_sasl;DROP INDEX IF EXISTS messages_sender;"
-    "DROP INDEX IF EXISTS messages_client_ip;DROP INDEX IF EXISTS messages_uid;"
-    "DROP INDEX IF EXISTS messages_queue_id;DROP INDEX IF EXISTS remote_sasl;"
-    "DROP INDEX IF EXISTS remote_sender;DROP INDEX IF EXISTS remote_ip;"
-    "DROP INDEX IF EXISTS remote_uid;";
-
-/* exec - run constant SQL; 0 or -1 with "path: what: reason" (err may be NULL) */
-static int
-exec(struct store *s, const char *sql, const char *what, char *err, size_t errlen)
-{
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
-		return 0;
-	if (err != NULL)
-		(void)store_seterr(err, errlen, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-	return -1;
-}
-
-/* count - the integer constant query sql returns; -1 with err on error */
-static int64_t
-count(struct store *s, const char *sql, char *err, size_t errlen)
-{
-	sqlite3_stmt *st;
-	int64_t n = -1;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	if (n < 0 && err != NULL)
-		(void)store_seterr(err, errlen, "%s: bulk load: %s", s->path,
-		    sqlite3_errmsg(s->db));
-	(void)sqlite3_finalize(st);
-	return n;
-}
-
 static void bulk_free(struct store *s);
 static void bulk_start(struct store *s);
-
-/* finish - commit, or roll back and give -1 when rc < 0 already */
-static int
-finish(struct store *s, int rc, char *err, size_t errlen)
-{
-	if (rc == 0 && exec(s, "COMMIT", "bulk load", err, errlen) == 0)
-		return 0;
-	if (!sqlite3_get_autocommit(s->db))
-		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
-
-/*
- * make_if_none - in one transaction: make the file indexes when the file
- * has none of them (1), else nothing (0); -1 with err
- */
-static int
-make_if_none(struct store *s, char *err, size_t errlen)
-{
-	static const char has_sql[] =
-	    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN (" BULK_INDEXES
-	    ")";
-	int64_t n;
-	int made = 0, rc;
-
-	/* a look first, without the write lock a daemon may be holding */
-	if ((n = count(s, has_sql, err, errlen)) != 0)
-		return n < 0 ? -1 : 0;
-	if (exec(s, "BEGIN IMMEDIATE", "bulk load", err, errlen) < 0)
-		return -1;
-	n = count(s, has_sql, err, errlen);
-	rc = n < 0 ? -1 : 0;
-	if (n == 0) {
-		rc = store_file_indexes(s, err, errlen);
-		made = 1;
-	}
-	return finish(s, rc, err, errlen) < 0 ? -1 : made;
-}
-
-/* store_bulk_begin - drop the file indexes of an empty file; see store.h */
-int
-store_bulk_begin(struct store *s, char *err, size_t errlen)
-{
-	int64_t n;
-
-	if (s->memory || s->readonly || s->bulk)
-		return 0;
-	if (!sqlite3_get_autocommit(s->db))
-		return store_seterr(err, errlen, "%s: bulk load: a transaction is open", s->path);
-	if (exec(s, "BEGIN IMMEDIATE", "bulk load", err, errlen) < 0)
-		return -1;
-	n = count(s, "SELECT EXISTS (SELECT 1 FROM messages) OR EXISTS (SELECT 1 FROM remote)", err,
-	    errlen);
-	if (n != 0)
-		return finish(s, n < 0 ? -1 : 0, err, errlen);
-	if (finish(s, exec(s, drop_sql, "bulk load", err, errlen), err, errlen) < 0)
-		return -1;
-	s->bulk = 1;
-	if ((s->load = calloc(1, sizeof(*s->load))) == NULL || (s->load->ix = hmap_new()) == NULL) {
-		free(s->load);
-		s->load = NULL;
-		return store_seterr(err, errlen, "%s: bulk load: out of memory", s->path);
-	}
-	s->load->next_id = 1; /* the table is empty */
-	s->load->max_us = INT64_MIN;
-	bulk_start(s);
-	return 1;
-}
-
-/* store_bulk_end - make the indexes store_bulk_begin() dropped; see store.h */
-int
-store_bulk_end(struct store *s, char *err, size_t errlen)
-{
-	if (!s->bulk)
-		return 0;
-	if (s->load != NULL && store_bulk_sync(s, err, errlen) < 0)
-		return -1;
-	if (!sqlite3_get_autocommit(s->db)) {
-		if (err != NULL)
-			(void)store_seterr(err, errlen, "%s: bulk load: a transaction is open",
-			    s->path);
-		return -1;
-	}
-	bulk_free(s); /* what is kept back now was never committed */
-	if (make_if_none(s, err, errlen) < 0)
-		return -1;
-	s->bulk = 0;
-	return 0;
-}
-
-/* store_bulk_heal - see store_priv.h */
-int
-store_bulk_heal(struct store *s, char *err, size_t errlen)
-{
-	return make_if_none(s, err, errlen) < 0 ? -1 : 0;
-}
 
 /* ------------------------------------------ the messages kept back */
 
@@ -354,9 +215,9 @@ bulk_key(char *buf, size_t size, const char *host, const char *instance, const c
 	return len;
 }
 
-/* bulk_str - copy s (NULL stays NULL) to *pp; the copy */
-static const char *
-bulk_str(char **pp, const char *s)
+/* store_copy_str - copy s (NULL stays NULL) to *pp, which moves past it; the copy */
+const char *
+store_copy_str(char **pp, const char *s)
 {
 	size_t n;
 	char *d = *pp;
@@ -376,8 +237,8 @@ bulk_next_id(struct store *s, char *err, size_t errlen)
 	struct bulk_load *L = s->load;
 
 	if (L->next_id == 0 &&
-	    (L->next_id = count(s, "SELECT coalesce(max(id), 0) + 1 FROM messages", err, errlen)) <
-		0) {
+	    (L->next_id = store_bulk_count(s, "SELECT coalesce(max(id), 0) + 1 FROM messages", err,
+		 errlen)) < 0) {
 		L->next_id = 0;
 		return -1;
 	}
@@ -457,9 +318,9 @@ bulk_keep(struct store *s, const struct store_msg *m, const char *key, size_t kl
 	b->m.instance = b->data + strlen(b->data) + 1;
 	b->m.queue_id = b->m.instance + strlen(b->m.instance) + 1;
 	p = b->data + klen;
-	b->m.sasl = bulk_str(&p, m->sasl);
-	b->m.sender = bulk_str(&p, m->sender);
-	b->m.client_ip = bulk_str(&p, m->client_ip);
+	b->m.sasl = store_copy_str(&p, m->sasl);
+	b->m.sender = store_copy_str(&p, m->sender);
+	b->m.client_ip = store_copy_str(&p, m->client_ip);
 	b->prev = L->tail;
 	if (L->tail != NULL)
 		L->tail->next = b;
@@ -908,15 +769,7 @@ store_bulk_keep(struct store *s, char *err, size_t errlen)
 {
 	if (s->memory || s->readonly || s->load != NULL)
 		return 0;
-	if ((s->load = calloc(1, sizeof(*s->load))) == NULL || (s->load->ix = hmap_new()) == NULL) {
-		free(s->load);
-		s->load = NULL;
-		return store_seterr(err, errlen, "%s: keeping messages: out of memory", s->path);
-	}
-	s->load->keep = 1;
-	s->load->max_us = INT64_MIN;
-	bulk_reset(s->load);
-	return 0;
+	return store_bulk_load_new(s, 1, err, errlen);
 }
 
 /* store_bulk_on_begin - store_begin() of a bulk load: 0 (deferred), -1, or 1: begin now */
@@ -1067,4 +920,34 @@ bulk_start(struct store *s)
 		return;
 	}
 	L->thread = 1;
+}
+
+/*
+ * store_bulk_load_new - s->load for a bulk load (its thread started; the
+ * table is empty) or, keep, for the daemon's batches; 0 or -1 with err
+ */
+int
+store_bulk_load_new(struct store *s, int keep, char *err, size_t errlen)
+{
+	if ((s->load = calloc(1, sizeof(*s->load))) == NULL || (s->load->ix = hmap_new()) == NULL) {
+		free(s->load);
+		s->load = NULL;
+		return store_seterr(err, errlen, "%s: %s: out of memory", s->path,
+		    keep ? "keeping messages" : "bulk load");
+	}
+	s->load->keep = keep;
+	s->load->next_id = keep ? 0 : 1; /* a bulk load's table is empty */
+	s->load->max_us = INT64_MIN;
+	if (keep)
+		bulk_reset(s->load);
+	else
+		bulk_start(s);
+	return 0;
+}
+
+/* store_bulk_free - end the load: its writer, what it keeps back, the load itself */
+void
+store_bulk_free(struct store *s)
+{
+	bulk_free(s);
 }

@@ -486,21 +486,6 @@ heap_add(struct recent_scan *sc, struct recent_row *r)
 	sc->h[i] = r;
 }
 
-/* copy_str - s (NULL stays NULL) to *pp; the copy */
-static const char *
-copy_str(char **pp, const char *s)
-{
-	size_t n;
-	char *d = *pp;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen(s) + 1;
-	memcpy(d, s, n);
-	*pp += n;
-	return d;
-}
-
 /* recent_copy - the row store_row() filled, copied for after the walk */
 static int
 recent_copy(void *ctx, const struct store_msg *m)
@@ -520,12 +505,12 @@ recent_copy(void *ctx, const struct store_msg *m)
 	sc->copy->k = sc->k;
 	sc->copy->m = *m;
 	p = sc->copy->data;
-	sc->copy->m.host = copy_str(&p, m->host);
-	sc->copy->m.instance = copy_str(&p, m->instance);
-	sc->copy->m.queue_id = copy_str(&p, m->queue_id);
-	sc->copy->m.sasl = copy_str(&p, m->sasl);
-	sc->copy->m.sender = copy_str(&p, m->sender);
-	sc->copy->m.client_ip = copy_str(&p, m->client_ip);
+	sc->copy->m.host = store_copy_str(&p, m->host);
+	sc->copy->m.instance = store_copy_str(&p, m->instance);
+	sc->copy->m.queue_id = store_copy_str(&p, m->queue_id);
+	sc->copy->m.sasl = store_copy_str(&p, m->sasl);
+	sc->copy->m.sender = store_copy_str(&p, m->sender);
+	sc->copy->m.client_ip = store_copy_str(&p, m->client_ip);
 	return 0;
 }
 

@@ -177,6 +177,18 @@ int store_bulk_heal(struct store *s, char *err, size_t errlen);
  * outcome to a message kept back (1) or leaves it to ST_ADD_OUTCOME (0),
  * store_bulk_drop() forgets them at a rollback.
  */
+/*
+ * store_bulk_load_new() makes s->load, for a bulk load (keep 0, its
+ * writer thread started) or the daemon's batches (keep 1), 0 or -1 with
+ * err; store_bulk_free() ends and frees it (store_bulk.c).
+ * store_bulk_count() runs a constant query of one integer, -1 with err
+ * (store_bulk_ix.c).
+ */
+int store_bulk_load_new(struct store *s, int keep, char *err, size_t errlen);
+/* store_copy_str - s (NULL stays NULL) copied to *pp, which moves past it; the copy */
+const char *store_copy_str(char **pp, const char *s);
+void store_bulk_free(struct store *s);
+int64_t store_bulk_count(struct store *s, const char *sql, char *err, size_t errlen);
 int store_bulk_add(struct store *s, const struct store_msg *m, int64_t *id, char *err,
     size_t errlen);
 int store_bulk_outcome(struct store *s, const struct store_outcome *o);
