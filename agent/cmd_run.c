@@ -561,6 +561,11 @@ open_state(struct daemon *d)
 	/* the indexes the batches write stay in memory: fewer pages read back */
 	if (store_cache_size(d->store, DAEMON_CACHE_KIB, err, sizeof(err)) < 0)
 		log_warnx("%s", err);
+	/* a batch's messages written once each, with their outcomes, at its commit */
+	if (store_bulk_keep(d->store, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return (EXIT_RUNTIME);
+	}
 	return (0);
 }
 

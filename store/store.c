@@ -92,6 +92,13 @@
 	"SELECT " MSG_COLS ", removed_us FROM (SELECT * FROM" \
 	" messages WHERE " cond " ORDER BY time_us DESC, id DESC LIMIT ?2)" \
 	" ORDER BY time_us, id"
+/*
+ * store_each_recent()'s quick path (store_count.c): an identity's
+ * messages as RECENT gives them, and their ids, newest id first (the
+ * identity's index read backwards, no sort)
+ */
+#define RECENT_BYID(cond) \
+	"SELECT " MSG_COLS ", removed_us, id FROM messages WHERE " cond " ORDER BY id DESC"
 /* an identity's delivery outcomes and distinct senders, of messages from ?2 on */
 #define DELIVERIES(cond) \
 	"SELECT count(*), total(delivered), total(deferred), total(bounced)," \
@@ -115,7 +122,8 @@ _Static_assert(ST_QUEUED_SENDER_DOMAIN - ST_QUEUED_SASL == IDENT_KINDS - 1 &&
 	ST_RECENT_SENDER_DOMAIN - ST_RECENT_SASL == IDENT_KINDS - 1 &&
 	ST_DELIV_SENDER_DOMAIN - ST_DELIV_SASL == IDENT_KINDS - 1 &&
 	ST_CLIENTS_SENDER_DOMAIN - ST_CLIENTS_SASL == IDENT_KINDS - 1 &&
-	ST_NODES_SENDER_DOMAIN - ST_NODES_SASL == IDENT_KINDS - 1,
+	ST_NODES_SENDER_DOMAIN - ST_NODES_SASL == IDENT_KINDS - 1 &&
+	ST_RECENT_BYID_SENDER_DOMAIN - ST_RECENT_BYID_SASL == IDENT_KINDS - 1,
     "a family has one statement per identity kind");
 
 /* BULK_ROWS - STORE_BULK_ROWS rows of 14 anonymous parameters (ST_BULK_MSGS) */
@@ -267,6 +275,7 @@ static const struct {
 	[ST_PRUNE_SOME_REMOTE] = { "prune", PRUNE_SOME("remote", "time_us") },
 	[ST_PRUNE_SOME_OUTBOX] = { "prune", PRUNE_SOME("outbox", "id") },
 	IDENT_FAMILY(ST_NODES_SASL, "read messages", NODES),
+	IDENT_FAMILY(ST_RECENT_BYID_SASL, "read messages", RECENT_BYID),
 };
 
 /* ------------------------------------------------------------ errors */
@@ -387,6 +396,8 @@ store_run(struct store *s, enum store_st which, const struct store_val *v, size_
 	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (store_bulk_before(s, which, err, errlen) < 0)
+		return -1; /* the daemon's messages kept back go first (store_bulk.c) */
 	if ((rc = store_bulk_on_run(s, which, v, nv, err, errlen)) <= 0)
 		return rc; /* queued for the writer thread (store_bulk.c), or its error */
 	if (stmt_get(s, which, &st, err, errlen) < 0 ||
@@ -415,6 +426,8 @@ store_walk(struct store *s, enum store_st which, const struct store_val *v, size
 	sqlite3_stmt *st = NULL;
 	int rc, ret = 0, nested = s->walking[which];
 
+	if (store_bulk_before(s, which, err, errlen) < 0)
+		return -1; /* the daemon's messages kept back go first (store_bulk.c) */
 	if (nested) {
 		rc = sqlite3_prepare_v2(s->db, store_sql[which].sql, -1, &st, NULL);
 		if (rc != SQLITE_OK)
@@ -925,6 +938,9 @@ int
 store_rollback(struct store *s)
 {
 	store_bulk_on_rollback(s);
+	/* ids rolled back are given again, perhaps to another process's rows */
+	if (s->ord.state != 0)
+		s->ord.state = -1;
 	if (sqlite3_get_autocommit(s->db))
 		return 0;
 	return store_run(s, ST_ROLLBACK, NULL, 0, NULL, 0);

@@ -109,6 +109,17 @@ int store_rollback(struct store *);
  * it and returns the error it met, as store_commit() did before.
  */
 int store_bulk_begin(struct store *, char *err, size_t errlen);
+/*
+ * store_bulk_keep - the daemon's batches: a message added inside a batch
+ * is kept in memory with the outcomes added to it meanwhile (and its
+ * removal) and written once, its id the one it would have had, when the
+ * batch commits or before any statement that reads or writes messages
+ * otherwise (store_bulk.c), so that every read sees it and the file
+ * holds the same rows after every commit.  The indexes stay; no thread.
+ * 0 (also for memory, a read-only store or one with a load already) or
+ * -1 with err.  Call it outside a batch; store_close() ends it.
+ */
+int store_bulk_keep(struct store *, char *err, size_t errlen);
 /* store_bulk_end - make the indexes store_bulk_begin() dropped; 0 (also when none) or -1 */
 int store_bulk_end(struct store *, char *err, size_t errlen);
 /* store_bulk_wait - wait for the last commit of a bulk load; 0 or -1 with its error */

@@ -1,7 +1,8 @@
 /*
  * NAME
  *	store_bulk - fill a new state file in one go: without upkeep of its
- *	look-up indexes, and each message written once with its outcomes
+ *	look-up indexes, and each message written once with its outcomes;
+ *	the daemon's batches likewise, with the indexes
  * SUMMARY
  *	`sendguard audit --state FILE` writes every message of a log into a
  *	file in one go, and nothing reads them back while it does.  Two
@@ -20,7 +21,8 @@
  *	Both steps are one transaction each, so a file has all of the
  *	indexes or none.  A load cut short (killed, out of disk) leaves none:
  *	store_bulk_heal(), at every writable open, makes them then; readers
- *	in the meantime get the same answers, only slower.
+ *	in the meantime get the same answers, only slower.  Those three are
+ *	in store_bulk_ix.c.
  *
  *	The outcomes.  The daemon inserts a message and then, for each of
  *	its delivery lines, UPDATEs its row.  In a bulk load a message added
@@ -73,6 +75,24 @@
  *	(pthread_create failed, or an SQLite built without threads:
  *	sqlite3_threadsafe() 0; Debian's is 1) every commit is written in
  *	the caller.
+ *
+ *	The daemon's batches (store_bulk_keep(), from `run`): the same
+ *	keeping back of a batch's messages with their outcomes summed, in a
+ *	file that holds rows already and keeps its indexes, without the
+ *	thread.  The daemon reads inside a batch (the enforcement looks up
+ *	an identity's messages at a verdict), so a read must see every
+ *	message added: before any statement that reads or writes the
+ *	messages table, other than those that take the kept messages into
+ *	account (store_bulk_before(), keep_leaves()), the kept messages are
+ *	written; a removal (ST_MARK_REMOVED) is noted on the kept message too
+ *	(store_bulk_removed()) while the statement still runs for the rows
+ *	written, which may hold an older message of the same queue ID.  The
+ *	ids are counted from max(id) + 1 and the newest time written is read
+ *	from the file at the first message of each batch, and the id again
+ *	after any statement that may delete rows (a prune), so each message
+ *	gets the id the daemon's INSERT gave it.  So after every commit the
+ *	file holds the same rows as before, the cursor and the tracker's
+ *	state in the same transaction as ever: exactly once is untouched.
  * RETURNS
  *	0 or 1 (store_bulk_begin: whether it dropped them), or -1 with
  *	"path: what: sqlite message" in err.  Never prints, never exits.
@@ -120,6 +140,8 @@ struct bulk_load {
 	size_t n;
 	int64_t next_id; /* the id of the next message; 0: to be read from the file */
 	int64_t max_us;  /* the newest time of a message written (INT64_MIN: none) */
+	int keep;        /* the daemon's (store_bulk_keep): indexes kept, no thread */
+	int max_known;   /* keep: max_us read from the file in this batch */
 	/* the batch, as the parsing thread sees it */
 	int in_batch;                /* store_begin() was called, store_commit() not yet */
 	int deferred;                /* its BEGIN and its writes (ops) wait for a commit */
@@ -165,148 +187,8 @@ static const struct store_col bulk_cols[] = { SC_I64(m.time_us), SC_STR(m.host, 
 #undef SC_ROW
 static const struct store_map bulk_map = { SK_MSG, bulk_cols, STORE_NVAL(bulk_cols) };
 
-/*
- * The file_sql indexes by name, for dropping them and for telling whether
- * a file has them; tests/test_store.c checks that a bulk-loaded file ends
- * with every index of a daemon's.
- */
-#define BULK_INDEXES \
-	"'messages_sasl','messages_sender','messages_client_ip','messages_uid'," \
-	"'messages_queue_id','remote_sasl','remote_sender','remote_ip','remote_uid'"
-
-static const char drop_sql[] =
-    "DROP INDEX IF EXISTS messages_sasl;DROP INDEX IF EXISTS messages_sender;"
-    "DROP INDEX IF EXISTS messages_client_ip;DROP INDEX IF EXISTS messages_uid;"
-    "DROP INDEX IF EXISTS messages_queue_id;DROP INDEX IF EXISTS remote_sasl;"
-    "DROP INDEX IF EXISTS remote_sender;DROP INDEX IF EXISTS remote_ip;"
-    "DROP INDEX IF EXISTS remote_uid;";
-
-/* exec - run constant SQL; 0 or -1 with "path: what: reason" (err may be NULL) */
-static int
-exec(struct store *s, const char *sql, const char *what, char *err, size_t errlen)
-{
-	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK)
-		return 0;
-	if (err != NULL)
-		(void)store_seterr(err, errlen, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
-	return -1;
-}
-
-/* count - the integer constant query sql returns; -1 with err on error */
-static int64_t
-count(struct store *s, const char *sql, char *err, size_t errlen)
-{
-	sqlite3_stmt *st;
-	int64_t n = -1;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	if (n < 0 && err != NULL)
-		(void)store_seterr(err, errlen, "%s: bulk load: %s", s->path,
-		    sqlite3_errmsg(s->db));
-	(void)sqlite3_finalize(st);
-	return n;
-}
-
 static void bulk_free(struct store *s);
 static void bulk_start(struct store *s);
-
-/* finish - commit, or roll back and give -1 when rc < 0 already */
-static int
-finish(struct store *s, int rc, char *err, size_t errlen)
-{
-	if (rc == 0 && exec(s, "COMMIT", "bulk load", err, errlen) == 0)
-		return 0;
-	if (!sqlite3_get_autocommit(s->db))
-		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
-
-/*
- * make_if_none - in one transaction: make the file indexes when the file
- * has none of them (1), else nothing (0); -1 with err
- */
-static int
-make_if_none(struct store *s, char *err, size_t errlen)
-{
-	static const char has_sql[] =
-	    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN (" BULK_INDEXES
-	    ")";
-	int64_t n;
-	int made = 0, rc;
-
-	/* a look first, without the write lock a daemon may be holding */
-	if ((n = count(s, has_sql, err, errlen)) != 0)
-		return n < 0 ? -1 : 0;
-	if (exec(s, "BEGIN IMMEDIATE", "bulk load", err, errlen) < 0)
-		return -1;
-	n = count(s, has_sql, err, errlen);
-	rc = n < 0 ? -1 : 0;
-	if (n == 0) {
-		rc = store_file_indexes(s, err, errlen);
-		made = 1;
-	}
-	return finish(s, rc, err, errlen) < 0 ? -1 : made;
-}
-
-/* store_bulk_begin - drop the file indexes of an empty file; see store.h */
-int
-store_bulk_begin(struct store *s, char *err, size_t errlen)
-{
-	int64_t n;
-
-	if (s->memory || s->readonly || s->bulk)
-		return 0;
-	if (!sqlite3_get_autocommit(s->db))
-		return store_seterr(err, errlen, "%s: bulk load: a transaction is open", s->path);
-	if (exec(s, "BEGIN IMMEDIATE", "bulk load", err, errlen) < 0)
-		return -1;
-	n = count(s, "SELECT EXISTS (SELECT 1 FROM messages) OR EXISTS (SELECT 1 FROM remote)", err,
-	    errlen);
-	if (n != 0)
-		return finish(s, n < 0 ? -1 : 0, err, errlen);
-	if (finish(s, exec(s, drop_sql, "bulk load", err, errlen), err, errlen) < 0)
-		return -1;
-	s->bulk = 1;
-	if ((s->load = calloc(1, sizeof(*s->load))) == NULL || (s->load->ix = hmap_new()) == NULL) {
-		free(s->load);
-		s->load = NULL;
-		return store_seterr(err, errlen, "%s: bulk load: out of memory", s->path);
-	}
-	s->load->next_id = 1; /* the table is empty */
-	s->load->max_us = INT64_MIN;
-	bulk_start(s);
-	return 1;
-}
-
-/* store_bulk_end - make the indexes store_bulk_begin() dropped; see store.h */
-int
-store_bulk_end(struct store *s, char *err, size_t errlen)
-{
-	if (!s->bulk)
-		return 0;
-	if (s->load != NULL && store_bulk_sync(s, err, errlen) < 0)
-		return -1;
-	if (!sqlite3_get_autocommit(s->db)) {
-		if (err != NULL)
-			(void)store_seterr(err, errlen, "%s: bulk load: a transaction is open",
-			    s->path);
-		return -1;
-	}
-	bulk_free(s); /* what is kept back now was never committed */
-	if (make_if_none(s, err, errlen) < 0)
-		return -1;
-	s->bulk = 0;
-	return 0;
-}
-
-/* store_bulk_heal - see store_priv.h */
-int
-store_bulk_heal(struct store *s, char *err, size_t errlen)
-{
-	return make_if_none(s, err, errlen) < 0 ? -1 : 0;
-}
 
 /* ------------------------------------------ the messages kept back */
 
@@ -333,9 +215,9 @@ bulk_key(char *buf, size_t size, const char *host, const char *instance, const c
 	return len;
 }
 
-/* bulk_str - copy s (NULL stays NULL) to *pp; the copy */
-static const char *
-bulk_str(char **pp, const char *s)
+/* store_copy_str - copy s (NULL stays NULL) to *pp, which moves past it; the copy */
+const char *
+store_copy_str(char **pp, const char *s)
 {
 	size_t n;
 	char *d = *pp;
@@ -355,8 +237,8 @@ bulk_next_id(struct store *s, char *err, size_t errlen)
 	struct bulk_load *L = s->load;
 
 	if (L->next_id == 0 &&
-	    (L->next_id = count(s, "SELECT coalesce(max(id), 0) + 1 FROM messages", err, errlen)) <
-		0) {
+	    (L->next_id = store_bulk_count(s, "SELECT coalesce(max(id), 0) + 1 FROM messages", err,
+		 errlen)) < 0) {
 		L->next_id = 0;
 		return -1;
 	}
@@ -436,9 +318,9 @@ bulk_keep(struct store *s, const struct store_msg *m, const char *key, size_t kl
 	b->m.instance = b->data + strlen(b->data) + 1;
 	b->m.queue_id = b->m.instance + strlen(b->m.instance) + 1;
 	p = b->data + klen;
-	b->m.sasl = bulk_str(&p, m->sasl);
-	b->m.sender = bulk_str(&p, m->sender);
-	b->m.client_ip = bulk_str(&p, m->client_ip);
+	b->m.sasl = store_copy_str(&p, m->sasl);
+	b->m.sender = store_copy_str(&p, m->sender);
+	b->m.client_ip = store_copy_str(&p, m->client_ip);
 	b->prev = L->tail;
 	if (L->tail != NULL)
 		L->tail->next = b;
@@ -454,7 +336,7 @@ bulk_keep(struct store *s, const struct store_msg *m, const char *key, size_t kl
  * while it is the one row of its key, else written at once (store_priv.h)
  */
 int
-store_bulk_add(struct store *s, const struct store_msg *m, char *err, size_t errlen)
+store_bulk_add(struct store *s, const struct store_msg *m, int64_t *idp, char *err, size_t errlen)
 {
 	struct bulk_load *L = s->load;
 	struct bulk_msg *b;
@@ -462,7 +344,13 @@ store_bulk_add(struct store *s, const struct store_msg *m, char *err, size_t err
 	size_t klen = bulk_key(key, sizeof(key), m->host, m->instance, m->queue_id);
 	int64_t id;
 
-	if ((id = bulk_next_id(s, err, errlen)) < 0)
+	/* the daemon's file holds rows already: its newest, once a batch */
+	if (L->keep && !L->max_known) {
+		if (store_last_message_time(s, &L->max_us, err, errlen) < 0)
+			return -1;
+		L->max_known = 1;
+	}
+	if ((*idp = id = bulk_next_id(s, err, errlen)) < 0)
 		return -1;
 	if (klen > 0 && (b = hmap_get(L->ix, key, klen)) != NULL &&
 	    bulk_write(s, b, err, errlen) < 0)
@@ -495,6 +383,25 @@ store_bulk_outcome(struct store *s, const struct store_outcome *o)
 		return 0;
 	b->n[o->status] += o->n;
 	return 1;
+}
+
+/*
+ * store_bulk_removed - ST_MARK_REMOVED for the message kept back under
+ * (host, instance, qid), if any (the statement itself still runs for the
+ * rows written)
+ */
+void
+store_bulk_removed(struct store *s, const char *host, const char *instance, const char *qid,
+    int64_t time_us)
+{
+	struct bulk_msg *b;
+	char key[BULK_KEY_MAX];
+	size_t klen;
+
+	if (s->load != NULL && s->load->n > 0 &&
+	    (klen = bulk_key(key, sizeof(key), host, instance, qid)) > 0 &&
+	    (b = hmap_get(s->load->ix, key, klen)) != NULL && b->m.removed_us == 0)
+		b->m.removed_us = time_us;
 }
 
 /* bulk_row_of - the row of the message kept back b */
@@ -538,7 +445,11 @@ bulk_write_rows(struct store *s, struct bulk_msg **head, char *err, size_t errle
 
 /*
  * bulk_write_list - write the messages of the list head, oldest first,
- * unless rc < 0 already, and free them; 0 or -1
+ * unless rc < 0 already, and free them; 0 or -1.  The daemon's (keep)
+ * go one row to a statement: SQLite keeps a statement journal (a
+ * temporary file) of the pages an INSERT of several rows changes, and
+ * with the file's indexes kept that cost more than the statements saved
+ * (1M-line catch-up: 0.3 s, most of it system time).
  */
 static int
 bulk_write_list(struct store *s, struct bulk_msg *head, int rc, char *err, size_t errlen)
@@ -547,7 +458,7 @@ bulk_write_list(struct store *s, struct bulk_msg *head, int rc, char *err, size_
 	struct bulk_row r;
 	size_t n = 0;
 
-	for (b = head; b != NULL; b = b->next)
+	for (b = head; b != NULL && !s->load->keep; b = b->next)
 		n++;
 	for (; n >= STORE_BULK_ROWS && rc == 0; n -= STORE_BULK_ROWS)
 		rc = bulk_write_rows(s, &head, err, errlen);
@@ -785,12 +696,93 @@ store_bulk_on_run(struct store *s, enum store_st which, const struct store_val *
 	return 0;
 }
 
+/*
+ * keep_leaves - statement which neither reads nor writes the messages
+ * table, or (outcomes, removals, the load's own inserts) takes the
+ * messages kept back into account: they may stay kept back over it
+ */
+static int
+keep_leaves(enum store_st which)
+{
+	switch (which) {
+	case ST_BEGIN:
+	case ST_COMMIT:
+	case ST_ROLLBACK:
+	case ST_ADD_VERDICT:
+	case ST_GET_CURSOR:
+	case ST_SET_CURSOR:
+	case ST_KV_PUT:
+	case ST_KV_DEL:
+	case ST_KV_EACH:
+	case ST_MARK_REMOVED:
+	case ST_ADD_OUTCOME:
+	case ST_ADD_BOUNCE:
+	case ST_BULK_MSG:
+	case ST_BULK_MSGS:
+	case ST_GET_BLOCK:
+	case ST_PUT_BLOCK:
+	case ST_EACH_BLOCK:
+	case ST_ADD_HOLD:
+	case ST_HOLD_STATE:
+	case ST_EACH_HOLD:
+	case ST_COUNT_HOLDS:
+	case ST_EACH_ON_HOLD:
+	case ST_HOLDS_STATE_IDENT:
+	case ST_ADD_JOB:
+	case ST_UPDATE_JOB:
+	case ST_EACH_JOB:
+	case ST_EACH_JOB_ID:
+	case ST_ADD_OUTBOX:
+	case ST_ADD_DECISION:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * store_bulk_before - before statement which (store_run, store_walk):
+ * the daemon's messages kept back are written first unless which leaves
+ * them alone (keep_leaves), so that every read sees them and every other
+ * write finds them; 0 or -1 with err
+ */
+int
+store_bulk_before(struct store *s, enum store_st which, char *err, size_t errlen)
+{
+	struct bulk_load *L = s->load;
+	int rc;
+
+	if (L == NULL || !L->keep || bulk_direct || keep_leaves(which))
+		return 0;
+	L->next_id = 0; /* which may delete rows: the next id is read again */
+	if (L->n == 0)
+		return 0;
+	bulk_direct = 1;
+	rc = bulk_write_list(s, bulk_detach(L), 0, err, errlen);
+	bulk_direct = 0;
+	return rc;
+}
+
+/* store_bulk_keep - see store.h */
+int
+store_bulk_keep(struct store *s, char *err, size_t errlen)
+{
+	if (s->memory || s->readonly || s->load != NULL)
+		return 0;
+	return store_bulk_load_new(s, 1, err, errlen);
+}
+
 /* store_bulk_on_begin - store_begin() of a bulk load: 0 (deferred), -1, or 1: begin now */
 int
 store_bulk_on_begin(struct store *s, char *err, size_t errlen)
 {
 	struct bulk_load *L = s->load;
 
+	if (L != NULL && L->keep) { /* rows may have gone since: ids and times read again */
+		L->next_id = 0;
+		L->max_known = 0;
+		return 1;
+	}
 	if (L == NULL || bulk_direct || !L->thread)
 		return 1;
 	if (L->in_batch || L->failed)
@@ -891,6 +883,8 @@ store_bulk_stop(struct store *s)
 		return;
 	bulk_stop(s->load);
 	store_bulk_on_rollback(s);
+	if (s->load->keep)
+		bulk_free(s);
 }
 
 /* bulk_free - end the writer, drop the messages kept back and the load itself */
@@ -926,4 +920,34 @@ bulk_start(struct store *s)
 		return;
 	}
 	L->thread = 1;
+}
+
+/*
+ * store_bulk_load_new - s->load for a bulk load (its thread started; the
+ * table is empty) or, keep, for the daemon's batches; 0 or -1 with err
+ */
+int
+store_bulk_load_new(struct store *s, int keep, char *err, size_t errlen)
+{
+	if ((s->load = calloc(1, sizeof(*s->load))) == NULL || (s->load->ix = hmap_new()) == NULL) {
+		free(s->load);
+		s->load = NULL;
+		return store_seterr(err, errlen, "%s: %s: out of memory", s->path,
+		    keep ? "keeping messages" : "bulk load");
+	}
+	s->load->keep = keep;
+	s->load->next_id = keep ? 0 : 1; /* a bulk load's table is empty */
+	s->load->max_us = INT64_MIN;
+	if (keep)
+		bulk_reset(s->load);
+	else
+		bulk_start(s);
+	return 0;
+}
+
+/* store_bulk_free - end the load: its writer, what it keeps back, the load itself */
+void
+store_bulk_free(struct store *s)
+{
+	bulk_free(s);
 }

@@ -126,7 +126,25 @@ enum store_st {
 	ST_NODES_IP,
 	ST_NODES_SASL_DOMAIN,
 	ST_NODES_SENDER_DOMAIN,
+	ST_RECENT_BYID_SASL, /* store_each_recent()'s quick path (store_count.c) */
+	ST_RECENT_BYID_UID,
+	ST_RECENT_BYID_SENDER,
+	ST_RECENT_BYID_IP,
+	ST_RECENT_BYID_SASL_DOMAIN,
+	ST_RECENT_BYID_SENDER_DOMAIN,
 	ST_COUNT
+};
+
+/*
+ * store_order - what a connection knows of the order of the messages it
+ * inserted itself (store_count.c, store_each_recent's quick path)
+ */
+struct store_order {
+	int state;     /* 0 nothing known, 1 top read, 2 ids lo..hi are ours, -1 given up */
+	int64_t lo;    /* the first id this connection inserted */
+	int64_t hi;    /* the last; every id between is one of ours */
+	int64_t top;   /* the newest time_us in the table when ours went in (INT64_MIN: none) */
+	int64_t slack; /* how much older than top a message of ours was, at most */
 };
 
 struct store {
@@ -141,6 +159,7 @@ struct store {
 	char notes[1024];                /* what opening changed on disk (store_notes) */
 	int bulk;                        /* store_bulk_begin() dropped the file indexes */
 	struct bulk_load *load;          /* store_bulk.c: messages not written yet */
+	struct store_order ord;          /* store_count.c: the order of our messages */
 };
 
 /*
@@ -158,8 +177,24 @@ int store_bulk_heal(struct store *s, char *err, size_t errlen);
  * outcome to a message kept back (1) or leaves it to ST_ADD_OUTCOME (0),
  * store_bulk_drop() forgets them at a rollback.
  */
-int store_bulk_add(struct store *s, const struct store_msg *m, char *err, size_t errlen);
+/*
+ * store_bulk_load_new() makes s->load, for a bulk load (keep 0, its
+ * writer thread started) or the daemon's batches (keep 1), 0 or -1 with
+ * err; store_bulk_free() ends and frees it (store_bulk.c).
+ * store_bulk_count() runs a constant query of one integer, -1 with err
+ * (store_bulk_ix.c).
+ */
+int store_bulk_load_new(struct store *s, int keep, char *err, size_t errlen);
+/* store_copy_str - s (NULL stays NULL) copied to *pp, which moves past it; the copy */
+const char *store_copy_str(char **pp, const char *s);
+void store_bulk_free(struct store *s);
+int64_t store_bulk_count(struct store *s, const char *sql, char *err, size_t errlen);
+int store_bulk_add(struct store *s, const struct store_msg *m, int64_t *id, char *err,
+    size_t errlen);
 int store_bulk_outcome(struct store *s, const struct store_outcome *o);
+void store_bulk_removed(struct store *s, const char *host, const char *instance, const char *qid,
+    int64_t time_us);
+int store_bulk_before(struct store *s, enum store_st which, char *err, size_t errlen);
 void store_bulk_drop(struct store *s);
 
 /*

@@ -26,6 +26,15 @@
  *	--state of a generated log must fill a new file with the rows it
  *	gives a file that is not new (no bulk load).
  *
+ *	The daemon keeps a batch's messages back likewise (store_bulk_keep)
+ *	in a file that holds rows already, and reads inside a batch: the
+ *	same scripts, and some of its own (removals, a reused queue ID's
+ *	older row, reads between the steps, prunes by itself and by another
+ *	process, rows of an earlier run), must give the same rows after every
+ *	commit and the same answers to the enforcement's reads (an
+ *	identity's queued and newest messages, the count) as the same calls
+ *	on a file without it.
+ *
  *	A bulk load commits in a writer thread while the audit reads on.
  *	What it meets must reach the user as a commit in the reading thread
  *	did: a state file that cannot grow (the file size limit of `ulimit
@@ -350,7 +359,10 @@ rows(const char *path)
 /*
  * One step of a script: b begin, c commit, r rollback, m a message, o an
  * outcome of the message (qid, at, host) with status st (0 sent, 1
- * deferred, 2 bounced).  at in seconds; qid "" for none; host "" is
+ * deferred, 2 bounced), x the message's queue file removed at `at`, p a
+ * prune of the messages older than `at`, q a read (the daemon's batches:
+ * what the enforcement reads inside a batch); only the daemon's: k its
+ * batches begin (store_bulk_keep), d another process prunes before `at`.  at in seconds; qid "" for none; host "" is
  * "mx", "-" none.  (Arrays, not pointers: Criterion copies the cases
  * into the process of the test.)
  */
@@ -370,6 +382,11 @@ struct step {
 #define MH(q, t, h) { 'm', q, t, 0, h }
 #define O(q, t, s) { 'o', q, t, s, "" }
 #define OH(q, t, s, h) { 'o', q, t, s, h }
+#define X(q, t) { 'x', q, t, 0, "" }
+#define P(t) { 'p', "", t, 0, "" }
+#define Q { 'q', "", 0, 0, "" }
+#define K { 'k', "", 0, 0, "" }
+#define D(t) { 'd', "", t, 0, "" }
 
 struct bulk_case {
 	char name[64];
@@ -446,6 +463,16 @@ run_step(struct store *s, const struct step *st)
 	case 'm':
 		cr_assert_eq(store_add_message(s, &m, err, sizeof(err)), 0, "%s", err);
 		break;
+	case 'x':
+		cr_assert_eq(store_mark_removed(s, m.host, m.instance, m.queue_id, m.time_us, err,
+				 sizeof(err)),
+		    0, "%s", err);
+		break;
+	case 'p':
+		cr_assert_eq(store_prune(s, m.time_us, err, sizeof(err)), 0, "%s", err);
+		break;
+	case 'q':
+		break; /* a read: the caller compares */
 	default:
 		cr_assert_eq(store_add_outcome(s, &o, err, sizeof(err)), 0, "%s", err);
 		break;
@@ -518,6 +545,129 @@ ParameterizedTest(const struct bulk_case *c, bulk, rows_as_the_daemons)
 	store_close(b);
 	store_close(p);
 	same_rows(c->name, "at the end", bp, pp);
+}
+
+/* ------------------------------------------------ the daemon's batches */
+
+/* clang-format off */
+static const struct bulk_case keep_cases[] = {
+	{ "removed inside the batch",
+	    { B, M("A1", 1), O("A1", 1, 0), X("A1", 2), O("A1", 1, 2), X("A1", 3), C } },
+	{ "removed: a reused queue ID's older row too",
+	    { B, M("A1", 1), C, B, M("A1", 5), X("A1", 6), O("A1", 5, 0), C, B, M("A1", 9),
+	      X("A1", 9), C } },
+	{ "reads inside the batch see its messages",
+	    { B, M("A1", 1), M("B2", 2), Q, O("A1", 1, 2), O("B2", 2, 0), M("C3", 3), Q,
+	      X("B2", 4), Q, O("C3", 3, 0), C, Q } },
+	{ "a prune between batches empties the table",
+	    { B, M("A1", 1), M("B2", 2), M("C3", 30), C, P(31), B, M("D4", 40), O("D4", 40, 0),
+	      Q, C } },
+	{ "another process prunes between batches",
+	    { K, B, M("A1", 1), M("B2", 2), M("C3", 30), C, D(31), B, M("D4", 40),
+	      O("D4", 40, 0), C } },
+	{ "rows of an earlier run, a queue ID reused at the same time",
+	    { B, M("A1", 1), O("A1", 1, 0), C, K, B, M("A1", 1), O("A1", 1, 2), C } },
+	{ "a prune inside the batch",
+	    { B, M("A1", 1), M("B2", 50), O("A1", 1, 0), P(10), M("C3", 60), O("C3", 60, 1), Q,
+	      C } },
+};
+/* clang-format on */
+
+/* Text that reads() writes. */
+struct rd {
+	char *p;
+	size_t left;
+};
+
+/* rd_msg - one message read: queue ID, time, removed */
+static int
+rd_msg(void *ctx, const struct store_msg *m)
+{
+	struct rd *r = ctx;
+	int n = snprintf(r->p, r->left, " %s@%lld/%lld", m->queue_id ? m->queue_id : "-",
+	    (long long)m->time_us, (long long)m->removed_us);
+
+	cr_assert(n > 0 && (size_t)n < r->left);
+	r->p += n;
+	r->left -= (size_t)n;
+	return 0;
+}
+
+/* reads - what the enforcement and explain read of alice: her queued and newest messages */
+static void
+reads(struct store *s, char *out, size_t size)
+{
+	struct rd r = { out, size };
+	char err[512] = "";
+
+	rd_msg(&r, &(struct store_msg){ .queue_id = "count", .time_us = store_count_messages(s) });
+	cr_assert_eq(store_each_queued(s, "sasl:alice@example.com", INT64_MIN, rd_msg, &r, err,
+			 sizeof(err)),
+	    0, "%s", err);
+	rd_msg(&r, &(struct store_msg){ .queue_id = "recent" });
+	cr_assert_eq(
+	    store_each_recent(s, "sasl:alice@example.com", 2, rd_msg, &r, err, sizeof(err)), 0,
+	    "%s", err);
+}
+
+ParameterizedTestParameters(bulk, daemon_batches_rows_and_reads)
+{
+	static struct bulk_case all[sizeof(bulk_cases) / sizeof(bulk_cases[0]) +
+	    sizeof(keep_cases) / sizeof(keep_cases[0])];
+	size_t n = sizeof(bulk_cases) / sizeof(bulk_cases[0]);
+
+	memcpy(all, bulk_cases, sizeof(bulk_cases));
+	memcpy(all + n, keep_cases, sizeof(keep_cases));
+	return cr_make_param_array(struct bulk_case, all, sizeof(all) / sizeof(all[0]));
+}
+
+/*
+ * The daemon's batches (store_bulk_keep): the same rows after every
+ * commit as the same calls without it, and inside a batch the same
+ * answers to what the enforcement reads
+ */
+ParameterizedTest(const struct bulk_case *c, bulk, daemon_batches_rows_and_reads)
+{
+	char kp[256], pp[256], err[512] = "", at[32], rk[2048], rp[2048];
+	struct store *k, *p;
+	int i;
+
+	snprintf(kp, sizeof(kp), "%s", sg_path(dir, "keep.db"));
+	snprintf(pp, sizeof(pp), "%s", sg_path(dir, "plain.db"));
+	k = open_rw(kp);
+	p = open_rw(pp);
+	for (i = 0; i < STEPS_MAX && c->s[i].op != 0 && c->s[i].op != 'k'; i++)
+		;
+	if (i == STEPS_MAX || c->s[i].op != 'k') /* from the start, unless a step says when */
+		cr_assert_eq(store_bulk_keep(k, err, sizeof(err)), 0, "%s", err);
+	for (i = 0; i < STEPS_MAX && c->s[i].op != 0; i++) {
+		snprintf(at, sizeof(at), "after step %d", i + 1);
+		if (c->s[i].op == 'k') {
+			cr_assert_eq(store_bulk_keep(k, err, sizeof(err)), 0, "%s", err);
+			continue;
+		}
+		if (c->s[i].op == 'd') { /* another process: its own connection */
+			struct store *o = open_rw(kp), *o2 = open_rw(pp);
+			struct step pr = P(c->s[i].at);
+
+			run_step(o, &pr);
+			run_step(o2, &pr);
+			store_close(o);
+			store_close(o2);
+			continue;
+		}
+		run_step(k, &c->s[i]);
+		run_step(p, &c->s[i]);
+		if (c->s[i].op == 'q') {
+			reads(k, rk, sizeof(rk));
+			reads(p, rp, sizeof(rp));
+			cr_expect_str_eq(rk, rp, "%s, %s: the reads differ", c->name, at);
+		} else if (c->s[i].op == 'c')
+			same_rows(c->name, at, kp, pp);
+	}
+	store_close(k);
+	store_close(p);
+	same_rows(c->name, "at the end", kp, pp);
 }
 
 Test(bulk, more_messages_in_a_batch_than_are_kept_back)
