@@ -342,6 +342,16 @@ rebuild(struct daemon *d, const struct conf *conf, const struct limits *old)
 		limits_free(l);
 		return (NULL);
 	}
+	/*
+	 * monitor mode stores no block: the ones its verdicts began come back
+	 * from the stored verdicts, so that the windows re-arm where they did
+	 */
+	if (old == NULL && conf->mode != MODE_ENFORCE &&
+	    pipeline_rebuild_blocks(l, conf, d->store, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		limits_free(l);
+		return (NULL);
+	}
 	if (store_last_message_time(d->store, &last, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		limits_free(l);

@@ -57,6 +57,24 @@ fail(struct pipeline *pl, const char *what, const char *msg)
 	pl->failed = 1;
 }
 
+/*
+ * overrun_block - the block an overrun of rule by identity at log time t
+ * begins, unless it is blocked then: 1 with *dur set (0: no end), 0 when
+ * it was blocked already, -1 on ENOMEM.  The one rule for it: a verdict
+ * as it is raised and a stored one replayed at start-up
+ * (pipeline_rebuild_blocks) block alike.
+ */
+static int
+overrun_block(struct limits *l, const struct conf_rule *rule, const char *identity, int64_t t,
+    int64_t *dur)
+{
+	*dur = 0;
+	if (limits_blocked(l, identity, t))
+		return (0);
+	*dur = limits_block_time(rule, limits_block_count(l, identity) + 1);
+	return (limits_block(l, identity, t, *dur) < 0 ? -1 : 1);
+}
+
 static void
 verdict_cb(void *ctx, const struct limits_verdict *lv)
 {
@@ -73,12 +91,16 @@ verdict_cb(void *ctx, const struct limits_verdict *lv)
 	 * here, so they agree on which overruns are acted on.  Other overruns
 	 * of the same message are reported, but begin no block.
 	 */
-	if (!limits_blocked(pl->limits, v->identity, v->time_us)) {
-		dur = limits_block_time(v->rule, limits_block_count(pl->limits, v->identity) + 1);
-		if (limits_block(pl->limits, v->identity, v->time_us, dur) < 0)
-			fail(pl, "limits", "out of memory");
+	switch (overrun_block(pl->limits, v->rule, v->identity, v->time_us, &dur)) {
+	case -1:
+		fail(pl, "limits", "out of memory");
+		/* FALLTHROUGH */
+	case 1:
 		v->blocks = 1;
 		v->block_until_us = dur > 0 ? v->time_us + dur : 0;
+		break;
+	default:
+		break;
 	}
 	if (pl->store != NULL && !pl->failed) {
 		struct store_verdict sv = {
@@ -604,6 +626,46 @@ rebuild_bounce(void *ctx, const struct store_bounce *b)
 	const struct track_outcome o = { &m, TRACK_BOUNCED, b->n, b->time_us };
 
 	return (limits_outcome(rb->l, &o, NULL, NULL) < 0 ? -1 : 0);
+}
+
+/* The stored verdicts replayed into the blocks: the limits and the rules they name. */
+struct vrebuild {
+	struct limits *l;
+	const struct conf *conf;
+	int64_t n;
+};
+
+/* rebuild_verdict - one stored verdict's block, as verdict_cb() began it */
+static int
+rebuild_verdict(void *ctx, const struct store_verdict *sv)
+{
+	struct vrebuild *vr = ctx;
+	const struct conf_rule *rule = NULL;
+	int64_t dur;
+	size_t i;
+
+	for (i = 0; i < vr->conf->nrules && sv->rule != NULL; i++)
+		if (strcmp(vr->conf->rules[i].name, sv->rule) == 0)
+			rule = &vr->conf->rules[i];
+	if (rule == NULL || sv->identity == NULL)
+		return (0); /* a rule no longer configured: it blocks nothing now */
+	vr->n++;
+	return (overrun_block(vr->l, rule, sv->identity, sv->time_us, &dur) < 0 ? -1 : 0);
+}
+
+int64_t
+pipeline_rebuild_blocks(struct limits *l, const struct conf *conf, struct store *s, char *err,
+    size_t errlen)
+{
+	struct vrebuild vr = { l, conf, 0 };
+	int r;
+
+	if ((r = store_each_verdict(s, NULL, INT64_MIN, rebuild_verdict, &vr, err, errlen)) != 0) {
+		if (r > 0)
+			snprintf(err, errlen, "out of memory");
+		return (-1);
+	}
+	return (vr.n);
 }
 
 int64_t

@@ -153,6 +153,14 @@ void pipeline_remote(struct pipeline *, const struct track_msg *m);
 int pipeline_finish(struct pipeline *);
 void pipeline_free(struct pipeline *);
 
+/*
+ * pipeline_rebuild_blocks - the blocks the stored verdicts began, replayed
+ * in their order into l (monitor mode, where no block is stored: without
+ * them a restarted daemon's windows would not re-arm where the running
+ * one's did); the number of verdicts replayed, or -1 (err set)
+ */
+int64_t pipeline_rebuild_blocks(struct limits *l, const struct conf *conf, struct store *s,
+    char *err, size_t errlen);
 /* pipeline_max_window - the longest window of any rule, microseconds (0: none) */
 int64_t pipeline_max_window(const struct conf *);
 
