@@ -13,9 +13,9 @@
  *	stop).  So a busy log costs one commit every COMMIT_MS, not one per
  *	wake, and the programs of a verdict run at most COMMIT_MS after it,
  *	once it is recorded.  A wake less than WAKE_GAP_US after the last
- *	read waits out the rest of the gap first (run_on_log).  A cluster node commits at every wake (its
- *	cluster reads the outbox and writes the store from callbacks of its
- *	own).  A crash loses nothing and counts nothing twice: the next start
+ *	read waits out the rest of the gap first (run_on_log).  A cluster
+ *	node commits at every wake (its cluster reads the outbox and writes
+ *	the store from callbacks of its own).  A crash loses nothing and counts nothing twice: the next start
  *	resumes at the committed position.  A failure to write the database
  *	stops the daemon (exit 3) with the batch rolled back; a write lock
  *	that another process holds past the busy timeout is waited out
@@ -83,10 +83,14 @@ kv_del(void *ctx, int ns, const void *k, size_t kn)
 
 static const struct track_persist_ops kv_ops = { kv_put, kv_del };
 
-/* The saved log's rows, copied before they are applied. */
+/* The saved log's rows, copied before they are applied (not written to while walked). */
+struct log_row {
+	unsigned char *k, *v;
+	size_t kn, vn;
+};
+
 struct log_rows {
-	unsigned char **k, **v;
-	size_t *kn, *vn;
+	struct log_row *r;
 	size_t n, cap;
 	int nomem;
 };
@@ -95,39 +99,31 @@ struct log_rows {
 static int
 log_row(void *ctx, const void *k, size_t kn, const void *v, size_t vn)
 {
-	struct log_rows *r = ctx;
+	struct log_rows *rs = ctx;
+	struct log_row *r;
 
-	if (r->n == r->cap) {
-		size_t nc = r->cap ? r->cap * 2 : 64;
-		void *a = reallocarray(r->k, nc, sizeof(*r->k)), *b, *c, *e;
+	if (rs->n == rs->cap) {
+		size_t nc = rs->cap ? rs->cap * 2 : 64;
+		struct log_row *nr = reallocarray(rs->r, nc, sizeof(*nr));
 
-		if (a != NULL)
-			r->k = a;
-		b = reallocarray(r->v, nc, sizeof(*r->v));
-		if (b != NULL)
-			r->v = b;
-		c = reallocarray(r->kn, nc, sizeof(*r->kn));
-		if (c != NULL)
-			r->kn = c;
-		e = reallocarray(r->vn, nc, sizeof(*r->vn));
-		if (e != NULL)
-			r->vn = e;
-		if (a == NULL || b == NULL || c == NULL || e == NULL) {
-			r->nomem = 1;
+		if (nr == NULL) {
+			rs->nomem = 1;
 			return (1);
 		}
-		r->cap = nc;
+		rs->r = nr;
+		rs->cap = nc;
 	}
-	if ((r->k[r->n] = malloc(kn + 1)) == NULL || (r->v[r->n] = malloc(vn + 1)) == NULL) {
-		free(r->k[r->n]);
-		r->nomem = 1;
+	r = &rs->r[rs->n];
+	if ((r->k = malloc(kn + 1)) == NULL || (r->v = malloc(vn + 1)) == NULL) {
+		free(r->k);
+		rs->nomem = 1;
 		return (1);
 	}
-	memcpy(r->k[r->n], k, kn);
-	memcpy(r->v[r->n], v, vn);
-	r->kn[r->n] = kn;
-	r->vn[r->n] = vn;
-	r->n++;
+	memcpy(r->k, k, kn);
+	memcpy(r->v, v, vn);
+	r->kn = kn;
+	r->vn = vn;
+	rs->n++;
 	return (0);
 }
 
@@ -138,7 +134,7 @@ apply_rows(struct daemon *d, const struct log_rows *r, char *err, size_t errlen)
 	size_t i;
 
 	for (i = 0; i < r->n; i++) {
-		int rc = track_log_apply(r->v[i], r->vn[i], &kv_ops, d);
+		int rc = track_log_apply(r->r[i].v, r->r[i].vn, &kv_ops, d);
 
 		if (rc == -2) {
 			snprintf(err, errlen, "%s: applying the tracker's saved log failed",
@@ -147,7 +143,7 @@ apply_rows(struct daemon *d, const struct log_rows *r, char *err, size_t errlen)
 		}
 		if (rc < 0)
 			log_warnx("ignoring a damaged row of the tracker's saved log");
-		if (store_kv_del(d->store, TRACK_NS_LOG, r->k[i], r->kn[i], err, errlen) < 0)
+		if (store_kv_del(d->store, TRACK_NS_LOG, r->r[i].k, r->r[i].kn, err, errlen) < 0)
 			return (-1);
 	}
 	return (0);
@@ -186,13 +182,10 @@ run_apply_log(struct daemon *d)
 	if ((rc = apply_saved(d, &r, err, sizeof(err))) < 0)
 		log_warnx("%s", err);
 	for (i = 0; i < r.n; i++) {
-		free(r.k[i]);
-		free(r.v[i]);
+		free(r.r[i].k);
+		free(r.r[i].v);
 	}
-	free(r.k);
-	free(r.v);
-	free(r.kn);
-	free(r.vn);
+	free(r.r);
 	return (rc < 0 ? -1 : 0);
 }
 

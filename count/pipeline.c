@@ -644,7 +644,7 @@ rebuild_verdict(void *ctx, const struct store_verdict *sv)
 	int64_t dur;
 	size_t i;
 
-	for (i = 0; i < vr->conf->nrules && sv->rule != NULL; i++)
+	for (i = 0; i < vr->conf->nrules && sv->rule != NULL && rule == NULL; i++)
 		if (strcmp(vr->conf->rules[i].name, sv->rule) == 0)
 			rule = &vr->conf->rules[i];
 	if (rule == NULL || sv->identity == NULL)

@@ -190,7 +190,7 @@ log_cb(void *ctx, const char *dk, size_t dn, void *val)
 	const void *v = NULL;
 	size_t vn = 0;
 	void **slot;
-	unsigned char kl[2];
+	unsigned char kl[2], op;
 	int r, added, born = val == &track_born_mark;
 
 	if ((r = track_encode(lw->t, (unsigned char)dk[0], dk + 1, dn - 1, &v, &vn)) == 2 ||
@@ -210,7 +210,8 @@ log_cb(void *ctx, const char *dk, size_t dn, void *val)
 		lw->failed = 1;
 		return (1);
 	}
-	track_wbytes(&lw->row, r == 1 ? "\1" : "\0", 1);
+	op = r == 1 ? LOG_OP_PUT : LOG_OP_DEL;
+	track_wbytes(&lw->row, &op, 1);
 	track_wbytes(&lw->row, dk, 1);
 	w_u32(&lw->row, (uint32_t)(dn - 1));
 	track_wbytes(&lw->row, dk + 1, dn - 1);

@@ -172,12 +172,6 @@ int store_file_indexes(struct store *s, char *err, size_t errlen);
 int store_bulk_heal(struct store *s, char *err, size_t errlen);
 
 /*
- * The messages a bulk load keeps back (store_bulk.c): store_bulk_add()
- * takes a message in place of ST_ADD_MSG, store_bulk_outcome() adds an
- * outcome to a message kept back (1) or leaves it to ST_ADD_OUTCOME (0),
- * store_bulk_drop() forgets them at a rollback.
- */
-/*
  * store_bulk_load_new() makes s->load, for a bulk load (keep 0, its
  * writer thread started) or the daemon's batches (keep 1), 0 or -1 with
  * err; store_bulk_free() ends and frees it (store_bulk.c).
@@ -189,6 +183,15 @@ int store_bulk_load_new(struct store *s, int keep, char *err, size_t errlen);
 const char *store_copy_str(char **pp, const char *s);
 void store_bulk_free(struct store *s);
 int64_t store_bulk_count(struct store *s, const char *sql, char *err, size_t errlen);
+/*
+ * The messages a bulk load or the daemon's batches keep back
+ * (store_bulk.c): store_bulk_add() takes a message in place of
+ * ST_ADD_MSG (*id: the id it has or will have), store_bulk_outcome()
+ * adds an outcome to a message kept back (1) or leaves it to
+ * ST_ADD_OUTCOME (0), store_bulk_removed() notes a removal on one,
+ * store_bulk_before() writes them before a statement that reads or
+ * writes messages, store_bulk_drop() forgets them at a rollback.
+ */
 int store_bulk_add(struct store *s, const struct store_msg *m, int64_t *id, char *err,
     size_t errlen);
 int store_bulk_outcome(struct store *s, const struct store_outcome *o);
