@@ -498,8 +498,14 @@ audit_report(struct audit *a)
 		fprintf(stderr, "sendguard: audit: %s\n", pl->err);
 		return (EXIT_RUNTIME);
 	}
-	/* --state: the last commit went to the store's writer thread; its error is the pipeline's */
-	if (a->store != NULL && store_bulk_wait(a->store, serr, sizeof(serr)) < 0) {
+	/*
+	 * --state: the last commit went to the store's writer thread; its
+	 * error is the pipeline's.  Then that thread makes the file's
+	 * indexes while the report is printed (cmd_audit waits for them).
+	 */
+	if (a->store != NULL &&
+	    (store_bulk_wait(a->store, serr, sizeof(serr)) < 0 ||
+		store_bulk_finish(a->store, serr, sizeof(serr)) < 0)) {
 		fprintf(stderr, "sendguard: audit: store: %s\n", serr);
 		return (EXIT_RUNTIME);
 	}
@@ -575,16 +581,17 @@ cmd_audit(int argc, char **argv)
 		}
 		if (rc == 0)
 			rc = audit_report(&a);
-		if (a.store != NULL && (rc == 0 || rc == EXIT_OVERRUN) &&
-		    store_bulk_end(a.store, err, sizeof(err)) < 0) {
-			fprintf(stderr, "sendguard: audit: %s\n", err);
-			rc = EXIT_RUNTIME;
-		}
 	}
+	/* freed while the store's writer thread may still make the indexes */
 	if (a.pl_ok)
 		pipeline_free(&a.pl);
 	report_free(a.rep);
 	suggest_free(a.sug);
+	if (a.store != NULL && (rc == 0 || rc == EXIT_OVERRUN) &&
+	    store_bulk_end(a.store, err, sizeof(err)) < 0) {
+		fprintf(stderr, "sendguard: audit: %s\n", err);
+		rc = EXIT_RUNTIME;
+	}
 	if (a.store != NULL)
 		store_close(a.store);
 	conf_free(a.conf);

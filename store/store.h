@@ -122,6 +122,14 @@ int store_bulk_begin(struct store *, char *err, size_t errlen);
 int store_bulk_keep(struct store *, char *err, size_t errlen);
 /* store_bulk_end - make the indexes store_bulk_begin() dropped; 0 (also when none) or -1 */
 int store_bulk_end(struct store *, char *err, size_t errlen);
+/*
+ * store_bulk_finish - after the load's last commit: have its writer
+ * thread make those indexes while the caller goes on (prints a report);
+ * store_bulk_end() (or any other use of the store) waits for them and
+ * returns the error they met.  0 (also without a load or a thread: then
+ * store_bulk_end() makes them) or -1 with err (the last batch's error).
+ */
+int store_bulk_finish(struct store *, char *err, size_t errlen);
 /* store_bulk_wait - wait for the last commit of a bulk load; 0 or -1 with its error */
 int store_bulk_wait(struct store *, char *err, size_t errlen);
 

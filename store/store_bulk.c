@@ -71,7 +71,9 @@
  *	disk) is returned by the next call that waits for it, at the latest
  *	the next store_commit() or store_bulk_wait(), with the text the
  *	failing statement gave; it stays until a rollback.  The file holds a
- *	committed batch once the writer is done with it.  Without the thread
+ *	committed batch once the writer is done with it.  At the end it makes
+ *	the indexes too (store_bulk_on_end(): store_bulk_finish() of
+ *	store_bulk_ix.c) while the audit prints its report.  Without the thread
  *	(pthread_create failed, or an SQLite built without threads:
  *	sqlite3_threadsafe() 0; Debian's is 1) every commit is written in
  *	the caller.
@@ -159,8 +161,10 @@ struct bulk_load {
 		int begin;             /* then BEGIN */
 		struct bulk_op *ops;   /* in their order */
 		struct bulk_msg *held; /* then these, oldest first, and COMMIT */
+		int index;             /* none of those: make the indexes (store_bulk_index) */
 	} job;
 	int busy, stop, wfailed; /* under mu */
+	int indexed;             /* set under mu: the writer made the indexes */
 	char werr[512];          /* written by the writer when it sets wfailed */
 	int failed;              /* the parsing thread's copy of wfailed, and its error: */
 	char ferr[512];
@@ -546,6 +550,11 @@ bulk_run(struct store *s, const struct bulk_job *j, int commit, char *err, size_
 	int rc = 0;
 
 	bulk_direct = 1;
+	if (j->index) {
+		rc = store_bulk_index(s, err, errlen);
+		bulk_direct = 0;
+		return rc;
+	}
 	for (op = j->pre; op != NULL && rc == 0; op = op->next)
 		rc = store_run(s, op->which, op->v, op->nv, err, errlen);
 	bulk_free_ops(j->pre);
@@ -587,6 +596,8 @@ bulk_writer(void *arg)
 			L->wfailed = 1;
 			memcpy(L->werr, err, sizeof(err));
 		}
+		if (rc == 0 && j.index)
+			L->indexed = 1;
 		L->busy = 0;
 		(void)pthread_cond_broadcast(&L->cv);
 	}
@@ -792,6 +803,18 @@ store_bulk_on_begin(struct store *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* bulk_hand - give job j to the writer thread, which must be idle */
+static void
+bulk_hand(struct bulk_load *L, const struct bulk_job *j)
+{
+	(void)pthread_mutex_lock(&L->mu);
+	L->job = *j;
+	L->busy = 1;
+	(void)pthread_cond_broadcast(&L->cv);
+	(void)pthread_mutex_unlock(&L->mu);
+	L->handed = 1;
+}
+
 /*
  * store_bulk_on_commit - store_commit() of a bulk load: hand the batch
  * (its BEGIN, its queued writes, the messages kept back, COMMIT) to the
@@ -821,13 +844,35 @@ store_bulk_on_commit(struct store *s, char *err, size_t errlen)
 	j.held = bulk_detach(L);
 	bulk_reset(L);
 	L->in_batch = L->deferred = 0;
-	(void)pthread_mutex_lock(&L->mu);
-	L->job = j;
-	L->busy = 1;
-	(void)pthread_cond_broadcast(&L->cv);
-	(void)pthread_mutex_unlock(&L->mu);
-	L->handed = 1;
+	bulk_hand(L, &j);
 	return 0;
+}
+
+/*
+ * store_bulk_on_end - hand the making of the indexes to the writer (1),
+ * or 0: no writer, it is for the caller; -1 with err (the writer's error
+ * of the last batch, or a batch is open)
+ */
+int
+store_bulk_on_end(struct store *s, char *err, size_t errlen)
+{
+	struct bulk_load *L = s->load;
+
+	if (L == NULL || !L->thread || L->keep)
+		return 0;
+	if (store_bulk_sync(s, err, errlen) < 0)
+		return -1;
+	if (!sqlite3_get_autocommit(s->db))
+		return store_seterr(err, errlen, "%s: bulk load: a transaction is open", s->path);
+	bulk_hand(L, &(struct bulk_job){ .index = 1 });
+	return 1;
+}
+
+/* store_bulk_indexed - whether the writer made the indexes (after store_bulk_sync()) */
+int
+store_bulk_indexed(const struct store *s)
+{
+	return s->load != NULL && s->load->indexed;
 }
 
 /* store_bulk_on_rollback - store_rollback() of a bulk load: wait, forget the batch */

@@ -6,7 +6,9 @@
  *	The index half of store_bulk.c (see there): store_bulk_begin() drops
  *	the file_sql indexes of a file that holds no message yet and starts
  *	the load, store_bulk_end() ends the load and makes them again,
- *	store_bulk_heal() makes them for a load cut short.  Each step is one
+ *	store_bulk_heal() makes them for a load cut short; store_bulk_finish()
+ *	has the load's writer thread make them (and copy the write-ahead log
+ *	into the file) while the caller goes on, store_bulk_end() then waits.  Each step is one
  *	transaction, so a file has all of the indexes or none.  Also
  *	store_bulk_count(), the one-integer constant query both halves ask.
  * RETURNS
@@ -125,6 +127,28 @@ store_bulk_begin(struct store *s, char *err, size_t errlen)
 	return store_bulk_load_new(s, 0, err, errlen) < 0 ? -1 : 1;
 }
 
+/*
+ * store_bulk_index - make the indexes (when the file has none), then copy
+ * the write-ahead log into the file, on the writer thread
+ * (store_bulk_finish): what store_close() would do next on the caller's
+ * (a failed copy is left to it); 0 or -1 with err
+ */
+int
+store_bulk_index(struct store *s, char *err, size_t errlen)
+{
+	if (make_if_none(s, err, errlen) < 0)
+		return -1;
+	(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return 0;
+}
+
+/* store_bulk_finish - start making the indexes on the load's writer thread; see store.h */
+int
+store_bulk_finish(struct store *s, char *err, size_t errlen)
+{
+	return s->bulk && store_bulk_on_end(s, err, errlen) < 0 ? -1 : 0;
+}
+
 /* store_bulk_end - make the indexes store_bulk_begin() dropped; see store.h */
 int
 store_bulk_end(struct store *s, char *err, size_t errlen)
@@ -132,7 +156,12 @@ store_bulk_end(struct store *s, char *err, size_t errlen)
 	if (!s->bulk)
 		return 0;
 	if (s->load != NULL && store_bulk_sync(s, err, errlen) < 0)
-		return -1;
+		return -1;           /* the writer's error, of a batch or of the indexes */
+	if (store_bulk_indexed(s)) { /* store_bulk_finish() had them made */
+		store_bulk_free(s);
+		s->bulk = 0;
+		return 0;
+	}
 	if (!sqlite3_get_autocommit(s->db)) {
 		if (err != NULL)
 			(void)store_seterr(err, errlen, "%s: bulk load: a transaction is open",

@@ -217,6 +217,15 @@ int store_bulk_on_run(struct store *s, enum store_st which, const struct store_v
     char *err, size_t errlen);
 int store_bulk_sync(struct store *s, char *err, size_t errlen);
 void store_bulk_on_rollback(struct store *s);
+/*
+ * At the load's end (store_bulk_ix.c): store_bulk_on_end() hands the
+ * making of the indexes to the writer thread (1; 0 without the thread;
+ * -1 with err), which runs store_bulk_index() there; after a
+ * store_bulk_sync(), store_bulk_indexed() tells whether it made them.
+ */
+int store_bulk_on_end(struct store *s, char *err, size_t errlen);
+int store_bulk_index(struct store *s, char *err, size_t errlen);
+int store_bulk_indexed(const struct store *s);
 void store_bulk_stop(struct store *s);
 
 /*

@@ -13,6 +13,11 @@
  *	daemon does; a load cut short (the process gone without closing)
  *	must get its indexes back at the next writable open; a file that
  *	already holds messages keeps its indexes throughout.
+ *	store_bulk_finish() has the load's writer thread make the indexes
+ *	while the audit prints its report: they must be there before
+ *	store_bulk_end(), and a failure to make them (no room) must come
+ *	back from store_bulk_end() with the text it had, the file left with
+ *	none of them for the next writable open to make.
  *
  *	A bulk load also keeps a batch's messages back and writes each once
  *	with its delivery outcomes summed, where the daemon inserts it and
@@ -157,6 +162,15 @@ fill(struct store *s, int n)
 	cr_assert_eq(store_commit(s, err, sizeof(err)), 0, "%s", err);
 }
 
+/* count_cb - sqlite3_exec() callback: the first column of the one row as an int */
+static int
+count_cb(void *ctx, int n, char **v, char **names)
+{
+	(void)names;
+	*(int *)ctx = n > 0 && v[0] != NULL ? (int)strtol(v[0], NULL, 10) : -1;
+	return (0);
+}
+
 /* daemon_schema - the schema of a file store_open() made and a daemon filled */
 static char *
 daemon_schema(void)
@@ -223,6 +237,59 @@ Test(bulk, load_cut_short_gets_its_indexes_at_the_next_open)
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	cr_assert(!has_index(path, "messages_sasl"), "the load was cut short without them");
 	s = open_rw(path);
+	store_close(s);
+	got = schema(path);
+	cr_expect_str_eq(got, want, "after the next writable open:\n%s", got);
+	free(got);
+	free(want);
+}
+
+Test(bulk, finish_makes_the_indexes_before_end)
+{
+	char *want = daemon_schema(), *got, err[512] = "";
+	const char *path = sg_path(dir, "bulk.db");
+	struct store *s = open_rw(path);
+
+	cr_assert_eq(store_bulk_begin(s, err, sizeof(err)), 1, "%s", err);
+	fill(s, 10);
+	cr_assert_eq(store_bulk_finish(s, err, sizeof(err)), 0, "%s", err);
+	/* a read waits for the writer thread, which has made them by then */
+	cr_expect_eq(store_count_messages(s), 10, "the messages while the indexes are made");
+	cr_expect(has_index(path, "messages_sasl"), "made by the writer thread, before the end");
+	cr_assert_eq(store_bulk_end(s, err, sizeof(err)), 0, "%s", err);
+	store_close(s);
+	got = schema(path);
+	cr_expect_str_eq(got, want, "after finish and end:\n%s\na daemon's:\n%s", got, want);
+	free(got);
+	free(want);
+}
+
+Test(bulk, finish_reports_the_indexes_error_at_end_and_leaves_none)
+{
+	char *want = daemon_schema(), *got, err[512] = "", full[600];
+	const char *path = sg_path(dir, "bulk.db");
+	struct store *s = open_rw(path);
+	sqlite3 *db;
+	int pages = 0, page = 0;
+
+	cr_assert_eq(store_bulk_begin(s, err, sizeof(err)), 1, "%s", err);
+	fill(s, 2000);
+	cr_assert_eq(store_bulk_wait(s, err, sizeof(err)), 0, "%s", err);
+	/* the file may not grow by a page more: no room for the indexes */
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA page_count", count_cb, &pages, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA page_size", count_cb, &page, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(store_limit_size(s, (int64_t)pages * page, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_bulk_finish(s, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(store_bulk_end(s, err, sizeof(err)), -1, "no room for the indexes");
+	snprintf(full, sizeof(full), "%s: create indexes: database or disk is full (SQLITE_FULL)",
+	    path);
+	cr_expect_str_eq(err, full);
+	cr_expect(!has_index(path, "messages_sasl") && !has_index(path, "messages_queue_id"),
+	    "all of the indexes or none");
+	store_close(s);
+	s = open_rw(path); /* with room again: the next writable open makes them */
 	store_close(s);
 	got = schema(path);
 	cr_expect_str_eq(got, want, "after the next writable open:\n%s", got);
