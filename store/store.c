@@ -671,9 +671,9 @@ pragma_int(struct store *s, const char *sql, char *err, size_t errlen)
 	return v;
 }
 
-/* set_journal - set the journal mode and check that SQLite took it */
-static int
-set_journal(struct store *s, const char *mode, char *err, size_t errlen)
+/* store_set_journal - set the journal mode and check that SQLite took it; 0 or -1 */
+int
+store_set_journal(struct store *s, const char *mode, char *err, size_t errlen)
 {
 	char sql[64], got[32] = "";
 
@@ -799,12 +799,12 @@ set_up(struct store *s, char *err, size_t errlen)
 	(void)sqlite3_extended_result_codes(s->db, 1);
 	(void)sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 	if (s->memory)
-		return set_journal(s, "memory", err, errlen) < 0 ||
+		return store_set_journal(s, "memory", err, errlen) < 0 ||
 			run_sql(s, "PRAGMA synchronous=OFF", "open", err, errlen) < 0
 		    ? -1
 		    : 0;
 	if (pragma_int(s, "PRAGMA user_version", err, errlen) < 0 ||
-	    (!s->readonly && set_journal(s, "wal", err, errlen) < 0) ||
+	    (!s->readonly && store_set_journal(s, "wal", err, errlen) < 0) ||
 	    run_sql(s, "PRAGMA synchronous=NORMAL", "open", err, errlen) < 0)
 		return -1;
 	return 0;

@@ -7,10 +7,13 @@
  *	the file_sql indexes of a file that holds no message yet and starts
  *	the load, store_bulk_end() ends the load and makes them again,
  *	store_bulk_heal() makes them for a load cut short; store_bulk_finish()
- *	has the load's writer thread make them (and copy the write-ahead log
- *	into the file) while the caller goes on, store_bulk_end() then waits.  Each step is one
- *	transaction, so a file has all of the indexes or none.  Also
- *	store_bulk_count(), the one-integer constant query both halves ask.
+ *	has the load's writer thread make them while the caller goes on
+ *	(store_bulk_end() then waits for it).  Each step is one transaction,
+ *	so a file has all of the indexes or none.  At the load's end they are
+ *	made with a rollback journal (store_bulk_index()): their pages are
+ *	written into the file once, not into the write-ahead log and then
+ *	again by its checkpoint.  Also store_bulk_count(), the one-integer
+ *	constant query both halves ask.
  * RETURNS
  *	0 or 1 (store_bulk_begin: whether it dropped them), or -1 with
  *	"path: what: sqlite message" in err.  Never prints, never exits.
@@ -128,18 +131,25 @@ store_bulk_begin(struct store *s, char *err, size_t errlen)
 }
 
 /*
- * store_bulk_index - make the indexes (when the file has none), then copy
- * the write-ahead log into the file, on the writer thread
- * (store_bulk_finish): what store_close() would do next on the caller's
- * (a failed copy is left to it); 0 or -1 with err
+ * store_bulk_index - make the indexes of a bulk load (when the file has
+ * none) with a rollback journal, then go back to write-ahead logging: the
+ * new index pages go to the file once, instead of into the log and then
+ * (at the checkpoint) into the file; the journal holds the few pages
+ * that were there before (the schema, the free list).  One transaction
+ * either way.  When the mode cannot change (another connection has the
+ * file open) they are made in the log.  A file left in the rollback mode
+ * (cut short there) goes back to the log at its next writable open
+ * (store.c set_up).  0 or -1 with err.
  */
 int
 store_bulk_index(struct store *s, char *err, size_t errlen)
 {
-	if (make_if_none(s, err, errlen) < 0)
-		return -1;
-	(void)sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	return 0;
+	int rollback = store_set_journal(s, "delete", NULL, 0) == 0, rc;
+
+	rc = make_if_none(s, err, errlen);
+	if (rollback)
+		(void)store_set_journal(s, "wal", NULL, 0);
+	return rc < 0 ? -1 : 0;
 }
 
 /* store_bulk_finish - start making the indexes on the load's writer thread; see store.h */
@@ -169,7 +179,7 @@ store_bulk_end(struct store *s, char *err, size_t errlen)
 		return -1;
 	}
 	store_bulk_free(s); /* what is kept back now was never committed */
-	if (make_if_none(s, err, errlen) < 0)
+	if (store_bulk_index(s, err, errlen) < 0)
 		return -1;
 	s->bulk = 0;
 	return 0;

@@ -170,6 +170,8 @@ struct store {
  */
 int store_file_indexes(struct store *s, char *err, size_t errlen);
 int store_bulk_heal(struct store *s, char *err, size_t errlen);
+/* store_set_journal - PRAGMA journal_mode=mode, -1 with err unless SQLite took it (store.c) */
+int store_set_journal(struct store *s, const char *mode, char *err, size_t errlen);
 
 /*
  * store_bulk_load_new() makes s->load, for a bulk load (keep 0, its

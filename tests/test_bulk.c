@@ -17,7 +17,11 @@
  *	while the audit prints its report: they must be there before
  *	store_bulk_end(), and a failure to make them (no room) must come
  *	back from store_bulk_end() with the text it had, the file left with
- *	none of them for the next writable open to make.
+ *	none of them for the next writable open to make.  They are made with
+ *	a rollback journal and the file goes back to its write-ahead log: it
+ *	must end in WAL mode, also with another connection holding it open,
+ *	and a load killed at any point while they are made must heal at the
+ *	next writable open.
  *
  *	A bulk load also keeps a batch's messages back and writes each once
  *	with its delivery outcomes summed, where the daemon inserts it and
@@ -244,9 +248,27 @@ Test(bulk, load_cut_short_gets_its_indexes_at_the_next_open)
 	free(want);
 }
 
+/* journal_mode - the journal mode a new connection finds in the file (caller frees) */
+static char *
+journal_mode(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *mode = NULL;
+
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "%s", path);
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		mode = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	cr_assert_not_null(mode);
+	return (mode);
+}
+
 Test(bulk, finish_makes_the_indexes_before_end)
 {
-	char *want = daemon_schema(), *got, err[512] = "";
+	char *want = daemon_schema(), *got, *mode, err[512] = "";
 	const char *path = sg_path(dir, "bulk.db");
 	struct store *s = open_rw(path);
 
@@ -260,6 +282,85 @@ Test(bulk, finish_makes_the_indexes_before_end)
 	store_close(s);
 	got = schema(path);
 	cr_expect_str_eq(got, want, "after finish and end:\n%s\na daemon's:\n%s", got, want);
+	mode = journal_mode(path);
+	cr_expect_str_eq(mode, "wal", "the file's journal after the load");
+	free(mode);
+	free(got);
+	free(want);
+}
+
+Test(bulk, indexes_made_while_another_connection_has_the_file_open)
+{
+	char *want = daemon_schema(), *got, *mode, err[512] = "";
+	const char *path = sg_path(dir, "bulk.db");
+	struct store *s = open_rw(path), *r;
+
+	cr_assert_eq(store_bulk_begin(s, err, sizeof(err)), 1, "%s", err);
+	fill(s, 100);
+	cr_assert_eq(store_bulk_wait(s, err, sizeof(err)), 0, "%s", err);
+	/* status has the file open meanwhile (the journal may or may not change) */
+	cr_assert_eq(store_open(&r, path, 1, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(store_count_messages(r), 100);
+	cr_assert_eq(store_bulk_finish(s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_bulk_end(s, err, sizeof(err)), 0, "%s", err);
+	cr_expect(has_index(path, "messages_sasl"), "made all the same");
+	cr_expect_eq(store_count_messages(r), 100);
+	store_close(r);
+	store_close(s);
+	got = schema(path);
+	cr_expect_str_eq(got, want, "%s", got);
+	mode = journal_mode(path);
+	cr_expect_str_eq(mode, "wal");
+	free(mode);
+	free(got);
+	free(want);
+}
+
+/*
+ * A load killed while the writer thread makes the indexes (the process
+ * gone a while after store_bulk_finish(), with no store_bulk_end() and
+ * no close: the journal switched or not, the indexes begun, made or
+ * not): the next writable open must find every committed message and
+ * end with a daemon's schema and its write-ahead log.
+ */
+ParameterizedTestParameters(bulk, killed_while_indexing_heals)
+{
+	static int after_us[] = { 0, 300, 1000, 3000, 10000, 100000 };
+
+	return (cr_make_param_array(int, after_us, sizeof(after_us) / sizeof(after_us[0])));
+}
+
+ParameterizedTest(int *after_us, bulk, killed_while_indexing_heals)
+{
+	char *want = daemon_schema(), *got, *mode, err[512] = "";
+	const char *path = sg_path(dir, "kill.db");
+	struct store *s;
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		s = open_rw(path);
+		if (store_bulk_begin(s, err, sizeof(err)) != 1)
+			_exit(1);
+		fill(s, 3000);
+		if (store_bulk_wait(s, err, sizeof(err)) != 0 ||
+		    store_bulk_finish(s, err, sizeof(err)) != 0)
+			_exit(2);
+		usleep((useconds_t)*after_us);
+		_exit(0); /* while the writer thread may be making them */
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the load: %d", st);
+	s = open_rw(path);
+	cr_expect_eq(store_count_messages(s), 3000, "killed %d us after finish", *after_us);
+	store_close(s);
+	got = schema(path);
+	cr_expect_str_eq(got, want, "killed %d us after finish, then opened:\n%s", *after_us, got);
+	mode = journal_mode(path);
+	cr_expect_str_eq(mode, "wal", "killed %d us after finish", *after_us);
+	free(mode);
 	free(got);
 	free(want);
 }
