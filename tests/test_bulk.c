@@ -220,10 +220,15 @@ Test(bulk, close_without_end_makes_the_indexes)
 	free(want);
 }
 
-Test(bulk, load_cut_short_gets_its_indexes_at_the_next_open)
+/*
+ * load_killed - in a child: a bulk load of n messages into path, then
+ * (after_us >= 0) store_bulk_finish() and after_us microseconds; then
+ * the process is gone, with no store_bulk_end() and no close
+ */
+static void
+load_killed(const char *path, int n, int after_us)
 {
-	char *want = daemon_schema(), *got, err[512] = "";
-	const char *path = sg_path(dir, "cut.db");
+	char err[512] = "";
 	struct store *s;
 	pid_t pid;
 	int st;
@@ -234,11 +239,25 @@ Test(bulk, load_cut_short_gets_its_indexes_at_the_next_open)
 		s = open_rw(path);
 		if (store_bulk_begin(s, err, sizeof(err)) != 1)
 			_exit(1);
-		fill(s, 5);
-		_exit(0); /* killed mid-audit: no store_bulk_end, no close */
+		fill(s, n);
+		if (after_us >= 0 && (store_bulk_wait(s, err, sizeof(err)) != 0 ||
+					 store_bulk_finish(s, err, sizeof(err)) != 0))
+			_exit(2);
+		if (after_us > 0)
+			usleep((useconds_t)after_us);
+		_exit(0);
 	}
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the load: %d", st);
+}
+
+Test(bulk, load_cut_short_gets_its_indexes_at_the_next_open)
+{
+	char *want = daemon_schema(), *got;
+	const char *path = sg_path(dir, "cut.db");
+	struct store *s;
+
+	load_killed(path, 5, -1); /* killed mid-audit */
 	cr_assert(!has_index(path, "messages_sasl"), "the load was cut short without them");
 	s = open_rw(path);
 	store_close(s);
@@ -332,27 +351,11 @@ ParameterizedTestParameters(bulk, killed_while_indexing_heals)
 
 ParameterizedTest(int *after_us, bulk, killed_while_indexing_heals)
 {
-	char *want = daemon_schema(), *got, *mode, err[512] = "";
+	char *want = daemon_schema(), *got, *mode;
 	const char *path = sg_path(dir, "kill.db");
 	struct store *s;
-	pid_t pid;
-	int st;
 
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		s = open_rw(path);
-		if (store_bulk_begin(s, err, sizeof(err)) != 1)
-			_exit(1);
-		fill(s, 3000);
-		if (store_bulk_wait(s, err, sizeof(err)) != 0 ||
-		    store_bulk_finish(s, err, sizeof(err)) != 0)
-			_exit(2);
-		usleep((useconds_t)*after_us);
-		_exit(0); /* while the writer thread may be making them */
-	}
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the load: %d", st);
+	load_killed(path, 3000, *after_us); /* while the writer thread may be making them */
 	s = open_rw(path);
 	cr_expect_eq(store_count_messages(s), 3000, "killed %d us after finish", *after_us);
 	store_close(s);
