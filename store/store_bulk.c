@@ -131,7 +131,8 @@ struct bulk_msg {
 	struct store_msg m;           /* strings in data */
 	int64_t n[3];                 /* delivered, deferred, bounced (enum store_status) */
 	int64_t id;
-	size_t klen; /* the key: data[0..klen) */
+	uint64_t h;  /* hmap_hash() of the key, */
+	size_t klen; /* data[0..klen) (the index keeps a pointer to it) */
 	char data[]; /* host\0instance\0queue_id\0, sasl\0, sender\0, client_ip\0 */
 };
 
@@ -219,21 +220,6 @@ bulk_key(char *buf, size_t size, const char *host, const char *instance, const c
 	return len;
 }
 
-/* store_copy_str - copy s (NULL stays NULL) to *pp, which moves past it; the copy */
-const char *
-store_copy_str(char **pp, const char *s)
-{
-	size_t n;
-	char *d = *pp;
-
-	if (s == NULL)
-		return NULL;
-	n = strlen(s) + 1;
-	memcpy(d, s, n);
-	*pp += n;
-	return d;
-}
-
 /* bulk_next_id - the id the next message gets; -1 with err */
 static int64_t
 bulk_next_id(struct store *s, char *err, size_t errlen)
@@ -280,7 +266,7 @@ bulk_unlink(struct bulk_load *L, struct bulk_msg *b)
 		b->next->prev = b->prev;
 	else
 		L->tail = b->prev;
-	(void)hmap_del(L->ix, b->data, b->klen);
+	(void)hmap_del_h(L->ix, b->h, b->data, b->klen);
 	L->n--;
 	free(b);
 }
@@ -295,26 +281,25 @@ bulk_write(struct store *s, struct bulk_msg *b, char *err, size_t errlen)
 	return rc;
 }
 
-/* bulk_keep - keep m back under key[0..klen) with the given id; 0 or -1 (ENOMEM) */
+/* bulk_keep - keep m back under key[0..klen) (hash h, not kept yet) with id; 0 or -1 (ENOMEM) */
 static int
-bulk_keep(struct store *s, const struct store_msg *m, const char *key, size_t klen, int64_t id,
-    char *err, size_t errlen)
+bulk_keep(struct store *s, const struct store_msg *m, const char *key, size_t klen, uint64_t h,
+    int64_t id, char *err, size_t errlen)
 {
 	struct bulk_load *L = s->load;
 	size_t more = (m->sasl ? strlen(m->sasl) + 1 : 0) +
 	    (m->sender ? strlen(m->sender) + 1 : 0) + (m->client_ip ? strlen(m->client_ip) + 1 : 0);
 	struct bulk_msg *b;
-	void **slot;
+	void *old;
 	char *p;
-	int added;
 
-	if ((b = calloc(1, sizeof(*b) + klen + more)) == NULL ||
-	    (slot = hmap_get_or_add(L->ix, key, klen, &added)) == NULL) {
+	if ((b = calloc(1, sizeof(*b) + klen + more)) != NULL)
+		memcpy(b->data, key, klen); /* the index keeps this copy of the key */
+	if (b == NULL || hmap_put_ref_h(L->ix, h, b->data, klen, b, &old) < 0) {
 		free(b);
 		return store_seterr(err, errlen, "%s: add message: out of memory", s->path);
 	}
-	*slot = b;
-	memcpy(b->data, key, klen);
+	b->h = h;
 	b->klen = klen;
 	b->id = id;
 	b->m = *m;
@@ -346,6 +331,7 @@ store_bulk_add(struct store *s, const struct store_msg *m, int64_t *idp, char *e
 	struct bulk_msg *b;
 	char key[BULK_KEY_MAX];
 	size_t klen = bulk_key(key, sizeof(key), m->host, m->instance, m->queue_id);
+	uint64_t h = klen > 0 ? hmap_hash(key, klen) : 0; /* once, for both look-ups */
 	int64_t id;
 
 	/* the daemon's file holds rows already: its newest, once a batch */
@@ -356,7 +342,7 @@ store_bulk_add(struct store *s, const struct store_msg *m, int64_t *idp, char *e
 	}
 	if ((*idp = id = bulk_next_id(s, err, errlen)) < 0)
 		return -1;
-	if (klen > 0 && (b = hmap_get(L->ix, key, klen)) != NULL &&
+	if (klen > 0 && (b = hmap_get_h(L->ix, h, key, klen)) != NULL &&
 	    bulk_write(s, b, err, errlen) < 0)
 		return -1;
 	/*
@@ -369,7 +355,7 @@ store_bulk_add(struct store *s, const struct store_msg *m, int64_t *idp, char *e
 		return bulk_insert(s, m, id, NULL, err, errlen);
 	if (L->n >= BULK_PEND_MAX && bulk_write(s, L->head, err, errlen) < 0)
 		return -1;
-	return bulk_keep(s, m, key, klen, id, err, errlen);
+	return bulk_keep(s, m, key, klen, h, id, err, errlen);
 }
 
 /* store_bulk_outcome - add o to its message when that is kept back: 1, else 0 */
@@ -486,7 +472,7 @@ bulk_detach(struct bulk_load *L)
 	struct bulk_msg *b, *head = L->head;
 
 	for (b = head; b != NULL; b = b->next) {
-		(void)hmap_del(L->ix, b->data, b->klen);
+		(void)hmap_del_h(L->ix, b->h, b->data, b->klen);
 		if (b->m.time_us > L->max_us)
 			L->max_us = b->m.time_us;
 	}
@@ -974,7 +960,8 @@ bulk_start(struct store *s)
 int
 store_bulk_load_new(struct store *s, int keep, char *err, size_t errlen)
 {
-	if ((s->load = calloc(1, sizeof(*s->load))) == NULL || (s->load->ix = hmap_new()) == NULL) {
+	if ((s->load = calloc(1, sizeof(*s->load))) == NULL ||
+	    (s->load->ix = hmap_new_ref()) == NULL) {
 		free(s->load);
 		s->load = NULL;
 		return store_seterr(err, errlen, "%s: %s: out of memory", s->path,

@@ -486,6 +486,21 @@ heap_add(struct recent_scan *sc, struct recent_row *r)
 	sc->h[i] = r;
 }
 
+/* store_copy_str - copy s (NULL stays NULL) to *pp, which moves past it; the copy */
+const char *
+store_copy_str(char **pp, const char *s)
+{
+	size_t n;
+	char *d = *pp;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	memcpy(d, s, n);
+	*pp += n;
+	return d;
+}
+
 /* recent_copy - the row store_row() filled, copied for after the walk */
 static int
 recent_copy(void *ctx, const struct store_msg *m)

@@ -181,7 +181,7 @@ int store_set_journal(struct store *s, const char *mode, char *err, size_t errle
  * (store_bulk_ix.c).
  */
 int store_bulk_load_new(struct store *s, int keep, char *err, size_t errlen);
-/* store_copy_str - s (NULL stays NULL) copied to *pp, which moves past it; the copy */
+/* store_copy_str - s (NULL stays NULL) copied to *pp, moved past it; the copy (store_count.c) */
 const char *store_copy_str(char **pp, const char *s);
 void store_bulk_free(struct store *s);
 int64_t store_bulk_count(struct store *s, const char *sql, char *err, size_t errlen);
