@@ -5,7 +5,8 @@
  *	See source.h.  Text is read in 256 KiB blocks (the first one into
  *	`in`, then straight into the window), compressed data in 64 KiB
  *	blocks into `in`, whence it goes through its format's streaming decoder
- *	(zlib, liblzma, libbz2 or libzstd), into `win.buf`, a fixed buffer
+ *	(ISA-L's igzip, or zlib where the build has no ISA-L; liblzma, libbz2
+ *	or libzstd), into `win.buf`, a fixed buffer
  *	of SOURCE_LINE_MAX + one block where source_cut() finds the lines
  *	and they are returned in place.
  *	One driver, stream_fill(), runs every decoder: a row of codecs[] per
@@ -17,6 +18,12 @@
  *	decoded in line as before.  Only the thread touches the decoder,
  *	`in` and the read position until source_close() has joined it.
  *	Memory is fixed at open: the buffers and the decoder's state.
+ *	gzip goes through ISA-L's inflater when the build has it (HAVE_ISAL,
+ *	set by the Makefile when pkg-config finds libisal): on the bench log
+ *	it inflates 160 MB in 0.16 s of CPU against zlib's 0.32 s, and the
+ *	inflate is a third stage beside the reader and the counting on two
+ *	cores.  Both check the same things: the header, the deflate data, the
+ *	CRC-32 and the length of each member.
  * UNTRUSTED INPUT
  *	The whole file.  Each decoder checks its format's own integrity
  *	data (gzip CRC-32 and length, the xz check, bzip2 CRCs, the zstd
@@ -33,8 +40,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
+#ifdef HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#else
+#include <zlib.h>
+#endif
 
 #include "count/source.h"
 
@@ -102,8 +113,13 @@ struct source {
 	struct source_win win;     /* the decoded bytes not yet handed out */
 	unsigned char *in;
 	size_t in_start, in_end; /* undecoded bytes are in[in_start..in_end) */
+#ifdef HAVE_ISAL
+	struct inflate_state *gz; /* ISA-L's inflater (about 85 KiB), made at open */
+	uint64_t gz_off;          /* bytes of the gzip member taken so far */
+#else
 	z_stream z;
 	int z_live;
+#endif
 	lzma_stream xz;
 	int xz_live;
 	bz_stream bz;
@@ -415,24 +431,6 @@ thread_stop(struct source *s)
 	    (io)->rc = (int)(call), (io)->in_n = (strm).avail_in, (io)->out_n = (strm).avail_out, \
 	    (io)->rc)
 
-/* gzip_begin - a new member: reset the inflater (started at open) */
-static const char *
-gzip_begin(struct source *s)
-{
-	return (inflateReset(&s->z) == Z_OK ? NULL : "cannot reset the decoder");
-}
-
-/* gzip_step - inflate; the gzip wrapper's CRC-32 and length are checked */
-static int
-gzip_step(struct source *s, struct io *io, const char **why)
-{
-	int r = DECODE(s->z, io, Bytef *, uInt, inflate(&s->z, Z_NO_FLUSH));
-
-	if (r == Z_OK || r == Z_BUF_ERROR)
-		return (0);
-	return (r == Z_STREAM_END ? 1 : rejected(why, s->z.msg != NULL ? s->z.msg : zError(r)));
-}
-
 /* What a library's error code means to the administrator. */
 struct why {
 	int code;
@@ -467,6 +465,72 @@ outcome(int r, int ok, int end, const struct why *tab, const char **why)
 	if (r == end)
 		return (1);
 	return (rejected(why, why_text(tab, r)));
+}
+
+#ifdef HAVE_ISAL
+static const struct why gz_whys[] = { { ISAL_INVALID_BLOCK, "invalid deflate block" },
+	{ ISAL_INVALID_SYMBOL, "invalid code" }, { ISAL_INVALID_LOOKBACK, "invalid distance" },
+	{ ISAL_INVALID_WRAPPER, "bad gzip header" },
+	{ ISAL_UNSUPPORTED_METHOD, "unknown compression method" },
+	{ ISAL_INCORRECT_CHECKSUM, "incorrect data check (CRC-32 or length)" }, { 0, NULL } };
+
+/* gzip_begin - a new member: reset the inflater (made at open), gzip wrapper parsed and checked */
+static const char *
+gzip_begin(struct source *s)
+{
+	isal_inflate_reset(s->gz);
+	s->gz->crc_flag = ISAL_GZIP;
+	s->gz_off = 0;
+	return (NULL);
+}
+
+/*
+ * gzip_step - isal_inflate; a member ends once its CRC-32 and length have
+ * been checked.  ISA-L passes over the reserved bits of a header's flags
+ * byte (its fourth), which RFC 1952 says a decoder must refuse and zlib
+ * does: they are looked at here, so that both builds take the same files.
+ */
+static int
+gzip_step(struct source *s, struct io *io, const char **why)
+{
+	size_t had = io->in_n;
+
+	if (s->gz_off <= 3 && s->gz_off + had > 3 && (io->in[3 - s->gz_off] & 0xe0) != 0)
+		return (rejected(why, "unknown header flags set"));
+	if (DECODE(*s->gz, io, uint8_t *, uint32_t, isal_inflate(s->gz)) != ISAL_DECOMP_OK)
+		return (rejected(why, why_text(gz_whys, io->rc)));
+	s->gz_off += had - io->in_n;
+	return (s->gz->block_state == ISAL_BLOCK_FINISH);
+}
+#else
+/* gzip_begin - a new member: reset the inflater (started at open) */
+static const char *
+gzip_begin(struct source *s)
+{
+	return (inflateReset(&s->z) == Z_OK ? NULL : "cannot reset the decoder");
+}
+
+/* gzip_step - inflate; the gzip wrapper's CRC-32 and length are checked */
+static int
+gzip_step(struct source *s, struct io *io, const char **why)
+{
+	int r = DECODE(s->z, io, Bytef *, uInt, inflate(&s->z, Z_NO_FLUSH));
+
+	if (r == Z_OK || r == Z_BUF_ERROR)
+		return (0);
+	return (r == Z_STREAM_END ? 1 : rejected(why, s->z.msg != NULL ? s->z.msg : zError(r)));
+}
+#endif
+
+/* source_gzip_decoder - see source.h */
+const char *
+source_gzip_decoder(void)
+{
+#ifdef HAVE_ISAL
+	return ("isa-l");
+#else
+	return ("zlib");
+#endif
 }
 
 /* xz_begin - a decoder per stream (stream padding is NUL bytes, a stream starts with fd) */
@@ -663,10 +727,16 @@ start_decoder(struct source *s, char *err, size_t errlen)
 {
 	switch (s->fmt) {
 	case FMT_GZIP:
+#ifdef HAVE_ISAL
+		if ((s->gz = malloc(sizeof(*s->gz))) == NULL)
+			break;
+		isal_inflate_init(s->gz); /* gzip_begin sets it up for each member */
+#else
 		/* 15 + 16: a 32 KiB window, gzip wrapper only (its CRC is checked) */
 		if (inflateInit2(&s->z, 15 + 16) != Z_OK)
 			break;
 		s->z_live = 1;
+#endif
 		return (0);
 	case FMT_XZ: {
 		lzma_stream init = LZMA_STREAM_INIT;
@@ -851,8 +921,12 @@ source_close(struct source *s)
 	if (s == NULL)
 		return;
 	thread_stop(s);
+#ifdef HAVE_ISAL
+	free(s->gz);
+#else
 	if (s->z_live)
 		inflateEnd(&s->z);
+#endif
 	if (s->xz_live)
 		lzma_end(&s->xz);
 	if (s->bz_live)

@@ -82,4 +82,7 @@ int source_cut(struct source_win *, uint64_t *long_lines, uint64_t *cut, const c
 const struct source_info *source_info(const struct source *);
 void source_close(struct source *);
 
+/* source_gzip_decoder - "isa-l" or "zlib": the library this build inflates gzip with */
+const char *source_gzip_decoder(void);
+
 #endif
