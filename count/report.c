@@ -92,49 +92,80 @@ struct rname {
 	uint64_t h;
 };
 
+/* A client IP or sender of the message at hand: its bytes, length and hmap_hash (0: not taken yet). */
+struct rval {
+	const char *s;
+	size_t n;
+	uint64_t h;
+};
+
 /*
  * pair_add - key "id \0 value" in m, new or not; its value slot (*added
  * set when it is new), NULL when out of memory, or (*added 2) when the
  * pair is too long to be a key (no address or sender is: it is left out).
- * Its hash: hmap_hash_mix(id's, value's (vh)), the value hashed once a
+ * Its hash: hmap_hash_mix(id's, value's), the value hashed at most once a
  * message; the pair maps are only ever added to and walked.
  */
 static void **
-pair_add(struct hmap *m, const struct rname *id, const char *value, uint64_t vh, int *added)
+pair_add(struct hmap *m, const struct rname *id, struct rval *v, int *added)
 {
 	char key[IDENT_MAX + 64];
-	size_t vn = strlen(value), n = id->n;
+	size_t n = id->n;
 
 	*added = 0;
-	if (vn + n + 1 >= sizeof(key)) {
+	if (v->n + n + 1 >= sizeof(key)) {
 		*added = 2;
 		return (NULL);
 	}
+	if (v->h == 0)
+		v->h = hmap_hash(v->s, v->n);
 	memcpy(key, id->id, n);
 	key[n] = '\0';
-	memcpy(key + n + 1, value, vn);
-	return (hmap_get_or_add_h(m, hmap_hash_mix(id->h, vh), key, n + 1 + vn, added));
+	memcpy(key + n + 1, v->s, v->n);
+	return (hmap_get_or_add_h(m, hmap_hash_mix(id->h, v->h), key, n + 1 + v->n, added));
 }
 
-/* note_ip - the message of identity ri (named id) came from ip (hmap_hash iph) at t */
+/* last_is - v is the value kept in last (size bytes, NUL-terminated) */
 static int
-note_ip(struct report *r, struct rident *ri, const struct rname *id, const char *ip, uint64_t iph,
-    int64_t t)
+last_is(const char *last, size_t size, const struct rval *v)
+{
+	return (v->n < size && memcmp(last, v->s, v->n + 1) == 0);
+}
+
+/* last_keep - v into last (size bytes) when it fits, else last emptied */
+static void
+last_keep(char *last, size_t size, const struct rval *v)
+{
+	if (v->n < size)
+		memcpy(last, v->s, v->n + 1);
+	else
+		last[0] = '\0';
+}
+
+/* note_ip - the message of identity ri (named id) came from ip at t */
+static int
+note_ip(struct report *r, struct rident *ri, const struct rname *id, struct rval *ip, int64_t t)
 {
 	struct rip *p;
 	void **slot;
 	int added;
 
-	if ((slot = pair_add(r->ipset, id, ip, iph, &added)) == NULL)
-		return (added == 2 ? 0 : -1);
-	if (added) {
-		if ((*slot = calloc(1, sizeof(struct rip))) == NULL)
-			return (-1);
-		((struct rip *)*slot)->first_us = t;
-		((struct rip *)*slot)->last_us = t;
-		ri->ips++;
+	if (ri->last_ip != NULL && last_is(ri->last_ipv, sizeof(ri->last_ipv), ip)) {
+		p = ri->last_ip; /* the same IP as its last message: the same pair */
+	} else {
+		if ((slot = pair_add(r->ipset, id, ip, &added)) == NULL)
+			return (added == 2 ? 0 : -1);
+		if (added) {
+			if ((*slot = calloc(1, sizeof(struct rip))) == NULL)
+				return (-1);
+			((struct rip *)*slot)->first_us = t;
+			((struct rip *)*slot)->last_us = t;
+			ri->ips++;
+		}
+		p = *slot;
+		last_keep(ri->last_ipv, sizeof(ri->last_ipv), ip);
+		ri->last_ip = ri->last_ipv[0] != '\0' ? p : NULL;
 	}
-	p = *slot;
 	p->messages++;
 	if (t < p->first_us)
 		p->first_us = t;
@@ -143,19 +174,22 @@ note_ip(struct report *r, struct rident *ri, const struct rname *id, const char 
 	return (0);
 }
 
-/* note_sender - identity ri (named id) sent from envelope sender s (hmap_hash sh) */
+/* note_sender - identity ri (named id) sent from envelope sender s (not empty) */
 static int
-note_sender(struct report *r, struct rident *ri, const struct rname *id, const char *s, uint64_t sh)
+note_sender(struct report *r, struct rident *ri, const struct rname *id, struct rval *s)
 {
 	void **slot;
 	int added;
 
-	if ((slot = pair_add(r->sset, id, s, sh, &added)) == NULL)
+	if (ri->last_snd[0] != '\0' && last_is(ri->last_snd, sizeof(ri->last_snd), s))
+		return (0); /* the same sender as its last message: the pair is there */
+	if ((slot = pair_add(r->sset, id, s, &added)) == NULL)
 		return (added == 2 ? 0 : -1);
 	if (added) {
 		*slot = r;
 		ri->senders++;
 	}
+	last_keep(ri->last_snd, sizeof(ri->last_snd), s);
 	return (0);
 }
 
@@ -260,20 +294,20 @@ report_message_ids(struct report *r, const struct track_msg *m, const struct msg
 	struct rident *ri[BY_COUNT];
 	struct rname names[BY_COUNT];
 	int i, n, ip = m->client_ip != NULL, snd = m->sender != NULL && m->sender[0] != '\0';
-	uint64_t iph = 0, sh = 0;
+	struct rval ipv = { m->client_ip, 0, 0 }, sv = { m->sender, 0, 0 };
 
 	if ((n = each_ident(r, ids, idh, ri, names)) < 0)
 		return (-1);
 	if (n > 0 && ip)
-		iph = hmap_hash(m->client_ip, strlen(m->client_ip));
+		ipv.n = strlen(m->client_ip);
 	if (n > 0 && snd)
-		sh = hmap_hash(m->sender, strlen(m->sender));
+		sv.n = strlen(m->sender);
 	for (i = 0; i < n; i++) {
 		ri[i]->messages++;
 		ri[i]->recipients += (uint64_t)(m->nrcpt > 0 ? m->nrcpt : 0);
-		if (ip && note_ip(r, ri[i], &names[i], m->client_ip, iph, m->time_us) < 0)
+		if (ip && note_ip(r, ri[i], &names[i], &ipv, m->time_us) < 0)
 			return (-1);
-		if (snd && note_sender(r, ri[i], &names[i], m->sender, sh) < 0)
+		if (snd && note_sender(r, ri[i], &names[i], &sv) < 0)
 			return (-1);
 	}
 	cache_put(r, m, ri, n); /* for its delivery outcomes, which follow */
