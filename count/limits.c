@@ -633,7 +633,7 @@ idents_of(struct limits *l, const struct msgid *ids, const uint64_t idh[BY_COUNT
 			continue;
 		is->n[k] = ids->len[k];
 		is->h[k] = idh != NULL ? idh[k] : 0;
-		if (hmap_count(l->blocks) > 0 &&
+		if (limits_blk_may(l, k) &&
 		    (is->blk[k] = limits_blk_get_h(l, is->id[k], is->n[k], idents_hash(is, k))) !=
 			NULL) {
 			limits_blk_expire(is->blk[k], t);
