@@ -736,6 +736,19 @@ json_bound(FILE *fp, int64_t us)
 		fprintf(fp, "\"%s\"", json_time(us, tb, sizeof(tb)));
 }
 
+/* put_u - before, then v in decimal (a row's numbers: no printf for each) */
+static void
+put_u(FILE *fp, const char *before, unsigned long long v)
+{
+	char nb[24];
+	struct buf b;
+
+	buf_fixed(&b, nb, sizeof(nb));
+	(void)buf_addu(&b, v);
+	fputs(before, fp);
+	fputs(buf_str(&b), fp);
+}
+
 /*
  * print_json_outcomes - an identity's "senders", "delivered", "deferred",
  * "bounced", its REPORT_IPS_JSON client IPs with most messages as
@@ -746,24 +759,31 @@ static void
 print_json_outcomes(const struct rident *ri, FILE *fp)
 {
 	char tb[40], tb2[40];
+	const char *last;
 	size_t i;
 
-	fprintf(fp,
-	    "\"senders\": %llu, \"delivered\": %llu, \"deferred\": %llu, \"bounced\": %llu, "
-	    "\"client_ips\": [",
-	    (unsigned long long)ri->senders, (unsigned long long)ri->out[TRACK_SENT],
-	    (unsigned long long)ri->out[TRACK_DEFERRED],
-	    (unsigned long long)ri->out[TRACK_BOUNCED]);
+	put_u(fp, "\"senders\": ", ri->senders);
+	put_u(fp, ", \"delivered\": ", ri->out[TRACK_SENT]);
+	put_u(fp, ", \"deferred\": ", ri->out[TRACK_DEFERRED]);
+	put_u(fp, ", \"bounced\": ", ri->out[TRACK_BOUNCED]);
+	fputs(", \"client_ips\": [", fp);
 	for (i = 0; i < ri->ncl && i < REPORT_IPS_JSON; i++) {
+		const struct rip *c = &ri->cl[i];
+
 		fputs(i ? ", {\"ip\": " : "{\"ip\": ", fp);
-		json_cstr(fp, ri->cl[i].ip);
-		fprintf(fp, ", \"messages\": %llu, \"first\": \"%s\", \"last\": \"%s\"}",
-		    (unsigned long long)ri->cl[i].messages,
-		    json_time(ri->cl[i].first_us, tb, sizeof(tb)),
-		    json_time(ri->cl[i].last_us, tb2, sizeof(tb2)));
+		json_cstr(fp, c->ip);
+		put_u(fp, ", \"messages\": ", c->messages);
+		fputs(", \"first\": \"", fp);
+		fputs(json_time(c->first_us, tb, sizeof(tb)), fp);
+		/* one message, or all in one microsecond: the same text */
+		last = c->last_us == c->first_us ? tb : json_time(c->last_us, tb2, sizeof(tb2));
+		fputs("\", \"last\": \"", fp);
+		fputs(last, fp);
+		fputs("\"}", fp);
 	}
-	fprintf(fp, "], \"client_ips_more\": %zu, ",
-	    ri->ncl > REPORT_IPS_JSON ? ri->ncl - REPORT_IPS_JSON : 0);
+	put_u(fp,
+	    "], \"client_ips_more\": ", ri->ncl > REPORT_IPS_JSON ? ri->ncl - REPORT_IPS_JSON : 0);
+	fputs(", ", fp);
 }
 
 static void
@@ -816,9 +836,10 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 		fputs(i ? ",\n  " : "\n  ", fp);
 		fputs("{\"identity\": ", fp);
 		json_cstr(fp, v[i]->name);
-		fprintf(fp, ", \"messages\": %llu, \"recipients\": %llu, \"ips\": %llu, ",
-		    (unsigned long long)v[i]->messages, (unsigned long long)v[i]->recipients,
-		    (unsigned long long)v[i]->ips);
+		put_u(fp, ", \"messages\": ", v[i]->messages);
+		put_u(fp, ", \"recipients\": ", v[i]->recipients);
+		put_u(fp, ", \"ips\": ", v[i]->ips);
+		fputs(", ", fp);
 		print_json_outcomes(v[i], fp);
 		fputs("\"peaks\": [", fp);
 		for (j = 0; j < v[i]->npeaks; j++) {
