@@ -233,8 +233,9 @@ cache_find(const struct report *r, const struct track_msg *m)
 {
 	size_t i;
 
-	for (i = 0; i < REPORT_CACHE; i++) {
-		const struct rcache *c = &r->cache[i];
+	for (i = 1; i <= REPORT_CACHE; i++) { /* the newest first: outcomes follow their message */
+		const struct rcache *c =
+		    &r->cache[(r->cache_next + REPORT_CACHE - i) % REPORT_CACHE];
 
 		if (c->used && c->uid == m->uid && c->has_sasl == (m->sasl != NULL) &&
 		    same(c->sasl, m->sasl) && same(c->sender, m->sender) &&

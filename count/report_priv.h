@@ -88,7 +88,7 @@ struct roverrun {
  * the same takes the rows from here instead of making and looking up its
  * identities again (a message has an outcome per recipient and attempt).
  */
-#define REPORT_CACHE 8
+#define REPORT_CACHE 16
 
 struct rcache {
 	int used, has_sasl, n;

@@ -40,8 +40,14 @@ static const struct msg msgs[] = {
 	{ "grace@example.com", NULL, "192.0.2.7", -1 },
 	{ "heidi@example.com", NULL, "192.0.2.8", -1 },
 	{ "ivan@example.com", NULL, "192.0.2.9", -1 },
+	{ "judy@example.com", NULL, "192.0.2.10", -1 },
+	{ "mallory@example.com", NULL, "192.0.2.11", -1 },
+	{ "niaj@example.com", NULL, "192.0.2.12", -1 },
+	{ "olivia@example.com", NULL, "192.0.2.13", -1 },
+	{ "peggy@example.com", NULL, "192.0.2.14", -1 },
 };
 #define NMSG (sizeof(msgs) / sizeof(msgs[0]))
+_Static_assert(NMSG > REPORT_CACHE, "more messages than the cache holds");
 
 /* What a CSV identity row must end with: ",senders,delivered,deferred,bounced,". */
 struct want {
@@ -66,6 +72,7 @@ static const struct want wants[] = {
 	{ "sender:www@example.com", ",1,13,1,2," },   /* 5, 6 */
 	{ "sasl:carol@example.com", ",0,8,1,0," },    /* 7 */
 	{ "sasl:ivan@example.com", ",0,14,1,0," },    /* 13 */
+	{ "sasl:peggy@example.com", ",0,19,0,2," },   /* 18 */
 };
 
 /* track - m as the tracker hands it over */
