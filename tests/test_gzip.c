@@ -148,11 +148,12 @@ numbered(unsigned n, size_t *len)
 }
 
 /*
- * read_file - open path with count/source.c and read it to its end: the
- * number of lines and a hash of their bytes, or -1 with the error in err
+ * read_beside - read_file with source_open_beside(busy): *threaded (when
+ * not NULL) says whether a decoder thread of its own did the work
  */
 static int
-read_file(const char *path, size_t *lines, uint32_t *sum, char *err, size_t errlen)
+read_beside(const char *path, int busy, int *threaded, size_t *lines, uint32_t *sum, char *err,
+    size_t errlen)
 {
 	struct source *s;
 	const char *line;
@@ -162,8 +163,10 @@ read_file(const char *path, size_t *lines, uint32_t *sum, char *err, size_t errl
 	*lines = 0;
 	*sum = 0;
 	err[0] = '\0';
-	if (source_open(&s, path, err, errlen) < 0)
+	if (source_open_beside(&s, path, busy, err, errlen) < 0)
 		return (-1);
+	if (threaded != NULL)
+		*threaded = source_info(s)->threaded;
 	while ((r = source_next(s, &line, &len, err, errlen)) > 0) {
 		(*lines)++;
 		*sum = (uint32_t)crc32(*sum, (const Bytef *)line, (uInt)len);
@@ -171,6 +174,16 @@ read_file(const char *path, size_t *lines, uint32_t *sum, char *err, size_t errl
 	}
 	source_close(s);
 	return (r < 0 ? -1 : 0);
+}
+
+/*
+ * read_file - open path with count/source.c and read it to its end: the
+ * number of lines and a hash of their bytes, or -1 with the error in err
+ */
+static int
+read_file(const char *path, size_t *lines, uint32_t *sum, char *err, size_t errlen)
+{
+	return (read_beside(path, 1, NULL, lines, sum, err, errlen));
 }
 
 /* put_file - write b to dir/name; the path */
@@ -280,5 +293,36 @@ Test(gzip, damage_is_refused)
 			cr_expect_not_null(strstr(err, tab[i].why), "%s: %s", tab[i].name, err);
 		free(b.p);
 	}
+	free(text);
+}
+
+/*
+ * A .gz reads the same decoded by a thread of its own (a CPU to spare
+ * beside the caller's busy threads) and in line (none to spare: the
+ * audit's reader and counter on two cores), and the choice follows the
+ * CPUs: no busy thread of the caller leaves one, a thousand none.
+ */
+Test(gzip, in_line_and_threaded_read_the_same)
+{
+	size_t len, lines[2];
+	uint32_t sum[2];
+	int threaded[2];
+	char err[512], *text = numbered(40000, &len);
+	struct bytes b = { 0 };
+	const char *path;
+
+	member(&b, text, len, F_NAME, 6, D_NONE);
+	member(&b, text, len, 0, 1, D_NONE);
+	path = put_file("two.gz", &b);
+	cr_assert_eq(read_beside(path, 0, &threaded[0], &lines[0], &sum[0], err, sizeof(err)), 0,
+	    "%s", err);
+	cr_assert_eq(read_beside(path, 1000, &threaded[1], &lines[1], &sum[1], err, sizeof(err)), 0,
+	    "%s", err);
+	cr_expect_eq(threaded[0], 1, "a CPU to spare: decoded by a thread of its own");
+	cr_expect_eq(threaded[1], 0, "none to spare: decoded in line");
+	cr_expect_eq(lines[0], 80000);
+	cr_expect_eq(lines[1], 80000);
+	cr_expect_eq(sum[0], sum[1], "the same lines either way");
+	free(b.p);
 	free(text);
 }
