@@ -404,18 +404,20 @@ static int
 audit_file(struct audit *a, const char *path)
 {
 	const char *env = getenv("SENDGUARD_THREADS");
+	int inline_only = env != NULL && strcmp(env, "1") == 0;
 	struct source *src;
 	struct pf_clock clk;
 	char err[512];
 	time_t next = 0;
 	int r = -2;
 
-	if (source_open(&src, path, err, sizeof(err)) < 0) {
+	/* a compressed file's own decoder thread only with a CPU beside the reader and the counter */
+	if (source_open_beside(&src, path, inline_only ? 1 : 2, err, sizeof(err)) < 0) {
 		fprintf(stderr, "sendguard: audit: %s\n", err);
 		return (EXIT_USAGE);
 	}
 	pf_clock_init(&clk, a->year, source_info(src)->mtime, &zone_local);
-	if (env == NULL || strcmp(env, "1") != 0)
+	if (!inline_only)
 		r = audit_prefetched(a, src, &clk, &next, err, sizeof(err));
 	if (r == -2)
 		r = audit_inline(a, src, &clk, &next, err, sizeof(err));

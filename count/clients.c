@@ -96,14 +96,22 @@ clients_add(struct clients *c, const char *identity, const char *ip, int64_t t)
 	return (clients_add_h(c, identity, idn, hmap_hash(identity, idn), ip, t));
 }
 
+/* clients_ip_fits - clients_ip_ok with ip's ident_ip() answer given; see clients.h */
+int
+clients_ip_fits(const char *ip, int parsed)
+{
+	size_t n = ip != NULL ? strlen(ip) : 0;
+
+	return (n > 0 && n < CLIENTS_IP_MAX && parsed);
+}
+
 /* clients_ip_ok - ip is an address clients_add keeps; see clients.h */
 int
 clients_ip_ok(const char *ip)
 {
-	size_t n = ip != NULL ? strlen(ip) : 0;
 	unsigned char a[16];
 
-	return (n > 0 && n < CLIENTS_IP_MAX && ident_ip(ip, a));
+	return (clients_ip_fits(ip, ip != NULL && ident_ip(ip, a)));
 }
 
 /* clients_add_h - clients_add of an ip clients_ip_ok took, with the identity's length and hash */

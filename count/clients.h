@@ -53,6 +53,12 @@ int clients_add(struct clients *, const char *identity, const char *ip, int64_t 
 /* clients_ip_ok - ip (NULL allowed) is an address clients_add() keeps: an IP, not "unknown" */
 int clients_ip_ok(const char *ip);
 /*
+ * clients_ip_fits - clients_ip_ok() of an ip whose ident_ip() answer the
+ * caller has already (parsed: 1 it took the ip), so that one parse of a
+ * message's address serves its windows and its client list
+ */
+int clients_ip_fits(const char *ip, int parsed);
+/*
  * clients_add_h - clients_add of an ip that clients_ip_ok() took, with
  * identity's length idn and its hash h (util/hmap's hmap_hash of it), for
  * a caller that has them already (a message's ip checked once for all its

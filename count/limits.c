@@ -137,20 +137,38 @@ sname_put(struct hmap *map, const struct sname *sn)
 	}
 }
 
+/* A message's client IP parsed at most once, for its windows and its client list. */
+struct caddr {
+	const char *ip; /* the message's (NULL: none) */
+	int state;      /* 0 not parsed yet, 1 an IP (a), -1 not an IP */
+	unsigned char a[ADDR_LEN];
+};
+
 /*
- * addr_get - the client IP s parsed (IPv4 as ::ffff:a.b.c.d, an "ipv6:"
- * prefix and case aside) and interned, one more reference; NULL for an
- * IP that does not parse, or ENOMEM (*oom set)
+ * caddr_of - c's IP parsed (IPv4 as ::ffff:a.b.c.d, an "ipv6:" prefix
+ * and case aside, util/ident's ident_ip), NULL when it is none
+ */
+static const unsigned char *
+caddr_of(struct caddr *c)
+{
+	if (c->state == 0)
+		c->state = ident_ip(c->ip, c->a) ? 1 : -1;
+	return (c->state > 0 ? c->a : NULL);
+}
+
+/*
+ * addr_get - the client IP c interned, one more reference; NULL for an IP
+ * that does not parse, or ENOMEM (*oom set)
  */
 static const struct sname *
-addr_get(struct limits *l, const char *s, int *oom)
+addr_get(struct limits *l, struct caddr *c, int *oom)
 {
-	unsigned char a[ADDR_LEN];
+	const unsigned char *a = caddr_of(c);
 	const struct sname *sn;
 
-	if (!ident_ip(s, a))
+	if (a == NULL)
 		return (NULL);
-	if ((sn = sname_get(l->addrs, (const char *)a, sizeof(a))) == NULL)
+	if ((sn = sname_get(l->addrs, (const char *)a, ADDR_LEN)) == NULL)
 		*oom = 1;
 	return (sn);
 }
@@ -542,13 +560,14 @@ judge_series(struct limits *l, struct lstate *s, size_t pos, int64_t t, const ch
 }
 
 /*
- * judge - add message m to s and raise the verdicts of its windows; b is
- * the block state of s's identity (NULL: never blocked), blocked whether
- * it was blocked when m arrived (then nothing is raised).
+ * judge - add message m (its client IP ca, parsed at most once) to s and
+ * raise the verdicts of its windows; b is the block state of s's identity
+ * (NULL: never blocked), blocked whether it was blocked when m arrived
+ * (then nothing is raised).
  */
 static int
-judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verdict_fn cb,
-    void *ctx, const struct lblock *b, int blocked)
+judge(struct limits *l, struct lstate *s, const struct track_msg *m, struct caddr *ca,
+    limits_verdict_fn cb, void *ctx, const struct lblock *b, int blocked)
 {
 	struct ent x;
 	long p;
@@ -560,7 +579,7 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m, limits_verd
 	memset(&x, 0, sizeof(x));
 	x.t = m->time_us;
 	x.nrcpt = m->nrcpt;
-	if (s->ips && (x.ip = addr_get(l, m->client_ip, &oom)) == NULL && oom)
+	if (s->ips && (x.ip = addr_get(l, ca, &oom)) == NULL && oom)
 		return (-1);
 	if (s->snd && m->sender != NULL && m->sender[0] != '\0' &&
 	    (x.snd = sname_get(l->senders, m->sender, strlen(m->sender))) == NULL) {
@@ -633,7 +652,7 @@ idents_of(struct limits *l, const struct msgid *ids, const uint64_t idh[BY_COUNT
 			continue;
 		is->n[k] = ids->len[k];
 		is->h[k] = idh != NULL ? idh[k] : 0;
-		if (hmap_count(l->blocks) > 0 &&
+		if (limits_blk_may(l, k) &&
 		    (is->blk[k] = limits_blk_get_h(l, is->id[k], is->n[k], idents_hash(is, k))) !=
 			NULL) {
 			limits_blk_expire(is->blk[k], t);
@@ -684,6 +703,7 @@ limits_message_ids(struct limits *l, const struct track_msg *m, const struct msg
     const uint64_t idh[BY_COUNT], limits_verdict_fn cb, void *ctx)
 {
 	struct idents is;
+	struct caddr ca = { m->client_ip, 0, { 0 } };
 	unsigned kinds = 0;
 	size_t ri;
 	int r, raised = 0, oom = 0, ipok = -1; /* -1: not checked yet */
@@ -702,13 +722,13 @@ limits_message_ids(struct limits *l, const struct track_msg *m, const struct msg
 		if (!(kinds & 1u << rule->by)) {
 			kinds |= 1u << rule->by;
 			if (ipok < 0)
-				ipok = clients_ip_ok(m->client_ip);
+				ipok = clients_ip_fits(m->client_ip, caddr_of(&ca) != NULL);
 			if (ipok &&
 			    clients_add_h(l->clients, is.id[rule->by], is.n[rule->by],
 				idents_hash(&is, (int)rule->by), m->client_ip, m->time_us) < 0)
 				return (-1);
 		}
-		if ((r = judge(l, s, m, cb, ctx, is.blk[rule->by], is.blocked[rule->by])) < 0)
+		if ((r = judge(l, s, m, &ca, cb, ctx, is.blk[rule->by], is.blocked[rule->by])) < 0)
 			return (-1);
 		raised += r;
 	}

@@ -12,7 +12,9 @@
  *	(limits_blk_sweep); how many times it was blocked, for
  *	block_time_factor, is then asked of the times source (the daemon's
  *	store, which records every block) or kept in a compact identity ->
- *	count table (monitor mode, audit).
+ *	count table (monitor mode, audit).  The records are counted per
+ *	kind of identity (nblk): a message's identity of a kind with none
+ *	is not looked up (limits.c, idents_of).
  * RETURNS
  *	As limits.h; never prints or exits.
  * UNTRUSTED INPUT
@@ -37,6 +39,29 @@ limits_blk_get(const struct limits *l, const char *ident)
 		return (NULL);
 	n = strlen(ident);
 	return (limits_blk_get_h(l, ident, n, hmap_hash(ident, n)));
+}
+
+/* blk_kind - the kind (enum conf_by) of identity key (n bytes), BY_COUNT for none */
+static int
+blk_kind(const char *key, size_t n)
+{
+	int k;
+
+	for (k = 0; k < BY_COUNT; k++) {
+		const char *w = conf_by_name((enum conf_by)k);
+		size_t wn = strlen(w);
+
+		if (n > wn && key[wn] == ':' && memcmp(key, w, wn) == 0)
+			return (k);
+	}
+	return (BY_COUNT);
+}
+
+/* limits_blk_may - see limits_priv.h */
+int
+limits_blk_may(const struct limits *l, int k)
+{
+	return (l->nblk[k] > 0 || l->nblk[BY_COUNT] > 0);
 }
 
 /* limits_blk_get_h - limits_blk_get with ident's length and hmap_hash given */
@@ -112,6 +137,7 @@ drop_block(void *ctx, const char *key, size_t n, void *val)
 	if (l->times == NULL && b->times > 0 && count_put(l, key, n, b->times) < 0)
 		return (0); /* out of memory: keep the record */
 	free(b);
+	l->nblk[blk_kind(key, n)]--;
 	return (1);
 }
 
@@ -193,6 +219,7 @@ blk_add(struct limits *l, const char *ident)
 			return (NULL);
 		}
 		b->armed = INT64_MIN;
+		l->nblk[blk_kind(ident, n)]++;
 		if (hmap_count(l->counts) > 0 && (t = hmap_del(l->counts, ident, n)) != NULL) {
 			b->times = *t;
 			free(t);
@@ -281,6 +308,8 @@ copy_cb(void *ctx, const char *key, size_t n, void *val)
 		hmap_del(dst->blocks, key, n);
 		return (1);
 	}
+	if (added)
+		dst->nblk[blk_kind(key, n)]++;
 	b = *slot;
 	*b = *src;
 	b->epoch++;

@@ -36,8 +36,10 @@ struct lblock {
 
 struct limits {
 	const struct conf *conf;
-	struct hmap *states;     /* "ruleindex\0identity" -> struct lstate */
-	struct hmap *blocks;     /* identity -> struct lblock */
+	struct hmap *states; /* "ruleindex\0identity" -> struct lstate */
+	struct hmap *blocks; /* identity -> struct lblock */
+	/* how many of them are of each kind (limits_blk_kind), [BY_COUNT] of none */
+	size_t nblk[BY_COUNT + 1];
 	struct hmap *counts;     /* identity -> long times (allocated), of dropped records */
 	struct hmap *senders;    /* sender -> struct sname */
 	struct hmap *addrs;      /* client address (16 bytes) -> struct sname */
@@ -58,6 +60,11 @@ struct limits {
 struct lblock *limits_blk_get(const struct limits *, const char *ident);
 /* limits_blk_get_h - the same with ident's length n and its hmap_hash h */
 struct lblock *limits_blk_get_h(const struct limits *, const char *ident, size_t n, uint64_t h);
+/*
+ * limits_blk_may - whether an identity of kind k (enum conf_by) may have a
+ * block record: a look-up of one of a kind without any finds nothing
+ */
+int limits_blk_may(const struct limits *, int k);
 /* limits_blk_expire - end b if its time ran out at log time t */
 void limits_blk_expire(struct lblock *, int64_t t);
 /* limits_armed_at - the armed time of b (NULL: INT64_MIN) as seen at log time t */

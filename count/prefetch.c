@@ -31,7 +31,7 @@ _Static_assert(SOURCE_LINE_MAX <= PREFETCH_TEXT, "a line must fit a batch");
 
 /* One batch of lines on its way from the reader thread to the caller. */
 struct batch {
-	char *text; /* PREFETCH_TEXT bytes: the lines' copies */
+	char *text; /* PREFETCH_TEXT bytes: the lines' copies, each with its tracker key after it */
 	struct prefetch_line lines[PREFETCH_LINES];
 	size_t n;
 	int r;        /* 1 more follow, 0 the end of the input, -1 an error (err) */
@@ -63,7 +63,8 @@ fill_batch(struct prefetch *pf, struct batch *b, const char **pend_line, size_t 
 {
 	struct prefetch_line *l;
 	const char *line;
-	size_t len, used = 0;
+	char kbuf[TRACK_KEY_MAX], *kp;
+	size_t len, kn, used = 0;
 	int r;
 
 	b->n = 0;
@@ -88,7 +89,16 @@ fill_batch(struct prefetch *pf, struct batch *b, const char **pend_line, size_t 
 		l->len = len;
 		used += len;
 		(void)pf_parse(pf->parser, l->line, len, &l->ev);
-		l->ev.hint = track_key_hash(&l->ev); /* the tracker's hashing, done here */
+		/* the tracker's key and its hash, made here: the key after the line when it fits */
+		kp = PREFETCH_TEXT - used >= TRACK_KEY_MAX ? b->text + used : kbuf;
+		if ((kn = track_key(&l->ev, kp, TRACK_KEY_MAX)) > 0) {
+			l->ev.hint = hmap_hash(kp, kn);
+			if (kp != kbuf) {
+				l->ev.hint_key = kp;
+				l->ev.hint_kn = kn;
+				used += kn;
+			}
+		}
 	}
 	b->pos = source_info(pf->src)->pos;
 }

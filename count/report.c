@@ -92,49 +92,80 @@ struct rname {
 	uint64_t h;
 };
 
+/* A client IP or sender of the message at hand: its bytes, length and hmap_hash (0: not taken yet). */
+struct rval {
+	const char *s;
+	size_t n;
+	uint64_t h;
+};
+
 /*
  * pair_add - key "id \0 value" in m, new or not; its value slot (*added
  * set when it is new), NULL when out of memory, or (*added 2) when the
  * pair is too long to be a key (no address or sender is: it is left out).
- * Its hash: hmap_hash_mix(id's, value's (vh)), the value hashed once a
+ * Its hash: hmap_hash_mix(id's, value's), the value hashed at most once a
  * message; the pair maps are only ever added to and walked.
  */
 static void **
-pair_add(struct hmap *m, const struct rname *id, const char *value, uint64_t vh, int *added)
+pair_add(struct hmap *m, const struct rname *id, struct rval *v, int *added)
 {
 	char key[IDENT_MAX + 64];
-	size_t vn = strlen(value), n = id->n;
+	size_t n = id->n;
 
 	*added = 0;
-	if (vn + n + 1 >= sizeof(key)) {
+	if (v->n + n + 1 >= sizeof(key)) {
 		*added = 2;
 		return (NULL);
 	}
+	if (v->h == 0)
+		v->h = hmap_hash(v->s, v->n);
 	memcpy(key, id->id, n);
 	key[n] = '\0';
-	memcpy(key + n + 1, value, vn);
-	return (hmap_get_or_add_h(m, hmap_hash_mix(id->h, vh), key, n + 1 + vn, added));
+	memcpy(key + n + 1, v->s, v->n);
+	return (hmap_get_or_add_h(m, hmap_hash_mix(id->h, v->h), key, n + 1 + v->n, added));
 }
 
-/* note_ip - the message of identity ri (named id) came from ip (hmap_hash iph) at t */
+/* last_is - v is the value kept in last (size bytes, NUL-terminated) */
 static int
-note_ip(struct report *r, struct rident *ri, const struct rname *id, const char *ip, uint64_t iph,
-    int64_t t)
+last_is(const char *last, size_t size, const struct rval *v)
+{
+	return (v->n < size && memcmp(last, v->s, v->n + 1) == 0);
+}
+
+/* last_keep - v into last (size bytes) when it fits, else last emptied */
+static void
+last_keep(char *last, size_t size, const struct rval *v)
+{
+	if (v->n < size)
+		memcpy(last, v->s, v->n + 1);
+	else
+		last[0] = '\0';
+}
+
+/* note_ip - the message of identity ri (named id) came from ip at t */
+static int
+note_ip(struct report *r, struct rident *ri, const struct rname *id, struct rval *ip, int64_t t)
 {
 	struct rip *p;
 	void **slot;
 	int added;
 
-	if ((slot = pair_add(r->ipset, id, ip, iph, &added)) == NULL)
-		return (added == 2 ? 0 : -1);
-	if (added) {
-		if ((*slot = calloc(1, sizeof(struct rip))) == NULL)
-			return (-1);
-		((struct rip *)*slot)->first_us = t;
-		((struct rip *)*slot)->last_us = t;
-		ri->ips++;
+	if (ri->last_ip != NULL && last_is(ri->last_ipv, sizeof(ri->last_ipv), ip)) {
+		p = ri->last_ip; /* the same IP as its last message: the same pair */
+	} else {
+		if ((slot = pair_add(r->ipset, id, ip, &added)) == NULL)
+			return (added == 2 ? 0 : -1);
+		if (added) {
+			if ((*slot = calloc(1, sizeof(struct rip))) == NULL)
+				return (-1);
+			((struct rip *)*slot)->first_us = t;
+			((struct rip *)*slot)->last_us = t;
+			ri->ips++;
+		}
+		p = *slot;
+		last_keep(ri->last_ipv, sizeof(ri->last_ipv), ip);
+		ri->last_ip = ri->last_ipv[0] != '\0' ? p : NULL;
 	}
-	p = *slot;
 	p->messages++;
 	if (t < p->first_us)
 		p->first_us = t;
@@ -143,19 +174,22 @@ note_ip(struct report *r, struct rident *ri, const struct rname *id, const char 
 	return (0);
 }
 
-/* note_sender - identity ri (named id) sent from envelope sender s (hmap_hash sh) */
+/* note_sender - identity ri (named id) sent from envelope sender s (not empty) */
 static int
-note_sender(struct report *r, struct rident *ri, const struct rname *id, const char *s, uint64_t sh)
+note_sender(struct report *r, struct rident *ri, const struct rname *id, struct rval *s)
 {
 	void **slot;
 	int added;
 
-	if ((slot = pair_add(r->sset, id, s, sh, &added)) == NULL)
+	if (ri->last_snd[0] != '\0' && last_is(ri->last_snd, sizeof(ri->last_snd), s))
+		return (0); /* the same sender as its last message: the pair is there */
+	if ((slot = pair_add(r->sset, id, s, &added)) == NULL)
 		return (added == 2 ? 0 : -1);
 	if (added) {
 		*slot = r;
 		ri->senders++;
 	}
+	last_keep(ri->last_snd, sizeof(ri->last_snd), s);
 	return (0);
 }
 
@@ -199,8 +233,9 @@ cache_find(const struct report *r, const struct track_msg *m)
 {
 	size_t i;
 
-	for (i = 0; i < REPORT_CACHE; i++) {
-		const struct rcache *c = &r->cache[i];
+	for (i = 1; i <= REPORT_CACHE; i++) { /* the newest first: outcomes follow their message */
+		const struct rcache *c =
+		    &r->cache[(r->cache_next + REPORT_CACHE - i) % REPORT_CACHE];
 
 		if (c->used && c->uid == m->uid && c->has_sasl == (m->sasl != NULL) &&
 		    same(c->sasl, m->sasl) && same(c->sender, m->sender) &&
@@ -260,20 +295,20 @@ report_message_ids(struct report *r, const struct track_msg *m, const struct msg
 	struct rident *ri[BY_COUNT];
 	struct rname names[BY_COUNT];
 	int i, n, ip = m->client_ip != NULL, snd = m->sender != NULL && m->sender[0] != '\0';
-	uint64_t iph = 0, sh = 0;
+	struct rval ipv = { m->client_ip, 0, 0 }, sv = { m->sender, 0, 0 };
 
 	if ((n = each_ident(r, ids, idh, ri, names)) < 0)
 		return (-1);
 	if (n > 0 && ip)
-		iph = hmap_hash(m->client_ip, strlen(m->client_ip));
+		ipv.n = strlen(m->client_ip);
 	if (n > 0 && snd)
-		sh = hmap_hash(m->sender, strlen(m->sender));
+		sv.n = strlen(m->sender);
 	for (i = 0; i < n; i++) {
 		ri[i]->messages++;
 		ri[i]->recipients += (uint64_t)(m->nrcpt > 0 ? m->nrcpt : 0);
-		if (ip && note_ip(r, ri[i], &names[i], m->client_ip, iph, m->time_us) < 0)
+		if (ip && note_ip(r, ri[i], &names[i], &ipv, m->time_us) < 0)
 			return (-1);
-		if (snd && note_sender(r, ri[i], &names[i], m->sender, sh) < 0)
+		if (snd && note_sender(r, ri[i], &names[i], &sv) < 0)
 			return (-1);
 	}
 	cache_put(r, m, ri, n); /* for its delivery outcomes, which follow */
@@ -702,6 +737,19 @@ json_bound(FILE *fp, int64_t us)
 		fprintf(fp, "\"%s\"", json_time(us, tb, sizeof(tb)));
 }
 
+/* put_u - before, then v in decimal (a row's numbers: no printf for each) */
+static void
+put_u(FILE *fp, const char *before, unsigned long long v)
+{
+	char nb[24];
+	struct buf b;
+
+	buf_fixed(&b, nb, sizeof(nb));
+	(void)buf_addu(&b, v);
+	fputs(before, fp);
+	fputs(buf_str(&b), fp);
+}
+
 /*
  * print_json_outcomes - an identity's "senders", "delivered", "deferred",
  * "bounced", its REPORT_IPS_JSON client IPs with most messages as
@@ -712,24 +760,31 @@ static void
 print_json_outcomes(const struct rident *ri, FILE *fp)
 {
 	char tb[40], tb2[40];
+	const char *last;
 	size_t i;
 
-	fprintf(fp,
-	    "\"senders\": %llu, \"delivered\": %llu, \"deferred\": %llu, \"bounced\": %llu, "
-	    "\"client_ips\": [",
-	    (unsigned long long)ri->senders, (unsigned long long)ri->out[TRACK_SENT],
-	    (unsigned long long)ri->out[TRACK_DEFERRED],
-	    (unsigned long long)ri->out[TRACK_BOUNCED]);
+	put_u(fp, "\"senders\": ", ri->senders);
+	put_u(fp, ", \"delivered\": ", ri->out[TRACK_SENT]);
+	put_u(fp, ", \"deferred\": ", ri->out[TRACK_DEFERRED]);
+	put_u(fp, ", \"bounced\": ", ri->out[TRACK_BOUNCED]);
+	fputs(", \"client_ips\": [", fp);
 	for (i = 0; i < ri->ncl && i < REPORT_IPS_JSON; i++) {
+		const struct rip *c = &ri->cl[i];
+
 		fputs(i ? ", {\"ip\": " : "{\"ip\": ", fp);
-		json_cstr(fp, ri->cl[i].ip);
-		fprintf(fp, ", \"messages\": %llu, \"first\": \"%s\", \"last\": \"%s\"}",
-		    (unsigned long long)ri->cl[i].messages,
-		    json_time(ri->cl[i].first_us, tb, sizeof(tb)),
-		    json_time(ri->cl[i].last_us, tb2, sizeof(tb2)));
+		json_cstr(fp, c->ip);
+		put_u(fp, ", \"messages\": ", c->messages);
+		fputs(", \"first\": \"", fp);
+		fputs(json_time(c->first_us, tb, sizeof(tb)), fp);
+		/* one message, or all in one microsecond: the same text */
+		last = c->last_us == c->first_us ? tb : json_time(c->last_us, tb2, sizeof(tb2));
+		fputs("\", \"last\": \"", fp);
+		fputs(last, fp);
+		fputs("\"}", fp);
 	}
-	fprintf(fp, "], \"client_ips_more\": %zu, ",
-	    ri->ncl > REPORT_IPS_JSON ? ri->ncl - REPORT_IPS_JSON : 0);
+	put_u(fp,
+	    "], \"client_ips_more\": ", ri->ncl > REPORT_IPS_JSON ? ri->ncl - REPORT_IPS_JSON : 0);
+	fputs(", ", fp);
 }
 
 static void
@@ -782,9 +837,10 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 		fputs(i ? ",\n  " : "\n  ", fp);
 		fputs("{\"identity\": ", fp);
 		json_cstr(fp, v[i]->name);
-		fprintf(fp, ", \"messages\": %llu, \"recipients\": %llu, \"ips\": %llu, ",
-		    (unsigned long long)v[i]->messages, (unsigned long long)v[i]->recipients,
-		    (unsigned long long)v[i]->ips);
+		put_u(fp, ", \"messages\": ", v[i]->messages);
+		put_u(fp, ", \"recipients\": ", v[i]->recipients);
+		put_u(fp, ", \"ips\": ", v[i]->ips);
+		fputs(", ", fp);
 		print_json_outcomes(v[i], fp);
 		fputs("\"peaks\": [", fp);
 		for (j = 0; j < v[i]->npeaks; j++) {

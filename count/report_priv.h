@@ -24,8 +24,10 @@
 #include "count/report.h"
 #include "util/hmap.h"
 
-#define REPORT_IPS_JSON 10 /* client IPs an identity lists in JSON and CSV */
-#define REPORT_IPS_TABLE 3 /* and in the table and the HTML page */
+#define REPORT_IPS_JSON 10    /* client IPs an identity lists in JSON and CSV */
+#define REPORT_IPS_TABLE 3    /* and in the table and the HTML page */
+#define REPORT_LAST_IP 48     /* an identity's last client IP kept up to 47 bytes (IPv6: 45) */
+#define REPORT_LAST_SENDER 64 /* and its last sender up to 63 */
 
 /* Where a row goes when sorted: by major, then minor.  Rows begin with it (order_cmp). */
 struct rorder {
@@ -58,6 +60,15 @@ struct rident {
 	size_t noverruns; /* overruns of this identity (report_view) */
 	double pct;       /* highest peak as a percentage of its threshold; -1: no limit */
 	int shown;        /* kept by the filter (report_view) */
+	/*
+	 * The pairs of its last message (note_ip, note_sender): the client
+	 * IP's row and the sender, each with its bytes ("" and NULL: none
+	 * kept, or too long to keep), so that a message from the same IP or
+	 * sender as the one before needs no pair key and no look-up.
+	 */
+	struct rip *last_ip;
+	char last_ipv[REPORT_LAST_IP];
+	char last_snd[REPORT_LAST_SENDER];
 };
 
 struct roverrun {
@@ -77,7 +88,7 @@ struct roverrun {
  * the same takes the rows from here instead of making and looking up its
  * identities again (a message has an outcome per recipient and attempt).
  */
-#define REPORT_CACHE 8
+#define REPORT_CACHE 16
 
 struct rcache {
 	int used, has_sasl, n;

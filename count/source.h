@@ -40,8 +40,18 @@
 
 struct source;
 
-/* source_open - 0 or -1 with err ("path: reason"), see ERRORS */
+/* source_open - 0 or -1 with err ("path: reason"), see ERRORS; source_open_beside(.., 1, ..) */
 int source_open(struct source **out, const char *path, char *err, size_t errlen);
+
+/*
+ * source_open_beside - source_open for a caller that keeps busy threads
+ * of its own busy while it reads (the audit: 2, a reader and a counter):
+ * a compressed regular file is decoded by a thread of its own only when
+ * the process may run on more CPUs than that (sched_getaffinity), else
+ * in line, in the thread that calls source_next(); on two cores a third
+ * busy thread costs the audit more wall time than it saves
+ */
+int source_open_beside(struct source **out, const char *path, int busy, char *err, size_t errlen);
 
 /* source_next - 1 line returned, 0 end of input, -1 read or decode error (err filled) */
 int source_next(struct source *, const char **line, size_t *len, char *err, size_t errlen);
@@ -53,6 +63,7 @@ struct source_info {
 	uint64_t pos;        /* bytes of the underlying (compressed) file consumed so far */
 	uint64_t size;       /* its size, 0 if unknown (stdin, a pipe) */
 	uint64_t long_lines; /* lines skipped as longer than SOURCE_LINE_MAX */
+	int threaded;        /* decoded by a thread of its own (see source_open_beside) */
 };
 
 /*
@@ -81,5 +92,8 @@ int source_cut(struct source_win *, uint64_t *long_lines, uint64_t *cut, const c
 /* source_info - valid until source_close() */
 const struct source_info *source_info(const struct source *);
 void source_close(struct source *);
+
+/* source_gzip_decoder - "isa-l" or "zlib": the library this build inflates gzip with */
+const char *source_gzip_decoder(void);
 
 #endif

@@ -943,15 +943,23 @@ keyed(const struct pf_event *ev)
 		ev->kind == PF_DELIVERY || ev->kind == PF_REMOVED));
 }
 
+/* track_key - ev's record key into buf; see track.h */
+size_t
+track_key(const struct pf_event *ev, char *buf, size_t len)
+{
+	if (!keyed(ev))
+		return (0);
+	return (mkkey(buf, len, &ev->host, &ev->instance, &ev->queue_id));
+}
+
 /* track_key_hash - the hash of ev's record key, 0 when none; see track.h */
 uint64_t
 track_key_hash(const struct pf_event *ev)
 {
-	char key[512];
+	char key[TRACK_KEY_MAX];
 	size_t kn;
 
-	if (!keyed(ev) ||
-	    (kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0)
+	if ((kn = track_key(ev, key, sizeof(key))) == 0)
 		return (0);
 	return (hmap_hash(key, kn));
 }
@@ -960,7 +968,8 @@ track_key_hash(const struct pf_event *ev)
 void
 track_event(struct track *t, const struct pf_event *ev, int64_t now)
 {
-	char key[512];
+	char kbuf[TRACK_KEY_MAX];
+	const char *key = kbuf;
 	size_t kn;
 	uint64_t kh;
 	struct rec *r;
@@ -973,11 +982,16 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 		if (t->ehead != NULL)
 			expect_expire(t, now, 1);
 	}
-	if (!keyed(ev) ||
-	    (kn = mkkey(key, sizeof(key), &ev->host, &ev->instance, &ev->queue_id)) == 0)
-		return;
-	/* once for every look-up, addition and removal of the record (or by the reader) */
-	kh = ev->hint != 0 ? ev->hint : hmap_hash(key, kn);
+	if (ev->hint != 0 && ev->hint_key != NULL) { /* the reader's key and hash */
+		key = ev->hint_key;
+		kn = ev->hint_kn;
+		kh = ev->hint;
+	} else {
+		if ((kn = track_key(ev, kbuf, sizeof(kbuf))) == 0)
+			return;
+		/* once for every look-up, addition and removal of the record (or by the reader) */
+		kh = ev->hint != 0 ? ev->hint : hmap_hash(key, kn);
+	}
 	switch (ev->kind) {
 	case PF_CLIENT:
 		on_client(t, ev, key, kn, kh, now);

@@ -97,6 +97,7 @@ typedef void (*track_removed_fn)(void *ctx, const char *host, const char *instan
 struct track;
 
 #define TRACK_DEFAULT_BYTES ((size_t)64 * 1024 * 1024) /* max_tracked_bytes */
+#define TRACK_KEY_MAX 512 /* a record key's buffer (track_key): a longer key is none */
 
 /* track_new - NULL on ENOMEM.  max_bytes 0 means TRACK_DEFAULT_BYTES. */
 struct track *track_new(size_t max_bytes, track_emit_fn emit, void *ctx);
@@ -104,7 +105,8 @@ void track_free(struct track *);
 
 /*
  * track_event - feed one parsed line whose resolved time is time_us; the
- * event's hint, when not 0, is its track_key_hash()
+ * event's hint, when not 0, is its track_key_hash(), and its hint_key,
+ * when not NULL, the track_key() that is the hash of
  */
 void track_event(struct track *, const struct pf_event *, int64_t time_us);
 /*
@@ -115,6 +117,12 @@ void track_event(struct track *, const struct pf_event *, int64_t time_us);
  * (count/prefetch.c does it before its thread starts).
  */
 uint64_t track_key_hash(const struct pf_event *);
+/*
+ * track_key - the tracker's key of a parsed line into buf (len bytes): its
+ * length, 0 for a line the tracker does not look up or a key of len bytes
+ * or more (track_key_hash() is the hmap_hash of these bytes)
+ */
+size_t track_key(const struct pf_event *, char *buf, size_t len);
 
 /*
  * track_flush - emit held-back messages accepted at or before

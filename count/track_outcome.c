@@ -40,11 +40,10 @@ own_len(const char *s)
 	return (s != NULL ? strlen(s) + 1 : 0);
 }
 
-/* own_put - copy s (NULL stays NULL) to *pp; the copy */
+/* own_put - copy s (n bytes with its NUL, own_len(s); NULL stays NULL) to *pp; the copy */
 static const char *
-own_put(char **pp, const char *s)
+own_put(char **pp, const char *s, size_t n)
 {
-	size_t n = own_len(s);
 	char *d = *pp;
 
 	if (s == NULL)
@@ -65,8 +64,10 @@ track_own_new(int kind, uint64_t seq, const struct track_msg *m)
 struct owner *
 track_own_make(struct track *t, int kind, uint64_t seq, const struct track_msg *m)
 {
-	size_t n = own_len(m->host) + own_len(m->instance) + own_len(m->queue_id) +
-	    own_len(m->sasl) + own_len(m->sender) + own_len(m->client_ip);
+	/* each string's length taken once, for the size and the copy */
+	size_t hn = own_len(m->host), in = own_len(m->instance), qn = own_len(m->queue_id);
+	size_t sn = own_len(m->sasl), fn = own_len(m->sender), cn = own_len(m->client_ip);
+	size_t n = hn + in + qn + sn + fn + cn;
 	struct owner *o;
 	char *p;
 
@@ -78,12 +79,12 @@ track_own_make(struct track *t, int kind, uint64_t seq, const struct track_msg *
 	o->msg = *m;
 	o->msg.removed = 0;
 	p = o->data;
-	o->msg.host = own_put(&p, m->host);
-	o->msg.instance = own_put(&p, m->instance);
-	o->msg.queue_id = own_put(&p, m->queue_id);
-	o->msg.sasl = own_put(&p, m->sasl);
-	o->msg.sender = own_put(&p, m->sender);
-	o->msg.client_ip = own_put(&p, m->client_ip);
+	o->msg.host = own_put(&p, m->host, hn);
+	o->msg.instance = own_put(&p, m->instance, in);
+	o->msg.queue_id = own_put(&p, m->queue_id, qn);
+	o->msg.sasl = own_put(&p, m->sasl, sn);
+	o->msg.sender = own_put(&p, m->sender, fn);
+	o->msg.client_ip = own_put(&p, m->client_ip, cn);
 	return (o);
 }
 

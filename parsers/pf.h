@@ -85,11 +85,15 @@ struct pf_event {
 	long pid;               /* -1 when absent */
 	struct pf_str queue_id; /* validated QID, or absent (NOQUEUE, PF_NONE) */
 	/*
-	 * Not the parser's: 0 after a parse.  A caller that parsed the line
-	 * on another thread may leave here what the user of the event would
-	 * otherwise work out from it (count/prefetch.c: track_key_hash()).
+	 * Not the parser's: 0 and NULL after a parse.  A caller that parsed
+	 * the line on another thread may leave here what the user of the
+	 * event would otherwise work out from it (count/prefetch.c:
+	 * track_key_hash()), and with it the hint_kn bytes it is the hash of
+	 * (track_key()), kept as long as the event.
 	 */
 	uint64_t hint;
+	const char *hint_key;
+	size_t hint_kn;
 
 	/* PF_CLIENT (and client of PF_REJECT / PF_SASL_FAIL) */
 	struct pf_str client_name, client_ip;

@@ -20,13 +20,26 @@
  * pf_hdr_memo - the first 16 bytes ("YYYY-MM-DDTHH:MM") of the last RFC
  * 3339 time pf_hdr_parse() read, valid, with their fields: a line of the
  * same minute reads only its seconds and what follows (a log's lines
- * mostly share their minute with the line before).  One per parser, zeroed
- * at first (ok 0); only a cache: the result is the same without it.
+ * mostly share their minute with the line before).  And the syslog names
+ * read lately (tag[]): a few names ("postfix/smtpd", "postfix/qmgr")
+ * make up a log, and one already read is compared, not scanned a byte at
+ * a time again.  One per parser, zeroed at first (ok 0, every tag's n 0);
+ * only a cache: the result is the same without it.
  */
+#define PF_TAG_MEMO 16     /* names kept, direct-mapped by 3 of their first 13 bytes */
+#define PF_TAG_NAME_MAX 31 /* the longest name kept */
+
+struct pf_tag_memo {
+	unsigned char n;    /* the name's length (0: empty slot) */
+	unsigned char a, b; /* 1 + the offset of its first and last '/', 0: none */
+	char name[PF_TAG_NAME_MAX];
+};
+
 struct pf_hdr_memo {
 	int ok;
 	char ymdhm[16];
 	int year, mon, mday, hour, min;
+	struct pf_tag_memo tag[PF_TAG_MEMO];
 };
 
 /*

@@ -758,6 +758,7 @@ event_init(const struct pf_parser *ps, struct pf_event *ev)
 		memset(&ev->tm, 0, sizeof(ev->tm));
 		ev->host = ev->instance = ev->daemon = ev->queue_id = (struct pf_str){ NULL, 0 };
 		ev->hint = 0;
+		ev->hint_key = NULL;
 	}
 	ev->pid = -1;
 }

@@ -245,16 +245,73 @@ token(const char *p, const char *end)
 	return (q == p ? NULL : q);
 }
 
-/* parse_tag - "prog[pid]: " or "prog: " at p; returns the text start or NULL */
+/*
+ * tag_slot - the memo slot of a name at s with more than PF_TAG_NAME_MAX
+ * bytes after it (so s[8], s[11] and s[12] are there): 3 bytes that tell
+ * Postfix's names apart ("postfix/qmgr", "postfix/smtp", "postfix/smtpd",
+ * "postfix/submission/smtpd")
+ */
+static struct pf_tag_memo *
+tag_slot(struct pf_hdr_memo *memo, const char *s)
+{
+	unsigned h = (unsigned char)s[8] + 3u * (unsigned char)s[11] + 5u * (unsigned char)s[12];
+
+	return (&memo->tag[h % PF_TAG_MEMO]);
+}
+
+/*
+ * tag_memo - the name at s as its slot m keeps it: the name's end (its
+ * '[' or ':'), its first and last '/' into *a and *b; NULL when the slot
+ * holds another name.  The bytes are the kept name's, none of them '[',
+ * ':' or ' ', and then '[' or ':': the scan of parse_tag() would stop
+ * there and note the same '/'s.
+ */
 static const char *
-parse_tag(const char *p, const char *end, struct pf_event *ev)
+tag_memo(const struct pf_tag_memo *m, const char *s, const char **a, const char **b)
+{
+	if (m->n == 0 || memcmp(s, m->name, m->n) != 0 || (s[m->n] != '[' && s[m->n] != ':'))
+		return (NULL);
+	*a = m->a ? s + m->a - 1 : NULL;
+	*b = m->b ? s + m->b - 1 : NULL;
+	return (s + m->n);
+}
+
+/* tag_keep - the name s..p (ended by '[' or ':', '/'s at a and b) into slot m */
+static void
+tag_keep(struct pf_tag_memo *m, const char *s, const char *p, const char *a, const char *b)
+{
+	size_t n = (size_t)(p - s);
+
+	if (n > PF_TAG_NAME_MAX)
+		return;
+	memcpy(m->name, s, n);
+	m->n = (unsigned char)n;
+	m->a = a != NULL ? (unsigned char)(a - s + 1) : 0;
+	m->b = b != NULL ? (unsigned char)(b - s + 1) : 0;
+}
+
+/*
+ * parse_tag - "prog[pid]: " or "prog: " at p; returns the text start or
+ * NULL.  memo: the parser's (the names read lately), or NULL
+ */
+static const char *
+parse_tag(const char *p, const char *end, struct pf_event *ev, struct pf_hdr_memo *memo)
 {
 	static const unsigned char cls[256] = { ['['] = 1, [':'] = 1, [' '] = 1, ['/'] = 2 };
-	const char *s = p, *a = NULL, *b = NULL;
+	const char *s = p, *a = NULL, *b = NULL, *q;
+	struct pf_tag_memo *m = NULL;
 	long pid = 0;
 	int nd = 0;
 	unsigned char c;
 
+	if (memo != NULL && end - p > PF_TAG_NAME_MAX) {
+		m = tag_slot(memo, p);
+		if ((q = tag_memo(m, p, &a, &b)) != NULL) {
+			p = q;
+			m = NULL; /* nothing new to keep */
+			goto named;
+		}
+	}
 	/* the name: one look-up a byte, its first and last '/' noted on the way */
 	for (; p < end && (c = cls[(unsigned char)*p]) != 1; p++)
 		if (c == 2) {
@@ -264,6 +321,9 @@ parse_tag(const char *p, const char *end, struct pf_event *ev)
 		}
 	if (p == s || p == end || *p == ' ')
 		return (NULL);
+	if (m != NULL)
+		tag_keep(m, s, p, a, b);
+named:
 	set_prog(ev, s, (size_t)(p - s), a, b);
 	if (*p == '[') {
 		for (p++; p < end && IS_DIGIT(*p); p++, nd++) {
@@ -438,7 +498,7 @@ hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text, si
 		return (PF_HDR_NONE);
 	ev->host.p = p;
 	ev->host.n = (size_t)(q - p);
-	if ((q = parse_tag(q + 1, end, ev)) == NULL)
+	if ((q = parse_tag(q + 1, end, ev, memo)) == NULL)
 		return (PF_HDR_NONE);
 
 text:

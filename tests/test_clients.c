@@ -88,3 +88,39 @@ Test(clients, ip_ok_is_what_add_keeps)
 		clients_free(c);
 	}
 }
+
+/*
+ * clients_ip_fits() with ident_ip()'s answer is clients_ip_ok(): the
+ * limits parse a message's address once for its windows and its client
+ * list.  An address the windows take may still be too long for the list
+ * (an "IPv6:" prefix on a 45-byte address).
+ */
+Test(clients, ip_fits_with_the_parse_given)
+{
+	static const struct {
+		const char *ip;
+		int parsed, ok;
+	} t[] = { { "192.0.2.7", 1, 1 }, { "2001:db8::7", 1, 1 }, { "unknown", 0, 0 },
+		{ "", 0, 0 }, { NULL, 0, 0 },
+		{ "IPv6:0000:0000:0000:0000:0000:ffff:192.000.002.007", 0, 0 },
+		{ "IPv6:0000:0000:0000:0000:0000:0000:0000:0001", 1, 1 },
+		{ "IPv6:0000:0000:0000:0000:0000:ffff:0000:0001:", 0, 0 },
+		{ "IPv6:0000:0000:0000:0000:0000:ffff:c000:0207", 1, 1 },
+		{ "IPv6:0000:0000:0000:0000:0000:0000:192.0.2.7", 1, 1 },
+		{ "ipv6:0000:0000:0000:0000:0000:ffff:192.0.2.77", 1, 1 },
+		{ "IPv6:0000:0000:0000:0000:0000:ffff:192.000.2.7", 0, 0 },
+		{ "IPv6:0000:0000:0000:0000:0000:ffff:192.0.002.77", 0, 0 },
+		{ "IPv6:0000:0000:0000:0000:0000:0000:0000:0000:0001", 0, 0 },
+		{ "IPv6:0000:0000:0000:0000:0000:ffff:255.255.255.255", 1, 0 } };
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		unsigned char a[16];
+		int parsed = ident_ip(t[i].ip, a);
+		const char *s = t[i].ip ? t[i].ip : "(null)";
+
+		cr_expect_eq(parsed, t[i].parsed, "%s: parsed", s);
+		cr_expect_eq(clients_ip_fits(t[i].ip, parsed), t[i].ok, "%s", s);
+		cr_expect_eq(clients_ip_fits(t[i].ip, parsed), clients_ip_ok(t[i].ip), "%s", s);
+	}
+}

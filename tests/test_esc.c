@@ -4,6 +4,7 @@
  * refuses an append past its maximum instead of shortening it.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -199,4 +200,27 @@ Test(buf, grows_on_the_heap)
 	cr_expect_eq(strlen(buf_str(&b)), 10000);
 	cr_expect_eq(buf_str(&b)[9999], 'a' + 9999 % 26);
 	buf_free(&b);
+}
+
+/* buf_addu prints what "%llu" does, and like every append fails whole past the maximum */
+Test(buf, addu_as_printf)
+{
+	static const unsigned long long v[] = { 0, 1, 9, 10, 99, 100, 12345, 4294967295ULL,
+		4294967296ULL, 18446744073709551615ULL };
+	char want[32], arr[4];
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		buf_init(&b, 64);
+		cr_assert_eq(buf_adds(&b, "n="), 0);
+		cr_assert_eq(buf_addu(&b, v[i]), 0);
+		snprintf(want, sizeof(want), "n=%llu", v[i]);
+		cr_expect_str_eq(buf_str(&b), want);
+		buf_free(&b);
+	}
+	buf_fixed(&b, arr, sizeof(arr));
+	cr_expect_eq(buf_addu(&b, 123), 0);
+	cr_expect_eq(buf_addu(&b, 4), -1, "past the maximum");
+	cr_expect_str_eq(buf_str(&b), "123");
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "count/limits.h"
+#include "count/limits_priv.h"
 
 #define SEC(n) ((int64_t)(n) * 1000000)
 
@@ -621,6 +622,54 @@ Test(limits, block_records_dropped_count_kept)
 	cr_expect_eq(limits_block(l, alice, SEC(5003), SEC(120)), 2, "her second block is her 2nd");
 	limits_set_times(l, store_says, &stored);
 	cr_expect_eq(limits_block_count(l, alice), 7, "the times source is asked");
+	limits_free(l);
+	conf_free(c);
+}
+
+/*
+ * A message's identities are looked up in the block records only for the
+ * kinds that have some (struct limits' nblk, limits_blk_may): the counts
+ * follow blocks made, restored, copied and dropped, and a record whose
+ * identity has no known kind makes every kind looked up.  Alice blocked
+ * again after her record was dropped is found blocked.
+ */
+Test(limits, block_kinds_counted)
+{
+	const long w[1][3] = { { LIM_MESSAGES, 3, 600 } };
+	struct conf *c = one_rule(BY_SASL, NULL, 1, w);
+	struct limits *l = limits_new(c), *l2 = limits_new(c);
+	const char *alice = "sasl:alice@example.com";
+	int i, k;
+
+	cr_assert_not_null(l);
+	cr_assert_not_null(l2);
+	for (k = 0; k < BY_COUNT; k++)
+		cr_expect(!limits_blk_may(l, k), "kind %d before any block", k);
+	cr_assert_eq(limits_block(l, alice, SEC(3), SEC(60)), 1);
+	cr_assert_eq(limits_restore_block(l, "ip:192.0.2.1", 1, 0, 0, SEC(2)), 0);
+	cr_expect(limits_blk_may(l, BY_SASL));
+	cr_expect(limits_blk_may(l, BY_IP));
+	cr_expect(!limits_blk_may(l, BY_SASL_DOMAIN), "sasl: is not sasl_domain:");
+	cr_expect(!limits_blk_may(l, BY_UID));
+	cr_assert_eq(limits_copy_blocks(l2, l), 0);
+	cr_expect(limits_blk_may(l2, BY_SASL) && limits_blk_may(l2, BY_IP), "copied");
+	cr_expect(!limits_blk_may(l2, BY_SENDER));
+	for (i = 0; i < 3000; i++) { /* others' messages move the clock on and sweep */
+		struct track_msg m = msg(SEC(4 + i), "q", "bob@example.com", NULL, 1);
+
+		cr_assert_geq(limits_message(l, &m, NULL, NULL), 0);
+	}
+	limits_prune(l, INT64_MAX);
+	cr_assert_eq(limits_blocks(l), 0);
+	for (k = 0; k < BY_COUNT; k++)
+		cr_expect(!limits_blk_may(l, k), "kind %d after the records were dropped", k);
+	cr_assert_eq(limits_block(l, alice, SEC(5000), SEC(600)), 2);
+	cr_expect(limits_blocked(l, alice, SEC(5001)), "blocked again");
+	cr_expect(limits_blk_may(l, BY_SASL));
+	cr_assert_eq(limits_restore_block(l2, "x", 1, 0, 0, SEC(2)), 0);
+	for (k = 0; k < BY_COUNT; k++)
+		cr_expect(limits_blk_may(l2, k), "kind %d beside a record of no kind", k);
+	limits_free(l2);
 	limits_free(l);
 	conf_free(c);
 }

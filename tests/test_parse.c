@@ -51,6 +51,27 @@ parse(const char *line, struct pf_event *ev)
 	return (pf_parse(ps, line, strlen(line), ev));
 }
 
+/*
+ * parse_both - l parsed after the lines before (the suite's parser, its
+ * memos warm) into *a and by a fresh parser alone into *b; 1 when both
+ * gave the same header kind and it is not PF_HDR_NONE (the fields are
+ * worth comparing), 0 otherwise (a differing kind is reported here)
+ */
+static int
+parse_both(const char *l, struct pf_event *a, struct pf_event *b)
+{
+	struct pf_parser *fresh;
+	char err[256];
+	enum pf_hdr ha, hb;
+
+	cr_assert_not_null(fresh = pf_parser_new(err, sizeof(err)), "%s", err);
+	ha = parse(l, a);
+	hb = pf_parse(fresh, l, strlen(l), b);
+	pf_parser_free(fresh);
+	cr_expect_eq(ha, hb, "%s: hdr %d after the lines before, %d alone", l, ha, hb);
+	return (ha == hb && ha != PF_HDR_NONE);
+}
+
 /* expect_str - a parsed field equals want (NULL: must be absent) */
 static void
 expect_str(const char *what, const char *line, const struct pf_str *got, const char *want)
@@ -213,17 +234,9 @@ Test(parse, minute_memo_changes_no_result)
 
 	for (i = 0; i < sizeof(minute_lines) / sizeof(minute_lines[0]); i++) {
 		const char *l = minute_lines[i];
-		struct pf_parser *fresh;
 		struct pf_event a, b;
-		char err[256];
-		enum pf_hdr ha, hb;
 
-		cr_assert_not_null(fresh = pf_parser_new(err, sizeof(err)), "%s", err);
-		ha = parse(l, &a);
-		hb = pf_parse(fresh, l, strlen(l), &b);
-		pf_parser_free(fresh);
-		cr_expect_eq(ha, hb, "%s: hdr %d after the lines before, %d alone", l, ha, hb);
-		if (ha == PF_HDR_NONE || hb == PF_HDR_NONE)
+		if (!parse_both(l, &a, &b))
 			continue;
 		cr_expect(a.tm.year == b.tm.year && a.tm.mon == b.tm.mon && a.tm.mday == b.tm.mday &&
 			a.tm.hour == b.tm.hour && a.tm.min == b.tm.min && a.tm.sec == b.tm.sec &&
@@ -290,6 +303,71 @@ Test(parse, program_names)
 		expect_str("instance", line, &ev.instance, r->instance);
 		expect_str("daemon", line, &ev.daemon, r->daemon);
 		cr_expect_eq(ev.kind, r->kind, "%s: kind %s", line, pf_kind_name(ev.kind));
+	}
+}
+
+/*
+ * The parser's memo of syslog names (parsers/pf_int.h, pf_tag_memo): one
+ * name after another, each parsed after the lines before it and by a
+ * fresh parser alone, must give the same header, instance, daemon, pid
+ * and event: a name and its longer or shorter neighbour ("postfix/smtp"
+ * and "postfix/smtpd"), the same name without a pid, with a space or
+ * the end of the line after it, names of 31 and 32 bytes (the longest
+ * kept, and one over), other '/'s at other places, and a name too near
+ * the end of its line for the memo.
+ */
+static const char *const tag_lines[] = {
+	"postfix/smtp[1]: 3A1B2C3D4E: removed",
+	"postfix/smtpd[2]: 3A1B2C3D4E: removed",
+	"postfix/smtp[3]: 3A1B2C3D4E: removed",
+	"postfix/smtpd: 3A1B2C3D4E: removed",
+	"postfix/smtpd [4]: 3A1B2C3D4E: removed",
+	"postfix/smtpd:3A1B2C3D4E: removed, and more text after it",
+	"postfix/smtpd[5]: 3A1B2C3D4E: removed",
+	"postfix/submission/smtpd[6]: 3A1B2C3D4E: removed",
+	"postfix/submission/smtpd[7]: 3A1B2C3D4E: removed",
+	"postfix/submission/smtpdx[8]: 3A1B2C3D4E: removed",
+	"postfix/submission/smtpd[9]: 3A1B2C3D4E: removed",
+	"postfix/10025/smtpd[10]: 3A1B2C3D4E: removed",
+	"postfix-out/smtpd[11]: 3A1B2C3D4E: removed",
+	"postfix/a/b/c/qmgr[12]: 3A1B2C3D4E: removed",
+	"postfix/a/b/c/qmgr[13]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqr/qmgr[14]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqr/qmgr[15]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqrs/qmgr[16]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqrs/qmgr[17]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqr/qmgrs[18]: 3A1B2C3D4E: removed",
+	"qmgr[19]: 3A1B2C3D4E: removed",
+	"qmgr[20]: 3A1B2C3D4E: removed",
+	"postfix/qmgr[21]: 3A1B2C3D4E: removed",
+	"postfix/qmgr:",
+	"postfix/qmgr[22]: 3A1B2C3D4E: removed",
+	"postfix/qmgr[23]:x3A1B2C3D4E: removed, and more text after it",
+	"postfix/qmgr",
+	"postfix/qmgr/[24]: 3A1B2C3D4E: removed",
+	"postfix/qmgr[25]: 3A1B2C3D4E: removed",
+};
+
+Test(parse, name_memo_changes_no_result)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tag_lines) / sizeof(tag_lines[0]); i++) {
+		struct pf_event a, b;
+		char l[256];
+
+		snprintf(l, sizeof(l), "2024-03-05T08:00:02.000000+00:00 mx %s", tag_lines[i]);
+		if (!parse_both(l, &a, &b))
+			continue;
+		cr_expect(a.instance.n == b.instance.n &&
+			memcmp(a.instance.p, b.instance.p, a.instance.n) == 0,
+		    "%s: instance %.*s, alone %.*s", l, (int)a.instance.n, a.instance.p,
+		    (int)b.instance.n, b.instance.p);
+		cr_expect(a.daemon.n == b.daemon.n && memcmp(a.daemon.p, b.daemon.p, a.daemon.n) == 0,
+		    "%s: daemon %.*s, alone %.*s", l, (int)a.daemon.n, a.daemon.p, (int)b.daemon.n,
+		    b.daemon.p);
+		cr_expect_eq(a.pid, b.pid, "%s: pid", l);
+		cr_expect_eq(a.kind, b.kind, "%s: kind", l);
 	}
 }
 

@@ -5,7 +5,9 @@
  * share some of the fields identities are made of (login, uid, sender,
  * client address) but not all, a login "" beside none, and more messages
  * than the cache holds, each row's delivered/deferred/bounced checked in
- * the CSV report.
+ * the CSV report; and the pairs an identity keeps of its last message
+ * (struct rident's last_ip, last_snd), with IPs and senders longer than
+ * it keeps.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include "count/conf.h"
 #include "count/report.h"
+#include "count/report_priv.h"
 #include "util/hmap.h"
 
 /* A message: its identity fields (NULL: none). */
@@ -37,8 +40,14 @@ static const struct msg msgs[] = {
 	{ "grace@example.com", NULL, "192.0.2.7", -1 },
 	{ "heidi@example.com", NULL, "192.0.2.8", -1 },
 	{ "ivan@example.com", NULL, "192.0.2.9", -1 },
+	{ "judy@example.com", NULL, "192.0.2.10", -1 },
+	{ "mallory@example.com", NULL, "192.0.2.11", -1 },
+	{ "niaj@example.com", NULL, "192.0.2.12", -1 },
+	{ "olivia@example.com", NULL, "192.0.2.13", -1 },
+	{ "peggy@example.com", NULL, "192.0.2.14", -1 },
 };
 #define NMSG (sizeof(msgs) / sizeof(msgs[0]))
+_Static_assert(NMSG > REPORT_CACHE, "more messages than the cache holds");
 
 /* What a CSV identity row must end with: ",senders,delivered,deferred,bounced,". */
 struct want {
@@ -63,6 +72,7 @@ static const struct want wants[] = {
 	{ "sender:www@example.com", ",1,13,1,2," },   /* 5, 6 */
 	{ "sasl:carol@example.com", ",0,8,1,0," },    /* 7 */
 	{ "sasl:ivan@example.com", ",0,14,1,0," },    /* 13 */
+	{ "sasl:peggy@example.com", ",0,19,0,2," },   /* 18 */
 };
 
 /* track - m as the tracker hands it over */
@@ -180,6 +190,74 @@ Test(report_cache, identity_hashes_left_for_the_limits)
 	idh[BY_SASL] = 12345;
 	cr_assert_eq(report_message_ids(r, &tm, &ids, idh), 0);
 	cr_expect_eq(idh[BY_SASL], 12345);
+	report_free(r);
+	conf_free(c);
+}
+
+/* long_value - a client IP or sender of n bytes: c repeated, last as its last byte */
+static const char *
+long_value(char *buf, size_t n, char c, char last)
+{
+	memset(buf, c, n);
+	buf[n - 1] = last;
+	buf[n] = '\0';
+	return (buf);
+}
+
+/*
+ * An identity's pairs of its last message (struct rident's last_ip and
+ * last_snd): runs of one IP and sender, a return to an earlier one, and
+ * IPs and senders at and over the lengths kept (REPORT_LAST_IP,
+ * REPORT_LAST_SENDER) that differ only in their last byte from the one
+ * before, so that a kept prefix taken for the whole would merge them.
+ * The login's row must count every distinct IP and sender, and the IPs'
+ * messages.
+ */
+Test(report_cache, pairs_of_the_last_message)
+{
+	static char ip47a[64], ip47b[64], ip48a[64], ip48b[64];
+	static char s63a[96], s63b[96], s64a[96], s64b[96];
+	const char *ips[10], *snds[10];
+	struct conf *c = conf_default();
+	struct report *r;
+	struct report_totals tot;
+	char *out = NULL;
+	size_t len = 0, i;
+	FILE *fp;
+
+	long_value(ip47a, REPORT_LAST_IP - 1, '1', 'a');
+	long_value(ip47b, REPORT_LAST_IP - 1, '1', 'b');
+	long_value(ip48a, REPORT_LAST_IP, '2', 'a');
+	long_value(ip48b, REPORT_LAST_IP, '2', 'b');
+	long_value(s63a, REPORT_LAST_SENDER - 1, 'x', 'a');
+	long_value(s63b, REPORT_LAST_SENDER - 1, 'x', 'b');
+	long_value(s64a, REPORT_LAST_SENDER, 'y', 'a');
+	long_value(s64b, REPORT_LAST_SENDER, 'y', 'b');
+	ips[0] = ips[1] = ips[3] = ips[9] = "192.0.2.1";
+	ips[2] = "192.0.2.2";
+	ips[4] = ip47a, ips[5] = ip47b, ips[6] = ip48a, ips[7] = ip48b, ips[8] = ip48a;
+	snds[0] = snds[1] = snds[3] = snds[9] = "alice@example.com";
+	snds[2] = "bob@example.com";
+	snds[4] = s63a, snds[5] = s63b, snds[6] = s64a, snds[7] = s64b, snds[8] = s64a;
+	cr_assert_not_null(c);
+	cr_assert_not_null(r = report_new(c));
+	for (i = 0; i < 10; i++) {
+		struct msg m = { "alice@example.com", snds[i], ips[i], -1 };
+		struct track_msg tm = track(&m, 1709287200000000LL + (int64_t)i);
+
+		cr_assert_eq(report_message(r, &tm), 0);
+	}
+	memset(&tot, 0, sizeof(tot));
+	tot.first_us = tot.last_us = INT64_MIN;
+	cr_assert_not_null(fp = open_memstream(&out, &len));
+	cr_assert_eq(report_print(r, NULL, &tot, REPORT_CSV, fp), 0);
+	fclose(fp);
+	/* messages, recipients, ips; senders, delivered, deferred, bounced */
+	cr_expect_not_null(strstr(out, "identity,sasl:alice@example.com,,,,,10,10,6,,,,6,0,0,0,"),
+	    "%s", out);
+	cr_expect_not_null(strstr(out, "192.0.2.1=4"), "%s", out);
+	cr_expect_not_null(strstr(out, "identity,ip:192.0.2.1,,,,,4,4,1,,,,1,0,0,0,"), "%s", out);
+	free(out);
 	report_free(r);
 	conf_free(c);
 }

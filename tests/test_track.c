@@ -1054,18 +1054,24 @@ Test(track, life_within_one_batch_writes_nothing)
  * track_key_hash(): the hash track_event() takes of a line's record key
  * (host \0 instance \0 queue ID), for the audit's reader thread to take
  * instead (count/prefetch.c); 0 for a line the tracker looks nothing up
- * for.  The same lines with and without it give the same messages.
+ * for; and track_key(), the key's bytes, which the reader leaves beside
+ * the hash (hint_key).  The same lines with and without them give the
+ * same messages.
  */
 Test(track, key_hash_for_the_reader)
 {
 	struct pf_event c = client("3A1B2C3D4E", "192.0.2.1", "alice"), n = c;
 	struct pf_event a = active("3A1B2C3D4E", "alice@example.com", 2);
 	struct pf_event lines[2];
-	struct got g1, g2;
+	struct got g1, g2, g3;
 	struct track *t;
+	char keys[2][TRACK_KEY_MAX];
 	int pass, i;
 
 	cr_expect_eq(track_key_hash(&c), hmap_hash("mx\0postfix\0" "3A1B2C3D4E", 21));
+	cr_expect_eq(track_key(&c, keys[0], sizeof(keys[0])), 21);
+	cr_expect_eq(memcmp(keys[0], "mx\0postfix\0" "3A1B2C3D4E", 21), 0);
+	cr_expect_eq(track_key(&c, keys[0], 21), 0, "a key that does not fit is none");
 	cr_expect_eq(track_key_hash(&a), track_key_hash(&c), "one key for the message's lines");
 	n.kind = PF_NONE;
 	cr_expect_eq(track_key_hash(&n), 0, "a line of no kind has a key");
@@ -1075,8 +1081,8 @@ Test(track, key_hash_for_the_reader)
 	n = c;
 	n.queue_id = (struct pf_str){ NULL, 0 };
 	cr_expect_eq(track_key_hash(&n), 0, "a line without a queue ID has a key");
-	for (pass = 0; pass < 2; pass++) {
-		struct got *g = pass ? &g2 : &g1;
+	for (pass = 0; pass < 3; pass++) {
+		struct got *g = pass == 2 ? &g3 : pass ? &g2 : &g1;
 
 		memset(g, 0, sizeof(*g));
 		lines[0] = c;
@@ -1086,6 +1092,10 @@ Test(track, key_hash_for_the_reader)
 		for (i = 0; i < 2; i++) {
 			if (pass)
 				lines[i].hint = track_key_hash(&lines[i]);
+			if (pass == 2) { /* the key's bytes too, somewhere else */
+				lines[i].hint_kn = track_key(&lines[i], keys[i], sizeof(keys[i]));
+				lines[i].hint_key = keys[i];
+			}
 			track_event(t, &lines[i], SEC(i + 1));
 		}
 		track_free(t);
@@ -1094,4 +1104,7 @@ Test(track, key_hash_for_the_reader)
 	cr_expect_eq(g2.n, g1.n);
 	cr_expect_str_eq(g2.qid[0], g1.qid[0]);
 	cr_expect_str_eq(g2.sasl[0], "alice");
+	cr_expect_eq(g3.n, g1.n);
+	cr_expect_str_eq(g3.qid[0], g1.qid[0]);
+	cr_expect_str_eq(g3.sasl[0], "alice");
 }

@@ -82,6 +82,17 @@ buf_addc(struct buf *b, char c)
 }
 
 int
+buf_addu(struct buf *b, unsigned long long v)
+{
+	char digits[24], *d = digits + sizeof(digits);
+
+	do
+		*--d = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	return (buf_add(b, d, (size_t)(digits + sizeof(digits) - d)));
+}
+
+int
 buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;

@@ -38,6 +38,8 @@ int buf_add(struct buf *, const void *s, size_t n);
 int buf_adds(struct buf *, const char *s);
 /* buf_addc - append one byte */
 int buf_addc(struct buf *, char c);
+/* buf_addu - append v in decimal (what "%llu" prints, without printf's work) */
+int buf_addu(struct buf *, unsigned long long v);
 /* buf_addf - append printf-style; as buf_add */
 int buf_addf(struct buf *, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vaddf(struct buf *, const char *fmt, va_list) __attribute__((format(printf, 2, 0)));
