@@ -95,8 +95,13 @@ Test(ckpt, thread_checkpoints_and_the_wal_restarts)
 	cr_assert_gt(store_ckpt_count(s), 0, "the thread ran no checkpoint");
 	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
 	cr_assert_eq(stat(wal, &st), 0, "%s: %s", wal, strerror(errno));
-	/* without a restart the WAL would hold every page written: over 48 MiB */
-	cr_assert_lt(st.st_size, (off_t)32 << 20, "the WAL grew to %lld bytes",
+	/*
+	 * Without a restart the WAL would hold every page written: over 48
+	 * MiB.  The thread checkpoints beside the commits, so under load it
+	 * may lag a few batches behind (34 MB was seen at load 2-3): 40 MiB
+	 * still tells a restarted WAL from one that never was.
+	 */
+	cr_assert_lt(st.st_size, (off_t)40 << 20, "the WAL grew to %lld bytes",
 	    (long long)st.st_size);
 	store_close(s);
 
