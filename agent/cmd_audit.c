@@ -382,13 +382,17 @@ audit_prefetched(struct audit *a, struct source *src, struct pf_clock *clk, time
 	uint64_t pos, size = source_info(src)->size;
 	const char *name = source_info(src)->name;
 	size_t i, n;
-	int r;
+	int r, parsed;
 
-	if (prefetch_start(&pf, src, err, errlen) < 0)
+	if (prefetch_start(&pf, src, PREFETCH_BALANCE, err, errlen) < 0)
 		return (-2);
-	while ((r = prefetch_next(pf, &l, &n, &pos, err, errlen)) > 0)
+	while ((r = prefetch_next(pf, &l, &n, &parsed, &pos, err, errlen)) > 0)
 		for (i = 0; i < n; i++) {
-			pipeline_line_parsed(&a->pl, clk, l[i].line, l[i].len, &l[i].ev);
+			/* a batch the reader left unparsed: it was the slower thread */
+			if (parsed)
+				pipeline_line_parsed(&a->pl, clk, l[i].line, l[i].len, &l[i].ev);
+			else
+				pipeline_line(&a->pl, clk, l[i].line, l[i].len);
 			audit_progress(a, name, pos, size, next);
 		}
 	prefetch_stop(pf);

@@ -34,6 +34,7 @@ struct batch {
 	char *text; /* PREFETCH_TEXT bytes: the lines' copies, each with its tracker key after it */
 	struct prefetch_line lines[PREFETCH_LINES];
 	size_t n;
+	int parsed;   /* the lines' events hold their parse */
 	int r;        /* 1 more follow, 0 the end of the input, -1 an error (err) */
 	uint64_t pos; /* the source's pos after the batch */
 	char err[512];
@@ -50,6 +51,8 @@ struct prefetch {
 	int taken;           /* the caller holds batch[tail % NBATCH] */
 	int stop;            /* prefetch_stop() asks the thread to end */
 	int done;            /* the thread has published its last batch */
+	int starved;         /* the caller waited for a batch since the reader began one */
+	enum prefetch_split split;
 };
 
 /*
@@ -59,7 +62,8 @@ struct prefetch {
  * source_next())
  */
 static void
-fill_batch(struct prefetch *pf, struct batch *b, const char **pend_line, size_t *pend_len)
+fill_batch(struct prefetch *pf, struct batch *b, int parse, const char **pend_line,
+    size_t *pend_len)
 {
 	struct prefetch_line *l;
 	const char *line;
@@ -69,6 +73,7 @@ fill_batch(struct prefetch *pf, struct batch *b, const char **pend_line, size_t 
 
 	b->n = 0;
 	b->r = 1;
+	b->parsed = parse;
 	for (;;) {
 		if (*pend_line != NULL) {
 			line = *pend_line;
@@ -88,6 +93,8 @@ fill_batch(struct prefetch *pf, struct batch *b, const char **pend_line, size_t 
 		l->line = b->text + used;
 		l->len = len;
 		used += len;
+		if (!parse)
+			continue;
 		(void)pf_parse(pf->parser, l->line, len, &l->ev);
 		/* the tracker's key and its hash, made here: the key after the line when it fits */
 		kp = PREFETCH_TEXT - used >= TRACK_KEY_MAX ? b->text + used : kbuf;
@@ -111,7 +118,7 @@ reader_main(void *arg)
 	const char *pend_line = NULL;
 	size_t pend_len = 0;
 	struct batch *b;
-	int last;
+	int last, parse;
 
 	for (;;) {
 		pthread_mutex_lock(&pf->mu);
@@ -122,8 +129,12 @@ reader_main(void *arg)
 			return (NULL);
 		}
 		b = pf->b[pf->head % PREFETCH_NBATCH];
+		/* the caller waited on us: this batch's parsing is its to do */
+		parse = pf->split == PREFETCH_PARSE_ALL ||
+		    (pf->split == PREFETCH_BALANCE && !pf->starved);
+		pf->starved = 0;
 		pthread_mutex_unlock(&pf->mu);
-		fill_batch(pf, b, &pend_line, &pend_len);
+		fill_batch(pf, b, parse, &pend_line, &pend_len);
 		last = b->r <= 0;
 		pthread_mutex_lock(&pf->mu);
 		pf->head++;
@@ -153,7 +164,8 @@ ring_free(struct prefetch *pf)
 
 /* prefetch_start - see prefetch.h */
 int
-prefetch_start(struct prefetch **out, struct source *src, char *err, size_t errlen)
+prefetch_start(struct prefetch **out, struct source *src, enum prefetch_split split, char *err,
+    size_t errlen)
 {
 	struct prefetch *pf;
 	int i;
@@ -162,6 +174,7 @@ prefetch_start(struct prefetch **out, struct source *src, char *err, size_t errl
 	if ((pf = calloc(1, sizeof(*pf))) == NULL)
 		goto oom;
 	pf->src = src;
+	pf->split = split;
 	for (i = 0; i < PREFETCH_NBATCH; i++)
 		if ((pf->b[i] = calloc(1, sizeof(*pf->b[i]))) == NULL ||
 		    (pf->b[i]->text = malloc(PREFETCH_TEXT)) == NULL)
@@ -197,8 +210,8 @@ oom:
 
 /* prefetch_next - give back the batch taken last, take the next; see prefetch.h */
 int
-prefetch_next(struct prefetch *pf, const struct prefetch_line **lines, size_t *n, uint64_t *pos,
-    char *err, size_t errlen)
+prefetch_next(struct prefetch *pf, const struct prefetch_line **lines, size_t *n, int *parsed,
+    uint64_t *pos, char *err, size_t errlen)
 {
 	struct batch *b;
 
@@ -218,6 +231,8 @@ prefetch_next(struct prefetch *pf, const struct prefetch_line **lines, size_t *n
 		pf->taken = 0;
 		pthread_cond_broadcast(&pf->cv);
 	}
+	if (pf->head == pf->tail)
+		pf->starved = 1;
 	while (pf->head == pf->tail)
 		pthread_cond_wait(&pf->cv, &pf->mu);
 	b = pf->b[pf->tail % PREFETCH_NBATCH];
@@ -226,6 +241,7 @@ prefetch_next(struct prefetch *pf, const struct prefetch_line **lines, size_t *n
 	if (b->n > 0) {
 		*lines = b->lines;
 		*n = b->n;
+		*parsed = b->parsed;
 		*pos = b->pos;
 		return (1);
 	}

@@ -16,6 +16,17 @@
  *	After prefetch_stop() the caller owns the source again (its
  *	long_lines count is final when the end or an error was taken).
  *	Memory is fixed at start: the ring's batches.
+ *
+ *	The split (PREFETCH_BALANCE): when the caller had to wait for a
+ *	batch since the reader began its last one, the reader is the slower
+ *	of the two, and its next batch goes out with its lines cut and copied
+ *	but not parsed (prefetch_next's *parsed is 0): the caller parses
+ *	them itself (pipeline_line() instead of pipeline_line_parsed()).  So
+ *	a reader slowed by inflating a .gz hands part of the parsing to the
+ *	counting thread, and one that keeps ahead parses everything.  The
+ *	lines and their events are the same either way; only which thread
+ *	parses changes.  PREFETCH_PARSE_ALL parses every batch,
+ *	PREFETCH_PARSE_NONE none (for the tests).
  * RETURNS
  *	prefetch_start: 0, or -1 with err when the thread, its parser or its
  *	memory cannot be had (the caller then reads in line).  prefetch_next:
@@ -48,16 +59,21 @@ struct prefetch_line {
 
 struct prefetch;
 
+/* Which batches the reader parses (see SUMMARY). */
+enum prefetch_split { PREFETCH_BALANCE, PREFETCH_PARSE_ALL, PREFETCH_PARSE_NONE };
+
 /* prefetch_start - a reader thread over src; see RETURNS */
-int prefetch_start(struct prefetch **out, struct source *src, char *err, size_t errlen);
+int prefetch_start(struct prefetch **out, struct source *src, enum prefetch_split split, char *err,
+    size_t errlen);
 
 /*
- * prefetch_next - the next batch in *lines, *n; *pos: bytes of the
- * underlying file consumed after it (source_info's pos, which the caller
- * must not read while the thread runs); see RETURNS
+ * prefetch_next - the next batch in *lines, *n; *parsed: 1 when each
+ * line's ev holds its parse, 0 when the caller must parse the lines;
+ * *pos: bytes of the underlying file consumed after it (source_info's
+ * pos, which the caller must not read while the thread runs); see RETURNS
  */
-int prefetch_next(struct prefetch *, const struct prefetch_line **lines, size_t *n, uint64_t *pos,
-    char *err, size_t errlen);
+int prefetch_next(struct prefetch *, const struct prefetch_line **lines, size_t *n, int *parsed,
+    uint64_t *pos, char *err, size_t errlen);
 
 /* prefetch_stop - stop and join the thread, free the ring; the source stays open */
 void prefetch_stop(struct prefetch *);

@@ -179,35 +179,50 @@ same_event(const struct pf_event *a, const struct pf_event *b, size_t i)
 	}
 }
 
-/* check_prefetch - path read by prefetch gives what read_inline gives */
+/*
+ * check_prefetch - path read by prefetch (split) gives what read_inline
+ * gives: the batches the reader parsed with their events, the others
+ * parsed here as the audit does; the number of each in *nparsed, *nraw
+ */
 static void
-check_prefetch(const char *path)
+check_prefetch_split(const char *path, enum prefetch_split split, int *nparsed, int *nraw)
 {
 	const struct prefetch_line *l;
 	struct seen *v;
 	struct prefetch *pf;
 	struct source *src;
 	char err[512], err2[512];
+	struct pf_parser *p = pipeline_parser_new(err, sizeof(err));
+	struct pf_event ev;
 	uint64_t ll, pos;
 	size_t i, k, n, nv;
-	int rc, r, batches = 0;
+	int rc, r, batches = 0, parsed;
 
+	cr_assert_not_null(p, "%s", err);
+	*nparsed = *nraw = 0;
 	nv = read_inline(path, &v, &ll, err, sizeof(err), &rc);
 	cr_assert_eq(source_open(&src, path, err2, sizeof(err2)), 0, "%s", err2);
-	cr_assert_eq(prefetch_start(&pf, src, err2, sizeof(err2)), 0, "%s", err2);
+	cr_assert_eq(prefetch_start(&pf, src, split, err2, sizeof(err2)), 0, "%s", err2);
 	k = 0;
-	while ((r = prefetch_next(pf, &l, &n, &pos, err2, sizeof(err2))) > 0) {
+	while ((r = prefetch_next(pf, &l, &n, &parsed, &pos, err2, sizeof(err2))) > 0) {
 		cr_assert_gt(n, 0, "an empty batch");
 		batches++;
+		*(parsed ? nparsed : nraw) += 1;
 		for (i = 0; i < n; i++, k++) {
+			const struct pf_event *e = &l[i].ev;
+
 			cr_assert_lt(k, nv, "more lines threaded than in line");
 			cr_assert_eq(l[i].len, v[k].len, "line %zu: length", k);
 			cr_assert_eq(memcmp(l[i].line, v[k].text, v[k].len), 0, "line %zu: text", k);
-			same_event(&v[k].ev, &l[i].ev, k);
+			if (!parsed) { /* the caller's to parse, as pipeline_line() does */
+				(void)pf_parse(p, l[i].line, l[i].len, &ev);
+				e = &ev;
+			}
+			same_event(&v[k].ev, e, k);
 			/* the event points into the batch's own copy of the line */
-			if (l[i].ev.queue_id.p != NULL)
-				cr_expect(l[i].ev.queue_id.p >= l[i].line &&
-				    l[i].ev.queue_id.p < l[i].line + l[i].len, "line %zu", k);
+			if (e->queue_id.p != NULL)
+				cr_expect(e->queue_id.p >= l[i].line &&
+				    e->queue_id.p < l[i].line + l[i].len, "line %zu", k);
 		}
 	}
 	cr_expect_eq(k, nv, "%zu lines threaded, %zu in line", k, nv);
@@ -215,15 +230,32 @@ check_prefetch(const char *path)
 	if (rc < 0)
 		cr_expect_str_eq(err2, err);
 	/* the last answer repeats */
-	cr_expect_eq(prefetch_next(pf, &l, &n, &pos, err2, sizeof(err2)), rc);
-	cr_expect_eq(prefetch_next(pf, &l, &n, &pos, err2, sizeof(err2)), rc);
+	cr_expect_eq(prefetch_next(pf, &l, &n, &parsed, &pos, err2, sizeof(err2)), rc);
+	cr_expect_eq(prefetch_next(pf, &l, &n, &parsed, &pos, err2, sizeof(err2)), rc);
 	prefetch_stop(pf);
 	cr_expect_eq(source_info(src)->long_lines, ll, "over-long lines");
 	cr_expect_gt(batches, 3, "%d batches", batches);
 	source_close(src);
+	pf_parser_free(p);
 	for (i = 0; i < nv; i++)
 		free(v[i].text);
 	free(v);
+}
+
+/*
+ * check_prefetch - check_prefetch_split with every split: all batches
+ * parsed by the reader, none, and as the audit splits them (any mix)
+ */
+static void
+check_prefetch(const char *path)
+{
+	int np, nr;
+
+	check_prefetch_split(path, PREFETCH_PARSE_ALL, &np, &nr);
+	cr_expect_eq(nr, 0, "PREFETCH_PARSE_ALL left %d batches unparsed", nr);
+	check_prefetch_split(path, PREFETCH_PARSE_NONE, &np, &nr);
+	cr_expect_eq(np, 0, "PREFETCH_PARSE_NONE parsed %d batches", np);
+	check_prefetch_split(path, PREFETCH_BALANCE, &np, &nr);
 }
 
 /* gzip_cut - path gzip'd (zlib) into gz, cut to half its size */
