@@ -31,21 +31,18 @@
 #endif
 #endif
 
-static char dir[] = "/tmp/sg-gzip-XXXXXX";
+static char dir[64];
 
 static void
 setup(void)
 {
-	cr_assert_not_null(mkdtemp(dir));
+	cr_assert_eq(sg_lower_tmpdir(dir, sizeof(dir), "sg-gzip"), 0);
 }
 
 static void
 teardown(void)
 {
-	const char *argv[] = { "/bin/rm", "-rf", dir, NULL };
-	struct cmdres r = runcmd(argv, NULL);
-
-	cmdres_free(&r);
+	sg_rm_tmpdir(dir);
 }
 
 TestSuite(gzip, .init = setup, .fini = teardown);
@@ -190,11 +187,9 @@ read_file(const char *path, size_t *lines, uint32_t *sum, char *err, size_t errl
 static const char *
 put_file(const char *name, const struct bytes *b)
 {
-	static char path[512];
-	FILE *fp;
+	const char *path = sg_path(dir, name);
+	FILE *fp = fopen(path, "wb");
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "wb");
 	cr_assert_not_null(fp, "%s", path);
 	cr_assert_eq(fwrite(b->p, 1, b->n, fp), b->n);
 	cr_assert_eq(fclose(fp), 0);
