@@ -28,7 +28,17 @@ struct cset {
 
 struct clients {
 	struct hmap *ids; /* identity -> struct cset */
+	uint64_t gen;     /* changed whenever an identity is forgotten (struct clients_ref) */
 };
+
+/* gen_next - a generation no set had before in this process */
+static uint64_t
+gen_next(void)
+{
+	static _Atomic uint64_t last;
+
+	return (++last);
+}
 
 struct clients *
 clients_new(void)
@@ -41,6 +51,7 @@ clients_new(void)
 		free(c);
 		return (NULL);
 	}
+	c->gen = gen_next();
 	return (c);
 }
 
@@ -119,12 +130,26 @@ int
 clients_add_h(struct clients *c, const char *identity, size_t idn, uint64_t h, const char *ip,
     int64_t t)
 {
+	return (clients_add_ref(c, NULL, identity, idn, h, ip, t));
+}
+
+/* clients_add_ref - clients_add_h through ref where it is good; see clients.h */
+int
+clients_add_ref(struct clients *c, struct clients_ref *ref, const char *identity, size_t idn,
+    uint64_t h, const char *ip, int64_t t)
+{
 	size_t n = strlen(ip), i, old = 0;
 	struct clients_ip *ne, *e;
 	struct cset *cs;
 
-	if ((cs = cset_get(c, identity, idn, h)) == NULL)
+	if (ref != NULL && ref->cs != NULL && ref->gen == c->gen)
+		cs = ref->cs;
+	else if ((cs = cset_get(c, identity, idn, h != 0 ? h : hmap_hash(identity, idn))) == NULL)
 		return (-1);
+	if (ref != NULL) {
+		ref->cs = cs;
+		ref->gen = c->gen;
+	}
 	for (i = 0; i < cs->n; i++) {
 		e = &cs->e[i];
 		if (strcmp(e->ip, ip) == 0) {
@@ -240,6 +265,8 @@ clients_prune(struct clients *c, int64_t before_us)
 	size_t i;
 
 	hmap_each(c->ids, prune_cb, &w);
+	if (w.n > 0)
+		c->gen = gen_next(); /* a struct clients_ref may point at one of them */
 	for (i = 0; i < w.n; i++) {
 		cset_free(hmap_del(c->ids, w.gone[i], strlen(w.gone[i])));
 		free(w.gone[i]);

@@ -68,6 +68,24 @@ int clients_add_h(struct clients *, const char *identity, size_t idn, uint64_t h
     int64_t t_us);
 
 /*
+ * struct clients_ref - where an identity's addresses are, noted by
+ * clients_add_ref() for its next call with the same identity (the caller
+ * keeps it beside the identity, zeroed at first): good until the set
+ * forgets an identity (a generation of the set, never reused by another).
+ */
+struct clients_ref {
+	void *cs;
+	uint64_t gen;
+};
+/*
+ * clients_add_ref - clients_add_h, the identity's addresses found through
+ * ref (NULL: looked up) when it is still good, and noted in it; h 0: the
+ * hash is taken here when needed
+ */
+int clients_add_ref(struct clients *, struct clients_ref *ref, const char *identity, size_t idn,
+    uint64_t h, const char *ip, int64_t t_us);
+
+/*
  * clients_list - the addresses of identity seen in the window (from_us,
  * to_us] into out (room for CLIENTS_MAX), most messages first, then the
  * one seen last; returns how many.  *cut is set to 1 when an address

@@ -86,6 +86,8 @@ limits_new(const struct conf *conf)
 		return (NULL);
 	l->conf = conf;
 	l->clock = INT64_MIN;
+	l->id = limits_gen();
+	l->gen = limits_gen();
 	if ((l->states = hmap_new()) == NULL || (l->blocks = hmap_new()) == NULL ||
 	    (l->counts = hmap_new()) == NULL || (l->senders = hmap_new()) == NULL ||
 	    (l->addrs = hmap_new()) == NULL || (l->clients = clients_new()) == NULL) {
@@ -97,6 +99,15 @@ limits_new(const struct conf *conf)
 			if (conf->rules[i].win[j].seconds * 1000000 > l->maxw)
 				l->maxw = conf->rules[i].win[j].seconds * 1000000;
 	return (l);
+}
+
+/* limits_gen - a number no limits had as its id or gen before; see limits_priv.h */
+uint64_t
+limits_gen(void)
+{
+	static _Atomic uint64_t last;
+
+	return (++last);
 }
 
 /* sname_get - s (n bytes) interned in map, one more reference; NULL on ENOMEM */
@@ -625,6 +636,7 @@ struct idents {
 	uint64_t h[BY_COUNT]; /* 0: not taken yet (idents_hash) */
 	struct lblock *blk[BY_COUNT];
 	int exempt[BY_COUNT], blocked[BY_COUNT];
+	struct limits_ref *ref[BY_COUNT]; /* the caller's, or NULL */
 };
 
 /* idents_hash - the hmap_hash of is's identity of kind k, taken on first use */
@@ -644,6 +656,8 @@ idents_of(struct limits *l, const struct msgid *ids, const uint64_t idh[BY_COUNT
 	int k;
 
 	for (k = 0; k < BY_COUNT; k++) {
+		struct limits_ref *r = is->ref[k];
+
 		is->id[k] = ids->id[k];
 		is->exempt[k] = msgid_exempt(ids, l->conf, k);
 		is->blk[k] = NULL;
@@ -652,12 +666,47 @@ idents_of(struct limits *l, const struct msgid *ids, const uint64_t idh[BY_COUNT
 			continue;
 		is->n[k] = ids->len[k];
 		is->h[k] = idh != NULL ? idh[k] : 0;
-		if (limits_blk_may(l, k) &&
-		    (is->blk[k] = limits_blk_get_h(l, is->id[k], is->n[k], idents_hash(is, k))) !=
-			NULL) {
+		if (!limits_blk_may(l, k))
+			continue;
+		if (r != NULL && r->blk_known) {
+			is->blk[k] = r->blk;
+		} else {
+			is->blk[k] = limits_blk_get_h(l, is->id[k], is->n[k], idents_hash(is, k));
+			if (r != NULL) {
+				r->blk = is->blk[k];
+				r->blk_known = 1;
+			}
+		}
+		if (is->blk[k] != NULL) {
 			limits_blk_expire(is->blk[k], t);
 			is->blocked[k] = is->blk[k]->active;
 		}
+	}
+}
+
+/*
+ * refs_check - is's refs made good for l: one of another limits starts
+ * over, one of an older generation keeps only the refusals of the match
+ * lists (a rule's match of an identity does not change)
+ */
+static void
+refs_check(const struct limits *l, struct idents *is)
+{
+	int k;
+
+	for (k = 0; k < BY_COUNT; k++) {
+		struct limits_ref *r = is->ref[k];
+
+		if (r == NULL || (r->owner == l->id && r->gen == l->gen))
+			continue;
+		if (r->owner != l->id) {
+			memset(r, 0, sizeof(*r));
+			r->owner = l->id;
+		}
+		memset(r->st, 0, sizeof(r->st));
+		r->blk = NULL;
+		r->blk_known = 0;
+		r->gen = l->gen;
 	}
 }
 
@@ -673,21 +722,42 @@ state_of(struct limits *l, size_t ri, struct idents *is, int *oom)
 	const struct conf_rule *rule = &l->conf->rules[ri];
 	int k = (int)rule->by;
 	const char *id = is->id[k];
+	struct limits_ref *r = ri < LIMITS_REF_RULES ? is->ref[k] : NULL;
 	struct lstate *s;
 
 	if (id == NULL || is->exempt[k])
 		return (NULL);
+	if (r != NULL && (r->nomatch & 1u << ri))
+		return (NULL);
+	if (r != NULL && r->st[ri] != NULL)
+		return (r->st[ri]);
 	if ((rule->nmatch != 0 || rule->ncidr != 0) &&
 	    (s = lstate_get(l, ri, id, is->n[k], idents_hash(is, k), 0)) != NULL)
-		return (s);
-	if (!conf_rule_match(rule, strchr(id, ':') + 1))
+		return (r != NULL ? r->st[ri] = s : s);
+	if (!conf_rule_match(rule, strchr(id, ':') + 1)) {
+		if (r != NULL)
+			r->nomatch |= 1u << ri;
 		return (NULL);
+	}
 	if ((s = lstate_get(l, ri, id, is->n[k], idents_hash(is, k), 1)) == NULL)
 		*oom = 1;
+	else if (r != NULL)
+		r->st[ri] = s;
 	return (s);
 }
 
 static void tick(struct limits *, int64_t);
+
+/* add_client - m's client address to identity k of is (the caller checked it) */
+static int
+add_client(struct limits *l, struct idents *is, int k, const struct track_msg *m)
+{
+	struct limits_ref *r = is->ref[k];
+
+	/* the hash is taken there only if the ref is not good */
+	return (clients_add_ref(l->clients, r != NULL ? &r->cl : NULL, is->id[k], is->n[k],
+	    is->h[k], m->client_ip, m->time_us));
+}
 
 int
 limits_message(struct limits *l, const struct track_msg *m, limits_verdict_fn cb, void *ctx)
@@ -702,13 +772,25 @@ int
 limits_message_ids(struct limits *l, const struct track_msg *m, const struct msgid *ids,
     const uint64_t idh[BY_COUNT], limits_verdict_fn cb, void *ctx)
 {
+	struct limits_ref *const none[BY_COUNT] = { NULL };
+
+	return (limits_message_refs(l, m, ids, idh, none, cb, ctx));
+}
+
+int
+limits_message_refs(struct limits *l, const struct track_msg *m, const struct msgid *ids,
+    const uint64_t idh[BY_COUNT], struct limits_ref *const ref[BY_COUNT], limits_verdict_fn cb,
+    void *ctx)
+{
 	struct idents is;
 	struct caddr ca = { m->client_ip, 0, { 0 } };
 	unsigned kinds = 0;
 	size_t ri;
 	int r, raised = 0, oom = 0, ipok = -1; /* -1: not checked yet */
 
-	tick(l, m->time_us);
+	tick(l, m->time_us); /* a sweep first: the refs are checked after it */
+	memcpy(is.ref, ref, sizeof(is.ref));
+	refs_check(l, &is);
 	idents_of(l, ids, idh, m->time_us, &is);
 	for (ri = 0; ri < l->conf->nrules; ri++) {
 		const struct conf_rule *rule = &l->conf->rules[ri];
@@ -723,9 +805,7 @@ limits_message_ids(struct limits *l, const struct track_msg *m, const struct msg
 			kinds |= 1u << rule->by;
 			if (ipok < 0)
 				ipok = clients_ip_fits(m->client_ip, caddr_of(&ca) != NULL);
-			if (ipok &&
-			    clients_add_h(l->clients, is.id[rule->by], is.n[rule->by],
-				idents_hash(&is, (int)rule->by), m->client_ip, m->time_us) < 0)
+			if (ipok && add_client(l, &is, (int)rule->by, m) < 0)
 				return (-1);
 		}
 		if ((r = judge(l, s, m, &ca, cb, ctx, is.blk[rule->by], is.blocked[rule->by])) < 0)
@@ -747,6 +827,7 @@ limits_outcome(struct limits *l, const struct track_outcome *o, limits_verdict_f
 		return (0);
 	tick(l, o->time_us);
 	msgid_make(&ids, l->conf, o->msg);
+	memset(is.ref, 0, sizeof(is.ref));
 	idents_of(l, &ids, NULL, o->time_us, &is);
 	for (ri = 0; ri < l->conf->nrules; ri++) {
 		const struct conf_rule *rule = &l->conf->rules[ri];
@@ -908,6 +989,7 @@ sweep(struct limits *l, int64_t now)
 
 	if (now == INT64_MIN)
 		return;
+	l->gen = limits_gen(); /* a struct limits_ref may point at what goes */
 	hmap_sweep(l->states, drop_state, &w);
 	limits_blk_sweep(l, now);
 	clients_prune(l->clients, now - LIMITS_SLACK_US - l->maxw);

@@ -59,6 +59,7 @@
 
 #include <stdint.h>
 
+#include "count/clients.h"
 #include "count/conf.h"
 #include "count/msgid.h"
 #include "count/source.h"
@@ -114,6 +115,34 @@ int limits_message(struct limits *, const struct track_msg *m, limits_verdict_fn
  */
 int limits_message_ids(struct limits *, const struct track_msg *m, const struct msgid *ids,
     const uint64_t idh[BY_COUNT], limits_verdict_fn cb, void *ctx);
+
+#define LIMITS_REF_RULES 8 /* rules whose state a struct limits_ref keeps */
+
+/*
+ * struct limits_ref - what the limits found of one identity, kept by the
+ * caller beside it (the audit report's row of it; zeroed at first), so
+ * that the identity's next message looks none of it up again: the state
+ * of each of the first LIMITS_REF_RULES rules, the rules whose match list
+ * refused it, its block record and its client addresses.  It belongs to
+ * one limits (owner, a number of limits_new()); the states and the block
+ * record are good until a sweep or a new block record (gen).
+ */
+struct limits_ref {
+	uint64_t owner, gen;
+	void *st[LIMITS_REF_RULES]; /* rule i's state; NULL: not noted */
+	void *blk;                  /* the block record, when blk_known */
+	unsigned nomatch;           /* 1 << i: rule i's match list refused the identity */
+	int blk_known;
+	struct clients_ref cl;
+};
+
+/*
+ * limits_message_refs - limits_message_ids with, in ref[k] where not
+ * NULL, what the caller keeps of identity k (struct limits_ref)
+ */
+int limits_message_refs(struct limits *, const struct track_msg *m, const struct msgid *ids,
+    const uint64_t idh[BY_COUNT], struct limits_ref *const ref[BY_COUNT], limits_verdict_fn cb,
+    void *ctx);
 
 /*
  * limits_outcome - count a delivery outcome: a bounce goes to the bounces

@@ -146,8 +146,10 @@ limits_blk_sweep(struct limits *l, int64_t now)
 {
 	struct bsweep w = { l, now - LIMITS_SLACK_US };
 
-	if (now != INT64_MIN)
+	if (now != INT64_MIN) {
+		l->gen = limits_gen(); /* a struct limits_ref may point at one that goes */
 		hmap_sweep(l->blocks, drop_block, &w);
+	}
 }
 
 int
@@ -220,6 +222,7 @@ blk_add(struct limits *l, const char *ident)
 		}
 		b->armed = INT64_MIN;
 		l->nblk[blk_kind(ident, n)]++;
+		l->gen = limits_gen(); /* a struct limits_ref may know it has none */
 		if (hmap_count(l->counts) > 0 && (t = hmap_del(l->counts, ident, n)) != NULL) {
 			b->times = *t;
 			free(t);
@@ -308,8 +311,10 @@ copy_cb(void *ctx, const char *key, size_t n, void *val)
 		hmap_del(dst->blocks, key, n);
 		return (1);
 	}
-	if (added)
+	if (added) {
 		dst->nblk[blk_kind(key, n)]++;
+		dst->gen = limits_gen(); /* as blk_add */
+	}
 	b = *slot;
 	*b = *src;
 	b->epoch++;

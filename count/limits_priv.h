@@ -47,6 +47,8 @@ struct limits {
 	int64_t maxw;            /* longest window of any rule, microseconds */
 	int64_t clock;           /* the windows' clock: the newest time seen (INT64_MIN: none) */
 	size_t swept_left;       /* states and records the last sweep left */
+	uint64_t id;             /* its number (struct limits_ref's owner) */
+	uint64_t gen;            /* changed by a sweep and a new block record (struct limits_ref) */
 	uint64_t *set;           /* scratch set for distinct IPs and senders */
 	size_t setcap;
 	char ips[CLIENTS_TEXT_MAX]; /* a verdict's addresses */
@@ -55,6 +57,9 @@ struct limits {
 	long (*times)(void *, const char *);
 	void *times_ctx;
 };
+
+/* limits_gen - a number no limits had as its id or gen before in this process */
+uint64_t limits_gen(void);
 
 /* limits_blk_get - the block state of ident, NULL when it was not blocked lately */
 struct lblock *limits_blk_get(const struct limits *, const char *ident);

@@ -181,6 +181,7 @@ message_cb(void *ctx, const struct track_msg *m)
 {
 	struct pipeline *pl = ctx;
 	uint64_t idh[BY_COUNT];
+	struct limits_ref *ref[BY_COUNT] = { NULL };
 	char err[256];
 
 	if (m->time_us < pl->since_us || m->time_us > pl->until_us)
@@ -199,14 +200,17 @@ message_cb(void *ctx, const struct track_msg *m)
 		    store_add_outbox(pl->store, &sm, err, sizeof(err)) < 0)
 			fail(pl, "store", err);
 	}
-	/* once, for the report and the limits: the identities and their hashes */
+	/*
+	 * once, for the report and the limits: the identities, their hashes
+	 * and their look-ups (the report's rows keep what the limits found)
+	 */
 	msgid_make(&pl->ids, pl->conf, m);
 	memset(idh, 0, sizeof(idh));
-	if (pl->report != NULL && report_message_ids(pl->report, m, &pl->ids, idh) < 0)
+	if (pl->report != NULL && report_message_refs(pl->report, m, &pl->ids, idh, ref) < 0)
 		fail(pl, "report", "out of memory");
 	if (pl->on_message != NULL)
 		pl->on_message(pl->ctx, m);
-	if (limits_message_ids(pl->limits, m, &pl->ids, idh, verdict_cb, pl) < 0)
+	if (limits_message_refs(pl->limits, m, &pl->ids, idh, ref, verdict_cb, pl) < 0)
 		fail(pl, "limits", "out of memory");
 }
 

@@ -201,7 +201,7 @@ note_sender(struct report *r, struct rident *ri, const struct rname *id, struct 
  */
 static int
 each_ident(struct report *r, const struct msgid *ids, uint64_t idh[BY_COUNT], struct rident **out,
-    struct rname *names)
+    struct rname *names, struct limits_ref **ref)
 {
 	int k, n = 0;
 
@@ -215,6 +215,8 @@ each_ident(struct report *r, const struct msgid *ids, uint64_t idh[BY_COUNT], st
 		names[n].h = idh[k];
 		if ((out[n] = rident_get(r, ids->id[k], ids->len[k], names[n].h)) == NULL)
 			return (-1);
+		if (ref != NULL)
+			ref[k] = &out[n]->lref;
 		n++;
 	}
 	return (n);
@@ -292,12 +294,19 @@ int
 report_message_ids(struct report *r, const struct track_msg *m, const struct msgid *ids,
     uint64_t idh[BY_COUNT])
 {
+	return (report_message_refs(r, m, ids, idh, NULL));
+}
+
+int
+report_message_refs(struct report *r, const struct track_msg *m, const struct msgid *ids,
+    uint64_t idh[BY_COUNT], struct limits_ref *ref[BY_COUNT])
+{
 	struct rident *ri[BY_COUNT];
 	struct rname names[BY_COUNT];
 	int i, n, ip = m->client_ip != NULL, snd = m->sender != NULL && m->sender[0] != '\0';
 	struct rval ipv = { m->client_ip, 0, 0 }, sv = { m->sender, 0, 0 };
 
-	if ((n = each_ident(r, ids, idh, ri, names)) < 0)
+	if ((n = each_ident(r, ids, idh, ri, names, ref)) < 0)
 		return (-1);
 	if (n > 0 && ip)
 		ipv.n = strlen(m->client_ip);
@@ -333,7 +342,7 @@ report_outcome(struct report *r, const struct track_outcome *o)
 		return (0);
 	}
 	msgid_make(&ids, r->conf, o->msg);
-	if ((n = each_ident(r, &ids, idh, ri, names)) < 0)
+	if ((n = each_ident(r, &ids, idh, ri, names, NULL)) < 0)
 		return (-1);
 	for (i = 0; i < n; i++)
 		ri[i]->out[o->status] += (uint64_t)(o->n > 0 ? o->n : 0);

@@ -91,6 +91,15 @@ int report_message(struct report *, const struct track_msg *);
  */
 int report_message_ids(struct report *, const struct track_msg *, const struct msgid *,
     uint64_t idh[BY_COUNT]);
+/*
+ * report_message_refs - report_message_ids that also sets ref[k] to the
+ * struct limits_ref the report keeps in identity k's row (NULL where it
+ * has no row of it), for limits_message_refs: the identity table of the
+ * report is then the limits' too, and a message's identities are looked
+ * up once for both
+ */
+int report_message_refs(struct report *, const struct track_msg *, const struct msgid *,
+    uint64_t idh[BY_COUNT], struct limits_ref *ref[BY_COUNT]);
 int report_outcome(struct report *, const struct track_outcome *);
 int report_overrun(struct report *, const struct limits_verdict *);
 /*

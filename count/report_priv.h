@@ -69,6 +69,8 @@ struct rident {
 	struct rip *last_ip;
 	char last_ipv[REPORT_LAST_IP];
 	char last_snd[REPORT_LAST_SENDER];
+	/* what the limits found of it (report_message_refs): one look-up for both */
+	struct limits_ref lref;
 };
 
 struct roverrun {

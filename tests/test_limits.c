@@ -673,3 +673,71 @@ Test(limits, block_kinds_counted)
 	limits_free(l);
 	conf_free(c);
 }
+
+/*
+ * send_ref - one message of sasl at sec through limits_message_refs with
+ * ref; its verdicts into vl (NULL: counted only)
+ */
+static void
+send_ref(struct limits *l, const struct conf *c, struct limits_ref *ref, long sec, const char *qid,
+    const char *sasl, struct vlog *vl)
+{
+	struct track_msg m = msg(SEC(sec), qid, sasl, "192.0.2.1", 1);
+	struct limits_ref *refs[BY_COUNT] = { NULL };
+	struct msgid ids;
+
+	refs[BY_SASL] = ref;
+	msgid_make(&ids, c, &m);
+	cr_assert_geq(limits_message_refs(l, &m, &ids, NULL, refs, vl ? on_verdict : NULL, vl), 0);
+}
+
+/*
+ * What a caller keeps of an identity (struct limits_ref, the audit
+ * report's row) changes nothing: unblock_rearms's story through one ref,
+ * beside another login's block record (so alice's absence of one is
+ * noted): her block record made after the ref noted none is still found
+ * (without the generation a new record bumps, her unblock did not re-arm
+ * her windows and m13 did not fire), and her state freed by a sweep is
+ * not used through it (ASan: use after free).
+ */
+Test(limits, refs_follow_blocks_and_sweeps)
+{
+	const long w[1][3] = { { LIM_MESSAGES, 3, 600 } };
+	struct conf *c = one_rule(BY_SASL, NULL, 1, w);
+	struct limits *l = limits_new(c);
+	const long sec[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 20, 21, 22, 23, 24 };
+	struct limits_ref ref;
+	struct vlog vl;
+	char qid[24], who[64];
+	long i;
+
+	memset(&ref, 0, sizeof(ref));
+	memset(&vl, 0, sizeof(vl));
+	cr_assert_eq(limits_block(l, "sasl:carol@example.com", 0, 0), 1);
+	for (i = 0; i < 15; i++) {
+		if (i == 4) /* after the burst */
+			cr_assert_eq(limits_block(l, "sasl:alice@example.com", SEC(3), 0), 1);
+		if (i == 10)
+			limits_unblock(l, "sasl:alice@example.com", SEC(15));
+		snprintf(qid, sizeof(qid), "m%ld", i);
+		send_ref(l, c, &ref, sec[i], qid, "alice@example.com", &vl);
+	}
+	cr_assert_eq(vl.n, 2, "verdicts: %d", vl.n);
+	cr_assert_str_eq(vl.qid[0], "m3");
+	cr_assert_str_eq(vl.qid[1], "m13", "the fourth new message fires again: %s", vl.qid[1]);
+	for (i = 0; i < 3000; i++) { /* others' messages move the clock on and sweep */
+		struct limits_ref other;
+
+		memset(&other, 0, sizeof(other));
+		snprintf(who, sizeof(who), "u%ld@example.com", i);
+		send_ref(l, c, &other, 5000 + i, "q", who, NULL);
+	}
+	for (i = 0; i < 4; i++) { /* alice's state was swept: a new one, through the same ref */
+		snprintf(qid, sizeof(qid), "n%ld", i);
+		send_ref(l, c, &ref, 9000 + i, qid, "alice@example.com", &vl);
+	}
+	cr_assert_eq(vl.n, 3, "verdicts: %d", vl.n);
+	cr_assert_str_eq(vl.qid[2], "n3");
+	limits_free(l);
+	conf_free(c);
+}
