@@ -553,7 +553,7 @@ bound(int64_t us, const char *open, char *buf, size_t len)
 {
 	if (us == INT64_MIN || us == INT64_MAX)
 		return (open);
-	return (json_time(us, buf, len));
+	return (report_json_time(us, buf, len));
 }
 
 /* The labels of the whole input's totals: alone, or below an interval's. */
@@ -578,8 +578,8 @@ print_input(const struct report_totals *t, const struct input_words *w, FILE *fp
 	    (unsigned long long)t->lines, w->lines_after, (unsigned long long)t->unparsed,
 	    (unsigned long long)t->too_long);
 	if (t->first_us != INT64_MIN)
-		fprintf(fp, "%s%s to %s\n", w->time, json_time(t->first_us, tb, sizeof(tb)),
-		    json_time(t->last_us, tb2, sizeof(tb2)));
+		fprintf(fp, "%s%s to %s\n", w->time, report_json_time(t->first_us, tb, sizeof(tb)),
+		    report_json_time(t->last_us, tb2, sizeof(tb2)));
 	if (t->track != NULL)
 		fprintf(fp,
 		    "%s%llu%s counted; not counted: %llu content-filter copies, "
@@ -610,8 +610,8 @@ print_table_interval(const struct report_totals *t, FILE *fp)
 	    (unsigned long long)t->in_lines, (unsigned long long)t->in_unparsed);
 	if (t->in_first_us != INT64_MIN)
 		fprintf(fp, "Log time:   %s to %s in the interval\n",
-		    json_time(t->in_first_us, tb, sizeof(tb)),
-		    json_time(t->in_last_us, tb2, sizeof(tb2)));
+		    report_json_time(t->in_first_us, tb, sizeof(tb)),
+		    report_json_time(t->in_last_us, tb2, sizeof(tb2)));
 	else
 		fputs("Log time:   no line in the interval\n", fp);
 	fprintf(fp, "Messages:   %llu counted in the interval\n",
@@ -704,7 +704,7 @@ print_table(const struct rview *vw, const struct report_totals *t, FILE *fp)
 				fprintf(fp, "    %-16.16s %-10s %6s %7ld / %-7ld at %s\n",
 				    p->rule->name, conf_limit_name(p->win->limit),
 				    conf_format_duration(p->win->seconds, wb, sizeof(wb)), p->peak,
-				    p->win->threshold, json_time(p->at_us, tb, sizeof(tb)));
+				    p->win->threshold, report_json_time(p->at_us, tb, sizeof(tb)));
 			}
 		}
 	}
@@ -712,7 +712,7 @@ print_table(const struct rview *vw, const struct report_totals *t, FILE *fp)
 	for (i = 0; i < vw->nov; i++) {
 		const struct roverrun *o = vw->ov[i];
 
-		fprintf(fp, "%s  ", json_time(o->time_us, tb, sizeof(tb)));
+		fprintf(fp, "%s  ", report_json_time(o->time_us, tb, sizeof(tb)));
 		tprint(fp, o->identity, 56, 0);
 		fprintf(fp, "\n    %s: %s %ld > %ld in %s, crossed by %s\n", o->rule->name,
 		    conf_limit_name(o->win->limit), o->count, o->win->threshold,
@@ -730,8 +730,8 @@ json_first_last(FILE *fp, int64_t first_us, int64_t last_us)
 		fputs("\"first\": null, \"last\": null, ", fp);
 		return;
 	}
-	fprintf(fp, "\"first\": \"%s\", ", json_time(first_us, tb, sizeof(tb)));
-	fprintf(fp, "\"last\": \"%s\", ", json_time(last_us, tb, sizeof(tb)));
+	fprintf(fp, "\"first\": \"%s\", ", report_json_time(first_us, tb, sizeof(tb)));
+	fprintf(fp, "\"last\": \"%s\", ", report_json_time(last_us, tb, sizeof(tb)));
 }
 
 /* json_bound - an interval bound: its time, or null for an open end */
@@ -743,7 +743,7 @@ json_bound(FILE *fp, int64_t us)
 	if (us == INT64_MIN || us == INT64_MAX)
 		fputs("null", fp);
 	else
-		fprintf(fp, "\"%s\"", json_time(us, tb, sizeof(tb)));
+		fprintf(fp, "\"%s\"", report_json_time(us, tb, sizeof(tb)));
 }
 
 /* put_u - before, then v in decimal (a row's numbers: no printf for each) */
@@ -784,9 +784,10 @@ print_json_outcomes(const struct rident *ri, FILE *fp)
 		json_cstr(fp, c->ip);
 		put_u(fp, ", \"messages\": ", c->messages);
 		fputs(", \"first\": \"", fp);
-		fputs(json_time(c->first_us, tb, sizeof(tb)), fp);
+		fputs(report_json_time(c->first_us, tb, sizeof(tb)), fp);
 		/* one message, or all in one microsecond: the same text */
-		last = c->last_us == c->first_us ? tb : json_time(c->last_us, tb2, sizeof(tb2));
+		last =
+		    c->last_us == c->first_us ? tb : report_json_time(c->last_us, tb2, sizeof(tb2));
 		fputs("\", \"last\": \"", fp);
 		fputs(last, fp);
 		fputs("\"}", fp);
@@ -862,7 +863,7 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 			    "\"peak\": %ld, \"at\": \"%s\"}",
 			    conf_limit_name(p->win->limit),
 			    conf_format_duration(p->win->seconds, wb, sizeof(wb)),
-			    p->win->threshold, p->peak, json_time(p->at_us, tb, sizeof(tb)));
+			    p->win->threshold, p->peak, report_json_time(p->at_us, tb, sizeof(tb)));
 		}
 		fputs("]}", fp);
 	}
@@ -880,7 +881,7 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 		    "\"count\": %ld, \"at\": \"%s\", \"queue_id\": ",
 		    conf_limit_name(o->win->limit),
 		    conf_format_duration(o->win->seconds, wb, sizeof(wb)), o->win->threshold,
-		    o->count, json_time(o->time_us, tb, sizeof(tb)));
+		    o->count, report_json_time(o->time_us, tb, sizeof(tb)));
 		json_cstr(fp, o->queue_id);
 		fputc('}', fp);
 	}
@@ -939,7 +940,7 @@ print_csv(const struct rview *vw, FILE *fp)
 			csv(fp, p->rule->name);
 			fprintf(fp, ",%s,%s,%ld,,,,%ld,%s,,,,,,,\n", conf_limit_name(p->win->limit),
 			    conf_format_duration(p->win->seconds, wb, sizeof(wb)),
-			    p->win->threshold, p->peak, json_time(p->at_us, tb, sizeof(tb)));
+			    p->win->threshold, p->peak, report_json_time(p->at_us, tb, sizeof(tb)));
 		}
 	}
 	for (i = 0; i < vw->nov; i++) {
@@ -951,7 +952,7 @@ print_csv(const struct rview *vw, FILE *fp)
 		csv(fp, o->rule->name);
 		fprintf(fp, ",%s,%s,%ld,,,,%ld,%s,", conf_limit_name(o->win->limit),
 		    conf_format_duration(o->win->seconds, wb, sizeof(wb)), o->win->threshold,
-		    o->count, json_time(o->time_us, tb, sizeof(tb)));
+		    o->count, report_json_time(o->time_us, tb, sizeof(tb)));
 		csv(fp, o->queue_id);
 		fputs(",,,,,,\n", fp);
 	}

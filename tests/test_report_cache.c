@@ -7,7 +7,8 @@
  * than the cache holds, each row's delivered/deferred/bounced checked in
  * the CSV report; and the pairs an identity keeps of its last message
  * (struct rident's last_ip, last_snd), with IPs and senders longer than
- * it keeps.
+ * it keeps; and the report's times (report_json_time, with its kept
+ * date) against util/json's json_time.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "count/report.h"
 #include "count/report_priv.h"
 #include "util/hmap.h"
+#include "util/json.h"
 
 /* A message: its identity fields (NULL: none). */
 struct msg {
@@ -260,4 +262,33 @@ Test(report_cache, pairs_of_the_last_message)
 	free(out);
 	report_free(r);
 	conf_free(c);
+}
+
+/*
+ * report_json_time() writes json_time()'s text whatever the order of the
+ * days asked for: across midnight both ways, back to a day kept before,
+ * the first second and microsecond of a day and its last, the epoch,
+ * before it, the year 9999's last second and the year 10000 (json_time
+ * itself there), and a buffer too short for the text.
+ */
+Test(report_time, json_time_text)
+{
+	static const int64_t s[] = {
+		1772409599, 1772409600, 1772409599, 1772496000, 1772409600, 0, 86399, 86400,
+		-1, 253402300799LL, 253402300800LL, 1772450096, 1772409600 + 86399,
+	};
+	char want[40], got[40], small[8], small_want[8];
+	size_t i;
+	int us;
+
+	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		for (us = 0; us < 1000000; us += 999999) {
+			int64_t t = s[i] * 1000000 + us;
+
+			json_time(t, want, sizeof(want));
+			cr_expect_str_eq(report_json_time(t, got, sizeof(got)), want,
+			    "%lld us: %s, want %s", (long long)t, got, want);
+		}
+	json_time(1772450096000000LL, small_want, sizeof(small_want));
+	cr_expect_str_eq(report_json_time(1772450096000000LL, small, sizeof(small)), small_want);
 }
