@@ -7,8 +7,8 @@
  *	3339, a local date and time, today, yesterday, or now minus a
  *	duration, read against a "now" the caller passes in.
  *	report_json_time() (report_priv.h): util/json's json_time() text,
- *	with the date of the day last asked for kept per thread, so that
- *	the report's many times (a few days of log) cost no strftime each.
+ *	with the dates of the days asked for kept per thread, so that the
+ *	report's many times (a few days of log) cost no strftime each.
  * RETURNS
  *	0, or -1 with a message in err; never prints, never exits.
  * UNTRUSTED INPUT
@@ -23,31 +23,36 @@
 #include "count/report_priv.h"
 
 #define DAY_S 86400
+#define DAYS_KEPT 16             /* dates kept, by day number modulo this */
 #define YEAR10K_S 253402300800LL /* 10000-01-01T00:00:00Z: four-digit years before it */
 
 /*
  * report_json_time - json_time(us) into buf: for a time from 1970 to
- * 9999 the date of its day (json_time's, kept while the days asked for
- * stay the same) and the time of day in digits; anything else, or a
- * buffer shorter than the text, json_time itself
+ * 9999 the date of its day (json_time's, kept for DAYS_KEPT days by day
+ * number: a report's rows alternate between the few days of its log) and
+ * the time of day in digits; anything else, or a buffer shorter than the
+ * text, json_time itself
  */
 const char *
 report_json_time(int64_t us, char *buf, size_t len)
 {
-	static _Thread_local int64_t day = -1;
-	static _Thread_local char date[16]; /* "YYYY-MM-DDT" */
+	static _Thread_local struct {
+		int64_t day;   /* days since the epoch, plus one (0: none kept) */
+		char date[12]; /* "YYYY-MM-DDT" */
+	} memo[DAYS_KEPT];
 	int64_t s = us / 1000000, d = s / DAY_S, sec = s - d * DAY_S;
+	size_t slot = (size_t)d % DAYS_KEPT;
 	char full[40];
 
 	if (us < 0 || s >= YEAR10K_S || len < sizeof("YYYY-MM-DDTHH:MM:SSZ"))
 		return (json_time(us, buf, len));
-	if (d != day) {
+	if (memo[slot].day != d + 1) {
 		if (strlen(json_time(d * DAY_S * 1000000, full, sizeof(full))) != 20)
 			return (json_time(us, buf, len));
-		memcpy(date, full, 11);
-		day = d;
+		memcpy(memo[slot].date, full, 11);
+		memo[slot].day = d + 1;
 	}
-	memcpy(buf, date, 11);
+	memcpy(buf, memo[slot].date, 11);
 	buf[11] = (char)('0' + sec / 36000);
 	buf[12] = (char)('0' + sec / 3600 % 10);
 	buf[13] = ':';
