@@ -746,65 +746,16 @@ json_bound(FILE *fp, int64_t us)
 		fprintf(fp, "\"%s\"", report_json_time(us, tb, sizeof(tb)));
 }
 
-/* put_u - before, then v in decimal (a row's numbers: no printf for each) */
-static void
-put_u(FILE *fp, const char *before, unsigned long long v)
-{
-	char nb[24];
-	struct buf b;
-
-	buf_fixed(&b, nb, sizeof(nb));
-	(void)buf_addu(&b, v);
-	fputs(before, fp);
-	fputs(buf_str(&b), fp);
-}
-
-/*
- * print_json_outcomes - an identity's "senders", "delivered", "deferred",
- * "bounced", its REPORT_IPS_JSON client IPs with most messages as
- * "client_ips" and how many more it had as "client_ips_more", each field
- * followed by ", "
- */
-static void
-print_json_outcomes(const struct rident *ri, FILE *fp)
-{
-	char tb[40], tb2[40];
-	const char *last;
-	size_t i;
-
-	put_u(fp, "\"senders\": ", ri->senders);
-	put_u(fp, ", \"delivered\": ", ri->out[TRACK_SENT]);
-	put_u(fp, ", \"deferred\": ", ri->out[TRACK_DEFERRED]);
-	put_u(fp, ", \"bounced\": ", ri->out[TRACK_BOUNCED]);
-	fputs(", \"client_ips\": [", fp);
-	for (i = 0; i < ri->ncl && i < REPORT_IPS_JSON; i++) {
-		const struct rip *c = &ri->cl[i];
-
-		fputs(i ? ", {\"ip\": " : "{\"ip\": ", fp);
-		json_cstr(fp, c->ip);
-		put_u(fp, ", \"messages\": ", c->messages);
-		fputs(", \"first\": \"", fp);
-		fputs(report_json_time(c->first_us, tb, sizeof(tb)), fp);
-		/* one message, or all in one microsecond: the same text */
-		last =
-		    c->last_us == c->first_us ? tb : report_json_time(c->last_us, tb2, sizeof(tb2));
-		fputs("\", \"last\": \"", fp);
-		fputs(last, fp);
-		fputs("\"}", fp);
-	}
-	put_u(fp,
-	    "], \"client_ips_more\": ", ri->ncl > REPORT_IPS_JSON ? ri->ncl - REPORT_IPS_JSON : 0);
-	fputs(", ", fp);
-}
-
-static void
+/* print_json - the JSON report; 0, or -1 when a row's buffer could not be had */
+static int
 print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 {
 	const struct report *r = vw->r;
+	struct buf row;
 	struct rident *const *v = vw->v;
 	size_t n = vw->n;
 	char tb[40], wb[32];
-	size_t i, j;
+	size_t i;
 
 	if (!t->interval) {
 		fprintf(fp, "{\"lines\": %llu, \"unparsed\": %llu, \"too_long\": %llu, ",
@@ -843,30 +794,16 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 	/* the whole input's, as too_long: a future-dated line has no time of its own */
 	fprintf(fp, "\"future_lines\": %llu, ", (unsigned long long)r->future_lines);
 	fputs("\n \"identities\": [", fp);
-	for (i = 0; i < n; i++) {
-		fputs(i ? ",\n  " : "\n  ", fp);
-		fputs("{\"identity\": ", fp);
-		json_cstr(fp, v[i]->name);
-		put_u(fp, ", \"messages\": ", v[i]->messages);
-		put_u(fp, ", \"recipients\": ", v[i]->recipients);
-		put_u(fp, ", \"ips\": ", v[i]->ips);
-		fputs(", ", fp);
-		print_json_outcomes(v[i], fp);
-		fputs("\"peaks\": [", fp);
-		for (j = 0; j < v[i]->npeaks; j++) {
-			const struct rpeak *p = &v[i]->peaks[j];
-
-			fprintf(fp, "%s{\"rule\": ", j ? ", " : "");
-			json_cstr(fp, p->rule->name);
-			fprintf(fp,
-			    ", \"limit\": \"%s\", \"window\": \"%s\", \"threshold\": %ld, "
-			    "\"peak\": %ld, \"at\": \"%s\"}",
-			    conf_limit_name(p->win->limit),
-			    conf_format_duration(p->win->seconds, wb, sizeof(wb)),
-			    p->win->threshold, p->peak, report_json_time(p->at_us, tb, sizeof(tb)));
+	buf_init(&row, REPORT_JSON_ROW_MAX);
+	for (i = 0; i < n; i++) { /* each row made as text, then written at once */
+		buf_reset(&row);
+		if (report_json_identity(&row, v[i], i == 0) < 0) {
+			buf_free(&row);
+			return (-1);
 		}
-		fputs("]}", fp);
+		fwrite(buf_str(&row), 1, row.len, fp);
 	}
+	buf_free(&row);
 	fputs(n ? "\n ],\n \"overruns\": [" : "],\n \"overruns\": [", fp);
 	for (i = 0; i < vw->nov; i++) {
 		const struct roverrun *o = vw->ov[i];
@@ -886,6 +823,7 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 		fputc('}', fp);
 	}
 	fputs(vw->nov ? "\n ]}\n" : "]}\n", fp);
+	return (0);
 }
 
 /*
@@ -1039,12 +977,13 @@ report_print(struct report *r, struct limits *l, const struct report_totals *t,
     enum report_format fmt, FILE *fp)
 {
 	struct rview vw;
+	int rc = 0;
 
 	if (report_view(r, l, &vw) < 0)
 		return (-1);
 	switch (fmt) {
 	case REPORT_JSON:
-		print_json(&vw, t, fp);
+		rc = print_json(&vw, t, fp);
 		break;
 	case REPORT_CSV:
 		print_csv(&vw, fp);
@@ -1054,5 +993,5 @@ report_print(struct report *r, struct limits *l, const struct report_totals *t,
 		break;
 	}
 	report_view_free(&vw);
-	return (ferror(fp) || r->failed ? -1 : 0);
+	return (rc < 0 || ferror(fp) || r->failed ? -1 : 0);
 }

@@ -170,4 +170,14 @@ int report_rank_cmp(const void *, const void *);
  */
 const char *report_json_time(int64_t us, char *buf, size_t len);
 
+#define REPORT_JSON_ROW_MAX ((size_t)1 << 24) /* bytes of one identity's JSON text, at most */
+
+struct buf;
+/*
+ * report_json_identity - ri's element of the JSON report's "identities"
+ * into b, after ",\n  " (first: "\n  "); 0, or -1 when b could not take
+ * it (count/report_json.c)
+ */
+int report_json_identity(struct buf *b, const struct rident *ri, int first);
+
 #endif

@@ -60,7 +60,8 @@ grow(struct buf *b, size_t need)
 int
 buf_add(struct buf *b, const void *s, size_t n)
 {
-	if (grow(b, n) < 0)
+	/* the room is there (the usual case: a buffer reused for rows of text) */
+	if ((n > b->max - b->len || b->len + n + 1 > b->cap) && grow(b, n) < 0)
 		return (-1);
 	if (n > 0)
 		memcpy(b->p + b->len, s, n);
@@ -78,7 +79,11 @@ buf_adds(struct buf *b, const char *s)
 int
 buf_addc(struct buf *b, char c)
 {
-	return (buf_add(b, &c, 1));
+	if ((b->len >= b->max || b->len + 2 > b->cap) && grow(b, 1) < 0)
+		return (-1);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+	return (0);
 }
 
 int

@@ -1,0 +1,143 @@
+/*
+ * NAME
+ *	report_json - one identity of the JSON audit report, as text
+ * SUMMARY
+ *	report_json_identity() writes an identity's element of the JSON
+ *	report's "identities" array (its totals, outcomes, client IPs and
+ *	peaks) into a util/buf, which count/report.c writes with one fwrite.
+ *	The report is printed after the reader thread has ended, so its CPU
+ *	is wall time; a row made of a dozen fputs, fprintf and esc_fp calls
+ *	cost more in stdio than in its text.  The text is the one the
+ *	FILE-by-FILE printer wrote, byte for byte (tests/test_same.c).
+ * RETURNS
+ *	0, or -1 when the buffer could not take the row (ENOMEM, its
+ *	maximum); never prints, never exits.
+ * UNTRUSTED INPUT
+ *	Identities, client IPs and rule names: escaped by util/esc (ESC_JSON).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "util/buf.h"
+#include "util/esc.h"
+#include "count/report_priv.h"
+
+/* ADD - a string literal into b, its length known here (no strlen); NUM, SNUM, QTIME as it */
+#define ADD(b, lit) (void)buf_add((b), (lit), sizeof(lit) - 1)
+#define NUM(b, lit, v) num((b), (lit), sizeof(lit) - 1, (v))
+#define SNUM(b, lit, v) snum((b), (lit), sizeof(lit) - 1, (v))
+#define QTIME(b, lit, us) qtime((b), (lit), sizeof(lit) - 1, (us))
+
+/* jstr - s as a JSON string (NULL: null), as util/json's json_cstr */
+static void
+jstr(struct buf *b, const char *s)
+{
+	if (s == NULL)
+		ADD(b, "null");
+	else
+		(void)esc_buf(b, s, strlen(s), ESC_JSON, 0);
+}
+
+/* num - before (n bytes), then v in decimal */
+static void
+num(struct buf *b, const char *before, size_t n, unsigned long long v)
+{
+	(void)buf_add(b, before, n);
+	(void)buf_addu(b, v);
+}
+
+/* snum - before (n bytes), then v in decimal with its sign (what "%ld" prints) */
+static void
+snum(struct buf *b, const char *before, size_t n, long v)
+{
+	(void)buf_add(b, before, n);
+	if (v < 0) {
+		(void)buf_addc(b, '-');
+		(void)buf_addu(b, 0ULL - (unsigned long long)v);
+	} else {
+		(void)buf_addu(b, (unsigned long long)v);
+	}
+}
+
+/* qtime - before (n bytes), then the time us quoted */
+static void
+qtime(struct buf *b, const char *before, size_t n, int64_t us)
+{
+	char tb[40];
+
+	(void)buf_add(b, before, n);
+	(void)buf_addc(b, '"');
+	(void)buf_adds(b, report_json_time(us, tb, sizeof(tb)));
+	(void)buf_addc(b, '"');
+}
+
+/*
+ * outcomes - an identity's "senders", "delivered", "deferred", "bounced",
+ * its REPORT_IPS_JSON client IPs with most messages as "client_ips" and
+ * how many more it had as "client_ips_more", each field followed by ", "
+ */
+static void
+outcomes(struct buf *b, const struct rident *ri)
+{
+	size_t i;
+
+	NUM(b, "\"senders\": ", ri->senders);
+	NUM(b, ", \"delivered\": ", ri->out[TRACK_SENT]);
+	NUM(b, ", \"deferred\": ", ri->out[TRACK_DEFERRED]);
+	NUM(b, ", \"bounced\": ", ri->out[TRACK_BOUNCED]);
+	ADD(b, ", \"client_ips\": [");
+	for (i = 0; i < ri->ncl && i < REPORT_IPS_JSON; i++) {
+		const struct rip *c = &ri->cl[i];
+
+		if (i > 0)
+			ADD(b, ", ");
+		ADD(b, "{\"ip\": ");
+		jstr(b, c->ip);
+		NUM(b, ", \"messages\": ", c->messages);
+		QTIME(b, ", \"first\": ", c->first_us);
+		QTIME(b, ", \"last\": ", c->last_us);
+		(void)buf_addc(b, '}');
+	}
+	NUM(b,
+	    "], \"client_ips_more\": ", ri->ncl > REPORT_IPS_JSON ? ri->ncl - REPORT_IPS_JSON : 0);
+	ADD(b, ", ");
+}
+
+/* report_json_identity - ri's element of "identities" into b, after ",\n  " unless first */
+int
+report_json_identity(struct buf *b, const struct rident *ri, int first)
+{
+	char wb[32];
+	size_t j;
+
+	if (!first)
+		ADD(b, ",");
+	ADD(b, "\n  ");
+	ADD(b, "{\"identity\": ");
+	jstr(b, ri->name);
+	NUM(b, ", \"messages\": ", ri->messages);
+	NUM(b, ", \"recipients\": ", ri->recipients);
+	NUM(b, ", \"ips\": ", ri->ips);
+	ADD(b, ", ");
+	outcomes(b, ri);
+	ADD(b, "\"peaks\": [");
+	for (j = 0; j < ri->npeaks; j++) {
+		const struct rpeak *p = &ri->peaks[j];
+
+		if (j > 0)
+			ADD(b, ", ");
+		ADD(b, "{\"rule\": ");
+		jstr(b, p->rule->name);
+		ADD(b, ", \"limit\": \"");
+		(void)buf_adds(b, conf_limit_name(p->win->limit));
+		ADD(b, "\", \"window\": \"");
+		(void)buf_adds(b, conf_format_duration(p->win->seconds, wb, sizeof(wb)));
+		(void)buf_addc(b, '"');
+		SNUM(b, ", \"threshold\": ", p->win->threshold);
+		SNUM(b, ", \"peak\": ", p->peak);
+		QTIME(b, ", \"at\": ", p->at_us);
+		(void)buf_addc(b, '}');
+	}
+	ADD(b, "]}");
+	return (b->failed ? -1 : 0);
+}
