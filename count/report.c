@@ -26,9 +26,10 @@ report_new(const struct conf *conf)
 	r->kinds = 1u << BY_SASL | 1u << BY_UID | 1u << BY_SENDER | 1u << BY_IP;
 	for (i = 0; i < conf->nrules; i++)
 		r->kinds |= 1u << conf->rules[i].by;
-	r->idents = hmap_new();
-	r->ipset = hmap_new();
-	r->sset = hmap_new();
+	/* only added to: their keys in blocks, not one allocation each */
+	r->idents = hmap_new_arena();
+	r->ipset = hmap_new_arena();
+	r->sset = hmap_new_arena();
 	if (r->idents == NULL || r->ipset == NULL || r->sset == NULL) {
 		report_free(r);
 		return (NULL);

@@ -10,7 +10,9 @@
  *	The _h variants take the key's hash from the caller, who looked the
  *	same key (or the identity a key is made of) up in another map first.
  *	A map of hmap_new_ref() (ref set) holds the callers' key pointers:
- *	it neither copies nor frees a key.
+ *	it neither copies nor frees a key.  A map of hmap_new_arena() (arena
+ *	set) copies its keys into 64 KiB blocks (struct kblock), freed only
+ *	by hmap_free().
  * RETURNS
  *	See hmap.h.
  * UNTRUSTED INPUT
@@ -35,11 +37,22 @@ struct slot {
 	void *val;
 };
 
+/* A block of key copies of a map of hmap_new_arena(), newest first. */
+struct kblock {
+	struct kblock *next;
+	size_t used, size;
+	char data[];
+};
+
+#define KBLOCK_SIZE ((size_t)65536 - sizeof(struct kblock)) /* bytes of keys a block */
+
 struct hmap {
 	struct slot *s;
 	size_t cap; /* power of two */
 	size_t count;
-	int ref; /* keys are the callers' pointers (hmap_new_ref) */
+	int ref;                /* keys are the callers' pointers (hmap_new_ref) */
+	int arena;              /* keys copied into blocks (hmap_new_arena) */
+	struct kblock *kblocks; /* its blocks */
 };
 
 static unsigned char proc_key[SIPHASH_KEY_LEN];
@@ -100,9 +113,45 @@ hmap_new_ref(void)
 	return (m);
 }
 
+/* hmap_new_arena - a map that copies its keys into blocks of its own (see hmap.h) */
+struct hmap *
+hmap_new_arena(void)
+{
+	struct hmap *m = hmap_new();
+
+	if (m != NULL)
+		m->arena = 1;
+	return (m);
+}
+
+/* key_copy - room for a key of n bytes and its NUL: malloc, or (arena) a block's; NULL on ENOMEM */
+static char *
+key_copy(struct hmap *m, size_t n)
+{
+	struct kblock *b = m->kblocks;
+	size_t size;
+	char *k;
+
+	if (!m->arena)
+		return (malloc(n + 1));
+	if (b == NULL || b->size - b->used < n + 1) {
+		size = n + 1 > KBLOCK_SIZE ? n + 1 : KBLOCK_SIZE;
+		if ((b = malloc(sizeof(*b) + size)) == NULL)
+			return (NULL);
+		b->size = size;
+		b->used = 0;
+		b->next = m->kblocks;
+		m->kblocks = b;
+	}
+	k = b->data + b->used;
+	b->used += n + 1;
+	return (k);
+}
+
 void
 hmap_free(struct hmap *m, void (*free_val)(void *))
 {
+	struct kblock *b;
 	size_t i;
 
 	if (m == NULL)
@@ -110,10 +159,14 @@ hmap_free(struct hmap *m, void (*free_val)(void *))
 	for (i = 0; i < m->cap; i++) {
 		if (m->s[i].hash == 0)
 			continue;
-		if (!m->ref)
+		if (!m->ref && !m->arena)
 			free(m->s[i].key.own);
 		if (free_val != NULL)
 			free_val(m->s[i].val);
+	}
+	while ((b = m->kblocks) != NULL) {
+		m->kblocks = b->next;
+		free(b);
 	}
 	free(m->s);
 	free(m);
@@ -194,7 +247,7 @@ hmap_get_or_add_h(struct hmap *m, uint64_t h, const void *key, size_t n, int *ad
 			return (NULL);
 		i = find(m, h, key, n);
 	}
-	if ((k = malloc(n + 1)) == NULL)
+	if ((k = key_copy(m, n)) == NULL)
 		return (NULL);
 	memcpy(k, key, n);
 	k[n] = '\0';
@@ -240,8 +293,8 @@ del_slot(struct hmap *m, size_t i)
 {
 	size_t j, home;
 
-	if (!m->ref)
-		free(m->s[i].key.own);
+	if (!m->ref && !m->arena)
+		free(m->s[i].key.own); /* an arena's stays in its block until hmap_free */
 	m->s[i].hash = 0;
 	m->count--;
 	j = i;
