@@ -161,6 +161,7 @@ note_ip(struct report *r, struct rident *ri, const struct rname *id, struct rval
 				return (-1);
 			((struct rip *)*slot)->first_us = t;
 			((struct rip *)*slot)->last_us = t;
+			((struct rip *)*slot)->of = ri;
 			ri->ips++;
 		}
 		p = *slot;
@@ -432,11 +433,11 @@ report_peak(void *ctx, const struct limits_peak *p)
 static int
 gather_cb(void *ctx, const char *key, size_t n, void *val)
 {
-	struct report *r = ctx;
-	size_t idn = strnlen(key, n);
-	struct rident *ri = hmap_get(r->idents, key, idn);
 	struct rip *p = val, *ncl;
+	size_t idn = strnlen(key, n);
+	struct rident *ri = p->of; /* set when the pair was made: no look-up */
 
+	(void)ctx;
 	if (ri == NULL || idn + 1 >= n)
 		return (0);
 	if ((ncl = arr_grow(ri->cl, ri->ncl, &ri->capcl, sizeof(*ncl), 2)) == NULL)

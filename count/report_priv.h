@@ -47,6 +47,7 @@ struct rip {
 	const char *ip; /* into the ipset key, at print time */
 	uint64_t messages;
 	int64_t first_us, last_us;
+	struct rident *of; /* its identity's row (the ipset's values; gather_cb) */
 };
 
 struct rident {

@@ -63,7 +63,9 @@ buf_add(struct buf *b, const void *s, size_t n)
 	/* the room is there (the usual case: a buffer reused for rows of text) */
 	if ((n > b->max - b->len || b->len + n + 1 > b->cap) && grow(b, n) < 0)
 		return (-1);
-	if (n > 0)
+	if (n == 1) /* an escaper's piece: most are one byte */
+		b->p[b->len] = *(const char *)s;
+	else if (n > 0)
 		memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
