@@ -11,8 +11,9 @@
  *	Distinct senders and distinct client IPs are counted exactly: each
  *	entry points at its sender, or its client address (parsed: 16 bytes,
  *	IPv4 mapped into IPv6), interned in one map each (struct sname,
- *	counted references), so two entries have the same sender or address
- *	when they hold the same pointer; no hash is taken for equality.
+ *	counted references, count/limits_name.c), so two entries have the
+ *	same sender or address when they hold the same pointer; no hash is
+ *	taken for equality.
  *	The client addresses of every identity a rule counts are kept in
  *	count/clients.c, for the addresses a verdict names.
  *	Bounded memory: the windows' clock is the newest time seen; a sweep,
@@ -21,6 +22,11 @@
  *	LIMITS_SLACK_US (its peaks handed to the retire callback first) and
  *	drops the block records no window reaches (count/limits_block.c,
  *	which keeps the blocks and re-arming).
+ *	A caller that keeps a struct limits_ref beside an identity (the audit
+ *	report's row) has its states, the refusals of the match lists, its
+ *	block record and its client set found through it (refs_check, valid
+ *	until a sweep or a new block record: l->gen from limits_gen()).
+ *	limits_ident() is in count/limits_ident.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,13 +40,6 @@
 
 #define SWEEP_MIN 1024 /* states or records made between sweeps, at least */
 #define ADDR_LEN 16    /* a client address, parsed */
-
-/* An envelope sender or a client address, interned: as many references as entries point at it. */
-struct sname {
-	size_t refs;
-	size_t len;
-	char s[];
-};
 
 struct ent {
 	int64_t t;
@@ -110,44 +109,6 @@ limits_gen(void)
 	return (++last);
 }
 
-/* sname_get - s (n bytes) interned in map, one more reference; NULL on ENOMEM */
-static const struct sname *
-sname_get(struct hmap *map, const char *s, size_t n)
-{
-	struct sname *sn;
-	void **slot;
-	int added;
-
-	if ((slot = hmap_get_or_add(map, s, n, &added)) == NULL)
-		return (NULL);
-	if (added) {
-		if ((sn = calloc(1, sizeof(*sn) + n + 1)) == NULL) {
-			hmap_del(map, s, n);
-			return (NULL);
-		}
-		memcpy(sn->s, s, n);
-		sn->len = n;
-		*slot = sn;
-	}
-	sn = *slot;
-	sn->refs++;
-	return (sn);
-}
-
-/* sname_put - one reference to sn (interned in map) less; the last frees it */
-static void
-sname_put(struct hmap *map, const struct sname *sn)
-{
-	struct sname *w;
-
-	if (sn == NULL || (w = hmap_get(map, sn->s, sn->len)) == NULL)
-		return;
-	if (--w->refs == 0) {
-		hmap_del(map, w->s, w->len);
-		free(w);
-	}
-}
-
 /* A message's client IP parsed at most once, for its windows and its client list. */
 struct caddr {
 	const char *ip; /* the message's (NULL: none) */
@@ -179,7 +140,7 @@ addr_get(struct limits *l, struct caddr *c, int *oom)
 
 	if (a == NULL)
 		return (NULL);
-	if ((sn = sname_get(l->addrs, (const char *)a, ADDR_LEN)) == NULL)
+	if ((sn = limits_sname_get(l->addrs, (const char *)a, ADDR_LEN)) == NULL)
 		*oom = 1;
 	return (sn);
 }
@@ -188,8 +149,8 @@ addr_get(struct limits *l, struct caddr *c, int *oom)
 static void
 drop_front(struct limits *l, struct series *sr)
 {
-	sname_put(l->senders, sr->e[sr->start].snd);
-	sname_put(l->addrs, sr->e[sr->start].ip);
+	limits_sname_put(l->senders, sr->e[sr->start].snd);
+	limits_sname_put(l->addrs, sr->e[sr->start].ip);
 	sr->start++;
 }
 
@@ -240,52 +201,6 @@ limits_free(struct limits *l)
 	clients_free(l->clients);
 	free(l->set);
 	free(l);
-}
-
-/* limits_ident - "kind:value" of m for kind by */
-const char *
-limits_ident(const struct track_msg *m, enum conf_by by, char *buf, size_t len)
-{
-	const char *d;
-	int n;
-
-	switch (by) {
-	case BY_SASL:
-		if (m->sasl == NULL)
-			return (NULL);
-		n = snprintf(buf, len, "sasl:%s", m->sasl);
-		break;
-	case BY_UID:
-		if (m->uid < 0)
-			return (NULL);
-		n = snprintf(buf, len, "uid:%ld", m->uid);
-		break;
-	case BY_SENDER:
-		if (m->sender == NULL || m->sender[0] == '\0')
-			return (NULL);
-		n = snprintf(buf, len, "sender:%s", m->sender);
-		break;
-	case BY_IP:
-		if (m->client_ip == NULL || m->client_ip[0] == '\0')
-			return (NULL);
-		n = snprintf(buf, len, "ip:%s", m->client_ip);
-		break;
-	case BY_SASL_DOMAIN:
-		if ((d = ident_domain(m->sasl)) == NULL)
-			return (NULL);
-		n = snprintf(buf, len, "sasl_domain:%s", d);
-		break;
-	case BY_SENDER_DOMAIN:
-		if ((d = ident_domain(m->sender)) == NULL)
-			return (NULL);
-		n = snprintf(buf, len, "sender_domain:%s", d);
-		break;
-	default:
-		return (NULL);
-	}
-	if (n < 0 || (size_t)n >= len)
-		return (NULL);
-	return (buf);
 }
 
 /*
@@ -593,13 +508,13 @@ judge(struct limits *l, struct lstate *s, const struct track_msg *m, struct cadd
 	if (s->ips && (x.ip = addr_get(l, ca, &oom)) == NULL && oom)
 		return (-1);
 	if (s->snd && m->sender != NULL && m->sender[0] != '\0' &&
-	    (x.snd = sname_get(l->senders, m->sender, strlen(m->sender))) == NULL) {
-		sname_put(l->addrs, x.ip);
+	    (x.snd = limits_sname_get(l->senders, m->sender, strlen(m->sender))) == NULL) {
+		limits_sname_put(l->addrs, x.ip);
 		return (-1);
 	}
 	if ((p = insert(&s->m, &x)) < 0) {
-		sname_put(l->senders, x.snd);
-		sname_put(l->addrs, x.ip);
+		limits_sname_put(l->senders, x.snd);
+		limits_sname_put(l->addrs, x.ip);
 		return (-1);
 	}
 	return (judge_series(l, s, (size_t)p, m->time_us, m->queue_id, 0, cb, ctx, b, blocked));

@@ -58,6 +58,18 @@ struct limits {
 	void *times_ctx;
 };
 
+/* An envelope sender or a client address, interned: as many references as entries point at it. */
+struct sname {
+	size_t refs;
+	size_t len;
+	char s[];
+};
+
+/* limits_sname_get - s (n bytes) interned in map, one more reference; NULL on ENOMEM (count/limits_name.c) */
+const struct sname *limits_sname_get(struct hmap *map, const char *s, size_t n);
+/* limits_sname_put - one reference to sn (interned in map, NULL: none) less; the last frees it */
+void limits_sname_put(struct hmap *map, const struct sname *sn);
+
 /* limits_gen - a number no limits had as its id or gen before in this process */
 uint64_t limits_gen(void);
 
