@@ -6,6 +6,23 @@
  *	its lines) or a struct journal, and the position to save.  A file's
  *	position comes with each line (tail's callback); the journal's is
  *	journal_pos() after a read.  "-" (standard input) has none.
+ *
+ *	Catching up (a file's read in line gave all the lines asked for, and
+ *	they were at least PREFETCH_LINES),
+ *	the file is read and its lines parsed on a reader thread
+ *	(count/prefetch.h, prefetch_start_feed: tail_read() there, each line
+ *	with the position after it as its mark) while the caller's thread
+ *	runs the rest of the pipeline and the store; logsrc_read() hands the
+ *	lines on from the thread's batches in their order and takes each
+ *	one's position as it goes, so the position saved is always that of
+ *	the last line the pipeline has had, never of one read ahead.  The
+ *	thread ends once the file has nothing more (the lines it read ahead
+ *	are handed on first), and the next read is in line again, as is
+ *	every read of a log that does not fill a batch: so a log that grows
+ *	at a steady rate never starts the thread, and an idle one has no
+ *	thread at all.  While it runs, the struct tail is the thread's alone
+ *	(nothing else here touches it: logsrc_fd's descriptor is only
+ *	waited on).  SENDGUARD_THREADS=1 keeps every read in line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +31,7 @@
 #include <time.h>
 
 #include "agent/logsrc.h"
+#include "count/prefetch.h"
 #include "count/journal.h"
 #include "count/tail.h"
 #include "count/zone.h"
@@ -33,7 +51,16 @@ struct logsrc {
 	struct journal_pos jstart;      /* where it was opened (resume) */
 	struct journal_limiter limiter; /* untrusted entries: one report a minute */
 	int dirty;                      /* a position not saved yet */
+	/* catching up a file: its reader thread and the batch being handed on */
+	int catching;    /* the last read in line gave all the lines asked for */
+	int inline_only; /* SENDGUARD_THREADS=1 */
+	struct prefetch *pf;
+	const struct prefetch_line *ahead; /* the batch taken from it, */
+	size_t nahead, iahead;             /* its lines and the next to hand on */
+	int parsed;                        /* whether the thread parsed them */
 };
+
+static void ahead_end(struct logsrc *);
 
 /* on_note - the source's notes into the log */
 static void
@@ -150,6 +177,7 @@ logsrc_start(struct logsrc **out, const struct conf *conf, struct store *st, str
     char *err, size_t errlen)
 {
 	struct logsrc *s;
+	const char *env;
 	int r;
 
 	*out = NULL;
@@ -159,6 +187,8 @@ logsrc_start(struct logsrc **out, const struct conf *conf, struct store *st, str
 	}
 	s->log = conf->log;
 	s->pl = pl;
+	env = getenv("SENDGUARD_THREADS");
+	s->inline_only = env != NULL && strcmp(env, "1") == 0;
 	r = journal_spec(conf->log, &s->jpath) ? start_journal(s, conf, st, err, errlen)
 					       : start_file(s, conf, st, err, errlen);
 	if (r < 0) {
@@ -188,6 +218,8 @@ logsrc_close(struct logsrc *s)
 {
 	if (s == NULL)
 		return;
+	if (s->pf != NULL)
+		ahead_end(s);
 	tail_close(s->tail);
 	journal_close(s->jr);
 	free(s);
@@ -199,6 +231,64 @@ logsrc_fd(const struct logsrc *s)
 	return (s->jr != NULL ? journal_fd(s->jr) : tail_fd(s->tail));
 }
 
+/* feed_line - on the reader thread: one line of the file and the position after it */
+static int
+feed_line(void *ctx, const char *line, size_t len, const struct tail_pos *after)
+{
+	return (prefetch_put(ctx, line, len, after));
+}
+
+/* feed - on the reader thread: one batch of the file's lines (prefetch_feed_fn) */
+static long
+feed(void *ctx, struct prefetch_sink *sink, char *err, size_t errlen)
+{
+	struct logsrc *s = ctx;
+
+	return (tail_read(s->tail, feed_line, sink, 0, err, errlen));
+}
+
+/* ahead_end - the reader thread has ended: join it; reads are in line again */
+static void
+ahead_end(struct logsrc *s)
+{
+	prefetch_stop(s->pf);
+	s->pf = NULL;
+	s->ahead = NULL;
+	s->nahead = s->iahead = 0;
+	s->catching = 0;
+}
+
+/* read_ahead - at most max lines read by the reader thread into the pipeline; as logsrc_read */
+static long
+read_ahead(struct logsrc *s, size_t max, char *err, size_t errlen)
+{
+	const struct prefetch_line *l;
+	uint64_t pos;
+	long n = 0;
+	int r;
+
+	while ((size_t)n < max && !s->pl->failed) {
+		if (s->iahead == s->nahead) {
+			r = prefetch_next(s->pf, &s->ahead, &s->nahead, &s->parsed, &pos, err,
+			    errlen);
+			s->iahead = 0;
+			if (r <= 0) { /* every line it read has been handed on */
+				ahead_end(s);
+				return (r < 0 ? -1 : n);
+			}
+		}
+		l = &s->ahead[s->iahead++];
+		if (s->parsed)
+			pipeline_line_parsed(s->pl, &s->clk, l->line, l->len, &l->ev);
+		else
+			pipeline_line(s->pl, &s->clk, l->line, l->len);
+		memcpy(&s->pos, l->mark, sizeof(s->pos));
+		s->dirty = 1;
+		n++;
+	}
+	return (n);
+}
+
 long
 logsrc_read(struct logsrc *s, size_t max, char *err, size_t errlen)
 {
@@ -206,8 +296,23 @@ logsrc_read(struct logsrc *s, size_t max, char *err, size_t errlen)
 	int64_t before;
 	long n;
 
-	if (s->tail != NULL)
-		return (tail_read(s->tail, on_line, s, max, err, errlen));
+	if (s->tail != NULL) {
+		if (s->catching && s->pf == NULL && !s->inline_only &&
+		    prefetch_start_feed(&s->pf, feed, s, sizeof(struct tail_pos), PREFETCH_BALANCE,
+			err, errlen) < 0) {
+			log_warnx("reading the log in line: %s", err);
+			s->inline_only = 1;
+		}
+		if (s->pf != NULL)
+			return (read_ahead(s, max, err, errlen));
+		n = tail_read(s->tail, on_line, s, max, err, errlen);
+		/*
+		 * a full read of many lines (not the few that end a batch):
+		 * more is there, the log is being caught up
+		 */
+		s->catching = max >= PREFETCH_LINES && n == (long)max && strcmp(s->log, "-") != 0;
+		return (n);
+	}
 	jp = journal_pos(s->jr);
 	before = jp->time_us;
 	n = journal_read(s->jr, on_entry, s, max, err, errlen);

@@ -20,6 +20,21 @@
  *	stops the daemon (exit 3) with the batch rolled back; a write lock
  *	that another process holds past the busy timeout is waited out
  *	(busy_wait), reading nothing meanwhile.
+ *
+ *	Catching up (a read that fills the batch), logsrc reads and parses
+ *	the file on a reader thread (agent/logsrc.c) and hands its lines on
+ *	here in their order; the rest (tracker, limits, enforcement, store,
+ *	the commit) stays on this thread.  The rules that keep: the position
+ *	committed is always that of the last line whose effects are in the
+ *	same transaction (logsrc takes each line's own position as the
+ *	pipeline has it, never the reader's, which is ahead: a crash loses
+ *	the lines read ahead, and they are read again at the next start); a
+ *	verdict's programs run after the commit that holds it, as before;
+ *	control requests, reloads, pruning and the stop meet a settled
+ *	database (the reader touches only the file); a write error stops the
+ *	daemon with exit 3 and the batch rolled back, the lines read ahead
+ *	dropped with it.  tests/test_catchup.c kills the daemon while the
+ *	reader runs and checks every message is counted once.
  * UNTRUSTED INPUT
  *	The log's lines, through the pipeline.
  */

@@ -14,7 +14,8 @@
  *	See prefetch.h; never prints, never exits.
  * UNTRUSTED INPUT
  *	The lines: each at most SOURCE_LINE_MAX bytes (the source cuts
- *	them), copied into its batch's text with its length.
+ *	them, and a feed's are cut there), copied into its batch's text with
+ *	its length.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@ _Static_assert(SOURCE_LINE_MAX <= PREFETCH_TEXT, "a line must fit a batch");
 /* One batch of lines on its way from the reader thread to the caller. */
 struct batch {
 	char *text; /* PREFETCH_TEXT bytes: the lines' copies, each with its tracker key after it */
+	char *marks; /* a feed's: PREFETCH_LINES marks of mark_size bytes */
 	struct prefetch_line lines[PREFETCH_LINES];
 	size_t n;
 	int parsed;   /* the lines' events hold their parse */
@@ -41,7 +43,11 @@ struct batch {
 };
 
 struct prefetch {
-	struct source *src;
+	struct source *src;       /* the lines' source, or */
+	prefetch_feed_fn feed;    /* a feed of them, with */
+	void *fctx;               /* its context, */
+	size_t mark_size;         /* its lines' marks' size and */
+	size_t line_max;          /* their longest */
 	struct pf_parser *parser; /* the thread's own */
 	pthread_t tid;
 	pthread_mutex_t mu;
@@ -55,6 +61,43 @@ struct prefetch {
 	enum prefetch_split split;
 };
 
+/* The batch a feed fills (prefetch_put). */
+struct prefetch_sink {
+	struct prefetch *pf;
+	struct batch *b;
+	size_t used; /* bytes of b->text taken */
+	int full;    /* the last line filled it */
+};
+
+/* take_line - line into b at *used, parsed when b->parsed (with its tracker key); its entry */
+static struct prefetch_line *
+take_line(struct prefetch *pf, struct batch *b, const char *line, size_t len, size_t *used)
+{
+	struct prefetch_line *l = &b->lines[b->n++];
+	char kbuf[TRACK_KEY_MAX], *kp;
+	size_t kn;
+
+	memcpy(b->text + *used, line, len);
+	l->line = b->text + *used;
+	l->len = len;
+	l->mark = NULL;
+	*used += len;
+	if (!b->parsed)
+		return (l);
+	(void)pf_parse(pf->parser, l->line, len, &l->ev);
+	/* the tracker's key and its hash, made here: the key after the line when it fits */
+	kp = PREFETCH_TEXT - *used >= TRACK_KEY_MAX ? b->text + *used : kbuf;
+	if ((kn = track_key(&l->ev, kp, TRACK_KEY_MAX)) > 0) {
+		l->ev.hint = hmap_hash(kp, kn);
+		if (kp != kbuf) {
+			l->ev.hint_key = kp;
+			l->ev.hint_kn = kn;
+			*used += kn;
+		}
+	}
+	return (l);
+}
+
 /*
  * fill_batch - lines from the source into b until it is full, the end or
  * an error (the line that does not fit waits in *pend_line for the next
@@ -62,18 +105,12 @@ struct prefetch {
  * source_next())
  */
 static void
-fill_batch(struct prefetch *pf, struct batch *b, int parse, const char **pend_line,
-    size_t *pend_len)
+fill_batch(struct prefetch *pf, struct batch *b, const char **pend_line, size_t *pend_len)
 {
-	struct prefetch_line *l;
 	const char *line;
-	char kbuf[TRACK_KEY_MAX], *kp;
-	size_t len, kn, used = 0;
+	size_t len, used = 0;
 	int r;
 
-	b->n = 0;
-	b->r = 1;
-	b->parsed = parse;
 	for (;;) {
 		if (*pend_line != NULL) {
 			line = *pend_line;
@@ -88,26 +125,39 @@ fill_batch(struct prefetch *pf, struct batch *b, int parse, const char **pend_li
 			*pend_len = len;
 			break;
 		}
-		l = &b->lines[b->n++];
-		memcpy(b->text + used, line, len);
-		l->line = b->text + used;
-		l->len = len;
-		used += len;
-		if (!parse)
-			continue;
-		(void)pf_parse(pf->parser, l->line, len, &l->ev);
-		/* the tracker's key and its hash, made here: the key after the line when it fits */
-		kp = PREFETCH_TEXT - used >= TRACK_KEY_MAX ? b->text + used : kbuf;
-		if ((kn = track_key(&l->ev, kp, TRACK_KEY_MAX)) > 0) {
-			l->ev.hint = hmap_hash(kp, kn);
-			if (kp != kbuf) {
-				l->ev.hint_key = kp;
-				l->ev.hint_kn = kn;
-				used += kn;
-			}
-		}
+		(void)take_line(pf, b, line, len, &used);
 	}
 	b->pos = source_info(pf->src)->pos;
+}
+
+/* prefetch_put - see prefetch.h */
+int
+prefetch_put(struct prefetch_sink *k, const char *line, size_t len, const void *mark)
+{
+	struct prefetch *pf = k->pf;
+	struct batch *b = k->b;
+	struct prefetch_line *l;
+	char *m = b->marks + b->n * pf->mark_size;
+
+	if (len > pf->line_max) /* not within the feed's word: cut rather than overrun */
+		len = pf->line_max;
+	l = take_line(pf, b, line, len, &k->used);
+	memcpy(m, mark, pf->mark_size);
+	l->mark = m;
+	/* full: no room left for another line of line_max bytes and its key */
+	k->full = b->n == PREFETCH_LINES || PREFETCH_TEXT - k->used < pf->line_max + TRACK_KEY_MAX;
+	return (k->full);
+}
+
+/* feed_batch - one batch from the feed: full (more follow), else the last */
+static void
+feed_batch(struct prefetch *pf, struct batch *b)
+{
+	struct prefetch_sink k = { pf, b, 0, 0 };
+	long r = pf->feed(pf->fctx, &k, b->err, sizeof(b->err));
+
+	b->r = r < 0 ? -1 : k.full;
+	b->pos = 0;
 }
 
 /* reader_main - the reader thread: batches into free slots until the end, an error or stop */
@@ -134,7 +184,13 @@ reader_main(void *arg)
 		    (pf->split == PREFETCH_BALANCE && !pf->starved);
 		pf->starved = 0;
 		pthread_mutex_unlock(&pf->mu);
-		fill_batch(pf, b, parse, &pend_line, &pend_len);
+		b->n = 0;
+		b->r = 1;
+		b->parsed = parse;
+		if (pf->feed != NULL)
+			feed_batch(pf, b);
+		else
+			fill_batch(pf, b, &pend_line, &pend_len);
 		last = b->r <= 0;
 		pthread_mutex_lock(&pf->mu);
 		pf->head++;
@@ -155,6 +211,7 @@ ring_free(struct prefetch *pf)
 	for (i = 0; i < PREFETCH_NBATCH; i++)
 		if (pf->b[i] != NULL) {
 			free(pf->b[i]->text);
+			free(pf->b[i]->marks);
 			free(pf->b[i]);
 		}
 	if (pf->parser != NULL)
@@ -162,22 +219,17 @@ ring_free(struct prefetch *pf)
 	free(pf);
 }
 
-/* prefetch_start - see prefetch.h */
-int
-prefetch_start(struct prefetch **out, struct source *src, enum prefetch_split split, char *err,
-    size_t errlen)
+/* start - the ring, the parser and the thread of pf (its input set); see prefetch.h */
+static int
+start(struct prefetch *pf, struct prefetch **out, char *err, size_t errlen)
 {
-	struct prefetch *pf;
 	int i;
 
-	*out = NULL;
-	if ((pf = calloc(1, sizeof(*pf))) == NULL)
-		goto oom;
-	pf->src = src;
-	pf->split = split;
 	for (i = 0; i < PREFETCH_NBATCH; i++)
 		if ((pf->b[i] = calloc(1, sizeof(*pf->b[i]))) == NULL ||
-		    (pf->b[i]->text = malloc(PREFETCH_TEXT)) == NULL)
+		    (pf->b[i]->text = malloc(PREFETCH_TEXT)) == NULL ||
+		    (pf->feed != NULL &&
+			(pf->b[i]->marks = malloc(PREFETCH_LINES * pf->mark_size)) == NULL))
 			goto oom;
 	if ((pf->parser = pipeline_parser_new(err, errlen)) == NULL) {
 		ring_free(pf);
@@ -203,9 +255,49 @@ nothread:
 	return (-1);
 oom:
 	snprintf(err, errlen, "out of memory");
-	if (pf != NULL)
-		ring_free(pf);
+	ring_free(pf);
 	return (-1);
+}
+
+/* prefetch_start - see prefetch.h */
+int
+prefetch_start(struct prefetch **out, struct source *src, enum prefetch_split split, char *err,
+    size_t errlen)
+{
+	struct prefetch *pf;
+
+	*out = NULL;
+	if ((pf = calloc(1, sizeof(*pf))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (-1);
+	}
+	pf->src = src;
+	pf->split = split;
+	return (start(pf, out, err, errlen));
+}
+
+/* prefetch_start_feed - see prefetch.h */
+int
+prefetch_start_feed(struct prefetch **out, prefetch_feed_fn feed, void *fctx, size_t mark_size,
+    enum prefetch_split split, char *err, size_t errlen)
+{
+	struct prefetch *pf;
+
+	*out = NULL;
+	if (mark_size == 0 || mark_size > PREFETCH_MARK_MAX) {
+		snprintf(err, errlen, "prefetch: a mark of %zu bytes", mark_size);
+		return (-1);
+	}
+	if ((pf = calloc(1, sizeof(*pf))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (-1);
+	}
+	pf->feed = feed;
+	pf->fctx = fctx;
+	pf->mark_size = mark_size;
+	pf->line_max = SOURCE_LINE_MAX;
+	pf->split = split;
+	return (start(pf, out, err, errlen));
 }
 
 /* prefetch_next - give back the batch taken last, take the next; see prefetch.h */

@@ -27,6 +27,20 @@
  *	lines and their events are the same either way; only which thread
  *	parses changes.  PREFETCH_PARSE_ALL parses every batch,
  *	PREFETCH_PARSE_NONE none (for the tests).
+ *
+ *	A feed instead of a source (prefetch_start_feed(), for the daemon's
+ *	followed file): the reader thread calls the feed once per batch, and
+ *	the feed hands its lines over with prefetch_put(), each with a mark
+ *	of the feed's own (mark_size bytes, copied: the daemon's is the file
+ *	position after the line), which the caller gets back with the line
+ *	(prefetch_line's mark).  prefetch_put() always takes the line and
+ *	says when the batch is full after it; the feed then stops and returns
+ *	(tail_read's callback contract: the line it stopped on is taken); a
+ *	line is at most SOURCE_LINE_MAX bytes (a longer one is cut there,
+ *	which a feed that cuts its lines as count/source does never meets).  A
+ *	feed that returns with the batch not full has nothing more now: that
+ *	batch is the last (the end), and the thread ends; a feed's -1 is an
+ *	error, as the source's.
  * RETURNS
  *	prefetch_start: 0, or -1 with err when the thread, its parser or its
  *	memory cannot be had (the caller then reads in line).  prefetch_next:
@@ -49,12 +63,14 @@
 #define PREFETCH_NBATCH 3                  /* batches between the threads */
 #define PREFETCH_LINES 1024                /* lines per batch, at most */
 #define PREFETCH_TEXT ((size_t)256 * 1024) /* text bytes per batch, at most */
+#define PREFETCH_MARK_MAX 128              /* bytes of a feed's mark, at most */
 
 /* One line of a batch: its text (no newline) and what pf_parse() made of it. */
 struct prefetch_line {
 	const char *line;
 	size_t len;
 	struct pf_event ev;
+	const void *mark; /* a feed's mark for the line (prefetch_put), else NULL */
 };
 
 struct prefetch;
@@ -65,6 +81,25 @@ enum prefetch_split { PREFETCH_BALANCE, PREFETCH_PARSE_ALL, PREFETCH_PARSE_NONE 
 /* prefetch_start - a reader thread over src; see RETURNS */
 int prefetch_start(struct prefetch **out, struct source *src, enum prefetch_split split, char *err,
     size_t errlen);
+
+/*
+ * prefetch_feed_fn - one batch's lines from a feed into sink by
+ * prefetch_put() until it says the batch is full or the feed has no more
+ * now; how many, or -1 with err
+ */
+struct prefetch_sink;
+typedef long (*prefetch_feed_fn)(void *ctx, struct prefetch_sink *sink, char *err, size_t errlen);
+
+/* prefetch_put - a feed's line and its mark into the batch; 1 when the batch is now full, else 0 */
+int prefetch_put(struct prefetch_sink *, const char *line, size_t len, const void *mark);
+
+/*
+ * prefetch_start_feed - a reader thread over feed (called on that thread
+ * with fctx) whose lines carry marks of mark_size bytes (at most
+ * PREFETCH_MARK_MAX); see RETURNS.  *pos of prefetch_next is 0.
+ */
+int prefetch_start_feed(struct prefetch **out, prefetch_feed_fn feed, void *fctx, size_t mark_size,
+    enum prefetch_split split, char *err, size_t errlen);
 
 /*
  * prefetch_next - the next batch in *lines, *n; *parsed: 1 when each
