@@ -18,9 +18,9 @@
 
 /*
  * pf_hdr_memo - the first 16 bytes ("YYYY-MM-DDTHH:MM") of the last RFC
- * 3339 time pf_hdr_parse() read, valid, with their fields: a line of the
- * same minute reads only its seconds and what follows (a log's lines
- * mostly share their minute with the line before).  And the syslog names
+ * 3339 time pf_hdr_parse() read, valid, with their fields, and its zone:
+ * a line of the same minute reads only its seconds and what follows (a
+ * log's lines mostly share their minute and zone with the line before).  And the syslog names
  * read lately (tag[]): a few names ("postfix/smtpd", "postfix/qmgr")
  * make up a log, and one already read is compared, not scanned a byte at
  * a time again.  One per parser, zeroed at first (ok 0, every tag's n 0);
@@ -39,6 +39,15 @@ struct pf_hdr_memo {
 	int ok;
 	char ymdhm[16];
 	int year, mon, mday, hour, min;
+	/*
+	 * the zone of the last RFC 3339 time with one, as written ("Z",
+	 * "+hhmm" or "+hh:mm": off_n bytes, 0 none yet) and its seconds: a
+	 * line of the memo's minute with six digits of fraction and the same
+	 * zone bytes is read in one go (parsers/syslog.c, iso_memo)
+	 */
+	char off[6];
+	unsigned char off_n;
+	int off_sec;
 	struct pf_tag_memo tag[PF_TAG_MEMO];
 };
 

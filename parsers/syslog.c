@@ -182,13 +182,67 @@ iso_date(const char *p, struct pf_tm *tm, struct pf_hdr_memo *memo)
 	return (0);
 }
 
+/* DIGIT_AT - p[i] is a decimal digit (one compare: the byte minus '0' as unsigned) */
+#define DIGIT_AT(p, i) ((unsigned)((unsigned char)(p)[i] - '0') <= 9u)
+
+/*
+ * iso_memo - "YYYY-MM-DDTHH:MM:SS.uuuuuu" and a zone, the minute and the
+ * zone's bytes those of the memo (rsyslog's and journalctl's form, most
+ * lines of such a log): the fields at once.  What parse_iso() would
+ * check of the minute and the zone it checked when it made the memo;
+ * the seconds, the six digits and a non-digit after them (the zone's
+ * first byte: 'Z', '+' or '-') are checked here.  The end of the time,
+ * or NULL when the line is not of that form (parse_iso() reads it).
+ */
+static const char *
+iso_memo(const char *p, const char *end, struct pf_tm *tm, const struct pf_hdr_memo *memo)
+{
+	size_t on = memo->off_n;
+	int sec;
+
+	if (!memo->ok || on == 0 || (size_t)(end - p) < 26 + on || p[16] != ':' || p[19] != '.' ||
+	    memcmp(p, memo->ymdhm, sizeof(memo->ymdhm)) != 0 || memcmp(p + 26, memo->off, on) != 0)
+		return (NULL);
+	if (!(DIGIT_AT(p, 17) && DIGIT_AT(p, 18) && DIGIT_AT(p, 20) && DIGIT_AT(p, 21) &&
+		DIGIT_AT(p, 22) && DIGIT_AT(p, 23) && DIGIT_AT(p, 24) && DIGIT_AT(p, 25)))
+		return (NULL);
+	if ((sec = (p[17] - '0') * 10 + (p[18] - '0')) > 60)
+		return (NULL);
+	tm->year = memo->year;
+	tm->mon = memo->mon;
+	tm->mday = memo->mday;
+	tm->hour = memo->hour;
+	tm->min = memo->min;
+	tm->sec = sec;
+	tm->usec = ((((p[20] - '0') * 10 + (p[21] - '0')) * 10 + (p[22] - '0')) * 1000) +
+	    ((p[23] - '0') * 10 + (p[24] - '0')) * 10 + (p[25] - '0');
+	tm->has_off = 1;
+	tm->off_sec = memo->off_sec;
+	return (p + 26 + on);
+}
+
+/* off_keep - the zone z..q (its seconds off_sec) into the memo, when it fits */
+static void
+off_keep(struct pf_hdr_memo *memo, const char *z, const char *q, int off_sec)
+{
+	size_t n = (size_t)(q - z);
+
+	if (memo == NULL || n > sizeof(memo->off))
+		return;
+	memcpy(memo->off, z, n);
+	memo->off_n = (unsigned char)n;
+	memo->off_sec = off_sec;
+}
+
 /* parse_iso - "YYYY-MM-DDTHH:MM:SS[.f](Z|+hh:mm|+hhmm|)"; returns the end or NULL */
 static const char *
 parse_iso(const char *p, const char *end, struct pf_tm *tm, struct pf_hdr_memo *memo)
 {
-	const char *q;
+	const char *q, *z;
 	int hh, mm, sign;
 
+	if (memo != NULL && (q = iso_memo(p, end, tm, memo)) != NULL)
+		return (q);
 	if (end - p < 19 || iso_date(p, tm, memo) < 0)
 		return (NULL);
 	if ((q = fraction(p + 19, end, tm)) == NULL)
@@ -196,9 +250,11 @@ parse_iso(const char *p, const char *end, struct pf_tm *tm, struct pf_hdr_memo *
 	if (q < end && (*q == 'Z' || *q == 'z')) {
 		tm->has_off = 1;
 		tm->off_sec = 0;
+		off_keep(memo, q, q + 1, 0);
 		return (q + 1);
 	}
 	if (q < end && (*q == '+' || *q == '-')) {
+		z = q;
 		sign = *q == '-' ? -1 : 1;
 		if (end - q >= 6 && q[3] == ':') {
 			hh = num(q + 1, 2), mm = num(q + 4, 2);
@@ -213,6 +269,7 @@ parse_iso(const char *p, const char *end, struct pf_tm *tm, struct pf_hdr_memo *
 			return (NULL);
 		tm->has_off = 1;
 		tm->off_sec = sign * (hh * 3600 + mm * 60);
+		off_keep(memo, z, q, tm->off_sec);
 	}
 	return (q);
 }
@@ -298,10 +355,9 @@ static const char *
 parse_tag(const char *p, const char *end, struct pf_event *ev, struct pf_hdr_memo *memo)
 {
 	static const unsigned char cls[256] = { ['['] = 1, [':'] = 1, [' '] = 1, ['/'] = 2 };
-	const char *s = p, *a = NULL, *b = NULL, *q;
+	const char *s = p, *a = NULL, *b = NULL, *q, *d, *lim;
 	struct pf_tag_memo *m = NULL;
 	long pid = 0;
-	int nd = 0;
 	unsigned char c;
 
 	if (memo != NULL && end - p > PF_TAG_NAME_MAX) {
@@ -326,12 +382,12 @@ parse_tag(const char *p, const char *end, struct pf_event *ev, struct pf_hdr_mem
 named:
 	set_prog(ev, s, (size_t)(p - s), a, b);
 	if (*p == '[') {
-		for (p++; p < end && IS_DIGIT(*p); p++, nd++) {
-			if (nd >= 10)
-				return (NULL);
+		/* 1..10 digits: an 11th is where the ']' must be */
+		d = ++p;
+		lim = end - p > 10 ? p + 10 : end;
+		for (; p < lim && DIGIT_AT(p, 0); p++)
 			pid = pid * 10 + (*p - '0');
-		}
-		if (nd == 0 || end - p < 2 || p[0] != ']' || p[1] != ':')
+		if (p == d || end - p < 2 || p[0] != ']' || p[1] != ':')
 			return (NULL);
 		ev->pid = pid;
 		p++;

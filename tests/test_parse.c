@@ -55,19 +55,28 @@ parse(const char *line, struct pf_event *ev)
  * parse_both - l parsed after the lines before (the suite's parser, its
  * memos warm) into *a and by a fresh parser alone into *b; 1 when both
  * gave the same header kind and it is not PF_HDR_NONE (the fields are
- * worth comparing), 0 otherwise (a differing kind is reported here)
+ * worth comparing), 0 otherwise (a differing kind is reported here).
+ * Both read one copy of l in a buffer of its length (*copy, to be freed
+ * by the caller), so that ASan sees a read past the line's end.
  */
 static int
-parse_both(const char *l, struct pf_event *a, struct pf_event *b)
+parse_both(const char *l, struct pf_event *a, struct pf_event *b, char **copy)
 {
 	struct pf_parser *fresh;
 	char err[256];
 	enum pf_hdr ha, hb;
 
+	size_t n = strlen(l);
+	char *c;
+
+	/* the line alone in a buffer of its size: ASan sees a read past it */
+	cr_assert_not_null(c = malloc(n));
+	memcpy(c, l, n);
 	cr_assert_not_null(fresh = pf_parser_new(err, sizeof(err)), "%s", err);
-	ha = parse(l, a);
-	hb = pf_parse(fresh, l, strlen(l), b);
+	ha = pf_parse(ps, c, n, a);
+	hb = pf_parse(fresh, c, n, b);
 	pf_parser_free(fresh);
+	*copy = c; /* the events point into it: the caller frees it when done with them */
 	cr_expect_eq(ha, hb, "%s: hdr %d after the lines before, %d alone", l, ha, hb);
 	return (ha == hb && ha != PF_HDR_NONE);
 }
@@ -226,6 +235,31 @@ static const char *const minute_lines[] = {
 	"2024-03-05t08:00:03.000000+00:00 mx" BODY,
 	"2024-03-05T08:00:03.000000+00:00 mx" BODY,
 	"2024-03-05T24:00:03.000000+00:00 mx" BODY,
+	/* the zone memo (iso_memo): other zones, forms and ends in the minute */
+	"2024-03-05T08:00:04.000000+01:00 mx" BODY,
+	"2024-03-05T08:00:05.000000+01:00 mx" BODY,	/* as the memo has it */
+	"2024-03-05T08:00:05.000000+0100 mx" BODY,
+	"2024-03-05T08:00:05.000000+0100 mx" BODY,
+	"2024-03-05T08:00:05.000000+01:00",		/* ends after the zone */
+	"2024-03-05T08:00:05.000000+01:0 mx" BODY,	/* a zone cut short */
+	"2024-03-05T08:00:05.000000+01:0",		/* the line too */
+	"2024-03-05T08:00:05.000000+01:00x mx" BODY,	/* no space after it */
+	"2024-03-05T08:00:05.000000+25:00 mx" BODY,	/* no such zone */
+	"2024-03-05T08:00:05.000000z mx" BODY,
+	"2024-03-05T08:00:05.000000Z mx" BODY,
+	"2024-03-05T08:00:06.000000Z mx" BODY,
+	"2024-03-05T08:00:61.000000Z mx" BODY,		/* second 61 */
+	"2024-03-05T08:00:6x.000000Z mx" BODY,
+	"2024-03-05T08:00:x6.000000Z mx" BODY,
+	"2024-03-05T08:00:07.00000xZ mx" BODY,		/* a fraction digit not one */
+	"2024-03-05T08:00:07.x00000Z mx" BODY,
+	"2024-03-05T08:00:07.0000000Z mx" BODY,	/* 7 digits */
+	"2024-03-05T08:00:07,000000Z mx" BODY,
+	"2024-03-05T08:00x07.000000Z mx" BODY,
+	"2024-03-05T08:00:07.000000Z",
+	"2024-03-05T08:00:07.000000",
+	"2024-03-05T08:00:07.000000-01:00 mx" BODY,
+	"2024-03-05T08:00:08.000000-01:00 mx" BODY,
 };
 
 Test(parse, minute_memo_changes_no_result)
@@ -235,9 +269,12 @@ Test(parse, minute_memo_changes_no_result)
 	for (i = 0; i < sizeof(minute_lines) / sizeof(minute_lines[0]); i++) {
 		const char *l = minute_lines[i];
 		struct pf_event a, b;
+		char *c;
 
-		if (!parse_both(l, &a, &b))
+		if (!parse_both(l, &a, &b, &c)) {
+			free(c);
 			continue;
+		}
 		cr_expect(a.tm.year == b.tm.year && a.tm.mon == b.tm.mon && a.tm.mday == b.tm.mday &&
 			a.tm.hour == b.tm.hour && a.tm.min == b.tm.min && a.tm.sec == b.tm.sec &&
 			a.tm.usec == b.tm.usec && a.tm.has_off == b.tm.has_off &&
@@ -248,6 +285,7 @@ Test(parse, minute_memo_changes_no_result)
 		    a.tm.off_sec, b.tm.year, b.tm.mon, b.tm.mday, b.tm.hour, b.tm.min, b.tm.sec,
 		    b.tm.usec, b.tm.off_sec);
 		cr_expect_eq(a.kind, b.kind, "%s: kind", l);
+		free(c);
 	}
 	/* and what the rows mean, spelled out for a few */
 	{
@@ -262,6 +300,13 @@ Test(parse, minute_memo_changes_no_result)
 		cr_expect_eq(parse(minute_lines[10], &ev), PF_HDR_ISO);
 		cr_expect(ev.tm.sec == 2 && ev.tm.usec == 654321 && ev.tm.off_sec == -19800);
 		cr_expect_eq(parse(minute_lines[15], &ev), PF_HDR_NONE, "February 30 taken");
+		cr_expect_eq(parse(minute_lines[20], &ev), PF_HDR_ISO);
+		cr_expect_eq(parse(minute_lines[21], &ev), PF_HDR_ISO);
+		cr_expect(ev.tm.sec == 5 && ev.tm.usec == 0 && ev.tm.has_off && ev.tm.off_sec == 3600);
+		cr_expect_eq(parse(minute_lines[31], &ev), PF_HDR_NONE, "second 61 taken");
+		cr_expect_eq(parse(minute_lines[34], &ev), PF_HDR_NONE, "fraction 00000x taken");
+		cr_expect_eq(parse(minute_lines[42], &ev), PF_HDR_ISO);
+		cr_expect(ev.tm.sec == 8 && ev.tm.off_sec == -3600);
 	}
 }
 
@@ -354,11 +399,13 @@ Test(parse, name_memo_changes_no_result)
 
 	for (i = 0; i < sizeof(tag_lines) / sizeof(tag_lines[0]); i++) {
 		struct pf_event a, b;
-		char l[256];
+		char l[256], *c;
 
 		snprintf(l, sizeof(l), "2024-03-05T08:00:02.000000+00:00 mx %s", tag_lines[i]);
-		if (!parse_both(l, &a, &b))
+		if (!parse_both(l, &a, &b, &c)) {
+			free(c);
 			continue;
+		}
 		cr_expect(a.instance.n == b.instance.n &&
 			memcmp(a.instance.p, b.instance.p, a.instance.n) == 0,
 		    "%s: instance %.*s, alone %.*s", l, (int)a.instance.n, a.instance.p,
@@ -368,6 +415,51 @@ Test(parse, name_memo_changes_no_result)
 		    b.daemon.p);
 		cr_expect_eq(a.pid, b.pid, "%s: pid", l);
 		cr_expect_eq(a.kind, b.kind, "%s: kind", l);
+		free(c);
+	}
+}
+
+/*
+ * The pid in "prog[pid]:": 1 to 10 digits, then "]:"; anything else and
+ * the line has no header we read (parse_tag's bounds).
+ */
+static const struct {
+	const char *tag;	/* after "postfix/qmgr" */
+	enum pf_hdr hdr;
+	long	pid;
+} pid_rows[] = {
+	{"[1]: 3A1B2C3D4E: removed", PF_HDR_ISO, 1},
+	{"[1234567890]: 3A1B2C3D4E: removed", PF_HDR_ISO, 1234567890},
+	{"[0000000042]: 3A1B2C3D4E: removed", PF_HDR_ISO, 42},
+	{"[12345678901]: 3A1B2C3D4E: removed", PF_HDR_NONE, -1},	/* 11 digits */
+	{"[00000000001]: 3A1B2C3D4E: removed", PF_HDR_NONE, -1},
+	{"[]: 3A1B2C3D4E: removed", PF_HDR_NONE, -1},
+	{"[-1]: 3A1B2C3D4E: removed", PF_HDR_NONE, -1},
+	{"[12a]: 3A1B2C3D4E: removed", PF_HDR_NONE, -1},
+	{"[12] : 3A1B2C3D4E: removed", PF_HDR_NONE, -1},
+	{"[123]:", PF_HDR_ISO, 123},	/* no text */
+	{"[123]", PF_HDR_NONE, -1},	/* the line ends */
+	{"[123", PF_HDR_NONE, -1},
+	{"[1234567890", PF_HDR_NONE, -1},
+	{"[", PF_HDR_NONE, -1},
+};
+
+Test(parse, pids)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pid_rows) / sizeof(pid_rows[0]); i++) {
+		struct pf_event a, b;
+		char l[256], *c;
+
+		snprintf(l, sizeof(l), "2024-03-05T08:00:02.000000+00:00 mx postfix/qmgr%s",
+		    pid_rows[i].tag);
+		if (parse_both(l, &a, &b, &c))
+			cr_expect_eq(a.pid, pid_rows[i].pid, "%s: pid %ld, want %ld", l, a.pid,
+			    pid_rows[i].pid);
+		cr_expect_eq(a.hdr, pid_rows[i].hdr, "%s: hdr %d, want %d", l, a.hdr,
+		    pid_rows[i].hdr);
+		free(c);
 	}
 }
 
