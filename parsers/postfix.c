@@ -261,18 +261,22 @@ namaddr(const char *p, size_t n, struct pf_str *name, struct pf_str *addr)
 	return (1);
 }
 
-/* last_of - the last occurrence of s[0..sn) in p[0..n), or NULL */
+/*
+ * last_of - the last occurrence of s[0..sn) (sn >= 1) in p[0..n), or
+ * NULL: from the right, each s[0] that has sn bytes from it in p compared
+ * (a login's few commas, not a search of the whole text per field)
+ */
 static const char *
 last_of(const char *p, size_t n, const char *s, size_t sn)
 {
-	const char *q, *found = NULL;
+	const char *q;
 
-	while ((q = memmem(p, n, s, sn)) != NULL) {
-		found = q;
-		n -= (size_t)(q + 1 - p);
-		p = q + 1;
-	}
-	return (found);
+	if (n < sn)
+		return (NULL);
+	for (n -= sn - 1; (q = memrchr(p, s[0], n)) != NULL; n = (size_t)(q - p))
+		if (memcmp(q, s, sn) == 0)
+			return (q);
+	return (NULL);
 }
 
 /*
