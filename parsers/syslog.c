@@ -28,6 +28,7 @@
  * UNTRUSTED INPUT
  *	Every byte of the line.  Nothing is copied; all fields point into it.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "parsers/pf.h"
@@ -303,22 +304,24 @@ token(const char *p, const char *end)
 }
 
 /*
- * tag_slot - the memo slot of a name at s with more than PF_TAG_NAME_MAX
- * bytes after it (so s[8], s[11] and s[12] are there): 3 bytes that tell
- * Postfix's names apart ("postfix/qmgr", "postfix/smtp", "postfix/smtpd",
- * "postfix/submission/smtpd")
+ * tag_set - the memo set (PF_TAG_WAYS slots) of a name at s with more
+ * than PF_TAG_NAME_MAX bytes after it: a multiplicative hash of its
+ * bytes 5..12, which tell Postfix's names apart ("ix/qmgr[", "ix/smtp[",
+ * "ix/smtpd", "ix/submi", "ix/10025")
  */
 static struct pf_tag_memo *
-tag_slot(struct pf_hdr_memo *memo, const char *s)
+tag_set(struct pf_hdr_memo *memo, const char *s)
 {
-	unsigned h = (unsigned char)s[8] + 3u * (unsigned char)s[11] + 5u * (unsigned char)s[12];
+	uint64_t v;
 
-	return (&memo->tag[h % PF_TAG_MEMO]);
+	memcpy(&v, s + 5, sizeof(v));
+	v *= UINT64_C(0x9e3779b97f4a7c15);
+	return (&memo->tag[(size_t)(v >> 60) % PF_TAG_SETS * PF_TAG_WAYS]);
 }
 
 /*
- * tag_memo - the name at s as its slot m keeps it: the name's end (its
- * '[' or ':'), its first and last '/' into *a and *b; NULL when the slot
+ * tag_memo - the name at s as slot m keeps it: the name's end (its '['
+ * or ':'), its first and last '/' into *a and *b; NULL when the slot
  * holds another name.  The bytes are the kept name's, none of them '[',
  * ':' or ' ', and then '[' or ':': the scan of parse_tag() would stop
  * there and note the same '/'s.
@@ -333,7 +336,11 @@ tag_memo(const struct pf_tag_memo *m, const char *s, const char **a, const char 
 	return (s + m->n);
 }
 
-/* tag_keep - the name s..p (ended by '[' or ':', '/'s at a and b) into slot m */
+/*
+ * tag_keep - the name s..p (ended by '[' or ':', '/'s at a and b) into
+ * the first slot of set m, the names there moved down one (the last one
+ * dropped)
+ */
 static void
 tag_keep(struct pf_tag_memo *m, const char *s, const char *p, const char *a, const char *b)
 {
@@ -341,6 +348,7 @@ tag_keep(struct pf_tag_memo *m, const char *s, const char *p, const char *a, con
 
 	if (n > PF_TAG_NAME_MAX)
 		return;
+	memmove(m + 1, m, (PF_TAG_WAYS - 1) * sizeof(*m));
 	memcpy(m->name, s, n);
 	m->n = (unsigned char)n;
 	m->a = a != NULL ? (unsigned char)(a - s + 1) : 0;
@@ -359,14 +367,16 @@ parse_tag(const char *p, const char *end, struct pf_event *ev, struct pf_hdr_mem
 	struct pf_tag_memo *m = NULL;
 	long pid = 0;
 	unsigned char c;
+	int i;
 
 	if (memo != NULL && end - p > PF_TAG_NAME_MAX) {
-		m = tag_slot(memo, p);
-		if ((q = tag_memo(m, p, &a, &b)) != NULL) {
-			p = q;
-			m = NULL; /* nothing new to keep */
-			goto named;
-		}
+		m = tag_set(memo, p);
+		for (i = 0; i < PF_TAG_WAYS; i++)
+			if ((q = tag_memo(&m[i], p, &a, &b)) != NULL) {
+				p = q;
+				m = NULL; /* nothing new to keep */
+				goto named;
+			}
 	}
 	/* the name: one look-up a byte, its first and last '/' noted on the way */
 	for (; p < end && (c = cls[(unsigned char)*p]) != 1; p++)

@@ -358,8 +358,9 @@ Test(parse, program_names)
  * and event: a name and its longer or shorter neighbour ("postfix/smtp"
  * and "postfix/smtpd"), the same name without a pid, with a space or
  * the end of the line after it, names of 31 and 32 bytes (the longest
- * kept, and one over), other '/'s at other places, and a name too near
- * the end of its line for the memo.
+ * kept, and one over), other '/'s at other places, a name too near
+ * the end of its line for the memo, and names of one set of the memo
+ * (PF_TAG_WAYS) in turn.
  */
 static const char *const tag_lines[] = {
 	"postfix/smtp[1]: 3A1B2C3D4E: removed",
@@ -391,6 +392,20 @@ static const char *const tag_lines[] = {
 	"postfix/qmgr",
 	"postfix/qmgr/[24]: 3A1B2C3D4E: removed",
 	"postfix/qmgr[25]: 3A1B2C3D4E: removed",
+	/* names that share a set of the memo, in turn: each kept beside the other */
+	"postfix/submission/smtpd[26]: 3A1B2C3D4E: removed",
+	"postfix/postscreen[27]: 3A1B2C3D4E: removed",
+	"postfix/submission/smtpd[28]: 3A1B2C3D4E: removed",
+	"postfix/postsuper[29]: 3A1B2C3D4E: removed",
+	"postfix/postscreen[30]: 3A1B2C3D4E: removed",
+	"postfix/submission/smtpd[31]: 3A1B2C3D4E: removed",
+	"postfix/smtpd[32]: 3A1B2C3D4E: removed",
+	"postfix/qmgr[33]: 3A1B2C3D4E: removed",
+	"postfix/smtpd[34]: 3A1B2C3D4E: removed",
+	"postfix/virtual[35]: 3A1B2C3D4E: removed",
+	"postfix/virtual[36]: 3A1B2C3D4E: removed",
+	"amavis[37]: 3A1B2C3D4E: removed",
+	"postfix/qmgr[38]: 3A1B2C3D4E: removed",
 };
 
 Test(parse, name_memo_changes_no_result)
