@@ -26,6 +26,7 @@
 
 #include <pcre2.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +405,31 @@ parse_reject(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 }
 
 /*
+ * ctl_free - p[0..n) has no control byte (under 0x20, or 0x7f): eight
+ * bytes at a time, each word's test exact (a byte under 0x20 leaves its
+ * high bit set in (x - 0x20..) & ~x, a 0x7f one a zero byte in x ^
+ * 0x7f..; a borrow across bytes only ever starts at such a byte)
+ */
+static int
+ctl_free(const char *p, size_t n)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
+	uint64_t x, y;
+	size_t i;
+
+	for (i = 0; n - i >= sizeof(x); i += sizeof(x)) {
+		memcpy(&x, p + i, sizeof(x));
+		y = x ^ (ones * 0x7f);
+		if ((((x - ones * 0x20) & ~x) | ((y - ones) & ~y)) & highs)
+			return (0);
+	}
+	for (; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return (0);
+	return (1);
+}
+
+/*
  * plain_text - p[0..n) has no control byte and is no longer than
  * IDENT_VALUE_MAX, so no field of it can fail value_ok(): in lean mode a
  * reject or SASL-failure line like that is no event, without a regex.
@@ -413,14 +439,7 @@ parse_reject(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 static int
 plain_text(const char *p, size_t n)
 {
-	size_t i;
-
-	if (n > IDENT_VALUE_MAX)
-		return (0);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-			return (0);
-	return (1);
+	return (n <= IDENT_VALUE_MAX && ctl_free(p, n));
 }
 
 /* The byte classes of RE_DELIVERY (dlv_class(), a table made once). */
@@ -711,16 +730,7 @@ body(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n, int has
 static int
 value_ok(const struct pf_str *v)
 {
-	size_t i;
-
-	if (v->p == NULL)
-		return (1);
-	if (v->n > IDENT_VALUE_MAX)
-		return (0);
-	for (i = 0; i < v->n; i++)
-		if ((unsigned char)v->p[i] < 0x20 || v->p[i] == 0x7f)
-			return (0);
-	return (1);
+	return (v->p == NULL || plain_text(v->p, v->n));
 }
 
 /* idents_ok - every identity field of ev is acceptable */

@@ -1401,6 +1401,53 @@ Test(parse, identity_fields_capped)
 	}
 }
 
+/*
+ * A control byte (under 0x20, or 0x7f) anywhere in a login makes its
+ * line unparsed, in a full parse and in lean mode (where the SASL-failure
+ * line is looked at only for it); any other byte is kept.  The logins are
+ * 1 to 20 bytes long with the byte at each place: the first, middle and
+ * last byte of an eight-byte word and of the tail after the last word.
+ */
+Test(parse, login_control_bytes)
+{
+	static const unsigned char ctl[] = { 0x00, 0x01, 0x09, 0x0a, 0x1f, 0x7f };
+	static const unsigned char ok[] = { 0x20, 0x7e, 0x80, 0x9f, 0xa0, 0xff };
+	struct pf_parser *lean;
+	char err[256], v[32], line[512];
+	struct pf_event ev;
+	size_t n, k, j, len;
+	int bad;
+
+	cr_assert_not_null(lean = pf_parser_new(err, sizeof(err)), "%s", err);
+	pf_parser_lean(lean, 1);
+	for (n = 1; n <= 20; n++)
+		for (k = 0; k < n; k++)
+			for (j = 0; j < sizeof(ctl) + sizeof(ok); j++) {
+				bad = j < sizeof(ctl);
+				memset(v, 'u', n);
+				v[k] = (char)(bad ? ctl[j] : ok[j - sizeof(ctl)]);
+				len = (size_t)snprintf(line, sizeof(line), H "postfix/submission/smtpd[9]: " Q
+				    ": client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=");
+				memcpy(line + len, v, n);
+				len += n;
+				pf_parse(ps, line, len, &ev);
+				cr_expect_eq(ev.hdr == PF_HDR_NONE, bad, "login of %zu bytes, 0x%02x at %zu: hdr %d",
+				    n, (unsigned char)v[k], k, ev.hdr);
+				cr_expect_eq(ev.kind == PF_CLIENT, !bad, "login of %zu bytes, 0x%02x at %zu",
+				    n, (unsigned char)v[k], k);
+				len = (size_t)snprintf(line, sizeof(line), H "postfix/submission/smtpd[9]: warning: "
+				    "h[192.0.2.1]: SASL LOGIN authentication failed: bad, sasl_username=");
+				memcpy(line + len, v, n);
+				len += n;
+				pf_parse(lean, line, len, &ev);
+				/* (a newline: the pattern's "." stops there, no SASL failure to refuse) */
+				cr_expect_eq(ev.hdr == PF_HDR_NONE, bad && v[k] != '\n',
+				    "lean, failure of %zu bytes, 0x%02x at %zu", n, (unsigned char)v[k], k);
+				cr_expect_eq(ev.kind, PF_NONE);
+			}
+	pf_parser_free(lean);
+}
+
 /* pf_postfix_name: every program whose events pf reads, and names next to them that are not */
 Test(parse, postfix_names)
 {
