@@ -187,6 +187,48 @@ iso_date(const char *p, struct pf_tm *tm, struct pf_hdr_memo *memo)
 #define DIGIT_AT(p, i) ((unsigned)((unsigned char)(p)[i] - '0') <= 9u)
 
 /*
+ * same_bytes - a[0..n) equals b[0..n), n <= 32: words of eight bytes
+ * (the last one ending at n, overlapping the one before), compares the
+ * compiler makes in line, for the memos' short keys; memcmp() under 8
+ */
+static int
+same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y, d = 0;
+	size_t i;
+
+	if (n < sizeof(x))
+		return (memcmp(a, b, n) == 0);
+	for (i = 0; i + sizeof(x) < n; i += sizeof(x)) {
+		memcpy(&x, a + i, sizeof(x));
+		memcpy(&y, b + i, sizeof(y));
+		d |= x ^ y;
+	}
+	memcpy(&x, a + n - sizeof(x), sizeof(x));
+	memcpy(&y, b + n - sizeof(y), sizeof(y));
+	return ((d | (x ^ y)) == 0);
+}
+
+/*
+ * sec_frac - "S.uuuuuu" at p (8 bytes, p[1] known to be '.') is a digit,
+ * the dot and six digits: the word with its dot made a '0', then for each
+ * byte a high nibble 3 both in it and in it plus 6 (0x30..0x39; a carry
+ * out of a byte comes only from one that fails the test itself)
+ */
+static int
+sec_frac(const char *p)
+{
+	static const char dot[8] = { 0, '.' ^ '0' };
+	const uint64_t ones = UINT64_C(0x0101010101010101), hi = ones * 0xf0;
+	uint64_t x, f;
+
+	memcpy(&x, p, sizeof(x));
+	memcpy(&f, dot, sizeof(f));
+	x ^= f;
+	return (((x & hi) | (((x + ones * 6) & hi) >> 4)) == ones * 0x33);
+}
+
+/*
  * iso_memo - "YYYY-MM-DDTHH:MM:SS.uuuuuu" and a zone, the minute and the
  * zone's bytes those of the memo (rsyslog's and journalctl's form, most
  * lines of such a log): the fields at once.  What parse_iso() would
@@ -202,10 +244,9 @@ iso_memo(const char *p, const char *end, struct pf_tm *tm, const struct pf_hdr_m
 	int sec;
 
 	if (!memo->ok || on == 0 || (size_t)(end - p) < 26 + on || p[16] != ':' || p[19] != '.' ||
-	    memcmp(p, memo->ymdhm, sizeof(memo->ymdhm)) != 0 || memcmp(p + 26, memo->off, on) != 0)
+	    memcmp(p, memo->ymdhm, sizeof(memo->ymdhm)) != 0 || !same_bytes(p + 26, memo->off, on))
 		return (NULL);
-	if (!(DIGIT_AT(p, 17) && DIGIT_AT(p, 18) && DIGIT_AT(p, 20) && DIGIT_AT(p, 21) &&
-		DIGIT_AT(p, 22) && DIGIT_AT(p, 23) && DIGIT_AT(p, 24) && DIGIT_AT(p, 25)))
+	if (!DIGIT_AT(p, 17) || !sec_frac(p + 18))
 		return (NULL);
 	if ((sec = (p[17] - '0') * 10 + (p[18] - '0')) > 60)
 		return (NULL);
@@ -329,7 +370,7 @@ tag_set(struct pf_hdr_memo *memo, const char *s)
 static const char *
 tag_memo(const struct pf_tag_memo *m, const char *s, const char **a, const char **b)
 {
-	if (m->n == 0 || memcmp(s, m->name, m->n) != 0 || (s[m->n] != '[' && s[m->n] != ':'))
+	if (m->n == 0 || !same_bytes(s, m->name, m->n) || (s[m->n] != '[' && s[m->n] != ':'))
 		return (NULL);
 	*a = m->a ? s + m->a - 1 : NULL;
 	*b = m->b ? s + m->b - 1 : NULL;

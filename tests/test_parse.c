@@ -253,6 +253,9 @@ static const char *const minute_lines[] = {
 	"2024-03-05T08:00:x6.000000Z mx" BODY,
 	"2024-03-05T08:00:07.00000xZ mx" BODY,		/* a fraction digit not one */
 	"2024-03-05T08:00:07.x00000Z mx" BODY,
+	"2024-03-05T08:00:07.00000;Z mx" BODY,		/* bytes just past '9' */
+	"2024-03-05T08:00:0?.000000Z mx" BODY,
+	"2024-03-05T08:00:07.0:0000Z mx" BODY,
 	"2024-03-05T08:00:07.0000000Z mx" BODY,	/* 7 digits */
 	"2024-03-05T08:00:07,000000Z mx" BODY,
 	"2024-03-05T08:00x07.000000Z mx" BODY,
@@ -305,7 +308,7 @@ Test(parse, minute_memo_changes_no_result)
 		cr_expect(ev.tm.sec == 5 && ev.tm.usec == 0 && ev.tm.has_off && ev.tm.off_sec == 3600);
 		cr_expect_eq(parse(minute_lines[31], &ev), PF_HDR_NONE, "second 61 taken");
 		cr_expect_eq(parse(minute_lines[34], &ev), PF_HDR_NONE, "fraction 00000x taken");
-		cr_expect_eq(parse(minute_lines[42], &ev), PF_HDR_ISO);
+		cr_expect_eq(parse(minute_lines[45], &ev), PF_HDR_ISO);
 		cr_expect(ev.tm.sec == 8 && ev.tm.off_sec == -3600);
 	}
 }
@@ -406,6 +409,18 @@ static const char *const tag_lines[] = {
 	"postfix/virtual[36]: 3A1B2C3D4E: removed",
 	"amavis[37]: 3A1B2C3D4E: removed",
 	"postfix/qmgr[38]: 3A1B2C3D4E: removed",
+	/* names of one length, one byte apart after the bytes the set is chosen by */
+	"postfix/abcdefgh/qmgr[39]: 3A1B2C3D4E: removed",
+	"postfix/abcdefgh/qmgs[40]: 3A1B2C3D4E: removed",
+	"postfix/abcdefgX/qmgr[41]: 3A1B2C3D4E: removed",
+	"postfix/abcdefgh/qmgr[42]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqr/qmgr[43]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqr/qmgs[44]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghiXklmnopqr/qmgr[45]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqr/qmgr[46]: 3A1B2C3D4E: removed",
+	"po/tfix/abcdefghijklmnopqr/qmgr[47]: 3A1B2C3D4E: removed",
+	"postfix/abcdefgh/qmgr[48]: 3A1B2C3D4E: removed",
+	"po/tfix/abcdefgh/qmgr[49]: 3A1B2C3D4E: removed",
 };
 
 Test(parse, name_memo_changes_no_result)
