@@ -56,6 +56,9 @@ struct pf_hdr_memo {
 	char off[6];
 	unsigned char off_n;
 	int off_sec;
+	/* the last host (host_n bytes, none a space; 0: none yet), compared before a scan */
+	unsigned char host_n;
+	char host[PF_TAG_NAME_MAX];
 	struct pf_tag_memo tag[PF_TAG_MEMO];
 };
 

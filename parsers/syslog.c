@@ -187,18 +187,31 @@ iso_date(const char *p, struct pf_tm *tm, struct pf_hdr_memo *memo)
 #define DIGIT_AT(p, i) ((unsigned)((unsigned char)(p)[i] - '0') <= 9u)
 
 /*
- * same_bytes - a[0..n) equals b[0..n), n <= 32: words of eight bytes
- * (the last one ending at n, overlapping the one before), compares the
- * compiler makes in line, for the memos' short keys; memcmp() under 8
+ * same_bytes - a[0..n) equals b[0..n), n <= 32, for the memos' short
+ * keys, in compares the compiler makes in line: words of eight bytes (the
+ * last one ending at n, overlapping the one before), or of four (the
+ * first and the last) under eight, bytes under four
  */
-static int
+static inline int
 same_bytes(const char *a, const char *b, size_t n)
 {
 	uint64_t x, y, d = 0;
+	uint32_t u, v, w, z;
 	size_t i;
 
-	if (n < sizeof(x))
-		return (memcmp(a, b, n) == 0);
+	if (n < sizeof(u)) {
+		for (i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return (0);
+		return (1);
+	}
+	if (n < sizeof(x)) {
+		memcpy(&u, a, sizeof(u));
+		memcpy(&v, b, sizeof(v));
+		memcpy(&w, a + n - sizeof(w), sizeof(w));
+		memcpy(&z, b + n - sizeof(z), sizeof(z));
+		return (((u ^ v) | (w ^ z)) == 0);
+	}
 	for (i = 0; i + sizeof(x) < n; i += sizeof(x)) {
 		memcpy(&x, a + i, sizeof(x));
 		memcpy(&y, b + i, sizeof(y));
@@ -342,6 +355,30 @@ token(const char *p, const char *end)
 	if (q == NULL)
 		q = end;
 	return (q == p ? NULL : q);
+}
+
+/*
+ * host_token - the host field at p as token() finds it (its end, NULL
+ * when empty), the memo's host first: its bytes and then a space are
+ * where token() would stop (they hold none).  A host read by token()
+ * becomes the memo's when it fits.  memo: the parser's, or NULL
+ */
+static const char *
+host_token(struct pf_hdr_memo *memo, const char *p, const char *end)
+{
+	const char *q;
+	size_t n;
+
+	if (memo == NULL)
+		return (token(p, end));
+	n = memo->host_n;
+	if (n > 0 && (size_t)(end - p) > n && p[n] == ' ' && same_bytes(p, memo->host, n))
+		return (p + n);
+	if ((q = token(p, end)) != NULL && (n = (size_t)(q - p)) <= sizeof(memo->host)) {
+		memcpy(memo->host, p, n);
+		memo->host_n = (unsigned char)n;
+	}
+	return (q);
 }
 
 /*
@@ -601,7 +638,7 @@ hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text, si
 	if (q == NULL || q >= end || *q != ' ')
 		return (PF_HDR_NONE);
 	p = q + 1;
-	if ((q = token(p, end)) == NULL || q == end)
+	if ((q = host_token(memo, p, end)) == NULL || q == end)
 		return (PF_HDR_NONE);
 	ev->host.p = p;
 	ev->host.n = (size_t)(q - p);

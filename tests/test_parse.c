@@ -493,6 +493,74 @@ Test(parse, pids)
 	}
 }
 
+/*
+ * The parser's memo of the last host (parsers/pf_int.h): hosts one after
+ * another, each parsed after the lines before it and alone, must give
+ * the same header and host: the same host, one a byte longer or shorter,
+ * one that differs in its last byte, hosts of 31 and 32 bytes (the
+ * longest kept, and one over), a host at the end of its line, and one
+ * followed by two spaces.
+ */
+static const char *const host_lines[] = {
+	"mx postfix/qmgr[1]: 3A1B2C3D4E: removed",
+	"mx postfix/qmgr[2]: 3A1B2C3D4E: removed",
+	"mxa postfix/qmgr[3]: 3A1B2C3D4E: removed",
+	"mx postfix/qmgr[4]: 3A1B2C3D4E: removed",
+	"m postfix/qmgr[5]: 3A1B2C3D4E: removed",
+	"mx",
+	"m",
+	"my postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mail5 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mail6 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"nail6 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"nail6",
+	/* a space inside the memo's length: the host ends there, not at the memo's end */
+	"nail6 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"nail  postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"nail6 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	" ail6 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"m  postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.example.com postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx example.com postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.example.com postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.example co  postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.example.com postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.exam le.com postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.example.com postfix/qmgr[7]: 3A1B2C3D4E: removed",
+	"mx.example.con postfix/qmgr[8]: 3A1B2C3D4E: removed",
+	"mx.example.com  postfix/qmgr[9]: 3A1B2C3D4E: removed",
+	"mx.example.com",
+	"mx.example.com postfix/qmgr[10]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xyz postfix/qmgr[11]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xyz postfix/qmgr[12]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xyzw postfix/qmgr[13]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xyzw postfix/qmgr[14]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xyz postfix/qmgr[15]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xy postfix/qmgr[16]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xy",
+	"mail-0123456789.example.org.xy: postfix/qmgr[17]: 3A1B2C3D4E: removed",
+};
+
+Test(parse, host_memo_changes_no_result)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(host_lines) / sizeof(host_lines[0]); i++) {
+		struct pf_event a, b;
+		char l[256], *c;
+
+		snprintf(l, sizeof(l), "2024-03-05T08:00:02.000000+00:00 %s", host_lines[i]);
+		if (parse_both(l, &a, &b, &c)) {
+			cr_expect(a.host.n == b.host.n && memcmp(a.host.p, b.host.p, a.host.n) == 0,
+			    "%s: host %.*s, alone %.*s", l, (int)a.host.n, a.host.p, (int)b.host.n,
+			    b.host.p);
+			cr_expect_eq(a.kind, b.kind, "%s: kind", l);
+		}
+		free(c);
+	}
+}
+
 /* ------------------------------------------------------------- queue IDs */
 
 struct qid_row {
