@@ -423,30 +423,46 @@ static const char *const tag_lines[] = {
 	"po/tfix/abcdefgh/qmgr[49]: 3A1B2C3D4E: removed",
 };
 
-Test(parse, name_memo_changes_no_result)
+/* same_str - two parsed fields hold the same bytes (both absent, or equal) */
+static int
+same_str(const struct pf_str *a, const struct pf_str *b)
+{
+	return (a->n == b->n && (a->n == 0 || memcmp(a->p, b->p, a->n) == 0));
+}
+
+/*
+ * memo_rows - each of rows[0..n) after prefix, parsed after the rows
+ * before it and alone (parse_both): the same host, instance, daemon,
+ * pid and event
+ */
+static void
+memo_rows(const char *prefix, const char *const *rows, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(tag_lines) / sizeof(tag_lines[0]); i++) {
+	for (i = 0; i < n; i++) {
 		struct pf_event a, b;
 		char l[256], *c;
 
-		snprintf(l, sizeof(l), "2024-03-05T08:00:02.000000+00:00 mx %s", tag_lines[i]);
-		if (!parse_both(l, &a, &b, &c)) {
-			free(c);
-			continue;
+		snprintf(l, sizeof(l), "%s%s", prefix, rows[i]);
+		if (parse_both(l, &a, &b, &c)) {
+			cr_expect(same_str(&a.host, &b.host), "%s: host %.*s, alone %.*s", l,
+			    (int)a.host.n, a.host.p, (int)b.host.n, b.host.p);
+			cr_expect(same_str(&a.instance, &b.instance), "%s: instance %.*s, alone %.*s",
+			    l, (int)a.instance.n, a.instance.p, (int)b.instance.n, b.instance.p);
+			cr_expect(same_str(&a.daemon, &b.daemon), "%s: daemon %.*s, alone %.*s", l,
+			    (int)a.daemon.n, a.daemon.p, (int)b.daemon.n, b.daemon.p);
+			cr_expect_eq(a.pid, b.pid, "%s: pid", l);
+			cr_expect_eq(a.kind, b.kind, "%s: kind", l);
 		}
-		cr_expect(a.instance.n == b.instance.n &&
-			memcmp(a.instance.p, b.instance.p, a.instance.n) == 0,
-		    "%s: instance %.*s, alone %.*s", l, (int)a.instance.n, a.instance.p,
-		    (int)b.instance.n, b.instance.p);
-		cr_expect(a.daemon.n == b.daemon.n && memcmp(a.daemon.p, b.daemon.p, a.daemon.n) == 0,
-		    "%s: daemon %.*s, alone %.*s", l, (int)a.daemon.n, a.daemon.p, (int)b.daemon.n,
-		    b.daemon.p);
-		cr_expect_eq(a.pid, b.pid, "%s: pid", l);
-		cr_expect_eq(a.kind, b.kind, "%s: kind", l);
 		free(c);
 	}
+}
+
+Test(parse, name_memo_changes_no_result)
+{
+	memo_rows("2024-03-05T08:00:02.000000+00:00 mx ", tag_lines,
+	    sizeof(tag_lines) / sizeof(tag_lines[0]));
 }
 
 /*
@@ -544,21 +560,8 @@ static const char *const host_lines[] = {
 
 Test(parse, host_memo_changes_no_result)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(host_lines) / sizeof(host_lines[0]); i++) {
-		struct pf_event a, b;
-		char l[256], *c;
-
-		snprintf(l, sizeof(l), "2024-03-05T08:00:02.000000+00:00 %s", host_lines[i]);
-		if (parse_both(l, &a, &b, &c)) {
-			cr_expect(a.host.n == b.host.n && memcmp(a.host.p, b.host.p, a.host.n) == 0,
-			    "%s: host %.*s, alone %.*s", l, (int)a.host.n, a.host.p, (int)b.host.n,
-			    b.host.p);
-			cr_expect_eq(a.kind, b.kind, "%s: kind", l);
-		}
-		free(c);
-	}
+	memo_rows("2024-03-05T08:00:02.000000+00:00 ", host_lines,
+	    sizeof(host_lines) / sizeof(host_lines[0]));
 }
 
 /* ------------------------------------------------------------- queue IDs */
