@@ -785,8 +785,8 @@ event_init(const struct pf_parser *ps, struct pf_event *ev)
 static enum pf_hdr
 text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 {
-	const char *q, *end, *lim;
-	unsigned cls, all;
+	const char *q, *end, *c;
+	unsigned all;
 
 	/* Prefilter: a Postfix daemon, and a text that can be an event. */
 	if (tn < 8 || !is_pf_daemon(&ev->daemon))
@@ -802,15 +802,22 @@ text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 		body_open(ev);
 		body(ps, ev, t + 9, tn - 9, 0);
 	} else {
-		/* [0-9A-Za-z]{,PF_QID_MAX + 1}, noting whether all are short-ID hex */
-		lim = end - t > PF_QID_MAX + 1 ? t + PF_QID_MAX + 1 : end;
-		for (q = t, all = QID_HEX;
-		     q < lim && ((cls = ps->qid[(unsigned char)*q]) & QID_ALNUM); q++)
-			all &= cls;
-		if (end - q < 2 || q[0] != ':' || q[1] != ' ')
+		/*
+		 * [0-9A-Za-z]{,PF_QID_MAX} and ": ": the first ':' of the first
+		 * PF_QID_MAX + 1 bytes, then the classes of the bytes before it
+		 * gathered without a branch a byte (one not [0-9A-Za-z] clears
+		 * QID_ALNUM; any not short-ID hex, QID_HEX)
+		 */
+		if ((q = memchr(t, ':', tn > PF_QID_MAX + 1 ? PF_QID_MAX + 1 : tn)) == NULL ||
+		    end - q < 2 || q[1] != ' ')
+			return (ev->hdr);
+		for (c = t, all = QID_ALNUM | QID_HEX; c < q; c++)
+			all &= ps->qid[(unsigned char)*c];
+		if (!(all & QID_ALNUM))
 			return (ev->hdr);
 		/* all hex: a short ID by its length alone (pf_qid_shape's first test) */
-		if (all ? q - t < 6 || q - t > PF_QID_MAX : !pf_qid_shape(t, (size_t)(q - t)))
+		if ((all & QID_HEX) ? q - t < 6 || q - t > PF_QID_MAX
+				    : !pf_qid_shape(t, (size_t)(q - t)))
 			return (ev->hdr);
 		body_open(ev);
 		body(ps, ev, q + 2, (size_t)(end - q - 2), 1);

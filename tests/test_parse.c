@@ -619,6 +619,51 @@ Test(parse, queue_ids)
 	}
 }
 
+/*
+ * What follows the queue ID at the start of the text: exactly ": ", the
+ * ID of [0-9A-Za-z] only, its ':' within PF_QID_MAX + 1 bytes; each line
+ * in a buffer of its length (a look past its end is an ASan error).
+ */
+static const struct {
+	const char *text;
+	enum pf_kind kind;
+} qid_text_rows[] = {
+	{"3A1B2C3D4E: removed", PF_REMOVED},
+	{"3A1B2C3D4E:xremoved", PF_NONE},
+	{"3A1B2C3D4E:removed", PF_NONE},
+	{"3A1B2C3D4E:", PF_NONE},
+	{"3A1B2C3D4E", PF_NONE},
+	{"3A1B2C3D4E : removed", PF_NONE},
+	{"3A1B2C3D4E:: removed", PF_NONE},
+	{"3A1B-2C3D4E: removed", PF_NONE},
+	{"-A1B2C3D4E: removed", PF_NONE},
+	{"g3A1B2C3D4E: removed", PF_NONE},
+	{"3A1B2C3D4Eg: removed", PF_NONE},
+	{": removed", PF_NONE},
+	{"a:b 3A1B2C3D4E: removed", PF_NONE},
+	{"3A1B2C3D4E: 3A1B2C3D4E: removed", PF_NONE},
+	{"4PbCZy4PWKz3tBr: removed", PF_REMOVED},
+	{"4PbCZy4PWKz3tB-: removed", PF_NONE},
+	{"0123456789ABCDEF0123456789ABCDEF: removed", PF_REMOVED},
+	{"0123456789ABCDEF0123456789ABCDEF0: removed", PF_NONE},
+	{"0123456789ABCDEF0123456789ABCDEF01: removed", PF_NONE},
+};
+
+Test(parse, queue_id_text)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(qid_text_rows) / sizeof(qid_text_rows[0]); i++) {
+		struct pf_event a, b;
+		char l[256], *c;
+
+		snprintf(l, sizeof(l), "Mar  5 08:00:01 mx postfix/qmgr[1]: %s", qid_text_rows[i].text);
+		(void)parse_both(l, &a, &b, &c);
+		cr_expect_eq(a.kind, qid_text_rows[i].kind, "%s: kind %s", l, pf_kind_name(a.kind));
+		free(c);
+	}
+}
+
 /* ---------------------------------------------------------------- events */
 
 struct ev_row {
