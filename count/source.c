@@ -918,8 +918,25 @@ source_cut(struct source_win *w, uint64_t *long_lines, uint64_t *cut, const char
 int
 source_next(struct source *s, const char **line, size_t *len, char *err, size_t errlen)
 {
+	struct source_win *w = &s->win;
+	const char *p, *nl;
 	ssize_t n;
 
+	/*
+	 * Most lines: whole in the window and not too long, cut here without
+	 * source_cut()'s call and its cases (an over-long line, the skipping
+	 * of one, which is over before source_cut() returns a line).
+	 */
+	if (!w->skipping && w->start < w->end) {
+		p = w->buf + w->start;
+		if ((nl = memchr(p, '\n', w->end - w->start)) != NULL &&
+		    (size_t)(nl - p) <= SOURCE_LINE_MAX) {
+			*line = p;
+			*len = (size_t)(nl - p);
+			w->start += *len + 1;
+			return (1);
+		}
+	}
 	for (;;) {
 		if (source_cut(&s->win, &s->info.long_lines, NULL, line, len))
 			return (1);

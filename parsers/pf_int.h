@@ -18,16 +18,24 @@
 
 /*
  * pf_hdr_memo - the first 16 bytes ("YYYY-MM-DDTHH:MM") of the last RFC
- * 3339 time pf_hdr_parse() read, valid, with their fields: a line of the
- * same minute reads only its seconds and what follows (a log's lines
- * mostly share their minute with the line before).  And the syslog names
- * read lately (tag[]): a few names ("postfix/smtpd", "postfix/qmgr")
- * make up a log, and one already read is compared, not scanned a byte at
- * a time again.  One per parser, zeroed at first (ok 0, every tag's n 0);
- * only a cache: the result is the same without it.
+ * 3339 time pf_hdr_parse() read, valid, with their fields, and its zone:
+ * a line of the same minute reads only its seconds and what follows (a
+ * log's lines mostly share their minute and zone with the line before).
+ * And the syslog names read lately (tag[]): a few names ("postfix/smtpd",
+ * "postfix/qmgr") make up a log, and one already read is compared, not
+ * scanned a byte at a time again.  The names are kept in sets of two
+ * (PF_TAG_WAYS), the set chosen by a hash of bytes 5..12 of the name
+ * ("ix/smtpd", "ix/submi": the program's first letters after
+ * "postfix/"), the newest first: two names of one set, interleaved
+ * ("postfix/smtpd" and "postfix/submission/smtpd" were one slot's in a
+ * table of one name a slot), are both kept.  One per parser, zeroed at
+ * first (ok 0, every tag's n 0); only a cache: the result is the same
+ * without it.
  */
-#define PF_TAG_MEMO 16     /* names kept, direct-mapped by 3 of their first 13 bytes */
-#define PF_TAG_NAME_MAX 31 /* the longest name kept */
+#define PF_TAG_WAYS 2                           /* names a set */
+#define PF_TAG_SETS 16                          /* sets, a power of two */
+#define PF_TAG_MEMO (PF_TAG_WAYS * PF_TAG_SETS) /* names kept */
+#define PF_TAG_NAME_MAX 31                      /* the longest name kept */
 
 struct pf_tag_memo {
 	unsigned char n;    /* the name's length (0: empty slot) */
@@ -39,6 +47,18 @@ struct pf_hdr_memo {
 	int ok;
 	char ymdhm[16];
 	int year, mon, mday, hour, min;
+	/*
+	 * the zone of the last RFC 3339 time with one, as written ("Z",
+	 * "+hhmm" or "+hh:mm": off_n bytes, 0 none yet) and its seconds: a
+	 * line of the memo's minute with six digits of fraction and the same
+	 * zone bytes is read in one go (parsers/syslog.c, iso_memo)
+	 */
+	char off[6];
+	unsigned char off_n;
+	int off_sec;
+	/* the last host (host_n bytes, none a space; 0: none yet), compared before a scan */
+	unsigned char host_n;
+	char host[PF_TAG_NAME_MAX];
 	struct pf_tag_memo tag[PF_TAG_MEMO];
 };
 

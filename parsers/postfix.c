@@ -26,6 +26,7 @@
 
 #include <pcre2.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,18 +262,22 @@ namaddr(const char *p, size_t n, struct pf_str *name, struct pf_str *addr)
 	return (1);
 }
 
-/* last_of - the last occurrence of s[0..sn) in p[0..n), or NULL */
+/*
+ * last_of - the last occurrence of s[0..sn) (sn >= 1) in p[0..n), or
+ * NULL: from the right, each s[0] that has sn bytes from it in p compared
+ * (a login's few commas, not a search of the whole text per field)
+ */
 static const char *
 last_of(const char *p, size_t n, const char *s, size_t sn)
 {
-	const char *q, *found = NULL;
+	const char *q;
 
-	while ((q = memmem(p, n, s, sn)) != NULL) {
-		found = q;
-		n -= (size_t)(q + 1 - p);
-		p = q + 1;
-	}
-	return (found);
+	if (n < sn)
+		return (NULL);
+	for (n -= sn - 1; (q = memrchr(p, s[0], n)) != NULL; n = (size_t)(q - p))
+		if (memcmp(q, s, sn) == 0)
+			return (q);
+	return (NULL);
 }
 
 /*
@@ -400,6 +405,31 @@ parse_reject(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 }
 
 /*
+ * ctl_free - p[0..n) has no control byte (under 0x20, or 0x7f): eight
+ * bytes at a time, each word's test exact (a byte under 0x20 leaves its
+ * high bit set in (x - 0x20..) & ~x, a 0x7f one a zero byte in x ^
+ * 0x7f..; a borrow across bytes only ever starts at such a byte)
+ */
+static int
+ctl_free(const char *p, size_t n)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones << 7;
+	uint64_t x, y;
+	size_t i;
+
+	for (i = 0; n - i >= sizeof(x); i += sizeof(x)) {
+		memcpy(&x, p + i, sizeof(x));
+		y = x ^ (ones * 0x7f);
+		if ((((x - ones * 0x20) & ~x) | ((y - ones) & ~y)) & highs)
+			return (0);
+	}
+	for (; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return (0);
+	return (1);
+}
+
+/*
  * plain_text - p[0..n) has no control byte and is no longer than
  * IDENT_VALUE_MAX, so no field of it can fail value_ok(): in lean mode a
  * reject or SASL-failure line like that is no event, without a regex.
@@ -409,14 +439,7 @@ parse_reject(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n)
 static int
 plain_text(const char *p, size_t n)
 {
-	size_t i;
-
-	if (n > IDENT_VALUE_MAX)
-		return (0);
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-			return (0);
-	return (1);
+	return (n <= IDENT_VALUE_MAX && ctl_free(p, n));
 }
 
 /* The byte classes of RE_DELIVERY (dlv_class(), a table made once). */
@@ -707,16 +730,7 @@ body(struct pf_parser *ps, struct pf_event *ev, const char *p, size_t n, int has
 static int
 value_ok(const struct pf_str *v)
 {
-	size_t i;
-
-	if (v->p == NULL)
-		return (1);
-	if (v->n > IDENT_VALUE_MAX)
-		return (0);
-	for (i = 0; i < v->n; i++)
-		if ((unsigned char)v->p[i] < 0x20 || v->p[i] == 0x7f)
-			return (0);
-	return (1);
+	return (v->p == NULL || plain_text(v->p, v->n));
 }
 
 /* idents_ok - every identity field of ev is acceptable */
@@ -771,8 +785,8 @@ event_init(const struct pf_parser *ps, struct pf_event *ev)
 static enum pf_hdr
 text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 {
-	const char *q, *end, *lim;
-	unsigned cls, all;
+	const char *q, *end, *c;
+	unsigned all;
 
 	/* Prefilter: a Postfix daemon, and a text that can be an event. */
 	if (tn < 8 || !is_pf_daemon(&ev->daemon))
@@ -788,15 +802,22 @@ text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 		body_open(ev);
 		body(ps, ev, t + 9, tn - 9, 0);
 	} else {
-		/* [0-9A-Za-z]{,PF_QID_MAX + 1}, noting whether all are short-ID hex */
-		lim = end - t > PF_QID_MAX + 1 ? t + PF_QID_MAX + 1 : end;
-		for (q = t, all = QID_HEX;
-		     q < lim && ((cls = ps->qid[(unsigned char)*q]) & QID_ALNUM); q++)
-			all &= cls;
-		if (end - q < 2 || q[0] != ':' || q[1] != ' ')
+		/*
+		 * [0-9A-Za-z]{,PF_QID_MAX} and ": ": the first ':' of the first
+		 * PF_QID_MAX + 1 bytes, then the classes of the bytes before it
+		 * gathered without a branch a byte (one not [0-9A-Za-z] clears
+		 * QID_ALNUM; any not short-ID hex, QID_HEX)
+		 */
+		if ((q = memchr(t, ':', tn > PF_QID_MAX + 1 ? PF_QID_MAX + 1 : tn)) == NULL ||
+		    end - q < 2 || q[1] != ' ')
+			return (ev->hdr);
+		for (c = t, all = QID_ALNUM | QID_HEX; c < q; c++)
+			all &= ps->qid[(unsigned char)*c];
+		if (!(all & QID_ALNUM))
 			return (ev->hdr);
 		/* all hex: a short ID by its length alone (pf_qid_shape's first test) */
-		if (all ? q - t < 6 || q - t > PF_QID_MAX : !pf_qid_shape(t, (size_t)(q - t)))
+		if ((all & QID_HEX) ? q - t < 6 || q - t > PF_QID_MAX
+				    : !pf_qid_shape(t, (size_t)(q - t)))
 			return (ev->hdr);
 		body_open(ev);
 		body(ps, ev, q + 2, (size_t)(end - q - 2), 1);

@@ -28,6 +28,7 @@
  * UNTRUSTED INPUT
  *	Every byte of the line.  Nothing is copied; all fields point into it.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "parsers/pf.h"
@@ -182,13 +183,121 @@ iso_date(const char *p, struct pf_tm *tm, struct pf_hdr_memo *memo)
 	return (0);
 }
 
+/* DIGIT_AT - p[i] is a decimal digit (one compare: the byte minus '0' as unsigned) */
+#define DIGIT_AT(p, i) ((unsigned)((unsigned char)(p)[i] - '0') <= 9u)
+
+/*
+ * same_bytes - a[0..n) equals b[0..n), n <= 32, for the memos' short
+ * keys, in compares the compiler makes in line: words of eight bytes (the
+ * last one ending at n, overlapping the one before), or of four (the
+ * first and the last) under eight, bytes under four
+ */
+static inline int
+same_bytes(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y, d = 0;
+	uint32_t u, v, w, z;
+	size_t i;
+
+	if (n < sizeof(u)) {
+		for (i = 0; i < n; i++)
+			if (a[i] != b[i])
+				return (0);
+		return (1);
+	}
+	if (n < sizeof(x)) {
+		memcpy(&u, a, sizeof(u));
+		memcpy(&v, b, sizeof(v));
+		memcpy(&w, a + n - sizeof(w), sizeof(w));
+		memcpy(&z, b + n - sizeof(z), sizeof(z));
+		return (((u ^ v) | (w ^ z)) == 0);
+	}
+	for (i = 0; i + sizeof(x) < n; i += sizeof(x)) {
+		memcpy(&x, a + i, sizeof(x));
+		memcpy(&y, b + i, sizeof(y));
+		d |= x ^ y;
+	}
+	memcpy(&x, a + n - sizeof(x), sizeof(x));
+	memcpy(&y, b + n - sizeof(y), sizeof(y));
+	return ((d | (x ^ y)) == 0);
+}
+
+/*
+ * sec_frac - "S.uuuuuu" at p (8 bytes, p[1] known to be '.') is a digit,
+ * the dot and six digits: the word with its dot made a '0', then for each
+ * byte a high nibble 3 both in it and in it plus 6 (0x30..0x39; a carry
+ * out of a byte comes only from one that fails the test itself)
+ */
+static int
+sec_frac(const char *p)
+{
+	static const char dot[8] = { 0, '.' ^ '0' };
+	const uint64_t ones = UINT64_C(0x0101010101010101), hi = ones * 0xf0;
+	uint64_t x, f;
+
+	memcpy(&x, p, sizeof(x));
+	memcpy(&f, dot, sizeof(f));
+	x ^= f;
+	return (((x & hi) | (((x + ones * 6) & hi) >> 4)) == ones * 0x33);
+}
+
+/*
+ * iso_memo - "YYYY-MM-DDTHH:MM:SS.uuuuuu" and a zone, the minute and the
+ * zone's bytes those of the memo (rsyslog's and journalctl's form, most
+ * lines of such a log): the fields at once.  What parse_iso() would
+ * check of the minute and the zone it checked when it made the memo;
+ * the seconds, the six digits and a non-digit after them (the zone's
+ * first byte: 'Z', '+' or '-') are checked here.  The end of the time,
+ * or NULL when the line is not of that form (parse_iso() reads it).
+ */
+static const char *
+iso_memo(const char *p, const char *end, struct pf_tm *tm, const struct pf_hdr_memo *memo)
+{
+	size_t on = memo->off_n;
+	int sec;
+
+	if (!memo->ok || on == 0 || (size_t)(end - p) < 26 + on || p[16] != ':' || p[19] != '.' ||
+	    memcmp(p, memo->ymdhm, sizeof(memo->ymdhm)) != 0 || !same_bytes(p + 26, memo->off, on))
+		return (NULL);
+	if (!DIGIT_AT(p, 17) || !sec_frac(p + 18))
+		return (NULL);
+	if ((sec = (p[17] - '0') * 10 + (p[18] - '0')) > 60)
+		return (NULL);
+	tm->year = memo->year;
+	tm->mon = memo->mon;
+	tm->mday = memo->mday;
+	tm->hour = memo->hour;
+	tm->min = memo->min;
+	tm->sec = sec;
+	tm->usec = ((((p[20] - '0') * 10 + (p[21] - '0')) * 10 + (p[22] - '0')) * 1000) +
+	    ((p[23] - '0') * 10 + (p[24] - '0')) * 10 + (p[25] - '0');
+	tm->has_off = 1;
+	tm->off_sec = memo->off_sec;
+	return (p + 26 + on);
+}
+
+/* off_keep - the zone z..q (its seconds off_sec) into the memo, when it fits */
+static void
+off_keep(struct pf_hdr_memo *memo, const char *z, const char *q, int off_sec)
+{
+	size_t n = (size_t)(q - z);
+
+	if (memo == NULL || n > sizeof(memo->off))
+		return;
+	memcpy(memo->off, z, n);
+	memo->off_n = (unsigned char)n;
+	memo->off_sec = off_sec;
+}
+
 /* parse_iso - "YYYY-MM-DDTHH:MM:SS[.f](Z|+hh:mm|+hhmm|)"; returns the end or NULL */
 static const char *
 parse_iso(const char *p, const char *end, struct pf_tm *tm, struct pf_hdr_memo *memo)
 {
-	const char *q;
+	const char *q, *z;
 	int hh, mm, sign;
 
+	if (memo != NULL && (q = iso_memo(p, end, tm, memo)) != NULL)
+		return (q);
 	if (end - p < 19 || iso_date(p, tm, memo) < 0)
 		return (NULL);
 	if ((q = fraction(p + 19, end, tm)) == NULL)
@@ -196,9 +305,11 @@ parse_iso(const char *p, const char *end, struct pf_tm *tm, struct pf_hdr_memo *
 	if (q < end && (*q == 'Z' || *q == 'z')) {
 		tm->has_off = 1;
 		tm->off_sec = 0;
+		off_keep(memo, q, q + 1, 0);
 		return (q + 1);
 	}
 	if (q < end && (*q == '+' || *q == '-')) {
+		z = q;
 		sign = *q == '-' ? -1 : 1;
 		if (end - q >= 6 && q[3] == ':') {
 			hh = num(q + 1, 2), mm = num(q + 4, 2);
@@ -213,6 +324,7 @@ parse_iso(const char *p, const char *end, struct pf_tm *tm, struct pf_hdr_memo *
 			return (NULL);
 		tm->has_off = 1;
 		tm->off_sec = sign * (hh * 3600 + mm * 60);
+		off_keep(memo, z, q, tm->off_sec);
 	}
 	return (q);
 }
@@ -246,22 +358,48 @@ token(const char *p, const char *end)
 }
 
 /*
- * tag_slot - the memo slot of a name at s with more than PF_TAG_NAME_MAX
- * bytes after it (so s[8], s[11] and s[12] are there): 3 bytes that tell
- * Postfix's names apart ("postfix/qmgr", "postfix/smtp", "postfix/smtpd",
- * "postfix/submission/smtpd")
+ * host_token - the host field at p as token() finds it (its end, NULL
+ * when empty), the memo's host first: its bytes and then a space are
+ * where token() would stop (they hold none).  A host read by token()
+ * becomes the memo's when it fits.  memo: the parser's, or NULL
  */
-static struct pf_tag_memo *
-tag_slot(struct pf_hdr_memo *memo, const char *s)
+static const char *
+host_token(struct pf_hdr_memo *memo, const char *p, const char *end)
 {
-	unsigned h = (unsigned char)s[8] + 3u * (unsigned char)s[11] + 5u * (unsigned char)s[12];
+	const char *q;
+	size_t n;
 
-	return (&memo->tag[h % PF_TAG_MEMO]);
+	if (memo == NULL)
+		return (token(p, end));
+	n = memo->host_n;
+	if (n > 0 && (size_t)(end - p) > n && p[n] == ' ' && same_bytes(p, memo->host, n))
+		return (p + n);
+	if ((q = token(p, end)) != NULL && (n = (size_t)(q - p)) <= sizeof(memo->host)) {
+		memcpy(memo->host, p, n);
+		memo->host_n = (unsigned char)n;
+	}
+	return (q);
 }
 
 /*
- * tag_memo - the name at s as its slot m keeps it: the name's end (its
- * '[' or ':'), its first and last '/' into *a and *b; NULL when the slot
+ * tag_set - the memo set (PF_TAG_WAYS slots) of a name at s with more
+ * than PF_TAG_NAME_MAX bytes after it: a multiplicative hash of its
+ * bytes 5..12, which tell Postfix's names apart ("ix/qmgr[", "ix/smtp[",
+ * "ix/smtpd", "ix/submi", "ix/10025")
+ */
+static struct pf_tag_memo *
+tag_set(struct pf_hdr_memo *memo, const char *s)
+{
+	uint64_t v;
+
+	memcpy(&v, s + 5, sizeof(v));
+	v *= UINT64_C(0x9e3779b97f4a7c15);
+	return (&memo->tag[(size_t)(v >> 60) % PF_TAG_SETS * PF_TAG_WAYS]);
+}
+
+/*
+ * tag_memo - the name at s as slot m keeps it: the name's end (its '['
+ * or ':'), its first and last '/' into *a and *b; NULL when the slot
  * holds another name.  The bytes are the kept name's, none of them '[',
  * ':' or ' ', and then '[' or ':': the scan of parse_tag() would stop
  * there and note the same '/'s.
@@ -269,14 +407,18 @@ tag_slot(struct pf_hdr_memo *memo, const char *s)
 static const char *
 tag_memo(const struct pf_tag_memo *m, const char *s, const char **a, const char **b)
 {
-	if (m->n == 0 || memcmp(s, m->name, m->n) != 0 || (s[m->n] != '[' && s[m->n] != ':'))
+	if (m->n == 0 || !same_bytes(s, m->name, m->n) || (s[m->n] != '[' && s[m->n] != ':'))
 		return (NULL);
 	*a = m->a ? s + m->a - 1 : NULL;
 	*b = m->b ? s + m->b - 1 : NULL;
 	return (s + m->n);
 }
 
-/* tag_keep - the name s..p (ended by '[' or ':', '/'s at a and b) into slot m */
+/*
+ * tag_keep - the name s..p (ended by '[' or ':', '/'s at a and b) into
+ * the first slot of set m, the names there moved down one (the last one
+ * dropped)
+ */
 static void
 tag_keep(struct pf_tag_memo *m, const char *s, const char *p, const char *a, const char *b)
 {
@@ -284,6 +426,7 @@ tag_keep(struct pf_tag_memo *m, const char *s, const char *p, const char *a, con
 
 	if (n > PF_TAG_NAME_MAX)
 		return;
+	memmove(m + 1, m, (PF_TAG_WAYS - 1) * sizeof(*m));
 	memcpy(m->name, s, n);
 	m->n = (unsigned char)n;
 	m->a = a != NULL ? (unsigned char)(a - s + 1) : 0;
@@ -298,19 +441,20 @@ static const char *
 parse_tag(const char *p, const char *end, struct pf_event *ev, struct pf_hdr_memo *memo)
 {
 	static const unsigned char cls[256] = { ['['] = 1, [':'] = 1, [' '] = 1, ['/'] = 2 };
-	const char *s = p, *a = NULL, *b = NULL, *q;
+	const char *s = p, *a = NULL, *b = NULL, *q, *d, *lim;
 	struct pf_tag_memo *m = NULL;
 	long pid = 0;
-	int nd = 0;
 	unsigned char c;
+	int i;
 
 	if (memo != NULL && end - p > PF_TAG_NAME_MAX) {
-		m = tag_slot(memo, p);
-		if ((q = tag_memo(m, p, &a, &b)) != NULL) {
-			p = q;
-			m = NULL; /* nothing new to keep */
-			goto named;
-		}
+		m = tag_set(memo, p);
+		for (i = 0; i < PF_TAG_WAYS; i++)
+			if ((q = tag_memo(&m[i], p, &a, &b)) != NULL) {
+				p = q;
+				m = NULL; /* nothing new to keep */
+				goto named;
+			}
 	}
 	/* the name: one look-up a byte, its first and last '/' noted on the way */
 	for (; p < end && (c = cls[(unsigned char)*p]) != 1; p++)
@@ -326,12 +470,12 @@ parse_tag(const char *p, const char *end, struct pf_event *ev, struct pf_hdr_mem
 named:
 	set_prog(ev, s, (size_t)(p - s), a, b);
 	if (*p == '[') {
-		for (p++; p < end && IS_DIGIT(*p); p++, nd++) {
-			if (nd >= 10)
-				return (NULL);
+		/* 1..10 digits: an 11th is where the ']' must be */
+		d = ++p;
+		lim = end - p > 10 ? p + 10 : end;
+		for (; p < lim && DIGIT_AT(p, 0); p++)
 			pid = pid * 10 + (*p - '0');
-		}
-		if (nd == 0 || end - p < 2 || p[0] != ']' || p[1] != ':')
+		if (p == d || end - p < 2 || p[0] != ']' || p[1] != ':')
 			return (NULL);
 		ev->pid = pid;
 		p++;
@@ -494,7 +638,7 @@ hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text, si
 	if (q == NULL || q >= end || *q != ' ')
 		return (PF_HDR_NONE);
 	p = q + 1;
-	if ((q = token(p, end)) == NULL || q == end)
+	if ((q = host_token(memo, p, end)) == NULL || q == end)
 		return (PF_HDR_NONE);
 	ev->host.p = p;
 	ev->host.n = (size_t)(q - p);

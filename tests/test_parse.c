@@ -55,19 +55,28 @@ parse(const char *line, struct pf_event *ev)
  * parse_both - l parsed after the lines before (the suite's parser, its
  * memos warm) into *a and by a fresh parser alone into *b; 1 when both
  * gave the same header kind and it is not PF_HDR_NONE (the fields are
- * worth comparing), 0 otherwise (a differing kind is reported here)
+ * worth comparing), 0 otherwise (a differing kind is reported here).
+ * Both read one copy of l in a buffer of its length (*copy, to be freed
+ * by the caller), so that ASan sees a read past the line's end.
  */
 static int
-parse_both(const char *l, struct pf_event *a, struct pf_event *b)
+parse_both(const char *l, struct pf_event *a, struct pf_event *b, char **copy)
 {
 	struct pf_parser *fresh;
 	char err[256];
 	enum pf_hdr ha, hb;
 
+	size_t n = strlen(l);
+	char *c;
+
+	/* the line alone in a buffer of its size: ASan sees a read past it */
+	cr_assert_not_null(c = malloc(n));
+	memcpy(c, l, n);
 	cr_assert_not_null(fresh = pf_parser_new(err, sizeof(err)), "%s", err);
-	ha = parse(l, a);
-	hb = pf_parse(fresh, l, strlen(l), b);
+	ha = pf_parse(ps, c, n, a);
+	hb = pf_parse(fresh, c, n, b);
 	pf_parser_free(fresh);
+	*copy = c; /* the events point into it: the caller frees it when done with them */
 	cr_expect_eq(ha, hb, "%s: hdr %d after the lines before, %d alone", l, ha, hb);
 	return (ha == hb && ha != PF_HDR_NONE);
 }
@@ -226,6 +235,34 @@ static const char *const minute_lines[] = {
 	"2024-03-05t08:00:03.000000+00:00 mx" BODY,
 	"2024-03-05T08:00:03.000000+00:00 mx" BODY,
 	"2024-03-05T24:00:03.000000+00:00 mx" BODY,
+	/* the zone memo (iso_memo): other zones, forms and ends in the minute */
+	"2024-03-05T08:00:04.000000+01:00 mx" BODY,
+	"2024-03-05T08:00:05.000000+01:00 mx" BODY,	/* as the memo has it */
+	"2024-03-05T08:00:05.000000+0100 mx" BODY,
+	"2024-03-05T08:00:05.000000+0100 mx" BODY,
+	"2024-03-05T08:00:05.000000+01:00",		/* ends after the zone */
+	"2024-03-05T08:00:05.000000+01:0 mx" BODY,	/* a zone cut short */
+	"2024-03-05T08:00:05.000000+01:0",		/* the line too */
+	"2024-03-05T08:00:05.000000+01:00x mx" BODY,	/* no space after it */
+	"2024-03-05T08:00:05.000000+25:00 mx" BODY,	/* no such zone */
+	"2024-03-05T08:00:05.000000z mx" BODY,
+	"2024-03-05T08:00:05.000000Z mx" BODY,
+	"2024-03-05T08:00:06.000000Z mx" BODY,
+	"2024-03-05T08:00:61.000000Z mx" BODY,		/* second 61 */
+	"2024-03-05T08:00:6x.000000Z mx" BODY,
+	"2024-03-05T08:00:x6.000000Z mx" BODY,
+	"2024-03-05T08:00:07.00000xZ mx" BODY,		/* a fraction digit not one */
+	"2024-03-05T08:00:07.x00000Z mx" BODY,
+	"2024-03-05T08:00:07.00000;Z mx" BODY,		/* bytes just past '9' */
+	"2024-03-05T08:00:0?.000000Z mx" BODY,
+	"2024-03-05T08:00:07.0:0000Z mx" BODY,
+	"2024-03-05T08:00:07.0000000Z mx" BODY,	/* 7 digits */
+	"2024-03-05T08:00:07,000000Z mx" BODY,
+	"2024-03-05T08:00x07.000000Z mx" BODY,
+	"2024-03-05T08:00:07.000000Z",
+	"2024-03-05T08:00:07.000000",
+	"2024-03-05T08:00:07.000000-01:00 mx" BODY,
+	"2024-03-05T08:00:08.000000-01:00 mx" BODY,
 };
 
 Test(parse, minute_memo_changes_no_result)
@@ -235,9 +272,12 @@ Test(parse, minute_memo_changes_no_result)
 	for (i = 0; i < sizeof(minute_lines) / sizeof(minute_lines[0]); i++) {
 		const char *l = minute_lines[i];
 		struct pf_event a, b;
+		char *c;
 
-		if (!parse_both(l, &a, &b))
+		if (!parse_both(l, &a, &b, &c)) {
+			free(c);
 			continue;
+		}
 		cr_expect(a.tm.year == b.tm.year && a.tm.mon == b.tm.mon && a.tm.mday == b.tm.mday &&
 			a.tm.hour == b.tm.hour && a.tm.min == b.tm.min && a.tm.sec == b.tm.sec &&
 			a.tm.usec == b.tm.usec && a.tm.has_off == b.tm.has_off &&
@@ -248,6 +288,7 @@ Test(parse, minute_memo_changes_no_result)
 		    a.tm.off_sec, b.tm.year, b.tm.mon, b.tm.mday, b.tm.hour, b.tm.min, b.tm.sec,
 		    b.tm.usec, b.tm.off_sec);
 		cr_expect_eq(a.kind, b.kind, "%s: kind", l);
+		free(c);
 	}
 	/* and what the rows mean, spelled out for a few */
 	{
@@ -262,6 +303,13 @@ Test(parse, minute_memo_changes_no_result)
 		cr_expect_eq(parse(minute_lines[10], &ev), PF_HDR_ISO);
 		cr_expect(ev.tm.sec == 2 && ev.tm.usec == 654321 && ev.tm.off_sec == -19800);
 		cr_expect_eq(parse(minute_lines[15], &ev), PF_HDR_NONE, "February 30 taken");
+		cr_expect_eq(parse(minute_lines[20], &ev), PF_HDR_ISO);
+		cr_expect_eq(parse(minute_lines[21], &ev), PF_HDR_ISO);
+		cr_expect(ev.tm.sec == 5 && ev.tm.usec == 0 && ev.tm.has_off && ev.tm.off_sec == 3600);
+		cr_expect_eq(parse(minute_lines[31], &ev), PF_HDR_NONE, "second 61 taken");
+		cr_expect_eq(parse(minute_lines[34], &ev), PF_HDR_NONE, "fraction 00000x taken");
+		cr_expect_eq(parse(minute_lines[45], &ev), PF_HDR_ISO);
+		cr_expect(ev.tm.sec == 8 && ev.tm.off_sec == -3600);
 	}
 }
 
@@ -313,8 +361,9 @@ Test(parse, program_names)
  * and event: a name and its longer or shorter neighbour ("postfix/smtp"
  * and "postfix/smtpd"), the same name without a pid, with a space or
  * the end of the line after it, names of 31 and 32 bytes (the longest
- * kept, and one over), other '/'s at other places, and a name too near
- * the end of its line for the memo.
+ * kept, and one over), other '/'s at other places, a name too near
+ * the end of its line for the memo, and names of one set of the memo
+ * (PF_TAG_WAYS) in turn.
  */
 static const char *const tag_lines[] = {
 	"postfix/smtp[1]: 3A1B2C3D4E: removed",
@@ -346,29 +395,173 @@ static const char *const tag_lines[] = {
 	"postfix/qmgr",
 	"postfix/qmgr/[24]: 3A1B2C3D4E: removed",
 	"postfix/qmgr[25]: 3A1B2C3D4E: removed",
+	/* names that share a set of the memo, in turn: each kept beside the other */
+	"postfix/submission/smtpd[26]: 3A1B2C3D4E: removed",
+	"postfix/postscreen[27]: 3A1B2C3D4E: removed",
+	"postfix/submission/smtpd[28]: 3A1B2C3D4E: removed",
+	"postfix/postsuper[29]: 3A1B2C3D4E: removed",
+	"postfix/postscreen[30]: 3A1B2C3D4E: removed",
+	"postfix/submission/smtpd[31]: 3A1B2C3D4E: removed",
+	"postfix/smtpd[32]: 3A1B2C3D4E: removed",
+	"postfix/qmgr[33]: 3A1B2C3D4E: removed",
+	"postfix/smtpd[34]: 3A1B2C3D4E: removed",
+	"postfix/virtual[35]: 3A1B2C3D4E: removed",
+	"postfix/virtual[36]: 3A1B2C3D4E: removed",
+	"amavis[37]: 3A1B2C3D4E: removed",
+	"postfix/qmgr[38]: 3A1B2C3D4E: removed",
+	/* names of one length, one byte apart after the bytes the set is chosen by */
+	"postfix/abcdefgh/qmgr[39]: 3A1B2C3D4E: removed",
+	"postfix/abcdefgh/qmgs[40]: 3A1B2C3D4E: removed",
+	"postfix/abcdefgX/qmgr[41]: 3A1B2C3D4E: removed",
+	"postfix/abcdefgh/qmgr[42]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqr/qmgr[43]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqr/qmgs[44]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghiXklmnopqr/qmgr[45]: 3A1B2C3D4E: removed",
+	"postfix/abcdefghijklmnopqr/qmgr[46]: 3A1B2C3D4E: removed",
+	"po/tfix/abcdefghijklmnopqr/qmgr[47]: 3A1B2C3D4E: removed",
+	"postfix/abcdefgh/qmgr[48]: 3A1B2C3D4E: removed",
+	"po/tfix/abcdefgh/qmgr[49]: 3A1B2C3D4E: removed",
 };
 
-Test(parse, name_memo_changes_no_result)
+/* same_str - two parsed fields hold the same bytes (both absent, or equal) */
+static int
+same_str(const struct pf_str *a, const struct pf_str *b)
+{
+	return (a->n == b->n && (a->n == 0 || memcmp(a->p, b->p, a->n) == 0));
+}
+
+/*
+ * memo_rows - each of rows[0..n) after prefix, parsed after the rows
+ * before it and alone (parse_both): the same host, instance, daemon,
+ * pid and event
+ */
+static void
+memo_rows(const char *prefix, const char *const *rows, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(tag_lines) / sizeof(tag_lines[0]); i++) {
+	for (i = 0; i < n; i++) {
 		struct pf_event a, b;
-		char l[256];
+		char l[256], *c;
 
-		snprintf(l, sizeof(l), "2024-03-05T08:00:02.000000+00:00 mx %s", tag_lines[i]);
-		if (!parse_both(l, &a, &b))
-			continue;
-		cr_expect(a.instance.n == b.instance.n &&
-			memcmp(a.instance.p, b.instance.p, a.instance.n) == 0,
-		    "%s: instance %.*s, alone %.*s", l, (int)a.instance.n, a.instance.p,
-		    (int)b.instance.n, b.instance.p);
-		cr_expect(a.daemon.n == b.daemon.n && memcmp(a.daemon.p, b.daemon.p, a.daemon.n) == 0,
-		    "%s: daemon %.*s, alone %.*s", l, (int)a.daemon.n, a.daemon.p, (int)b.daemon.n,
-		    b.daemon.p);
-		cr_expect_eq(a.pid, b.pid, "%s: pid", l);
-		cr_expect_eq(a.kind, b.kind, "%s: kind", l);
+		snprintf(l, sizeof(l), "%s%s", prefix, rows[i]);
+		if (parse_both(l, &a, &b, &c)) {
+			cr_expect(same_str(&a.host, &b.host), "%s: host %.*s, alone %.*s", l,
+			    (int)a.host.n, a.host.p, (int)b.host.n, b.host.p);
+			cr_expect(same_str(&a.instance, &b.instance), "%s: instance %.*s, alone %.*s",
+			    l, (int)a.instance.n, a.instance.p, (int)b.instance.n, b.instance.p);
+			cr_expect(same_str(&a.daemon, &b.daemon), "%s: daemon %.*s, alone %.*s", l,
+			    (int)a.daemon.n, a.daemon.p, (int)b.daemon.n, b.daemon.p);
+			cr_expect_eq(a.pid, b.pid, "%s: pid", l);
+			cr_expect_eq(a.kind, b.kind, "%s: kind", l);
+		}
+		free(c);
 	}
+}
+
+Test(parse, name_memo_changes_no_result)
+{
+	memo_rows("2024-03-05T08:00:02.000000+00:00 mx ", tag_lines,
+	    sizeof(tag_lines) / sizeof(tag_lines[0]));
+}
+
+/*
+ * The pid in "prog[pid]:": 1 to 10 digits, then "]:"; anything else and
+ * the line has no header we read (parse_tag's bounds).
+ */
+static const struct {
+	const char *tag;	/* after "postfix/qmgr" */
+	enum pf_hdr hdr;
+	long	pid;
+} pid_rows[] = {
+	{"[1]: 3A1B2C3D4E: removed", PF_HDR_ISO, 1},
+	{"[1234567890]: 3A1B2C3D4E: removed", PF_HDR_ISO, 1234567890},
+	{"[0000000042]: 3A1B2C3D4E: removed", PF_HDR_ISO, 42},
+	{"[12345678901]: 3A1B2C3D4E: removed", PF_HDR_NONE, -1},	/* 11 digits */
+	{"[00000000001]: 3A1B2C3D4E: removed", PF_HDR_NONE, -1},
+	{"[]: 3A1B2C3D4E: removed", PF_HDR_NONE, -1},
+	{"[-1]: 3A1B2C3D4E: removed", PF_HDR_NONE, -1},
+	{"[12a]: 3A1B2C3D4E: removed", PF_HDR_NONE, -1},
+	{"[12] : 3A1B2C3D4E: removed", PF_HDR_NONE, -1},
+	{"[123]:", PF_HDR_ISO, 123},	/* no text */
+	{"[123]", PF_HDR_NONE, -1},	/* the line ends */
+	{"[123", PF_HDR_NONE, -1},
+	{"[1234567890", PF_HDR_NONE, -1},
+	{"[", PF_HDR_NONE, -1},
+};
+
+Test(parse, pids)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pid_rows) / sizeof(pid_rows[0]); i++) {
+		struct pf_event a, b;
+		char l[256], *c;
+
+		snprintf(l, sizeof(l), "2024-03-05T08:00:02.000000+00:00 mx postfix/qmgr%s",
+		    pid_rows[i].tag);
+		if (parse_both(l, &a, &b, &c))
+			cr_expect_eq(a.pid, pid_rows[i].pid, "%s: pid %ld, want %ld", l, a.pid,
+			    pid_rows[i].pid);
+		cr_expect_eq(a.hdr, pid_rows[i].hdr, "%s: hdr %d, want %d", l, a.hdr,
+		    pid_rows[i].hdr);
+		free(c);
+	}
+}
+
+/*
+ * The parser's memo of the last host (parsers/pf_int.h): hosts one after
+ * another, each parsed after the lines before it and alone, must give
+ * the same header and host: the same host, one a byte longer or shorter,
+ * one that differs in its last byte, hosts of 31 and 32 bytes (the
+ * longest kept, and one over), a host at the end of its line, and one
+ * followed by two spaces.
+ */
+static const char *const host_lines[] = {
+	"mx postfix/qmgr[1]: 3A1B2C3D4E: removed",
+	"mx postfix/qmgr[2]: 3A1B2C3D4E: removed",
+	"mxa postfix/qmgr[3]: 3A1B2C3D4E: removed",
+	"mx postfix/qmgr[4]: 3A1B2C3D4E: removed",
+	"m postfix/qmgr[5]: 3A1B2C3D4E: removed",
+	"mx",
+	"m",
+	"my postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mail5 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mail6 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"nail6 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"nail6",
+	/* a space inside the memo's length: the host ends there, not at the memo's end */
+	"nail6 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"nail  postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"nail6 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	" ail6 postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"m  postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.example.com postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx example.com postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.example.com postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.example co  postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.example.com postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.exam le.com postfix/qmgr[6]: 3A1B2C3D4E: removed",
+	"mx.example.com postfix/qmgr[7]: 3A1B2C3D4E: removed",
+	"mx.example.con postfix/qmgr[8]: 3A1B2C3D4E: removed",
+	"mx.example.com  postfix/qmgr[9]: 3A1B2C3D4E: removed",
+	"mx.example.com",
+	"mx.example.com postfix/qmgr[10]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xyz postfix/qmgr[11]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xyz postfix/qmgr[12]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xyzw postfix/qmgr[13]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xyzw postfix/qmgr[14]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xyz postfix/qmgr[15]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xy postfix/qmgr[16]: 3A1B2C3D4E: removed",
+	"mail-0123456789.example.org.xy",
+	"mail-0123456789.example.org.xy: postfix/qmgr[17]: 3A1B2C3D4E: removed",
+};
+
+Test(parse, host_memo_changes_no_result)
+{
+	memo_rows("2024-03-05T08:00:02.000000+00:00 ", host_lines,
+	    sizeof(host_lines) / sizeof(host_lines[0]));
 }
 
 /* ------------------------------------------------------------- queue IDs */
@@ -423,6 +616,51 @@ Test(parse, queue_ids)
 		    r->qid);
 		parse(line, &ev);
 		cr_expect_eq(ev.kind, r->shape ? PF_BOUNCE : PF_NONE, "%s", line);
+	}
+}
+
+/*
+ * What follows the queue ID at the start of the text: exactly ": ", the
+ * ID of [0-9A-Za-z] only, its ':' within PF_QID_MAX + 1 bytes; each line
+ * in a buffer of its length (a look past its end is an ASan error).
+ */
+static const struct {
+	const char *text;
+	enum pf_kind kind;
+} qid_text_rows[] = {
+	{"3A1B2C3D4E: removed", PF_REMOVED},
+	{"3A1B2C3D4E:xremoved", PF_NONE},
+	{"3A1B2C3D4E:removed", PF_NONE},
+	{"3A1B2C3D4E:", PF_NONE},
+	{"3A1B2C3D4E", PF_NONE},
+	{"3A1B2C3D4E : removed", PF_NONE},
+	{"3A1B2C3D4E:: removed", PF_NONE},
+	{"3A1B-2C3D4E: removed", PF_NONE},
+	{"-A1B2C3D4E: removed", PF_NONE},
+	{"g3A1B2C3D4E: removed", PF_NONE},
+	{"3A1B2C3D4Eg: removed", PF_NONE},
+	{": removed", PF_NONE},
+	{"a:b 3A1B2C3D4E: removed", PF_NONE},
+	{"3A1B2C3D4E: 3A1B2C3D4E: removed", PF_NONE},
+	{"4PbCZy4PWKz3tBr: removed", PF_REMOVED},
+	{"4PbCZy4PWKz3tB-: removed", PF_NONE},
+	{"0123456789ABCDEF0123456789ABCDEF: removed", PF_REMOVED},
+	{"0123456789ABCDEF0123456789ABCDEF0: removed", PF_NONE},
+	{"0123456789ABCDEF0123456789ABCDEF01: removed", PF_NONE},
+};
+
+Test(parse, queue_id_text)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(qid_text_rows) / sizeof(qid_text_rows[0]); i++) {
+		struct pf_event a, b;
+		char l[256], *c;
+
+		snprintf(l, sizeof(l), "Mar  5 08:00:01 mx postfix/qmgr[1]: %s", qid_text_rows[i].text);
+		(void)parse_both(l, &a, &b, &c);
+		cr_expect_eq(a.kind, qid_text_rows[i].kind, "%s: kind %s", l, pf_kind_name(a.kind));
+		free(c);
 	}
 }
 
@@ -724,6 +962,13 @@ static const struct login_row login_rows[] = {
 	{"u, sasl_sender=s, orig_queue_id=4PbzRY4stSz3tG3, orig_client=h[198.51.100.7]", "u",
 	 "s", "4PbzRY4stSz3tG3", "198.51.100.7"},
 	{"u, x, orig_client=h[198.51.100.7]", "u, x", NULL, NULL, "198.51.100.7"},
+	/* a trailing field's name at the very end, or all but its last byte */
+	{"u, sasl_sender=", "u", "", NULL, NULL},
+	{"u, sasl_sender", "u, sasl_sender", NULL, NULL, NULL},
+	{"u, orig_client=", "u, orig_client=", NULL, NULL, NULL},
+	{", sasl_sender=s", "", "s", NULL, NULL},
+	{",, sasl_sender=s,, sasl_sender=t", ",, sasl_sender=s,", "t", NULL, NULL},
+	{"u, sasl_sender=a, orig_client=h[192.0.2.9]", "u", "a", NULL, "192.0.2.9"},
 };
 
 Test(parse, hostile_logins)
@@ -739,11 +984,15 @@ Test(parse, hostile_logins)
 	for (i = 0; i <= n; i++) {
 		const struct login_row *r = i < n ? &login_rows[i] : &big;
 		struct pf_event ev;
+		char *c;
 
 		snprintf(line, sizeof(line),
 		    "Mar  5 08:00:01 mx postfix/submission/smtpd[9]: " Q ": client=h.example.net[192.0.2.1], sasl_method=PLAIN, sasl_username=%s",
 		    r->after);
-		parse(line, &ev);
+		/* an exact-size copy: ASan sees a read past the line's end */
+		cr_assert_not_null(c = malloc(strlen(line)));
+		memcpy(c, line, strlen(line));
+		pf_parse(ps, c, strlen(line), &ev);
 		cr_expect_eq(ev.kind, PF_CLIENT, "%s", line);
 		expect_str("client_ip", line, &ev.client_ip, "192.0.2.1");
 		expect_str("sasl_method", line, &ev.sasl_method, "PLAIN");
@@ -751,6 +1000,7 @@ Test(parse, hostile_logins)
 		expect_str("sasl_sender", line, &ev.sasl_sender, r->sasl_sender);
 		expect_str("orig_queue_id", line, &ev.orig_queue_id, r->orig_queue_id);
 		expect_str("orig_client_ip", line, &ev.orig_client_ip, r->orig_client_ip);
+		free(c);
 	}
 }
 
@@ -1280,6 +1530,53 @@ Test(parse, identity_fields_capped)
 		pf_parse(ps, nul, sizeof(nul) - 1, &ev);
 		cr_expect_eq(ev.hdr, PF_HDR_NONE, "a NUL inside a login never makes it 'alice'");
 	}
+}
+
+/*
+ * A control byte (under 0x20, or 0x7f) anywhere in a login makes its
+ * line unparsed, in a full parse and in lean mode (where the SASL-failure
+ * line is looked at only for it); any other byte is kept.  The logins are
+ * 1 to 20 bytes long with the byte at each place: the first, middle and
+ * last byte of an eight-byte word and of the tail after the last word.
+ */
+Test(parse, login_control_bytes)
+{
+	static const unsigned char ctl[] = { 0x00, 0x01, 0x09, 0x0a, 0x1f, 0x7f };
+	static const unsigned char ok[] = { 0x20, 0x7e, 0x80, 0x9f, 0xa0, 0xff };
+	struct pf_parser *lean;
+	char err[256], v[32], line[512];
+	struct pf_event ev;
+	size_t n, k, j, len;
+	int bad;
+
+	cr_assert_not_null(lean = pf_parser_new(err, sizeof(err)), "%s", err);
+	pf_parser_lean(lean, 1);
+	for (n = 1; n <= 20; n++)
+		for (k = 0; k < n; k++)
+			for (j = 0; j < sizeof(ctl) + sizeof(ok); j++) {
+				bad = j < sizeof(ctl);
+				memset(v, 'u', n);
+				v[k] = (char)(bad ? ctl[j] : ok[j - sizeof(ctl)]);
+				len = (size_t)snprintf(line, sizeof(line), H "postfix/submission/smtpd[9]: " Q
+				    ": client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=");
+				memcpy(line + len, v, n);
+				len += n;
+				pf_parse(ps, line, len, &ev);
+				cr_expect_eq(ev.hdr == PF_HDR_NONE, bad, "login of %zu bytes, 0x%02x at %zu: hdr %d",
+				    n, (unsigned char)v[k], k, ev.hdr);
+				cr_expect_eq(ev.kind == PF_CLIENT, !bad, "login of %zu bytes, 0x%02x at %zu",
+				    n, (unsigned char)v[k], k);
+				len = (size_t)snprintf(line, sizeof(line), H "postfix/submission/smtpd[9]: warning: "
+				    "h[192.0.2.1]: SASL LOGIN authentication failed: bad, sasl_username=");
+				memcpy(line + len, v, n);
+				len += n;
+				pf_parse(lean, line, len, &ev);
+				/* (a newline: the pattern's "." stops there, no SASL failure to refuse) */
+				cr_expect_eq(ev.hdr == PF_HDR_NONE, bad && v[k] != '\n',
+				    "lean, failure of %zu bytes, 0x%02x at %zu", n, (unsigned char)v[k], k);
+				cr_expect_eq(ev.kind, PF_NONE);
+			}
+	pf_parser_free(lean);
 }
 
 /* pf_postfix_name: every program whose events pf reads, and names next to them that are not */

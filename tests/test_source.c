@@ -258,6 +258,60 @@ Test(source, over_long_lines_skipped_and_counted)
 	free(data);
 }
 
+/*
+ * Lines around the longest taken (SOURCE_LINE_MAX bytes), each between
+ * two short ones: one of SOURCE_LINE_MAX bytes or fewer is a line, a
+ * longer one is skipped and counted, also one longer than the reader's
+ * window (its end is skipped, not taken for a line: 512 KiB + 3).
+ */
+Test(source, lines_at_the_length_limit)
+{
+	static const size_t lens[] = { SOURCE_LINE_MAX - 1, SOURCE_LINE_MAX, SOURCE_LINE_MAX + 1,
+		SOURCE_LINE_MAX + 2, 0, 1, (size_t)512 * 1024 + 3, 2 };
+	size_t cap = 0, o = 0, i, f, len, k, want;
+	char *data, path[512], err[512];
+	struct source *s;
+	const char *line;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++)
+		cap += lens[i] + 64;
+	cr_assert_not_null(data = malloc(cap));
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		o += (size_t)snprintf(data + o, cap - o, "before %zu\n", i);
+		memset(data + o, 'a' + (int)i, lens[i]);
+		o += lens[i];
+		data[o++] = '\n';
+	}
+	o += (size_t)snprintf(data + o, cap - o, "end\n");
+	for (f = 0; f < NFMTS; f++) {
+		snprintf(path, sizeof(path), "%s/limit.%s", dir, fmts[f].name);
+		make(&fmts[f], path, data, o);
+		cr_assert_eq(source_open(&s, path, err, sizeof(err)), 0, "%s", err);
+		for (i = 0, want = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+			cr_assert_gt(source_next(s, &line, &len, err, sizeof(err)), 0, "%s", err);
+			cr_expect(len > 7 && memcmp(line, "before ", 7) == 0, "%s: line %zu: %.*s",
+			    fmts[f].name, i, (int)(len < 20 ? len : 20), line);
+			if (lens[i] > SOURCE_LINE_MAX) {
+				want++;
+				continue;
+			}
+			cr_assert_gt(source_next(s, &line, &len, err, sizeof(err)), 0, "%s", err);
+			cr_expect_eq(len, lens[i], "%s: a line of %zu bytes read as %zu", fmts[f].name,
+			    lens[i], len);
+			for (k = 0; k < len && line[k] == 'a' + (int)i; k++)
+				;
+			cr_expect_eq(k, len, "%s: line %zu's bytes", fmts[f].name, i);
+		}
+		cr_assert_gt(source_next(s, &line, &len, err, sizeof(err)), 0, "%s", err);
+		cr_expect(len == 3 && memcmp(line, "end", 3) == 0, "%s: the last line", fmts[f].name);
+		cr_expect_eq(source_next(s, &line, &len, err, sizeof(err)), 0);
+		cr_expect_eq(source_info(s)->long_lines, want, "%s: %llu long lines", fmts[f].name,
+		    (unsigned long long)source_info(s)->long_lines);
+		source_close(s);
+	}
+	free(data);
+}
+
 /* Many lines across block boundaries; the position ends at the file's size (progress). */
 Test(source, many_lines_and_position_in_the_file)
 {
