@@ -754,6 +754,7 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 {
 	const struct report *r = vw->r;
 	struct buf row;
+	struct report_json_memo memo;
 	struct rident *const *v = vw->v;
 	size_t n = vw->n;
 	char tb[40], wb[32];
@@ -797,9 +798,10 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 	fprintf(fp, "\"future_lines\": %llu, ", (unsigned long long)r->future_lines);
 	fputs("\n \"identities\": [", fp);
 	buf_init(&row, REPORT_JSON_ROW_MAX);
+	memo.n = 0;
 	for (i = 0; i < n; i++) { /* each row made as text, then written at once */
 		buf_reset(&row);
-		if (report_json_identity(&row, v[i], i == 0) < 0) {
+		if (report_json_identity(&row, v[i], i == 0, &memo) < 0) {
 			buf_free(&row);
 			return (-1);
 		}

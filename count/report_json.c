@@ -28,14 +28,48 @@
 #define SNUM(b, lit, v) snum((b), (lit), sizeof(lit) - 1, (v))
 #define QTIME(b, lit, us) qtime((b), (lit), sizeof(lit) - 1, (us))
 
-/* jstr - s as a JSON string (NULL: null), as util/json's json_cstr */
+/*
+ * jstr - s as a JSON string (NULL: null), as util/json's json_cstr.  A
+ * string ESC_VIS keeps as it is (printable ASCII, no backslash) and
+ * without a double quote is its own ESC_JSON text between quotes: most
+ * identities and every client IP are, and esc_buf() takes a piece() call
+ * for each byte
+ */
 static void
 jstr(struct buf *b, const char *s)
 {
-	if (s == NULL)
+	size_t n;
+
+	if (s == NULL) {
 		ADD(b, "null");
-	else
-		(void)esc_buf(b, s, strlen(s), ESC_JSON, 0);
+		return;
+	}
+	n = strlen(s);
+	if (esc_vis_plain(s, n) && memchr(s, '"', n) == NULL) {
+		(void)buf_addc(b, '"');
+		(void)buf_add(b, s, n);
+		(void)buf_addc(b, '"');
+	} else {
+		(void)esc_buf(b, s, n, ESC_JSON, 0);
+	}
+}
+
+/*
+ * window_text - the text of w's length ("1h"), made once per window of
+ * the report (memo: the windows seen so far; a full memo makes it again)
+ */
+static const char *
+window_text(struct report_json_memo *memo, const struct conf_window *w, char *wb, size_t wn)
+{
+	size_t i;
+
+	for (i = 0; i < memo->n; i++)
+		if (memo->win[i] == w)
+			return (memo->text[i]);
+	if (memo->n == REPORT_JSON_MEMO)
+		return (conf_format_duration(w->seconds, wb, wn));
+	memo->win[memo->n] = w;
+	return (conf_format_duration(w->seconds, memo->text[memo->n++], sizeof(memo->text[0])));
 }
 
 /* num - before (n bytes), then v in decimal */
@@ -105,7 +139,8 @@ outcomes(struct buf *b, const struct rident *ri)
 
 /* report_json_identity - ri's element of "identities" into b, after ",\n  " unless first */
 int
-report_json_identity(struct buf *b, const struct rident *ri, int first)
+report_json_identity(struct buf *b, const struct rident *ri, int first,
+    struct report_json_memo *memo)
 {
 	char wb[32];
 	size_t j;
@@ -131,7 +166,7 @@ report_json_identity(struct buf *b, const struct rident *ri, int first)
 		ADD(b, ", \"limit\": \"");
 		(void)buf_adds(b, conf_limit_name(p->win->limit));
 		ADD(b, "\", \"window\": \"");
-		(void)buf_adds(b, conf_format_duration(p->win->seconds, wb, sizeof(wb)));
+		(void)buf_adds(b, window_text(memo, p->win, wb, sizeof(wb)));
 		(void)buf_addc(b, '"');
 		SNUM(b, ", \"threshold\": ", p->win->threshold);
 		SNUM(b, ", \"peak\": ", p->peak);

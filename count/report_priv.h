@@ -173,12 +173,26 @@ const char *report_json_time(int64_t us, char *buf, size_t len);
 
 #define REPORT_JSON_ROW_MAX ((size_t)1 << 24) /* bytes of one identity's JSON text, at most */
 
+/*
+ * The texts of the windows' lengths the JSON report's rows printed so far
+ * (conf_format_duration()'s snprintf once per window, not once per peak);
+ * n 0 to begin with.
+ */
+#define REPORT_JSON_MEMO 16
+
+struct report_json_memo {
+	size_t n;
+	const struct conf_window *win[REPORT_JSON_MEMO];
+	char text[REPORT_JSON_MEMO][32];
+};
+
 struct buf;
 /*
  * report_json_identity - ri's element of the JSON report's "identities"
- * into b, after ",\n  " (first: "\n  "); 0, or -1 when b could not take
- * it (count/report_json.c)
+ * into b, after ",\n  " (first: "\n  "), with memo kept over the rows; 0,
+ * or -1 when b could not take it (count/report_json.c)
  */
-int report_json_identity(struct buf *b, const struct rident *ri, int first);
+int report_json_identity(struct buf *b, const struct rident *ri, int first,
+    struct report_json_memo *memo);
 
 #endif

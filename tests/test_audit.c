@@ -399,6 +399,28 @@ Test(audit, hostile_login_in_every_format)
 	cmdres_free(&c);
 }
 
+/*
+ * The JSON rows write a printable ASCII identity as it is: a double quote
+ * or a backslash alone (no other byte to escape) must still be escaped
+ */
+Test(audit, json_escapes_a_lone_quote_or_backslash)
+{
+	static const char log[] =
+	H "00:00.000000+00:00 mx postfix/smtpd[1]: 5AAA01: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=q\"uote\n"
+	H "00:01.000000+00:00 mx postfix/qmgr[2]: 5AAA01: from=<a\"b@x>, size=1, nrcpt=1 (queue active)\n"
+	H "00:02.000000+00:00 mx postfix/smtpd[1]: 5AAA02: client=h[192.0.2.1], sasl_method=PLAIN, sasl_username=back\\slash\n"
+	H "00:03.000000+00:00 mx postfix/qmgr[2]: 5AAA02: from=<>, size=1, nrcpt=1 (queue active)\n";
+	struct cmdres j;
+
+	put("quote.log", log, 0);
+	j = RUN("audit", "--format", "json", p("quote.log"));
+	cr_expect_not_null(strstr(j.out, "{\"identity\": \"sasl:q\\\"uote\", "), "%s", j.out);
+	cr_expect_not_null(strstr(j.out, "{\"identity\": \"sender:a\\\"b@x\", "), "%s", j.out);
+	cr_expect_not_null(strstr(j.out, "{\"identity\": \"sasl:back\\\\slash\", "), "%s", j.out);
+	cr_expect_not_null(strstr(j.out, "{\"ip\": \"192.0.2.1\", "), "%s", j.out);
+	cmdres_free(&j);
+}
+
 Test(audit, state_file_keeps_the_messages)
 {
 	struct cmdres r = RUN("audit", "--state", p("state.db"), p("all.log"));
