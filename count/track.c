@@ -16,7 +16,7 @@
  *	Postfix reuses IDs: a held-back message or an open record with that ID
  *	may be an earlier, unrelated one.  So every candidate carries when it
  *	was received (its client= line), every hand-off when its original was,
- *	and may_be_copy() is the one test: a copy is never received before
+ *	and track_may_be_copy() is the one test: a copy is never received before
  *	its original.  A candidate that fails it is left alone and the
  *	expectation stays open for the real copy.
  *
@@ -31,7 +31,8 @@
  *	Persistence (the daemon): when the tracker keeps them, every change
  *	is noted in a dirty set here (track_mark()); writing the net changes
  *	and rebuilding the state at start-up is track_persist.c.
- *	track_priv.h holds the structures the three files share.
+ *	The expectations' own functions are track_expect.c; track_priv.h
+ *	holds the structures the tracker's files share.
  * RETURNS
  *	Messages go out through the emit callback, removals through the
  *	removed callback; what was dropped or not counted is in
@@ -146,9 +147,9 @@ pool_free(struct track *t)
 /* track_born_mark - the dirty value of an entry made since the last track_persist() */
 char track_born_mark;
 
-/* mark - note (ns, key) as changed; born: it was just made, absent from memory before */
-static void
-mark(struct track *t, int ns, const void *key, size_t n, int born)
+/* track_mark_born - note (ns, key) as changed; born: it was just made, absent from memory before */
+void
+track_mark_born(struct track *t, int ns, const void *key, size_t n, int born)
 {
 	char buf[1024];
 	void **slot;
@@ -170,7 +171,7 @@ mark(struct track *t, int ns, const void *key, size_t n, int born)
 void
 track_mark(struct track *t, int ns, const void *key, size_t n)
 {
-	mark(t, ns, key, n, 0);
+	track_mark_born(t, ns, key, n, 0);
 }
 
 /* track_seqkey - the 8-byte big-endian key of a held-back message */
@@ -285,7 +286,7 @@ track_rec_link(struct track *t, struct rec *r)
 	else
 		t->oldest = r;
 	t->newest = r;
-	mark(t, TRACK_NS_REC, r->key, r->keylen, old == NULL);
+	track_mark_born(t, TRACK_NS_REC, r->key, r->keylen, old == NULL);
 	return (0);
 }
 
@@ -307,42 +308,6 @@ rec_drop(struct track *t, struct rec *r)
 	rec_free(t, r);
 }
 
-/*
- * expect_pop - forget the oldest expectation; with deliver, its change is
- * noted and its status=sent hand-off lines that no copy claimed are
- * deliveries of their original's message (a remote server's "queued
- * as", a forward)
- */
-static void
-expect_pop(struct track *t, int deliver)
-{
-	struct expect *e = t->ehead;
-	uint64_t h = hmap_hash(e->key, e->n); /* once for the look-up and the removal */
-
-	t->ehead = e->next;
-	if (t->ehead == NULL)
-		t->etail = NULL;
-	if (hmap_get_h(t->expect, h, e->key, e->n) == e) {
-		hmap_del_h(t->expect, h, e->key, e->n);
-		if (deliver)
-			track_mark(t, TRACK_NS_EXPECT, e->key, e->n);
-	}
-	if (deliver && e->sent > 0)
-		track_deliver(t, e->own, TRACK_SENT, e->sent, e->time_us);
-	t->bytes -= e->cost;
-	track_unblock(t, e->own);
-	track_unblock(t, e);
-}
-
-/* expect_expire - forget expectations older than twice the link window (INT64_MAX: all) */
-static void
-expect_expire(struct track *t, int64_t now, int deliver)
-{
-	while (t->ehead != NULL &&
-	    (now == INT64_MAX || t->ehead->time_us < now - 2 * TRACK_LINK_WINDOW_US))
-		expect_pop(t, deliver);
-}
-
 /* track_free - free the tables; held-back messages are dropped, not emitted */
 void
 track_free(struct track *t)
@@ -353,7 +318,7 @@ track_free(struct track *t)
 	if (t == NULL)
 		return;
 	t->keep = 0;
-	expect_expire(t, INT64_MAX, 0);
+	track_expect_expire(t, INT64_MAX, 0);
 	/* the age list walked with a saved next: the table goes below, as a whole */
 	for (r = t->oldest; r != NULL; r = rnext) {
 		rnext = r->newer;
@@ -406,7 +371,7 @@ evict(struct track *t)
 		t->st.evicted += (uint64_t)over;
 	}
 	for (; t->bytes > t->max_bytes && t->ehead != NULL; t->st.evicted++)
-		expect_pop(t, 1);
+		track_expect_pop(t, 1);
 	for (; t->bytes > t->max_bytes && (h = t->hhead) != NULL; t->st.evicted++) {
 		t->hhead = h->next;
 		if (t->hhead == NULL)
@@ -486,99 +451,6 @@ rec_open(struct track *t, const char *key, size_t keylen, uint64_t kh, const str
 }
 
 /*
- * may_be_copy - can a message received at recv_us be the copy of an
- * original received at orig_us (INT64_MIN: not known)?  A copy is made
- * from its original, so it is never older: an older holder of the queue ID
- * is an unrelated message that Postfix gave the same ID before.
- */
-static int
-may_be_copy(int64_t recv_us, int64_t orig_us)
-{
-	return (recv_us >= orig_us);
-}
-
-/*
- * expect_take - the expectation when a hand-off named (host, qid) within
- * the link window and the message with that ID received at recv_us may be
- * its copy, else NULL.  The expectation is used up then: its sent lines
- * were the hand-off, not deliveries, and the caller may take its owner
- * (it stays in the FIFO until it expires).  An older message keeps it
- * open for the real copy.
- */
-static struct expect *
-expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us, int64_t now)
-{
-	uint64_t h;
-	struct expect *e;
-
-	if (hmap_count(t->expect) == 0)
-		return (NULL); /* nothing to hash the key for */
-	h = hmap_hash(lk, ln);
-	e = hmap_get_h(t->expect, h, lk, ln);
-
-	if (e == NULL || !may_be_copy(recv_us, e->orig_us))
-		return (NULL);
-	(void)hmap_del_h(t->expect, h, lk, ln);
-	track_mark(t, TRACK_NS_EXPECT, lk, ln);
-	if (now - e->time_us > 2 * TRACK_LINK_WINDOW_US)
-		return (NULL);
-	e->sent = 0;
-	return (e);
-}
-
-/* take_owner - the owner of a used-up expectation e, taken over; NULL when none */
-static struct owner *
-take_owner(struct track *t, struct expect *e)
-{
-	struct owner *o = e->own;
-	size_t c = track_own_cost(o);
-
-	e->cost -= c;
-	t->bytes -= c;
-	e->own = NULL;
-	return (o);
-}
-
-/* expect_add_h - track_expect_add with the key's hash lh given */
-static struct expect *
-expect_add_h(struct track *t, const char *lk, size_t ln, uint64_t lh, int64_t now, int64_t orig_us)
-{
-	struct expect *e;
-	void *old;
-
-	if ((e = track_block(t, sizeof(*e) + ln + 1)) == NULL)
-		return (NULL);
-	e->cost = sizeof(*e) + 2 * (ln + 1 + TRACK_ALLOC_BYTES) + TRACK_SLOT_BYTES;
-	memcpy(e->key, lk, ln);
-	e->n = ln;
-	e->time_us = now;
-	e->orig_us = orig_us;
-	/* an older one with this key stays in the FIFO until it expires */
-	if (hmap_put_ref_h(t->expect, lh, e->key, ln, e, &old) < 0) {
-		track_unblock(t, e);
-		return (NULL);
-	}
-	t->bytes += e->cost;
-	if (t->etail)
-		t->etail->next = e;
-	else
-		t->ehead = e;
-	t->etail = e;
-	mark(t, TRACK_NS_EXPECT, lk, ln, old == NULL);
-	return (e);
-}
-
-/*
- * track_expect_add - remember that a hand-off at time now named (host, qid) as
- * the copy of an original received at orig_us; NULL on ENOMEM
- */
-struct expect *
-track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now, int64_t orig_us)
-{
-	return (expect_add_h(t, lk, ln, hmap_hash(lk, ln), now, orig_us));
-}
-
-/*
  * track_held_add - queue a held-back message (strings copied), accepted at
  * time_us and received at recv_us; NULL on ENOMEM
  */
@@ -624,7 +496,7 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 		return (NULL);
 	}
 	*slot = h;
-	mark(t, TRACK_NS_HELD, sk, sizeof(sk), added);
+	track_mark_born(t, TRACK_NS_HELD, sk, sizeof(sk), added);
 	t->bytes += h->cost;
 	(void)hmap_put_ref_h(t->held_ix, hmap_hash(h->data, h->linklen), h->data, h->linklen, h,
 	    &old); /* on ENOMEM it is not in held_ix: no copy can find it, as before */
@@ -706,7 +578,7 @@ void
 track_finish(struct track *t)
 {
 	track_flush(t, INT64_MAX);
-	expect_expire(t, INT64_MAX, 1);
+	track_expect_expire(t, INT64_MAX, 1);
 }
 
 /* on_active - the first (queue active) of a record: emit, hold back or skip */
@@ -765,9 +637,9 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 	if (hn + 1 + qn < sizeof(lk)) {
 		memcpy(lk, host, hn + 1);
 		memcpy(lk + hn + 1, qid, qn);
-		if ((e = expect_take(t, lk, hn + 1 + qn, r->created, now)) != NULL) {
+		if ((e = track_expect_take(t, lk, hn + 1 + qn, r->created, now)) != NULL) {
 			r->flags |= F_REINJECT;
-			rec_own(t, r, take_owner(t, e));
+			rec_own(t, r, track_expect_owner(t, e));
 			t->st.reinjections++;
 			return;
 		}
@@ -840,18 +712,19 @@ on_handoff(struct track *t, const struct pf_event *ev, int64_t now, struct rec *
 	if ((ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queued_as)) == 0)
 		return;
 	lh = hmap_hash(lk, ln); /* held_ix and expect share their keys */
-	if ((h = hmap_get_h(t->held_ix, lh, lk, ln)) != NULL && may_be_copy(h->recv_us, orig_us)) {
+	if ((h = hmap_get_h(t->held_ix, lh, lk, ln)) != NULL &&
+	    track_may_be_copy(h->recv_us, orig_us)) {
 		copy_found(t, h, own);
 		return;
 	}
 	if ((c = rec_named(t, ev, &ev->queued_as)) != NULL && (c->flags & F_REINJECT) &&
-	    !(c->flags & F_REQUEUE) && may_be_copy(c->created, orig_us)) {
+	    !(c->flags & F_REQUEUE) && track_may_be_copy(c->created, orig_us)) {
 		if (c->own == NULL)
 			rec_own(t, c, track_own_dup(t, own));
 		return;
 	}
 	old = hmap_get_h(t->expect, lh, lk, ln);
-	if ((e = expect_add_h(t, lk, ln, lh, now, orig_us)) == NULL)
+	if ((e = track_expect_add_h(t, lk, ln, lh, now, orig_us)) == NULL)
 		return;
 	e->own = track_own_dup(t, own);
 	e->cost += track_own_cost(e->own);
@@ -879,9 +752,9 @@ on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn
 		return;
 	r->flags |= F_SMTPD;
 	ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
-	if (ln > 0 && (e = expect_take(t, lk, ln, r->created, now)) != NULL) {
+	if (ln > 0 && (e = track_expect_take(t, lk, ln, r->created, now)) != NULL) {
 		r->flags |= F_REINJECT;
-		rec_own(t, r, take_owner(t, e));
+		rec_own(t, r, track_expect_owner(t, e));
 	} else if (ev->orig_queue_id.p != NULL || ev->orig_client_ip.p != NULL) {
 		r->flags |= F_REINJECT;
 		if ((o = rec_named(t, ev, &ev->orig_queue_id)) != NULL && o != r)
@@ -980,7 +853,7 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 		if (t->hhead != NULL)
 			track_flush(t, now);
 		if (t->ehead != NULL)
-			expect_expire(t, now, 1);
+			track_expect_expire(t, now, 1);
 	}
 	if (ev->hint != 0 && ev->hint_key != NULL) { /* the reader's key and hash */
 		key = ev->hint_key;

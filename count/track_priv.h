@@ -3,8 +3,9 @@
  *	track_priv - what track.c, track_persist.c and track_log.c share (private)
  * SUMMARY
  *	The tracker's structures (records, held-back messages, expectations,
- *	struct track) and the four functions that rebuild them from saved
- *	state.  Nothing outside count/track*.c includes it.
+ *	struct track), the functions that rebuild them from saved state and
+ *	the expectations' functions (track_expect.c).  Nothing outside
+ *	count/track*.c includes it.
  * RETURNS
  *	As track.h; never prints or exits.
  * UNTRUSTED INPUT
@@ -183,6 +184,41 @@ struct held *track_held_add(struct track *t, uint64_t seq, int64_t time_us, int6
  */
 struct expect *track_expect_add(struct track *t, const char *lk, size_t ln, int64_t now,
     int64_t orig_us);
+
+/*
+ * track_may_be_copy - can a message received at recv_us be the copy of an
+ * original received at orig_us (INT64_MIN: not known)?  A copy is made
+ * from its original, so it is never older: an older holder of the queue ID
+ * is an unrelated message that Postfix gave the same ID before.
+ */
+static inline int
+track_may_be_copy(int64_t recv_us, int64_t orig_us)
+{
+	return (recv_us >= orig_us);
+}
+
+/*
+ * The expectations (track_expect.c).
+ * track_expect_add_h - track_expect_add with the key's hash lh given
+ */
+struct expect *track_expect_add_h(struct track *t, const char *lk, size_t ln, uint64_t lh,
+    int64_t now, int64_t orig_us);
+/*
+ * track_expect_take - the expectation of (host \0 qid, hash lh) when a
+ * message received at recv_us may be its copy: used up (out of the
+ * table), else NULL
+ */
+struct expect *track_expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us,
+    int64_t now);
+/* track_expect_owner - the owner of a used-up expectation e, taken over; NULL when none */
+struct owner *track_expect_owner(struct track *t, struct expect *e);
+/* track_expect_pop - forget the oldest expectation; deliver: its unclaimed sent lines count */
+void track_expect_pop(struct track *t, int deliver);
+/* track_expect_expire - forget expectations older than twice the link window (INT64_MAX: all) */
+void track_expect_expire(struct track *t, int64_t now, int deliver);
+
+/* track_mark_born - track_mark; born: (ns, key) was just made, absent from memory before */
+void track_mark_born(struct track *t, int ns, const void *key, size_t n, int born);
 
 /* track_wbytes - append n bytes to w */
 void track_wbytes(struct track_wbuf *w, const void *p, size_t n);
