@@ -457,7 +457,7 @@ rec_open(struct track *t, const char *key, size_t keylen, uint64_t kh, const str
 struct held *
 track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, const char *host,
     const char *inst, const char *qid, const char *sender, size_t en, const char *ip, long nrcpt,
-    int reinject)
+    int reinject, uint64_t lh)
 {
 	size_t hn = strlen(host), in = strlen(inst), qn = strlen(qid);
 	size_t ipn = ip ? strlen(ip) : 0;
@@ -475,7 +475,7 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	h->cost = size + TRACK_ALLOC_BYTES + 2 * (TRACK_ALLOC_BYTES + TRACK_SLOT_BYTES) + 9 + hn +
 	    1 + qn + 1;
 	p = h->data;
-	h->linklen = hn + 1 + qn;
+	h->linklen = (unsigned)(hn + 1 + qn);
 	h->msg.host = put_str(&p, host, hn, 0);
 	put_str(&p, qid, qn, 0);
 	h->msg.instance = put_str(&p, inst, in, 0);
@@ -498,7 +498,8 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	*slot = h;
 	track_mark_born(t, TRACK_NS_HELD, sk, sizeof(sk), added);
 	t->bytes += h->cost;
-	(void)hmap_put_ref_h(t->held_ix, hmap_hash(h->data, h->linklen), h->data, h->linklen, h,
+	h->linkhash = lh != 0 ? lh : hmap_hash(h->data, h->linklen);
+	(void)hmap_put_ref_h(t->held_ix, h->linkhash, h->data, h->linklen, h,
 	    &old); /* on ENOMEM it is not in held_ix: no copy can find it, as before */
 	if (t->htail)
 		t->htail->next = h;
@@ -532,7 +533,7 @@ held_rec(const struct track *t, const struct held *h)
 static void
 emit_held(struct track *t, struct held *h)
 {
-	uint64_t lh = hmap_hash(h->data, h->linklen);
+	uint64_t lh = h->linkhash;
 	unsigned char sk[8];
 	struct rec *r;
 
@@ -587,11 +588,12 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 {
 	const char *host = r->key, *inst = host + strlen(host) + 1;
 	const char *qid = inst + strlen(inst) + 1;
-	size_t hn = strlen(host), qn = strlen(qid);
+	size_t hn = (size_t)(inst - host) - 1, qn = strlen(qid);
 	long nrcpt = ev->nrcpt < 0 ? 0 : ev->nrcpt;
 	struct track_msg m;
 	struct expect *e;
 	struct held *h;
+	uint64_t lh = 0;
 	char lk[512];
 
 	r->flags |= F_ACTIVE;
@@ -637,7 +639,8 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 	if (hn + 1 + qn < sizeof(lk)) {
 		memcpy(lk, host, hn + 1);
 		memcpy(lk + hn + 1, qid, qn);
-		if ((e = track_expect_take(t, lk, hn + 1 + qn, r->created, now)) != NULL) {
+		lh = hmap_hash(lk, hn + 1 + qn); /* for the look-up, or held_ix's entry below */
+		if ((e = track_expect_take(t, lk, hn + 1 + qn, lh, r->created, now)) != NULL) {
 			r->flags |= F_REINJECT;
 			rec_own(t, r, track_expect_owner(t, e));
 			t->st.reinjections++;
@@ -646,7 +649,7 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 	}
 	/* unauthenticated smtpd: may be a re-injection named later */
 	if ((h = track_held_add(t, t->seq, now, r->created, host, inst, qid, ev->sender.p,
-		 ev->sender.n, r->ip, nrcpt, 0)) == NULL)
+		 ev->sender.n, r->ip, nrcpt, 0, lh)) == NULL)
 		t->st.dropped++;
 	else
 		rec_own(t, r, track_own_make(t, OWN_HELD, h->seq, &h->msg));
@@ -752,7 +755,7 @@ on_client(struct track *t, const struct pf_event *ev, const char *key, size_t kn
 		return;
 	r->flags |= F_SMTPD;
 	ln = mkkey(lk, sizeof(lk), &ev->host, NULL, &ev->queue_id);
-	if (ln > 0 && (e = track_expect_take(t, lk, ln, r->created, now)) != NULL) {
+	if (ln > 0 && (e = track_expect_take(t, lk, ln, 0, r->created, now)) != NULL) {
 		r->flags |= F_REINJECT;
 		rec_own(t, r, track_expect_owner(t, e));
 	} else if (ev->orig_queue_id.p != NULL || ev->orig_client_ip.p != NULL) {
@@ -850,9 +853,10 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 
 	if (now > t->now) {
 		t->now = now;
-		if (t->hhead != NULL)
+		/* the oldest of each tested here: most lines have nothing to emit or expire */
+		if (t->hhead != NULL && t->hhead->msg.time_us <= now - TRACK_LINK_WINDOW_US)
 			track_flush(t, now);
-		if (t->ehead != NULL)
+		if (t->ehead != NULL && t->ehead->time_us < now - 2 * TRACK_LINK_WINDOW_US)
 			track_expect_expire(t, now, 1);
 	}
 	if (ev->hint != 0 && ev->hint_key != NULL) { /* the reader's key and hash */

@@ -31,13 +31,12 @@ void
 track_expect_pop(struct track *t, int deliver)
 {
 	struct expect *e = t->ehead;
-	uint64_t h = hmap_hash(e->key, e->n); /* once for the look-up and the removal */
 
 	t->ehead = e->next;
 	if (t->ehead == NULL)
 		t->etail = NULL;
-	if (hmap_get_h(t->expect, h, e->key, e->n) == e) {
-		hmap_del_h(t->expect, h, e->key, e->n);
+	if (hmap_get_h(t->expect, e->hash, e->key, e->n) == e) {
+		hmap_del_h(t->expect, e->hash, e->key, e->n);
 		if (deliver)
 			track_mark(t, TRACK_NS_EXPECT, e->key, e->n);
 	}
@@ -58,7 +57,8 @@ track_expect_expire(struct track *t, int64_t now, int deliver)
 }
 
 /*
- * track_expect_take - the expectation when a hand-off named (host, qid) within
+ * track_expect_take - the expectation when a hand-off named (host, qid; lh
+ * its hash, 0: not hashed yet) within
  * the link window and the message with that ID received at recv_us may be
  * its copy, else NULL.  The expectation is used up then: its sent lines
  * were the hand-off, not deliveries, and the caller may take its owner
@@ -66,14 +66,16 @@ track_expect_expire(struct track *t, int64_t now, int deliver)
  * open for the real copy.
  */
 struct expect *
-track_expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us, int64_t now)
+track_expect_take(struct track *t, const char *lk, size_t ln, uint64_t lh, int64_t recv_us,
+    int64_t now)
 {
-	uint64_t h;
+	uint64_t h = lh;
 	struct expect *e;
 
 	if (hmap_count(t->expect) == 0)
 		return (NULL); /* nothing to hash the key for */
-	h = hmap_hash(lk, ln);
+	if (h == 0)
+		h = hmap_hash(lk, ln);
 	e = hmap_get_h(t->expect, h, lk, ln);
 
 	if (e == NULL || !track_may_be_copy(recv_us, e->orig_us))
@@ -109,9 +111,10 @@ track_expect_add_h(struct track *t, const char *lk, size_t ln, uint64_t lh, int6
 
 	if ((e = track_block(t, sizeof(*e) + ln + 1)) == NULL)
 		return (NULL);
-	e->cost = sizeof(*e) + 2 * (ln + 1 + TRACK_ALLOC_BYTES) + TRACK_SLOT_BYTES;
+	e->cost = TRACK_EXPECT_BYTES + 2 * (ln + 1 + TRACK_ALLOC_BYTES) + TRACK_SLOT_BYTES;
 	memcpy(e->key, lk, ln);
 	e->n = ln;
+	e->hash = lh;
 	e->time_us = now;
 	e->orig_us = orig_us;
 	/* an older one with this key stays in the FIFO until it expires */

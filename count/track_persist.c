@@ -395,7 +395,7 @@ restore_held(struct track *t, const unsigned char *k, size_t kn, struct rbuf *rb
 		ipb[ipn] = '\0';
 	}
 	h = track_held_add(t, seq, time_us, recv_us, hb, ib, qb, sender, en, ip ? ipb : NULL,
-	    (long)nrcpt, (int)(reinject & 1));
+	    (long)nrcpt, (int)(reinject & 1), 0);
 	if (h == NULL)
 		return (-1);
 	h->msg.removed = (int)((reinject >> 1) & 1);

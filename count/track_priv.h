@@ -96,11 +96,12 @@ struct held {
 	struct track_msg msg;
 	int64_t recv_us; /* when it was received: its record's client= line */
 	int reinject;
+	unsigned linklen;  /* host \0 qid, at data[] (< 512): its key in held_ix; beside reinject */
 	size_t cost;       /* bytes it holds, with its index entries and forward, about */
 	struct owner *fwd; /* reinject: where its outcomes go instead (NULL: nowhere) */
 	struct pend *pend; /* outcomes of its deliveries, until it is emitted */
 	size_t npend;
-	size_t linklen; /* host \0 qid, at data[]: its key in held_ix */
+	uint64_t linkhash; /* hmap_hash of its key in held_ix, for its removal */
 	char data[];
 };
 
@@ -112,8 +113,16 @@ struct expect {
 	size_t cost;       /* bytes it holds, with its index entry and owner, about */
 	long sent;         /* status=sent lines naming it: a delivery unless a copy comes */
 	size_t n;
-	char key[]; /* host \0 qid: its key in the expect table */
+	uint64_t hash; /* hmap_hash of key, for its removal (not in cost: TRACK_EXPECT_BYTES) */
+	char key[];    /* host \0 qid: its key in the expect table */
 };
+
+/*
+ * The bytes an expectation's cost counts for its struct: without its hash,
+ * kept since the cost was first counted, so that max_tracked_bytes evicts
+ * exactly where it did
+ */
+#define TRACK_EXPECT_BYTES (sizeof(struct expect) - sizeof(uint64_t))
 
 /* A growing byte buffer for saved values; bad: out of memory, what followed is lost. */
 struct track_wbuf {
@@ -172,11 +181,12 @@ int track_rec_link(struct track *t, struct rec *r);
 
 /*
  * track_held_add - queue a held-back message (strings copied), accepted at
- * time_us and received at recv_us; NULL on ENOMEM
+ * time_us and received at recv_us; lh: the hmap_hash of its link key
+ * host \0 qid (0: not known, hashed here); NULL on ENOMEM
  */
 struct held *track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us,
     const char *host, const char *inst, const char *qid, const char *sender, size_t en,
-    const char *ip, long nrcpt, int reinject);
+    const char *ip, long nrcpt, int reinject, uint64_t lh);
 
 /*
  * track_expect_add - remember that a hand-off at time now named (host, qid)
@@ -204,12 +214,12 @@ track_may_be_copy(int64_t recv_us, int64_t orig_us)
 struct expect *track_expect_add_h(struct track *t, const char *lk, size_t ln, uint64_t lh,
     int64_t now, int64_t orig_us);
 /*
- * track_expect_take - the expectation of (host \0 qid, hash lh) when a
- * message received at recv_us may be its copy: used up (out of the
- * table), else NULL
+ * track_expect_take - the expectation of (host \0 qid, hash lh; 0: not
+ * hashed yet) when a message received at recv_us may be its copy: used up
+ * (out of the table), else NULL
  */
-struct expect *track_expect_take(struct track *t, const char *lk, size_t ln, int64_t recv_us,
-    int64_t now);
+struct expect *track_expect_take(struct track *t, const char *lk, size_t ln, uint64_t lh,
+    int64_t recv_us, int64_t now);
 /* track_expect_owner - the owner of a used-up expectation e, taken over; NULL when none */
 struct owner *track_expect_owner(struct track *t, struct expect *e);
 /* track_expect_pop - forget the oldest expectation; deliver: its unclaimed sent lines count */

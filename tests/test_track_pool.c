@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hmap.h"
 #include "count/track.h"
 #include "count/track_priv.h"
 
@@ -122,5 +123,49 @@ Test(track_pool, messages_through_reused_blocks)
 	track_finish(t);
 	cr_expect_eq(n, 20000, "%d counted", n);
 	cr_expect_eq(track_size(t), 0);
+	track_free(t);
+}
+
+/*
+ * An expectation and a held-back message keep their link key's hash for
+ * their removal, and the bytes they count are the ones they counted before
+ * they kept it (max_tracked_bytes evicts where it did): 56 bytes for an
+ * expectation's struct beside its key and entry, and a held-back message
+ * no larger than its 152 bytes.
+ */
+Test(track_pool, link_hashes_kept_bytes_unchanged)
+{
+	static const char lk[] = "mail\0QID1"; /* host \0 qid */
+	int n = 0;
+	struct track *t = track_new(1 << 20, no_emit, &n);
+	struct expect *e;
+	struct held *h, *h2;
+	size_t before;
+
+	cr_assert_not_null(t);
+	e = track_expect_add(t, lk, sizeof(lk) - 1, 1000000, INT64_MIN);
+	cr_assert_not_null(e);
+	cr_expect_eq(e->hash, hmap_hash(lk, sizeof(lk) - 1), "the expectation's hash");
+	cr_expect_eq(track_bytes(t), 56 + 2 * (sizeof(lk) + TRACK_ALLOC_BYTES) + TRACK_SLOT_BYTES,
+	    "an expectation counts %zu bytes", track_bytes(t));
+	before = track_bytes(t);
+	h = track_held_add(t, 1, 1000000, 1000000, "mail", "postfix", "QID2", NULL, 0, NULL, 1, 0,
+	    0);
+	cr_assert_not_null(h);
+	cr_expect_eq(h->linkhash, hmap_hash("mail\0QID2", 9), "hashed when not given");
+	cr_expect_eq(sizeof(struct held), 152, "struct held grew: its cost would change");
+	cr_expect_eq(track_bytes(t) - before, h->cost);
+	h2 = track_held_add(t, 2, 1000000, 1000000, "mail", "postfix", "QID3", NULL, 0, NULL, 1, 0,
+	    hmap_hash("mail\0QID3", 9));
+	cr_assert_not_null(h2);
+	cr_expect_eq(h2->linkhash, hmap_hash("mail\0QID3", 9), "the hash given");
+	cr_expect_eq(track_held(t), 2);
+	track_flush(t, INT64_MAX); /* both emitted: out of held_ix by their kept hashes */
+	cr_expect_eq(track_held(t), 0);
+	cr_expect_eq(hmap_count(t->held_ix), 0, "a held-back message left in held_ix");
+	track_expect_expire(t, INT64_MAX, 1);
+	cr_expect_eq(hmap_count(t->expect), 0, "an expectation left in its table");
+	cr_expect_eq(track_bytes(t), 0);
+	cr_expect_eq(n, 2);
 	track_free(t);
 }
