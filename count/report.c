@@ -224,11 +224,18 @@ each_ident(struct report *r, const struct msgid *ids, uint64_t idh[BY_COUNT], st
 	return (n);
 }
 
-/* same - field a of a cached message equals b (NULL as "": msgid_make() takes both as absent) */
-static int
+/*
+ * same - field a of a cached message equals b (NULL as "": msgid_make()
+ * takes both as absent).  The first bytes compared here: most entries a
+ * look-up passes over differ in them, and a strcmp() call for each field
+ * of each entry cost more than the compare
+ */
+static inline int
 same(const char *a, const char *b)
 {
-	return (strcmp(a, b != NULL ? b : "") == 0);
+	if (b == NULL)
+		b = "";
+	return (a[0] == b[0] && (a[0] == '\0' || strcmp(a + 1, b + 1) == 0));
 }
 
 /* cache_find - the cached rows of a message with m's identity fields, or NULL */

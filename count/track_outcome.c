@@ -144,17 +144,27 @@ track_own_same(const struct owner *a, const struct owner *b)
 	    same_str(a->msg.queue_id, b->msg.queue_id));
 }
 
-/* track_status_of - the enum track_status of a status= word, -1 for others */
+/*
+ * track_status_of - the enum track_status of a status= word, -1 for others:
+ * the three words differ in length, so the length picks the one word to
+ * compare (a delivery line's status, without a strlen and memcmp call for
+ * each word)
+ */
 int
 track_status_of(const struct pf_str *s)
 {
-	static const char *const words[TRACK_STATUS_COUNT] = { "sent", "deferred", "bounced" };
-	int i;
-
-	for (i = 0; s->p != NULL && i < TRACK_STATUS_COUNT; i++)
-		if (s->n == strlen(words[i]) && memcmp(s->p, words[i], s->n) == 0)
-			return (i);
-	return (-1);
+	if (s->p == NULL)
+		return (-1);
+	switch (s->n) {
+	case 4:
+		return (memcmp(s->p, "sent", 4) == 0 ? TRACK_SENT : -1);
+	case 8:
+		return (memcmp(s->p, "deferred", 8) == 0 ? TRACK_DEFERRED : -1);
+	case 7:
+		return (memcmp(s->p, "bounced", 7) == 0 ? TRACK_BOUNCED : -1);
+	default:
+		return (-1);
+	}
 }
 
 /* emit - one outcome of the counted message m out through the callback */
