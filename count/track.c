@@ -147,15 +147,15 @@ pool_free(struct track *t)
 /* track_born_mark - the dirty value of an entry made since the last track_persist() */
 char track_born_mark;
 
-/* track_mark_born - note (ns, key) as changed; born: it was just made, absent from memory before */
+/* track_mark_note - track_mark_born() of a tracker that keeps its changes (see track_priv.h) */
 void
-track_mark_born(struct track *t, int ns, const void *key, size_t n, int born)
+track_mark_note(struct track *t, int ns, const void *key, size_t n, int born)
 {
 	char buf[1024];
 	void **slot;
 	int added;
 
-	if (!t->keep || n + 1 > sizeof(buf))
+	if (n + 1 > sizeof(buf))
 		return;
 	buf[0] = (char)ns;
 	memcpy(buf + 1, key, n);
@@ -165,13 +165,6 @@ track_mark_born(struct track *t, int ns, const void *key, size_t n, int born)
 	 */
 	if ((slot = hmap_get_or_add(t->dirty, buf, n + 1, &added)) != NULL && added && born)
 		*slot = &track_born_mark;
-}
-
-/* track_mark - note (ns, key) as changed since the last track_persist() */
-void
-track_mark(struct track *t, int ns, const void *key, size_t n)
-{
-	track_mark_born(t, ns, key, n, 0);
 }
 
 /* track_seqkey - the 8-byte big-endian key of a held-back message */
@@ -192,6 +185,8 @@ track_mark_held(struct track *t, const struct held *h)
 {
 	unsigned char k[8];
 
+	if (!t->keep)
+		return; /* no key to make */
 	track_seqkey(h->seq, k);
 	track_mark(t, TRACK_NS_HELD, k, sizeof(k));
 }

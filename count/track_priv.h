@@ -227,9 +227,6 @@ void track_expect_pop(struct track *t, int deliver);
 /* track_expect_expire - forget expectations older than twice the link window (INT64_MAX: all) */
 void track_expect_expire(struct track *t, int64_t now, int deliver);
 
-/* track_mark_born - track_mark; born: (ns, key) was just made, absent from memory before */
-void track_mark_born(struct track *t, int ns, const void *key, size_t n, int born);
-
 /* track_wbytes - append n bytes to w */
 void track_wbytes(struct track_wbuf *w, const void *p, size_t n);
 /*
@@ -241,8 +238,28 @@ int track_encode(struct track *t, int ns, const char *key, size_t kn, const void
 /* track_log_free - drop what the saved log keeps in memory (track_log.c) */
 void track_log_free(struct track *t);
 
+/* track_mark_note - note (ns, key) as changed in t->dirty (t keeps its changes) */
+void track_mark_note(struct track *t, int ns, const void *key, size_t n, int born);
+
+/*
+ * track_mark_born - note (ns, key) as changed since the last
+ * track_persist(); born: it was just made, absent from memory before.
+ * Tested here: the audit keeps no changes, and a call for each of its
+ * tracker's changes cost more than the test.
+ */
+static inline void
+track_mark_born(struct track *t, int ns, const void *key, size_t n, int born)
+{
+	if (t->keep)
+		track_mark_note(t, ns, key, n, born);
+}
+
 /* track_mark - note (ns, key) as changed since the last track_persist() */
-void track_mark(struct track *t, int ns, const void *key, size_t n);
+static inline void
+track_mark(struct track *t, int ns, const void *key, size_t n)
+{
+	track_mark_born(t, ns, key, n, 0);
+}
 /*
  * track_born_mark - its address is the value of a dirty entry whose key
  * was made after the last track_persist(): the store cannot have it, so
