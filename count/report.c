@@ -52,12 +52,17 @@ rident_free(void *v)
 void
 report_free(struct report *r)
 {
+	struct rip_block *b;
 	size_t i;
 
 	if (r == NULL)
 		return;
 	hmap_free(r->idents, rident_free);
-	hmap_free(r->ipset, free);
+	hmap_free(r->ipset, NULL); /* its rows are in the blocks */
+	while ((b = r->rips) != NULL) {
+		r->rips = b->next;
+		free(b);
+	}
 	hmap_free(r->sset, NULL);
 	for (i = 0; i < r->nov; i++)
 		free(r->ov[i].identity);
@@ -143,6 +148,21 @@ last_keep(char *last, size_t size, const struct rval *v)
 		last[0] = '\0';
 }
 
+/* rip_new - a zeroed client IP row from the report's blocks; NULL on ENOMEM */
+static struct rip *
+rip_new(struct report *r)
+{
+	struct rip_block *b = r->rips;
+
+	if (b == NULL || b->used == REPORT_RIP_BLOCK) {
+		if ((b = calloc(1, sizeof(*b))) == NULL)
+			return (NULL);
+		b->next = r->rips;
+		r->rips = b;
+	}
+	return (&b->rip[b->used++]);
+}
+
 /* note_ip - the message of identity ri (named id) came from ip at t */
 static int
 note_ip(struct report *r, struct rident *ri, const struct rname *id, struct rval *ip, int64_t t)
@@ -157,7 +177,7 @@ note_ip(struct report *r, struct rident *ri, const struct rname *id, struct rval
 		if ((slot = pair_add(r->ipset, id, ip, &added)) == NULL)
 			return (added == 2 ? 0 : -1);
 		if (added) {
-			if ((*slot = calloc(1, sizeof(struct rip))) == NULL)
+			if ((*slot = rip_new(r)) == NULL)
 				return (-1);
 			((struct rip *)*slot)->first_us = t;
 			((struct rip *)*slot)->last_us = t;

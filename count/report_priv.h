@@ -50,6 +50,20 @@ struct rip {
 	struct rident *of; /* its identity's row (the ipset's values; gather_cb) */
 };
 
+/*
+ * The rows of the client IP pairs, REPORT_RIP_BLOCK to a block, newest
+ * block first: a pair is only ever added, so they are freed block by block
+ * with the report (a calloc and a free of each, the frees at the end on
+ * the audit's one thread, cost more).
+ */
+#define REPORT_RIP_BLOCK 1024
+
+struct rip_block {
+	struct rip_block *next;
+	size_t used;
+	struct rip rip[REPORT_RIP_BLOCK];
+};
+
 struct rident {
 	const char *name; /* the hmap's copy of the key */
 	uint64_t messages, recipients, ips, senders;
@@ -119,6 +133,7 @@ struct report {
 	int over_only;
 	char **ids;
 	size_t nids;
+	struct rip_block *rips; /* the client IP pairs' rows, in blocks (note_ip) */
 };
 
 /*
