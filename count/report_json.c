@@ -23,7 +23,7 @@
 #include "count/report_priv.h"
 
 /* ADD - a string literal into b, its length known here (no strlen); NUM, SNUM, QTIME as it */
-#define ADD(b, lit) (void)buf_add((b), (lit), sizeof(lit) - 1)
+#define ADD(b, lit) (void)buf_put((b), (lit), sizeof(lit) - 1)
 #define NUM(b, lit, v) num((b), (lit), sizeof(lit) - 1, (v))
 #define SNUM(b, lit, v) snum((b), (lit), sizeof(lit) - 1, (v))
 #define QTIME(b, lit, us) qtime((b), (lit), sizeof(lit) - 1, (us))
@@ -47,7 +47,7 @@ jstr(struct buf *b, const char *s)
 	n = strlen(s);
 	if (esc_vis_plain(s, n) && memchr(s, '"', n) == NULL) {
 		(void)buf_addc(b, '"');
-		(void)buf_add(b, s, n);
+		(void)buf_put(b, s, n);
 		(void)buf_addc(b, '"');
 	} else {
 		(void)esc_buf(b, s, n, ESC_JSON, 0);
@@ -73,18 +73,18 @@ window_text(struct report_json_memo *memo, const struct conf_window *w, char *wb
 }
 
 /* num - before (n bytes), then v in decimal */
-static void
+static inline void
 num(struct buf *b, const char *before, size_t n, unsigned long long v)
 {
-	(void)buf_add(b, before, n);
+	(void)buf_put(b, before, n);
 	(void)buf_addu(b, v);
 }
 
 /* snum - before (n bytes), then v in decimal with its sign (what "%ld" prints) */
-static void
+static inline void
 snum(struct buf *b, const char *before, size_t n, long v)
 {
-	(void)buf_add(b, before, n);
+	(void)buf_put(b, before, n);
 	if (v < 0) {
 		(void)buf_addc(b, '-');
 		(void)buf_addu(b, 0ULL - (unsigned long long)v);
@@ -94,12 +94,12 @@ snum(struct buf *b, const char *before, size_t n, long v)
 }
 
 /* qtime - before (n bytes), then the time us quoted */
-static void
+static inline void
 qtime(struct buf *b, const char *before, size_t n, int64_t us)
 {
 	char tb[40];
 
-	(void)buf_add(b, before, n);
+	(void)buf_put(b, before, n);
 	(void)buf_addc(b, '"');
 	(void)buf_adds(b, report_json_time(us, tb, sizeof(tb)));
 	(void)buf_addc(b, '"');

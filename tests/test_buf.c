@@ -4,7 +4,8 @@
  * the text stays NUL-terminated; for a buffer in the caller's array and
  * one on the heap, byte by byte (buf_addc) and in pieces (buf_add), with
  * the room reused after buf_reset (buf_add's and buf_addc's path for a
- * buffer that has the room already, the audit report's rows).
+ * buffer that has the room already, the audit report's rows), and in
+ * pieces by buf_put (buf_add in line: the JSON report's rows).
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -18,16 +19,21 @@ struct row {
 	size_t max;     /* text bytes it may hold */
 	size_t piece;   /* bytes a call (0: buf_addc) */
 	size_t want;    /* bytes that go in before the first refusal */
+	int put;        /* pieces by buf_put (in line) instead of buf_add */
 };
 
 static const struct row rows[] = {
-	{ "fixed, bytes", 0, 5, 0, 5 },
-	{ "fixed, pairs", 0, 5, 2, 4 },
-	{ "fixed, exact pieces", 0, 6, 3, 6 },
-	{ "heap, bytes past 64", 1, 70, 0, 70 },
-	{ "heap, pieces past 64", 1, 70, 7, 70 },
-	{ "heap, pieces not fitting", 1, 70, 8, 64 },
-	{ "heap, one byte", 1, 1, 0, 1 },
+	{ "fixed, bytes", 0, 5, 0, 5, 0 },
+	{ "fixed, pairs", 0, 5, 2, 4, 0 },
+	{ "fixed, exact pieces", 0, 6, 3, 6, 0 },
+	{ "heap, bytes past 64", 1, 70, 0, 70, 0 },
+	{ "heap, pieces past 64", 1, 70, 7, 70, 0 },
+	{ "heap, pieces not fitting", 1, 70, 8, 64, 0 },
+	{ "heap, one byte", 1, 1, 0, 1, 0 },
+	{ "fixed, pairs by buf_put", 0, 5, 2, 4, 1 },
+	{ "fixed, exact pieces by buf_put", 0, 6, 3, 6, 1 },
+	{ "heap, pieces past 64 by buf_put", 1, 70, 7, 70, 1 },
+	{ "heap, pieces not fitting by buf_put", 1, 70, 8, 64, 1 },
 };
 
 /* fill - append to b from src until a call fails; returns how many bytes went in */
@@ -37,7 +43,9 @@ fill(struct buf *b, const struct row *r, const char *src)
 	size_t in = 0;
 
 	for (;;) {
-		int rc = r->piece == 0 ? buf_addc(b, src[in]) : buf_add(b, src + in, r->piece);
+		int rc = r->piece == 0 ? buf_addc(b, src[in])
+		    : r->put         ? buf_put(b, src + in, r->piece)
+				     : buf_add(b, src + in, r->piece);
 
 		if (rc < 0)
 			break;

@@ -18,6 +18,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 struct buf {
 	char *p;    /* the text, NUL-terminated; NULL while empty (heap) */
@@ -34,6 +35,22 @@ void buf_init(struct buf *, size_t max);
 void buf_fixed(struct buf *, char *array, size_t size);
 /* buf_add - append n bytes; -1 (nothing added, failed set) past the maximum or on ENOMEM */
 int buf_add(struct buf *, const void *s, size_t n);
+/*
+ * buf_put - buf_add in line: when the room is there, the bytes are copied
+ * here (a memcpy of a length the compiler knows is a move or two), else
+ * buf_add grows the buffer or fails.  For callers that append many short
+ * pieces of text (the JSON report's rows).
+ */
+static inline int
+buf_put(struct buf *b, const void *s, size_t n)
+{
+	if (n > b->max - b->len || b->len + n + 1 > b->cap)
+		return (buf_add(b, s, n));
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return (0);
+}
 /* buf_adds - append a C string */
 int buf_adds(struct buf *, const char *s);
 /* buf_addc - append one byte */
