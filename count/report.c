@@ -244,71 +244,6 @@ each_ident(struct report *r, const struct msgid *ids, uint64_t idh[BY_COUNT], st
 	return (n);
 }
 
-/*
- * same - field a of a cached message equals b (NULL as "": msgid_make()
- * takes both as absent).  The first bytes compared here: most entries a
- * look-up passes over differ in them, and a strcmp() call for each field
- * of each entry cost more than the compare
- */
-static inline int
-same(const char *a, const char *b)
-{
-	if (b == NULL)
-		b = "";
-	return (a[0] == b[0] && (a[0] == '\0' || strcmp(a + 1, b + 1) == 0));
-}
-
-/* cache_find - the cached rows of a message with m's identity fields, or NULL */
-static const struct rcache *
-cache_find(const struct report *r, const struct track_msg *m)
-{
-	size_t i;
-
-	for (i = 1; i <= REPORT_CACHE; i++) { /* the newest first: outcomes follow their message */
-		const struct rcache *c =
-		    &r->cache[(r->cache_next + REPORT_CACHE - i) % REPORT_CACHE];
-
-		if (c->used && c->uid == m->uid && c->has_sasl == (m->sasl != NULL) &&
-		    same(c->sasl, m->sasl) && same(c->sender, m->sender) &&
-		    same(c->ip, m->client_ip))
-			return (c);
-	}
-	return (NULL);
-}
-
-/* put_field - s (NULL as "") into dst of IDENT_MAX bytes; 0 when it does not fit */
-static int
-put_field(char *dst, const char *s)
-{
-	size_t n = s != NULL ? strlen(s) : 0;
-
-	if (n >= IDENT_MAX)
-		return (0);
-	memcpy(dst, s != NULL ? s : "", n);
-	dst[n] = '\0';
-	return (1);
-}
-
-/* cache_put - m's rows ri[0..n) into the cache, over its oldest entry */
-static void
-cache_put(struct report *r, const struct track_msg *m, struct rident *const *ri, int n)
-{
-	struct rcache *c = &r->cache[r->cache_next];
-	int i;
-
-	c->used = 0;
-	if (!put_field(c->sasl, m->sasl) || !put_field(c->sender, m->sender) ||
-	    !put_field(c->ip, m->client_ip))
-		return;
-	c->uid = m->uid;
-	c->has_sasl = m->sasl != NULL;
-	c->n = n;
-	for (i = 0; i < n; i++)
-		c->ri[i] = ri[i];
-	c->used = 1;
-	r->cache_next = (r->cache_next + 1) % REPORT_CACHE;
-}
-
 int
 report_message(struct report *r, const struct track_msg *m)
 {
@@ -349,7 +284,7 @@ report_message_refs(struct report *r, const struct track_msg *m, const struct ms
 		if (snd && note_sender(r, ri[i], &names[i], &sv) < 0)
 			return (-1);
 	}
-	cache_put(r, m, ri, n); /* for its delivery outcomes, which follow */
+	report_cache_put(r, m, ri, n); /* for its delivery outcomes, which follow */
 	return (0);
 }
 
@@ -365,7 +300,7 @@ report_outcome(struct report *r, const struct track_outcome *o)
 
 	if ((unsigned)o->status >= TRACK_STATUS_COUNT)
 		return (0);
-	if ((c = cache_find(r, o->msg)) != NULL) {
+	if ((c = report_cache_find(r, o->msg)) != NULL) {
 		for (i = 0; i < c->n; i++)
 			c->ri[i]->out[o->status] += (uint64_t)(o->n > 0 ? o->n : 0);
 		return (0);
@@ -375,7 +310,7 @@ report_outcome(struct report *r, const struct track_outcome *o)
 		return (-1);
 	for (i = 0; i < n; i++)
 		ri[i]->out[o->status] += (uint64_t)(o->n > 0 ? o->n : 0);
-	cache_put(r, o->msg, ri, n);
+	report_cache_put(r, o->msg, ri, n);
 	return (0);
 }
 
@@ -780,9 +715,6 @@ static int
 print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 {
 	const struct report *r = vw->r;
-	struct buf row;
-	struct report_json_memo memo;
-	struct rident *const *v = vw->v;
 	size_t n = vw->n;
 	char tb[40], wb[32];
 	size_t i;
@@ -824,17 +756,8 @@ print_json(const struct rview *vw, const struct report_totals *t, FILE *fp)
 	/* the whole input's, as too_long: a future-dated line has no time of its own */
 	fprintf(fp, "\"future_lines\": %llu, ", (unsigned long long)r->future_lines);
 	fputs("\n \"identities\": [", fp);
-	buf_init(&row, REPORT_JSON_ROW_MAX);
-	memo.n = 0;
-	for (i = 0; i < n; i++) { /* each row made as text, then written at once */
-		buf_reset(&row);
-		if (report_json_identity(&row, v[i], i == 0, &memo) < 0) {
-			buf_free(&row);
-			return (-1);
-		}
-		fwrite(buf_str(&row), 1, row.len, fp);
-	}
-	buf_free(&row);
+	if (report_json_rows(vw->v, n, fp) < 0)
+		return (-1);
 	fputs(n ? "\n ],\n \"overruns\": [" : "],\n \"overruns\": [", fp);
 	for (i = 0; i < vw->nov; i++) {
 		const struct roverrun *o = vw->ov[i];

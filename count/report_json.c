@@ -7,7 +7,10 @@
  *	peaks) into a util/buf, which count/report.c writes with one fwrite.
  *	The report is printed after the reader thread has ended, so its CPU
  *	is wall time; a row made of a dozen fputs, fprintf and esc_fp calls
- *	cost more in stdio than in its text.  The text is the one the
+ *	cost more in stdio than in its text.  report_json_rows() writes them
+ *	all, and from REPORT_JSON_SPLIT rows on has a second thread make the
+ *	second half's text while it makes and writes the first (the reader's
+ *	core is free by then); that text is written after the first half.  The text is the one the
  *	FILE-by-FILE printer wrote, byte for byte (tests/test_same.c).
  * RETURNS
  *	0, or -1 when the buffer could not take the row (ENOMEM, its
@@ -15,7 +18,9 @@
  * UNTRUSTED INPUT
  *	Identities, client IPs and rule names: escaped by util/esc (ESC_JSON).
  */
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -175,4 +180,76 @@ report_json_identity(struct buf *b, const struct rident *ri, int first,
 	}
 	ADD(b, "]}");
 	return (b->failed ? -1 : 0);
+}
+
+/* The rows a thread of report_json_rows() makes as text: v[from..to), into text. */
+struct jrows {
+	struct rident *const *v;
+	size_t from, to;
+	struct buf text;
+	int rc; /* 0, or -1: a row's buffer could not be had */
+};
+
+/*
+ * make_rows - the rows of j into j->text, each made in a buffer of its
+ * own first (at most REPORT_JSON_ROW_MAX bytes, as when it is written at
+ * once); as a thread's start
+ */
+static void *
+make_rows(void *arg)
+{
+	struct jrows *j = arg;
+	struct report_json_memo memo = { 0 };
+	struct buf row;
+	size_t i;
+
+	buf_init(&row, REPORT_JSON_ROW_MAX);
+	for (i = j->from; i < j->to && j->rc == 0; i++) {
+		buf_reset(&row);
+		if (report_json_identity(&row, j->v[i], i == 0, &memo) < 0 ||
+		    buf_put(&j->text, buf_str(&row), row.len) < 0)
+			j->rc = -1;
+	}
+	buf_free(&row);
+	return (NULL);
+}
+
+/* report_json_rows - the rows of "identities" to fp; see report_priv.h */
+int
+report_json_rows(struct rident *const *v, size_t n, FILE *fp)
+{
+	struct jrows half = { v, n / 2, n, { 0 }, 0 };
+	struct report_json_memo memo = { 0 };
+	struct buf row;
+	pthread_t th;
+	size_t i, to = n;
+	int threaded = 0, rc = 0;
+
+	/* the report is printed after the reader thread has ended: its core is free */
+	if (n >= REPORT_JSON_SPLIT) {
+		buf_init(&half.text, SIZE_MAX / 2);
+		threaded = pthread_create(&th, NULL, make_rows, &half) == 0;
+		if (threaded)
+			to = n / 2;
+		else
+			buf_free(&half.text);
+	}
+	buf_init(&row, REPORT_JSON_ROW_MAX);
+	for (i = 0; i < to && rc == 0; i++) { /* each row made as text, then written at once */
+		buf_reset(&row);
+		if (report_json_identity(&row, v[i], i == 0, &memo) < 0)
+			rc = -1;
+		else
+			fwrite(buf_str(&row), 1, row.len, fp);
+	}
+	buf_free(&row);
+	if (threaded) {
+		(void)pthread_join(th, NULL);
+		if (rc == 0 && half.rc == 0)
+			fwrite(buf_str(&half.text), 1, half.text.len, fp);
+		else
+			rc = -1;
+		buf_free(&half.text);
+	}
+	return (rc);
 }

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "count/report.h"
 #include "util/hmap.h"
@@ -187,6 +188,12 @@ int report_rank_cmp(const void *, const void *);
 const char *report_json_time(int64_t us, char *buf, size_t len);
 
 #define REPORT_JSON_ROW_MAX ((size_t)1 << 24) /* bytes of one identity's JSON text, at most */
+#define REPORT_JSON_SPLIT 1024 /* rows from which a second thread makes half of them */
+
+/* report_cache_find - the cached rows of a message with m's fields, or NULL (report_cache.c) */
+const struct rcache *report_cache_find(const struct report *r, const struct track_msg *m);
+/* report_cache_put - m's rows ri[0..n) into r's cache, over its oldest entry (report_cache.c) */
+void report_cache_put(struct report *r, const struct track_msg *m, struct rident *const *ri, int n);
 
 /*
  * The texts of the windows' lengths the JSON report's rows printed so far
@@ -209,5 +216,12 @@ struct buf;
  */
 int report_json_identity(struct buf *b, const struct rident *ri, int first,
     struct report_json_memo *memo);
+/*
+ * report_json_rows - the n rows v[] of "identities" to fp, each made as
+ * text and written at once; from REPORT_JSON_SPLIT rows on, a second
+ * thread makes the second half's text meanwhile (the same bytes); 0, or
+ * -1 when a row's buffer could not be had (count/report_json.c)
+ */
+int report_json_rows(struct rident *const *v, size_t n, FILE *fp);
 
 #endif

@@ -421,6 +421,50 @@ Test(audit, json_escapes_a_lone_quote_or_backslash)
 	cmdres_free(&j);
 }
 
+/*
+ * The JSON rows of a report of REPORT_JSON_SPLIT (1,024) identities or
+ * more are made by two threads, the second half's text written after the
+ * first: 1,500 logins of one message each from one address, the address's
+ * row first, then the logins' in name order, each once, joined by ",\n  "
+ * across the halves as within them
+ */
+Test(audit, json_rows_of_many_identities_in_order)
+{
+	enum { LOGINS = 1500 };
+	static const char conf[] = "[limit s]\nby = sasl\nmessages = 5/1h\nactions = hold\n";
+	size_t cap = LOGINS * 400, len = 0, k = 0;
+	char *log = malloc(cap), want[64];
+	const char *at;
+	struct cmdres j;
+	int i;
+
+	cr_assert_not_null(log);
+	for (i = 0; i < LOGINS; i++)
+		len += (size_t)snprintf(log + len, cap - len,
+		    H "%02d:%02d.000000+00:00 mx postfix/smtpd[1]: 6A%04X: client=h[192.0.2.1], "
+		      "sasl_method=PLAIN, sasl_username=u%04d\n" H
+		      "%02d:%02d.000001+00:00 mx postfix/qmgr[2]: 6A%04X: from=<>, size=1, nrcpt=1 "
+		      "(queue active)\n",
+		    i / 60 % 60, i % 60, i, i, i / 60 % 60, i % 60, i);
+	put("many.log", log, 0);
+	put("sasl.conf", conf, 0);
+	free(log);
+	j = RUN("audit", "--format", "json", "-c", p("sasl.conf"), p("many.log"));
+	at = strstr(j.out, "\"identities\": [\n  {\"identity\": \"ip:192.0.2.1\", \"messages\": 1500, ");
+	cr_assert_not_null(at, "%.400s", j.out);
+	for (at += 20; (at = strstr(at, "{\"identity\": ")) != NULL; at++, k++) {
+		snprintf(want, sizeof(want), "{\"identity\": \"sasl:u%04zu\", ", k);
+		if (strncmp(at, want, strlen(want)) != 0 || strncmp(at - 5, "},\n  {", 5) != 0)
+			break;
+	}
+	cr_expect_eq(k, LOGINS, "%zu rows in order, each after \"},\\n  \"", k);
+	cr_expect_not_null(strstr(j.out, "\"peaks\": [{\"rule\": \"s\", \"limit\": \"messages\", "
+					 "\"window\": \"1h\", \"threshold\": 5, \"peak\": 1, "
+					 "\"at\": \"2024-03-01T10:24:59Z\"}]}\n ],\n \"overruns\": []}"),
+	    "the end");
+	cmdres_free(&j);
+}
+
 Test(audit, state_file_keeps_the_messages)
 {
 	struct cmdres r = RUN("audit", "--state", p("state.db"), p("all.log"));
