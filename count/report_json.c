@@ -10,7 +10,8 @@
  *	cost more in stdio than in its text.  report_json_rows() writes them
  *	all, and from REPORT_JSON_SPLIT rows on has a second thread make the
  *	second half's text while it makes and writes the first (the reader's
- *	core is free by then); that text is written after the first half.  The text is the one the
+ *	core is free by then); that text is written after the first half.
+ *	SENDGUARD_THREADS=1 (the audit in one thread) makes them all here.  The text is the one the
  *	FILE-by-FILE printer wrote, byte for byte (tests/test_same.c).
  * RETURNS
  *	0, or -1 when the buffer could not take the row (ENOMEM, its
@@ -21,6 +22,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
@@ -214,6 +216,15 @@ make_rows(void *arg)
 	return (NULL);
 }
 
+/* one_thread - SENDGUARD_THREADS=1: the audit keeps to one thread, its report too */
+static int
+one_thread(void)
+{
+	const char *env = getenv("SENDGUARD_THREADS");
+
+	return (env != NULL && strcmp(env, "1") == 0);
+}
+
 /* report_json_rows - the rows of "identities" to fp; see report_priv.h */
 int
 report_json_rows(struct rident *const *v, size_t n, FILE *fp)
@@ -225,8 +236,11 @@ report_json_rows(struct rident *const *v, size_t n, FILE *fp)
 	size_t i, to = n;
 	int threaded = 0, rc = 0;
 
-	/* the report is printed after the reader thread has ended: its core is free */
-	if (n >= REPORT_JSON_SPLIT) {
+	/*
+	 * the report is printed after the reader thread has ended: its core is
+	 * free (SENDGUARD_THREADS=1, the audit in one thread: none asked for)
+	 */
+	if (n >= REPORT_JSON_SPLIT && !one_thread()) {
 		buf_init(&half.text, SIZE_MAX / 2);
 		threaded = pthread_create(&th, NULL, make_rows, &half) == 0;
 		if (threaded)

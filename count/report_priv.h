@@ -219,7 +219,8 @@ int report_json_identity(struct buf *b, const struct rident *ri, int first,
 /*
  * report_json_rows - the n rows v[] of "identities" to fp, each made as
  * text and written at once; from REPORT_JSON_SPLIT rows on, a second
- * thread makes the second half's text meanwhile (the same bytes); 0, or
+ * thread makes the second half's text meanwhile (the same bytes; not
+ * with SENDGUARD_THREADS=1 in the environment); 0, or
  * -1 when a row's buffer could not be had (count/report_json.c)
  */
 int report_json_rows(struct rident *const *v, size_t n, FILE *fp);

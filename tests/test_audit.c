@@ -426,7 +426,8 @@ Test(audit, json_escapes_a_lone_quote_or_backslash)
  * more are made by two threads, the second half's text written after the
  * first: 1,500 logins of one message each from one address, the address's
  * row first, then the logins' in name order, each once, joined by ",\n  "
- * across the halves as within them
+ * across the halves as within them; with SENDGUARD_THREADS=1 one thread
+ * makes them all, the same bytes
  */
 Test(audit, json_rows_of_many_identities_in_order)
 {
@@ -435,7 +436,7 @@ Test(audit, json_rows_of_many_identities_in_order)
 	size_t cap = LOGINS * 400, len = 0, k = 0;
 	char *log = malloc(cap), want[64];
 	const char *at;
-	struct cmdres j;
+	struct cmdres j, one;
 	int i;
 
 	cr_assert_not_null(log);
@@ -462,6 +463,11 @@ Test(audit, json_rows_of_many_identities_in_order)
 					 "\"window\": \"1h\", \"threshold\": 5, \"peak\": 1, "
 					 "\"at\": \"2024-03-01T10:24:59Z\"}]}\n ],\n \"overruns\": []}"),
 	    "the end");
+	setenv("SENDGUARD_THREADS", "1", 1); /* every row made by the one thread */
+	one = RUN("audit", "--format", "json", "-c", p("sasl.conf"), p("many.log"));
+	unsetenv("SENDGUARD_THREADS");
+	cr_expect_str_eq(one.out, j.out, "the same bytes in one thread");
+	cmdres_free(&one);
 	cmdres_free(&j);
 }
 
