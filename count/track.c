@@ -45,22 +45,9 @@
 #include <string.h>
 
 #include "util/hmap.h"
+#include "util/ident.h"
 #include "count/source.h"
 #include "count/track_priv.h"
-
-/* lower - fold ASCII upper case into dst (n bytes, NUL added) */
-static void
-lower(char *dst, const char *src, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)src[i];
-
-		dst[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
-	}
-	dst[n] = '\0';
-}
 
 /* mkkey - "host\0instance\0qid" (inst NULL: "host\0qid") into buf; its length, 0 if too long */
 static size_t
@@ -383,7 +370,7 @@ put_str(char **pp, const char *s, size_t n, int fold)
 	char *d = *pp;
 
 	if (fold)
-		lower(d, s, n);
+		ident_lower(d, s, n);
 	else {
 		memcpy(d, s, n);
 		d[n] = '\0';
@@ -613,7 +600,7 @@ on_active(struct track *t, struct rec *r, const struct pf_event *ev, int64_t now
 		/* authenticated or local: certainly the user's own message */
 		memset(&m, 0, sizeof(m));
 		if (ev->sender.p != NULL && ev->sender.n > 0 && ev->sender.n <= SOURCE_LINE_MAX) {
-			lower(t->sbuf, ev->sender.p, ev->sender.n);
+			ident_lower(t->sbuf, ev->sender.p, ev->sender.n);
 			m.sender = t->sbuf;
 		}
 		m.time_us = now;

@@ -3,7 +3,8 @@
  * the plain dotted quad (the usual client address) takes exactly what
  * inet_pton(AF_INET) takes, with the same bytes, for a table of edges and
  * for every string of four groups of zero to four digits drawn at random;
- * the rest (IPv6, "ipv6:" prefixes, malformed text) as inet_pton decides.
+ * the rest (IPv6, "ipv6:" prefixes, malformed text) as inet_pton decides;
+ * and ident_lower, eight bytes at a time, against the byte-by-byte fold.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -54,5 +55,50 @@ Test(ident, ip_as_inet_pton)
 		}
 		s[n] = '\0';
 		agree(s);
+	}
+}
+
+/* lower_ref - the byte-by-byte fold ident_lower must equal */
+static void
+lower_ref(char *dst, const char *src, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = (char)((unsigned char)src[i] >= 'A' && (unsigned char)src[i] <= 'Z'
+			? src[i] + ('a' - 'A')
+			: src[i]);
+	dst[n] = '\0';
+}
+
+/*
+ * ident_lower folds eight bytes at a time: every byte value at every
+ * place of a word and in the tail, and random texts of 0 to 40 bytes, as
+ * the byte-by-byte fold (so '@', '[', '`', '{', 0x80 + 'A' stay)
+ */
+Test(ident, lower_as_byte_by_byte)
+{
+	char src[48], got[49], want[49];
+	size_t n, pos;
+	int c, j;
+
+	for (c = 0; c < 256; c++)
+		for (n = 1; n <= 17; n++)
+			for (pos = 0; pos < n; pos++) {
+				memset(src, 'Q', n);
+				src[pos] = (char)c;
+				memset(got, 0x55, sizeof(got));
+				ident_lower(got, src, n);
+				lower_ref(want, src, n);
+				cr_assert(memcmp(got, want, n + 1) == 0, "byte %d at %zu of %zu", c, pos, n);
+			}
+	srand(5);
+	for (j = 0; j < 100000; j++) {
+		n = (size_t)(rand() % 41);
+		for (pos = 0; pos < n; pos++)
+			src[pos] = (char)(rand() % 256);
+		ident_lower(got, src, n);
+		lower_ref(want, src, n);
+		cr_assert(memcmp(got, want, n + 1) == 0, "random text %d", j);
 	}
 }

@@ -3,6 +3,7 @@
  *	ident - identities (see ident.h)
  */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -103,6 +104,38 @@ ident_domain(const char *addr)
 	if (addr == NULL || (at = strrchr(addr, '@')) == NULL || at[1] == '\0')
 		return (NULL);
 	return (at + 1);
+}
+
+/* lower8 - the ASCII upper-case bytes of the 8 in x folded: 0x20 added where a byte is 'A'..'Z' */
+static inline uint64_t
+lower8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t low7 = x & ~high; /* each byte's low seven bits: no carry leaves a byte below */
+	/* high bit set where low7 >= 'A', and where low7 > 'Z' */
+	uint64_t ge_a = low7 + (0x80 - 'A') * ones, gt_z = low7 + (0x7f - 'Z') * ones;
+
+	return (x | (((ge_a ^ gt_z) & ~x & high) >> 2)); /* ASCII bytes only: 0x80 >> 2 is 0x20 */
+}
+
+/* ident_lower - fold ASCII upper case, eight bytes at a time; see ident.h */
+void
+ident_lower(char *dst, const char *src, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, src + i, 8);
+		w = lower8(w);
+		memcpy(dst + i, &w, 8);
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+	}
+	dst[n] = '\0';
 }
 
 /*

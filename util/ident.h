@@ -60,6 +60,14 @@ int ident_parse(const char *id, enum ident_kind *kind, const char **value, const
 int ident_fold(const char *in, char *out, size_t outlen, const char **why);
 
 /*
+ * ident_lower - the n bytes at src with ASCII upper case folded to lower
+ * case into dst, NUL added (dst n + 1 bytes; src may be dst); other bytes
+ * as they are.  Eight bytes at a time: the tracker folds every login and
+ * sender it keeps.
+ */
+void ident_lower(char *dst, const char *src, size_t n);
+
+/*
  * ident_domain - the domain of a login or address: what follows its last
  * '@', when that is not empty; NULL otherwise (a login without '@').
  */
