@@ -114,7 +114,9 @@ int store_bulk_begin(struct store *, char *err, size_t errlen);
  * is kept in memory with the outcomes added to it meanwhile (and its
  * removal) and written once, its id the one it would have had, when the
  * batch commits or before any statement that reads or writes messages
- * otherwise (store_bulk.c), so that every read sees it and the file
+ * otherwise (store_bulk.c; store_each_queued() and store_each_recent()
+ * merge the kept messages in instead: store_kept.c), so that every read
+ * sees it and the file
  * holds the same rows after every commit.  The indexes stay; no thread.
  * 0 (also for memory, a read-only store or one with a load already) or
  * -1 with err.  Call it outside a batch; store_close() ends it.
