@@ -347,6 +347,15 @@ int store_each_queued(struct store *, const char *identity, int64_t since_us,
 /* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
 int store_each_recent(struct store *, const char *identity, int limit,
     int (*cb)(void *ctx, const struct store_msg *), void *ctx, char *err, size_t errlen);
+/*
+ * store_each_queued_recent - store_each_queued(identity, since_us, qcb)
+ * and then store_each_recent(identity, limit, rcb), the same rows in the
+ * same order, mostly from one scan (the enforcement at a verdict); -1
+ * with err, else what the last callback of rcb returned
+ */
+int store_each_queued_recent(struct store *, const char *identity, int64_t since_us, int limit,
+    int (*qcb)(void *, const struct store_msg *), int (*rcb)(void *, const struct store_msg *),
+    void *ctx, char *err, size_t errlen);
 
 /* ------------------------------------------------- the enforcement half */
 

@@ -10,8 +10,9 @@
  *	store_kv_each(), the delivery outcomes (store_add_outcome(),
  *	store_each_bounce()), and the look-ups of an identity's messages
  *	that enforcement and explain ask for: store_mark_removed(),
- *	store_each_queued(), store_each_recent(), store_get_deliveries(),
- *	store_each_client().
+ *	store_each_queued(), store_each_recent(), store_each_queued_recent()
+ *	(both, from one scan of the identity's messages, at a verdict),
+ *	store_get_deliveries(), store_each_client().
  *
  *	Each function names one statement of the core's table (store.c).
  *	A message and a verdict are described once, by a row map that gives
@@ -440,6 +441,11 @@ struct recent_scan {
 	int64_t t, id; /* of the row being read */
 	struct store_msg_copy *copy;
 	int foreign, nomem;
+	/* store_each_queued_recent: QUEUED's rows too (time_us >= since, not removed) */
+	int queued;
+	int64_t since;
+	struct store_msg_copy **q;
+	size_t nq, qcap;
 };
 
 /* key_less - a before b in RECENT's order, (time_us, id) */
@@ -511,6 +517,28 @@ recent_copy(void *ctx, const struct store_msg *m)
 	return 0;
 }
 
+/* queued_add - the row being read (a QUEUED one) copied to sc->q; 1: no memory (stops the scan) */
+static int
+queued_add(struct recent_scan *sc, sqlite3_stmt *st)
+{
+	struct store_rows r = { &msg_map, { .msg = recent_copy }, sc };
+	struct store_msg_copy **nq;
+
+	if (sc->nq == sc->qcap) {
+		sc->qcap = sc->qcap ? sc->qcap * 2 : 16;
+		if ((nq = reallocarray(sc->q, sc->qcap, sizeof(struct store_msg_copy *))) == NULL) {
+			sc->nomem = 1;
+			return 1;
+		}
+		sc->q = nq;
+	}
+	if (store_row(st, &r) != 0)
+		return 1;
+	sc->copy->m.removed_us = 0; /* as QUEUED reads it */
+	sc->q[sc->nq++] = sc->copy;
+	return 0;
+}
+
 /*
  * recent_row_fn - one message, newest id first: kept when it is among
  * the limit newest so far; 1 stops the scan, when the row is not ours
@@ -529,6 +557,9 @@ recent_row_fn(sqlite3_stmt *st, void *arg)
 		sc->foreign = 1;
 		return 1;
 	}
+	if (sc->queued && sc->t >= sc->since && sqlite3_column_type(st, 9) == SQLITE_NULL &&
+	    queued_add(sc, st))
+		return 1;
 	if (sc->n < sc->cap || store_msg_copy_less(sc->h[0], sc->t, sc->id)) {
 		if (store_row(st, &r) != 0)
 			return 1;
@@ -537,10 +568,12 @@ recent_row_fn(sqlite3_stmt *st, void *arg)
 	/*
 	 * the rows not read yet: ids below this one's, times at most reach;
 	 * the least kept may be a batch's kept message of a smaller id
-	 * (store_kept.c), so at its very time it must not be of a greater id
+	 * (store_kept.c), so at its very time it must not be of a greater id;
+	 * QUEUED's rows: none of them before since
 	 */
 	return sc->n == sc->cap && !__builtin_add_overflow(sc->t, sc->o->slack, &reach) &&
-	    (reach < sc->h[0]->t || (reach == sc->h[0]->t && sc->id <= sc->h[0]->id));
+	    (reach < sc->h[0]->t || (reach == sc->h[0]->t && sc->id <= sc->h[0]->id)) &&
+	    (!sc->queued || reach < sc->since);
 }
 
 /* row_cmp - qsort the kept rows into RECENT's order */
@@ -551,6 +584,46 @@ row_cmp(const void *a, const void *b)
 	const struct store_msg_copy *y = *(struct store_msg_copy *const *)b;
 
 	return key_less(x, y) ? -1 : key_less(y, x);
+}
+
+/* What store_each_queued_recent() asks of the scan besides RECENT's rows. */
+struct queued_ask {
+	int64_t since;
+	int (*cb)(void *, const struct store_msg *);
+};
+
+/*
+ * queued_tell - QUEUED's rows of the scan and the batch's kept ones that
+ * pass its test, in (time_us, id) order, to qa->cb until it says stop;
+ * 0, or -1 with err
+ */
+static int
+queued_tell(struct store *s, enum ident_kind k, const struct store_val *v, struct recent_scan *sc,
+    const struct queued_ask *qa, void *ctx, char *err, size_t errlen)
+{
+	struct store_msg_copy **kept, **all;
+	size_t i, nkept;
+
+	if (store_kept_rows(s, k, v, 1, qa->since, &kept, &nkept, err, errlen) < 0)
+		return -1;
+	if (nkept > 0) {
+		if ((all = reallocarray(sc->q, sc->nq + nkept, sizeof(struct store_msg_copy *))) ==
+		    NULL) {
+			store_msg_copies_free(kept, nkept);
+			return store_seterr(err, errlen, "%s: read messages: out of memory",
+			    s->path);
+		}
+		memcpy(all + sc->nq, kept, nkept * sizeof(struct store_msg_copy *));
+		sc->q = all;
+		sc->nq += nkept;
+		free(kept);
+	}
+	if (sc->nq > 1)
+		qsort(sc->q, sc->nq, sizeof(struct store_msg_copy *), row_cmp);
+	for (i = 0; i < sc->nq; i++)
+		if (qa->cb(ctx, &sc->q[i]->m) != 0)
+			break;
+	return 0;
 }
 
 /*
@@ -575,7 +648,7 @@ row_cmp(const void *a, const void *b)
  * limit; RECENT reads all of them and sorts.
  */
 static int
-recent_quick(struct store *s, const char *identity, int limit,
+recent_quick(struct store *s, const char *identity, int limit, const struct queued_ask *qa,
     int (*cb)(void *, const struct store_msg *), void *ctx, int *told, char *err, size_t errlen)
 {
 	struct recent_scan sc = { .o = &s->ord, .cap = (size_t)limit };
@@ -603,9 +676,15 @@ recent_quick(struct store *s, const char *identity, int limit,
 		else
 			free(kept[i]);
 	free(kept);
+	if (qa != NULL) {
+		sc.queued = 1;
+		sc.since = qa->since;
+	}
 	rc = store_walk(s, (enum store_st)(ST_RECENT_BYID_SASL + (int)k), v, 1, recent_row_fn, &sc,
 	    err, errlen);
 	*told = rc < 0 || (!sc.foreign && !sc.nomem);
+	if (*told && rc >= 0 && qa != NULL)
+		rc = queued_tell(s, k, &v[0], &sc, qa, ctx, err, errlen) < 0 ? -1 : 0;
 	if (*told && rc >= 0) {
 		qsort(sc.h, sc.n, sizeof(struct store_msg_copy *), row_cmp);
 		for (i = 0, rc = 0; i < sc.n && rc == 0; i++)
@@ -614,7 +693,30 @@ recent_quick(struct store *s, const char *identity, int limit,
 	for (i = 0; i < sc.n; i++)
 		free(sc.h[i]);
 	free(sc.h);
+	store_msg_copies_free(sc.q, sc.nq);
 	return rc;
+}
+
+/*
+ * store_each_queued_recent - store_each_queued() then store_each_recent()
+ * (see store.h) from one scan of the identity's messages, newest id
+ * first, when the quick path can tell (it reads on until no row of
+ * QUEUED's can come): the same rows to the same callbacks in the same
+ * order, the identity's index read once instead of twice at a verdict
+ */
+int
+store_each_queued_recent(struct store *s, const char *identity, int64_t since_us, int limit,
+    int (*qcb)(void *, const struct store_msg *), int (*rcb)(void *, const struct store_msg *),
+    void *ctx, char *err, size_t errlen)
+{
+	const struct queued_ask qa = { since_us, qcb };
+	int told, rc = recent_quick(s, identity, limit, &qa, rcb, ctx, &told, err, errlen);
+
+	if (told)
+		return rc;
+	if (store_each_queued(s, identity, since_us, qcb, ctx, err, errlen) < 0)
+		return -1;
+	return store_each_recent(s, identity, limit, rcb, ctx, err, errlen);
 }
 
 /* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
@@ -623,7 +725,7 @@ store_each_recent(struct store *s, const char *identity, int limit,
     int (*cb)(void *, const struct store_msg *), void *ctx, char *err, size_t errlen)
 {
 	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
-	int told, rc = recent_quick(s, identity, limit, cb, ctx, &told, err, errlen);
+	int told, rc = recent_quick(s, identity, limit, NULL, cb, ctx, &told, err, errlen);
 
 	if (told)
 		return rc;

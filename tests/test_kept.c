@@ -20,7 +20,9 @@
  *	written first, as before), a domain identity (written first).  Where
  *	the merge answers, the batch's messages must still be kept back
  *	after the reads (the point: they are written once, at the commit),
- *	and the files must hold the same rows after the commit.
+ *	and the files must hold the same rows after the commit.  The
+ *	enforcement's one scan of both (store_each_queued_recent) must call
+ *	back what the two reads give, in their order, and write nothing.
  * UNTRUSTED INPUT
  *	None: fixed test data.
  */
@@ -247,6 +249,47 @@ answers(struct store *s, int domain)
 	return (text);
 }
 
+/*
+ * one_scan_same - for every identity, time and limit: the enforcement's
+ * one scan (store_each_queued_recent) calls back the rows the two reads
+ * give, in their order
+ */
+static void
+one_scan_same(struct store *s, const char *name)
+{
+	static const int since[] = { 0, 30, 40 };
+	static const int limit[] = { 2, 100 };
+	char err[512] = "", *one, *two;
+	size_t len, i, j, l;
+	struct out o;
+
+	for (i = 0; i < sizeof(idents) / sizeof(idents[0]); i++)
+		for (j = 0; j < sizeof(since) / sizeof(since[0]); j++)
+			for (l = 0; l < sizeof(limit) / sizeof(limit[0]); l++) {
+				int64_t t = 1000000 * (int64_t)since[j];
+
+				o.fp = open_memstream(&one, &len);
+				cr_assert_not_null(o.fp);
+				cr_assert_geq(store_each_queued_recent(s, idents[i], t, limit[l], msg_cb,
+						  msg_cb, &o, err, sizeof(err)),
+				    0, "%s", err);
+				fclose(o.fp);
+				o.fp = open_memstream(&two, &len);
+				cr_assert_not_null(o.fp);
+				cr_assert_eq(store_each_queued(s, idents[i], t, msg_cb, &o, err,
+						 sizeof(err)),
+				    0, "%s", err);
+				cr_assert_eq(store_each_recent(s, idents[i], limit[l], msg_cb, &o, err,
+						 sizeof(err)),
+				    0, "%s", err);
+				fclose(o.fp);
+				cr_expect_str_eq(one, two, "%s: %s since %d, newest %d: one scan differs",
+				    name, idents[i], since[j], limit[l]);
+				free(one);
+				free(two);
+			}
+}
+
 /* nkept - how many messages the daemon's batch keeps back */
 static size_t
 nkept(const struct store *s)
@@ -308,6 +351,10 @@ ParameterizedTest(const struct kcase *c, kept, reads_inside_a_batch_see_its_mess
 		    c->name, nkept(k), before);
 	free(ak);
 	free(ap);
+	one_scan_same(k, c->name);
+	one_scan_same(p, c->name);
+	if (c->kept)
+		cr_expect_eq(nkept(k), before, "%s: the one scan wrote the kept messages", c->name);
 	/* a domain identity: the kept messages are written first, the same answers */
 	ak = answers(k, 1);
 	ap = answers(p, 1);
