@@ -680,12 +680,6 @@ act_hold_event(struct act *a, const char *host, const char *instance, const char
 		act_say(a, ACT_WARN, "%s", err);
 }
 
-int
-act_fresh(const struct act *a)
-{
-	return (hmap_count(a->newholds) > 0 || a->jobs.fresh != NULL);
-}
-
 void
 act_kick(struct act *a)
 {

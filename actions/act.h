@@ -107,12 +107,6 @@ void act_hold_event(struct act *, const char *host, const char *instance, const 
 
 /* act_kick - start what the batch queued (after its commit) */
 void act_kick(struct act *);
-/*
- * act_fresh - whether the batch queued something for act_kick() to start
- * (holds of new messages, programs): the daemon then waits until the
- * batch is in the file (a commit on the store's writer thread) first
- */
-int act_fresh(const struct act *);
 
 /*
  * By hand (control socket or command line); each runs its own store

@@ -22,11 +22,6 @@
  *	refused when empty or foreign (store_open).  The control socket's
  *	clients (agent/control.c) are checked and time-limited there; this
  *	file answers their parsed requests (on_request).
- *
- *	Tests only: SG_TEST_WRITER_STALL=PATH makes the store's writer
- *	thread (a catch-up's commits behind, run_batch.c) stop before the
- *	COMMIT of the second batch it is handed, after making PATH, for a
- *	minute: tests/test_catchup.c kills the daemon there.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -529,25 +524,6 @@ restore_cb(void *ctx, const void *k, size_t kn, const void *v, size_t vn)
 	return (0);
 }
 
-/* The test hook's state: the marker to make, the commits behind so far. */
-static struct stall {
-	const char *path;
-	int n;
-} stall;
-
-/* stall_hook - SG_TEST_WRITER_STALL: before the second commit behind, make the marker and wait */
-static void
-stall_hook(void *ctx)
-{
-	struct stall *st = ctx;
-	int fd;
-
-	if (++st->n != 2 || (fd = open(st->path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
-		return;
-	(void)close(fd);
-	(void)sleep(60);
-}
-
 /*
  * open_state - the state database, ours alone: its directory made 0700
  * (or one nobody else may write), its lock taken (a second daemon on the
@@ -561,7 +537,6 @@ open_state(struct daemon *d)
 {
 	char err[1024];
 	mode_t mode = 0;
-	const char *env;
 	long holder;
 	int r;
 
@@ -601,11 +576,6 @@ open_state(struct daemon *d)
 		log_warnx("%s", err);
 		return (EXIT_RUNTIME);
 	}
-	if ((stall.path = getenv("SG_TEST_WRITER_STALL")) != NULL && stall.path[0] != '\0')
-		store_commit_hook(d->store, stall_hook, &stall);
-	/* SENDGUARD_THREADS=1: a catch-up's commits in this thread too (run_batch.c) */
-	env = getenv("SENDGUARD_THREADS");
-	d->one_thread = env != NULL && strcmp(env, "1") == 0;
 	return (0);
 }
 

@@ -35,19 +35,6 @@
  *	daemon with exit 3 and the batch rolled back, the lines read ahead
  *	dropped with it.  tests/test_catchup.c kills the daemon while the
  *	reader runs and checks every message is counted once.
- *
- *	A full batch (catching up) is committed behind: on the store's
- *	writer thread while this one counts the next (store_commit_behind();
- *	not for a cluster node, standard input or SENDGUARD_THREADS=1).  Its
- *	cursor is in its transaction as ever, so the position committed is
- *	still that of the last line whose effects are in the file; the next
- *	batch's first read waits for the writer; the programs of a batch that
- *	queued any wait for its commit (act_fresh()); run_settle() (control
- *	requests, reload, pruning, the stop) waits for the writer too, and
- *	its error stops the daemon with exit 3, the batch counted meanwhile
- *	rolled back and read again at the next start.  tests/test_catchup.c
- *	kills the daemon while the writer holds a batch it has not committed,
- *	and makes the writer's commit fail.
  * UNTRUSTED INPUT
  *	The log's lines, through the pipeline.
  */
@@ -228,12 +215,9 @@ run_fail_stop(struct daemon *d, const char *what)
 	ev_stop(d->ev);
 }
 
-/*
- * commit - close the batch: tracker state, cursor, commit; behind: the
- * commit goes to the store's writer thread while the next batch is read
- */
+/* commit - close the batch: tracker state, cursor, commit */
 static int
-commit(struct daemon *d, int behind)
+commit(struct daemon *d)
 {
 	char err[512];
 
@@ -247,14 +231,7 @@ commit(struct daemon *d, int behind)
 	}
 	d->in_txn = 0;
 	if (logsrc_save(d->src, d->store, err, sizeof(err)) < 0 ||
-	    (behind ? store_commit_behind(d->store, err, sizeof(err))
-		    : store_commit(d->store, err, sizeof(err))) < 0) {
-		run_fail_stop(d, err);
-		return (-1);
-	}
-	/* programs run only for a batch the file holds: a commit behind is waited for */
-	if (behind && d->act != NULL && act_fresh(d->act) &&
-	    store_bulk_wait(d->store, err, sizeof(err)) < 0) {
+	    store_commit(d->store, err, sizeof(err)) < 0) {
 		run_fail_stop(d, err);
 		return (-1);
 	}
@@ -368,23 +345,11 @@ begin(struct daemon *d)
 	return (-1);
 }
 
-/*
- * run_settle - commit the open batch, if any, and wait for one committed
- * behind, before something else uses the database; 0, or -1 after
- * stopping (the writer's error: exit 3)
- */
+/* run_settle - commit the open batch, if any, before something else uses the database; 0 or -1 */
 int
 run_settle(struct daemon *d)
 {
-	char err[512];
-
-	if (d->in_txn)
-		return (commit(d, 0));
-	if (store_bulk_wait(d->store, err, sizeof(err)) < 0) {
-		run_fail_stop(d, err);
-		return (-1);
-	}
-	return (0);
+	return (d->in_txn ? commit(d) : 0);
 }
 
 /* run_on_commit - the open batch is COMMIT_MS old */
@@ -427,10 +392,7 @@ run_read_log(struct daemon *d)
 		 */
 		if (d->txn_lines >= DAEMON_BATCH || d->txn_lines == 0 || age >= COMMIT_MS ||
 		    d->stdin_file || d->cluster != NULL) {
-			/* a full batch (catching up) is committed behind, the rest at once */
-			if (commit(d,
-				d->txn_lines >= DAEMON_BATCH && !d->stdin_file &&
-				    d->cluster == NULL && !d->one_thread) < 0)
+			if (commit(d) < 0)
 				return;
 		} else if (d->txn_lines == n) /* the batch began with this read */
 			ev_reset_timer(d->ev, d->commit_timer, (uint64_t)(COMMIT_MS - age));
@@ -465,5 +427,5 @@ run_on_idle(struct ev *ev, int id, void *ctx)
 	if (begin(d) < 0)
 		return;
 	track_flush(d->pl.track, INT64_MAX);
-	commit(d, 0);
+	commit(d);
 }

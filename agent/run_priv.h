@@ -55,7 +55,6 @@ struct daemon {
 	time_t busy_since; /* when that began, 0 when not busy */
 	int exit_code;
 	int stdin_file;          /* log = - from a regular file: no epoll */
-	int one_thread;          /* SENDGUARD_THREADS=1: no commits behind (run_batch.c) */
 	struct act *act;         /* enforcement, made with the loop */
 	struct cluster *cluster; /* [cluster]: limits shared through PostgreSQL; NULL: none */
 	int drain_ticks;

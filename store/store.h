@@ -116,32 +116,12 @@ int store_bulk_begin(struct store *, char *err, size_t errlen);
  * batch commits or before any statement that reads or writes messages
  * otherwise (store_bulk.c; store_each_queued() and store_each_recent()
  * merge the kept messages in instead: store_kept.c), so that every read
- * sees it and the file holds the same rows after every commit.  The
- * indexes stay; a writer thread only for store_commit_behind().
+ * sees it and the file
+ * holds the same rows after every commit.  The indexes stay; no thread.
  * 0 (also for memory, a read-only store or one with a load already) or
  * -1 with err.  Call it outside a batch; store_close() ends it.
  */
 int store_bulk_keep(struct store *, char *err, size_t errlen);
-/*
- * store_commit_behind - the daemon's batches (store_bulk_keep): commit
- * the batch on a writer thread (started at the first such commit) and
- * return once it has it; the next batch is read meanwhile, its writes
- * queued until the first statement that needs the file (a read), which
- * waits for the writer.  The file holds the batch once store_bulk_wait()
- * (or any later use of the store) has returned 0; a write error comes
- * back from that call and every later one until store_rollback().
- * Without keep, store_commit().  0 or -1 with err (the error of the
- * batch committed behind before).
- */
-int store_commit_behind(struct store *, char *err, size_t errlen);
-/*
- * store_commit_hook - fn(ctx) runs on the writer thread of
- * store_commit_behind() after a batch's writes, before its COMMIT (NULL:
- * nothing).  For tests: `run` stalls there with SG_TEST_WRITER_STALL
- * (agent/cmd_run.c), to be killed while the writer holds the batch.
- * After store_bulk_keep(); without it nothing.
- */
-void store_commit_hook(struct store *, void (*fn)(void *), void *ctx);
 /* store_bulk_end - make the indexes store_bulk_begin() dropped; 0 (also when none) or -1 */
 int store_bulk_end(struct store *, char *err, size_t errlen);
 /*

@@ -80,7 +80,8 @@
  *
  *	The daemon's batches (store_bulk_keep(), from `run`): the same
  *	keeping back of a batch's messages with their outcomes summed, in a
- *	file that holds rows already and keeps its indexes.  The daemon reads inside a batch (the enforcement looks up
+ *	file that holds rows already and keeps its indexes, without the
+ *	thread.  The daemon reads inside a batch (the enforcement looks up
  *	an identity's messages at a verdict), so a read must see every
  *	message added.  The enforcement's reads of an identity's queued and
  *	newest messages take the kept messages from memory, merged into the
@@ -97,25 +98,6 @@
  *	gets the id the daemon's INSERT gave it.  So after every commit the
  *	file holds the same rows as before, the cursor and the tracker's
  *	state in the same transaction as ever: exactly once is untouched.
- *
- *	The daemon's commits behind (store_commit_behind(): a full batch
- *	while it catches up).  The writer thread is started at the first
- *	and then handed each such batch as a bulk load's: its BEGIN if that
- *	waited, its queued writes, its kept messages, COMMIT.  While the
- *	writer has a batch, the next one's BEGIN waits (store_bulk_on_begin)
- *	and its writes of every line are queued: besides a bulk load's,
- *	removals, hold states, the tracker's rows and the cursor
- *	(bulk_queueable); the first other statement (a read at a verdict)
- *	waits for the writer and runs them, and the rest of the batch runs
- *	at once.  Its ids and newest time are carried over from the batch
- *	handed (the writer may not be asked), and read again after any
- *	statement that may delete rows or a rollback, as above: the daemon
- *	is the one writer of its file's messages (store_lock).  Commits of
- *	an open batch at its timer, a settle or a stop are not behind: they
- *	wait for the writer and commit in the caller, so a daemon that is
- *	not catching up never hands the writer anything and it sleeps.  The
- *	cursor is in the batch's transaction as ever; a kill while the writer
- *	holds a batch leaves the file at the batch before.
  * RETURNS
  *	0 or 1 (store_bulk_begin: whether it dropped them), or -1 with
  *	"path: what: sqlite message" in err.  Never prints, never exits.
@@ -125,16 +107,72 @@
  *	bound as parameters.  The SQL here is constant text.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
 
-#include "store/store_bulk.h"
 #include "store/store_priv.h"
 #include "util/hmap.h"
+
+#define BULK_PEND_MAX 4096 /* messages kept back at most */
+#define BULK_KEY_MAX 768   /* host, instance, queue ID and their NULs */
+#define BULK_OPS_MAX 65536 /* writes queued in a batch at most */
+
+/* One write queued while the writer thread has the connection: a statement and its values. */
+struct bulk_op {
+	struct bulk_op *next;
+	enum store_st which;
+	size_t nv;
+	struct store_val v[]; /* then the bytes of the text and blob values */
+};
+
+/* One message kept back: its row as it will be written. */
+struct bulk_msg {
+	struct bulk_msg *prev, *next; /* kept back, oldest first */
+	struct store_msg m;           /* strings in data */
+	int64_t n[3];                 /* delivered, deferred, bounced (enum store_status) */
+	int64_t id;
+	uint64_t h;  /* hmap_hash() of the key, */
+	size_t klen; /* data[0..klen) (the index keeps a pointer to it) */
+	char data[]; /* host\0instance\0queue_id\0, sasl\0, sender\0, client_ip\0 */
+};
+
+/* What a bulk load keeps back. */
+struct bulk_load {
+	struct hmap *ix; /* key (host\0instance\0queue_id) -> struct bulk_msg */
+	struct bulk_msg *head, *tail;
+	size_t n;
+	int64_t next_id; /* the id of the next message; 0: to be read from the file */
+	int64_t max_us;  /* the newest time of a message written (INT64_MIN: none) */
+	int keep;        /* the daemon's (store_bulk_keep): indexes kept, no thread */
+	int max_known;   /* keep: max_us read from the file in this batch */
+	/* the batch, as the parsing thread sees it */
+	int in_batch;                /* store_begin() was called, store_commit() not yet */
+	int deferred;                /* its BEGIN and its writes (ops) wait for a commit */
+	int handed;                  /* a commit is with the writer */
+	struct bulk_op *ops, **opt;  /* the batch's writes */
+	struct bulk_op *pre, **pret; /* writes outside a batch, after the commit handed */
+	size_t nops;
+	/* the writer thread */
+	int thread; /* started */
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct bulk_job {
+		struct bulk_op *pre;   /* first these, each its own transaction */
+		int begin;             /* then BEGIN */
+		struct bulk_op *ops;   /* in their order */
+		struct bulk_msg *held; /* then these, oldest first, and COMMIT */
+		int index;             /* none of those: make the indexes (store_bulk_index) */
+	} job;
+	int busy, stop, wfailed; /* under mu */
+	int indexed;             /* set under mu: the writer made the indexes */
+	char werr[512];          /* written by the writer when it sets wfailed */
+	int failed;              /* the parsing thread's copy of wfailed, and its error: */
+	char ferr[512];
+};
 
 /* set in the writer thread, and while the parsing thread replays the queue */
 static _Thread_local int bulk_direct;
@@ -191,8 +229,6 @@ bulk_next_id(struct store *s, char *err, size_t errlen)
 {
 	struct bulk_load *L = s->load;
 
-	if (L->next_id == 0 && store_bulk_sync(s, err, errlen) < 0) /* the writer's turn ends */
-		return -1;
 	if (L->next_id == 0 &&
 	    (L->next_id = store_bulk_count(s, "SELECT coalesce(max(id), 0) + 1 FROM messages", err,
 		 errlen)) < 0) {
@@ -288,20 +324,6 @@ bulk_keep(struct store *s, const struct store_msg *m, const char *key, size_t kl
 }
 
 /*
- * bulk_in_batch - a batch is open: as the caller sees it while the
- * writer may have the connection, else as SQLite has it
- */
-static int
-bulk_in_batch(struct store *s)
-{
-	struct bulk_load *L = s->load;
-
-	if (L->in_batch || (L->thread && !L->keep))
-		return L->in_batch;
-	return !L->handed && !sqlite3_get_autocommit(s->db);
-}
-
-/*
  * store_bulk_add - a message of a bulk load: kept back inside a batch
  * while it is the one row of its key, else written at once (store_priv.h)
  */
@@ -331,7 +353,8 @@ store_bulk_add(struct store *s, const struct store_msg *m, int64_t *idp, char *e
 	 * with a row of the file: written at once (exact either way, and no
 	 * look-up that would wait for the writer thread).
 	 */
-	if (klen == 0 || !bulk_in_batch(s) || m->time_us <= L->max_us)
+	if (klen == 0 || !(L->thread ? L->in_batch : !sqlite3_get_autocommit(s->db)) ||
+	    m->time_us <= L->max_us)
 		return bulk_insert(s, m, id, NULL, err, errlen);
 	if (L->n >= BULK_PEND_MAX && bulk_write(s, L->head, err, errlen) < 0)
 		return -1;
@@ -500,7 +523,6 @@ store_bulk_drop(struct store *s)
 	bulk_free_ops(L->pre);
 	bulk_reset(L);
 	L->next_id = 0; /* the rows rolled back gave their ids back */
-	L->max_known = L->carried = 0;
 }
 
 /* ------------------------------------------------- the writer thread */
@@ -532,8 +554,6 @@ bulk_run(struct store *s, const struct bulk_job *j, int commit, char *err, size_
 	bulk_free_ops(j->ops);
 	if (commit) {
 		rc = bulk_write_list(s, j->held, rc, err, errlen);
-		if (rc == 0 && j->behind && s->load->hook != NULL)
-			s->load->hook(s->load->hook_ctx);
 		if (rc == 0)
 			rc = store_commit(s, err, errlen);
 	}
@@ -621,20 +641,12 @@ store_bulk_sync(struct store *s, char *err, size_t errlen)
 	return bulk_run(s, &j, 0, err, errlen);
 }
 
-/*
- * bulk_queueable - a write whose only answer is success: it may wait for
- * the commit; the daemon's (keep) also its removals, hold states, the
- * tracker's rows and the log position, the writes of every line
- */
+/* bulk_queueable - a write whose only answer is success: it may wait for the commit */
 static int
-bulk_queueable(const struct bulk_load *L, enum store_st which)
+bulk_queueable(enum store_st which)
 {
-	if (which == ST_BULK_MSG || which == ST_ADD_OUTCOME || which == ST_ADD_BOUNCE ||
-	    which == ST_ADD_VERDICT)
-		return 1;
-	return L->keep &&
-	    (which == ST_MARK_REMOVED || which == ST_HOLD_STATE || which == ST_KV_PUT ||
-		which == ST_KV_DEL || which == ST_SET_CURSOR);
+	return which == ST_BULK_MSG || which == ST_ADD_OUTCOME || which == ST_ADD_BOUNCE ||
+	    which == ST_ADD_VERDICT;
 }
 
 /*
@@ -654,7 +666,7 @@ store_bulk_on_run(struct store *s, enum store_st which, const struct store_val *
 		return 1;
 	/* in a batch, or between batches while the writer commits the last */
 	if (!(L->deferred || (!L->in_batch && (L->handed || L->pre != NULL))) ||
-	    !bulk_queueable(L, which) || L->nops >= BULK_OPS_MAX)
+	    !bulk_queueable(which) || L->nops >= BULK_OPS_MAX)
 		return store_bulk_sync(s, err, errlen) < 0 ? -1 : 1;
 	for (i = 0; i < nv; i++)
 		if (v[i].type == SV_TEXT || v[i].type == SV_BLOB)
@@ -698,16 +710,32 @@ store_bulk_before(struct store *s, enum store_st which, char *err, size_t errlen
 
 	if (L == NULL || !L->keep || bulk_direct || store_kept_leaves(which))
 		return 0;
-	if (store_bulk_sync(s, err, errlen) < 0) /* the writer's turn ends first */
-		return -1;
 	L->next_id = 0; /* which may delete rows: the next id is read again */
-	L->carried = 0;
 	if (L->n == 0)
 		return 0;
 	bulk_direct = 1;
 	rc = bulk_write_list(s, bulk_detach(L), 0, err, errlen);
 	bulk_direct = 0;
 	return rc;
+}
+
+/*
+ * store_bulk_kept - the daemon's messages kept back, oldest first: the
+ * one after *it (NULL: the first), with its id; NULL after the last or
+ * outside the daemon's batches (store_kept.c reads them)
+ */
+const struct store_msg *
+store_bulk_kept(const struct store *s, const void **it, int64_t *id)
+{
+	const struct bulk_msg *b = *it;
+
+	if (s->load == NULL || !s->load->keep)
+		return NULL;
+	if ((b = b == NULL ? s->load->head : b->next) == NULL)
+		return NULL;
+	*it = b;
+	*id = b->id;
+	return &b->m;
 }
 
 /* store_bulk_keep - see store.h */
@@ -725,15 +753,12 @@ store_bulk_on_begin(struct store *s, char *err, size_t errlen)
 {
 	struct bulk_load *L = s->load;
 
-	if (L == NULL || bulk_direct)
-		return 1;
-	if (L->keep && !L->carried) { /* rows may have gone since: ids and times read again */
+	if (L != NULL && L->keep) { /* rows may have gone since: ids and times read again */
 		L->next_id = 0;
 		L->max_known = 0;
+		return 1;
 	}
-	if (L->keep && !L->handed)
-		return 1; /* the writer is idle (or none): BEGIN now, as without it */
-	if (!L->thread)
+	if (L == NULL || bulk_direct || !L->thread)
 		return 1;
 	if (L->in_batch || L->failed)
 		return store_bulk_sync(s, err, errlen) < 0 ? -1 : 1;
@@ -768,31 +793,19 @@ store_bulk_on_commit(struct store *s, char *err, size_t errlen)
 
 	if (L == NULL || bulk_direct)
 		return 1;
-	if (L->keep && L->behind && !L->thread)
-		bulk_start(s); /* the daemon's first commit behind: its writer */
-	if (L->keep && !(L->behind && L->thread)) {
-		if (store_bulk_sync(s, err, errlen) <
-		    0) /* the batch before, and this one's BEGIN */
-			return -1;
-		L->in_batch = L->carried = 0;
-	}
-	if (!L->thread || (L->keep && !L->behind)) {
+	if (!L->thread) {
 		if (sqlite3_get_autocommit(s->db))
 			return 1;
 		return bulk_run(s, &(struct bulk_job){ .held = bulk_detach(L) }, 1, err, errlen);
 	}
-	if (!L->in_batch && !L->keep)
+	if (!L->in_batch)
 		return store_bulk_sync(s, err, errlen) < 0 ? -1 : 1;
 	if (bulk_wait(L, err, errlen) < 0)
 		return -1;
-	if (!L->deferred && sqlite3_get_autocommit(s->db))
-		return 1;     /* no batch: COMMIT says so */
-	L->carried = L->keep; /* the next batch counts on from this one's id and time */
 	j.pre = L->pre;
 	j.begin = L->deferred;
 	j.ops = L->ops;
 	j.held = bulk_detach(L);
-	j.behind = L->keep;
 	bulk_reset(L);
 	L->in_batch = L->deferred = 0;
 	bulk_hand(L, &j);
@@ -845,30 +858,6 @@ store_bulk_on_rollback(struct store *s)
 	}
 	store_bulk_drop(s);
 	L->in_batch = L->deferred = L->failed = 0;
-}
-
-/* store_commit_behind - see store.h */
-int
-store_commit_behind(struct store *s, char *err, size_t errlen)
-{
-	int rc;
-
-	if (s->load == NULL || !s->load->keep)
-		return store_commit(s, err, errlen);
-	s->load->behind = 1;
-	rc = store_commit(s, err, errlen);
-	s->load->behind = 0;
-	return rc;
-}
-
-/* store_commit_hook - see store.h */
-void
-store_commit_hook(struct store *s, void (*fn)(void *), void *ctx)
-{
-	if (s->load == NULL)
-		return;
-	s->load->hook = fn;
-	s->load->hook_ctx = ctx;
 }
 
 /* store_bulk_wait - see store.h */
@@ -925,11 +914,8 @@ static void
 bulk_start(struct store *s)
 {
 	struct bulk_load *L = s->load;
-	sigset_t all, was;
-	int rc;
 
-	if (!L->keep)
-		bulk_reset(L); /* the daemon's starts at a commit, with the batch's writes */
+	bulk_reset(L);
 	/* a library built single-threaded (0) must not be used from two threads */
 	if (sqlite3_threadsafe() == 0 || pthread_mutex_init(&L->mu, NULL) != 0)
 		return;
@@ -937,12 +923,7 @@ bulk_start(struct store *s)
 		(void)pthread_mutex_destroy(&L->mu);
 		return;
 	}
-	/* the thread takes no signal: they stay the caller's (the daemon's signalfd) */
-	(void)sigfillset(&all);
-	(void)pthread_sigmask(SIG_SETMASK, &all, &was);
-	rc = pthread_create(&L->tid, NULL, bulk_writer, s);
-	(void)pthread_sigmask(SIG_SETMASK, &was, NULL);
-	if (rc != 0) {
+	if (pthread_create(&L->tid, NULL, bulk_writer, s) != 0) {
 		(void)pthread_cond_destroy(&L->cv);
 		(void)pthread_mutex_destroy(&L->mu);
 		return;

@@ -42,7 +42,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/store_bulk.h"
 #include "store/store_priv.h"
 #include "util/ident.h"
 
@@ -98,25 +97,6 @@ store_kept_leaves(enum store_st which)
 	default:
 		return 0;
 	}
-}
-
-/*
- * store_bulk_kept - the daemon's messages kept back, oldest first: the
- * one after *it (NULL: the first), with its id; NULL after the last or
- * outside the daemon's batches (store_kept.c reads them)
- */
-const struct store_msg *
-store_bulk_kept(const struct store *s, const void **it, int64_t *id)
-{
-	const struct bulk_msg *b = *it;
-
-	if (s->load == NULL || !s->load->keep)
-		return NULL;
-	if ((b = b == NULL ? s->load->head : b->next) == NULL)
-		return NULL;
-	*it = b;
-	*id = b->id;
-	return &b->m;
 }
 
 /* opt - an absent string as SQL gives it back: NULL */

@@ -201,7 +201,7 @@ void store_bulk_removed(struct store *s, const char *host, const char *instance,
     int64_t time_us);
 int store_bulk_before(struct store *s, enum store_st which, char *err, size_t errlen);
 void store_bulk_drop(struct store *s);
-/* store_bulk_kept - the daemon's kept messages one by one (store_kept.c) */
+/* store_bulk_kept - the daemon's kept messages one by one: the one after *it (NULL: first) */
 const struct store_msg *store_bulk_kept(const struct store *s, const void **it, int64_t *id);
 
 /*

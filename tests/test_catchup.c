@@ -290,71 +290,14 @@ Test(catchup_daemon, killed_while_reading_ahead_counts_every_message_once, .time
 		cr_expect_gt(most[i], idle, "run %zu: no reader thread while catching up", i + 1);
 }
 
-/* exists - whether path is there */
-static int
-exists(const char *path)
-{
-	struct stat st;
-
-	return (stat(path, &st) == 0);
-}
-
 /*
- * Catching up, a full batch is committed on the store's writer thread
- * while the next is read (store_commit_behind).  Killed while the writer
- * holds a batch it has written but not committed (SG_TEST_WRITER_STALL
- * stops it before the COMMIT of its second batch, after making a marker;
- * the daemon's own thread meanwhile counts on), the file must still hold
- * the batch before it, rows and log position alike: the position never
- * runs ahead of the rows, and started again the daemon counts every
- * message of the log once.  Three kills, each a batch further on.
- */
-Test(catchup_daemon, killed_while_the_writer_holds_a_batch_counts_every_message_once,
-    .timeout = 300)
-{
-	char stallp[128];
-	long long at_stall, after = 0, before;
-	struct stat st;
-	pid_t pid;
-	int i, k;
-
-	gen_log(200000);
-	cr_assert_eq(stat(logp, &st), 0);
-	write_conf();
-	snprintf(stallp, sizeof(stallp), "%s/stall", dir);
-	for (k = 0; k < 3; k++) {
-		before = after;
-		unlink(stallp);
-		setenv("SG_TEST_WRITER_STALL", stallp, 1);
-		pid = sg_spawn_daemon(confp, errp);
-		unsetenv("SG_TEST_WRITER_STALL");
-		cr_assert_gt(pid, 0);
-		for (i = 0; i < 6000 && !exists(stallp); i++)
-			sg_msleep(5);
-		cr_assert(exists(stallp), "run %d: the writer never stalled:\n%s", k + 1,
-		    sg_slurp_path(errp));
-		at_stall = committed();
-		sg_msleep(200); /* the daemon's thread counts on meanwhile */
-		cr_assert(sg_stopped(pid, SIGKILL));
-		after = committed();
-		cr_expect_eq(after, at_stall, "run %d: the position moved while the writer held its batch",
-		    k + 1);
-		cr_expect_gt(after, before, "run %d: its first batch is in the file", k + 1);
-		cr_expect_lt(after, st.st_size, "run %d: killed before the end", k + 1);
-	}
-	(void)run_until(&pid, 0, st.st_size);
-	counted_once();
-	cr_assert(sg_stopped(pid, SIGTERM));
-}
-
-/*
- * A write error of a commit behind (the state file cannot grow: `ulimit
+ * A write error while catching up (the state file cannot grow: `ulimit
  * -f`, as a full disk) stops the daemon with exit 3 and the error, and
  * loses nothing: the file keeps the batches before it, rows and position
  * together, and started again (no limit) the daemon counts every message
  * of the log once.
  */
-Test(catchup_daemon, a_write_error_behind_stops_with_exit_3_and_loses_nothing, .timeout = 300)
+Test(catchup_daemon, a_write_error_stops_with_exit_3_and_loses_nothing, .timeout = 300)
 {
 	/* 2000 blocks of 512 bytes (dash): the first batch fits, a later one not */
 	const char *argv[] = { "/bin/sh", "-c", "trap '' XFSZ; ulimit -f 2000; exec \"$0\" \"$@\"",
