@@ -192,9 +192,9 @@ hold_collect(struct act *a, const char *identity, int64_t log_now, struct hold_l
 	qc.a = a;
 	qc.identity = identity;
 	qc.since = log_now - TRACK_MAX_AGE_US;
-	if (store_each_queued(a->store, identity, qc.since, queued_cb, &qc, err, sizeof(err)) < 0 ||
-	    store_each_recent(a->store, identity, HOLD_RECHECK_MAX, gone_cb, &qc, err,
-		sizeof(err)) < 0)
+	/* the queued ones, then the newest HOLD_RECHECK_MAX: one scan of the identity's messages */
+	if (store_each_queued_recent(a->store, identity, qc.since, HOLD_RECHECK_MAX, queued_cb,
+		gone_cb, &qc, err, sizeof(err)) < 0)
 		act_say(a, ACT_WARN, "%s", err);
 	if (qc.foreign > 0)
 		act_say(a, ACT_WARN,

@@ -72,10 +72,12 @@
 #define DECISION_COLS "id, time_us, kind, identity, rule, until_us, mode"
 /*
  * The messages of an identity "kind:value", one statement per kind: the
- * rows from ?2 on still queued, or the newest ?2 with removed_us.
+ * rows from ?2 on still queued (then removed_us, NULL here, and the id:
+ * store_kept.c merges a batch's kept messages in by (time_us, id)), or
+ * the newest ?2 with removed_us.
  */
 #define QUEUED(cond) \
-	"SELECT " MSG_COLS " FROM messages WHERE " cond \
+	"SELECT " MSG_COLS ", NULL, id FROM messages WHERE " cond \
 	" AND time_us >= ?2 AND removed_us IS NULL ORDER BY time_us, id"
 /*
  * Who sent the messages of an identity when, for status: this node's

@@ -114,7 +114,9 @@ int store_bulk_begin(struct store *, char *err, size_t errlen);
  * is kept in memory with the outcomes added to it meanwhile (and its
  * removal) and written once, its id the one it would have had, when the
  * batch commits or before any statement that reads or writes messages
- * otherwise (store_bulk.c), so that every read sees it and the file
+ * otherwise (store_bulk.c; store_each_queued() and store_each_recent()
+ * merge the kept messages in instead: store_kept.c), so that every read
+ * sees it and the file
  * holds the same rows after every commit.  The indexes stay; no thread.
  * 0 (also for memory, a read-only store or one with a load already) or
  * -1 with err.  Call it outside a batch; store_close() ends it.
@@ -325,6 +327,15 @@ int store_each_queued(struct store *, const char *identity, int64_t since_us,
 /* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
 int store_each_recent(struct store *, const char *identity, int limit,
     int (*cb)(void *ctx, const struct store_msg *), void *ctx, char *err, size_t errlen);
+/*
+ * store_each_queued_recent - store_each_queued(identity, since_us, qcb)
+ * and then store_each_recent(identity, limit, rcb), the same rows in the
+ * same order, mostly from one scan (the enforcement at a verdict); -1
+ * with err, else what the last callback of rcb returned
+ */
+int store_each_queued_recent(struct store *, const char *identity, int64_t since_us, int limit,
+    int (*qcb)(void *, const struct store_msg *), int (*rcb)(void *, const struct store_msg *),
+    void *ctx, char *err, size_t errlen);
 
 /* ------------------------------------------------- the enforcement half */
 

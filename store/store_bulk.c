@@ -83,10 +83,13 @@
  *	file that holds rows already and keeps its indexes, without the
  *	thread.  The daemon reads inside a batch (the enforcement looks up
  *	an identity's messages at a verdict), so a read must see every
- *	message added: before any statement that reads or writes the
+ *	message added.  The enforcement's reads of an identity's queued and
+ *	newest messages take the kept messages from memory, merged into the
+ *	file's rows (store_kept.c, through store_bulk_kept()), so a verdict
+ *	writes nothing; before any other statement that reads or writes the
  *	messages table, other than those that take the kept messages into
- *	account (store_bulk_before(), keep_leaves()), the kept messages are
- *	written; a removal (ST_MARK_REMOVED) is noted on the kept message too
+ *	account (store_bulk_before(), store_kept_leaves()), the kept
+ *	messages are written; a removal (ST_MARK_REMOVED) is noted on the kept message too
  *	(store_bulk_removed()) while the statement still runs for the rows
  *	written, which may hold an older message of the same queue ID.  The
  *	ids are counted from max(id) + 1 and the newest time written is read
@@ -694,53 +697,9 @@ store_bulk_on_run(struct store *s, enum store_st which, const struct store_val *
 }
 
 /*
- * keep_leaves - statement which neither reads nor writes the messages
- * table, or (outcomes, removals, the load's own inserts) takes the
- * messages kept back into account: they may stay kept back over it
- */
-static int
-keep_leaves(enum store_st which)
-{
-	switch (which) {
-	case ST_BEGIN:
-	case ST_COMMIT:
-	case ST_ROLLBACK:
-	case ST_ADD_VERDICT:
-	case ST_GET_CURSOR:
-	case ST_SET_CURSOR:
-	case ST_KV_PUT:
-	case ST_KV_DEL:
-	case ST_KV_EACH:
-	case ST_MARK_REMOVED:
-	case ST_ADD_OUTCOME:
-	case ST_ADD_BOUNCE:
-	case ST_BULK_MSG:
-	case ST_BULK_MSGS:
-	case ST_GET_BLOCK:
-	case ST_PUT_BLOCK:
-	case ST_EACH_BLOCK:
-	case ST_ADD_HOLD:
-	case ST_HOLD_STATE:
-	case ST_EACH_HOLD:
-	case ST_COUNT_HOLDS:
-	case ST_EACH_ON_HOLD:
-	case ST_HOLDS_STATE_IDENT:
-	case ST_ADD_JOB:
-	case ST_UPDATE_JOB:
-	case ST_EACH_JOB:
-	case ST_EACH_JOB_ID:
-	case ST_ADD_OUTBOX:
-	case ST_ADD_DECISION:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/*
  * store_bulk_before - before statement which (store_run, store_walk):
  * the daemon's messages kept back are written first unless which leaves
- * them alone (keep_leaves), so that every read sees them and every other
+ * them alone (store_kept_leaves), so that every read sees them and every other
  * write finds them; 0 or -1 with err
  */
 int
@@ -749,7 +708,7 @@ store_bulk_before(struct store *s, enum store_st which, char *err, size_t errlen
 	struct bulk_load *L = s->load;
 	int rc;
 
-	if (L == NULL || !L->keep || bulk_direct || keep_leaves(which))
+	if (L == NULL || !L->keep || bulk_direct || store_kept_leaves(which))
 		return 0;
 	L->next_id = 0; /* which may delete rows: the next id is read again */
 	if (L->n == 0)
@@ -758,6 +717,25 @@ store_bulk_before(struct store *s, enum store_st which, char *err, size_t errlen
 	rc = bulk_write_list(s, bulk_detach(L), 0, err, errlen);
 	bulk_direct = 0;
 	return rc;
+}
+
+/*
+ * store_bulk_kept - the daemon's messages kept back, oldest first: the
+ * one after *it (NULL: the first), with its id; NULL after the last or
+ * outside the daemon's batches (store_kept.c reads them)
+ */
+const struct store_msg *
+store_bulk_kept(const struct store *s, const void **it, int64_t *id)
+{
+	const struct bulk_msg *b = *it;
+
+	if (s->load == NULL || !s->load->keep)
+		return NULL;
+	if ((b = b == NULL ? s->load->head : b->next) == NULL)
+		return NULL;
+	*it = b;
+	*id = b->id;
+	return &b->m;
 }
 
 /* store_bulk_keep - see store.h */

@@ -10,8 +10,9 @@
  *	store_kv_each(), the delivery outcomes (store_add_outcome(),
  *	store_each_bounce()), and the look-ups of an identity's messages
  *	that enforcement and explain ask for: store_mark_removed(),
- *	store_each_queued(), store_each_recent(), store_get_deliveries(),
- *	store_each_client().
+ *	store_each_queued(), store_each_recent(), store_each_queued_recent()
+ *	(both, from one scan of the identity's messages, at a verdict),
+ *	store_get_deliveries(), store_each_client().
  *
  *	Each function names one statement of the core's table (store.c).
  *	A message and a verdict are described once, by a row map that gives
@@ -415,21 +416,18 @@ store_each_queued(struct store *s, const char *identity, int64_t since_us,
     int (*cb)(void *, const struct store_msg *), void *ctx, char *err, size_t errlen)
 {
 	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
+	struct store_val v[2];
+	enum ident_kind k;
 
-	return ident_walk(s, ST_QUEUED_SASL, identity, since_us, &r, err, errlen);
+	if (store_ident_vals(identity, since_us, v, &k, err, errlen) < 0)
+		return -1;
+	/* a batch's kept messages merged in (store_kept.c); the domain kinds write them first */
+	if (k == IDENT_SASL || k == IDENT_UID || k == IDENT_SENDER || k == IDENT_IP)
+		return store_kept_queued(s, (enum store_st)(ST_QUEUED_SASL + (int)k), k, v, &r, err,
+		    errlen);
+	return store_walk(s, (enum store_st)(ST_QUEUED_SASL + (int)k), v, STORE_NVAL(v), store_row,
+	    &r, err, errlen);
 }
-
-/* A message's place in RECENT's order: (time_us, id). */
-struct recent_key {
-	int64_t t, id;
-};
-
-/* A message the quick path keeps: its place and its row, strings in data. */
-struct recent_row {
-	struct recent_key k;
-	struct store_msg m;
-	char data[];
-};
 
 /*
  * The quick path's scan of an identity's messages, newest id first: the
@@ -438,31 +436,36 @@ struct recent_row {
  */
 struct recent_scan {
 	const struct store_order *o;
-	struct recent_row **h;
+	struct store_msg_copy **h;
 	size_t n, cap;
-	struct recent_key k; /* of the row being read */
-	struct recent_row *copy;
+	int64_t t, id; /* of the row being read */
+	struct store_msg_copy *copy;
 	int foreign, nomem;
+	/* store_each_queued_recent: QUEUED's rows too (time_us >= since, not removed) */
+	int queued;
+	int64_t since;
+	struct store_msg_copy **q;
+	size_t nq, qcap;
 };
 
-/* key_less - a before b in RECENT's order */
+/* key_less - a before b in RECENT's order, (time_us, id) */
 static int
-key_less(struct recent_key a, struct recent_key b)
+key_less(const struct store_msg_copy *a, const struct store_msg_copy *b)
 {
-	return a.t < b.t || (a.t == b.t && a.id < b.id);
+	return store_msg_copy_less(a, b->t, b->id);
 }
 
 /* heap_down - restore the min-heap below slot i */
 static void
-heap_down(struct recent_row **h, size_t n, size_t i)
+heap_down(struct store_msg_copy **h, size_t n, size_t i)
 {
-	struct recent_row *x = h[i];
+	struct store_msg_copy *x = h[i];
 	size_t c;
 
 	for (; (c = 2 * i + 1) < n; i = c) {
-		if (c + 1 < n && key_less(h[c + 1]->k, h[c]->k))
+		if (c + 1 < n && key_less(h[c + 1], h[c]))
 			c++;
-		if (!key_less(h[c]->k, x->k))
+		if (!key_less(h[c], x))
 			break;
 		h[i] = h[c];
 	}
@@ -471,7 +474,7 @@ heap_down(struct recent_row **h, size_t n, size_t i)
 
 /* heap_add - keep r (the heap has room, or r is greater than its least, which goes) */
 static void
-heap_add(struct recent_scan *sc, struct recent_row *r)
+heap_add(struct recent_scan *sc, struct store_msg_copy *r)
 {
 	size_t i, p;
 
@@ -481,7 +484,7 @@ heap_add(struct recent_scan *sc, struct recent_row *r)
 		heap_down(sc->h, sc->n, 0);
 		return;
 	}
-	for (i = sc->n++; i > 0 && key_less(r->k, sc->h[p = (i - 1) / 2]->k); i = p)
+	for (i = sc->n++; i > 0 && key_less(r, sc->h[p = (i - 1) / 2]); i = p)
 		sc->h[i] = sc->h[p];
 	sc->h[i] = r;
 }
@@ -506,26 +509,33 @@ static int
 recent_copy(void *ctx, const struct store_msg *m)
 {
 	struct recent_scan *sc = ctx;
-	const char *const str[] = { m->host, m->instance, m->queue_id, m->sasl, m->sender,
-		m->client_ip };
-	size_t i, len = 0;
-	char *p;
 
-	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
-		len += str[i] != NULL ? strlen(str[i]) + 1 : 0;
-	if ((sc->copy = malloc(sizeof(*sc->copy) + len)) == NULL) {
+	if ((sc->copy = store_msg_copy(m, sc->id)) == NULL) {
 		sc->nomem = 1;
 		return 1;
 	}
-	sc->copy->k = sc->k;
-	sc->copy->m = *m;
-	p = sc->copy->data;
-	sc->copy->m.host = store_copy_str(&p, m->host);
-	sc->copy->m.instance = store_copy_str(&p, m->instance);
-	sc->copy->m.queue_id = store_copy_str(&p, m->queue_id);
-	sc->copy->m.sasl = store_copy_str(&p, m->sasl);
-	sc->copy->m.sender = store_copy_str(&p, m->sender);
-	sc->copy->m.client_ip = store_copy_str(&p, m->client_ip);
+	return 0;
+}
+
+/* queued_add - the row being read (a QUEUED one) copied to sc->q; 1: no memory (stops the scan) */
+static int
+queued_add(struct recent_scan *sc, sqlite3_stmt *st)
+{
+	struct store_rows r = { &msg_map, { .msg = recent_copy }, sc };
+	struct store_msg_copy **nq;
+
+	if (sc->nq == sc->qcap) {
+		sc->qcap = sc->qcap ? sc->qcap * 2 : 16;
+		if ((nq = reallocarray(sc->q, sc->qcap, sizeof(struct store_msg_copy *))) == NULL) {
+			sc->nomem = 1;
+			return 1;
+		}
+		sc->q = nq;
+	}
+	if (store_row(st, &r) != 0)
+		return 1;
+	sc->copy->m.removed_us = 0; /* as QUEUED reads it */
+	sc->q[sc->nq++] = sc->copy;
 	return 0;
 }
 
@@ -541,29 +551,79 @@ recent_row_fn(sqlite3_stmt *st, void *arg)
 	struct store_rows r = { &msg_map, { .msg = recent_copy }, sc };
 	int64_t reach;
 
-	sc->k.t = sqlite3_column_int64(st, 0);
-	sc->k.id = sqlite3_column_int64(st, 10);
-	if (sc->k.id < sc->o->lo || sc->k.id > sc->o->hi) {
+	sc->t = sqlite3_column_int64(st, 0);
+	sc->id = sqlite3_column_int64(st, 10);
+	if (sc->id < sc->o->lo || sc->id > sc->o->hi) {
 		sc->foreign = 1;
 		return 1;
 	}
-	if (sc->n < sc->cap || key_less(sc->h[0]->k, sc->k)) {
+	if (sc->queued && sc->t >= sc->since && sqlite3_column_type(st, 9) == SQLITE_NULL &&
+	    queued_add(sc, st))
+		return 1;
+	if (sc->n < sc->cap || store_msg_copy_less(sc->h[0], sc->t, sc->id)) {
 		if (store_row(st, &r) != 0)
 			return 1;
 		heap_add(sc, sc->copy);
 	}
-	return sc->n == sc->cap && !__builtin_add_overflow(sc->k.t, sc->o->slack, &reach) &&
-	    reach <= sc->h[0]->k.t;
+	/*
+	 * the rows not read yet: ids below this one's, times at most reach;
+	 * the least kept may be a batch's kept message of a smaller id
+	 * (store_kept.c), so at its very time it must not be of a greater id;
+	 * QUEUED's rows: none of them before since
+	 */
+	return sc->n == sc->cap && !__builtin_add_overflow(sc->t, sc->o->slack, &reach) &&
+	    (reach < sc->h[0]->t || (reach == sc->h[0]->t && sc->id <= sc->h[0]->id)) &&
+	    (!sc->queued || reach < sc->since);
 }
 
 /* row_cmp - qsort the kept rows into RECENT's order */
 static int
 row_cmp(const void *a, const void *b)
 {
-	const struct recent_row *x = *(struct recent_row *const *)a;
-	const struct recent_row *y = *(struct recent_row *const *)b;
+	const struct store_msg_copy *x = *(struct store_msg_copy *const *)a;
+	const struct store_msg_copy *y = *(struct store_msg_copy *const *)b;
 
-	return key_less(x->k, y->k) ? -1 : key_less(y->k, x->k);
+	return key_less(x, y) ? -1 : key_less(y, x);
+}
+
+/* What store_each_queued_recent() asks of the scan besides RECENT's rows. */
+struct queued_ask {
+	int64_t since;
+	int (*cb)(void *, const struct store_msg *);
+};
+
+/*
+ * queued_tell - QUEUED's rows of the scan and the batch's kept ones that
+ * pass its test, in (time_us, id) order, to qa->cb until it says stop;
+ * 0, or -1 with err
+ */
+static int
+queued_tell(struct store *s, enum ident_kind k, const struct store_val *v, struct recent_scan *sc,
+    const struct queued_ask *qa, void *ctx, char *err, size_t errlen)
+{
+	struct store_msg_copy **kept, **all;
+	size_t i, nkept;
+
+	if (store_kept_rows(s, k, v, 1, qa->since, &kept, &nkept, err, errlen) < 0)
+		return -1;
+	if (nkept > 0) {
+		if ((all = reallocarray(sc->q, sc->nq + nkept, sizeof(struct store_msg_copy *))) ==
+		    NULL) {
+			store_msg_copies_free(kept, nkept);
+			return store_seterr(err, errlen, "%s: read messages: out of memory",
+			    s->path);
+		}
+		memcpy(all + sc->nq, kept, nkept * sizeof(struct store_msg_copy *));
+		sc->q = all;
+		sc->nq += nkept;
+		free(kept);
+	}
+	if (sc->nq > 1)
+		qsort(sc->q, sc->nq, sizeof(struct store_msg_copy *), row_cmp);
+	for (i = 0; i < sc->nq; i++)
+		if (qa->cb(ctx, &sc->q[i]->m) != 0)
+			break;
+	return 0;
 }
 
 /*
@@ -588,33 +648,75 @@ row_cmp(const void *a, const void *b)
  * limit; RECENT reads all of them and sorts.
  */
 static int
-recent_quick(struct store *s, const char *identity, int limit,
+recent_quick(struct store *s, const char *identity, int limit, const struct queued_ask *qa,
     int (*cb)(void *, const struct store_msg *), void *ctx, int *told, char *err, size_t errlen)
 {
 	struct recent_scan sc = { .o = &s->ord, .cap = (size_t)limit };
+	struct store_msg_copy **kept;
 	struct store_val v[2];
 	enum ident_kind k;
-	size_t i;
+	size_t i, nkept;
 	int rc;
 
 	*told = 0;
 	if (s->ord.state != 2 || limit <= 0 ||
 	    store_ident_vals(identity, limit, v, &k, err, errlen) < 0 ||
 	    (k != IDENT_SASL && k != IDENT_UID && k != IDENT_SENDER && k != IDENT_IP) ||
-	    (sc.h = malloc(sc.cap * sizeof(struct recent_row *))) == NULL)
+	    (sc.h = malloc(sc.cap * sizeof(struct store_msg_copy *))) == NULL)
 		return 0;
+	/* the batch's kept messages first (store_kept.c): their ids are ours too */
+	if (store_kept_rows(s, k, &v[0], 0, 0, &kept, &nkept, err, errlen) < 0) {
+		free(sc.h);
+		*told = 1;
+		return -1;
+	}
+	for (i = 0; i < nkept; i++)
+		if (sc.n < sc.cap || key_less(sc.h[0], kept[i]))
+			heap_add(&sc, kept[i]);
+		else
+			free(kept[i]);
+	free(kept);
+	if (qa != NULL) {
+		sc.queued = 1;
+		sc.since = qa->since;
+	}
 	rc = store_walk(s, (enum store_st)(ST_RECENT_BYID_SASL + (int)k), v, 1, recent_row_fn, &sc,
 	    err, errlen);
 	*told = rc < 0 || (!sc.foreign && !sc.nomem);
+	if (*told && rc >= 0 && qa != NULL)
+		rc = queued_tell(s, k, &v[0], &sc, qa, ctx, err, errlen) < 0 ? -1 : 0;
 	if (*told && rc >= 0) {
-		qsort(sc.h, sc.n, sizeof(struct recent_row *), row_cmp);
+		qsort(sc.h, sc.n, sizeof(struct store_msg_copy *), row_cmp);
 		for (i = 0, rc = 0; i < sc.n && rc == 0; i++)
 			rc = cb(ctx, &sc.h[i]->m);
 	}
 	for (i = 0; i < sc.n; i++)
 		free(sc.h[i]);
 	free(sc.h);
+	store_msg_copies_free(sc.q, sc.nq);
 	return rc;
+}
+
+/*
+ * store_each_queued_recent - store_each_queued() then store_each_recent()
+ * (see store.h) from one scan of the identity's messages, newest id
+ * first, when the quick path can tell (it reads on until no row of
+ * QUEUED's can come): the same rows to the same callbacks in the same
+ * order, the identity's index read once instead of twice at a verdict
+ */
+int
+store_each_queued_recent(struct store *s, const char *identity, int64_t since_us, int limit,
+    int (*qcb)(void *, const struct store_msg *), int (*rcb)(void *, const struct store_msg *),
+    void *ctx, char *err, size_t errlen)
+{
+	const struct queued_ask qa = { since_us, qcb };
+	int told, rc = recent_quick(s, identity, limit, &qa, rcb, ctx, &told, err, errlen);
+
+	if (told)
+		return rc;
+	if (store_each_queued(s, identity, since_us, qcb, ctx, err, errlen) < 0)
+		return -1;
+	return store_each_recent(s, identity, limit, rcb, ctx, err, errlen);
 }
 
 /* store_each_recent - the identity's newest limit messages, oldest first, with removed_us */
@@ -623,7 +725,7 @@ store_each_recent(struct store *s, const char *identity, int limit,
     int (*cb)(void *, const struct store_msg *), void *ctx, char *err, size_t errlen)
 {
 	struct store_rows r = { &msg_map, { .msg = cb }, ctx };
-	int told, rc = recent_quick(s, identity, limit, cb, ctx, &told, err, errlen);
+	int told, rc = recent_quick(s, identity, limit, NULL, cb, ctx, &told, err, errlen);
 
 	if (told)
 		return rc;

@@ -201,6 +201,8 @@ void store_bulk_removed(struct store *s, const char *host, const char *instance,
     int64_t time_us);
 int store_bulk_before(struct store *s, enum store_st which, char *err, size_t errlen);
 void store_bulk_drop(struct store *s);
+/* store_bulk_kept - the daemon's kept messages one by one: the one after *it (NULL: first) */
+const struct store_msg *store_bulk_kept(const struct store *s, const void **it, int64_t *id);
 
 /*
  * A bulk load's writer thread (store_bulk.c) has the connection between
@@ -459,6 +461,33 @@ extern const struct store_map *const store_msg_map;
  */
 int store_ident_vals(const char *identity, int64_t arg2, struct store_val v[2],
     enum ident_kind *kind, char *err, size_t errlen);
+
+/*
+ * store_kept.c: an identity's messages with those the daemon's batch
+ * keeps back merged in.  store_kept_leaves() - statement which may leave
+ * the kept messages in memory (store_bulk_before()).  store_msg_copy() -
+ * a message copied with its place (time_us, id) in RECENT's and QUEUED's
+ * order (NULL: no memory); store_msg_copy_less() - a is before (t, id).
+ * store_kept_as_read() - a kept message as its row reads back.
+ * store_kept_rows() - copies of the kept messages of identity kind k,
+ * value v (queued: from since_us on, not removed), oldest id first; 0 or
+ * -1 with err.  store_kept_queued() - the walk of a QUEUED statement
+ * with the kept rows merged in, as store_walk() returns.
+ */
+struct store_msg_copy {
+	int64_t t, id;
+	struct store_msg m;
+	char data[]; /* m's strings */
+};
+int store_kept_leaves(enum store_st which);
+struct store_msg_copy *store_msg_copy(const struct store_msg *m, int64_t id);
+void store_msg_copies_free(struct store_msg_copy **c, size_t n);
+int store_msg_copy_less(const struct store_msg_copy *a, int64_t t, int64_t id);
+struct store_msg store_kept_as_read(const struct store_msg *m);
+int store_kept_rows(struct store *s, enum ident_kind k, const struct store_val *v, int queued,
+    int64_t since_us, struct store_msg_copy ***rows, size_t *n, char *err, size_t errlen);
+int store_kept_queued(struct store *s, enum store_st which, enum ident_kind k,
+    const struct store_val v[2], struct store_rows *r, char *err, size_t errlen);
 
 /*
  * store_schema.c: store_migrations[i] takes a database from user_version

@@ -164,6 +164,34 @@ gen_log(int lines)
 	cmdres_free(&r);
 }
 
+/* write_conf - the daemon's configuration: the log from its beginning, every identity counted */
+static void
+write_conf(void)
+{
+	FILE *fp;
+
+	cr_assert_not_null(fp = fopen(confp, "w"));
+	fprintf(fp,
+	    "[agent]\nlog = %s\nstate = %s\nsocket = %s/ctl.sock\nstart_at = beginning\n"
+	    "retention = 30d\n%s",
+	    logp, dbp, dir, SG_COUNT_ALL);
+	fclose(fp);
+}
+
+/* counted_once - the running daemon catches up and its status holds loggen's truth */
+static void
+counted_once(void)
+{
+	int ids = 0;
+	char *js;
+
+	cr_assert(sg_wait_caught_up(confp, logp, 1200), "the daemon did not catch up");
+	cr_assert_not_null(js = sg_status_running(confp));
+	cr_expect_eq(sg_truth_mismatches(js, truthp, &ids), 0, "status differs from the truth");
+	cr_expect_gt(ids, 100);
+	free(js);
+}
+
 /* committed - the log offset the database holds (0: none yet, or it is busy) */
 static long long
 committed(void)
@@ -241,34 +269,56 @@ run_until(pid_t *pidp, long long upto, long long size)
 Test(catchup_daemon, killed_while_reading_ahead_counts_every_message_once, .timeout = 300)
 {
 	static const double kills[] = { 0.2, 0.45, 0.7 };
-	int most[4], idle, ids = 0;
+	int most[4], idle;
 	struct stat st;
 	pid_t pid = 0;
-	char *js;
 	size_t i;
-	FILE *fp;
 
 	gen_log(200000);
 	cr_assert_eq(stat(logp, &st), 0);
-	cr_assert_not_null(fp = fopen(confp, "w"));
-	fprintf(fp,
-	    "[agent]\nlog = %s\nstate = %s\nsocket = %s/ctl.sock\nstart_at = beginning\n"
-	    "retention = 30d\n%s",
-	    logp, dbp, dir, SG_COUNT_ALL);
-	fclose(fp);
+	write_conf();
 	/* killed three times well past the first batch (read in line), started again */
 	for (i = 0; i < 3; i++)
 		most[i] = run_until(&pid, (long long)(kills[i] * (double)st.st_size), st.st_size);
 	most[3] = run_until(&pid, 0, st.st_size);
-	cr_assert(sg_wait_caught_up(confp, logp, 1200), "the daemon did not catch up");
-	cr_assert_not_null(js = sg_status_running(confp));
-	cr_expect_eq(sg_truth_mismatches(js, truthp, &ids), 0, "status differs from the truth");
-	cr_expect_gt(ids, 100);
-	free(js);
+	counted_once();
 	/* caught up, the reader thread is gone; each run had it while catching up */
 	idle = threads(pid);
 	cr_assert(sg_stopped(pid, SIGTERM));
 	cr_expect_gt(idle, 0);
 	for (i = 0; i < 4; i++)
 		cr_expect_gt(most[i], idle, "run %zu: no reader thread while catching up", i + 1);
+}
+
+/*
+ * A write error while catching up (the state file cannot grow: `ulimit
+ * -f`, as a full disk) stops the daemon with exit 3 and the error, and
+ * loses nothing: the file keeps the batches before it, rows and position
+ * together, and started again (no limit) the daemon counts every message
+ * of the log once.
+ */
+Test(catchup_daemon, a_write_error_stops_with_exit_3_and_loses_nothing, .timeout = 300)
+{
+	/* 2000 blocks of 512 bytes (dash): the first batch fits, a later one not */
+	const char *argv[] = { "/bin/sh", "-c", "trap '' XFSZ; ulimit -f 2000; exec \"$0\" \"$@\"",
+		sg_bin(), "run", "-f", "-c", confp, NULL };
+	struct cmdres r;
+	struct stat st;
+	long long off;
+	pid_t pid;
+
+	gen_log(200000);
+	cr_assert_eq(stat(logp, &st), 0);
+	write_conf();
+	r = runcmd(argv, NULL);
+	cr_expect_eq(r.status, 3, "exit %d:\n%s", r.status, r.err);
+	cr_expect_not_null(strstr(r.err, "disk I/O error"), "%s", r.err);
+	cr_expect_not_null(strstr(r.err, "; stopping without the last batch"), "%s", r.err);
+	cmdres_free(&r);
+	off = committed();
+	cr_expect_gt(off, 0, "the batches before the error are in the file");
+	cr_expect_lt(off, st.st_size, "the error came before the end");
+	(void)run_until(&pid, 0, st.st_size);
+	counted_once();
+	cr_assert(sg_stopped(pid, SIGTERM));
 }
