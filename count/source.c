@@ -8,7 +8,9 @@
  *	(ISA-L's igzip, or zlib where the build has no ISA-L; liblzma, libbz2
  *	or libzstd), into `win.buf`, a fixed buffer
  *	of SOURCE_LINE_MAX + one block where source_cut() finds the lines
- *	and they are returned in place.
+ *	and they are returned in place.  A refill compacts it, or with a
+ *	lender (source_lend) moves to the next buffer lent, so that the
+ *	lines returned stay where they are.
  *	One driver, stream_fill(), runs every decoder: a row of codecs[] per
  *	format says how a stream starts and gives its begin and step.
  *	A compressed regular file is decoded by a thread of its own (struct
@@ -58,6 +60,7 @@
 #define BLOCK ((size_t)256 * 1024)  /* text read at once, or decoded at once */
 #define INBLOCK ((size_t)64 * 1024) /* compressed input read at once (`in`) */
 #define BUFSZ (SOURCE_LINE_MAX + BLOCK + 1)
+_Static_assert(BUFSZ == SOURCE_WIN_SIZE, "source.h's window size is the buffer's");
 #define SNIFF 6                           /* the longest magic we look at (xz) */
 #define XZ_MEMLIMIT ((uint64_t)256 << 20) /* xz -9 needs 65 MiB */
 
@@ -117,6 +120,9 @@ struct source {
 	int raw_eof;               /* read() on fd returned 0 */
 	int in_stream;             /* inside a gzip member, an xz or bzip2 stream, a zstd frame */
 	struct source_win win;     /* the decoded bytes not yet handed out */
+	char *own;                 /* the source's own window buffer (win.buf unless lent) */
+	source_lend_fn lend;       /* source_lend's lender, with */
+	void *lend_ctx;            /* its context */
 	unsigned char *in;
 	size_t in_start, in_end; /* undecoded bytes are in[in_start..in_end) */
 #ifdef HAVE_ISAL
@@ -628,13 +634,32 @@ static const struct codec codecs[] = {
 	[FMT_OTHER] = { "", -1, NULL, NULL },
 };
 
-/* fill - read or decode more bytes into buf after compacting; bytes, 0 at end of input, -1 */
+/* window_to - the window's unread bytes to the start of buf, which becomes the window */
+static void
+window_to(struct source_win *w, char *buf)
+{
+	size_t n = w->end - w->start;
+
+	memcpy(buf, w->buf + w->start, n);
+	w->buf = buf;
+	w->start = 0;
+	w->end = n;
+}
+
+/*
+ * fill - read or decode more bytes into the window after compacting it
+ * (or moving it to a lent buffer: source_lend); bytes, 0 at end of input, -1
+ */
 static ssize_t
 fill(struct source *s, char *err, size_t errlen)
 {
 	ssize_t n;
 
-	compact(s->win.buf, &s->win.start, &s->win.end);
+	if (s->lend != NULL)
+		window_to(&s->win,
+		    s->lend(s->lend_ctx)); /* the lines returned stay where they are */
+	else
+		compact(s->win.buf, &s->win.start, &s->win.end);
 	/* source_next keeps end <= SOURCE_LINE_MAX here: one block fits */
 	if (s->th != NULL)
 		return (thread_take(s, err, errlen));
@@ -802,7 +827,7 @@ source_open_beside(struct source **out, const char *path, int busy, char *err, s
 		return (-1);
 	}
 	s->fd = -1;
-	if ((s->name = strdup(path)) == NULL || (s->win.buf = malloc(BUFSZ)) == NULL ||
+	if ((s->name = strdup(path)) == NULL || (s->own = s->win.buf = malloc(BUFSZ)) == NULL ||
 	    (s->in = malloc(INBLOCK)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
@@ -957,6 +982,16 @@ source_next(struct source *s, const char **line, size_t *len, char *err, size_t 
 	return (0);
 }
 
+/* source_lend - see source.h */
+void
+source_lend(struct source *s, source_lend_fn lend, void *ctx)
+{
+	if (lend == NULL && s->win.buf != s->own)
+		window_to(&s->win, s->own);
+	s->lend = lend;
+	s->lend_ctx = ctx;
+}
+
 /* source_info - what the caller may know of s, kept current as it reads */
 const struct source_info *
 source_info(const struct source *s)
@@ -985,7 +1020,7 @@ source_close(struct source *s)
 	if (!s->is_stdin && s->fd >= 0)
 		close(s->fd);
 	free(s->in);
-	free(s->win.buf);
+	free(s->own);
 	free(s->name);
 	free(s);
 }
