@@ -23,6 +23,7 @@
  *	into its batch's text.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,9 @@
 #include "count/pipeline.h"
 #include "count/prefetch.h"
 #include "count/track.h"
+
+/* a parsed batch goes out early, when the caller waits for it, once it has this many lines */
+#define PREFETCH_EARLY 64
 
 /* a line always fits an empty batch: fill_batch() never hands out an empty one before the end */
 _Static_assert(SOURCE_LINE_MAX <= PREFETCH_TEXT, "a line must fit a batch");
@@ -71,6 +75,7 @@ struct prefetch {
 	int stop;                /* prefetch_stop() asks the thread to end */
 	int done;                /* the thread has published its last batch */
 	int starved;             /* the caller waited for a batch since the reader began one */
+	atomic_int waiting;      /* the caller waits for a batch now (set under mu, read without) */
 	enum prefetch_split split;
 };
 
@@ -178,10 +183,13 @@ fill_batch(struct prefetch *pf, struct batch *b, const char **pend_line, size_t 
 			*pend_len = len;
 			break;
 		}
+		/* the line's window waits for the batch */
 		if (pf->cur_win >= 0)
-			pf->wseq[pf->cur_win] =
-			    pf->head + 1; /* the line's window waits for the batch */
+			pf->wseq[pf->cur_win] = pf->head + 1;
 		(void)take_line(pf, b, line, len, &used);
+		if (b->parsed && b->n >= PREFETCH_EARLY &&
+		    atomic_load_explicit(&pf->waiting, memory_order_relaxed))
+			break; /* the caller waits: the lines parsed so far go now */
 	}
 	b->pos = source_info(pf->src)->pos;
 }
@@ -389,10 +397,13 @@ prefetch_next(struct prefetch *pf, const struct prefetch_line **lines, size_t *n
 		pf->taken = 0;
 		pthread_cond_broadcast(&pf->cv);
 	}
-	if (pf->head == pf->tail)
+	if (pf->head == pf->tail) {
 		pf->starved = 1;
-	while (pf->head == pf->tail)
-		pthread_cond_wait(&pf->cv, &pf->mu);
+		atomic_store_explicit(&pf->waiting, 1, memory_order_relaxed);
+		while (pf->head == pf->tail)
+			pthread_cond_wait(&pf->cv, &pf->mu);
+		atomic_store_explicit(&pf->waiting, 0, memory_order_relaxed);
+	}
 	b = pf->b[pf->tail % PREFETCH_NBATCH];
 	pf->taken = 1;
 	pthread_mutex_unlock(&pf->mu);

@@ -28,7 +28,9 @@
  *	a reader slowed by inflating a .gz hands part of the parsing to the
  *	counting thread, and one that keeps ahead parses everything.  The
  *	lines and their events are the same either way; only which thread
- *	parses changes.  PREFETCH_PARSE_ALL parses every batch,
+ *	parses changes.  And a caller that waits does not wait for a whole
+ *	parsed batch: once it has 64 lines (prefetch.c's PREFETCH_EARLY), the batch goes
+ *	out with what it has.  PREFETCH_PARSE_ALL parses every batch,
  *	PREFETCH_PARSE_NONE none (for the tests).
  *
  *	A feed instead of a source (prefetch_start_feed(), for the daemon's

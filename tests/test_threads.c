@@ -363,6 +363,38 @@ Test(threads, prefetch_keeps_a_batch_s_lines_until_it_is_given_back)
 	check_held(big);
 }
 
+/*
+ * a caller that waits for the reader (here one that does nothing with the
+ * lines, the reader parsing every one) gets the lines parsed so far, not
+ * a full batch: most batches are cut short, yet every line comes, in order
+ */
+Test(threads, prefetch_hands_a_waiting_caller_the_lines_parsed_so_far)
+{
+	const char *log = sg_path(dir, "d.log");
+	const struct prefetch_line *l;
+	struct prefetch *pf;
+	struct source *src;
+	char err[512];
+	uint64_t pos;
+	size_t n, lines = 0;
+	int r, parsed, batches = 0, short_ones = 0;
+
+	make_log(log, 1772409600, 20000, 0);
+	cr_assert_eq(source_open(&src, log, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(prefetch_start(&pf, src, PREFETCH_PARSE_ALL, err, sizeof(err)), 0, "%s", err);
+	while ((r = prefetch_next(pf, &l, &n, &parsed, &pos, err, sizeof(err))) > 0) {
+		cr_assert(parsed, "PREFETCH_PARSE_ALL left a batch unparsed");
+		batches++;
+		short_ones += n < PREFETCH_LINES / 2;
+		lines += n;
+	}
+	cr_expect_eq(r, 0, "%s", err);
+	prefetch_stop(pf);
+	source_close(src);
+	cr_expect_gt(lines, 20000, "%zu lines", lines);
+	cr_expect_gt(short_ones, batches / 2, "%d of %d batches cut short", short_ones, batches);
+}
+
 /* audit_both - audit args threaded and with SENDGUARD_THREADS=1: the same; the threaded result */
 static struct cmdres
 audit_both(const char *const argv[], const char *infile, const char *what)
