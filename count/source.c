@@ -56,6 +56,7 @@
 #endif
 
 #include "count/source.h"
+#include "count/source_priv.h"
 
 #define BLOCK ((size_t)256 * 1024)  /* text read at once, or decoded at once */
 #define INBLOCK ((size_t)64 * 1024) /* compressed input read at once (`in`) */
@@ -655,9 +656,9 @@ fill(struct source *s, char *err, size_t errlen)
 {
 	ssize_t n;
 
+	/* with a lender, the lines returned stay where they are */
 	if (s->lend != NULL)
-		window_to(&s->win,
-		    s->lend(s->lend_ctx)); /* the lines returned stay where they are */
+		window_to(&s->win, s->lend(s->lend_ctx));
 	else
 		compact(s->win.buf, &s->win.start, &s->win.end);
 	/* source_next keeps end <= SOURCE_LINE_MAX here: one block fits */
@@ -711,65 +712,6 @@ sniff(const unsigned char *p, size_t n, const char **other)
 			return (FMT_OTHER);
 		}
 	return (FMT_TEXT);
-}
-
-/* utf8_len - length of the well-formed UTF-8 sequence at p, 0 if none (RFC 3629) */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned lo = 0x80, hi = 0xbf;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0; /* no overlong forms */
-		else if (p[0] == 0xed)
-			hi = 0x9f; /* no surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f; /* nothing above U+10FFFF */
-	} else
-		return (0);
-	if (n < len)
-		return (n); /* cut by the end of the sample: give it the benefit */
-	for (i = 1; i < len; i++) {
-		if (p[i] < lo || p[i] > hi)
-			return (0);
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return (len);
-}
-
-/*
- * is_text - the rule of source.h: at most a quarter of the bytes are
- * neither printable ASCII, TAB, LF, CR, FF nor in well-formed UTF-8.
- */
-static int
-is_text(const unsigned char *p, size_t n)
-{
-	size_t i = 0, odd = 0, k;
-
-	while (i < n) {
-		if ((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t' || p[i] == '\n' || p[i] == '\r' ||
-		    p[i] == '\f') {
-			i++;
-			continue;
-		}
-		if (p[i] >= 0x80 && (k = utf8_len(p + i, n - i)) > 0) {
-			i += k;
-			continue;
-		}
-		odd++;
-		i++;
-	}
-	return (odd <= n / 4);
 }
 
 /* start_decoder - set up the decoder of s->fmt; -1 with err */
@@ -873,7 +815,7 @@ source_open_beside(struct source **out, const char *path, int busy, char *err, s
 		goto fail;
 	if (n == 0)
 		s->eof = 1;
-	if (!is_text((const unsigned char *)s->win.buf, s->win.end)) {
+	if (!source_is_text((const unsigned char *)s->win.buf, s->win.end)) {
 		if (s->fmt == FMT_TEXT)
 			snprintf(err, errlen,
 			    "%s: not a text log (nor gzip, xz, bzip2 or zstd data)", label(s));
