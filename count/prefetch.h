@@ -5,9 +5,12 @@
  *	prefetch_start() takes an open source (count/source.h) and starts a
  *	reader thread that calls source_next() and pf_parse() (with a parser
  *	of its own, made by pipeline_parser_new(): the parse pipeline_line()
- *	does) on each line, in batches of at most PREFETCH_LINES lines and
- *	PREFETCH_TEXT bytes of text, each line copied into its batch with
- *	the event pointing into the copy.  The batches reach the caller in
+ *	does) on each line, in batches of at most PREFETCH_LINES lines.  A
+ *	line is not copied: it stays where the source read or decoded it, in
+ *	one of PREFETCH_NWIN window buffers the thread lends the source
+ *	(source_lend), and the event points into it; a window is lent again
+ *	only when every batch with lines in it has been given back (a batch's
+ *	lines are in two windows at most).  The batches reach the caller in
  *	order through a ring of PREFETCH_NBATCH: prefetch_next() hands out
  *	the next one, valid until the next call or prefetch_stop().  What
  *	the caller does with the lines (clock, look-ahead, tracker, limits,
@@ -15,7 +18,7 @@
  *	the source, its parser and the batches it fills, nothing else.
  *	After prefetch_stop() the caller owns the source again (its
  *	long_lines count is final when the end or an error was taken).
- *	Memory is fixed at start: the ring's batches.
+ *	Memory is fixed at start: the ring's batches and the windows.
  *
  *	The split (PREFETCH_BALANCE): when the caller had to wait for a
  *	batch since the reader began its last one, the reader is the slower
@@ -25,12 +28,15 @@
  *	a reader slowed by inflating a .gz hands part of the parsing to the
  *	counting thread, and one that keeps ahead parses everything.  The
  *	lines and their events are the same either way; only which thread
- *	parses changes.  PREFETCH_PARSE_ALL parses every batch,
+ *	parses changes.  And a caller that waits does not wait for a whole
+ *	parsed batch: once it has 64 lines (prefetch.c's PREFETCH_EARLY), the batch goes
+ *	out with what it has.  PREFETCH_PARSE_ALL parses every batch,
  *	PREFETCH_PARSE_NONE none (for the tests).
  *
  *	A feed instead of a source (prefetch_start_feed(), for the daemon's
  *	followed file): the reader thread calls the feed once per batch, and
- *	the feed hands its lines over with prefetch_put(), each with a mark
+ *	the feed hands its lines over with prefetch_put(), each copied into
+ *	the batch (PREFETCH_TEXT bytes of text a batch at most), with a mark
  *	of the feed's own (mark_size bytes, copied: the daemon's is the file
  *	position after the line), which the caller gets back with the line
  *	(prefetch_line's mark).  prefetch_put() always takes the line and
@@ -60,10 +66,11 @@
 #include "count/source.h"
 #include "parsers/pf.h"
 
-#define PREFETCH_NBATCH 3                  /* batches between the threads */
-#define PREFETCH_LINES 1024                /* lines per batch, at most */
-#define PREFETCH_TEXT ((size_t)256 * 1024) /* text bytes per batch, at most */
-#define PREFETCH_MARK_MAX 128              /* bytes of a feed's mark, at most */
+#define PREFETCH_NBATCH 3                   /* batches between the threads */
+#define PREFETCH_NWIN (PREFETCH_NBATCH + 2) /* a source's windows (see prefetch.c) */
+#define PREFETCH_LINES 1024                 /* lines per batch, at most */
+#define PREFETCH_TEXT ((size_t)256 * 1024)  /* text bytes per batch, at most */
+#define PREFETCH_MARK_MAX 128               /* bytes of a feed's mark, at most */
 
 /* One line of a batch: its text (no newline) and what pf_parse() made of it. */
 struct prefetch_line {

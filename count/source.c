@@ -8,7 +8,9 @@
  *	(ISA-L's igzip, or zlib where the build has no ISA-L; liblzma, libbz2
  *	or libzstd), into `win.buf`, a fixed buffer
  *	of SOURCE_LINE_MAX + one block where source_cut() finds the lines
- *	and they are returned in place.
+ *	and they are returned in place.  A refill compacts it, or with a
+ *	lender (source_lend) moves to the next buffer lent, so that the
+ *	lines returned stay where they are.
  *	One driver, stream_fill(), runs every decoder: a row of codecs[] per
  *	format says how a stream starts and gives its begin and step.
  *	A compressed regular file is decoded by a thread of its own (struct
@@ -54,10 +56,12 @@
 #endif
 
 #include "count/source.h"
+#include "count/source_priv.h"
 
 #define BLOCK ((size_t)256 * 1024)  /* text read at once, or decoded at once */
 #define INBLOCK ((size_t)64 * 1024) /* compressed input read at once (`in`) */
 #define BUFSZ (SOURCE_LINE_MAX + BLOCK + 1)
+_Static_assert(BUFSZ == SOURCE_WIN_SIZE, "source.h's window size is the buffer's");
 #define SNIFF 6                           /* the longest magic we look at (xz) */
 #define XZ_MEMLIMIT ((uint64_t)256 << 20) /* xz -9 needs 65 MiB */
 
@@ -117,6 +121,9 @@ struct source {
 	int raw_eof;               /* read() on fd returned 0 */
 	int in_stream;             /* inside a gzip member, an xz or bzip2 stream, a zstd frame */
 	struct source_win win;     /* the decoded bytes not yet handed out */
+	char *own;                 /* the source's own window buffer (win.buf unless lent) */
+	source_lend_fn lend;       /* source_lend's lender, with */
+	void *lend_ctx;            /* its context */
 	unsigned char *in;
 	size_t in_start, in_end; /* undecoded bytes are in[in_start..in_end) */
 #ifdef HAVE_ISAL
@@ -628,13 +635,32 @@ static const struct codec codecs[] = {
 	[FMT_OTHER] = { "", -1, NULL, NULL },
 };
 
-/* fill - read or decode more bytes into buf after compacting; bytes, 0 at end of input, -1 */
+/* window_to - the window's unread bytes to the start of buf, which becomes the window */
+static void
+window_to(struct source_win *w, char *buf)
+{
+	size_t n = w->end - w->start;
+
+	memcpy(buf, w->buf + w->start, n);
+	w->buf = buf;
+	w->start = 0;
+	w->end = n;
+}
+
+/*
+ * fill - read or decode more bytes into the window after compacting it
+ * (or moving it to a lent buffer: source_lend); bytes, 0 at end of input, -1
+ */
 static ssize_t
 fill(struct source *s, char *err, size_t errlen)
 {
 	ssize_t n;
 
-	compact(s->win.buf, &s->win.start, &s->win.end);
+	/* with a lender, the lines returned stay where they are */
+	if (s->lend != NULL)
+		window_to(&s->win, s->lend(s->lend_ctx));
+	else
+		compact(s->win.buf, &s->win.start, &s->win.end);
 	/* source_next keeps end <= SOURCE_LINE_MAX here: one block fits */
 	if (s->th != NULL)
 		return (thread_take(s, err, errlen));
@@ -686,65 +712,6 @@ sniff(const unsigned char *p, size_t n, const char **other)
 			return (FMT_OTHER);
 		}
 	return (FMT_TEXT);
-}
-
-/* utf8_len - length of the well-formed UTF-8 sequence at p, 0 if none (RFC 3629) */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t len, i;
-	unsigned lo = 0x80, hi = 0xbf;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0; /* no overlong forms */
-		else if (p[0] == 0xed)
-			hi = 0x9f; /* no surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f; /* nothing above U+10FFFF */
-	} else
-		return (0);
-	if (n < len)
-		return (n); /* cut by the end of the sample: give it the benefit */
-	for (i = 1; i < len; i++) {
-		if (p[i] < lo || p[i] > hi)
-			return (0);
-		lo = 0x80;
-		hi = 0xbf;
-	}
-	return (len);
-}
-
-/*
- * is_text - the rule of source.h: at most a quarter of the bytes are
- * neither printable ASCII, TAB, LF, CR, FF nor in well-formed UTF-8.
- */
-static int
-is_text(const unsigned char *p, size_t n)
-{
-	size_t i = 0, odd = 0, k;
-
-	while (i < n) {
-		if ((p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\t' || p[i] == '\n' || p[i] == '\r' ||
-		    p[i] == '\f') {
-			i++;
-			continue;
-		}
-		if (p[i] >= 0x80 && (k = utf8_len(p + i, n - i)) > 0) {
-			i += k;
-			continue;
-		}
-		odd++;
-		i++;
-	}
-	return (odd <= n / 4);
 }
 
 /* start_decoder - set up the decoder of s->fmt; -1 with err */
@@ -802,7 +769,7 @@ source_open_beside(struct source **out, const char *path, int busy, char *err, s
 		return (-1);
 	}
 	s->fd = -1;
-	if ((s->name = strdup(path)) == NULL || (s->win.buf = malloc(BUFSZ)) == NULL ||
+	if ((s->name = strdup(path)) == NULL || (s->own = s->win.buf = malloc(BUFSZ)) == NULL ||
 	    (s->in = malloc(INBLOCK)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
@@ -848,7 +815,7 @@ source_open_beside(struct source **out, const char *path, int busy, char *err, s
 		goto fail;
 	if (n == 0)
 		s->eof = 1;
-	if (!is_text((const unsigned char *)s->win.buf, s->win.end)) {
+	if (!source_is_text((const unsigned char *)s->win.buf, s->win.end)) {
 		if (s->fmt == FMT_TEXT)
 			snprintf(err, errlen,
 			    "%s: not a text log (nor gzip, xz, bzip2 or zstd data)", label(s));
@@ -957,6 +924,16 @@ source_next(struct source *s, const char **line, size_t *len, char *err, size_t 
 	return (0);
 }
 
+/* source_lend - see source.h */
+void
+source_lend(struct source *s, source_lend_fn lend, void *ctx)
+{
+	if (lend == NULL && s->win.buf != s->own)
+		window_to(&s->win, s->own);
+	s->lend = lend;
+	s->lend_ctx = ctx;
+}
+
 /* source_info - what the caller may know of s, kept current as it reads */
 const struct source_info *
 source_info(const struct source *s)
@@ -985,7 +962,7 @@ source_close(struct source *s)
 	if (!s->is_stdin && s->fd >= 0)
 		close(s->fd);
 	free(s->in);
-	free(s->win.buf);
+	free(s->own);
 	free(s->name);
 	free(s);
 }

@@ -11,7 +11,8 @@
  *	source_next() returns one complete line at a time without its
  *	newline (a last line without a newline is still a line; a trailing
  *	CR is kept).  A line longer than SOURCE_LINE_MAX is skipped and
- *	counted.  The returned pointer is valid until the next call.
+ *	counted.  The returned pointer is valid until the next call (with a
+ *	lender, until the lender gives its buffer out again: source_lend).
  *	source_cut() is the line splitter itself, over a struct source_win
  *	of read bytes; the log follower (tail.c) cuts its lines with it too.  No
  *	allocation per line; memory is fixed at open (xz streams that need
@@ -37,6 +38,8 @@
 #include <time.h>
 
 #define SOURCE_LINE_MAX 16384
+/* a window's buffer: the longest line, one block read or decoded at once (256 KiB), a NUL */
+#define SOURCE_WIN_SIZE (SOURCE_LINE_MAX + (size_t)256 * 1024 + 1)
 
 struct source;
 
@@ -88,6 +91,23 @@ struct source_win {
  */
 int source_cut(struct source_win *, uint64_t *long_lines, uint64_t *cut, const char **line,
     size_t *len);
+
+/*
+ * source_lend - lines that stay where they are (count/prefetch.c, which
+ * keeps a batch's lines in place until its caller gives the batch back):
+ * while lend is set, a refill of the window does not move its unread
+ * bytes (a part of a line) to the window's front, over lines returned
+ * before: it moves them to the start of the buffer lend(ctx) returns
+ * (SOURCE_WIN_SIZE bytes, the lender's, called on the thread that calls
+ * source_next()), which becomes the window, so every line returned stays
+ * valid until the lender gives its buffer out again (the source's own
+ * buffer, the window before the first loan, is never reused while lend
+ * is set).  lend NULL: the unread bytes move back into the source's own
+ * buffer and refills compact in place again; call it before the lent
+ * buffers are freed.
+ */
+typedef char *(*source_lend_fn)(void *ctx);
+void source_lend(struct source *, source_lend_fn lend, void *ctx);
 
 /* source_info - valid until source_close() */
 const struct source_info *source_info(const struct source *);

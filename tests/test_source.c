@@ -352,6 +352,76 @@ Test(source, many_lines_and_position_in_the_file)
 	free(data);
 }
 
+/* A lender for source_lend: a buffer never lent before, each time. */
+struct lender {
+	char *buf[64];
+	int n;
+};
+
+/* lend_fresh - source_lend_fn of struct lender */
+static char *
+lend_fresh(void *ctx)
+{
+	struct lender *l = ctx;
+
+	cr_assert_lt(l->n, 64, "more loans than the test has buffers");
+	cr_assert_not_null(l->buf[l->n] = malloc(SOURCE_WIN_SIZE));
+	return (l->buf[l->n++]);
+}
+
+/*
+ * with a lender, no refill moves the lines returned before (in the
+ * source's own buffer or a lent one); after source_lend(NULL) the source
+ * reads on from its own buffer and the lent ones may go
+ */
+Test(source, lent_windows_keep_every_line_in_place)
+{
+	char path[512], err[256], want[32];
+	struct source *s;
+	struct lender l;
+	const char **lines = malloc(200000 * sizeof(*lines));
+	size_t *lens = malloc(200000 * sizeof(*lens));
+	size_t len, o = 0, cap = 4 << 20, f;
+	char *data = malloc(cap);
+	int i, j, k;
+
+	cr_assert(lines != NULL && lens != NULL && data != NULL);
+	for (i = 0; i < 200000; i++)
+		o += (size_t)snprintf(data + o, cap - o, "line %d\n", i);
+	for (f = 0; f < NFMTS; f++) {
+		snprintf(path, sizeof(path), "%s/lend.%s", dir, fmts[f].name);
+		make(&fmts[f], path, data, o);
+		cr_assert_eq(source_open(&s, path, err, sizeof(err)), 0, "%s", err);
+		memset(&l, 0, sizeof(l));
+		for (i = 0; i < 150000 && source_next(s, &lines[i], &lens[i], err, sizeof(err)) > 0;
+		     i++)
+			if (i == 1000)
+				source_lend(s, lend_fresh, &l);
+		cr_expect_eq(i, 150000, "%s: %d lines", fmts[f].name, i);
+		cr_expect_gt(l.n, 2, "%s: %d loans", fmts[f].name, l.n);
+		for (j = 0; j < i; j++) {
+			snprintf(want, sizeof(want), "line %d", j);
+			cr_assert(lens[j] == strlen(want) && memcmp(lines[j], want, lens[j]) == 0,
+			    "%s: line %d moved", fmts[f].name, j);
+		}
+		source_lend(s, NULL, NULL);
+		for (k = 0; k < l.n; k++) {
+			memset(l.buf[k], 'x', SOURCE_WIN_SIZE); /* the lender's again */
+			free(l.buf[k]);
+		}
+		for (; source_next(s, &lines[0], &len, err, sizeof(err)) > 0; i++) {
+			snprintf(want, sizeof(want), "line %d", i);
+			cr_assert(len == strlen(want) && memcmp(lines[0], want, len) == 0,
+			    "%s: line %d after the loans", fmts[f].name, i);
+		}
+		cr_expect_eq(i, 200000, "%s: %d lines", fmts[f].name, i);
+		source_close(s);
+	}
+	free(data);
+	free(lines);
+	free(lens);
+}
+
 /* cat a.gz b.gz (or pbzip2, pzstd, xz of several streams) reads as one text */
 Test(source, concatenated_streams_read_fully)
 {

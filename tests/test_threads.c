@@ -295,6 +295,106 @@ Test(threads, prefetch_gives_a_read_error_after_the_lines_before_it)
 	check_prefetch(gz);
 }
 
+/*
+ * check_held - path through prefetch with each batch held a while before
+ * its lines are looked at, so the reader runs ahead through its windows:
+ * the lines of a batch stay as they were read until it is given back
+ */
+static void
+check_held(const char *path)
+{
+	const struct prefetch_line *l;
+	struct seen *v;
+	struct prefetch *pf;
+	struct source *src;
+	char err[512], err2[512];
+	uint64_t ll, pos;
+	size_t i, k = 0, n, nv;
+	int rc, r, parsed, batches = 0;
+
+	nv = read_inline(path, &v, &ll, err, sizeof(err), &rc);
+	cr_assert_eq(source_open(&src, path, err2, sizeof(err2)), 0, "%s", err2);
+	cr_assert_eq(prefetch_start(&pf, src, PREFETCH_PARSE_NONE, err2, sizeof(err2)), 0, "%s",
+	    err2);
+	while ((r = prefetch_next(pf, &l, &n, &parsed, &pos, err2, sizeof(err2))) > 0) {
+		batches++;
+		usleep(2000); /* the reader fills the ring and waits for a window meanwhile */
+		for (i = 0; i < n; i++, k++) {
+			cr_assert_lt(k, nv, "more lines threaded than in line");
+			cr_assert(l[i].len == v[k].len && memcmp(l[i].line, v[k].text, v[k].len) == 0,
+			    "%s: line %zu changed while its batch was held", path, k);
+		}
+	}
+	cr_expect_eq(k, nv, "%zu lines threaded, %zu in line", k, nv);
+	cr_expect_eq(r, rc, "answer %d, in line %d", r, rc);
+	cr_expect_gt(batches, 2 * PREFETCH_NWIN, "%d batches: more than the windows", batches);
+	prefetch_stop(pf);
+	source_close(src);
+	for (i = 0; i < nv; i++)
+		free(v[i].text);
+	free(v);
+}
+
+/*
+ * the lines stay in the source's windows (source_lend), each until its
+ * batches are given back: a log, and lines of 6 to 14 KiB (a window holds
+ * a few dozen, so the ring's batches span more windows than there are)
+ */
+Test(threads, prefetch_keeps_a_batch_s_lines_until_it_is_given_back)
+{
+	const char *log = sg_path(dir, "c.log"), *gz = sg_path(dir, "c.log.gz");
+	const char *big = sg_path(dir, "big.log");
+	FILE *fp;
+	int i, k, len;
+
+	make_log(log, 1772409600, 20000, 0);
+	check_held(log);
+	gzip_cut(log, gz); /* the first half, then a truncated stream */
+	check_held(gz);
+	cr_assert_not_null(fp = fopen(big, "w"));
+	for (i = 0; i < 1500; i++) {
+		len = 6000 + (i * 7919) % 8000;
+		fprintf(fp, "line %d ", i);
+		for (k = 0; k < len; k++)
+			fputc('a' + (i + k) % 26, fp);
+		fputc('\n', fp);
+	}
+	cr_assert_eq(fclose(fp), 0);
+	check_held(big);
+}
+
+/*
+ * a caller that waits for the reader (here one that does nothing with the
+ * lines, the reader parsing every one) gets the lines parsed so far, not
+ * a full batch: most batches are cut short, yet every line comes, in order
+ */
+Test(threads, prefetch_hands_a_waiting_caller_the_lines_parsed_so_far)
+{
+	const char *log = sg_path(dir, "d.log");
+	const struct prefetch_line *l;
+	struct prefetch *pf;
+	struct source *src;
+	char err[512];
+	uint64_t pos;
+	size_t n, lines = 0;
+	int r, parsed, batches = 0, short_ones = 0;
+
+	make_log(log, 1772409600, 20000, 0);
+	cr_assert_eq(source_open(&src, log, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(prefetch_start(&pf, src, PREFETCH_PARSE_ALL, err, sizeof(err)), 0, "%s", err);
+	while ((r = prefetch_next(pf, &l, &n, &parsed, &pos, err, sizeof(err))) > 0) {
+		cr_assert(parsed, "PREFETCH_PARSE_ALL left a batch unparsed");
+		batches++;
+		short_ones += n < PREFETCH_LINES / 2;
+		lines += n;
+	}
+	cr_expect_eq(r, 0, "%s", err);
+	prefetch_stop(pf);
+	source_close(src);
+	cr_expect_gt(lines, 20000, "%zu lines", lines);
+	cr_expect_gt(short_ones, batches / 2, "%d of %d batches cut short", short_ones, batches);
+}
+
 /* audit_both - audit args threaded and with SENDGUARD_THREADS=1: the same; the threaded result */
 static struct cmdres
 audit_both(const char *const argv[], const char *infile, const char *what)
