@@ -15,8 +15,13 @@ DESTDIR  ?=
 VERSION  := 0.1.0
 
 CC       ?= cc
-# libpq: the cluster's PostgreSQL (store/pg.c, the only file that includes libpq-fe.h)
-PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd libsystemd libpq
+PKGS     := libpcre2-8 sqlite3 zlib liblzma libzstd libsystemd
+# libpq: the cluster's PostgreSQL.  Its header only (store/pg.c and
+# store/pg_lib.c include libpq-fe.h): it is not linked but dlopened by
+# store/pg_lib.c when a [cluster] section is read, as linked it and the
+# 22 libraries it pulls in cost every exec about 3 ms.  dlopen is in
+# glibc's libc since 2.34 (Debian 12 has 2.36): no -ldl.
+PKGS_HDR := libpq
 # libisal (Intel ISA-L, Debian package libisal-dev): gzip logs inflate about
 # twice as fast as with zlib (count/source.c).  Debian builds it for a few
 # architectures only; without it (or with ISAL=no) zlib inflates gzip.
@@ -24,7 +29,7 @@ ISAL ?= $(shell pkg-config --exists libisal && echo yes)
 ifeq ($(ISAL),yes)
 PKGS     += libisal
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(PKGS_HDR))
 # libbz2 ships no pkg-config file on Debian 12 (libbz2-dev has only the
 # header and libbz2.so), so it is linked by name.
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lbz2 -pthread

@@ -3,7 +3,9 @@
  *	pg - the cluster's PostgreSQL connection, schema and operations
  *	(see pg.h)
  * SUMMARY
- *	One PGconn in non-blocking mode.  Connecting is PQconnectStartParams
+ *	One PGconn in non-blocking mode, through libpq loaded at run time
+ *	(pg_lib.h: pg_conninfo_check() and pg_connect() load it first).
+ *	Connecting is PQconnectStartParams
  *	(application_name, connect_timeout and TCP keepalives first, so that
  *	the administrator's conninfo can still override them) then
  *	PQconnectPoll each time the socket is ready.  Every statement is an
@@ -31,9 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libpq-fe.h>
-
 #include "store/pg.h"
+#include "store/pg_lib.h" /* libpq-fe.h, its PQ names redirected to the loaded library */
 #include "store/pg_priv.h"
 #include "util/buf.h"
 #include "util/hex.h"
@@ -140,6 +141,8 @@ pg_conninfo_check(const char *conninfo, char *err, size_t errlen)
 	char *perr = NULL;
 	int r = 0;
 
+	if (pg_lib_load(err, errlen) < 0)
+		return (-1);
 	if ((opts = PQconninfoParse(conninfo, &perr)) == NULL) {
 		snprintf(err, errlen, "%s", perr != NULL ? perr : "out of memory");
 		flat(err);
@@ -323,6 +326,8 @@ pg_connect(struct pg *p, char *err, size_t errlen)
 
 	if (p->state != PG_DOWN)
 		return (0);
+	if (pg_lib_load(err, errlen) < 0)
+		return (-1);
 	if ((p->conn = PQconnectStartParams(keys, vals, 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return (-1);

@@ -2,8 +2,11 @@
  * NAME
  *	pg - the cluster's PostgreSQL: one non-blocking libpq connection,
  *	its schema, and the few operations the cluster needs (the only
- *	module that includes libpq-fe.h)
+ *	module that includes libpq-fe.h, with pg_lib, its loader)
  * SUMMARY
+ *	libpq is not linked: pg_conninfo_check() and pg_connect() load
+ *	libpq.so.5 first (pg_lib.h) and fail, with err naming the library
+ *	and its Debian package, where it is not installed.
  *	pg_connect() starts a connection without waiting (PQconnectStart);
  *	the caller watches pg_fd() for pg_want() in its event loop and calls
  *	pg_io() when it is ready.  Once connected, pg creates or migrates
@@ -96,8 +99,8 @@ struct pg_node {
 };
 
 /*
- * pg_conninfo_check - conninfo parses (key = value words or a URI) and
- * holds no password; 0, or -1 with why in err
+ * pg_conninfo_check - libpq.so.5 loads, conninfo parses (key = value
+ * words or a URI) and holds no password; 0, or -1 with why in err
  */
 int pg_conninfo_check(const char *conninfo, char *err, size_t errlen);
 
@@ -106,7 +109,10 @@ struct pg *pg_new(const char *conninfo, const char *node, const struct pg_hooks 
 /* pg_free - close and free; queued operations are dropped without their done */
 void pg_free(struct pg *);
 
-/* pg_connect - start connecting (PG_DOWN -> PG_CONNECTING); 0, or -1 with err */
+/*
+ * pg_connect - start connecting (PG_DOWN -> PG_CONNECTING); 0, or -1
+ * with err (also when libpq.so.5 cannot be loaded)
+ */
 int pg_connect(struct pg *, char *err, size_t errlen);
 /* pg_close - drop the connection (PG_DOWN): queued operations fail, on_state tells why */
 void pg_close(struct pg *, const char *why);

@@ -8,7 +8,8 @@
  *	PRAGMA user_version with migrations; WAL for files; prepared
  *	statements; the caller groups writes into one transaction per batch
  *	with store_begin()/store_commit().  (PostgreSQL, for the cluster, is
- *	store/pg.h: the only module that includes libpq-fe.h.)
+ *	store/pg.h: the only module that includes libpq-fe.h, with its
+ *	run-time loader store/pg_lib.h.)
  *
  *	Four files behind this one header: store.c, the core (open,
  *	migrate, batches, the statement table, the row walker); store_count.c,
