@@ -71,10 +71,9 @@
 #define CMSG_COLS "id, node, " MSG_COLS
 #define DECISION_COLS "id, time_us, kind, identity, rule, until_us, mode"
 /*
- * The messages of an identity "kind:value", one statement per kind: the
- * rows from ?2 on still queued (then removed_us, NULL here, and the id:
- * store_kept.c merges a batch's kept messages in by (time_us, id)), or
- * the newest ?2 with removed_us.
+ * The messages of an identity "kind:value", one statement per kind: the rows
+ * from ?2 on still queued (then removed_us, NULL here, and the id: store_kept.c
+ * merges a batch's kept messages in by (time_us, id)), or the newest ?2 with removed_us.
  */
 #define QUEUED(cond) \
 	"SELECT " MSG_COLS ", NULL, id FROM messages WHERE " cond \
