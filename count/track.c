@@ -505,7 +505,8 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	h->msg.nrcpt = nrcpt;
 	h->reinject = reinject;
 	track_seqkey(seq, sk);
-	if ((slot = hmap_get_or_add(t->held_seq, sk, sizeof(sk), &added)) == NULL) {
+	if ((slot = hmap_get_or_add_h(t->held_seq, track_seqhash(seq), sk, sizeof(sk), &added)) ==
+	    NULL) {
 		track_unblock(t, h);
 		return (NULL);
 	}
@@ -554,7 +555,7 @@ emit_held(struct track *t, struct held *h)
 	if (hmap_get_h(t->held_ix, lh, h->data, h->linklen) == h)
 		hmap_del_h(t->held_ix, lh, h->data, h->linklen);
 	track_seqkey(h->seq, sk);
-	hmap_del(t->held_seq, sk, sizeof(sk));
+	hmap_del_h(t->held_seq, track_seqhash(h->seq), sk, sizeof(sk));
 	t->bytes -= h->cost;
 	track_mark_held(t, h);
 	if (h->reinject) {
