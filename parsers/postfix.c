@@ -38,6 +38,17 @@
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 #define LIT(s) (s), (sizeof(s) - 1)
 
+/*
+ * PF_INLINE - made inline where it is called, whatever the compiler's
+ * own measure: for the small functions every line passes (the call was
+ * a tenth of their cost and more)
+ */
+#if defined(__GNUC__)
+#define PF_INLINE static inline __attribute__((always_inline))
+#else
+#define PF_INLINE static inline
+#endif
+
 enum { RE_DELIVERY, RE_PICKUP, RE_REJECT, RE_SASL, RE_COUNT };
 
 /* Anchored patterns, matched against the text after "QID: "/"NOQUEUE: ". */
@@ -213,7 +224,7 @@ ends(const char *p, size_t n, const char *s, size_t sn)
  * pipe, error, discard, qmqpd, oqmgr, nqmgr (by length, each compare of
  * a constant size: this runs for every line)
  */
-static int
+PF_INLINE int
 is_pf_daemon(const struct pf_str *d)
 {
 	const char *p = d->p;
@@ -760,7 +771,7 @@ body_open(struct pf_event *ev)
  * line that may be an event (under a third of a log's lines), so the
  * fields of a PF_NONE event are left as they were (pf.h).
  */
-static void
+PF_INLINE void
 event_init(const struct pf_parser *ps, struct pf_event *ev)
 {
 	if (!ps->lean) {
