@@ -38,17 +38,6 @@
 #define IS_DIGIT(c) ((c) >= '0' && (c) <= '9')
 #define LIT(s) (s), (sizeof(s) - 1)
 
-/*
- * PF_INLINE - made inline where it is called, whatever the compiler's
- * own measure: for the small functions every line passes (the call was
- * a tenth of their cost and more)
- */
-#if defined(__GNUC__)
-#define PF_INLINE static inline __attribute__((always_inline))
-#else
-#define PF_INLINE static inline
-#endif
-
 enum { RE_DELIVERY, RE_PICKUP, RE_REJECT, RE_SASL, RE_COUNT };
 
 /* Anchored patterns, matched against the text after "QID: "/"NOQUEUE: ". */

@@ -250,7 +250,7 @@ sec_frac(const char *p)
  * first byte: 'Z', '+' or '-') are checked here.  The end of the time,
  * or NULL when the line is not of that form (parse_iso() reads it).
  */
-static const char *
+PF_INLINE const char *
 iso_memo(const char *p, const char *end, struct pf_tm *tm, const struct pf_hdr_memo *memo)
 {
 	size_t on = memo->off_n;
@@ -671,7 +671,9 @@ hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text, si
 		}
 	}
 	if (p < end && IS_DIGIT(*p)) {
-		q = parse_iso(p, end, &ev->tm, memo);
+		/* the memo's minute and zone here, in line; parse_iso() for the rest */
+		if (memo == NULL || (q = iso_memo(p, end, &ev->tm, memo)) == NULL)
+			q = parse_iso(p, end, &ev->tm, memo);
 		kind = PF_HDR_ISO;
 	} else {
 		q = parse_bsd(p, end, &ev->tm);
