@@ -782,7 +782,7 @@ event_init(const struct pf_parser *ps, struct pf_event *ev)
  * pid) is already in ev: the prefilter, then the event parsers.  Returns
  * ev->hdr, PF_HDR_NONE when an identity field is refused.
  */
-static enum pf_hdr
+PF_INLINE enum pf_hdr
 text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 {
 	const char *q, *end, *c;
