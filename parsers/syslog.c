@@ -892,23 +892,17 @@ infer_year(struct pf_clock *c, const struct pf_tm *tm)
 }
 
 /*
- * pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date.
- * A line with a year and an offset in the minute of the last such line
- * takes that minute's seconds from the clock (the checks of its date
- * passed then): most lines of an RFC 3339 log.
+ * pf_clock_resolve_date - the time's date and seconds worked out; a time
+ * with a year and an offset becomes the clock's minute, whose seconds
+ * pf_clock_resolve() (pf.h, in line) takes for the next lines of that
+ * minute (the checks of its date passed here)
  */
 int
-pf_clock_resolve(struct pf_clock *c, const struct pf_tm *tm, int64_t *usec)
+pf_clock_resolve_date(struct pf_clock *c, const struct pf_tm *tm, int64_t *usec)
 {
 	int64_t s;
 	int y;
 
-	if (tm->year != 0 && tm->has_off && c->m_ok && tm->min == c->m_min &&
-	    tm->hour == c->m_hour && tm->mday == c->m_mday && tm->mon == c->m_mon &&
-	    tm->year == c->m_year && tm->off_sec == c->m_off) {
-		*usec = (c->m_secs + tm->sec) * 1000000 + tm->usec;
-		return (0);
-	}
 	if (tm->mon < 1 || tm->mon > 12)
 		return (-1);
 	y = tm->year != 0 ? tm->year : infer_year(c, tm);
