@@ -362,8 +362,9 @@ audit_inline(struct audit *a, struct source *src, struct pf_clock *clk, time_t *
 
 	while ((r = source_next(src, &line, &len, err, errlen)) > 0) {
 		pipeline_line(&a->pl, clk, line, len);
-		audit_progress(a, source_info(src)->name, source_info(src)->pos,
-		    source_info(src)->size, next);
+		if (a->tty) /* the source's position asked for only where it may be shown */
+			audit_progress(a, source_info(src)->name, source_info(src)->pos,
+			    source_info(src)->size, next);
 	}
 	return (r);
 }
