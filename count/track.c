@@ -855,9 +855,18 @@ track_key_hash(const struct pf_event *ev)
 	return (hmap_hash(key, kn));
 }
 
-/* track_event - one parsed line; see track.h */
-void
-track_event(struct track *t, const struct pf_event *ev, int64_t now)
+/*
+ * keyed_event - track_event() of a line whose kind has a record key: the
+ * key (the reader's, or made here) and its hash, then the kind's handler.
+ * Out of track_event's line: its key buffers and the handlers' make a
+ * frame of kilobytes with a stack guard, which the other lines (most of
+ * a log) no longer set up.
+ */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+keyed_event(struct track *t, const struct pf_event *ev, int64_t now)
 {
 	char kbuf[TRACK_KEY_MAX];
 	const char *key = kbuf;
@@ -866,14 +875,6 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 	struct rec *r;
 	int status;
 
-	if (now > t->now) {
-		t->now = now;
-		/* the oldest of each tested here: most lines have nothing to emit or expire */
-		if (t->hhead != NULL && t->hhead->msg.time_us <= now - TRACK_LINK_WINDOW_US)
-			track_flush(t, now);
-		if (t->ehead != NULL && t->ehead->time_us < now - 2 * TRACK_LINK_WINDOW_US)
-			track_expect_expire(t, now, 1);
-	}
 	if (ev->hint != 0 && ev->hint_key != NULL) { /* the reader's key and hash */
 		key = ev->hint_key;
 		kn = ev->hint_kn;
@@ -921,6 +922,22 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 	default:
 		break;
 	}
+}
+
+/* track_event - one parsed line; see track.h */
+void
+track_event(struct track *t, const struct pf_event *ev, int64_t now)
+{
+	if (now > t->now) {
+		t->now = now;
+		/* the oldest of each tested here: most lines have nothing to emit or expire */
+		if (t->hhead != NULL && t->hhead->msg.time_us <= now - TRACK_LINK_WINDOW_US)
+			track_flush(t, now);
+		if (t->ehead != NULL && t->ehead->time_us < now - 2 * TRACK_LINK_WINDOW_US)
+			track_expect_expire(t, now, 1);
+	}
+	if (keyed(ev))
+		keyed_event(t, ev, now);
 }
 
 /* track_stats - counters since track_new */
