@@ -289,6 +289,8 @@ conf_exempt(const struct conf *c, enum conf_by by, const char *value)
 {
 	if (c == NULL || value == NULL || (unsigned)by >= BY_COUNT)
 		return (0);
+	if (c->nexempt[by] == 0 && (by != BY_IP || c->nexempt_cidr == 0))
+		return (0); /* nothing of the kind exempt: no pattern to read the value */
 	if (by != BY_IP)
 		return (glob_any(c->exempt[by], c->nexempt[by], value));
 	return (pattern_match(c->exempt[by], c->nexempt[by], c->exempt_cidr, c->nexempt_cidr, 1,

@@ -41,6 +41,7 @@
  *	Event strings; copied with their lengths, folded to lower case.
  */
 #include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,37 @@
 #include "util/ident.h"
 #include "count/source.h"
 #include "count/track_priv.h"
+
+/*
+ * copy_short - n bytes from src to dst, up to 16 in compares-free moves
+ * the compiler makes in line (the first and the last 8 or 4 bytes, which
+ * overlap, or 1..3 bytes), memcpy() over that: a key's pieces are a host,
+ * a syslog name and a queue ID, a call each before
+ */
+static inline void
+copy_short(char *dst, const char *src, size_t n)
+{
+	uint64_t a, b;
+	uint32_t u, v;
+
+	if (n > 2 * sizeof(a)) {
+		memcpy(dst, src, n);
+	} else if (n >= sizeof(a)) {
+		memcpy(&a, src, sizeof(a));
+		memcpy(&b, src + n - sizeof(b), sizeof(b));
+		memcpy(dst, &a, sizeof(a));
+		memcpy(dst + n - sizeof(b), &b, sizeof(b));
+	} else if (n >= sizeof(u)) {
+		memcpy(&u, src, sizeof(u));
+		memcpy(&v, src + n - sizeof(v), sizeof(v));
+		memcpy(dst, &u, sizeof(u));
+		memcpy(dst + n - sizeof(v), &v, sizeof(v));
+	} else if (n > 0) {
+		dst[0] = src[0];
+		dst[n / 2] = src[n / 2];
+		dst[n - 1] = src[n - 1];
+	}
+}
 
 /* mkkey - "host\0instance\0qid" (inst NULL: "host\0qid") into buf; its length, 0 if too long */
 static size_t
@@ -58,15 +90,15 @@ mkkey(char *buf, size_t len, const struct pf_str *host, const struct pf_str *ins
 
 	if (n >= len)
 		return (0);
-	memcpy(buf, host->p ? host->p : "", host->n);
+	copy_short(buf, host->p, host->n);
 	buf[host->n] = '\0';
 	n = host->n + 1;
 	if (inst != NULL) {
-		memcpy(buf + n, inst->p ? inst->p : "", inst->n);
+		copy_short(buf + n, inst->p, inst->n);
 		buf[n + inst->n] = '\0';
 		n += inst->n + 1;
 	}
-	memcpy(buf + n, qid->p, qid->n);
+	copy_short(buf + n, qid->p, qid->n);
 	return (n + qid->n);
 }
 
@@ -473,7 +505,8 @@ track_held_add(struct track *t, uint64_t seq, int64_t time_us, int64_t recv_us, 
 	h->msg.nrcpt = nrcpt;
 	h->reinject = reinject;
 	track_seqkey(seq, sk);
-	if ((slot = hmap_get_or_add(t->held_seq, sk, sizeof(sk), &added)) == NULL) {
+	if ((slot = hmap_get_or_add_h(t->held_seq, track_seqhash(seq), sk, sizeof(sk), &added)) ==
+	    NULL) {
 		track_unblock(t, h);
 		return (NULL);
 	}
@@ -522,7 +555,7 @@ emit_held(struct track *t, struct held *h)
 	if (hmap_get_h(t->held_ix, lh, h->data, h->linklen) == h)
 		hmap_del_h(t->held_ix, lh, h->data, h->linklen);
 	track_seqkey(h->seq, sk);
-	hmap_del(t->held_seq, sk, sizeof(sk));
+	hmap_del_h(t->held_seq, track_seqhash(h->seq), sk, sizeof(sk));
 	t->bytes -= h->cost;
 	track_mark_held(t, h);
 	if (h->reinject) {
@@ -822,9 +855,18 @@ track_key_hash(const struct pf_event *ev)
 	return (hmap_hash(key, kn));
 }
 
-/* track_event - one parsed line; see track.h */
-void
-track_event(struct track *t, const struct pf_event *ev, int64_t now)
+/*
+ * keyed_event - track_event() of a line whose kind has a record key: the
+ * key (the reader's, or made here) and its hash, then the kind's handler.
+ * Out of track_event's line: its key buffers and the handlers' make a
+ * frame of kilobytes with a stack guard, which the other lines (most of
+ * a log) no longer set up.
+ */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+keyed_event(struct track *t, const struct pf_event *ev, int64_t now)
 {
 	char kbuf[TRACK_KEY_MAX];
 	const char *key = kbuf;
@@ -833,14 +875,6 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 	struct rec *r;
 	int status;
 
-	if (now > t->now) {
-		t->now = now;
-		/* the oldest of each tested here: most lines have nothing to emit or expire */
-		if (t->hhead != NULL && t->hhead->msg.time_us <= now - TRACK_LINK_WINDOW_US)
-			track_flush(t, now);
-		if (t->ehead != NULL && t->ehead->time_us < now - 2 * TRACK_LINK_WINDOW_US)
-			track_expect_expire(t, now, 1);
-	}
 	if (ev->hint != 0 && ev->hint_key != NULL) { /* the reader's key and hash */
 		key = ev->hint_key;
 		kn = ev->hint_kn;
@@ -888,6 +922,22 @@ track_event(struct track *t, const struct pf_event *ev, int64_t now)
 	default:
 		break;
 	}
+}
+
+/* track_event - one parsed line; see track.h */
+void
+track_event(struct track *t, const struct pf_event *ev, int64_t now)
+{
+	if (now > t->now) {
+		t->now = now;
+		/* the oldest of each tested here: most lines have nothing to emit or expire */
+		if (t->hhead != NULL && t->hhead->msg.time_us <= now - TRACK_LINK_WINDOW_US)
+			track_flush(t, now);
+		if (t->ehead != NULL && t->ehead->time_us < now - 2 * TRACK_LINK_WINDOW_US)
+			track_expect_expire(t, now, 1);
+	}
+	if (keyed(ev))
+		keyed_event(t, ev, now);
 }
 
 /* track_stats - counters since track_new */

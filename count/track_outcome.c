@@ -195,8 +195,9 @@ held_of(const struct track *t, const struct owner *o)
 	struct held *h;
 
 	track_seqkey(o->seq, k);
-	if ((h = hmap_get(t->held_seq, k, sizeof(k))) == NULL || h->msg.time_us != o->msg.time_us ||
-	    strcmp(h->msg.queue_id, o->msg.queue_id) != 0 || strcmp(h->msg.host, o->msg.host) != 0)
+	if ((h = hmap_get_h(t->held_seq, track_seqhash(o->seq), k, sizeof(k))) == NULL ||
+	    h->msg.time_us != o->msg.time_us || strcmp(h->msg.queue_id, o->msg.queue_id) != 0 ||
+	    strcmp(h->msg.host, o->msg.host) != 0)
 		return (NULL);
 	return (h);
 }

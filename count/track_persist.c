@@ -265,6 +265,8 @@ track_encode(struct track *t, int ns, const char *key, size_t kn, const void **v
 	const struct hmap *m;
 	void (*put)(struct track_wbuf *, const void *);
 	const void *v;
+	uint64_t seq = 0;
+	size_t i;
 
 	switch (ns) {
 	case TRACK_NS_REC:
@@ -279,7 +281,15 @@ track_encode(struct track *t, int ns, const char *key, size_t kn, const void **v
 	default:
 		return (2);
 	}
-	if ((v = hmap_get(m, key, kn)) == NULL)
+	if (m == t->held_seq) { /* hashed by its seq (track_seqhash), the key's 8 bytes */
+		if (kn != 8)
+			return (0);
+		for (i = 0; i < kn; i++)
+			seq = seq << 8 | (unsigned char)key[i];
+		v = hmap_get_h(m, track_seqhash(seq), key, kn);
+	} else
+		v = hmap_get(m, key, kn);
+	if (v == NULL)
 		return (0);
 	t->enc.n = 0;
 	t->enc.bad = 0;

@@ -200,8 +200,31 @@ struct pf_clock {
  */
 void pf_clock_init(struct pf_clock *, int year, time_t ref, const struct pf_zone *zone);
 
-/* pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date */
-int pf_clock_resolve(struct pf_clock *, const struct pf_tm *, int64_t *usec);
+/*
+ * pf_clock_resolve_date - pf_clock_resolve() of a time whose minute is
+ * not the clock's last one: the date worked out (and kept as that minute
+ * when the time has a year and an offset)
+ */
+int pf_clock_resolve_date(struct pf_clock *, const struct pf_tm *, int64_t *usec);
+
+/*
+ * pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date.
+ * A time with a year and an offset in the minute of the last such one
+ * takes that minute's seconds from the clock, here in line (most lines of
+ * an RFC 3339 log: the call was a third of their cost); any other goes to
+ * pf_clock_resolve_date().
+ */
+static inline int
+pf_clock_resolve(struct pf_clock *c, const struct pf_tm *tm, int64_t *usec)
+{
+	if (tm->year != 0 && tm->has_off && c->m_ok && tm->min == c->m_min &&
+	    tm->hour == c->m_hour && tm->mday == c->m_mday && tm->mon == c->m_mon &&
+	    tm->year == c->m_year && tm->off_sec == c->m_off) {
+		*usec = (c->m_secs + tm->sec) * 1000000 + tm->usec;
+		return (0);
+	}
+	return (pf_clock_resolve_date(c, tm, usec));
+}
 
 /*
  * The sender of a text whose header comes apart from it (a journal

@@ -213,7 +213,7 @@ ends(const char *p, size_t n, const char *s, size_t sn)
  * pipe, error, discard, qmqpd, oqmgr, nqmgr (by length, each compare of
  * a constant size: this runs for every line)
  */
-static int
+PF_INLINE int
 is_pf_daemon(const struct pf_str *d)
 {
 	const char *p = d->p;
@@ -760,7 +760,7 @@ body_open(struct pf_event *ev)
  * line that may be an event (under a third of a log's lines), so the
  * fields of a PF_NONE event are left as they were (pf.h).
  */
-static void
+PF_INLINE void
 event_init(const struct pf_parser *ps, struct pf_event *ev)
 {
 	if (!ps->lean) {
@@ -782,7 +782,7 @@ event_init(const struct pf_parser *ps, struct pf_event *ev)
  * pid) is already in ev: the prefilter, then the event parsers.  Returns
  * ev->hdr, PF_HDR_NONE when an identity field is refused.
  */
-static enum pf_hdr
+PF_INLINE enum pf_hdr
 text_event(struct pf_parser *ps, struct pf_event *ev, const char *t, size_t tn)
 {
 	const char *q, *end, *c;

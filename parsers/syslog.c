@@ -250,7 +250,7 @@ sec_frac(const char *p)
  * first byte: 'Z', '+' or '-') are checked here.  The end of the time,
  * or NULL when the line is not of that form (parse_iso() reads it).
  */
-static const char *
+PF_INLINE const char *
 iso_memo(const char *p, const char *end, struct pf_tm *tm, const struct pf_hdr_memo *memo)
 {
 	size_t on = memo->off_n;
@@ -434,6 +434,44 @@ tag_keep(struct pf_tag_memo *m, const char *s, const char *p, const char *a, con
 }
 
 /*
+ * pid_word - the decimal digits at p, of which 8 bytes can be read, in
+ * one word: their count (1..7) with their value in *pid, 0 when p[0] is
+ * not a digit, 8 when all 8 are (the byte loop then reads them).  Each
+ * byte xor '0' is 0..9 for a digit; plus 0x76 it has its high bit set
+ * for any other byte that had not (a carry out of a byte goes only into
+ * the bytes after the first non-digit), so the lowest flagged byte is
+ * the first non-digit.  The digits, moved to the word's top bytes (the
+ * first of them, the most significant, above zeros), are then summed in
+ * pairs, fours and eights.  Little-endian loads only: elsewhere 8.
+ */
+static inline int
+pid_word(const char *p, long *pid)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	uint64_t x, other;
+	int n;
+
+	memcpy(&x, p, sizeof(x));
+	x ^= ones * '0';
+	if ((other = ((x + ones * 0x76) | x) & (ones * 0x80)) == 0)
+		return (8);
+	if ((n = __builtin_ctzll(other) >> 3) == 0)
+		return (0);
+	x <<= 8 * (8 - n);
+	x = (x * 10 + (x >> 8)) & UINT64_C(0x00ff00ff00ff00ff);
+	x = (x * 100 + (x >> 16)) & UINT64_C(0x0000ffff0000ffff);
+	x = (x * 10000 + (x >> 32)) & UINT64_C(0x00000000ffffffff);
+	*pid = (long)x;
+	return (n);
+#else
+	(void)p;
+	(void)pid;
+	return (8);
+#endif
+}
+
+/*
  * parse_tag - "prog[pid]: " or "prog: " at p; returns the text start or
  * NULL.  memo: the parser's (the names read lately), or NULL
  */
@@ -472,9 +510,13 @@ named:
 	if (*p == '[') {
 		/* 1..10 digits: an 11th is where the ']' must be */
 		d = ++p;
-		lim = end - p > 10 ? p + 10 : end;
-		for (; p < lim && DIGIT_AT(p, 0); p++)
-			pid = pid * 10 + (*p - '0');
+		if (end - p >= 8 && (i = pid_word(p, &pid)) < 8) {
+			p += i; /* a pid of up to 7 digits: one word */
+		} else {
+			lim = end - p > 10 ? p + 10 : end;
+			for (; p < lim && DIGIT_AT(p, 0); p++)
+				pid = pid * 10 + (*p - '0');
+		}
 		if (p == d || end - p < 2 || p[0] != ']' || p[1] != ':')
 			return (NULL);
 		ev->pid = pid;
@@ -629,7 +671,9 @@ hdr_one(const char *line, size_t len, struct pf_event *ev, const char **text, si
 		}
 	}
 	if (p < end && IS_DIGIT(*p)) {
-		q = parse_iso(p, end, &ev->tm, memo);
+		/* the memo's minute and zone here, in line; parse_iso() for the rest */
+		if (memo == NULL || (q = iso_memo(p, end, &ev->tm, memo)) == NULL)
+			q = parse_iso(p, end, &ev->tm, memo);
 		kind = PF_HDR_ISO;
 	} else {
 		q = parse_bsd(p, end, &ev->tm);
@@ -848,23 +892,17 @@ infer_year(struct pf_clock *c, const struct pf_tm *tm)
 }
 
 /*
- * pf_clock_resolve - microseconds since the epoch (UTC); -1 on a bad date.
- * A line with a year and an offset in the minute of the last such line
- * takes that minute's seconds from the clock (the checks of its date
- * passed then): most lines of an RFC 3339 log.
+ * pf_clock_resolve_date - the time's date and seconds worked out; a time
+ * with a year and an offset becomes the clock's minute, whose seconds
+ * pf_clock_resolve() (pf.h, in line) takes for the next lines of that
+ * minute (the checks of its date passed here)
  */
 int
-pf_clock_resolve(struct pf_clock *c, const struct pf_tm *tm, int64_t *usec)
+pf_clock_resolve_date(struct pf_clock *c, const struct pf_tm *tm, int64_t *usec)
 {
 	int64_t s;
 	int y;
 
-	if (tm->year != 0 && tm->has_off && c->m_ok && tm->min == c->m_min &&
-	    tm->hour == c->m_hour && tm->mday == c->m_mday && tm->mon == c->m_mon &&
-	    tm->year == c->m_year && tm->off_sec == c->m_off) {
-		*usec = (c->m_secs + tm->sec) * 1000000 + tm->usec;
-		return (0);
-	}
 	if (tm->mon < 1 || tm->mon > 12)
 		return (-1);
 	y = tm->year != 0 ? tm->year : infer_year(c, tm);

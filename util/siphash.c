@@ -102,9 +102,18 @@ sip(const unsigned char *key, const unsigned char *p, size_t n, int c, int d)
 			sipround(&v0, &v1, &v2, &v3);
 		v0 ^= m;
 	}
-	/* the 0..7 bytes left: 4, 2 and 1 at a time */
+	/*
+	 * the 0..7 bytes left: of a message of 8 bytes or more, the top
+	 * ones of its last 8 (one load); of a shorter one, 4, 2 and 1 at a
+	 * time
+	 */
 	m = (uint64_t)(n & 0xff) << 56;
 	i = 0;
+	if (n >= 8) {
+		if (left != 0)
+			m |= le64(p + left - 8) >> (8 * (8 - left));
+		left = 0;
+	}
 	if (left & 4) {
 		m |= (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
 		    (uint64_t)p[3] << 24;
