@@ -22,7 +22,14 @@
 #include "count/pipeline.h"
 #include "util/ev.h"
 
-#define DAEMON_BATCH 20000     /* lines per transaction, at most */
+#define DAEMON_BATCH 20000 /* lines per transaction, at most */
+/*
+ * a batch begun right after a full one (catching up: the log had more than
+ * a batch) may hold this many: each commit writes every page its rows
+ * touched in the indexes (about 3.4 ms a commit on the 1M-line bench log),
+ * so fewer, larger ones catch up sooner (bench/RESULTS.md, branch i12w)
+ */
+#define CATCHUP_BATCH 50000
 #define COMMIT_MS 50           /* the longest a batch stays open */
 #define DAEMON_CACHE_KIB 16384 /* SQLite's page cache (its default: 2 MiB) */
 #define IDLE_FLUSH_MS ((TRACK_LINK_WINDOW_US / 1000) + 1000)
@@ -48,6 +55,8 @@ struct daemon {
 	int commit_timer;  /* ends the open batch at COMMIT_MS */
 	int in_txn;        /* a batch is open */
 	long txn_lines;    /* lines read into it */
+	long txn_max;      /* lines it may hold: DAEMON_BATCH, or CATCHUP_BATCH */
+	int catching;      /* the last batch filled up: the next may hold CATCHUP_BATCH */
 	int64_t txn_ms;    /* when it began (monotonic) */
 	int64_t idle_ms;   /* when the idle timer was last armed by a read (monotonic) */
 	int64_t wake_us;   /* when the log was last read after a wake (monotonic, us) */

@@ -127,7 +127,7 @@ _Static_assert(ST_QUEUED_SENDER_DOMAIN - ST_QUEUED_SASL == IDENT_KINDS - 1 &&
 	ST_RECENT_BYID_SENDER_DOMAIN - ST_RECENT_BYID_SASL == IDENT_KINDS - 1,
     "a family has one statement per identity kind");
 
-/* BULK_ROWS - STORE_BULK_ROWS rows of 14 anonymous parameters (ST_BULK_MSGS) */
+/* BULK_ROWS - STORE_BULK_ROWS rows of 14 anonymous parameters (ST_BULK_MSGS, ST_KEPT_MSGS) */
 #define BULK_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define BULK_ROWS4 BULK_ROW ", " BULK_ROW ", " BULK_ROW ", " BULK_ROW
 #define BULK_ROWS BULK_ROWS4 ", " BULK_ROWS4 ", " BULK_ROWS4 ", " BULK_ROWS4
@@ -193,6 +193,9 @@ static const struct {
 	[ST_BULK_MSGS] = { "add message",
 	    "INSERT INTO messages (" MSG_COLS ", removed_us, delivered, deferred, bounced, id)"
 	    " VALUES " BULK_ROWS },
+	[ST_KEPT_MSGS] = { "add message",
+	    "INSERT OR ROLLBACK INTO messages (" MSG_COLS
+	    ", removed_us, delivered, deferred, bounced, id) VALUES " BULK_ROWS },
 	[ST_EACH_BOUNCE] = { "read bounces",
 	    "SELECT " BOUNCE_COLS " FROM bounces WHERE time_us >= ?1 ORDER BY time_us, id" },
 	[ST_PRUNE_BOUNCE] = { "prune bounces", "DELETE FROM bounces WHERE time_us < ?1" },
@@ -917,10 +920,7 @@ store_begin(struct store *s, char *err, size_t errlen)
 	return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED ? STORE_BUSY : -1;
 }
 
-/*
- * store_commit - commit the batch.  On failure the batch may still be
- * open; the caller rolls it back.
- */
+/* store_commit - commit the batch.  On failure it may still be open; the caller rolls it back */
 int
 store_commit(struct store *s, char *err, size_t errlen)
 {
@@ -955,10 +955,8 @@ store_limit_size(struct store *s, int64_t max_bytes, char *err, size_t errlen)
 	int64_t page, pages;
 
 	if (max_bytes <= 0)
-		return store_seterr(err, errlen,
-		    "%s: limit size: %lld is not a "
-		    "size",
-		    s->path, (long long)max_bytes);
+		return store_seterr(err, errlen, "%s: limit size: %lld is not a size", s->path,
+		    (long long)max_bytes);
 	if ((page = pragma_int(s, "PRAGMA page_size", err, errlen)) <= 0)
 		return -1;
 	pages = max_bytes / page;

@@ -69,6 +69,7 @@ store_kept_leaves(enum store_st which)
 	case ST_ADD_BOUNCE:
 	case ST_BULK_MSG:
 	case ST_BULK_MSGS:
+	case ST_KEPT_MSGS:
 	case ST_GET_BLOCK:
 	case ST_PUT_BLOCK:
 	case ST_EACH_BLOCK:

@@ -80,6 +80,7 @@ enum store_st {
 	ST_PRUNE_SOME_BOUNCE,
 	ST_BULK_MSG,  /* store_bulk.c: a message with its id and outcomes */
 	ST_BULK_MSGS, /* store_bulk.c: STORE_BULK_ROWS of them in one */
+	ST_KEPT_MSGS, /* the same, OR ROLLBACK: the daemon's, no statement journal */
 	ST_DELIV_SASL,
 	ST_DELIV_UID,
 	ST_DELIV_SENDER,

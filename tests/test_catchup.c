@@ -3,7 +3,8 @@
  * and parses it on a reader thread (agent/logsrc.c over count/prefetch.h's
  * feed): killed with SIGKILL while that thread reads ahead, and started
  * again, it still counts every message of the log once (loggen's truth),
- * and it runs the thread only while catching up.  The feed itself: every
+ * and it runs the thread only while catching up; it commits a catch-up
+ * 20,000 lines and then 50,000 lines at a time.  The feed itself: every
  * line reaches the caller once, in order, with its own mark, and a feed's
  * error after the lines read before it.
  */
@@ -319,6 +320,67 @@ Test(catchup_daemon, a_write_error_stops_with_exit_3_and_loses_nothing, .timeout
 	cr_expect_gt(off, 0, "the batches before the error are in the file");
 	cr_expect_lt(off, st.st_size, "the error came before the end");
 	(void)run_until(&pid, 0, st.st_size);
+	counted_once();
+	cr_assert(sg_stopped(pid, SIGTERM));
+}
+
+/* line_ends - the offsets after lines at[0..n) of the log (each at[i] lines in), in ends */
+static void
+line_ends(const long *at, size_t n, long long *ends)
+{
+	char buf[65536];
+	long lines = 0;
+	long long off = 0;
+	size_t got, i = 0, j;
+	FILE *fp;
+
+	cr_assert_not_null(fp = fopen(logp, "r"));
+	while (i < n && (got = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		for (j = 0; j < got && i < n; j++)
+			if (buf[j] == '\n' && ++lines == at[i])
+				ends[i++] = off + (long long)j + 1;
+		off += (long long)got;
+	}
+	fclose(fp);
+	cr_assert_eq(i, n, "the log has fewer than %ld lines", at[n - 1]);
+}
+
+/*
+ * Catching up, the daemon commits its first batch (read in line) at
+ * 20,000 lines and then 50,000 lines at a time (each commit writes every
+ * page its rows touched in the indexes: fewer, larger ones catch up
+ * sooner): every position the file holds while it catches up is the end
+ * of one of those batches, and every message is counted once.
+ */
+Test(catchup_daemon, catching_up_commits_20000_lines_then_50000_at_a_time, .timeout = 300)
+{
+	static const long at[] = { 20000, 70000, 120000, 170000 };
+	long long ends[4], off, last = 0;
+	size_t i, mid = 0;
+	struct stat st;
+	pid_t pid;
+	int k;
+
+	gen_log(200000);
+	cr_assert_eq(stat(logp, &st), 0);
+	line_ends(at, 4, ends);
+	write_conf();
+	cr_assert_gt(pid = sg_spawn_daemon(confp, errp), 0);
+	for (k = 0; k < 60000 && last != st.st_size; k++) {
+		if ((off = committed()) != last && off != st.st_size) {
+			for (i = 0; i < 4 && ends[i] != off; i++)
+				;
+			cr_assert_lt(i, 4,
+			    "committed at offset %lld: not the end of a batch of 20,000 "
+			    "then 50,000 lines (%lld %lld %lld %lld)",
+			    off, ends[0], ends[1], ends[2], ends[3]);
+			mid += i > 0;
+		}
+		last = off;
+		sg_msleep(1);
+	}
+	cr_assert_eq(last, st.st_size, "the daemon did not catch up:\n%s", sg_slurp_path(errp));
+	cr_expect_gt(mid, 0, "no position between the first batch and the end was seen");
 	counted_once();
 	cr_assert(sg_stopped(pid, SIGTERM));
 }

@@ -23,6 +23,9 @@
  *	and the files must hold the same rows after the commit.  The
  *	enforcement's one scan of both (store_each_queued_recent) must call
  *	back what the two reads give, in their order, and write nothing.
+ *	A batch that keeps back more messages than one statement writes
+ *	(STORE_BULK_ROWS, and a rest) leaves the same rows, every column,
+ *	as one written a message at a time.
  * UNTRUSTED INPUT
  *	None: fixed test data.
  */
@@ -33,6 +36,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <sqlite3.h>
 
 #include "runcmd.h"
 #include "store/store.h"
@@ -270,8 +274,8 @@ one_scan_same(struct store *s, const char *name)
 
 				o.fp = open_memstream(&one, &len);
 				cr_assert_not_null(o.fp);
-				cr_assert_geq(store_each_queued_recent(s, idents[i], t, limit[l], msg_cb,
-						  msg_cb, &o, err, sizeof(err)),
+				cr_assert_geq(store_each_queued_recent(s, idents[i], t, limit[l],
+						  msg_cb, msg_cb, &o, err, sizeof(err)),
 				    0, "%s", err);
 				fclose(o.fp);
 				o.fp = open_memstream(&two, &len);
@@ -279,12 +283,13 @@ one_scan_same(struct store *s, const char *name)
 				cr_assert_eq(store_each_queued(s, idents[i], t, msg_cb, &o, err,
 						 sizeof(err)),
 				    0, "%s", err);
-				cr_assert_eq(store_each_recent(s, idents[i], limit[l], msg_cb, &o, err,
-						 sizeof(err)),
+				cr_assert_eq(store_each_recent(s, idents[i], limit[l], msg_cb, &o,
+						 err, sizeof(err)),
 				    0, "%s", err);
 				fclose(o.fp);
-				cr_expect_str_eq(one, two, "%s: %s since %d, newest %d: one scan differs",
-				    name, idents[i], since[j], limit[l]);
+				cr_expect_str_eq(one, two,
+				    "%s: %s since %d, newest %d: one scan differs", name, idents[i],
+				    since[j], limit[l]);
 				free(one);
 				free(two);
 			}
@@ -370,4 +375,93 @@ ParameterizedTest(const struct kcase *c, kept, reads_inside_a_batch_see_its_mess
 	free(rp);
 	store_close(k);
 	store_close(p);
+}
+
+/* table - every message row of the file at path, each column, in id order (caller frees) */
+static char *
+table(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int i;
+
+	cr_assert_not_null(fp);
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT * FROM messages ORDER BY id", -1, &st, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(db));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (i = 0; i < sqlite3_column_count(st); i++) {
+			const unsigned char *t = sqlite3_column_text(st, i);
+
+			fprintf(fp, " %s", t == NULL ? "(null)" : (const char *)t);
+		}
+		fputc('\n', fp);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	fclose(fp);
+	return (text);
+}
+
+/* many - message i of the many-message batch: who and queue ID by i, every third removed */
+static void
+many(struct store *s, int i, char *err, size_t errlen)
+{
+	char qid[16];
+	struct store_msg m = { .time_us = 1000000 * (int64_t)(100 + i),
+		.host = "mx",
+		.instance = "postfix",
+		.queue_id = qid,
+		.sasl = who[i % 4].sasl,
+		.sender = who[i % 4].sender,
+		.client_ip = who[i % 4].ip,
+		.uid = who[i % 4].uid,
+		.nrcpt = 1 + i % 3 };
+	struct store_outcome o = { m.time_us + 500000, i % 3, 1 + i % 2, &m };
+
+	snprintf(qid, sizeof(qid), "B%04d", i);
+	cr_assert_eq(store_add_message(s, &m, err, errlen), 0, "%s", err);
+	cr_assert_eq(store_add_outcome(s, &o, err, errlen), 0, "%s", err);
+	if (i % 3 == 0)
+		cr_assert_eq(store_mark_removed(s, m.host, m.instance, qid, m.time_us + 1, err,
+				 errlen),
+		    0, "%s", err);
+}
+
+/*
+ * A batch that keeps more messages back than one statement writes
+ * (STORE_BULK_ROWS, and a rest): its commit leaves the same rows, every
+ * column (ids, outcomes, removals), as a message written at a time.
+ */
+Test(kept, a_commit_of_many_kept_messages_writes_the_same_rows)
+{
+	char kp[256], pp[256], err[512] = "", *rk, *rp;
+	struct store *k, *p;
+	int i;
+
+	snprintf(kp, sizeof(kp), "%s", sg_path(dir, "keep.db"));
+	snprintf(pp, sizeof(pp), "%s", sg_path(dir, "plain.db"));
+	k = open_rw(kp, 1);
+	p = open_rw(pp, 0);
+	cr_assert_eq(store_begin(k, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_begin(p, err, sizeof(err)), 0, "%s", err);
+	for (i = 0; i < 3 * STORE_BULK_ROWS + 5; i++) {
+		many(k, i, err, sizeof(err));
+		many(p, i, err, sizeof(err));
+	}
+	cr_expect_eq(nkept(k), (size_t)(3 * STORE_BULK_ROWS + 5), "kept back until the commit");
+	cr_assert_eq(store_commit(k, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(store_commit(p, err, sizeof(err)), 0, "%s", err);
+	store_close(k);
+	store_close(p);
+	rk = table(kp);
+	rp = table(pp);
+	cr_expect_str_eq(rk, rp, "the rows differ after the commit\nkept:\n%s\nwritten:\n%s", rk,
+	    rp);
+	cr_expect_gt(strlen(rk), 0);
+	free(rk);
+	free(rp);
 }
